@@ -1,0 +1,81 @@
+"""Collect every problem found in an input, then raise once.
+
+Following osmnx's ``_validate``: a reader records each problem it finds instead of stopping
+at the first, so the user sees the whole list and fixes it in one go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from clustergeo._errors import InputDataError
+
+__all__ = ["Problems", "format_examples", "rows_label"]
+
+_MAX_EXAMPLES = 8
+
+
+def format_examples(values: Iterable[object], limit: int = _MAX_EXAMPLES) -> str:
+    """Return the first ``limit`` values joined by commas, with a count of the rest.
+
+    Parameters
+    ----------
+    values
+        Codes, row numbers or other items to list.
+    limit
+        How many to show before summarising the remainder.
+
+    Returns
+    -------
+    str
+        For example ``"E02000001, E02000002, … and 10 more"``.
+    """
+    items = [str(v) for v in values]
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f", … and {len(items) - limit} more"
+    return shown
+
+
+def rows_label(rows: Sequence[int]) -> str:
+    """Describe data rows as a user sees them in a spreadsheet (header is line 1)."""
+    return "line" + ("s " if len(rows) > 1 else " ") + format_examples(rows)
+
+
+class Problems:
+    """An accumulator of problems found in one input file.
+
+    Parameters
+    ----------
+    source
+        The file (or config section) the problems belong to; named in the message.
+    what
+        A short noun phrase for the input, e.g. ``"employment table"``.
+    """
+
+    def __init__(self, source: Path | str, what: str) -> None:
+        self.source = source
+        self.what = what
+        self._items: list[str] = []
+
+    def add(self, message: str) -> None:
+        """Record one problem; ``message`` should say what is wrong and how to fix it."""
+        self._items.append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def raise_if_any(self, error: type[InputDataError] = InputDataError) -> None:
+        """Raise one error listing every recorded problem, if there are any."""
+        if not self._items:
+            return
+        count = len(self._items)
+        header = (
+            f"{self.what} {self.source} has {count} problem{'s' if count > 1 else ''}:"
+        )
+        body = "\n".join(f"  - {item}" for item in self._items)
+        raise error(f"{header}\n{body}")

@@ -1,0 +1,349 @@
+"""Stage 2, concentration: location quotients with confidence intervals, and specialisation.
+
+The location quotient of area *i* in industry *j* compares the industry's share of the area's
+employment with its share of a reference economy:
+
+.. math:: LQ_{ij} = \\frac{e_{ij} / e_i}{E_j / E}
+
+where :math:`e_{ij}` is the area's employment in the industry, :math:`e_i` the area's total,
+:math:`E_j` the reference employment in the industry and :math:`E` the reference total
+(Isard 1960; Miller, Gibson & Wright 1991). The reference is all areas of the study area, every
+area of the employment table (a national table gives national LQs), or supplied national totals.
+
+Confidence intervals follow Moineddin, Beyene & Boyle (2003), "On the location quotient
+confidence interval", *Geographical Analysis* 35(3): 249–256, treating counts as Poisson and
+applying the delta method to :math:`\\ln LQ`:
+
+.. math:: \\operatorname{Var}(\\ln LQ_{ij}) \\approx
+          \\frac{1}{e_{ij}} - \\frac{1}{e_i} + \\frac{1}{E_j} - \\frac{1}{E}
+
+giving :math:`LQ \\exp(\\pm z_{1-\\alpha/2} \\sqrt{\\operatorname{Var}})`. For a zero count the
+logarithm is undefined; the interval is then :math:`[0, u/(e_i E_j/E)]` with :math:`u` the
+exact (Garwood 1936) upper Poisson limit for an observed zero, :math:`\\chi^2_{1-\\alpha/2,2}/2`.
+
+Small denominators make LQs noisy (an area of 40 workers with 4 in one industry can show
+LQ = 40). LQs are always reported, but flagged ``lq_unreliable`` when the area employs fewer
+than ``min_area_employment`` people in total or the cell holds fewer than
+``min_cell_employment``; suppressed cells give a missing LQ, never a zero.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clustergeo._errors import InputDataError
+from clustergeo.config import ConcentrationConfig, RunConfig
+from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.paths import RunPaths
+
+__all__ = [
+    "LqSettings",
+    "aggregate_cluster_definitions",
+    "employment_matrix",
+    "location_quotients",
+    "run",
+    "specialisation_indices",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LqSettings:
+    """Floors and interval level for :func:`location_quotients`."""
+
+    min_area_employment: float = 100
+    min_cell_employment: float = 5
+    confidence_level: float = 0.95
+
+    @classmethod
+    def from_config(cls, config: ConcentrationConfig) -> LqSettings:
+        """Settings from the ``concentration`` section of a run config."""
+        return cls(
+            min_area_employment=config.min_area_employment,
+            min_cell_employment=config.min_cell_employment,
+            confidence_level=config.confidence_level,
+        )
+
+
+def employment_matrix(employment: pd.DataFrame) -> pd.DataFrame:
+    """Pivot tidy employment (area_code, industry_code, employment) to areas x industries.
+
+    Missing (suppressed) cells stay NaN; area x industry pairs absent from the table are zero.
+    """
+    matrix = employment.pivot_table(
+        index="area_code",
+        columns="industry_code",
+        values="employment",
+        aggfunc="first",
+        dropna=False,
+    )
+    present = employment.assign(one=1).pivot_table(
+        index="area_code", columns="industry_code", values="one", aggfunc="first"
+    )
+    matrix = matrix.where(present.notna(), 0.0)
+    return matrix.sort_index().sort_index(axis=1).astype("float64")
+
+
+def aggregate_cluster_definitions(
+    matrix: pd.DataFrame, definitions: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """Sum each cluster definition's member industries; missing if any member is suppressed.
+
+    A suppressed member makes the sum unknown: it is kept missing rather than understated.
+    """
+    columns = {
+        key: matrix[list(codes)].sum(axis=1, min_count=len(codes)).where(
+            matrix[list(codes)].notna().all(axis=1)
+        )
+        for key, codes in definitions.items()
+    }
+    return pd.DataFrame(columns, index=matrix.index)
+
+
+def location_quotients(
+    counts: pd.DataFrame,
+    area_totals: pd.Series,
+    reference_industry: pd.Series,
+    reference_total: float,
+    settings: LqSettings | None = None,
+) -> pd.DataFrame:
+    """Location quotients with confidence intervals for every area x column of ``counts``.
+
+    Parameters
+    ----------
+    counts
+        Areas x industries (or cluster definitions) employment; NaN where suppressed.
+    area_totals
+        Each area's total employment over all industries, :math:`e_i` (aligned to ``counts``).
+    reference_industry
+        Reference employment per column of ``counts``, :math:`E_j`.
+    reference_total
+        Reference total employment :math:`E`.
+    settings
+        Floors and interval level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table, one row per area x column, in the order of ``counts``: ``area_code``,
+        ``industry_code``, ``employment``, ``area_total``, ``reference_share``
+        (:math:`E_j/E`), ``lq``, ``lq_lower``, ``lq_upper``, ``lq_unreliable`` and
+        ``lq_note`` ('suppressed', 'small area', 'small count' or '').
+
+    Notes
+    -----
+    See the module docstring for the formula and the interval (Moineddin et al. 2003).
+    """
+    settings = settings or LqSettings()
+    if reference_total <= 0:
+        raise InputDataError("The reference economy has no employment: LQs cannot be computed.")
+    e_ij = counts.to_numpy(dtype="float64")
+    e_i = area_totals.reindex(counts.index).to_numpy(dtype="float64")[:, None]
+    big_e_j = reference_industry.reindex(counts.columns).to_numpy(dtype="float64")[None, :]
+    big_e = float(reference_total)
+    share = big_e_j / big_e
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = (e_ij / e_i) / share
+        z = stats.norm.ppf(0.5 + settings.confidence_level / 2)
+        variance = 1 / e_ij - 1 / e_i + 1 / big_e_j - 1 / big_e
+        half_width = z * np.sqrt(np.clip(variance, 0, None))
+        lower = lq * np.exp(-half_width)
+        upper = lq * np.exp(half_width)
+        zero_upper = stats.chi2.ppf(0.5 + settings.confidence_level / 2, 2) / 2
+        zero = e_ij == 0
+        lower = np.where(zero, 0.0, lower)
+        upper = np.where(zero, (zero_upper / e_i) / share, upper)
+    undefined = ~np.isfinite(lq) | np.isnan(e_ij)
+    lq = np.where(undefined, np.nan, lq)
+    lower = np.where(undefined, np.nan, lower)
+    upper = np.where(undefined, np.nan, upper)
+
+    suppressed = np.isnan(e_ij)
+    small_area = np.broadcast_to(e_i < settings.min_area_employment, e_ij.shape)
+    small_count = ~suppressed & (e_ij < settings.min_cell_employment)
+    note = np.select(
+        [suppressed, small_area, small_count], ["suppressed", "small area", "small count"], ""
+    )
+    n_areas, n_columns = e_ij.shape
+    return pd.DataFrame(
+        {
+            "area_code": np.repeat(counts.index.to_numpy(), n_columns),
+            "industry_code": np.tile(counts.columns.to_numpy(), n_areas),
+            "employment": e_ij.ravel(),
+            "area_total": np.repeat(e_i.ravel(), n_columns),
+            "reference_share": np.tile(share.ravel(), n_areas),
+            "lq": lq.ravel(),
+            "lq_lower": lower.ravel(),
+            "lq_upper": upper.ravel(),
+            "lq_unreliable": (note != "").ravel(),
+            "lq_note": note.ravel(),
+        }
+    )
+
+
+def specialisation_indices(counts: pd.DataFrame, reference_share: pd.Series) -> pd.DataFrame:
+    """How specialised each area's employment mix is.
+
+    ``krugman_index`` is Krugman's (1991) dissimilarity between the area's industry shares
+    :math:`s_{ij}` and the reference shares :math:`S_j`, :math:`K_i = \\sum_j |s_{ij} - S_j|`
+    (0 = same mix as the reference, 2 = no industry in common). ``hhi`` is the
+    Hirschman–Herfindahl index of the area's shares, :math:`\\sum_j s_{ij}^2`. Both use only
+    industries with known counts (suppressed cells are left out).
+    """
+    known = counts.fillna(0.0)
+    totals = known.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = known.div(totals, axis=0)
+    reference = reference_share.reindex(counts.columns).fillna(0.0)
+    reference = reference / reference.sum()
+    return pd.DataFrame(
+        {
+            "krugman_index": (shares - reference).abs().sum(axis=1).where(totals > 0),
+            "hhi": (shares**2).sum(axis=1).where(totals > 0),
+        }
+    ).rename_axis("area_code")
+
+
+# -- stage -----------------------------------------------------------------------------------
+
+
+def _reference(
+    config: RunConfig,
+    matrix: pd.DataFrame,
+    totals: pd.Series,
+    study_codes: pd.Index,
+) -> tuple[pd.Series, float, str]:
+    reference = config.concentration.reference
+    if reference == "national_totals":
+        assert config.concentration.national_totals_path is not None
+        path = config.data_path(config.concentration.national_totals_path)
+        table = pd.read_csv(path, dtype={"industry_code": str})
+        missing = sorted(set(matrix.columns) - set(table["industry_code"]))
+        if missing:
+            raise InputDataError(
+                f"National totals file {path} has no row for industries "
+                f"{', '.join(missing)}; add them (columns industry_code, employment)."
+            )
+        series = table.set_index("industry_code")["employment"].astype(float)
+        return series, float(series.reindex(matrix.columns).sum()), f"national totals ({path.name})"
+    rows = matrix.index if reference == "employment_file" else study_codes
+    label = "every area of the employment table" if reference == "employment_file" else (
+        "the study area"
+    )
+    return matrix.loc[rows].sum(axis=0), float(totals.loc[rows].sum()), label
+
+
+def run(config: RunConfig) -> RunPaths:
+    """Compute LQs for every area x industry and cluster definition, and district LQs.
+
+    Reads the ingest outputs and writes the LQ table (Parquet and CSV), district LQs,
+    specialisation indices and a report.
+    """
+    paths = RunPaths.for_config(config)
+    settings = LqSettings.from_config(config.concentration)
+    areas = gpd.read_parquet(paths.areas)
+    employment = pd.read_parquet(paths.employment)
+    industries = json.loads(paths.industries.read_text(encoding="utf-8"))
+    definitions = {
+        d["key"]: tuple(d["industry_codes"]) for d in industries["cluster_definitions"]
+    }
+    labels = {d["key"]: d["label"] for d in industries["cluster_definitions"]}
+    labels |= {i["industry_code"]: i["name"] for i in industries["industries"]}
+
+    matrix = employment_matrix(employment)
+    if paths.area_totals.exists():
+        published = pd.read_parquet(paths.area_totals).set_index("area_code")["total"]
+        totals = published.reindex(matrix.index).fillna(matrix.sum(axis=1))
+    else:
+        totals = matrix.sum(axis=1)
+    study_codes = pd.Index(areas["area_code"])
+    reference_industry, reference_total, reference_label = _reference(
+        config, matrix, totals, study_codes
+    )
+    clusters = aggregate_cluster_definitions(matrix, definitions)
+    reference_clusters = pd.Series(
+        {key: reference_industry.reindex(list(codes)).sum() for key, codes in definitions.items()},
+        dtype="float64",
+    )
+
+    study = matrix.loc[study_codes]
+    frames = [
+        location_quotients(
+            study, totals, reference_industry, reference_total, settings
+        ).assign(kind="industry"),
+    ]
+    if definitions:
+        frames.append(
+            location_quotients(
+                clusters.loc[study_codes], totals, reference_clusters, reference_total, settings
+            ).assign(kind="cluster")
+        )
+    lq = pd.concat(frames, ignore_index=True)
+    lq.insert(2, "label", lq["industry_code"].map(labels))
+
+    # District LQs: the same formula on employment summed over each district's areas.
+    district_of = areas.set_index("area_code").get("district_code")
+    district_frames = []
+    if district_of is not None:
+        combined = pd.concat([study, clusters.loc[study_codes]], axis=1)
+        by_district = combined.groupby(district_of.reindex(study_codes).to_numpy()).sum(
+            min_count=1
+        )
+        district_totals = totals.loc[study_codes].groupby(
+            district_of.reindex(study_codes).to_numpy()
+        ).sum()
+        reference_all = pd.concat([reference_industry, reference_clusters])
+        district_frames.append(
+            location_quotients(
+                by_district, district_totals, reference_all, reference_total, settings
+            ).rename(columns={"area_code": "district_code"})
+        )
+    district_lq = pd.concat(district_frames, ignore_index=True) if district_frames else None
+
+    specialisation = specialisation_indices(study, reference_industry / reference_total)
+    reliable_high = (
+        lq.loc[(lq["kind"] == "industry") & ~lq["lq_unreliable"] & (lq["lq"] >= 1.25)]
+        .groupby("area_code")
+        .size()
+    )
+    specialisation["n_specialised_industries"] = (
+        reliable_high.reindex(specialisation.index).fillna(0).astype("int64")
+    )
+    specialisation = specialisation.reset_index()
+
+    write_parquet(lq, paths.lq)
+    write_csv(lq, paths.lq_csv)
+    if district_lq is not None:
+        names = areas.drop_duplicates("district_code").set_index("district_code")["district_name"]
+        district_lq.insert(1, "district_name", district_lq["district_code"].map(names))
+        district_lq.insert(3, "label", district_lq["industry_code"].map(labels))
+        write_parquet(district_lq, paths.district_lq)
+    write_parquet(specialisation, paths.specialisation)
+    check = lq.loc[lq["kind"] == "industry"]
+    report = {
+        "stage": "concentration",
+        "reference": reference_label,
+        "reference_total": reference_total,
+        "settings": {
+            "min_area_employment": settings.min_area_employment,
+            "min_cell_employment": settings.min_cell_employment,
+            "confidence_level": settings.confidence_level,
+        },
+        "counts": {
+            "area_industry_rows": int(len(check)),
+            "unreliable": int(check["lq_unreliable"].sum()),
+            "suppressed": int((check["lq_note"] == "suppressed").sum()),
+            "cluster_definitions": sorted(definitions),
+        },
+    }
+    write_json(report, paths.concentration_report)
+    return paths

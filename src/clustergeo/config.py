@@ -1,0 +1,372 @@
+"""The run configuration: one YAML file per run in ``pipelines/``, validated before anything runs.
+
+Relative paths are resolved in one place, :meth:`RunConfig.resolve`:
+
+* input data paths (``areas.path``, ``employment.path``, ``authorities.path``, lookup and
+  national-totals paths) are relative to the **data directory**: the ``CLUSTERGEO_DATA_DIR``
+  environment variable if set, else ``data_dir`` from the config, else the config file's folder.
+  So the same pipeline runs on a user's own downloads and on the shared public datasets;
+* every other relative path (``output_dir``, ``industries.cluster_definitions``) is relative to
+  the config file's folder.
+
+Unknown keys are rejected with their name, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from clustergeo._errors import ConfigError
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "TIERS",
+    "AreasConfig",
+    "AuthoritiesConfig",
+    "ConcentrationConfig",
+    "EmploymentConfig",
+    "IndustriesConfig",
+    "RunConfig",
+    "TierSource",
+    "load_config",
+]
+
+DATA_DIR_ENV = "CLUSTERGEO_DATA_DIR"
+
+#: Authority tiers above the small areas, from lowest to highest.
+TIERS: tuple[str, ...] = ("district", "county", "combined_authority", "region")
+
+Tier = Literal["district", "county", "combined_authority", "region"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AreasConfig(_Strict):
+    """The small areas (MSOAs, LSOAs, output areas...) that employment is counted in."""
+
+    path: Path = Field(description="Boundary file: GeoJSON, GeoPackage, Shapefile or TopoJSON.")
+    layer: str | None = Field(
+        default=None, description="Layer name, for GeoPackage or TopoJSON files with several."
+    )
+    code_column: str = Field(description="Column holding the area code, e.g. MSOA11CD.")
+    name_column: str | None = Field(default=None, description="Column holding the area name.")
+    crs: str | None = Field(
+        default=None,
+        description=(
+            "CRS to assume when the file declares none (e.g. 'EPSG:4326' for ONS TopoJSON). "
+            "A file that declares a different CRS is an error."
+        ),
+    )
+
+
+class EmploymentConfig(_Strict):
+    """Employment counts by area and industry, in one of the layouts Nomis and users produce."""
+
+    path: Path = Field(description="The employment CSV (may be gzip-compressed).")
+    format: Literal["auto", "nomis_bres", "nomis_census_wide", "tidy"] = Field(
+        default="auto",
+        description=(
+            "'nomis_bres': Nomis long CSV (DATE, GEOGRAPHY_CODE, INDUSTRY_CODE, OBS_VALUE, "
+            "OBS_STATUS...); 'nomis_census_wide': Nomis census table, one row per area and one "
+            "column per industry, area as 'CODE : NAME'; 'tidy': area_code, industry_code, "
+            "employment; 'auto' detects the layout from the header."
+        ),
+    )
+    basis: Literal["workplace", "residence"] = Field(
+        default="workplace",
+        description=(
+            "Where people are counted: at their workplace (right for clusters: BRES, Census "
+            "WP605EW) or at home (Census 2021 TS060). Reported in every output."
+        ),
+    )
+    date: str | None = Field(
+        default=None,
+        description="For Nomis BRES files with several years: the DATE to use (e.g. '2021').",
+    )
+    employment_status: str | None = Field(
+        default=None,
+        description=(
+            "For Nomis BRES files with several employment statuses: the EMPLOYMENT_STATUS_NAME "
+            "to use (e.g. 'Employment' or 'Employees')."
+        ),
+    )
+    description: str | None = Field(
+        default=None, description="What the table is, for reports (e.g. 'Census 2011 WP605EW')."
+    )
+
+
+class TierSource(_Strict):
+    """Where an authority tier's code for each small area comes from.
+
+    ``attribute``: a column of the areas file. ``lookup``: a CSV joined on the area code or on
+    an already-known tier. ``overlay``: the authority polygon covering most of the area.
+    """
+
+    source: Literal["attribute", "lookup", "overlay"]
+    column: str | None = Field(
+        default=None, description="attribute: the areas-file column; lookup: the code column."
+    )
+    name_column: str | None = Field(default=None, description="lookup: the name column.")
+    path: Path | None = Field(default=None, description="lookup: the CSV (in the data dir).")
+    key: Literal["area", "district", "county", "combined_authority", "region"] = Field(
+        default="area", description="lookup: what the CSV's key column identifies."
+    )
+    key_column: str | None = Field(default=None, description="lookup: the CSV's key column.")
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> TierSource:
+        if self.source == "attribute" and not self.column:
+            raise ValueError("source 'attribute' needs 'column' (the areas-file column)")
+        if self.source == "lookup":
+            missing = [
+                k for k in ("path", "column", "key_column") if getattr(self, k) in (None, "")
+            ]
+            if missing:
+                raise ValueError(f"source 'lookup' needs {', '.join(missing)}")
+        return self
+
+
+class AuthorityLayer(_Strict):
+    """One authority tier's polygons inside the authorities file."""
+
+    layer: str = Field(description="Layer name in the authorities file (e.g. 'ltla', 'cauth').")
+    code_prefix: str | None = Field(
+        default=None,
+        description="Keep only codes starting with this (e.g. 'E47' for combined authorities).",
+    )
+
+
+class AuthoritiesConfig(_Strict):
+    """Authority boundaries by tier (district, county, combined authority, region)."""
+
+    path: Path = Field(description="A multi-layer file (TopoJSON or GeoPackage).")
+    crs: str | None = Field(default=None, description="CRS to assume when the file has none.")
+    code_column: str = Field(default="areacd", description="Authority code column.")
+    name_column: str = Field(default="areanm", description="Authority name column.")
+    year: int | None = Field(
+        default=None,
+        description=(
+            "Keep authorities valid in this year, using the 'start'/'end' attributes of ONS "
+            "multi-year files (e.g. 2025 includes the East Midlands CCA)."
+        ),
+    )
+    layers: dict[Tier, AuthorityLayer] = Field(description="Layer per tier.")
+
+
+class IndustriesConfig(_Strict):
+    """Industry classification and cluster definitions."""
+
+    cluster_definitions: str = Field(
+        default="default",
+        description=(
+            "YAML of cluster definitions (name -> SIC codes at any level): 'default' for the "
+            "shipped set, or a path relative to the config file."
+        ),
+    )
+
+
+class ConcentrationConfig(_Strict):
+    """Location quotient settings."""
+
+    reference: Literal["study_area", "employment_file", "national_totals"] = Field(
+        default="study_area",
+        description=(
+            "Denominator of the LQ. 'study_area': all areas in the boundary file; "
+            "'employment_file': every area in the employment table, also those outside the "
+            "boundaries (a national table gives national LQs); 'national_totals': a CSV of "
+            "industry_code, employment."
+        ),
+    )
+    national_totals_path: Path | None = Field(
+        default=None, description="For reference 'national_totals': the CSV (in the data dir)."
+    )
+    min_area_employment: Annotated[float, Field(ge=0)] = Field(
+        default=100,
+        description="Areas employing fewer people in total get LQs flagged unreliable.",
+    )
+    min_cell_employment: Annotated[float, Field(ge=0)] = Field(
+        default=5,
+        description="Area x industry counts below this get LQs flagged unreliable.",
+    )
+    confidence_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=0.95, description="Level of the LQ confidence intervals."
+    )
+
+    @model_validator(mode="after")
+    def _check_totals(self) -> ConcentrationConfig:
+        if self.reference == "national_totals" and self.national_totals_path is None:
+            raise ValueError("reference 'national_totals' needs 'national_totals_path'")
+        return self
+
+
+class RunConfig(_Strict):
+    """Everything one run needs, validated before any stage starts."""
+
+    name: str = Field(description="Run name; used in output file names and titles.")
+    description: str = Field(default="", description="One line on what the run is for.")
+    synthetic: bool = Field(
+        default=False,
+        description="True for the synthetic demo: every output then says 'synthetic demo data'.",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder that relative input paths start from (relative to this file). The "
+            f"{DATA_DIR_ENV} environment variable overrides it."
+        ),
+    )
+    output_dir: Path = Field(description="Folder for intermediates and outputs of this run.")
+    areas: AreasConfig
+    employment: EmploymentConfig
+    hierarchy: dict[Tier, TierSource] = Field(
+        default_factory=dict, description="How each small area gets its authority codes."
+    )
+    authorities: AuthoritiesConfig | None = None
+    industries: IndustriesConfig = Field(default_factory=IndustriesConfig)
+    concentration: ConcentrationConfig = Field(default_factory=ConcentrationConfig)
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not value or any(ch in value for ch in "/\\:"):
+            raise ValueError("must be a non-empty name without path separators")
+        return value
+
+    @model_validator(mode="after")
+    def _check_overlay(self) -> RunConfig:
+        overlay = [t for t, s in self.hierarchy.items() if s.source == "overlay"]
+        if overlay:
+            if self.authorities is None:
+                raise ValueError(
+                    f"hierarchy tiers {', '.join(overlay)} use source 'overlay' but no "
+                    "'authorities' section gives their polygons"
+                )
+            missing = [t for t in overlay if t not in self.authorities.layers]
+            if missing:
+                raise ValueError(
+                    f"hierarchy tiers {', '.join(missing)} use 'overlay' but "
+                    "authorities.layers has no layer for them"
+                )
+        return self
+
+    # -- path resolution: the one place relative paths are interpreted ---------------------
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder of the config file (the current folder for configs built in code)."""
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """The folder relative input paths start from."""
+        env = os.environ.get(DATA_DIR_ENV)
+        if env:
+            return Path(env).expanduser().resolve()
+        if self.data_dir is not None:
+            return (self.base_dir / self.data_dir).resolve()
+        return self.base_dir.resolve()
+
+    def data_path(self, path: Path) -> Path:
+        """Resolve an input data path against the data directory."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else self.resolved_data_dir / path
+
+    def local_path(self, path: Path | str) -> Path:
+        """Resolve a project path (outputs, cluster definitions) against the config folder."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def resolved_output_dir(self) -> Path:
+        """Folder of this run's outputs."""
+        return self.local_path(self.output_dir)
+
+    def input_paths(self) -> dict[str, Path]:
+        """Every input file the run reads, by role, resolved."""
+        paths = {
+            "areas": self.data_path(self.areas.path),
+            "employment": self.data_path(self.employment.path),
+        }
+        if self.authorities is not None:
+            paths["authorities"] = self.data_path(self.authorities.path)
+        for tier, source in self.hierarchy.items():
+            if source.source == "lookup" and source.path is not None:
+                paths[f"lookup_{tier}"] = self.data_path(source.path)
+        if self.concentration.national_totals_path is not None:
+            paths["national_totals"] = self.data_path(self.concentration.national_totals_path)
+        if self.industries.cluster_definitions != "default":
+            paths["cluster_definitions"] = self.local_path(self.industries.cluster_definitions)
+        return paths
+
+    def check_inputs_exist(self) -> None:
+        """Raise one :class:`ConfigError` naming every input file that is missing."""
+        missing = {role: p for role, p in self.input_paths().items() if not p.exists()}
+        if not missing:
+            return
+        where = self.resolved_data_dir
+        lines = "\n".join(f"  - {role}: {path}" for role, path in missing.items())
+        raise ConfigError(
+            f"{len(missing)} input file{'s' if len(missing) > 1 else ''} named in "
+            f"{self.config_path or 'the config'} do not exist:\n{lines}\n"
+            f"Relative input paths start from the data directory {where} (set by "
+            f"{DATA_DIR_ENV}, else 'data_dir' in the config). Fix the paths or download the files."
+        )
+
+
+def _format_validation_error(error: ValidationError, source: Path) -> str:
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"  - unknown key '{location}': remove it or check its spelling")
+        elif item["type"] == "missing":
+            lines.append(f"  - missing required key '{location}'")
+        else:
+            given = item.get("input")
+            shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
+            lines.append(f"  - '{location}': {item['msg']}{shown}")
+    count = len(lines)
+    return f"Config {source} has {count} problem{'s' if count > 1 else ''}:\n" + "\n".join(lines)
+
+
+def load_config(path: Path | str) -> RunConfig:
+    """Read and validate a run configuration.
+
+    Parameters
+    ----------
+    path
+        A YAML file, usually ``pipelines/<name>.yaml``.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration, remembering its own path for resolving relative paths.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not YAML, or fails validation; the message names every
+        offending key.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"Config file {path} does not exist.")
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Config {path} must be a mapping of keys to values at the top level.")
+    try:
+        config = RunConfig.model_validate({**raw, "config_path": path.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, path)) from None
+    return config

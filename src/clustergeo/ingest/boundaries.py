@@ -1,0 +1,246 @@
+"""Read boundary files into GeoDataFrames on the British National Grid.
+
+GeoJSON, GeoPackage, Shapefile and TopoJSON are read through GDAL (pyogrio). Every problem a
+user can fix is collected and reported at once: a missing file or layer, missing code or name
+columns, duplicate codes, no CRS, points or lines where polygons are expected. Invalid
+geometries are repaired (``shapely.make_valid``, keeping the polygonal parts) and counted,
+because ONS generalised boundaries routinely contain self-touching rings that are harmless once
+repaired. Empty geometries are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from clustergeo._errors import InputDataError
+from clustergeo._validate import Problems, format_examples
+
+__all__ = [
+    "BNG",
+    "BoundaryRead",
+    "list_layers",
+    "read_boundaries",
+]
+
+log = logging.getLogger(__name__)
+
+#: British National Grid, the CRS every clustergeo layer is analysed and written in.
+BNG = "EPSG:27700"
+
+
+@dataclass
+class BoundaryRead:
+    """Polygons read from a boundary file, with what was repaired on the way.
+
+    ``frame`` has columns ``code``, ``name`` and ``geometry`` (EPSG:27700) plus any columns
+    asked for in ``keep_columns``.
+    """
+
+    frame: gpd.GeoDataFrame
+    source: Path
+    n_repaired: int = 0
+    n_empty_dropped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def list_layers(path: Path) -> list[str]:
+    """Names of the layers in a vector file."""
+    try:
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise InputDataError(
+            f"Cannot open boundary file {path}: {exc}. Check it is a GeoJSON, GeoPackage, "
+            "Shapefile or TopoJSON file and that the download completed."
+        ) from None
+
+
+def _parse_crs(text: str, what: str) -> CRS:
+    try:
+        return CRS.from_user_input(text)
+    except CRSError:
+        raise InputDataError(
+            f"{what} is set to {text!r}, which is not a coordinate reference system; use "
+            "e.g. 'EPSG:4326' (longitude/latitude) or 'EPSG:27700' (British National Grid)."
+        ) from None
+
+
+def read_boundaries(
+    path: Path,
+    *,
+    code_column: str,
+    name_column: str | None = None,
+    layer: str | None = None,
+    assume_crs: str | None = None,
+    keep_columns: tuple[str, ...] = (),
+    what: str = "Boundary file",
+) -> BoundaryRead:
+    """Read polygons with a code (and name) column and reproject them to EPSG:27700.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile or TopoJSON file.
+    code_column, name_column
+        Columns holding the area code and name; ``name`` falls back to the code.
+    layer
+        Layer to read from a multi-layer file; required when there is more than one.
+    assume_crs
+        CRS to use when the file declares none (TopoJSON never does; ONS's is EPSG:4326).
+        A file declaring a different CRS is an error, so a wrong assumption cannot slip by.
+    keep_columns
+        Other attribute columns to keep (they must exist).
+    what
+        How to name the file in messages ("Areas file", "Authorities file"...).
+
+    Returns
+    -------
+    BoundaryRead
+
+    Raises
+    ------
+    InputDataError
+        Listing every problem found.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{what} {path} does not exist.")
+    layers = list_layers(path)
+    if layer is None and len(layers) > 1:
+        raise InputDataError(
+            f"{what} {path} has {len(layers)} layers ({format_examples(layers)}); choose one "
+            "with 'layer' in the config."
+        )
+    if layer is not None and layer not in layers:
+        raise InputDataError(
+            f"{what} {path} has no layer '{layer}'; its layers are {format_examples(layers)}."
+        )
+    try:
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise InputDataError(f"Cannot read {what.lower()} {path}: {exc}") from None
+
+    source = f"{path}" + (f" (layer {layer})" if layer else "")
+    problems = Problems(source, what)
+    wanted = [code_column, *([name_column] if name_column else []), *keep_columns]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        columns = [c for c in frame.columns if c != "geometry"]
+        problems.add(
+            f"no column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the file has "
+            f"{format_examples(columns, 15)}. Set the column names in the config"
+        )
+        problems.raise_if_any()
+
+    crs = frame.crs
+    if crs is None:
+        if assume_crs is None:
+            problems.add(
+                "no coordinate reference system (CRS) is declared. If you know it, set 'crs' "
+                "for this file in the config (ONS TopoJSON and GeoJSON are 'EPSG:4326'; "
+                "British National Grid is 'EPSG:27700')"
+            )
+        else:
+            frame = frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"))
+    elif assume_crs is not None and not CRS.from_user_input(crs).equals(
+        _parse_crs(assume_crs, f"'crs' for {path}"), ignore_axis_order=True
+    ):
+        problems.add(
+            f"the file declares CRS {CRS.from_user_input(crs).to_string()} but the config says "
+            f"{assume_crs}; remove 'crs' from the config (it is only for files without one)"
+        )
+
+    codes = frame[code_column].astype("string").str.strip()
+    blank = codes.isna() | (codes == "")
+    if blank.any():
+        problems.add(f"{int(blank.sum())} features have an empty {code_column}")
+    duplicated = codes[codes.duplicated(keep=False) & ~blank]
+    if len(duplicated):
+        problems.add(
+            f"{duplicated.nunique()} codes appear on more than one feature: "
+            f"{format_examples(sorted(duplicated.unique()))}. Each area must be one feature; "
+            "dissolve multi-part areas into one (multi)polygon per code"
+        )
+
+    geometry = frame.geometry
+    null_or_empty = geometry.isna() | geometry.is_empty
+    kinds = geometry[~null_or_empty].geom_type
+    non_polygon = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
+    if len(non_polygon):
+        examples = codes.loc[non_polygon.index]
+        problems.add(
+            f"{len(non_polygon)} features are {', '.join(sorted(non_polygon.unique()))} "
+            f"rather than polygons ({format_examples(examples)}): this looks like a point or "
+            "line file (e.g. population-weighted centroids); use the boundary polygons"
+        )
+    problems.raise_if_any()
+
+    result = BoundaryRead(frame=frame, source=path)
+    if null_or_empty.any():
+        dropped = codes[null_or_empty]
+        result.n_empty_dropped = len(dropped)
+        result.notes.append(
+            f"{len(dropped)} features with empty geometry dropped from {path.name}: "
+            f"{format_examples(dropped)}"
+        )
+    keep = ~null_or_empty
+    geometry = geometry[keep]
+    invalid = ~geometry.is_valid
+    if invalid.any():
+        repaired = shapely.make_valid(geometry[invalid].to_numpy())
+        repaired = [_polygonal_part(g) for g in repaired]
+        geometry = geometry.copy()
+        geometry.loc[invalid] = repaired
+        result.n_repaired = int(invalid.sum())
+        result.notes.append(f"{result.n_repaired} invalid geometries repaired in {path.name}")
+
+    out = gpd.GeoDataFrame(
+        {
+            "code": codes[keep].astype(str).to_numpy(),
+            "name": (
+                frame.loc[keep, name_column].astype(str).str.strip().to_numpy()
+                if name_column
+                else codes[keep].astype(str).to_numpy()
+            ),
+            **{c: frame.loc[keep, c].to_numpy() for c in keep_columns},
+        },
+        geometry=geometry.to_numpy(),
+        crs=frame.crs,
+    )
+    if not CRS.from_user_input(out.crs).equals(CRS.from_user_input(BNG)):
+        out = out.to_crs(BNG)
+    result.frame = out.reset_index(drop=True)
+    log.info("Read %s: %d features", source, len(out))
+    return result
+
+
+def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a repaired geometry (make_valid can add stray lines or points)."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [
+        g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def filter_by_year(frame: pd.DataFrame, year: int | None) -> pd.Series:
+    """Mask of features valid in ``year`` by ONS's ``start``/``end`` attributes (all if None)."""
+    mask = pd.Series(True, index=frame.index)
+    if year is None:
+        return mask
+    if "start" in frame.columns:
+        start = pd.to_numeric(frame["start"], errors="coerce")
+        mask &= start.isna() | (start <= year)
+    if "end" in frame.columns:
+        end = pd.to_numeric(frame["end"], errors="coerce")
+        mask &= end.isna() | (year <= end)
+    return mask

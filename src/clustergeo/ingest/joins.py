@@ -1,0 +1,142 @@
+"""Check that employment and boundaries describe the same areas, and explain when they do not.
+
+The commonest failure in practice is a boundary-vintage mismatch: 2011 MSOA boundaries with a
+table on 2021 MSOAs (or the reverse), or LSOA data against MSOA polygons. Both sides use ONS
+GSS codes, whose first three characters give the geography type (``E02`` MSOA, ``E01`` LSOA,
+``E00`` output area, ``E06``-``E09`` districts...), and the codes ONS created for 2021 small
+areas follow on after the last 2011 code, so the code itself says which vintage it is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from clustergeo._errors import InputDataError
+from clustergeo._validate import format_examples
+
+__all__ = ["check_area_join", "describe_codes"]
+
+GEOGRAPHY_TYPES = {
+    "E00": "output areas (England)",
+    "W00": "output areas (Wales)",
+    "E01": "LSOAs (England)",
+    "W01": "LSOAs (Wales)",
+    "E02": "MSOAs (England)",
+    "W02": "MSOAs (Wales)",
+    "E06": "unitary authorities",
+    "E07": "non-metropolitan districts",
+    "E08": "metropolitan districts",
+    "E09": "London boroughs",
+    "W06": "Welsh unitary authorities",
+    "S12": "Scottish council areas",
+    "E10": "counties",
+    "E47": "combined authorities",
+    "E12": "regions",
+}
+
+# Last code of each 2011 small-area series; ONS numbered new 2021 areas after these.
+LAST_2011_CODE = {
+    "E00": 176774,
+    "W00": 10265,
+    "E01": 33768,
+    "W01": 1958,
+    "E02": 6934,
+    "W02": 423,
+}
+
+
+def _prefix(code: str) -> str:
+    return code[:3]
+
+
+def describe_codes(codes: Iterable[str]) -> str:
+    """Say what kind of areas a set of codes are, e.g. ``"MSOAs (England), 2021 codes"``."""
+    codes = list(codes)
+    prefixes = Counter(_prefix(c) for c in codes)
+    parts = []
+    for prefix, _count in prefixes.most_common(2):
+        label = GEOGRAPHY_TYPES.get(prefix, f"codes starting {prefix}")
+        if prefix in LAST_2011_CODE:
+            numbers = [int(c[3:]) for c in codes if _prefix(c) == prefix and c[3:].isdigit()]
+            newer = sum(n > LAST_2011_CODE[prefix] for n in numbers)
+            if newer:
+                label += f", {newer} of them created in 2021 (2021 codes)"
+        parts.append(label)
+    return "; ".join(parts)
+
+
+def check_area_join(
+    boundary_codes: Iterable[str],
+    employment_codes: Iterable[str],
+    *,
+    boundary_source: Path,
+    employment_source: Path,
+) -> list[str]:
+    """Check every boundary area has employment; explain mismatches.
+
+    Employment rows for areas outside the boundary file are allowed (a national table used
+    with regional boundaries); they are reported in the returned notes. Boundary areas with no
+    employment rows are an error.
+
+    Returns
+    -------
+    list of str
+        Notes for the run report.
+
+    Raises
+    ------
+    InputDataError
+        When boundary areas have no employment, with a hint on the likely cause.
+    """
+    boundary = set(boundary_codes)
+    employment = set(employment_codes)
+    matched = boundary & employment
+    no_employment = sorted(boundary - employment)
+    outside = sorted(employment - boundary)
+    notes = []
+    if outside:
+        notes.append(
+            f"{len(outside)} areas in {employment_source.name} are not in the boundary file "
+            f"{boundary_source.name}; they count only towards reference totals when "
+            "concentration.reference is 'employment_file'"
+        )
+    if not no_employment:
+        return notes
+    hint = _hint(no_employment, outside, matched)
+    raise InputDataError(
+        f"{len(no_employment)} of the {len(boundary)} areas in boundary file {boundary_source} "
+        f"have no rows in employment file {employment_source}: "
+        f"{format_examples(no_employment)}.\n{hint}"
+    )
+
+
+def _hint(no_employment: list[str], outside: list[str], matched: set[str]) -> str:
+    boundary_kind = describe_codes(no_employment)
+    if not outside:
+        return (
+            f"The employment file covers fewer areas than the boundaries ({boundary_kind}). "
+            "Download the table for the whole study area, or use a boundary file for the "
+            "areas the table covers."
+        )
+    employment_kind = describe_codes(outside)
+    same_type = {_prefix(c) for c in no_employment} & {_prefix(c) for c in outside}
+    if same_type and not matched:
+        return (
+            f"Both files use the same kind of codes but none match: the boundaries are "
+            f"{boundary_kind}; the employment is {employment_kind}. This looks like a "
+            "boundary-vintage mismatch (2011 vs 2021 areas): use boundaries of the same vintage "
+            "as the table, or convert with the ONS 2011 → 2021 lookup."
+        )
+    if same_type:
+        return (
+            f"Some codes differ between the files (boundaries: {boundary_kind}; employment: "
+            f"{employment_kind}). If the two come from different years this is a "
+            "boundary-vintage mismatch (2011 vs 2021 areas): use the same vintage for both."
+        )
+    return (
+        f"The files use different kinds of areas: the boundaries are {boundary_kind}, the "
+        f"employment is {employment_kind}. Download the employment table for the same "
+        "geography as the boundaries."
+    )

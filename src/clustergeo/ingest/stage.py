@@ -1,0 +1,198 @@
+"""Stage 1, ingest: read and validate every input, write tidy intermediates.
+
+Reads the areas, employment, authority tiers, lookups and cluster definitions named in the
+config; checks that they join; reprojects to EPSG:27700; and writes GeoParquet/Parquet
+intermediates plus a report of everything repaired, dropped or noticed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import asdict
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo._errors import InputDataError
+from clustergeo.config import TIERS, RunConfig
+from clustergeo.industries import (
+    read_cluster_definitions,
+    resolve_cluster_definitions,
+    sic_hierarchy,
+)
+from clustergeo.ingest.authorities import assign_tiers, read_authorities
+from clustergeo.ingest.boundaries import read_boundaries
+from clustergeo.ingest.employment import read_employment
+from clustergeo.ingest.joins import check_area_join
+from clustergeo.io import file_sha256, write_json, write_parquet
+from clustergeo.paths import RunPaths
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+
+def _read_lookup_csv(path: Any, columns: list[str]) -> pd.DataFrame:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame.columns = [c.strip() for c in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputDataError(
+            f"Lookup file {path} has no column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; its columns are {', '.join(frame.columns)}. Fix the column "
+            "names under 'hierarchy' in the config."
+        )
+    return frame
+
+
+def run(config: RunConfig) -> RunPaths:
+    """Run the ingest stage for a config and write its outputs.
+
+    Returns
+    -------
+    RunPaths
+        Where the outputs were written.
+
+    Raises
+    ------
+    ClusterGeoError
+        For any input problem, with every problem listed.
+    """
+    config.check_inputs_exist()
+    paths = RunPaths.for_config(config)
+    inputs = config.input_paths()
+    notes: list[str] = []
+
+    attribute_columns = tuple(
+        spec.column
+        for spec in config.hierarchy.values()
+        if spec.source == "attribute" and spec.column
+    )
+    areas_read = read_boundaries(
+        inputs["areas"],
+        code_column=config.areas.code_column,
+        name_column=config.areas.name_column,
+        layer=config.areas.layer,
+        assume_crs=config.areas.crs,
+        keep_columns=tuple(dict.fromkeys(attribute_columns)),
+        what="Areas file",
+    )
+    notes.extend(areas_read.notes)
+    areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
+
+    table = read_employment(
+        inputs["employment"],
+        config.employment.format,
+        date=config.employment.date,
+        employment_status=config.employment.employment_status,
+    )
+    notes.extend(table.notes)
+    notes.extend(
+        check_area_join(
+            areas["area_code"],
+            table.data["area_code"],
+            boundary_source=inputs["areas"],
+            employment_source=inputs["employment"],
+        )
+    )
+
+    authorities: dict[str, gpd.GeoDataFrame] = {}
+    every: dict[str, gpd.GeoDataFrame] = {}
+    if config.authorities is not None:
+        authorities, every, authority_notes = read_authorities(
+            config.authorities, inputs["authorities"]
+        )
+        notes.extend(authority_notes)
+    lookups = {
+        tier: _read_lookup_csv(
+            inputs[f"lookup_{tier}"],
+            [c for c in (spec.key_column, spec.column, spec.name_column) if c],
+        )
+        for tier, spec in config.hierarchy.items()
+        if spec.source == "lookup"
+    }
+    tiers, tier_notes = assign_tiers(
+        areas,
+        config.hierarchy,
+        authorities=authorities,
+        authority_names=every,
+        read_lookup=lookups,
+        source=inputs["areas"],
+    )
+    notes.extend(tier_notes)
+    areas = areas[["area_code", "area_name", "geometry"]].merge(tiers, on="area_code")
+    areas["area_km2"] = areas.geometry.area / 1e6
+    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=areas_read.frame.crs)
+
+    employment = table.data.copy()
+    employment["employment"] = employment["employment"].astype("float64")
+    employment["in_study_area"] = employment["area_code"].isin(set(areas["area_code"]))
+
+    definitions = read_cluster_definitions(
+        config.industries.cluster_definitions
+        if config.industries.cluster_definitions == "default"
+        else inputs["cluster_definitions"]
+    )
+    resolution = resolve_cluster_definitions(definitions, employment["industry_code"])
+    for key, why in resolution.unresolved.items():
+        notes.append(f"cluster definition '{key}' skipped: {why}")
+        log.warning("Cluster definition '%s' skipped: %s", key, why)
+    hierarchy = sic_hierarchy()
+    industries = [
+        {
+            "industry_code": code,
+            "name": table.industry_names.get(code) or hierarchy.name(code) or code,
+            "section": hierarchy.section_of(code),
+        }
+        for code in sorted(employment["industry_code"].unique())
+    ]
+
+    write_parquet(areas, paths.areas)
+    write_parquet(employment, paths.employment)
+    if table.area_totals is not None:
+        totals = table.area_totals.rename_axis("area_code").reset_index(name="total")
+        write_parquet(totals, paths.area_totals)
+    elif paths.area_totals.exists():
+        paths.area_totals.unlink()
+    for tier in TIERS:
+        if tier in authorities:
+            write_parquet(authorities[tier], paths.authorities(tier))
+    write_json(
+        {
+            "industries": industries,
+            "cluster_definitions": [asdict(d) for d in resolution.resolved],
+            "unresolved_cluster_definitions": resolution.unresolved,
+        },
+        paths.industries,
+    )
+    report = {
+        "stage": "ingest",
+        "config": str(config.config_path),
+        "synthetic": config.synthetic,
+        "employment_basis": config.employment.basis,
+        "employment_format": table.format,
+        "inputs": {
+            role: {"path": str(path), "sha256": file_sha256(path)}
+            for role, path in inputs.items()
+        },
+        "counts": {
+            "areas": len(areas),
+            "industries": len(industries),
+            "employment_rows": len(employment),
+            "suppressed_cells": table.n_suppressed,
+            "geometries_repaired": areas_read.n_repaired,
+            "empty_geometries_dropped": areas_read.n_empty_dropped,
+        },
+        "notes": notes,
+    }
+    write_json(report, paths.ingest_report)
+    for note in notes:
+        log.info("Note: %s", note)
+    return paths

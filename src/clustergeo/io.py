@@ -1,0 +1,148 @@
+"""Reading and writing files at the edges of stages.
+
+Every output goes through :func:`atomic_path`: it is written to a temporary file in the same
+folder and renamed into place only when complete, so a crash never leaves a half-written
+GeoPackage or table where QGIS or the next stage would find it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo._errors import OutputError
+
+__all__ = [
+    "atomic_path",
+    "file_sha256",
+    "write_csv",
+    "write_geopackage_layers",
+    "write_json",
+    "write_parquet",
+]
+
+log = logging.getLogger(__name__)
+
+# QGIS 3.22's GDAL warns that GeoPackage 1.4 (what current GDAL writes) "may only be partially
+# supported"; 1.2 opens cleanly in every QGIS in use.
+GEOPACKAGE_VERSION = "1.2"
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    Parameters
+    ----------
+    target
+        The final output path. Its folder is created if missing.
+
+    Yields
+    ------
+    Path
+        A path in the same folder (so the rename is atomic) with the same suffix, so that
+        drivers choosing a format by extension still work.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be written (read-only, full disk); the message names the path.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent
+        )
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(_explain_os_error(exc, target)) from None
+    tmp = Path(tmp_name)
+    # Drivers such as GDAL refuse to create a dataset over an existing file.
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(_explain_os_error(exc, target)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _explain_os_error(exc: OSError, target: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"No space left on the device while writing {target}: free some space and re-run."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"Cannot write {target}: the folder is not writable ({exc.strerror}). "
+            "Choose another output folder in the config or fix its permissions."
+        )
+    return f"Cannot write {target}: {exc.strerror or exc}."
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a DataFrame (GeoParquet if it is a GeoDataFrame) atomically."""
+    with atomic_path(path) as tmp:
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+    log.info("Wrote %s (%d rows)", path, len(frame))
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table as UTF-8 CSV atomically (no index)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+    log.info("Wrote %s (%d rows)", path, len(frame))
+    return path
+
+
+def write_json(data: Mapping[str, Any], path: Path) -> Path:
+    """Write a JSON document atomically, indented for people to read."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    log.info("Wrote %s", path)
+    return path
+
+
+def write_geopackage_layers(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> Path:
+    """Write several layers into one GeoPackage atomically.
+
+    The whole file is built under a temporary name and renamed at the end, so the previous
+    GeoPackage (if any) stays intact and valid until the new one is complete.
+    """
+    with atomic_path(path) as tmp:
+        for name, layer in layers.items():
+            layer.to_file(
+                tmp,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                VERSION=GEOPACKAGE_VERSION,
+                append=tmp.exists(),
+            )
+    log.info("Wrote %s (layers: %s)", path, ", ".join(layers))
+    return path
