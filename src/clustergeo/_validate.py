@@ -74,8 +74,6 @@ class Problems:
         if not self._items:
             return
         count = len(self._items)
-        header = (
-            f"{self.what} {self.source} has {count} problem{'s' if count > 1 else ''}:"
-        )
+        header = f"{self.what} {self.source} has {count} problem{'s' if count > 1 else ''}:"
         body = "\n".join(f"  - {item}" for item in self._items)
         raise error(f"{header}\n{body}")

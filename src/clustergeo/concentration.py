@@ -1,9 +1,9 @@
-"""Stage 2, concentration: location quotients with confidence intervals, and specialisation.
+r"""Stage 2, concentration: location quotients with confidence intervals, and specialisation.
 
 The location quotient of area *i* in industry *j* compares the industry's share of the area's
 employment with its share of a reference economy:
 
-.. math:: LQ_{ij} = \\frac{e_{ij} / e_i}{E_j / E}
+.. math:: LQ_{ij} = \frac{e_{ij} / e_i}{E_j / E}
 
 where :math:`e_{ij}` is the area's employment in the industry, :math:`e_i` the area's total,
 :math:`E_j` the reference employment in the industry and :math:`E` the reference total
@@ -12,14 +12,14 @@ area of the employment table (a national table gives national LQs), or supplied 
 
 Confidence intervals follow Moineddin, Beyene & Boyle (2003), "On the location quotient
 confidence interval", *Geographical Analysis* 35(3): 249–256, treating counts as Poisson and
-applying the delta method to :math:`\\ln LQ`:
+applying the delta method to :math:`\ln LQ`:
 
-.. math:: \\operatorname{Var}(\\ln LQ_{ij}) \\approx
-          \\frac{1}{e_{ij}} - \\frac{1}{e_i} + \\frac{1}{E_j} - \\frac{1}{E}
+.. math:: \operatorname{Var}(\ln LQ_{ij}) \approx
+          \frac{1}{e_{ij}} - \frac{1}{e_i} + \frac{1}{E_j} - \frac{1}{E}
 
-giving :math:`LQ \\exp(\\pm z_{1-\\alpha/2} \\sqrt{\\operatorname{Var}})`. For a zero count the
+giving :math:`LQ \exp(\pm z_{1-\alpha/2} \sqrt{\operatorname{Var}})`. For a zero count the
 logarithm is undefined; the interval is then :math:`[0, u/(e_i E_j/E)]` with :math:`u` the
-exact (Garwood 1936) upper Poisson limit for an observed zero, :math:`\\chi^2_{1-\\alpha/2,2}/2`.
+exact (Garwood 1936) upper Poisson limit for an observed zero, :math:`\chi^2_{1-\alpha/2,2}/2`.
 
 Small denominators make LQs noisy (an area of 40 workers with 4 in one industry can show
 LQ = 40). LQs are always reported, but flagged ``lq_unreliable`` when the area employs fewer
@@ -101,9 +101,9 @@ def aggregate_cluster_definitions(
     A suppressed member makes the sum unknown: it is kept missing rather than understated.
     """
     columns = {
-        key: matrix[list(codes)].sum(axis=1, min_count=len(codes)).where(
-            matrix[list(codes)].notna().all(axis=1)
-        )
+        key: matrix[list(codes)]
+        .sum(axis=1, min_count=len(codes))
+        .where(matrix[list(codes)].notna().all(axis=1))
         for key, codes in definitions.items()
     }
     return pd.DataFrame(columns, index=matrix.index)
@@ -191,12 +191,12 @@ def location_quotients(
 
 
 def specialisation_indices(counts: pd.DataFrame, reference_share: pd.Series) -> pd.DataFrame:
-    """How specialised each area's employment mix is.
+    r"""How specialised each area's employment mix is.
 
     ``krugman_index`` is Krugman's (1991) dissimilarity between the area's industry shares
-    :math:`s_{ij}` and the reference shares :math:`S_j`, :math:`K_i = \\sum_j |s_{ij} - S_j|`
+    :math:`s_{ij}` and the reference shares :math:`S_j`, :math:`K_i = \sum_j |s_{ij} - S_j|`
     (0 = same mix as the reference, 2 = no industry in common). ``hhi`` is the
-    Hirschman–Herfindahl index of the area's shares, :math:`\\sum_j s_{ij}^2`. Both use only
+    Hirschman–Herfindahl index of the area's shares, :math:`\sum_j s_{ij}^2`. Both use only
     industries with known counts (suppressed cells are left out).
     """
     known = counts.fillna(0.0)
@@ -236,8 +236,10 @@ def _reference(
         series = table.set_index("industry_code")["employment"].astype(float)
         return series, float(series.reindex(matrix.columns).sum()), f"national totals ({path.name})"
     rows = matrix.index if reference == "employment_file" else study_codes
-    label = "every area of the employment table" if reference == "employment_file" else (
-        "the study area"
+    label = (
+        "every area of the employment table"
+        if reference == "employment_file"
+        else ("the study area")
     )
     return matrix.loc[rows].sum(axis=0), float(totals.loc[rows].sum()), label
 
@@ -253,9 +255,7 @@ def run(config: RunConfig) -> RunPaths:
     areas = gpd.read_parquet(paths.areas)
     employment = pd.read_parquet(paths.employment)
     industries = json.loads(paths.industries.read_text(encoding="utf-8"))
-    definitions = {
-        d["key"]: tuple(d["industry_codes"]) for d in industries["cluster_definitions"]
-    }
+    definitions = {d["key"]: tuple(d["industry_codes"]) for d in industries["cluster_definitions"]}
     labels = {d["key"]: d["label"] for d in industries["cluster_definitions"]}
     labels |= {i["industry_code"]: i["name"] for i in industries["industries"]}
 
@@ -277,9 +277,9 @@ def run(config: RunConfig) -> RunPaths:
 
     study = matrix.loc[study_codes]
     frames = [
-        location_quotients(
-            study, totals, reference_industry, reference_total, settings
-        ).assign(kind="industry"),
+        location_quotients(study, totals, reference_industry, reference_total, settings).assign(
+            kind="industry"
+        ),
     ]
     if definitions:
         frames.append(
@@ -295,17 +295,18 @@ def run(config: RunConfig) -> RunPaths:
     district_frames = []
     if district_of is not None:
         combined = pd.concat([study, clusters.loc[study_codes]], axis=1)
-        by_district = combined.groupby(district_of.reindex(study_codes).to_numpy()).sum(
-            min_count=1
+        by_district = combined.groupby(district_of.reindex(study_codes).to_numpy()).sum(min_count=1)
+        district_totals = (
+            totals.loc[study_codes].groupby(district_of.reindex(study_codes).to_numpy()).sum()
         )
-        district_totals = totals.loc[study_codes].groupby(
-            district_of.reindex(study_codes).to_numpy()
-        ).sum()
         reference_all = pd.concat([reference_industry, reference_clusters])
         district_frames.append(
             location_quotients(
                 by_district, district_totals, reference_all, reference_total, settings
             ).rename(columns={"area_code": "district_code"})
+        )
+        district_frames[-1]["kind"] = np.where(
+            district_frames[-1]["industry_code"].isin(set(study.columns)), "industry", "cluster"
         )
     district_lq = pd.concat(district_frames, ignore_index=True) if district_frames else None
 
@@ -339,7 +340,7 @@ def run(config: RunConfig) -> RunPaths:
             "confidence_level": settings.confidence_level,
         },
         "counts": {
-            "area_industry_rows": int(len(check)),
+            "area_industry_rows": len(check),
             "unreliable": int(check["lq_unreliable"].sum()),
             "suppressed": int((check["lq_note"] == "suppressed").sum()),
             "cluster_definitions": sorted(definitions),

@@ -28,20 +28,22 @@ __all__ = [
     "TIERS",
     "AreasConfig",
     "AuthoritiesConfig",
+    "AuthorityLayer",
     "ConcentrationConfig",
     "EmploymentConfig",
     "IndustriesConfig",
     "RunConfig",
+    "Tier",
     "TierSource",
     "load_config",
 ]
 
 DATA_DIR_ENV = "CLUSTERGEO_DATA_DIR"
 
-#: Authority tiers above the small areas, from lowest to highest.
-TIERS: tuple[str, ...] = ("district", "county", "combined_authority", "region")
-
 Tier = Literal["district", "county", "combined_authority", "region"]
+
+#: Authority tiers above the small areas, from lowest to highest.
+TIERS: tuple[Tier, ...] = ("district", "county", "combined_authority", "region")
 
 
 class _Strict(BaseModel):

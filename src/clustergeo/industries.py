@@ -187,7 +187,9 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
         try:
             raw = yaml.safe_load(source.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            raise InputDataError(f"Cluster definitions {source} are not valid YAML: {exc}") from None
+            raise InputDataError(
+                f"Cluster definitions {source} are not valid YAML: {exc}"
+            ) from None
     problems = Problems(source, "Cluster definitions")
     if not isinstance(raw, dict) or not isinstance(raw.get("clusters"), dict):
         problems.add("expected a top-level 'clusters:' mapping of key -> {label, sic: [codes]}")

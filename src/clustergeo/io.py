@@ -73,7 +73,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp.unlink()
     try:
         yield tmp
-        os.replace(tmp, target)
+        tmp.replace(target)
     except OSError as exc:
         raise OutputError(_explain_os_error(exc, target)) from None
     finally:

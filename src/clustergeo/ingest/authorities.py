@@ -31,7 +31,7 @@ import pyogrio
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
-from clustergeo.config import TIERS, AuthoritiesConfig, TierSource
+from clustergeo.config import TIERS, AuthoritiesConfig, Tier, TierSource
 from clustergeo.ingest.boundaries import filter_by_year, read_boundaries
 
 __all__ = ["assign_tiers", "read_authorities"]
@@ -110,11 +110,11 @@ def _overlay_codes(
 
 def assign_tiers(
     areas: gpd.GeoDataFrame,
-    hierarchy: Mapping[str, TierSource],
+    hierarchy: Mapping[Tier, TierSource],
     *,
     authorities: Mapping[str, gpd.GeoDataFrame],
     authority_names: Mapping[str, gpd.GeoDataFrame],
-    read_lookup: Mapping[str, pd.DataFrame],
+    read_lookup: Mapping[Tier, pd.DataFrame],
     source: Path,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Give every area a code and name for each configured tier.
@@ -152,7 +152,14 @@ def assign_tiers(
             spec = hierarchy[tier]
             if spec.source == "lookup" and spec.key != "area" and spec.key not in names:
                 continue
-            codes, tier_names = _tier_codes(tier, spec, areas, table, authorities, read_lookup)
+            codes, tier_names = _tier_codes(
+                tier,
+                spec=spec,
+                areas=areas,
+                table=table,
+                authorities=authorities,
+                read_lookup=read_lookup,
+            )
             table[f"{tier}_code"] = codes.to_numpy()
             names[tier] = tier_names
             pending.remove(tier)
@@ -194,12 +201,13 @@ def assign_tiers(
 
 
 def _tier_codes(
-    tier: str,
+    tier: Tier,
+    *,
     spec: TierSource,
     areas: gpd.GeoDataFrame,
     table: pd.DataFrame,
     authorities: Mapping[str, gpd.GeoDataFrame],
-    read_lookup: Mapping[str, pd.DataFrame],
+    read_lookup: Mapping[Tier, pd.DataFrame],
 ) -> tuple[pd.Series, dict[str, str]]:
     if spec.source == "attribute":
         assert spec.column is not None
@@ -210,7 +218,8 @@ def _tier_codes(
         code = code.where(share > OVERLAY_MIN_SHARE)
         return table["area_code"].map(code), {}
     lookup = read_lookup[tier]
-    assert spec.column is not None and spec.key_column is not None
+    assert spec.column is not None
+    assert spec.key_column is not None
     key = table["area_code"] if spec.key == "area" else table[f"{spec.key}_code"]
     pairs = lookup[[spec.key_column, spec.column]].copy()
     pairs[spec.column] = pairs[spec.column].str.strip()

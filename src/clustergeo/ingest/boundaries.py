@@ -111,6 +111,57 @@ def read_boundaries(
         Listing every problem found.
     """
     path = Path(path)
+    frame = _open_layer(path, layer, what)
+    source = f"{path}" + (f" (layer {layer})" if layer else "")
+    problems = Problems(source, what)
+    wanted = [code_column, *([name_column] if name_column else []), *keep_columns]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        columns = [c for c in frame.columns if c != "geometry"]
+        problems.add(
+            f"no column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the file has "
+            f"{format_examples(columns, 15)}. Set the column names in the config"
+        )
+        problems.raise_if_any()
+
+    frame = _with_crs(frame, assume_crs, path, problems)
+    codes = frame[code_column].astype("string").str.strip()
+    _check_codes(codes, code_column, problems)
+    null_or_empty = frame.geometry.isna() | frame.geometry.is_empty
+    _check_polygons(frame.geometry[~null_or_empty], codes, problems)
+    problems.raise_if_any()
+
+    result = BoundaryRead(frame=frame, source=path)
+    if null_or_empty.any():
+        dropped = codes[null_or_empty]
+        result.n_empty_dropped = len(dropped)
+        result.notes.append(
+            f"{len(dropped)} features with empty geometry dropped from {source}: "
+            f"{format_examples(dropped)}"
+        )
+    keep = ~null_or_empty
+    geometry, result.n_repaired = _repaired(frame.geometry[keep])
+    if result.n_repaired:
+        result.notes.append(f"{result.n_repaired} invalid geometries repaired in {source}")
+
+    names = frame.loc[keep, name_column].astype(str).str.strip() if name_column else codes[keep]
+    out = gpd.GeoDataFrame(
+        {
+            "code": codes[keep].astype(str).to_numpy(),
+            "name": names.astype(str).to_numpy(),
+            **{c: frame.loc[keep, c].to_numpy() for c in keep_columns},
+        },
+        geometry=geometry.to_numpy(),
+        crs=frame.crs,
+    )
+    if not CRS.from_user_input(out.crs).equals(CRS.from_user_input(BNG)):
+        out = out.to_crs(BNG)
+    result.frame = out.reset_index(drop=True)
+    log.info("Read %s: %d features", source, len(out))
+    return result
+
+
+def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputDataError(f"{what} {path} does not exist.")
     layers = list_layers(path)
@@ -124,41 +175,36 @@ def read_boundaries(
             f"{what} {path} has no layer '{layer}'; its layers are {format_examples(layers)}."
         )
     try:
-        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise InputDataError(f"Cannot read {what.lower()} {path}: {exc}") from None
 
-    source = f"{path}" + (f" (layer {layer})" if layer else "")
-    problems = Problems(source, what)
-    wanted = [code_column, *([name_column] if name_column else []), *keep_columns]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        columns = [c for c in frame.columns if c != "geometry"]
-        problems.add(
-            f"no column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the file has "
-            f"{format_examples(columns, 15)}. Set the column names in the config"
-        )
-        problems.raise_if_any()
 
-    crs = frame.crs
-    if crs is None:
+def _with_crs(
+    frame: gpd.GeoDataFrame, assume_crs: str | None, path: Path, problems: Problems
+) -> gpd.GeoDataFrame:
+    """Set the assumed CRS on a file without one; record a missing or contradicted CRS."""
+    if frame.crs is None:
         if assume_crs is None:
             problems.add(
                 "no coordinate reference system (CRS) is declared. If you know it, set 'crs' "
                 "for this file in the config (ONS TopoJSON and GeoJSON are 'EPSG:4326'; "
                 "British National Grid is 'EPSG:27700')"
             )
-        else:
-            frame = frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"))
-    elif assume_crs is not None and not CRS.from_user_input(crs).equals(
+            return frame
+        return frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"))
+    declared = CRS.from_user_input(frame.crs)
+    if assume_crs is not None and not declared.equals(
         _parse_crs(assume_crs, f"'crs' for {path}"), ignore_axis_order=True
     ):
         problems.add(
-            f"the file declares CRS {CRS.from_user_input(crs).to_string()} but the config says "
+            f"the file declares CRS {declared.to_string()} but the config says "
             f"{assume_crs}; remove 'crs' from the config (it is only for files without one)"
         )
+    return frame
 
-    codes = frame[code_column].astype("string").str.strip()
+
+def _check_codes(codes: pd.Series, code_column: str, problems: Problems) -> None:
     blank = codes.isna() | (codes == "")
     if blank.any():
         problems.add(f"{int(blank.sum())} features have an empty {code_column}")
@@ -170,9 +216,9 @@ def read_boundaries(
             "dissolve multi-part areas into one (multi)polygon per code"
         )
 
-    geometry = frame.geometry
-    null_or_empty = geometry.isna() | geometry.is_empty
-    kinds = geometry[~null_or_empty].geom_type
+
+def _check_polygons(geometry: gpd.GeoSeries, codes: pd.Series, problems: Problems) -> None:
+    kinds = geometry.geom_type
     non_polygon = kinds[~kinds.isin(["Polygon", "MultiPolygon"])]
     if len(non_polygon):
         examples = codes.loc[non_polygon.index]
@@ -181,45 +227,17 @@ def read_boundaries(
             f"rather than polygons ({format_examples(examples)}): this looks like a point or "
             "line file (e.g. population-weighted centroids); use the boundary polygons"
         )
-    problems.raise_if_any()
 
-    result = BoundaryRead(frame=frame, source=path)
-    if null_or_empty.any():
-        dropped = codes[null_or_empty]
-        result.n_empty_dropped = len(dropped)
-        result.notes.append(
-            f"{len(dropped)} features with empty geometry dropped from {path.name}: "
-            f"{format_examples(dropped)}"
-        )
-    keep = ~null_or_empty
-    geometry = geometry[keep]
+
+def _repaired(geometry: gpd.GeoSeries) -> tuple[gpd.GeoSeries, int]:
+    """Repair invalid polygons, keeping their polygonal parts; return them and the count."""
     invalid = ~geometry.is_valid
-    if invalid.any():
-        repaired = shapely.make_valid(geometry[invalid].to_numpy())
-        repaired = [_polygonal_part(g) for g in repaired]
-        geometry = geometry.copy()
-        geometry.loc[invalid] = repaired
-        result.n_repaired = int(invalid.sum())
-        result.notes.append(f"{result.n_repaired} invalid geometries repaired in {path.name}")
-
-    out = gpd.GeoDataFrame(
-        {
-            "code": codes[keep].astype(str).to_numpy(),
-            "name": (
-                frame.loc[keep, name_column].astype(str).str.strip().to_numpy()
-                if name_column
-                else codes[keep].astype(str).to_numpy()
-            ),
-            **{c: frame.loc[keep, c].to_numpy() for c in keep_columns},
-        },
-        geometry=geometry.to_numpy(),
-        crs=frame.crs,
-    )
-    if not CRS.from_user_input(out.crs).equals(CRS.from_user_input(BNG)):
-        out = out.to_crs(BNG)
-    result.frame = out.reset_index(drop=True)
-    log.info("Read %s: %d features", source, len(out))
-    return result
+    if not invalid.any():
+        return geometry, 0
+    fixed = [_polygonal_part(g) for g in shapely.make_valid(geometry[invalid].to_numpy())]
+    geometry = geometry.copy()
+    geometry.loc[invalid] = fixed
+    return geometry, int(invalid.sum())
 
 
 def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:

@@ -29,6 +29,7 @@ counted in the report.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import logging
 import re
@@ -103,8 +104,6 @@ def _read_text(path: Path, notes: list[str]) -> str:
         raise InputDataError(f"Employment file {path} does not exist.")
     raw = path.read_bytes()
     if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
-        import gzip
-
         raw = gzip.decompress(raw)
     if not raw.strip():
         raise InputDataError(
@@ -304,10 +303,16 @@ def read_nomis_bres(
     lines = pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     frame = _filter_dimension(frame, "MEASURE_NAME", "Count", path, notes)
     frame = _filter_dimension(frame, "MEASURES_NAME", "Value", path, notes)
-    frame = _choose_one(frame, "DATE", date, "employment.date", path, notes)
     frame = _choose_one(
-        frame, "EMPLOYMENT_STATUS_NAME", employment_status, "employment.employment_status",
-        path, notes,
+        frame, "DATE", chosen=date, config_key="employment.date", path=path, notes=notes
+    )
+    frame = _choose_one(
+        frame,
+        "EMPLOYMENT_STATUS_NAME",
+        chosen=employment_status,
+        config_key="employment.employment_status",
+        path=path,
+        notes=notes,
     )
     lines = lines.loc[frame.index]
 
@@ -373,7 +378,7 @@ def _filter_dimension(
     if column not in frame.columns:
         return frame
     values = frame[column].str.strip()
-    if values.nunique() <= 1:
+    if values.unique().size <= 1:
         return frame
     if keep not in set(values):
         raise InputDataError(
@@ -389,6 +394,7 @@ def _filter_dimension(
 def _choose_one(
     frame: pd.DataFrame,
     column: str,
+    *,
     chosen: str | None,
     config_key: str,
     path: Path,
@@ -458,55 +464,14 @@ def read_nomis_census_wide(path: Path) -> EmploymentTable:
         notes.append(f"skipped {header_index} preamble lines of the Nomis download")
     frame = _frame_from_text("\n".join(lines_all[header_index:]), path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    if bulk:
-        code_column = next(c for c in frame.columns if c.lower() == "geography code")
-        area_codes = frame[code_column].str.strip()
-        area_names = (
-            frame["geography"].str.strip() if "geography" in frame.columns else area_codes
-        )
-        value_columns = [c for c in frame.columns if c.lower().startswith(("industry", "total"))]
-        keep = pd.Series(True, index=frame.index)
-    else:
-        labels = frame.iloc[:, 0].astype(str).str.extract(_AREA_LABEL)
-        keep = labels[0].notna()
-        # Footnotes and blank lines after the data are not areas.
-        dropped = int((~keep & (frame.iloc[:, 0].str.strip() != "")).sum())
-        if dropped:
-            notes.append(f"ignored {dropped} footnote lines after the data")
-        area_codes, area_names = labels[0], labels[1]
-        value_columns = list(frame.columns[1:])
+    keep, area_codes, area_names, value_columns = _census_areas(frame, bulk=bulk, notes=notes)
     frame = frame.loc[keep]
     area_codes = area_codes.loc[keep]
     area_names = area_names.loc[keep]
     line_numbers = pd.Series(frame.index.to_numpy() + header_index + 2, index=frame.index)
 
     problems = Problems(path, "Employment file")
-    hierarchy = sic_hierarchy()
-    industries: dict[str, str] = {}
-    total_column: str | None = None
-    bad_columns = []
-    for column in value_columns:
-        title = re.sub(r"^(Industry[^:]*:\s*)", "", column)
-        title = re.sub(r";\s*measures:.*$", "", title).strip()
-        if title.lower().startswith(("all categories", "total")):
-            total_column = column
-            continue
-        if not title:
-            continue
-        code = normalise_sic_code(title.split(" ", 1)[0])
-        if not hierarchy.is_valid(code):
-            bad_columns.append(column)
-            continue
-        industries[column] = code
-    if bad_columns:
-        problems.add(
-            f"columns that are not UK SIC 2007 industries: {format_examples(bad_columns, 4)}. "
-            "Industry columns must start with a section letter or SIC code ('C Manufacturing'); "
-            "this may be a different Nomis table — download one by industry (e.g. WP605EW)"
-        )
-    if not industries:
-        problems.add("no industry columns found")
-        problems.raise_if_any()
+    industries, total_column = _census_industry_columns(value_columns, problems)
     counts = frame[list(industries)].apply(_to_number)
     raw = frame[list(industries)]
     suppressed_mask = raw.apply(lambda s: s.str.strip().isin(["", "*", "x", "X", "..", ":", "-"]))
@@ -514,9 +479,7 @@ def read_nomis_census_wide(path: Path) -> EmploymentTable:
     if non_numeric.any(axis=None):
         rows = line_numbers[non_numeric.any(axis=1)].tolist()
         values = pd.unique(raw.where(non_numeric).stack().to_numpy())
-        problems.add(
-            f"non-numeric counts on {rows_label(rows)} (values {format_examples(values)})"
-        )
+        problems.add(f"non-numeric counts on {rows_label(rows)} (values {format_examples(values)})")
     long = counts.set_axis(list(industries.values()), axis=1).assign(area_code=area_codes)
     tidy = long.melt(id_vars="area_code", var_name="industry_code", value_name="employment")
     tidy_lines = pd.concat([line_numbers] * len(industries), ignore_index=True)
@@ -551,11 +514,61 @@ def read_nomis_census_wide(path: Path) -> EmploymentTable:
     return table
 
 
+def _census_areas(
+    frame: pd.DataFrame, *, bulk: bool, notes: list[str]
+) -> tuple[pd.Series, pd.Series, pd.Series, list[str]]:
+    """Rows that are areas, their codes and names, and the candidate value columns."""
+    if bulk:
+        code_column = next(c for c in frame.columns if c.lower() == "geography code")
+        area_codes = frame[code_column].str.strip()
+        area_names = frame["geography"].str.strip() if "geography" in frame.columns else area_codes
+        value_columns = [c for c in frame.columns if c.lower().startswith(("industry", "total"))]
+        return pd.Series(True, index=frame.index), area_codes, area_names, value_columns
+    labels = frame.iloc[:, 0].astype(str).str.extract(_AREA_LABEL)
+    keep = labels[0].notna()
+    # Footnotes and blank lines after the data are not areas.
+    dropped = int((~keep & (frame.iloc[:, 0].str.strip() != "")).sum())
+    if dropped:
+        notes.append(f"ignored {dropped} footnote lines after the data")
+    return keep, labels[0], labels[1], list(frame.columns[1:])
+
+
+def _census_industry_columns(
+    value_columns: list[str], problems: Problems
+) -> tuple[dict[str, str], str | None]:
+    """Map industry column titles to SIC codes, and find the published total column."""
+    hierarchy = sic_hierarchy()
+    industries: dict[str, str] = {}
+    total_column: str | None = None
+    bad_columns = []
+    for column in value_columns:
+        title = re.sub(r"^(Industry[^:]*:\s*)", "", column)
+        title = re.sub(r";\s*measures:.*$", "", title).strip()
+        if title.lower().startswith(("all categories", "total")):
+            total_column = column
+        elif title:
+            code = normalise_sic_code(title.split(" ", 1)[0])
+            if hierarchy.is_valid(code):
+                industries[column] = code
+            else:
+                bad_columns.append(column)
+    if bad_columns:
+        problems.add(
+            f"columns that are not UK SIC 2007 industries: {format_examples(bad_columns, 4)}. "
+            "Industry columns must start with a section letter or SIC code ('C Manufacturing'); "
+            "this may be a different Nomis table — download one by industry (e.g. WP605EW)"
+        )
+    if not industries:
+        problems.add("no industry columns found")
+        problems.raise_if_any()
+    return industries, total_column
+
+
 # -- shared checks ---------------------------------------------------------------------------
 
 
 def _check_common(tidy: pd.DataFrame, lines: pd.Series, problems: Problems) -> None:
-    """Checks every layout shares: empty, codes, negatives, duplicates, unknown industries."""
+    """Run the checks every layout shares: codes, negatives, duplicates, SIC validity."""
     if tidy.empty:
         problems.add("no data rows after the header")
         return

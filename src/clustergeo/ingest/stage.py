@@ -179,8 +179,7 @@ def run(config: RunConfig) -> RunPaths:
         "employment_basis": config.employment.basis,
         "employment_format": table.format,
         "inputs": {
-            role: {"path": str(path), "sha256": file_sha256(path)}
-            for role, path in inputs.items()
+            role: {"path": str(path), "sha256": file_sha256(path)} for role, path in inputs.items()
         },
         "counts": {
             "areas": len(areas),

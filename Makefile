@@ -1,0 +1,61 @@
+# clustergeo — the Makefile is the pipeline's dependency graph.
+# `make demo` sets everything up and runs the synthetic demo; `make test` runs the tests.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CG := $(BIN)/clustergeo
+CONFIG ?= pipelines/demo.yaml
+DEMO_DIR := data/raw/demo
+DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
+	employment_wp605ew.csv truth.csv truth_summary.csv README.txt)
+export MPLBACKEND := Agg
+
+.PHONY: help setup demo all midlands test lint format clean distclean
+
+help: ## List the targets
+	@echo "clustergeo make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@echo "Run a pipeline of your own with: make all CONFIG=pipelines/<name>.yaml"
+
+setup: $(VENV)/.installed ## Create the virtual environment and install clustergeo into it
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+# The demo's "download step": a synthetic region generated from a seed, with no network.
+$(DEMO_INPUTS) &: src/clustergeo/synthetic.py | $(VENV)/.installed
+	$(CG) demo-data $(DEMO_DIR)
+
+demo: $(VENV)/.installed $(DEMO_INPUTS) ## Set up, generate the synthetic region and run every stage on it
+	@$(MAKE) --no-print-directory -f pipeline.mk all CONFIG=pipelines/demo.yaml CG=$(CG)
+
+all: $(VENV)/.installed ## Run every stage for CONFIG (default: the demo), rebuilding only what changed
+	@$(MAKE) --no-print-directory -f pipeline.mk all CONFIG=$(CONFIG) CG=$(CG)
+
+midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../shared/data)
+	@$(MAKE) --no-print-directory all CONFIG=pipelines/midlands-census2011.yaml
+
+test: $(VENV)/.installed ## Run the test suite
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed ## Check style, formatting and types
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: $(VENV)/.installed ## Reformat the code
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean: ## Remove every run's outputs in data/processed
+	find data/processed -mindepth 1 -not -name .gitkeep -delete
+
+distclean: clean ## Also remove the generated demo inputs and the virtual environment
+	rm -rf $(DEMO_DIR) $(VENV)

@@ -1,0 +1,27 @@
+# The stages of one run as file targets, for `make all CONFIG=...` (see Makefile).
+# Output and input paths come from the config itself, so they are defined in one place.
+CONFIG ?= pipelines/demo.yaml
+CG ?= .venv/bin/clustergeo
+OUT := $(shell $(CG) -q paths $(CONFIG) output_dir)
+INPUTS := $(shell $(CG) -q paths $(CONFIG) inputs)
+ifeq ($(OUT),)
+$(error cannot read $(CONFIG): run `$(CG) check $(CONFIG)` to see why)
+endif
+COMMON := $(CONFIG) src/clustergeo/config.py src/clustergeo/io.py src/clustergeo/paths.py
+
+INGEST := $(OUT)/ingest/report.json
+CONCENTRATION := $(OUT)/concentration/report.json
+PUBLISH := $(OUT)/provenance.json
+
+.PHONY: all
+all: $(PUBLISH)
+
+$(INGEST): $(COMMON) $(INPUTS) $(wildcard src/clustergeo/ingest/*.py) \
+		src/clustergeo/industries.py $(wildcard src/clustergeo/data/*.yaml)
+	$(CG) ingest $(CONFIG)
+
+$(CONCENTRATION): $(INGEST) $(COMMON) src/clustergeo/concentration.py
+	$(CG) concentration $(CONFIG)
+
+$(PUBLISH): $(CONCENTRATION) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py
+	$(CG) publish $(CONFIG)

@@ -1,0 +1,5 @@
+"""Allow ``python -m clustergeo``."""
+
+from clustergeo.cli import main
+
+main()

@@ -1,0 +1,176 @@
+"""The ``clustergeo`` command: one subcommand per stage, plus ``run`` and ``demo``.
+
+Errors caused by inputs or configuration (:class:`ClusterGeoError`) are printed as plain
+messages with exit status 2, never as tracebacks; ``--debug`` shows the traceback too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from clustergeo import concentration, publish
+from clustergeo._errors import ClusterGeoError
+from clustergeo.config import RunConfig, load_config
+from clustergeo.ingest import stage as ingest
+from clustergeo.paths import RunPaths
+
+__all__ = ["main"]
+
+log = logging.getLogger("clustergeo")
+
+Stage = Callable[[RunConfig], RunPaths]
+STAGES: dict[str, Stage] = {
+    "ingest": ingest.run,
+    "concentration": concentration.run,
+    "publish": publish.run,
+}
+DEFAULT_DEMO_CONFIG = Path("pipelines/demo.yaml")
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose >= 0 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("clustergeo").setLevel(level)
+
+
+def _run_stages(config: RunConfig, names: list[str]) -> None:
+    for name in names:
+        started = time.perf_counter()
+        log.info("Stage %s: starting", name)
+        STAGES[name](config)
+        log.info("Stage %s: done in %.1f s", name, time.perf_counter() - started)
+
+
+class _Context:
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
+
+
+def _guarded(ctx: click.Context, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except ClusterGeoError as exc:
+        if ctx.obj.debug:
+            raise
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(2)
+
+
+config_argument = click.argument(
+    "config_path", metavar="CONFIG", type=click.Path(path_type=Path, dir_okay=False)
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for input errors too.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
+    """Find industrial clusters and the authorities that govern them."""
+    _configure_logging(-1 if quiet else verbose)
+    ctx.obj = _Context(debug)
+
+
+def _stage_command(name: str, help_text: str) -> None:
+    @main.command(name=name, help=help_text)
+    @config_argument
+    @click.pass_context
+    def command(ctx: click.Context, config_path: Path) -> None:
+        _guarded(ctx, lambda: _run_stages(load_config(config_path), [name]))
+
+
+_stage_command("ingest", "Read and validate the inputs of CONFIG; write tidy intermediates.")
+_stage_command("concentration", "Compute location quotients for every area and industry.")
+_stage_command("publish", "Write the GeoPackage, the LQ maps and the provenance record.")
+
+
+@main.command(name="run")
+@config_argument
+@click.pass_context
+def run_all(ctx: click.Context, config_path: Path) -> None:
+    """Run every stage for CONFIG, in order."""
+    _guarded(ctx, lambda: _run_stages(load_config(config_path), list(STAGES)))
+
+
+@main.command()
+@config_argument
+@click.pass_context
+def check(ctx: click.Context, config_path: Path) -> None:
+    """Validate CONFIG and check that its input files exist, without running anything."""
+
+    def action() -> None:
+        config = load_config(config_path)
+        config.check_inputs_exist()
+        click.echo(f"{config_path}: valid; {len(config.input_paths())} input files found.")
+
+    _guarded(ctx, action)
+
+
+@main.command()
+@config_argument
+@click.argument("what", type=click.Choice(["output_dir", "inputs", "data_dir"]))
+@click.pass_context
+def paths(ctx: click.Context, config_path: Path, what: str) -> None:
+    """Print the output folder, input files or data folder of CONFIG (for the Makefile)."""
+
+    def action() -> None:
+        config = load_config(config_path)
+        if what == "output_dir":
+            click.echo(config.resolved_output_dir)
+        elif what == "data_dir":
+            click.echo(config.resolved_data_dir)
+        else:
+            click.echo(" ".join(str(p) for p in config.input_paths().values()))
+
+    _guarded(ctx, action)
+
+
+@main.command(name="demo-data")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--seed", default=2011, show_default=True, help="Seed of the synthetic region.")
+@click.pass_context
+def demo_data(ctx: click.Context, out_dir: Path, seed: int) -> None:
+    """Generate the synthetic demo region's input files into OUT_DIR (no network)."""
+    from clustergeo.synthetic import write_demo_inputs
+
+    _guarded(ctx, lambda: _log_written(write_demo_inputs(out_dir, seed=seed)))
+
+
+def _log_written(written: dict[str, Path]) -> None:
+    log.info("Demo inputs: %s", ", ".join(str(p) for p in written.values()))
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_DEMO_CONFIG,
+    show_default=True,
+    help="The demo pipeline config.",
+)
+@click.option("--seed", default=2011, show_default=True, help="Seed of the synthetic region.")
+@click.pass_context
+def demo(ctx: click.Context, config_path: Path, seed: int) -> None:
+    """Generate the synthetic demo region and run every stage on it (no network)."""
+    from clustergeo.synthetic import write_demo_inputs
+
+    def action() -> None:
+        config = load_config(config_path)
+        write_demo_inputs(config.resolved_data_dir, seed=seed)
+        _run_stages(config, list(STAGES))
+        paths = RunPaths.for_config(config)
+        click.echo(f"Demo outputs: {paths.geopackage} and {paths.figures_dir}/")
+
+    _guarded(ctx, action)

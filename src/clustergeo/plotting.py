@@ -1,0 +1,987 @@
+"""Static maps for reports: one house style, fixed class breaks and one way to save.
+
+Every figure clustergeo draws comes from this module, so that a location quotient (LQ) of 1.3
+is the same colour in every map of every report, and every map carries the same scale bar,
+north arrow and attribution. The style is applied inside each plotting function through
+:func:`house_style`; importing the module never changes matplotlib's global settings.
+
+Maps need coordinates in metres (British National Grid, EPSG:27700, is what the pipeline
+uses): the scale bar measures distances on the map, which would be wrong in degrees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import geopandas as gpd
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.offsetbox import (
+    AnchoredOffsetbox,
+    AuxTransformBox,
+    DrawingArea,
+    HPacker,
+    TextArea,
+    VPacker,
+)
+from matplotlib.patches import Patch, Polygon, Rectangle
+from matplotlib.text import Annotation, Text
+from matplotlib.transforms import blended_transform_factory
+
+from clustergeo._errors import InputDataError
+from clustergeo._validate import format_examples
+from clustergeo.io import atomic_path
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+__all__ = [
+    "BOUNDARY_STYLES",
+    "FONT_SIZES",
+    "HOTSPOT_CLASSES",
+    "HOTSPOT_CLASS_COLOURS",
+    "HOTSPOT_CLASS_LABELS",
+    "HOUSE_RC_PARAMS",
+    "LQ_BREAKS",
+    "LQ_CLASSES",
+    "LQ_CLASS_COLOURS",
+    "LQ_DTYPE",
+    "LQ_NO_DATA_LABEL",
+    "LQ_UNRELIABLE_HATCH",
+    "LQ_UNRELIABLE_HATCH_COLOUR",
+    "LQ_UNRELIABLE_LABEL",
+    "LQ_VALUE_LABELS",
+    "REPORT_WIDTH_CM",
+    "MapInputError",
+    "add_attribution",
+    "add_north_arrow",
+    "add_scale_bar",
+    "classify_lq",
+    "house_style",
+    "plot_lq_choropleth",
+    "save_figure",
+]
+
+log = logging.getLogger(__name__)
+
+
+class MapInputError(InputDataError, ValueError):
+    """The data given to a map function cannot be mapped as it is (no CRS, degrees, bad LQ...).
+
+    It is a :class:`clustergeo.InputDataError`, so the command line prints its message without a
+    traceback, and a :class:`ValueError`, which is what callers of a plotting function expect.
+    """
+
+
+# --- House style -----------------------------------------------------------------------------
+
+#: Width of a full-width figure in an A4 report with 2 cm margins; fonts are sized for this.
+REPORT_WIDTH_CM: Final = 17.0
+
+#: Font sizes in points, chosen to be read on paper at :data:`REPORT_WIDTH_CM`.
+FONT_SIZES: Final[Mapping[str, float]] = MappingProxyType(
+    {
+        "title": 11.0,
+        "subtitle": 8.5,
+        "legend": 7.5,
+        "legend_title": 8.0,
+        "annotation": 7.0,
+        "attribution": 6.0,
+    }
+)
+
+#: matplotlib settings applied by :func:`house_style` (never globally).
+HOUSE_RC_PARAMS: Final[Mapping[RcKeyType, Any]] = MappingProxyType(
+    {
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans"],
+        "font.size": FONT_SIZES["legend"],
+        "axes.titlesize": FONT_SIZES["title"],
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "legend.fontsize": FONT_SIZES["legend"],
+        "legend.title_fontsize": FONT_SIZES["legend_title"],
+        "legend.frameon": False,
+        "figure.facecolor": "white",
+        "savefig.facecolor": "white",
+        "savefig.dpi": 300,
+        "hatch.linewidth": 0.6,
+        # Glyphs are embedded as outlines so the SVG looks the same in Word or Inkscape on a
+        # machine without DejaVu Sans; a fixed hash salt makes repeated runs byte-identical.
+        "svg.fonttype": "path",
+        "svg.hashsalt": "clustergeo",
+        # TrueType fonts in PDFs stay editable in Illustrator and Inkscape.
+        "pdf.fonttype": 42,
+    }
+)
+
+
+@contextlib.contextmanager
+def house_style() -> Iterator[None]:
+    """Apply the clustergeo house style to figures created inside the ``with`` block.
+
+    Yields
+    ------
+    None
+        matplotlib's settings are restored when the block ends.
+
+    Examples
+    --------
+    >>> with house_style():
+    ...     fig, ax = plt.subplots()
+    """
+    with mpl.rc_context(dict(HOUSE_RC_PARAMS)):
+        yield
+
+
+# --- Location quotient classes ---------------------------------------------------------------
+
+#: Fixed LQ class breaks; each class is ``[lower, upper)``, so 0.8 is near average and 1.25 is
+#: not. They are symmetric on a log scale about 1 (0.8 ↔ 1.25, 0.5 ↔ 2).
+LQ_BREAKS: Final = (0.0, 0.5, 0.8, 1.25, 2.0, 4.0, math.inf)
+
+#: Labels of the value classes, lowest first (one per interval of :data:`LQ_BREAKS`).
+LQ_VALUE_LABELS: Final = (
+    "< 0.5",
+    "0.5–0.8",
+    "0.8–1.25 (near average)",
+    "1.25–2",
+    "2–4",
+    "≥ 4",
+)
+LQ_UNRELIABLE_LABEL: Final = "unreliable (below employment floor)"
+LQ_NO_DATA_LABEL: Final = "no data"
+
+#: Every category :func:`classify_lq` can return, in this fixed order.
+LQ_CLASSES: Final = (*LQ_VALUE_LABELS, LQ_UNRELIABLE_LABEL, LQ_NO_DATA_LABEL)
+
+#: The categorical dtype of :func:`classify_lq` results (unordered: the last two are not values).
+LQ_DTYPE: Final = pd.CategoricalDtype(list(LQ_CLASSES), ordered=False)
+
+#: Fill colour of each LQ class. The value classes are ColorBrewer RdBu (9 classes) reversed,
+#: which is colour-blind safe and prints in greyscale as a monotone ramp from the centre;
+#: blue and red at equal distances from 1 on a log scale have equal strength. The near-average
+#: class is a neutral grey-beige rather than RdBu's white so that it is not mistaken for paper.
+#: A QGIS style generator should read the colours from here.
+LQ_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "< 0.5": "#4393c3",
+        "0.5–0.8": "#92c5de",
+        "0.8–1.25 (near average)": "#ebe6da",
+        "1.25–2": "#f4a582",
+        "2–4": "#d6604d",
+        "≥ 4": "#b2182b",
+        LQ_UNRELIABLE_LABEL: "#b4b4b4",
+        LQ_NO_DATA_LABEL: "#ffffff",
+    }
+)
+#: The unreliable class is mid grey with white diagonal hatching. The grey alone must tell it
+#: apart from every value class, because small urban areas are too small to show the hatch.
+LQ_UNRELIABLE_HATCH: Final = "//////"
+LQ_UNRELIABLE_HATCH_COLOUR: Final = "#ffffff"
+# "No data" areas are white with a grey outline, so they read as gaps rather than a value.
+_NO_DATA_EDGE_COLOUR: Final = "#8c8c8c"
+_AREA_EDGE_COLOUR: Final = "#ffffff"
+_AREA_EDGE_WIDTH: Final = 0.2
+
+# --- Hot-spot classes ------------------------------------------------------------------------
+
+#: Hot-spot classes (Getis-Ord Gi* with confidence levels), hottest first.
+HOTSPOT_CLASSES: Final = (
+    "hot_99",
+    "hot_95",
+    "hot_90",
+    "not_significant",
+    "cold_90",
+    "cold_95",
+    "cold_99",
+)
+#: The conventional ArcGIS "Hot Spot Analysis" ramp, which GeoDa and most reports imitate.
+HOTSPOT_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "hot_99": "#d62f27",
+        "hot_95": "#ed7551",
+        "hot_90": "#fab984",
+        "not_significant": "#f7f7f2",
+        "cold_90": "#c0ccbe",
+        "cold_95": "#849eba",
+        "cold_99": "#4575b5",
+    }
+)
+HOTSPOT_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "hot_99": "Hot spot, 99% confidence",
+        "hot_95": "Hot spot, 95% confidence",
+        "hot_90": "Hot spot, 90% confidence",
+        "not_significant": "Not significant",
+        "cold_90": "Cold spot, 90% confidence",
+        "cold_95": "Cold spot, 95% confidence",
+        "cold_99": "Cold spot, 99% confidence",
+    }
+)
+
+# --- Boundary overlays -----------------------------------------------------------------------
+
+#: Line style of each tier of authority boundary, drawn in this order (lowest tier first).
+BOUNDARY_STYLES: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType(
+    {
+        "district": MappingProxyType(
+            {"label": "District boundary", "color": "#7a7a7a", "linewidth": 0.4, "linestyle": "-"}
+        ),
+        "county": MappingProxyType(
+            {"label": "County boundary", "color": "#303030", "linewidth": 0.9, "linestyle": "-"}
+        ),
+        "combined_authority": MappingProxyType(
+            {
+                "label": "Combined authority",
+                "color": "#6a3d9a",
+                "linewidth": 1.1,
+                "linestyle": (0, (4, 2)),
+            }
+        ),
+    }
+)
+
+_BNG_EPSG: Final = 27700
+_LEGEND_WRAP_CHARS: Final = 24
+# A corner with at most this share of data is free for the scale bar or north arrow.
+_EMPTY_CORNER: Final = 0.05
+_Corner = Literal["upper left", "upper right", "lower left", "lower right"]
+
+
+# --- Classification --------------------------------------------------------------------------
+
+
+def classify_lq(values: pd.Series, unreliable: pd.Series | None = None) -> pd.Categorical:
+    r"""Put location quotients into the fixed house classes.
+
+    Parameters
+    ----------
+    values
+        Location quotients (non-negative; missing values allowed).
+    unreliable
+        Optional True/False flag, aligned to ``values`` by index, marking areas whose LQ rests
+        on too little employment to be trusted. A missing flag counts as not flagged.
+
+    Returns
+    -------
+    pandas.Categorical
+        One class per value, in the order of ``values``, with categories :data:`LQ_CLASSES`
+        (always all of them, so every map gets the same legend). Flagged areas are
+        :data:`LQ_UNRELIABLE_LABEL` whatever their value; unflagged missing values are
+        :data:`LQ_NO_DATA_LABEL`.
+
+    Raises
+    ------
+    MapInputError
+        If values are not numeric, negative or infinite, or the flag is not True/False or does
+        not align with ``values``.
+
+    Notes
+    -----
+    Class :math:`k` holds :math:`b_k \le LQ < b_{k+1}` for the breaks
+    :math:`b = (0, 0.5, 0.8, 1.25, 2, 4, \infty)` (:data:`LQ_BREAKS`), so 0.8 is near average
+    and 1.25 is in "1.25–2".
+    """
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise MapInputError(
+            f"LQ values must be numbers, got dtype {values.dtype}; convert the column with "
+            "pandas.to_numeric first."
+        )
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(numbers)
+    invalid = ~missing & ((numbers < 0) | np.isinf(numbers))
+    if invalid.any():
+        raise MapInputError(
+            f"{int(invalid.sum())} LQ values are negative or infinite (index "
+            f"{format_examples(values.index[invalid])}); an LQ is a ratio of shares and lies in "
+            "[0, ∞) — check the employment counts behind them."
+        )
+    codes = np.searchsorted(np.asarray(LQ_BREAKS), np.where(missing, 0.0, numbers), side="right")
+    codes = codes - 1
+    codes[missing] = LQ_CLASSES.index(LQ_NO_DATA_LABEL)
+    if unreliable is not None:
+        flags = _align_flags(unreliable, values)
+        codes[flags] = LQ_CLASSES.index(LQ_UNRELIABLE_LABEL)
+    return pd.Categorical.from_codes(codes, dtype=LQ_DTYPE)
+
+
+def _align_flags(unreliable: pd.Series, values: pd.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    if not pd.api.types.is_bool_dtype(unreliable):
+        raise MapInputError(
+            f"The unreliable flag must be True/False, got dtype {unreliable.dtype}."
+        )
+    if not unreliable.index.equals(values.index):
+        missing_labels = values.index.difference(unreliable.index)
+        if not (values.index.is_unique and unreliable.index.is_unique) or len(missing_labels):
+            raise MapInputError(
+                "The unreliable flag does not line up with the LQ values: "
+                + (
+                    f"no flag for index {format_examples(missing_labels)}"
+                    if len(missing_labels)
+                    else "one of the indexes has duplicate labels"
+                )
+                + ". Build both from the same table."
+            )
+        unreliable = unreliable.reindex(values.index)
+    return unreliable.to_numpy(dtype="bool", na_value=False)
+
+
+# --- Validation ------------------------------------------------------------------------------
+
+
+def _crs_problem(frame: gpd.GeoDataFrame, name: str) -> str | None:
+    """Return why ``frame`` cannot be drawn with a scale bar, or None if it can."""
+    crs = frame.crs
+    if crs is None:
+        return (
+            f"{name} has no CRS. If its coordinates are British National Grid eastings and "
+            f"northings, call .set_crs({_BNG_EPSG}); if they are longitude/latitude, call "
+            f".set_crs(4326).to_crs({_BNG_EPSG})."
+        )
+    if crs.is_geographic:
+        return (
+            f"{name} is in a geographic CRS ({crs.name}, degrees) but maps need a projected CRS "
+            f"in metres for the scale bar: reproject with .to_crs({_BNG_EPSG}) "
+            "(British National Grid)."
+        )
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not units <= {"metre", "meter"}:
+        return (
+            f"{name} is in {crs.name}, whose units are {', '.join(sorted(units))}, but maps need "
+            f"metres for the scale bar: reproject with .to_crs({_BNG_EPSG}) "
+            "(British National Grid)."
+        )
+    return None
+
+
+def _validate_choropleth_inputs(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    unreliable_column: str | None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None,
+) -> None:
+    problems: list[str] = []
+    if not isinstance(areas, gpd.GeoDataFrame):
+        raise MapInputError(f"areas must be a GeoDataFrame, got {type(areas).__name__}.")
+    if len(areas) == 0 or areas.geometry.isna().all() or areas.geometry.is_empty.all():
+        problems.append("areas has no rows with a geometry, so there is nothing to map.")
+    if column not in areas.columns:
+        problems.append(
+            f"areas has no column {column!r} (columns: {format_examples(areas.columns)}); "
+            "pass column= the name of the LQ column."
+        )
+    if unreliable_column is not None and unreliable_column not in areas.columns:
+        problems.append(
+            f"areas has no column {unreliable_column!r} flagging unreliable LQs; pass "
+            "unreliable_column= its name, or unreliable_column=None to map without the flag."
+        )
+    if (crs_problem := _crs_problem(areas, "areas")) is not None:
+        problems.append(crs_problem)
+    for tier, frame in (boundaries or {}).items():
+        if tier not in BOUNDARY_STYLES:
+            problems.append(
+                f"boundaries has an unknown tier {tier!r}; use {', '.join(BOUNDARY_STYLES)}."
+            )
+            continue
+        if not isinstance(frame, gpd.GeoDataFrame | gpd.GeoSeries):
+            problems.append(
+                f"boundaries[{tier!r}] must be a GeoDataFrame, got {type(frame).__name__}."
+            )
+        elif areas.crs is not None and frame.crs != areas.crs:
+            where = "has no CRS" if frame.crs is None else f"is in {frame.crs.name}"
+            problems.append(
+                f"boundaries[{tier!r}] {where} but areas is in {areas.crs.name}; "
+                "reproject it with .to_crs(areas.crs)."
+            )
+    if problems:
+        raise MapInputError(
+            "Cannot draw the LQ map:\n" + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+# --- Map furniture ---------------------------------------------------------------------------
+
+
+def _nice_length(target: float) -> float:
+    """Return the largest 1, 2 or 5 × 10^k not above ``target`` (``target`` > 0)."""
+    exponent = math.floor(math.log10(target))
+    for mantissa in (5.0, 2.0, 1.0):
+        if mantissa * 10.0**exponent <= target:
+            return mantissa * 10.0**exponent
+    return 10.0**exponent
+
+
+def _format_distance(metres: float, unit: str) -> str:
+    value = metres / 1000.0 if unit == "km" else metres
+    return f"{value:g}"
+
+
+def _scale_bar_box(
+    ax: Axes, length_m: float | None, fraction: float, segments: int
+) -> AuxTransformBox:
+    if segments < 1 or fraction <= 0 or (length_m is not None and length_m <= 0):
+        raise ValueError("length_m, fraction and segments must be positive.")
+    x_min, x_max = ax.get_xlim()
+    if length_m is None:
+        length_m = _nice_length(abs(x_max - x_min) * fraction)
+    unit = "km" if length_m >= 1000 else "m"
+    fig = ax.get_figure()
+    if fig is None:
+        raise ValueError("A scale bar needs an Axes that belongs to a figure.")
+    # x follows the map scale (metres); y is in inches so the bar has a fixed printed height.
+    # The box recomputes on every draw, so the bar stays true after the layout is adjusted.
+    box = AuxTransformBox(blended_transform_factory(ax.transData, fig.dpi_scale_trans))
+    bar_height = 0.045
+    segment = length_m / segments
+    for i in range(segments):
+        box.add_artist(
+            Rectangle(
+                (i * segment, 0.0),
+                segment,
+                bar_height,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.5,
+            )
+        )
+    ticks = [0.0, length_m] if segments % 2 else [0.0, length_m / 2, length_m]
+    for tick in ticks:
+        box.add_artist(
+            Text(
+                tick,
+                bar_height + 0.03,
+                _format_distance(tick, unit),
+                ha="center",
+                va="bottom",
+                fontsize=FONT_SIZES["annotation"],
+            )
+        )
+    # The unit follows the end of the bar, so the numbers stay centred on their ticks.
+    box.add_artist(
+        Text(
+            length_m * 1.04,
+            bar_height / 2,
+            unit,
+            ha="left",
+            va="center",
+            fontsize=FONT_SIZES["annotation"],
+        )
+    )
+    return box
+
+
+def _north_arrow_box(size: float) -> VPacker:
+    width = size * 0.6
+    arrow = DrawingArea(width, size)
+    tip, notch = (width / 2, size), (width / 2, size * 0.3)
+    arrow.add_artist(
+        Polygon([tip, (0.0, 0.0), notch], closed=True, facecolor="black", edgecolor="black", lw=0.6)
+    )
+    arrow.add_artist(
+        Polygon(
+            [tip, (width, 0.0), notch], closed=True, facecolor="white", edgecolor="black", lw=0.6
+        )
+    )
+    letter = TextArea(
+        "N", textprops={"fontsize": FONT_SIZES["annotation"] + 1, "fontweight": "bold"}
+    )
+    return VPacker(children=[letter, arrow], align="center", pad=0, sep=1)
+
+
+def add_scale_bar(
+    ax: Axes,
+    *,
+    length_m: float | None = None,
+    fraction: float = 0.25,
+    segments: int = 2,
+    loc: _Corner = "lower left",
+    bbox_to_anchor: tuple[float, float] | None = None,
+) -> AnchoredOffsetbox:
+    """Draw a black-and-white segmented scale bar on a map.
+
+    Parameters
+    ----------
+    ax
+        A map whose data coordinates are metres (a projected CRS such as British National Grid).
+        Call this after the map extent is set.
+    length_m
+        Length of the bar in metres. By default the largest 1, 2 or 5 × 10^k metres not longer
+        than ``fraction`` of the map width.
+    fraction
+        Target share of the map width for the default length.
+    segments
+        Number of alternating black and white segments (2 or 4 read best).
+    loc
+        Corner of the map to put the bar in or, with ``bbox_to_anchor``, corner of the bar to
+        put at that point.
+    bbox_to_anchor
+        A point in axes fractions, e.g. ``(0, 0)`` with ``loc="upper left"`` to hang the bar
+        under the map's bottom-left corner.
+
+    Returns
+    -------
+    matplotlib.offsetbox.AnchoredOffsetbox
+        The scale bar artist, already added to ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If ``length_m``, ``fraction`` or ``segments`` is not positive.
+    """
+    anchored = AnchoredOffsetbox(
+        loc=loc,
+        child=_scale_bar_box(ax, length_m, fraction, segments),
+        pad=0.4,
+        borderpad=0.6 if bbox_to_anchor is None else 0.0,
+        frameon=True,
+        bbox_to_anchor=bbox_to_anchor,
+        bbox_transform=ax.transAxes,
+    )
+    # A light backing keeps the numbers legible where the bar has to sit over data.
+    anchored.patch.set(facecolor="white", edgecolor="none", alpha=0.75)
+    ax.add_artist(anchored)
+    return anchored
+
+
+def add_north_arrow(
+    ax: Axes,
+    *,
+    loc: _Corner = "upper right",
+    size: float = 18.0,
+    bbox_to_anchor: tuple[float, float] | None = None,
+) -> AnchoredOffsetbox:
+    """Draw a north arrow with an "N" on a map.
+
+    Parameters
+    ----------
+    ax
+        The map.
+    loc
+        Corner of the map to put the arrow in or, with ``bbox_to_anchor``, corner of the arrow
+        to put at that point.
+    size
+        Height of the arrow in points.
+    bbox_to_anchor
+        A point in axes fractions to anchor the arrow to instead of a corner of the map.
+
+    Returns
+    -------
+    matplotlib.offsetbox.AnchoredOffsetbox
+        The north arrow artist, already added to ``ax``.
+
+    Notes
+    -----
+    The arrow points up the map, which is grid north on British National Grid. True north
+    differs from it by under 3° anywhere in Great Britain (about 1° in the Midlands), which is
+    invisible at report scale.
+    """
+    anchored = AnchoredOffsetbox(
+        loc=loc,
+        child=_north_arrow_box(size),
+        pad=0.3,
+        borderpad=0.6 if bbox_to_anchor is None else 0.0,
+        frameon=False,
+        bbox_to_anchor=bbox_to_anchor,
+        bbox_transform=ax.transAxes,
+    )
+    ax.add_artist(anchored)
+    return anchored
+
+
+def _add_furniture(ax: Axes, areas: gpd.GeoDataFrame) -> None:
+    """Put the scale bar and north arrow in empty corners of the map, or else under it.
+
+    Inside the map is the convention, but only where they hide no data: a study area that
+    fills its frame gets both hanging under the map's bottom-left corner, opposite the
+    attribution.
+    """
+    coverage = _corner_coverage(ax, areas)
+    corners = sorted(coverage, key=lambda c: (coverage[c], not c.startswith("lower")))
+    scale_corner = corners[0]
+    rest = [c for c in corners if c != scale_corner]
+    arrow_corner = min(rest, key=lambda c: (coverage[c], not c.startswith("upper")))
+    if coverage[scale_corner] <= _EMPTY_CORNER and coverage[arrow_corner] <= _EMPTY_CORNER:
+        add_scale_bar(ax, loc=scale_corner)
+        add_north_arrow(ax, loc=arrow_corner)
+        return
+    furniture = HPacker(
+        children=[_scale_bar_box(ax, None, 0.25, 2), _north_arrow_box(14.0)],
+        align="bottom",
+        pad=0,
+        sep=10,
+    )
+    ax.add_artist(
+        AnchoredOffsetbox(
+            loc="upper left",
+            child=furniture,
+            pad=0.2,
+            borderpad=0.0,
+            frameon=False,
+            bbox_to_anchor=(0.0, 0.0),
+            bbox_transform=ax.transAxes,
+        )
+    )
+
+
+def add_attribution(ax: Axes, text: str, *, crs_note: str | None = None) -> Annotation:
+    """Write the data attribution (and the map projection) under the bottom-right of a map.
+
+    Parameters
+    ----------
+    ax
+        The map.
+    text
+        Attribution required by the data licences; may span several lines.
+    crs_note
+        Projection to name after the attribution, e.g. ``"British National Grid"``.
+
+    Returns
+    -------
+    matplotlib.text.Annotation
+        The text artist, placed just outside the map so it never hides data.
+    """
+    full = text if crs_note is None else f"{text}\nProjection: {crs_note}"
+    return ax.annotate(
+        full,
+        xy=(1.0, 0.0),
+        xycoords="axes fraction",
+        xytext=(0.0, -4.0),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        multialignment="right",
+        fontsize=FONT_SIZES["attribution"],
+        color="#555555",
+    )
+
+
+def _crs_note(frame: gpd.GeoDataFrame) -> str:
+    if frame.crs.to_epsg() == _BNG_EPSG:
+        return f"British National Grid (EPSG:{_BNG_EPSG})"
+    return str(frame.crs.name)
+
+
+_TITLE_WRAP_CHARS = 70
+_SUBTITLE_WRAP_CHARS = 95
+
+
+def _set_title(ax: Axes, title: str, subtitle: str | None) -> None:
+    gap = 4.0
+    # Long titles would push the map out of a report-width figure; wrap them instead.
+    title = textwrap.fill(title, _TITLE_WRAP_CHARS)
+    if subtitle is not None:
+        subtitle = "\n".join(
+            textwrap.fill(part, _SUBTITLE_WRAP_CHARS) for part in subtitle.split("\n")
+        )
+    if subtitle is None:
+        ax.set_title(title, loc="left", fontsize=FONT_SIZES["title"], pad=gap + 2)
+        return
+    ax.annotate(
+        subtitle,
+        xy=(0.0, 1.0),
+        xycoords="axes fraction",
+        xytext=(0.0, gap),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=FONT_SIZES["subtitle"],
+        color="#333333",
+    )
+    # The title sits above however many lines the subtitle has (line spacing 1.2).
+    subtitle_height = (subtitle.count("\n") + 1) * FONT_SIZES["subtitle"] * 1.2
+    ax.set_title(title, loc="left", fontsize=FONT_SIZES["title"], pad=gap + subtitle_height + 3)
+
+
+def _legend_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
+    handles: list[Patch | Line2D] = []
+    # Highest class first: readers look for concentrations at the top of the key.
+    for label in (*reversed(LQ_VALUE_LABELS), LQ_UNRELIABLE_LABEL, LQ_NO_DATA_LABEL):
+        style: dict[str, Any] = {"facecolor": LQ_CLASS_COLOURS[label], "edgecolor": "none"}
+        if label == LQ_UNRELIABLE_LABEL:
+            style.update(hatch=LQ_UNRELIABLE_HATCH, edgecolor=LQ_UNRELIABLE_HATCH_COLOUR, lw=0)
+        elif label == LQ_NO_DATA_LABEL:
+            style.update(edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.5)
+        handles.append(Patch(label=textwrap.fill(label, _LEGEND_WRAP_CHARS), **style))
+    for tier in tiers:
+        line = dict(BOUNDARY_STYLES[tier])
+        handles.append(Line2D([], [], **line))
+    return handles
+
+
+def _default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
+    width = REPORT_WIDTH_CM / 2.54
+    x_min, y_min, x_max, y_max = areas.total_bounds
+    aspect = (y_max - y_min) / max(x_max - x_min, 1.0)
+    # About 2 inches go to the legend and 1 inch to the title and attribution.
+    height = (width - 2.0) * aspect + 1.0
+    return width, float(np.clip(height, 3.0, 9.5))
+
+
+def _fit_height_to_map(fig: Figure, ax: Axes) -> None:
+    """Shrink or grow a figure's height so an equal-aspect map fills its width.
+
+    Constrained layout gives the map a box, then equal aspect shrinks the map inside it; the
+    difference would be empty paper above and below the map in the report.
+    """
+    for _ in range(2):
+        fig.draw_without_rendering()
+        allotted = ax.get_position(original=True)
+        drawn = ax.get_position(original=False)
+        width, height = fig.get_size_inches()
+        slack_height = (allotted.height - drawn.height) * height
+        slack_width = (allotted.width - drawn.width) * width
+        if slack_height > 0.02:
+            fig.set_size_inches(width, height - slack_height, forward=False)
+        elif slack_width > 0.02 and drawn.width > 0:
+            # The map is limited by height: grow the figure so it can fill the width.
+            grow = slack_width * drawn.height * height / (drawn.width * width)
+            fig.set_size_inches(width, min(height + grow, 9.5), forward=False)
+        else:
+            return
+
+
+# --- Maps ------------------------------------------------------------------------------------
+
+
+def plot_lq_choropleth(
+    areas: gpd.GeoDataFrame,
+    column: str = "lq",
+    *,
+    title: str,
+    subtitle: str | None = None,
+    unreliable_column: str | None = "lq_unreliable",
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str = "Contains OS data © Crown copyright and database right",
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Map location quotients in the fixed house classes.
+
+    Parameters
+    ----------
+    areas
+        One row per area with its LQ, in a projected CRS in metres (British National Grid,
+        EPSG:27700, in the pipeline).
+    column
+        Name of the LQ column.
+    title
+        Map title, in bold above the map.
+    subtitle
+        Optional smaller line under the title (industry, year, reference area).
+    unreliable_column
+        Name of a True/False column flagging LQs below the employment floor; those areas are
+        hatched grey whatever their LQ. ``None`` maps without the flag.
+    boundaries
+        Authority outlines to draw over the map, keyed by tier: ``"district"`` (thin grey),
+        ``"county"`` (darker, thicker) and ``"combined_authority"`` (dashed purple). Each must
+        be in the same CRS as ``areas``. They are added to the legend.
+    attribution
+        Licence attribution written under the map, followed by the projection.
+    ax
+        Axes to draw into; by default a new figure 17 cm wide (an A4 page within margins) whose
+        height fits the map. The legend sits outside the right edge of the map, so give
+        ``ax`` a figure made with ``layout="constrained"`` to keep it on the page.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure; save it with :func:`save_figure`. It is never shown.
+    ax : matplotlib.axes.Axes
+        The map axes.
+
+    Raises
+    ------
+    MapInputError
+        (a ``ValueError``) listing every problem found: missing columns, a missing or
+        geographic CRS, boundaries in another CRS, unknown tiers, invalid LQ values.
+
+    Notes
+    -----
+    The legend always lists every class in :data:`LQ_CLASSES`, including classes with no areas,
+    so that maps side by side in a report share one key.
+    """
+    _validate_choropleth_inputs(areas, column, unreliable_column, boundaries)
+    classes = classify_lq(
+        areas[column], None if unreliable_column is None else areas[unreliable_column]
+    )
+    overlays = dict(boundaries or {})
+    # An empty overlay draws nothing, so it gets no legend entry either.
+    tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
+    with house_style():
+        own_figure = ax is None
+        if ax is None:
+            fig, ax = plt.subplots(figsize=_default_figsize(areas), layout="constrained")
+        else:
+            fig = _root_figure(ax)
+        geometry = areas.geometry.reset_index(drop=True)
+        codes = np.asarray(classes.codes)
+        colours = [LQ_CLASS_COLOURS[LQ_CLASSES[code]] for code in codes]
+        geometry.plot(ax=ax, color=colours, edgecolor=_AREA_EDGE_COLOUR, linewidth=_AREA_EDGE_WIDTH)
+        no_data = codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL)
+        if no_data.any():
+            geometry[no_data].plot(
+                ax=ax, facecolor="none", edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.3
+            )
+        unreliable = codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL)
+        if unreliable.any():
+            # Hatch lines take the edge colour; a zero edge width keeps the outline itself hidden.
+            geometry[unreliable].plot(
+                ax=ax,
+                facecolor="none",
+                edgecolor=LQ_UNRELIABLE_HATCH_COLOUR,
+                hatch=LQ_UNRELIABLE_HATCH,
+                linewidth=0,
+            )
+        for zorder, tier in enumerate(tiers, start=3):
+            style = dict(BOUNDARY_STYLES[tier])
+            style.pop("label")
+            # Outlines are drawn as lines so that nothing can fill the polygons.
+            overlays[tier].boundary.plot(ax=ax, zorder=zorder, **style)
+
+        x_min, y_min, x_max, y_max = areas.total_bounds
+        pad = 0.03 * max(x_max - x_min, y_max - y_min)
+        ax.set_xlim(x_min - pad, x_max + pad)
+        ax.set_ylim(y_min - pad, y_max + pad)
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        # geopandas labels the axes "Easting [metre]" etc., which a map does not need.
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+
+        _set_title(ax, title, subtitle)
+        ax.legend(
+            handles=_legend_handles(tiers),
+            title="Location quotient",
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+            alignment="left",
+            handlelength=2.0,
+            handleheight=1.2,
+            title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
+        )
+        _add_furniture(ax, areas)
+        add_attribution(ax, attribution, crs_note=_crs_note(areas))
+        if own_figure:
+            _fit_height_to_map(fig, ax)
+    return fig, ax
+
+
+def _corner_coverage(ax: Axes, areas: gpd.GeoDataFrame) -> dict[_Corner, float]:
+    """Return the share of each corner of the map, about the size of a scale bar, with data."""
+    x_min, x_max = ax.get_xlim()
+    y_min, y_max = ax.get_ylim()
+    # Coverage is sampled on a grid of points rather than by intersecting polygons, which is
+    # fast and does not fail on the slightly invalid geometries common in boundary files.
+    grid_x = np.linspace(0.01, 0.32, 16) * (x_max - x_min)
+    grid_y = np.linspace(0.01, 0.16, 8) * (y_max - y_min)
+    offsets_x, offsets_y = (a.ravel() for a in np.meshgrid(grid_x, grid_y))
+    index = areas.geometry.sindex
+    coverage: dict[_Corner, float] = {}
+    corners: tuple[_Corner, ...] = ("lower left", "lower right", "upper left", "upper right")
+    for corner in corners:
+        xs = x_min + offsets_x if corner.endswith("left") else x_max - offsets_x
+        ys = y_min + offsets_y if corner.startswith("lower") else y_max - offsets_y
+        points = shapely.points(xs, ys)
+        point_rows, _ = index.query(points, predicate="intersects")
+        coverage[corner] = len(np.unique(point_rows)) / len(points)
+    return coverage
+
+
+def _root_figure(ax: Axes) -> Figure:
+    fig = ax.get_figure(root=True)
+    if not isinstance(fig, Figure):
+        raise ValueError("The Axes passed as ax= does not belong to a figure.")
+    return fig
+
+
+# --- Saving ----------------------------------------------------------------------------------
+
+
+def save_figure(
+    fig: Figure,
+    path_stem: Path,
+    formats: Sequence[str] = ("png", "svg"),
+    dpi: int = 300,
+) -> list[Path]:
+    """Write a figure in several formats, each atomically, then close it.
+
+    Parameters
+    ----------
+    fig
+        The figure to save.
+    path_stem
+        Output path without extension; ``".png"``, ``".svg"``... are appended.
+    formats
+        File formats to write (any matplotlib supports: png, svg, pdf...); one name is enough.
+    dpi
+        Resolution of raster formats; 300 is print quality.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``formats``.
+
+    Raises
+    ------
+    ValueError
+        If a format is not supported or ``path_stem`` already ends in an image extension.
+    clustergeo.OutputError
+        If a file cannot be written; files already written stay complete.
+
+    Notes
+    -----
+    The figure is closed even when writing fails, so a pipeline run never leaks figures.
+    Dates are left out of SVG and PDF metadata so that re-running a stage does not change the
+    files.
+    """
+    path_stem = Path(path_stem)
+    if isinstance(formats, str):
+        formats = (formats,)
+    supported = fig.canvas.get_supported_filetypes()
+    problems = [f"unsupported format {fmt!r}" for fmt in formats if fmt not in supported]
+    if path_stem.suffix.lstrip(".").lower() in supported:
+        problems.append(
+            f"path_stem {str(path_stem)!r} already ends in {path_stem.suffix}; pass it "
+            "without the extension"
+        )
+    if not formats:
+        problems.append("no formats given")
+    if problems:
+        plt.close(fig)
+        raise ValueError(
+            "Cannot save figure: "
+            + "; ".join(problems)
+            + f". Supported formats: {', '.join(sorted(supported))}."
+        )
+    written: list[Path] = []
+    try:
+        with house_style():
+            for fmt in formats:
+                target = path_stem.with_name(f"{path_stem.name}.{fmt}")
+                metadata = {"Date": None} if fmt == "svg" else None
+                if fmt == "pdf":
+                    metadata = {"CreationDate": None}
+                with atomic_path(target) as tmp:
+                    fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
+                log.info("Wrote %s", target)
+                written.append(target)
+    finally:
+        plt.close(fig)
+    return written

@@ -1,0 +1,223 @@
+"""Stage 7, publish: the GeoPackage users open in QGIS, the LQ map figures and provenance.
+
+Layers of ``clustergeo.gpkg`` (EPSG:27700, GeoPackage 1.2 so QGIS 3.22 opens it cleanly):
+
+``areas_lq``
+    Small areas with their authorities and, per cluster definition ``<key>``, the columns
+    ``<key>_employment``, ``<key>_lq``, ``<key>_lq_lower``, ``<key>_lq_upper`` and
+    ``<key>_unreliable``; with up to 30 industries, ``lq_<code>`` for each industry too.
+``district_lq``
+    Districts (dissolved from the small areas) with the same cluster-definition columns.
+``lq``
+    Attribute table (no geometry): every area x industry and cluster definition, long form.
+``district``, ``county``, ``combined_authority``, ``region``
+    Authority polygons of the run's year that touch the study area.
+
+The run's title, data basis and "synthetic demo data" (for the demo) are written to the
+GeoPackage metadata as well as to ``provenance.json``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import platform
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from clustergeo.config import TIERS, RunConfig
+from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json
+from clustergeo.paths import RunPaths
+from clustergeo.plotting import plot_lq_choropleth, save_figure
+
+__all__ = ["run", "wide_lq_columns"]
+
+log = logging.getLogger(__name__)
+
+SYNTHETIC_LABEL = "synthetic demo data"
+MAX_INDUSTRY_COLUMNS = 30
+_ATTRIBUTION_OS = "Contains OS data © Crown copyright and database right"
+
+
+def _column_stub(code: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", code.lower()).strip("_")
+
+
+def wide_lq_columns(lq: pd.DataFrame, key_column: str = "area_code") -> pd.DataFrame:
+    """Reshape the long LQ table to one row per area (or district).
+
+    Per cluster definition: employment, LQ, interval and flag columns; per industry, the LQ,
+    when there are at most 30 industries (more would make the layer unwieldy in QGIS).
+    """
+    clusters = lq.loc[lq["kind"] == "cluster"]
+    frames = []
+    for key, group in clusters.groupby("industry_code", sort=False):
+        part = group.set_index(key_column)[
+            ["employment", "lq", "lq_lower", "lq_upper", "lq_unreliable"]
+        ]
+        part.columns = [
+            f"{key}_employment",
+            f"{key}_lq",
+            f"{key}_lq_lower",
+            f"{key}_lq_upper",
+            f"{key}_unreliable",
+        ]
+        frames.append(part)
+    industries = lq.loc[lq["kind"] == "industry"]
+    if industries["industry_code"].nunique() <= MAX_INDUSTRY_COLUMNS:
+        wide = industries.pivot(index=key_column, columns="industry_code", values="lq")
+        wide.columns = [f"lq_{_column_stub(c)}" for c in wide.columns]
+        frames.append(wide)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def _versions() -> dict[str, str]:
+    names = [
+        "clustergeo",
+        "geopandas",
+        "shapely",
+        "pyproj",
+        "pyogrio",
+        "pandas",
+        "numpy",
+        "scipy",
+        "matplotlib",
+    ]
+    found = {}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    found["gdal"] = pyogrio.__gdal_version_string__
+    found["python"] = platform.python_version()
+    return found
+
+
+def run(config: RunConfig) -> RunPaths:
+    """Write the GeoPackage, one LQ map per cluster definition, and the provenance record."""
+    paths = RunPaths.for_config(config)
+    areas = gpd.read_parquet(paths.areas)
+    lq = pd.read_parquet(paths.lq)
+    ingest_report = json.loads(paths.ingest_report.read_text(encoding="utf-8"))
+    industries = json.loads(paths.industries.read_text(encoding="utf-8"))
+    definitions = industries["cluster_definitions"]
+
+    areas_lq = areas.merge(wide_lq_columns(lq), left_on="area_code", right_index=True)
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {"areas_lq": areas_lq}
+    if paths.district_lq.exists() and "district_code" in areas:
+        district_lq = pd.read_parquet(paths.district_lq)
+        dissolved = areas.dissolve(by="district_code", as_index=False)[
+            ["district_code", "district_name", "geometry"]
+        ]
+        layers["district_lq"] = dissolved.merge(
+            wide_lq_columns(district_lq, key_column="district_code"),
+            left_on="district_code",
+            right_index=True,
+        )
+    layers["lq"] = lq
+    study_outline = gpd.GeoDataFrame(geometry=[areas.union_all()], crs=areas.crs)
+    boundaries: dict[str, gpd.GeoDataFrame] = {}
+    for tier in TIERS:
+        path = paths.authorities(tier)
+        if path.exists():
+            frame = gpd.read_parquet(path)
+            touching = gpd.sjoin(frame, study_outline, predicate="intersects", how="inner")
+            boundaries[tier] = frame.loc[touching.index.unique()].reset_index(drop=True)
+            layers[tier] = boundaries[tier]
+
+    metadata = {
+        "TITLE": f"clustergeo: {config.name}"
+        + (f" ({SYNTHETIC_LABEL})" if config.synthetic else ""),
+        "DESCRIPTION": " ".join(config.description.split()),
+        "EMPLOYMENT_BASIS": config.employment.basis,
+        "SYNTHETIC": SYNTHETIC_LABEL if config.synthetic else "no",
+        "CREATED": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _write_geopackage(layers, paths, metadata)
+
+    reference = json.loads(paths.concentration_report.read_text(encoding="utf-8"))["reference"]
+    plotted = _lq_figures(
+        config,
+        areas_lq=areas_lq,
+        definitions=definitions,
+        boundaries=boundaries,
+        paths=paths,
+        reference=reference,
+    )
+    provenance: dict[str, Any] = {
+        "run": config.name,
+        "description": config.description,
+        "synthetic": config.synthetic,
+        "label": SYNTHETIC_LABEL if config.synthetic else None,
+        "employment_basis": config.employment.basis,
+        "config": config.model_dump(mode="json"),
+        "config_file": str(config.config_path),
+        "inputs": ingest_report["inputs"],
+        "ingest_notes": ingest_report["notes"],
+        "versions": _versions(),
+        "outputs": {
+            "geopackage": {"path": str(paths.geopackage), "sha256": file_sha256(paths.geopackage)},
+            "figures": [str(p) for p in plotted],
+        },
+    }
+    write_json(provenance, paths.provenance)
+    return paths
+
+
+def _write_geopackage(
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
+    paths: RunPaths,
+    metadata: dict[str, str],
+) -> None:
+    with atomic_path(paths.geopackage) as tmp:
+        for index, (name, frame) in enumerate(layers.items()):
+            options: dict[str, Any] = {"VERSION": GEOPACKAGE_VERSION} if index == 0 else {}
+            kwargs: dict[str, Any] = {"dataset_metadata": metadata} if index == 0 else {}
+            # Tables without geometry (the long LQ table) become GeoPackage attribute tables.
+            pyogrio.write_dataframe(
+                frame,
+                tmp,
+                layer=name,
+                driver="GPKG",
+                append=index > 0,
+                dataset_options=options or None,
+                **kwargs,
+            )
+    log.info("Wrote %s (layers: %s)", paths.geopackage, ", ".join(layers))
+
+
+def _lq_figures(
+    config: RunConfig,
+    *,
+    areas_lq: gpd.GeoDataFrame,
+    definitions: list[dict[str, Any]],
+    boundaries: dict[str, gpd.GeoDataFrame],
+    paths: RunPaths,
+    reference: str,
+) -> list[Any]:
+    written = []
+    source = config.employment.description or config.employment.basis + " employment"
+    for definition in definitions:
+        key = definition["key"]
+        heading = f"{definition['label']}: location quotient"
+        if config.synthetic:
+            heading += f" ({SYNTHETIC_LABEL})"
+        subtitle = f"{source} ({config.employment.basis}-based). LQ against {reference}."
+        fig, _ax = plot_lq_choropleth(
+            areas_lq,
+            f"{key}_lq",
+            title=heading,
+            subtitle=subtitle,
+            unreliable_column=f"{key}_unreliable",
+            boundaries={t: b for t, b in boundaries.items() if t != "region"},
+            attribution=_ATTRIBUTION_OS if not config.synthetic else SYNTHETIC_LABEL.capitalize(),
+        )
+        written.extend(save_figure(fig, paths.figures_dir / f"lq_{key}"))
+    return written

@@ -1,0 +1,104 @@
+"""The run config: validation messages and the one place paths are resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clustergeo import ConfigError, load_config
+from clustergeo.config import DATA_DIR_ENV
+
+REPO = Path(__file__).resolve().parents[1]
+
+MINIMAL = {
+    "name": "test-run",
+    "output_dir": "out",
+    "areas": {"path": "areas.geojson", "code_column": "code"},
+    "employment": {"path": "employment.csv"},
+}
+
+
+def _write(tmp_path: Path, data: dict[str, object], name: str = "run.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_shipped_pipelines_are_valid() -> None:
+    for path in sorted((REPO / "pipelines").glob("*.yaml")):
+        config = load_config(path)
+        assert config.name
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    data = {**MINIMAL, "areas": {**MINIMAL["areas"], "code_colum": "x"}, "colour": "red"}
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(_write(tmp_path, data))
+    message = str(excinfo.value)
+    assert "unknown key 'areas.code_colum'" in message
+    assert "unknown key 'colour'" in message
+    assert "2 problems" in message
+
+
+def test_wrong_type_and_missing_key_are_named(tmp_path: Path) -> None:
+    data = {**MINIMAL, "concentration": {"confidence_level": "high"}}
+    del data["employment"]
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(_write(tmp_path, data))
+    message = str(excinfo.value)
+    assert "'concentration.confidence_level'" in message
+    assert "'high'" in message
+    assert "missing required key 'employment'" in message
+
+
+def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_overlay_tier_needs_authority_layer(tmp_path: Path) -> None:
+    data = {**MINIMAL, "hierarchy": {"district": {"source": "overlay"}}}
+    with pytest.raises(ConfigError, match="no 'authorities' section"):
+        load_config(_write(tmp_path, data))
+
+
+def test_lookup_tier_needs_its_columns(tmp_path: Path) -> None:
+    data = {**MINIMAL, "hierarchy": {"district": {"source": "lookup", "path": "l.csv"}}}
+    with pytest.raises(ConfigError, match="needs column, key_column"):
+        load_config(_write(tmp_path, data))
+
+
+def test_relative_paths_resolve_against_config_and_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    (tmp_path / "pipelines").mkdir()
+    config = load_config(_write(tmp_path / "pipelines", {**MINIMAL, "data_dir": "../downloads"}))
+    assert config.resolved_output_dir == (tmp_path / "pipelines" / "out").resolve()
+    assert config.input_paths()["areas"] == (tmp_path / "downloads").resolve() / "areas.geojson"
+
+
+def test_environment_variable_overrides_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "mine"))
+    config = load_config(_write(tmp_path, {**MINIMAL, "data_dir": "elsewhere"}))
+    assert config.input_paths()["employment"] == (tmp_path / "mine" / "employment.csv")
+
+
+def test_missing_inputs_listed_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    config = load_config(_write(tmp_path, MINIMAL))
+    with pytest.raises(ConfigError) as excinfo:
+        config.check_inputs_exist()
+    message = str(excinfo.value)
+    assert "2 input files" in message
+    assert "areas.geojson" in message
+    assert "employment.csv" in message
+    assert DATA_DIR_ENV in message

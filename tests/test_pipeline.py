@@ -1,0 +1,167 @@
+"""End to end: the synthetic demo through the CLI, and the real Midlands Census 2011 run."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import yaml
+from click.testing import CliRunner
+from PIL import Image
+
+from clustergeo import load_config
+from clustergeo.cli import main
+from clustergeo.paths import RunPaths
+
+REPO = Path(__file__).resolve().parents[1]
+PLANTED_CLUSTER_DEFINITION = {"C": "manufacturing", "H": "logistics", "J": "digital_ict"}
+
+
+def _demo_config(tmp: Path) -> Path:
+    data = yaml.safe_load((REPO / "pipelines" / "demo.yaml").read_text(encoding="utf-8"))
+    data["data_dir"] = str(tmp / "raw")
+    data["output_dir"] = str(tmp / "processed")
+    data["industries"]["cluster_definitions"] = str(REPO / "pipelines/clusters/sections.yaml")
+    path = tmp / "demo.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
+    tmp = tmp_path_factory.mktemp("demo")
+    config_path = _demo_config(tmp)
+    result = CliRunner().invoke(main, ["-q", "demo", "--config", str(config_path)])
+    assert result.exit_code == 0, result.output
+    return RunPaths.for_config(load_config(config_path))
+
+
+def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) -> None:
+    layers = dict(pyogrio.list_layers(demo_run.geopackage))
+    assert set(layers) == {
+        "areas_lq",
+        "district_lq",
+        "lq",
+        "district",
+        "county",
+        "combined_authority",
+        "region",
+    }
+    assert layers["lq"] is None  # an attribute table
+    areas = gpd.read_file(demo_run.geopackage, layer="areas_lq")
+    assert len(areas) == 1500
+    assert areas.crs.to_epsg() == 27700
+    assert {"manufacturing_lq", "manufacturing_unreliable", "lq_c", "district_name"} <= set(
+        areas.columns
+    )
+    with sqlite3.connect(demo_run.geopackage) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+
+
+def test_demo_outputs_say_synthetic(demo_run: RunPaths) -> None:
+    metadata = pyogrio.read_info(demo_run.geopackage, layer="areas_lq")["dataset_metadata"]
+    assert "synthetic demo data" in metadata["TITLE"]
+    assert metadata["SYNTHETIC"] == "synthetic demo data"
+    provenance = json.loads(demo_run.provenance.read_text(encoding="utf-8"))
+    assert provenance["synthetic"] is True
+    assert provenance["label"] == "synthetic demo data"
+    assert all(len(entry["sha256"]) == 64 for entry in provenance["inputs"].values())
+    assert provenance["employment_basis"] == "workplace"
+
+
+def test_demo_draws_one_print_quality_map_per_cluster_definition(demo_run: RunPaths) -> None:
+    definitions = yaml.safe_load(
+        (REPO / "pipelines/clusters/sections.yaml").read_text(encoding="utf-8")
+    )["clusters"]
+    for key in definitions:
+        png = demo_run.figures_dir / f"lq_{key}.png"
+        assert png.exists()
+        assert (demo_run.figures_dir / f"lq_{key}.svg").exists()
+        with Image.open(png) as image:
+            assert image.info["dpi"] == pytest.approx((300, 300), abs=0.5)
+            assert image.width >= 1800
+    svg = (demo_run.figures_dir / "lq_manufacturing.svg").read_text(encoding="utf-8")
+    assert "synthetic demo data" in svg
+
+
+def test_planted_clusters_stand_out_in_their_lq(demo_run: RunPaths) -> None:
+    truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv")
+    lq = pd.read_parquet(demo_run.lq)
+    for section, group in truth.groupby("industry_code"):
+        key = PLANTED_CLUSTER_DEFINITION[section]
+        planted = lq.loc[(lq["industry_code"] == key) & lq["area_code"].isin(group["area_code"])]
+        assert len(planted) == len(group)
+        assert planted["lq"].median() > 2.0
+        assert (planted["lq_lower"] > 1).mean() > 0.9
+
+
+def test_rerun_gives_identical_numbers(demo_run: RunPaths) -> None:
+    before = pd.read_parquet(demo_run.lq)
+    config_path = demo_run.root.parent / "demo.yaml"
+    result = CliRunner().invoke(main, ["-q", "concentration", str(config_path)])
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(before, pd.read_parquet(demo_run.lq))
+
+
+def test_cli_reports_input_errors_without_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("name: x\noutput_dir: out\nareas: {path: a.gpkg}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(config)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "missing required key 'areas.code_column'" in result.output
+
+
+def test_cli_help_lists_every_stage() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("ingest", "concentration", "publish", "run", "demo", "check"):
+        assert command in result.output
+
+
+@pytest.mark.realdata
+def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
+    config = load_config(REPO / "pipelines" / "midlands-census2011.yaml")
+    config = config.model_copy(update={"output_dir": tmp_path / "midlands"})
+    from clustergeo import concentration, publish
+    from clustergeo.ingest import stage as ingest
+
+    for stage in (ingest.run, concentration.run, publish.run):
+        paths = stage(config)
+
+    areas = gpd.read_parquet(paths.areas)
+    assert len(areas) == 1308
+    assert areas["district_code"].notna().all()
+    assert set(areas["region_name"]) == {"East Midlands", "West Midlands"}
+    # MIRA Technology Park's districts: two counties, no combined authority.
+    mira = areas.loc[areas["district_code"].isin(["E07000132", "E07000219", "E07000218"])]
+    assert set(mira["county_name"]) == {"Leicestershire", "Warwickshire"}
+    assert mira["combined_authority_code"].isna().all()
+    coventry = areas.loc[areas["district_code"] == "E08000026"]
+    assert set(coventry["combined_authority_name"]) == {"West Midlands"}
+
+    report = json.loads(paths.ingest_report.read_text(encoding="utf-8"))
+    assert report["counts"]["suppressed_cells"] == 0
+    assert any("5893 areas" in note for note in report["notes"])
+
+    lq = pd.read_parquet(paths.lq)
+    assert len(lq.loc[lq["kind"] == "industry"]) == 1308 * 20
+    # National reference: manufacturing share of England and Wales' workplace population.
+    share = lq.loc[lq["industry_code"] == "C", "reference_share"].iloc[0]
+    assert share == pytest.approx(2_358_805 / 26_414_207, rel=1e-6)
+    districts = pd.read_parquet(paths.district_lq)
+    corby = districts.loc[
+        (districts["district_code"] == "E07000150")
+        & (districts["industry_code"] == "manufacturing")
+    ]
+    assert corby["lq"].item() > 2.5
+    assert layers_of(paths.geopackage) >= {"areas_lq", "district_lq", "county"}
+
+
+def layers_of(path: Path) -> set[str]:
+    return {str(name) for name in pyogrio.list_layers(path)[:, 0]}

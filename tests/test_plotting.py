@@ -1,0 +1,392 @@
+"""Tests for clustergeo.plotting: fixed classes, the LQ map and saving figures."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import is_color_like
+from matplotlib.image import imread
+from matplotlib.offsetbox import AnchoredOffsetbox
+from matplotlib.text import Text
+from shapely.geometry import box
+
+from clustergeo import plotting
+from clustergeo._errors import InputDataError
+from clustergeo.plotting import (
+    BOUNDARY_STYLES,
+    HOTSPOT_CLASS_COLOURS,
+    HOTSPOT_CLASS_LABELS,
+    HOTSPOT_CLASSES,
+    LQ_BREAKS,
+    LQ_CLASS_COLOURS,
+    LQ_CLASSES,
+    LQ_NO_DATA_LABEL,
+    LQ_UNRELIABLE_LABEL,
+    LQ_VALUE_LABELS,
+    MapInputError,
+    add_scale_bar,
+    classify_lq,
+    plot_lq_choropleth,
+    save_figure,
+)
+
+NEAR_AVERAGE = "0.8–1.25 (near average)"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MSOA_MIDLANDS = (
+    DATA / "boundaries_msoa2011_lsoa2011_martinjc" / "msoa2011_midlands_martinjc.geojson"
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def grid() -> gpd.GeoDataFrame:
+    """Twelve 1 km squares (4 columns × 3 rows) in British National Grid near Birmingham."""
+    x0, y0, size = 400_000, 280_000, 1_000
+    cells = [
+        box(x0 + col * size, y0 + row * size, x0 + (col + 1) * size, y0 + (row + 1) * size)
+        for row in range(3)
+        for col in range(4)
+    ]
+    lq = [0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 4.0, 7.5, np.nan, 0.9, 1.6, 3.0]
+    unreliable = [False] * 9 + [True, False, False]
+    return gpd.GeoDataFrame(
+        {"area_code": [f"E0200{i:04d}" for i in range(12)], "lq": lq, "lq_unreliable": unreliable},
+        geometry=cells,
+        crs="EPSG:27700",
+    )
+
+
+@pytest.fixture
+def districts(grid: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    halves = grid.assign(district=["west", "west", "east", "east"] * 3)
+    return halves.dissolve(by="district")[["geometry"]]
+
+
+def legend_labels(ax: plt.Axes) -> list[str]:
+    legend = ax.get_legend()
+    assert legend is not None
+    # Long labels are wrapped onto two lines in the legend.
+    return [text.get_text().replace("\n", " ") for text in legend.get_texts()]
+
+
+# --- Constants -------------------------------------------------------------------------------
+
+
+def test_lq_constants_are_consistent():
+    assert tuple(LQ_BREAKS) == (0, 0.5, 0.8, 1.25, 2.0, 4.0, math.inf)
+    assert len(LQ_VALUE_LABELS) == len(LQ_BREAKS) - 1
+    assert tuple(LQ_CLASSES) == (*LQ_VALUE_LABELS, LQ_UNRELIABLE_LABEL, LQ_NO_DATA_LABEL)
+    assert tuple(LQ_CLASS_COLOURS) == LQ_CLASSES
+    colours = list(LQ_CLASS_COLOURS.values())
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", colour) for colour in colours)
+    assert len(set(colours)) == len(colours)
+
+
+def test_hotspot_constants_are_consistent():
+    assert HOTSPOT_CLASSES == (
+        "hot_99",
+        "hot_95",
+        "hot_90",
+        "not_significant",
+        "cold_90",
+        "cold_95",
+        "cold_99",
+    )
+    assert tuple(HOTSPOT_CLASS_COLOURS) == HOTSPOT_CLASSES
+    assert tuple(HOTSPOT_CLASS_LABELS) == HOTSPOT_CLASSES
+    assert all(is_color_like(colour) for colour in HOTSPOT_CLASS_COLOURS.values())
+
+
+def test_constants_cannot_be_changed_by_accident():
+    with pytest.raises(TypeError):
+        LQ_CLASS_COLOURS["≥ 4"] = "#000000"  # type: ignore[index]
+
+
+def test_importing_does_not_change_global_style():
+    before = dict(mpl.rcParams)
+    with plotting.house_style():
+        assert mpl.rcParams["font.sans-serif"] == ["DejaVu Sans"]
+    assert dict(mpl.rcParams) == before
+
+
+# --- classify_lq ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.0, "< 0.5"),
+        (0.499, "< 0.5"),
+        (0.5, "0.5–0.8"),
+        (0.799, "0.5–0.8"),
+        (0.8, NEAR_AVERAGE),
+        (1.0, NEAR_AVERAGE),
+        (1.249, NEAR_AVERAGE),
+        (1.25, "1.25–2"),
+        (2.0, "2–4"),
+        (3.999, "2–4"),
+        (4.0, "≥ 4"),
+        (250.0, "≥ 4"),
+    ],
+)
+def test_classify_lq_puts_break_values_in_the_upper_class(value, expected):
+    assert list(classify_lq(pd.Series([value]))) == [expected]
+
+
+def test_classify_lq_missing_and_unreliable_have_their_own_classes():
+    values = pd.Series([1.0, np.nan, 3.0, np.nan, 0.3], index=list("abcde"))
+    unreliable = pd.Series([False, False, True, True, pd.NA], index=list("abcde"), dtype="boolean")
+    result = classify_lq(values, unreliable)
+    assert list(result) == [
+        NEAR_AVERAGE,
+        LQ_NO_DATA_LABEL,
+        LQ_UNRELIABLE_LABEL,  # flagged wins over the value
+        LQ_UNRELIABLE_LABEL,  # flagged wins over missing
+        "< 0.5",  # a missing flag counts as not flagged
+    ]
+
+
+def test_classify_lq_always_has_every_category():
+    result = classify_lq(pd.Series([1.0, 1.1]))
+    assert isinstance(result, pd.Categorical)
+    assert tuple(result.categories) == LQ_CLASSES
+    assert not result.ordered
+
+
+def test_classify_lq_aligns_flags_by_index_not_position():
+    values = pd.Series([0.3, 5.0], index=["x", "y"])
+    flags = pd.Series([False, True], index=["y", "x"])
+    assert list(classify_lq(values, flags)) == [LQ_UNRELIABLE_LABEL, "≥ 4"]
+
+
+def test_classify_lq_accepts_nullable_floats():
+    values = pd.Series([0.6, None], dtype="Float64")
+    assert list(classify_lq(values)) == ["0.5–0.8", LQ_NO_DATA_LABEL]
+
+
+@pytest.mark.parametrize("bad", [-0.1, math.inf])
+def test_classify_lq_rejects_impossible_values(bad):
+    with pytest.raises(MapInputError, match=r"negative or infinite \(index 1\)"):
+        classify_lq(pd.Series([1.0, bad]))
+
+
+def test_classify_lq_rejects_flags_that_do_not_line_up():
+    values = pd.Series([1.0, 2.0], index=["a", "b"])
+    with pytest.raises(MapInputError, match="no flag for index b"):
+        classify_lq(values, pd.Series([True], index=["a"]))
+    with pytest.raises(MapInputError, match="True/False"):
+        classify_lq(values, pd.Series(["yes", "no"], index=["a", "b"]))
+
+
+# --- plot_lq_choropleth -----------------------------------------------------------------------
+
+
+def test_plot_returns_figure_and_axes_with_full_legend(grid, districts):
+    fig, ax = plot_lq_choropleth(
+        grid,
+        title="Manufacturing",
+        subtitle="LQ vs England, 2021",
+        boundaries={"district": districts, "county": districts.dissolve()},
+    )
+    assert isinstance(fig, plt.Figure)
+    assert ax.figure is fig
+    labels = legend_labels(ax)
+    for label in LQ_CLASSES:
+        assert label in labels
+    assert BOUNDARY_STYLES["district"]["label"] in labels
+    assert BOUNDARY_STYLES["county"]["label"] in labels
+    assert BOUNDARY_STYLES["combined_authority"]["label"] not in labels
+    assert ax.get_title(loc="left") == "Manufacturing"
+    assert list(ax.get_xticks()) == []
+    assert list(ax.get_yticks()) == []
+    assert ax.get_xlabel() == ""
+    assert ax.get_aspect() == 1.0
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "LQ vs England, 2021" in texts
+    assert "Contains OS data © Crown copyright and database right" in texts
+    assert "British National Grid" in texts
+
+
+def test_empty_boundary_layer_is_left_out_quietly(grid, districts):
+    _, ax = plot_lq_choropleth(
+        grid, title="Empty county layer", boundaries={"county": districts.iloc[:0]}
+    )
+    assert BOUNDARY_STYLES["county"]["label"] not in legend_labels(ax)
+
+
+def test_legend_is_the_same_whatever_the_data(grid):
+    _, ax_all = plot_lq_choropleth(grid, title="All classes")
+    only_average = grid.assign(lq=1.0, lq_unreliable=False)
+    _, ax_one = plot_lq_choropleth(only_average, title="One class")
+    assert legend_labels(ax_all) == legend_labels(ax_one)
+
+
+def test_areas_are_filled_with_their_class_colour(grid):
+    _, ax = plot_lq_choropleth(grid, title="Colours", unreliable_column=None)
+    fills = ax.collections[0].get_facecolors()
+    expected = [LQ_CLASS_COLOURS[label] for label in classify_lq(grid["lq"])]
+    np.testing.assert_allclose(fills, [mpl.colors.to_rgba(c) for c in expected])
+
+
+def test_plot_draws_into_a_given_axes(grid):
+    fig, ax = plt.subplots(1, 2, layout="constrained")
+    returned_fig, returned_ax = plot_lq_choropleth(grid, title="Left", ax=ax[0])
+    assert returned_fig is fig
+    assert returned_ax is ax[0]
+    assert not ax[1].has_data()
+
+
+def test_plot_never_shows(grid, monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("plt.show() was called")
+
+    monkeypatch.setattr(plt, "show", fail)
+    plot_lq_choropleth(grid, title="Quiet")
+
+
+def test_geographic_crs_is_refused_with_the_fix(grid):
+    with pytest.raises(ValueError, match=r"geographic CRS.*to_crs\(27700\)"):
+        plot_lq_choropleth(grid.to_crs(4326), title="Degrees")
+
+
+def test_missing_crs_is_refused(grid):
+    with pytest.raises(ValueError, match=r"no CRS.*set_crs\(27700\)"):
+        plot_lq_choropleth(grid.set_crs(None, allow_override=True), title="No CRS")
+
+
+def test_every_problem_is_reported_at_once(grid, districts):
+    bad = grid.drop(columns=["lq_unreliable"]).to_crs(4326)
+    with pytest.raises(MapInputError) as caught:
+        plot_lq_choropleth(
+            bad,
+            column="location_quotient",
+            title="Broken",
+            boundaries={"district": districts, "ward": districts},
+        )
+    message = str(caught.value)
+    assert "no column 'location_quotient'" in message
+    assert "unreliable_column=None" in message
+    assert "geographic CRS" in message
+    assert "boundaries['district'] is in" in message
+    assert "unknown tier 'ward'" in message
+    # The command line reports ClusterGeoError subclasses without a traceback.
+    assert isinstance(caught.value, InputDataError)
+
+
+def test_scale_bar_and_north_arrow_never_hide_data(grid):
+    # The grid fills its frame, so there is no empty corner: the furniture goes under the map.
+    fig, ax = plot_lq_choropleth(grid, title="Full frame")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    furniture = [a for a in ax.artists if isinstance(a, AnchoredOffsetbox)]
+    assert furniture
+    map_box = ax.get_window_extent(renderer)
+    for artist in furniture:
+        extent = artist.get_window_extent(renderer)
+        assert extent.y1 <= map_box.y0 + 1
+        assert fig.bbox.contains(extent.x0, extent.y0)
+
+
+def test_scale_bar_and_north_arrow_go_in_empty_corners(grid):
+    # Without the right-hand cells of the top and bottom rows, both right corners are empty.
+    notched = grid.drop(index=[2, 3, 10, 11])
+    fig, ax = plot_lq_choropleth(notched, title="Notched")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    map_box = ax.get_window_extent(renderer)
+    furniture = [a.get_window_extent(renderer) for a in ax.artists]
+    assert len(furniture) == 2
+    for extent in furniture:
+        assert map_box.contains((extent.x0 + extent.x1) / 2, (extent.y0 + extent.y1) / 2)
+        assert extent.x0 > map_box.x0 + map_box.width / 2
+
+
+def test_scale_bar_has_a_round_length(grid):
+    _, ax = plt.subplots()
+    ax.set_xlim(0, 37_000)
+    ax.set_ylim(0, 20_000)
+    scale_bar = add_scale_bar(ax)
+    assert isinstance(scale_bar, AnchoredOffsetbox)
+    labels = [c.get_text() for c in scale_bar.get_child().get_children() if isinstance(c, Text)]
+    # A quarter of 37 km is 9.25 km; the largest 1-2-5 length below it is 5 km.
+    assert labels == ["0", "2.5", "5", "km"]
+
+
+# --- save_figure ------------------------------------------------------------------------------
+
+
+def test_save_figure_writes_png_and_svg_atomically(grid, tmp_path, caplog):
+    fig, _ = plot_lq_choropleth(grid, title="Saved")
+    width_in, height_in = fig.get_size_inches()
+    with caplog.at_level(logging.INFO, logger="clustergeo.plotting"):
+        paths = save_figure(fig, tmp_path / "maps" / "lq_grid")
+    assert paths == [tmp_path / "maps" / "lq_grid.png", tmp_path / "maps" / "lq_grid.svg"]
+    assert all(path.stat().st_size > 0 for path in paths)
+    # Nothing else is left behind: no ".partial" temporary files.
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["lq_grid.png", "lq_grid.svg"]
+    pixels = imread(paths[0])
+    # matplotlib truncates the size in pixels, so allow one pixel either way.
+    assert pixels.shape[:2] == pytest.approx((height_in * 300, width_in * 300), abs=1)
+    assert width_in == pytest.approx(17 / 2.54)
+    assert paths[1].read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert not plt.fignum_exists(fig.number)
+    written = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert written == [f"Wrote {paths[0]}", f"Wrote {paths[1]}"]
+
+
+def test_save_figure_records_300_dpi(grid, tmp_path):
+    pil_image = pytest.importorskip("PIL.Image")
+    fig, _ = plot_lq_choropleth(grid, title="Dpi")
+    (png,) = save_figure(fig, tmp_path / "lq", formats=("png",))
+    with pil_image.open(png) as image:
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+
+
+def test_save_figure_is_reproducible(grid, tmp_path):
+    first = save_figure(plot_lq_choropleth(grid, title="Same")[0], tmp_path / "a", ("svg",))
+    second = save_figure(plot_lq_choropleth(grid, title="Same")[0], tmp_path / "b", ("svg",))
+    assert first[0].read_bytes() == second[0].read_bytes()
+
+
+def test_save_figure_accepts_a_single_format_name(tmp_path):
+    fig, _ = plt.subplots()
+    assert save_figure(fig, tmp_path / "one", formats="pdf") == [tmp_path / "one.pdf"]
+
+
+def test_save_figure_refuses_bad_formats_and_extensions(tmp_path):
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match=r"unsupported format 'docx'.*without the extension"):
+        save_figure(fig, tmp_path / "map.png", formats=("png", "docx"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- Real data --------------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not MSOA_MIDLANDS.exists(), reason="shared data not available")
+def test_real_boundaries_map_and_save(tmp_path):
+    msoa = gpd.read_file(MSOA_MIDLANDS)
+    rutland_and_melton = msoa[msoa["LAD_FILE_CODE"].isin(["E06000017", "E07000133"])]
+    areas = rutland_and_melton.to_crs(27700).assign(
+        lq=np.linspace(0.1, 5.0, len(rutland_and_melton)), lq_unreliable=False
+    )
+    districts = areas.dissolve(by="LAD_FILE_CODE")[["geometry"]]
+    fig, ax = plot_lq_choropleth(areas, title="Real", boundaries={"district": districts})
+    assert set(LQ_CLASSES) <= set(legend_labels(ax))
+    paths = save_figure(fig, tmp_path / "real", formats=("png",))
+    assert paths[0].exists()
