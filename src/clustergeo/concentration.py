@@ -237,9 +237,9 @@ def _reference(
         return series, float(series.reindex(matrix.columns).sum()), f"national totals ({path.name})"
     rows = matrix.index if reference == "employment_file" else study_codes
     label = (
-        "every area of the employment table"
+        f"all {len(rows):,} areas of the employment table"
         if reference == "employment_file"
-        else ("the study area")
+        else f"the {len(rows):,} areas of the study area"
     )
     return matrix.loc[rows].sum(axis=0), float(totals.loc[rows].sum()), label
 
