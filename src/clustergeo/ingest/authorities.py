@@ -179,9 +179,9 @@ def assign_tiers(
             frame = authority_names[tier]
             for code, name in zip(frame["code"], frame["name"], strict=True):
                 known.setdefault(code, name)
-        table[f"{tier}_name"] = column.map(known).where(column.notna())
-        unnamed = sorted(set(column.dropna()) - set(known))
-        table.loc[column.isin(unnamed), f"{tier}_name"] = column
+        # Codes nobody names keep the code as their name, so maps and tables show something.
+        named = column.map(known).astype("string")
+        table[f"{tier}_name"] = named.fillna(column.astype("string")).where(column.notna())
         missing = column.isna()
         if missing.any() and tier in REQUIRED_TIERS:
             problems.add(
@@ -227,6 +227,8 @@ def _tier_codes(
     mapping = dict(zip(pairs[spec.key_column].str.strip(), pairs[spec.column], strict=True))
     tier_names: dict[str, str] = {}
     if spec.name_column:
-        named = lookup[[spec.column, spec.name_column]].drop_duplicates(spec.column)
-        tier_names = dict(zip(named[spec.column], named[spec.name_column], strict=True))
+        named = lookup[[spec.column, spec.name_column]].copy()
+        named[spec.column] = named[spec.column].str.strip()
+        named = named.loc[named[spec.column] != ""].drop_duplicates(spec.column)
+        tier_names = dict(zip(named[spec.column], named[spec.name_column].str.strip(), strict=True))
     return key.map(mapping), tier_names

@@ -20,10 +20,11 @@ Three layouts are recognised (``format: auto`` picks by the header):
     ``area_code, industry_code, employment``.
 
 Suppressed cells are kept as missing (NaN) and counted, never turned into zero. In Nomis
-files a cell is suppressed when ``OBS_VALUE`` is empty or not a number, when ``OBS_STATUS``
+files a cell is suppressed when ``OBS_VALUE`` is empty, when ``OBS_STATUS``
 is one of Nomis's suppression markers (``Q``, ``X``, ``!``, ``*``, ``-``, ``.``), or when
 ``OBS_CONF`` marks it confidential. Other non-normal statuses keep their value and are
-counted in the report.
+counted in the report. A value that is not a number without a status saying why is an
+error: it is a damaged or edited file, not a suppression.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _read_text(path: Path, notes: list[str]) -> str:
     raw = path.read_bytes()
     if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    if not raw.strip():
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputDataError(
             f"Employment file {path} is empty: download the table again (Nomis 'download "
             "data' → CSV) and check it has a header and rows."
@@ -119,12 +120,24 @@ def _read_text(path: Path, notes: list[str]) -> str:
 
 
 def _sniff_delimiter(text: str, path: Path) -> str:
-    first = text.splitlines()[0] if text.splitlines() else ""
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
-    if counts[","] > 0:
-        return ","
-    best = max(counts, key=lambda d: counts[d])
-    if counts[best] == 0:
+    """The delimiter that splits the most lines into the same number (≥ 2) of fields.
+
+    Counting characters on the header alone would mistake a semicolon-separated table whose
+    quoted titles contain commas (Excel in many European locales) for a comma-separated one.
+    """
+    lines = [line for line in text.splitlines()[:60] if line.strip()]
+    best, best_score = ",", (0, 0)
+    for delimiter in (",", ";", "\t", "|"):
+        counts = [len(fields) for fields in csv.reader(lines, delimiter=delimiter)]
+        counts = [c for c in counts if c >= 2]
+        if not counts:
+            continue
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        score = (counts.count(mode), mode)
+        if score > best_score:
+            best, best_score = delimiter, score
+    if best_score == (0, 0):
+        first = lines[0] if lines else ""
         raise InputDataError(
             f"Employment file {path} has a single column on its first line ({first[:80]!r}): "
             "it is not a comma-separated table. Export it from Nomis as CSV."
@@ -341,9 +354,14 @@ def read_nomis_bres(
     non_numeric = value.isna() & (raw_value != "") & ~status_suppressed & ~confidential
     if non_numeric.any():
         problems.add(
-            f"OBS_VALUE is not a number on {rows_label(lines[non_numeric].tolist())} "
-            f"(values {format_examples(raw_value[non_numeric].unique())}) and OBS_STATUS does "
-            "not mark those cells as suppressed; re-download the table from Nomis"
+            f"{value_column} is not a number on {rows_label(lines[non_numeric].tolist())} "
+            f"(values {format_examples(raw_value[non_numeric].unique())})"
+            + (
+                " and OBS_STATUS does not mark those cells as suppressed"
+                if "OBS_STATUS" in frame.columns
+                else ""
+            )
+            + "; re-download the table from Nomis (suppressed cells are left empty)"
         )
     flagged = ~suppressed & ~status.isin(["", "A"])
     if flagged.any():
@@ -472,13 +490,13 @@ def read_nomis_census_wide(path: Path) -> EmploymentTable:
 
     problems = Problems(path, "Employment file")
     industries, total_column = _census_industry_columns(value_columns, problems)
-    counts = frame[list(industries)].apply(_to_number)
+    counts = frame[list(industries)].apply(_to_number).astype("float64")
     raw = frame[list(industries)]
     suppressed_mask = raw.apply(lambda s: s.str.strip().isin(["", "*", "x", "X", "..", ":", "-"]))
     non_numeric = counts.isna() & ~suppressed_mask
     if non_numeric.any(axis=None):
         rows = line_numbers[non_numeric.any(axis=1)].tolist()
-        values = pd.unique(raw.where(non_numeric).stack().to_numpy())
+        values = pd.unique(raw.where(non_numeric).stack().dropna().to_numpy())
         problems.add(f"non-numeric counts on {rows_label(rows)} (values {format_examples(values)})")
     long = counts.set_axis(list(industries.values()), axis=1).assign(area_code=area_codes)
     tidy = long.melt(id_vars="area_code", var_name="industry_code", value_name="employment")

@@ -1,0 +1,477 @@
+"""Tests for giving small areas their authorities (``clustergeo.ingest.authorities``).
+
+Four 100 m square "MSOAs" in a row on the British National Grid; district, combined-authority
+and county polygons are drawn so that one area is split 60/40 between two districts and another
+only touches a combined authority with a 5% sliver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from clustergeo._errors import InputDataError
+from clustergeo.config import AuthoritiesConfig, TierSource
+from clustergeo.ingest.authorities import assign_tiers, read_authorities
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SOURCE = Path("areas/msoa2011.gpkg")
+AREAS = ["E02004016", "E02004017", "E02004018", "E02004019"]
+
+HINCKLEY, NW_LEICS = "E07000132", "E07000134"
+LEICESTERSHIRE = "E10000018"
+CA = "E47000099"
+EAST_MIDLANDS = "E12000004"
+
+
+def layer(rows: list[tuple[str, str, tuple[float, float, float, float]]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "name": [r[1] for r in rows]},
+        geometry=[box(*r[2]) for r in rows],
+        crs="EPSG:27700",
+    )
+
+
+@pytest.fixture
+def areas() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "area_code": AREAS,
+            "LAD11CD": [HINCKLEY, HINCKLEY, NW_LEICS, NW_LEICS],
+        },
+        geometry=[box(i * 100, 0, (i + 1) * 100, 100) for i in range(4)],
+        crs="EPSG:27700",
+    )
+
+
+@pytest.fixture
+def districts() -> gpd.GeoDataFrame:
+    # Area 2 (100-200 m) is 60% in Hinckley and Bosworth, 40% in North West Leicestershire.
+    return layer(
+        [
+            (HINCKLEY, "Hinckley and Bosworth", (0, 0, 160, 100)),
+            (NW_LEICS, "North West Leicestershire", (160, 0, 400, 100)),
+        ]
+    )
+
+
+@pytest.fixture
+def combined() -> gpd.GeoDataFrame:
+    # Covers areas 3 and 4 and a 5% sliver of area 2 (generalised boundaries).
+    return layer([(CA, "Leicestershire Combined Authority", (195, 0, 400, 100))])
+
+
+@pytest.fixture
+def counties() -> gpd.GeoDataFrame:
+    return layer([(LEICESTERSHIRE, "Leicestershire County", (0, 0, 400, 100))])
+
+
+def county_lookup() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "LAD21CD": [HINCKLEY, NW_LEICS, "E06000016"],
+            "CTY21CD": [LEICESTERSHIRE, LEICESTERSHIRE, ""],
+            "CTY21NM": ["Leicestershire", "Leicestershire", ""],
+        }
+    )
+
+
+def region_lookup() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "MSOA11CD": AREAS,
+            "RGN11CD": [EAST_MIDLANDS] * 4,
+            "RGN11NM": ["East Midlands"] * 4,
+        }
+    )
+
+
+ATTRIBUTE = TierSource(source="attribute", column="LAD11CD")
+OVERLAY = TierSource(source="overlay")
+COUNTY_BY_DISTRICT = TierSource(
+    source="lookup",
+    path=Path("lad_cty.csv"),
+    key="district",
+    key_column="LAD21CD",
+    column="CTY21CD",
+    name_column="CTY21NM",
+)
+REGION_BY_AREA = TierSource(
+    source="lookup",
+    path=Path("msoa_rgn.csv"),
+    key="area",
+    key_column="MSOA11CD",
+    column="RGN11CD",
+    name_column="RGN11NM",
+)
+
+
+def test_attribute_source_named_from_authority_layer(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    table, notes = assign_tiers(
+        areas,
+        {"district": ATTRIBUTE},
+        authorities={},
+        authority_names={"district": districts},
+        read_lookup={},
+        source=SOURCE,
+    )
+    assert table["area_code"].tolist() == AREAS
+    assert table["district_code"].tolist() == [HINCKLEY, HINCKLEY, NW_LEICS, NW_LEICS]
+    assert table["district_name"].tolist() == [
+        "Hinckley and Bosworth",
+        "Hinckley and Bosworth",
+        "North West Leicestershire",
+        "North West Leicestershire",
+    ]
+    assert notes == []
+
+
+def test_lookup_keyed_on_area(areas: gpd.GeoDataFrame) -> None:
+    table, _ = assign_tiers(
+        areas,
+        {"region": REGION_BY_AREA},
+        authorities={},
+        authority_names={},
+        read_lookup={"region": region_lookup()},
+        source=SOURCE,
+    )
+    assert table["region_code"].tolist() == [EAST_MIDLANDS] * 4
+    assert table["region_name"].tolist() == ["East Midlands"] * 4
+
+
+def test_lookup_keyed_on_area_strips_padded_keys(areas: gpd.GeoDataFrame) -> None:
+    lookup = region_lookup().assign(MSOA11CD=[f" {c} " for c in AREAS])
+    table, _ = assign_tiers(
+        areas,
+        {"region": REGION_BY_AREA},
+        authorities={},
+        authority_names={},
+        read_lookup={"region": lookup},
+        source=SOURCE,
+    )
+    assert table["region_code"].tolist() == [EAST_MIDLANDS] * 4
+
+
+def test_lookup_keyed_on_district_is_chained(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    # The county lookup is keyed on the district, which itself comes from an attribute;
+    # listing county first in the config must not matter.
+    table, notes = assign_tiers(
+        areas,
+        {"county": COUNTY_BY_DISTRICT, "district": ATTRIBUTE, "region": REGION_BY_AREA},
+        authorities={},
+        authority_names={"district": districts},
+        read_lookup={"county": county_lookup(), "region": region_lookup()},
+        source=SOURCE,
+    )
+    assert table["county_code"].tolist() == [LEICESTERSHIRE] * 4
+    assert table["county_name"].tolist() == ["Leicestershire"] * 4
+    assert list(table.columns) == [
+        "area_code",
+        "district_code",
+        "county_code",
+        "region_code",
+        "district_name",
+        "county_name",
+        "region_name",
+    ]
+    assert notes == []
+
+
+def test_chained_lookup_from_overlay_district(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    region_by_county = TierSource(
+        source="lookup",
+        path=Path("cty_rgn.csv"),
+        key="county",
+        key_column="CTY21CD",
+        column="RGN21CD",
+        name_column="RGN21NM",
+    )
+    table, _ = assign_tiers(
+        areas,
+        {"district": OVERLAY, "county": COUNTY_BY_DISTRICT, "region": region_by_county},
+        authorities={"district": districts},
+        authority_names={"district": districts},
+        read_lookup={
+            "county": county_lookup(),
+            "region": pd.DataFrame(
+                {
+                    "CTY21CD": [LEICESTERSHIRE],
+                    "RGN21CD": [EAST_MIDLANDS],
+                    "RGN21NM": ["East Midlands"],
+                }
+            ),
+        },
+        source=SOURCE,
+    )
+    assert table["region_code"].tolist() == [EAST_MIDLANDS] * 4
+    assert table["region_name"].tolist() == ["East Midlands"] * 4
+
+
+def test_unitary_district_has_no_county(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    unitary = areas.assign(LAD11CD=[HINCKLEY, HINCKLEY, NW_LEICS, "E06000016"])
+    named = pd.concat(
+        [districts, layer([("E06000016", "Leicester", (500, 0, 600, 100))])], ignore_index=True
+    )
+    table, notes = assign_tiers(
+        unitary,
+        {"district": ATTRIBUTE, "county": COUNTY_BY_DISTRICT},
+        authorities={},
+        authority_names={"district": named},
+        read_lookup={"county": county_lookup()},
+        source=SOURCE,
+    )
+    assert table["county_code"].isna().tolist() == [False, False, False, True]
+    assert table["county_name"].isna().tolist() == [False, False, False, True]
+    assert notes == ["1 areas are in no county (unitary or metropolitan districts)"]
+
+
+def test_overlay_majority_rule(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, combined: gpd.GeoDataFrame
+) -> None:
+    table, notes = assign_tiers(
+        areas,
+        {"district": OVERLAY, "combined_authority": OVERLAY},
+        authorities={"district": districts, "combined_authority": combined},
+        authority_names={"district": districts, "combined_authority": combined},
+        read_lookup={},
+        source=SOURCE,
+    )
+    # Area 2 is 60% in Hinckley and Bosworth: more than half, so it is in Hinckley.
+    assert table["district_code"].tolist() == [HINCKLEY, HINCKLEY, NW_LEICS, NW_LEICS]
+    assert table["district_name"].tolist()[:2] == ["Hinckley and Bosworth"] * 2
+    # A 5% sliver does not put area 2 in the combined authority.
+    ca = table["combined_authority_code"]
+    assert ca.isna().tolist() == [True, True, False, False]
+    assert ca.dropna().tolist() == [CA, CA]
+    assert (
+        table["combined_authority_name"].dropna().tolist()
+        == ["Leicestershire Combined Authority"] * 2
+    )
+    assert notes == ["2 areas are in no combined authority (outside all)"]
+
+
+def test_overlay_needs_more_than_half(areas: gpd.GeoDataFrame) -> None:
+    # Exactly half is not "more than half".
+    halves = layer([(CA, "Half", (0, 0, 50, 100))])
+    table, notes = assign_tiers(
+        areas,
+        {"combined_authority": OVERLAY},
+        authorities={"combined_authority": halves},
+        authority_names={"combined_authority": halves},
+        read_lookup={},
+        source=SOURCE,
+    )
+    assert table["combined_authority_code"].isna().all()
+    assert notes == ["4 areas are in no combined authority (outside all)"]
+
+
+def test_area_with_no_district_is_an_error(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    offshore = pd.concat(
+        [
+            areas,
+            gpd.GeoDataFrame(
+                {"area_code": ["E02006999"], "LAD11CD": [None]},
+                geometry=[box(1000, 1000, 1100, 1100)],
+                crs="EPSG:27700",
+            ),
+        ],
+        ignore_index=True,
+    )
+    with pytest.raises(InputDataError, match="1 areas belong to no district: E02006999") as exc:
+        assign_tiers(
+            offshore,
+            {"district": OVERLAY},
+            authorities={"district": districts},
+            authority_names={"district": districts},
+            read_lookup={},
+            source=SOURCE,
+        )
+    message = str(exc.value)
+    assert str(SOURCE) in message
+    assert "overlay source for 'district'" in message
+
+
+@pytest.mark.parametrize("missing", [None, "", "  "])
+def test_area_with_empty_district_attribute_is_an_error(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, missing: str | None
+) -> None:
+    gaps = areas.assign(LAD11CD=[HINCKLEY, missing, NW_LEICS, NW_LEICS])
+    with pytest.raises(InputDataError, match="1 areas belong to no district: E02004017") as exc:
+        assign_tiers(
+            gaps,
+            {"district": ATTRIBUTE},
+            authorities={},
+            authority_names={"district": districts},
+            read_lookup={},
+            source=SOURCE,
+        )
+    assert str(SOURCE) in str(exc.value)
+
+
+def test_area_missing_from_region_lookup_is_an_error(areas: gpd.GeoDataFrame) -> None:
+    lookup = region_lookup().iloc[:2]
+    with pytest.raises(InputDataError, match="2 areas belong to no region") as excinfo:
+        assign_tiers(
+            areas,
+            {"region": REGION_BY_AREA},
+            authorities={},
+            authority_names={},
+            read_lookup={"region": lookup},
+            source=SOURCE,
+        )
+    message = str(excinfo.value)
+    assert "E02004018, E02004019" in message
+    assert "lookup source for 'region'" in message
+
+
+def test_lookup_keyed_on_unconfigured_tier(areas: gpd.GeoDataFrame) -> None:
+    with pytest.raises(InputDataError, match="tiers county are looked up by tiers") as excinfo:
+        assign_tiers(
+            areas,
+            {"county": COUNTY_BY_DISTRICT},
+            authorities={},
+            authority_names={},
+            read_lookup={"county": county_lookup()},
+            source=SOURCE,
+        )
+    assert str(SOURCE) in str(excinfo.value)
+
+
+def test_names_from_lookup_win_over_authority_layer(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, counties: gpd.GeoDataFrame
+) -> None:
+    table, _ = assign_tiers(
+        areas,
+        {"district": ATTRIBUTE, "county": COUNTY_BY_DISTRICT},
+        authorities={},
+        authority_names={"district": districts, "county": counties},
+        read_lookup={"county": county_lookup()},
+        source=SOURCE,
+    )
+    assert table["county_name"].tolist() == ["Leicestershire"] * 4
+
+
+def test_names_from_authority_layer_when_lookup_has_none(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, counties: gpd.GeoDataFrame
+) -> None:
+    unnamed_lookup = COUNTY_BY_DISTRICT.model_copy(update={"name_column": None})
+    table, _ = assign_tiers(
+        areas,
+        {"district": ATTRIBUTE, "county": unnamed_lookup},
+        authorities={},
+        authority_names={"district": districts, "county": counties},
+        read_lookup={"county": county_lookup()},
+        source=SOURCE,
+    )
+    assert table["county_name"].tolist() == ["Leicestershire County"] * 4
+
+
+def test_code_without_any_name_is_named_by_its_code(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    only_hinckley = districts.iloc[:1]
+    table, _ = assign_tiers(
+        areas,
+        {"district": ATTRIBUTE},
+        authorities={},
+        authority_names={"district": only_hinckley},
+        read_lookup={},
+        source=SOURCE,
+    )
+    assert table["district_name"].tolist() == [
+        "Hinckley and Bosworth",
+        "Hinckley and Bosworth",
+        NW_LEICS,
+        NW_LEICS,
+    ]
+
+
+def test_tier_with_no_names_at_all_is_named_by_its_codes(areas: gpd.GeoDataFrame) -> None:
+    table, _ = assign_tiers(
+        areas,
+        {"district": ATTRIBUTE},
+        authorities={},
+        authority_names={},
+        read_lookup={},
+        source=SOURCE,
+    )
+    assert table["district_name"].tolist() == [HINCKLEY, HINCKLEY, NW_LEICS, NW_LEICS]
+
+
+def test_lookup_names_survive_padded_codes(
+    areas: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> None:
+    lookup = county_lookup().assign(CTY21CD=[f" {LEICESTERSHIRE}", f" {LEICESTERSHIRE}", ""])
+    table, _ = assign_tiers(
+        areas,
+        {"district": ATTRIBUTE, "county": COUNTY_BY_DISTRICT},
+        authorities={},
+        authority_names={
+            "district": districts,
+            "county": layer([("E10000019", "Lincolnshire", (0, 0, 1, 1))]),
+        },
+        read_lookup={"county": lookup},
+        source=SOURCE,
+    )
+    assert table["county_code"].tolist() == [LEICESTERSHIRE] * 4
+    assert table["county_name"].tolist() == ["Leicestershire"] * 4
+
+
+# -- reading the authority layers ------------------------------------------------------------
+
+
+def test_read_authorities_from_topojson() -> None:
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {
+            "path": path,
+            "crs": "EPSG:4326",
+            "year": 2021,
+            "layers": {"district": {"layer": "ltla"}, "county": {"layer": "cty"}},
+        }
+    )
+    current, every, notes = read_authorities(config, path)
+    assert current["district"]["code"].tolist() == ["E07000132", "E07000134"]
+    assert every["district"]["code"].tolist() == ["E07000132", "E07000134", "E07000999"]
+    assert current["county"]["name"].tolist() == ["Leicestershire"]
+    assert list(current["district"].columns) == ["code", "name", "geometry"]
+    assert current["district"].crs.to_epsg() == 27700
+    assert notes == []
+
+
+def test_read_authorities_code_prefix_and_no_year() -> None:
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {
+            "path": path,
+            "crs": "EPSG:4326",
+            "layers": {"district": {"layer": "ltla", "code_prefix": "E0700013"}},
+        }
+    )
+    current, every, _ = read_authorities(config, path)
+    assert current["district"]["code"].tolist() == ["E07000132", "E07000134"]
+    assert every["district"]["code"].tolist() == ["E07000132", "E07000134"]
+
+
+def test_read_authorities_without_crs() -> None:
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {"path": path, "layers": {"county": {"layer": "cty"}}}
+    )
+    with pytest.raises(InputDataError, match="no coordinate reference system") as excinfo:
+        read_authorities(config, path)
+    assert "Authorities file (county layer)" in str(excinfo.value)
