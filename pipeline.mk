@@ -11,6 +11,7 @@ COMMON := $(CONFIG) src/clustergeo/config.py src/clustergeo/io.py src/clustergeo
 
 INGEST := $(OUT)/ingest/report.json
 CONCENTRATION := $(OUT)/concentration/report.json
+HOTSPOTS := $(OUT)/hotspots/report.json
 PUBLISH := $(OUT)/provenance.json
 
 .PHONY: all
@@ -23,5 +24,8 @@ $(INGEST): $(COMMON) $(INPUTS) $(wildcard src/clustergeo/ingest/*.py) \
 $(CONCENTRATION): $(INGEST) $(COMMON) src/clustergeo/concentration.py
 	$(CG) concentration $(CONFIG)
 
-$(PUBLISH): $(CONCENTRATION) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py
+$(HOTSPOTS): $(CONCENTRATION) $(COMMON) $(wildcard src/clustergeo/hotspots/*.py)
+	$(CG) hotspots $(CONFIG)
+
+$(PUBLISH): $(HOTSPOTS) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py
 	$(CG) publish $(CONFIG)

@@ -47,12 +47,15 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "areas_lq",
         "district_lq",
         "lq",
+        "hotspots_areas",
+        "hotspots",
         "district",
         "county",
         "combined_authority",
         "region",
     }
     assert layers["lq"] is None  # an attribute table
+    assert layers["hotspots"] is None
     areas = gpd.read_file(demo_run.geopackage, layer="areas_lq")
     assert len(areas) == 1500
     assert areas.crs.to_epsg() == 27700
@@ -100,6 +103,17 @@ def test_planted_clusters_stand_out_in_their_lq(demo_run: RunPaths) -> None:
         assert (planted["lq_lower"] > 1).mean() > 0.9
 
 
+def test_planted_clusters_are_hot_spots(demo_run: RunPaths) -> None:
+    truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv")
+    hot = pd.read_parquet(demo_run.hotspots)
+    for section, group in truth.groupby("industry_code"):
+        key = PLANTED_CLUSTER_DEFINITION[section]
+        planted = hot.loc[(hot["industry_code"] == key) & hot["area_code"].isin(group["area_code"])]
+        assert planted["gi_star_class"].str.startswith("hot").mean() >= 0.9
+    figure = demo_run.figures_dir / "hotspots_manufacturing.png"
+    assert figure.exists()
+
+
 def test_rerun_gives_identical_numbers(demo_run: RunPaths) -> None:
     before = pd.read_parquet(demo_run.lq)
     config_path = demo_run.root.parent / "demo.yaml"
@@ -120,7 +134,7 @@ def test_cli_reports_input_errors_without_traceback(tmp_path: Path) -> None:
 def test_cli_help_lists_every_stage() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("ingest", "concentration", "publish", "run", "demo", "check"):
+    for command in ("ingest", "concentration", "hotspots", "publish", "run", "demo", "check"):
         assert command in result.output
 
 
@@ -128,10 +142,10 @@ def test_cli_help_lists_every_stage() -> None:
 def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "pipelines" / "midlands-census2011.yaml")
     config = config.model_copy(update={"output_dir": tmp_path / "midlands"})
-    from clustergeo import concentration, publish
+    from clustergeo import concentration, hotspots, publish
     from clustergeo.ingest import stage as ingest
 
-    for stage in (ingest.run, concentration.run, publish.run):
+    for stage in (ingest.run, concentration.run, hotspots.run, publish.run):
         paths = stage(config)
 
     areas = gpd.read_parquet(paths.areas)

@@ -31,10 +31,12 @@ __all__ = [
     "AuthorityLayer",
     "ConcentrationConfig",
     "EmploymentConfig",
+    "HotspotsConfig",
     "IndustriesConfig",
     "RunConfig",
     "Tier",
     "TierSource",
+    "WeightsConfig",
     "load_config",
 ]
 
@@ -208,6 +210,115 @@ class ConcentrationConfig(_Strict):
         return self
 
 
+class WeightsConfig(_Strict):
+    """How neighbours are defined for the hot-spot statistics."""
+
+    method: Literal["contiguity", "queen", "rook", "knn", "distance_band", "kernel"] = Field(
+        default="contiguity",
+        description=(
+            "'contiguity': queen contiguity tolerant to boundary files whose shared edges do "
+            "not coincide exactly (the default); 'queen'/'rook': strict; 'knn'; "
+            "'distance_band'; 'kernel' (general weights)."
+        ),
+    )
+    tolerance_m: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="Snapping tolerance of 'contiguity', in metres."
+    )
+    k: Annotated[int, Field(ge=1)] = Field(
+        default=6, description="Neighbours for 'knn'; adaptive bandwidth of 'kernel'."
+    )
+    threshold_m: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Distance of 'distance_band', in metres."
+    )
+    bandwidth_m: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Fixed bandwidth of 'kernel' in metres (else adaptive)."
+    )
+    kernel: Literal["gaussian", "triangular", "bisquare", "tricube", "exponential"] = Field(
+        default="gaussian", description="Kernel function of 'kernel'."
+    )
+    transform: Literal["binary", "row"] = Field(
+        default="binary",
+        description="'binary' weights or 'row'-standardised (each area's lag is a mean).",
+    )
+    islands: Literal["nearest", "exclude"] = Field(
+        default="nearest",
+        description=(
+            "Areas with no neighbour: 'nearest' attaches each to its nearest areas; 'exclude' "
+            "leaves them out (results missing). Both are reported in the weights audit."
+        ),
+    )
+    island_neighbours: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="How many nearest areas an island is attached to."
+    )
+
+    @model_validator(mode="after")
+    def _check_method(self) -> WeightsConfig:
+        if self.method == "distance_band" and self.threshold_m is None:
+            raise ValueError("method 'distance_band' needs 'threshold_m'")
+        return self
+
+
+class HotspotsConfig(_Strict):
+    """Getis-Ord Gi* and Local Moran's I for every industry and cluster definition."""
+
+    variable: Literal["lq", "employment", "density"] = Field(
+        default="lq",
+        description=(
+            "What is analysed: the location quotient (default), the employment count, or "
+            "employment density (workers per km2)."
+        ),
+    )
+    weights: WeightsConfig = Field(default_factory=WeightsConfig)
+    alternative: Literal["two-sided", "greater", "less", "folded"] = Field(
+        default="two-sided",
+        description=(
+            "'two-sided': hot or cold (Gi*), positive or negative association (Moran), "
+            "p = 2 x the smaller one-sided p; 'greater': hot spots / positive association "
+            "only; 'less': the opposite; 'folded': the smaller one-sided p, as esda's p_sim."
+        ),
+    )
+    gi_star_inference: Literal["analytic", "permutation"] = Field(
+        default="analytic",
+        description=(
+            "Which Gi* p-value classifies hot spots. Analytic (normal) p-values have no "
+            "resolution floor, so false-discovery control over thousands of areas works."
+        ),
+    )
+    moran_inference: Literal["analytic", "permutation"] = Field(
+        default="permutation",
+        description="Which Local Moran p-value classifies clusters (permutation by default).",
+    )
+    permutations: Annotated[int, Field(ge=0)] = Field(
+        default=9999,
+        description=(
+            "Conditional permutations per area (0 = none). The smallest pseudo p-value is "
+            "1/(permutations + 1)."
+        ),
+    )
+    seed: int = Field(default=20111, description="Seed of the permutation draws.")
+    correction: Literal["fdr_bh", "bonferroni", "none"] = Field(
+        default="fdr_bh", description="Multiple-testing correction of the classifying p-values."
+    )
+    correction_scope: Literal["industry", "all"] = Field(
+        default="industry",
+        description="Correct across areas within each industry, or across all areas x industries.",
+    )
+
+    @model_validator(mode="after")
+    def _check_permutations(self) -> HotspotsConfig:
+        uses = [
+            name
+            for name, value in (
+                ("gi_star_inference", self.gi_star_inference),
+                ("moran_inference", self.moran_inference),
+            )
+            if value == "permutation"
+        ]
+        if uses and self.permutations == 0:
+            raise ValueError(f"{', '.join(uses)} is 'permutation' but permutations is 0")
+        return self
+
+
 class RunConfig(_Strict):
     """Everything one run needs, validated before any stage starts."""
 
@@ -233,6 +344,7 @@ class RunConfig(_Strict):
     authorities: AuthoritiesConfig | None = None
     industries: IndustriesConfig = Field(default_factory=IndustriesConfig)
     concentration: ConcentrationConfig = Field(default_factory=ConcentrationConfig)
+    hotspots: HotspotsConfig = Field(default_factory=HotspotsConfig)
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("name")

@@ -87,6 +87,32 @@ class RunPaths:
         """What the concentration stage did (JSON)."""
         return self.concentration_dir / "report.json"
 
+    # hotspots
+    @property
+    def hotspots_dir(self) -> Path:
+        """Folder of the hot-spot stage's outputs."""
+        return self.root / "hotspots"
+
+    @property
+    def hotspots(self) -> Path:
+        """Gi*, Gi and Local Moran results per area x industry (Parquet)."""
+        return self.hotspots_dir / "hotspots.parquet"
+
+    @property
+    def hotspots_csv(self) -> Path:
+        """The same table as CSV."""
+        return self.hotspots_dir / "hotspots.csv"
+
+    @property
+    def weights_audit(self) -> Path:
+        """Neighbours, islands and components of every area (Parquet)."""
+        return self.hotspots_dir / "weights_audit.parquet"
+
+    @property
+    def hotspots_report(self) -> Path:
+        """Weights summary, policies applied and counts (JSON)."""
+        return self.hotspots_dir / "report.json"
+
     # publish
     @property
     def geopackage(self) -> Path:

@@ -71,6 +71,7 @@ __all__ = [
     "add_scale_bar",
     "classify_lq",
     "house_style",
+    "plot_hotspot_map",
     "plot_lq_choropleth",
     "save_figure",
 ]
@@ -706,7 +707,7 @@ def _set_title(ax: Axes, title: str, subtitle: str | None) -> None:
     ax.set_title(title, loc="left", fontsize=FONT_SIZES["title"], pad=gap + subtitle_height + 3)
 
 
-def _legend_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
+def _lq_class_handles() -> list[Patch | Line2D]:
     handles: list[Patch | Line2D] = []
     # Highest class first: readers look for concentrations at the top of the key.
     for label in (*reversed(LQ_VALUE_LABELS), LQ_UNRELIABLE_LABEL, LQ_NO_DATA_LABEL):
@@ -716,10 +717,27 @@ def _legend_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
         elif label == LQ_NO_DATA_LABEL:
             style.update(edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.5)
         handles.append(Patch(label=textwrap.fill(label, _LEGEND_WRAP_CHARS), **style))
-    for tier in tiers:
-        line = dict(BOUNDARY_STYLES[tier])
-        handles.append(Line2D([], [], **line))
     return handles
+
+
+def _hotspot_class_handles() -> list[Patch | Line2D]:
+    handles: list[Patch | Line2D] = [
+        Patch(
+            label=textwrap.fill(HOTSPOT_CLASS_LABELS[name], _LEGEND_WRAP_CHARS),
+            facecolor=HOTSPOT_CLASS_COLOURS[name],
+            edgecolor="#bdbdbd" if name == "not_significant" else "none",
+            linewidth=0.5,
+        )
+        for name in HOTSPOT_CLASSES
+    ]
+    handles.append(
+        Patch(label=LQ_NO_DATA_LABEL, facecolor="#ffffff", edgecolor=_NO_DATA_EDGE_COLOUR, lw=0.5)
+    )
+    return handles
+
+
+def _tier_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
+    return [Line2D([], [], **dict(BOUNDARY_STYLES[tier])) for tier in tiers]
 
 
 def _default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
@@ -817,6 +835,37 @@ def plot_lq_choropleth(
     classes = classify_lq(
         areas[column], None if unreliable_column is None else areas[unreliable_column]
     )
+    codes = np.asarray(classes.codes)
+    return _class_map(
+        areas,
+        colours=[LQ_CLASS_COLOURS[LQ_CLASSES[code]] for code in codes],
+        no_data=codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL),
+        hatched=codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL),
+        handles=_lq_class_handles(),
+        legend_title="Location quotient",
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+        ax=ax,
+    )
+
+
+def _class_map(
+    areas: gpd.GeoDataFrame,
+    *,
+    colours: list[str],
+    no_data: np.ndarray,
+    hatched: np.ndarray,
+    handles: list[Patch | Line2D],
+    legend_title: str,
+    title: str,
+    subtitle: str | None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None,
+    attribution: str,
+    ax: Axes | None,
+) -> tuple[Figure, Axes]:
+    """Draw areas in fixed class colours with overlays, legend and map furniture."""
     overlays = dict(boundaries or {})
     # An empty overlay draws nothing, so it gets no legend entry either.
     tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
@@ -827,18 +876,14 @@ def plot_lq_choropleth(
         else:
             fig = _root_figure(ax)
         geometry = areas.geometry.reset_index(drop=True)
-        codes = np.asarray(classes.codes)
-        colours = [LQ_CLASS_COLOURS[LQ_CLASSES[code]] for code in codes]
         geometry.plot(ax=ax, color=colours, edgecolor=_AREA_EDGE_COLOUR, linewidth=_AREA_EDGE_WIDTH)
-        no_data = codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL)
         if no_data.any():
             geometry[no_data].plot(
                 ax=ax, facecolor="none", edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.3
             )
-        unreliable = codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL)
-        if unreliable.any():
+        if hatched.any():
             # Hatch lines take the edge colour; a zero edge width keeps the outline itself hidden.
-            geometry[unreliable].plot(
+            geometry[hatched].plot(
                 ax=ax,
                 facecolor="none",
                 edgecolor=LQ_UNRELIABLE_HATCH_COLOUR,
@@ -866,8 +911,8 @@ def plot_lq_choropleth(
 
         _set_title(ax, title, subtitle)
         ax.legend(
-            handles=_legend_handles(tiers),
-            title="Location quotient",
+            handles=[*handles, *_tier_handles(tiers)],
+            title=legend_title,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
             borderaxespad=0.0,
@@ -881,6 +926,60 @@ def plot_lq_choropleth(
         if own_figure:
             _fit_height_to_map(fig, ax)
     return fig, ax
+
+
+def plot_hotspot_map(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    *,
+    title: str,
+    subtitle: str | None = None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str = "Contains OS data © Crown copyright and database right",
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Map Getis-Ord Gi* hot- and cold-spot classes in the fixed house colours.
+
+    Parameters
+    ----------
+    areas
+        Polygons in a projected CRS with a class column holding values of
+        :data:`HOTSPOT_CLASSES`; anything else (``not_tested``, missing) is drawn as no data.
+    column
+        The class column.
+    title, subtitle, boundaries, attribution, ax
+        As for :func:`plot_lq_choropleth`.
+
+    Returns
+    -------
+    fig, ax
+        The figure (never shown) and the map axes.
+
+    Notes
+    -----
+    Every class is always in the legend, in the same colours, so maps compare side by side.
+    """
+    problems = [p for p in (_crs_problem(areas, "areas"),) if p]
+    if column not in areas.columns:
+        problems.append(f"areas has no column {column!r}")
+    if problems:
+        raise MapInputError("Cannot draw the hot-spot map: " + "; ".join(problems))
+    classes = areas[column].astype("string").fillna("")
+    known = classes.isin(HOTSPOT_CLASSES).to_numpy()
+    colours = [HOTSPOT_CLASS_COLOURS.get(c, "#ffffff") for c in classes]
+    return _class_map(
+        areas,
+        colours=colours,
+        no_data=~known,
+        hatched=np.zeros(len(areas), dtype=bool),
+        handles=_hotspot_class_handles(),
+        legend_title="Getis-Ord Gi*",
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+        ax=ax,
+    )
 
 
 def _corner_coverage(ax: Axes, areas: gpd.GeoDataFrame) -> dict[_Corner, float]:

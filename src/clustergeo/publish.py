@@ -10,6 +10,12 @@ Layers of ``clustergeo.gpkg`` (EPSG:27700, GeoPackage 1.2 so QGIS 3.22 opens it 
     Districts (dissolved from the small areas) with the same cluster-definition columns.
 ``lq``
     Attribute table (no geometry): every area x industry and cluster definition, long form.
+``hotspots_areas``
+    Small areas with, per cluster definition ``<key>``, ``<key>_gi_star_z``,
+    ``<key>_gi_star_p_fdr``, ``<key>_hotspot`` (hot/cold class) and ``<key>_moran`` (Local
+    Moran cluster class).
+``hotspots``
+    Attribute table: Gi*, Gi and Local Moran results for every area x industry.
 ``district``, ``county``, ``combined_authority``, ``region``
     Authority polygons of the run's year that touch the study area.
 
@@ -31,18 +37,24 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from clustergeo._progress import progress
 from clustergeo.config import TIERS, RunConfig
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json
 from clustergeo.paths import RunPaths
-from clustergeo.plotting import plot_lq_choropleth, save_figure
+from clustergeo.plotting import plot_hotspot_map, plot_lq_choropleth, save_figure
 
-__all__ = ["run", "wide_lq_columns"]
+__all__ = ["run", "wide_hotspot_columns", "wide_lq_columns"]
 
 log = logging.getLogger(__name__)
 
 SYNTHETIC_LABEL = "synthetic demo data"
 MAX_INDUSTRY_COLUMNS = 30
 _ATTRIBUTION_OS = "Contains OS data © Crown copyright and database right"
+_VARIABLE_NAMES = {
+    "lq": "the location quotient",
+    "employment": "employment",
+    "density": "employment density",
+}
 
 
 def _column_stub(code: str) -> str:
@@ -74,6 +86,24 @@ def wide_lq_columns(lq: pd.DataFrame, key_column: str = "area_code") -> pd.DataF
         wide = industries.pivot(index=key_column, columns="industry_code", values="lq")
         wide.columns = [f"lq_{_column_stub(c)}" for c in wide.columns]
         frames.append(wide)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def wide_hotspot_columns(hotspots: pd.DataFrame) -> pd.DataFrame:
+    """Reshape hot-spot results to one row per area, four columns per cluster definition."""
+    clusters = hotspots.loc[hotspots["kind"] == "cluster"]
+    frames = []
+    for key, group in clusters.groupby("industry_code", sort=False):
+        part = group.set_index("area_code")[
+            ["gi_star_z", "gi_star_p_fdr", "gi_star_class", "moran_class"]
+        ]
+        part.columns = [
+            f"{key}_gi_star_z",
+            f"{key}_gi_star_p_fdr",
+            f"{key}_hotspot",
+            f"{key}_moran",
+        ]
+        frames.append(part)
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
@@ -122,6 +152,13 @@ def run(config: RunConfig) -> RunPaths:
             right_index=True,
         )
     layers["lq"] = lq
+    hotspots = pd.read_parquet(paths.hotspots)
+    keep = [c for c in ("area_code", "area_name", "district_name", "geometry") if c in areas]
+    hotspot_areas = areas[keep].merge(
+        wide_hotspot_columns(hotspots), left_on="area_code", right_index=True
+    )
+    layers["hotspots_areas"] = hotspot_areas
+    layers["hotspots"] = hotspots
     study_outline = gpd.GeoDataFrame(geometry=[areas.union_all()], crs=areas.crs)
     boundaries: dict[str, gpd.GeoDataFrame] = {}
     for tier in TIERS:
@@ -143,7 +180,16 @@ def run(config: RunConfig) -> RunPaths:
     _write_geopackage(layers, paths, metadata)
 
     reference = json.loads(paths.concentration_report.read_text(encoding="utf-8"))["reference"]
-    plotted = _lq_figures(
+    hotspot_report = json.loads(paths.hotspots_report.read_text(encoding="utf-8"))
+    plotted = _hotspot_figures(
+        config,
+        hotspot_areas=hotspot_areas,
+        definitions=definitions,
+        boundaries=boundaries,
+        paths=paths,
+        report=hotspot_report,
+    )
+    plotted += _lq_figures(
         config,
         areas_lq=areas_lq,
         definitions=definitions,
@@ -161,6 +207,7 @@ def run(config: RunConfig) -> RunPaths:
         "config_file": str(config.config_path),
         "inputs": ingest_report["inputs"],
         "ingest_notes": ingest_report["notes"],
+        "hotspots": hotspot_report,
         "versions": _versions(),
         "outputs": {
             "geopackage": {"path": str(paths.geopackage), "sha256": file_sha256(paths.geopackage)},
@@ -204,7 +251,7 @@ def _lq_figures(
 ) -> list[Any]:
     written = []
     source = config.employment.description or config.employment.basis + " employment"
-    for definition in definitions:
+    for definition in progress(definitions, "LQ maps"):
         key = definition["key"]
         heading = f"{definition['label']}: location quotient"
         if config.synthetic:
@@ -220,4 +267,47 @@ def _lq_figures(
             attribution=_ATTRIBUTION_OS if not config.synthetic else SYNTHETIC_LABEL.capitalize(),
         )
         written.extend(save_figure(fig, paths.figures_dir / f"lq_{key}"))
+    return written
+
+
+def _hotspot_figures(
+    config: RunConfig,
+    *,
+    hotspot_areas: gpd.GeoDataFrame,
+    definitions: list[dict[str, Any]],
+    boundaries: dict[str, gpd.GeoDataFrame],
+    paths: RunPaths,
+    report: dict[str, Any],
+) -> list[Any]:
+    statistics = report["statistics"]
+    correction = {
+        "fdr_bh": "false discovery rate controlled (Benjamini-Hochberg)",
+        "bonferroni": "Bonferroni-corrected",
+        "none": "uncorrected",
+    }[statistics["correction"]]
+    inference = (
+        "analytic p-values"
+        if statistics["gi_star_inference"] == "analytic"
+        else f"{statistics['permutations']:,} permutations"
+    )
+    written = []
+    for definition in progress(definitions, "Hot-spot maps"):
+        key = definition["key"]
+        heading = f"{definition['label']}: hot and cold spots"
+        if config.synthetic:
+            heading += f" ({SYNTHETIC_LABEL})"
+        variable = _VARIABLE_NAMES[statistics["variable"]]
+        subtitle = (
+            f"Getis-Ord Gi* of {variable}; {report['weights']['method']}; {inference}, "
+            f"{correction}."
+        )
+        fig, _ax = plot_hotspot_map(
+            hotspot_areas,
+            f"{key}_hotspot",
+            title=heading,
+            subtitle=subtitle,
+            boundaries={t: b for t, b in boundaries.items() if t != "region"},
+            attribution=_ATTRIBUTION_OS if not config.synthetic else SYNTHETIC_LABEL.capitalize(),
+        )
+        written.extend(save_figure(fig, paths.figures_dir / f"hotspots_{key}"))
     return written

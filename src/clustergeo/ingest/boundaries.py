@@ -52,10 +52,15 @@ class BoundaryRead:
     notes: list[str] = field(default_factory=list)
 
 
+def _gdal_path(path: Path) -> str:
+    """Path as GDAL opens it: gzip-compressed files (``.geojson.gz``) through /vsigzip/."""
+    return f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
+
+
 def list_layers(path: Path) -> list[str]:
-    """Names of the layers in a vector file."""
+    """Names of the layers in a vector file (gzip-compressed files included)."""
     try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        return [str(name) for name in pyogrio.list_layers(_gdal_path(Path(path)))[:, 0]]
     except (pyogrio.errors.DataSourceError, OSError) as exc:
         raise InputDataError(
             f"Cannot open boundary file {path}: {exc}. Check it is a GeoJSON, GeoPackage, "
@@ -175,7 +180,7 @@ def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
             f"{what} {path} has no layer '{layer}'; its layers are {format_examples(layers)}."
         )
     try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        return gpd.read_file(_gdal_path(path), layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise InputDataError(f"Cannot read {what.lower()} {path}: {exc}") from None
 

@@ -1,0 +1,197 @@
+"""Hot spots for every industry at once: statistics, inference, correction and classes.
+
+Policies, applied and counted in the report:
+
+* **Missing values** (a suppressed cell, an LQ of an area with no employment): the area gets
+  no result for that industry, and as a neighbour of other areas it takes the industry's mean,
+  which neither creates nor hides a hot spot around it.
+* **Zero variance** (an industry with the same value everywhere, e.g. no employment at all):
+  nothing can be tested; every result is missing and the class is ``not_tested``.
+* **Islands**: by the weights' policy; areas left without neighbours get no result.
+
+Classes come from the corrected p-value of the chosen inference: ``hot_99``, ``hot_95``,
+``hot_90`` (p ≤ 0.01, 0.05, 0.10 with a positive z), ``cold_*`` likewise with a negative z,
+else ``not_significant``. Local Moran clusters are labelled by quadrant (``HH``, ``LL``,
+``HL``, ``LH``) when significant at 0.05, else ``not_significant``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clustergeo.config import HotspotsConfig
+from clustergeo.hotspots.multiple_testing import adjust_p_values
+from clustergeo.hotspots.permutation import permutation_counts
+from clustergeo.hotspots.statistics import (
+    gi,
+    gi_star,
+    local_moran,
+    moran_quadrants,
+    normal_p_values,
+    permutation_p_values,
+)
+from clustergeo.hotspots.weights import SpatialWeights
+
+__all__ = ["SIGNIFICANCE_LEVELS", "HotspotResult", "classify_gi_star", "local_hotspots"]
+
+log = logging.getLogger(__name__)
+
+SIGNIFICANCE_LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+MORAN_LEVEL = 0.05
+
+
+@dataclass
+class HotspotResult:
+    """Long table of results (one row per area x column) and what was done."""
+
+    table: pd.DataFrame
+    report: dict[str, object] = field(default_factory=dict)
+
+
+def classify_gi_star(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
+    """Hot/cold classes at 99/95/90% from a z-score's sign and its corrected p-value."""
+    classes = np.full(z.shape, "not_significant", dtype=object)
+    for level, label in reversed(SIGNIFICANCE_LEVELS):
+        significant = p_adjusted <= level
+        classes[significant & (z > 0)] = f"hot_{label}"
+        classes[significant & (z < 0)] = f"cold_{label}"
+    classes[np.isnan(p_adjusted)] = "not_tested"
+    return classes
+
+
+def local_hotspots(
+    values: pd.DataFrame, weights: SpatialWeights, settings: HotspotsConfig
+) -> HotspotResult:
+    """Gi*, Gi and Local Moran's I for every column of ``values``, with inference.
+
+    Parameters
+    ----------
+    values
+        Areas x industries (or cluster definitions), indexed by area code in any order;
+        NaN where the value is missing.
+    weights
+        Spatial weights over the same areas.
+    settings
+        The ``hotspots`` section of the run config (transform, permutations, alternative,
+        seed, correction).
+
+    Returns
+    -------
+    HotspotResult
+        ``table`` has one row per area x column, with ``gi_star``, ``gi_star_z``,
+        ``gi_star_p_norm``, ``gi_star_p_sim``, ``gi_star_p_fdr`` (the classifying p-value after
+        correction, whatever the correction method), ``gi_star_class``, ``gi_z``, ``moran_i``,
+        ``moran_z``, ``moran_p_norm``, ``moran_p_sim``, ``moran_p_fdr``, ``moran_quadrant`` and
+        ``moran_class``. P-values are for ``settings.alternative``.
+    """
+    aligned = values.reindex(weights.ids)
+    raw = aligned.to_numpy(dtype="float64")
+    n, n_columns = raw.shape
+    missing = np.isnan(raw)
+    filled = np.where(missing, np.nanmean(np.where(missing, np.nan, raw), axis=0), raw)
+    filled = np.nan_to_num(filled)
+    constant = np.nanstd(raw, axis=0) == 0
+    constant |= np.isnan(np.nanstd(raw, axis=0))
+    no_neighbours = weights.cardinalities == 0
+    untested = missing | constant[None, :] | no_neighbours[:, None]
+    row = settings.weights.transform == "row"
+
+    gi_star_value, gi_star_z = gi_star(
+        filled, weights.matrix, binary=weights.binary, row_standardise=row
+    )
+    _gi_value, gi_z = gi(filled, weights.matrix, row_standardise=row)
+    moran_i, moran_z, moran_lag = local_moran(filled, weights.matrix, row_standardise=row)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        standard = (filled - filled.mean(axis=0)) / filled.std(axis=0)
+
+    gi_star_p_norm = normal_p_values(gi_star_z, settings.alternative)
+    moran_p_norm = normal_p_values(moran_z, settings.alternative)
+    gi_star_p_sim = np.full((n, n_columns), np.nan)
+    moran_p_sim = np.full((n, n_columns), np.nan)
+    if settings.permutations:
+        matrix = weights.transformed(settings.weights.transform)
+        counts = permutation_counts(
+            filled,
+            matrix,
+            permutations=settings.permutations,
+            seed=settings.seed,
+            equal_weights=weights.binary,
+        )
+        gi_star_p_sim = permutation_p_values(
+            counts.count_ge, counts.count_le, counts.permutations, settings.alternative
+        )
+        moran_p_sim = permutation_p_values(
+            counts.count_ge,
+            counts.count_le,
+            counts.permutations,
+            settings.alternative,
+            direction=np.sign(standard),
+        )
+
+    def _blank(array: np.ndarray) -> np.ndarray:
+        return np.where(untested, np.nan, array)
+
+    gi_star_p = gi_star_p_norm if settings.gi_star_inference == "analytic" else gi_star_p_sim
+    moran_p = moran_p_norm if settings.moran_inference == "analytic" else moran_p_sim
+    gi_star_p_fdr = adjust_p_values(
+        _blank(gi_star_p), settings.correction, settings.correction_scope
+    )
+    moran_p_fdr = adjust_p_values(_blank(moran_p), settings.correction, settings.correction_scope)
+    gi_star_class = classify_gi_star(_blank(gi_star_z), gi_star_p_fdr)
+    quadrant = np.where(untested, "", moran_quadrants(standard, moran_lag))
+    moran_class = np.where(moran_p_fdr <= MORAN_LEVEL, quadrant, "not_significant")
+    moran_class = np.where(untested, "not_tested", moran_class)
+
+    columns = aligned.columns.to_numpy()
+    table = pd.DataFrame(
+        {
+            "area_code": np.repeat(weights.ids, n_columns),
+            "industry_code": np.tile(columns, n),
+            "value": raw.ravel(),
+            "gi_star": _blank(gi_star_value).ravel(),
+            "gi_star_z": _blank(gi_star_z).ravel(),
+            "gi_star_p_norm": _blank(gi_star_p_norm).ravel(),
+            "gi_star_p_sim": _blank(gi_star_p_sim).ravel(),
+            "gi_star_p_fdr": gi_star_p_fdr.ravel(),
+            "gi_star_class": gi_star_class.ravel(),
+            "gi_z": _blank(gi_z).ravel(),
+            "moran_i": _blank(moran_i).ravel(),
+            "moran_z": _blank(moran_z).ravel(),
+            "moran_p_norm": _blank(moran_p_norm).ravel(),
+            "moran_p_sim": _blank(moran_p_sim).ravel(),
+            "moran_p_fdr": moran_p_fdr.ravel(),
+            "moran_quadrant": quadrant.ravel(),
+            "moran_class": moran_class.ravel(),
+        }
+    )
+    report: dict[str, object] = {
+        "variable": settings.variable,
+        "transform": settings.weights.transform,
+        "alternative": settings.alternative,
+        "permutations": settings.permutations,
+        "smallest_pseudo_p": 1 / (settings.permutations + 1) if settings.permutations else None,
+        "seed": settings.seed,
+        "gi_star_inference": settings.gi_star_inference,
+        "moran_inference": settings.moran_inference,
+        "correction": settings.correction,
+        "correction_scope": settings.correction_scope,
+        "missing_values": int(missing.sum()),
+        "zero_variance_columns": [str(c) for c in columns[constant]],
+        "areas_without_neighbours": int(no_neighbours.sum()),
+        "hot_spots": int(np.char.startswith(gi_star_class.astype(str), "hot").sum()),
+        "cold_spots": int(np.char.startswith(gi_star_class.astype(str), "cold").sum()),
+    }
+    if missing.any():
+        log.info(
+            "%d area x industry values are missing: no result for them, mean value as a neighbour",
+            int(missing.sum()),
+        )
+    if constant.any():
+        log.warning(
+            "Not tested (same value in every area): %s", ", ".join(map(str, columns[constant]))
+        )
+    return HotspotResult(table=table, report=report)

@@ -1,0 +1,95 @@
+"""Stage 3, hotspots: weights once per run, then Gi*, Gi and Local Moran for every industry.
+
+Reads the areas and the location quotients; writes the per area x industry results (Parquet
+and CSV), the weights audit (neighbours, islands, components) and a report.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo.config import RunConfig
+from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.weights import build_weights
+from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.paths import RunPaths
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+
+def analysed_values(lq: pd.DataFrame, areas: gpd.GeoDataFrame, variable: str) -> pd.DataFrame:
+    """Areas x industries (and cluster definitions) matrix of the variable analysed."""
+    column = "lq" if variable == "lq" else "employment"
+    wide = lq.pivot(index="area_code", columns="industry_code", values=column)
+    order = list(dict.fromkeys(lq["industry_code"]))
+    wide = wide[order]
+    if variable == "density":
+        km2 = areas.set_index("area_code")["area_km2"].reindex(wide.index)
+        wide = wide.div(km2, axis=0)
+    return wide
+
+
+def run(config: RunConfig) -> RunPaths:
+    """Build the weights, compute every local statistic and write the results."""
+    paths = RunPaths.for_config(config)
+    settings = config.hotspots
+    areas = gpd.read_parquet(paths.areas)
+    lq = pd.read_parquet(paths.lq)
+    values = analysed_values(lq, areas, settings.variable)
+
+    started = time.perf_counter()
+    spec = settings.weights
+    weights = build_weights(
+        areas,
+        method=spec.method,
+        tolerance_m=spec.tolerance_m,
+        k=spec.k,
+        threshold_m=spec.threshold_m,
+        bandwidth_m=spec.bandwidth_m,
+        kernel=spec.kernel,
+        islands=spec.islands,
+        island_neighbours=spec.island_neighbours,
+    )
+    summary = weights.summary()
+    log.info(
+        "Weights: %s; %d areas, mean %.1f neighbours, %d islands, %d components",
+        summary["method"],
+        summary["areas"],
+        summary["mean_neighbours"],
+        summary["islands"],
+        summary["components"],
+    )
+    result = local_hotspots(values, weights, settings)
+    kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
+    labels = lq.drop_duplicates("industry_code").set_index("industry_code")["label"]
+    table = result.table
+    table.insert(2, "kind", table["industry_code"].map(kinds))
+    table.insert(3, "label", table["industry_code"].map(labels))
+    elapsed = time.perf_counter() - started
+    log.info(
+        "Hot spots for %d areas x %d industries in %.1f s (%d permutations)",
+        values.shape[0],
+        values.shape[1],
+        elapsed,
+        settings.permutations,
+    )
+
+    write_parquet(table, paths.hotspots)
+    write_csv(table, paths.hotspots_csv)
+    write_parquet(weights.audit(), paths.weights_audit)
+    write_json(
+        {
+            "stage": "hotspots",
+            "weights": summary,
+            "statistics": result.report,
+            "seconds": round(elapsed, 3),
+        },
+        paths.hotspots_report,
+    )
+    return paths
