@@ -179,3 +179,48 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
 
 def layers_of(path: Path) -> set[str]:
     return {str(name) for name in pyogrio.list_layers(path)[:, 0]}
+
+
+@pytest.mark.realdata
+def test_study_area_with_edge_buffer(shared_data: Path, tmp_path: Path) -> None:
+    """Leicestershire and Warwickshire, MIRA's counties, with a 10 km ring of neighbours."""
+    data = yaml.safe_load((REPO / "pipelines/midlands-census2011.yaml").read_text("utf-8"))
+    data["output_dir"] = str(tmp_path / "out")
+    data["data_dir"] = str(shared_data)
+    data["industries"]["cluster_definitions"] = str(REPO / "pipelines/clusters/sections.yaml")
+    data["study_area"] = {"tier": "county", "codes": ["E10000018", "E10000031"], "buffer_km": 10}
+    data["hotspots"] = {"permutations": 99}
+    config_path = tmp_path / "counties.yaml"
+    config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = load_config(config_path)
+    from clustergeo import concentration, hotspots
+    from clustergeo.ingest import stage as ingest
+
+    for stage in (ingest.run, concentration.run, hotspots.run):
+        paths = stage(config)
+    areas = gpd.read_parquet(paths.areas)
+    study = areas.loc[areas["in_study_area"]]
+    ring = areas.loc[~areas["in_study_area"]]
+    assert set(study["county_code"]) == {"E10000018", "E10000031"}
+    assert len(ring) > 0
+    assert not ring["county_code"].isin(["E10000018", "E10000031"]).any()
+    hot = pd.read_parquet(paths.hotspots)
+    assert set(hot["area_code"]) == set(study["area_code"])
+    report = json.loads(paths.hotspots_report.read_text(encoding="utf-8"))
+    assert report["statistics"]["edge_buffer_areas"] == len(ring)
+    # The study-area reference uses the study area alone, not its buffer.
+    lq = pd.read_parquet(paths.lq)
+    assert set(lq.loc[lq["in_study_area"], "area_code"]) == set(study["area_code"])
+
+
+def test_unknown_study_area_code_is_named(tmp_path: Path) -> None:
+    config_path = _demo_config(tmp_path)
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["study_area"] = {"tier": "county", "codes": ["X10009999"]}
+    config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(main, ["-q", "demo-data", str(tmp_path / "raw")]).exit_code == 0
+    result = runner.invoke(main, ["ingest", str(config_path)])
+    assert result.exit_code == 2
+    assert "X10009999" in result.output
+    assert "study_area.codes" in result.output

@@ -47,6 +47,7 @@ from clustergeo.paths import RunPaths
 __all__ = [
     "LqSettings",
     "aggregate_cluster_definitions",
+    "district_location_quotients",
     "employment_matrix",
     "location_quotients",
     "run",
@@ -213,6 +214,27 @@ def specialisation_indices(counts: pd.DataFrame, reference_share: pd.Series) -> 
     ).rename_axis("area_code")
 
 
+def district_location_quotients(
+    counts: pd.DataFrame,
+    *,
+    area_totals: pd.Series,
+    district_of: pd.Series,
+    reference_industry: pd.Series,
+    reference_total: float,
+    settings: LqSettings,
+) -> pd.DataFrame:
+    """LQs of districts: the same formula on employment summed over each district's areas.
+
+    A district's count is missing when any of its areas' counts is suppressed.
+    """
+    keys = district_of.reindex(counts.index).to_numpy()
+    by_district = counts.groupby(keys).sum(min_count=1).where(counts.notna().groupby(keys).all())
+    district_totals = area_totals.reindex(counts.index).groupby(keys).sum()
+    return location_quotients(
+        by_district, district_totals, reference_industry, reference_total, settings
+    ).rename(columns={"area_code": "district_code"})
+
+
 # -- stage -----------------------------------------------------------------------------------
 
 
@@ -265,7 +287,10 @@ def run(config: RunConfig) -> RunPaths:
         totals = published.reindex(matrix.index).fillna(matrix.sum(axis=1))
     else:
         totals = matrix.sum(axis=1)
-    study_codes = pd.Index(areas["area_code"])
+    # LQs are computed for the edge buffer too (the hot-spot statistics need its values), but
+    # the study-area reference and the district figures use the study area alone.
+    all_codes = pd.Index(areas["area_code"])
+    study_codes = pd.Index(areas.loc[areas["in_study_area"], "area_code"])
     reference_industry, reference_total, reference_label = _reference(
         config, matrix, totals, study_codes
     )
@@ -277,38 +302,34 @@ def run(config: RunConfig) -> RunPaths:
 
     study = matrix.loc[study_codes]
     frames = [
-        location_quotients(study, totals, reference_industry, reference_total, settings).assign(
-            kind="industry"
-        ),
+        location_quotients(
+            matrix.loc[all_codes], totals, reference_industry, reference_total, settings
+        ).assign(kind="industry"),
     ]
     if definitions:
         frames.append(
             location_quotients(
-                clusters.loc[study_codes], totals, reference_clusters, reference_total, settings
+                clusters.loc[all_codes], totals, reference_clusters, reference_total, settings
             ).assign(kind="cluster")
         )
     lq = pd.concat(frames, ignore_index=True)
     lq.insert(2, "label", lq["industry_code"].map(labels))
+    lq["in_study_area"] = lq["area_code"].isin(set(study_codes))
 
-    # District LQs: the same formula on employment summed over each district's areas.
-    district_of = areas.set_index("area_code").get("district_code")
-    district_frames = []
-    if district_of is not None:
-        combined = pd.concat([study, clusters.loc[study_codes]], axis=1)
-        by_district = combined.groupby(district_of.reindex(study_codes).to_numpy()).sum(min_count=1)
-        district_totals = (
-            totals.loc[study_codes].groupby(district_of.reindex(study_codes).to_numpy()).sum()
+    district_lq = None
+    if "district_code" in areas:
+        district_of = areas.set_index("area_code")["district_code"].reindex(study_codes)
+        district_lq = district_location_quotients(
+            pd.concat([study, clusters.loc[study_codes]], axis=1),
+            area_totals=totals.loc[study_codes],
+            district_of=district_of,
+            reference_industry=pd.concat([reference_industry, reference_clusters]),
+            reference_total=reference_total,
+            settings=settings,
         )
-        reference_all = pd.concat([reference_industry, reference_clusters])
-        district_frames.append(
-            location_quotients(
-                by_district, district_totals, reference_all, reference_total, settings
-            ).rename(columns={"area_code": "district_code"})
+        district_lq["kind"] = np.where(
+            district_lq["industry_code"].isin(set(study.columns)), "industry", "cluster"
         )
-        district_frames[-1]["kind"] = np.where(
-            district_frames[-1]["industry_code"].isin(set(study.columns)), "industry", "cluster"
-        )
-    district_lq = pd.concat(district_frames, ignore_index=True) if district_frames else None
 
     specialisation = specialisation_indices(study, reference_industry / reference_total)
     reliable_high = (

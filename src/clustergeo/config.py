@@ -34,6 +34,7 @@ __all__ = [
     "HotspotsConfig",
     "IndustriesConfig",
     "RunConfig",
+    "StudyAreaConfig",
     "Tier",
     "TierSource",
     "WeightsConfig",
@@ -319,6 +320,21 @@ class HotspotsConfig(_Strict):
         return self
 
 
+class StudyAreaConfig(_Strict):
+    """The part of the areas file results are reported for, and its edge buffer."""
+
+    tier: Tier = Field(description="Tier whose codes define the study area, e.g. 'county'.")
+    codes: list[str] = Field(min_length=1, description="Authority codes making up the study area.")
+    buffer_km: Annotated[float, Field(ge=0)] = Field(
+        default=10.0,
+        description=(
+            "Areas of the input within this distance of the study area are kept as an edge "
+            "buffer: they are neighbours in the hot-spot statistics, so areas on the study "
+            "area's edge are not judged on half a neighbourhood, but get no results themselves."
+        ),
+    )
+
+
 class RunConfig(_Strict):
     """Everything one run needs, validated before any stage starts."""
 
@@ -338,6 +354,10 @@ class RunConfig(_Strict):
     output_dir: Path = Field(description="Folder for intermediates and outputs of this run.")
     areas: AreasConfig
     employment: EmploymentConfig
+    study_area: StudyAreaConfig | None = Field(
+        default=None,
+        description="Report for part of the areas only, with an edge buffer (default: all).",
+    )
     hierarchy: dict[Tier, TierSource] = Field(
         default_factory=dict, description="How each small area gets its authority codes."
     )
@@ -353,6 +373,15 @@ class RunConfig(_Strict):
         if not value or any(ch in value for ch in "/\\:"):
             raise ValueError("must be a non-empty name without path separators")
         return value
+
+    @model_validator(mode="after")
+    def _check_study_area(self) -> RunConfig:
+        if self.study_area is not None and self.study_area.tier not in self.hierarchy:
+            raise ValueError(
+                f"study_area.tier is '{self.study_area.tier}' but 'hierarchy' does not say "
+                "where that tier comes from"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_overlay(self) -> RunConfig:

@@ -133,8 +133,11 @@ def _versions() -> dict[str, str]:
 def run(config: RunConfig) -> RunPaths:
     """Write the GeoPackage, one LQ map per cluster definition, and the provenance record."""
     paths = RunPaths.for_config(config)
+    # The edge buffer around a study area only informs the statistics: publish the study area.
     areas = gpd.read_parquet(paths.areas)
+    areas = areas.loc[areas["in_study_area"]].reset_index(drop=True)
     lq = pd.read_parquet(paths.lq)
+    lq = lq.loc[lq["in_study_area"]].drop(columns="in_study_area").reset_index(drop=True)
     ingest_report = json.loads(paths.ingest_report.read_text(encoding="utf-8"))
     industries = json.loads(paths.industries.read_text(encoding="utf-8"))
     definitions = industries["cluster_definitions"]

@@ -18,6 +18,7 @@ else ``not_significant``. Local Moran clusters are labelled by quadrant (``HH``,
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,7 +65,11 @@ def classify_gi_star(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
 
 
 def local_hotspots(
-    values: pd.DataFrame, weights: SpatialWeights, settings: HotspotsConfig
+    values: pd.DataFrame,
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    *,
+    report_for: Collection[str] | None = None,
 ) -> HotspotResult:
     """Gi*, Gi and Local Moran's I for every column of ``values``, with inference.
 
@@ -78,6 +83,10 @@ def local_hotspots(
     settings
         The ``hotspots`` section of the run config (transform, permutations, alternative,
         seed, correction).
+    report_for
+        Codes of the study area's areas. The others (an edge buffer) serve as neighbours only:
+        they get no rows in the result and do not count in the multiple-testing correction.
+        None reports every area.
 
     Returns
     -------
@@ -97,7 +106,10 @@ def local_hotspots(
     constant = np.nanstd(raw, axis=0) == 0
     constant |= np.isnan(np.nanstd(raw, axis=0))
     no_neighbours = weights.cardinalities == 0
-    untested = missing | constant[None, :] | no_neighbours[:, None]
+    reported = (
+        np.ones(n, dtype=bool) if report_for is None else np.isin(weights.ids, list(report_for))
+    )
+    untested = missing | constant[None, :] | no_neighbours[:, None] | ~reported[:, None]
     row = settings.weights.transform == "row"
 
     gi_star_value, gi_star_z = gi_star(
@@ -168,6 +180,7 @@ def local_hotspots(
             "moran_class": moran_class.ravel(),
         }
     )
+    table = table.loc[np.repeat(reported, n_columns)].reset_index(drop=True)
     report: dict[str, object] = {
         "variable": settings.variable,
         "transform": settings.weights.transform,
@@ -179,9 +192,11 @@ def local_hotspots(
         "moran_inference": settings.moran_inference,
         "correction": settings.correction,
         "correction_scope": settings.correction_scope,
-        "missing_values": int(missing.sum()),
+        "missing_values": int((missing & reported[:, None]).sum()),
         "zero_variance_columns": [str(c) for c in columns[constant]],
-        "areas_without_neighbours": int(no_neighbours.sum()),
+        "areas_without_neighbours": int((no_neighbours & reported).sum()),
+        "areas_reported": int(reported.sum()),
+        "edge_buffer_areas": int((~reported).sum()),
         "hot_spots": int(np.char.startswith(gi_star_class.astype(str), "hot").sum()),
         "cold_spots": int(np.char.startswith(gi_star_class.astype(str), "cold").sum()),
     }

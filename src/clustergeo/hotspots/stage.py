@@ -65,7 +65,8 @@ def run(config: RunConfig) -> RunPaths:
         summary["islands"],
         summary["components"],
     )
-    result = local_hotspots(values, weights, settings)
+    study = areas.loc[areas["in_study_area"], "area_code"] if "in_study_area" in areas else None
+    result = local_hotspots(values, weights, settings, report_for=study)
     kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     labels = lq.drop_duplicates("industry_code").set_index("industry_code")["label"]
     table = result.table

@@ -52,6 +52,37 @@ def _read_lookup_csv(path: Any, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+def select_study_area(
+    areas: gpd.GeoDataFrame, config: RunConfig
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Flag the study area's areas and keep an edge buffer of neighbouring areas around it.
+
+    Without a ``study_area`` in the config every area is in the study area.
+    """
+    spec = config.study_area
+    if spec is None:
+        return areas.assign(in_study_area=True), []
+    column = f"{spec.tier}_code"
+    inside = areas[column].isin(spec.codes)
+    unknown = sorted(set(spec.codes) - set(areas[column].dropna()))
+    if unknown:
+        available = sorted(areas[column].dropna().unique())
+        raise InputDataError(
+            f"study_area codes {', '.join(unknown)} are not {spec.tier.replace('_', ' ')} "
+            f"codes of any area in {config.data_path(config.areas.path)}; the areas' codes "
+            f"include {', '.join(available[:8])}. Fix study_area.codes in the config."
+        )
+    outline = areas.loc[inside].union_all().buffer(spec.buffer_km * 1000)
+    keep = inside | areas.intersects(outline)
+    notes = [
+        f"study area: {int(inside.sum())} areas in {spec.tier.replace('_', ' ')} "
+        f"{', '.join(spec.codes)}; {int((keep & ~inside).sum())} more within "
+        f"{spec.buffer_km:g} km kept as an edge buffer for the hot-spot statistics; "
+        f"{int((~keep).sum())} areas further away dropped"
+    ]
+    return areas.loc[keep].assign(in_study_area=inside[keep]).reset_index(drop=True), notes
+
+
 def run(config: RunConfig) -> RunPaths:
     """Run the ingest stage for a config and write its outputs.
 
@@ -130,10 +161,12 @@ def run(config: RunConfig) -> RunPaths:
     areas = areas[["area_code", "area_name", "geometry"]].merge(tiers, on="area_code")
     areas["area_km2"] = areas.geometry.area / 1e6
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=areas_read.frame.crs)
+    areas, study_notes = select_study_area(areas, config)
+    notes.extend(study_notes)
 
     employment = table.data.copy()
     employment["employment"] = employment["employment"].astype("float64")
-    employment["in_study_area"] = employment["area_code"].isin(set(areas["area_code"]))
+    employment["in_boundaries"] = employment["area_code"].isin(set(areas["area_code"]))
 
     definitions = read_cluster_definitions(
         config.industries.cluster_definitions
