@@ -92,6 +92,8 @@ def gi_star(
         g = lag / values.sum(axis=0)
         spread = np.sqrt((n * sum_squares - total_weight**2) / (n - 1))
         z = (lag - mean * total_weight) / (std * spread)
+    # An area whose neighbourhood is every area has no variance under the null: no z.
+    z = np.where(np.isclose(spread, 0.0, atol=1e-12), np.nan, z)
     return g, z
 
 
@@ -105,13 +107,14 @@ def gi(
     total_weight = np.asarray(weights.sum(axis=1)).ravel()[:, None]
     sum_squares = np.asarray(weights.multiply(weights).sum(axis=1)).ravel()[:, None]
     others = n - 1
-    mean = (values.sum(axis=0) - values) / others
-    mean_square = ((values**2).sum(axis=0) - values**2) / others
-    std = np.sqrt(np.clip(mean_square - mean**2, 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (values.sum(axis=0) - values) / others
+        mean_square = ((values**2).sum(axis=0) - values**2) / others
+        std = np.sqrt(np.clip(mean_square - mean**2, 0, None))
         g = lag / (values.sum(axis=0) - values)
         spread = np.sqrt((others * sum_squares - total_weight**2) / (others - 1))
         z = (lag - mean * total_weight) / (std * spread)
+    z = np.where(np.isclose(spread, 0.0, atol=1e-12), np.nan, z)
     return g, z
 
 
@@ -131,16 +134,16 @@ def local_moran(
         standard = (values - values.mean(axis=0)) / values.std(axis=0)
     lag = weights @ standard
     sum_squares = (standard**2).sum(axis=0)
-    moran_i = (n - 1) * standard * lag / sum_squares
     # Moments of z_i * lag_i / m2 under conditional randomisation (Sokal et al. 1998).
     m2 = sum_squares / n
     row_sum = np.asarray(weights.sum(axis=1)).ravel()[:, None]
     row_sum_squares = np.asarray(weights.multiply(weights).sum(axis=1)).ravel()[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
+        moran_i = (n - 1) * standard * lag / sum_squares
         expectation = -(standard**2 * row_sum) / ((n - 1) * m2)
         variance = (
             (standard / m2) ** 2
-            * (n / (n - 2))
+            * (np.float64(n) / (n - 2))
             * (row_sum_squares - row_sum**2 / (n - 1))
             * (m2 - standard**2 / (n - 1))
         )
