@@ -101,10 +101,17 @@ def local_hotspots(
     raw = aligned.to_numpy(dtype="float64")
     n, n_columns = raw.shape
     missing = np.isnan(raw)
-    filled = np.where(missing, np.nanmean(np.where(missing, np.nan, raw), axis=0), raw)
-    filled = np.nan_to_num(filled)
-    constant = np.nanstd(raw, axis=0) == 0
-    constant |= np.isnan(np.nanstd(raw, axis=0))
+    known = (~missing).sum(axis=0)
+    known_values = np.where(missing, 0.0, raw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Column means and deviations over the known values; all-missing columns give NaN.
+        column_mean = known_values.sum(axis=0) / known
+        column_std = np.sqrt(
+            np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known
+        )
+    filled = np.nan_to_num(np.where(missing, column_mean, raw))
+    # "Constant" allows for rounding: values all equal to 0.1 can give a deviation of 1e-17.
+    constant = ~(column_std > 1e-12 * np.abs(column_mean))
     no_neighbours = weights.cardinalities == 0
     reported = (
         np.ones(n, dtype=bool) if report_for is None else np.isin(weights.ids, list(report_for))

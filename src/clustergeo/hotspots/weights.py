@@ -189,8 +189,8 @@ def _attach_islands(
     rows, cols = [], []
     for island in islands:
         distance = np.hypot(*(centroids - centroids[island]).T)
-        distance[island] = np.inf
-        nearest = np.argsort(distance, kind="stable")[:k]
+        order = np.argsort(distance, kind="stable")
+        nearest = order[order != island][:k]
         rows.extend([island] * len(nearest))
         cols.extend(nearest.tolist())
     n = matrix.shape[0]

@@ -1,0 +1,300 @@
+"""Conditional-permutation counts: exactness, determinism, ties, islands and esda consistency."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from clustergeo.config import HotspotsConfig, WeightsConfig
+from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.permutation import permutation_counts
+from clustergeo.hotspots.weights import SpatialWeights
+
+# Seven areas: a star (hub 0 with leaves 1, 2, 3 and 4) continued as a line 4-5-6, so the
+# cardinalities are k = 4, 1, 1, 1, 2, 2, 1.
+N_TINY = 7
+EDGES = [(0, 1), (0, 2), (0, 3), (0, 4), (4, 5), (5, 6)]
+# Unequal weights, exact in binary floating point (the general kernel sums in float32).
+EDGE_WEIGHTS = [0.5, 1.0, 2.0, 1.5, 0.5, 3.0]
+# Integer values with many ties, two industries.
+VALUES = np.array([[2, 1, 3, 1, 3, 2, 5], [0, 0, 1, 0, 2, 1, 0]], dtype="float64").T
+
+
+def _matrix(weights: list[float] | None = None) -> sparse.csr_array:
+    data = [1.0] * len(EDGES) if weights is None else list(weights)
+    rows = [a for a, _ in EDGES] + [b for _, b in EDGES]
+    cols = [b for _, b in EDGES] + [a for a, _ in EDGES]
+    matrix = sparse.csr_array((data + data, (rows, cols)), shape=(N_TINY, N_TINY))
+    matrix.sort_indices()
+    return matrix
+
+
+def _exact_tail_probabilities(
+    matrix: sparse.csr_array, x: np.ndarray, i: int, *, ordered: bool
+) -> tuple[float, float]:
+    """Exact P(sim >= obs) and P(sim <= obs) under conditional permutation of unit i.
+
+    With equal weights the lag depends only on which k of the other n - 1 values fill the
+    neighbour slots, so k-subsets are enumerated; with unequal weights every ordered
+    assignment of k distinct other values to the k weighted slots is (equally likely).
+    """
+    start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+    neighbours, w = matrix.indices[start:stop], matrix.data[start:stop]
+    observed = w @ x[neighbours]
+    others = [j for j in range(len(x)) if j != i]
+    choose = itertools.permutations if ordered else itertools.combinations
+    simulated = np.array([w @ x[list(draw)] for draw in choose(others, len(w))])
+    return float((simulated >= observed - 1e-9).mean()), float(
+        (simulated <= observed + 1e-9).mean()
+    )
+
+
+@pytest.mark.parametrize(
+    ("equal_weights", "weights"),
+    [(True, None), (False, None), (False, EDGE_WEIGHTS)],
+    ids=["equal-weights-kernel", "general-kernel-binary", "general-kernel-weighted"],
+)
+def test_counts_match_the_exact_conditional_null(
+    equal_weights: bool, weights: list[float] | None
+) -> None:
+    permutations = 20_000
+    matrix = _matrix(weights)
+    counts = permutation_counts(
+        VALUES, matrix, permutations=permutations, seed=2011, equal_weights=equal_weights
+    )
+    assert counts.permutations == permutations
+    for i in range(N_TINY):
+        for c in range(VALUES.shape[1]):
+            exact_ge, exact_le = _exact_tail_probabilities(
+                matrix, VALUES[:, c], i, ordered=weights is not None
+            )
+            for exact, count in (
+                (exact_ge, counts.count_ge[i, c]),
+                (exact_le, counts.count_le[i, c]),
+            ):
+                standard_error = np.sqrt(exact * (1 - exact) / permutations)
+                # Exact 0 or 1 (e.g. every draw ties) must come out exactly.
+                assert abs(count / permutations - exact) <= 4 * standard_error + 1e-12, (
+                    f"unit {i}, column {c}: estimated {count / permutations:.4f}, "
+                    f"exact {exact:.4f} (4 SE = {4 * standard_error:.4f})"
+                )
+
+
+def test_row_standardised_weights_give_the_binary_counts() -> None:
+    binary = _matrix()
+    sums = binary.sum(axis=1)
+    row = sparse.csr_array(sparse.diags_array(1 / sums) @ binary)
+    a = permutation_counts(VALUES, binary, permutations=999, seed=5, equal_weights=True)
+    b = permutation_counts(VALUES, row, permutations=999, seed=5, equal_weights=True)
+    np.testing.assert_array_equal(a.count_ge, b.count_ge)
+    np.testing.assert_array_equal(a.count_le, b.count_le)
+
+
+def _random_problem(n: int = 60, k: int = 4, columns: int = 5, seed: int = 0):
+    """A random symmetric graph (ring plus chords) and Poisson counts with plenty of ties."""
+    rng = np.random.default_rng(seed)
+    rows, cols = [], []
+    for i in range(n):
+        for step in range(1, k // 2 + 1):
+            rows.append(i)
+            cols.append((i + step) % n)
+    chords = rng.integers(0, n, size=(n // 3, 2))
+    chords = chords[chords[:, 0] != chords[:, 1]]
+    rows.extend(chords[:, 0])
+    cols.extend(chords[:, 1])
+    matrix = sparse.coo_array((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    matrix = matrix + matrix.T
+    matrix.data[:] = 1.0
+    values = rng.poisson(2.0, size=(n, columns)).astype("float64")
+    weighted = matrix.copy()
+    weighted.data = rng.uniform(0.1, 2.0, size=weighted.nnz)
+    weighted = sparse.csr_array(weighted + weighted.T)  # symmetric, unequal
+    return sparse.csr_array(matrix), weighted, values
+
+
+@pytest.mark.parametrize("equal_weights", [True, False])
+def test_same_seed_same_counts_different_seed_different(equal_weights: bool) -> None:
+    binary, weighted, values = _random_problem()
+    matrix = binary if equal_weights else weighted
+    first = permutation_counts(
+        values, matrix, permutations=199, seed=11, equal_weights=equal_weights
+    )
+    again = permutation_counts(
+        values, matrix, permutations=199, seed=11, equal_weights=equal_weights
+    )
+    other = permutation_counts(
+        values, matrix, permutations=199, seed=12, equal_weights=equal_weights
+    )
+    np.testing.assert_array_equal(first.count_ge, again.count_ge)
+    np.testing.assert_array_equal(first.count_le, again.count_le)
+    assert not np.array_equal(first.count_ge, other.count_ge)
+    assert not np.array_equal(first.count_le, other.count_le)
+
+
+@pytest.mark.parametrize("equal_weights", [True, False])
+def test_counts_are_bounded_and_ties_count_both_ways(equal_weights: bool) -> None:
+    binary, weighted, values = _random_problem(seed=3)
+    matrix = binary if equal_weights else weighted
+    permutations = 299
+    counts = permutation_counts(
+        values, matrix, permutations=permutations, seed=1, equal_weights=equal_weights
+    )
+    assert counts.count_ge.shape == values.shape
+    assert (counts.count_ge >= 0).all()
+    assert (counts.count_le >= 0).all()
+    assert (counts.count_ge <= permutations).all()
+    assert (counts.count_le <= permutations).all()
+    assert (counts.count_ge + counts.count_le >= permutations).all()
+    # Integer counts: exact ties occur, so the inequality is strict somewhere.
+    assert (counts.count_ge + counts.count_le > permutations).any()
+
+
+@pytest.mark.parametrize("equal_weights", [True, False])
+def test_complete_graph_every_draw_ties_despite_rounding(equal_weights: bool) -> None:
+    # Every other area is a neighbour, so each simulated lag is the observed lag summed in
+    # another order: with values like 0.1 that can differ in the last bit, and must still tie.
+    n = 6
+    matrix = sparse.csr_array(np.ones((n, n)) - np.eye(n))
+    values = np.array([[0.1, 0.7, 0.2, 0.3, 1e-3, 123.456]]).T
+    counts = permutation_counts(
+        values, matrix, permutations=50, seed=4, equal_weights=equal_weights
+    )
+    np.testing.assert_array_equal(counts.count_ge, 50)
+    np.testing.assert_array_equal(counts.count_le, 50)
+
+
+@pytest.mark.parametrize("equal_weights", [True, False])
+def test_area_without_neighbours_gets_zero_counts(equal_weights: bool) -> None:
+    matrix = _matrix().toarray()
+    matrix = np.pad(matrix, ((0, 1), (0, 1)))  # an eighth area with no links
+    values = np.vstack([VALUES, [[4.0, 1.0]]])
+    counts = permutation_counts(
+        values, sparse.csr_array(matrix), permutations=99, seed=1, equal_weights=equal_weights
+    )
+    np.testing.assert_array_equal(counts.count_ge[-1], 0)
+    np.testing.assert_array_equal(counts.count_le[-1], 0)
+    assert (counts.count_ge[:-1] + counts.count_le[:-1] >= 99).all()
+
+
+# --- consistency with esda on real data ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RealData:
+    weights: SpatialWeights
+    values: pd.DataFrame  # MSOA x a few sections, in weights.ids order
+
+
+# Manufacturing (large counts), mining and quarrying (small counts, many ties), ICT.
+SECTIONS = ["B", "C", "J"]
+P_REAL = 999
+
+
+@pytest.fixture(scope="module")
+def midlands(shared_data: Path) -> _RealData:
+    from clustergeo.hotspots.weights import build_weights
+    from clustergeo.ingest.boundaries import read_boundaries
+    from clustergeo.ingest.employment import read_employment
+
+    boundaries = shared_data / "boundaries_msoa2011_lsoa2011_martinjc"
+    areas = read_boundaries(
+        boundaries / "msoa2011_midlands_martinjc.geojson", code_column="MSOA11CD"
+    ).frame.rename(columns={"code": "area_code"})
+    weights = build_weights(areas)
+    table = read_employment(
+        shared_data
+        / "census2011_wp_msoa_industry"
+        / "workplace_popCensus2011_MSOA_bySICcode_20sections.csv"
+    ).data
+    wide = table.pivot(index="area_code", columns="industry_code", values="employment")
+    wide = wide.reindex(weights.ids)[SECTIONS].astype("float64")
+    assert not wide.isna().any().any()
+    return _RealData(weights, wide)
+
+
+def _exact_folded(simulated: np.ndarray, observed: np.ndarray, permutations: int) -> np.ndarray:
+    """Tie-aware folded pseudo p-value from kept simulations (relative tolerance 1e-9)."""
+    tolerance = 1e-9 * np.abs(observed)[:, None]
+    ge = (simulated >= observed[:, None] - tolerance).sum(axis=1)
+    le = (simulated <= observed[:, None] + tolerance).sum(axis=1)
+    return (np.minimum(ge, le) + 1) / (permutations + 1)
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings(
+    # esda's crand warns that its default alternative will change; esda's G_Local with
+    # transform 'R' and no diagonal warns that it takes the row maximum as the self-weight
+    # (1 for our binary contiguity, which is what we use too).
+    "ignore:The alternative hypothesis for conditional randomization:DeprecationWarning",
+    r"ignore:Gi\* requested:UserWarning",
+)
+@pytest.mark.parametrize("transform", ["binary", "row"])
+def test_pseudo_p_values_agree_with_esda_within_monte_carlo_error(
+    midlands: _RealData, transform: str
+) -> None:
+    import esda
+    from libpysal.graph import Graph
+
+    weights = midlands.weights
+    graph = Graph.from_sparse(weights.matrix, ids=weights.ids)
+    esda_transform = "B" if transform == "binary" else "R"
+    settings = HotspotsConfig(
+        permutations=P_REAL,
+        alternative="folded",
+        seed=20111,
+        weights=WeightsConfig(transform=transform),  # type: ignore[arg-type]
+    )
+    table = local_hotspots(midlands.values, weights, settings).table
+    differs, compared = 0, 0
+    for section in SECTIONS:
+        ours = table.loc[table["industry_code"] == section]
+        assert (ours["area_code"].to_numpy() == weights.ids).all()
+        y = midlands.values[section].to_numpy()
+        exact: dict[str, list[np.ndarray]] = {"gi_star": [], "moran": []}
+        for seed in (1, 2):
+            g = esda.G_Local(
+                y,
+                graph,
+                transform=esda_transform,
+                star=True,
+                permutations=P_REAL,
+                keep_simulations=True,
+                seed=seed,
+                n_jobs=1,
+            )
+            m = esda.Moran_Local(
+                y,
+                graph,
+                transformation=esda_transform,
+                permutations=P_REAL,
+                keep_simulations=True,
+                seed=seed,
+                n_jobs=1,
+            )
+            exact["gi_star"].append(_exact_folded(g.rGs, g.Gs, P_REAL))
+            exact["moran"].append(_exact_folded(m.rlisas, m.Is, P_REAL))
+            # esda's published p_sim folds with #(sim >= obs) and P - #(sim >= obs), i.e. it
+            # counts #(sim < obs) on the low side, so ties with the observation (common with
+            # integer counts) are not counted as extreme there; its kernels are also compiled
+            # with fastmath, and G_Local's p_sim is float32 (hence the 1e-6 tolerance).
+            differs += int((np.abs(g.p_sim - exact["gi_star"][-1]) > 1e-6).sum())
+            differs += int((np.abs(m.p_sim - exact["moran"][-1]) > 1e-6).sum())
+            compared += 2 * weights.n
+        for statistic in ("gi_star", "moran"):
+            p_ours = ours[f"{statistic}_p_sim"].to_numpy()
+            seed1, seed2 = exact[statistic]
+            ours_vs_esda = np.abs(p_ours - seed1).mean()
+            esda_vs_esda = np.abs(seed1 - seed2).mean()
+            # A statistical test, not equality: our draws differ from esda's, so our p-values
+            # should be no further from esda's than esda's are from themselves under a new seed.
+            assert ours_vs_esda <= 1.5 * esda_vs_esda + 0.005, (
+                f"{section} {statistic}: mean |ours - esda| {ours_vs_esda:.4f}, "
+                f"mean |esda seed 1 - seed 2| {esda_vs_esda:.4f}"
+            )
+    assert differs / compared > 0.1

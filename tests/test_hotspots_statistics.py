@@ -1,0 +1,292 @@
+"""Local statistics: parity with esda on real data, hand computations, p-values and quadrants."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse, stats
+
+from clustergeo.hotspots.statistics import (
+    gi,
+    gi_star,
+    local_moran,
+    moran_quadrants,
+    normal_p_values,
+    permutation_p_values,
+)
+from clustergeo.hotspots.weights import SpatialWeights
+
+
+def _symmetric(n: int, edges: list[tuple[int, int]], weights: list[float] | None = None):
+    data = [1.0] * len(edges) if weights is None else list(weights)
+    rows = [a for a, _ in edges] + [b for _, b in edges]
+    cols = [b for _, b in edges] + [a for a, _ in edges]
+    return sparse.csr_array((data + data, (rows, cols)), shape=(n, n))
+
+
+LINE4 = _symmetric(4, [(0, 1), (1, 2), (2, 3)])
+
+
+# --- Gi* by hand -----------------------------------------------------------------------------
+
+
+def test_gi_star_z_by_hand_on_a_four_area_line() -> None:
+    # x = 1, 2, 4, 9 on the line 0-1-2-3. n = 4, mean 4, population variance
+    # (9 + 4 + 0 + 25) / 4 = 9.5. Binary self-weight 1, so W*_i = S*_1i = k_i + 1.
+    #   area 0: W* = 2, lag 1 + 2 = 3,      z = (3 - 8) / (sqrt(9.5) sqrt((4*2 - 4) / 3))
+    #   area 1: W* = 3, lag 1 + 2 + 4 = 7,  z = (7 - 12) / (sqrt(9.5) sqrt((4*3 - 9) / 3))
+    #   area 2: W* = 3, lag 2 + 4 + 9 = 15, z = (15 - 12) / sqrt(9.5)
+    #   area 3: W* = 2, lag 4 + 9 = 13,     z = (13 - 8) / (sqrt(9.5) sqrt(4/3))
+    x = np.array([[1.0], [2.0], [4.0], [9.0]])
+    expected = np.array(
+        [
+            -5 / np.sqrt(9.5 * 4 / 3),
+            -5 / np.sqrt(9.5),
+            3 / np.sqrt(9.5),
+            5 / np.sqrt(9.5 * 4 / 3),
+        ]
+    )
+    g, z = gi_star(x, LINE4, binary=True, row_standardise=False)
+    np.testing.assert_allclose(z[:, 0], expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(g[:, 0], np.array([3, 7, 15, 13]) / 16, rtol=0, atol=1e-15)
+    # Row standardisation changes G* but not its z.
+    _g, z_row = gi_star(x, LINE4, binary=True, row_standardise=True)
+    np.testing.assert_allclose(z_row, z, rtol=0, atol=1e-12)
+
+
+def test_gi_z_by_hand_on_a_four_area_line() -> None:
+    # Gi excludes the area: mean and population variance over the other n - 1 = 3 areas.
+    # Area 1: others 1, 4, 9 -> mean 14/3, E[x^2] = 98/3, var = 98/3 - 196/9 = 98/9.
+    # W_1 = S_11 = 2, lag = 1 + 4 = 5: z = (5 - 28/3) / (sqrt(98/9) sqrt((3*2 - 4) / 2)).
+    x = np.array([[1.0], [2.0], [4.0], [9.0]])
+    _g, z = gi(x, LINE4, row_standardise=False)
+    assert z[1, 0] == pytest.approx((5 - 28 / 3) / np.sqrt(98 / 9), abs=1e-12)
+    _g, z_row = gi(x, LINE4, row_standardise=True)
+    np.testing.assert_allclose(z_row, z, rtol=0, atol=1e-12)
+
+
+def test_general_weights_gi_star_z_is_invariant_to_row_standardisation() -> None:
+    matrix = _symmetric(5, [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)], [0.5, 2.0, 1.0, 3.0, 0.25])
+    x = np.array([[3.0, 1.0], [7.0, 0.0], [1.0, 4.0], [2.0, 9.0], [8.0, 2.0]])
+    _g, z = gi_star(x, matrix, binary=False, row_standardise=False)
+    _g, z_row = gi_star(x, matrix, binary=False, row_standardise=True)
+    assert np.isfinite(z).all()
+    np.testing.assert_allclose(z_row, z, rtol=0, atol=1e-12)
+
+
+# --- Local Moran's z by hand: Sokal, Oden & Thomson (1998) A7/A8 -----------------------------
+
+
+def _exact_conditional_moments(x: np.ndarray, matrix: sparse.csr_array, i: int):
+    """Mean and variance of z_i * lag_i / m2 over every conditional permutation of unit i."""
+    n = len(x)
+    z = (x - x.mean()) / x.std()
+    m2 = (z**2).mean()
+    start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+    w = matrix.data[start:stop]
+    others = [j for j in range(n) if j != i]
+    draws = np.array(
+        [z[i] * (w @ z[list(chosen)]) / m2 for chosen in itertools.permutations(others, len(w))]
+    )
+    return draws.mean(), draws.var()
+
+
+def test_moran_z_matches_sokal_a7_a8_by_hand_and_by_enumeration() -> None:
+    # Hub 0 with neighbours 1..3, line 3-4-5; weights binary or row-standardised.
+    matrix = _symmetric(6, [(0, 1), (0, 2), (0, 3), (3, 4), (4, 5)])
+    x = np.array([5.0, 1.0, 3.0, 8.0, 2.0, 2.0])
+    n = len(x)
+    for row in (False, True):
+        weights = matrix
+        if row:
+            sums = weights.sum(axis=1)
+            weights = sparse.csr_array(sparse.diags_array(1 / sums) @ weights)
+        moran_i, moran_z, lag = local_moran(x[:, None], matrix, row_standardise=row)
+        z = (x - x.mean()) / x.std()
+        m2 = (z**2).sum() / n  # 1 with the population standard deviation
+        for i in range(n):
+            w_i = weights.sum(axis=1)[i]
+            w2_i = (weights.multiply(weights)).sum(axis=1)[i]
+            observed = z[i] * (weights @ z)[i] / m2
+            # A7 and A8 (conditional randomisation), written out.
+            expectation = -(z[i] ** 2) * w_i / ((n - 1) * m2)
+            variance = (
+                (z[i] / m2) ** 2
+                * n
+                / (n - 2)
+                * (w2_i - w_i**2 / (n - 1))
+                * (m2 - z[i] ** 2 / (n - 1))
+            )
+            assert moran_z[i, 0] == pytest.approx(
+                (observed - expectation) / np.sqrt(variance), abs=1e-12
+            )
+            # A7/A8 are the exact moments of the conditional-permutation distribution.
+            mean, var = _exact_conditional_moments(x, weights, i)
+            assert mean == pytest.approx(expectation, abs=1e-12)
+            assert var == pytest.approx(variance, rel=1e-12)
+            assert moran_z[i, 0] == pytest.approx((observed - mean) / np.sqrt(var), abs=1e-9)
+            # esda's scaling of I: (n - 1) z_i lag_i / sum z^2.
+            assert moran_i[i, 0] == pytest.approx((n - 1) * z[i] * lag[i, 0] / (z**2).sum())
+
+
+# --- p-values and quadrants ------------------------------------------------------------------
+
+
+def test_permutation_p_values_for_each_alternative() -> None:
+    permutations = 99
+    count_ge = np.array([0, 50, 99, 10, 99])
+    count_le = np.array([99, 50, 0, 95, 99])  # last: every draw tied with the observation
+    greater = (count_ge + 1) / 100
+    less = (count_le + 1) / 100
+    expected = {
+        "greater": [0.01, 0.51, 1.00, 0.11, 1.00],
+        "less": [1.00, 0.51, 0.01, 0.96, 1.00],
+        "two-sided": [0.02, 1.00, 0.02, 0.22, 1.00],
+        "folded": [0.01, 0.51, 0.01, 0.11, 1.00],
+    }
+    np.testing.assert_allclose(expected["greater"], greater)
+    np.testing.assert_allclose(expected["less"], less)
+    for alternative, values in expected.items():
+        p = permutation_p_values(count_ge, count_le, permutations, alternative)  # type: ignore[arg-type]
+        np.testing.assert_allclose(p, values, rtol=0, atol=1e-15, err_msg=alternative)
+    # Direction -1 (Moran's I of a low-value area falls as the lag rises) swaps the tails;
+    # direction 0 (a value exactly at the mean) cannot be tested: p = 1.
+    direction = np.array([-1, 1, -1, 0, 1])
+    p = permutation_p_values(count_ge, count_le, permutations, "greater", direction=direction)
+    np.testing.assert_allclose(p, [1.00, 0.51, 0.01, 1.00, 1.00], rtol=0, atol=1e-15)
+    p = permutation_p_values(count_ge, count_le, permutations, "less", direction=direction)
+    np.testing.assert_allclose(p, [0.01, 0.51, 1.00, 1.00, 1.00], rtol=0, atol=1e-15)
+    p = permutation_p_values(count_ge, count_le, permutations, "two-sided", direction=direction)
+    np.testing.assert_allclose(p, [0.02, 1.00, 0.02, 1.00, 1.00], rtol=0, atol=1e-15)
+    # The smallest attainable p-value is 1/(P + 1).
+    assert permutation_p_values(np.array([0]), np.array([99]), 99, "greater")[0] == 1 / 100
+
+
+def test_normal_p_values_for_each_alternative() -> None:
+    z = np.array([-1.959963984540054, 0.0, 1.959963984540054, 3.0])
+    np.testing.assert_allclose(normal_p_values(z, "greater"), stats.norm.sf(z), rtol=1e-14)
+    np.testing.assert_allclose(normal_p_values(z, "less"), stats.norm.cdf(z), rtol=1e-14)
+    np.testing.assert_allclose(
+        normal_p_values(z, "two-sided"), [0.05, 1.0, 0.05, 2 * stats.norm.sf(3.0)], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        normal_p_values(z, "folded"), [0.025, 0.5, 0.025, stats.norm.sf(3.0)], rtol=1e-12
+    )
+
+
+def test_moran_quadrants_count_zero_as_low() -> None:
+    standard = np.array([1.0, -1.0, -1.0, 1.0, 0.0, 1.0, 0.0, 0.0, -2.0])
+    lag = np.array([1.0, 1.0, -1.0, -1.0, 1.0, 0.0, 0.0, -1.0, 0.0])
+    np.testing.assert_array_equal(
+        moran_quadrants(standard, lag), ["HH", "LH", "LL", "HL", "LH", "HL", "LL", "LL", "LL"]
+    )
+    # Works column-wise on n x K arrays too.
+    assert moran_quadrants(standard.reshape(3, 3), lag.reshape(3, 3)).shape == (3, 3)
+
+
+# --- parity with esda on real data -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RealData:
+    weights: SpatialWeights
+    values: np.ndarray  # MSOA x section employment, in weights.ids order
+    sections: list[str]
+
+
+@pytest.fixture(scope="module")
+def midlands(shared_data: Path) -> _RealData:
+    from clustergeo.hotspots.weights import build_weights
+    from clustergeo.ingest.boundaries import read_boundaries
+    from clustergeo.ingest.employment import read_employment
+
+    boundaries = shared_data / "boundaries_msoa2011_lsoa2011_martinjc"
+    areas = read_boundaries(
+        boundaries / "msoa2011_midlands_martinjc.geojson", code_column="MSOA11CD"
+    ).frame.rename(columns={"code": "area_code"})
+    weights = build_weights(areas)
+    table = read_employment(
+        shared_data
+        / "census2011_wp_msoa_industry"
+        / "workplace_popCensus2011_MSOA_bySICcode_20sections.csv"
+    ).data
+    wide = table.pivot(index="area_code", columns="industry_code", values="employment")
+    wide = wide.reindex(weights.ids)
+    assert not wide.isna().any().any()
+    return _RealData(weights, wide.to_numpy(dtype="float64"), [str(c) for c in wide.columns])
+
+
+def _graph(weights: SpatialWeights):
+    from libpysal.graph import Graph
+
+    return Graph.from_sparse(weights.matrix, ids=weights.ids)
+
+
+@pytest.mark.realdata
+def test_gi_star_z_matches_esda_for_all_sections(midlands: _RealData) -> None:
+    import esda
+
+    graph = _graph(midlands.weights)
+    _g, z = gi_star(midlands.values, midlands.weights.matrix, binary=True, row_standardise=False)
+    assert len(midlands.sections) == 20
+    for c, section in enumerate(midlands.sections):
+        reference = esda.G_Local(
+            midlands.values[:, c], graph, transform="B", star=True, permutations=0
+        )
+        np.testing.assert_allclose(z[:, c], reference.Zs, rtol=0, atol=1e-9, err_msg=section)
+
+
+@pytest.mark.realdata
+def test_row_standardised_gi_star_z_equals_binary(midlands: _RealData) -> None:
+    # esda's analytic Zs for transform='R' treat the row sum as a neighbour count and so
+    # differ; the general-weights form used here is invariant to rescaling a row.
+    _g, z_binary = gi_star(
+        midlands.values, midlands.weights.matrix, binary=True, row_standardise=False
+    )
+    _g, z_row = gi_star(midlands.values, midlands.weights.matrix, binary=True, row_standardise=True)
+    np.testing.assert_allclose(z_row, z_binary, rtol=0, atol=1e-12)
+
+
+@pytest.mark.realdata
+def test_gi_z_matches_esda_non_star(midlands: _RealData) -> None:
+    # esda's G_Local(star=False) takes the mean and variance over the other n - 1 areas, as
+    # ours does: the two agree to rounding (checked: ~1e-14).
+    import esda
+
+    graph = _graph(midlands.weights)
+    _g, z = gi(midlands.values, midlands.weights.matrix, row_standardise=False)
+    for c, section in enumerate(midlands.sections):
+        reference = esda.G_Local(
+            midlands.values[:, c], graph, transform="B", star=False, permutations=0
+        )
+        np.testing.assert_allclose(z[:, c], reference.Zs, rtol=0, atol=1e-9, err_msg=section)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("transformation", "row"), [("B", False), ("R", True)])
+def test_local_moran_matches_esda(midlands: _RealData, transformation: str, row: bool) -> None:
+    import esda
+
+    graph = _graph(midlands.weights)
+    n = midlands.weights.n
+    moran_i, moran_z, _lag = local_moran(
+        midlands.values, midlands.weights.matrix, row_standardise=row
+    )
+    for c, section in enumerate(midlands.sections):
+        reference = esda.Moran_Local(
+            midlands.values[:, c], graph, transformation=transformation, permutations=0
+        )
+        np.testing.assert_allclose(
+            moran_i[:, c], reference.Is, rtol=1e-9, atol=1e-9, err_msg=section
+        )
+        # esda's EIc/VIc are Sokal et al.'s A7/A8 for Anselin's I_i = z_i lag_i / m2, while
+        # its Is is scaled by (n - 1)/sum(z^2) = (n - 1)/(n m2): Is = (n - 1)/n * I_i. So the
+        # conditional z is ((n/(n-1)) Is - EIc) / sqrt(VIc), not (Is - EIc) / sqrt(VIc).
+        assert hasattr(reference, "EIc")
+        assert hasattr(reference, "VIc")
+        reference_z = (n / (n - 1) * reference.Is - reference.EIc) / np.sqrt(reference.VIc)
+        np.testing.assert_allclose(moran_z[:, c], reference_z, rtol=0, atol=1e-9, err_msg=section)
