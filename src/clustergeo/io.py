@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import hashlib
 import json
 import logging
@@ -26,6 +27,7 @@ from clustergeo._errors import OutputError
 __all__ = [
     "atomic_path",
     "file_sha256",
+    "read_text",
     "write_csv",
     "write_geopackage_layers",
     "write_json",
@@ -99,6 +101,22 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_text(path: Path, notes: list[str]) -> str:
+    """Read a text table as downloaded: gzip or not, UTF-8 (with or without BOM) or Windows-1252.
+
+    Nomis and Excel exports sometimes arrive in Windows-1252 ("Ynys Môn" as byte 0xF4); that
+    fallback is recorded in ``notes`` for the run report.
+    """
+    raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        notes.append(f"{Path(path).name} is not UTF-8; read it as Windows-1252 (Latin-1) text")
+        return raw.decode("cp1252", errors="replace")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:

@@ -106,9 +106,7 @@ def local_hotspots(
     with np.errstate(divide="ignore", invalid="ignore"):
         # Column means and deviations over the known values; all-missing columns give NaN.
         column_mean = known_values.sum(axis=0) / known
-        column_std = np.sqrt(
-            np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known
-        )
+        column_std = np.sqrt(np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known)
     filled = np.nan_to_num(np.where(missing, column_mean, raw))
     # "Constant" allows for rounding: values all equal to 0.1 can give a deviation of 1e-17.
     constant = ~(column_std > 1e-12 * np.abs(column_mean))

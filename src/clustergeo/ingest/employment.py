@@ -30,7 +30,6 @@ error: it is a damaged or edited file, not a suppression.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import logging
 import re
@@ -44,6 +43,7 @@ import pandas as pd
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples, rows_label
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
+from clustergeo.io import read_text
 
 __all__ = [
     "EmploymentFormat",
@@ -103,20 +103,13 @@ class EmploymentTable:
 def _read_text(path: Path, notes: list[str]) -> str:
     if not path.exists():
         raise InputDataError(f"Employment file {path} does not exist.")
-    raw = path.read_bytes()
-    if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+    text = read_text(path, notes)
+    if not text.strip():
         raise InputDataError(
             f"Employment file {path} is empty: download the table again (Nomis 'download "
             "data' → CSV) and check it has a header and rows."
         )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Nomis and Excel exports sometimes arrive in Windows-1252 ("Ynys Môn" as 0xF4).
-        notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (Latin-1) text")
-        return raw.decode("cp1252", errors="replace")
+    return text
 
 
 def _sniff_delimiter(text: str, path: Path) -> str:

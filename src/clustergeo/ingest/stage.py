@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import asdict
-from typing import Any
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -26,7 +26,7 @@ from clustergeo.ingest.authorities import assign_tiers, read_authorities
 from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
 from clustergeo.ingest.joins import check_area_join
-from clustergeo.io import file_sha256, write_json, write_parquet
+from clustergeo.io import file_sha256, read_text, write_json, write_parquet
 from clustergeo.paths import RunPaths
 
 __all__ = ["run"]
@@ -34,12 +34,8 @@ __all__ = ["run"]
 log = logging.getLogger(__name__)
 
 
-def _read_lookup_csv(path: Any, columns: list[str]) -> pd.DataFrame:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+def _read_lookup_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    text = read_text(path, [])
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in columns if c not in frame.columns]
