@@ -93,10 +93,10 @@ def wide_hotspot_columns(hotspots: pd.DataFrame) -> pd.DataFrame:
     """Reshape hot-spot results to one row per area, four columns per cluster definition."""
     clusters = hotspots.loc[hotspots["kind"] == "cluster"]
     frames = []
-    for key, group in clusters.groupby("industry_code", sort=False):
-        part = group.set_index("area_code")[
+    for key, group in clusters.groupby("industry_code", sort=False, observed=True):
+        part = group.set_index(group["area_code"].astype(str))[
             ["gi_star_z", "gi_star_p_fdr", "gi_star_class", "moran_class"]
-        ]
+        ].astype({"gi_star_class": str, "moran_class": str})
         part.columns = [
             f"{key}_gi_star_z",
             f"{key}_gi_star_p_fdr",
@@ -161,7 +161,10 @@ def run(config: RunConfig) -> RunPaths:
         wide_hotspot_columns(hotspots), left_on="area_code", right_index=True
     )
     layers["hotspots_areas"] = hotspot_areas
-    layers["hotspots"] = hotspots
+    # GeoPackage has no categorical type: write the class columns as text.
+    layers["hotspots"] = hotspots.astype(
+        {c: str for c in hotspots.columns if isinstance(hotspots[c].dtype, pd.CategoricalDtype)}
+    )
     study_outline = gpd.GeoDataFrame(geometry=[areas.union_all()], crs=areas.crs)
     boundaries: dict[str, gpd.GeoDataFrame] = {}
     for tier in TIERS:

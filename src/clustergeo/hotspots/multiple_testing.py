@@ -17,14 +17,21 @@ __all__ = ["Correction", "adjust_p_values"]
 Correction = Literal["fdr_bh", "bonferroni", "none"]
 
 
-def _bh(p: np.ndarray) -> np.ndarray:
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(ranked, 1.0)
-    return adjusted
+def _bh_columns(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg for every column of a 2-D array at once; NaN is not a test."""
+    tested = ~np.isnan(p)
+    m = tested.sum(axis=0)
+    # Untested cells sort last (as +inf) and so never lower a tested cell's adjusted value.
+    # Tied p-values end with the same adjusted value in any order, so no stable sort is needed.
+    order = np.argsort(np.where(tested, p, np.inf), axis=0)
+    ranked = np.take_along_axis(np.where(tested, p, np.inf), order, axis=0)
+    ranks = np.arange(1, p.shape[0] + 1)[:, None]
+    with np.errstate(invalid="ignore"):
+        scaled = ranked * m[None, :] / ranks
+    scaled = np.minimum.accumulate(scaled[::-1], axis=0)[::-1]
+    adjusted = np.empty_like(scaled)
+    np.put_along_axis(adjusted, order, np.minimum(scaled, 1.0), axis=0)
+    return np.where(tested, adjusted, np.nan)
 
 
 def adjust_p_values(
@@ -50,16 +57,10 @@ def adjust_p_values(
     p = np.asarray(p, dtype=float)
     if method == "none":
         return p.copy()
-    out = np.full_like(p, np.nan)
-    columns = [slice(None)] if scope == "all" else [np.s_[:, c] for c in range(p.shape[1])]
-    for column in columns:
-        block = p[column]
-        tested = ~np.isnan(block)
-        values = block[tested]
-        if values.size == 0:
-            continue
-        adjusted = np.minimum(values * values.size, 1.0) if method == "bonferroni" else _bh(values)
-        result = np.full(block.shape, np.nan)
-        result[tested] = adjusted
-        out[column] = result
-    return out
+    family = p.reshape(-1, 1) if scope == "all" else p.reshape(p.shape[0], -1)
+    if method == "bonferroni":
+        m = (~np.isnan(family)).sum(axis=0)
+        adjusted = np.minimum(family * m[None, :], 1.0)
+    else:
+        adjusted = _bh_columns(family)
+    return np.asarray(adjusted, dtype=float).reshape(p.shape)

@@ -36,6 +36,7 @@ __all__ = [
     "gi",
     "gi_star",
     "local_moran",
+    "moran_quadrant_codes",
     "moran_quadrants",
     "permutation_p_values",
 ]
@@ -152,15 +153,17 @@ def local_moran(
     return moran_i, z, lag
 
 
-def moran_quadrants(standard_values: np.ndarray, lag: np.ndarray) -> np.ndarray:
-    """Quadrant labels HH, LH, LL, HL (value, neighbours); zero counts as low, as in esda."""
+def moran_quadrant_codes(standard_values: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """Quadrant codes 0 HH, 1 LH, 2 LL, 3 HL (value, neighbours); zero counts as low (esda)."""
     high = standard_values > 0
     high_lag = lag > 0
-    return np.select(
-        [high & high_lag, ~high & high_lag, ~high & ~high_lag, high & ~high_lag],
-        ["HH", "LH", "LL", "HL"],
-        default="",
-    )
+    return np.where(high, np.where(high_lag, 0, 3), np.where(high_lag, 1, 2)).astype(np.int8)
+
+
+def moran_quadrants(standard_values: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """Quadrant labels HH, LH, LL, HL (value, neighbours); zero counts as low, as in esda."""
+    labels = np.asarray(["HH", "LH", "LL", "HL"], dtype=object)
+    return np.asarray(labels[moran_quadrant_codes(standard_values, lag)])
 
 
 def permutation_p_values(
