@@ -13,7 +13,7 @@ DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
 	employment_wp605ew.csv truth.csv truth_summary.csv README.txt)
 export MPLBACKEND := Agg
 
-.PHONY: help setup demo all midlands test lint format clean distclean
+.PHONY: help setup demo all midlands test lint format bench clean distclean
 
 help: ## List the targets
 	@echo "clustergeo make targets:"
@@ -45,9 +45,12 @@ midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../sh
 test: $(VENV)/.installed ## Run the test suite
 	$(BIN)/python -m pytest
 
+bench: $(VENV)/.installed ## Benchmark the hot-spot engine against esda (needs ../shared/data, ~10 min)
+	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
+
 lint: $(VENV)/.installed ## Check style, formatting and types
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 format: $(VENV)/.installed ## Reformat the code

@@ -87,8 +87,74 @@ def classify_gi_star(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
     return np.asarray(labels[_gi_star_class_codes(z, p_adjusted)])
 
 
-def _categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical[Any]:
+def _categorical(codes: np.ndarray, categories: Sequence[str] | np.ndarray) -> pd.Categorical[Any]:
     return pd.Categorical.from_codes(codes.ravel(), dtype=pd.CategoricalDtype(list(categories)))
+
+
+_COLUMN_ORDER = (
+    "area_code",
+    "industry_code",
+    "value",
+    "gi_star",
+    "gi_star_z",
+    "gi_star_p_norm",
+    "gi_star_p_sim",
+    "gi_star_p_fdr",
+    "gi_star_class",
+    "gi_z",
+    "moran_i",
+    "moran_z",
+    "moran_p_norm",
+    "moran_p_sim",
+    "moran_p_fdr",
+    "moran_quadrant",
+    "moran_class",
+)
+
+
+def _result_table(
+    floats: dict[str, np.ndarray],
+    codes: dict[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    keep: np.ndarray,
+    blank: np.ndarray,
+) -> pd.DataFrame:
+    """Assemble the long result table for the reported areas.
+
+    The float results go straight into one preallocated block (pandas would otherwise copy
+    every column into a block of its own making), and codes become categoricals rather than
+    millions of Python strings: at national scale (35,000 areas x 88 industries) building the
+    table the plain way took several times longer than the statistics.
+    """
+    everything = bool(keep.all())
+    # Column-major, so each result is one contiguous write, and pandas (which stores a block
+    # transposed) can take the array without copying it.
+    block = np.empty((int(keep.sum()), len(floats)), order="F")
+    for position, (name, array) in enumerate(floats.items()):
+        target = block[:, position]
+        target[:] = array.ravel() if everything else array.ravel()[keep]
+        if name != "value":
+            target[blank] = np.nan
+    table = pd.DataFrame(block, columns=list(floats), copy=False)
+    # Insert the categorical columns in place: reordering afterwards would copy every column.
+    for name in sorted(codes, key=_COLUMN_ORDER.index):
+        code, categories = codes[name]
+        values = _categorical(code.ravel() if everything else code.ravel()[keep], categories)
+        table.insert(_COLUMN_ORDER.index(name), name, pd.Series(values, copy=False))
+    return table
+
+
+def _fill_missing(raw: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Missing values replaced by their column's mean, and which columns are constant."""
+    known = (~missing).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Column means and deviations over the known values; all-missing columns give NaN.
+        column_mean = np.where(missing, 0.0, raw).sum(axis=0) / known
+        column_std = np.sqrt(np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known)
+    filled = np.nan_to_num(np.where(missing, column_mean, raw))
+    # "Constant" allows for rounding: values all equal to 0.1 can give a deviation of 1e-17.
+    constant = ~(column_std > 1e-12 * np.abs(column_mean))
+    return filled, constant
 
 
 def local_hotspots(
@@ -128,15 +194,7 @@ def local_hotspots(
     raw = aligned.to_numpy(dtype="float64")
     n, n_columns = raw.shape
     missing = np.isnan(raw)
-    known = (~missing).sum(axis=0)
-    known_values = np.where(missing, 0.0, raw)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Column means and deviations over the known values; all-missing columns give NaN.
-        column_mean = known_values.sum(axis=0) / known
-        column_std = np.sqrt(np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known)
-    filled = np.nan_to_num(np.where(missing, column_mean, raw))
-    # "Constant" allows for rounding: values all equal to 0.1 can give a deviation of 1e-17.
-    constant = ~(column_std > 1e-12 * np.abs(column_mean))
+    filled, constant = _fill_missing(raw, missing)
     no_neighbours = weights.cardinalities == 0
     reported = (
         np.ones(n, dtype=bool) if report_for is None else np.isin(weights.ids, list(report_for))
@@ -193,33 +251,30 @@ def local_hotspots(
 
     columns = aligned.columns.to_numpy()
     industries = np.unique(columns.astype(str))
-    # Codes and categoricals, not millions of Python strings: at national scale (35,000
-    # areas x 88 industries) building string columns took longer than the statistics.
-    table = pd.DataFrame(
-        {
-            "area_code": _categorical(np.repeat(np.arange(n), n_columns), list(weights.ids)),
-            # Sorted categories, so the result does not depend on the input's column order.
-            "industry_code": _categorical(
-                np.tile(np.searchsorted(industries, columns.astype(str)), n), list(industries)
-            ),
-            "value": raw.ravel(),
-            "gi_star": _blank(gi_star_value).ravel(),
-            "gi_star_z": _blank(gi_star_z).ravel(),
-            "gi_star_p_norm": _blank(gi_star_p_norm).ravel(),
-            "gi_star_p_sim": _blank(gi_star_p_sim).ravel(),
-            "gi_star_p_fdr": gi_star_p_fdr.ravel(),
-            "gi_star_class": _categorical(gi_star_class, GI_STAR_CLASSES),
-            "gi_z": _blank(gi_z).ravel(),
-            "moran_i": _blank(moran_i).ravel(),
-            "moran_z": _blank(moran_z).ravel(),
-            "moran_p_norm": _blank(moran_p_norm).ravel(),
-            "moran_p_sim": _blank(moran_p_sim).ravel(),
-            "moran_p_fdr": moran_p_fdr.ravel(),
-            "moran_quadrant": _categorical(quadrant, MORAN_QUADRANTS),
-            "moran_class": _categorical(moran_class, MORAN_CLASSES),
-        }
-    )
-    table = table.loc[np.repeat(reported, n_columns)].reset_index(drop=True)
+    keep = np.repeat(reported, n_columns)
+    floats = {
+        "value": raw,
+        "gi_star": gi_star_value,
+        "gi_star_z": gi_star_z,
+        "gi_star_p_norm": gi_star_p_norm,
+        "gi_star_p_sim": gi_star_p_sim,
+        "gi_star_p_fdr": gi_star_p_fdr,
+        "gi_z": gi_z,
+        "moran_i": moran_i,
+        "moran_z": moran_z,
+        "moran_p_norm": moran_p_norm,
+        "moran_p_sim": moran_p_sim,
+        "moran_p_fdr": moran_p_fdr,
+    }
+    codes = {
+        "area_code": (np.repeat(np.arange(n), n_columns), np.asarray(weights.ids)),
+        # Sorted categories, so the result does not depend on the input's column order.
+        "industry_code": (np.tile(np.searchsorted(industries, columns.astype(str)), n), industries),
+        "gi_star_class": (gi_star_class, np.asarray(GI_STAR_CLASSES)),
+        "moran_quadrant": (quadrant, np.asarray(MORAN_QUADRANTS)),
+        "moran_class": (moran_class, np.asarray(MORAN_CLASSES)),
+    }
+    table = _result_table(floats, codes, keep=keep, blank=untested.ravel()[keep])
     report: dict[str, object] = {
         "variable": settings.variable,
         "transform": settings.weights.transform,
