@@ -378,9 +378,8 @@ def test_save_figure_refuses_bad_formats_and_extensions(tmp_path):
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not MSOA_MIDLANDS.exists(), reason="shared data not available")
-def test_real_boundaries_map_and_save(tmp_path):
-    msoa = gpd.read_file(MSOA_MIDLANDS)
+def test_real_boundaries_map_and_save(tmp_path, shared_data):
+    msoa = gpd.read_file(shared_data / MSOA_MIDLANDS.relative_to(DATA))
     rutland_and_melton = msoa[msoa["LAD_FILE_CODE"].isin(["E06000017", "E07000133"])]
     areas = rutland_and_melton.to_crs(27700).assign(
         lq=np.linspace(0.1, 5.0, len(rutland_and_melton)), lq_unreliable=False

@@ -312,12 +312,9 @@ def test_authority_layers_dissolve_the_areas(region: DemoRegion) -> None:
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(
-    not (SHARED_DATA / "lookups_la_hierarchy").exists(), reason="shared data absent"
-)
-def test_names_are_not_real_authority_names(region: DemoRegion) -> None:
+def test_names_are_not_real_authority_names(region: DemoRegion, shared_data: Path) -> None:
     register = pd.read_csv(
-        SHARED_DATA / "lookups_la_hierarchy" / "uk_local_authorities_current.csv",
+        shared_data / "lookups_la_hierarchy" / "uk_local_authorities_current.csv",
         usecols=["official-name", "nice-name", "county-la", "combined-authority"],
     )
     real = {str(v).strip().lower() for v in register.stack().dropna()}
@@ -542,9 +539,11 @@ def test_employment_file_has_the_exact_wp605ew_layout(
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not REAL_WP605EW.exists(), reason="shared data absent")
-def test_employment_header_matches_the_real_nomis_file(written: dict[str, Path]) -> None:
-    with REAL_WP605EW.open(encoding="utf-8") as handle:
+def test_employment_header_matches_the_real_nomis_file(
+    written: dict[str, Path], shared_data: Path
+) -> None:
+    real = shared_data / REAL_WP605EW.relative_to(SHARED_DATA)
+    with real.open(encoding="utf-8") as handle:
         real_header = handle.readline()
     with written["employment"].open(encoding="utf-8") as handle:
         assert handle.readline() == real_header
