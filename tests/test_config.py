@@ -102,3 +102,16 @@ def test_missing_inputs_listed_together(tmp_path: Path, monkeypatch: pytest.Monk
     assert "areas.geojson" in message
     assert "employment.csv" in message
     assert DATA_DIR_ENV in message
+
+
+def test_config_path_and_negative_seed_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown key 'config_path'"):
+        load_config(_write(tmp_path, {**MINIMAL, "config_path": "elsewhere.yaml"}))
+    with pytest.raises(ConfigError, match="'hotspots.seed'"):
+        load_config(_write(tmp_path, {**MINIMAL, "hotspots": {"seed": -1}}))
+
+
+def test_distance_band_needs_a_threshold(tmp_path: Path) -> None:
+    data = {**MINIMAL, "hotspots": {"weights": {"method": "distance_band"}}}
+    with pytest.raises(ConfigError, match="threshold_m"):
+        load_config(_write(tmp_path, data))

@@ -296,7 +296,9 @@ class HotspotsConfig(_Strict):
             "1/(permutations + 1)."
         ),
     )
-    seed: int = Field(default=20111, description="Seed of the permutation draws.")
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(
+        default=20111, description="Seed of the permutation draws (a non-negative integer)."
+    )
     correction: Literal["fdr_bh", "bonferroni", "none"] = Field(
         default="fdr_bh", description="Multiple-testing correction of the classifying p-values."
     )
@@ -508,6 +510,11 @@ def load_config(path: Path | str) -> RunConfig:
         raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"Config {path} must be a mapping of keys to values at the top level.")
+    if "config_path" in raw:
+        raise ConfigError(
+            f"Config {path} has 1 problem:\n  - unknown key 'config_path': remove it (the "
+            "config's own location is known)"
+        )
     try:
         config = RunConfig.model_validate({**raw, "config_path": path.resolve()})
     except ValidationError as exc:
