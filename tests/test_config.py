@@ -107,7 +107,7 @@ def test_missing_inputs_listed_together(tmp_path: Path, monkeypatch: pytest.Monk
 def test_config_path_and_negative_seed_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown key 'config_path'"):
         load_config(_write(tmp_path, {**MINIMAL, "config_path": "elsewhere.yaml"}))
-    with pytest.raises(ConfigError, match="'hotspots.seed'"):
+    with pytest.raises(ConfigError, match=r"'hotspots\.seed'"):
         load_config(_write(tmp_path, {**MINIMAL, "hotspots": {"seed": -1}}))
 
 
