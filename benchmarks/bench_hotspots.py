@@ -2,7 +2,7 @@
 
 Run from the repository root with the project's environment::
 
-    .venv/bin/python benchmarks/bench_hotspots.py [--quick] [--out benchmarks/results/hotspots.md]
+    .venv/bin/python benchmarks/bench_hotspots.py [--quick] [--out data/processed/bench/hotspots.md]
 
 Workload
     The real ONS LSOA 2011 boundaries of England and Wales (34,753 areas, super generalised)
@@ -1033,7 +1033,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer esda samples and runs")
     parser.add_argument(
-        "--out", type=Path, default=Path(__file__).parent / "results" / "hotspots.md"
+        "--out",
+        type=Path,
+        default=Path(__file__).parents[1] / "data" / "processed" / "bench" / "hotspots.md",
     )
     parser.add_argument("--esda-well", type=int, help="industries timed for esda used well")
     parser.add_argument("--esda-defaults", type=int, help="industries timed for esda defaults")
