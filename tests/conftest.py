@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import matplotlib
+import pandas as pd
 import pytest
+from shapely.geometry import box
+
+from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from clustergeo.ingest.boundaries import read_boundaries
+from clustergeo.ingest.employment import read_employment
 
 matplotlib.use("Agg")
 
@@ -22,3 +29,51 @@ def shared_data() -> Path:
             pytest.fail(f"real datasets required (CI) but not found at {SHARED_DATA}")
         pytest.skip(f"real datasets not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+#: A corner of the tiny test grids, in British National Grid metres.
+GRID_X0, GRID_Y0, GRID_SIDE = 440_000.0, 330_000.0, 100.0
+
+
+def square_grid(
+    nx: int,
+    ny: int,
+    *,
+    x0: float = GRID_X0,
+    y0: float = GRID_Y0,
+    prefix: str = "A",
+    digits: int = 1,
+) -> gpd.GeoDataFrame:
+    """``nx`` x ``ny`` touching squares in EPSG:27700, codes ``{prefix}{row}{column}``.
+
+    Rows and columns are zero-padded to ``digits``; rows come first in the frame's order.
+    """
+    codes, geoms = [], []
+    for row in range(ny):
+        for col in range(nx):
+            codes.append(f"{prefix}{row:0{digits}d}{col:0{digits}d}")
+            left, bottom = x0 + col * GRID_SIDE, y0 + row * GRID_SIDE
+            geoms.append(box(left, bottom, left + GRID_SIDE, bottom + GRID_SIDE))
+    return gpd.GeoDataFrame({"area_code": codes}, geometry=geoms, crs="EPSG:27700")
+
+
+@pytest.fixture(scope="session")
+def midlands_employment(shared_data: Path) -> tuple[SpatialWeights, pd.DataFrame]:
+    """Real Midlands MSOAs: default weights and Census 2011 workplace counts by section.
+
+    The counts are MSOA x section, in the weights' order.
+    """
+    boundaries = shared_data / "boundaries_msoa2011_lsoa2011_martinjc"
+    areas = read_boundaries(
+        boundaries / "msoa2011_midlands_martinjc.geojson", code_column="MSOA11CD"
+    ).frame.rename(columns={"code": "area_code"})
+    weights = build_weights(areas)
+    table = read_employment(
+        shared_data
+        / "census2011_wp_msoa_industry"
+        / "workplace_popCensus2011_MSOA_bySICcode_20sections.csv"
+    ).data
+    wide = table.pivot(index="area_code", columns="industry_code", values="employment")
+    wide = wide.reindex(weights.ids).astype("float64")
+    assert not wide.isna().any().any()
+    return weights, wide

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,27 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from shapely.geometry import box
 
 from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.multiple_testing import adjust_p_values
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from conftest import GRID_X0 as X0
+from conftest import square_grid
 
-X0, Y0, SIDE = 440_000.0, 330_000.0, 100.0
 SMALL = HotspotsConfig(permutations=199)
 
 
-def _grid(
-    nx: int, ny: int, *, x0: float = X0, y0: float = Y0, prefix: str = "A"
-) -> gpd.GeoDataFrame:
-    codes, geoms = [], []
-    for row in range(ny):
-        for col in range(nx):
-            codes.append(f"{prefix}{row:02d}{col:02d}")
-            left, bottom = x0 + col * SIDE, y0 + row * SIDE
-            geoms.append(box(left, bottom, left + SIDE, bottom + SIDE))
-    return gpd.GeoDataFrame({"area_code": codes}, geometry=geoms, crs="EPSG:27700")
+def _grid(nx: int, ny: int, **kwargs: Any) -> gpd.GeoDataFrame:
+    return square_grid(nx, ny, digits=2, **kwargs)
 
 
 def _concat(*frames: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

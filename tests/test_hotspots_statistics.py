@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import sparse, stats
 
@@ -199,25 +199,9 @@ class _RealData:
 
 
 @pytest.fixture(scope="module")
-def midlands(shared_data: Path) -> _RealData:
-    from clustergeo.hotspots.weights import build_weights
-    from clustergeo.ingest.boundaries import read_boundaries
-    from clustergeo.ingest.employment import read_employment
-
-    boundaries = shared_data / "boundaries_msoa2011_lsoa2011_martinjc"
-    areas = read_boundaries(
-        boundaries / "msoa2011_midlands_martinjc.geojson", code_column="MSOA11CD"
-    ).frame.rename(columns={"code": "area_code"})
-    weights = build_weights(areas)
-    table = read_employment(
-        shared_data
-        / "census2011_wp_msoa_industry"
-        / "workplace_popCensus2011_MSOA_bySICcode_20sections.csv"
-    ).data
-    wide = table.pivot(index="area_code", columns="industry_code", values="employment")
-    wide = wide.reindex(weights.ids)
-    assert not wide.isna().any().any()
-    return _RealData(weights, wide.to_numpy(dtype="float64"), [str(c) for c in wide.columns])
+def midlands(midlands_employment: tuple[SpatialWeights, pd.DataFrame]) -> _RealData:
+    weights, wide = midlands_employment
+    return _RealData(weights, wide.to_numpy(), [str(c) for c in wide.columns])
 
 
 def _graph(weights: SpatialWeights):

@@ -12,22 +12,10 @@ from shapely.geometry import box
 
 from clustergeo._errors import InputDataError
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
-
-# British National Grid coordinates somewhere in the Midlands; squares of 100 m.
-X0, Y0, SIDE = 440_000.0, 330_000.0, 100.0
-
-
-def _grid(
-    nx: int, ny: int, *, x0: float = X0, y0: float = Y0, prefix: str = "A"
-) -> gpd.GeoDataFrame:
-    """``nx`` x ``ny`` touching squares, codes ``{prefix}{row}{column}``, row-major order."""
-    codes, geoms = [], []
-    for row in range(ny):
-        for col in range(nx):
-            codes.append(f"{prefix}{row}{col}")
-            left, bottom = x0 + col * SIDE, y0 + row * SIDE
-            geoms.append(box(left, bottom, left + SIDE, bottom + SIDE))
-    return gpd.GeoDataFrame({"area_code": codes}, geometry=geoms, crs="EPSG:27700")
+from conftest import GRID_SIDE as SIDE
+from conftest import GRID_X0 as X0
+from conftest import GRID_Y0 as Y0
+from conftest import square_grid as _grid
 
 
 def _neighbours(weights: SpatialWeights, code: str) -> set[str]:
