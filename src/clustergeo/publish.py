@@ -246,6 +246,21 @@ def _write_geopackage(
     log.info("Wrote %s (layers: %s)", paths.geopackage, ", ".join(layers))
 
 
+def _map_framing(
+    config: RunConfig, heading: str, boundaries: dict[str, gpd.GeoDataFrame]
+) -> dict[str, Any]:
+    """Title, attribution and boundary overlays shared by every map of a run.
+
+    Regions are left off the maps: at this scale their outline only repeats the study area's.
+    """
+    synthetic = config.synthetic
+    return {
+        "title": heading + (f" ({SYNTHETIC_LABEL})" if synthetic else ""),
+        "attribution": SYNTHETIC_LABEL.capitalize() if synthetic else _ATTRIBUTION_OS,
+        "boundaries": {tier: frame for tier, frame in boundaries.items() if tier != "region"},
+    }
+
+
 def _lq_figures(
     config: RunConfig,
     *,
@@ -259,18 +274,13 @@ def _lq_figures(
     source = config.employment.description or config.employment.basis + " employment"
     for definition in progress(definitions, "LQ maps"):
         key = definition["key"]
-        heading = f"{definition['label']}: location quotient"
-        if config.synthetic:
-            heading += f" ({SYNTHETIC_LABEL})"
         subtitle = f"{source} ({config.employment.basis}-based). LQ against {reference}."
         fig, _ax = plot_lq_choropleth(
             areas_lq,
             f"{key}_lq",
-            title=heading,
             subtitle=subtitle,
             unreliable_column=f"{key}_unreliable",
-            boundaries={t: b for t, b in boundaries.items() if t != "region"},
-            attribution=_ATTRIBUTION_OS if not config.synthetic else SYNTHETIC_LABEL.capitalize(),
+            **_map_framing(config, f"{definition['label']}: location quotient", boundaries),
         )
         written.extend(save_figure(fig, paths.figures_dir / f"lq_{key}"))
     return written
@@ -299,9 +309,6 @@ def _hotspot_figures(
     written = []
     for definition in progress(definitions, "Hot-spot maps"):
         key = definition["key"]
-        heading = f"{definition['label']}: hot and cold spots"
-        if config.synthetic:
-            heading += f" ({SYNTHETIC_LABEL})"
         variable = _VARIABLE_NAMES[statistics["variable"]]
         subtitle = (
             f"Getis-Ord Gi* of {variable}; {report['weights']['method']}; {inference}, "
@@ -310,10 +317,8 @@ def _hotspot_figures(
         fig, _ax = plot_hotspot_map(
             hotspot_areas,
             f"{key}_hotspot",
-            title=heading,
             subtitle=subtitle,
-            boundaries={t: b for t, b in boundaries.items() if t != "region"},
-            attribution=_ATTRIBUTION_OS if not config.synthetic else SYNTHETIC_LABEL.capitalize(),
+            **_map_framing(config, f"{definition['label']}: hot and cold spots", boundaries),
         )
         written.extend(save_figure(fig, paths.figures_dir / f"hotspots_{key}"))
     return written
