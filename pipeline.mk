@@ -12,6 +12,8 @@ COMMON := $(CONFIG) src/clustergeo/config.py src/clustergeo/io.py src/clustergeo
 INGEST := $(OUT)/ingest/report.json
 CONCENTRATION := $(OUT)/concentration/report.json
 HOTSPOTS := $(OUT)/hotspots/report.json
+CLUSTERS := $(OUT)/clusters/report.json
+GOVERNANCE := $(OUT)/governance/report.json
 PUBLISH := $(OUT)/provenance.json
 
 .PHONY: all
@@ -27,5 +29,12 @@ $(CONCENTRATION): $(INGEST) $(COMMON) src/clustergeo/concentration.py
 $(HOTSPOTS): $(CONCENTRATION) $(COMMON) $(wildcard src/clustergeo/hotspots/*.py)
 	$(CG) hotspots $(CONFIG)
 
-$(PUBLISH): $(HOTSPOTS) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py
+$(CLUSTERS): $(HOTSPOTS) $(COMMON) $(wildcard src/clustergeo/clusters/*.py)
+	$(CG) clusters $(CONFIG)
+
+$(GOVERNANCE): $(CLUSTERS) $(COMMON) $(wildcard src/clustergeo/governance/*.py) \
+		src/clustergeo/data/anchor_sites.yaml
+	$(CG) governance $(CONFIG)
+
+$(PUBLISH): $(GOVERNANCE) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py
 	$(CG) publish $(CONFIG)

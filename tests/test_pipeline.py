@@ -49,6 +49,13 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "lq",
         "hotspots_areas",
         "hotspots",
+        "clusters",
+        "cluster_authorities",
+        "anchor_sites",
+        "site_footprints",
+        "site_authorities",
+        "site_clusters",
+        "authority_summaries",
         "district",
         "county",
         "combined_authority",
@@ -103,6 +110,60 @@ def test_planted_clusters_stand_out_in_their_lq(demo_run: RunPaths) -> None:
         assert (planted["lq_lower"] > 1).mean() > 0.9
 
 
+def test_planted_clusters_are_recovered_as_clusters(demo_run: RunPaths) -> None:
+    truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
+    members = pd.read_parquet(demo_run.cluster_members)
+    clusters = pd.read_parquet(demo_run.clusters).set_index("cluster_id")
+    members["industry_code"] = members["cluster_id"].map(clusters["industry_code"])
+    for section, key in PLANTED_CLUSTER_DEFINITION.items():
+        planted = set(truth.loc[truth["industry_code"] == section, "area_code"])
+        found = set(members.loc[members["industry_code"] == key, "area_code"])
+        recall = len(planted & found) / len(planted)
+        precision = len(planted & found) / len(found)
+        assert recall >= 0.9, (key, recall)
+        assert precision >= 0.8, (key, precision)
+
+
+def test_planted_clusters_get_their_governance_flags(demo_run: RunPaths) -> None:
+    summary = pd.read_csv(demo_run.root.parent / "raw" / "truth_summary.csv", dtype=str)
+    truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
+    governed = gpd.read_parquet(demo_run.governed_clusters)
+    for row in summary.itertuples():
+        key = PLANTED_CLUSTER_DEFINITION[row.industry_code]
+        planted = set(truth.loc[truth["cluster_name"] == row.cluster_name, "area_code"])
+        mine = governed.loc[governed["industry_code"] == key]
+        # The cluster holding most of the planted areas.
+        overlap = mine["member_codes"].str.split(";").map(lambda codes: len(planted & set(codes)))
+        cluster = mine.loc[overlap.idxmax()]
+        flags = set(str(row.expected_flags).split(";"))
+        assert cluster["straddles_districts"] == ("straddles_districts" in flags)
+        assert cluster["straddles_counties"] == ("straddles_counties" in flags)
+        if "outside_any_ca" in flags:
+            assert cluster["ca_status"] == "outside_any_ca"
+        if "partly_outside_ca" in flags:
+            assert cluster["ca_status"] == "partly_outside_ca"
+        if "single_authority" in flags:
+            assert cluster["single_district"]
+            assert cluster["ca_status"] == "within_one_ca"
+    # The MIRA-like planted cluster: across a county line, outside any combined authority.
+    mira = governed.loc[governed["industry_code"] == "manufacturing"].iloc[0]
+    assert mira["straddles_counties"]
+    assert mira["ca_status"] == "outside_any_ca"
+
+
+def test_demo_sites_sit_in_their_planted_clusters(demo_run: RunPaths) -> None:
+    sites = gpd.read_parquet(demo_run.sites).set_index("site_key")
+    nearby = pd.read_parquet(demo_run.site_clusters)
+    assert sites.loc["mira_like_park", "straddles_counties"]
+    assert sites.loc["mira_like_park", "ca_status"] == "outside_any_ca"
+    assert sites.loc["crosses_ca_edge_park", "ca_status"] == "partly_outside_ca"
+    matched = nearby.loc[nearby["sector_match"] & (nearby["relation"] == "in")]
+    assert set(matched["site_key"]) == set(sites.index)
+    summaries = demo_run.authority_summaries_md.read_text(encoding="utf-8")
+    assert "synthetic demo data" in summaries
+    assert "lies outside" in summaries
+
+
 def test_planted_clusters_are_hot_spots(demo_run: RunPaths) -> None:
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv")
     hot = pd.read_parquet(demo_run.hotspots)
@@ -142,10 +203,17 @@ def test_cli_help_lists_every_stage() -> None:
 def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "pipelines" / "midlands-census2011.yaml")
     config = config.model_copy(update={"output_dir": tmp_path / "midlands"})
-    from clustergeo import concentration, hotspots, publish
+    from clustergeo import clusters, concentration, governance, hotspots, publish
     from clustergeo.ingest import stage as ingest
 
-    for stage in (ingest.run, concentration.run, hotspots.run, publish.run):
+    for stage in (
+        ingest.run,
+        concentration.run,
+        hotspots.run,
+        clusters.run,
+        governance.run,
+        publish.run,
+    ):
         paths = stage(config)
 
     areas = gpd.read_parquet(paths.areas)
@@ -174,7 +242,30 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
         & (districts["industry_code"] == "manufacturing")
     ]
     assert corby["lq"].item() > 2.5
-    assert layers_of(paths.geopackage) >= {"areas_lq", "district_lq", "county"}
+    assert layers_of(paths.geopackage) >= {"areas_lq", "district_lq", "county", "clusters"}
+
+    # MIRA Technology Park's 2 km footprint on the real boundaries: three districts, two
+    # counties, no combined authority.
+    sites = gpd.read_parquet(paths.sites).set_index("site_key")
+    mira = sites.loc["mira_technology_park"]
+    assert mira["status"] == "inside_study_area"
+    assert mira["districts"] == "Hinckley and Bosworth; North Warwickshire; Nuneaton and Bedworth"
+    assert mira["straddles_counties"]
+    assert mira["ca_status"] == "outside_any_ca"
+    links = pd.read_parquet(paths.site_authorities)
+    counties = links.loc[
+        (links["site_key"] == "mira_technology_park") & (links["tier"] == "upper_tier")
+    ]
+    assert set(counties["authority_name"]) == {"Leicestershire", "Warwickshire"}
+    assert counties["area_km2_share"].sum() == pytest.approx(1.0)
+    assert (sites["status"] == "inside_study_area").all()
+    # Cross-boundary clusters are listed with their authorities and employment shares.
+    governed = gpd.read_parquet(paths.governed_clusters)
+    straddling = governed.loc[governed["straddles_counties"]]
+    assert len(straddling) >= 3
+    shares = pd.read_parquet(paths.cluster_authorities)
+    district_shares = shares.loc[shares["tier"] == "district"].groupby("cluster_id")
+    assert district_shares["employment_share"].sum().to_numpy() == pytest.approx(1.0)
 
 
 def layers_of(path: Path) -> set[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from clustergeo import concentration, hotspots, publish
+from clustergeo import clusters, concentration, governance, hotspots, publish
 from clustergeo._errors import ClusterGeoError
 from clustergeo.config import RunConfig, load_config
 from clustergeo.ingest import stage as ingest
@@ -29,6 +29,8 @@ STAGES: dict[str, Stage] = {
     "ingest": ingest.run,
     "concentration": concentration.run,
     "hotspots": hotspots.run,
+    "clusters": clusters.run,
+    "governance": governance.run,
     "publish": publish.run,
 }
 DEFAULT_DEMO_CONFIG = Path("pipelines/demo.yaml")
@@ -94,6 +96,10 @@ def _stage_command(name: str, help_text: str) -> None:
 _stage_command("ingest", "Read and validate the inputs of CONFIG; write tidy intermediates.")
 _stage_command("concentration", "Compute location quotients for every area and industry.")
 _stage_command("hotspots", "Find hot spots: Getis-Ord Gi* and Local Moran's I for every industry.")
+_stage_command("clusters", "Join neighbouring hot spots of each industry into clusters.")
+_stage_command(
+    "governance", "Flag the authorities each cluster and anchor site straddles; summarise them."
+)
 _stage_command("publish", "Write the GeoPackage, the LQ maps and the provenance record.")
 
 

@@ -3,8 +3,9 @@
 Relative paths are resolved in one place, :meth:`RunConfig.resolve`:
 
 * input data paths (``areas.path``, ``employment.path``, ``authorities.path``, lookup and
-  national-totals paths) are relative to the **data directory**: the ``CLUSTERGEO_DATA_DIR``
-  environment variable if set, else ``data_dir`` from the config, else the config file's folder.
+  national-totals paths, ``governance.sites``) are relative to the **data directory**: the
+  ``CLUSTERGEO_DATA_DIR`` environment variable if set, else ``data_dir`` from the config, else
+  the config file's folder.
   So the same pipeline runs on a user's own downloads and on the shared public datasets;
 * every other relative path (``output_dir``, ``industries.cluster_definitions``) is relative to
   the config file's folder.
@@ -29,8 +30,10 @@ __all__ = [
     "AreasConfig",
     "AuthoritiesConfig",
     "AuthorityLayer",
+    "ClustersConfig",
     "ConcentrationConfig",
     "EmploymentConfig",
+    "GovernanceConfig",
     "HotspotsConfig",
     "IndustriesConfig",
     "RunConfig",
@@ -322,6 +325,75 @@ class HotspotsConfig(_Strict):
         return self
 
 
+class ClustersConfig(_Strict):
+    """How significant areas are joined into clusters (stage ``clusters``)."""
+
+    of: Literal["auto", "cluster_definitions", "industries", "all"] = Field(
+        default="auto",
+        description=(
+            "Which columns get clusters: 'cluster_definitions', 'industries', 'all', or "
+            "'auto' (the cluster definitions when there are any, else the industries)."
+        ),
+    )
+    membership: Literal["gi_star", "moran_hh", "lq"] = Field(
+        default="gi_star",
+        description=(
+            "Which areas can belong to a cluster: 'gi_star' (a Gi* hot spot after the "
+            "multiple-testing correction), 'moran_hh' (a significant Local Moran high-high "
+            "area), or 'lq' (an LQ of at least min_lq whose confidence interval lies above 1)."
+        ),
+    )
+    significance: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=0.05,
+        description="Largest corrected p-value of a member (gi_star and moran_hh membership).",
+    )
+    min_lq: Annotated[float, Field(ge=0)] = Field(
+        default=1.25,
+        description=(
+            "Smallest LQ of a member area itself. Gi* is a neighbourhood statistic: an "
+            "unspecialised area next to a strong cluster is often a significant hot spot too; "
+            "requiring the area's own LQ keeps that halo out of the cluster."
+        ),
+    )
+    min_units: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="Smallest number of areas in a cluster."
+    )
+    min_employment: Annotated[float, Field(ge=0)] = Field(
+        default=100,
+        description="Smallest employment of a cluster in its industry; smaller ones are dropped.",
+    )
+
+
+class GovernanceConfig(_Strict):
+    """Who governs each cluster and anchor site (stage ``governance``)."""
+
+    sites: str = Field(
+        default="default",
+        description=(
+            "Anchor-site registry (YAML): 'default' for the shipped Midlands sites, 'none', "
+            "or a path in the data directory (like the other inputs)."
+        ),
+    )
+    edge_distance_km: Annotated[float, Field(ge=0)] = Field(
+        default=1.0,
+        description=(
+            "A cluster within this distance of an authority it does not reach is marked "
+            "'edge' and the authority is named."
+        ),
+    )
+    site_near_km: Annotated[float, Field(ge=0)] = Field(
+        default=5.0,
+        description="Clusters within this distance of a site's footprint are listed as near it.",
+    )
+    min_area_share: Annotated[float, Field(ge=0, lt=0.5)] = Field(
+        default=0.005,
+        description=(
+            "Pieces of a site's footprint smaller than this share of it are not counted as "
+            "touching an authority: generalised boundaries leave slivers."
+        ),
+    )
+
+
 class StudyAreaConfig(_Strict):
     """The part of the areas file results are reported for, and its edge buffer."""
 
@@ -367,6 +439,8 @@ class RunConfig(_Strict):
     industries: IndustriesConfig = Field(default_factory=IndustriesConfig)
     concentration: ConcentrationConfig = Field(default_factory=ConcentrationConfig)
     hotspots: HotspotsConfig = Field(default_factory=HotspotsConfig)
+    clusters: ClustersConfig = Field(default_factory=ClustersConfig)
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("name")
@@ -449,6 +523,8 @@ class RunConfig(_Strict):
             paths["national_totals"] = self.data_path(self.concentration.national_totals_path)
         if self.industries.cluster_definitions != "default":
             paths["cluster_definitions"] = self.local_path(self.industries.cluster_definitions)
+        if self.governance.sites not in ("default", "none"):
+            paths["sites"] = self.data_path(Path(self.governance.sites))
         return paths
 
     def check_inputs_exist(self) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "write_geopackage_layers",
     "write_json",
     "write_parquet",
+    "write_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,10 +123,7 @@ def read_text(path: Path, notes: list[str]) -> str:
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """Write a DataFrame (GeoParquet if it is a GeoDataFrame) atomically."""
     with atomic_path(path) as tmp:
-        if isinstance(frame, gpd.GeoDataFrame):
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=False)
     log.info("Wrote %s (%d rows)", path, len(frame))
     return path
 
@@ -142,6 +140,14 @@ def write_json(data: Mapping[str, Any], path: Path) -> Path:
     """Write a JSON document atomically, indented for people to read."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    log.info("Wrote %s", path)
+    return path
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write a UTF-8 text document (Markdown, HTML) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     log.info("Wrote %s", path)
     return path
 

@@ -109,9 +109,95 @@ class RunPaths:
         return self.hotspots_dir / "weights_audit.parquet"
 
     @property
+    def weights(self) -> Path:
+        """The run's spatial weights as links: focal, neighbour, weight (Parquet)."""
+        return self.hotspots_dir / "weights.parquet"
+
+    @property
     def hotspots_report(self) -> Path:
         """Weights summary, policies applied and counts (JSON)."""
         return self.hotspots_dir / "report.json"
+
+    # clusters
+    @property
+    def clusters_dir(self) -> Path:
+        """Folder of the cluster stage's outputs."""
+        return self.root / "clusters"
+
+    @property
+    def clusters(self) -> Path:
+        """Cluster polygons with their attributes (GeoParquet)."""
+        return self.clusters_dir / "clusters.parquet"
+
+    @property
+    def clusters_csv(self) -> Path:
+        """The cluster attributes as CSV (centroid coordinates, no polygons)."""
+        return self.clusters_dir / "clusters.csv"
+
+    @property
+    def cluster_members(self) -> Path:
+        """Which areas make up each cluster (Parquet)."""
+        return self.clusters_dir / "members.parquet"
+
+    @property
+    def clusters_report(self) -> Path:
+        """Rules applied and counts per industry (JSON)."""
+        return self.clusters_dir / "report.json"
+
+    # governance
+    @property
+    def governance_dir(self) -> Path:
+        """Folder of the governance stage's outputs."""
+        return self.root / "governance"
+
+    @property
+    def governed_clusters(self) -> Path:
+        """Clusters with their governance flags (GeoParquet)."""
+        return self.governance_dir / "clusters.parquet"
+
+    @property
+    def governed_clusters_csv(self) -> Path:
+        """The same as CSV, without polygons."""
+        return self.governance_dir / "clusters.csv"
+
+    @property
+    def cluster_authorities(self) -> Path:
+        """Every authority each cluster touches, with employment and area shares (Parquet)."""
+        return self.governance_dir / "cluster_authorities.parquet"
+
+    @property
+    def sites(self) -> Path:
+        """Anchor sites: footprints with their flags (GeoParquet)."""
+        return self.governance_dir / "sites.parquet"
+
+    @property
+    def site_authorities(self) -> Path:
+        """Every authority each site's footprint touches, with area shares (Parquet)."""
+        return self.governance_dir / "site_authorities.parquet"
+
+    @property
+    def site_clusters(self) -> Path:
+        """Clusters each site lies in or near (Parquet)."""
+        return self.governance_dir / "site_clusters.parquet"
+
+    @property
+    def authority_summaries(self) -> Path:
+        """One row per authority touched by a cluster (Parquet)."""
+        return self.governance_dir / "authority_summaries.parquet"
+
+    @property
+    def authority_summaries_md(self) -> Path:
+        """A plain-language paragraph per authority (Markdown)."""
+        return self.governance_dir / "authority_summaries.md"
+
+    @property
+    def governance_report(self) -> Path:
+        """Counts of straddling clusters, gaps and sites (JSON)."""
+        return self.governance_dir / "report.json"
+
+    def csv_beside(self, path: Path) -> Path:
+        """The CSV copy written next to a Parquet output."""
+        return path.with_suffix(".csv")
 
     # publish
     @property

@@ -16,6 +16,19 @@ Layers of ``clustergeo.gpkg`` (EPSG:27700, GeoPackage 1.2 so QGIS 3.22 opens it 
     Moran cluster class).
 ``hotspots``
     Attribute table: Gi*, Gi and Local Moran results for every area x industry.
+``clusters``
+    Cluster polygons with their attributes and governance flags (straddled districts,
+    counties and regions, combined-authority status, governance gap, nearby authorities).
+``cluster_authorities``
+    Attribute table: every authority each cluster touches, with employment and area shares.
+``anchor_sites``, ``site_footprints``
+    Anchor sites as points and their footprints as polygons, with their flags.
+``site_authorities``, ``site_clusters``
+    Attribute tables: the authorities each footprint touches (area shares), and the clusters
+    each site lies in or near.
+``authority_summaries``
+    Attribute table: per authority, its clusters, the partners it shares them with, and a
+    plain-language summary.
 ``district``, ``county``, ``combined_authority``, ``region``
     Authority polygons of the run's year that touch the study area.
 
@@ -165,6 +178,7 @@ def run(config: RunConfig) -> RunPaths:
     layers["hotspots"] = hotspots.astype(
         {c: str for c in hotspots.columns if isinstance(hotspots[c].dtype, pd.CategoricalDtype)}
     )
+    layers.update(_governance_layers(paths))
     study_outline = gpd.GeoDataFrame(geometry=[areas.union_all()], crs=areas.crs)
     boundaries: dict[str, gpd.GeoDataFrame] = {}
     for tier in TIERS:
@@ -214,6 +228,8 @@ def run(config: RunConfig) -> RunPaths:
         "inputs": ingest_report["inputs"],
         "ingest_notes": ingest_report["notes"],
         "hotspots": hotspot_report,
+        "clusters": json.loads(paths.clusters_report.read_text(encoding="utf-8")),
+        "governance": json.loads(paths.governance_report.read_text(encoding="utf-8")),
         "versions": _versions(),
         "outputs": {
             "geopackage": {"path": str(paths.geopackage), "sha256": file_sha256(paths.geopackage)},
@@ -222,6 +238,25 @@ def run(config: RunConfig) -> RunPaths:
     }
     write_json(provenance, paths.provenance)
     return paths
+
+
+def _governance_layers(paths: RunPaths) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """Clusters, their authorities, anchor sites and authority summaries, as GeoPackage layers."""
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
+        "clusters": gpd.read_parquet(paths.governed_clusters),
+        "cluster_authorities": pd.read_parquet(paths.cluster_authorities),
+    }
+    if paths.sites.exists():
+        footprints = gpd.read_parquet(paths.sites)
+        points = footprints.set_geometry(
+            gpd.points_from_xy(footprints["x"], footprints["y"], crs=footprints.crs)
+        )
+        layers["anchor_sites"] = points
+        layers["site_footprints"] = footprints
+        layers["site_authorities"] = pd.read_parquet(paths.site_authorities)
+        layers["site_clusters"] = pd.read_parquet(paths.site_clusters)
+    layers["authority_summaries"] = pd.read_parquet(paths.authority_summaries)
+    return layers
 
 
 def _write_geopackage(

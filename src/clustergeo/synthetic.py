@@ -61,18 +61,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+import yaml
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, Polygon
 
 from clustergeo._errors import ConfigError
-from clustergeo.io import atomic_path, write_csv, write_geopackage_layers
+from clustergeo.io import atomic_path, write_csv, write_geopackage_layers, write_text
 
 __all__ = [
     "INDUSTRY_CODES",
@@ -308,6 +309,10 @@ class DemoRegion:
     truth_summary
         One row per planted cluster: ``cluster_name, industry_code, n_areas, districts,
         counties, combined_authorities, expected_flags`` (codes and flags ``;``-joined).
+    sites
+        An anchor-site registry (``{"sites": {...}}``, the YAML layout of
+        :func:`clustergeo.governance.read_sites`) with one site at the centre of each planted
+        cluster, 2 km footprints, so the demo exercises the site overlay without real places.
     """
 
     seed: int
@@ -317,6 +322,7 @@ class DemoRegion:
     employment: pd.DataFrame
     truth: pd.DataFrame
     truth_summary: pd.DataFrame
+    sites: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -397,7 +403,26 @@ def build_demo_region(seed: int = 2011, n_areas: int = 1500) -> DemoRegion:
         employment=employment,
         truth=truth,
         truth_summary=truth_summary,
+        sites=_demo_sites(planted),
     )
+
+
+def _demo_sites(planted: Sequence[_PlantedCluster]) -> dict[str, Any]:
+    """One anchor site at the centre of each planted cluster, in the registry's layout."""
+    sites = {}
+    for cluster in planted:
+        name = cluster.spec.name
+        sites[f"{name}_park"] = {
+            "name": f"Demo park ({name.replace('_', ' ')})",
+            "sector": f"Section {cluster.spec.industry_code} (synthetic)",
+            "easting": cluster.centre[0],
+            "northing": cluster.centre[1],
+            "buffer_km": 2.0,
+            "sic": [cluster.spec.industry_code],
+            "location_note": f"Centre of the planted cluster {name}.",
+            "source": "clustergeo synthetic demo region (not a real place)",
+        }
+    return {"sites": sites}
 
 
 def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> dict[str, Path]:
@@ -429,6 +454,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
         "employment": out_dir / "employment_wp605ew.csv",
         "truth": out_dir / "truth.csv",
         "truth_summary": out_dir / "truth_summary.csv",
+        "sites": out_dir / "sites.yaml",
         "readme": out_dir / "README.txt",
     }
     # The io writers log one line per file; only the README is written here directly.
@@ -438,6 +464,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
     write_csv(_wp605ew_table(region), paths["employment"])
     write_csv(region.truth, paths["truth"])
     write_csv(region.truth_summary, paths["truth_summary"])
+    write_text(yaml.safe_dump(region.sites, sort_keys=False, allow_unicode=True), paths["sites"])
     with atomic_path(paths["readme"]) as tmp:
         tmp.write_text(_readme_text(region, n_areas), encoding="utf-8")
     log.info("Wrote %s", paths["readme"])
@@ -767,6 +794,7 @@ class _PlantedCluster:
     spec: _ClusterSpec
     cells: tuple[int, ...]
     multipliers: tuple[float, ...]
+    centre: tuple[float, float]
 
 
 def _plant_sites(geography: _Geography) -> list[_PlantedCluster]:
@@ -982,7 +1010,12 @@ def _with_multipliers(
     rank = np.argsort(np.argsort(distance, kind="stable"), kind="stable")
     step = (spec.peak_multiplier - spec.edge_multiplier) / max(len(cells) - 1, 1)
     multipliers = spec.peak_multiplier - step * rank
-    return _PlantedCluster(spec, tuple(int(c) for c in cells), tuple(multipliers.tolist()))
+    return _PlantedCluster(
+        spec,
+        tuple(int(c) for c in cells),
+        tuple(multipliers.tolist()),
+        (round(centre.x, 1), round(centre.y, 1)),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1332,6 +1365,7 @@ def _readme_text(region: DemoRegion, n_areas: int) -> str:
             "  employment_wp605ew.csv    workplace employment by section, Nomis WP605EW layout",
             "  truth.csv                 every planted area",
             "  truth_summary.csv         one row per planted cluster",
+            "  sites.yaml                anchor sites at the planted clusters' centres",
             "",
         ]
     )

@@ -1,7 +1,8 @@
 """Stage 3, hotspots: weights once per run, then Gi*, Gi and Local Moran for every industry.
 
 Reads the areas and the location quotients; writes the per area x industry results (Parquet
-and CSV), the weights audit (neighbours, islands, components) and a report.
+and CSV), the weights as links (the cluster stage joins neighbours with them), the weights
+audit (neighbours, islands, components) and a report.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def run(config: RunConfig) -> RunPaths:
     write_parquet(table, paths.hotspots)
     write_csv(table, paths.hotspots_csv)
     write_parquet(weights.audit(), paths.weights_audit)
+    write_parquet(weights.links(), paths.weights)
     write_json(
         {
             "stage": "hotspots",

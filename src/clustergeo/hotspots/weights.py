@@ -113,6 +113,35 @@ class SpatialWeights:
             }
         )
 
+    def links(self) -> pd.DataFrame:
+        """The matrix as a table of links: ``focal``, ``neighbour``, ``weight`` (untransformed)."""
+        coo = self.matrix.tocoo()
+        return pd.DataFrame(
+            {
+                "focal": self.ids[coo.row],
+                "neighbour": self.ids[coo.col],
+                "weight": coo.data.astype("float64"),
+            }
+        )
+
+    @classmethod
+    def from_links(cls, links: pd.DataFrame, ids: np.ndarray, method: str) -> SpatialWeights:
+        """Rebuild weights written by :meth:`links` over the areas ``ids`` (in that order).
+
+        Links to areas outside ``ids`` are dropped.
+        """
+        ids = np.asarray(ids)
+        position = pd.Series(np.arange(len(ids)), index=ids)
+        row = position.reindex(links["focal"]).to_numpy()
+        col = position.reindex(links["neighbour"]).to_numpy()
+        known = ~(np.isnan(row) | np.isnan(col))
+        weight = links["weight"].to_numpy(dtype="float64")[known]
+        matrix = sparse.csr_array(
+            (weight, (row[known].astype(np.int64), col[known].astype(np.int64))),
+            shape=(len(ids), len(ids)),
+        )
+        return cls(ids=ids, matrix=matrix, method=method, binary=bool(np.all(weight == 1.0)))
+
     def summary(self) -> dict[str, object]:
         """Counts for the run report."""
         cardinalities = self.cardinalities

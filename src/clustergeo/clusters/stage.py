@@ -1,0 +1,90 @@
+"""Stage 4, clusters: read the hot spots and LQs, delineate clusters, write them.
+
+Writes the cluster polygons (GeoParquet) with their attributes (also as CSV), the member
+areas of each cluster, and a report of the rules applied and the counts per industry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo.clusters.delineate import delineate_clusters, select_columns
+from clustergeo.config import RunConfig
+from clustergeo.hotspots.weights import SpatialWeights
+from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.paths import RunPaths
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+_HOTSPOT_COLUMNS = [
+    "area_code",
+    "industry_code",
+    "gi_star_z",
+    "gi_star_p_fdr",
+    "gi_star_class",
+    "moran_quadrant",
+    "moran_p_fdr",
+]
+_LQ_COLUMNS = [
+    "area_code",
+    "industry_code",
+    "label",
+    "kind",
+    "employment",
+    "area_total",
+    "reference_share",
+    "lq",
+    "lq_lower",
+]
+
+
+def run(config: RunConfig) -> RunPaths:
+    """Delineate the clusters of every industry or cluster definition and write them."""
+    paths = RunPaths.for_config(config)
+    settings = config.clusters
+    areas = gpd.read_parquet(paths.areas)
+    study = areas.loc[areas["in_study_area"]].reset_index(drop=True)
+    lq = pd.read_parquet(paths.lq, columns=[*_LQ_COLUMNS, "in_study_area"])
+    lq = lq.loc[lq["in_study_area"], _LQ_COLUMNS]
+    hotspots = pd.read_parquet(paths.hotspots, columns=_HOTSPOT_COLUMNS)
+    hotspots = hotspots.astype({"area_code": str, "industry_code": str})
+    results = lq.merge(hotspots, on=["area_code", "industry_code"], how="left")
+    weights_report = json.loads(paths.hotspots_report.read_text(encoding="utf-8"))["weights"]
+    weights = SpatialWeights.from_links(
+        pd.read_parquet(paths.weights), areas["area_code"].to_numpy(), weights_report["method"]
+    )
+    kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
+    columns = select_columns(kinds, settings.of)
+
+    found = delineate_clusters(results, study, weights, settings, columns)
+    clusters = found.clusters
+    if not clusters.empty:
+        lonlat = gpd.GeoSeries.from_xy(
+            clusters["centroid_x"], clusters["centroid_y"], crs=clusters.crs
+        ).to_crs("EPSG:4326")
+        clusters["centroid_lon"] = lonlat.x.round(5)
+        clusters["centroid_lat"] = lonlat.y.round(5)
+    for code, counts in found.report["per_industry"].items():  # type: ignore[attr-defined]
+        log.debug("Clusters of %s: %s", code, counts)
+    log.info(
+        "%d clusters in %d industries (%s membership, min LQ %g, at least %g workers)",
+        len(clusters),
+        clusters["industry_code"].nunique() if not clusters.empty else 0,
+        settings.membership,
+        settings.min_lq,
+        settings.min_employment,
+    )
+    write_parquet(clusters, paths.clusters)
+    write_csv(pd.DataFrame(clusters.drop(columns="geometry")), paths.clusters_csv)
+    write_parquet(found.members, paths.cluster_members)
+    write_json(
+        {"stage": "clusters", "of": settings.of, "columns": columns, **found.report},
+        paths.clusters_report,
+    )
+    return paths

@@ -1,0 +1,272 @@
+"""Anchor sites: a registry of named places, their footprints, and what they fall in.
+
+The registry is YAML (``clustergeo/data/anchor_sites.yaml`` ships the Midlands policy report's
+sites); each entry has a location — ``lat``/``lon`` (WGS84), ``easting``/``northing``
+(British National Grid), or ``polygon``, a file with the site's outline — a ``buffer_km``
+standing for the site's functional footprint, and the SIC 2007 codes of its sector.
+
+A footprint is assessed on the run's small areas: the parts of the areas it covers are its
+pieces (see :mod:`clustergeo.governance.overlay`), weighted by area. Pieces smaller than
+``min_area_share`` of the footprint are generalisation slivers and are not counted as
+touching an authority. Policies for sites the run cannot assess, reported per site in
+``status`` and never an error (a registry may cover more than one run's study area):
+
+``outside_study_area``
+    the footprint misses the study area entirely: no authorities, no flags;
+``partly_outside_study_area``
+    part of the footprint lies beyond the run's areas (``coverage`` < 1): the flags describe
+    the covered part only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from clustergeo._errors import InputDataError
+from clustergeo._validate import Problems, format_examples
+from clustergeo.industries import normalise_sic_code, sic_hierarchy
+
+__all__ = ["AnchorSite", "footprint_pieces", "read_sites", "site_footprints"]
+
+log = logging.getLogger(__name__)
+
+BNG = "EPSG:27700"
+#: Longitude and latitude bounds of Great Britain and Northern Ireland, with a margin.
+_LAT_RANGE = (49.0, 61.5)
+_LON_RANGE = (-9.0, 2.5)
+_FULL_COVERAGE = 0.999
+
+
+class AnchorSite(BaseModel):
+    """One registry entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    sector: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    easting: float | None = None
+    northing: float | None = None
+    polygon: str | None = Field(
+        default=None, description="A file with the site's outline, relative to the registry."
+    )
+    buffer_km: Annotated[float, Field(ge=0, le=50)] = 1.0
+    sic: list[str] = Field(min_length=1)
+    location_note: str = ""
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_location(self) -> AnchorSite:
+        given = [
+            name
+            for name, present in (
+                ("lat/lon", self.lat is not None or self.lon is not None),
+                ("easting/northing", self.easting is not None or self.northing is not None),
+                ("polygon", self.polygon is not None),
+            )
+            if present
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one location: lat and lon, easting and northing, or polygon"
+                + (f" (got {' and '.join(given)})" if given else "")
+            )
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon")
+        if (self.easting is None) != (self.northing is None):
+            raise ValueError("give both easting and northing")
+        return self
+
+
+@dataclass(frozen=True)
+class SiteRegistry:
+    """The sites of a registry file, and where it came from."""
+
+    sites: dict[str, AnchorSite]
+    source: Path | str
+
+
+def read_sites(path: Path | str = "default") -> SiteRegistry:
+    """Read and validate an anchor-site registry.
+
+    Raises
+    ------
+    InputDataError
+        Listing every site with an unknown field, a missing or doubled location, coordinates
+        outside the UK (or latitude and longitude swapped), or codes not in SIC 2007.
+    """
+    if str(path) == "default":
+        source: Path | str = "clustergeo default anchor sites"
+        text = resources.files("clustergeo.data").joinpath("anchor_sites.yaml").read_text("utf-8")
+    else:
+        source = Path(path)
+        text = source.read_text(encoding="utf-8")
+    problems = Problems(source, "Anchor-site registry")
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputDataError(f"Anchor-site registry {source} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("sites"), dict):
+        problems.add("expected a top-level 'sites:' mapping of key -> {name, lat, lon, ...}")
+        problems.raise_if_any()
+    hierarchy = sic_hierarchy()
+    sites: dict[str, AnchorSite] = {}
+    for key, entry in raw["sites"].items():
+        try:
+            site = AnchorSite.model_validate(entry)
+        except ValidationError as exc:
+            for item in exc.errors():
+                field = ".".join(str(p) for p in item["loc"])
+                if item["type"] == "extra_forbidden":
+                    problems.add(f"site '{key}': unknown field '{field}' (remove or fix it)")
+                else:
+                    where = f" '{field}'" if field else ""
+                    problems.add(
+                        f"site '{key}'{where}: {item['msg'].removeprefix('Value error, ')}"
+                    )
+            continue
+        codes = [normalise_sic_code(c) for c in site.sic]
+        invalid = [c for c, n in zip(site.sic, codes, strict=True) if not hierarchy.is_valid(n)]
+        if invalid:
+            problems.add(
+                f"site '{key}': codes {format_examples(invalid)} are not UK SIC 2007 codes; use "
+                "section letters or 2- to 5-digit codes such as '29' or '72.19'"
+            )
+        if site.lat is not None and site.lon is not None:
+            problem = _check_lat_lon(site.lat, site.lon)
+            if problem:
+                problems.add(f"site '{key}' ({site.name}): {problem}")
+        sites[str(key)] = site.model_copy(update={"sic": codes})
+    problems.raise_if_any()
+    return SiteRegistry(sites=sites, source=source)
+
+
+def _check_lat_lon(lat: float, lon: float) -> str:
+    def inside(value: float, bounds: tuple[float, float]) -> bool:
+        return bounds[0] <= value <= bounds[1]
+
+    if inside(lat, _LAT_RANGE) and inside(lon, _LON_RANGE):
+        return ""
+    if inside(lon, _LAT_RANGE) and inside(lat, _LON_RANGE):
+        return f"lat {lat} and lon {lon} look swapped; latitude is the larger number in the UK"
+    return (
+        f"lat {lat}, lon {lon} is outside the UK; give WGS84 decimal degrees (e.g. lat 52.56, "
+        "lon -1.45) or use easting/northing for British National Grid"
+    )
+
+
+def site_footprints(registry: SiteRegistry) -> gpd.GeoDataFrame:
+    """One footprint polygon per site (its location buffered by ``buffer_km``), in BNG.
+
+    Also returns the site's point (``x``, ``y`` and ``lon``, ``lat``): the polygon's
+    representative point for polygon sites.
+    """
+    base = Path(registry.source).parent if isinstance(registry.source, Path) else Path.cwd()
+    rows, shapes = [], []
+    for key, site in registry.sites.items():
+        if site.polygon is not None:
+            shape = _read_outline(base / site.polygon, key)
+        elif site.lat is not None and site.lon is not None:
+            shape = (
+                gpd.GeoSeries([shapely.Point(site.lon, site.lat)], crs="EPSG:4326")
+                .to_crs(BNG)
+                .iloc[0]
+            )
+        else:
+            shape = shapely.Point(site.easting, site.northing)
+        point = shape if shape.geom_type == "Point" else shape.representative_point()
+        shapes.append(shape.buffer(site.buffer_km * 1000) if site.buffer_km else shape)
+        rows.append(
+            {
+                "site_key": key,
+                "name": site.name,
+                "sector": site.sector,
+                "sic": ";".join(site.sic),
+                "buffer_km": site.buffer_km,
+                "x": round(point.x, 1),
+                "y": round(point.y, 1),
+                "location_note": " ".join(site.location_note.split()),
+                "source": site.source,
+            }
+        )
+    frame = gpd.GeoDataFrame(rows, geometry=shapes, crs=BNG)
+    points = gpd.GeoSeries.from_xy(frame["x"], frame["y"], crs=BNG).to_crs("EPSG:4326")
+    frame["lon"] = points.x.round(5)
+    frame["lat"] = points.y.round(5)
+    return frame
+
+
+def _read_outline(path: Path, key: str) -> shapely.Geometry:
+    if not path.exists():
+        raise InputDataError(
+            f"Anchor site '{key}': polygon file {path} does not exist; the path is relative to "
+            "the registry file."
+        )
+    try:
+        frame = gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, ValueError) as exc:
+        raise InputDataError(
+            f"Anchor site '{key}': cannot read polygon file {path}: {exc}"
+        ) from None
+    if frame.crs is None:
+        raise InputDataError(
+            f"Anchor site '{key}': polygon file {path} has no CRS; save it with one (e.g. "
+            "EPSG:4326 or EPSG:27700)."
+        )
+    outline = frame.to_crs(BNG).geometry.make_valid().union_all()
+    if outline.is_empty or outline.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputDataError(
+            f"Anchor site '{key}': polygon file {path} holds no polygon "
+            f"(found {outline.geom_type}); give the site's outline, or a point as lat/lon."
+        )
+    return outline
+
+
+def footprint_pieces(
+    footprints: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    min_area_share: float,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The parts of the run's areas each footprint covers, with their authority codes.
+
+    Returns
+    -------
+    pieces, coverage
+        ``pieces``: ``site_key``, ``area_code``, the areas' ``<tier>_code``/``_name`` columns,
+        ``area_km2`` and ``in_study_area``; slivers below ``min_area_share`` of the footprint
+        are dropped. ``coverage``: share of each footprint lying on the run's areas.
+    """
+    tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
+    left = footprints[["site_key", "geometry"]]
+    right = areas[[*tier_columns, "in_study_area", "geometry"]]
+    pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
+    pieces["area_km2"] = pieces.geometry.area / 1e6
+    footprint_km2 = footprints.set_index("site_key").geometry.area / 1e6
+    covered = pieces.groupby("site_key")["area_km2"].sum()
+    coverage = (covered / footprint_km2).reindex(footprint_km2.index).fillna(0.0)
+    share = pieces["area_km2"] / pieces["site_key"].map(footprint_km2)
+    pieces = pd.DataFrame(pieces.loc[share >= min_area_share].drop(columns="geometry"))
+    return pieces.reset_index(drop=True), coverage
+
+
+def site_status(pieces: pd.DataFrame, coverage: pd.Series) -> pd.Series:
+    """``inside_study_area``, ``partly_outside_study_area`` or ``outside_study_area``."""
+    in_study = pieces.groupby("site_key")["in_study_area"].any().reindex(coverage.index)
+    whole = pieces.groupby("site_key")["in_study_area"].all().reindex(coverage.index)
+    status = pd.Series("partly_outside_study_area", index=coverage.index, dtype=object)
+    status[(coverage >= _FULL_COVERAGE) & whole.fillna(False).astype(bool)] = "inside_study_area"
+    status[~in_study.fillna(False).astype(bool)] = "outside_study_area"
+    return status

@@ -1,0 +1,284 @@
+"""Stage 5, governance: who governs each cluster and each anchor site.
+
+Reads the clusters, their members and the areas with their authority codes; writes
+
+* the clusters with their flags (GeoParquet and CSV),
+* every cluster-authority link with employment and area shares,
+* the anchor sites (footprints with their flags), their authorities and nearby clusters,
+* per-authority summaries (table and Markdown),
+* a report with the counts of straddling clusters, gaps and sites.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from clustergeo.config import RunConfig
+from clustergeo.governance.overlay import (
+    add_upper_tier,
+    authority_links,
+    governance_flags,
+    nearby_authorities,
+)
+from clustergeo.governance.sites import (
+    footprint_pieces,
+    read_sites,
+    site_footprints,
+    site_status,
+)
+from clustergeo.governance.summaries import authority_summaries, summaries_markdown
+from clustergeo.industries import normalise_sic_code, sic_hierarchy
+from clustergeo.io import write_csv, write_json, write_parquet, write_text
+from clustergeo.paths import RunPaths
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+_SYNTHETIC = "synthetic demo data"
+
+
+def run(config: RunConfig) -> RunPaths:
+    """Overlay clusters and anchor sites on every authority tier and write the results."""
+    paths = RunPaths.for_config(config)
+    settings = config.governance
+    areas = add_upper_tier(gpd.read_parquet(paths.areas))
+    clusters = gpd.read_parquet(paths.clusters)
+    members = pd.read_parquet(paths.cluster_members)
+    lq = pd.read_parquet(paths.lq, columns=["area_code", "industry_code", "employment"])
+    tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
+
+    pieces = _member_pieces(members, clusters, areas[[*tier_columns, "area_km2"]], lq)
+    links = authority_links(pieces, "cluster_id", ["employment", "area_km2"])
+    flags = governance_flags(pieces, "cluster_id", "employment")
+    near = nearby_authorities(
+        clusters, "cluster_id", areas, links, settings.edge_distance_km * 1000
+    )
+    governed = clusters.merge(flags, on="cluster_id", how="left")
+    governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
+    governed["edge"] = governed["near_authorities"] != ""
+    governed["name"] = _cluster_names(governed)
+    governed = governed[
+        ["cluster_id", "name", *[c for c in governed if c not in ("cluster_id", "name")]]
+    ]
+
+    summaries = authority_summaries(
+        links,
+        governed,
+        areas[["district_code", "upper_tier_name"]]
+        if "upper_tier_name" in areas
+        else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
+    )
+    title = f"Clusters by authority: {config.name}" + (
+        f" ({_SYNTHETIC})" if config.synthetic else ""
+    )
+
+    site_outputs = _assess_sites(config, areas, governed, paths)
+
+    write_parquet(governed, paths.governed_clusters)
+    write_csv(pd.DataFrame(governed.drop(columns="geometry")), paths.governed_clusters_csv)
+    write_parquet(links, paths.cluster_authorities)
+    write_csv(links, paths.csv_beside(paths.cluster_authorities))
+    write_parquet(summaries, paths.authority_summaries)
+    write_csv(summaries, paths.csv_beside(paths.authority_summaries))
+    write_text(summaries_markdown(summaries, title), paths.authority_summaries_md)
+    report = _report(governed, site_outputs)
+    write_json({"stage": "governance", **report}, paths.governance_report)
+    log.info(
+        "%d clusters: %d straddle districts, %d straddle counties, %d governance gaps; "
+        "%d anchor sites assessed",
+        report["clusters"],
+        report["straddles_districts"],
+        report["straddles_counties"],
+        report["governance_gaps"],
+        report["sites_assessed"],
+    )
+    return paths
+
+
+def _member_pieces(
+    members: pd.DataFrame, clusters: pd.DataFrame, areas: pd.DataFrame, lq: pd.DataFrame
+) -> pd.DataFrame:
+    """Member areas with their authorities and their employment in the cluster's industry."""
+    industry = clusters.set_index("cluster_id")["industry_code"]
+    pieces = members.assign(industry_code=members["cluster_id"].map(industry))
+    pieces = pieces.merge(lq, on=["area_code", "industry_code"], how="left")
+    pieces = pieces.merge(areas, on="area_code", how="left")
+    pieces["employment"] = pieces["employment"].fillna(0.0)
+    return pieces
+
+
+def _cluster_names(governed: pd.DataFrame) -> pd.Series:
+    """'Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth' (up to two districts)."""
+    names = []
+    for row in governed.itertuples():
+        districts = str(getattr(row, "districts", "") or "")
+        parts = [d for d in districts.split("; ") if d]
+        lead = getattr(row, "lead_district", None)
+        if isinstance(lead, str) and lead in parts:
+            parts = [lead, *sorted(p for p in parts if p != lead)]
+        place = " / ".join(parts[:2]) + (" and others" if len(parts) > 2 else "")
+        names.append(f"{row.label}: {place}" if place else str(row.label))
+    return pd.Series(names, index=governed.index)
+
+
+def _sites_path(config: RunConfig) -> Path | str | None:
+    sites = config.governance.sites
+    if sites == "none":
+        return None
+    return "default" if sites == "default" else config.data_path(Path(sites))
+
+
+def _assess_sites(
+    config: RunConfig, areas: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame, paths: RunPaths
+) -> dict[str, pd.DataFrame] | None:
+    source = _sites_path(config)
+    if source is None:
+        for path in (paths.sites, paths.site_authorities, paths.site_clusters):
+            path.unlink(missing_ok=True)
+        return None
+    settings = config.governance
+    registry = read_sites(source)
+    footprints = site_footprints(registry)
+    pieces, coverage = footprint_pieces(footprints, areas, min_area_share=settings.min_area_share)
+    status = site_status(pieces, coverage)
+    links = authority_links(pieces, "site_key", ["area_km2"])
+    flags = governance_flags(pieces, "site_key", "area_km2")
+    near = nearby_authorities(
+        footprints, "site_key", areas, links, settings.edge_distance_km * 1000
+    )
+    nearby = _site_clusters(footprints, clusters, settings.site_near_km * 1000, paths)
+
+    sites = footprints.merge(flags, on="site_key", how="left")
+    sites["status"] = sites["site_key"].map(status)
+    sites["coverage"] = sites["site_key"].map(coverage).round(4)
+    sites["near_authorities"] = sites["site_key"].map(near).astype(object).fillna("")
+    for relation in ("in", "near"):
+        chosen = nearby.loc[(nearby["relation"] == relation) & nearby["sector_match"]]
+        sites[f"sector_clusters_{relation}"] = (
+            sites["site_key"]
+            .map(chosen.groupby("site_key")["cluster_id"].agg(";".join))
+            .astype(object)
+            .fillna("")
+        )
+    outside = sites.loc[sites["status"] == "outside_study_area", "name"]
+    if not outside.empty:
+        log.info(
+            "%d anchor sites lie outside the study area and are not assessed: %s",
+            len(outside),
+            ", ".join(outside),
+        )
+    partly = sites.loc[sites["status"] == "partly_outside_study_area", "name"]
+    if not partly.empty:
+        log.warning(
+            "Anchor sites partly outside the run's areas (flags describe the covered part): %s",
+            ", ".join(partly),
+        )
+    write_parquet(sites, paths.sites)
+    write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths.csv_beside(paths.sites))
+    write_parquet(links, paths.site_authorities)
+    write_csv(links, paths.csv_beside(paths.site_authorities))
+    write_parquet(nearby, paths.site_clusters)
+    write_csv(nearby, paths.csv_beside(paths.site_clusters))
+    return {"sites": sites, "links": links, "clusters": nearby}
+
+
+def _site_clusters(
+    footprints: gpd.GeoDataFrame,
+    clusters: gpd.GeoDataFrame,
+    near_m: float,
+    paths: RunPaths,
+) -> pd.DataFrame:
+    """Clusters each footprint overlaps ('in') or comes within ``near_m`` of ('near')."""
+    columns = [
+        "site_key",
+        "cluster_id",
+        "industry_code",
+        "label",
+        "relation",
+        "distance_km",
+        "sector_match",
+    ]
+    if clusters.empty or footprints.empty:
+        return pd.DataFrame(columns=columns)
+    grown = gpd.GeoDataFrame(
+        footprints[["site_key"]], geometry=footprints.buffer(near_m), crs=footprints.crs
+    )
+    hits = gpd.sjoin(
+        grown,
+        clusters[["cluster_id", "industry_code", "label", "geometry"]],
+        predicate="intersects",
+        how="inner",
+    )
+    if hits.empty:
+        return pd.DataFrame(columns=columns)
+    shape = footprints.set_index("site_key").geometry
+    cluster_shape = clusters.set_index("cluster_id").geometry
+    distance = np.array(
+        [
+            shape[key].distance(cluster_shape[cid])
+            for key, cid in zip(hits["site_key"], hits["cluster_id"], strict=True)
+        ]
+    )
+    hits = pd.DataFrame(hits.drop(columns=["geometry", "index_right"]))
+    hits["distance_km"] = (distance / 1000).round(3)
+    hits["relation"] = np.where(distance == 0, "in", "near")
+    codes = _cluster_industry_codes(paths)
+    site_sic = footprints.set_index("site_key")["sic"].str.split(";")
+    hierarchy = sic_hierarchy()
+    hits["sector_match"] = [
+        any(
+            hierarchy.overlaps(site_code, data_code)
+            for site_code in site_sic[key]
+            for data_code in codes.get(industry, [industry])
+        )
+        for key, industry in zip(hits["site_key"], hits["industry_code"], strict=True)
+    ]
+    return (
+        hits[columns].sort_values(["site_key", "distance_km", "cluster_id"]).reset_index(drop=True)
+    )
+
+
+def _cluster_industry_codes(paths: RunPaths) -> dict[str, list[str]]:
+    """Data industry codes making up each cluster definition (an industry is its own code)."""
+    industries = json.loads(paths.industries.read_text(encoding="utf-8"))
+    return {
+        d["key"]: [normalise_sic_code(c) for c in d["industry_codes"]]
+        for d in industries["cluster_definitions"]
+    }
+
+
+def _report(governed: pd.DataFrame, sites: dict[str, pd.DataFrame] | None) -> dict[str, object]:
+    def count(column: str) -> int:
+        return int(governed[column].fillna(False).astype(bool).sum()) if column in governed else 0
+
+    report: dict[str, object] = {
+        "clusters": len(governed),
+        "straddles_districts": count("straddles_districts"),
+        "straddles_counties": count("straddles_counties"),
+        "straddles_regions": count("straddles_regions"),
+        "governance_gaps": count("governance_gap"),
+        "edge": count("edge"),
+        "ca_status": (
+            governed["ca_status"].value_counts().to_dict() if "ca_status" in governed else {}
+        ),
+        "sites_assessed": 0,
+    }
+    if sites is not None:
+        table = sites["sites"]
+        report["sites_assessed"] = int((table["status"] != "outside_study_area").sum())
+        report["sites"] = {
+            str(row.site_key): {
+                "status": row.status,
+                "districts": getattr(row, "districts", None),
+                "ca_status": getattr(row, "ca_status", None),
+            }
+            for row in table.itertuples()
+        }
+    return report

@@ -1,0 +1,183 @@
+"""Per-authority summaries: which clusters each authority is part of, and with whom it shares them.
+
+One row per authority (district, county or unitary authority, combined authority) that at
+least one cluster touches, and one plain-language paragraph, e.g. "Nuneaton and Bedworth
+(district, Warwickshire) is part of 2 clusters. It shares 2 with Hinckley and Bosworth
+(Leicestershire). 41% of the Manufacturing cluster's employment lies outside Nuneaton and
+Bedworth." Shares are of the cluster's employment in its industry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from clustergeo.governance.overlay import GOVERNING_TIERS, TIER_LABELS
+
+__all__ = ["authority_summaries", "summaries_markdown"]
+
+_HEADINGS = {
+    "district": "Districts",
+    "upper_tier": "Counties and unitary authorities",
+    "combined_authority": "Combined authorities",
+}
+_MAX_SENTENCES = 3
+
+
+def authority_summaries(
+    links: pd.DataFrame, clusters: pd.DataFrame, parents: pd.DataFrame
+) -> pd.DataFrame:
+    """Summarise, for each authority, the clusters it is part of.
+
+    Parameters
+    ----------
+    links
+        Cluster-authority links (``cluster_id``, ``tier``, ``authority_code``,
+        ``authority_name``, ``employment``, ``employment_share``).
+    clusters
+        ``cluster_id``, ``label`` and ``name`` of every cluster.
+    parents
+        ``district_code`` → ``upper_tier_name`` (to name a partner district's county).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tier, authority_code, authority_name, n_clusters, n_shared, cluster_ids,
+        partners, employment_in_clusters, summary``.
+    """
+    county_of = parents.drop_duplicates("district_code").set_index("district_code")[
+        "upper_tier_name"
+    ]
+    rows = []
+    for tier in GOVERNING_TIERS:
+        mine = links.loc[links["tier"] == tier]
+        for (code, name), own in mine.groupby(["authority_code", "authority_name"], sort=True):
+            others = mine.loc[
+                mine["cluster_id"].isin(own["cluster_id"]) & (mine["authority_code"] != code)
+            ]
+            shared = own.loc[own["employment_share"] < 1.0 - 1e-9]
+            partners = (
+                others.groupby(["authority_code", "authority_name"])["cluster_id"]
+                .nunique()
+                .sort_values(ascending=False, kind="stable")
+                .reset_index(name="shared")
+            )
+            partner_text = [
+                _partner_label(p.authority_code, p.authority_name, tier, county_of, str(code))
+                + f" ({p.shared})"
+                for p in partners.itertuples()
+            ]
+            rows.append(
+                {
+                    "tier": tier,
+                    "authority_code": code,
+                    "authority_name": name,
+                    "n_clusters": own["cluster_id"].nunique(),
+                    "n_shared": shared["cluster_id"].nunique(),
+                    "cluster_ids": ";".join(sorted(own["cluster_id"])),
+                    "partners": "; ".join(partner_text),
+                    "employment_in_clusters": float(own["employment"].sum()),
+                    "summary": _paragraph(
+                        str(code), str(name), tier, own, partners, clusters, county_of
+                    ),
+                }
+            )
+    columns = [
+        "tier",
+        "authority_code",
+        "authority_name",
+        "n_clusters",
+        "n_shared",
+        "cluster_ids",
+        "partners",
+        "employment_in_clusters",
+        "summary",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _partner_label(code: Any, name: Any, tier: str, county_of: pd.Series, own_code: str) -> str:
+    """A partner district with its county when that differs from the authority's own."""
+    label = str(name)
+    if tier != "district":
+        return label
+    partner_county = county_of.get(str(code))
+    own_county = county_of.get(own_code)
+    if partner_county is None or pd.isna(partner_county) or partner_county in (own_county, label):
+        return label
+    return f"{label} ({partner_county})"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _paragraph(  # noqa: PLR0917 (one call site, every argument named by position)
+    code: str,
+    name: str,
+    tier: str,
+    own: pd.DataFrame,
+    partners: pd.DataFrame,
+    clusters: pd.DataFrame,
+    county_of: pd.Series,
+) -> str:
+    where = TIER_LABELS[tier]
+    if tier == "district":
+        county = county_of.get(code)
+        in_county = county is not None and not pd.isna(county) and county != name
+        where = f"district, {county}" if in_county else "metropolitan or unitary district"
+    n = own["cluster_id"].nunique()
+    labels = clusters.set_index("cluster_id")["label"].reindex(own["cluster_id"]).value_counts()
+    listed = "; ".join(
+        f"{label}" + (f" ({count})" if count > 1 else "") for label, count in sorted(labels.items())
+    )
+    text = f"{name} ({where}) is part of {_plural(n, 'cluster')}: {listed}."
+    if not partners.empty:
+        shares = [
+            f"{p.shared} with "
+            + _partner_label(p.authority_code, p.authority_name, tier, county_of, code)
+            for p in partners.itertuples()
+        ]
+        text += " It shares " + _join(shares) + "."
+    outside = own.assign(outside=1.0 - own["employment_share"]).sort_values(
+        ["outside", "cluster_id"], ascending=[False, True]
+    )
+    outside = outside.loc[outside["outside"] >= 0.005]
+    if outside.empty:
+        return text + f" {'It lies' if n == 1 else 'All of them lie'} within {name}."
+    described = clusters.set_index("cluster_id")
+    for row in outside.head(_MAX_SENTENCES).itertuples():
+        cluster = described.loc[str(row.cluster_id)]
+        places = str(cluster["name"]).split(": ", 1)[-1]
+        beyond = "" if not partners.empty else f", in no {TIER_LABELS[tier]}"
+        text += (
+            f" {row.outside:.0%} of the employment of the {cluster['label']} cluster "
+            f"({places}) lies outside {name}{beyond}."
+        )
+    return text
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def summaries_markdown(summaries: pd.DataFrame, title: str) -> str:
+    """The summaries as a Markdown document, one section per tier."""
+    lines = [f"# {title}", ""]
+    if summaries.empty:
+        return "\n".join([*lines, "No clusters were found, so no authority has any.", ""])
+    for tier in GOVERNING_TIERS:
+        part = summaries.loc[summaries["tier"] == tier]
+        if part.empty:
+            continue
+        lines += [f"## {_HEADINGS[tier]}", ""]
+        ordered = part.sort_values(["n_shared", "authority_name"], ascending=[False, True])
+        for row in ordered.itertuples():
+            summary = str(row.summary).replace(
+                str(row.authority_name), f"**{row.authority_name}**", 1
+            )
+            lines += [f"- {summary} [{row.authority_code}]", ""]
+    return "\n".join(lines)
