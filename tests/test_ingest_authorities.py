@@ -475,3 +475,55 @@ def test_read_authorities_without_crs() -> None:
     with pytest.raises(InputDataError, match="no coordinate reference system") as excinfo:
         read_authorities(config, path)
     assert "Authorities file (county layer)" in str(excinfo.value)
+
+
+def _authorities_gpkg(tmp_path: Path, rows: list[tuple[str, str, tuple[float, ...]]]) -> Path:
+    path = tmp_path / "authorities.gpkg"
+    frame = gpd.GeoDataFrame(
+        {"areacd": [r[0] for r in rows], "areanm": [r[1] for r in rows]},
+        geometry=[box(*r[2]) for r in rows],
+        crs="EPSG:27700",
+    )
+    frame.to_file(path, layer="ltla", driver="GPKG")
+    return path
+
+
+def test_overlapping_authorities_are_an_error_naming_both(tmp_path: Path) -> None:
+    # An old district and the unitary that replaced it, both in the layer without a year.
+    path = _authorities_gpkg(
+        tmp_path,
+        [
+            ("E07000151", "Daventry", (0, 0, 100, 100)),
+            ("E06000062", "West Northamptonshire", (0, 0, 300, 100)),
+            (HINCKLEY, "Hinckley and Bosworth", (300, 0, 400, 100)),
+        ],
+    )
+    config = AuthoritiesConfig.model_validate(
+        {"path": path, "layers": {"district": {"layer": "ltla"}}}
+    )
+    with pytest.raises(InputDataError) as excinfo:
+        read_authorities(config, path)
+    message = str(excinfo.value)
+    assert str(path) in message
+    assert "E07000151 and E06000062 (100% of the smaller)" in message
+    assert "set authorities.year" in message
+
+
+def test_sliver_overlaps_between_authorities_are_noted(tmp_path: Path) -> None:
+    # Generalised neighbours overlapping by a 0.5 m strip (0.5% of the smaller).
+    path = _authorities_gpkg(
+        tmp_path,
+        [
+            (HINCKLEY, "Hinckley and Bosworth", (0, 0, 100.5, 100)),
+            (NW_LEICS, "North West Leicestershire", (100, 0, 300, 100)),
+        ],
+    )
+    config = AuthoritiesConfig.model_validate(
+        {"path": path, "layers": {"district": {"layer": "ltla"}}}
+    )
+    current, _every, notes = read_authorities(config, path)
+    assert len(current["district"]) == 2
+    assert notes == [
+        "1 pairs of district polygons in layer ltla overlap by slivers (generalised "
+        "boundaries); areas are assigned by majority"
+    ]

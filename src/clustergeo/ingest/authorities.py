@@ -26,8 +26,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 REQUIRED_TIERS = frozenset({"district", "region"})
 OVERLAY_MIN_SHARE = 0.5
+#: Largest share of an authority that may overlap another of the same tier (slivers).
+OVERLAP_MAX_SHARE = 0.01
 
 
 def read_authorities(
@@ -83,8 +87,54 @@ def read_authorities(
                 "another year."
             )
         current[tier] = in_year[["code", "name", "geometry"]].reset_index(drop=True)
+        notes.extend(_check_overlaps(current[tier], path, spec.layer, tier, config.year))
         log.info("Authorities %s: %d %s areas", spec.layer, len(current[tier]), tier)
     return current, every, notes
+
+
+def _check_overlaps(
+    frame: gpd.GeoDataFrame, path: Path, layer: str, tier: str, year: int | None
+) -> list[str]:
+    """Authorities of one tier must not overlap: an area would belong to two of them.
+
+    Generalised boundaries overlap their neighbours by slivers; those are noted. An overlap
+    of more than ``OVERLAP_MAX_SHARE`` of either authority means the layer holds two
+    vintages or two kinds of authority, and is an error naming both.
+    """
+    # "intersects", not "overlaps": one polygon inside another (an old district inside the
+    # unitary that replaced it) does not "overlap" it in the DE-9IM sense.
+    pairs = gpd.sjoin(frame, frame, predicate="intersects", how="inner")
+    pairs = pairs.loc[pairs.index < pairs["index_right"]]
+    if pairs.empty:
+        return []
+    left = frame.geometry.loc[pairs.index].to_numpy()
+    right = frame.geometry.loc[pairs["index_right"]].to_numpy()
+    shared = shapely.area(shapely.intersection(left, right))
+    smaller = np.minimum(shapely.area(left), shapely.area(right))
+    share = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+    large = share > OVERLAP_MAX_SHARE
+    if large.any():
+        codes = frame["code"].to_numpy()
+        described = [
+            f"{codes[a]} and {codes[b]} ({s:.0%} of the smaller)"
+            for a, b, s in zip(
+                pairs.index[large], pairs["index_right"][large], share[large], strict=True
+            )
+        ]
+        when = f" in {year}" if year is not None else ""
+        raise InputDataError(
+            f"Authorities file {path} (layer {layer}) has {tier.replace('_', ' ')} polygons "
+            f"that overlap{when}: {format_examples(described)}. Each area must belong to one "
+            "authority per tier: set authorities.year to the vintage you want, or remove the "
+            "features of other vintages or other kinds of authority from the layer."
+        )
+    slivers = int((share > 0).sum())
+    if not slivers:
+        return []
+    return [
+        f"{slivers} pairs of {tier.replace('_', ' ')} polygons in layer {layer} "
+        "overlap by slivers (generalised boundaries); areas are assigned by majority"
+    ]
 
 
 def _layer_fields(path: Path, layer: str) -> list[str]:
