@@ -133,7 +133,7 @@ def test_planted_clusters_get_their_governance_flags(demo_run: RunPaths) -> None
         planted = set(truth.loc[truth["cluster_name"] == row.cluster_name, "area_code"])
         mine = governed.loc[governed["industry_code"] == key]
         # The cluster holding most of the planted areas.
-        overlap = mine["member_codes"].str.split(";").map(lambda codes: len(planted & set(codes)))
+        overlap = mine["member_codes"].str.split(";").map(planted.intersection).map(len)
         cluster = mine.loc[overlap.idxmax()]
         flags = set(str(row.expected_flags).split(";"))
         assert cluster["straddles_districts"] == ("straddles_districts" in flags)
@@ -237,11 +237,13 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     share = lq.loc[lq["industry_code"] == "C", "reference_share"].iloc[0]
     assert share == pytest.approx(2_358_805 / 26_414_207, rel=1e-6)
     districts = pd.read_parquet(paths.district_lq)
-    corby = districts.loc[
-        (districts["district_code"] == "E07000150")
+    # Districts are today's: Corby's steel-town manufacturing now sits in North Northamptonshire.
+    assert "E07000150" not in set(districts["district_code"])
+    north_northants = districts.loc[
+        (districts["district_code"] == "E06000061")
         & (districts["industry_code"] == "manufacturing")
     ]
-    assert corby["lq"].item() > 2.5
+    assert north_northants["lq"].item() > 1.5
     assert layers_of(paths.geopackage) >= {"areas_lq", "district_lq", "county", "clusters"}
 
     # MIRA Technology Park's 2 km footprint on the real boundaries: three districts, two
@@ -315,3 +317,42 @@ def test_unknown_study_area_code_is_named(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "X10009999" in result.output
     assert "study_area.codes" in result.output
+
+
+def test_straddling_command_lists_cross_boundary_clusters(demo_run: RunPaths) -> None:
+    config_path = demo_run.root.parent / "demo.yaml"
+    result = CliRunner().invoke(main, ["-q", "straddling", str(config_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "2 clusters straddle district boundaries."
+    assert lines[1].startswith("| Cluster | Employment | LQ | Districts |")
+    assert "Manufacturing: " in result.output
+    assert "outside any" in result.output
+
+
+def test_straddling_command_before_a_run_says_what_to_do(tmp_path: Path) -> None:
+    config_path = _demo_config(tmp_path)
+    result = CliRunner().invoke(main, ["straddling", str(config_path)])
+    assert result.exit_code == 2
+    assert "run `clustergeo run" in result.output
+
+
+def test_own_lq_condition_keeps_the_halo_out_of_planted_clusters(demo_run: RunPaths) -> None:
+    """Gi* hot spots alone take in unspecialised neighbours; the LQ condition drops them."""
+    from clustergeo.clusters import candidate_members
+    from clustergeo.config import ClustersConfig
+
+    truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
+    hot = pd.read_parquet(demo_run.hotspots).astype({"area_code": str, "industry_code": str})
+    lq = pd.read_parquet(demo_run.lq, columns=["area_code", "industry_code", "lq", "lq_lower"])
+    table = hot.merge(lq, on=["area_code", "industry_code"])
+    for section, key in PLANTED_CLUSTER_DEFINITION.items():
+        planted = set(truth.loc[truth["industry_code"] == section, "area_code"])
+        rows = table.loc[table["industry_code"] == key]
+        precision = {}
+        for min_lq in (0.0, 1.25):
+            chosen = rows.loc[candidate_members(rows, ClustersConfig(min_lq=min_lq)), "area_code"]
+            precision[min_lq] = len(planted & set(chosen)) / len(chosen)
+            assert planted <= set(chosen)
+        assert precision[0.0] <= 0.75
+        assert precision[1.25] >= 0.9

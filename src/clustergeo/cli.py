@@ -144,6 +144,33 @@ def paths(ctx: click.Context, config_path: Path, what: str) -> None:
     _guarded(ctx, action)
 
 
+@main.command()
+@config_argument
+@click.option("--limit", default=10, show_default=True, help="How many clusters to list.")
+@click.pass_context
+def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
+    """Print the clusters of CONFIG's run that straddle districts, as a Markdown table."""
+    import pandas as pd
+
+    from clustergeo.governance.summaries import markdown_table, straddling_clusters
+
+    def action() -> None:
+        paths = RunPaths.for_config(load_config(config_path))
+        if not paths.governance_report.exists():
+            raise ClusterGeoError(
+                f"No governance results in {paths.governance_dir}: run "
+                f"`clustergeo run {config_path}` (or `make all CONFIG={config_path}`) first."
+            )
+        table = straddling_clusters(
+            pd.read_parquet(paths.governed_clusters), pd.read_parquet(paths.cluster_authorities)
+        )
+        click.echo(f"{len(table)} clusters straddle district boundaries.")
+        if not table.empty:
+            click.echo(markdown_table(table.head(limit)))
+
+    _guarded(ctx, action)
+
+
 @main.command(name="demo-data")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--seed", default=2011, show_default=True, help="Seed of the synthetic region.")

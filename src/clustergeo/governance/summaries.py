@@ -15,7 +15,12 @@ import pandas as pd
 
 from clustergeo.governance.overlay import GOVERNING_TIERS, TIER_LABELS
 
-__all__ = ["authority_summaries", "summaries_markdown"]
+__all__ = [
+    "authority_summaries",
+    "markdown_table",
+    "straddling_clusters",
+    "summaries_markdown",
+]
 
 _HEADINGS = {
     "district": "Districts",
@@ -180,4 +185,59 @@ def summaries_markdown(summaries: pd.DataFrame, title: str) -> str:
                 str(row.authority_name), f"**{row.authority_name}**", 1
             )
             lines += [f"- {summary} [{row.authority_code}]", ""]
+    return "\n".join(lines)
+
+
+_CA_STATUS_TEXT = {
+    "within_one_ca": "within one",
+    "split_across_cas": "split across several",
+    "partly_outside_ca": "partly outside any",
+    "outside_any_ca": "outside any",
+}
+
+
+def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Clusters that straddle districts, with each authority's share of their employment.
+
+    One row per straddling cluster, largest employment first: ``Cluster``, ``Employment``,
+    ``LQ``, ``Districts`` and ``Counties or unitaries`` (each ``Name 58%`` by employment
+    share), ``Combined authority``, ``Governance gap``.
+    """
+    straddling = governed.loc[governed["straddles_districts"].fillna(False).astype(bool)]
+    straddling = straddling.sort_values(["employment", "cluster_id"], ascending=[False, True])
+
+    def shares(cluster_id: str, tier: str) -> str:
+        mine = links.loc[(links["cluster_id"] == cluster_id) & (links["tier"] == tier)]
+        return ", ".join(
+            f"{row.authority_name} {row.employment_share:.0%}" for row in mine.itertuples()
+        )
+
+    rows = [
+        {
+            "Cluster": row.name,
+            "Employment": f"{row.employment:,.0f}",
+            "LQ": f"{row.lq:.2f}",
+            "Districts": shares(str(row.cluster_id), "district"),
+            "Counties or unitaries": shares(str(row.cluster_id), "upper_tier"),
+            "Combined authority": _CA_STATUS_TEXT.get(str(getattr(row, "ca_status", "")), ""),
+            "Governance gap": "yes" if getattr(row, "governance_gap", False) else "no",
+        }
+        for row in straddling.itertuples()
+    ]
+    return pd.DataFrame(rows)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A plain Markdown table of a small frame (every cell as text, pipes escaped)."""
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|")
+
+    lines = [
+        "| " + " | ".join(cell(c) for c in frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
+    lines += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join(lines)
