@@ -219,7 +219,15 @@ def _polygons(
         "mean_gi_star_z",
     ]
     if not rows:
-        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        kinds = {
+            "n_units": "int64",
+            "employment": "float64",
+            "employment_share": "float64",
+            "lq": "float64",
+            "peak_gi_star_z": "float64",
+            "mean_gi_star_z": "float64",
+        }
+        empty = pd.DataFrame({c: pd.Series(dtype=kinds.get(c, object)) for c in columns})
         for extra in ("area_km2", "centroid_x", "centroid_y"):
             empty[extra] = pd.Series(dtype=float)
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -242,4 +250,6 @@ def _polygons(
     clusters = clusters.sort_values(
         ["industry_code", "employment", "cluster_id"], ascending=[True, False, True]
     )
+    # Geometry last, as in the empty table.
+    clusters = clusters[[c for c in clusters.columns if c != "geometry"] + ["geometry"]]
     return clusters.reset_index(drop=True)

@@ -105,7 +105,7 @@ def authority_links(pieces: pd.DataFrame, owner: str, weights: Sequence[str]) ->
         part["authority_name"] = grouped[name].first() if name in known else pd.NA
         part = part.reset_index().rename(columns={code: "authority_code"})
         for weight in weights:
-            total = part[owner].map(totals[weight])
+            total = part[owner].map(totals[weight]).astype("float64")
             part[f"{weight}_share"] = (part[weight] / total).where(total > 0)
         part.insert(1, "tier", tier)
         frames.append(part)
@@ -138,7 +138,7 @@ def governance_flags(pieces: pd.DataFrame, owner: str, weight: str) -> pd.DataFr
         known = pieces.loc[pieces[f"{tier}_code"].notna()]
         summed = known.groupby([owner, f"{tier}_code"])[weight].sum()
         frame = summed.rename("weight").reset_index()
-        frame["share"] = frame["weight"] / frame[owner].map(total)
+        frame["share"] = frame["weight"] / frame[owner].map(total).astype("float64")
         return frame
 
     def count(tier: str) -> pd.Series:

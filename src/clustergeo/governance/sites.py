@@ -87,6 +87,10 @@ class AnchorSite(BaseModel):
             raise ValueError("give both lat and lon")
         if (self.easting is None) != (self.northing is None):
             raise ValueError("give both easting and northing")
+        if self.polygon is None and self.buffer_km == 0:
+            raise ValueError(
+                "a site given as a point needs a buffer_km above 0 (its functional footprint)"
+            )
         return self
 
 
@@ -257,7 +261,7 @@ def footprint_pieces(
     footprint_km2 = footprints.set_index("site_key").geometry.area / 1e6
     covered = pieces.groupby("site_key")["area_km2"].sum()
     coverage = (covered / footprint_km2).reindex(footprint_km2.index).fillna(0.0)
-    share = pieces["area_km2"] / pieces["site_key"].map(footprint_km2)
+    share = pieces["area_km2"] / pieces["site_key"].map(footprint_km2).astype("float64")
     pieces = pd.DataFrame(pieces.loc[share >= min_area_share].drop(columns="geometry"))
     return pieces.reset_index(drop=True), coverage
 

@@ -84,7 +84,7 @@ def authority_summaries(
                     "partners": "; ".join(partner_text),
                     "employment_in_clusters": float(own["employment"].sum()),
                     "summary": _paragraph(
-                        str(code), str(name), tier, own, partners, clusters, county_of
+                        str(code), str(name), tier, own, others, partners, clusters, county_of
                     ),
                 }
             )
@@ -123,15 +123,21 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     name: str,
     tier: str,
     own: pd.DataFrame,
+    others: pd.DataFrame,
     partners: pd.DataFrame,
     clusters: pd.DataFrame,
     county_of: pd.Series,
 ) -> str:
     where = TIER_LABELS[tier]
     if tier == "district":
+        # Without counties in the run, which districts are unitary is unknown.
         county = county_of.get(code)
-        in_county = county is not None and not pd.isna(county) and county != name
-        where = f"district, {county}" if in_county else "metropolitan or unitary district"
+        if county is None or pd.isna(county):
+            where = "district"
+        elif county == name:
+            where = "metropolitan or unitary district"
+        else:
+            where = f"district, {county}"
     n = own["cluster_id"].nunique()
     labels = clusters.set_index("cluster_id")["label"].reindex(own["cluster_id"]).value_counts()
     listed = "; ".join(
@@ -152,12 +158,23 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     if outside.empty:
         return text + f" {'It lies' if n == 1 else 'All of them lie'} within {name}."
     described = clusters.set_index("cluster_id")
-    for row in outside.head(_MAX_SENTENCES).itertuples():
-        cluster = described.loc[str(row.cluster_id)]
+    top = outside.head(_MAX_SENTENCES)
+    for cluster_id, share_outside in zip(
+        top["cluster_id"].astype(str), top["outside"].to_numpy(dtype=float), strict=True
+    ):
+        cluster = described.loc[cluster_id]
         places = str(cluster["name"]).split(": ", 1)[-1]
-        beyond = "" if not partners.empty else f", in no {TIER_LABELS[tier]}"
+        # What lies outside this authority but in no other of its tier (e.g. outside any CA).
+        elsewhere = float(
+            others.loc[others["cluster_id"] == cluster_id, "employment_share"].to_numpy().sum()
+        )
+        nowhere = share_outside - elsewhere
+        beyond = ""
+        if nowhere >= 0.005:
+            none_of = f"no {TIER_LABELS[tier]}"
+            beyond = f", in {none_of}" if elsewhere < 0.005 else f" ({nowhere:.0%} in {none_of})"
         text += (
-            f" {row.outside:.0%} of the employment of the {cluster['label']} cluster "
+            f" {share_outside:.0%} of the employment of the {cluster['label']} cluster "
             f"({places}) lies outside {name}{beyond}."
         )
     return text

@@ -1,0 +1,300 @@
+"""Per-authority summaries: counts, partners and the plain-language paragraphs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from clustergeo.governance.summaries import authority_summaries, summaries_markdown
+
+NUNEATON = ("E07000219", "Nuneaton and Bedworth")
+HINCKLEY = ("E07000132", "Hinckley and Bosworth")
+RUGBY = ("E07000220", "Rugby")
+COVENTRY = ("E08000026", "Coventry")
+WARKS = ("E10000031", "Warwickshire")
+LEICS = ("E10000018", "Leicestershire")
+WMCA = ("E47000007", "West Midlands")
+
+PARENTS = pd.DataFrame(
+    {
+        # One row per area: a district appears as often as it has areas.
+        "district_code": [NUNEATON[0], HINCKLEY[0], RUGBY[0], COVENTRY[0], NUNEATON[0]],
+        "upper_tier_name": [
+            "Warwickshire",
+            "Leicestershire",
+            "Warwickshire",
+            "Coventry",
+            "Warwickshire",
+        ],
+    }
+)
+
+
+def _links(rows: list[tuple[str, str, tuple[str, str], float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "cluster_id": cluster,
+                "tier": tier,
+                "authority_code": authority[0],
+                "authority_name": authority[1],
+                "employment": employment,
+                "employment_share": share,
+            }
+            for cluster, tier, authority, employment, share in rows
+        ]
+    )
+
+
+CLUSTERS = pd.DataFrame(
+    {
+        "cluster_id": ["C-A", "C-B", "K-C"],
+        "label": ["Manufacturing", "Manufacturing", "Finance"],
+        "name": [
+            "Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth",
+            "Manufacturing: Coventry",
+            "Finance: Coventry",
+        ],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def summaries() -> pd.DataFrame:
+    links = _links(
+        [
+            # C-A: 590 workers in Nuneaton and Bedworth, 410 in Hinckley and Bosworth; the
+            # Nuneaton part lies in the West Midlands CA, the Hinckley part in no CA.
+            ("C-A", "district", NUNEATON, 590.0, 0.59),
+            ("C-A", "district", HINCKLEY, 410.0, 0.41),
+            ("C-A", "upper_tier", WARKS, 590.0, 0.59),
+            ("C-A", "upper_tier", LEICS, 410.0, 0.41),
+            ("C-A", "combined_authority", WMCA, 590.0, 0.59),
+            # C-B and K-C lie within Coventry.
+            ("C-B", "district", COVENTRY, 300.0, 1.0),
+            ("C-B", "upper_tier", COVENTRY, 300.0, 1.0),
+            ("C-B", "combined_authority", WMCA, 300.0, 1.0),
+            ("K-C", "district", COVENTRY, 200.0, 1.0),
+            ("K-C", "upper_tier", COVENTRY, 200.0, 1.0),
+            ("K-C", "combined_authority", WMCA, 200.0, 1.0),
+        ]
+    )
+    return authority_summaries(links, CLUSTERS, PARENTS).set_index(["tier", "authority_code"])
+
+
+def test_summary_columns_and_rows(summaries: pd.DataFrame) -> None:
+    assert list(summaries.reset_index().columns) == [
+        "tier",
+        "authority_code",
+        "authority_name",
+        "n_clusters",
+        "n_shared",
+        "cluster_ids",
+        "partners",
+        "employment_in_clusters",
+        "summary",
+    ]
+    # Tiers lowest first, authorities by code within a tier.
+    assert list(summaries.index) == [
+        ("district", HINCKLEY[0]),
+        ("district", NUNEATON[0]),
+        ("district", COVENTRY[0]),
+        ("upper_tier", COVENTRY[0]),
+        ("upper_tier", LEICS[0]),
+        ("upper_tier", WARKS[0]),
+        ("combined_authority", WMCA[0]),
+    ]
+
+
+def test_district_sharing_a_cluster_with_a_district_of_another_county(
+    summaries: pd.DataFrame,
+) -> None:
+    row = summaries.loc[("district", NUNEATON[0])]
+    assert row["authority_name"] == "Nuneaton and Bedworth"
+    assert row["n_clusters"] == 1
+    assert row["n_shared"] == 1
+    assert row["cluster_ids"] == "C-A"
+    assert row["partners"] == "Hinckley and Bosworth (Leicestershire) (1)"
+    assert row["employment_in_clusters"] == 590.0
+    assert row["summary"] == (
+        "Nuneaton and Bedworth (district, Warwickshire) is part of 1 cluster: Manufacturing. "
+        "It shares 1 with Hinckley and Bosworth (Leicestershire). "
+        "41% of the employment of the Manufacturing cluster "
+        "(Hinckley and Bosworth / Nuneaton and Bedworth) lies outside Nuneaton and Bedworth."
+    )
+    other = summaries.loc[("district", HINCKLEY[0])]
+    assert other["partners"] == "Nuneaton and Bedworth (Warwickshire) (1)"
+    assert other["summary"].startswith(
+        "Hinckley and Bosworth (district, Leicestershire) is part of 1 cluster: Manufacturing."
+    )
+    assert "59% of the employment of the Manufacturing cluster" in other["summary"]
+
+
+def test_district_whose_clusters_all_lie_within_it(summaries: pd.DataFrame) -> None:
+    row = summaries.loc[("district", COVENTRY[0])]
+    assert row["n_clusters"] == 2
+    assert row["n_shared"] == 0
+    assert row["cluster_ids"] == "C-B;K-C"
+    assert row["partners"] == ""
+    assert row["employment_in_clusters"] == 500.0
+    # Coventry is its own upper tier.
+    assert row["summary"] == (
+        "Coventry (metropolitan or unitary district) is part of 2 clusters: "
+        "Finance; Manufacturing. All of them lie within Coventry."
+    )
+
+
+def test_one_cluster_within_the_district_lies_within_it() -> None:
+    links = _links([("C-B", "district", COVENTRY, 300.0, 1.0)])
+    summaries = authority_summaries(links, CLUSTERS, PARENTS)
+    assert summaries["summary"].tolist() == [
+        "Coventry (metropolitan or unitary district) is part of 1 cluster: Manufacturing. "
+        "It lies within Coventry."
+    ]
+
+
+def test_counties_share_clusters_without_a_county_suffix(summaries: pd.DataFrame) -> None:
+    row = summaries.loc[("upper_tier", WARKS[0])]
+    assert row["partners"] == "Leicestershire (1)"
+    assert row["summary"] == (
+        "Warwickshire (county or unitary authority) is part of 1 cluster: Manufacturing. "
+        "It shares 1 with Leicestershire. 41% of the employment of the Manufacturing cluster "
+        "(Hinckley and Bosworth / Nuneaton and Bedworth) lies outside Warwickshire."
+    )
+
+
+def test_combined_authority_with_part_of_a_cluster_in_no_ca(summaries: pd.DataFrame) -> None:
+    row = summaries.loc[("combined_authority", WMCA[0])]
+    assert row["n_clusters"] == 3
+    assert row["n_shared"] == 1
+    assert row["partners"] == ""
+    assert row["employment_in_clusters"] == 1090.0
+    assert row["summary"] == (
+        "West Midlands (combined authority) is part of 3 clusters: Finance; "
+        "Manufacturing (2). 41% of the employment of the Manufacturing cluster "
+        "(Hinckley and Bosworth / Nuneaton and Bedworth) lies outside West Midlands, "
+        "in no combined authority."
+    )
+
+
+def test_partner_district_of_the_same_county_has_no_county_suffix() -> None:
+    links = _links(
+        [
+            ("C-A", "district", NUNEATON, 700.0, 0.7),
+            ("C-A", "district", RUGBY, 300.0, 0.3),
+            ("C-B", "district", NUNEATON, 100.0, 0.5),
+            ("C-B", "district", HINCKLEY, 60.0, 0.3),
+            ("C-B", "district", RUGBY, 40.0, 0.2),
+        ]
+    )
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": ["C-A", "C-B"],
+            "label": ["Manufacturing", "Manufacturing"],
+            "name": [
+                "Manufacturing: Nuneaton and Bedworth / Rugby",
+                "Manufacturing: Nuneaton and Bedworth / Hinckley and Bosworth and others",
+            ],
+        }
+    )
+    summaries = authority_summaries(links, clusters, PARENTS).set_index("authority_code")
+    row = summaries.loc[NUNEATON[0]]
+    assert row["n_shared"] == 2
+    # Rugby shares two clusters, Hinckley and Bosworth one.
+    assert row["partners"] == "Rugby (2); Hinckley and Bosworth (Leicestershire) (1)"
+    assert row["summary"] == (
+        "Nuneaton and Bedworth (district, Warwickshire) is part of 2 clusters: "
+        "Manufacturing (2). It shares 2 with Rugby and 1 with Hinckley and Bosworth "
+        "(Leicestershire). 50% of the employment of the Manufacturing cluster "
+        "(Nuneaton and Bedworth / Hinckley and Bosworth and others) lies outside Nuneaton and "
+        "Bedworth. 30% of the employment of the Manufacturing cluster "
+        "(Nuneaton and Bedworth / Rugby) lies outside Nuneaton and Bedworth."
+    )
+
+
+def test_no_links_give_an_empty_table() -> None:
+    links = pd.DataFrame(
+        columns=[
+            "cluster_id",
+            "tier",
+            "authority_code",
+            "authority_name",
+            "employment",
+            "employment_share",
+        ]
+    )
+    summaries = authority_summaries(links, CLUSTERS.iloc[:0], PARENTS.iloc[:0])
+    assert summaries.empty
+    assert "summary" in summaries
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+
+def test_markdown_has_a_section_per_tier_and_bold_names(summaries: pd.DataFrame) -> None:
+    text = summaries_markdown(summaries.reset_index(), "Clusters by authority: test")
+    lines = text.splitlines()
+    assert lines[0] == "# Clusters by authority: test"
+    headings = [line for line in lines if line.startswith("## ")]
+    assert headings == [
+        "## Districts",
+        "## Counties and unitary authorities",
+        "## Combined authorities",
+    ]
+    assert (
+        "- **Nuneaton and Bedworth** (district, Warwickshire) is part of 1 cluster: "
+        "Manufacturing." in text
+    )
+    assert text.count("**Coventry**") == 2  # once as a district, once as its own upper tier
+    assert "lies outside Nuneaton and Bedworth. [E07000219]" in text
+    # Within a section, authorities sharing more clusters come first, then by name.
+    districts = [line for line in lines if line.startswith("- ")][:3]
+    assert [line.split("**")[1] for line in districts] == [
+        "Hinckley and Bosworth",
+        "Nuneaton and Bedworth",
+        "Coventry",
+    ]
+
+
+def test_markdown_leaves_out_tiers_without_authorities(summaries: pd.DataFrame) -> None:
+    districts = summaries.reset_index()
+    districts = districts.loc[districts["tier"] == "district"]
+    text = summaries_markdown(districts, "Title")
+    assert "## Districts" in text
+    assert "## Counties" not in text
+    assert "## Combined" not in text
+
+
+def test_markdown_of_no_clusters_says_so() -> None:
+    empty = pd.DataFrame(columns=["tier", "authority_code", "authority_name", "summary"])
+    assert summaries_markdown(empty, "Clusters by authority: run") == (
+        "# Clusters by authority: run\n\nNo clusters were found, so no authority has any.\n"
+    )
+
+
+def test_district_of_a_run_without_counties_is_just_a_district() -> None:
+    links = _links(
+        [("C-A", "district", NUNEATON, 590.0, 0.59), ("C-A", "district", HINCKLEY, 410.0, 0.41)]
+    )
+    no_counties = pd.DataFrame({"district_code": [], "upper_tier_name": []})
+    table = authority_summaries(links, CLUSTERS, no_counties).set_index("authority_code")
+    assert table.loc[NUNEATON[0], "summary"].startswith(
+        "Nuneaton and Bedworth (district) is part of 1 cluster: Manufacturing."
+    )
+
+
+def test_combined_authority_sharing_a_cluster_and_leaving_part_in_no_ca() -> None:
+    # 50% in the West Midlands CA, 30% in another CA, 20% in none.
+    other_ca = ("E47000099", "Another Combined Authority")
+    links = _links(
+        [
+            ("C-A", "combined_authority", WMCA, 500.0, 0.5),
+            ("C-A", "combined_authority", other_ca, 300.0, 0.3),
+        ]
+    )
+    table = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
+    assert table.loc[WMCA[0], "summary"].endswith(
+        "It shares 1 with Another Combined Authority. 50% of the employment of the "
+        "Manufacturing cluster (Hinckley and Bosworth / Nuneaton and Bedworth) lies outside "
+        "West Midlands (20% in no combined authority)."
+    )
