@@ -9,11 +9,16 @@ import geopandas as gpd
 import matplotlib
 import pandas as pd
 import pytest
+import yaml
+from click.testing import CliRunner
 from shapely.geometry import box
 
+from clustergeo import load_config
+from clustergeo.cli import main
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
+from clustergeo.paths import RunPaths
 
 matplotlib.use("Agg")
 
@@ -77,3 +82,24 @@ def midlands_employment(shared_data: Path) -> tuple[SpatialWeights, pd.DataFrame
     wide = wide.reindex(weights.ids).astype("float64")
     assert not wide.isna().any().any()
     return weights, wide
+
+
+def demo_config(tmp: Path) -> Path:
+    """The demo pipeline's config, rewritten to read and write under ``tmp``."""
+    data = yaml.safe_load((REPO / "pipelines" / "demo.yaml").read_text(encoding="utf-8"))
+    data["data_dir"] = str(tmp / "raw")
+    data["output_dir"] = str(tmp / "processed")
+    data["industries"]["cluster_definitions"] = str(REPO / "pipelines/clusters/sections.yaml")
+    path = tmp / "demo.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
+    """The whole demo run once per test session, through the CLI, in a temporary folder."""
+    tmp = tmp_path_factory.mktemp("demo")
+    config_path = demo_config(tmp)
+    result = CliRunner().invoke(main, ["-q", "demo", "--config", str(config_path)])
+    assert result.exit_code == 0, result.output
+    return RunPaths.for_config(load_config(config_path))

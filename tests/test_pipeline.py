@@ -17,28 +17,10 @@ from PIL import Image
 from clustergeo import load_config
 from clustergeo.cli import main
 from clustergeo.paths import RunPaths
+from conftest import demo_config as _demo_config
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED_CLUSTER_DEFINITION = {"C": "manufacturing", "H": "logistics", "J": "digital_ict"}
-
-
-def _demo_config(tmp: Path) -> Path:
-    data = yaml.safe_load((REPO / "pipelines" / "demo.yaml").read_text(encoding="utf-8"))
-    data["data_dir"] = str(tmp / "raw")
-    data["output_dir"] = str(tmp / "processed")
-    data["industries"]["cluster_definitions"] = str(REPO / "pipelines/clusters/sections.yaml")
-    path = tmp / "demo.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
-    tmp = tmp_path_factory.mktemp("demo")
-    config_path = _demo_config(tmp)
-    result = CliRunner().invoke(main, ["-q", "demo", "--config", str(config_path)])
-    assert result.exit_code == 0, result.output
-    return RunPaths.for_config(load_config(config_path))
 
 
 def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) -> None:
@@ -56,6 +38,7 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "site_authorities",
         "site_clusters",
         "authority_summaries",
+        "layer_styles",
         "district",
         "county",
         "combined_authority",

@@ -206,6 +206,11 @@ class RunPaths:
         return self.root / "clustergeo.gpkg"
 
     @property
+    def qgis_project(self) -> Path:
+        """The QGIS project beside the GeoPackage, referring to it by a relative path."""
+        return self.root / "clustergeo.qgs"
+
+    @property
     def figures_dir(self) -> Path:
         """Folder of the static map figures."""
         return self.root / "figures"

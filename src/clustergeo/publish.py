@@ -52,11 +52,21 @@ import pyogrio
 
 from clustergeo._progress import progress
 from clustergeo.config import TIERS, RunConfig
-from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json
+from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
 from clustergeo.paths import RunPaths
 from clustergeo.plotting import plot_hotspot_map, plot_lq_choropleth, save_figure
+from clustergeo.qgis_project import ProjectLayer, project_xml
+from clustergeo.qgis_styles import (
+    LayerStyle,
+    boundary_style,
+    cluster_style,
+    footprint_style,
+    hotspot_style,
+    lq_style,
+    site_style,
+)
 
-__all__ = ["run", "wide_hotspot_columns", "wide_lq_columns"]
+__all__ = ["layer_styles", "run", "wide_hotspot_columns", "wide_lq_columns"]
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +207,9 @@ def run(config: RunConfig) -> RunPaths:
         "SYNTHETIC": SYNTHETIC_LABEL if config.synthetic else "no",
         "CREATED": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write_geopackage(layers, paths, metadata)
+    styles = layer_styles(layers, definitions)
+    _write_geopackage(layers, paths, metadata, styles)
+    _write_project(config, layers, styles, paths, extent=areas.total_bounds)
 
     reference = json.loads(paths.concentration_report.read_text(encoding="utf-8"))["reference"]
     hotspot_report = json.loads(paths.hotspots_report.read_text(encoding="utf-8"))
@@ -233,6 +245,7 @@ def run(config: RunConfig) -> RunPaths:
         "versions": _versions(),
         "outputs": {
             "geopackage": {"path": str(paths.geopackage), "sha256": file_sha256(paths.geopackage)},
+            "qgis_project": str(paths.qgis_project),
             "figures": [str(p) for p in plotted],
         },
     }
@@ -259,10 +272,108 @@ def _governance_layers(paths: RunPaths) -> dict[str, gpd.GeoDataFrame | pd.DataF
     return layers
 
 
+def layer_styles(
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], definitions: list[dict[str, Any]]
+) -> list[LayerStyle]:
+    """The QGIS styles of the run's layers: one default per layer, more in its Styles menu."""
+    styles: list[LayerStyle] = []
+    for layer in ("areas_lq", "district_lq"):
+        if layer in layers:
+            styles += [
+                lq_style(layer, d["key"], d["label"], default=i == 0)
+                for i, d in enumerate(definitions)
+            ]
+    if "hotspots_areas" in layers:
+        styles += [
+            hotspot_style("hotspots_areas", d["key"], d["label"], default=i == 0)
+            for i, d in enumerate(definitions)
+        ]
+    if "clusters" in layers:
+        styles.append(cluster_style(layers["clusters"]["label"].astype(str).unique().tolist()))
+    if "anchor_sites" in layers:
+        styles += [site_style(), footprint_style()]
+    styles += [boundary_style(tier) for tier in TIERS if tier in layers]
+    return styles
+
+
+def _styles_table(styles: list[LayerStyle]) -> pd.DataFrame:
+    """Styles as rows of QGIS's ``layer_styles`` table (its own column names)."""
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return pd.DataFrame(
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": [s.layer for s in styles],
+            "f_geometry_column": "geom",
+            "styleName": [s.name for s in styles],
+            "styleQML": [s.qml for s in styles],
+            "styleSLD": "",
+            "useAsDefault": [s.default for s in styles],
+            "description": [s.description for s in styles],
+            "owner": "",
+            "ui": "",
+            "update_time": now,
+        }
+    )
+
+
+#: Project layer tree: (layer, title, group, visible on opening), drawing order, top first.
+_PROJECT_LAYERS = (
+    ("anchor_sites", "Anchor sites", "Anchor sites", True),
+    ("site_footprints", "Site footprints", "Anchor sites", True),
+    ("clusters", "Clusters", "Clusters", True),
+    ("combined_authority", "Combined authorities", "Authorities", True),
+    ("county", "Counties", "Authorities", True),
+    ("district", "Districts", "Authorities", True),
+    ("region", "Regions", "Authorities", False),
+    ("hotspots_areas", "Hot spots (Getis-Ord Gi*)", "Hot spots", False),
+    ("areas_lq", "Location quotients, small areas", "Location quotients", True),
+    ("district_lq", "Location quotients, districts", "Location quotients", False),
+    ("authority_summaries", "Authority summaries", "Tables", False),
+    ("cluster_authorities", "Cluster authorities", "Tables", False),
+    ("site_authorities", "Site authorities", "Tables", False),
+    ("site_clusters", "Site clusters", "Tables", False),
+    ("hotspots", "Hot-spot statistics", "Tables", False),
+    ("lq", "Location quotients, all industries", "Tables", False),
+)
+_MARGIN = 0.03
+
+
+def _write_project(
+    config: RunConfig,
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
+    styles: list[LayerStyle],
+    paths: RunPaths,
+    *,
+    extent: Any,
+) -> None:
+    xmin, ymin, xmax, ymax = (float(v) for v in extent)
+    pad = _MARGIN * max(xmax - xmin, ymax - ymin)
+    project_layers = []
+    for name, title, group, visible in _PROJECT_LAYERS:
+        frame = layers.get(name)
+        if frame is None:
+            continue
+        geometry = None
+        if isinstance(frame, gpd.GeoDataFrame):
+            geometry = "Point" if name == "anchor_sites" else "Polygon"
+        project_layers.append(ProjectLayer(name, title, group, geometry, visible))
+    title = f"clustergeo: {config.name}" + (f" ({SYNTHETIC_LABEL})" if config.synthetic else "")
+    xml = project_xml(
+        title=title,
+        geopackage_name=paths.geopackage.name,
+        layers=project_layers,
+        styles={s.layer: s for s in styles if s.default},
+        extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad),
+    )
+    write_text(xml, paths.qgis_project)
+
+
 def _write_geopackage(
     layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
     paths: RunPaths,
     metadata: dict[str, str],
+    styles: list[LayerStyle],
 ) -> None:
     with atomic_path(paths.geopackage) as tmp:
         for index, (name, frame) in enumerate(layers.items()):
@@ -278,7 +389,19 @@ def _write_geopackage(
                 dataset_options=options or None,
                 **kwargs,
             )
-    log.info("Wrote %s (layers: %s)", paths.geopackage, ", ".join(layers))
+        if styles:
+            # QGIS looks its default styles up in this table, keyed on ``id``.
+            pyogrio.write_dataframe(
+                _styles_table(styles),
+                tmp,
+                layer="layer_styles",
+                driver="GPKG",
+                append=True,
+                layer_options={"FID": "id"},
+            )
+    log.info(
+        "Wrote %s (layers: %s; %d QGIS styles)", paths.geopackage, ", ".join(layers), len(styles)
+    )
 
 
 def _map_framing(

@@ -1,0 +1,151 @@
+"""A QGIS project (``.qgs``) that opens the run's GeoPackage, grouped, ordered and styled.
+
+The project sits beside ``clustergeo.gpkg`` and names it by a relative path, so the run's
+folder can be moved or shared as a whole; double-clicking the project opens every layer in
+its default style (the same QML as the GeoPackage's ``layer_styles``), in British National
+Grid, zoomed to the study area.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from pyproj import CRS
+
+from clustergeo.qgis_styles import QGIS_VERSION, LayerStyle
+
+__all__ = ["ProjectLayer", "project_xml"]
+
+BNG = CRS.from_epsg(27700)
+
+
+@dataclass(frozen=True)
+class ProjectLayer:
+    """A GeoPackage layer as it appears in the project's layer tree."""
+
+    name: str
+    title: str
+    group: str
+    geometry: str | None
+    visible: bool = True
+
+    @property
+    def layer_id(self) -> str:
+        """A stable layer id (QGIS only needs it unique within the project)."""
+        digest = hashlib.sha1(self.name.encode(), usedforsecurity=False).hexdigest()[:12]
+        return f"{self.name}_{digest}"
+
+
+def _spatialrefsys() -> str:
+    return (
+        "<spatialrefsys>"
+        f"<wkt>{escape(BNG.to_wkt())}</wkt>"
+        "<srid>27700</srid><authid>EPSG:27700</authid>"
+        f"<description>{escape(BNG.name)}</description>"
+        "<projectionacronym>tmerc</projectionacronym><ellipsoidacronym>EPSG:7001"
+        "</ellipsoidacronym><geographicflag>false</geographicflag>"
+        "</spatialrefsys>"
+    )
+
+
+def _extent(bounds: Sequence[float]) -> str:
+    xmin, ymin, xmax, ymax = bounds
+    return (
+        f"<xmin>{xmin:.1f}</xmin><ymin>{ymin:.1f}</ymin>"
+        f"<xmax>{xmax:.1f}</xmax><ymax>{ymax:.1f}</ymax>"
+    )
+
+
+def _inner(qml: str) -> str:
+    """The renderer and labels of a QML document, to embed in a ``maplayer`` element."""
+    start = qml.index(">", qml.index("<qgis ")) + 1
+    return qml[start : qml.rindex("</qgis>")]
+
+
+def _maplayer(layer: ProjectLayer, source: str, style: LayerStyle | None) -> str:
+    geometry = (
+        f" geometry={quoteattr(layer.geometry)}" if layer.geometry else ' geometry="No geometry"'
+    )
+    labels = "1" if style is not None and "<labeling" in style.qml else "0"
+    body = _inner(style.qml) if style is not None else ""
+    return (
+        f'<maplayer type="vector"{geometry} labelsEnabled="{labels}" '
+        'styleCategories="AllStyleCategories">'
+        f"<id>{layer.layer_id}</id>"
+        f"<datasource>{escape(source)}</datasource>"
+        f"<layername>{escape(layer.title)}</layername>"
+        f"<srs>{_spatialrefsys()}</srs>"
+        '<provider encoding="UTF-8">ogr</provider>'
+        f"{body}</maplayer>"
+    )
+
+
+def project_xml(
+    *,
+    title: str,
+    geopackage_name: str,
+    layers: Sequence[ProjectLayer],
+    styles: Mapping[str, LayerStyle],
+    extent: Sequence[float],
+) -> str:
+    """The ``.qgs`` document.
+
+    Parameters
+    ----------
+    title
+        Project title (shown in QGIS's title bar).
+    geopackage_name
+        File name of the GeoPackage, in the same folder as the project.
+    layers
+        Layers in drawing order, top first; their ``group`` orders the groups likewise.
+    styles
+        Default style of each layer, by layer name (attribute tables have none).
+    extent
+        Initial view ``(xmin, ymin, xmax, ymax)`` in British National Grid metres.
+    """
+    sources = {layer.name: f"./{geopackage_name}|layername={layer.name}" for layer in layers}
+    groups: dict[str, list[ProjectLayer]] = {}
+    for layer in layers:
+        groups.setdefault(layer.group, []).append(layer)
+
+    def checked(flag: bool) -> str:
+        return "Qt::Checked" if flag else "Qt::Unchecked"
+
+    tree = "".join(
+        f'<layer-tree-group name={quoteattr(group)} expanded="1" '
+        f'checked="{checked(any(m.visible for m in members))}">'
+        + "".join(
+            f'<layer-tree-layer id="{m.layer_id}" name={quoteattr(m.title)} '
+            f'source={quoteattr(sources[m.name])} providerKey="ogr" '
+            f'checked="{checked(m.visible)}" expanded="0"/>'
+            for m in members
+        )
+        + "</layer-tree-group>"
+        for group, members in groups.items()
+    )
+    maplayers = "".join(
+        _maplayer(layer, sources[layer.name], styles.get(layer.name)) for layer in layers
+    )
+    order = "".join(f'<layer id="{layer.layer_id}"/>' for layer in layers)
+    xmin, ymin, xmax, ymax = extent
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis projectname={quoteattr(title)} version="{QGIS_VERSION}">'
+        f'<homePath path=""/><title>{escape(title)}</title>'
+        f"<projectCrs>{_spatialrefsys()}</projectCrs>"
+        f"<layer-tree-group>{tree}</layer-tree-group>"
+        '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>meters</units>'
+        f"<extent>{_extent(extent)}</extent><rotation>0</rotation>"
+        f"<destinationsrs>{_spatialrefsys()}</destinationsrs></mapcanvas>"
+        '<ProjectViewSettings UseProjectScales="0" rotation="0"><Scales/>'
+        f'<DefaultViewExtent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" '
+        f'ymax="{ymax:.1f}">{_spatialrefsys()}</DefaultViewExtent></ProjectViewSettings>'
+        f"<projectlayers>{maplayers}</projectlayers>"
+        f"<layerorder>{order}</layerorder>"
+        '<properties><Paths><Absolute type="bool">false</Absolute></Paths>'
+        '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled></SpatialRefSys>'
+        "</properties></qgis>\n"
+    )

@@ -1,0 +1,218 @@
+"""The published outputs: styles in the GeoPackage, the QGIS project, atomic writes, real QGIS.
+
+The QGIS tests run Debian's QGIS (``python3-qgis``) headless in the system Python, on the
+demo run: they skip where QGIS is not installed, unless ``CLUSTERGEO_REQUIRE_QGIS`` is set
+(as in CI), when they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import pytest
+
+from clustergeo import publish
+from clustergeo._errors import OutputError
+from clustergeo.config import load_config
+from clustergeo.paths import RunPaths
+from conftest import REPO
+
+QGIS_PYTHON = os.environ.get("CLUSTERGEO_QGIS_PYTHON", "/usr/bin/python3")
+CHECK_SCRIPT = REPO / "tests" / "qgis" / "check_outputs.py"
+PROJECT_GROUPS = ["Anchor sites", "Clusters", "Authorities", "Hot spots", "Location quotients"]
+
+
+def _styles(gpkg: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(gpkg) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM layer_styles ORDER BY id")]
+
+
+def _renderer(qml: str) -> tuple[str, int]:
+    kind = re.search(r'<renderer-v2 type="(\w+)"', qml)
+    assert kind is not None
+    classes = len(re.findall(r"<range |<category ", qml)) or 1
+    return kind.group(1), classes
+
+
+def test_every_map_layer_has_one_default_style(demo_run: RunPaths) -> None:
+    styles = _styles(demo_run.geopackage)
+    spatial = {
+        str(name)
+        for name, geometry in pyogrio.list_layers(demo_run.geopackage)
+        if geometry is not None
+    }
+    defaults = [s["f_table_name"] for s in styles if s["useAsDefault"]]
+    assert sorted(defaults) == sorted(spatial)
+    assert {s["f_geometry_column"] for s in styles} == {"geom"}
+    # One LQ and one hot-spot style per cluster definition; the first is the default.
+    lq = [s for s in styles if s["f_table_name"] == "areas_lq"]
+    assert [s["styleName"] for s in lq][:2] == [
+        "LQ: Manufacturing",
+        "LQ: Information and communication",
+    ]
+    assert [s["useAsDefault"] for s in lq] == [1] + [0] * (len(lq) - 1)
+    assert len(lq) == 6
+
+
+def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
+    styles = {
+        (s["f_table_name"], s["styleName"]): s["styleQML"] for s in _styles(demo_run.geopackage)
+    }
+    lq = styles[("areas_lq", "LQ: Manufacturing")]
+    assert _renderer(lq) == ("graduatedSymbol", 6)
+    bounds = [float(v) for v in re.findall(r'lower="([\d.e+]+)"', lq)]
+    assert bounds == [0.0, 0.5, 0.8, 1.25, 2.0, 4.0]
+    assert 'attr="manufacturing_lq"' in lq
+    # RdBu's darkest red for LQ >= 4, as on the maps (#b2182b).
+    assert 'value="178,24,43,255"' in lq
+    hot = styles[("hotspots_areas", "Hot spots: Manufacturing")]
+    assert _renderer(hot) == ("categorizedSymbol", 8)
+    assert re.findall(r'<category value="(\w+)"', hot) == [
+        "hot_99",
+        "hot_95",
+        "hot_90",
+        "not_significant",
+        "cold_90",
+        "cold_95",
+        "cold_99",
+        "not_tested",
+    ]
+    clusters = styles[("clusters", "Clusters by industry")]
+    assert 'fieldName="name"' in clusters
+    assert 'labelsEnabled="1"' in clusters
+
+
+def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths) -> None:
+    root = ET.parse(demo_run.qgis_project).getroot()
+    sources = [e.text or "" for e in root.iter("datasource")]
+    assert sources
+    assert all(s.startswith("./clustergeo.gpkg|layername=") for s in sources)
+    assert root.find("properties/Paths/Absolute").text == "false"  # type: ignore[union-attr]
+    groups = [g.get("name") for g in root.find("layer-tree-group")]  # type: ignore[union-attr]
+    assert groups == [*PROJECT_GROUPS, "Tables"]
+    assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:27700"  # type: ignore[union-attr]
+    extent = root.find("ProjectViewSettings/DefaultViewExtent")
+    assert extent is not None
+    assert float(extent.get("xmin", "nan")) < float(extent.get("xmax", "nan"))
+
+
+def test_a_failed_write_leaves_the_previous_geopackage_whole(
+    demo_run: RunPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Publish a copy of the demo run, then make the next publish fail half-way through.
+    run = tmp_path / "processed"
+    shutil.copytree(demo_run.root, run)
+    config = load_config(demo_run.root.parent / "demo.yaml").model_copy(update={"output_dir": run})
+    paths = RunPaths.for_config(config)
+    before = paths.geopackage.read_bytes()
+    real_write = pyogrio.write_dataframe
+    calls = {"n": 0}
+
+    def failing_write(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device")
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(publish.pyogrio, "write_dataframe", failing_write)
+    with pytest.raises(OutputError, match="No space left"):
+        publish.run(config)
+    assert paths.geopackage.read_bytes() == before
+    leftovers = [p.name for p in run.iterdir() if p.name.startswith(".") or "tmp" in p.name]
+    assert leftovers == []
+    assert calls["n"] == 5
+
+
+def _qgis_available() -> bool:
+    try:
+        result = subprocess.run(
+            [QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def qgis_python() -> str:
+    if not _qgis_available():
+        if os.environ.get("CLUSTERGEO_REQUIRE_QGIS"):
+            pytest.fail(f"QGIS required (CI) but `import qgis.core` fails in {QGIS_PYTHON}")
+        pytest.skip(f"QGIS (python3-qgis) not installed for {QGIS_PYTHON}")
+    return QGIS_PYTHON
+
+
+def _open_in_qgis(python: str, run_dir: Path, png: Path) -> dict[str, Any]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(png.parent)}
+    result = subprocess.run(
+        [python, str(CHECK_SCRIPT), str(run_dir), str(png)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+@pytest.mark.qgis
+def test_qgis_opens_every_layer_styled(
+    demo_run: RunPaths, qgis_python: str, tmp_path: Path
+) -> None:
+    report = _open_in_qgis(qgis_python, demo_run.root, tmp_path / "project.png")
+    defaults = {
+        s["f_table_name"]: _renderer(s["styleQML"])
+        for s in _styles(demo_run.geopackage)
+        if s["useAsDefault"]
+    }
+    layers = report["layers"]
+    expected = {str(name) for name in pyogrio.list_layers(demo_run.geopackage)[:, 0]}
+    assert set(layers) == expected - {"layer_styles"}
+    for name, seen in layers.items():
+        info = pyogrio.read_info(demo_run.geopackage, layer=name)
+        assert seen["valid"], name
+        assert seen["features"] == info["features"], name
+        if name in defaults:
+            assert seen["crs"] == "EPSG:27700", name
+            assert (seen["renderer"], seen["classes"]) == defaults[name], name
+    assert layers["areas_lq"]["attribute"] == "manufacturing_lq"
+    assert layers["hotspots_areas"]["renderer"] == "categorizedSymbol"
+    assert layers["clusters"]["labels"]
+    assert layers["anchor_sites"]["labels"]
+
+    assert report["project_read"]
+    assert report["project_crs"] == "EPSG:27700"
+    assert report["project_title"] == "clustergeo: demo (synthetic demo data)"
+    assert not report["project_absolute_paths"]
+    assert report["groups"] == [*PROJECT_GROUPS, "Tables"]
+    assert all(layer["valid"] for layer in report["project_layers"].values())
+    assert report["project_layers"]["Clusters"]["renderer"] == "categorizedSymbol"
+    assert report["painted_share"] > 0.3
+    assert (tmp_path / "project.png").stat().st_size > 10_000
+
+
+@pytest.mark.qgis
+def test_qgis_project_still_opens_when_the_run_folder_is_moved(
+    demo_run: RunPaths, qgis_python: str, tmp_path: Path
+) -> None:
+    moved = tmp_path / "shared with a colleague"
+    moved.mkdir()
+    for path in (demo_run.geopackage, demo_run.qgis_project):
+        shutil.copy2(path, moved / path.name)
+    report = _open_in_qgis(qgis_python, moved, tmp_path / "moved.png")
+    assert report["project_read"]
+    sources = [layer["source"] for layer in report["project_layers"].values()]
+    assert all(source.startswith(str(moved)) for source in sources)
+    assert all(layer["valid"] for layer in report["project_layers"].values())
