@@ -216,3 +216,59 @@ def test_qgis_project_still_opens_when_the_run_folder_is_moved(
     sources = [layer["source"] for layer in report["project_layers"].values()]
     assert all(source.startswith(str(moved)) for source in sources)
     assert all(layer["valid"] for layer in report["project_layers"].values())
+
+
+def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: RunPaths) -> None:
+    from PIL import Image
+
+    names = ["clusters", "hotspots_all"] + [
+        f"site_{key}"
+        for key in ("mira_like_park", "crosses_ca_edge_park", "inside_one_district_park")
+    ]
+    for name in names:
+        png = demo_run.figures_dir / f"{name}.png"
+        assert (demo_run.figures_dir / f"{name}.svg").stat().st_size > 10_000
+        with Image.open(png) as image:
+            dpi = image.info["dpi"]
+            assert round(dpi[0]) == 300, name
+            # 17 cm wide for full-width figures; the site close-ups are narrower.
+            assert image.width >= 1500, name
+            colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+            assert colours is not None
+            assert len(colours) > 50, name
+
+
+def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
+    from html.parser import HTMLParser
+
+    markdown = demo_run.report_md.read_text(encoding="utf-8")
+    page = demo_run.report_html.read_text(encoding="utf-8")
+    for heading in (
+        "Data and method",
+        "The strongest clusters",
+        "Clusters that straddle boundaries",
+        "Governance gaps",
+        "Anchor sites",
+        "Maps",
+        "Provenance",
+    ):
+        assert f"## {heading}" in markdown
+        assert f"<h2>{heading}</h2>" in page
+    assert "Synthetic demo data" in markdown
+    assert "Manufacturing: Tamewood / Upton Fields" in markdown
+    assert "Tamewood 53%, Upton Fields 47%" in markdown
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.images: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                self.images += [v or "" for k, v in attrs if k == "src"]
+
+    links = Links()
+    links.feed(page)
+    assert "figures/clusters.png" in links.images
+    assert all((demo_run.root / src).exists() for src in links.images)
+    assert sum(f"]({src})" in markdown for src in links.images) == len(links.images)

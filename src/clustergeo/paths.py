@@ -211,6 +211,16 @@ class RunPaths:
         return self.root / "clustergeo.qgs"
 
     @property
+    def report_md(self) -> Path:
+        """The run report in Markdown."""
+        return self.root / "report.md"
+
+    @property
+    def report_html(self) -> Path:
+        """The same report as a standalone HTML page."""
+        return self.root / "report.html"
+
+    @property
     def figures_dir(self) -> Path:
         """Folder of the static map figures."""
         return self.root / "figures"

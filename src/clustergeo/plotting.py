@@ -15,7 +15,7 @@ import contextlib
 import logging
 import math
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOUNDARY_STYLES",
+    "CLUSTER_COLOURS",
     "FONT_SIZES",
     "HOTSPOT_CLASSES",
     "HOTSPOT_CLASS_COLOURS",
@@ -67,13 +68,21 @@ __all__ = [
     "REPORT_WIDTH_CM",
     "MapInputError",
     "add_attribution",
+    "add_map_furniture",
     "add_north_arrow",
     "add_scale_bar",
+    "boundary_handles",
     "classify_lq",
+    "cluster_colours",
+    "crs_note",
+    "default_figsize",
+    "fit_height_to_map",
+    "frame_map",
     "house_style",
     "plot_hotspot_map",
     "plot_lq_choropleth",
     "save_figure",
+    "set_title",
 ]
 
 log = logging.getLogger(__name__)
@@ -233,6 +242,32 @@ HOTSPOT_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "cold_99": "Cold spot, 99% confidence",
     }
 )
+
+# --- Clusters ---------------------------------------------------------------------------------
+
+#: Colours of clusters by industry (ColorBrewer Dark2, then Set1), given in sorted label order
+#: by :func:`cluster_colours` so that maps and QGIS styles agree.
+CLUSTER_COLOURS: Final = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#666666",
+    "#e41a1c",
+    "#377eb8",
+)
+
+
+def cluster_colours(labels: Iterable[str]) -> dict[str, str]:
+    """One colour per industry label, in sorted order, cycling through :data:`CLUSTER_COLOURS`."""
+    return {
+        label: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)]
+        for i, label in enumerate(sorted(set(labels)))
+    }
+
 
 # --- Boundary overlays -----------------------------------------------------------------------
 
@@ -603,7 +638,7 @@ def add_north_arrow(
     return anchored
 
 
-def _add_furniture(ax: Axes, areas: gpd.GeoDataFrame) -> None:
+def add_map_furniture(ax: Axes, areas: gpd.GeoDataFrame) -> None:
     """Put the scale bar and north arrow in empty corners of the map, or else under it.
 
     Inside the map is the convention, but only where they hide no data: a study area that
@@ -670,7 +705,8 @@ def add_attribution(ax: Axes, text: str, *, crs_note: str | None = None) -> Anno
     )
 
 
-def _crs_note(frame: gpd.GeoDataFrame) -> str:
+def crs_note(frame: gpd.GeoDataFrame) -> str:
+    """The projection of a frame as a map should name it ("British National Grid (EPSG:27700)")."""
     if frame.crs.to_epsg() == _BNG_EPSG:
         return f"British National Grid (EPSG:{_BNG_EPSG})"
     return str(frame.crs.name)
@@ -680,7 +716,8 @@ _TITLE_WRAP_CHARS = 70
 _SUBTITLE_WRAP_CHARS = 95
 
 
-def _set_title(ax: Axes, title: str, subtitle: str | None) -> None:
+def set_title(ax: Axes, title: str, subtitle: str | None) -> None:
+    """Bold title above a map, with an optional smaller subtitle between it and the map."""
     gap = 4.0
     # Long titles would push the map out of a report-width figure; wrap them instead.
     title = textwrap.fill(title, _TITLE_WRAP_CHARS)
@@ -736,11 +773,13 @@ def _hotspot_class_handles() -> list[Patch | Line2D]:
     return handles
 
 
-def _tier_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
+def boundary_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
+    """Legend entries for the authority outlines of ``tiers``, in their map line styles."""
     return [Line2D([], [], **dict(BOUNDARY_STYLES[tier])) for tier in tiers]
 
 
-def _default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
+def default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
+    """Figure size (inches) of a report-width map of ``areas`` with a legend on its right."""
     width = REPORT_WIDTH_CM / 2.54
     x_min, y_min, x_max, y_max = areas.total_bounds
     aspect = (y_max - y_min) / max(x_max - x_min, 1.0)
@@ -749,7 +788,7 @@ def _default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
     return width, float(np.clip(height, 3.0, 9.5))
 
 
-def _fit_height_to_map(fig: Figure, ax: Axes) -> None:
+def fit_height_to_map(fig: Figure, ax: Axes) -> None:
     """Shrink or grow a figure's height so an equal-aspect map fills its width.
 
     Constrained layout gives the map a box, then equal aspect shrinks the map inside it; the
@@ -872,7 +911,7 @@ def _class_map(
     with house_style():
         own_figure = ax is None
         if ax is None:
-            fig, ax = plt.subplots(figsize=_default_figsize(areas), layout="constrained")
+            fig, ax = plt.subplots(figsize=default_figsize(areas), layout="constrained")
         else:
             fig = _root_figure(ax)
         geometry = areas.geometry.reset_index(drop=True)
@@ -896,22 +935,11 @@ def _class_map(
             # Outlines are drawn as lines so that nothing can fill the polygons.
             overlays[tier].boundary.plot(ax=ax, zorder=zorder, **style)
 
-        x_min, y_min, x_max, y_max = areas.total_bounds
-        pad = 0.03 * max(x_max - x_min, y_max - y_min)
-        ax.set_xlim(x_min - pad, x_max + pad)
-        ax.set_ylim(y_min - pad, y_max + pad)
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        # geopandas labels the axes "Easting [metre]" etc., which a map does not need.
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        for spine in ax.spines.values():
-            spine.set_visible(False)
+        frame_map(ax, areas.total_bounds)
 
-        _set_title(ax, title, subtitle)
+        set_title(ax, title, subtitle)
         ax.legend(
-            handles=[*handles, *_tier_handles(tiers)],
+            handles=[*handles, *boundary_handles(tiers)],
             title=legend_title,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
@@ -921,10 +949,10 @@ def _class_map(
             handleheight=1.2,
             title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
         )
-        _add_furniture(ax, areas)
-        add_attribution(ax, attribution, crs_note=_crs_note(areas))
+        add_map_furniture(ax, areas)
+        add_attribution(ax, attribution, crs_note=crs_note(areas))
         if own_figure:
-            _fit_height_to_map(fig, ax)
+            fit_height_to_map(fig, ax)
     return fig, ax
 
 
@@ -980,6 +1008,26 @@ def plot_hotspot_map(
         attribution=attribution,
         ax=ax,
     )
+
+
+def frame_map(ax: Axes, bounds: Sequence[float], margin: float = 0.03) -> None:
+    """Zoom a map to ``bounds`` (xmin, ymin, xmax, ymax) plus a margin, at equal aspect, bare.
+
+    No ticks, axis labels or frame: a map's coordinates are given by its scale bar and
+    projection note, not by tick labels.
+    """
+    x_min, y_min, x_max, y_max = (float(b) for b in bounds)
+    pad = margin * max(x_max - x_min, y_max - y_min)
+    ax.set_xlim(x_min - pad, x_max + pad)
+    ax.set_ylim(y_min - pad, y_max + pad)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    # geopandas labels the axes "Easting [metre]" etc., which a map does not need.
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
 
 
 def _corner_coverage(ax: Axes, areas: gpd.GeoDataFrame) -> dict[_Corner, float]:

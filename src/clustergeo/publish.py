@@ -51,6 +51,11 @@ import pandas as pd
 import pyogrio
 
 from clustergeo._progress import progress
+from clustergeo.cluster_maps import (
+    plot_cluster_map,
+    plot_hotspot_small_multiples,
+    plot_site_inset,
+)
 from clustergeo.config import TIERS, RunConfig
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
 from clustergeo.paths import RunPaths
@@ -65,6 +70,7 @@ from clustergeo.qgis_styles import (
     lq_style,
     site_style,
 )
+from clustergeo.report import report_blocks, to_html, to_markdown
 
 __all__ = ["layer_styles", "run", "wide_hotspot_columns", "wide_lq_columns"]
 
@@ -221,6 +227,15 @@ def run(config: RunConfig) -> RunPaths:
         paths=paths,
         report=hotspot_report,
     )
+    plotted += _cluster_figures(
+        config,
+        areas=areas,
+        layers=layers,
+        hotspot_areas=hotspot_areas,
+        definitions=definitions,
+        boundaries=boundaries,
+        paths=paths,
+    )
     plotted += _lq_figures(
         config,
         areas_lq=areas_lq,
@@ -250,7 +265,50 @@ def run(config: RunConfig) -> RunPaths:
         },
     }
     write_json(provenance, paths.provenance)
+    _write_report(
+        provenance,
+        layers=layers,
+        paths=paths,
+        n_industries=int(lq["industry_code"].nunique()),
+        reference=reference,
+        title=str(metadata["TITLE"]),
+    )
     return paths
+
+
+def _write_report(
+    provenance: dict[str, Any],
+    *,
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
+    paths: RunPaths,
+    n_industries: int,
+    reference: str,
+    title: str,
+) -> None:
+    """The Markdown and HTML report, with the overview figures linked by relative paths."""
+    sites = layers.get("site_footprints")
+    figures = [("figures/clusters.png", "Clusters, numbered by employment, and the authorities")]
+    if isinstance(sites, pd.DataFrame):
+        figures += [
+            (f"figures/site_{row.site_key}.png", f"{row.name}: its footprint and surroundings")
+            for row in sites.itertuples()
+            if row.status != "outside_study_area"
+        ]
+    figures.append(("figures/hotspots_all.png", "Hot and cold spots, industry by industry"))
+    figures = [(path, caption) for path, caption in figures if (paths.root / path).exists()]
+    blocks = report_blocks(
+        title=f"{title}: report",
+        provenance=provenance,
+        clusters=layers["clusters"],
+        links=layers["cluster_authorities"],
+        sites=sites if isinstance(sites, pd.DataFrame) else None,
+        figures=figures,
+        n_areas=len(layers["areas_lq"]),
+        n_industries=n_industries,
+        reference=reference,
+    )
+    write_text(to_markdown(blocks), paths.report_md)
+    write_text(to_html(blocks, title), paths.report_html)
 
 
 def _governance_layers(paths: RunPaths) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
@@ -442,6 +500,82 @@ def _lq_figures(
         )
         written.extend(save_figure(fig, paths.figures_dir / f"lq_{key}"))
     return written
+
+
+def _cluster_figures(
+    config: RunConfig,
+    *,
+    areas: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
+    hotspot_areas: gpd.GeoDataFrame,
+    definitions: list[dict[str, Any]],
+    boundaries: dict[str, gpd.GeoDataFrame],
+    paths: RunPaths,
+) -> list[Any]:
+    """The cluster map, one close-up per anchor site in the study area, hot spots side by side."""
+    clusters = layers["clusters"]
+    assert isinstance(clusters, gpd.GeoDataFrame)
+    sites = layers.get("site_footprints")
+    inside = None
+    if isinstance(sites, gpd.GeoDataFrame):
+        inside = sites.loc[sites["status"] != "outside_study_area"]
+    ranked = clusters.sort_values(["employment", "cluster_id"], ascending=[False, True])
+    settings = config.clusters
+    written = []
+    fig, _ax = plot_cluster_map(
+        areas,
+        ranked,
+        subtitle=(
+            f"Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ {settings.significance:g}) "
+            f"whose own LQ is at least {settings.min_lq:g}, employing at least "
+            f"{settings.min_employment:,.0f}. Numbered by employment."
+        ),
+        sites=inside,
+        **_map_framing(config, "Industrial clusters and the authorities they fall in", boundaries),
+    )
+    written.extend(save_figure(fig, paths.figures_dir / "clusters"))
+    if inside is not None:
+        for _index, site in progress(list(inside.iterrows()), "Site maps"):
+            flags = _site_flags_text(site)
+            fig, _ax = plot_site_inset(
+                site,
+                areas,
+                clusters,
+                subtitle=f"{site['buffer_km']:g} km footprint. {flags}",
+                **_map_framing(config, str(site["name"]), boundaries),
+            )
+            written.extend(save_figure(fig, paths.figures_dir / f"site_{site['site_key']}"))
+    if definitions:
+        columns = {d["label"]: f"{d['key']}_hotspot" for d in definitions}
+        framing = _map_framing(config, "Hot spots across industries", boundaries)
+        fig, _axes = plot_hotspot_small_multiples(
+            hotspot_areas,
+            columns,
+            title=framing["title"],
+            subtitle="Getis-Ord Gi*, false discovery rate controlled (Benjamini-Hochberg).",
+            boundaries=framing["boundaries"],
+            attribution=framing["attribution"],
+        )
+        written.extend(save_figure(fig, paths.figures_dir / "hotspots_all"))
+    return written
+
+
+def _site_flags_text(site: pd.Series) -> str:
+    """The site's governance in a line: districts, counties, combined-authority status."""
+    parts = []
+    if isinstance(site.get("districts"), str) and site["districts"]:
+        parts.append(f"Districts: {site['districts'].replace('; ', ', ')}.")
+    if site.get("straddles_counties") is True or site.get("straddles_counties") == 1:
+        parts.append("Straddles counties.")
+    status = {
+        "within_one_ca": "Within one combined authority.",
+        "split_across_cas": "Split across combined authorities.",
+        "partly_outside_ca": "Partly outside any combined authority.",
+        "outside_any_ca": "Outside any combined authority.",
+    }.get(str(site.get("ca_status")), "")
+    if status:
+        parts.append(status)
+    return " ".join(parts)
 
 
 def _hotspot_figures(

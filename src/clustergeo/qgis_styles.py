@@ -34,6 +34,7 @@ from clustergeo.plotting import (
     LQ_BREAKS,
     LQ_CLASS_COLOURS,
     LQ_VALUE_LABELS,
+    cluster_colours,
 )
 
 __all__ = [
@@ -50,19 +51,6 @@ QGIS_VERSION = "3.22.0-Białowieża"
 #: The largest finite upper bound QGIS keeps for an open-ended top class.
 _TOP = 1e9
 _NOT_TESTED_COLOUR = "#d9d9d9"
-#: Outline colours of clusters by industry (ColorBrewer Dark2, then Set1): one per label.
-_CLUSTER_COLOURS = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
-    "#e41a1c",
-    "#377eb8",
-)
 _REGION_STYLE = {"color": "#000000", "linewidth": 1.4, "linestyle": "-"}
 
 
@@ -254,18 +242,10 @@ def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerSt
 
 def cluster_style(labels: Sequence[str]) -> LayerStyle:
     """Cluster outlines coloured by industry, each cluster labelled by its name."""
+    colours = cluster_colours(labels)
     categories = [
-        (
-            value,
-            value,
-            fill_symbol(
-                str(i),
-                None,
-                outline=_CLUSTER_COLOURS[i % len(_CLUSTER_COLOURS)],
-                width_mm=0.8,
-            ),
-        )
-        for i, value in enumerate(sorted(labels))
+        (value, value, fill_symbol(str(i), None, outline=colours[value], width_mm=0.8))
+        for i, value in enumerate(sorted(colours))
     ]
     return LayerStyle(
         layer="clusters",

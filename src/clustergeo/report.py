@@ -1,0 +1,353 @@
+"""The run report: data and method in plain words, the clusters, who governs them, provenance.
+
+Written as Markdown (``report.md``) and HTML (``report.html``) beside the GeoPackage, from one
+list of blocks, so the two always say the same thing. Figures are linked by relative paths.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from clustergeo.governance.summaries import markdown_table, straddling_clusters
+
+__all__ = ["Block", "report_blocks", "to_html", "to_markdown"]
+
+_TOP_CLUSTERS = 10
+_CA_STATUS_TEXT = {
+    "within_one_ca": "within one combined authority",
+    "split_across_cas": "split across combined authorities",
+    "partly_outside_ca": "partly outside any combined authority",
+    "outside_any_ca": "outside any combined authority",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One element of the report: a heading, paragraph, list, table or figure."""
+
+    kind: str
+    text: str = ""
+    items: tuple[str, ...] = ()
+    table: pd.DataFrame | None = None
+    path: str = ""
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def report_blocks(
+    *,
+    title: str,
+    provenance: dict[str, Any],
+    clusters: pd.DataFrame,
+    links: pd.DataFrame,
+    sites: pd.DataFrame | None,
+    figures: Sequence[tuple[str, str]],
+    n_areas: int,
+    n_industries: int,
+    reference: str,
+) -> list[Block]:
+    """The report's content from the run's outputs.
+
+    Parameters
+    ----------
+    title
+        Report title (says "synthetic demo data" for the demo).
+    provenance
+        The run's provenance record (config, inputs, versions, stage reports).
+    clusters
+        Clusters with their governance flags.
+    links
+        Cluster-authority links.
+    sites
+        Anchor sites with their flags, or None.
+    figures
+        (relative path, caption) of the figures to show, in order.
+    n_areas, n_industries
+        Size of the study area's table.
+    reference
+        What the LQs compare with, in words.
+    """
+    config = provenance["config"]
+    hotspots = provenance["hotspots"]["statistics"]
+    weights = provenance["hotspots"]["weights"]
+    rules = provenance["clusters"]
+    blocks = [Block("h1", title)]
+    if provenance.get("synthetic"):
+        blocks.append(
+            Block(
+                "p",
+                "**Synthetic demo data.** Every place, code and number in this report was "
+                "generated from a seed; nothing describes a real place.",
+            )
+        )
+    basis = config["employment"]["basis"]
+    source = config["employment"].get("description") or f"{basis}-based employment"
+    blocks += [
+        Block("h2", "Data and method"),
+        Block(
+            "p",
+            f"Data: {source}, for {_plural(n_areas, 'small area')} and "
+            f"{_plural(n_industries, 'industry', 'industries')} and cluster definitions. "
+            f"Employment is {basis}-based"
+            + (
+                ": it counts people where they work, which is what clusters are about."
+                if basis == "workplace"
+                else ": it counts people where they live, which only approximates where "
+                "industries are."
+            ),
+        ),
+        Block(
+            "p",
+            "A location quotient (LQ) compares an industry's share of an area's jobs with its "
+            f"share in {reference}: above 1, the area is more specialised than that reference. "
+            "LQs resting on too few workers are flagged as unreliable.",
+        ),
+        Block(
+            "p",
+            "Hot spots are areas whose neighbourhood (the area and its neighbours, "
+            f"{weights['method']}) has a higher LQ than chance would give: the Getis-Ord Gi* "
+            f"statistic, with {_p_value_words(hotspots)}. With thousands of areas tested, "
+            "some would look significant by chance, so the false discovery rate is "
+            "controlled (Benjamini-Hochberg)"
+            + (
+                "."
+                if hotspots["correction"] == "fdr_bh"
+                else f" — here the correction is {hotspots['correction']}."
+            ),
+        ),
+        Block(
+            "p",
+            f"A cluster is a group of neighbouring hot spots (corrected p ≤ "
+            f"{rules['significance']:g}) whose own LQ is at least {rules['min_lq']:g}, "
+            f"employing at least {rules['min_employment']:,.0f} people in its industry. Each "
+            "cluster is then placed in its districts, counties or unitary authorities, "
+            "combined authorities and regions through its member areas.",
+        ),
+    ]
+    blocks += _cluster_blocks(clusters, links)
+    if sites is not None and not sites.empty:
+        blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
+    if figures:
+        blocks.append(Block("h2", "Maps"))
+        blocks += [Block("img", caption, path=path) for path, caption in figures]
+    blocks += _provenance_blocks(provenance)
+    return blocks
+
+
+def _p_value_words(statistics: dict[str, Any]) -> str:
+    if statistics["gi_star_inference"] == "analytic":
+        return "p-values from its normal approximation"
+    return f"p-values from {statistics['permutations']:,} conditional permutations"
+
+
+def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
+    blocks = [Block("h2", "The strongest clusters")]
+    if clusters.empty:
+        return [*blocks, Block("p", "No cluster met the rules above in this run.")]
+    ranked = clusters.sort_values(["employment", "cluster_id"], ascending=[False, True])
+    top = ranked.head(_TOP_CLUSTERS)
+    table = pd.DataFrame(
+        {
+            "Cluster": top["name"],
+            "Employment": top["employment"].map("{:,.0f}".format),
+            "Share of industry": top["employment_share"].map(
+                lambda v: f"{v:.1%}" if v < 0.1 else f"{v:.0%}"
+            ),
+            "LQ": top["lq"].map("{:.2f}".format),
+            "Peak Gi* z": top["peak_gi_star_z"].map("{:.1f}".format),
+            "Areas": top["n_units"],
+        }
+    )
+    blocks += [
+        Block(
+            "p",
+            f"{_plural(len(clusters), 'cluster')} in all; the {len(top)} largest by employment:",
+        ),
+        Block("table", table=table),
+        Block("h2", "Clusters that straddle boundaries"),
+    ]
+    straddling = straddling_clusters(clusters, links)
+    counties = int(clusters["straddles_counties"].fillna(False).astype(bool).sum())
+    if straddling.empty:
+        blocks.append(Block("p", "No cluster crosses a district boundary."))
+    else:
+        blocks += [
+            Block(
+                "p",
+                f"{_plural(len(straddling), 'cluster')} cross district boundaries, "
+                f"{counties} of them county or unitary boundaries. Shares are of the cluster's "
+                "employment in its industry.",
+            ),
+            Block("table", table=straddling),
+        ]
+    gaps = clusters.loc[clusters.get("governance_gap", pd.Series(False)).fillna(False).astype(bool)]
+    blocks.append(Block("h2", "Governance gaps"))
+    if gaps.empty:
+        blocks.append(
+            Block(
+                "p",
+                "No cluster is a governance gap: each has a district, county or unitary, or "
+                "combined authority holding more than half of its employment.",
+            )
+        )
+    else:
+        blocks.append(
+            Block(
+                "list",
+                items=tuple(
+                    f"{row.name}: no authority holds a majority (largest district share "
+                    f"{row.lead_share:.0%}, {row.lead_district})."
+                    for row in gaps.itertuples()
+                ),
+            )
+        )
+    if "ca_status" in clusters:
+        counts = clusters["ca_status"].value_counts()
+        blocks.append(
+            Block(
+                "p",
+                "Combined authorities: "
+                + "; ".join(
+                    f"{_plural(int(n), 'cluster')} {_CA_STATUS_TEXT.get(str(status), status)}"
+                    for status, n in counts.items()
+                )
+                + ".",
+            )
+        )
+    return blocks
+
+
+def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
+    assessed = sites.loc[sites["status"] != "outside_study_area"]
+
+    def named(ids: object) -> str:
+        return ", ".join(str(names.get(i, i)) for i in str(ids or "").split(";") if i)
+
+    blocks = [Block("h2", "Anchor sites")]
+    if assessed.empty:
+        return [*blocks, Block("p", "No anchor site lies in the study area.")]
+    table = pd.DataFrame(
+        {
+            "Site": assessed["name"],
+            "Footprint": assessed["buffer_km"].map("{:g} km".format),
+            "Districts": assessed["districts"].fillna("").str.replace("; ", ", "),
+            "Straddles counties": assessed["straddles_counties"].map(
+                lambda v: "yes" if v is True or v == 1 else "no"
+            ),
+            "Combined authority": assessed["ca_status"].map(
+                lambda v: _CA_STATUS_TEXT.get(str(v), "")
+            ),
+            "Clusters of its sector in or near": (
+                assessed["sector_clusters_in"].fillna("").map(named)
+                + assessed["sector_clusters_near"]
+                .fillna("")
+                .map(lambda v: f" (near: {named(v)})" if v else "")
+            ),
+        }
+    )
+    outside = sites.loc[sites["status"] == "outside_study_area", "name"]
+    blocks.append(Block("table", table=table))
+    if not outside.empty:
+        blocks.append(
+            Block("p", "Outside the study area, not assessed: " + ", ".join(outside) + ".")
+        )
+    return blocks
+
+
+def _provenance_blocks(provenance: dict[str, Any]) -> list[Block]:
+    inputs = provenance["inputs"]
+    versions = provenance["versions"]
+    statistics = provenance["hotspots"]["statistics"]
+    return [
+        Block("h2", "Provenance"),
+        Block(
+            "list",
+            items=(
+                f"Config: {provenance['config_file']}",
+                *(
+                    f"{role}: {v['path']} (sha256 {v['sha256'][:16]}…)"
+                    for role, v in inputs.items()
+                ),
+                f"Permutation seed {statistics['seed']}, {statistics['permutations']:,} "
+                "permutations",
+                "Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+                "Full record: provenance.json; every layer: clustergeo.gpkg (open "
+                "clustergeo.qgs in QGIS).",
+            ),
+        ),
+    ]
+
+
+def to_markdown(blocks: Sequence[Block]) -> str:
+    """The report as Markdown."""
+    lines: list[str] = []
+    for block in blocks:
+        if block.kind == "h1":
+            lines += [f"# {block.text}", ""]
+        elif block.kind == "h2":
+            lines += [f"## {block.text}", ""]
+        elif block.kind == "p":
+            lines += [block.text, ""]
+        elif block.kind == "list":
+            lines += [*(f"- {item}" for item in block.items), ""]
+        elif block.kind == "table" and block.table is not None:
+            lines += [markdown_table(block.table), ""]
+        elif block.kind == "img":
+            lines += [f"![{block.text}]({block.path})", "", f"*{block.text}*", ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f3f1ec; }
+figure { margin: 1rem 0 2rem; } img { max-width: 100%; }
+figcaption { font-size: 0.85rem; color: #555; }
+"""
+
+
+def _inline(text: str) -> str:
+    """Escape text for HTML, keeping **bold**."""
+    parts = html.escape(text).split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def to_html(blocks: Sequence[Block], title: str) -> str:
+    """The report as a standalone HTML page (figures linked, not embedded)."""
+    body: list[str] = []
+    for block in blocks:
+        if block.kind in ("h1", "h2"):
+            body.append(f"<{block.kind}>{_inline(block.text)}</{block.kind}>")
+        elif block.kind == "p":
+            body.append(f"<p>{_inline(block.text)}</p>")
+        elif block.kind == "list":
+            body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in block.items) + "</ul>")
+        elif block.kind == "table" and block.table is not None:
+            head = "".join(f"<th>{html.escape(str(c))}</th>" for c in block.table.columns)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                for row in block.table.itertuples(index=False)
+            )
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif block.kind == "img":
+            body.append(
+                f'<figure><img src="{html.escape(block.path)}" alt="{html.escape(block.text)}">'
+                f"<figcaption>{html.escape(block.text)}</figcaption></figure>"
+            )
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
