@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from shapely.geometry.base import BaseGeometry
 
 from clustergeo.plotting import (
     BOUNDARY_STYLES,
@@ -42,7 +42,6 @@ from clustergeo.plotting import (
     cluster_colours,
     crs_note,
     default_figsize,
-    fit_height_to_map,
     frame_map,
     house_style,
     set_title,
@@ -53,8 +52,8 @@ __all__ = ["plot_cluster_map", "plot_hotspot_small_multiples", "plot_site_inset"
 _BASE_FILL = "#f2f0eb"
 _BASE_EDGE = "#ffffff"
 _SITE_COLOUR = "#222222"
-_LEGEND_WRAP = 34
-_MAX_NUMBERED = 40
+_KEY_WRAP = 42
+_MAX_NUMBERED = 20
 
 
 def _wrap(label: str) -> str:
@@ -71,17 +70,22 @@ def _draw_boundaries(ax: Axes, boundaries: Mapping[str, gpd.GeoDataFrame]) -> li
     return tiers
 
 
-def _site_handle() -> Line2D:
-    return Line2D(
-        [],
-        [],
-        marker="*",
-        markersize=9,
-        color=_SITE_COLOUR,
-        markeredgecolor="white",
-        linestyle="none",
-        label="Anchor site (footprint dashed)",
-    )
+def _site_handles() -> list[Patch | Line2D]:
+    return [
+        Line2D(
+            [],
+            [],
+            marker="*",
+            markersize=9,
+            color=_SITE_COLOUR,
+            markeredgecolor="white",
+            linestyle="none",
+            label="Anchor site",
+        ),
+        Line2D(
+            [], [], color=_SITE_COLOUR, linewidth=0.8, linestyle=(0, (3, 2)), label="Its footprint"
+        ),
+    ]
 
 
 def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None, *, label: bool) -> None:
@@ -130,7 +134,7 @@ def plot_cluster_map(
         The study area's small areas (drawn as a light base).
     clusters
         Cluster polygons with ``label`` (industry) and ``name``; numbered in their order (put
-        the most important first), up to 40 numbers; the legend lists each number's name.
+        the most important first), up to 20 numbers, named in a key under the map.
     title, subtitle, boundaries, attribution
         As for :func:`clustergeo.plotting.plot_lq_choropleth`.
     sites
@@ -138,7 +142,16 @@ def plot_cluster_map(
     """
     colours = cluster_colours(clusters["label"].astype(str))
     with house_style():
-        fig, ax = plt.subplots(figsize=_cluster_figsize(areas, len(clusters)), layout="constrained")
+        numbered = clusters.head(_MAX_NUMBERED).reset_index(drop=True)
+        key_columns = _key_columns(numbered["name"].astype(str).tolist())
+        width, height = default_figsize(areas)
+        key_height = _key_height(max(key_columns, key=len))
+        fig = plt.figure(figsize=(width, min(height + key_height, 11.0)), layout="constrained")
+        # The numbered key gets a row of its own under the map, in two columns.
+        grid = fig.add_gridspec(2, 1, height_ratios=[height, max(key_height, 0.01)])
+        ax = fig.add_subplot(grid[0])
+        key_ax = fig.add_subplot(grid[1])
+        key_ax.set_axis_off()
         areas.plot(ax=ax, color=_BASE_FILL, edgecolor=_BASE_EDGE, linewidth=0.2)
         tiers = _draw_boundaries(ax, boundaries or {})
         if not clusters.empty:
@@ -152,7 +165,6 @@ def plot_cluster_map(
             clusters.boundary.plot(
                 ax=ax, color=[colours[str(v)] for v in clusters["label"]], linewidth=1.2, zorder=6
             )
-        numbered = clusters.head(_MAX_NUMBERED).reset_index(drop=True)
         for number, row in enumerate(numbered.itertuples(), start=1):
             # The number stands beside its cluster, on a short leader, so small clusters show.
             point = row.geometry.representative_point()
@@ -177,8 +189,8 @@ def plot_cluster_map(
             Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=_wrap(label))
             for label, colour in colours.items()
         ]
-        extra: list[Patch | Line2D] = [_site_handle()] if sites is not None and len(sites) else []
-        legend = ax.legend(
+        extra = _site_handles() if sites is not None and len(sites) else []
+        ax.legend(
             handles=[*industry_handles, *boundary_handles(tiers), *extra],
             title="Clusters by industry",
             loc="upper left",
@@ -187,32 +199,56 @@ def plot_cluster_map(
             alignment="left",
             title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
         )
-        ax.add_artist(legend)
-        if len(numbered):
-            key = "\n".join(
-                textwrap.fill(f"{i}  {name}", _LEGEND_WRAP, subsequent_indent="    ")
-                for i, name in enumerate(numbered["name"].astype(str), start=1)
-            )
-            ax.annotate(
-                key,
-                xy=(1.02, 0.0),
-                xycoords="axes fraction",
+        for column, lines in enumerate(key_columns):
+            key_ax.text(
+                0.5 * column,
+                1.0,
+                "\n".join(lines),
+                transform=key_ax.transAxes,
                 ha="left",
-                va="bottom",
+                va="top",
                 fontsize=FONT_SIZES["annotation"],
                 color="#222222",
             )
+        if len(clusters) > len(numbered):
+            key_ax.set_title(
+                f"The {len(numbered)} largest of {len(clusters)} clusters are numbered; "
+                "all are in the GeoPackage.",
+                fontsize=FONT_SIZES["annotation"],
+                fontweight="normal",
+                loc="left",
+            )
         add_map_furniture(ax, areas)
         add_attribution(ax, attribution, crs_note=crs_note(areas))
-        fit_height_to_map(fig, ax)
     return fig, ax
 
 
-def _cluster_figsize(areas: gpd.GeoDataFrame, n_clusters: int) -> tuple[float, float]:
-    width, height = default_figsize(areas)
-    # The numbered key under the legend needs about a line per cluster.
-    lines = min(n_clusters, _MAX_NUMBERED) * 1.6 + 12
-    return width, float(np.clip(max(height, lines * FONT_SIZES["annotation"] / 72 * 1.3), 3, 9.5))
+def _key_columns(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """'1  Name' entries wrapped to half the page width, split into two balanced columns.
+
+    An entry is never split between the columns.
+    """
+    entries = [
+        textwrap.wrap(f"{number:>2}  {name}", _KEY_WRAP, subsequent_indent="      ")
+        for number, name in enumerate(names, start=1)
+    ]
+    total = sum(len(entry) for entry in entries)
+    left: list[str] = []
+    split = len(entries)
+    for index, entry in enumerate(entries):
+        if len(left) >= total / 2:
+            split = index
+            break
+        left += entry
+    right = [line for entry in entries[split:] for line in entry]
+    return left, right
+
+
+def _key_height(lines: Sequence[str]) -> float:
+    """Inches the key's longer column needs (7 pt text, line spacing 1.2, and its heading)."""
+    if not lines:
+        return 0.3
+    return len(lines) * FONT_SIZES["annotation"] * 1.2 / 72 + 0.45
 
 
 def plot_site_inset(
@@ -248,7 +284,7 @@ def plot_site_inset(
     colours = cluster_colours(clusters["label"].astype(str)) if not clusters.empty else {}
     with house_style():
         size = REPORT_WIDTH_CM / 2.54 * 0.62
-        fig, ax = plt.subplots(figsize=(size + 2.2, size + 0.6), layout="constrained")
+        fig, ax = plt.subplots(figsize=(size + 2.8, size + 0.6), layout="constrained")
         in_view.plot(ax=ax, color=_BASE_FILL, edgecolor="#d6d2c8", linewidth=0.3)
         if not near.empty:
             near.plot(
@@ -263,7 +299,7 @@ def plot_site_inset(
             tier: frame.cx[xmin:xmax, ymin:ymax] for tier, frame in (boundaries or {}).items()
         }
         tiers = _draw_boundaries(ax, clipped)
-        _label_districts(ax, in_view, view)
+        _label_districts(ax, in_view, view, avoid=footprint.buffer(300))
         _draw_sites(ax, gpd.GeoDataFrame([site], geometry="geometry", crs=areas.crs), label=True)
         frame_map(ax, view, margin=0.0)
         set_title(ax, title, subtitle)
@@ -272,7 +308,7 @@ def plot_site_inset(
             for label in sorted(set(near["label"].astype(str)))
         ]
         ax.legend(
-            handles=[*handles, *boundary_handles(tiers), _site_handle()],
+            handles=[*handles, *boundary_handles(tiers), *_site_handles()],
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
             borderaxespad=0.0,
@@ -286,8 +322,10 @@ def plot_site_inset(
     return fig, ax
 
 
-def _label_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) -> None:
-    """Write each district's name at the middle of its part of the view."""
+def _label_districts(
+    ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float], *, avoid: BaseGeometry
+) -> None:
+    """Write each district's name inside its part of the view, away from ``avoid``."""
     if "district_name" not in areas or areas.empty:
         return
     xmin, ymin, xmax, ymax = view
@@ -296,7 +334,9 @@ def _label_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) -
     for name, shape in clipped.geometry.items():
         if shape.is_empty:
             continue
-        point = shape.representative_point()
+        # Keep the name off the site's own label where the district leaves room for it.
+        room = shape.difference(avoid)
+        point = (room if not room.is_empty else shape).representative_point()
         ax.annotate(
             textwrap.fill(str(name), 18),
             (point.x, point.y),
