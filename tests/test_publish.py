@@ -272,3 +272,16 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     assert "figures/clusters.png" in links.images
     assert all((demo_run.root / src).exists() for src in links.images)
     assert sum(f"]({src})" in markdown for src in links.images) == len(links.images)
+
+
+def test_geopackage_carries_the_run_provenance(demo_run: RunPaths) -> None:
+    metadata = pyogrio.read_info(demo_run.geopackage, layer="areas_lq")["dataset_metadata"]
+    provenance = json.loads(demo_run.provenance.read_text(encoding="utf-8"))
+    assert json.loads(metadata["CONFIG"]) == provenance["config"]
+    assert json.loads(metadata["INPUTS_SHA256"]) == {
+        role: entry["sha256"] for role, entry in provenance["inputs"].items()
+    }
+    assert json.loads(metadata["PACKAGE_VERSIONS"])["clustergeo"]
+    assert metadata["PERMUTATION_SEED"] == str(provenance["config"]["hotspots"]["seed"])
+    assert metadata["SYNTHETIC"] == "synthetic demo data"
+    assert provenance["outputs"]["qgis_project"].endswith("clustergeo.qgs")

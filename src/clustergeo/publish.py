@@ -212,6 +212,17 @@ def run(config: RunConfig) -> RunPaths:
         "EMPLOYMENT_BASIS": config.employment.basis,
         "SYNTHETIC": SYNTHETIC_LABEL if config.synthetic else "no",
         "CREATED": datetime.now(UTC).isoformat(timespec="seconds"),
+        # The run's provenance travels with the GeoPackage too (also in provenance.json).
+        "CONFIG": json.dumps(config.model_dump(mode="json"), sort_keys=True),
+        "INPUTS_SHA256": json.dumps(
+            {role: v["sha256"] for role, v in ingest_report["inputs"].items()}, sort_keys=True
+        ),
+        "PACKAGE_VERSIONS": json.dumps(_versions(), sort_keys=True),
+        "PERMUTATION_SEED": str(config.hotspots.seed),
+        "AUTHORITIES_YEAR": str(config.authorities.year)
+        if config.authorities is not None and config.authorities.year is not None
+        else "as supplied",
+        "EMPLOYMENT_DATE": config.employment.date or "as supplied",
     }
     styles = layer_styles(layers, definitions)
     _write_geopackage(layers, paths, metadata, styles)
