@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from clustergeo import clusters, concentration, governance, hotspots, publish
+from clustergeo import clusters, concentration, governance, hotspots, manifest, publish
 from clustergeo._errors import ClusterGeoError
 from clustergeo.config import RunConfig, load_config
 from clustergeo.ingest import stage as ingest
@@ -46,11 +46,26 @@ def _configure_logging(verbose: int) -> None:
     logging.getLogger("clustergeo").setLevel(level)
 
 
-def _run_stages(config: RunConfig, names: list[str]) -> None:
+def _run_stages(config: RunConfig, names: list[str], *, resume: bool = False) -> None:
+    """Run stages in order, recording each one's manifest when it succeeds.
+
+    With ``resume``, stages whose outputs are still valid (see :mod:`clustergeo.manifest`)
+    are skipped; once one stage runs, every later one runs too.
+    """
+    order = list(STAGES)
+    code = manifest.code_digest()
+    manifest.remove_partial_files(RunPaths.for_config(config))
     for name in names:
+        if resume:
+            current, reason = manifest.is_current(config, name, order, code=code)
+            if current:
+                log.info("Stage %s: up to date, skipped", name)
+                continue
+            log.info("Stage %s: runs because %s", name, reason)
         started = time.perf_counter()
         log.info("Stage %s: starting", name)
         STAGES[name](config)
+        manifest.record(config, name, order, code=code)
         log.info("Stage %s: done in %.1f s", name, time.perf_counter() - started)
 
 
@@ -105,10 +120,17 @@ _stage_command("publish", "Write the GeoPackage, the LQ maps and the provenance 
 
 @main.command(name="run")
 @config_argument
+@click.option(
+    "--force", is_flag=True, help="Run every stage, even those whose outputs are up to date."
+)
 @click.pass_context
-def run_all(ctx: click.Context, config_path: Path) -> None:
-    """Run every stage for CONFIG, in order."""
-    _guarded(ctx, lambda: _run_stages(load_config(config_path), list(STAGES)))
+def run_all(ctx: click.Context, config_path: Path, force: bool) -> None:
+    """Run every stage for CONFIG, in order, skipping stages whose outputs are up to date.
+
+    After a crash, a kill or a change to the config, the inputs or the code, the run resumes
+    from the first stage whose outputs are no longer valid.
+    """
+    _guarded(ctx, lambda: _run_stages(load_config(config_path), list(STAGES), resume=not force))
 
 
 @main.command()
@@ -204,7 +226,7 @@ def demo(ctx: click.Context, config_path: Path, seed: int) -> None:
     def action() -> None:
         config = load_config(config_path)
         write_demo_inputs(config.resolved_data_dir, seed=seed)
-        _run_stages(config, list(STAGES))
+        _run_stages(config, list(STAGES), resume=True)
         paths = RunPaths.for_config(config)
         click.echo(f"Demo outputs: {paths.geopackage} and {paths.figures_dir}/")
 
