@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import settings
 from shapely.geometry import box
 
 from clustergeo import load_config
@@ -103,3 +104,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
     result = CliRunner().invoke(main, ["-q", "demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
     return RunPaths.for_config(load_config(config_path))
+
+
+# Hypothesis: a quick profile for every run (CI included) and a thorough one to run by hand,
+# `HYPOTHESIS_PROFILE=thorough make test`. Tests with their own @settings keep them.
+settings.register_profile("ci", max_examples=60, deadline=None, print_blob=True)
+settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

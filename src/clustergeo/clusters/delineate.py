@@ -154,7 +154,10 @@ def delineate_clusters(
             )
 
     member_table = (
+        # Sorted, so the table does not depend on the order the areas came in.
         pd.concat(members, ignore_index=True)
+        .sort_values(["cluster_id", "area_code"])
+        .reset_index(drop=True)
         if members
         else pd.DataFrame({"cluster_id": pd.Series(dtype=str), "area_code": pd.Series(dtype=str)})
     )
