@@ -29,10 +29,12 @@ than ``min_area_employment`` people in total or the cell holds fewer than
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -40,8 +42,9 @@ import pandas as pd
 from scipy import stats
 
 from clustergeo._errors import InputDataError
+from clustergeo._validate import Problems, format_examples
 from clustergeo.config import ConcentrationConfig, RunConfig
-from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.io import read_text, write_csv, write_json, write_parquet
 from clustergeo.paths import RunPaths
 
 __all__ = [
@@ -92,6 +95,26 @@ def employment_matrix(employment: pd.DataFrame) -> pd.DataFrame:
     )
     matrix = matrix.where(present.notna(), 0.0)
     return matrix.sort_index().sort_index(axis=1).astype("float64")
+
+
+def _absent_pairs_notes(employment: pd.DataFrame, matrix: pd.DataFrame) -> list[str]:
+    """Say how many area x industry pairs the table leaves out (they count as zero), and where.
+
+    Tables that omit zero rows are normal; a download cut short looks the same, so the count
+    and the first areas are reported for the user to judge.
+    """
+    present = employment.groupby("area_code")["industry_code"].nunique()
+    absent = (matrix.shape[1] - present.reindex(matrix.index, fill_value=0)).astype(int)
+    absent = absent.loc[absent > 0]
+    if absent.empty:
+        return []
+    note = (
+        f"{int(absent.sum())} area x industry pairs are not in the employment table and count "
+        f"as zero employment, in {len(absent)} areas: {format_examples(absent.index)}. Tables "
+        "that leave out zero rows are fine; a download cut short is not."
+    )
+    log.warning(note)
+    return [note]
 
 
 def aggregate_cluster_definitions(
@@ -238,6 +261,47 @@ def district_location_quotients(
 # -- stage -----------------------------------------------------------------------------------
 
 
+def read_national_totals(path: Path, industries: pd.Index) -> pd.Series:
+    """National employment by industry from a CSV ``industry_code, employment``.
+
+    Read like the employment tables (gzip, UTF-8 or Windows-1252). Every industry of the
+    data must have a non-negative number; one error lists every problem.
+    """
+    notes: list[str] = []
+    text = read_text(path, notes)
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    problems = Problems(path, "National totals file")
+    missing_columns = [c for c in ("industry_code", "employment") if c not in table.columns]
+    if missing_columns:
+        problems.add(
+            f"no column {', '.join(missing_columns)}; its columns are "
+            f"{', '.join(table.columns)}. Name them industry_code and employment"
+        )
+        problems.raise_if_any()
+    codes = table["industry_code"].str.strip()
+    values = pd.to_numeric(table["employment"].str.replace(",", "").str.strip(), errors="coerce")
+    bad = values.isna() | np.isinf(values)
+    if bad.any():
+        shown = [f"{c} ({v!r})" for c, v in zip(codes[bad], table["employment"][bad], strict=True)]
+        problems.add(f"employment is not a number for {format_examples(shown)}: give counts")
+    if (values < 0).any():
+        problems.add(
+            f"negative employment for {format_examples(codes[values < 0])}: counts cannot be "
+            "negative"
+        )
+    missing = sorted(set(industries) - set(codes))
+    if missing:
+        problems.add(
+            f"no row for industries {', '.join(missing)}; add them (columns industry_code, "
+            "employment)"
+        )
+    problems.raise_if_any()
+    for note in notes:
+        log.info("Note: %s", note)
+    return pd.Series(values.to_numpy(dtype=float), index=codes.to_numpy())
+
+
 def _reference(
     config: RunConfig,
     matrix: pd.DataFrame,
@@ -248,14 +312,7 @@ def _reference(
     if reference == "national_totals":
         assert config.concentration.national_totals_path is not None
         path = config.data_path(config.concentration.national_totals_path)
-        table = pd.read_csv(path, dtype={"industry_code": str})
-        missing = sorted(set(matrix.columns) - set(table["industry_code"]))
-        if missing:
-            raise InputDataError(
-                f"National totals file {path} has no row for industries "
-                f"{', '.join(missing)}; add them (columns industry_code, employment)."
-            )
-        series = table.set_index("industry_code")["employment"].astype(float)
+        series = read_national_totals(path, matrix.columns)
         return series, float(series.reindex(matrix.columns).sum()), f"national totals ({path.name})"
     rows = matrix.index if reference == "employment_file" else study_codes
     label = (
@@ -282,6 +339,7 @@ def run(config: RunConfig) -> RunPaths:
     labels |= {i["industry_code"]: i["name"] for i in industries["industries"]}
 
     matrix = employment_matrix(employment)
+    notes = _absent_pairs_notes(employment, matrix)
     if paths.area_totals.exists():
         published = pd.read_parquet(paths.area_totals).set_index("area_code")["total"]
         totals = published.reindex(matrix.index).fillna(matrix.sum(axis=1))
@@ -366,6 +424,7 @@ def run(config: RunConfig) -> RunPaths:
             "suppressed": int((check["lq_note"] == "suppressed").sum()),
             "cluster_definitions": sorted(definitions),
         },
+        "notes": notes,
     }
     write_json(report, paths.concentration_report)
     return paths

@@ -15,14 +15,16 @@ import json
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
-from clustergeo._errors import OutputError
+from clustergeo._errors import InputDataError, OutputError
 
 __all__ = [
     "atomic_path",
@@ -79,6 +81,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp.replace(target)
     except OSError as exc:
         raise OutputError(_explain_os_error(exc, target)) from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        # GDAL reports a failed write (full disk, file size limit) as its own error.
+        raise OutputError(
+            f"Cannot write {target}: {exc}. Check the free space and the file size limits of "
+            "the output folder, then re-run; the previous file, if any, is untouched."
+        ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -112,7 +120,13 @@ def read_text(path: Path, notes: list[str]) -> str:
     """
     raw = Path(path).read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputDataError(
+                f"{path} is a damaged or incomplete gzip file ({exc or 'it ends too early'}); "
+                "download it again, or give the uncompressed CSV."
+            ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

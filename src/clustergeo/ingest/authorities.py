@@ -273,7 +273,21 @@ def _tier_codes(
     key = table["area_code"] if spec.key == "area" else table[f"{spec.key}_code"]
     pairs = lookup[[spec.key_column, spec.column]].copy()
     pairs[spec.column] = pairs[spec.column].str.strip()
-    pairs = pairs.loc[pairs[spec.column] != ""].drop_duplicates(spec.key_column)
+    pairs[spec.key_column] = pairs[spec.key_column].str.strip()
+    pairs = pairs.loc[pairs[spec.column] != ""].drop_duplicates()
+    conflicting = pairs.loc[pairs[spec.key_column].duplicated(keep=False)]
+    if not conflicting.empty:
+        described = [
+            f"{key} ({', '.join(group[spec.column])})"
+            for key, group in conflicting.groupby(spec.key_column, sort=True)
+        ]
+        source = lookup.attrs.get("source", spec.path)
+        raise InputDataError(
+            f"Lookup file {source} gives {len(described)} {spec.key_column} values more than "
+            f"one {tier.replace('_', ' ')}: {format_examples(described)}. Each must be in one "
+            f"{tier.replace('_', ' ')}: use a lookup where the areas nest (a best-fit lookup), "
+            "or the 'overlay' source to assign each area by its largest part."
+        )
     mapping = dict(zip(pairs[spec.key_column].str.strip(), pairs[spec.column], strict=True))
     tier_names: dict[str, str] = {}
     if spec.name_column:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -119,6 +120,12 @@ def read_boundaries(
     frame = _open_layer(path, layer, what)
     source = f"{path}" + (f" (layer {layer})" if layer else "")
     problems = Problems(source, what)
+    if frame.empty:
+        problems.add(
+            "no features: the file is empty. Check the download (or the layer name) and that "
+            "the export finished"
+        )
+        problems.raise_if_any()
     wanted = [code_column, *([name_column] if name_column else []), *keep_columns]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -199,6 +206,18 @@ def _with_crs(
             return frame
         return frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"))
     declared = CRS.from_user_input(frame.crs)
+    if declared.is_geographic and not frame.empty and _outside_degrees(frame):
+        # GeoJSON always "declares" WGS84 (RFC 7946); files exported in British National Grid
+        # without a crs member arrive with metres read as degrees.
+        if assume_crs is not None and not _parse_crs(assume_crs, f"'crs' for {path}").is_geographic:
+            return frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"), allow_override=True)
+        problems.add(
+            f"the coordinates (e.g. x = {frame.total_bounds[0]:.0f}) are not degrees, although "
+            f"the file is read as {declared.to_string()}: they look like metres, probably "
+            "British National Grid. Set 'crs' to 'EPSG:27700' for this file in the config (or "
+            "re-export it with its CRS)"
+        )
+        return frame
     if assume_crs is not None and not declared.equals(
         _parse_crs(assume_crs, f"'crs' for {path}"), ignore_axis_order=True
     ):
@@ -209,10 +228,22 @@ def _with_crs(
     return frame
 
 
+def _outside_degrees(frame: gpd.GeoDataFrame) -> bool:
+    """Whether a frame's coordinates cannot be longitude/latitude."""
+    xmin, ymin, xmax, ymax = frame.total_bounds
+    return bool(max(abs(xmin), abs(xmax)) > 180 or max(abs(ymin), abs(ymax)) > 90)
+
+
 def _check_codes(codes: pd.Series, code_column: str, problems: Problems) -> None:
     blank = codes.isna() | (codes == "")
     if blank.any():
-        problems.add(f"{int(blank.sum())} features have an empty {code_column}")
+        # Features are numbered from 1 in the file's order, as QGIS's attribute table shows.
+        numbers = [int(i) + 1 for i in np.flatnonzero(blank.to_numpy())]
+        problems.add(
+            f"{int(blank.sum())} features have an empty {code_column} (features "
+            f"{format_examples(numbers)}, counting from 1 in the file's order): give every "
+            "area its code, or remove features that are not areas"
+        )
     duplicated = codes[codes.duplicated(keep=False) & ~blank]
     if len(duplicated):
         problems.add(

@@ -157,8 +157,13 @@ def _frame_from_text(text: str, path: Path, skip: int = 0) -> pd.DataFrame:
 
 
 def _to_number(values: pd.Series) -> pd.Series:
+    """Counts as numbers; anything else (text, "inf", "nan") becomes NaN for the caller to report.
+
+    Thousands separators are allowed. Infinity is not a count, so it is treated as text.
+    """
     cleaned = values.astype(str).str.strip().str.replace(",", "", regex=False)
-    return pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce")
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce")
+    return numbers.where(~np.isinf(numbers.astype("float64")))
 
 
 # -- layout detection ------------------------------------------------------------------------

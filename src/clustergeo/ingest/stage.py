@@ -34,8 +34,8 @@ __all__ = ["run"]
 log = logging.getLogger(__name__)
 
 
-def _read_lookup_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    text = read_text(path, [])
+def _read_lookup_csv(path: Path, columns: list[str], notes: list[str]) -> pd.DataFrame:
+    text = read_text(path, notes)
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in columns if c not in frame.columns]
@@ -45,6 +45,7 @@ def _read_lookup_csv(path: Path, columns: list[str]) -> pd.DataFrame:
             f"{', '.join(missing)}; its columns are {', '.join(frame.columns)}. Fix the column "
             "names under 'hierarchy' in the config."
         )
+    frame.attrs["source"] = str(path)
     return frame
 
 
@@ -141,6 +142,7 @@ def run(config: RunConfig) -> RunPaths:
         tier: _read_lookup_csv(
             inputs[f"lookup_{tier}"],
             [c for c in (spec.key_column, spec.column, spec.name_column) if c],
+            notes,
         )
         for tier, spec in config.hierarchy.items()
         if spec.source == "lookup"
