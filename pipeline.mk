@@ -14,6 +14,7 @@ CONCENTRATION := $(OUT)/concentration/report.json
 HOTSPOTS := $(OUT)/hotspots/report.json
 CLUSTERS := $(OUT)/clusters/report.json
 GOVERNANCE := $(OUT)/governance/report.json
+SURFACE := $(OUT)/surface/report.json
 PUBLISH := $(OUT)/provenance.json
 
 .PHONY: all
@@ -36,5 +37,10 @@ $(GOVERNANCE): $(CLUSTERS) $(COMMON) $(wildcard src/clustergeo/governance/*.py) 
 		src/clustergeo/data/anchor_sites.yaml
 	$(CG) governance $(CONFIG)
 
-$(PUBLISH): $(GOVERNANCE) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py
+$(SURFACE): $(GOVERNANCE) $(COMMON) $(wildcard src/clustergeo/surface/*.py)
+	$(CG) surface $(CONFIG)
+
+$(PUBLISH): $(SURFACE) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py \
+		src/clustergeo/cluster_maps.py src/clustergeo/qgis_styles.py \
+		src/clustergeo/qgis_project.py src/clustergeo/report.py
 	$(CG) publish $(CONFIG)

@@ -111,3 +111,16 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
 settings.register_profile("ci", max_examples=60, deadline=None, print_blob=True)
 settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def rutland_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
+    """The Rutland run (real boundaries, Census 2011, OSM land use), every stage, once."""
+    config = load_config(REPO / "pipelines" / "rutland-census2011.yaml")
+    out = tmp_path_factory.mktemp("rutland")
+    config = config.model_copy(update={"output_dir": out})
+    from clustergeo.cli import STAGES
+
+    for stage in STAGES.values():
+        stage(config)
+    return RunPaths.for_config(config)

@@ -445,3 +445,11 @@ def test_no_shapes_give_an_empty_series() -> None:
     links = pd.DataFrame({"cluster_id": [], "tier": [], "authority_code": []})
     near = nearby_authorities(shapes, "cluster_id", areas, links, 1000.0)
     assert near.empty
+
+
+def test_flags_of_no_pieces_are_an_empty_table() -> None:
+    """A run without clusters has no pieces: no flags, no crash."""
+    pieces = _pieces({"C-1": [("E08000026", 1.0)]}).iloc[:0]
+    flags = governance_flags(pieces, "cluster_id", "employment")
+    assert flags.empty
+    assert "ca_status" in flags

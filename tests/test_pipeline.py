@@ -38,6 +38,8 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "site_authorities",
         "site_clusters",
         "authority_summaries",
+        "grid_clusters",
+        "maup",
         "layer_styles",
         "district",
         "county",
@@ -339,3 +341,52 @@ def test_own_lq_condition_keeps_the_halo_out_of_planted_clusters(demo_run: RunPa
             assert planted <= set(chosen)
         assert precision[0.0] <= 0.75
         assert precision[1.25] >= 0.9
+
+
+def test_planted_clusters_appear_on_the_employment_grid(demo_run: RunPaths) -> None:
+    """Seen on a 1 km grid instead of the areas, the planted clusters are still there."""
+    truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
+    areas = gpd.read_parquet(demo_run.areas).set_index("area_code")
+    grid = gpd.read_parquet(demo_run.grid_clusters)
+    maup = pd.read_parquet(demo_run.maup)
+    for section, key in PLANTED_CLUSTER_DEFINITION.items():
+        planted = areas.loc[truth.loc[truth["industry_code"] == section, "area_code"]]
+        outline = planted.union_all()
+        mine = grid.loc[grid["industry_code"] == key]
+        overlap = mine.intersection(outline).area / outline.area
+        assert overlap.max() > 0.5, key
+        compared = maup.loc[maup["industry_code"] == key].dropna(subset=["area_cluster_id"])
+        assert set(compared["stability"]) <= {"stable", "shifted"}, key
+    # The MIRA-like cluster still straddles counties, outside any combined authority.
+    manufacturing = grid.loc[grid["industry_code"] == "manufacturing"]
+    mira = manufacturing.loc[manufacturing["employment"].idxmax()]
+    assert mira["straddles_counties"]
+    assert mira["ca_status"] == "outside_any_ca"
+    report = json.loads(demo_run.surface_report.read_text(encoding="utf-8"))
+    assert report["configured"]
+    assert report["grid"]["cells_in_study_area"] > 8_000  # the region is about 9,000 km2
+
+
+@pytest.mark.realdata
+def test_rutland_employment_is_spread_over_osm_land_and_conserved(rutland_run: RunPaths) -> None:
+    import rasterio
+
+    report = json.loads(rutland_run.surface_report.read_text(encoding="utf-8"))
+    assert report["land_polygons"] == 27
+    assert report["cell_m"] == 250
+    lq = pd.read_parquet(rutland_run.lq)
+    study = lq.loc[lq["in_study_area"] & (lq["kind"] == "cluster")]
+    expected = study.groupby("industry_code")["employment"].sum()
+    with rasterio.open(rutland_run.surface_tif) as tif:
+        assert tif.crs.to_epsg() == 27700
+        assert tif.res == (250.0, 250.0)
+        names = list(tif.descriptions)
+        totals = {name: float(tif.read(i + 1, masked=True).sum()) for i, name in enumerate(names)}
+        assert tif.profile["tiled"]
+        assert tif.overviews(1)
+    assert set(names) == set(expected.index)
+    for name, total in totals.items():
+        assert total == pytest.approx(expected[name], rel=1e-9), name
+    # Every Rutland MSOA has mapped employment land, so none falls back to its whole area.
+    assert report["allocation"]["fallback_areas"] == []
+    assert pd.read_parquet(rutland_run.maup).shape[0] >= 1

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyogrio
 import pytest
 
@@ -201,6 +202,16 @@ def test_qgis_opens_every_layer_styled(
     assert report["project_layers"]["Clusters"]["renderer"] == "categorizedSymbol"
     assert report["painted_share"] > 0.3
     assert (tmp_path / "project.png").stat().st_size > 10_000
+    # The employment surface: one band per cluster definition, named, in British National Grid.
+    raster = report["rasters"]["employment.tif"]
+    definitions = [str(c) for c in pd.read_parquet(demo_run.maup)["industry_code"].unique()]
+    assert raster["valid"]
+    assert raster["crs"] == "EPSG:27700"
+    assert raster["bands"] == 6
+    assert raster["nodata"] == -9999.0
+    names = [name.split(": ", 1)[1] for name in raster["band_names"]]
+    assert set(definitions) <= set(names)
+    assert names[0] == "manufacturing"
 
 
 @pytest.mark.qgis

@@ -19,6 +19,7 @@ from clustergeo._errors import ClusterGeoError
 from clustergeo.config import RunConfig, load_config
 from clustergeo.ingest import stage as ingest
 from clustergeo.paths import RunPaths
+from clustergeo.surface import stage as surface
 
 __all__ = ["main"]
 
@@ -31,6 +32,7 @@ STAGES: dict[str, Stage] = {
     "hotspots": hotspots.run,
     "clusters": clusters.run,
     "governance": governance.run,
+    "surface": surface.run,
     "publish": publish.run,
 }
 DEFAULT_DEMO_CONFIG = Path("pipelines/demo.yaml")
@@ -114,6 +116,9 @@ _stage_command("hotspots", "Find hot spots: Getis-Ord Gi* and Local Moran's I fo
 _stage_command("clusters", "Join neighbouring hot spots of each industry into clusters.")
 _stage_command(
     "governance", "Flag the authorities each cluster and anchor site straddles; summarise them."
+)
+_stage_command(
+    "surface", "Spread employment over a grid (OSM land use), find grid clusters, compare them."
 )
 _stage_command("publish", "Write the GeoPackage, the LQ maps and the provenance record.")
 

@@ -175,7 +175,8 @@ def location_quotients(
     big_e_j = reference_industry.reindex(counts.columns).to_numpy(dtype="float64")[None, :]
     big_e = float(reference_total)
     share = big_e_j / big_e
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A fractional count (a grid cell's share of an area) can make the interval unbounded.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lq = (e_ij / e_i) / share
         z = stats.norm.ppf(0.5 + settings.confidence_level / 2)
         variance = 1 / e_ij - 1 / e_i + 1 / big_e_j - 1 / big_e

@@ -3,9 +3,9 @@
 Relative paths are resolved in one place, :meth:`RunConfig.resolve`:
 
 * input data paths (``areas.path``, ``employment.path``, ``authorities.path``, lookup and
-  national-totals paths, ``governance.sites``) are relative to the **data directory**: the
-  ``CLUSTERGEO_DATA_DIR`` environment variable if set, else ``data_dir`` from the config, else
-  the config file's folder.
+  national-totals paths, ``governance.sites``, ``surface.osm``) are relative to the **data
+  directory**: the ``CLUSTERGEO_DATA_DIR`` environment variable if set, else ``data_dir`` from
+  the config, else the config file's folder.
   So the same pipeline runs on a user's own downloads and on the shared public datasets;
 * every other relative path (``output_dir``, ``industries.cluster_definitions``) is relative to
   the config file's folder.
@@ -38,6 +38,7 @@ __all__ = [
     "IndustriesConfig",
     "RunConfig",
     "StudyAreaConfig",
+    "SurfaceConfig",
     "Tier",
     "TierSource",
     "WeightsConfig",
@@ -394,6 +395,49 @@ class GovernanceConfig(_Strict):
     )
 
 
+class SurfaceConfig(_Strict):
+    """A boundary-agnostic employment grid: dasymetric allocation, grid hot spots, MAUP check."""
+
+    osm: Path | None = Field(
+        default=None,
+        description=(
+            "OpenStreetMap extract (.osm.pbf or .osm, in the data directory) whose industrial, "
+            "commercial, retail and works land receives each area's employment. Without it, "
+            "employment is spread over each whole area."
+        ),
+    )
+    cell_m: Annotated[float, Field(gt=0)] = Field(
+        default=1000.0, description="Grid cell size in metres (British National Grid)."
+    )
+    kind_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {
+            "industrial": 1.0,
+            "works": 1.0,
+            "commercial": 1.0,
+            "retail": 0.5,
+        },
+        description="Relative employment density of each kind of land (per square metre).",
+    )
+    kernel_bandwidth_m: Annotated[float, Field(gt=0)] | None = Field(
+        default=None,
+        description="If set, also write a Gaussian kernel-density surface with this bandwidth.",
+    )
+    min_employment: Annotated[float, Field(ge=0)] = Field(
+        default=500.0,
+        description=(
+            "Grid clusters employing fewer than this are dropped. Without OSM land, each area's "
+            "LQ repeats over its cells, so small grid clusters often echo one noisy area."
+        ),
+    )
+    stable_iou: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.5,
+        description=(
+            "An area cluster and a grid cluster overlapping with at least this intersection "
+            "over union are 'stable'; less overlap is 'shifted'."
+        ),
+    )
+
+
 class StudyAreaConfig(_Strict):
     """The part of the areas file results are reported for, and its edge buffer."""
 
@@ -441,6 +485,9 @@ class RunConfig(_Strict):
     hotspots: HotspotsConfig = Field(default_factory=HotspotsConfig)
     clusters: ClustersConfig = Field(default_factory=ClustersConfig)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
+    surface: SurfaceConfig | None = Field(
+        default=None, description="The employment grid stage (off unless this section is given)."
+    )
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("name")
@@ -525,6 +572,8 @@ class RunConfig(_Strict):
             paths["cluster_definitions"] = self.local_path(self.industries.cluster_definitions)
         if self.governance.sites not in ("default", "none"):
             paths["sites"] = self.data_path(Path(self.governance.sites))
+        if self.surface is not None and self.surface.osm is not None:
+            paths["osm"] = self.data_path(self.surface.osm)
         return paths
 
     def check_inputs_exist(self) -> None:

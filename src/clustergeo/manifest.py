@@ -52,6 +52,7 @@ def stage_outputs(paths: RunPaths, stage: str) -> list[Path]:
         "hotspots": [paths.hotspots_dir],
         "clusters": [paths.clusters_dir],
         "governance": [paths.governance_dir],
+        "surface": [paths.surface_dir],
         "publish": [paths.figures_dir],
     }[stage]
     files = [f for folder in folders if folder.exists() for f in folder.rglob("*") if f.is_file()]
@@ -94,6 +95,7 @@ _STAGE_SETTINGS = {
     "hotspots": ("hotspots",),
     "clusters": ("clusters",),
     "governance": ("governance",),
+    "surface": ("surface",),
     "publish": ("name", "description", "synthetic", "output_dir"),
 }
 

@@ -199,6 +199,42 @@ class RunPaths:
         """The CSV copy written next to a Parquet output."""
         return path.with_suffix(".csv")
 
+    # surface
+    @property
+    def surface_dir(self) -> Path:
+        """Folder of the employment-grid stage's outputs."""
+        return self.root / "surface"
+
+    @property
+    def surface_tif(self) -> Path:
+        """Employment per grid cell, one band per cluster definition (GeoTIFF)."""
+        return self.surface_dir / "employment.tif"
+
+    @property
+    def surface_density_tif(self) -> Path:
+        """Kernel-density employment surface, when configured (GeoTIFF)."""
+        return self.surface_dir / "employment_density.tif"
+
+    @property
+    def grid_hotspots(self) -> Path:
+        """Gi* per grid cell x cluster definition (Parquet)."""
+        return self.surface_dir / "grid_hotspots.parquet"
+
+    @property
+    def grid_clusters(self) -> Path:
+        """Clusters found on the grid, with their governance flags (GeoParquet)."""
+        return self.surface_dir / "grid_clusters.parquet"
+
+    @property
+    def maup(self) -> Path:
+        """Area clusters against grid clusters: overlap and stability (Parquet)."""
+        return self.surface_dir / "maup.parquet"
+
+    @property
+    def surface_report(self) -> Path:
+        """Allocation, grid and comparison counts (JSON)."""
+        return self.surface_dir / "report.json"
+
     # publish
     @property
     def geopackage(self) -> Path:

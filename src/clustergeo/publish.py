@@ -29,6 +29,9 @@ Layers of ``clustergeo.gpkg`` (EPSG:27700, GeoPackage 1.2 so QGIS 3.22 opens it 
 ``authority_summaries``
     Attribute table: per authority, its clusters, the partners it shares them with, and a
     plain-language summary.
+``grid_clusters``, ``maup``
+    With a ``surface`` section: clusters found on the employment grid, with their flags, and
+    each area cluster's overlap with them (stable, shifted, area-only, grid-only).
 ``district``, ``county``, ``combined_authority``, ``region``
     Authority polygons of the run's year that touch the study area.
 
@@ -338,6 +341,9 @@ def _governance_layers(paths: RunPaths) -> dict[str, gpd.GeoDataFrame | pd.DataF
         layers["site_authorities"] = pd.read_parquet(paths.site_authorities)
         layers["site_clusters"] = pd.read_parquet(paths.site_clusters)
     layers["authority_summaries"] = pd.read_parquet(paths.authority_summaries)
+    if paths.grid_clusters.exists():
+        layers["grid_clusters"] = gpd.read_parquet(paths.grid_clusters)
+        layers["maup"] = pd.read_parquet(paths.maup)
     return layers
 
 
@@ -359,6 +365,9 @@ def layer_styles(
         ]
     if "clusters" in layers:
         styles.append(cluster_style(layers["clusters"]["label"].astype(str).unique().tolist()))
+    if "grid_clusters" in layers:
+        labels = layers["grid_clusters"]["label"].astype(str).unique().tolist()
+        styles.append(cluster_style(labels, layer="grid_clusters", name_field="cluster_id"))
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
     styles += [boundary_style(tier) for tier in TIERS if tier in layers]
@@ -391,6 +400,7 @@ _PROJECT_LAYERS = (
     ("anchor_sites", "Anchor sites", "Anchor sites", True),
     ("site_footprints", "Site footprints", "Anchor sites", True),
     ("clusters", "Clusters", "Clusters", True),
+    ("grid_clusters", "Grid clusters (employment surface)", "Clusters", False),
     ("combined_authority", "Combined authorities", "Authorities", True),
     ("county", "Counties", "Authorities", True),
     ("district", "Districts", "Authorities", True),
@@ -402,6 +412,7 @@ _PROJECT_LAYERS = (
     ("cluster_authorities", "Cluster authorities", "Tables", False),
     ("site_authorities", "Site authorities", "Tables", False),
     ("site_clusters", "Site clusters", "Tables", False),
+    ("maup", "Area and grid clusters compared", "Tables", False),
     ("hotspots", "Hot-spot statistics", "Tables", False),
     ("lq", "Location quotients, all industries", "Tables", False),
 )

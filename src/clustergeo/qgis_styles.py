@@ -240,21 +240,23 @@ def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerSt
     )
 
 
-def cluster_style(labels: Sequence[str]) -> LayerStyle:
-    """Cluster outlines coloured by industry, each cluster labelled by its name."""
+def cluster_style(
+    labels: Sequence[str], *, layer: str = "clusters", name_field: str = "name"
+) -> LayerStyle:
+    """Cluster outlines coloured by industry (``label``), each labelled by ``name_field``."""
     colours = cluster_colours(labels)
     categories = [
         (value, value, fill_symbol(str(i), None, outline=colours[value], width_mm=0.8))
         for i, value in enumerate(sorted(colours))
     ]
     return LayerStyle(
-        layer="clusters",
+        layer=layer,
         name="Clusters by industry",
         qml=_document(
-            _categorized("label", categories), _labeling("name", placement=1, always=True)
+            _categorized("label", categories), _labeling(name_field, placement=1, always=True)
         ),
         default=True,
-        description="Cluster outlines by industry, labelled by name",
+        description="Cluster outlines by industry, labelled",
         renderer="categorizedSymbol",
         classes=len(categories),
     )

@@ -6,8 +6,9 @@ Run with the system Python that has QGIS (Debian's python3-qgis), not the projec
 
 Prints one JSON document: the project's title, CRS, groups and default view; for every layer
 of the GeoPackage opened on its own, its validity, feature count, CRS, default renderer
-(type, attribute, class count) and whether labels are on; and the share of non-white pixels
-of the project rendered to OUT.png.
+(type, attribute, class count) and whether labels are on; for every GeoTIFF of the run's
+employment surface, its validity, CRS, band count, band names and nodata; and the share of
+non-white pixels of the project rendered to OUT.png.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from qgis.core import (  # QT_QPA_PLATFORM is set first
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
+    QgsRasterLayer,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QSize
@@ -64,6 +66,20 @@ def inspect(run_dir: str, png: str) -> dict[str, object]:
             "styles_in_database": layer.listStylesInDatabase()[0],
             **renderer_info(layer),
         }
+
+    rasters = {}
+    for tif in sorted((Path(run_dir) / "surface").glob("*.tif")):
+        raster = QgsRasterLayer(str(tif), tif.stem)
+        provider = raster.dataProvider()
+        rasters[tif.name] = {
+            "valid": raster.isValid(),
+            "crs": raster.crs().authid(),
+            "bands": raster.bandCount(),
+            "band_names": [raster.bandName(i) for i in range(1, raster.bandCount() + 1)],
+            "nodata": provider.sourceNoDataValue(1) if provider.sourceHasNoDataValue(1) else None,
+        }
+        del raster
+    report["rasters"] = rasters
 
     project = QgsProject.instance()
     report["project_read"] = project.read(str(Path(run_dir) / "clustergeo.qgs"))

@@ -170,7 +170,9 @@ def governance_flags(pieces: pd.DataFrame, owner: str, weight: str) -> pd.DataFr
     if "combined_authority" in tiers:
         codes = pieces.groupby(owner)["combined_authority_code"]
         n_inside = codes.nunique().reindex(out.index, fill_value=0)
-        any_outside = codes.agg(lambda s: bool(s.isna().any())).reindex(out.index)
+        any_outside = (
+            codes.agg(lambda s: bool(s.isna().any())).reindex(out.index, fill_value=False)
+        ).astype(bool)
         out["ca_status"] = np.select(
             [n_inside == 0, any_outside, n_inside == 1],
             ["outside_any_ca", "partly_outside_ca", "within_one_ca"],

@@ -243,25 +243,26 @@ def footprint_pieces(
     areas: gpd.GeoDataFrame,
     *,
     min_area_share: float,
+    owner: str = "site_key",
 ) -> tuple[pd.DataFrame, pd.Series]:
     """The parts of the run's areas each footprint covers, with their authority codes.
 
     Returns
     -------
     pieces, coverage
-        ``pieces``: ``site_key``, ``area_code``, the areas' ``<tier>_code``/``_name`` columns,
+        ``pieces``: ``owner``, ``area_code``, the areas' ``<tier>_code``/``_name`` columns,
         ``area_km2`` and ``in_study_area``; slivers below ``min_area_share`` of the footprint
         are dropped. ``coverage``: share of each footprint lying on the run's areas.
     """
     tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
-    left = footprints[["site_key", "geometry"]]
+    left = footprints[[owner, "geometry"]]
     right = areas[[*tier_columns, "in_study_area", "geometry"]]
     pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
     pieces["area_km2"] = pieces.geometry.area / 1e6
-    footprint_km2 = footprints.set_index("site_key").geometry.area / 1e6
-    covered = pieces.groupby("site_key")["area_km2"].sum()
+    footprint_km2 = footprints.set_index(owner).geometry.area / 1e6
+    covered = pieces.groupby(owner)["area_km2"].sum()
     coverage = (covered / footprint_km2).reindex(footprint_km2.index).fillna(0.0)
-    share = pieces["area_km2"] / pieces["site_key"].map(footprint_km2).astype("float64")
+    share = pieces["area_km2"] / pieces[owner].map(footprint_km2).astype("float64")
     pieces = pd.DataFrame(pieces.loc[share >= min_area_share].drop(columns="geometry"))
     return pieces.reset_index(drop=True), coverage
 

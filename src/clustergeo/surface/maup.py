@@ -1,0 +1,105 @@
+r"""The same clusters seen two ways: on the statistical areas and on a regular grid.
+
+Clusters delineated on areas inherit the areas' shapes (the modifiable areal unit problem,
+Openshaw 1984): a large rural area with one business park spreads the park over farmland, and
+a cluster split by a boundary can vanish. Comparing each area cluster with the grid clusters
+of the same industry tells the user how much its shape, and its "straddling" flag, depends on
+the areas.
+
+For an area cluster *A* and the grid clusters *G* of its industry, the overlap is the
+intersection over union :math:`|A \cap G| / |A \cup G|` (Jaccard 1912) with the grid cluster
+that overlaps it most. Labels:
+
+``stable``
+    overlap at least ``stable_iou`` (0.5): both views agree;
+``shifted``
+    some overlap, less than ``stable_iou``: the cluster is there, its shape depends on the
+    units;
+``area-only``
+    no grid cluster overlaps it: it may be an artefact of the areas;
+``grid-only``
+    (one row per grid cluster no area cluster overlaps) the grid sees a cluster the areas miss.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+__all__ = ["compare_clusters"]
+
+_COLUMNS = [
+    "industry_code",
+    "area_cluster_id",
+    "grid_cluster_id",
+    "iou",
+    "stability",
+    "area_km2",
+    "grid_km2",
+    "area_straddles_counties",
+    "grid_straddles_counties",
+]
+
+
+def compare_clusters(
+    area_clusters: gpd.GeoDataFrame, grid_clusters: gpd.GeoDataFrame, *, stable_iou: float
+) -> pd.DataFrame:
+    """One row per area cluster (with its best grid match) and per unmatched grid cluster.
+
+    Both frames need ``cluster_id``, ``industry_code``, a polygon ``geometry`` in one CRS,
+    and may carry ``straddles_counties``.
+    """
+    rows: list[dict[str, object]] = []
+    matched: set[str] = set()
+    for area in area_clusters.itertuples():
+        mine = grid_clusters.loc[grid_clusters["industry_code"] == area.industry_code]
+        best_id, best_iou = None, 0.0
+        for grid in mine.itertuples():
+            union = area.geometry.union(grid.geometry).area
+            iou = area.geometry.intersection(grid.geometry).area / union if union > 0 else 0.0
+            if iou > best_iou:
+                best_id, best_iou = str(grid.cluster_id), iou
+        if best_id is not None:
+            matched.add(best_id)
+        grid_row = mine.loc[mine["cluster_id"] == best_id]
+        rows.append(
+            {
+                "industry_code": area.industry_code,
+                "area_cluster_id": area.cluster_id,
+                "grid_cluster_id": best_id,
+                "iou": round(best_iou, 4),
+                "stability": "stable"
+                if best_iou >= stable_iou
+                else "shifted"
+                if best_iou > 0
+                else "area-only",
+                "area_km2": area.geometry.area / 1e6,
+                "grid_km2": float(grid_row.geometry.area.sum() / 1e6) if best_id else np.nan,
+                "area_straddles_counties": getattr(area, "straddles_counties", None),
+                "grid_straddles_counties": grid_row["straddles_counties"].iloc[0]
+                if best_id and "straddles_counties" in grid_row
+                else None,
+            }
+        )
+    # Grid clusters no area cluster overlaps at all.
+    for grid in grid_clusters.itertuples():
+        if str(grid.cluster_id) in matched:
+            continue
+        same = area_clusters.loc[area_clusters["industry_code"] == grid.industry_code]
+        if same.intersects(grid.geometry).any():
+            continue
+        rows.append(
+            {
+                "industry_code": grid.industry_code,
+                "area_cluster_id": None,
+                "grid_cluster_id": grid.cluster_id,
+                "iou": 0.0,
+                "stability": "grid-only",
+                "area_km2": np.nan,
+                "grid_km2": grid.geometry.area / 1e6,
+                "area_straddles_counties": None,
+                "grid_straddles_counties": getattr(grid, "straddles_counties", None),
+            }
+        )
+    return pd.DataFrame(rows, columns=_COLUMNS)
