@@ -9,14 +9,16 @@ projection note, in British National Grid:
 * :func:`plot_site_inset` — one anchor site's footprint close up: the authorities it
   touches, named on the map, and the clusters around it;
 * :func:`plot_hotspot_small_multiples` — the hot-spot map of every cluster definition side by
-  side, sharing one legend, so industries compare at a glance.
+  side, sharing one legend, so industries compare at a glance;
+* :func:`plot_maup_comparison` — per industry, the clusters found on the areas over those
+  found on the employment grid, to see which survive a change of units.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -47,7 +49,12 @@ from clustergeo.plotting import (
     set_title,
 )
 
-__all__ = ["plot_cluster_map", "plot_hotspot_small_multiples", "plot_site_inset"]
+__all__ = [
+    "plot_cluster_map",
+    "plot_hotspot_small_multiples",
+    "plot_maup_comparison",
+    "plot_site_inset",
+]
 
 _BASE_FILL = "#f2f0eb"
 _BASE_EDGE = "#ffffff"
@@ -349,6 +356,68 @@ def _label_districts(
         )
 
 
+def _small_multiples(
+    areas: gpd.GeoDataFrame,
+    panels: Mapping[str, Callable[[Axes], None]],
+    *,
+    handles: list[Patch | Line2D],
+    title: str,
+    subtitle: str | None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None,
+    attribution: str,
+) -> tuple[Figure, list[Axes]]:
+    """Maps of the study area side by side, one per panel, with one legend and one furniture.
+
+    Each panel's drawing function draws its content; county and combined-authority outlines
+    go over it (district outlines would clutter maps this small).
+    """
+    n = len(panels)
+    ncols = 3 if n > 4 else 2 if n > 1 else 1
+    nrows = math.ceil(n / ncols)
+    x0, y0, x1, y1 = areas.total_bounds
+    aspect = (y1 - y0) / max(x1 - x0, 1.0)
+    width = REPORT_WIDTH_CM / 2.54
+    panel_height = width / ncols * aspect
+    with house_style():
+        fig = plt.figure(
+            figsize=(width, min(panel_height * nrows + 2.2, 9.5)), layout="constrained"
+        )
+        # A last row for the shared legend keeps it clear of the title and the maps.
+        grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.3])
+        axes = [fig.add_subplot(grid[i // ncols, i % ncols]) for i in range(nrows * ncols)]
+        legend_ax = fig.add_subplot(grid[nrows, :])
+        legend_ax.set_axis_off()
+        tiers: list[str] = []
+        overlays = {k: v for k, v in (boundaries or {}).items() if k != "district"}
+        for ax, (panel, draw) in zip(axes, panels.items(), strict=False):
+            draw(ax)
+            tiers = _draw_boundaries(ax, overlays)
+            frame_map(ax, areas.total_bounds)
+            ax.set_title(textwrap.fill(panel, 34), fontsize=FONT_SIZES["legend_title"], loc="left")
+        for ax in axes[n:]:
+            ax.set_axis_off()
+        fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZES["title"], fontweight="bold")
+        legend_ax.legend(
+            handles=[*handles, *boundary_handles(tiers)],
+            loc="center",
+            ncols=3,
+            fontsize=FONT_SIZES["annotation"],
+            frameon=False,
+        )
+        add_scale_bar(axes[n - 1], loc="lower left")
+        add_north_arrow(axes[0], loc="upper right")
+        note = f"{subtitle} " if subtitle else ""
+        # A figure-level label: constrained layout keeps it clear of the maps and legend.
+        fig.supxlabel(
+            f"{note}{attribution}. Projection: {crs_note(areas)}",
+            x=0.99,
+            ha="right",
+            fontsize=FONT_SIZES["attribution"],
+            color="#555555",
+        )
+    return fig, axes[:n]
+
+
 def plot_hotspot_small_multiples(
     areas: gpd.GeoDataFrame,
     columns: Mapping[str, str],
@@ -367,61 +436,80 @@ def plot_hotspot_small_multiples(
     columns
         Panel title → class column, in panel order.
     """
-    n = len(columns)
-    ncols = 3 if n > 4 else 2 if n > 1 else 1
-    nrows = math.ceil(n / ncols)
-    x0, y0, x1, y1 = areas.total_bounds
-    aspect = (y1 - y0) / max(x1 - x0, 1.0)
-    width = REPORT_WIDTH_CM / 2.54
-    panel_height = width / ncols * aspect
-    with house_style():
-        fig = plt.figure(
-            figsize=(width, min(panel_height * nrows + 2.2, 9.5)), layout="constrained"
-        )
-        # A last row for the shared legend keeps it clear of the title and the maps.
-        grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.3])
-        axes = [fig.add_subplot(grid[i // ncols, i % ncols]) for i in range(nrows * ncols)]
-        legend_ax = fig.add_subplot(grid[nrows, :])
-        legend_ax.set_axis_off()
-        tiers: list[str] = []
-        for ax, (panel, column) in zip(axes, columns.items(), strict=False):
+
+    def draw(column: str) -> Callable[[Axes], None]:
+        def _draw(ax: Axes) -> None:
             classes = areas[column].astype("string").fillna("")
             colours = [HOTSPOT_CLASS_COLOURS.get(c, "#ffffff") for c in classes]
             areas.plot(ax=ax, color=colours, edgecolor="none", linewidth=0)
-            tiers = _draw_boundaries(
-                ax, {k: v for k, v in (boundaries or {}).items() if k != "district"}
-            )
-            frame_map(ax, areas.total_bounds)
-            ax.set_title(textwrap.fill(panel, 34), fontsize=FONT_SIZES["legend_title"], loc="left")
-        for ax in axes[n:]:
-            ax.set_axis_off()
-        fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZES["title"], fontweight="bold")
-        handles: list[Patch | Line2D] = [
-            Patch(
-                facecolor=HOTSPOT_CLASS_COLOURS[c],
-                edgecolor="#bdbdbd",
-                lw=0.3,
-                label=HOTSPOT_CLASS_LABELS[c],
-            )
-            for c in HOTSPOT_CLASSES
-        ]
-        legend_ax.legend(
-            handles=[*handles, *boundary_handles(tiers)],
-            loc="center",
-            ncols=3,
-            fontsize=FONT_SIZES["annotation"],
-            frameon=False,
+
+        return _draw
+
+    handles: list[Patch | Line2D] = [
+        Patch(
+            facecolor=HOTSPOT_CLASS_COLOURS[c],
+            edgecolor="#bdbdbd",
+            lw=0.3,
+            label=HOTSPOT_CLASS_LABELS[c],
         )
-        last = axes[n - 1]
-        add_scale_bar(last, loc="lower left")
-        add_north_arrow(axes[0], loc="upper right")
-        note = f"{subtitle} " if subtitle else ""
-        # A figure-level label: constrained layout keeps it clear of the maps and legend.
-        fig.supxlabel(
-            f"{note}{attribution}. Projection: {crs_note(areas)}",
-            x=0.99,
-            ha="right",
-            fontsize=FONT_SIZES["attribution"],
-            color="#555555",
-        )
-    return fig, axes[:n]
+        for c in HOTSPOT_CLASSES
+    ]
+    return _small_multiples(
+        areas,
+        {panel: draw(column) for panel, column in columns.items()},
+        handles=handles,
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+    )
+
+
+_GRID_FILL = "#f28e2b"
+_AREA_OUTLINE = "#1f3a5f"
+
+
+def plot_maup_comparison(
+    areas: gpd.GeoDataFrame,
+    area_clusters: gpd.GeoDataFrame,
+    grid_clusters: gpd.GeoDataFrame,
+    labels: Mapping[str, str],
+    *,
+    title: str,
+    subtitle: str | None = None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str = "Contains OS data © Crown copyright and database right",
+) -> tuple[Figure, list[Axes]]:
+    """Area clusters (outlines) over grid clusters (filled), one panel per industry.
+
+    Parameters
+    ----------
+    labels
+        Industry code → panel title, in panel order.
+    """
+
+    def draw(code: str) -> Callable[[Axes], None]:
+        def _draw(ax: Axes) -> None:
+            areas.plot(ax=ax, color=_BASE_FILL, edgecolor="none")
+            grid = grid_clusters.loc[grid_clusters["industry_code"] == code]
+            if not grid.empty:
+                grid.plot(ax=ax, color=_GRID_FILL, alpha=0.75, edgecolor="none", zorder=5)
+            mine = area_clusters.loc[area_clusters["industry_code"] == code]
+            if not mine.empty:
+                mine.boundary.plot(ax=ax, color=_AREA_OUTLINE, linewidth=0.9, zorder=6)
+
+        return _draw
+
+    handles: list[Patch | Line2D] = [
+        Patch(facecolor=_GRID_FILL, alpha=0.75, label="Cluster on the employment grid"),
+        Line2D([], [], color=_AREA_OUTLINE, linewidth=0.9, label="Cluster on the areas"),
+    ]
+    return _small_multiples(
+        areas,
+        {label: draw(code) for code, label in labels.items()},
+        handles=handles,
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+    )

@@ -57,6 +57,7 @@ from clustergeo._progress import progress
 from clustergeo.cluster_maps import (
     plot_cluster_map,
     plot_hotspot_small_multiples,
+    plot_maup_comparison,
     plot_site_inset,
 )
 from clustergeo.config import TIERS, RunConfig
@@ -309,6 +310,7 @@ def _write_report(
             if row.status != "outside_study_area"
         ]
     figures.append(("figures/hotspots_all.png", "Hot and cold spots, industry by industry"))
+    figures.append(("figures/maup.png", "Clusters on the areas and on the employment grid"))
     figures = [(path, caption) for path, caption in figures if (paths.root / path).exists()]
     blocks = report_blocks(
         title=f"{title}: report",
@@ -579,6 +581,22 @@ def _cluster_figures(
             attribution=framing["attribution"],
         )
         written.extend(save_figure(fig, paths.figures_dir / "hotspots_all"))
+    grid = layers.get("grid_clusters")
+    if isinstance(grid, gpd.GeoDataFrame) and definitions:
+        framing = _map_framing(
+            config, "Clusters on the areas and on the employment grid", boundaries
+        )
+        fig, _axes = plot_maup_comparison(
+            areas,
+            clusters,
+            grid,
+            {d["key"]: d["label"] for d in definitions},
+            title=framing["title"],
+            subtitle=f"Grid of {config.surface.cell_m:g} m cells." if config.surface else None,
+            boundaries=framing["boundaries"],
+            attribution=framing["attribution"],
+        )
+        written.extend(save_figure(fig, paths.figures_dir / "maup"))
     return written
 
 
