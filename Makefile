@@ -45,8 +45,9 @@ midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../sh
 test: $(VENV)/.installed ## Run the test suite
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed ## Benchmark the hot-spot engine against esda (needs ../shared/data, ~10 min)
+bench: $(VENV)/.installed ## Benchmark hot spots against esda and the employment grid (needs ../shared/data, ~12 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
+	$(BIN)/python benchmarks/bench_surface.py --out data/processed/bench/surface.md
 
 lint: $(VENV)/.installed ## Check style, formatting and types
 	$(BIN)/ruff check src tests benchmarks
