@@ -296,3 +296,28 @@ def test_geopackage_carries_the_run_provenance(demo_run: RunPaths) -> None:
     assert metadata["PERMUTATION_SEED"] == str(provenance["config"]["hotspots"]["seed"])
     assert metadata["SYNTHETIC"] == "synthetic demo data"
     assert provenance["outputs"]["qgis_project"].endswith("clustergeo.qgs")
+
+
+@pytest.mark.qgis
+@pytest.mark.realdata
+def test_qgis_opens_the_rutland_employment_surface(
+    rutland_run: RunPaths, qgis_python: str, tmp_path: Path
+) -> None:
+    """Rutland's real grid (OSM land, 250 m) opens in QGIS with its CRS, bands and names."""
+    report = _open_in_qgis(qgis_python, rutland_run.root, tmp_path / "rutland.png")
+    raster = report["rasters"]["employment.tif"]
+    assert raster["valid"]
+    assert raster["crs"] == "EPSG:27700"
+    definitions = [
+        "manufacturing",
+        "digital_ict",
+        "professional_scientific",
+        "logistics",
+        "construction",
+        "energy_waste",
+    ]
+    assert raster["bands"] == len(definitions)
+    assert [name.split(": ", 1)[1] for name in raster["band_names"]] == definitions
+    assert all(layer["valid"] for layer in report["layers"].values())
+    provenance = json.loads(rutland_run.provenance.read_text(encoding="utf-8"))
+    assert provenance["config"]["surface"]["osm"].endswith("rutland-latest.osm.pbf")

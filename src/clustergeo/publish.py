@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 SYNTHETIC_LABEL = "synthetic demo data"
 MAX_INDUSTRY_COLUMNS = 30
 _ATTRIBUTION_OS = "Contains OS data © Crown copyright and database right"
+_ATTRIBUTION_OSM = "© OpenStreetMap contributors"
 _VARIABLE_NAMES = {
     "lq": "the location quotient",
     "employment": "employment",
@@ -492,11 +493,16 @@ def _map_framing(
     """Title, attribution and boundary overlays shared by every map of a run.
 
     Regions are left off the maps: at this scale their outline only repeats the study area's.
+    Runs that place employment on OpenStreetMap land credit its contributors on every map.
     """
     synthetic = config.synthetic
+    attribution = SYNTHETIC_LABEL.capitalize() if synthetic else _ATTRIBUTION_OS
+    if config.surface is not None and config.surface.osm is not None:
+        # OSM land use placed the run's employment (ODbL attribution).
+        attribution += f"\n{_ATTRIBUTION_OSM}"
     return {
         "title": heading + (f" ({SYNTHETIC_LABEL})" if synthetic else ""),
-        "attribution": SYNTHETIC_LABEL.capitalize() if synthetic else _ATTRIBUTION_OS,
+        "attribution": attribution,
         "boundaries": {tier: frame for tier, frame in boundaries.items() if tier != "region"},
     }
 
