@@ -13,8 +13,17 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from clustergeo.config import HotspotsConfig
-from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.engine import classify_gi_star, local_hotspots
 from clustergeo.hotspots.multiple_testing import adjust_p_values
+from clustergeo.hotspots.permutation import permutation_counts
+from clustergeo.hotspots.statistics import (
+    gi,
+    gi_star,
+    local_moran,
+    moran_quadrants,
+    normal_p_values,
+    permutation_p_values,
+)
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from conftest import GRID_X0 as X0
 from conftest import square_grid
@@ -321,6 +330,138 @@ def test_gi_star_z_is_invariant_to_positive_affine_transforms(
     z_affine = local_hotspots(a * frame + b, grid_weights, config).table["gi_star_z"].to_numpy()
     assert np.isfinite(z).all()
     np.testing.assert_allclose(z_affine, z, rtol=0, atol=1e-7)
+
+
+# --- the engine against the reference functions, one statistic and one pass at a time -------
+
+
+def _plain_bh(p: np.ndarray, scope: str) -> np.ndarray:
+    family = p.reshape(-1, 1) if scope == "all" else p
+    tested = ~np.isnan(family)
+    m = tested.sum(axis=0)
+    order = np.argsort(np.where(tested, family, np.inf), axis=0)
+    ranked = np.take_along_axis(np.where(tested, family, np.inf), order, axis=0)
+    with np.errstate(invalid="ignore"):
+        scaled = ranked * m[None, :] / np.arange(1, family.shape[0] + 1)[:, None]
+    scaled = np.minimum.accumulate(scaled[::-1], axis=0)[::-1]
+    adjusted = np.empty_like(scaled)
+    np.put_along_axis(adjusted, order, np.minimum(scaled, 1.0), axis=0)
+    return np.where(tested, adjusted, np.nan).reshape(p.shape)
+
+
+def _reference_results(
+    values: pd.DataFrame,
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    report_for: set[str] | None,
+) -> dict[str, np.ndarray]:
+    """Every column of the engine's table, from the plain numpy reference functions."""
+    raw = values.reindex(weights.ids).to_numpy(dtype="float64")
+    missing = np.isnan(raw)
+    known = (~missing).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(missing, 0.0, raw).sum(axis=0) / known
+        std = np.sqrt(np.where(missing, 0.0, (raw - mean) ** 2).sum(axis=0) / known)
+    filled = np.nan_to_num(np.where(missing, mean, raw))
+    constant = ~(std > 1e-12 * np.abs(mean))
+    reported = np.ones(weights.n, dtype=bool)
+    if report_for is not None:
+        reported = np.isin(weights.ids, list(report_for))
+    untested = missing | constant | (weights.cardinalities == 0)[:, None] | ~reported[:, None]
+    row = settings.weights.transform == "row"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g, z = gi_star(filled, weights.matrix, binary=weights.binary, row_standardise=row)
+        _g, gi_z = gi(filled, weights.matrix, row_standardise=row)
+        moran_i, moran_z, lag = local_moran(filled, weights.matrix, row_standardise=row)
+        standard = (filled - filled.mean(axis=0)) / filled.std(axis=0)
+    results = {
+        "value": raw,
+        "gi_star": g,
+        "gi_star_z": z,
+        "gi_star_p_norm": normal_p_values(z, settings.alternative),
+        "gi_z": gi_z,
+        "moran_i": moran_i,
+        "moran_z": moran_z,
+        "moran_p_norm": normal_p_values(moran_z, settings.alternative),
+        "gi_star_p_sim": np.full(raw.shape, np.nan),
+        "moran_p_sim": np.full(raw.shape, np.nan),
+    }
+    if settings.permutations:
+        counts = permutation_counts(
+            filled,
+            weights.transformed(settings.weights.transform),
+            permutations=settings.permutations,
+            seed=settings.seed,
+            equal_weights=weights.binary,
+        )
+        p_values = (counts.count_ge, counts.count_le, settings.permutations, settings.alternative)
+        results["gi_star_p_sim"] = permutation_p_values(*p_values)
+        results["moran_p_sim"] = permutation_p_values(*p_values, direction=np.sign(standard))
+    for name, array in results.items():
+        if name != "value":
+            results[name] = np.where(untested, np.nan, array)
+    for statistic, inference in (
+        ("gi_star", settings.gi_star_inference),
+        ("moran", settings.moran_inference),
+    ):
+        p = results[f"{statistic}_p_{'norm' if inference == 'analytic' else 'sim'}"]
+        if settings.correction == "fdr_bh":
+            results[f"{statistic}_p_fdr"] = _plain_bh(p, settings.correction_scope)
+        else:
+            results[f"{statistic}_p_fdr"] = adjust_p_values(
+                p, settings.correction, settings.correction_scope
+            )
+    results["gi_star_class"] = classify_gi_star(results["gi_star_z"], results["gi_star_p_fdr"])
+    quadrant = np.asarray(moran_quadrants(standard, lag), dtype=object)
+    significant = results["moran_p_fdr"] <= 0.05
+    results["moran_class"] = np.where(significant, quadrant, "not_significant")
+    results["moran_class"][untested] = "not_tested"
+    quadrant[untested] = ""
+    results["moran_quadrant"] = quadrant
+    results["area_code"] = np.repeat(np.asarray(weights.ids), raw.shape[1]).reshape(raw.shape)
+    results["industry_code"] = np.tile(values.columns.to_numpy(str), (weights.n, 1))
+    return {name: array[reported].ravel() for name, array in results.items()}
+
+
+@pytest.mark.parametrize(
+    ("method", "overrides"),
+    [
+        ("contiguity", {}),
+        ("contiguity", {"gi_star_inference": "permutation", "alternative": "folded"}),
+        ("contiguity", {"alternative": "greater", "correction_scope": "all"}),
+        ("contiguity", {"alternative": "less", "correction": "bonferroni", "transform": "row"}),
+        ("contiguity", {"correction": "none", "moran_inference": "analytic"}),
+        ("contiguity", {"permutations": 0, "moran_inference": "analytic"}),
+        ("kernel", {"transform": "row"}),
+        ("kernel", {"gi_star_inference": "permutation", "moran_inference": "analytic"}),
+    ],
+)
+def test_engine_gives_the_reference_functions_bits(method: str, overrides: dict[str, Any]) -> None:
+    far = _grid(1, 1, x0=X0 + 5_000, prefix="F")
+    areas = _concat(_grid(9, 8), far)
+    islands = "exclude" if method == "contiguity" else "nearest"
+    weights = build_weights(areas, method=method, k=5, islands=islands)  # type: ignore[arg-type]
+    values = _values(weights, seed=4, columns=("J", "C", "A", "Z"))
+    values["A"] = np.round(values["A"])  # ties
+    values["Z"] = 2.5  # nothing to test
+    values.iloc[[3, 40], 1] = np.nan
+    transform = overrides.pop("transform", "binary")
+    weights_config: dict[str, Any] = {"transform": transform, "method": method, "k": 5}
+    config = HotspotsConfig(**({"permutations": 199} | overrides), weights=weights_config)
+    study = {code for code in weights.ids if not code.startswith("A00")}
+    for report_for in (None, study):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = _reference_results(values, weights, config, report_for)
+        table = local_hotspots(values, weights, config, report_for=report_for).table
+        assert list(table.columns)[:2] == ["area_code", "industry_code"]
+        assert len(table) == len(expected["value"])
+        for name, reference in expected.items():
+            column = table[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                np.testing.assert_array_equal(column.astype(str).to_numpy(), reference.astype(str))
+            else:
+                actual = column.to_numpy()
+                np.testing.assert_array_equal(actual.view(np.uint64), reference.view(np.uint64))
 
 
 # --- end to end on the synthetic demo --------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,15 @@ from scipy import sparse
 
 from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
-from clustergeo.hotspots.permutation import permutation_counts
+from clustergeo.hotspots.permutation import (
+    _SINGLE_TIE_TOLERANCE,
+    _below,
+    _draw_samples,
+    _single_at_least,
+    _single_at_most,
+    _weighted_lags,
+    permutation_counts,
+)
 from clustergeo.hotspots.weights import SpatialWeights
 
 # Seven areas: a star (hub 0 with leaves 1, 2, 3 and 4) continued as a line 4-5-6, so the
@@ -179,6 +188,159 @@ def test_area_without_neighbours_gets_zero_counts(equal_weights: bool) -> None:
     np.testing.assert_array_equal(counts.count_ge[-1], 0)
     np.testing.assert_array_equal(counts.count_le[-1], 0)
     assert (counts.count_ge[:-1] + counts.count_le[:-1] >= 99).all()
+
+
+# --- the kernels against straightforward versions of the same draws ---------------------------
+
+
+@numba.njit(cache=True)
+def _general_counts_with_a_pool(indptr, weights, observed, scale, values, permutations, seed):  # noqa: PLR0917
+    """The general-weights counts with an explicit pool of n-1 indices, compared in float64."""
+    n, n_columns = values.shape
+    count_ge = np.zeros((n, n_columns), dtype=np.int64)
+    count_le = np.zeros((n, n_columns), dtype=np.int64)
+    pool = np.arange(n - 1)
+    for i in range(n):
+        start, stop = indptr[i], indptr[i + 1]
+        k = stop - start
+        if k == 0:
+            continue
+        swapped = np.empty(k, dtype=np.int64)
+        chosen = np.empty(k, dtype=np.int64)
+        simulated = np.empty(n_columns, dtype=np.float32)
+        state = np.uint64(seed) ^ (np.uint64(i + 1) * np.uint64(0xD1B54A32D192ED03))
+        for _p in range(permutations):
+            for m in range(k):
+                state, offset = _below(state, n - 1 - m)
+                j = m + offset
+                swapped[m] = j
+                pool[m], pool[j] = pool[j], pool[m]
+                chosen[m] = pool[m] + (pool[m] >= i)
+            simulated[:] = 0.0
+            for m in range(k):
+                for c in range(n_columns):
+                    simulated[c] += weights[start + m] * values[chosen[m], c]
+            for c in range(n_columns):
+                tol = _SINGLE_TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
+                count_ge[i, c] += simulated[c] >= observed[i, c] - tol
+                count_le[i, c] += simulated[c] <= observed[i, c] + tol
+            for m in range(k - 1, -1, -1):
+                j = swapped[m]
+                pool[m], pool[j] = pool[j], pool[m]
+    return count_ge, count_le
+
+
+@pytest.mark.parametrize("problem", ["random", "tiny"])
+def test_general_kernel_gives_the_counts_of_a_plain_shuffle(problem: str) -> None:
+    if problem == "random":
+        _binary, weighted, values = _random_problem(n=150, k=6, columns=5, seed=8)
+        values[:, 4] = np.round(values[:, 4] / 3)  # many exact ties
+    else:  # rows of one and two neighbours
+        weighted, values = _matrix(EDGE_WEIGHTS), VALUES.copy()
+    weighted = sparse.csr_array(weighted)
+    weighted.sort_indices()
+    counts = permutation_counts(values, weighted, permutations=499, seed=21, equal_weights=False)
+    single = values.astype(np.float32)
+    weights32 = weighted.data.astype(np.float32)
+    indptr = weighted.indptr.astype(np.int64)
+    observed = _weighted_lags(indptr, weighted.indices, weights32, single)
+    scale = np.abs(values).mean(axis=0) * float(np.abs(weighted.data).sum() / len(values))
+    count_ge, count_le = _general_counts_with_a_pool(
+        indptr, weights32, observed, scale, single, 499, 21
+    )
+    np.testing.assert_array_equal(counts.count_ge, count_ge)
+    np.testing.assert_array_equal(counts.count_le, count_le)
+    assert (count_ge + count_le > 499).any()  # ties were met
+
+
+def _equal_weight_counts_by_search(
+    values: np.ndarray, matrix: sparse.csr_array, permutations: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The equal-weights counts with numpy's searchsorted on each draw-by-industry column."""
+    n, n_columns = values.shape
+    cardinalities = np.diff(matrix.indptr)
+    count_ge = np.zeros((n, n_columns), dtype=np.int64)
+    count_le = np.zeros((n, n_columns), dtype=np.int64)
+    observed = (
+        sparse.csr_array((np.ones_like(matrix.data), matrix.indices, matrix.indptr), matrix.shape)
+        @ values
+    )
+    mean_abs = np.abs(values).mean(axis=0)
+    for k in np.unique(cardinalities):
+        if k == 0:
+            continue
+        samples = _draw_samples(n, int(k) + 1, permutations, seed + int(k) * 1_000_003)
+        sums = np.zeros((permutations, n_columns))
+        for m in range(k):
+            sums += values[samples[:, m]]
+        ordered = np.sort(sums, axis=0)
+        for i in np.flatnonzero(cardinalities == k):
+            member = np.flatnonzero((samples[:, :k] == i).any(axis=1))
+            for c in range(n_columns):
+                tol = 1e-9 * (abs(observed[i, c]) + mean_abs[c] * k)
+                low, high = observed[i, c] - tol, observed[i, c] + tol
+                ge = permutations - np.searchsorted(ordered[:, c], low, side="left")
+                le = np.searchsorted(ordered[:, c], high, side="right")
+                for p in member:
+                    old = sums[p, c]
+                    new = old - values[i, c] + values[samples[p, k], c]
+                    ge += int(new >= low) - int(old >= low)
+                    le += int(new <= high) - int(old <= high)
+                count_ge[i, c], count_le[i, c] = ge, le
+    return count_ge, count_le
+
+
+def test_equal_weights_kernel_gives_the_counts_of_a_plain_search() -> None:
+    binary, _weighted, values = _random_problem(n=150, k=4, columns=4, seed=9)
+    values[:, 3] = np.round(values[:, 3] / 3)  # many exact ties
+    binary.sort_indices()
+    counts = permutation_counts(values, binary, permutations=399, seed=5, equal_weights=True)
+    count_ge, count_le = _equal_weight_counts_by_search(values, binary, 399, 5)
+    np.testing.assert_array_equal(counts.count_ge, count_ge)
+    np.testing.assert_array_equal(counts.count_le, count_le)
+
+
+@pytest.mark.parametrize(
+    ("scale", "shift"),
+    [(1e-15, 1.0), (1e-310, 0.0), (1e250, 0.0), (0.0, 3.0)],
+    ids=["tiny-spread", "subnormal", "huge", "constant"],
+)
+def test_equal_weights_search_buckets_survive_extreme_scales(scale: float, shift: float) -> None:
+    binary, _weighted, values = _random_problem(n=80, k=4, columns=2, seed=2)
+    values = shift + scale * values
+    binary.sort_indices()
+    counts = permutation_counts(values, binary, permutations=99, seed=3, equal_weights=True)
+    count_ge, count_le = _equal_weight_counts_by_search(values, binary, 99, 3)
+    np.testing.assert_array_equal(counts.count_ge, count_ge)
+    np.testing.assert_array_equal(counts.count_le, count_le)
+
+
+def test_single_precision_thresholds_decide_like_the_double_bounds() -> None:
+    rng = np.random.default_rng(0)
+    bounds = np.concatenate(
+        [
+            rng.standard_normal(2_000) * 10.0 ** rng.integers(-40, 39, size=2_000),
+            [0.0, -0.0, 1e-45, -1e-46, 3.5e38, -3.5e38, 1e39, -1e39, np.inf, -np.inf],
+        ]
+    )
+    for bound in bounds:
+        at_least, at_most = _single_at_least(bound), _single_at_most(bound)
+        # Every float32 near the bound (and the thresholds themselves) is decided the same.
+        with np.errstate(over="ignore"):
+            candidates = np.array(
+                [at_least, at_most, np.float32(bound), np.float32(0.0), np.float32(np.inf)],
+                dtype=np.float32,
+            )
+            candidates = np.concatenate(
+                [
+                    candidates,
+                    np.nextafter(candidates, np.float32(np.inf)),
+                    np.nextafter(candidates, np.float32(-np.inf)),
+                ]
+            )
+        for x in candidates:
+            assert (x >= at_least) == (np.float64(x) >= bound)
+            assert (x <= at_most) == (np.float64(x) <= bound)
 
 
 # --- consistency with esda on real data ------------------------------------------------------

@@ -11,12 +11,18 @@ import pytest
 from scipy import sparse, stats
 
 from clustergeo.hotspots.statistics import (
+    StatisticsOutput,
+    _column_sums,
     gi,
     gi_star,
     local_moran,
+    local_statistics,
+    moran_quadrant_codes,
     moran_quadrants,
     normal_p_values,
+    normal_p_values_into,
     permutation_p_values,
+    permutation_p_values_into,
 )
 from clustergeo.hotspots.weights import SpatialWeights
 
@@ -274,3 +280,163 @@ def test_local_moran_matches_esda(midlands: _RealData, transformation: str, row:
         assert hasattr(reference, "VIc")
         reference_z = (n / (n - 1) * reference.Is - reference.EIc) / np.sqrt(reference.VIc)
         np.testing.assert_allclose(moran_z[:, c], reference_z, rtol=0, atol=1e-9, err_msg=section)
+
+
+# --- the engine's one-pass kernels give the reference functions' bits -------------------------
+
+
+def _same_bits(actual: np.ndarray, expected: np.ndarray) -> None:
+    assert actual.shape == expected.shape
+    assert actual.dtype == expected.dtype
+    np.testing.assert_array_equal(actual.view(np.uint8), expected.view(np.uint8))
+
+
+def _random_weights(n: int, *, binary: bool, seed: int) -> sparse.csr_array:
+    """Symmetric random weights with an island and rows of many sizes, indices unsorted."""
+    rng = np.random.default_rng(seed)
+    dense = np.triu(rng.random((n, n)) < 0.08, 1)
+    dense = dense | dense.T
+    dense[0, :] = dense[:, 0] = False  # an island
+    values = dense * (1.0 if binary else rng.uniform(0.1, 3.0, size=(n, n)))
+    values = np.triu(values) + np.triu(values, 1).T
+    matrix = sparse.csr_array(values)
+    # Reverse each row's indices: the kernels must follow the stored order, as scipy does.
+    for i in range(n):
+        row = slice(matrix.indptr[i], matrix.indptr[i + 1])
+        matrix.indices[row] = matrix.indices[row][::-1]
+        matrix.data[row] = matrix.data[row][::-1]
+    matrix.has_sorted_indices = False
+    return matrix
+
+
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("row_standardise", [False, True])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_local_statistics_gives_the_reference_bits(
+    binary: bool, row_standardise: bool, order: str
+) -> None:
+    n, k = 80, 5
+    rng = np.random.default_rng(3)
+    matrix = _random_weights(n, binary=binary, seed=4)
+    values = np.asarray(rng.gamma(2.0, 1.0, size=(n, k)), order=order)
+    values[:, 2] = np.round(values[:, 2])  # ties, zeros in the standardised values
+    values[:, 3] = 1.5  # constant: NaN and infinities everywhere
+    raw = values.copy(order=order)
+    raw[5, 1] = np.nan
+    untested = rng.random((n, k)) < 0.1
+    untested[:, 3] = True
+    reported = rng.random(n) < 0.8
+    rows = np.full(n, -1)
+    rows[reported] = np.arange(reported.sum())
+    shape = (int(reported.sum()), k)
+    out = StatisticsOutput(
+        value=np.empty(shape),
+        gi_star=np.empty(shape),
+        gi_star_z=np.empty(shape),
+        gi_z=np.empty(shape),
+        moran_i=np.empty(shape),
+        moran_z=np.empty(shape),
+        quadrant=np.empty(shape, dtype=np.int8),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local_statistics(
+            raw,
+            values,
+            matrix,
+            binary=binary,
+            row_standardise=row_standardise,
+            untested=untested,
+            rows=rows,
+            out=out,
+        )
+        g_star, z_star = gi_star(values, matrix, binary=binary, row_standardise=row_standardise)
+        _g, z_gi = gi(values, matrix, row_standardise=row_standardise)
+        moran_i, moran_z, lag = local_moran(values, matrix, row_standardise=row_standardise)
+        standard = (values - values.mean(axis=0)) / values.std(axis=0)
+    quadrant = moran_quadrant_codes(standard, lag)
+    quadrant[untested] = 4
+
+    def blank(array: np.ndarray) -> np.ndarray:
+        return np.where(untested, np.nan, array)[reported]
+
+    _same_bits(out.value, raw[reported])
+    _same_bits(out.gi_star, blank(g_star))
+    _same_bits(out.gi_star_z, blank(z_star))
+    _same_bits(out.gi_z, blank(z_gi))
+    _same_bits(out.moran_i, blank(moran_i))
+    _same_bits(out.moran_z, blank(moran_z))
+    _same_bits(out.quadrant, quadrant[reported])
+    # The test means something: finite statistics where tested, except the constant column.
+    assert np.isfinite(out.gi_star_z[~untested[reported]]).mean() > 0.9
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less", "folded"])
+def test_normal_p_values_into_gives_scipys_bits(alternative: str) -> None:
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((300, 7)) * 4
+    z[0, :] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 40.0, -40.0]
+    z[1, :] = [1e-300, -1e-300, 0.7071067811865476, -0.7071067811865476, 8.3, -8.3, 37.5]
+    out = np.empty_like(z)
+    normal_p_values_into(z, alternative, out)  # type: ignore[arg-type]
+    _same_bits(out, normal_p_values(z, alternative))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less", "folded"])
+def test_permutation_p_values_into_gives_the_reference_bits(alternative: str) -> None:
+    rng = np.random.default_rng(2)
+    n, k, permutations = 200, 4, 99
+    count_ge = rng.integers(0, permutations + 1, size=(n, k)).astype(np.int32)
+    count_le = np.minimum(permutations, permutations - count_ge + rng.integers(0, 3, (n, k)))
+    count_le = count_le.astype(np.int32)
+    values = np.asfortranarray(rng.integers(0, 5, size=(n, k)).astype(float))
+    values[:, 0] = 2.0  # its mean exactly: Moran's I does not depend on the lag
+    untested = rng.random((n, k)) < 0.05
+    reported = rng.random(n) < 0.9
+    rows = np.full(n, -1)
+    rows[reported] = np.arange(reported.sum())
+    shape = (int(reported.sum()), k)
+    gi_star_p, moran_p = np.empty(shape), np.empty(shape)
+    gi_star_keys = np.empty(shape, dtype=np.int32)
+    moran_keys = np.empty(shape, dtype=np.int32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        levels = permutation_p_values_into(
+            count_ge,
+            count_le,
+            permutations,
+            alternative,  # type: ignore[arg-type]
+            values,
+            untested=untested,
+            rows=rows,
+            gi_star_out=gi_star_p,
+            moran_out=moran_p,
+            gi_star_keys=gi_star_keys,
+            moran_keys=moran_keys,
+        )
+        direction = np.sign((values - values.mean(axis=0)) / values.std(axis=0))
+    expected_gi_star = permutation_p_values(count_ge, count_le, permutations, alternative)  # type: ignore[arg-type]
+    expected_moran = permutation_p_values(
+        count_ge,
+        count_le,
+        permutations,
+        alternative,  # type: ignore[arg-type]
+        direction=direction,
+    )
+    _same_bits(gi_star_p, np.where(untested, np.nan, expected_gi_star)[reported])
+    _same_bits(moran_p, np.where(untested, np.nan, expected_moran)[reported])
+    # The keys index the levels: p = levels[key], -1 where untested.
+    for p, keys in ((gi_star_p, gi_star_keys), (moran_p, moran_keys)):
+        np.testing.assert_array_equal(keys < 0, np.isnan(p))
+        _same_bits(np.where(keys >= 0, levels[keys], np.nan), p)
+    assert (np.diff(levels) >= 0).all()
+    assert levels[-1] == 1.0
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_column_sums_give_numpys_bits_in_either_layout(order: str) -> None:
+    values = np.asarray(np.random.default_rng(5).lognormal(size=(20_001, 3)), order=order)
+    total, mean, std, squares, moran = _column_sums(values)
+    _same_bits(total, values.sum(axis=0))
+    _same_bits(mean, values.mean(axis=0))
+    _same_bits(std, values.std(axis=0))
+    _same_bits(squares, (values**2).sum(axis=0))
+    _same_bits(moran, (((values - values.mean(axis=0)) / values.std(axis=0)) ** 2).sum(axis=0))

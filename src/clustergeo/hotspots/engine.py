@@ -13,6 +13,12 @@ Classes come from the corrected p-value of the chosen inference: ``hot_99``, ``h
 ``hot_90`` (p ≤ 0.01, 0.05, 0.10 with a positive z), ``cold_*`` likewise with a negative z,
 else ``not_significant``. Local Moran clusters are labelled by quadrant (``HH``, ``LL``,
 ``HL``, ``LH``) when significant at 0.05, else ``not_significant``.
+
+The results are written straight into the columns of the result table (one Fortran-ordered
+float block that pandas takes without copying) by compiled passes over the areas, and
+permutation p-values are corrected by counting rather than sorting. The numbers are those of
+the plain numpy functions of :mod:`~clustergeo.hotspots.statistics` and
+:mod:`~clustergeo.hotspots.multiple_testing`, to the last bit; the tests check it.
 """
 
 from __future__ import annotations
@@ -22,19 +28,19 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 
 from clustergeo.config import HotspotsConfig
-from clustergeo.hotspots.multiple_testing import adjust_p_values
+from clustergeo.hotspots.multiple_testing import adjust_discrete_p_values, adjust_p_values
 from clustergeo.hotspots.permutation import permutation_counts
 from clustergeo.hotspots.statistics import (
-    gi,
-    gi_star,
-    local_moran,
-    moran_quadrant_codes,
-    normal_p_values,
-    permutation_p_values,
+    StatisticsOutput,
+    local_statistics,
+    normal_p_values_into,
+    permutation_p_values_into,
+    row_major,
 )
 from clustergeo.hotspots.weights import SpatialWeights
 
@@ -68,6 +74,11 @@ GI_STAR_CLASSES = (
 #: Local Moran quadrants ('' where not tested) and cluster classes, likewise.
 MORAN_QUADRANTS = ("HH", "LH", "LL", "HL", "")
 MORAN_CLASSES = ("HH", "LH", "LL", "HL", "not_significant", "not_tested")
+_NOT_SIGNIFICANT = 3
+_NOT_TESTED = 7
+_QUADRANT_NOT_TESTED = 4
+_MORAN_NOT_SIGNIFICANT = 4
+_MORAN_NOT_TESTED = 5
 
 
 def _gi_star_class_codes(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
@@ -81,16 +92,80 @@ def _gi_star_class_codes(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
     return codes
 
 
+@numba.njit(cache=True, parallel=True)
+def _class_kernel(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    gi_star_z: np.ndarray,
+    gi_star_p: np.ndarray,
+    thresholds: np.ndarray,
+    moran_p: np.ndarray,
+    moran_level: float,
+    quadrant: np.ndarray,
+    gi_star_class: np.ndarray,
+    moran_class: np.ndarray,
+) -> None:
+    """The codes of :func:`_gi_star_class_codes` and of the Moran classes, in one pass."""
+    rows, n_columns = gi_star_z.shape
+    for i in numba.prange(rows):
+        for c in range(n_columns):
+            p = gi_star_p[i, c]
+            level = len(thresholds)
+            for index in range(len(thresholds) - 1, -1, -1):
+                if p <= thresholds[index]:
+                    level = index
+            z = gi_star_z[i, c]
+            if np.isnan(p):
+                gi_star_class[i, c] = _NOT_TESTED
+            elif level == len(thresholds) or z == 0:
+                gi_star_class[i, c] = _NOT_SIGNIFICANT
+            elif z > 0:
+                gi_star_class[i, c] = level
+            else:
+                gi_star_class[i, c] = 2 * _NOT_SIGNIFICANT - level
+            if quadrant[i, c] == _QUADRANT_NOT_TESTED:
+                moran_class[i, c] = _MORAN_NOT_TESTED
+            elif moran_p[i, c] <= moran_level:
+                moran_class[i, c] = quadrant[i, c]
+            else:
+                moran_class[i, c] = _MORAN_NOT_SIGNIFICANT
+
+
 def classify_gi_star(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
     """Hot/cold classes at 99/95/90% from a z-score's sign and its corrected p-value."""
     labels = np.asarray(GI_STAR_CLASSES, dtype=object)
     return np.asarray(labels[_gi_star_class_codes(z, p_adjusted)])
 
 
+def _code_dtype(categories: int) -> type[np.signedinteger[Any]]:
+    """The integer type pandas keeps categorical codes in (so it need not convert them)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
 def _categorical(codes: np.ndarray, categories: Sequence[str] | np.ndarray) -> pd.Categorical[Any]:
-    return pd.Categorical.from_codes(codes.ravel(), dtype=pd.CategoricalDtype(list(categories)))
+    dtype = pd.CategoricalDtype(list(categories))
+    # The codes are in range by construction: skip pandas' check (a pass over 3 million).
+    return pd.Categorical.from_codes(
+        codes.ravel().astype(_code_dtype(len(categories)), copy=False), dtype=dtype, validate=False
+    )
 
 
+#: The float results, in table order; each is one column of the table's float block.
+_FLOAT_COLUMNS = (
+    "value",
+    "gi_star",
+    "gi_star_z",
+    "gi_star_p_norm",
+    "gi_star_p_sim",
+    "gi_star_p_fdr",
+    "gi_z",
+    "moran_i",
+    "moran_z",
+    "moran_p_norm",
+    "moran_p_sim",
+    "moran_p_fdr",
+)
 _COLUMN_ORDER = (
     "area_code",
     "industry_code",
@@ -113,48 +188,104 @@ _COLUMN_ORDER = (
 
 
 def _result_table(
-    floats: dict[str, np.ndarray],
-    codes: dict[str, tuple[np.ndarray, np.ndarray]],
-    *,
-    keep: np.ndarray,
-    blank: np.ndarray,
+    block: np.ndarray, codes: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> pd.DataFrame:
-    """Assemble the long result table for the reported areas.
+    """The long result table around the float block the results were written into.
 
-    The float results go straight into one preallocated block (pandas would otherwise copy
-    every column into a block of its own making), and codes become categoricals rather than
-    millions of Python strings: at national scale (35,000 areas x 88 industries) building the
-    table the plain way took several times longer than the statistics.
+    The float results were computed straight into the columns of one Fortran-ordered block,
+    which pandas takes without copying, and codes become categoricals rather than millions of
+    Python strings: at national scale (35,000 areas x 88 industries) building the table the
+    plain way took several times longer than the statistics.
     """
-    everything = bool(keep.all())
-    # Column-major, so each result is one contiguous write, and pandas (which stores a block
-    # transposed) can take the array without copying it.
-    block = np.empty((int(keep.sum()), len(floats)), order="F")
-    for position, (name, array) in enumerate(floats.items()):
-        target = block[:, position]
-        target[:] = array.ravel() if everything else array.ravel()[keep]
-        if name != "value":
-            target[blank] = np.nan
-    table = pd.DataFrame(block, columns=list(floats), copy=False)
+    table = pd.DataFrame(block, columns=list(_FLOAT_COLUMNS), copy=False)
     # Insert the categorical columns in place: reordering afterwards would copy every column.
     for name in sorted(codes, key=_COLUMN_ORDER.index):
         code, categories = codes[name]
-        values = _categorical(code.ravel() if everything else code.ravel()[keep], categories)
-        table.insert(_COLUMN_ORDER.index(name), name, pd.Series(values, copy=False))
+        table.insert(
+            _COLUMN_ORDER.index(name), name, pd.Series(_categorical(code, categories), copy=False)
+        )
     return table
 
 
 def _fill_missing(raw: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Missing values replaced by their column's mean, and which columns are constant."""
     known = (~missing).sum(axis=0)
+    # With nothing missing or infinite, the general expressions reduce to these (same values,
+    # same summation order), without three passes over the whole array.
+    complete = bool(np.isfinite(raw).all())
     with np.errstate(divide="ignore", invalid="ignore"):
         # Column means and deviations over the known values; all-missing columns give NaN.
-        column_mean = np.where(missing, 0.0, raw).sum(axis=0) / known
-        column_std = np.sqrt(np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known)
-    filled = np.nan_to_num(np.where(missing, column_mean, raw))
+        if complete:
+            column_mean = raw.sum(axis=0) / known
+            column_std = np.sqrt(((raw - column_mean) ** 2).sum(axis=0) / known)
+        else:
+            column_mean = np.where(missing, 0.0, raw).sum(axis=0) / known
+            column_std = np.sqrt(
+                np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known
+            )
+    filled = raw if complete else np.nan_to_num(np.where(missing, column_mean, raw))
     # "Constant" allows for rounding: values all equal to 0.1 can give a deviation of 1e-17.
     constant = ~(column_std > 1e-12 * np.abs(column_mean))
     return filled, constant
+
+
+def _pseudo_p_values_and_correction(
+    filled: np.ndarray,
+    filled_rows: np.ndarray,
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    *,
+    untested: np.ndarray,
+    rows: np.ndarray,
+    out: dict[str, np.ndarray],
+) -> None:
+    """Permutation p-values and the corrected p-values, into the result columns ``out``."""
+    n_reported, n_columns = out["gi_star_p_sim"].shape
+    # Permutation p-values take one of P + 2 values: a BH correction of them counts the tests
+    # at each value (their keys) instead of sorting millions of p-values.
+    discrete = settings.permutations > 0 and settings.correction == "fdr_bh"
+    gi_star_keys = moran_keys = None
+    levels = np.empty(0)
+    if discrete and settings.gi_star_inference == "permutation":
+        gi_star_keys = np.empty((n_reported, n_columns), dtype=np.int32)
+    if discrete and settings.moran_inference == "permutation":
+        moran_keys = np.empty((n_reported, n_columns), dtype=np.int32)
+    if settings.permutations:
+        counts = permutation_counts(
+            filled_rows,
+            weights.transformed(settings.weights.transform),
+            permutations=settings.permutations,
+            seed=settings.seed,
+            equal_weights=weights.binary,
+        )
+        levels = permutation_p_values_into(
+            counts.count_ge,
+            counts.count_le,
+            counts.permutations,
+            settings.alternative,
+            filled,
+            contiguous=filled_rows,
+            untested=untested,
+            rows=rows,
+            gi_star_out=out["gi_star_p_sim"],
+            moran_out=out["moran_p_sim"],
+            gi_star_keys=gi_star_keys,
+            moran_keys=moran_keys,
+        )
+    else:
+        out["gi_star_p_sim"][...] = np.nan
+        out["moran_p_sim"][...] = np.nan
+
+    for statistic, inference, keys in (
+        ("gi_star", settings.gi_star_inference, gi_star_keys),
+        ("moran", settings.moran_inference, moran_keys),
+    ):
+        target = out[f"{statistic}_p_fdr"]
+        if keys is not None:
+            adjust_discrete_p_values(keys, levels, settings.correction_scope, out=target)
+        else:
+            p = out[f"{statistic}_p_norm" if inference == "analytic" else f"{statistic}_p_sim"]
+            target[...] = adjust_p_values(p, settings.correction, settings.correction_scope)
 
 
 def local_hotspots(
@@ -200,81 +331,85 @@ def local_hotspots(
         np.ones(n, dtype=bool) if report_for is None else np.isin(weights.ids, list(report_for))
     )
     untested = missing | constant[None, :] | no_neighbours[:, None] | ~reported[:, None]
-    row = settings.weights.transform == "row"
+    n_reported = int(reported.sum())
+    # Each area's row in the results (-1: not reported).
+    rows = np.full(n, -1, dtype=np.int64)
+    rows[reported] = np.arange(n_reported)
 
-    gi_star_value, gi_star_z = gi_star(
-        filled, weights.matrix, binary=weights.binary, row_standardise=row
+    # Every float result is written straight into its column of the table's block: a column
+    # viewed as reported areas x industries is C-contiguous, in the table's row order.
+    block = np.empty((n_reported * n_columns, len(_FLOAT_COLUMNS)), order="F")
+    out = {
+        name: block[:, position].reshape(n_reported, n_columns)
+        for position, name in enumerate(_FLOAT_COLUMNS)
+    }
+    quadrant = np.empty((n_reported, n_columns), dtype=np.int8)
+    # The compiled kernels read areas' rows: one row-major copy serves them all. The numpy
+    # reductions still see ``filled`` as the reference computes them.
+    filled_rows = row_major(filled)
+    local_statistics(
+        raw,
+        filled,
+        weights.matrix,
+        contiguous=filled_rows,
+        binary=weights.binary,
+        row_standardise=settings.weights.transform == "row",
+        untested=untested,
+        rows=rows,
+        out=StatisticsOutput(
+            value=out["value"],
+            gi_star=out["gi_star"],
+            gi_star_z=out["gi_star_z"],
+            gi_z=out["gi_z"],
+            moran_i=out["moran_i"],
+            moran_z=out["moran_z"],
+            quadrant=quadrant,
+        ),
     )
-    _gi_value, gi_z = gi(filled, weights.matrix, row_standardise=row)
-    moran_i, moran_z, moran_lag = local_moran(filled, weights.matrix, row_standardise=row)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        standard = (filled - filled.mean(axis=0)) / filled.std(axis=0)
+    # From the blanked z, so untested cells get NaN.
+    normal_p_values_into(out["gi_star_z"], settings.alternative, out["gi_star_p_norm"])
+    normal_p_values_into(out["moran_z"], settings.alternative, out["moran_p_norm"])
 
-    gi_star_p_norm = normal_p_values(gi_star_z, settings.alternative)
-    moran_p_norm = normal_p_values(moran_z, settings.alternative)
-    gi_star_p_sim = np.full((n, n_columns), np.nan)
-    moran_p_sim = np.full((n, n_columns), np.nan)
-    if settings.permutations:
-        matrix = weights.transformed(settings.weights.transform)
-        counts = permutation_counts(
-            filled,
-            matrix,
-            permutations=settings.permutations,
-            seed=settings.seed,
-            equal_weights=weights.binary,
-        )
-        gi_star_p_sim = permutation_p_values(
-            counts.count_ge, counts.count_le, counts.permutations, settings.alternative
-        )
-        moran_p_sim = permutation_p_values(
-            counts.count_ge,
-            counts.count_le,
-            counts.permutations,
-            settings.alternative,
-            direction=np.sign(standard),
-        )
-
-    def _blank(array: np.ndarray) -> np.ndarray:
-        return np.where(untested, np.nan, array)
-
-    gi_star_p = gi_star_p_norm if settings.gi_star_inference == "analytic" else gi_star_p_sim
-    moran_p = moran_p_norm if settings.moran_inference == "analytic" else moran_p_sim
-    gi_star_p_fdr = adjust_p_values(
-        _blank(gi_star_p), settings.correction, settings.correction_scope
+    _pseudo_p_values_and_correction(
+        filled, filled_rows, weights, settings, untested=untested, rows=rows, out=out
     )
-    moran_p_fdr = adjust_p_values(_blank(moran_p), settings.correction, settings.correction_scope)
-    gi_star_class = _gi_star_class_codes(_blank(gi_star_z), gi_star_p_fdr)
-    quadrant = moran_quadrant_codes(standard, moran_lag)
-    quadrant[untested] = 4
-    moran_class = np.where(moran_p_fdr <= MORAN_LEVEL, quadrant, 4).astype(np.int8)
-    moran_class[untested] = 5
+
+    gi_star_class = np.empty((n_reported, n_columns), dtype=np.int8)
+    moran_class = np.empty((n_reported, n_columns), dtype=np.int8)
+    _class_kernel(
+        out["gi_star_z"],
+        out["gi_star_p_fdr"],
+        np.array([threshold for threshold, _label in SIGNIFICANCE_LEVELS]),
+        out["moran_p_fdr"],
+        MORAN_LEVEL,
+        quadrant,
+        gi_star_class,
+        moran_class,
+    )
 
     columns = aligned.columns.to_numpy()
     industries = np.unique(columns.astype(str))
-    keep = np.repeat(reported, n_columns)
-    floats = {
-        "value": raw,
-        "gi_star": gi_star_value,
-        "gi_star_z": gi_star_z,
-        "gi_star_p_norm": gi_star_p_norm,
-        "gi_star_p_sim": gi_star_p_sim,
-        "gi_star_p_fdr": gi_star_p_fdr,
-        "gi_z": gi_z,
-        "moran_i": moran_i,
-        "moran_z": moran_z,
-        "moran_p_norm": moran_p_norm,
-        "moran_p_sim": moran_p_sim,
-        "moran_p_fdr": moran_p_fdr,
-    }
     codes = {
-        "area_code": (np.repeat(np.arange(n), n_columns), np.asarray(weights.ids)),
+        "area_code": (
+            np.repeat(np.flatnonzero(reported).astype(_code_dtype(n)), n_columns),
+            np.asarray(weights.ids),
+        ),
         # Sorted categories, so the result does not depend on the input's column order.
-        "industry_code": (np.tile(np.searchsorted(industries, columns.astype(str)), n), industries),
+        "industry_code": (
+            np.tile(
+                np.searchsorted(industries, columns.astype(str)).astype(
+                    _code_dtype(len(industries))
+                ),
+                n_reported,
+            ),
+            industries,
+        ),
         "gi_star_class": (gi_star_class, np.asarray(GI_STAR_CLASSES)),
         "moran_quadrant": (quadrant, np.asarray(MORAN_QUADRANTS)),
         "moran_class": (moran_class, np.asarray(MORAN_CLASSES)),
     }
-    table = _result_table(floats, codes, keep=keep, blank=untested.ravel()[keep])
+    table = _result_table(block, codes)
+    class_counts = np.bincount(gi_star_class.ravel(), minlength=len(GI_STAR_CLASSES))
     report: dict[str, object] = {
         "variable": settings.variable,
         "transform": settings.weights.transform,
@@ -291,8 +426,8 @@ def local_hotspots(
         "areas_without_neighbours": int((no_neighbours & reported).sum()),
         "areas_reported": int(reported.sum()),
         "edge_buffer_areas": int((~reported).sum()),
-        "hot_spots": int(((gi_star_class <= 2) & reported[:, None]).sum()),
-        "cold_spots": int(((gi_star_class >= 4) & (gi_star_class <= 6) & reported[:, None]).sum()),
+        "hot_spots": int(class_counts[:3].sum()),
+        "cold_spots": int(class_counts[4:7].sum()),
     }
     if missing.any():
         log.info(

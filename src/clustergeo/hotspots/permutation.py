@@ -15,15 +15,19 @@ Two kernels:
     A unit's simulated lag is then the sum of :math:`k_i` random other values, so its null
     distribution depends only on :math:`k_i` up to excluding the unit itself. For each
     distinct :math:`k` we draw :math:`P` ordered samples of :math:`k+1` areas, sort the sums of
-    their first :math:`k` members once per industry, and count by binary search. The draws
-    that happen to include unit *i* among their first :math:`k` members are corrected exactly
-    (*i* is swapped for the sample's spare member), so every unit receives :math:`P`
-    independent exact draws of :math:`k_i` distinct other areas. Cost:
-    :math:`O(nK \log P)` after :math:`O(PK\sum k)` for the sums.
+    their first :math:`k` members once per industry, and count by binary search (branch-free,
+    in each industry's contiguous row of sorted sums). The draws that happen to include unit
+    *i* among their first :math:`k` members are corrected exactly (*i* is swapped for the
+    sample's spare member), so every unit receives :math:`P` independent exact draws of
+    :math:`k_i` distinct other areas. Cost: :math:`O(nK \log P)` after :math:`O(PK\sum k)` for
+    the sums.
 ``general weights`` (kernels, inverse distance)
     Each unit draws its own :math:`P \times k_i` permutation (seeded per unit, so results do
     not depend on thread scheduling) and forms the weighted sums for all industries in the
-    same pass: :math:`O(nPkK)`, compiled and parallel.
+    same pass: :math:`O(nPkK)`, compiled and parallel. The partial Fisher-Yates shuffle keeps
+    only the few positions it moved, not an array of :math:`n-1` indices, and the sums are
+    compared in single precision against thresholds that decide every float32 sum exactly as
+    the double-precision bounds would.
 
 Ties: with integer counts, simulated and observed lags are often exactly equal. They are
 counted as "at least as extreme" in both directions, comparing with a tolerance of
@@ -94,15 +98,79 @@ def _draw_samples(n: int, size: int, permutations: int, seed: int) -> np.ndarray
 
 @numba.njit(cache=True, parallel=True)
 def _sums_of_first(values: np.ndarray, samples: np.ndarray, k: int) -> np.ndarray:
+    """Industries x draws: the sum of the first ``k`` members of each draw, per industry."""
     permutations = samples.shape[0]
     n_columns = values.shape[1]
-    sums = np.zeros((permutations, n_columns))
-    for p in numba.prange(permutations):
-        for m in range(k):
-            row = samples[p, m]
+    sums = np.empty((n_columns, permutations))
+    n_chunks = min(permutations, 64)
+    for chunk in numba.prange(n_chunks):
+        total = np.empty(n_columns)
+        for p in range(chunk * permutations // n_chunks, (chunk + 1) * permutations // n_chunks):
+            total[:] = 0.0
+            for m in range(k):
+                row = samples[p, m]
+                for c in range(n_columns):
+                    total[c] += values[row, c]
             for c in range(n_columns):
-                sums[p, c] += values[row, c]
+                sums[c, p] = total[c]
     return sums
+
+
+@numba.njit(cache=True, inline="always")
+def _bucket(value: float, low: float, scale: float, buckets: int) -> int:
+    """The bucket of ``value``: non-decreasing in ``value``, clamped to 0 .. buckets-1."""
+    position = (value - low) * scale
+    if not position >= 0.0:  # below the first bucket (or NaN, which finite sums never give)
+        return 0
+    if position >= buckets - 1:
+        return buckets - 1
+    return int(position)
+
+
+@numba.njit(cache=True, parallel=True)
+def _bucket_index(
+    sorted_sums: np.ndarray, buckets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per industry, where each of ``buckets`` equal value ranges starts in its sorted sums.
+
+    ``start[c, b]`` is the first draw whose bucket is at least ``b``. Since the bucket is
+    non-decreasing in the value, every sum below a value's bucket is below the value and
+    every sum above it is above: a search for the value only looks within its bucket.
+    """
+    n_columns, permutations = sorted_sums.shape
+    start = np.empty((n_columns, buckets + 1), dtype=np.int64)
+    low = np.empty(n_columns)
+    scale = np.empty(n_columns)
+    for c in numba.prange(n_columns):
+        column = sorted_sums[c]
+        low[c] = column[0]
+        span = column[permutations - 1] - column[0]
+        # A span too small for the division to stay finite puts everything in one bucket.
+        scale[c] = buckets / span if span > 0 else 0.0
+        if not np.isfinite(scale[c]):
+            scale[c] = 0.0
+        bucket = 0
+        for p in range(permutations):
+            reached = _bucket(column[p], low[c], scale[c], buckets)
+            while bucket <= reached:
+                start[c, bucket] = p
+                bucket += 1
+        while bucket <= buckets:
+            start[c, bucket] = permutations
+            bucket += 1
+    return start, low, scale
+
+
+@numba.njit(cache=True, inline="always")
+def _first_above(column: np.ndarray, value: float, first: int, last: int, strict: bool) -> int:
+    """First index in ``first .. last`` of a sorted column with an entry >= (> if strict)."""
+    while first < last:
+        middle = (first + last) >> 1
+        if column[middle] < value or (strict and column[middle] == value):
+            first = middle + 1
+        else:
+            last = middle
+    return first
 
 
 @numba.njit(cache=True, parallel=True)
@@ -114,6 +182,7 @@ def _count_equal_weights(  # noqa: PLR0917 -- numba kernels take no keyword-only
     samples: np.ndarray,
     sums: np.ndarray,
     sorted_sums: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray, np.ndarray],
     member_ptr: np.ndarray,
     member_draw: np.ndarray,
     k: int,
@@ -122,20 +191,29 @@ def _count_equal_weights(  # noqa: PLR0917 -- numba kernels take no keyword-only
 ) -> None:
     permutations = samples.shape[0]
     n_columns = values.shape[1]
+    start, low_sum, bucket_scale = index
+    buckets = start.shape[1] - 1
     for position in numba.prange(len(units)):
         i = units[position]
         for c in range(n_columns):
             tol = _TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
-            column = sorted_sums[:, c]
-            ge = permutations - np.searchsorted(column, observed[i, c] - tol, side="left")
-            le = np.searchsorted(column, observed[i, c] + tol, side="right")
+            low = observed[i, c] - tol
+            high = observed[i, c] + tol
+            # The same counts as np.searchsorted(column, low, "left") and (high, "right"),
+            # searching only the bucket of each bound.
+            column = sorted_sums[c]
+            bucket = _bucket(low, low_sum[c], bucket_scale[c], buckets)
+            below = _first_above(column, low, start[c, bucket], start[c, bucket + 1], False)
+            bucket = _bucket(high, low_sum[c], bucket_scale[c], buckets)
+            le = _first_above(column, high, start[c, bucket], start[c, bucket + 1], True)
+            ge = permutations - below
             # Draws whose first k members include i: use the spare member instead of i.
             for slot in range(member_ptr[position], member_ptr[position + 1]):
                 p = member_draw[slot]
-                old = sums[p, c]
+                old = sums[c, p]
                 new = old - values[i, c] + values[samples[p, k], c]
-                ge += (new >= observed[i, c] - tol) - (old >= observed[i, c] - tol)
-                le += (new <= observed[i, c] + tol) - (old <= observed[i, c] + tol)
+                ge += (new >= low) - (old >= low)
+                le += (new <= high) - (old <= high)
             count_ge[i, c] = ge
             count_le[i, c] = le
 
@@ -167,8 +245,26 @@ def _memberships(
     return pointer, draws
 
 
+@numba.njit(cache=True, inline="always")
+def _single_at_least(bound: float) -> np.float32:
+    """The smallest float32 >= ``bound``: for a float32 x, ``x >= bound`` iff ``x >=`` it."""
+    single = np.float32(bound)
+    if np.float64(single) < bound:
+        single = np.nextafter(single, np.float32(np.inf))
+    return single
+
+
+@numba.njit(cache=True, inline="always")
+def _single_at_most(bound: float) -> np.float32:
+    """The largest float32 <= ``bound``: for a float32 x, ``x <= bound`` iff ``x <=`` it."""
+    single = np.float32(bound)
+    if np.float64(single) > bound:
+        single = np.nextafter(single, np.float32(-np.inf))
+    return single
+
+
 @numba.njit(cache=True, parallel=True)
-def _count_general_weights(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one compiled pass
     indptr: np.ndarray,
     weights: np.ndarray,
     observed: np.ndarray,
@@ -180,48 +276,80 @@ def _count_general_weights(  # noqa: PLR0917 -- numba kernels take no keyword-on
     count_le: np.ndarray,
 ) -> None:
     n, n_columns = values.shape
-    # One pool per block of units (not per unit): allocating n-1 indices for every unit
-    # would cost O(n^2). Swaps are undone after each draw, so a pool can be reused.
     n_blocks = min(n, 256)
     for block in numba.prange(n_blocks):
-        pool = np.arange(n - 1)
+        first, last = block * n // n_blocks, (block + 1) * n // n_blocks
+        most = 0
+        for i in range(first, last):
+            most = max(most, indptr[i + 1] - indptr[i])
         simulated = np.empty(n_columns, dtype=np.float32)
-        ge = np.empty(n_columns, dtype=np.int64)
-        le = np.empty(n_columns, dtype=np.int64)
-        tol = np.empty(n_columns)
-        for i in range(block * n // n_blocks, (block + 1) * n // n_blocks):
+        low = np.empty(n_columns, dtype=np.float32)
+        high = np.empty(n_columns, dtype=np.float32)
+        ge = np.empty(n_columns, dtype=count_ge.dtype)
+        le = np.empty(n_columns, dtype=count_le.dtype)
+        chosen = np.empty((permutations, most), dtype=np.int64)
+        moved_from = np.empty(most, dtype=np.int64)
+        moved_value = np.empty(most, dtype=np.int64)
+        for i in range(first, last):
             start, stop = indptr[i], indptr[i + 1]
             k = stop - start
             if k == 0:
                 continue
             w = weights[start:stop]
-            swapped = np.empty(k, dtype=np.int64)
-            chosen = np.empty(k, dtype=np.int64)
             for c in range(n_columns):
-                tol[c] = _SINGLE_TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
+                tol = _SINGLE_TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
+                # The float64 bounds as float32 thresholds that decide every float32 lag the
+                # same way, so the comparisons run in single precision.
+                low[c] = _single_at_least(observed[i, c] - tol)
+                high[c] = _single_at_most(observed[i, c] + tol)
                 ge[c] = 0
                 le[c] = 0
+            # All of the unit's draws first: the summing loop below then knows every row it
+            # will read, and the processor can fetch them ahead.
             state = np.uint64(seed) ^ (np.uint64(i + 1) * np.uint64(0xD1B54A32D192ED03))
-            for _p in range(permutations):
+            for p in range(permutations):
+                # A partial Fisher-Yates shuffle of the other n-1 areas (0 .. n-2), its first
+                # k positions chosen. Only the positions it moved differ from the identity,
+                # so they are tracked in a short list instead of an array of n-1 indices.
+                moved = 0
                 for m in range(k):
                     state, offset = _below(state, n - 1 - m)
                     j = m + offset
-                    swapped[m] = j
-                    pool[m], pool[j] = pool[j], pool[m]
+                    at_m = m
+                    at_j = j
+                    slot_j = -1
+                    for slot in range(moved):
+                        if moved_from[slot] == m:
+                            at_m = moved_value[slot]
+                        if moved_from[slot] == j:
+                            at_j = moved_value[slot]
+                            slot_j = slot
+                    # Swap positions m and j: m (never read again) takes j's area, j takes m's.
+                    if slot_j < 0:
+                        moved_from[moved] = j
+                        moved_value[moved] = at_m
+                        moved += 1
+                    else:
+                        moved_value[slot_j] = at_m
                     # Indices of the other n-1 areas skip i itself.
-                    chosen[m] = pool[m] + (pool[m] >= i)
-                simulated[:] = 0.0
-                for m in range(k):
-                    row = chosen[m]
+                    chosen[p, m] = at_j + (at_j >= i)
+            # Each lag is summed over the slots in order, as 0 + w0 x0 + w1 x1 + ...: starting
+            # from w0 x0 instead can only turn a -0 into +0, which compare the same. The last
+            # slot's sum is compared as soon as it is formed.
+            last = k - 1
+            for p in range(permutations):
+                row = chosen[p, 0]
+                for c in range(n_columns):
+                    simulated[c] = w[0] * values[row, c]
+                for m in range(1, last):
+                    row = chosen[p, m]
                     for c in range(n_columns):
                         simulated[c] += w[m] * values[row, c]
+                row = chosen[p, last]
                 for c in range(n_columns):
-                    ge[c] += simulated[c] >= observed[i, c] - tol[c]
-                    le[c] += simulated[c] <= observed[i, c] + tol[c]
-                # Undo the swaps in reverse so the pool is the identity again.
-                for m in range(k - 1, -1, -1):
-                    j = swapped[m]
-                    pool[m], pool[j] = pool[j], pool[m]
+                    lag = simulated[c] + w[last] * values[row, c] if last > 0 else simulated[c]
+                    ge[c] += lag >= low[c]
+                    le[c] += lag <= high[c]
             for c in range(n_columns):
                 count_ge[i, c] = ge[c]
                 count_le[i, c] = le[c]
@@ -271,13 +399,16 @@ def permutation_counts(
     PermutationCounts
         Counts are zero for areas without neighbours.
     """
-    values = np.ascontiguousarray(values, dtype=np.float64)
+    if not (values.dtype == np.float64 and values.flags.c_contiguous and values.flags.writeable):
+        # One layout for the compiled kernels (numba types read-only arrays separately).
+        values = np.array(values, dtype=np.float64, order="C")
     matrix = sparse.csr_array(matrix)
     matrix.sort_indices()
     n, n_columns = values.shape
     cardinalities = np.diff(matrix.indptr)
-    count_ge = np.zeros((n, n_columns), dtype=np.int64)
-    count_le = np.zeros((n, n_columns), dtype=np.int64)
+    count_type = np.int32 if permutations < np.iinfo(np.int32).max else np.int64
+    count_ge = np.zeros((n, n_columns), dtype=count_type)
+    count_le = np.zeros((n, n_columns), dtype=count_type)
     mean_abs = np.abs(values).mean(axis=0) if n else np.zeros(n_columns)
     if not equal_weights:
         # General weights gather random rows of the whole matrix for every draw, so the kernel
@@ -314,7 +445,9 @@ def permutation_counts(
         units = np.flatnonzero(cardinalities == k).astype(np.int64)
         samples = _draw_samples(n, int(k) + 1, permutations, seed + int(k) * 1_000_003)
         sums = _sums_of_first(values, samples, int(k))
-        sorted_sums = np.sort(sums, axis=0)
+        sorted_sums = np.sort(sums, axis=1)
+        # About two draws per bucket: a search then mostly reads one or two sums.
+        index = _bucket_index(sorted_sums, 2 * permutations)
         pointer, draws = _memberships(units, samples, int(k), n)
         _count_equal_weights(
             units,
@@ -324,6 +457,7 @@ def permutation_counts(
             samples,
             sums,
             sorted_sums,
+            index,
             pointer,
             draws,
             int(k),

@@ -26,19 +26,29 @@ exactly zero counts as low, as in esda.
 
 from __future__ import annotations
 
+import ctypes
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
+import numba
 import numpy as np
 from scipy import sparse, special
 
 __all__ = [
     "Alternative",
+    "StatisticsOutput",
     "gi",
     "gi_star",
     "local_moran",
+    "local_statistics",
     "moran_quadrant_codes",
     "moran_quadrants",
+    "normal_p_values",
+    "permutation_levels",
     "permutation_p_values",
+    "permutation_p_values_into",
+    "row_major",
 ]
 
 Alternative = Literal["two-sided", "greater", "less", "folded"]
@@ -229,3 +239,473 @@ def normal_p_values(z: np.ndarray, alternative: Alternative) -> np.ndarray:
     else:
         p = special.ndtr(-np.abs(z))
     return np.asarray(p, dtype="float64")
+
+
+# --------------------------------------------------------------------------------------------
+# Everything at once, for the engine
+# --------------------------------------------------------------------------------------------
+#
+# The functions above are the reference: plain numpy, one statistic at a time, with an n x K
+# temporary for every step. At national scale (35,000 areas x 88 industries) those passes
+# cost more than the statistics themselves. ``local_statistics`` computes the same numbers in
+# one compiled pass over the areas and writes them straight into the caller's arrays. The
+# per-industry and per-area constants (means, deviations, row sums of the weights) come from
+# the very numpy expressions used above, and every per-cell expression repeats the reference's
+# operations in the same order, so the results are identical to the last bit (the tests check
+# this).
+
+
+@dataclass(frozen=True)
+class StatisticsOutput:
+    """Where :func:`local_statistics` writes: ``rows_out x K`` C-contiguous arrays."""
+
+    value: np.ndarray
+    gi_star: np.ndarray
+    gi_star_z: np.ndarray
+    gi_z: np.ndarray
+    moran_i: np.ndarray
+    moran_z: np.ndarray
+    quadrant: np.ndarray
+
+
+def _column_sums(
+    values: np.ndarray, *, moments_only: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: sum, mean, deviation, sum of squares, sum of squared z-scores.
+
+    The numbers of ``values.sum(axis=0)``, ``values.mean(axis=0)``, ``values.std(axis=0)``,
+    ``(values**2).sum(axis=0)`` and ``(((values - mean) / std)**2).sum(axis=0)``, as the
+    reference functions compute them: numpy's summation order depends on the memory layout.
+    For a Fortran-ordered array (what pandas gives) each column is contiguous and reducing it
+    alone gives the same bits as reducing the whole array along axis 0, without n x K
+    temporaries: the column stays in cache. ``moments_only`` skips the last two (NaN).
+    """
+    if values.ndim != 2 or values.flags.c_contiguous or not values.flags.f_contiguous:
+        total = values.sum(axis=0)
+        mean = values.mean(axis=0)
+        std = values.std(axis=0)
+        if moments_only:
+            return total, mean, std, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (
+                total,
+                mean,
+                std,
+                (values**2).sum(axis=0),
+                (((values - mean) / std) ** 2).sum(axis=0),
+            )
+    sums = np.full((5, values.shape[1]), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for c in range(values.shape[1]):
+            column = values[:, c]
+            sums[0, c] = column.sum()
+            sums[1, c] = column.mean()
+            sums[2, c] = column.std()
+            if not moments_only:
+                sums[3, c] = (column**2).sum()
+                sums[4, c] = (((column - sums[1, c]) / sums[2, c]) ** 2).sum()
+    return sums[0], sums[1], sums[2], sums[3], sums[4]
+
+
+def row_major(values: np.ndarray, contiguous: np.ndarray | None = None) -> np.ndarray:
+    """``values`` as a writable C-contiguous float64 array: ``contiguous`` if given, or a copy.
+
+    One memory layout for the compiled kernels, so each is compiled (and cached) once: pandas
+    hands out read-only arrays, and numba types those separately.
+    """
+    if contiguous is not None:
+        if contiguous.shape != values.shape:
+            raise ValueError("contiguous must have the shape of values")
+        values = contiguous
+    if values.dtype == np.float64 and values.flags.c_contiguous and values.flags.writeable:
+        return values
+    return np.array(values, dtype=np.float64, order="C")
+
+
+def _spread(sum_squares: np.ndarray, total_weight: np.ndarray, n: int) -> np.ndarray:
+    return np.asarray(np.sqrt((n * sum_squares - total_weight**2) / (n - 1)))
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _statistics_kernel(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass, every statistic
+    values: np.ndarray,
+    untested: np.ndarray,
+    rows: np.ndarray,
+    star_indptr: np.ndarray,
+    star_indices: np.ndarray,
+    star_data: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    row_vectors: np.ndarray,
+    column_vectors: np.ndarray,
+    nn2: float,
+    n_blocks: int,
+    gi_star_out: np.ndarray,
+    gi_star_z_out: np.ndarray,
+    gi_z_out: np.ndarray,
+    moran_i_out: np.ndarray,
+    moran_z_out: np.ndarray,
+    quadrant_out: np.ndarray,
+) -> None:
+    n, n_columns = values.shape
+    others = np.float64(n - 1)
+    # Per industry: sum, mean, deviation, sum of squares, Moran's sum of squared z, m2.
+    total = column_vectors[0]
+    mean = column_vectors[1]
+    std = column_vectors[2]
+    total_squares = column_vectors[3]
+    moran_squares = column_vectors[4]
+    m2 = column_vectors[5]
+    moran_scale = column_vectors[6]
+    for block in numba.prange(n_blocks):
+        lag_star = np.empty(n_columns)
+        lag = np.empty(n_columns)
+        lag_standard = np.empty(n_columns)
+        for i in range(block * n // n_blocks, (block + 1) * n // n_blocks):
+            row = rows[i]
+            if row < 0:
+                continue
+            lag_star[:] = 0.0
+            lag[:] = 0.0
+            lag_standard[:] = 0.0
+            for slot in range(star_indptr[i], star_indptr[i + 1]):
+                j = star_indices[slot]
+                weight = star_data[slot]
+                for c in range(n_columns):
+                    lag_star[c] += weight * values[j, c]
+            for slot in range(indptr[i], indptr[i + 1]):
+                j = indices[slot]
+                weight = data[slot]
+                for c in range(n_columns):
+                    lag[c] += weight * values[j, c]
+                    lag_standard[c] += weight * ((values[j, c] - mean[c]) / std[c])
+            # Per area: Gi* total weight, spread and whether it is zero; the same for Gi; the
+            # row sums of the weights and Moran's variance factor.
+            star_weight = row_vectors[0, i]
+            star_spread = row_vectors[1, i]
+            star_flat = row_vectors[2, i] != 0.0
+            weight_sum = row_vectors[3, i]
+            spread = row_vectors[4, i]
+            flat = row_vectors[5, i] != 0.0
+            moran_factor = row_vectors[6, i]
+            for c in range(n_columns):
+                if untested[i, c]:
+                    gi_star_out[row, c] = np.nan
+                    gi_star_z_out[row, c] = np.nan
+                    gi_z_out[row, c] = np.nan
+                    moran_i_out[row, c] = np.nan
+                    moran_z_out[row, c] = np.nan
+                    quadrant_out[row, c] = 4
+                    continue
+                x = values[i, c]
+                # Gi*
+                gi_star_out[row, c] = lag_star[c] / total[c]
+                if star_flat:
+                    gi_star_z_out[row, c] = np.nan
+                else:
+                    gi_star_z_out[row, c] = (lag_star[c] - mean[c] * star_weight) / (
+                        std[c] * star_spread
+                    )
+                # Gi: mean and deviation over the other n - 1 areas.
+                if flat:
+                    gi_z_out[row, c] = np.nan
+                else:
+                    other_mean = (total[c] - x) / others
+                    other_square = (total_squares[c] - x * x) / others
+                    variance = other_square - other_mean * other_mean
+                    if variance < 0.0:  # noqa: PLR1730 -- keeps NaN, as np.clip does
+                        variance = 0.0
+                    gi_z_out[row, c] = (lag[c] - other_mean * weight_sum) / (
+                        np.sqrt(variance) * spread
+                    )
+                # Local Moran's I
+                z = (x - mean[c]) / std[c]
+                lagged = lag_standard[c]
+                moran_i_out[row, c] = others * z * lagged / moran_squares[c]
+                expectation = -(z * z * weight_sum) / moran_scale[c]
+                ratio = z / m2[c]
+                moran_variance = ratio * ratio * nn2 * moran_factor * (m2[c] - z * z / others)
+                moran_z_out[row, c] = (z * lagged / m2[c] - expectation) / np.sqrt(moran_variance)
+                if z > 0:
+                    quadrant_out[row, c] = 0 if lagged > 0 else 3
+                else:
+                    quadrant_out[row, c] = 1 if lagged > 0 else 2
+
+
+def local_statistics(
+    raw: np.ndarray,
+    values: np.ndarray,
+    matrix: sparse.csr_array,
+    *,
+    binary: bool,
+    row_standardise: bool,
+    untested: np.ndarray,
+    rows: np.ndarray,
+    out: StatisticsOutput,
+    contiguous: np.ndarray | None = None,
+) -> None:
+    """Gi*, Gi and Local Moran's I with their analytic z for every cell, in one pass.
+
+    The same numbers as :func:`gi_star`, :func:`gi` and :func:`local_moran` (and
+    :func:`moran_quadrant_codes`), to the last bit, written only for the areas reported.
+
+    Parameters
+    ----------
+    raw
+        ``n x K`` values as given (copied to ``out.value``, NaN included).
+    values
+        ``n x K`` values without missing values (imputed).
+    matrix
+        Weights without self-weights (untransformed).
+    binary, row_standardise
+        As for :func:`gi_star`.
+    untested
+        ``n x K`` boolean: cells whose results are NaN (quadrant code 4).
+    rows
+        Per area, its row in the outputs, or -1 for an area not reported.
+    out
+        ``rows_out x K`` C-contiguous arrays to write into.
+    contiguous
+        ``values`` as a C-contiguous float64 array, if the caller has one already.
+    """
+    n = values.shape[0]
+    # Per-industry constants, by the same numpy expressions (and so the same summation
+    # order) as the reference functions above.
+    total, mean, std, total_squares, moran_squares = _column_sums(values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m2 = moran_squares / n
+        moran_scale = (n - 1) * m2
+    column_vectors = np.ascontiguousarray(
+        np.stack([total, mean, std, total_squares, moran_squares, m2, moran_scale])
+    )
+
+    star = _with_self_weights(matrix, binary)
+    if row_standardise:
+        star = _row_standardise(star)
+    weights = _row_standardise(matrix) if row_standardise else matrix
+    weights = sparse.csr_array(weights)
+    star_weight = np.asarray(star.sum(axis=1)).ravel()
+    star_squares = np.asarray(star.multiply(star).sum(axis=1)).ravel()
+    weight_sum = np.asarray(weights.sum(axis=1)).ravel()
+    weight_squares = np.asarray(weights.multiply(weights).sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        star_spread = _spread(star_squares, star_weight, n)
+        spread = _spread(weight_squares, weight_sum, n - 1)
+        moran_factor = weight_squares - weight_sum**2 / (n - 1)
+    row_vectors = np.ascontiguousarray(
+        np.stack(
+            [
+                star_weight,
+                star_spread,
+                np.isclose(star_spread, 0.0, atol=1e-12),
+                weight_sum,
+                spread,
+                np.isclose(spread, 0.0, atol=1e-12),
+                moran_factor,
+            ]
+        ).astype(np.float64)
+    )
+    # The values as given (any layout, NaN included), with numpy.
+    reported = np.asarray(rows) >= 0
+    out.value[...] = raw if reported.all() else raw[reported]
+    _statistics_kernel(
+        row_major(values, contiguous),
+        np.ascontiguousarray(untested),
+        np.ascontiguousarray(rows, dtype=np.int64),
+        star.indptr.astype(np.int64),
+        star.indices.astype(np.int64),
+        star.data.astype(np.float64),
+        weights.indptr.astype(np.int64),
+        weights.indices.astype(np.int64),
+        weights.data.astype(np.float64),
+        row_vectors,
+        column_vectors,
+        np.float64(n) / (n - 2),
+        # Blocks of areas share a thread's scratch space; many, to balance the threads.
+        min(n, 64 * numba.get_num_threads()),
+        out.gi_star,
+        out.gi_star_z,
+        out.gi_z,
+        out.moran_i,
+        out.moran_z,
+        out.quadrant,
+    )
+
+
+_ALTERNATIVE_CODES = {"greater": 0, "less": 1, "two-sided": 2, "folded": 3}
+
+
+def _scipy_ndtr() -> Callable[[float, int], float] | None:
+    """Scipy's standard normal CDF as a C function numba can call, or None if unavailable.
+
+    The ufunc ``scipy.special.ndtr`` and ``cython_special.ndtr`` wrap the same C function;
+    calling it from compiled code gives the ufunc's bits without a pass of its own.
+    """
+    from scipy.special import cython_special
+
+    capsule = getattr(cython_special, "__pyx_capi__", {}).get("__pyx_fuse_1ndtr")
+    if capsule is None:
+        return None
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype = ctypes.c_char_p
+    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    signature = api.PyCapsule_GetName(capsule)
+    if signature != b"double (double, int __pyx_skip_dispatch)":
+        return None
+    function = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_double, ctypes.c_int)(
+        api.PyCapsule_GetPointer(capsule, signature)
+    )
+    # The same numbers as the ufunc: check, never assume.
+    probe = np.array([-40.0, -8.5, -1.0, -0.3, 0.0, 0.7, 1.9642, 6.0, np.inf, -np.inf])
+    if not np.array_equal(np.array([function(x, 0) for x in probe]), special.ndtr(probe)):
+        return None
+    return function
+
+
+_NDTR = _scipy_ndtr()
+
+
+@numba.njit(cache=True, parallel=True)
+def _normal_p_kernel(
+    z: np.ndarray, alternative: int, ndtr: Callable[[float, int], float], out: np.ndarray
+) -> None:
+    rows, n_columns = z.shape
+    for i in numba.prange(rows):
+        for c in range(n_columns):
+            value = z[i, c]
+            if alternative == 0:
+                out[i, c] = ndtr(-value, 0)
+            elif alternative == 1:
+                out[i, c] = ndtr(value, 0)
+            elif alternative == 2:
+                out[i, c] = 2 * ndtr(-abs(value), 0)
+            else:
+                out[i, c] = ndtr(-abs(value), 0)
+
+
+def normal_p_values_into(z: np.ndarray, alternative: Alternative, out: np.ndarray) -> None:
+    """:func:`normal_p_values` written into ``out`` (2-D, C-contiguous), in parallel."""
+    if _NDTR is None or z.ndim != 2:
+        out[...] = normal_p_values(z, alternative)
+        return
+    _normal_p_kernel(z, _ALTERNATIVE_CODES[alternative], _NDTR, out)
+
+
+def permutation_levels(permutations: int, alternative: Alternative) -> np.ndarray:
+    """Every p-value :func:`permutation_p_values` can give, in non-decreasing order.
+
+    Level ``c`` (for ``c = 0 .. P``) is the p-value of a test whose count, for the
+    alternative, is ``c``: the one-sided count, or the smaller of the two for ``two-sided``
+    and ``folded``. The last level, 1, is for a statistic that does not depend on the lag.
+    """
+    scale = permutations + 1.0
+    one_sided = (np.arange(permutations + 1) + 1.0) / scale
+    levels = np.minimum(1.0, 2 * one_sided) if alternative == "two-sided" else one_sided
+    return np.append(levels, 1.0)
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _permutation_p_kernel(  # noqa: PLR0912, PLR0917 -- a numba kernel, one pass
+    count_ge: np.ndarray,
+    count_le: np.ndarray,
+    levels: np.ndarray,
+    alternative: int,
+    values: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    untested: np.ndarray,
+    rows: np.ndarray,
+    gi_star_out: np.ndarray,
+    gi_star_keys: np.ndarray,
+    moran_out: np.ndarray,
+    moran_keys: np.ndarray,
+) -> None:
+    n, n_columns = count_ge.shape
+    flat = len(levels) - 1
+    with_gi_star_keys = gi_star_keys.shape[0] > 0
+    with_moran_keys = moran_keys.shape[0] > 0
+    for i in numba.prange(n):
+        row = rows[i]
+        if row < 0:
+            continue
+        for c in range(n_columns):
+            if untested[i, c]:
+                gi_star_out[row, c] = np.nan
+                moran_out[row, c] = np.nan
+                if with_gi_star_keys:
+                    gi_star_keys[row, c] = -1
+                if with_moran_keys:
+                    moran_keys[row, c] = -1
+                continue
+            ge = count_ge[i, c]
+            le = count_le[i, c]
+            if alternative == 0:
+                key = ge
+            elif alternative == 1:
+                key = le
+            else:
+                key = min(ge, le)
+            gi_star_out[row, c] = levels[key]
+            if with_gi_star_keys:
+                gi_star_keys[row, c] = key
+            # Local Moran's I decreases with the lag where the area is below the mean, and
+            # does not depend on it where the area is at the mean.
+            standard = (values[i, c] - mean[c]) / std[c]
+            if standard < 0 and alternative < 2:
+                key = le if alternative == 0 else ge
+            elif standard == 0:
+                key = flat
+            moran_out[row, c] = levels[key]
+            if with_moran_keys:
+                moran_keys[row, c] = key
+
+
+def permutation_p_values_into(
+    count_ge: np.ndarray,
+    count_le: np.ndarray,
+    permutations: int,
+    alternative: Alternative,
+    values: np.ndarray,
+    *,
+    contiguous: np.ndarray | None = None,
+    untested: np.ndarray,
+    rows: np.ndarray,
+    gi_star_out: np.ndarray,
+    moran_out: np.ndarray,
+    gi_star_keys: np.ndarray | None = None,
+    moran_keys: np.ndarray | None = None,
+) -> np.ndarray:
+    """Gi* and Local Moran pseudo p-values from the counts, written for the reported areas.
+
+    The same numbers as :func:`permutation_p_values` (for Moran with the direction
+    ``sign((values - mean) / std)``), NaN where untested. Optionally also each p-value's
+    index into :func:`permutation_levels` (-1 where untested), for
+    :func:`~clustergeo.hotspots.multiple_testing.adjust_discrete_p_values`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The levels the keys index.
+    """
+    levels = permutation_levels(permutations, alternative)
+    _total, mean, std, _squares, _moran = _column_sums(values, moments_only=True)
+    no_keys = np.empty((0, 0), dtype=np.int32)
+    _permutation_p_kernel(
+        count_ge,
+        count_le,
+        levels,
+        _ALTERNATIVE_CODES[alternative],
+        row_major(values, contiguous),
+        mean,
+        std,
+        np.ascontiguousarray(untested),
+        np.ascontiguousarray(rows, dtype=np.int64),
+        gi_star_out,
+        no_keys if gi_star_keys is None else gi_star_keys,
+        moran_out,
+        no_keys if moran_keys is None else moran_keys,
+    )
+    return levels
