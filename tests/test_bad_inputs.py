@@ -688,13 +688,6 @@ def test_constant_variable_is_not_tested(tiny: TinyRun) -> None:
     assert (hotspot_rows(tiny, "C")["gi_star_class"] != "not_tested").all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="an area whose neighbourhood is every area gets no Gi* z (statistics.py, 'no variance "
-    "under the null') and class not_tested, but this is neither warned about nor counted: a "
-    "distance band wider than the study area leaves every Gi* untested and 0 clusters, silently",
-)
 def test_distance_band_wider_than_the_study_area(tiny: TinyRun) -> None:
     """(b) Policy: areas whose neighbourhood is the whole study area have no Gi* z; say so.
 

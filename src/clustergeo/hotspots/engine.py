@@ -409,6 +409,8 @@ def local_hotspots(
         "moran_class": (moran_class, np.asarray(MORAN_CLASSES)),
     }
     table = _result_table(block, codes)
+    # Gi* of an area neighbouring every other area is the same sum under any permutation.
+    everywhere = weights.cardinalities >= max(n - 1, 1)
     class_counts = np.bincount(gi_star_class.ravel(), minlength=len(GI_STAR_CLASSES))
     report: dict[str, object] = {
         "variable": settings.variable,
@@ -424,15 +426,22 @@ def local_hotspots(
         "missing_values": int((missing & reported[:, None]).sum()),
         "zero_variance_columns": [str(c) for c in columns[constant]],
         "areas_without_neighbours": int((no_neighbours & reported).sum()),
+        "areas_whose_neighbourhood_is_every_area": int((everywhere & reported).sum()),
         "areas_reported": int(reported.sum()),
         "edge_buffer_areas": int((~reported).sum()),
         "hot_spots": int(class_counts[:3].sum()),
         "cold_spots": int(class_counts[4:7].sum()),
     }
-    if missing.any():
+    if (missing & reported[:, None]).any():
         log.info(
             "%d area x industry values are missing: no result for them, mean value as a neighbour",
-            int(missing.sum()),
+            int((missing & reported[:, None]).sum()),
+        )
+    if (everywhere & reported).any():
+        log.warning(
+            "%d areas have every other area as a neighbour, so their Gi* cannot be tested "
+            "(not_tested); use shorter distances or contiguity weights",
+            int((everywhere & reported).sum()),
         )
     if constant.any():
         log.warning(
