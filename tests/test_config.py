@@ -115,3 +115,11 @@ def test_distance_band_needs_a_threshold(tmp_path: Path) -> None:
     data = {**MINIMAL, "hotspots": {"weights": {"method": "distance_band"}}}
     with pytest.raises(ConfigError, match="threshold_m"):
         load_config(_write(tmp_path, data))
+
+
+def test_surface_takes_one_source_of_land(tmp_path: Path) -> None:
+    from clustergeo.config import SurfaceConfig
+
+    with pytest.raises(ValueError, match="not both"):
+        SurfaceConfig.model_validate({"osm": "extract.osm.pbf", "osm_online": True})
+    assert SurfaceConfig.model_validate({"osm_online": True}).osm is None

@@ -321,3 +321,38 @@ def test_qgis_opens_the_rutland_employment_surface(
     assert all(layer["valid"] for layer in report["layers"].values())
     provenance = json.loads(rutland_run.provenance.read_text(encoding="utf-8"))
     assert provenance["config"]["surface"]["osm"].endswith("rutland-latest.osm.pbf")
+
+
+def test_surface_uses_osm_land_fetched_online_from_its_cache(
+    demo_run: RunPaths, tmp_path: Path
+) -> None:
+    """``osm_online`` queries Overpass once; a cached result is used without the network."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from clustergeo.surface import stage as surface
+
+    run = tmp_path / "processed"
+    shutil.copytree(demo_run.root, run)
+    raw = tmp_path / "raw"
+    shutil.copytree(demo_run.root.parent / "raw", raw)
+    config = load_config(demo_run.root.parent / "demo.yaml")
+    config = config.model_copy(
+        update={
+            "output_dir": run,
+            "data_dir": raw,
+            "surface": config.surface.model_copy(update={"osm_online": True}),  # type: ignore[union-attr]
+        }
+    )
+    areas = gpd.read_parquet(demo_run.areas)
+    x0, y0, _x1, _y1 = areas.loc[areas["area_code"] == "X02000151"].total_bounds
+    land = gpd.GeoDataFrame(
+        {"osm_id": ["way/1"], "kind": ["industrial"], "name": ["Test Park"]},
+        geometry=[box(x0, y0, x0 + 300, y0 + 300)],
+        crs="EPSG:27700",
+    )
+    land.to_parquet(raw / "osm_employment_land_demo.parquet")
+    surface.run(config)
+    report = json.loads(RunPaths.for_config(config).surface_report.read_text(encoding="utf-8"))
+    assert report["land_polygons"] == 1
+    assert len(report["allocation"]["fallback_areas"]) < 1500

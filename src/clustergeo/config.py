@@ -406,6 +406,14 @@ class SurfaceConfig(_Strict):
             "employment is spread over each whole area."
         ),
     )
+    osm_online: bool = Field(
+        default=False,
+        description=(
+            "Without a local extract, fetch the land from the Overpass API through osmnx "
+            "(needs the internet once) and cache it in the data directory as "
+            "osm_employment_land_<run name>.parquet; later runs read the cache."
+        ),
+    )
     cell_m: Annotated[float, Field(gt=0)] = Field(
         default=1000.0, description="Grid cell size in metres (British National Grid)."
     )
@@ -429,6 +437,7 @@ class SurfaceConfig(_Strict):
             "LQ repeats over its cells, so small grid clusters often echo one noisy area."
         ),
     )
+
     stable_iou: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.5,
         description=(
@@ -436,6 +445,12 @@ class SurfaceConfig(_Strict):
             "over union are 'stable'; less overlap is 'shifted'."
         ),
     )
+
+    @model_validator(mode="after")
+    def _one_land_source(self) -> SurfaceConfig:
+        if self.osm is not None and self.osm_online:
+            raise ValueError("give 'osm' (a local extract) or 'osm_online: true', not both")
+        return self
 
 
 class StudyAreaConfig(_Strict):

@@ -4,7 +4,8 @@ Only runs when the config has a ``surface`` section; otherwise it records that i
 configured. Steps:
 
 1. employment-bearing land from the OSM extract, if one is configured
-   (:func:`~clustergeo.surface.osm.read_employment_land`);
+   (:func:`~clustergeo.surface.osm.read_employment_land`), or, with ``osm_online``, from the
+   Overpass API, fetched once and cached in the data directory;
 2. each study-area area's employment per cluster definition spread over that land, or over
    the whole area where it has none (:func:`~clustergeo.surface.dasymetric.allocate`);
 3. the pieces rasterised onto a British National Grid of ``cell_m`` cells, written as a
@@ -49,7 +50,7 @@ from clustergeo.surface.grid import (
     write_geotiff,
 )
 from clustergeo.surface.maup import compare_clusters
-from clustergeo.surface.osm import read_employment_land
+from clustergeo.surface.osm import fetch_employment_land_online, read_employment_land
 from clustergeo.surface.polygonise import hot_regions
 from clustergeo.surface.raster_weights import cell_ids, cell_positions, cells_table, grid_weights
 
@@ -187,6 +188,11 @@ def _with_centres(table: pd.DataFrame, mask: np.ndarray, spec: GridSpec) -> pd.D
 
 
 def _land(config: RunConfig, settings: SurfaceConfig, study: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if settings.osm_online:
+        cache = config.resolved_data_dir / f"osm_employment_land_{config.name}.parquet"
+        land = fetch_employment_land_online(study.union_all(), cache, crs="EPSG:27700")
+        log.info("OSM employment land (Overpass, cached in %s): %d polygons", cache, len(land))
+        return land
     if settings.osm is None:
         log.info("No OSM extract configured: each area's employment covers the whole area")
         return gpd.GeoDataFrame({"kind": []}, geometry=gpd.GeoSeries([], crs=study.crs))
