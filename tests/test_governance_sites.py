@@ -122,8 +122,8 @@ def test_site_without_location_is_an_error(tmp_path: Path) -> None:
     path = _registry(tmp_path, "sites:\n  nowhere:\n    name: Nowhere\n    sic: ['29']\n")
     message = _error(path)
     assert (
-        "site 'nowhere': give exactly one location: lat and lon, easting and northing, or polygon"
-        in message
+        "site 'nowhere': give exactly one location: lat and lon, easting and northing, "
+        "polygon or osm" in message
     )
     assert "(got" not in message
 
@@ -548,3 +548,59 @@ def test_point_site_without_a_footprint_is_an_error(tmp_path: Path) -> None:
     message = _error(path)
     assert "site 'bare'" in message
     assert "needs a buffer_km above 0" in message
+
+
+def test_osm_site_outline_is_fetched_once_and_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``osm`` site asks osmnx for its outline once; later runs read the cached GeoJSON."""
+    from shapely.geometry import box as shapely_box
+
+    import clustergeo.governance.sites as sites_module
+
+    calls: list[tuple[str, bool]] = []
+
+    def geocode(query: str, by_osmid: bool = False) -> gpd.GeoDataFrame:
+        calls.append((query, by_osmid))
+        outline = gpd.GeoDataFrame(
+            geometry=[shapely_box(437000, 295500, 438500, 296800)], crs=27700
+        )
+        return outline.to_crs(4326)
+
+    monkeypatch.setattr(sites_module.ox, "geocode_to_gdf", geocode)
+    path = _registry(
+        tmp_path,
+        "sites:\n  mira:\n    name: MIRA\n    osm: way/123456\n    buffer_km: 0.5\n"
+        "    sic: ['72.19']\n",
+    )
+    cache = tmp_path / "osm_sites"
+    first = site_footprints(read_sites(path), osm_cache=cache).iloc[0]
+    second = site_footprints(read_sites(path), osm_cache=cache).iloc[0]
+    assert calls == [("W123456", True)]
+    assert (cache / "site_mira.geojson").exists()
+    # The 1.5 km x 1.3 km outline grown by 500 m.
+    assert first.geometry.area == pytest.approx(second.geometry.area)
+    assert first.geometry.area > 1500 * 1300
+    assert first.geometry.contains(shapely_box(437000, 295500, 438500, 296800).buffer(-1))
+
+
+def test_osm_site_that_cannot_be_fetched_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import clustergeo.governance.sites as sites_module
+
+    def offline(query: str, by_osmid: bool = False) -> gpd.GeoDataFrame:
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(sites_module.ox, "geocode_to_gdf", offline)
+    path = _registry(
+        tmp_path,
+        "sites:\n  park:\n    name: A park\n    osm: Oakham Enterprise Park, Rutland\n"
+        "    buffer_km: 1\n    sic: ['C']\n",
+    )
+    with pytest.raises(InputDataError) as info:
+        site_footprints(read_sites(path), osm_cache=tmp_path / "cache")
+    message = str(info.value)
+    assert "Anchor site 'park'" in message
+    assert "Oakham Enterprise Park, Rutland" in message
+    assert "give a polygon file or lat/lon" in message

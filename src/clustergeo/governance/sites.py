@@ -21,21 +21,25 @@ touching an authority. Policies for sites the run cannot assess, reported per si
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import geopandas as gpd
+import osmnx as ox
 import pandas as pd
 import pyogrio
 import shapely
 import yaml
+from osmnx._errors import InsufficientResponseError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
+from clustergeo.io import atomic_path
 
 __all__ = ["AnchorSite", "footprint_pieces", "read_sites", "site_footprints"]
 
@@ -62,6 +66,14 @@ class AnchorSite(BaseModel):
     polygon: str | None = Field(
         default=None, description="A file with the site's outline, relative to the registry."
     )
+    osm: str | None = Field(
+        default=None,
+        description=(
+            "The site's outline in OpenStreetMap: an element ('way/123', 'relation/45') or a "
+            "place to geocode ('MIRA Technology Park, Nuneaton'), fetched once with osmnx "
+            "and cached."
+        ),
+    )
     buffer_km: Annotated[float, Field(ge=0, le=50)] = 1.0
     sic: list[str] = Field(min_length=1)
     location_note: str = ""
@@ -75,19 +87,20 @@ class AnchorSite(BaseModel):
                 ("lat/lon", self.lat is not None or self.lon is not None),
                 ("easting/northing", self.easting is not None or self.northing is not None),
                 ("polygon", self.polygon is not None),
+                ("osm", self.osm is not None),
             )
             if present
         ]
         if len(given) != 1:
             raise ValueError(
-                "give exactly one location: lat and lon, easting and northing, or polygon"
+                "give exactly one location: lat and lon, easting and northing, polygon or osm"
                 + (f" (got {' and '.join(given)})" if given else "")
             )
         if (self.lat is None) != (self.lon is None):
             raise ValueError("give both lat and lon")
         if (self.easting is None) != (self.northing is None):
             raise ValueError("give both easting and northing")
-        if self.polygon is None and self.buffer_km == 0:
+        if self.polygon is None and self.osm is None and self.buffer_km == 0:
             raise ValueError(
                 "a site given as a point needs a buffer_km above 0 (its functional footprint)"
             )
@@ -171,17 +184,20 @@ def _check_lat_lon(lat: float, lon: float) -> str:
     )
 
 
-def site_footprints(registry: SiteRegistry) -> gpd.GeoDataFrame:
+def site_footprints(registry: SiteRegistry, *, osm_cache: Path | None = None) -> gpd.GeoDataFrame:
     """One footprint polygon per site (its location buffered by ``buffer_km``), in BNG.
 
     Also returns the site's point (``x``, ``y`` and ``lon``, ``lat``): the polygon's
-    representative point for polygon sites.
+    representative point for polygon sites. Outlines of ``osm`` sites are fetched once with
+    osmnx and kept in ``osm_cache`` (default: beside the registry, or the current folder).
     """
     base = Path(registry.source).parent if isinstance(registry.source, Path) else Path.cwd()
     rows, shapes = [], []
     for key, site in registry.sites.items():
         if site.polygon is not None:
             shape = _read_outline(base / site.polygon, key)
+        elif site.osm is not None:
+            shape = _osm_outline(site.osm, key, osm_cache or base)
         elif site.lat is not None and site.lon is not None:
             shape = (
                 gpd.GeoSeries([shapely.Point(site.lon, site.lat)], crs="EPSG:4326")
@@ -210,6 +226,30 @@ def site_footprints(registry: SiteRegistry) -> gpd.GeoDataFrame:
     frame["lon"] = points.x.round(5)
     frame["lat"] = points.y.round(5)
     return frame
+
+
+_OSM_ELEMENT = re.compile(r"^(node|way|relation)/(\d+)$")
+
+
+def _osm_outline(reference: str, key: str, cache_dir: Path) -> shapely.Geometry:
+    """A site's outline from OpenStreetMap (osmnx), cached as GeoJSON after the first fetch."""
+    cache = Path(cache_dir) / f"site_{key}.geojson"
+    if not cache.exists():
+        element = _OSM_ELEMENT.match(reference.strip())
+        query = f"{element.group(1)[0].upper()}{element.group(2)}" if element else reference
+        try:
+            found = ox.geocode_to_gdf(query, by_osmid=element is not None)
+        # Network errors are OSErrors; Nominatim finding nothing, or a point, the others.
+        except (OSError, ValueError, TypeError, InsufficientResponseError) as exc:
+            raise InputDataError(
+                f"Anchor site '{key}': cannot fetch its outline '{reference}' from "
+                f"OpenStreetMap ({exc}). Run once with internet access (the outline is then "
+                f"cached in {cache}), or give a polygon file or lat/lon instead."
+            ) from None
+        with atomic_path(cache) as tmp:
+            found[["geometry"]].to_file(tmp, driver="GeoJSON")
+        log.info("Fetched the outline of anchor site '%s' from OpenStreetMap into %s", key, cache)
+    return _read_outline(cache, key)
 
 
 def _read_outline(path: Path, key: str) -> shapely.Geometry:

@@ -145,7 +145,7 @@ def _assess_sites(
         return None
     settings = config.governance
     registry = read_sites(source)
-    footprints = site_footprints(registry)
+    footprints = site_footprints(registry, osm_cache=config.resolved_data_dir / "osm_sites")
     pieces, coverage = footprint_pieces(footprints, areas, min_area_share=settings.min_area_share)
     status = site_status(pieces, coverage)
     links = authority_links(pieces, "site_key", ["area_km2"])
