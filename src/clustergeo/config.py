@@ -26,6 +26,7 @@ from clustergeo._errors import ConfigError
 
 __all__ = [
     "DATA_DIR_ENV",
+    "SYNTHETIC_LABEL",
     "TIERS",
     "AreasConfig",
     "AuthoritiesConfig",
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 DATA_DIR_ENV = "CLUSTERGEO_DATA_DIR"
+
+#: What every output of a synthetic run says it is (titles, maps, metadata, reports).
+SYNTHETIC_LABEL = "synthetic demo data"
 
 Tier = Literal["district", "county", "combined_authority", "region"]
 

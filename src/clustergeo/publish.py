@@ -60,7 +60,8 @@ from clustergeo.cluster_maps import (
     plot_maup_comparison,
     plot_site_inset,
 )
-from clustergeo.config import TIERS, RunConfig
+from clustergeo.config import SYNTHETIC_LABEL, TIERS, RunConfig
+from clustergeo.governance.overlay import CA_STATUS_WORDS
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
 from clustergeo.paths import RunPaths
 from clustergeo.plotting import plot_hotspot_map, plot_lq_choropleth, save_figure
@@ -80,7 +81,6 @@ __all__ = ["layer_styles", "run", "wide_hotspot_columns", "wide_lq_columns"]
 
 log = logging.getLogger(__name__)
 
-SYNTHETIC_LABEL = "synthetic demo data"
 MAX_INDUSTRY_COLUMNS = 30
 _ATTRIBUTION_OS = "Contains OS data © Crown copyright and database right"
 _ATTRIBUTION_OSM = "© OpenStreetMap contributors"
@@ -613,14 +613,9 @@ def _site_flags_text(site: pd.Series) -> str:
         parts.append(f"Districts: {site['districts'].replace('; ', ', ')}.")
     if site.get("straddles_counties") is True or site.get("straddles_counties") == 1:
         parts.append("Straddles counties.")
-    status = {
-        "within_one_ca": "Within one combined authority.",
-        "split_across_cas": "Split across combined authorities.",
-        "partly_outside_ca": "Partly outside any combined authority.",
-        "outside_any_ca": "Outside any combined authority.",
-    }.get(str(site.get("ca_status")), "")
+    status = CA_STATUS_WORDS.get(str(site.get("ca_status")), "")
     if status:
-        parts.append(status)
+        parts.append(f"{status.capitalize()}.")
     return " ".join(parts)
 
 

@@ -13,17 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.summaries import markdown_table, straddling_clusters
+from clustergeo.governance.overlay import CA_STATUS_WORDS
+from clustergeo.governance.summaries import markdown_table, plural, straddling_clusters
 
 __all__ = ["Block", "report_blocks", "to_html", "to_markdown"]
 
 _TOP_CLUSTERS = 10
-_CA_STATUS_TEXT = {
-    "within_one_ca": "within one combined authority",
-    "split_across_cas": "split across combined authorities",
-    "partly_outside_ca": "partly outside any combined authority",
-    "outside_any_ca": "outside any combined authority",
-}
 
 
 @dataclass(frozen=True)
@@ -35,10 +30,6 @@ class Block:
     items: tuple[str, ...] = ()
     table: pd.DataFrame | None = None
     path: str = ""
-
-
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def report_blocks(
@@ -93,8 +84,8 @@ def report_blocks(
         Block("h2", "Data and method"),
         Block(
             "p",
-            f"Data: {source}, for {_plural(n_areas, 'small area')} and "
-            f"{_plural(n_industries, 'industry', 'industries')} and cluster definitions. "
+            f"Data: {source}, for {plural(n_areas, 'small area')} and "
+            f"{plural(n_industries, 'industry', 'industries')} and cluster definitions. "
             f"Employment is {basis}-based"
             + (
                 ": it counts people where they work, which is what clusters are about."
@@ -168,7 +159,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
     blocks += [
         Block(
             "p",
-            f"{_plural(len(clusters), 'cluster')} in all; the {len(top)} largest by employment:",
+            f"{plural(len(clusters), 'cluster')} in all; the {len(top)} largest by employment:",
         ),
         Block("table", table=table),
         Block("h2", "Clusters that straddle boundaries"),
@@ -181,7 +172,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
         blocks += [
             Block(
                 "p",
-                f"{_plural(len(straddling), 'cluster')} cross district boundaries, "
+                f"{plural(len(straddling), 'cluster')} cross district boundaries, "
                 f"{counties} of them county or unitary boundaries. Shares are of the cluster's "
                 "employment in its industry.",
             ),
@@ -215,7 +206,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
                 "p",
                 "Combined authorities: "
                 + "; ".join(
-                    f"{_plural(int(n), 'cluster')} {_CA_STATUS_TEXT.get(str(status), status)}"
+                    f"{plural(int(n), 'cluster')} {CA_STATUS_WORDS.get(str(status), status)}"
                     for status, n in counts.items()
                 )
                 + ".",
@@ -242,7 +233,7 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
                 lambda v: "yes" if v is True or v == 1 else "no"
             ),
             "Combined authority": assessed["ca_status"].map(
-                lambda v: _CA_STATUS_TEXT.get(str(v), "")
+                lambda v: CA_STATUS_WORDS.get(str(v), "")
             ),
             "Clusters of its sector in or near": (
                 assessed["sector_clusters_in"].fillna("").map(named)

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from clustergeo.config import RunConfig
+from clustergeo.config import SYNTHETIC_LABEL, RunConfig
 from clustergeo.governance.overlay import (
     add_upper_tier,
     authority_links,
@@ -40,8 +40,6 @@ from clustergeo.paths import RunPaths
 __all__ = ["run"]
 
 log = logging.getLogger(__name__)
-
-_SYNTHETIC = "synthetic demo data"
 
 
 def run(config: RunConfig) -> RunPaths:
@@ -76,7 +74,7 @@ def run(config: RunConfig) -> RunPaths:
         else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
     )
     title = f"Clusters by authority: {config.name}" + (
-        f" ({_SYNTHETIC})" if config.synthetic else ""
+        f" ({SYNTHETIC_LABEL})" if config.synthetic else ""
     )
 
     site_outputs = _assess_sites(config, areas, governed, paths)

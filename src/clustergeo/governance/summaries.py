@@ -13,11 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.overlay import GOVERNING_TIERS, TIER_LABELS
+from clustergeo.governance.overlay import CA_STATUS_WORDS, GOVERNING_TIERS, TIER_LABELS
 
 __all__ = [
     "authority_summaries",
     "markdown_table",
+    "plural",
     "straddling_clusters",
     "summaries_markdown",
 ]
@@ -114,8 +115,9 @@ def _partner_label(code: Any, name: Any, tier: str, county_of: pd.Series, own_co
     return f"{label} ({partner_county})"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 cluster', '2 clusters', '3 industries' (with ``many``)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def _paragraph(  # noqa: PLR0917 (one call site, every argument named by position)
@@ -143,7 +145,7 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     listed = "; ".join(
         f"{label}" + (f" ({count})" if count > 1 else "") for label, count in sorted(labels.items())
     )
-    text = f"{name} ({where}) is part of {_plural(n, 'cluster')}: {listed}."
+    text = f"{name} ({where}) is part of {plural(n, 'cluster')}: {listed}."
     if not partners.empty:
         shares = [
             f"{p.shared} with "
@@ -205,12 +207,10 @@ def summaries_markdown(summaries: pd.DataFrame, title: str) -> str:
     return "\n".join(lines)
 
 
-_CA_STATUS_TEXT = {
-    "within_one_ca": "within one",
-    "split_across_cas": "split across several",
-    "partly_outside_ca": "partly outside any",
-    "outside_any_ca": "outside any",
-}
+def _short_ca_status(status: object) -> str:
+    """'outside any' for the table's 'Combined authority' column."""
+    words = CA_STATUS_WORDS.get(str(status), "")
+    return words.removesuffix(" combined authorities").removesuffix(" combined authority")
 
 
 def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
@@ -236,7 +236,7 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
             "LQ": f"{row.lq:.2f}",
             "Districts": shares(str(row.cluster_id), "district"),
             "Counties or unitaries": shares(str(row.cluster_id), "upper_tier"),
-            "Combined authority": _CA_STATUS_TEXT.get(str(getattr(row, "ca_status", "")), ""),
+            "Combined authority": _short_ca_status(getattr(row, "ca_status", "")),
             "Governance gap": "yes" if getattr(row, "governance_gap", False) else "no",
         }
         for row in straddling.itertuples()
