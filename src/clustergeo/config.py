@@ -32,6 +32,7 @@ __all__ = [
     "AuthoritiesConfig",
     "AuthorityLayer",
     "ClustersConfig",
+    "ComputeConfig",
     "ConcentrationConfig",
     "EmploymentConfig",
     "GovernanceConfig",
@@ -457,6 +458,56 @@ class SurfaceConfig(_Strict):
         return self
 
 
+#: Address schemes of a running Dask scheduler (``compute.backend``).
+SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
+
+
+class ComputeConfig(_Strict):
+    """Where the expensive work runs: in this process, on a local Dask cluster or a remote one."""
+
+    backend: str = Field(
+        default="local",
+        description=(
+            "'local': in this process (the default; no Dask). 'dask-local': a Dask LocalCluster "
+            "of worker processes on this machine. A scheduler address (e.g. "
+            "'tcp://10.0.0.5:8786'): an existing Dask cluster."
+        ),
+    )
+    workers: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="dask-local: worker processes (default: one per core).",
+    )
+    memory_limit: str = Field(
+        default="auto",
+        description=(
+            "dask-local: memory per worker, e.g. '8GiB' ('auto' shares the machine's memory "
+            "between the workers). Workers over the limit are restarted by Dask."
+        ),
+    )
+    industries_per_task: Annotated[int, Field(ge=1)] = Field(
+        default=64,
+        description=(
+            "Hot spots on Dask: industries (columns) per task. Smaller tasks spread better "
+            "over many workers; each task costs a little scheduling and transfer."
+        ),
+    )
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value in ("local", "dask-local") or value.startswith(SCHEDULER_SCHEMES):
+            return value
+        raise ValueError(
+            "must be 'local', 'dask-local' or a Dask scheduler address such as "
+            f"'tcp://host:8786' (got {value!r})"
+        )
+
+    @property
+    def distributed(self) -> bool:
+        """True when the work goes to Dask workers."""
+        return self.backend != "local"
+
+
 class StudyAreaConfig(_Strict):
     """The part of the areas file results are reported for, and its edge buffer."""
 
@@ -506,6 +557,10 @@ class RunConfig(_Strict):
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
     surface: SurfaceConfig | None = Field(
         default=None, description="The employment grid stage (off unless this section is given)."
+    )
+    compute: ComputeConfig = Field(
+        default_factory=ComputeConfig,
+        description="Where hot spots and the employment grid run (in process or on Dask).",
     )
     config_path: Path | None = Field(default=None, exclude=True)
 

@@ -44,7 +44,14 @@ from clustergeo.hotspots.statistics import (
 )
 from clustergeo.hotspots.weights import SpatialWeights
 
-__all__ = ["SIGNIFICANCE_LEVELS", "HotspotResult", "classify_gi_star", "local_hotspots"]
+__all__ = [
+    "SIGNIFICANCE_LEVELS",
+    "HotspotResult",
+    "classify_gi_star",
+    "correct_pooled",
+    "local_hotspots",
+    "log_policies",
+]
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +329,10 @@ def local_hotspots(
         ``moran_class``. P-values are for ``settings.alternative``.
     """
     aligned = values.reindex(weights.ids)
-    raw = aligned.to_numpy(dtype="float64")
+    # Column-contiguous, so every column reduction (sums, means, deviations) adds up the
+    # column on its own, in the same order whatever other columns sit beside it: a block of
+    # industries on a Dask worker, or one industry, gives the bits of the whole table.
+    raw = np.asfortranarray(aligned.to_numpy(dtype="float64"))
     n, n_columns = raw.shape
     missing = np.isnan(raw)
     filled, constant = _fill_missing(raw, missing)
@@ -432,19 +442,65 @@ def local_hotspots(
         "hot_spots": int(class_counts[:3].sum()),
         "cold_spots": int(class_counts[4:7].sum()),
     }
-    if (missing & reported[:, None]).any():
+    log_policies(
+        int((missing & reported[:, None]).sum()),
+        int((everywhere & reported).sum()),
+        [str(c) for c in columns[constant]],
+    )
+    return HotspotResult(table=table, report=report)
+
+
+def log_policies(missing: int, everywhere: int, constant: Sequence[str]) -> None:
+    """Say which policies a hot-spot run applied: missing values, untestable areas and columns."""
+    if missing:
         log.info(
             "%d area x industry values are missing: no result for them, mean value as a neighbour",
-            int((missing & reported[:, None]).sum()),
+            missing,
         )
-    if (everywhere & reported).any():
+    if everywhere:
         log.warning(
             "%d areas have every other area as a neighbour, so their Gi* cannot be tested "
             "(not_tested); use shorter distances or contiguity weights",
-            int((everywhere & reported).sum()),
+            everywhere,
         )
-    if constant.any():
-        log.warning(
-            "Not tested (same value in every area): %s", ", ".join(map(str, columns[constant]))
-        )
-    return HotspotResult(table=table, report=report)
+    if constant:
+        log.warning("Not tested (same value in every area): %s", ", ".join(constant))
+
+
+def classifying_p_values(
+    table: pd.DataFrame, settings: HotspotsConfig, statistic: str
+) -> np.ndarray:
+    """The p-values that classify ``statistic`` (``gi_star`` or ``moran``) before correction."""
+    inference = settings.gi_star_inference if statistic == "gi_star" else settings.moran_inference
+    column = f"{statistic}_p_norm" if inference == "analytic" else f"{statistic}_p_sim"
+    return np.asarray(table[column].to_numpy(dtype=np.float64))
+
+
+def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
+    """Correct every test of ``table`` as one family and reclassify, in place.
+
+    For results computed in parts with ``correction: none`` (each part on its own Dask
+    worker) when the run asks for one family of all area x industry tests: gives the bits of
+    the in-process run, whose discrete correction equals :func:`adjust_p_values` on the same
+    p-values.
+    """
+    for statistic in ("gi_star", "moran"):
+        p = classifying_p_values(table, settings, statistic)
+        table[f"{statistic}_p_fdr"] = adjust_p_values(p, settings.correction, "all")
+    rows = len(table)
+    gi_star_class = np.empty((rows, 1), dtype=np.int8)
+    moran_class = np.empty((rows, 1), dtype=np.int8)
+    _class_kernel(
+        table["gi_star_z"].to_numpy(dtype=np.float64).reshape(rows, 1),
+        table["gi_star_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1),
+        np.array([threshold for threshold, _label in SIGNIFICANCE_LEVELS]),
+        table["moran_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1),
+        MORAN_LEVEL,
+        np.ascontiguousarray(table["moran_quadrant"].cat.codes.to_numpy(), dtype=np.int8).reshape(
+            rows, 1
+        ),
+        gi_star_class,
+        moran_class,
+    )
+    table["gi_star_class"] = _categorical(gi_star_class, GI_STAR_CLASSES)
+    table["moran_class"] = _categorical(moran_class, MORAN_CLASSES)

@@ -1,0 +1,127 @@
+"""Where the expensive work runs: this process, a local Dask cluster or an existing one.
+
+``compute.backend`` in the run config chooses:
+
+``local``
+    Everything in this process (numba already uses every core). Dask is not imported.
+``dask-local``
+    A :class:`distributed.LocalCluster` of worker processes on this machine, one thread each,
+    started for the run and closed after it.
+a scheduler address (``tcp://host:8786``)
+    An existing Dask cluster: started by hand (``dask scheduler`` / ``dask worker``), by
+    dask-jobqueue on an HPC batch system, or by dask-kubernetes. Workers need clustergeo and
+    its dependencies installed at the same version as the client.
+
+Work sent to Dask gives the same numbers as the local run: tasks are split by industry (and
+year), every task runs the same compiled code on the same inputs, and the permutation draws
+depend only on the areas and the seed, never on which industries a task holds.
+
+Each worker's compiled kernels get a fair share of its machine's cores
+(:func:`kernel_threads`), so two workers on two cores do not each start two threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from clustergeo._errors import ConfigError
+from clustergeo.config import ComputeConfig
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["dask_client", "describe_client", "kernel_threads", "set_kernel_threads"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds to wait for an existing scheduler before giving up.
+CONNECT_TIMEOUT_S = 20
+
+
+def _local_cluster(config: ComputeConfig) -> Client:
+    from distributed import Client, LocalCluster
+
+    workers = config.workers or os.cpu_count() or 1
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=config.memory_limit,
+        dashboard_address=None,
+        silence_logs=logging.WARNING,
+    )
+    return Client(cluster)
+
+
+def _remote_client(address: str) -> Client:
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as error:
+        raise ConfigError(
+            f"compute.backend: no Dask scheduler answered at {address} within "
+            f"{CONNECT_TIMEOUT_S} s ({error}). Start one (`dask scheduler`, then `dask worker "
+            f"{address}` on each machine), check the address and firewall, or use "
+            "'backend: dask-local' to run on this machine."
+        ) from None
+
+
+@contextmanager
+def dask_client(config: ComputeConfig) -> Iterator[Client | None]:
+    """A Dask client for the configured backend, or None for ``local``; closed on exit."""
+    if not config.distributed:
+        yield None
+        return
+    if config.backend == "dask-local":
+        client = _local_cluster(config)
+    else:
+        client = _remote_client(config.backend)
+    log.info("Dask: %s", describe_client(client))
+    try:
+        yield client
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None and config.backend == "dask-local":
+            cluster.close()
+
+
+def describe_client(client: Client) -> str:
+    """Workers, threads and memory of a client's cluster, in one line."""
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    threads = sum(int(w["nthreads"]) for w in workers.values())
+    memory = sum(int(w.get("memory_limit") or 0) for w in workers.values())
+    memory_text = f", {memory / 1024**3:.1f} GiB" if memory else ""
+    return f"{len(workers)} workers, {threads} threads{memory_text} at {client.scheduler.address}"
+
+
+def kernel_threads(client: Client) -> dict[str, int]:
+    """Compiled-kernel threads per worker address: its host's cores shared among its workers.
+
+    Dask runs one task per worker thread; the numba kernels inside a task are parallel too, so
+    without this two workers on a 2-core machine would each start two kernel threads.
+    """
+    cores: dict[str, int] = client.run(os.cpu_count)
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    per_host: dict[str, int] = {}
+    for info in workers.values():
+        per_host[info["host"]] = per_host.get(info["host"], 0) + int(info["nthreads"])
+    return {
+        address: max(1, int(cores.get(address) or 1) // per_host[info["host"]])
+        for address, info in workers.items()
+    }
+
+
+def set_kernel_threads(threads: dict[str, int]) -> None:
+    """In a task: give this worker's numba kernels their share of the cores."""
+    import numba
+    from distributed import get_worker
+
+    share = threads.get(get_worker().address, 1)
+    most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    numba.set_num_threads(max(1, min(share, most)))
