@@ -203,36 +203,17 @@ def synthetic_lq(areas: object, industries: int, seed: int) -> tuple[pd.DataFram
     and a summary of the counts.
     """
     import shapely
-    from scipy.spatial import cKDTree
 
     from clustergeo.concentration import location_quotients
+    from clustergeo.scale.workload import synthetic_counts
 
-    rng = np.random.default_rng(seed)
     points = shapely.get_coordinates(areas.geometry.representative_point().to_numpy()) / 1000.0
+    workload = synthetic_counts(points, industries, seed)
+    counts = workload.counts[0].astype(float)
+    planted = len(workload.truth)
     n = len(points)
-    # Workplace jobs per LSOA: lognormal, median ~450, long right tail (city centres).
-    totals = np.maximum(20.0, rng.lognormal(mean=np.log(450.0), sigma=0.9, size=n))
-    shares = rng.dirichlet(np.full(industries, 0.9))
-    intensity = np.ones((n, industries))
-    tree = cKDTree(points)
-    planted = 0
-    for j in range(industries):
-        for _ in range(int(rng.integers(1, 5))):
-            centre = points[rng.integers(n)]
-            sigma_km = rng.uniform(2.0, 12.0)
-            amplitude = rng.uniform(1.5, 6.0)
-            near = np.asarray(tree.query_ball_point(centre, 3.0 * sigma_km), dtype=np.int64)
-            distance2 = ((points[near] - centre) ** 2).sum(axis=1)
-            intensity[near, j] += amplitude * np.exp(-distance2 / (2.0 * sigma_km**2))
-            planted += 1
-    mean = totals[:, None] * shares[None, :] * intensity
-    mean *= totals[:, None] / mean.sum(axis=1, keepdims=True)
-    dispersion = 1.5
-    counts = rng.negative_binomial(dispersion, dispersion / (dispersion + mean)).astype(float)
-    empty = counts.sum(axis=1) == 0
-    counts[empty, int(np.argmax(shares))] = 1.0
     codes = areas["area_code"].astype(str).to_numpy()
-    columns = [f"IND{j + 1:02d}" for j in range(industries)]
+    columns = workload.industries
     frame = pd.DataFrame(counts, index=pd.Index(codes, name="area_code"), columns=columns)
     long = location_quotients(
         frame,

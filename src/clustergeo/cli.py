@@ -198,6 +198,63 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
     _guarded(ctx, action)
 
 
+@main.command(name="panel")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
+@click.pass_context
+def panel(ctx: click.Context, config_path: Path) -> None:
+    """LQs and hot spots for every area x industry x year of a Parquet table (national scale)."""
+    from clustergeo.config import load_panel_config
+    from clustergeo.scale.panel import run_panel
+
+    _guarded(ctx, lambda: _announce(run_panel(load_panel_config(config_path)).output_dir))
+
+
+def _announce(output_dir: Path) -> None:
+    log.info("Panel outputs: %s (hotspots/, summary.csv, panel_report.json)", output_dir)
+
+
+@main.command(name="national-data")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--boundaries",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Small-area boundaries, e.g. the ONS LSOA 2011 file of England and Wales.",
+)
+@click.option("--code-column", default="LSOA11CD", show_default=True)
+@click.option("--industries", default=730, show_default=True, type=click.IntRange(1, 32000))
+@click.option("--years", default="2021", show_default=True, help="Comma-separated years.")
+@click.option("--seed", default=20240611, show_default=True, type=int)
+@click.pass_context
+def national_data(  # noqa: PLR0917 -- click passes options as arguments
+    ctx: click.Context,
+    out_dir: Path,
+    boundaries: Path,
+    code_column: str,
+    industries: int,
+    years: str,
+    seed: int,
+) -> None:
+    """Write synthetic national employment (planted clusters) on real boundaries to OUT_DIR."""
+    from clustergeo.scale.workload import write_national_workload
+
+    def write() -> None:
+        try:
+            year_list = [int(y) for y in years.split(",") if y.strip()]
+        except ValueError:
+            raise ClusterGeoError(f"--years must be comma-separated years, got {years!r}") from None
+        write_national_workload(
+            boundaries,
+            out_dir,
+            code_column=code_column,
+            industries=industries,
+            years=year_list,
+            seed=seed,
+        )
+
+    _guarded(ctx, write)
+
+
 @main.command(name="demo-data")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--seed", default=2011, show_default=True, help="Seed of the synthetic region.")

@@ -51,7 +51,8 @@ def _local_cluster(config: ComputeConfig) -> Client:
         threads_per_worker=1,
         processes=True,
         memory_limit=config.memory_limit,
-        dashboard_address=None,
+        # Any free port: two runs on one machine must not fight over 8787.
+        dashboard_address=":0",
         silence_logs=logging.WARNING,
     )
     return Client(cluster)
@@ -71,17 +72,31 @@ def _remote_client(address: str) -> Client:
         ) from None
 
 
+def _quiet_dask() -> None:
+    """Keep Dask's own log lines (workers starting, stopping) for ``-vv`` runs.
+
+    Importing distributed sets its loggers from Dask's config, so this runs after the import.
+    """
+    import distributed  # noqa: F401 -- its import configures the loggers set here
+
+    debugging = logging.getLogger("clustergeo").getEffectiveLevel() <= logging.DEBUG
+    logging.getLogger("distributed").setLevel(logging.DEBUG if debugging else logging.WARNING)
+
+
 @contextmanager
 def dask_client(config: ComputeConfig) -> Iterator[Client | None]:
     """A Dask client for the configured backend, or None for ``local``; closed on exit."""
     if not config.distributed:
         yield None
         return
+    _quiet_dask()
     if config.backend == "dask-local":
         client = _local_cluster(config)
     else:
         client = _remote_client(config.backend)
     log.info("Dask: %s", describe_client(client))
+    if client.dashboard_link:
+        log.info("Dask dashboard (progress, memory per worker): %s", client.dashboard_link)
     try:
         yield client
     finally:

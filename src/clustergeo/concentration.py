@@ -53,6 +53,7 @@ __all__ = [
     "district_location_quotients",
     "employment_matrix",
     "location_quotients",
+    "lq_matrix",
     "run",
     "specialisation_indices",
 ]
@@ -133,6 +134,18 @@ def aggregate_cluster_definitions(
     return pd.DataFrame(columns, index=matrix.index)
 
 
+def lq_matrix(e_ij: np.ndarray, e_i: np.ndarray, share: np.ndarray) -> np.ndarray:
+    r"""Location quotients :math:`(e_{ij}/e_i)/(E_j/E)` of an areas x industries array.
+
+    ``e_i`` is a column of area totals and ``share`` a row of reference shares
+    :math:`E_j/E`. NaN where the quotient is undefined: a suppressed (NaN) count, an area
+    without employment, an industry without reference employment.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lq = (e_ij / e_i) / share
+    return np.where(~np.isfinite(lq) | np.isnan(e_ij), np.nan, lq)
+
+
 def location_quotients(
     counts: pd.DataFrame,
     area_totals: pd.Series,
@@ -176,8 +189,8 @@ def location_quotients(
     big_e = float(reference_total)
     share = big_e_j / big_e
     # A fractional count (a grid cell's share of an area) can make the interval unbounded.
+    lq = lq_matrix(e_ij, e_i, share)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        lq = (e_ij / e_i) / share
         z = stats.norm.ppf(0.5 + settings.confidence_level / 2)
         variance = 1 / e_ij - 1 / e_i + 1 / big_e_j - 1 / big_e
         half_width = z * np.sqrt(np.clip(variance, 0, None))
@@ -187,8 +200,7 @@ def location_quotients(
         zero = e_ij == 0
         lower = np.where(zero, 0.0, lower)
         upper = np.where(zero, (zero_upper / e_i) / share, upper)
-    undefined = ~np.isfinite(lq) | np.isnan(e_ij)
-    lq = np.where(undefined, np.nan, lq)
+    undefined = np.isnan(lq)
     lower = np.where(undefined, np.nan, lower)
     upper = np.where(undefined, np.nan, upper)
 

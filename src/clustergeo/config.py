@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,6 +38,7 @@ __all__ = [
     "GovernanceConfig",
     "HotspotsConfig",
     "IndustriesConfig",
+    "PanelConfig",
     "RunConfig",
     "StudyAreaConfig",
     "SurfaceConfig",
@@ -45,6 +46,7 @@ __all__ = [
     "TierSource",
     "WeightsConfig",
     "load_config",
+    "load_panel_config",
 ]
 
 DATA_DIR_ENV = "CLUSTERGEO_DATA_DIR"
@@ -523,7 +525,49 @@ class StudyAreaConfig(_Strict):
     )
 
 
-class RunConfig(_Strict):
+class _Located:
+    """Path resolution for configs with a file, a data directory and an output folder.
+
+    The one place relative paths are interpreted (see the module docstring).
+    """
+
+    if TYPE_CHECKING:  # fields of the models using it (declared there, in their order)
+        config_path: Path | None
+        data_dir: Path | None
+        output_dir: Path
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder of the config file (the current folder for configs built in code)."""
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """The folder relative input paths start from."""
+        env = os.environ.get(DATA_DIR_ENV)
+        if env:
+            return Path(env).expanduser().resolve()
+        if self.data_dir is not None:
+            return (self.base_dir / self.data_dir).resolve()
+        return self.base_dir.resolve()
+
+    def data_path(self, path: Path) -> Path:
+        """Resolve an input data path against the data directory."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else self.resolved_data_dir / path
+
+    def local_path(self, path: Path | str) -> Path:
+        """Resolve a project path (outputs, cluster definitions) against the config folder."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def resolved_output_dir(self) -> Path:
+        """Folder of this run's outputs."""
+        return self.local_path(self.output_dir)
+
+
+class RunConfig(_Located, _Strict):
     """Everything one run needs, validated before any stage starts."""
 
     name: str = Field(description="Run name; used in output file names and titles.")
@@ -597,38 +641,6 @@ class RunConfig(_Strict):
                 )
         return self
 
-    # -- path resolution: the one place relative paths are interpreted ---------------------
-
-    @property
-    def base_dir(self) -> Path:
-        """Folder of the config file (the current folder for configs built in code)."""
-        return self.config_path.parent if self.config_path else Path.cwd()
-
-    @property
-    def resolved_data_dir(self) -> Path:
-        """The folder relative input paths start from."""
-        env = os.environ.get(DATA_DIR_ENV)
-        if env:
-            return Path(env).expanduser().resolve()
-        if self.data_dir is not None:
-            return (self.base_dir / self.data_dir).resolve()
-        return self.base_dir.resolve()
-
-    def data_path(self, path: Path) -> Path:
-        """Resolve an input data path against the data directory."""
-        path = Path(path).expanduser()
-        return path if path.is_absolute() else self.resolved_data_dir / path
-
-    def local_path(self, path: Path | str) -> Path:
-        """Resolve a project path (outputs, cluster definitions) against the config folder."""
-        path = Path(path).expanduser()
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
-
-    @property
-    def resolved_output_dir(self) -> Path:
-        """Folder of this run's outputs."""
-        return self.local_path(self.output_dir)
-
     def input_paths(self) -> dict[str, Path]:
         """Every input file the run reads, by role, resolved."""
         paths = {
@@ -665,6 +677,52 @@ class RunConfig(_Strict):
         )
 
 
+class PanelConfig(_Located, _Strict):
+    """A national panel: hot spots for every area x industry x year of a long Parquet table."""
+
+    name: str = Field(description="Panel name; used in titles and logs.")
+    description: str = Field(default="", description="One line on what the panel is for.")
+    synthetic: bool = Field(default=False, description="True when the employment is synthetic.")
+    data_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder that relative input paths start from (relative to this file). The "
+            f"{DATA_DIR_ENV} environment variable overrides it."
+        ),
+    )
+    output_dir: Path = Field(description="Folder for the panel's outputs.")
+    areas: AreasConfig
+    employment: Path = Field(
+        description=(
+            "Parquet file, or folder of Parquet files (a dataset, e.g. employment/year=2021/"
+            "*.parquet), with columns area_code, industry_code, year and employment (counts; "
+            "null where suppressed). Read a year at a time, only these columns."
+        )
+    )
+    years: list[int] | None = Field(
+        default=None, description="Years to analyse (default: every year in the table)."
+    )
+    hotspots: HotspotsConfig = Field(default_factory=HotspotsConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _per_industry_correction(self) -> PanelConfig:
+        if self.hotspots.correction_scope != "industry":
+            raise ValueError(
+                "hotspots.correction_scope must be 'industry' in a panel: each year x industry "
+                "is corrected as its own family, so tasks never wait for each other"
+            )
+        return self
+
+    def input_paths(self) -> dict[str, Path]:
+        """Every input the panel reads, by role, resolved."""
+        return {
+            "areas": self.data_path(self.areas.path),
+            "employment": self.data_path(self.employment),
+        }
+
+
 def _format_validation_error(error: ValidationError, source: Path) -> str:
     lines = []
     for item in error.errors():
@@ -682,7 +740,20 @@ def _format_validation_error(error: ValidationError, source: Path) -> str:
 
 
 def load_config(path: Path | str) -> RunConfig:
-    """Read and validate a run configuration.
+    """Read and validate a run configuration (``pipelines/<name>.yaml``); see :func:`_load`."""
+    return _load(path, RunConfig)
+
+
+def load_panel_config(path: Path | str) -> PanelConfig:
+    """Read and validate a panel configuration; see :func:`_load`."""
+    return _load(path, PanelConfig)
+
+
+_Model = TypeVar("_Model", RunConfig, PanelConfig)
+
+
+def _load(path: Path | str, model: type[_Model]) -> _Model:
+    """Read and validate a configuration file as ``model``.
 
     Parameters
     ----------
@@ -691,7 +762,7 @@ def load_config(path: Path | str) -> RunConfig:
 
     Returns
     -------
-    RunConfig
+    RunConfig or PanelConfig
         The validated configuration, remembering its own path for resolving relative paths.
 
     Raises
@@ -715,7 +786,7 @@ def load_config(path: Path | str) -> RunConfig:
             "config's own location is known)"
         )
     try:
-        config = RunConfig.model_validate({**raw, "config_path": path.resolve()})
+        config = model.model_validate({**raw, "config_path": path.resolve()})
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, path)) from None
     return config

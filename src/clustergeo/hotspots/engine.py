@@ -331,8 +331,11 @@ def local_hotspots(
     aligned = values.reindex(weights.ids)
     # Column-contiguous, so every column reduction (sums, means, deviations) adds up the
     # column on its own, in the same order whatever other columns sit beside it: a block of
-    # industries on a Dask worker, or one industry, gives the bits of the whole table.
-    raw = np.asfortranarray(aligned.to_numpy(dtype="float64"))
+    # industries on a Dask worker, or one industry, gives the bits of the whole table. And
+    # aligned: numpy sums misaligned memory (as Dask can deserialise it) in another order.
+    raw = aligned.to_numpy(dtype="float64")
+    if not (raw.flags.f_contiguous and raw.flags.aligned):
+        raw = np.array(raw, order="F")
     n, n_columns = raw.shape
     missing = np.isnan(raw)
     filled, constant = _fill_missing(raw, missing)

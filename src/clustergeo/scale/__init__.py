@@ -1,0 +1,1 @@
+"""National scale: synthetic national workloads, streaming employment tables, panel runs."""

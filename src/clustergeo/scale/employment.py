@@ -1,0 +1,170 @@
+"""Streaming a long employment table (Parquet) into one year's areas x industries matrix.
+
+A national table (35,000 LSOAs x 730 SIC classes x 9 years, 230 million rows) is far too
+big to load as a data frame of strings. It is read one year at a time with a Parquet filter,
+only the three columns needed (``area_code``, ``industry_code``, ``employment``), batch by
+batch; codes are mapped to matrix positions through their dictionaries (or once per batch for
+plain strings), so no Python object is made per row. Peak memory is one year's dense float64
+matrix plus one batch.
+
+Checks, each naming the file and examples: unknown area codes, duplicate area x industry rows,
+negative counts. Null counts are suppressed cells (NaN); pairs absent from the table are zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from clustergeo._errors import InputDataError
+from clustergeo._validate import format_examples
+
+__all__ = ["EmploymentPanel", "open_panel"]
+
+log = logging.getLogger(__name__)
+
+_COLUMNS = ("area_code", "industry_code", "employment")
+
+
+def _positions(column: pa.ChunkedArray | pa.Array, lookup: pa.Array) -> np.ndarray:
+    """Each value's position in ``lookup`` (-1 if absent), via the dictionary when encoded."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = []
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            in_dictionary = pc.index_in(chunk.dictionary.cast(pa.string()), value_set=lookup)
+            table = in_dictionary.fill_null(-1).to_numpy(zero_copy_only=False)
+            parts.append(table[chunk.indices.to_numpy(zero_copy_only=False)])
+        else:
+            found = pc.index_in(chunk.cast(pa.string()), value_set=lookup)
+            parts.append(found.fill_null(-1).to_numpy(zero_copy_only=False))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _distinct(column: pa.ChunkedArray | pa.Array) -> set[str]:
+    return {str(v) for v in pc.unique(column.cast(pa.string())).to_pylist()}
+
+
+@dataclass(frozen=True)
+class EmploymentPanel:
+    """A long employment table on disk: its years and industries, read a year at a time."""
+
+    path: Path
+    dataset: ds.Dataset
+    years: list[int]
+    industries: list[str]
+
+    def __reduce__(self) -> tuple[Any, tuple[Path, list[int], list[str]]]:
+        # Sent to Dask workers as its path: each worker opens the table itself.
+        return (_reopen, (self.path, self.years, self.industries))
+
+    def _year_filter(self, year: int) -> ds.Expression:
+        return ds.field("year") == year
+
+    def year_matrix(self, year: int, area_codes: pd.Index) -> pd.DataFrame:
+        """Employment of ``year``: areas (``area_codes`` order) x industries (sorted codes).
+
+        NaN where a count is suppressed (null); 0 where the pair is not in the table.
+        """
+        n, k = len(area_codes), len(self.industries)
+        matrix = np.zeros((n, k))
+        seen = np.zeros((n, k), dtype=np.uint8)
+        areas = pa.array(area_codes.astype(str).to_numpy())
+        industries = pa.array(self.industries)
+        unknown: set[str] = set()
+        scanner = self.dataset.scanner(columns=list(_COLUMNS), filter=self._year_filter(year))
+        for batch in scanner.to_batches():
+            if batch.num_rows == 0:
+                continue
+            rows = _positions(batch.column("area_code"), areas)
+            cols = _positions(batch.column("industry_code"), industries)
+            counts = batch.column("employment").cast(pa.float64()).to_numpy(zero_copy_only=False)
+            if (rows < 0).any():
+                unknown.update(_distinct(batch.column("area_code").filter(pa.array(rows < 0))))
+                keep = rows >= 0
+                rows, cols, counts = rows[keep], cols[keep], counts[keep]
+            negative = counts < 0
+            if negative.any():
+                raise InputDataError(
+                    f"{self.path}: {int(negative.sum())} negative employment counts in {year} "
+                    f"(e.g. areas {format_examples(area_codes[rows[negative]])}); counts must be "
+                    "zero or more (null for a suppressed cell)."
+                )
+            np.add.at(seen, (rows, cols), 1)
+            matrix[rows, cols] = counts
+        duplicated = seen > 1
+        if duplicated.any():
+            where = np.argwhere(duplicated)
+            pairs = [f"{area_codes[i]} x {self.industries[j]}" for i, j in where[:5]]
+            raise InputDataError(
+                f"{self.path}: {int(duplicated.sum())} area x industry pairs appear more than "
+                f"once in {year}, e.g. {', '.join(pairs)}; keep one row per area, industry and "
+                "year."
+            )
+        if unknown:
+            log.warning(
+                "%s: %d area codes of %d are not in the boundaries and are left out: %s",
+                self.path,
+                len(unknown),
+                year,
+                format_examples(sorted(unknown)),
+            )
+        absent = int((seen == 0).sum())
+        if absent:
+            log.info(
+                "%d area x industry pairs are not in the %d table: zero employment", absent, year
+            )
+        return pd.DataFrame(
+            matrix, index=pd.Index(area_codes, name="area_code"), columns=self.industries
+        )
+
+
+def _dataset(path: Path) -> ds.Dataset:
+    return ds.dataset(path, format="parquet", partitioning="hive")
+
+
+def _reopen(path: Path, years: list[int], industries: list[str]) -> EmploymentPanel:
+    return EmploymentPanel(path=path, dataset=_dataset(path), years=years, industries=industries)
+
+
+def open_panel(path: Path) -> EmploymentPanel:
+    """Open a Parquet employment table (file or ``year=``-partitioned folder) and check it.
+
+    Raises
+    ------
+    InputDataError
+        If the path is not Parquet or lacks a required column; the message names both.
+    """
+    if not path.exists():
+        raise InputDataError(f"The employment table {path} does not exist.")
+    try:
+        dataset = _dataset(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputDataError(
+            f"{path} is not a Parquet employment table ({error}); write it with columns "
+            "area_code, industry_code, year and employment."
+        ) from None
+    missing = [c for c in (*_COLUMNS, "year") if c not in dataset.schema.names]
+    if missing:
+        raise InputDataError(
+            f"{path} has no column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; a "
+            "panel needs area_code, industry_code, year (a column or year=<year> folders) and "
+            "employment."
+        )
+    # One streaming pass over two columns: never the whole column in memory.
+    years: set[int] = set()
+    industries: set[str] = set()
+    for batch in dataset.scanner(columns=["year", "industry_code"]).to_batches():
+        years.update(int(y) for y in pc.unique(batch.column("year")).to_pylist())
+        industries.update(_distinct(batch.column("industry_code")))
+    return EmploymentPanel(
+        path=path, dataset=dataset, years=sorted(years), industries=sorted(industries)
+    )

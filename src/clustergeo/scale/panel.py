@@ -1,0 +1,346 @@
+"""A national panel: location quotients and hot spots for every area x industry x year.
+
+For a table too big for the region pipeline (every LSOA of Great Britain x SIC 5-digit
+classes x a run of BRES years), ``clustergeo panel CONFIG`` runs the expensive part of the
+pipeline, year by year and industry block by industry block:
+
+1. the weights are built once from the boundaries (and sent once to every Dask worker);
+2. each year's employment is streamed from Parquet into an areas x industries matrix
+   (:mod:`clustergeo.scale.employment`) and turned into LQs :math:`(e_{ij}/e_i)/(E_j/E)`
+   against the whole table of that year (suppressed cells count in neither total);
+3. Gi*, Gi and Local Moran's I with permutation inference and a per-industry FDR run on
+   blocks of ``compute.industries_per_task`` industries, each task writing its own Parquet
+   part: ``hotspots/year=<year>/part-<block>.parquet``.
+
+With ``compute.backend: local`` a year is one task in this process. On Dask, a year's LQ
+matrix is built on one worker and each block is a task; results are the same numbers as the
+local run (the same engine on the same columns, draws that depend only on the areas and the
+seed), in more part files. Read them with ``pandas.read_parquet(<output>/hotspots)`` or any
+Parquet reader; ``summary.csv`` counts hot and cold spots per year and industry.
+
+A finished year leaves ``_SUCCESS.json`` beside its parts, with a digest of the inputs and
+settings; a re-run skips years whose digest still matches and redoes the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from clustergeo._errors import InputDataError
+from clustergeo.compute import dask_client, describe_client, kernel_threads, set_kernel_threads
+from clustergeo.concentration import lq_matrix
+from clustergeo.config import HotspotsConfig, PanelConfig
+from clustergeo.hotspots.engine import GI_STAR_CLASSES, local_hotspots
+from clustergeo.hotspots.partitioned import column_blocks
+from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.manifest import code_digest
+from clustergeo.scale.employment import EmploymentPanel, open_panel
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from distributed import Client
+
+__all__ = ["PanelRun", "read_panel_hotspots", "run_panel", "year_lq"]
+
+log = logging.getLogger(__name__)
+
+_HOT = [c for c in GI_STAR_CLASSES if c.startswith("hot")]
+_COLD = [c for c in GI_STAR_CLASSES if c.startswith("cold")]
+
+
+@dataclass(frozen=True)
+class PanelRun:
+    """What a panel run produced."""
+
+    output_dir: Path
+    years: list[int]
+    summary: pd.DataFrame
+    report: dict[str, Any]
+
+
+def year_lq(panel: EmploymentPanel, year: int, area_codes: pd.Index) -> pd.DataFrame:
+    """Location quotients of ``year``, areas x industries, against that year's whole table."""
+    counts = panel.year_matrix(year, area_codes)
+    e_ij = counts.to_numpy()
+    area_totals = np.nansum(e_ij, axis=1)[:, None]
+    industry_totals = np.nansum(e_ij, axis=0)[None, :]
+    total = float(industry_totals.sum())
+    if total <= 0:
+        raise InputDataError(f"{panel.path}: no employment at all in {year}.")
+    lq = lq_matrix(e_ij, area_totals, industry_totals / total)
+    return pd.DataFrame(lq, index=counts.index, columns=counts.columns)
+
+
+def _summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Hot and cold spots (after correction) and Moran HH areas per industry."""
+    classes = table["gi_star_class"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "industry_code": table["industry_code"].astype(str),
+            "hot_spots": classes.isin(_HOT),
+            "cold_spots": classes.isin(_COLD),
+            "moran_hh": table["moran_class"].astype(str) == "HH",
+            "tested": table["gi_star_p_fdr"].notna(),
+        }
+    )
+    return frame.groupby("industry_code", sort=True).sum().reset_index()
+
+
+def _hotspot_part(
+    values: pd.DataFrame,
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    target: Path,
+    threads: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """Hot spots of a block of industries, written to ``target``; returns its summary."""
+    if threads is not None:
+        set_kernel_threads(threads)
+    result = local_hotspots(values, weights, settings)
+    write_parquet(result.table, target)
+    return _summary(result.table)
+
+
+def _columns(values: pd.DataFrame, where: slice) -> pd.DataFrame:
+    return values.iloc[:, where]
+
+
+def _digest(config: PanelConfig, panel: EmploymentPanel, year: int) -> str:
+    """What a year's results depend on: settings, code, the boundary file and that year's data."""
+    files = sorted(
+        f"{Path(path).name}:{Path(path).stat().st_size}:{Path(path).stat().st_mtime_ns}"
+        for path in panel.dataset.files
+    )
+    areas = config.data_path(config.areas.path).stat()
+    text = json.dumps(
+        {
+            "hotspots": config.hotspots.model_dump(mode="json"),
+            "areas": [str(config.areas.model_dump(mode="json")), areas.st_size, areas.st_mtime_ns],
+            "employment": files,
+            "year": year,
+            "code": code_digest(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _done(folder: Path, digest: str) -> bool:
+    marker = folder / "_SUCCESS.json"
+    if not marker.exists():
+        return False
+    return bool(json.loads(marker.read_text(encoding="utf-8")).get("digest") == digest)
+
+
+def _clear(folder: Path) -> None:
+    if folder.exists():
+        for path in folder.iterdir():
+            path.unlink()
+
+
+def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
+    from clustergeo.ingest.boundaries import read_boundaries
+
+    frame = read_boundaries(
+        config.data_path(config.areas.path),
+        code_column=config.areas.code_column,
+        layer=config.areas.layer,
+        assume_crs=config.areas.crs,
+    ).frame
+    return frame.rename(columns={"code": "area_code"}).reset_index(drop=True)
+
+
+def _weights(config: PanelConfig) -> SpatialWeights:
+    spec = config.hotspots.weights
+    started = time.perf_counter()
+    weights = build_weights(
+        _read_areas(config),
+        method=spec.method,
+        tolerance_m=spec.tolerance_m,
+        k=spec.k,
+        threshold_m=spec.threshold_m,
+        bandwidth_m=spec.bandwidth_m,
+        kernel=spec.kernel,
+        islands=spec.islands,
+        island_neighbours=spec.island_neighbours,
+    )
+    summary = weights.summary()
+    log.info(
+        "Weights: %s; %d areas, mean %.1f neighbours, %d islands, in %.1f s",
+        summary["method"],
+        summary["areas"],
+        summary["mean_neighbours"],
+        summary["islands"],
+        time.perf_counter() - started,
+    )
+    return weights
+
+
+def _years(config: PanelConfig, panel: EmploymentPanel) -> list[int]:
+    if config.years is None:
+        return panel.years
+    absent = sorted(set(config.years) - set(panel.years))
+    if absent:
+        raise InputDataError(
+            f"{panel.path} has no rows for {', '.join(map(str, absent))}; its years are "
+            f"{', '.join(map(str, panel.years))}. Fix 'years' in the panel config."
+        )
+    return list(config.years)
+
+
+def _run_local(
+    panel: EmploymentPanel,
+    years: Collection[int],
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    folders: dict[int, Path],
+    *,
+    finish: Callable[[int, pd.DataFrame], None],
+) -> None:
+    area_codes = pd.Index(weights.ids)
+    for year in years:
+        started = time.perf_counter()
+        values = year_lq(panel, year, area_codes)
+        target = folders[year] / "part-00000.parquet"
+        finish(year, _hotspot_part(values, weights, settings, target))
+        log.info(
+            "%d: %d industries in %.1f s", year, values.shape[1], time.perf_counter() - started
+        )
+
+
+def _run_dask(
+    panel: EmploymentPanel,
+    years: Collection[int],
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    folders: dict[int, Path],
+    *,
+    finish: Callable[[int, pd.DataFrame], None],
+    client: Client,
+    industries_per_task: int,
+) -> None:
+    from distributed import as_completed
+
+    threads = kernel_threads(client)
+    shared_weights = client.scatter(weights, broadcast=True)
+    area_codes = pd.Index(weights.ids)
+    blocks = column_blocks(panel.industries, industries_per_task)
+    tasks = {}
+    for year in years:
+        lq = client.submit(year_lq, panel, year, area_codes, pure=False)
+        for index, where in enumerate(blocks):
+            part = client.submit(_columns, lq, where, pure=False)
+            target = folders[year] / f"part-{index:05d}.parquet"
+            future = client.submit(
+                _hotspot_part, part, shared_weights, settings, target, threads, pure=False
+            )
+            tasks[future] = year
+    parts: dict[int, list[pd.DataFrame]] = {year: [] for year in years}
+    remaining = Counter(tasks.values())
+    for done, future in enumerate(as_completed(tasks), start=1):
+        year = tasks[future]
+        parts[year].append(future.result())
+        future.release()
+        remaining[year] -= 1
+        if remaining[year] == 0:
+            finish(year, pd.concat(parts.pop(year)).sort_values("industry_code", ignore_index=True))
+        if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
+            log.info("Hot spots on Dask: %d of %d tasks done", done, len(tasks))
+
+
+def run_panel(config: PanelConfig) -> PanelRun:
+    """Run a panel: LQs and hot spots for every year, industry and area; see the module doc."""
+    started = time.perf_counter()
+    out = config.resolved_output_dir
+    panel = open_panel(config.data_path(config.employment))
+    years = _years(config, panel)
+    log.info(
+        "Panel %s: %d industries x %d years (%s)",
+        config.name,
+        len(panel.industries),
+        len(years),
+        ", ".join(map(str, years)),
+    )
+    folders = {year: out / "hotspots" / f"year={year}" for year in years}
+    digests = {year: _digest(config, panel, year) for year in years}
+    todo = [year for year in years if not _done(folders[year], digests[year])]
+    for year in sorted(set(years) - set(todo)):
+        log.info("%d: results are up to date, skipped", year)
+    backend = "local"
+
+    def finish(year: int, summary: pd.DataFrame) -> None:
+        # Marked done as soon as its last part is written: an interrupted run keeps it.
+        write_csv(summary, folders[year] / "_summary.csv")
+        write_json({"digest": digests[year], "year": year}, folders[year] / "_SUCCESS.json")
+
+    if todo:
+        for year in todo:
+            _clear(folders[year])
+        weights = _weights(config)
+        with dask_client(config.compute) as client:
+            if client is None:
+                _run_local(panel, todo, weights, config.hotspots, folders, finish=finish)
+            else:
+                backend = f"{config.compute.backend}: {describe_client(client)}"
+                _run_dask(
+                    panel,
+                    todo,
+                    weights,
+                    config.hotspots,
+                    folders,
+                    finish=finish,
+                    client=client,
+                    industries_per_task=config.compute.industries_per_task,
+                )
+    frames = []
+    for year in years:
+        summary = pd.read_csv(folders[year] / "_summary.csv")
+        frames.append(summary.assign(year=year))
+    summary = pd.concat(frames, ignore_index=True)[
+        ["year", "industry_code", "hot_spots", "cold_spots", "moran_hh", "tested"]
+    ]
+    write_csv(summary, out / "summary.csv")
+    report = {
+        "panel": config.name,
+        "synthetic": config.synthetic,
+        "years": years,
+        "years_computed": todo,
+        "industries": len(panel.industries),
+        "backend": backend,
+        "permutations": config.hotspots.permutations,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    write_json(report, out / "panel_report.json")
+    log.info(
+        "Panel done in %.1f s: %d hot-spot areas over %d years",
+        report["seconds"],
+        int(summary["hot_spots"].sum()),
+        len(years),
+    )
+    return PanelRun(output_dir=out, years=years, summary=summary, report=report)
+
+
+def read_panel_hotspots(
+    output_dir: Path, year: int, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """One year's hot-spot table from a panel's parts, sorted by industry then area."""
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(output_dir / "hotspots" / f"year={year}", format="parquet")
+    table = dataset.to_table(columns=columns).to_pandas()
+    for column in ("area_code", "industry_code"):
+        table[column] = table[column].astype(str)
+    ordered: pd.DataFrame = table.sort_values(["industry_code", "area_code"], ignore_index=True)
+    return ordered
