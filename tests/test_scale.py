@@ -1,0 +1,313 @@
+"""National panels: the synthetic workload, streaming Parquet employment, LQs and Dask runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import shapely
+import yaml
+from click.testing import CliRunner
+
+from clustergeo._errors import ConfigError, InputDataError
+from clustergeo.cli import main
+from clustergeo.concentration import location_quotients
+from clustergeo.config import ComputeConfig, PanelConfig, load_panel_config
+from clustergeo.scale.employment import open_panel
+from clustergeo.scale.panel import read_panel_hotspots, run_panel, year_lq
+from clustergeo.scale.workload import synthetic_counts, write_national_workload
+from conftest import square_grid
+
+INDUSTRIES = 7
+YEARS = (2019, 2020)
+
+
+@pytest.fixture(scope="module")
+def workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 20 x 15 grid of areas with synthetic employment for 7 industries and 2 years."""
+    tmp = tmp_path_factory.mktemp("workload")
+    boundaries = tmp / "grid.geojson"
+    square_grid(20, 15, digits=2).rename(columns={"area_code": "CODE"}).to_file(boundaries)
+    return write_national_workload(
+        boundaries, tmp / "national", code_column="CODE", industries=INDUSTRIES, years=YEARS
+    )
+
+
+def _config(workload: Path, out: Path, **updates: object) -> PanelConfig:
+    settings = {
+        "name": "test-panel",
+        "synthetic": True,
+        "data_dir": workload,
+        "output_dir": out,
+        "areas": {"path": "areas.geojson", "code_column": "CODE"},
+        "employment": "employment",
+        "hotspots": {"permutations": 199},
+        **updates,
+    }
+    return PanelConfig.model_validate(settings)
+
+
+def _grid_points() -> np.ndarray:
+    areas = square_grid(20, 15, digits=2)
+    return shapely.get_coordinates(areas.geometry.representative_point().to_numpy()) / 1000.0
+
+
+# --- the synthetic workload --------------------------------------------------------------------
+
+
+def test_workload_files_and_counts_round_trip(workload: Path) -> None:
+    panel = open_panel(workload / "employment")
+    assert panel.years == list(YEARS)
+    assert panel.industries == [f"IND{j:02d}" for j in range(1, INDUSTRIES + 1)]
+    expected = synthetic_counts(_grid_points(), INDUSTRIES, 20240611, years=len(YEARS))
+    codes = pd.Index(square_grid(20, 15, digits=2)["area_code"])
+    for year, counts in zip(YEARS, expected.counts, strict=True):
+        matrix = panel.year_matrix(year, codes)
+        np.testing.assert_array_equal(matrix.to_numpy(), counts)
+    truth = pd.read_csv(workload / "truth.csv")
+    assert set(truth["industry_code"]) == set(panel.industries)
+    assert (workload / "areas.geojson").exists()
+    # Stored compactly: dictionary-encoded codes and 32-bit counts.
+    schema = pq.read_schema(workload / "employment" / "year=2019" / "part-0.parquet")
+    assert pa.types.is_dictionary(schema.field("area_code").type)
+    assert schema.field("employment").type == pa.int32()
+
+
+def test_first_year_does_not_depend_on_the_number_of_years() -> None:
+    one = synthetic_counts(_grid_points(), 5, 3, years=1)
+    three = synthetic_counts(_grid_points(), 5, 3, years=3)
+    np.testing.assert_array_equal(one.counts[0], three.counts[0])
+    assert not np.array_equal(three.counts[0], three.counts[1])
+    pd.testing.assert_frame_equal(one.truth, three.truth)
+
+
+def test_planted_clusters_raise_employment_near_their_centres() -> None:
+    points = _grid_points()
+    workload = synthetic_counts(points, 4, 11)
+    counts = workload.counts[0]
+    shares = counts / counts.sum(axis=1, keepdims=True)
+    for _, row in workload.truth.iterrows():
+        j = workload.industries.index(row["industry_code"])
+        distance = np.hypot(
+            points[:, 0] - row["centre_x"] / 1000, points[:, 1] - row["centre_y"] / 1000
+        )
+        near = distance < row["sigma_km"]
+        if near.sum() >= 3 and (~near).sum() >= 3:
+            assert shares[near, j].mean() > shares[~near, j].mean()
+
+
+# --- streaming employment and LQs --------------------------------------------------------------
+
+
+def test_year_lq_equals_the_pipeline_lq(workload: Path) -> None:
+    panel = open_panel(workload / "employment")
+    codes = pd.Index(square_grid(20, 15, digits=2)["area_code"])
+    counts = panel.year_matrix(2020, codes)
+    expected = location_quotients(
+        counts,
+        area_totals=counts.sum(axis=1),
+        reference_industry=counts.sum(axis=0),
+        reference_total=float(counts.to_numpy().sum()),
+    )
+    got = year_lq(panel, 2020, codes)
+    np.testing.assert_array_equal(got.to_numpy().ravel(), expected["lq"].to_numpy())
+    # The reference LQ is 1: employment-weighted mean LQ of an industry over all areas.
+    weighted = (got * counts.sum(axis=1).to_numpy()[:, None]).sum() / counts.to_numpy().sum()
+    np.testing.assert_allclose(weighted, 1.0, rtol=1e-12)
+
+
+def _write(path: Path, rows: list[tuple[str, str, int, float | None]]) -> Path:
+    table = pa.table(
+        {
+            "area_code": [r[0] for r in rows],
+            "industry_code": [r[1] for r in rows],
+            "year": pa.array([r[2] for r in rows], pa.int16()),
+            "employment": pa.array([r[3] for r in rows], pa.float64()),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def test_plain_parquet_with_nulls_absent_pairs_and_unknown_areas(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(
+        tmp_path / "employment.parquet",
+        [
+            ("A", "X", 2021, 5.0),
+            ("A", "Y", 2021, None),
+            ("B", "X", 2021, 3.0),
+            ("Z", "X", 2021, 9.0),
+            ("A", "X", 2022, 1.0),
+        ],
+    )
+    panel = open_panel(path)
+    assert panel.years == [2021, 2022]
+    assert panel.industries == ["X", "Y"]
+    matrix = panel.year_matrix(2021, pd.Index(["A", "B"]))
+    expected = np.array([[5.0, np.nan], [3.0, 0.0]])
+    np.testing.assert_array_equal(matrix.to_numpy(), expected)
+    assert "1 area codes of 2021 are not in the boundaries" in caplog.text
+    assert "Z" in caplog.text
+
+
+def test_duplicate_rows_are_named(tmp_path: Path) -> None:
+    path = _write(tmp_path / "dup.parquet", [("A", "X", 2021, 5.0), ("A", "X", 2021, 6.0)])
+    with pytest.raises(InputDataError, match=r"dup\.parquet.*1 area x industry pairs.*A x X"):
+        open_panel(path).year_matrix(2021, pd.Index(["A"]))
+
+
+def test_negative_counts_are_named(tmp_path: Path) -> None:
+    path = _write(tmp_path / "neg.parquet", [("A", "X", 2021, -5.0), ("B", "X", 2021, 1.0)])
+    with pytest.raises(InputDataError, match=r"neg\.parquet: 1 negative employment counts in 2021"):
+        open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
+
+
+def test_missing_columns_and_non_parquet_are_named(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"area_code": ["A"], "employment": [1.0]}), tmp_path / "t.parquet")
+    with pytest.raises(InputDataError, match=r"t\.parquet has no columns industry_code, year"):
+        open_panel(tmp_path / "t.parquet")
+    (tmp_path / "bad.parquet").write_text("area_code,employment\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"bad\.parquet is not a Parquet employment table"):
+        open_panel(tmp_path / "bad.parquet")
+    with pytest.raises(InputDataError, match="does not exist"):
+        open_panel(tmp_path / "nothing")
+
+
+# --- panel runs ---------------------------------------------------------------------------------
+
+
+def test_panel_on_dask_equals_in_process(workload: Path, tmp_path: Path, dask_cluster: str) -> None:
+    local = run_panel(_config(workload, tmp_path / "local"))
+    dask = run_panel(
+        _config(
+            workload,
+            tmp_path / "dask",
+            compute=ComputeConfig(backend=dask_cluster, industries_per_task=3),
+        )
+    )
+    pd.testing.assert_frame_equal(local.summary, dask.summary)
+    assert local.summary["hot_spots"].sum() > 0
+    for year in YEARS:
+        expected = read_panel_hotspots(local.output_dir, year)
+        got = read_panel_hotspots(dask.output_dir, year)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_categorical=False)
+        assert len(expected) == 300 * INDUSTRIES
+    parts = sorted(p.name for p in (dask.output_dir / "hotspots" / "year=2019").glob("part-*"))
+    assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert dask.report["backend"].startswith(dask_cluster)
+
+
+def test_panel_resumes_finished_years_and_redoes_changed_ones(
+    workload: Path, tmp_path: Path
+) -> None:
+    first = run_panel(_config(workload, tmp_path, years=[2019]))
+    assert first.report["years_computed"] == [2019]
+    marker = tmp_path / "hotspots" / "year=2019" / "_SUCCESS.json"
+    written = marker.stat().st_mtime_ns
+    again = run_panel(_config(workload, tmp_path))
+    assert again.report["years_computed"] == [2020]
+    assert marker.stat().st_mtime_ns == written
+    changed = run_panel(_config(workload, tmp_path, hotspots={"permutations": 99}))
+    assert changed.report["years_computed"] == list(YEARS)
+    report = json.loads((tmp_path / "panel_report.json").read_text(encoding="utf-8"))
+    assert report["permutations"] == 99
+
+
+def test_panel_years_not_in_the_table_are_named(workload: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match=r"no rows for 2030; its years are 2019, 2020"):
+        run_panel(_config(workload, tmp_path, years=[2019, 2030]))
+
+
+def test_panel_config_rejects_a_pooled_correction(tmp_path: Path) -> None:
+    path = tmp_path / "panel.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "p",
+                "output_dir": "out",
+                "areas": {"path": "a.geojson", "code_column": "C"},
+                "employment": "e",
+                "hotspots": {"correction_scope": "all"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="correction_scope must be 'industry' in a panel"):
+        load_panel_config(path)
+
+
+def test_cli_national_data_and_panel(workload: Path, tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    result = CliRunner().invoke(
+        main,
+        [
+            "-q",
+            "national-data",
+            str(out),
+            "--boundaries",
+            str(workload / "areas.geojson"),
+            "--code-column",
+            "CODE",
+            "--industries",
+            "3",
+            "--years",
+            "2021",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "panel.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "cli",
+                "data_dir": str(out),
+                "output_dir": str(tmp_path / "out"),
+                "areas": {"path": "areas.geojson", "code_column": "CODE"},
+                "employment": "employment",
+                "hotspots": {"permutations": 99},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["-q", "panel", str(config)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert list(summary["industry_code"]) == ["IND01", "IND02", "IND03"]
+    bad = CliRunner().invoke(
+        main, ["national-data", str(out), "--boundaries", str(config), "--years", "x"]
+    )
+    assert bad.exit_code == 2
+    assert "Traceback" not in bad.output
+
+
+@pytest.mark.realdata
+def test_national_lsoa_panel_on_dask_equals_in_process(
+    shared_data: Path, tmp_path: Path, dask_cluster: str
+) -> None:
+    """Every LSOA of England and Wales, 4 industries: Dask and in-process agree to the bit."""
+    boundaries = (
+        shared_data / "boundaries_lsoa2011_bsc_strokemaps" / "LSOA_Dec2011_BSC_EW_V3.geojson.gz"
+    )
+    data = write_national_workload(boundaries, tmp_path / "data", industries=4, years=[2021])
+    settings = {"areas": {"path": "areas.geojson.gz", "code_column": "LSOA11CD"}}
+    local = run_panel(_config(data, tmp_path / "local", **settings))
+    dask = run_panel(
+        _config(
+            data,
+            tmp_path / "dask",
+            compute=ComputeConfig(backend=dask_cluster, industries_per_task=1),
+            **settings,
+        )
+    )
+    expected = read_panel_hotspots(local.output_dir, 2021)
+    got = read_panel_hotspots(dask.output_dir, 2021)
+    assert len(expected) == 34753 * 4
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_categorical=False)
+    assert (expected["gi_star_class"].astype(str).str.startswith("hot")).sum() > 1000
