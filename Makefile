@@ -13,7 +13,7 @@ DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
 	employment_wp605ew.csv truth.csv truth_summary.csv README.txt)
 export MPLBACKEND := Agg
 
-.PHONY: help setup demo all midlands test lint format bench clean distclean
+.PHONY: help setup demo all midlands national test lint format bench bench-scale clean distclean
 
 help: ## List the targets
 	@echo "clustergeo make targets:"
@@ -42,12 +42,24 @@ all: $(VENV)/.installed ## Run every stage for CONFIG (default: the demo), rebui
 midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../shared/data)
 	@$(MAKE) --no-print-directory all CONFIG=pipelines/midlands-census2011.yaml
 
+NATIONAL_DIR := data/raw/national-synthetic
+LSOA_BOUNDARIES := ../shared/data/boundaries_lsoa2011_bsc_strokemaps/LSOA_Dec2011_BSC_EW_V3.geojson.gz
+
+$(NATIONAL_DIR)/README.txt: src/clustergeo/scale/workload.py | $(VENV)/.installed
+	$(CG) national-data $(NATIONAL_DIR) --boundaries $(LSOA_BOUNDARIES) --industries 730 --years 2021
+
+national: $(VENV)/.installed $(NATIONAL_DIR)/README.txt ## Every LSOA x 730 synthetic industries on a local Dask cluster (needs ../shared/data)
+	$(CG) panel pipelines/panels/national-synthetic.yaml
+
 test: $(VENV)/.installed ## Run the test suite
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed ## Benchmark hot spots against esda and the employment grid (needs ../shared/data, ~12 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
 	$(BIN)/python benchmarks/bench_surface.py --out data/processed/bench/surface.md
+
+bench-scale: $(VENV)/.installed ## National panels in process vs Dask: writes the README's scale table (needs ../shared/data, ~15 min)
+	$(BIN)/python benchmarks/bench_scale.py --out data/processed/bench/scale.md --readme README.md
 
 lint: $(VENV)/.installed ## Check style, formatting and types
 	$(BIN)/ruff check src tests benchmarks
@@ -62,4 +74,4 @@ clean: ## Remove every run's outputs in data/processed
 	find data/processed -mindepth 1 -not -name .gitkeep -delete
 
 distclean: clean ## Also remove the generated demo inputs and the virtual environment
-	rm -rf $(DEMO_DIR) $(VENV)
+	rm -rf $(DEMO_DIR) $(NATIONAL_DIR) $(VENV)

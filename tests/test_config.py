@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from clustergeo import ConfigError, load_config
-from clustergeo.config import DATA_DIR_ENV
+from clustergeo.config import DATA_DIR_ENV, load_panel_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,6 +30,18 @@ def test_shipped_pipelines_are_valid() -> None:
     for path in sorted((REPO / "pipelines").glob("*.yaml")):
         config = load_config(path)
         assert config.name
+    panels = sorted((REPO / "pipelines" / "panels").glob("*.yaml"))
+    assert panels
+    for path in panels:
+        assert load_panel_config(path).name
+
+
+def test_a_panel_config_run_as_a_pipeline_says_which_command(tmp_path: Path) -> None:
+    panel = _write(tmp_path, {**MINIMAL, "employment": "employment"})
+    with pytest.raises(ConfigError, match=r"panel config.*clustergeo panel"):
+        load_config(panel)
+    with pytest.raises(ConfigError, match=r"pipeline config.*clustergeo run"):
+        load_panel_config(_write(tmp_path, MINIMAL, "pipeline.yaml"))
 
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:

@@ -780,6 +780,17 @@ def _load(path: Path | str, model: type[_Model]) -> _Model:
         raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"Config {path} must be a mapping of keys to values at the top level.")
+    panel_shaped = isinstance(raw.get("employment"), str)
+    if model is RunConfig and panel_shaped:
+        raise ConfigError(
+            f"Config {path} is a panel config (its 'employment' is a Parquet table): run it "
+            "with `clustergeo panel`."
+        )
+    if model is PanelConfig and isinstance(raw.get("employment"), dict):
+        raise ConfigError(
+            f"Config {path} is a pipeline config (its 'employment' is a section): run it with "
+            "`clustergeo run`."
+        )
     if "config_path" in raw:
         raise ConfigError(
             f"Config {path} has 1 problem:\n  - unknown key 'config_path': remove it (the "
