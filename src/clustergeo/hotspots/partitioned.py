@@ -37,7 +37,7 @@ from clustergeo.hotspots.weights import SpatialWeights
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["column_blocks", "partitioned_hotspots"]
+__all__ = ["column_blocks", "hotspots_on", "partitioned_hotspots"]
 
 log = logging.getLogger(__name__)
 
@@ -159,3 +159,25 @@ def partitioned_hotspots(
         cast(list[str], report["zero_variance_columns"]),
     )
     return HotspotResult(table=table, report=report)
+
+
+def hotspots_on(
+    client: Client | None,
+    values: pd.DataFrame,
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    *,
+    report_for: Collection[str] | None = None,
+    industries_per_task: int = 64,
+) -> HotspotResult:
+    """Hot spots in this process (``client`` None) or on the workers of ``client``."""
+    if client is None:
+        return local_hotspots(values, weights, settings, report_for=report_for)
+    return partitioned_hotspots(
+        values,
+        weights,
+        settings,
+        client,
+        report_for=report_for,
+        industries_per_task=industries_per_task,
+    )

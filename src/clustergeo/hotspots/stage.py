@@ -15,8 +15,7 @@ import pandas as pd
 
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
-from clustergeo.hotspots.engine import local_hotspots
-from clustergeo.hotspots.partitioned import partitioned_hotspots
+from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.weights import build_weights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.paths import RunPaths
@@ -70,17 +69,14 @@ def run(config: RunConfig) -> RunPaths:
     )
     study = areas.loc[areas["in_study_area"], "area_code"] if "in_study_area" in areas else None
     with dask_client(config.compute) as client:
-        if client is None:
-            result = local_hotspots(values, weights, settings, report_for=study)
-        else:
-            result = partitioned_hotspots(
-                values,
-                weights,
-                settings,
-                client,
-                report_for=study,
-                industries_per_task=config.compute.industries_per_task,
-            )
+        result = hotspots_on(
+            client,
+            values,
+            weights,
+            settings,
+            report_for=study,
+            industries_per_task=config.compute.industries_per_task,
+        )
     kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     labels = lq.drop_duplicates("industry_code").set_index("industry_code")["label"]
     table = result.table

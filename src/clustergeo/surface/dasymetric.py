@@ -146,16 +146,28 @@ def _check_weights(land: gpd.GeoDataFrame, weights: Mapping[str, float]) -> None
     problems.raise_if_any()
 
 
-def _land_pieces(
-    areas: gpd.GeoDataFrame, land: gpd.GeoDataFrame, code_column: str
-) -> gpd.GeoDataFrame:
-    """Land of each kind inside each area: ``area_code``, ``kind``, ``land_m2``, geometry."""
+def _exclusive_parts(land: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The land dissolved by kind, made disjoint by precedence and split into single parts."""
     if land.empty:
+        return land
+    by_kind = land[["kind", "geometry"]].dissolve(by="kind", as_index=False)
+    return exclusive_land(by_kind).explode(index_parts=False, ignore_index=True)
+
+
+def _land_pieces(
+    areas: gpd.GeoDataFrame, exclusive: gpd.GeoDataFrame, code_column: str
+) -> gpd.GeoDataFrame:
+    """Land of each kind inside each area: ``area_code``, ``kind``, ``land_m2``, geometry.
+
+    ``exclusive`` is the whole land layer as :func:`_exclusive_parts` returns it. An area's
+    pieces do not depend on the other areas, but they do on every part of the land: the
+    STRtree lists an area's parts in an order set by all of them, and that order is the order
+    the parts are dissolved and their areas summed in.
+    """
+    if exclusive.empty:
         return gpd.GeoDataFrame(
             {code_column: [], "kind": [], "land_m2": []}, geometry=[], crs=areas.crs
         )
-    by_kind = land[["kind", "geometry"]].dissolve(by="kind", as_index=False)
-    exclusive = exclusive_land(by_kind).explode(index_parts=False, ignore_index=True)
     parts = np.asarray(exclusive.geometry.to_numpy())
     area_geoms = np.asarray(shapely.make_valid(areas.geometry.to_numpy()))
     tree = shapely.STRtree(parts)
@@ -224,6 +236,24 @@ def allocate(
         On areas without a projected CRS, duplicate or unknown codes, negative or non-numeric
         counts, land kinds without a weight.
     """
+    areas, counts, land, missing_rows = _checked_inputs(
+        areas, employment, land, weights, code_column=code_column, source=source
+    )
+    pieces = _land_pieces(areas, _exclusive_parts(land), code_column)
+    result = _allocated(areas, counts, pieces, weights, code_column)
+    return _with_report(result, counts, missing_rows, pd.Index(areas[code_column]), code_column)
+
+
+def _checked_inputs(
+    areas: gpd.GeoDataFrame,
+    employment: pd.DataFrame,
+    land: gpd.GeoDataFrame,
+    weights: Mapping[str, float],
+    *,
+    code_column: str,
+    source: str,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame, list[str]]:
+    """:func:`allocate`'s checks; the areas with text codes, counts, land in their CRS."""
     _check_areas(areas, code_column, source)
     areas = areas.reset_index(drop=True)
     codes = pd.Index(areas[code_column].astype(str))
@@ -234,15 +264,29 @@ def allocate(
         raise InputDataError("The employment land has no CRS; set it (EPSG:27700) first.")
     if not land.empty and land.crs != areas.crs:
         land = land.to_crs(areas.crs)
+    return areas, counts, land, missing_rows
 
-    pieces = _land_pieces(areas, land, code_column)
+
+def _allocated(
+    areas: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    pieces: gpd.GeoDataFrame,
+    weights: Mapping[str, float],
+    code_column: str,
+) -> gpd.GeoDataFrame:
+    """:func:`allocate` on checked inputs and the areas' land pieces, without the report.
+
+    An area's rows use only its own pieces and counts, so a subset of the areas (with their
+    pieces) gives exactly those areas' rows, in the same order.
+    """
+    codes = pd.Index(areas[code_column])
     pieces["weight"] = pieces["kind"].map(dict(weights)).astype("float64")
     pieces["weighted"] = pieces["weight"] * pieces["land_m2"]
     pieces = pieces.loc[pieces["weighted"] > 0]
     totals = pieces.groupby(code_column)["weighted"].sum()
-    pieces = pieces.assign(
-        share=pieces["weighted"] / pieces[code_column].map(totals), fallback=False
-    )
+    # As float even when no piece is left (mapping an empty text column keeps its type).
+    area_totals = pieces[code_column].map(totals).astype("float64")
+    pieces = pieces.assign(share=pieces["weighted"] / area_totals, fallback=False)
 
     fallback_codes = codes.difference(totals.index, sort=False)
     whole = areas.loc[codes.isin(fallback_codes), [code_column, "geometry"]]
@@ -273,11 +317,22 @@ def allocate(
     per_area = counts.reindex(result[code_column]).to_numpy()
     allocated = per_area * result["share"].to_numpy()[:, None]
     industry = pd.DataFrame(allocated, columns=counts.columns, index=result.index)
-    result = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         pd.concat([result.drop(columns="geometry"), industry, result[["geometry"]]], axis=1),
         geometry="geometry",
         crs=areas.crs,
     )
+
+
+def _with_report(
+    result: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    missing_rows: list[str],
+    codes: pd.Index,
+    code_column: str,
+) -> gpd.GeoDataFrame:
+    """``result`` with ``attrs["report"]`` set (and its findings logged)."""
+    fallback_codes = pd.Index(result.loc[result["fallback"].to_numpy(dtype=bool), code_column])
     result.attrs["report"] = _report(codes, counts, fallback_codes, missing_rows)
     return result
 

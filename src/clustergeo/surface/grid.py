@@ -221,6 +221,20 @@ def rasterise(pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec) 
         If a column is missing or not numeric, the CRS differs from the grid's, or a piece
         with a value has no area or reaches outside the grid (its employment would be lost).
     """
+    values, carries = _checked_values(pieces, columns, spec)
+    geoms = np.asarray(pieces.geometry.to_numpy())
+    carrying = np.flatnonzero(carries)
+    chunks = [
+        (carrying[index], cells, overlap)
+        for index, cells, overlap in _overlaps(geoms[carries], spec)
+    ]
+    return _spread(*_concatenated(chunks), values, spec)
+
+
+def _checked_values(
+    pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rasterise`'s checks; the pieces' values (pieces x columns) and which carry any."""
     _check_crs(pieces, spec, "pieces")
     missing = [column for column in columns if column not in pieces.columns]
     if missing:
@@ -251,25 +265,41 @@ def rasterise(pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec) 
                 f"Pieces (rows {format_examples(np.flatnonzero(bad))}) {why}; lay the grid "
                 "over the pieces' total_bounds (grid_spec) and drop empty pieces."
             )
+    return values, carries
 
+
+def _concatenated(
+    chunks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chunks of (piece index, flat cell index, overlap area) joined, in the chunks' order."""
+    if not chunks:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+    return (
+        np.concatenate([index for index, _, _ in chunks]),
+        np.concatenate([cells for _, cells, _ in chunks]),
+        np.concatenate([overlap for _, _, overlap in chunks]),
+    )
+
+
+def _spread(
+    index: np.ndarray, cells: np.ndarray, overlap: np.ndarray, values: np.ndarray, spec: GridSpec
+) -> np.ndarray:
+    """The ``(bands, rows, cols)`` grid from the overlaps of the pieces carrying ``values``.
+
+    The triples must come piece by piece in piece order, each piece's cells as
+    :func:`_overlaps` lists them: the sums below add in that order.
+    """
     size = spec.width * spec.height
-    out = np.zeros((len(columns), size), dtype="float64")
-    index_parts, cell_parts, area_parts = [], [], []
-    for index, cells, overlap in _overlaps(geoms[carries], spec):
-        index_parts.append(np.flatnonzero(carries)[index])
-        cell_parts.append(cells)
-        area_parts.append(overlap)
-    if index_parts:
-        index = np.concatenate(index_parts)
-        cells = np.concatenate(cell_parts)
-        overlap = np.concatenate(area_parts)
+    bands = values.shape[1]
+    out = np.zeros((bands, size), dtype="float64")
+    if len(index):
         # Normalising by the summed overlaps (not the polygon's area) makes each piece's
         # shares sum to one exactly, whatever the rounding of the intersections.
-        total = np.bincount(index, weights=overlap, minlength=len(geoms))
+        total = np.bincount(index, weights=overlap, minlength=len(values))
         fraction = overlap / total[index]
-        for band in range(len(columns)):
+        for band in range(bands):
             out[band] = np.bincount(cells, weights=fraction * values[index, band], minlength=size)
-    return out.reshape(len(columns), spec.height, spec.width)
+    return out.reshape(bands, spec.height, spec.width)
 
 
 def coverage(frame: gpd.GeoDataFrame, spec: GridSpec) -> np.ndarray:

@@ -19,6 +19,11 @@ configured. Steps:
    ``clusters.min_employment`` and ``surface.min_employment``;
 6. each grid cluster placed on the authority tiers like an anchor site's footprint (area
    shares), and compared with the area clusters (:mod:`~clustergeo.surface.maup`).
+
+With a Dask ``compute.backend``, steps 2 and 3 run on the cluster in spatial partitions of the
+areas (:func:`~clustergeo.surface.partitioned.partitioned_surface`) and the grid's hot spots
+in blocks of columns (:func:`~clustergeo.hotspots.partitioned.partitioned_hotspots`); the
+outputs are bit for bit those of the in-process run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -33,11 +39,12 @@ import pandas as pd
 from scipy import ndimage
 
 from clustergeo.clusters.delineate import GI_STAR_HOT, select_columns
+from clustergeo.compute import dask_client
 from clustergeo.concentration import LqSettings, location_quotients
 from clustergeo.config import RunConfig, SurfaceConfig
 from clustergeo.governance.overlay import add_upper_tier, governance_flags
 from clustergeo.governance.sites import footprint_pieces
-from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.paths import RunPaths
 from clustergeo.surface.dasymetric import allocate
@@ -51,8 +58,12 @@ from clustergeo.surface.grid import (
 )
 from clustergeo.surface.maup import compare_clusters
 from clustergeo.surface.osm import fetch_employment_land_online, read_employment_land
+from clustergeo.surface.partitioned import partitioned_surface
 from clustergeo.surface.polygonise import hot_regions
 from clustergeo.surface.raster_weights import cell_ids, cell_positions, cells_table, grid_weights
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["run"]
 
@@ -78,32 +89,48 @@ def run(config: RunConfig) -> RunPaths:
     columns = [c for c in employment.columns if c != _TOTAL]
 
     land = _land(config, settings, study)
-    pieces = allocate(study[["area_code", "geometry"]], employment, land, settings.kind_weights)
     spec = grid_spec(np.asarray(study.total_bounds), settings.cell_m)
-    stacked = rasterise(pieces, [*columns, _TOTAL], spec)
-    array, cell_total = stacked[:-1], stacked[-1]
-    mask = coverage(study, spec) > 0
-    array[:, ~mask] = np.nan
-    write_geotiff(paths.surface_tif, array, spec, columns)
-    reference_total = json.loads(paths.concentration_report.read_text(encoding="utf-8"))[
-        "reference_total"
-    ]
-    lq_cells, lower = _cell_lq(
-        array,
-        cell_total,
-        mask=mask,
-        reference_industry=reference_share.reindex(columns) * reference_total,
-        reference_total=reference_total,
-        settings=LqSettings.from_config(config.concentration),
-    )
-    if settings.kernel_bandwidth_m is not None:
-        density = kernel_density(np.nan_to_num(array), spec, settings.kernel_bandwidth_m, mask=mask)
-        density[:, ~mask] = np.nan
-        write_geotiff(paths.surface_density_tif, density, spec, columns)
+    with dask_client(config.compute) as client:
+        pieces, stacked = _allocate_and_rasterise(
+            study[["area_code", "geometry"]],
+            employment,
+            land,
+            settings,
+            columns=[*columns, _TOTAL],
+            spec=spec,
+            client=client,
+        )
+        array, cell_total = stacked[:-1], stacked[-1]
+        mask = coverage(study, spec) > 0
+        array[:, ~mask] = np.nan
+        write_geotiff(paths.surface_tif, array, spec, columns)
+        reference_total = json.loads(paths.concentration_report.read_text(encoding="utf-8"))[
+            "reference_total"
+        ]
+        lq_cells, lower = _cell_lq(
+            array,
+            cell_total,
+            mask=mask,
+            reference_industry=reference_share.reindex(columns) * reference_total,
+            reference_total=reference_total,
+            settings=LqSettings.from_config(config.concentration),
+        )
+        if settings.kernel_bandwidth_m is not None:
+            density = kernel_density(
+                np.nan_to_num(array), spec, settings.kernel_bandwidth_m, mask=mask
+            )
+            density[:, ~mask] = np.nan
+            write_geotiff(paths.surface_density_tif, density, spec, columns)
 
-    values = cells_table(lq_cells, mask, columns)
-    weights = grid_weights(mask, queen=True)
-    result = local_hotspots(values, weights, config.hotspots)
+        values = cells_table(lq_cells, mask, columns)
+        weights = grid_weights(mask, queen=True)
+        result = hotspots_on(
+            client,
+            values,
+            weights,
+            config.hotspots,
+            industries_per_task=config.compute.industries_per_task,
+        )
     table = result.table
     grid_clusters = _grid_clusters(
         config, table, array=array, lq_cells=lq_cells, lower=lower, spec=spec, columns=columns
@@ -127,6 +154,7 @@ def run(config: RunConfig) -> RunPaths:
         "stage": "surface",
         "configured": True,
         "osm": str(config.data_path(settings.osm)) if settings.osm else None,
+        "backend": config.compute.backend,
         "land_polygons": len(land),
         "allocation": pieces.attrs.get("report", {}),
         "cell_m": settings.cell_m,
@@ -146,6 +174,25 @@ def run(config: RunConfig) -> RunPaths:
         ", ".join(f"{n} {label}" for label, n in report["maup"].items()) or "none to compare",
     )
     return paths
+
+
+def _allocate_and_rasterise(
+    areas: gpd.GeoDataFrame,
+    employment: pd.DataFrame,
+    land: gpd.GeoDataFrame,
+    settings: SurfaceConfig,
+    *,
+    columns: list[str],
+    spec: GridSpec,
+    client: Client | None,
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The dasymetric pieces and their grid, in this process or on Dask (the same numbers)."""
+    if client is None:
+        pieces = allocate(areas, employment, land, settings.kind_weights)
+        return pieces, rasterise(pieces, columns, spec)
+    return partitioned_surface(
+        areas, employment, land, settings.kind_weights, client, columns=columns, spec=spec
+    )
 
 
 def _area_employment(
