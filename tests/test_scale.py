@@ -184,7 +184,8 @@ def test_missing_columns_and_non_parquet_are_named(tmp_path: Path) -> None:
 
 
 def test_panel_on_dask_equals_in_process(workload: Path, tmp_path: Path, dask_cluster: str) -> None:
-    local = run_panel(_config(workload, tmp_path / "local"))
+    blocks = ComputeConfig(industries_per_task=3)
+    local = run_panel(_config(workload, tmp_path / "local", compute=blocks))
     dask = run_panel(
         _config(
             workload,
@@ -199,8 +200,16 @@ def test_panel_on_dask_equals_in_process(workload: Path, tmp_path: Path, dask_cl
         got = read_panel_hotspots(dask.output_dir, year)
         pd.testing.assert_frame_equal(got, expected, check_exact=True, check_categorical=False)
         assert len(expected) == 300 * INDUSTRIES
-    parts = sorted(p.name for p in (dask.output_dir / "hotspots" / "year=2019").glob("part-*"))
-    assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    # The same blocks in both: part files with the same rows, in the same order.
+    for out in (local.output_dir, dask.output_dir):
+        parts = sorted(p.name for p in (out / "hotspots" / "year=2019").glob("part-*"))
+        assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    for name in parts:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(dask.output_dir / "hotspots" / "year=2019" / name),
+            pd.read_parquet(local.output_dir / "hotspots" / "year=2019" / name),
+            check_exact=True,
+        )
     assert dask.report["backend"].startswith(dask_cluster)
 
 

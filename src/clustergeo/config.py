@@ -1,9 +1,13 @@
 """The run configuration: one YAML file per run in ``pipelines/``, validated before anything runs.
 
-Relative paths are resolved in one place, :meth:`RunConfig.resolve`:
+Pipelines (:class:`RunConfig`, ``clustergeo run``) live in ``pipelines/``; national panels
+(:class:`PanelConfig`, ``clustergeo panel``) in ``pipelines/panels/``.
+
+Relative paths are resolved in one place, the ``_Located`` mixin of both kinds of config:
 
 * input data paths (``areas.path``, ``employment.path``, ``authorities.path``, lookup and
-  national-totals paths, ``governance.sites``, ``surface.osm``) are relative to the **data
+  national-totals paths, ``governance.sites``, ``surface.osm``, and a panel's
+  ``employment``) are relative to the **data
   directory**: the ``CLUSTERGEO_DATA_DIR`` environment variable if set, else ``data_dir`` from
   the config, else the config file's folder.
   So the same pipeline runs on a user's own downloads and on the shared public datasets;
@@ -489,8 +493,9 @@ class ComputeConfig(_Strict):
     industries_per_task: Annotated[int, Field(ge=1)] = Field(
         default=64,
         description=(
-            "Hot spots on Dask: industries (columns) per task. Smaller tasks spread better "
-            "over many workers; each task costs a little scheduling and transfer."
+            "Hot spots: industries (columns) per Dask task, and per Parquet part of a panel "
+            "(in process too). Smaller tasks spread better over many workers and hold less "
+            "memory; each costs a little scheduling and transfer."
         ),
     )
 

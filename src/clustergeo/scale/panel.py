@@ -9,14 +9,15 @@ pipeline, year by year and industry block by industry block:
    (:mod:`clustergeo.scale.employment`) and turned into LQs :math:`(e_{ij}/e_i)/(E_j/E)`
    against the whole table of that year (suppressed cells count in neither total);
 3. Gi*, Gi and Local Moran's I with permutation inference and a per-industry FDR run on
-   blocks of ``compute.industries_per_task`` industries, each task writing its own Parquet
-   part: ``hotspots/year=<year>/part-<block>.parquet``.
+   blocks of ``compute.industries_per_task`` industries, each block written to its own
+   Parquet part: ``hotspots/year=<year>/part-<block>.parquet``.
 
-With ``compute.backend: local`` a year is one task in this process. On Dask, a year's LQ
-matrix is built on one worker and each block is a task; results are the same numbers as the
-local run (the same engine on the same columns, draws that depend only on the areas and the
-seed), in more part files. Read them with ``pandas.read_parquet(<output>/hotspots)`` or any
-Parquet reader; ``summary.csv`` counts hot and cold spots per year and industry.
+With ``compute.backend: local`` the blocks run one after the other in this process (numba
+uses every core within a block), so memory holds a year's LQs and one block's results. On
+Dask, a year's LQ matrix is built on one worker and each block is a task. Either way the part
+files hold the same numbers to the bit: the same engine on the same columns, with draws that
+depend only on the areas and the seed. Read them with ``pandas.read_parquet(<output>/hotspots)``
+or any Parquet reader; ``summary.csv`` counts hot and cold spots per year and industry.
 
 A finished year leaves ``_SUCCESS.json`` beside its parts, with a digest of the inputs and
 settings; a re-run skips years whose digest still matches and redoes the others.
@@ -119,9 +120,11 @@ def _columns(values: pd.DataFrame, where: slice) -> pd.DataFrame:
 
 def _digest(config: PanelConfig, panel: EmploymentPanel, year: int) -> str:
     """What a year's results depend on: settings, code, the boundary file and that year's data."""
+    # A year=<year> folder holds that year alone; a single table holds every year.
+    paths = [p for p in panel.dataset.files if f"year={year}" in Path(p).parts]
     files = sorted(
-        f"{Path(path).name}:{Path(path).stat().st_size}:{Path(path).stat().st_mtime_ns}"
-        for path in panel.dataset.files
+        f"{path}:{Path(path).stat().st_size}:{Path(path).stat().st_mtime_ns}"
+        for path in paths or panel.dataset.files
     )
     areas = config.data_path(config.areas.path).stat()
     text = json.dumps(
@@ -208,16 +211,25 @@ def _run_local(
     folders: dict[int, Path],
     *,
     finish: Callable[[int, pd.DataFrame], None],
+    industries_per_task: int,
 ) -> None:
     area_codes = pd.Index(weights.ids)
+    blocks = column_blocks(panel.industries, industries_per_task)
     for year in years:
         started = time.perf_counter()
         values = year_lq(panel, year, area_codes)
-        target = folders[year] / "part-00000.parquet"
-        finish(year, _hotspot_part(values, weights, settings, target))
+        summaries = [
+            _hotspot_part(values.iloc[:, where], weights, settings, _part(folders[year], index))
+            for index, where in enumerate(blocks)
+        ]
+        finish(year, pd.concat(summaries, ignore_index=True))
         log.info(
             "%d: %d industries in %.1f s", year, values.shape[1], time.perf_counter() - started
         )
+
+
+def _part(folder: Path, index: int) -> Path:
+    return folder / f"part-{index:05d}.parquet"
 
 
 def _run_dask(
@@ -242,9 +254,14 @@ def _run_dask(
         lq = client.submit(year_lq, panel, year, area_codes, pure=False)
         for index, where in enumerate(blocks):
             part = client.submit(_columns, lq, where, pure=False)
-            target = folders[year] / f"part-{index:05d}.parquet"
             future = client.submit(
-                _hotspot_part, part, shared_weights, settings, target, threads, pure=False
+                _hotspot_part,
+                part,
+                shared_weights,
+                settings,
+                _part(folders[year], index),
+                threads,
+                pure=False,
             )
             tasks[future] = year
     parts: dict[int, list[pd.DataFrame]] = {year: [] for year in years}
@@ -291,7 +308,15 @@ def run_panel(config: PanelConfig) -> PanelRun:
         weights = _weights(config)
         with dask_client(config.compute) as client:
             if client is None:
-                _run_local(panel, todo, weights, config.hotspots, folders, finish=finish)
+                _run_local(
+                    panel,
+                    todo,
+                    weights,
+                    config.hotspots,
+                    folders,
+                    finish=finish,
+                    industries_per_task=config.compute.industries_per_task,
+                )
             else:
                 backend = f"{config.compute.backend}: {describe_client(client)}"
                 _run_dask(
