@@ -16,7 +16,7 @@ import pandas as pd
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
 from clustergeo.hotspots.partitioned import hotspots_on
-from clustergeo.hotspots.weights import build_weights
+from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.paths import RunPaths
 
@@ -46,27 +46,7 @@ def run(config: RunConfig) -> RunPaths:
     values = analysed_values(lq, areas, settings.variable)
 
     started = time.perf_counter()
-    spec = settings.weights
-    weights = build_weights(
-        areas,
-        method=spec.method,
-        tolerance_m=spec.tolerance_m,
-        k=spec.k,
-        threshold_m=spec.threshold_m,
-        bandwidth_m=spec.bandwidth_m,
-        kernel=spec.kernel,
-        islands=spec.islands,
-        island_neighbours=spec.island_neighbours,
-    )
-    summary = weights.summary()
-    log.info(
-        "Weights: %s; %d areas, mean %.1f neighbours, %d islands, %d components",
-        summary["method"],
-        summary["areas"],
-        summary["mean_neighbours"],
-        summary["islands"],
-        summary["components"],
-    )
+    weights = configured_weights(areas, settings.weights)
     study = areas.loc[areas["in_study_area"], "area_code"] if "in_study_area" in areas else None
     with dask_client(config.compute) as client:
         result = hotspots_on(
@@ -98,7 +78,7 @@ def run(config: RunConfig) -> RunPaths:
     write_json(
         {
             "stage": "hotspots",
-            "weights": summary,
+            "weights": weights.summary(),
             "statistics": result.report,
             "backend": config.compute.backend,
             "seconds": round(elapsed, 3),

@@ -18,6 +18,7 @@ Every run writes an audit table: cardinalities, islands, connected components.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,12 +30,14 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from clustergeo._errors import InputDataError
+from clustergeo.config import WeightsConfig
 
 __all__ = [
     "IslandPolicy",
     "SpatialWeights",
     "WeightsMethod",
     "build_weights",
+    "configured_weights",
     "tolerant_contiguity",
 ]
 
@@ -330,3 +333,31 @@ def build_weights(
         attached=attached,
         notes=tuple(notes),
     )
+
+
+log = logging.getLogger(__name__)
+
+
+def configured_weights(areas: gpd.GeoDataFrame, spec: WeightsConfig) -> SpatialWeights:
+    """:func:`build_weights` with a run config's ``hotspots.weights`` settings, logged."""
+    weights = build_weights(
+        areas,
+        method=spec.method,
+        tolerance_m=spec.tolerance_m,
+        k=spec.k,
+        threshold_m=spec.threshold_m,
+        bandwidth_m=spec.bandwidth_m,
+        kernel=spec.kernel,
+        islands=spec.islands,
+        island_neighbours=spec.island_neighbours,
+    )
+    summary = weights.summary()
+    log.info(
+        "Weights: %s; %d areas, mean %.1f neighbours, %d islands, %d components",
+        summary["method"],
+        summary["areas"],
+        summary["mean_neighbours"],
+        summary["islands"],
+        summary["components"],
+    )
+    return weights

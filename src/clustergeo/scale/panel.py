@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ from clustergeo.concentration import lq_matrix
 from clustergeo.config import HotspotsConfig, PanelConfig
 from clustergeo.hotspots.engine import GI_STAR_CLASSES, local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
-from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from clustergeo.hotspots.weights import SpatialWeights, configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.manifest import code_digest
 from clustergeo.scale.employment import EmploymentPanel, open_panel
@@ -165,32 +165,6 @@ def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
     return frame.rename(columns={"code": "area_code"}).reset_index(drop=True)
 
 
-def _weights(config: PanelConfig) -> SpatialWeights:
-    spec = config.hotspots.weights
-    started = time.perf_counter()
-    weights = build_weights(
-        _read_areas(config),
-        method=spec.method,
-        tolerance_m=spec.tolerance_m,
-        k=spec.k,
-        threshold_m=spec.threshold_m,
-        bandwidth_m=spec.bandwidth_m,
-        kernel=spec.kernel,
-        islands=spec.islands,
-        island_neighbours=spec.island_neighbours,
-    )
-    summary = weights.summary()
-    log.info(
-        "Weights: %s; %d areas, mean %.1f neighbours, %d islands, in %.1f s",
-        summary["method"],
-        summary["areas"],
-        summary["mean_neighbours"],
-        summary["islands"],
-        time.perf_counter() - started,
-    )
-    return weights
-
-
 def _years(config: PanelConfig, panel: EmploymentPanel) -> list[int]:
     if config.years is None:
         return panel.years
@@ -203,68 +177,63 @@ def _years(config: PanelConfig, panel: EmploymentPanel) -> list[int]:
     return list(config.years)
 
 
-def _run_local(
-    panel: EmploymentPanel,
-    years: Collection[int],
-    weights: SpatialWeights,
-    settings: HotspotsConfig,
-    folders: dict[int, Path],
-    *,
-    finish: Callable[[int, pd.DataFrame], None],
-    industries_per_task: int,
-) -> None:
-    area_codes = pd.Index(weights.ids)
-    blocks = column_blocks(panel.industries, industries_per_task)
-    for year in years:
+@dataclass(frozen=True)
+class _PanelWork:
+    """The years to compute and everything their blocks share."""
+
+    panel: EmploymentPanel
+    years: list[int]
+    weights: SpatialWeights
+    settings: HotspotsConfig
+    folders: dict[int, Path]
+    blocks: list[slice]
+    #: Called with a year and its summary once all its parts are written.
+    finish: Callable[[int, pd.DataFrame], None]
+
+    def part(self, year: int, block: int) -> Path:
+        """Where a block's results go."""
+        return self.folders[year] / f"part-{block:05d}.parquet"
+
+
+def _run_local(work: _PanelWork) -> None:
+    """The blocks one after another in this process (numba uses every core in each)."""
+    area_codes = pd.Index(work.weights.ids)
+    for year in work.years:
         started = time.perf_counter()
-        values = year_lq(panel, year, area_codes)
+        values = year_lq(work.panel, year, area_codes)
         summaries = [
-            _hotspot_part(values.iloc[:, where], weights, settings, _part(folders[year], index))
-            for index, where in enumerate(blocks)
+            _hotspot_part(values.iloc[:, where], work.weights, work.settings, work.part(year, i))
+            for i, where in enumerate(work.blocks)
         ]
-        finish(year, pd.concat(summaries, ignore_index=True))
+        work.finish(year, pd.concat(summaries, ignore_index=True))
         log.info(
             "%d: %d industries in %.1f s", year, values.shape[1], time.perf_counter() - started
         )
 
 
-def _part(folder: Path, index: int) -> Path:
-    return folder / f"part-{index:05d}.parquet"
-
-
-def _run_dask(
-    panel: EmploymentPanel,
-    years: Collection[int],
-    weights: SpatialWeights,
-    settings: HotspotsConfig,
-    folders: dict[int, Path],
-    *,
-    finish: Callable[[int, pd.DataFrame], None],
-    client: Client,
-    industries_per_task: int,
-) -> None:
+def _run_dask(work: _PanelWork, client: Client) -> None:
+    """Every year's LQ matrix and blocks as Dask tasks; a year is finished with its last part."""
     from distributed import as_completed
 
     threads = kernel_threads(client)
-    shared_weights = client.scatter(weights, broadcast=True)
-    area_codes = pd.Index(weights.ids)
-    blocks = column_blocks(panel.industries, industries_per_task)
+    shared_weights = client.scatter(work.weights, broadcast=True)
+    area_codes = pd.Index(work.weights.ids)
     tasks = {}
-    for year in years:
-        lq = client.submit(year_lq, panel, year, area_codes, pure=False)
-        for index, where in enumerate(blocks):
+    for year in work.years:
+        lq = client.submit(year_lq, work.panel, year, area_codes, pure=False)
+        for index, where in enumerate(work.blocks):
             part = client.submit(_columns, lq, where, pure=False)
             future = client.submit(
                 _hotspot_part,
                 part,
                 shared_weights,
-                settings,
-                _part(folders[year], index),
+                work.settings,
+                work.part(year, index),
                 threads,
                 pure=False,
             )
             tasks[future] = year
-    parts: dict[int, list[pd.DataFrame]] = {year: [] for year in years}
+    parts: dict[int, list[pd.DataFrame]] = {year: [] for year in work.years}
     remaining = Counter(tasks.values())
     for done, future in enumerate(as_completed(tasks), start=1):
         year = tasks[future]
@@ -272,7 +241,8 @@ def _run_dask(
         future.release()
         remaining[year] -= 1
         if remaining[year] == 0:
-            finish(year, pd.concat(parts.pop(year)).sort_values("industry_code", ignore_index=True))
+            summary = pd.concat(parts.pop(year)).sort_values("industry_code", ignore_index=True)
+            work.finish(year, summary)
         if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
             log.info("Hot spots on Dask: %d of %d tasks done", done, len(tasks))
 
@@ -305,30 +275,21 @@ def run_panel(config: PanelConfig) -> PanelRun:
     if todo:
         for year in todo:
             _clear(folders[year])
-        weights = _weights(config)
+        work = _PanelWork(
+            panel=panel,
+            years=todo,
+            weights=configured_weights(_read_areas(config), config.hotspots.weights),
+            settings=config.hotspots,
+            folders=folders,
+            blocks=column_blocks(panel.industries, config.compute.industries_per_task),
+            finish=finish,
+        )
         with dask_client(config.compute) as client:
             if client is None:
-                _run_local(
-                    panel,
-                    todo,
-                    weights,
-                    config.hotspots,
-                    folders,
-                    finish=finish,
-                    industries_per_task=config.compute.industries_per_task,
-                )
+                _run_local(work)
             else:
                 backend = f"{config.compute.backend}: {describe_client(client)}"
-                _run_dask(
-                    panel,
-                    todo,
-                    weights,
-                    config.hotspots,
-                    folders,
-                    finish=finish,
-                    client=client,
-                    industries_per_task=config.compute.industries_per_task,
-                )
+                _run_dask(work, client)
     frames = []
     for year in years:
         summary = pd.read_csv(folders[year] / "_summary.csv")
