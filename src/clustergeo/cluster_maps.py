@@ -35,6 +35,7 @@ from clustergeo.plotting import (
     HOTSPOT_CLASS_COLOURS,
     HOTSPOT_CLASS_LABELS,
     HOTSPOT_CLASSES,
+    OS_ATTRIBUTION,
     REPORT_WIDTH_CM,
     add_attribution,
     add_map_furniture,
@@ -131,7 +132,7 @@ def plot_cluster_map(
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     sites: gpd.GeoDataFrame | None = None,
-    attribution: str = "Contains OS data © Crown copyright and database right",
+    attribution: str = OS_ATTRIBUTION,
 ) -> tuple[Figure, Axes]:
     """Every cluster over the study area, coloured by industry and numbered.
 
@@ -266,7 +267,7 @@ def plot_site_inset(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = "Contains OS data © Crown copyright and database right",
+    attribution: str = OS_ATTRIBUTION,
     margin_km: float = 3.0,
 ) -> tuple[Figure, Axes]:
     """One anchor site close up: footprint, the authorities it touches, nearby clusters.
@@ -425,7 +426,7 @@ def plot_hotspot_small_multiples(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = "Contains OS data © Crown copyright and database right",
+    attribution: str = OS_ATTRIBUTION,
 ) -> tuple[Figure, list[Axes]]:
     """Hot-spot maps of several industries side by side, sharing one legend.
 
@@ -478,7 +479,7 @@ def plot_maup_comparison(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = "Contains OS data © Crown copyright and database right",
+    attribution: str = OS_ATTRIBUTION,
 ) -> tuple[Figure, list[Axes]]:
     """Area clusters (outlines) over grid clusters (filled), one panel per industry.
 

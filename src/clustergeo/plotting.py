@@ -65,6 +65,7 @@ __all__ = [
     "LQ_UNRELIABLE_HATCH_COLOUR",
     "LQ_UNRELIABLE_LABEL",
     "LQ_VALUE_LABELS",
+    "OS_ATTRIBUTION",
     "REPORT_WIDTH_CM",
     "MapInputError",
     "add_attribution",
@@ -206,6 +207,9 @@ LQ_UNRELIABLE_HATCH_COLOUR: Final = "#ffffff"
 _NO_DATA_EDGE_COLOUR: Final = "#8c8c8c"
 _AREA_EDGE_COLOUR: Final = "#ffffff"
 _AREA_EDGE_WIDTH: Final = 0.2
+
+#: The attribution every map made from ONS (Ordnance Survey derived) boundaries must carry.
+OS_ATTRIBUTION: Final = "Contains OS data © Crown copyright and database right"
 
 # --- Hot-spot classes ------------------------------------------------------------------------
 
@@ -822,7 +826,7 @@ def plot_lq_choropleth(
     subtitle: str | None = None,
     unreliable_column: str | None = "lq_unreliable",
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = "Contains OS data © Crown copyright and database right",
+    attribution: str = OS_ATTRIBUTION,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map location quotients in the fixed house classes.
@@ -963,7 +967,7 @@ def plot_hotspot_map(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = "Contains OS data © Crown copyright and database right",
+    attribution: str = OS_ATTRIBUTION,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map Getis-Ord Gi* hot- and cold-spot classes in the fixed house colours.

@@ -64,7 +64,7 @@ from clustergeo.config import SYNTHETIC_LABEL, TIERS, RunConfig
 from clustergeo.governance.overlay import CA_STATUS_WORDS
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
 from clustergeo.paths import RunPaths
-from clustergeo.plotting import plot_hotspot_map, plot_lq_choropleth, save_figure
+from clustergeo.plotting import OS_ATTRIBUTION, plot_hotspot_map, plot_lq_choropleth, save_figure
 from clustergeo.qgis_project import ProjectLayer, project_xml
 from clustergeo.qgis_styles import (
     LayerStyle,
@@ -82,8 +82,7 @@ __all__ = ["layer_styles", "run", "wide_hotspot_columns", "wide_lq_columns"]
 log = logging.getLogger(__name__)
 
 MAX_INDUSTRY_COLUMNS = 30
-_ATTRIBUTION_OS = "Contains OS data © Crown copyright and database right"
-_ATTRIBUTION_OSM = "© OpenStreetMap contributors"
+OS_ATTRIBUTIONM = "© OpenStreetMap contributors"
 _VARIABLE_NAMES = {
     "lq": "the location quotient",
     "employment": "employment",
@@ -496,10 +495,10 @@ def _map_framing(
     Runs that place employment on OpenStreetMap land credit its contributors on every map.
     """
     synthetic = config.synthetic
-    attribution = SYNTHETIC_LABEL.capitalize() if synthetic else _ATTRIBUTION_OS
+    attribution = SYNTHETIC_LABEL.capitalize() if synthetic else OS_ATTRIBUTION
     if config.surface is not None and config.surface.osm is not None:
         # OSM land use placed the run's employment (ODbL attribution).
-        attribution += f"\n{_ATTRIBUTION_OSM}"
+        attribution += f"\n{OS_ATTRIBUTIONM}"
     return {
         "title": heading + (f" ({SYNTHETIC_LABEL})" if synthetic else ""),
         "attribution": attribution,
