@@ -565,6 +565,22 @@ def _esda_call(statistic: str, y: np.ndarray, w: object, transform: str, **optio
         return _now() - start
 
 
+def _esda_well(
+    statistic: str, y: np.ndarray, graph: object, transform: str, *, n_jobs: int, permutations: int
+) -> float:
+    """One esda call "used well": a Graph, no kept simulations, the given n_jobs, a seed."""
+    return _esda_call(
+        statistic,
+        y,
+        graph,
+        transform,
+        keep_simulations=False,
+        n_jobs=n_jobs,
+        seed=ESDA_SEED,
+        permutations=permutations,
+    )
+
+
 def _esda_inputs(build: WeightsBuild) -> dict[str, tuple[object, object]]:
     """Per weights: a libpysal Graph and a W, both from clustergeo's sparse matrix."""
     from libpysal.graph import Graph
@@ -661,27 +677,18 @@ def _run_esda(values: np.ndarray, inputs: dict, plan: dict) -> dict:
             timing = EsdaTiming()
             y = values[:, 0]
             for n_jobs in (1, -1):
-                timing.probe[n_jobs] = _esda_call(
-                    statistic,
-                    y,
-                    graph,
-                    transform,
-                    keep_simulations=False,
-                    n_jobs=n_jobs,
-                    seed=ESDA_SEED,
-                    permutations=999,
+                timing.probe[n_jobs] = _esda_well(
+                    statistic, y, graph, transform, n_jobs=n_jobs, permutations=999
                 )
             timing.n_jobs = min(timing.probe, key=timing.probe.get)
             for j in _sample(industries, plan["well"]):
                 timing.well.append(
-                    _esda_call(
+                    _esda_well(
                         statistic,
                         values[:, j],
                         graph,
                         transform,
-                        keep_simulations=False,
                         n_jobs=timing.n_jobs,
-                        seed=ESDA_SEED,
                         permutations=999,
                     )
                 )
@@ -708,14 +715,12 @@ def _run_esda(values: np.ndarray, inputs: dict, plan: dict) -> dict:
             timing = EsdaTiming(n_jobs=timings[key, statistic, 999].n_jobs)
             for j in _sample(industries, plan["well_9999"]):
                 timing.well.append(
-                    _esda_call(
+                    _esda_well(
                         statistic,
                         values[:, j],
                         graph,
                         transform,
-                        keep_simulations=False,
                         n_jobs=timing.n_jobs,
-                        seed=ESDA_SEED,
                         permutations=9999,
                     )
                 )
