@@ -283,15 +283,12 @@ def _pseudo_p_values_and_correction(
         out["gi_star_p_sim"][...] = np.nan
         out["moran_p_sim"][...] = np.nan
 
-    for statistic, inference, keys in (
-        ("gi_star", settings.gi_star_inference, gi_star_keys),
-        ("moran", settings.moran_inference, moran_keys),
-    ):
+    for statistic, keys in (("gi_star", gi_star_keys), ("moran", moran_keys)):
         target = out[f"{statistic}_p_fdr"]
         if keys is not None:
             adjust_discrete_p_values(keys, levels, settings.correction_scope, out=target)
         else:
-            p = out[f"{statistic}_p_norm" if inference == "analytic" else f"{statistic}_p_sim"]
+            p = out[_classifying_column(settings, statistic)]
             target[...] = adjust_p_values(p, settings.correction, settings.correction_scope)
 
 
@@ -470,13 +467,10 @@ def log_policies(missing: int, everywhere: int, constant: Sequence[str]) -> None
         log.warning("Not tested (same value in every area): %s", ", ".join(constant))
 
 
-def classifying_p_values(
-    table: pd.DataFrame, settings: HotspotsConfig, statistic: str
-) -> np.ndarray:
-    """The p-values that classify ``statistic`` (``gi_star`` or ``moran``) before correction."""
+def _classifying_column(settings: HotspotsConfig, statistic: str) -> str:
+    """The p-value column that classifies ``statistic`` (``gi_star`` or ``moran``)."""
     inference = settings.gi_star_inference if statistic == "gi_star" else settings.moran_inference
-    column = f"{statistic}_p_norm" if inference == "analytic" else f"{statistic}_p_sim"
-    return np.asarray(table[column].to_numpy(dtype=np.float64))
+    return f"{statistic}_p_norm" if inference == "analytic" else f"{statistic}_p_sim"
 
 
 def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
@@ -488,7 +482,7 @@ def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
     p-values.
     """
     for statistic in ("gi_star", "moran"):
-        p = classifying_p_values(table, settings, statistic)
+        p = table[_classifying_column(settings, statistic)].to_numpy(dtype=np.float64)
         table[f"{statistic}_p_fdr"] = adjust_p_values(p, settings.correction, "all")
     rows = len(table)
     gi_star_class = np.empty((rows, 1), dtype=np.int8)
