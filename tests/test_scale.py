@@ -229,6 +229,12 @@ def test_panel_resumes_finished_years_and_redoes_changed_ones(
     assert report["permutations"] == 99
 
 
+def test_panel_inputs_that_do_not_exist_are_listed(workload: Path, tmp_path: Path) -> None:
+    config = _config(workload, tmp_path, employment="employmnet")
+    with pytest.raises(ConfigError, match=r"(?s)1 input file.*employment: .*employmnet.*data_dir"):
+        run_panel(config)
+
+
 def test_panel_years_not_in_the_table_are_named(workload: Path, tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match=r"no rows for 2030; its years are 2019, 2020"):
         run_panel(_config(workload, tmp_path, years=[2019, 2030]))

@@ -536,10 +536,12 @@ class _Located:
     The one place relative paths are interpreted (see the module docstring).
     """
 
-    if TYPE_CHECKING:  # fields of the models using it (declared there, in their order)
+    if TYPE_CHECKING:  # fields and methods of the models using it (declared there)
         config_path: Path | None
         data_dir: Path | None
         output_dir: Path
+
+        def input_paths(self) -> dict[str, Path]: ...
 
     @property
     def base_dir(self) -> Path:
@@ -570,6 +572,20 @@ class _Located:
     def resolved_output_dir(self) -> Path:
         """Folder of this run's outputs."""
         return self.local_path(self.output_dir)
+
+    def check_inputs_exist(self) -> None:
+        """Raise one :class:`ConfigError` naming every input file that is missing."""
+        missing = {role: p for role, p in self.input_paths().items() if not p.exists()}
+        if not missing:
+            return
+        where = self.resolved_data_dir
+        lines = "\n".join(f"  - {role}: {path}" for role, path in missing.items())
+        raise ConfigError(
+            f"{len(missing)} input file{'s' if len(missing) > 1 else ''} named in "
+            f"{self.config_path or 'the config'} do not exist:\n{lines}\n"
+            f"Relative input paths start from the data directory {where} (set by "
+            f"{DATA_DIR_ENV}, else 'data_dir' in the config). Fix the paths or download the files."
+        )
 
 
 class RunConfig(_Located, _Strict):
@@ -666,20 +682,6 @@ class RunConfig(_Located, _Strict):
         if self.surface is not None and self.surface.osm is not None:
             paths["osm"] = self.data_path(self.surface.osm)
         return paths
-
-    def check_inputs_exist(self) -> None:
-        """Raise one :class:`ConfigError` naming every input file that is missing."""
-        missing = {role: p for role, p in self.input_paths().items() if not p.exists()}
-        if not missing:
-            return
-        where = self.resolved_data_dir
-        lines = "\n".join(f"  - {role}: {path}" for role, path in missing.items())
-        raise ConfigError(
-            f"{len(missing)} input file{'s' if len(missing) > 1 else ''} named in "
-            f"{self.config_path or 'the config'} do not exist:\n{lines}\n"
-            f"Relative input paths start from the data directory {where} (set by "
-            f"{DATA_DIR_ENV}, else 'data_dir' in the config). Fix the paths or download the files."
-        )
 
 
 class PanelConfig(_Located, _Strict):

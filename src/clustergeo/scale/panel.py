@@ -251,6 +251,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
     """Run a panel: LQs and hot spots for every year, industry and area; see the module doc."""
     started = time.perf_counter()
     out = config.resolved_output_dir
+    config.check_inputs_exist()
     panel = open_panel(config.data_path(config.employment))
     years = _years(config, panel)
     log.info(
@@ -275,16 +276,17 @@ def run_panel(config: PanelConfig) -> PanelRun:
     if todo:
         for year in todo:
             _clear(folders[year])
-        work = _PanelWork(
-            panel=panel,
-            years=todo,
-            weights=configured_weights(_read_areas(config), config.hotspots.weights),
-            settings=config.hotspots,
-            folders=folders,
-            blocks=column_blocks(panel.industries, config.compute.industries_per_task),
-            finish=finish,
-        )
+        # Connect first: a scheduler that does not answer should not wait for the weights.
         with dask_client(config.compute) as client:
+            work = _PanelWork(
+                panel=panel,
+                years=todo,
+                weights=configured_weights(_read_areas(config), config.hotspots.weights),
+                settings=config.hotspots,
+                folders=folders,
+                blocks=column_blocks(panel.industries, config.compute.industries_per_task),
+                finish=finish,
+            )
             if client is None:
                 _run_local(work)
             else:
