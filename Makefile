@@ -30,7 +30,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The demo's "download step": a synthetic region generated from a seed, with no network.
-$(DEMO_INPUTS) &: src/clustergeo/synthetic.py | $(VENV)/.installed
+$(DEMO_INPUTS) &: src/clustergeo/demo/region.py | $(VENV)/.installed
 	$(CG) demo-data $(DEMO_DIR)
 
 demo: $(VENV)/.installed $(DEMO_INPUTS) ## Set up, generate the synthetic region and run every stage on it
@@ -45,7 +45,7 @@ midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../sh
 NATIONAL_DIR := data/raw/national-synthetic
 LSOA_BOUNDARIES := ../shared/data/boundaries_lsoa2011_bsc_strokemaps/LSOA_Dec2011_BSC_EW_V3.geojson.gz
 
-$(NATIONAL_DIR)/README.txt: src/clustergeo/scale/workload.py | $(VENV)/.installed
+$(NATIONAL_DIR)/README.txt: src/clustergeo/demo/national.py | $(VENV)/.installed
 	$(CG) national-data $(NATIONAL_DIR) --boundaries $(LSOA_BOUNDARIES) --industries 730 --years 2021
 
 national: $(VENV)/.installed $(NATIONAL_DIR)/README.txt ## Every LSOA x 730 synthetic industries on a local Dask cluster (needs ../shared/data)

@@ -7,7 +7,7 @@ INPUTS := $(shell $(CG) -q paths $(CONFIG) inputs)
 ifeq ($(OUT),)
 $(error cannot read $(CONFIG): run `$(CG) check $(CONFIG)` to see why)
 endif
-COMMON := $(CONFIG) src/clustergeo/config.py src/clustergeo/io.py src/clustergeo/paths.py
+COMMON := $(CONFIG) src/clustergeo/config.py src/clustergeo/io.py src/clustergeo/stages/paths.py
 
 INGEST := $(OUT)/ingest/report.json
 CONCENTRATION := $(OUT)/concentration/report.json
@@ -20,27 +20,25 @@ PUBLISH := $(OUT)/provenance.json
 .PHONY: all
 all: $(PUBLISH)
 
-$(INGEST): $(COMMON) $(INPUTS) $(wildcard src/clustergeo/ingest/*.py) \
+$(INGEST): $(COMMON) $(INPUTS) $(wildcard src/clustergeo/ingest/*.py) src/clustergeo/stages/ingest.py \
 		src/clustergeo/industries.py $(wildcard src/clustergeo/data/*.yaml)
 	$(CG) ingest $(CONFIG)
 
 $(CONCENTRATION): $(INGEST) $(COMMON) src/clustergeo/concentration.py
 	$(CG) concentration $(CONFIG)
 
-$(HOTSPOTS): $(CONCENTRATION) $(COMMON) $(wildcard src/clustergeo/hotspots/*.py)
+$(HOTSPOTS): $(CONCENTRATION) $(COMMON) $(wildcard src/clustergeo/hotspots/*.py) src/clustergeo/stages/hotspots.py
 	$(CG) hotspots $(CONFIG)
 
-$(CLUSTERS): $(HOTSPOTS) $(COMMON) $(wildcard src/clustergeo/clusters/*.py)
+$(CLUSTERS): $(HOTSPOTS) $(COMMON) $(wildcard src/clustergeo/clusters/*.py) src/clustergeo/stages/clusters.py
 	$(CG) clusters $(CONFIG)
 
-$(GOVERNANCE): $(CLUSTERS) $(COMMON) $(wildcard src/clustergeo/governance/*.py) \
+$(GOVERNANCE): $(CLUSTERS) $(COMMON) $(wildcard src/clustergeo/governance/*.py) src/clustergeo/stages/governance.py \
 		src/clustergeo/data/anchor_sites.yaml
 	$(CG) governance $(CONFIG)
 
-$(SURFACE): $(GOVERNANCE) $(COMMON) $(wildcard src/clustergeo/surface/*.py)
+$(SURFACE): $(GOVERNANCE) $(COMMON) $(wildcard src/clustergeo/surface/*.py) src/clustergeo/stages/surface.py
 	$(CG) surface $(CONFIG)
 
-$(PUBLISH): $(SURFACE) $(COMMON) src/clustergeo/publish.py src/clustergeo/plotting.py \
-		src/clustergeo/cluster_maps.py src/clustergeo/qgis_styles.py \
-		src/clustergeo/qgis_project.py src/clustergeo/report.py
+$(PUBLISH): $(SURFACE) $(COMMON) src/clustergeo/stages/publish.py $(wildcard src/clustergeo/publish/*.py)
 	$(CG) publish $(CONFIG)

@@ -205,7 +205,7 @@ def synthetic_lq(areas: object, industries: int, seed: int) -> tuple[pd.DataFram
     import shapely
 
     from clustergeo.concentration import location_quotients
-    from clustergeo.scale.workload import synthetic_counts
+    from clustergeo.demo.national import synthetic_counts
 
     points = shapely.get_coordinates(areas.geometry.representative_point().to_numpy()) / 1000.0
     workload = synthetic_counts(points, industries, seed)

@@ -35,7 +35,7 @@ UPSTREAM = ("ingest", "concentration", "hotspots", "clusters", "governance")
 _CHILD = """
 import json, resource, sys, time
 from clustergeo.config import load_config
-from clustergeo.surface import stage
+from clustergeo.stages import surface as stage
 config = load_config(sys.argv[1])
 started = time.perf_counter()
 stage.run(config)

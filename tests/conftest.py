@@ -21,7 +21,7 @@ from clustergeo.cli import main
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 matplotlib.use("Agg")
 

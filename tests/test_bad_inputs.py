@@ -37,10 +37,10 @@ import yaml
 from click.testing import CliRunner, Result
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from clustergeo import publish
 from clustergeo.cli import main
 from clustergeo.config import DATA_DIR_ENV, load_config
-from clustergeo.paths import RunPaths
+from clustergeo.stages import publish
+from clustergeo.stages.paths import RunPaths
 from conftest import GRID_SIDE, GRID_X0, GRID_Y0, square_grid
 
 FIXTURES = Path(__file__).parent / "fixtures"

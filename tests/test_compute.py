@@ -17,11 +17,11 @@ from clustergeo import load_config
 from clustergeo._errors import ConfigError
 from clustergeo.compute import dask_client, describe_client, kernel_threads
 from clustergeo.config import ComputeConfig, HotspotsConfig
-from clustergeo.hotspots import stage as hotspots_stage
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks, partitioned_hotspots
 from clustergeo.hotspots.weights import build_weights
-from clustergeo.paths import RunPaths
+from clustergeo.stages import hotspots as hotspots_stage
+from clustergeo.stages.paths import RunPaths
 from conftest import demo_config, square_grid
 
 

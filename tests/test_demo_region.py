@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo region (``clustergeo.synthetic``)."""
+"""Tests for the synthetic demo region (``clustergeo.demo.region``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from clustergeo._errors import ConfigError
-from clustergeo.synthetic import (
+from clustergeo.demo.region import (
     _CENSUS_2011_WORKPLACE_TOTALS,
     INDUSTRY_CODES,
     INDUSTRY_NAMES,

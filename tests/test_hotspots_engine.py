@@ -468,7 +468,7 @@ def test_engine_gives_the_reference_functions_bits(method: str, overrides: dict[
 
 
 def test_planted_clusters_are_found_in_the_synthetic_demo() -> None:
-    from clustergeo.synthetic import build_demo_region
+    from clustergeo.demo.region import build_demo_region
 
     region = build_demo_region(seed=2011, n_areas=600)
     counts = region.employment.pivot(

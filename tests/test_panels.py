@@ -18,9 +18,9 @@ from clustergeo._errors import ConfigError, InputDataError
 from clustergeo.cli import main
 from clustergeo.concentration import location_quotients
 from clustergeo.config import ComputeConfig, PanelConfig, load_panel_config
-from clustergeo.scale.employment import open_panel
-from clustergeo.scale.panel import read_panel_hotspots, run_panel, year_lq
-from clustergeo.scale.workload import synthetic_counts, write_national_workload
+from clustergeo.demo.national import synthetic_counts, write_national_workload
+from clustergeo.panels.employment import open_panel
+from clustergeo.panels.panel import read_panel_hotspots, run_panel, year_lq
 from conftest import square_grid
 
 INDUSTRIES = 7

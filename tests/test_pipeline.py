@@ -16,7 +16,7 @@ from PIL import Image
 
 from clustergeo import load_config
 from clustergeo.cli import main
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 from conftest import demo_config as _demo_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -188,8 +188,8 @@ def test_cli_help_lists_every_stage() -> None:
 def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "pipelines" / "midlands-census2011.yaml")
     config = config.model_copy(update={"output_dir": tmp_path / "midlands"})
-    from clustergeo import clusters, concentration, governance, hotspots, publish
-    from clustergeo.ingest import stage as ingest
+    from clustergeo import concentration
+    from clustergeo.stages import clusters, governance, hotspots, ingest, publish
 
     for stage in (
         ingest.run,
@@ -271,8 +271,8 @@ def test_study_area_with_edge_buffer(shared_data: Path, tmp_path: Path) -> None:
     config_path = tmp_path / "counties.yaml"
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     config = load_config(config_path)
-    from clustergeo import concentration, hotspots
-    from clustergeo.ingest import stage as ingest
+    from clustergeo import concentration
+    from clustergeo.stages import hotspots, ingest
 
     for stage in (ingest.run, concentration.run, hotspots.run):
         paths = stage(config)

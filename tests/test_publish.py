@@ -21,10 +21,10 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from clustergeo import publish
 from clustergeo._errors import OutputError
 from clustergeo.config import load_config
-from clustergeo.paths import RunPaths
+from clustergeo.stages import publish
+from clustergeo.stages.paths import RunPaths
 from conftest import REPO
 
 QGIS_PYTHON = os.environ.get("CLUSTERGEO_QGIS_PYTHON", "/usr/bin/python3")
@@ -330,7 +330,7 @@ def test_surface_uses_osm_land_fetched_online_from_its_cache(
     import geopandas as gpd
     from shapely.geometry import box
 
-    from clustergeo.surface import stage as surface
+    from clustergeo.stages import surface
 
     run = tmp_path / "processed"
     shutil.copytree(demo_run.root, run)

@@ -1,4 +1,4 @@
-"""Tests for clustergeo.plotting: fixed classes, the LQ map and saving figures."""
+"""Tests for clustergeo.publish.plotting: fixed classes, the LQ map and saving figures."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from matplotlib.offsetbox import AnchoredOffsetbox
 from matplotlib.text import Text
 from shapely.geometry import box
 
-from clustergeo import plotting
 from clustergeo._errors import InputDataError
-from clustergeo.plotting import (
+from clustergeo.publish import plotting
+from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     HOTSPOT_CLASS_COLOURS,
     HOTSPOT_CLASS_LABELS,
@@ -332,7 +332,7 @@ def test_scale_bar_has_a_round_length(grid):
 def test_save_figure_writes_png_and_svg_atomically(grid, tmp_path, caplog):
     fig, _ = plot_lq_choropleth(grid, title="Saved")
     width_in, height_in = fig.get_size_inches()
-    with caplog.at_level(logging.INFO, logger="clustergeo.plotting"):
+    with caplog.at_level(logging.INFO, logger="clustergeo.publish.plotting"):
         paths = save_figure(fig, tmp_path / "maps" / "lq_grid")
     assert paths == [tmp_path / "maps" / "lq_grid.png", tmp_path / "maps" / "lq_grid.svg"]
     assert all(path.stat().st_size > 0 for path in paths)

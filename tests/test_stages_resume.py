@@ -23,7 +23,7 @@ import yaml
 from click.testing import CliRunner
 
 from clustergeo.cli import STAGES, main
-from clustergeo.synthetic import write_demo_inputs
+from clustergeo.demo.region import write_demo_inputs
 from conftest import REPO
 
 CLUSTERGEO = [sys.executable, "-m", "clustergeo"]

@@ -21,9 +21,9 @@ from shapely.geometry import Point, Polygon, box
 from clustergeo import load_config
 from clustergeo._errors import InputDataError
 from clustergeo.config import ComputeConfig, RunConfig
-from clustergeo.paths import RunPaths
+from clustergeo.stages import surface as surface_stage
+from clustergeo.stages.paths import RunPaths
 from clustergeo.surface import partitioned
-from clustergeo.surface import stage as surface_stage
 from clustergeo.surface.dasymetric import allocate
 from clustergeo.surface.grid import GridSpec, grid_spec, rasterise
 from clustergeo.surface.partitioned import partition_count, partitioned_surface

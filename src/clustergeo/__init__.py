@@ -2,7 +2,7 @@
 
 Stages, each a module with a ``run(config)`` that reads its declared inputs and writes its
 declared outputs: :mod:`clustergeo.ingest`, :mod:`clustergeo.concentration`,
-:mod:`clustergeo.publish`. The statistics are pure functions that take and return frames.
+:mod:`clustergeo.stages.publish`. The statistics are pure functions that take and return frames.
 """
 
 from clustergeo._errors import ClusterGeoError, ConfigError, InputDataError, OutputError

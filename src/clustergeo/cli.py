@@ -14,12 +14,11 @@ from pathlib import Path
 
 import click
 
-from clustergeo import clusters, concentration, governance, hotspots, manifest, publish
+from clustergeo import concentration
 from clustergeo._errors import ClusterGeoError
 from clustergeo.config import RunConfig, load_config
-from clustergeo.ingest import stage as ingest
-from clustergeo.paths import RunPaths
-from clustergeo.surface import stage as surface
+from clustergeo.stages import clusters, governance, hotspots, ingest, manifest, publish, surface
+from clustergeo.stages.paths import RunPaths
 
 __all__ = ["main"]
 
@@ -51,7 +50,7 @@ def _configure_logging(verbose: int) -> None:
 def _run_stages(config: RunConfig, names: list[str], *, resume: bool = False) -> None:
     """Run stages in order, recording each one's manifest when it succeeds.
 
-    With ``resume``, stages whose outputs are still valid (see :mod:`clustergeo.manifest`)
+    With ``resume``, stages whose outputs are still valid (see :mod:`clustergeo.stages.manifest`)
     are skipped; once one stage runs, every later one runs too.
     """
     order = list(STAGES)
@@ -204,7 +203,7 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
 def panel(ctx: click.Context, config_path: Path) -> None:
     """LQs and hot spots for every area x industry x year of a Parquet table (national scale)."""
     from clustergeo.config import load_panel_config
-    from clustergeo.scale.panel import run_panel
+    from clustergeo.panels.panel import run_panel
 
     _guarded(ctx, lambda: _announce(run_panel(load_panel_config(config_path)).output_dir))
 
@@ -236,7 +235,7 @@ def national_data(  # noqa: PLR0917 -- click passes options as arguments
     seed: int,
 ) -> None:
     """Write synthetic national employment (planted clusters) on real boundaries to OUT_DIR."""
-    from clustergeo.scale.workload import write_national_workload
+    from clustergeo.demo.national import write_national_workload
 
     def write() -> None:
         try:
@@ -261,7 +260,7 @@ def national_data(  # noqa: PLR0917 -- click passes options as arguments
 @click.pass_context
 def demo_data(ctx: click.Context, out_dir: Path, seed: int) -> None:
     """Generate the synthetic demo region's input files into OUT_DIR (no network)."""
-    from clustergeo.synthetic import write_demo_inputs
+    from clustergeo.demo.region import write_demo_inputs
 
     _guarded(ctx, lambda: _log_written(write_demo_inputs(out_dir, seed=seed)))
 
@@ -283,7 +282,7 @@ def _log_written(written: dict[str, Path]) -> None:
 @click.pass_context
 def demo(ctx: click.Context, config_path: Path, seed: int) -> None:
     """Generate the synthetic demo region and run every stage on it (no network)."""
-    from clustergeo.synthetic import write_demo_inputs
+    from clustergeo.demo.region import write_demo_inputs
 
     def action() -> None:
         config = load_config(config_path)

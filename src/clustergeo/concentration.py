@@ -45,7 +45,7 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 from clustergeo.config import ConcentrationConfig, RunConfig
 from clustergeo.io import read_text, write_csv, write_json, write_parquet
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 __all__ = [
     "LqSettings",

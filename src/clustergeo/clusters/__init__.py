@@ -6,6 +6,5 @@ from clustergeo.clusters.delineate import (
     delineate_clusters,
     select_columns,
 )
-from clustergeo.clusters.stage import run
 
-__all__ = ["Delineation", "candidate_members", "delineate_clusters", "run", "select_columns"]
+__all__ = ["Delineation", "candidate_members", "delineate_clusters", "select_columns"]

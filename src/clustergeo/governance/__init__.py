@@ -2,7 +2,6 @@
 
 from clustergeo.governance.overlay import authority_links, governance_flags
 from clustergeo.governance.sites import AnchorSite, read_sites, site_footprints
-from clustergeo.governance.stage import run
 from clustergeo.governance.summaries import authority_summaries
 
 __all__ = [
@@ -11,6 +10,5 @@ __all__ = [
     "authority_summaries",
     "governance_flags",
     "read_sites",
-    "run",
     "site_footprints",
 ]

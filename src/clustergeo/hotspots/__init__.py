@@ -2,7 +2,6 @@
 
 from clustergeo.hotspots.engine import HotspotResult, classify_gi_star, local_hotspots
 from clustergeo.hotspots.multiple_testing import adjust_p_values
-from clustergeo.hotspots.stage import run
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 
 __all__ = [
@@ -12,5 +11,4 @@ __all__ = [
     "build_weights",
     "classify_gi_star",
     "local_hotspots",
-    "run",
 ]

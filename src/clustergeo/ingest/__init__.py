@@ -8,7 +8,6 @@ from clustergeo.ingest.employment import (
     read_nomis_census_wide,
     read_tidy_employment,
 )
-from clustergeo.ingest.stage import run
 
 __all__ = [
     "BNG",
@@ -18,5 +17,4 @@ __all__ = [
     "read_nomis_bres",
     "read_nomis_census_wide",
     "read_tidy_employment",
-    "run",
 ]

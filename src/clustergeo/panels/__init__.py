@@ -1,1 +1,1 @@
-"""National scale: synthetic national workloads, streaming employment tables, panel runs."""
+"""National panels: streaming employment tables and hot spots per year x industry block."""

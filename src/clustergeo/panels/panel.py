@@ -6,7 +6,7 @@ pipeline, year by year and industry block by industry block:
 
 1. the weights are built once from the boundaries (and sent once to every Dask worker);
 2. each year's employment is streamed from Parquet into an areas x industries matrix
-   (:mod:`clustergeo.scale.employment`) and turned into LQs :math:`(e_{ij}/e_i)/(E_j/E)`
+   (:mod:`clustergeo.panels.employment`) and turned into LQs :math:`(e_{ij}/e_i)/(E_j/E)`
    against the whole table of that year (suppressed cells count in neither total);
 3. Gi*, Gi and Local Moran's I with permutation inference and a per-industry FDR run on
    blocks of ``compute.industries_per_task`` industries, each block written to its own
@@ -46,8 +46,8 @@ from clustergeo.hotspots.engine import GI_STAR_CLASSES, local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
 from clustergeo.hotspots.weights import SpatialWeights, configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
-from clustergeo.manifest import code_digest
-from clustergeo.scale.employment import EmploymentPanel, open_panel
+from clustergeo.panels.employment import EmploymentPanel, open_panel
+from clustergeo.stages.manifest import code_digest
 
 if TYPE_CHECKING:
     import geopandas as gpd

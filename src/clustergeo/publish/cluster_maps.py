@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from shapely.geometry.base import BaseGeometry
 
-from clustergeo.plotting import (
+from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     FONT_SIZES,
     HOTSPOT_CLASS_COLOURS,
@@ -144,7 +144,7 @@ def plot_cluster_map(
         Cluster polygons with ``label`` (industry) and ``name``; numbered in their order (put
         the most important first), up to 20 numbers, named in a key under the map.
     title, subtitle, boundaries, attribution
-        As for :func:`clustergeo.plotting.plot_lq_choropleth`.
+        As for :func:`clustergeo.publish.plotting.plot_lq_choropleth`.
     sites
         Anchor-site footprints with their point in ``x``, ``y``, or None.
     """

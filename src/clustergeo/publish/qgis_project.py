@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from pyproj import CRS
 
-from clustergeo.qgis_styles import QGIS_VERSION, LayerStyle
+from clustergeo.publish.qgis_styles import QGIS_VERSION, LayerStyle
 
 __all__ = ["ProjectLayer", "project_xml"]
 

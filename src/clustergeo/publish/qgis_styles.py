@@ -3,7 +3,7 @@
 Every layer of ``clustergeo.gpkg`` opens styled in QGIS: the styles are stored in the
 GeoPackage's ``layer_styles`` table (the table QGIS itself reads and writes, one row per
 style, ``useAsDefault`` marking the one applied on opening). The colours and class breaks are
-those of :mod:`clustergeo.plotting`, so QGIS and the static figures always agree.
+those of :mod:`clustergeo.publish.plotting`, so QGIS and the static figures always agree.
 
 Styles
     LQ layers: graduated on a ``<key>_lq`` column with the fixed breaks 0.5, 0.8, 1.25, 2, 4;
@@ -26,7 +26,7 @@ from xml.sax.saxutils import quoteattr
 
 from matplotlib.colors import to_rgba
 
-from clustergeo.plotting import (
+from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     HOTSPOT_CLASS_COLOURS,
     HOTSPOT_CLASS_LABELS,

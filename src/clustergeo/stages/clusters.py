@@ -16,7 +16,7 @@ from clustergeo.clusters.delineate import delineate_clusters, select_columns
 from clustergeo.config import RunConfig
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.io import write_csv, write_json, write_parquet
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 __all__ = ["run"]
 

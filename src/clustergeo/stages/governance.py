@@ -35,7 +35,7 @@ from clustergeo.governance.sites import (
 from clustergeo.governance.summaries import authority_summaries, summaries_markdown
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import write_csv, write_json, write_parquet, write_text
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 __all__ = ["run"]
 

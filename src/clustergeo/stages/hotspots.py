@@ -18,7 +18,7 @@ from clustergeo.config import RunConfig
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 __all__ = ["run"]
 

@@ -27,7 +27,7 @@ from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.io import file_sha256, read_text, write_json, write_parquet
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 __all__ = ["run"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from clustergeo.config import RunConfig
 from clustergeo.io import file_sha256, write_json
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 
 __all__ = [
     "code_digest",

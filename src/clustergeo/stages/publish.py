@@ -54,19 +54,23 @@ import pandas as pd
 import pyogrio
 
 from clustergeo._progress import progress
-from clustergeo.cluster_maps import (
+from clustergeo.config import SYNTHETIC_LABEL, TIERS, RunConfig
+from clustergeo.governance.overlay import CA_STATUS_WORDS
+from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
+from clustergeo.publish.cluster_maps import (
     plot_cluster_map,
     plot_hotspot_small_multiples,
     plot_maup_comparison,
     plot_site_inset,
 )
-from clustergeo.config import SYNTHETIC_LABEL, TIERS, RunConfig
-from clustergeo.governance.overlay import CA_STATUS_WORDS
-from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
-from clustergeo.paths import RunPaths
-from clustergeo.plotting import OS_ATTRIBUTION, plot_hotspot_map, plot_lq_choropleth, save_figure
-from clustergeo.qgis_project import ProjectLayer, project_xml
-from clustergeo.qgis_styles import (
+from clustergeo.publish.plotting import (
+    OS_ATTRIBUTION,
+    plot_hotspot_map,
+    plot_lq_choropleth,
+    save_figure,
+)
+from clustergeo.publish.qgis_project import ProjectLayer, project_xml
+from clustergeo.publish.qgis_styles import (
     LayerStyle,
     boundary_style,
     cluster_style,
@@ -75,7 +79,8 @@ from clustergeo.qgis_styles import (
     lq_style,
     site_style,
 )
-from clustergeo.report import report_blocks, to_html, to_markdown
+from clustergeo.publish.report import report_blocks, to_html, to_markdown
+from clustergeo.stages.paths import RunPaths
 
 __all__ = ["layer_styles", "run", "wide_hotspot_columns", "wide_lq_columns"]
 

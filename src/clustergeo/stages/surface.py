@@ -46,7 +46,7 @@ from clustergeo.governance.overlay import add_upper_tier, governance_flags
 from clustergeo.governance.sites import footprint_pieces
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.io import write_csv, write_json, write_parquet
-from clustergeo.paths import RunPaths
+from clustergeo.stages.paths import RunPaths
 from clustergeo.surface.dasymetric import allocate
 from clustergeo.surface.grid import (
     GridSpec,

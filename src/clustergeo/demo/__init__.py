@@ -1,0 +1,1 @@
+"""Synthetic inputs generated from a seed: the demo region and the national workload."""

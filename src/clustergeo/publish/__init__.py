@@ -1,0 +1,1 @@
+"""Presentation: maps, QGIS styles and project, and the run report."""
