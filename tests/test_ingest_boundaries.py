@@ -17,7 +17,8 @@ from pyproj import CRS
 from shapely.geometry import Point, Polygon, box
 
 from clustergeo._errors import InputDataError
-from clustergeo.ingest.boundaries import BNG, filter_by_year, list_layers, read_boundaries
+from clustergeo.ingest.boundaries import filter_by_year, list_layers, read_boundaries
+from clustergeo.vocab import WORKING_CRS as BNG
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOPOJSON = FIXTURES / "authorities.topojson"

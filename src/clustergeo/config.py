@@ -27,11 +27,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clustergeo._errors import ConfigError
+from clustergeo.vocab import Tier
 
 __all__ = [
     "DATA_DIR_ENV",
-    "SYNTHETIC_LABEL",
-    "TIERS",
     "AreasConfig",
     "AuthoritiesConfig",
     "AuthorityLayer",
@@ -46,7 +45,6 @@ __all__ = [
     "RunConfig",
     "StudyAreaConfig",
     "SurfaceConfig",
-    "Tier",
     "TierSource",
     "WeightsConfig",
     "load_config",
@@ -54,14 +52,6 @@ __all__ = [
 ]
 
 DATA_DIR_ENV = "CLUSTERGEO_DATA_DIR"
-
-#: What every output of a synthetic run says it is (titles, maps, metadata, reports).
-SYNTHETIC_LABEL = "synthetic demo data"
-
-Tier = Literal["district", "county", "combined_authority", "region"]
-
-#: Authority tiers above the small areas, from lowest to highest.
-TIERS: tuple[Tier, ...] = ("district", "county", "combined_authority", "region")
 
 
 class _Strict(BaseModel):

@@ -34,10 +34,9 @@ from scipy.sparse.csgraph import connected_components
 
 from clustergeo.config import ClustersConfig
 from clustergeo.hotspots.weights import SpatialWeights
+from clustergeo.vocab import GI_STAR_HOT_CLASSES
 
 __all__ = ["Delineation", "candidate_members", "delineate_clusters", "select_columns"]
-
-GI_STAR_HOT = ("hot_99", "hot_95", "hot_90")
 
 
 @dataclass
@@ -72,7 +71,7 @@ def candidate_members(table: pd.DataFrame, settings: ClustersConfig) -> pd.Serie
     """
     own_lq = table["lq"].to_numpy(dtype=float) >= settings.min_lq
     if settings.membership == "gi_star":
-        hot = table["gi_star_class"].astype(str).isin(GI_STAR_HOT).to_numpy()
+        hot = table["gi_star_class"].astype(str).isin(GI_STAR_HOT_CLASSES).to_numpy()
         significant = table["gi_star_p_fdr"].to_numpy(dtype=float) <= settings.significance
         chosen = hot & significant & own_lq
     elif settings.membership == "moran_hh":

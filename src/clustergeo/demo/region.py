@@ -74,6 +74,7 @@ from shapely.geometry import Point, Polygon
 
 from clustergeo._errors import ConfigError
 from clustergeo.io import atomic_path, write_csv, write_geopackage_layers, write_text
+from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
     "INDUSTRY_CODES",
@@ -186,7 +187,6 @@ _WP605EW_TOTAL_COLUMN: Final = "All categories: Industry"
 # Shape of the synthetic region.
 # --------------------------------------------------------------------------------------------
 
-_CRS: Final = "EPSG:27700"
 _CENTRE: Final = (440_000.0, 300_000.0)
 _SEMI_AXES: Final = (60_000.0, 45_000.0)
 _N_TOWNS: Final = 12
@@ -1150,7 +1150,7 @@ class _Frames:
                 "area_name": [self.area_names[i] for i in order],
             },
             geometry=self.geography.cells[order],
-            crs=_CRS,
+            crs=WORKING_CRS,
         )
 
     def lookup(self) -> pd.DataFrame:
@@ -1207,7 +1207,9 @@ class _Frames:
         }
         result = {}
         for tier, (codes, names, geometry) in tiers.items():
-            frame = gpd.GeoDataFrame({"code": codes, "name": names}, geometry=geometry, crs=_CRS)
+            frame = gpd.GeoDataFrame(
+                {"code": codes, "name": names}, geometry=geometry, crs=WORKING_CRS
+            )
             result[tier] = frame.sort_values("code", ignore_index=True)
         return result
 

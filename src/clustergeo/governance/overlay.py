@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "CA_STATUS_WORDS",
     "GOVERNING_TIERS",
     "LINK_TIERS",
     "TIER_LABELS",
@@ -52,13 +51,6 @@ TIER_LABELS = {
     "region": "region",
 }
 MAJORITY = 0.5
-#: Each ``ca_status`` in words, for reports and map subtitles.
-CA_STATUS_WORDS = {
-    "within_one_ca": "within one combined authority",
-    "split_across_cas": "split across combined authorities",
-    "partly_outside_ca": "partly outside any combined authority",
-    "outside_any_ca": "outside any combined authority",
-}
 
 
 def add_upper_tier(areas: pd.DataFrame) -> pd.DataFrame:

@@ -40,12 +40,12 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import atomic_path
+from clustergeo.vocab import WORKING_CRS
 
 __all__ = ["AnchorSite", "footprint_pieces", "read_sites", "site_footprints"]
 
 log = logging.getLogger(__name__)
 
-BNG = "EPSG:27700"
 #: Longitude and latitude bounds of Great Britain and Northern Ireland, with a margin.
 _LAT_RANGE = (49.0, 61.5)
 _LON_RANGE = (-9.0, 2.5)
@@ -185,7 +185,7 @@ def _check_lat_lon(lat: float, lon: float) -> str:
 
 
 def site_footprints(registry: SiteRegistry, *, osm_cache: Path | None = None) -> gpd.GeoDataFrame:
-    """One footprint polygon per site (its location buffered by ``buffer_km``), in BNG.
+    """One footprint polygon per site (its location buffered by ``buffer_km``), in BNG metres.
 
     Also returns the site's point (``x``, ``y`` and ``lon``, ``lat``): the polygon's
     representative point for polygon sites. Outlines of ``osm`` sites are fetched once with
@@ -201,7 +201,7 @@ def site_footprints(registry: SiteRegistry, *, osm_cache: Path | None = None) ->
         elif site.lat is not None and site.lon is not None:
             shape = (
                 gpd.GeoSeries([shapely.Point(site.lon, site.lat)], crs="EPSG:4326")
-                .to_crs(BNG)
+                .to_crs(WORKING_CRS)
                 .iloc[0]
             )
         else:
@@ -221,8 +221,8 @@ def site_footprints(registry: SiteRegistry, *, osm_cache: Path | None = None) ->
                 "source": site.source,
             }
         )
-    frame = gpd.GeoDataFrame(rows, geometry=shapes, crs=BNG)
-    points = gpd.GeoSeries.from_xy(frame["x"], frame["y"], crs=BNG).to_crs("EPSG:4326")
+    frame = gpd.GeoDataFrame(rows, geometry=shapes, crs=WORKING_CRS)
+    points = gpd.GeoSeries.from_xy(frame["x"], frame["y"], crs=WORKING_CRS).to_crs("EPSG:4326")
     frame["lon"] = points.x.round(5)
     frame["lat"] = points.y.round(5)
     return frame
@@ -269,7 +269,7 @@ def _read_outline(path: Path, key: str) -> shapely.Geometry:
             f"Anchor site '{key}': polygon file {path} has no CRS; save it with one (e.g. "
             "EPSG:4326 or EPSG:27700)."
         )
-    outline = frame.to_crs(BNG).geometry.make_valid().union_all()
+    outline = frame.to_crs(WORKING_CRS).geometry.make_valid().union_all()
     if outline.is_empty or outline.geom_type not in ("Polygon", "MultiPolygon"):
         raise InputDataError(
             f"Anchor site '{key}': polygon file {path} holds no polygon "

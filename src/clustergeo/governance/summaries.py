@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.overlay import CA_STATUS_WORDS, GOVERNING_TIERS, TIER_LABELS
+from clustergeo.governance.overlay import GOVERNING_TIERS, TIER_LABELS
+from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
     "authority_summaries",

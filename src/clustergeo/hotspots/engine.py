@@ -43,9 +43,15 @@ from clustergeo.hotspots.statistics import (
     row_major,
 )
 from clustergeo.hotspots.weights import SpatialWeights
+from clustergeo.vocab import (
+    GI_STAR_CLASSES,
+    MORAN_CLASSES,
+    MORAN_LEVEL,
+    MORAN_QUADRANTS,
+    SIGNIFICANCE_LEVELS,
+)
 
 __all__ = [
-    "SIGNIFICANCE_LEVELS",
     "HotspotResult",
     "classify_gi_star",
     "correct_pooled",
@@ -54,9 +60,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-SIGNIFICANCE_LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
-MORAN_LEVEL = 0.05
 
 
 @dataclass
@@ -67,20 +70,7 @@ class HotspotResult:
     report: dict[str, object] = field(default_factory=dict)
 
 
-#: Gi* classes in a fixed order: their codes index this tuple.
-GI_STAR_CLASSES = (
-    "hot_99",
-    "hot_95",
-    "hot_90",
-    "not_significant",
-    "cold_90",
-    "cold_95",
-    "cold_99",
-    "not_tested",
-)
-#: Local Moran quadrants ('' where not tested) and cluster classes, likewise.
-MORAN_QUADRANTS = ("HH", "LH", "LL", "HL", "")
-MORAN_CLASSES = ("HH", "LH", "LL", "HL", "not_significant", "not_tested")
+# Codes of the classes of :mod:`clustergeo.vocab` that the compiled passes write.
 _NOT_SIGNIFICANT = 3
 _NOT_TESTED = 7
 _QUADRANT_NOT_TESTED = 4

@@ -24,7 +24,6 @@ from clustergeo.compute import kernel_threads, set_kernel_threads
 from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots.engine import (
     _FLOAT_COLUMNS,
-    GI_STAR_CLASSES,
     HotspotResult,
     _code_dtype,
     _result_table,
@@ -33,6 +32,7 @@ from clustergeo.hotspots.engine import (
     log_policies,
 )
 from clustergeo.hotspots.weights import SpatialWeights
+from clustergeo.vocab import GI_STAR_CLASSES
 
 if TYPE_CHECKING:
     from distributed import Client

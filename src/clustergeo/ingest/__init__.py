@@ -1,6 +1,6 @@
 """Stage 1, ingest: readers for boundaries, lookups, employment tables and SIC definitions."""
 
-from clustergeo.ingest.boundaries import BNG, read_boundaries
+from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import (
     EmploymentTable,
     read_employment,
@@ -10,7 +10,6 @@ from clustergeo.ingest.employment import (
 )
 
 __all__ = [
-    "BNG",
     "EmploymentTable",
     "read_boundaries",
     "read_employment",

@@ -33,8 +33,9 @@ import shapely
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
-from clustergeo.config import TIERS, AuthoritiesConfig, Tier, TierSource
+from clustergeo.config import AuthoritiesConfig, TierSource
 from clustergeo.ingest.boundaries import filter_by_year, read_boundaries
+from clustergeo.vocab import TIERS, Tier
 
 __all__ = ["assign_tiers", "read_authorities"]
 

@@ -24,9 +24,9 @@ from pyproj.exceptions import CRSError
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
+from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
-    "BNG",
     "BoundaryRead",
     "list_layers",
     "read_boundaries",
@@ -35,7 +35,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: British National Grid, the CRS every clustergeo layer is analysed and written in.
-BNG = "EPSG:27700"
 
 
 @dataclass
@@ -166,8 +165,8 @@ def read_boundaries(
         geometry=geometry.to_numpy(),
         crs=frame.crs,
     )
-    if not CRS.from_user_input(out.crs).equals(CRS.from_user_input(BNG)):
-        out = out.to_crs(BNG)
+    if not CRS.from_user_input(out.crs).equals(CRS.from_user_input(WORKING_CRS)):
+        out = out.to_crs(WORKING_CRS)
     result.frame = out.reset_index(drop=True)
     log.info("Read %s: %d features", source, len(out))
     return result

@@ -42,12 +42,13 @@ from clustergeo._errors import InputDataError
 from clustergeo.compute import dask_client, describe_client, kernel_threads, set_kernel_threads
 from clustergeo.concentration import lq_matrix
 from clustergeo.config import HotspotsConfig, PanelConfig
-from clustergeo.hotspots.engine import GI_STAR_CLASSES, local_hotspots
+from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
 from clustergeo.hotspots.weights import SpatialWeights, configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.panels.employment import EmploymentPanel, open_panel
 from clustergeo.stages.manifest import code_digest
+from clustergeo.vocab import GI_STAR_CLASSES, GI_STAR_HOT_CLASSES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -57,7 +58,7 @@ __all__ = ["PanelRun", "read_panel_hotspots", "run_panel", "year_lq"]
 
 log = logging.getLogger(__name__)
 
-_HOT = [c for c in GI_STAR_CLASSES if c.startswith("hot")]
+_HOT = list(GI_STAR_HOT_CLASSES)
 _COLD = [c for c in GI_STAR_CLASSES if c.startswith("cold")]
 
 

@@ -35,7 +35,6 @@ from clustergeo.publish.plotting import (
     HOTSPOT_CLASS_COLOURS,
     HOTSPOT_CLASS_LABELS,
     HOTSPOT_CLASSES,
-    OS_ATTRIBUTION,
     REPORT_WIDTH_CM,
     add_attribution,
     add_map_furniture,
@@ -49,6 +48,7 @@ from clustergeo.publish.plotting import (
     house_style,
     set_title,
 )
+from clustergeo.vocab import ORDNANCE_SURVEY_ATTRIBUTION
 
 __all__ = [
     "plot_cluster_map",
@@ -132,7 +132,7 @@ def plot_cluster_map(
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     sites: gpd.GeoDataFrame | None = None,
-    attribution: str = OS_ATTRIBUTION,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
 ) -> tuple[Figure, Axes]:
     """Every cluster over the study area, coloured by industry and numbered.
 
@@ -267,7 +267,7 @@ def plot_site_inset(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = OS_ATTRIBUTION,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
     margin_km: float = 3.0,
 ) -> tuple[Figure, Axes]:
     """One anchor site close up: footprint, the authorities it touches, nearby clusters.
@@ -426,7 +426,7 @@ def plot_hotspot_small_multiples(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = OS_ATTRIBUTION,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
 ) -> tuple[Figure, list[Axes]]:
     """Hot-spot maps of several industries side by side, sharing one legend.
 
@@ -479,7 +479,7 @@ def plot_maup_comparison(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = OS_ATTRIBUTION,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
 ) -> tuple[Figure, list[Axes]]:
     """Area clusters (outlines) over grid clusters (filled), one panel per industry.
 

@@ -44,6 +44,7 @@ from matplotlib.transforms import blended_transform_factory
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path
+from clustergeo.vocab import GI_STAR_CLASSES, ORDNANCE_SURVEY_ATTRIBUTION, WORKING_EPSG
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -65,7 +66,6 @@ __all__ = [
     "LQ_UNRELIABLE_HATCH_COLOUR",
     "LQ_UNRELIABLE_LABEL",
     "LQ_VALUE_LABELS",
-    "OS_ATTRIBUTION",
     "REPORT_WIDTH_CM",
     "MapInputError",
     "add_attribution",
@@ -208,21 +208,11 @@ _NO_DATA_EDGE_COLOUR: Final = "#8c8c8c"
 _AREA_EDGE_COLOUR: Final = "#ffffff"
 _AREA_EDGE_WIDTH: Final = 0.2
 
-#: The attribution every map made from ONS (Ordnance Survey derived) boundaries must carry.
-OS_ATTRIBUTION: Final = "Contains OS data © Crown copyright and database right"
-
 # --- Hot-spot classes ------------------------------------------------------------------------
 
-#: Hot-spot classes (Getis-Ord Gi* with confidence levels), hottest first.
-HOTSPOT_CLASSES: Final = (
-    "hot_99",
-    "hot_95",
-    "hot_90",
-    "not_significant",
-    "cold_90",
-    "cold_95",
-    "cold_99",
-)
+#: Hot-spot classes drawn on maps (Getis-Ord Gi* with confidence levels), hottest first;
+#: ``not_tested`` is drawn as no data.
+HOTSPOT_CLASSES: Final = tuple(c for c in GI_STAR_CLASSES if c != "not_tested")
 #: The conventional ArcGIS "Hot Spot Analysis" ramp, which GeoDa and most reports imitate.
 HOTSPOT_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -295,7 +285,6 @@ BOUNDARY_STYLES: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType(
     }
 )
 
-_BNG_EPSG: Final = 27700
 _LEGEND_WRAP_CHARS: Final = 24
 # A corner with at most this share of data is free for the scale bar or north arrow.
 _EMPTY_CORNER: Final = 0.05
@@ -389,20 +378,20 @@ def _crs_problem(frame: gpd.GeoDataFrame, name: str) -> str | None:
     if crs is None:
         return (
             f"{name} has no CRS. If its coordinates are British National Grid eastings and "
-            f"northings, call .set_crs({_BNG_EPSG}); if they are longitude/latitude, call "
-            f".set_crs(4326).to_crs({_BNG_EPSG})."
+            f"northings, call .set_crs({WORKING_EPSG}); if they are longitude/latitude, call "
+            f".set_crs(4326).to_crs({WORKING_EPSG})."
         )
     if crs.is_geographic:
         return (
             f"{name} is in a geographic CRS ({crs.name}, degrees) but maps need a projected CRS "
-            f"in metres for the scale bar: reproject with .to_crs({_BNG_EPSG}) "
+            f"in metres for the scale bar: reproject with .to_crs({WORKING_EPSG}) "
             "(British National Grid)."
         )
     units = {axis.unit_name for axis in crs.axis_info}
     if not units <= {"metre", "meter"}:
         return (
             f"{name} is in {crs.name}, whose units are {', '.join(sorted(units))}, but maps need "
-            f"metres for the scale bar: reproject with .to_crs({_BNG_EPSG}) "
+            f"metres for the scale bar: reproject with .to_crs({WORKING_EPSG}) "
             "(British National Grid)."
         )
     return None
@@ -711,8 +700,8 @@ def add_attribution(ax: Axes, text: str, *, crs_note: str | None = None) -> Anno
 
 def crs_note(frame: gpd.GeoDataFrame) -> str:
     """The projection of a frame as a map should name it ("British National Grid (EPSG:27700)")."""
-    if frame.crs.to_epsg() == _BNG_EPSG:
-        return f"British National Grid (EPSG:{_BNG_EPSG})"
+    if frame.crs.to_epsg() == WORKING_EPSG:
+        return f"British National Grid (EPSG:{WORKING_EPSG})"
     return str(frame.crs.name)
 
 
@@ -826,7 +815,7 @@ def plot_lq_choropleth(
     subtitle: str | None = None,
     unreliable_column: str | None = "lq_unreliable",
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = OS_ATTRIBUTION,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map location quotients in the fixed house classes.
@@ -967,7 +956,7 @@ def plot_hotspot_map(
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = OS_ATTRIBUTION,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map Getis-Ord Gi* hot- and cold-spot classes in the fixed house colours.

@@ -16,10 +16,11 @@ from xml.sax.saxutils import escape, quoteattr
 from pyproj import CRS
 
 from clustergeo.publish.qgis_styles import QGIS_VERSION, LayerStyle
+from clustergeo.vocab import WORKING_CRS, WORKING_EPSG
 
 __all__ = ["ProjectLayer", "project_xml"]
 
-BNG = CRS.from_epsg(27700)
+_WORKING = CRS.from_epsg(WORKING_EPSG)
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ class ProjectLayer:
 def _spatialrefsys() -> str:
     return (
         "<spatialrefsys>"
-        f"<wkt>{escape(BNG.to_wkt())}</wkt>"
-        "<srid>27700</srid><authid>EPSG:27700</authid>"
-        f"<description>{escape(BNG.name)}</description>"
+        f"<wkt>{escape(_WORKING.to_wkt())}</wkt>"
+        f"<srid>{WORKING_EPSG}</srid><authid>{WORKING_CRS}</authid>"
+        f"<description>{escape(_WORKING.name)}</description>"
         "<projectionacronym>tmerc</projectionacronym><ellipsoidacronym>EPSG:7001"
         "</ellipsoidacronym><geographicflag>false</geographicflag>"
         "</spatialrefsys>"

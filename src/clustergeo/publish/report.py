@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.overlay import CA_STATUS_WORDS
 from clustergeo.governance.summaries import markdown_table, plural, straddling_clusters
+from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = ["Block", "report_blocks", "to_html", "to_markdown"]
 

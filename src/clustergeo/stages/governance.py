@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from clustergeo.config import SYNTHETIC_LABEL, RunConfig
+from clustergeo.config import RunConfig
 from clustergeo.governance.overlay import (
     add_upper_tier,
     authority_links,
@@ -36,6 +36,7 @@ from clustergeo.governance.summaries import authority_summaries, summaries_markd
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import write_csv, write_json, write_parquet, write_text
 from clustergeo.stages.paths import RunPaths
+from clustergeo.vocab import SYNTHETIC_LABEL
 
 __all__ = ["run"]
 

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from clustergeo._errors import InputDataError
-from clustergeo.config import TIERS, RunConfig
+from clustergeo.config import RunConfig
 from clustergeo.industries import (
     read_cluster_definitions,
     resolve_cluster_definitions,
@@ -28,6 +28,7 @@ from clustergeo.ingest.employment import read_employment
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.io import file_sha256, read_text, write_json, write_parquet
 from clustergeo.stages.paths import RunPaths
+from clustergeo.vocab import TIERS
 
 __all__ = ["run"]
 

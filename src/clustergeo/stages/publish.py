@@ -54,8 +54,7 @@ import pandas as pd
 import pyogrio
 
 from clustergeo._progress import progress
-from clustergeo.config import SYNTHETIC_LABEL, TIERS, RunConfig
-from clustergeo.governance.overlay import CA_STATUS_WORDS
+from clustergeo.config import RunConfig
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path, file_sha256, write_json, write_text
 from clustergeo.publish.cluster_maps import (
     plot_cluster_map,
@@ -64,7 +63,6 @@ from clustergeo.publish.cluster_maps import (
     plot_site_inset,
 )
 from clustergeo.publish.plotting import (
-    OS_ATTRIBUTION,
     plot_hotspot_map,
     plot_lq_choropleth,
     save_figure,
@@ -81,13 +79,19 @@ from clustergeo.publish.qgis_styles import (
 )
 from clustergeo.publish.report import report_blocks, to_html, to_markdown
 from clustergeo.stages.paths import RunPaths
+from clustergeo.vocab import (
+    CA_STATUS_WORDS,
+    OPENSTREETMAP_ATTRIBUTION,
+    ORDNANCE_SURVEY_ATTRIBUTION,
+    SYNTHETIC_LABEL,
+    TIERS,
+)
 
 __all__ = ["layer_styles", "run", "wide_hotspot_columns", "wide_lq_columns"]
 
 log = logging.getLogger(__name__)
 
 MAX_INDUSTRY_COLUMNS = 30
-OS_ATTRIBUTIONM = "© OpenStreetMap contributors"
 _VARIABLE_NAMES = {
     "lq": "the location quotient",
     "employment": "employment",
@@ -500,10 +504,10 @@ def _map_framing(
     Runs that place employment on OpenStreetMap land credit its contributors on every map.
     """
     synthetic = config.synthetic
-    attribution = SYNTHETIC_LABEL.capitalize() if synthetic else OS_ATTRIBUTION
+    attribution = SYNTHETIC_LABEL.capitalize() if synthetic else ORDNANCE_SURVEY_ATTRIBUTION
     if config.surface is not None and config.surface.osm is not None:
         # OSM land use placed the run's employment (ODbL attribution).
-        attribution += f"\n{OS_ATTRIBUTIONM}"
+        attribution += f"\n{OPENSTREETMAP_ATTRIBUTION}"
     return {
         "title": heading + (f" ({SYNTHETIC_LABEL})" if synthetic else ""),
         "attribution": attribution,

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from clustergeo.clusters.delineate import GI_STAR_HOT, select_columns
+from clustergeo.clusters.delineate import select_columns
 from clustergeo.compute import dask_client
 from clustergeo.concentration import LqSettings, location_quotients
 from clustergeo.config import RunConfig, SurfaceConfig
@@ -61,6 +61,7 @@ from clustergeo.surface.osm import fetch_employment_land_online, read_employment
 from clustergeo.surface.partitioned import partitioned_surface
 from clustergeo.surface.polygonise import hot_regions
 from clustergeo.surface.raster_weights import cell_ids, cell_positions, cells_table, grid_weights
+from clustergeo.vocab import GI_STAR_HOT_CLASSES, WORKING_CRS
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -237,7 +238,7 @@ def _with_centres(table: pd.DataFrame, mask: np.ndarray, spec: GridSpec) -> pd.D
 def _land(config: RunConfig, settings: SurfaceConfig, study: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if settings.osm_online:
         cache = config.resolved_data_dir / f"osm_employment_land_{config.name}.parquet"
-        land = fetch_employment_land_online(study.union_all(), cache, crs="EPSG:27700")
+        land = fetch_employment_land_online(study.union_all(), cache, crs=WORKING_CRS)
         log.info("OSM employment land (Overpass, cached in %s): %d polygons", cache, len(land))
         return land
     if settings.osm is None:
@@ -245,7 +246,7 @@ def _land(config: RunConfig, settings: SurfaceConfig, study: gpd.GeoDataFrame) -
         return gpd.GeoDataFrame({"kind": []}, geometry=gpd.GeoSeries([], crs=study.crs))
     path = config.data_path(settings.osm)
     cache = RunPaths.for_config(config).surface_dir / "osm_cache"
-    land = read_employment_land(path, polygon=study.union_all(), crs="EPSG:27700", cache_dir=cache)
+    land = read_employment_land(path, polygon=study.union_all(), crs=WORKING_CRS, cache_dir=cache)
     log.info("OSM employment land from %s: %d polygons", path.name, len(land))
     return land
 
@@ -311,7 +312,7 @@ def _grid_clusters(
         rows, cols = cell_positions(cells["area_code"].astype(str).to_numpy())
         z[rows, cols] = cells["gi_star_z"].to_numpy()
         p[rows, cols] = cells["gi_star_p_fdr"].to_numpy()
-        hot[rows, cols] = cells["gi_star_class"].astype(str).isin(GI_STAR_HOT).to_numpy()
+        hot[rows, cols] = cells["gi_star_class"].astype(str).isin(GI_STAR_HOT_CLASSES).to_numpy()
         with np.errstate(invalid="ignore"):
             hot &= (p <= rules.significance) & (lq_cells[band] >= rules.min_lq)
             hot &= lower[band] > 1.0
