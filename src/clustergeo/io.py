@@ -2,34 +2,45 @@
 
 Every output goes through :func:`atomic_path`: it is written to a temporary file in the same
 folder and renamed into place only when complete, so a crash never leaves a half-written
-GeoPackage or table where QGIS or the next stage would find it.
+GeoPackage or table where QGIS or the next stage would find it. Temporary files carry a name
+no user file has (``.<name>.<random>.clustergeo-partial<suffix>``), so that cleaning up after a
+killed run can never touch a file clustergeo did not write (:func:`is_temporary`).
+
+While a stage runs, :func:`recording_writes` collects every file written through this module:
+the stage runner uses it to remove the stage's outputs that the current config no longer
+produces. Table libraries are imported only by the functions that need them, so the command
+line stays quick to start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import gzip
 import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
-import pyogrio
+from typing import TYPE_CHECKING, Any
 
 from clustergeo._errors import InputDataError, OutputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = [
     "atomic_path",
     "file_sha256",
+    "is_temporary",
     "read_text",
+    "recording_writes",
     "write_csv",
     "write_geopackage_layers",
     "write_json",
@@ -42,6 +53,28 @@ log = logging.getLogger(__name__)
 # QGIS 3.22's GDAL warns that GeoPackage 1.4 (what current GDAL writes) "may only be partially
 # supported"; 1.2 opens cleanly in every QGIS in use.
 GEOPACKAGE_VERSION = "1.2"
+
+_PARTIAL_MARK = ".clustergeo-partial"
+_TEMPORARY_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}" + re.escape(_PARTIAL_MARK) + r"(\.[^./]+)?$")
+_WRITTEN: contextvars.ContextVar[set[Path] | None] = contextvars.ContextVar(
+    "clustergeo_written", default=None
+)
+
+
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is a temporary file of :func:`atomic_path` (left by a killed run)."""
+    return bool(_TEMPORARY_NAME.match(Path(path).name))
+
+
+@contextlib.contextmanager
+def recording_writes() -> Iterator[set[Path]]:
+    """Collect, in the yielded set, every file :func:`atomic_path` completes inside the block."""
+    written: set[Path] = set()
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
 
 
 @contextlib.contextmanager
@@ -68,7 +101,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent
+            prefix=f".{target.name}.", suffix=f"{_PARTIAL_MARK}{target.suffix}", dir=target.parent
         )
         os.close(handle)
     except OSError as exc:
@@ -81,7 +114,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp.replace(target)
     except OSError as exc:
         raise OutputError(_explain_os_error(exc, target)) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except Exception as exc:
+        if not _is_gdal_write_error(exc):
+            raise
         # GDAL reports a failed write (full disk, file size limit) as its own error.
         raise OutputError(
             f"Cannot write {target}: {exc}. Check the free space and the file size limits of "
@@ -90,6 +125,18 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+    written = _WRITTEN.get()
+    if written is not None:
+        written.add(target.resolve())
+
+
+def _is_gdal_write_error(exc: Exception) -> bool:
+    """Pyogrio's data-source and layer errors, told apart without importing pyogrio."""
+    kind = type(exc)
+    return kind.__module__.startswith("pyogrio") and kind.__name__ in (
+        "DataSourceError",
+        "DataLayerError",
+    )
 
 
 def _explain_os_error(exc: OSError, target: Path) -> str:
