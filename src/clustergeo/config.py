@@ -20,6 +20,7 @@ Unknown keys are rejected with their name, so a typo never silently falls back t
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -176,10 +177,31 @@ class IndustriesConfig(_Strict):
     cluster_definitions: str = Field(
         default="default",
         description=(
-            "YAML of cluster definitions (name -> SIC codes at any level): 'default' for the "
-            "shipped set, or a path relative to the config file."
+            "Cluster definitions (name -> SIC codes at any level): the name of a shipped set "
+            "('default': the Midlands report's sectors; 'sections': SIC sections, for data "
+            "published by section only), or a YAML file relative to the config file."
         ),
     )
+
+    @field_validator("cluster_definitions")
+    @classmethod
+    def _known_set(cls, value: str) -> str:
+        from clustergeo.industries import shipped_definition_sets
+
+        looks_like_file = "/" in value or value.endswith((".yaml", ".yml"))
+        if not looks_like_file and value not in shipped_definition_sets():
+            raise ValueError(
+                f"is neither a shipped set ({', '.join(shipped_definition_sets())}) nor a "
+                "YAML file (a path ending in .yaml)"
+            )
+        return value
+
+    @property
+    def shipped(self) -> bool:
+        """Whether the definitions are a set shipped with clustergeo rather than a file."""
+        return "/" not in self.cluster_definitions and not self.cluster_definitions.endswith(
+            (".yaml", ".yml")
+        )
 
 
 class ConcentrationConfig(_Strict):
@@ -531,7 +553,7 @@ class _Located:
         data_dir: Path | None
         output_dir: Path
 
-        def input_paths(self) -> dict[str, Path]: ...
+        def input_paths(self, roles: Iterable[str] | None = None) -> dict[str, Path]: ...
 
     @property
     def base_dir(self) -> Path:
@@ -652,24 +674,37 @@ class RunConfig(_Located, _Strict):
                 )
         return self
 
-    def input_paths(self) -> dict[str, Path]:
-        """Every input file the run reads, by role, resolved."""
-        paths = {
-            "areas": self.data_path(self.areas.path),
-            "employment": self.data_path(self.employment.path),
-        }
-        if self.authorities is not None:
+    def input_paths(self, roles: Iterable[str] | None = None) -> dict[str, Path]:
+        """The input files the run reads, by role, resolved: all, or those of ``roles``.
+
+        A role ending in ``*`` stands for every role it begins (``lookup_*``). Only the fields
+        of the roles asked for are read, so a stage's reads of the config stay its own.
+        """
+        patterns = None if roles is None else tuple(roles)
+
+        def wanted(role: str) -> bool:
+            return patterns is None or any(
+                role == p or (p.endswith("*") and role.startswith(p[:-1])) for p in patterns
+            )
+
+        paths: dict[str, Path] = {}
+        if wanted("areas"):
+            paths["areas"] = self.data_path(self.areas.path)
+        if wanted("employment"):
+            paths["employment"] = self.data_path(self.employment.path)
+        if wanted("authorities") and self.authorities is not None:
             paths["authorities"] = self.data_path(self.authorities.path)
-        for tier, source in self.hierarchy.items():
-            if source.source == "lookup" and source.path is not None:
-                paths[f"lookup_{tier}"] = self.data_path(source.path)
-        if self.concentration.national_totals_path is not None:
+        if wanted("lookup_"):
+            for tier, source in self.hierarchy.items():
+                if source.source == "lookup" and source.path is not None:
+                    paths[f"lookup_{tier}"] = self.data_path(source.path)
+        if wanted("national_totals") and self.concentration.national_totals_path is not None:
             paths["national_totals"] = self.data_path(self.concentration.national_totals_path)
-        if self.industries.cluster_definitions != "default":
+        if wanted("cluster_definitions") and not self.industries.shipped:
             paths["cluster_definitions"] = self.local_path(self.industries.cluster_definitions)
-        if self.governance.sites not in ("default", "none"):
+        if wanted("sites") and self.governance.sites not in ("default", "none"):
             paths["sites"] = self.data_path(Path(self.governance.sites))
-        if self.surface is not None and self.surface.osm is not None:
+        if wanted("osm") and self.surface is not None and self.surface.osm is not None:
             paths["osm"] = self.data_path(self.surface.osm)
         return paths
 
@@ -712,12 +747,13 @@ class PanelConfig(_Located, _Strict):
             )
         return self
 
-    def input_paths(self) -> dict[str, Path]:
-        """Every input the panel reads, by role, resolved."""
-        return {
+    def input_paths(self, roles: Iterable[str] | None = None) -> dict[str, Path]:
+        """Every input the panel reads, by role, resolved (``roles`` to choose some)."""
+        paths = {
             "areas": self.data_path(self.areas.path),
             "employment": self.data_path(self.employment),
         }
+        return {k: v for k, v in paths.items() if roles is None or k in set(roles)}
 
 
 def _format_validation_error(error: ValidationError, source: Path) -> str:
@@ -734,6 +770,61 @@ def _format_validation_error(error: ValidationError, source: Path) -> str:
             lines.append(f"  - '{location}': {item['msg']}{shown}")
     count = len(lines)
     return f"Config {source} has {count} problem{'s' if count > 1 else ''}:\n" + "\n".join(lines)
+
+
+#: Configs shipped with clustergeo that a run config can name in ``extends``.
+SHIPPED_CONFIGS = {"demo": "demo/demo.yaml"}
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"Config file {path} does not exist.")
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Config {path} must be a mapping of keys to values at the top level.")
+    return raw
+
+
+def _read_extended(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """A config's keys, on top of those of the config it ``extends`` (merged section by section).
+
+    ``extends`` names a config shipped with clustergeo (:data:`SHIPPED_CONFIGS`) or a YAML file
+    relative to the extending one. Keys of the extending config win; sections are merged key by
+    key, so ``hotspots: {permutations: 999}`` changes one setting and keeps the others.
+    """
+    raw = _read_yaml_mapping(path)
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str) or not base_name:
+        raise ConfigError(f"Config {path}: 'extends' must name a config (got {base_name!r}).")
+    if base_name in SHIPPED_CONFIGS:
+        from importlib import resources
+
+        base = Path(str(resources.files("clustergeo").joinpath(SHIPPED_CONFIGS[base_name])))
+    else:
+        base = (path.parent / base_name).resolve()
+    if base in seen or base == path.resolve():
+        raise ConfigError(f"Config {path} extends itself (through {base}).")
+    if not base.exists():
+        raise ConfigError(
+            f"Config {path} extends {base_name!r}, which is neither a shipped config "
+            f"({', '.join(SHIPPED_CONFIGS)}) nor a file ({base} does not exist)."
+        )
+    return _merged(_read_extended(base, (*seen, path.resolve())), raw)
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def load_config(path: Path | str) -> RunConfig:
@@ -769,14 +860,7 @@ def _load(path: Path | str, model: type[_Model]) -> _Model:
         offending key.
     """
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"Config file {path} does not exist.")
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"Config {path} must be a mapping of keys to values at the top level.")
+    raw = _read_extended(path, seen=())
     panel_shaped = isinstance(raw.get("employment"), str)
     if model is RunConfig and panel_shaped:
         raise ConfigError(

@@ -33,6 +33,7 @@ __all__ = [
     "normalise_sic_code",
     "read_cluster_definitions",
     "resolve_cluster_definitions",
+    "shipped_definition_sets",
     "sic_hierarchy",
 ]
 
@@ -158,14 +159,25 @@ class ClusterDefinition:
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def shipped_definition_sets() -> list[str]:
+    """Names of the cluster-definition sets shipped with clustergeo (``default``, ...)."""
+    folder = resources.files("clustergeo.data").joinpath("definitions")
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
 def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefinition]:
     """Read cluster definitions from YAML.
 
     Parameters
     ----------
     path
-        ``"default"`` for the shipped definitions (automotive, aerospace, digital and ICT, food
-        and drink, construction, waste and circular economy), or a YAML file of the form
+        The name of a shipped set (:func:`shipped_definition_sets`: ``"default"``, the sectors of
+        the Midlands industrial-clusters report; ``"sections"``, for data published by SIC
+        section only), or a YAML file of the form
         ``clusters: {key: {label: ..., description: ..., sic: [codes]}}``.
 
     Returns
@@ -178,9 +190,9 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
     InputDataError
         Listing every definition with a bad key, no codes, or codes not in SIC 2007.
     """
-    if str(path) == "default":
-        source: Path | str = "clustergeo default cluster definitions"
-        text = resources.files("clustergeo.data").joinpath("cluster_definitions.yaml")
+    if str(path) in shipped_definition_sets():
+        source: Path | str = f"clustergeo's shipped cluster definitions '{path}'"
+        text = resources.files("clustergeo.data").joinpath("definitions").joinpath(f"{path}.yaml")
         raw: Any = yaml.safe_load(text.read_text("utf-8"))
     else:
         source = Path(path)
