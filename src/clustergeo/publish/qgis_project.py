@@ -9,7 +9,7 @@ Grid, zoomed to the study area.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -18,7 +18,7 @@ from pyproj import CRS
 from clustergeo.publish.qgis_styles import QGIS_VERSION, LayerStyle
 from clustergeo.vocab import WORKING_CRS, WORKING_EPSG
 
-__all__ = ["ProjectLayer", "project_xml"]
+__all__ = ["PROJECT_LAYERS", "ProjectLayer", "geometry_types", "project_for_layers", "project_xml"]
 
 _WORKING = CRS.from_epsg(WORKING_EPSG)
 
@@ -150,3 +150,76 @@ def project_xml(
         '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled></SpatialRefSys>'
         "</properties></qgis>\n"
     )
+
+
+#: Project layer tree: (layer, title, group, visible on opening), drawing order, top first.
+PROJECT_LAYERS = (
+    ("anchor_sites", "Anchor sites", "Anchor sites", True),
+    ("site_footprints", "Site footprints", "Anchor sites", True),
+    ("clusters", "Clusters", "Clusters", True),
+    ("grid_clusters", "Grid clusters (employment surface)", "Clusters", False),
+    ("combined_authority", "Combined authorities", "Authorities", True),
+    ("county", "Counties", "Authorities", True),
+    ("district", "Districts", "Authorities", True),
+    ("region", "Regions", "Authorities", False),
+    ("hotspots_areas", "Hot spots (Getis-Ord Gi*)", "Hot spots", False),
+    ("areas_lq", "Location quotients, small areas", "Location quotients", True),
+    ("district_lq", "Location quotients, districts", "Location quotients", False),
+    ("authority_summaries", "Authority summaries", "Tables", False),
+    ("cluster_authorities", "Cluster authorities", "Tables", False),
+    ("site_authorities", "Site authorities", "Tables", False),
+    ("site_clusters", "Site clusters", "Tables", False),
+    ("maup", "Area and grid clusters compared", "Tables", False),
+    ("hotspots", "Hot-spot statistics", "Tables", False),
+    ("lq", "Location quotients, all industries", "Tables", False),
+)
+_MARGIN = 0.03
+_POINT_LAYERS = frozenset({"anchor_sites"})
+
+
+def project_for_layers(
+    *,
+    title: str,
+    geopackage_name: str,
+    layers: Mapping[str, str | None],
+    styles: Iterable[LayerStyle],
+    extent: Sequence[float],
+) -> str:
+    """The project of a run's GeoPackage, opening on the study area with default styles.
+
+    Parameters
+    ----------
+    layers
+        The GeoPackage's layers and their geometry type (``None`` for attribute tables); only
+        those in :data:`PROJECT_LAYERS` are put in the project, in its order.
+    styles
+        Every style of the GeoPackage; each layer's default one is embedded.
+    extent
+        The study area's bounds in British National Grid metres (a margin is added).
+    """
+    xmin, ymin, xmax, ymax = (float(v) for v in extent)
+    pad = _MARGIN * max(xmax - xmin, ymax - ymin)
+    project_layers = [
+        ProjectLayer(name, layer_title, group, layers[name], visible)
+        for name, layer_title, group, visible in PROJECT_LAYERS
+        if name in layers
+    ]
+    return project_xml(
+        title=title,
+        geopackage_name=geopackage_name,
+        layers=project_layers,
+        styles={s.layer: s for s in styles if s.default},
+        extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad),
+    )
+
+
+def geometry_types(layers: Mapping[str, object]) -> dict[str, str | None]:
+    """Each layer's geometry as the project names it: Point, Polygon, or None for tables."""
+    import geopandas as gpd
+
+    return {
+        name: ("Point" if name in _POINT_LAYERS else "Polygon")
+        if isinstance(frame, gpd.GeoDataFrame)
+        else None
+        for name, frame in layers.items()
+    }

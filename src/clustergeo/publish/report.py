@@ -9,14 +9,16 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from clustergeo.governance.summaries import markdown_table, plural, straddling_clusters
+from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.vocab import CA_STATUS_WORDS
 
-__all__ = ["Block", "report_blocks", "to_html", "to_markdown"]
+__all__ = ["Block", "report_blocks", "report_figures", "to_html", "to_markdown"]
 
 _TOP_CLUSTERS = 10
 
@@ -32,9 +34,29 @@ class Block:
     path: str = ""
 
 
+def report_figures(root: Path, sites: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """The overview figures the report shows, as (path relative to ``root``, caption).
+
+    Only figures that exist are listed: the cluster map, each assessed site's close-up, the
+    hot spots side by side and, with an employment grid, the area-versus-grid comparison.
+    """
+    figures = [("figures/clusters.png", "Clusters, numbered by employment, and the authorities")]
+    if sites is not None:
+        figures += [
+            (f"figures/site_{row.site_key}.png", f"{row.name}: its footprint and surroundings")
+            for row in sites.itertuples()
+            if row.status != "outside_study_area"
+        ]
+    figures.append(("figures/hotspots_all.png", "Hot and cold spots, industry by industry"))
+    figures.append(("figures/maup.png", "Clusters on the areas and on the employment grid"))
+    return [(path, caption) for path, caption in figures if (root / path).exists()]
+
+
 def report_blocks(
     *,
-    title: str,
+    framing: Framing,
+    hotspot_method: HotspotMethod,
+    cluster_rule: ClusterRule,
     provenance: dict[str, Any],
     clusters: pd.DataFrame,
     links: pd.DataFrame,
@@ -42,16 +64,18 @@ def report_blocks(
     figures: Sequence[tuple[str, str]],
     n_areas: int,
     n_industries: int,
-    reference: str,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
     Parameters
     ----------
-    title
-        Report title (says "synthetic demo data" for the demo).
+    framing
+        The run's name, data and attribution (its title says "synthetic demo data" for the
+        demo).
+    hotspot_method, cluster_rule
+        How hot spots were found and which areas could join a cluster.
     provenance
-        The run's provenance record (config, inputs, versions, stage reports).
+        The run's provenance record (config file, inputs, versions).
     clusters
         Clusters with their governance flags.
     links
@@ -62,15 +86,10 @@ def report_blocks(
         (relative path, caption) of the figures to show, in order.
     n_areas, n_industries
         Size of the study area's table.
-    reference
-        What the LQs compare with, in words.
     """
-    config = provenance["config"]
-    hotspots = provenance["hotspots"]["statistics"]
-    weights = provenance["hotspots"]["weights"]
-    rules = provenance["clusters"]
-    blocks = [Block("h1", title)]
-    if provenance.get("synthetic"):
+    method, rules = hotspot_method, cluster_rule
+    blocks = [Block("h1", f"{framing.title}: report")]
+    if framing.synthetic:
         blocks.append(
             Block(
                 "p",
@@ -78,8 +97,8 @@ def report_blocks(
                 "generated from a seed; nothing describes a real place.",
             )
         )
-    basis = config["employment"]["basis"]
-    source = config["employment"].get("description") or f"{basis}-based employment"
+    basis = framing.employment_basis
+    source = framing.employment_source
     blocks += [
         Block("h2", "Data and method"),
         Block(
@@ -97,27 +116,28 @@ def report_blocks(
         Block(
             "p",
             "A location quotient (LQ) compares an industry's share of an area's jobs with its "
-            f"share in {reference}: above 1, the area is more specialised than that reference. "
+            f"share in {framing.lq_reference}: above 1, the area is more specialised than that "
+            "reference. "
             "LQs resting on too few workers are flagged as unreliable.",
         ),
         Block(
             "p",
             "Hot spots are areas whose neighbourhood (the area and its neighbours, "
-            f"{weights['method']}) has a higher LQ than chance would give: the Getis-Ord Gi* "
-            f"statistic, with {_p_value_words(hotspots)}. With thousands of areas tested, "
+            f"{method.weights}) has a higher LQ than chance would give: the Getis-Ord Gi* "
+            f"statistic, with {_p_value_words(method)}. With thousands of areas tested, "
             "some would look significant by chance, so the false discovery rate is "
             "controlled (Benjamini-Hochberg)"
             + (
                 "."
-                if hotspots["correction"] == "fdr_bh"
-                else f" — here the correction is {hotspots['correction']}."
+                if method.correction == "fdr_bh"
+                else f" — here the correction is {method.correction}."
             ),
         ),
         Block(
             "p",
             f"A cluster is a group of neighbouring hot spots (corrected p ≤ "
-            f"{rules['significance']:g}) whose own LQ is at least {rules['min_lq']:g}, "
-            f"employing at least {rules['min_employment']:,.0f} people in its industry. Each "
+            f"{rules.significance:g}) whose own LQ is at least {rules.min_lq:g}, "
+            f"employing at least {rules.min_employment:,.0f} people in its industry. Each "
             "cluster is then placed in its districts, counties or unitary authorities, "
             "combined authorities and regions through its member areas.",
         ),
@@ -128,14 +148,14 @@ def report_blocks(
     if figures:
         blocks.append(Block("h2", "Maps"))
         blocks += [Block("img", caption, path=path) for path, caption in figures]
-    blocks += _provenance_blocks(provenance)
+    blocks += _provenance_blocks(provenance, method)
     return blocks
 
 
-def _p_value_words(statistics: dict[str, Any]) -> str:
-    if statistics["gi_star_inference"] == "analytic":
+def _p_value_words(method: HotspotMethod) -> str:
+    if method.gi_star_inference == "analytic":
         return "p-values from its normal approximation"
-    return f"p-values from {statistics['permutations']:,} conditional permutations"
+    return f"p-values from {method.permutations:,} conditional permutations"
 
 
 def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
@@ -252,10 +272,9 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
     return blocks
 
 
-def _provenance_blocks(provenance: dict[str, Any]) -> list[Block]:
+def _provenance_blocks(provenance: dict[str, Any], method: HotspotMethod) -> list[Block]:
     inputs = provenance["inputs"]
     versions = provenance["versions"]
-    statistics = provenance["hotspots"]["statistics"]
     return [
         Block("h2", "Provenance"),
         Block(
@@ -266,8 +285,7 @@ def _provenance_blocks(provenance: dict[str, Any]) -> list[Block]:
                     f"{role}: {v['path']} (sha256 {v['sha256'][:16]}…)"
                     for role, v in inputs.items()
                 ),
-                f"Permutation seed {statistics['seed']}, {statistics['permutations']:,} "
-                "permutations",
+                f"Permutation seed {method.seed}, {method.permutations:,} permutations",
                 "Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
                 "Full record: provenance.json; every layer: clustergeo.gpkg (open "
                 "clustergeo.qgs in QGIS).",

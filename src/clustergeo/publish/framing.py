@@ -1,0 +1,125 @@
+"""What every map, layer and report of a run says about itself: the framing of its outputs.
+
+Presentation code takes a :class:`Framing` and the data, never the run config: the publish stage
+builds the framing once from the config and the stages' records, so every output names the same
+data source, the same method and the same attribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clustergeo.vocab import (
+    OPENSTREETMAP_ATTRIBUTION,
+    ORDNANCE_SURVEY_ATTRIBUTION,
+    SYNTHETIC_LABEL,
+    synthetic_suffix,
+)
+
+__all__ = ["ClusterRule", "Framing", "HotspotMethod"]
+
+_VARIABLE_NAMES = {
+    "lq": "the location quotient",
+    "employment": "employment",
+    "density": "employment density",
+}
+_CORRECTION_WORDS = {
+    "fdr_bh": "false discovery rate controlled (Benjamini-Hochberg)",
+    "bonferroni": "Bonferroni-corrected",
+    "none": "uncorrected",
+}
+
+
+@dataclass(frozen=True)
+class HotspotMethod:
+    """How hot spots were found, as the hot-spot stage recorded it."""
+
+    variable: str
+    weights: str
+    gi_star_inference: str
+    permutations: int
+    correction: str
+    seed: int
+
+    @property
+    def inference_words(self) -> str:
+        """``analytic p-values`` or ``9,999 permutations``."""
+        if self.gi_star_inference == "analytic":
+            return "analytic p-values"
+        return f"{self.permutations:,} permutations"
+
+    @property
+    def correction_words(self) -> str:
+        """The multiple-testing correction in words."""
+        return _CORRECTION_WORDS[self.correction]
+
+    @property
+    def subtitle(self) -> str:
+        """The hot-spot maps' subtitle: statistic, variable, weights, inference, correction."""
+        return (
+            f"Getis-Ord Gi* of {_VARIABLE_NAMES[self.variable]}; {self.weights}; "
+            f"{self.inference_words}, {self.correction_words}."
+        )
+
+
+@dataclass(frozen=True)
+class ClusterRule:
+    """Which areas may join a cluster, as the cluster stage applied it."""
+
+    significance: float
+    min_lq: float
+    min_employment: float
+
+
+@dataclass(frozen=True)
+class Framing:
+    """The run's name and data, in the words every output uses.
+
+    Attributes
+    ----------
+    run_name, description
+        The run, as its config names and describes it.
+    synthetic
+        True for the synthetic demo: every title then says "synthetic demo data".
+    employment_basis
+        ``workplace`` or ``residence``.
+    employment_source
+        What the employment table is, e.g. "Census 2011 WP605EW, workplace population".
+    lq_reference
+        What the LQs compare with, in words.
+    uses_openstreetmap
+        Whether OpenStreetMap land placed employment (maps then credit its contributors).
+    """
+
+    run_name: str
+    description: str
+    synthetic: bool
+    employment_basis: str
+    employment_source: str
+    lq_reference: str
+    uses_openstreetmap: bool = False
+
+    @property
+    def title(self) -> str:
+        """``clustergeo: <run>``, saying "synthetic demo data" for the demo."""
+        return self.heading(f"clustergeo: {self.run_name}")
+
+    def heading(self, text: str) -> str:
+        """A map or section title, saying "synthetic demo data" for the demo."""
+        return f"{text}{synthetic_suffix(self.synthetic)}"
+
+    @property
+    def attribution(self) -> str:
+        """The credit line of every map: Ordnance Survey, OpenStreetMap, or "synthetic"."""
+        credit = SYNTHETIC_LABEL.capitalize() if self.synthetic else ORDNANCE_SURVEY_ATTRIBUTION
+        if self.uses_openstreetmap:
+            credit += f"\n{OPENSTREETMAP_ATTRIBUTION}"
+        return credit
+
+    @property
+    def lq_subtitle(self) -> str:
+        """The LQ maps' subtitle: the data, its basis and the reference."""
+        return (
+            f"{self.employment_source} ({self.employment_basis}-based). "
+            f"LQ against {self.lq_reference}."
+        )

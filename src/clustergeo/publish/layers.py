@@ -1,0 +1,187 @@
+"""The GeoPackage's layers, built from the run's tables: one row per area, per cluster, per site.
+
+Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.22 opens it):
+
+``areas_lq``
+    Small areas with their authorities and, per cluster definition ``<key>``, the columns
+    ``<key>_employment``, ``<key>_lq``, ``<key>_lq_lower``, ``<key>_lq_upper`` and
+    ``<key>_unreliable``; with up to 30 industries, ``lq_<code>`` for each industry too.
+``district_lq``
+    Districts (dissolved from the small areas) with the same cluster-definition columns.
+``lq``
+    Attribute table (no geometry): every area x industry and cluster definition, long form.
+``hotspots_areas``
+    Small areas with, per cluster definition ``<key>``, ``<key>_gi_star_z``,
+    ``<key>_gi_star_p_fdr``, ``<key>_hotspot`` (hot/cold class) and ``<key>_moran`` (Local
+    Moran cluster class).
+``hotspots``
+    Attribute table: Gi*, Gi and Local Moran results for every area x industry.
+``clusters``
+    Cluster polygons with their attributes and governance flags (straddled districts,
+    counties and regions, combined-authority status, governance gap, nearby authorities).
+``cluster_authorities``
+    Attribute table: every authority each cluster touches, with employment and area shares.
+``anchor_sites``, ``site_footprints``
+    Anchor sites as points and their footprints as polygons, with their flags.
+``site_authorities``, ``site_clusters``
+    Attribute tables: the authorities each footprint touches (area shares), and the clusters
+    each site lies in or near.
+``authority_summaries``
+    Attribute table: per authority, its clusters, the partners it shares them with, and a
+    plain-language summary.
+``grid_clusters``, ``maup``
+    With an employment grid: clusters found on the grid, with their flags, and each area
+    cluster's overlap with them (stable, shifted, area-only, grid-only).
+``district``, ``county``, ``combined_authority``, ``region``
+    Authority polygons of the run's year that touch the study area.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo.vocab import Tier
+
+__all__ = [
+    "MAX_INDUSTRY_COLUMNS",
+    "RunTables",
+    "build_layers",
+    "study_outline",
+    "wide_hotspot_columns",
+    "wide_lq_columns",
+]
+
+MAX_INDUSTRY_COLUMNS = 30
+
+Layers = dict[str, gpd.GeoDataFrame | pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """The run's results that the GeoPackage, the maps and the report are made from.
+
+    Every frame covers the study area only (the edge buffer informs the statistics alone).
+    """
+
+    areas: gpd.GeoDataFrame
+    lq: pd.DataFrame
+    district_lq: pd.DataFrame | None
+    hotspots: pd.DataFrame
+    clusters: gpd.GeoDataFrame
+    cluster_authorities: pd.DataFrame
+    authority_summaries: pd.DataFrame
+    authorities: Mapping[Tier, gpd.GeoDataFrame]
+    sites: gpd.GeoDataFrame | None = None
+    site_authorities: pd.DataFrame | None = None
+    site_clusters: pd.DataFrame | None = None
+    grid_clusters: gpd.GeoDataFrame | None = None
+    maup: pd.DataFrame | None = None
+
+
+def _column_stub(code: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", code.lower()).strip("_")
+
+
+def wide_lq_columns(lq: pd.DataFrame, key_column: str = "area_code") -> pd.DataFrame:
+    """Reshape the long LQ table to one row per area (or district).
+
+    Per cluster definition: employment, LQ, interval and flag columns; per industry, the LQ,
+    when there are at most 30 industries (more would make the layer unwieldy in QGIS).
+    """
+    clusters = lq.loc[lq["kind"] == "cluster"]
+    frames = []
+    for key, group in clusters.groupby("industry_code", sort=False):
+        part = group.set_index(key_column)[
+            ["employment", "lq", "lq_lower", "lq_upper", "lq_unreliable"]
+        ]
+        part.columns = [
+            f"{key}_employment",
+            f"{key}_lq",
+            f"{key}_lq_lower",
+            f"{key}_lq_upper",
+            f"{key}_unreliable",
+        ]
+        frames.append(part)
+    industries = lq.loc[lq["kind"] == "industry"]
+    if industries["industry_code"].nunique() <= MAX_INDUSTRY_COLUMNS:
+        wide = industries.pivot(index=key_column, columns="industry_code", values="lq")
+        wide.columns = [f"lq_{_column_stub(c)}" for c in wide.columns]
+        frames.append(wide)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def wide_hotspot_columns(hotspots: pd.DataFrame) -> pd.DataFrame:
+    """Reshape hot-spot results to one row per area, four columns per cluster definition."""
+    clusters = hotspots.loc[hotspots["kind"] == "cluster"]
+    frames = []
+    for key, group in clusters.groupby("industry_code", sort=False, observed=True):
+        part = group.set_index(group["area_code"].astype(str))[
+            ["gi_star_z", "gi_star_p_fdr", "gi_star_class", "moran_class"]
+        ].astype({"gi_star_class": str, "moran_class": str})
+        part.columns = [
+            f"{key}_gi_star_z",
+            f"{key}_gi_star_p_fdr",
+            f"{key}_hotspot",
+            f"{key}_moran",
+        ]
+        frames.append(part)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def study_outline(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The study area as one polygon."""
+    return gpd.GeoDataFrame(geometry=[areas.union_all()], crs=areas.crs)
+
+
+def build_layers(tables: RunTables) -> Layers:
+    """Every GeoPackage layer of the run, in the order they are written."""
+    areas = tables.areas
+    layers: Layers = {
+        "areas_lq": areas.merge(wide_lq_columns(tables.lq), left_on="area_code", right_index=True)
+    }
+    if tables.district_lq is not None and "district_code" in areas:
+        dissolved = areas.dissolve(by="district_code", as_index=False)[
+            ["district_code", "district_name", "geometry"]
+        ]
+        layers["district_lq"] = dissolved.merge(
+            wide_lq_columns(tables.district_lq, key_column="district_code"),
+            left_on="district_code",
+            right_index=True,
+        )
+    layers["lq"] = tables.lq
+    keep = [c for c in ("area_code", "area_name", "district_name", "geometry") if c in areas]
+    layers["hotspots_areas"] = areas[keep].merge(
+        wide_hotspot_columns(tables.hotspots), left_on="area_code", right_index=True
+    )
+    # GeoPackage has no categorical type: write the class columns as text.
+    hotspots = tables.hotspots
+    layers["hotspots"] = hotspots.astype(
+        {c: str for c in hotspots.columns if isinstance(hotspots[c].dtype, pd.CategoricalDtype)}
+    )
+    layers["clusters"] = tables.clusters
+    layers["cluster_authorities"] = tables.cluster_authorities
+    if tables.sites is not None:
+        footprints = tables.sites
+        points = footprints.set_geometry(
+            gpd.points_from_xy(footprints["x"], footprints["y"], crs=footprints.crs)
+        )
+        layers["anchor_sites"] = points
+        layers["site_footprints"] = footprints
+        if tables.site_authorities is not None:
+            layers["site_authorities"] = tables.site_authorities
+        if tables.site_clusters is not None:
+            layers["site_clusters"] = tables.site_clusters
+    layers["authority_summaries"] = tables.authority_summaries
+    if tables.grid_clusters is not None and tables.maup is not None:
+        layers["grid_clusters"] = tables.grid_clusters
+        layers["maup"] = tables.maup
+    outline = study_outline(areas)
+    for tier, frame in tables.authorities.items():
+        touching = gpd.sjoin(frame, outline, predicate="intersects", how="inner")
+        layers[tier] = frame.loc[touching.index.unique()].reset_index(drop=True)
+    return layers
