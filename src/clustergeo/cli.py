@@ -1,73 +1,46 @@
-"""The ``clustergeo`` command: one subcommand per stage, plus ``run`` and ``demo``.
+"""The ``clustergeo`` command: one subcommand per stage of the registry, plus ``run`` and ``demo``.
 
 Errors caused by inputs or configuration (:class:`ClusterGeoError`) are printed as plain
 messages with exit status 2, never as tracebacks; ``--debug`` shows the traceback too.
+
+The command starts instantly: this module imports only click, the standard library and the
+stage registry. The statistics, geometry and plotting libraries are imported by the command
+that needs them, so ``clustergeo --help``, ``--version``, ``check`` and ``paths`` never load them.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from clustergeo import concentration
 from clustergeo._errors import ClusterGeoError
-from clustergeo.config import RunConfig, load_config
-from clustergeo.stages import clusters, governance, hotspots, ingest, manifest, publish, surface
-from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.registry import STAGES
+
+if TYPE_CHECKING:
+    from clustergeo.config import RunConfig
 
 __all__ = ["main"]
 
 log = logging.getLogger("clustergeo")
 
-Stage = Callable[[RunConfig], RunPaths]
-STAGES: dict[str, Stage] = {
-    "ingest": ingest.run,
-    "concentration": concentration.run,
-    "hotspots": hotspots.run,
-    "clusters": clusters.run,
-    "governance": governance.run,
-    "surface": surface.run,
-    "publish": publish.run,
-}
-DEFAULT_DEMO_CONFIG = Path("pipelines/demo.yaml")
+DEMO_FOLDER = Path("clustergeo-demo")
 
 
-def _configure_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose >= 0 else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    logging.getLogger("clustergeo").setLevel(level)
+def _load(config_path: Path) -> RunConfig:
+    from clustergeo.config import load_config
+
+    return load_config(config_path)
 
 
-def _run_stages(config: RunConfig, names: list[str], *, resume: bool = False) -> None:
-    """Run stages in order, recording each one's manifest when it succeeds.
+def _run(config_path: Path, names: list[str] | None = None, *, force: bool = False) -> None:
+    from clustergeo.stages.runner import run_stages
 
-    With ``resume``, stages whose outputs are still valid (see :mod:`clustergeo.stages.manifest`)
-    are skipped; once one stage runs, every later one runs too.
-    """
-    order = list(STAGES)
-    code = manifest.code_digest()
-    manifest.remove_partial_files(RunPaths.for_config(config))
-    for name in names:
-        if resume:
-            current, reason = manifest.is_current(config, name, order, code=code)
-            if current:
-                log.info("Stage %s: up to date, skipped", name)
-                continue
-            log.info("Stage %s: runs because %s", name, reason)
-        started = time.perf_counter()
-        log.info("Stage %s: starting", name)
-        STAGES[name](config)
-        manifest.record(config, name, order, code=code)
-        log.info("Stage %s: done in %.1f s", name, time.perf_counter() - started)
+    run_stages(_load(config_path), names, force=force)
 
 
 class _Context:
@@ -88,38 +61,43 @@ def _guarded(ctx: click.Context, action: Callable[[], None]) -> None:
 config_argument = click.argument(
     "config_path", metavar="CONFIG", type=click.Path(path_type=Path, dir_okay=False)
 )
+force_option = click.option(
+    "--force", is_flag=True, help="Run it even if its outputs are up to date."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clustergeo")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for input errors too.")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
-    """Find industrial clusters and the authorities that govern them."""
-    _configure_logging(-1 if quiet else verbose)
+    """Find industrial clusters and the authorities that govern them.
+
+    Each stage is a command; a stage runs the stages it needs first and skips every stage
+    whose outputs are up to date. `clustergeo run CONFIG` runs them all.
+    """
+    from clustergeo._console import configure_logging
+
+    configure_logging(-1 if quiet else verbose)
     ctx.obj = _Context(debug)
 
 
-def _stage_command(name: str, help_text: str) -> None:
-    @main.command(name=name, help=help_text)
+def _stage_command(name: str, summary: str) -> None:
+    @main.command(
+        name=name,
+        help=f"{summary} Runs the stages it needs first; skips any that are up to date.",
+    )
     @config_argument
+    @force_option
     @click.pass_context
-    def command(ctx: click.Context, config_path: Path) -> None:
-        _guarded(ctx, lambda: _run_stages(load_config(config_path), [name]))
+    def command(ctx: click.Context, config_path: Path, force: bool) -> None:
+        _guarded(ctx, lambda: _run(config_path, [name], force=force))
 
 
-_stage_command("ingest", "Read and validate the inputs of CONFIG; write tidy intermediates.")
-_stage_command("concentration", "Compute location quotients for every area and industry.")
-_stage_command("hotspots", "Find hot spots: Getis-Ord Gi* and Local Moran's I for every industry.")
-_stage_command("clusters", "Join neighbouring hot spots of each industry into clusters.")
-_stage_command(
-    "governance", "Flag the authorities each cluster and anchor site straddles; summarise them."
-)
-_stage_command(
-    "surface", "Spread employment over a grid (OSM land use), find grid clusters, compare them."
-)
-_stage_command("publish", "Write the GeoPackage, the LQ maps and the provenance record.")
+for _stage in STAGES:
+    _stage_command(_stage.name, _stage.summary)
 
 
 @main.command(name="run")
@@ -132,9 +110,10 @@ def run_all(ctx: click.Context, config_path: Path, force: bool) -> None:
     """Run every stage for CONFIG, in order, skipping stages whose outputs are up to date.
 
     After a crash, a kill or a change to the config, the inputs or the code, the run resumes
-    from the first stage whose outputs are no longer valid.
+    from what is still valid: a stage runs again only when a setting it reads, its code, its
+    inputs or the outputs of the stages it reads have changed.
     """
-    _guarded(ctx, lambda: _run_stages(load_config(config_path), list(STAGES), resume=not force))
+    _guarded(ctx, lambda: _run(config_path, None, force=force))
 
 
 @main.command()
@@ -144,30 +123,59 @@ def check(ctx: click.Context, config_path: Path) -> None:
     """Validate CONFIG and check that its input files exist, without running anything."""
 
     def action() -> None:
-        config = load_config(config_path)
+        config = _load(config_path)
         config.check_inputs_exist()
         click.echo(f"{config_path}: valid; {len(config.input_paths())} input files found.")
 
     _guarded(ctx, action)
 
 
+_PATHS = ("output_dir", "inputs", "data_dir", "make-rules", "stages")
+
+
 @main.command()
 @config_argument
-@click.argument("what", type=click.Choice(["output_dir", "inputs", "data_dir"]))
+@click.argument("what", type=click.Choice(_PATHS))
 @click.pass_context
 def paths(ctx: click.Context, config_path: Path, what: str) -> None:
-    """Print the output folder, input files or data folder of CONFIG (for the Makefile)."""
+    """Print where CONFIG's run lives: output_dir, inputs, data_dir, its stages' files, make-rules.
+
+    `stages` lists every stage with the files it reads and writes; `make-rules` prints the
+    Makefile rules of the run (pipeline.mk includes them).
+    """
 
     def action() -> None:
-        config = load_config(config_path)
+        config = _load(config_path)
         if what == "output_dir":
             click.echo(config.resolved_output_dir)
         elif what == "data_dir":
             click.echo(config.resolved_data_dir)
-        else:
+        elif what == "inputs":
             click.echo(" ".join(str(p) for p in config.input_paths().values()))
+        elif what == "make-rules":
+            from clustergeo.stages.make_rules import make_rules
+
+            click.echo(make_rules(config), nl=False)
+        else:
+            click.echo(_describe_stages(config))
 
     _guarded(ctx, action)
+
+
+def _describe_stages(config: RunConfig) -> str:
+    from clustergeo.stages.manifest import stage_inputs
+    from clustergeo.stages.paths import RunPaths
+
+    run = RunPaths.for_config(config)
+    lines = []
+    for stage in STAGES:
+        lines.append(f"{stage.name}: {stage.summary}")
+        for role, path in stage_inputs(config, stage).items():
+            lines.append(f"  reads input {role}: {path}")
+        lines.extend(f"  reads {run[artefact]}" for artefact in stage.reads)
+        lines.extend(f"  writes {run[artefact]}" for artefact in stage.writes)
+        lines.append(f"  settings: {', '.join(stage.settings)}")
+    return "\n".join(lines)
 
 
 @main.command()
@@ -176,23 +184,45 @@ def paths(ctx: click.Context, config_path: Path, what: str) -> None:
 @click.pass_context
 def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
     """Print the clusters of CONFIG's run that straddle districts, as a Markdown table."""
-    import pandas as pd
-
-    from clustergeo.governance.summaries import markdown_table, straddling_clusters
 
     def action() -> None:
-        paths = RunPaths.for_config(load_config(config_path))
-        if not paths.governance_report.exists():
-            raise ClusterGeoError(
-                f"No governance results in {paths.governance_dir}: run "
-                f"`clustergeo run {config_path}` (or `make all CONFIG={config_path}`) first."
-            )
-        table = straddling_clusters(
-            pd.read_parquet(paths.governed_clusters), pd.read_parquet(paths.cluster_authorities)
-        )
+        from clustergeo.governance.summaries import markdown_table, straddling_clusters
+        from clustergeo.stages import intermediates
+        from clustergeo.stages.paths import RunPaths
+
+        paths = RunPaths.for_config(_load(config_path))
+        governed, links = intermediates.read_governance(paths, config_path)
+        table = straddling_clusters(governed, links)
         click.echo(f"{len(table)} clusters straddle district boundaries.")
         if not table.empty:
             click.echo(markdown_table(table.head(limit)))
+
+    _guarded(ctx, action)
+
+
+@main.command(name="weights")
+@config_argument
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["gal", "gwt", "parquet"]),
+    default=None,
+    help="GAL (binary neighbours) or GWT (weighted links) for GeoDa, or libpysal's Parquet. "
+    "Default: from OUT's extension.",
+)
+@click.pass_context
+def weights(ctx: click.Context, config_path: Path, out: Path, output_format: str | None) -> None:
+    """Export the spatial weights of CONFIG's run for GeoDa (GAL, GWT) or libpysal (Parquet)."""
+
+    def action() -> None:
+        from clustergeo.stages import intermediates
+        from clustergeo.stages.paths import RunPaths
+
+        paths = RunPaths.for_config(_load(config_path))
+        fmt = output_format or out.suffix.lstrip(".").lower()
+        written = intermediates.export_weights(paths, out, fmt, config_path)
+        log.info("Wrote %s", written)
 
     _guarded(ctx, action)
 
@@ -202,14 +232,15 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
 @click.pass_context
 def panel(ctx: click.Context, config_path: Path) -> None:
     """LQs and hot spots for every area x industry x year of a Parquet table (national scale)."""
-    from clustergeo.config import load_panel_config
-    from clustergeo.panels.panel import run_panel
 
-    _guarded(ctx, lambda: _announce(run_panel(load_panel_config(config_path)).output_dir))
+    def action() -> None:
+        from clustergeo.config import load_panel_config
+        from clustergeo.panels.panel import run_panel
 
+        output_dir = run_panel(load_panel_config(config_path)).output_dir
+        log.info("Panel outputs: %s (hotspots/, summary.csv, panel_report.json)", output_dir)
 
-def _announce(output_dir: Path) -> None:
-    log.info("Panel outputs: %s (hotspots/, summary.csv, panel_report.json)", output_dir)
+    _guarded(ctx, action)
 
 
 @main.command(name="national-data")
@@ -235,9 +266,10 @@ def national_data(  # noqa: PLR0917 -- click passes options as arguments
     seed: int,
 ) -> None:
     """Write synthetic national employment (planted clusters) on real boundaries to OUT_DIR."""
-    from clustergeo.demo.national import write_national_workload
 
     def write() -> None:
+        from clustergeo.demo.national import write_national_workload
+
         try:
             year_list = [int(y) for y in years.split(",") if y.strip()]
         except ValueError:
@@ -260,35 +292,65 @@ def national_data(  # noqa: PLR0917 -- click passes options as arguments
 @click.pass_context
 def demo_data(ctx: click.Context, out_dir: Path, seed: int) -> None:
     """Generate the synthetic demo region's input files into OUT_DIR (no network)."""
-    from clustergeo.demo.region import write_demo_inputs
 
-    _guarded(ctx, lambda: _log_written(write_demo_inputs(out_dir, seed=seed)))
+    def write() -> None:
+        from clustergeo.demo.region import write_demo_inputs
 
+        written = write_demo_inputs(out_dir, seed=seed)
+        log.info("Demo inputs: %s", ", ".join(str(p) for p in written.values()))
 
-def _log_written(written: dict[str, Path]) -> None:
-    log.info("Demo inputs: %s", ", ".join(str(p) for p in written.values()))
+    _guarded(ctx, write)
 
 
 @main.command()
 @click.option(
+    "--into",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEMO_FOLDER,
+    show_default=True,
+    help="Folder for the demo's config, inputs (raw/) and outputs (processed/).",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_DEMO_CONFIG,
-    show_default=True,
-    help="The demo pipeline config.",
+    default=None,
+    help="Run this demo config instead (its data_dir receives the generated inputs).",
 )
 @click.option("--seed", default=2011, show_default=True, help="Seed of the synthetic region.")
 @click.pass_context
-def demo(ctx: click.Context, config_path: Path, seed: int) -> None:
-    """Generate the synthetic demo region and run every stage on it (no network)."""
-    from clustergeo.demo.region import write_demo_inputs
+def demo(ctx: click.Context, folder: Path, config_path: Path | None, seed: int) -> None:
+    """Generate the synthetic demo region and run every stage on it (no network).
+
+    Works from any folder: it writes FOLDER/demo.yaml (the shipped demo config, with its
+    folders), the inputs into FOLDER/raw and the outputs into FOLDER/processed.
+    """
 
     def action() -> None:
-        config = load_config(config_path)
+        from clustergeo.demo.region import write_demo_inputs
+        from clustergeo.stages.paths import RunPaths
+        from clustergeo.stages.registry import FIGURES, GEOPACKAGE
+        from clustergeo.stages.runner import run_stages
+
+        path = config_path or _write_demo_config(folder)
+        config = _load(path)
         write_demo_inputs(config.resolved_data_dir, seed=seed)
-        _run_stages(config, list(STAGES), resume=True)
-        paths = RunPaths.for_config(config)
-        click.echo(f"Demo outputs: {paths.geopackage} and {paths.figures_dir}/")
+        run_stages(config)
+        run = RunPaths.for_config(config)
+        click.echo(f"Demo outputs: {run[GEOPACKAGE]} and {run[FIGURES]}")
 
     _guarded(ctx, action)
+
+
+def _write_demo_config(folder: Path) -> Path:
+    path = folder / "demo.yaml"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "# The synthetic demo region, run by `clustergeo demo`: the config shipped with\n"
+            "# clustergeo, with this folder's raw/ (inputs) and processed/ (outputs).\n"
+            "extends: demo\ndata_dir: raw\noutput_dir: processed\n",
+            encoding="utf-8",
+        )
+    return path

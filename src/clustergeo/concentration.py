@@ -29,32 +29,26 @@ than ``min_area_employment`` people in total or the cell holds fewer than
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from clustergeo._errors import InputDataError
-from clustergeo._validate import Problems, format_examples
-from clustergeo.config import ConcentrationConfig, RunConfig
-from clustergeo.io import read_text, write_csv, write_json, write_parquet
-from clustergeo.stages.paths import RunPaths
+from clustergeo._validate import format_examples
+from clustergeo.config import ConcentrationConfig
 
 __all__ = [
     "LqSettings",
+    "absent_pairs_notes",
     "aggregate_cluster_definitions",
     "district_location_quotients",
     "employment_matrix",
     "location_quotients",
     "lq_matrix",
-    "run",
     "specialisation_indices",
 ]
 
@@ -98,7 +92,7 @@ def employment_matrix(employment: pd.DataFrame) -> pd.DataFrame:
     return matrix.sort_index().sort_index(axis=1).astype("float64")
 
 
-def _absent_pairs_notes(employment: pd.DataFrame, matrix: pd.DataFrame) -> list[str]:
+def absent_pairs_notes(employment: pd.DataFrame, matrix: pd.DataFrame) -> list[str]:
     """Say how many area x industry pairs the table leaves out (they count as zero), and where.
 
     Tables that omit zero rows are normal; a download cut short looks the same, so the count
@@ -269,175 +263,3 @@ def district_location_quotients(
     return location_quotients(
         by_district, district_totals, reference_industry, reference_total, settings
     ).rename(columns={"area_code": "district_code"})
-
-
-# -- stage -----------------------------------------------------------------------------------
-
-
-def read_national_totals(path: Path, industries: pd.Index) -> pd.Series:
-    """National employment by industry from a CSV ``industry_code, employment``.
-
-    Read like the employment tables (gzip, UTF-8 or Windows-1252). Every industry of the
-    data must have a non-negative number; one error lists every problem.
-    """
-    notes: list[str] = []
-    text = read_text(path, notes)
-    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    table.columns = [str(c).strip() for c in table.columns]
-    problems = Problems(path, "National totals file")
-    missing_columns = [c for c in ("industry_code", "employment") if c not in table.columns]
-    if missing_columns:
-        problems.add(
-            f"no column {', '.join(missing_columns)}; its columns are "
-            f"{', '.join(table.columns)}. Name them industry_code and employment"
-        )
-        problems.raise_if_any()
-    codes = table["industry_code"].str.strip()
-    values = pd.to_numeric(table["employment"].str.replace(",", "").str.strip(), errors="coerce")
-    bad = values.isna() | np.isinf(values)
-    if bad.any():
-        shown = [f"{c} ({v!r})" for c, v in zip(codes[bad], table["employment"][bad], strict=True)]
-        problems.add(f"employment is not a number for {format_examples(shown)}: give counts")
-    if (values < 0).any():
-        problems.add(
-            f"negative employment for {format_examples(codes[values < 0])}: counts cannot be "
-            "negative"
-        )
-    missing = sorted(set(industries) - set(codes))
-    if missing:
-        problems.add(
-            f"no row for industries {', '.join(missing)}; add them (columns industry_code, "
-            "employment)"
-        )
-    problems.raise_if_any()
-    for note in notes:
-        log.info("Note: %s", note)
-    return pd.Series(values.to_numpy(dtype=float), index=codes.to_numpy())
-
-
-def _reference(
-    config: RunConfig,
-    matrix: pd.DataFrame,
-    totals: pd.Series,
-    study_codes: pd.Index,
-) -> tuple[pd.Series, float, str]:
-    reference = config.concentration.reference
-    if reference == "national_totals":
-        assert config.concentration.national_totals_path is not None
-        path = config.data_path(config.concentration.national_totals_path)
-        series = read_national_totals(path, matrix.columns)
-        return series, float(series.reindex(matrix.columns).sum()), f"national totals ({path.name})"
-    rows = matrix.index if reference == "employment_file" else study_codes
-    label = (
-        f"all {len(rows):,} areas of the employment table"
-        if reference == "employment_file"
-        else f"the {len(rows):,} areas of the study area"
-    )
-    return matrix.loc[rows].sum(axis=0), float(totals.loc[rows].sum()), label
-
-
-def run(config: RunConfig) -> RunPaths:
-    """Compute LQs for every area x industry and cluster definition, and district LQs.
-
-    Reads the ingest outputs and writes the LQ table (Parquet and CSV), district LQs,
-    specialisation indices and a report.
-    """
-    paths = RunPaths.for_config(config)
-    settings = LqSettings.from_config(config.concentration)
-    areas = gpd.read_parquet(paths.areas)
-    employment = pd.read_parquet(paths.employment)
-    industries = json.loads(paths.industries.read_text(encoding="utf-8"))
-    definitions = {d["key"]: tuple(d["industry_codes"]) for d in industries["cluster_definitions"]}
-    labels = {d["key"]: d["label"] for d in industries["cluster_definitions"]}
-    labels |= {i["industry_code"]: i["name"] for i in industries["industries"]}
-
-    matrix = employment_matrix(employment)
-    notes = _absent_pairs_notes(employment, matrix)
-    if paths.area_totals.exists():
-        published = pd.read_parquet(paths.area_totals).set_index("area_code")["total"]
-        totals = published.reindex(matrix.index).fillna(matrix.sum(axis=1))
-    else:
-        totals = matrix.sum(axis=1)
-    # LQs are computed for the edge buffer too (the hot-spot statistics need its values), but
-    # the study-area reference and the district figures use the study area alone.
-    all_codes = pd.Index(areas["area_code"])
-    study_codes = pd.Index(areas.loc[areas["in_study_area"], "area_code"])
-    reference_industry, reference_total, reference_label = _reference(
-        config, matrix, totals, study_codes
-    )
-    clusters = aggregate_cluster_definitions(matrix, definitions)
-    reference_clusters = pd.Series(
-        {key: reference_industry.reindex(list(codes)).sum() for key, codes in definitions.items()},
-        dtype="float64",
-    )
-
-    study = matrix.loc[study_codes]
-    frames = [
-        location_quotients(
-            matrix.loc[all_codes], totals, reference_industry, reference_total, settings
-        ).assign(kind="industry"),
-    ]
-    if definitions:
-        frames.append(
-            location_quotients(
-                clusters.loc[all_codes], totals, reference_clusters, reference_total, settings
-            ).assign(kind="cluster")
-        )
-    lq = pd.concat(frames, ignore_index=True)
-    lq.insert(2, "label", lq["industry_code"].map(labels))
-    lq["in_study_area"] = lq["area_code"].isin(set(study_codes))
-
-    district_lq = None
-    if "district_code" in areas:
-        district_of = areas.set_index("area_code")["district_code"].reindex(study_codes)
-        district_lq = district_location_quotients(
-            pd.concat([study, clusters.loc[study_codes]], axis=1),
-            area_totals=totals.loc[study_codes],
-            district_of=district_of,
-            reference_industry=pd.concat([reference_industry, reference_clusters]),
-            reference_total=reference_total,
-            settings=settings,
-        )
-        district_lq["kind"] = np.where(
-            district_lq["industry_code"].isin(set(study.columns)), "industry", "cluster"
-        )
-
-    specialisation = specialisation_indices(study, reference_industry / reference_total)
-    reliable_high = (
-        lq.loc[(lq["kind"] == "industry") & ~lq["lq_unreliable"] & (lq["lq"] >= 1.25)]
-        .groupby("area_code")
-        .size()
-    )
-    specialisation["n_specialised_industries"] = (
-        reliable_high.reindex(specialisation.index).fillna(0).astype("int64")
-    )
-    specialisation = specialisation.reset_index()
-
-    write_parquet(lq, paths.lq)
-    write_csv(lq, paths.lq_csv)
-    if district_lq is not None:
-        names = areas.drop_duplicates("district_code").set_index("district_code")["district_name"]
-        district_lq.insert(1, "district_name", district_lq["district_code"].map(names))
-        district_lq.insert(3, "label", district_lq["industry_code"].map(labels))
-        write_parquet(district_lq, paths.district_lq)
-    write_parquet(specialisation, paths.specialisation)
-    check = lq.loc[lq["kind"] == "industry"]
-    report = {
-        "stage": "concentration",
-        "reference": reference_label,
-        "reference_total": reference_total,
-        "settings": {
-            "min_area_employment": settings.min_area_employment,
-            "min_cell_employment": settings.min_cell_employment,
-            "confidence_level": settings.confidence_level,
-        },
-        "counts": {
-            "area_industry_rows": len(check),
-            "unreliable": int(check["lq_unreliable"].sum()),
-            "suppressed": int((check["lq_note"] == "suppressed").sum()),
-            "cluster_definitions": sorted(definitions),
-        },
-        "notes": notes,
-    }
-    write_json(report, paths.concentration_report)
-    return paths

@@ -134,7 +134,7 @@ def _digest(config: PanelConfig, panel: EmploymentPanel, year: int) -> str:
             "areas": [str(config.areas.model_dump(mode="json")), areas.st_size, areas.st_mtime_ns],
             "employment": files,
             "year": year,
-            "code": code_digest(),
+            "code": code_digest("panels/", "hotspots/", "concentration.py", "compute.py"),
         },
         sort_keys=True,
     )

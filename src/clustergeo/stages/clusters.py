@@ -6,7 +6,6 @@ areas of each cluster, and a report of the rules applied and the counts per indu
 
 from __future__ import annotations
 
-import json
 import logging
 
 import geopandas as gpd
@@ -14,8 +13,9 @@ import pandas as pd
 
 from clustergeo.clusters.delineate import delineate_clusters, select_columns
 from clustergeo.config import RunConfig
-from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.stages import intermediates
+from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 
 __all__ = ["run"]
@@ -44,21 +44,17 @@ _LQ_COLUMNS = [
 ]
 
 
-def run(config: RunConfig) -> RunPaths:
+def run(config: RunConfig) -> None:
     """Delineate the clusters of every industry or cluster definition and write them."""
     paths = RunPaths.for_config(config)
     settings = config.clusters
-    areas = gpd.read_parquet(paths.areas)
+    areas = intermediates.read_areas(paths)
     study = areas.loc[areas["in_study_area"]].reset_index(drop=True)
-    lq = pd.read_parquet(paths.lq, columns=[*_LQ_COLUMNS, "in_study_area"])
-    lq = lq.loc[lq["in_study_area"], _LQ_COLUMNS]
-    hotspots = pd.read_parquet(paths.hotspots, columns=_HOTSPOT_COLUMNS)
+    lq = intermediates.read_lq(paths, _LQ_COLUMNS, study_only=True)
+    hotspots = intermediates.read_hotspots(paths, _HOTSPOT_COLUMNS)
     hotspots = hotspots.astype({"area_code": str, "industry_code": str})
     results = lq.merge(hotspots, on=["area_code", "industry_code"], how="left")
-    weights_report = json.loads(paths.hotspots_report.read_text(encoding="utf-8"))["weights"]
-    weights = SpatialWeights.from_links(
-        pd.read_parquet(paths.weights), areas["area_code"].to_numpy(), weights_report["method"]
-    )
+    weights = intermediates.read_weights(paths, areas["area_code"].to_numpy())
     kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     columns = select_columns(kinds, settings.of)
 
@@ -80,11 +76,10 @@ def run(config: RunConfig) -> RunPaths:
         settings.min_lq,
         settings.min_employment,
     )
-    write_parquet(clusters, paths.clusters)
-    write_csv(pd.DataFrame(clusters.drop(columns="geometry")), paths.clusters_csv)
-    write_parquet(found.members, paths.cluster_members)
+    write_parquet(clusters, paths[r.CLUSTERS])
+    write_csv(pd.DataFrame(clusters.drop(columns="geometry")), paths[r.CLUSTERS_CSV])
+    write_parquet(found.members, paths[r.CLUSTER_MEMBERS])
     write_json(
         {"stage": "clusters", "of": settings.of, "columns": columns, **found.report},
-        paths.clusters_report,
+        paths[r.CLUSTERS_REPORT],
     )
-    return paths

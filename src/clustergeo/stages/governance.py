@@ -11,7 +11,6 @@ Reads the clusters, their members and the areas with their authority codes; writ
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -35,22 +34,25 @@ from clustergeo.governance.sites import (
 from clustergeo.governance.summaries import authority_summaries, summaries_markdown
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import write_csv, write_json, write_parquet, write_text
+from clustergeo.stages import intermediates
+from clustergeo.stages import registry as r
+from clustergeo.stages.manifest import stage_inputs
 from clustergeo.stages.paths import RunPaths
-from clustergeo.vocab import SYNTHETIC_LABEL
+from clustergeo.vocab import synthetic_suffix
 
 __all__ = ["run"]
 
 log = logging.getLogger(__name__)
 
 
-def run(config: RunConfig) -> RunPaths:
+def run(config: RunConfig) -> None:
     """Overlay clusters and anchor sites on every authority tier and write the results."""
     paths = RunPaths.for_config(config)
     settings = config.governance
-    areas = add_upper_tier(gpd.read_parquet(paths.areas))
-    clusters = gpd.read_parquet(paths.clusters)
-    members = pd.read_parquet(paths.cluster_members)
-    lq = pd.read_parquet(paths.lq, columns=["area_code", "industry_code", "employment"])
+    areas = add_upper_tier(intermediates.read_areas(paths))
+    clusters = intermediates.read_clusters(paths)
+    members = intermediates.read_cluster_members(paths)
+    lq = intermediates.read_lq(paths, ["area_code", "industry_code", "employment"])
     tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
 
     pieces = _member_pieces(members, clusters, areas[[*tier_columns, "area_km2"]], lq)
@@ -74,21 +76,19 @@ def run(config: RunConfig) -> RunPaths:
         if "upper_tier_name" in areas
         else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
     )
-    title = f"Clusters by authority: {config.name}" + (
-        f" ({SYNTHETIC_LABEL})" if config.synthetic else ""
-    )
+    title = f"Clusters by authority: {config.name}{synthetic_suffix(config.synthetic)}"
 
     site_outputs = _assess_sites(config, areas, governed, paths)
 
-    write_parquet(governed, paths.governed_clusters)
-    write_csv(pd.DataFrame(governed.drop(columns="geometry")), paths.governed_clusters_csv)
-    write_parquet(links, paths.cluster_authorities)
-    write_csv(links, paths.csv_beside(paths.cluster_authorities))
-    write_parquet(summaries, paths.authority_summaries)
-    write_csv(summaries, paths.csv_beside(paths.authority_summaries))
-    write_text(summaries_markdown(summaries, title), paths.authority_summaries_md)
+    write_parquet(governed, paths[r.GOVERNED_CLUSTERS])
+    write_csv(pd.DataFrame(governed.drop(columns="geometry")), paths[r.GOVERNED_CLUSTERS_CSV])
+    write_parquet(links, paths[r.CLUSTER_AUTHORITIES])
+    write_csv(links, paths[r.CLUSTER_AUTHORITIES_CSV])
+    write_parquet(summaries, paths[r.AUTHORITY_SUMMARIES])
+    write_csv(summaries, paths[r.AUTHORITY_SUMMARIES_CSV])
+    write_text(summaries_markdown(summaries, title), paths[r.AUTHORITY_SUMMARIES_MD])
     report = _report(governed, site_outputs)
-    write_json({"stage": "governance", **report}, paths.governance_report)
+    write_json({"stage": "governance", **report}, paths[r.GOVERNANCE_REPORT])
     log.info(
         "%d clusters: %d straddle districts, %d straddle counties, %d governance gaps; "
         "%d anchor sites assessed",
@@ -98,7 +98,6 @@ def run(config: RunConfig) -> RunPaths:
         report["governance_gaps"],
         report["sites_assessed"],
     )
-    return paths
 
 
 def _member_pieces(
@@ -131,7 +130,7 @@ def _sites_path(config: RunConfig) -> Path | str | None:
     sites = config.governance.sites
     if sites == "none":
         return None
-    return "default" if sites == "default" else config.data_path(Path(sites))
+    return "default" if sites == "default" else stage_inputs(config, r.GOVERNANCE)["sites"]
 
 
 def _assess_sites(
@@ -139,8 +138,6 @@ def _assess_sites(
 ) -> dict[str, pd.DataFrame] | None:
     source = _sites_path(config)
     if source is None:
-        for path in (paths.sites, paths.site_authorities, paths.site_clusters):
-            path.unlink(missing_ok=True)
         return None
     settings = config.governance
     registry = read_sites(source)
@@ -179,12 +176,12 @@ def _assess_sites(
             "Anchor sites partly outside the run's areas (flags describe the covered part): %s",
             ", ".join(partly),
         )
-    write_parquet(sites, paths.sites)
-    write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths.csv_beside(paths.sites))
-    write_parquet(links, paths.site_authorities)
-    write_csv(links, paths.csv_beside(paths.site_authorities))
-    write_parquet(nearby, paths.site_clusters)
-    write_csv(nearby, paths.csv_beside(paths.site_clusters))
+    write_parquet(sites, paths[r.SITES])
+    write_csv(pd.DataFrame(sites.drop(columns="geometry")), paths[r.SITES_CSV])
+    write_parquet(links, paths[r.SITE_AUTHORITIES])
+    write_csv(links, paths[r.SITE_AUTHORITIES_CSV])
+    write_parquet(nearby, paths[r.SITE_CLUSTERS])
+    write_csv(nearby, paths[r.SITE_CLUSTERS_CSV])
     return {"sites": sites, "links": links, "clusters": nearby}
 
 
@@ -246,10 +243,9 @@ def _site_clusters(
 
 def _cluster_industry_codes(paths: RunPaths) -> dict[str, list[str]]:
     """Data industry codes making up each cluster definition (an industry is its own code)."""
-    industries = json.loads(paths.industries.read_text(encoding="utf-8"))
     return {
-        d["key"]: [normalise_sic_code(c) for c in d["industry_codes"]]
-        for d in industries["cluster_definitions"]
+        key: [normalise_sic_code(c) for c in codes]
+        for key, codes in intermediates.read_industries(paths).definition_codes.items()
     }
 
 

@@ -18,6 +18,8 @@ from clustergeo.config import RunConfig
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.stages import intermediates
+from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 
 __all__ = ["run"]
@@ -37,12 +39,12 @@ def analysed_values(lq: pd.DataFrame, areas: gpd.GeoDataFrame, variable: str) ->
     return wide
 
 
-def run(config: RunConfig) -> RunPaths:
+def run(config: RunConfig) -> None:
     """Build the weights, compute every local statistic and write the results."""
     paths = RunPaths.for_config(config)
     settings = config.hotspots
-    areas = gpd.read_parquet(paths.areas)
-    lq = pd.read_parquet(paths.lq)
+    areas = intermediates.read_areas(paths)
+    lq = intermediates.read_lq(paths)
     values = analysed_values(lq, areas, settings.variable)
 
     started = time.perf_counter()
@@ -71,10 +73,10 @@ def run(config: RunConfig) -> RunPaths:
         settings.permutations,
     )
 
-    write_parquet(table, paths.hotspots)
-    write_csv(table, paths.hotspots_csv)
-    write_parquet(weights.audit(), paths.weights_audit)
-    write_parquet(weights.links(), paths.weights)
+    write_parquet(table, paths[r.HOTSPOTS])
+    write_csv(table, paths[r.HOTSPOTS_CSV])
+    write_parquet(weights.audit(), paths[r.WEIGHTS_AUDIT])
+    intermediates.write_weights(paths, weights)
     write_json(
         {
             "stage": "hotspots",
@@ -83,6 +85,5 @@ def run(config: RunConfig) -> RunPaths:
             "backend": config.compute.backend,
             "seconds": round(elapsed, 3),
         },
-        paths.hotspots_report,
+        paths[r.HOTSPOTS_REPORT],
     )
-    return paths

@@ -1,15 +1,15 @@
 """Stage 1, ingest: read and validate every input, write tidy intermediates.
 
 Reads the areas, employment, authority tiers, lookups and cluster definitions named in the
-config; checks that they join; reprojects to EPSG:27700; and writes GeoParquet/Parquet
-intermediates plus a report of everything repaired, dropped or noticed.
+config (the readers are in :mod:`clustergeo.ingest`); checks that they join; reprojects to
+British National Grid; and writes GeoParquet/Parquet intermediates plus a report of everything
+repaired, dropped or noticed.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,6 +27,9 @@ from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.io import file_sha256, read_text, write_json, write_parquet
+from clustergeo.stages import registry as r
+from clustergeo.stages.intermediates import write_industries
+from clustergeo.stages.manifest import stage_inputs
 from clustergeo.stages.paths import RunPaths
 from clustergeo.vocab import TIERS
 
@@ -81,22 +84,16 @@ def select_study_area(
     return areas.loc[keep].assign(in_study_area=inside[keep]).reset_index(drop=True), notes
 
 
-def run(config: RunConfig) -> RunPaths:
+def run(config: RunConfig) -> None:
     """Run the ingest stage for a config and write its outputs.
-
-    Returns
-    -------
-    RunPaths
-        Where the outputs were written.
 
     Raises
     ------
     ClusterGeoError
         For any input problem, with every problem listed.
     """
-    config.check_inputs_exist()
     paths = RunPaths.for_config(config)
-    inputs = config.input_paths()
+    inputs = stage_inputs(config, r.INGEST)
     notes: list[str] = []
 
     attribute_columns = tuple(
@@ -169,7 +166,7 @@ def run(config: RunConfig) -> RunPaths:
 
     definitions = read_cluster_definitions(
         config.industries.cluster_definitions
-        if config.industries.cluster_definitions == "default"
+        if config.industries.shipped
         else inputs["cluster_definitions"]
     )
     resolution = resolve_cluster_definitions(definitions, employment["industry_code"])
@@ -186,28 +183,17 @@ def run(config: RunConfig) -> RunPaths:
         for code in sorted(employment["industry_code"].unique())
     ]
 
-    write_parquet(areas, paths.areas)
-    write_parquet(employment, paths.employment)
+    write_parquet(areas, paths[r.AREAS])
+    write_parquet(employment, paths[r.EMPLOYMENT])
     if table.area_totals is not None:
         totals = table.area_totals.rename_axis("area_code").reset_index(name="total")
-        write_parquet(totals, paths.area_totals)
-    elif paths.area_totals.exists():
-        paths.area_totals.unlink()
+        write_parquet(totals, paths[r.AREA_TOTALS])
     for tier in TIERS:
         if tier in authorities:
-            write_parquet(authorities[tier], paths.authorities(tier))
-    write_json(
-        {
-            "industries": industries,
-            "cluster_definitions": [asdict(d) for d in resolution.resolved],
-            "unresolved_cluster_definitions": resolution.unresolved,
-        },
-        paths.industries,
-    )
+            write_parquet(authorities[tier], paths[r.AUTHORITY_POLYGONS[tier]])
+    write_industries(paths, industries, list(resolution.resolved), resolution.unresolved)
     report = {
         "stage": "ingest",
-        "config": str(config.config_path),
-        "synthetic": config.synthetic,
         "employment_basis": config.employment.basis,
         "employment_format": table.format,
         "inputs": {
@@ -223,7 +209,6 @@ def run(config: RunConfig) -> RunPaths:
         },
         "notes": notes,
     }
-    write_json(report, paths.ingest_report)
+    write_json(report, paths[r.INGEST_REPORT])
     for note in notes:
         log.info("Note: %s", note)
-    return paths

@@ -1,16 +1,22 @@
-"""Stage manifests: what each stage produced, from what, so a re-run does only what is stale.
+"""Stage manifests: what each stage made, from what, so a re-run does only what is stale.
 
-After a stage succeeds, ``<output_dir>/manifests/<stage>.json`` records the checksums of the
-files it wrote, together with what they were made from: the config, the code version, and
-either the raw inputs' checksums (ingest) or the previous stage's manifest. A stage is
-**current** when its manifest exists, every file it lists is still there with the same
-checksum, and config, code and upstream are unchanged. ``clustergeo run`` skips current stages
-and runs the rest, so after a crash, a kill or an edit it resumes from what is still valid.
+After a stage succeeds, ``<output_dir>/manifests/<stage>.json`` records, from the stage's
+declaration in :mod:`~clustergeo.stages.registry`:
 
-Every output is written atomically (a temporary file renamed into place), so a run killed in
-the middle of a stage leaves the previous outputs whole; the killed stage has no new manifest,
-so it runs again. Temporary files such a kill leaves behind (``.name.partial.ext``) are
-removed at the start of the next run.
+* ``settings`` — the value of every config field the stage declares;
+* ``code`` — a checksum of every source file the stage runs (its module, the code it declares,
+  and the core);
+* ``inputs`` — the checksum of every raw input file it reads (with size and modification time,
+  so an unchanged file is not read again to be checked);
+* ``reads`` — the checksum of every artefact of earlier stages it reads, as their producers
+  recorded them;
+* ``outputs`` — the checksum, size and modification time of every file it wrote.
+
+A stage is **current** when its manifest exists and its settings, code, inputs and reads are as
+recorded and its outputs are still on disk as written. So a changed setting re-runs exactly the
+stages that read it; a stage that re-runs and writes the same bytes leaves the stages after it
+current; an edited or deleted output is rebuilt. Every output is written atomically, so a run
+killed mid-stage leaves the previous outputs whole and no new manifest: that stage runs again.
 """
 
 from __future__ import annotations
@@ -18,174 +24,298 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from importlib import resources
+import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clustergeo.config import RunConfig
-from clustergeo.io import file_sha256, write_json
 from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.registry import CORE_CODE, Artefact, Stage, producer_of
+
+if TYPE_CHECKING:
+    from clustergeo.config import RunConfig
 
 __all__ = [
+    "Verdict",
+    "check",
     "code_digest",
-    "is_current",
+    "code_files",
     "record",
-    "remove_partial_files",
-    "stage_outputs",
+    "record_skipped",
+    "settings_of",
+    "stage_inputs",
+    "touch",
 ]
 
 log = logging.getLogger(__name__)
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+_PACKAGE = Path(__file__).resolve().parents[1]
+_CODE_SUFFIXES = (".py", ".yaml", ".csv")
 
 
-def _manifest_path(paths: RunPaths, stage: str) -> Path:
-    return paths.root / "manifests" / f"{stage}.json"
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a stage is current and, if not, why it must run (for the log)."""
+
+    current: bool
+    reason: str = ""
 
 
-def stage_outputs(paths: RunPaths, stage: str) -> list[Path]:
-    """The files a stage wrote, as they are on disk now (temporary files excluded)."""
-    folders = {
-        "ingest": [paths.ingest_dir],
-        "concentration": [paths.concentration_dir],
-        "hotspots": [paths.hotspots_dir],
-        "clusters": [paths.clusters_dir],
-        "governance": [paths.governance_dir],
-        "surface": [paths.surface_dir],
-        "publish": [paths.figures_dir],
-    }[stage]
-    files = [f for folder in folders if folder.exists() for f in folder.rglob("*") if f.is_file()]
-    if stage == "publish":
-        singles = (
-            paths.geopackage,
-            paths.qgis_project,
-            paths.report_md,
-            paths.report_html,
-            paths.provenance,
-        )
-        files += [path for path in singles if path.exists()]
-    return sorted(f for f in files if ".partial" not in f.name)
+# --- What a stage depends on ---------------------------------------------------------------------
 
 
-def code_digest() -> str:
-    """SHA-256 over clustergeo's own source and data files: any code change makes stages stale."""
-    digest = hashlib.sha256()
-    package = resources.files("clustergeo")
-    root = Path(str(package))
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+def code_files(stage: Stage) -> list[Path]:
+    """Every source and data file the stage runs: its module, its declared code, the core."""
+    names = [f"stages/{stage.name}.py", *CORE_CODE, *stage.code]
+    files: set[Path] = set()
+    for name in names:
+        path = _PACKAGE / name
+        if name.endswith("/"):
+            files.update(
+                p
+                for p in path.rglob("*")
+                if p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts
+            )
+        elif path.exists():
+            files.add(path)
+    return sorted(files)
 
 
-#: The config sections each stage reads; earlier stages' settings reach it through upstream.
-_STAGE_SETTINGS = {
-    "ingest": (
-        "data_dir",
-        "areas",
-        "employment",
-        "study_area",
-        "hierarchy",
-        "authorities",
-        "industries",
-    ),
-    "concentration": ("concentration",),
-    "hotspots": ("hotspots",),
-    "clusters": ("clusters",),
-    "governance": ("governance",),
-    "surface": ("surface",),
-    "publish": ("name", "description", "synthetic", "output_dir"),
-}
+def _code_checksums(stage: Stage) -> dict[str, str]:
+    return _checksums(code_files(stage))
 
 
-def _config_digest(config: RunConfig, stage: str) -> str:
-    settings = config.model_dump(mode="json", include=set(_STAGE_SETTINGS[stage]))
-    if stage == "ingest":
-        # Where relative inputs resolve matters, not how the config spelled it.
-        settings["data_dir"] = str(config.resolved_data_dir)
-    text = json.dumps(settings, sort_keys=True)
+def _checksums(files: list[Path]) -> dict[str, str]:
+    return {
+        str(path.relative_to(_PACKAGE)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in files
+    }
+
+
+def code_digest(*names: str) -> str:
+    """One checksum over the core code and the named parts of the package (``"hotspots/"``...).
+
+    For runs outside the registry (national panels) that mark their results with the code
+    that made them.
+    """
+    files = {
+        path
+        for name in (*CORE_CODE, *names)
+        for path in ((_PACKAGE / name).rglob("*") if name.endswith("/") else [_PACKAGE / name])
+        if path.is_file() and path.suffix in _CODE_SUFFIXES and "__pycache__" not in path.parts
+    }
+    text = json.dumps(_checksums(sorted(files)), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _upstream(config: RunConfig, paths: RunPaths, stage: str, stages: Sequence[str]) -> str:
-    """What the stage was made from: the raw inputs (first stage) or the previous manifest."""
-    position = list(stages).index(stage)
-    if position == 0:
-        inputs = {role: file_sha256(p) for role, p in sorted(config.input_paths().items())}
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    previous = _manifest_path(paths, stages[position - 1])
-    if not previous.exists():
-        return ""
-    return hashlib.sha256(previous.read_bytes()).hexdigest()
+def settings_of(config: RunConfig, stage: Stage) -> dict[str, Any]:
+    """The values of the config fields a stage declares, by dotted path to each leaf.
+
+    ``data_dir`` is where relative inputs resolve to, however the config spelt it; ``*`` (the
+    publish stage, whose provenance carries the whole config) is every field but those that
+    only choose where work runs. Leaves are listed one by one so that a log can name the very
+    setting that changed.
+    """
+    dump = config.model_dump(mode="json")
+    dump["data_dir"] = str(config.resolved_data_dir)
+    values: dict[str, Any] = {}
+    for path in stage.settings:
+        if path == "*":
+            for key, value in dump.items():
+                if key not in stage.runs_on:
+                    values |= _leaves(key, value)
+            continue
+        node: Any = dump
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        values |= _leaves(path, node)
+    return dict(sorted(values.items()))
 
 
-def record(
-    config: RunConfig, stage: str, stages: Sequence[str], *, code: str | None = None
-) -> Path:
-    """Write the manifest of a stage that has just succeeded."""
+def _leaves(prefix: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        found: dict[str, Any] = {}
+        for key, inner in value.items():
+            found |= _leaves(f"{prefix}.{key}", inner)
+        return found
+    return {prefix: value}
+
+
+def stage_inputs(config: RunConfig, stage: Stage) -> dict[str, Path]:
+    """The raw input files of the run that the stage reads, by role."""
+    return dict(sorted(config.input_paths(stage.inputs).items()))
+
+
+# --- Checksums that avoid reading unchanged files again ------------------------------------------
+
+
+def _stat(path: Path) -> dict[str, int]:
+    status = path.stat()
+    return {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
+
+
+def _sha256(path: Path, known: dict[str, Any] | None = None) -> str:
+    """The file's checksum; taken from ``known`` when its size and modification time match."""
+    from clustergeo.io import file_sha256
+
+    if known and known.get("sha256"):
+        status = path.stat()
+        if known.get("size") == status.st_size and known.get("mtime_ns") == status.st_mtime_ns:
+            return str(known["sha256"])
+    return file_sha256(path)
+
+
+def _file_record(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"sha256": _sha256(path, known), **_stat(path)}
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _upstream(paths: RunPaths, stage: Stage) -> tuple[dict[str, str | None], str]:
+    """Checksums of the artefacts the stage reads, as their producers recorded them.
+
+    Returns the checksums by path (``None`` for an optional artefact not written) and, if a
+    producer has no usable record, the reason the stage cannot be current.
+    """
+    reads: dict[str, str | None] = {}
+    for artefact in stage.reads:
+        producer = producer_of(artefact)
+        manifest = _read_manifest(paths.manifest(producer))
+        if manifest is None:
+            return {}, f"the {producer.name} stage has not finished"
+        reads |= _artefact_checksums(artefact, manifest)
+    return reads, ""
+
+
+def _artefact_checksums(artefact: Artefact, manifest: dict[str, Any]) -> dict[str, str | None]:
+    outputs: dict[str, Any] = manifest.get("outputs", {})
+    if artefact.is_folder:
+        return {
+            name: str(entry["sha256"])
+            for name, entry in outputs.items()
+            if name.startswith(artefact.path)
+        }
+    entry = outputs.get(artefact.path)
+    return {artefact.path: None if entry is None else str(entry["sha256"])}
+
+
+# --- Records ------------------------------------------------------------------------------------
+
+
+def record(config: RunConfig, stage: Stage, *, skipped: str | None = None) -> Path:
+    """Write the manifest of a stage that has just succeeded (or was skipped, and why).
+
+    The manifest is rewritten only when its content changes, so that ``make`` does not see a
+    re-run that changed nothing as news for the stages after it.
+    """
+    from clustergeo.io import write_text
+
     paths = RunPaths.for_config(config)
-    outputs = {
-        str(path.relative_to(paths.root)): file_sha256(path) for path in stage_outputs(paths, stage)
-    }
+    path = paths.manifest(stage)
+    previous = _read_manifest(path) or {}
+    known_outputs: dict[str, Any] = previous.get("outputs", {})
+    known_inputs: dict[str, Any] = previous.get("inputs", {})
+    reads, _missing = _upstream(paths, stage)
     manifest: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
-        "stage": stage,
-        "config": _config_digest(config, stage),
-        "code": code or code_digest(),
-        "upstream": _upstream(config, paths, stage, stages),
-        "outputs": outputs,
+        "stage": stage.name,
+        "skipped": skipped,
+        "settings": settings_of(config, stage),
+        "code": _code_checksums(stage),
+        "inputs": {
+            role: {"path": str(p), **_file_record(p, known_inputs.get(role))}
+            for role, p in stage_inputs(config, stage).items()
+        },
+        "reads": reads,
+        "outputs": {
+            str(p.relative_to(paths.root)): _file_record(
+                p, known_outputs.get(str(p.relative_to(paths.root)))
+            )
+            for p in paths.outputs(stage)
+        },
     }
-    return write_json(manifest, _manifest_path(paths, stage))
+    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        touch(config, stage)
+        return path
+    return write_text(text, path)
 
 
-def is_current(  # noqa: PLR0911 (one return per reason a stage must run)
-    config: RunConfig, stage: str, stages: Sequence[str], *, code: str | None = None
-) -> tuple[bool, str]:
-    """Whether a stage's outputs are valid for the current config, code and inputs.
+def record_skipped(config: RunConfig, stage: Stage, reason: str) -> Path:
+    """Record that a stage does not apply to this config (e.g. no ``surface`` section)."""
+    return record(config, stage, skipped=reason)
 
-    Returns
-    -------
-    current, reason
-        ``reason`` says why a stage must run (for the log), or is empty.
-    """
+
+def touch(config: RunConfig, stage: Stage) -> None:
+    """Mark a current stage's manifest as newer than the config, so ``make`` leaves it be."""
+    os.utime(RunPaths.for_config(config).manifest(stage))
+
+
+def check(config: RunConfig, stage: Stage) -> Verdict:
+    """Whether a stage's outputs are valid for the current config, code, inputs and stages."""
     paths = RunPaths.for_config(config)
-    path = _manifest_path(paths, stage)
-    if not path.exists():
-        return False, "no record of a finished run"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return False, "its record is unreadable"
+    manifest = _read_manifest(paths.manifest(stage))
+    if manifest is None:
+        return Verdict(False, "no record of a finished run")
     if manifest.get("manifest_version") != MANIFEST_VERSION:
-        return False, "its record is from another version"
-    if manifest.get("config") != _config_digest(config, stage):
-        return False, f"its settings in the config changed ({', '.join(_STAGE_SETTINGS[stage])})"
-    if manifest.get("code") != (code or code_digest()):
-        return False, "the code changed"
-    try:
-        upstream = _upstream(config, paths, stage, stages)
-    except OSError:
-        return False, "an input cannot be read"
-    if manifest.get("upstream") != upstream:
-        return False, "its inputs changed" if stages.index(stage) == 0 else "an earlier stage ran"
-    for name, checksum in manifest.get("outputs", {}).items():
+        return Verdict(False, "its record is from another version")
+    for why in (_recipe_changes(config, stage, manifest), _file_changes(config, stage, manifest)):
+        if why:
+            return Verdict(False, why)
+    return Verdict(True)
+
+
+def _recipe_changes(config: RunConfig, stage: Stage, manifest: dict[str, Any]) -> str:
+    """Why the stage's settings or code no longer match its record, or nothing."""
+    changed = _changed_keys(manifest.get("settings", {}), settings_of(config, stage))
+    if changed:
+        return f"its settings in the config changed ({', '.join(changed)})"
+    changed = _changed_keys(manifest.get("code", {}), _code_checksums(stage))
+    if changed:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        return f"the code changed ({', '.join(changed[:3])}{more})"
+    return ""
+
+
+def _file_changes(  # noqa: PLR0911 (one return per reason a stage must run)
+    config: RunConfig, stage: Stage, manifest: dict[str, Any]
+) -> str:
+    """Why the stage's inputs, the artefacts it reads or its outputs changed, or nothing."""
+    paths = RunPaths.for_config(config)
+    recorded_inputs: dict[str, Any] = manifest.get("inputs", {})
+    inputs = stage_inputs(config, stage)
+    if sorted(recorded_inputs) != sorted(inputs):
+        return "its input files changed"
+    for role, path in inputs.items():
+        known = recorded_inputs[role]
+        try:
+            same = known.get("path") == str(path) and _sha256(path, known) == known.get("sha256")
+        except OSError:
+            return f"input {role} cannot be read"
+        if not same:
+            return f"its input {role} changed ({path.name})"
+    reads, missing = _upstream(paths, stage)
+    if missing:
+        return missing
+    changed = _changed_keys(manifest.get("reads", {}), reads)
+    if changed:
+        return f"{changed[0]} changed (an earlier stage ran)"
+    for name, entry in manifest.get("outputs", {}).items():
         output = paths.root / name
-        if not output.exists():
-            return False, f"{name} is missing"
-        if file_sha256(output) != checksum:
-            return False, f"{name} changed"
-    return True, ""
+        if not output.is_file():
+            return f"{name} is missing"
+        if _sha256(output, entry) != entry.get("sha256"):
+            return f"{name} changed"
+    return ""
 
 
-def remove_partial_files(paths: RunPaths) -> int:
-    """Delete temporary files left by a run that was killed while writing; return how many."""
-    if not paths.root.exists():
-        return 0
-    leftovers = [p for p in paths.root.rglob(".*.partial*") if p.is_file()]
-    for path in leftovers:
-        path.unlink(missing_ok=True)
-    if leftovers:
-        log.info("Removed %d unfinished files left by an interrupted run", len(leftovers))
-    return len(leftovers)
+def _changed_keys(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    keys = sorted(set(recorded) | set(current))
+    return [key for key in keys if recorded.get(key) != current.get(key)]

@@ -1,7 +1,6 @@
 """Stage 6, surface: employment on a regular grid, its hot spots and clusters, the MAUP check.
 
-Only runs when the config has a ``surface`` section; otherwise it records that it was not
-configured. Steps:
+Only runs when the config has a ``surface`` section (the registry declares it so). Steps:
 
 1. employment-bearing land from the OSM extract, if one is configured
    (:func:`~clustergeo.surface.osm.read_employment_land`), or, with ``osm_online``, from the
@@ -46,6 +45,9 @@ from clustergeo.governance.overlay import add_upper_tier, governance_flags
 from clustergeo.governance.sites import footprint_pieces
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.stages import intermediates
+from clustergeo.stages import registry as r
+from clustergeo.stages.manifest import stage_inputs
 from clustergeo.stages.paths import RunPaths
 from clustergeo.surface.dasymetric import allocate
 from clustergeo.surface.grid import (
@@ -74,17 +76,14 @@ _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 _TOTAL = "__all_industries__"
 
 
-def run(config: RunConfig) -> RunPaths:
+def run(config: RunConfig) -> None:
     """Build the employment grid, its hot spots and clusters, and compare them with the areas."""
     paths = RunPaths.for_config(config)
     settings = config.surface
     if settings is None:
-        for path in (paths.surface_tif, paths.grid_clusters, paths.maup, paths.grid_hotspots):
-            path.unlink(missing_ok=True)
-        write_json({"stage": "surface", "configured": False}, paths.surface_report)
-        return paths
+        raise ValueError("the surface stage needs a 'surface' section (the registry skips it)")
     started = time.perf_counter()
-    areas = add_upper_tier(gpd.read_parquet(paths.areas))
+    areas = add_upper_tier(intermediates.read_areas(paths))
     study = areas.loc[areas["in_study_area"]].reset_index(drop=True)
     employment, reference_share, labels = _area_employment(paths, study, config.clusters.of)
     columns = [c for c in employment.columns if c != _TOTAL]
@@ -104,10 +103,8 @@ def run(config: RunConfig) -> RunPaths:
         array, cell_total = stacked[:-1], stacked[-1]
         mask = coverage(study, spec) > 0
         array[:, ~mask] = np.nan
-        write_geotiff(paths.surface_tif, array, spec, columns)
-        reference_total = json.loads(paths.concentration_report.read_text(encoding="utf-8"))[
-            "reference_total"
-        ]
+        write_geotiff(paths[r.SURFACE_TIF], array, spec, columns)
+        reference_total = intermediates.read_lq_reference(paths).total
         lq_cells, lower = _cell_lq(
             array,
             cell_total,
@@ -121,7 +118,7 @@ def run(config: RunConfig) -> RunPaths:
                 np.nan_to_num(array), spec, settings.kernel_bandwidth_m, mask=mask
             )
             density[:, ~mask] = np.nan
-            write_geotiff(paths.surface_density_tif, density, spec, columns)
+            write_geotiff(paths[r.SURFACE_DENSITY_TIF], density, spec, columns)
 
         values = cells_table(lq_cells, mask, columns)
         weights = grid_weights(mask, queen=True)
@@ -138,23 +135,21 @@ def run(config: RunConfig) -> RunPaths:
     )
     grid_clusters = _govern(grid_clusters, areas)
     grid_clusters.insert(2, "label", grid_clusters["industry_code"].map(labels))
-    area_clusters = gpd.read_parquet(paths.governed_clusters)
+    area_clusters = intermediates.read_governed_clusters(paths)
     area_clusters = area_clusters.loc[area_clusters["industry_code"].isin(columns)]
     comparison = compare_clusters(area_clusters, grid_clusters, stable_iou=settings.stable_iou)
 
     table = _with_centres(table, mask, spec)
     elapsed = time.perf_counter() - started
-    write_parquet(table, paths.grid_hotspots)
-    write_parquet(grid_clusters, paths.grid_clusters)
-    write_csv(
-        pd.DataFrame(grid_clusters.drop(columns="geometry")), paths.csv_beside(paths.grid_clusters)
-    )
-    write_parquet(comparison, paths.maup)
-    write_csv(comparison, paths.csv_beside(paths.maup))
+    write_parquet(table, paths[r.GRID_HOTSPOTS])
+    write_parquet(grid_clusters, paths[r.GRID_CLUSTERS])
+    write_csv(pd.DataFrame(grid_clusters.drop(columns="geometry")), paths[r.GRID_CLUSTERS_CSV])
+    write_parquet(comparison, paths[r.MAUP])
+    write_csv(comparison, paths[r.MAUP_CSV])
     report = {
         "stage": "surface",
         "configured": True,
-        "osm": str(config.data_path(settings.osm)) if settings.osm else None,
+        "osm": str(stage_inputs(config, r.SURFACE)["osm"]) if settings.osm else None,
         "backend": config.compute.backend,
         "land_polygons": len(land),
         "allocation": pieces.attrs.get("report", {}),
@@ -165,7 +160,7 @@ def run(config: RunConfig) -> RunPaths:
         "maup": comparison["stability"].value_counts().to_dict(),
         "seconds": round(elapsed, 3),
     }
-    write_json(json.loads(json.dumps(report, default=str)), paths.surface_report)
+    write_json(json.loads(json.dumps(report, default=str)), paths[r.SURFACE_REPORT])
     log.info(
         "Grid of %d x %d cells (%g m): %d grid clusters; against the area clusters: %s",
         spec.height,
@@ -174,7 +169,6 @@ def run(config: RunConfig) -> RunPaths:
         len(grid_clusters),
         ", ".join(f"{n} {label}" for label, n in report["maup"].items()) or "none to compare",
     )
-    return paths
 
 
 def _allocate_and_rasterise(
@@ -200,9 +194,9 @@ def _area_employment(
     paths: RunPaths, study: gpd.GeoDataFrame, of: str
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Study areas x columns employment (plus each area's total), reference shares, labels."""
-    lq = pd.read_parquet(
-        paths.lq,
-        columns=[
+    lq = intermediates.read_lq(
+        paths,
+        [
             "area_code",
             "industry_code",
             "kind",
@@ -244,8 +238,8 @@ def _land(config: RunConfig, settings: SurfaceConfig, study: gpd.GeoDataFrame) -
     if settings.osm is None:
         log.info("No OSM extract configured: each area's employment covers the whole area")
         return gpd.GeoDataFrame({"kind": []}, geometry=gpd.GeoSeries([], crs=study.crs))
-    path = config.data_path(settings.osm)
-    cache = RunPaths.for_config(config).surface_dir / "osm_cache"
+    path = stage_inputs(config, r.SURFACE)["osm"]
+    cache = RunPaths.for_config(config).root / "surface" / "osm_cache"
     land = read_employment_land(path, polygon=study.union_all(), crs=WORKING_CRS, cache_dir=cache)
     log.info("OSM employment land from %s: %d polygons", path.name, len(land))
     return land

@@ -1,0 +1,419 @@
+"""The stage registry: the one description of the pipeline.
+
+Each :class:`Stage` declares, as a pypsa-eur rule declares ``input``, ``output`` and ``params``:
+
+* ``inputs`` — the roles of the raw input files it reads (``areas``, ``employment``...);
+* ``reads`` — the artefacts of earlier stages it reads;
+* ``writes`` — the artefacts it writes (files, or folders of files such as the figures);
+* ``settings`` — the config fields it reads, as dotted paths (a section stands for all of it);
+* ``runs_on`` — config fields that choose *where* it runs but never change what it writes
+  (the Dask backend): read, but not part of its fingerprint;
+* ``code`` — the parts of the package it runs, besides its own module and :data:`CORE_CODE`.
+
+Everything else is derived from these declarations: the order stages run in, what
+``clustergeo run`` skips or repeats (:mod:`~clustergeo.stages.manifest`), which files are a stage's
+own and are removed when a config no longer produces them, where every file lives
+(:class:`~clustergeo.stages.paths.RunPaths`), ``clustergeo paths`` and the Makefile rules
+(:func:`~clustergeo.stages.make_rules.make_rules`). The tests check the declarations against the
+code: every config field a stage reads, and every module it imports, is declared.
+
+This module imports only the standard library, so the command line can list stages instantly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "CORE_CODE",
+    "STAGES",
+    "Artefact",
+    "Stage",
+    "consumers_of",
+    "producer_of",
+    "stage",
+    "stage_names",
+]
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """A file (or a folder of files) of a run, at ``path`` under the run's output folder.
+
+    ``optional`` artefacts are written only under some configs (the employment grid's kernel
+    density surface, say); a stage that declares one and does not write it removes any copy an
+    earlier config left behind.
+    """
+
+    path: str
+    description: str
+    optional: bool = False
+
+    @property
+    def is_folder(self) -> bool:
+        """True for a folder whose every file belongs to the artefact (e.g. ``figures/``)."""
+        return self.path.endswith("/")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the pipeline, declared (see the module docstring)."""
+
+    name: str
+    summary: str
+    inputs: tuple[str, ...]
+    reads: tuple[Artefact, ...]
+    writes: tuple[Artefact, ...]
+    settings: tuple[str, ...]
+    code: tuple[str, ...]
+    runs_on: tuple[str, ...] = ()
+    needs_section: str | None = None
+
+    @property
+    def module(self) -> str:
+        """The module whose ``run(config)`` carries the stage out."""
+        return f"clustergeo.stages.{self.name}"
+
+    @property
+    def manifest(self) -> Artefact:
+        """The record the stage writes last, when it has succeeded (the Makefile's target)."""
+        return Artefact(
+            f"manifests/{self.name}.json", f"What the {self.name} stage made, from what"
+        )
+
+
+#: Code every stage depends on: the config, file handling, vocabulary and orchestration.
+CORE_CODE: tuple[str, ...] = (
+    "__init__.py",
+    "_errors.py",
+    "_validate.py",
+    "_console.py",
+    "config.py",
+    "io.py",
+    "vocab.py",
+    "stages/__init__.py",
+    "stages/registry.py",
+    "stages/paths.py",
+    "stages/intermediates.py",
+)
+
+# --- Artefacts, by the stage that writes them ------------------------------------------------
+
+# ingest
+AREAS = Artefact("ingest/areas.parquet", "Small areas with their authority codes (GeoParquet).")
+EMPLOYMENT = Artefact("ingest/employment.parquet", "Tidy employment counts, SIC codes (Parquet).")
+AREA_TOTALS = Artefact(
+    "ingest/area_totals.parquet",
+    "Published all-industry totals per area, when the source has them (Parquet).",
+    optional=True,
+)
+INDUSTRIES = Artefact("ingest/industries.json", "Industries and resolved cluster definitions.")
+AUTHORITY_POLYGONS = {
+    tier: Artefact(
+        f"ingest/authorities_{tier}.parquet",
+        f"Polygons of the {tier.replace('_', ' ')} tier in the run's year (GeoParquet).",
+        optional=True,
+    )
+    for tier in ("district", "county", "combined_authority", "region")
+}
+INGEST_REPORT = Artefact(
+    "ingest/report.json", "What ingest read, repaired and noticed, with input checksums."
+)
+
+# concentration
+LQ = Artefact("concentration/lq.parquet", "LQs per area x industry and cluster definition.")
+LQ_CSV = Artefact("concentration/lq.csv", "The LQ table as CSV, for spreadsheets.")
+DISTRICT_LQ = Artefact(
+    "concentration/district_lq.parquet", "LQs of districts (Parquet).", optional=True
+)
+SPECIALISATION = Artefact(
+    "concentration/specialisation.parquet", "Krugman and Herfindahl indices per area."
+)
+CONCENTRATION_REPORT = Artefact(
+    "concentration/report.json", "The LQ reference, its total and the floors applied."
+)
+
+# hotspots
+HOTSPOTS = Artefact("hotspots/hotspots.parquet", "Gi*, Gi and Local Moran per area x industry.")
+HOTSPOTS_CSV = Artefact("hotspots/hotspots.csv", "The hot-spot table as CSV.")
+WEIGHTS_AUDIT = Artefact(
+    "hotspots/weights_audit.parquet", "Neighbours, islands and components of every area."
+)
+WEIGHTS = Artefact(
+    "hotspots/weights.parquet",
+    "The run's spatial weights as an adjacency table (libpysal.graph.read_parquet reads it).",
+)
+HOTSPOTS_REPORT = Artefact(
+    "hotspots/report.json", "Weights summary, inference settings, policies applied and counts."
+)
+
+# clusters
+CLUSTERS = Artefact("clusters/clusters.parquet", "Cluster polygons with their attributes.")
+CLUSTERS_CSV = Artefact("clusters/clusters.csv", "Cluster attributes as CSV (no polygons).")
+CLUSTER_MEMBERS = Artefact("clusters/members.parquet", "Which areas make up each cluster.")
+CLUSTERS_REPORT = Artefact(
+    "clusters/report.json", "Membership rules applied and the counts per industry."
+)
+
+# governance
+GOVERNED_CLUSTERS = Artefact(
+    "governance/clusters.parquet", "Clusters with their governance flags (GeoParquet)."
+)
+GOVERNED_CLUSTERS_CSV = Artefact("governance/clusters.csv", "The same as CSV, without polygons.")
+CLUSTER_AUTHORITIES = Artefact(
+    "governance/cluster_authorities.parquet",
+    "Every authority each cluster touches, with employment and area shares.",
+)
+CLUSTER_AUTHORITIES_CSV = Artefact("governance/cluster_authorities.csv", "The same as CSV.")
+SITES = Artefact(
+    "governance/sites.parquet", "Anchor-site footprints with their flags.", optional=True
+)
+SITES_CSV = Artefact("governance/sites.csv", "The same as CSV.", optional=True)
+SITE_AUTHORITIES = Artefact(
+    "governance/site_authorities.parquet",
+    "Every authority each footprint touches, with area shares.",
+    optional=True,
+)
+SITE_AUTHORITIES_CSV = Artefact(
+    "governance/site_authorities.csv", "The same as CSV.", optional=True
+)
+SITE_CLUSTERS = Artefact(
+    "governance/site_clusters.parquet", "Clusters each site lies in or near.", optional=True
+)
+SITE_CLUSTERS_CSV = Artefact("governance/site_clusters.csv", "The same as CSV.", optional=True)
+AUTHORITY_SUMMARIES = Artefact(
+    "governance/authority_summaries.parquet", "One row per authority touched by a cluster."
+)
+AUTHORITY_SUMMARIES_CSV = Artefact("governance/authority_summaries.csv", "The same as CSV.")
+AUTHORITY_SUMMARIES_MD = Artefact(
+    "governance/authority_summaries.md", "A plain-language paragraph per authority."
+)
+GOVERNANCE_REPORT = Artefact(
+    "governance/report.json", "Counts of straddling clusters, gaps and sites."
+)
+
+# surface
+SURFACE_TIF = Artefact(
+    "surface/employment.tif", "Employment per grid cell, one band per column (GeoTIFF)."
+)
+SURFACE_DENSITY_TIF = Artefact(
+    "surface/employment_density.tif",
+    "Kernel-density employment surface, when configured (GeoTIFF).",
+    optional=True,
+)
+GRID_HOTSPOTS = Artefact("surface/grid_hotspots.parquet", "Gi* per grid cell x column.")
+GRID_CLUSTERS = Artefact(
+    "surface/grid_clusters.parquet", "Clusters found on the grid, with their flags."
+)
+GRID_CLUSTERS_CSV = Artefact("surface/grid_clusters.csv", "The same as CSV.")
+MAUP = Artefact("surface/maup.parquet", "Area clusters against grid clusters: overlap.")
+MAUP_CSV = Artefact("surface/maup.csv", "The same as CSV.")
+SURFACE_REPORT = Artefact("surface/report.json", "Allocation, grid and comparison counts.")
+
+# publish
+GEOPACKAGE = Artefact("clustergeo.gpkg", "The GeoPackage users open in QGIS, styles embedded.")
+QGIS_PROJECT = Artefact("clustergeo.qgs", "The QGIS project, referring to the GeoPackage.")
+FIGURES = Artefact("figures/", "The static map figures (PNG and SVG).")
+REPORT_MD = Artefact("report.md", "The run report in Markdown.")
+REPORT_HTML = Artefact("report.html", "The same report as a standalone HTML page.")
+PROVENANCE = Artefact("provenance.json", "Inputs with checksums, config, versions, seed.")
+
+# --- Stages, in the order they run --------------------------------------------------------------
+
+INGEST = Stage(
+    name="ingest",
+    summary="Read and validate the inputs of CONFIG; write tidy intermediates.",
+    inputs=("areas", "employment", "authorities", "lookup_*", "cluster_definitions"),
+    reads=(),
+    writes=(
+        AREAS,
+        EMPLOYMENT,
+        AREA_TOTALS,
+        INDUSTRIES,
+        *AUTHORITY_POLYGONS.values(),
+        INGEST_REPORT,
+    ),
+    settings=(
+        "data_dir",
+        "areas",
+        "employment",
+        "study_area",
+        "hierarchy",
+        "authorities",
+        "industries",
+    ),
+    code=("ingest/", "industries.py", "data/sic2007.yaml", "data/definitions/"),
+)
+
+CONCENTRATION = Stage(
+    name="concentration",
+    summary="Compute location quotients for every area and industry.",
+    inputs=("national_totals",),
+    reads=(AREAS, EMPLOYMENT, AREA_TOTALS, INDUSTRIES),
+    writes=(LQ, LQ_CSV, DISTRICT_LQ, SPECIALISATION, CONCENTRATION_REPORT),
+    settings=("data_dir", "concentration"),
+    code=("concentration.py",),
+)
+
+HOTSPOTS_STAGE = Stage(
+    name="hotspots",
+    summary="Find hot spots: Getis-Ord Gi* and Local Moran's I for every industry.",
+    inputs=(),
+    reads=(AREAS, LQ),
+    writes=(HOTSPOTS, HOTSPOTS_CSV, WEIGHTS_AUDIT, WEIGHTS, HOTSPOTS_REPORT),
+    settings=("hotspots",),
+    runs_on=("compute",),
+    code=("hotspots/", "compute.py"),
+)
+
+CLUSTERS_STAGE = Stage(
+    name="clusters",
+    summary="Join neighbouring hot spots of each industry into clusters.",
+    inputs=(),
+    reads=(AREAS, LQ, HOTSPOTS, WEIGHTS),
+    writes=(CLUSTERS, CLUSTERS_CSV, CLUSTER_MEMBERS, CLUSTERS_REPORT),
+    settings=("clusters",),
+    code=("clusters/", "hotspots/weights.py"),
+)
+
+GOVERNANCE = Stage(
+    name="governance",
+    summary="Flag the authorities each cluster and anchor site straddles; summarise them.",
+    inputs=("sites",),
+    reads=(AREAS, LQ, INDUSTRIES, CLUSTERS, CLUSTER_MEMBERS),
+    writes=(
+        GOVERNED_CLUSTERS,
+        GOVERNED_CLUSTERS_CSV,
+        CLUSTER_AUTHORITIES,
+        CLUSTER_AUTHORITIES_CSV,
+        SITES,
+        SITES_CSV,
+        SITE_AUTHORITIES,
+        SITE_AUTHORITIES_CSV,
+        SITE_CLUSTERS,
+        SITE_CLUSTERS_CSV,
+        AUTHORITY_SUMMARIES,
+        AUTHORITY_SUMMARIES_CSV,
+        AUTHORITY_SUMMARIES_MD,
+        GOVERNANCE_REPORT,
+    ),
+    # The run's name and whether it is synthetic title the authority summaries.
+    settings=("name", "synthetic", "data_dir", "governance"),
+    code=("governance/", "industries.py", "data/sic2007.yaml", "data/anchor_sites.yaml"),
+)
+
+SURFACE = Stage(
+    name="surface",
+    summary="Spread employment over a grid (OSM land use), find grid clusters, compare them.",
+    inputs=("osm",),
+    reads=(AREAS, LQ, CONCENTRATION_REPORT, GOVERNED_CLUSTERS),
+    writes=(
+        SURFACE_TIF,
+        SURFACE_DENSITY_TIF,
+        GRID_HOTSPOTS,
+        GRID_CLUSTERS,
+        GRID_CLUSTERS_CSV,
+        MAUP,
+        MAUP_CSV,
+        SURFACE_REPORT,
+    ),
+    # The run's name names the cache of OSM land fetched online; the grid uses the LQ floors,
+    # the hot-spot settings and the cluster rules of the areas, so that the two compare.
+    settings=(
+        "name",
+        "data_dir",
+        "surface",
+        "concentration.min_area_employment",
+        "concentration.min_cell_employment",
+        "concentration.confidence_level",
+        "hotspots",
+        "clusters.of",
+        "clusters.significance",
+        "clusters.min_lq",
+        "clusters.min_employment",
+    ),
+    runs_on=("compute",),
+    needs_section="surface",
+    code=(
+        "surface/",
+        "hotspots/",
+        "compute.py",
+        "concentration.py",
+        "clusters/delineate.py",
+        "governance/overlay.py",
+        "governance/sites.py",
+        "industries.py",
+        "data/sic2007.yaml",
+    ),
+)
+
+PUBLISH = Stage(
+    name="publish",
+    summary="Write the GeoPackage, the QGIS project, the maps, the report and the provenance.",
+    # The provenance names every input file of the run with its checksum.
+    inputs=("*",),
+    reads=(
+        AREAS,
+        INDUSTRIES,
+        *AUTHORITY_POLYGONS.values(),
+        INGEST_REPORT,
+        LQ,
+        DISTRICT_LQ,
+        CONCENTRATION_REPORT,
+        HOTSPOTS,
+        HOTSPOTS_REPORT,
+        CLUSTERS_REPORT,
+        GOVERNED_CLUSTERS,
+        CLUSTER_AUTHORITIES,
+        SITES,
+        SITE_AUTHORITIES,
+        SITE_CLUSTERS,
+        AUTHORITY_SUMMARIES,
+        GOVERNANCE_REPORT,
+        GRID_CLUSTERS,
+        MAUP,
+    ),
+    writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
+    # The provenance record carries the whole config, so every setting is publish's.
+    settings=("*",),
+    code=("publish/", "governance/overlay.py", "governance/summaries.py"),
+)
+
+#: Every stage, in the order they run: each reads only what an earlier one wrote.
+STAGES: tuple[Stage, ...] = (
+    INGEST,
+    CONCENTRATION,
+    HOTSPOTS_STAGE,
+    CLUSTERS_STAGE,
+    GOVERNANCE,
+    SURFACE,
+    PUBLISH,
+)
+
+
+def stage_names() -> list[str]:
+    """The stages' names, in the order they run."""
+    return [s.name for s in STAGES]
+
+
+def stage(name: str) -> Stage:
+    """The declaration of the stage called ``name``."""
+    for candidate in STAGES:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no stage called {name!r}; the stages are {', '.join(stage_names())}")
+
+
+def producer_of(artefact: Artefact) -> Stage:
+    """The stage that writes ``artefact``."""
+    for candidate in STAGES:
+        if artefact in candidate.writes:
+            return candidate
+    raise KeyError(f"no stage writes {artefact.path}")
+
+
+def consumers_of(artefacts: Iterable[Artefact]) -> list[Stage]:
+    """The stages that read any of ``artefacts``, in run order."""
+    wanted = set(artefacts)
+    return [s for s in STAGES if wanted & set(s.reads)]
