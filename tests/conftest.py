@@ -89,10 +89,7 @@ def midlands_employment(shared_data: Path) -> tuple[SpatialWeights, pd.DataFrame
 
 def demo_config(tmp: Path) -> Path:
     """The demo pipeline's config, rewritten to read and write under ``tmp``."""
-    data = yaml.safe_load((REPO / "pipelines" / "demo.yaml").read_text(encoding="utf-8"))
-    data["data_dir"] = str(tmp / "raw")
-    data["output_dir"] = str(tmp / "processed")
-    data["industries"]["cluster_definitions"] = str(REPO / "pipelines/clusters/sections.yaml")
+    data = {"extends": "demo", "data_dir": str(tmp / "raw"), "output_dir": str(tmp / "processed")}
     path = tmp / "demo.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
@@ -121,10 +118,9 @@ def rutland_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     config = load_config(REPO / "pipelines" / "rutland-census2011.yaml")
     out = tmp_path_factory.mktemp("rutland")
     config = config.model_copy(update={"output_dir": out})
-    from clustergeo.cli import STAGES
+    from clustergeo.stages.runner import run_stages
 
-    for stage in STAGES.values():
-        stage(config)
+    run_stages(config)
     return RunPaths.for_config(config)
 
 

@@ -40,6 +40,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 from clustergeo.cli import main
 from clustergeo.config import DATA_DIR_ENV, load_config
 from clustergeo.stages import publish
+from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 from conftest import GRID_SIDE, GRID_X0, GRID_Y0, square_grid
 
@@ -248,12 +249,12 @@ def assert_runs(result: Result) -> str:
 
 
 def hotspot_rows(run: TinyRun, industry: str) -> pd.DataFrame:
-    table = pd.read_parquet(run.paths.hotspots).astype({"area_code": str, "industry_code": str})
+    table = pd.read_parquet(run.paths[r.HOTSPOTS]).astype({"area_code": str, "industry_code": str})
     return table.loc[table["industry_code"] == industry].set_index("area_code")
 
 
 def lq_rows(run: TinyRun, industry: str) -> pd.DataFrame:
-    table = pd.read_parquet(run.paths.lq)
+    table = pd.read_parquet(run.paths[r.LQ])
     return table.loc[table["industry_code"] == industry].set_index("area_code")
 
 
@@ -301,11 +302,11 @@ def test_employment_file_with_an_unknown_delimiter(tiny: TinyRun) -> None:
 def test_semicolon_delimited_employment_is_read(tiny: TinyRun) -> None:
     """(b) Policy: the delimiter is detected; a semicolon table gives the same LQs, unremarked."""
     run_through(tiny, "concentration")
-    expected = pd.read_parquet(tiny.paths.lq)
+    expected = pd.read_parquet(tiny.paths[r.LQ])
     tiny.write_employment(csv_text(TIDY_HEADER, tidy_rows(), delimiter=";"), name="semi.csv")
     run_through(tiny, "concentration")
     assert tiny.report("ingest")["employment_format"] == "tidy"
-    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths[r.LQ]), expected)
 
 
 def test_utf8_byte_order_mark_is_not_part_of_the_header(tiny: TinyRun) -> None:
@@ -337,7 +338,7 @@ def test_utf8_byte_order_mark_is_not_part_of_the_header(tiny: TinyRun) -> None:
     assert report["employment_format"] == "nomis_bres"
     assert report["counts"]["employment_rows"] == 36
     assert not any("UTF-8" in note for note in report["notes"])
-    areas = gpd.read_parquet(tiny.paths.areas)
+    areas = gpd.read_parquet(tiny.paths[r.AREAS])
     assert set(areas["region_name"]) == {"East Midlands"}
 
 
@@ -353,7 +354,7 @@ def test_latin1_area_names_are_read_and_noted(tiny: TinyRun) -> None:
     note = f"{path.name} is not UTF-8; read it as Windows-1252 (Latin-1) text"
     assert note in tiny.report("ingest")["notes"]
     assert note in output
-    assert not pd.read_parquet(tiny.paths.employment)["employment"].isna().any()
+    assert not pd.read_parquet(tiny.paths[r.EMPLOYMENT])["employment"].isna().any()
 
 
 def test_latin1_lookup_fallback_is_noted(tiny: TinyRun) -> None:
@@ -376,7 +377,7 @@ def test_latin1_lookup_fallback_is_noted(tiny: TinyRun) -> None:
         }
     )
     run_through(tiny, "ingest")
-    assert set(gpd.read_parquet(tiny.paths.areas)["district_name"]) == {"Ynys Môn"}
+    assert set(gpd.read_parquet(tiny.paths[r.AREAS])["district_name"]) == {"Ynys Môn"}
     notes = tiny.report("ingest")["notes"]
     assert any("districts.csv is not UTF-8" in note for note in notes), notes
 
@@ -720,7 +721,7 @@ def test_all_islands_are_attached_to_their_nearest_area(tiny: TinyRun) -> None:
     assert weights["islands"] == 0
     assert weights["min_neighbours"] >= 1
     assert weights["notes"][0].startswith("12 islands attached to their 1 nearest area(s):")
-    audit = pd.read_parquet(tiny.paths.weights_audit)
+    audit = pd.read_parquet(tiny.paths[r.WEIGHTS_AUDIT])
     assert audit["attached_to_nearest"].all()
     assert (hotspot_rows(tiny, "C")["gi_star_class"] != "not_tested").all()
 
@@ -737,7 +738,7 @@ def test_all_islands_excluded(tiny: TinyRun) -> None:
     ]
     assert report["statistics"]["areas_without_neighbours"] == 12
     assert "12 areas, mean 0.0 neighbours, 12 islands, 12 components" in output
-    table = pd.read_parquet(tiny.paths.hotspots)
+    table = pd.read_parquet(tiny.paths[r.HOTSPOTS])
     assert (table["gi_star_class"].astype(str) == "not_tested").all()
     assert tiny.report("clusters")["clusters"] == 0
 
@@ -758,7 +759,7 @@ def test_study_area_in_two_disconnected_parts(tiny: TinyRun) -> None:
     assert tiny.report("hotspots")["weights"]["components"] == 2
     assert "16 areas, mean " in output
     assert "0 islands, 2 components" in output
-    audit = pd.read_parquet(tiny.paths.weights_audit).set_index("area_code")
+    audit = pd.read_parquet(tiny.paths[r.WEIGHTS_AUDIT]).set_index("area_code")
     assert audit.loc[codes[:12], "component_size"].eq(12).all()
     assert audit.loc[codes[12:], "component_size"].eq(4).all()
     assert (hotspot_rows(tiny, "C")["gi_star_class"] != "not_tested").all()
@@ -814,7 +815,7 @@ def test_boundary_file_without_crs(tiny: TinyRun) -> None:
     )
     tiny.configure(areas={"crs": "EPSG:27700"})
     run_through(tiny, "ingest")
-    assert gpd.read_parquet(tiny.paths.areas).area.round(6).eq(10_000).all()
+    assert gpd.read_parquet(tiny.paths[r.AREAS]).area.round(6).eq(10_000).all()
 
 
 def _geojson_without_crs_member(frame: gpd.GeoDataFrame, path: Path) -> Path:
@@ -836,7 +837,7 @@ def test_geojson_in_british_national_grid_without_crs_member(tiny: TinyRun) -> N
     assert_stops(tiny.cli("ingest"), str(path), "'crs'", "EPSG:27700")
     tiny.configure(areas={"crs": "EPSG:27700"})
     run_through(tiny, "ingest")
-    assert gpd.read_parquet(tiny.paths.areas).area.round(6).eq(10_000).all()
+    assert gpd.read_parquet(tiny.paths[r.AREAS]).area.round(6).eq(10_000).all()
 
 
 def _authorities(tiny: TinyRun, layers: dict[str, gpd.GeoDataFrame], **config: Any) -> Path:
@@ -881,7 +882,7 @@ def test_authorities_in_another_crs_are_reprojected(tiny: TinyRun) -> None:
     """
     _authorities(tiny, {"district": _polygons(DISTRICTS).to_crs("EPSG:4326")})
     run_through(tiny, "ingest")
-    areas = gpd.read_parquet(tiny.paths.areas).set_index("area_code")
+    areas = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     expected = grid_areas().set_index("area_code")["district"]
     pd.testing.assert_series_equal(areas["district_code"].astype(str), expected, check_names=False)
     assert tiny.report("ingest")["counts"]["areas"] == 12
@@ -917,7 +918,7 @@ def test_invalid_geometry_is_repaired_and_counted(tiny: TinyRun) -> None:
     assert report["counts"]["geometries_repaired"] == 1
     assert f"1 invalid geometries repaired in {path} (layer areas)" in report["notes"]
     assert "Note: 1 invalid geometries repaired" in output
-    repaired = gpd.read_parquet(tiny.paths.areas).set_index("area_code").loc["E02005381"]
+    repaired = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code").loc["E02005381"]
     assert repaired.geometry.is_valid
     assert repaired.geometry.area == pytest.approx(5_000)
 
@@ -940,9 +941,9 @@ def test_empty_geometry_is_dropped_and_counted(tiny: TinyRun) -> None:
     )
     assert any(note.startswith("1 areas in employment.csv are not in") for note in report["notes"])
     assert "Note: 1 features with empty geometry dropped" in output
-    employment = pd.read_parquet(tiny.paths.employment)
+    employment = pd.read_parquet(tiny.paths[r.EMPLOYMENT])
     assert not employment.loc[employment["area_code"] == "E02005385", "in_boundaries"].any()
-    assert "E02005385" not in set(pd.read_parquet(tiny.paths.hotspots)["area_code"].astype(str))
+    assert "E02005385" not in set(pd.read_parquet(tiny.paths[r.HOTSPOTS])["area_code"].astype(str))
 
 
 def test_multipolygon_area_is_one_area(tiny: TinyRun) -> None:
@@ -959,10 +960,10 @@ def test_multipolygon_area_is_one_area(tiny: TinyRun) -> None:
     tiny.write_areas(areas)
     run_through(tiny, "hotspots")
     assert tiny.report("ingest")["counts"]["areas"] == 12
-    stored = gpd.read_parquet(tiny.paths.areas).set_index("area_code")
+    stored = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     assert stored.loc["E02005385"].geometry.geom_type == "MultiPolygon"
     assert stored.loc["E02005385", "area_km2"] == pytest.approx(0.009)
-    audit = pd.read_parquet(tiny.paths.weights_audit).set_index("area_code")
+    audit = pd.read_parquet(tiny.paths[r.WEIGHTS_AUDIT]).set_index("area_code")
     assert audit.loc["E02005385", "n_neighbours"] == 3
     assert len(hotspot_rows(tiny, "C")) == 12
 
@@ -1048,7 +1049,7 @@ def test_sliver_overlaps_between_authorities_are_noted(tiny: TinyRun) -> None:
     )
     assert note in tiny.report("ingest")["notes"]
     assert f"Note: {note}" in output
-    areas = gpd.read_parquet(tiny.paths.areas).set_index("area_code")
+    areas = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     assert (areas["district_code"] == grid_areas().set_index("area_code")["district"]).all()
 
 
@@ -1067,7 +1068,7 @@ def test_areas_in_no_combined_authority_are_kept_and_noted(tiny: TinyRun) -> Non
     note = "6 areas are in no combined authority (outside all)"
     assert note in tiny.report("ingest")["notes"]
     assert f"Note: {note}" in output
-    areas = gpd.read_parquet(tiny.paths.areas).set_index("area_code")
+    areas = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     assert areas["combined_authority_code"].isna().sum() == 6
 
 
@@ -1128,7 +1129,7 @@ def test_anchor_site_outside_the_study_area(tiny: TinyRun) -> None:
     assert report["sites"]["far_park"]["status"] == "outside_study_area"
     assert report["sites"]["works"]["status"] == "inside_study_area"
     assert "1 anchor sites lie outside the study area and are not assessed: Far Park" in output
-    authorities = pd.read_parquet(tiny.paths.site_authorities)
+    authorities = pd.read_parquet(tiny.paths[r.SITE_AUTHORITIES])
     assert "far_park" not in set(authorities["site_key"])
 
 
@@ -1150,7 +1151,7 @@ def test_truncated_geopackage_from_an_earlier_run_is_replaced(tiny: TinyRun) -> 
     ``run`` sees that it changed since its record and publishes again.
     """
     run_through(tiny, "publish")
-    gpkg = tiny.paths.geopackage
+    gpkg = tiny.paths[r.GEOPACKAGE]
     _assert_whole_geopackage(gpkg)
     gpkg.write_bytes(gpkg.read_bytes()[:4096])
     assert_runs(tiny.cli("publish"))
@@ -1194,11 +1195,11 @@ def unwritable(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def test_read_only_output_folder(tiny: TinyRun, unwritable: Any) -> None:
     """(a) An output folder that cannot be written stops, naming the file; old outputs stay."""
     run_through(tiny, "ingest")
-    target = tiny.paths.areas
+    target = tiny.paths[r.AREAS]
     before = target.read_bytes()
     unwritable(target.parent)
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("ingest", "--force"),
         f"Cannot write {target}: the folder is not writable (Permission denied)",
         "Choose another output folder in the config or fix its permissions",
     )
@@ -1210,7 +1211,7 @@ def test_full_disk_while_writing_the_geopackage(
 ) -> None:
     """(a) A full disk stops the publish naming the GeoPackage; the previous one stays whole."""
     run_through(tiny, "publish")
-    gpkg = tiny.paths.geopackage
+    gpkg = tiny.paths[r.GEOPACKAGE]
     before = gpkg.read_bytes()
     real_write = pyogrio.write_dataframe
     calls = {"n": 0}
@@ -1223,7 +1224,7 @@ def test_full_disk_while_writing_the_geopackage(
 
     monkeypatch.setattr(publish.pyogrio, "write_dataframe", filling_write)
     assert_stops(
-        tiny.cli("publish"),
+        tiny.cli("publish", "--force"),
         f"No space left on the device while writing {gpkg}: free some space and re-run.",
     )
     assert gpkg.read_bytes() == before
@@ -1256,10 +1257,10 @@ def test_disk_filling_up_inside_gdal(tiny: TinyRun, file_size_limit: Any) -> Non
     a full disk. The previous GeoPackage must stay whole.
     """
     run_through(tiny, "publish")
-    gpkg = tiny.paths.geopackage
+    gpkg = tiny.paths[r.GEOPACKAGE]
     before = gpkg.read_bytes()
     file_size_limit(64 * 1024)
-    result = tiny.cli("publish")
+    result = tiny.cli("publish", "--force")
     file_size_limit(None)
     assert gpkg.read_bytes() == before
     assert_stops(result, f"Cannot write {gpkg}")

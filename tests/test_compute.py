@@ -21,6 +21,7 @@ from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks, partitioned_hotspots
 from clustergeo.hotspots.weights import build_weights
 from clustergeo.stages import hotspots as hotspots_stage
+from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 from conftest import demo_config, square_grid
 
@@ -135,9 +136,10 @@ def test_demo_hotspots_stage_on_dask_equals_in_process(
     config = config.model_copy(
         update={"compute": ComputeConfig(backend=dask_cluster, industries_per_task=3)}
     )
-    paths = hotspots_stage.run(config)
-    got = pd.read_parquet(paths.hotspots)
-    expected = pd.read_parquet(demo_run.hotspots)
+    hotspots_stage.run(config)
+    paths = RunPaths.for_config(config)
+    got = pd.read_parquet(paths[r.HOTSPOTS])
+    expected = pd.read_parquet(demo_run[r.HOTSPOTS])
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert len(expected) > 1000
 

@@ -552,7 +552,7 @@ def test_employment_header_matches_the_real_nomis_file(
 def test_same_seed_writes_byte_identical_csvs(
     written: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="clustergeo"):
         again = write_demo_inputs(tmp_path, seed=5, n_areas=600)
     for name in ["lookup", "employment", "truth", "truth_summary", "readme"]:
         assert again[name].read_bytes() == written[name].read_bytes(), name

@@ -16,7 +16,10 @@ from PIL import Image
 
 from clustergeo import load_config
 from clustergeo.cli import main
+from clustergeo.industries import read_cluster_definitions
+from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.runner import run_stages
 from conftest import demo_config as _demo_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,7 +27,7 @@ PLANTED_CLUSTER_DEFINITION = {"C": "manufacturing", "H": "logistics", "J": "digi
 
 
 def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) -> None:
-    layers = dict(pyogrio.list_layers(demo_run.geopackage))
+    layers = dict(pyogrio.list_layers(demo_run[r.GEOPACKAGE]))
     assert set(layers) == {
         "areas_lq",
         "district_lq",
@@ -48,21 +51,21 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
     }
     assert layers["lq"] is None  # an attribute table
     assert layers["hotspots"] is None
-    areas = gpd.read_file(demo_run.geopackage, layer="areas_lq")
+    areas = gpd.read_file(demo_run[r.GEOPACKAGE], layer="areas_lq")
     assert len(areas) == 1500
     assert areas.crs.to_epsg() == 27700
     assert {"manufacturing_lq", "manufacturing_unreliable", "lq_c", "district_name"} <= set(
         areas.columns
     )
-    with sqlite3.connect(demo_run.geopackage) as db:
+    with sqlite3.connect(demo_run[r.GEOPACKAGE]) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
 
 
 def test_demo_outputs_say_synthetic(demo_run: RunPaths) -> None:
-    metadata = pyogrio.read_info(demo_run.geopackage, layer="areas_lq")["dataset_metadata"]
+    metadata = pyogrio.read_info(demo_run[r.GEOPACKAGE], layer="areas_lq")["dataset_metadata"]
     assert "synthetic demo data" in metadata["TITLE"]
     assert metadata["SYNTHETIC"] == "synthetic demo data"
-    provenance = json.loads(demo_run.provenance.read_text(encoding="utf-8"))
+    provenance = json.loads(demo_run[r.PROVENANCE].read_text(encoding="utf-8"))
     assert provenance["synthetic"] is True
     assert provenance["label"] == "synthetic demo data"
     assert all(len(entry["sha256"]) == 64 for entry in provenance["inputs"].values())
@@ -70,23 +73,21 @@ def test_demo_outputs_say_synthetic(demo_run: RunPaths) -> None:
 
 
 def test_demo_draws_one_print_quality_map_per_cluster_definition(demo_run: RunPaths) -> None:
-    definitions = yaml.safe_load(
-        (REPO / "pipelines/clusters/sections.yaml").read_text(encoding="utf-8")
-    )["clusters"]
+    definitions = [d.key for d in read_cluster_definitions("sections")]
     for key in definitions:
-        png = demo_run.figures_dir / f"lq_{key}.png"
+        png = demo_run[r.FIGURES] / f"lq_{key}.png"
         assert png.exists()
-        assert (demo_run.figures_dir / f"lq_{key}.svg").exists()
+        assert (demo_run[r.FIGURES] / f"lq_{key}.svg").exists()
         with Image.open(png) as image:
             assert image.info["dpi"] == pytest.approx((300, 300), abs=0.5)
             assert image.width >= 1800
-    svg = (demo_run.figures_dir / "lq_manufacturing.svg").read_text(encoding="utf-8")
+    svg = (demo_run[r.FIGURES] / "lq_manufacturing.svg").read_text(encoding="utf-8")
     assert "synthetic demo data" in svg
 
 
 def test_planted_clusters_stand_out_in_their_lq(demo_run: RunPaths) -> None:
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv")
-    lq = pd.read_parquet(demo_run.lq)
+    lq = pd.read_parquet(demo_run[r.LQ])
     for section, group in truth.groupby("industry_code"):
         key = PLANTED_CLUSTER_DEFINITION[section]
         planted = lq.loc[(lq["industry_code"] == key) & lq["area_code"].isin(group["area_code"])]
@@ -97,8 +98,8 @@ def test_planted_clusters_stand_out_in_their_lq(demo_run: RunPaths) -> None:
 
 def test_planted_clusters_are_recovered_as_clusters(demo_run: RunPaths) -> None:
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
-    members = pd.read_parquet(demo_run.cluster_members)
-    clusters = pd.read_parquet(demo_run.clusters).set_index("cluster_id")
+    members = pd.read_parquet(demo_run[r.CLUSTER_MEMBERS])
+    clusters = pd.read_parquet(demo_run[r.CLUSTERS]).set_index("cluster_id")
     members["industry_code"] = members["cluster_id"].map(clusters["industry_code"])
     for section, key in PLANTED_CLUSTER_DEFINITION.items():
         planted = set(truth.loc[truth["industry_code"] == section, "area_code"])
@@ -112,7 +113,7 @@ def test_planted_clusters_are_recovered_as_clusters(demo_run: RunPaths) -> None:
 def test_planted_clusters_get_their_governance_flags(demo_run: RunPaths) -> None:
     summary = pd.read_csv(demo_run.root.parent / "raw" / "truth_summary.csv", dtype=str)
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
-    governed = gpd.read_parquet(demo_run.governed_clusters)
+    governed = gpd.read_parquet(demo_run[r.GOVERNED_CLUSTERS])
     for row in summary.itertuples():
         key = PLANTED_CLUSTER_DEFINITION[row.industry_code]
         planted = set(truth.loc[truth["cluster_name"] == row.cluster_name, "area_code"])
@@ -137,35 +138,35 @@ def test_planted_clusters_get_their_governance_flags(demo_run: RunPaths) -> None
 
 
 def test_demo_sites_sit_in_their_planted_clusters(demo_run: RunPaths) -> None:
-    sites = gpd.read_parquet(demo_run.sites).set_index("site_key")
-    nearby = pd.read_parquet(demo_run.site_clusters)
+    sites = gpd.read_parquet(demo_run[r.SITES]).set_index("site_key")
+    nearby = pd.read_parquet(demo_run[r.SITE_CLUSTERS])
     assert sites.loc["mira_like_park", "straddles_counties"]
     assert sites.loc["mira_like_park", "ca_status"] == "outside_any_ca"
     assert sites.loc["crosses_ca_edge_park", "ca_status"] == "partly_outside_ca"
     matched = nearby.loc[nearby["sector_match"] & (nearby["relation"] == "in")]
     assert set(matched["site_key"]) == set(sites.index)
-    summaries = demo_run.authority_summaries_md.read_text(encoding="utf-8")
+    summaries = demo_run[r.AUTHORITY_SUMMARIES_MD].read_text(encoding="utf-8")
     assert "synthetic demo data" in summaries
     assert "lies outside" in summaries
 
 
 def test_planted_clusters_are_hot_spots(demo_run: RunPaths) -> None:
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv")
-    hot = pd.read_parquet(demo_run.hotspots)
+    hot = pd.read_parquet(demo_run[r.HOTSPOTS])
     for section, group in truth.groupby("industry_code"):
         key = PLANTED_CLUSTER_DEFINITION[section]
         planted = hot.loc[(hot["industry_code"] == key) & hot["area_code"].isin(group["area_code"])]
         assert planted["gi_star_class"].str.startswith("hot").mean() >= 0.9
-    figure = demo_run.figures_dir / "hotspots_manufacturing.png"
+    figure = demo_run[r.FIGURES] / "hotspots_manufacturing.png"
     assert figure.exists()
 
 
 def test_rerun_gives_identical_numbers(demo_run: RunPaths) -> None:
-    before = pd.read_parquet(demo_run.lq)
+    before = pd.read_parquet(demo_run[r.LQ])
     config_path = demo_run.root.parent / "demo.yaml"
     result = CliRunner().invoke(main, ["-q", "concentration", str(config_path)])
     assert result.exit_code == 0, result.output
-    pd.testing.assert_frame_equal(before, pd.read_parquet(demo_run.lq))
+    pd.testing.assert_frame_equal(before, pd.read_parquet(demo_run[r.LQ]))
 
 
 def test_cli_reports_input_errors_without_traceback(tmp_path: Path) -> None:
@@ -188,20 +189,10 @@ def test_cli_help_lists_every_stage() -> None:
 def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "pipelines" / "midlands-census2011.yaml")
     config = config.model_copy(update={"output_dir": tmp_path / "midlands"})
-    from clustergeo import concentration
-    from clustergeo.stages import clusters, governance, hotspots, ingest, publish
+    run_stages(config)
+    paths = RunPaths.for_config(config)
 
-    for stage in (
-        ingest.run,
-        concentration.run,
-        hotspots.run,
-        clusters.run,
-        governance.run,
-        publish.run,
-    ):
-        paths = stage(config)
-
-    areas = gpd.read_parquet(paths.areas)
+    areas = gpd.read_parquet(paths[r.AREAS])
     assert len(areas) == 1308
     assert areas["district_code"].notna().all()
     assert set(areas["region_name"]) == {"East Midlands", "West Midlands"}
@@ -212,16 +203,16 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     coventry = areas.loc[areas["district_code"] == "E08000026"]
     assert set(coventry["combined_authority_name"]) == {"West Midlands"}
 
-    report = json.loads(paths.ingest_report.read_text(encoding="utf-8"))
+    report = json.loads(paths[r.INGEST_REPORT].read_text(encoding="utf-8"))
     assert report["counts"]["suppressed_cells"] == 0
     assert any("5893 areas" in note for note in report["notes"])
 
-    lq = pd.read_parquet(paths.lq)
+    lq = pd.read_parquet(paths[r.LQ])
     assert len(lq.loc[lq["kind"] == "industry"]) == 1308 * 20
     # National reference: manufacturing share of England and Wales' workplace population.
     share = lq.loc[lq["industry_code"] == "C", "reference_share"].iloc[0]
     assert share == pytest.approx(2_358_805 / 26_414_207, rel=1e-6)
-    districts = pd.read_parquet(paths.district_lq)
+    districts = pd.read_parquet(paths[r.DISTRICT_LQ])
     # Districts are today's: Corby's steel-town manufacturing now sits in North Northamptonshire.
     assert "E07000150" not in set(districts["district_code"])
     north_northants = districts.loc[
@@ -229,17 +220,17 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
         & (districts["industry_code"] == "manufacturing")
     ]
     assert north_northants["lq"].item() > 1.5
-    assert layers_of(paths.geopackage) >= {"areas_lq", "district_lq", "county", "clusters"}
+    assert layers_of(paths[r.GEOPACKAGE]) >= {"areas_lq", "district_lq", "county", "clusters"}
 
     # MIRA Technology Park's 2 km footprint on the real boundaries: three districts, two
     # counties, no combined authority.
-    sites = gpd.read_parquet(paths.sites).set_index("site_key")
+    sites = gpd.read_parquet(paths[r.SITES]).set_index("site_key")
     mira = sites.loc["mira_technology_park"]
     assert mira["status"] == "inside_study_area"
     assert mira["districts"] == "Hinckley and Bosworth; North Warwickshire; Nuneaton and Bedworth"
     assert mira["straddles_counties"]
     assert mira["ca_status"] == "outside_any_ca"
-    links = pd.read_parquet(paths.site_authorities)
+    links = pd.read_parquet(paths[r.SITE_AUTHORITIES])
     counties = links.loc[
         (links["site_key"] == "mira_technology_park") & (links["tier"] == "upper_tier")
     ]
@@ -247,10 +238,10 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     assert counties["area_km2_share"].sum() == pytest.approx(1.0)
     assert (sites["status"] == "inside_study_area").all()
     # Cross-boundary clusters are listed with their authorities and employment shares.
-    governed = gpd.read_parquet(paths.governed_clusters)
+    governed = gpd.read_parquet(paths[r.GOVERNED_CLUSTERS])
     straddling = governed.loc[governed["straddles_counties"]]
     assert len(straddling) >= 3
-    shares = pd.read_parquet(paths.cluster_authorities)
+    shares = pd.read_parquet(paths[r.CLUSTER_AUTHORITIES])
     district_shares = shares.loc[shares["tier"] == "district"].groupby("cluster_id")
     assert district_shares["employment_share"].sum().to_numpy() == pytest.approx(1.0)
 
@@ -265,29 +256,26 @@ def test_study_area_with_edge_buffer(shared_data: Path, tmp_path: Path) -> None:
     data = yaml.safe_load((REPO / "pipelines/midlands-census2011.yaml").read_text("utf-8"))
     data["output_dir"] = str(tmp_path / "out")
     data["data_dir"] = str(shared_data)
-    data["industries"]["cluster_definitions"] = str(REPO / "pipelines/clusters/sections.yaml")
+    data["industries"]["cluster_definitions"] = "sections"
     data["study_area"] = {"tier": "county", "codes": ["E10000018", "E10000031"], "buffer_km": 10}
     data["hotspots"] = {"permutations": 99}
     config_path = tmp_path / "counties.yaml"
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     config = load_config(config_path)
-    from clustergeo import concentration
-    from clustergeo.stages import hotspots, ingest
-
-    for stage in (ingest.run, concentration.run, hotspots.run):
-        paths = stage(config)
-    areas = gpd.read_parquet(paths.areas)
+    run_stages(config, ["hotspots"])
+    paths = RunPaths.for_config(config)
+    areas = gpd.read_parquet(paths[r.AREAS])
     study = areas.loc[areas["in_study_area"]]
     ring = areas.loc[~areas["in_study_area"]]
     assert set(study["county_code"]) == {"E10000018", "E10000031"}
     assert len(ring) > 0
     assert not ring["county_code"].isin(["E10000018", "E10000031"]).any()
-    hot = pd.read_parquet(paths.hotspots)
+    hot = pd.read_parquet(paths[r.HOTSPOTS])
     assert set(hot["area_code"]) == set(study["area_code"])
-    report = json.loads(paths.hotspots_report.read_text(encoding="utf-8"))
+    report = json.loads(paths[r.HOTSPOTS_REPORT].read_text(encoding="utf-8"))
     assert report["statistics"]["edge_buffer_areas"] == len(ring)
     # The study-area reference uses the study area alone, not its buffer.
-    lq = pd.read_parquet(paths.lq)
+    lq = pd.read_parquet(paths[r.LQ])
     assert set(lq.loc[lq["in_study_area"], "area_code"]) == set(study["area_code"])
 
 
@@ -328,8 +316,8 @@ def test_own_lq_condition_keeps_the_halo_out_of_planted_clusters(demo_run: RunPa
     from clustergeo.config import ClustersConfig
 
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
-    hot = pd.read_parquet(demo_run.hotspots).astype({"area_code": str, "industry_code": str})
-    lq = pd.read_parquet(demo_run.lq, columns=["area_code", "industry_code", "lq", "lq_lower"])
+    hot = pd.read_parquet(demo_run[r.HOTSPOTS]).astype({"area_code": str, "industry_code": str})
+    lq = pd.read_parquet(demo_run[r.LQ], columns=["area_code", "industry_code", "lq", "lq_lower"])
     table = hot.merge(lq, on=["area_code", "industry_code"])
     for section, key in PLANTED_CLUSTER_DEFINITION.items():
         planted = set(truth.loc[truth["industry_code"] == section, "area_code"])
@@ -346,9 +334,9 @@ def test_own_lq_condition_keeps_the_halo_out_of_planted_clusters(demo_run: RunPa
 def test_planted_clusters_appear_on_the_employment_grid(demo_run: RunPaths) -> None:
     """Seen on a 1 km grid instead of the areas, the planted clusters are still there."""
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)
-    areas = gpd.read_parquet(demo_run.areas).set_index("area_code")
-    grid = gpd.read_parquet(demo_run.grid_clusters)
-    maup = pd.read_parquet(demo_run.maup)
+    areas = gpd.read_parquet(demo_run[r.AREAS]).set_index("area_code")
+    grid = gpd.read_parquet(demo_run[r.GRID_CLUSTERS])
+    maup = pd.read_parquet(demo_run[r.MAUP])
     for section, key in PLANTED_CLUSTER_DEFINITION.items():
         planted = areas.loc[truth.loc[truth["industry_code"] == section, "area_code"]]
         outline = planted.union_all()
@@ -362,7 +350,7 @@ def test_planted_clusters_appear_on_the_employment_grid(demo_run: RunPaths) -> N
     mira = manufacturing.loc[manufacturing["employment"].idxmax()]
     assert mira["straddles_counties"]
     assert mira["ca_status"] == "outside_any_ca"
-    report = json.loads(demo_run.surface_report.read_text(encoding="utf-8"))
+    report = json.loads(demo_run[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert report["configured"]
     assert report["grid"]["cells_in_study_area"] > 8_000  # the region is about 9,000 km2
 
@@ -371,13 +359,13 @@ def test_planted_clusters_appear_on_the_employment_grid(demo_run: RunPaths) -> N
 def test_rutland_employment_is_spread_over_osm_land_and_conserved(rutland_run: RunPaths) -> None:
     import rasterio
 
-    report = json.loads(rutland_run.surface_report.read_text(encoding="utf-8"))
+    report = json.loads(rutland_run[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert report["land_polygons"] == 27
     assert report["cell_m"] == 250
-    lq = pd.read_parquet(rutland_run.lq)
+    lq = pd.read_parquet(rutland_run[r.LQ])
     study = lq.loc[lq["in_study_area"] & (lq["kind"] == "cluster")]
     expected = study.groupby("industry_code")["employment"].sum()
-    with rasterio.open(rutland_run.surface_tif) as tif:
+    with rasterio.open(rutland_run[r.SURFACE_TIF]) as tif:
         assert tif.crs.to_epsg() == 27700
         assert tif.res == (250.0, 250.0)
         names = list(tif.descriptions)
@@ -389,4 +377,4 @@ def test_rutland_employment_is_spread_over_osm_land_and_conserved(rutland_run: R
         assert total == pytest.approx(expected[name], rel=1e-9), name
     # Every Rutland MSOA has mapped employment land, so none falls back to its whole area.
     assert report["allocation"]["fallback_areas"] == []
-    assert pd.read_parquet(rutland_run.maup).shape[0] >= 1
+    assert pd.read_parquet(rutland_run[r.MAUP]).shape[0] >= 1

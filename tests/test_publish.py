@@ -24,6 +24,7 @@ import pytest
 from clustergeo._errors import OutputError
 from clustergeo.config import load_config
 from clustergeo.stages import publish
+from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 from conftest import REPO
 
@@ -46,10 +47,10 @@ def _renderer(qml: str) -> tuple[str, int]:
 
 
 def test_every_map_layer_has_one_default_style(demo_run: RunPaths) -> None:
-    styles = _styles(demo_run.geopackage)
+    styles = _styles(demo_run[r.GEOPACKAGE])
     spatial = {
         str(name)
-        for name, geometry in pyogrio.list_layers(demo_run.geopackage)
+        for name, geometry in pyogrio.list_layers(demo_run[r.GEOPACKAGE])
         if geometry is not None
     }
     defaults = [s["f_table_name"] for s in styles if s["useAsDefault"]]
@@ -67,7 +68,7 @@ def test_every_map_layer_has_one_default_style(demo_run: RunPaths) -> None:
 
 def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     styles = {
-        (s["f_table_name"], s["styleName"]): s["styleQML"] for s in _styles(demo_run.geopackage)
+        (s["f_table_name"], s["styleName"]): s["styleQML"] for s in _styles(demo_run[r.GEOPACKAGE])
     }
     lq = styles[("areas_lq", "LQ: Manufacturing")]
     assert _renderer(lq) == ("graduatedSymbol", 6)
@@ -94,7 +95,7 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
 
 
 def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths) -> None:
-    root = ET.parse(demo_run.qgis_project).getroot()
+    root = ET.parse(demo_run[r.QGIS_PROJECT]).getroot()
     sources = [e.text or "" for e in root.iter("datasource")]
     assert sources
     assert all(s.startswith("./clustergeo.gpkg|layername=") for s in sources)
@@ -115,7 +116,7 @@ def test_a_failed_write_leaves_the_previous_geopackage_whole(
     shutil.copytree(demo_run.root, run)
     config = load_config(demo_run.root.parent / "demo.yaml").model_copy(update={"output_dir": run})
     paths = RunPaths.for_config(config)
-    before = paths.geopackage.read_bytes()
+    before = paths[r.GEOPACKAGE].read_bytes()
     real_write = pyogrio.write_dataframe
     calls = {"n": 0}
 
@@ -128,8 +129,13 @@ def test_a_failed_write_leaves_the_previous_geopackage_whole(
     monkeypatch.setattr(publish.pyogrio, "write_dataframe", failing_write)
     with pytest.raises(OutputError, match="No space left"):
         publish.run(config)
-    assert paths.geopackage.read_bytes() == before
-    leftovers = [p.name for p in run.iterdir() if p.name.startswith(".") or "tmp" in p.name]
+    assert paths[r.GEOPACKAGE].read_bytes() == before
+    leftovers = [
+        p.name
+        for p in run.iterdir()
+        if p.name not in (".clustergeo", ".clustergeo.lock")
+        and (p.name.startswith(".") or "tmp" in p.name)
+    ]
     assert leftovers == []
     assert calls["n"] == 5
 
@@ -175,14 +181,14 @@ def test_qgis_opens_every_layer_styled(
     report = _open_in_qgis(qgis_python, demo_run.root, tmp_path / "project.png")
     defaults = {
         s["f_table_name"]: _renderer(s["styleQML"])
-        for s in _styles(demo_run.geopackage)
+        for s in _styles(demo_run[r.GEOPACKAGE])
         if s["useAsDefault"]
     }
     layers = report["layers"]
-    expected = {str(name) for name in pyogrio.list_layers(demo_run.geopackage)[:, 0]}
+    expected = {str(name) for name in pyogrio.list_layers(demo_run[r.GEOPACKAGE])[:, 0]}
     assert set(layers) == expected - {"layer_styles"}
     for name, seen in layers.items():
-        info = pyogrio.read_info(demo_run.geopackage, layer=name)
+        info = pyogrio.read_info(demo_run[r.GEOPACKAGE], layer=name)
         assert seen["valid"], name
         assert seen["features"] == info["features"], name
         if name in defaults:
@@ -204,7 +210,7 @@ def test_qgis_opens_every_layer_styled(
     assert (tmp_path / "project.png").stat().st_size > 10_000
     # The employment surface: one band per cluster definition, named, in British National Grid.
     raster = report["rasters"]["employment.tif"]
-    definitions = [str(c) for c in pd.read_parquet(demo_run.maup)["industry_code"].unique()]
+    definitions = [str(c) for c in pd.read_parquet(demo_run[r.MAUP])["industry_code"].unique()]
     assert raster["valid"]
     assert raster["crs"] == "EPSG:27700"
     assert raster["bands"] == 6
@@ -220,7 +226,7 @@ def test_qgis_project_still_opens_when_the_run_folder_is_moved(
 ) -> None:
     moved = tmp_path / "shared with a colleague"
     moved.mkdir()
-    for path in (demo_run.geopackage, demo_run.qgis_project):
+    for path in (demo_run[r.GEOPACKAGE], demo_run[r.QGIS_PROJECT]):
         shutil.copy2(path, moved / path.name)
     report = _open_in_qgis(qgis_python, moved, tmp_path / "moved.png")
     assert report["project_read"]
@@ -237,8 +243,8 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
         for key in ("mira_like_park", "crosses_ca_edge_park", "inside_one_district_park")
     ]
     for name in names:
-        png = demo_run.figures_dir / f"{name}.png"
-        assert (demo_run.figures_dir / f"{name}.svg").stat().st_size > 10_000
+        png = demo_run[r.FIGURES] / f"{name}.png"
+        assert (demo_run[r.FIGURES] / f"{name}.svg").stat().st_size > 10_000
         with Image.open(png) as image:
             dpi = image.info["dpi"]
             assert round(dpi[0]) == 300, name
@@ -252,8 +258,8 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
 def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     from html.parser import HTMLParser
 
-    markdown = demo_run.report_md.read_text(encoding="utf-8")
-    page = demo_run.report_html.read_text(encoding="utf-8")
+    markdown = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
+    page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
     for heading in (
         "Data and method",
         "The strongest clusters",
@@ -286,8 +292,8 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
 
 
 def test_geopackage_carries_the_run_provenance(demo_run: RunPaths) -> None:
-    metadata = pyogrio.read_info(demo_run.geopackage, layer="areas_lq")["dataset_metadata"]
-    provenance = json.loads(demo_run.provenance.read_text(encoding="utf-8"))
+    metadata = pyogrio.read_info(demo_run[r.GEOPACKAGE], layer="areas_lq")["dataset_metadata"]
+    provenance = json.loads(demo_run[r.PROVENANCE].read_text(encoding="utf-8"))
     assert json.loads(metadata["CONFIG"]) == provenance["config"]
     assert json.loads(metadata["INPUTS_SHA256"]) == {
         role: entry["sha256"] for role, entry in provenance["inputs"].items()
@@ -319,7 +325,7 @@ def test_qgis_opens_the_rutland_employment_surface(
     assert raster["bands"] == len(definitions)
     assert [name.split(": ", 1)[1] for name in raster["band_names"]] == definitions
     assert all(layer["valid"] for layer in report["layers"].values())
-    provenance = json.loads(rutland_run.provenance.read_text(encoding="utf-8"))
+    provenance = json.loads(rutland_run[r.PROVENANCE].read_text(encoding="utf-8"))
     assert provenance["config"]["surface"]["osm"].endswith("rutland-latest.osm.pbf")
 
 
@@ -344,7 +350,7 @@ def test_surface_uses_osm_land_fetched_online_from_its_cache(
             "surface": config.surface.model_copy(update={"osm_online": True}),  # type: ignore[union-attr]
         }
     )
-    areas = gpd.read_parquet(demo_run.areas)
+    areas = gpd.read_parquet(demo_run[r.AREAS])
     x0, y0, _x1, _y1 = areas.loc[areas["area_code"] == "X02000151"].total_bounds
     land = gpd.GeoDataFrame(
         {"osm_id": ["way/1"], "kind": ["industrial"], "name": ["Test Park"]},
@@ -353,6 +359,6 @@ def test_surface_uses_osm_land_fetched_online_from_its_cache(
     )
     land.to_parquet(raw / "osm_employment_land_demo.parquet")
     surface.run(config)
-    report = json.loads(RunPaths.for_config(config).surface_report.read_text(encoding="utf-8"))
+    report = json.loads(RunPaths.for_config(config)[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert report["land_polygons"] == 1
     assert len(report["allocation"]["fallback_areas"]) < 1500

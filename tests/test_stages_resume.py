@@ -22,9 +22,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from clustergeo.cli import STAGES, main
+from clustergeo.cli import main
 from clustergeo.demo.region import write_demo_inputs
-from conftest import REPO
+from clustergeo.stages.registry import stage_names
 
 CLUSTERGEO = [sys.executable, "-m", "clustergeo"]
 TABLES = (
@@ -60,11 +60,13 @@ def small_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _config(region: Path, name: str) -> Path:
-    data = yaml.safe_load((REPO / "pipelines" / "demo.yaml").read_text(encoding="utf-8"))
-    data["data_dir"] = str(region / "raw")
-    data["output_dir"] = str(region / name)
-    data["industries"]["cluster_definitions"] = str(region / "clusters.yaml")
-    data["hotspots"] = {"permutations": 999}
+    data = {
+        "extends": "demo",
+        "data_dir": str(region / "raw"),
+        "output_dir": str(region / name),
+        "industries": {"cluster_definitions": str(region / "clusters.yaml")},
+        "hotspots": {"permutations": 999},
+    }
     path = region / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
@@ -136,18 +138,18 @@ def _assert_same_outputs(run: Path, reference: Path) -> None:
     assert not list(run.rglob(".*.partial*"))
 
 
-@pytest.mark.parametrize("stage", list(STAGES))
+@pytest.mark.parametrize("stage", stage_names())
 def test_a_run_killed_in_any_stage_resumes_and_ends_identical(
     small_region: Path, reference: Path, stage: str
 ) -> None:
     config = _config(small_region, f"killed_in_{stage}")
     _kill_during(config, stage)
     log = _run(config)
-    position = list(STAGES).index(stage)
-    for earlier in list(STAGES)[:position]:
+    position = stage_names().index(stage)
+    for earlier in stage_names()[:position]:
         assert any(f"Stage {earlier}: up to date, skipped" in line for line in log), earlier
     # The kill lands in this stage or, for the quickest stages, a later one: that one reruns.
-    later = list(STAGES)[position:]
+    later = stage_names()[position:]
     assert any(f"Stage {s}: starting" in line for s in later for line in log)
     _assert_same_outputs(small_region / f"killed_in_{stage}", reference)
 
@@ -156,7 +158,7 @@ def test_a_finished_run_is_not_repeated_and_a_config_change_reruns(small_region:
     config = _config(small_region, "changed")
     _run(config)
     log = "\n".join(_run(config))
-    assert all(f"Stage {s}: up to date, skipped" in log for s in STAGES)
+    assert all(f"Stage {s}: up to date, skipped" in log for s in stage_names())
     # A cluster setting reruns the clusters and what follows, not the statistics.
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["clusters"] = {"min_employment": 150}
@@ -164,8 +166,14 @@ def test_a_finished_run_is_not_repeated_and_a_config_change_reruns(small_region:
     log = "\n".join(_run(config))
     for stage in ("ingest", "concentration", "hotspots"):
         assert f"Stage {stage}: up to date, skipped" in log
-    assert "Stage clusters: runs because its settings in the config changed (clusters)" in log
-    assert "Stage governance: runs because an earlier stage ran" in log
+    assert (
+        "Stage clusters: runs because its settings in the config changed "
+        "(clusters.min_employment)" in log
+    )
+    assert (
+        "Stage governance: runs because clusters/clusters.parquet changed (an earlier stage ran)"
+        in log
+    )
 
 
 def test_an_edited_output_is_rebuilt(small_region: Path, reference: Path) -> None:

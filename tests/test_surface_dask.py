@@ -21,6 +21,7 @@ from shapely.geometry import Point, Polygon, box
 from clustergeo import load_config
 from clustergeo._errors import InputDataError
 from clustergeo.config import ComputeConfig, RunConfig
+from clustergeo.stages import registry as r
 from clustergeo.stages import surface as surface_stage
 from clustergeo.stages.paths import RunPaths
 from clustergeo.surface import partitioned
@@ -202,25 +203,26 @@ def _stage_on_dask(config: RunConfig, source: RunPaths, address: str) -> RunPath
     config = config.model_copy(
         update={"compute": ComputeConfig(backend=address, industries_per_task=2)}
     )
-    return surface_stage.run(config)
+    surface_stage.run(config)
+    return RunPaths.for_config(config)
 
 
 def _assert_same_surface(got: RunPaths, expected: RunPaths) -> None:
-    with rasterio.open(got.surface_tif) as new, rasterio.open(expected.surface_tif) as old:
+    with rasterio.open(got[r.SURFACE_TIF]) as new, rasterio.open(expected[r.SURFACE_TIF]) as old:
         assert new.count == old.count
         assert new.descriptions == old.descriptions
         assert new.transform == old.transform
         assert new.crs == old.crs
         assert new.nodata == old.nodata
         _assert_same_bits(new.read(), old.read())
-    for path in ("grid_hotspots", "grid_clusters", "maup"):
+    for artefact in (r.GRID_HOTSPOTS, r.GRID_CLUSTERS, r.MAUP):
         pd.testing.assert_frame_equal(
-            pd.read_parquet(getattr(got, path)),
-            pd.read_parquet(getattr(expected, path)),
+            pd.read_parquet(got[artefact]),
+            pd.read_parquet(expected[artefact]),
             check_exact=True,
         )
-    new_report = json.loads(got.surface_report.read_text(encoding="utf-8"))
-    old_report = json.loads(expected.surface_report.read_text(encoding="utf-8"))
+    new_report = json.loads(got[r.SURFACE_REPORT].read_text(encoding="utf-8"))
+    old_report = json.loads(expected[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert new_report["backend"].startswith("tcp://")
     for key in ("allocation", "grid", "grid_hot_spots", "grid_clusters", "maup"):
         assert new_report[key] == old_report[key], key
@@ -234,8 +236,8 @@ def test_demo_surface_stage_on_dask_equals_in_process(
         paths = _stage_on_dask(config, demo_run, dask_cluster)
     _assert_same_surface(paths, demo_run)
     assert "in 8 spatial partitions" in caplog.text  # ~1,500 areas on two workers
-    assert len(pd.read_parquet(demo_run.grid_hotspots)) > 8_000
-    assert len(pd.read_parquet(demo_run.grid_clusters)) > 0
+    assert len(pd.read_parquet(demo_run[r.GRID_HOTSPOTS])) > 8_000
+    assert len(pd.read_parquet(demo_run[r.GRID_CLUSTERS])) > 0
 
 
 @pytest.mark.realdata
@@ -254,5 +256,5 @@ def test_rutland_surface_stage_on_dask_equals_in_process(
         paths = _stage_on_dask(config, rutland_run, dask_cluster)
     _assert_same_surface(paths, rutland_run)
     assert "5 areas in 3 spatial partitions, 7 pieces" in caplog.text
-    report = json.loads(paths.surface_report.read_text(encoding="utf-8"))
+    report = json.loads(paths[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert report["allocation"]["fallback_areas"] == []  # every piece is real land
