@@ -13,7 +13,7 @@ DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
 	employment_wp605ew.csv truth.csv truth_summary.csv README.txt)
 export MPLBACKEND := Agg
 
-.PHONY: help setup demo all midlands national test lint format bench bench-scale clean distclean
+.PHONY: help setup demo all midlands national test test-fast lint format bench bench-scale clean distclean
 
 help: ## List the targets
 	@echo "clustergeo make targets:"
@@ -51,8 +51,11 @@ $(NATIONAL_DIR)/README.txt: src/clustergeo/demo/national.py | $(VENV)/.installed
 national: $(VENV)/.installed $(NATIONAL_DIR)/README.txt ## Every LSOA x 730 synthetic industries on a local Dask cluster (needs ../shared/data)
 	$(CG) panel pipelines/panels/national-synthetic.yaml
 
-test: $(VENV)/.installed ## Run the test suite
+test: $(VENV)/.installed ## Run the whole test suite (unit and end-to-end)
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed ## Run the unit tests only (no end-to-end runs), in about a minute
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e"
 
 bench: $(VENV)/.installed ## Benchmark hot spots against esda and the employment grid (needs ../shared/data, ~12 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md

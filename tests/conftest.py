@@ -105,9 +105,27 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
     return RunPaths.for_config(load_config(config_path))
 
 
-# Hypothesis: a quick profile for every run (CI included) and a thorough one to run by hand,
-# `HYPOTHESIS_PROFILE=thorough make test`. Tests with their own @settings keep them.
+#: Fixtures that run the pipeline, a Dask cluster or real-data reads: their tests are end to end.
+_END_TO_END_FIXTURES = frozenset({"demo_run", "rutland_run", "dask_cluster", "shared_data"})
+#: Test modules that drive whole runs through the command line.
+_END_TO_END_MODULES = frozenset(
+    {"test_bad_inputs.py", "test_pipeline.py", "test_stages_resume.py", "test_publish.py"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark end-to-end tests ``e2e``, so ``make test-fast`` runs the unit tests alone."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _END_TO_END_FIXTURES or item.path.name in _END_TO_END_MODULES:
+            item.add_marker(pytest.mark.e2e)
+
+
+# Hypothesis: a quick profile for every run (CI included), a quicker one for `make test-fast`,
+# and a thorough one to run by hand, `HYPOTHESIS_PROFILE=thorough make test`. Tests with their
+# own @settings keep them.
 settings.register_profile("ci", max_examples=60, deadline=None, print_blob=True)
+settings.register_profile("fast", max_examples=12, deadline=None, print_blob=True)
 settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

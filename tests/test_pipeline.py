@@ -312,7 +312,7 @@ def test_straddling_command_before_a_run_says_what_to_do(tmp_path: Path) -> None
 
 def test_own_lq_condition_keeps_the_halo_out_of_planted_clusters(demo_run: RunPaths) -> None:
     """Gi* hot spots alone take in unspecialised neighbours; the LQ condition drops them."""
-    from clustergeo.clusters import candidate_members
+    from clustergeo.clusters.delineate import candidate_members
     from clustergeo.config import ClustersConfig
 
     truth = pd.read_csv(demo_run.root.parent / "raw" / "truth.csv", dtype=str)

@@ -793,7 +793,8 @@ def _read_extended(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
 
     ``extends`` names a config shipped with clustergeo (:data:`SHIPPED_CONFIGS`) or a YAML file
     relative to the extending one. Keys of the extending config win; sections are merged key by
-    key, so ``hotspots: {permutations: 999}`` changes one setting and keeps the others.
+    key, so ``hotspots: {permutations: 999}`` changes one setting and keeps the others, and
+    ``null`` removes a key (``surface: null`` turns the grid off, ``county: null`` drops a tier).
     """
     raw = _read_yaml_mapping(path)
     base_name = raw.pop("extends", None)
@@ -818,9 +819,12 @@ def _read_extended(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
 
 
 def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``, section by section; ``null`` removes a key."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merged(merged[key], value)
         else:
             merged[key] = value

@@ -1,14 +1,8 @@
-"""Stage 3, hotspots: spatial weights, Getis-Ord Gi*/Gi and Local Moran's I with inference."""
+"""Hot spots: spatial weights, Getis-Ord Gi*/Gi and Local Moran's I with inference.
 
-from clustergeo.hotspots.engine import HotspotResult, classify_gi_star, local_hotspots
-from clustergeo.hotspots.multiple_testing import adjust_p_values
-from clustergeo.hotspots.weights import SpatialWeights, build_weights
-
-__all__ = [
-    "HotspotResult",
-    "SpatialWeights",
-    "adjust_p_values",
-    "build_weights",
-    "classify_gi_star",
-    "local_hotspots",
-]
+Modules: :mod:`~.weights` (tolerant contiguity and libpysal weights, islands),
+:mod:`~.weights_formats` (libpysal adjacency, GAL, GWT), :mod:`~.statistics`,
+:mod:`~.permutation`, :mod:`~.multiple_testing`, :mod:`~.engine` (every industry at once) and
+:mod:`~.partitioned` (the same on Dask). Nothing is imported here, so building weights does not
+compile the statistics.
+"""

@@ -1,19 +1,7 @@
-"""Stage 1, ingest: readers for boundaries, lookups, employment tables and SIC definitions."""
+"""Readers of a run's inputs: boundaries, authority tiers and lookups, employment tables.
 
-from clustergeo.ingest.boundaries import read_boundaries
-from clustergeo.ingest.employment import (
-    EmploymentTable,
-    read_employment,
-    read_nomis_bres,
-    read_nomis_census_wide,
-    read_tidy_employment,
-)
-
-__all__ = [
-    "EmploymentTable",
-    "read_boundaries",
-    "read_employment",
-    "read_nomis_bres",
-    "read_nomis_census_wide",
-    "read_tidy_employment",
-]
+Modules: :mod:`~.boundaries` (polygons, reprojected to British National Grid),
+:mod:`~.authorities` (tiers from attributes, lookups or overlays), :mod:`~.employment` (Nomis
+and tidy employment tables), :mod:`~.joins` (codes that do not join), :mod:`~.national_totals`.
+Nothing is imported here, so using one reader does not load the others.
+"""

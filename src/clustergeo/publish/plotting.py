@@ -215,26 +215,26 @@ _AREA_EDGE_WIDTH: Final = 0.2
 HOTSPOT_CLASSES: Final = tuple(c for c in GI_STAR_CLASSES if c != "not_tested")
 #: The conventional ArcGIS "Hot Spot Analysis" ramp, which GeoDa and most reports imitate.
 HOTSPOT_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "hot_99": "#d62f27",
-        "hot_95": "#ed7551",
-        "hot_90": "#fab984",
-        "not_significant": "#f7f7f2",
-        "cold_90": "#c0ccbe",
-        "cold_95": "#849eba",
-        "cold_99": "#4575b5",
-    }
+    dict(
+        zip(
+            HOTSPOT_CLASSES,
+            ("#d62f27", "#ed7551", "#fab984", "#f7f7f2", "#c0ccbe", "#849eba", "#4575b5"),
+            strict=True,
+        )
+    )
 )
+
+
+def _class_label(name: str) -> str:
+    """``hot_99`` → "Hot spot, 99% confidence"; ``not_significant`` → "Not significant"."""
+    kind, _, level = name.partition("_")
+    if kind in ("hot", "cold") and level.isdigit():
+        return f"{kind.capitalize()} spot, {level}% confidence"
+    return name.replace("_", " ").capitalize()
+
+
 HOTSPOT_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "hot_99": "Hot spot, 99% confidence",
-        "hot_95": "Hot spot, 95% confidence",
-        "hot_90": "Hot spot, 90% confidence",
-        "not_significant": "Not significant",
-        "cold_90": "Cold spot, 90% confidence",
-        "cold_95": "Cold spot, 95% confidence",
-        "cold_99": "Cold spot, 99% confidence",
-    }
+    {name: _class_label(name) for name in HOTSPOT_CLASSES}
 )
 
 # --- Clusters ---------------------------------------------------------------------------------

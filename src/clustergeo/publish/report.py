@@ -34,11 +34,13 @@ class Block:
     path: str = ""
 
 
-def report_figures(root: Path, sites: pd.DataFrame | None) -> list[tuple[str, str]]:
+def report_figures(
+    root: Path, drawn: Sequence[Path], sites: pd.DataFrame | None
+) -> list[tuple[str, str]]:
     """The overview figures the report shows, as (path relative to ``root``, caption).
 
-    Only figures that exist are listed: the cluster map, each assessed site's close-up, the
-    hot spots side by side and, with an employment grid, the area-versus-grid comparison.
+    Only figures this run ``drawn`` are listed: the cluster map, each assessed site's close-up,
+    the hot spots side by side and, with an employment grid, the area-versus-grid comparison.
     """
     figures = [("figures/clusters.png", "Clusters, numbered by employment, and the authorities")]
     if sites is not None:
@@ -49,7 +51,8 @@ def report_figures(root: Path, sites: pd.DataFrame | None) -> list[tuple[str, st
         ]
     figures.append(("figures/hotspots_all.png", "Hot and cold spots, industry by industry"))
     figures.append(("figures/maup.png", "Clusters on the areas and on the employment grid"))
-    return [(path, caption) for path, caption in figures if (root / path).exists()]
+    drawn_here = {p.resolve() for p in drawn}
+    return [(path, caption) for path, caption in figures if (root / path).resolve() in drawn_here]
 
 
 def report_blocks(
@@ -185,7 +188,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
         Block("h2", "Clusters that straddle boundaries"),
     ]
     straddling = straddling_clusters(clusters, links)
-    counties = int(clusters["straddles_counties"].fillna(False).astype(bool).sum())
+    counties = int(_flags(clusters, "straddles_counties").sum())
     if straddling.empty:
         blocks.append(Block("p", "No cluster crosses a district boundary."))
     else:
@@ -198,7 +201,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
             ),
             Block("table", table=straddling),
         ]
-    gaps = clusters.loc[clusters.get("governance_gap", pd.Series(False)).fillna(False).astype(bool)]
+    gaps = clusters.loc[_flags(clusters, "governance_gap")]
     blocks.append(Block("h2", "Governance gaps"))
     if gaps.empty:
         blocks.append(
@@ -235,6 +238,13 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
     return blocks
 
 
+def _flags(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A yes/no flag column as booleans; all False when the run's tiers give no such flag."""
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].fillna(False).astype(bool)
+
+
 def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
@@ -248,13 +258,15 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
         {
             "Site": assessed["name"],
             "Footprint": assessed["buffer_km"].map("{:g} km".format),
-            "Districts": assessed["districts"].fillna("").str.replace("; ", ", "),
-            "Straddles counties": assessed["straddles_counties"].map(
-                lambda v: "yes" if v is True or v == 1 else "no"
+            "Districts": assessed.get("districts", pd.Series("", index=assessed.index))
+            .fillna("")
+            .str.replace("; ", ", "),
+            "Straddles counties": _flags(assessed, "straddles_counties").map(
+                {True: "yes", False: "no"}
             ),
-            "Combined authority": assessed["ca_status"].map(
-                lambda v: CA_STATUS_WORDS.get(str(v), "")
-            ),
+            "Combined authority": assessed.get("ca_status", pd.Series("", index=assessed.index))
+            .astype(str)
+            .map(lambda v: CA_STATUS_WORDS.get(v, "")),
             "Clusters of its sector in or near": (
                 assessed["sector_clusters_in"].fillna("").map(named)
                 + assessed["sector_clusters_near"]

@@ -79,6 +79,10 @@ def code_files(stage: Stage) -> list[Path]:
             )
         elif path.exists():
             files.add(path)
+            # A module of a subpackage runs its package's __init__ too.
+            package = path.parent / "__init__.py"
+            if package.exists():
+                files.add(package)
     return sorted(files)
 
 
@@ -123,7 +127,8 @@ def settings_of(config: RunConfig, stage: Stage) -> dict[str, Any]:
     for path in stage.settings:
         if path == "*":
             for key, value in dump.items():
-                if key not in stage.runs_on:
+                # Where the run's folder is does not change what is in it.
+                if key not in stage.runs_on and key != "output_dir":
                     values |= _leaves(key, value)
             continue
         node: Any = dump

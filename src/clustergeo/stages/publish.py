@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import platform
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyogrio
@@ -93,8 +95,8 @@ def run(config: RunConfig) -> None:
         "label": SYNTHETIC_LABEL if config.synthetic else None,
         "employment_basis": config.employment.basis,
         "config": config.model_dump(mode="json"),
-        "config_file": str(config.config_path),
-        "inputs": _inputs(config),
+        "config_file": _relative(config.config_path, paths.root),
+        "inputs": _inputs(config, paths.root),
         "ingest_notes": list(inputs.notes),
         "hotspots": hotspot_record.report,
         "clusters": intermediates.read_cluster_record(paths),
@@ -102,11 +104,11 @@ def run(config: RunConfig) -> None:
         "versions": _versions(),
         "outputs": {
             "geopackage": {
-                "path": str(paths[r.GEOPACKAGE]),
+                "path": _relative(paths[r.GEOPACKAGE], paths.root),
                 "sha256": file_sha256(paths[r.GEOPACKAGE]),
             },
-            "qgis_project": str(paths[r.QGIS_PROJECT]),
-            "figures": [str(p) for p in figures],
+            "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
+            "figures": [_relative(p, paths.root) for p in figures],
         },
     }
     write_json(provenance, paths[r.PROVENANCE])
@@ -119,7 +121,7 @@ def run(config: RunConfig) -> None:
         clusters=tables.clusters,
         links=tables.cluster_authorities,
         sites=sites if tables.sites is not None else None,
-        figures=report_figures(paths.root, tables.sites),
+        figures=report_figures(paths.root, figures, tables.sites),
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
     )
@@ -149,10 +151,15 @@ def _read_tables(paths: RunPaths) -> RunTables:
     )
 
 
-def _inputs(config: RunConfig) -> dict[str, dict[str, str]]:
-    """Every input file of the run with its checksum: the provenance names them all."""
+def _relative(path: Path | None, root: Path) -> str:
+    """``path`` relative to the run folder, so the record holds when the folder moves."""
+    return "" if path is None else os.path.relpath(path, root)
+
+
+def _inputs(config: RunConfig, root: Path) -> dict[str, dict[str, str]]:
+    """Every input file of the run with its checksum, relative to the run folder."""
     return {
-        role: {"path": str(path), "sha256": file_sha256(path)}
+        role: {"path": _relative(path, root), "sha256": file_sha256(path)}
         for role, path in config.input_paths().items()
     }
 
@@ -193,7 +200,7 @@ def _metadata(config: RunConfig, framing: Framing) -> dict[str, str]:
         "CREATED": datetime.now(UTC).isoformat(timespec="seconds"),
         "CONFIG": json.dumps(config.model_dump(mode="json"), sort_keys=True),
         "INPUTS_SHA256": json.dumps(
-            {role: v["sha256"] for role, v in _inputs(config).items()}, sort_keys=True
+            {role: file_sha256(p) for role, p in config.input_paths().items()}, sort_keys=True
         ),
         "PACKAGE_VERSIONS": json.dumps(_versions(), sort_keys=True),
         "PERMUTATION_SEED": str(config.hotspots.seed),

@@ -96,6 +96,7 @@ CORE_CODE: tuple[str, ...] = (
     "stages/registry.py",
     "stages/paths.py",
     "stages/intermediates.py",
+    "stages/manifest.py",
 )
 
 # --- Artefacts, by the stage that writes them ------------------------------------------------
@@ -253,7 +254,7 @@ CONCENTRATION = Stage(
     reads=(AREAS, EMPLOYMENT, AREA_TOTALS, INDUSTRIES),
     writes=(LQ, LQ_CSV, DISTRICT_LQ, SPECIALISATION, CONCENTRATION_REPORT),
     settings=("data_dir", "concentration"),
-    code=("concentration.py",),
+    code=("concentration.py", "ingest/national_totals.py"),
 )
 
 HOTSPOTS_STAGE = Stage(
@@ -274,7 +275,7 @@ CLUSTERS_STAGE = Stage(
     reads=(AREAS, LQ, HOTSPOTS, WEIGHTS),
     writes=(CLUSTERS, CLUSTERS_CSV, CLUSTER_MEMBERS, CLUSTERS_REPORT),
     settings=("clusters",),
-    code=("clusters/", "hotspots/weights.py"),
+    code=("clusters/", "hotspots/weights.py", "hotspots/weights_formats.py"),
 )
 
 GOVERNANCE = Stage(
@@ -375,7 +376,8 @@ PUBLISH = Stage(
         MAUP,
     ),
     writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
-    # The provenance record carries the whole config, so every setting is publish's.
+    # The provenance carries the whole config, so every setting is publish's, but the output
+    # folder: the record names its files relative to it.
     settings=("*",),
     code=("publish/", "governance/overlay.py", "governance/summaries.py"),
 )

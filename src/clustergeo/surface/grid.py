@@ -32,6 +32,7 @@ from scipy.ndimage import gaussian_filter
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path
+from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
     "OVERVIEW_FACTORS",
@@ -74,7 +75,7 @@ class GridSpec:
     cell_m: float
     width: int
     height: int
-    crs: str = "EPSG:27700"
+    crs: str = WORKING_CRS
 
     @property
     def transform(self) -> Affine:
@@ -116,7 +117,7 @@ class GridSpec:
 
 
 def grid_spec(
-    bounds: Sequence[float] | np.ndarray, cell_m: float, *, crs: str = "EPSG:27700"
+    bounds: Sequence[float] | np.ndarray, cell_m: float, *, crs: str = WORKING_CRS
 ) -> GridSpec:
     """The smallest grid of ``cell_m`` cells, snapped to multiples of ``cell_m``, covering bounds.
 

@@ -39,6 +39,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from clustergeo._errors import InputDataError
 from clustergeo.io import atomic_path, write_parquet
 from clustergeo.surface.land import exclusive_land, kind_rank
+from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
     "EMPLOYMENT_TAGS",
@@ -191,7 +192,7 @@ def read_employment_land(
     *,
     polygon: Polygon | MultiPolygon | None = None,
     bbox: tuple[float, float, float, float] | None = None,
-    crs: str = "EPSG:27700",
+    crs: str = WORKING_CRS,
     cache_dir: Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Employment-bearing land polygons from a local OpenStreetMap extract.
@@ -289,8 +290,8 @@ def _classify(features: gpd.GeoDataFrame) -> pd.Series:
 def _empty_land() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {column: pd.Series(dtype=object) for column in LAND_COLUMNS[:-1]},
-        geometry=gpd.GeoSeries([], crs="EPSG:27700"),
-        crs="EPSG:27700",
+        geometry=gpd.GeoSeries([], crs=WORKING_CRS),
+        crs=WORKING_CRS,
     )
 
 
@@ -330,7 +331,7 @@ def employment_land_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFram
         },
         geometry=chosen.geometry.to_numpy(),
         crs=chosen.crs,
-    ).to_crs("EPSG:27700")
+    ).to_crs(WORKING_CRS)
     land = exclusive_land(land)
     # Rank order from exclusive_land is by kind then area; a stable id order within a kind
     # reads better in tables and makes runs reproducible.
@@ -340,7 +341,7 @@ def employment_land_from_features(features: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 
 def fetch_employment_land_online(
-    polygon: Polygon | MultiPolygon, cache_path: Path, *, crs: str = "EPSG:27700"
+    polygon: Polygon | MultiPolygon, cache_path: Path, *, crs: str = WORKING_CRS
 ) -> gpd.GeoDataFrame:
     """Employment-bearing land inside ``polygon`` from the Overpass API, cached as GeoParquet.
 

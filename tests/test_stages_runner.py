@@ -1,0 +1,115 @@
+"""The runner never touches what is not clustergeo's, and one run at a time uses a folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from clustergeo._errors import ConfigError, OutputError
+from clustergeo.config import RunConfig
+from clustergeo.io import atomic_path, is_temporary
+from clustergeo.stages.runner import LOCK, MARKER, owned_output_folder
+
+
+def _config(tmp_path: Path, output: Path, data: Path | None = None) -> RunConfig:
+    data = data or tmp_path / "raw"
+    return RunConfig.model_validate(
+        {
+            "name": "runner",
+            "data_dir": str(data),
+            "output_dir": str(output),
+            "areas": {"path": "areas.gpkg", "code_column": "code"},
+            "employment": {"path": "employment.csv"},
+            "config_path": tmp_path / "configs" / "run.yaml",
+        }
+    )
+
+
+def test_a_new_folder_is_claimed_and_marked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with owned_output_folder(_config(tmp_path, out)):
+        assert (out / MARKER).is_file()
+    # A marked folder holding outputs is taken again.
+    (out / "report.md").write_text("earlier run\n", encoding="utf-8")
+    with owned_output_folder(_config(tmp_path, out)):
+        pass
+
+
+def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.docx").write_text("mine", encoding="utf-8")
+    with (
+        pytest.raises(ConfigError, match=r"already holds files that clustergeo did not write"),
+        owned_output_folder(_config(tmp_path, out)),
+    ):
+        pass
+    assert sorted(p.name for p in out.iterdir()) == ["chapter1.docx"]
+
+
+def test_a_run_folder_of_an_earlier_version_is_recognised(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "manifests").mkdir(parents=True)
+    (out / "manifests" / "ingest.json").write_text("{}", encoding="utf-8")
+    with owned_output_folder(_config(tmp_path, out)):
+        assert (out / MARKER).is_file()
+
+
+@pytest.mark.parametrize("where", ["root", "home", "data_parent", "config_folder"])
+def test_folders_no_run_may_write_into_are_refused(tmp_path: Path, where: str) -> None:
+    data = tmp_path / "shared" / "data"
+    output = {
+        "root": Path("/"),
+        "home": Path.home(),
+        "data_parent": tmp_path / "shared",
+        "config_folder": tmp_path,
+    }[where]
+    with (
+        pytest.raises(ConfigError, match="cannot hold a run's outputs"),
+        owned_output_folder(_config(tmp_path, output, data)),
+    ):
+        pass
+
+
+def test_a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    config = _config(tmp_path, out)
+    with owned_output_folder(config):
+        holder = (out / LOCK).read_text(encoding="utf-8")
+        assert f"pid {os.getpid()}" in holder
+        with (
+            pytest.raises(OutputError, match=r"Another clustergeo run is using .* \(pid \d+"),
+            owned_output_folder(config),
+        ):
+            pass
+    with owned_output_folder(config):
+        pass
+
+
+def test_only_clustergeos_own_temporary_files_are_cleaned_up(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    config = _config(tmp_path, out)
+    with owned_output_folder(config):
+        pass
+    folder = out / "concentration"
+    folder.mkdir()
+    # What a SIGKILL during atomic_path leaves, and files of the user's own with '.partial'.
+    with atomic_path(folder / "lq.parquet") as tmp:
+        ours_name = tmp.name
+        tmp.write_text("finished", encoding="utf-8")
+    ours = folder / ours_name
+    ours.write_text("half written", encoding="utf-8")
+    theirs = [folder / ".draft.partial.docx", out / ".notes.partial.md", tmp_path / ".x.partial"]
+    for path in theirs:
+        path.write_text("a user's file", encoding="utf-8")
+    assert is_temporary(ours)
+    assert not any(is_temporary(p) for p in theirs)
+    with owned_output_folder(config):
+        pass
+    assert not ours.exists()
+    assert (folder / "lq.parquet").read_text(encoding="utf-8") == "finished"
+    assert all(path.exists() for path in theirs)
