@@ -24,8 +24,9 @@ from clustergeo.industries import (
 )
 from clustergeo.ingest.authorities import assign_tiers, read_authorities
 from clustergeo.ingest.boundaries import read_boundaries
-from clustergeo.ingest.employment import read_employment
+from clustergeo.ingest.employment import select_year
 from clustergeo.ingest.joins import check_area_join
+from clustergeo.ingest.mapped import read_configured_employment
 from clustergeo.io import file_sha256, read_text, write_json, write_parquet
 from clustergeo.paths import RunPaths
 
@@ -115,11 +116,9 @@ def run(config: RunConfig) -> RunPaths:
     notes.extend(areas_read.notes)
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
 
-    table = read_employment(
-        inputs["employment"],
-        config.employment.format,
-        date=config.employment.date,
-        employment_status=config.employment.employment_status,
+    table = select_year(
+        read_configured_employment(config.employment, config.employment_paths()),
+        config.employment.date,
     )
     notes.extend(table.notes)
     notes.extend(
@@ -127,7 +126,7 @@ def run(config: RunConfig) -> RunPaths:
             areas["area_code"],
             table.data["area_code"],
             boundary_source=inputs["areas"],
-            employment_source=inputs["employment"],
+            employment_source=table.source,
         )
     )
 
