@@ -24,6 +24,7 @@ division 68 without it (``68`` and ``68IMP`` are siblings that add up to ``L``).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ __all__ = [
     "ClusterDefinition",
     "SicHierarchy",
     "contains_industry",
+    "coverage_notes",
     "normalise_sic_code",
     "overlaps_industry",
     "parse_industry_code",
@@ -49,6 +51,8 @@ __all__ = [
     "resolve_cluster_definitions",
     "sic_hierarchy",
 ]
+
+log = logging.getLogger(__name__)
 
 # Nomis BRES publishes DEFRA/Scottish Government agricultural data under a pseudo subclass
 # (01000); ONS GVA tables publish owner-occupiers' imputed rental apart from division 68 (68IMP).
@@ -443,6 +447,41 @@ class Resolution:
             }
             for key, codes in self.missing_codes.items()
         }
+
+
+def coverage_notes(resolution: Resolution, warn_share: float) -> list[str]:
+    """Notes (and warnings) on the codes of each definition missing from the data.
+
+    Parameters
+    ----------
+    resolution
+        Definitions resolved against the data.
+    warn_share
+        A definition missing more than this share of its codes is logged as a warning.
+
+    Returns
+    -------
+    list of str
+        One note per definition with missing codes, naming them.
+    """
+    notes = []
+    for key, codes in resolution.missing_codes.items():
+        share = resolution.missing_share[key]
+        note = (
+            f"cluster definition '{key}': {len(codes)} of its codes have no industry in the "
+            f"data ({format_examples(codes)}; {share:.0%} of its codes)"
+        )
+        if key not in resolution.unresolved:
+            note += "; computed from the codes present"
+        if share > warn_share:
+            log.warning(
+                "Cluster definition '%s' loses %.0f%% of its codes: %s",
+                key,
+                share * 100,
+                format_examples(codes),
+            )
+        notes.append(note)
+    return notes
 
 
 def resolve_cluster_definitions(

@@ -18,6 +18,7 @@ import pandas as pd
 from clustergeo._errors import InputDataError
 from clustergeo.config import TIERS, RunConfig
 from clustergeo.industries import (
+    coverage_notes,
     read_cluster_definitions,
     resolve_cluster_definitions,
     sic_hierarchy,
@@ -27,6 +28,7 @@ from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import select_year
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.ingest.mapped import read_configured_employment
+from clustergeo.ingest.vintages import convert_to_boundary_vintage
 from clustergeo.io import file_sha256, read_text, write_json, write_parquet
 from clustergeo.paths import RunPaths
 
@@ -121,6 +123,11 @@ def run(config: RunConfig) -> RunPaths:
         config.employment.date,
     )
     notes.extend(table.notes)
+    if config.employment.vintage is not None:
+        table, vintage_notes = convert_to_boundary_vintage(
+            table, config.employment.vintage, inputs["vintage_lookup"], areas
+        )
+        notes.extend(vintage_notes)
     notes.extend(
         check_area_join(
             areas["area_code"],
@@ -174,6 +181,8 @@ def run(config: RunConfig) -> RunPaths:
     for key, why in resolution.unresolved.items():
         notes.append(f"cluster definition '{key}' skipped: {why}")
         log.warning("Cluster definition '%s' skipped: %s", key, why)
+    notes.extend(coverage_notes(resolution, config.industries.warn_missing_share))
+    coverage = resolution.coverage(config.industries.warn_missing_share)
     hierarchy = sic_hierarchy()
     industries = [
         {
@@ -199,6 +208,7 @@ def run(config: RunConfig) -> RunPaths:
             "industries": industries,
             "cluster_definitions": [asdict(d) for d in resolution.resolved],
             "unresolved_cluster_definitions": resolution.unresolved,
+            "cluster_definition_coverage": coverage,
         },
         paths.industries,
     )
@@ -208,6 +218,10 @@ def run(config: RunConfig) -> RunPaths:
         "synthetic": config.synthetic,
         "employment_basis": config.employment.basis,
         "employment_format": table.format,
+        "measure": table.measure or "not stated",
+        "measure_label": table.measure_label,
+        "years": table.years,
+        "cluster_definition_coverage": coverage,
         "inputs": {
             role: {"path": str(path), "sha256": file_sha256(path)} for role, path in inputs.items()
         },
