@@ -293,3 +293,6 @@ def demo(ctx: click.Context, config_path: Path, seed: int) -> None:
         click.echo(f"Demo outputs: {paths.geopackage} and {paths.figures_dir}/")
 
     _guarded(ctx, action)
+
+
+main.add_command(__import__("clustergeo.fetch.command", fromlist=["fetch"]).fetch)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -45,13 +45,18 @@ from clustergeo.ingest.employment import (
     combine_tables,
     parse_years,
     read_employment,
+    select_year,
 )
 from clustergeo.ingest.tables import RawTable, read_raw_table
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "read_configured_employment",
     "read_mapped_table",
     "read_options",
+    "read_run_employment",
 ]
 
 log = logging.getLogger(__name__)
@@ -343,3 +348,40 @@ def read_configured_employment(config: EmploymentConfig, paths: list[Path]) -> E
         combined.measure_label,
     )
     return combined
+
+
+def read_run_employment(
+    config: EmploymentConfig,
+    paths: list[Path],
+    *,
+    vintage_lookup: Path | None,
+    areas: gpd.GeoDataFrame | None,
+) -> tuple[EmploymentTable, list[str]]:
+    """The employment of a single-year run: read, one year chosen, on the boundaries' vintage.
+
+    Parameters
+    ----------
+    config
+        The ``employment`` section.
+    paths
+        Its files, resolved.
+    vintage_lookup
+        The resolved ``employment.vintage.lookup`` (None without a ``vintage`` section).
+    areas
+        The boundary file's areas (``area_code``, geometry), or None for a run without polygons.
+
+    Returns
+    -------
+    table, notes
+        The table of the year ``employment.date`` chooses, and every note for the report.
+    """
+    from clustergeo.ingest.vintages import convert_to_boundary_vintage
+
+    table = select_year(read_configured_employment(config, paths), config.date)
+    notes = list(table.notes)
+    if config.vintage is not None and vintage_lookup is not None:
+        table, vintage_notes = convert_to_boundary_vintage(
+            table, config.vintage, vintage_lookup, areas
+        )
+        notes.extend(vintage_notes)
+    return table, notes

@@ -7,7 +7,6 @@ intermediates plus a report of everything repaired, dropped or noticed.
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import asdict
 from pathlib import Path
@@ -25,11 +24,10 @@ from clustergeo.industries import (
 )
 from clustergeo.ingest.authorities import assign_tiers, read_authorities
 from clustergeo.ingest.boundaries import read_boundaries
-from clustergeo.ingest.employment import select_year
 from clustergeo.ingest.joins import check_area_join
-from clustergeo.ingest.mapped import read_configured_employment
-from clustergeo.ingest.vintages import convert_to_boundary_vintage
-from clustergeo.io import file_sha256, read_text, write_json, write_parquet
+from clustergeo.ingest.mapped import read_run_employment
+from clustergeo.ingest.tables import read_lookup_table
+from clustergeo.io import file_sha256, write_json, write_parquet
 from clustergeo.paths import RunPaths
 
 __all__ = ["run"]
@@ -38,9 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def _read_lookup_csv(path: Path, columns: list[str], notes: list[str]) -> pd.DataFrame:
-    text = read_text(path, notes)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    frame.columns = [c.strip() for c in frame.columns]
+    frame = read_lookup_table(path, notes)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputDataError(
@@ -118,16 +114,13 @@ def run(config: RunConfig) -> RunPaths:
     notes.extend(areas_read.notes)
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
 
-    table = select_year(
-        read_configured_employment(config.employment, config.employment_paths()),
-        config.employment.date,
+    table, employment_notes = read_run_employment(
+        config.employment,
+        config.employment_paths(),
+        vintage_lookup=inputs.get("vintage_lookup"),
+        areas=areas,
     )
-    notes.extend(table.notes)
-    if config.employment.vintage is not None:
-        table, vintage_notes = convert_to_boundary_vintage(
-            table, config.employment.vintage, inputs["vintage_lookup"], areas
-        )
-        notes.extend(vintage_notes)
+    notes.extend(employment_notes)
     notes.extend(
         check_area_join(
             areas["area_code"],

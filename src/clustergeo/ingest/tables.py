@@ -36,6 +36,7 @@ __all__ = [
     "RawTable",
     "TableKind",
     "parse_delimited",
+    "read_lookup_table",
     "read_raw_table",
     "sniff_delimiter",
     "table_kind",
@@ -401,3 +402,20 @@ def _empty(path: Path, what: str) -> InputDataError:
         f"{what} {path} is empty: download the table again (Nomis 'download data' → CSV) "
         "and check it has a header and rows."
     )
+
+
+def read_lookup_table(path: Path, notes: list[str], what: str = "Lookup file") -> pd.DataFrame:
+    """Read a small CSV lookup (area → authority codes) as text columns.
+
+    Empty files, rows with more or fewer fields than the header (a ragged or cut file) and
+    binary files stop with a message naming the file and the lines.
+    """
+    path = check_is_file(Path(path), what)
+    text = read_text(path, notes)
+    if not text.strip():
+        raise InputDataError(
+            f"{what} {path} is empty: download it again, and check it has a header and rows."
+        )
+    raw = parse_delimited(text, path, what=what, delimiter=",")
+    raw.frame.columns = [c.strip() for c in raw.frame.columns]
+    return raw.frame
