@@ -297,7 +297,9 @@ def _lost_zeros_problem(codes: pd.Series) -> str | None:
         return None
     width = int(numeric.str.len().mode().iloc[0])
     short = numeric[numeric.str.len() == width - 1]
-    if width not in (2, 4, 5) or short.empty:
+    full = numeric[numeric.str.len() == width]
+    # Lost zeros leave no full-width code of divisions 01-09 behind.
+    if width not in (2, 4, 5) or short.empty or full.str.startswith("0").any():
         return None
     padded = short.str.zfill(width)
     restorable = short[padded.map(hierarchy.is_valid) & padded.str.startswith("0")]
@@ -436,11 +438,12 @@ def build_table(
     hierarchy = sic_hierarchy()
     unique_codes = pd.Series(tidy["industry_code"].unique())
     unknown = unique_codes[~unique_codes.map(hierarchy.is_valid)]
-    if len(unknown):
-        lost = _lost_zeros_problem(unique_codes)
+    lost = None if options.sic_digits else _lost_zeros_problem(unique_codes)
+    if lost:
+        problems.add(lost)
+    elif len(unknown):
         problems.add(
-            lost
-            or f"industry codes that are not UK SIC 2007: {format_examples(sorted(unknown))}; "
+            f"industry codes that are not UK SIC 2007: {format_examples(sorted(unknown))}; "
             "use section letters or 2- to 5-digit SIC 2007 codes"
         )
     else:

@@ -179,14 +179,7 @@ def read_mapped_table(
     path = Path(path)
     options = options or ReadOptions()
     filters = filters or {}
-    needed = [c for c in (columns.area, columns.industry, columns.value, columns.year) if c]
-    needed += [c for c in (columns.area_name, columns.industry_name) if c] + list(filters)
-    raw = read_raw_table(
-        path,
-        sheet=sheet,
-        header_row=header_row,
-        columns=needed if layout == "long" else None,
-    )
+    raw = read_raw_table(path, sheet=sheet, header_row=header_row)
     raw.frame.columns = [str(c).strip() for c in raw.frame.columns]
     roles = {
         "area": columns.area,

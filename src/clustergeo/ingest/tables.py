@@ -335,7 +335,7 @@ def _read_xlsx(path: Path, what: str, sheet: str | None, header_row: int) -> Raw
                 f"employment.sheet is {sheet!r} but {path} has the sheets "
                 f"{format_examples(sheets)}. Set employment.sheet to one of these."
             )
-        frame = workbook.parse(sheet, header=header_row - 1, dtype=object)
+        frame = pd.read_excel(workbook, sheet_name=sheet, header=header_row - 1, dtype=object)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.dropna(how="all")
     return RawTable(
