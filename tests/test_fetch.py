@@ -72,8 +72,8 @@ def nomis_pages(limit: int) -> Callable[[str], HttpResponse]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(header)
-        for index, row in enumerate(page):
-            row = list(row)
+        for index, original in enumerate(page):
+            row = list(original)
             row[header.index("RECORD_OFFSET")] = str(offset + index)
             row[header.index("RECORD_COUNT")] = str(len(data))
             writer.writerow(row)

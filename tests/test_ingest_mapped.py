@@ -1,4 +1,4 @@
-"""Tests for tables read by a column mapping (``format: long`` / ``wide_years``), years and measures.
+"""Tests for tables read by a column mapping (``long``, ``wide_years``), years and measures.
 
 Small tables are written into ``tmp_path`` in every container the readers accept (CSV, gzip,
 Parquet, xlsx); the real Nesta BRES pull and the ONS GVA tables in ``../shared/data`` are read
@@ -16,10 +16,9 @@ import pandas as pd
 import pytest
 
 from clustergeo._errors import InputDataError
-from clustergeo.config import EmploymentConfig
+from clustergeo.config import ColumnsConfig, EmploymentConfig
 from clustergeo.ingest.employment import ReadOptions, select_year
 from clustergeo.ingest.mapped import read_configured_employment, read_mapped_table
-from clustergeo.config import ColumnsConfig
 
 NESTA_COLUMNS = {
     "area": "geo_cd",
@@ -157,7 +156,9 @@ def test_stacked_measures_need_a_filter(tmp_path: Path) -> None:
         },
         "measure": "gva_current_prices",
     }
-    with pytest.raises(InputDataError, match="told apart by the column 'variable.name'") as excinfo:
+    with pytest.raises(
+        InputDataError, match=r"told apart by the column 'variable\.name'"
+    ) as excinfo:
         read_configured_employment(employment_config(**settings), [path])
     assert "employment.filter" in str(excinfo.value)
     config = employment_config(**settings, filter={"variable.name": "GVA Current Prices £m"})
@@ -301,4 +302,5 @@ def test_ons_gva_parquet_as_shipped(shared_data: Path) -> None:
     assert stoke.loc["J", "employment"] == 860
     assert table.area_totals is not None
     assert table.area_totals["E06000021"] == 7020
-    assert "A,B" in stoke.index and "D,E" in stoke.index
+    assert "A,B" in stoke.index
+    assert "D,E" in stoke.index
