@@ -998,8 +998,19 @@ def _load(path: Path | str, model: type[_Model]) -> _Model:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"Config file {path} does not exist.")
+    if path.is_dir():
+        raise ConfigError(f"Config {path} is a folder: name the YAML file itself.")
+    data = path.read_bytes()
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"Config {path} is not UTF-8 text (byte {data[exc.start]:#04x} on line {line}; "
+            "Windows-1252 writes 'ô' so). Save it as UTF-8 in your editor and run again."
+        ) from None
+    try:
+        raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
