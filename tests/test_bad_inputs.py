@@ -1499,7 +1499,7 @@ def test_damaged_parquet_employment(tiny: TinyRun) -> None:
 
 
 def test_cluster_definition_missing_codes_are_listed(tiny: TinyRun) -> None:
-    """(b) Policy: a definition's codes missing from the data are listed, and warned past a share."""
+    """(b) Policy: codes of a definition missing from the data are listed; past a share, warned."""
     (tiny.root / "clusters.yaml").write_text(
         "clusters:\n  manufacturing:\n    label: Manufacturing and mining\n    sic: [C, B]\n",
         encoding="utf-8",
