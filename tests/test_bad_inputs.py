@@ -1264,3 +1264,268 @@ def test_disk_filling_up_inside_gdal(tiny: TinyRun, file_size_limit: Any) -> Non
     file_size_limit(None)
     assert gpkg.read_bytes() == before
     assert_stops(result, f"Cannot write {gpkg}")
+
+
+# -- real-world downloads: cut, mixed, European, implausible, odd encodings ---------------------
+
+
+def test_download_cut_mid_row_is_not_read_as_suppressed_cells(tiny: TinyRun) -> None:
+    """(a) A table cut mid-row (an interrupted download) stops; its missing cells are not
+    read as suppressed ones."""
+    text = csv_text(TIDY_HEADER, tidy_rows())
+    cut = text[: text.index("E02005386")] + "E02005386,C"
+    path = tiny.write_employment(cut)
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path} has 1 problem",
+        "the file ends in the middle of a row (its last line, 29, has 2 of 3 fields)",
+        "the download was interrupted",
+    )
+
+
+def test_census_download_cut_mid_row(tiny: TinyRun) -> None:
+    """(a) A WP605EW web download cut inside its fourth area row stops instead of moving LQs."""
+    text = (FIXTURES / "wp605ew_web.csv").read_text(encoding="utf-8")
+    path = tiny.write_employment(text[: text.index("E02005380") + 60], name="wp605ew.csv")
+    tiny.configure(employment={"format": "nomis_census_wide"})
+    assert_stops(tiny.cli("ingest"), f"Employment file {path}", "download was interrupted")
+
+
+def test_row_short_of_fields_in_the_middle_is_damage(tiny: TinyRun) -> None:
+    """(a) A row with fewer fields than the header, not at the end, is a damaged file."""
+    lines = csv_text(TIDY_HEADER, tidy_rows()).splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0]
+    path = tiny.write_employment("\n".join(lines) + "\n")
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path}",
+        "line 6 has fewer fields than the header's 3",
+        "an empty field must still be written, as ',,'",
+    )
+
+
+def mixed_level_rows() -> list[list[str]]:
+    """Tidy rows with section C and its divisions 10-33 (the section's count split across them)."""
+    rows = []
+    for area, industry, value in tidy_rows():
+        rows.append([area, industry, value])
+        if industry == "C":
+            divisions = [f"{d}" for d in range(10, 34)]
+            share, rest = divmod(int(value), len(divisions))
+            rows += [
+                [area, division, str(share + (rest if i == 0 else 0))]
+                for i, division in enumerate(divisions)
+            ]
+    return rows
+
+
+def test_sections_with_their_divisions_are_refused(tiny: TinyRun) -> None:
+    """(a) A Nomis selection of sections and their divisions is not summed twice: it stops."""
+    path = tiny.write_employment(csv_text(TIDY_HEADER, mixed_level_rows()))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path} mixes industry levels: C contains 10, 11, 12",
+        "count the same jobs twice",
+        "employment.mixed_levels",
+    )
+
+
+def test_mixed_levels_keep_the_sections_when_asked(tiny: TinyRun) -> None:
+    """(b) Policy: with ``mixed_levels: sections`` manufacturing is counted once (100, not 200)."""
+    run_through(tiny, "concentration")
+    expected = pd.read_parquet(tiny.paths.lq)
+    tiny.write_employment(csv_text(TIDY_HEADER, mixed_level_rows()), name="mixed.csv")
+    tiny.configure(employment={"mixed_levels": "sections"})
+    run_through(tiny, "concentration")
+    notes = tiny.report("ingest")["notes"]
+    assert any("dropped 24 that contain or lie inside them" in note for note in notes), notes
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+
+
+def test_ambiguous_european_numbers_are_refused(tiny: TinyRun) -> None:
+    """(a) ``5.400`` in a ``;`` file could be 5.4 or 5,400: the run stops and asks which."""
+    rows = [
+        [a, i, f"{int(v) // 1000}.{int(v) % 1000:03d}" if int(v) >= 1000 else v]
+        for a, i, v in tidy_rows()
+    ]
+    rows[0][2] = "5.400"
+    path = tiny.write_employment(csv_text(TIDY_HEADER, rows, delimiter=";"))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path}",
+        "read differently in UK notation (5.400 = 5.4) and European notation (5.400 = 5400)",
+        "employment.number_format",
+    )
+
+
+def test_european_numbers_are_read_right(tiny: TinyRun) -> None:
+    """(b) Policy: a ``;`` file with decimal commas (``100,5``) is read in European notation,
+    so ``5.400`` is 5,400; that is noted."""
+    rows = [[a, i, v] for a, i, v in tidy_rows()]
+    rows[0][2] = "5.400"
+    rows[1][2] = "100,5"
+    tiny.write_employment(csv_text(TIDY_HEADER, rows, delimiter=";"))
+    run_through(tiny, "ingest")
+    employment = pd.read_parquet(tiny.paths.employment).set_index(["area_code", "industry_code"])
+    assert employment.loc[(MSOA_2011[0], "C"), "employment"] == 5400
+    assert employment.loc[(MSOA_2011[0], "F"), "employment"] == 100.5
+    notes = tiny.report("ingest")["notes"]
+    assert any("European notation" in note for note in notes)
+    assert any("1 counts are not whole numbers (e.g. 100.5)" in note for note in notes), notes
+
+
+def test_implausible_count_is_refused(tiny: TinyRun) -> None:
+    """(a) A count of 1e300 (more than any area employs) stops, naming the line."""
+    rows = tidy_rows()
+    rows[3][2] = "1e300"
+    path = tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path}",
+        "implausible values on line 5 (1e+300): above 40,000,000",
+    )
+
+
+def test_fractional_counts_are_kept_and_noted(tiny: TinyRun) -> None:
+    """(b) Policy: fractional counts are kept as given and noted (they may be FTEs or a rate)."""
+    rows = tidy_rows()
+    rows[0][2] = "100.5"
+    rows[4][2] = "12.25"
+    tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    run_through(tiny, "ingest")
+    notes = tiny.report("ingest")["notes"]
+    assert any(note.startswith("2 counts are not whole numbers") for note in notes), notes
+    assert pd.read_parquet(tiny.paths.employment)["employment"].iloc[0] == 100.5
+
+
+def test_utf16_export_is_read_and_noted(tiny: TinyRun) -> None:
+    """(b) Policy: Excel's "Unicode text" export (UTF-16, tab-separated) is read and noted."""
+    run_through(tiny, "concentration")
+    expected = pd.read_parquet(tiny.paths.lq)
+    text = csv_text(TIDY_HEADER, tidy_rows(), delimiter="\t").replace("\n", "\r\n")
+    tiny.write_employment(text, name="unicode.txt", encoding="utf-16")
+    run_through(tiny, "concentration")
+    assert any("UTF-16" in note for note in tiny.report("ingest")["notes"])
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+
+
+def test_huge_file_of_nul_bytes_stops_without_reading_it(tiny: TinyRun) -> None:
+    """(a) A 2 GB file of NUL bytes stops after its first 64 KiB, without reading it whole.
+
+    The file is sparse, so it takes no disk space; the peak memory of the test process stays
+    far below the file's size.
+    """
+    path = tiny.raw / "employment.csv"
+    with path.open("wb") as handle:
+        handle.truncate(2 * 1024**3)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert_stops(tiny.cli("ingest"), f"{path} is not a text table: it holds binary data")
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 512 * 1024
+
+
+def test_employment_path_that_is_a_folder(tiny: TinyRun) -> None:
+    """(a) An input path naming a folder stops before anything is read, naming the role."""
+    (tiny.raw / "downloads").mkdir()
+    tiny.configure(employment={"path": "downloads"})
+    assert_stops(
+        tiny.cli("ingest"), "is a folder, not files", "employment:", "Name the file itself"
+    )
+
+
+def test_employment_pattern_matching_several_files(tiny: TinyRun) -> None:
+    """(b) Policy: a pattern reads every file it matches; a table split by industry joins up."""
+    run_through(tiny, "concentration")
+    expected = pd.read_parquet(tiny.paths.lq)
+    rows = tidy_rows()
+    tiny.write_employment(csv_text(TIDY_HEADER, rows[::2]), name="part_1.csv")
+    tiny.write_employment(csv_text(TIDY_HEADER, rows[1::2]), name="part_2.csv")
+    tiny.configure(employment={"path": "part_*.csv"})
+    run_through(tiny, "concentration")
+    assert "employment_2" in tiny.report("ingest")["inputs"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+
+
+def configure_district_lookup(tiny: TinyRun, name: str) -> None:
+    tiny.configure(
+        hierarchy={
+            "district": {
+                "source": "lookup",
+                "path": name,
+                "key_column": "area_code",
+                "column": "lad_code",
+                "key": "area",
+            }
+        }
+    )
+
+
+def test_empty_lookup_csv(tiny: TinyRun) -> None:
+    """(a) An empty lookup CSV stops, naming it."""
+    (tiny.raw / "districts.csv").write_text("")
+    configure_district_lookup(tiny, "districts.csv")
+    assert_stops(tiny.cli("ingest"), "Lookup file", "districts.csv is empty")
+
+
+def test_ragged_lookup_csv(tiny: TinyRun) -> None:
+    """(a) A lookup CSV whose rows have more fields than its header stops, naming the lines."""
+    rows = [[code, HINCKLEY] for code in MSOA_2011]
+    rows[2].append("extra")
+    (tiny.raw / "districts.csv").write_text(csv_text(["area_code", "lad_code"], rows))
+    configure_district_lookup(tiny, "districts.csv")
+    assert_stops(tiny.cli("ingest"), "districts.csv", "line 4 has more fields than the header's 2")
+
+
+def test_lookup_path_that_is_a_folder(tiny: TinyRun) -> None:
+    """(a) A lookup path naming a folder stops before anything is read."""
+    (tiny.raw / "lookups").mkdir()
+    configure_district_lookup(tiny, "lookups")
+    assert_stops(tiny.cli("ingest"), "is a folder, not files", "lookup_district:")
+
+
+def test_damaged_parquet_employment(tiny: TinyRun) -> None:
+    """(a) A Parquet table cut short stops: damaged or incomplete."""
+    frame = pd.DataFrame(tidy_rows(), columns=TIDY_HEADER)
+    path = tiny.raw / "employment.parquet"
+    frame.to_parquet(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    tiny.configure(
+        employment={
+            "path": "employment.parquet",
+            "format": "long",
+            "columns": {"area": "area_code", "industry": "industry_code", "value": "employment"},
+        }
+    )
+    assert_stops(tiny.cli("ingest"), f"Employment file {path} is a damaged or incomplete Parquet")
+
+
+def test_cluster_definition_missing_codes_are_listed(tiny: TinyRun) -> None:
+    """(b) Policy: codes of a definition missing from the data are listed; past a share, warned."""
+    (tiny.root / "clusters.yaml").write_text(
+        "clusters:\n  manufacturing:\n    label: Manufacturing and mining\n    sic: [C, B]\n",
+        encoding="utf-8",
+    )
+    output = run_through(tiny, "ingest", quiet=False)
+    assert "Cluster definition 'manufacturing' loses 50% of its codes: B" in output
+    coverage = tiny.report("ingest")["cluster_definition_coverage"]
+    assert coverage == {
+        "manufacturing": {"missing_codes": ["B"], "missing_share": 0.5, "warn": True}
+    }
+    industries = json.loads(tiny.paths.industries.read_text(encoding="utf-8"))
+    assert industries["cluster_definition_coverage"] == coverage
+
+
+def test_measure_and_years_are_reported(tiny: TinyRun) -> None:
+    """(b) The measure stated in the config and the table's year are in the ingest report."""
+    tiny.configure(employment={"measure": "employees", "year": 2022})
+    run_through(tiny, "ingest")
+    report = tiny.report("ingest")
+    assert report["measure"] == "employees"
+    assert report["years"] == [2022]
+
+
+def test_config_in_windows_1252(tiny: TinyRun) -> None:
+    """(a) A config saved as Windows-1252 ("Ynys Môn") stops, naming the line, with no traceback."""
+    text = tiny.config_path.read_text(encoding="utf-8")
+    tiny.config_path.write_bytes(("description: Ynys Môn\n" + text).encode("cp1252"))
+    assert_stops(tiny.cli("ingest"), "is not UTF-8 text (byte 0xf4 on line 1", "Save it as UTF-8")

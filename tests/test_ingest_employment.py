@@ -98,7 +98,7 @@ def test_read_employment_auto_uses_detected_layout(path: Path, layout: str) -> N
     table = read_employment(path)
     assert table.format == layout
     assert table.source == path
-    assert list(table.data.columns) == ["area_code", "industry_code", "employment"]
+    assert list(table.data.columns) == ["area_code", "industry_code", "year", "employment"]
 
 
 @pytest.mark.parametrize("path", [BRES_API, BRES_REDUCED, TIDY], ids=lambda p: p.name)
@@ -271,10 +271,11 @@ def test_date_for_file_without_date_column(tmp_path: Path) -> None:
 
 
 def test_date_with_a_census_table_is_an_error() -> None:
-    with pytest.raises(InputDataError, match="apply to Nomis BRES files") as excinfo:
+    # A census table has no year column: employment.date cannot choose among its years.
+    with pytest.raises(InputDataError, match="has no year column") as excinfo:
         read_employment(WP605EW_WEB, date="2011")
     assert str(WP605EW_WEB) in str(excinfo.value)
-    assert "nomis_census_wide" in str(excinfo.value)
+    assert "employment.year" in str(excinfo.value)
 
 
 # -- reduced BRES extract --------------------------------------------------------------------
@@ -487,10 +488,10 @@ def test_tidy_codes_are_canonical(tmp_path: Path) -> None:
         tmp_path,
         "tidy.csv",
         "area_code,industry_code,employment\n"
-        ' E02005377 ,29.10,10\nE02005377, c ,20\nE02005377,"R, S",30\n',
+        ' E02005377 ,29.10,10\nE02005377, f ,20\nE02005377,"R, S",30\n',
     )
     table = read_tidy_employment(path)
-    assert table.data["industry_code"].tolist() == ["2910", "C", "R,S"]
+    assert table.data["industry_code"].tolist() == ["2910", "F", "R,S"]
     assert table.data["area_code"].tolist() == ["E02005377"] * 3
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from clustergeo._errors import ClusterGeoError
+from clustergeo.fetch.command import fetch
 from clustergeo.stages.registry import STAGES
 
 if TYPE_CHECKING:
@@ -354,3 +355,6 @@ def _write_demo_config(folder: Path) -> Path:
             encoding="utf-8",
         )
     return path
+
+
+main.add_command(fetch)

@@ -19,10 +19,11 @@ Unknown keys are rejected with their name, so a typo never silently falls back t
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -36,6 +37,7 @@ __all__ = [
     "AuthoritiesConfig",
     "AuthorityLayer",
     "ClustersConfig",
+    "ColumnsConfig",
     "ComputeConfig",
     "ConcentrationConfig",
     "EmploymentConfig",
@@ -47,6 +49,7 @@ __all__ = [
     "StudyAreaConfig",
     "SurfaceConfig",
     "TierSource",
+    "VintageConfig",
     "WeightsConfig",
     "load_config",
     "load_panel_config",
@@ -77,17 +80,106 @@ class AreasConfig(_Strict):
     )
 
 
-class EmploymentConfig(_Strict):
-    """Employment counts by area and industry, in one of the layouts Nomis and users produce."""
+class ColumnsConfig(_Strict):
+    """Which columns of a ``long`` or ``wide_years`` table hold what."""
 
-    path: Path = Field(description="The employment CSV (may be gzip-compressed).")
-    format: Literal["auto", "nomis_bres", "nomis_census_wide", "tidy"] = Field(
-        default="auto",
+    area: str = Field(description="The area code column (e.g. 'geo_cd', 'LAD_code').")
+    industry: str = Field(
         description=(
-            "'nomis_bres': Nomis long CSV (DATE, GEOGRAPHY_CODE, INDUSTRY_CODE, OBS_VALUE, "
-            "OBS_STATUS...); 'nomis_census_wide': Nomis census table, one row per area and one "
-            "column per industry, area as 'CODE : NAME'; 'tidy': area_code, industry_code, "
-            "employment; 'auto' detects the layout from the header."
+            "The industry column: SIC codes at any level, read as text so leading zeros stay "
+            "('0161'), or ONS groupings ('CA-CB (10-15)', '49-51'). A 'Total' row is taken as "
+            "the area's published total."
+        )
+    )
+    value: str | None = Field(
+        default=None, description="long: the value column (e.g. 'value', 'OBS_VALUE')."
+    )
+    year: str | None = Field(
+        default=None,
+        description="long: the year column ('2021', '2021-01-01'); none for a one-year table.",
+    )
+    area_name: str | None = Field(default=None, description="The area name column.")
+    industry_name: str | None = Field(default=None, description="The industry name column.")
+
+
+class VintageConfig(_Strict):
+    """Convert the employment table's area codes to the boundaries' vintage with a lookup."""
+
+    lookup: Path = Field(
+        description=(
+            "A CSV pairing old and new codes, e.g. ONS 'MSOA (2011) to MSOA (2021)' "
+            "(MSOA11CD, MSOA21CD) or the LAD changes list (oldcd, newcd)."
+        )
+    )
+    from_column: str = Field(description="The column of the older codes (e.g. MSOA11CD).")
+    to_column: str = Field(description="The column of the newer codes (e.g. MSOA21CD).")
+    where: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Keep only lookup rows with these values, e.g. {type: [merger, new_code]} for the "
+            "ONS LAD changes list."
+        ),
+    )
+    split: Literal["area", "refuse"] = Field(
+        default="area",
+        description=(
+            "An area split between several areas of the other vintage: 'area' shares its "
+            "counts in proportion to the areas of the pieces (from the boundary file); "
+            "'refuse' stops the run."
+        ),
+    )
+
+
+class EmploymentConfig(_Strict):
+    """Employment counts (or GVA) by area and industry, in the layouts people download."""
+
+    path: Path | list[Path] = Field(
+        description=(
+            "The employment table: CSV (may be gzip-compressed), Parquet or xlsx. Several files "
+            "(one per year, say) as a list or a pattern such as 'nomis_BRES_*_TYPE450.csv.gz'."
+        )
+    )
+    format: Literal["auto", "nomis_bres", "nomis_census_wide", "tidy", "long", "wide_years"] = (
+        Field(
+            default="auto",
+            description=(
+                "'nomis_bres': Nomis long CSV (DATE, GEOGRAPHY_CODE, INDUSTRY_CODE, OBS_VALUE, "
+                "OBS_STATUS...); 'nomis_census_wide': Nomis census table, one row per area and "
+                "one column per industry, area as 'CODE : NAME'; 'tidy': area_code, "
+                "industry_code, employment (and year); 'long': any table with one row per "
+                "area x industry (x year), described by 'columns'; 'wide_years': one column "
+                "per year, described by 'columns'; 'auto' detects the first three."
+            ),
+        )
+    )
+    columns: ColumnsConfig | None = Field(
+        default=None, description="For 'long' and 'wide_years': which column holds what."
+    )
+    filter: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "For 'long' and 'wide_years': keep only rows with these values, e.g. "
+            "{variable.name: 'GVA Current Prices £m'} for a table stacking several measures."
+        ),
+    )
+    measure: (
+        Literal[
+            "employment",
+            "employees",
+            "full_time_employees",
+            "part_time_employees",
+            "gva_current_prices",
+            "gva_chained_volume",
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description=(
+            "What the values are: 'employment' (employees and working owners, BRES), "
+            "'employees', 'full_time_employees', 'part_time_employees', 'gva_current_prices' "
+            "or 'gva_chained_volume' (£). Counts must be whole and not negative; GVA may be "
+            "fractional or negative. Stated in the ingest report; a Nomis file with one "
+            "EMPLOYMENT_STATUS_NAME states it itself."
         ),
     )
     basis: Literal["workplace", "residence"] = Field(
@@ -99,7 +191,17 @@ class EmploymentConfig(_Strict):
     )
     date: str | None = Field(
         default=None,
-        description="For Nomis BRES files with several years: the DATE to use (e.g. '2021').",
+        description=(
+            "The year the single-year stages use, when the table holds several (e.g. "
+            "'2021'): a Nomis DATE, a value of the year column, or a year column's header."
+        ),
+    )
+    year: Annotated[int, Field(ge=1800, le=2200)] | None = Field(
+        default=None,
+        description=(
+            "The year of a table that has no year column (e.g. 2011 for a Census 2011 table), "
+            "so its rows carry one."
+        ),
     )
     employment_status: str | None = Field(
         default=None,
@@ -108,9 +210,70 @@ class EmploymentConfig(_Strict):
             "to use (e.g. 'Employment' or 'Employees')."
         ),
     )
+    number_format: Literal["auto", "uk", "european"] = Field(
+        default="auto",
+        description=(
+            "'uk' (1,250.5), 'european' (1.250,5) or 'auto': UK in comma-separated files; in "
+            "';' or tab-separated files decided from the values, stopping when they are "
+            "ambiguous (5.400)."
+        ),
+    )
+    mixed_levels: Literal["refuse", "finest", "sections"] = Field(
+        default="refuse",
+        description=(
+            "A table whose industry rows nest (sections and their divisions; ONS GVA tables): "
+            "'refuse' stops; 'finest' keeps the most detailed rows; 'sections' keeps whole "
+            "sections. Nothing is ever summed twice."
+        ),
+    )
+    sic_digits: Annotated[int, Field(ge=2, le=5)] | None = Field(
+        default=None,
+        description=(
+            "Pad numeric industry codes with leading zeros to this many digits, for files "
+            "whose zeros a spreadsheet dropped ('161' for '0161')."
+        ),
+    )
+    sheet: str | None = Field(default=None, description="xlsx: the sheet holding the table.")
+    header_row: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="The line (row) of the header, below any title lines."
+    )
+    vintage: VintageConfig | None = Field(
+        default=None,
+        description=(
+            "Convert the table's area codes (e.g. 2011 MSOAs) to the boundaries' vintage "
+            "(2021) with an ONS lookup."
+        ),
+    )
     description: str | None = Field(
         default=None, description="What the table is, for reports (e.g. 'Census 2011 WP605EW')."
     )
+
+    @model_validator(mode="after")
+    def _check_layout(self) -> EmploymentConfig:
+        mapped = self.format in ("long", "wide_years")
+        if mapped and self.columns is None:
+            raise ValueError(f"format '{self.format}' needs 'columns' (area, industry, ...)")
+        if not mapped:
+            given = [k for k in ("columns", "filter", "sheet") if getattr(self, k)]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} apply to formats 'long' and 'wide_years', not "
+                    f"'{self.format}'"
+                )
+        if self.columns is not None:
+            if self.format == "long" and not self.columns.value:
+                raise ValueError("format 'long' needs columns.value")
+            if self.format == "wide_years" and (self.columns.value or self.columns.year):
+                raise ValueError(
+                    "format 'wide_years' takes its years and values from the year columns: "
+                    "remove columns.value and columns.year"
+                )
+            if self.year is not None and self.columns.year:
+                raise ValueError(
+                    "'year' labels a table without a year column, but columns.year names one: "
+                    "choose the year to use with 'date'"
+                )
+        return self
 
 
 class TierSource(_Strict):
@@ -180,6 +343,14 @@ class IndustriesConfig(_Strict):
             "Cluster definitions (name -> SIC codes at any level): the name of a shipped set "
             "('default': the Midlands report's sectors; 'sections': SIC sections, for data "
             "published by section only), or a YAML file relative to the config file."
+        ),
+    )
+    warn_missing_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.1,
+        description=(
+            "A cluster definition is computed from the codes the data has; when more than "
+            "this share of its codes is missing from the data, the run warns (the missing "
+            "codes are always listed in the ingest report)."
         ),
     )
 
@@ -585,9 +756,28 @@ class _Located:
         """Folder of this run's outputs."""
         return self.local_path(self.output_dir)
 
+    #: Inputs that may be a folder (a panel's Parquet dataset); every other input is a file.
+    folder_roles: ClassVar[tuple[str, ...]] = ()
+
     def check_inputs_exist(self) -> None:
-        """Raise one :class:`ConfigError` naming every input file that is missing."""
+        """Raise one :class:`ConfigError` naming every missing input, or inputs that are folders.
+
+        A folder where a file is expected would otherwise fail later with a system error.
+        """
         missing = {role: p for role, p in self.input_paths().items() if not p.exists()}
+        folders = {
+            role: p
+            for role, p in self.input_paths().items()
+            if p.is_dir() and role not in self.folder_roles
+        }
+        if folders:
+            lines = "\n".join(f"  - {role}: {path}" for role, path in folders.items())
+            raise ConfigError(
+                f"{len(folders)} input{'s' if len(folders) > 1 else ''} named in "
+                f"{self.config_path or 'the config'} "
+                f"{'are folders' if len(folders) > 1 else 'is a folder'}, not files:\n{lines}\n"
+                "Name the file itself (for example the .csv inside the folder)."
+            )
         if not missing:
             return
         where = self.resolved_data_dir
@@ -674,11 +864,33 @@ class RunConfig(_Located, _Strict):
                 )
         return self
 
+    def employment_paths(self) -> list[Path]:
+        """The employment files, resolved, with patterns such as ``*_2015.csv`` expanded.
+
+        Matches are sorted; a pattern matching nothing is kept, so it is reported missing.
+        """
+        patterns = (
+            self.employment.path
+            if isinstance(self.employment.path, list)
+            else [self.employment.path]
+        )
+        paths: list[Path] = []
+        for pattern in patterns:
+            full = self.data_path(pattern)
+            if glob.has_magic(str(full)):
+                # Path.glob cannot take a pattern in a folder name; glob.glob can.
+                matches = sorted(glob.glob(str(full)))  # noqa: PTH207
+                paths += [Path(match) for match in matches] or [full]
+            else:
+                paths.append(full)
+        return paths
+
     def input_paths(self, roles: Iterable[str] | None = None) -> dict[str, Path]:
         """The input files the run reads, by role, resolved: all, or those of ``roles``.
 
         A role ending in ``*`` stands for every role it begins (``lookup_*``). Only the fields
         of the roles asked for are read, so a stage's reads of the config stay its own.
+        Several employment files are ``employment``, ``employment_2``, ``employment_3``...
         """
         patterns = None if roles is None else tuple(roles)
 
@@ -691,7 +903,10 @@ class RunConfig(_Located, _Strict):
         if wanted("areas"):
             paths["areas"] = self.data_path(self.areas.path)
         if wanted("employment"):
-            paths["employment"] = self.data_path(self.employment.path)
+            for index, path in enumerate(self.employment_paths(), start=1):
+                paths["employment" if index == 1 else f"employment_{index}"] = path
+        if wanted("vintage_lookup") and self.employment.vintage is not None:
+            paths["vintage_lookup"] = self.data_path(self.employment.vintage.lookup)
         if wanted("authorities") and self.authorities is not None:
             paths["authorities"] = self.data_path(self.authorities.path)
         if wanted("lookup_"):
@@ -738,6 +953,8 @@ class PanelConfig(_Located, _Strict):
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     config_path: Path | None = Field(default=None, exclude=True)
 
+    folder_roles: ClassVar[tuple[str, ...]] = ("employment",)
+
     @model_validator(mode="after")
     def _per_industry_correction(self) -> PanelConfig:
         if self.hotspots.correction_scope != "industry":
@@ -779,8 +996,19 @@ SHIPPED_CONFIGS = {"demo": "demo/demo.yaml"}
 def _read_yaml_mapping(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"Config file {path} does not exist.")
+    if path.is_dir():
+        raise ConfigError(f"Config {path} is a folder: name the YAML file itself.")
+    data = path.read_bytes()
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"Config {path} is not UTF-8 text (byte {data[exc.start]:#04x} on line {line}; "
+            "Windows-1252 writes 'ô' so). Save it as UTF-8 in your editor and run again."
+        ) from None
+    try:
+        raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -9,15 +9,26 @@ A cluster definition names SIC codes at any level; a code covers every finer cod
 Definitions are resolved against the industry codes present in the employment data: a data
 industry belongs to a definition when one of the definition's codes covers it. When a
 definition needs finer detail than the data has (a division list against section-level data),
-it cannot be computed and is reported as such, never approximated silently.
+it cannot be computed and is reported as such, never approximated silently. A definition
+whose codes are missing from the data is computed from the codes present, and the missing codes
+are listed (:attr:`Resolution.missing_codes`), never dropped silently.
+
+ONS publishes some tables (regional GVA, the national accounts) by *groupings* of SIC 2007
+rather than single codes: letter ranges (``A-E``, ``G-T``), runs of sections (``ABDE``), the
+A*38 manufacturing groups (``CA-CB (10-15)``), division ranges (``49-51``) and owner-occupiers'
+imputed rental (``68IMP``). :func:`parse_industry_code` reads these into the same canonical form:
+a combination of whole sections (``A,B,D,E``) or of divisions (``10,11,12,13,14,15``).
+``68IMP`` is a pseudo code in section L that no SIC division covers, because ONS publishes
+division 68 without it (``68`` and ``68IMP`` are siblings that add up to ``L``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,17 +39,52 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 
 __all__ = [
+    "TOTAL_CODE",
     "ClusterDefinition",
     "SicHierarchy",
+    "contains_industry",
+    "coverage_notes",
     "normalise_sic_code",
+    "overlaps_industry",
+    "parse_industry_code",
     "read_cluster_definitions",
     "resolve_cluster_definitions",
     "shipped_definition_sets",
     "sic_hierarchy",
 ]
 
-# Nomis BRES publishes DEFRA/Scottish Government agricultural data under this pseudo subclass.
+log = logging.getLogger(__name__)
+
+# Nomis BRES publishes DEFRA/Scottish Government agricultural data under a pseudo subclass
+# (01000); ONS GVA tables publish owner-occupiers' imputed rental apart from division 68 (68IMP).
 NOMIS_PSEUDO_CODES = frozenset({"01000"})
+ONS_PSEUDO_CODES = frozenset({"68IMP"})
+PSEUDO_CODES = NOMIS_PSEUDO_CODES | ONS_PSEUDO_CODES
+
+#: The code given to an all-industries row ("Total", "All industries", "All categories...").
+TOTAL_CODE = "TOTAL"
+_TOTAL_LABEL = re.compile(r"^\s*(total|all|all industries|all categories\b.*)\s*$", re.IGNORECASE)
+
+#: ONS A*38 groupings of manufacturing (section C) into runs of divisions.
+A38_MANUFACTURING = {
+    "CA": ("10", "12"),
+    "CB": ("13", "15"),
+    "CC": ("16", "18"),
+    "CD": ("19", "19"),
+    "CE": ("20", "20"),
+    "CF": ("21", "21"),
+    "CG": ("22", "23"),
+    "CH": ("24", "25"),
+    "CI": ("26", "26"),
+    "CJ": ("27", "27"),
+    "CK": ("28", "28"),
+    "CL": ("29", "30"),
+    "CM": ("31", "33"),
+}
+_ONS_GROUPING = re.compile(
+    r"^\s*(?P<head>[A-Z]{1,4}(?:\s*-\s*[A-Z]{1,2})?|\d{1,2}(?:\s*-\s*\d{1,2})?)"
+    r"\s*(?:\((?P<divisions>[\d\s,;\-]+)\))?\s*$"
+)
 
 _LEVELS = {1: "section", 2: "division", 3: "group", 4: "class", 5: "subclass"}
 
@@ -76,7 +122,7 @@ class SicHierarchy:
         return all(self._is_valid_part(part) for part in parts)
 
     def _is_valid_part(self, code: str) -> bool:
-        if code in NOMIS_PSEUDO_CODES:
+        if code in PSEUDO_CODES:
             return True
         if code.isalpha():
             return code in self.sections
@@ -116,7 +162,42 @@ class SicHierarchy:
             return self.section_of(data_code) == definition_code
         if data_code.isalpha():
             return False
+        if data_code in ONS_PSEUDO_CODES:
+            # 68IMP is published beside division 68, not inside it.
+            return data_code == definition_code
         return data_code.startswith(definition_code)
+
+    def divisions_of(self, code: str) -> list[str]:
+        """The divisions a section (or a canonical code of sections) is made of."""
+        return [
+            division
+            for part in code.split(",")
+            for division, section in self.division_section.items()
+            if section == part
+        ]
+
+    def units(self, code: str) -> frozenset[str]:
+        """The SIC groups (3 digits) a canonical code spans; finer codes give their group.
+
+        Used to check that rows of a finer level cover a broader row completely. Pseudo codes
+        are their own unit.
+        """
+        units: set[str] = set()
+        for part in code.split(","):
+            if part in PSEUDO_CODES:
+                units.add(part)
+            elif part.isalpha():
+                for division in self.divisions_of(part):
+                    units |= self._groups_of(division)
+            elif len(part) == 2:
+                units |= self._groups_of(part)
+            else:
+                units.add(part[:3])
+        return frozenset(units)
+
+    def _groups_of(self, division: str) -> set[str]:
+        groups = {group for group in self.groups if group[:2] == division}
+        return groups or {division}
 
     def overlaps(self, definition_code: str, data_code: str) -> bool:
         """Whether the two codes share any finer industry (one may be broader than the other)."""
@@ -124,6 +205,118 @@ class SicHierarchy:
             if self._covers_part(definition_code, part) or self._covers_part(part, definition_code):
                 return True
         return False
+
+
+def contains_industry(outer: str, inner: str) -> bool:
+    """Whether canonical code ``outer`` wholly contains a different code ``inner``.
+
+    Every part of ``inner`` must be covered by a part of ``outer``: ``C`` contains ``29`` and
+    ``10,11,12``; ``A,B,C,D,E`` contains ``C``; ``68`` does not contain ``68IMP``.
+    """
+    if outer == inner:
+        return False
+    hierarchy = sic_hierarchy()
+    outer_parts = outer.split(",")
+    return all(
+        any(hierarchy._covers_part(o, part) for o in outer_parts) for part in inner.split(",")
+    )
+
+
+def overlaps_industry(first: str, second: str) -> bool:
+    """Whether two canonical codes share any industry."""
+    hierarchy = sic_hierarchy()
+    return any(hierarchy.overlaps(part, second) for part in first.split(","))
+
+
+@lru_cache(maxsize=8192)
+def parse_industry_code(label: str) -> str:
+    """The canonical code of an industry as tables label it, ONS groupings included.
+
+    Parameters
+    ----------
+    label
+        A SIC code in any spelling (``"29.10"``, ``"0161"``, ``"C"``, ``"29 : Manufacture…"``),
+        an all-industries label (``"Total"``, ``"All industries"``), or an ONS grouping
+        (``"A-E"``, ``"ABDE (1-9; 35-39)"``, ``"CA-CB (10-15)"``, ``"49-51"``, ``"68IMP"``).
+
+    Returns
+    -------
+    str
+        :data:`TOTAL_CODE` for an all-industries row; the canonical code otherwise. A label
+        that is none of these is returned normalised, for the caller to report as invalid.
+
+    Notes
+    -----
+    A grouping becomes whole sections when its letters are sections whose divisions are
+    exactly the divisions it lists (``C (10-33)`` → ``C``, ``ABDE (1-9; 35-39)`` → ``A,B,D,E``)
+    and a combination of divisions otherwise (``CA-CB (10-15)`` → ``10,11,12,13,14,15``).
+    Division ranges keep only divisions that exist in SIC 2007 (``1-9`` has no ``04``).
+    """
+    text = str(label).strip()
+    if _TOTAL_LABEL.match(text):
+        return TOTAL_CODE
+    code = normalise_sic_code(text)
+    hierarchy = sic_hierarchy()
+    if hierarchy.is_valid(code):
+        return code
+    grouped = _ons_grouping(text, hierarchy)
+    return grouped if grouped is not None else code
+
+
+def _division_range(first: str, last: str, hierarchy: SicHierarchy) -> list[str]:
+    low, high = int(first), int(last)
+    return [d for d in sorted(hierarchy.divisions) if low <= int(d) <= high]
+
+
+def _ons_grouping(text: str, hierarchy: SicHierarchy) -> str | None:
+    match = _ONS_GROUPING.match(text.upper())
+    if match is None:
+        return None
+    head = re.sub(r"\s", "", match["head"])
+    listed: list[str] | None = None
+    if match["divisions"]:
+        listed = []
+        for piece in re.split(r"[;,]", match["divisions"]):
+            bounds = [b for b in re.split(r"-", piece.strip()) if b]
+            if not bounds or not all(b.isdigit() for b in bounds):
+                return None
+            listed += _division_range(bounds[0], bounds[-1], hierarchy)
+    sections = _sections_of_head(head, hierarchy)
+    if sections is not None and len(head) > 1 and head.isalpha() and listed is None:
+        # A bare run of letters ("AB") is too easily a typo; ONS writes "AB (1-9)".
+        return None
+    if sections is not None and (
+        listed is None or sorted(hierarchy.divisions_of(",".join(sections))) == sorted(listed)
+    ):
+        return ",".join(sections)
+    divisions = listed if listed is not None else _divisions_of_head(head, hierarchy)
+    if not divisions:
+        return None
+    return ",".join(dict.fromkeys(divisions))
+
+
+def _sections_of_head(head: str, hierarchy: SicHierarchy) -> list[str] | None:
+    """``A-E`` → A..E; ``ABDE`` → A, B, D, E; None when the letters are not sections."""
+    letters = sorted(hierarchy.sections)
+    if re.fullmatch(r"[A-Z]-[A-Z]", head):
+        first, last = head.split("-")
+        chosen = [s for s in letters if first <= s <= last]
+        return chosen if first in letters and last in letters else None
+    if head.isalpha() and head not in A38_MANUFACTURING and all(c in letters for c in head):
+        return list(head)
+    return None
+
+
+def _divisions_of_head(head: str, hierarchy: SicHierarchy) -> list[str]:
+    """``CA-CB`` → 10..15; ``49-51`` → 49, 50, 51; ``[]`` when it is neither."""
+    parts = head.split("-")
+    if all(p in A38_MANUFACTURING for p in parts):
+        return _division_range(
+            A38_MANUFACTURING[parts[0]][0], A38_MANUFACTURING[parts[-1]][1], hierarchy
+        )
+    if all(p.isdigit() for p in parts) and len(parts) == 2:
+        return _division_range(parts[0], parts[1], hierarchy)
+    return []
 
 
 @cache
@@ -248,6 +441,59 @@ class Resolution:
     resolved: list[ClusterDefinition]
     unresolved: dict[str, str]
     """Definition key → why it cannot be computed from this data."""
+    missing_codes: dict[str, list[str]] = field(default_factory=dict)
+    """Definition key → its codes with no industry in the data (computed without them)."""
+    missing_share: dict[str, float] = field(default_factory=dict)
+    """Definition key → the share of its codes missing from the data."""
+
+    def coverage(self, warn_share: float) -> dict[str, dict[str, Any]]:
+        """Per definition: its missing codes, their share, and whether it is above ``warn_share``.
+
+        A structure for the ingest report and the run report.
+        """
+        return {
+            key: {
+                "missing_codes": codes,
+                "missing_share": round(self.missing_share[key], 4),
+                "warn": self.missing_share[key] > warn_share,
+            }
+            for key, codes in self.missing_codes.items()
+        }
+
+
+def coverage_notes(resolution: Resolution, warn_share: float) -> list[str]:
+    """Notes (and warnings) on the codes of each definition missing from the data.
+
+    Parameters
+    ----------
+    resolution
+        Definitions resolved against the data.
+    warn_share
+        A definition missing more than this share of its codes is logged as a warning.
+
+    Returns
+    -------
+    list of str
+        One note per definition with missing codes, naming them.
+    """
+    notes = []
+    for key, codes in resolution.missing_codes.items():
+        share = resolution.missing_share[key]
+        note = (
+            f"cluster definition '{key}': {len(codes)} of its codes have no industry in the "
+            f"data ({format_examples(codes)}; {share:.0%} of its codes)"
+        )
+        if key not in resolution.unresolved:
+            note += "; computed from the codes present"
+        if share > warn_share:
+            log.warning(
+                "Cluster definition '%s' loses %.0f%% of its codes: %s",
+                key,
+                share * 100,
+                format_examples(codes),
+            )
+        notes.append(note)
+    return notes
 
 
 def resolve_cluster_definitions(
@@ -257,13 +503,26 @@ def resolve_cluster_definitions(
 
     A definition can be computed when every data industry it overlaps is wholly covered by it:
     the data is at least as detailed as the definition. Otherwise it is reported as unresolved,
-    with the codes that are too coarse.
+    with the codes that are too coarse. Each of a definition's own codes that no data industry
+    overlaps is listed in :attr:`Resolution.missing_codes` (the definition is computed from the
+    rest): a 47-class definition against a table lacking two of the classes is computed from
+    45, and says which two.
     """
     hierarchy = sic_hierarchy()
     codes = sorted(set(data_codes))
     resolved: list[ClusterDefinition] = []
     unresolved: dict[str, str] = {}
+    missing_codes: dict[str, list[str]] = {}
+    missing_share: dict[str, float] = {}
     for definition in definitions:
+        absent = [
+            sic
+            for sic in definition.sic_codes
+            if not any(hierarchy.overlaps(sic, code) for code in codes)
+        ]
+        if absent:
+            missing_codes[definition.key] = absent
+            missing_share[definition.key] = len(absent) / len(definition.sic_codes)
         members = [
             code
             for code in codes
@@ -293,4 +552,9 @@ def resolve_cluster_definitions(
                     industry_codes=tuple(members),
                 )
             )
-    return Resolution(resolved=resolved, unresolved=unresolved)
+    return Resolution(
+        resolved=resolved,
+        unresolved=unresolved,
+        missing_codes=missing_codes,
+        missing_share=missing_share,
+    )

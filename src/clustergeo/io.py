@@ -27,7 +27,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from clustergeo._errors import InputDataError, OutputError
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "atomic_path",
+    "check_is_file",
+    "file_head",
     "file_sha256",
     "is_temporary",
     "read_text",
@@ -159,26 +161,133 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_text(path: Path, notes: list[str]) -> str:
-    """Read a text table as downloaded: gzip or not, UTF-8 (with or without BOM) or Windows-1252.
+#: How much of a file is looked at before reading the rest: enough to recognise its encoding,
+#: small enough that a huge file of the wrong kind is refused without being read.
+SNIFF_BYTES = 1 << 16
 
-    Nomis and Excel exports sometimes arrive in Windows-1252 ("Ynys Môn" as byte 0xF4); that
-    fallback is recorded in ``notes`` for the run report.
+_ZIP_MAGIC = b"PK\x03\x04"
+_PARQUET_MAGIC = b"PAR1"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def check_is_file(path: Path, what: str = "Input") -> Path:
+    """Raise a clear error when ``path`` is missing or is a folder.
+
+    Parameters
+    ----------
+    path
+        The path named in the config.
+    what
+        How the message names the input, e.g. ``"Employment file"``.
+
+    Returns
+    -------
+    Path
+        ``path`` itself, for chaining.
     """
-    raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
+    path = Path(path)
+    if path.is_dir():
+        raise InputDataError(
+            f"{what} {path} is a folder, not a file: name the file itself in the config "
+            "(for example the .csv inside the folder)."
+        )
+    if not path.exists():
+        raise InputDataError(f"{what} {path} does not exist.")
+    return path
+
+
+def file_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    """The first ``size`` bytes of a file as stored (compressed or not)."""
+    with Path(path).open("rb") as handle:
+        return handle.read(size)
+
+
+def _open_bytes(path: Path, head: bytes) -> BinaryIO:
+    if head[:2] == b"\x1f\x8b":
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return Path(path).open("rb")
+
+
+def read_text(path: Path, notes: list[str]) -> str:
+    """Read a text table as downloaded: gzip or not; UTF-8, UTF-16 or Windows-1252.
+
+    The first 64 KiB are looked at before the rest is read, so a folder, a spreadsheet or a
+    file of binary data (NUL bytes: a damaged download, a disk image) is refused at once,
+    however large it is, instead of being read whole into memory.
+
+    Nomis and Excel exports sometimes arrive in Windows-1252 ("Ynys Môn" as byte 0xF4), and
+    Excel's "Unicode text" export is UTF-16; either fallback is recorded in ``notes`` for the
+    run report.
+
+    Raises
+    ------
+    InputDataError
+        For a folder, a damaged gzip file, a zip or Parquet file, or binary data.
+    """
+    path = check_is_file(Path(path), "File")
+    stored_head = file_head(path, 4)
+    try:
+        with _open_bytes(path, stored_head) as handle:
+            head = handle.read(SNIFF_BYTES)
+            encoding = _text_encoding(head, path)
+            raw = head + handle.read()
+    except (EOFError, OSError, zlib.error) as exc:
+        if stored_head[:2] != b"\x1f\x8b":
+            raise
+        raise InputDataError(
+            f"{path} is a damaged or incomplete gzip file ({exc or 'it ends too early'}); "
+            "download it again, or give the uncompressed CSV."
+        ) from None
+    if encoding.startswith("utf-16"):
+        notes.append(f"{path.name} is UTF-16 text (Excel's 'Unicode text' export); read as such")
         try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
+            return raw.decode(encoding).lstrip("\ufeff")
+        except UnicodeDecodeError:
             raise InputDataError(
-                f"{path} is a damaged or incomplete gzip file ({exc or 'it ends too early'}); "
-                "download it again, or give the uncompressed CSV."
+                f"{path} starts like UTF-16 text but cannot be decoded as UTF-16: it is "
+                "damaged or cut short; export it again (as CSV UTF-8 if you can)."
             ) from None
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise InputDataError(_binary_message(path, offset))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        notes.append(f"{Path(path).name} is not UTF-8; read it as Windows-1252 (Latin-1) text")
+        notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (Latin-1) text")
         return raw.decode("cp1252", errors="replace")
+
+
+def _text_encoding(head: bytes, path: Path) -> str:
+    """The encoding of a text file from its first bytes; refuse what is not text."""
+    if head.startswith(_UTF16_BOMS):
+        return "utf-16"
+    if head.startswith(_ZIP_MAGIC):
+        raise InputDataError(
+            f"{path} is a zip archive or an Excel workbook, not a text table: unzip it, or "
+            "for an employment table give the .xlsx file with employment.sheet set."
+        )
+    if head.startswith(_PARQUET_MAGIC):
+        raise InputDataError(
+            f"{path} is a Parquet file, not a text table: give it a .parquet name, or "
+            "export it as CSV."
+        )
+    if b"\x00" in head:
+        # UTF-16 without a byte-order mark has a NUL in every other byte of ASCII text.
+        even, odd = head[0::2], head[1::2]
+        if even and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+            return "utf-16-le"
+        if odd and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+            return "utf-16-be"
+        raise InputDataError(_binary_message(path, head.index(b"\x00")))
+    return "utf-8"
+
+
+def _binary_message(path: Path, offset: int) -> str:
+    return (
+        f"{path} is not a text table: it holds binary data (a NUL byte at byte {offset:,}). "
+        "It may be a damaged or unfinished download, or a file of another kind with a .csv "
+        "name; download it again."
+    )
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:

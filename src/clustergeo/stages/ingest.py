@@ -8,7 +8,6 @@ repaired, dropped or noticed.
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
@@ -18,15 +17,17 @@ import pandas as pd
 from clustergeo._errors import InputDataError
 from clustergeo.config import RunConfig
 from clustergeo.industries import (
+    coverage_notes,
     read_cluster_definitions,
     resolve_cluster_definitions,
     sic_hierarchy,
 )
 from clustergeo.ingest.authorities import assign_tiers, read_authorities
 from clustergeo.ingest.boundaries import read_boundaries
-from clustergeo.ingest.employment import read_employment
 from clustergeo.ingest.joins import check_area_join
-from clustergeo.io import file_sha256, read_text, write_json, write_parquet
+from clustergeo.ingest.mapped import read_run_employment
+from clustergeo.ingest.tables import read_lookup_table
+from clustergeo.io import file_sha256, write_json, write_parquet
 from clustergeo.stages import registry as r
 from clustergeo.stages.intermediates import write_industries
 from clustergeo.stages.manifest import stage_inputs
@@ -39,9 +40,7 @@ log = logging.getLogger(__name__)
 
 
 def _read_lookup_csv(path: Path, columns: list[str], notes: list[str]) -> pd.DataFrame:
-    text = read_text(path, notes)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    frame.columns = [c.strip() for c in frame.columns]
+    frame = read_lookup_table(path, notes)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputDataError(
@@ -113,19 +112,19 @@ def run(config: RunConfig) -> None:
     notes.extend(areas_read.notes)
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
 
-    table = read_employment(
-        inputs["employment"],
-        config.employment.format,
-        date=config.employment.date,
-        employment_status=config.employment.employment_status,
+    table, employment_notes = read_run_employment(
+        config.employment,
+        config.employment_paths(),
+        vintage_lookup=inputs.get("vintage_lookup"),
+        areas=areas,
     )
-    notes.extend(table.notes)
+    notes.extend(employment_notes)
     notes.extend(
         check_area_join(
             areas["area_code"],
             table.data["area_code"],
             boundary_source=inputs["areas"],
-            employment_source=inputs["employment"],
+            employment_source=table.source,
         )
     )
 
@@ -173,6 +172,8 @@ def run(config: RunConfig) -> None:
     for key, why in resolution.unresolved.items():
         notes.append(f"cluster definition '{key}' skipped: {why}")
         log.warning("Cluster definition '%s' skipped: %s", key, why)
+    notes.extend(coverage_notes(resolution, config.industries.warn_missing_share))
+    coverage = resolution.coverage(config.industries.warn_missing_share)
     hierarchy = sic_hierarchy()
     industries = [
         {
@@ -191,11 +192,15 @@ def run(config: RunConfig) -> None:
     for tier in TIERS:
         if tier in authorities:
             write_parquet(authorities[tier], paths[r.AUTHORITY_POLYGONS[tier]])
-    write_industries(paths, industries, list(resolution.resolved), resolution.unresolved)
+    write_industries(paths, industries, list(resolution.resolved), resolution.unresolved, coverage)
     report = {
         "stage": "ingest",
         "employment_basis": config.employment.basis,
         "employment_format": table.format,
+        "measure": table.measure or "not stated",
+        "measure_label": table.measure_label,
+        "years": table.years,
+        "cluster_definition_coverage": coverage,
         "inputs": {
             role: {"path": str(path), "sha256": file_sha256(path)} for role, path in inputs.items()
         },

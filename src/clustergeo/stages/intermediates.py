@@ -117,6 +117,8 @@ class Industries:
     industries: tuple[dict[str, Any], ...]
     definitions: tuple[ClusterDefinition, ...]
     unresolved: dict[str, str] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    """Per definition, the codes absent from the data (see ``industries.definition_coverage``)."""
 
     @property
     def labels(self) -> dict[str, str]:
@@ -135,6 +137,7 @@ def write_industries(
     industries: list[dict[str, Any]],
     definitions: list[ClusterDefinition],
     unresolved: dict[str, str],
+    coverage: dict[str, Any],
 ) -> Path:
     """Write the industries and resolved definitions for the stages after ingest."""
     from dataclasses import asdict
@@ -146,6 +149,7 @@ def write_industries(
             "industries": industries,
             "cluster_definitions": [asdict(d) for d in definitions],
             "unresolved_cluster_definitions": unresolved,
+            "cluster_definition_coverage": coverage,
         },
         paths[r.INDUSTRIES],
     )
@@ -170,6 +174,7 @@ def read_industries(paths: RunPaths) -> Industries:
         industries=tuple(data["industries"]),
         definitions=definitions,
         unresolved=dict(data.get("unresolved_cluster_definitions", {})),
+        coverage=dict(data.get("cluster_definition_coverage", {})),
     )
 
 

@@ -225,7 +225,14 @@ PROVENANCE = Artefact("provenance.json", "Inputs with checksums, config, version
 INGEST = Stage(
     name="ingest",
     summary="Read and validate the inputs of CONFIG; write tidy intermediates.",
-    inputs=("areas", "employment", "authorities", "lookup_*", "cluster_definitions"),
+    inputs=(
+        "areas",
+        "employment*",
+        "vintage_lookup",
+        "authorities",
+        "lookup_*",
+        "cluster_definitions",
+    ),
     reads=(),
     writes=(
         AREAS,

@@ -1,0 +1,183 @@
+"""Tests for boundary vintages: detecting 2011 and 2021 codes and moving counts between them.
+
+A hand-built lookup in the ONS format (MSOA11CD, CHGIND, MSOA21CD) with one area unchanged,
+two merged and one split in two, and 2021 polygons whose areas make the split's shares 1/4
+and 3/4, so every converted count can be worked out by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from clustergeo._errors import InputDataError
+from clustergeo.config import VintageConfig
+from clustergeo.ingest.employment import EmploymentTable
+from clustergeo.ingest.vintages import convert_to_boundary_vintage, read_vintage_lookup, vintage_of
+
+LOOKUP = (
+    "\ufeffMSOA11CD,MSOA11NM,CHGIND,MSOA21CD,MSOA21NM\n"
+    "E02000001,A 001,U,E02000001,A 001\n"
+    "E02000002,A 002,M,E02007001,A 010\n"
+    "E02000003,A 003,M,E02007001,A 010\n"
+    "E02000004,A 004,S,E02007002,A 011\n"
+    "E02000004,A 004,S,E02007003,A 012\n"
+)
+SPEC = VintageConfig(lookup=Path("lookup.csv"), from_column="MSOA11CD", to_column="MSOA21CD")
+
+
+def areas_2021() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"area_code": ["E02000001", "E02007001", "E02007002", "E02007003"]},
+        geometry=[
+            box(0, 0, 100, 100),
+            box(100, 0, 200, 100),
+            box(200, 0, 300, 25),
+            box(200, 25, 300, 100),
+        ],
+        crs="EPSG:27700",
+    )
+
+
+def table_2011(values: dict[str, float]) -> EmploymentTable:
+    data = pd.DataFrame(
+        {
+            "area_code": list(values),
+            "industry_code": "C",
+            "year": pd.array([2011] * len(values), dtype="Int64"),
+            "employment": list(values.values()),
+        }
+    )
+    return EmploymentTable(data=data, source=Path("wp605ew.csv"), format="tidy")
+
+
+@pytest.fixture
+def lookup_path(tmp_path: Path) -> Path:
+    path = tmp_path / "lookup.csv"
+    path.write_text(LOOKUP, encoding="utf-8")
+    return path
+
+
+def test_vintage_of_codes(lookup_path: Path) -> None:
+    lookup = read_vintage_lookup(lookup_path, SPEC)
+    assert vintage_of({"E02000001", "E02000004"}, lookup) == ("older", 1)
+    assert vintage_of({"E02000001", "E02007002"}, lookup) == ("newer", 1)
+    assert vintage_of({"E02000001"}, lookup) == ("unchanged", 0)
+    assert vintage_of({"E02000004", "E02007002"}, lookup)[0] == "mixed"
+
+
+def test_merges_are_summed_and_splits_shared_by_area(lookup_path: Path) -> None:
+    table = table_2011({"E02000001": 10, "E02000002": 20, "E02000003": 30, "E02000004": 400})
+    converted, notes = convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
+    result = converted.data.set_index("area_code")["employment"].to_dict()
+    assert result == {"E02000001": 10, "E02007001": 50, "E02007002": 100, "E02007003": 300}
+    assert converted.data["employment"].sum() == table.data["employment"].sum()
+    assert "1 areas unchanged" in notes[0]
+    assert "2 merged (summed)" in notes[0]
+    assert "1 split between several areas" in notes[0]
+    assert "(400 of 460, 86.96%, estimated)" in notes[0]
+
+
+def test_a_suppressed_cell_stays_missing_where_it_lands(lookup_path: Path) -> None:
+    table = table_2011(
+        {"E02000001": 10, "E02000002": float("nan"), "E02000003": 30, "E02000004": 4}
+    )
+    converted, _ = convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
+    result = converted.data.set_index("area_code")["employment"]
+    assert math.isnan(result["E02007001"])
+    assert result["E02007002"] == 1
+
+
+def test_newer_table_onto_older_boundaries_splits_merged_areas(lookup_path: Path) -> None:
+    areas_2011 = gpd.GeoDataFrame(
+        {"area_code": ["E02000001", "E02000002", "E02000003", "E02000004"]},
+        geometry=[box(0, 0, 1, 1), box(0, 0, 2, 1), box(0, 0, 2, 3), box(5, 5, 6, 6)],
+        crs="EPSG:27700",
+    )
+    table = table_2011({"E02000001": 10, "E02007001": 80, "E02007002": 1, "E02007003": 2})
+    converted, notes = convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2011)
+    result = converted.data.set_index("area_code")["employment"].to_dict()
+    # E02007001 (2021) is E02000002 (area 2) + E02000003 (area 6): 80 shared 1/4 and 3/4.
+    assert result == {"E02000001": 10, "E02000002": 20, "E02000003": 60, "E02000004": 3}
+    assert "newer to the older vintage" in notes[0]
+
+
+def test_same_vintage_converts_nothing(lookup_path: Path) -> None:
+    table = table_2011({"E02000001": 10, "E02007001": 5})
+    converted, notes = convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
+    assert converted is table
+    assert "nothing converted" in notes[0]
+
+
+def test_split_refused_when_asked(lookup_path: Path) -> None:
+    spec = SPEC.model_copy(update={"split": "refuse"})
+    table = table_2011({"E02000004": 4})
+    with pytest.raises(InputDataError, match="split between several areas"):
+        convert_to_boundary_vintage(table, spec, lookup_path, areas_2021())
+
+
+def test_split_without_boundaries_is_refused(lookup_path: Path) -> None:
+    with pytest.raises(InputDataError, match="needs the boundaries of the new areas"):
+        convert_to_boundary_vintage(table_2011({"E02000004": 4}), SPEC, lookup_path, None)
+
+
+def test_a_table_mixing_vintages_is_refused(lookup_path: Path) -> None:
+    table = table_2011({"E02000004": 4, "E02007001": 5})
+    with pytest.raises(InputDataError, match="mixes codes of both vintages"):
+        convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
+
+
+def test_lad_changes_list_follows_chains(tmp_path: Path) -> None:
+    path = tmp_path / "changes.csv"
+    path.write_text(
+        "oldcd,oldnm,newcd,newnm,type,start\n"
+        "E07000190,Taunton Deane,E07000246,Somerset West and Taunton,merger,2019\n"
+        "E07000191,West Somerset,E07000246,Somerset West and Taunton,merger,2019\n"
+        "E07000246,Somerset West and Taunton,E06000066,Somerset,merger,2023\n"
+        "E07000187,Mendip,E06000066,Somerset,merger,2023\n"
+        "E06000057,Northumberland,E47000011,North of Tyne,new_geo,2018\n"
+    )
+    spec = VintageConfig(
+        lookup=path, from_column="oldcd", to_column="newcd", where={"type": ["merger", "new_code"]}
+    )
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["E06000066", "E06000057"]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs="EPSG:27700",
+    )
+    table = table_2011({"E07000190": 5, "E07000191": 6, "E07000187": 7, "E06000057": 8})
+    converted, _ = convert_to_boundary_vintage(table, spec, path, areas)
+    result = converted.data.set_index("area_code")["employment"].to_dict()
+    assert result == {"E06000066": 18, "E06000057": 8}
+
+
+@pytest.mark.realdata
+def test_census_2011_msoas_onto_2021_east_midlands_boundaries(shared_data: Path) -> None:
+    from clustergeo.ingest.employment import read_employment
+
+    folder = shared_data / "boundaries_msoa2021_lookups_virtuk"
+    table = read_employment(
+        shared_data
+        / "census2011_wp_msoa_industry"
+        / "workplace_popCensus2011_MSOA_bySICcode_20sections.csv"
+    )
+    areas = gpd.read_file(folder / "msoa2021_boundaries_east_midlands.geojson").to_crs("EPSG:27700")
+    areas = areas.rename(columns={"MSOA21CD": "area_code"})[["area_code", "geometry"]]
+    converted, notes = convert_to_boundary_vintage(
+        table, SPEC, folder / "MSOA11_to_MSOA21_to_LAD22_Lookup.csv", areas
+    )
+    # Every 2021 East Midlands MSOA gets employment; no job is lost or made up.
+    assert set(areas["area_code"]) <= set(converted.data["area_code"])
+    by_industry = table.data.groupby("industry_code")["employment"].sum()
+    pd.testing.assert_series_equal(
+        converted.data.groupby("industry_code")["employment"].sum(),
+        by_industry,
+        check_exact=False,
+        rtol=1e-12,
+    )
+    assert "4 split between several areas" in notes[0]
