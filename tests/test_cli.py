@@ -56,9 +56,10 @@ def test_paths_lists_each_stages_files(tmp_path: Path) -> None:
     for stage in r.STAGES:
         assert f"{stage.name}: {stage.summary}" in result.output
     assert "writes " in result.output
-    assert "manifests/publish.json" in CliRunner().invoke(
-        main, ["paths", str(DEMO), "make-rules"]
-    ).output
+    assert (
+        "manifests/publish.json"
+        in CliRunner().invoke(main, ["paths", str(DEMO), "make-rules"]).output
+    )
 
 
 @pytest.mark.e2e
