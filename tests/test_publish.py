@@ -77,13 +77,11 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     # RdBu's darkest red for LQ >= 4, as on the maps (#b2182b).
     assert 'value="178,24,43,255"' in lq
     hot = styles[("hotspots_areas", "Hot spots: Manufacturing")]
-    assert _renderer(hot) == ("categorizedSymbol", 8)
+    assert _renderer(hot) == ("categorizedSymbol", 6)
     assert re.findall(r'<category value="(\w+)"', hot) == [
         "hot_99",
         "hot_95",
-        "hot_90",
         "not_significant",
-        "cold_90",
         "cold_95",
         "cold_99",
         "not_tested",

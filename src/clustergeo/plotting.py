@@ -217,9 +217,7 @@ OS_ATTRIBUTION: Final = "Contains OS data © Crown copyright and database right"
 HOTSPOT_CLASSES: Final = (
     "hot_99",
     "hot_95",
-    "hot_90",
     "not_significant",
-    "cold_90",
     "cold_95",
     "cold_99",
 )
@@ -228,9 +226,7 @@ HOTSPOT_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "hot_99": "#d62f27",
         "hot_95": "#ed7551",
-        "hot_90": "#fab984",
         "not_significant": "#f7f7f2",
-        "cold_90": "#c0ccbe",
         "cold_95": "#849eba",
         "cold_99": "#4575b5",
     }
@@ -239,9 +235,7 @@ HOTSPOT_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "hot_99": "Hot spot, 99% confidence",
         "hot_95": "Hot spot, 95% confidence",
-        "hot_90": "Hot spot, 90% confidence",
         "not_significant": "Not significant",
-        "cold_90": "Cold spot, 90% confidence",
         "cold_95": "Cold spot, 95% confidence",
         "cold_99": "Cold spot, 99% confidence",
     }
