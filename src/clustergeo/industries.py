@@ -10,13 +10,23 @@ Definitions are resolved against the industry codes present in the employment da
 industry belongs to a definition when one of the definition's codes covers it. When a
 definition needs finer detail than the data has (a division list against section-level data),
 it cannot be computed and is reported as such, never approximated silently.
+
+**Traded and local-serving industries.** Porter (2003), "The economic performance of regions",
+*Regional Studies* 37(6–7): 549–578, and Delgado, Porter & Stern (2016), "Defining clusters of
+related industries", *Journal of Economic Geography* 16(1): 1–38, split industries into
+*traded* ones, which sell beyond their region and can cluster for reasons of competitiveness,
+and *local* ones, which serve the people around them and are spread in proportion to them.
+A concentration of builders, shops or surgeries follows where people live and is not an
+industrial cluster. :data:`LOCAL_SERVING` lists the SIC 2007 codes treated as local-serving;
+a data industry or cluster definition wholly inside it is non-traded, and a definition may
+say so itself (``traded: false``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -28,11 +38,13 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 
 __all__ = [
+    "LOCAL_SERVING",
     "ClusterDefinition",
     "SicHierarchy",
     "normalise_sic_code",
     "read_cluster_definitions",
     "resolve_cluster_definitions",
+    "is_traded",
     "sic_hierarchy",
 ]
 
@@ -40,6 +52,27 @@ __all__ = [
 NOMIS_PSEUDO_CODES = frozenset({"01000"})
 
 _LEVELS = {1: "section", 2: "division", 3: "group", 4: "class", 5: "subclass"}
+
+#: Local-serving (non-traded) SIC 2007 codes, after the local industries of Porter (2003) and
+#: Delgado, Porter & Stern (2016): construction (F), retail trade (47), food and beverage
+#: service (56), real estate (68), public administration (84), pre-primary, primary and
+#: secondary education (85.1-85.3), human health and social work (86-88) and personal
+#: services (96). Higher education (85.4), hotels (55), wholesale (46) and the repair trades
+#: are left traded: they sell well beyond their area.
+LOCAL_SERVING: tuple[str, ...] = (
+    "F",
+    "47",
+    "56",
+    "68",
+    "84",
+    "851",
+    "852",
+    "853",
+    "86",
+    "87",
+    "88",
+    "96",
+)
 
 
 def normalise_sic_code(code: object) -> str:
@@ -143,6 +176,29 @@ def sic_hierarchy() -> SicHierarchy:
     )
 
 
+def is_traded(codes: Iterable[str]) -> bool:
+    """Whether an industry (or a set of codes) is traded: not wholly local-serving.
+
+    ``codes`` are canonical SIC codes (a combined code such as ``R,S`` counts as all its
+    parts). Traded unless every code lies inside :data:`LOCAL_SERVING`.
+    """
+    hierarchy = sic_hierarchy()
+    parts = [part for code in codes for part in code.split(",")]
+    # A section is local when every one of its divisions is (section L is division 68).
+    expanded = [
+        division
+        for part in parts
+        for division in (
+            [d for d, section in hierarchy.division_section.items() if section == part]
+            if part.isalpha()
+            else [part]
+        )
+    ]
+    return not expanded or not all(
+        any(hierarchy.covers(local, part) for local in LOCAL_SERVING) for part in expanded
+    )
+
+
 @dataclass(frozen=True)
 class ClusterDefinition:
     """A named set of SIC codes standing for one industrial cluster."""
@@ -153,6 +209,10 @@ class ClusterDefinition:
     description: str = ""
     industry_codes: tuple[str, ...] = field(default=())
     """Data industry codes that make it up, once resolved against the data."""
+    traded: bool = True
+    """False for a local-serving industry (see the module docstring)."""
+    sources: tuple[str, ...] = ()
+    """Where the code list comes from."""
 
 
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -206,7 +266,7 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
         if not isinstance(entry, dict) or not entry.get("sic"):
             problems.add(f"'{key}' has no 'sic' list of codes")
             continue
-        unknown_fields = sorted(set(entry) - {"label", "description", "sic"})
+        unknown_fields = sorted(set(entry) - {"label", "description", "sic", "traded", "sources"})
         if unknown_fields:
             problems.add(f"'{key}' has unknown fields {', '.join(unknown_fields)}")
         codes = tuple(dict.fromkeys(normalise_sic_code(c) for c in entry["sic"]))
@@ -217,12 +277,20 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
                 " — use section letters, or 2- to 5-digit codes such as '29' or '30.30'"
             )
             continue
+        traded = entry.get("traded", is_traded(codes))
+        if not isinstance(traded, bool):
+            problems.add(f"'{key}': 'traded' must be true or false, not {traded!r}")
+            continue
+        sources = entry.get("sources", [])
+        sources = [sources] if isinstance(sources, str) else sources
         definitions.append(
             ClusterDefinition(
                 key=str(key),
                 label=str(entry.get("label") or key),
                 sic_codes=codes,
                 description=" ".join(str(entry.get("description", "")).split()),
+                traded=traded,
+                sources=tuple(" ".join(str(s).split()) for s in sources),
             )
         )
     problems.raise_if_any()
@@ -272,13 +340,5 @@ def resolve_cluster_definitions(
         elif not members:
             unresolved[definition.key] = "none of its codes appear in the data"
         else:
-            resolved.append(
-                ClusterDefinition(
-                    key=definition.key,
-                    label=definition.label,
-                    sic_codes=definition.sic_codes,
-                    description=definition.description,
-                    industry_codes=tuple(members),
-                )
-            )
+            resolved.append(replace(definition, industry_codes=tuple(members)))
     return Resolution(resolved=resolved, unresolved=unresolved)
