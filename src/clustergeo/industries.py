@@ -41,10 +41,10 @@ __all__ = [
     "LOCAL_SERVING",
     "ClusterDefinition",
     "SicHierarchy",
+    "is_traded",
     "normalise_sic_code",
     "read_cluster_definitions",
     "resolve_cluster_definitions",
-    "is_traded",
     "sic_hierarchy",
 ]
 
@@ -180,9 +180,13 @@ def is_traded(codes: Iterable[str]) -> bool:
     """Whether an industry (or a set of codes) is traded: not wholly local-serving.
 
     ``codes`` are canonical SIC codes (a combined code such as ``R,S`` counts as all its
-    parts). Traded unless every code lies inside :data:`LOCAL_SERVING`.
+    parts). Traded unless every code lies inside :data:`LOCAL_SERVING`; a code that is not a
+    SIC 2007 code (a user's own industry) counts as traded.
     """
     hierarchy = sic_hierarchy()
+    codes = list(codes)
+    if not all(hierarchy.is_valid(code) for code in codes):
+        return True
     parts = [part for code in codes for part in code.split(",")]
     # A section is local when every one of its divisions is (section L is division 68).
     expanded = [

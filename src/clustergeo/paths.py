@@ -104,6 +104,11 @@ class RunPaths:
         return self.hotspots_dir / "hotspots.csv"
 
     @property
+    def global_statistics(self) -> Path:
+        """Global Moran's I and General G per industry, with inference (Parquet)."""
+        return self.hotspots_dir / "global.parquet"
+
+    @property
     def weights_audit(self) -> Path:
         """Neighbours, islands and components of every area (Parquet)."""
         return self.hotspots_dir / "weights_audit.parquet"
@@ -136,8 +141,13 @@ class RunPaths:
 
     @property
     def cluster_members(self) -> Path:
-        """Which areas make up each cluster (Parquet)."""
+        """Which areas make up each finding, and whether in its core or extent (Parquet)."""
         return self.clusters_dir / "members.parquet"
+
+    @property
+    def cluster_extents(self) -> Path:
+        """Each finding's extent polygon: its core and the hot areas around it (GeoParquet)."""
+        return self.clusters_dir / "extents.parquet"
 
     @property
     def clusters_report(self) -> Path:

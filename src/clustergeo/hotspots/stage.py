@@ -15,6 +15,7 @@ import pandas as pd
 
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
+from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -62,6 +63,17 @@ def run(config: RunConfig) -> RunPaths:
     table = result.table
     table.insert(2, "kind", table["industry_code"].map(kinds))
     table.insert(3, "label", table["industry_code"].map(labels))
+    overall = global_statistics(
+        values,
+        weights,
+        transform=settings.weights.transform,
+        permutations=settings.global_permutations,
+        seed=settings.seed,
+        alternative=settings.alternative,
+        report_for=study,
+    )
+    overall.insert(1, "kind", overall["industry_code"].map(kinds))
+    overall.insert(2, "label", overall["industry_code"].map(labels))
     elapsed = time.perf_counter() - started
     log.info(
         "Hot spots for %d areas x %d industries in %.1f s (%d permutations)",
@@ -73,6 +85,8 @@ def run(config: RunConfig) -> RunPaths:
 
     write_parquet(table, paths.hotspots)
     write_csv(table, paths.hotspots_csv)
+    write_parquet(overall, paths.global_statistics)
+    write_csv(overall, paths.csv_beside(paths.global_statistics))
     write_parquet(weights.audit(), paths.weights_audit)
     write_parquet(weights.links(), paths.weights)
     write_json(
