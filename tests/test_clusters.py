@@ -115,6 +115,7 @@ def _find(
     grid: gpd.GeoDataFrame,
     weights: SpatialWeights,
     settings: ClustersConfig = PLAIN,
+    *,
     columns: tuple[str, ...] = ("C",),
     traded: dict[str, bool] | None = None,
 ) -> Any:
@@ -136,7 +137,7 @@ def test_hot_classes_are_the_classes_at_the_significance_level() -> None:
     assert hot_classes(0.05) == ("hot_99", "hot_95")
     assert hot_classes(0.01) == ("hot_99",)
     # The config allows exactly the engine's class boundaries.
-    assert HOT_SPOT_LEVELS == tuple(threshold for threshold, _label in SIGNIFICANCE_LEVELS)
+    assert tuple(threshold for threshold, _label in SIGNIFICANCE_LEVELS) == HOT_SPOT_LEVELS
 
 
 def test_significance_must_be_a_class_boundary() -> None:

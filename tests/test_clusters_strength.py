@@ -50,7 +50,8 @@ def test_a_lone_finding_ranks_top_and_missing_values_rank_lowest() -> None:
     gappy = FINDINGS.assign(focus=[0.1, None, 0.3, 0.3])
     scores = strength_scores(gappy, star_share=0.25)
     assert not scores.loc["b", "star_focus"]
-    assert scores.loc["c", "star_focus"] and scores.loc["d", "star_focus"]
+    assert scores.loc["c", "star_focus"]
+    assert scores.loc["d", "star_focus"]
 
 
 def test_no_findings_give_an_empty_table() -> None:
