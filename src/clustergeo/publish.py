@@ -17,10 +17,17 @@ Layers of ``clustergeo.gpkg`` (EPSG:27700, GeoPackage 1.2 so QGIS 3.22 opens it 
 ``hotspots``
     Attribute table: Gi*, Gi and Local Moran results for every area x industry.
 ``clusters``
-    Cluster polygons with their attributes and governance flags (straddled districts,
-    counties and regions, combined-authority status, governance gap, nearby authorities).
+    Findings, both kinds (``kind``: ``cluster`` or ``concentration``), as the polygons of
+    their cores, with their attributes, stars and strength and their governance flags, core
+    and extent (straddled districts, counties and regions, touches, combined-authority
+    status, governance gap, nearby authorities).
+``cluster_extents``
+    The extent polygon of each finding (its core and the hot areas around it).
 ``cluster_authorities``
-    Attribute table: every authority each cluster touches, with employment and area shares.
+    Attribute table: every authority each finding's core and extent touch (``part``), with
+    employment and area shares and the ``relation`` (lead, shares, touches).
+``global_statistics``
+    Attribute table: global Moran's I and General G of every industry, with p-values.
 ``anchor_sites``, ``site_footprints``
     Anchor sites as points and their footprints as polygons, with their flags.
 ``site_authorities``, ``site_clusters``
@@ -322,6 +329,7 @@ def _write_report(
         n_areas=len(layers["areas_lq"]),
         n_industries=n_industries,
         reference=reference,
+        global_statistics=layers.get("global_statistics"),
     )
     write_text(to_markdown(blocks), paths.report_md)
     write_text(to_html(blocks, title), paths.report_html)
@@ -331,8 +339,11 @@ def _governance_layers(paths: RunPaths) -> dict[str, gpd.GeoDataFrame | pd.DataF
     """Clusters, their authorities, anchor sites and authority summaries, as GeoPackage layers."""
     layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
         "clusters": gpd.read_parquet(paths.governed_clusters),
+        "cluster_extents": gpd.read_parquet(paths.cluster_extents),
         "cluster_authorities": pd.read_parquet(paths.cluster_authorities),
     }
+    if paths.global_statistics.exists():
+        layers["global_statistics"] = pd.read_parquet(paths.global_statistics)
     if paths.sites.exists():
         footprints = gpd.read_parquet(paths.sites)
         points = footprints.set_geometry(
@@ -366,7 +377,10 @@ def layer_styles(
             for i, d in enumerate(definitions)
         ]
     if "clusters" in layers:
-        styles.append(cluster_style(layers["clusters"]["label"].astype(str).unique().tolist()))
+        labels = layers["clusters"]["label"].astype(str).unique().tolist()
+        styles.append(cluster_style(labels))
+        if "cluster_extents" in layers:
+            styles.append(cluster_style(labels, layer="cluster_extents", name_field="cluster_id"))
     if "grid_clusters" in layers:
         labels = layers["grid_clusters"]["label"].astype(str).unique().tolist()
         styles.append(cluster_style(labels, layer="grid_clusters", name_field="cluster_id"))
@@ -401,7 +415,8 @@ def _styles_table(styles: list[LayerStyle]) -> pd.DataFrame:
 _PROJECT_LAYERS = (
     ("anchor_sites", "Anchor sites", "Anchor sites", True),
     ("site_footprints", "Site footprints", "Anchor sites", True),
-    ("clusters", "Clusters", "Clusters", True),
+    ("clusters", "Clusters and concentrations (cores)", "Clusters", True),
+    ("cluster_extents", "Cluster extents", "Clusters", False),
     ("grid_clusters", "Grid clusters (employment surface)", "Clusters", False),
     ("combined_authority", "Combined authorities", "Authorities", True),
     ("county", "Counties", "Authorities", True),
@@ -416,6 +431,7 @@ _PROJECT_LAYERS = (
     ("site_clusters", "Site clusters", "Tables", False),
     ("maup", "Area and grid clusters compared", "Tables", False),
     ("hotspots", "Hot-spot statistics", "Tables", False),
+    ("global_statistics", "Is each industry clustered? (global statistics)", "Tables", False),
     ("lq", "Location quotients, all industries", "Tables", False),
 )
 _MARGIN = 0.03
@@ -555,9 +571,10 @@ def _cluster_figures(
         areas,
         ranked,
         subtitle=(
-            f"Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ {settings.significance:g}) "
-            f"whose own LQ is at least {settings.min_lq:g}, employing at least "
-            f"{settings.min_employment:,.0f}. Numbered by employment."
+            f"Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ {settings.significance:g}), "
+            f"cores of own LQ at least {settings.min_lq:g}, employing at least "
+            f"{settings.min_employment:,.0f}; and concentrations, single specialised places. "
+            "Numbered by employment."
         ),
         sites=inside,
         **_map_framing(config, "Industrial clusters and the authorities they fall in", boundaries),

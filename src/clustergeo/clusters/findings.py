@@ -234,10 +234,9 @@ def _empty_findings(crs: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         columns[c] = pd.Series(dtype="int64")
     for c in ("traded", "moran_outlier"):
         columns[c] = pd.Series(dtype=bool)
-    table = pd.DataFrame(columns)
+    table = pd.concat([pd.DataFrame(columns), strength], axis=1)
     for c in ("area_km2", "extent_area_km2", "centroid_x", "centroid_y"):
         table[c] = pd.Series(dtype="float64")
-    table = pd.concat([table, strength], axis=1)
     findings = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     extents = gpd.GeoDataFrame(
         {"cluster_id": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
