@@ -571,8 +571,8 @@ def _cluster_figures(
         areas,
         ranked,
         subtitle=(
-            f"Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ {settings.significance:g}), "
-            f"cores of own LQ at least {settings.min_lq:g}, employing at least "
+            "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
+            f"{settings.significance:g}), cores of own LQ at least {settings.min_lq:g}, employing at least "
             f"{settings.min_employment:,.0f}; and concentrations, single specialised places. "
             "Numbered by employment."
         ),
