@@ -572,8 +572,9 @@ def _cluster_figures(
         ranked,
         subtitle=(
             "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
-            f"{settings.significance:g}), cores of own LQ at least {settings.min_lq:g}, employing at least "
-            f"{settings.min_employment:,.0f}; and concentrations, single specialised places. "
+            f"{settings.significance:g}), cores of own LQ at least {settings.min_lq:g}, "
+            f"employing at least {settings.min_employment:,.0f}; and concentrations, single "
+            "specialised places. "
             "Numbered by employment."
         ),
         sites=inside,
