@@ -176,7 +176,7 @@ def paths(ctx: click.Context, config_path: Path, what: str) -> None:
 @click.option("--limit", default=10, show_default=True, help="How many clusters to list.")
 @click.pass_context
 def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
-    """Print the clusters of CONFIG's run that straddle districts, as a Markdown table."""
+    """Print the findings of CONFIG's run that straddle districts, as a Markdown table."""
     import pandas as pd
 
     from clustergeo.governance.summaries import markdown_table, straddling_clusters
@@ -191,7 +191,9 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
         table = straddling_clusters(
             pd.read_parquet(paths.governed_clusters), pd.read_parquet(paths.cluster_authorities)
         )
-        click.echo(f"{len(table)} clusters straddle district boundaries.")
+        click.echo(
+            f"{len(table)} findings straddle district boundaries by their core or extent."
+        )
         if not table.empty:
             click.echo(markdown_table(table.head(limit)))
 
