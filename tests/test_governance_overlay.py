@@ -150,8 +150,7 @@ def test_authority_links_shares_and_order(link_pieces: pd.DataFrame) -> None:
         ("region", "E12000004", "East Midlands", 1, 30.0, 0.3, 2.0, 0.5),
     ]
     got = [
-        tuple(row)
-        for row in one.drop(columns=["cluster_id", "relation"]).itertuples(index=False)
+        tuple(row) for row in one.drop(columns=["cluster_id", "relation"]).itertuples(index=False)
     ]
     assert len(got) == len(expected)
     for row, want in zip(got, expected, strict=True):

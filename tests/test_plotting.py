@@ -21,6 +21,7 @@ from shapely.geometry import box
 
 from clustergeo import plotting
 from clustergeo._errors import InputDataError
+from clustergeo.hotspots.engine import GI_STAR_CLASSES
 from clustergeo.plotting import (
     BOUNDARY_STYLES,
     HOTSPOT_CLASS_COLOURS,
@@ -100,12 +101,12 @@ def test_hotspot_constants_are_consistent():
     assert HOTSPOT_CLASSES == (
         "hot_99",
         "hot_95",
-        "hot_90",
         "not_significant",
-        "cold_90",
         "cold_95",
         "cold_99",
     )
+    # The maps show every class the hot-spot engine gives, in its order.
+    assert tuple(c for c in GI_STAR_CLASSES if c != "not_tested") == HOTSPOT_CLASSES
     assert tuple(HOTSPOT_CLASS_COLOURS) == HOTSPOT_CLASSES
     assert tuple(HOTSPOT_CLASS_LABELS) == HOTSPOT_CLASSES
     assert all(is_color_like(colour) for colour in HOTSPOT_CLASS_COLOURS.values())

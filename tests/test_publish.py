@@ -197,7 +197,10 @@ def test_qgis_opens_every_layer_styled(
     assert not report["project_absolute_paths"]
     assert report["groups"] == [*PROJECT_GROUPS, "Tables"]
     assert all(layer["valid"] for layer in report["project_layers"].values())
-    assert report["project_layers"]["Clusters"]["renderer"] == "categorizedSymbol"
+    assert (
+        report["project_layers"]["Clusters and concentrations (cores)"]["renderer"]
+        == "categorizedSymbol"
+    )
     assert report["painted_share"] > 0.3
     assert (tmp_path / "project.png").stat().st_size > 10_000
     # The employment surface: one band per cluster definition, named, in British National Grid.

@@ -191,9 +191,7 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
         table = straddling_clusters(
             pd.read_parquet(paths.governed_clusters), pd.read_parquet(paths.cluster_authorities)
         )
-        click.echo(
-            f"{len(table)} findings straddle district boundaries by their core or extent."
-        )
+        click.echo(f"{len(table)} findings straddle district boundaries by their core or extent.")
         if not table.empty:
             click.echo(markdown_table(table.head(limit)))
 

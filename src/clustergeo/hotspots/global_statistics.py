@@ -64,6 +64,11 @@ def _sums(w: sparse.csr_array) -> tuple[float, float, float]:
     return s0, s1, s2
 
 
+def _z(difference: float, variance: float) -> float:
+    """A z-score, NaN when the variance vanishes (every area the neighbour of every other)."""
+    return difference / np.sqrt(variance) if variance > 0 else float("nan")
+
+
 def moran_i(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
     """Moran's I with its expectation, randomisation variance and z-score.
 
@@ -83,7 +88,7 @@ def moran_i(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
         "moran_i": i,
         "moran_expected": expected,
         "moran_variance": variance,
-        "moran_z": (i - expected) / np.sqrt(variance),
+        "moran_z": _z(i - expected, variance),
     }
 
 
@@ -107,7 +112,7 @@ def general_g(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
         "general_g": g,
         "general_g_expected": expected,
         "general_g_variance": variance,
-        "general_g_z": (g - expected) / np.sqrt(variance),
+        "general_g_z": _z(g - expected, variance),
     }
 
 
