@@ -301,7 +301,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
                 "p",
                 "Combined authorities: "
                 + "; ".join(
-                    f"{plural(int(n), 'cluster')} {CA_STATUS_WORDS.get(str(status), status)}"
+                    f"{plural(int(n), 'finding')} {CA_STATUS_WORDS.get(str(status), status)}"
                     for status, n in counts.items()
                 )
                 + ".",
