@@ -1,7 +1,7 @@
 """Stage 3, hotspots: weights once per run, then Gi*, Gi and Local Moran for every industry.
 
 Reads the areas and the location quotients; writes the per area x industry results (Parquet
-and CSV), the weights as links (the cluster stage joins neighbours with them), the weights
+and CSV), global Moran's I and General G per industry, the weights as links (the cluster stage joins neighbours with them), the weights
 audit (neighbours, islands, components) and a report.
 """
 
