@@ -257,8 +257,9 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     page = demo_run.report_html.read_text(encoding="utf-8")
     for heading in (
         "Data and method",
-        "The strongest clusters",
-        "Clusters that straddle boundaries",
+        "Is each industry clustered at all?",
+        "The strongest findings",
+        "Findings that straddle boundaries",
         "Governance gaps",
         "Anchor sites",
         "Maps",
@@ -269,6 +270,9 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     assert "Synthetic demo data" in markdown
     assert "Manufacturing: Tamewood / Upton Fields" in markdown
     assert "Tamewood 53%, Upton Fields 47%" in markdown
+    # Why a concentration is not a cluster, and the demo's planted plant among the findings.
+    assert "A concentration is not a cluster" in markdown
+    assert "| concentration |" in markdown
 
     class Links(HTMLParser):
         def __init__(self) -> None:
