@@ -1,8 +1,9 @@
 """Stage 3, hotspots: weights once per run, then Gi*, Gi and Local Moran for every industry.
 
 Reads the areas and the location quotients; writes the per area x industry results (Parquet
-and CSV), global Moran's I and General G per industry, the weights as links (the cluster stage joins neighbours with them), the weights
-audit (neighbours, islands, components) and a report.
+and CSV), global Moran's I and General G per industry, the weights as links (the cluster
+stage joins neighbours with them), the weights audit (neighbours, islands, components) and a
+report.
 """
 
 from __future__ import annotations
