@@ -135,6 +135,7 @@ def test_authority_links_shares_and_order(link_pieces: pd.DataFrame) -> None:
         "employment_share",
         "area_km2",
         "area_km2_share",
+        "relation",
     ]
     one = links.loc[links["cluster_id"] == "C-1"]
     expected = [
@@ -148,7 +149,9 @@ def test_authority_links_shares_and_order(link_pieces: pd.DataFrame) -> None:
         ("region", "E12000005", "West Midlands", 2, 70.0, 0.7, 2.0, 0.5),
         ("region", "E12000004", "East Midlands", 1, 30.0, 0.3, 2.0, 0.5),
     ]
-    got = [tuple(row) for row in one.drop(columns="cluster_id").itertuples(index=False)]
+    got = [
+        tuple(row) for row in one.drop(columns=["cluster_id", "relation"]).itertuples(index=False)
+    ]
     assert len(got) == len(expected)
     for row, want in zip(got, expected, strict=True):
         assert row[:4] == want[:4]
@@ -227,6 +230,8 @@ def flags() -> pd.DataFrame:
         "split": [("E06000015", 50.0), ("E08000026", 50.0)],
         "empty_member": [("E08000026", 100.0), ("E08000025", 0.0)],
         "unknown_half": [("E08000026", 50.0), (None, 50.0)],
+        "sliver": [("E07000219", 96.0), ("E07000132", 4.0)],
+        "just_over": [("E07000219", 94.0), ("E07000132", 6.0)],
     }
     return governance_flags(_pieces(owners), "cluster_id", "employment").set_index("cluster_id")
 
@@ -247,7 +252,7 @@ def test_flags_of_a_cluster_in_one_district(flags: pd.DataFrame) -> None:
 
 def test_flags_keep_the_owners_in_order_of_appearance(flags: pd.DataFrame) -> None:
     assert flags.index.tolist()[:3] == ["single", "two_unitaries", "one_county"]
-    assert len(flags) == 9
+    assert len(flags) == 11
 
 
 def test_two_unitary_districts_straddle_counties(flags: pd.DataFrame) -> None:
@@ -318,11 +323,13 @@ def test_even_split_across_cas_and_regions_is_a_gap_and_ties_go_to_the_smaller_c
     assert row["lead_share"] == 0.5
 
 
-def test_member_without_employment_still_counts_as_touching(flags: pd.DataFrame) -> None:
+def test_member_without_employment_touches_but_does_not_share(flags: pd.DataFrame) -> None:
     row = flags.loc["empty_member"]
-    assert row["n_districts"] == 2
-    assert row["straddles_districts"]
-    assert row["districts"] == "Birmingham; Coventry"
+    assert row["n_districts"] == 1
+    assert not row["straddles_districts"]
+    assert row["districts"] == "Coventry"
+    # Birmingham is unitary, its own upper tier: named once.
+    assert row["touches"] == "Birmingham (district) 0.0%"
     assert row["lead_share"] == 1.0
     assert not row["governance_gap"]
 
@@ -334,6 +341,65 @@ def test_pieces_in_no_authority_count_in_the_total_only(flags: pd.DataFrame) -> 
     assert row["lead_share"] == pytest.approx(0.5)
     assert row["ca_status"] == "partly_outside_ca"
     assert row["governance_gap"]
+
+
+def test_a_sliver_over_a_county_line_touches_and_does_not_straddle(flags: pd.DataFrame) -> None:
+    # 4% in Hinckley and Bosworth (Leicestershire): at most 5% outside the lead.
+    row = flags.loc["sliver"]
+    assert not row["straddles_districts"]
+    assert not row["straddles_counties"]
+    assert not row["straddles_regions"]
+    assert row["single_district"]
+    assert row["districts"] == "Nuneaton and Bedworth"
+    assert row["touches"] == (
+        "Hinckley and Bosworth (district) 4.0%; Leicestershire (county or unitary authority) "
+        "4.0%; East Midlands (region) 4.0%"
+    )
+
+
+def test_more_than_the_straddle_share_outside_the_lead_straddles(flags: pd.DataFrame) -> None:
+    row = flags.loc["just_over"]
+    assert row["straddles_districts"]
+    assert row["straddles_counties"]
+    assert row["districts"] == "Hinckley and Bosworth; Nuneaton and Bedworth"
+    assert row["touches"] == ""
+
+
+def test_straddle_share_is_a_setting() -> None:
+    pieces = _pieces({"c": [("E07000219", 94.0), ("E07000132", 6.0)]})
+    strict = governance_flags(pieces, "cluster_id", "employment", straddle_share=0.0)
+    loose = governance_flags(pieces, "cluster_id", "employment", straddle_share=0.1)
+    assert strict["straddles_counties"].item()
+    assert not loose["straddles_counties"].item()
+    assert loose["touches"].item().startswith("Hinckley and Bosworth (district) 6.0%")
+
+
+def test_link_relation_is_lead_shares_or_touches() -> None:
+    pieces = _pieces({"c": [("E07000219", 60.0), ("E07000220", 37.0), ("E07000132", 3.0)]})
+    links = authority_links(pieces, "cluster_id", ["employment"])
+    districts = links.loc[links["tier"] == "district"]
+    assert districts["authority_name"].tolist() == [
+        "Nuneaton and Bedworth",
+        "Rugby",
+        "Hinckley and Bosworth",
+    ]
+    assert districts["relation"].tolist() == ["lead", "shares", "touches"]
+    counties = links.loc[links["tier"] == "upper_tier"]
+    assert counties["relation"].tolist() == ["lead", "touches"]
+
+
+def test_combined_authority_status_uses_the_straddle_share() -> None:
+    # 97% in Coventry (West Midlands CA), 3% in Nuneaton (no CA): within one CA.
+    pieces = _pieces(
+        {
+            "mostly_in": [("E08000026", 97.0), ("E07000219", 3.0)],
+            "mostly_out": [("E07000219", 97.0), ("E08000026", 3.0)],
+        }
+    )
+    flags = governance_flags(pieces, "cluster_id", "employment").set_index("cluster_id")
+    assert flags.loc["mostly_in", "ca_status"] == "within_one_ca"
+    assert flags.loc["mostly_out", "ca_status"] == "outside_any_ca"
+    assert "West Midlands (combined authority) 3.0%" in flags.loc["mostly_out", "touches"]
 
 
 def test_flags_of_tiers_the_pieces_lack_are_left_out() -> None:

@@ -151,8 +151,9 @@ def test_shipped_default_definitions_load() -> None:
         "aerospace",
         "digital_ict",
         "food_drink",
-        "construction",
+        "ceramics",
         "circular_economy",
+        "construction",
     ]
     automotive = definitions[0]
     assert automotive.sic_codes == ("29", "2211", "2720")

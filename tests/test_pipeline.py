@@ -35,7 +35,9 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "hotspots_areas",
         "hotspots",
         "clusters",
+        "cluster_extents",
         "cluster_authorities",
+        "global_statistics",
         "anchor_sites",
         "site_footprints",
         "site_authorities",
@@ -101,6 +103,10 @@ def test_planted_clusters_are_recovered_as_clusters(demo_run: RunPaths) -> None:
     members = pd.read_parquet(demo_run[r.CLUSTER_MEMBERS])
     clusters = pd.read_parquet(demo_run[r.CLUSTERS]).set_index("cluster_id")
     members["industry_code"] = members["cluster_id"].map(clusters["industry_code"])
+    # The cores of clusters: the specialised areas, not the hot areas around them.
+    members = members.loc[
+        (members["part"] == "core") & (members["cluster_id"].map(clusters["kind"]) == "cluster")
+    ]
     for section, key in PLANTED_CLUSTER_DEFINITION.items():
         planted = set(truth.loc[truth["industry_code"] == section, "area_code"])
         found = set(members.loc[members["industry_code"] == key, "area_code"])
@@ -117,7 +123,7 @@ def test_planted_clusters_get_their_governance_flags(demo_run: RunPaths) -> None
     for row in summary.itertuples():
         key = PLANTED_CLUSTER_DEFINITION[row.industry_code]
         planted = set(truth.loc[truth["cluster_name"] == row.cluster_name, "area_code"])
-        mine = governed.loc[governed["industry_code"] == key]
+        mine = governed.loc[(governed["industry_code"] == key) & (governed["kind"] == "cluster")]
         # The cluster holding most of the planted areas.
         overlap = mine["member_codes"].str.split(";").map(planted.intersection).map(len)
         cluster = mine.loc[overlap.idxmax()]
@@ -132,9 +138,45 @@ def test_planted_clusters_get_their_governance_flags(demo_run: RunPaths) -> None
             assert cluster["single_district"]
             assert cluster["ca_status"] == "within_one_ca"
     # The MIRA-like planted cluster: across a county line, outside any combined authority.
-    mira = governed.loc[governed["industry_code"] == "manufacturing"].iloc[0]
+    manufacturing = governed.loc[
+        (governed["industry_code"] == "manufacturing") & (governed["kind"] == "cluster")
+    ]
+    assert len(manufacturing) == 1
+    mira = manufacturing.iloc[0]
     assert mira["straddles_counties"]
+    assert mira["extent_straddles_counties"]
     assert mira["ca_status"] == "outside_any_ca"
+
+
+def test_planted_single_plant_is_found_as_a_concentration_in_its_authorities(
+    demo_run: RunPaths,
+) -> None:
+    plant = pd.read_csv(demo_run.root.parent / "raw" / "truth_concentrations.csv", dtype=str).iloc[
+        0
+    ]
+    governed = gpd.read_parquet(demo_run[r.GOVERNED_CLUSTERS])
+    mine = governed.loc[governed["member_codes"].str.split(";").map(lambda c: plant.area_code in c)]
+    mine = mine.loc[mine["industry_code"] == PLANTED_CLUSTER_DEFINITION[plant.industry_code]]
+    assert len(mine) == 1
+    found = mine.iloc[0]
+    assert found["kind"] == "concentration"
+    assert found["cluster_id"] == f"manufacturing-{plant.area_code}"
+    assert found["member_codes"] == plant.area_code
+    assert found["lq"] > 3
+    # Gi* does not see it: the plant's neighbourhood is average.
+    hot = pd.read_parquet(demo_run[r.HOTSPOTS]).astype({"area_code": str, "industry_code": str})
+    row = hot.loc[(hot["area_code"] == plant.area_code) & (hot["industry_code"] == "manufacturing")]
+    assert row["gi_star_class"].astype(str).item() == "not_significant"
+    # Placed in its district and county, and in no combined authority like its district.
+    links = pd.read_parquet(demo_run.cluster_authorities)
+    own = links.loc[(links["cluster_id"] == found["cluster_id"]) & (links["part"] == "core")]
+    district = own.loc[own["tier"] == "district"]
+    assert district["authority_code"].tolist() == [plant.district_code]
+    assert district["employment_share"].item() == 1.0
+    assert found["single_district"]
+    assert found["ca_status"] == (
+        "outside_any_ca" if pd.isna(plant.combined_authority_code) else "within_one_ca"
+    )
 
 
 def test_demo_sites_sit_in_their_planted_clusters(demo_run: RunPaths) -> None:
@@ -222,12 +264,15 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     assert north_northants["lq"].item() > 1.5
     assert layers_of(paths[r.GEOPACKAGE]) >= {"areas_lq", "district_lq", "county", "clusters"}
 
-    # MIRA Technology Park's 2 km footprint on the real boundaries: three districts, two
-    # counties, no combined authority.
+    # MIRA Technology Park's 2 km footprint on the real boundaries: two districts and a
+    # third touched, two counties, no combined authority.
     sites = gpd.read_parquet(paths[r.SITES]).set_index("site_key")
     mira = sites.loc["mira_technology_park"]
     assert mira["status"] == "inside_study_area"
-    assert mira["districts"] == "Hinckley and Bosworth; North Warwickshire; Nuneaton and Bedworth"
+    # By the jobs in it: North Warwickshire holds under 5%, so it touches the footprint.
+    assert mira["districts"] == "Hinckley and Bosworth; Nuneaton and Bedworth"
+    assert mira["touches"].startswith("North Warwickshire (district)")
+    assert mira["share_basis"] == "employment"
     assert mira["straddles_counties"]
     assert mira["ca_status"] == "outside_any_ca"
     links = pd.read_parquet(paths[r.SITE_AUTHORITIES])
@@ -242,8 +287,47 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
     straddling = governed.loc[governed["straddles_counties"]]
     assert len(straddling) >= 3
     shares = pd.read_parquet(paths[r.CLUSTER_AUTHORITIES])
-    district_shares = shares.loc[shares["tier"] == "district"].groupby("cluster_id")
-    assert district_shares["employment_share"].sum().to_numpy() == pytest.approx(1.0)
+    for part in ("core", "extent"):
+        mine = shares.loc[(shares["tier"] == "district") & (shares["part"] == part)]
+        assert mine.groupby("cluster_id")["employment_share"].sum().to_numpy() == pytest.approx(1.0)
+    _check_midlands_findings(governed, sites, pd.read_parquet(paths[r.GLOBAL_STATISTICS]))
+
+
+def _check_midlands_findings(
+    governed: gpd.GeoDataFrame, sites: pd.DataFrame, overall: pd.DataFrame
+) -> None:
+    """What a Midlands economist knows is there is found, and placed on its authorities."""
+    manufacturing = governed.loc[governed["industry_code"] == "manufacturing"]
+    members = set(";".join(manufacturing["member_codes"]).split(";"))
+    # Jaguar Land Rover Solihull, Rolls-Royce Derby and Toyota Burnaston: single plants.
+    for code in ("E02002091", "E02002824", "E02004118"):
+        assert code in members, code
+    jlr = governed.set_index("cluster_id").loc["manufacturing-E02002091"]
+    assert jlr["kind"] == "concentration"
+    assert jlr["districts"] == "Solihull"
+    assert jlr["ca_status"] == "within_one_ca"
+    toyota = governed.set_index("cluster_id").loc["manufacturing-E02004118"]
+    assert toyota["districts"] == "South Derbyshire"
+    # The logistics clusters around East Midlands Airport and on the M1/M6, and the Black
+    # Country's manufacturing, are still clusters.
+    clusters = governed.loc[governed["kind"] == "cluster"]
+    names = set(clusters["name"])
+    assert "Transport and storage: North West Leicestershire / Erewash" in names
+    assert "Transport and storage: North Warwickshire / Tamworth" in names
+    assert "Manufacturing: Dudley / Sandwell" in names
+    # The ICT span from Warwick to Redditch keeps its whole extent.
+    ict = clusters.loc[clusters["industry_code"] == "digital_ict"].set_index("cluster_id")
+    assert ict["extent_n_units"].max() >= 20
+    # A sliver over a county line is a touch, not a straddle.
+    for key in ("smartparc_segro_derby", "digital_stoke"):
+        assert not sites.loc[key, "straddles_counties"], key
+        assert sites.loc[key, "touches"], key
+    assert sites.loc["mira_technology_park", "straddles_counties"]
+    # Construction is local-serving: not reported as an industrial cluster.
+    assert "construction" not in set(governed["industry_code"])
+    assert governed["strength"].is_monotonic_decreasing
+    assert set(overall["pattern"]) <= {"clustered", "dispersed", "random", "not_tested"}
+    assert overall.set_index("industry_code").loc["manufacturing", "pattern"] == "clustered"
 
 
 def layers_of(path: Path) -> set[str]:
@@ -297,8 +381,8 @@ def test_straddling_command_lists_cross_boundary_clusters(demo_run: RunPaths) ->
     result = CliRunner().invoke(main, ["-q", "straddling", str(config_path)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "2 clusters straddle district boundaries."
-    assert lines[1].startswith("| Cluster | Employment | LQ | Districts |")
+    assert lines[0] == "2 findings straddle district boundaries by their core or extent."
+    assert lines[1].startswith("| Finding | Kind | Employment | LQ | Districts |")
     assert "Manufacturing: " in result.output
     assert "outside any" in result.output
 
@@ -324,7 +408,8 @@ def test_own_lq_condition_keeps_the_halo_out_of_planted_clusters(demo_run: RunPa
         rows = table.loc[table["industry_code"] == key]
         precision = {}
         for min_lq in (0.0, 1.25):
-            chosen = rows.loc[candidate_members(rows, ClustersConfig(min_lq=min_lq)), "area_code"]
+            core = candidate_members(rows, ClustersConfig(min_lq=min_lq))
+            chosen = rows.loc[core, "area_code"]
             precision[min_lq] = len(planted & set(chosen)) / len(chosen)
             assert planted <= set(chosen)
         assert precision[0.0] <= 0.75

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from clustergeo.clusters.delineate import delineate_clusters
+from clustergeo.clusters.findings import build_findings
 from clustergeo.concentration import LqSettings, location_quotients
 from clustergeo.config import ClustersConfig
-from clustergeo.governance.overlay import authority_links, governance_flags
+from clustergeo.governance.overlay import STRADDLE_SHARE, authority_links, governance_flags
 from clustergeo.hotspots.multiple_testing import adjust_p_values
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from conftest import square_grid
@@ -102,13 +102,15 @@ def test_clusters_do_not_depend_on_row_order(
     """Same clusters, IDs, members and attributes, whatever order the rows come in."""
     settings = ClustersConfig(min_employment=0)
     results = _results(hot, z, employment)
-    first = delineate_clusters(results, GRID, WEIGHTS, settings, ["C"])
+    first = build_findings(results, GRID, WEIGHTS, settings, ["C"], traded={}, reference_total=1e6)
     shuffled = results.sample(frac=1, random_state=seed)
     areas = GRID.sample(frac=1, random_state=seed)
     permuted = SpatialWeights.from_links(WEIGHTS.links(), areas["area_code"].to_numpy(), "same")
-    second = delineate_clusters(shuffled, areas, permuted, settings, ["C"])
-    columns = [c for c in first.clusters.columns if c != "geometry"]
-    pd.testing.assert_frame_equal(first.clusters[columns], second.clusters[columns])
+    second = build_findings(
+        shuffled, areas, permuted, settings, ["C"], traded={}, reference_total=1e6
+    )
+    columns = [c for c in first.findings.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(first.findings[columns], second.findings[columns])
     pd.testing.assert_frame_equal(first.members, second.members)
     # Every member was a candidate, each candidate is in at most one cluster, and the
     # clusters' employment adds up over their members.
@@ -120,7 +122,7 @@ def test_clusters_do_not_depend_on_row_order(
         .groupby("cluster_id")["e"]
         .sum()
     )
-    expected = first.clusters.set_index("cluster_id")["employment"]
+    expected = first.findings.set_index("cluster_id")["employment"]
     assert totals.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy())
 
 
@@ -165,6 +167,11 @@ def test_authority_shares_are_conserved(
         assert group["employment_share"].sum() == pytest.approx(inside / totals[cluster])
         assert group["employment"].sum() == pytest.approx(inside)
     flags = governance_flags(pieces, "cluster_id", "employment").set_index("cluster_id")
+    # Straddling means more than 5% of the employment in districts other than the lead.
+    by_district = pieces.groupby(["cluster_id", "district_code"])["employment"].sum()
+    outside = by_district.groupby("cluster_id").sum() - by_district.groupby("cluster_id").max()
+    share = (outside / totals.reindex(outside.index)).fillna(0.0).reindex(flags.index)
+    assert (flags["straddles_districts"] == (share > STRADDLE_SHARE)).all()
+    assert (flags["single_district"] == ~flags["straddles_districts"]).all()
     n_districts = pieces.groupby("cluster_id")["district_code"].nunique().reindex(flags.index)
-    assert (flags["straddles_districts"] == (n_districts > 1)).all()
-    assert (flags["single_district"] == (n_districts == 1)).all()
+    assert not (flags["straddles_districts"] & (n_districts == 1)).any()

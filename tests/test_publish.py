@@ -78,13 +78,11 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     # RdBu's darkest red for LQ >= 4, as on the maps (#b2182b).
     assert 'value="178,24,43,255"' in lq
     hot = styles[("hotspots_areas", "Hot spots: Manufacturing")]
-    assert _renderer(hot) == ("categorizedSymbol", 8)
+    assert _renderer(hot) == ("categorizedSymbol", 6)
     assert re.findall(r'<category value="(\w+)"', hot) == [
         "hot_99",
         "hot_95",
-        "hot_90",
         "not_significant",
-        "cold_90",
         "cold_95",
         "cold_99",
         "not_tested",
@@ -205,7 +203,10 @@ def test_qgis_opens_every_layer_styled(
     assert not report["project_absolute_paths"]
     assert report["groups"] == [*PROJECT_GROUPS, "Tables"]
     assert all(layer["valid"] for layer in report["project_layers"].values())
-    assert report["project_layers"]["Clusters"]["renderer"] == "categorizedSymbol"
+    assert (
+        report["project_layers"]["Clusters and concentrations (cores)"]["renderer"]
+        == "categorizedSymbol"
+    )
     assert report["painted_share"] > 0.3
     assert (tmp_path / "project.png").stat().st_size > 10_000
     # The employment surface: one band per cluster definition, named, in British National Grid.
@@ -262,8 +263,9 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
     for heading in (
         "Data and method",
-        "The strongest clusters",
-        "Clusters that straddle boundaries",
+        "Is each industry clustered at all?",
+        "The strongest findings",
+        "Findings that straddle boundaries",
         "Governance gaps",
         "Anchor sites",
         "Maps",
@@ -274,6 +276,9 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     assert "Synthetic demo data" in markdown
     assert "Manufacturing: Tamewood / Upton Fields" in markdown
     assert "Tamewood 53%, Upton Fields 47%" in markdown
+    # Why a concentration is not a cluster, and the demo's planted plant among the findings.
+    assert "A concentration is not a cluster" in markdown
+    assert "| concentration |" in markdown
 
     class Links(HTMLParser):
         def __init__(self) -> None:

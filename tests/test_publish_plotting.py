@@ -38,6 +38,7 @@ from clustergeo.publish.plotting import (
     plot_lq_choropleth,
     save_figure,
 )
+from clustergeo.vocab import GI_STAR_CLASSES
 
 NEAR_AVERAGE = "0.8–1.25 (near average)"
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -100,12 +101,12 @@ def test_hotspot_constants_are_consistent():
     assert HOTSPOT_CLASSES == (
         "hot_99",
         "hot_95",
-        "hot_90",
         "not_significant",
-        "cold_90",
         "cold_95",
         "cold_99",
     )
+    # The maps show every class the hot-spot engine gives, in its order.
+    assert tuple(c for c in GI_STAR_CLASSES if c != "not_tested") == HOTSPOT_CLASSES
     assert tuple(HOTSPOT_CLASS_COLOURS) == HOTSPOT_CLASSES
     assert tuple(HOTSPOT_CLASS_LABELS) == HOTSPOT_CLASSES
     assert all(is_color_like(colour) for colour in HOTSPOT_CLASS_COLOURS.values())

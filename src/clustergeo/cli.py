@@ -184,7 +184,7 @@ def _describe_stages(config: RunConfig) -> str:
 @click.option("--limit", default=10, show_default=True, help="How many clusters to list.")
 @click.pass_context
 def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
-    """Print the clusters of CONFIG's run that straddle districts, as a Markdown table."""
+    """Print the findings of CONFIG's run that straddle districts, as a Markdown table."""
 
     def action() -> None:
         from clustergeo.governance.summaries import markdown_table, straddling_clusters
@@ -194,7 +194,7 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
         paths = RunPaths.for_config(_load(config_path))
         governed, links = intermediates.read_governance(paths, config_path)
         table = straddling_clusters(governed, links)
-        click.echo(f"{len(table)} clusters straddle district boundaries.")
+        click.echo(f"{len(table)} findings straddle district boundaries by their core or extent.")
         if not table.empty:
             click.echo(markdown_table(table.head(limit)))
 

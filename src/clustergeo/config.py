@@ -29,7 +29,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clustergeo._errors import ConfigError
-from clustergeo.vocab import Tier
+from clustergeo.vocab import SIGNIFICANCE_LEVELS, Tier
+
+#: Corrected p-values that bound the Gi* classes (``hot_99``, ``hot_95``): the levels a
+#: cluster's membership may use.
+_HOT_SPOT_LEVELS = tuple(threshold for threshold, _label in SIGNIFICANCE_LEVELS)
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -40,6 +44,7 @@ __all__ = [
     "ColumnsConfig",
     "ComputeConfig",
     "ConcentrationConfig",
+    "ConcentrationsConfig",
     "EmploymentConfig",
     "GovernanceConfig",
     "HotspotsConfig",
@@ -504,6 +509,14 @@ class HotspotsConfig(_Strict):
         default="industry",
         description="Correct across areas within each industry, or across all areas x industries.",
     )
+    global_permutations: Annotated[int, Field(ge=0)] = Field(
+        default=999,
+        description=(
+            "Random permutations for the global Moran's I and General G of each industry "
+            "(0 = analytic p-values only). One test per industry needs no FDR-grade "
+            "resolution: 999 gives p-values down to 0.001."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_permutations(self) -> HotspotsConfig:
@@ -520,8 +533,40 @@ class HotspotsConfig(_Strict):
         return self
 
 
+class ConcentrationsConfig(_Strict):
+    """Single places specialised in an industry that Gi* cannot see.
+
+    See :mod:`clustergeo.clusters.concentrations` for the rule and its statistics.
+    """
+
+    enabled: bool = Field(
+        default=True, description="Report concentrations beside clusters (both kinds of finding)."
+    )
+    min_lq: Annotated[float, Field(gt=0)] = Field(
+        default=3.0,
+        description=(
+            "An area's LQ must lie significantly above this (one-sided test on the log LQ, "
+            "false-discovery controlled within each industry)."
+        ),
+    )
+    significance: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=0.05, description="Largest corrected p-value of the LQ test."
+    )
+    min_employment: Annotated[float, Field(ge=0)] = Field(
+        default=1000,
+        description="A concentration employs at least this many people in its industry.",
+    )
+    min_employment_share: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.004,
+        description=(
+            "... and at least this share of the industry's employment in the study area "
+            "(0.004: one job in 250), so small industries are held to a floor of their size."
+        ),
+    )
+
+
 class ClustersConfig(_Strict):
-    """How significant areas are joined into clusters (stage ``clusters``)."""
+    """How significant areas become findings: clusters and concentrations (stage ``clusters``)."""
 
     of: Literal["auto", "cluster_definitions", "industries", "all"] = Field(
         default="auto",
@@ -533,30 +578,65 @@ class ClustersConfig(_Strict):
     membership: Literal["gi_star", "moran_hh", "lq"] = Field(
         default="gi_star",
         description=(
-            "Which areas can belong to a cluster: 'gi_star' (a Gi* hot spot after the "
-            "multiple-testing correction), 'moran_hh' (a significant Local Moran high-high "
-            "area), or 'lq' (an LQ of at least min_lq whose confidence interval lies above 1)."
+            "Which areas are significant: 'gi_star' (a Gi* hot spot after the multiple-testing "
+            "correction), 'moran_hh' (a significant Local Moran high-high area), or 'lq' (an "
+            "LQ whose confidence interval lies above 1). Neighbouring significant areas form a "
+            "cluster's extent; those whose own LQ is at least min_lq its core."
         ),
     )
-    significance: Annotated[float, Field(gt=0, lt=1)] = Field(
+    significance: float = Field(
         default=0.05,
-        description="Largest corrected p-value of a member (gi_star and moran_hh membership).",
+        description=(
+            "Largest corrected p-value of a significant area: 0.05 takes the Gi* classes "
+            "hot_95 and hot_99, 0.01 hot_99 only. Only class boundaries are allowed, so the "
+            "areas a user counts as hot are the areas clusters are built from."
+        ),
     )
     min_lq: Annotated[float, Field(ge=0)] = Field(
         default=1.25,
         description=(
-            "Smallest LQ of a member area itself. Gi* is a neighbourhood statistic: an "
-            "unspecialised area next to a strong cluster is often a significant hot spot too; "
-            "requiring the area's own LQ keeps that halo out of the cluster."
+            "Smallest LQ of a core area. Gi* is a neighbourhood statistic: an unspecialised "
+            "area next to a strong cluster is often a significant hot spot too; it joins the "
+            "cluster's extent, not its core."
         ),
     )
     min_units: Annotated[int, Field(ge=1)] = Field(
-        default=1, description="Smallest number of areas in a cluster."
+        default=1, description="Smallest number of areas in a cluster's core."
     )
     min_employment: Annotated[float, Field(ge=0)] = Field(
         default=100,
-        description="Smallest employment of a cluster in its industry; smaller ones are dropped.",
+        description=(
+            "Smallest employment of a cluster's core in its industry; smaller ones are dropped."
+        ),
     )
+    include_non_traded: bool = Field(
+        default=False,
+        description=(
+            "Report findings of local-serving (non-traded) industries such as construction "
+            "and retail too. They are left out by default: a concentration of builders "
+            "follows where people live, it is not an industrial cluster."
+        ),
+    )
+    star_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.1,
+        description=(
+            "A finding gets a star for size, specialisation or focus when it is in this top "
+            "share of the run's findings on that dimension (0.1: the top decile, as the "
+            "European Cluster Observatory)."
+        ),
+    )
+    concentrations: ConcentrationsConfig = Field(default_factory=ConcentrationsConfig)
+
+    @field_validator("significance")
+    @classmethod
+    def _class_boundary(cls, value: float) -> float:
+        if value not in _HOT_SPOT_LEVELS:
+            levels = " or ".join(f"{level:g}" for level in _HOT_SPOT_LEVELS)
+            raise ValueError(
+                f"must be {levels}, a boundary of the hot-spot classes, so that cluster "
+                f"members and the areas classed hot are the same (got {value:g})"
+            )
+        return value
 
 
 class GovernanceConfig(_Strict):
@@ -585,6 +665,14 @@ class GovernanceConfig(_Strict):
         description=(
             "Pieces of a site's footprint smaller than this share of it are not counted as "
             "touching an authority: generalised boundaries leave slivers."
+        ),
+    )
+    straddle_share: Annotated[float, Field(ge=0, lt=0.5)] = Field(
+        default=0.05,
+        description=(
+            "A cluster or footprint straddles a tier only when more than this share of its "
+            "employment (of its area, for a footprint over areas without employment) lies "
+            "outside its lead authority of that tier; smaller spills are listed as touches."
         ),
     )
 

@@ -20,6 +20,16 @@ imputed rental (``68IMP``). :func:`parse_industry_code` reads these into the sam
 a combination of whole sections (``A,B,D,E``) or of divisions (``10,11,12,13,14,15``).
 ``68IMP`` is a pseudo code in section L that no SIC division covers, because ONS publishes
 division 68 without it (``68`` and ``68IMP`` are siblings that add up to ``L``).
+
+**Traded and local-serving industries.** Porter (2003), "The economic performance of regions",
+*Regional Studies* 37(6–7): 549–578, and Delgado, Porter & Stern (2016), "Defining clusters of
+related industries", *Journal of Economic Geography* 16(1): 1–38, split industries into
+*traded* ones, which sell beyond their region and can cluster for reasons of competitiveness,
+and *local* ones, which serve the people around them and are spread in proportion to them.
+A concentration of builders, shops or surgeries follows where people live and is not an
+industrial cluster. :data:`LOCAL_SERVING` lists the SIC 2007 codes treated as local-serving;
+a data industry or cluster definition wholly inside it is non-traded, and a definition may
+say so itself (``traded: false``).
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -39,11 +49,13 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 
 __all__ = [
+    "LOCAL_SERVING",
     "TOTAL_CODE",
     "ClusterDefinition",
     "SicHierarchy",
     "contains_industry",
     "coverage_notes",
+    "is_traded",
     "normalise_sic_code",
     "overlaps_industry",
     "parse_industry_code",
@@ -87,6 +99,27 @@ _ONS_GROUPING = re.compile(
 )
 
 _LEVELS = {1: "section", 2: "division", 3: "group", 4: "class", 5: "subclass"}
+
+#: Local-serving (non-traded) SIC 2007 codes, after the local industries of Porter (2003) and
+#: Delgado, Porter & Stern (2016): construction (F), retail trade (47), food and beverage
+#: service (56), real estate (68), public administration (84), pre-primary, primary and
+#: secondary education (85.1-85.3), human health and social work (86-88) and personal
+#: services (96). Higher education (85.4), hotels (55), wholesale (46) and the repair trades
+#: are left traded: they sell well beyond their area.
+LOCAL_SERVING: tuple[str, ...] = (
+    "F",
+    "47",
+    "56",
+    "68",
+    "84",
+    "851",
+    "852",
+    "853",
+    "86",
+    "87",
+    "88",
+    "96",
+)
 
 
 def normalise_sic_code(code: object) -> str:
@@ -337,6 +370,33 @@ def sic_hierarchy() -> SicHierarchy:
     )
 
 
+def is_traded(codes: Iterable[str]) -> bool:
+    """Whether an industry (or a set of codes) is traded: not wholly local-serving.
+
+    ``codes`` are canonical SIC codes (a combined code such as ``R,S`` counts as all its
+    parts). Traded unless every code lies inside :data:`LOCAL_SERVING`; a code that is not a
+    SIC 2007 code (a user's own industry) counts as traded.
+    """
+    hierarchy = sic_hierarchy()
+    codes = list(codes)
+    if not all(hierarchy.is_valid(code) for code in codes):
+        return True
+    parts = [part for code in codes for part in code.split(",")]
+    # A section is local when every one of its divisions is (section L is division 68).
+    expanded = [
+        division
+        for part in parts
+        for division in (
+            [d for d, section in hierarchy.division_section.items() if section == part]
+            if part.isalpha()
+            else [part]
+        )
+    ]
+    return not expanded or not all(
+        any(hierarchy.covers(local, part) for local in LOCAL_SERVING) for part in expanded
+    )
+
+
 @dataclass(frozen=True)
 class ClusterDefinition:
     """A named set of SIC codes standing for one industrial cluster."""
@@ -347,6 +407,10 @@ class ClusterDefinition:
     description: str = ""
     industry_codes: tuple[str, ...] = field(default=())
     """Data industry codes that make it up, once resolved against the data."""
+    traded: bool = True
+    """False for a local-serving industry (see the module docstring)."""
+    sources: tuple[str, ...] = ()
+    """Where the code list comes from."""
 
 
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -411,7 +475,7 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
         if not isinstance(entry, dict) or not entry.get("sic"):
             problems.add(f"'{key}' has no 'sic' list of codes")
             continue
-        unknown_fields = sorted(set(entry) - {"label", "description", "sic"})
+        unknown_fields = sorted(set(entry) - {"label", "description", "sic", "traded", "sources"})
         if unknown_fields:
             problems.add(f"'{key}' has unknown fields {', '.join(unknown_fields)}")
         codes = tuple(dict.fromkeys(normalise_sic_code(c) for c in entry["sic"]))
@@ -422,12 +486,20 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
                 " — use section letters, or 2- to 5-digit codes such as '29' or '30.30'"
             )
             continue
+        traded = entry.get("traded", is_traded(codes))
+        if not isinstance(traded, bool):
+            problems.add(f"'{key}': 'traded' must be true or false, not {traded!r}")
+            continue
+        sources = entry.get("sources", [])
+        sources = [sources] if isinstance(sources, str) else sources
         definitions.append(
             ClusterDefinition(
                 key=str(key),
                 label=str(entry.get("label") or key),
                 sic_codes=codes,
                 description=" ".join(str(entry.get("description", "")).split()),
+                traded=traded,
+                sources=tuple(" ".join(str(s).split()) for s in sources),
             )
         )
     problems.raise_if_any()
@@ -543,15 +615,7 @@ def resolve_cluster_definitions(
         elif not members:
             unresolved[definition.key] = "none of its codes appear in the data"
         else:
-            resolved.append(
-                ClusterDefinition(
-                    key=definition.key,
-                    label=definition.label,
-                    sic_codes=definition.sic_codes,
-                    description=definition.description,
-                    industry_codes=tuple(members),
-                )
-            )
+            resolved.append(replace(definition, industry_codes=tuple(members)))
     return Resolution(
         resolved=resolved,
         unresolved=unresolved,

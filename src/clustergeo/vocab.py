@@ -55,22 +55,21 @@ CA_STATUS_WORDS: Final = {
 
 # --- Hot-spot classes ------------------------------------------------------------------------
 
-#: Corrected p-value thresholds of the Gi* confidence classes, strictest first.
-SIGNIFICANCE_LEVELS: Final = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+#: Corrected p-value thresholds of the Gi* confidence classes, strictest first. There is no
+#: 90% class: every area called a hot spot is one at the level clusters can be built from.
+SIGNIFICANCE_LEVELS: Final = ((0.01, "99"), (0.05, "95"))
 
 #: Gi* classes in a fixed order (compiled code indexes this tuple), hottest first.
 GI_STAR_CLASSES: Final = (
     "hot_99",
     "hot_95",
-    "hot_90",
     "not_significant",
-    "cold_90",
     "cold_95",
     "cold_99",
     "not_tested",
 )
 #: The Gi* classes that are hot spots of any confidence.
-GI_STAR_HOT_CLASSES: Final = ("hot_99", "hot_95", "hot_90")
+GI_STAR_HOT_CLASSES: Final = ("hot_99", "hot_95")
 
 #: Significance level of a Local Moran cluster or outlier.
 MORAN_LEVEL: Final = 0.05

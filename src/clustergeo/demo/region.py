@@ -46,6 +46,13 @@ order, so the same seed always gives the same region (the CSV outputs are byte-i
 
    The multiplier re-weights the area's industry mix without changing its total employment,
    so planting does not distort the total-employment map.
+7. **A planted concentration.** One area, placed like ``inside_one_district`` (well inside a
+   district, 12 km from the planted clusters), holds a large plant of section C
+   (``single_plant``): at least 6,000 jobs, its manufacturing share multiplied by 10, while
+   the areas around it employ a fifth of their drawn share in manufacturing, residential
+   areas as around Jaguar Land Rover at Solihull. Its neighbourhood is then average, so Gi*
+   cannot see it: the pipeline must report it as a concentration, not a cluster
+   (``truth_concentrations.csv``).
 
 All codes start with ``X`` (``X02`` areas, ``X07`` districts, ``X10`` counties, ``X47``
 combined authorities, ``X12`` region) so they can never be mistaken for real ONS ``E`` codes,
@@ -282,6 +289,12 @@ _CLUSTER_SPECS: Final[tuple[_ClusterSpec, ...]] = (
     _ClusterSpec("crosses_ca_edge", "H", 12),
     _ClusterSpec("inside_one_district", "J", 10),
 )
+#: The planted concentration: one area, its share of the section multiplied by 10.
+_PLANT_SPEC: Final = _ClusterSpec("single_plant", "C", 1, peak_multiplier=10.0)
+#: The plant's area employs at least this many people in all.
+_PLANT_MIN_TOTAL: Final = 6_000
+#: The plant's neighbours keep this fraction of their drawn share of its section.
+_PLANT_RING_MULTIPLIER: Final = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,6 +322,9 @@ class DemoRegion:
     truth_summary
         One row per planted cluster: ``cluster_name, industry_code, n_areas, districts,
         counties, combined_authorities, expected_flags`` (codes and flags ``;``-joined).
+    concentrations
+        The planted concentration: ``name, industry_code, area_code, district_code,
+        county_code, combined_authority_code`` (one row).
     sites
         An anchor-site registry (``{"sites": {...}}``, the YAML layout of
         :func:`clustergeo.governance.read_sites`) with one site at the centre of each planted
@@ -323,6 +339,7 @@ class DemoRegion:
     truth: pd.DataFrame
     truth_summary: pd.DataFrame
     sites: dict[str, Any]
+    concentrations: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -386,9 +403,13 @@ def build_demo_region(seed: int = 2011, n_areas: int = 1500) -> DemoRegion:
     # then never moves a boundary or renames a district.
     geometry_rng, names_rng, employment_rng = np.random.default_rng(seed).spawn(3)
     geography = _build_geography(geometry_rng, n_areas)
-    planted = _plant_sites(geography)
+    planted, plant = _plant_sites(geography)
     totals = _area_totals(employment_rng, geography)
-    counts = _industry_counts(employment_rng, totals, planted, len(geography.cells))
+    # A plant brings its jobs: its area employs at least _PLANT_MIN_TOTAL.
+    totals[plant.cells[0]] = max(int(totals[plant.cells[0]]), _PLANT_MIN_TOTAL)
+    counts = _industry_counts(
+        employment_rng, totals, [*planted, plant], len(geography.cells), geography.queen
+    )
 
     frames = _Frames.from_geography(geography, names_rng)
     areas = frames.areas()
@@ -404,6 +425,7 @@ def build_demo_region(seed: int = 2011, n_areas: int = 1500) -> DemoRegion:
         truth=truth,
         truth_summary=truth_summary,
         sites=_demo_sites(planted),
+        concentrations=frames.concentration_truth(plant, lookup),
     )
 
 
@@ -442,8 +464,8 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
     dict of str to Path
         Paths by logical name: ``"areas"`` (``areas.gpkg``), ``"authorities"``
         (``authorities.gpkg``), ``"lookup"``, ``"employment"`` (``employment_wp605ew.csv``,
-        laid out exactly as the Nomis WP605EW download), ``"truth"``, ``"truth_summary"``
-        and ``"readme"``.
+        laid out exactly as the Nomis WP605EW download), ``"truth"``, ``"truth_summary"``,
+        ``"truth_concentrations"`` and ``"readme"``.
     """
     region = build_demo_region(seed=seed, n_areas=n_areas)
     out_dir = Path(out_dir)
@@ -454,6 +476,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
         "employment": out_dir / "employment_wp605ew.csv",
         "truth": out_dir / "truth.csv",
         "truth_summary": out_dir / "truth_summary.csv",
+        "truth_concentrations": out_dir / "truth_concentrations.csv",
         "sites": out_dir / "sites.yaml",
         "readme": out_dir / "README.txt",
     }
@@ -464,6 +487,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
     write_csv(_wp605ew_table(region), paths["employment"])
     write_csv(region.truth, paths["truth"])
     write_csv(region.truth_summary, paths["truth_summary"])
+    write_csv(region.concentrations, paths["truth_concentrations"])
     write_text(yaml.safe_dump(region.sites, sort_keys=False, allow_unicode=True), paths["sites"])
     with atomic_path(paths["readme"]) as tmp:
         tmp.write_text(_readme_text(region, n_areas), encoding="utf-8")
@@ -797,8 +821,8 @@ class _PlantedCluster:
     centre: tuple[float, float]
 
 
-def _plant_sites(geography: _Geography) -> list[_PlantedCluster]:
-    """Choose, without random draws, the cells of every planted cluster."""
+def _plant_sites(geography: _Geography) -> tuple[list[_PlantedCluster], _PlantedCluster]:
+    """Choose, without random draws, the cells of every planted cluster and the plant."""
     site = _SiteFinder.from_geography(geography)
     county = geography.county_of_district
     ca = geography.ca_of_district
@@ -823,7 +847,9 @@ def _plant_sites(geography: _Geography) -> list[_PlantedCluster]:
         cells, centre = site.straddling(candidates, spec) if candidates else site.interior(spec)
         planted.append(_with_multipliers(spec, cells, centre, geography.xy))
         site.block_around(cells)
-    return planted
+    cells, centre = site.interior(_PLANT_SPEC)
+    plant = _with_multipliers(_PLANT_SPEC, cells, centre, geography.xy)
+    return planted, plant
 
 
 @dataclass
@@ -1049,11 +1075,21 @@ def _industry_counts(
     totals: IntArray,
     planted: Sequence[_PlantedCluster],
     n_areas: int,
+    queen: Sequence[Sequence[int]],
 ) -> IntArray:
-    """Split area totals into the 20 sections: Dirichlet shares, planted boosts, multinomial."""
+    """Split area totals into the 20 sections: Dirichlet shares, planted boosts, multinomial.
+
+    A single-area plant's neighbours keep only :data:`_PLANT_RING_MULTIPLIER` of their share
+    of its section: residential areas around a plant, whose neighbourhood is then average.
+    """
     national = np.array([_CENSUS_2011_WORKPLACE_TOTALS[c] for c in INDUSTRY_CODES], float)
     national /= national.sum()
     shares = rng.dirichlet(_DIRICHLET_CONCENTRATION * national, size=n_areas)
+    for cluster in planted:
+        if len(cluster.cells) == 1:
+            column = INDUSTRY_CODES.index(cluster.spec.industry_code)
+            ring = sorted(set(queen[cluster.cells[0]]) - set(cluster.cells))
+            shares[ring, column] *= _PLANT_RING_MULTIPLIER
     for cluster in planted:
         column = INDUSTRY_CODES.index(cluster.spec.industry_code)
         for cell, multiplier in zip(cluster.cells, cluster.multipliers, strict=True):
@@ -1225,6 +1261,23 @@ class _Frames:
             }
         )
 
+    def concentration_truth(self, plant: _PlantedCluster, lookup: pd.DataFrame) -> pd.DataFrame:
+        """The planted concentration's area and its authorities."""
+        code = self.area_codes[plant.cells[0]]
+        row = lookup.set_index("area_code").loc[code]
+        return pd.DataFrame(
+            [
+                {
+                    "name": plant.spec.name,
+                    "industry_code": plant.spec.industry_code,
+                    "area_code": code,
+                    "district_code": row["district_code"],
+                    "county_code": row["county_code"],
+                    "combined_authority_code": row["combined_authority_code"],
+                }
+            ]
+        )
+
     def truth(
         self, planted: Sequence[_PlantedCluster], lookup: pd.DataFrame
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1360,6 +1413,14 @@ def _readme_text(region: DemoRegion, n_areas: int) -> str:
             "Planted clusters (ground truth in truth.csv and truth_summary.csv):",
             *cluster_lines,
             "",
+            "Planted concentration (truth_concentrations.csv): one area with a plant of",
+            "section C (at least 6,000 jobs, share x 10) among neighbours that keep a fifth of",
+            "their share of C, so Gi* cannot see it and it must be found as a concentration:",
+            *[
+                f"  - {row['name']}: area {row['area_code']}, district {row['district_code']}"
+                for row in region.concentrations.to_dict("records")
+            ],
+            "",
             "Files:",
             "  areas.gpkg                layer areas: area_code, area_name, geometry",
             "  authorities.gpkg          layers district, county, combined_authority, region",
@@ -1367,6 +1428,7 @@ def _readme_text(region: DemoRegion, n_areas: int) -> str:
             "  employment_wp605ew.csv    workplace employment by section, Nomis WP605EW layout",
             "  truth.csv                 every planted area",
             "  truth_summary.csv         one row per planted cluster",
+            "  truth_concentrations.csv  the planted single-area concentration",
             "  sites.yaml                anchor sites at the planted clusters' centres",
             "",
         ]

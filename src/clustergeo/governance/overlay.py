@@ -12,14 +12,30 @@ Tiers
     ``combined_authority``; ``region``. A tier not configured in the run is left out and its
     flags are missing.
 
-Flags (per owner, i.e. per cluster or site)
-    ``single_district`` / ``straddles_districts``: one district, or more than one;
-    ``straddles_counties``: more than one upper-tier authority; ``straddles_regions``;
-    ``ca_status``: ``within_one_ca``, ``split_across_cas``, ``partly_outside_ca`` or
-    ``outside_any_ca``; ``lead_district`` and ``lead_share``: the district with the largest
-    share; ``governance_gap``: no district, upper-tier or combined authority holds more than
-    half of the weight. Regions do not count towards the gap: English regions are statistical
-    areas, not governing bodies.
+Flags (per owner, i.e. per cluster or site), with the straddle share :math:`s`
+(``governance.straddle_share``, default 5%)
+    Each tier has a **lead** authority, the one with the largest share. The owner
+    ``straddles_districts`` (``straddles_counties``, ``straddles_regions``) when more than
+    :math:`s` of its weight lies in other districts (upper-tier authorities, regions) than
+    the lead (pieces in no authority of the tier are unknown, not another authority):
+    a 2 km circle that crosses a county line by a sliver does not straddle counties. An
+    authority holding more than :math:`s` ``shares`` the owner; one holding less only
+    ``touches`` it, and is listed with its share in ``touches`` (and as ``relation`` in the
+    link table), never as straddled. ``single_district`` is the opposite of
+    ``straddles_districts``; ``districts`` names the lead and sharing districts;
+    ``lead_district`` and ``lead_share`` the lead.
+    ``ca_status``: ``outside_any_ca`` when at most :math:`s` lies in any combined authority;
+    ``within_one_ca`` when one combined authority holds at least :math:`1 - s`;
+    ``partly_outside_ca`` when more than :math:`s` lies outside every one; else
+    ``split_across_cas``.
+    ``governance_gap``: **no single authority that could lead support for it holds a
+    majority**: no district, county or unitary authority, or combined authority holds more
+    than half of the weight. A cluster split between districts of one county is no gap (the
+    county holds it), nor is one inside a combined authority; a cluster spread over three
+    districts of two counties outside any combined authority, none with more than half, is.
+    Regions do not count: English regions are statistical areas, not governing bodies. On
+    the Midlands no cluster's core or extent is a gap: every one has a district, county or
+    combined authority holding most of it.
 """
 
 from __future__ import annotations
@@ -33,6 +49,7 @@ import pandas as pd
 __all__ = [
     "GOVERNING_TIERS",
     "LINK_TIERS",
+    "STRADDLE_SHARE",
     "TIER_LABELS",
     "add_upper_tier",
     "authority_links",
@@ -51,6 +68,8 @@ TIER_LABELS = {
     "region": "region",
 }
 MAJORITY = 0.5
+#: Default share outside the lead authority above which an owner straddles a tier.
+STRADDLE_SHARE = 0.05
 
 
 def add_upper_tier(areas: pd.DataFrame) -> pd.DataFrame:
@@ -74,7 +93,14 @@ def _tiers(pieces: pd.DataFrame) -> list[str]:
     return [tier for tier in LINK_TIERS if f"{tier}_code" in pieces]
 
 
-def authority_links(pieces: pd.DataFrame, owner: str, weights: Sequence[str]) -> pd.DataFrame:
+def authority_links(
+    pieces: pd.DataFrame,
+    owner: str,
+    weights: Sequence[str],
+    *,
+    straddle_share: float = STRADDLE_SHARE,
+    relation_weight: str | None = None,
+) -> pd.DataFrame:
     """Every authority each owner touches, with its totals and shares of each weight.
 
     Parameters
@@ -87,12 +113,18 @@ def authority_links(pieces: pd.DataFrame, owner: str, weights: Sequence[str]) ->
     weights
         Weight columns (e.g. ``employment``, ``area_km2``); each gets a ``<weight>_share``
         of the owner's total (pieces in no authority of the tier count in the total).
+    straddle_share
+        Share above which an authority shares the owner rather than touching it.
+    relation_weight
+        The weight column ``relation`` is judged on (default: the first of ``weights``).
 
     Returns
     -------
     pandas.DataFrame
-        ``owner, tier, authority_code, authority_name, n_pieces, <weight>, <weight>_share``,
-        sorted by owner, tier (lowest first) and descending share of the first weight.
+        ``owner, tier, authority_code, authority_name, n_pieces, <weight>, <weight>_share,
+        relation``, sorted by owner, tier (lowest first) and descending share of the first
+        weight. ``relation`` is ``lead`` (the largest share of the tier, ties to the
+        smaller code), ``shares`` (more than ``straddle_share``) or ``touches``.
     """
     totals = pieces.groupby(owner, sort=False)[list(weights)].sum()
     frames = []
@@ -112,22 +144,38 @@ def authority_links(pieces: pd.DataFrame, owner: str, weights: Sequence[str]) ->
     columns = [owner, "tier", "authority_code", "authority_name", "n_pieces"]
     columns += [c for w in weights for c in (w, f"{w}_share")]
     if not frames:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*columns, "relation"])
     links = pd.concat(frames, ignore_index=True)[columns]
+    judged = f"{relation_weight or weights[0]}_share"
     links["tier_order"] = links["tier"].map(LINK_TIERS.index)
     links = links.sort_values(
-        [owner, "tier_order", f"{weights[0]}_share", "authority_code"],
-        ascending=[True, True, False, True],
+        [owner, "tier_order", judged, "authority_code"], ascending=[True, True, False, True]
     )
+    lead = ~links.duplicated([owner, "tier"])
+    links["relation"] = np.where(
+        lead, "lead", np.where(links[judged] > straddle_share, "shares", "touches")
+    )
+    if relation_weight is not None and relation_weight != weights[0]:
+        links = links.sort_values(
+            [owner, "tier_order", f"{weights[0]}_share", "authority_code"],
+            ascending=[True, True, False, True],
+        )
     return links.drop(columns="tier_order").reset_index(drop=True)
 
 
-def governance_flags(pieces: pd.DataFrame, owner: str, weight: str) -> pd.DataFrame:
-    """Straddle flags, combined-authority status, lead district and governance gap.
+def governance_flags(
+    pieces: pd.DataFrame,
+    owner: str,
+    weight: str,
+    *,
+    straddle_share: float = STRADDLE_SHARE,
+) -> pd.DataFrame:
+    """Straddle flags, touches, combined-authority status, lead district and governance gap.
 
-    ``weight`` is the column shares are measured in (employment for clusters, area for
-    sites); pieces with zero weight still count as touching (a member area with no
-    employment in the industry is still part of the cluster).
+    ``weight`` is the column shares are measured in (employment for clusters; employment,
+    or area when there is none, for sites); pieces with zero weight still count as touching
+    (a member area with no employment in the industry is still part of the cluster). See
+    the module docstring for the rules.
     """
     tiers = _tiers(pieces)
     out = pd.DataFrame(index=pd.Index(pieces[owner].unique(), name=owner))
@@ -135,53 +183,75 @@ def governance_flags(pieces: pd.DataFrame, owner: str, weight: str) -> pd.DataFr
     best_share = pd.Series(0.0, index=out.index)
 
     def shares(tier: str) -> pd.DataFrame:
+        """Each owner's authorities of the tier, largest share first (ties: smaller code)."""
         known = pieces.loc[pieces[f"{tier}_code"].notna()]
-        summed = known.groupby([owner, f"{tier}_code"])[weight].sum()
-        frame = summed.rename("weight").reset_index()
-        frame["share"] = frame["weight"] / frame[owner].map(total).astype("float64")
-        return frame
+        grouped = known.groupby([owner, f"{tier}_code"])
+        frame = grouped[weight].sum().rename("weight").reset_index()
+        frame["name"] = grouped[f"{tier}_name"].first().to_numpy()
+        frame["share"] = (frame["weight"] / frame[owner].map(total).astype("float64")).fillna(0.0)
+        return frame.sort_values([owner, "share", f"{tier}_code"], ascending=[True, False, True])
 
-    def count(tier: str) -> pd.Series:
-        codes = pieces.loc[pieces[f"{tier}_code"].notna()]
-        return codes.groupby(owner)[f"{tier}_code"].nunique().reindex(out.index, fill_value=0)
+    def outside_lead(frame: pd.DataFrame) -> pd.Series:
+        """Share in the tier's other authorities (pieces in none of them are unknown)."""
+        others = frame.loc[frame.duplicated(owner)]
+        return others.groupby(owner)["share"].sum().reindex(out.index, fill_value=0.0)
 
-    if "district" in tiers:
-        n = count("district")
-        out["n_districts"] = n
-        out["single_district"] = n == 1
-        out["straddles_districts"] = n > 1
-        names = pieces.dropna(subset=["district_code"]).groupby(owner)["district_name"]
-        out["districts"] = names.agg(lambda s: "; ".join(sorted(set(map(str, s))))).reindex(
-            out.index
-        )
-        lead = shares("district").sort_values(
-            [owner, "share", "district_code"], ascending=[True, False, True]
-        )
-        lead = lead.drop_duplicates(owner).set_index(owner)
-        name_of = pieces.drop_duplicates("district_code").set_index("district_code")[
-            "district_name"
-        ]
-        out["lead_district"] = lead["district_code"].map(name_of).reindex(out.index)
-        out["lead_share"] = lead["share"].reindex(out.index)
-    if "upper_tier" in tiers:
-        out["straddles_counties"] = count("upper_tier") > 1
-    if "region" in tiers:
-        out["straddles_regions"] = count("region") > 1
+    touches: dict[object, list[str]] = {key: [] for key in out.index}
+    listed: dict[object, set[str]] = {key: set() for key in out.index}
+    plural = {"district": "districts", "upper_tier": "counties", "region": "regions"}
+    for tier in [t for t in plural if t in tiers]:
+        frame = shares(tier)
+        straddles = outside_lead(frame) > straddle_share
+        out[f"straddles_{plural[tier]}"] = straddles
+        lead = frame.drop_duplicates(owner)
+        spills = frame.loc[~frame.index.isin(lead.index) & (frame["share"] <= straddle_share)]
+        for row in spills.itertuples():
+            key, code = getattr(row, owner), str(getattr(row, f"{tier}_code"))
+            # A unitary district is its own upper tier: name it once.
+            if code not in listed[key]:
+                listed[key].add(code)
+                touches[key].append(f"{row.name} ({TIER_LABELS[tier]}) {row.share:.1%}")
+        if tier == "district":
+            kept = frame.loc[frame.index.isin(lead.index) | (frame["share"] > straddle_share)]
+            out["n_districts"] = kept.groupby(owner).size().reindex(out.index, fill_value=0)
+            out["single_district"] = ~straddles
+            out["districts"] = (
+                kept.groupby(owner)["name"]
+                .agg(lambda s: "; ".join(sorted(set(map(str, s)))))
+                .reindex(out.index)
+            )
+            lead = lead.set_index(owner)
+            out["lead_district"] = lead["name"].reindex(out.index)
+            out["lead_share"] = lead["share"].reindex(out.index)
     if "combined_authority" in tiers:
-        codes = pieces.groupby(owner)["combined_authority_code"]
-        n_inside = codes.nunique().reindex(out.index, fill_value=0)
-        any_outside = (
-            codes.agg(lambda s: bool(s.isna().any())).reindex(out.index, fill_value=False)
-        ).astype(bool)
+        frame = shares("combined_authority")
+        inside = frame.groupby(owner)["share"].sum().reindex(out.index, fill_value=0.0)
+        lead_share = frame.groupby(owner)["share"].max().reindex(out.index, fill_value=0.0)
         out["ca_status"] = np.select(
-            [n_inside == 0, any_outside, n_inside == 1],
-            ["outside_any_ca", "partly_outside_ca", "within_one_ca"],
+            [
+                inside <= straddle_share,
+                lead_share >= 1.0 - straddle_share,
+                1.0 - inside > straddle_share,
+            ],
+            ["outside_any_ca", "within_one_ca", "partly_outside_ca"],
             "split_across_cas",
         )
+        # A combined authority with a small share only touches the owner; the lead one
+        # too when the owner lies outside every combined authority.
+        outside_all = frame[owner].map(out["ca_status"] == "outside_any_ca").astype(bool)
+        small = frame.loc[
+            (frame["share"] > 0)
+            & (frame["share"] <= straddle_share)
+            & (frame.duplicated(owner) | outside_all)
+        ]
+        for row in small.itertuples():
+            touches[getattr(row, owner)].append(
+                f"{row.name} ({TIER_LABELS['combined_authority']}) {row.share:.1%}"
+            )
+    out["touches"] = pd.Series({key: "; ".join(items) for key, items in touches.items()})
     governing = [t for t in GOVERNING_TIERS if t in tiers]
     for tier in governing:
-        frame = shares(tier)
-        best = frame.groupby(owner)["share"].max().reindex(out.index, fill_value=0.0)
+        best = shares(tier).groupby(owner)["share"].max().reindex(out.index, fill_value=0.0)
         best_share = best_share.combine(best, max)
     if governing:
         out["governance_gap"] = best_share <= MAJORITY

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import geopandas as gpd
+import numpy as np
 import osmnx as ox
 import pandas as pd
 import pyogrio
@@ -42,7 +43,13 @@ from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import atomic_path
 from clustergeo.vocab import WORKING_CRS
 
-__all__ = ["AnchorSite", "footprint_pieces", "read_sites", "site_footprints"]
+__all__ = [
+    "AnchorSite",
+    "footprint_pieces",
+    "footprint_share_weight",
+    "read_sites",
+    "site_footprints",
+]
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +312,35 @@ def footprint_pieces(
     share = pieces["area_km2"] / pieces[owner].map(footprint_km2).astype("float64")
     pieces = pd.DataFrame(pieces.loc[share >= min_area_share].drop(columns="geometry"))
     return pieces.reset_index(drop=True), coverage
+
+
+def footprint_share_weight(
+    pieces: pd.DataFrame,
+    area_km2: pd.Series,
+    area_employment: pd.Series,
+    owner: str = "site_key",
+) -> pd.DataFrame:
+    """Jobs in each piece of a footprint, and the weight its shares are measured in.
+
+    Each piece gets its area's workplace employment in proportion to the share of the area
+    it covers (areal weighting: jobs spread evenly over each area; Goodchild & Lam 1980,
+    "Areal interpolation: a variant of the traditional spatial problem", *Geo-Processing*
+    1: 297–312). ``share_weight`` is that employment, or the piece's area for a footprint
+    whose pieces hold no employment (areas without employment data), and ``share_basis``
+    says which (``employment`` or ``area``). A large rural area holding a plant spreads the
+    plant's jobs over its fields, so a footprint reaching into a denser neighbour can show
+    more of its jobs there than on the ground; the link table keeps both shares.
+    """
+    whole = pd.to_numeric(pieces["area_code"].map(area_km2), errors="coerce")
+    jobs = pd.to_numeric(pieces["area_code"].map(area_employment), errors="coerce")
+    fraction = (pieces["area_km2"] / whole).clip(upper=1.0)
+    employment = (jobs * fraction).fillna(0.0)
+    has_jobs = employment.groupby(pieces[owner]).transform("sum") > 0
+    return pieces.assign(
+        employment=employment,
+        share_weight=employment.where(has_jobs, pieces["area_km2"]),
+        share_basis=np.where(has_jobs, "employment", "area"),
+    )
 
 
 def site_status(pieces: pd.DataFrame, coverage: pd.Series) -> pd.Series:

@@ -215,33 +215,52 @@ def _short_ca_status(status: object) -> str:
 
 
 def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
-    """Clusters that straddle districts, with each authority's share of their employment.
+    """Findings whose core or extent straddles districts, with each authority's share.
 
-    One row per straddling cluster, largest employment first: ``Cluster``, ``Employment``,
-    ``LQ``, ``Districts`` and ``Counties or unitaries`` (each ``Name 58%`` by employment
-    share), ``Combined authority``, ``Governance gap``.
+    One row per straddling finding, strongest first (largest employment when there is no
+    strength score): ``Finding``, ``Kind``, ``Employment``, ``LQ``, ``Districts`` and
+    ``Counties or unitaries`` (each ``Name 58%`` by share of the core's employment, in the
+    industry), ``Extent districts`` (the same for the extent, when it reaches further than
+    the core), ``Combined authority`` and ``Governance gap``. Spills of at most the straddle
+    share are left to the ``touches`` column of the findings.
     """
-    straddling = governed.loc[governed["straddles_districts"].fillna(False).astype(bool)]
-    straddling = straddling.sort_values(["employment", "cluster_id"], ascending=[False, True])
+    straddles = governed["straddles_districts"].fillna(False).astype(bool)
+    if "extent_straddles_districts" in governed:
+        straddles |= governed["extent_straddles_districts"].fillna(False).astype(bool)
+    straddling = governed.loc[straddles]
+    order = ["strength", "cluster_id"] if "strength" in straddling else ["employment", "cluster_id"]
+    straddling = straddling.sort_values(order, ascending=[False, True])
+    if "part" not in links:
+        links = links.assign(part="core")
+    listed = links.loc[links.get("relation", pd.Series("lead", index=links.index)) != "touches"]
 
-    def shares(cluster_id: str, tier: str) -> str:
-        mine = links.loc[(links["cluster_id"] == cluster_id) & (links["tier"] == tier)]
+    def shares(cluster_id: str, tier: str, part: str) -> str:
+        mine = listed.loc[
+            (listed["cluster_id"] == cluster_id)
+            & (listed["tier"] == tier)
+            & (listed["part"] == part)
+        ]
         return ", ".join(
             f"{row.authority_name} {row.employment_share:.0%}" for row in mine.itertuples()
         )
 
-    rows = [
-        {
-            "Cluster": row.name,
-            "Employment": f"{row.employment:,.0f}",
-            "LQ": f"{row.lq:.2f}",
-            "Districts": shares(str(row.cluster_id), "district"),
-            "Counties or unitaries": shares(str(row.cluster_id), "upper_tier"),
-            "Combined authority": _short_ca_status(getattr(row, "ca_status", "")),
-            "Governance gap": "yes" if getattr(row, "governance_gap", False) else "no",
-        }
-        for row in straddling.itertuples()
-    ]
+    rows = []
+    for row in straddling.itertuples():
+        cluster_id = str(row.cluster_id)
+        core, extent = (shares(cluster_id, "district", part) for part in ("core", "extent"))
+        rows.append(
+            {
+                "Finding": row.name,
+                "Kind": getattr(row, "kind", "cluster"),
+                "Employment": f"{row.employment:,.0f}",
+                "LQ": f"{row.lq:.2f}",
+                "Districts": core,
+                "Counties or unitaries": shares(cluster_id, "upper_tier", "core"),
+                "Extent districts": extent if extent != core else "as the core",
+                "Combined authority": _short_ca_status(getattr(row, "ca_status", "")),
+                "Governance gap": "yes" if getattr(row, "governance_gap", False) else "no",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -9,9 +9,11 @@ Policies, applied and counted in the report:
   nothing can be tested; every result is missing and the class is ``not_tested``.
 * **Islands**: by the weights' policy; areas left without neighbours get no result.
 
-Classes come from the corrected p-value of the chosen inference: ``hot_99``, ``hot_95``,
-``hot_90`` (p ≤ 0.01, 0.05, 0.10 with a positive z), ``cold_*`` likewise with a negative z,
-else ``not_significant``. Local Moran clusters are labelled by quadrant (``HH``, ``LL``,
+Classes come from the corrected p-value of the chosen inference: ``hot_99`` and ``hot_95``
+(p ≤ 0.01 and 0.05 with a positive z), ``cold_*`` likewise with a negative z, else
+``not_significant``. There is no 90% class: every area called hot is a hot spot at the level
+clusters are built from (corrected p ≤ 0.05), so counting "hot" areas and counting cluster
+members use one threshold. Local Moran clusters are labelled by quadrant (``HH``, ``LL``,
 ``HL``, ``LH``) when significant at 0.05, else ``not_significant``.
 
 The results are written straight into the columns of the result table (one Fortran-ordered
@@ -71,21 +73,25 @@ class HotspotResult:
 
 
 # Codes of the classes of :mod:`clustergeo.vocab` that the compiled passes write.
-_NOT_SIGNIFICANT = 3
-_NOT_TESTED = 7
+_NOT_SIGNIFICANT = len(SIGNIFICANCE_LEVELS)
+_NOT_TESTED = 2 * _NOT_SIGNIFICANT + 1
 _QUADRANT_NOT_TESTED = 4
 _MORAN_NOT_SIGNIFICANT = 4
 _MORAN_NOT_TESTED = 5
 
 
 def _gi_star_class_codes(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
-    # Level 0, 1, 2 for p <= 0.01, 0.05, 0.10; 3 for not significant.
-    level = np.full(z.shape, 3, dtype=np.int8)
+    # Level 0, 1 for p <= 0.01, 0.05; _NOT_SIGNIFICANT for not significant.
+    level = np.full(z.shape, _NOT_SIGNIFICANT, dtype=np.int8)
     for index, (threshold, _label) in reversed(list(enumerate(SIGNIFICANCE_LEVELS))):
         level[p_adjusted <= threshold] = index
-    codes = np.where(level == 3, 3, np.where(z > 0, level, 6 - level)).astype(np.int8)
-    codes[(level < 3) & (z == 0)] = 3
-    codes[np.isnan(p_adjusted)] = 7
+    codes = np.where(
+        level == _NOT_SIGNIFICANT,
+        _NOT_SIGNIFICANT,
+        np.where(z > 0, level, 2 * _NOT_SIGNIFICANT - level),
+    ).astype(np.int8)
+    codes[(level < _NOT_SIGNIFICANT) & (z == 0)] = _NOT_SIGNIFICANT
+    codes[np.isnan(p_adjusted)] = _NOT_TESTED
     return codes
 
 
@@ -127,7 +133,7 @@ def _class_kernel(  # noqa: PLR0917 -- numba kernels take no keyword-only argume
 
 
 def classify_gi_star(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
-    """Hot/cold classes at 99/95/90% from a z-score's sign and its corrected p-value."""
+    """Hot/cold classes at 99/95% from a z-score's sign and its corrected p-value."""
     labels = np.asarray(GI_STAR_CLASSES, dtype=object)
     return np.asarray(labels[_gi_star_class_codes(z, p_adjusted)])
 
@@ -429,8 +435,8 @@ def local_hotspots(
         "areas_whose_neighbourhood_is_every_area": int((everywhere & reported).sum()),
         "areas_reported": int(reported.sum()),
         "edge_buffer_areas": int((~reported).sum()),
-        "hot_spots": int(class_counts[:3].sum()),
-        "cold_spots": int(class_counts[4:7].sum()),
+        "hot_spots": int(class_counts[:_NOT_SIGNIFICANT].sum()),
+        "cold_spots": int(class_counts[_NOT_SIGNIFICANT + 1 : _NOT_TESTED].sum()),
     }
     log_policies(
         int((missing & reported[:, None]).sum()),

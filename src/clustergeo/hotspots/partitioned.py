@@ -102,8 +102,10 @@ def _merged_report(
     report["missing_values"] = sum(int(r["missing_values"]) for r in reports)
     report["zero_variance_columns"] = [c for r in reports for c in r["zero_variance_columns"]]
     counts = np.bincount(table["gi_star_class"].cat.codes, minlength=len(GI_STAR_CLASSES))
-    report["hot_spots"] = int(counts[:3].sum())
-    report["cold_spots"] = int(counts[4:7].sum())
+    hot = [c.startswith("hot") for c in GI_STAR_CLASSES]
+    cold = [c.startswith("cold") for c in GI_STAR_CLASSES]
+    report["hot_spots"] = int(counts[hot].sum())
+    report["cold_spots"] = int(counts[cold].sum())
     return report
 
 

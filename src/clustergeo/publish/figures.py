@@ -138,9 +138,10 @@ def _cluster_figures(
         areas,
         ranked,
         subtitle=(
-            f"Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ {rule.significance:g}) "
-            f"whose own LQ is at least {rule.min_lq:g}, employing at least "
-            f"{rule.min_employment:,.0f}. Numbered by employment."
+            "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
+            f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
+            f"employing at least {rule.min_employment:,.0f}; and concentrations, single "
+            "specialised places. Numbered by employment."
         ),
         sites=inside,
         **_map(framing, "Industrial clusters and the authorities they fall in", boundaries),

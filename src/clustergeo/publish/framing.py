@@ -7,7 +7,9 @@ data source, the same method and the same attribution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from clustergeo.vocab import (
     OPENSTREETMAP_ATTRIBUTION,
@@ -64,11 +66,32 @@ class HotspotMethod:
 
 @dataclass(frozen=True)
 class ClusterRule:
-    """Which areas may join a cluster, as the cluster stage applied it."""
+    """Which areas make a finding, as the cluster and governance stages applied it.
+
+    Attributes
+    ----------
+    significance, hot_spot_classes
+        The corrected p-value of a hot spot and the Gi* classes it stands for.
+    min_lq, min_employment
+        The LQ of a core area and the employment of a cluster.
+    concentrations
+        The concentration rule's settings as the cluster stage recorded them (``enabled``,
+        ``min_lq``, ``significance``, ``min_employment``, ``min_employment_share``).
+    straddle_share, star_share
+        The share outside the lead authority above which a finding straddles a tier, and the
+        top share of findings that earns a star.
+    non_traded_left_out
+        Local-serving industries whose findings were left out, with how many.
+    """
 
     significance: float
     min_lq: float
     min_employment: float
+    hot_spot_classes: tuple[str, ...] = ()
+    concentrations: Mapping[str, Any] = field(default_factory=dict)
+    straddle_share: float = 0.05
+    star_share: float = 0.1
+    non_traded_left_out: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,10 @@ def layer_styles(
             for i, (key, label) in enumerate(definitions)
         ]
     if "clusters" in layers:
-        styles.append(cluster_style(layers["clusters"]["label"].astype(str).unique().tolist()))
+        labels = layers["clusters"]["label"].astype(str).unique().tolist()
+        styles.append(cluster_style(labels))
+        if "cluster_extents" in layers:
+            styles.append(cluster_style(labels, layer="cluster_extents", name_field="cluster_id"))
     if "grid_clusters" in layers:
         labels = layers["grid_clusters"]["label"].astype(str).unique().tolist()
         styles.append(cluster_style(labels, layer="grid_clusters", name_field="cluster_id"))

@@ -17,10 +17,17 @@ Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.2
 ``hotspots``
     Attribute table: Gi*, Gi and Local Moran results for every area x industry.
 ``clusters``
-    Cluster polygons with their attributes and governance flags (straddled districts,
-    counties and regions, combined-authority status, governance gap, nearby authorities).
+    Findings, both kinds (``kind``: ``cluster`` or ``concentration``), as the polygons of
+    their cores, with their attributes, stars and strength and their governance flags, core
+    and extent (straddled districts, counties and regions, touches, combined-authority
+    status, governance gap, nearby authorities).
+``cluster_extents``
+    The extent polygon of each finding (its core and the hot areas around it).
 ``cluster_authorities``
-    Attribute table: every authority each cluster touches, with employment and area shares.
+    Attribute table: every authority each finding's core and extent touch (``part``), with
+    employment and area shares and the ``relation`` (lead, shares, touches).
+``global_statistics``
+    Attribute table: global Moran's I and General G of every industry, with p-values.
 ``anchor_sites``, ``site_footprints``
     Anchor sites as points and their footprints as polygons, with their flags.
 ``site_authorities``, ``site_clusters``
@@ -73,7 +80,9 @@ class RunTables:
     district_lq: pd.DataFrame | None
     hotspots: pd.DataFrame
     clusters: gpd.GeoDataFrame
+    cluster_extents: gpd.GeoDataFrame
     cluster_authorities: pd.DataFrame
+    global_statistics: pd.DataFrame
     authority_summaries: pd.DataFrame
     authorities: Mapping[Tier, gpd.GeoDataFrame]
     sites: gpd.GeoDataFrame | None = None
@@ -164,7 +173,9 @@ def build_layers(tables: RunTables) -> Layers:
         {c: str for c in hotspots.columns if isinstance(hotspots[c].dtype, pd.CategoricalDtype)}
     )
     layers["clusters"] = tables.clusters
+    layers["cluster_extents"] = tables.cluster_extents
     layers["cluster_authorities"] = tables.cluster_authorities
+    layers["global_statistics"] = tables.global_statistics
     if tables.sites is not None:
         footprints = tables.sites
         points = footprints.set_geometry(

@@ -218,7 +218,7 @@ HOTSPOT_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
     dict(
         zip(
             HOTSPOT_CLASSES,
-            ("#d62f27", "#ed7551", "#fab984", "#f7f7f2", "#c0ccbe", "#849eba", "#4575b5"),
+            ("#d62f27", "#ed7551", "#f7f7f2", "#849eba", "#4575b5"),
             strict=True,
         )
     )

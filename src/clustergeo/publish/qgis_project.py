@@ -156,7 +156,8 @@ def project_xml(
 PROJECT_LAYERS = (
     ("anchor_sites", "Anchor sites", "Anchor sites", True),
     ("site_footprints", "Site footprints", "Anchor sites", True),
-    ("clusters", "Clusters", "Clusters", True),
+    ("clusters", "Clusters and concentrations (cores)", "Clusters", True),
+    ("cluster_extents", "Cluster extents", "Clusters", False),
     ("grid_clusters", "Grid clusters (employment surface)", "Clusters", False),
     ("combined_authority", "Combined authorities", "Authorities", True),
     ("county", "Counties", "Authorities", True),
@@ -171,6 +172,7 @@ PROJECT_LAYERS = (
     ("site_clusters", "Site clusters", "Tables", False),
     ("maup", "Area and grid clusters compared", "Tables", False),
     ("hotspots", "Hot-spot statistics", "Tables", False),
+    ("global_statistics", "Is each industry clustered? (global statistics)", "Tables", False),
     ("lq", "Location quotients, all industries", "Tables", False),
 )
 _MARGIN = 0.03

@@ -67,6 +67,7 @@ def report_blocks(
     figures: Sequence[tuple[str, str]],
     n_areas: int,
     n_industries: int,
+    global_statistics: pd.DataFrame | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -89,6 +90,8 @@ def report_blocks(
         (relative path, caption) of the figures to show, in order.
     n_areas, n_industries
         Size of the study area's table.
+    global_statistics
+        Global Moran's I and General G per industry, or None.
     """
     method, rules = hotspot_method, cluster_rule
     blocks = [Block("h1", f"{framing.title}: report")]
@@ -138,13 +141,41 @@ def report_blocks(
         ),
         Block(
             "p",
-            f"A cluster is a group of neighbouring hot spots (corrected p ≤ "
-            f"{rules.significance:g}) whose own LQ is at least {rules.min_lq:g}, "
-            f"employing at least {rules.min_employment:,.0f} people in its industry. Each "
-            "cluster is then placed in its districts, counties or unitary authorities, "
-            "combined authorities and regions through its member areas.",
+            f"A **cluster** is a group of neighbouring hot spots (corrected p ≤ "
+            f"{rules.significance:g}: the hot-spot classes "
+            f"{', '.join(rules.hot_spot_classes) or 'used'}). Its **core** is the "
+            f"hot spots whose own LQ is at least {rules.min_lq:g}, employing at least "
+            f"{rules.min_employment:,.0f} people in the industry; its **extent** adds the "
+            "hot spots around and between them that are not specialised themselves, so a "
+            "span that crosses a boundary through them is kept whole.",
+        ),
+        Block("p", _concentration_words(rules)),
+        Block(
+            "p",
+            "Each finding is placed in its districts, counties or unitary authorities, "
+            "combined authorities and regions through its areas, core and extent apart. It "
+            f"straddles a tier only when more than {rules.straddle_share:.0%} of its "
+            "employment lies outside its lead authority of that tier; smaller spills are "
+            "listed as touches. Findings are ranked by a strength score (size, "
+            "specialisation, focus and significance) and get up to three stars, one for "
+            "each of size, specialisation and focus on which they are in the top "
+            f"{rules.star_share:.0%} of the run's findings, after the European "
+            "Cluster Observatory.",
         ),
     ]
+    left_out = rules.non_traded_left_out
+    if left_out:
+        blocks.append(
+            Block(
+                "p",
+                "Local-serving industries follow where people live and are not industrial "
+                "clusters, so their findings are left out: "
+                + "; ".join(f"{code} ({plural(n, 'finding')})" for code, n in left_out.items())
+                + ". Set `clusters.include_non_traded: true` to list them.",
+            )
+        )
+    if global_statistics is not None and not global_statistics.empty:
+        blocks += _global_blocks(global_statistics)
     blocks += _cluster_blocks(clusters, links)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
@@ -155,6 +186,48 @@ def report_blocks(
     return blocks
 
 
+def _concentration_words(rules: ClusterRule) -> str:
+    settings = rules.concentrations
+    if not settings.get("enabled", False):
+        return "Concentrations (single specialised places) were not looked for in this run."
+    return (
+        "A **concentration** is a place, or a few neighbouring places, whose own LQ is "
+        f"significantly above {settings['min_lq']:g} (one-sided test, false discovery rate "
+        f"{settings['significance']:g}) and which employs at least "
+        f"{settings['min_employment']:,.0f} people in the industry and "
+        f"{settings['min_employment_share']:.1%} of the industry's jobs in the study area. "
+        "A concentration is not a cluster: a large plant among residential areas makes one "
+        "place specialised, but its neighbourhood is not, so Gi*, which sums each area "
+        "with its neighbours, does not see it; nothing around it shares the industry."
+    )
+
+
+def _global_blocks(table: pd.DataFrame) -> list[Block]:
+    """The industries analysed, each with whether it is clustered at all."""
+    shown = table.loc[table["kind"] == "cluster"] if (table["kind"] == "cluster").any() else table
+    p_column = "moran_p_sim" if shown["moran_p_sim"].notna().any() else "moran_p_norm"
+    frame = pd.DataFrame(
+        {
+            "Industry": shown["label"].fillna(shown["industry_code"]),
+            "Moran's I": shown["moran_i"].map("{:.3f}".format),
+            "p": shown[p_column].map(lambda v: f"{v:.3g}"),
+            "General G z": shown["general_g_z"].map("{:.1f}".format),
+            "Pattern": shown["pattern"],
+        }
+    )
+    return [
+        Block("h2", "Is each industry clustered at all?"),
+        Block(
+            "p",
+            "Before where: whether. Global Moran's I is above its expectation when similar "
+            "values sit side by side; Getis-Ord General G's z is positive when high values "
+            "sit beside high ones. p-values from random permutations of the values over the "
+            "areas.",
+        ),
+        Block("table", table=frame),
+    ]
+
+
 def _p_value_words(method: HotspotMethod) -> str:
     if method.gi_star_inference == "analytic":
         return "p-values from its normal approximation"
@@ -162,53 +235,71 @@ def _p_value_words(method: HotspotMethod) -> str:
 
 
 def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
-    blocks = [Block("h2", "The strongest clusters")]
+    blocks = [Block("h2", "The strongest findings")]
     if clusters.empty:
-        return [*blocks, Block("p", "No cluster met the rules above in this run.")]
-    ranked = clusters.sort_values(["employment", "cluster_id"], ascending=[False, True])
+        return [*blocks, Block("p", "No cluster or concentration met the rules in this run.")]
+    order = ["strength", "cluster_id"] if "strength" in clusters else ["employment", "cluster_id"]
+    ranked = clusters.sort_values(order, ascending=[False, True])
     top = ranked.head(_TOP_CLUSTERS)
     table = pd.DataFrame(
         {
-            "Cluster": top["name"],
+            "Finding": top["name"],
+            "Kind": top.get("kind", pd.Series("cluster", index=top.index)),
+            "Stars": top.get("stars", pd.Series(0, index=top.index)).map(
+                lambda n: "★" * int(n) or "–"
+            ),
+            "Strength": top.get("strength", pd.Series(float("nan"), index=top.index)).map(
+                "{:.0f}".format
+            ),
             "Employment": top["employment"].map("{:,.0f}".format),
             "Share of industry": top["employment_share"].map(
                 lambda v: f"{v:.1%}" if v < 0.1 else f"{v:.0%}"
             ),
             "LQ": top["lq"].map("{:.2f}".format),
-            "Peak Gi* z": top["peak_gi_star_z"].map("{:.1f}".format),
-            "Areas": top["n_units"],
+            "Areas (core / extent)": [
+                f"{n} / {e}"
+                for n, e in zip(
+                    top["n_units"], top.get("extent_n_units", top["n_units"]), strict=True
+                )
+            ],
         }
     )
+    kinds = clusters.get("kind", pd.Series("cluster", index=clusters.index)).value_counts()
     blocks += [
         Block(
             "p",
-            f"{plural(len(clusters), 'cluster')} in all; the {len(top)} largest by employment:",
+            f"{plural(int(kinds.get('cluster', 0)), 'cluster')} and "
+            f"{plural(int(kinds.get('concentration', 0)), 'concentration')} in all; the "
+            f"{len(top)} strongest:",
         ),
         Block("table", table=table),
-        Block("h2", "Clusters that straddle boundaries"),
+        Block("h2", "Findings that straddle boundaries"),
     ]
     straddling = straddling_clusters(clusters, links)
     counties = int(_flags(clusters, "straddles_counties").sum())
     if straddling.empty:
-        blocks.append(Block("p", "No cluster crosses a district boundary."))
+        blocks.append(Block("p", "No finding crosses a district boundary."))
     else:
         blocks += [
             Block(
                 "p",
-                f"{plural(len(straddling), 'cluster')} cross district boundaries, "
-                f"{counties} of them county or unitary boundaries. Shares are of the cluster's "
-                "employment in its industry.",
+                f"{plural(len(straddling), 'finding')} cross district boundaries by their "
+                f"core or their extent; {counties} cores cross county or unitary boundaries. "
+                "Shares are of the employment in the industry.",
             ),
             Block("table", table=straddling),
         ]
-    gaps = clusters.loc[_flags(clusters, "governance_gap")]
+    gaps = clusters.loc[
+        _flags(clusters, "governance_gap") | _flags(clusters, "extent_governance_gap")
+    ]
     blocks.append(Block("h2", "Governance gaps"))
     if gaps.empty:
         blocks.append(
             Block(
                 "p",
-                "No cluster is a governance gap: each has a district, county or unitary, or "
-                "combined authority holding more than half of its employment.",
+                "No finding is a governance gap: for each, core and extent, one district, "
+                "county or unitary, or combined authority holds more than half of its "
+                "employment and could lead support for it.",
             )
         )
     else:
@@ -229,7 +320,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
                 "p",
                 "Combined authorities: "
                 + "; ".join(
-                    f"{plural(int(n), 'cluster')} {CA_STATUS_WORDS.get(str(status), status)}"
+                    f"{plural(int(n), 'finding')} {CA_STATUS_WORDS.get(str(status), status)}"
                     for status, n in counts.items()
                 )
                 + ".",

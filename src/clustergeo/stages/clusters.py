@@ -1,7 +1,8 @@
-"""Stage 4, clusters: read the hot spots and LQs, delineate clusters, write them.
+"""Stage 4, clusters: read the hot spots and LQs, find the clusters and concentrations.
 
-Writes the cluster polygons (GeoParquet) with their attributes (also as CSV), the member
-areas of each cluster, and a report of the rules applied and the counts per industry.
+Writes the findings with their core polygons (GeoParquet) and attributes (also as CSV), their
+extent polygons, the member areas of each (core or extent), and a report of the rules applied
+and the counts per industry.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import logging
 import geopandas as gpd
 import pandas as pd
 
-from clustergeo.clusters.delineate import delineate_clusters, select_columns
+from clustergeo.clusters.delineate import select_columns
+from clustergeo.clusters.findings import build_findings
 from clustergeo.config import RunConfig
+from clustergeo.industries import is_traded
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -30,6 +33,7 @@ _HOTSPOT_COLUMNS = [
     "gi_star_class",
     "moran_quadrant",
     "moran_p_fdr",
+    "moran_class",
 ]
 _LQ_COLUMNS = [
     "area_code",
@@ -41,6 +45,7 @@ _LQ_COLUMNS = [
     "reference_share",
     "lq",
     "lq_lower",
+    "lq_unreliable",
 ]
 
 
@@ -57,27 +62,44 @@ def run(config: RunConfig) -> None:
     weights = intermediates.read_weights(paths, areas["area_code"].to_numpy())
     kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     columns = select_columns(kinds, settings.of)
+    traded = {str(code): is_traded([str(code)]) for code in kinds.index[kinds == "industry"]}
+    traded |= {d.key: d.traded for d in intermediates.read_industries(paths).definitions}
 
-    found = delineate_clusters(results, study, weights, settings, columns)
-    clusters = found.clusters
+    found = build_findings(
+        results,
+        study,
+        weights,
+        settings,
+        columns,
+        traded=traded,
+        reference_total=intermediates.read_lq_reference(paths).total,
+        confidence_level=config.concentration.confidence_level,
+    )
+    clusters = found.findings
     if not clusters.empty:
         lonlat = gpd.GeoSeries.from_xy(
             clusters["centroid_x"], clusters["centroid_y"], crs=clusters.crs
         ).to_crs("EPSG:4326")
         clusters["centroid_lon"] = lonlat.x.round(5)
         clusters["centroid_lat"] = lonlat.y.round(5)
-    for code, counts in found.report["per_industry"].items():  # type: ignore[attr-defined]
+    for code, counts in found.report["per_industry"].items():
         log.debug("Clusters of %s: %s", code, counts)
     log.info(
-        "%d clusters in %d industries (%s membership, min LQ %g, at least %g workers)",
-        len(clusters),
+        "%d clusters and %d concentrations in %d industries (%s membership, core LQ %g)",
+        found.report["clusters"],
+        found.report["concentrations_found"],
         clusters["industry_code"].nunique() if not clusters.empty else 0,
         settings.membership,
         settings.min_lq,
-        settings.min_employment,
     )
+    if found.report["non_traded_left_out"]:
+        log.info(
+            "Left out as local-serving (set clusters.include_non_traded to list them): %s",
+            found.report["non_traded_left_out"],
+        )
     write_parquet(clusters, paths[r.CLUSTERS])
     write_csv(pd.DataFrame(clusters.drop(columns="geometry")), paths[r.CLUSTERS_CSV])
+    write_parquet(found.extents, paths[r.CLUSTER_EXTENTS])
     write_parquet(found.members, paths[r.CLUSTER_MEMBERS])
     write_json(
         {"stage": "clusters", "of": settings.of, "columns": columns, **found.report},

@@ -27,6 +27,7 @@ from clustergeo.governance.overlay import (
 )
 from clustergeo.governance.sites import (
     footprint_pieces,
+    footprint_share_weight,
     read_sites,
     site_footprints,
     site_status,
@@ -52,16 +53,44 @@ def run(config: RunConfig) -> None:
     areas = add_upper_tier(intermediates.read_areas(paths))
     clusters = intermediates.read_clusters(paths)
     members = intermediates.read_cluster_members(paths)
-    lq = intermediates.read_lq(paths, ["area_code", "industry_code", "employment"])
+    lq = intermediates.read_lq(paths, ["area_code", "industry_code", "employment", "area_total"])
     tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
+    share = settings.straddle_share
 
-    pieces = _member_pieces(members, clusters, areas[[*tier_columns, "area_km2"]], lq)
-    links = authority_links(pieces, "cluster_id", ["employment", "area_km2"])
-    flags = governance_flags(pieces, "cluster_id", "employment")
-    near = nearby_authorities(
-        clusters, "cluster_id", areas, links, settings.edge_distance_km * 1000
+    # Every finding is placed twice: by its core and by its extent (the core and the hot
+    # areas around it), so a span that crosses a boundary only through its extent is seen.
+    by_part = {
+        part: _member_pieces(
+            members if part == "extent" else members.loc[members["part"] == "core"],
+            clusters,
+            areas[[*tier_columns, "area_km2"]],
+            lq[["area_code", "industry_code", "employment"]],
+        )
+        for part in ("core", "extent")
+    }
+    links = pd.concat(
+        [
+            authority_links(
+                pieces, "cluster_id", ["employment", "area_km2"], straddle_share=share
+            ).assign(part=part)
+            for part, pieces in by_part.items()
+        ],
+        ignore_index=True,
     )
-    governed = clusters.merge(flags, on="cluster_id", how="left")
+    flags = governance_flags(by_part["core"], "cluster_id", "employment", straddle_share=share)
+    extent_flags = governance_flags(
+        by_part["extent"], "cluster_id", "employment", straddle_share=share
+    )
+    extent_flags = extent_flags.rename(
+        columns={c: f"extent_{c}" for c in extent_flags.columns if c != "cluster_id"}
+    )
+    core_links = links.loc[links["part"] == "core"].drop(columns="part")
+    near = nearby_authorities(
+        clusters, "cluster_id", areas, core_links, settings.edge_distance_km * 1000
+    )
+    governed = clusters.merge(flags, on="cluster_id", how="left").merge(
+        extent_flags, on="cluster_id", how="left"
+    )
     governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
     governed["edge"] = governed["near_authorities"] != ""
     governed["name"] = _cluster_names(governed)
@@ -70,7 +99,7 @@ def run(config: RunConfig) -> None:
     ]
 
     summaries = authority_summaries(
-        links,
+        links.loc[links["part"] == "extent"].drop(columns="part"),
         governed,
         areas[["district_code", "upper_tier_name"]]
         if "upper_tier_name" in areas
@@ -78,7 +107,8 @@ def run(config: RunConfig) -> None:
     )
     title = f"Clusters by authority: {config.name}{synthetic_suffix(config.synthetic)}"
 
-    site_outputs = _assess_sites(config, areas, governed, paths)
+    area_employment = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
+    site_outputs = _assess_sites(config, areas, governed, paths, area_employment)
 
     write_parquet(governed, paths[r.GOVERNED_CLUSTERS])
     write_csv(pd.DataFrame(governed.drop(columns="geometry")), paths[r.GOVERNED_CLUSTERS_CSV])
@@ -103,7 +133,7 @@ def run(config: RunConfig) -> None:
 def _member_pieces(
     members: pd.DataFrame, clusters: pd.DataFrame, areas: pd.DataFrame, lq: pd.DataFrame
 ) -> pd.DataFrame:
-    """Member areas with their authorities and their employment in the cluster's industry."""
+    """Member areas with their authorities and their employment in the finding's industry."""
     industry = clusters.set_index("cluster_id")["industry_code"]
     pieces = members.assign(industry_code=members["cluster_id"].map(industry))
     pieces = pieces.merge(lq, on=["area_code", "industry_code"], how="left")
@@ -134,7 +164,11 @@ def _sites_path(config: RunConfig) -> Path | str | None:
 
 
 def _assess_sites(
-    config: RunConfig, areas: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame, paths: RunPaths
+    config: RunConfig,
+    areas: gpd.GeoDataFrame,
+    clusters: gpd.GeoDataFrame,
+    paths: RunPaths,
+    area_employment: pd.Series,
 ) -> dict[str, pd.DataFrame] | None:
     source = _sites_path(config)
     if source is None:
@@ -144,8 +178,19 @@ def _assess_sites(
     footprints = site_footprints(registry, osm_cache=config.resolved_data_dir / "osm_sites")
     pieces, coverage = footprint_pieces(footprints, areas, min_area_share=settings.min_area_share)
     status = site_status(pieces, coverage)
-    links = authority_links(pieces, "site_key", ["area_km2"])
-    flags = governance_flags(pieces, "site_key", "area_km2")
+    pieces = footprint_share_weight(
+        pieces, areas.set_index("area_code")["area_km2"], area_employment
+    )
+    links = authority_links(
+        pieces,
+        "site_key",
+        ["employment", "area_km2"],
+        straddle_share=settings.straddle_share,
+    )
+    flags = governance_flags(
+        pieces, "site_key", "share_weight", straddle_share=settings.straddle_share
+    )
+    basis = pieces.drop_duplicates("site_key").set_index("site_key")["share_basis"]
     near = nearby_authorities(
         footprints, "site_key", areas, links, settings.edge_distance_km * 1000
     )
@@ -154,6 +199,7 @@ def _assess_sites(
     sites = footprints.merge(flags, on="site_key", how="left")
     sites["status"] = sites["site_key"].map(status)
     sites["coverage"] = sites["site_key"].map(coverage).round(4)
+    sites["share_basis"] = sites["site_key"].map(basis)
     sites["near_authorities"] = sites["site_key"].map(near).astype(object).fillna("")
     for relation in ("in", "near"):
         chosen = nearby.loc[(nearby["relation"] == relation) & nearby["sector_match"]]
@@ -255,10 +301,16 @@ def _report(governed: pd.DataFrame, sites: dict[str, pd.DataFrame] | None) -> di
 
     report: dict[str, object] = {
         "clusters": len(governed),
+        "findings_by_kind": (
+            governed["kind"].value_counts().to_dict() if "kind" in governed else {}
+        ),
         "straddles_districts": count("straddles_districts"),
         "straddles_counties": count("straddles_counties"),
         "straddles_regions": count("straddles_regions"),
         "governance_gaps": count("governance_gap"),
+        "extent_straddles_districts": count("extent_straddles_districts"),
+        "extent_straddles_counties": count("extent_straddles_counties"),
+        "extent_governance_gaps": count("extent_governance_gap"),
         "edge": count("edge"),
         "ca_status": (
             governed["ca_status"].value_counts().to_dict() if "ca_status" in governed else {}
@@ -272,6 +324,8 @@ def _report(governed: pd.DataFrame, sites: dict[str, pd.DataFrame] | None) -> di
             str(row.site_key): {
                 "status": row.status,
                 "districts": getattr(row, "districts", None),
+                "straddles_counties": bool(getattr(row, "straddles_counties", False)),
+                "touches": getattr(row, "touches", None),
                 "ca_status": getattr(row, "ca_status", None),
             }
             for row in table.itertuples()

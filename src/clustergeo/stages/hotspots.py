@@ -1,8 +1,9 @@
 """Stage 3, hotspots: weights once per run, then Gi*, Gi and Local Moran for every industry.
 
 Reads the areas and the location quotients; writes the per area x industry results (Parquet
-and CSV), the weights as links (the cluster stage joins neighbours with them), the weights
-audit (neighbours, islands, components) and a report.
+and CSV), global Moran's I and General G per industry, the weights as links (the cluster
+stage joins neighbours with them), the weights audit (neighbours, islands, components) and a
+report.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
+from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -64,6 +66,17 @@ def run(config: RunConfig) -> None:
     table = result.table
     table.insert(2, "kind", table["industry_code"].map(kinds))
     table.insert(3, "label", table["industry_code"].map(labels))
+    overall = global_statistics(
+        values,
+        weights,
+        transform=settings.weights.transform,
+        permutations=settings.global_permutations,
+        seed=settings.seed,
+        alternative=settings.alternative,
+        report_for=study,
+    )
+    overall.insert(1, "kind", overall["industry_code"].map(kinds))
+    overall.insert(2, "label", overall["industry_code"].map(labels))
     elapsed = time.perf_counter() - started
     log.info(
         "Hot spots for %d areas x %d industries in %.1f s (%d permutations)",
@@ -75,6 +88,8 @@ def run(config: RunConfig) -> None:
 
     write_parquet(table, paths[r.HOTSPOTS])
     write_csv(table, paths[r.HOTSPOTS_CSV])
+    write_parquet(overall, paths[r.GLOBAL_STATISTICS])
+    write_csv(overall, paths[r.GLOBAL_STATISTICS_CSV])
     write_parquet(weights.audit(), paths[r.WEIGHTS_AUDIT])
     intermediates.write_weights(paths, weights)
     write_json(

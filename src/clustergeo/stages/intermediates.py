@@ -36,11 +36,13 @@ __all__ = [
     "read_area_totals",
     "read_areas",
     "read_authority_polygons",
+    "read_cluster_extents",
     "read_cluster_members",
     "read_cluster_record",
     "read_clusters",
     "read_district_lq",
     "read_employment",
+    "read_global_statistics",
     "read_governance",
     "read_governance_record",
     "read_governed_clusters",
@@ -167,6 +169,8 @@ def read_industries(paths: RunPaths) -> Industries:
             sic_codes=tuple(d["sic_codes"]),
             description=d.get("description", ""),
             industry_codes=tuple(d["industry_codes"]),
+            traded=bool(d.get("traded", True)),
+            sources=tuple(d.get("sources", ())),
         )
         for d in data["cluster_definitions"]
     )
@@ -258,6 +262,13 @@ def read_hotspots(paths: RunPaths, columns: list[str] | None = None) -> pd.DataF
     return pd.read_parquet(_existing(paths, r.HOTSPOTS, None), columns=columns)
 
 
+def read_global_statistics(paths: RunPaths) -> pd.DataFrame:
+    """Global Moran's I and General G of every industry, with their p-values."""
+    import pandas as pd
+
+    return pd.read_parquet(_existing(paths, r.GLOBAL_STATISTICS, None))
+
+
 def write_weights(paths: RunPaths, weights: SpatialWeights) -> Path:
     """Write the run's weights as libpysal's Parquet adjacency, with how they were built."""
     import pyarrow as pa
@@ -337,6 +348,13 @@ def read_clusters(paths: RunPaths) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
     return gpd.read_parquet(_existing(paths, r.CLUSTERS, None))
+
+
+def read_cluster_extents(paths: RunPaths) -> gpd.GeoDataFrame:
+    """Each finding's extent polygon: its core and the hot areas around it."""
+    import geopandas as gpd
+
+    return gpd.read_parquet(_existing(paths, r.CLUSTER_EXTENTS, None))
 
 
 def read_cluster_members(paths: RunPaths) -> pd.DataFrame:

@@ -57,11 +57,7 @@ def run(config: RunConfig) -> None:
     hotspot_record = intermediates.read_hotspot_record(paths)
     framing = _framing(config, intermediates.read_lq_reference(paths).label)
     method = _hotspot_method(hotspot_record)
-    rule = ClusterRule(
-        significance=config.clusters.significance,
-        min_lq=config.clusters.min_lq,
-        min_employment=config.clusters.min_employment,
-    )
+    rule = _cluster_rule(intermediates.read_cluster_record(paths), config)
 
     layers = build_layers(tables)
     styles = layer_styles(layers, definitions)
@@ -124,6 +120,7 @@ def run(config: RunConfig) -> None:
         figures=report_figures(paths.root, figures, tables.sites),
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
+        global_statistics=tables.global_statistics,
     )
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
     write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
@@ -140,7 +137,9 @@ def _read_tables(paths: RunPaths) -> RunTables:
         district_lq=intermediates.read_district_lq(paths),
         hotspots=intermediates.read_hotspots(paths),
         clusters=governed,
+        cluster_extents=intermediates.read_cluster_extents(paths),
         cluster_authorities=links,
+        global_statistics=intermediates.read_global_statistics(paths),
         authority_summaries=intermediates.read_authority_summaries(paths),
         authorities=intermediates.read_authority_polygons(paths),
         sites=sites.footprints if sites else None,
@@ -162,6 +161,20 @@ def _inputs(config: RunConfig, root: Path) -> dict[str, dict[str, str]]:
         role: {"path": _relative(path, root), "sha256": file_sha256(path)}
         for role, path in config.input_paths().items()
     }
+
+
+def _cluster_rule(record: dict[str, Any], config: RunConfig) -> ClusterRule:
+    """The rules that made the findings, as the cluster stage recorded them."""
+    return ClusterRule(
+        significance=float(record["significance"]),
+        min_lq=float(record["min_lq"]),
+        min_employment=float(record["min_employment"]),
+        hot_spot_classes=tuple(record.get("hot_spot_classes", ())),
+        concentrations=dict(record.get("concentrations") or {}),
+        straddle_share=config.governance.straddle_share,
+        star_share=float(record.get("star_share", 0.1)),
+        non_traded_left_out=dict(record.get("non_traded_left_out") or {}),
+    )
 
 
 def _framing(config: RunConfig, lq_reference: str) -> Framing:

@@ -138,6 +138,10 @@ CONCENTRATION_REPORT = Artefact(
 # hotspots
 HOTSPOTS = Artefact("hotspots/hotspots.parquet", "Gi*, Gi and Local Moran per area x industry.")
 HOTSPOTS_CSV = Artefact("hotspots/hotspots.csv", "The hot-spot table as CSV.")
+GLOBAL_STATISTICS = Artefact(
+    "hotspots/global.parquet", "Global Moran's I and General G per industry, with inference."
+)
+GLOBAL_STATISTICS_CSV = Artefact("hotspots/global.csv", "The same as CSV.")
 WEIGHTS_AUDIT = Artefact(
     "hotspots/weights_audit.parquet", "Neighbours, islands and components of every area."
 )
@@ -150,9 +154,17 @@ HOTSPOTS_REPORT = Artefact(
 )
 
 # clusters
-CLUSTERS = Artefact("clusters/clusters.parquet", "Cluster polygons with their attributes.")
+CLUSTERS = Artefact(
+    "clusters/clusters.parquet",
+    "Findings (clusters and concentrations): core polygons with their attributes.",
+)
 CLUSTERS_CSV = Artefact("clusters/clusters.csv", "Cluster attributes as CSV (no polygons).")
-CLUSTER_MEMBERS = Artefact("clusters/members.parquet", "Which areas make up each cluster.")
+CLUSTER_MEMBERS = Artefact(
+    "clusters/members.parquet", "Which areas make up each finding, in its core or its extent."
+)
+CLUSTER_EXTENTS = Artefact(
+    "clusters/extents.parquet", "Each finding's extent: its core and the hot areas around it."
+)
 CLUSTERS_REPORT = Artefact(
     "clusters/report.json", "Membership rules applied and the counts per industry."
 )
@@ -269,7 +281,15 @@ HOTSPOTS_STAGE = Stage(
     summary="Find hot spots: Getis-Ord Gi* and Local Moran's I for every industry.",
     inputs=(),
     reads=(AREAS, LQ),
-    writes=(HOTSPOTS, HOTSPOTS_CSV, WEIGHTS_AUDIT, WEIGHTS, HOTSPOTS_REPORT),
+    writes=(
+        HOTSPOTS,
+        HOTSPOTS_CSV,
+        GLOBAL_STATISTICS,
+        GLOBAL_STATISTICS_CSV,
+        WEIGHTS_AUDIT,
+        WEIGHTS,
+        HOTSPOTS_REPORT,
+    ),
     settings=("hotspots",),
     runs_on=("compute",),
     code=("hotspots/", "compute.py"),
@@ -279,9 +299,10 @@ CLUSTERS_STAGE = Stage(
     name="clusters",
     summary="Join neighbouring hot spots of each industry into clusters.",
     inputs=(),
-    reads=(AREAS, LQ, HOTSPOTS, WEIGHTS),
-    writes=(CLUSTERS, CLUSTERS_CSV, CLUSTER_MEMBERS, CLUSTERS_REPORT),
-    settings=("clusters",),
+    reads=(AREAS, LQ, INDUSTRIES, CONCENTRATION_REPORT, HOTSPOTS, WEIGHTS),
+    writes=(CLUSTERS, CLUSTERS_CSV, CLUSTER_EXTENTS, CLUSTER_MEMBERS, CLUSTERS_REPORT),
+    # Concentrations' LQ intervals are at the concentration stage's confidence level.
+    settings=("clusters", "concentration.confidence_level"),
     code=("clusters/", "hotspots/weights.py", "hotspots/weights_formats.py"),
 )
 
@@ -371,7 +392,9 @@ PUBLISH = Stage(
         CONCENTRATION_REPORT,
         HOTSPOTS,
         HOTSPOTS_REPORT,
+        GLOBAL_STATISTICS,
         CLUSTERS_REPORT,
+        CLUSTER_EXTENTS,
         GOVERNED_CLUSTERS,
         CLUSTER_AUTHORITIES,
         SITES,

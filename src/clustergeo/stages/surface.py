@@ -136,7 +136,10 @@ def run(config: RunConfig) -> None:
     grid_clusters = _govern(grid_clusters, areas)
     grid_clusters.insert(2, "label", grid_clusters["industry_code"].map(labels))
     area_clusters = intermediates.read_governed_clusters(paths)
-    area_clusters = area_clusters.loc[area_clusters["industry_code"].isin(columns)]
+    # Concentrations are single places, not spatial clusters: only clusters are compared.
+    area_clusters = area_clusters.loc[
+        area_clusters["industry_code"].isin(columns) & (area_clusters["kind"] == "cluster")
+    ]
     comparison = compare_clusters(area_clusters, grid_clusters, stable_iou=settings.stable_iou)
 
     table = _with_centres(table, mask, spec)

@@ -1,0 +1,151 @@
+"""Global Moran's I and General G: hand-computed values, esda, and permutation inference."""
+
+from __future__ import annotations
+
+import itertools
+
+import esda
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from clustergeo.hotspots.global_statistics import general_g, global_statistics, moran_i
+from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from conftest import square_grid
+
+#: Four areas in a row: a - b - c - d.
+PATH = sparse.csr_array(
+    np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]], dtype=float)
+)
+X = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def test_moran_i_of_a_path_by_hand() -> None:
+    # z = (-1.5, -0.5, 0.5, 1.5); sum w z_i z_j = 2 (0.75 - 0.25 + 0.75) = 2.5; S0 = 6;
+    # sum z^2 = 5: I = 4/6 x 2.5/5 = 1/3, E[I] = -1/3.
+    result = moran_i(X, PATH)
+    assert result["moran_i"] == pytest.approx(1 / 3, abs=1e-15)
+    assert result["moran_expected"] == pytest.approx(-1 / 3, abs=1e-15)
+
+
+def test_general_g_of_a_path_by_hand() -> None:
+    # sum w x_i x_j = 2 (2 + 6 + 12) = 40; (sum x)^2 - sum x^2 = 100 - 30 = 70; G = 4/7.
+    # E[G] = S0 / (n (n - 1)) = 6 / 12.
+    result = general_g(X, PATH)
+    assert result["general_g"] == pytest.approx(4 / 7, abs=1e-15)
+    assert result["general_g_expected"] == pytest.approx(0.5, abs=1e-15)
+
+
+@pytest.fixture(scope="module")
+def grid_values() -> tuple[SpatialWeights, pd.DataFrame]:
+    grid = square_grid(7, 6)
+    weights = build_weights(grid)
+    rng = np.random.default_rng(5)
+    smooth = np.add.outer(np.arange(6), np.arange(7)).ravel() / 4.0
+    values = pd.DataFrame(
+        {
+            "clustered": smooth + rng.gamma(2.0, 0.3, size=42),
+            "noise": rng.gamma(2.0, 0.5, size=42),
+        },
+        index=weights.ids,
+    )
+    return weights, values
+
+
+@pytest.mark.parametrize("transform", ["binary", "row"])
+def test_moran_equals_esda(
+    grid_values: tuple[SpatialWeights, pd.DataFrame], transform: str
+) -> None:
+    weights, values = grid_values
+    ours = global_statistics(
+        values, weights, transform=transform, permutations=0, seed=1, alternative="two-sided"
+    ).set_index("industry_code")
+    w = libpysal.weights.WSP(weights.matrix).to_W(silence_warnings=True)
+    for column in values:
+        reference = esda.Moran(
+            values[column].to_numpy(),
+            w,
+            transformation="B" if transform == "binary" else "R",
+            permutations=0,
+        )
+        row = ours.loc[column]
+        assert row["moran_i"] == pytest.approx(reference.I, rel=1e-12)
+        assert row["moran_expected"] == pytest.approx(reference.EI, rel=1e-12)
+        assert row["moran_z"] == pytest.approx(reference.z_rand, rel=1e-10)
+        # esda's two-tailed randomisation p-value.
+        assert row["moran_p_norm"] == pytest.approx(reference.p_rand, rel=1e-9)
+
+
+def test_general_g_equals_esda(grid_values: tuple[SpatialWeights, pd.DataFrame]) -> None:
+    weights, values = grid_values
+    ours = global_statistics(
+        values, weights, transform="binary", permutations=0, seed=1, alternative="folded"
+    ).set_index("industry_code")
+    w = libpysal.weights.WSP(weights.matrix).to_W(silence_warnings=True)
+    for column in values:
+        reference = esda.G(values[column].to_numpy(), w, permutations=0)
+        row = ours.loc[column]
+        assert row["general_g"] == pytest.approx(reference.G, rel=1e-12)
+        assert row["general_g_expected"] == pytest.approx(reference.EG, rel=1e-12)
+        assert row["general_g_z"] == pytest.approx(reference.z_norm, rel=1e-9)
+        # esda's G p-value is the folded one-sided value.
+        assert row["general_g_p_norm"] == pytest.approx(reference.p_norm, rel=1e-9)
+
+
+def test_permutation_p_values_match_the_exact_distribution() -> None:
+    # Every one of the 24 orders of 1..4 on the path, enumerated.
+    observed = moran_i(X, PATH)["moran_i"]
+    exact = np.mean(
+        [
+            moran_i(np.array(order), PATH)["moran_i"] >= observed - 1e-12
+            for order in itertools.permutations(X)
+        ]
+    )
+    weights = SpatialWeights(ids=np.array(list("abcd")), matrix=PATH, method="path", binary=True)
+    values = pd.DataFrame({"x": X}, index=list("abcd"))
+    result = global_statistics(
+        values, weights, transform="binary", permutations=9999, seed=3, alternative="greater"
+    ).iloc[0]
+    # 9,999 draws: the standard error of the estimate is below 0.005.
+    assert result["moran_p_sim"] == pytest.approx(exact, abs=0.015)
+
+
+def test_a_clustered_column_is_clustered_and_noise_is_not(
+    grid_values: tuple[SpatialWeights, pd.DataFrame],
+) -> None:
+    weights, values = grid_values
+    table = global_statistics(
+        values, weights, transform="binary", permutations=999, seed=7, alternative="two-sided"
+    ).set_index("industry_code")
+    assert table.loc["clustered", "pattern"] == "clustered"
+    assert table.loc["clustered", "moran_p_sim"] == pytest.approx(0.002)  # (0 + 1) x 2 / 1000
+    assert table.loc["noise", "pattern"] == "random"
+    again = global_statistics(
+        values, weights, transform="binary", permutations=999, seed=7, alternative="two-sided"
+    )
+    pd.testing.assert_frame_equal(table.reset_index(), again)
+
+
+def test_missing_values_study_area_and_untestable_columns(
+    grid_values: tuple[SpatialWeights, pd.DataFrame],
+) -> None:
+    weights, values = grid_values
+    values = values.assign(constant=1.0, negative=-values["noise"])
+    values.iloc[0, 0] = np.nan
+    study = list(weights.ids[:30])
+    table = global_statistics(
+        values,
+        weights,
+        transform="binary",
+        permutations=0,
+        seed=1,
+        alternative="two-sided",
+        report_for=study,
+    ).set_index("industry_code")
+    assert table.loc["clustered", "n_areas"] == 29
+    assert table.loc["noise", "n_areas"] == 30
+    assert table.loc["constant", "pattern"] == "not_tested"
+    assert table.loc["negative", "pattern"] == "not_tested"
+    assert np.isnan(table.loc["constant", "moran_i"])
