@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clustergeo.clusters import (
-    build_findings,
+from clustergeo.clusters.delineate import (
     candidate_members,
     hot_classes,
     select_columns,
     significant_members,
 )
+from clustergeo.clusters.findings import build_findings
 from clustergeo.config import ClustersConfig, ConcentrationsConfig
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from conftest import square_grid
