@@ -1333,13 +1333,13 @@ def test_sections_with_their_divisions_are_refused(tiny: TinyRun) -> None:
 def test_mixed_levels_keep_the_sections_when_asked(tiny: TinyRun) -> None:
     """(b) Policy: with ``mixed_levels: sections`` manufacturing is counted once (100, not 200)."""
     run_through(tiny, "concentration")
-    expected = pd.read_parquet(tiny.paths.lq)
+    expected = pd.read_parquet(tiny.paths[r.LQ])
     tiny.write_employment(csv_text(TIDY_HEADER, mixed_level_rows()), name="mixed.csv")
     tiny.configure(employment={"mixed_levels": "sections"})
     run_through(tiny, "concentration")
     notes = tiny.report("ingest")["notes"]
     assert any("dropped 24 that contain or lie inside them" in note for note in notes), notes
-    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths[r.LQ]), expected)
 
 
 def test_ambiguous_european_numbers_are_refused(tiny: TinyRun) -> None:
@@ -1366,7 +1366,7 @@ def test_european_numbers_are_read_right(tiny: TinyRun) -> None:
     rows[1][2] = "100,5"
     tiny.write_employment(csv_text(TIDY_HEADER, rows, delimiter=";"))
     run_through(tiny, "ingest")
-    employment = pd.read_parquet(tiny.paths.employment).set_index(["area_code", "industry_code"])
+    employment = pd.read_parquet(tiny.paths[r.EMPLOYMENT]).set_index(["area_code", "industry_code"])
     assert employment.loc[(MSOA_2011[0], "C"), "employment"] == 5400
     assert employment.loc[(MSOA_2011[0], "F"), "employment"] == 100.5
     notes = tiny.report("ingest")["notes"]
@@ -1395,18 +1395,18 @@ def test_fractional_counts_are_kept_and_noted(tiny: TinyRun) -> None:
     run_through(tiny, "ingest")
     notes = tiny.report("ingest")["notes"]
     assert any(note.startswith("2 counts are not whole numbers") for note in notes), notes
-    assert pd.read_parquet(tiny.paths.employment)["employment"].iloc[0] == 100.5
+    assert pd.read_parquet(tiny.paths[r.EMPLOYMENT])["employment"].iloc[0] == 100.5
 
 
 def test_utf16_export_is_read_and_noted(tiny: TinyRun) -> None:
     """(b) Policy: Excel's "Unicode text" export (UTF-16, tab-separated) is read and noted."""
     run_through(tiny, "concentration")
-    expected = pd.read_parquet(tiny.paths.lq)
+    expected = pd.read_parquet(tiny.paths[r.LQ])
     text = csv_text(TIDY_HEADER, tidy_rows(), delimiter="\t").replace("\n", "\r\n")
     tiny.write_employment(text, name="unicode.txt", encoding="utf-16")
     run_through(tiny, "concentration")
     assert any("UTF-16" in note for note in tiny.report("ingest")["notes"])
-    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths[r.LQ]), expected)
 
 
 def test_huge_file_of_nul_bytes_stops_without_reading_it(tiny: TinyRun) -> None:
@@ -1436,14 +1436,14 @@ def test_employment_path_that_is_a_folder(tiny: TinyRun) -> None:
 def test_employment_pattern_matching_several_files(tiny: TinyRun) -> None:
     """(b) Policy: a pattern reads every file it matches; a table split by industry joins up."""
     run_through(tiny, "concentration")
-    expected = pd.read_parquet(tiny.paths.lq)
+    expected = pd.read_parquet(tiny.paths[r.LQ])
     rows = tidy_rows()
     tiny.write_employment(csv_text(TIDY_HEADER, rows[::2]), name="part_1.csv")
     tiny.write_employment(csv_text(TIDY_HEADER, rows[1::2]), name="part_2.csv")
     tiny.configure(employment={"path": "part_*.csv"})
     run_through(tiny, "concentration")
     assert "employment_2" in tiny.report("ingest")["inputs"]
-    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths.lq), expected)
+    pd.testing.assert_frame_equal(pd.read_parquet(tiny.paths[r.LQ]), expected)
 
 
 def configure_district_lookup(tiny: TinyRun, name: str) -> None:
@@ -1511,7 +1511,7 @@ def test_cluster_definition_missing_codes_are_listed(tiny: TinyRun) -> None:
     assert coverage == {
         "manufacturing": {"missing_codes": ["B"], "missing_share": 0.5, "warn": True}
     }
-    industries = json.loads(tiny.paths.industries.read_text(encoding="utf-8"))
+    industries = json.loads(tiny.paths[r.INDUSTRIES].read_text(encoding="utf-8"))
     assert industries["cluster_definition_coverage"] == coverage
 
 

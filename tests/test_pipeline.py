@@ -168,7 +168,7 @@ def test_planted_single_plant_is_found_as_a_concentration_in_its_authorities(
     row = hot.loc[(hot["area_code"] == plant.area_code) & (hot["industry_code"] == "manufacturing")]
     assert row["gi_star_class"].astype(str).item() == "not_significant"
     # Placed in its district and county, and in no combined authority like its district.
-    links = pd.read_parquet(demo_run.cluster_authorities)
+    links = pd.read_parquet(demo_run[r.CLUSTER_AUTHORITIES])
     own = links.loc[(links["cluster_id"] == found["cluster_id"]) & (links["part"] == "core")]
     district = own.loc[own["tier"] == "district"]
     assert district["authority_code"].tolist() == [plant.district_code]

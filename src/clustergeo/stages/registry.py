@@ -303,7 +303,15 @@ CLUSTERS_STAGE = Stage(
     writes=(CLUSTERS, CLUSTERS_CSV, CLUSTER_EXTENTS, CLUSTER_MEMBERS, CLUSTERS_REPORT),
     # Concentrations' LQ intervals are at the concentration stage's confidence level.
     settings=("clusters", "concentration.confidence_level"),
-    code=("clusters/", "hotspots/weights.py", "hotspots/weights_formats.py"),
+    code=(
+        "clusters/",
+        "concentration.py",
+        "hotspots/weights.py",
+        "hotspots/weights_formats.py",
+        "hotspots/multiple_testing.py",
+        "industries.py",
+        "data/sic2007.yaml",
+    ),
 )
 
 GOVERNANCE = Stage(
