@@ -42,6 +42,7 @@ from clustergeo.hotspots.statistics import (
     permutation_p_values_into,
     row_major,
 )
+from clustergeo.hotspots.warmup import ensure_warm
 from clustergeo.hotspots.weights import SpatialWeights
 
 __all__ = [
@@ -325,6 +326,9 @@ def local_hotspots(
         ``moran_z``, ``moran_p_norm``, ``moran_p_sim``, ``moran_p_fdr``, ``moran_quadrant`` and
         ``moran_class``. P-values are for ``settings.alternative``.
     """
+    # Compiles the kernels (or loads them from numba's cache) once per process, with a log
+    # line when it compiles, before the first of them runs.
+    ensure_warm()
     aligned = values.reindex(weights.ids)
     # Column-contiguous, so every column reduction (sums, means, deviations) adds up the
     # column on its own, in the same order whatever other columns sit beside it: a block of
