@@ -233,8 +233,16 @@ def _tie_heavy_problem(seed: int) -> tuple[sparse.csr_array, sparse.csr_array, n
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("equal_weights", [True, False], ids=["equal-weights", "kernel"])
-def test_counts_equal_a_brute_force_exact_recount(equal_weights: bool, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("equal_weights", "sort_from"),
+    [(True, 0), (True, 10**9), (False, 0)],
+    ids=["equal-weights-sorted", "equal-weights-direct", "kernel"],
+)
+def test_counts_equal_a_brute_force_exact_recount(
+    equal_weights: bool, sort_from: int, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every neighbour count's sums sorted into the bucket index, or none (compared directly).
+    monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", sort_from)
     binary, weighted, values = _tie_heavy_problem(seed)
     matrix = binary if equal_weights else weighted
     counts = permutation_counts(
@@ -297,7 +305,10 @@ def test_near_ties_are_not_ties() -> None:
     [(1e-15, 1.0), (1e-310, 0.0), (1e250, 0.0), (0.0, 3.0)],
     ids=["tiny-spread", "subnormal", "huge", "constant"],
 )
-def test_equal_weights_buckets_survive_extreme_scales(scale: float, shift: float) -> None:
+def test_equal_weights_buckets_survive_extreme_scales(
+    scale: float, shift: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", 0)
     binary, _weighted, values = _random_problem(n=40, k=4, columns=2, seed=2)
     values = shift + scale * values
     counts = permutation_counts(values, binary, permutations=40, seed=3, equal_weights=True)

@@ -72,6 +72,9 @@ _TABLE_BUDGET = 64 * 1024**2
 _BLOCK_AREAS = 128
 #: Draws per block of the general-weights kernel (their gathered rows stay in cache).
 _BLOCK_DRAWS = 32
+#: Neighbour counts held by at least this many areas get their sums sorted; areas of rarer
+#: counts are compared with every draw (2P comparisons beat sorting P sums for a few areas).
+_SORT_FROM_AREAS = 192
 
 
 @dataclass(frozen=True)
@@ -215,32 +218,58 @@ def _bucket(value: float, low: float, scale: float, buckets: int) -> int:
     return int(position)
 
 
-#: Sums compared without branches when looking a value up in its bucket; the sorted sums
-#: are padded with this many +inf so the comparisons never run past the end.
-_SCAN = 8
+#: Sums compared without branches when looking a value up in its bucket (with four buckets
+#: per draw a bucket rarely holds more); the sorted sums are padded with this many +inf so
+#: the comparisons never run past the end.
+_SCAN = 2
+#: Buckets of the bucket index per simulated sum.
+_BUCKETS_PER_DRAW = 4
 
 
 @numba.njit(cache=True, inline="always")
-def _count_below(sorted_sums: np.ndarray, first: int, last: int, value: float, strict: bool) -> int:
-    """How many of the sorted ``sorted_sums[first:last]`` are below ``value`` (<= if strict).
+def _index_below(sorted_sums: np.ndarray, first: int, last: int, value: float) -> int:
+    """First index in ``first .. last`` of the sorted sums with an entry >= ``value``.
 
     Sums after ``last`` belong to higher buckets, so they are above ``value``: comparing a
-    fixed ``_SCAN`` of them from ``first`` gives the count without a branch per sum.
+    fixed ``_SCAN`` of them from ``first`` counts without a branch per sum.
     """
     if last - first <= _SCAN:
-        count = 0
+        count = first
         for t in range(first, first + _SCAN):
-            count += sorted_sums[t] <= value if strict else sorted_sums[t] < value
+            count += sorted_sums[t] < value
         return count
-    # A crowded bucket (e.g. many equal sums): binary search.
-    low, high = first, last
-    while low < high:
-        middle = (low + high) >> 1
-        if sorted_sums[middle] < value or (strict and sorted_sums[middle] == value):
-            low = middle + 1
+    if last - first <= 16:
+        while first < last and sorted_sums[first] < value:
+            first += 1
+        return first
+    while first < last:  # a crowded bucket (e.g. many equal sums): binary search
+        middle = (first + last) >> 1
+        if sorted_sums[middle] < value:
+            first = middle + 1
         else:
-            high = middle
-    return low - first
+            last = middle
+    return first
+
+
+@numba.njit(cache=True, inline="always")
+def _index_above(sorted_sums: np.ndarray, first: int, last: int, value: float) -> int:
+    """First index in ``first .. last`` of the sorted sums with an entry > ``value``."""
+    if last - first <= _SCAN:
+        count = first
+        for t in range(first, first + _SCAN):
+            count += sorted_sums[t] <= value
+        return count
+    if last - first <= 16:
+        while first < last and sorted_sums[first] <= value:
+            first += 1
+        return first
+    while first < last:
+        middle = (first + last) >> 1
+        if sorted_sums[middle] <= value:
+            first = middle + 1
+        else:
+            last = middle
+    return first
 
 
 @numba.njit(cache=True, inline="always")
@@ -259,11 +288,9 @@ def _rank_window(
     """
     buckets = len(start) - 1
     bucket = _bucket(low, low_sum, scale, buckets)
-    below = start[bucket] + _count_below(sorted_sums, start[bucket], start[bucket + 1], low, False)
+    below = _index_below(sorted_sums, start[bucket], start[bucket + 1], low)
     bucket = _bucket(high, low_sum, scale, buckets)
-    at_most = start[bucket] + _count_below(
-        sorted_sums, start[bucket], start[bucket + 1], high, True
-    )
+    at_most = _index_above(sorted_sums, start[bucket], start[bucket + 1], high)
     return below, at_most
 
 
@@ -335,6 +362,7 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
     samples: np.ndarray,
     group_of_size: np.ndarray,
     groups: int,
+    sorted_groups: np.ndarray,
     sorted_sums: np.ndarray,
     sorted_draws: np.ndarray,
     starts: np.ndarray,
@@ -343,6 +371,8 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
     largest_abs: np.ndarray,
 ) -> None:
     """Per industry and neighbour count: the sorted simulated sums and their bucket index.
+
+    Counts held by few areas (``sorted_groups`` false) keep their sums unsorted.
 
     ``columns`` is the values industry-major (K x n). Sums run over each draw's members in
     order, so the sum of the first k members is a prefix of the sum of the first k + 1.
@@ -369,12 +399,15 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
                 if g >= 0:
                     largest[g] = max(largest[g], total_abs)
         for g in range(groups):
+            largest_abs[g, c] = largest[g]
+            if not sorted_groups[g]:
+                sorted_sums[g, c, :permutations] = sums[g]
+                continue
             low, scale = _sort_into_buckets(
                 sums[g], sorted_sums[g, c], sorted_draws[g, c], starts[g, c], counts, bucket_of
             )
             lows[g, c] = low
             scales[g, c] = scale
-            largest_abs[g, c] = largest[g]
 
 
 @numba.njit(cache=True, inline="always")
@@ -437,9 +470,55 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     return _exact_equal_sign(rows, samples, p, k, c, replaced, neighbours, scratch)
 
 
+@numba.njit(cache=True)
+def _count_directly(  # noqa: PLR0913, PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray,
+    observed: np.ndarray,
+    observed_abs: np.ndarray,
+    units: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    samples: np.ndarray,
+    sums: np.ndarray,
+    largest_abs: np.ndarray,
+    non_negative: np.ndarray,
+    k: int,
+    ge: np.ndarray,
+    le: np.ndarray,
+) -> None:
+    """Counts of a few areas against the unsorted sums of their count (``K x P``)."""
+    n_columns = sums.shape[0]
+    permutations = samples.shape[0]
+    scratch = np.empty(2 * k + 2)
+    for c in range(n_columns):
+        draws = sums[c]
+        for u in range(len(units)):
+            obs = observed[c, u]
+            low, high = _window(obs, observed_abs[c, u], largest_abs[c], k, non_negative[c])
+            at_least = 0
+            at_most = 0
+            for p in range(permutations):
+                at_least += draws[p] >= low
+                at_most += draws[p] <= high
+            ge[c, u] = at_least
+            le[c, u] = at_most
+            if at_least + at_most == permutations or (non_negative[c] and obs == 0.0):
+                continue  # nothing in the window, or zeros: as exact as the observed zero
+            i = units[u]
+            neighbours = indices[indptr[i] : indptr[i + 1]]
+            for p in range(permutations):
+                if low <= draws[p] <= high:
+                    sign = _exact_equal_sign(rows, samples, p, k, c, -1, neighbours, scratch)
+                    ge[c, u] -= sign < 0
+                    le[c, u] -= sign > 0
+
+
 @numba.njit(cache=True, parallel=True)
 def _count_equal_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
+    lags: np.ndarray,
+    lags_abs: np.ndarray,
+    sorted_groups: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
     blocks: np.ndarray,
@@ -468,49 +547,55 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -
         k = indptr[units[first] + 1] - indptr[units[first]]
         g = group_of_size[k]
         # Industry-major, so the loop over the block's areas for one industry is contiguous.
-        observed = np.zeros((n_columns, size))
-        observed_abs = observed if not signed else np.zeros((n_columns, size))
+        observed = np.empty((n_columns, size))
+        observed_abs = observed if not signed else np.empty((n_columns, size))
         ge = np.empty((n_columns, size), dtype=count_ge.dtype)
         le = np.empty((n_columns, size), dtype=count_le.dtype)
         scratch = np.empty(2 * k + 2)
-        lag = np.empty(n_columns)
-        lag_abs = np.empty(n_columns)
         for u in range(size):
             i = units[first + u]
-            lag[:] = 0.0
-            for slot in range(indptr[i], indptr[i + 1]):
-                j = indices[slot]
-                for c in range(n_columns):
-                    lag[c] += rows[j, c]
             for c in range(n_columns):
-                observed[c, u] = lag[c]
+                observed[c, u] = lags[i, c]
             # Sums of absolute values bound the rounding of sums with negative terms only.
             if signed:
-                lag_abs[:] = 0.0
-                for slot in range(indptr[i], indptr[i + 1]):
-                    j = indices[slot]
-                    for c in range(n_columns):
-                        lag_abs[c] += abs(rows[j, c])
                 for c in range(n_columns):
-                    observed_abs[c, u] = lag_abs[c]
-        for c in range(n_columns):
+                    observed_abs[c, u] = lags_abs[i, c]
+        if not sorted_groups[g]:
+            # Few areas have this count: compare each with every draw instead of sorting.
+            _count_directly(
+                rows,
+                observed,
+                observed_abs,
+                units[first:last],
+                indptr,
+                indices,
+                samples,
+                sorted_sums[g],
+                largest_abs[g],
+                non_negative,
+                k,
+                ge,
+                le,
+            )
+        for c in range(n_columns if sorted_groups[g] else 0):
             column = sorted_sums[g, c]
             start = starts[g, c]
             low_sum, scale = lows[g, c], scales[g, c]
             positive = non_negative[c]
             largest = largest_abs[g, c]
+            # Non-negative sums: the zeros come first, and a zero ties exactly with a zero.
+            zeros = _index_above(column, 0, permutations, 0.0) if positive else 0
             for u in range(size):
                 obs = observed[c, u]
+                if positive and obs == 0.0:
+                    ge[c, u] = permutations
+                    le[c, u] = zeros
+                    continue
                 low, high = _window(obs, observed_abs[c, u], largest, k, positive)
                 below, above = _rank_window(column, start, low_sum, scale, low, high)
                 ge[c, u] = permutations - above
                 le[c, u] = below
                 if above == below:
-                    continue
-                if positive and obs == 0.0:
-                    # Every sum in the window is zero, as exact as the observed zero: ties.
-                    ge[c, u] += above - below
-                    le[c, u] += above - below
                     continue
                 # Sums in the window: compare them exactly (rare).
                 i = units[first + u]
@@ -520,12 +605,23 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -
                     sign = _exact_equal_sign(rows, samples, p, k, c, -1, neighbours, scratch)
                     ge[c, u] += sign >= 0
                     le[c, u] += sign <= 0
-        # Draws that contain the area itself: swap it for the spare member.
+        # Draws that contain the area itself: swap it for the spare member. Both sums are
+        # formed for every industry at once, from whole rows.
+        before_sums = np.empty(n_columns)
+        after_sums = np.empty(n_columns)
         for u in range(size):
             i = units[first + u]
             neighbours = indices[indptr[i] : indptr[i + 1]]
             for slot in range(member_pointer[i], member_pointer[i + 1]):
                 p = member_draws[slot]
+                before_sums[:] = 0.0
+                after_sums[:] = 0.0
+                for m in range(k):
+                    member = samples[p, m]
+                    swapped = samples[p, k] if member == i else member
+                    for c in range(n_columns):
+                        before_sums[c] += rows[member, c]
+                        after_sums[c] += rows[swapped, c]
                 for c in range(n_columns):
                     obs = observed[c, u]
                     low, high = _window(
@@ -533,7 +629,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -
                     )
                     exact_zero = non_negative[c] and obs == 0.0
                     before = _decide(
-                        _draw_sum(rows, samples, p, k, c, -1),
+                        before_sums[c],
                         low,
                         high,
                         exact_zero,
@@ -547,7 +643,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -
                         scratch,
                     )
                     after = _decide(
-                        _draw_sum(rows, samples, p, k, c, i),
+                        after_sums[c],
                         low,
                         high,
                         exact_zero,
@@ -594,17 +690,24 @@ def _count_equal(  # noqa: PLR0917
     cardinalities = np.diff(matrix.indptr)
     # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
     sizes = np.unique(cardinalities[cardinalities > 0])
-    buckets = permutations
+    buckets = _BUCKETS_PER_DRAW * permutations
     per_size = n_columns * (permutations * 12 + (buckets + 1) * 4)
     wave = max(1, _TABLE_BUDGET // max(per_size, 1))
     columns = np.ascontiguousarray(rows.T)
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int64)
+    # Observed sums of the neighbours' values, in any order (ties are decided exactly).
+    pattern = sparse.csr_array((np.ones(len(indices)), indices, indptr), shape=matrix.shape)
+    lags = np.ascontiguousarray(pattern @ rows)
+    lags_abs = lags if non_negative.all() else np.ascontiguousarray(pattern @ np.abs(rows))
+    areas_with = np.bincount(cardinalities, minlength=size + 1)
     for first in range(0, len(sizes), wave):
         wave_sizes = sizes[first : first + wave]
         group_of_size = np.full(size + 1, -1, dtype=np.int64)
         group_of_size[wave_sizes] = np.arange(len(wave_sizes))
         groups = len(wave_sizes)
+        # Sorting P sums pays off when many areas look them up.
+        sorted_groups = areas_with[wave_sizes] >= _SORT_FROM_AREAS
         sorted_sums = np.empty((groups, n_columns, permutations + _SCAN))
         sorted_draws = np.empty((groups, n_columns, permutations), dtype=np.int32)
         starts = np.empty((groups, n_columns, buckets + 1), dtype=np.int32)
@@ -616,6 +719,7 @@ def _count_equal(  # noqa: PLR0917
             samples,
             group_of_size,
             groups,
+            sorted_groups,
             sorted_sums,
             sorted_draws,
             starts,
@@ -627,6 +731,9 @@ def _count_equal(  # noqa: PLR0917
         units = units[np.argsort(cardinalities[units], kind="stable")].astype(np.int64)
         _count_equal_weights(
             rows,
+            lags,
+            lags_abs,
+            sorted_groups,
             indptr,
             indices,
             _blocks_by_count(units, cardinalities),
