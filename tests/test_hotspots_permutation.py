@@ -318,7 +318,7 @@ def test_equal_weights_buckets_survive_extreme_scales(
 
 
 def test_general_weights_refuse_magnitudes_beyond_exact_products() -> None:
-    binary, weighted, values = _random_problem(n=20, k=4, columns=2, seed=1)
+    _binary, weighted, values = _random_problem(n=20, k=4, columns=2, seed=1)
     values[0, 0] = 1e200
     with pytest.raises(ValueError, match="between 2\\*\\*-400 and 2\\*\\*400"):
         permutation_counts(values, weighted, permutations=9, seed=1, equal_weights=False)

@@ -252,7 +252,7 @@ class WeightsConfig(_Strict):
     )
     bandwidth_m: Annotated[float, Field(gt=0)] | None = Field(
         default=None,
-        description="Fixed bandwidth of 'kernel' in metres, the same for every area (else adaptive).",
+        description="Fixed bandwidth of 'kernel' in metres for every area (else adaptive).",
     )
     kernel: Literal["gaussian", "triangular", "bisquare", "tricube", "exponential"] = Field(
         default="gaussian", description="Kernel function of 'kernel'."

@@ -31,17 +31,19 @@ Correction = Literal["fdr_bh", "bonferroni", "none"]
 
 
 @numba.njit(cache=True, inline="always")
-def _bucket_of(p: float, bits: np.int64, linear_from: float, scale: float, offset: int) -> int:
+def _bucket_of(
+    p: float, bits: np.int64, linear_from: float, scale: float, offset: np.int64
+) -> np.int64:
     """A bucket number non-decreasing in ``p``: linear above ``linear_from``, by bits below.
 
     P-values are nearly uniform where they are large and spread over many orders of magnitude
     where they are small, so the large ones are bucketed by value and the small ones by their
-    exponent and the first four bits of their mantissa (the bits of a non-negative double
+    exponent and the first two bits of their mantissa (the bits of a non-negative double
     order like the double).
     """
     if p >= linear_from:
         return offset + min(np.int64(min(p, 2.0) * scale), np.int64(scale))
-    return max(np.int64(0), bits >> np.int64(48))
+    return max(np.int64(0), bits >> np.int64(50))
 
 
 @numba.njit(cache=True)
@@ -58,7 +60,7 @@ def _bh_family(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     bits = p.view(np.int64)
     scale = np.float64(2.0**exponent)
     linear_from = 1.0 / scale
-    offset = np.int64(1023 - exponent) << np.int64(4)
+    offset = np.int64(1023 - exponent) << np.int64(2)
     buckets = offset + np.int64(scale) + 1
     counts[:buckets] = 0
     tested = 0
@@ -75,10 +77,10 @@ def _bh_family(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
         if np.isnan(p[i]):
             out[i] = np.nan
             continue
-        b = _bucket_of(p[i], bits[i], linear_from, scale, offset)
-        sorted_p[counts[b]] = p[i]
-        order[counts[b]] = i
-        counts[b] += 1
+        bucket = _bucket_of(p[i], bits[i], linear_from, scale, offset)
+        sorted_p[counts[bucket]] = p[i]
+        order[counts[bucket]] = i
+        counts[bucket] += 1
     # ``counts[b]`` is now where bucket b ends: sort each bucket (about one p-value each).
     first = 0
     for b in range(buckets):
@@ -108,8 +110,8 @@ def _bh_family(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
 
 
 def _bucket_exponent(size: int) -> int:
-    """About one p-value per linear bucket: 2**exponent buckets for a family of ``size``."""
-    return int(min(24, max(10, np.ceil(np.log2(max(size, 1))))))
+    """One to two p-values per linear bucket: 2**exponent buckets for a family of ``size``."""
+    return int(min(24, max(10, np.floor(np.log2(max(size, 1))))))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -121,13 +123,13 @@ def _bh_columns(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
     """
     n, n_columns = p.shape
     tiles = (n_columns + 7) // 8
-    buckets = ((1023 - exponent) << 4) + (1 << exponent) + 1
+    buckets = ((1023 - exponent) << 2) + (1 << exponent) + 1
     for tile in numba.prange(tiles):
         first = tile * 8
         width = min(8, n_columns - first)
         columns = np.empty((width, n))
         adjusted = np.empty((width, n))
-        counts = np.empty(buckets, dtype=np.int64)
+        counts = np.empty(buckets, dtype=np.int32)
         sorted_p = np.empty(n)
         order = np.empty(n, dtype=np.int64)
         for i in range(n):
@@ -149,12 +151,12 @@ def _bh(p: np.ndarray, scope: Literal["industry", "all"]) -> np.ndarray:
     if scope == "all":
         flat = p.reshape(-1)
         exponent = _bucket_exponent(flat.size)
-        buckets = ((1023 - exponent) << 4) + (1 << exponent) + 1
+        buckets = ((1023 - exponent) << 2) + (1 << exponent) + 1
         _bh_family(
             flat,
             adjusted.reshape(-1),
             exponent,
-            np.empty(buckets, dtype=np.int64),
+            np.empty(buckets, dtype=np.int32),
             np.empty(flat.size),
             np.empty(flat.size, dtype=np.int64),
         )

@@ -273,7 +273,7 @@ def _index_above(sorted_sums: np.ndarray, first: int, last: int, value: float) -
 
 
 @numba.njit(cache=True, inline="always")
-def _rank_window(
+def _rank_window(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     sorted_sums: np.ndarray,
     start: np.ndarray,
     low_sum: float,
@@ -295,7 +295,7 @@ def _rank_window(
 
 
 @numba.njit(cache=True)
-def _sort_into_buckets(
+def _sort_into_buckets(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     sums: np.ndarray,
     sorted_out: np.ndarray,
     draws_out: np.ndarray,
@@ -411,7 +411,7 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
 
 
 @numba.njit(cache=True, inline="always")
-def _draw_sum(rows: np.ndarray, samples: np.ndarray, p: int, k: int, c: int, area: int) -> float:
+def _draw_sum(rows: np.ndarray, samples: np.ndarray, p: int, k: int, c: int, area: int) -> float:  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     """The sum of the first ``k`` members of draw ``p`` (``area`` replaced by the spare)."""
     total = 0.0
     for m in range(k):
@@ -471,7 +471,7 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
 
 
 @numba.njit(cache=True)
-def _count_directly(  # noqa: PLR0913, PLR0917 -- numba kernels take no keyword-only arguments
+def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     rows: np.ndarray,
     observed: np.ndarray,
     observed_abs: np.ndarray,
@@ -514,7 +514,7 @@ def _count_directly(  # noqa: PLR0913, PLR0917 -- numba kernels take no keyword-
 
 
 @numba.njit(cache=True, parallel=True)
-def _count_equal_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -- one pass
+def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
     lags: np.ndarray,
     lags_abs: np.ndarray,
@@ -685,7 +685,7 @@ def _count_equal(  # noqa: PLR0917
     count_ge: np.ndarray,
     count_le: np.ndarray,
 ) -> None:
-    n, n_columns = rows.shape
+    n_columns = rows.shape[1]
     permutations, size = samples.shape
     cardinalities = np.diff(matrix.indptr)
     # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
@@ -788,7 +788,7 @@ def _exact_weighted_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only
 
 
 @numba.njit(cache=True, inline="always")
-def _weighted_draw(
+def _weighted_draw(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     rows: np.ndarray, weights: np.ndarray, samples: np.ndarray, p: int, c: int, area: int
 ) -> float:
     """The simulated lag of draw ``p`` for ``area`` and column ``c``, as the kernel sums it."""
@@ -803,7 +803,7 @@ def _weighted_draw(
 
 
 @numba.njit(cache=True, parallel=True)
-def _count_general_weights(  # noqa: PLR0912, PLR0913, PLR0914, PLR0915, PLR0917 -- one pass
+def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,

@@ -70,12 +70,12 @@ def _row_standardise(matrix: sparse.csr_array) -> sparse.csr_array:
 
 
 def _spread(sum_squares: np.ndarray, total_weight: np.ndarray, n: int) -> np.ndarray:
-    """Ord & Getis's :math:`\\sqrt{(n S_{1i} - W_i^2) / (n - 1)}` for each area."""
+    r"""Ord & Getis's :math:`\sqrt{(n S_{1i} - W_i^2) / (n - 1)}` for each area."""
     return np.asarray(np.sqrt((n * sum_squares - total_weight**2) / (n - 1)))
 
 
 def _moran_factor(row_sum_squares: np.ndarray, row_sum: np.ndarray, n: int) -> np.ndarray:
-    """Sokal et al.'s :math:`\\sum_j w_{ij}^2 - W_i^2 / (n - 1)` for each area."""
+    r"""Sokal et al.'s :math:`\sum_j w_{ij}^2 - W_i^2 / (n - 1)` for each area."""
     return np.asarray(row_sum_squares - row_sum**2 / (n - 1))
 
 
@@ -336,13 +336,13 @@ def row_major(values: np.ndarray, contiguous: np.ndarray | None = None) -> np.nd
 
 
 def _area_scalars(n: int) -> np.ndarray:
-    """n - 1, 1 / (n - 1) and n / (n - 2), as the reference functions compute them."""
+    """N - 1, 1 / (n - 1) and n / (n - 2), as the reference functions compute them."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.array([n - 1.0, 1.0 / np.float64(n - 1), np.float64(n) / np.float64(n - 2)])
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _statistics_kernel(  # noqa: PLR0913, PLR0914, PLR0917 -- one pass, every statistic
+def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
     values: np.ndarray,
     untested: np.ndarray,
     missing: np.ndarray,
@@ -435,7 +435,10 @@ def _statistics_kernel(  # noqa: PLR0913, PLR0914, PLR0917 -- one pass, every st
                 moran_variance = ratio * ratio * nn2 * moran_factor * (m2[c] - square * per_other)
                 moran_z = (z * lagged * per_m2[c] - expectation) / np.sqrt(moran_variance)
                 moran_z_out[row, c] = np.nan if skip else moran_z
-                code = (0 if lagged > 0 else 3) if z > 0 else (1 if lagged > 0 else 2)
+                # 0 HH, 1 LH, 2 LL, 3 HL (value, neighbours), in arithmetic that vectorises.
+                high = np.int8(z > 0)
+                high_lag = np.int8(lagged > 0)
+                code = high * (3 - 3 * high_lag) + (1 - high) * (2 - high_lag)
                 quadrant_out[row, c] = 4 if skip else code
 
 
