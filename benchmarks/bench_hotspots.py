@@ -480,13 +480,13 @@ def _peak_memory(data: Path, config: Config) -> int:
 
 
 def _first_runs() -> dict[str, float | str]:
-    """``python -m clustergeo.hotspots.warmup`` on an empty numba cache, then on the full one."""
+    """``python -m clustergeo.hotspots`` on an empty numba cache, then on the full one."""
     out: dict[str, float | str] = {}
     with tempfile.TemporaryDirectory(prefix="numba_cache_") as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         for label in ("cold", "cached"):
             start = time.perf_counter()
-            stdout, stderr = _subprocess(["-m", "clustergeo.hotspots.warmup"], env)
+            stdout, stderr = _subprocess(["-m", "clustergeo.hotspots"], env)
             out[label] = time.perf_counter() - start
             out[f"{label}_said"] = stdout.strip().splitlines()[-1]
             out[f"{label}_log"] = stderr.strip().splitlines()[0] if stderr.strip() else ""
@@ -525,7 +525,9 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
 
     from clustergeo.hotspots.statistics import StatisticsOutput, local_statistics
 
+    # As the engine calls it: the values column by column (pandas' layout) and a row-major copy.
     values = np.ascontiguousarray(frame.to_numpy())
+    columns = np.asfortranarray(values)
     shape = values.shape
     outputs = [np.empty(shape) for _ in range(6)]
     codes = np.empty(shape, dtype=np.int8)
@@ -538,9 +540,10 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
     for _ in range(repeats):
         analytic.add(
             lambda: local_statistics(
-                values,
-                values,
+                columns,
+                columns,
                 weights.matrix,
+                contiguous=values,
                 binary=True,
                 row_standardise=False,
                 untested=untested,

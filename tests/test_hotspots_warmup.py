@@ -52,7 +52,7 @@ def test_a_real_run_after_the_warm_up_compiles_nothing_new() -> None:
 
 def test_an_empty_cache_compiles_with_a_message_and_a_full_one_loads(tmp_path: Path) -> None:
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    command = [sys.executable, "-m", "clustergeo.hotspots.warmup"]
+    command = [sys.executable, "-m", "clustergeo.hotspots"]
     cold = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert warmup.COMPILING_MESSAGE in cold.stderr
     assert cold.stdout.startswith("compiled ")

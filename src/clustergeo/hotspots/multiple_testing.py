@@ -25,7 +25,13 @@ from typing import Literal
 import numba
 import numpy as np
 
-__all__ = ["Correction", "adjust_discrete_p_values", "adjust_p_values"]
+__all__ = [
+    "Correction",
+    "adjust_discrete_p_values",
+    "adjust_families_into",
+    "adjust_p_values",
+    "discrete_table",
+]
 
 Correction = Literal["fdr_bh", "bonferroni", "none"]
 
@@ -142,6 +148,31 @@ def _bh_columns(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
                 out[i, first + t] = adjusted[t, i]
 
 
+@numba.njit(cache=True, parallel=True)
+def _bh_rows(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
+    """Benjamini-Hochberg within each row (family) of a C-contiguous ``K x n`` array."""
+    families, n = p.shape
+    buckets = ((1023 - exponent) << 2) + (1 << exponent) + 1
+    for family in numba.prange(families):
+        _bh_family(
+            p[family],
+            out[family],
+            exponent,
+            np.empty(buckets, dtype=np.int32),
+            np.empty(n),
+            np.empty(n, dtype=np.int64),
+        )
+
+
+def adjust_families_into(p_by_family: np.ndarray, out: np.ndarray) -> None:
+    """Benjamini-Hochberg within each row of a ``K x n`` array: one family per row.
+
+    The bits of ``adjust_p_values(p_by_family.T, "fdr_bh").T``, without transposing: for
+    callers that already hold each family's p-values contiguously.
+    """
+    _bh_rows(p_by_family, out, _bucket_exponent(p_by_family.shape[1]))
+
+
 def _bh(p: np.ndarray, scope: Literal["industry", "all"]) -> np.ndarray:
     """Benjamini-Hochberg of an ``n x K`` array within columns or over every cell."""
     p = np.ascontiguousarray(p, dtype=np.float64)
@@ -243,6 +274,20 @@ def _take_levels(keys: np.ndarray, table: np.ndarray, pooled: bool, out: np.ndar
             out[i, c] = table[0 if pooled else c, key] if key >= 0 else np.nan
 
 
+def discrete_table(
+    keys: np.ndarray, levels: np.ndarray, scope: Literal["industry", "all"] = "industry"
+) -> np.ndarray:
+    """The BH-adjusted value of every level in every family (one row, or one per column).
+
+    ``table[family, key]`` is the adjusted p-value of a test whose p-value is
+    ``levels[key]``, from the number of tests at each level.
+    """
+    # One histogram per thread, added up at the end.
+    chunks = max(1, min(numba.get_num_threads(), keys.shape[0]))
+    counts = _level_counts(keys, len(levels), scope == "all", chunks)
+    return np.asarray(_bh_levels(counts, np.ascontiguousarray(levels, dtype=np.float64)))
+
+
 def adjust_discrete_p_values(
     keys: np.ndarray,
     levels: np.ndarray,
@@ -281,9 +326,7 @@ def adjust_discrete_p_values(
     if keys.size and keys.max() >= len(levels):
         raise ValueError("a key is beyond the last level")
     pooled = scope == "all"
-    # One histogram per thread, added up at the end.
-    chunks = max(1, min(numba.get_num_threads(), keys.shape[0]))
-    table = _bh_levels(_level_counts(keys, len(levels), pooled, chunks), levels)
+    table = discrete_table(keys, levels, scope)
     if out is None:
         out = np.empty(keys.shape)
     _take_levels(keys, table, pooled, out)

@@ -8,13 +8,12 @@ a tiny made-up region, so the compiling happens at a moment of our choosing (``m
 or just before a run's first hot-spot statistics, with a log line) and says how long it took
 and whether it compiled or loaded the kernels.
 
-Run ``python -m clustergeo.hotspots.warmup`` to compile (or check) the cache from a shell.
+Run ``python -m clustergeo.hotspots`` to compile (or check) the cache from a shell.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -140,9 +139,9 @@ def _run_on(
 
 
 def _probes() -> list[Callable[[], object]]:
-    """The cheapest kernel of each module, on one-cell inputs."""
-    from clustergeo.hotspots.engine import MORAN_LEVEL, _class_kernel
-    from clustergeo.hotspots.multiple_testing import adjust_discrete_p_values
+    """The cheapest kernel of each module that the engine uses, on one-cell inputs."""
+    from clustergeo.hotspots.engine import MORAN_LEVEL, _class_kernel, _Corrected
+    from clustergeo.hotspots.multiple_testing import discrete_table
     from clustergeo.hotspots.permutation import shared_draws
     from clustergeo.hotspots.statistics import normal_p_values_into
 
@@ -150,10 +149,19 @@ def _probes() -> list[Callable[[], object]]:
     code = np.zeros((1, 1), dtype=np.int8)
     return [
         lambda: shared_draws(np.array([1, 1], dtype=np.int64), 1, 0),
-        lambda: adjust_discrete_p_values(np.zeros((1, 1), dtype=np.int32), np.array([1.0])),
+        lambda: discrete_table(np.zeros((1, 1), dtype=np.int32), np.array([1.0])),
         lambda: normal_p_values_into(one, "two-sided", np.empty((1, 1))),
         lambda: _class_kernel(
-            one, one, np.array([0.05]), one, MORAN_LEVEL, code, code.copy(), code.copy()
+            one,
+            one.copy(),
+            _Corrected().arguments(),
+            np.array([0.05]),
+            one.copy(),
+            _Corrected().arguments(),
+            MORAN_LEVEL,
+            code,
+            code.copy(),
+            code.copy(),
         ),
     ]
 
@@ -215,11 +223,7 @@ def ensure_warm() -> None:
 
 
 def main() -> int:
-    """``python -m clustergeo.hotspots.warmup``: compile or load the kernels and say which."""
+    """``python -m clustergeo.hotspots``: compile or load the kernels and say which."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(warm_up().describe())
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
