@@ -15,10 +15,16 @@ else ``not_significant``. Local Moran clusters are labelled by quadrant (``HH``,
 ``HL``, ``LH``) when significant at 0.05, else ``not_significant``.
 
 The results are written straight into the columns of the result table (one Fortran-ordered
-float block that pandas takes without copying) by compiled passes over the areas, and
-permutation p-values are corrected by counting rather than sorting. The numbers are those of
+float block that pandas takes without copying) by compiled passes, each one parallel region,
+as many whatever the number of industries or of neighbour counts: the analytic statistics,
+the normal p-values, the permutation counts (:mod:`~clustergeo.hotspots.permutation`, ties
+decided exactly; its sorted sums go in waves of 64 MB, one wave at 999 permutations on 35,000
+areas), their pseudo p-values, the corrections and the classes. Permutation p-values are corrected by counting the tests at each
+of their few values, analytic ones by a bucket sort of each industry. The numbers are those of
 the plain numpy functions of :mod:`~clustergeo.hotspots.statistics` and
-:mod:`~clustergeo.hotspots.multiple_testing`, to the last bit; the tests check it.
+:mod:`~clustergeo.hotspots.multiple_testing`, to the last bit; the tests check it. The first
+call in a process compiles the kernels, or loads them from numba's cache
+(:mod:`~clustergeo.hotspots.warmup`).
 """
 
 from __future__ import annotations
