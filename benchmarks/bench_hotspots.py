@@ -631,7 +631,8 @@ def _main_table(rows: list[Row], peaks: dict[str, int], industries: int) -> list
             load = max(entry[0] for entry in row.load)
             esda_cell = (
                 f"{_seconds(timing.wall_min)} / {_seconds(timing.wall_median)} "
-                f"(n_jobs={row.n_jobs[statistic]}, {len(timing.wall)} industries)"
+                f"(n_jobs={row.n_jobs[statistic]}, {len(timing.wall)} "
+                f"industr{'y' if len(timing.wall) == 1 else 'ies'})"
                 if timing and timing.wall
                 else "not timed"
             )

@@ -19,12 +19,12 @@ float block that pandas takes without copying) by compiled passes, each one para
 as many whatever the number of industries or of neighbour counts: the analytic statistics,
 the normal p-values, the permutation counts (:mod:`~clustergeo.hotspots.permutation`, ties
 decided exactly; its sorted sums go in waves of 64 MB, one wave at 999 permutations on 35,000
-areas), their pseudo p-values, the corrections and the classes. Permutation p-values are corrected by counting the tests at each
-of their few values, analytic ones by a bucket sort of each industry. The numbers are those of
-the plain numpy functions of :mod:`~clustergeo.hotspots.statistics` and
-:mod:`~clustergeo.hotspots.multiple_testing`, to the last bit; the tests check it. The first
-call in a process compiles the kernels, or loads them from numba's cache
-(:mod:`~clustergeo.hotspots.warmup`).
+areas), their pseudo p-values, the corrections and the classes. Permutation p-values are
+corrected by counting the tests at each of their few values, analytic ones by a bucket sort
+of each industry. The numbers are those of the plain numpy functions of
+:mod:`~clustergeo.hotspots.statistics` and :mod:`~clustergeo.hotspots.multiple_testing`, to
+the last bit; the tests check it. The first call in a process compiles the kernels, or loads
+them from numba's cache (:mod:`~clustergeo.hotspots.warmup`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ industries on a Dask worker gets the draws of the whole run.
     value). For every neighbour count :math:`k` present and every industry the kernel forms the
     :math:`P` sums once (prefix sums over each sample's members, shared by all counts), sorts
     them into a bucket index, and then counts each area of that count by looking up its lag:
-    :math:`O(PKk_{max} + nK)` instead of esda's :math:`O(nPKk)`. Draws that contain the area
+    :math:`O(PKk_{max} + nK)` instead of esda's :math:`O(nPKk)`. Counts that few areas have
+    skip the sort: their areas are compared with every draw. Draws that contain the area
     itself are corrected one by one (on average :math:`Pk/n` per area).
 ``general weights`` (kernels, inverse distance)
     Each area's simulated lag :math:`\sum_m w_{im} x_{d_m}` is formed for every draw and
@@ -408,18 +409,6 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
             )
             lows[g, c] = low
             scales[g, c] = scale
-
-
-@numba.njit(cache=True, inline="always")
-def _draw_sum(rows: np.ndarray, samples: np.ndarray, p: int, k: int, c: int, area: int) -> float:  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
-    """The sum of the first ``k`` members of draw ``p`` (``area`` replaced by the spare)."""
-    total = 0.0
-    for m in range(k):
-        member = samples[p, m]
-        if member == area:
-            member = samples[p, k]
-        total += rows[member, c]
-    return total
 
 
 @numba.njit(cache=True)
