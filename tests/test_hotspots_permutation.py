@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from fractions import Fraction
 
-import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,16 +13,9 @@ from scipy import sparse
 
 from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
-from clustergeo.hotspots.permutation import (
-    _SINGLE_TIE_TOLERANCE,
-    _below,
-    _draw_samples,
-    _single_at_least,
-    _single_at_most,
-    _weighted_lags,
-    permutation_counts,
-)
-from clustergeo.hotspots.weights import SpatialWeights
+from clustergeo.hotspots.permutation import permutation_counts, shared_draws
+from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from conftest import square_grid
 
 # Seven areas: a star (hub 0 with leaves 1, 2, 3 and 4) continued as a line 4-5-6, so the
 # cardinalities are k = 4, 1, 1, 1, 2, 2, 1.
@@ -57,10 +50,9 @@ def _exact_tail_probabilities(
     observed = w @ x[neighbours]
     others = [j for j in range(len(x)) if j != i]
     choose = itertools.permutations if ordered else itertools.combinations
+    # Integer values and weights exact in binary: every lag here is computed exactly.
     simulated = np.array([w @ x[list(draw)] for draw in choose(others, len(w))])
-    return float((simulated >= observed - 1e-9).mean()), float(
-        (simulated <= observed + 1e-9).mean()
-    )
+    return float((simulated >= observed).mean()), float((simulated <= observed).mean())
 
 
 @pytest.mark.parametrize(
@@ -190,114 +182,122 @@ def test_area_without_neighbours_gets_zero_counts(equal_weights: bool) -> None:
     assert (counts.count_ge[:-1] + counts.count_le[:-1] >= 99).all()
 
 
-# --- the kernels against straightforward versions of the same draws ---------------------------
+# --- the kernels against a brute-force exact recount on the same draws ----------------------
 
 
-@numba.njit(cache=True)
-def _general_counts_with_a_pool(indptr, weights, observed, scale, values, permutations, seed):  # noqa: PLR0917
-    """The general-weights counts with an explicit pool of n-1 indices, compared in float64."""
-    n, n_columns = values.shape
-    count_ge = np.zeros((n, n_columns), dtype=np.int64)
-    count_le = np.zeros((n, n_columns), dtype=np.int64)
-    pool = np.arange(n - 1)
-    for i in range(n):
-        start, stop = indptr[i], indptr[i + 1]
-        k = stop - start
-        if k == 0:
-            continue
-        swapped = np.empty(k, dtype=np.int64)
-        chosen = np.empty(k, dtype=np.int64)
-        simulated = np.empty(n_columns, dtype=np.float32)
-        state = np.uint64(seed) ^ (np.uint64(i + 1) * np.uint64(0xD1B54A32D192ED03))
-        for _p in range(permutations):
-            for m in range(k):
-                state, offset = _below(state, n - 1 - m)
-                j = m + offset
-                swapped[m] = j
-                pool[m], pool[j] = pool[j], pool[m]
-                chosen[m] = pool[m] + (pool[m] >= i)
-            simulated[:] = 0.0
-            for m in range(k):
-                for c in range(n_columns):
-                    simulated[c] += weights[start + m] * values[chosen[m], c]
-            for c in range(n_columns):
-                tol = _SINGLE_TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
-                count_ge[i, c] += simulated[c] >= observed[i, c] - tol
-                count_le[i, c] += simulated[c] <= observed[i, c] + tol
-            for m in range(k - 1, -1, -1):
-                j = swapped[m]
-                pool[m], pool[j] = pool[j], pool[m]
-    return count_ge, count_le
-
-
-@pytest.mark.parametrize("problem", ["random", "tiny"])
-def test_general_kernel_gives_the_counts_of_a_plain_shuffle(problem: str) -> None:
-    if problem == "random":
-        _binary, weighted, values = _random_problem(n=150, k=6, columns=5, seed=8)
-        values[:, 4] = np.round(values[:, 4] / 3)  # many exact ties
-    else:  # rows of one and two neighbours
-        weighted, values = _matrix(EDGE_WEIGHTS), VALUES.copy()
-    weighted = sparse.csr_array(weighted)
-    weighted.sort_indices()
-    counts = permutation_counts(values, weighted, permutations=499, seed=21, equal_weights=False)
-    single = values.astype(np.float32)
-    weights32 = weighted.data.astype(np.float32)
-    indptr = weighted.indptr.astype(np.int64)
-    observed = _weighted_lags(indptr, weighted.indices, weights32, single)
-    scale = np.abs(values).mean(axis=0) * float(np.abs(weighted.data).sum() / len(values))
-    count_ge, count_le = _general_counts_with_a_pool(
-        indptr, weights32, observed, scale, single, 499, 21
-    )
-    np.testing.assert_array_equal(counts.count_ge, count_ge)
-    np.testing.assert_array_equal(counts.count_le, count_le)
-    assert (count_ge + count_le > 499).any()  # ties were met
-
-
-def _equal_weight_counts_by_search(
-    values: np.ndarray, matrix: sparse.csr_array, permutations: int, seed: int
+def _exact_recount(
+    values: np.ndarray, matrix: sparse.csr_array, permutations: int, seed: int, *, equal: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The equal-weights counts with numpy's searchsorted on each draw-by-industry column."""
+    """Counts by brute force in exact rational arithmetic, on the kernels' shared draws.
+
+    Area i takes the first k_i members of each draw, its own place (if it is among them)
+    taken by member k_i; each lag is the exact sum of weight x value over the slots.
+    """
+    matrix = sparse.csr_array(matrix)
+    matrix.sort_indices()
     n, n_columns = values.shape
     cardinalities = np.diff(matrix.indptr)
+    samples = shared_draws(cardinalities, permutations, seed)
+    exact = [[Fraction(float(v)) for v in row] for row in values]
     count_ge = np.zeros((n, n_columns), dtype=np.int64)
     count_le = np.zeros((n, n_columns), dtype=np.int64)
-    observed = (
-        sparse.csr_array((np.ones_like(matrix.data), matrix.indices, matrix.indptr), matrix.shape)
-        @ values
-    )
-    mean_abs = np.abs(values).mean(axis=0)
-    for k in np.unique(cardinalities):
+    for i in range(n):
+        k = int(cardinalities[i])
         if k == 0:
             continue
-        samples = _draw_samples(n, int(k) + 1, permutations, seed + int(k) * 1_000_003)
-        sums = np.zeros((permutations, n_columns))
-        for m in range(k):
-            sums += values[samples[:, m]]
-        ordered = np.sort(sums, axis=0)
-        for i in np.flatnonzero(cardinalities == k):
-            member = np.flatnonzero((samples[:, :k] == i).any(axis=1))
-            for c in range(n_columns):
-                tol = 1e-9 * (abs(observed[i, c]) + mean_abs[c] * k)
-                low, high = observed[i, c] - tol, observed[i, c] + tol
-                ge = permutations - np.searchsorted(ordered[:, c], low, side="left")
-                le = np.searchsorted(ordered[:, c], high, side="right")
-                for p in member:
-                    old = sums[p, c]
-                    new = old - values[i, c] + values[samples[p, k], c]
-                    ge += int(new >= low) - int(old >= low)
-                    le += int(new <= high) - int(old <= high)
-                count_ge[i, c], count_le[i, c] = ge, le
+        neighbours = matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]
+        weights = matrix.data[matrix.indptr[i] : matrix.indptr[i + 1]]
+        slot_weights = [Fraction(1) if equal else Fraction(float(w)) for w in weights]
+        draws = [
+            [samples[p, k] if a == i else a for a in samples[p, :k]] for p in range(permutations)
+        ]
+        for c in range(n_columns):
+            observed = sum(w * exact[j][c] for w, j in zip(slot_weights, neighbours, strict=True))
+            for draw in draws:
+                simulated = sum(w * exact[j][c] for w, j in zip(slot_weights, draw, strict=True))
+                count_ge[i, c] += simulated >= observed
+                count_le[i, c] += simulated <= observed
     return count_ge, count_le
 
 
-def test_equal_weights_kernel_gives_the_counts_of_a_plain_search() -> None:
-    binary, _weighted, values = _random_problem(n=150, k=4, columns=4, seed=9)
-    values[:, 3] = np.round(values[:, 3] / 3)  # many exact ties
-    binary.sort_indices()
-    counts = permutation_counts(values, binary, permutations=399, seed=5, equal_weights=True)
-    count_ge, count_le = _equal_weight_counts_by_search(values, binary, 399, 5)
+def _tie_heavy_problem(seed: int) -> tuple[sparse.csr_array, sparse.csr_array, np.ndarray]:
+    """Small counts, decimals that do not add up exactly in binary, zeros and signed values."""
+    binary, _weighted, values = _random_problem(n=45, k=4, columns=4, seed=seed)
+    rng = np.random.default_rng(seed)
+    values[:, 1] = np.round(rng.random(45), 1) * (rng.random(45) < 0.6)  # 0.1 + 0.2 != 0.3
+    values[:, 2] = np.round(rng.normal(size=45), 1)  # signed
+    values[:, 3] = 0.1 * rng.integers(0, 3, 45)  # few distinct decimals: many exact ties
+    weighted = binary.copy()
+    weighted.data = rng.choice([0.1, 0.3, 0.7, 1.0, 1 / 3], size=weighted.nnz)
+    return binary, sparse.csr_array(weighted), values
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    ("equal_weights", "sort_from"),
+    [(True, 0), (True, 10**9), (False, 0)],
+    ids=["equal-weights-sorted", "equal-weights-direct", "kernel"],
+)
+def test_counts_equal_a_brute_force_exact_recount(
+    equal_weights: bool, sort_from: int, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every neighbour count's sums sorted into the bucket index, or none (compared directly).
+    monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", sort_from)
+    binary, weighted, values = _tie_heavy_problem(seed)
+    matrix = binary if equal_weights else weighted
+    counts = permutation_counts(
+        values, matrix, permutations=80, seed=seed, equal_weights=equal_weights
+    )
+    count_ge, count_le = _exact_recount(values, matrix, 80, seed, equal=equal_weights)
     np.testing.assert_array_equal(counts.count_ge, count_ge)
     np.testing.assert_array_equal(counts.count_le, count_le)
+    assert (count_ge + count_le > 80).sum() > 20  # exact ties were met, many of them
+
+
+def test_kernel_p_values_equal_a_brute_force_exact_recount() -> None:
+    """The engine's pseudo p-values with kernel weights, from exact counts on the same draws."""
+    areas = square_grid(7, 6, digits=2)
+    weights = build_weights(areas, method="kernel", k=5)
+    assert not weights.binary
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {"A": rng.poisson(1.0, weights.n).astype(float), "B": np.round(rng.random(weights.n), 1)},
+        index=weights.ids,
+    )
+    settings = HotspotsConfig(
+        permutations=60,
+        seed=3,
+        alternative="folded",
+        weights={"method": "kernel", "transform": "row"},
+    )
+    table = local_hotspots(frame, weights, settings).table
+    count_ge, count_le = _exact_recount(
+        frame.to_numpy(), weights.transformed("row"), 60, 3, equal=False
+    )
+    expected = (np.minimum(count_ge, count_le) + 1.0) / 61.0
+    np.testing.assert_array_equal(table["gi_star_p_sim"].to_numpy().reshape(-1, 2), expected)
+    assert (count_ge + count_le > 60).any()
+
+
+def test_near_ties_are_not_ties() -> None:
+    """A lag 1e-12 above the observed one is above it: no tolerance makes it a tie."""
+    # Areas 0-1 and 2-3 are pairs; area 0's only neighbour, area 1, has the value 1.
+    matrix = sparse.csr_array(
+        (np.ones(4), ([0, 1, 2, 3], [1, 0, 3, 2])), shape=(4, 4), dtype=np.float64
+    )
+    values = np.array([[7.0], [1.0], [1.0 + 1e-12], [5.0]])
+    permutations = 200
+    counts = permutation_counts(
+        values, matrix, permutations=permutations, seed=9, equal_weights=True
+    )
+    samples = shared_draws(np.diff(matrix.indptr), permutations, 9)
+    drawn = np.where(samples[:, 0] == 0, samples[:, 1], samples[:, 0])  # area 0 swapped out
+    assert (drawn == 2).sum() > 30  # the near-tie was drawn often
+    assert counts.count_le[0, 0] == (drawn == 1).sum()  # only area 1's value ties
+    assert counts.count_ge[0, 0] == permutations
+    np.testing.assert_array_equal(
+        counts.count_le, _exact_recount(values, matrix, permutations, 9, equal=True)[1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -305,42 +305,23 @@ def test_equal_weights_kernel_gives_the_counts_of_a_plain_search() -> None:
     [(1e-15, 1.0), (1e-310, 0.0), (1e250, 0.0), (0.0, 3.0)],
     ids=["tiny-spread", "subnormal", "huge", "constant"],
 )
-def test_equal_weights_search_buckets_survive_extreme_scales(scale: float, shift: float) -> None:
-    binary, _weighted, values = _random_problem(n=80, k=4, columns=2, seed=2)
+def test_equal_weights_buckets_survive_extreme_scales(
+    scale: float, shift: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", 0)
+    binary, _weighted, values = _random_problem(n=40, k=4, columns=2, seed=2)
     values = shift + scale * values
-    binary.sort_indices()
-    counts = permutation_counts(values, binary, permutations=99, seed=3, equal_weights=True)
-    count_ge, count_le = _equal_weight_counts_by_search(values, binary, 99, 3)
+    counts = permutation_counts(values, binary, permutations=40, seed=3, equal_weights=True)
+    count_ge, count_le = _exact_recount(values, binary, 40, 3, equal=True)
     np.testing.assert_array_equal(counts.count_ge, count_ge)
     np.testing.assert_array_equal(counts.count_le, count_le)
 
 
-def test_single_precision_thresholds_decide_like_the_double_bounds() -> None:
-    rng = np.random.default_rng(0)
-    bounds = np.concatenate(
-        [
-            rng.standard_normal(2_000) * 10.0 ** rng.integers(-40, 39, size=2_000),
-            [0.0, -0.0, 1e-45, -1e-46, 3.5e38, -3.5e38, 1e39, -1e39, np.inf, -np.inf],
-        ]
-    )
-    for bound in bounds:
-        at_least, at_most = _single_at_least(bound), _single_at_most(bound)
-        # Every float32 near the bound (and the thresholds themselves) is decided the same.
-        with np.errstate(over="ignore"):
-            candidates = np.array(
-                [at_least, at_most, np.float32(bound), np.float32(0.0), np.float32(np.inf)],
-                dtype=np.float32,
-            )
-            candidates = np.concatenate(
-                [
-                    candidates,
-                    np.nextafter(candidates, np.float32(np.inf)),
-                    np.nextafter(candidates, np.float32(-np.inf)),
-                ]
-            )
-        for x in candidates:
-            assert (x >= at_least) == (np.float64(x) >= bound)
-            assert (x <= at_most) == (np.float64(x) <= bound)
+def test_general_weights_refuse_magnitudes_beyond_exact_products() -> None:
+    _binary, weighted, values = _random_problem(n=20, k=4, columns=2, seed=1)
+    values[0, 0] = 1e200
+    with pytest.raises(ValueError, match="between 2\\*\\*-400 and 2\\*\\*400"):
+        permutation_counts(values, weighted, permutations=9, seed=1, equal_weights=False)
 
 
 # --- consistency with esda on real data ------------------------------------------------------

@@ -352,7 +352,7 @@ def test_local_statistics_gives_the_reference_bits(
         g_star, z_star = gi_star(values, matrix, binary=binary, row_standardise=row_standardise)
         _g, z_gi = gi(values, matrix, row_standardise=row_standardise)
         moran_i, moran_z, lag = local_moran(values, matrix, row_standardise=row_standardise)
-        standard = (values - values.mean(axis=0)) / values.std(axis=0)
+        standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
     quadrant = moran_quadrant_codes(standard, lag)
     quadrant[untested] = 4
 
@@ -439,4 +439,5 @@ def test_column_sums_give_numpys_bits_in_either_layout(order: str) -> None:
     _same_bits(mean, values.mean(axis=0))
     _same_bits(std, values.std(axis=0))
     _same_bits(squares, (values**2).sum(axis=0))
-    _same_bits(moran, (((values - values.mean(axis=0)) / values.std(axis=0)) ** 2).sum(axis=0))
+    standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
+    _same_bits(moran, (standard * standard).sum(axis=0))

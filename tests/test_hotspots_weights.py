@@ -11,7 +11,12 @@ import pytest
 from shapely.geometry import box
 
 from clustergeo._errors import InputDataError
-from clustergeo.hotspots.weights import SpatialWeights, build_weights
+from clustergeo.hotspots.weights import (
+    ADAPTIVE_WIDENING,
+    SpatialWeights,
+    build_weights,
+    kernel_weights,
+)
 from conftest import GRID_SIDE as SIDE
 from conftest import GRID_X0 as X0
 from conftest import GRID_Y0 as Y0
@@ -117,6 +122,56 @@ def test_point_based_methods_build_with_a_zero_diagonal(
 def test_knn_asks_for_no_more_neighbours_than_there_are_other_areas() -> None:
     weights = build_weights(_grid(2, 1), method="knn", k=6)
     np.testing.assert_array_equal(weights.matrix.toarray(), [[0, 1], [1, 0]])
+
+
+# --- adaptive kernels ------------------------------------------------------------------------
+
+
+def _gaussian(z: float) -> float:
+    return float(np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi))
+
+
+def test_adaptive_kernel_bandwidth_is_each_areas_kth_neighbour_distance() -> None:
+    # Points on a line: a dense group (0, 1, 2 m) and a sparse one (100, 200, 300 m).
+    points = np.array([[0.0, 0], [1, 0], [2, 0], [100, 0], [200, 0], [300, 0]])
+    matrix = kernel_weights(points, k=2, kernel="gaussian").toarray()
+    np.testing.assert_array_equal(np.diag(matrix), 0)
+    np.testing.assert_array_equal((matrix > 0).sum(axis=1), 2)
+    # Area 0: neighbours 1 m and 2 m away, bandwidth 2 m (x 1.0000001).
+    h0 = 2.0 * ADAPTIVE_WIDENING
+    assert matrix[0, 1] == pytest.approx(_gaussian(1.0 / h0), rel=1e-15)
+    assert matrix[0, 2] == pytest.approx(_gaussian(2.0 / h0), rel=1e-15)
+    # Area 4 (200 m): neighbours at 100 m on both sides, bandwidth 100 m.
+    h4 = 100.0 * ADAPTIVE_WIDENING
+    assert matrix[4, 3] == pytest.approx(_gaussian(100.0 / h4), rel=1e-15)
+    # Adaptive: each area's farthest neighbour sits at its own bandwidth, 2 m or 200 m away.
+    farthest = [matrix[i][matrix[i] > 0].min() for i in range(6)]
+    np.testing.assert_allclose(farthest, _gaussian(1 / ADAPTIVE_WIDENING), rtol=1e-12)
+
+
+def test_bounded_kernels_keep_the_kth_neighbour_and_a_fixed_bandwidth_tapers() -> None:
+    points = np.array([[0.0, 0], [1, 0], [3, 0], [10, 0]])
+    adaptive = kernel_weights(points, k=2, kernel="triangular").toarray()
+    np.testing.assert_array_equal((adaptive > 0).sum(axis=1), 2)  # K(1) = 0 avoided
+    assert adaptive[0, 1] == pytest.approx(1 - 1 / (3 * ADAPTIVE_WIDENING), rel=1e-15)
+    fixed = kernel_weights(points, k=2, kernel="bisquare", bandwidth=2.5).toarray()
+    # Area 0's neighbours are 1 m and 3 m away: only the first is within 2.5 m.
+    assert fixed[0, 1] == pytest.approx(15 / 16 * (1 - (1 / 2.5) ** 2) ** 2, rel=1e-15)
+    assert fixed[0, 2] == 0
+    assert (fixed[3] == 0).all()  # area 3's nearest areas are 7 m and 9 m away
+
+
+def test_kernel_weights_are_not_one_global_bandwidth() -> None:
+    """Unlike libpysal's build_kernel(k), a town and the countryside get their own scales."""
+    town = _grid(4, 4)
+    country = _grid(4, 4, x0=X0 + 50_000, prefix="R")
+    country["geometry"] = country.geometry.scale(20, 20, origin=(X0 + 50_000, Y0))
+    weights = build_weights(_concat(town, country), method="kernel", k=4)
+    rows = weights.matrix.toarray()
+    spread = [np.ptp(row[row > 0]) for row in rows]
+    # The same relative layout gives the same weights in both, despite 20 times the distance.
+    np.testing.assert_allclose(spread[:16], spread[16:], rtol=1e-9)
+    assert "adaptive" in weights.method
 
 
 # --- islands ---------------------------------------------------------------------------------

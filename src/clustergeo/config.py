@@ -429,13 +429,18 @@ class WeightsConfig(_Strict):
         default=1.0, description="Snapping tolerance of 'contiguity', in metres."
     )
     k: Annotated[int, Field(ge=1)] = Field(
-        default=6, description="Neighbours for 'knn'; adaptive bandwidth of 'kernel'."
+        default=6,
+        description=(
+            "Neighbours for 'knn' and 'kernel'; a kernel without 'bandwidth_m' is adaptive: "
+            "each area's bandwidth is the distance to its k-th nearest area."
+        ),
     )
     threshold_m: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="Distance of 'distance_band', in metres."
     )
     bandwidth_m: Annotated[float, Field(gt=0)] | None = Field(
-        default=None, description="Fixed bandwidth of 'kernel' in metres (else adaptive)."
+        default=None,
+        description="Fixed bandwidth of 'kernel' in metres for every area (else adaptive).",
     )
     kernel: Literal["gaussian", "triangular", "bisquare", "tricube", "exponential"] = Field(
         default="gaussian", description="Kernel function of 'kernel'."

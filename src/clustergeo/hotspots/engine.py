@@ -17,10 +17,16 @@ members use one threshold. Local Moran clusters are labelled by quadrant (``HH``
 ``HL``, ``LH``) when significant at 0.05, else ``not_significant``.
 
 The results are written straight into the columns of the result table (one Fortran-ordered
-float block that pandas takes without copying) by compiled passes over the areas, and
-permutation p-values are corrected by counting rather than sorting. The numbers are those of
-the plain numpy functions of :mod:`~clustergeo.hotspots.statistics` and
-:mod:`~clustergeo.hotspots.multiple_testing`, to the last bit; the tests check it.
+float block that pandas takes without copying) by compiled passes, each one parallel region,
+as many whatever the number of industries or of neighbour counts: the analytic statistics,
+the normal p-values, the permutation counts (:mod:`~clustergeo.hotspots.permutation`, ties
+decided exactly; its sorted sums go in waves of 64 MB, one wave at 999 permutations on 35,000
+areas), their pseudo p-values, the corrections and the classes. Permutation p-values are
+corrected by counting the tests at each of their few values, analytic ones by a bucket sort
+of each industry. The numbers are those of the plain numpy functions of
+:mod:`~clustergeo.hotspots.statistics` and :mod:`~clustergeo.hotspots.multiple_testing`, to
+the last bit; the tests check it. The first call in a process compiles the kernels, or loads
+them from numba's cache (:mod:`~clustergeo.hotspots.warmup`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,11 @@ import numpy as np
 import pandas as pd
 
 from clustergeo.config import HotspotsConfig
-from clustergeo.hotspots.multiple_testing import adjust_discrete_p_values, adjust_p_values
+from clustergeo.hotspots.multiple_testing import (
+    adjust_families_into,
+    adjust_p_values,
+    discrete_table,
+)
 from clustergeo.hotspots.permutation import permutation_counts
 from clustergeo.hotspots.statistics import (
     StatisticsOutput,
@@ -44,6 +54,7 @@ from clustergeo.hotspots.statistics import (
     permutation_p_values_into,
     row_major,
 )
+from clustergeo.hotspots.warmup import ensure_warm
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import (
     GI_STAR_CLASSES,
@@ -95,22 +106,59 @@ def _gi_star_class_codes(z: np.ndarray, p_adjusted: np.ndarray) -> np.ndarray:
     return codes
 
 
+#: How the class kernel finds a statistic's corrected p-value: already in its column, or as a
+#: level key looked up in a table of corrected levels.
+_GIVEN, _FROM_LEVELS = 0, 1
+
+
+@dataclass(frozen=True)
+class _Corrected:
+    """Where the corrected p-values of one statistic come from (``_GIVEN`` or ``_FROM_LEVELS``)."""
+
+    mode: int = _GIVEN
+    keys: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.int32))
+    table: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+
+    def arguments(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """The kernel's arguments for this statistic."""
+        return self.mode, self.keys, self.table
+
+
+@numba.njit(cache=True, inline="always")
+def _corrected(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    mode: int, given: np.ndarray, keys: np.ndarray, table: np.ndarray, i: int, c: int
+) -> float:
+    if mode == _FROM_LEVELS:
+        key = keys[i, c]
+        # One row of levels for a pooled family, one per industry otherwise.
+        return float(table[0 if table.shape[0] == 1 else c, key]) if key >= 0 else np.nan
+    return float(given[i, c])
+
+
 @numba.njit(cache=True, parallel=True)
 def _class_kernel(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     gi_star_z: np.ndarray,
     gi_star_p: np.ndarray,
+    gi_star_source: tuple[int, np.ndarray, np.ndarray],
     thresholds: np.ndarray,
     moran_p: np.ndarray,
+    moran_source: tuple[int, np.ndarray, np.ndarray],
     moran_level: float,
     quadrant: np.ndarray,
     gi_star_class: np.ndarray,
     moran_class: np.ndarray,
 ) -> None:
-    """The codes of :func:`_gi_star_class_codes` and of the Moran classes, in one pass."""
+    """The corrected p-values into their columns, then the Gi* and Moran classes, in one pass.
+
+    The classes are the codes of :func:`_gi_star_class_codes` and of the Moran classes.
+    """
     rows, n_columns = gi_star_z.shape
+    gi_mode, gi_keys, gi_table = gi_star_source
+    moran_mode, moran_keys, moran_table = moran_source
     for i in numba.prange(rows):
         for c in range(n_columns):
-            p = gi_star_p[i, c]
+            p = _corrected(gi_mode, gi_star_p, gi_keys, gi_table, i, c)
+            gi_star_p[i, c] = p
             level = len(thresholds)
             for index in range(len(thresholds) - 1, -1, -1):
                 if p <= thresholds[index]:
@@ -124,9 +172,11 @@ def _class_kernel(  # noqa: PLR0917 -- numba kernels take no keyword-only argume
                 gi_star_class[i, c] = level
             else:
                 gi_star_class[i, c] = 2 * _NOT_SIGNIFICANT - level
+            moran = _corrected(moran_mode, moran_p, moran_keys, moran_table, i, c)
+            moran_p[i, c] = moran
             if quadrant[i, c] == _QUADRANT_NOT_TESTED:
                 moran_class[i, c] = _MORAN_NOT_TESTED
-            elif moran_p[i, c] <= moran_level:
+            elif moran <= moran_level:
                 moran_class[i, c] = quadrant[i, c]
             else:
                 moran_class[i, c] = _MORAN_NOT_SIGNIFICANT
@@ -232,7 +282,7 @@ def _fill_missing(raw: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.
     return filled, constant
 
 
-def _pseudo_p_values_and_correction(
+def _pseudo_p_values(
     filled: np.ndarray,
     filled_rows: np.ndarray,
     weights: SpatialWeights,
@@ -241,51 +291,74 @@ def _pseudo_p_values_and_correction(
     untested: np.ndarray,
     rows: np.ndarray,
     out: dict[str, np.ndarray],
-) -> None:
-    """Permutation p-values and the corrected p-values, into the result columns ``out``."""
+) -> dict[str, _Corrected]:
+    """Permutation p-values into ``out``; the corrections of the discrete ones as tables."""
     n_reported, n_columns = out["gi_star_p_sim"].shape
     # Permutation p-values take one of P + 2 values: a BH correction of them counts the tests
     # at each value (their keys) instead of sorting millions of p-values.
     discrete = settings.permutations > 0 and settings.correction == "fdr_bh"
-    gi_star_keys = moran_keys = None
-    levels = np.empty(0)
-    if discrete and settings.gi_star_inference == "permutation":
-        gi_star_keys = np.empty((n_reported, n_columns), dtype=np.int32)
-    if discrete and settings.moran_inference == "permutation":
-        moran_keys = np.empty((n_reported, n_columns), dtype=np.int32)
-    if settings.permutations:
-        counts = permutation_counts(
-            filled_rows,
-            weights.transformed(settings.weights.transform),
-            permutations=settings.permutations,
-            seed=settings.seed,
-            equal_weights=weights.binary,
-        )
-        levels = permutation_p_values_into(
-            counts.count_ge,
-            counts.count_le,
-            counts.permutations,
-            settings.alternative,
-            filled,
-            contiguous=filled_rows,
-            untested=untested,
-            rows=rows,
-            gi_star_out=out["gi_star_p_sim"],
-            moran_out=out["moran_p_sim"],
-            gi_star_keys=gi_star_keys,
-            moran_keys=moran_keys,
-        )
-    else:
+    keys = {
+        statistic: np.empty((n_reported, n_columns), dtype=np.int32)
+        for statistic in ("gi_star", "moran")
+        if discrete and _inference(settings, statistic) == "permutation"
+    }
+    if not settings.permutations:
         out["gi_star_p_sim"][...] = np.nan
         out["moran_p_sim"][...] = np.nan
+        return {}
+    counts = permutation_counts(
+        filled_rows,
+        weights.transformed(settings.weights.transform),
+        permutations=settings.permutations,
+        seed=settings.seed,
+        equal_weights=weights.binary,
+    )
+    levels = permutation_p_values_into(
+        counts.count_ge,
+        counts.count_le,
+        counts.permutations,
+        settings.alternative,
+        filled,
+        contiguous=filled_rows,
+        untested=untested,
+        rows=rows,
+        gi_star_out=out["gi_star_p_sim"],
+        moran_out=out["moran_p_sim"],
+        gi_star_keys=keys.get("gi_star"),
+        moran_keys=keys.get("moran"),
+    )
+    return {
+        statistic: _Corrected(
+            _FROM_LEVELS,
+            keys=key,
+            table=discrete_table(key, levels, settings.correction_scope),
+        )
+        for statistic, key in keys.items()
+    }
 
-    for statistic, keys in (("gi_star", gi_star_keys), ("moran", moran_keys)):
+
+def _corrections(
+    settings: HotspotsConfig, out: dict[str, np.ndarray], discrete: dict[str, _Corrected]
+) -> dict[str, _Corrected]:
+    """How each statistic's classifying p-value is corrected (done here or by the kernel)."""
+    sources: dict[str, _Corrected] = {}
+    for statistic in ("gi_star", "moran"):
+        if statistic in discrete:
+            sources[statistic] = discrete[statistic]
+            continue
+        p = out[_classifying_column(settings, statistic)]
         target = out[f"{statistic}_p_fdr"]
-        if keys is not None:
-            adjust_discrete_p_values(keys, levels, settings.correction_scope, out=target)
+        if settings.correction == "fdr_bh" and settings.correction_scope == "industry":
+            # Each industry's p-values contiguous for the correction: numpy's blocked
+            # transposes cost less than reading them across 88 memory pages per area.
+            by_family = np.ascontiguousarray(p.T)
+            adjusted = np.empty_like(by_family)
+            adjust_families_into(by_family, adjusted)
+            target[...] = adjusted.T
         else:
-            p = out[_classifying_column(settings, statistic)]
             target[...] = adjust_p_values(p, settings.correction, settings.correction_scope)
+        sources[statistic] = _Corrected()
+    return sources
 
 
 def local_hotspots(
@@ -321,6 +394,9 @@ def local_hotspots(
         ``moran_z``, ``moran_p_norm``, ``moran_p_sim``, ``moran_p_fdr``, ``moran_quadrant`` and
         ``moran_class``. P-values are for ``settings.alternative``.
     """
+    # Compiles the kernels (or loads them from numba's cache) once per process, with a log
+    # line when it compiles, before the first of them runs.
+    ensure_warm()
     aligned = values.reindex(weights.ids)
     # Column-contiguous, so every column reduction (sums, means, deviations) adds up the
     # column on its own, in the same order whatever other columns sit beside it: a block of
@@ -376,17 +452,20 @@ def local_hotspots(
     normal_p_values_into(out["gi_star_z"], settings.alternative, out["gi_star_p_norm"])
     normal_p_values_into(out["moran_z"], settings.alternative, out["moran_p_norm"])
 
-    _pseudo_p_values_and_correction(
+    discrete = _pseudo_p_values(
         filled, filled_rows, weights, settings, untested=untested, rows=rows, out=out
     )
+    sources = _corrections(settings, out, discrete)
 
     gi_star_class = np.empty((n_reported, n_columns), dtype=np.int8)
     moran_class = np.empty((n_reported, n_columns), dtype=np.int8)
     _class_kernel(
         out["gi_star_z"],
         out["gi_star_p_fdr"],
+        sources["gi_star"].arguments(),
         np.array([threshold for threshold, _label in SIGNIFICANCE_LEVELS]),
         out["moran_p_fdr"],
+        sources["moran"].arguments(),
         MORAN_LEVEL,
         quadrant,
         gi_star_class,
@@ -463,10 +542,15 @@ def log_policies(missing: int, everywhere: int, constant: Sequence[str]) -> None
         log.warning("Not tested (same value in every area): %s", ", ".join(constant))
 
 
+def _inference(settings: HotspotsConfig, statistic: str) -> str:
+    """``analytic`` or ``permutation``: the inference that classifies ``statistic``."""
+    return settings.gi_star_inference if statistic == "gi_star" else settings.moran_inference
+
+
 def _classifying_column(settings: HotspotsConfig, statistic: str) -> str:
     """The p-value column that classifies ``statistic`` (``gi_star`` or ``moran``)."""
-    inference = settings.gi_star_inference if statistic == "gi_star" else settings.moran_inference
-    return f"{statistic}_p_norm" if inference == "analytic" else f"{statistic}_p_sim"
+    suffix = "norm" if _inference(settings, statistic) == "analytic" else "sim"
+    return f"{statistic}_p_{suffix}"
 
 
 def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
@@ -485,9 +569,11 @@ def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
     moran_class = np.empty((rows, 1), dtype=np.int8)
     _class_kernel(
         table["gi_star_z"].to_numpy(dtype=np.float64).reshape(rows, 1),
-        table["gi_star_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1),
+        np.array(table["gi_star_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1)),
+        _Corrected().arguments(),
         np.array([threshold for threshold, _label in SIGNIFICANCE_LEVELS]),
-        table["moran_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1),
+        np.array(table["moran_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1)),
+        _Corrected().arguments(),
         MORAN_LEVEL,
         np.ascontiguousarray(table["moran_quadrant"].cat.codes.to_numpy(), dtype=np.int8).reshape(
             rows, 1

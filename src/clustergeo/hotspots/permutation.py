@@ -3,36 +3,49 @@ r"""Conditional-permutation inference for local statistics, for every industry a
 Conditional randomisation (Anselin 1995) holds area *i*'s value fixed and gives its
 :math:`k_i` neighbour slots values drawn without replacement from the other :math:`n-1`
 areas. Every local statistic used here (Gi, Gi*, Local Moran's I) is a monotone function of
-the neighbour lag :math:`L_i = \sum_j w_{ij} x_j` once :math:`x_i` is fixed, so each kernel
-counts, per area and industry, how many simulated lags are at least (``count_ge``) and at
-most (``count_le``) the observed lag. P-values for any alternative follow from the counts.
-The draws depend only on the areas, never on the variable, so one set is shared by all
-industries.
+the neighbour lag :math:`L_i = \sum_j w_{ij} x_j` once :math:`x_i` is fixed, so the kernels
+count, per area and industry, how many simulated lags are at least (``count_ge``) and at most
+(``count_le``) the observed lag. P-values for any alternative follow from the counts.
 
-Two kernels:
+**Shared draws.** One set of :math:`P` ordered samples of :math:`k_{max}+1` distinct areas
+serves every area and every industry (as in esda). Area *i* takes the first :math:`k_i`
+members of each sample; when *i* itself is among them it is replaced by the sample's next
+member, :math:`k_i`. Each area so receives :math:`P` exact draws of :math:`k_i` distinct
+other areas, uniform over ordered draws: a given draw :math:`t` arises directly with
+probability :math:`1/(n)_{k}` and by replacing *i* in :math:`k` ways with probability
+:math:`1/(n)_{k+1}` each, in all :math:`1/(n-1)_k`. The draws depend only on the number of
+areas, the largest neighbour count and the seed, never on the values, so a block of
+industries on a Dask worker gets the draws of the whole run.
 
 ``equal-weight rows`` (binary or row-standardised weights)
-    A unit's simulated lag is then the sum of :math:`k_i` random other values, so its null
-    distribution depends only on :math:`k_i` up to excluding the unit itself. For each
-    distinct :math:`k` we draw :math:`P` ordered samples of :math:`k+1` areas, sort the sums of
-    their first :math:`k` members once per industry, and count by binary search (branch-free,
-    in each industry's contiguous row of sorted sums). The draws that happen to include unit
-    *i* among their first :math:`k` members are corrected exactly (*i* is swapped for the
-    sample's spare member), so every unit receives :math:`P` independent exact draws of
-    :math:`k_i` distinct other areas. Cost: :math:`O(nK \log P)` after :math:`O(PK\sum k)` for
-    the sums.
+    The simulated lag is then the sum of :math:`k_i` random other values, so its null
+    distribution depends only on :math:`k_i` (and, through the replacement, on the area's own
+    value). For every neighbour count :math:`k` present and every industry the kernel forms the
+    :math:`P` sums once (prefix sums over each sample's members, shared by all counts), sorts
+    them into a bucket index, and then counts each area of that count by looking up its lag:
+    :math:`O(PKk_{max} + nK)` instead of esda's :math:`O(nPKk)`. Counts that few areas have
+    skip the sort: their areas are compared with every draw. Draws that contain the area
+    itself are corrected one by one (on average :math:`Pk/n` per area).
 ``general weights`` (kernels, inverse distance)
-    Each unit draws its own :math:`P \times k_i` permutation (seeded per unit, so results do
-    not depend on thread scheduling) and forms the weighted sums for all industries in the
-    same pass: :math:`O(nPkK)`, compiled and parallel. The partial Fisher-Yates shuffle keeps
-    only the few positions it moved, not an array of :math:`n-1` indices, and the sums are
-    compared in single precision against thresholds that decide every float32 sum exactly as
-    the double-precision bounds would.
+    Each area's simulated lag :math:`\sum_m w_{im} x_{d_m}` is formed for every draw and
+    industry, :math:`O(nPkK)`. The draws are shared by all areas, so the kernel gathers the
+    rows of a block of draws once and runs every area of a block of areas over them while
+    they are in cache.
 
-Ties: with integer counts, simulated and observed lags are often exactly equal. They are
-counted as "at least as extreme" in both directions, comparing with a tolerance of
-:math:`10^{-9}` of the lag's scale so that floating-point summation order can never turn a tie
-into a miss (esda compiles its comparison with ``fastmath`` and can miss exact ties).
+**Ties are exact.** A simulated lag counts as at least (at most) the observed one when it is
+so as an exact sum of the double-precision inputs, whatever order they are added in. The
+kernels compare the floating-point sums first: a simulated sum outside the observed sum's
+rounding-error window, :math:`|\tilde s - \tilde o| > (4k+8)\,u\,(\sum|w x|_{sim} +
+\sum|w x|_{obs})` with :math:`u = 2^{-53}` (a bound twice the classical
+:math:`\gamma_k \sum |w_j x_j|` of Higham 2002, *Accuracy and Stability of Numerical
+Algorithms*, §3.1, for each sum), is decided by the floating-point comparison. Inside the
+window the comparison is made exactly (:mod:`clustergeo.hotspots.exact`). For non-negative
+values and weights a sum is zero exactly when every term is, so zero lags tie without an
+exact check. Earlier versions compared within a relative tolerance (:math:`10^{-9}`, and
+:math:`10^{-5}` in single precision for general weights), which counted near-ties as ties.
+esda compiles its comparison with ``fastmath`` and counts only simulations strictly below
+the observed value on the low side, so its ``p_sim`` differs from the exact count where
+ties occur (common with integer counts and zero values).
 """
 
 from __future__ import annotations
@@ -43,10 +56,26 @@ import numba
 import numpy as np
 from scipy import sparse
 
-__all__ = ["PermutationCounts", "permutation_counts"]
+from clustergeo.hotspots.exact import (
+    SAFE_MAGNITUDE,
+    expansion_sign,
+    grow_expansion,
+    two_product,
+)
 
-_TIE_TOLERANCE = 1e-9
-_SINGLE_TIE_TOLERANCE = 1e-5
+__all__ = ["PermutationCounts", "draw_memberships", "permutation_counts", "shared_draws"]
+
+#: Unit roundoff of double precision.
+_UNIT = 2.0**-53
+#: Bytes of sorted sums and bucket index kept at once (larger runs go in waves of counts).
+_TABLE_BUDGET = 64 * 1024**2
+#: Areas per block of the counting kernels: a block's rows stay in cache across industries.
+_BLOCK_AREAS = 128
+#: Draws per block of the general-weights kernel (their gathered rows stay in cache).
+_BLOCK_DRAWS = 32
+#: Neighbour counts held by at least this many areas get their sums sorted; areas of rarer
+#: counts are compared with every draw (2P comparisons beat sorting P sums for a few areas).
+_SORT_FROM_AREAS = 192
 
 
 @dataclass(frozen=True)
@@ -56,6 +85,11 @@ class PermutationCounts:
     count_ge: np.ndarray
     count_le: np.ndarray
     permutations: int
+
+
+# --------------------------------------------------------------------------------------------
+# Draws
+# --------------------------------------------------------------------------------------------
 
 
 @numba.njit(cache=True, inline="always")
@@ -96,24 +130,82 @@ def _draw_samples(n: int, size: int, permutations: int, seed: int) -> np.ndarray
     return out
 
 
-@numba.njit(cache=True, parallel=True)
-def _sums_of_first(values: np.ndarray, samples: np.ndarray, k: int) -> np.ndarray:
-    """Industries x draws: the sum of the first ``k`` members of each draw, per industry."""
-    permutations = samples.shape[0]
-    n_columns = values.shape[1]
-    sums = np.empty((n_columns, permutations))
-    n_chunks = min(permutations, 64)
-    for chunk in numba.prange(n_chunks):
-        total = np.empty(n_columns)
-        for p in range(chunk * permutations // n_chunks, (chunk + 1) * permutations // n_chunks):
-            total[:] = 0.0
-            for m in range(k):
-                row = samples[p, m]
-                for c in range(n_columns):
-                    total[c] += values[row, c]
-            for c in range(n_columns):
-                sums[c, p] = total[c]
-    return sums
+def shared_draws(cardinalities: np.ndarray, permutations: int, seed: int) -> np.ndarray:
+    """The samples every area draws its neighbours from: ``permutations x (k_max + 1)``."""
+    n = len(cardinalities)
+    largest = int(cardinalities.max()) if n else 0
+    size = min(largest + 1, n)
+    if permutations == 0 or size == 0:
+        return np.zeros((permutations, 0), dtype=np.int64)
+    return np.asarray(_draw_samples(n, size, permutations, seed))
+
+
+@numba.njit(cache=True)
+def _memberships(samples: np.ndarray, cardinalities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(cardinalities)
+    permutations, size = samples.shape
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for p in range(permutations):
+        for m in range(size):
+            area = samples[p, m]
+            if m < cardinalities[area]:
+                counts[area + 1] += 1
+    pointer = np.cumsum(counts)
+    fill = pointer[:-1].copy()
+    draws = np.empty(pointer[-1], dtype=np.int64)
+    for p in range(permutations):
+        for m in range(size):
+            area = samples[p, m]
+            if m < cardinalities[area]:
+                draws[fill[area]] = p
+                fill[area] += 1
+    return pointer, draws
+
+
+def draw_memberships(
+    samples: np.ndarray, cardinalities: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each area, the draws (ascending) whose first ``k_i`` members include it (CSR)."""
+    return _memberships(
+        np.ascontiguousarray(samples, dtype=np.int64),
+        np.ascontiguousarray(cardinalities, dtype=np.int64),
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _member_slot(samples: np.ndarray, p: int, k: int, area: int) -> int:
+    """Where ``area`` sits among the first ``k`` members of draw ``p`` (-1: not there)."""
+    for m in range(k):
+        if samples[p, m] == area:
+            return m
+    return -1
+
+
+# --------------------------------------------------------------------------------------------
+# Windows: which floating-point comparisons cannot be trusted
+# --------------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, inline="always")
+def _window(
+    observed: float, observed_abs: float, simulated_abs: float, k: int, non_negative: bool
+) -> tuple[float, float]:
+    """The interval of computed simulated lags that must be compared with the observed exactly.
+
+    Outside ``[low, high]`` the floating-point comparison gives the exact answer. For
+    non-negative terms the bound is relative (and zero-width at zero, where both sums are
+    exact); otherwise absolute, from the sums of absolute terms.
+    """
+    factor = (4.0 * k + 8.0) * _UNIT
+    if non_negative:
+        return observed * (1.0 - factor), observed * (1.0 + factor)
+    width = factor * (observed_abs + simulated_abs)
+    return observed - width, observed + width
+
+
+# --------------------------------------------------------------------------------------------
+# Equal-weight rows: sums per neighbour count, sorted into a bucket index
+# --------------------------------------------------------------------------------------------
 
 
 @numba.njit(cache=True, inline="always")
@@ -127,247 +219,694 @@ def _bucket(value: float, low: float, scale: float, buckets: int) -> int:
     return int(position)
 
 
-@numba.njit(cache=True, parallel=True)
-def _bucket_index(
-    sorted_sums: np.ndarray, buckets: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per industry, where each of ``buckets`` equal value ranges starts in its sorted sums.
-
-    ``start[c, b]`` is the first draw whose bucket is at least ``b``. Since the bucket is
-    non-decreasing in the value, every sum below a value's bucket is below the value and
-    every sum above it is above: a search for the value only looks within its bucket.
-    """
-    n_columns, permutations = sorted_sums.shape
-    start = np.empty((n_columns, buckets + 1), dtype=np.int64)
-    low = np.empty(n_columns)
-    scale = np.empty(n_columns)
-    for c in numba.prange(n_columns):
-        column = sorted_sums[c]
-        low[c] = column[0]
-        span = column[permutations - 1] - column[0]
-        # A span too small for the division to stay finite puts everything in one bucket.
-        scale[c] = buckets / span if span > 0 else 0.0
-        if not np.isfinite(scale[c]):
-            scale[c] = 0.0
-        bucket = 0
-        for p in range(permutations):
-            reached = _bucket(column[p], low[c], scale[c], buckets)
-            while bucket <= reached:
-                start[c, bucket] = p
-                bucket += 1
-        while bucket <= buckets:
-            start[c, bucket] = permutations
-            bucket += 1
-    return start, low, scale
+#: Sums compared without branches when looking a value up in its bucket (with four buckets
+#: per draw a bucket rarely holds more); the sorted sums are padded with this many +inf so
+#: the comparisons never run past the end.
+_SCAN = 2
+#: Buckets of the bucket index per simulated sum.
+_BUCKETS_PER_DRAW = 4
 
 
 @numba.njit(cache=True, inline="always")
-def _first_above(column: np.ndarray, value: float, first: int, last: int, strict: bool) -> int:
-    """First index in ``first .. last`` of a sorted column with an entry >= (> if strict)."""
-    while first < last:
+def _index_below(sorted_sums: np.ndarray, first: int, last: int, value: float) -> int:
+    """First index in ``first .. last`` of the sorted sums with an entry >= ``value``.
+
+    Sums after ``last`` belong to higher buckets, so they are above ``value``: comparing a
+    fixed ``_SCAN`` of them from ``first`` counts without a branch per sum.
+    """
+    if last - first <= _SCAN:
+        count = first
+        for t in range(first, first + _SCAN):
+            count += sorted_sums[t] < value
+        return count
+    if last - first <= 16:
+        while first < last and sorted_sums[first] < value:
+            first += 1
+        return first
+    while first < last:  # a crowded bucket (e.g. many equal sums): binary search
         middle = (first + last) >> 1
-        if column[middle] < value or (strict and column[middle] == value):
+        if sorted_sums[middle] < value:
             first = middle + 1
         else:
             last = middle
     return first
 
 
-@numba.njit(cache=True, parallel=True)
-def _count_equal_weights(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
-    units: np.ndarray,
-    observed: np.ndarray,
-    scale: np.ndarray,
-    values: np.ndarray,
-    samples: np.ndarray,
-    sums: np.ndarray,
+@numba.njit(cache=True, inline="always")
+def _index_above(sorted_sums: np.ndarray, first: int, last: int, value: float) -> int:
+    """First index in ``first .. last`` of the sorted sums with an entry > ``value``."""
+    if last - first <= _SCAN:
+        count = first
+        for t in range(first, first + _SCAN):
+            count += sorted_sums[t] <= value
+        return count
+    if last - first <= 16:
+        while first < last and sorted_sums[first] <= value:
+            first += 1
+        return first
+    while first < last:
+        middle = (first + last) >> 1
+        if sorted_sums[middle] <= value:
+            first = middle + 1
+        else:
+            last = middle
+    return first
+
+
+@numba.njit(cache=True, inline="always")
+def _rank_window(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     sorted_sums: np.ndarray,
-    index: tuple[np.ndarray, np.ndarray, np.ndarray],
-    member_ptr: np.ndarray,
-    member_draw: np.ndarray,
-    k: int,
-    count_ge: np.ndarray,
-    count_le: np.ndarray,
-) -> None:
-    permutations = samples.shape[0]
-    n_columns = values.shape[1]
-    start, low_sum, bucket_scale = index
-    buckets = start.shape[1] - 1
-    for position in numba.prange(len(units)):
-        i = units[position]
-        for c in range(n_columns):
-            tol = _TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
-            low = observed[i, c] - tol
-            high = observed[i, c] + tol
-            # The same counts as np.searchsorted(column, low, "left") and (high, "right"),
-            # searching only the bucket of each bound.
-            column = sorted_sums[c]
-            bucket = _bucket(low, low_sum[c], bucket_scale[c], buckets)
-            below = _first_above(column, low, start[c, bucket], start[c, bucket + 1], False)
-            bucket = _bucket(high, low_sum[c], bucket_scale[c], buckets)
-            le = _first_above(column, high, start[c, bucket], start[c, bucket + 1], True)
-            ge = permutations - below
-            # Draws whose first k members include i: use the spare member instead of i.
-            for slot in range(member_ptr[position], member_ptr[position + 1]):
-                p = member_draw[slot]
-                old = sums[c, p]
-                new = old - values[i, c] + values[samples[p, k], c]
-                ge += (new >= low) - (old >= low)
-                le += (new <= high) - (old <= high)
-            count_ge[i, c] = ge
-            count_le[i, c] = le
+    start: np.ndarray,
+    low_sum: float,
+    scale: float,
+    low: float,
+    high: float,
+) -> tuple[int, int]:
+    """How many sums are below ``low``, and how many are at most ``high`` (``low <= high``).
+
+    Every sum in a bucket below a value's bucket is below the value and every sum in a bucket
+    above it is above, so only the value's own bucket is searched.
+    """
+    buckets = len(start) - 1
+    bucket = _bucket(low, low_sum, scale, buckets)
+    below = _index_below(sorted_sums, start[bucket], start[bucket + 1], low)
+    bucket = _bucket(high, low_sum, scale, buckets)
+    at_most = _index_above(sorted_sums, start[bucket], start[bucket + 1], high)
+    return below, at_most
 
 
 @numba.njit(cache=True)
-def _memberships(
-    units: np.ndarray, samples: np.ndarray, k: int, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each unit of the group, the draws that include it among their first k members."""
-    position_of = np.full(n, -1, dtype=np.int64)
-    for position in range(len(units)):
-        position_of[units[position]] = position
-    counts = np.zeros(len(units) + 1, dtype=np.int64)
-    permutations = samples.shape[0]
+def _sort_into_buckets(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    sums: np.ndarray,
+    sorted_out: np.ndarray,
+    draws_out: np.ndarray,
+    start: np.ndarray,
+    counts: np.ndarray,
+    bucket_of: np.ndarray,
+) -> tuple[float, float]:
+    """Sort ``sums`` (and their draw numbers) by bucket; index where each bucket starts.
+
+    ``sorted_out`` has ``_SCAN`` more entries than ``sums``: they are set to +inf.
+    """
+    permutations = len(sums)
+    buckets = len(start) - 1
+    low = sums.min()
+    span = sums.max() - low
+    scale = buckets / span if span > 0.0 else 0.0
+    if not np.isfinite(scale):  # a span too small for the division to stay finite
+        scale = 0.0
+    counts[:] = 0
     for p in range(permutations):
-        for m in range(k):
-            position = position_of[samples[p, m]]
-            if position >= 0:
-                counts[position + 1] += 1
-    pointer = np.cumsum(counts)
-    fill = pointer[:-1].copy()
-    draws = np.empty(pointer[-1], dtype=np.int64)
+        bucket_of[p] = _bucket(sums[p], low, scale, buckets)
+        counts[bucket_of[p]] += 1
+    total = 0
+    for b in range(buckets):
+        start[b] = total
+        total += counts[b]
+    start[buckets] = total
+    for b in range(buckets):
+        counts[b] = start[b]
     for p in range(permutations):
-        for m in range(k):
-            position = position_of[samples[p, m]]
-            if position >= 0:
-                draws[fill[position]] = p
-                fill[position] += 1
-    return pointer, draws
-
-
-@numba.njit(cache=True, inline="always")
-def _single_at_least(bound: float) -> np.float32:
-    """The smallest float32 >= ``bound``: for a float32 x, ``x >= bound`` iff ``x >=`` it."""
-    single = np.float32(bound)
-    if np.float64(single) < bound:
-        single = np.nextafter(single, np.float32(np.inf))
-    return single
-
-
-@numba.njit(cache=True, inline="always")
-def _single_at_most(bound: float) -> np.float32:
-    """The largest float32 <= ``bound``: for a float32 x, ``x <= bound`` iff ``x <=`` it."""
-    single = np.float32(bound)
-    if np.float64(single) > bound:
-        single = np.nextafter(single, np.float32(-np.inf))
-    return single
+        b = bucket_of[p]
+        sorted_out[counts[b]] = sums[p]
+        draws_out[counts[b]] = p
+        counts[b] += 1
+    sorted_out[permutations:] = np.inf
+    for b in range(buckets):
+        first, last = start[b], start[b + 1]
+        if last - first < 2:
+            continue
+        if last - first > 24:
+            block = sorted_out[first:last]
+            if block.min() == block.max():  # equal sums (often zeros): already in order
+                continue
+            order = np.argsort(block)
+            sorted_out[first:last] = block[order]
+            draws_out[first:last] = draws_out[first:last][order]
+            continue
+        for a in range(first + 1, last):
+            value = sorted_out[a]
+            draw = draws_out[a]
+            j = a - 1
+            while j >= first and sorted_out[j] > value:
+                sorted_out[j + 1] = sorted_out[j]
+                draws_out[j + 1] = draws_out[j]
+                j -= 1
+            sorted_out[j + 1] = value
+            draws_out[j + 1] = draw
+    return low, scale
 
 
 @numba.njit(cache=True, parallel=True)
-def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one compiled pass
-    indptr: np.ndarray,
-    weights: np.ndarray,
+def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    columns: np.ndarray,
+    samples: np.ndarray,
+    group_of_size: np.ndarray,
+    groups: int,
+    sorted_groups: np.ndarray,
+    sorted_sums: np.ndarray,
+    sorted_draws: np.ndarray,
+    starts: np.ndarray,
+    lows: np.ndarray,
+    scales: np.ndarray,
+    largest_abs: np.ndarray,
+) -> None:
+    """Per industry and neighbour count: the sorted simulated sums and their bucket index.
+
+    Counts held by few areas (``sorted_groups`` false) keep their sums unsorted.
+
+    ``columns`` is the values industry-major (K x n). Sums run over each draw's members in
+    order, so the sum of the first k members is a prefix of the sum of the first k + 1.
+    """
+    n_columns = columns.shape[0]
+    permutations, size = samples.shape
+    for c in numba.prange(n_columns):
+        column = columns[c]
+        sums = np.empty((groups, permutations))
+        counts = np.empty(starts.shape[2], dtype=np.int64)
+        bucket_of = np.empty(permutations, dtype=np.int64)
+        largest = np.zeros(groups)
+        for p in range(permutations):
+            total = 0.0
+            total_abs = 0.0
+            for m in range(size):
+                value = column[samples[p, m]]
+                total += value
+                total_abs += abs(value)
+                if m + 1 < size and group_of_size[m + 1] >= 0:
+                    sums[group_of_size[m + 1], p] = total
+                # An area of count m may swap itself for member m: bound its draws by m + 1.
+                g = group_of_size[m]
+                if g >= 0:
+                    largest[g] = max(largest[g], total_abs)
+        for g in range(groups):
+            largest_abs[g, c] = largest[g]
+            if not sorted_groups[g]:
+                sorted_sums[g, c, :permutations] = sums[g]
+                continue
+            low, scale = _sort_into_buckets(
+                sums[g], sorted_sums[g, c], sorted_draws[g, c], starts[g, c], counts, bucket_of
+            )
+            lows[g, c] = low
+            scales[g, c] = scale
+
+
+@numba.njit(cache=True)
+def _exact_equal_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray,
+    samples: np.ndarray,
+    p: int,
+    k: int,
+    c: int,
+    replaced: int,
+    neighbours: np.ndarray,
+    scratch: np.ndarray,
+) -> int:
+    """Sign of (draw ``p``'s exact sum) - (the neighbours' exact sum), for column ``c``."""
+    length = 0
+    for m in range(k):
+        member = samples[p, m]
+        if member == replaced:
+            member = samples[p, k]
+        length = grow_expansion(scratch, length, rows[member, c])
+    for j in neighbours:
+        length = grow_expansion(scratch, length, -rows[j, c])
+    return expansion_sign(scratch, length)
+
+
+@numba.njit(cache=True, inline="always")
+def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    simulated: float,
+    low: float,
+    high: float,
+    exact_zero: bool,
+    rows: np.ndarray,
+    samples: np.ndarray,
+    p: int,
+    k: int,
+    c: int,
+    replaced: int,
+    neighbours: np.ndarray,
+    scratch: np.ndarray,
+) -> int:
+    """Sign of (simulated - observed), exact: by floating point outside the window."""
+    if simulated < low:
+        return -1
+    if simulated > high:
+        return 1
+    if exact_zero:
+        return 0
+    return _exact_equal_sign(rows, samples, p, k, c, replaced, neighbours, scratch)
+
+
+@numba.njit(cache=True)
+def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray,
     observed: np.ndarray,
-    scale: np.ndarray,
-    values: np.ndarray,
-    permutations: int,
-    seed: int,
+    observed_abs: np.ndarray,
+    units: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    samples: np.ndarray,
+    sums: np.ndarray,
+    largest_abs: np.ndarray,
+    non_negative: np.ndarray,
+    k: int,
+    ge: np.ndarray,
+    le: np.ndarray,
+) -> None:
+    """Counts of a few areas against the unsorted sums of their count (``K x P``)."""
+    n_columns = sums.shape[0]
+    permutations = samples.shape[0]
+    scratch = np.empty(2 * k + 2)
+    for c in range(n_columns):
+        draws = sums[c]
+        for u in range(len(units)):
+            obs = observed[c, u]
+            low, high = _window(obs, observed_abs[c, u], largest_abs[c], k, non_negative[c])
+            at_least = 0
+            at_most = 0
+            for p in range(permutations):
+                at_least += draws[p] >= low
+                at_most += draws[p] <= high
+            ge[c, u] = at_least
+            le[c, u] = at_most
+            if at_least + at_most == permutations or (non_negative[c] and obs == 0.0):
+                continue  # nothing in the window, or zeros: as exact as the observed zero
+            i = units[u]
+            neighbours = indices[indptr[i] : indptr[i + 1]]
+            for p in range(permutations):
+                if low <= draws[p] <= high:
+                    sign = _exact_equal_sign(rows, samples, p, k, c, -1, neighbours, scratch)
+                    ge[c, u] -= sign < 0
+                    le[c, u] -= sign > 0
+
+
+@numba.njit(cache=True, parallel=True)
+def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
+    rows: np.ndarray,
+    lags: np.ndarray,
+    lags_abs: np.ndarray,
+    sorted_groups: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    blocks: np.ndarray,
+    units: np.ndarray,
+    group_of_size: np.ndarray,
+    samples: np.ndarray,
+    member_pointer: np.ndarray,
+    member_draws: np.ndarray,
+    sorted_sums: np.ndarray,
+    sorted_draws: np.ndarray,
+    starts: np.ndarray,
+    lows: np.ndarray,
+    scales: np.ndarray,
+    largest_abs: np.ndarray,
+    non_negative: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
 ) -> None:
-    n, n_columns = values.shape
-    n_blocks = min(n, 256)
-    for block in numba.prange(n_blocks):
-        first, last = block * n // n_blocks, (block + 1) * n // n_blocks
-        most = 0
-        for i in range(first, last):
-            most = max(most, indptr[i + 1] - indptr[i])
-        simulated = np.empty(n_columns, dtype=np.float32)
-        low = np.empty(n_columns, dtype=np.float32)
-        high = np.empty(n_columns, dtype=np.float32)
-        ge = np.empty(n_columns, dtype=count_ge.dtype)
-        le = np.empty(n_columns, dtype=count_le.dtype)
-        chosen = np.empty((permutations, most), dtype=np.int64)
-        moved_from = np.empty(most, dtype=np.int64)
-        moved_value = np.empty(most, dtype=np.int64)
-        for i in range(first, last):
-            start, stop = indptr[i], indptr[i + 1]
-            k = stop - start
-            if k == 0:
-                continue
-            w = weights[start:stop]
+    """Counts for the areas listed in ``units``, in blocks of one neighbour count each."""
+    n_columns = rows.shape[1]
+    permutations = samples.shape[0]
+    signed = not non_negative.all()
+    for block in numba.prange(len(blocks) - 1):
+        first, last = blocks[block], blocks[block + 1]
+        size = last - first
+        k = indptr[units[first] + 1] - indptr[units[first]]
+        g = group_of_size[k]
+        # Industry-major, so the loop over the block's areas for one industry is contiguous.
+        observed = np.empty((n_columns, size))
+        observed_abs = observed if not signed else np.empty((n_columns, size))
+        ge = np.empty((n_columns, size), dtype=count_ge.dtype)
+        le = np.empty((n_columns, size), dtype=count_le.dtype)
+        scratch = np.empty(2 * k + 2)
+        for u in range(size):
+            i = units[first + u]
             for c in range(n_columns):
-                tol = _SINGLE_TIE_TOLERANCE * (abs(observed[i, c]) + scale[c])
-                # The float64 bounds as float32 thresholds that decide every float32 lag the
-                # same way, so the comparisons run in single precision.
-                low[c] = _single_at_least(observed[i, c] - tol)
-                high[c] = _single_at_most(observed[i, c] + tol)
-                ge[c] = 0
-                le[c] = 0
-            # All of the unit's draws first: the summing loop below then knows every row it
-            # will read, and the processor can fetch them ahead.
-            state = np.uint64(seed) ^ (np.uint64(i + 1) * np.uint64(0xD1B54A32D192ED03))
-            for p in range(permutations):
-                # A partial Fisher-Yates shuffle of the other n-1 areas (0 .. n-2), its first
-                # k positions chosen. Only the positions it moved differ from the identity,
-                # so they are tracked in a short list instead of an array of n-1 indices.
-                moved = 0
+                observed[c, u] = lags[i, c]
+            # Sums of absolute values bound the rounding of sums with negative terms only.
+            if signed:
+                for c in range(n_columns):
+                    observed_abs[c, u] = lags_abs[i, c]
+        if not sorted_groups[g]:
+            # Few areas have this count: compare each with every draw instead of sorting.
+            _count_directly(
+                rows,
+                observed,
+                observed_abs,
+                units[first:last],
+                indptr,
+                indices,
+                samples,
+                sorted_sums[g],
+                largest_abs[g],
+                non_negative,
+                k,
+                ge,
+                le,
+            )
+        for c in range(n_columns if sorted_groups[g] else 0):
+            column = sorted_sums[g, c]
+            start = starts[g, c]
+            low_sum, scale = lows[g, c], scales[g, c]
+            positive = non_negative[c]
+            largest = largest_abs[g, c]
+            # Non-negative sums: the zeros come first, and a zero ties exactly with a zero.
+            zeros = _index_above(column, 0, permutations, 0.0) if positive else 0
+            for u in range(size):
+                obs = observed[c, u]
+                if positive and obs == 0.0:
+                    ge[c, u] = permutations
+                    le[c, u] = zeros
+                    continue
+                low, high = _window(obs, observed_abs[c, u], largest, k, positive)
+                below, above = _rank_window(column, start, low_sum, scale, low, high)
+                ge[c, u] = permutations - above
+                le[c, u] = below
+                if above == below:
+                    continue
+                # Sums in the window: compare them exactly (rare).
+                i = units[first + u]
+                neighbours = indices[indptr[i] : indptr[i + 1]]
+                for t in range(below, above):
+                    p = sorted_draws[g, c, t]
+                    sign = _exact_equal_sign(rows, samples, p, k, c, -1, neighbours, scratch)
+                    ge[c, u] += sign >= 0
+                    le[c, u] += sign <= 0
+        # Draws that contain the area itself: swap it for the spare member. Both sums are
+        # formed for every industry at once, from whole rows.
+        before_sums = np.empty(n_columns)
+        after_sums = np.empty(n_columns)
+        for u in range(size):
+            i = units[first + u]
+            neighbours = indices[indptr[i] : indptr[i + 1]]
+            for slot in range(member_pointer[i], member_pointer[i + 1]):
+                p = member_draws[slot]
+                before_sums[:] = 0.0
+                after_sums[:] = 0.0
                 for m in range(k):
-                    state, offset = _below(state, n - 1 - m)
-                    j = m + offset
-                    at_m = m
-                    at_j = j
-                    slot_j = -1
-                    for slot in range(moved):
-                        if moved_from[slot] == m:
-                            at_m = moved_value[slot]
-                        if moved_from[slot] == j:
-                            at_j = moved_value[slot]
-                            slot_j = slot
-                    # Swap positions m and j: m (never read again) takes j's area, j takes m's.
-                    if slot_j < 0:
-                        moved_from[moved] = j
-                        moved_value[moved] = at_m
-                        moved += 1
-                    else:
-                        moved_value[slot_j] = at_m
-                    # Indices of the other n-1 areas skip i itself.
-                    chosen[p, m] = at_j + (at_j >= i)
-            # Each lag is summed over the slots in order, as 0 + w0 x0 + w1 x1 + ...: starting
-            # from w0 x0 instead can only turn a -0 into +0, which compare the same. The last
-            # slot's sum is compared as soon as it is formed.
-            last = k - 1
-            for p in range(permutations):
-                row = chosen[p, 0]
-                for c in range(n_columns):
-                    simulated[c] = w[0] * values[row, c]
-                for m in range(1, last):
-                    row = chosen[p, m]
+                    member = samples[p, m]
+                    swapped = samples[p, k] if member == i else member
                     for c in range(n_columns):
-                        simulated[c] += w[m] * values[row, c]
-                row = chosen[p, last]
+                        before_sums[c] += rows[member, c]
+                        after_sums[c] += rows[swapped, c]
                 for c in range(n_columns):
-                    lag = simulated[c] + w[last] * values[row, c] if last > 0 else simulated[c]
-                    ge[c] += lag >= low[c]
-                    le[c] += lag <= high[c]
+                    obs = observed[c, u]
+                    low, high = _window(
+                        obs, observed_abs[c, u], largest_abs[g, c], k, non_negative[c]
+                    )
+                    exact_zero = non_negative[c] and obs == 0.0
+                    before = _decide(
+                        before_sums[c],
+                        low,
+                        high,
+                        exact_zero,
+                        rows,
+                        samples,
+                        p,
+                        k,
+                        c,
+                        -1,
+                        neighbours,
+                        scratch,
+                    )
+                    after = _decide(
+                        after_sums[c],
+                        low,
+                        high,
+                        exact_zero,
+                        rows,
+                        samples,
+                        p,
+                        k,
+                        c,
+                        i,
+                        neighbours,
+                        scratch,
+                    )
+                    ge[c, u] += (after >= 0) - (before >= 0)
+                    le[c, u] += (after <= 0) - (before <= 0)
+        for u in range(size):
+            i = units[first + u]
             for c in range(n_columns):
-                count_ge[i, c] = ge[c]
-                count_le[i, c] = le[c]
+                count_ge[i, c] = ge[c, u]
+                count_le[i, c] = le[c, u]
+
+
+def _blocks_by_count(units: np.ndarray, cardinalities: np.ndarray) -> np.ndarray:
+    """Boundaries of blocks of at most ``_BLOCK_AREAS`` consecutive units of one count."""
+    counts = cardinalities[units]
+    change = np.flatnonzero(np.diff(counts)) + 1
+    edges = [0]
+    for first, last in zip(np.r_[0, change], np.r_[change, len(units)], strict=True):
+        edges.extend(range(int(first) + _BLOCK_AREAS, int(last), _BLOCK_AREAS))
+        edges.append(int(last))
+    return np.asarray(edges, dtype=np.int64)
+
+
+def _count_equal(  # noqa: PLR0917
+    rows: np.ndarray,
+    matrix: sparse.csr_array,
+    samples: np.ndarray,
+    memberships: tuple[np.ndarray, np.ndarray],
+    non_negative: np.ndarray,
+    count_ge: np.ndarray,
+    count_le: np.ndarray,
+) -> None:
+    n_columns = rows.shape[1]
+    permutations, size = samples.shape
+    cardinalities = np.diff(matrix.indptr)
+    # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
+    sizes = np.unique(cardinalities[cardinalities > 0])
+    buckets = _BUCKETS_PER_DRAW * permutations
+    per_size = n_columns * (permutations * 12 + (buckets + 1) * 4)
+    wave = max(1, _TABLE_BUDGET // max(per_size, 1))
+    columns = np.ascontiguousarray(rows.T)
+    indptr = matrix.indptr.astype(np.int64)
+    indices = matrix.indices.astype(np.int64)
+    # Observed sums of the neighbours' values, in any order (ties are decided exactly).
+    pattern = sparse.csr_array((np.ones(len(indices)), indices, indptr), shape=matrix.shape)
+    lags = np.ascontiguousarray(pattern @ rows)
+    lags_abs = lags if non_negative.all() else np.ascontiguousarray(pattern @ np.abs(rows))
+    areas_with = np.bincount(cardinalities, minlength=size + 1)
+    for first in range(0, len(sizes), wave):
+        wave_sizes = sizes[first : first + wave]
+        group_of_size = np.full(size + 1, -1, dtype=np.int64)
+        group_of_size[wave_sizes] = np.arange(len(wave_sizes))
+        groups = len(wave_sizes)
+        # Sorting P sums pays off when many areas look them up.
+        sorted_groups = areas_with[wave_sizes] >= _SORT_FROM_AREAS
+        sorted_sums = np.empty((groups, n_columns, permutations + _SCAN))
+        sorted_draws = np.empty((groups, n_columns, permutations), dtype=np.int32)
+        starts = np.empty((groups, n_columns, buckets + 1), dtype=np.int32)
+        lows = np.empty((groups, n_columns))
+        scales = np.empty((groups, n_columns))
+        largest_abs = np.empty((groups, n_columns))
+        _equal_weight_tables(
+            columns,
+            samples,
+            group_of_size,
+            groups,
+            sorted_groups,
+            sorted_sums,
+            sorted_draws,
+            starts,
+            lows,
+            scales,
+            largest_abs,
+        )
+        units = np.flatnonzero(np.isin(cardinalities, wave_sizes))
+        units = units[np.argsort(cardinalities[units], kind="stable")].astype(np.int64)
+        _count_equal_weights(
+            rows,
+            lags,
+            lags_abs,
+            sorted_groups,
+            indptr,
+            indices,
+            _blocks_by_count(units, cardinalities),
+            units,
+            group_of_size,
+            samples,
+            memberships[0],
+            memberships[1],
+            sorted_sums,
+            sorted_draws,
+            starts,
+            lows,
+            scales,
+            largest_abs,
+            non_negative,
+            count_ge,
+            count_le,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# General weights
+# --------------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _exact_weighted_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray,
+    weights: np.ndarray,
+    neighbours: np.ndarray,
+    samples: np.ndarray,
+    p: int,
+    c: int,
+    area: int,
+    scratch: np.ndarray,
+) -> int:
+    """Sign of sum_m w_m x[draw_m] - sum_m w_m x[neighbour_m], exactly, for column ``c``."""
+    k = len(weights)
+    length = 0
+    for m in range(k):
+        member = samples[p, m]
+        if member == area:
+            member = samples[p, k]
+        product, error = two_product(weights[m], rows[member, c])
+        length = grow_expansion(scratch, length, product)
+        length = grow_expansion(scratch, length, error)
+    for m in range(k):
+        product, error = two_product(weights[m], rows[neighbours[m], c])
+        length = grow_expansion(scratch, length, -product)
+        length = grow_expansion(scratch, length, -error)
+    return expansion_sign(scratch, length)
+
+
+@numba.njit(cache=True, inline="always")
+def _weighted_draw(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray, weights: np.ndarray, samples: np.ndarray, p: int, c: int, area: int
+) -> float:
+    """The simulated lag of draw ``p`` for ``area`` and column ``c``, as the kernel sums it."""
+    k = len(weights)
+    total = 0.0
+    for m in range(k):
+        member = samples[p, m]
+        if member == area:
+            member = samples[p, k]
+        total += weights[m] * rows[member, c]
+    return total
 
 
 @numba.njit(cache=True, parallel=True)
-def _weighted_lags(
-    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, values: np.ndarray
-) -> np.ndarray:
-    """Lags summed neighbour by neighbour in the values' precision, as the kernel sums them."""
-    n, n_columns = values.shape
-    lags = np.zeros((n, n_columns), dtype=values.dtype)
-    for i in numba.prange(n):
-        for slot in range(indptr[i], indptr[i + 1]):
-            row = indices[slot]
+def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
+    rows: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    samples: np.ndarray,
+    member_pointer: np.ndarray,
+    member_draws: np.ndarray,
+    largest_abs: np.ndarray,
+    non_negative: np.ndarray,
+    count_ge: np.ndarray,
+    count_le: np.ndarray,
+) -> None:
+    n, n_columns = rows.shape
+    permutations, size = samples.shape
+    n_blocks = (n + _BLOCK_AREAS - 1) // _BLOCK_AREAS
+    for block in numba.prange(n_blocks):
+        first, last = block * _BLOCK_AREAS, min(n, (block + 1) * _BLOCK_AREAS)
+        width = last - first
+        low = np.empty((width, n_columns))
+        high = np.empty((width, n_columns))
+        exact_zero = np.zeros((width, n_columns), dtype=np.bool_)
+        ge = np.zeros((width, n_columns), dtype=count_ge.dtype)
+        le = np.zeros((width, n_columns), dtype=count_le.dtype)
+        simulated = np.empty(n_columns)
+        gathered = np.empty((_BLOCK_DRAWS, size, n_columns))
+        cursor = np.empty(width, dtype=np.int64)
+        most = 0
+        for u in range(width):
+            i = first + u
+            cursor[u] = member_pointer[i]
+            k = indptr[i + 1] - indptr[i]
+            most = max(most, k)
+            weight_abs = 0.0
+            for slot in range(indptr[i], indptr[i + 1]):
+                weight_abs += abs(data[slot])
             for c in range(n_columns):
-                lags[i, c] += weights[slot] * values[row, c]
-    return lags
+                total = 0.0
+                total_abs = 0.0
+                for slot in range(indptr[i], indptr[i + 1]):
+                    total += data[slot] * rows[indices[slot], c]
+                    total_abs += abs(data[slot] * rows[indices[slot], c])
+                low[u, c], high[u, c] = _window(
+                    total, total_abs, weight_abs * largest_abs[c], k, non_negative[c]
+                )
+                exact_zero[u, c] = non_negative[c] and total == 0.0
+        if most == 0:
+            continue
+        for draw_block in range(0, permutations, _BLOCK_DRAWS):
+            block_draws = min(_BLOCK_DRAWS, permutations - draw_block)
+            # The rows of this block's draws, once for every area of the block.
+            for b in range(block_draws):
+                for m in range(min(most + 1, size)):
+                    member = samples[draw_block + b, m]
+                    for c in range(n_columns):
+                        gathered[b, m, c] = rows[member, c]
+            for u in range(width):
+                i = first + u
+                start = indptr[i]
+                k = indptr[i + 1] - start
+                if k == 0:
+                    continue
+                for b in range(block_draws):
+                    p = draw_block + b
+                    # A draw containing the area itself takes its spare member instead.
+                    own = -1
+                    if cursor[u] < member_pointer[i + 1] and member_draws[cursor[u]] == p:
+                        own = _member_slot(samples, p, k, i)
+                        cursor[u] += 1
+                    slot_row = k if own == 0 else 0
+                    weight = data[start]
+                    for c in range(n_columns):
+                        simulated[c] = weight * gathered[b, slot_row, c]
+                    for m in range(1, k):
+                        slot_row = k if own == m else m
+                        weight = data[start + m]
+                        for c in range(n_columns):
+                            simulated[c] += weight * gathered[b, slot_row, c]
+                    for c in range(n_columns):
+                        ge[u, c] += simulated[c] >= low[u, c]
+                        le[u, c] += simulated[c] <= high[u, c]
+        # Lags in the window of an observed lag: compare those exactly (rare).
+        scratch = np.empty(4 * most + 4)
+        for u in range(width):
+            i = first + u
+            start, stop = indptr[i], indptr[i + 1]
+            for c in range(n_columns):
+                if ge[u, c] + le[u, c] <= permutations or exact_zero[u, c]:
+                    continue
+                for p in range(permutations):
+                    simulated_lag = _weighted_draw(rows, data[start:stop], samples, p, c, i)
+                    if low[u, c] <= simulated_lag <= high[u, c]:
+                        sign = _exact_weighted_sign(
+                            rows, data[start:stop], indices[start:stop], samples, p, c, i, scratch
+                        )
+                        ge[u, c] -= sign < 0
+                        le[u, c] -= sign > 0
+        for u in range(width):
+            for c in range(n_columns):
+                count_ge[first + u, c] = ge[u, c]
+                count_le[first + u, c] = le[u, c]
+
+
+def _check_magnitudes(values: np.ndarray, weights: np.ndarray) -> None:
+    """Refuse values or weights too large or too small for exact products (never in practice)."""
+    for name, array in (("values", values), ("weights", weights)):
+        magnitude = np.abs(array[array != 0])
+        if magnitude.size and (
+            magnitude.max() > SAFE_MAGNITUDE or magnitude.min() < 1.0 / SAFE_MAGNITUDE
+        ):
+            raise ValueError(
+                f"Permutation inference with general weights needs non-zero {name} between "
+                f"2**-400 and 2**400 in magnitude (got {magnitude.min():.3g} to "
+                f"{magnitude.max():.3g}); rescale the variable or the weights."
+            )
 
 
 def permutation_counts(
@@ -378,7 +917,7 @@ def permutation_counts(
     seed: int,
     equal_weights: bool,
 ) -> PermutationCounts:
-    """Count simulated neighbour lags at least / at most the observed lag.
+    """Count simulated neighbour lags at least / at most the observed lag, exactly.
 
     Parameters
     ----------
@@ -392,12 +931,17 @@ def permutation_counts(
         Seed of the draws; the same seed gives the same counts on any machine.
     equal_weights
         Whether every row's non-zero weights are equal (binary or row-standardised), which
-        enables the exact shared-draw kernel.
+        enables the shared-sums kernel.
 
     Returns
     -------
     PermutationCounts
         Counts are zero for areas without neighbours.
+
+    Notes
+    -----
+    Ties are decided on the exact sums of the double-precision inputs (see the module
+    notes), so the counts do not depend on summation order, thread count or memory layout.
     """
     if not (values.dtype == np.float64 and values.flags.c_contiguous and values.flags.writeable):
         # One layout for the compiled kernels (numba types read-only arrays separately).
@@ -405,63 +949,32 @@ def permutation_counts(
     matrix = sparse.csr_array(matrix)
     matrix.sort_indices()
     n, n_columns = values.shape
-    cardinalities = np.diff(matrix.indptr)
+    cardinalities = np.diff(matrix.indptr).astype(np.int64)
     count_type = np.int32 if permutations < np.iinfo(np.int32).max else np.int64
     count_ge = np.zeros((n, n_columns), dtype=count_type)
     count_le = np.zeros((n, n_columns), dtype=count_type)
-    mean_abs = np.abs(values).mean(axis=0) if n else np.zeros(n_columns)
-    if not equal_weights:
-        # General weights gather random rows of the whole matrix for every draw, so the kernel
-        # is bound by memory bandwidth: single precision halves it. The observed lags are
-        # summed in the same precision and order as the simulated ones, so exact ties stay
-        # exact, and the tie tolerance is widened to single precision.
-        single = values.astype(np.float32)
-        weights32 = matrix.data.astype(np.float32)
-        observed32 = _weighted_lags(
-            matrix.indptr.astype(np.int64), matrix.indices, weights32, single
-        )
-        scale = mean_abs * float(np.abs(matrix.data).sum() / max(n, 1))
-        _count_general_weights(
-            matrix.indptr.astype(np.int64),
-            weights32,
-            observed32,
-            scale,
-            single,
-            permutations,
-            seed,
-            count_ge,
-            count_le,
-        )
+    if n == 0 or n_columns == 0 or permutations == 0 or not cardinalities.any():
         return PermutationCounts(count_ge, count_le, permutations)
-
-    # Row-standardised rows have equal weights 1/k: compare unscaled sums instead.
-    sums_observed = np.ascontiguousarray(
-        sparse.csr_array((np.ones_like(matrix.data), matrix.indices, matrix.indptr), matrix.shape)
-        @ values
+    samples = shared_draws(cardinalities, permutations, seed)
+    memberships = draw_memberships(samples, cardinalities)
+    non_negative = np.ascontiguousarray(values.min(axis=0) >= 0.0)
+    if equal_weights:
+        _count_equal(values, matrix, samples, memberships, non_negative, count_ge, count_le)
+        return PermutationCounts(count_ge, count_le, permutations)
+    data = matrix.data.astype(np.float64)
+    _check_magnitudes(values, data)
+    largest_abs = np.abs(values).max(axis=0)
+    _count_general_weights(
+        values,
+        matrix.indptr.astype(np.int64),
+        matrix.indices.astype(np.int64),
+        data,
+        samples,
+        memberships[0],
+        memberships[1],
+        largest_abs,
+        non_negative & bool((data >= 0).all()),
+        count_ge,
+        count_le,
     )
-    for k in np.unique(cardinalities):
-        if k == 0 or k >= n:
-            continue
-        units = np.flatnonzero(cardinalities == k).astype(np.int64)
-        samples = _draw_samples(n, int(k) + 1, permutations, seed + int(k) * 1_000_003)
-        sums = _sums_of_first(values, samples, int(k))
-        sorted_sums = np.sort(sums, axis=1)
-        # About two draws per bucket: a search then mostly reads one or two sums.
-        index = _bucket_index(sorted_sums, 2 * permutations)
-        pointer, draws = _memberships(units, samples, int(k), n)
-        _count_equal_weights(
-            units,
-            sums_observed,
-            mean_abs * k,
-            values,
-            samples,
-            sums,
-            sorted_sums,
-            index,
-            pointer,
-            draws,
-            int(k),
-            count_ge,
-            count_le,
-        )
     return PermutationCounts(count_ge, count_le, permutations)

@@ -69,6 +69,16 @@ def _row_standardise(matrix: sparse.csr_array) -> sparse.csr_array:
     return sparse.csr_array(sparse.diags_array(scale) @ matrix)
 
 
+def _spread(sum_squares: np.ndarray, total_weight: np.ndarray, n: int) -> np.ndarray:
+    r"""Ord & Getis's :math:`\sqrt{(n S_{1i} - W_i^2) / (n - 1)}` for each area."""
+    return np.asarray(np.sqrt((n * sum_squares - total_weight**2) / (n - 1)))
+
+
+def _moran_factor(row_sum_squares: np.ndarray, row_sum: np.ndarray, n: int) -> np.ndarray:
+    r"""Sokal et al.'s :math:`\sum_j w_{ij}^2 - W_i^2 / (n - 1)` for each area."""
+    return np.asarray(row_sum_squares - row_sum**2 / (n - 1))
+
+
 def gi_star(
     values: np.ndarray, matrix: sparse.csr_array, *, binary: bool, row_standardise: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -100,9 +110,11 @@ def gi_star(
     mean = values.mean(axis=0)
     std = values.std(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        g = lag / values.sum(axis=0)
-        spread = np.sqrt((n * sum_squares - total_weight**2) / (n - 1))
-        z = (lag - mean * total_weight) / (std * spread)
+        # Products with reciprocals of the per-industry and per-area constants: the compiled
+        # kernel computes the same operations, and multiplies are cheaper than divisions.
+        g = lag * (1.0 / values.sum(axis=0))
+        spread = _spread(sum_squares, total_weight, n)
+        z = (lag - mean * total_weight) * (1.0 / std) * (1.0 / spread)
     # An area whose neighbourhood is every area has no variance under the null: no z.
     z = np.where(np.isclose(spread, 0.0, atol=1e-12), np.nan, z)
     return g, z
@@ -119,11 +131,12 @@ def gi(
     sum_squares = np.asarray(weights.multiply(weights).sum(axis=1)).ravel()[:, None]
     others = n - 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = (values.sum(axis=0) - values) / others
-        mean_square = ((values**2).sum(axis=0) - values**2) / others
-        std = np.sqrt(np.clip(mean_square - mean**2, 0, None))
+        per_other = 1.0 / np.float64(others)
+        mean = (values.sum(axis=0) - values) * per_other
+        mean_square = ((values**2).sum(axis=0) - values * values) * per_other
+        std = np.sqrt(np.clip(mean_square - mean * mean, 0, None))
         g = lag / (values.sum(axis=0) - values)
-        spread = np.sqrt((others * sum_squares - total_weight**2) / (others - 1))
+        spread = _spread(sum_squares, total_weight, others)
         z = (lag - mean * total_weight) / (std * spread)
     z = np.where(np.isclose(spread, 0.0, atol=1e-12), np.nan, z)
     return g, z
@@ -142,23 +155,23 @@ def local_moran(
     weights = _row_standardise(matrix) if row_standardise else matrix
     n = values.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        standard = (values - values.mean(axis=0)) / values.std(axis=0)
+        standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
     lag = weights @ standard
-    sum_squares = (standard**2).sum(axis=0)
+    sum_squares = (standard * standard).sum(axis=0)
     # Moments of z_i * lag_i / m2 under conditional randomisation (Sokal et al. 1998).
     m2 = sum_squares / n
     row_sum = np.asarray(weights.sum(axis=1)).ravel()[:, None]
     row_sum_squares = np.asarray(weights.multiply(weights).sum(axis=1)).ravel()[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        moran_i = (n - 1) * standard * lag / sum_squares
-        expectation = -(standard**2 * row_sum) / ((n - 1) * m2)
-        variance = (
-            (standard / m2) ** 2
-            * (np.float64(n) / (n - 2))
-            * (row_sum_squares - row_sum**2 / (n - 1))
-            * (m2 - standard**2 / (n - 1))
-        )
-        anselin_i = standard * lag / m2
+        per_other = 1.0 / np.float64(n - 1)
+        per_m2 = 1.0 / m2
+        factor = _moran_factor(row_sum_squares, row_sum, n)
+        square = standard * standard
+        moran_i = (n - 1) * standard * lag * (1.0 / sum_squares)
+        expectation = -(square * row_sum) * (1.0 / ((n - 1) * m2))
+        ratio = standard * per_m2
+        variance = ratio * ratio * (np.float64(n) / (n - 2)) * factor * (m2 - square * per_other)
+        anselin_i = standard * lag * per_m2
         z = (anselin_i - expectation) / np.sqrt(variance)
     return moran_i, z, lag
 
@@ -274,7 +287,7 @@ def _column_sums(
     """Per column: sum, mean, deviation, sum of squares, sum of squared z-scores.
 
     The numbers of ``values.sum(axis=0)``, ``values.mean(axis=0)``, ``values.std(axis=0)``,
-    ``(values**2).sum(axis=0)`` and ``(((values - mean) / std)**2).sum(axis=0)``, as the
+    ``(values**2).sum(axis=0)`` and ``(((values - mean) * (1 / std))**2).sum(axis=0)``, as the
     reference functions compute them: numpy's summation order depends on the memory layout.
     For a Fortran-ordered array (what pandas gives) each column is contiguous and reducing it
     alone gives the same bits as reducing the whole array along axis 0, without n x K
@@ -292,7 +305,7 @@ def _column_sums(
                 mean,
                 std,
                 (values**2).sum(axis=0),
-                (((values - mean) / std) ** 2).sum(axis=0),
+                (((values - mean) * (1.0 / std)) ** 2).sum(axis=0),
             )
     sums = np.full((5, values.shape[1]), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -303,7 +316,7 @@ def _column_sums(
             sums[2, c] = column.std()
             if not moments_only:
                 sums[3, c] = (column**2).sum()
-                sums[4, c] = (((column - sums[1, c]) / sums[2, c]) ** 2).sum()
+                sums[4, c] = (((column - sums[1, c]) * (1.0 / sums[2, c])) ** 2).sum()
     return sums[0], sums[1], sums[2], sums[3], sums[4]
 
 
@@ -322,14 +335,17 @@ def row_major(values: np.ndarray, contiguous: np.ndarray | None = None) -> np.nd
     return np.array(values, dtype=np.float64, order="C")
 
 
-def _spread(sum_squares: np.ndarray, total_weight: np.ndarray, n: int) -> np.ndarray:
-    return np.asarray(np.sqrt((n * sum_squares - total_weight**2) / (n - 1)))
+def _area_scalars(n: int) -> np.ndarray:
+    """N - 1, 1 / (n - 1) and n / (n - 2), as the reference functions compute them."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.array([n - 1.0, 1.0 / np.float64(n - 1), np.float64(n) / np.float64(n - 2)])
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _statistics_kernel(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass, every statistic
+def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
     values: np.ndarray,
     untested: np.ndarray,
+    missing: np.ndarray,
     rows: np.ndarray,
     star_indptr: np.ndarray,
     star_indices: np.ndarray,
@@ -339,25 +355,29 @@ def _statistics_kernel(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass, every st
     data: np.ndarray,
     row_vectors: np.ndarray,
     column_vectors: np.ndarray,
-    nn2: float,
+    scalars: np.ndarray,
     n_blocks: int,
-    gi_star_out: np.ndarray,
-    gi_star_z_out: np.ndarray,
-    gi_z_out: np.ndarray,
-    moran_i_out: np.ndarray,
-    moran_z_out: np.ndarray,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     quadrant_out: np.ndarray,
 ) -> None:
+    """Every analytic statistic of every reported cell, in one parallel pass over the areas.
+
+    The loops over industries have no branches (results of untested cells are replaced by
+    NaN with a select), so they run on vector registers; each area's rows of the outputs
+    are written once, in full.
+    """
     n, n_columns = values.shape
-    others = np.float64(n - 1)
-    # Per industry: sum, mean, deviation, sum of squares, Moran's sum of squared z, m2.
-    total = column_vectors[0]
-    mean = column_vectors[1]
-    std = column_vectors[2]
-    total_squares = column_vectors[3]
-    moran_squares = column_vectors[4]
-    m2 = column_vectors[5]
-    moran_scale = column_vectors[6]
+    value_out, gi_star_out, gi_star_z_out, gi_z_out, moran_i_out, moran_z_out = out
+    others, per_other, nn2 = scalars[0], scalars[1], scalars[2]
+    mean = column_vectors[0]
+    per_std = column_vectors[1]
+    per_total = column_vectors[2]
+    total = column_vectors[3]
+    total_squares = column_vectors[4]
+    per_moran_squares = column_vectors[5]
+    m2 = column_vectors[6]
+    per_m2 = column_vectors[7]
+    per_moran_scale = column_vectors[8]
     for block in numba.prange(n_blocks):
         lag_star = np.empty(n_columns)
         lag = np.empty(n_columns)
@@ -379,58 +399,47 @@ def _statistics_kernel(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass, every st
                 weight = data[slot]
                 for c in range(n_columns):
                     lag[c] += weight * values[j, c]
-                    lag_standard[c] += weight * ((values[j, c] - mean[c]) / std[c])
-            # Per area: Gi* total weight, spread and whether it is zero; the same for Gi; the
-            # row sums of the weights and Moran's variance factor.
+                    lag_standard[c] += weight * ((values[j, c] - mean[c]) * per_std[c])
+            # Per area: Gi* total weight, reciprocal spread and whether it is zero; the same
+            # for Gi; Moran's variance factor.
             star_weight = row_vectors[0, i]
-            star_spread = row_vectors[1, i]
+            per_star_spread = row_vectors[1, i]
             star_flat = row_vectors[2, i] != 0.0
             weight_sum = row_vectors[3, i]
             spread = row_vectors[4, i]
             flat = row_vectors[5, i] != 0.0
             moran_factor = row_vectors[6, i]
             for c in range(n_columns):
-                if untested[i, c]:
-                    gi_star_out[row, c] = np.nan
-                    gi_star_z_out[row, c] = np.nan
-                    gi_z_out[row, c] = np.nan
-                    moran_i_out[row, c] = np.nan
-                    moran_z_out[row, c] = np.nan
-                    quadrant_out[row, c] = 4
-                    continue
                 x = values[i, c]
-                # Gi*
-                gi_star_out[row, c] = lag_star[c] / total[c]
-                if star_flat:
-                    gi_star_z_out[row, c] = np.nan
-                else:
-                    gi_star_z_out[row, c] = (lag_star[c] - mean[c] * star_weight) / (
-                        std[c] * star_spread
-                    )
+                skip = untested[i, c]
+                value_out[row, c] = np.nan if missing[i, c] else x
+                g_star = lag_star[c] * per_total[c]
+                gi_star_out[row, c] = np.nan if skip else g_star
+                z_star = (lag_star[c] - mean[c] * star_weight) * per_std[c] * per_star_spread
+                gi_star_z_out[row, c] = np.nan if skip or star_flat else z_star
                 # Gi: mean and deviation over the other n - 1 areas.
-                if flat:
-                    gi_z_out[row, c] = np.nan
-                else:
-                    other_mean = (total[c] - x) / others
-                    other_square = (total_squares[c] - x * x) / others
-                    variance = other_square - other_mean * other_mean
-                    if variance < 0.0:  # noqa: PLR1730 -- keeps NaN, as np.clip does
-                        variance = 0.0
-                    gi_z_out[row, c] = (lag[c] - other_mean * weight_sum) / (
-                        np.sqrt(variance) * spread
-                    )
+                other_mean = (total[c] - x) * per_other
+                other_square = (total_squares[c] - x * x) * per_other
+                variance = other_square - other_mean * other_mean
+                variance = 0.0 if variance < 0.0 else variance  # keeps NaN, as np.clip does
+                z_gi = (lag[c] - other_mean * weight_sum) / (np.sqrt(variance) * spread)
+                gi_z_out[row, c] = np.nan if skip or flat else z_gi
                 # Local Moran's I
-                z = (x - mean[c]) / std[c]
+                z = (x - mean[c]) * per_std[c]
                 lagged = lag_standard[c]
-                moran_i_out[row, c] = others * z * lagged / moran_squares[c]
-                expectation = -(z * z * weight_sum) / moran_scale[c]
-                ratio = z / m2[c]
-                moran_variance = ratio * ratio * nn2 * moran_factor * (m2[c] - z * z / others)
-                moran_z_out[row, c] = (z * lagged / m2[c] - expectation) / np.sqrt(moran_variance)
-                if z > 0:
-                    quadrant_out[row, c] = 0 if lagged > 0 else 3
-                else:
-                    quadrant_out[row, c] = 1 if lagged > 0 else 2
+                square = z * z
+                moran_i = others * z * lagged * per_moran_squares[c]
+                moran_i_out[row, c] = np.nan if skip else moran_i
+                expectation = -(square * weight_sum) * per_moran_scale[c]
+                ratio = z * per_m2[c]
+                moran_variance = ratio * ratio * nn2 * moran_factor * (m2[c] - square * per_other)
+                moran_z = (z * lagged * per_m2[c] - expectation) / np.sqrt(moran_variance)
+                moran_z_out[row, c] = np.nan if skip else moran_z
+                # 0 HH, 1 LH, 2 LL, 3 HL (value, neighbours), in arithmetic that vectorises.
+                high = np.int8(z > 0)
+                high_lag = np.int8(lagged > 0)
+                code = high * (3 - 3 * high_lag) + (1 - high) * (2 - high_lag)
+                quadrant_out[row, c] = 4 if skip else code
 
 
 def local_statistics(
@@ -475,10 +484,21 @@ def local_statistics(
     total, mean, std, total_squares, moran_squares = _column_sums(values)
     with np.errstate(divide="ignore", invalid="ignore"):
         m2 = moran_squares / n
-        moran_scale = (n - 1) * m2
-    column_vectors = np.ascontiguousarray(
-        np.stack([total, mean, std, total_squares, moran_squares, m2, moran_scale])
-    )
+        column_vectors = np.ascontiguousarray(
+            np.stack(
+                [
+                    mean,
+                    1.0 / std,
+                    1.0 / total,
+                    total,
+                    total_squares,
+                    1.0 / moran_squares,
+                    m2,
+                    1.0 / m2,
+                    1.0 / ((n - 1) * m2),
+                ]
+            )
+        )
 
     star = _with_self_weights(matrix, binary)
     if row_standardise:
@@ -492,26 +512,27 @@ def local_statistics(
     with np.errstate(divide="ignore", invalid="ignore"):
         star_spread = _spread(star_squares, star_weight, n)
         spread = _spread(weight_squares, weight_sum, n - 1)
-        moran_factor = weight_squares - weight_sum**2 / (n - 1)
-    row_vectors = np.ascontiguousarray(
-        np.stack(
-            [
-                star_weight,
-                star_spread,
-                np.isclose(star_spread, 0.0, atol=1e-12),
-                weight_sum,
-                spread,
-                np.isclose(spread, 0.0, atol=1e-12),
-                moran_factor,
-            ]
-        ).astype(np.float64)
-    )
-    # The values as given (any layout, NaN included), with numpy.
-    reported = np.asarray(rows) >= 0
-    out.value[...] = raw if reported.all() else raw[reported]
+        moran_factor = _moran_factor(weight_squares, weight_sum, n)
+        row_vectors = np.ascontiguousarray(
+            np.stack(
+                [
+                    star_weight,
+                    1.0 / star_spread,
+                    np.isclose(star_spread, 0.0, atol=1e-12),
+                    weight_sum,
+                    spread,
+                    np.isclose(spread, 0.0, atol=1e-12),
+                    moran_factor,
+                ]
+            ).astype(np.float64)
+        )
+    # The kernel copies the values as given, NaN where missing; infinite values (never from
+    # the pipeline's variables) are copied by numpy afterwards.
+    not_finite = ~np.isfinite(raw)
     _statistics_kernel(
         row_major(values, contiguous),
         np.ascontiguousarray(untested),
+        np.ascontiguousarray(not_finite),
         np.ascontiguousarray(rows, dtype=np.int64),
         star.indptr.astype(np.int64),
         star.indices.astype(np.int64),
@@ -521,16 +542,15 @@ def local_statistics(
         weights.data.astype(np.float64),
         row_vectors,
         column_vectors,
-        np.float64(n) / (n - 2),
+        _area_scalars(n),
         # Blocks of areas share a thread's scratch space; many, to balance the threads.
         min(n, 64 * numba.get_num_threads()),
-        out.gi_star,
-        out.gi_star_z,
-        out.gi_z,
-        out.moran_i,
-        out.moran_z,
+        (out.value, out.gi_star, out.gi_star_z, out.gi_z, out.moran_i, out.moran_z),
         out.quadrant,
     )
+    if np.isinf(raw[not_finite]).any():
+        reported = np.asarray(rows) >= 0
+        out.value[...] = raw if reported.all() else raw[reported]
 
 
 _ALTERNATIVE_CODES = {"greater": 0, "less": 1, "two-sided": 2, "folded": 3}

@@ -19,6 +19,7 @@ Every run writes an audit table: cardinalities, islands, connected components.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,6 +39,7 @@ __all__ = [
     "WeightsMethod",
     "build_weights",
     "configured_weights",
+    "kernel_weights",
     "tolerant_contiguity",
 ]
 
@@ -206,10 +208,91 @@ def _libpysal_matrix(
             raise InputDataError("weights method 'distance_band' needs 'threshold_m'.")
         graph = Graph.build_distance_band(frame, threshold=threshold, binary=True)
     else:
-        graph = Graph.build_kernel(frame, kernel=kernel, k=k, bandwidth=bandwidth)
+        return kernel_weights(
+            shapely.get_coordinates(points.to_numpy()), k=k, kernel=kernel, bandwidth=bandwidth
+        )
     matrix = sparse.csr_array(graph.sparse)
     matrix.setdiag(0)
     matrix.eliminate_zeros()
+    return matrix
+
+
+#: Kernel functions of the scaled distance :math:`z = d / h` (zero from z = 1 on for the
+#: bounded ones), as in libpysal and GWR: gaussian :math:`e^{-z^2/2}/\sqrt{2\pi}`,
+#: triangular :math:`1 - z`, bisquare :math:`\tfrac{15}{16}(1 - z^2)^2`, tricube
+#: :math:`\tfrac{70}{81}(1 - z^3)^3`, exponential :math:`e^{-z}`.
+KERNEL_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "gaussian": lambda z: np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi),
+    "triangular": lambda z: np.clip(1.0 - z, 0.0, None),
+    "bisquare": lambda z: (15.0 / 16.0) * np.clip(1.0 - z**2, 0.0, None) ** 2,
+    "tricube": lambda z: (70.0 / 81.0) * np.clip(1.0 - z**3, 0.0, None) ** 3,
+    "exponential": lambda z: np.exp(-z),
+}
+#: An adaptive bandwidth is the k-th neighbour's distance widened by this factor, so bounded
+#: kernels keep the k-th neighbour (libpysal's ``Kernel`` uses the same ``eps``).
+ADAPTIVE_WIDENING = 1.0000001
+
+
+def kernel_weights(
+    points: np.ndarray, *, k: int, kernel: str, bandwidth: float | None = None
+) -> sparse.csr_array:
+    r"""Kernel weights over each area's ``k`` nearest areas, adaptive unless ``bandwidth``.
+
+    Parameters
+    ----------
+    points
+        ``n x 2`` coordinates in metres (one representative point per area).
+    k
+        Neighbours of each area: its ``k`` nearest other areas.
+    kernel
+        A key of :data:`KERNEL_FUNCTIONS`.
+    bandwidth
+        Fixed bandwidth :math:`h` in metres for every area; neighbours farther than it get no
+        weight. None: adaptive, :math:`h_i` = the distance from area *i* to its k-th nearest
+        area (times :data:`ADAPTIVE_WIDENING`).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        :math:`w_{ij} = K(d_{ij} / h_i)`, zero diagonal, rows sorted by column.
+
+    Notes
+    -----
+    An adaptive bandwidth follows the density of areas: small in cities, large in the
+    countryside, so every area's weights fall from :math:`K(0)` to :math:`K(1)` over its own
+    neighbours (Fotheringham, Brunsdon & Charlton 2002, *Geographically Weighted Regression*,
+    §2.7). libpysal's ``Graph.build_kernel(k=k)`` (4.14) instead takes one global bandwidth,
+    the largest k-nearest-neighbour distance of all areas (``bandwidth = d.data.max()`` in
+    ``libpysal/graph/_kernel.py``), so in a national file of small urban areas nearly every
+    weight is :math:`K(0)`.
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(points)
+    function = KERNEL_FUNCTIONS[kernel]
+    distance, index = cKDTree(points).query(points, k=min(k + 1, n))
+    distance = np.atleast_2d(distance.reshape(n, -1))
+    index = np.atleast_2d(index.reshape(n, -1))
+    # The area itself is among its nearest (usually first; not always if points coincide).
+    is_self = index == np.arange(n)[:, None]
+    keep = ~is_self
+    keep[:, -1] &= is_self.any(axis=1)  # when the area is not listed, drop the farthest
+    distance = distance[keep].reshape(n, -1)
+    index = index[keep].reshape(n, -1)
+    if bandwidth is None:
+        scale = distance[:, -1:] * ADAPTIVE_WIDENING
+    else:
+        scale = np.full((n, 1), float(bandwidth))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(scale > 0, distance / scale, 0.0)
+    weight = function(z)
+    weight[z > 1.0] = 0.0  # beyond the bandwidth (only with a fixed one)
+    rows = np.repeat(np.arange(n), index.shape[1])
+    matrix = sparse.csr_array(
+        (weight.ravel(), (rows, index.ravel())), shape=(n, n), dtype=np.float64
+    )
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
     return matrix
 
 
@@ -259,8 +342,9 @@ def build_weights(
     tolerance_m
         Snapping tolerance of ``contiguity``.
     k
-        Neighbours for ``knn``, and the adaptive bandwidth of ``kernel`` when no
-        ``bandwidth_m`` is given.
+        Neighbours for ``knn`` and ``kernel``; without ``bandwidth_m`` a kernel's bandwidth
+        is adaptive: each area's is the distance to its k-th nearest area
+        (:func:`kernel_weights`).
     threshold_m
         Distance of ``distance_band``.
     bandwidth_m, kernel
@@ -301,8 +385,12 @@ def build_weights(
             "rook": "strict rook contiguity",
             "knn": f"{k_eff} nearest neighbours",
             "distance_band": f"distance band ({threshold_m} m)",
-            "kernel": f"{kernel} kernel ("
-            + (f"{bandwidth_m} m" if bandwidth_m else f"adaptive, {k_eff} neighbours")
+            "kernel": f"{kernel} kernel over {k_eff} nearest areas ("
+            + (
+                f"fixed bandwidth {bandwidth_m:g} m"
+                if bandwidth_m
+                else f"adaptive bandwidth: distance to the {k_eff}th nearest"
+            )
             + ")",
         }[method]
     ids = areas[code_column].astype(str).to_numpy()

@@ -1,0 +1,229 @@
+"""Compile the hot-spot kernels once, and say so, instead of pausing silently on a first run.
+
+The hot-spot statistics run in numba kernels compiled with ``cache=True``: the first process
+that uses them compiles them (about a minute on a fresh install) and writes machine code to
+numba's cache (``__pycache__`` beside the sources, or ``NUMBA_CACHE_DIR``); every later
+process loads it in a second or two. :func:`warm_up` runs every kernel of the engine once on
+a tiny made-up region, so the compiling happens at a moment of our choosing (``make setup``,
+or just before a run's first hot-spot statistics, with a log line) and says how long it took
+and whether it compiled or loaded the kernels.
+
+Run ``python -m clustergeo.hotspots`` to compile (or check) the cache from a shell.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+from numba.core.registry import CPUDispatcher
+from scipy import sparse
+
+__all__ = ["WarmUp", "compiled_kernels", "ensure_warm", "warm_up"]
+
+log = logging.getLogger(__name__)
+
+#: What a run logs before it compiles the kernels.
+COMPILING_MESSAGE = "compiling the hot-spot kernels once (cached for later runs)"
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """What :func:`warm_up` did."""
+
+    compiled: int
+    loaded: int
+    seconds: float
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether every kernel came from numba's cache (nothing was compiled)."""
+        return self.compiled == 0
+
+    def describe(self) -> str:
+        """One line for a log or a terminal."""
+        if self.from_cache and not self.loaded:
+            return "hot-spot kernels ready (already loaded in this process)"
+        if self.from_cache:
+            return f"hot-spot kernels loaded from numba's cache in {self.seconds:.1f} s"
+        return (
+            f"compiled {self.compiled} hot-spot kernel signatures in {self.seconds:.1f} s "
+            f"(loaded {self.loaded} from cache); later runs load them from the cache"
+        )
+
+
+def _kernel_modules() -> list[ModuleType]:
+    from clustergeo.hotspots import engine, exact, multiple_testing, permutation, statistics
+
+    return [engine, exact, multiple_testing, permutation, statistics]
+
+
+def compiled_kernels() -> Iterator[CPUDispatcher]:
+    """Every numba kernel of the hot-spot engine."""
+    for module in _kernel_modules():
+        for value in vars(module).values():
+            if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__:
+                yield value
+
+
+def _counts() -> tuple[int, int]:
+    """Signatures compiled and loaded from the cache so far, over every kernel."""
+    compiled = loaded = 0
+    for kernel in compiled_kernels():
+        stats = kernel.stats
+        compiled += sum(stats.cache_misses.values())
+        loaded += sum(stats.cache_hits.values())
+    return compiled, loaded
+
+
+def _tiny_region() -> tuple[pd.DataFrame, np.ndarray, sparse.csr_array, sparse.csr_array]:
+    """Thirty areas on a 6 x 5 grid with rook neighbours, and three industries.
+
+    The values have ties, a zero column stretch, a missing cell and a constant industry, so
+    every branch that has its own compiled code runs.
+    """
+    rows, cols = 6, 5
+    n = rows * cols
+    links = [(r * cols + c, r * cols + c + 1) for r in range(rows) for c in range(cols - 1)] + [
+        (r * cols + c, (r + 1) * cols + c) for r in range(rows - 1) for c in range(cols)
+    ]
+    left, right = np.array(links).T
+    binary = sparse.coo_array(
+        (np.ones(2 * len(links)), (np.r_[left, right], np.r_[right, left])), shape=(n, n)
+    ).tocsr()
+    general = binary.copy()
+    general.data = 1.0 / (1.0 + np.arange(general.nnz) % 3)
+    ids = np.array([f"W{i:02d}" for i in range(n)])
+    grid = np.arange(n, dtype=float)
+    values = pd.DataFrame(
+        {"A": grid % 4, "B": np.where(grid < 10, 0.0, grid / 7), "C": 2.0}, index=ids
+    )
+    values.iloc[3, 0] = np.nan
+    return values, ids, sparse.csr_array(binary), sparse.csr_array(general)
+
+
+def _run_every_kernel() -> None:
+    values, ids, binary, general = _tiny_region()
+    # The made-up region's missing cell and constant industry are not the user's to read about.
+    engine_log = logging.getLogger("clustergeo.hotspots.engine")
+    level = engine_log.level
+    engine_log.setLevel(logging.ERROR)
+    try:
+        _run_on(values, ids, binary, general)
+    finally:
+        engine_log.setLevel(level)
+
+
+def _run_on(
+    values: pd.DataFrame, ids: np.ndarray, binary: sparse.csr_array, general: sparse.csr_array
+) -> None:
+    from clustergeo.config import HotspotsConfig
+    from clustergeo.hotspots.engine import correct_pooled, local_hotspots
+    from clustergeo.hotspots.weights import SpatialWeights
+
+    equal = SpatialWeights(ids=ids, matrix=binary, method="warm-up", binary=True)
+    weighted = SpatialWeights(ids=ids, matrix=general, method="warm-up", binary=False)
+    for weights, settings in (
+        (equal, HotspotsConfig(permutations=19)),
+        (equal, HotspotsConfig(permutations=19, correction_scope="all")),
+        (weighted, HotspotsConfig(permutations=19, weights={"transform": "row"})),
+    ):
+        result = local_hotspots(values, weights, settings, report_for=list(ids[2:]))
+    # The pooled correction of results computed in parts (the Dask backend).
+    correct_pooled(result.table, HotspotsConfig(permutations=19, correction_scope="all"))
+
+
+def _probes() -> list[Callable[[], object]]:
+    """The cheapest kernel of each module that the engine uses, on one-cell inputs."""
+    from clustergeo.hotspots.engine import MORAN_LEVEL, _class_kernel, _Corrected
+    from clustergeo.hotspots.multiple_testing import discrete_table
+    from clustergeo.hotspots.permutation import shared_draws
+    from clustergeo.hotspots.statistics import normal_p_values_into
+
+    one = np.zeros((1, 1))
+    code = np.zeros((1, 1), dtype=np.int8)
+    return [
+        lambda: shared_draws(np.array([1, 1], dtype=np.int64), 1, 0),
+        lambda: discrete_table(np.zeros((1, 1), dtype=np.int32), np.array([1.0])),
+        lambda: normal_p_values_into(one, "two-sided", np.empty((1, 1))),
+        lambda: _class_kernel(
+            one,
+            one.copy(),
+            _Corrected().arguments(),
+            np.array([0.05]),
+            one.copy(),
+            _Corrected().arguments(),
+            MORAN_LEVEL,
+            code,
+            code.copy(),
+            code.copy(),
+        ),
+    ]
+
+
+_state = {"warm": False, "warming": False}
+
+
+def warm_up(*, announce: bool = True) -> WarmUp:
+    """Compile (or load from numba's cache) every hot-spot kernel, on a tiny region.
+
+    Parameters
+    ----------
+    announce
+        Log :data:`COMPILING_MESSAGE` (INFO) before compiling when the cache is cold.
+
+    Returns
+    -------
+    WarmUp
+        How many kernel signatures were compiled and loaded, and the seconds it took.
+
+    Notes
+    -----
+    Whether the cache is cold is told by the first kernel's own load: numba reports every
+    signature it compiled (a cache miss) or loaded (a hit).
+    """
+    started = time.perf_counter()
+    compiled_before, loaded_before = _counts()
+    _state["warming"] = True
+    try:
+        # One cheap kernel per module first: a miss among them (the module changed, or the
+        # cache is empty) is announced before the long compile, not after it.
+        for probe in _probes():
+            probe()
+            if _counts()[0] > compiled_before:
+                if announce:
+                    log.info(COMPILING_MESSAGE)
+                break
+        _run_every_kernel()
+    finally:
+        _state["warming"] = False
+    _state["warm"] = True
+    compiled, loaded = _counts()
+    report = WarmUp(
+        compiled=compiled - compiled_before,
+        loaded=loaded - loaded_before,
+        seconds=time.perf_counter() - started,
+    )
+    if report.compiled:
+        log.info("%s", report.describe())
+    else:
+        log.debug("%s", report.describe())
+    return report
+
+
+def ensure_warm() -> None:
+    """Warm the kernels up once per process, before the first hot-spot statistics."""
+    if not (_state["warm"] or _state["warming"]):
+        warm_up()
+
+
+def main() -> int:
+    """``python -m clustergeo.hotspots``: compile or load the kernels and say which."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(warm_up().describe())
+    return 0

@@ -1,0 +1,62 @@
+"""The kernels' warm-up: it compiles (and says so) on an empty cache, and loads from a full one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clustergeo.config import HotspotsConfig
+from clustergeo.hotspots import warmup
+from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.weights import build_weights
+from conftest import square_grid
+
+
+def test_every_engine_kernel_is_covered_and_in_process_calls_compile_nothing() -> None:
+    warmup.warm_up()
+    again = warmup.warm_up()
+    assert again.compiled == 0
+    assert again.from_cache
+    assert "already loaded" in again.describe()
+    kernels = {kernel.__name__ for kernel in warmup.compiled_kernels()}
+    assert {"_statistics_kernel", "_count_equal_weights", "_count_general_weights"} <= kernels
+    assert {"_bh_columns", "_class_kernel", "_permutation_p_kernel"} <= kernels
+    # The kernels the warm-up ran have a compiled signature now.
+    ran = [kernel for kernel in warmup.compiled_kernels() if kernel.signatures]
+    assert len(ran) >= 12
+
+
+def test_a_real_run_after_the_warm_up_compiles_nothing_new() -> None:
+    warmup.warm_up()
+    before = {kernel.__name__: len(kernel.signatures) for kernel in warmup.compiled_kernels()}
+    areas = square_grid(6, 6, digits=2)
+    for method, transform in (("contiguity", "binary"), ("kernel", "row")):
+        weights = build_weights(areas, method=method, k=5)  # type: ignore[arg-type]
+        values = pd.DataFrame(
+            np.random.default_rng(1).poisson(2.0, (weights.n, 4)).astype(float),
+            index=weights.ids,
+            columns=list("ABCD"),
+        )
+        settings = HotspotsConfig(
+            permutations=99, weights={"method": method, "transform": transform}
+        )
+        local_hotspots(values, weights, settings)
+    after = {kernel.__name__: len(kernel.signatures) for kernel in warmup.compiled_kernels()}
+    assert after == before
+
+
+def test_an_empty_cache_compiles_with_a_message_and_a_full_one_loads(tmp_path: Path) -> None:
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    command = [sys.executable, "-m", "clustergeo.hotspots"]
+    cold = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert warmup.COMPILING_MESSAGE in cold.stderr
+    assert cold.stdout.startswith("compiled ")
+    assert any(tmp_path.rglob("*.nbi"))  # numba's cache index files were written
+    warm = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert warmup.COMPILING_MESSAGE not in warm.stderr
+    assert warm.stdout.startswith("hot-spot kernels loaded from numba's cache")
