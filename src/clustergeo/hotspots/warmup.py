@@ -24,6 +24,8 @@ import pandas as pd
 from numba.core.registry import CPUDispatcher
 from scipy import sparse
 
+from clustergeo.vocab import MORAN_LEVEL
+
 __all__ = ["WarmUp", "compiled_kernels", "ensure_warm", "warm_up"]
 
 log = logging.getLogger(__name__)
@@ -140,7 +142,7 @@ def _run_on(
 
 def _probes() -> list[Callable[[], object]]:
     """The cheapest kernel of each module that the engine uses, on one-cell inputs."""
-    from clustergeo.hotspots.engine import MORAN_LEVEL, _class_kernel, _Corrected
+    from clustergeo.hotspots.engine import _class_kernel, _Corrected
     from clustergeo.hotspots.multiple_testing import discrete_table
     from clustergeo.hotspots.permutation import shared_draws
     from clustergeo.hotspots.statistics import normal_p_values_into
