@@ -27,6 +27,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
+	@# Compile the hot-spot kernels now, once, so the first run does not pause to do it.
+	$(BIN)/python -m clustergeo.hotspots
 	touch $@
 
 # The demo's "download step": a synthetic region generated from a seed, with no network.
