@@ -109,7 +109,13 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
 _END_TO_END_FIXTURES = frozenset({"demo_run", "rutland_run", "dask_cluster", "shared_data"})
 #: Test modules that drive whole runs through the command line.
 _END_TO_END_MODULES = frozenset(
-    {"test_bad_inputs.py", "test_pipeline.py", "test_stages_resume.py", "test_publish.py"}
+    {
+        "test_bad_inputs.py",
+        "test_growth_stage.py",
+        "test_pipeline.py",
+        "test_stages_resume.py",
+        "test_publish.py",
+    }
 )
 
 

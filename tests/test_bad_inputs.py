@@ -207,7 +207,11 @@ class TinyRun:
         return RunPaths.for_config(load_config(self.config_path))
 
     def report(self, stage: str) -> dict[str, Any]:
-        path = self.paths.root / stage / "report.json"
+        path = (
+            self.paths[r.AREAS_REPORT]
+            if stage == "areas"
+            else self.paths.root / stage / "report.json"
+        )
         report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return report
 
@@ -260,7 +264,7 @@ def lq_rows(run: TinyRun, industry: str) -> pd.DataFrame:
 
 def run_through(run: TinyRun, last: str, *, quiet: bool = True) -> str:
     """Run the stages up to and including ``last``; return their log output."""
-    stages = ["ingest", "concentration", "hotspots", "clusters", "governance", "publish"]
+    stages = ["ingest", "areas", "concentration", "hotspots", "clusters", "governance", "publish"]
     output = ""
     for stage in stages[: stages.index(last) + 1]:
         output += assert_runs(run.cli(stage, quiet=quiet))
@@ -333,11 +337,12 @@ def test_utf8_byte_order_mark_is_not_part_of_the_header(tiny: TinyRun) -> None:
             }
         }
     )
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     report = tiny.report("ingest")
     assert report["employment_format"] == "nomis_bres"
     assert report["counts"]["employment_rows"] == 36
     assert not any("UTF-8" in note for note in report["notes"])
+    assert not any("UTF-8" in note for note in tiny.report("areas")["notes"])
     areas = gpd.read_parquet(tiny.paths[r.AREAS])
     assert set(areas["region_name"]) == {"East Midlands"}
 
@@ -376,9 +381,9 @@ def test_latin1_lookup_fallback_is_noted(tiny: TinyRun) -> None:
             }
         }
     )
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     assert set(gpd.read_parquet(tiny.paths[r.AREAS])["district_name"]) == {"Ynys Môn"}
-    notes = tiny.report("ingest")["notes"]
+    notes = tiny.report("areas")["notes"]
     assert any("districts.csv is not UTF-8" in note for note in notes), notes
 
 
@@ -415,7 +420,7 @@ def test_area_codes_of_another_boundary_vintage(tiny: TinyRun) -> None:
     """(a) 2011 MSOA boundaries with a table on 2021 MSOA codes: stop, name the vintages."""
     path = tiny.write_employment(csv_text(TIDY_HEADER, tidy_rows(MSOA_2021_NEW)))
     message = assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"12 of the 12 areas in boundary file {tiny.raw / 'areas.gpkg'}",
         f"employment file {path}",
         "E02005377, E02005378",
@@ -780,7 +785,7 @@ def test_duplicate_area_codes_in_boundaries(tiny: TinyRun) -> None:
     areas.loc[1, "area_code"] = "E02005377"
     path = tiny.write_areas(areas)
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Areas file {path} (layer areas) has 1 problem",
         "1 codes appear on more than one feature: E02005377",
         "dissolve multi-part areas into one (multi)polygon per code",
@@ -796,7 +801,7 @@ def test_boundary_feature_without_a_code(tiny: TinyRun) -> None:
     areas["area_code"] = areas["area_code"].astype(object)
     areas.loc[4, "area_code"] = None
     path = tiny.write_areas(areas)
-    message = assert_stops(tiny.cli("ingest"), str(path), "1 features have an empty area_code")
+    message = assert_stops(tiny.cli("areas"), str(path), "1 features have an empty area_code")
     assert re.search(r"\b(feature|FID|row|line)s? 5\b", message), message
     assert re.search(r"\b(fill|give|add|remove|drop|delete)\b", message), message
 
@@ -807,14 +812,14 @@ def test_boundary_file_without_crs(tiny: TinyRun) -> None:
     path.with_suffix(".prj").unlink()
     tiny.configure(areas={"path": "areas.shp", "layer": DELETE})
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Areas file {path} has 1 problem",
         "no coordinate reference system (CRS) is declared",
         "set 'crs' for this file in the config",
         "British National Grid is 'EPSG:27700'",
     )
     tiny.configure(areas={"crs": "EPSG:27700"})
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     assert gpd.read_parquet(tiny.paths[r.AREAS]).area.round(6).eq(10_000).all()
 
 
@@ -834,9 +839,9 @@ def test_geojson_in_british_national_grid_without_crs_member(tiny: TinyRun) -> N
     """
     path = _geojson_without_crs_member(grid_areas(), tiny.raw / "areas.geojson")
     tiny.configure(areas={"path": path.name, "layer": DELETE})
-    assert_stops(tiny.cli("ingest"), str(path), "'crs'", "EPSG:27700")
+    assert_stops(tiny.cli("areas"), str(path), "'crs'", "EPSG:27700")
     tiny.configure(areas={"crs": "EPSG:27700"})
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     assert gpd.read_parquet(tiny.paths[r.AREAS]).area.round(6).eq(10_000).all()
 
 
@@ -881,11 +886,11 @@ def test_authorities_in_another_crs_are_reprojected(tiny: TinyRun) -> None:
     gets the district covering most of it. Nothing is noted: reprojecting loses nothing.
     """
     _authorities(tiny, {"district": _polygons(DISTRICTS).to_crs("EPSG:4326")})
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     areas = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     expected = grid_areas().set_index("area_code")["district"]
     pd.testing.assert_series_equal(areas["district_code"].astype(str), expected, check_names=False)
-    assert tiny.report("ingest")["counts"]["areas"] == 12
+    assert tiny.report("areas")["counts"]["areas"] == 12
 
 
 def test_authorities_without_crs(tiny: TinyRun) -> None:
@@ -900,7 +905,7 @@ def test_authorities_without_crs(tiny: TinyRun) -> None:
         hierarchy={"district": {"source": "overlay", "column": DELETE}},
     )
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Authorities file (district layer) {path} (layer ltla) has 1 problem",
         "no coordinate reference system (CRS) is declared",
         "ONS TopoJSON and GeoJSON are 'EPSG:4326'",
@@ -914,7 +919,7 @@ def test_invalid_geometry_is_repaired_and_counted(tiny: TinyRun) -> None:
     areas.loc[4, "geometry"] = Polygon([(left, bottom), (right, top), (right, bottom), (left, top)])
     path = tiny.write_areas(areas)
     output = run_through(tiny, "hotspots", quiet=False)
-    report = tiny.report("ingest")
+    report = tiny.report("areas")
     assert report["counts"]["geometries_repaired"] == 1
     assert f"1 invalid geometries repaired in {path} (layer areas)" in report["notes"]
     assert "Note: 1 invalid geometries repaired" in output
@@ -932,7 +937,7 @@ def test_empty_geometry_is_dropped_and_counted(tiny: TinyRun) -> None:
     areas.loc[8, "geometry"] = None
     path = tiny.write_areas(areas)
     output = run_through(tiny, "hotspots", quiet=False)
-    report = tiny.report("ingest")
+    report = tiny.report("areas")
     assert report["counts"]["empty_geometries_dropped"] == 1
     assert report["counts"]["areas"] == 11
     assert (
@@ -941,8 +946,6 @@ def test_empty_geometry_is_dropped_and_counted(tiny: TinyRun) -> None:
     )
     assert any(note.startswith("1 areas in employment.csv are not in") for note in report["notes"])
     assert "Note: 1 features with empty geometry dropped" in output
-    employment = pd.read_parquet(tiny.paths[r.EMPLOYMENT])
-    assert not employment.loc[employment["area_code"] == "E02005385", "in_boundaries"].any()
     assert "E02005385" not in set(pd.read_parquet(tiny.paths[r.HOTSPOTS])["area_code"].astype(str))
 
 
@@ -974,7 +977,7 @@ def test_points_instead_of_polygons(tiny: TinyRun) -> None:
     centroids = areas.set_geometry([Point(g.centroid.x, g.centroid.y) for g in areas.geometry])
     path = tiny.write_areas(centroids)
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         str(path),
         "12 features are Point rather than polygons (E02005377, E02005378",
         "use the boundary polygons",
@@ -1031,7 +1034,7 @@ def test_overlapping_authority_polygons(tiny: TinyRun) -> None:
         },
     )
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Authorities file {path} (layer district) has district polygons that overlap",
         "E07000132 and E07000134 (50% of the smaller)",
         "set authorities.year to the vintage you want",
@@ -1042,12 +1045,12 @@ def test_sliver_overlaps_between_authorities_are_noted(tiny: TinyRun) -> None:
     """(b) Policy: slivers between generalised authorities are noted; areas go by majority."""
     slivers = [(HINCKLEY, "Hinckley", 0, 200.5), (NW_LEICS, "NW Leics", 199.5, 400)]
     _authorities(tiny, {"district": _polygons(slivers)})
-    output = run_through(tiny, "ingest", quiet=False)
+    output = run_through(tiny, "areas", quiet=False)
     note = (
         "1 pairs of district polygons in layer district overlap by slivers (generalised "
         "boundaries); areas are assigned by majority"
     )
-    assert note in tiny.report("ingest")["notes"]
+    assert note in tiny.report("areas")["notes"]
     assert f"Note: {note}" in output
     areas = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     assert (areas["district_code"] == grid_areas().set_index("area_code")["district"]).all()
@@ -1064,9 +1067,9 @@ def test_areas_in_no_combined_authority_are_kept_and_noted(tiny: TinyRun) -> Non
             "region": {"source": "attribute", "column": "region"},
         }
     )
-    output = run_through(tiny, "ingest", quiet=False)
+    output = run_through(tiny, "areas", quiet=False)
     note = "6 areas are in no combined authority (outside all)"
-    assert note in tiny.report("ingest")["notes"]
+    assert note in tiny.report("areas")["notes"]
     assert f"Note: {note}" in output
     areas = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     assert areas["combined_authority_code"].isna().sum() == 6
@@ -1076,7 +1079,7 @@ def test_areas_in_no_district_stop_the_run(tiny: TinyRun) -> None:
     """(a) Every area needs a district (and a region): areas in none are listed."""
     _authorities(tiny, {"district": _polygons([(HINCKLEY, "Hinckley and Bosworth", 0, 200)])})
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Areas {tiny.raw / 'areas.gpkg'} has 1 problem",
         "6 areas belong to no district: E02005379, E02005380, E02005383, E02005384, E02005387, "
         "E02005388",
@@ -1103,7 +1106,7 @@ def test_lookup_giving_an_area_two_districts(tiny: TinyRun) -> None:
         }
     )
     assert_stops(
-        tiny.cli("ingest"), str(tiny.raw / "districts.csv"), "E02005377", "E07000132", "E07000134"
+        tiny.cli("areas"), str(tiny.raw / "districts.csv"), "E02005377", "E07000132", "E07000134"
     )
 
 
@@ -1194,12 +1197,12 @@ def unwritable(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def test_read_only_output_folder(tiny: TinyRun, unwritable: Any) -> None:
     """(a) An output folder that cannot be written stops, naming the file; old outputs stay."""
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     target = tiny.paths[r.AREAS]
     before = target.read_bytes()
     unwritable(target.parent)
     assert_stops(
-        tiny.cli("ingest", "--force"),
+        tiny.cli("areas", "--force"),
         f"Cannot write {target}: the folder is not writable (Permission denied)",
         "Choose another output folder in the config or fix its permissions",
     )
@@ -1464,7 +1467,7 @@ def test_empty_lookup_csv(tiny: TinyRun) -> None:
     """(a) An empty lookup CSV stops, naming it."""
     (tiny.raw / "districts.csv").write_text("")
     configure_district_lookup(tiny, "districts.csv")
-    assert_stops(tiny.cli("ingest"), "Lookup file", "districts.csv is empty")
+    assert_stops(tiny.cli("areas"), "Lookup file", "districts.csv is empty")
 
 
 def test_ragged_lookup_csv(tiny: TinyRun) -> None:
@@ -1473,7 +1476,7 @@ def test_ragged_lookup_csv(tiny: TinyRun) -> None:
     rows[2].append("extra")
     (tiny.raw / "districts.csv").write_text(csv_text(["area_code", "lad_code"], rows))
     configure_district_lookup(tiny, "districts.csv")
-    assert_stops(tiny.cli("ingest"), "districts.csv", "line 4 has more fields than the header's 2")
+    assert_stops(tiny.cli("areas"), "districts.csv", "line 4 has more fields than the header's 2")
 
 
 def test_lookup_path_that_is_a_folder(tiny: TinyRun) -> None:

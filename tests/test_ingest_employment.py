@@ -213,12 +213,15 @@ def test_read_nomis_bres_keeps_counts_of_several_measures(tmp_path: Path) -> Non
 # -- choosing a year and an employment status ------------------------------------------------
 
 
-def test_several_dates_without_date_is_an_error() -> None:
-    with pytest.raises(InputDataError, match="several DATE values: 2021, 2022") as excinfo:
-        read_nomis_bres(BRES_MULTI)
-    message = str(excinfo.value)
-    assert str(BRES_MULTI) in message
-    assert "employment.date" in message
+def test_several_dates_without_date_keep_the_last_and_say_so() -> None:
+    table = read_nomis_bres(BRES_MULTI, employment_status="Employment")
+    assert table.years == [2022]
+    assert "kept DATE = 2022 of 2 values in the file (the last year (set employment.date))" in (
+        table.notes
+    )
+    with pytest.raises(InputDataError, match="only has DATE 2021–2022") as excinfo:
+        read_nomis_bres(BRES_MULTI, date="2019", employment_status="Employment")
+    assert str(BRES_MULTI) in str(excinfo.value)
 
 
 def test_several_statuses_without_employment_status_is_an_error() -> None:
@@ -236,7 +239,7 @@ def test_date_not_in_file_is_an_error() -> None:
         read_nomis_bres(BRES_MULTI, date="2019", employment_status="Employment")
     message = str(excinfo.value)
     assert str(BRES_MULTI) in message
-    assert "only has DATE 2021, 2022" in message
+    assert "only has DATE 2021–2022" in message
 
 
 def test_employment_status_not_in_file_is_an_error() -> None:
@@ -259,7 +262,7 @@ def test_date_and_employment_status_choice(
     table = read_employment(BRES_MULTI, date=date, employment_status=status)
     assert len(table.data) == 2
     assert {a: cell(table, a, "29") for a in expected} == expected
-    assert f"kept DATE = {date} of 2 values in the file" in table.notes
+    assert f"kept DATE = {date} of 2 values in the file (employment.date)" in table.notes
     assert f"kept EMPLOYMENT_STATUS_NAME = {status} of 2 values in the file" in table.notes
 
 

@@ -72,21 +72,25 @@ def test_nesta_layout_several_files_keep_every_year_and_leading_zeros(tmp_path: 
     single = select_year(table, "2016")
     assert single.years == [2016]
     assert cell(single.data, "UKF1", "2910") == 800
-    assert "kept 'year' = 2016 of 2 values in the file" in single.notes
+    assert "kept 'year' = 2016 of 2 values in the file (employment.date)" in single.notes
 
 
-def test_several_years_without_a_chosen_one_stop_the_single_year_stages(tmp_path: Path) -> None:
+def test_several_years_without_a_chosen_one_give_the_last_to_the_single_year_stages(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "both.csv"
     text = nesta_text(2015, [("UKF1", "0161", "30")]) + "1,2016,nuts,Area,UKF1,0161,40,x\n"
     path.write_text(text)
     table = read_configured_employment(
         employment_config(format="long", columns=NESTA_COLUMNS), [path]
     )
-    with pytest.raises(InputDataError, match="several 'year' values: 2015, 2016") as excinfo:
-        select_year(table, None)
-    assert "employment.date" in str(excinfo.value)
-    with pytest.raises(InputDataError, match="only has 'year' 2015, 2016"):
+    last = select_year(table, None)
+    assert last.years == [2016]
+    assert cell(last.data, "UKF1", "0161") == 40
+    assert "kept 'year' = 2016 of 2 values in the file (the last year" in " ".join(last.notes)
+    with pytest.raises(InputDataError, match="only has 'year' 2015–2016") as excinfo:
         select_year(table, "2019")
+    assert "remove it to analyse the last year" in str(excinfo.value)
 
 
 def test_the_same_year_in_two_files_is_refused(tmp_path: Path) -> None:

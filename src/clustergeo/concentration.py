@@ -21,6 +21,10 @@ giving :math:`LQ \exp(\pm z_{1-\alpha/2} \sqrt{\operatorname{Var}})`. For a zero
 logarithm is undefined; the interval is then :math:`[0, u/(e_i E_j/E)]` with :math:`u` the
 exact (Garwood 1936) upper Poisson limit for an observed zero, :math:`\chi^2_{1-\alpha/2,2}/2`.
 
+The interval treats the values as counts of people. For values that are not counts (GVA in
+pounds) it would change with the unit (£m or £), so it is not computed (``intervals=False``):
+the LQ itself does not depend on the unit.
+
 Small denominators make LQs noisy (an area of 40 workers with 4 in one industry can show
 LQ = 40). LQs are always reported, but flagged ``lq_unreliable`` when the area employs fewer
 than ``min_area_employment`` people in total or the cell holds fewer than
@@ -59,11 +63,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LqSettings:
-    """Floors and interval level for :func:`location_quotients`."""
+    """Floors and interval level for :func:`location_quotients`.
+
+    ``intervals`` is False for values that are not counts of people (GVA): the Poisson
+    interval would depend on the unit, so ``lq_lower`` and ``lq_upper`` are left missing.
+    """
 
     min_area_employment: float = 100
     min_cell_employment: float = 5
     confidence_level: float = 0.95
+    intervals: bool = True
 
     @classmethod
     def from_config(cls, config: ConcentrationConfig) -> LqSettings:
@@ -240,7 +249,7 @@ def location_quotients(
         zero = e_ij == 0
         lower = np.where(zero, 0.0, lower)
         upper = np.where(zero, (zero_upper / e_i) / share, upper)
-    undefined = np.isnan(lq)
+    undefined = np.isnan(lq) | (not settings.intervals)
     lower = np.where(undefined, np.nan, lower)
     upper = np.where(undefined, np.nan, upper)
 

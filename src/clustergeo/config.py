@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -47,10 +47,13 @@ __all__ = [
     "ConcentrationsConfig",
     "EmploymentConfig",
     "GovernanceConfig",
+    "GrowthConfig",
     "HotspotsConfig",
     "IndustriesConfig",
     "PanelConfig",
+    "RegionConfig",
     "RunConfig",
+    "ShiftShareConfig",
     "StudyAreaConfig",
     "SurfaceConfig",
     "TierSource",
@@ -197,8 +200,10 @@ class EmploymentConfig(_Strict):
     date: str | None = Field(
         default=None,
         description=(
-            "The year the single-year stages use, when the table holds several (e.g. "
-            "'2021'): a Nomis DATE, a value of the year column, or a year column's header."
+            "The year the single-year stages (hot spots, clusters, governance, the grid and "
+            "the maps) analyse, when the table holds several (e.g. '2021'): a Nomis DATE, a "
+            "value of the year column, or a year column's header. Default: the last year. "
+            "Location quotients are written for every year."
         ),
     )
     year: Annotated[int, Field(ge=1800, le=2200)] | None = Field(
@@ -791,6 +796,91 @@ class ComputeConfig(_Strict):
         return self.backend != "local"
 
 
+class RegionConfig(_Strict):
+    """A region as the reference of a shift-share: some areas of the table, or authorities."""
+
+    codes: list[str] = Field(
+        min_length=1,
+        description=(
+            "Codes making up the region: area codes of the employment table (e.g. the six "
+            "Midlands ITL2 areas), or authority codes of 'tier'."
+        ),
+    )
+    tier: Tier | None = Field(
+        default=None,
+        description=(
+            "The tier the codes belong to (e.g. 'region' with E12000005 for the West "
+            "Midlands); needs boundaries with that tier. None: the codes are area codes."
+        ),
+    )
+
+
+class ShiftShareConfig(_Strict):
+    """The shift-share decomposition of each area's change (stage ``growth``)."""
+
+    reference: Literal["table", "region", "national_totals"] = Field(
+        default="table",
+        description=(
+            "The economy whose growth rates the change is measured against: 'table' (every "
+            "area of the employment table; a national table is the nation), 'region' (the "
+            "areas of 'region'), or 'national_totals' (a CSV of industry_code, year and "
+            "value per industry and year)."
+        ),
+    )
+    region: RegionConfig | None = Field(
+        default=None, description="For reference 'region': which areas make up the region."
+    )
+    national_totals_path: Path | None = Field(
+        default=None,
+        description=(
+            "For reference 'national_totals': a CSV (in the data dir) with columns "
+            "industry_code, year and value (or employment), every industry of the table in the "
+            "base and end years."
+        ),
+    )
+    method: Literal["classic", "esteban_marquillas"] = Field(
+        default="classic",
+        description=(
+            "'classic': national growth, industry mix and competitive share (Dunn 1960); "
+            "'esteban_marquillas': the competitive share split further into a homothetic "
+            "competitive effect and an allocation effect (Esteban-Marquillas 1972)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_reference(self) -> ShiftShareConfig:
+        if self.reference == "region" and self.region is None:
+            raise ValueError("reference 'region' needs 'region' (codes, and their tier)")
+        if self.reference == "national_totals" and self.national_totals_path is None:
+            raise ValueError("reference 'national_totals' needs 'national_totals_path'")
+        return self
+
+
+class GrowthConfig(_Strict):
+    """Change over time (stage ``growth``): growth, change in LQ and shift-share."""
+
+    base_year: Annotated[int, Field(ge=1800, le=2200)] | None = Field(
+        default=None, description="The first year compared (default: the table's first year)."
+    )
+    end_year: Annotated[int, Field(ge=1800, le=2200)] | None = Field(
+        default=None, description="The last year compared (default: the table's last year)."
+    )
+    shift_share: ShiftShareConfig = Field(default_factory=ShiftShareConfig)
+
+    @model_validator(mode="after")
+    def _check_years(self) -> GrowthConfig:
+        if (
+            self.base_year is not None
+            and self.end_year is not None
+            and self.base_year >= self.end_year
+        ):
+            raise ValueError(
+                f"base_year {self.base_year} is not before end_year {self.end_year}: growth "
+                "runs from an earlier year to a later one"
+            )
+        return self
+
+
 class StudyAreaConfig(_Strict):
     """The part of the areas file results are reported for, and its edge buffer."""
 
@@ -900,7 +990,15 @@ class RunConfig(_Located, _Strict):
         ),
     )
     output_dir: Path = Field(description="Folder for intermediates and outputs of this run.")
-    areas: AreasConfig
+    areas: AreasConfig | None = Field(
+        default=None,
+        description=(
+            "The boundaries of the areas. Without them (ITL regions, a national table of "
+            "districts) the run computes LQs, growth and shift-share and writes its tables "
+            "and report; the spatial stages say they do not apply. Added later, they re-run "
+            "only the stages that use them."
+        ),
+    )
     employment: EmploymentConfig
     study_area: StudyAreaConfig | None = Field(
         default=None,
@@ -918,6 +1016,13 @@ class RunConfig(_Located, _Strict):
     surface: SurfaceConfig | None = Field(
         default=None, description="The employment grid stage (off unless this section is given)."
     )
+    growth: GrowthConfig | None = Field(
+        default=None,
+        description=(
+            "Change over time between two years of the table (off unless this section is "
+            "given): growth, CAGR, change in LQ, index series and shift-share."
+        ),
+    )
     compute: ComputeConfig = Field(
         default_factory=ComputeConfig,
         description="Where hot spots and the employment grid run (in process or on Dask).",
@@ -930,6 +1035,40 @@ class RunConfig(_Located, _Strict):
         if not value or any(ch in value for ch in "/\\:"):
             raise ValueError("must be a non-empty name without path separators")
         return value
+
+    @model_validator(mode="after")
+    def _check_polygons(self) -> RunConfig:
+        if self.areas is not None:
+            return self
+        spatial = [
+            name
+            for name, given in (
+                ("hierarchy", bool(self.hierarchy)),
+                ("authorities", self.authorities is not None),
+                ("study_area", self.study_area is not None),
+                ("surface", self.surface is not None),
+            )
+            if given
+        ]
+        if spatial:
+            raise ValueError(
+                f"{', '.join(spatial)} need{'s' if len(spatial) == 1 else ''} the areas' "
+                "boundaries, but the config has no 'areas' section: add 'areas' (a boundary "
+                f"file) or remove {', '.join(spatial)} (with 'null' in a config that extends "
+                "another)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_growth_region(self) -> RunConfig:
+        region = None if self.growth is None else self.growth.shift_share.region
+        if region is not None and region.tier is not None and region.tier not in self.hierarchy:
+            raise ValueError(
+                f"growth.shift_share.region.tier is '{region.tier}' but 'hierarchy' does not "
+                "say where that tier comes from (a region of authorities needs boundaries and "
+                "their tiers; give area codes without a tier instead)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_study_area(self) -> RunConfig:
@@ -992,29 +1131,68 @@ class RunConfig(_Located, _Strict):
                 role == p or (p.endswith("*") and role.startswith(p[:-1])) for p in patterns
             )
 
+        # Each role's paths, computed only when the role is wanted.
+        sources: list[tuple[str, Callable[[], dict[str, Path]]]] = [
+            ("areas", lambda: self._one("areas", self.areas.path if self.areas else None)),
+            ("employment", self._employment_roles),
+            ("vintage_lookup", lambda: self._one("vintage_lookup", self._vintage_lookup())),
+            (
+                "authorities",
+                lambda: self._one(
+                    "authorities", self.authorities.path if self.authorities else None
+                ),
+            ),
+            ("lookup_", self._lookup_roles),
+            (
+                "national_totals",
+                lambda: self._one("national_totals", self.concentration.national_totals_path),
+            ),
+            ("growth_totals", lambda: self._one("growth_totals", self._growth_totals())),
+            ("cluster_definitions", self._definitions_role),
+            ("sites", self._sites_role),
+            ("osm", lambda: self._one("osm", self.surface.osm if self.surface else None)),
+        ]
         paths: dict[str, Path] = {}
-        if wanted("areas"):
-            paths["areas"] = self.data_path(self.areas.path)
-        if wanted("employment"):
-            for index, path in enumerate(self.employment_paths(), start=1):
-                paths["employment" if index == 1 else f"employment_{index}"] = path
-        if wanted("vintage_lookup") and self.employment.vintage is not None:
-            paths["vintage_lookup"] = self.data_path(self.employment.vintage.lookup)
-        if wanted("authorities") and self.authorities is not None:
-            paths["authorities"] = self.data_path(self.authorities.path)
-        if wanted("lookup_"):
-            for tier, source in self.hierarchy.items():
-                if source.source == "lookup" and source.path is not None:
-                    paths[f"lookup_{tier}"] = self.data_path(source.path)
-        if wanted("national_totals") and self.concentration.national_totals_path is not None:
-            paths["national_totals"] = self.data_path(self.concentration.national_totals_path)
-        if wanted("cluster_definitions") and not self.industries.shipped:
-            paths["cluster_definitions"] = self.local_path(self.industries.cluster_definitions)
-        if wanted("sites") and self.governance.sites not in ("default", "none"):
-            paths["sites"] = self.data_path(Path(self.governance.sites))
-        if wanted("osm") and self.surface is not None and self.surface.osm is not None:
-            paths["osm"] = self.data_path(self.surface.osm)
+        for role, found in sources:
+            if wanted(role):
+                paths |= found()
+            if role == "vintage_lookup" and wanted("vintage_areas") and not wanted("areas"):
+                # Split areas are shared by the areas of their pieces in the boundary file.
+                areas = self.areas if self.employment.vintage is not None else None
+                paths |= self._one("vintage_areas", areas.path if areas else None)
         return paths
+
+    def _one(self, role: str, path: Path | None) -> dict[str, Path]:
+        return {role: self.data_path(path)} if path else {}
+
+    def _employment_roles(self) -> dict[str, Path]:
+        return {
+            "employment" if index == 1 else f"employment_{index}": path
+            for index, path in enumerate(self.employment_paths(), start=1)
+        }
+
+    def _vintage_lookup(self) -> Path | None:
+        return None if self.employment.vintage is None else self.employment.vintage.lookup
+
+    def _lookup_roles(self) -> dict[str, Path]:
+        return {
+            f"lookup_{tier}": self.data_path(source.path)
+            for tier, source in self.hierarchy.items()
+            if source.source == "lookup" and source.path is not None
+        }
+
+    def _growth_totals(self) -> Path | None:
+        return None if self.growth is None else self.growth.shift_share.national_totals_path
+
+    def _definitions_role(self) -> dict[str, Path]:
+        if self.industries.shipped:
+            return {}
+        return {"cluster_definitions": self.local_path(self.industries.cluster_definitions)}
+
+    def _sites_role(self) -> dict[str, Path]:
+        if self.governance.sites in ("default", "none"):
+            return {}
+        return {"sites": self.data_path(Path(self.governance.sites))}
 
 
 class PanelConfig(_Located, _Strict):

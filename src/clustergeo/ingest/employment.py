@@ -510,8 +510,8 @@ def select_year(table: EmploymentTable, date: str | int | None) -> EmploymentTab
     table
         A table with any number of years.
     date
-        ``employment.date``: the year to keep. None is allowed when the table has at most one
-        year.
+        ``employment.date``: the year to keep; None keeps the last year (see
+        :func:`clustergeo.ingest.years.analysis_year`).
 
     Returns
     -------
@@ -521,43 +521,26 @@ def select_year(table: EmploymentTable, date: str | int | None) -> EmploymentTab
     Raises
     ------
     InputDataError
-        When the table has several years and none was chosen, the year chosen is not in it, or
-        a year is chosen for a table that has none.
+        When the year chosen is not in the table, or a year is chosen for a table that has none.
     """
+    from clustergeo.ingest.years import analysis_year
+
     label, source = table.year_label, table.source
     years = table.years
-    if date is None:
-        if len(years) > 1:
-            raise InputDataError(
-                f"Employment file {source} holds several {label} values: "
-                f"{format_examples(years)}. Choose one with employment.date in the config."
-            )
-        return table
-    chosen_text = str(date).strip()
-    if not years:
-        raise InputDataError(
-            f"employment.date is set to {chosen_text!r} but employment file {source} has no "
-            f"{label} column; remove employment.date from the config (or, for a table of one "
-            "year without a year column, say which year with employment.year)."
-        )
-    chosen = int(chosen_text) if chosen_text.isdigit() else None
-    if chosen not in years:
-        raise InputDataError(
-            f"employment.date is {chosen_text!r} but employment file {source} only has "
-            f"{label} {format_examples(years)}. Set employment.date to one of these."
-        )
-    if len(years) == 1:
+    chosen = analysis_year(years, date, source=source, label=label)
+    if chosen is None or len(years) == 1:
         return table
     keep = table.data["year"] == chosen
     totals = table.year_totals
     if totals is not None:
         totals = totals.loc[totals["year"] == chosen]
     kept = table.data.loc[keep.fillna(False)].reset_index(drop=True)
+    how = "employment.date" if date is not None else "the last year (set employment.date)"
     selected = replace(
         table,
         data=kept,
         year_totals=totals,
-        notes=[*table.notes, f"kept {label} = {chosen_text} of {len(years)} values in the file"],
+        notes=[*table.notes, f"kept {label} = {chosen} of {len(years)} values in the file ({how})"],
     )
     _note_suppressed(selected, int(kept["employment"].isna().sum()))
     return selected
@@ -711,7 +694,7 @@ def read_nomis_bres(
     path
         The CSV as exported by Nomis (optionally gzip-compressed).
     date
-        Which ``DATE`` to keep when the file has several years.
+        Which ``DATE`` to keep when the file has several years (default: the last).
     employment_status
         Which ``EMPLOYMENT_STATUS_NAME`` to keep when the file has several
         (e.g. ``"Employment"``, ``"Employees"``).
@@ -727,8 +710,9 @@ def read_nomis_bres(
     Raises
     ------
     InputDataError
-        When required columns are missing, several years or statuses are present and none was
-        chosen, or counts are negative, duplicated or not SIC 2007 industries.
+        When required columns are missing, several statuses are present and none was chosen, the
+        date chosen is not in the file, or counts are negative, duplicated or not SIC 2007
+        industries.
     """
     path = Path(path)
     options = options or ReadOptions()
@@ -749,11 +733,6 @@ def read_nomis_bres(
     lines = raw.lines()
     frame = _filter_dimension(frame, "MEASURE_NAME", "Count", path, notes)
     frame = _filter_dimension(frame, "MEASURES_NAME", "Value", path, notes)
-    if not all_years:
-        # Say which year to choose before anything else, as a single-year read always has.
-        frame = _choose_one(
-            frame, "DATE", chosen=date, config_key="employment.date", path=path, notes=notes
-        )
     frame = _choose_one(
         frame,
         "EMPLOYMENT_STATUS_NAME",
@@ -818,7 +797,7 @@ def read_nomis_bres(
     if "GEOGRAPHY_NAME" in frame.columns:
         table.area_names = _labels(frame["GEOGRAPHY_CODE"].str.strip(), frame["GEOGRAPHY_NAME"])
     _note_suppressed(table, n_suppressed)
-    return table
+    return table if all_years else select_year(table, date)
 
 
 _NOMIS_STATUS_MEASURES: dict[str, Measure] = {

@@ -45,9 +45,9 @@ from clustergeo.ingest.employment import (
     combine_tables,
     parse_years,
     read_employment,
-    select_year,
 )
 from clustergeo.ingest.tables import RawTable, read_raw_table
+from clustergeo.ingest.years import check_years
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -302,9 +302,8 @@ def read_configured_employment(config: EmploymentConfig, paths: list[Path]) -> E
     Returns
     -------
     EmploymentTable
-        All years of all files; pass it to
-        :func:`~clustergeo.ingest.employment.select_year` with ``config.date`` for the
-        single-year stages.
+        All years of all files; :func:`~clustergeo.ingest.employment.select_year` with
+        ``config.date`` picks the one a single-year stage analyses.
     """
     options = read_options(config)
     tables = []
@@ -350,7 +349,7 @@ def read_run_employment(
     vintage_lookup: Path | None,
     areas: gpd.GeoDataFrame | None,
 ) -> tuple[EmploymentTable, list[str]]:
-    """The employment of a single-year run: read, one year chosen, on the boundaries' vintage.
+    """The employment of a run: every year read, on the boundaries' vintage, years checked.
 
     Parameters
     ----------
@@ -361,20 +360,28 @@ def read_run_employment(
     vintage_lookup
         The resolved ``employment.vintage.lookup`` (None without a ``vintage`` section).
     areas
-        The boundary file's areas (``area_code``, geometry), or None for a run without polygons.
+        The boundary file's areas (``area_code``, geometry) when the table is converted to
+        their vintage, else None (areas split between vintages then cannot be shared).
 
     Returns
     -------
     table, notes
-        The table of the year ``employment.date`` chooses, and every note for the report.
+        Every year of the table, and every note for the report.
+
+    Raises
+    ------
+    InputDataError
+        For every problem of the files, and when the years are not comparable (an area or an
+        industry code missing from some years; :func:`clustergeo.ingest.years.check_years`).
     """
     from clustergeo.ingest.vintages import convert_to_boundary_vintage
 
-    table = select_year(read_configured_employment(config, paths), config.date)
+    table = read_configured_employment(config, paths)
     notes = list(table.notes)
     if config.vintage is not None and vintage_lookup is not None:
         table, vintage_notes = convert_to_boundary_vintage(
             table, config.vintage, vintage_lookup, areas
         )
         notes.extend(vintage_notes)
+    notes.extend(check_years(table.data, source=table.source))
     return table, notes

@@ -142,6 +142,7 @@ def _cluster_figures(
             f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
             f"employing at least {rule.min_employment:,.0f}; and concentrations, single "
             "specialised places. Numbered by employment."
+            f"{framing.data_note}"
         ),
         sites=inside,
         **_map(framing, "Industrial clusters and the authorities they fall in", boundaries),
@@ -212,7 +213,7 @@ def _hotspot_figures(
         fig, _ax = plot_hotspot_map(
             hotspot_areas,
             f"{key}_hotspot",
-            subtitle=method.subtitle,
+            subtitle=method.subtitle + framing.data_note,
             **_map(framing, f"{label}: hot and cold spots", boundaries),
         )
         written.extend(save_figure(fig, folder / f"hotspots_{key}"))

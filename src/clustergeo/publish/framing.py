@@ -112,6 +112,10 @@ class Framing:
         What the LQs compare with, in words.
     uses_openstreetmap
         Whether OpenStreetMap land placed employment (maps then credit its contributors).
+    measure
+        What the values are, in words ("GVA at current prices"), when the run states it.
+    year
+        The year the maps and single-year results describe, for a table with years.
     """
 
     run_name: str
@@ -121,6 +125,8 @@ class Framing:
     employment_source: str
     lq_reference: str
     uses_openstreetmap: bool = False
+    measure: str | None = None
+    year: int | None = None
 
     @property
     def title(self) -> str:
@@ -140,9 +146,15 @@ class Framing:
         return credit
 
     @property
+    def data_note(self) -> str:
+        """The measure and year, as a sentence ("GVA at current prices, 2023."), or nothing."""
+        parts = [p for p in (self.measure, None if self.year is None else str(self.year)) if p]
+        return f" {', '.join(parts)[:1].upper()}{', '.join(parts)[1:]}." if parts else ""
+
+    @property
     def lq_subtitle(self) -> str:
-        """The LQ maps' subtitle: the data, its basis and the reference."""
+        """The LQ maps' subtitle: the data, its basis, its measure and year, the reference."""
         return (
-            f"{self.employment_source} ({self.employment_basis}-based). "
+            f"{self.employment_source} ({self.employment_basis}-based).{self.data_note} "
             f"LQ against {self.lq_reference}."
         )

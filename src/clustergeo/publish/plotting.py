@@ -80,6 +80,7 @@ __all__ = [
     "fit_height_to_map",
     "frame_map",
     "house_style",
+    "plot_category_map",
     "plot_hotspot_map",
     "plot_lq_choropleth",
     "save_figure",
@@ -1125,3 +1126,74 @@ def save_figure(
     finally:
         plt.close(fig)
     return written
+
+
+def plot_category_map(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    categories: Mapping[str, tuple[str, str]],
+    *,
+    legend_title: str,
+    title: str,
+    subtitle: str | None = None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Map a class column in fixed colours: each value of ``categories`` its own colour.
+
+    Parameters
+    ----------
+    areas
+        Polygons in a projected CRS with the class column.
+    column
+        The class column.
+    categories
+        Class value → (legend label, fill colour), in legend order. Values not listed (or
+        missing) are drawn as no data.
+    legend_title, title, subtitle, boundaries, attribution, ax
+        As for :func:`plot_lq_choropleth`.
+
+    Returns
+    -------
+    fig, ax
+        The figure (never shown) and the map axes.
+
+    Notes
+    -----
+    Every class is in the legend, present or not, so that maps of different industries share
+    one key; the colours are the caller's fixed palette (the same as its QGIS style).
+    """
+    problems = [p for p in (_crs_problem(areas, "areas"),) if p]
+    if column not in areas.columns:
+        problems.append(f"areas has no column {column!r}")
+    if problems:
+        raise MapInputError("Cannot draw the map: " + "; ".join(problems))
+    classes = areas[column].astype("string").fillna("")
+    known = classes.isin(list(categories)).to_numpy()
+    colours = [categories[c][1] if c in categories else "#ffffff" for c in classes]
+    handles: list[Patch | Line2D] = [
+        Patch(
+            label=textwrap.fill(label, _LEGEND_WRAP_CHARS),
+            facecolor=colour,
+            edgecolor="#bdbdbd",
+            linewidth=0.5,
+        )
+        for label, colour in categories.values()
+    ]
+    handles.append(
+        Patch(label=LQ_NO_DATA_LABEL, facecolor="#ffffff", edgecolor=_NO_DATA_EDGE_COLOUR, lw=0.5)
+    )
+    return _class_map(
+        areas,
+        colours=colours,
+        no_data=~known,
+        hatched=np.zeros(len(areas), dtype=bool),
+        handles=handles,
+        legend_title=legend_title,
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+        ax=ax,
+    )

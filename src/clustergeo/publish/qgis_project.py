@@ -163,6 +163,7 @@ PROJECT_LAYERS = (
     ("county", "Counties", "Authorities", True),
     ("district", "Districts", "Authorities", True),
     ("region", "Regions", "Authorities", False),
+    ("growth_areas", "Growth", "Change over time", False),
     ("hotspots_areas", "Hot spots (Getis-Ord Gi*)", "Hot spots", False),
     ("areas_lq", "Location quotients, small areas", "Location quotients", True),
     ("district_lq", "Location quotients, districts", "Location quotients", False),
@@ -174,6 +175,9 @@ PROJECT_LAYERS = (
     ("hotspots", "Hot-spot statistics", "Tables", False),
     ("global_statistics", "Is each industry clustered? (global statistics)", "Tables", False),
     ("lq", "Location quotients, all industries", "Tables", False),
+    ("growth", "Growth, every area and industry", "Tables", False),
+    ("shift_share", "Shift-share, every area and industry", "Tables", False),
+    ("finding_growth", "Growth of each finding", "Tables", False),
 )
 _MARGIN = 0.03
 _POINT_LAYERS = frozenset({"anchor_sites"})

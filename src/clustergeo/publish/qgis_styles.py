@@ -40,6 +40,7 @@ from clustergeo.publish.plotting import (
 __all__ = [
     "LayerStyle",
     "boundary_style",
+    "category_style",
     "cluster_style",
     "footprint_style",
     "hotspot_style",
@@ -303,4 +304,29 @@ def boundary_style(tier: str) -> LayerStyle:
         description=f"{tier.replace('_', ' ').capitalize()} outlines, as on the maps",
         renderer="singleSymbol",
         classes=1,
+    )
+
+
+def category_style(
+    layer: str,
+    attr: str,
+    categories: Sequence[tuple[str, str, str]],
+    *,
+    name: str,
+    description: str,
+    default: bool,
+) -> LayerStyle:
+    """Polygons categorised on ``attr``: each (value, label, colour), the figures' colours."""
+    rows = [
+        (value, label, fill_symbol(str(i), colour, outline="#ffffff", width_mm=0.1))
+        for i, (value, label, colour) in enumerate(categories)
+    ]
+    return LayerStyle(
+        layer=layer,
+        name=name,
+        qml=_document(_categorized(attr, rows)),
+        default=default,
+        description=description,
+        renderer="categorizedSymbol",
+        classes=len(rows),
     )

@@ -18,7 +18,14 @@ from clustergeo.governance.summaries import markdown_table, plural, straddling_c
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.vocab import CA_STATUS_WORDS
 
-__all__ = ["Block", "report_blocks", "report_figures", "to_html", "to_markdown"]
+__all__ = [
+    "Block",
+    "provenance_blocks",
+    "report_blocks",
+    "report_figures",
+    "to_html",
+    "to_markdown",
+]
 
 _TOP_CLUSTERS = 10
 
@@ -68,6 +75,7 @@ def report_blocks(
     n_areas: int,
     n_industries: int,
     global_statistics: pd.DataFrame | None = None,
+    change_over_time: Sequence[Block] = (),
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -92,6 +100,8 @@ def report_blocks(
         Size of the study area's table.
     global_statistics
         Global Moran's I and General G per industry, or None.
+    change_over_time
+        The growth (and emerging hot spot) sections, placed before the maps.
     """
     method, rules = hotspot_method, cluster_rule
     blocks = [Block("h1", f"{framing.title}: report")]
@@ -110,7 +120,8 @@ def report_blocks(
         Block(
             "p",
             f"Data: {source}, for {plural(n_areas, 'small area')} and "
-            f"{plural(n_industries, 'industry', 'industries')} and cluster definitions. "
+            f"{plural(n_industries, 'industry', 'industries')} and cluster definitions."
+            f"{framing.data_note} "
             f"Employment is {basis}-based"
             + (
                 ": it counts people where they work, which is what clusters are about."
@@ -179,6 +190,7 @@ def report_blocks(
     blocks += _cluster_blocks(clusters, links)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
+    blocks += change_over_time
     if figures:
         blocks.append(Block("h2", "Maps"))
         blocks += [Block("img", caption, path=path) for path, caption in figures]
@@ -375,7 +387,12 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
     return blocks
 
 
-def _provenance_blocks(provenance: dict[str, Any], method: HotspotMethod) -> list[Block]:
+def provenance_blocks(provenance: dict[str, Any], method: HotspotMethod | None) -> list[Block]:
+    """The report's provenance: config, inputs with checksums, seed, software."""
+    return _provenance_blocks(provenance, method)
+
+
+def _provenance_blocks(provenance: dict[str, Any], method: HotspotMethod | None) -> list[Block]:
     inputs = provenance["inputs"]
     versions = provenance["versions"]
     return [
@@ -388,10 +405,18 @@ def _provenance_blocks(provenance: dict[str, Any], method: HotspotMethod) -> lis
                     f"{role}: {v['path']} (sha256 {v['sha256'][:16]}…)"
                     for role, v in inputs.items()
                 ),
-                f"Permutation seed {method.seed}, {method.permutations:,} permutations",
+                *(
+                    [f"Permutation seed {method.seed}, {method.permutations:,} permutations"]
+                    if method is not None
+                    else []
+                ),
                 "Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-                "Full record: provenance.json; every layer: clustergeo.gpkg (open "
-                "clustergeo.qgs in QGIS).",
+                "Full record: provenance.json"
+                + (
+                    "; every layer: clustergeo.gpkg (open clustergeo.qgs in QGIS)."
+                    if method is not None
+                    else "."
+                ),
             ),
         ),
     ]

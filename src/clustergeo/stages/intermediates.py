@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from clustergeo.industries import ClusterDefinition
 
 __all__ = [
+    "AreasRecord",
+    "GrowthTables",
     "HotspotRecord",
     "Industries",
     "InputsRecord",
@@ -33,8 +35,11 @@ __all__ = [
     "MissingStageOutputError",
     "SiteTables",
     "export_weights",
+    "read_area_names",
     "read_area_totals",
     "read_areas",
+    "read_areas_if_any",
+    "read_areas_record",
     "read_authority_polygons",
     "read_cluster_extents",
     "read_cluster_members",
@@ -47,11 +52,13 @@ __all__ = [
     "read_governance_record",
     "read_governed_clusters",
     "read_grid_clusters",
+    "read_growth",
     "read_hotspot_record",
     "read_hotspots",
     "read_industries",
     "read_inputs_record",
     "read_lq",
+    "read_lq_by_year",
     "read_lq_reference",
     "read_sites",
     "read_weights",
@@ -84,32 +91,33 @@ def _json(paths: RunPaths, artefact: r.Artefact) -> dict[str, Any]:
 # --- ingest --------------------------------------------------------------------------------------
 
 
-def read_areas(paths: RunPaths, *, study_only: bool = False) -> gpd.GeoDataFrame:
-    """The small areas with their authority codes; ``study_only`` drops the edge buffer."""
-    import geopandas as gpd
+def read_employment(paths: RunPaths, columns: list[str] | None = None) -> pd.DataFrame:
+    """Tidy employment (or GVA): ``area_code``, ``industry_code``, ``year``, ``employment``.
 
-    areas = gpd.read_parquet(_existing(paths, r.AREAS, None))
-    if study_only:
-        areas = areas.loc[areas["in_study_area"]].reset_index(drop=True)
-    return areas
-
-
-def read_employment(paths: RunPaths) -> pd.DataFrame:
-    """Tidy employment counts: area and industry codes, ``employment``, ``in_boundaries``."""
+    Every year of the table; ``year`` is missing for a table without years.
+    """
     import pandas as pd
 
-    return pd.read_parquet(_existing(paths, r.EMPLOYMENT, None))
+    return pd.read_parquet(_existing(paths, r.EMPLOYMENT, None), columns=columns)
 
 
-def read_area_totals(paths: RunPaths) -> pd.Series | None:
-    """Published all-industry totals per area, when the source had them."""
+def read_area_totals(paths: RunPaths) -> pd.DataFrame | None:
+    """Published all-industry totals (``area_code``, ``year``, ``total``), if the source had any."""
     import pandas as pd
 
     path = paths[r.AREA_TOTALS]
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def read_area_names(paths: RunPaths) -> dict[str, str]:
+    """Area names the employment table gives (none for a table without names)."""
+    import pandas as pd
+
+    path = paths[r.AREA_NAMES]
     if not path.exists():
-        return None
-    totals: pd.Series = pd.read_parquet(path).set_index("area_code")["total"]
-    return totals
+        return {}
+    names = pd.read_parquet(path)
+    return dict(zip(names["area_code"].astype(str), names["area_name"].astype(str), strict=True))
 
 
 @dataclass(frozen=True)
@@ -195,21 +203,71 @@ def read_authority_polygons(paths: RunPaths) -> dict[Tier, gpd.GeoDataFrame]:
 
 @dataclass(frozen=True)
 class InputsRecord:
-    """What ingest read: each input's path and checksum, and what it noticed."""
+    """What ingest read: inputs with checksums, notes, and the table's measure and years."""
 
     inputs: dict[str, dict[str, str]]
     notes: tuple[str, ...]
     employment_format: str
+    employment_source: str = ""
+    measure: str | None = None
+    measure_label: str = ""
+    years: tuple[int, ...] = ()
+
+    @property
+    def counts_people(self) -> bool:
+        """True unless the values are GVA (£): counts of people, or a measure not stated."""
+        return self.measure is None or not self.measure.startswith("gva")
 
 
 def read_inputs_record(paths: RunPaths) -> InputsRecord:
-    """The inputs' checksums and ingest's notes."""
+    """The inputs' checksums and ingest's notes, with the table's measure and years."""
     data = _json(paths, r.INGEST_REPORT)
+    measure = data.get("measure")
     return InputsRecord(
         inputs=dict(data["inputs"]),
         notes=tuple(data["notes"]),
         employment_format=str(data.get("employment_format", "")),
+        employment_source=str(data.get("employment_source", "")),
+        measure=None if measure in (None, "not stated") else str(measure),
+        measure_label=str(data.get("measure_label", "")),
+        years=tuple(int(y) for y in data.get("years", [])),
     )
+
+
+# --- areas ---------------------------------------------------------------------------------------
+
+
+def read_areas(paths: RunPaths, *, study_only: bool = False) -> gpd.GeoDataFrame:
+    """The small areas with their authority codes; ``study_only`` drops the edge buffer."""
+    import geopandas as gpd
+
+    areas = gpd.read_parquet(_existing(paths, r.AREAS, None))
+    if study_only:
+        areas = areas.loc[areas["in_study_area"]].reset_index(drop=True)
+    return areas
+
+
+def read_areas_if_any(paths: RunPaths, *, study_only: bool = False) -> gpd.GeoDataFrame | None:
+    """The areas, or None in a run without boundaries (the areas stage did not apply)."""
+    if not paths[r.AREAS].exists():
+        return None
+    return read_areas(paths, study_only=study_only)
+
+
+@dataclass(frozen=True)
+class AreasRecord:
+    """What the areas stage read (paths and checksums) and noticed."""
+
+    inputs: dict[str, dict[str, str]]
+    notes: tuple[str, ...]
+
+
+def read_areas_record(paths: RunPaths) -> AreasRecord | None:
+    """The areas stage's record, or None in a run without boundaries."""
+    if not paths[r.AREAS_REPORT].exists():
+        return None
+    data = _json(paths, r.AREAS_REPORT)
+    return AreasRecord(inputs=dict(data["inputs"]), notes=tuple(data["notes"]))
 
 
 # --- concentration -------------------------------------------------------------------------------
@@ -230,6 +288,14 @@ def read_lq(
     return lq
 
 
+def read_lq_by_year(paths: RunPaths, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """LQs of every year (``year`` column), or None for a table of one year."""
+    import pandas as pd
+
+    path = paths[r.LQ_BY_YEAR]
+    return pd.read_parquet(path, columns=columns) if path.exists() else None
+
+
 def read_district_lq(paths: RunPaths) -> pd.DataFrame | None:
     """District LQs, when the areas have districts."""
     import pandas as pd
@@ -240,16 +306,22 @@ def read_district_lq(paths: RunPaths) -> pd.DataFrame | None:
 
 @dataclass(frozen=True)
 class LqReference:
-    """The economy LQs are measured against: in words, and its total employment."""
+    """The economy LQs are measured against: in words, its total, and the year analysed."""
 
     label: str
     total: float
+    year: int | None = None
 
 
 def read_lq_reference(paths: RunPaths) -> LqReference:
-    """The LQ reference the concentration stage used."""
+    """The LQ reference the concentration stage used, and the year the LQ table is of."""
     data = _json(paths, r.CONCENTRATION_REPORT)
-    return LqReference(label=str(data["reference"]), total=float(data["reference_total"]))
+    year = data.get("year")
+    return LqReference(
+        label=str(data["reference"]),
+        total=float(data["reference_total"]),
+        year=None if year is None else int(year),
+    )
 
 
 # --- hotspots ------------------------------------------------------------------------------------
@@ -440,3 +512,31 @@ def read_grid_clusters(paths: RunPaths) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
     if not paths[r.GRID_CLUSTERS].exists():
         return None
     return gpd.read_parquet(paths[r.GRID_CLUSTERS]), pd.read_parquet(_existing(paths, r.MAUP, None))
+
+
+# --- growth --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrowthTables:
+    """What the growth stage wrote: growth, shift-share, the findings' growth and its record."""
+
+    growth: pd.DataFrame
+    shift_share: pd.DataFrame
+    findings: pd.DataFrame | None
+    record: dict[str, Any]
+
+
+def read_growth(paths: RunPaths) -> GrowthTables | None:
+    """The growth stage's tables, or None when the run has no ``growth`` section."""
+    import pandas as pd
+
+    if not paths[r.GROWTH].exists():
+        return None
+    findings = paths[r.FINDING_GROWTH]
+    return GrowthTables(
+        growth=pd.read_parquet(paths[r.GROWTH]),
+        shift_share=pd.read_parquet(_existing(paths, r.SHIFT_SHARE, None)),
+        findings=pd.read_parquet(findings) if findings.exists() else None,
+        record=_json(paths, r.GROWTH_REPORT),
+    )

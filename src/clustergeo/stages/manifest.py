@@ -118,24 +118,36 @@ def settings_of(config: RunConfig, stage: Stage) -> dict[str, Any]:
 
     ``data_dir`` is where relative inputs resolve to, however the config spelt it; ``*`` (the
     publish stage, whose provenance carries the whole config) is every field but those that
-    only choose where work runs. Leaves are listed one by one so that a log can name the very
-    setting that changed.
+    only choose where work runs. ``settings_when`` adds settings read only when another is set
+    (the ``areas`` of a table converted to the boundaries' vintage). Leaves are listed one by
+    one so that a log can name the very setting that changed.
     """
     dump = config.model_dump(mode="json")
     dump["data_dir"] = str(config.resolved_data_dir)
     values: dict[str, Any] = {}
-    for path in stage.settings:
+    conditional = [
+        path
+        for condition, paths in stage.settings_when
+        if _value_at(dump, condition) is not None
+        for path in paths
+    ]
+    for path in (*stage.settings, *conditional):
         if path == "*":
             for key, value in dump.items():
                 # Where the run's folder is does not change what is in it.
                 if key not in stage.runs_on and key != "output_dir":
                     values |= _leaves(key, value)
             continue
-        node: Any = dump
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        values |= _leaves(path, node)
+        values |= _leaves(path, _value_at(dump, path))
     return dict(sorted(values.items()))
+
+
+def _value_at(dump: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a dumped config (None where a section is missing)."""
+    node: Any = dump
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def _leaves(prefix: str, value: Any) -> dict[str, Any]:

@@ -1,10 +1,14 @@
-"""Stage 7, publish: the GeoPackage and QGIS project, the maps, the report and the provenance.
+"""Stage publish: the GeoPackage and QGIS project, the maps, the report and the provenance.
 
 Reads every stage's results through :mod:`~clustergeo.stages.intermediates`, frames them once
-(:class:`~clustergeo.publish.framing.Framing`: the run's name, data, method and attribution) and
-hands data and framing to the presentation code in :mod:`clustergeo.publish`, which never sees
-the config. The run's title, data basis and "synthetic demo data" (for the demo) go into the
-GeoPackage metadata as well as into ``provenance.json``.
+(:class:`~clustergeo.publish.framing.Framing`: the run's name, data, measure, year, method and
+attribution) and hands data and framing to the presentation code in :mod:`clustergeo.publish`,
+which never sees the config. The run's title, data basis and "synthetic demo data" (for the
+demo) go into the GeoPackage metadata as well as into ``provenance.json``.
+
+A run without boundaries has no map to draw: it gets the report (data, LQs, growth, the tables
+written) and the provenance, and no GeoPackage or QGIS project
+(:mod:`clustergeo.publish.table_report`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import importlib.metadata
 import json
 import os
 import platform
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pyogrio
 
 from clustergeo.config import RunConfig
@@ -24,9 +30,23 @@ from clustergeo.io import file_sha256, write_json, write_text
 from clustergeo.publish.figures import draw_figures
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
+from clustergeo.publish.growth import (
+    GrowthSummary,
+    draw_growth_maps,
+    growth_blocks,
+    growth_layers,
+    growth_styles,
+)
 from clustergeo.publish.layers import RunTables, build_layers
 from clustergeo.publish.qgis_project import geometry_types, project_for_layers
-from clustergeo.publish.report import report_blocks, report_figures, to_html, to_markdown
+from clustergeo.publish.report import (
+    Block,
+    report_blocks,
+    report_figures,
+    to_html,
+    to_markdown,
+)
+from clustergeo.publish.table_report import table_report_blocks
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
@@ -50,17 +70,30 @@ _VERSIONED = (
 def run(config: RunConfig) -> None:
     """Write the GeoPackage, the QGIS project, every map, the report and the provenance."""
     paths = RunPaths.for_config(config)
+    inputs = intermediates.read_inputs_record(paths)
+    areas_record = intermediates.read_areas_record(paths)
+    reference = intermediates.read_lq_reference(paths)
+    framing = _framing(config, reference.label, inputs, reference.year)
+    growth = intermediates.read_growth(paths)
+    notes = [*inputs.notes, *(areas_record.notes if areas_record else ())]
+    if areas_record is None:
+        _publish_without_boundaries(
+            config, paths, framing=framing, inputs=inputs, notes=notes, growth=growth
+        )
+        return
     tables = _read_tables(paths)
     industries = intermediates.read_industries(paths)
     definitions = [(d.key, d.label) for d in industries.definitions]
-    inputs = intermediates.read_inputs_record(paths)
     hotspot_record = intermediates.read_hotspot_record(paths)
-    framing = _framing(config, intermediates.read_lq_reference(paths).label)
     method = _hotspot_method(hotspot_record)
     rule = _cluster_rule(intermediates.read_cluster_record(paths), config)
 
     layers = build_layers(tables)
     styles = layer_styles(layers, definitions)
+    summary = _growth_summary(growth)
+    if growth is not None:
+        layers |= growth_layers(tables.areas, growth.growth, growth.shift_share, growth.findings)
+        styles += growth_styles(growth.growth)
     write_geopackage(
         layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
     )
@@ -84,21 +117,36 @@ def run(config: RunConfig) -> None:
         grid_cell_m=config.surface.cell_m if config.surface else None,
         folder=paths[r.FIGURES],
     )
-    provenance: dict[str, Any] = {
-        "run": config.name,
-        "description": config.description,
-        "synthetic": config.synthetic,
-        "label": SYNTHETIC_LABEL if config.synthetic else None,
-        "employment_basis": config.employment.basis,
-        "config": config.model_dump(mode="json"),
-        "config_file": _relative(config.config_path, paths.root),
-        "inputs": _inputs(config, paths.root),
-        "ingest_notes": list(inputs.notes),
-        "hotspots": hotspot_record.report,
-        "clusters": intermediates.read_cluster_record(paths),
-        "governance": intermediates.read_governance_record(paths),
-        "versions": _versions(),
-        "outputs": {
+    change_over_time: list[Block] = []
+    extra_figures: list[tuple[str, str]] = []
+    if growth is not None and summary is not None:
+        drawn = draw_growth_maps(
+            layers["growth_areas"],
+            growth.growth,
+            summary=summary,
+            framing=framing,
+            boundaries=_boundaries(layers),
+            folder=paths[r.FIGURES],
+        )
+        figures += drawn
+        extra_figures += [
+            (_relative(p, paths.root), f"Growth {summary.period}: {p.stem.removeprefix('growth_')}")
+            for p in drawn
+            if p.suffix == ".png"
+        ]
+        names = tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
+        change_over_time += growth_blocks(
+            growth.growth, growth.shift_share, growth.findings, summary, finding_names=names
+        )
+    provenance = _provenance(
+        config,
+        paths,
+        notes,
+        hotspots=hotspot_record.report,
+        clusters=intermediates.read_cluster_record(paths),
+        governance=intermediates.read_governance_record(paths),
+        **({"growth": growth.record} if growth is not None else {}),
+        outputs={
             "geopackage": {
                 "path": _relative(paths[r.GEOPACKAGE], paths.root),
                 "sha256": file_sha256(paths[r.GEOPACKAGE]),
@@ -106,7 +154,7 @@ def run(config: RunConfig) -> None:
             "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
             "figures": [_relative(p, paths.root) for p in figures],
         },
-    }
+    )
     write_json(provenance, paths[r.PROVENANCE])
     sites = layers.get("site_footprints")
     blocks = report_blocks(
@@ -117,10 +165,11 @@ def run(config: RunConfig) -> None:
         clusters=tables.clusters,
         links=tables.cluster_authorities,
         sites=sites if tables.sites is not None else None,
-        figures=report_figures(paths.root, figures, tables.sites),
+        figures=[*report_figures(paths.root, figures, tables.sites), *extra_figures],
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
         global_statistics=tables.global_statistics,
+        change_over_time=change_over_time,
     )
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
     write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
@@ -177,7 +226,12 @@ def _cluster_rule(record: dict[str, Any], config: RunConfig) -> ClusterRule:
     )
 
 
-def _framing(config: RunConfig, lq_reference: str) -> Framing:
+def _framing(
+    config: RunConfig,
+    lq_reference: str,
+    inputs: intermediates.InputsRecord,
+    year: int | None,
+) -> Framing:
     surface = config.surface
     return Framing(
         run_name=config.name,
@@ -187,7 +241,107 @@ def _framing(config: RunConfig, lq_reference: str) -> Framing:
         employment_source=config.employment.description or f"{config.employment.basis} employment",
         lq_reference=lq_reference,
         uses_openstreetmap=surface is not None and (surface.osm is not None or surface.osm_online),
+        measure=inputs.measure_label if inputs.measure is not None else None,
+        year=year,
     )
+
+
+def _boundaries(layers: Mapping[str, object]) -> dict[str, gpd.GeoDataFrame]:
+    """The authority outlines drawn on the growth maps (regions repeat the study area's)."""
+    return {
+        tier: frame
+        for tier in ("district", "county", "combined_authority")
+        if isinstance(frame := layers.get(tier), gpd.GeoDataFrame)
+    }
+
+
+def _growth_summary(growth: intermediates.GrowthTables | None) -> GrowthSummary | None:
+    if growth is None:
+        return None
+    record = growth.record
+    return GrowthSummary(
+        base_year=int(record["base_year"]),
+        end_year=int(record["end_year"]),
+        measure_label=str(record.get("measure_label") or record["measure"]),
+        reference=str(record["reference"]),
+        reference_growth=float(record["reference_growth"]),
+        method=str(record["method"]),
+    )
+
+
+def _provenance(
+    config: RunConfig,
+    paths: RunPaths,
+    notes: list[str],
+    *,
+    outputs: dict[str, Any],
+    **sections: Any,
+) -> dict[str, Any]:
+    """The run's provenance record: config, inputs with checksums, notes, stage records."""
+    return {
+        "run": config.name,
+        "description": config.description,
+        "synthetic": config.synthetic,
+        "label": SYNTHETIC_LABEL if config.synthetic else None,
+        "employment_basis": config.employment.basis,
+        "config": config.model_dump(mode="json"),
+        "config_file": _relative(config.config_path, paths.root),
+        "inputs": _inputs(config, paths.root),
+        "ingest_notes": notes,
+        **sections,
+        "versions": _versions(),
+        "outputs": outputs,
+    }
+
+
+#: The tables a run without boundaries lists in its report, and what each holds.
+_TABLES = (
+    (r.LQ_CSV, "LQs of every area x industry and cluster definition, the analysed year"),
+    (r.LQ_BY_YEAR_CSV, "LQs of every year"),
+    (r.GROWTH_CSV, "growth between the base and end years: change, CAGR, change in LQ"),
+    (r.GROWTH_INDEX_CSV, "every year as an index, base year = 100"),
+    (r.SHIFT_SHARE_CSV, "shift-share components of every change"),
+)
+
+
+def _publish_without_boundaries(
+    config: RunConfig,
+    paths: RunPaths,
+    *,
+    framing: Framing,
+    inputs: intermediates.InputsRecord,
+    notes: list[str],
+    growth: intermediates.GrowthTables | None,
+) -> None:
+    """The report and provenance of a run whose areas have no polygons (no GeoPackage, no maps)."""
+    from clustergeo.stages.runner import not_applicable_reasons
+
+    summary = _growth_summary(growth)
+    provenance = _provenance(
+        config,
+        paths,
+        notes,
+        **({"growth": growth.record} if growth is not None else {}),
+        outputs={"figures": []},
+    )
+    write_json(provenance, paths[r.PROVENANCE])
+    change_over_time = (
+        growth_blocks(growth.growth, growth.shift_share, None, summary)
+        if growth is not None and summary is not None
+        else []
+    )
+    blocks = table_report_blocks(
+        framing=framing,
+        provenance=provenance,
+        lq=intermediates.read_lq(paths, study_only=True),
+        area_names=intermediates.read_area_names(paths),
+        years=inputs.years,
+        not_applicable=not_applicable_reasons(config),
+        outputs=[(a.path, what) for a, what in _TABLES if paths[a].exists()],
+        change_over_time=change_over_time,
+    )
+    write_text(to_markdown(blocks), paths[r.REPORT_MD])
+    write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
 
 
 def _hotspot_method(record: intermediates.HotspotRecord) -> HotspotMethod:

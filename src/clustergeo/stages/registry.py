@@ -8,7 +8,27 @@ Each :class:`Stage` declares, as a pypsa-eur rule declares ``input``, ``output``
 * ``settings`` — the config fields it reads, as dotted paths (a section stands for all of it);
 * ``runs_on`` — config fields that choose *where* it runs but never change what it writes
   (the Dask backend): read, but not part of its fingerprint;
-* ``code`` — the parts of the package it runs, besides its own module and :data:`CORE_CODE`.
+* ``code`` — the parts of the package it runs, besides its own module and :data:`CORE_CODE`;
+* ``settings_when`` — settings read only when another is set: the ingest stage reads the
+  ``areas`` section only when ``employment.vintage`` puts the table on the boundaries' vintage;
+* ``needs_section`` and ``needs_polygons`` — when the stage applies. A stage whose section is
+  missing, or that needs polygons in a run whose areas have none, is "not applicable": it
+  writes nothing, removes what an earlier config made it write, and says why in one line.
+
+**Runs without polygons.** ``areas`` (the boundary file) is optional. A national table of
+districts or ITL regions has no polygons to hand, and needs none for location quotients, growth
+or shift-share. Reading the table and reading the boundaries are therefore two stages:
+``ingest`` reads the employment, the industries and the cluster definitions (all years), and
+``areas`` reads the boundaries, the authority tiers and the study area, and checks that the
+boundaries and the table join. The spatial stages (``areas``, ``hotspots``, ``clusters``,
+``governance``, ``surface``, ``emerging``) declare ``needs_polygons`` and say "not applicable:
+the run's areas have no boundaries". The concentration stage uses the areas when they exist
+(the study area, districts) and every area of the table when they do not. Adding ``areas:`` to
+the config later re-runs the ``areas`` stage and the stages that read its outputs, never the
+reading of the employment. ``publish`` writes the report, the provenance and (with polygons)
+the GeoPackage, QGIS project and maps; without polygons there is no GeoPackage or QGIS project
+(a GeoPackage of attribute tables alone would open in QGIS as nothing to look at): the tables
+are the stages' CSV and Parquet files, which the report lists.
 
 Everything else is derived from these declarations: the order stages run in, what
 ``clustergeo run`` skips or repeats (:mod:`~clustergeo.stages.manifest`), which files are a stage's
@@ -68,7 +88,9 @@ class Stage:
     settings: tuple[str, ...]
     code: tuple[str, ...]
     runs_on: tuple[str, ...] = ()
+    settings_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     needs_section: str | None = None
+    needs_polygons: bool = False
 
     @property
     def module(self) -> str:
@@ -101,15 +123,25 @@ CORE_CODE: tuple[str, ...] = (
 
 # --- Artefacts, by the stage that writes them ------------------------------------------------
 
-# ingest
-AREAS = Artefact("ingest/areas.parquet", "Small areas with their authority codes (GeoParquet).")
-EMPLOYMENT = Artefact("ingest/employment.parquet", "Tidy employment counts, SIC codes (Parquet).")
+# ingest (the table)
+EMPLOYMENT = Artefact(
+    "ingest/employment.parquet", "Tidy employment (or GVA) by area, industry and year (Parquet)."
+)
 AREA_TOTALS = Artefact(
     "ingest/area_totals.parquet",
-    "Published all-industry totals per area, when the source has them (Parquet).",
+    "Published all-industry totals per area and year, when the source has them (Parquet).",
     optional=True,
 )
+AREA_NAMES = Artefact(
+    "ingest/area_names.parquet", "Area names, when the table gives them.", optional=True
+)
 INDUSTRIES = Artefact("ingest/industries.json", "Industries and resolved cluster definitions.")
+INGEST_REPORT = Artefact(
+    "ingest/report.json", "What ingest read, repaired and noticed, with input checksums."
+)
+
+# areas (the boundaries)
+AREAS = Artefact("ingest/areas.parquet", "Small areas with their authority codes (GeoParquet).")
 AUTHORITY_POLYGONS = {
     tier: Artefact(
         f"ingest/authorities_{tier}.parquet",
@@ -118,8 +150,9 @@ AUTHORITY_POLYGONS = {
     )
     for tier in ("district", "county", "combined_authority", "region")
 }
-INGEST_REPORT = Artefact(
-    "ingest/report.json", "What ingest read, repaired and noticed, with input checksums."
+AREAS_REPORT = Artefact(
+    "ingest/areas_report.json",
+    "What the areas stage read, joined and noticed, with input checksums.",
 )
 
 # concentration
@@ -128,11 +161,20 @@ LQ_CSV = Artefact("concentration/lq.csv", "The LQ table as CSV, for spreadsheets
 DISTRICT_LQ = Artefact(
     "concentration/district_lq.parquet", "LQs of districts (Parquet).", optional=True
 )
+LQ_BY_YEAR = Artefact(
+    "concentration/lq_by_year.parquet",
+    "LQs per area x industry and cluster definition x year, for tables of several years.",
+    optional=True,
+)
+LQ_BY_YEAR_CSV = Artefact(
+    "concentration/lq_by_year.csv", "The LQs of every year as CSV.", optional=True
+)
 SPECIALISATION = Artefact(
     "concentration/specialisation.parquet", "Krugman and Herfindahl indices per area."
 )
 CONCENTRATION_REPORT = Artefact(
-    "concentration/report.json", "The LQ reference, its total and the floors applied."
+    "concentration/report.json",
+    "The LQ reference, its total, the floors applied and the year analysed.",
 )
 
 # hotspots
@@ -224,9 +266,37 @@ MAUP = Artefact("surface/maup.parquet", "Area clusters against grid clusters: ov
 MAUP_CSV = Artefact("surface/maup.csv", "The same as CSV.")
 SURFACE_REPORT = Artefact("surface/report.json", "Allocation, grid and comparison counts.")
 
+# growth
+GROWTH = Artefact(
+    "growth/growth.parquet",
+    "Start and end values, change, CAGR and change in LQ per area x industry and definition.",
+)
+GROWTH_CSV = Artefact("growth/growth.csv", "The growth table as CSV.")
+GROWTH_INDEX = Artefact(
+    "growth/index.parquet", "Index series (base year = 100) per area x industry x year."
+)
+GROWTH_INDEX_CSV = Artefact("growth/index.csv", "The index series as CSV.")
+SHIFT_SHARE = Artefact(
+    "growth/shift_share.parquet", "Shift-share components per area x industry and definition."
+)
+SHIFT_SHARE_CSV = Artefact("growth/shift_share.csv", "The shift-share table as CSV.")
+FINDING_GROWTH = Artefact(
+    "growth/findings.parquet",
+    "Each finding's combined series: start and end values, CAGR, index by year.",
+    optional=True,
+)
+FINDING_GROWTH_CSV = Artefact("growth/findings.csv", "The findings' growth as CSV.", optional=True)
+GROWTH_REPORT = Artefact(
+    "growth/report.json", "Years compared, reference, shift-share variant and what was left out."
+)
+
 # publish
-GEOPACKAGE = Artefact("clustergeo.gpkg", "The GeoPackage users open in QGIS, styles embedded.")
-QGIS_PROJECT = Artefact("clustergeo.qgs", "The QGIS project, referring to the GeoPackage.")
+GEOPACKAGE = Artefact(
+    "clustergeo.gpkg", "The GeoPackage users open in QGIS, styles embedded.", optional=True
+)
+QGIS_PROJECT = Artefact(
+    "clustergeo.qgs", "The QGIS project, referring to the GeoPackage.", optional=True
+)
 FIGURES = Artefact("figures/", "The static map figures (PNG and SVG).")
 REPORT_MD = Artefact("report.md", "The run report in Markdown.")
 REPORT_HTML = Artefact("report.html", "The same report as a standalone HTML page.")
@@ -236,44 +306,49 @@ PROVENANCE = Artefact("provenance.json", "Inputs with checksums, config, version
 
 INGEST = Stage(
     name="ingest",
-    summary="Read and validate the inputs of CONFIG; write tidy intermediates.",
-    inputs=(
-        "areas",
-        "employment*",
-        "vintage_lookup",
-        "authorities",
-        "lookup_*",
-        "cluster_definitions",
-    ),
+    summary="Read and validate the employment table (every year) and the cluster definitions.",
+    inputs=("employment*", "vintage_lookup", "vintage_areas", "cluster_definitions"),
     reads=(),
-    writes=(
-        AREAS,
-        EMPLOYMENT,
-        AREA_TOTALS,
-        INDUSTRIES,
-        *AUTHORITY_POLYGONS.values(),
-        INGEST_REPORT,
-    ),
-    settings=(
-        "data_dir",
-        "areas",
-        "employment",
-        "study_area",
-        "hierarchy",
-        "authorities",
-        "industries",
-    ),
+    writes=(EMPLOYMENT, AREA_TOTALS, AREA_NAMES, INDUSTRIES, INGEST_REPORT),
+    settings=("data_dir", "employment", "industries"),
+    # Areas split between boundary vintages are shared by the areas of their pieces.
+    settings_when=(("employment.vintage", ("areas",)),),
     code=("ingest/", "industries.py", "data/sic2007.yaml", "data/definitions/"),
+)
+
+AREAS_STAGE = Stage(
+    name="areas",
+    summary="Read the boundaries, authority tiers and study area; check they join the table.",
+    inputs=("areas", "authorities", "lookup_*"),
+    reads=(EMPLOYMENT, INGEST_REPORT),
+    writes=(AREAS, *AUTHORITY_POLYGONS.values(), AREAS_REPORT),
+    settings=("data_dir", "areas", "study_area", "hierarchy", "authorities"),
+    code=(
+        "ingest/boundaries.py",
+        "ingest/authorities.py",
+        "ingest/joins.py",
+        "ingest/tables.py",
+    ),
+    needs_polygons=True,
 )
 
 CONCENTRATION = Stage(
     name="concentration",
-    summary="Compute location quotients for every area and industry.",
+    summary="Compute location quotients for every area, industry and year.",
     inputs=("national_totals",),
-    reads=(AREAS, EMPLOYMENT, AREA_TOTALS, INDUSTRIES),
-    writes=(LQ, LQ_CSV, DISTRICT_LQ, SPECIALISATION, CONCENTRATION_REPORT),
-    settings=("data_dir", "concentration"),
-    code=("concentration.py", "ingest/national_totals.py"),
+    reads=(EMPLOYMENT, AREA_TOTALS, INDUSTRIES, INGEST_REPORT, AREAS),
+    writes=(
+        LQ,
+        LQ_CSV,
+        LQ_BY_YEAR,
+        LQ_BY_YEAR_CSV,
+        DISTRICT_LQ,
+        SPECIALISATION,
+        CONCENTRATION_REPORT,
+    ),
+    # employment.date: the year the single-year stages analyse (default: the last).
+    settings=("data_dir", "concentration", "employment.date"),
+    code=("concentration.py", "ingest/national_totals.py", "ingest/years.py"),
 )
 
 HOTSPOTS_STAGE = Stage(
@@ -293,6 +368,7 @@ HOTSPOTS_STAGE = Stage(
     settings=("hotspots",),
     runs_on=("compute",),
     code=("hotspots/", "compute.py"),
+    needs_polygons=True,
 )
 
 CLUSTERS_STAGE = Stage(
@@ -312,6 +388,7 @@ CLUSTERS_STAGE = Stage(
         "industries.py",
         "data/sic2007.yaml",
     ),
+    needs_polygons=True,
 )
 
 GOVERNANCE = Stage(
@@ -338,6 +415,7 @@ GOVERNANCE = Stage(
     # The run's name and whether it is synthetic title the authority summaries.
     settings=("name", "synthetic", "data_dir", "governance"),
     code=("governance/", "industries.py", "data/sic2007.yaml", "data/anchor_sites.yaml"),
+    needs_polygons=True,
 )
 
 SURFACE = Stage(
@@ -372,6 +450,7 @@ SURFACE = Stage(
     ),
     runs_on=("compute",),
     needs_section="surface",
+    needs_polygons=True,
     code=(
         "surface/",
         "hotspots/",
@@ -385,6 +464,33 @@ SURFACE = Stage(
     ),
 )
 
+GROWTH_STAGE = Stage(
+    name="growth",
+    summary="Growth, change in LQ and shift-share between two years; each finding's series.",
+    inputs=("growth_totals",),
+    reads=(EMPLOYMENT, INDUSTRIES, INGEST_REPORT, LQ_BY_YEAR, CLUSTERS, CLUSTER_MEMBERS),
+    writes=(
+        GROWTH,
+        GROWTH_CSV,
+        GROWTH_INDEX,
+        GROWTH_INDEX_CSV,
+        SHIFT_SHARE,
+        SHIFT_SHARE_CSV,
+        FINDING_GROWTH,
+        FINDING_GROWTH_CSV,
+        GROWTH_REPORT,
+    ),
+    settings=("data_dir", "growth"),
+    needs_section="growth",
+    code=(
+        "growth/",
+        "concentration.py",
+        "ingest/national_totals.py",
+        "ingest/tables.py",
+        "ingest/years.py",
+    ),
+)
+
 PUBLISH = Stage(
     name="publish",
     summary="Write the GeoPackage, the QGIS project, the maps, the report and the provenance.",
@@ -395,7 +501,9 @@ PUBLISH = Stage(
         INDUSTRIES,
         *AUTHORITY_POLYGONS.values(),
         INGEST_REPORT,
+        AREAS_REPORT,
         LQ,
+        LQ_BY_YEAR,
         DISTRICT_LQ,
         CONCENTRATION_REPORT,
         HOTSPOTS,
@@ -412,22 +520,29 @@ PUBLISH = Stage(
         GOVERNANCE_REPORT,
         GRID_CLUSTERS,
         MAUP,
+        GROWTH,
+        SHIFT_SHARE,
+        FINDING_GROWTH,
+        GROWTH_REPORT,
     ),
     writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
     # The provenance carries the whole config, so every setting is publish's, but the output
     # folder: the record names its files relative to it.
     settings=("*",),
     code=("publish/", "governance/overlay.py", "governance/summaries.py"),
+    # Without polygons it writes the report and provenance, and no GeoPackage or maps.
 )
 
 #: Every stage, in the order they run: each reads only what an earlier one wrote.
 STAGES: tuple[Stage, ...] = (
     INGEST,
+    AREAS_STAGE,
     CONCENTRATION,
     HOTSPOTS_STAGE,
     CLUSTERS_STAGE,
     GOVERNANCE,
     SURFACE,
+    GROWTH_STAGE,
     PUBLISH,
 )
 

@@ -38,7 +38,13 @@ from clustergeo.stages.registry import STAGES, Stage, stage
 if TYPE_CHECKING:
     from clustergeo.config import RunConfig
 
-__all__ = ["StageOutcome", "owned_output_folder", "run_stage", "run_stages"]
+__all__ = [
+    "StageOutcome",
+    "not_applicable_reasons",
+    "owned_output_folder",
+    "run_stage",
+    "run_stages",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +70,9 @@ def run_stages(
     """Bring the named stages (default: all) up to date, with every stage they depend on.
 
     Stages run in registry order. A stage that is current is skipped unless it is named and
-    ``force`` is set; a stage that does not apply to the config (``needs_section`` missing) has
-    its outputs removed and is recorded as not applicable.
+    ``force`` is set; a stage that does not apply to the config (``needs_section`` missing, or
+    ``needs_polygons`` in a run without boundaries) has its outputs removed and is recorded as
+    not applicable, with one log line saying why.
     """
     wanted = [stage(name) for name in (names or [s.name for s in STAGES])]
     chosen = _with_upstream(wanted)
@@ -114,17 +121,20 @@ def run_stage(
             manifest.touch(config, current)
             log.log(
                 logging.DEBUG if quiet_if_current else logging.INFO,
-                "Stage %s: up to date, skipped",
+                "Stage %s: not applicable: %s (unchanged)"
+                if not_applicable
+                else "Stage %s: up to date, skipped%s",
                 current.name,
+                not_applicable,
             )
             return StageOutcome(current.name, "skipped")
         reason = verdict.reason
     else:
         reason = "it was asked for with --force"
     if not_applicable:
+        log.info("Stage %s: not applicable: %s", current.name, not_applicable)
         _remove_unwritten(config, current, written=set())
         manifest.record_skipped(config, current, not_applicable)
-        log.info("Stage %s: not applicable (%s)", current.name, not_applicable)
         return StageOutcome(current.name, "not_applicable", not_applicable)
     log.info("Stage %s: runs because %s", current.name, reason)
     log.info("Stage %s: starting", current.name)
@@ -140,10 +150,18 @@ def run_stage(
 
 
 def _not_applicable(config: RunConfig, current: Stage) -> str:
+    """Why the stage does not apply to this config, or nothing."""
+    if current.needs_polygons and config.areas is None:
+        return "the run's areas have no boundaries (no 'areas' section in the config)"
     section = current.needs_section
     if section is not None and getattr(config, section) is None:
         return f"the config has no '{section}' section"
     return ""
+
+
+def not_applicable_reasons(config: RunConfig) -> list[tuple[str, str]]:
+    """Each stage that does not apply to ``config``, with why (for reports)."""
+    return [(s.name, why) for s in STAGES if (why := _not_applicable(config, s))]
 
 
 def _remove_unwritten(config: RunConfig, current: Stage, written: set[Path]) -> None:

@@ -1,0 +1,334 @@
+"""Change over time in the outputs: growth maps and layers, and the report's growth section.
+
+Growth is mapped in fixed classes of the compound annual growth rate (CAGR), the same in every
+map and in QGIS: a diverging ColorBrewer PuOr ramp (colour-blind safe, and monotone in
+greyscale), orange for decline and purple for growth, with a neutral "stable" class and grey
+where a series has no rate (it starts at zero, or a value is suppressed). Nothing here reads the
+config: the publish stage passes the tables and a :class:`GrowthSummary`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from clustergeo.governance.summaries import plural
+from clustergeo.publish.framing import Framing
+from clustergeo.publish.plotting import plot_category_map, save_figure
+from clustergeo.publish.qgis_styles import LayerStyle, category_style
+from clustergeo.publish.report import Block
+
+__all__ = [
+    "GROWTH_CLASSES",
+    "GrowthSummary",
+    "classify_growth",
+    "draw_growth_maps",
+    "growth_blocks",
+    "growth_layers",
+    "growth_styles",
+]
+
+#: CAGR classes: (value, legend label, colour, lower bound). Lower bounds are inclusive.
+GROWTH_CLASSES: tuple[tuple[str, str, str, float], ...] = (
+    ("decline_fast", "falling 3% a year or more", "#e66101", -np.inf),
+    ("decline", "falling 1–3% a year", "#fdb863", -0.03),
+    ("stable", "within ±1% a year", "#f7f7f7", -0.01),
+    ("growth", "growing 1–3% a year", "#b2abd2", 0.01),
+    ("growth_fast", "growing 3% a year or more", "#5e3c99", 0.03),
+)
+NO_RATE = ("no_rate", "no rate (starts at zero, or a value is missing)", "#bdbdbd")
+_LAYER = "growth_areas"
+
+
+@dataclass(frozen=True)
+class GrowthSummary:
+    """What the growth stage compared, in the words of the report and the maps."""
+
+    base_year: int
+    end_year: int
+    measure_label: str
+    reference: str
+    reference_growth: float
+    method: str
+
+    @property
+    def years(self) -> int:
+        """Years between the base and end years."""
+        return self.end_year - self.base_year
+
+    @property
+    def reference_cagr(self) -> float:
+        """The reference economy's compound annual growth rate."""
+        return float((1 + self.reference_growth) ** (1 / self.years) - 1)
+
+    @property
+    def period(self) -> str:
+        """``2015–2021``."""
+        return f"{self.base_year}–{self.end_year}"
+
+
+def classify_growth(cagr: pd.Series) -> pd.Series:
+    """Each CAGR's class value (:data:`GROWTH_CLASSES`), ``no_rate`` where it is missing."""
+    values = cagr.astype("float64").to_numpy()
+    bounds = np.array([lower for *_rest, lower in GROWTH_CLASSES])
+    names = np.array([value for value, *_rest in GROWTH_CLASSES])
+    position = np.searchsorted(bounds, values, side="right") - 1
+    classes = names[np.clip(position, 0, len(names) - 1)]
+    return pd.Series(np.where(np.isnan(values), NO_RATE[0], classes), index=cagr.index)
+
+
+def _categories() -> dict[str, tuple[str, str]]:
+    items = {value: (label, colour) for value, label, colour, _lower in reversed(GROWTH_CLASSES)}
+    return items | {NO_RATE[0]: (NO_RATE[1], NO_RATE[2])}
+
+
+def _stub(code: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", code.lower()).strip("_")
+
+
+def mapped_columns(growth: pd.DataFrame, limit: int = 30) -> list[tuple[str, str]]:
+    """The (code, label) mapped: the cluster definitions, else up to ``limit`` industries."""
+    kinds = growth.drop_duplicates("industry_code")
+    chosen = kinds.loc[kinds["kind"] == "cluster"]
+    if chosen.empty:
+        chosen = kinds.loc[kinds["kind"] == "industry"].head(limit)
+    return [
+        (str(c), str(label))
+        for c, label in zip(chosen["industry_code"], chosen["label"], strict=True)
+    ]
+
+
+def growth_layers(
+    areas: gpd.GeoDataFrame,
+    growth: pd.DataFrame,
+    shift_share: pd.DataFrame,
+    findings: pd.DataFrame | None,
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """GeoPackage layers: areas with each mapped column's growth, and the long tables.
+
+    ``growth_areas`` has, per mapped definition (or industry) ``<key>``: ``<key>_cagr``,
+    ``<key>_change``, ``<key>_lq_change`` and ``<key>_growth`` (the map class).
+    """
+    frames = []
+    for code, _label in mapped_columns(growth):
+        rows = growth.loc[growth["industry_code"] == code].set_index("area_code")
+        key = _stub(code)
+        frames.append(
+            pd.DataFrame(
+                {
+                    f"{key}_cagr": rows["cagr"],
+                    f"{key}_change": rows["change"],
+                    f"{key}_lq_change": rows["lq_change"],
+                    f"{key}_growth": classify_growth(rows["cagr"]),
+                }
+            )
+        )
+    keep = [c for c in ("area_code", "area_name", "district_name", "geometry") if c in areas]
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
+    if frames:
+        layers[_LAYER] = areas[keep].merge(
+            pd.concat(frames, axis=1), left_on="area_code", right_index=True, how="left"
+        )
+    layers["growth"] = growth
+    layers["shift_share"] = shift_share
+    if findings is not None:
+        layers["finding_growth"] = findings
+    return layers
+
+
+def growth_styles(growth: pd.DataFrame) -> list[LayerStyle]:
+    """One QGIS style per mapped column on ``growth_areas``, in the maps' classes and colours."""
+    categories = [(value, label, colour) for value, (label, colour) in _categories().items()]
+    return [
+        category_style(
+            _LAYER,
+            f"{_stub(code)}_growth",
+            categories,
+            name=f"Growth: {label}",
+            description=f"Compound annual growth of {label}, fixed classes",
+            default=i == 0,
+        )
+        for i, (code, label) in enumerate(mapped_columns(growth))
+    ]
+
+
+def draw_growth_maps(
+    layer: gpd.GeoDataFrame,
+    growth: pd.DataFrame,
+    *,
+    summary: GrowthSummary,
+    framing: Framing,
+    boundaries: Mapping[str, gpd.GeoDataFrame],
+    folder: Path,
+) -> list[Path]:
+    """One growth map per mapped column (``figures/growth_<key>``); the files written."""
+    written: list[Path] = []
+    for code, label in mapped_columns(growth):
+        fig, _ax = plot_category_map(
+            layer,
+            f"{_stub(code)}_growth",
+            _categories(),
+            legend_title=f"Growth {summary.period}",
+            title=framing.heading(f"{label}: growth {summary.period}"),
+            subtitle=(
+                f"Compound annual growth of {summary.measure_label}, {summary.period}. "
+                f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
+            ),
+            boundaries=boundaries,
+            attribution=framing.attribution,
+        )
+        written.extend(save_figure(fig, folder / f"growth_{_stub(code)}"))
+    return written
+
+
+def _pct(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:+.1%}"
+
+
+def _number(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:,.0f}"
+
+
+def _lq(start: float, end: float) -> str:
+    if pd.isna(start) or pd.isna(end):
+        return "–"
+    return f"{start:.2f} → {end:.2f}"
+
+
+def _changes_table(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            # A table without area names shows the codes.
+            "Area": [
+                name if isinstance(name, str) and name else code
+                for name, code in zip(names.reindex(rows.index), rows["area_code"], strict=True)
+            ],
+            "Industry": rows["label"].fillna(rows["industry_code"]),
+            "Start": rows["start_value"].map(_number),
+            "End": rows["end_value"].map(_number),
+            "Change": rows["change"].map(lambda v: "–" if pd.isna(v) else f"{v:+,.0f}"),
+            "A year": rows["cagr"].map(_pct),
+            "LQ": [_lq(a, b) for a, b in zip(rows["start_lq"], rows["end_lq"], strict=True)],
+            "Industry mix": rows["industry_mix"].map(lambda v: "–" if pd.isna(v) else f"{v:+,.0f}"),
+            "Competitive share": rows["competitive_share"].map(
+                lambda v: "–" if pd.isna(v) else f"{v:+,.0f}"
+            ),
+        }
+    )
+
+
+def growth_blocks(
+    growth: pd.DataFrame,
+    shift_share: pd.DataFrame,
+    findings: pd.DataFrame | None,
+    summary: GrowthSummary,
+    *,
+    finding_names: Mapping[str, str] | None = None,
+    top: int = 10,
+) -> list[Block]:
+    """The report's section on change over time.
+
+    How the reference grew, the largest gains and losses with their shift-share components,
+    and each finding's growth.
+    """
+    merged = growth.merge(
+        shift_share[
+            [
+                "area_code",
+                "industry_code",
+                "kind",
+                "industry_growth",
+                "industry_mix",
+                "competitive_share",
+            ]
+        ],
+        on=["area_code", "industry_code", "kind"],
+        how="left",
+    )
+    shown = merged.loc[merged["kind"] == "cluster"]
+    what = "cluster definitions"
+    if shown.empty:
+        shown, what = merged.loc[merged["kind"] == "industry"], "industries"
+    names = shown["area_name"] if "area_name" in shown else pd.Series(dtype=str)
+    method = (
+        "the Esteban-Marquillas variant (Esteban-Marquillas 1972), which splits the "
+        "competitive share into a competitive effect and an allocation effect"
+        if summary.method == "esteban_marquillas"
+        else "the classic decomposition (Dunn 1960)"
+    )
+    blocks = [
+        Block("h2", f"Change over time, {summary.period}"),
+        Block(
+            "p",
+            f"Values are {summary.measure_label}. Each series is compared between "
+            f"{summary.base_year} and {summary.end_year} ({plural(summary.years, 'year')}): its "
+            "change, its compound annual growth rate (CAGR, the constant yearly rate that takes "
+            "the start value to the end value) and the change in its LQ. "
+            f"{summary.reference.capitalize()} grew {summary.reference_growth:+.1%} over the "
+            f"period, {summary.reference_cagr:+.1%} a year. Shift-share splits each change into "
+            "the growth the area would have had at the reference's rate (national share), the "
+            "effect of its industry growing faster or slower than the economy (industry mix) "
+            f"and what is the area's own (competitive share), by {method}. The three add up to "
+            "the change.",
+        ),
+    ]
+    if not shown.empty:
+        ranked = shown.dropna(subset=["change"]).sort_values(
+            ["change", "area_code"], ascending=[False, True]
+        )
+        blocks += [
+            Block("p", f"The largest gains among the {what}:"),
+            Block("table", table=_changes_table(ranked.head(top), names)),
+            Block("p", f"The largest losses among the {what}:"),
+            Block(
+                "table",
+                table=_changes_table(
+                    ranked.iloc[::-1].head(top).loc[lambda f: f["change"] < 0], names
+                ),
+            ),
+        ]
+    if findings is not None and not findings.empty:
+        blocks += _finding_blocks(findings, summary, finding_names or {})
+    return blocks
+
+
+def _finding_sentence(name: str, row: pd.Series, period: str) -> str:
+    """The sentence on one finding's growth: '<finding> grew 3.1% a year, 2015–2021 (…)'."""
+    cagr = float(row["cagr"])
+    if np.isnan(cagr):
+        return f"{name}: no growth rate for {period} (a value is missing or zero)."
+    share = float(row["competitive_share"])
+    return (
+        f"{name} {'grew' if cagr >= 0 else 'shrank'} {abs(cagr):.1%} a year, {period} "
+        f"({_number(float(row['start_value']))} → {_number(float(row['end_value']))}; LQ "
+        f"{_lq(float(row['start_lq']), float(row['end_lq']))}); competitive share "
+        f"{'–' if np.isnan(share) else f'{share:+,.0f}'}."
+    )
+
+
+def _finding_blocks(
+    findings: pd.DataFrame, summary: GrowthSummary, names: Mapping[str, str], limit: int = 20
+) -> list[Block]:
+    ranked = findings.sort_values(["end_value", "cluster_id"], ascending=[False, True])
+    sentences = tuple(
+        _finding_sentence(
+            names.get(str(row["cluster_id"]), str(row["cluster_id"])), row, summary.period
+        )
+        for _index, row in ranked.head(limit).iterrows()
+    )
+    return [
+        Block("h2", "How the findings changed"),
+        Block(
+            "p",
+            "Each finding's series is the sum of its core areas' values in every year: the "
+            "growth of today's footprint. Places that were a cluster once and no longer are do "
+            f"not appear. The reference economy grew {summary.reference_cagr:+.1%} a year.",
+        ),
+        Block("list", items=sentences),
+    ]

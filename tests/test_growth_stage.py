@@ -1,0 +1,237 @@
+"""The growth stage on a run without polygons: a tiny multi-year table, then the real NUTS2 BRES.
+
+Growth rates are recomputed by hand from the input file the run read, not from its
+intermediates, so a slip anywhere between reading and writing shows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from clustergeo._errors import ClusterGeoError
+from clustergeo.config import load_config
+from clustergeo.stages import registry as r
+from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.runner import run_stages
+from conftest import square_grid
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Areas x sections x years, jobs: a made-up table with round numbers.
+JOBS = {
+    ("E06000001", "C"): (400, 440, 484),
+    ("E06000001", "F"): (100, 90, 81),
+    ("E06000001", "J"): (50, 60, 75),
+    ("E06000002", "C"): (300, 300, 330),
+    ("E06000002", "F"): (200, 210, 250),
+    ("E06000002", "J"): (0, 20, 40),
+    ("E06000003", "C"): (150, 165, 180),
+    ("E06000003", "F"): (250, 240, 230),
+    ("E06000003", "J"): (120, 150, 200),
+}
+YEARS = (2019, 2020, 2021)
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"area": area, "sic": sic, "year": year, "jobs": value}
+            for (area, sic), values in JOBS.items()
+            for year, value in zip(YEARS, values, strict=True)
+        ]
+    )
+
+
+def _write_run(tmp_path: Path, table: pd.DataFrame, **overrides: Any) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    table.to_csv(raw / "jobs.csv", index=False)
+    config: dict[str, Any] = {
+        "name": "tiny-growth",
+        "data_dir": "raw",
+        "output_dir": "out",
+        "employment": {
+            "path": "jobs.csv",
+            "format": "long",
+            "columns": {"area": "area", "industry": "sic", "value": "jobs", "year": "year"},
+            "measure": "employees",
+            "basis": "workplace",
+        },
+        "industries": {"cluster_definitions": "sections"},
+        "concentration": {"reference": "employment_file"},
+        "growth": {"shift_share": {"method": "esteban_marquillas"}},
+    }
+    for key, value in overrides.items():
+        if value is None:
+            config.pop(key)
+        else:
+            config[key] = value
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -> None:
+    config = load_config(_write_run(tmp_path, _table()))
+    outcomes = {o.name: o for o in run_stages(config)}
+    spatial = ("areas", "hotspots", "clusters", "governance", "surface")
+    for name in spatial:
+        assert outcomes[name].status == "not_applicable"
+        assert "no boundaries" in outcomes[name].reason
+    assert {outcomes[n].status for n in ("ingest", "concentration", "growth", "publish")} == {"ran"}
+    paths = RunPaths.for_config(config)
+    assert not paths[r.GEOPACKAGE].exists()
+    assert not paths[r.QGIS_PROJECT].exists()
+    assert not paths[r.AREAS].exists()
+
+    lq = pd.read_parquet(paths[r.LQ_BY_YEAR])
+    assert sorted(lq["year"].unique()) == list(YEARS)
+    # LQ of area 1 in C, 2021, by hand: (484 / 640) / (994 / 1870).
+    one = lq.loc[(lq["area_code"] == "E06000001") & (lq["industry_code"] == "C")]
+    assert one.set_index("year").loc[2021, "lq"] == pytest.approx(
+        (484 / 640) / (994 / 1870), abs=1e-12
+    )
+
+    growth = pd.read_csv(paths[r.GROWTH_CSV], dtype={"area_code": str, "industry_code": str})
+    for column in ("area_code", "industry_code", "start_year", "end_year", "start_value"):
+        assert column in growth.columns
+    industries = growth.loc[growth["kind"] == "industry"].set_index(["area_code", "industry_code"])
+    for (area, sic), values in JOBS.items():
+        row = industries.loc[(area, sic)]
+        assert (row["start_year"], row["end_year"]) == (2019, 2021)
+        if values[0] > 0:
+            assert row["cagr"] == pytest.approx((values[2] / values[0]) ** 0.5 - 1, abs=1e-9)
+        else:
+            assert np.isnan(row["cagr"])
+            assert row["growth_note"] == "starts at zero"
+
+    shares = pd.read_csv(paths[r.SHIFT_SHARE_CSV])
+    summed = shares["national_share"] + shares["industry_mix"] + shares["competitive_share"]
+    np.testing.assert_allclose(summed, shares["change"], rtol=0, atol=1e-9)
+    total = [sum(values[i] for values in JOBS.values()) for i in (0, 2)]
+    assert shares["reference_growth"].iloc[0] == pytest.approx(total[1] / total[0] - 1)
+
+    index = pd.read_csv(paths[r.GROWTH_INDEX_CSV], dtype={"area_code": str})
+    j1 = index.loc[(index["area_code"] == "E06000001") & (index["industry_code"] == "J")]
+    assert list(j1.sort_values("year")["index"]) == pytest.approx([100.0, 120.0, 150.0])
+
+    report = paths[r.REPORT_MD].read_text(encoding="utf-8")
+    assert "This run has no boundaries" in report
+    assert "Change over time, 2019–2021" in report
+    assert "growth/shift_share.csv" in report
+
+
+def test_adding_boundaries_later_does_not_read_the_table_again(tmp_path: Path) -> None:
+    config = load_config(_write_run(tmp_path, _table()))
+    run_stages(config, ["concentration"])
+    grid = square_grid(3, 1)
+    grid["area_code"] = list(dict.fromkeys(area for area, _ in JOBS))
+    grid.to_file(tmp_path / "raw" / "areas.gpkg", layer="areas", engine="pyogrio")
+    path = _write_run(tmp_path, _table(), areas={"path": "areas.gpkg", "code_column": "area_code"})
+    outcomes = {o.name: o.status for o in run_stages(load_config(path), ["concentration"])}
+    assert outcomes["ingest"] == "skipped"
+    assert outcomes["areas"] == "ran"
+
+
+def test_growth_of_a_table_of_one_year_stops(tmp_path: Path) -> None:
+    table = _table()
+    config = load_config(_write_run(tmp_path, table.loc[table["year"] == 2021]))
+    with pytest.raises(ClusterGeoError, match=r"compares years, but employment file .*jobs.csv"):
+        run_stages(config, ["growth"])
+
+
+def test_a_base_year_not_in_the_table_stops(tmp_path: Path) -> None:
+    config = load_config(_write_run(tmp_path, _table(), growth={"base_year": 2015}))
+    with pytest.raises(ClusterGeoError, match=r"growth.base_year 2015 not in .* 2019–2021"):
+        run_stages(config, ["growth"])
+
+
+def test_a_base_year_after_the_end_year_is_a_config_error(tmp_path: Path) -> None:
+    path = _write_run(tmp_path, _table(), growth={"base_year": 2021, "end_year": 2019})
+    with pytest.raises(ClusterGeoError, match="base_year 2021 is not before end_year 2019"):
+        load_config(path)
+
+
+def test_spatial_sections_without_boundaries_are_a_config_error(tmp_path: Path) -> None:
+    path = _write_run(tmp_path, _table(), surface={"cell_m": 1000})
+    with pytest.raises(ClusterGeoError, match="surface needs the areas' boundaries"):
+        load_config(path)
+
+
+def test_the_shipped_nuts2_pipeline_on_the_real_bres(shared_data: Path, tmp_path: Path) -> None:
+    """``pipelines/gb-nuts2-bres-sic4.yaml`` reads the Nesta BRES files as shipped (no polygons).
+
+    A group of regions' CAGR for one class is recomputed from the gzip files themselves.
+    """
+    config = load_config(REPO / "pipelines" / "gb-nuts2-bres-sic4.yaml")
+    config = config.model_copy(update={"output_dir": tmp_path / "out"})
+    outcomes = {o.name: o.status for o in run_stages(config, ["growth"])}
+    assert outcomes["hotspots"] == "not_applicable"
+    paths = RunPaths.for_config(config)
+    growth = pd.read_parquet(paths[r.GROWTH])
+    assert (growth["start_year"].unique(), growth["end_year"].unique()) == ([2015], [2018])
+    source = shared_data / "bres_nuts2_sic4_2015_2018"
+
+    def raw(year: int, areas: list[str], sic: str) -> float:
+        with gzip.open(source / f"nomis_BRES_{year}_TYPE450.csv.gz", "rt") as handle:
+            table = pd.read_csv(handle, dtype={"SIC4": str, "geo_cd": str})
+        return float(table.loc[table["geo_cd"].isin(areas) & (table["SIC4"] == sic), "value"].sum())
+
+    # West Midlands (UKG3) and Shropshire and Staffordshire (UKG2), class 2341 (ceramic
+    # household goods): the sum of the two regions, start and end.
+    group, sic = ["UKG2", "UKG3"], "2341"
+    values = [raw(year, group, sic) for year in (2015, 2018)]
+    rows = growth.loc[(growth["area_code"].isin(group)) & (growth["industry_code"] == sic)]
+    assert len(rows) == 2
+    start, end = float(rows["start_value"].sum()), float(rows["end_value"].sum())
+    assert (start, end) == (values[0], values[1])
+    assert (end / start) ** (1 / 3) - 1 == pytest.approx(
+        (values[1] / values[0]) ** (1 / 3) - 1, abs=1e-9
+    )
+    one = rows.set_index("area_code").loc["UKG2"]
+    assert one["cagr"] == pytest.approx((one["end_value"] / one["start_value"]) ** (1 / 3) - 1)
+    assert len(pd.read_parquet(paths[r.LQ_BY_YEAR])["year"].unique()) == 4
+
+
+# --- the growth stage's declaration, which the demo (one year) cannot check -----------------
+
+
+def test_growth_reads_and_imports_only_what_it_declares(tmp_path: Path) -> None:
+    from clustergeo.stages import growth
+    from clustergeo.stages.manifest import code_files
+    from test_stages_registry_e2e import _IMPORTS, LOCATION_FIELDS, _covered, _recording_reads
+
+    config = load_config(_write_run(tmp_path, _table()))
+    run_stages(config, ["growth"])
+    with _recording_reads(config) as reads:
+        growth.run(config)
+    declared = (*r.GROWTH_STAGE.settings, *r.GROWTH_STAGE.runs_on)
+    assert not sorted(read for read in reads - LOCATION_FIELDS if not _covered(read, declared))
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, str(config.config_path), r.GROWTH_STAGE.module],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"},
+    )
+    imported = {Path(f).resolve() for f in json.loads(result.stdout.splitlines()[-1])}
+    undeclared = imported - {p.resolve() for p in code_files(r.GROWTH_STAGE)}
+    assert not undeclared, sorted(str(p) for p in undeclared)
+
+
+def test_changing_the_shift_share_reruns_growth_and_publish_alone(tmp_path: Path) -> None:
+    run_stages(load_config(_write_run(tmp_path, _table())))
+    path = _write_run(tmp_path, _table(), growth={"shift_share": {"method": "classic"}})
+    ran = {o.name for o in run_stages(load_config(path)) if o.status == "ran"}
+    assert ran == {"growth", "publish"}
+    assert "allocation_effect" not in pd.read_csv(tmp_path / "out" / r.SHIFT_SHARE_CSV.path)
