@@ -232,14 +232,21 @@ def weights(ctx: click.Context, config_path: Path, out: Path, output_format: str
 @click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
 @click.pass_context
 def panel(ctx: click.Context, config_path: Path) -> None:
-    """LQs and hot spots for every area x industry x year of a Parquet table (national scale)."""
+    """LQs and hot spots for every area x industry x year of a Parquet table (national scale).
+
+    With an 'emerging:' section in CONFIG, also the emerging-hot-spot category (new,
+    intensifying, persistent, ... hot and cold spots) of every area x industry over the years.
+    """
 
     def action() -> None:
         from clustergeo.config import load_panel_config
         from clustergeo.panels.panel import run_panel
 
-        output_dir = run_panel(load_panel_config(config_path)).output_dir
-        log.info("Panel outputs: %s (hotspots/, summary.csv, panel_report.json)", output_dir)
+        run = run_panel(load_panel_config(config_path))
+        outputs = "hotspots/, summary.csv, panel_report.json"
+        if run.emerging is not None:
+            outputs += ", emerging/, emerging_summary.csv"
+        log.info("Panel outputs: %s (%s)", run.output_dir, outputs)
 
     _guarded(ctx, action)
 

@@ -45,6 +45,7 @@ __all__ = [
     "ComputeConfig",
     "ConcentrationConfig",
     "ConcentrationsConfig",
+    "EmergingConfig",
     "EmploymentConfig",
     "GovernanceConfig",
     "GrowthConfig",
@@ -541,6 +542,29 @@ class HotspotsConfig(_Strict):
         if uses and self.permutations == 0:
             raise ValueError(f"{', '.join(uses)} is 'permutation' but permutations is 0")
         return self
+
+
+class EmergingConfig(_Strict):
+    """Emerging hot spots: Gi* every year, a trend test on each area's z, 17 categories.
+
+    See :mod:`clustergeo.hotspots.emerging` for the method and the rule of each category.
+    """
+
+    time_lag: bool = Field(
+        default=False,
+        description=(
+            "Count each area's neighbours (and the area itself) in the previous year as "
+            "neighbours too: a space-time neighbourhood of one year, as ArcGIS's space-time "
+            "cube with a neighbourhood time step of 1."
+        ),
+    )
+    alpha: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=0.05,
+        description=(
+            "Significance of a year's hot or cold spot (on the corrected Gi* p-value) and of "
+            "the Mann-Kendall trend."
+        ),
+    )
 
 
 class ConcentrationsConfig(_Strict):
@@ -1221,10 +1245,31 @@ class PanelConfig(_Located, _Strict):
         default=None, description="Years to analyse (default: every year in the table)."
     )
     hotspots: HotspotsConfig = Field(default_factory=HotspotsConfig)
+    emerging: EmergingConfig | None = Field(
+        default=None,
+        description=(
+            "Emerging hot spots over the panel's years (at least three): a category per area "
+            "x industry, in emerging/part-*.parquet. Leave out to skip them."
+        ),
+    )
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     config_path: Path | None = Field(default=None, exclude=True)
 
     folder_roles: ClassVar[tuple[str, ...]] = ("employment",)
+
+    @model_validator(mode="after")
+    def _check_years(self) -> PanelConfig:
+        if self.years is None:
+            return self
+        repeated = sorted({year for year in self.years if self.years.count(year) > 1})
+        if repeated:
+            raise ValueError(f"'years' repeats {', '.join(map(str, repeated))}; list each once")
+        if self.emerging is not None and len(self.years) < 3:
+            raise ValueError(
+                f"emerging hot spots need at least 3 years for a trend; 'years' lists "
+                f"{len(self.years)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _per_industry_correction(self) -> PanelConfig:

@@ -13,6 +13,14 @@ from typing import Final, Literal
 
 __all__ = [
     "CA_STATUS_WORDS",
+    "EMERGING_CATEGORIES",
+    "EMERGING_CATEGORY_COLOURS",
+    "EMERGING_CATEGORY_LABELS",
+    "EMERGING_CLASSES",
+    "EMERGING_COLD_CATEGORIES",
+    "EMERGING_HOT_CATEGORIES",
+    "EMERGING_NOT_TESTED",
+    "EMERGING_NO_PATTERN",
     "GI_STAR_CLASSES",
     "GI_STAR_HOT_CLASSES",
     "MORAN_CLASSES",
@@ -76,6 +84,72 @@ MORAN_LEVEL: Final = 0.05
 #: Local Moran quadrants ('' where not tested) and cluster classes, in fixed orders.
 MORAN_QUADRANTS: Final = ("HH", "LH", "LL", "HL", "")
 MORAN_CLASSES: Final = ("HH", "LH", "LL", "HL", "not_significant", "not_tested")
+
+# --- Emerging hot-spot categories -----------------------------------------------------------
+
+#: The eight hot-spot trends of ArcGIS Pro's Emerging Hot Spot Analysis, in its order (compiled
+#: code indexes these tuples; :mod:`clustergeo.hotspots.emerging` states the rule of each).
+EMERGING_HOT_CATEGORIES: Final = (
+    "new_hot_spot",
+    "consecutive_hot_spot",
+    "intensifying_hot_spot",
+    "persistent_hot_spot",
+    "diminishing_hot_spot",
+    "sporadic_hot_spot",
+    "oscillating_hot_spot",
+    "historical_hot_spot",
+)
+#: Their cold equivalents, in the same order.
+EMERGING_COLD_CATEGORIES: Final = tuple(
+    c.replace("_hot_", "_cold_") for c in EMERGING_HOT_CATEGORIES
+)
+#: A location that fits none of the sixteen trends.
+EMERGING_NO_PATTERN: Final = "no_pattern"
+#: The seventeen categories of an area x industry tested in every year.
+EMERGING_CATEGORIES: Final = (
+    *EMERGING_HOT_CATEGORIES,
+    *EMERGING_COLD_CATEGORIES,
+    EMERGING_NO_PATTERN,
+)
+#: An area x industry without a Gi* result in some year (a missing value, an island, an
+#: industry with the same value everywhere): it gets no category.
+EMERGING_NOT_TESTED: Final = "not_tested"
+#: Every value of an emerging-hot-spot ``category`` column, in a fixed order.
+EMERGING_CLASSES: Final = (*EMERGING_CATEGORIES, EMERGING_NOT_TESTED)
+
+#: Fill colours of the categories, the same on every map and in every QGIS style. Hot trends
+#: are ColorBrewer Reds and cold ones Blues (9-class, colour-blind safe, monotone in greyscale;
+#: the palest step is left out so no trend is mistaken for "no pattern"). Within each, the
+#: darker the colour, the more established and current the hot (cold) spot: intensifying,
+#: persistent, diminishing, consecutive, new, sporadic, oscillating, historical. "No pattern"
+#: is the near-white of the Gi* maps' "not significant"; "not tested" is white, drawn as no
+#: data (with a grey outline), as on the other maps.
+EMERGING_CATEGORY_COLOURS: Final = {
+    "intensifying_hot_spot": "#67000d",
+    "persistent_hot_spot": "#a50f15",
+    "diminishing_hot_spot": "#cb181d",
+    "consecutive_hot_spot": "#ef3b2c",
+    "new_hot_spot": "#fb6a4a",
+    "sporadic_hot_spot": "#fc9272",
+    "oscillating_hot_spot": "#fcbba1",
+    "historical_hot_spot": "#fee0d2",
+    "intensifying_cold_spot": "#08306b",
+    "persistent_cold_spot": "#08519c",
+    "diminishing_cold_spot": "#2171b5",
+    "consecutive_cold_spot": "#4292c6",
+    "new_cold_spot": "#6baed6",
+    "sporadic_cold_spot": "#9ecae1",
+    "oscillating_cold_spot": "#c6dbef",
+    "historical_cold_spot": "#deebf7",
+    EMERGING_NO_PATTERN: "#f7f7f2",
+    EMERGING_NOT_TESTED: "#ffffff",
+}
+#: Legend labels of the categories ("New hot spot", "No pattern detected", ...).
+EMERGING_CATEGORY_LABELS: Final = {
+    **{name: name.replace("_", " ").capitalize() for name in EMERGING_CATEGORIES},
+    EMERGING_NO_PATTERN: "No pattern detected",
+    EMERGING_NOT_TESTED: "Not tested",
+}
 
 # --- What every output must say --------------------------------------------------------------
 

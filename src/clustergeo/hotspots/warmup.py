@@ -60,9 +60,16 @@ class WarmUp:
 
 
 def _kernel_modules() -> list[ModuleType]:
-    from clustergeo.hotspots import engine, exact, multiple_testing, permutation, statistics
+    from clustergeo.hotspots import (
+        emerging,
+        engine,
+        exact,
+        multiple_testing,
+        permutation,
+        statistics,
+    )
 
-    return [engine, exact, multiple_testing, permutation, statistics]
+    return [emerging, engine, exact, multiple_testing, permutation, statistics]
 
 
 def compiled_kernels() -> Iterator[CPUDispatcher]:
@@ -125,6 +132,7 @@ def _run_on(
     values: pd.DataFrame, ids: np.ndarray, binary: sparse.csr_array, general: sparse.csr_array
 ) -> None:
     from clustergeo.config import HotspotsConfig
+    from clustergeo.hotspots.emerging import emerging_cells, year_states
     from clustergeo.hotspots.engine import correct_pooled, local_hotspots
     from clustergeo.hotspots.weights import SpatialWeights
 
@@ -138,10 +146,14 @@ def _run_on(
         result = local_hotspots(values, weights, settings, report_for=list(ids[2:]))
     # The pooled correction of results computed in parts (the Dask backend).
     correct_pooled(result.table, HotspotsConfig(permutations=19, correction_scope="all"))
+    # Emerging hot spots: the trend test and the categories of a few years of z.
+    z = np.tile(np.arange(4.0)[:, None], (1, 3))
+    emerging_cells(z, year_states(z, np.full_like(z, 0.01), alpha=0.05), alpha=0.05)
 
 
 def _probes() -> list[Callable[[], object]]:
     """The cheapest kernel of each module that the engine uses, on one-cell inputs."""
+    from clustergeo.hotspots.emerging import mann_kendall
     from clustergeo.hotspots.engine import _class_kernel, _Corrected
     from clustergeo.hotspots.multiple_testing import discrete_table
     from clustergeo.hotspots.permutation import shared_draws
@@ -153,6 +165,7 @@ def _probes() -> list[Callable[[], object]]:
         lambda: shared_draws(np.array([1, 1], dtype=np.int64), 1, 0),
         lambda: discrete_table(np.zeros((1, 1), dtype=np.int32), np.array([1.0])),
         lambda: normal_p_values_into(one, "two-sided", np.empty((1, 1))),
+        lambda: mann_kendall(np.zeros((3, 1))),
         lambda: _class_kernel(
             one,
             one.copy(),

@@ -27,14 +27,14 @@ import pyarrow.dataset as ds
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 
-__all__ = ["EmploymentPanel", "open_panel"]
+__all__ = ["EmploymentPanel", "code_positions", "open_panel"]
 
 log = logging.getLogger(__name__)
 
 _COLUMNS = ("area_code", "industry_code", "employment")
 
 
-def _positions(column: pa.ChunkedArray | pa.Array, lookup: pa.Array) -> np.ndarray:
+def code_positions(column: pa.ChunkedArray | pa.Array, lookup: pa.Array) -> np.ndarray:
     """Each value's position in ``lookup`` (-1 if absent), via the dictionary when encoded."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     parts = []
@@ -84,8 +84,8 @@ class EmploymentPanel:
         for batch in scanner.to_batches():
             if batch.num_rows == 0:
                 continue
-            rows = _positions(batch.column("area_code"), areas)
-            cols = _positions(batch.column("industry_code"), industries)
+            rows = code_positions(batch.column("area_code"), areas)
+            cols = code_positions(batch.column("industry_code"), industries)
             counts = batch.column("employment").cast(pa.float64()).to_numpy(zero_copy_only=False)
             if (rows < 0).any():
                 unknown.update(_distinct(batch.column("area_code").filter(pa.array(rows < 0))))

@@ -21,6 +21,12 @@ or any Parquet reader; ``summary.csv`` counts hot and cold spots per year and in
 
 A finished year leaves ``_SUCCESS.json`` beside its parts, with a digest of the inputs and
 settings; a re-run skips years whose digest still matches and redoes the others.
+
+With an ``emerging:`` section the panel then classifies every area x industry's trend over
+its years (new, intensifying, persistent, ... hot and cold spots) from those parts, a block at
+a time with the years streamed (:mod:`clustergeo.panels.emerging`): ``emerging/part-<block>
+.parquet``, read with :func:`~clustergeo.panels.emerging.read_panel_emerging`, and
+``emerging_summary.csv``. It is redone when a year or its own settings change.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -41,11 +48,12 @@ import pandas as pd
 from clustergeo._errors import InputDataError
 from clustergeo.compute import dask_client, describe_client, kernel_threads, set_kernel_threads
 from clustergeo.concentration import lq_matrix
-from clustergeo.config import HotspotsConfig, PanelConfig
+from clustergeo.config import EmergingConfig, HotspotsConfig, PanelConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
 from clustergeo.hotspots.weights import SpatialWeights, configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.panels.emerging import EmergingWork, run_emerging
 from clustergeo.panels.employment import EmploymentPanel, open_panel
 from clustergeo.stages.manifest import code_digest
 from clustergeo.vocab import GI_STAR_CLASSES, GI_STAR_HOT_CLASSES
@@ -70,6 +78,8 @@ class PanelRun:
     years: list[int]
     summary: pd.DataFrame
     report: dict[str, Any]
+    #: Areas of each emerging-hot-spot category per industry (None without ``emerging``).
+    emerging: pd.DataFrame | None = None
 
 
 def year_lq(panel: EmploymentPanel, year: int, area_codes: pd.Index) -> pd.DataFrame:
@@ -141,6 +151,16 @@ def _digest(config: PanelConfig, panel: EmploymentPanel, year: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _emerging_digest(config: PanelConfig, digests: dict[int, str]) -> str:
+    """What the emerging hot spots depend on: every year's results and their own settings."""
+    emerging = config.emerging.model_dump(mode="json") if config.emerging else None
+    text = json.dumps(
+        {"years": [digests[year] for year in sorted(digests)], "emerging": emerging},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _done(folder: Path, digest: str) -> bool:
     marker = folder / "_SUCCESS.json"
     if not marker.exists():
@@ -152,6 +172,11 @@ def _clear(folder: Path) -> None:
     if folder.exists():
         for path in folder.iterdir():
             path.unlink()
+
+
+def _clear_tree(folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
 
 
 def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
@@ -176,6 +201,15 @@ def _years(config: PanelConfig, panel: EmploymentPanel) -> list[int]:
             f"{', '.join(map(str, panel.years))}. Fix 'years' in the panel config."
         )
     return list(config.years)
+
+
+def _check_emerging_years(config: PanelConfig, panel: EmploymentPanel, years: list[int]) -> None:
+    if config.emerging is not None and len(years) < 3:
+        raise InputDataError(
+            f"Emerging hot spots need at least 3 years for a trend; {panel.path} has "
+            f"{', '.join(map(str, years))}. Add years to the table, or remove 'emerging' from "
+            "the panel config."
+        )
 
 
 @dataclass(frozen=True)
@@ -248,6 +282,63 @@ def _run_dask(work: _PanelWork, client: Client) -> None:
             log.info("Hot spots on Dask: %d of %d tasks done", done, len(tasks))
 
 
+def _run_emerging_phase(  # noqa: PLR0917 -- the panel's state, passed on as it is
+    config: PanelConfig,
+    panel: EmploymentPanel,
+    years: list[int],
+    folders: dict[int, Path],
+    weights: SpatialWeights,
+    blocks: list[slice],
+    client: Client | None,
+    digest: str,
+) -> float:
+    """The emerging hot spots of every block, marked done; returns the seconds they took."""
+    if config.emerging is None:
+        raise ValueError("the panel config has no 'emerging' section")
+    started = time.perf_counter()
+    folder = config.resolved_output_dir / "emerging"
+    summary = run_emerging(
+        EmergingWork(
+            years=years,
+            hotspot_folders=folders,
+            folder=folder,
+            industries=panel.industries,
+            blocks=blocks,
+            weights=weights,
+            settings=config.hotspots,
+            emerging=config.emerging,
+        ),
+        client,
+    )
+    write_csv(summary, folder / "_summary.csv")
+    write_json({"digest": digest, "years": years}, folder / "_SUCCESS.json")
+    seconds = round(time.perf_counter() - started, 3)
+    log.info("Emerging hot spots in %.1f s", seconds)
+    return seconds
+
+
+def _yearly_summary(folders: dict[int, Path]) -> pd.DataFrame:
+    """Every year's hot and cold spots per industry, from the years' summaries."""
+    frames = [
+        pd.read_csv(folder / "_summary.csv").assign(year=year) for year, folder in folders.items()
+    ]
+    return pd.concat(frames, ignore_index=True)[
+        ["year", "industry_code", "hot_spots", "cold_spots", "moran_hh", "tested"]
+    ]
+
+
+def _emerging_report(
+    settings: EmergingConfig, summary: pd.DataFrame, computed: bool, seconds: float | None
+) -> dict[str, Any]:
+    """The emerging hot spots' part of the panel report: settings and areas per category."""
+    return {
+        **settings.model_dump(mode="json"),
+        "computed": computed,
+        "seconds": seconds,
+        "areas": {name: int(summary[name].sum()) for name in summary.columns[1:]},
+    }
+
+
 def run_panel(config: PanelConfig) -> PanelRun:
     """Run a panel: LQs and hot spots for every year, industry and area; see the module doc."""
     started = time.perf_counter()
@@ -255,6 +346,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
     config.check_inputs_exist()
     panel = open_panel(config.data_path(config.employment))
     years = _years(config, panel)
+    _check_emerging_years(config, panel, years)
     log.info(
         "Panel %s: %d industries x %d years (%s)",
         config.name,
@@ -267,41 +359,51 @@ def run_panel(config: PanelConfig) -> PanelRun:
     todo = [year for year in years if not _done(folders[year], digests[year])]
     for year in sorted(set(years) - set(todo)):
         log.info("%d: results are up to date, skipped", year)
+    emerging_folder = out / "emerging"
+    emerging_digest = _emerging_digest(config, digests)
+    emerging_todo = config.emerging is not None and not _done(emerging_folder, emerging_digest)
+    if config.emerging is not None and not emerging_todo:
+        log.info("Emerging hot spots are up to date, skipped")
     backend = "local"
+    emerging_seconds = None
 
     def finish(year: int, summary: pd.DataFrame) -> None:
         # Marked done as soon as its last part is written: an interrupted run keeps it.
         write_csv(summary, folders[year] / "_summary.csv")
         write_json({"digest": digests[year], "year": year}, folders[year] / "_SUCCESS.json")
 
-    if todo:
+    if todo or emerging_todo:
         for year in todo:
             _clear(folders[year])
+        if emerging_todo:
+            _clear_tree(emerging_folder)
         # Connect first: a scheduler that does not answer should not wait for the weights.
         with dask_client(config.compute) as client:
-            work = _PanelWork(
-                panel=panel,
-                years=todo,
-                weights=configured_weights(_read_areas(config), config.hotspots.weights),
-                settings=config.hotspots,
-                folders=folders,
-                blocks=column_blocks(panel.industries, config.compute.industries_per_task),
-                finish=finish,
-            )
-            if client is None:
-                _run_local(work)
-            else:
+            weights = configured_weights(_read_areas(config), config.hotspots.weights)
+            blocks = column_blocks(panel.industries, config.compute.industries_per_task)
+            if client is not None:
                 backend = f"{config.compute.backend}: {describe_client(client)}"
-                _run_dask(work, client)
-    frames = []
-    for year in years:
-        summary = pd.read_csv(folders[year] / "_summary.csv")
-        frames.append(summary.assign(year=year))
-    summary = pd.concat(frames, ignore_index=True)[
-        ["year", "industry_code", "hot_spots", "cold_spots", "moran_hh", "tested"]
-    ]
+            if todo:
+                work = _PanelWork(
+                    panel=panel,
+                    years=todo,
+                    weights=weights,
+                    settings=config.hotspots,
+                    folders=folders,
+                    blocks=blocks,
+                    finish=finish,
+                )
+                if client is None:
+                    _run_local(work)
+                else:
+                    _run_dask(work, client)
+            if emerging_todo:
+                emerging_seconds = _run_emerging_phase(
+                    config, panel, years, folders, weights, blocks, client, emerging_digest
+                )
+    summary = _yearly_summary(folders)
     write_csv(summary, out / "summary.csv")
-    report = {
+    report: dict[str, Any] = {
         "panel": config.name,
         "synthetic": config.synthetic,
         "years": years,
@@ -309,8 +411,15 @@ def run_panel(config: PanelConfig) -> PanelRun:
         "industries": len(panel.industries),
         "backend": backend,
         "permutations": config.hotspots.permutations,
-        "seconds": round(time.perf_counter() - started, 3),
     }
+    emerging_summary = None
+    if config.emerging is not None:
+        emerging_summary = pd.read_csv(emerging_folder / "_summary.csv")
+        write_csv(emerging_summary, out / "emerging_summary.csv")
+        report["emerging"] = _emerging_report(
+            config.emerging, emerging_summary, emerging_todo, emerging_seconds
+        )
+    report["seconds"] = round(time.perf_counter() - started, 3)
     write_json(report, out / "panel_report.json")
     log.info(
         "Panel done in %.1f s: %d hot-spot areas over %d years",
@@ -318,7 +427,9 @@ def run_panel(config: PanelConfig) -> PanelRun:
         int(summary["hot_spots"].sum()),
         len(years),
     )
-    return PanelRun(output_dir=out, years=years, summary=summary, report=report)
+    return PanelRun(
+        output_dir=out, years=years, summary=summary, report=report, emerging=emerging_summary
+    )
 
 
 def read_panel_hotspots(

@@ -1,0 +1,194 @@
+"""A national panel's emerging hot spots: the same as the pure analysis, in process and on Dask."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from clustergeo._errors import ConfigError, InputDataError
+from clustergeo.config import ComputeConfig, EmergingConfig, PanelConfig, load_panel_config
+from clustergeo.demo.national import write_national_workload
+from clustergeo.hotspots.emerging import EMERGING_COLUMNS, emerging_hot_spots
+from clustergeo.hotspots.weights import configured_weights
+from clustergeo.ingest.boundaries import read_boundaries
+from clustergeo.panels import emerging as panel_emerging
+from clustergeo.panels.emerging import read_panel_emerging
+from clustergeo.panels.employment import open_panel
+from clustergeo.panels.panel import run_panel, year_lq
+from clustergeo.vocab import EMERGING_CLASSES
+from conftest import square_grid
+
+YEARS = (2016, 2017, 2018, 2019, 2020, 2021)
+INDUSTRIES = 5
+
+
+@pytest.fixture(scope="module")
+def workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 20 x 15 grid with synthetic employment for 5 industries and 6 years."""
+    tmp = tmp_path_factory.mktemp("emerging-workload")
+    boundaries = tmp / "grid.geojson"
+    square_grid(20, 15, digits=2).rename(columns={"area_code": "CODE"}).to_file(boundaries)
+    return write_national_workload(
+        boundaries, tmp / "national", code_column="CODE", industries=INDUSTRIES, years=YEARS
+    )
+
+
+def _config(workload: Path, out: Path, **updates: object) -> PanelConfig:
+    settings = {
+        "name": "emerging-panel",
+        "synthetic": True,
+        "data_dir": workload,
+        "output_dir": out,
+        "areas": {"path": "areas.geojson", "code_column": "CODE"},
+        "employment": "employment",
+        "hotspots": {"permutations": 99},
+        "emerging": {},
+        "compute": {"industries_per_task": 2},
+        **updates,
+    }
+    return PanelConfig.model_validate(settings)
+
+
+def _expected(config: PanelConfig, *, time_lag: bool) -> pd.DataFrame:
+    """The pure analysis on the panel's LQs, sorted as the panel's table is read."""
+    areas = read_boundaries(config.data_path(config.areas.path), code_column="CODE").frame
+    weights = configured_weights(
+        areas.rename(columns={"code": "area_code"}).reset_index(drop=True),
+        config.hotspots.weights,
+    )
+    panel = open_panel(config.data_path(config.employment))
+    codes = pd.Index(weights.ids)
+    values = {year: year_lq(panel, year, codes) for year in YEARS}
+    table = emerging_hot_spots(values, weights, config.hotspots, time_lag=time_lag)
+    for column in ("area_code", "industry_code"):
+        table[column] = table[column].astype(str)
+    expected: pd.DataFrame = table.sort_values(["industry_code", "area_code"], ignore_index=True)
+    return expected
+
+
+@pytest.mark.parametrize("time_lag", [False, True])
+def test_panel_emerging_equals_the_pure_analysis(
+    workload: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, time_lag: bool
+) -> None:
+    # Small batches: the streamed categories must not depend on where batches break.
+    monkeypatch.setattr(panel_emerging, "BATCH_ROWS", 97)
+    config = _config(workload, tmp_path, emerging={"time_lag": time_lag})
+    run = run_panel(config)
+    got = read_panel_emerging(tmp_path)
+    expected = _expected(config, time_lag=time_lag)
+    assert list(got.columns) == list(EMERGING_COLUMNS)
+    assert len(got) == 300 * INDUSTRIES
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_categorical=False)
+    # Not a comparison of empty results: some areas were hot spots in some years.
+    assert (got["years_hot"] > 0).sum() > 10
+    # The summaries count the table.
+    assert run.emerging is not None
+    assert list(run.emerging.columns) == ["industry_code", *EMERGING_CLASSES]
+    counts = got.groupby("industry_code")["category"].value_counts().unstack(fill_value=0)
+    for name in EMERGING_CLASSES:
+        column = counts.get(name, 0)
+        assert (run.emerging.set_index("industry_code")[name] == column).all()
+    summary = pd.read_csv(tmp_path / "emerging_summary.csv")
+    pd.testing.assert_frame_equal(summary, run.emerging)
+    report = json.loads((tmp_path / "panel_report.json").read_text(encoding="utf-8"))
+    assert report["emerging"]["time_lag"] is time_lag
+    assert report["emerging"]["computed"] is True
+    assert sum(report["emerging"]["areas"].values()) == 300 * INDUSTRIES
+    lagged = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("lagged/*/*"))
+    if time_lag:
+        # Every year after the first, every block of two industries.
+        assert len(lagged) == (len(YEARS) - 1) * 3
+        assert lagged[0] == "emerging/lagged/year=2017/part-00000.parquet"
+    else:
+        assert lagged == []
+
+
+def test_panel_emerging_on_dask_equals_in_process(
+    workload: Path, tmp_path: Path, dask_cluster: str
+) -> None:
+    lagged = {"time_lag": True}
+    local = run_panel(_config(workload, tmp_path / "local", emerging=lagged))
+    dask = run_panel(
+        _config(
+            workload,
+            tmp_path / "dask",
+            emerging=lagged,
+            compute=ComputeConfig(backend=dask_cluster, industries_per_task=2),
+        )
+    )
+    assert dask.report["backend"].startswith(dask_cluster)
+    assert local.emerging is not None
+    pd.testing.assert_frame_equal(dask.emerging, local.emerging)
+    # Every part file the same, row for row: the categories and the time-lagged Gi*.
+    names = sorted(
+        p.relative_to(local.output_dir / "emerging")
+        for p in (local.output_dir / "emerging").rglob("part-*.parquet")
+    )
+    assert len(names) == 3 + (len(YEARS) - 1) * 3
+    for name in names:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(dask.output_dir / "emerging" / name),
+            pd.read_parquet(local.output_dir / "emerging" / name),
+            check_exact=True,
+        )
+
+
+def test_panel_emerging_resumes_and_redoes_only_what_changed(
+    workload: Path, tmp_path: Path
+) -> None:
+    first = run_panel(_config(workload, tmp_path))
+    assert first.report["emerging"]["computed"] is True
+    part = tmp_path / "emerging" / "part-00000.parquet"
+    written = part.stat().st_mtime_ns
+    again = run_panel(_config(workload, tmp_path))
+    assert again.report["years_computed"] == []
+    assert again.report["emerging"]["computed"] is False
+    assert part.stat().st_mtime_ns == written
+    pd.testing.assert_frame_equal(again.emerging, first.emerging)
+    # New emerging settings: the categories again, not the yearly hot spots.
+    stricter = run_panel(_config(workload, tmp_path, emerging={"alpha": 0.01}))
+    assert stricter.report["years_computed"] == []
+    assert stricter.report["emerging"]["computed"] is True
+    assert stricter.report["emerging"]["alpha"] == 0.01
+    # Without the section the panel leaves emerging hot spots out of its report.
+    plain = run_panel(_config(workload, tmp_path, emerging=None))
+    assert "emerging" not in plain.report
+    assert plain.emerging is None
+
+
+def test_a_part_out_of_step_is_named(workload: Path, tmp_path: Path) -> None:
+    run_panel(_config(workload, tmp_path, emerging=None))
+    year = tmp_path / "hotspots" / "year=2018"
+    shutil.copy(year / "part-00001.parquet", year / "part-00000.parquet")
+    with pytest.raises(InputDataError, match=r"year=2018/part-00000\.parquet does not hold"):
+        run_panel(_config(workload, tmp_path))
+
+
+def test_emerging_needs_three_distinct_years(workload: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match=r"at least 3 years.*has 2016, 2017"):
+        run_panel(
+            _config(workload, tmp_path, years=[2016, 2017], emerging=None).model_copy(
+                update={"emerging": EmergingConfig()}
+            )
+        )
+    path = tmp_path / "panel.yaml"
+    settings = {
+        "name": "p",
+        "output_dir": "out",
+        "areas": {"path": "a.geojson", "code_column": "C"},
+        "employment": "e",
+        "years": [2016, 2017],
+        "emerging": {"time_lag": True},
+    }
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with pytest.raises(ConfigError, match="emerging hot spots need at least 3 years"):
+        load_panel_config(path)
+    settings["years"] = [2016, 2017, 2017, 2018]
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with pytest.raises(ConfigError, match="'years' repeats 2017"):
+        load_panel_config(path)
