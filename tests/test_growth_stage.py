@@ -235,3 +235,103 @@ def test_changing_the_shift_share_reruns_growth_and_publish_alone(tmp_path: Path
     ran = {o.name for o in run_stages(load_config(path)) if o.status == "ran"}
     assert ran == {"growth", "publish"}
     assert "allocation_effect" not in pd.read_csv(tmp_path / "out" / r.SHIFT_SHARE_CSV.path)
+
+
+# --- emerging hot spots in the growth stage, on a grid with boundaries -----------------------
+
+#: 8 x 8 squares; manufacturing (C) grows in a 3 x 3 block in the corner, year by year.
+SIDE = 8
+GROWING = {f"G{row}{col}" for row in range(3) for col in range(3)}
+GRID_YEARS = (2017, 2018, 2019, 2020, 2021)
+
+
+def _grid_table() -> pd.DataFrame:
+    rows = []
+    for row in range(SIDE):
+        for col in range(SIDE):
+            area = f"G{row}{col}"
+            for step, year in enumerate(GRID_YEARS):
+                # Manufacturing in the block grows from the average to five times it.
+                c = 100 + (100 * step if area in GROWING else 0) + 3 * ((row + col) % 4)
+                rows += [
+                    {"area": area, "sic": "C", "year": year, "jobs": c},
+                    {"area": area, "sic": "F", "year": year, "jobs": 200 + 5 * ((row * col) % 3)},
+                    {
+                        "area": area,
+                        "sic": "J",
+                        "year": year,
+                        "jobs": 150 + 7 * ((row + 2 * col) % 5),
+                    },
+                ]
+    return pd.DataFrame(rows)
+
+
+def test_emerging_hot_spots_on_the_runs_weights(tmp_path: Path) -> None:
+    from clustergeo.hotspots.emerging import emerging_hot_spots
+    from clustergeo.hotspots.weights import build_weights
+
+    grid = square_grid(SIDE, SIDE, prefix="G")
+    # Two districts split down the middle of the growing block.
+    grid["district"] = ["D1" if code[2] in "01" else "D2" for code in grid["area_code"]]
+    (tmp_path / "raw").mkdir()
+    grid.to_file(tmp_path / "raw" / "areas.gpkg", layer="areas", engine="pyogrio")
+    path = _write_run(
+        tmp_path,
+        _grid_table(),
+        areas={"path": "areas.gpkg", "code_column": "area_code"},
+        hierarchy={"district": {"source": "attribute", "column": "district"}},
+        hotspots={
+            "gi_star_inference": "analytic",
+            "moran_inference": "analytic",
+            "permutations": 0,
+        },
+        growth={"emerging": {"alpha": 0.05}},
+    )
+    config = load_config(path)
+    outcomes = {o.name: o.status for o in run_stages(config, ["growth"])}
+    assert outcomes["growth"] == "ran"
+    paths = RunPaths.for_config(config)
+    table = pd.read_csv(paths[r.EMERGING_CSV], dtype={"area_code": str, "industry_code": str})
+    assert len(table) == SIDE * SIDE * table["industry_code"].nunique()
+    # The stage's categories are those of the pure analysis on the run's LQs and weights.
+    lq = pd.read_parquet(paths[r.LQ_BY_YEAR])
+    values = {
+        year: lq.loc[lq["year"] == year].pivot(
+            index="area_code", columns="industry_code", values="lq"
+        )
+        for year in GRID_YEARS
+    }
+    expected = emerging_hot_spots(values, build_weights(grid), config.hotspots)
+    merged = table.merge(
+        expected.astype({"area_code": str, "industry_code": str, "category": str}),
+        on=["area_code", "industry_code"],
+        suffixes=("", "_expected"),
+    )
+    assert len(merged) == len(table)
+    assert (merged["category"] == merged["category_expected"]).all()
+    # The block of growing manufacturing is a rising hot spot, across the two districts.
+    manufacturing = table.loc[table["industry_code"] == "C"].set_index("area_code")["category"]
+    assert manufacturing.loc["G11"] in {
+        "new_hot_spot",
+        "consecutive_hot_spot",
+        "intensifying_hot_spot",
+    }
+    clusters = pd.read_csv(paths[r.EMERGING_CLUSTERS])
+    ours = clusters.loc[clusters["industry_code"] == "C"].iloc[0]
+    assert ours["crosses_district"]
+    members = pd.read_csv(paths[r.EMERGING_MEMBERS])
+    assert "G11" in set(members.loc[members["emerging_id"] == ours["emerging_id"], "area_code"])
+    report = json.loads(paths[r.GROWTH_REPORT].read_text(encoding="utf-8"))
+    assert any("across an authority boundary" in note for note in report["notes"])
+
+
+def test_emerging_hot_spots_without_boundaries_say_why(tmp_path: Path) -> None:
+    config = load_config(_write_run(tmp_path, _table(), growth={"emerging": {}}))
+    run_stages(config, ["growth"])
+    paths = RunPaths.for_config(config)
+    assert not paths[r.EMERGING].exists()
+    report = json.loads(paths[r.GROWTH_REPORT].read_text(encoding="utf-8"))
+    assert any(
+        "emerging hot spots not computed: the run's areas have no boundaries" in n
+        for n in report["notes"]
+    )

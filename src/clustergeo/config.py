@@ -890,6 +890,15 @@ class GrowthConfig(_Strict):
         default=None, description="The last year compared (default: the table's last year)."
     )
     shift_share: ShiftShareConfig = Field(default_factory=ShiftShareConfig)
+    emerging: EmergingConfig | None = Field(
+        default=None,
+        description=(
+            "Emerging hot spots over every year of the table (at least three): Gi* of each "
+            "year on the run's weights and variable, a Mann-Kendall trend and ArcGIS's 17 "
+            "categories per area x industry, and the rising hot spots grouped into emerging "
+            "clusters with the authorities they span. Needs boundaries; leave out to skip."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_years(self) -> GrowthConfig:

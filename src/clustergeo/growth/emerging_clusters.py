@@ -23,11 +23,12 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from clustergeo.hotspots.weights import SpatialWeights
+from clustergeo.vocab import EMERGING_HOT_CATEGORIES
 
 __all__ = ["EMERGING_RISING", "emerging_clusters"]
 
-#: The categories of areas whose clustering is new or growing.
-EMERGING_RISING = ("new_hot_spot", "consecutive_hot_spot", "intensifying_hot_spot")
+#: The categories of areas whose clustering is new or growing: new, consecutive, intensifying.
+EMERGING_RISING = EMERGING_HOT_CATEGORIES[:3]
 
 
 def emerging_clusters(
@@ -64,9 +65,7 @@ def emerging_clusters(
     tier_codes = {}
     if authorities is not None:
         indexed = authorities.set_index(authorities["area_code"].astype(str))
-        tier_codes = {
-            tier: indexed[f"{tier}_code"] for tier in tiers if f"{tier}_code" in indexed
-        }
+        tier_codes = {tier: indexed[f"{tier}_code"] for tier in tiers if f"{tier}_code" in indexed}
     rows: list[dict[str, object]] = []
     members: list[pd.DataFrame] = []
     for industry, group in rising.groupby("industry_code", sort=True, observed=True):

@@ -287,13 +287,20 @@ def _every_year(
     study_codes: pd.Index,
     measure: str | None,
 ) -> pd.DataFrame:
-    """Every year's LQs in one long table, study area only, with ``year`` and ``measure``."""
+    """Every year's LQs in one long table, with ``year``, ``measure`` and ``in_study_area``.
+
+    The edge buffer is kept, as in the analysed year's table: emerging hot spots compute Gi*
+    year by year on the same areas as the hot-spot stage.
+    """
     frames = []
+    study = set(study_codes)
     for year, result in by_year.items():
-        frame = result.lq.loc[result.lq["area_code"].isin(set(study_codes))]
-        frame = frame.drop(columns=[c for c in ("label", "year", "measure") if c in frame])
+        frame = result.lq.drop(
+            columns=[c for c in ("label", "year", "measure", "in_study_area") if c in result.lq]
+        )
         frame.insert(2, "label", frame["industry_code"].map(labels))
         frame.insert(3, "year", year)
         frame.insert(4, "measure", measure or "not stated")
-        frames.append(frame.drop(columns="in_study_area", errors="ignore"))
+        frame["in_study_area"] = frame["area_code"].isin(study)
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True)

@@ -11,6 +11,11 @@ boundaries, the findings and their member areas. Writes, for a base and an end y
   configured reference, with the Esteban-Marquillas split as an option
   (:mod:`clustergeo.growth.shift_share`);
 * ``growth/findings.csv``: the same for each finding, from its core areas' combined series;
+* with ``growth.emerging``, in a run with boundaries: ``growth/emerging.csv``, the emerging
+  hot-spot category of every area x industry (Gi* of every year on the run's weights and
+  variable, :mod:`clustergeo.hotspots.emerging`), and ``growth/emerging_clusters.csv``, the
+  new, consecutive and intensifying hot spots grouped by contiguity with the authorities they
+  span (:mod:`clustergeo.growth.emerging_clusters`);
 * a report of the years, the reference and what had no growth rate, and why.
 
 The findings are those of the analysed year (``employment.date``, default the last): their
@@ -27,6 +32,7 @@ import pandas as pd
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.config import GrowthConfig, RunConfig
+from clustergeo.growth.emerging_clusters import emerging_clusters
 from clustergeo.growth.measures import growth_table, index_series
 from clustergeo.growth.series import KEYS, combined_series, values_by_year
 from clustergeo.growth.shift_share import (
@@ -35,11 +41,13 @@ from clustergeo.growth.shift_share import (
     reference_growth,
     shift_share,
 )
+from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_hot_spots
 from clustergeo.ingest.national_totals import read_national_totals_by_year
 from clustergeo.ingest.years import year_ranges
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
+from clustergeo.stages.hotspots import analysed_values
 from clustergeo.stages.manifest import stage_inputs
 from clustergeo.stages.paths import RunPaths
 
@@ -198,6 +206,8 @@ def run(config: RunConfig) -> None:
         findings.insert(5, "measure", measure)
         write_parquet(findings, paths[r.FINDING_GROWTH])
         write_csv(findings, paths[r.FINDING_GROWTH_CSV])
+    emerging, emerging_note = _emerging(config, paths, labels)
+    _write_emerging(paths, emerging)
     undefined = growth_out.loc[growth_out["growth_note"] != "", "growth_note"].value_counts()
     notes = [
         f"growth from {base} to {end} ({end - base} years); CAGR undefined for "
@@ -205,6 +215,7 @@ def run(config: RunConfig) -> None:
         f"({', '.join(f'{n} {why}' for why, n in undefined.items()) or 'none'})",
         f"shift-share ({settings.shift_share.method.replace('_', '-')}) against "
         f"{reference.label}, which grew {reference.total_growth:+.1%}",
+        *([emerging_note] if emerging_note else []),
     ]
     report = {
         "stage": "growth",
@@ -221,6 +232,17 @@ def run(config: RunConfig) -> None:
             "areas": int(growth_out["area_code"].nunique()),
             "findings": 0 if findings is None else len(findings),
             "no_growth_rate": {str(k): int(v) for k, v in undefined.items()},
+            **(
+                {
+                    "emerging": {
+                        str(k): int(v)
+                        for k, v in emerging[0]["category"].value_counts(sort=False).items()
+                    },
+                    "emerging_clusters": len(emerging[1]),
+                }
+                if emerging is not None
+                else {}
+            ),
         },
         "notes": notes,
     }
@@ -285,3 +307,67 @@ def _finding_growth(
     out.insert(2, "label", out["industry_code"].map(labels))
     by_year = combined.rename(columns=lambda year: f"value_{year}")
     return out.join(by_year).reset_index()
+
+
+def _write_emerging(
+    paths: RunPaths, emerging: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None
+) -> None:
+    if emerging is None:
+        return
+    categories, clusters, members = emerging
+    write_parquet(categories, paths[r.EMERGING])
+    write_csv(categories, paths[r.EMERGING_CSV])
+    write_csv(clusters, paths[r.EMERGING_CLUSTERS])
+    write_csv(members, paths[r.EMERGING_MEMBERS])
+
+
+def _emerging(
+    config: RunConfig, paths: RunPaths, labels: dict[str, str]
+) -> tuple[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None, str]:
+    """Emerging hot spots and clusters when asked for and possible; else None and why not."""
+    assert config.growth is not None
+    spec = config.growth.emerging
+    if spec is None:
+        return None, ""
+    areas = intermediates.read_areas_if_any(paths)
+    if areas is None or not paths[r.WEIGHTS].exists():
+        return None, (
+            "emerging hot spots not computed: the run's areas have no boundaries, so there "
+            "are no neighbours to compute Gi* with (add an 'areas' section)"
+        )
+    lq = intermediates.read_lq_by_year(paths)
+    years = [] if lq is None else sorted(int(y) for y in lq["year"].unique())
+    if lq is None or len(years) < MIN_TREND_YEARS:
+        return None, (
+            f"emerging hot spots not computed: a trend needs at least {MIN_TREND_YEARS} years "
+            f"with LQs, and the run has {len(years) or 1}"
+        )
+    ids = areas["area_code"].astype(str).to_numpy()
+    values = {
+        year: analysed_values(lq.loc[lq["year"] == year], areas, config.hotspots.variable)
+        .reindex(ids)
+        .rename_axis(index="area_code")
+        for year in years
+    }
+    weights = intermediates.read_weights(paths, ids)
+    table = emerging_hot_spots(
+        values, weights, config.hotspots, time_lag=spec.time_lag, alpha=spec.alpha
+    )
+    # Reported for the study area, like the hot spots; the edge buffer only lent neighbours.
+    study = set(areas.loc[areas["in_study_area"], "area_code"].astype(str))
+    table = table.loc[table["area_code"].astype(str).isin(study)].reset_index(drop=True)
+    kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
+    table.insert(2, "kind", table["industry_code"].astype(str).map(kinds))
+    table.insert(3, "label", table["industry_code"].astype(str).map(labels))
+    tiers = areas[[c for c in areas.columns if c == "area_code" or c.endswith("_code")]]
+    clusters, members = emerging_clusters(table, weights, pd.DataFrame(tiers))
+    clusters.insert(2, "label", clusters["industry_code"].map(labels))
+    crossing = [c for c in clusters.columns if c.startswith("crosses_")]
+    straddling = int(clusters[crossing].any(axis=1).sum()) if crossing else 0
+    note = (
+        f"emerging hot spots over {year_ranges(years)} ({config.hotspots.variable}, "
+        f"alpha {spec.alpha:g}{', time-lagged neighbours' if spec.time_lag else ''}): "
+        f"{len(clusters)} emerging clusters of new, consecutive or intensifying hot spots, "
+        f"{straddling} of them across an authority boundary"
+    )
+    return (table, clusters, members), note

@@ -286,6 +286,20 @@ FINDING_GROWTH = Artefact(
     optional=True,
 )
 FINDING_GROWTH_CSV = Artefact("growth/findings.csv", "The findings' growth as CSV.", optional=True)
+EMERGING = Artefact(
+    "growth/emerging.parquet",
+    "Emerging hot-spot category, Mann-Kendall trend and years hot or cold per area x industry.",
+    optional=True,
+)
+EMERGING_CSV = Artefact("growth/emerging.csv", "The emerging hot spots as CSV.", optional=True)
+EMERGING_CLUSTERS = Artefact(
+    "growth/emerging_clusters.csv",
+    "Neighbouring new, consecutive or intensifying hot spots, and the authorities they span.",
+    optional=True,
+)
+EMERGING_MEMBERS = Artefact(
+    "growth/emerging_members.csv", "The areas of each emerging cluster.", optional=True
+)
 GROWTH_REPORT = Artefact(
     "growth/report.json", "Years compared, reference, shift-share variant and what was left out."
 )
@@ -468,7 +482,16 @@ GROWTH_STAGE = Stage(
     name="growth",
     summary="Growth, change in LQ and shift-share between two years; each finding's series.",
     inputs=("growth_totals",),
-    reads=(EMPLOYMENT, INDUSTRIES, INGEST_REPORT, LQ_BY_YEAR, CLUSTERS, CLUSTER_MEMBERS),
+    reads=(
+        EMPLOYMENT,
+        INDUSTRIES,
+        INGEST_REPORT,
+        AREAS,
+        LQ_BY_YEAR,
+        WEIGHTS,
+        CLUSTERS,
+        CLUSTER_MEMBERS,
+    ),
     writes=(
         GROWTH,
         GROWTH_CSV,
@@ -478,12 +501,21 @@ GROWTH_STAGE = Stage(
         SHIFT_SHARE_CSV,
         FINDING_GROWTH,
         FINDING_GROWTH_CSV,
+        EMERGING,
+        EMERGING_CSV,
+        EMERGING_CLUSTERS,
+        EMERGING_MEMBERS,
         GROWTH_REPORT,
     ),
     settings=("data_dir", "growth"),
+    # Emerging hot spots are the run's Gi*, year by year: its hot-spot settings.
+    settings_when=(("growth.emerging", ("hotspots",)),),
     needs_section="growth",
     code=(
         "growth/",
+        "hotspots/",
+        "stages/hotspots.py",
+        "compute.py",
         "concentration.py",
         "ingest/national_totals.py",
         "ingest/tables.py",
@@ -523,6 +555,8 @@ PUBLISH = Stage(
         GROWTH,
         SHIFT_SHARE,
         FINDING_GROWTH,
+        EMERGING,
+        EMERGING_CLUSTERS,
         GROWTH_REPORT,
     ),
     writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
