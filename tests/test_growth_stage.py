@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -323,6 +324,24 @@ def test_emerging_hot_spots_on_the_runs_weights(tmp_path: Path) -> None:
     assert "G11" in set(members.loc[members["emerging_id"] == ours["emerging_id"], "area_code"])
     report = json.loads(paths[r.GROWTH_REPORT].read_text(encoding="utf-8"))
     assert any("across an authority boundary" in note for note in report["notes"])
+
+    # Published: a map per industry, a layer with a style per industry, a report section.
+    run_stages(config, ["publish"])
+    # The maps are of the cluster definitions: manufacturing is section C.
+    assert (paths[r.FIGURES] / "emerging_manufacturing.png").exists()
+    layer = gpd.read_file(paths[r.GEOPACKAGE], layer="emerging_areas", engine="pyogrio")
+    in_layer = layer.set_index("area_code").loc["G11", "manufacturing_emerging"]
+    assert (
+        in_layer
+        == table.set_index(["area_code", "industry_code"]).loc[("G11", "manufacturing"), "category"]
+    )
+    styles = gpd.read_file(paths[r.GEOPACKAGE], layer="layer_styles", engine="pyogrio")
+    assert "manufacturing_emerging" in " ".join(
+        styles.loc[styles["f_table_name"] == "emerging_areas", "styleQML"]
+    )
+    text = paths[r.REPORT_MD].read_text(encoding="utf-8")
+    assert "## Emerging hot spots, 2017–2021" in text
+    assert "figures/emerging_manufacturing.png" in text
 
 
 def test_emerging_hot_spots_without_boundaries_say_why(tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ __all__ = [
     "growth_blocks",
     "growth_layers",
     "growth_styles",
+    "mapped_columns",
+    "stub",
 ]
 
 #: CAGR classes: (value, legend label, colour, lower bound). Lower bounds are inclusive.
@@ -88,7 +90,8 @@ def _categories() -> dict[str, tuple[str, str]]:
     return items | {NO_RATE[0]: (NO_RATE[1], NO_RATE[2])}
 
 
-def _stub(code: str) -> str:
+def stub(code: str) -> str:
+    """An industry code safe in column and file names: ``CA-CB (10-15)`` → ``ca_cb_10_15``."""
     return re.sub(r"[^0-9a-z]+", "_", code.lower()).strip("_")
 
 
@@ -118,7 +121,7 @@ def growth_layers(
     frames = []
     for code, _label in mapped_columns(growth):
         rows = growth.loc[growth["industry_code"] == code].set_index("area_code")
-        key = _stub(code)
+        key = stub(code)
         frames.append(
             pd.DataFrame(
                 {
@@ -148,7 +151,7 @@ def growth_styles(growth: pd.DataFrame) -> list[LayerStyle]:
     return [
         category_style(
             _LAYER,
-            f"{_stub(code)}_growth",
+            f"{stub(code)}_growth",
             categories,
             name=f"Growth: {label}",
             description=f"Compound annual growth of {label}, fixed classes",
@@ -172,7 +175,7 @@ def draw_growth_maps(
     for code, label in mapped_columns(growth):
         fig, _ax = plot_category_map(
             layer,
-            f"{_stub(code)}_growth",
+            f"{stub(code)}_growth",
             _categories(),
             legend_title=f"Growth {summary.period}",
             title=framing.heading(f"{label}: growth {summary.period}"),
@@ -183,7 +186,7 @@ def draw_growth_maps(
             boundaries=boundaries,
             attribution=framing.attribution,
         )
-        written.extend(save_figure(fig, folder / f"growth_{_stub(code)}"))
+        written.extend(save_figure(fig, folder / f"growth_{stub(code)}"))
     return written
 
 

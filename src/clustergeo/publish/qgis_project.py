@@ -164,6 +164,7 @@ PROJECT_LAYERS = (
     ("district", "Districts", "Authorities", True),
     ("region", "Regions", "Authorities", False),
     ("growth_areas", "Growth", "Change over time", False),
+    ("emerging_areas", "Emerging hot spots", "Change over time", False),
     ("hotspots_areas", "Hot spots (Getis-Ord Gi*)", "Hot spots", False),
     ("areas_lq", "Location quotients, small areas", "Location quotients", True),
     ("district_lq", "Location quotients, districts", "Location quotients", False),
@@ -178,6 +179,8 @@ PROJECT_LAYERS = (
     ("growth", "Growth, every area and industry", "Tables", False),
     ("shift_share", "Shift-share, every area and industry", "Tables", False),
     ("finding_growth", "Growth of each finding", "Tables", False),
+    ("emerging", "Emerging hot spots, every area and industry", "Tables", False),
+    ("emerging_clusters", "Emerging clusters and the boundaries they cross", "Tables", False),
 )
 _MARGIN = 0.03
 _POINT_LAYERS = frozenset({"anchor_sites"})

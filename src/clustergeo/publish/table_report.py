@@ -109,7 +109,8 @@ def table_report_blocks(
             "**This run has no boundaries** (no `areas` section in its config), so hot spots, "
             "clusters, governance and maps were not computed. Stages not applicable: "
             + "; ".join(
-                f"{', '.join(names)} ({reason})" for reason, names in _by_reason(not_applicable)
+                f"{', '.join(names)}, because {reason}"
+                for reason, names in _by_reason(not_applicable)
             )
             + ". Add the areas' boundaries to the config to run them: the employment is not "
             "read again.",

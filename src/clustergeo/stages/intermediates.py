@@ -519,12 +519,14 @@ def read_grid_clusters(paths: RunPaths) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
 
 @dataclass(frozen=True)
 class GrowthTables:
-    """What the growth stage wrote: growth, shift-share, the findings' growth and its record."""
+    """What the growth stage wrote: growth, shift-share, findings' growth, emerging hot spots."""
 
     growth: pd.DataFrame
     shift_share: pd.DataFrame
     findings: pd.DataFrame | None
     record: dict[str, Any]
+    emerging: pd.DataFrame | None = None
+    emerging_clusters: pd.DataFrame | None = None
 
 
 def read_growth(paths: RunPaths) -> GrowthTables | None:
@@ -539,4 +541,10 @@ def read_growth(paths: RunPaths) -> GrowthTables | None:
         shift_share=pd.read_parquet(_existing(paths, r.SHIFT_SHARE, None)),
         findings=pd.read_parquet(findings) if findings.exists() else None,
         record=_json(paths, r.GROWTH_REPORT),
+        emerging=pd.read_parquet(paths[r.EMERGING]) if paths[r.EMERGING].exists() else None,
+        emerging_clusters=(
+            pd.read_csv(paths[r.EMERGING_CLUSTERS], dtype={"industry_code": str})
+            if paths[r.EMERGING_CLUSTERS].exists()
+            else None
+        ),
     )

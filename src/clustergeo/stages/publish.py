@@ -27,6 +27,12 @@ import pyogrio
 
 from clustergeo.config import RunConfig
 from clustergeo.io import file_sha256, write_json, write_text
+from clustergeo.publish.emerging import (
+    draw_emerging_maps,
+    emerging_blocks,
+    emerging_layers,
+    emerging_styles,
+)
 from clustergeo.publish.figures import draw_figures
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
@@ -94,6 +100,9 @@ def run(config: RunConfig) -> None:
     if growth is not None:
         layers |= growth_layers(tables.areas, growth.growth, growth.shift_share, growth.findings)
         styles += growth_styles(growth.growth)
+    if growth is not None and growth.emerging is not None and growth.emerging_clusters is not None:
+        layers |= emerging_layers(tables.areas, growth.emerging, growth.emerging_clusters)
+        styles += emerging_styles(growth.emerging)
     write_geopackage(
         layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
     )
@@ -138,6 +147,30 @@ def run(config: RunConfig) -> None:
         change_over_time += growth_blocks(
             growth.growth, growth.shift_share, growth.findings, summary, finding_names=names
         )
+        if growth.emerging is not None and growth.emerging_clusters is not None:
+            period = f"{min(growth.record['years'])}–{max(growth.record['years'])}"
+            drawn = draw_emerging_maps(
+                layers["emerging_areas"],
+                growth.emerging,
+                period=period,
+                framing=framing,
+                boundaries=_boundaries(layers),
+                folder=paths[r.FIGURES],
+            )
+            figures += drawn
+            extra_figures += [
+                (_relative(p, paths.root), f"Emerging hot spots {period}: {p.stem}")
+                for p in drawn
+                if p.suffix == ".png"
+            ]
+            change_over_time += emerging_blocks(
+                growth.emerging,
+                growth.emerging_clusters,
+                period=period,
+                names=dict(
+                    zip(growth.growth["industry_code"], growth.growth["label"], strict=True)
+                ),
+            )
     provenance = _provenance(
         config,
         paths,

@@ -1,0 +1,161 @@
+"""Emerging hot spots in the outputs: a map per industry, QGIS layers and styles, a report section.
+
+The seventeen categories (and "not tested") have fixed colours in
+:data:`clustergeo.vocab.EMERGING_CATEGORY_COLOURS`, ColorBrewer Reds for the hot trends and
+Blues for the cold ones (colour-blind safe), the same on every map and in every QGIS style.
+Nothing here reads the config: the publish stage passes the growth stage's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo.governance.summaries import plural
+from clustergeo.publish.framing import Framing
+from clustergeo.publish.growth import mapped_columns, stub
+from clustergeo.publish.plotting import plot_category_map, save_figure
+from clustergeo.publish.qgis_styles import LayerStyle, category_style
+from clustergeo.publish.report import Block
+from clustergeo.vocab import (
+    EMERGING_CATEGORY_COLOURS,
+    EMERGING_CATEGORY_LABELS,
+    EMERGING_CLASSES,
+    EMERGING_HOT_CATEGORIES,
+)
+
+__all__ = ["draw_emerging_maps", "emerging_blocks", "emerging_layers", "emerging_styles"]
+
+_LAYER = "emerging_areas"
+_RISING = EMERGING_HOT_CATEGORIES[:3]
+
+
+def _categories() -> dict[str, tuple[str, str]]:
+    """Category → (legend label, colour), in the vocabulary's order."""
+    return {
+        c: (EMERGING_CATEGORY_LABELS[c], EMERGING_CATEGORY_COLOURS[c]) for c in EMERGING_CLASSES
+    }
+
+
+def emerging_layers(
+    areas: gpd.GeoDataFrame, emerging: pd.DataFrame, clusters: pd.DataFrame
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """GeoPackage layers: the areas with each mapped column's category, and the tables.
+
+    ``emerging_areas`` has ``<key>_emerging`` per mapped definition (or industry).
+    """
+    frames = [
+        emerging.loc[emerging["industry_code"] == code]
+        .set_index("area_code")["category"]
+        .astype(str)
+        .rename(f"{stub(code)}_emerging")
+        for code, _label in mapped_columns(emerging)
+    ]
+    keep = [c for c in ("area_code", "area_name", "district_name", "geometry") if c in areas]
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
+        "emerging": emerging.astype({"category": str, "final_class": str}),
+        "emerging_clusters": clusters,
+    }
+    if frames:
+        layers[_LAYER] = areas[keep].merge(
+            pd.concat(frames, axis=1), left_on="area_code", right_index=True, how="left"
+        )
+    return layers
+
+
+def emerging_styles(emerging: pd.DataFrame) -> list[LayerStyle]:
+    """One QGIS style per mapped column on ``emerging_areas``, in the maps' colours."""
+    categories = [(value, label, colour) for value, (label, colour) in _categories().items()]
+    return [
+        category_style(
+            _LAYER,
+            f"{stub(code)}_emerging",
+            categories,
+            name=f"Emerging hot spots: {label}",
+            description=f"Emerging hot-spot category of {label} (17 categories, fixed colours)",
+            default=i == 0,
+        )
+        for i, (code, label) in enumerate(mapped_columns(emerging))
+    ]
+
+
+def draw_emerging_maps(
+    layer: gpd.GeoDataFrame,
+    emerging: pd.DataFrame,
+    *,
+    period: str,
+    framing: Framing,
+    boundaries: Mapping[str, gpd.GeoDataFrame],
+    folder: Path,
+) -> list[Path]:
+    """One map per mapped column (``figures/emerging_<key>``); the files written."""
+    written: list[Path] = []
+    for code, label in mapped_columns(emerging):
+        fig, _ax = plot_category_map(
+            layer,
+            f"{stub(code)}_emerging",
+            _categories(),
+            legend_title=f"Trend in hot spots {period}",
+            title=framing.heading(f"{label}: emerging hot spots {period}"),
+            subtitle=(
+                "Gi* of every year, a Mann-Kendall trend in each area's z-scores and the "
+                "17 categories of Emerging Hot Spot Analysis (ArcGIS Pro)."
+            ),
+            boundaries=boundaries,
+            attribution=framing.attribution,
+        )
+        written.extend(save_figure(fig, folder / f"emerging_{stub(code)}"))
+    return written
+
+
+def emerging_blocks(
+    emerging: pd.DataFrame, clusters: pd.DataFrame, *, period: str, names: Mapping[str, str]
+) -> list[Block]:
+    """The report's section: rising hot spots per industry, and the emerging clusters."""
+    shown = {code for code, _label in mapped_columns(emerging)}
+    rows = []
+    for code, label in mapped_columns(emerging):
+        of = emerging.loc[emerging["industry_code"] == code, "category"].astype(str)
+        mine = clusters.loc[clusters["industry_code"] == code]
+        crossing = [c for c in mine.columns if c.startswith("crosses_")]
+        rows.append(
+            {
+                "Industry": label,
+                **{EMERGING_CATEGORY_LABELS[c]: int((of == c).sum()) for c in _RISING},
+                "Emerging clusters": len(mine),
+                "Across a boundary": int(mine[crossing].any(axis=1).sum()) if crossing else 0,
+            }
+        )
+    straddling = clusters.loc[clusters["industry_code"].isin(shown)]
+    crossing = [c for c in straddling.columns if c.startswith("crosses_")]
+    if crossing:
+        straddling = straddling.loc[straddling[crossing].any(axis=1)]
+    blocks = [
+        Block("h2", f"Emerging hot spots, {period}"),
+        Block(
+            "p",
+            "Gi* of every year, on the hot-spot stage's weights and variable; a Mann-Kendall "
+            "trend test on each area's series of z-scores; and the seventeen categories of "
+            "ArcGIS Pro's Emerging Hot Spot Analysis (new, consecutive, intensifying, "
+            "persistent, diminishing, sporadic, oscillating and historical hot and cold "
+            "spots, and no pattern). New, consecutive and intensifying hot spots that touch "
+            "form an emerging cluster; "
+            f"{plural(len(straddling), 'emerging cluster')} of the mapped industries "
+            f"{'crosses' if len(straddling) == 1 else 'cross'} an authority boundary.",
+        ),
+        Block("table", table=pd.DataFrame(rows)),
+    ]
+    if not straddling.empty:
+        items = []
+        for row in straddling.head(10).itertuples(index=False):
+            tiers = [c.removeprefix("crosses_") for c in crossing if getattr(row, c)]
+            spans = ", ".join(
+                f"{int(getattr(row, f'n_{tier}'))} {tier.replace('_', ' ')}s" for tier in tiers
+            )
+            industry = names.get(str(row.industry_code), str(row.industry_code))
+            items.append(f"{industry} ({row.emerging_id}): {row.n_areas} areas in {spans}")
+        blocks.append(Block("list", items=tuple(items)))
+    return blocks
