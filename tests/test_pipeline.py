@@ -247,7 +247,9 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
 
     report = json.loads(paths[r.INGEST_REPORT].read_text(encoding="utf-8"))
     assert report["counts"]["suppressed_cells"] == 0
-    assert any("5893 areas" in note for note in report["notes"])
+    # The table covers England and Wales; the boundaries, the Midlands: the areas stage says so.
+    areas_report = json.loads(paths[r.AREAS_REPORT].read_text(encoding="utf-8"))
+    assert any("5893 areas" in note for note in areas_report["notes"])
 
     lq = pd.read_parquet(paths[r.LQ])
     assert len(lq.loc[lq["kind"] == "industry"]) == 1308 * 20
@@ -370,7 +372,7 @@ def test_unknown_study_area_code_is_named(tmp_path: Path) -> None:
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(main, ["-q", "demo-data", str(tmp_path / "raw")]).exit_code == 0
-    result = runner.invoke(main, ["ingest", str(config_path)])
+    result = runner.invoke(main, ["areas", str(config_path)])
     assert result.exit_code == 2
     assert "X10009999" in result.output
     assert "study_area.codes" in result.output
