@@ -22,7 +22,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from scipy import sparse, stats
@@ -672,30 +671,7 @@ def test_run_weights_open_in_libpysal_as_the_runs_weights(demo_run: RunPaths) ->
     assert abs(cg.weights(areas).matrix - run.matrix).max() == 0
 
 
-_EXPORT_BUG = (
-    "intermediates.export_weights reads the ids with pyarrow's zero-copy to_numpy(), which "
-    "refuses string ids"
-)
-
-
-@pytest.mark.parametrize(
-    "suffix",
-    [
-        pytest.param(
-            "gal",
-            marks=pytest.mark.xfail(raises=pa.ArrowInvalid, strict=True, reason=_EXPORT_BUG),
-        ),
-        pytest.param(
-            "gwt",
-            marks=pytest.mark.xfail(
-                raises=(pa.ArrowInvalid, ValueError),
-                strict=True,
-                reason=_EXPORT_BUG + "; and libpysal's GWT reader needs the four-field header "
-                "'0 n shapefile id_variable', not '0 n'",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("suffix", ["gal", "gwt"])
 def test_cli_weights_export_reads_back_in_libpysal(
     demo_run: RunPaths, tmp_path: Path, suffix: str
 ) -> None:

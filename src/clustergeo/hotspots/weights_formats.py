@@ -5,10 +5,12 @@
   (libpysal's convention for isolates). :func:`to_adjacency` builds it, so the run's
   ``weights.parquet`` opens with ``libpysal.graph.read_parquet`` and the run's neighbours can be
   used with esda, spreg or mgwr as they are.
-* **GAL** (GeoDa, binary contiguity): a header ``0 n`` (GeoDa's "unknown shapefile" form), then
-  per area a line ``id count`` and a line of its neighbours' ids.
-* **GWT** (GeoDa, weighted links): a header ``0 n``, then one line ``focal neighbour weight`` per
-  link (Anselin & Rey 2014, *Modern Spatial Econometrics in Practice*, appendix on weights files).
+* **GAL** (GeoDa, binary contiguity): a header ``0 n unknown area_code`` (a flag, the number of
+  areas, the layer and the id variable), then per area a line ``id count`` and a line of its
+  neighbours' ids.
+* **GWT** (GeoDa, weighted links): the same header, then one line ``focal neighbour weight``
+  per link (Anselin & Rey 2014, *Modern Spatial Econometrics in Practice*, appendix on weights
+  files). Readers such as libpysal's expect the four header fields.
 
 Weights are written untransformed, as built: binary weights are 1, kernel weights their kernel
 values; row standardisation is applied by the statistics, as esda and GeoDa do it themselves.
@@ -77,12 +79,17 @@ def _gal_id(code: str) -> str:
     return code
 
 
+def _header(n: int) -> str:
+    """GeoDa's header: a flag, the number of areas, the layer (unknown here) and the id field."""
+    return f"0 {n} unknown area_code"
+
+
 def to_gal(weights: SpatialWeights) -> str:
     """GeoDa's GAL text of binary weights (every link of any weight counts as a neighbour)."""
     matrix = sparse.csr_array(weights.matrix)
     matrix.sort_indices()
     ids = [_gal_id(str(code)) for code in weights.ids]
-    lines = [f"0 {len(ids)}"]
+    lines = [_header(len(ids))]
     for i, code in enumerate(ids):
         neighbours = matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]
         lines.append(f"{code} {len(neighbours)}")
@@ -96,7 +103,7 @@ def to_gwt(weights: SpatialWeights) -> str:
     matrix.sort_indices()
     ids = [_gal_id(str(code)) for code in weights.ids]
     coo = matrix.tocoo()
-    lines = [f"0 {len(ids)}"]
+    lines = [_header(len(ids))]
     lines.extend(
         f"{ids[i]} {ids[j]} {w:.17g}" for i, j, w in zip(coo.row, coo.col, coo.data, strict=True)
     )

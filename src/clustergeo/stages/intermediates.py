@@ -320,7 +320,13 @@ def export_weights(paths: RunPaths, out: Path, fmt: str, config_hint: Path | str
             f"Cannot write weights as {fmt!r}: give OUT a .gal, .gwt or .parquet name, or "
             "--format gal|gwt|parquet."
         )
-    ids = pq.read_table(source, columns=["focal"]).column("focal").unique().to_numpy()
+    ids = (
+        pq.read_table(source, columns=["focal"])
+        .column("focal")
+        .unique()
+        .to_numpy(zero_copy_only=False)
+        .astype(str)
+    )
     weights = read_weights(paths, ids)
     return write_text(to_gal(weights) if fmt == "gal" else to_gwt(weights), out)
 
