@@ -46,12 +46,14 @@ def finding_names(governed: pd.DataFrame) -> pd.Series:
 
     The finding's ``label``, then its lead district and the other districts it straddles,
     alphabetically, as ``districts`` and ``lead_district`` of
-    :func:`~clustergeo.governance.overlay.governance_flags` give them.
+    :func:`~clustergeo.governance.overlay.governance_flags` give them; the label alone when
+    no district is known.
     """
     names = []
     for row in governed.itertuples():
-        districts = str(getattr(row, "districts", "") or "")
-        parts = [d for d in districts.split("; ") if d]
+        districts = getattr(row, "districts", "")
+        # A finding whose areas have no district has a missing value here, not a name.
+        parts = [d for d in districts.split("; ") if d] if isinstance(districts, str) else []
         lead = getattr(row, "lead_district", None)
         if isinstance(lead, str) and lead in parts:
             parts = [lead, *sorted(p for p in parts if p != lead)]
