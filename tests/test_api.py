@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import importlib
 import inspect
+import json
 import pkgutil
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from clustergeo.concentration import location_quotients as location_quotient_tab
 from clustergeo.config import (
     ClustersConfig,
     ConcentrationConfig,
+    ConcentrationsConfig,
     GovernanceConfig,
     HotspotsConfig,
     WeightsConfig,
@@ -133,20 +135,30 @@ def test_top_level_names_are_the_api_and_never_a_subpackage() -> None:
         (api.find_hotspots, HotspotsConfig),
         (api.find_hotspots, WeightsConfig),
         (api.find_clusters, ClustersConfig),
+        (api.find_clusters, ConcentrationConfig),
         (api.govern, GovernanceConfig),
     ],
 )
 def test_defaults_are_the_pipeline_defaults(function: Callable[..., Any], section: Any) -> None:
     parameters = inspect.signature(function).parameters
-    # Same word, other meaning: the weights themselves, and the reference employment.
+    # Same word, other meaning: the weights themselves, the reference employment, and the
+    # concentrations' switch (the config's is a section, checked below).
     shared = [
         name
         for name in parameters
-        if name in section.model_fields and name not in {"weights", "reference"}
+        if name in section.model_fields and name not in {"weights", "reference", "concentrations"}
     ]
     assert shared
     for name in shared:
         assert parameters[name].default == section.model_fields[name].default, name
+
+
+def test_concentration_arguments_are_the_concentration_settings() -> None:
+    parameters = inspect.signature(api.find_clusters).parameters
+    fields = ConcentrationsConfig.model_fields
+    assert set(api._CONCENTRATION_ARGUMENTS) == set(fields)
+    for setting, argument in api._CONCENTRATION_ARGUMENTS.items():
+        assert parameters[argument].default == fields[setting].default, argument
 
 
 def test_docstring_examples_give_the_outputs_they_show() -> None:
@@ -450,68 +462,239 @@ def test_hotspots_seed_permutations_and_transform() -> None:
         cg.find_hotspots(grid, ["x", "x"])
 
 
-# --- clusters ------------------------------------------------------------------------------------
+# --- clusters and concentrations -----------------------------------------------------------------
+
+#: Hot-spot classes and statistics written by hand, so the findings' rules are tested apart from
+#: the statistics (tested above): Gi* sees the first three areas, not the plant at the seventh.
+_HAND_SPOTS = {
+    "gi_star_z": [3.2, 2.9, 2.1, 0.5, 0.1, 0.3, 0.4, -0.2, -0.5],
+    "gi_star_class": ["hot_99", "hot_99", "hot_95"] + ["not_significant"] * 6,
+    "moran_class": ["not_significant"] * 6 + ["HL", "not_significant", "not_significant"],
+}
+
+
+def hand_spots(lq: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """find_hotspots-shaped results for ``names``, from :data:`_HAND_SPOTS`."""
+    columns: dict[str, Any] = {}
+    for name in names:
+        columns[f"{name}_gi_star_z"] = _HAND_SPOTS["gi_star_z"]
+        columns[f"{name}_gi_star_p_fdr"] = [0.001, 0.002, 0.02] + [0.5] * 6
+        columns[f"{name}_gi_star_class"] = _HAND_SPOTS["gi_star_class"]
+        columns[f"{name}_moran_quadrant"] = ["HH", "HH", "HH", "LL", "LL", "LL", "HL", "LL", "LL"]
+        columns[f"{name}_moran_p_fdr"] = [0.01, 0.01, 0.04, 0.6, 0.6, 0.6, 0.03, 0.6, 0.6]
+        columns[f"{name}_moran_class"] = _HAND_SPOTS["moran_class"]
+    return pd.DataFrame(columns, index=lq.index)
 
 
 @pytest.fixture
-def two_groups() -> gpd.GeoDataFrame:
-    """Seven areas in a row, each employing 200; industry C is strong in A-B and in F."""
+def plant_row() -> gpd.GeoDataFrame:
+    """Nine areas of 10,000 jobs in a row: C is hot in the first three, a plant in the seventh.
+
+    Labels are out of order, so a result in code order would not match them by chance.
+    """
     return row_of_squares(
-        [70, 10, 30, 40, 50, 60, 20],
-        C=[100.0, 120.0, 10.0, 10.0, 10.0, 90.0, 10.0],
-        all=[200.0] * 7,
+        [90, 10, 80, 20, 70, 30, 60, 40, 50],
+        C=[3000.0, 2500.0, 1200.0, 300.0, 300.0, 300.0, 6000.0, 300.0, 300.0],
+        all=[10_000.0] * 9,
     )
 
 
-def test_clusters_by_hand(two_groups: gpd.GeoDataFrame) -> None:
-    lq = cg.location_quotients(two_groups, ["C"], total="all")
-    spots = cg.find_hotspots(lq, {"C": "C_lq"}, permutations=0, moran_inference="analytic")
-    clusters, members = unchanged(
-        cg.find_clusters, lq, spots, membership="lq", min_employment=0, labels={"C": "Making"}
+def test_cluster_core_and_extent_by_hand(plant_row: gpd.GeoDataFrame) -> None:
+    lq = cg.location_quotients(plant_row, ["C"], total="all")
+    spots = hand_spots(lq, ["C"])
+    clusters, extents, _members, _report = unchanged(
+        cg.find_clusters, lq, spots, labels={"C": "Making", "X": "unused"}
     )
-    # E_C / E = 350 / 1400: LQs 2.0, 2.4, 0.2, 0.2, 0.2, 1.8, 0.2; the first two and the
-    # sixth have intervals above 1, and only the first two are neighbours.
-    # The peak is the member with the highest Gi* z: mean LQ 1, s = sqrt(6.16 / 7); area 70
-    # (with 10 beside it) has z = 2.4 / (s sqrt(10 / 6)) = 1.98, area 10 1.6 / (s sqrt(2)) = 1.21.
-    assert clusters.index.tolist() == ["C-70", "C-60"]  # largest first
-    pair = clusters.loc["C-70"]
-    assert pair["label"] == "Making"
-    assert pair["n_units"] == 2
-    assert pair["member_codes"] == "10;70"
-    assert pair["employment"] == 220
-    assert pair["lq"] == pytest.approx((220 / 400) / 0.25, rel=1e-12)
-    assert pair["employment_share"] == pytest.approx(220 / 350, rel=1e-12)
-    assert pair.geometry.area == pytest.approx(2 * SIDE * SIDE)
-    assert clusters.loc["C-60", "lq"] == pytest.approx((90 / 200) / 0.25, rel=1e-12)
-    assert members.index.tolist() == [60, 10, 70]  # by cluster ID, then area code
-    assert members.loc[60, "cluster_id"] == "C-60"
-    assert members.loc[[10, 70, 60], "employment"].tolist() == [120, 100, 90]
-    assert (members["industry_code"] == "C").all()
-    assert "kind" not in clusters
+    # E_C / E = 14,200 / 90,000. LQs: 1.90, 1.58, 0.76 (hot but not specialised: extent
+    # only), ..., 3.80 at the plant, which Gi* does not see.
+    share = 14_200 / 90_000
+    z95 = stats.norm.ppf(0.975)
+    # Strongest first: the concentration leads on all four dimensions (2 findings, so the top
+    # decile is the top one: ceil(2 x 0.1) = 1).
+    assert clusters.index.tolist() == ["C-60", "C-90"]
+    assert clusters["kind"].tolist() == ["concentration", "cluster"]
+
+    cluster = clusters.loc["C-90"]  # anchored on the core area employing the most
+    assert cluster["label"] == "Making"
+    assert cluster["anchor_area_code"] == "90"
+    assert (cluster["n_units"], cluster["member_codes"]) == (2, "10;90")
+    assert (cluster["extent_n_units"], cluster["extent_member_codes"]) == (3, "10;80;90")
+    assert cluster["employment"] == 5500
+    assert cluster["extent_employment"] == 6700
+    assert cluster["employment_share"] == pytest.approx(5500 / 14_200, rel=1e-12)
+    lq_core = (5500 / 20_000) / share
+    assert cluster["lq"] == pytest.approx(lq_core, rel=1e-12)
+    assert cluster["extent_lq"] == pytest.approx((6700 / 30_000) / share, rel=1e-12)
+    assert cluster["focus"] == pytest.approx(5500 / 20_000, rel=1e-12)
+    # Moineddin et al. (2003): Var(ln LQ) = 1/e_f - 1/e_i + 1/E_j - 1/E for the core as one.
+    sd = np.sqrt(1 / 5500 - 1 / 20_000 + 1 / 14_200 - 1 / 90_000)
+    assert cluster["lq_z"] == pytest.approx(np.log(lq_core) / sd, rel=1e-12)
+    assert cluster["lq_lower"] == pytest.approx(lq_core * np.exp(-z95 * sd), rel=1e-12)
+    assert cluster["lq_upper"] == pytest.approx(lq_core * np.exp(z95 * sd), rel=1e-12)
+    assert cluster["peak_gi_star_z"] == 3.2
+    assert cluster["mean_gi_star_z"] == pytest.approx(3.05, rel=1e-15)
+    assert not cluster["moran_outlier"]
+    assert (cluster["stars"], cluster["strength"]) == (0, 0.0)
+    assert cluster["area_km2"] == pytest.approx(2 * SIDE * SIDE / 1e6)
+    assert cluster["extent_area_km2"] == pytest.approx(3 * SIDE * SIDE / 1e6)
+    assert (cluster["centroid_x"], cluster["centroid_y"]) == (SIDE, SIDE / 2)
+    assert cluster.geometry.area == pytest.approx(2 * SIDE * SIDE)
+    assert extents.loc["C-90"].geometry.area == pytest.approx(3 * SIDE * SIDE)
+
+    # The centroid in WGS 84, as pyproj puts it.
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(SIDE, SIDE / 2)
+    assert (cluster["centroid_lon"], cluster["centroid_lat"]) == (round(lon, 5), round(lat, 5))
+    assert clusters.columns[-1] == "geometry"
+    assert "industry_kind" not in clusters
 
 
-def test_clusters_take_a_graph_and_check_their_inputs(two_groups: gpd.GeoDataFrame) -> None:
+def test_concentration_and_members_by_hand(plant_row: gpd.GeoDataFrame) -> None:
+    lq = cg.location_quotients(plant_row, ["C"], total="all")
+    clusters, extents, members, report = cg.find_clusters(lq, hand_spots(lq, ["C"]))
+    share = 14_200 / 90_000
+    plant = clusters.loc["C-60"]
+    lq_plant = 0.6 / share
+    sd_plant = np.sqrt(1 / 6000 - 1 / 10_000 + 1 / 14_200 - 1 / 90_000)
+    assert (plant["n_units"], plant["extent_n_units"]) == (1, 1)
+    assert plant["lq"] == pytest.approx(lq_plant, rel=1e-12)
+    assert plant["lq_z"] == pytest.approx(np.log(lq_plant) / sd_plant, rel=1e-12)
+    assert plant["employment_share"] == pytest.approx(6000 / 14_200, rel=1e-12)
+    assert plant["moran_outlier"]  # a significant high-low area, reported, not required
+    assert plant[["star_size", "star_specialisation", "star_focus"]].tolist() == [True] * 3
+    assert (plant["stars"], plant["strength"]) == (3, 100.0)
+    assert extents.loc["C-60"].geometry.equals(plant.geometry)
+
+    assert members.index.tolist() == [60, 10, 80, 90]  # by finding ID, then area code
+    assert members["cluster_id"].tolist() == ["C-60", "C-90", "C-90", "C-90"]
+    assert members["part"].tolist() == ["core", "core", "extent", "core"]
+    assert members["employment"].tolist() == [6000, 2500, 1200, 3000]
+    assert report["per_industry"]["C"] == {
+        "significant_areas": 3,
+        "core_areas": 2,
+        "clusters": 1,
+        "no_core": 0,
+        "dropped_small": 0,
+        "specialised_areas": 1,
+        "concentrations": 1,
+    }
+    assert report["hot_spot_classes"] == ["hot_99", "hot_95"]
+
+
+def test_concentration_rule_and_reference_by_hand(plant_row: gpd.GeoDataFrame) -> None:
+    lq = cg.location_quotients(plant_row, ["C"], total="all")
+    spots = hand_spots(lq, ["C"])
+    # The plant's LQ, 3.80, is significantly above 3 but not above 4.
+    higher = cg.find_clusters(lq, spots, concentration_min_lq=4.0)
+    assert higher.clusters["kind"].tolist() == ["cluster"]
+    assert higher.report["per_industry"]["C"]["specialised_areas"] == 0
+    # A floor of half the industry's jobs (7,100) drops the 6,000-job plant.
+    floored = cg.find_clusters(lq, spots, concentration_min_employment_share=0.5)
+    assert floored.report["per_industry"]["C"]["dropped_small"] == 1
+    assert cg.find_clusters(lq, spots, concentrations=False).clusters.index.tolist() == ["C-90"]
+
+    # Against a national reference, E_C / E = 100,000 / 1,000,000: the plant's LQ is 6.
+    national = cg.location_quotients(
+        plant_row, ["C"], total="all", reference={"C": 100_000}, reference_total=1_000_000
+    )
+    with pytest.raises(ConfigError, match="pass reference_total="):
+        cg.find_clusters(national, spots)
+    found = cg.find_clusters(national, spots, reference_total=1_000_000)
+    plant = found.clusters.loc["C-60"]
+    sd = np.sqrt(1 / 6000 - 1 / 10_000 + 1 / 100_000 - 1 / 1_000_000)
+    assert plant["lq"] == pytest.approx(6.0, rel=1e-12)
+    assert plant["lq_z"] == pytest.approx(np.log(6.0) / sd, rel=1e-12)
+    assert plant["lq_lower"] == pytest.approx(6.0 * np.exp(-stats.norm.ppf(0.975) * sd), rel=1e-12)
+    ninety = cg.find_clusters(national, spots, reference_total=1_000_000, confidence_level=0.8)
+    assert ninety.clusters.loc["C-60", "lq_lower"] == pytest.approx(
+        6.0 * np.exp(-stats.norm.ppf(0.9) * sd), rel=1e-12
+    )
+
+
+def test_local_serving_industries_are_left_out_unless_asked(
+    plant_row: gpd.GeoDataFrame,
+) -> None:
+    # F is SIC section F, construction: local-serving, as the pipeline judges it.
+    both = plant_row.assign(F=plant_row["C"], all=plant_row["all"] * 2)
+    lq = cg.location_quotients(both, ["C", "F"], total="all")
+    spots = hand_spots(lq, ["C", "F"])
+    found = cg.find_clusters(lq, spots)
+    assert set(found.clusters["industry_code"]) == {"C"}
+    assert found.report["non_traded_left_out"] == {"F": 2}
+    kept = cg.find_clusters(lq, spots, include_non_traded=True)
+    assert sorted(kept.clusters.index) == ["C-60", "C-90", "F-60", "F-90"]
+    assert kept.clusters["traded"].to_dict() == {
+        "C-60": True,
+        "C-90": True,
+        "F-60": False,
+        "F-90": False,
+    }
+    said = cg.find_clusters(lq, spots, traded={"F": True})
+    assert said.clusters["traded"].all()
+    assert len(said.clusters) == 4
+    # Two industries' findings share the stars: C's and F's tie, and ties share a star.
+    assert sorted(said.clusters["stars"]) == [0, 0, 3, 3]
+
+
+def test_clusters_take_a_graph_and_check_their_inputs(plant_row: gpd.GeoDataFrame) -> None:
     from libpysal.graph import Graph
 
-    lq = cg.location_quotients(two_groups, ["C"], total="all")
-    spots = cg.find_hotspots(lq, {"C": "C_lq"}, permutations=0, moran_inference="analytic")
-    ours = cg.find_clusters(lq, spots, membership="lq", min_employment=0)
-    # Neighbours four squares apart join the A-B pair and F into one cluster.
-    wide = Graph.build_distance_band(lq.centroid, threshold=4.5 * SIDE)
-    joined = cg.find_clusters(lq, spots, wide, membership="lq", min_employment=0)
-    assert len(ours.clusters) == 2
-    assert len(joined.clusters) == 1
-    assert joined.clusters["n_units"].tolist() == [3]
+    lq = cg.location_quotients(plant_row, ["C"], total="all")
+    spots = hand_spots(lq, ["C"])
+    ours = cg.find_clusters(lq, spots)
+    # Without the link between the first two areas, the hot three split in two clusters:
+    # 90 alone, and 10 (core) with 80 (extent).
+    codes = list(lq.index)
+    links = {a: [b for b in codes if abs(codes.index(a) - codes.index(b)) == 1] for a in codes}
+    links[90], links[10] = [], [80]
+    split = cg.find_clusters(lq, spots, Graph.from_dicts(links))
+    assert sorted(split.clusters.index) == ["C-10", "C-60", "C-90"]
+    assert split.clusters.loc["C-10", "extent_member_codes"] == "10;80"
+    assert split.clusters.loc["C-90", "extent_member_codes"] == "90"
+    # The LQ rule on real hot spots: the first two areas and the plant have intervals above
+    # 1, so the plant is a cluster of one; neighbours up to 5.5 squares apart join all three.
+    real = cg.find_hotspots(lq, {"C": "C_lq"}, permutations=0, moran_inference="analytic")
+    apart = cg.find_clusters(lq, real, membership="lq")
+    assert apart.clusters.index.tolist() == ["C-60", "C-90"]
+    assert apart.clusters["kind"].tolist() == ["cluster", "cluster"]
+    wide = Graph.build_distance_band(lq.centroid, threshold=5.5 * SIDE)
+    together = cg.find_clusters(lq, real, wide, membership="lq")
+    assert together.clusters.index.tolist() == ["C-60"]
+    assert together.clusters["n_units"].tolist() == [3]
     # Rows of the hot spots in another order are matched by label.
-    again = cg.find_clusters(lq, spots.iloc[::-1], membership="lq", min_employment=0)
+    again = cg.find_clusters(lq, spots.iloc[::-1])
     pd.testing.assert_frame_equal(again.clusters, ours.clusters)
+    pd.testing.assert_frame_equal(again.members, ours.members)
     with pytest.raises(InputDataError, match="same areas"):
-        cg.find_clusters(lq, spots.iloc[1:], membership="lq")
-    with pytest.raises(InputDataError, match=r"`spots` has no column C_gi_star_z"):
-        cg.find_clusters(lq, spots.drop(columns="C_gi_star_z"))
+        cg.find_clusters(lq, spots.iloc[1:])
+    with pytest.raises(InputDataError, match=r"`spots` has no column C_moran_class"):
+        cg.find_clusters(lq, spots.drop(columns="C_moran_class"))
+    with pytest.raises(InputDataError, match=r"`lq` has no column C_lq_unreliable"):
+        cg.find_clusters(lq.drop(columns="C_lq_unreliable"), spots)
     unnamed = cg.find_hotspots(lq, ["C_lq"], permutations=0, moran_inference="analytic")
     with pytest.raises(InputDataError, match="carry the industries' names"):
         cg.find_clusters(lq, unnamed)
+    with pytest.raises(ConfigError, match=r"concentration_min_lq=0"):
+        cg.find_clusters(lq, spots, concentration_min_lq=0)
+    with pytest.raises(ConfigError, match=r"significance=0\.1"):
+        cg.find_clusters(lq, spots, significance=0.1)
+    with pytest.raises(ConfigError, match=r"reference_total=-5"):
+        cg.find_clusters(lq, spots, reference_total=-5)
+
+
+def test_no_findings_give_empty_tables(plant_row: gpd.GeoDataFrame) -> None:
+    lq = cg.location_quotients(plant_row, ["C"], total="all")
+    spots = hand_spots(lq, ["C"]).assign(C_gi_star_class="not_significant")
+    found = cg.find_clusters(lq, spots, concentrations=False)
+    assert found.clusters.empty
+    assert found.members.empty
+    assert found.extents.empty
+    governed, authorities = cg.govern(
+        found, plant_row.assign(district_code="D1", district_name="One")
+    )
+    assert governed.empty
+    assert authorities.empty
 
 
 # --- governance ----------------------------------------------------------------------------------
@@ -527,41 +710,111 @@ def governed_row(**tiers: list[Any]) -> tuple[cg.FoundClusters, gpd.GeoDataFrame
     return cg.find_clusters(lq, spots, membership="lq", min_employment=0), areas
 
 
-def test_governance_by_hand() -> None:
-    found, areas = governed_row(
-        district_code=["D1", "D2", "D2", "D4", "D4"],
-        district_name=["One", "Two", "Two", "Four", "Four"],
-        county_code=["K1", "K2", "K2", "K2", "K2"],
-        county_name=["West", "East", "East", "East", "East"],
-        combined_authority_code=["CA1", None, None, None, None],
-        combined_authority_name=["Mercia", None, None, None, None],
+@pytest.fixture
+def core_and_extent() -> tuple[cg.FoundClusters, gpd.GeoDataFrame]:
+    """A cluster of a, b and d (specialised) with c (hot, not specialised) in its extent.
+
+    d is a small area (400 jobs, 200 in C) in another district and county: 3.5% of the
+    core's employment, so the core only touches them. c brings a third district into the
+    extent with 17% of its employment.
+    """
+    areas = row_of_squares(
+        ["a", "b", "c", "d", "e", "f"],
+        C=[3000.0, 2500.0, 1200.0, 200.0, 300.0, 300.0],
+        all=[10_000.0, 10_000.0, 10_000.0, 400.0, 10_000.0, 10_000.0],
+        district_code=["D1", "D1", "D2", "D3", "D2", "D2"],
+        district_name=["One", "One", "Two", "Three", "Two", "Two"],
+        county_code=["K1", "K1", "K2", "K2", "K2", "K2"],
+        county_name=["West", "West", "East", "East", "East", "East"],
+        combined_authority_code=["CA1", "CA1", None, None, None, None],
+        combined_authority_name=["Mercia", "Mercia", None, None, None, None],
     )
-    (cluster_id,) = found.clusters.index
+    lq = cg.location_quotients(areas, ["C"], total="all")
+    # Gi* classes by hand: a to d hot. LQs 1.62, 1.35, 0.65, 2.69, 0.16, 0.16.
+    spots = pd.DataFrame(
+        {
+            "C_gi_star_z": [3.0, 2.8, 2.5, 2.2, 0.1, 0.0],
+            "C_gi_star_p_fdr": [0.01] * 4 + [0.9] * 2,
+            "C_gi_star_class": ["hot_99"] * 4 + ["not_significant"] * 2,
+            "C_moran_quadrant": ["HH"] * 4 + ["LL"] * 2,
+            "C_moran_p_fdr": [0.5] * 6,
+            "C_moran_class": ["not_significant"] * 6,
+        },
+        index=lq.index,
+    )
+    return cg.find_clusters(lq, spots, labels={"C": "Making"}), areas
+
+
+def test_governance_of_core_and_extent_by_hand(
+    core_and_extent: tuple[cg.FoundClusters, gpd.GeoDataFrame],
+) -> None:
+    found, areas = core_and_extent
+    assert found.clusters.index.tolist() == ["C-a"]
+    assert found.members["part"].to_dict() == {"a": "core", "b": "core", "c": "extent", "d": "core"}
     before = copy.deepcopy(found)
-    clusters, authorities = unchanged(lambda frame: cg.govern(found, frame), areas)
-    pd.testing.assert_frame_equal(found.clusters, before.clusters)
-    pd.testing.assert_frame_equal(found.members, before.members)
-    row = clusters.loc[cluster_id]
-    assert row["n_districts"] == 2
-    assert bool(row["straddles_districts"])
-    assert bool(row["straddles_counties"])
-    assert row["ca_status"] == "partly_outside_ca"
-    assert row["lead_district"] == "Two"
-    assert row["lead_share"] == pytest.approx(220 / 320, rel=1e-12)
-    assert not bool(row["governance_gap"])
-    # District Four is next door (within 1 km) but holds no member.
-    assert row["near_authorities"] == "Four (district)"
-    assert bool(row["edge"])
-    districts = authorities.loc[authorities["tier"] == "district"].set_index("authority_code")
-    np.testing.assert_allclose(districts.loc[["D2", "D1"], "employment"], [220, 100])
-    np.testing.assert_allclose(
-        districts.loc[["D2", "D1"], "employment_share"], [220 / 320, 100 / 320]
+    governed, authorities = unchanged(lambda frame: cg.govern(found, frame), areas)
+    for old, new in zip(before, found, strict=True):
+        if isinstance(old, pd.DataFrame):
+            pd.testing.assert_frame_equal(old, new)
+    row = governed.loc["C-a"]
+    # Core: One holds 5,500 of 5,700 jobs; Three's 200 (3.5%) only touch it.
+    assert row["name"] == "Making: One"
+    assert not row["straddles_districts"]
+    assert row["single_district"]
+    assert (row["n_districts"], row["districts"]) == (1, "One")
+    assert row["lead_share"] == pytest.approx(5500 / 5700, rel=1e-12)
+    assert not row["straddles_counties"]
+    assert row["touches"] == "Three (district) 3.5%; East (county or unitary authority) 3.5%"
+    assert row["ca_status"] == "within_one_ca"  # Mercia holds 96.5%, at least 1 - 5%
+    assert not row["governance_gap"]
+    # Extent: One 5,500, Two 1,200 (17.4%) and Three 200 (2.9%) of 6,900 jobs.
+    assert row["extent_straddles_districts"]
+    assert (row["extent_n_districts"], row["extent_districts"]) == (2, "One; Two")
+    assert row["extent_lead_share"] == pytest.approx(5500 / 6900, rel=1e-12)
+    assert row["extent_straddles_counties"]
+    assert row["extent_touches"] == "Three (district) 2.9%"
+    assert row["extent_ca_status"] == "partly_outside_ca"
+    # Two, next to the core but holding none of it, is near.
+    assert row["near_authorities"] == "Two (district)"
+    assert row["edge"]
+
+    links = authorities.set_index(["part", "tier", "authority_code"])
+    assert authorities.columns[-1] == "part"
+    assert links.loc[("core", "district", "D1"), "relation"] == "lead"
+    assert links.loc[("core", "district", "D3"), "relation"] == "touches"
+    assert links.loc[("core", "district", "D3"), "employment_share"] == pytest.approx(200 / 5700)
+    assert links.loc[("core", "district", "D3"), "area_km2_share"] == pytest.approx(1 / 3)
+    assert ("core", "district", "D2") not in links.index
+    assert links.loc[("extent", "district", "D2"), "relation"] == "shares"
+    assert links.loc[("extent", "district", "D2"), "employment"] == 1200
+    assert links.loc[("extent", "upper_tier", "K2"), "employment_share"] == pytest.approx(
+        1400 / 6900
     )
-    np.testing.assert_allclose(districts.loc[["D2", "D1"], "area_km2_share"], [2 / 3, 1 / 3])
-    upper = authorities.loc[authorities["tier"] == "upper_tier"].set_index("authority_code")
-    assert upper.loc["K1", "authority_name"] == "West"
-    ca = authorities.loc[authorities["tier"] == "combined_authority"]
-    assert ca["employment_share"].tolist() == pytest.approx([100 / 320])
+    assert links.loc[("extent", "combined_authority", "CA1"), "employment_share"] == (
+        pytest.approx(5500 / 6900)
+    )
+
+
+def test_governance_straddle_share_by_hand(
+    core_and_extent: tuple[cg.FoundClusters, gpd.GeoDataFrame],
+) -> None:
+    found, areas = core_and_extent
+    # At 3%, Three's 3.5% of the core is a straddle, and East's a county straddle.
+    governed, authorities = cg.govern(found, areas, straddle_share=0.03)
+    row = governed.loc["C-a"]
+    assert row["straddles_districts"]
+    assert (row["n_districts"], row["districts"]) == (2, "One; Three")
+    assert row["name"] == "Making: One / Three"
+    assert row["straddles_counties"]
+    assert row["touches"] == ""
+    assert row["ca_status"] == "partly_outside_ca"
+    core = authorities.loc[(authorities["part"] == "core") & (authorities["tier"] == "district")]
+    assert core.set_index("authority_code")["relation"].to_dict() == {
+        "D1": "lead",
+        "D3": "shares",
+    }
+    with pytest.raises(ConfigError, match=r"straddle_share=0\.6"):
+        cg.govern(found, areas, straddle_share=0.6)
 
 
 def test_governance_gap_when_no_authority_holds_a_majority() -> None:
@@ -569,13 +822,14 @@ def test_governance_gap_when_no_authority_holds_a_majority() -> None:
         district_code=["D1", "D2", "D3", "D3", "D3"],
         district_name=["One", "Two", "Three", "Three", "Three"],
     )
-    clusters, _ = cg.govern(found, areas)
-    (row,) = clusters.itertuples()
+    governed, _ = cg.govern(found, areas)
+    (row,) = governed.itertuples()
     assert row.n_districts == 3
     assert row.governance_gap
+    assert row.extent_governance_gap
     assert row.lead_district == "Two"
     assert row.lead_share == pytest.approx(120 / 320, rel=1e-12)
-    assert "straddles_counties" not in clusters  # no county tier given, none reported
+    assert "straddles_counties" not in governed  # no county tier given, none reported
 
 
 def test_governance_checks_its_inputs() -> None:
@@ -626,36 +880,52 @@ def test_api_on_the_demo_gives_the_runs_outputs(demo_run: RunPaths) -> None:
                 err_msg=f"{name} {field}",
             )
 
-    found = cg.find_clusters(lq, spots, labels=industries.labels)
+    # The run's findings: both kinds, with the definitions' own traded flags (the demo's
+    # construction definition is local-serving, and left out as in the run).
+    traded = {d.key: d.traded for d in industries.definitions}
+    found = cg.find_clusters(lq, spots, labels=industries.labels, traded=traded)
     run_clusters = gpd.read_parquet(demo_run[r.CLUSTERS]).set_index("cluster_id")
-    assert len(found.clusters) > 0
-    columns = [c for c in found.clusters.columns if c != "geometry"]
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(found.clusters[columns]),
-        pd.DataFrame(run_clusters[columns]),
-        check_dtype=False,
-        check_exact=True,
-    )
-    assert found.clusters.geometry.geom_equals_exact(run_clusters.geometry, 0).all()
+    assert set(found.clusters["kind"]) == {"cluster", "concentration"}
+    assert found.clusters.index.tolist() == run_clusters.index.tolist()
+    assert_same_table(found.clusters, run_clusters)
+    run_extents = gpd.read_parquet(demo_run[r.CLUSTER_EXTENTS]).set_index("cluster_id")
+    assert_same_table(found.extents, run_extents)
     run_members = pd.read_parquet(demo_run[r.CLUSTER_MEMBERS])
     assert found.members["cluster_id"].tolist() == run_members["cluster_id"].tolist()
     assert found.members.index.tolist() == run_members["area_code"].tolist()
+    assert found.members["part"].tolist() == run_members["part"].tolist()
+    run_report = json.loads(demo_run[r.CLUSTERS_REPORT].read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(found.report)) == {
+        key: value for key, value in run_report.items() if key not in ("stage", "of", "columns")
+    }
 
     governed, authorities = cg.govern(found, areas)
     run_governed = gpd.read_parquet(demo_run[r.GOVERNED_CLUSTERS]).set_index("cluster_id")
-    columns = [c for c in governed.columns if c != "geometry"]
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(governed[columns]),
-        pd.DataFrame(run_governed[columns]),
-        check_dtype=False,
-        check_exact=True,
-    )
+    assert_same_table(governed, run_governed)
+    assert governed["extent_straddles_districts"].any()
     pd.testing.assert_frame_equal(
         authorities,
         pd.read_parquet(demo_run[r.CLUSTER_AUTHORITIES]),
         check_dtype=False,
         check_exact=True,
     )
+
+
+def assert_same_table(ours: gpd.GeoDataFrame, run: gpd.GeoDataFrame) -> None:
+    """Every column of ``ours`` equals the run's, exactly, geometry included.
+
+    The run's tables hold one column more, ``industry_kind`` (an industry or a cluster
+    definition), which the API does not know.
+    """
+    assert set(run.columns) - set(ours.columns) <= {"industry_kind"}
+    columns = [c for c in ours.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(ours[columns]),
+        pd.DataFrame(run.loc[ours.index, columns]),
+        check_dtype=False,
+        check_exact=True,
+    )
+    assert ours.geometry.geom_equals_exact(run.geometry.loc[ours.index], 0).all()
 
 
 def test_run_weights_open_in_libpysal_as_the_runs_weights(demo_run: RunPaths) -> None:

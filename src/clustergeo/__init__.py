@@ -18,8 +18,8 @@ GeoDataFrames and keyword arguments and return new frames aligned to the input, 
 
     lq = cg.location_quotients(areas, industries, total="all_industries")
     spots = cg.find_hotspots(lq, {c: f"{c}_lq" for c in industries}, permutations=999, seed=1)
-    found = cg.find_clusters(lq, spots)  # found.clusters, found.members
-    governed, authorities = cg.govern(found, areas)
+    found = cg.find_clusters(lq, spots)  # clusters and concentrations, extents, members
+    governed, authorities = cg.govern(found, areas)  # core and extent on every tier
 
 Names are imported on first use, so ``import clustergeo`` (and the command line) stays quick.
 """

@@ -10,8 +10,11 @@ built), ``permutations`` and ``seed`` as arguments, and results aligned to the i
 * :func:`location_quotients` measures concentration, with intervals and an unreliable flag.
 * :func:`find_hotspots` computes Getis-Ord Gi*, Gi and Local Moran's I for many columns at once,
   with analytic and permutation p-values, false-discovery control and classes.
-* :func:`find_clusters` joins neighbouring hot spots into cluster polygons.
-* :func:`govern` says which authorities each cluster falls in, with shares and flags.
+* :func:`find_clusters` finds both kinds of finding: clusters (neighbouring hot spots, with a
+  core of specialised areas and an extent) and concentrations (single specialised places that
+  Gi* cannot see), with their strength and stars.
+* :func:`govern` says which authorities each finding's core and extent fall in, with shares,
+  flags and the authorities it only touches.
 
 Conventions shared by every function:
 
@@ -41,27 +44,25 @@ from pydantic import BaseModel, ValidationError
 
 from clustergeo._errors import ConfigError, InputDataError
 from clustergeo._validate import Problems, format_examples
-from clustergeo.clusters.delineate import delineate_clusters
+from clustergeo.clusters.findings import build_findings, with_centroid_lon_lat
 from clustergeo.concentration import LqSettings
 from clustergeo.concentration import location_quotients as _location_quotient_table
 from clustergeo.config import (
     ClustersConfig,
     ConcentrationConfig,
+    ConcentrationsConfig,
     GovernanceConfig,
     HotspotsConfig,
     WeightsConfig,
 )
-from clustergeo.governance.overlay import (
-    add_upper_tier,
-    authority_links,
-    governance_flags,
-    nearby_authorities,
-)
+from clustergeo.governance.findings import govern_findings
+from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.statistics import Alternative
 from clustergeo.hotspots.weights import IslandPolicy, SpatialWeights, WeightsMethod
 from clustergeo.hotspots.weights import configured_weights as _configured_weights
 from clustergeo.hotspots.weights_formats import from_adjacency, to_adjacency
+from clustergeo.industries import is_traded
 from clustergeo.vocab import TIERS
 
 if TYPE_CHECKING:
@@ -101,14 +102,25 @@ LQ_FIELDS = (
     "lq_unreliable",
     "lq_note",
 )
-#: The fields of each result :func:`find_clusters` reads to decide membership.
+#: The LQ fields of each column :func:`find_clusters` reads, besides ``area_total``.
+_FINDING_LQ_FIELDS = ("employment", "reference_share", "lq", "lq_lower", "lq_unreliable")
+#: The hot-spot fields of each column :func:`find_clusters` reads (the ``clusters`` stage's).
 _MEMBERSHIP_FIELDS = (
     "gi_star_z",
     "gi_star_class",
     "gi_star_p_fdr",
     "moran_quadrant",
     "moran_p_fdr",
+    "moran_class",
 )
+#: :func:`find_clusters`'s argument for each setting of ``clusters.concentrations``.
+_CONCENTRATION_ARGUMENTS = {
+    "enabled": "concentrations",
+    "min_lq": "concentration_min_lq",
+    "significance": "concentration_significance",
+    "min_employment": "concentration_min_employment",
+    "min_employment_share": "concentration_min_employment_share",
+}
 
 #: Libpysal's transformation codes, and the statistics' own words, for ``transform``.
 _TRANSFORMS: Mapping[str, Literal["binary", "row"]] = {
@@ -121,18 +133,27 @@ _TRANSFORMS: Mapping[str, Literal["binary", "row"]] = {
 
 
 class FoundClusters(NamedTuple):
-    """What :func:`find_clusters` returns; unpack it as ``clusters, members = ...``.
+    """What :func:`find_clusters` returns: ``clusters, extents, members, report = ...``.
 
     Attributes
     ----------
     clusters
-        One polygon per cluster, indexed by its stable ``cluster_id``.
+        Every finding, clusters and concentrations (``kind``), indexed by its stable
+        ``cluster_id``, strongest first; its polygon is its core.
+    extents
+        Each finding's extent polygon (a concentration's is its core), by ``cluster_id``.
     members
-        One row per member area and cluster, indexed by the area's label in the input.
+        One row per finding and member area, indexed by the area's label in the input, with
+        its ``part``: ``core``, or ``extent`` for an area of the extent only.
+    report
+        The rules applied and, per industry, the counts behind the findings (the run's
+        ``clusters/report.json``).
     """
 
     clusters: gpd.GeoDataFrame
+    extents: gpd.GeoDataFrame
     members: pd.DataFrame
+    report: dict[str, Any]
 
 
 class Governance(NamedTuple):
@@ -141,9 +162,10 @@ class Governance(NamedTuple):
     Attributes
     ----------
     clusters
-        The clusters with their governance flags, indexed by ``cluster_id``.
+        The findings with the governance flags of their core and of their extent, indexed
+        by ``cluster_id``.
     authorities
-        One row per cluster and authority it touches, per tier, with shares.
+        One row per finding, part (core or extent), tier and authority reached, with shares.
     """
 
     clusters: gpd.GeoDataFrame
@@ -573,7 +595,7 @@ def find_hotspots(
     return _aligned_frame(areas, wide)
 
 
-# --- clusters -----------------------------------------------------------------------------------
+# --- clusters and concentrations ----------------------------------------------------------------
 
 
 def find_clusters(
@@ -583,13 +605,37 @@ def find_clusters(
     *,
     columns: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
+    traded: Mapping[str, bool] | None = None,
+    include_non_traded: bool = False,
     membership: Membership = "gi_star",
     significance: float = 0.05,
     min_lq: float = 1.25,
     min_units: int = 1,
     min_employment: float = 100.0,
+    concentrations: bool = True,
+    concentration_min_lq: float = 3.0,
+    concentration_significance: float = 0.05,
+    concentration_min_employment: float = 1000.0,
+    concentration_min_employment_share: float = 0.004,
+    star_share: float = 0.1,
+    reference_total: float | None = None,
+    confidence_level: float = 0.95,
 ) -> FoundClusters:
-    r"""Join neighbouring significant areas of each industry into clusters.
+    r"""Find the clusters and the concentrations of each industry, scored and starred.
+
+    Two kinds of finding come back in one table, told apart by ``kind``:
+
+    * a **cluster** is a group of neighbouring significant hot spots. Its **core** is those
+      of its areas that are specialised themselves (own LQ at least ``min_lq``); its
+      **extent** adds the hot areas around and between them that are not, so a span that
+      crosses a boundary through such areas stays whole;
+    * a **concentration** is one place, or a few neighbouring places, whose own
+      specialisation is large and significant but which no neighbourhood shares, so Gi*
+      (a neighbourhood statistic) cannot see it: a large plant among houses. Its extent is
+      its core.
+
+    Named ``find_clusters``, like the pipeline's ``clusters`` stage, its
+    ``clusters/clusters.csv`` and its ``cluster_id``, which hold both kinds.
 
     Parameters
     ----------
@@ -599,43 +645,100 @@ def find_clusters(
         What :func:`find_hotspots` returned for the same areas, its results named after the
         LQ columns: ``find_hotspots(lq, {c: f"{c}_lq" for c in industries})``.
     weights
-        The weights the hot spots were found with: two members are joined when either lists
+        The weights the hot spots were found with: two areas are joined when either lists
         the other. Default: ``weights(lq)``, as :func:`find_hotspots` defaults to.
     columns
-        Industries to delineate; default every name with hot-spot results in ``spots``.
+        Industries to look at; default every name with hot-spot results in ``spots``.
     labels
-        A readable label per industry for the cluster table (default: the name).
+        A readable label per industry for the findings (default: the name); names not
+        analysed are ignored, so a whole dictionary of labels can be passed.
+    traded
+        Whether each industry is traded. Default (and for names not in the mapping): judged
+        from the name when it is a SIC 2007 code, as the pipeline does (construction ``F``,
+        real estate ``L``, public administration ``O``, health ``Q``... are local-serving);
+        any other name is traded.
+    include_non_traded
+        Also report findings of local-serving industries: they follow where people live, so
+        they are left out by default (and counted in ``report["non_traded_left_out"]``).
     membership
-        Which areas may belong: ``"gi_star"`` (a Gi* hot spot after correction, the
-        default), ``"moran_hh"`` (a significant Local Moran high-high area) or ``"lq"`` (an
-        LQ whose interval lies above 1).
+        Which areas are significant, i.e. may belong to a cluster's extent: ``"gi_star"`` (a
+        Gi* hot spot after correction, class ``hot_95`` or ``hot_99``, the default),
+        ``"moran_hh"`` (a significant Local Moran high-high area) or ``"lq"`` (an LQ whose
+        interval lies above 1).
     significance
-        Largest corrected p-value of a member (``gi_star`` and ``moran_hh``).
+        Largest corrected p-value of a significant area: 0.05 or 0.01, a boundary of the Gi*
+        classes, so the areas a user counts as hot are the areas clusters are built from.
     min_lq
-        Smallest LQ of a member area itself: Gi* is a neighbourhood statistic, so an
-        unspecialised area beside a strong cluster is often a hot spot too.
+        Smallest own LQ of a core area. Gi* is a neighbourhood statistic, so an unspecialised
+        area beside a strong cluster is often a hot spot too: it joins the extent.
     min_units, min_employment
-        Smaller clusters (in areas, or in workers of their industry) are dropped.
+        Clusters whose core has fewer areas, or employs fewer in the industry, are dropped.
+    concentrations
+        Look for concentrations too (``False``: clusters only).
+    concentration_min_lq, concentration_significance
+        A concentration's areas have an LQ significantly above ``concentration_min_lq``:
+        one-sided test, false discovery rate ``concentration_significance`` within each
+        industry. LQs flagged unreliable are left out.
+    concentration_min_employment, concentration_min_employment_share
+        A concentration employs at least this many people in the industry, and at least this
+        share of the industry's employment in ``lq``'s areas.
+    star_share
+        A finding earns a star for size, specialisation or focus when it is in this top share
+        of all the findings returned on that dimension (0.1: the top decile).
+    reference_total
+        Employment in all industries of the economy the LQs were measured against, :math:`E`
+        (the ``reference_total`` given to :func:`location_quotients`). Default: the areas'
+        own, ``lq["area_total"].sum()``, which is right when :func:`location_quotients` took
+        the areas themselves as reference; refused when the LQs show another reference.
+    confidence_level
+        Level of the findings' LQ intervals (``lq_lower``, ``lq_upper``).
 
     Returns
     -------
     FoundClusters
-        ``clusters``: one polygon per cluster indexed by ``cluster_id``, with
-        ``industry_code``, ``label``, ``peak_area_code``, ``n_units``, ``member_codes``,
-        ``employment``, ``employment_share``, ``lq``, ``peak_gi_star_z``,
-        ``mean_gi_star_z``, ``area_km2``, ``centroid_x``, ``centroid_y``; ``members``: one
-        row per member area, indexed by its label in ``lq``, with ``cluster_id``,
-        ``industry_code`` and the area's ``employment`` in the industry.
+        ``clusters``: one row per finding, indexed by ``cluster_id``, strongest first, with
+        its core polygon: ``kind`` (``cluster`` or ``concentration``), ``industry_code``,
+        ``label``, ``traded``, ``anchor_area_code``; of the core ``n_units``,
+        ``member_codes``, ``employment``, ``employment_share``, ``area_total``, ``lq``,
+        ``lq_lower``, ``lq_upper``, ``lq_z``, ``focus``, ``peak_gi_star_z``,
+        ``mean_gi_star_z``, ``moran_outlier``; of the extent ``extent_n_units``,
+        ``extent_member_codes``, ``extent_employment``, ``extent_lq``; ``star_size``,
+        ``star_specialisation``, ``star_focus``, ``stars`` (0-3), ``strength`` (0-100);
+        ``area_km2``, ``extent_area_km2``, ``centroid_x``, ``centroid_y`` (in ``lq``'s CRS),
+        ``centroid_lon``, ``centroid_lat`` (WGS 84). ``extents``: the extent polygons, by
+        ``cluster_id``. ``members``: one row per finding and member area, indexed by the
+        area's label in ``lq``, with ``cluster_id``, ``industry_code``, ``part`` (``core``,
+        or ``extent`` for an area of the extent only) and the area's ``employment`` in the
+        industry. ``report``: the rules applied and, per industry, the counts behind the
+        findings (``significant_areas``, ``core_areas``, ``clusters``, ``no_core``,
+        ``dropped_small``, ``specialised_areas``, ``concentrations``).
 
     Notes
     -----
-    Members are the candidates that are neighbours in ``weights`` (the connected components
-    of the weights restricted to them). A cluster's ``lq`` is the LQ of its areas taken as
-    one, :math:`\frac{\sum_{i \in c} e_{ij} / \sum_{i \in c} e_i}{E_j / E}`, which weights
-    the members' LQs by their total employment; ``employment_share`` is
-    :math:`\sum_{i \in c} e_{ij} / \sum_i e_{ij}`. Its ID is ``<industry>-<peak area>``, the
-    member with the highest Gi* z: the same inputs give the same ID in any row order. See
-    :mod:`clustergeo.clusters.delineate`, which the ``clusters`` stage runs too.
+    Significant areas that are neighbours in ``weights`` form one cluster's extent (the
+    connected components of the weights restricted to them); a component without a
+    specialised area is no cluster (``no_core``). A concentration's areas, among those in no
+    cluster of the industry, pass the one-sided test of :math:`H_0: LQ_{ij} \le L_0`,
+
+    .. math:: z_{ij} = \frac{\ln LQ_{ij} - \ln L_0}{\sqrt{1/e_{ij} - 1/e_i + 1/E_j - 1/E}},
+              \qquad p_{ij} = 1 - \Phi(z_{ij}),
+
+    (the delta-method variance of Moineddin, Beyene & Boyle 2003), with Benjamini & Hochberg
+    (1995) adjusted p-values over the industry's areas; neighbouring ones are one
+    concentration. A finding's ``lq`` is the LQ of its core taken as one area,
+    :math:`LQ_f = \frac{\sum_{i \in f} e_{ij} / \sum_{i \in f} e_i}{E_j / E}`, ``lq_z``
+    is :math:`\ln LQ_f` over its standard error, ``focus`` is
+    :math:`\sum_{i \in f} e_{ij} / \sum_{i \in f} e_i` and ``employment_share``
+    :math:`\sum_{i \in f} e_{ij} / \sum_i e_{ij}`. Stars follow the European Cluster
+    Observatory (Ketels & Sölvell 2006; Sölvell, Ketels & Lindqvist 2009): one per dimension
+    (size, specialisation, focus) on which the finding is in the top ``star_share`` of the
+    findings; ``strength`` is 100 times the mean percentile rank on those three and on
+    ``lq_z``. A finding's ID is ``<industry>-<anchor area>``, the core area employing the
+    most in the industry: the same inputs give the same IDs in any row order. The ``clusters``
+    stage runs the same function,
+    :func:`clustergeo.clusters.findings.build_findings`; the rules are in
+    :mod:`clustergeo.clusters.delineate`, :mod:`~clustergeo.clusters.concentrations` and
+    :mod:`~clustergeo.clusters.strength`.
 
     Examples
     --------
@@ -650,9 +753,15 @@ def find_clusters(
     ... )
     >>> lq = cg.location_quotients(row, ["C"], total="all")
     >>> spots = cg.find_hotspots(lq, {"C": "C_lq"}, permutations=0, moran_inference="analytic")
-    >>> clusters, members = cg.find_clusters(lq, spots, membership="lq", min_employment=0)
-    >>> clusters.index.tolist(), members.index.tolist()
-    (['C-A'], ['A', 'B'])
+    >>> clusters, extents, members, report = cg.find_clusters(
+    ...     lq, spots, membership="lq", min_employment=0
+    ... )
+    >>> clusters[["kind", "n_units", "employment"]]
+               kind  n_units  employment
+    cluster_id
+    C-B     cluster        2       220.0
+    >>> members["part"].to_dict()
+    {'A': 'core', 'B': 'core'}
     """
     function = "find_clusters"
     codes = _area_codes(lq, "lq", function)
@@ -660,6 +769,16 @@ def find_clusters(
     spots = _same_areas(spots, lq, "spots", function)
     names = [str(c) for c in columns] if columns is not None else _result_names(spots)
     _check_results(lq, spots, names, function)
+    concentration_settings = _settings(
+        ConcentrationsConfig,
+        function,
+        names=_CONCENTRATION_ARGUMENTS,
+        enabled=concentrations,
+        min_lq=concentration_min_lq,
+        significance=concentration_significance,
+        min_employment=concentration_min_employment,
+        min_employment_share=concentration_min_employment_share,
+    )
     settings = _settings(
         ClustersConfig,
         function,
@@ -668,8 +787,14 @@ def find_clusters(
         min_lq=min_lq,
         min_units=min_units,
         min_employment=min_employment,
+        include_non_traded=include_non_traded,
+        star_share=star_share,
+        concentrations=concentration_settings,
     )
+    level = _settings(ConcentrationConfig, function, confidence_level=confidence_level)
+    total = _reference_total(lq, names, reference_total, function)
     labels = labels or {}
+    traded = traded or {}
     results = pd.concat(
         [
             pd.DataFrame(
@@ -677,12 +802,8 @@ def find_clusters(
                     "area_code": codes,
                     "industry_code": name,
                     "label": labels.get(name, name),
-                    "kind": "industry",
-                    "employment": lq[f"{name}_employment"].to_numpy(),
+                    **{field: lq[f"{name}_{field}"].to_numpy() for field in _FINDING_LQ_FIELDS},
                     "area_total": lq["area_total"].to_numpy(),
-                    "reference_share": lq[f"{name}_reference_share"].to_numpy(),
-                    "lq": lq[f"{name}_lq"].to_numpy(),
-                    "lq_lower": lq[f"{name}_lq_lower"].to_numpy(),
                     **{field: spots[f"{name}_{field}"].to_numpy() for field in _MEMBERSHIP_FIELDS},
                 }
             )
@@ -691,11 +812,25 @@ def find_clusters(
         ignore_index=True,
     )
     shapes = gpd.GeoDataFrame({"area_code": codes}, geometry=lq.geometry.to_numpy(), crs=lq.crs)
-    aligned = _aligned_weights(weights, lq, codes, function)
-    found = delineate_clusters(results, shapes, aligned, settings, names)
+    found = build_findings(
+        results,
+        shapes,
+        _aligned_weights(weights, lq, codes, function),
+        settings,
+        names,
+        traded={
+            name: bool(traded[name]) if name in traded else is_traded([name]) for name in names
+        },
+        reference_total=total,
+        confidence_level=level.confidence_level,
+    )
+    # ``industry_kind`` tells the pipeline's industries from its cluster definitions; here
+    # every column is what the caller says it is.
+    findings = with_centroid_lon_lat(found.findings).drop(columns="industry_kind")
+    findings = findings[[c for c in findings.columns if c != "geometry"] + ["geometry"]]
 
     label_of = pd.Series(lq.index, index=codes)
-    industry_of = found.clusters.set_index("cluster_id")["industry_code"]
+    industry_of = findings.set_index("cluster_id")["industry_code"]
     members = found.members.assign(industry_code=found.members["cluster_id"].map(industry_of))
     members = members.merge(
         results[["area_code", "industry_code", "employment"]],
@@ -704,10 +839,10 @@ def find_clusters(
     )
     members.index = pd.Index(label_of.reindex(members["area_code"]).to_numpy(), name=lq.index.name)
     return FoundClusters(
-        # ``kind`` tells the pipeline's industries from its cluster definitions; here every
-        # column is what the caller says it is.
-        clusters=found.clusters.drop(columns="kind").set_index("cluster_id"),
-        members=members[["cluster_id", "industry_code", "employment"]],
+        clusters=findings.set_index("cluster_id"),
+        extents=found.extents.set_index("cluster_id"),
+        members=members[["cluster_id", "industry_code", "part", "employment"]],
+        report=found.report,
     )
 
 
@@ -719,8 +854,9 @@ def govern(
     areas: gpd.GeoDataFrame,
     *,
     edge_distance_km: float = 1.0,
+    straddle_share: float = 0.05,
 ) -> Governance:
-    r"""Which authorities each cluster falls in, with shares of its employment, and flags.
+    r"""Which authorities each finding's core and extent fall in, with shares and flags.
 
     Parameters
     ----------
@@ -733,29 +869,45 @@ def govern(
         ``combined_authority_code`` / ``combined_authority_name`` (missing outside any),
         ``region_code`` / ``region_name``. Tiers left out are not reported.
     edge_distance_km
-        A cluster within this distance of an authority it does not reach is marked ``edge``
-        and the authority named in ``near_authorities``.
+        A finding whose core comes within this distance of an authority it does not reach
+        is marked ``edge`` and the authority named in ``near_authorities``.
+    straddle_share
+        A finding straddles a tier only when more than this share of its employment lies
+        outside the tier's lead authority; an authority holding this share or less only
+        ``touches`` it (so a sliver over a county line is not a straddle).
 
     Returns
     -------
     Governance
-        ``clusters``: the clusters indexed by ``cluster_id`` with ``n_districts``,
-        ``single_district``, ``straddles_districts``, ``districts``, ``lead_district``,
+        ``clusters``: the findings indexed by ``cluster_id``, with a ``name`` (label and up
+        to two districts), the flags of their core: ``straddles_districts``,
+        ``n_districts``, ``single_district``, ``districts``, ``lead_district``,
         ``lead_share``, ``straddles_counties``, ``straddles_regions``, ``ca_status``
-        (``within_one_ca``, ``split_across_cas``, ``partly_outside_ca``, ``outside_any_ca``),
-        ``governance_gap``, ``near_authorities`` and ``edge``; ``authorities``: per cluster
-        and tier (``district``, ``upper_tier``, ``combined_authority``, ``region``) each
-        authority touched, with its ``employment``, ``employment_share``, ``area_km2`` and
-        ``area_km2_share``.
+        (``within_one_ca``, ``split_across_cas``, ``partly_outside_ca``,
+        ``outside_any_ca``), ``touches`` (authorities holding ``straddle_share`` or less,
+        with their share) and ``governance_gap``; the same flags of their extent, prefixed
+        ``extent_``; ``near_authorities`` and ``edge``. ``authorities``: per finding,
+        ``part`` (``core``, ``extent``) and tier (``district``, ``upper_tier``,
+        ``combined_authority``, ``region``), each authority reached, with its
+        ``employment``, ``employment_share``, ``area_km2``, ``area_km2_share`` and
+        ``relation`` (``lead``, ``shares`` or ``touches``).
 
     Notes
     -----
-    A cluster is placed through its member areas. The share of authority *a* in cluster *c* is
-    :math:`\sum_{i \in c \cap a} e_{ij} / \sum_{i \in c} e_{ij}` (areas in no authority of the
-    tier count in the total). The upper tier is the county in two-tier areas and the district
-    itself elsewhere; ``governance_gap`` means no district, upper-tier or combined authority
-    holds more than half of the cluster's employment (regions do not govern). See
-    :mod:`clustergeo.governance.overlay`, which the ``governance`` stage runs too.
+    A finding is placed through its member areas, its core and its extent apart. The share of
+    authority *a* in part *p* of finding *f* is
+    :math:`\sum_{i \in p \cap a} e_{ij} / \sum_{i \in p} e_{ij}` (areas in no authority of
+    the tier count in the total). Each tier's lead authority holds the largest share; the
+    finding straddles the tier when the other authorities together hold more than
+    ``straddle_share`` :math:`s`. ``ca_status`` is ``outside_any_ca`` when at most :math:`s`
+    lies in any combined authority, ``within_one_ca`` when one holds at least
+    :math:`1 - s`, ``partly_outside_ca`` when more than :math:`s` lies outside all. The
+    upper tier is the county in two-tier areas and the district itself elsewhere;
+    ``governance_gap`` means no district, upper-tier or combined authority holds more than
+    half of the employment (regions do not govern). See
+    :mod:`clustergeo.governance.overlay` for the rules and
+    :func:`clustergeo.governance.findings.govern_findings`, which the ``governance`` stage
+    runs too.
 
     Examples
     --------
@@ -776,45 +928,48 @@ def govern(
     >>> lq = cg.location_quotients(row, ["C"], total="all")
     >>> spots = cg.find_hotspots(lq, {"C": "C_lq"}, permutations=0, moran_inference="analytic")
     >>> found = cg.find_clusters(lq, spots, membership="lq", min_employment=0)
-    >>> clusters, authorities = cg.govern(found, row)
-    >>> cluster = clusters.loc["C-A"]
-    >>> bool(cluster["straddles_districts"]), cluster["lead_district"], float(cluster["lead_share"])
-    (True, 'Two', 0.5454545454545454)
+    >>> governed, authorities = cg.govern(found, row)
+    >>> cluster = governed.loc["C-B"]
+    >>> cluster["name"], bool(cluster["straddles_districts"]), float(cluster["lead_share"])
+    ('C: Two / One', True, 0.5454545454545454)
     """
     function = "govern"
-    settings = _settings(GovernanceConfig, function, edge_distance_km=edge_distance_km)
+    settings = _settings(
+        GovernanceConfig,
+        function,
+        edge_distance_km=edge_distance_km,
+        straddle_share=straddle_share,
+    )
     codes = _area_codes(areas, "areas", function)
     _require_polygons(areas, "areas", function)
     tier_columns = _tier_columns(areas, function)
     missing = found.members.index.difference(areas.index)
     if len(missing):
         raise InputDataError(
-            f"clustergeo.govern(): {len(missing)} cluster member areas are not in `areas`: "
-            f"{format_examples(missing)}. Pass the areas the clusters were found on."
+            f"clustergeo.govern(): {len(missing)} finding member areas are not in `areas`: "
+            f"{format_examples(missing)}. Pass the areas the findings were found on."
         )
     tiers = add_upper_tier(
         pd.DataFrame(areas[tier_columns]).reset_index(drop=True).assign(area_code=codes)
     )
     tiers["area_km2"] = areas.geometry.area.to_numpy() / 1e6
     code_of = pd.Series(codes, index=areas.index)
-    pieces = found.members.assign(area_code=code_of.reindex(found.members.index).to_numpy())
-    pieces = pieces.reset_index(drop=True).merge(tiers, on="area_code", how="left")
-    pieces["employment"] = pieces["employment"].fillna(0.0)
-
-    links = authority_links(pieces, "cluster_id", ["employment", "area_km2"])
-    flags = governance_flags(pieces, "cluster_id", "employment")
-    shapes = found.clusters.reset_index()
-    near = nearby_authorities(
-        shapes,
-        "cluster_id",
-        gpd.GeoDataFrame(tiers, geometry=areas.geometry.to_numpy(), crs=areas.crs),
-        links,
-        settings.edge_distance_km * 1000,
+    members = pd.DataFrame(
+        {
+            "cluster_id": found.members["cluster_id"].to_numpy(),
+            "area_code": code_of.reindex(found.members.index).to_numpy(),
+            "part": found.members["part"].to_numpy(),
+            "employment": found.members["employment"].to_numpy(),
+        }
     )
-    governed = shapes.merge(flags, on="cluster_id", how="left")
-    governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
-    governed["edge"] = governed["near_authorities"] != ""
-    return Governance(clusters=governed.set_index("cluster_id"), authorities=links)
+    placed = govern_findings(
+        found.clusters.reset_index(),
+        members,
+        gpd.GeoDataFrame(tiers, geometry=areas.geometry.to_numpy(), crs=areas.crs),
+        straddle_share=settings.straddle_share,
+        edge_distance_m=settings.edge_distance_km * 1000,
+    )
+    return Governance(clusters=placed.findings.set_index("cluster_id"), authorities=placed.links)
 
 
 # --- checks and shapes shared by the functions above --------------------------------------------
@@ -822,19 +977,28 @@ def govern(
 _Settings = TypeVar("_Settings", bound=BaseModel)
 
 
-def _settings(model: type[_Settings], function: str, **arguments: Any) -> _Settings:
+def _settings(
+    model: type[_Settings],
+    function: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    **arguments: Any,
+) -> _Settings:
     """The config section the pipeline would use, built from a function's arguments.
 
     The pipeline's own validation applies, so an argument accepted here means the same as
-    the setting in a run config; a refused one is reported by its argument name.
+    the setting in a run config; a refused one is reported by its argument name (``names``
+    maps a setting to the argument that gives it, when they differ).
     """
+    names = names or {}
     try:
         return model(**arguments)
     except ValidationError as error:
         lines = []
         for item in error.errors():
             if item["loc"]:
-                lines.append(f"  - {item['loc'][-1]}={item['input']!r}: {item['msg']}")
+                argument = names.get(str(item["loc"][-1]), item["loc"][-1])
+                lines.append(f"  - {argument}={item['input']!r}: {item['msg']}")
             else:
                 lines.append(f"  - {item['msg']}")
         raise ConfigError(
@@ -1071,9 +1235,7 @@ def _check_results(
     if not names:
         problems.add("`spots` has no hot-spot results (columns ending in '_gi_star_class')")
     lq_needed = ["area_total"] + [
-        f"{name}_{field}"
-        for name in names
-        for field in ("employment", "reference_share", "lq", "lq_lower")
+        f"{name}_{field}" for name in names for field in _FINDING_LQ_FIELDS
     ]
     spots_needed = [f"{name}_{field}" for name in names for field in _MEMBERSHIP_FIELDS]
     for argument, frame, needed in (("lq", lq, lq_needed), ("spots", spots, spots_needed)):
@@ -1086,6 +1248,40 @@ def _check_results(
             "as `spots`, so the hot spots carry the industries' names"
         )
     problems.raise_if_any()
+
+
+def _reference_total(
+    lq: pd.DataFrame, names: Sequence[str], given: float | None, function: str
+) -> float:
+    """The reference economy's employment in all industries, :math:`E`: given, or the areas'.
+
+    The areas' own total is right only when each column's reference share is its own
+    employment over that total (:func:`location_quotients` without ``reference``); any other
+    reference needs its total given, or the LQ intervals of the findings would be wrong.
+    """
+    if given is not None:
+        if not np.isfinite(given) or given <= 0:
+            raise ConfigError(
+                f"clustergeo.{function}(): reference_total={given!r} must be a positive "
+                "number of jobs, the reference_total given to location_quotients()."
+            )
+        return float(given)
+    total = float(lq["area_total"].sum())
+    other = []
+    for name in names:
+        shares = lq[f"{name}_reference_share"].to_numpy(dtype="float64")
+        share = shares[np.isfinite(shares)][:1]
+        own = np.nansum(lq[f"{name}_employment"].to_numpy(dtype="float64")) / total
+        if share.size and not np.isclose(share[0], own, rtol=1e-9, atol=0.0):
+            other.append(name)
+    if other:
+        raise ConfigError(
+            f"clustergeo.{function}(): the LQs of {format_examples(other)} were measured "
+            "against another economy than these areas (their reference shares are not the "
+            "areas' own): pass reference_total=, the employment in all industries given to "
+            "location_quotients() as reference_total."
+        )
+    return total
 
 
 def _tier_columns(areas: pd.DataFrame, function: str) -> list[str]:
