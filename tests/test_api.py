@@ -983,12 +983,20 @@ for code in ("C", "H", "J"):
     expected = set(planted.loc[planted["industry_code"] == code, "area_code"])
     got = set(found.members.index[found.members["industry_code"] == code])
     assert expected <= got, code
-by_industry = governed.sort_values("employment").drop_duplicates("industry_code", keep="last")
-by_industry = by_industry.set_index("industry_code")
+clusters = governed.loc[governed["kind"] == "cluster"].sort_values("employment")
+by_industry = clusters.drop_duplicates("industry_code", keep="last").set_index("industry_code")
 assert by_industry.loc["C", "straddles_counties"]
 assert by_industry.loc["C", "ca_status"] == "outside_any_ca"
 assert by_industry.loc["H", "ca_status"] == "partly_outside_ca"
 assert by_industry.loc["J", "single_district"]
+assert (found.members.loc[found.members["cluster_id"] == manufacturing, "part"] == "extent").any()
+(planted_plant,) = pd.read_csv(inputs["truth_concentrations"]).itertuples()
+(found_plant,) = governed.loc[governed["kind"] == "concentration"].itertuples()
+assert found_plant.Index == plant
+assert (found_plant.anchor_area_code, found_plant.n_units) == (planted_plant.area_code, 1)
+assert found_plant.industry_code == planted_plant.industry_code
+assert areas.loc[planted_plant.area_code, "district_code"] == planted_plant.district_code
+assert found_plant.lead_district == areas.loc[planted_plant.area_code, "district_name"]
 assert len(fig.axes[0].collections) > 0
 """
 
