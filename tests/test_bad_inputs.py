@@ -984,25 +984,154 @@ def test_points_instead_of_polygons(tiny: TinyRun) -> None:
 # -- configuration ---------------------------------------------------------------------------
 
 
+def line_of(path: Path, text: str) -> int:
+    """The line (from 1) of ``path`` holding ``text``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
 def test_config_with_an_unknown_key(tiny: TinyRun) -> None:
-    """(a) A misspelt key is named, never silently ignored."""
+    """(a) A misspelt key is named with its line, never silently ignored."""
     config = tiny.configure(hotspots={"permutation": 999})
+    line = line_of(config, "permutation: 999")
     assert_stops(
         tiny.cli("ingest"),
         f"Config {config} has 1 problem",
-        "unknown key 'hotspots.permutation': remove it or check its spelling",
+        f"unknown key 'hotspots.permutation' (line {line}): remove it or check its spelling",
     )
 
 
 def test_config_with_a_wrong_type(tiny: TinyRun) -> None:
-    """(a) A value of the wrong type is named with what was given."""
+    """(a) A value of the wrong type is named with its line and what was given."""
     config = tiny.configure(hotspots={"permutations": "many"})
     assert_stops(
         tiny.cli("ingest"),
         f"Config {config} has 1 problem",
-        "'hotspots.permutations': Input should be a valid integer",
+        f"'hotspots.permutations' (line {line_of(config, 'permutations: many')}): Input should "
+        "be a valid integer",
         "(got 'many')",
     )
+
+
+def test_config_giving_a_key_twice(tiny: TinyRun) -> None:
+    """(a) A section written twice stops, naming both lines: YAML would keep only the last.
+
+    A second ``hotspots:`` pasted at the end of the file would silently replace the first
+    (its permutations and weights); the message names both lines.
+    """
+    config = tiny.configure()
+    first = line_of(config, "hotspots:")
+    text = config.read_text(encoding="utf-8") + "hotspots:\n  seed: 7\n"
+    config.write_text(text, encoding="utf-8")
+    last = len(text.splitlines()) - 1
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Config {config} gives the key 'hotspots' twice (lines {first} and {last})",
+        "give each key once",
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "written", "expected"),
+    [
+        ("hotspots", "permutations", "yes", "a valid integer"),
+        ("clusters", "min_lq", "true", "a valid number"),
+        ("concentration", "min_area_employment", "on", "a valid number"),
+        ("clusters", "include_non_traded", "1", "a valid boolean"),
+    ],
+)
+def test_config_values_are_never_coerced(
+    tiny: TinyRun, section: str, key: str, written: str, expected: str
+) -> None:
+    """(a) ``permutations: yes`` is not 1, ``min_lq: true`` is not 1.0, ``1`` is not true.
+
+    YAML reads ``yes``, ``on`` and ``true`` as true; a lax reading would make that 1 (one
+    permutation: p-values of 0.5 at best) or an LQ threshold of 1.0, and hide the mistake.
+    Each stops, naming the key and its line.
+    """
+    config = tiny.configure(**{section: {key: 12345}})
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(f"{key}: 12345", f"{key}: {written}"),
+        encoding="utf-8",
+    )
+    line = line_of(config, f"{key}: {written}")
+    message = assert_stops(
+        tiny.cli("ingest"), f"'{section}.{key}' (line {line}): Input should be {expected}"
+    )
+    if written != "1":
+        assert "YAML reads yes, no, on, off, true and false as true or false" in message
+
+
+def test_cluster_definition_given_twice(tiny: TinyRun) -> None:
+    """(a) Two definitions under one key stop, naming both lines: the last would win silently."""
+    definitions = tiny.root / "clusters.yaml"
+    definitions.write_text(
+        "clusters:\n"
+        "  manufacturing:\n    label: Manufacturing\n    sic: [C]\n"
+        "  manufacturing:\n    label: Digital\n    sic: [J]\n",
+        encoding="utf-8",
+    )
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Cluster definitions file {definitions} gives the key 'clusters.manufacturing' twice "
+        "(lines 2 and 5)",
+    )
+
+
+def test_anchor_site_given_twice(tiny: TinyRun) -> None:
+    """(a) Two sites under one key stop at governance, naming both lines."""
+    sites = tiny.raw / "sites.yaml"
+    site = f"    name: Works\n    easting: {GRID_X0 + 150}\n    northing: {GRID_Y0 + 150}\n"
+    sites.write_text(
+        f"sites:\n  works:\n{site}    sic: [C]\n  works:\n{site}    sic: [J]\n",
+        encoding="utf-8",
+    )
+    tiny.configure(governance={"sites": "sites.yaml"})
+    run_through(tiny, "clusters")
+    assert_stops(
+        tiny.cli("governance"),
+        f"Anchor-site registry {sites} gives the key 'sites.works' twice (lines 2 and 7)",
+    )
+
+
+# -- confinement: names that become file names -------------------------------------------------
+
+
+def test_run_name_that_is_a_path(tiny: TinyRun) -> None:
+    """(a) A run name holding a path separator stops at the config: it names files."""
+    config = tiny.configure(name="../../elsewhere")
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Config {config} has 1 problem",
+        f"'name' (line {line_of(config, 'name: ../../elsewhere')}): holds '/': it becomes part "
+        "of file names",
+    )
+
+
+def test_site_and_definition_keys_cannot_leave_the_output_folder(tiny: TinyRun) -> None:
+    """(a) A site key or definition key with ``../`` stops before any figure is written.
+
+    Site keys name ``figures/site_<key>.png`` and definition keys ``figures/lq_<key>.png``;
+    ``../`` in one would write outside the output folder.
+    """
+    (tiny.raw / "sites.yaml").write_text(
+        "sites:\n"
+        "  ../../../escaped:\n    name: Grid Works\n"
+        f"    easting: {GRID_X0 + 150}\n    northing: {GRID_Y0 + 150}\n"
+        "    buffer_km: 0.05\n    sic: ['C']\n",
+        encoding="utf-8",
+    )
+    tiny.configure(governance={"sites": "sites.yaml"})
+    run_through(tiny, "clusters")
+    assert_stops(
+        tiny.cli("governance"),
+        "site key '../../../escaped' holds '/': it becomes part of file names",
+    )
+    (tiny.root / "clusters.yaml").write_text(
+        "clusters:\n  ../escaped:\n    label: Manufacturing\n    sic: [C]\n", encoding="utf-8"
+    )
+    assert_stops(tiny.cli("ingest", "--force"), "key '../escaped' must be lower case letters")
+    assert not list(tiny.root.parent.glob("**/*escaped*"))
 
 
 def test_config_naming_a_missing_input(tiny: TinyRun) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from clustergeo._errors import InputDataError
 
-__all__ = ["Problems", "format_examples", "rows_label"]
+__all__ = ["Problems", "file_name_problem", "format_examples", "rows_label"]
 
 _MAX_EXAMPLES = 8
 
@@ -36,6 +36,32 @@ def format_examples(values: Iterable[object], limit: int = _MAX_EXAMPLES) -> str
     if len(items) > limit:
         shown += f", … and {len(items) - limit} more"
     return shown
+
+
+#: Characters besides letters and digits that a name used in file names may hold.
+_FILE_NAME_PUNCTUATION = "_-. "
+_FILE_NAME_LENGTH = 100
+
+
+def file_name_problem(name: str) -> str:
+    """Why ``name`` cannot be part of a file name, or ``""`` when it can.
+
+    Run names and anchor-site keys become parts of file names (``figures/site_<key>.png``);
+    a separator or ``..`` in one could write outside the output folder. A name must start with
+    a letter or digit and hold only letters, digits, spaces, ``_``, ``-`` and ``.``, so it can
+    never name another folder, on any operating system.
+    """
+    if not name or len(name) > _FILE_NAME_LENGTH:
+        return f"must be 1 to {_FILE_NAME_LENGTH} characters long"
+    odd = sorted({ch for ch in name if not (ch.isalnum() or ch in _FILE_NAME_PUNCTUATION)})
+    if odd:
+        return (
+            f"holds {', '.join(repr(ch) for ch in odd)}: it becomes part of file names, so "
+            "use only letters, digits, spaces, '_', '-' and '.'"
+        )
+    if not name[0].isalnum():
+        return "must start with a letter or a digit: it becomes part of file names"
+    return ""
 
 
 def rows_label(rows: Sequence[int]) -> str:
