@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import yaml
 from click.testing import CliRunner, Result
 from shapely.geometry import MultiPolygon, Point, Polygon, box
@@ -979,6 +980,169 @@ def test_points_instead_of_polygons(tiny: TinyRun) -> None:
         "12 features are Point rather than polygons (E02005377, E02005378",
         "use the boundary polygons",
     )
+
+
+# -- places: coordinates misread, areas drawn twice, tiers that disagree -----------------------
+
+
+def _swap_axes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.set_geometry(shapely.transform(frame.geometry.to_numpy(), lambda xy: xy[:, ::-1]))
+
+
+def test_longitude_and_latitude_swapped(tiny: TinyRun) -> None:
+    """(a) Areas in degrees with x and y swapped stop, saying so (not as areas at sea)."""
+    path = tiny.write_areas(_swap_axes(grid_areas().to_crs("EPSG:4326")))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Areas file {path} (layer areas) has 1 problem",
+        "longitude and latitude are swapped: x runs over British latitudes",
+        "Export the file with x as longitude and y as latitude",
+    )
+
+
+def test_degrees_declared_as_british_national_grid(tiny: TinyRun) -> None:
+    """(a) Degrees in a file that declares EPSG:27700 stop; ``crs: EPSG:4326`` reads them.
+
+    Read as metres, the grid would be a few metres across, every area a neighbour of every
+    other, and the hot-spot stage would suggest shorter distances: the wrong cure.
+    """
+    degrees = grid_areas().to_crs("EPSG:4326").set_crs("EPSG:27700", allow_override=True)
+    path = tiny.write_areas(degrees)
+    assert_stops(
+        tiny.cli("ingest"),
+        str(path),
+        "look like longitude and latitude in degrees, but the file declares EPSG:27700",
+        "Set 'crs' to 'EPSG:4326' for this file in the config",
+    )
+    tiny.configure(areas={"crs": "EPSG:4326"})
+    run_through(tiny, "ingest")
+    areas = gpd.read_parquet(tiny.paths[r.AREAS])
+    assert areas.area.to_numpy() == pytest.approx(10_000, rel=1e-6)
+
+
+def test_areas_outside_great_britain(tiny: TinyRun) -> None:
+    """(a) Areas outside British National Grid's area stop: all of them (a wrong CRS) or some.
+
+    A layer 2,000 km east of Derby is read in a CRS it is not in; two areas in France among
+    British ones are areas of another country.
+    """
+    areas = grid_areas()
+    path = tiny.write_areas(areas.set_geometry(areas.geometry.translate(2_000_000, 0)))
+    assert_stops(
+        tiny.cli("ingest"),
+        str(path),
+        "every feature lies outside British National Grid's area",
+        "The file's CRS is probably not the one it is read in (EPSG:27700)",
+    )
+    french = gpd.GeoDataFrame(
+        {"area_code": ["FR0001", "FR0002"], "district": HINCKLEY, "region": EAST_MIDLANDS},
+        geometry=[box(650_000 + 100 * i, 30_000, 650_100 + 100 * i, 30_100) for i in range(2)],
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    french = french.set_geometry(french.geometry.translate(2.5, -0.5)).to_crs("EPSG:27700")
+    tiny.write_areas(pd.concat([areas, french], ignore_index=True))
+    assert_stops(
+        tiny.cli("ingest"),
+        "2 features lie outside British National Grid's area (longitude -9.0 to 2.0",
+        "FR0001, FR0002",
+        "remove features of other places from the file",
+    )
+
+
+def test_degenerate_polygon_is_dropped_not_analysed(tiny: TinyRun) -> None:
+    """(b) Policy: a polygon whose corners lie on one line has no area once repaired.
+
+    It is dropped and named like an empty geometry, never analysed as an area of no size: its
+    employment rows fall outside the boundaries.
+    """
+    areas = grid_areas()
+    left, bottom, right, _top = areas.geometry[4].bounds
+    areas.loc[4, "geometry"] = Polygon([(left, bottom), (right, bottom), (left + 50, bottom)])
+    path = tiny.write_areas(areas)
+    output = run_through(tiny, "hotspots", quiet=False)
+    report = tiny.report("ingest")
+    assert report["counts"]["degenerate_geometries_dropped"] == 1
+    assert report["counts"]["geometries_repaired"] == 0
+    assert report["counts"]["areas"] == 11
+    note = (
+        "1 features have no area (degenerate polygons: every corner on one line, or a ring "
+        f"folded onto itself) and were dropped from {path} (layer areas): E02005381"
+    )
+    assert note in report["notes"]
+    assert f"Note: {note}" in output
+    assert "E02005381" not in set(pd.read_parquet(tiny.paths[r.HOTSPOTS])["area_code"].astype(str))
+
+
+def test_identical_polygons_under_two_codes(tiny: TinyRun) -> None:
+    """(a) One outline under two codes (2011 and 2021 in one file) stops, naming both codes."""
+    areas = grid_areas()
+    twin = areas.iloc[[3]].assign(area_code=MSOA_2021_NEW[0])
+    # The copy's ring starts at another corner: still the same outline.
+    twin = twin.set_geometry(
+        twin.geometry.map(lambda g: shapely.Polygon(g.exterior.coords[2:] + g.exterior.coords[1:3]))
+    )
+    path = tiny.write_areas(pd.concat([areas, twin], ignore_index=True))
+    tiny.write_employment(csv_text(TIDY_HEADER, tidy_rows([*MSOA_2011, MSOA_2021_NEW[0]])))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Areas file {path} has 1 problem",
+        "1 outlines are drawn more than once under different codes (E02005380 = E02006935)",
+        "two vintages (2011 and 2021 codes)",
+    )
+
+
+def test_tiers_that_do_not_nest(tiny: TinyRun) -> None:
+    """(a) A district whose areas fall in two counties stops, naming it and the counties.
+
+    The districts and counties come from sources that disagree (here two attribute columns,
+    as when a lookup of one year meets polygons of another): governance flags would
+    contradict each other.
+    """
+    areas = grid_areas()
+    areas["county"] = ["E10000018" if i < 8 else "E10000031" for i in range(12)]
+    tiny.write_areas(areas)
+    tiny.configure(hierarchy={"county": {"source": "attribute", "column": "county"}})
+    assert_stops(
+        tiny.cli("ingest"),
+        "the tiers do not nest: 2 districts lie in more than one county",
+        "E07000132 (E10000018: 4 areas, E10000031: 2 areas)",
+        "Take the tiers from one source of one vintage",
+    )
+
+
+def test_authority_polygons_that_miss_the_areas(tiny: TinyRun) -> None:
+    """(a) District polygons 50 km away stop, saying they reach none of the areas and where
+    each lies; polygons that stop short are told apart from areas outside every polygon.
+    (b) Combined-authority polygons that reach no area are normal (outside all) but warned.
+    """
+    far = _polygons(DISTRICTS)
+    _authorities(tiny, {"district": far.set_geometry(far.geometry.translate(50_000, 0))})
+    assert_stops(
+        tiny.cli("ingest"),
+        "12 areas belong to no district",
+        "The district polygons reach none of the areas: they span easting 490,000 to 490,400",
+        "the areas easting 440,000 to 440,400",
+    )
+    short = [(HINCKLEY, "Hinckley", 0, 200), (NW_LEICS, "NW Leics", 200, 340)]
+    _authorities(tiny, {"district": _polygons(short)})
+    assert_stops(
+        tiny.cli("ingest"),
+        "3 areas belong to no district: E02005380, E02005384, E02005388",
+        "3 are covered only in part",
+        "E02005380 40%",
+        "authority polygons that stop short of the coast",
+    )
+    tiny.configure(
+        authorities=DELETE, hierarchy={"district": {"source": "attribute", "column": "district"}}
+    )
+    far_ca = _polygons([("E47000099", "A Combined Authority", 0, 400)])
+    _authorities(
+        tiny, {"combined_authority": far_ca.set_geometry(far_ca.geometry.translate(0, 80_000))}
+    )
+    output = run_through(tiny, "ingest", quiet=False)
+    warning = "no combined authority polygon reaches any of the 12 areas"
+    assert f"WARNING {warning}" in output
+    assert any(note.startswith(warning) for note in tiny.report("ingest")["notes"])
 
 
 # -- configuration ---------------------------------------------------------------------------
