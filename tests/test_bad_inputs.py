@@ -819,6 +819,27 @@ def test_boundary_file_without_crs(tiny: TinyRun) -> None:
     assert gpd.read_parquet(tiny.paths[r.AREAS]).area.round(6).eq(10_000).all()
 
 
+def test_shapefile_without_its_dbf(tiny: TinyRun) -> None:
+    """(a) A Shapefile copied without its .dbf stops, naming the missing file, not a column.
+
+    GDAL reads the shapes without their attributes, so the message used to be "no column
+    area_code; the file has ." (b) Parts whose extension is in upper case (``.DBF``) are found.
+    """
+    path = tiny.write_areas(grid_areas(), name="areas.shp", layer=None)
+    tiny.configure(areas={"path": "areas.shp", "layer": DELETE})
+    dbf = path.with_suffix(".dbf")
+    dbf.rename(path.with_suffix(".kept"))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Areas file {path} is a Shapefile without areas.dbf (the attribute table",
+        "Copy all of them into",
+        "or use a GeoPackage or GeoJSON version",
+    )
+    path.with_suffix(".kept").rename(path.with_suffix(".DBF"))
+    run_through(tiny, "ingest")
+    assert tiny.report("ingest")["counts"]["areas"] == 12
+
+
 def _geojson_without_crs_member(frame: gpd.GeoDataFrame, path: Path) -> Path:
     collection = json.loads(frame.to_json())
     collection.pop("crs", None)

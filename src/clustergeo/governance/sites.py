@@ -37,7 +37,12 @@ from osmnx._errors import InsufficientResponseError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from clustergeo._errors import InputDataError
-from clustergeo._validate import Problems, file_name_problem, format_examples
+from clustergeo._validate import (
+    Problems,
+    file_name_problem,
+    format_examples,
+    shapefile_parts_problem,
+)
 from clustergeo._yaml import YamlSyntaxError, read_yaml
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import atomic_path
@@ -278,6 +283,9 @@ def _read_outline(path: Path, key: str) -> shapely.Geometry:
             f"Anchor site '{key}': polygon file {path} does not exist; the path is relative to "
             "the registry file."
         )
+    incomplete = shapefile_parts_problem(path)
+    if incomplete:
+        raise InputDataError(f"Anchor site '{key}': polygon file {path} {incomplete}")
     try:
         frame = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, ValueError) as exc:

@@ -23,7 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from clustergeo._errors import InputDataError
-from clustergeo._validate import Problems, format_examples
+from clustergeo._validate import Problems, format_examples, shapefile_parts_problem
 from clustergeo.ingest.places import coordinate_problem, identical_areas, outside_great_britain
 from clustergeo.vocab import WORKING_CRS
 
@@ -205,6 +205,9 @@ def check_distinct_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
 def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputDataError(f"{what} {path} does not exist.")
+    incomplete = shapefile_parts_problem(path)
+    if incomplete:
+        raise InputDataError(f"{what} {path} {incomplete}")
     layers = list_layers(path)
     if layer is None and len(layers) > 1:
         raise InputDataError(
