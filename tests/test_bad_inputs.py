@@ -1447,6 +1447,80 @@ def test_anchor_site_outside_the_study_area(tiny: TinyRun) -> None:
     assert "far_park" not in set(authorities["site_key"])
 
 
+_ALL_TIERS = {
+    "district": {"source": "attribute", "column": "district"},
+    "county": {"source": "attribute", "column": "county"},
+    "combined_authority": {"source": "attribute", "column": "combined_authority"},
+    "region": {"source": "attribute", "column": "region"},
+}
+#: Each tier's flags on a finding or site, and what they are for the run below.
+_TIER_FLAGS: dict[str, dict[str, object]] = {
+    "district": {"straddles_districts": True, "lead_share": pytest.approx(0.5, abs=0.01)},
+    "county": {"straddles_counties": True},
+    "combined_authority": {"ca_status": "partly_outside_ca"},
+    "region": {"straddles_regions": False},
+}
+
+
+@pytest.mark.parametrize("removed", ["district", "county", "combined_authority", "region", "all"])
+def test_every_tier_is_optional(tiny: TinyRun, removed: str) -> None:
+    """(b) A run without any one tier (Wales, Scotland, district + region set-ups), or without
+    any, goes through publish with an anchor site, and each finding and site has the flags of
+    the tiers it has, no others.
+
+    One concentration and one site straddle the line between the grid's two districts, which
+    here are in two counties, the western one in a combined authority. Without districts the
+    upper tier is the county where an area has one (a run with counties but no districts), so
+    the finding still straddles counties.
+    """
+    areas = grid_areas()
+    west = np.arange(len(areas)) % 4 <= 1
+    areas["county"] = np.where(west, "E10000018", "E10000099")
+    areas["combined_authority"] = np.where(west, "E47000001", "")
+    tiny.write_areas(areas)
+    # Areas 5 and 6, either side of the district line, hold nearly all of the manufacturing.
+    hot = {5, 6}
+    rows = [
+        [code, industry, str(value)]
+        for index, code in enumerate(MSOA_2011)
+        for industry, value in {
+            "C": 5_000 + index if index in hot else 10 + index,
+            "F": 1_000 if index in hot else 3_000 + 11 * index,
+            "J": 1_000 if index in hot else 3_000 - 7 * index,
+        }.items()
+    ]
+    tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    (tiny.raw / "sites.yaml").write_text(
+        "sites:\n  works:\n    name: Grid Works\n"
+        f"    easting: {GRID_X0 + 2 * GRID_SIDE}\n    northing: {GRID_Y0 + 1.5 * GRID_SIDE}\n"
+        "    buffer_km: 0.08\n    sic: ['C']\n",
+        encoding="utf-8",
+    )
+    tiny.settings["hierarchy"] = {
+        tier: source for tier, source in _ALL_TIERS.items() if removed not in (tier, "all")
+    }
+    tiny.configure(governance={"sites": "sites.yaml"})
+
+    run_through(tiny, "publish")
+
+    expected = {
+        flag: value
+        for tier, flags in _TIER_FLAGS.items()
+        if removed not in (tier, "all")
+        for flag, value in flags.items()
+    }
+    absent = {flag for flags in _TIER_FLAGS.values() for flag in flags} - set(expected)
+    findings = pd.read_parquet(tiny.paths[r.GOVERNED_CLUSTERS])
+    sites = pd.read_parquet(tiny.paths[r.SITES])
+    assert len(findings) == 1
+    for table in (findings, sites):
+        assert table.iloc[0][list(expected)].to_dict() == expected
+        assert not absent & set(table.columns)
+    assert tiny.report("governance")["sites_assessed"] == 1
+    assert pyogrio.read_info(tiny.paths[r.GEOPACKAGE], layer="clusters")["features"] == 1
+    assert "Grid Works" in tiny.paths[r.REPORT_MD].read_text(encoding="utf-8")
+
+
 # -- outputs ---------------------------------------------------------------------------------
 
 
