@@ -24,6 +24,7 @@ import re
 import resource
 import signal
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ import pytest
 import shapely
 import yaml
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from clustergeo.cli import main
@@ -1917,3 +1920,102 @@ def test_config_in_windows_1252(tiny: TinyRun) -> None:
     text = tiny.config_path.read_text(encoding="utf-8")
     tiny.config_path.write_bytes(("description: Ynys Môn\n" + text).encode("cp1252"))
     assert_stops(tiny.cli("ingest"), "is not UTF-8 text (byte 0xf4 on line 1", "Save it as UTF-8")
+
+
+# -- odd but valid inputs: a property ---------------------------------------------------------
+
+_SECTIONS = ("C", "F", "J")
+
+
+@st.composite
+def odd_tables(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid run written in one of the many ways real downloads come.
+
+    Row order, the spelling of codes (case, spaces around them), the delimiter, line endings
+    and a byte-order mark vary; an industry may employ nobody anywhere, a pair may be left out
+    (a zero), and any tiers may be configured.
+    """
+    counts = {
+        (code, section): draw(st.integers(0, 4_000)) for code in MSOA_2011 for section in _SECTIONS
+    }
+    idle = draw(st.sampled_from([None, *_SECTIONS]))
+    if idle is not None:
+        counts = {key: 0 if key[1] == idle else value for key, value in counts.items()}
+    left_out = draw(st.sets(st.sampled_from(sorted(counts)), max_size=6))
+    spellings = st.sampled_from(["{}", " {} ", "{} "])
+    rows = [
+        [
+            draw(spellings).format(code),
+            draw(st.sampled_from(["{}", "{} ", " {}"])).format(
+                draw(st.sampled_from([section, section.lower()]))
+            ),
+            str(value),
+        ]
+        for (code, section), value in counts.items()
+        if (code, section) not in left_out
+    ]
+    return {
+        "rows": draw(st.permutations(rows)),
+        "expected": {key: value for key, value in counts.items() if key not in left_out},
+        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
+        "newline": draw(st.sampled_from(["\n", "\r\n"])),
+        "bom": draw(st.booleans()),
+        "tiers": draw(st.sets(st.sampled_from(sorted(_ALL_TIERS)))),
+    }
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=odd_tables())
+def test_odd_valid_tables_run_with_conserved_totals_or_stop_clearly(case: dict[str, Any]) -> None:
+    """A run on any odd-but-valid table either succeeds with every job kept or stops clearly.
+
+    Never a traceback. On success: each area x industry count is the one written (absent
+    pairs are zero), each area's total and each industry's total are the table's, and against
+    its own study area every industry's employment-weighted mean LQ is 1 (the definition of
+    the reference share, Sum_i e_ij / Sum_i e_i). Through to governance, so the tiers drawn
+    are used.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        run = TinyRun(Path(folder))
+        areas = grid_areas()
+        areas["county"] = "E10000018"
+        areas["combined_authority"] = np.where(np.arange(len(areas)) % 4 <= 1, "E47000001", "")
+        run.write_areas(areas)
+        text = csv_text(TIDY_HEADER, case["rows"], delimiter=case["delimiter"])
+        text = text.replace("\n", case["newline"])
+        run.write_employment(("\ufeff" if case["bom"] else "") + text)
+        run.settings["hierarchy"] = {tier: _ALL_TIERS[tier] for tier in case["tiers"]}
+        run.configure()
+        for stage in ("ingest", "concentration", "hotspots", "clusters", "governance"):
+            result = run.cli(stage)
+            if result.exit_code != 0:
+                assert_stops(result)
+                return
+
+        employment = pd.read_parquet(run.paths[r.EMPLOYMENT]).astype(
+            {"area_code": str, "industry_code": str}
+        )
+        found = employment.set_index(["area_code", "industry_code"])["employment"]
+        expected = pd.Series(case["expected"], dtype="float64")
+        expected.index.names = found.index.names
+        pd.testing.assert_series_equal(
+            found.reindex(expected.index), expected, check_names=False, check_index=False
+        )
+        assert found.drop(expected.index).eq(0).all()
+
+        lq = pd.read_parquet(run.paths[r.LQ]).astype({"area_code": str, "industry_code": str})
+        lq = lq.loc[lq["kind"] == "industry"]
+        by_industry = expected.groupby(level=1).sum()
+        got = lq.groupby("industry_code")["employment"].sum().reindex(by_industry.index)
+        np.testing.assert_allclose(got.to_numpy(), by_industry.to_numpy())
+        by_area = expected.groupby(level=0).sum()
+        area_totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
+        np.testing.assert_allclose(
+            area_totals.reindex(by_area.index).to_numpy(), by_area.to_numpy()
+        )
+        known = lq.dropna(subset=["lq"])
+        weighted = (known["lq"] * known["area_total"]).groupby(known["industry_code"]).sum()
+        employed = by_area[by_area > 0].sum()
+        for industry, total in by_industry.items():
+            if total > 0 and industry in weighted:
+                assert weighted[industry] / employed == pytest.approx(1.0, rel=1e-9)
