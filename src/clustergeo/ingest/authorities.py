@@ -16,7 +16,9 @@ from one of three sources, as the config says:
 
 Tiers that must cover everything (district, region) are required for every area; an area
 with no county is in a unitary or metropolitan district, and an area with no combined
-authority is outside all of them: both are normal and kept as missing.
+authority is outside all of them: both are normal and kept as missing. Every tier is
+optional. The tiers must nest (a district in one county, combined authority and region at
+most), or the sources disagree and the run stops (:func:`_nesting_problems`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Read boundary files into GeoDataFrames on the British National Grid.
 
 GeoJSON, GeoPackage, Shapefile and TopoJSON are read through GDAL (pyogrio). Every problem a
-user can fix is collected and reported at once: a missing file or layer, missing code or name
-columns, duplicate codes, no CRS, points or lines where polygons are expected. Invalid
-geometries are repaired (``shapely.make_valid``, keeping the polygonal parts) and counted,
-because ONS generalised boundaries routinely contain self-touching rings that are harmless once
-repaired. Empty geometries are dropped and counted.
+user can fix is collected and reported at once: a missing file or layer, a Shapefile without
+its ``.dbf`` or ``.shx``, missing code or name columns, duplicate codes, no CRS, coordinates
+that cannot be in the declared CRS or lie outside Great Britain (:mod:`.places`), points or
+lines where polygons are expected. Invalid geometries are repaired (``shapely.make_valid``,
+keeping the polygonal parts) and counted, because ONS generalised boundaries routinely contain
+self-touching rings that are harmless once repaired. Empty geometries, and polygons with no
+area once repaired (every corner on one line), are dropped and counted.
 """
 
 from __future__ import annotations
@@ -103,7 +105,10 @@ def read_boundaries(
         Layer to read from a multi-layer file; required when there is more than one.
     assume_crs
         CRS to use when the file declares none (TopoJSON never does; ONS's is EPSG:4326).
-        A file declaring a different CRS is an error, so a wrong assumption cannot slip by.
+        A file declaring a different CRS is an error, so a wrong assumption cannot slip by,
+        except where the declared CRS cannot hold the coordinates (degrees under a
+        British National Grid ``.prj``, metres in a GeoJSON read as degrees) and
+        ``assume_crs`` is of the other kind: then ``assume_crs`` is used.
     keep_columns
         Other attribute columns to keep (they must exist).
     what
