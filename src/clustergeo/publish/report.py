@@ -307,8 +307,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
             Block(
                 "list",
                 items=tuple(
-                    f"{row.name}: no authority holds a majority (largest district share "
-                    f"{row.lead_share:.0%}, {row.lead_district})."
+                    f"{row.name}: no authority holds a majority{_largest_district(row)}."
                     for row in gaps.itertuples()
                 ),
             )
@@ -327,6 +326,14 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
             )
         )
     return blocks
+
+
+def _largest_district(finding: Any) -> str:
+    """`` (largest district share 40%, Hinckley)``, or nothing in a run without districts."""
+    share, name = getattr(finding, "lead_share", None), getattr(finding, "lead_district", None)
+    if share is None or pd.isna(share):
+        return ""
+    return f" (largest district share {share:.0%}, {name})"
 
 
 def _flags(frame: pd.DataFrame, column: str) -> pd.Series:

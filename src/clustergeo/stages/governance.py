@@ -70,7 +70,7 @@ def run(config: RunConfig) -> None:
         links.loc[links["part"] == "extent"].drop(columns="part"),
         governed,
         areas[["district_code", "upper_tier_name"]]
-        if "upper_tier_name" in areas
+        if {"district_code", "upper_tier_name"} <= set(areas)
         else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
     )
     title = f"Clusters by authority: {config.name}{synthetic_suffix(config.synthetic)}"

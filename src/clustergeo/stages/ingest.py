@@ -23,7 +23,7 @@ from clustergeo.industries import (
     sic_hierarchy,
 )
 from clustergeo.ingest.authorities import assign_tiers, read_authorities
-from clustergeo.ingest.boundaries import read_boundaries
+from clustergeo.ingest.boundaries import check_distinct_areas, read_boundaries
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.ingest.mapped import read_run_employment
 from clustergeo.ingest.tables import read_lookup_table
@@ -110,6 +110,7 @@ def run(config: RunConfig) -> None:
         what="Areas file",
     )
     notes.extend(areas_read.notes)
+    check_distinct_areas(areas_read.frame, inputs["areas"])
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
 
     table, employment_notes = read_run_employment(
@@ -211,6 +212,7 @@ def run(config: RunConfig) -> None:
             "suppressed_cells": table.n_suppressed,
             "geometries_repaired": areas_read.n_repaired,
             "empty_geometries_dropped": areas_read.n_empty_dropped,
+            "degenerate_geometries_dropped": areas_read.n_degenerate_dropped,
         },
         "notes": notes,
     }

@@ -88,6 +88,7 @@ CORE_CODE: tuple[str, ...] = (
     "__init__.py",
     "_errors.py",
     "_validate.py",
+    "_yaml.py",
     "_console.py",
     "config.py",
     "io.py",
