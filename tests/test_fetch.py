@@ -398,10 +398,13 @@ def test_names_that_would_leave_the_data_folder_are_refused(
     name = ["--name", value] if option == "--name" else []
     result = CliRunner().invoke(
         main,
-        ["fetch", "--project", project, "--data-root", str(tmp_path / "raw")]
-        + ["boundaries", "LAD_DEC_2023_UK_BGC", *name],
+        [
+            *("fetch", "--project", project, "--data-root", str(tmp_path / "raw")),
+            *("boundaries", "LAD_DEC_2023_UK_BGC", *name),
+        ],
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert option in result.output and "plain" in result.output
+    assert option in result.output
+    assert "plain" in result.output
     assert not any(tmp_path.rglob("*.*"))
