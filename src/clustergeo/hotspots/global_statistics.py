@@ -140,9 +140,7 @@ def _permutation_counts(
     return ge, le
 
 
-def permutation_orders(
-    n: int, permutations: int, rng: np.random.Generator
-) -> Iterator[np.ndarray]:
+def permutation_orders(n: int, permutations: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Random permutations of ``range(n)``, as ``n x chunk`` index arrays, chunk by chunk.
 
     Each column is one permutation; a chunk holds at most 256 of them, so the permuted

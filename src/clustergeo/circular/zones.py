@@ -1,0 +1,423 @@
+"""Symbiosis opportunity zones, where a stream's producers and users sit close, and gaps.
+
+For each stream, the producers and the users are found like any industry: their **findings**
+(:func:`clustergeo.clusters.findings.build_findings` on each side's LQ), clusters with a core
+and an extent, and single-place concentrations. Then:
+
+* a producer finding and a user finding are **linked** when their cores lie within
+  ``distance_km`` of each other (touching or overlapping is 0 km), or when a group of
+  neighbouring **co-located** areas (a significant bivariate Local Moran ``HH`` either way,
+  :mod:`~clustergeo.circular.colocation`) touches both: has an area in, or next to, each
+  one's extent;
+* a **zone** is a connected group of linked findings with at least one producer finding and
+  one user finding. Its **core** is the cores of its findings, its **extent** adds their
+  extents and the co-located areas linking them. Its parts are separate when findings are
+  linked by distance only (``n_parts``). It carries the employment on each side, the shortest
+  producer-to-user distance and how it was linked (``colocated``, ``distance`` or both);
+* a **gap** is a producer finding with no user finding linked to it: the place a programme
+  could seed a loop. It carries the distance to the nearest user finding and the users'
+  employment within ``distance_km`` (scattered, not concentrated).
+
+**Stable IDs.** ``<stream>-<anchor area>``, the anchor being the anchor area of the zone's
+largest producer finding (most employment, ties to the smaller ID), or of the gap's producer
+finding. A producer finding belongs to one zone or is one gap, and findings of one side never
+share an area, so IDs are unique; they depend only on the stream's own findings, so the same
+inputs and settings give the same IDs on any machine and in any row order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from clustergeo.circular.matrix import Stream, side_key
+from clustergeo.clusters.delineate import join_neighbours
+from clustergeo.hotspots.weights import SpatialWeights
+
+__all__ = ["ZONE_COLUMNS", "Zones", "find_zones"]
+
+#: Attribute columns of the zones-and-gaps table, before the governance flags.
+ZONE_COLUMNS = (
+    "zone_id",
+    "kind",
+    "stream",
+    "label",
+    "material",
+    "anchor_area_code",
+    "producer_ids",
+    "user_ids",
+    "n_producer_findings",
+    "n_user_findings",
+    "producer_employment",
+    "user_employment",
+    "users_nearby_employment",
+    "linked_by",
+    "distance_km",
+    "nearest_user_id",
+    "nearest_user_km",
+    "n_colocated_areas",
+    "n_units",
+    "extent_n_units",
+    "member_codes",
+    "n_parts",
+)
+
+
+@dataclass
+class Zones:
+    """Zones and gaps (core polygons), their extents and member areas."""
+
+    zones: gpd.GeoDataFrame
+    extents: gpd.GeoDataFrame
+    members: pd.DataFrame
+
+
+def _side_findings(findings: pd.DataFrame, stream: str, side: str) -> pd.DataFrame:
+    rows = findings.loc[findings["industry_code"].astype(str) == side_key(stream, side)]
+    # Largest first, ties to the smaller ID: the order anchors and reports use.
+    return rows.sort_values(["employment", "cluster_id"], ascending=[False, True])
+
+
+def _areas_of(members: pd.DataFrame) -> dict[str, set[str]]:
+    return {
+        str(key): set(group["area_code"].astype(str))
+        for key, group in members.groupby("cluster_id", sort=False)
+    }
+
+
+def _neighbourhood(codes: set[str], weights: SpatialWeights, position: pd.Series) -> set[str]:
+    """``codes`` and every area either lists as a neighbour."""
+    index = position.reindex(sorted(codes)).dropna().to_numpy(dtype=np.int64)
+    if index.size == 0:
+        return set(codes)
+    adjacency = weights.matrix + weights.matrix.T
+    touched = np.unique(adjacency[index].indices) if adjacency[index].nnz else np.array([], int)
+    return set(codes) | {str(weights.ids[i]) for i in touched}
+
+
+def _colocation_groups(
+    colocated: Sequence[str], weights: SpatialWeights, position: pd.Series
+) -> list[tuple[set[str], set[str]]]:
+    """Groups of neighbouring co-located areas: (their codes, the codes and their neighbours)."""
+    if not colocated:
+        return []
+    codes = pd.Series(sorted(colocated))
+    labels = join_neighbours(codes, weights)
+    groups = []
+    for label in np.unique(labels):
+        members = set(codes[labels == label])
+        groups.append((members, _neighbourhood(members, weights, position)))
+    return groups
+
+
+def find_zones(
+    findings: gpd.GeoDataFrame,
+    extents: gpd.GeoDataFrame,
+    members: pd.DataFrame,
+    colocation: pd.DataFrame,
+    streams: Sequence[Stream],
+    weights: SpatialWeights,
+    areas: gpd.GeoDataFrame,
+    side_employment: Mapping[str, pd.Series],
+    *,
+    distance_km: float,
+) -> Zones:
+    """Zones and gaps of every stream (see the module docstring).
+
+    Parameters
+    ----------
+    findings, extents, members
+        Findings of every stream side (``industry_code`` is the side's key,
+        ``<stream>_producers`` or ``<stream>_users``) with their core polygons, their extent
+        polygons and their member areas (``cluster_id, area_code, part``).
+    colocation
+        The local co-location table (``area_code``, ``stream``, ``colocated``).
+    streams
+        The streams run.
+    weights
+        The run's spatial weights (neighbouring co-located areas are joined by them).
+    areas
+        The study area's areas with their polygons (EPSG:27700).
+    side_employment
+        Each side key's employment per area (indexed by area code).
+    distance_km
+        Largest core-to-core distance at which a producer and a user finding are linked.
+
+    Returns
+    -------
+    Zones
+        ``zones``: one row per zone or gap (``kind``), core polygons, sorted by stream, kind
+        and ID; ``extents``: extent polygons; ``members``: ``zone_id, area_code, part, side``
+        (``part``: ``core`` or ``extent``; ``side``: ``producers``, ``users`` or
+        ``colocated``).
+    """
+    distance_m = distance_km * 1000.0
+    position = pd.Series(np.arange(weights.n), index=weights.ids)
+    core_members = _areas_of(members.loc[members["part"] == "core"])
+    extent_members = _areas_of(members)
+    core_shape = findings.set_index("cluster_id").geometry
+    extent_shape = extents.set_index("cluster_id").geometry
+    area_shape = areas.set_index("area_code").geometry
+    rows: list[dict[str, object]] = []
+    member_rows: list[pd.DataFrame] = []
+    core_geometries: list[object] = []
+    extent_geometries: list[object] = []
+    for stream in streams:
+        producers = _side_findings(findings, stream.key, "producers")
+        users = _side_findings(findings, stream.key, "users")
+        ids = [*producers["cluster_id"].astype(str), *users["cluster_id"].astype(str)]
+        n_p = len(producers)
+        node = {cid: i for i, cid in enumerate(ids)}
+        edges: list[tuple[int, int]] = []
+        link_kind: dict[int, set[str]] = {}
+        distances = np.full((n_p, len(users)), np.inf)
+        for a, pid in enumerate(producers["cluster_id"].astype(str)):
+            for b, uid in enumerate(users["cluster_id"].astype(str)):
+                distances[a, b] = float(core_shape[pid].distance(core_shape[uid]))
+                if distances[a, b] <= distance_m:
+                    edges.append((a, n_p + b))
+        chosen = colocation.loc[
+            (colocation["stream"] == stream.key) & colocation["colocated"].astype(bool),
+            "area_code",
+        ]
+        groups = _colocation_groups(list(chosen.astype(str)), weights, position)
+        group_node = {}
+        for g, (_codes, reach) in enumerate(groups):
+            touched = [node[cid] for cid in ids if extent_members.get(cid, set()) & reach]
+            if any(t < n_p for t in touched) and any(t >= n_p for t in touched):
+                group_node[g] = len(ids) + len(group_node)
+                edges += [(group_node[g], t) for t in touched]
+        size = len(ids) + len(group_node)
+        if size == 0:
+            continue
+        graph = coo_array(
+            (np.ones(len(edges)), ([e[0] for e in edges], [e[1] for e in edges])),
+            shape=(size, size),
+        )
+        _n, label = connected_components(graph, directed=False)
+        for component in np.unique(label):
+            inside = np.flatnonzero(label == component)
+            in_p = [i for i in inside if i < n_p]
+            in_u = [i - n_p for i in inside if n_p <= i < len(ids)]
+            in_groups = [g for g, k in group_node.items() if k in set(inside.tolist())]
+            if in_p and in_u:
+                link_kind[component] = set()
+                if in_groups:
+                    link_kind[component].add("colocated")
+                closest = float(distances[np.ix_(in_p, in_u)].min())
+                if closest <= distance_m:
+                    link_kind[component].add("distance")
+                row, zone_members = _zone(
+                    stream,
+                    producers.iloc[in_p],
+                    users.iloc[in_u],
+                    [groups[g][0] for g in in_groups],
+                    core_members,
+                    extent_members,
+                    closest,
+                    " and ".join(sorted(link_kind[component])),
+                )
+            elif in_p and not in_u:
+                # A producer finding linked to no user: one gap per producer finding.
+                for a in in_p:
+                    row, zone_members = _gap(
+                        stream,
+                        producers.iloc[a],
+                        users,
+                        distances[a],
+                        core_members,
+                        extent_members,
+                    )
+                    row["users_nearby_employment"] = _nearby_employment(
+                        core_shape[str(producers.iloc[a]["cluster_id"])],
+                        areas,
+                        side_employment[side_key(stream.key, "users")],
+                        distance_m,
+                    )
+                    _collect(row, zone_members, area_shape, rows, member_rows)
+                    core_geometries.append(row.pop("_core"))
+                    extent_geometries.append(row.pop("_extent"))
+                continue
+            else:
+                continue
+            _collect(row, zone_members, area_shape, rows, member_rows)
+            core_geometries.append(row.pop("_core"))
+            extent_geometries.append(row.pop("_extent"))
+    return _assemble(rows, member_rows, core_geometries, extent_geometries, areas.crs)
+
+
+def _collect(
+    row: dict[str, object],
+    zone_members: pd.DataFrame,
+    area_shape: gpd.GeoSeries,
+    rows: list[dict[str, object]],
+    member_rows: list[pd.DataFrame],
+) -> None:
+    """Add a zone or gap with its polygons (dissolved from its areas) to the tables."""
+    core_codes = sorted(set(zone_members.loc[zone_members["part"] == "core", "area_code"]))
+    all_codes = sorted(set(zone_members["area_code"]))
+    core = area_shape.reindex(core_codes).union_all().buffer(0)
+    extent = area_shape.reindex(all_codes).union_all().buffer(0)
+    row["n_units"] = len(core_codes)
+    row["extent_n_units"] = len(all_codes)
+    row["member_codes"] = ";".join(core_codes)
+    row["n_parts"] = len(getattr(extent, "geoms", [extent]))
+    row["_core"], row["_extent"] = core, extent
+    rows.append(row)
+    member_rows.append(zone_members)
+
+
+def _member_frame(zone_id: str, by_side: Mapping[str, tuple[set[str], set[str]]]) -> pd.DataFrame:
+    """``zone_id, area_code, part, side`` from each side's (core, extent) area codes."""
+    frames = []
+    for side, (core, extent) in by_side.items():
+        codes = sorted(core | extent)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "zone_id": zone_id,
+                    "area_code": codes,
+                    "part": ["core" if c in core else "extent" for c in codes],
+                    "side": side,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _union(ids: pd.Series, areas: Mapping[str, set[str]]) -> set[str]:
+    return set().union(*(areas.get(str(i), set()) for i in ids))
+
+
+def _zone(
+    stream: Stream,
+    producers: pd.DataFrame,
+    users: pd.DataFrame,
+    groups: list[set[str]],
+    core_members: Mapping[str, set[str]],
+    extent_members: Mapping[str, set[str]],
+    closest_m: float,
+    linked_by: str,
+) -> tuple[dict[str, object], pd.DataFrame]:
+    lead = producers.iloc[0]
+    zone_id = f"{stream.key}-{lead['anchor_area_code']}"
+    colocated = set().union(*groups) if groups else set()
+    by_side = {
+        "producers": (
+            _union(producers["cluster_id"], core_members),
+            _union(producers["cluster_id"], extent_members),
+        ),
+        "users": (
+            _union(users["cluster_id"], core_members),
+            _union(users["cluster_id"], extent_members),
+        ),
+        "colocated": (set(), colocated),
+    }
+    row: dict[str, object] = {
+        "zone_id": zone_id,
+        "kind": "zone",
+        "stream": stream.key,
+        "label": stream.label,
+        "material": stream.material,
+        "anchor_area_code": str(lead["anchor_area_code"]),
+        "producer_ids": ";".join(sorted(producers["cluster_id"].astype(str))),
+        "user_ids": ";".join(sorted(users["cluster_id"].astype(str))),
+        "n_producer_findings": len(producers),
+        "n_user_findings": len(users),
+        "producer_employment": float(producers["employment"].sum()),
+        "user_employment": float(users["employment"].sum()),
+        "users_nearby_employment": np.nan,
+        "linked_by": linked_by,
+        "distance_km": round(closest_m / 1000.0, 3),
+        "nearest_user_id": "",
+        "nearest_user_km": np.nan,
+        "n_colocated_areas": len(colocated),
+    }
+    return row, _member_frame(zone_id, {k: v for k, v in by_side.items() if v[0] | v[1]})
+
+
+def _gap(
+    stream: Stream,
+    producer: pd.Series,
+    users: pd.DataFrame,
+    distances: np.ndarray,
+    core_members: Mapping[str, set[str]],
+    extent_members: Mapping[str, set[str]],
+) -> tuple[dict[str, object], pd.DataFrame]:
+    zone_id = f"{stream.key}-{producer['anchor_area_code']}"
+    nearest = int(np.argmin(distances)) if len(users) else -1
+    cid = str(producer["cluster_id"])
+    row: dict[str, object] = {
+        "zone_id": zone_id,
+        "kind": "gap",
+        "stream": stream.key,
+        "label": stream.label,
+        "material": stream.material,
+        "anchor_area_code": str(producer["anchor_area_code"]),
+        "producer_ids": cid,
+        "user_ids": "",
+        "n_producer_findings": 1,
+        "n_user_findings": 0,
+        "producer_employment": float(producer["employment"]),
+        "user_employment": 0.0,
+        "linked_by": "",
+        "distance_km": np.nan,
+        "nearest_user_id": str(users.iloc[nearest]["cluster_id"]) if nearest >= 0 else "",
+        "nearest_user_km": round(float(distances[nearest]) / 1000.0, 3) if nearest >= 0 else np.nan,
+        "n_colocated_areas": 0,
+    }
+    members = _member_frame(
+        zone_id, {"producers": (core_members.get(cid, set()), extent_members.get(cid, set()))}
+    )
+    return row, members
+
+
+def _nearby_employment(
+    shape: object, areas: gpd.GeoDataFrame, employment: pd.Series, distance_m: float
+) -> float:
+    """Employment of a side in the areas whose centroid lies within ``distance_m`` of ``shape``."""
+    centroids = areas.set_index("area_code").geometry.centroid
+    near = centroids.index[centroids.distance(shape) <= distance_m]
+    return float(employment.reindex(near).fillna(0.0).sum())
+
+
+def _assemble(
+    rows: list[dict[str, object]],
+    member_rows: list[pd.DataFrame],
+    cores: list[object],
+    extents: list[object],
+    crs: object,
+) -> Zones:
+    table = pd.DataFrame(rows).reindex(columns=list(ZONE_COLUMNS))
+    zones = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(cores, crs=crs), crs=crs)
+    extent = gpd.GeoDataFrame(
+        table[["zone_id", "kind", "stream", "label"]],
+        geometry=gpd.GeoSeries(extents, crs=crs),
+        crs=crs,
+    )
+    order = (
+        np.lexsort(
+            (table["zone_id"].astype(str), table["kind"].astype(str), table["stream"].astype(str))
+        )
+        if len(table)
+        else np.array([], dtype=int)
+    )
+    members = (
+        pd.concat(member_rows, ignore_index=True)
+        if member_rows
+        else pd.DataFrame(
+            {c: pd.Series(dtype=str) for c in ("zone_id", "area_code", "part", "side")}
+        )
+    )
+    members = members.sort_values(["zone_id", "side", "area_code"]).reset_index(drop=True)
+    return Zones(
+        zones=zones.iloc[order].reset_index(drop=True),
+        extents=extent.iloc[order].reset_index(drop=True),
+        members=members,
+    )
