@@ -10,7 +10,7 @@ CG := $(BIN)/clustergeo
 CONFIG ?= pipelines/demo.yaml
 DEMO_DIR := data/raw/demo
 DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
-	employment_wp605ew.csv truth.csv truth_summary.csv truth_concentrations.csv README.txt)
+	employment_wp605ew.csv truth.csv truth_summary.csv truth_concentrations.csv truth_circular.csv README.txt)
 export MPLBACKEND := Agg
 
 .PHONY: help setup demo all midlands national test test-fast lint format bench bench-scale clean distclean
