@@ -62,7 +62,7 @@ __all__ = [
 
 #: Producers warm, users green: the same in the maps and in QGIS.
 SIDE_COLOURS = {"producers": "#d95f02", "users": "#1b9e77"}
-_ZONE_COLOUR = "#7570b3"
+_ZONE_COLOUR = "#1f78b4"
 _GAP_COLOUR = "#e7298a"
 _BASE_FILL = "#f2f0eb"
 _COOPERATION_WORDS = {
@@ -224,7 +224,7 @@ def plot_stream_map(
 
 
 def _wrap(text: str) -> str:
-    return textwrap.fill(text, 26)
+    return textwrap.fill(text, 22)
 
 
 def circular_figures(
@@ -340,7 +340,7 @@ def circular_report_blocks(
         Block(
             "list",
             items=tuple(
-                f"**{row.label}.** " + "; ".join(str(row.sources).split(" | "))
+                f"**{row.label}.** " + " ".join(str(row.sources).split(" | "))
                 for row in ran.itertuples()
             ),
         )
