@@ -1065,9 +1065,14 @@ class RunConfig(_Located, _Strict):
             paths["sites"] = self.data_path(Path(self.governance.sites))
         if wanted("osm") and self.surface is not None and self.surface.osm is not None:
             paths["osm"] = self.data_path(self.surface.osm)
-        if wanted("circular_matrix") and self.circular is not None and not self.circular.shipped:
-            paths["circular_matrix"] = self.local_path(self.circular.matrix)
+        paths |= {role: path for role, path in self._circular_inputs().items() if wanted(role)}
         return paths
+
+    def _circular_inputs(self) -> dict[str, Path]:
+        """The circular stage's input: a matrix file of the user's own, if any."""
+        if self.circular is None or self.circular.shipped:
+            return {}
+        return {"circular_matrix": self.local_path(self.circular.matrix)}
 
 
 class PanelConfig(_Located, _Strict):

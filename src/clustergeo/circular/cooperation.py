@@ -180,7 +180,7 @@ def zone_governance(
         flags = flags.merge(
             sides[side].add_prefix(f"{side}_").reset_index(), on="zone_id", how="left"
         )
-    levels = []
+    levels: list[tuple[str | None, str, str]] = []
     producers = sides.get("producers", pd.DataFrame())
     users = sides.get("users", pd.DataFrame())
     kind = zones.set_index("zone_id")["kind"]

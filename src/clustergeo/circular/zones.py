@@ -116,26 +116,41 @@ def _colocation_groups(
     return groups
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every stream's zones are built from: findings, their areas and the geography."""
+
+    findings: pd.DataFrame
+    core_members: Mapping[str, set[str]]
+    extent_members: Mapping[str, set[str]]
+    core_shape: gpd.GeoSeries
+    colocation: pd.DataFrame
+    weights: SpatialWeights
+    position: pd.Series
+    areas: gpd.GeoDataFrame
+    side_employment: Mapping[str, pd.Series]
+    distance_m: float
+
+
 def find_zones(
     findings: gpd.GeoDataFrame,
-    extents: gpd.GeoDataFrame,
     members: pd.DataFrame,
     colocation: pd.DataFrame,
+    *,
     streams: Sequence[Stream],
     weights: SpatialWeights,
     areas: gpd.GeoDataFrame,
     side_employment: Mapping[str, pd.Series],
-    *,
     distance_km: float,
 ) -> Zones:
     """Zones and gaps of every stream (see the module docstring).
 
     Parameters
     ----------
-    findings, extents, members
+    findings, members
         Findings of every stream side (``industry_code`` is the side's key,
-        ``<stream>_producers`` or ``<stream>_users``) with their core polygons, their extent
-        polygons and their member areas (``cluster_id, area_code, part``).
+        ``<stream>_producers`` or ``<stream>_users``) with their core polygons, and their
+        member areas (``cluster_id, area_code, part``).
     colocation
         The local co-location table (``area_code``, ``stream``, ``colocated``).
     streams
@@ -157,99 +172,114 @@ def find_zones(
         (``part``: ``core`` or ``extent``; ``side``: ``producers``, ``users`` or
         ``colocated``).
     """
-    distance_m = distance_km * 1000.0
-    position = pd.Series(np.arange(weights.n), index=weights.ids)
-    core_members = _areas_of(members.loc[members["part"] == "core"])
-    extent_members = _areas_of(members)
-    core_shape = findings.set_index("cluster_id").geometry
-    extent_shape = extents.set_index("cluster_id").geometry
+    context = _Context(
+        findings=findings,
+        core_members=_areas_of(members.loc[members["part"] == "core"]),
+        extent_members=_areas_of(members),
+        core_shape=findings.set_index("cluster_id").geometry,
+        colocation=colocation,
+        weights=weights,
+        position=pd.Series(np.arange(weights.n), index=weights.ids),
+        areas=areas,
+        side_employment=side_employment,
+        distance_m=distance_km * 1000.0,
+    )
     area_shape = areas.set_index("area_code").geometry
     rows: list[dict[str, object]] = []
     member_rows: list[pd.DataFrame] = []
-    core_geometries: list[object] = []
-    extent_geometries: list[object] = []
     for stream in streams:
-        producers = _side_findings(findings, stream.key, "producers")
-        users = _side_findings(findings, stream.key, "users")
-        ids = [*producers["cluster_id"].astype(str), *users["cluster_id"].astype(str)]
-        n_p = len(producers)
-        node = {cid: i for i, cid in enumerate(ids)}
-        edges: list[tuple[int, int]] = []
-        link_kind: dict[int, set[str]] = {}
-        distances = np.full((n_p, len(users)), np.inf)
-        for a, pid in enumerate(producers["cluster_id"].astype(str)):
-            for b, uid in enumerate(users["cluster_id"].astype(str)):
-                distances[a, b] = float(core_shape[pid].distance(core_shape[uid]))
-                if distances[a, b] <= distance_m:
-                    edges.append((a, n_p + b))
-        chosen = colocation.loc[
-            (colocation["stream"] == stream.key) & colocation["colocated"].astype(bool),
-            "area_code",
-        ]
-        groups = _colocation_groups(list(chosen.astype(str)), weights, position)
-        group_node = {}
-        for g, (_codes, reach) in enumerate(groups):
-            touched = [node[cid] for cid in ids if extent_members.get(cid, set()) & reach]
-            if any(t < n_p for t in touched) and any(t >= n_p for t in touched):
-                group_node[g] = len(ids) + len(group_node)
-                edges += [(group_node[g], t) for t in touched]
-        size = len(ids) + len(group_node)
-        if size == 0:
-            continue
-        graph = coo_array(
-            (np.ones(len(edges)), ([e[0] for e in edges], [e[1] for e in edges])),
-            shape=(size, size),
-        )
-        _n, label = connected_components(graph, directed=False)
-        for component in np.unique(label):
-            inside = np.flatnonzero(label == component)
-            in_p = [i for i in inside if i < n_p]
-            in_u = [i - n_p for i in inside if n_p <= i < len(ids)]
-            in_groups = [g for g, k in group_node.items() if k in set(inside.tolist())]
-            if in_p and in_u:
-                link_kind[component] = set()
-                if in_groups:
-                    link_kind[component].add("colocated")
-                closest = float(distances[np.ix_(in_p, in_u)].min())
-                if closest <= distance_m:
-                    link_kind[component].add("distance")
-                row, zone_members = _zone(
-                    stream,
-                    producers.iloc[in_p],
-                    users.iloc[in_u],
-                    [groups[g][0] for g in in_groups],
-                    core_members,
-                    extent_members,
-                    closest,
-                    " and ".join(sorted(link_kind[component])),
-                )
-            elif in_p and not in_u:
-                # A producer finding linked to no user: one gap per producer finding.
-                for a in in_p:
-                    row, zone_members = _gap(
-                        stream,
-                        producers.iloc[a],
-                        users,
-                        distances[a],
-                        core_members,
-                        extent_members,
-                    )
-                    row["users_nearby_employment"] = _nearby_employment(
-                        core_shape[str(producers.iloc[a]["cluster_id"])],
-                        areas,
-                        side_employment[side_key(stream.key, "users")],
-                        distance_m,
-                    )
-                    _collect(row, zone_members, area_shape, rows, member_rows)
-                    core_geometries.append(row.pop("_core"))
-                    extent_geometries.append(row.pop("_extent"))
-                continue
-            else:
-                continue
+        for row, zone_members in _stream_zones(context, stream):
             _collect(row, zone_members, area_shape, rows, member_rows)
-            core_geometries.append(row.pop("_core"))
-            extent_geometries.append(row.pop("_extent"))
-    return _assemble(rows, member_rows, core_geometries, extent_geometries, areas.crs)
+    cores = [row.pop("_core") for row in rows]
+    extents = [row.pop("_extent") for row in rows]
+    return _assemble(rows, member_rows, cores, extents, areas.crs)
+
+
+def _link_graph(
+    context: _Context, stream: Stream, producers: pd.DataFrame, users: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, list[set[str]], dict[int, int]]:
+    """Link a stream's findings: the component of each node, and what the links rest on.
+
+    Returns each node's component label (producer findings, then user findings, then the
+    co-located groups that link both sides), the producer x user core distances (m), every
+    co-located group's areas and the node of each linking group.
+    """
+    ids = [*producers["cluster_id"].astype(str), *users["cluster_id"].astype(str)]
+    n_p = len(producers)
+    edges: list[tuple[int, int]] = []
+    distances = np.array(
+        [
+            [float(context.core_shape[p].distance(context.core_shape[u])) for u in ids[n_p:]]
+            for p in ids[:n_p]
+        ]
+    ).reshape(n_p, len(ids) - n_p)
+    edges += [
+        (a, n_p + b) for a, b in zip(*np.nonzero(distances <= context.distance_m), strict=True)
+    ]
+    table = context.colocation
+    chosen = table.loc[(table["stream"] == stream.key) & table["colocated"].astype(bool)]
+    groups = _colocation_groups(
+        list(chosen["area_code"].astype(str)), context.weights, context.position
+    )
+    group_node: dict[int, int] = {}
+    for g, (_codes, reach) in enumerate(groups):
+        touched = [i for i, cid in enumerate(ids) if context.extent_members.get(cid, set()) & reach]
+        # A group links only when it reaches findings of both sides.
+        if any(t < n_p for t in touched) and any(t >= n_p for t in touched):
+            group_node[g] = len(ids) + len(group_node)
+            edges += [(group_node[g], t) for t in touched]
+    size = len(ids) + len(group_node)
+    graph = coo_array(
+        (np.ones(len(edges)), ([e[0] for e in edges], [e[1] for e in edges])), shape=(size, size)
+    )
+    _n, label = connected_components(graph, directed=False)
+    return np.asarray(label), distances, [g[0] for g in groups], group_node
+
+
+def _stream_zones(
+    context: _Context, stream: Stream
+) -> list[tuple[dict[str, object], pd.DataFrame]]:
+    """The zones and gaps of one stream, as (row, members) pairs."""
+    producers = _side_findings(context.findings, stream.key, "producers")
+    users = _side_findings(context.findings, stream.key, "users")
+    n_p, n_u = len(producers), len(users)
+    if n_p == 0:
+        return []
+    label, distances, groups, group_node = _link_graph(context, stream, producers, users)
+    found = []
+    for component in np.unique(label):
+        inside = set(np.flatnonzero(label == component).tolist())
+        in_p = sorted(i for i in inside if i < n_p)
+        in_u = sorted(i - n_p for i in inside if n_p <= i < n_p + n_u)
+        if not in_p:
+            continue
+        if not in_u:
+            # A producer finding linked to no user: a gap.
+            for a in in_p:
+                found.append(_gap(context, stream, producers.iloc[a], users, distances[a]))
+            continue
+        in_groups = [g for g, node in group_node.items() if node in inside]
+        closest = float(distances[np.ix_(in_p, in_u)].min())
+        linked_by = [
+            how
+            for how, holds in (
+                ("colocated", bool(in_groups)),
+                ("distance", closest <= context.distance_m),
+            )
+            if holds
+        ]
+        found.append(
+            _zone(
+                context,
+                stream,
+                producers.iloc[in_p],
+                users.iloc[in_u],
+                [groups[g] for g in in_groups],
+                closest,
+                " and ".join(linked_by),
+            )
+        )
+    return found
 
 
 def _collect(
@@ -295,16 +325,16 @@ def _union(ids: pd.Series, areas: Mapping[str, set[str]]) -> set[str]:
     return set().union(*(areas.get(str(i), set()) for i in ids))
 
 
-def _zone(
+def _zone(  # noqa: PLR0917 -- one zone's parts, named by position at the one call
+    context: _Context,
     stream: Stream,
     producers: pd.DataFrame,
     users: pd.DataFrame,
     groups: list[set[str]],
-    core_members: Mapping[str, set[str]],
-    extent_members: Mapping[str, set[str]],
     closest_m: float,
     linked_by: str,
 ) -> tuple[dict[str, object], pd.DataFrame]:
+    core_members, extent_members = context.core_members, context.extent_members
     lead = producers.iloc[0]
     zone_id = f"{stream.key}-{lead['anchor_area_code']}"
     colocated = set().union(*groups) if groups else set()
@@ -343,13 +373,13 @@ def _zone(
 
 
 def _gap(
+    context: _Context,
     stream: Stream,
     producer: pd.Series,
     users: pd.DataFrame,
     distances: np.ndarray,
-    core_members: Mapping[str, set[str]],
-    extent_members: Mapping[str, set[str]],
 ) -> tuple[dict[str, object], pd.DataFrame]:
+    core_members, extent_members = context.core_members, context.extent_members
     zone_id = f"{stream.key}-{producer['anchor_area_code']}"
     nearest = int(np.argmin(distances)) if len(users) else -1
     cid = str(producer["cluster_id"])
@@ -371,6 +401,12 @@ def _gap(
         "nearest_user_id": str(users.iloc[nearest]["cluster_id"]) if nearest >= 0 else "",
         "nearest_user_km": round(float(distances[nearest]) / 1000.0, 3) if nearest >= 0 else np.nan,
         "n_colocated_areas": 0,
+        "users_nearby_employment": _nearby_employment(
+            context.core_shape[cid],
+            context.areas,
+            context.side_employment[side_key(stream.key, "users")],
+            context.distance_m,
+        ),
     }
     members = _member_frame(
         zone_id, {"producers": (core_members.get(cid, set()), extent_members.get(cid, set()))}

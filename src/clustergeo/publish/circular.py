@@ -240,14 +240,15 @@ def circular_figures(
     streams = layers["circular_streams"]
     findings = layers["circular_findings"]
     zones = layers["circular_zones"]
-    assert isinstance(findings, gpd.GeoDataFrame) and isinstance(zones, gpd.GeoDataFrame)
+    assert isinstance(findings, gpd.GeoDataFrame)
+    assert isinstance(zones, gpd.GeoDataFrame)
     written: list[Path] = []
     for row in streams.loc[streams["status"] == "run"].itertuples():
         fig, _ax = plot_stream_map(
             areas,
             findings.loc[findings["stream"] == row.stream],
             zones.loc[zones["stream"] == row.stream],
-            title=framing.heading(f"{row.label}: who produces it, who could use it"),
+            title=framing.heading(f"{row.label!s}: who produces it, who could use it"),
             subtitle=(
                 f"Producers and users concentrated (clusters and single places). A zone joins "
                 f"producers and users within {distance_km:g} km or side by side; a gap is "
@@ -258,7 +259,7 @@ def circular_figures(
             boundaries=boundaries,
             attribution=framing.attribution,
         )
-        written.extend(save_figure(fig, folder / f"circular_{row.stream}"))
+        written.extend(save_figure(fig, folder / f"circular_{row.stream!s}"))
     return written
 
 
@@ -271,7 +272,8 @@ def circular_report_blocks(
 ) -> list[Block]:
     """The report's circular-economy section, in plain words for firms and programme officers.
 
-    ``figures`` are the stream maps' paths relative to the report (``figures/circular_<stream>.png``).
+    ``figures`` are the stream maps' paths relative to the report
+    (``figures/circular_<stream>.png``).
     """
     ran = streams.loc[streams["status"] == "run"]
     blocks = [

@@ -46,6 +46,7 @@ from clustergeo.config import RunConfig
 from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.variables import analysed_values
+from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -131,8 +132,15 @@ def run(config: RunConfig) -> None:
     )
     values = analysed_values(side_lq, areas, hotspot_settings.variable)
     side_keys = [side_key(s.key, side) for s in runnable for side in SIDES]
-    findings, extents, members, per_side = _side_findings(
-        config, side_lq, values, weights, study, study_codes, side_keys, reference.total
+    findings, members, per_side = _side_findings(
+        config,
+        side_lq,
+        values,
+        weights=weights,
+        study=study,
+        study_codes=study_codes,
+        side_keys=side_keys,
+        reference_total=reference.total,
     )
 
     producers = values[[side_key(s.key, "producers") for s in runnable]]
@@ -157,28 +165,18 @@ def run(config: RunConfig) -> None:
         alternative=hotspot_settings.alternative,
         report_for=study_codes,
     )
-    study_counts = counts.reindex(sorted(study_codes))
     totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
-    gamma = coagglomeration(
-        study_counts[[side_key(s.key, "producers") for s in runnable]].set_axis(
-            [s.key for s in runnable], axis=1
-        ),
-        study_counts[[side_key(s.key, "users") for s in runnable]].set_axis(
-            [s.key for s in runnable], axis=1
-        ),
-        totals.reindex(study_counts.index).fillna(0.0),
-    )
+    gamma = _coagglomeration(counts, totals, runnable, study_codes)
 
     side_employment = {key: counts[key].fillna(0.0) for key in side_keys}
     zones = find_zones(
         findings,
-        extents,
         members,
         local,
-        runnable,
-        weights,
-        study,
-        side_employment,
+        streams=runnable,
+        weights=weights,
+        areas=study,
+        side_employment=side_employment,
         distance_km=settings.distance_km,
     )
     tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
@@ -192,7 +190,13 @@ def run(config: RunConfig) -> None:
     governed = zones.zones.merge(flags, on="zone_id", how="left")
     governed = governed[[c for c in governed.columns if c != "geometry"] + ["geometry"]]
     table = _streams_table(
-        runnable, resolution.unresolved, streams, overall, gamma, per_side, governed
+        runnable,
+        resolution.unresolved,
+        streams,
+        overall=overall,
+        gamma=gamma,
+        per_side=per_side,
+        zones=governed,
     )
 
     write_parquet(table, paths[r.CIRCULAR_STREAMS])
@@ -206,7 +210,9 @@ def run(config: RunConfig) -> None:
     write_parquet(zones.members, paths[r.CIRCULAR_ZONE_MEMBERS])
     write_parquet(links, paths[r.CIRCULAR_ZONE_AUTHORITIES])
     write_csv(links, paths[r.CIRCULAR_ZONE_AUTHORITIES_CSV])
-    report = _report(config, source, runnable, resolution.unresolved, governed, local)
+    report = _report(
+        config, source, runnable, unresolved=resolution.unresolved, zones=governed, local=local
+    )
     write_json({"stage": "circular", **report}, paths[r.CIRCULAR_REPORT])
     log.info(
         "%d material streams run (%d left out for the data's detail): %d symbiosis zones, "
@@ -219,16 +225,30 @@ def run(config: RunConfig) -> None:
     )
 
 
+def _coagglomeration(
+    counts: pd.DataFrame, totals: pd.Series, runnable: list[Stream], study_codes: set[str]
+) -> pd.Series:
+    """The coagglomeration index of every stream over the study area's areas."""
+    study = sorted(study_codes)
+    keys = [s.key for s in runnable]
+    sides = {
+        side: counts.reindex(study)[[side_key(k, side) for k in keys]].set_axis(keys, axis=1)
+        for side in SIDES
+    }
+    return coagglomeration(sides["producers"], sides["users"], totals.reindex(study).fillna(0.0))
+
+
 def _side_findings(
     config: RunConfig,
     side_lq: pd.DataFrame,
     values: pd.DataFrame,
-    weights: Any,
+    *,
+    weights: SpatialWeights,
     study: gpd.GeoDataFrame,
     study_codes: set[str],
     side_keys: list[str],
     reference_total: float,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, dict[str, int]]]:
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, dict[str, int]]]:
     """Hot spots and findings of every stream side, by the run's own rules."""
     hot = local_hotspots(values, weights, config.hotspots, report_for=study_codes).table
     hot = hot.astype({"area_code": str, "industry_code": str})
@@ -268,13 +288,14 @@ def _side_findings(
         }
         for key, counts in found.report["per_industry"].items()
     }
-    return found.findings, found.extents, found.members, per_side
+    return found.findings, found.members, per_side
 
 
 def _streams_table(
     runnable: list[Stream],
     unresolved: dict[str, str],
     streams: list[Stream],
+    *,
     overall: pd.DataFrame,
     gamma: pd.Series,
     per_side: dict[str, dict[str, int]],
@@ -302,9 +323,9 @@ def _streams_table(
             mine = zones.loc[zones["stream"] == stream.key]
             is_zone = mine["kind"] == "zone"
             row |= {
-                "n_areas": int(statistics.at[stream.key, "n_areas"]),
-                "moran_bv_i": statistics.at[stream.key, "moran_bv_i"],
-                "moran_bv_p_sim": statistics.at[stream.key, "moran_bv_p_sim"],
+                "n_areas": int(statistics["n_areas"].get(stream.key, 0)),
+                "moran_bv_i": statistics.loc[stream.key, "moran_bv_i"],
+                "moran_bv_p_sim": statistics.loc[stream.key, "moran_bv_p_sim"],
                 "coagglomeration": float(gamma.get(stream.key, np.nan)),
                 "producer_findings": per_side[side_key(stream.key, "producers")]["findings"],
                 "user_findings": per_side[side_key(stream.key, "users")]["findings"],
@@ -322,6 +343,7 @@ def _report(
     config: RunConfig,
     source: Path | str,
     runnable: list[Stream],
+    *,
     unresolved: dict[str, str],
     zones: pd.DataFrame,
     local: pd.DataFrame,
