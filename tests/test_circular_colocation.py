@@ -153,7 +153,8 @@ def test_missing_values_and_edge_areas_are_not_tested_or_reported(grid: SpatialW
     )
     assert set(table["area_code"]) == set(study)
     missing = table.loc[(table["area_code"] == first) & (table["stream"] == "s1")].iloc[0]
-    assert np.isnan(missing["pu_i"]) and missing["pu_class"] == "not_tested"
+    assert np.isnan(missing["pu_i"])
+    assert missing["pu_class"] == "not_tested"
     assert set(table["pu_class"]) <= {"HH", "LH", "LL", "HL", "not_significant", "not_tested"}
     assert table["colocated"].equals((table["pu_class"] == "HH") | (table["up_class"] == "HH"))
 
@@ -167,7 +168,8 @@ def test_a_planted_pair_is_significantly_colocated(grid: SpatialWeights) -> None
     users.loc[block[1::2], "s"] += 8.0
     table = local_colocation(producers, users, grid, Inference("row", 999, 9, "greater"))
     colocated = set(table.loc[table["colocated"], "area_code"])
-    assert colocated and colocated <= set(block)
+    assert colocated
+    assert colocated <= set(block)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -10,7 +10,7 @@ from clustergeo._errors import InputDataError
 from clustergeo.circular.matrix import read_streams, resolve_streams, shipped_matrices
 from clustergeo.industries import sic_hierarchy
 
-SECTIONS = list("ABCDEFGHIJKLMNOPQ") + ["R,S", "T", "U"]
+SECTIONS = [*list("ABCDEFGHIJKLMNOPQ"), "R,S", "T", "U"]
 
 
 def test_shipped_matrices_are_valid_sourced_and_cover_the_issue_streams() -> None:
@@ -32,7 +32,8 @@ def test_shipped_matrices_are_valid_sourced_and_cover_the_issue_streams() -> Non
     for matrix in shipped_matrices():
         for stream in read_streams(matrix):
             assert stream.sources, stream.key
-            assert stream.producer_codes and stream.user_codes
+            assert stream.producer_codes
+            assert stream.user_codes
             assert not any(
                 hierarchy.overlaps(p, u) for p in stream.producer_codes for u in stream.user_codes
             )

@@ -24,8 +24,10 @@ holds more than half of its employment.
 ``cooperation_needed`` is true for all but ``one_district``: these are the co-operation
 agreements between authorities that a loop across the line needs. ``agreement`` names the
 parties (each side's lead authority at the tier that differs) and ``broker`` the smallest
-authority holding both leads, which could convene it (a combined authority or a county), or
-``none`` when no single authority holds both. A gap is placed like a zone on its producers
+authority holding both leads, which could convene it: the county for two districts of one
+county (in two-tier areas it is also the waste disposal authority, the districts collect),
+the combined authority for two counties or unitaries inside one, or ``none`` when no single
+authority holds both. A gap is placed like a zone on its producers
 alone; its ``lead_district`` and ``ca_status`` say who could seed a loop there.
 """
 
@@ -117,8 +119,9 @@ def _level(producers: pd.Series, users: pd.Series) -> tuple[str, str, str]:
     if not same_county:
         return "across_counties", parties("upper_tier"), str(p_ca) if p_ca else "none"
     if producers.get("district_code") != users.get("district_code"):
-        broker = p_ca or str(producers.get("upper_tier_name"))
-        return "across_districts", parties("district"), broker
+        # The county holds both districts, and in two-tier areas it is the waste disposal
+        # authority to the districts' collection: the smaller authority, and the one to convene.
+        return "across_districts", parties("district"), str(producers.get("upper_tier_name"))
     return "one_district", "", str(producers.get("district_name"))
 
 
