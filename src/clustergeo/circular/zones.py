@@ -1,4 +1,4 @@
-"""Symbiosis opportunity zones, where a stream's producers and users sit close, and gaps.
+r"""Symbiosis opportunity zones, where a stream's producers and users sit close, and gaps.
 
 For each stream, the producers and the users are found like any industry: their **findings**
 (:func:`clustergeo.clusters.findings.build_findings` on each side's LQ), clusters with a core
@@ -14,15 +14,30 @@ and an extent, and single-place concentrations. Then:
   extents and the co-located areas linking them. Its parts are separate when findings are
   linked by distance only (``n_parts``). It carries the employment on each side, the shortest
   producer-to-user distance and how it was linked (``colocated``, ``distance`` or both);
-* a **gap** is a producer finding with no user finding linked to it: the place a programme
-  could seed a loop. It carries the distance to the nearest user finding and the users'
-  employment within ``distance_km`` (scattered, not concentrated).
+* a producer finding with no user finding linked to it is looked at once more: the users'
+  employment in the areas whose centroid lies within ``distance_km`` of its core, against all
+  employment there, gives the users' location quotient within reach,
+
+  .. math:: LQ^{reach} = \frac{\sum_{m \in R} e_{m,u} / \sum_{m \in R} E_m}{s_u}
+
+  with :math:`e_{m,u}` the users' employment of area *m*, :math:`E_m` all its employment,
+  :math:`R` the areas within reach and :math:`s_u` the users' share of the run's reference
+  employment (the share their LQ is measured against), with the run's confidence interval
+  (Moineddin, Beyene & Boyle 2003; :func:`clustergeo.concentration.location_quotients`).
+  When the whole interval lies below 1, users are significantly scarcer within reach than in
+  the reference economy: the finding is a **gap**, the place a programme could seed a loop.
+  Otherwise users are there in ordinary numbers, only not concentrated: the finding is
+  **scattered** (kind ``scattered``), a place to broker links with the firms already near
+  rather than to seed new ones. Both carry the distance to the nearest user finding, the
+  users' employment within reach, :math:`LQ^{reach}` and its upper bound
+  (``users_nearby_lq``, ``users_nearby_lq_upper``).
 
 **Stable IDs.** ``<stream>-<anchor area>``, the anchor being the anchor area of the zone's
-largest producer finding (most employment, ties to the smaller ID), or of the gap's producer
-finding. A producer finding belongs to one zone or is one gap, and findings of one side never
-share an area, so IDs are unique; they depend only on the stream's own findings, so the same
-inputs and settings give the same IDs on any machine and in any row order.
+largest producer finding (most employment, ties to the smaller ID), or of the gap's (or
+scattered finding's) producer finding. A producer finding belongs to one zone or is one gap
+(or scattered finding), and findings of one side never share an area, so IDs are unique;
+they depend only on the stream's own findings, so the same inputs and settings give the same
+IDs on any machine and in any row order.
 """
 
 from __future__ import annotations
@@ -38,9 +53,10 @@ from scipy.sparse.csgraph import connected_components
 
 from clustergeo.circular.matrix import Stream, side_key
 from clustergeo.clusters.delineate import join_neighbours
+from clustergeo.concentration import LqSettings, location_quotients
 from clustergeo.hotspots.weights import SpatialWeights
 
-__all__ = ["ZONE_COLUMNS", "Zones", "find_zones"]
+__all__ = ["ZONE_COLUMNS", "Reference", "Zones", "find_zones"]
 
 #: Attribute columns of the zones-and-gaps table, before the governance flags.
 ZONE_COLUMNS = (
@@ -57,6 +73,8 @@ ZONE_COLUMNS = (
     "producer_employment",
     "user_employment",
     "users_nearby_employment",
+    "users_nearby_lq",
+    "users_nearby_lq_upper",
     "linked_by",
     "distance_km",
     "nearest_user_id",
@@ -117,6 +135,19 @@ def _colocation_groups(
 
 
 @dataclass(frozen=True)
+class Reference:
+    """The run's LQ reference and confidence level, which users within reach are judged by."""
+
+    area_totals: pd.Series
+    """Each area's employment in all industries, by area code."""
+    shares: Mapping[str, float]
+    """Each side key's share of the reference employment."""
+    total: float
+    """The reference's total employment."""
+    confidence_level: float
+
+
+@dataclass(frozen=True)
 class _Context:
     """What every stream's zones are built from: findings, their areas and the geography."""
 
@@ -129,6 +160,7 @@ class _Context:
     position: pd.Series
     areas: gpd.GeoDataFrame
     side_employment: Mapping[str, pd.Series]
+    reference: Reference
     distance_m: float
 
 
@@ -141,6 +173,7 @@ def find_zones(
     weights: SpatialWeights,
     areas: gpd.GeoDataFrame,
     side_employment: Mapping[str, pd.Series],
+    reference: Reference,
     distance_km: float,
 ) -> Zones:
     """Zones and gaps of every stream (see the module docstring).
@@ -161,13 +194,16 @@ def find_zones(
         The study area's areas with their polygons (EPSG:27700).
     side_employment
         Each side key's employment per area (indexed by area code).
+    reference
+        The run's LQ reference: users within reach of a producer finding are judged by it.
     distance_km
         Largest core-to-core distance at which a producer and a user finding are linked.
 
     Returns
     -------
     Zones
-        ``zones``: one row per zone or gap (``kind``), core polygons, sorted by stream, kind
+        ``zones``: one row per zone, gap or scattered producer finding (``kind``), core
+        polygons, sorted by stream, kind
         and ID; ``extents``: extent polygons; ``members``: ``zone_id, area_code, part, side``
         (``part``: ``core`` or ``extent``; ``side``: ``producers``, ``users`` or
         ``colocated``).
@@ -182,6 +218,7 @@ def find_zones(
         position=pd.Series(np.arange(weights.n), index=weights.ids),
         areas=areas,
         side_employment=side_employment,
+        reference=reference,
         distance_m=distance_km * 1000.0,
     )
     area_shape = areas.set_index("area_code").geometry
@@ -254,7 +291,7 @@ def _stream_zones(
         if not in_p:
             continue
         if not in_u:
-            # A producer finding linked to no user: a gap.
+            # A producer finding linked to no user: a gap, or scattered users within reach.
             for a in in_p:
                 found.append(_gap(context, stream, producers.iloc[a], users, distances[a]))
             continue
@@ -363,6 +400,8 @@ def _zone(  # noqa: PLR0917 -- one zone's parts, named by position at the one ca
         "producer_employment": float(producers["employment"].sum()),
         "user_employment": float(users["employment"].sum()),
         "users_nearby_employment": np.nan,
+        "users_nearby_lq": np.nan,
+        "users_nearby_lq_upper": np.nan,
         "linked_by": linked_by,
         "distance_km": round(closest_m / 1000.0, 3),
         "nearest_user_id": "",
@@ -383,9 +422,26 @@ def _gap(
     zone_id = f"{stream.key}-{producer['anchor_area_code']}"
     nearest = int(np.argmin(distances)) if len(users) else -1
     cid = str(producer["cluster_id"])
+    users_key = side_key(stream.key, "users")
+    reference = context.reference
+    near_users, near_all = _within_reach(
+        context.core_shape[cid],
+        context.areas,
+        (context.side_employment[users_key], reference.area_totals),
+        context.distance_m,
+    )
+    reach = location_quotients(
+        pd.DataFrame({users_key: [near_users]}),
+        pd.Series([near_all]),
+        pd.Series({users_key: reference.shares.get(users_key, np.nan) * reference.total}),
+        reference.total,
+        LqSettings(confidence_level=reference.confidence_level),
+    ).iloc[0]
     row: dict[str, object] = {
         "zone_id": zone_id,
-        "kind": "gap",
+        # Users significantly scarcer within reach than in the reference economy: a gap.
+        # (No employment within reach at all leaves the LQ undefined: a gap too.)
+        "kind": "scattered" if float(reach["lq_upper"]) >= 1.0 else "gap",
         "stream": stream.key,
         "label": stream.label,
         "material": stream.material,
@@ -401,12 +457,9 @@ def _gap(
         "nearest_user_id": str(users.iloc[nearest]["cluster_id"]) if nearest >= 0 else "",
         "nearest_user_km": round(float(distances[nearest]) / 1000.0, 3) if nearest >= 0 else np.nan,
         "n_colocated_areas": 0,
-        "users_nearby_employment": _nearby_employment(
-            context.core_shape[cid],
-            context.areas,
-            context.side_employment[side_key(stream.key, "users")],
-            context.distance_m,
-        ),
+        "users_nearby_employment": near_users,
+        "users_nearby_lq": float(reach["lq"]),
+        "users_nearby_lq_upper": float(reach["lq_upper"]),
     }
     members = _member_frame(
         zone_id, {"producers": (core_members.get(cid, set()), extent_members.get(cid, set()))}
@@ -414,13 +467,17 @@ def _gap(
     return row, members
 
 
-def _nearby_employment(
-    shape: object, areas: gpd.GeoDataFrame, employment: pd.Series, distance_m: float
-) -> float:
-    """Employment of a side in the areas whose centroid lies within ``distance_m`` of ``shape``."""
+def _within_reach(
+    shape: object,
+    areas: gpd.GeoDataFrame,
+    employment: tuple[pd.Series, pd.Series],
+    distance_m: float,
+) -> tuple[float, float]:
+    """Sums of each employment series over the areas whose centroid is within reach of ``shape``."""
     centroids = areas.set_index("area_code").geometry.centroid
     near = centroids.index[centroids.distance(shape) <= distance_m]
-    return float(employment.reindex(near).fillna(0.0).sum())
+    first, second = (float(e.reindex(near).fillna(0.0).sum()) for e in employment)
+    return first, second
 
 
 def _assemble(

@@ -64,6 +64,7 @@ __all__ = [
 SIDE_COLOURS = {"producers": "#d95f02", "users": "#1b9e77"}
 _ZONE_COLOUR = "#1f78b4"
 _GAP_COLOUR = "#e7298a"
+_SCATTERED_COLOUR = "#7f7f7f"
 _BASE_FILL = "#f2f0eb"
 _COOPERATION_WORDS = {
     "across_combined_authorities": "producers and users in different combined authorities",
@@ -123,8 +124,13 @@ def circular_styles(layers: Mapping[str, object]) -> list[LayerStyle]:
             ),
             (
                 "gap",
-                "Gap: producers, no users near",
+                "Gap: producers, few users near",
                 fill_symbol("1", None, outline=_GAP_COLOUR, width_mm=0.9, dash=True),
+            ),
+            (
+                "scattered",
+                "Producers, users near but scattered",
+                fill_symbol("2", None, outline=_SCATTERED_COLOUR, width_mm=0.6, dash=True),
             ),
         ]
         styles.append(
@@ -133,7 +139,10 @@ def circular_styles(layers: Mapping[str, object]) -> list[LayerStyle]:
                 name="Symbiosis zones and gaps",
                 qml=_document(_categorized("kind", categories), _labeling("zone_id", placement=1)),
                 default=True,
-                description="Symbiosis opportunity zones (solid) and gaps (dashed)",
+                description=(
+                    "Symbiosis opportunity zones (solid), gaps (dashed) and producers with "
+                    "users scattered near (grey)"
+                ),
                 renderer="categorizedSymbol",
                 classes=len(categories),
             )
@@ -155,8 +164,9 @@ def plot_stream_map(
 ) -> tuple[Figure, Axes]:
     """One stream: its producers, its users, its symbiosis zones and its gaps.
 
-    ``findings`` are the stream's producer and user findings (``side``); ``zones`` its zones
-    and gaps (``kind``), each labelled by its lead district.
+    ``findings`` are the stream's producer and user findings (``side``); ``zones`` its zones,
+    gaps and scattered producer findings (``kind``); zones and gaps are labelled by their
+    lead district.
     """
     with house_style():
         width, height = default_figsize(areas)
@@ -171,6 +181,11 @@ def plot_stream_map(
             part = findings.loc[findings["side"] == side]
             if not part.empty:
                 part.plot(ax=ax, color=colour, alpha=0.6, edgecolor=colour, linewidth=0.6, zorder=6)
+        scattered = zones.loc[zones["kind"] == "scattered"]
+        if not scattered.empty:
+            scattered.buffer(400).boundary.plot(
+                ax=ax, color=_SCATTERED_COLOUR, linewidth=0.9, linestyle=":", zorder=7
+            )
         for kind, colour, dash in (("zone", _ZONE_COLOUR, "-"), ("gap", _GAP_COLOUR, "--")):
             part = zones.loc[zones["kind"] == kind]
             if not part.empty:
@@ -205,7 +220,20 @@ def plot_stream_map(
             Patch(facecolor=SIDE_COLOURS["users"], alpha=0.6, label=_wrap(f"Users: {users_label}")),
             Line2D([], [], color=_ZONE_COLOUR, linewidth=1.4, label="Symbiosis zone"),
             Line2D(
-                [], [], color=_GAP_COLOUR, linewidth=1.4, linestyle="--", label="Gap: no users near"
+                [],
+                [],
+                color=_GAP_COLOUR,
+                linewidth=1.4,
+                linestyle="--",
+                label="Gap: few users near",
+            ),
+            Line2D(
+                [],
+                [],
+                color=_SCATTERED_COLOUR,
+                linewidth=0.9,
+                linestyle=":",
+                label=_wrap("Producers with users near, scattered"),
             ),
             *boundary_handles(tiers),
         ]
@@ -252,7 +280,7 @@ def circular_figures(
             subtitle=(
                 f"Producers and users concentrated (clusters and single places). A zone joins "
                 f"producers and users within {distance_km:g} km or side by side; a gap is "
-                "producers with no users near."
+                "producers with clearly fewer users within reach than the economy's average."
             ),
             producers_label=str(row.producers),
             users_label=str(row.users),
@@ -286,8 +314,11 @@ def circular_report_blocks(
             "close. For each material stream below, this section maps where its producers "
             "and its users are concentrated, and finds **symbiosis zones**, places where "
             f"both sit side by side or within {distance_km:g} km of each other, and **gaps**, "
-            "places with many producers and no users near them, where a programme could help "
-            "set up collection, reuse or recycling.",
+            "places with many producers and clearly fewer users within reach than the "
+            "economy as a whole has for as many jobs, where a programme could help set up "
+            "collection, reuse or recycling. Producer places with no user place near but "
+            "users within reach in ordinary numbers are listed apart: there the users are "
+            "scattered, and a programme would broker links with firms already nearby.",
         ),
     ]
     table = pd.DataFrame(
@@ -300,6 +331,7 @@ def circular_report_blocks(
             "Zones": ran["zones"].astype(int),
             "…needing authorities to co-operate": ran["zones_needing_cooperation"].astype(int),
             "Gaps": ran["gaps"].astype(int),
+            "Users near, scattered": ran["scattered"].astype(int),
             "Found together? (p)": [
                 _together(i, p)
                 for i, p in zip(ran["moran_bv_i"], ran["moran_bv_p_sim"], strict=True)
@@ -317,7 +349,6 @@ def circular_report_blocks(
             "large concentration of that side there.",
         )
     )
-    blocks += _zone_blocks(zones)
     not_run = streams.loc[streams["status"] != "run"]
     if not not_run.empty:
         blocks.append(
@@ -328,6 +359,26 @@ def circular_report_blocks(
                 + ". See `circular/streams.csv` for why.",
             )
         )
+    if (ran["finer"].fillna("") != "").any():
+        blocks.append(
+            Block(
+                "p",
+                "**Read these as leads to check, not findings.** With industry detail by "
+                "section only, each side is a whole section: the users' section E also holds "
+                "water supply and sewerage, so a user place can be a water company's offices "
+                "or works rather than waste firms, and most producers' jobs make no waste of "
+                "the stream. Check the firms in a zone or gap before acting on it; the last "
+                "part of this section says what finer data would settle.",
+            )
+        )
+    blocks += _zone_blocks(zones, distance_km)
+    labels = ran.set_index("stream")["label"]
+    if figures:
+        blocks.append(Block("h2", "Maps of each material stream"))
+    for path in figures:
+        stream = Path(path).stem.removeprefix("circular_")
+        caption = f"{labels.get(stream, stream)}: producers, users, symbiosis zones and gaps"
+        blocks.append(Block("img", caption, path=path))
     finer = ran.loc[ran["finer"].fillna("") != ""]
     if not finer.empty:
         blocks.append(Block("h2", "What finer industry detail would add"))
@@ -337,7 +388,7 @@ def circular_report_blocks(
                 items=tuple(f"**{row.label}.** {row.finer}" for row in finer.itertuples()),
             )
         )
-    blocks.append(Block("p", "Where the links between industries come from:"))
+    blocks.append(Block("h2", "Where the links between industries come from"))
     blocks.append(
         Block(
             "list",
@@ -347,11 +398,6 @@ def circular_report_blocks(
             ),
         )
     )
-    labels = ran.set_index("stream")["label"]
-    for path in figures:
-        stream = Path(path).stem.removeprefix("circular_")
-        caption = f"{labels.get(stream, stream)}: producers, users, symbiosis zones and gaps"
-        blocks.append(Block("img", caption, path=path))
     return blocks
 
 
@@ -362,7 +408,7 @@ def _together(moran: float, p: float) -> str:
     return f"{verdict} ({p:.3g})"
 
 
-def _zone_blocks(zones: pd.DataFrame) -> list[Block]:
+def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
     found = zones.loc[zones["kind"] == "zone"]
     gaps = zones.loc[zones["kind"] == "gap"]
     blocks = [Block("h2", "Symbiosis zones and the authorities that must co-operate")]
@@ -397,28 +443,50 @@ def _zone_blocks(zones: pd.DataFrame) -> list[Block]:
                 ).head(15),
             )
         )
-    blocks.append(Block("h2", "Gaps: producers with no users near"))
+    blocks.append(Block("h2", "Gaps: producers with few users near"))
     if gaps.empty:
-        blocks.append(Block("p", "Every producer place has a user place near it."))
+        blocks.append(Block("p", "No producer place lacks users within reach."))
     else:
-        ranked = gaps.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
         blocks.append(
             Block(
-                "table",
-                table=pd.DataFrame(
-                    {
-                        "Material": ranked["label"],
-                        "Where": ranked["districts"].fillna("").str.replace("; ", ", "),
-                        "Producer jobs": ranked["producer_employment"].map("{:,.0f}".format),
-                        "Nearest user place": ranked["nearest_user_km"].map(
-                            lambda v: "none in the study area" if pd.isna(v) else f"{v:.0f} km"
-                        ),
-                        "User jobs within reach": ranked["users_nearby_employment"].map(
-                            "{:,.0f}".format
-                        ),
-                        "Who could act": ranked["lead_district"].fillna(""),
-                    }
-                ).head(15),
+                "p",
+                f"Users' jobs within {distance_km:g} km are set against all jobs there: a "
+                "ratio below 1 means fewer users for the size of the local economy than in "
+                "the economy the run compares with; a gap's ratio is below 1 beyond chance "
+                "(its confidence interval lies below 1).",
             )
         )
+        blocks.append(Block("table", table=_unlinked_table(gaps, "Who could act")))
+    scattered = zones.loc[zones["kind"] == "scattered"]
+    if not scattered.empty:
+        blocks.append(Block("h2", "Producers with users near but scattered"))
+        blocks.append(
+            Block(
+                "p",
+                "No user place is near these producer places, but users are found within "
+                "reach in ordinary numbers (a ratio not clearly below 1), spread among "
+                "other firms.",
+            )
+        )
+        blocks.append(Block("table", table=_unlinked_table(scattered, "Who could broker")))
     return blocks
+
+
+def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
+    """Gaps or scattered producer places, largest first (at most 15)."""
+    ranked = rows.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
+    return pd.DataFrame(
+        {
+            "Material": ranked["label"],
+            "Where": ranked["districts"].fillna("").str.replace("; ", ", "),
+            "Producer jobs": ranked["producer_employment"].map("{:,.0f}".format),
+            "Nearest user place": ranked["nearest_user_km"].map(
+                lambda v: "none in the study area" if pd.isna(v) else f"{v:.0f} km"
+            ),
+            "User jobs within reach": ranked["users_nearby_employment"].map("{:,.0f}".format),
+            "Users for the jobs there (1 = average)": ranked["users_nearby_lq"].map(
+                lambda v: "" if pd.isna(v) else f"{v:.2f}"
+            ),
+            actor: ranked["lead_district"].fillna(""),
+        }
+    ).head(15)

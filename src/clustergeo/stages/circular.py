@@ -10,7 +10,8 @@ weights; for every material stream of the matrix that the data's industry detail
    traded status: a builders' cluster is where construction waste arises;
 3. the bivariate Local Moran of every stream both ways, in one pass, and per stream the
    global bivariate Moran's I and the Ellison-Glaeser-Kerr coagglomeration index;
-4. symbiosis zones and gaps, placed on the authority tiers, with who must co-operate.
+4. symbiosis zones, gaps and producers with users scattered near them, placed on the
+   authority tiers, with who must co-operate.
 
 Writes them all (:data:`~clustergeo.stages.registry.CIRCULAR`) and a report.
 """
@@ -34,7 +35,7 @@ from clustergeo.circular.colocation import (
 )
 from clustergeo.circular.cooperation import zone_governance
 from clustergeo.circular.matrix import SIDES, Stream, read_streams, resolve_streams, side_key
-from clustergeo.circular.zones import find_zones
+from clustergeo.circular.zones import Reference, find_zones
 from clustergeo.clusters.findings import build_findings
 from clustergeo.concentration import (
     LqSettings,
@@ -177,6 +178,16 @@ def run(config: RunConfig) -> None:
         weights=weights,
         areas=study,
         side_employment=side_employment,
+        reference=Reference(
+            area_totals=totals,
+            # The share each side's LQ is measured against: users within reach are judged by it.
+            shares={
+                str(k): float(v)
+                for k, v in side_lq.groupby("industry_code")["reference_share"].first().items()
+            },
+            total=reference.total,
+            confidence_level=config.concentration.confidence_level,
+        ),
         distance_km=settings.distance_km,
     )
     tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
@@ -216,12 +227,13 @@ def run(config: RunConfig) -> None:
     write_json({"stage": "circular", **report}, paths[r.CIRCULAR_REPORT])
     log.info(
         "%d material streams run (%d left out for the data's detail): %d symbiosis zones, "
-        "%d needing co-operation between authorities, %d gaps",
+        "%d needing co-operation between authorities, %d gaps, %d with users scattered near",
         len(runnable),
         len(resolution.unresolved),
         report["zones"],
         report["zones_needing_cooperation"],
         report["gaps"],
+        report["scattered"],
     )
 
 
@@ -334,6 +346,7 @@ def _streams_table(
                     (is_zone & mine["cooperation_needed"].fillna(False).astype(bool)).sum()
                 ),
                 "gaps": int((mine["kind"] == "gap").sum()),
+                "scattered": int((mine["kind"] == "scattered").sum()),
             }
         rows.append(row)
     return pd.DataFrame(rows)
@@ -366,6 +379,7 @@ def _report(
         if not zones.empty
         else {},
         "gaps": int((zones["kind"] == "gap").sum()) if not zones.empty else 0,
+        "scattered": int((zones["kind"] == "scattered").sum()) if not zones.empty else 0,
         "colocated_areas": {
             str(k): int(v) for k, v in local.groupby("stream")["colocated"].sum().items()
         },
