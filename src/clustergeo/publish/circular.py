@@ -192,7 +192,11 @@ def plot_stream_map(
                 part.buffer(400).boundary.plot(
                     ax=ax, color=colour, linewidth=1.4, linestyle=dash, zorder=8
                 )
-                for row in part.itertuples():
+                # One label per district: three gaps in one city would print its name thrice.
+                labelled = part.sort_values("producer_employment", ascending=False)
+                if "lead_district" in labelled:
+                    labelled = labelled.drop_duplicates("lead_district")
+                for row in labelled.itertuples():
                     point = row.geometry.representative_point()
                     ax.annotate(
                         textwrap.fill(str(getattr(row, "lead_district", "") or ""), 18),
