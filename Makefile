@@ -13,7 +13,7 @@ DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
 	employment_wp605ew.csv truth.csv truth_summary.csv truth_concentrations.csv truth_circular.csv README.txt)
 export MPLBACKEND := Agg
 
-.PHONY: help setup demo all midlands national test test-fast lint format bench bench-scale clean distclean
+.PHONY: help setup demo all midlands circular national test test-fast lint format bench bench-scale clean distclean
 
 help: ## List the targets
 	@echo "clustergeo make targets:"
@@ -43,6 +43,9 @@ all: $(VENV)/.installed ## Run every stage for CONFIG (default: the demo), rebui
 
 midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../shared/data)
 	@$(MAKE) --no-print-directory all CONFIG=pipelines/midlands-census2011.yaml
+
+circular: $(VENV)/.installed ## Run the circular-economy stage for CONFIG (and the stages it needs)
+	@$(MAKE) --no-print-directory -f pipeline.mk circular CONFIG=$(CONFIG) CG=$(CG)
 
 NATIONAL_DIR := data/raw/national-synthetic
 LSOA_BOUNDARIES := ../shared/data/boundaries_lsoa2011_bsc_strokemaps/LSOA_Dec2011_BSC_EW_V3.geojson.gz
