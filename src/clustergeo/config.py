@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -1065,12 +1065,15 @@ class RunConfig(_Located, _Strict):
             paths["sites"] = self.data_path(Path(self.governance.sites))
         if wanted("osm") and self.surface is not None and self.surface.osm is not None:
             paths["osm"] = self.data_path(self.surface.osm)
-        paths |= {role: path for role, path in self._circular_inputs().items() if wanted(role)}
+        paths |= self._circular_inputs(wanted)
         return paths
 
-    def _circular_inputs(self) -> dict[str, Path]:
-        """The circular stage's input: a matrix file of the user's own, if any."""
-        if self.circular is None or self.circular.shipped:
+    def _circular_inputs(self, wanted: Callable[[str], bool]) -> dict[str, Path]:
+        """The circular stage's input: a matrix file of the user's own, if any and wanted.
+
+        ``wanted`` is asked first, so only the stages reading the matrix read its setting.
+        """
+        if not wanted("circular_matrix") or self.circular is None or self.circular.shipped:
             return {}
         return {"circular_matrix": self.local_path(self.circular.matrix)}
 
