@@ -280,7 +280,7 @@ def circular_figures(
             areas,
             findings.loc[findings["stream"] == row.stream],
             zones.loc[zones["stream"] == row.stream],
-            title=framing.heading(f"{row.label!s}: who produces it, who could use it"),
+            title=framing.heading(f"{row.label!s}: producers and users"),
             subtitle=(
                 f"Producers and users concentrated (clusters and single places). A zone joins "
                 f"producers and users within {distance_km:g} km or side by side; a gap is "
