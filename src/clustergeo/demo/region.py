@@ -443,9 +443,10 @@ def build_demo_region(seed: int = 2011, n_areas: int = 1500) -> DemoRegion:
     counts = _industry_counts(
         employment_rng,
         totals,
-        [*planted, plant, *circular],
+        [*planted, plant],
         len(geography.cells),
         geography.queen,
+        later=circular,
         reduced=[(cleared, _GAP_USERS_SECTION, _GAP_USERS_MULTIPLIER)],
     )
 
@@ -1173,14 +1174,20 @@ def _industry_counts(
     n_areas: int,
     queen: Sequence[Sequence[int]],
     *,
+    later: Sequence[_PlantedCluster] = (),
     reduced: Sequence[tuple[Sequence[int], str, float]] = (),
 ) -> IntArray:
     """Split area totals into the 20 sections: Dirichlet shares, planted boosts, multinomial.
 
     A single-area plant's neighbours keep only :data:`_PLANT_RING_MULTIPLIER` of their share
     of its section: residential areas around a plant, whose neighbourhood is then average.
-    Each ``(areas, section, multiplier)`` of ``reduced`` scales those areas' share of the
-    section (the users kept away from the planted gap), planted areas excepted.
+
+    ``later`` plants (the circular economy's) and ``reduced`` areas come after: each
+    ``(areas, section, multiplier)`` of ``reduced`` scales those areas' share of the section
+    (the users kept away from the planted gap), planted areas excepted. Only the areas they
+    change are drawn again, after every other draw, so every other area keeps exactly the
+    counts it had before they were added: the earlier clusters and their tests stay as they
+    were.
     """
     national = np.array([_CENSUS_2011_WORKPLACE_TOTALS[c] for c in INDUSTRY_CODES], float)
     national /= national.sum()
@@ -1190,10 +1197,29 @@ def _industry_counts(
             column = INDUSTRY_CODES.index(cluster.spec.industry_code)
             ring = sorted(set(queen[cluster.cells[0]]) - set(cluster.cells))
             shares[ring, column] *= _PLANT_RING_MULTIPLIER
-    planted_cells = {cell for cluster in planted for cell in cluster.cells}
+    _boost(shares, planted, national)
+    # Re-normalising keeps each planted area's total employment as drawn: the cluster shifts
+    # the area's mix towards its industry instead of adding jobs.
+    counts: IntArray = rng.multinomial(totals, shares / shares.sum(axis=1, keepdims=True)).astype(
+        np.int64
+    )
+    if not later and not reduced:
+        return counts
+    planted_cells = {cell for cluster in [*planted, *later] for cell in cluster.cells}
+    changed = {cell for cluster in later for cell in cluster.cells}
     for cells, section, multiplier in reduced:
         kept = sorted(set(cells) - planted_cells)
         shares[kept, INDUSTRY_CODES.index(section)] *= multiplier
+        changed |= set(kept)
+    _boost(shares, later, national)
+    rows = np.array(sorted(changed), dtype=np.int64)
+    adjusted = shares[rows] / shares[rows].sum(axis=1, keepdims=True)
+    counts[rows] = rng.multinomial(totals[rows], adjusted)
+    return counts
+
+
+def _boost(shares: FloatArray, planted: Sequence[_PlantedCluster], national: FloatArray) -> None:
+    """Multiply each planted area's share of its cluster's section by its multiplier."""
     for cluster in planted:
         column = INDUSTRY_CODES.index(cluster.spec.industry_code)
         for cell, multiplier in zip(cluster.cells, cluster.multipliers, strict=True):
@@ -1201,11 +1227,6 @@ def _industry_counts(
             # unspecialised because its random draw happened to be low: the ground truth is
             # true in every planted area, not only on average.
             shares[cell, column] = max(shares[cell, column], national[column]) * multiplier
-    # Re-normalising keeps each planted area's total employment as drawn: the cluster shifts
-    # the area's mix towards its industry instead of adding jobs.
-    shares /= shares.sum(axis=1, keepdims=True)
-    counts: IntArray = rng.multinomial(totals, shares).astype(np.int64)
-    return counts
 
 
 # --------------------------------------------------------------------------------------------
