@@ -30,7 +30,14 @@ from conftest import REPO
 
 QGIS_PYTHON = os.environ.get("CLUSTERGEO_QGIS_PYTHON", "/usr/bin/python3")
 CHECK_SCRIPT = REPO / "tests" / "qgis" / "check_outputs.py"
-PROJECT_GROUPS = ["Anchor sites", "Clusters", "Authorities", "Hot spots", "Location quotients"]
+PROJECT_GROUPS = [
+    "Anchor sites",
+    "Clusters",
+    "Circular economy",
+    "Authorities",
+    "Hot spots",
+    "Location quotients",
+]
 
 
 def _styles(gpkg: Path) -> list[dict[str, Any]]:

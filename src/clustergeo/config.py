@@ -11,8 +11,8 @@ Relative paths are resolved in one place, the ``_Located`` mixin of both kinds o
   directory**: the ``CLUSTERGEO_DATA_DIR`` environment variable if set, else ``data_dir`` from
   the config, else the config file's folder.
   So the same pipeline runs on a user's own downloads and on the shared public datasets;
-* every other relative path (``output_dir``, ``industries.cluster_definitions``) is relative to
-  the config file's folder.
+* every other relative path (``output_dir``, ``industries.cluster_definitions``,
+  ``circular.matrix``) is relative to the config file's folder.
 
 Unknown keys are rejected with their name, so a typo never silently falls back to a default.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -51,6 +51,7 @@ __all__ = [
     "AreasConfig",
     "AuthoritiesConfig",
     "AuthorityLayer",
+    "CircularConfig",
     "ClustersConfig",
     "ColumnsConfig",
     "ComputeConfig",
@@ -758,6 +759,49 @@ class SurfaceConfig(_Strict):
         return self
 
 
+class CircularConfig(_Strict):
+    """Circular economy: producers and users of each material stream (stage ``circular``)."""
+
+    matrix: str = Field(
+        default="default",
+        description=(
+            "The producer -> user matrix of material streams: a shipped one ('default': ten "
+            "streams at class level, for BRES-like data; 'sections': section-level streams, "
+            "for Census workplace tables), or a YAML file relative to the config file."
+        ),
+    )
+    streams: list[str] | None = Field(
+        default=None,
+        description="Run only these streams of the matrix (default: every stream the data allow).",
+    )
+    distance_km: Annotated[float, Field(ge=0)] = Field(
+        default=10.0,
+        description=(
+            "A producer finding and a user finding whose cores lie within this distance are "
+            "linked into a symbiosis zone; a producer finding with no user finding within it "
+            "(and no co-located areas linking it to one) is a gap."
+        ),
+    )
+
+    @field_validator("matrix")
+    @classmethod
+    def _known_matrix(cls, value: str) -> str:
+        from clustergeo.circular.matrix import shipped_matrices
+
+        looks_like_file = "/" in value or value.endswith((".yaml", ".yml"))
+        if not looks_like_file and value not in shipped_matrices():
+            raise ValueError(
+                f"is neither a shipped matrix ({', '.join(shipped_matrices())}) nor a YAML "
+                "file (a path ending in .yaml)"
+            )
+        return value
+
+    @property
+    def shipped(self) -> bool:
+        """Whether the matrix is one shipped with clustergeo rather than a file."""
+        return "/" not in self.matrix and not self.matrix.endswith((".yaml", ".yml"))
+
+
 #: Address schemes of a running Dask scheduler (``compute.backend``).
 SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
 
@@ -940,6 +984,13 @@ class RunConfig(_Located, _Strict):
         default_factory=ComputeConfig,
         description="Where hot spots and the employment grid run (in process or on Dask).",
     )
+    circular: CircularConfig | None = Field(
+        default=None,
+        description=(
+            "Circular economy: material streams between industries, symbiosis zones, gaps "
+            "and who must co-operate (off unless this section is given)."
+        ),
+    )
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("name")
@@ -1033,7 +1084,17 @@ class RunConfig(_Located, _Strict):
             paths["sites"] = self.data_path(Path(self.governance.sites))
         if wanted("osm") and self.surface is not None and self.surface.osm is not None:
             paths["osm"] = self.data_path(self.surface.osm)
+        paths |= self._circular_inputs(wanted)
         return paths
+
+    def _circular_inputs(self, wanted: Callable[[str], bool]) -> dict[str, Path]:
+        """The circular stage's input: a matrix file of the user's own, if any and wanted.
+
+        ``wanted`` is asked first, so only the stages reading the matrix read its setting.
+        """
+        if not wanted("circular_matrix") or self.circular is None or self.circular.shipped:
+            return {}
+        return {"circular_matrix": self.local_path(self.circular.matrix)}
 
 
 class PanelConfig(_Located, _Strict):

@@ -26,7 +26,7 @@ from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.plotting import plot_hotspot_map, plot_lq_choropleth, save_figure
 from clustergeo.vocab import CA_STATUS_WORDS, TIERS
 
-__all__ = ["draw_figures", "site_flags_text"]
+__all__ = ["draw_figures", "map_boundaries", "site_flags_text"]
 
 Layers = Mapping[str, gpd.GeoDataFrame | pd.DataFrame]
 
@@ -47,7 +47,7 @@ def draw_figures(
     ``areas`` are the study area's areas; ``definitions`` the cluster definitions'
     ``(key, label)``, in the order to draw them.
     """
-    boundaries = _boundaries(layers)
+    boundaries = map_boundaries(layers)
     written = _hotspot_figures(
         layers,
         definitions=definitions,
@@ -70,7 +70,7 @@ def draw_figures(
     return written
 
 
-def _boundaries(layers: Layers) -> dict[str, gpd.GeoDataFrame]:
+def map_boundaries(layers: Layers) -> dict[str, gpd.GeoDataFrame]:
     """Authority outlines drawn on every map.
 
     Regions are left off: at this scale their outline only repeats the study area's.

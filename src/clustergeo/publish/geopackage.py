@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path
+from clustergeo.publish.circular import circular_styles
 from clustergeo.publish.qgis_styles import (
     LayerStyle,
     boundary_style,
@@ -65,6 +66,7 @@ def layer_styles(
         styles.append(cluster_style(labels, layer="grid_clusters", name_field="cluster_id"))
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
+    styles += circular_styles(layers)
     styles += [boundary_style(tier) for tier in TIERS if tier in layers]
     return styles
 

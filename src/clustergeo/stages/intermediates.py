@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from clustergeo.industries import ClusterDefinition
 
 __all__ = [
+    "CircularTables",
     "HotspotRecord",
     "Industries",
     "InputsRecord",
@@ -36,6 +37,7 @@ __all__ = [
     "read_area_totals",
     "read_areas",
     "read_authority_polygons",
+    "read_circular",
     "read_cluster_extents",
     "read_cluster_members",
     "read_cluster_record",
@@ -440,3 +442,33 @@ def read_grid_clusters(paths: RunPaths) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
     if not paths[r.GRID_CLUSTERS].exists():
         return None
     return gpd.read_parquet(paths[r.GRID_CLUSTERS]), pd.read_parquet(_existing(paths, r.MAUP, None))
+
+
+# --- circular ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CircularTables:
+    """The circular stage's results: streams, side findings, co-location, zones and gaps."""
+
+    streams: pd.DataFrame
+    findings: gpd.GeoDataFrame
+    colocation: pd.DataFrame
+    zones: gpd.GeoDataFrame
+    zone_authorities: pd.DataFrame
+
+
+def read_circular(paths: RunPaths) -> CircularTables | None:
+    """The circular stage's tables, or ``None`` when the run has no ``circular`` section."""
+    import geopandas as gpd
+    import pandas as pd
+
+    if not paths[r.CIRCULAR_STREAMS].exists():
+        return None
+    return CircularTables(
+        streams=pd.read_parquet(paths[r.CIRCULAR_STREAMS]),
+        findings=gpd.read_parquet(_existing(paths, r.CIRCULAR_FINDINGS, None)),
+        colocation=pd.read_parquet(_existing(paths, r.CIRCULAR_COLOCATION, None)),
+        zones=gpd.read_parquet(_existing(paths, r.CIRCULAR_ZONES, None)),
+        zone_authorities=pd.read_parquet(_existing(paths, r.CIRCULAR_ZONE_AUTHORITIES, None)),
+    )

@@ -21,7 +21,12 @@ import pyogrio
 
 from clustergeo.config import RunConfig
 from clustergeo.io import file_sha256, write_json, write_text
-from clustergeo.publish.figures import draw_figures
+from clustergeo.publish.circular import (
+    circular_figures,
+    circular_layers,
+    circular_report_blocks,
+)
+from clustergeo.publish.figures import draw_figures, map_boundaries
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
 from clustergeo.publish.layers import RunTables, build_layers
@@ -60,6 +65,15 @@ def run(config: RunConfig) -> None:
     rule = _cluster_rule(intermediates.read_cluster_record(paths), config)
 
     layers = build_layers(tables)
+    circular = intermediates.read_circular(paths)
+    if circular is not None:
+        layers |= circular_layers(
+            circular.streams,
+            circular.findings,
+            circular.zones,
+            circular.zone_authorities,
+            circular.colocation,
+        )
     styles = layer_styles(layers, definitions)
     write_geopackage(
         layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
@@ -84,6 +98,17 @@ def run(config: RunConfig) -> None:
         grid_cell_m=config.surface.cell_m if config.surface else None,
         folder=paths[r.FIGURES],
     )
+    circular_drawn: list[Path] = []
+    if circular is not None and config.circular is not None:
+        circular_drawn = circular_figures(
+            layers,
+            areas=tables.areas,
+            boundaries=map_boundaries(layers),
+            framing=framing,
+            distance_km=config.circular.distance_km,
+            folder=paths[r.FIGURES],
+        )
+        figures += circular_drawn
     provenance: dict[str, Any] = {
         "run": config.name,
         "description": config.description,
@@ -122,6 +147,22 @@ def run(config: RunConfig) -> None:
         n_industries=int(tables.lq["industry_code"].nunique()),
         global_statistics=tables.global_statistics,
     )
+    if circular is not None and config.circular is not None:
+        # The circular section goes before the maps and the provenance, which close the report.
+        at = next(
+            (
+                i
+                for i, b in enumerate(blocks)
+                if b.kind == "h2" and b.text in ("Maps", "Provenance")
+            ),
+            len(blocks),
+        )
+        blocks[at:at] = circular_report_blocks(
+            circular.streams,
+            circular.zones,
+            distance_km=config.circular.distance_km,
+            figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
+        )
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
     write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
 

@@ -225,6 +225,41 @@ MAUP = Artefact("surface/maup.parquet", "Area clusters against grid clusters: ov
 MAUP_CSV = Artefact("surface/maup.csv", "The same as CSV.")
 SURFACE_REPORT = Artefact("surface/report.json", "Allocation, grid and comparison counts.")
 
+# circular
+CIRCULAR_STREAMS = Artefact(
+    "circular/streams.parquet",
+    "Each material stream: its industries, sources, co-location statistics, zones and gaps.",
+)
+CIRCULAR_STREAMS_CSV = Artefact("circular/streams.csv", "The same as CSV.")
+CIRCULAR_FINDINGS = Artefact(
+    "circular/findings.parquet",
+    "Producer and user findings of every stream (clusters and concentrations), core polygons.",
+)
+CIRCULAR_COLOCATION = Artefact(
+    "circular/colocation.parquet",
+    "Bivariate Local Moran per area x stream, both ways, with permutation p-values and FDR.",
+)
+CIRCULAR_COLOCATION_CSV = Artefact("circular/colocation.csv", "The same as CSV.")
+CIRCULAR_ZONES = Artefact(
+    "circular/zones.parquet",
+    "Symbiosis zones and gaps with their governance and co-operation flags (GeoParquet).",
+)
+CIRCULAR_ZONES_CSV = Artefact("circular/zones.csv", "The same as CSV, without polygons.")
+CIRCULAR_ZONE_EXTENTS = Artefact(
+    "circular/zone_extents.parquet", "Each zone's extent: its findings' extents and links."
+)
+CIRCULAR_ZONE_MEMBERS = Artefact(
+    "circular/zone_members.parquet", "The areas of each zone and gap, by part and side."
+)
+CIRCULAR_ZONE_AUTHORITIES = Artefact(
+    "circular/zone_authorities.parquet",
+    "Every authority each zone touches, for the zone and for each side, with shares.",
+)
+CIRCULAR_ZONE_AUTHORITIES_CSV = Artefact("circular/zone_authorities.csv", "The same as CSV.")
+CIRCULAR_REPORT = Artefact(
+    "circular/report.json", "Streams run and left out, the rules applied, and the counts."
+)
+
 # publish
 GEOPACKAGE = Artefact("clustergeo.gpkg", "The GeoPackage users open in QGIS, styles embedded.")
 QGIS_PROJECT = Artefact("clustergeo.qgs", "The QGIS project, referring to the GeoPackage.")
@@ -386,6 +421,53 @@ SURFACE = Stage(
     ),
 )
 
+CIRCULAR = Stage(
+    name="circular",
+    summary=(
+        "Match waste producers with the industries that could use it: co-location, "
+        "symbiosis zones, gaps and who must co-operate."
+    ),
+    inputs=("circular_matrix",),
+    reads=(AREAS, LQ, CONCENTRATION_REPORT, WEIGHTS),
+    writes=(
+        CIRCULAR_STREAMS,
+        CIRCULAR_STREAMS_CSV,
+        CIRCULAR_FINDINGS,
+        CIRCULAR_COLOCATION,
+        CIRCULAR_COLOCATION_CSV,
+        CIRCULAR_ZONES,
+        CIRCULAR_ZONES_CSV,
+        CIRCULAR_ZONE_EXTENTS,
+        CIRCULAR_ZONE_MEMBERS,
+        CIRCULAR_ZONE_AUTHORITIES,
+        CIRCULAR_ZONE_AUTHORITIES_CSV,
+        CIRCULAR_REPORT,
+    ),
+    # Each stream side is analysed as the run analyses an industry: its LQ with the run's
+    # floors, hot spots with the run's inference, findings by the run's cluster rules, and
+    # the governance overlay with the run's straddle share.
+    settings=(
+        "circular",
+        "hotspots",
+        "clusters",
+        "concentration.min_area_employment",
+        "concentration.min_cell_employment",
+        "concentration.confidence_level",
+        "governance.straddle_share",
+    ),
+    needs_section="circular",
+    code=(
+        "circular/",
+        "hotspots/",
+        "clusters/",
+        "concentration.py",
+        "governance/overlay.py",
+        "industries.py",
+        "data/sic2007.yaml",
+        "data/circular/",
+    ),
+)
+
 PUBLISH = Stage(
     name="publish",
     summary="Write the GeoPackage, the QGIS project, the maps, the report and the provenance.",
@@ -413,6 +495,11 @@ PUBLISH = Stage(
         GOVERNANCE_REPORT,
         GRID_CLUSTERS,
         MAUP,
+        CIRCULAR_STREAMS,
+        CIRCULAR_FINDINGS,
+        CIRCULAR_COLOCATION,
+        CIRCULAR_ZONES,
+        CIRCULAR_ZONE_AUTHORITIES,
     ),
     writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
     # The provenance carries the whole config, so every setting is publish's, but the output
@@ -429,6 +516,7 @@ STAGES: tuple[Stage, ...] = (
     CLUSTERS_STAGE,
     GOVERNANCE,
     SURFACE,
+    CIRCULAR,
     PUBLISH,
 )
 
