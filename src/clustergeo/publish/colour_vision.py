@@ -87,7 +87,7 @@ def _to_gamma(linear: FloatArray) -> FloatArray:
 
 
 def simulate(colour: str | FloatArray, vision: Vision) -> FloatArray:
-    """The sRGB colour (values in [0, 1]) a reader with ``vision`` sees for ``colour``.
+    r"""The sRGB colour (values in [0, 1]) a reader with ``vision`` sees for ``colour``.
 
     Parameters
     ----------
@@ -134,7 +134,7 @@ def hex_to_lab(colour: str, vision: Vision = "normal") -> FloatArray:
 
 
 def ciede2000(lab1: FloatArray, lab2: FloatArray) -> float:
-    """The CIEDE2000 colour difference between two CIELAB colours (kL = kC = kH = 1).
+    r"""The CIEDE2000 colour difference between two CIELAB colours (kL = kC = kH = 1).
 
     Notes
     -----

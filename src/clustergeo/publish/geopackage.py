@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path
+from clustergeo.publish.palette import industry_colours
 from clustergeo.publish.qgis_styles import (
     LayerStyle,
     boundary_style,
@@ -55,14 +56,23 @@ def layer_styles(
             hotspot_style("hotspots_areas", key, label, default=i == 0)
             for i, (key, label) in enumerate(definitions)
         ]
+    labels = dict(definitions)
+    for layer in ("clusters", "grid_clusters"):
+        if layer in layers:
+            frame = layers[layer]
+            for code, label in zip(frame["industry_code"], frame["label"], strict=True):
+                labels.setdefault(str(code), str(label))
+    colours = industry_colours(labels)
     if "clusters" in layers:
-        labels = layers["clusters"]["label"].astype(str).unique().tolist()
-        styles.append(cluster_style(labels))
+        styles.append(cluster_style(colours, labels))
         if "cluster_extents" in layers:
-            styles.append(cluster_style(labels, layer="cluster_extents", name_field="cluster_id"))
+            styles.append(
+                cluster_style(colours, labels, layer="cluster_extents", name_field="cluster_id")
+            )
     if "grid_clusters" in layers:
-        labels = layers["grid_clusters"]["label"].astype(str).unique().tolist()
-        styles.append(cluster_style(labels, layer="grid_clusters", name_field="cluster_id"))
+        styles.append(
+            cluster_style(colours, labels, layer="grid_clusters", name_field="cluster_id")
+        )
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
     styles += [boundary_style(tier) for tier in TIERS if tier in layers]

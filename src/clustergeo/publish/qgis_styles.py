@@ -20,7 +20,7 @@ QGIS fills in every other setting with its defaults.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
@@ -34,7 +34,6 @@ from clustergeo.publish.plotting import (
     LQ_BREAKS,
     LQ_CLASS_COLOURS,
     LQ_VALUE_LABELS,
-    cluster_colours,
 )
 
 __all__ = [
@@ -241,19 +240,22 @@ def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerSt
 
 
 def cluster_style(
-    labels: Sequence[str], *, layer: str = "clusters", name_field: str = "name"
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
+    *,
+    layer: str = "clusters",
+    name_field: str = "name",
 ) -> LayerStyle:
-    """Cluster outlines coloured by industry (``label``), each labelled by ``name_field``."""
-    colours = cluster_colours(labels)
+    """Finding outlines coloured by industry (``industry_code``), labelled by ``name_field``."""
     categories = [
-        (value, value, fill_symbol(str(i), None, outline=colours[value], width_mm=0.8))
-        for i, value in enumerate(sorted(colours))
+        (code, labels.get(code, code), fill_symbol(str(i), None, outline=colour, width_mm=0.8))
+        for i, (code, colour) in enumerate(colours.items())
     ]
     return LayerStyle(
         layer=layer,
         name="Clusters by industry",
         qml=_document(
-            _categorized("label", categories), _labeling(name_field, placement=1, always=True)
+            _categorized("industry_code", categories), _labeling(name_field, placement=1)
         ),
         default=True,
         description="Cluster outlines by industry, labelled",

@@ -76,7 +76,6 @@ def run(config: RunConfig) -> None:
     )
     figures = draw_figures(
         layers,
-        areas=tables.areas,
         definitions=definitions,
         framing=framing,
         hotspot_method=method,
@@ -179,6 +178,8 @@ def _cluster_rule(record: dict[str, Any], config: RunConfig) -> ClusterRule:
 
 def _framing(config: RunConfig, lq_reference: str) -> Framing:
     surface = config.surface
+    employment = config.employment
+    authorities = config.authorities
     return Framing(
         run_name=config.name,
         description=config.description,
@@ -187,6 +188,10 @@ def _framing(config: RunConfig, lq_reference: str) -> Framing:
         employment_source=config.employment.description or f"{config.employment.basis} employment",
         lq_reference=lq_reference,
         uses_openstreetmap=surface is not None and (surface.osm is not None or surface.osm_online),
+        employment_year=employment.date or (str(employment.year) if employment.year else None),
+        boundaries_year=str(authorities.year)
+        if authorities is not None and authorities.year is not None
+        else None,
     )
 
 
