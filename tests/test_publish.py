@@ -239,13 +239,17 @@ def test_qgis_project_still_opens_when_the_run_folder_is_moved(
 def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: RunPaths) -> None:
     from PIL import Image
 
-    names = ["clusters", "hotspots_all"] + [
+    names = ["clusters", "hotspots_all", "lisa_all"] + [
         f"site_{key}"
         for key in ("mira_like_park", "crosses_ca_edge_park", "inside_one_district_park")
     ]
     for name in names:
         png = demo_run[r.FIGURES] / f"{name}.png"
-        assert (demo_run[r.FIGURES] / f"{name}.svg").stat().st_size > 10_000
+        assert (demo_run[r.FIGURES] / f"{name}.pdf").read_bytes().startswith(b"%PDF"), name
+        svg = (demo_run[r.FIGURES] / f"{name}.svg").read_text(encoding="utf-8")
+        # Captions are editable text, and every map says where its data come from.
+        assert "<text" in svg, name
+        assert "Source: synthetic demo data" in svg, name
         with Image.open(png) as image:
             dpi = image.info["dpi"]
             assert round(dpi[0]) == 300, name
@@ -254,6 +258,40 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
             colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
             assert colours is not None
             assert len(colours) > 50, name
+
+
+def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(
+    demo_run: RunPaths,
+) -> None:
+    """Redraw every map of the run and measure its rendered text and marker boxes."""
+    import matplotlib.pyplot as plt
+
+    from clustergeo.publish.figures import figure_jobs, map_data
+    from clustergeo.publish.layers import build_layers
+    from clustergeo.publish.plotting import layout_problems
+    from clustergeo.stages import intermediates
+
+    config = load_config(demo_run.root.parent / "demo.yaml")
+    definitions = [(d.key, d.label) for d in intermediates.read_industries(demo_run).definitions]
+    data = map_data(build_layers(publish._read_tables(demo_run)), definitions)
+    jobs = figure_jobs(
+        data,
+        definitions=definitions,
+        framing=publish._framing(config, intermediates.read_lq_reference(demo_run).label),
+        hotspot_method=publish._hotspot_method(intermediates.read_hotspot_record(demo_run)),
+        cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(demo_run), config),
+        grid_cell_m=config.surface.cell_m if config.surface else None,
+    )
+    saved = {p.stem for p in demo_run[r.FIGURES].glob("*.png")}
+    assert {job.name for job in jobs} == saved
+    problems = {}
+    for job in jobs:
+        fig = job.draw()
+        fig.canvas.draw()
+        if found := layout_problems(fig):
+            problems[job.name] = found
+        plt.close(fig)
+    assert problems == {}
 
 
 def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
@@ -291,9 +329,79 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
 
     links = Links()
     links.feed(page)
-    assert "figures/clusters.png" in links.images
-    assert all((demo_run.root / src).exists() for src in links.images)
-    assert sum(f"]({src})" in markdown for src in links.images) == len(links.images)
+    # The page carries its maps inside itself: e-mailed alone, it loses none of them.
+    assert links.images
+    assert all(src.startswith("data:image/png;base64,") for src in links.images)
+    shown = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert len(shown) == len(links.images)
+    for name in ("clusters", "lq_all", "hotspots_all", "lisa_all"):
+        assert f"figures/{name}.png" in shown
+    assert all((demo_run.root / src).exists() for src in shown)
+
+
+def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) -> None:
+    markdown = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
+    page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
+    assert headings[0] == "Key findings"
+    for heading in ("Findings by authority", "Glossary", "Limitations"):
+        assert heading in headings
+    findings = markdown.split("## Key findings")[1].split("## ")[0]
+    assert "4 clusters and 2 concentrations" in findings
+    assert "No. 1 on the maps, Information and communication: Oakhurst Fold" in findings
+    assert "Central Mercia Combined Authority leads 2 findings" in findings
+    assert "Anchor site **Demo park (mira like)** sits in Manufacturing" in findings
+    # Nothing of the machine that ran: no absolute path, no link to a local file.
+    for text in (markdown, page):
+        assert str(demo_run.root.parent) not in text
+        assert "file:" not in text
+        assert not re.search(r"""(src|href)=["']/""", text)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CLUSTERGEO_REQUIRE_QGIS"):
+            pytest.fail("Chromium is required (CI) but not installed")
+        pytest.skip("Chromium is not installed")
+    return found
+
+
+def test_report_opens_in_a_headless_browser_with_every_map_and_prints(
+    demo_run: RunPaths, tmp_path: Path
+) -> None:
+    chromium = _chromium()
+    page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
+    # A copy of the page (away from the run folder, so nothing beside it can help) that
+    # records, once loaded, how many of its images decoded.
+    probe = (
+        "<script>window.addEventListener('load', () => {const images = [...document.images];"
+        "document.body.dataset.loaded = images.filter(i => i.complete && i.naturalWidth > 0)"
+        ".length + '/' + images.length;});</script>"
+    )
+    copy = tmp_path / "alone.html"
+    copy.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000"]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", copy.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout
+    loaded = re.search(r'data-loaded="(\d+)/(\d+)"', dom)
+    assert loaded is not None, dom[:500]
+    assert int(loaded.group(2)) >= 4
+    assert loaded.group(1) == loaded.group(2)
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri()],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_size > 100_000
 
 
 def test_geopackage_carries_the_run_provenance(demo_run: RunPaths) -> None:

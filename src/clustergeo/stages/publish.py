@@ -120,9 +120,10 @@ def run(config: RunConfig) -> None:
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
         global_statistics=tables.global_statistics,
+        authority_summaries=tables.authority_summaries,
     )
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
-    write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
+    write_text(to_html(blocks, f"{framing.title}: report", paths.root), paths[r.REPORT_HTML])
 
 
 def _read_tables(paths: RunPaths) -> RunTables:
