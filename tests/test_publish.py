@@ -196,6 +196,10 @@ def test_qgis_opens_every_layer_styled(
     assert layers["hotspots_areas"]["renderer"] == "categorizedSymbol"
     assert layers["clusters"]["labels"]
     assert layers["anchor_sites"]["labels"]
+    # Authorities are named; extents and grid findings leave the number to their core.
+    assert layers["county"]["labels"]
+    assert layers["district"]["labels"]
+    assert not layers["cluster_extents"]["labels"]
 
     assert report["project_read"]
     assert report["project_crs"] == "EPSG:27700"
@@ -208,6 +212,12 @@ def test_qgis_opens_every_layer_styled(
         == "categorizedSymbol"
     )
     assert report["painted_share"] > 0.3
+    # QGIS's own labelling results: short labels (finding numbers, site and authority names),
+    # none overlapping another.
+    drawn = report["labels_drawn"]
+    assert {"1", "2", "3"} <= set(drawn)
+    assert "Demo park (mira like)" in drawn
+    assert report["label_overlaps"] == []
     assert (tmp_path / "project.png").stat().st_size > 10_000
     # The employment surface: one band per cluster definition, named, in British National Grid.
     raster = report["rasters"]["employment.tif"]

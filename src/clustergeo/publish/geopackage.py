@@ -67,12 +67,10 @@ def layer_styles(
         styles.append(cluster_style(colours, labels))
         if "cluster_extents" in layers:
             styles.append(
-                cluster_style(colours, labels, layer="cluster_extents", name_field="cluster_id")
+                cluster_style(colours, labels, layer="cluster_extents", label_findings=False)
             )
     if "grid_clusters" in layers:
-        styles.append(
-            cluster_style(colours, labels, layer="grid_clusters", name_field="cluster_id")
-        )
+        styles.append(cluster_style(colours, labels, layer="grid_clusters", label_findings=False))
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
     styles += [boundary_style(tier) for tier in TIERS if tier in layers]
