@@ -485,3 +485,17 @@ def test_surface_uses_osm_land_fetched_online_from_its_cache(
     report = json.loads(RunPaths.for_config(config)[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert report["land_polygons"] == 1
     assert len(report["allocation"]["fallback_areas"]) < 1500
+
+
+def test_the_run_writes_an_offline_map_page_of_its_findings(demo_run: RunPaths) -> None:
+    page = demo_run[r.MAP_PAGE].read_text(encoding="utf-8")
+    assert "https://" not in page
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=""", page)
+    payload = re.search(
+        r'<script type="application/json" id="map-data">(.*?)</script>', page, flags=re.S
+    )
+    assert payload is not None
+    data = json.loads(payload.group(1))
+    assert len(data["findings"]) == 6
+    assert [f["rank"] for f in data["findings"]] == [1, 2, 3, 4, 5, 6]
+    assert len(data["sites"]) == 3

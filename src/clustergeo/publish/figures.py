@@ -43,7 +43,7 @@ from clustergeo.publish.cluster_maps import (
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
-from clustergeo.publish.palette import BASE_FILL, industry_colours
+from clustergeo.publish.palette import BASE_FILL, industry_colours, industry_labels
 from clustergeo.publish.plotting import (
     HOTSPOT_CLASS_COLOURS,
     HOTSPOT_CLASS_LABELS,
@@ -151,9 +151,9 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
     inside = None
     if isinstance(sites, gpd.GeoDataFrame):
         inside = sites.loc[sites["status"] != "outside_study_area"]
-    labels = dict(definitions)
-    for code, label in zip(findings["industry_code"], findings["label"], strict=True):
-        labels.setdefault(str(code), str(label))
+    labels = industry_labels(
+        definitions, zip(findings["industry_code"], findings["label"], strict=True)
+    )
     extents = layers.get("cluster_extents")
     grid = layers.get("grid_clusters")
     return MapData(

@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path
-from clustergeo.publish.palette import industry_colours
+from clustergeo.publish.palette import industry_colours, industry_labels
 from clustergeo.publish.qgis_styles import (
     LayerStyle,
     boundary_style,
@@ -56,12 +56,14 @@ def layer_styles(
             hotspot_style("hotspots_areas", key, label, default=i == 0)
             for i, (key, label) in enumerate(definitions)
         ]
-    labels = dict(definitions)
-    for layer in ("clusters", "grid_clusters"):
-        if layer in layers:
-            frame = layers[layer]
-            for code, label in zip(frame["industry_code"], frame["label"], strict=True):
-                labels.setdefault(str(code), str(label))
+    labels = industry_labels(
+        definitions,
+        *(
+            zip(layers[layer]["industry_code"], layers[layer]["label"], strict=True)
+            for layer in ("clusters", "grid_clusters")
+            if layer in layers
+        ),
+    )
     colours = industry_colours(labels)
     if "clusters" in layers:
         styles.append(cluster_style(colours, labels))

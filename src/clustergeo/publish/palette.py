@@ -40,6 +40,7 @@ __all__ = [
     "SECTION_COLOURS",
     "SHIPPED_SETS",
     "industry_colours",
+    "industry_labels",
 ]
 
 #: Paul Tol's "muted" scheme, in the order the shipped definitions take it.
@@ -166,3 +167,19 @@ def industry_colours(keys: Iterable[str]) -> dict[str, str]:
             colour = next(spare, None) or _SPARE[len(colours) % len(_SPARE)]
         colours[key] = colour
     return colours
+
+
+def industry_labels(
+    definitions: Iterable[tuple[str, str]], *findings: Iterable[tuple[object, object]]
+) -> dict[str, str]:
+    """Each industry key's name: the cluster definitions' first, then any other found.
+
+    ``findings`` are ``(industry_code, label)`` pairs of finding layers; a key the
+    definitions do not name (an industry section's finding) takes the finding's label. The
+    order of the result is the order colours are given out in.
+    """
+    labels = dict(definitions)
+    for pairs in findings:
+        for code, label in pairs:
+            labels.setdefault(str(code), str(label))
+    return labels

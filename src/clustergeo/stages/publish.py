@@ -25,6 +25,7 @@ from clustergeo.publish.figures import draw_figures
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
 from clustergeo.publish.layers import RunTables, build_layers
+from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_project import geometry_types, project_for_layers
 from clustergeo.publish.report import report_blocks, report_figures, to_html, to_markdown
 from clustergeo.stages import intermediates
@@ -83,6 +84,16 @@ def run(config: RunConfig) -> None:
         grid_cell_m=config.surface.cell_m if config.surface else None,
         folder=paths[r.FIGURES],
     )
+    write_text(
+        map_page_for_layers(
+            layers,
+            definitions,
+            title=framing.title,
+            source=framing.source_line,
+            attribution=framing.attribution,
+        ),
+        paths[r.MAP_PAGE],
+    )
     provenance: dict[str, Any] = {
         "run": config.name,
         "description": config.description,
@@ -103,6 +114,7 @@ def run(config: RunConfig) -> None:
                 "sha256": file_sha256(paths[r.GEOPACKAGE]),
             },
             "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
+            "map_page": _relative(paths[r.MAP_PAGE], paths.root),
             "figures": [_relative(p, paths.root) for p in figures],
         },
     }
