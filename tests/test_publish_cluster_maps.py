@@ -124,3 +124,13 @@ def test_findings_without_kind_or_stars_are_drawn(areas, crowded):
     assert layout_problems(fig) == []
     numbers = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "marker-number"]
     assert sorted(numbers) == ["1", "2", "3"]
+
+
+def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    # Tick labels outside the page are never drawn when the axes are off.
+    ax.set_position((0.9, -0.5, 0.5, 0.5))
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == []

@@ -941,8 +941,16 @@ def layout_problems(fig: Figure, tolerance_pt: float = 0.5) -> list[str]:
     page = fig.bbox
     slack = tolerance_pt * scale
     problems: list[str] = []
+    # Tick labels of an axes drawn without axes (every map, the key) are never drawn.
+    hidden = {
+        id(text)
+        for ax in fig.axes
+        if not ax.axison
+        for axis in (ax.xaxis, ax.yaxis)
+        for text in axis.findobj(Text)
+    }
     for text in fig.findobj(Text):
-        if not text.get_visible() or not text.get_text().strip():
+        if id(text) in hidden or not text.get_visible() or not text.get_text().strip():
             continue
         box = text.get_window_extent(renderer)
         if (
