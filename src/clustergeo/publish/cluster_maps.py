@@ -78,7 +78,6 @@ __all__ = [
 
 _BASE_EDGE = "#ffffff"
 _SITE_COLOUR = "#222222"
-_KEY_WRAP = 46
 #: How many findings the cluster map numbers (the strongest); the rest are in the GeoPackage.
 MAX_NUMBERED = 20
 _MARKER_PT = MARKER_DIAMETER_PT

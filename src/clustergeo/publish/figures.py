@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -291,7 +291,11 @@ def _small_multiple_jobs(
     areas, paths = data.areas, data.geometry.areas
     common = _framed(data, framing)
 
-    def fill(colours: Sequence[str], no_data: np.ndarray, hatched: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+    def fill(
+        colours: Sequence[str],
+        no_data: np.ndarray[Any, np.dtype[np.bool_]],
+        hatched: np.ndarray[Any, np.dtype[np.bool_]] | None = None,
+    ) -> Callable[[Axes], None]:
         def draw(ax: Axes) -> None:
             draw_areas(
                 ax, paths, colours, no_data=no_data, hatched=hatched, edgecolor="none", linewidth=0
