@@ -87,9 +87,24 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
         "cold_99",
         "not_tested",
     ]
+    lisa = styles[("hotspots_areas", "Local Moran: Manufacturing")]
+    assert _renderer(lisa) == ("categorizedSymbol", 5)
+    assert re.findall(r'<category value="(\w+)"', lisa) == [
+        "HH",
+        "HL",
+        "LH",
+        "LL",
+        "not_significant",
+    ]
+    # Findings are labelled by their rank (the number on the maps), larger findings first,
+    # and colliding labels are dropped rather than piled up.
     clusters = styles[("clusters", "Clusters by industry")]
-    assert 'fieldName="name"' in clusters
+    assert "fieldName='\"rank\"'" in clusters
+    assert 'displayAll="0"' in clusters
+    assert 'name="Priority"' in clusters
     assert 'labelsEnabled="1"' in clusters
+    district = styles[("district", "District boundaries")]
+    assert 'scaleVisibility="1"' in district
 
 
 def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths) -> None:
@@ -270,10 +285,8 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
             assert len(colours) > 50, name
 
 
-def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(
-    demo_run: RunPaths,
-) -> None:
-    """Redraw every map of the run and measure its rendered text and marker boxes."""
+def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
+    """Redraw every map of a run and measure its rendered text and marker boxes."""
     import matplotlib.pyplot as plt
 
     from clustergeo.publish.figures import figure_jobs, map_data
@@ -281,19 +294,17 @@ def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(
     from clustergeo.publish.plotting import layout_problems
     from clustergeo.stages import intermediates
 
-    config = load_config(demo_run.root.parent / "demo.yaml")
-    definitions = [(d.key, d.label) for d in intermediates.read_industries(demo_run).definitions]
-    data = map_data(build_layers(publish._read_tables(demo_run)), definitions)
+    definitions = [(d.key, d.label) for d in intermediates.read_industries(run).definitions]
+    data = map_data(build_layers(publish._read_tables(run)), definitions)
     jobs = figure_jobs(
         data,
         definitions=definitions,
-        framing=publish._framing(config, intermediates.read_lq_reference(demo_run).label),
-        hotspot_method=publish._hotspot_method(intermediates.read_hotspot_record(demo_run)),
-        cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(demo_run), config),
+        framing=publish._framing(config, intermediates.read_lq_reference(run).label),
+        hotspot_method=publish._hotspot_method(intermediates.read_hotspot_record(run)),
+        cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(run), config),
         grid_cell_m=config.surface.cell_m if config.surface else None,
     )
-    saved = {p.stem for p in demo_run[r.FIGURES].glob("*.png")}
-    assert {job.name for job in jobs} == saved
+    assert {job.name for job in jobs} == {p.stem for p in run[r.FIGURES].glob("*.png")}
     problems = {}
     for job in jobs:
         fig = job.draw()
@@ -302,7 +313,25 @@ def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(
         if found := layout_problems(fig):
             problems[job.name] = found
         plt.close(fig)
-    assert problems == {}
+    return problems
+
+
+def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(
+    demo_run: RunPaths,
+) -> None:
+    config = load_config(demo_run.root.parent / "demo.yaml")
+    assert _figure_problems(demo_run, config) == {}
+
+
+@pytest.mark.realdata
+def test_every_real_figure_keeps_its_text_on_the_page_and_markers_apart(
+    rutland_run: RunPaths,
+) -> None:
+    config = load_config(REPO / "pipelines" / "rutland-census2011.yaml")
+    config = config.model_copy(update={"output_dir": rutland_run.root})
+    assert _figure_problems(rutland_run, config) == {}
+    for svg in rutland_run[r.FIGURES].glob("*.svg"):
+        assert "Source: Census 2011" in svg.read_text(encoding="utf-8"), svg.name
 
 
 def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:

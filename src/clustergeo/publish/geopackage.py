@@ -26,6 +26,7 @@ from clustergeo.publish.qgis_styles import (
     cluster_style,
     footprint_style,
     hotspot_style,
+    lisa_style,
     lq_style,
     site_style,
 )
@@ -55,6 +56,12 @@ def layer_styles(
         styles += [
             hotspot_style("hotspots_areas", key, label, default=i == 0)
             for i, (key, label) in enumerate(definitions)
+        ]
+        # Local Moran classes sit beside the hot spots: one more style per definition.
+        styles += [
+            lisa_style("hotspots_areas", key, label)
+            for key, label in definitions
+            if f"{key}_moran" in layers["hotspots_areas"]
         ]
     labels = industry_labels(
         definitions,

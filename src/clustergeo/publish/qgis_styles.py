@@ -35,6 +35,9 @@ from clustergeo.publish.plotting import (
     LQ_BREAKS,
     LQ_CLASS_COLOURS,
     LQ_VALUE_LABELS,
+    MORAN_CLASS_COLOURS,
+    MORAN_CLASS_LABELS,
+    MORAN_MAP_CLASSES,
 )
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "cluster_style",
     "footprint_style",
     "hotspot_style",
+    "lisa_style",
     "lq_style",
     "site_style",
 ]
@@ -323,6 +327,26 @@ def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerSt
         qml=_document(_categorized(f"{key}_hotspot", categories)),
         default=default,
         description=f"Getis-Ord Gi* hot and cold spots of {label}",
+        renderer="categorizedSymbol",
+        classes=len(categories),
+    )
+
+
+def lisa_style(layer: str, key: str, label: str) -> LayerStyle:
+    """Local Moran clusters and outliers of ``key`` (HH, HL, LH, LL) in the maps' colours."""
+    categories = [
+        (cls, MORAN_CLASS_LABELS[cls], fill_symbol(str(i), MORAN_CLASS_COLOURS[cls]))
+        for i, cls in enumerate(MORAN_MAP_CLASSES)
+    ]
+    return LayerStyle(
+        layer=layer,
+        name=f"Local Moran: {label}",
+        qml=_document(_categorized(f"{key}_moran", categories)),
+        default=False,
+        description=(
+            f"Local Moran's I (LISA) of {label}: high-high and low-low clusters, high-low and "
+            "low-high outliers"
+        ),
         renderer="categorizedSymbol",
         classes=len(categories),
     )
