@@ -71,10 +71,13 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
         (s["f_table_name"], s["styleName"]): s["styleQML"] for s in _styles(demo_run[r.GEOPACKAGE])
     }
     lq = styles[("areas_lq", "LQ: Manufacturing")]
-    assert _renderer(lq) == ("graduatedSymbol", 6)
-    bounds = [float(v) for v in re.findall(r'lower="([\d.e+]+)"', lq)]
-    assert bounds == [0.0, 0.5, 0.8, 1.25, 2.0, 4.0]
-    assert 'attr="manufacturing_lq"' in lq
+    assert _renderer(lq) == ("graduatedSymbol", 8)
+    bounds = [float(v) for v in re.findall(r'lower="(-?[\d.e+]+)"', lq)]
+    # No data (-2) and unreliable (-1) stand-ins first, then the figures' breaks.
+    assert bounds == [-2.5, -1.5, 0.0, 0.5, 0.8, 1.25, 2.0, 4.0]
+    assert 'WHEN "manufacturing_unreliable" THEN -1 ELSE "manufacturing_lq"' in lq
+    # The figures' grey for an unreliable LQ (#b4b4b4), not a value colour.
+    assert 'value="180,180,180,255"' in lq
     # RdBu's darkest red for LQ >= 4, as on the maps (#b2182b).
     assert 'value="178,24,43,255"' in lq
     hot = styles[("hotspots_areas", "Hot spots: Manufacturing")]
@@ -207,7 +210,7 @@ def test_qgis_opens_every_layer_styled(
         if name in defaults:
             assert seen["crs"] == "EPSG:27700", name
             assert (seen["renderer"], seen["classes"]) == defaults[name], name
-    assert layers["areas_lq"]["attribute"] == "manufacturing_lq"
+    assert layers["areas_lq"]["attribute"].startswith('CASE WHEN "manufacturing_lq" IS NULL')
     assert layers["hotspots_areas"]["renderer"] == "categorizedSymbol"
     assert layers["clusters"]["labels"]
     assert layers["anchor_sites"]["labels"]

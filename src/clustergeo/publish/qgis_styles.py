@@ -34,6 +34,8 @@ from clustergeo.publish.plotting import (
     HOTSPOT_CLASSES,
     LQ_BREAKS,
     LQ_CLASS_COLOURS,
+    LQ_NO_DATA_LABEL,
+    LQ_UNRELIABLE_LABEL,
     LQ_VALUE_LABELS,
     MORAN_CLASS_COLOURS,
     MORAN_CLASS_LABELS,
@@ -289,20 +291,59 @@ def _single(symbol: str) -> str:
     )
 
 
+#: Stand-in values the LQ style's expression gives areas without a usable LQ, below every
+#: real LQ (LQs are never negative), so a graduated renderer can show them as classes.
+_LQ_NO_DATA_VALUE = -2.0
+_LQ_UNRELIABLE_VALUE = -1.0
+
+
+def lq_expression(key: str) -> str:
+    """The QGIS expression the LQ style classifies: the LQ, or a stand-in for the flags.
+
+    No data (a missing LQ) gives -2 and an unreliable LQ -1, so both get their own class, as
+    on the figures, instead of an unreliable LQ showing in full colour.
+    """
+    return (
+        f'CASE WHEN "{key}_lq" IS NULL THEN {_LQ_NO_DATA_VALUE:g} '
+        f'WHEN "{key}_unreliable" THEN {_LQ_UNRELIABLE_VALUE:g} ELSE "{key}_lq" END'
+    )
+
+
 def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
-    """Graduated LQ of cluster definition ``key``, with the figures' fixed breaks and colours."""
-    ranges = []
+    """Graduated LQ of cluster definition ``key``, with the figures' fixed breaks and colours.
+
+    The unreliable and no-data classes come first, in the figures' grey and white.
+    """
+    ranges = [
+        (
+            _LQ_NO_DATA_VALUE - 0.5,
+            _LQ_NO_DATA_VALUE + 0.5,
+            LQ_NO_DATA_LABEL,
+            fill_symbol("0", LQ_CLASS_COLOURS[LQ_NO_DATA_LABEL], outline="#8c8c8c"),
+        ),
+        (
+            _LQ_UNRELIABLE_VALUE - 0.5,
+            _LQ_UNRELIABLE_VALUE + 0.5,
+            LQ_UNRELIABLE_LABEL,
+            fill_symbol("1", LQ_CLASS_COLOURS[LQ_UNRELIABLE_LABEL], outline="#ffffff"),
+        ),
+    ]
     for i, name in enumerate(LQ_VALUE_LABELS):
         lower, upper = LQ_BREAKS[i], LQ_BREAKS[i + 1]
         upper = _TOP if math.isinf(upper) else upper
-        symbol = fill_symbol(str(i), LQ_CLASS_COLOURS[name], outline="#ffffff", width_mm=0.1)
+        symbol = fill_symbol(
+            str(len(ranges)), LQ_CLASS_COLOURS[name], outline="#ffffff", width_mm=0.1
+        )
         ranges.append((lower, upper, f"LQ {name}", symbol))
     return LayerStyle(
         layer=layer,
         name=f"LQ: {label}",
-        qml=_document(_graduated(f"{key}_lq", ranges)),
+        qml=_document(_graduated(lq_expression(key), ranges)),
         default=default,
-        description=f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4",
+        description=(
+            f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4; unreliable LQs "
+            "grey, missing ones white"
+        ),
         renderer="graduatedSymbol",
         classes=len(ranges),
     )
