@@ -62,10 +62,11 @@ test: $(VENV)/.installed ## Run the whole test suite (unit and end-to-end)
 test-fast: $(VENV)/.installed ## Run the unit tests only (no end-to-end runs), in about a minute
 	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e"
 
-bench: $(VENV)/.installed ## Benchmark hot spots and co-location against esda, and the employment grid (needs ../shared/data, ~13 min)
+bench: $(VENV)/.installed ## Benchmark hot spots and co-location against esda, the employment grid and every stage (needs ../shared/data, ~30 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
 	$(BIN)/python benchmarks/bench_surface.py --out data/processed/bench/surface.md
 	$(BIN)/python benchmarks/bench_circular.py --out data/processed/bench/circular.md
+	$(BIN)/python benchmarks/bench_stages.py --out data/processed/bench/stages.md
 
 bench-scale: $(VENV)/.installed ## National panels in process vs Dask: writes the README's scale table (needs ../shared/data, ~15 min)
 	$(BIN)/python benchmarks/bench_scale.py --out data/processed/bench/scale.md --readme README.md

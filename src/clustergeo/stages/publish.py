@@ -30,6 +30,7 @@ from clustergeo.publish.figures import draw_figures, map_boundaries
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
 from clustergeo.publish.layers import RunTables, build_layers
+from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_project import geometry_types, project_for_layers
 from clustergeo.publish.report import report_blocks, report_figures, to_html, to_markdown
 from clustergeo.stages import intermediates
@@ -90,13 +91,22 @@ def run(config: RunConfig) -> None:
     )
     figures = draw_figures(
         layers,
-        areas=tables.areas,
         definitions=definitions,
         framing=framing,
         hotspot_method=method,
         cluster_rule=rule,
         grid_cell_m=config.surface.cell_m if config.surface else None,
         folder=paths[r.FIGURES],
+    )
+    write_text(
+        map_page_for_layers(
+            layers,
+            definitions,
+            title=framing.title,
+            source=framing.source_line,
+            attribution=framing.attribution,
+        ),
+        paths[r.MAP_PAGE],
     )
     circular_drawn: list[Path] = []
     if circular is not None and config.circular is not None:
@@ -129,6 +139,7 @@ def run(config: RunConfig) -> None:
                 "sha256": file_sha256(paths[r.GEOPACKAGE]),
             },
             "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
+            "map_page": _relative(paths[r.MAP_PAGE], paths.root),
             "figures": [_relative(p, paths.root) for p in figures],
         },
     }
@@ -146,6 +157,7 @@ def run(config: RunConfig) -> None:
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
         global_statistics=tables.global_statistics,
+        authority_summaries=tables.authority_summaries,
     )
     if circular is not None and config.circular is not None:
         # The circular section goes before the maps and the provenance, which close the report.
@@ -164,7 +176,7 @@ def run(config: RunConfig) -> None:
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
         )
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
-    write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
+    write_text(to_html(blocks, f"{framing.title}: report", paths.root), paths[r.REPORT_HTML])
 
 
 def _read_tables(paths: RunPaths) -> RunTables:
@@ -220,6 +232,8 @@ def _cluster_rule(record: dict[str, Any], config: RunConfig) -> ClusterRule:
 
 def _framing(config: RunConfig, lq_reference: str) -> Framing:
     surface = config.surface
+    employment = config.employment
+    authorities = config.authorities
     return Framing(
         run_name=config.name,
         description=config.description,
@@ -228,6 +242,10 @@ def _framing(config: RunConfig, lq_reference: str) -> Framing:
         employment_source=config.employment.description or f"{config.employment.basis} employment",
         lq_reference=lq_reference,
         uses_openstreetmap=surface is not None and (surface.osm is not None or surface.osm_online),
+        employment_year=employment.date or (str(employment.year) if employment.year else None),
+        boundaries_year=str(authorities.year)
+        if authorities is not None and authorities.year is not None
+        else None,
     )
 
 

@@ -266,6 +266,7 @@ QGIS_PROJECT = Artefact("clustergeo.qgs", "The QGIS project, referring to the Ge
 FIGURES = Artefact("figures/", "The static map figures (PNG and SVG).")
 REPORT_MD = Artefact("report.md", "The run report in Markdown.")
 REPORT_HTML = Artefact("report.html", "The same report as a standalone HTML page.")
+MAP_PAGE = Artefact("map.html", "An interactive map of the findings that works offline.")
 PROVENANCE = Artefact("provenance.json", "Inputs with checksums, config, versions, seed.")
 
 # --- Stages, in the order they run --------------------------------------------------------------
@@ -501,7 +502,7 @@ PUBLISH = Stage(
         CIRCULAR_ZONES,
         CIRCULAR_ZONE_AUTHORITIES,
     ),
-    writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
+    writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML, MAP_PAGE),
     # The provenance carries the whole config, so every setting is publish's, but the output
     # folder: the record names its files relative to it.
     settings=("*",),
