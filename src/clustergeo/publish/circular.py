@@ -43,6 +43,7 @@ from clustergeo.publish.plotting import (
     set_title,
 )
 from clustergeo.publish.qgis_styles import (
+    LabelRule,
     LayerStyle,
     _categorized,
     _document,
@@ -137,7 +138,10 @@ def circular_styles(layers: Mapping[str, object]) -> list[LayerStyle]:
             LayerStyle(
                 layer="circular_zones",
                 name="Symbiosis zones and gaps",
-                qml=_document(_categorized("kind", categories), _labeling("zone_id", placement=1)),
+                qml=_document(
+                    _categorized("kind", categories),
+                    _labeling(LabelRule('"zone_id"', placement=1, priority=7)),
+                ),
                 default=True,
                 description=(
                     "Symbiosis opportunity zones (solid), gaps (dashed) and producers with "
