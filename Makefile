@@ -10,10 +10,10 @@ CG := $(BIN)/clustergeo
 CONFIG ?= pipelines/demo.yaml
 DEMO_DIR := data/raw/demo
 DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
-	employment_wp605ew.csv truth.csv truth_summary.csv truth_concentrations.csv README.txt)
+	employment_wp605ew.csv truth.csv truth_summary.csv truth_concentrations.csv truth_circular.csv README.txt)
 export MPLBACKEND := Agg
 
-.PHONY: help setup demo all midlands national test test-fast lint format bench bench-scale clean distclean
+.PHONY: help setup demo all midlands circular national test test-fast lint format bench bench-scale clean distclean
 
 help: ## List the targets
 	@echo "clustergeo make targets:"
@@ -44,6 +44,9 @@ all: $(VENV)/.installed ## Run every stage for CONFIG (default: the demo), rebui
 midlands: ## Run the real East + West Midlands Census 2011 pipeline (needs ../shared/data)
 	@$(MAKE) --no-print-directory all CONFIG=pipelines/midlands-census2011.yaml
 
+circular: $(VENV)/.installed ## Run the circular-economy stage for CONFIG (and the stages it needs)
+	@$(MAKE) --no-print-directory -f pipeline.mk circular CONFIG=$(CONFIG) CG=$(CG)
+
 NATIONAL_DIR := data/raw/national-synthetic
 LSOA_BOUNDARIES := ../shared/data/boundaries_lsoa2011_bsc_strokemaps/LSOA_Dec2011_BSC_EW_V3.geojson.gz
 
@@ -59,9 +62,11 @@ test: $(VENV)/.installed ## Run the whole test suite (unit and end-to-end)
 test-fast: $(VENV)/.installed ## Run the unit tests only (no end-to-end runs), in about a minute
 	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e"
 
-bench: $(VENV)/.installed ## Benchmark hot spots against esda and the employment grid (needs ../shared/data, ~12 min)
+bench: $(VENV)/.installed ## Benchmark hot spots and co-location against esda, the employment grid and every stage (needs ../shared/data, ~30 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
 	$(BIN)/python benchmarks/bench_surface.py --out data/processed/bench/surface.md
+	$(BIN)/python benchmarks/bench_circular.py --out data/processed/bench/circular.md
+	$(BIN)/python benchmarks/bench_stages.py --out data/processed/bench/stages.md
 
 bench-scale: $(VENV)/.installed ## National panels in process vs Dask: writes the README's scale table (needs ../shared/data, ~15 min)
 	$(BIN)/python benchmarks/bench_scale.py --out data/processed/bench/scale.md --readme README.md

@@ -157,7 +157,7 @@ def dask_cluster() -> Iterator[str]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=":0",  # any free port: 8787 may be taken
+        dashboard_address="127.0.0.1:0",  # any free port: 8787 may be taken; this machine only
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address

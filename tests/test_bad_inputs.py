@@ -24,6 +24,7 @@ import re
 import resource
 import signal
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import yaml
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from clustergeo.cli import main
@@ -823,6 +827,27 @@ def test_boundary_file_without_crs(tiny: TinyRun) -> None:
     assert gpd.read_parquet(tiny.paths[r.AREAS]).area.round(6).eq(10_000).all()
 
 
+def test_shapefile_without_its_dbf(tiny: TinyRun) -> None:
+    """(a) A Shapefile copied without its .dbf stops, naming the missing file, not a column.
+
+    GDAL reads the shapes without their attributes, so the message used to be "no column
+    area_code; the file has ." (b) Parts whose extension is in upper case (``.DBF``) are found.
+    """
+    path = tiny.write_areas(grid_areas(), name="areas.shp", layer=None)
+    tiny.configure(areas={"path": "areas.shp", "layer": DELETE})
+    dbf = path.with_suffix(".dbf")
+    dbf.rename(path.with_suffix(".kept"))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Areas file {path} is a Shapefile without areas.dbf (the attribute table",
+        "Copy all of them into",
+        "or use a GeoPackage or GeoJSON version",
+    )
+    path.with_suffix(".kept").rename(path.with_suffix(".DBF"))
+    run_through(tiny, "ingest")
+    assert tiny.report("ingest")["counts"]["areas"] == 12
+
+
 def _geojson_without_crs_member(frame: gpd.GeoDataFrame, path: Path) -> Path:
     collection = json.loads(frame.to_json())
     collection.pop("crs", None)
@@ -984,28 +1009,320 @@ def test_points_instead_of_polygons(tiny: TinyRun) -> None:
     )
 
 
+# -- places: coordinates misread, areas drawn twice, tiers that disagree -----------------------
+
+
+def _swap_axes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.set_geometry(shapely.transform(frame.geometry.to_numpy(), lambda xy: xy[:, ::-1]))
+
+
+def test_longitude_and_latitude_swapped(tiny: TinyRun) -> None:
+    """(a) Areas in degrees with x and y swapped stop, saying so (not as areas at sea)."""
+    path = tiny.write_areas(_swap_axes(grid_areas().to_crs("EPSG:4326")))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Areas file {path} (layer areas) has 1 problem",
+        "longitude and latitude are swapped: x runs over British latitudes",
+        "Export the file with x as longitude and y as latitude",
+    )
+
+
+def test_degrees_declared_as_british_national_grid(tiny: TinyRun) -> None:
+    """(a) Degrees in a file that declares EPSG:27700 stop; ``crs: EPSG:4326`` reads them.
+
+    Read as metres, the grid would be a few metres across, every area a neighbour of every
+    other, and the hot-spot stage would suggest shorter distances: the wrong cure.
+    """
+    degrees = grid_areas().to_crs("EPSG:4326").set_crs("EPSG:27700", allow_override=True)
+    path = tiny.write_areas(degrees)
+    assert_stops(
+        tiny.cli("ingest"),
+        str(path),
+        "look like longitude and latitude in degrees, but the file declares EPSG:27700",
+        "Set 'crs' to 'EPSG:4326' for this file in the config",
+    )
+    tiny.configure(areas={"crs": "EPSG:4326"})
+    run_through(tiny, "ingest")
+    areas = gpd.read_parquet(tiny.paths[r.AREAS])
+    assert areas.area.to_numpy() == pytest.approx(10_000, rel=1e-6)
+
+
+def test_areas_outside_great_britain(tiny: TinyRun) -> None:
+    """(a) Areas outside British National Grid's area stop: all of them (a wrong CRS) or some.
+
+    A layer 2,000 km east of Derby is read in a CRS it is not in; two areas in France among
+    British ones are areas of another country.
+    """
+    areas = grid_areas()
+    path = tiny.write_areas(areas.set_geometry(areas.geometry.translate(2_000_000, 0)))
+    assert_stops(
+        tiny.cli("ingest"),
+        str(path),
+        "every feature lies outside British National Grid's area",
+        "The file's CRS is probably not the one it is read in (EPSG:27700)",
+    )
+    french = gpd.GeoDataFrame(
+        {"area_code": ["FR0001", "FR0002"], "district": HINCKLEY, "region": EAST_MIDLANDS},
+        geometry=[box(650_000 + 100 * i, 30_000, 650_100 + 100 * i, 30_100) for i in range(2)],
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    french = french.set_geometry(french.geometry.translate(2.5, -0.5)).to_crs("EPSG:27700")
+    tiny.write_areas(pd.concat([areas, french], ignore_index=True))
+    assert_stops(
+        tiny.cli("ingest"),
+        "2 features lie outside British National Grid's area (longitude -9.0 to 2.0",
+        "FR0001, FR0002",
+        "remove features of other places from the file",
+    )
+
+
+def test_degenerate_polygon_is_dropped_not_analysed(tiny: TinyRun) -> None:
+    """(b) Policy: a polygon whose corners lie on one line has no area once repaired.
+
+    It is dropped and named like an empty geometry, never analysed as an area of no size: its
+    employment rows fall outside the boundaries.
+    """
+    areas = grid_areas()
+    left, bottom, right, _top = areas.geometry[4].bounds
+    areas.loc[4, "geometry"] = Polygon([(left, bottom), (right, bottom), (left + 50, bottom)])
+    path = tiny.write_areas(areas)
+    output = run_through(tiny, "hotspots", quiet=False)
+    report = tiny.report("ingest")
+    assert report["counts"]["degenerate_geometries_dropped"] == 1
+    assert report["counts"]["geometries_repaired"] == 0
+    assert report["counts"]["areas"] == 11
+    note = (
+        "1 features have no area (degenerate polygons: every corner on one line, or a ring "
+        f"folded onto itself) and were dropped from {path} (layer areas): E02005381"
+    )
+    assert note in report["notes"]
+    assert f"Note: {note}" in output
+    assert "E02005381" not in set(pd.read_parquet(tiny.paths[r.HOTSPOTS])["area_code"].astype(str))
+
+
+def test_identical_polygons_under_two_codes(tiny: TinyRun) -> None:
+    """(a) One outline under two codes (2011 and 2021 in one file) stops, naming both codes."""
+    areas = grid_areas()
+    twin = areas.iloc[[3]].assign(area_code=MSOA_2021_NEW[0])
+    # The copy's ring starts at another corner: still the same outline.
+    twin = twin.set_geometry(
+        twin.geometry.map(lambda g: shapely.Polygon(g.exterior.coords[2:] + g.exterior.coords[1:3]))
+    )
+    path = tiny.write_areas(pd.concat([areas, twin], ignore_index=True))
+    tiny.write_employment(csv_text(TIDY_HEADER, tidy_rows([*MSOA_2011, MSOA_2021_NEW[0]])))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Areas file {path} has 1 problem",
+        "1 outlines are drawn more than once under different codes (E02005380 = E02006935)",
+        "two vintages (2011 and 2021 codes)",
+    )
+
+
+def test_tiers_that_do_not_nest(tiny: TinyRun) -> None:
+    """(a) A district whose areas fall in two counties stops, naming it and the counties.
+
+    The districts and counties come from sources that disagree (here two attribute columns,
+    as when a lookup of one year meets polygons of another): governance flags would
+    contradict each other.
+    """
+    areas = grid_areas()
+    areas["county"] = ["E10000018" if i < 8 else "E10000031" for i in range(12)]
+    tiny.write_areas(areas)
+    tiny.configure(hierarchy={"county": {"source": "attribute", "column": "county"}})
+    assert_stops(
+        tiny.cli("ingest"),
+        "the tiers do not nest: 2 districts lie in more than one county",
+        "E07000132 (E10000018: 4 areas, E10000031: 2 areas)",
+        "Take the tiers from one source of one vintage",
+    )
+
+
+def test_authority_polygons_that_miss_the_areas(tiny: TinyRun) -> None:
+    """(a) District polygons 50 km away stop, saying they reach none of the areas and where
+    each lies; polygons that stop short are told apart from areas outside every polygon.
+    (b) Combined-authority polygons that reach no area are normal (outside all) but warned.
+    """
+    far = _polygons(DISTRICTS)
+    _authorities(tiny, {"district": far.set_geometry(far.geometry.translate(50_000, 0))})
+    assert_stops(
+        tiny.cli("ingest"),
+        "12 areas belong to no district",
+        "The district polygons reach none of the areas: they span easting 490,000 to 490,400",
+        "the areas easting 440,000 to 440,400",
+    )
+    short = [(HINCKLEY, "Hinckley", 0, 200), (NW_LEICS, "NW Leics", 200, 340)]
+    _authorities(tiny, {"district": _polygons(short)})
+    assert_stops(
+        tiny.cli("ingest"),
+        "3 areas belong to no district: E02005380, E02005384, E02005388",
+        "3 are covered only in part",
+        "E02005380 40%",
+        "authority polygons that stop short of the coast",
+    )
+    tiny.configure(
+        authorities=DELETE, hierarchy={"district": {"source": "attribute", "column": "district"}}
+    )
+    far_ca = _polygons([("E47000099", "A Combined Authority", 0, 400)])
+    _authorities(
+        tiny, {"combined_authority": far_ca.set_geometry(far_ca.geometry.translate(0, 80_000))}
+    )
+    output = run_through(tiny, "ingest", quiet=False)
+    warning = "no combined authority polygon reaches any of the 12 areas"
+    assert f"WARNING {warning}" in output
+    assert any(note.startswith(warning) for note in tiny.report("ingest")["notes"])
+
+
 # -- configuration ---------------------------------------------------------------------------
 
 
+def line_of(path: Path, text: str) -> int:
+    """The line (from 1) of ``path`` holding ``text``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
 def test_config_with_an_unknown_key(tiny: TinyRun) -> None:
-    """(a) A misspelt key is named, never silently ignored."""
+    """(a) A misspelt key is named with its line, never silently ignored."""
     config = tiny.configure(hotspots={"permutation": 999})
+    line = line_of(config, "permutation: 999")
     assert_stops(
         tiny.cli("ingest"),
         f"Config {config} has 1 problem",
-        "unknown key 'hotspots.permutation': remove it or check its spelling",
+        f"unknown key 'hotspots.permutation' (line {line}): remove it or check its spelling",
     )
 
 
 def test_config_with_a_wrong_type(tiny: TinyRun) -> None:
-    """(a) A value of the wrong type is named with what was given."""
+    """(a) A value of the wrong type is named with its line and what was given."""
     config = tiny.configure(hotspots={"permutations": "many"})
     assert_stops(
         tiny.cli("ingest"),
         f"Config {config} has 1 problem",
-        "'hotspots.permutations': Input should be a valid integer",
+        f"'hotspots.permutations' (line {line_of(config, 'permutations: many')}): Input should "
+        "be a valid integer",
         "(got 'many')",
     )
+
+
+def test_config_giving_a_key_twice(tiny: TinyRun) -> None:
+    """(a) A section written twice stops, naming both lines: YAML would keep only the last.
+
+    A second ``hotspots:`` pasted at the end of the file would silently replace the first
+    (its permutations and weights); the message names both lines.
+    """
+    config = tiny.configure()
+    first = line_of(config, "hotspots:")
+    text = config.read_text(encoding="utf-8") + "hotspots:\n  seed: 7\n"
+    config.write_text(text, encoding="utf-8")
+    last = len(text.splitlines()) - 1
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Config {config} gives the key 'hotspots' twice (lines {first} and {last})",
+        "give each key once",
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "written", "expected"),
+    [
+        ("hotspots", "permutations", "yes", "a valid integer"),
+        ("clusters", "min_lq", "true", "a valid number"),
+        ("concentration", "min_area_employment", "on", "a valid number"),
+        ("clusters", "include_non_traded", "1", "a valid boolean"),
+    ],
+)
+def test_config_values_are_never_coerced(
+    tiny: TinyRun, section: str, key: str, written: str, expected: str
+) -> None:
+    """(a) ``permutations: yes`` is not 1, ``min_lq: true`` is not 1.0, ``1`` is not true.
+
+    YAML reads ``yes``, ``on`` and ``true`` as true; a lax reading would make that 1 (one
+    permutation: p-values of 0.5 at best) or an LQ threshold of 1.0, and hide the mistake.
+    Each stops, naming the key and its line.
+    """
+    config = tiny.configure(**{section: {key: 12345}})
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(f"{key}: 12345", f"{key}: {written}"),
+        encoding="utf-8",
+    )
+    line = line_of(config, f"{key}: {written}")
+    message = assert_stops(
+        tiny.cli("ingest"), f"'{section}.{key}' (line {line}): Input should be {expected}"
+    )
+    if written != "1":
+        assert "YAML reads yes, no, on, off, true and false as true or false" in message
+
+
+def test_cluster_definition_given_twice(tiny: TinyRun) -> None:
+    """(a) Two definitions under one key stop, naming both lines: the last would win silently."""
+    definitions = tiny.root / "clusters.yaml"
+    definitions.write_text(
+        "clusters:\n"
+        "  manufacturing:\n    label: Manufacturing\n    sic: [C]\n"
+        "  manufacturing:\n    label: Digital\n    sic: [J]\n",
+        encoding="utf-8",
+    )
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Cluster definitions file {definitions} gives the key 'clusters.manufacturing' twice "
+        "(lines 2 and 5)",
+    )
+
+
+def test_anchor_site_given_twice(tiny: TinyRun) -> None:
+    """(a) Two sites under one key stop at governance, naming both lines."""
+    sites = tiny.raw / "sites.yaml"
+    site = f"    name: Works\n    easting: {GRID_X0 + 150}\n    northing: {GRID_Y0 + 150}\n"
+    sites.write_text(
+        f"sites:\n  works:\n{site}    sic: [C]\n  works:\n{site}    sic: [J]\n",
+        encoding="utf-8",
+    )
+    tiny.configure(governance={"sites": "sites.yaml"})
+    run_through(tiny, "clusters")
+    assert_stops(
+        tiny.cli("governance"),
+        f"Anchor-site registry {sites} gives the key 'sites.works' twice (lines 2 and 7)",
+    )
+
+
+# -- confinement: names that become file names -------------------------------------------------
+
+
+def test_run_name_that_is_a_path(tiny: TinyRun) -> None:
+    """(a) A run name holding a path separator stops at the config: it names files."""
+    config = tiny.configure(name="../../elsewhere")
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Config {config} has 1 problem",
+        f"'name' (line {line_of(config, 'name: ../../elsewhere')}): holds '/': it becomes part "
+        "of file names",
+    )
+
+
+def test_site_and_definition_keys_cannot_leave_the_output_folder(tiny: TinyRun) -> None:
+    """(a) A site key or definition key with ``../`` stops before any figure is written.
+
+    Site keys name ``figures/site_<key>.png`` and definition keys ``figures/lq_<key>.png``;
+    ``../`` in one would write outside the output folder.
+    """
+    (tiny.raw / "sites.yaml").write_text(
+        "sites:\n"
+        "  ../../../escaped:\n    name: Grid Works\n"
+        f"    easting: {GRID_X0 + 150}\n    northing: {GRID_Y0 + 150}\n"
+        "    buffer_km: 0.05\n    sic: ['C']\n",
+        encoding="utf-8",
+    )
+    tiny.configure(governance={"sites": "sites.yaml"})
+    run_through(tiny, "clusters")
+    assert_stops(
+        tiny.cli("governance"),
+        "site key '../../../escaped' holds '/': it becomes part of file names",
+    )
+    (tiny.root / "clusters.yaml").write_text(
+        "clusters:\n  ../escaped:\n    label: Manufacturing\n    sic: [C]\n", encoding="utf-8"
+    )
+    assert_stops(tiny.cli("ingest", "--force"), "key '../escaped' must be lower case letters")
+    assert not list(tiny.root.parent.glob("**/*escaped*"))
 
 
 def test_config_naming_a_missing_input(tiny: TinyRun) -> None:
@@ -1134,6 +1451,80 @@ def test_anchor_site_outside_the_study_area(tiny: TinyRun) -> None:
     assert "1 anchor sites lie outside the study area and are not assessed: Far Park" in output
     authorities = pd.read_parquet(tiny.paths[r.SITE_AUTHORITIES])
     assert "far_park" not in set(authorities["site_key"])
+
+
+_ALL_TIERS = {
+    "district": {"source": "attribute", "column": "district"},
+    "county": {"source": "attribute", "column": "county"},
+    "combined_authority": {"source": "attribute", "column": "combined_authority"},
+    "region": {"source": "attribute", "column": "region"},
+}
+#: Each tier's flags on a finding or site, and what they are for the run below.
+_TIER_FLAGS: dict[str, dict[str, object]] = {
+    "district": {"straddles_districts": True, "lead_share": pytest.approx(0.5, abs=0.01)},
+    "county": {"straddles_counties": True},
+    "combined_authority": {"ca_status": "partly_outside_ca"},
+    "region": {"straddles_regions": False},
+}
+
+
+@pytest.mark.parametrize("removed", ["district", "county", "combined_authority", "region", "all"])
+def test_every_tier_is_optional(tiny: TinyRun, removed: str) -> None:
+    """(b) A run without any one tier (Wales, Scotland, district + region set-ups), or without
+    any, goes through publish with an anchor site, and each finding and site has the flags of
+    the tiers it has, no others.
+
+    One concentration and one site straddle the line between the grid's two districts, which
+    here are in two counties, the western one in a combined authority. Without districts the
+    upper tier is the county where an area has one (a run with counties but no districts), so
+    the finding still straddles counties.
+    """
+    areas = grid_areas()
+    west = np.arange(len(areas)) % 4 <= 1
+    areas["county"] = np.where(west, "E10000018", "E10000099")
+    areas["combined_authority"] = np.where(west, "E47000001", "")
+    tiny.write_areas(areas)
+    # Areas 5 and 6, either side of the district line, hold nearly all of the manufacturing.
+    hot = {5, 6}
+    rows = [
+        [code, industry, str(value)]
+        for index, code in enumerate(MSOA_2011)
+        for industry, value in {
+            "C": 5_000 + index if index in hot else 10 + index,
+            "F": 1_000 if index in hot else 3_000 + 11 * index,
+            "J": 1_000 if index in hot else 3_000 - 7 * index,
+        }.items()
+    ]
+    tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    (tiny.raw / "sites.yaml").write_text(
+        "sites:\n  works:\n    name: Grid Works\n"
+        f"    easting: {GRID_X0 + 2 * GRID_SIDE}\n    northing: {GRID_Y0 + 1.5 * GRID_SIDE}\n"
+        "    buffer_km: 0.08\n    sic: ['C']\n",
+        encoding="utf-8",
+    )
+    tiny.settings["hierarchy"] = {
+        tier: source for tier, source in _ALL_TIERS.items() if removed not in (tier, "all")
+    }
+    tiny.configure(governance={"sites": "sites.yaml"})
+
+    run_through(tiny, "publish")
+
+    expected = {
+        flag: value
+        for tier, flags in _TIER_FLAGS.items()
+        if removed not in (tier, "all")
+        for flag, value in flags.items()
+    }
+    absent = {flag for flags in _TIER_FLAGS.values() for flag in flags} - set(expected)
+    findings = pd.read_parquet(tiny.paths[r.GOVERNED_CLUSTERS])
+    sites = pd.read_parquet(tiny.paths[r.SITES])
+    assert len(findings) == 1
+    for table in (findings, sites):
+        assert table.iloc[0][list(expected)].to_dict() == expected
+        assert not absent & set(table.columns)
+    assert tiny.report("governance")["sites_assessed"] == 1
+    assert pyogrio.read_info(tiny.paths[r.GEOPACKAGE], layer="clusters")["features"] == 1
+    assert "Grid Works" in tiny.paths[r.REPORT_MD].read_text(encoding="utf-8")
 
 
 # -- outputs ---------------------------------------------------------------------------------
@@ -1532,3 +1923,102 @@ def test_config_in_windows_1252(tiny: TinyRun) -> None:
     text = tiny.config_path.read_text(encoding="utf-8")
     tiny.config_path.write_bytes(("description: Ynys Môn\n" + text).encode("cp1252"))
     assert_stops(tiny.cli("ingest"), "is not UTF-8 text (byte 0xf4 on line 1", "Save it as UTF-8")
+
+
+# -- odd but valid inputs: a property ---------------------------------------------------------
+
+_SECTIONS = ("C", "F", "J")
+
+
+@st.composite
+def odd_tables(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid run written in one of the many ways real downloads come.
+
+    Row order, the spelling of codes (case, spaces around them), the delimiter, line endings
+    and a byte-order mark vary; an industry may employ nobody anywhere, a pair may be left out
+    (a zero), and any tiers may be configured.
+    """
+    counts = {
+        (code, section): draw(st.integers(0, 4_000)) for code in MSOA_2011 for section in _SECTIONS
+    }
+    idle = draw(st.sampled_from([None, *_SECTIONS]))
+    if idle is not None:
+        counts = {key: 0 if key[1] == idle else value for key, value in counts.items()}
+    left_out = draw(st.sets(st.sampled_from(sorted(counts)), max_size=6))
+    spellings = st.sampled_from(["{}", " {} ", "{} "])
+    rows = [
+        [
+            draw(spellings).format(code),
+            draw(st.sampled_from(["{}", "{} ", " {}"])).format(
+                draw(st.sampled_from([section, section.lower()]))
+            ),
+            str(value),
+        ]
+        for (code, section), value in counts.items()
+        if (code, section) not in left_out
+    ]
+    return {
+        "rows": draw(st.permutations(rows)),
+        "expected": {key: value for key, value in counts.items() if key not in left_out},
+        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
+        "newline": draw(st.sampled_from(["\n", "\r\n"])),
+        "bom": draw(st.booleans()),
+        "tiers": draw(st.sets(st.sampled_from(sorted(_ALL_TIERS)))),
+    }
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=odd_tables())
+def test_odd_valid_tables_run_with_conserved_totals_or_stop_clearly(case: dict[str, Any]) -> None:
+    """A run on any odd-but-valid table either succeeds with every job kept or stops clearly.
+
+    Never a traceback. On success: each area x industry count is the one written (absent
+    pairs are zero), each area's total and each industry's total are the table's, and against
+    its own study area every industry's employment-weighted mean LQ is 1 (the definition of
+    the reference share, Sum_i e_ij / Sum_i e_i). Through to governance, so the tiers drawn
+    are used.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        run = TinyRun(Path(folder))
+        areas = grid_areas()
+        areas["county"] = "E10000018"
+        areas["combined_authority"] = np.where(np.arange(len(areas)) % 4 <= 1, "E47000001", "")
+        run.write_areas(areas)
+        text = csv_text(TIDY_HEADER, case["rows"], delimiter=case["delimiter"])
+        text = text.replace("\n", case["newline"])
+        run.write_employment(("\ufeff" if case["bom"] else "") + text)
+        run.settings["hierarchy"] = {tier: _ALL_TIERS[tier] for tier in case["tiers"]}
+        run.configure()
+        for stage in ("ingest", "concentration", "hotspots", "clusters", "governance"):
+            result = run.cli(stage)
+            if result.exit_code != 0:
+                assert_stops(result)
+                return
+
+        employment = pd.read_parquet(run.paths[r.EMPLOYMENT]).astype(
+            {"area_code": str, "industry_code": str}
+        )
+        found = employment.set_index(["area_code", "industry_code"])["employment"]
+        expected = pd.Series(case["expected"], dtype="float64")
+        expected.index.names = found.index.names
+        pd.testing.assert_series_equal(
+            found.reindex(expected.index), expected, check_names=False, check_index=False
+        )
+        assert found.drop(expected.index).eq(0).all()
+
+        lq = pd.read_parquet(run.paths[r.LQ]).astype({"area_code": str, "industry_code": str})
+        lq = lq.loc[lq["kind"] == "industry"]
+        by_industry = expected.groupby(level=1).sum()
+        got = lq.groupby("industry_code")["employment"].sum().reindex(by_industry.index)
+        np.testing.assert_allclose(got.to_numpy(), by_industry.to_numpy())
+        by_area = expected.groupby(level=0).sum()
+        area_totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
+        np.testing.assert_allclose(
+            area_totals.reindex(by_area.index).to_numpy(), by_area.to_numpy()
+        )
+        known = lq.dropna(subset=["lq"])
+        weighted = (known["lq"] * known["area_total"]).groupby(known["industry_code"]).sum()
+        employed = by_area[by_area > 0].sum()
+        for industry, total in by_industry.items():
+            if total > 0 and industry in weighted:
+                assert weighted[industry] / employed == pytest.approx(1.0, rel=1e-9)

@@ -15,7 +15,7 @@ from distributed import Client
 
 from clustergeo import load_config
 from clustergeo._errors import ConfigError
-from clustergeo.compute import dask_client, describe_client, kernel_threads
+from clustergeo.compute import LOOPBACK, dask_client, describe_client, kernel_threads
 from clustergeo.config import ComputeConfig, HotspotsConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks, partitioned_hotspots
@@ -161,3 +161,14 @@ def test_unreachable_scheduler_says_what_to_do(monkeypatch: pytest.MonkeyPatch) 
 def test_local_backend_starts_no_dask() -> None:
     with dask_client(ComputeConfig()) as client:
         assert client is None
+
+
+@pytest.mark.e2e
+def test_dask_local_listens_on_this_machine_only() -> None:
+    """The scheduler and its dashboard (which has no login) are bound to the loopback address."""
+    with dask_client(ComputeConfig(backend="dask-local", workers=1)) as client:
+        assert client is not None
+        scheduler = client.cluster.scheduler
+        assert scheduler.address.startswith(f"tcp://{LOOPBACK}:")
+        dashboard = {sock.getsockname()[0] for sock in scheduler.http_server._sockets.values()}
+        assert dashboard == {LOOPBACK}

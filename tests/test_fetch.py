@@ -385,3 +385,26 @@ def test_command_module_imports_only_click_and_the_standard_library() -> None:
     for line in top_level:
         module = line.split()[1]
         assert module.split(".")[0] in {a.split(".")[0] for a in allowed}, line
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--project", "../elsewhere"), ("--project", ".hidden"), ("--name", "../../escape.csv")],
+)
+def test_names_that_would_leave_the_data_folder_are_refused(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    project = value if option == "--project" else "p"
+    name = ["--name", value] if option == "--name" else []
+    result = CliRunner().invoke(
+        main,
+        [
+            *("fetch", "--project", project, "--data-root", str(tmp_path / "raw")),
+            *("boundaries", "LAD_DEC_2023_UK_BGC", *name),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert option in result.output
+    assert "plain" in result.output
+    assert not any(tmp_path.rglob("*.*"))

@@ -104,8 +104,16 @@ def test_upper_tier_is_not_added_without_counties() -> None:
     tiered = add_upper_tier(areas)
     assert list(tiered.columns) == ["area_code", "district_code", "district_name"]
     pd.testing.assert_frame_equal(tiered, areas)
-    counties_only = pd.DataFrame({"county_code": ["E10000031"], "county_name": ["Warwickshire"]})
-    assert list(add_upper_tier(counties_only).columns) == ["county_code", "county_name"]
+
+
+def test_upper_tier_without_districts_is_the_county_or_unknown() -> None:
+    """Without districts an area outside every county may be in any unitary: unknown."""
+    counties_only = pd.DataFrame(
+        {"county_code": ["E10000031", None, ""], "county_name": ["Warwickshire", None, ""]}
+    )
+    tiered = add_upper_tier(counties_only)
+    assert tiered["upper_tier_code"].tolist() == ["E10000031", pd.NA, pd.NA]
+    assert tiered["upper_tier_name"].tolist() == ["Warwickshire", pd.NA, pd.NA]
 
 
 # --- links -----------------------------------------------------------------------------------

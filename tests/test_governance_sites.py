@@ -376,6 +376,20 @@ def test_polygon_file_without_crs_is_an_error(tmp_path: Path) -> None:
     assert "has no CRS; save it with one" in message
 
 
+def test_polygon_shapefile_without_its_shx_is_an_error(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 400, Y0 + 400)], crs=27700)
+    frame.to_file(tmp_path / "works.shp")
+    (tmp_path / "works.shx").unlink()
+    path = _registry(
+        tmp_path, "sites:\n  works:\n    name: Works\n    polygon: works.shp\n    sic: ['29']\n"
+    )
+    with pytest.raises(InputDataError) as info:
+        site_footprints(read_sites(path))
+    message = str(info.value)
+    assert f"Anchor site 'works': polygon file {tmp_path / 'works.shp'} is a Shapefile" in message
+    assert "without works.shx (the index of the shapes)" in message
+
+
 def test_polygon_file_holding_points_is_an_error(tmp_path: Path) -> None:
     points = gpd.GeoDataFrame(geometry=[Point(-1.45, 52.56)], crs=4326)
     points.to_file(tmp_path / "point.geojson")

@@ -244,3 +244,45 @@ def test_definitions_that_are_not_yaml(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="not valid YAML") as excinfo:
         read_cluster_definitions(path)
     assert str(path) in str(excinfo.value)
+
+
+def test_industrial_strategy_sectors_are_the_eight_with_sources() -> None:
+    definitions = read_cluster_definitions("industrial_strategy")
+    assert [d.key for d in definitions] == [
+        "advanced_manufacturing",
+        "clean_energy",
+        "creative_industries",
+        "defence",
+        "digital_technologies",
+        "financial_services",
+        "life_sciences",
+        "professional_business_services",
+    ]
+    for definition in definitions:
+        assert any("Industrial Strategy Sector Definitions List" in s for s in definition.sources)
+        assert definition.traded
+    # Where the government publishes no SIC definition, the list says it is a best fit.
+    best_fit = {d.key for d in definitions if d.description.startswith("Best fit")}
+    assert {"clean_energy", "defence", "digital_technologies"} <= best_fit
+
+
+@pytest.mark.realdata
+def test_industrial_strategy_sectors_resolve_against_bres_subclasses(shared_data: Path) -> None:
+    """Every sector is computable from BRES at SIC 5 digits; codes BRES omits are listed."""
+    table = (
+        shared_data
+        / "bres_itl2_sic_2015_2021"
+        / "bres_fulltimeemployees_gb_sic5digit_2009_2021.csv"
+    )
+    codes = {
+        line.split(",")[2]
+        for line in table.read_text(encoding="utf-8").splitlines()[1:]
+        if line.count(",") >= 3
+    }
+    resolution = resolve_cluster_definitions(read_cluster_definitions("industrial_strategy"), codes)
+    assert resolution.unresolved == {}
+    assert len(resolution.resolved) == 8
+    # The GB file leaves out a few subclasses (e.g. 28.11 engines and turbines, 26.60
+    # electromedical equipment): they are listed, and each sector keeps most of its codes.
+    assert resolution.missing_codes["life_sciences"] == ["2660"]
+    assert all(share < 0.25 for share in resolution.missing_share.values())

@@ -30,7 +30,14 @@ from conftest import REPO
 
 QGIS_PYTHON = os.environ.get("CLUSTERGEO_QGIS_PYTHON", "/usr/bin/python3")
 CHECK_SCRIPT = REPO / "tests" / "qgis" / "check_outputs.py"
-PROJECT_GROUPS = ["Anchor sites", "Clusters", "Authorities", "Hot spots", "Location quotients"]
+PROJECT_GROUPS = [
+    "Anchor sites",
+    "Clusters",
+    "Circular economy",
+    "Authorities",
+    "Hot spots",
+    "Location quotients",
+]
 
 
 def _styles(gpkg: Path) -> list[dict[str, Any]]:
@@ -71,10 +78,13 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
         (s["f_table_name"], s["styleName"]): s["styleQML"] for s in _styles(demo_run[r.GEOPACKAGE])
     }
     lq = styles[("areas_lq", "LQ: Manufacturing")]
-    assert _renderer(lq) == ("graduatedSymbol", 6)
-    bounds = [float(v) for v in re.findall(r'lower="([\d.e+]+)"', lq)]
-    assert bounds == [0.0, 0.5, 0.8, 1.25, 2.0, 4.0]
-    assert 'attr="manufacturing_lq"' in lq
+    assert _renderer(lq) == ("graduatedSymbol", 8)
+    bounds = [float(v) for v in re.findall(r'lower="(-?[\d.e+]+)"', lq)]
+    # No data (-2) and unreliable (-1) stand-ins first, then the figures' breaks.
+    assert bounds == [-2.5, -1.5, 0.0, 0.5, 0.8, 1.25, 2.0, 4.0]
+    assert 'WHEN "manufacturing_unreliable" THEN -1 ELSE "manufacturing_lq"' in lq
+    # The figures' grey for an unreliable LQ (#b4b4b4), not a value colour.
+    assert 'value="180,180,180,255"' in lq
     # RdBu's darkest red for LQ >= 4, as on the maps (#b2182b).
     assert 'value="178,24,43,255"' in lq
     hot = styles[("hotspots_areas", "Hot spots: Manufacturing")]
@@ -87,9 +97,24 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
         "cold_99",
         "not_tested",
     ]
+    lisa = styles[("hotspots_areas", "Local Moran: Manufacturing")]
+    assert _renderer(lisa) == ("categorizedSymbol", 5)
+    assert re.findall(r'<category value="(\w+)"', lisa) == [
+        "HH",
+        "HL",
+        "LH",
+        "LL",
+        "not_significant",
+    ]
+    # Findings are labelled by their rank (the number on the maps), larger findings first,
+    # and colliding labels are dropped rather than piled up.
     clusters = styles[("clusters", "Clusters by industry")]
-    assert 'fieldName="name"' in clusters
+    assert "fieldName='\"rank\"'" in clusters
+    assert 'displayAll="0"' in clusters
+    assert 'name="Priority"' in clusters
     assert 'labelsEnabled="1"' in clusters
+    district = styles[("district", "District boundaries")]
+    assert 'scaleVisibility="1"' in district
 
 
 def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths) -> None:
@@ -192,10 +217,14 @@ def test_qgis_opens_every_layer_styled(
         if name in defaults:
             assert seen["crs"] == "EPSG:27700", name
             assert (seen["renderer"], seen["classes"]) == defaults[name], name
-    assert layers["areas_lq"]["attribute"] == "manufacturing_lq"
+    assert layers["areas_lq"]["attribute"].startswith('CASE WHEN "manufacturing_lq" IS NULL')
     assert layers["hotspots_areas"]["renderer"] == "categorizedSymbol"
     assert layers["clusters"]["labels"]
     assert layers["anchor_sites"]["labels"]
+    # Authorities are named; extents and grid findings leave the number to their core.
+    assert layers["county"]["labels"]
+    assert layers["district"]["labels"]
+    assert not layers["cluster_extents"]["labels"]
 
     assert report["project_read"]
     assert report["project_crs"] == "EPSG:27700"
@@ -208,6 +237,12 @@ def test_qgis_opens_every_layer_styled(
         == "categorizedSymbol"
     )
     assert report["painted_share"] > 0.3
+    # QGIS's own labelling results: short labels (finding numbers, site and authority names),
+    # none overlapping another.
+    drawn = report["labels_drawn"]
+    assert {"1", "2", "3"} <= set(drawn)
+    assert "Demo park (mira like)" in drawn
+    assert report["label_overlaps"] == []
     assert (tmp_path / "project.png").stat().st_size > 10_000
     # The employment surface: one band per cluster definition, named, in British National Grid.
     raster = report["rasters"]["employment.tif"]
@@ -239,13 +274,17 @@ def test_qgis_project_still_opens_when_the_run_folder_is_moved(
 def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: RunPaths) -> None:
     from PIL import Image
 
-    names = ["clusters", "hotspots_all"] + [
+    names = ["clusters", "hotspots_all", "lisa_all"] + [
         f"site_{key}"
         for key in ("mira_like_park", "crosses_ca_edge_park", "inside_one_district_park")
     ]
     for name in names:
         png = demo_run[r.FIGURES] / f"{name}.png"
-        assert (demo_run[r.FIGURES] / f"{name}.svg").stat().st_size > 10_000
+        assert (demo_run[r.FIGURES] / f"{name}.pdf").read_bytes().startswith(b"%PDF"), name
+        svg = (demo_run[r.FIGURES] / f"{name}.svg").read_text(encoding="utf-8")
+        # Captions are editable text, and every map says where its data come from.
+        assert "<text" in svg, name
+        assert "Source: synthetic demo data" in svg, name
         with Image.open(png) as image:
             dpi = image.info["dpi"]
             assert round(dpi[0]) == 300, name
@@ -254,6 +293,55 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
             colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
             assert colours is not None
             assert len(colours) > 50, name
+
+
+def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
+    """Redraw every map of a run and measure its rendered text and marker boxes."""
+    import matplotlib.pyplot as plt
+
+    from clustergeo.publish.figures import figure_jobs, map_data
+    from clustergeo.publish.layers import build_layers
+    from clustergeo.publish.plotting import layout_problems
+    from clustergeo.stages import intermediates
+
+    definitions = [(d.key, d.label) for d in intermediates.read_industries(run).definitions]
+    data = map_data(build_layers(publish._read_tables(run)), definitions)
+    jobs = figure_jobs(
+        data,
+        definitions=definitions,
+        framing=publish._framing(config, intermediates.read_lq_reference(run).label),
+        hotspot_method=publish._hotspot_method(intermediates.read_hotspot_record(run)),
+        cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(run), config),
+        grid_cell_m=config.surface.cell_m if config.surface else None,
+    )
+    assert {job.name for job in jobs} == {p.stem for p in run[r.FIGURES].glob("*.png")}
+    problems = {}
+    for job in jobs:
+        fig = job.draw()
+        # Text and marker boxes are measured without rasterising the map.
+        fig.draw_without_rendering()
+        if found := layout_problems(fig):
+            problems[job.name] = found
+        plt.close(fig)
+    return problems
+
+
+def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(
+    demo_run: RunPaths,
+) -> None:
+    config = load_config(demo_run.root.parent / "demo.yaml")
+    assert _figure_problems(demo_run, config) == {}
+
+
+@pytest.mark.realdata
+def test_every_real_figure_keeps_its_text_on_the_page_and_markers_apart(
+    rutland_run: RunPaths,
+) -> None:
+    config = load_config(REPO / "pipelines" / "rutland-census2011.yaml")
+    config = config.model_copy(update={"output_dir": rutland_run.root})
+    assert _figure_problems(rutland_run, config) == {}
+    for svg in rutland_run[r.FIGURES].glob("*.svg"):
+        assert "Source: Census 2011" in svg.read_text(encoding="utf-8"), svg.name
 
 
 def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
@@ -291,9 +379,79 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
 
     links = Links()
     links.feed(page)
-    assert "figures/clusters.png" in links.images
-    assert all((demo_run.root / src).exists() for src in links.images)
-    assert sum(f"]({src})" in markdown for src in links.images) == len(links.images)
+    # The page carries its maps inside itself: e-mailed alone, it loses none of them.
+    assert links.images
+    assert all(src.startswith("data:image/png;base64,") for src in links.images)
+    shown = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert len(shown) == len(links.images)
+    for name in ("clusters", "lq_all", "hotspots_all", "lisa_all"):
+        assert f"figures/{name}.png" in shown
+    assert all((demo_run.root / src).exists() for src in shown)
+
+
+def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) -> None:
+    markdown = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
+    page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
+    assert headings[0] == "Key findings"
+    for heading in ("Findings by authority", "Glossary", "Limitations"):
+        assert heading in headings
+    findings = markdown.split("## Key findings")[1].split("## ")[0]
+    assert "4 clusters and 2 concentrations" in findings
+    assert "No. 1 on the maps, Information and communication: Oakhurst Fold" in findings
+    assert "Central Mercia Combined Authority leads 2 findings" in findings
+    assert "Anchor site **Demo park (mira like)** sits in Manufacturing" in findings
+    # Nothing of the machine that ran: no absolute path, no link to a local file.
+    for text in (markdown, page):
+        assert str(demo_run.root.parent) not in text
+        assert "file:" not in text
+        assert not re.search(r"""(src|href)=["']/""", text)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CLUSTERGEO_REQUIRE_QGIS"):
+            pytest.fail("Chromium is required (CI) but not installed")
+        pytest.skip("Chromium is not installed")
+    return found
+
+
+def test_report_opens_in_a_headless_browser_with_every_map_and_prints(
+    demo_run: RunPaths, tmp_path: Path
+) -> None:
+    chromium = _chromium()
+    page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
+    # A copy of the page (away from the run folder, so nothing beside it can help) that
+    # records, once loaded, how many of its images decoded.
+    probe = (
+        "<script>window.addEventListener('load', () => {const images = [...document.images];"
+        "document.body.dataset.loaded = images.filter(i => i.complete && i.naturalWidth > 0)"
+        ".length + '/' + images.length;});</script>"
+    )
+    copy = tmp_path / "alone.html"
+    copy.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000"]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", copy.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout
+    loaded = re.search(r'data-loaded="(\d+)/(\d+)"', dom)
+    assert loaded is not None, dom[:500]
+    assert int(loaded.group(2)) >= 4
+    assert loaded.group(1) == loaded.group(2)
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri()],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_size > 100_000
 
 
 def test_geopackage_carries_the_run_provenance(demo_run: RunPaths) -> None:
@@ -367,3 +525,17 @@ def test_surface_uses_osm_land_fetched_online_from_its_cache(
     report = json.loads(RunPaths.for_config(config)[r.SURFACE_REPORT].read_text(encoding="utf-8"))
     assert report["land_polygons"] == 1
     assert len(report["allocation"]["fallback_areas"]) < 1500
+
+
+def test_the_run_writes_an_offline_map_page_of_its_findings(demo_run: RunPaths) -> None:
+    page = demo_run[r.MAP_PAGE].read_text(encoding="utf-8")
+    assert "https://" not in page
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=""", page)
+    payload = re.search(
+        r'<script type="application/json" id="map-data">(.*?)</script>', page, flags=re.S
+    )
+    assert payload is not None
+    data = json.loads(payload.group(1))
+    assert len(data["findings"]) == 6
+    assert [f["rank"] for f in data["findings"]] == [1, 2, 3, 4, 5, 6]
+    assert len(data["sites"]) == 3

@@ -229,11 +229,32 @@ def test_empty_boundary_layer_is_left_out_quietly(grid, districts):
     assert BOUNDARY_STYLES["county"]["label"] not in legend_labels(ax)
 
 
-def test_legend_is_the_same_whatever_the_data(grid):
+def test_legend_lists_only_the_classes_on_the_map_in_their_fixed_order(grid):
     _, ax_all = plot_lq_choropleth(grid, title="All classes")
+    assert legend_labels(ax_all) == [
+        *reversed(LQ_VALUE_LABELS),
+        LQ_UNRELIABLE_LABEL,
+        LQ_NO_DATA_LABEL,
+    ]
     only_average = grid.assign(lq=1.0, lq_unreliable=False)
     _, ax_one = plot_lq_choropleth(only_average, title="One class")
-    assert legend_labels(ax_all) == legend_labels(ax_one)
+    assert legend_labels(ax_one) == [NEAR_AVERAGE]
+
+
+def test_hotspot_and_lisa_legends_list_the_classes_present(grid):
+    classes = ["hot_99", "not_significant", "not_tested"] * 4
+    _, ax = plotting.plot_hotspot_map(grid.assign(c=classes), "c", title="Hot")
+    assert legend_labels(ax) == ["Hot spot, 99% confidence", "Not significant", "no data"]
+    quadrants = ["HH", "LL", "HL", "not_significant"] * 3
+    _, ax = plotting.plot_lisa_map(grid.assign(m=quadrants), "m", title="LISA")
+    assert legend_labels(ax) == [
+        "High-high (cluster)",
+        "High-low (outlier)",
+        "Low-low (cluster)",
+        "Not significant",
+    ]
+    fills = ax.collections[0].get_facecolors()
+    assert tuple(fills[0]) == mpl.colors.to_rgba(plotting.MORAN_CLASS_COLOURS["HH"])
 
 
 def test_areas_are_filled_with_their_class_colour(grid):
@@ -330,23 +351,33 @@ def test_scale_bar_has_a_round_length(grid):
 # --- save_figure ------------------------------------------------------------------------------
 
 
-def test_save_figure_writes_png_and_svg_atomically(grid, tmp_path, caplog):
-    fig, _ = plot_lq_choropleth(grid, title="Saved")
+def test_save_figure_writes_png_pdf_and_svg_atomically(grid, tmp_path, caplog):
+    fig, _ = plot_lq_choropleth(grid, title="Saved", source="Source: a test grid, 2024.")
     width_in, height_in = fig.get_size_inches()
     with caplog.at_level(logging.INFO, logger="clustergeo.publish.plotting"):
         paths = save_figure(fig, tmp_path / "maps" / "lq_grid")
-    assert paths == [tmp_path / "maps" / "lq_grid.png", tmp_path / "maps" / "lq_grid.svg"]
+    stem = tmp_path / "maps" / "lq_grid"
+    assert paths == [stem.with_suffix(".png"), stem.with_suffix(".pdf"), stem.with_suffix(".svg")]
     assert all(path.stat().st_size > 0 for path in paths)
     # Nothing else is left behind: no ".partial" temporary files.
-    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["lq_grid.png", "lq_grid.svg"]
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == [
+        "lq_grid.pdf",
+        "lq_grid.png",
+        "lq_grid.svg",
+    ]
     pixels = imread(paths[0])
     # matplotlib truncates the size in pixels, so allow one pixel either way.
     assert pixels.shape[:2] == pytest.approx((height_in * 300, width_in * 300), abs=1)
     assert width_in == pytest.approx(17 / 2.54)
-    assert paths[1].read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert paths[1].read_bytes().startswith(b"%PDF")
+    svg = paths[2].read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml")
+    # Text is text, so a designer can edit the captions.
+    assert "<text" in svg
+    assert "Source: a test grid, 2024." in svg
     assert not plt.fignum_exists(fig.number)
     written = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-    assert written == [f"Wrote {paths[0]}", f"Wrote {paths[1]}"]
+    assert written == [f"Wrote {path}" for path in paths]
 
 
 def test_save_figure_records_300_dpi(grid, tmp_path):
@@ -387,6 +418,6 @@ def test_real_boundaries_map_and_save(tmp_path, shared_data):
     )
     districts = areas.dissolve(by="LAD_FILE_CODE")[["geometry"]]
     fig, ax = plot_lq_choropleth(areas, title="Real", boundaries={"district": districts})
-    assert set(LQ_CLASSES) <= set(legend_labels(ax))
+    assert set(LQ_VALUE_LABELS) <= set(legend_labels(ax))
     paths = save_figure(fig, tmp_path / "real", formats=("png",))
     assert paths[0].exists()

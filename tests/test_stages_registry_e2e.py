@@ -225,6 +225,7 @@ CHANGES = {
     "clusters": ("clusters__min_units", 2),
     "governance": ("governance__edge_distance_km", 2.5),
     "surface": ("surface__stable_iou", 0.6),
+    "circular": ("circular__distance_km", 5.0),
     "publish": ("description", "The demo, described anew"),
 }
 

@@ -198,3 +198,26 @@ def test_an_edited_output_is_rebuilt(small_region: Path, reference: Path) -> Non
     assert "Stage clusters: runs because clusters/clusters.csv changed" in log
     assert "Stage hotspots: up to date, skipped" in log
     _assert_same_outputs(small_region / "edited", reference)
+
+
+def test_a_run_folder_with_records_of_an_earlier_version_is_rerun(
+    small_region: Path, reference: Path
+) -> None:
+    config = _config(small_region, "older")
+    _run(config)
+    # The first release's records: one checksum per whole config, outputs as bare checksums.
+    for manifest in (small_region / "older" / "manifests").glob("*.json"):
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+        outputs = {name: entry["sha256"] for name, entry in record.get("outputs", {}).items()}
+        manifest.write_text(
+            json.dumps({"manifest_version": 1, "stage": record["stage"], "outputs": outputs}),
+            encoding="utf-8",
+        )
+    log = "\n".join(_run(config))
+    assert "Stage ingest: runs because its record is from another version" in log
+    for stage in stage_names():
+        record = json.loads(
+            (small_region / "older" / "manifests" / f"{stage}.json").read_text(encoding="utf-8")
+        )
+        assert record["manifest_version"] != 1
+    _assert_same_outputs(small_region / "older", reference)

@@ -11,6 +11,16 @@ The package is laid out as the pipeline runs:
 * generators of synthetic inputs (:mod:`clustergeo.demo`) and national panels
   (:mod:`clustergeo.panels`).
 
+From Python, the curated functions of :mod:`clustergeo.api` are here at the top: they take
+GeoDataFrames and keyword arguments and return new frames aligned to the input, as PySAL's do::
+
+    import clustergeo as cg
+
+    lq = cg.location_quotients(areas, industries, total="all_industries")
+    spots = cg.find_hotspots(lq, {c: f"{c}_lq" for c in industries}, permutations=999, seed=1)
+    found = cg.find_clusters(lq, spots)  # clusters and concentrations, extents, members
+    governed, authorities = cg.govern(found, areas)  # core and extent on every tier
+
 Names are imported on first use, so ``import clustergeo`` (and the command line) stays quick.
 """
 
@@ -22,26 +32,56 @@ from typing import TYPE_CHECKING, Any
 from clustergeo._errors import ClusterGeoError, ConfigError, InputDataError, OutputError
 
 if TYPE_CHECKING:
-    from clustergeo.concentration import location_quotients
+    from clustergeo.api import (
+        FoundClusters,
+        Governance,
+        SpatialWeights,
+        find_clusters,
+        find_hotspots,
+        govern,
+        location_quotients,
+        to_graph,
+        to_w,
+        weights,
+    )
     from clustergeo.config import RunConfig, load_config
 
 __all__ = [
     "ClusterGeoError",
     "ConfigError",
+    "FoundClusters",
+    "Governance",
     "InputDataError",
     "OutputError",
     "RunConfig",
+    "SpatialWeights",
+    "find_clusters",
+    "find_hotspots",
+    "govern",
     "load_config",
     "location_quotients",
+    "to_graph",
+    "to_w",
+    "weights",
 ]
 
 __version__ = "0.1.0"
 
-#: Public names defined in submodules, imported when first used.
+#: Public names defined in submodules, imported when first used. None may be the name of a
+#: subpackage (``hotspots``, ``clusters``...): importing the subpackage would replace it.
 _LAZY = {
     "RunConfig": "clustergeo.config",
     "load_config": "clustergeo.config",
-    "location_quotients": "clustergeo.concentration",
+    "FoundClusters": "clustergeo.api",
+    "Governance": "clustergeo.api",
+    "SpatialWeights": "clustergeo.api",
+    "find_clusters": "clustergeo.api",
+    "find_hotspots": "clustergeo.api",
+    "govern": "clustergeo.api",
+    "location_quotients": "clustergeo.api",
+    "to_graph": "clustergeo.api",
+    "to_w": "clustergeo.api",
+    "weights": "clustergeo.api",
 }
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from clustergeo._errors import InputDataError
 
-__all__ = ["Problems", "format_examples", "rows_label"]
+__all__ = [
+    "Problems",
+    "file_name_problem",
+    "format_examples",
+    "rows_label",
+    "shapefile_parts_problem",
+]
 
 _MAX_EXAMPLES = 8
 
@@ -36,6 +42,69 @@ def format_examples(values: Iterable[object], limit: int = _MAX_EXAMPLES) -> str
     if len(items) > limit:
         shown += f", … and {len(items) - limit} more"
     return shown
+
+
+#: Characters besides letters and digits that a name used in file names may hold.
+_FILE_NAME_PUNCTUATION = "_-. "
+_FILE_NAME_LENGTH = 100
+
+
+def file_name_problem(name: str) -> str:
+    """Why ``name`` cannot be part of a file name, or ``""`` when it can.
+
+    Run names and anchor-site keys become parts of file names (``figures/site_<key>.png``);
+    a separator or ``..`` in one could write outside the output folder. A name must start with
+    a letter or digit and hold only letters, digits, spaces, ``_``, ``-`` and ``.``, so it can
+    never name another folder, on any operating system.
+    """
+    if not name or len(name) > _FILE_NAME_LENGTH:
+        return f"must be 1 to {_FILE_NAME_LENGTH} characters long"
+    odd = sorted({ch for ch in name if not (ch.isalnum() or ch in _FILE_NAME_PUNCTUATION)})
+    if odd:
+        return (
+            f"holds {', '.join(repr(ch) for ch in odd)}: it becomes part of file names, so "
+            "use only letters, digits, spaces, '_', '-' and '.'"
+        )
+    if not name[0].isalnum():
+        return "must start with a letter or a digit: it becomes part of file names"
+    return ""
+
+
+#: The files a Shapefile cannot be read without, besides the ``.shp``, and what each holds.
+SHAPEFILE_PARTS: dict[str, str] = {
+    ".shx": "the index of the shapes",
+    ".dbf": "the attribute table, with the codes and names",
+}
+
+
+def shapefile_parts_problem(path: Path) -> str:
+    """Why a Shapefile cannot be read whole (its ``.shx`` or ``.dbf`` is missing), or ``""``.
+
+    The message follows the file's name, e.g. ``f"Boundary file {path} {problem}"``.
+
+    Notes
+    -----
+    A Shapefile is several files of one name side by side. Without the ``.dbf`` GDAL still
+    reads the shapes, with no columns, so the code column would be reported missing from an
+    empty list of columns, when the real cause is a file left behind when the Shapefile was
+    copied or unzipped. Extensions match in any case (``.DBF`` from older software). Any
+    other file is ``""``.
+    """
+    if path.suffix.lower() != ".shp" or not path.parent.is_dir():
+        return ""
+    present = {sibling.name.lower() for sibling in path.parent.iterdir()}
+    missing = [
+        f"{path.stem}{extension} ({holds})"
+        for extension, holds in SHAPEFILE_PARTS.items()
+        if f"{path.stem}{extension}".lower() not in present
+    ]
+    if not missing:
+        return ""
+    return (
+        f"is a Shapefile without {' or '.join(missing)}: a Shapefile is several files of one "
+        f"name side by side (.shp, .shx, .dbf and .prj). Copy all of them into {path.parent} "
+        "(or unzip the whole download there), or use a GeoPackage or GeoJSON version."
+    )
 
 
 def rows_label(rows: Sequence[int]) -> str:

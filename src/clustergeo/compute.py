@@ -38,6 +38,8 @@ __all__ = ["dask_client", "describe_client", "kernel_threads", "set_kernel_threa
 
 log = logging.getLogger(__name__)
 
+#: The address a ``dask-local`` cluster listens on: this machine only.
+LOOPBACK = "127.0.0.1"
 #: Seconds to wait for an existing scheduler before giving up.
 CONNECT_TIMEOUT_S = 20
 
@@ -51,8 +53,10 @@ def _local_cluster(config: ComputeConfig) -> Client:
         threads_per_worker=1,
         processes=True,
         memory_limit=config.memory_limit,
-        # Any free port: two runs on one machine must not fight over 8787.
-        dashboard_address=":0",
+        # The scheduler and its dashboard listen on this machine only: the dashboard has no
+        # login, and the workers are local. Any free port: two runs must not fight over 8787.
+        host=LOOPBACK,
+        dashboard_address=f"{LOOPBACK}:0",
         silence_logs=logging.WARNING,
     )
     return Client(cluster)

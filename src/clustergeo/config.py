@@ -11,8 +11,8 @@ Relative paths are resolved in one place, the ``_Located`` mixin of both kinds o
   directory**: the ``CLUSTERGEO_DATA_DIR`` environment variable if set, else ``data_dir`` from
   the config, else the config file's folder.
   So the same pipeline runs on a user's own downloads and on the shared public datasets;
-* every other relative path (``output_dir``, ``industries.cluster_definitions``) is relative to
-  the config file's folder.
+* every other relative path (``output_dir``, ``industries.cluster_definitions``,
+  ``circular.matrix``) is relative to the config file's folder.
 
 Unknown keys are rejected with their name, so a typo never silently falls back to a default.
 """
@@ -25,10 +25,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clustergeo._errors import ConfigError
+from clustergeo._validate import file_name_problem
+from clustergeo._yaml import KeyPath, YamlSyntaxError, read_yaml
 from clustergeo.vocab import SIGNIFICANCE_LEVELS, Tier
 
 #: Corrected p-values that bound the Gi* classes (``hot_99``, ``hot_95``): the levels a
@@ -40,6 +51,7 @@ __all__ = [
     "AreasConfig",
     "AuthoritiesConfig",
     "AuthorityLayer",
+    "CircularConfig",
     "ClustersConfig",
     "ColumnsConfig",
     "ComputeConfig",
@@ -68,6 +80,13 @@ DATA_DIR_ENV = "CLUSTERGEO_DATA_DIR"
 
 
 class _Strict(BaseModel):
+    """Unknown keys are refused; numbers and yes/no values use pydantic's strict types.
+
+    Pydantic's lax mode would read ``permutations: yes`` as 1 and ``min_lq: true`` as 1.0 (YAML
+    reads ``yes`` as true), hiding the mistake; strict types refuse both. A whole number is
+    still a valid real number (``min_lq: 2``).
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -207,7 +226,7 @@ class EmploymentConfig(_Strict):
             "Location quotients are written for every year."
         ),
     )
-    year: Annotated[int, Field(ge=1800, le=2200)] | None = Field(
+    year: Annotated[StrictInt, Field(ge=1800, le=2200)] | None = Field(
         default=None,
         description=(
             "The year of a table that has no year column (e.g. 2011 for a Census 2011 table), "
@@ -237,7 +256,7 @@ class EmploymentConfig(_Strict):
             "sections. Nothing is ever summed twice."
         ),
     )
-    sic_digits: Annotated[int, Field(ge=2, le=5)] | None = Field(
+    sic_digits: Annotated[StrictInt, Field(ge=2, le=5)] | None = Field(
         default=None,
         description=(
             "Pad numeric industry codes with leading zeros to this many digits, for files "
@@ -245,7 +264,7 @@ class EmploymentConfig(_Strict):
         ),
     )
     sheet: str | None = Field(default=None, description="xlsx: the sheet holding the table.")
-    header_row: Annotated[int, Field(ge=1)] = Field(
+    header_row: Annotated[StrictInt, Field(ge=1)] = Field(
         default=1, description="The line (row) of the header, below any title lines."
     )
     vintage: VintageConfig | None = Field(
@@ -335,7 +354,7 @@ class AuthoritiesConfig(_Strict):
     crs: str | None = Field(default=None, description="CRS to assume when the file has none.")
     code_column: str = Field(default="areacd", description="Authority code column.")
     name_column: str = Field(default="areanm", description="Authority name column.")
-    year: int | None = Field(
+    year: StrictInt | None = Field(
         default=None,
         description=(
             "Keep authorities valid in this year, using the 'start'/'end' attributes of ONS "
@@ -356,7 +375,7 @@ class IndustriesConfig(_Strict):
             "published by section only), or a YAML file relative to the config file."
         ),
     )
-    warn_missing_share: Annotated[float, Field(ge=0, le=1)] = Field(
+    warn_missing_share: Annotated[StrictFloat, Field(ge=0, le=1)] = Field(
         default=0.1,
         description=(
             "A cluster definition is computed from the codes the data has; when more than "
@@ -401,15 +420,15 @@ class ConcentrationConfig(_Strict):
     national_totals_path: Path | None = Field(
         default=None, description="For reference 'national_totals': the CSV (in the data dir)."
     )
-    min_area_employment: Annotated[float, Field(ge=0)] = Field(
+    min_area_employment: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=100,
         description="Areas employing fewer people in total get LQs flagged unreliable.",
     )
-    min_cell_employment: Annotated[float, Field(ge=0)] = Field(
+    min_cell_employment: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=5,
         description="Area x industry counts below this get LQs flagged unreliable.",
     )
-    confidence_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+    confidence_level: Annotated[StrictFloat, Field(gt=0, lt=1)] = Field(
         default=0.95, description="Level of the LQ confidence intervals."
     )
 
@@ -431,20 +450,20 @@ class WeightsConfig(_Strict):
             "'distance_band'; 'kernel' (general weights)."
         ),
     )
-    tolerance_m: Annotated[float, Field(ge=0)] = Field(
+    tolerance_m: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=1.0, description="Snapping tolerance of 'contiguity', in metres."
     )
-    k: Annotated[int, Field(ge=1)] = Field(
+    k: Annotated[StrictInt, Field(ge=1)] = Field(
         default=6,
         description=(
             "Neighbours for 'knn' and 'kernel'; a kernel without 'bandwidth_m' is adaptive: "
             "each area's bandwidth is the distance to its k-th nearest area."
         ),
     )
-    threshold_m: Annotated[float, Field(gt=0)] | None = Field(
+    threshold_m: Annotated[StrictFloat, Field(gt=0)] | None = Field(
         default=None, description="Distance of 'distance_band', in metres."
     )
-    bandwidth_m: Annotated[float, Field(gt=0)] | None = Field(
+    bandwidth_m: Annotated[StrictFloat, Field(gt=0)] | None = Field(
         default=None,
         description="Fixed bandwidth of 'kernel' in metres for every area (else adaptive).",
     )
@@ -462,7 +481,7 @@ class WeightsConfig(_Strict):
             "leaves them out (results missing). Both are reported in the weights audit."
         ),
     )
-    island_neighbours: Annotated[int, Field(ge=1)] = Field(
+    island_neighbours: Annotated[StrictInt, Field(ge=1)] = Field(
         default=1, description="How many nearest areas an island is attached to."
     )
 
@@ -503,14 +522,14 @@ class HotspotsConfig(_Strict):
         default="permutation",
         description="Which Local Moran p-value classifies clusters (permutation by default).",
     )
-    permutations: Annotated[int, Field(ge=0)] = Field(
+    permutations: Annotated[StrictInt, Field(ge=0)] = Field(
         default=9999,
         description=(
             "Conditional permutations per area (0 = none). The smallest pseudo p-value is "
             "1/(permutations + 1)."
         ),
     )
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(
+    seed: Annotated[StrictInt, Field(ge=0, lt=2**63)] = Field(
         default=20111, description="Seed of the permutation draws (a non-negative integer)."
     )
     correction: Literal["fdr_bh", "bonferroni", "none"] = Field(
@@ -520,7 +539,7 @@ class HotspotsConfig(_Strict):
         default="industry",
         description="Correct across areas within each industry, or across all areas x industries.",
     )
-    global_permutations: Annotated[int, Field(ge=0)] = Field(
+    global_permutations: Annotated[StrictInt, Field(ge=0)] = Field(
         default=999,
         description=(
             "Random permutations for the global Moran's I and General G of each industry "
@@ -573,24 +592,24 @@ class ConcentrationsConfig(_Strict):
     See :mod:`clustergeo.clusters.concentrations` for the rule and its statistics.
     """
 
-    enabled: bool = Field(
+    enabled: StrictBool = Field(
         default=True, description="Report concentrations beside clusters (both kinds of finding)."
     )
-    min_lq: Annotated[float, Field(gt=0)] = Field(
+    min_lq: Annotated[StrictFloat, Field(gt=0)] = Field(
         default=3.0,
         description=(
             "An area's LQ must lie significantly above this (one-sided test on the log LQ, "
             "false-discovery controlled within each industry)."
         ),
     )
-    significance: Annotated[float, Field(gt=0, lt=1)] = Field(
+    significance: Annotated[StrictFloat, Field(gt=0, lt=1)] = Field(
         default=0.05, description="Largest corrected p-value of the LQ test."
     )
-    min_employment: Annotated[float, Field(ge=0)] = Field(
+    min_employment: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=1000,
         description="A concentration employs at least this many people in its industry.",
     )
-    min_employment_share: Annotated[float, Field(ge=0, lt=1)] = Field(
+    min_employment_share: Annotated[StrictFloat, Field(ge=0, lt=1)] = Field(
         default=0.004,
         description=(
             "... and at least this share of the industry's employment in the study area "
@@ -618,7 +637,7 @@ class ClustersConfig(_Strict):
             "cluster's extent; those whose own LQ is at least min_lq its core."
         ),
     )
-    significance: float = Field(
+    significance: StrictFloat = Field(
         default=0.05,
         description=(
             "Largest corrected p-value of a significant area: 0.05 takes the Gi* classes "
@@ -626,7 +645,7 @@ class ClustersConfig(_Strict):
             "areas a user counts as hot are the areas clusters are built from."
         ),
     )
-    min_lq: Annotated[float, Field(ge=0)] = Field(
+    min_lq: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=1.25,
         description=(
             "Smallest LQ of a core area. Gi* is a neighbourhood statistic: an unspecialised "
@@ -634,16 +653,16 @@ class ClustersConfig(_Strict):
             "cluster's extent, not its core."
         ),
     )
-    min_units: Annotated[int, Field(ge=1)] = Field(
+    min_units: Annotated[StrictInt, Field(ge=1)] = Field(
         default=1, description="Smallest number of areas in a cluster's core."
     )
-    min_employment: Annotated[float, Field(ge=0)] = Field(
+    min_employment: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=100,
         description=(
             "Smallest employment of a cluster's core in its industry; smaller ones are dropped."
         ),
     )
-    include_non_traded: bool = Field(
+    include_non_traded: StrictBool = Field(
         default=False,
         description=(
             "Report findings of local-serving (non-traded) industries such as construction "
@@ -651,7 +670,7 @@ class ClustersConfig(_Strict):
             "follows where people live, it is not an industrial cluster."
         ),
     )
-    star_share: Annotated[float, Field(gt=0, le=1)] = Field(
+    star_share: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
         default=0.1,
         description=(
             "A finding gets a star for size, specialisation or focus when it is in this top "
@@ -683,25 +702,25 @@ class GovernanceConfig(_Strict):
             "or a path in the data directory (like the other inputs)."
         ),
     )
-    edge_distance_km: Annotated[float, Field(ge=0)] = Field(
+    edge_distance_km: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=1.0,
         description=(
             "A cluster within this distance of an authority it does not reach is marked "
             "'edge' and the authority is named."
         ),
     )
-    site_near_km: Annotated[float, Field(ge=0)] = Field(
+    site_near_km: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=5.0,
         description="Clusters within this distance of a site's footprint are listed as near it.",
     )
-    min_area_share: Annotated[float, Field(ge=0, lt=0.5)] = Field(
+    min_area_share: Annotated[StrictFloat, Field(ge=0, lt=0.5)] = Field(
         default=0.005,
         description=(
             "Pieces of a site's footprint smaller than this share of it are not counted as "
             "touching an authority: generalised boundaries leave slivers."
         ),
     )
-    straddle_share: Annotated[float, Field(ge=0, lt=0.5)] = Field(
+    straddle_share: Annotated[StrictFloat, Field(ge=0, lt=0.5)] = Field(
         default=0.05,
         description=(
             "A cluster or footprint straddles a tier only when more than this share of its "
@@ -722,7 +741,7 @@ class SurfaceConfig(_Strict):
             "employment is spread over each whole area."
         ),
     )
-    osm_online: bool = Field(
+    osm_online: StrictBool = Field(
         default=False,
         description=(
             "Without a local extract, fetch the land from the Overpass API through osmnx "
@@ -730,10 +749,10 @@ class SurfaceConfig(_Strict):
             "osm_employment_land_<run name>.parquet; later runs read the cache."
         ),
     )
-    cell_m: Annotated[float, Field(gt=0)] = Field(
+    cell_m: Annotated[StrictFloat, Field(gt=0)] = Field(
         default=1000.0, description="Grid cell size in metres (British National Grid)."
     )
-    kind_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
+    kind_weights: dict[str, Annotated[StrictFloat, Field(ge=0)]] = Field(
         default_factory=lambda: {
             "industrial": 1.0,
             "works": 1.0,
@@ -742,11 +761,11 @@ class SurfaceConfig(_Strict):
         },
         description="Relative employment density of each kind of land (per square metre).",
     )
-    kernel_bandwidth_m: Annotated[float, Field(gt=0)] | None = Field(
+    kernel_bandwidth_m: Annotated[StrictFloat, Field(gt=0)] | None = Field(
         default=None,
         description="If set, also write a Gaussian kernel-density surface with this bandwidth.",
     )
-    min_employment: Annotated[float, Field(ge=0)] = Field(
+    min_employment: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=500.0,
         description=(
             "Grid clusters employing fewer than this are dropped. Without OSM land, each area's "
@@ -754,7 +773,7 @@ class SurfaceConfig(_Strict):
         ),
     )
 
-    stable_iou: Annotated[float, Field(gt=0, le=1)] = Field(
+    stable_iou: Annotated[StrictFloat, Field(gt=0, le=1)] = Field(
         default=0.5,
         description=(
             "An area cluster and a grid cluster overlapping with at least this intersection "
@@ -767,6 +786,49 @@ class SurfaceConfig(_Strict):
         if self.osm is not None and self.osm_online:
             raise ValueError("give 'osm' (a local extract) or 'osm_online: true', not both")
         return self
+
+
+class CircularConfig(_Strict):
+    """Circular economy: producers and users of each material stream (stage ``circular``)."""
+
+    matrix: str = Field(
+        default="default",
+        description=(
+            "The producer -> user matrix of material streams: a shipped one ('default': ten "
+            "streams at class level, for BRES-like data; 'sections': section-level streams, "
+            "for Census workplace tables), or a YAML file relative to the config file."
+        ),
+    )
+    streams: list[str] | None = Field(
+        default=None,
+        description="Run only these streams of the matrix (default: every stream the data allow).",
+    )
+    distance_km: Annotated[float, Field(ge=0)] = Field(
+        default=10.0,
+        description=(
+            "A producer finding and a user finding whose cores lie within this distance are "
+            "linked into a symbiosis zone; a producer finding with no user finding within it "
+            "(and no co-located areas linking it to one) is a gap."
+        ),
+    )
+
+    @field_validator("matrix")
+    @classmethod
+    def _known_matrix(cls, value: str) -> str:
+        from clustergeo.circular.matrix import shipped_matrices
+
+        looks_like_file = "/" in value or value.endswith((".yaml", ".yml"))
+        if not looks_like_file and value not in shipped_matrices():
+            raise ValueError(
+                f"is neither a shipped matrix ({', '.join(shipped_matrices())}) nor a YAML "
+                "file (a path ending in .yaml)"
+            )
+        return value
+
+    @property
+    def shipped(self) -> bool:
+        """Whether the matrix is one shipped with clustergeo rather than a file."""
+        return "/" not in self.matrix and not self.matrix.endswith((".yaml", ".yml"))
 
 
 #: Address schemes of a running Dask scheduler (``compute.backend``).
@@ -784,7 +846,7 @@ class ComputeConfig(_Strict):
             "'tcp://10.0.0.5:8786'): an existing Dask cluster."
         ),
     )
-    workers: Annotated[int, Field(ge=1)] | None = Field(
+    workers: Annotated[StrictInt, Field(ge=1)] | None = Field(
         default=None,
         description="dask-local: worker processes (default: one per core).",
     )
@@ -795,7 +857,7 @@ class ComputeConfig(_Strict):
             "between the workers). Workers over the limit are restarted by Dask."
         ),
     )
-    industries_per_task: Annotated[int, Field(ge=1)] = Field(
+    industries_per_task: Annotated[StrictInt, Field(ge=1)] = Field(
         default=64,
         description=(
             "Hot spots: industries (columns) per Dask task, and per Parquet part of a panel "
@@ -919,7 +981,7 @@ class StudyAreaConfig(_Strict):
 
     tier: Tier = Field(description="Tier whose codes define the study area, e.g. 'county'.")
     codes: list[str] = Field(min_length=1, description="Authority codes making up the study area.")
-    buffer_km: Annotated[float, Field(ge=0)] = Field(
+    buffer_km: Annotated[StrictFloat, Field(ge=0)] = Field(
         default=10.0,
         description=(
             "Areas of the input within this distance of the study area are kept as an edge "
@@ -1011,7 +1073,7 @@ class RunConfig(_Located, _Strict):
 
     name: str = Field(description="Run name; used in output file names and titles.")
     description: str = Field(default="", description="One line on what the run is for.")
-    synthetic: bool = Field(
+    synthetic: StrictBool = Field(
         default=False,
         description="True for the synthetic demo: every output then says 'synthetic demo data'.",
     )
@@ -1060,13 +1122,21 @@ class RunConfig(_Located, _Strict):
         default_factory=ComputeConfig,
         description="Where hot spots and the employment grid run (in process or on Dask).",
     )
+    circular: CircularConfig | None = Field(
+        default=None,
+        description=(
+            "Circular economy: material streams between industries, symbiosis zones, gaps "
+            "and who must co-operate (off unless this section is given)."
+        ),
+    )
     config_path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not value or any(ch in value for ch in "/\\:"):
-            raise ValueError("must be a non-empty name without path separators")
+        problem = file_name_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -1184,6 +1254,7 @@ class RunConfig(_Located, _Strict):
             ("cluster_definitions", self._definitions_role),
             ("sites", self._sites_role),
             ("osm", lambda: self._one("osm", self.surface.osm if self.surface else None)),
+            ("circular_matrix", self._circular_matrix_role),
         ]
         paths: dict[str, Path] = {}
         for role, found in sources:
@@ -1227,13 +1298,21 @@ class RunConfig(_Located, _Strict):
             return {}
         return {"sites": self.data_path(Path(self.governance.sites))}
 
+    def _circular_matrix_role(self) -> dict[str, Path]:
+        """The circular stage's matrix file of the user's own, if any (a shipped one is not)."""
+        if self.circular is None or self.circular.shipped:
+            return {}
+        return {"circular_matrix": self.local_path(self.circular.matrix)}
+
 
 class PanelConfig(_Located, _Strict):
     """A national panel: hot spots for every area x industry x year of a long Parquet table."""
 
     name: str = Field(description="Panel name; used in titles and logs.")
     description: str = Field(default="", description="One line on what the panel is for.")
-    synthetic: bool = Field(default=False, description="True when the employment is synthetic.")
+    synthetic: StrictBool = Field(
+        default=False, description="True when the employment is synthetic."
+    )
     data_dir: Path | None = Field(
         default=None,
         description=(
@@ -1250,7 +1329,7 @@ class PanelConfig(_Located, _Strict):
             "null where suppressed). Read a year at a time, only these columns."
         )
     )
-    years: list[int] | None = Field(
+    years: list[StrictInt] | None = Field(
         default=None, description="Years to analyse (default: every year in the table)."
     )
     hotspots: HotspotsConfig = Field(default_factory=HotspotsConfig)
@@ -1298,61 +1377,80 @@ class PanelConfig(_Located, _Strict):
         return {k: v for k, v in paths.items() if roles is None or k in set(roles)}
 
 
-def _format_validation_error(error: ValidationError, source: Path) -> str:
+#: Where each key of a config was written: the file (a config may extend another) and line.
+_KeyLines = dict[KeyPath, tuple[Path, int]]
+
+
+def _format_validation_error(error: ValidationError, source: Path, where: _KeyLines) -> str:
+    """One line per problem, each naming the key and the line it is written on."""
     lines = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        at = _line_words(item["loc"], source, where)
         if item["type"] == "extra_forbidden":
-            lines.append(f"  - unknown key '{location}': remove it or check its spelling")
+            lines.append(f"  - unknown key '{location}'{at}: remove it or check its spelling")
         elif item["type"] == "missing":
             lines.append(f"  - missing required key '{location}'")
         else:
             given = item.get("input")
             shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
-            lines.append(f"  - '{location}': {item['msg']}{shown}")
+            if isinstance(given, bool) and item["type"] in _NUMBER_ERRORS:
+                shown = (
+                    f" (got {given}: YAML reads yes, no, on, off, true and false as true or "
+                    "false, never as a number)"
+                )
+            message = item["msg"].removeprefix("Value error, ")
+            lines.append(f"  - '{location}'{at}: {message}{shown}")
     count = len(lines)
     return f"Config {source} has {count} problem{'s' if count > 1 else ''}:\n" + "\n".join(lines)
+
+
+#: Pydantic's error types for a value that is not a number of the kind asked for.
+_NUMBER_ERRORS = frozenset({"int_type", "float_type", "int_from_float"})
+
+
+def _line_words(loc: tuple[str | int, ...], source: Path, where: _KeyLines) -> str:
+    """`` (line 12)``, or `` (line 12 of base.yaml)`` for a key an extended config gave."""
+    for end in range(len(loc), 0, -1):
+        found = where.get(loc[:end])
+        if found is not None:
+            path, line = found
+            return f" (line {line})" if path == source else f" (line {line} of {path})"
+    return ""
 
 
 #: Configs shipped with clustergeo that a run config can name in ``extends``.
 SHIPPED_CONFIGS = {"demo": "demo/demo.yaml"}
 
 
-def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+def _read_yaml_mapping(path: Path) -> tuple[dict[str, Any], _KeyLines]:
+    """A config file's keys, and the line each is written on; a key given twice is refused."""
     if not path.exists():
         raise ConfigError(f"Config file {path} does not exist.")
     if path.is_dir():
         raise ConfigError(f"Config {path} is a folder: name the YAML file itself.")
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"Config {path} is not UTF-8 text (byte {data[exc.start]:#04x} on line {line}; "
-            "Windows-1252 writes 'ô' so). Save it as UTF-8 in your editor and run again."
-        ) from None
-    try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Config {path} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
+        document = read_yaml(path.read_bytes())
+    except YamlSyntaxError as exc:
+        raise ConfigError(f"Config {path} {exc}") from None
+    if not isinstance(document.data, dict):
         raise ConfigError(f"Config {path} must be a mapping of keys to values at the top level.")
-    return raw
+    return document.data, {key: (path, line) for key, line in document.lines.items()}
 
 
-def _read_extended(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def _read_extended(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], _KeyLines]:
     """A config's keys, on top of those of the config it ``extends`` (merged section by section).
 
     ``extends`` names a config shipped with clustergeo (:data:`SHIPPED_CONFIGS`) or a YAML file
     relative to the extending one. Keys of the extending config win; sections are merged key by
     key, so ``hotspots: {permutations: 999}`` changes one setting and keeps the others, and
     ``null`` removes a key (``surface: null`` turns the grid off, ``county: null`` drops a tier).
+    Each key keeps the file and line it was written on.
     """
-    raw = _read_yaml_mapping(path)
+    raw, where = _read_yaml_mapping(path)
     base_name = raw.pop("extends", None)
     if base_name is None:
-        return raw
+        return raw, where
     if not isinstance(base_name, str) or not base_name:
         raise ConfigError(f"Config {path}: 'extends' must name a config (got {base_name!r}).")
     if base_name in SHIPPED_CONFIGS:
@@ -1368,7 +1466,8 @@ def _read_extended(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
             f"Config {path} extends {base_name!r}, which is neither a shipped config "
             f"({', '.join(SHIPPED_CONFIGS)}) nor a file ({base} does not exist)."
         )
-    return _merged(_read_extended(base, (*seen, path.resolve())), raw)
+    base_raw, base_where = _read_extended(base, (*seen, path.resolve()))
+    return _merged(base_raw, raw), {**base_where, **where}
 
 
 def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -1417,7 +1516,7 @@ def _load(path: Path | str, model: type[_Model]) -> _Model:
         offending key.
     """
     path = Path(path)
-    raw = _read_extended(path, seen=())
+    raw, where = _read_extended(path, seen=())
     panel_shaped = isinstance(raw.get("employment"), str)
     if model is RunConfig and panel_shaped:
         raise ConfigError(
@@ -1437,5 +1536,5 @@ def _load(path: Path | str, model: type[_Model]) -> _Model:
     try:
         config = model.model_validate({**raw, "config_path": path.resolve()})
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, path)) from None
+        raise ConfigError(_format_validation_error(exc, path, where)) from None
     return config

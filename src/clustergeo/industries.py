@@ -47,6 +47,7 @@ import yaml
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
+from clustergeo._yaml import YamlSyntaxError, read_yaml
 
 __all__ = [
     "LOCAL_SERVING",
@@ -450,15 +451,13 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
     if str(path) in shipped_definition_sets():
         source: Path | str = f"clustergeo's shipped cluster definitions '{path}'"
         text = resources.files("clustergeo.data").joinpath("definitions").joinpath(f"{path}.yaml")
-        raw: Any = yaml.safe_load(text.read_text("utf-8"))
+        raw: Any = read_yaml(text.read_text("utf-8")).data
     else:
         source = Path(path)
         try:
-            raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise InputDataError(
-                f"Cluster definitions {source} are not valid YAML: {exc}"
-            ) from None
+            raw = read_yaml(source.read_bytes()).data
+        except YamlSyntaxError as exc:
+            raise InputDataError(f"Cluster definitions file {source} {exc}") from None
     problems = Problems(source, "Cluster definitions")
     if not isinstance(raw, dict) or not isinstance(raw.get("clusters"), dict):
         problems.add("expected a top-level 'clusters:' mapping of key -> {label, sic: [codes]}")

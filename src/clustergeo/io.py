@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -41,6 +41,7 @@ __all__ = [
     "file_head",
     "file_sha256",
     "is_temporary",
+    "note_written",
     "read_text",
     "recording_writes",
     "write_csv",
@@ -77,6 +78,17 @@ def recording_writes() -> Iterator[set[Path]]:
         yield written
     finally:
         _WRITTEN.reset(token)
+
+
+def note_written(paths: Iterable[Path]) -> None:
+    """Record files completed by another process (a worker of this stage) as written now.
+
+    :func:`atomic_path` records what this process writes; a forked worker's record dies with
+    it, so the parent notes the files the worker reports.
+    """
+    written = _WRITTEN.get()
+    if written is not None:
+        written.update(Path(p).resolve() for p in paths)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,8 @@ Prints one JSON document: the project's title, CRS, groups and default view; for
 of the GeoPackage opened on its own, its validity, feature count, CRS, default renderer
 (type, attribute, class count) and whether labels are on; for every GeoTIFF of the run's
 employment surface, its validity, CRS, band count, band names and nodata; and the share of
-non-white pixels of the project rendered to OUT.png.
+non-white pixels of the project rendered to OUT.png, with the labels QGIS placed and any
+pair of them that overlap.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def renderer_info(layer: QgsVectorLayer) -> dict[str, object]:
     elif kind == "singleSymbol":
         classes = 1
     return {"renderer": kind, "attribute": attribute, "classes": classes}
+
+
+def _overlap(first: object, second: object) -> bool:
+    """Whether two label rectangles share area (touching edges do not count)."""
+    common = first.intersect(second)  # type: ignore[attr-defined]
+    return not common.isEmpty() and common.width() > 0 and common.height() > 0
 
 
 def inspect(run_dir: str, png: str) -> dict[str, object]:
@@ -118,6 +125,18 @@ def inspect(run_dir: str, png: str) -> dict[str, object]:
     job.waitForFinished()
     image = job.renderedImage()
     image.save(png)
+    placed = [
+        (label.labelText, label.labelRect)
+        for label in job.takeLabelingResults().allLabels()
+        if not label.isUnplaced
+    ]
+    report["labels_drawn"] = [text for text, _rect in placed]
+    report["label_overlaps"] = [
+        [placed[i][0], placed[j][0]]
+        for i in range(len(placed))
+        for j in range(i + 1, len(placed))
+        if _overlap(placed[i][1], placed[j][1])
+    ]
     painted = sum(
         image.pixel(x, y) != QColor("white").rgb()
         for x in range(0, image.width(), 4)

@@ -53,7 +53,13 @@ from clustergeo.concentration import lq_log_variance
 from clustergeo.config import ClustersConfig
 from clustergeo.hotspots.weights import SpatialWeights
 
-__all__ = ["FINDING_COLUMNS", "Findings", "build_findings", "describe_group"]
+__all__ = [
+    "FINDING_COLUMNS",
+    "Findings",
+    "build_findings",
+    "describe_group",
+    "with_centroid_lon_lat",
+]
 
 #: Attribute columns of a finding, before its polygons (area, centroid) are added.
 FINDING_COLUMNS = (
@@ -376,3 +382,18 @@ def build_findings(
     return Findings(
         findings.reset_index(drop=True), extents.reset_index(drop=True), members, report
     )
+
+
+def with_centroid_lon_lat(findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The findings with their core's centroid as WGS 84 ``centroid_lon`` and ``centroid_lat``.
+
+    Five decimals (about a metre), from ``centroid_x`` and ``centroid_y`` in the findings'
+    projected CRS, so a finding can be looked up on a web map. A new frame; an empty table is
+    returned as it is.
+    """
+    if findings.empty:
+        return findings
+    lonlat = gpd.GeoSeries.from_xy(
+        findings["centroid_x"], findings["centroid_y"], crs=findings.crs
+    ).to_crs("EPSG:4326")
+    return findings.assign(centroid_lon=lonlat.x.round(5), centroid_lat=lonlat.y.round(5))

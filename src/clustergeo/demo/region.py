@@ -53,6 +53,14 @@ order, so the same seed always gives the same region (the CSV outputs are byte-i
    areas as around Jaguar Land Rover at Solihull. Its neighbourhood is then average, so Gi*
    cannot see it: the pipeline must report it as a concentration, not a cluster
    (``truth_concentrations.csv``).
+8. **A planted circular economy.** Placed last, so the clusters and the plant stay where
+   they were: a construction (F) cluster (``waste_producers``) and a waste-management (E)
+   cluster (``waste_users``) side by side across a county line, preferably where one side is
+   in a combined authority and the other not; and a construction cluster
+   (``producers_without_users``) at least 26 km from every other planted cluster, whose
+   areas within 14 km keep a fifth of their drawn share of E, so it has no users near it
+   (``truth_circular.csv``). The circular stage must find the first as a symbiosis zone
+   whose sides sit in different authorities and the second as a gap.
 
 All codes start with ``X`` (``X02`` areas, ``X07`` districts, ``X10`` counties, ``X47``
 combined authorities, ``X12`` region) so they can never be mistaken for real ONS ``E`` codes,
@@ -65,7 +73,7 @@ import heapq
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -289,6 +297,23 @@ _CLUSTER_SPECS: Final[tuple[_ClusterSpec, ...]] = (
     _ClusterSpec("crosses_ca_edge", "H", 12),
     _ClusterSpec("inside_one_district", "J", 10),
 )
+#: The planted circular-economy pair: construction (F, producers of construction and
+#: demolition waste) on one side of a county line, waste management (E, its users) on the
+#: other, side by side.
+_PAIR_SPECS: Final = (
+    _ClusterSpec("waste_producers", "F", 8, peak_multiplier=4.0, edge_multiplier=2.5),
+    _ClusterSpec("waste_users", "E", 6, peak_multiplier=10.0, edge_multiplier=6.0),
+)
+#: A planted construction cluster with no waste-management industry near it.
+_GAP_SPEC: Final = _ClusterSpec(
+    "producers_without_users", "F", 8, peak_multiplier=4.0, edge_multiplier=2.5
+)
+#: Around the gap, areas keep this fraction of their drawn share of its users' section ...
+_GAP_USERS_MULTIPLIER: Final = 0.2
+#: ... within this distance of its centre, beyond the circular stage's default 10 km.
+_GAP_CLEAR_M: Final = 14_000.0
+_GAP_USERS_SECTION: Final = "E"
+
 #: The planted concentration: one area, its share of the section multiplied by 10.
 _PLANT_SPEC: Final = _ClusterSpec("single_plant", "C", 1, peak_multiplier=10.0)
 #: The plant's area employs at least this many people in all.
@@ -325,6 +350,11 @@ class DemoRegion:
     concentrations
         The planted concentration: ``name, industry_code, area_code, district_code,
         county_code, combined_authority_code`` (one row).
+    circular
+        The planted circular-economy truth, one row per area: ``name`` (``waste_producers``,
+        ``waste_users``, ``producers_without_users``), ``stream``
+        (``construction_demolition``), ``side``, ``industry_code``, ``area_code`` and the
+        area's ``district_code``, ``county_code`` and ``combined_authority_code``.
     sites
         An anchor-site registry (``{"sites": {...}}``, the YAML layout of
         :func:`clustergeo.governance.read_sites`) with one site at the centre of each planted
@@ -340,6 +370,7 @@ class DemoRegion:
     truth_summary: pd.DataFrame
     sites: dict[str, Any]
     concentrations: pd.DataFrame
+    circular: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -403,12 +434,20 @@ def build_demo_region(seed: int = 2011, n_areas: int = 1500) -> DemoRegion:
     # then never moves a boundary or renames a district.
     geometry_rng, names_rng, employment_rng = np.random.default_rng(seed).spawn(3)
     geography = _build_geography(geometry_rng, n_areas)
-    planted, plant = _plant_sites(geography)
+    planted, plant, circular = _plant_sites(geography)
     totals = _area_totals(employment_rng, geography)
     # A plant brings its jobs: its area employs at least _PLANT_MIN_TOTAL.
     totals[plant.cells[0]] = max(int(totals[plant.cells[0]]), _PLANT_MIN_TOTAL)
+    gap = circular[-1]
+    cleared = _within(geography.xy, gap.centre, _GAP_CLEAR_M)
     counts = _industry_counts(
-        employment_rng, totals, [*planted, plant], len(geography.cells), geography.queen
+        employment_rng,
+        totals,
+        [*planted, plant],
+        len(geography.cells),
+        geography.queen,
+        later=circular,
+        reduced=[(cleared, _GAP_USERS_SECTION, _GAP_USERS_MULTIPLIER)],
     )
 
     frames = _Frames.from_geography(geography, names_rng)
@@ -426,7 +465,14 @@ def build_demo_region(seed: int = 2011, n_areas: int = 1500) -> DemoRegion:
         truth_summary=truth_summary,
         sites=_demo_sites(planted),
         concentrations=frames.concentration_truth(plant, lookup),
+        circular=frames.circular_truth(circular, lookup),
     )
+
+
+def _within(xy: FloatArray, centre: tuple[float, float], distance: float) -> list[int]:
+    """Areas whose centroid lies within ``distance`` (m) of ``centre``."""
+    near = np.hypot(xy[:, 0] - centre[0], xy[:, 1] - centre[1]) <= distance
+    return [int(i) for i in np.flatnonzero(near)]
 
 
 def _demo_sites(planted: Sequence[_PlantedCluster]) -> dict[str, Any]:
@@ -465,7 +511,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
         Paths by logical name: ``"areas"`` (``areas.gpkg``), ``"authorities"``
         (``authorities.gpkg``), ``"lookup"``, ``"employment"`` (``employment_wp605ew.csv``,
         laid out exactly as the Nomis WP605EW download), ``"truth"``, ``"truth_summary"``,
-        ``"truth_concentrations"`` and ``"readme"``.
+        ``"truth_concentrations"``, ``"truth_circular"`` and ``"readme"``.
     """
     region = build_demo_region(seed=seed, n_areas=n_areas)
     out_dir = Path(out_dir)
@@ -477,6 +523,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
         "truth": out_dir / "truth.csv",
         "truth_summary": out_dir / "truth_summary.csv",
         "truth_concentrations": out_dir / "truth_concentrations.csv",
+        "truth_circular": out_dir / "truth_circular.csv",
         "sites": out_dir / "sites.yaml",
         "readme": out_dir / "README.txt",
     }
@@ -488,6 +535,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
     write_csv(region.truth, paths["truth"])
     write_csv(region.truth_summary, paths["truth_summary"])
     write_csv(region.concentrations, paths["truth_concentrations"])
+    write_csv(region.circular, paths["truth_circular"])
     write_text(yaml.safe_dump(region.sites, sort_keys=False, allow_unicode=True), paths["sites"])
     with atomic_path(paths["readme"]) as tmp:
         tmp.write_text(_readme_text(region, n_areas), encoding="utf-8")
@@ -821,8 +869,15 @@ class _PlantedCluster:
     centre: tuple[float, float]
 
 
-def _plant_sites(geography: _Geography) -> tuple[list[_PlantedCluster], _PlantedCluster]:
-    """Choose, without random draws, the cells of every planted cluster and the plant."""
+def _plant_sites(
+    geography: _Geography,
+) -> tuple[list[_PlantedCluster], _PlantedCluster, list[_PlantedCluster]]:
+    """Choose, without random draws, the cells of every planted cluster and the plant.
+
+    Returns the clusters, the plant and the circular-economy plants (the producer and user
+    clusters of the pair, then the producer cluster without users), placed last so that the
+    clusters and the plant sit where they always did.
+    """
     site = _SiteFinder.from_geography(geography)
     county = geography.county_of_district
     ca = geography.ca_of_district
@@ -849,7 +904,23 @@ def _plant_sites(geography: _Geography) -> tuple[list[_PlantedCluster], _Planted
         site.block_around(cells)
     cells, centre = site.interior(_PLANT_SPEC)
     plant = _with_multipliers(_PLANT_SPEC, cells, centre, geography.xy)
-    return planted, plant
+    site.block_around(cells)
+    # The pair across a county line, preferably where one side is in a combined authority
+    # and the other in none, so that every co-operation flag has something to say.
+    county_line = [
+        (a, b) for a in range(_N_DISTRICTS) for b in graph[a] if a < b and county[a] != county[b]
+    ]
+    ca_edge = [(a, b) for a, b in county_line if (ca[a] >= 0) != (ca[b] >= 0)]
+    producers, users = _PAIR_SPECS
+    cells_p, cells_u, point = site.across([ca_edge, county_line], producers, users)
+    circular = [
+        _with_multipliers(producers, cells_p, point, geography.xy),
+        _with_multipliers(users, cells_u, point, geography.xy),
+    ]
+    site.block_around(cells_p + cells_u)
+    cells, centre = site.interior(_GAP_SPEC, separation=_MIN_CLUSTER_SEPARATION_M + _GAP_CLEAR_M)
+    circular.append(_with_multipliers(_GAP_SPEC, cells, centre, geography.xy))
+    return planted, plant, circular
 
 
 @dataclass
@@ -910,28 +981,49 @@ class _SiteFinder:
         near: BoolArray = shapely.distance(points, earlier) < separation
         return near
 
-    def straddling(
-        self, candidates: Sequence[Sequence[tuple[int, int]]], spec: _ClusterSpec
-    ) -> tuple[list[int], Point]:
-        """Plant half the cluster on each side of the best point of a shared boundary.
+    def _pair_site(
+        self, candidates: Sequence[Sequence[tuple[int, int]]], name: str
+    ) -> tuple[int, int, Point]:
+        """The district pair and boundary point to plant across, from the first list with one.
 
-        ``candidates`` lists district pairs in order of preference; the first list with a
-        site far enough from earlier clusters wins. Only if no list has one is the required
+        Only if no list has a site far enough from earlier clusters is the required
         separation dropped (the two rings of areas blocked around earlier clusters remain).
         """
         for separation in (_MIN_CLUSTER_SEPARATION_M, 0.0):
             for pairs in candidates:
                 best = self._best_boundary_point(pairs, separation)
                 if best is not None:
-                    a, b, point = best
-                    cell_a, cell_b = self._seed_pair(a, b, point)
-                    side_a = self._grow(cell_a, a, {a, b}, point, spec.n_areas // 2)
-                    side_b = self._grow(cell_b, b, {a, b}, point, spec.n_areas - len(side_a))
-                    # If district b had too little room, district a makes up the numbers.
-                    side_a = self._grow(cell_a, a, {a, b}, point, spec.n_areas - len(side_b))
-                    return side_a + side_b, point
-        msg = f"no site found for the planted cluster {spec.name!r}; try another seed"
+                    return best
+        msg = f"no site found for the planted cluster {name!r}; try another seed"
         raise RuntimeError(msg)
+
+    def straddling(
+        self, candidates: Sequence[Sequence[tuple[int, int]]], spec: _ClusterSpec
+    ) -> tuple[list[int], Point]:
+        """Plant half the cluster on each side of the best point of a shared boundary.
+
+        ``candidates`` lists district pairs in order of preference (see :meth:`_pair_site`).
+        """
+        a, b, point = self._pair_site(candidates, spec.name)
+        cell_a, cell_b = self._seed_pair(a, b, point)
+        side_a = self._grow(cell_a, a, {a, b}, point, spec.n_areas // 2)
+        side_b = self._grow(cell_b, b, {a, b}, point, spec.n_areas - len(side_a))
+        # If district b had too little room, district a makes up the numbers.
+        side_a = self._grow(cell_a, a, {a, b}, point, spec.n_areas - len(side_b))
+        return side_a + side_b, point
+
+    def across(
+        self,
+        candidates: Sequence[Sequence[tuple[int, int]]],
+        first: _ClusterSpec,
+        second: _ClusterSpec,
+    ) -> tuple[list[int], list[int], Point]:
+        """Plant ``first`` on one side of a shared boundary and ``second`` on the other."""
+        a, b, point = self._pair_site(candidates, f"{first.name} / {second.name}")
+        cell_a, cell_b = self._seed_pair(a, b, point)
+        side_a = self._grow(cell_a, a, {a, b}, point, first.n_areas)
+        side_b = self._grow(cell_b, b, {a, b}, point, second.n_areas)
+        return side_a, side_b, point
 
     def _best_boundary_point(
         self, pairs: Sequence[tuple[int, int]], separation: float
@@ -964,15 +1056,20 @@ class _SiteFinder:
         _, nearest = self.local_scale.query([point.x, point.y], k=1)
         return int(nearest)
 
-    def interior(self, spec: _ClusterSpec) -> tuple[list[int], Point]:
-        """Plant the cluster around the area farthest inside its district."""
+    def interior(
+        self, spec: _ClusterSpec, *, separation: float = _MIN_CLUSTER_SEPARATION_M
+    ) -> tuple[list[int], Point]:
+        """Plant the cluster around the area farthest inside its district.
+
+        Its site lies at least ``separation`` (m) from every earlier cluster.
+        """
         geography = self.geography
         label = geography.district_of_cell
         centroids = shapely.points(geography.xy)
         clearance = shapely.distance(centroids, shapely.boundary(self.districts)[label])
         scale = np.array([self._scale_at(x, y) for x, y in geography.xy])
         score = clearance / scale
-        score[self._too_close(centroids, _MIN_CLUSTER_SEPARATION_M) | self.blocked] = -1.0
+        score[self._too_close(centroids, separation) | self.blocked] = -1.0
         start = int(np.argmax(score))
         if score[start] < 0.0:
             msg = f"no site found for the planted cluster {spec.name!r}; try another seed"
@@ -1076,11 +1173,21 @@ def _industry_counts(
     planted: Sequence[_PlantedCluster],
     n_areas: int,
     queen: Sequence[Sequence[int]],
+    *,
+    later: Sequence[_PlantedCluster] = (),
+    reduced: Sequence[tuple[Sequence[int], str, float]] = (),
 ) -> IntArray:
     """Split area totals into the 20 sections: Dirichlet shares, planted boosts, multinomial.
 
     A single-area plant's neighbours keep only :data:`_PLANT_RING_MULTIPLIER` of their share
     of its section: residential areas around a plant, whose neighbourhood is then average.
+
+    ``later`` plants (the circular economy's) and ``reduced`` areas come after: each
+    ``(areas, section, multiplier)`` of ``reduced`` scales those areas' share of the section
+    (the users kept away from the planted gap), planted areas excepted. Only the areas they
+    change are drawn again, after every other draw, so every other area keeps exactly the
+    counts it had before they were added: the earlier clusters and their tests stay as they
+    were.
     """
     national = np.array([_CENSUS_2011_WORKPLACE_TOTALS[c] for c in INDUSTRY_CODES], float)
     national /= national.sum()
@@ -1090,6 +1197,29 @@ def _industry_counts(
             column = INDUSTRY_CODES.index(cluster.spec.industry_code)
             ring = sorted(set(queen[cluster.cells[0]]) - set(cluster.cells))
             shares[ring, column] *= _PLANT_RING_MULTIPLIER
+    _boost(shares, planted, national)
+    # Re-normalising keeps each planted area's total employment as drawn: the cluster shifts
+    # the area's mix towards its industry instead of adding jobs.
+    counts: IntArray = rng.multinomial(totals, shares / shares.sum(axis=1, keepdims=True)).astype(
+        np.int64
+    )
+    if not later and not reduced:
+        return counts
+    planted_cells = {cell for cluster in [*planted, *later] for cell in cluster.cells}
+    changed = {cell for cluster in later for cell in cluster.cells}
+    for cells, section, multiplier in reduced:
+        kept = sorted(set(cells) - planted_cells)
+        shares[kept, INDUSTRY_CODES.index(section)] *= multiplier
+        changed |= set(kept)
+    _boost(shares, later, national)
+    rows = np.array(sorted(changed), dtype=np.int64)
+    adjusted = shares[rows] / shares[rows].sum(axis=1, keepdims=True)
+    counts[rows] = rng.multinomial(totals[rows], adjusted)
+    return counts
+
+
+def _boost(shares: FloatArray, planted: Sequence[_PlantedCluster], national: FloatArray) -> None:
+    """Multiply each planted area's share of its cluster's section by its multiplier."""
     for cluster in planted:
         column = INDUSTRY_CODES.index(cluster.spec.industry_code)
         for cell, multiplier in zip(cluster.cells, cluster.multipliers, strict=True):
@@ -1097,11 +1227,6 @@ def _industry_counts(
             # unspecialised because its random draw happened to be low: the ground truth is
             # true in every planted area, not only on average.
             shares[cell, column] = max(shares[cell, column], national[column]) * multiplier
-    # Re-normalising keeps each planted area's total employment as drawn: the cluster shifts
-    # the area's mix towards its industry instead of adding jobs.
-    shares /= shares.sum(axis=1, keepdims=True)
-    counts: IntArray = rng.multinomial(totals, shares).astype(np.int64)
-    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -1278,6 +1403,30 @@ class _Frames:
             ]
         )
 
+    def circular_truth(
+        self, circular: Sequence[_PlantedCluster], lookup: pd.DataFrame
+    ) -> pd.DataFrame:
+        """The planted producers and users of construction waste, area by area."""
+        indexed = lookup.set_index("area_code")
+        rows = []
+        for cluster in circular:
+            side = "users" if cluster.spec.industry_code == _GAP_USERS_SECTION else "producers"
+            for code in sorted(self.area_codes[c] for c in cluster.cells):
+                row = indexed.loc[code]
+                rows.append(
+                    {
+                        "name": cluster.spec.name,
+                        "stream": "construction_demolition",
+                        "side": side,
+                        "industry_code": cluster.spec.industry_code,
+                        "area_code": code,
+                        "district_code": row["district_code"],
+                        "county_code": row["county_code"],
+                        "combined_authority_code": row["combined_authority_code"],
+                    }
+                )
+        return pd.DataFrame(rows)
+
     def truth(
         self, planted: Sequence[_PlantedCluster], lookup: pd.DataFrame
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1421,6 +1570,18 @@ def _readme_text(region: DemoRegion, n_areas: int) -> str:
                 for row in region.concentrations.to_dict("records")
             ],
             "",
+            "Planted circular economy (truth_circular.csv): a construction (F) cluster and a",
+            "waste-management (E) cluster side by side across a county line (the producers",
+            "and users of construction and demolition waste), and a construction cluster with",
+            f"no waste management within {_GAP_CLEAR_M / 1000:g} km (its areas keep a fifth of",
+            "their share of E): the circular stage must find a zone and a gap.",
+            *[
+                f"  - {name}: {len(group)} areas, districts "
+                f"{';'.join(sorted(set(group['district_code'])))}, counties "
+                f"{';'.join(sorted(set(group['county_code'])))}"
+                for name, group in region.circular.groupby("name", sort=False)
+            ],
+            "",
             "Files:",
             "  areas.gpkg                layer areas: area_code, area_name, geometry",
             "  authorities.gpkg          layers district, county, combined_authority, region",
@@ -1429,6 +1590,7 @@ def _readme_text(region: DemoRegion, n_areas: int) -> str:
             "  truth.csv                 every planted area",
             "  truth_summary.csv         one row per planted cluster",
             "  truth_concentrations.csv  the planted single-area concentration",
+            "  truth_circular.csv        the planted producers and users of construction waste",
             "  sites.yaml                anchor sites at the planted clusters' centres",
             "",
         ]

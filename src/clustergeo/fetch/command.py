@@ -81,6 +81,19 @@ def _folder(ctx: click.Context) -> Path:
     return folder
 
 
+def _plain_file_name(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an output name that would leave the project folder (``../x``, ``a/b``, ``.x``)."""
+    if value is not None and (
+        not value or any(ch in value for ch in "/\\:") or value.startswith(".")
+    ):
+        raise click.BadParameter(
+            f"{value!r} is not a plain file name: give a name without '/', '\\' or ':' "
+            "that does not start with '.', e.g. bres_lad.csv; files stay in the project folder",
+            param=param,
+        )
+    return value
+
+
 @fetch.command("bres")
 @click.option(
     "--geography",
@@ -110,7 +123,11 @@ def _folder(ctx: click.Context) -> Path:
     show_default=True,
     help="NM_189_1 (BRES 2015 on) or NM_172_1 (2009-2015).",
 )
-@click.option("--name", help="Output file name [default: bres_<geography>_<industry>_<years>.csv].")
+@click.option(
+    "--name",
+    callback=_plain_file_name,
+    help="Output file name [default: bres_<geography>_<industry>_<years>.csv].",
+)
 @click.option("--page-size", default=25_000, show_default=True, help="Rows per Nomis call.")
 @click.option("--dry-run", is_flag=True, help="Print the URLs and stop.")
 @click.pass_context
@@ -168,7 +185,11 @@ def bres(
     multiple=True,
     help="Another dimension as Nomis names it, key=value (repeat), e.g. c_indgpuk11=0...20.",
 )
-@click.option("--name", help="Output file name [default: census_<dataset>_<geography>.csv].")
+@click.option(
+    "--name",
+    callback=_plain_file_name,
+    help="Output file name [default: census_<dataset>_<geography>.csv].",
+)
 @click.option("--page-size", default=25_000, show_default=True, help="Rows per Nomis call.")
 @click.option("--dry-run", is_flag=True, help="Print the URLs and stop.")
 @click.pass_context
@@ -241,7 +262,9 @@ _SERVICE_HELP = (
 @click.argument("service")
 @click.option("--where", default="1=1", show_default=True, help="An SQL filter on the layer.")
 @click.option("--order-by", help="A field to order pages by (e.g. FID).")
-@click.option("--name", help="Output file name [default: <service>.gpkg].")
+@click.option(
+    "--name", callback=_plain_file_name, help="Output file name [default: <service>.gpkg]."
+)
 @click.option("--page-size", default=1000, show_default=True, help="Features per call.")
 @click.option("--dry-run", is_flag=True, help="Print the first page's URL and stop.")
 @click.pass_context
@@ -297,7 +320,9 @@ def boundaries(
 @click.argument("service")
 @click.option("--where", default="1=1", show_default=True, help="An SQL filter on the table.")
 @click.option("--order-by", help="A field to order pages by (e.g. ObjectId).")
-@click.option("--name", help="Output file name [default: <service>.csv].")
+@click.option(
+    "--name", callback=_plain_file_name, help="Output file name [default: <service>.csv]."
+)
 @click.option("--page-size", default=2000, show_default=True, help="Records per call.")
 @click.option("--dry-run", is_flag=True, help="Print the first page's URL and stop.")
 @click.pass_context

@@ -76,16 +76,22 @@ def add_upper_tier(areas: pd.DataFrame) -> pd.DataFrame:
     """Add ``upper_tier_code`` / ``upper_tier_name``: the county, else the district itself.
 
     Only when the run knows counties: without them, which districts are unitary is unknown.
+    A run with counties but no districts (a county and region set-up) knows the upper tier
+    of the areas in a county only; the others' is missing, so they count as in no authority
+    of the tier (unknown), never as one more authority.
     """
-    if "county_code" not in areas or "district_code" not in areas:
+    if "county_code" not in areas:
         return areas
     county = areas["county_code"].astype("string")
     in_county = county.notna() & (county != "")
+    county_name = areas["county_name"].astype("string")
+    if "district_code" not in areas:
+        return areas.assign(
+            upper_tier_code=county.where(in_county), upper_tier_name=county_name.where(in_county)
+        )
     return areas.assign(
         upper_tier_code=county.where(in_county, areas["district_code"].astype("string")),
-        upper_tier_name=areas["county_name"]
-        .astype("string")
-        .where(in_county, areas["district_name"].astype("string")),
+        upper_tier_name=county_name.where(in_county, areas["district_name"].astype("string")),
     )
 
 

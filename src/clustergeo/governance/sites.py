@@ -33,12 +33,17 @@ import osmnx as ox
 import pandas as pd
 import pyogrio
 import shapely
-import yaml
 from osmnx._errors import InsufficientResponseError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from clustergeo._errors import InputDataError
-from clustergeo._validate import Problems, format_examples
+from clustergeo._validate import (
+    Problems,
+    file_name_problem,
+    format_examples,
+    shapefile_parts_problem,
+)
+from clustergeo._yaml import YamlSyntaxError, read_yaml
 from clustergeo.industries import normalise_sic_code, sic_hierarchy
 from clustergeo.io import atomic_path
 from clustergeo.vocab import WORKING_CRS
@@ -133,48 +138,61 @@ def read_sites(path: Path | str = "default") -> SiteRegistry:
     """
     if str(path) == "default":
         source: Path | str = "clustergeo default anchor sites"
-        text = resources.files("clustergeo.data").joinpath("anchor_sites.yaml").read_text("utf-8")
+        text = resources.files("clustergeo.data").joinpath("anchor_sites.yaml").read_bytes()
     else:
         source = Path(path)
-        text = source.read_text(encoding="utf-8")
+        text = source.read_bytes()
     problems = Problems(source, "Anchor-site registry")
     try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputDataError(f"Anchor-site registry {source} is not valid YAML: {exc}") from None
+        raw: Any = read_yaml(text).data
+    except YamlSyntaxError as exc:
+        raise InputDataError(f"Anchor-site registry {source} {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("sites"), dict):
         problems.add("expected a top-level 'sites:' mapping of key -> {name, lat, lon, ...}")
         problems.raise_if_any()
-    hierarchy = sic_hierarchy()
     sites: dict[str, AnchorSite] = {}
     for key, entry in raw["sites"].items():
-        try:
-            site = AnchorSite.model_validate(entry)
-        except ValidationError as exc:
-            for item in exc.errors():
-                field = ".".join(str(p) for p in item["loc"])
-                if item["type"] == "extra_forbidden":
-                    problems.add(f"site '{key}': unknown field '{field}' (remove or fix it)")
-                else:
-                    where = f" '{field}'" if field else ""
-                    problems.add(
-                        f"site '{key}'{where}: {item['msg'].removeprefix('Value error, ')}"
-                    )
-            continue
-        codes = [normalise_sic_code(c) for c in site.sic]
-        invalid = [c for c, n in zip(site.sic, codes, strict=True) if not hierarchy.is_valid(n)]
-        if invalid:
-            problems.add(
-                f"site '{key}': codes {format_examples(invalid)} are not UK SIC 2007 codes; use "
-                "section letters or 2- to 5-digit codes such as '29' or '72.19'"
-            )
-        if site.lat is not None and site.lon is not None:
-            problem = _check_lat_lon(site.lat, site.lon)
-            if problem:
-                problems.add(f"site '{key}' ({site.name}): {problem}")
-        sites[str(key)] = site.model_copy(update={"sic": codes})
+        site = _read_site(str(key), entry, problems)
+        if site is not None:
+            sites[str(key)] = site
     problems.raise_if_any()
     return SiteRegistry(sites=sites, source=source)
+
+
+def _read_site(key: str, entry: object, problems: Problems) -> AnchorSite | None:
+    """One registry entry, validated, with canonical SIC codes; its problems go to ``problems``.
+
+    The key names the site's figure and cached outline (``site_<key>``), so it must be a safe
+    part of a file name.
+    """
+    unsafe = file_name_problem(key)
+    if unsafe:
+        problems.add(f"site key {key!r} {unsafe}")
+        return None
+    try:
+        site = AnchorSite.model_validate(entry)
+    except ValidationError as exc:
+        for item in exc.errors():
+            field = ".".join(str(p) for p in item["loc"])
+            if item["type"] == "extra_forbidden":
+                problems.add(f"site '{key}': unknown field '{field}' (remove or fix it)")
+            else:
+                where = f" '{field}'" if field else ""
+                problems.add(f"site '{key}'{where}: {item['msg'].removeprefix('Value error, ')}")
+        return None
+    hierarchy = sic_hierarchy()
+    codes = [normalise_sic_code(c) for c in site.sic]
+    invalid = [c for c, n in zip(site.sic, codes, strict=True) if not hierarchy.is_valid(n)]
+    if invalid:
+        problems.add(
+            f"site '{key}': codes {format_examples(invalid)} are not UK SIC 2007 codes; use "
+            "section letters or 2- to 5-digit codes such as '29' or '72.19'"
+        )
+    if site.lat is not None and site.lon is not None:
+        problem = _check_lat_lon(site.lat, site.lon)
+        if problem:
+            problems.add(f"site '{key}' ({site.name}): {problem}")
+    return site.model_copy(update={"sic": codes})
 
 
 def _check_lat_lon(lat: float, lon: float) -> str:
@@ -265,6 +283,9 @@ def _read_outline(path: Path, key: str) -> shapely.Geometry:
             f"Anchor site '{key}': polygon file {path} does not exist; the path is relative to "
             "the registry file."
         )
+    incomplete = shapefile_parts_problem(path)
+    if incomplete:
+        raise InputDataError(f"Anchor site '{key}': polygon file {path} {incomplete}")
     try:
         frame = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, ValueError) as exc:

@@ -222,11 +222,14 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     ``Counties or unitaries`` (each ``Name 58%`` by share of the core's employment, in the
     industry), ``Extent districts`` (the same for the extent, when it reaches further than
     the core), ``Combined authority`` and ``Governance gap``. Spills of at most the straddle
-    share are left to the ``touches`` column of the findings.
+    share are left to the ``touches`` column of the findings. Without a district tier the
+    findings have no district flags and the table is empty.
     """
-    straddles = governed["straddles_districts"].fillna(False).astype(bool)
-    if "extent_straddles_districts" in governed:
-        straddles |= governed["extent_straddles_districts"].fillna(False).astype(bool)
+    # A run without a district tier has no district flags: nothing straddles districts.
+    straddles = pd.Series(False, index=governed.index)
+    for column in ("straddles_districts", "extent_straddles_districts"):
+        if column in governed:
+            straddles |= governed[column].fillna(False).astype(bool)
     straddling = governed.loc[straddles]
     order = ["strength", "cluster_id"] if "strength" in straddling else ["employment", "cluster_id"]
     straddling = straddling.sort_values(order, ascending=[False, True])

@@ -38,7 +38,7 @@ esda's ``G`` always uses binary weights, this module the run's.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Literal
 
 import numpy as np
@@ -48,7 +48,7 @@ from scipy import sparse
 from clustergeo.hotspots.statistics import normal_p_values, permutation_p_values
 from clustergeo.hotspots.weights import SpatialWeights
 
-__all__ = ["PATTERN_LEVEL", "general_g", "global_statistics", "moran_i"]
+__all__ = ["PATTERN_LEVEL", "general_g", "global_statistics", "moran_i", "permutation_orders"]
 
 Alternative = Literal["two-sided", "greater", "less", "folded"]
 #: Largest permutation p-value of Moran's I called a pattern.
@@ -128,21 +128,30 @@ def _permutation_counts(
     Both statistics are monotone in their cross-product :math:`x^\top W x` of the permuted
     values (the denominators do not change under permutation), so the counts compare those.
     """
-    n = len(x)
     z = x - x.mean()
     ge = np.zeros(2, dtype=np.int64)
     le = np.zeros(2, dtype=np.int64)
-    done = 0
-    while done < permutations:
-        size = min(_CHUNK, permutations - done)
-        order = rng.permuted(np.tile(np.arange(n), (size, 1)), axis=1).T
+    for order in permutation_orders(len(x), permutations, rng):
         for column, values in enumerate((z, x)):
             shuffled = values[order]
             cross = (shuffled * (w @ shuffled)).sum(axis=0)
             ge[column] += int((cross >= observed[column]).sum())
             le[column] += int((cross <= observed[column]).sum())
-        done += size
     return ge, le
+
+
+def permutation_orders(n: int, permutations: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Random permutations of ``range(n)``, as ``n x chunk`` index arrays, chunk by chunk.
+
+    Each column is one permutation; a chunk holds at most 256 of them, so the permuted
+    values of every chunk fit in memory at national scale. The global statistics of one run
+    draw their permutations from one seeded generator in this order.
+    """
+    done = 0
+    while done < permutations:
+        size = min(_CHUNK, permutations - done)
+        yield rng.permuted(np.tile(np.arange(n), (size, 1)), axis=1).T
+        done += size
 
 
 def global_statistics(

@@ -16,13 +16,16 @@ from one of three sources, as the config says:
 
 Tiers that must cover everything (district, region) are required for every area; an area
 with no county is in a unitary or metropolitan district, and an area with no combined
-authority is outside all of them: both are normal and kept as missing.
+authority is outside all of them: both are normal and kept as missing. Every tier is
+optional. The tiers must nest (a district in one county, combined authority and region at
+most), or the sources disagree and the run stops (:func:`_nesting_problems`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -147,16 +150,36 @@ def _layer_fields(path: Path, layer: str) -> list[str]:
 
 def _overlay_codes(
     areas: gpd.GeoDataFrame, authorities: gpd.GeoDataFrame
-) -> tuple[pd.Series, pd.Series]:
-    """Code of the authority covering most of each area, and the share of the area it covers."""
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The authority covering most of each area, the share it covers, and the share covered.
+
+    The last is the share of the area any authority of the tier covers. Areas no polygon
+    reaches are left out of all three.
+    """
     left = areas[["area_code", "geometry"]]
     right = authorities[["code", "geometry"]]
     pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
     pieces["piece_area"] = pieces.geometry.area
+    area_of = areas.set_index("area_code").geometry.area
+    covered = pieces.groupby("area_code")["piece_area"].sum()
+    covered = covered / area_of.reindex(covered.index)
     best = pieces.sort_values(["area_code", "piece_area", "code"], ascending=[True, False, True])
     best = best.drop_duplicates("area_code").set_index("area_code")
-    share = best["piece_area"] / areas.set_index("area_code").geometry.area.reindex(best.index)
-    return best["code"], share
+    share = best["piece_area"] / area_of.reindex(best.index)
+    return best["code"], share, covered
+
+
+@dataclass(frozen=True)
+class _TierCodes:
+    """One tier's codes for the areas, the names a lookup gives, and what an overlay covered.
+
+    ``codes`` is missing where an area is in no authority of the tier; ``covered`` (overlays
+    only) is the share of each area the tier's polygons cover, for the areas they reach.
+    """
+
+    codes: pd.Series
+    names: dict[str, str]
+    covered: pd.Series | None = None
 
 
 def assign_tiers(
@@ -168,7 +191,7 @@ def assign_tiers(
     read_lookup: Mapping[Tier, pd.DataFrame],
     source: Path,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Give every area a code and name for each configured tier.
+    """Give every area a code and name for each configured tier, and check the tiers nest.
 
     Parameters
     ----------
@@ -190,9 +213,16 @@ def assign_tiers(
     table, notes
         ``area_code`` plus ``<tier>_code`` and ``<tier>_name`` for each tier (missing where
         the area is in no authority of that tier), and notes for the run report.
+
+    Raises
+    ------
+    InputDataError
+        Listing areas in no district or region (with why: outside every polygon, covered in
+        part, absent from a lookup), and districts or counties that lie in more than one
+        authority of a tier above them (see :func:`_nesting_problems`).
     """
     table = pd.DataFrame({"area_code": areas["area_code"].to_numpy()})
-    names: dict[str, dict[str, str]] = {}
+    found: dict[Tier, _TierCodes] = {}
     notes: list[str] = []
     problems = Problems(source, "Areas")
     pending = [tier for tier in TIERS if tier in hierarchy]
@@ -201,9 +231,9 @@ def assign_tiers(
         progressed = False
         for tier in list(pending):
             spec = hierarchy[tier]
-            if spec.source == "lookup" and spec.key != "area" and spec.key not in names:
+            if spec.source == "lookup" and spec.key != "area" and spec.key not in found:
                 continue
-            codes, tier_names = _tier_codes(
+            found[tier] = _tier_codes(
                 tier,
                 spec=spec,
                 areas=areas,
@@ -211,8 +241,7 @@ def assign_tiers(
                 authorities=authorities,
                 read_lookup=read_lookup,
             )
-            table[f"{tier}_code"] = codes.to_numpy()
-            names[tier] = tier_names
+            table[f"{tier}_code"] = found[tier].codes.to_numpy()
             pending.remove(tier)
             progressed = True
         if not progressed:
@@ -225,7 +254,7 @@ def assign_tiers(
 
     for tier in [t for t in TIERS if t in hierarchy]:
         column = table[f"{tier}_code"]
-        known = dict(names[tier])
+        known = dict(found[tier].names)
         if tier in authority_names:
             frame = authority_names[tier]
             for code, name in zip(frame["code"], frame["name"], strict=True):
@@ -233,22 +262,155 @@ def assign_tiers(
         # Codes nobody names keep the code as their name, so maps and tables show something.
         named = column.map(known).astype("string")
         table[f"{tier}_name"] = named.fillna(column.astype("string")).where(column.notna())
-        missing = column.isna()
-        if missing.any() and tier in REQUIRED_TIERS:
+        missing = table.loc[column.isna(), "area_code"]
+        if missing.empty:
+            continue
+        if tier in REQUIRED_TIERS:
             problems.add(
-                f"{int(missing.sum())} areas belong to no {tier.replace('_', ' ')}: "
-                f"{format_examples(table.loc[missing, 'area_code'])}. Check that the "
-                f"{hierarchy[tier].source} source for '{tier}' covers every area (a "
-                "lookup of another vintage or authority polygons that stop short of the coast "
-                "are the usual causes)"
+                f"{len(missing)} areas belong to no {tier.replace('_', ' ')}: "
+                f"{format_examples(missing)}. "
+                + _why_unassigned(
+                    tier,
+                    hierarchy[tier],
+                    missing=missing,
+                    found=found[tier],
+                    areas=areas,
+                    authorities=authorities,
+                )
             )
-        elif missing.any():
-            notes.append(
-                f"{int(missing.sum())} areas are in no {tier.replace('_', ' ')} "
-                f"({'unitary or metropolitan districts' if tier == 'county' else 'outside all'})"
-            )
+            continue
+        notes.append(
+            f"{len(missing)} areas are in no {tier.replace('_', ' ')} "
+            f"({'unitary or metropolitan districts' if tier == 'county' else 'outside all'})"
+        )
+        covered = found[tier].covered
+        if covered is not None and covered.empty:
+            warning = _reached_none(tier, areas, authorities[tier])
+            notes.append(warning)
+            log.warning("%s", warning)
+    problems.raise_if_any()
+    for problem in _nesting_problems(table, [t for t in TIERS if t in hierarchy]):
+        problems.add(problem)
     problems.raise_if_any()
     return table, notes
+
+
+def _extent(frame: gpd.GeoDataFrame) -> str:
+    xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
+    return f"easting {xmin:,.0f} to {xmax:,.0f}, northing {ymin:,.0f} to {ymax:,.0f}"
+
+
+def _reached_none(tier: str, areas: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> str:
+    words = tier.replace("_", " ")
+    return (
+        f"no {words} polygon reaches any of the {len(areas)} areas, so every area counts as in "
+        f"no {words}. If that is wrong, the {words} layer is of another place or vintage: its "
+        f"polygons span {_extent(polygons)}, the areas {_extent(areas)}"
+    )
+
+
+def _why_unassigned(
+    tier: Tier,
+    spec: TierSource,
+    *,
+    missing: pd.Series,
+    found: _TierCodes,
+    areas: gpd.GeoDataFrame,
+    authorities: Mapping[str, gpd.GeoDataFrame],
+) -> str:
+    """Why areas got no authority of a tier every area must have, and what to do."""
+    words = tier.replace("_", " ")
+    if spec.source == "attribute":
+        return (
+            f"Their '{spec.column}' is empty in the areas file: fill it in, or take the "
+            f"{words} from a lookup or the authority polygons ('source' in 'hierarchy')"
+        )
+    if spec.source == "lookup":
+        keys = "area codes" if spec.key == "area" else f"{spec.key.replace('_', ' ')} codes"
+        return (
+            f"Their {keys} are not in the lookup's '{spec.key_column}' column ({spec.path}). "
+            f"Check that the lookup source for '{tier}' covers every area: a lookup of another "
+            "vintage than the areas is the usual cause"
+        )
+    covered = found.covered if found.covered is not None else pd.Series(dtype="float64")
+    polygons = authorities[tier]
+    if covered.empty:
+        return (
+            f"The {words} polygons reach none of the areas: they span {_extent(polygons)}, "
+            f"the areas {_extent(areas)} (British National Grid metres). Check that the "
+            "authorities file covers the same place as the areas, and its layer and CRS"
+        )
+    outside = missing[~missing.isin(covered.index)]
+    partly = missing[missing.isin(covered.index)]
+    parts = []
+    if not outside.empty:
+        parts.append(f"{len(outside)} lie outside every {words} polygon")
+    if not partly.empty:
+        shares = [f"{code} {covered[code]:.0%}" for code in partly]
+        parts.append(
+            f"{len(partly)} are covered only in part, or by several {words}s none of which "
+            f"holds more than half ({format_examples(shares)} covered)"
+        )
+    return (
+        f"Of these, {' and '.join(parts)}. Check that the overlay source for '{tier}' covers "
+        "every area: authority polygons that stop short of the coast (generalised boundaries "
+        "against areas drawn to the extent of the realm) or of another vintage are the usual "
+        "causes; use authority boundaries of the areas' extent and vintage, or a lookup"
+    )
+
+
+#: Pairs of tiers where each authority of the first lies within one of the second (or none).
+NESTING: tuple[tuple[Tier, Tier], ...] = (
+    ("district", "county"),
+    ("district", "combined_authority"),
+    ("district", "region"),
+    ("county", "region"),
+)
+
+
+def _nesting_problems(table: pd.DataFrame, tiers: list[Tier]) -> list[str]:
+    """Authorities that lie in more than one authority of a tier above them.
+
+    Notes
+    -----
+    In the ONS hierarchy a district lies in one county (or none: a unitary or metropolitan
+    district), in one combined authority (or none) and in one region, and a county in one
+    region (:data:`NESTING`). A district whose areas fall in two counties, or partly in a
+    combined authority and partly outside, means the tiers came from sources that disagree:
+    a lookup and polygons of different years, or authority polygons that assign an area on
+    their edge differently. Governance flags would then contradict each other (a cluster in
+    one district "straddling" two counties), so the run stops.
+    """
+    problems = []
+    for lower, upper in NESTING:
+        if lower not in tiers or upper not in tiers:
+            continue
+        pairs = table[[f"{lower}_code", f"{upper}_code"]].dropna(subset=[f"{lower}_code"])
+        pairs = pairs.astype("string").fillna({f"{upper}_code": "none"})
+        counts = pairs.groupby([f"{lower}_code", f"{upper}_code"]).size()
+        split = counts.groupby(level=0).size()
+        split = split[split > 1]
+        if split.empty:
+            continue
+        described = [
+            f"{code} ("
+            + ", ".join(
+                f"{upper_code}: {n} area{'s' if n > 1 else ''}"
+                for upper_code, n in counts.loc[code].items()
+            )
+            + ")"
+            for code in sorted(split.index)
+        ]
+        lower_words, upper_words = lower.replace("_", " "), upper.replace("_", " ")
+        problems.append(
+            f"the tiers do not nest: {len(split)} {lower_words}s lie in more than one "
+            f"{upper_words}: {format_examples(described, 4)}. Each {lower_words} lies in one "
+            f"{upper_words} (or none); the tiers come from sources that disagree (lookups or "
+            "polygons of different years, or polygons that assign areas on their edges "
+            "differently). Take the tiers from one source of one vintage: one ONS lookup, or "
+            "authority polygons of one year (authorities.year)"
+        )
+    return problems
 
 
 def _tier_codes(
@@ -259,15 +421,15 @@ def _tier_codes(
     table: pd.DataFrame,
     authorities: Mapping[str, gpd.GeoDataFrame],
     read_lookup: Mapping[Tier, pd.DataFrame],
-) -> tuple[pd.Series, dict[str, str]]:
+) -> _TierCodes:
     if spec.source == "attribute":
         assert spec.column is not None
         codes = areas[spec.column].astype("string").str.strip()
-        return codes.where(codes != "").reset_index(drop=True), {}
+        return _TierCodes(codes.where(codes != "").reset_index(drop=True), {})
     if spec.source == "overlay":
-        code, share = _overlay_codes(areas, authorities[tier])
+        code, share, covered = _overlay_codes(areas, authorities[tier])
         code = code.where(share > OVERLAY_MIN_SHARE)
-        return table["area_code"].map(code), {}
+        return _TierCodes(table["area_code"].map(code), {}, covered)
     lookup = read_lookup[tier]
     assert spec.column is not None
     assert spec.key_column is not None
@@ -296,4 +458,4 @@ def _tier_codes(
         named[spec.column] = named[spec.column].str.strip()
         named = named.loc[named[spec.column] != ""].drop_duplicates(spec.column)
         tier_names = dict(zip(named[spec.column], named[spec.name_column].str.strip(), strict=True))
-    return key.map(mapping), tier_names
+    return _TierCodes(key.map(mapping), tier_names)

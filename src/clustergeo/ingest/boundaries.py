@@ -1,11 +1,13 @@
 """Read boundary files into GeoDataFrames on the British National Grid.
 
 GeoJSON, GeoPackage, Shapefile and TopoJSON are read through GDAL (pyogrio). Every problem a
-user can fix is collected and reported at once: a missing file or layer, missing code or name
-columns, duplicate codes, no CRS, points or lines where polygons are expected. Invalid
-geometries are repaired (``shapely.make_valid``, keeping the polygonal parts) and counted,
-because ONS generalised boundaries routinely contain self-touching rings that are harmless once
-repaired. Empty geometries are dropped and counted.
+user can fix is collected and reported at once: a missing file or layer, a Shapefile without
+its ``.dbf`` or ``.shx``, missing code or name columns, duplicate codes, no CRS, coordinates
+that cannot be in the declared CRS or lie outside Great Britain (:mod:`.places`), points or
+lines where polygons are expected. Invalid geometries are repaired (``shapely.make_valid``,
+keeping the polygonal parts) and counted, because ONS generalised boundaries routinely contain
+self-touching rings that are harmless once repaired. Empty geometries, and polygons with no
+area once repaired (every corner on one line), are dropped and counted.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from clustergeo._errors import InputDataError
-from clustergeo._validate import Problems, format_examples
+from clustergeo._validate import Problems, format_examples, shapefile_parts_problem
+from clustergeo.ingest.places import coordinate_problem, identical_areas, outside_great_britain
 from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
     "BoundaryRead",
+    "check_distinct_areas",
     "list_layers",
     "read_boundaries",
 ]
@@ -49,6 +53,7 @@ class BoundaryRead:
     source: Path
     n_repaired: int = 0
     n_empty_dropped: int = 0
+    n_degenerate_dropped: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -100,7 +105,10 @@ def read_boundaries(
         Layer to read from a multi-layer file; required when there is more than one.
     assume_crs
         CRS to use when the file declares none (TopoJSON never does; ONS's is EPSG:4326).
-        A file declaring a different CRS is an error, so a wrong assumption cannot slip by.
+        A file declaring a different CRS is an error, so a wrong assumption cannot slip by,
+        except where the declared CRS cannot hold the coordinates (degrees under a
+        British National Grid ``.prj``, metres in a GeoJSON read as degrees) and
+        ``assume_crs`` is of the other kind: then ``assume_crs`` is used.
     keep_columns
         Other attribute columns to keep (they must exist).
     what
@@ -150,10 +158,22 @@ def read_boundaries(
             f"{len(dropped)} features with empty geometry dropped from {source}: "
             f"{format_examples(dropped)}"
         )
-    keep = ~null_or_empty
-    geometry, result.n_repaired = _repaired(frame.geometry[keep])
+    geometry, repaired = _repaired(frame.geometry[~null_or_empty])
+    # A degenerate polygon (every corner on one line) has no polygonal part once repaired: it
+    # has no place, so it is dropped like an empty geometry rather than analysed as one.
+    no_area = geometry.is_empty
+    if no_area.any():
+        result.n_degenerate_dropped = int(no_area.sum())
+        result.notes.append(
+            f"{result.n_degenerate_dropped} features have no area (degenerate polygons: every "
+            f"corner on one line, or a ring folded onto itself) and were dropped from {source}: "
+            f"{format_examples(codes[no_area.index[no_area]])}"
+        )
+    result.n_repaired = repaired - result.n_degenerate_dropped
     if result.n_repaired:
         result.notes.append(f"{result.n_repaired} invalid geometries repaired in {source}")
+    keep = no_area.index[~no_area]
+    geometry = geometry[~no_area]
 
     names = frame.loc[keep, name_column].astype(str).str.strip() if name_column else codes[keep]
     out = gpd.GeoDataFrame(
@@ -167,14 +187,32 @@ def read_boundaries(
     )
     if not CRS.from_user_input(out.crs).equals(CRS.from_user_input(WORKING_CRS)):
         out = out.to_crs(WORKING_CRS)
+    misplaced = outside_great_britain(out, out["code"], CRS.from_user_input(frame.crs).to_string())
+    if misplaced:
+        problems.add(misplaced)
+        problems.raise_if_any()
     result.frame = out.reset_index(drop=True)
     log.info("Read %s: %d features", source, len(out))
     return result
 
 
+def check_distinct_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse small areas drawn twice under different codes (see :func:`.places.identical_areas`).
+
+    Only for small areas: an authorities file of several years holds one outline under each
+    code an authority had, and the year filter picks one.
+    """
+    problems = Problems(path, "Areas file")
+    _add(problems, identical_areas(frame, frame["code"]))
+    problems.raise_if_any()
+
+
 def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputDataError(f"{what} {path} does not exist.")
+    incomplete = shapefile_parts_problem(path)
+    if incomplete:
+        raise InputDataError(f"{what} {path} {incomplete}")
     layers = list_layers(path)
     if layer is None and len(layers) > 1:
         raise InputDataError(
@@ -194,37 +232,63 @@ def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
 def _with_crs(
     frame: gpd.GeoDataFrame, assume_crs: str | None, path: Path, problems: Problems
 ) -> gpd.GeoDataFrame:
-    """Set the assumed CRS on a file without one; record a missing or contradicted CRS."""
+    """Set the assumed CRS on a file without one; record a missing, contradicted or wrong CRS."""
+    assumed = _parse_crs(assume_crs, f"'crs' for {path}") if assume_crs is not None else None
     if frame.crs is None:
-        if assume_crs is None:
+        if assumed is None:
             problems.add(
                 "no coordinate reference system (CRS) is declared. If you know it, set 'crs' "
                 "for this file in the config (ONS TopoJSON and GeoJSON are 'EPSG:4326'; "
                 "British National Grid is 'EPSG:27700')"
             )
             return frame
-        return frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"))
+        frame = frame.set_crs(assumed)
+        _add(problems, coordinate_problem(frame, assumed))
+        return frame
+    return _checked_declared_crs(frame, assumed, problems)
+
+
+def _checked_declared_crs(
+    frame: gpd.GeoDataFrame, assumed: CRS | None, problems: Problems
+) -> gpd.GeoDataFrame:
+    """A file that declares a CRS: check the coordinates can be in it.
+
+    A declared CRS the coordinates cannot be in is replaced by the config's ``crs`` when that
+    is of the other kind (metres for degrees, degrees for metres): the one case where the
+    config may override what a file declares. Otherwise the config's ``crs`` must agree.
+    """
     declared = CRS.from_user_input(frame.crs)
     if declared.is_geographic and not frame.empty and _outside_degrees(frame):
         # GeoJSON always "declares" WGS84 (RFC 7946); files exported in British National Grid
         # without a crs member arrive with metres read as degrees.
-        if assume_crs is not None and not _parse_crs(assume_crs, f"'crs' for {path}").is_geographic:
-            return frame.set_crs(_parse_crs(assume_crs, f"'crs' for {path}"), allow_override=True)
-        problems.add(
+        replaceable = assumed is not None and not assumed.is_geographic
+        mistake = (
             f"the coordinates (e.g. x = {frame.total_bounds[0]:.0f}) are not degrees, although "
             f"the file is read as {declared.to_string()}: they look like metres, probably "
             "British National Grid. Set 'crs' to 'EPSG:27700' for this file in the config (or "
             "re-export it with its CRS)"
         )
+    else:
+        # A Shapefile whose .prj says British National Grid over degrees, or swapped axes.
+        replaceable = assumed is not None and declared.is_projected and assumed.is_geographic
+        mistake = coordinate_problem(frame, declared)
+    if mistake:
+        if replaceable and assumed is not None:
+            return frame.set_crs(assumed, allow_override=True)
+        problems.add(mistake)
         return frame
-    if assume_crs is not None and not declared.equals(
-        _parse_crs(assume_crs, f"'crs' for {path}"), ignore_axis_order=True
-    ):
+    if assumed is not None and not declared.equals(assumed, ignore_axis_order=True):
         problems.add(
             f"the file declares CRS {declared.to_string()} but the config says "
-            f"{assume_crs}; remove 'crs' from the config (it is only for files without one)"
+            f"{assumed.to_string()}; remove 'crs' from the config (it is only for files "
+            "without one)"
         )
     return frame
+
+
+def _add(problems: Problems, problem: str) -> None:
+    if problem:
+        problems.add(problem)
 
 
 def _outside_degrees(frame: gpd.GeoDataFrame) -> bool:

@@ -180,14 +180,16 @@ def _clear_tree(folder: Path) -> None:
 
 
 def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
-    from clustergeo.ingest.boundaries import read_boundaries
+    from clustergeo.ingest.boundaries import check_distinct_areas, read_boundaries
 
+    path = config.data_path(config.areas.path)
     frame = read_boundaries(
-        config.data_path(config.areas.path),
+        path,
         code_column=config.areas.code_column,
         layer=config.areas.layer,
         assume_crs=config.areas.crs,
     ).frame
+    check_distinct_areas(frame, path)
     return frame.rename(columns={"code": "area_code"}).reset_index(drop=True)
 
 

@@ -1,81 +1,103 @@
-"""Maps of clusters, anchor sites and hot spots across industries, in the house style.
+"""Maps of findings, anchor sites and industries side by side, in the house style.
 
-Three figures for reports, each with title, legend, scale bar, north arrow, attribution and
+Figures for reports, each with title, legend, scale bar, north arrow, source, attribution and
 projection note, in British National Grid:
 
-* :func:`plot_cluster_map` — every cluster over the study area, coloured by industry and
-  numbered (the legend names each number), with district, county and combined-authority
-  boundaries and the anchor sites;
-* :func:`plot_site_inset` — one anchor site's footprint close up: the authorities it
-  touches, named on the map, and the clusters around it;
-* :func:`plot_hotspot_small_multiples` — the hot-spot map of every cluster definition side by
-  side, sharing one legend, so industries compare at a glance;
-* :func:`plot_maup_comparison` — per industry, the clusters found on the areas over those
-  found on the employment grid, to see which survive a change of units.
+* :func:`plot_cluster_map` — every finding over the study area: clusters (core filled, extent
+  dashed) and concentrations (hatched), coloured by industry with the fixed palette, numbered
+  by rank on markers that never overlap (a marker pushed off its finding keeps a leader line
+  to it), named in a key under the map;
+* :func:`plot_site_inset` — one anchor site's footprint close up: the districts it touches,
+  named on the map where the names fit, and the findings around it;
+* :func:`plot_small_multiples` — one panel per industry (LQ, hot spots, Local Moran, or area
+  against grid clusters), sharing one legend and one set of furniture.
+
+Every figure is laid out from its light artists first and frozen before the area paths are
+drawn (:func:`~clustergeo.publish.plotting.freeze_layout`), which is what keeps a run's
+figures fast; markers and labels are then placed in the final display coordinates by
+:mod:`~clustergeo.publish.placement`.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from shapely.geometry.base import BaseGeometry
+from matplotlib.text import Text
+from matplotlib.transforms import blended_transform_factory
 
+from clustergeo.publish.map_geometry import (
+    MapGeometry,
+    geometry_paths,
+    path_collection,
+    prepare_map_geometry,
+)
+from clustergeo.publish.palette import BASE_FILL, FILL_ALPHA
+from clustergeo.publish.placement import Box, place_boxes
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     FONT_SIZES,
-    HOTSPOT_CLASS_COLOURS,
-    HOTSPOT_CLASS_LABELS,
-    HOTSPOT_CLASSES,
+    MARKER_DIAMETER_PT,
     REPORT_WIDTH_CM,
+    STUDY_OUTLINE_COLOUR,
     add_attribution,
     add_map_furniture,
     add_north_arrow,
     add_scale_bar,
     boundary_handles,
-    cluster_colours,
     crs_note,
     default_figsize,
+    draw_outlines,
+    figure_renderer,
     frame_map,
+    freeze_layout,
     house_style,
     set_title,
+    wrap_text,
 )
 from clustergeo.vocab import ORDNANCE_SURVEY_ATTRIBUTION
 
 __all__ = [
+    "MAX_NUMBERED",
+    "Panel",
     "plot_cluster_map",
-    "plot_hotspot_small_multiples",
-    "plot_maup_comparison",
     "plot_site_inset",
+    "plot_small_multiples",
 ]
 
-_BASE_FILL = "#f2f0eb"
 _BASE_EDGE = "#ffffff"
 _SITE_COLOUR = "#222222"
-_KEY_WRAP = 42
-_MAX_NUMBERED = 20
+#: How many findings the cluster map numbers (the strongest); the rest are in the GeoPackage.
+MAX_NUMBERED = 20
+_MARKER_PT = MARKER_DIAMETER_PT
+_CONCENTRATION_HATCH = "////"
+
+
+def _legend(ax: Axes, handles: list[Patch | Line2D], title: str) -> None:
+    ax.legend(
+        handles=handles,
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        alignment="left",
+        title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
+    )
 
 
 def _wrap(label: str) -> str:
-    return textwrap.fill(label, 24)
-
-
-def _draw_boundaries(ax: Axes, boundaries: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
-    """Draw authority outlines (lowest tier first); return the tiers drawn."""
-    tiers = [t for t in BOUNDARY_STYLES if t in boundaries and len(boundaries[t])]
-    for zorder, tier in enumerate(tiers, start=3):
-        style = dict(BOUNDARY_STYLES[tier])
-        style.pop("label")
-        boundaries[tier].boundary.plot(ax=ax, zorder=zorder, **style)
-    return tiers
+    return wrap_text(label, FONT_SIZES["legend"], 120)
 
 
 def _site_handles() -> list[Patch | Line2D]:
@@ -96,10 +118,44 @@ def _site_handles() -> list[Patch | Line2D]:
     ]
 
 
-def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None, *, label: bool) -> None:
+def _kind_handles(kinds: set[str], has_extents: bool) -> list[Patch | Line2D]:
+    handles: list[Patch | Line2D] = []
+    if "cluster" in kinds:
+        handles.append(
+            Patch(facecolor="#bbbbbb", edgecolor="#555555", lw=1.0, label="Cluster core")
+        )
+        if has_extents:
+            handles.append(
+                Line2D([], [], color="#555555", lw=0.9, linestyle=(0, (2, 1.5)), label="Its extent")
+            )
+    if "concentration" in kinds:
+        handles.append(
+            Patch(
+                facecolor="#bbbbbb",
+                edgecolor="#555555",
+                hatch=_CONCENTRATION_HATCH,
+                lw=1.0,
+                label=_wrap("Concentration (one specialised place)"),
+            )
+        )
+    return handles
+
+
+def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None) -> list[tuple[float, float]]:
+    """Draw site footprints and stars; return the stars' data coordinates."""
     if sites is None or sites.empty:
-        return
-    sites.boundary.plot(ax=ax, color=_SITE_COLOUR, linewidth=0.8, linestyle=(0, (3, 2)), zorder=7)
+        return []
+    ax.add_collection(
+        path_collection(
+            geometry_paths(sites.geometry.boundary),
+            facecolors="none",
+            edgecolors=_SITE_COLOUR,
+            linewidths=0.8,
+            linestyles=[(0, (3, 2))],
+            zorder=7,
+        ),
+        autolim=False,
+    )
     ax.scatter(
         sites["x"],
         sites["y"],
@@ -110,167 +166,327 @@ def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None, *, label: bool) -> Non
         linewidths=0.5,
         zorder=8,
     )
-    if label:
-        for row in sites.itertuples():
-            ax.annotate(
-                textwrap.fill(str(row.name), 22),
-                (row.x, row.y),
-                xytext=(5, 5),
-                textcoords="offset points",
-                fontsize=FONT_SIZES["annotation"],
-                color=_SITE_COLOUR,
-                zorder=9,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
+    return list(zip(sites["x"].astype(float), sites["y"].astype(float), strict=True))
+
+
+def _draw_findings(
+    ax: Axes,
+    findings: gpd.GeoDataFrame,
+    colours: Mapping[str, str],
+    extents: gpd.GeoDataFrame | None,
+) -> None:
+    """Cluster cores filled, their extents dashed, concentrations hatched, by industry colour."""
+    if findings.empty:
+        return
+    if extents is not None and not extents.empty:
+        shown = extents.loc[extents["cluster_id"].isin(findings["cluster_id"])]
+        shown = shown.loc[shown.get("kind", "cluster") == "cluster"]
+        ax.add_collection(
+            path_collection(
+                geometry_paths(shown.geometry.boundary),
+                facecolors="none",
+                edgecolors=[colours[str(c)] for c in shown["industry_code"]],
+                linewidths=0.9,
+                linestyles=[(0, (2, 1.5))],
+                zorder=5,
+            ),
+            autolim=False,
+        )
+    edge = [colours[str(c)] for c in findings["industry_code"]]
+    paths = geometry_paths(findings.geometry)
+    ax.add_collection(
+        path_collection(paths, facecolors=edge, edgecolors="none", alpha=FILL_ALPHA, zorder=5),
+        autolim=False,
+    )
+    ax.add_collection(
+        path_collection(paths, facecolors="none", edgecolors=edge, linewidths=1.1, zorder=6),
+        autolim=False,
+    )
+    concentrations = (
+        findings.get("kind", pd.Series("cluster", index=findings.index)) == ("concentration")
+    ).to_numpy()
+    if concentrations.any():
+        hatched = path_collection(
+            [p for p, flag in zip(paths, concentrations, strict=True) if flag],
+            facecolors="none",
+            edgecolors=[c for c, flag in zip(edge, concentrations, strict=True) if flag],
+            linewidths=0,
+            zorder=6,
+        )
+        hatched.set_hatch(_CONCENTRATION_HATCH)
+        ax.add_collection(hatched, autolim=False)
+
+
+def _furniture_boxes(ax: Axes, renderer: RendererBase) -> list[Box]:
+    boxes = []
+    for artist in ax.artists:
+        extent = artist.get_window_extent(renderer)
+        boxes.append(Box(extent.x0, extent.y0, extent.x1, extent.y1))
+    return boxes
+
+
+def _frame(ax: Axes, renderer: RendererBase) -> Box:
+    extent = ax.get_window_extent(renderer)
+    return Box(extent.x0, extent.y0, extent.x1, extent.y1)
+
+
+def _number_markers(
+    ax: Axes,
+    anchors: Sequence[tuple[float, float]],
+    numbers: Sequence[int],
+    *,
+    avoid: Sequence[tuple[float, float]] = (),
+) -> None:
+    """Numbered markers beside their findings, never overlapping one another or the furniture.
+
+    ``anchors`` are data coordinates, in priority order; ``avoid`` are points (the anchor
+    sites' stars) that the markers must leave visible.
+    """
+    if not anchors:
+        return
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
+    diameter = _MARKER_PT * scale
+    to_display = ax.transData.transform
+    star = 6 * scale
+    obstacles = _furniture_boxes(ax, renderer) + [
+        Box.around(x, y, star, star) for x, y in to_display(np.asarray(avoid).reshape(-1, 2))
+    ]
+    display_anchors = [tuple(p) for p in to_display(np.asarray(anchors))]
+    spots = place_boxes(
+        display_anchors,
+        [(diameter, diameter)] * len(anchors),
+        frame=_frame(ax, renderer),
+        obstacles=obstacles,
+        gap=1.5 * scale,
+        step=diameter * 0.75,
+    )
+    to_data = ax.transData.inverted().transform
+    placed = [(n, a, s) for n, a, s in zip(numbers, display_anchors, spots, strict=True) if s]
+    if not placed:
+        return
+    centres = to_data(np.array([s for _n, _a, s in placed]))
+    for (number, anchor, spot), (x, y) in zip(placed, centres, strict=True):
+        if math.dist(anchor, spot) > diameter / 2:
+            # A short leader line ties a marker moved off its finding back to it.
+            (ax_x, ax_y) = to_data(np.array([anchor]))[0]
+            ax.plot([ax_x, x], [ax_y, y], color="#333333", lw=0.5, zorder=9, solid_capstyle="round")
+        ax.text(
+            x,
+            y,
+            str(number),
+            ha="center",
+            va="center_baseline",
+            fontsize=FONT_SIZES["annotation"],
+            fontweight="bold",
+            color="#111111",
+            zorder=11,
+            gid="marker-number",
+        )
+    ax.scatter(
+        centres[:, 0],
+        centres[:, 1],
+        s=_MARKER_PT**2,
+        facecolors="white",
+        edgecolors="#333333",
+        linewidths=0.6,
+        zorder=10,
+        gid="markers",
+    )
+
+
+#: Width of one column of the key under the cluster map, in points: half the page less a gutter.
+_KEY_COLUMN_PT = REPORT_WIDTH_CM / 2.54 * 72 / 2 - 18
+
+
+def _key_lines(findings: pd.DataFrame) -> list[str]:
+    """'1 ★★ Name (concentration)' per numbered finding, wrapped to half the page."""
+    lines = []
+    for row in findings.itertuples():
+        stars = "★" * int(getattr(row, "stars", 0) or 0)
+        kind = " (concentration)" if getattr(row, "kind", "cluster") == "concentration" else ""
+        entry = f"{int(str(row.rank)):>2}  {stars + ' ' if stars else ''}{row.name}{kind}"
+        lines.append(
+            wrap_text(entry, FONT_SIZES["annotation"], _KEY_COLUMN_PT).replace("\n", "\n      ")
+        )
+    return lines
+
+
+def _key_columns(entries: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Entries split into two balanced columns; an entry is never split between them."""
+    total = sum(e.count("\n") + 1 for e in entries)
+    left: list[str] = []
+    count = 0
+    split = len(entries)
+    for index, entry in enumerate(entries):
+        if count >= total / 2:
+            split = index
+            break
+        left.append(entry)
+        count += entry.count("\n") + 1
+    return left, list(entries[split:])
 
 
 def plot_cluster_map(
     areas: gpd.GeoDataFrame,
-    clusters: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
     *,
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
     title: str,
     subtitle: str | None = None,
+    extents: gpd.GeoDataFrame | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     sites: gpd.GeoDataFrame | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
+    geometry: MapGeometry | None = None,
 ) -> tuple[Figure, Axes]:
-    """Every cluster over the study area, coloured by industry and numbered.
+    """Every finding over the study area, coloured by industry and numbered by rank.
 
     Parameters
     ----------
     areas
         The study area's small areas (drawn as a light base).
-    clusters
-        Cluster polygons with ``label`` (industry) and ``name``; numbered in their order (put
-        the most important first), up to 20 numbers, named in a key under the map.
-    title, subtitle, boundaries, attribution
+    findings
+        Finding polygons (cores) with ``cluster_id``, ``rank``, ``kind``, ``industry_code``,
+        ``name`` and ``stars``, strongest first; the first :data:`MAX_NUMBERED` are numbered
+        and named in a key under the map.
+    colours, labels
+        Each industry's fixed colour and its name in the legend, by industry key.
+    extents
+        The findings' extent polygons (``cluster_id``, ``kind``), drawn dashed, or None.
+    title, subtitle, boundaries, attribution, source, geometry
         As for :func:`clustergeo.publish.plotting.plot_lq_choropleth`.
     sites
         Anchor-site footprints with their point in ``x``, ``y``, or None.
     """
-    colours = cluster_colours(clusters["label"].astype(str))
+    overlays = dict(boundaries or {})
+    tiers = [t for t in BOUNDARY_STYLES if t in overlays and len(overlays[t])]
+    if geometry is None:
+        geometry = prepare_map_geometry(areas, {t: overlays[t] for t in tiers})
+    numbered = findings.head(MAX_NUMBERED)
+    key = _key_columns(_key_lines(numbered))
+    key_lines = (
+        max(sum(e.count("\n") + 1 for e in column) for column in key) if len(numbered) else 0
+    )
+    present = [c for c in colours if c in set(findings["industry_code"].astype(str))]
     with house_style():
-        numbered = clusters.head(_MAX_NUMBERED).reset_index(drop=True)
-        key_columns = _key_columns(numbered["name"].astype(str).tolist())
         width, height = default_figsize(areas)
-        key_height = _key_height(max(key_columns, key=len))
-        fig = plt.figure(figsize=(width, min(height + key_height, 11.0)), layout="constrained")
-        # The numbered key gets a row of its own under the map, in two columns.
-        grid = fig.add_gridspec(2, 1, height_ratios=[height, max(key_height, 0.01)])
+        key_height = key_lines * FONT_SIZES["annotation"] * 1.25 / 72 + 0.35
+        fig = plt.figure(figsize=(width, height + key_height), layout="constrained")
+        grid = fig.add_gridspec(2, 1, height_ratios=[height, key_height])
         ax = fig.add_subplot(grid[0])
         key_ax = fig.add_subplot(grid[1])
         key_ax.set_axis_off()
-        areas.plot(ax=ax, color=_BASE_FILL, edgecolor=_BASE_EDGE, linewidth=0.2)
-        tiers = _draw_boundaries(ax, boundaries or {})
-        if not clusters.empty:
-            clusters.plot(
-                ax=ax,
-                color=[colours[str(v)] for v in clusters["label"]],
-                alpha=0.45,
-                edgecolor="none",
-                zorder=5,
-            )
-            clusters.boundary.plot(
-                ax=ax, color=[colours[str(v)] for v in clusters["label"]], linewidth=1.2, zorder=6
-            )
-        for number, row in enumerate(numbered.itertuples(), start=1):
-            # The number stands beside its cluster, on a short leader, so small clusters show.
-            point = row.geometry.representative_point()
-            ax.annotate(
-                str(number),
-                (point.x, point.y),
-                xytext=(9, 9),
-                textcoords="offset points",
-                ha="center",
-                va="center",
-                fontsize=FONT_SIZES["annotation"],
-                fontweight="bold",
-                color="#111111",
-                zorder=9,
-                bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": "#333333", "lw": 0.5},
-                arrowprops={"arrowstyle": "-", "color": "#333333", "lw": 0.5, "shrinkA": 0},
-            )
-        _draw_sites(ax, sites, label=False)
-        frame_map(ax, areas.total_bounds)
+        frame_map(ax, geometry.bounds)
         set_title(ax, title, subtitle)
-        industry_handles: list[Patch | Line2D] = [
-            Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=_wrap(label))
-            for label, colour in colours.items()
+        handles: list[Patch | Line2D] = [
+            Patch(
+                facecolor=colours[c], edgecolor=colours[c], alpha=FILL_ALPHA, label=_wrap(labels[c])
+            )
+            for c in present
         ]
-        extra = _site_handles() if sites is not None and len(sites) else []
-        ax.legend(
-            handles=[*industry_handles, *boundary_handles(tiers), *extra],
-            title="Clusters by industry",
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            borderaxespad=0.0,
-            alignment="left",
-            title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
+        handles += _kind_handles(
+            set(findings.get("kind", pd.Series(dtype=str))), extents is not None
         )
-        for column, lines in enumerate(key_columns):
+        handles += boundary_handles(tiers)
+        handles.append(Line2D([], [], color=STUDY_OUTLINE_COLOUR, lw=0.8, label="Study area"))
+        if sites is not None and len(sites):
+            handles += _site_handles()
+        _legend(ax, handles, "Findings by industry")
+        # The key spans the page (the legend ends above it): columns in figure units across,
+        # in the key's own units down.
+        across = blended_transform_factory(fig.transFigure, key_ax.transAxes)
+        for column, entries in enumerate(key):
             key_ax.text(
-                0.5 * column,
+                0.01 + 0.5 * column,
                 1.0,
-                "\n".join(lines),
-                transform=key_ax.transAxes,
+                "\n".join(entries),
+                transform=across,
                 ha="left",
                 va="top",
                 fontsize=FONT_SIZES["annotation"],
                 color="#222222",
-            )
-        if len(clusters) > len(numbered):
+                linespacing=1.25,
+                gid="map-key",
+            ).set_in_layout(False)  # sized by key_height above; the layout would misread it
+        if len(findings) > len(numbered):
             key_ax.set_title(
-                f"The {len(numbered)} largest of {len(clusters)} clusters are numbered; "
-                "all are in the GeoPackage.",
+                f"The {len(numbered)} strongest of {len(findings)} findings are numbered; "
+                "all are in the GeoPackage and the report.",
                 fontsize=FONT_SIZES["annotation"],
                 fontweight="normal",
                 loc="left",
             )
         add_map_furniture(ax, areas)
-        add_attribution(ax, attribution, crs_note=crs_note(areas))
+        add_attribution(ax, attribution, crs_note=crs_note(areas), source=source)
+        freeze_layout(fig)
+        ax.add_collection(
+            path_collection(
+                geometry.areas, facecolors=BASE_FILL, edgecolors=_BASE_EDGE, linewidths=0.2
+            ),
+            autolim=False,
+        )
+        draw_outlines(ax, geometry, tiers, study_outline=True)
+        _draw_findings(ax, findings, colours, extents)
+        stars = _draw_sites(ax, sites)
+        anchors = [
+            (point.x, point.y) for point in shapely.point_on_surface(numbered.geometry.to_numpy())
+        ]
+        _number_markers(ax, anchors, numbered["rank"].astype(int).tolist(), avoid=stars)
     return fig, ax
 
 
-def _key_columns(names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """'1  Name' entries wrapped to half the page width, split into two balanced columns.
-
-    An entry is never split between the columns.
-    """
-    entries = [
-        textwrap.wrap(f"{number:>2}  {name}", _KEY_WRAP, subsequent_indent="      ")
-        for number, name in enumerate(names, start=1)
-    ]
-    total = sum(len(entry) for entry in entries)
-    left: list[str] = []
-    split = len(entries)
-    for index, entry in enumerate(entries):
-        if len(left) >= total / 2:
-            split = index
-            break
-        left += entry
-    right = [line for entry in entries[split:] for line in entry]
-    return left, right
+def _measure(ax: Axes, renderer: RendererBase, text: Text) -> tuple[float, float]:
+    extent = text.get_window_extent(renderer)
+    return extent.width, extent.height
 
 
-def _key_height(lines: Sequence[str]) -> float:
-    """Inches the key's longer column needs (7 pt text, line spacing 1.2, and its heading)."""
-    if not lines:
-        return 0.3
-    return len(lines) * FONT_SIZES["annotation"] * 1.2 / 72 + 0.45
+def _place_texts(
+    ax: Axes, texts: list[Text], anchors: Sequence[tuple[float, float]], *, reach_pt: float
+) -> None:
+    """Move each text (in priority order) to a free spot near its anchor, or drop it."""
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
+    sizes = [_measure(ax, renderer, t) for t in texts]
+    display = [tuple(p) for p in ax.transData.transform(np.asarray(anchors).reshape(-1, 2))]
+    spots = place_boxes(
+        display,
+        sizes,
+        frame=_frame(ax, renderer),
+        obstacles=_furniture_boxes(ax, renderer),
+        gap=2 * scale,
+        step=6 * scale,
+        max_distance=reach_pt * scale,
+    )
+    to_data = ax.transData.inverted().transform
+    for text, spot in zip(texts, spots, strict=True):
+        if spot is None:
+            text.remove()
+            continue
+        text.set_position(tuple(to_data(np.array([spot]))[0]))
 
 
 def plot_site_inset(
     site: pd.Series,
     areas: gpd.GeoDataFrame,
-    clusters: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
     *,
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
     title: str,
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
     margin_km: float = 3.0,
 ) -> tuple[Figure, Axes]:
-    """One anchor site close up: footprint, the authorities it touches, nearby clusters.
+    """One anchor site close up: footprint, the districts it touches, nearby findings.
 
     Parameters
     ----------
@@ -278,9 +494,12 @@ def plot_site_inset(
         A row of the governance stage's site table (footprint ``geometry``, ``x``, ``y``,
         ``name``).
     areas
-        Small areas with ``district_name`` (names are written on the districts in view).
-    clusters
-        Cluster polygons (``label``, ``name``); those in view are drawn.
+        Small areas with ``district_name`` (names are written on the districts in view, where
+        they fit clear of the site's label and the furniture).
+    findings
+        Finding polygons (``industry_code``, ``name``); those in view are drawn.
+    colours, labels
+        Each industry's fixed colour and name.
     margin_km
         How far beyond the footprint the map reaches.
     """
@@ -288,229 +507,243 @@ def plot_site_inset(
     xmin, ymin, xmax, ymax = footprint.buffer(margin_km * 1000).bounds
     view = (xmin, ymin, xmax, ymax)
     in_view = areas.cx[xmin:xmax, ymin:ymax]
-    near = clusters.cx[xmin:xmax, ymin:ymax] if not clusters.empty else clusters
-    colours = cluster_colours(clusters["label"].astype(str)) if not clusters.empty else {}
+    near = findings.cx[xmin:xmax, ymin:ymax] if not findings.empty else findings
+    clipped = {tier: frame.cx[xmin:xmax, ymin:ymax] for tier, frame in (boundaries or {}).items()}
+    tiers = [t for t in BOUNDARY_STYLES if t in clipped and len(clipped[t])]
+    # The close-up is about an eighth of the full map's extent: simplify to its own scale.
+    geometry = prepare_map_geometry(in_view, {t: clipped[t] for t in tiers})
     with house_style():
         size = REPORT_WIDTH_CM / 2.54 * 0.62
-        fig, ax = plt.subplots(figsize=(size + 2.8, size + 0.6), layout="constrained")
-        in_view.plot(ax=ax, color=_BASE_FILL, edgecolor="#d6d2c8", linewidth=0.3)
-        if not near.empty:
-            near.plot(
-                ax=ax,
-                color=[colours[str(v)] for v in near["label"]],
-                alpha=0.45,
-                edgecolor=[colours[str(v)] for v in near["label"]],
-                linewidth=1.2,
-                zorder=5,
-            )
-        clipped = {
-            tier: frame.cx[xmin:xmax, ymin:ymax] for tier, frame in (boundaries or {}).items()
-        }
-        tiers = _draw_boundaries(ax, clipped)
-        _label_districts(ax, in_view, view, avoid=footprint.buffer(300))
-        _draw_sites(ax, gpd.GeoDataFrame([site], geometry="geometry", crs=areas.crs), label=True)
+        fig, ax = plt.subplots(figsize=(size + 2.8, size + 0.9), layout="constrained")
         frame_map(ax, view, margin=0.0)
         set_title(ax, title, subtitle)
+        present = [c for c in colours if c in set(near["industry_code"].astype(str))]
         handles: list[Patch | Line2D] = [
-            Patch(facecolor=colours[label], edgecolor=colours[label], alpha=0.6, label=_wrap(label))
-            for label in sorted(set(near["label"].astype(str)))
+            Patch(
+                facecolor=colours[c], edgecolor=colours[c], alpha=FILL_ALPHA, label=_wrap(labels[c])
+            )
+            for c in present
         ]
-        ax.legend(
-            handles=[*handles, *boundary_handles(tiers), *_site_handles()],
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            borderaxespad=0.0,
-            title="Around the site",
-            alignment="left",
-            title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
-        )
+        handles += _kind_handles(set(near.get("kind", pd.Series(dtype=str))), False)
+        _legend(ax, [*handles, *boundary_handles(tiers), *_site_handles()], "Around the site")
         add_scale_bar(ax, loc="lower left")
         add_north_arrow(ax, loc="upper right")
-        add_attribution(ax, attribution, crs_note=crs_note(areas))
+        add_attribution(
+            ax,
+            attribution,
+            crs_note=crs_note(areas),
+            source=source,
+            # Right-aligned under the square map: no wider than the map.
+            width_pt=size * 72 - 12,
+        )
+        freeze_layout(fig)
+        ax.add_collection(
+            path_collection(
+                geometry.areas, facecolors=BASE_FILL, edgecolors="#d6d2c8", linewidths=0.3
+            ),
+            autolim=False,
+        )
+        _draw_findings(ax, near, colours, None)
+        draw_outlines(ax, geometry, tiers)
+        frame = gpd.GeoDataFrame([site], geometry="geometry", crs=areas.crs)
+        _draw_sites(ax, frame)
+        _label_site_and_districts(ax, site, in_view, view)
     return fig, ax
 
 
-def _label_districts(
-    ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float], *, avoid: BaseGeometry
+def _label_site_and_districts(
+    ax: Axes, site: pd.Series, areas: gpd.GeoDataFrame, view: Sequence[float]
 ) -> None:
-    """Write each district's name inside its part of the view, away from ``avoid``."""
-    if "district_name" not in areas or areas.empty:
-        return
-    xmin, ymin, xmax, ymax = view
-    frame = areas[["district_name", "geometry"]].dissolve(by="district_name")
-    clipped = frame.clip((xmin, ymin, xmax, ymax))
-    for name, shape in clipped.geometry.items():
-        if shape.is_empty:
-            continue
-        # Keep the name off the site's own label where the district leaves room for it.
-        room = shape.difference(avoid)
-        point = (room if not room.is_empty else shape).representative_point()
-        ax.annotate(
-            textwrap.fill(str(name), 18),
-            (point.x, point.y),
-            ha="center",
-            va="center",
-            fontsize=FONT_SIZES["annotation"],
-            fontstyle="italic",
-            color="#444444",
-            zorder=4,
+    """The site's name beside its star, then each district's name inside its part of the view.
+
+    Districts are named largest part first; a name that fits nowhere clear of the others, the
+    site and the furniture is left off (the subtitle lists the districts the site touches).
+    """
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    star = 7.0
+    site_text = ax.text(
+        float(site["x"]),
+        float(site["y"]),
+        wrap_text(str(site["name"]), FONT_SIZES["annotation"], 110),
+        ha="center",
+        va="center",
+        fontsize=FONT_SIZES["annotation"],
+        color=_SITE_COLOUR,
+        zorder=9,
+        gid="map-label",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+    )
+    texts = [site_text]
+    anchors = [(float(site["x"]), float(site["y"]))]
+    if "district_name" in areas and not areas.empty:
+        xmin, ymin, xmax, ymax = view
+        parts = areas[["district_name", "geometry"]].dissolve(by="district_name")
+        parts = parts.clip((xmin, ymin, xmax, ymax))
+        parts = parts.loc[~parts.geometry.is_empty]
+        parts = parts.assign(area=parts.geometry.area).sort_values("area", ascending=False)
+        for name, shape in parts.geometry.items():
+            point = shape.representative_point()
+            texts.append(
+                ax.text(
+                    point.x,
+                    point.y,
+                    wrap_text(str(name), FONT_SIZES["annotation"], 90),
+                    ha="center",
+                    va="center",
+                    fontsize=FONT_SIZES["annotation"],
+                    fontstyle="italic",
+                    color="#444444",
+                    zorder=4,
+                    gid="map-label",
+                )
+            )
+            anchors.append((point.x, point.y))
+    # The star itself is an obstacle: the site's name goes beside it, not over it.
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
+    sx, sy = ax.transData.transform(np.array([[site["x"], site["y"]]]))[0]
+    star_box = Box.around(sx, sy, star * scale, star * scale)
+    width, height = _measure(ax, renderer, site_text)
+    frame = _frame(ax, renderer)
+    furniture = _furniture_boxes(ax, renderer)
+    (spot,) = place_boxes(
+        [(sx, sy)],
+        [(width, height)],
+        frame=frame,
+        obstacles=[*furniture, star_box],
+        gap=2 * scale,
+        step=4 * scale,
+    )
+    taken = [*furniture, star_box]
+    to_data = ax.transData.inverted().transform
+    if spot is None:
+        site_text.remove()
+    else:
+        site_text.set_position(tuple(to_data(np.array([spot]))[0]))
+        taken.append(Box.around(spot[0], spot[1], width / 2, height / 2))
+    districts = texts[1:]
+    if districts:
+        sizes = [_measure(ax, renderer, t) for t in districts]
+        display = [tuple(p) for p in ax.transData.transform(np.asarray(anchors[1:]))]
+        spots = place_boxes(
+            display,
+            sizes,
+            frame=frame,
+            obstacles=taken,
+            gap=2 * scale,
+            step=5 * scale,
+            max_distance=60 * scale,
         )
+        for text, place in zip(districts, spots, strict=True):
+            if place is None:
+                text.remove()
+            else:
+                text.set_position(tuple(to_data(np.array([place]))[0]))
 
 
-def _small_multiples(
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a small-multiples figure: its title and how to draw its content."""
+
+    title: str
+    draw: Callable[[Axes], None]
+
+
+def plot_small_multiples(
     areas: gpd.GeoDataFrame,
-    panels: Mapping[str, Callable[[Axes], None]],
+    panels: Sequence[Panel],
     *,
     handles: list[Patch | Line2D],
     title: str,
-    subtitle: str | None,
-    boundaries: Mapping[str, gpd.GeoDataFrame] | None,
-    attribution: str,
+    subtitle: str | None = None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
+    geometry: MapGeometry | None = None,
 ) -> tuple[Figure, list[Axes]]:
     """Maps of the study area side by side, one per panel, with one legend and one furniture.
 
     Each panel's drawing function draws its content; county and combined-authority outlines
-    go over it (district outlines would clutter maps this small).
+    and the study outline go over it (district outlines would clutter maps this small). The
+    caption (subtitle, source, attribution, projection) is wrapped to the page under the
+    legend, so none of it is cut off.
     """
+    overlays = {k: v for k, v in (boundaries or {}).items() if k != "district" and len(v)}
+    tiers = [t for t in BOUNDARY_STYLES if t in overlays]
+    if geometry is None:
+        geometry = prepare_map_geometry(areas, overlays)
     n = len(panels)
     ncols = 3 if n > 4 else 2 if n > 1 else 1
     nrows = math.ceil(n / ncols)
-    x0, y0, x1, y1 = areas.total_bounds
+    x0, y0, x1, y1 = geometry.bounds
     aspect = (y1 - y0) / max(x1 - x0, 1.0)
     width = REPORT_WIDTH_CM / 2.54
     panel_height = width / ncols * aspect
+    size = FONT_SIZES["attribution"]
+    note = f"{subtitle}\n" if subtitle else ""
+    caption_parts = [note + (source or ""), attribution, f"Projection: {crs_note(areas)}"]
+    caption = wrap_text("\n".join(p for p in caption_parts if p), size, width * 72 - 30)
+    caption_height = (caption.count("\n") + 1) * size * 1.3 / 72 + 0.1
+    legend_rows = math.ceil((len(handles) + len(tiers) + 1) / 3)
+    legend_height = legend_rows * FONT_SIZES["annotation"] * 1.6 / 72 + 0.15
     with house_style():
         fig = plt.figure(
-            figsize=(width, min(panel_height * nrows + 2.2, 9.5)), layout="constrained"
+            figsize=(width, min(panel_height * nrows + 0.9, 8.0) + legend_height + caption_height),
+            layout="constrained",
         )
-        # A last row for the shared legend keeps it clear of the title and the maps.
-        grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.3])
+        grid = fig.add_gridspec(
+            nrows + 2,
+            ncols,
+            height_ratios=[panel_height] * nrows + [legend_height, caption_height],
+        )
         axes = [fig.add_subplot(grid[i // ncols, i % ncols]) for i in range(nrows * ncols)]
         legend_ax = fig.add_subplot(grid[nrows, :])
         legend_ax.set_axis_off()
-        tiers: list[str] = []
-        overlays = {k: v for k, v in (boundaries or {}).items() if k != "district"}
-        for ax, (panel, draw) in zip(axes, panels.items(), strict=False):
-            draw(ax)
-            tiers = _draw_boundaries(ax, overlays)
-            frame_map(ax, areas.total_bounds)
-            ax.set_title(textwrap.fill(panel, 34), fontsize=FONT_SIZES["legend_title"], loc="left")
+        caption_ax = fig.add_subplot(grid[nrows + 1, :])
+        caption_ax.set_axis_off()
+        for ax, panel in zip(axes, panels, strict=False):
+            frame_map(ax, geometry.bounds)
+            ax.set_title(
+                wrap_text(
+                    panel.title, FONT_SIZES["legend_title"], width * 72 / ncols - 12, weight="bold"
+                ),
+                fontsize=FONT_SIZES["legend_title"],
+                loc="left",
+            )
         for ax in axes[n:]:
             ax.set_axis_off()
-        fig.suptitle(title, x=0.01, ha="left", fontsize=FONT_SIZES["title"], fontweight="bold")
+        fig.suptitle(
+            wrap_text(title, FONT_SIZES["title"], width * 72 - 24, weight="bold"),
+            x=0.01,
+            ha="left",
+            fontsize=FONT_SIZES["title"],
+            fontweight="bold",
+        )
+        outline = Line2D([], [], color=STUDY_OUTLINE_COLOUR, lw=0.8, label="Study area")
         legend_ax.legend(
-            handles=[*handles, *boundary_handles(tiers)],
-            loc="center",
+            handles=[*handles, *boundary_handles(tiers), outline],
+            loc="upper center",
             ncols=3,
             fontsize=FONT_SIZES["annotation"],
             frameon=False,
         )
+        caption_ax.text(
+            0.0,
+            1.0,
+            caption,
+            transform=caption_ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=size,
+            color="#555555",
+            gid="footer",
+            linespacing=1.3,
+        )
         add_scale_bar(axes[n - 1], loc="lower left")
         add_north_arrow(axes[0], loc="upper right")
-        note = f"{subtitle} " if subtitle else ""
-        # A figure-level label: constrained layout keeps it clear of the maps and legend.
-        fig.supxlabel(
-            f"{note}{attribution}. Projection: {crs_note(areas)}",
-            x=0.99,
-            ha="right",
-            fontsize=FONT_SIZES["attribution"],
-            color="#555555",
-        )
+        freeze_layout(fig)
+        for ax, panel in zip(axes, panels, strict=False):
+            panel.draw(ax)
+            draw_outlines(ax, geometry, tiers, study_outline=True)
     return fig, axes[:n]
-
-
-def plot_hotspot_small_multiples(
-    areas: gpd.GeoDataFrame,
-    columns: Mapping[str, str],
-    *,
-    title: str,
-    subtitle: str | None = None,
-    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
-) -> tuple[Figure, list[Axes]]:
-    """Hot-spot maps of several industries side by side, sharing one legend.
-
-    Parameters
-    ----------
-    areas
-        Polygons with one hot-spot class column per industry.
-    columns
-        Panel title → class column, in panel order.
-    """
-
-    def draw(column: str) -> Callable[[Axes], None]:
-        def _draw(ax: Axes) -> None:
-            classes = areas[column].astype("string").fillna("")
-            colours = [HOTSPOT_CLASS_COLOURS.get(c, "#ffffff") for c in classes]
-            areas.plot(ax=ax, color=colours, edgecolor="none", linewidth=0)
-
-        return _draw
-
-    handles: list[Patch | Line2D] = [
-        Patch(
-            facecolor=HOTSPOT_CLASS_COLOURS[c],
-            edgecolor="#bdbdbd",
-            lw=0.3,
-            label=HOTSPOT_CLASS_LABELS[c],
-        )
-        for c in HOTSPOT_CLASSES
-    ]
-    return _small_multiples(
-        areas,
-        {panel: draw(column) for panel, column in columns.items()},
-        handles=handles,
-        title=title,
-        subtitle=subtitle,
-        boundaries=boundaries,
-        attribution=attribution,
-    )
-
-
-_GRID_FILL = "#f28e2b"
-_AREA_OUTLINE = "#1f3a5f"
-
-
-def plot_maup_comparison(
-    areas: gpd.GeoDataFrame,
-    area_clusters: gpd.GeoDataFrame,
-    grid_clusters: gpd.GeoDataFrame,
-    labels: Mapping[str, str],
-    *,
-    title: str,
-    subtitle: str | None = None,
-    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
-    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
-) -> tuple[Figure, list[Axes]]:
-    """Area clusters (outlines) over grid clusters (filled), one panel per industry.
-
-    Parameters
-    ----------
-    labels
-        Industry code → panel title, in panel order.
-    """
-
-    def draw(code: str) -> Callable[[Axes], None]:
-        def _draw(ax: Axes) -> None:
-            areas.plot(ax=ax, color=_BASE_FILL, edgecolor="none")
-            grid = grid_clusters.loc[grid_clusters["industry_code"] == code]
-            if not grid.empty:
-                grid.plot(ax=ax, color=_GRID_FILL, alpha=0.75, edgecolor="none", zorder=5)
-            mine = area_clusters.loc[area_clusters["industry_code"] == code]
-            if not mine.empty:
-                mine.boundary.plot(ax=ax, color=_AREA_OUTLINE, linewidth=0.9, zorder=6)
-
-        return _draw
-
-    handles: list[Patch | Line2D] = [
-        Patch(facecolor=_GRID_FILL, alpha=0.75, label="Cluster on the employment grid"),
-        Line2D([], [], color=_AREA_OUTLINE, linewidth=0.9, label="Cluster on the areas"),
-    ]
-    return _small_multiples(
-        areas,
-        {label: draw(code) for code, label in labels.items()},
-        handles=handles,
-        title=title,
-        subtitle=subtitle,
-        boundaries=boundaries,
-        attribution=attribution,
-    )

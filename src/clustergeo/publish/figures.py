@@ -1,77 +1,143 @@
-"""Every static map of a run, drawn from its layers and framing, saved into one folder.
+"""Every static map of a run, drawn from its layers and framing, saved in parallel processes.
 
-The maps: one hot-spot map and one LQ map per cluster definition, the cluster map, a close-up
-of each anchor site in the study area, the hot spots of every definition side by side, and
-(with an employment grid) the clusters on the areas against those on the grid. Every map
-carries the run's title, data source and attribution from its :class:`Framing`.
+The maps: per cluster definition, its LQ, hot spots (Getis-Ord Gi*) and Local Moran clusters
+and outliers; the findings map; a close-up of each anchor site in the study area; the LQs, hot
+spots and Local Moran classes of every definition side by side; and (with an employment grid)
+the findings on the areas against those on the grid. Each is written as PNG, PDF and SVG, and
+carries the run's title, data source and year, attribution and projection from its
+:class:`~clustergeo.publish.framing.Framing`.
+
+The study area's geometry is simplified to the printed scale and turned into paths once
+(:func:`~clustergeo.publish.map_geometry.prepare_map_geometry`); the maps are then drawn by a
+pool of worker processes, one per core, which inherit the prepared geometry when they are
+forked rather than receiving a copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from clustergeo._console import progress
+from clustergeo.io import note_written
 from clustergeo.publish.cluster_maps import (
+    Panel,
     plot_cluster_map,
-    plot_hotspot_small_multiples,
-    plot_maup_comparison,
     plot_site_inset,
+    plot_small_multiples,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
-from clustergeo.publish.plotting import plot_hotspot_map, plot_lq_choropleth, save_figure
+from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
+from clustergeo.publish.palette import BASE_FILL, industry_colours, industry_labels
+from clustergeo.publish.plotting import (
+    HOTSPOT_CLASS_COLOURS,
+    HOTSPOT_CLASS_LABELS,
+    HOTSPOT_CLASSES,
+    LQ_CLASS_COLOURS,
+    LQ_CLASSES,
+    LQ_NO_DATA_LABEL,
+    LQ_UNRELIABLE_LABEL,
+    MORAN_CLASS_COLOURS,
+    MORAN_CLASS_LABELS,
+    MORAN_MAP_CLASSES,
+    class_handles,
+    classify_lq,
+    draw_areas,
+    lq_class_handles,
+    plot_hotspot_map,
+    plot_lisa_map,
+    plot_lq_choropleth,
+    save_figure,
+)
 from clustergeo.vocab import CA_STATUS_WORDS, TIERS
 
-__all__ = ["draw_figures", "site_flags_text"]
+__all__ = [
+    "FigureJob",
+    "MapData",
+    "draw_figures",
+    "figure_jobs",
+    "map_boundaries",
+    "site_flags_text",
+]
+
+log = logging.getLogger(__name__)
 
 Layers = Mapping[str, gpd.GeoDataFrame | pd.DataFrame]
 
 
-def draw_figures(
-    layers: Layers,
-    *,
-    areas: gpd.GeoDataFrame,
-    definitions: Sequence[tuple[str, str]],
-    framing: Framing,
-    hotspot_method: HotspotMethod,
-    cluster_rule: ClusterRule,
-    grid_cell_m: float | None,
-    folder: Path,
-) -> list[Path]:
-    """Draw and save every map of the run; return the files written.
+@dataclass(frozen=True)
+class FigureJob:
+    """One figure of the run: the file stem it is saved under and how to draw it."""
 
-    ``areas`` are the study area's areas; ``definitions`` the cluster definitions'
-    ``(key, label)``, in the order to draw them.
+    name: str
+    draw: Callable[[], Figure]
+
+
+class _Framed(TypedDict):
+    """What every map of a run shares: its outlines, attribution, source and geometry."""
+
+    boundaries: Mapping[str, gpd.GeoDataFrame]
+    attribution: str
+    source: str
+    geometry: MapGeometry
+
+
+def _framed(data: MapData, framing: Framing) -> _Framed:
+    return {
+        "boundaries": data.boundaries,
+        "attribution": framing.attribution,
+        "source": framing.source_line,
+        "geometry": data.geometry,
+    }
+
+
+@dataclass(frozen=True)
+class MapData:
+    """What every map of a run is drawn from, prepared once.
+
+    Attributes
+    ----------
+    areas
+        The study area's areas with their LQ, hot-spot and Local Moran columns per cluster
+        definition, in the order of ``geometry.areas``.
+    geometry
+        The areas' and authority outlines' paths, simplified to the printed scale.
+    boundaries
+        Authority polygons drawn on the maps, by tier.
+    findings
+        Findings (clusters and concentrations) with ``rank``, strongest first.
+    colours, labels
+        Each industry's fixed colour and name, by industry key.
     """
-    boundaries = _boundaries(layers)
-    written = _hotspot_figures(
-        layers,
-        definitions=definitions,
-        framing=framing,
-        method=hotspot_method,
-        boundaries=boundaries,
-        folder=folder,
-    )
-    written += _cluster_figures(
-        layers,
-        areas=areas,
-        definitions=definitions,
-        framing=framing,
-        rule=cluster_rule,
-        grid_cell_m=grid_cell_m,
-        boundaries=boundaries,
-        folder=folder,
-    )
-    written += _lq_figures(layers, definitions, framing, boundaries, folder)
-    return written
+
+    areas: gpd.GeoDataFrame
+    geometry: MapGeometry
+    boundaries: dict[str, gpd.GeoDataFrame]
+    findings: gpd.GeoDataFrame
+    extents: gpd.GeoDataFrame | None
+    sites: gpd.GeoDataFrame | None
+    grid_findings: gpd.GeoDataFrame | None
+    colours: dict[str, str]
+    labels: dict[str, str]
 
 
-def _boundaries(layers: Layers) -> dict[str, gpd.GeoDataFrame]:
-    """Authority outlines drawn on every map.
+def map_boundaries(layers: Layers) -> dict[str, gpd.GeoDataFrame]:
+    """Authority outlines drawn on every map, by tier.
 
     Regions are left off: at this scale their outline only repeats the study area's.
     """
@@ -82,106 +148,325 @@ def _boundaries(layers: Layers) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def _map(framing: Framing, heading: str, boundaries: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
-    return {
-        "title": framing.heading(heading),
-        "attribution": framing.attribution,
-        "boundaries": boundaries,
-    }
-
-
-def _lq_figures(
-    layers: Layers,
-    definitions: Sequence[tuple[str, str]],
-    framing: Framing,
-    boundaries: dict[str, gpd.GeoDataFrame],
-    folder: Path,
-) -> list[Path]:
+def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
+    """The run's layers arranged for drawing: one areas frame, paths, colours, sites in view."""
     areas_lq = layers["areas_lq"]
+    hotspots = layers["hotspots_areas"]
     assert isinstance(areas_lq, gpd.GeoDataFrame)
-    written = []
-    for key, label in progress(definitions, "LQ maps"):
-        fig, _ax = plot_lq_choropleth(
-            areas_lq,
-            f"{key}_lq",
-            subtitle=framing.lq_subtitle,
-            unreliable_column=f"{key}_unreliable",
-            **_map(framing, f"{label}: location quotient", boundaries),
-        )
-        written.extend(save_figure(fig, folder / f"lq_{key}"))
-    return written
-
-
-def _cluster_figures(
-    layers: Layers,
-    *,
-    areas: gpd.GeoDataFrame,
-    definitions: Sequence[tuple[str, str]],
-    framing: Framing,
-    rule: ClusterRule,
-    grid_cell_m: float | None,
-    boundaries: dict[str, gpd.GeoDataFrame],
-    folder: Path,
-) -> list[Path]:
-    """The cluster map, one close-up per anchor site in the study area, hot spots side by side."""
-    clusters = layers["clusters"]
-    hotspot_areas = layers["hotspots_areas"]
-    assert isinstance(clusters, gpd.GeoDataFrame)
-    assert isinstance(hotspot_areas, gpd.GeoDataFrame)
+    extra = [c for c in hotspots.columns if c not in areas_lq.columns and c != "geometry"]
+    aligned = hotspots.set_index("area_code")[extra].reindex(areas_lq["area_code"])
+    areas = areas_lq.reset_index(drop=True).join(aligned.reset_index(drop=True))
+    boundaries = map_boundaries(layers)
+    # The spatial index is built before the workers are forked, so they share it.
+    _ = areas.sindex
+    findings = layers["clusters"]
+    assert isinstance(findings, gpd.GeoDataFrame)
     sites = layers.get("site_footprints")
     inside = None
     if isinstance(sites, gpd.GeoDataFrame):
         inside = sites.loc[sites["status"] != "outside_study_area"]
-    ranked = clusters.sort_values(["employment", "cluster_id"], ascending=[False, True])
-    written = []
-    fig, _ax = plot_cluster_map(
-        areas,
-        ranked,
-        subtitle=(
-            "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
-            f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
-            f"employing at least {rule.min_employment:,.0f}; and concentrations, single "
-            "specialised places. Numbered by employment."
-            f"{framing.data_note}"
-        ),
-        sites=inside,
-        **_map(framing, "Industrial clusters and the authorities they fall in", boundaries),
+    labels = industry_labels(
+        definitions, zip(findings["industry_code"], findings["label"], strict=True)
     )
-    written.extend(save_figure(fig, folder / "clusters"))
-    if inside is not None:
-        for _index, site in progress(list(inside.iterrows()), "Site maps"):
-            fig, _ax = plot_site_inset(
-                site,
-                areas,
-                clusters,
-                subtitle=f"{site['buffer_km']:g} km footprint. {site_flags_text(site)}",
-                **_map(framing, str(site["name"]), boundaries),
-            )
-            written.extend(save_figure(fig, folder / f"site_{site['site_key']}"))
-    if definitions:
-        fig, _axes = plot_hotspot_small_multiples(
-            hotspot_areas,
-            {label: f"{key}_hotspot" for key, label in definitions},
-            title=framing.heading("Hot spots across industries"),
-            subtitle="Getis-Ord Gi*, false discovery rate controlled (Benjamini-Hochberg).",
-            boundaries=boundaries,
-            attribution=framing.attribution,
-        )
-        written.extend(save_figure(fig, folder / "hotspots_all"))
+    extents = layers.get("cluster_extents")
     grid = layers.get("grid_clusters")
-    if isinstance(grid, gpd.GeoDataFrame) and definitions:
-        fig, _axes = plot_maup_comparison(
-            areas,
-            clusters,
-            grid,
-            dict(definitions),
-            title=framing.heading("Clusters on the areas and on the employment grid"),
-            subtitle=f"Grid of {grid_cell_m:g} m cells." if grid_cell_m else None,
-            boundaries=boundaries,
-            attribution=framing.attribution,
+    return MapData(
+        areas=areas,
+        geometry=prepare_map_geometry(areas, boundaries),
+        boundaries=boundaries,
+        findings=findings,
+        extents=extents if isinstance(extents, gpd.GeoDataFrame) else None,
+        sites=inside,
+        grid_findings=grid if isinstance(grid, gpd.GeoDataFrame) else None,
+        colours=industry_colours(labels),
+        labels=labels,
+    )
+
+
+def figure_jobs(
+    data: MapData,
+    *,
+    definitions: Sequence[tuple[str, str]],
+    framing: Framing,
+    hotspot_method: HotspotMethod,
+    cluster_rule: ClusterRule,
+    grid_cell_m: float | None,
+) -> list[FigureJob]:
+    """Every figure of the run, as jobs to draw (the costliest first, to balance the workers)."""
+    common = _framed(data, framing)
+    areas = data.areas
+    jobs: list[FigureJob] = []
+    if definitions:
+        jobs += _small_multiple_jobs(data, definitions, framing, hotspot_method, grid_cell_m)
+    rule = cluster_rule
+    jobs.append(
+        FigureJob(
+            "clusters",
+            lambda: plot_cluster_map(
+                areas,
+                data.findings,
+                colours=data.colours,
+                labels=data.labels,
+                extents=data.extents,
+                sites=data.sites,
+                title=framing.heading("Industrial clusters and concentrations"),
+                subtitle=(
+                    "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
+                    f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
+                    f"employing at least {rule.min_employment:,.0f}; concentrations: single "
+                    "specialised places. Numbered by strength."
+                    f"{framing.data_note}"
+                ),
+                **common,
+            )[0],
         )
-        written.extend(save_figure(fig, folder / "maup"))
-    return written
+    )
+    for key, label in definitions:
+        jobs += [
+            FigureJob(
+                f"lq_{key}",
+                _bind(
+                    plot_lq_choropleth,
+                    areas,
+                    f"{key}_lq",
+                    subtitle=framing.lq_subtitle,
+                    unreliable_column=f"{key}_unreliable",
+                    title=framing.heading(f"{label}: location quotient"),
+                    **common,
+                ),
+            ),
+            FigureJob(
+                f"hotspots_{key}",
+                _bind(
+                    plot_hotspot_map,
+                    areas,
+                    f"{key}_hotspot",
+                    subtitle=hotspot_method.subtitle + framing.data_note,
+                    title=framing.heading(f"{label}: hot and cold spots"),
+                    **common,
+                ),
+            ),
+            FigureJob(
+                f"lisa_{key}",
+                _bind(
+                    plot_lisa_map,
+                    areas,
+                    f"{key}_moran",
+                    subtitle=hotspot_method.lisa_subtitle,
+                    title=framing.heading(f"{label}: Local Moran clusters and outliers"),
+                    **common,
+                ),
+            ),
+        ]
+    if data.sites is not None:
+        for _index, site in data.sites.iterrows():
+            jobs.append(
+                FigureJob(
+                    f"site_{site['site_key']}",
+                    _site_job(site, data, framing),
+                )
+            )
+    return jobs
+
+
+def _bind(
+    plot: Callable[..., tuple[Figure, Axes]], *args: object, **kwargs: object
+) -> Callable[[], Figure]:
+    def draw() -> Figure:
+        return plot(*args, **kwargs)[0]
+
+    return draw
+
+
+def _site_job(site: pd.Series, data: MapData, framing: Framing) -> Callable[[], Figure]:
+    def draw() -> Figure:
+        return plot_site_inset(
+            site,
+            data.areas,
+            data.findings,
+            colours=data.colours,
+            labels=data.labels,
+            title=framing.heading(str(site["name"])),
+            subtitle=f"{site['buffer_km']:g} km footprint. {site_flags_text(site)}",
+            boundaries=data.boundaries,
+            attribution=framing.attribution,
+            source=framing.source_line,
+        )[0]
+
+    return draw
+
+
+def _small_multiple_jobs(
+    data: MapData,
+    definitions: Sequence[tuple[str, str]],
+    framing: Framing,
+    method: HotspotMethod,
+    grid_cell_m: float | None,
+) -> list[FigureJob]:
+    areas, paths = data.areas, data.geometry.areas
+    common = _framed(data, framing)
+
+    def fill(
+        colours: Sequence[str],
+        no_data: np.ndarray[Any, np.dtype[np.bool_]],
+        hatched: np.ndarray[Any, np.dtype[np.bool_]] | None = None,
+    ) -> Callable[[Axes], None]:
+        def draw(ax: Axes) -> None:
+            draw_areas(
+                ax, paths, colours, no_data=no_data, hatched=hatched, edgecolor="none", linewidth=0
+            )
+
+        return draw
+
+    def lq_panels() -> Figure:
+        panels, present = [], set()
+        for key, label in definitions:
+            classes = classify_lq(areas[f"{key}_lq"], areas[f"{key}_unreliable"])
+            codes = np.asarray(classes.codes)
+            present |= {LQ_CLASSES[c] for c in np.unique(codes)}
+            panels.append(
+                Panel(
+                    label,
+                    fill(
+                        [LQ_CLASS_COLOURS[LQ_CLASSES[c]] for c in codes],
+                        codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL),
+                        codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL),
+                    ),
+                )
+            )
+        return plot_small_multiples(
+            areas,
+            panels,
+            handles=lq_class_handles(present),
+            title=framing.heading("Location quotients across industries"),
+            subtitle=framing.lq_subtitle,
+            **common,
+        )[0]
+
+    def categorical_panels(
+        suffix: str,
+        *,
+        classes: Sequence[str],
+        colours: Mapping[str, str],
+        labels: Mapping[str, str],
+        title: str,
+        subtitle: str,
+    ) -> Callable[[], Figure]:
+        def draw() -> Figure:
+            panels, present, missing = [], set(), False
+            for key, label in definitions:
+                values = areas[f"{key}_{suffix}"].astype("string").fillna("")
+                known = values.isin(classes).to_numpy()
+                present |= set(values[known])
+                missing |= bool((~known).any())
+                panels.append(
+                    Panel(label, fill([colours.get(v, "#ffffff") for v in values], ~known))
+                )
+            return plot_small_multiples(
+                areas,
+                panels,
+                handles=class_handles(classes, colours, labels, present, no_data=missing),
+                title=framing.heading(title),
+                subtitle=subtitle,
+                **common,
+            )[0]
+
+        return draw
+
+    jobs = [
+        FigureJob("lq_all", lq_panels),
+        FigureJob(
+            "hotspots_all",
+            categorical_panels(
+                "hotspot",
+                classes=HOTSPOT_CLASSES,
+                colours=HOTSPOT_CLASS_COLOURS,
+                labels=HOTSPOT_CLASS_LABELS,
+                title="Hot spots across industries",
+                subtitle=method.subtitle + framing.data_note,
+            ),
+        ),
+        FigureJob(
+            "lisa_all",
+            categorical_panels(
+                "moran",
+                classes=MORAN_MAP_CLASSES,
+                colours=MORAN_CLASS_COLOURS,
+                labels=MORAN_CLASS_LABELS,
+                title="Local Moran clusters and outliers across industries",
+                subtitle=method.lisa_subtitle,
+            ),
+        ),
+    ]
+    if data.grid_findings is not None:
+        jobs.append(FigureJob("maup", _maup_job(data, definitions, framing, grid_cell_m, common)))
+    return jobs
+
+
+_GRID_FILL = "#f28e2b"
+_AREA_OUTLINE = "#1f3a5f"
+
+
+def _maup_job(
+    data: MapData,
+    definitions: Sequence[tuple[str, str]],
+    framing: Framing,
+    grid_cell_m: float | None,
+    common: _Framed,
+) -> Callable[[], Figure]:
+    from clustergeo.publish.map_geometry import geometry_paths
+
+    def draw() -> Figure:
+        grid = data.grid_findings
+        assert grid is not None
+        panels = []
+        for code, label in definitions:
+            mine = data.findings.loc[data.findings["industry_code"] == code]
+            theirs = grid.loc[grid["industry_code"] == code]
+
+            def panel(
+                ax: Axes, mine: gpd.GeoDataFrame = mine, theirs: gpd.GeoDataFrame = theirs
+            ) -> None:
+                ax.add_collection(
+                    path_collection(data.geometry.areas, facecolors=BASE_FILL, edgecolors="none"),
+                    autolim=False,
+                )
+                ax.add_collection(
+                    path_collection(
+                        geometry_paths(theirs.geometry),
+                        facecolors=_GRID_FILL,
+                        edgecolors="none",
+                        alpha=0.75,
+                        zorder=5,
+                    ),
+                    autolim=False,
+                )
+                ax.add_collection(
+                    path_collection(
+                        geometry_paths(mine.geometry.boundary),
+                        facecolors="none",
+                        edgecolors=_AREA_OUTLINE,
+                        linewidths=0.9,
+                        zorder=6,
+                    ),
+                    autolim=False,
+                )
+
+            panels.append(Panel(label, panel))
+        handles: list[Patch | Line2D] = [
+            Patch(facecolor=_GRID_FILL, alpha=0.75, label="Finding on the employment grid"),
+            Line2D([], [], color=_AREA_OUTLINE, linewidth=0.9, label="Finding on the areas"),
+        ]
+        return plot_small_multiples(
+            data.areas,
+            panels,
+            handles=handles,
+            title=framing.heading("Findings on the areas and on the employment grid"),
+            subtitle=f"Grid of {grid_cell_m:g} m cells." if grid_cell_m else None,
+            **common,
+        )[0]
+
+    return draw
 
 
 def site_flags_text(site: pd.Series) -> str:
@@ -197,24 +482,71 @@ def site_flags_text(site: pd.Series) -> str:
     return " ".join(parts)
 
 
-def _hotspot_figures(
+# --- Drawing in parallel -------------------------------------------------------------------------
+
+# The jobs of the current draw_figures call: forked workers inherit them (with the prepared
+# geometry their closures hold) instead of having them pickled.
+_PENDING: list[FigureJob] = []
+
+
+def _draw_and_save(index: int, folder: Path) -> list[Path]:
+    job = _PENDING[index]
+    return save_figure(job.draw(), folder / job.name)
+
+
+def _worker_count(jobs: int) -> int:
+    if not sys.platform.startswith("linux"):
+        # Forking a process that has loaded GDAL and matplotlib is only safe on Linux.
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), jobs))
+
+
+def run_jobs(jobs: Sequence[FigureJob], folder: Path) -> list[Path]:
+    """Draw and save every job, in parallel processes where the platform allows; the files.
+
+    Files are returned in the order of ``jobs``, whichever worker finished first.
+    """
+    global _PENDING  # noqa: PLW0603 (handed to forked workers, see above)
+    workers = _worker_count(len(jobs))
+    if workers == 1:
+        return [
+            p for job in progress(jobs, "Maps") for p in save_figure(job.draw(), folder / job.name)
+        ]
+    _PENDING = list(jobs)
+    results: dict[int, list[Path]] = {}
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_draw_and_save, i, folder): i for i in range(len(jobs))}
+            for future in progress(as_completed(futures), "Maps", total=len(futures)):
+                results[futures[future]] = future.result()
+                note_written(results[futures[future]])
+    finally:
+        _PENDING = []
+    return [p for i in range(len(jobs)) for p in results[i]]
+
+
+def draw_figures(
     layers: Layers,
     *,
     definitions: Sequence[tuple[str, str]],
     framing: Framing,
-    method: HotspotMethod,
-    boundaries: dict[str, gpd.GeoDataFrame],
+    hotspot_method: HotspotMethod,
+    cluster_rule: ClusterRule,
+    grid_cell_m: float | None,
     folder: Path,
 ) -> list[Path]:
-    hotspot_areas = layers["hotspots_areas"]
-    assert isinstance(hotspot_areas, gpd.GeoDataFrame)
-    written = []
-    for key, label in progress(definitions, "Hot-spot maps"):
-        fig, _ax = plot_hotspot_map(
-            hotspot_areas,
-            f"{key}_hotspot",
-            subtitle=method.subtitle + framing.data_note,
-            **_map(framing, f"{label}: hot and cold spots", boundaries),
-        )
-        written.extend(save_figure(fig, folder / f"hotspots_{key}"))
-    return written
+    """Draw and save every map of the run; return the files written.
+
+    ``definitions`` are the cluster definitions' ``(key, label)``, in the order to draw them.
+    """
+    data = map_data(layers, definitions)
+    jobs = figure_jobs(
+        data,
+        definitions=definitions,
+        framing=framing,
+        hotspot_method=hotspot_method,
+        cluster_rule=cluster_rule,
+        grid_cell_m=grid_cell_m,
+    )
+    return run_jobs(jobs, folder)

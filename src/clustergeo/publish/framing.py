@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustergeo.vocab import (
+    MORAN_LEVEL,
     OPENSTREETMAP_ATTRIBUTION,
     ORDNANCE_SURVEY_ATTRIBUTION,
     SYNTHETIC_LABEL,
@@ -61,6 +62,15 @@ class HotspotMethod:
         return (
             f"Getis-Ord Gi* of {_VARIABLE_NAMES[self.variable]}; {self.weights}; "
             f"{self.inference_words}, {self.correction_words}."
+        )
+
+    @property
+    def lisa_subtitle(self) -> str:
+        """The Local Moran maps' subtitle: the statistic, its weights and significance."""
+        return (
+            f"Local Moran's I of {_VARIABLE_NAMES[self.variable]}; {self.weights}; "
+            f"{self.permutations:,} permutations, {self.correction_words}, "
+            f"significant at p ≤ {MORAN_LEVEL:g}."
         )
 
 
@@ -116,6 +126,8 @@ class Framing:
         What the values are, in words ("GVA at current prices"), when the run states it.
     year
         The year the maps and single-year results describe, for a table with years.
+    employment_year, boundaries_year
+        The year of the employment data and of the authority boundaries, when known.
     """
 
     run_name: str
@@ -127,6 +139,23 @@ class Framing:
     uses_openstreetmap: bool = False
     measure: str | None = None
     year: int | None = None
+    employment_year: str | None = None
+    boundaries_year: str | None = None
+
+    @property
+    def source_line(self) -> str:
+        """What every map's data is and when: "Source: <employment>, <year>; boundaries ..."."""
+        if self.synthetic:
+            return f"Source: {SYNTHETIC_LABEL}, generated from a seed ({self.employment_source})."
+        employment = self.employment_source
+        if self.employment_year and self.employment_year not in employment:
+            employment += f", {self.employment_year}"
+        boundaries = (
+            f"authority boundaries of {self.boundaries_year}"
+            if self.boundaries_year
+            else "authority boundaries as supplied"
+        )
+        return f"Source: {employment} ({self.employment_basis}-based); {boundaries}."
 
     @property
     def title(self) -> str:

@@ -19,12 +19,15 @@ import pandas as pd
 import pyogrio
 
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path
+from clustergeo.publish.circular import circular_styles
+from clustergeo.publish.palette import industry_colours, industry_labels
 from clustergeo.publish.qgis_styles import (
     LayerStyle,
     boundary_style,
     cluster_style,
     footprint_style,
     hotspot_style,
+    lisa_style,
     lq_style,
     site_style,
 )
@@ -55,16 +58,32 @@ def layer_styles(
             hotspot_style("hotspots_areas", key, label, default=i == 0)
             for i, (key, label) in enumerate(definitions)
         ]
+        # Local Moran classes sit beside the hot spots: one more style per definition.
+        styles += [
+            lisa_style("hotspots_areas", key, label)
+            for key, label in definitions
+            if f"{key}_moran" in layers["hotspots_areas"]
+        ]
+    labels = industry_labels(
+        definitions,
+        *(
+            zip(layers[layer]["industry_code"], layers[layer]["label"], strict=True)
+            for layer in ("clusters", "grid_clusters")
+            if layer in layers
+        ),
+    )
+    colours = industry_colours(labels)
     if "clusters" in layers:
-        labels = layers["clusters"]["label"].astype(str).unique().tolist()
-        styles.append(cluster_style(labels))
+        styles.append(cluster_style(colours, labels))
         if "cluster_extents" in layers:
-            styles.append(cluster_style(labels, layer="cluster_extents", name_field="cluster_id"))
+            styles.append(
+                cluster_style(colours, labels, layer="cluster_extents", label_findings=False)
+            )
     if "grid_clusters" in layers:
-        labels = layers["grid_clusters"]["label"].astype(str).unique().tolist()
-        styles.append(cluster_style(labels, layer="grid_clusters", name_field="cluster_id"))
+        styles.append(cluster_style(colours, labels, layer="grid_clusters", label_findings=False))
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
+    styles += circular_styles(layers)
     styles += [boundary_style(tier) for tier in TIERS if tier in layers]
     return styles
 

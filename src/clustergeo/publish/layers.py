@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from clustergeo.vocab import Tier
@@ -58,7 +59,8 @@ __all__ = [
     "MAX_INDUSTRY_COLUMNS",
     "RunTables",
     "build_layers",
-    "study_outline",
+    "ranked_findings",
+    "touching",
     "wide_hotspot_columns",
     "wide_lq_columns",
 ]
@@ -142,9 +144,26 @@ def wide_hotspot_columns(hotspots: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
-def study_outline(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The study area as one polygon."""
-    return gpd.GeoDataFrame(geometry=[areas.union_all()], crs=areas.crs)
+def ranked_findings(findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The findings strongest first, each with its ``rank`` (1 = strongest).
+
+    The rank is the number a finding carries on every map, in the QGIS labels, the map page
+    and the report, so one number finds it everywhere.
+    """
+    order = ["strength", "cluster_id"] if "strength" in findings else ["employment", "cluster_id"]
+    ranked = findings.sort_values(order, ascending=[False, True]).reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1, dtype="int32"))
+    return ranked
+
+
+def touching(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` (authorities) whose polygons touch any of ``areas``.
+
+    A spatial join against the areas themselves, with no union of the study area: dissolving
+    a thousand real boundaries into one outline costs seconds and answers the same question.
+    """
+    joined = gpd.sjoin(frame[["geometry"]], areas[["geometry"]], predicate="intersects")
+    return frame.loc[np.sort(joined.index.unique())].reset_index(drop=True)
 
 
 def build_layers(tables: RunTables) -> Layers:
@@ -172,7 +191,7 @@ def build_layers(tables: RunTables) -> Layers:
     layers["hotspots"] = hotspots.astype(
         {c: str for c in hotspots.columns if isinstance(hotspots[c].dtype, pd.CategoricalDtype)}
     )
-    layers["clusters"] = tables.clusters
+    layers["clusters"] = ranked_findings(tables.clusters)
     layers["cluster_extents"] = tables.cluster_extents
     layers["cluster_authorities"] = tables.cluster_authorities
     layers["global_statistics"] = tables.global_statistics
@@ -191,8 +210,6 @@ def build_layers(tables: RunTables) -> Layers:
     if tables.grid_clusters is not None and tables.maup is not None:
         layers["grid_clusters"] = tables.grid_clusters
         layers["maup"] = tables.maup
-    outline = study_outline(areas)
     for tier, frame in tables.authorities.items():
-        touching = gpd.sjoin(frame, outline, predicate="intersects", how="inner")
-        layers[tier] = frame.loc[touching.index.unique()].reset_index(drop=True)
+        layers[tier] = touching(frame, areas)
     return layers

@@ -12,13 +12,14 @@ uses): the scale bar measures distances on the map, which would be wrong in degr
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import textwrap
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import geopandas as gpd
 import matplotlib as mpl
@@ -27,7 +28,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import (
     AnchoredOffsetbox,
@@ -38,20 +42,26 @@ from matplotlib.offsetbox import (
     VPacker,
 )
 from matplotlib.patches import Patch, Polygon, Rectangle
+from matplotlib.path import Path as MplPath
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import blended_transform_factory
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path
-from clustergeo.vocab import GI_STAR_CLASSES, ORDNANCE_SURVEY_ATTRIBUTION, WORKING_EPSG
+from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
+from clustergeo.vocab import (
+    GI_STAR_CLASSES,
+    ORDNANCE_SURVEY_ATTRIBUTION,
+    WORKING_EPSG,
+)
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 __all__ = [
     "BOUNDARY_STYLES",
-    "CLUSTER_COLOURS",
+    "FIGURE_FORMATS",
     "FONT_SIZES",
     "HOTSPOT_CLASSES",
     "HOTSPOT_CLASS_COLOURS",
@@ -66,25 +76,40 @@ __all__ = [
     "LQ_UNRELIABLE_HATCH_COLOUR",
     "LQ_UNRELIABLE_LABEL",
     "LQ_VALUE_LABELS",
+    "MARKER_DIAMETER_PT",
+    "MORAN_CLASS_COLOURS",
+    "MORAN_CLASS_LABELS",
+    "MORAN_MAP_CLASSES",
     "REPORT_WIDTH_CM",
+    "STUDY_OUTLINE_COLOUR",
     "MapInputError",
     "add_attribution",
     "add_map_furniture",
     "add_north_arrow",
     "add_scale_bar",
     "boundary_handles",
+    "class_handles",
     "classify_lq",
-    "cluster_colours",
+    "corner_coverage",
     "crs_note",
     "default_figsize",
+    "draw_areas",
+    "draw_outlines",
+    "figure_renderer",
     "fit_height_to_map",
     "frame_map",
+    "freeze_layout",
     "house_style",
+    "layout_problems",
+    "lq_class_handles",
     "plot_category_map",
     "plot_hotspot_map",
+    "plot_lisa_map",
     "plot_lq_choropleth",
     "save_figure",
     "set_title",
+    "text_width",
+    "wrap_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,6 +122,9 @@ class MapInputError(InputDataError, ValueError):
     traceback, and a :class:`ValueError`, which is what callers of a plotting function expect.
     """
 
+
+#: Diameter of a numbered marker on a map, in points: room for two digits at annotation size.
+MARKER_DIAMETER_PT: Final = 12.0
 
 # --- House style -----------------------------------------------------------------------------
 
@@ -130,10 +158,14 @@ HOUSE_RC_PARAMS: Final[Mapping[RcKeyType, Any]] = MappingProxyType(
         "figure.facecolor": "white",
         "savefig.facecolor": "white",
         "savefig.dpi": 300,
+        # Laid out at the resolution it is saved at: text measured at screen resolution is
+        # hinted a few points narrower, enough to push an outside legend off the page.
+        "figure.dpi": 300,
         "hatch.linewidth": 0.6,
-        # Glyphs are embedded as outlines so the SVG looks the same in Word or Inkscape on a
-        # machine without DejaVu Sans; a fixed hash salt makes repeated runs byte-identical.
-        "svg.fonttype": "path",
+        # Text stays text in the SVG (<text> elements naming DejaVu Sans, then any sans-serif),
+        # so a designer can edit a caption in Inkscape or Illustrator; a fixed hash salt makes
+        # repeated runs byte-identical.
+        "svg.fonttype": "none",
         "svg.hashsalt": "clustergeo",
         # TrueType fonts in PDFs stay editable in Illustrator and Inkscape.
         "pdf.fonttype": 42,
@@ -238,31 +270,33 @@ HOTSPOT_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {name: _class_label(name) for name in HOTSPOT_CLASSES}
 )
 
-# --- Clusters ---------------------------------------------------------------------------------
+# --- Local Moran classes ---------------------------------------------------------------------
 
-#: Colours of clusters by industry (ColorBrewer Dark2, then Set1), given in sorted label order
-#: by :func:`cluster_colours` so that maps and QGIS styles agree.
-CLUSTER_COLOURS: Final = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
-    "#e41a1c",
-    "#377eb8",
+#: Local Moran cluster and outlier classes drawn on maps: high-high and low-low clusters, then
+#: the outliers, then not significant (``not_tested`` is drawn as no data).
+MORAN_MAP_CLASSES: Final = ("HH", "HL", "LH", "LL", "not_significant")
+#: GeoDa's LISA cluster-map colours (Anselin 1995), with the hot-spot maps' neutral.
+MORAN_CLASS_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "HH": "#d7191c",
+        "HL": "#f4a6a6",
+        "LH": "#a6c8f4",
+        "LL": "#2c7bb6",
+        "not_significant": "#f7f7f2",
+    }
+)
+MORAN_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "HH": "High-high (cluster)",
+        "HL": "High-low (outlier)",
+        "LH": "Low-high (outlier)",
+        "LL": "Low-low (cluster)",
+        "not_significant": "Not significant",
+    }
 )
 
-
-def cluster_colours(labels: Iterable[str]) -> dict[str, str]:
-    """One colour per industry label, in sorted order, cycling through :data:`CLUSTER_COLOURS`."""
-    return {
-        label: CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)]
-        for i, label in enumerate(sorted(set(labels)))
-    }
-
+#: The study area's outline on the maps that draw no district boundaries.
+STUDY_OUTLINE_COLOUR: Final = "#4d4d4d"
 
 # --- Boundary overlays -----------------------------------------------------------------------
 
@@ -632,43 +666,54 @@ def add_north_arrow(
     return anchored
 
 
-def add_map_furniture(ax: Axes, areas: gpd.GeoDataFrame) -> None:
+def add_map_furniture(
+    ax: Axes,
+    areas: gpd.GeoDataFrame,
+    *,
+    coverage: Mapping[_Corner, float] | None = None,
+) -> list[AnchoredOffsetbox]:
     """Put the scale bar and north arrow in empty corners of the map, or else under it.
 
     Inside the map is the convention, but only where they hide no data: a study area that
     fills its frame gets both hanging under the map's bottom-left corner, opposite the
-    attribution.
+    attribution. ``coverage`` is the share of each corner with data, when already known
+    (:func:`corner_coverage`). Returns the artists added.
     """
-    coverage = _corner_coverage(ax, areas)
+    coverage = coverage if coverage is not None else corner_coverage(ax, areas)
     corners = sorted(coverage, key=lambda c: (coverage[c], not c.startswith("lower")))
     scale_corner = corners[0]
     rest = [c for c in corners if c != scale_corner]
     arrow_corner = min(rest, key=lambda c: (coverage[c], not c.startswith("upper")))
     if coverage[scale_corner] <= _EMPTY_CORNER and coverage[arrow_corner] <= _EMPTY_CORNER:
-        add_scale_bar(ax, loc=scale_corner)
-        add_north_arrow(ax, loc=arrow_corner)
-        return
+        return [add_scale_bar(ax, loc=scale_corner), add_north_arrow(ax, loc=arrow_corner)]
     furniture = HPacker(
         children=[_scale_bar_box(ax, None, 0.25, 2), _north_arrow_box(14.0)],
         align="bottom",
         pad=0,
         sep=10,
     )
-    ax.add_artist(
-        AnchoredOffsetbox(
-            loc="upper left",
-            child=furniture,
-            pad=0.2,
-            borderpad=0.0,
-            frameon=False,
-            bbox_to_anchor=(0.0, 0.0),
-            bbox_transform=ax.transAxes,
-        )
+    anchored = AnchoredOffsetbox(
+        loc="upper left",
+        child=furniture,
+        pad=0.2,
+        borderpad=0.0,
+        frameon=False,
+        bbox_to_anchor=(0.0, 0.0),
+        bbox_transform=ax.transAxes,
     )
+    ax.add_artist(anchored)
+    return [anchored]
 
 
-def add_attribution(ax: Axes, text: str, *, crs_note: str | None = None) -> Annotation:
-    """Write the data attribution (and the map projection) under the bottom-right of a map.
+def add_attribution(
+    ax: Axes,
+    text: str,
+    *,
+    crs_note: str | None = None,
+    source: str | None = None,
+    width_pt: float | None = None,
+) -> Annotation:
+    """Write the data source, attribution and map projection under the bottom-right of a map.
 
     Parameters
     ----------
@@ -678,15 +723,26 @@ def add_attribution(ax: Axes, text: str, *, crs_note: str | None = None) -> Anno
         Attribution required by the data licences; may span several lines.
     crs_note
         Projection to name after the attribution, e.g. ``"British National Grid"``.
+    source
+        The data source and its year ("Source: Census 2011 ..."), written first.
+    width_pt
+        The widest the block may be, in points; by default 60% of the figure's width (the
+        scale bar may hang under the map's left corner).
 
     Returns
     -------
     matplotlib.text.Annotation
         The text artist, placed just outside the map so it never hides data.
     """
-    full = text if crs_note is None else f"{text}\nProjection: {crs_note}"
+    fig = _root_figure(ax)
+    width = width_pt if width_pt is not None else 0.6 * fig.get_figwidth() * 72
+    size = FONT_SIZES["attribution"]
+    lines = [wrap_text(source, size, width)] if source else []
+    lines += [wrap_text(line, size, width) for line in text.split("\n")]
+    if crs_note is not None:
+        lines.append(f"Projection: {crs_note}")
     return ax.annotate(
-        full,
+        "\n".join(lines),
         xy=(1.0, 0.0),
         xycoords="axes fraction",
         xytext=(0.0, -4.0),
@@ -694,8 +750,9 @@ def add_attribution(ax: Axes, text: str, *, crs_note: str | None = None) -> Anno
         ha="right",
         va="top",
         multialignment="right",
-        fontsize=FONT_SIZES["attribution"],
+        fontsize=size,
         color="#555555",
+        gid="footer",
     )
 
 
@@ -706,19 +763,54 @@ def crs_note(frame: gpd.GeoDataFrame) -> str:
     return str(frame.crs.name)
 
 
-_TITLE_WRAP_CHARS = 70
-_SUBTITLE_WRAP_CHARS = 95
+@functools.cache
+def _measuring_renderer() -> RendererAgg:
+    # At 72 dpi one pixel is one point.
+    return RendererAgg(1, 1, 72)  # type: ignore[no-untyped-call]
 
 
-def set_title(ax: Axes, title: str, subtitle: str | None) -> None:
-    """Bold title above a map, with an optional smaller subtitle between it and the map."""
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """The width in points of one line of ``text`` in the house font."""
+    with house_style():
+        properties = FontProperties(size=size, weight=weight)
+    width, _height, _descent = _measuring_renderer().get_text_width_height_descent(  # type: ignore[no-untyped-call]
+        text, properties, ismath=False
+    )
+    return float(width)
+
+
+def wrap_text(text: str, size: float, width_pt: float, weight: str = "normal") -> str:
+    """``text`` broken between words into lines no wider than ``width_pt`` points, as drawn.
+
+    Lines are measured in the house font rather than counted in characters, so a caption
+    wraps where it would otherwise run off the figure. Existing line breaks are kept.
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and text_width(candidate, size, weight) > width_pt:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def set_title(ax: Axes, title: str, subtitle: str | None, *, width_pt: float | None = None) -> None:
+    """Bold title above a map, with an optional smaller subtitle between it and the map.
+
+    Both are wrapped to ``width_pt`` points (by default the figure's width less a margin), so
+    neither runs off the page however long the run's name or data source.
+    """
     gap = 4.0
-    # Long titles would push the map out of a report-width figure; wrap them instead.
-    title = textwrap.fill(title, _TITLE_WRAP_CHARS)
+    fig = _root_figure(ax)
+    width = width_pt if width_pt is not None else fig.get_figwidth() * 72 - 24
+    title = wrap_text(title, FONT_SIZES["title"], width, weight="bold")
     if subtitle is not None:
-        subtitle = "\n".join(
-            textwrap.fill(part, _SUBTITLE_WRAP_CHARS) for part in subtitle.split("\n")
-        )
+        subtitle = wrap_text(subtitle, FONT_SIZES["subtitle"], width)
     if subtitle is None:
         ax.set_title(title, loc="left", fontsize=FONT_SIZES["title"], pad=gap + 2)
         return
@@ -732,38 +824,58 @@ def set_title(ax: Axes, title: str, subtitle: str | None) -> None:
         va="bottom",
         fontsize=FONT_SIZES["subtitle"],
         color="#333333",
+        gid="subtitle",
     )
     # The title sits above however many lines the subtitle has (line spacing 1.2).
     subtitle_height = (subtitle.count("\n") + 1) * FONT_SIZES["subtitle"] * 1.2
     ax.set_title(title, loc="left", fontsize=FONT_SIZES["title"], pad=gap + subtitle_height + 3)
 
 
-def _lq_class_handles() -> list[Patch | Line2D]:
+def _legend_label(label: str) -> str:
+    return textwrap.fill(label, _LEGEND_WRAP_CHARS)
+
+
+def lq_class_handles(present: Collection[str] | None = None) -> list[Patch | Line2D]:
+    """Legend entries of the LQ classes, those ``present`` only, highest class first."""
     handles: list[Patch | Line2D] = []
     # Highest class first: readers look for concentrations at the top of the key.
     for label in (*reversed(LQ_VALUE_LABELS), LQ_UNRELIABLE_LABEL, LQ_NO_DATA_LABEL):
+        if present is not None and label not in present:
+            continue
         style: dict[str, Any] = {"facecolor": LQ_CLASS_COLOURS[label], "edgecolor": "none"}
         if label == LQ_UNRELIABLE_LABEL:
             style.update(hatch=LQ_UNRELIABLE_HATCH, edgecolor=LQ_UNRELIABLE_HATCH_COLOUR, lw=0)
         elif label == LQ_NO_DATA_LABEL:
             style.update(edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.5)
-        handles.append(Patch(label=textwrap.fill(label, _LEGEND_WRAP_CHARS), **style))
+        handles.append(Patch(label=_legend_label(label), **style))
     return handles
 
 
-def _hotspot_class_handles() -> list[Patch | Line2D]:
+def class_handles(
+    classes: Sequence[str],
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
+    present: Collection[str] | None = None,
+    *,
+    no_data: bool = False,
+) -> list[Patch | Line2D]:
+    """Legend entries of fixed map classes, those ``present`` only, with "no data" if any."""
     handles: list[Patch | Line2D] = [
         Patch(
-            label=textwrap.fill(HOTSPOT_CLASS_LABELS[name], _LEGEND_WRAP_CHARS),
-            facecolor=HOTSPOT_CLASS_COLOURS[name],
+            label=_legend_label(labels[name]),
+            facecolor=colours[name],
             edgecolor="#bdbdbd" if name == "not_significant" else "none",
             linewidth=0.5,
         )
-        for name in HOTSPOT_CLASSES
+        for name in classes
+        if present is None or name in present
     ]
-    handles.append(
-        Patch(label=LQ_NO_DATA_LABEL, facecolor="#ffffff", edgecolor=_NO_DATA_EDGE_COLOUR, lw=0.5)
-    )
+    if no_data:
+        handles.append(
+            Patch(
+                label=LQ_NO_DATA_LABEL, facecolor="#ffffff", edgecolor=_NO_DATA_EDGE_COLOUR, lw=0.5
+            )
+        )
     return handles
 
 
@@ -786,9 +898,10 @@ def fit_height_to_map(fig: Figure, ax: Axes) -> None:
     """Shrink or grow a figure's height so an equal-aspect map fills its width.
 
     Constrained layout gives the map a box, then equal aspect shrinks the map inside it; the
-    difference would be empty paper above and below the map in the report.
+    difference would be empty paper above and below the map in the report. The layout is run
+    once more at the end, so the axes' positions are those of the final size.
     """
-    for _ in range(2):
+    for _ in range(3):
         fig.draw_without_rendering()
         allotted = ax.get_position(original=True)
         drawn = ax.get_position(original=False)
@@ -797,12 +910,127 @@ def fit_height_to_map(fig: Figure, ax: Axes) -> None:
         slack_width = (allotted.width - drawn.width) * width
         if slack_height > 0.02:
             fig.set_size_inches(width, height - slack_height, forward=False)
-        elif slack_width > 0.02 and drawn.width > 0:
+        elif slack_width > 0.02 and drawn.width > 0 and height < 9.5:
             # The map is limited by height: grow the figure so it can fill the width.
             grow = slack_width * drawn.height * height / (drawn.width * width)
             fig.set_size_inches(width, min(height + grow, 9.5), forward=False)
         else:
             return
+    fig.draw_without_rendering()
+
+
+def figure_renderer(fig: Figure) -> RendererBase:
+    """The renderer of a figure's canvas, to measure text and boxes in display units."""
+    renderer: RendererBase = cast("Any", fig.canvas).get_renderer()
+    return renderer
+
+
+#: Text ids (gid) of placed labels and key blocks, which must not overlap one another.
+_PLACED_TEXT: Final = frozenset({"map-key", "map-label"})
+
+
+def layout_problems(fig: Figure, tolerance_pt: float = 0.5) -> list[str]:
+    """What a reader would see as broken in a drawn figure: cut-off text, covered markers.
+
+    Measures every visible text in display units and reports, in words, each one that runs
+    off the page, each pair of map labels or key blocks (gid ``"map-label"``, ``"map-key"``)
+    that overlap, and each pair of numbered markers (texts with gid ``"marker-number"``)
+    whose discs overlap. An empty list means the figure is print-ready in these respects.
+    """
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
+    page = fig.bbox
+    slack = tolerance_pt * scale
+    problems: list[str] = []
+    # Tick labels of an axes drawn without axes (every map, the key) are never drawn.
+    hidden = {
+        id(text)
+        for ax in fig.axes
+        if not ax.axison
+        for axis in (ax.xaxis, ax.yaxis)
+        for text in axis.findobj(Text)
+    }
+    for text in fig.findobj(Text):
+        if id(text) in hidden or not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        if (
+            box.x0 < page.x0 - slack
+            or box.y0 < page.y0 - slack
+            or box.x1 > page.x1 + slack
+            or box.y1 > page.y1 + slack
+        ):
+            problems.append(f"text {text.get_text()[:40]!r} runs off the page")
+    blocks = [t for t in fig.findobj(Text) if t.get_gid() in _PLACED_TEXT and t.get_visible()]
+    extents = [b.get_window_extent(renderer) for b in blocks]
+    for i, first in enumerate(extents):
+        for j in range(i + 1, len(extents)):
+            if first.overlaps(extents[j]):
+                problems.append(
+                    f"texts {blocks[i].get_text()[:30]!r} and {blocks[j].get_text()[:30]!r} overlap"
+                )
+    markers = [
+        t.get_window_extent(renderer).get_points().mean(axis=0)
+        for t in fig.findobj(Text)
+        if t.get_gid() == "marker-number"
+    ]
+    for i, first in enumerate(markers):
+        for second in markers[i + 1 :]:
+            if float(np.hypot(*(first - second))) < MARKER_DIAMETER_PT * scale - slack:
+                problems.append(f"numbered markers at {first} and {second} overlap")
+    return problems
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Fix every axes where the layout put it, so heavy map layers never trigger a re-layout.
+
+    The layout is computed from the light artists (titles, legend, furniture, captions); the
+    thousands of area paths drawn afterwards sit inside the map frame and cannot change it.
+    """
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        ax.set_position(ax.get_position(original=False))
+    fig.set_layout_engine("none")
+    _pull_inside(fig)
+
+
+def _pull_inside(fig: Figure, margin_pt: float = 3.0, rounds: int = 4) -> None:
+    """Shrink the axes towards the page until every title, legend and caption is on it.
+
+    Constrained layout can leave an outside legend or a caption a few points beyond the
+    paper (it lays out the axes' boxes before equal aspect shrinks them). The axes (and the
+    text anchored to them) are mapped into the page less what overflows; text keeps its size,
+    so the check is repeated until nothing is cut off.
+    """
+    width, height = fig.get_size_inches()
+    margin = margin_pt / 72
+    for _ in range(rounds):
+        tight = fig.get_tightbbox(figure_renderer(fig))
+        if tight is None:
+            return
+        left = max(0.0, margin - tight.x0)
+        right = max(0.0, tight.x1 - (width - margin))
+        bottom = max(0.0, margin - tight.y0)
+        top = max(0.0, tight.y1 - (height - margin))
+        if max(left, right, bottom, top) < 0.5 / 72:
+            return
+        # An affine map of figure fractions that takes the content's box to the page's.
+        x_scale = (tight.width - left - right) / tight.width
+        y_scale = (tight.height - bottom - top) / tight.height
+        x_from, y_from = tight.x0 / width, tight.y0 / height
+        x_to, y_to = (tight.x0 + left) / width, (tight.y0 + bottom) / height
+        for ax in fig.axes:
+            box = ax.get_position(original=False)
+            ax.set_position(
+                (
+                    x_to + (box.x0 - x_from) * x_scale,
+                    y_to + (box.y0 - y_from) * y_scale,
+                    box.width * x_scale,
+                    box.height * y_scale,
+                )
+            )
+            ax.apply_aspect()
+            ax.set_position(ax.get_position(original=False))
 
 
 # --- Maps ------------------------------------------------------------------------------------
@@ -817,6 +1045,8 @@ def plot_lq_choropleth(
     unreliable_column: str | None = "lq_unreliable",
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
+    geometry: MapGeometry | None = None,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map location quotients in the fixed house classes.
@@ -841,6 +1071,11 @@ def plot_lq_choropleth(
         be in the same CRS as ``areas``. They are added to the legend.
     attribution
         Licence attribution written under the map, followed by the projection.
+    source
+        The data source and year, written above the attribution ("Source: ...").
+    geometry
+        The areas' and boundaries' paths, prepared once for many maps
+        (:func:`~clustergeo.publish.map_geometry.prepare_map_geometry`); by default made here.
     ax
         Axes to draw into; by default a new figure 17 cm wide (an A4 page within margins) whose
         height fits the map. The legend sits outside the right edge of the map, so give
@@ -861,25 +1096,28 @@ def plot_lq_choropleth(
 
     Notes
     -----
-    The legend always lists every class in :data:`LQ_CLASSES`, including classes with no areas,
-    so that maps side by side in a report share one key.
+    The colours and breaks are fixed (:data:`LQ_BREAKS`), so an LQ of 1.3 is the same colour in
+    every map; the legend lists the classes this map shows, in that fixed order.
     """
     _validate_choropleth_inputs(areas, column, unreliable_column, boundaries)
     classes = classify_lq(
         areas[column], None if unreliable_column is None else areas[unreliable_column]
     )
     codes = np.asarray(classes.codes)
+    present = {LQ_CLASSES[code] for code in np.unique(codes)}
     return _class_map(
         areas,
         colours=[LQ_CLASS_COLOURS[LQ_CLASSES[code]] for code in codes],
         no_data=codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL),
         hatched=codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL),
-        handles=_lq_class_handles(),
+        handles=lq_class_handles(present),
         legend_title="Location quotient",
         title=title,
         subtitle=subtitle,
         boundaries=boundaries,
         attribution=attribution,
+        source=source,
+        geometry=geometry,
         ax=ax,
     )
 
@@ -896,41 +1134,28 @@ def _class_map(
     subtitle: str | None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None,
     attribution: str,
+    source: str | None,
+    geometry: MapGeometry | None,
     ax: Axes | None,
 ) -> tuple[Figure, Axes]:
-    """Draw areas in fixed class colours with overlays, legend and map furniture."""
+    """Draw areas in fixed class colours with overlays, legend and map furniture.
+
+    The light artists (title, legend, furniture, captions) are laid out first; on a figure of
+    its own the layout is then frozen and the area paths drawn, so the thousands of paths are
+    never measured by the layout.
+    """
     overlays = dict(boundaries or {})
     # An empty overlay draws nothing, so it gets no legend entry either.
     tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
+    if geometry is None:
+        geometry = prepare_map_geometry(areas, {tier: overlays[tier] for tier in tiers})
     with house_style():
         own_figure = ax is None
         if ax is None:
             fig, ax = plt.subplots(figsize=default_figsize(areas), layout="constrained")
         else:
             fig = _root_figure(ax)
-        geometry = areas.geometry.reset_index(drop=True)
-        geometry.plot(ax=ax, color=colours, edgecolor=_AREA_EDGE_COLOUR, linewidth=_AREA_EDGE_WIDTH)
-        if no_data.any():
-            geometry[no_data].plot(
-                ax=ax, facecolor="none", edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.3
-            )
-        if hatched.any():
-            # Hatch lines take the edge colour; a zero edge width keeps the outline itself hidden.
-            geometry[hatched].plot(
-                ax=ax,
-                facecolor="none",
-                edgecolor=LQ_UNRELIABLE_HATCH_COLOUR,
-                hatch=LQ_UNRELIABLE_HATCH,
-                linewidth=0,
-            )
-        for zorder, tier in enumerate(tiers, start=3):
-            style = dict(BOUNDARY_STYLES[tier])
-            style.pop("label")
-            # Outlines are drawn as lines so that nothing can fill the polygons.
-            overlays[tier].boundary.plot(ax=ax, zorder=zorder, **style)
-
-        frame_map(ax, areas.total_bounds)
-
+        frame_map(ax, geometry.bounds)
         set_title(ax, title, subtitle)
         ax.legend(
             handles=[*handles, *boundary_handles(tiers)],
@@ -944,10 +1169,81 @@ def _class_map(
             title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
         )
         add_map_furniture(ax, areas)
-        add_attribution(ax, attribution, crs_note=crs_note(areas))
+        add_attribution(ax, attribution, crs_note=crs_note(areas), source=source)
         if own_figure:
             fit_height_to_map(fig, ax)
+            freeze_layout(fig)
+        draw_areas(ax, geometry.areas, colours, no_data=no_data, hatched=hatched)
+        draw_outlines(ax, geometry, tiers)
     return fig, ax
+
+
+def draw_areas(
+    ax: Axes,
+    paths: Sequence[MplPath],
+    colours: Sequence[str],
+    *,
+    no_data: np.ndarray | None = None,
+    hatched: np.ndarray | None = None,
+    edgecolor: str = _AREA_EDGE_COLOUR,
+    linewidth: float = _AREA_EDGE_WIDTH,
+) -> None:
+    """Fill each area's path in its colour; outline no-data areas, hatch flagged ones."""
+    ax.add_collection(
+        path_collection(paths, facecolors=colours, edgecolors=edgecolor, linewidths=linewidth),
+        autolim=False,
+    )
+    if no_data is not None and no_data.any():
+        ax.add_collection(
+            path_collection(
+                [p for p, flag in zip(paths, no_data, strict=True) if flag],
+                facecolors="none",
+                edgecolors=_NO_DATA_EDGE_COLOUR,
+                linewidths=0.3,
+            ),
+            autolim=False,
+        )
+    if hatched is not None and hatched.any():
+        # Hatch lines take the edge colour; a zero edge width keeps the outline itself hidden.
+        collection = path_collection(
+            [p for p, flag in zip(paths, hatched, strict=True) if flag],
+            facecolors="none",
+            edgecolors=LQ_UNRELIABLE_HATCH_COLOUR,
+            linewidths=0,
+        )
+        collection.set_hatch(LQ_UNRELIABLE_HATCH)
+        ax.add_collection(collection, autolim=False)
+
+
+def draw_outlines(
+    ax: Axes, geometry: MapGeometry, tiers: Sequence[str], *, study_outline: bool = False
+) -> None:
+    """Draw the authority outlines of ``tiers`` (lowest tier first), and the study outline."""
+    for zorder, tier in enumerate(tiers, start=3):
+        style = dict(BOUNDARY_STYLES[tier])
+        style.pop("label")
+        ax.add_collection(
+            path_collection(
+                geometry.outlines.get(tier, []),
+                facecolors="none",
+                edgecolors=style["color"],
+                linewidths=style["linewidth"],
+                linestyles=[style["linestyle"]],
+                zorder=zorder,
+            ),
+            autolim=False,
+        )
+    if study_outline:
+        ax.add_collection(
+            path_collection(
+                geometry.study_outline,
+                facecolors="none",
+                edgecolors=STUDY_OUTLINE_COLOUR,
+                linewidths=0.8,
+                zorder=3,
+            ),
+            autolim=False,
+        )
 
 
 def plot_hotspot_map(
@@ -958,6 +1254,8 @@ def plot_hotspot_map(
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
+    geometry: MapGeometry | None = None,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map Getis-Ord Gi* hot- and cold-spot classes in the fixed house colours.
@@ -969,7 +1267,7 @@ def plot_hotspot_map(
         :data:`HOTSPOT_CLASSES`; anything else (``not_tested``, missing) is drawn as no data.
     column
         The class column.
-    title, subtitle, boundaries, attribution, ax
+    title, subtitle, boundaries, attribution, source, geometry, ax
         As for :func:`plot_lq_choropleth`.
 
     Returns
@@ -979,27 +1277,108 @@ def plot_hotspot_map(
 
     Notes
     -----
-    Every class is always in the legend, in the same colours, so maps compare side by side.
+    The classes keep their colours in every map; the legend lists those this map shows.
     """
-    problems = [p for p in (_crs_problem(areas, "areas"),) if p]
-    if column not in areas.columns:
-        problems.append(f"areas has no column {column!r}")
-    if problems:
-        raise MapInputError("Cannot draw the hot-spot map: " + "; ".join(problems))
-    classes = areas[column].astype("string").fillna("")
-    known = classes.isin(HOTSPOT_CLASSES).to_numpy()
-    colours = [HOTSPOT_CLASS_COLOURS.get(c, "#ffffff") for c in classes]
-    return _class_map(
+    return _categorical_map(
         areas,
-        colours=colours,
-        no_data=~known,
-        hatched=np.zeros(len(areas), dtype=bool),
-        handles=_hotspot_class_handles(),
+        column,
+        classes=HOTSPOT_CLASSES,
+        colours=HOTSPOT_CLASS_COLOURS,
+        labels=HOTSPOT_CLASS_LABELS,
         legend_title="Getis-Ord Gi*",
         title=title,
         subtitle=subtitle,
         boundaries=boundaries,
         attribution=attribution,
+        source=source,
+        geometry=geometry,
+        ax=ax,
+    )
+
+
+def plot_lisa_map(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    *,
+    title: str,
+    subtitle: str | None = None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
+    geometry: MapGeometry | None = None,
+    ax: Axes | None = None,
+) -> tuple[Figure, Axes]:
+    """Map Local Moran's I cluster and outlier classes (HH, HL, LH, LL) in fixed colours.
+
+    Parameters
+    ----------
+    areas
+        Polygons with a class column holding values of :data:`MORAN_MAP_CLASSES`; anything
+        else (``not_tested``, missing) is drawn as no data.
+    column
+        The class column.
+    title, subtitle, boundaries, attribution, source, geometry, ax
+        As for :func:`plot_lq_choropleth`.
+
+    Notes
+    -----
+    The colours are GeoDa's convention (Anselin 1995's LISA cluster map): high-high red,
+    low-low blue, and the outliers in their lighter tints, high-low pink, low-high light blue.
+    """
+    return _categorical_map(
+        areas,
+        column,
+        classes=MORAN_MAP_CLASSES,
+        colours=MORAN_CLASS_COLOURS,
+        labels=MORAN_CLASS_LABELS,
+        legend_title="Local Moran's I",
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+        source=source,
+        geometry=geometry,
+        ax=ax,
+    )
+
+
+def _categorical_map(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    *,
+    classes: Sequence[str],
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
+    legend_title: str,
+    title: str,
+    subtitle: str | None,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None,
+    attribution: str,
+    source: str | None,
+    geometry: MapGeometry | None,
+    ax: Axes | None,
+) -> tuple[Figure, Axes]:
+    problems = [p for p in (_crs_problem(areas, "areas"),) if p]
+    if column not in areas.columns:
+        problems.append(f"areas has no column {column!r}")
+    if problems:
+        raise MapInputError(f"Cannot draw the {legend_title} map: " + "; ".join(problems))
+    values = areas[column].astype("string").fillna("")
+    known = values.isin(classes).to_numpy()
+    present = set(values[known])
+    return _class_map(
+        areas,
+        colours=[colours.get(c, "#ffffff") for c in values],
+        no_data=~known,
+        hatched=np.zeros(len(areas), dtype=bool),
+        handles=class_handles(classes, colours, labels, present, no_data=bool((~known).any())),
+        legend_title=legend_title,
+        title=title,
+        subtitle=subtitle,
+        boundaries=boundaries,
+        attribution=attribution,
+        source=source,
+        geometry=geometry,
         ax=ax,
     )
 
@@ -1024,7 +1403,7 @@ def frame_map(ax: Axes, bounds: Sequence[float], margin: float = 0.03) -> None:
         spine.set_visible(False)
 
 
-def _corner_coverage(ax: Axes, areas: gpd.GeoDataFrame) -> dict[_Corner, float]:
+def corner_coverage(ax: Axes, areas: gpd.GeoDataFrame) -> dict[_Corner, float]:
     """Return the share of each corner of the map, about the size of a scale bar, with data."""
     x_min, x_max = ax.get_xlim()
     y_min, y_max = ax.get_ylim()
@@ -1055,10 +1434,15 @@ def _root_figure(ax: Axes) -> Figure:
 # --- Saving ----------------------------------------------------------------------------------
 
 
+#: Every figure of a run is written in these formats: PNG for documents and slides, PDF and SVG
+#: (with editable text) for print and design.
+FIGURE_FORMATS: Final = ("png", "pdf", "svg")
+
+
 def save_figure(
     fig: Figure,
     path_stem: Path,
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = FIGURE_FORMATS,
     dpi: int = 300,
 ) -> list[Path]:
     """Write a figure in several formats, each atomically, then close it.
@@ -1195,5 +1579,7 @@ def plot_category_map(
         subtitle=subtitle,
         boundaries=boundaries,
         attribution=attribution,
+        source=None,
+        geometry=None,
         ax=ax,
     )

@@ -20,8 +20,9 @@ QGIS fills in every other setting with its defaults.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 from xml.sax.saxutils import quoteattr
 
 from matplotlib.colors import to_rgba
@@ -33,8 +34,12 @@ from clustergeo.publish.plotting import (
     HOTSPOT_CLASSES,
     LQ_BREAKS,
     LQ_CLASS_COLOURS,
+    LQ_NO_DATA_LABEL,
+    LQ_UNRELIABLE_LABEL,
     LQ_VALUE_LABELS,
-    cluster_colours,
+    MORAN_CLASS_COLOURS,
+    MORAN_CLASS_LABELS,
+    MORAN_MAP_CLASSES,
 )
 
 __all__ = [
@@ -44,6 +49,7 @@ __all__ = [
     "cluster_style",
     "footprint_style",
     "hotspot_style",
+    "lisa_style",
     "lq_style",
     "site_style",
 ]
@@ -132,25 +138,113 @@ def marker_symbol(name: str, colour: str, *, size_mm: float = 4.0) -> str:
     )
 
 
-def _labeling(field: str, *, size_pt: float = 8.0, placement: int = 1, always: bool = False) -> str:
-    """Simple labels from ``field``, dark text with a white buffer (readable over any fill).
+@dataclass(frozen=True)
+class LabelRule:
+    """How QGIS labels a layer: what, how it looks, which wins a collision, at what scales.
 
-    ``placement`` is QGIS's enum: 0 around a point, 1 over a point, 2 along lines, 4 free
-    inside polygons ("horizontal"). ``always`` shows labels even where they collide.
+    Attributes
+    ----------
+    expression
+        A QGIS expression for the label text (a field is ``'"name"'``).
+    size_pt, colour, bold, italic
+        The text's look; every label has a white buffer so it reads over any fill.
+    placement
+        QGIS's placement enum: 0 around a point, 1 over a point, 4 horizontal inside or
+        around a polygon.
+    priority
+        QGIS's label priority, 0–10 (10 placed first when labels collide), or a QGIS
+        expression giving it per feature (larger findings first).
+    min_scale
+        The most zoomed-out scale denominator at which labels show (e.g. 600,000 for
+        1:600,000), or None for every scale.
+    obstacle
+        Whether the features repel other layers' labels.
     """
+
+    expression: str
+    size_pt: float = 8.0
+    colour: str = "30,30,30,255"
+    bold: bool = True
+    italic: bool = False
+    placement: int = 1
+    priority: int | str = 5
+    min_scale: float | None = None
+    obstacle: bool = True
+
+
+def _labeling(rule: LabelRule) -> str:
+    """QGIS simple labelling with collision handling: colliding labels are left off.
+
+    Notes
+    -----
+    QGIS's PAL engine places labels in priority order and drops any that would overlap a
+    placed label or an obstacle (``displayAll="0"``), so what is drawn never overlaps; a
+    data-defined ``Priority`` property lets the larger finding win. In the XML, ``scaleMax``
+    is the most zoomed-out scale denominator at which labels show (QGIS reads it into
+    ``minimumScale``).
+    """
+    fixed_priority = rule.priority if isinstance(rule.priority, int) else 5
+    data_defined = ""
+    if isinstance(rule.priority, str):
+        data_defined = (
+            '<dd_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
+            '<Option name="properties" type="Map"><Option name="Priority" type="Map">'
+            '<Option name="active" type="bool" value="true"/>'
+            f'<Option name="expression" type="QString" value={quoteattr(rule.priority)}/>'
+            '<Option name="type" type="int" value="3"/></Option></Option>'
+            '<Option name="type" type="QString" value="collection"/></Option></dd_properties>'
+        )
+    scale = (
+        f'scaleVisibility="1" scaleMin="0" scaleMax="{rule.min_scale:.0f}"'
+        if rule.min_scale
+        else 'scaleVisibility="0"'
+    )
+    weight = ' fontWeight="63" namedStyle="Bold"' if rule.bold else ' fontWeight="50"'
     return (
         '<labeling type="simple"><settings calloutType="simple">'
-        f'<text-style fieldName={quoteattr(field)} isExpression="0" fontSize="{size_pt:g}" '
-        'fontSizeUnit="Point" textColor="30,30,30,255" fontWeight="63" namedStyle="Bold">'
-        '<text-buffer bufferDraw="1" bufferSize="0.8" bufferSizeUnits="MM" '
+        f'<text-style fieldName={quoteattr(rule.expression)} isExpression="1" '
+        f'fontSize="{rule.size_pt:g}" fontSizeUnit="Point" textColor="{rule.colour}"'
+        f'{weight} fontItalic="{int(rule.italic)}">'
+        '<text-buffer bufferDraw="1" bufferSize="0.7" bufferSizeUnits="MM" '
         'bufferColor="255,255,255,255" bufferOpacity="0.85"/></text-style>'
-        '<text-format wrapChar="" autoWrapLength="24" multilineAlign="3"/>'
-        f'<placement placement="{placement}" dist="1" distUnits="MM" '
-        'centroidInside="1" fitInPolygonOnly="0"/>'
-        f'<rendering obstacle="1" displayAll="{int(always)}" drawLabels="1" '
-        'limitNumLabels="0"/>'
+        '<text-format wrapChar="" autoWrapLength="18" multilineAlign="3"/>'
+        f'<placement placement="{rule.placement}" dist="1" distUnits="MM" '
+        f'priority="{fixed_priority}" centroidInside="1" fitInPolygonOnly="0"/>'
+        f'<rendering obstacle="{int(rule.obstacle)}" displayAll="0" drawLabels="1" '
+        f'limitNumLabels="0" {scale} upsidedownLabels="0"/>'
+        f"{data_defined}"
         "</settings></labeling>"
     )
+
+
+#: Labels of each authority tier: counties and combined authorities at every scale, district
+#: names once zoomed in to a county, so a region's map is not a carpet of names.
+AUTHORITY_LABELS: dict[str, LabelRule] = {
+    "combined_authority": LabelRule(
+        '"name"', size_pt=9.0, colour="106,61,154,255", placement=4, priority=4
+    ),
+    "county": LabelRule('"name"', size_pt=8.0, colour="48,48,48,255", placement=4, priority=3),
+    "district": LabelRule(
+        '"name"',
+        size_pt=7.0,
+        colour="90,90,90,255",
+        bold=False,
+        italic=True,
+        placement=4,
+        priority=1,
+        min_scale=400_000,
+    ),
+}
+
+#: Findings carry their rank (the number on every map and in the report), larger first.
+FINDING_LABEL: Final = LabelRule(
+    '"rank"',
+    size_pt=8.0,
+    placement=1,
+    priority='scale_linear("employment", minimum("employment"), maximum("employment"), 6, 10)',
+)
+#: Anchor sites are few and what a reader looks for: their names win every collision.
+SITE_LABEL: Final = LabelRule('"name"', size_pt=7.5, placement=0, priority=10)
 
 
 def _document(renderer: str, labeling: str = "") -> str:
@@ -198,20 +292,59 @@ def _single(symbol: str) -> str:
     )
 
 
+#: Stand-in values the LQ style's expression gives areas without a usable LQ, below every
+#: real LQ (LQs are never negative), so a graduated renderer can show them as classes.
+_LQ_NO_DATA_VALUE = -2.0
+_LQ_UNRELIABLE_VALUE = -1.0
+
+
+def lq_expression(key: str) -> str:
+    """The QGIS expression the LQ style classifies: the LQ, or a stand-in for the flags.
+
+    No data (a missing LQ) gives -2 and an unreliable LQ -1, so both get their own class, as
+    on the figures, instead of an unreliable LQ showing in full colour.
+    """
+    return (
+        f'CASE WHEN "{key}_lq" IS NULL THEN {_LQ_NO_DATA_VALUE:g} '
+        f'WHEN "{key}_unreliable" THEN {_LQ_UNRELIABLE_VALUE:g} ELSE "{key}_lq" END'
+    )
+
+
 def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
-    """Graduated LQ of cluster definition ``key``, with the figures' fixed breaks and colours."""
-    ranges = []
+    """Graduated LQ of cluster definition ``key``, with the figures' fixed breaks and colours.
+
+    The unreliable and no-data classes come first, in the figures' grey and white.
+    """
+    ranges = [
+        (
+            _LQ_NO_DATA_VALUE - 0.5,
+            _LQ_NO_DATA_VALUE + 0.5,
+            LQ_NO_DATA_LABEL,
+            fill_symbol("0", LQ_CLASS_COLOURS[LQ_NO_DATA_LABEL], outline="#8c8c8c"),
+        ),
+        (
+            _LQ_UNRELIABLE_VALUE - 0.5,
+            _LQ_UNRELIABLE_VALUE + 0.5,
+            LQ_UNRELIABLE_LABEL,
+            fill_symbol("1", LQ_CLASS_COLOURS[LQ_UNRELIABLE_LABEL], outline="#ffffff"),
+        ),
+    ]
     for i, name in enumerate(LQ_VALUE_LABELS):
         lower, upper = LQ_BREAKS[i], LQ_BREAKS[i + 1]
         upper = _TOP if math.isinf(upper) else upper
-        symbol = fill_symbol(str(i), LQ_CLASS_COLOURS[name], outline="#ffffff", width_mm=0.1)
+        symbol = fill_symbol(
+            str(len(ranges)), LQ_CLASS_COLOURS[name], outline="#ffffff", width_mm=0.1
+        )
         ranges.append((lower, upper, f"LQ {name}", symbol))
     return LayerStyle(
         layer=layer,
         name=f"LQ: {label}",
-        qml=_document(_graduated(f"{key}_lq", ranges)),
+        qml=_document(_graduated(lq_expression(key), ranges)),
         default=default,
-        description=f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4",
+        description=(
+            f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4; unreliable LQs "
+            "grey, missing ones white"
+        ),
         renderer="graduatedSymbol",
         classes=len(ranges),
     )
@@ -241,23 +374,53 @@ def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerSt
     )
 
 
-def cluster_style(
-    labels: Sequence[str], *, layer: str = "clusters", name_field: str = "name"
-) -> LayerStyle:
-    """Cluster outlines coloured by industry (``label``), each labelled by ``name_field``."""
-    colours = cluster_colours(labels)
+def lisa_style(layer: str, key: str, label: str) -> LayerStyle:
+    """Local Moran clusters and outliers of ``key`` (HH, HL, LH, LL) in the maps' colours."""
     categories = [
-        (value, value, fill_symbol(str(i), None, outline=colours[value], width_mm=0.8))
-        for i, value in enumerate(sorted(colours))
+        (cls, MORAN_CLASS_LABELS[cls], fill_symbol(str(i), MORAN_CLASS_COLOURS[cls]))
+        for i, cls in enumerate(MORAN_MAP_CLASSES)
+    ]
+    return LayerStyle(
+        layer=layer,
+        name=f"Local Moran: {label}",
+        qml=_document(_categorized(f"{key}_moran", categories)),
+        default=False,
+        description=(
+            f"Local Moran's I (LISA) of {label}: high-high and low-low clusters, high-low and "
+            "low-high outliers"
+        ),
+        renderer="categorizedSymbol",
+        classes=len(categories),
+    )
+
+
+def cluster_style(
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
+    *,
+    layer: str = "clusters",
+    label_findings: bool = True,
+) -> LayerStyle:
+    """Finding outlines coloured by industry (``industry_code``).
+
+    The findings layer is labelled by rank (a short number, the same as on the maps and in
+    the report; the full name is in the attribute form), larger findings winning collisions;
+    extents and grid findings are left unlabelled, their core already carries the number.
+    """
+    categories = [
+        (code, labels.get(code, code), fill_symbol(str(i), None, outline=colour, width_mm=0.8))
+        for i, (code, colour) in enumerate(colours.items())
     ]
     return LayerStyle(
         layer=layer,
         name="Clusters by industry",
         qml=_document(
-            _categorized("label", categories), _labeling(name_field, placement=1, always=True)
+            _categorized("industry_code", categories),
+            _labeling(FINDING_LABEL) if label_findings else "",
         ),
         default=True,
-        description="Cluster outlines by industry, labelled",
+        description="Finding outlines by industry"
+        + (", labelled by their rank on the maps and in the report" if label_findings else ""),
         renderer="categorizedSymbol",
         classes=len(categories),
     )
@@ -268,7 +431,7 @@ def site_style() -> LayerStyle:
     return LayerStyle(
         layer="anchor_sites",
         name="Anchor sites",
-        qml=_document(_single(marker_symbol("0", "#222222")), _labeling("name", placement=0)),
+        qml=_document(_single(marker_symbol("0", "#222222")), _labeling(SITE_LABEL)),
         default=True,
         description="Anchor sites labelled by name",
         renderer="singleSymbol",
@@ -296,10 +459,11 @@ def boundary_style(tier: str) -> LayerStyle:
     # Matplotlib widths are points; QGIS widths here are millimetres (1 pt = 0.3528 mm).
     width_mm = round(float(style["linewidth"]) * 0.3528 * 1.5, 2)
     symbol = fill_symbol("0", None, outline=str(style["color"]), width_mm=width_mm, dash=dash)
+    label = AUTHORITY_LABELS.get(tier)
     return LayerStyle(
         layer=tier,
         name=f"{tier.replace('_', ' ').capitalize()} boundaries",
-        qml=_document(_single(symbol)),
+        qml=_document(_single(symbol), _labeling(label) if label else ""),
         default=True,
         description=f"{tier.replace('_', ' ').capitalize()} outlines, as on the maps",
         renderer="singleSymbol",

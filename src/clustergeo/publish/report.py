@@ -1,11 +1,16 @@
-"""The run report: data and method in plain words, the clusters, who governs them, provenance.
+"""The run report: key findings first, then method, findings, authorities, maps and caveats.
 
-Written as Markdown (``report.md``) and HTML (``report.html``) beside the GeoPackage, from one
-list of blocks, so the two always say the same thing. Figures are linked by relative paths.
+After the key findings come the data and method, the findings and who governs them, the maps,
+a glossary, the limitations and the provenance. Written as Markdown (``report.md``) and HTML
+(``report.html``) beside the GeoPackage, from one list of blocks, so the two always say the
+same thing. The Markdown links its figures by paths
+relative to the run folder; the HTML page carries them inside itself, so it can be e-mailed or
+printed to PDF from a browser as one file.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ import pandas as pd
 
 from clustergeo.governance.summaries import markdown_table, plural, straddling_clusters
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.publish.key_findings import glossary_items, key_findings, limitations
 from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
@@ -28,6 +34,12 @@ __all__ = [
 ]
 
 _TOP_CLUSTERS = 10
+#: The governing tiers' headings in the authority summaries, lowest tier first.
+_TIER_HEADINGS = {
+    "district": "Districts",
+    "upper_tier": "Counties and unitary authorities",
+    "combined_authority": "Combined authorities",
+}
 
 
 @dataclass(frozen=True)
@@ -49,15 +61,22 @@ def report_figures(
     Only figures this run ``drawn`` are listed: the cluster map, each assessed site's close-up,
     the hot spots side by side and, with an employment grid, the area-versus-grid comparison.
     """
-    figures = [("figures/clusters.png", "Clusters, numbered by employment, and the authorities")]
+    figures = [("figures/clusters.png", "Clusters and concentrations, numbered by strength")]
     if sites is not None:
         figures += [
             (f"figures/site_{row.site_key}.png", f"{row.name}: its footprint and surroundings")
             for row in sites.itertuples()
             if row.status != "outside_study_area"
         ]
-    figures.append(("figures/hotspots_all.png", "Hot and cold spots, industry by industry"))
-    figures.append(("figures/maup.png", "Clusters on the areas and on the employment grid"))
+    figures += [
+        ("figures/lq_all.png", "Location quotients, industry by industry"),
+        ("figures/hotspots_all.png", "Hot and cold spots (Getis-Ord Gi*), industry by industry"),
+        (
+            "figures/lisa_all.png",
+            "Local Moran clusters and outliers (LISA), industry by industry",
+        ),
+        ("figures/maup.png", "Clusters on the areas and on the employment grid"),
+    ]
     drawn_here = {p.resolve() for p in drawn}
     return [(path, caption) for path, caption in figures if (root / path).resolve() in drawn_here]
 
@@ -76,6 +95,7 @@ def report_blocks(
     n_industries: int,
     global_statistics: pd.DataFrame | None = None,
     change_over_time: Sequence[Block] = (),
+    authority_summaries: pd.DataFrame | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -102,6 +122,9 @@ def report_blocks(
         Global Moran's I and General G per industry, or None.
     change_over_time
         The growth (and emerging hot spot) sections, placed before the maps.
+    authority_summaries
+        One plain-language paragraph per authority touched by a finding (``tier``,
+        ``summary``), or None.
     """
     method, rules = hotspot_method, cluster_rule
     blocks = [Block("h1", f"{framing.title}: report")]
@@ -113,6 +136,19 @@ def report_blocks(
                 "generated from a seed; nothing describes a real place.",
             )
         )
+    blocks += [
+        Block("h2", "Key findings"),
+        Block(
+            "list",
+            items=key_findings(
+                findings=clusters,
+                links=links,
+                sites=sites,
+                global_statistics=global_statistics,
+                n_industries=n_industries,
+            ),
+        ),
+    ]
     basis = framing.employment_basis
     source = framing.employment_source
     blocks += [
@@ -190,10 +226,18 @@ def report_blocks(
     blocks += _cluster_blocks(clusters, links)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
+    if authority_summaries is not None and not authority_summaries.empty:
+        blocks += _authority_blocks(authority_summaries)
     blocks += change_over_time
     if figures:
         blocks.append(Block("h2", "Maps"))
         blocks += [Block("img", caption, path=path) for path, caption in figures]
+    blocks += [
+        Block("h2", "Glossary"),
+        Block("list", items=glossary_items()),
+        Block("h2", "Limitations"),
+        Block("list", items=limitations(framing, method, rules)),
+    ]
     blocks += _provenance_blocks(provenance, method)
     return blocks
 
@@ -319,8 +363,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
             Block(
                 "list",
                 items=tuple(
-                    f"{row.name}: no authority holds a majority (largest district share "
-                    f"{row.lead_share:.0%}, {row.lead_district})."
+                    f"{row.name}: no authority holds a majority{_largest_district(row)}."
                     for row in gaps.itertuples()
                 ),
             )
@@ -338,6 +381,35 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
                 + ".",
             )
         )
+    return blocks
+
+
+def _largest_district(finding: Any) -> str:
+    """`` (largest district share 40%, Hinckley)``, or nothing in a run without districts."""
+    share, name = getattr(finding, "lead_share", None), getattr(finding, "lead_district", None)
+    if share is None or pd.isna(share):
+        return ""
+    return f" (largest district share {share:.0%}, {name})"
+
+
+def _authority_blocks(summaries: pd.DataFrame) -> list[Block]:
+    """Each authority's findings in a paragraph, tier by tier (districts first)."""
+    blocks = [
+        Block("h2", "Findings by authority"),
+        Block(
+            "p",
+            "For each authority a finding touches: which findings, which it shares and with "
+            "whom, and how much of each lies outside it.",
+        ),
+    ]
+    for tier, heading in _TIER_HEADINGS.items():
+        rows = summaries.loc[summaries["tier"] == tier]
+        if rows.empty:
+            continue
+        blocks += [
+            Block("h3", heading),
+            Block("list", items=tuple(str(v) for v in rows["summary"])),
+        ]
     return blocks
 
 
@@ -400,9 +472,11 @@ def _provenance_blocks(provenance: dict[str, Any], method: HotspotMethod | None)
         Block(
             "list",
             items=(
-                f"Config: {provenance['config_file']}",
+                f"Config: {Path(provenance['config_file']).name}",
                 *(
-                    f"{role}: {v['path']} (sha256 {v['sha256'][:16]}…)"
+                    # The file's name only: where it sat on the machine that ran is
+                    # private and meaningless to a reader (provenance.json has the path).
+                    f"{role}: {Path(v['path']).name} (sha256 {v['sha256'][:16]}…)"
                     for role, v in inputs.items()
                 ),
                 *(
@@ -430,6 +504,8 @@ def to_markdown(blocks: Sequence[Block]) -> str:
             lines += [f"# {block.text}", ""]
         elif block.kind == "h2":
             lines += [f"## {block.text}", ""]
+        elif block.kind == "h3":
+            lines += [f"### {block.text}", ""]
         elif block.kind == "p":
             lines += [block.text, ""]
         elif block.kind == "list":
@@ -449,7 +525,9 @@ table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left;
          vertical-align: top; }
 th { background: #f3f1ec; }
-figure { margin: 1rem 0 2rem; } img { max-width: 100%; }
+figure { margin: 1rem 0 2rem; break-inside: avoid; } img { max-width: 100%; }
+h2 { break-after: avoid; }
+@media print { body { max-width: none; margin: 0; } @page { size: A4; margin: 15mm; } }
 figcaption { font-size: 0.85rem; color: #555; }
 """
 
@@ -460,11 +538,17 @@ def _inline(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def to_html(blocks: Sequence[Block], title: str) -> str:
-    """The report as a standalone HTML page (figures linked, not embedded)."""
+def _embedded(root: Path, path: str) -> str:
+    """A figure as a ``data:`` URI, so the page needs no file beside it."""
+    data = base64.b64encode((root / path).read_bytes()).decode("ascii")
+    return f"data:image/png;base64,{data}"
+
+
+def to_html(blocks: Sequence[Block], title: str, root: Path) -> str:
+    """The report as one self-contained HTML page: figures from ``root`` are embedded."""
     body: list[str] = []
     for block in blocks:
-        if block.kind in ("h1", "h2"):
+        if block.kind in ("h1", "h2", "h3"):
             body.append(f"<{block.kind}>{_inline(block.text)}</{block.kind}>")
         elif block.kind == "p":
             body.append(f"<p>{_inline(block.text)}</p>")
@@ -479,7 +563,8 @@ def to_html(blocks: Sequence[Block], title: str) -> str:
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif block.kind == "img":
             body.append(
-                f'<figure><img src="{html.escape(block.path)}" alt="{html.escape(block.text)}">'
+                f'<figure><img src="{_embedded(root, block.path)}" '
+                f'alt="{html.escape(block.text)}">'
                 f"<figcaption>{html.escape(block.text)}</figcaption></figure>"
             )
     return (

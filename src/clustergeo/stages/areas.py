@@ -19,7 +19,7 @@ import pandas as pd
 from clustergeo._errors import InputDataError
 from clustergeo.config import AreasConfig, RunConfig
 from clustergeo.ingest.authorities import assign_tiers, read_authorities
-from clustergeo.ingest.boundaries import read_boundaries
+from clustergeo.ingest.boundaries import check_distinct_areas, read_boundaries
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.ingest.tables import read_lookup_table
 from clustergeo.io import file_sha256, write_json, write_parquet
@@ -108,6 +108,7 @@ def run(config: RunConfig) -> None:
         what="Areas file",
     )
     notes.extend(areas_read.notes)
+    check_distinct_areas(areas_read.frame, inputs["areas"])
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
 
     employment_codes = intermediates.read_employment(paths, columns=["area_code"])["area_code"]
@@ -164,6 +165,7 @@ def run(config: RunConfig) -> None:
             "areas": len(areas),
             "geometries_repaired": areas_read.n_repaired,
             "empty_geometries_dropped": areas_read.n_empty_dropped,
+            "degenerate_geometries_dropped": areas_read.n_degenerate_dropped,
         },
         "notes": notes,
     }

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 
-import geopandas as gpd
 import pandas as pd
 
 from clustergeo.clusters.delineate import select_columns
-from clustergeo.clusters.findings import build_findings
+from clustergeo.clusters.findings import build_findings, with_centroid_lon_lat
 from clustergeo.config import RunConfig
 from clustergeo.industries import is_traded
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -75,13 +74,7 @@ def run(config: RunConfig) -> None:
         reference_total=intermediates.read_lq_reference(paths).total,
         confidence_level=config.concentration.confidence_level,
     )
-    clusters = found.findings
-    if not clusters.empty:
-        lonlat = gpd.GeoSeries.from_xy(
-            clusters["centroid_x"], clusters["centroid_y"], crs=clusters.crs
-        ).to_crs("EPSG:4326")
-        clusters["centroid_lon"] = lonlat.x.round(5)
-        clusters["centroid_lat"] = lonlat.y.round(5)
+    clusters = with_centroid_lon_lat(found.findings)
     for code, counts in found.report["per_industry"].items():
         log.debug("Clusters of %s: %s", code, counts)
     log.info(

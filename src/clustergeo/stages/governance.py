@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from clustergeo.config import RunConfig
+from clustergeo.governance.findings import govern_findings
 from clustergeo.governance.overlay import (
     add_upper_tier,
     authority_links,
@@ -54,55 +55,22 @@ def run(config: RunConfig) -> None:
     clusters = intermediates.read_clusters(paths)
     members = intermediates.read_cluster_members(paths)
     lq = intermediates.read_lq(paths, ["area_code", "industry_code", "employment", "area_total"])
-    tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
-    share = settings.straddle_share
-
     # Every finding is placed twice: by its core and by its extent (the core and the hot
     # areas around it), so a span that crosses a boundary only through its extent is seen.
-    by_part = {
-        part: _member_pieces(
-            members if part == "extent" else members.loc[members["part"] == "core"],
-            clusters,
-            areas[[*tier_columns, "area_km2"]],
-            lq[["area_code", "industry_code", "employment"]],
-        )
-        for part in ("core", "extent")
-    }
-    links = pd.concat(
-        [
-            authority_links(
-                pieces, "cluster_id", ["employment", "area_km2"], straddle_share=share
-            ).assign(part=part)
-            for part, pieces in by_part.items()
-        ],
-        ignore_index=True,
+    placed = govern_findings(
+        clusters,
+        _member_employment(members, clusters, lq[["area_code", "industry_code", "employment"]]),
+        areas,
+        straddle_share=settings.straddle_share,
+        edge_distance_m=settings.edge_distance_km * 1000,
     )
-    flags = governance_flags(by_part["core"], "cluster_id", "employment", straddle_share=share)
-    extent_flags = governance_flags(
-        by_part["extent"], "cluster_id", "employment", straddle_share=share
-    )
-    extent_flags = extent_flags.rename(
-        columns={c: f"extent_{c}" for c in extent_flags.columns if c != "cluster_id"}
-    )
-    core_links = links.loc[links["part"] == "core"].drop(columns="part")
-    near = nearby_authorities(
-        clusters, "cluster_id", areas, core_links, settings.edge_distance_km * 1000
-    )
-    governed = clusters.merge(flags, on="cluster_id", how="left").merge(
-        extent_flags, on="cluster_id", how="left"
-    )
-    governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
-    governed["edge"] = governed["near_authorities"] != ""
-    governed["name"] = _cluster_names(governed)
-    governed = governed[
-        ["cluster_id", "name", *[c for c in governed if c not in ("cluster_id", "name")]]
-    ]
+    governed, links = placed.findings, placed.links
 
     summaries = authority_summaries(
         links.loc[links["part"] == "extent"].drop(columns="part"),
         governed,
         areas[["district_code", "upper_tier_name"]]
-        if "upper_tier_name" in areas
+        if {"district_code", "upper_tier_name"} <= set(areas)
         else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
     )
     title = f"Clusters by authority: {config.name}{synthetic_suffix(config.synthetic)}"
@@ -130,30 +98,13 @@ def run(config: RunConfig) -> None:
     )
 
 
-def _member_pieces(
-    members: pd.DataFrame, clusters: pd.DataFrame, areas: pd.DataFrame, lq: pd.DataFrame
+def _member_employment(
+    members: pd.DataFrame, clusters: pd.DataFrame, lq: pd.DataFrame
 ) -> pd.DataFrame:
-    """Member areas with their authorities and their employment in the finding's industry."""
+    """Member areas with their employment in the finding's industry."""
     industry = clusters.set_index("cluster_id")["industry_code"]
     pieces = members.assign(industry_code=members["cluster_id"].map(industry))
-    pieces = pieces.merge(lq, on=["area_code", "industry_code"], how="left")
-    pieces = pieces.merge(areas, on="area_code", how="left")
-    pieces["employment"] = pieces["employment"].fillna(0.0)
-    return pieces
-
-
-def _cluster_names(governed: pd.DataFrame) -> pd.Series:
-    """'Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth' (up to two districts)."""
-    names = []
-    for row in governed.itertuples():
-        districts = str(getattr(row, "districts", "") or "")
-        parts = [d for d in districts.split("; ") if d]
-        lead = getattr(row, "lead_district", None)
-        if isinstance(lead, str) and lead in parts:
-            parts = [lead, *sorted(p for p in parts if p != lead)]
-        place = " / ".join(parts[:2]) + (" and others" if len(parts) > 2 else "")
-        names.append(f"{row.label}: {place}" if place else str(row.label))
-    return pd.Series(names, index=governed.index)
+    return pieces.merge(lq, on=["area_code", "industry_code"], how="left")
 
 
 def _sites_path(config: RunConfig) -> Path | str | None:

@@ -42,12 +42,12 @@ from clustergeo.growth.shift_share import (
     shift_share,
 )
 from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_hot_spots
+from clustergeo.hotspots.variables import analysed_values
 from clustergeo.ingest.national_totals import read_national_totals_by_year
 from clustergeo.ingest.years import year_ranges
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
-from clustergeo.stages.hotspots import analysed_values
 from clustergeo.stages.manifest import stage_inputs
 from clustergeo.stages.paths import RunPaths
 

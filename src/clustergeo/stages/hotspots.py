@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 import time
 
-import geopandas as gpd
-import pandas as pd
-
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
 from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
+from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
@@ -27,18 +25,6 @@ from clustergeo.stages.paths import RunPaths
 __all__ = ["run"]
 
 log = logging.getLogger(__name__)
-
-
-def analysed_values(lq: pd.DataFrame, areas: gpd.GeoDataFrame, variable: str) -> pd.DataFrame:
-    """Areas x industries (and cluster definitions) matrix of the variable analysed."""
-    column = "lq" if variable == "lq" else "employment"
-    wide = lq.pivot(index="area_code", columns="industry_code", values=column)
-    order = list(dict.fromkeys(lq["industry_code"]))
-    wide = wide[order]
-    if variable == "density":
-        km2 = areas.set_index("area_code")["area_km2"].reindex(wide.index)
-        wide = wide.div(km2, axis=0)
-    return wide
 
 
 def run(config: RunConfig) -> None:

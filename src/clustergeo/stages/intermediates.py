@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AreasRecord",
+    "CircularTables",
     "GrowthTables",
     "HotspotRecord",
     "Industries",
@@ -41,6 +42,7 @@ __all__ = [
     "read_areas_if_any",
     "read_areas_record",
     "read_authority_polygons",
+    "read_circular",
     "read_cluster_extents",
     "read_cluster_members",
     "read_cluster_record",
@@ -547,4 +549,34 @@ def read_growth(paths: RunPaths) -> GrowthTables | None:
             if paths[r.EMERGING_CLUSTERS].exists()
             else None
         ),
+    )
+
+
+# --- circular ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CircularTables:
+    """The circular stage's results: streams, side findings, co-location, zones and gaps."""
+
+    streams: pd.DataFrame
+    findings: gpd.GeoDataFrame
+    colocation: pd.DataFrame
+    zones: gpd.GeoDataFrame
+    zone_authorities: pd.DataFrame
+
+
+def read_circular(paths: RunPaths) -> CircularTables | None:
+    """The circular stage's tables, or ``None`` when the run has no ``circular`` section."""
+    import geopandas as gpd
+    import pandas as pd
+
+    if not paths[r.CIRCULAR_STREAMS].exists():
+        return None
+    return CircularTables(
+        streams=pd.read_parquet(paths[r.CIRCULAR_STREAMS]),
+        findings=gpd.read_parquet(_existing(paths, r.CIRCULAR_FINDINGS, None)),
+        colocation=pd.read_parquet(_existing(paths, r.CIRCULAR_COLOCATION, None)),
+        zones=gpd.read_parquet(_existing(paths, r.CIRCULAR_ZONES, None)),
+        zone_authorities=pd.read_parquet(_existing(paths, r.CIRCULAR_ZONE_AUTHORITIES, None)),
     )

@@ -195,6 +195,18 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _current_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at ``path`` if it is written in this version's layout, else ``None``.
+
+    A record from an older clustergeo (its outputs kept as bare checksums, say) is never reused:
+    its stage is re-run and its record rewritten whole.
+    """
+    manifest = _read_manifest(path)
+    if manifest is None or manifest.get("manifest_version") != MANIFEST_VERSION:
+        return None
+    return manifest
+
+
 def _upstream(paths: RunPaths, stage: Stage) -> tuple[dict[str, str | None], str]:
     """Checksums of the artefacts the stage reads, as their producers recorded them.
 
@@ -204,7 +216,7 @@ def _upstream(paths: RunPaths, stage: Stage) -> tuple[dict[str, str | None], str
     reads: dict[str, str | None] = {}
     for artefact in stage.reads:
         producer = producer_of(artefact)
-        manifest = _read_manifest(paths.manifest(producer))
+        manifest = _current_manifest(paths.manifest(producer))
         if manifest is None:
             return {}, f"the {producer.name} stage has not finished"
         reads |= _artefact_checksums(artefact, manifest)
@@ -236,7 +248,7 @@ def record(config: RunConfig, stage: Stage, *, skipped: str | None = None) -> Pa
 
     paths = RunPaths.for_config(config)
     path = paths.manifest(stage)
-    previous = _read_manifest(path) or {}
+    previous = _current_manifest(path) or {}
     known_outputs: dict[str, Any] = previous.get("outputs", {})
     known_inputs: dict[str, Any] = previous.get("inputs", {})
     reads, _missing = _upstream(paths, stage)

@@ -17,23 +17,26 @@ import importlib.metadata
 import json
 import os
 import platform
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pyogrio
 
 from clustergeo.config import RunConfig
 from clustergeo.io import file_sha256, write_json, write_text
+from clustergeo.publish.circular import (
+    circular_figures,
+    circular_layers,
+    circular_report_blocks,
+)
 from clustergeo.publish.emerging import (
     draw_emerging_maps,
     emerging_blocks,
     emerging_layers,
     emerging_styles,
 )
-from clustergeo.publish.figures import draw_figures
+from clustergeo.publish.figures import draw_figures, map_boundaries
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
 from clustergeo.publish.growth import (
@@ -44,6 +47,7 @@ from clustergeo.publish.growth import (
     growth_styles,
 )
 from clustergeo.publish.layers import RunTables, build_layers
+from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_project import geometry_types, project_for_layers
 from clustergeo.publish.report import (
     Block,
@@ -95,6 +99,15 @@ def run(config: RunConfig) -> None:
     rule = _cluster_rule(intermediates.read_cluster_record(paths), config)
 
     layers = build_layers(tables)
+    circular = intermediates.read_circular(paths)
+    if circular is not None:
+        layers |= circular_layers(
+            circular.streams,
+            circular.findings,
+            circular.zones,
+            circular.zone_authorities,
+            circular.colocation,
+        )
     styles = layer_styles(layers, definitions)
     summary = _growth_summary(growth)
     if growth is not None:
@@ -118,7 +131,6 @@ def run(config: RunConfig) -> None:
     )
     figures = draw_figures(
         layers,
-        areas=tables.areas,
         definitions=definitions,
         framing=framing,
         hotspot_method=method,
@@ -126,7 +138,98 @@ def run(config: RunConfig) -> None:
         grid_cell_m=config.surface.cell_m if config.surface else None,
         folder=paths[r.FIGURES],
     )
+    write_text(
+        map_page_for_layers(
+            layers,
+            definitions,
+            title=framing.title,
+            source=framing.source_line,
+            attribution=framing.attribution,
+        ),
+        paths[r.MAP_PAGE],
+    )
+    circular_drawn: list[Path] = []
+    if circular is not None and config.circular is not None:
+        circular_drawn = circular_figures(
+            layers,
+            areas=tables.areas,
+            boundaries=map_boundaries(layers),
+            framing=framing,
+            distance_km=config.circular.distance_km,
+            folder=paths[r.FIGURES],
+        )
+        figures += circular_drawn
+    drawn, extra_figures, change_over_time = _change_over_time(
+        growth, summary, layers=layers, tables=tables, framing=framing, paths=paths
+    )
+    figures += drawn
+    provenance = _provenance(
+        config,
+        paths,
+        notes,
+        hotspots=hotspot_record.report,
+        clusters=intermediates.read_cluster_record(paths),
+        governance=intermediates.read_governance_record(paths),
+        **({"growth": growth.record} if growth is not None else {}),
+        outputs={
+            "geopackage": {
+                "path": _relative(paths[r.GEOPACKAGE], paths.root),
+                "sha256": file_sha256(paths[r.GEOPACKAGE]),
+            },
+            "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
+            "map_page": _relative(paths[r.MAP_PAGE], paths.root),
+            "figures": [_relative(p, paths.root) for p in figures],
+        },
+    )
+    write_json(provenance, paths[r.PROVENANCE])
+    sites = layers.get("site_footprints")
+    blocks = report_blocks(
+        framing=framing,
+        hotspot_method=method,
+        cluster_rule=rule,
+        provenance=provenance,
+        clusters=tables.clusters,
+        links=tables.cluster_authorities,
+        sites=sites if tables.sites is not None else None,
+        figures=[*report_figures(paths.root, figures, tables.sites), *extra_figures],
+        n_areas=len(layers["areas_lq"]),
+        n_industries=int(tables.lq["industry_code"].nunique()),
+        global_statistics=tables.global_statistics,
+        change_over_time=change_over_time,
+        authority_summaries=tables.authority_summaries,
+    )
+    if circular is not None and config.circular is not None:
+        # The circular section goes before the maps and the provenance, which close the report.
+        at = next(
+            (
+                i
+                for i, b in enumerate(blocks)
+                if b.kind == "h2" and b.text in ("Maps", "Provenance")
+            ),
+            len(blocks),
+        )
+        blocks[at:at] = circular_report_blocks(
+            circular.streams,
+            circular.zones,
+            distance_km=config.circular.distance_km,
+            figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
+        )
+    write_text(to_markdown(blocks), paths[r.REPORT_MD])
+    write_text(to_html(blocks, f"{framing.title}: report", paths.root), paths[r.REPORT_HTML])
+
+
+def _change_over_time(
+    growth: intermediates.GrowthTables | None,
+    summary: GrowthSummary | None,
+    *,
+    layers: dict[str, Any],
+    tables: RunTables,
+    framing: Framing,
+    paths: RunPaths,
+) -> tuple[list[Path], list[tuple[str, str]], list[Block]]:
+    """The growth and emerging-hot-spot maps drawn, their report captions, and their sections."""
     change_over_time: list[Block] = []
+    figures: list[Path] = []
     extra_figures: list[tuple[str, str]] = []
     if growth is not None and summary is not None:
         drawn = draw_growth_maps(
@@ -134,7 +237,7 @@ def run(config: RunConfig) -> None:
             growth.growth,
             summary=summary,
             framing=framing,
-            boundaries=_boundaries(layers),
+            boundaries=map_boundaries(layers),
             folder=paths[r.FIGURES],
         )
         figures += drawn
@@ -154,7 +257,7 @@ def run(config: RunConfig) -> None:
                 growth.emerging,
                 period=period,
                 framing=framing,
-                boundaries=_boundaries(layers),
+                boundaries=map_boundaries(layers),
                 folder=paths[r.FIGURES],
             )
             figures += drawn
@@ -171,41 +274,7 @@ def run(config: RunConfig) -> None:
                     zip(growth.growth["industry_code"], growth.growth["label"], strict=True)
                 ),
             )
-    provenance = _provenance(
-        config,
-        paths,
-        notes,
-        hotspots=hotspot_record.report,
-        clusters=intermediates.read_cluster_record(paths),
-        governance=intermediates.read_governance_record(paths),
-        **({"growth": growth.record} if growth is not None else {}),
-        outputs={
-            "geopackage": {
-                "path": _relative(paths[r.GEOPACKAGE], paths.root),
-                "sha256": file_sha256(paths[r.GEOPACKAGE]),
-            },
-            "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
-            "figures": [_relative(p, paths.root) for p in figures],
-        },
-    )
-    write_json(provenance, paths[r.PROVENANCE])
-    sites = layers.get("site_footprints")
-    blocks = report_blocks(
-        framing=framing,
-        hotspot_method=method,
-        cluster_rule=rule,
-        provenance=provenance,
-        clusters=tables.clusters,
-        links=tables.cluster_authorities,
-        sites=sites if tables.sites is not None else None,
-        figures=[*report_figures(paths.root, figures, tables.sites), *extra_figures],
-        n_areas=len(layers["areas_lq"]),
-        n_industries=int(tables.lq["industry_code"].nunique()),
-        global_statistics=tables.global_statistics,
-        change_over_time=change_over_time,
-    )
-    write_text(to_markdown(blocks), paths[r.REPORT_MD])
-    write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
+    return figures, extra_figures, change_over_time
 
 
 def _read_tables(paths: RunPaths) -> RunTables:
@@ -266,6 +335,8 @@ def _framing(
     year: int | None,
 ) -> Framing:
     surface = config.surface
+    employment = config.employment
+    authorities = config.authorities
     return Framing(
         run_name=config.name,
         description=config.description,
@@ -276,16 +347,11 @@ def _framing(
         uses_openstreetmap=surface is not None and (surface.osm is not None or surface.osm_online),
         measure=inputs.measure_label if inputs.measure is not None else None,
         year=year,
+        employment_year=employment.date or (str(employment.year) if employment.year else None),
+        boundaries_year=str(authorities.year)
+        if authorities is not None and authorities.year is not None
+        else None,
     )
-
-
-def _boundaries(layers: Mapping[str, object]) -> dict[str, gpd.GeoDataFrame]:
-    """The authority outlines drawn on the growth maps (regions repeat the study area's)."""
-    return {
-        tier: frame
-        for tier in ("district", "county", "combined_authority")
-        if isinstance(frame := layers.get(tier), gpd.GeoDataFrame)
-    }
 
 
 def _growth_summary(growth: intermediates.GrowthTables | None) -> GrowthSummary | None:
@@ -374,7 +440,7 @@ def _publish_without_boundaries(
         change_over_time=change_over_time,
     )
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
-    write_text(to_html(blocks, f"{framing.title}: report"), paths[r.REPORT_HTML])
+    write_text(to_html(blocks, f"{framing.title}: report", paths.root), paths[r.REPORT_HTML])
 
 
 def _hotspot_method(record: intermediates.HotspotRecord) -> HotspotMethod:

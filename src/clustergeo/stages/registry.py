@@ -110,6 +110,7 @@ CORE_CODE: tuple[str, ...] = (
     "__init__.py",
     "_errors.py",
     "_validate.py",
+    "_yaml.py",
     "_console.py",
     "config.py",
     "io.py",
@@ -304,6 +305,41 @@ GROWTH_REPORT = Artefact(
     "growth/report.json", "Years compared, reference, shift-share variant and what was left out."
 )
 
+# circular
+CIRCULAR_STREAMS = Artefact(
+    "circular/streams.parquet",
+    "Each material stream: its industries, sources, co-location statistics, zones and gaps.",
+)
+CIRCULAR_STREAMS_CSV = Artefact("circular/streams.csv", "The same as CSV.")
+CIRCULAR_FINDINGS = Artefact(
+    "circular/findings.parquet",
+    "Producer and user findings of every stream (clusters and concentrations), core polygons.",
+)
+CIRCULAR_COLOCATION = Artefact(
+    "circular/colocation.parquet",
+    "Bivariate Local Moran per area x stream, both ways, with permutation p-values and FDR.",
+)
+CIRCULAR_COLOCATION_CSV = Artefact("circular/colocation.csv", "The same as CSV.")
+CIRCULAR_ZONES = Artefact(
+    "circular/zones.parquet",
+    "Symbiosis zones and gaps with their governance and co-operation flags (GeoParquet).",
+)
+CIRCULAR_ZONES_CSV = Artefact("circular/zones.csv", "The same as CSV, without polygons.")
+CIRCULAR_ZONE_EXTENTS = Artefact(
+    "circular/zone_extents.parquet", "Each zone's extent: its findings' extents and links."
+)
+CIRCULAR_ZONE_MEMBERS = Artefact(
+    "circular/zone_members.parquet", "The areas of each zone and gap, by part and side."
+)
+CIRCULAR_ZONE_AUTHORITIES = Artefact(
+    "circular/zone_authorities.parquet",
+    "Every authority each zone touches, for the zone and for each side, with shares.",
+)
+CIRCULAR_ZONE_AUTHORITIES_CSV = Artefact("circular/zone_authorities.csv", "The same as CSV.")
+CIRCULAR_REPORT = Artefact(
+    "circular/report.json", "Streams run and left out, the rules applied, and the counts."
+)
+
 # publish
 GEOPACKAGE = Artefact(
     "clustergeo.gpkg", "The GeoPackage users open in QGIS, styles embedded.", optional=True
@@ -314,6 +350,7 @@ QGIS_PROJECT = Artefact(
 FIGURES = Artefact("figures/", "The static map figures (PNG and SVG).")
 REPORT_MD = Artefact("report.md", "The run report in Markdown.")
 REPORT_HTML = Artefact("report.html", "The same report as a standalone HTML page.")
+MAP_PAGE = Artefact("map.html", "An interactive map of the findings that works offline.")
 PROVENANCE = Artefact("provenance.json", "Inputs with checksums, config, versions, seed.")
 
 # --- Stages, in the order they run --------------------------------------------------------------
@@ -523,6 +560,54 @@ GROWTH_STAGE = Stage(
     ),
 )
 
+CIRCULAR = Stage(
+    name="circular",
+    summary=(
+        "Match waste producers with the industries that could use it: co-location, "
+        "symbiosis zones, gaps and who must co-operate."
+    ),
+    inputs=("circular_matrix",),
+    reads=(AREAS, LQ, CONCENTRATION_REPORT, WEIGHTS),
+    writes=(
+        CIRCULAR_STREAMS,
+        CIRCULAR_STREAMS_CSV,
+        CIRCULAR_FINDINGS,
+        CIRCULAR_COLOCATION,
+        CIRCULAR_COLOCATION_CSV,
+        CIRCULAR_ZONES,
+        CIRCULAR_ZONES_CSV,
+        CIRCULAR_ZONE_EXTENTS,
+        CIRCULAR_ZONE_MEMBERS,
+        CIRCULAR_ZONE_AUTHORITIES,
+        CIRCULAR_ZONE_AUTHORITIES_CSV,
+        CIRCULAR_REPORT,
+    ),
+    # Each stream side is analysed as the run analyses an industry: its LQ with the run's
+    # floors, hot spots with the run's inference, findings by the run's cluster rules, and
+    # the governance overlay with the run's straddle share.
+    settings=(
+        "circular",
+        "hotspots",
+        "clusters",
+        "concentration.min_area_employment",
+        "concentration.min_cell_employment",
+        "concentration.confidence_level",
+        "governance.straddle_share",
+    ),
+    needs_section="circular",
+    needs_polygons=True,
+    code=(
+        "circular/",
+        "hotspots/",
+        "clusters/",
+        "concentration.py",
+        "governance/overlay.py",
+        "industries.py",
+        "data/sic2007.yaml",
+        "data/circular/",
+    ),
+)
+
 PUBLISH = Stage(
     name="publish",
     summary="Write the GeoPackage, the QGIS project, the maps, the report and the provenance.",
@@ -558,8 +643,13 @@ PUBLISH = Stage(
         EMERGING,
         EMERGING_CLUSTERS,
         GROWTH_REPORT,
+        CIRCULAR_STREAMS,
+        CIRCULAR_FINDINGS,
+        CIRCULAR_COLOCATION,
+        CIRCULAR_ZONES,
+        CIRCULAR_ZONE_AUTHORITIES,
     ),
-    writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML),
+    writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML, MAP_PAGE),
     # The provenance carries the whole config, so every setting is publish's, but the output
     # folder: the record names its files relative to it.
     settings=("*",),
@@ -577,6 +667,7 @@ STAGES: tuple[Stage, ...] = (
     GOVERNANCE,
     SURFACE,
     GROWTH_STAGE,
+    CIRCULAR,
     PUBLISH,
 )
 

@@ -1,0 +1,149 @@
+"""Who governs each finding: its core and its extent placed on every authority tier.
+
+A finding (a cluster or a concentration, :mod:`clustergeo.clusters.findings`) is placed twice,
+through its member areas: by its **core** and by its **extent** (the core with the significant
+hot areas around it), so a span that crosses a boundary only through its extent is seen. For
+a concentration the two are the same areas. The pieces are the member areas, weighted by their
+employment in the finding's industry, and the links, flags and shares are those of
+:mod:`clustergeo.governance.overlay`: the core's flags under their own names, the extent's as
+``extent_<flag>``, and every authority link with its ``part`` (``core`` or ``extent``).
+
+The ``governance`` stage and :func:`clustergeo.api.govern` both call :func:`govern_findings`,
+so a notebook and a run place findings alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from clustergeo.governance.overlay import (
+    LINK_TIERS,
+    STRADDLE_SHARE,
+    authority_links,
+    governance_flags,
+    nearby_authorities,
+)
+
+__all__ = ["GovernedFindings", "finding_names", "govern_findings"]
+
+#: The parts a finding is placed by, in the order their links are listed.
+PARTS = ("core", "extent")
+
+
+@dataclass(frozen=True)
+class GovernedFindings:
+    """The findings with their flags, and every finding-authority link."""
+
+    findings: gpd.GeoDataFrame
+    links: pd.DataFrame
+
+
+def finding_names(governed: pd.DataFrame) -> pd.Series:
+    """'Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth' (up to two districts).
+
+    The finding's ``label``, then its lead district and the other districts it straddles,
+    alphabetically, as ``districts`` and ``lead_district`` of
+    :func:`~clustergeo.governance.overlay.governance_flags` give them; the label alone when
+    no district is known.
+    """
+    names = []
+    for row in governed.itertuples():
+        districts = getattr(row, "districts", "")
+        # A finding whose areas have no district has a missing value here, not a name.
+        parts = [d for d in districts.split("; ") if d] if isinstance(districts, str) else []
+        lead = getattr(row, "lead_district", None)
+        if isinstance(lead, str) and lead in parts:
+            parts = [lead, *sorted(p for p in parts if p != lead)]
+        place = " / ".join(parts[:2]) + (" and others" if len(parts) > 2 else "")
+        names.append(f"{row.label}: {place}" if place else str(row.label))
+    return pd.Series(names, index=governed.index)
+
+
+def _pieces(members: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """Member areas with their authorities; a member without employment weighs zero."""
+    pieces = members.merge(areas, on="area_code", how="left")
+    pieces["employment"] = pieces["employment"].fillna(0.0)
+    return pieces
+
+
+def govern_findings(
+    findings: gpd.GeoDataFrame,
+    members: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    straddle_share: float = STRADDLE_SHARE,
+    edge_distance_m: float = 1000.0,
+) -> GovernedFindings:
+    """Place every finding's core and extent on the authority tiers, with flags and names.
+
+    Parameters
+    ----------
+    findings
+        One row per finding: ``cluster_id``, ``label`` and the core polygon.
+    members
+        One row per finding and member area: ``cluster_id``, ``area_code``, ``part``
+        (``core``, or ``extent`` for an area of the extent only) and ``employment``, the
+        area's employment in the finding's industry (missing counts as zero).
+    areas
+        The run's areas: ``area_code``, ``area_km2``, the ``<tier>_code`` / ``<tier>_name``
+        columns of every tier known (the upper tier added by
+        :func:`~clustergeo.governance.overlay.add_upper_tier`), and their polygons, which
+        find the authorities near a finding.
+    straddle_share
+        Share of a finding's employment outside the lead authority of a tier above which it
+        straddles the tier (see :mod:`clustergeo.governance.overlay`).
+    edge_distance_m
+        Authorities within this distance of a finding's core that it does not reach are
+        named in ``near_authorities`` (and ``edge`` is set).
+
+    Returns
+    -------
+    GovernedFindings
+        ``findings``: the findings with ``name`` after ``cluster_id``, the flags of their
+        core, the same flags of their extent prefixed ``extent_``, ``near_authorities`` and
+        ``edge``; ``links``: :func:`~clustergeo.governance.overlay.authority_links` of the
+        core, then of the extent, each with its ``part``.
+    """
+    tier_columns = [
+        c for tier in LINK_TIERS for c in (f"{tier}_code", f"{tier}_name") if c in areas
+    ]
+    placed = pd.DataFrame(areas[["area_code", *tier_columns, "area_km2"]])
+    by_part = {
+        part: _pieces(
+            members if part == "extent" else members.loc[members["part"] == "core"], placed
+        )
+        for part in PARTS
+    }
+    links = pd.concat(
+        [
+            authority_links(
+                pieces, "cluster_id", ["employment", "area_km2"], straddle_share=straddle_share
+            ).assign(part=part)
+            for part, pieces in by_part.items()
+        ],
+        ignore_index=True,
+    )
+    flags = governance_flags(
+        by_part["core"], "cluster_id", "employment", straddle_share=straddle_share
+    )
+    extent_flags = governance_flags(
+        by_part["extent"], "cluster_id", "employment", straddle_share=straddle_share
+    )
+    extent_flags = extent_flags.rename(
+        columns={c: f"extent_{c}" for c in extent_flags.columns if c != "cluster_id"}
+    )
+    core_links = links.loc[links["part"] == "core"].drop(columns="part")
+    near = nearby_authorities(findings, "cluster_id", areas, core_links, edge_distance_m)
+    governed = findings.merge(flags, on="cluster_id", how="left").merge(
+        extent_flags, on="cluster_id", how="left"
+    )
+    governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
+    governed["edge"] = governed["near_authorities"] != ""
+    governed["name"] = finding_names(governed)
+    governed = governed[
+        ["cluster_id", "name", *[c for c in governed if c not in ("cluster_id", "name")]]
+    ]
+    return GovernedFindings(findings=governed, links=links)

@@ -1,0 +1,500 @@
+"""Circular economy outputs: GeoPackage layers and styles, one map per stream, a report section.
+
+Fed by the circular stage's tables (never the config). The words are for the small firms and
+programme officers the policy report describes: resource efficiency, reducing waste, cutting
+disposal costs, one firm's waste as another's raw material; not carbon accounting.
+
+Layers
+    ``circular_findings`` (producer and user findings of every stream, polygons, ``side``),
+    ``circular_zones`` (symbiosis zones and gaps, ``kind``, with their authorities and
+    co-operation flags), and the attribute tables ``circular_streams``,
+    ``circular_zone_authorities`` and ``circular_colocation``.
+Maps
+    ``figures/circular_<stream>.png``: producers, users, zones and gaps of one stream.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from clustergeo.governance.summaries import plural
+from clustergeo.publish.framing import Framing
+from clustergeo.publish.plotting import (
+    BOUNDARY_STYLES,
+    FONT_SIZES,
+    add_attribution,
+    add_map_furniture,
+    boundary_handles,
+    crs_note,
+    default_figsize,
+    frame_map,
+    house_style,
+    save_figure,
+    set_title,
+)
+from clustergeo.publish.qgis_styles import (
+    LabelRule,
+    LayerStyle,
+    _categorized,
+    _document,
+    _labeling,
+    fill_symbol,
+)
+from clustergeo.publish.report import Block
+
+__all__ = [
+    "SIDE_COLOURS",
+    "circular_figures",
+    "circular_layers",
+    "circular_report_blocks",
+    "circular_styles",
+    "plot_stream_map",
+]
+
+#: Producers warm, users green: the same in the maps and in QGIS.
+SIDE_COLOURS = {"producers": "#d95f02", "users": "#1b9e77"}
+_ZONE_COLOUR = "#1f78b4"
+_GAP_COLOUR = "#e7298a"
+_SCATTERED_COLOUR = "#7f7f7f"
+_BASE_FILL = "#f2f0eb"
+_COOPERATION_WORDS = {
+    "across_combined_authorities": "producers and users in different combined authorities",
+    "combined_authority_and_outside": "one side in a combined authority, the other outside",
+    "across_counties": "producers and users in different counties or unitary authorities",
+    "across_districts": "producers and users in different districts of one county",
+    "one_district": "both sides in one district",
+}
+
+
+def circular_layers(
+    streams: pd.DataFrame,
+    findings: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    zone_authorities: pd.DataFrame,
+    colocation: pd.DataFrame,
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """The circular layers of the GeoPackage, in the order they are written."""
+    sides = findings.assign(
+        stream=findings["industry_code"].str.rsplit("_", n=1).str[0],
+        side=findings["industry_code"].str.rsplit("_", n=1).str[1],
+    )
+    return {
+        "circular_findings": sides,
+        "circular_zones": zones,
+        "circular_streams": streams,
+        "circular_zone_authorities": zone_authorities,
+        "circular_colocation": colocation,
+    }
+
+
+def circular_styles(layers: Mapping[str, object]) -> list[LayerStyle]:
+    """QGIS styles of the circular layers present: sides by colour, zones and gaps outlined."""
+    styles = []
+    if "circular_findings" in layers:
+        categories = [
+            (side, f"{side.capitalize()} of a material", fill_symbol(str(i), colour))
+            for i, (side, colour) in enumerate(SIDE_COLOURS.items())
+        ]
+        styles.append(
+            LayerStyle(
+                layer="circular_findings",
+                name="Producers and users",
+                qml=_document(_categorized("side", categories)),
+                default=True,
+                description="Where each stream's producers and users are concentrated",
+                renderer="categorizedSymbol",
+                classes=len(categories),
+            )
+        )
+    if "circular_zones" in layers:
+        categories = [
+            (
+                "zone",
+                "Symbiosis zone",
+                fill_symbol("0", None, outline=_ZONE_COLOUR, width_mm=0.9),
+            ),
+            (
+                "gap",
+                "Gap: producers, few users near",
+                fill_symbol("1", None, outline=_GAP_COLOUR, width_mm=0.9, dash=True),
+            ),
+            (
+                "scattered",
+                "Producers, users near but scattered",
+                fill_symbol("2", None, outline=_SCATTERED_COLOUR, width_mm=0.6, dash=True),
+            ),
+        ]
+        styles.append(
+            LayerStyle(
+                layer="circular_zones",
+                name="Symbiosis zones and gaps",
+                qml=_document(
+                    _categorized("kind", categories),
+                    _labeling(LabelRule('"zone_id"', placement=1, priority=7)),
+                ),
+                default=True,
+                description=(
+                    "Symbiosis opportunity zones (solid), gaps (dashed) and producers with "
+                    "users scattered near (grey)"
+                ),
+                renderer="categorizedSymbol",
+                classes=len(categories),
+            )
+        )
+    return styles
+
+
+def plot_stream_map(
+    areas: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    title: str,
+    subtitle: str,
+    producers_label: str,
+    users_label: str,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    attribution: str,
+) -> tuple[Figure, Axes]:
+    """One stream: its producers, its users, its symbiosis zones and its gaps.
+
+    ``findings`` are the stream's producer and user findings (``side``); ``zones`` its zones,
+    gaps and scattered producer findings (``kind``); zones and gaps are labelled by their
+    lead district.
+    """
+    with house_style():
+        width, height = default_figsize(areas)
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        areas.plot(ax=ax, color=_BASE_FILL, edgecolor="#ffffff", linewidth=0.2)
+        tiers = [t for t in BOUNDARY_STYLES if t in (boundaries or {})]
+        for zorder, tier in enumerate(tiers, start=3):
+            style = dict(BOUNDARY_STYLES[tier])
+            style.pop("label")
+            (boundaries or {})[tier].boundary.plot(ax=ax, zorder=zorder, **style)
+        for side, colour in SIDE_COLOURS.items():
+            part = findings.loc[findings["side"] == side]
+            if not part.empty:
+                part.plot(ax=ax, color=colour, alpha=0.6, edgecolor=colour, linewidth=0.6, zorder=6)
+        scattered = zones.loc[zones["kind"] == "scattered"]
+        if not scattered.empty:
+            scattered.buffer(400).boundary.plot(
+                ax=ax, color=_SCATTERED_COLOUR, linewidth=0.9, linestyle=":", zorder=7
+            )
+        for kind, colour, dash in (("zone", _ZONE_COLOUR, "-"), ("gap", _GAP_COLOUR, "--")):
+            part = zones.loc[zones["kind"] == kind]
+            if not part.empty:
+                part.buffer(400).boundary.plot(
+                    ax=ax, color=colour, linewidth=1.4, linestyle=dash, zorder=8
+                )
+                # One label per district: three gaps in one city would print its name thrice.
+                labelled = part.sort_values("producer_employment", ascending=False)
+                if "lead_district" in labelled:
+                    labelled = labelled.drop_duplicates("lead_district")
+                for row in labelled.itertuples():
+                    point = row.geometry.representative_point()
+                    ax.annotate(
+                        textwrap.fill(str(getattr(row, "lead_district", "") or ""), 18),
+                        (point.x, point.y),
+                        xytext=(8, 8),
+                        textcoords="offset points",
+                        fontsize=FONT_SIZES["annotation"],
+                        color=colour,
+                        zorder=9,
+                        bbox={
+                            "boxstyle": "round,pad=0.15",
+                            "fc": "white",
+                            "ec": "none",
+                            "alpha": 0.8,
+                        },
+                    )
+        frame_map(ax, areas.total_bounds)
+        set_title(ax, title, subtitle)
+        handles: list[Patch | Line2D] = [
+            Patch(
+                facecolor=SIDE_COLOURS["producers"],
+                alpha=0.6,
+                label=_wrap(f"Producers: {producers_label}"),
+            ),
+            Patch(facecolor=SIDE_COLOURS["users"], alpha=0.6, label=_wrap(f"Users: {users_label}")),
+            Line2D([], [], color=_ZONE_COLOUR, linewidth=1.4, label="Symbiosis zone"),
+            Line2D(
+                [],
+                [],
+                color=_GAP_COLOUR,
+                linewidth=1.4,
+                linestyle="--",
+                label="Gap: few users near",
+            ),
+            Line2D(
+                [],
+                [],
+                color=_SCATTERED_COLOUR,
+                linewidth=0.9,
+                linestyle=":",
+                label=_wrap("Producers with users near, scattered"),
+            ),
+            *boundary_handles(tiers),
+        ]
+        ax.legend(
+            handles=handles,
+            title="Material stream",
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+            alignment="left",
+            title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
+        )
+        add_map_furniture(ax, areas)
+        add_attribution(ax, attribution, crs_note=crs_note(areas))
+    return fig, ax
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, 22)
+
+
+def circular_figures(
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    *,
+    areas: gpd.GeoDataFrame,
+    boundaries: Mapping[str, gpd.GeoDataFrame],
+    framing: Framing,
+    distance_km: float,
+    folder: Path,
+) -> list[Path]:
+    """One map per stream that ran (``figures/circular_<stream>``); the files written."""
+    streams = layers["circular_streams"]
+    findings = layers["circular_findings"]
+    zones = layers["circular_zones"]
+    assert isinstance(findings, gpd.GeoDataFrame)
+    assert isinstance(zones, gpd.GeoDataFrame)
+    written: list[Path] = []
+    for row in streams.loc[streams["status"] == "run"].itertuples():
+        fig, _ax = plot_stream_map(
+            areas,
+            findings.loc[findings["stream"] == row.stream],
+            zones.loc[zones["stream"] == row.stream],
+            title=framing.heading(f"{row.label!s}: producers and users"),
+            subtitle=(
+                f"Producers and users concentrated (clusters and single places). A zone joins "
+                f"producers and users within {distance_km:g} km or side by side; a gap is "
+                "producers with clearly fewer users within reach than the economy's average."
+            ),
+            producers_label=str(row.producers),
+            users_label=str(row.users),
+            boundaries=boundaries,
+            attribution=framing.attribution,
+        )
+        written.extend(save_figure(fig, folder / f"circular_{row.stream!s}"))
+    return written
+
+
+def circular_report_blocks(
+    streams: pd.DataFrame,
+    zones: pd.DataFrame,
+    *,
+    distance_km: float,
+    figures: Sequence[str],
+) -> list[Block]:
+    """The report's circular-economy section, in plain words for firms and programme officers.
+
+    ``figures`` are the stream maps' paths relative to the report
+    (``figures/circular_<stream>.png``).
+    """
+    ran = streams.loc[streams["status"] == "run"]
+    blocks = [
+        Block("h2", "Resource efficiency: one firm's waste, another's raw material"),
+        Block(
+            "p",
+            "Reducing waste saves firms money: every skip sent to landfill is a disposal cost, "
+            "and a material another firm can use is a cost turned into a sale. That works "
+            "best where the firms that produce a waste and the firms that could use it are "
+            "close. For each material stream below, this section maps where its producers "
+            "and its users are concentrated, and finds **symbiosis zones**, places where "
+            f"both sit side by side or within {distance_km:g} km of each other, and **gaps**, "
+            "places with many producers and clearly fewer users within reach than the "
+            "economy as a whole has for as many jobs, where a programme could help set up "
+            "collection, reuse or recycling. Producer places with no user place near but "
+            "users within reach in ordinary numbers are listed apart: there the users are "
+            "scattered, and a programme would broker links with firms already nearby.",
+        ),
+    ]
+    table = pd.DataFrame(
+        {
+            "Material": ran["label"],
+            "From (producers)": ran["producers"],
+            "To (users)": ran["users"],
+            "Producer places": ran["producer_findings"].astype(int),
+            "User places": ran["user_findings"].astype(int),
+            "Zones": ran["zones"].astype(int),
+            "…needing authorities to co-operate": ran["zones_needing_cooperation"].astype(int),
+            "Gaps": ran["gaps"].astype(int),
+            "Users near, scattered": ran["scattered"].astype(int),
+            "Found together? (p)": [
+                _together(i, p)
+                for i, p in zip(ran["moran_bv_i"], ran["moran_bv_p_sim"], strict=True)
+            ],
+        }
+    )
+    blocks.append(Block("table", table=table))
+    blocks.append(
+        Block(
+            "p",
+            '"Found together?" asks whether, across the whole study area, places with more '
+            "producers are surrounded by places with more users than chance would give (the "
+            "bivariate Moran's I, with a p-value from random permutations). A place counts as "
+            "a producer or user place when the run's cluster rules find a cluster or a single "
+            "large concentration of that side there.",
+        )
+    )
+    not_run = streams.loc[streams["status"] != "run"]
+    if not not_run.empty:
+        blocks.append(
+            Block(
+                "p",
+                "Streams that need finer industry detail than this data has, and were not run: "
+                + "; ".join(f"{row.label}" for row in not_run.itertuples())
+                + ". See `circular/streams.csv` for why.",
+            )
+        )
+    if (ran["finer"].fillna("") != "").any():
+        blocks.append(
+            Block(
+                "p",
+                "**Read these as leads to check, not findings.** With industry detail by "
+                "section only, each side is a whole section: the users' section E also holds "
+                "water supply and sewerage, so a user place can be a water company's offices "
+                "or works rather than waste firms, and most producers' jobs make no waste of "
+                "the stream. Check the firms in a zone or gap before acting on it; the last "
+                "part of this section says what finer data would settle.",
+            )
+        )
+    blocks += _zone_blocks(zones, distance_km)
+    labels = ran.set_index("stream")["label"]
+    if figures:
+        blocks.append(Block("h2", "Maps of each material stream"))
+    for path in figures:
+        stream = Path(path).stem.removeprefix("circular_")
+        caption = f"{labels.get(stream, stream)}: producers, users, symbiosis zones and gaps"
+        blocks.append(Block("img", caption, path=path))
+    finer = ran.loc[ran["finer"].fillna("") != ""]
+    if not finer.empty:
+        blocks.append(Block("h2", "What finer industry detail would add"))
+        blocks.append(
+            Block(
+                "list",
+                items=tuple(f"**{row.label}.** {row.finer}" for row in finer.itertuples()),
+            )
+        )
+    blocks.append(Block("h2", "Where the links between industries come from"))
+    blocks.append(
+        Block(
+            "list",
+            items=tuple(
+                f"**{row.label}.** " + " ".join(str(row.sources).split(" | "))
+                for row in ran.itertuples()
+            ),
+        )
+    )
+    return blocks
+
+
+def _together(moran: float, p: float) -> str:
+    if pd.isna(moran):
+        return "not tested"
+    verdict = "yes" if moran > 0 and p <= 0.05 else "apart" if moran < 0 and p <= 0.05 else "no"
+    return f"{verdict} ({p:.3g})"
+
+
+def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
+    found = zones.loc[zones["kind"] == "zone"]
+    gaps = zones.loc[zones["kind"] == "gap"]
+    blocks = [Block("h2", "Symbiosis zones and the authorities that must co-operate")]
+    if found.empty:
+        blocks.append(Block("p", "No producer place has a user place near it in this run."))
+    else:
+        needing = found.loc[found["cooperation_needed"].fillna(False).astype(bool)]
+        blocks.append(
+            Block(
+                "p",
+                f"{plural(len(found), 'zone')} in all; in {len(needing)} the producers and the "
+                "users sit in different authorities, so closing the loop needs an agreement "
+                "between them (the broker, where there is one, holds both sides).",
+            )
+        )
+        ranked = found.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
+        blocks.append(
+            Block(
+                "table",
+                table=pd.DataFrame(
+                    {
+                        "Material": ranked["label"],
+                        "Where": ranked["districts"].fillna("").str.replace("; ", ", "),
+                        "Producer jobs": ranked["producer_employment"].map("{:,.0f}".format),
+                        "User jobs": ranked["user_employment"].map("{:,.0f}".format),
+                        "Co-operation": ranked["cooperation"].map(
+                            lambda v: _COOPERATION_WORDS.get(str(v), "")
+                        ),
+                        "Between": ranked["agreement"].fillna(""),
+                        "Broker": ranked["broker"].fillna(""),
+                    }
+                ).head(15),
+            )
+        )
+    blocks.append(Block("h2", "Gaps: producers with few users near"))
+    if gaps.empty:
+        blocks.append(Block("p", "No producer place lacks users within reach."))
+    else:
+        blocks.append(
+            Block(
+                "p",
+                f"Users' jobs within {distance_km:g} km are set against all jobs there: a "
+                "ratio below 1 means fewer users for the size of the local economy than in "
+                "the economy the run compares with; a gap's ratio is below 1 beyond chance "
+                "(its confidence interval lies below 1).",
+            )
+        )
+        blocks.append(Block("table", table=_unlinked_table(gaps, "Who could act")))
+    scattered = zones.loc[zones["kind"] == "scattered"]
+    if not scattered.empty:
+        blocks.append(Block("h2", "Producers with users near but scattered"))
+        blocks.append(
+            Block(
+                "p",
+                "No user place is near these producer places, but users are found within "
+                "reach in ordinary numbers (a ratio not clearly below 1), spread among "
+                "other firms.",
+            )
+        )
+        blocks.append(Block("table", table=_unlinked_table(scattered, "Who could broker")))
+    return blocks
+
+
+def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
+    """Gaps or scattered producer places, largest first (at most 15)."""
+    ranked = rows.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
+    return pd.DataFrame(
+        {
+            "Material": ranked["label"],
+            "Where": ranked["districts"].fillna("").str.replace("; ", ", "),
+            "Producer jobs": ranked["producer_employment"].map("{:,.0f}".format),
+            "Nearest user place": ranked["nearest_user_km"].map(
+                lambda v: "none in the study area" if pd.isna(v) else f"{v:.0f} km"
+            ),
+            "User jobs within reach": ranked["users_nearby_employment"].map("{:,.0f}".format),
+            "Users for the jobs there (1 = average)": ranked["users_nearby_lq"].map(
+                lambda v: "" if pd.isna(v) else f"{v:.2f}"
+            ),
+            actor: ranked["lead_district"].fillna(""),
+        }
+    ).head(15)

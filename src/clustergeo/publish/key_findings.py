@@ -1,0 +1,286 @@
+"""What the report says first and last: its key findings, a glossary and the limitations.
+
+The key findings are the run's results in plain sentences for a board paper: how many
+clusters and concentrations, the strongest three with their jobs and specialisation, what
+straddles which authorities, where no authority holds a majority, which combined authorities
+hold the findings, and what surrounds each anchor site. Every number is read from the run's
+tables; nothing is estimated here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clustergeo.governance.summaries import plural
+from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.vocab import CA_STATUS_WORDS
+
+__all__ = ["GLOSSARY", "glossary_items", "key_findings", "limitations"]
+
+#: How many findings the summary names.
+_NAMED = 3
+
+#: Every statistic and term a report reader meets, in plain words.
+GLOSSARY: dict[str, str] = {
+    "Location quotient (LQ)": (
+        "an area's share of jobs in an industry divided by that industry's share in the "
+        "reference area; 1 is average, 2 is twice as specialised"
+    ),
+    "Unreliable LQ": (
+        "an LQ resting on too few workers in the area to mean much; greyed on the maps"
+    ),
+    "Getis-Ord Gi*": (
+        "a z-score of how much higher (hot spot) or lower (cold spot) the LQs of an area and "
+        "its neighbours are than chance would give"
+    ),
+    "Local Moran's I (LISA)": (
+        "compares each area's LQ with its neighbours': high-high and low-low are clusters "
+        "of alike areas, high-low and low-high are outliers that differ from their "
+        "surroundings"
+    ),
+    "Global Moran's I and General G": (
+        "one number per industry for the whole study area: whether alike values sit side by "
+        "side at all (Moran's I) and whether high values sit beside high ones (General G)"
+    ),
+    "p-value, FDR": (
+        "the chance of a pattern this strong arising at random; with thousands of areas "
+        "tested, the false discovery rate (Benjamini-Hochberg) keeps the share of false "
+        "alarms among the findings at the stated level"
+    ),
+    "Cluster (core and extent)": (
+        "neighbouring significant hot spots; the core is the specialised, sizeable ones, "
+        "the extent adds the hot spots around and between them"
+    ),
+    "Concentration": (
+        "one or a few neighbouring places that are significantly specialised on their own "
+        "without specialised neighbours, such as a single large plant"
+    ),
+    "Strength and stars": (
+        "a score combining size, specialisation, focus and significance that ranks the "
+        "findings; a star for each of size, specialisation and focus in the top share of "
+        "the run's findings"
+    ),
+    "Straddles": (
+        "more than the stated share of a finding's employment lies outside its lead "
+        "authority of that tier"
+    ),
+    "Governance gap": "no single authority holds a majority of the finding's employment",
+}
+
+
+def glossary_items() -> tuple[str, ...]:
+    """The glossary as '**term**: meaning.' lines."""
+    return tuple(f"**{term}**: {meaning}." for term, meaning in GLOSSARY.items())
+
+
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].fillna(False).astype(bool)
+
+
+def _verb(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def _definitions(global_statistics: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the run's cluster definitions (not the finer industries) when it has any."""
+    if "kind" in global_statistics and (global_statistics["kind"] == "cluster").any():
+        return global_statistics.loc[global_statistics["kind"] == "cluster"]
+    return global_statistics
+
+
+def _ranked(findings: pd.DataFrame) -> pd.DataFrame:
+    order = ["strength", "cluster_id"] if "strength" in findings else ["employment", "cluster_id"]
+    return findings.sort_values(order, ascending=[False, True])
+
+
+def _share(value: float) -> str:
+    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
+
+
+def _finding_sentence(rank: int, row: pd.Series) -> str:
+    stars = int(row.get("stars", 0) or 0)
+    kind = "concentration" if row.get("kind", "cluster") == "concentration" else "cluster"
+    starred = f", {'★' * stars}" if stars else ""
+    return (
+        f"**No. {rank} on the maps, {row['name']}** ({kind}{starred}): "
+        f"{row['employment']:,.0f} jobs, "
+        f"{_share(float(row['employment_share']))} of the industry's jobs in the study area, "
+        f"LQ {row['lq']:.2f}."
+    )
+
+
+def _combined_authorities(findings: pd.DataFrame, links: pd.DataFrame) -> str | None:
+    """Which combined authorities lead how many findings, and how many lie outside any."""
+    if "tier" not in links or not (links["tier"] == "combined_authority").any():
+        return None
+    part = links["part"] if "part" in links else pd.Series("core", index=links.index)
+    relation = links["relation"] if "relation" in links else pd.Series("lead", index=links.index)
+    led = links.loc[
+        (links["tier"] == "combined_authority") & (part == "core") & (relation == "lead")
+    ]
+    counts = led.groupby("authority_name")["cluster_id"].nunique().sort_values(ascending=False)
+    parts = [f"{name} leads {plural(int(n), 'finding')}" for name, n in counts.items()]
+    status = findings.get("ca_status", pd.Series(dtype=str)).astype(str)
+    for code in ("split_across_cas", "partly_outside_ca", "outside_any_ca"):
+        if n := int((status == code).sum()):
+            parts.append(f"{plural(n, 'finding')} {CA_STATUS_WORDS[code]}")
+    return "Combined authorities: " + "; ".join(parts) + "." if parts else None
+
+
+def key_findings(
+    *,
+    findings: pd.DataFrame,
+    links: pd.DataFrame,
+    sites: pd.DataFrame | None,
+    global_statistics: pd.DataFrame | None,
+    n_industries: int,
+) -> tuple[str, ...]:
+    """The run's findings in a handful of plain sentences, most important first.
+
+    Parameters
+    ----------
+    findings
+        Governed findings (clusters and concentrations) with their flags.
+    links
+        Finding-authority links (``tier``, ``authority_name``, ``part``, ``relation``).
+    sites
+        Anchor sites with their flags and the findings of their sector in or near them.
+    global_statistics
+        Global Moran's I per industry (``pattern``), or None.
+    n_industries
+        How many industries or cluster definitions were analysed.
+    """
+    items: list[str] = []
+    if global_statistics is not None and not global_statistics.empty:
+        global_statistics = _definitions(global_statistics)
+        n_industries = len(global_statistics)
+    kinds = findings.get("kind", pd.Series("cluster", index=findings.index)).value_counts()
+    n_clusters, n_concentrations = int(kinds.get("cluster", 0)), int(kinds.get("concentration", 0))
+    industries = findings["label"].nunique() if "label" in findings else 0
+    if findings.empty:
+        analysed = plural(n_industries, "industry", "industries")
+        items.append(f"No cluster or concentration met the rules among {analysed}.")
+    else:
+        items.append(
+            f"{plural(n_clusters, 'cluster')} and {plural(n_concentrations, 'concentration')} "
+            f"in {plural(industries, 'industry', 'industries')} of the "
+            f"{n_industries:,} analysed; the strongest three follow."
+        )
+        for rank, (_, row) in enumerate(_ranked(findings).head(_NAMED).iterrows(), start=1):
+            items.append(_finding_sentence(rank, row))
+    if global_statistics is not None and "pattern" in global_statistics:
+        clustered = global_statistics.loc[global_statistics["pattern"].astype(str) == "clustered"]
+        if len(clustered):
+            names = clustered["label"].fillna(clustered["industry_code"]).astype(str)
+            items.append(
+                f"{plural(len(clustered), 'industry', 'industries')} "
+                f"{_verb(len(clustered), 'is', 'are')} clustered across the whole study "
+                f"area (global Moran's I): {', '.join(names.head(6))}"
+                + (" and others." if len(clustered) > 6 else ".")
+            )
+    if not findings.empty:
+        items += _governance_sentences(findings, links)
+    if sites is not None and not sites.empty:
+        items += _site_sentences(sites, findings)
+    return tuple(items)
+
+
+def _governance_sentences(findings: pd.DataFrame, links: pd.DataFrame) -> list[str]:
+    """What straddles which authorities, the governance gaps and the combined authorities."""
+    items: list[str] = []
+    straddling = _ranked(findings.loc[_flag(findings, "straddles_districts")])
+    if straddling.empty:
+        items.append("No finding's core straddles a district boundary.")
+    else:
+        named = "; ".join(
+            f"{row['name']} ({str(row.get('districts', '')).replace('; ', ', ')})"
+            for _, row in straddling.head(_NAMED).iterrows()
+        )
+        items.append(
+            f"{plural(len(straddling), 'finding')} "
+            f"{_verb(len(straddling), 'straddles', 'straddle')} district boundaries, so "
+            f"support needs authorities to work together: {named}."
+        )
+    counties = int(_flag(findings, "straddles_counties").sum())
+    if counties:
+        items.append(
+            f"{plural(counties, 'finding')} {_verb(counties, 'crosses', 'cross')} "
+            "county or unitary lines as well."
+        )
+    gaps = findings.loc[_flag(findings, "governance_gap")]
+    if len(gaps):
+        items.append(
+            f"{plural(len(gaps), 'finding')} {_verb(len(gaps), 'has', 'have')} no "
+            "authority holding a majority of its jobs (a governance gap): "
+            + ", ".join(gaps["name"].astype(str).head(_NAMED))
+            + ("…" if len(gaps) > _NAMED else ".")
+        )
+    if (ca := _combined_authorities(findings, links)) is not None:
+        items.append(ca)
+    return items
+
+
+def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
+    names = findings.set_index("cluster_id")["name"] if not findings.empty else pd.Series()
+
+    def named(ids: object) -> list[str]:
+        return [str(names.get(i, i)) for i in str(ids or "").split(";") if i]
+
+    sentences = []
+    for _, site in sites.loc[sites["status"] != "outside_study_area"].iterrows():
+        inside = named(site.get("sector_clusters_in"))
+        near = named(site.get("sector_clusters_near"))
+        if inside:
+            where = f"sits in {', '.join(inside)}"
+        elif near:
+            where = f"has {', '.join(near)} nearby"
+        else:
+            where = "has no finding of its sector in or near its footprint"
+        districts = str(site.get("districts") or "").replace("; ", ", ")
+        sentences.append(
+            f"Anchor site **{site['name']}** {where}"
+            + (f"; its footprint spans {districts}." if districts else ".")
+        )
+    return sentences
+
+
+def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> tuple[str, ...]:
+    """What the reader must keep in mind, tied to this run's data and settings."""
+    del rule  # The rules are stated in the method section; kept for a stable signature.
+    employment = (
+        f"Employment is of {framing.employment_year}"
+        if framing.employment_year
+        else "The employment data's year is not given in the run's config"
+    )
+    boundaries = (
+        f"authority boundaries are of {framing.boundaries_year}"
+        if framing.boundaries_year
+        else "authority boundaries are as supplied"
+    )
+    basis = framing.employment_basis
+    return (
+        f"**Vintage.** {employment}; {boundaries}. Industries and places have moved since: a "
+        "cluster here is a pattern in the data's year, and boundaries of another year can "
+        "place it in other authorities.",
+        "**Industry detail.** Industries are broad groups (sections or the run's cluster "
+        "definitions): a cluster of 'manufacturing' may be several unrelated trades side by "
+        "side, and a specialised niche inside a broad group can be invisible.",
+        f"**Where jobs are counted.** Employment is {basis}-based"
+        + (
+            ": people are counted where they work, so a cluster is where the jobs are, not "
+            "where the workers live."
+            if basis == "workplace"
+            else ": people are counted where they live, which only approximates where "
+            "industries are."
+        ),
+        "**Disclosure control.** Published small-area counts are rounded or perturbed to "
+        "protect individuals; small LQs rest on few people and are flagged unreliable.",
+        "**Areas shape results (MAUP).** Statistics depend on the areas used: different "
+        "boundaries or a grid can move, merge or split clusters (compare the grid map where "
+        "the run has one). Areas at the study area's edge have fewer neighbours inside it.",
+        "**Significance.** p-values are corrected for testing many areas, and permutations "
+        f"use a fixed seed ({method.seed}) so a rerun gives the same findings; but a finding "
+        "just over a threshold is not different in kind from one just under it.",
+    )

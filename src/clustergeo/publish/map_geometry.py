@@ -1,0 +1,158 @@
+"""Geometry for maps: simplified to the printed scale, turned into matplotlib paths once.
+
+A report map is 17 cm wide at 300 dpi, about 2,000 pixels: a boundary drawn with vertices a
+tenth of a pixel apart looks exactly like one simplified to half a pixel, but costs ten times as
+much to draw and to write as SVG or PDF. :func:`simplify_to_scale` drops what the printed map
+cannot show, and :func:`geometry_paths` turns each feature into one compound matplotlib
+:class:`~matplotlib.path.Path` (exterior and holes), so that a run's maps share the same paths
+instead of each asking geopandas to rebuild them (which also redraws the whole figure after
+every layer under a non-interactive backend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from matplotlib.collections import PathCollection
+from matplotlib.path import Path
+
+__all__ = [
+    "PRINT_PIXELS",
+    "MapGeometry",
+    "geometry_paths",
+    "path_collection",
+    "prepare_map_geometry",
+    "simplify_to_scale",
+]
+
+#: Pixels across a full-width printed map: 17 cm at 300 dpi.
+PRINT_PIXELS = 2000
+
+
+def simplify_to_scale(
+    geometry: gpd.GeoSeries, extent_m: float, pixels: int = PRINT_PIXELS
+) -> gpd.GeoSeries:
+    """``geometry`` simplified to half a printed pixel of a map ``extent_m`` metres across.
+
+    Topology is preserved per feature (no ring collapses or self-intersects); neighbouring
+    features may part by under half a pixel along shared edges, which the outline drawn over
+    them hides.
+    """
+    tolerance = extent_m / pixels / 2
+    simplified = shapely.simplify(geometry.to_numpy(), tolerance, preserve_topology=True)
+    return gpd.GeoSeries(simplified, index=geometry.index, crs=geometry.crs)
+
+
+def geometry_paths(geometry: Sequence[Any] | gpd.GeoSeries) -> list[Path]:
+    """One compound path per feature (polygons with their holes; lines as open paths).
+
+    Empty or missing features get an empty path, so the list lines up with ``geometry``.
+    """
+    geoms = np.asarray(geometry, dtype=object)
+    n = len(geoms)
+    missing = np.array([g is None for g in geoms], dtype=bool)
+    if missing.any():
+        geoms = geoms.copy()
+        geoms[missing] = shapely.Polygon()
+    parts, part_index = shapely.get_parts(geoms, return_index=True)
+    is_polygon = shapely.get_type_id(parts) == 3
+    rings = np.empty(0, dtype=object)
+    ring_feature = np.empty(0, dtype=np.int64)
+    closed = np.empty(0, dtype=bool)
+    if is_polygon.any():
+        # matplotlib fills by the non-zero winding rule: a hole is left empty only when it
+        # runs the other way round from its exterior, which boundary files do not promise.
+        oriented = shapely.orient_polygons(parts[is_polygon])
+        polygon_rings, ring_part = shapely.get_rings(oriented, return_index=True)
+        rings = np.concatenate([rings, polygon_rings])
+        ring_feature = np.concatenate([ring_feature, part_index[is_polygon][ring_part]])
+        closed = np.concatenate([closed, np.ones(len(polygon_rings), dtype=bool)])
+    lines = ~is_polygon & np.isin(shapely.get_type_id(parts), (1, 2))
+    if lines.any():
+        rings = np.concatenate([rings, parts[lines]])
+        ring_feature = np.concatenate([ring_feature, part_index[lines]])
+        closed = np.concatenate([closed, shapely.get_type_id(parts[lines]) == 2])
+    if len(rings) == 0:
+        return [Path(np.empty((0, 2))) for _ in range(n)]
+    order = np.argsort(ring_feature, kind="stable")
+    rings, ring_feature, closed = rings[order], ring_feature[order], closed[order]
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(coords), Path.LINETO, dtype=Path.code_type)
+    starts = np.searchsorted(coord_ring, np.arange(len(rings)))
+    ends = np.append(starts[1:], len(coords)) - 1
+    codes[starts] = Path.MOVETO
+    codes[ends[closed]] = Path.CLOSEPOLY
+    feature_of_coord = ring_feature[coord_ring]
+    bounds = np.searchsorted(feature_of_coord, np.arange(n + 1))
+    return [
+        Path(coords[bounds[i] : bounds[i + 1]], codes[bounds[i] : bounds[i + 1]])
+        if bounds[i + 1] > bounds[i]
+        else Path(np.empty((0, 2)))
+        for i in range(n)
+    ]
+
+
+def path_collection(paths: Sequence[Path], **style: Any) -> PathCollection:
+    """A collection drawing ``paths`` in data coordinates, left out of layout computations.
+
+    The map axes are sized by the layout and then zoomed to the study area, so the thousands
+    of paths inside need not be measured when the layout runs (which would cost more than
+    drawing them).
+    """
+    collection = PathCollection(list(paths), **style)
+    collection.set_in_layout(False)
+    return collection
+
+
+@dataclass(frozen=True)
+class MapGeometry:
+    """A study area's geometry prepared once for every map of a run.
+
+    Attributes
+    ----------
+    bounds
+        The study area's ``(xmin, ymin, xmax, ymax)`` in metres.
+    areas
+        One path per small area, in the order of the areas frame, simplified to the scale.
+    outlines
+        Per authority tier, the outline of each authority (drawn as lines).
+    study_outline
+        The study area's outline.
+    """
+
+    bounds: tuple[float, float, float, float]
+    areas: list[Path]
+    outlines: Mapping[str, list[Path]] = field(default_factory=dict)
+    study_outline: list[Path] = field(default_factory=list)
+
+
+def prepare_map_geometry(
+    areas: gpd.GeoDataFrame, boundaries: Mapping[str, gpd.GeoDataFrame] | None = None
+) -> MapGeometry:
+    """Simplify the areas and authority outlines to the printed scale and make their paths.
+
+    The study outline is the union of the simplified areas, snapped so that the slivers real
+    boundary files leave between neighbours do not show as lines inside it.
+    """
+    x_min, y_min, x_max, y_max = (float(v) for v in areas.total_bounds)
+    extent = max(x_max - x_min, y_max - y_min, 1.0)
+    simplified = simplify_to_scale(areas.geometry, extent)
+    tolerance = extent / PRINT_PIXELS
+    outline = shapely.union_all(shapely.buffer(simplified.to_numpy(), tolerance, quad_segs=1))
+    outline = shapely.simplify(shapely.buffer(outline, -tolerance, quad_segs=1), tolerance)
+    outlines = {
+        tier: geometry_paths(simplify_to_scale(frame.geometry, extent).boundary)
+        for tier, frame in (boundaries or {}).items()
+        if len(frame)
+    }
+    return MapGeometry(
+        bounds=(x_min, y_min, x_max, y_max),
+        areas=geometry_paths(simplified),
+        outlines=outlines,
+        study_outline=geometry_paths([shapely.boundary(outline)]),
+    )

@@ -1,0 +1,143 @@
+"""The circular stage end to end on the demo: the planted pair and gap are found and placed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from clustergeo.stages import registry as r
+from clustergeo.stages.paths import RunPaths
+
+STREAM = "construction_demolition"
+
+
+def _truth(demo_run: RunPaths) -> pd.DataFrame:
+    return pd.read_csv(demo_run.root.parent / "raw" / "truth_circular.csv", dtype=str)
+
+
+def _names(demo_run: RunPaths) -> pd.DataFrame:
+    return pd.read_csv(demo_run.root.parent / "raw" / "lookup.csv", dtype=str)
+
+
+def _members(zones: pd.DataFrame) -> pd.Series:
+    return zones["member_codes"].str.split(";").map(set)
+
+
+def _planted(truth: pd.DataFrame, name: str) -> set[str]:
+    return set(truth.loc[truth["name"] == name, "area_code"])
+
+
+def _name_of(demo_run: RunPaths, tier: str, code: str) -> str:
+    lookup = _names(demo_run).drop_duplicates(f"{tier}_code").set_index(f"{tier}_code")
+    return str(lookup.loc[code, f"{tier}_name"])
+
+
+def test_the_planted_pair_is_one_zone_needing_its_authorities_to_cooperate(
+    demo_run: RunPaths,
+) -> None:
+    truth = _truth(demo_run)
+    zones = gpd.read_parquet(demo_run[r.CIRCULAR_ZONES])
+    producers, users = _planted(truth, "waste_producers"), _planted(truth, "waste_users")
+    mine = zones.loc[(zones["stream"] == STREAM) & _members(zones).map(lambda c: bool(c & users))]
+    assert len(mine) == 1
+    zone = mine.iloc[0]
+    assert zone["kind"] == "zone"
+    core = set(zone["member_codes"].split(";"))
+    # Most of each planted side is in the zone's core (edge areas may fall below the floors).
+    assert len(core & producers) >= 0.75 * len(producers)
+    assert len(core & users) >= 0.75 * len(users)
+    assert zone["n_producer_findings"] == 1
+    assert zone["n_user_findings"] == 1
+    assert "colocated" in zone["linked_by"]
+    assert zone["distance_km"] == 0.0
+
+    # The producers sit in a combined authority, the users in a county outside any.
+    sides = truth.drop_duplicates("name").set_index("name")
+    p, u = sides.loc["waste_producers"], sides.loc["waste_users"]
+    assert p["county_code"] != u["county_code"]
+    assert pd.notna(p["combined_authority_code"])
+    assert pd.isna(u["combined_authority_code"])
+    assert zone["producers_district_code"] == p["district_code"]
+    assert zone["users_district_code"] == u["district_code"]
+    assert zone["producers_combined_authority_code"] == p["combined_authority_code"]
+    assert zone["cooperation"] == "combined_authority_and_outside"
+    assert zone["cooperation_needed"]
+    ca = _name_of(demo_run, "combined_authority", p["combined_authority_code"])
+    county = _name_of(demo_run, "county", u["county_code"])
+    assert zone["agreement"] == f"{ca} (producers) and {county} (users)"
+    assert zone["broker"] == "none"
+    assert zone["ca_status"] == "partly_outside_ca"
+    assert zone["straddles_counties"]
+
+    # Each side's authorities are listed, and the report names the parties.
+    links = pd.read_parquet(demo_run[r.CIRCULAR_ZONE_AUTHORITIES])
+    lead = links.loc[
+        (links["zone_id"] == zone["zone_id"])
+        & (links["tier"] == "district")
+        & (links["relation"] == "lead")
+    ].set_index("side")
+    assert lead.loc["producers", "authority_code"] == p["district_code"]
+    assert lead.loc["users", "authority_code"] == u["district_code"]
+    report = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
+    assert f"{ca} (producers) and {county} (users)" in report
+
+
+def test_the_planted_producers_without_users_are_a_gap(demo_run: RunPaths) -> None:
+    truth = _truth(demo_run)
+    zones = gpd.read_parquet(demo_run[r.CIRCULAR_ZONES])
+    planted = _planted(truth, "producers_without_users")
+    mine = zones.loc[(zones["stream"] == STREAM) & _members(zones).map(lambda c: bool(c & planted))]
+    assert len(mine) == 1
+    gap = mine.iloc[0]
+    assert gap["kind"] == "gap"
+    assert len(set(gap["member_codes"].split(";")) & planted) >= 0.75 * len(planted)
+    report = json.loads(demo_run[r.CIRCULAR_REPORT].read_text(encoding="utf-8"))
+    assert gap["nearest_user_km"] > report["distance_km"]
+    assert not gap["cooperation_needed"]
+    district = truth.loc[truth["name"] == "producers_without_users", "district_code"].iloc[0]
+    assert gap["lead_district"] == _name_of(demo_run, "district", district)
+    assert gap["producers_district_code"] == district
+    markdown = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
+    gaps_section = markdown.split("## Gaps: producers with few users near", 1)[1]
+    assert gap["lead_district"] in gaps_section.split("\n## ", 1)[0]
+
+
+def test_every_section_stream_runs_with_its_sources_and_counts(demo_run: RunPaths) -> None:
+    streams = pd.read_csv(demo_run[r.CIRCULAR_STREAMS_CSV])
+    assert (streams["status"] == "run").all()
+    assert streams["sources"].str.len().gt(0).all()
+    assert streams["finer"].str.len().gt(0).all()  # section streams say what detail would add
+    zones = pd.read_parquet(demo_run[r.CIRCULAR_ZONES])
+    counted = zones.groupby(["stream", "kind"]).size().unstack(fill_value=0)
+    for row in streams.itertuples():
+        assert row.zones == counted.get("zone", pd.Series(dtype=int)).get(row.stream, 0)
+        assert row.gaps == counted.get("gap", pd.Series(dtype=int)).get(row.stream, 0)
+    # Construction's producers surround its users more than chance would give in the demo.
+    construction = streams.set_index("stream").loc[STREAM]
+    assert construction["moran_bv_i"] > 0
+    colocation = pd.read_parquet(demo_run[r.CIRCULAR_COLOCATION])
+    assert set(colocation["stream"]) == set(streams["stream"])
+    assert len(colocation) == 1500 * len(streams)
+
+
+def test_circular_layers_styles_maps_and_report(demo_run: RunPaths) -> None:
+    layers = dict(pyogrio.list_layers(demo_run[r.GEOPACKAGE]))
+    for name in ("circular_findings", "circular_zones"):
+        assert layers[name] == "MultiPolygon" or layers[name] == "Polygon"
+    for name in ("circular_streams", "circular_zone_authorities", "circular_colocation"):
+        assert layers[name] is None
+    with sqlite3.connect(demo_run[r.GEOPACKAGE]) as db:
+        styled = {row[0] for row in db.execute("SELECT f_table_name FROM layer_styles")}
+    assert {"circular_findings", "circular_zones"} <= styled
+    streams = pd.read_csv(demo_run[r.CIRCULAR_STREAMS_CSV])
+    for stream in streams["stream"]:
+        assert (demo_run[r.FIGURES] / f"circular_{stream}.png").stat().st_size > 10_000
+    report = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
+    assert "## Resource efficiency: one firm's waste, another's raw material" in report
+    assert "figures/circular_construction_demolition.png" in report
+    assert "What finer industry detail would add" in report
+    assert report.index("Resource efficiency") < report.index("## Provenance")

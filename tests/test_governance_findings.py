@@ -1,0 +1,90 @@
+"""Findings placed on the tiers by core and by extent, and named: hand-computed cases."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from clustergeo.governance.findings import finding_names, govern_findings
+
+SIDE = 1000.0
+
+
+def test_names_lead_with_the_lead_district_then_the_others_alphabetically() -> None:
+    governed = pd.DataFrame(
+        {
+            "label": ["Making", "Making", "Moving", "Storing"],
+            "districts": ["Alpha; Beta", "Alpha; Beta; Gamma", "Alpha", None],
+            "lead_district": ["Beta", "Gamma", "Alpha", None],
+        },
+        index=[3, 1, 2, 0],
+    )
+    assert finding_names(governed).to_dict() == {
+        3: "Making: Beta / Alpha",
+        1: "Making: Gamma / Alpha and others",
+        2: "Moving: Alpha",
+        0: "Storing",
+    }
+
+
+@pytest.fixture
+def row() -> gpd.GeoDataFrame:
+    """Four 1 km squares west to east: districts D1, D1, D2, D3; counties K1, K1, K2, K2."""
+    return gpd.GeoDataFrame(
+        {
+            "area_code": ["a", "b", "c", "d"],
+            "area_km2": [1.0] * 4,
+            "district_code": ["D1", "D1", "D2", "D3"],
+            "district_name": ["One", "One", "Two", "Three"],
+            "upper_tier_code": ["K1", "K1", "K2", "K2"],
+            "upper_tier_name": ["West", "West", "East", "East"],
+        },
+        geometry=[box(i * SIDE, 0, (i + 1) * SIDE, SIDE) for i in range(4)],
+        crs="EPSG:27700",
+    )
+
+
+def test_core_and_extent_are_placed_apart(row: gpd.GeoDataFrame) -> None:
+    # One finding: core a, b (900 and 60 jobs); its extent adds c (40 jobs, in another
+    # district and county) and d, which employs none in the industry.
+    findings = gpd.GeoDataFrame(
+        {"cluster_id": ["X-a"], "label": ["Making"]},
+        geometry=[box(0, 0, 2 * SIDE, SIDE)],
+        crs="EPSG:27700",
+    )
+    members = pd.DataFrame(
+        {
+            "cluster_id": ["X-a"] * 4,
+            "area_code": ["a", "b", "c", "d"],
+            "part": ["core", "core", "extent", "extent"],
+            "employment": [900.0, 60.0, 40.0, None],
+        }
+    )
+    placed = govern_findings(findings, members, row, edge_distance_m=500)
+    (governed,) = placed.findings.to_dict("records")
+    assert list(placed.findings.columns[:2]) == ["cluster_id", "name"]
+    assert governed["name"] == "Making: One"
+    assert governed["single_district"]
+    assert governed["lead_share"] == 1.0
+    # The extent: 40 of 1,000 jobs (4%) in Two only touch it; Three holds none.
+    assert not governed["extent_straddles_districts"]
+    assert governed["extent_lead_share"] == pytest.approx(0.96)
+    assert governed["extent_touches"] == (
+        "Two (district) 4.0%; Three (district) 0.0%; East (county or unitary authority) 4.0%"
+    )
+    assert not governed["extent_straddles_counties"]
+    # At a 3% straddle share the extent straddles both tiers; the core still does not.
+    strict = govern_findings(findings, members, row, straddle_share=0.03).findings.iloc[0]
+    assert strict["extent_straddles_districts"]
+    assert strict["extent_straddles_counties"]
+    assert not strict["straddles_districts"]
+    # The core's square b touches c: Two is within 500 m, Three (1 km on) is not.
+    assert governed["near_authorities"] == "Two (district); East (county or unitary authority)"
+    links = placed.links.set_index(["part", "tier", "authority_code"])
+    assert links.loc[("core", "district", "D1"), "employment"] == 960
+    assert links.loc[("extent", "district", "D3"), "employment"] == 0
+    assert links.loc[("extent", "district", "D3"), "area_km2_share"] == 0.25
+    assert links.loc[("extent", "district", "D2"), "relation"] == "touches"
+    assert ("core", "district", "D2") not in links.index

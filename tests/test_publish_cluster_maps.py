@@ -1,0 +1,136 @@
+"""Tests for clustergeo.publish.cluster_maps: crowded findings stay readable on the page."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.text import Text
+from shapely.geometry import box
+
+from clustergeo.publish.cluster_maps import Panel, plot_cluster_map, plot_small_multiples
+from clustergeo.publish.palette import industry_colours
+from clustergeo.publish.plotting import layout_problems
+
+SOURCE = "Source: a test grid of 1 km squares, 2024."
+_CROWDED_PREVIEW = __import__("os").environ.get("PREVIEW")
+LONG = "Professional, scientific and technical activities of a very long name"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def areas() -> gpd.GeoDataFrame:
+    """A 12 km × 8 km block of 1 km squares in British National Grid."""
+    x0, y0, side = 400_000, 280_000, 1_000
+    cells = [
+        box(x0 + c * side, y0 + r * side, x0 + (c + 1) * side, y0 + (r + 1) * side)
+        for r in range(8)
+        for c in range(12)
+    ]
+    return gpd.GeoDataFrame(
+        {"area_code": [f"E0200{i:04d}" for i in range(len(cells))]},
+        geometry=cells,
+        crs="EPSG:27700",
+    )
+
+
+@pytest.fixture
+def crowded(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Fifteen one-square findings packed into the top-right corner, strongest first."""
+    corner = areas.geometry.iloc[[95, 94, 93, 83, 82, 81, 71, 70, 69, 59, 58, 57, 47, 46, 45]]
+    codes = ["C", "J", "M", "H", "F"] * 3
+    return gpd.GeoDataFrame(
+        {
+            "cluster_id": [f"c{i}" for i in range(15)],
+            "rank": np.arange(1, 16),
+            "kind": ["cluster", "concentration", "cluster"] * 5,
+            "industry_code": codes,
+            "name": [f"Finding number {i + 1} with a long place name" for i in range(15)],
+            "stars": [3, 2, 1, 0, 0] * 3,
+        },
+        geometry=corner.to_numpy(),
+        crs="EPSG:27700",
+    )
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "C": "Manufacturing",
+        "J": "Information and communication",
+        "M": LONG,
+        "H": "Transport and storage",
+        "F": "Construction",
+    }
+
+
+def test_crowded_markers_never_overlap_and_nothing_runs_off_the_page(areas, crowded):
+    labels = _labels()
+    fig, ax = plot_cluster_map(
+        areas,
+        crowded,
+        colours=industry_colours(labels),
+        labels=labels,
+        title="A crowded corner " * 4,
+        subtitle="Every finding sits in one corner, under the north arrow. " * 3,
+        source=SOURCE,
+    )
+    fig.canvas.draw()
+    fig.savefig(_CROWDED_PREVIEW) if _CROWDED_PREVIEW else None
+    numbers = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "marker-number"]
+    assert sorted(int(n) for n in numbers) == list(range(1, 16))
+    assert layout_problems(fig) == []
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    assert any(SOURCE in t for t in texts)
+    # The key names every numbered finding; the legend names each industry present once.
+    key = "\n".join(texts)
+    assert "15  Finding number 15" in key
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert legend[:5] == [labels[c] for c in industry_colours(labels) if c in labels][:5]
+
+
+def test_layout_problems_reports_cut_off_text_and_overlapping_markers(areas):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.text(2.5, 0.5, "far off the page", transform=ax.transAxes)
+    ax.text(0.5, 0.5, "1", gid="marker-number")
+    ax.text(0.5, 0.5, "2", gid="marker-number")
+    fig.canvas.draw()
+    problems = layout_problems(fig)
+    assert any("far off the page" in p for p in problems)
+    assert any("overlap" in p for p in problems)
+
+
+def test_small_multiple_titles_wrap_inside_the_page(areas):
+    panels = [Panel(LONG, lambda ax: None) for _ in range(6)]
+    fig, _axes = plot_small_multiples(
+        areas, panels, handles=[], title="Six long titles", source=SOURCE
+    )
+    fig.canvas.draw()
+    assert layout_problems(fig) == []
+
+
+def test_findings_without_kind_or_stars_are_drawn(areas, crowded):
+    labels = _labels()
+    plain = crowded.drop(columns=["kind", "stars"]).head(3)
+    fig, _ax = plot_cluster_map(
+        areas, plain, colours=industry_colours(labels), labels=labels, title="Plain"
+    )
+    fig.canvas.draw()
+    assert layout_problems(fig) == []
+    numbers = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "marker-number"]
+    assert sorted(numbers) == ["1", "2", "3"]
+
+
+def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    # Tick labels outside the page are never drawn when the axes are off.
+    ax.set_position((0.9, -0.5, 0.5, 0.5))
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == []

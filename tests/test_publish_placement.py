@@ -1,0 +1,120 @@
+"""Tests for clustergeo.publish.placement and map_geometry: boxes that never overlap, paths."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.path import Path
+from shapely.geometry import LineString, MultiPolygon, Polygon, box
+
+from clustergeo.publish.map_geometry import geometry_paths, path_collection, simplify_to_scale
+from clustergeo.publish.placement import Box, candidate_offsets, place_boxes
+
+FRAME = Box(0.0, 0.0, 100.0, 100.0)
+
+
+def _render(path: Path) -> np.ndarray:
+    """``path`` filled black on a 100 × 100 pixel white canvas spanning 0–10 on both axes."""
+    fig, ax = plt.subplots(figsize=(1, 1), dpi=100)
+    fig.subplots_adjust(0, 0, 1, 1)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.set_axis_off()
+    ax.add_collection(path_collection([path], facecolors="black", edgecolors="none"))
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, 0].copy()  # type: ignore[attr-defined]
+    plt.close(fig)
+    return pixels
+
+
+def test_box_overlap_and_inside_by_hand():
+    a = Box(0, 0, 10, 10)
+    assert a.overlaps(Box(5, 5, 15, 15))
+    # Touching edges do not overlap, but do within a gap.
+    assert not a.overlaps(Box(10, 0, 20, 10))
+    assert a.overlaps(Box(10, 0, 20, 10), gap=0.5)
+    assert a.inside(FRAME)
+    assert not a.inside(FRAME, margin=1.0)
+    assert Box.around(5, 5, 2, 1) == Box(3, 4, 7, 6)
+
+
+def test_candidates_start_at_the_anchor_then_up_right_in_rings():
+    offsets = candidate_offsets(step=10.0, rings=2)
+    # 1 + 8 + 16 candidates.
+    assert len(offsets) == 25
+    assert offsets[0] == (0.0, 0.0)
+    assert offsets[1] == pytest.approx((10 / math.sqrt(2), 10 / math.sqrt(2)))
+    radii = [math.hypot(*o) for o in offsets]
+    assert radii[1:9] == pytest.approx([10.0] * 8)
+    assert radii[9:] == pytest.approx([20.0] * 16)
+
+
+def test_first_box_keeps_its_anchor_and_a_second_moves_clear():
+    spots = place_boxes([(50, 50), (50, 50)], [(10, 10), (10, 10)], frame=FRAME, gap=1.0)
+    assert spots[0] == (50, 50)
+    assert spots[1] is not None
+    first = Box.around(*spots[0], 5, 5)
+    second = Box.around(*spots[1], 5, 5)
+    assert not first.overlaps(second, gap=1.0)
+
+
+def test_many_boxes_on_one_point_never_overlap_and_stay_in_the_frame():
+    anchors = [(95.0, 95.0)] * 30
+    spots = place_boxes(anchors, [(8, 8)] * 30, frame=FRAME, gap=1.0, step=6.0)
+    assert all(s is not None for s in spots)
+    boxes = [Box.around(spot[0], spot[1], 4, 4) for spot in spots if spot is not None]
+    assert all(b.inside(FRAME, 1.0) for b in boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_obstacles_are_avoided_and_a_label_out_of_reach_is_left_off():
+    furniture = Box(40, 40, 60, 60)
+    (spot,) = place_boxes([(50, 50)], [(10, 10)], frame=FRAME, obstacles=[furniture], gap=1.0)
+    assert spot is not None
+    assert not Box.around(*spot, 5, 5).overlaps(furniture, gap=1.0)
+    (none,) = place_boxes(
+        [(50, 50)], [(10, 10)], frame=FRAME, obstacles=[furniture], gap=1.0, max_distance=5.0
+    )
+    assert none is None
+
+
+def test_a_box_larger_than_the_frame_finds_no_spot():
+    assert place_boxes([(50, 50)], [(200, 10)], frame=FRAME) == [None]
+
+
+def test_geometry_paths_keep_holes_parts_and_order():
+    square = box(0, 0, 10, 10)
+    holed = Polygon(square.exterior.coords, [box(2, 2, 4, 4).exterior.coords])
+    two = MultiPolygon([box(20, 0, 21, 1), box(30, 0, 31, 1)])
+    line = LineString([(0, 0), (5, 5)])
+    paths = geometry_paths([holed, None, two, line])
+    assert len(paths) == 4
+    # Exterior (5 coordinates) then the hole (5), each opened by MOVETO and closed.
+    assert len(paths[0].vertices) == 10
+    assert list(paths[0].codes).count(Path.MOVETO) == 2
+    assert list(paths[0].codes).count(Path.CLOSEPOLY) == 2
+    # The hole is given the same way round as the exterior; drawn, it must still be empty
+    # (matplotlib fills by the non-zero winding rule).
+    pixels = _render(paths[0])
+    assert pixels[100 - 30, 30] == 255  # the hole's centre, (3, 3): paper
+    assert pixels[100 - 70, 70] == 0  # (7, 7): filled
+    assert len(paths[1].vertices) == 0
+    assert list(paths[2].codes).count(Path.MOVETO) == 2
+    assert Path.CLOSEPOLY not in list(paths[3].codes)
+    np.testing.assert_allclose(paths[3].vertices, [[0, 0], [5, 5]])
+
+
+def test_simplify_to_scale_drops_detail_under_half_a_pixel_only():
+    # A 20 km square edge with a 2 m wiggle: at 2,000 pixels a pixel is 10 m, so the wiggle
+    # goes; a 50 m notch (5 pixels) stays.
+    wiggly = Polygon([(0, 0), (10_000, 2), (20_000, 0), (20_000, 20_000), (0, 20_000)])
+    notched = Polygon([(0, 0), (10_000, 50), (20_000, 0), (20_000, 20_000), (0, 20_000)])
+    frame = gpd.GeoSeries([wiggly, notched], crs="EPSG:27700")
+    simplified = simplify_to_scale(frame, extent_m=20_000)
+    assert len(simplified.iloc[0].exterior.coords) == 5
+    assert len(simplified.iloc[1].exterior.coords) == 6
+    assert simplified.crs == frame.crs
