@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,3 +162,29 @@ def dask_cluster() -> Iterator[str]:
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The command that starts Debian's Chromium headless, offline and with a fresh profile.
+
+    Skipped where Chromium is not installed, except where ``CLUSTERGEO_REQUIRE_BROWSER`` is set
+    (CI installs it), where its absence fails the test.
+    """
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CLUSTERGEO_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here (CLUSTERGEO_REQUIRE_BROWSER) but not installed")
+        pytest.skip("Chromium is not installed")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    return [
+        found,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]

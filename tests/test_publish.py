@@ -408,19 +408,9 @@ def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) 
         assert not re.search(r"""(src|href)=["']/""", text)
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CLUSTERGEO_REQUIRE_QGIS"):
-            pytest.fail("Chromium is required (CI) but not installed")
-        pytest.skip("Chromium is not installed")
-    return found
-
-
 def test_report_opens_in_a_headless_browser_with_every_map_and_prints(
-    demo_run: RunPaths, tmp_path: Path
+    demo_run: RunPaths, tmp_path: Path, chromium: list[str]
 ) -> None:
-    chromium = _chromium()
     page = demo_run[r.REPORT_HTML].read_text(encoding="utf-8")
     # A copy of the page (away from the run folder, so nothing beside it can help) that
     # records, once loaded, how many of its images decoded.
@@ -431,9 +421,9 @@ def test_report_opens_in_a_headless_browser_with_every_map_and_prints(
     )
     copy = tmp_path / "alone.html"
     copy.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000"]
+    flags = ["--virtual-time-budget=15000"]
     dom = subprocess.run(
-        [chromium, *flags, "--dump-dom", copy.as_uri()],
+        [*chromium, *flags, "--dump-dom", copy.as_uri()],
         capture_output=True,
         text=True,
         timeout=180,
@@ -445,7 +435,7 @@ def test_report_opens_in_a_headless_browser_with_every_map_and_prints(
     assert loaded.group(1) == loaded.group(2)
     pdf = tmp_path / "report.pdf"
     subprocess.run(
-        [chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri()],
+        [*chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", copy.as_uri()],
         capture_output=True,
         timeout=180,
         check=True,

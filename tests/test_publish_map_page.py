@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -96,15 +95,8 @@ def test_page_is_self_contained_and_carries_the_findings(run_layers):
     assert SOURCE in page
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.skip("Chromium is not installed")
-    return found
-
-
 def test_page_draws_switches_industries_and_explains_a_finding_in_chromium(
-    run_layers, tmp_path: Path
+    run_layers, tmp_path: Path, chromium: list[str]
 ):
     page, _data = _page(run_layers)
     # After the page's own script (in a block, as its names are taken): click the first
@@ -125,10 +117,7 @@ def test_page_draws_switches_industries_and_explains_a_finding_in_chromium(
     path.write_text(page.replace("</body>", probe), encoding="utf-8")
     dom = subprocess.run(
         [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
+            *chromium,
             "--virtual-time-budget=5000",
             "--dump-dom",
             path.as_uri(),
