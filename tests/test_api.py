@@ -856,7 +856,8 @@ def test_api_on_the_demo_gives_the_runs_outputs(demo_run: RunPaths) -> None:
     )
     totals = intermediates.read_area_totals(demo_run)
     assert totals is not None
-    frame = areas.join(counts).assign(all_industries=totals)
+    assert totals["year"].nunique(dropna=False) == 1  # the demo is one year
+    frame = areas.join(counts).assign(all_industries=totals.set_index("area_code")["total"])
     definitions = sorted(industries.definition_codes)
 
     lq = cg.location_quotients(frame, [*matrix.columns, *definitions], total="all_industries")

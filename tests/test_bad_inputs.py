@@ -838,14 +838,14 @@ def test_shapefile_without_its_dbf(tiny: TinyRun) -> None:
     dbf = path.with_suffix(".dbf")
     dbf.rename(path.with_suffix(".kept"))
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Areas file {path} is a Shapefile without areas.dbf (the attribute table",
         "Copy all of them into",
         "or use a GeoPackage or GeoJSON version",
     )
     path.with_suffix(".kept").rename(path.with_suffix(".DBF"))
-    run_through(tiny, "ingest")
-    assert tiny.report("ingest")["counts"]["areas"] == 12
+    run_through(tiny, "areas")
+    assert tiny.report("areas")["counts"]["areas"] == 12
 
 
 def _geojson_without_crs_member(frame: gpd.GeoDataFrame, path: Path) -> Path:
@@ -987,7 +987,7 @@ def test_multipolygon_area_is_one_area(tiny: TinyRun) -> None:
     )
     tiny.write_areas(areas)
     run_through(tiny, "hotspots")
-    assert tiny.report("ingest")["counts"]["areas"] == 12
+    assert tiny.report("areas")["counts"]["areas"] == 12
     stored = gpd.read_parquet(tiny.paths[r.AREAS]).set_index("area_code")
     assert stored.loc["E02005385"].geometry.geom_type == "MultiPolygon"
     assert stored.loc["E02005385", "area_km2"] == pytest.approx(0.009)
@@ -1020,7 +1020,7 @@ def test_longitude_and_latitude_swapped(tiny: TinyRun) -> None:
     """(a) Areas in degrees with x and y swapped stop, saying so (not as areas at sea)."""
     path = tiny.write_areas(_swap_axes(grid_areas().to_crs("EPSG:4326")))
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Areas file {path} (layer areas) has 1 problem",
         "longitude and latitude are swapped: x runs over British latitudes",
         "Export the file with x as longitude and y as latitude",
@@ -1036,13 +1036,13 @@ def test_degrees_declared_as_british_national_grid(tiny: TinyRun) -> None:
     degrees = grid_areas().to_crs("EPSG:4326").set_crs("EPSG:27700", allow_override=True)
     path = tiny.write_areas(degrees)
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         str(path),
         "look like longitude and latitude in degrees, but the file declares EPSG:27700",
         "Set 'crs' to 'EPSG:4326' for this file in the config",
     )
     tiny.configure(areas={"crs": "EPSG:4326"})
-    run_through(tiny, "ingest")
+    run_through(tiny, "areas")
     areas = gpd.read_parquet(tiny.paths[r.AREAS])
     assert areas.area.to_numpy() == pytest.approx(10_000, rel=1e-6)
 
@@ -1056,7 +1056,7 @@ def test_areas_outside_great_britain(tiny: TinyRun) -> None:
     areas = grid_areas()
     path = tiny.write_areas(areas.set_geometry(areas.geometry.translate(2_000_000, 0)))
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         str(path),
         "every feature lies outside British National Grid's area",
         "The file's CRS is probably not the one it is read in (EPSG:27700)",
@@ -1069,7 +1069,7 @@ def test_areas_outside_great_britain(tiny: TinyRun) -> None:
     french = french.set_geometry(french.geometry.translate(2.5, -0.5)).to_crs("EPSG:27700")
     tiny.write_areas(pd.concat([areas, french], ignore_index=True))
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         "2 features lie outside British National Grid's area (longitude -9.0 to 2.0",
         "FR0001, FR0002",
         "remove features of other places from the file",
@@ -1087,7 +1087,7 @@ def test_degenerate_polygon_is_dropped_not_analysed(tiny: TinyRun) -> None:
     areas.loc[4, "geometry"] = Polygon([(left, bottom), (right, bottom), (left + 50, bottom)])
     path = tiny.write_areas(areas)
     output = run_through(tiny, "hotspots", quiet=False)
-    report = tiny.report("ingest")
+    report = tiny.report("areas")
     assert report["counts"]["degenerate_geometries_dropped"] == 1
     assert report["counts"]["geometries_repaired"] == 0
     assert report["counts"]["areas"] == 11
@@ -1111,7 +1111,7 @@ def test_identical_polygons_under_two_codes(tiny: TinyRun) -> None:
     path = tiny.write_areas(pd.concat([areas, twin], ignore_index=True))
     tiny.write_employment(csv_text(TIDY_HEADER, tidy_rows([*MSOA_2011, MSOA_2021_NEW[0]])))
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         f"Areas file {path} has 1 problem",
         "1 outlines are drawn more than once under different codes (E02005380 = E02006935)",
         "two vintages (2011 and 2021 codes)",
@@ -1130,7 +1130,7 @@ def test_tiers_that_do_not_nest(tiny: TinyRun) -> None:
     tiny.write_areas(areas)
     tiny.configure(hierarchy={"county": {"source": "attribute", "column": "county"}})
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         "the tiers do not nest: 2 districts lie in more than one county",
         "E07000132 (E10000018: 4 areas, E10000031: 2 areas)",
         "Take the tiers from one source of one vintage",
@@ -1145,7 +1145,7 @@ def test_authority_polygons_that_miss_the_areas(tiny: TinyRun) -> None:
     far = _polygons(DISTRICTS)
     _authorities(tiny, {"district": far.set_geometry(far.geometry.translate(50_000, 0))})
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         "12 areas belong to no district",
         "The district polygons reach none of the areas: they span easting 490,000 to 490,400",
         "the areas easting 440,000 to 440,400",
@@ -1153,7 +1153,7 @@ def test_authority_polygons_that_miss_the_areas(tiny: TinyRun) -> None:
     short = [(HINCKLEY, "Hinckley", 0, 200), (NW_LEICS, "NW Leics", 200, 340)]
     _authorities(tiny, {"district": _polygons(short)})
     assert_stops(
-        tiny.cli("ingest"),
+        tiny.cli("areas"),
         "3 areas belong to no district: E02005380, E02005384, E02005388",
         "3 are covered only in part",
         "E02005380 40%",
@@ -1166,10 +1166,10 @@ def test_authority_polygons_that_miss_the_areas(tiny: TinyRun) -> None:
     _authorities(
         tiny, {"combined_authority": far_ca.set_geometry(far_ca.geometry.translate(0, 80_000))}
     )
-    output = run_through(tiny, "ingest", quiet=False)
+    output = run_through(tiny, "areas", quiet=False)
     warning = "no combined authority polygon reaches any of the 12 areas"
     assert f"WARNING {warning}" in output
-    assert any(note.startswith(warning) for note in tiny.report("ingest")["notes"])
+    assert any(note.startswith(warning) for note in tiny.report("areas")["notes"])
 
 
 # -- configuration ---------------------------------------------------------------------------
