@@ -97,6 +97,13 @@ def circular_layers(
     }
 
 
+#: A zone's label in QGIS: what it is and its lead district ("Gap, Birmingham"), not its id.
+_ZONE_LABEL = (
+    "CASE WHEN \"kind\" = 'zone' THEN 'Symbiosis zone' WHEN \"kind\" = 'gap' THEN 'Gap' "
+    "ELSE 'Users scattered' END || ', ' || coalesce(\"lead_district\", \"zone_id\")"
+)
+
+
 def circular_styles(layers: Mapping[str, object]) -> list[LayerStyle]:
     """QGIS styles of the circular layers present: sides by colour, zones and gaps outlined."""
     styles = []
@@ -140,7 +147,7 @@ def circular_styles(layers: Mapping[str, object]) -> list[LayerStyle]:
                 name="Symbiosis zones and gaps",
                 qml=_document(
                     _categorized("kind", categories),
-                    _labeling(LabelRule('"zone_id"', placement=1, priority=7)),
+                    _labeling(LabelRule(_ZONE_LABEL, placement=1, priority=7)),
                 ),
                 default=True,
                 description=(

@@ -159,7 +159,7 @@ PROJECT_LAYERS = (
     ("clusters", "Clusters and concentrations (cores)", "Clusters", True),
     ("cluster_extents", "Cluster extents", "Clusters", False),
     ("grid_clusters", "Grid clusters (employment surface)", "Clusters", False),
-    ("circular_zones", "Symbiosis zones and gaps", "Circular economy", True),
+    ("circular_zones", "Symbiosis zones and gaps", "Circular economy", False),
     ("circular_findings", "Producers and users of each material", "Circular economy", False),
     ("combined_authority", "Combined authorities", "Authorities", True),
     ("county", "Counties", "Authorities", True),
