@@ -376,6 +376,7 @@ AREAS_STAGE = Stage(
     settings=("data_dir", "areas", "study_area", "hierarchy", "authorities"),
     code=(
         "ingest/boundaries.py",
+        "ingest/places.py",
         "ingest/authorities.py",
         "ingest/joins.py",
         "ingest/tables.py",
