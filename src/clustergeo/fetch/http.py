@@ -89,7 +89,7 @@ def get_with_retries(
     attempts: int = 4,
     backoff_s: float = 2.0,
     timeout_s: float = 120.0,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     shown_url: str | None = None,
 ) -> bytes:
     """GET a URL, retrying connection failures and busy answers with exponential back-off.
@@ -143,7 +143,8 @@ def get_with_retries(
         if attempt < attempts:
             wait = backoff_s * 2 ** (attempt - 1)
             log.warning("%s: %s for %s; trying again in %.0f s", service, last, shown, wait)
-            sleep(wait)
+            # Looked up at call time (not bound as a default), so tests can stub it.
+            (sleep or time.sleep)(wait)
     if last.startswith("HTTP"):
         raise FetchError(
             f"{service} kept answering {last} for {shown} ({attempts} tries): the service is "
