@@ -59,8 +59,8 @@ national: $(VENV)/.installed $(NATIONAL_DIR)/README.txt ## Every LSOA x 730 synt
 test: $(VENV)/.installed ## Run the whole test suite (unit and end-to-end)
 	$(BIN)/python -m pytest
 
-test-fast: $(VENV)/.installed ## Run the unit tests only (no end-to-end runs), in about a minute
-	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e"
+test-fast: $(VENV)/.installed ## Run the unit tests only (no end-to-end or slow tests), in about a minute
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e and not slow"
 
 bench: $(VENV)/.installed ## Benchmark hot spots and co-location against esda, the employment grid and every stage (needs ../shared/data, ~30 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md

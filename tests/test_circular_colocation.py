@@ -56,6 +56,7 @@ def test_a_hand_computed_bivariate_local_moran() -> None:
     assert quadrant.ravel()[[0, 2]].tolist() == [2, 3]
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 @pytest.mark.parametrize(("transform", "esda_transform"), [("row", "r"), ("binary", "b")])
 def test_local_statistic_equals_esda_and_p_values_agree_within_monte_carlo_error(

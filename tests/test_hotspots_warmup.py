@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots import warmup
@@ -50,6 +51,7 @@ def test_a_real_run_after_the_warm_up_compiles_nothing_new() -> None:
     assert after == before
 
 
+@pytest.mark.slow
 def test_an_empty_cache_compiles_with_a_message_and_a_full_one_loads(tmp_path: Path) -> None:
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     command = [sys.executable, "-m", "clustergeo.hotspots"]
