@@ -106,6 +106,7 @@ def draw_emerging_maps(
             ),
             boundaries=boundaries,
             attribution=framing.attribution,
+            source=framing.source_line,
         )
         written.extend(save_figure(fig, folder / f"emerging_{stub(code)}"))
     return written

@@ -185,6 +185,7 @@ def draw_growth_maps(
             ),
             boundaries=boundaries,
             attribution=framing.attribution,
+            source=framing.source_line,
         )
         written.extend(save_figure(fig, folder / f"growth_{stub(code)}"))
     return written

@@ -1522,6 +1522,7 @@ def plot_category_map(
     subtitle: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
+    source: str | None = None,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map a class column in fixed colours: each value of ``categories`` its own colour.
@@ -1535,7 +1536,7 @@ def plot_category_map(
     categories
         Class value → (legend label, fill colour), in legend order. Values not listed (or
         missing) are drawn as no data.
-    legend_title, title, subtitle, boundaries, attribution, ax
+    legend_title, title, subtitle, boundaries, attribution, source, ax
         As for :func:`plot_lq_choropleth`.
 
     Returns
@@ -1545,41 +1546,22 @@ def plot_category_map(
 
     Notes
     -----
-    Every class is in the legend, present or not, so that maps of different industries share
-    one key; the colours are the caller's fixed palette (the same as its QGIS style).
+    Drawn as the hot-spot and Local Moran maps are: a class keeps its colour (the caller's
+    fixed palette, the same as its QGIS style) on every map, and the legend lists the classes
+    this map shows.
     """
-    problems = [p for p in (_crs_problem(areas, "areas"),) if p]
-    if column not in areas.columns:
-        problems.append(f"areas has no column {column!r}")
-    if problems:
-        raise MapInputError("Cannot draw the map: " + "; ".join(problems))
-    classes = areas[column].astype("string").fillna("")
-    known = classes.isin(list(categories)).to_numpy()
-    colours = [categories[c][1] if c in categories else "#ffffff" for c in classes]
-    handles: list[Patch | Line2D] = [
-        Patch(
-            label=textwrap.fill(label, _LEGEND_WRAP_CHARS),
-            facecolor=colour,
-            edgecolor="#bdbdbd",
-            linewidth=0.5,
-        )
-        for label, colour in categories.values()
-    ]
-    handles.append(
-        Patch(label=LQ_NO_DATA_LABEL, facecolor="#ffffff", edgecolor=_NO_DATA_EDGE_COLOUR, lw=0.5)
-    )
-    return _class_map(
+    return _categorical_map(
         areas,
-        colours=colours,
-        no_data=~known,
-        hatched=np.zeros(len(areas), dtype=bool),
-        handles=handles,
+        column,
+        classes=list(categories),
+        colours={value: colour for value, (_label, colour) in categories.items()},
+        labels={value: label for value, (label, _colour) in categories.items()},
         legend_title=legend_title,
         title=title,
         subtitle=subtitle,
         boundaries=boundaries,
         attribution=attribution,
-        source=None,
+        source=source,
         geometry=None,
         ax=ax,
     )
