@@ -143,6 +143,15 @@ def test_resolve_combined_rs_column_is_too_coarse_for_section_r() -> None:
     assert "R,S" in resolution.unresolved["arts"]
 
 
+def test_resolve_combined_de_column_is_covered_by_sections_d_and_e_together() -> None:
+    """ONS GVA publishes sections D and E as one row ('DE (35-39)'): a D+E definition is it."""
+    both = _definition("energy_waste", "D", "E")
+    resolution = resolve_cluster_definitions([both, _definition("energy", "D")], ["C", "D,E"])
+    assert [d.key for d in resolution.resolved] == ["energy_waste"]
+    assert resolution.resolved[0].industry_codes == ("D,E",)
+    assert "D,E" in resolution.unresolved["energy"]
+
+
 def test_shipped_default_definitions_load() -> None:
     definitions = read_cluster_definitions()
     keys = [d.key for d in definitions]

@@ -191,6 +191,17 @@ class SicHierarchy:
         """
         return all(self._covers_part(definition_code, part) for part in data_code.split(","))
 
+    def covered_by(self, definition_codes: Iterable[str], data_code: str) -> bool:
+        """Whether the codes together cover the whole of ``data_code``.
+
+        Each part of a combined data code needs one code covering it: sections ``D`` and ``E``
+        together cover ONS's ``DE (35-39)`` (``D,E``), which neither covers alone.
+        """
+        codes = tuple(definition_codes)
+        return all(
+            any(self._covers_part(code, part) for code in codes) for part in data_code.split(",")
+        )
+
     def _covers_part(self, definition_code: str, data_code: str) -> bool:
         if definition_code.isalpha():
             return self.section_of(data_code) == definition_code
@@ -594,11 +605,7 @@ def resolve_cluster_definitions(
         if absent:
             missing_codes[definition.key] = absent
             missing_share[definition.key] = len(absent) / len(definition.sic_codes)
-        members = [
-            code
-            for code in codes
-            if any(hierarchy.covers(sic, code) for sic in definition.sic_codes)
-        ]
+        members = [code for code in codes if hierarchy.covered_by(definition.sic_codes, code)]
         partial = [
             code
             for code in codes
