@@ -171,6 +171,42 @@ def test_read_topojson_with_assumed_crs() -> None:
     )
 
 
+def test_areas_of_one_year_from_a_multi_year_topojson() -> None:
+    """``year`` keeps the features valid then: the old district ends in 2020."""
+    kwargs = {"code_column": "areacd", "layer": "ltla", "assume_crs": "EPSG:4326"}
+    assert read_boundaries(TOPOJSON, year=2020, **kwargs).frame["code"].tolist() == [
+        "E07000132",
+        "E07000134",
+        "E07000999",
+    ]
+    assert read_boundaries(TOPOJSON, year=2023, **kwargs).frame["code"].tolist() == [
+        "E07000132",
+        "E07000134",
+    ]
+
+
+def test_a_year_for_a_one_vintage_file_is_refused(
+    tmp_path: Path, bng_squares: gpd.GeoDataFrame
+) -> None:
+    path = tmp_path / "msoa.geojson"
+    bng_squares.to_file(path)
+    with pytest.raises(InputDataError, match="no 'start' or 'end' attribute.*Remove 'year'"):
+        read_boundaries(path, code_column="MSOA11CD", year=2023)
+
+
+def test_a_year_no_feature_is_valid_in_is_refused() -> None:
+    frame = gpd.GeoDataFrame(
+        {"areacd": ["E07000999"], "start": [2024]},
+        geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000)],
+        crs=BNG,
+    )
+    with pytest.raises(InputDataError, match="no feature is valid in 2023"):
+        from clustergeo.ingest.boundaries import _valid_in_year
+        from clustergeo._validate import Problems
+
+        _valid_in_year(frame, 2023, Problems("x.geojson", "Areas file"))
+
+
 def test_topojson_layers() -> None:
     assert list_layers(TOPOJSON) == ["ltla", "cty"]
     read = read_boundaries(

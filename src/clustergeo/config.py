@@ -106,6 +106,14 @@ class AreasConfig(_Strict):
             "A file that declares a different CRS is an error."
         ),
     )
+    year: StrictInt | None = Field(
+        default=None,
+        description=(
+            "Keep the areas valid in this year, using the 'start'/'end' attributes of ONS "
+            "multi-year files (e.g. 2023 picks the 2023 districts from ONS's UK TopoJSON, to "
+            "match a table published on 2023 boundaries). Default: every feature."
+        ),
+    )
 
 
 class ColumnsConfig(_Strict):

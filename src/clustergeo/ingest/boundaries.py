@@ -92,6 +92,7 @@ def read_boundaries(
     assume_crs: str | None = None,
     keep_columns: tuple[str, ...] = (),
     what: str = "Boundary file",
+    year: int | None = None,
 ) -> BoundaryRead:
     """Read polygons with a code (and name) column and reproject them to EPSG:27700.
 
@@ -113,6 +114,9 @@ def read_boundaries(
         Other attribute columns to keep (they must exist).
     what
         How to name the file in messages ("Areas file", "Authorities file"...).
+    year
+        Keep only the features valid in this year by ONS's ``start``/``end`` attributes
+        (:func:`filter_by_year`); ``None`` keeps every feature.
 
     Returns
     -------
@@ -127,6 +131,8 @@ def read_boundaries(
     frame = _open_layer(path, layer, what)
     source = f"{path}" + (f" (layer {layer})" if layer else "")
     problems = Problems(source, what)
+    if year is not None and not frame.empty:
+        frame = _valid_in_year(frame, year, problems)
     if frame.empty:
         problems.add(
             "no features: the file is empty. Check the download (or the layer name) and that "
@@ -347,6 +353,25 @@ def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
         g for g in getattr(geometry, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")
     ]
     return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _valid_in_year(frame: gpd.GeoDataFrame, year: int, problems: Problems) -> gpd.GeoDataFrame:
+    """The features of a multi-year file valid in ``year``; an error for a one-vintage file."""
+    if "start" not in frame.columns and "end" not in frame.columns:
+        problems.add(
+            f"no 'start' or 'end' attribute to pick the features valid in {year}: this file "
+            "holds one vintage. Remove 'year' from the config, or point it at a multi-year "
+            "file such as ONS's UK TopoJSON"
+        )
+        problems.raise_if_any()
+    valid = filter_by_year(frame, year)
+    if not valid.any():
+        problems.add(
+            f"no feature is valid in {year} (by its 'start'/'end' attributes). Check 'year' "
+            "in the config"
+        )
+        problems.raise_if_any()
+    return frame.loc[valid]
 
 
 def filter_by_year(frame: pd.DataFrame, year: int | None) -> pd.Series:

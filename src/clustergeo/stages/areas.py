@@ -106,6 +106,7 @@ def run(config: RunConfig) -> None:
         assume_crs=spec.crs,
         keep_columns=tuple(dict.fromkeys(attribute_columns)),
         what="Areas file",
+        year=spec.year,
     )
     notes.extend(areas_read.notes)
     check_distinct_areas(areas_read.frame, inputs["areas"])
