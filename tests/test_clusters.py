@@ -406,6 +406,28 @@ def test_the_concentration_test_is_the_hand_computed_one_sided_z() -> None:
     assert tests["lq_test_p"].iloc[2] == pytest.approx(1.0)
 
 
+def test_gva_concentrations_are_lqs_at_the_threshold_without_the_count_test(
+    grid: gpd.GeoDataFrame, weights: SpatialWeights
+) -> None:
+    """GVA is not a count: the Poisson test would change with the unit, so LQ >= L0 decides."""
+    # LQ 3.1 on 310 (£m): the count test cannot reject LQ <= 3 (p 0.24), the threshold passes.
+    results = _plant(grid, A22=310.0)
+    counted = _find(results, grid, weights, CONCENTRATING)
+    assert counted.findings.empty
+    found = build_findings(
+        results,
+        grid,
+        weights,
+        CONCENTRATING,
+        ["C"],
+        traded={},
+        reference_total=REFERENCE_TOTAL,
+        values_are_counts=False,
+    )
+    assert found.findings["cluster_id"].tolist() == ["C-A22"]
+    assert found.findings["lq"].iloc[0] == pytest.approx(3.1)
+
+
 def test_neighbouring_specialised_areas_are_one_concentration_and_the_floor_counts_the_group(
     grid: gpd.GeoDataFrame, weights: SpatialWeights
 ) -> None:

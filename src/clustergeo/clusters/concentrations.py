@@ -26,6 +26,9 @@ core or its extent):
    region (on the Midlands, 1.4 times as specialised in manufacturing as England and Wales,
    :math:`L_0 = 2` yields about twice as many concentrations, most of them ordinary
    manufacturing neighbourhoods).
+   For values that are not counts of people (GVA in £), the test has no meaning: its variance
+   treats values as Poisson counts, so it would change with the unit (£m or £k). There the
+   rule is the LQ itself, :math:`LQ_{ij} \ge L_0`, and the report says so.
 2. **Neighbouring specialised areas are one concentration**: a plant whose site spans two
    areas, or a small group too small for Gi* to see, is reported once.
 3. **Size.** A concentration employs at least ``min_employment`` people in the industry
@@ -93,8 +96,9 @@ def find_concentrations(
     *,
     taken: pd.Series,
     reference_total: float,
+    values_are_counts: bool = True,
 ) -> Groups:
-    """The concentrations of each industry (see the module docstring for the rule).
+    r"""The concentrations of each industry (see the module docstring for the rule).
 
     Parameters
     ----------
@@ -112,6 +116,8 @@ def find_concentrations(
         Aligned to ``results``: True for rows already in a cluster of their industry.
     reference_total
         Employment of the LQ's reference economy, :math:`E`.
+    values_are_counts
+        False for GVA: specialisation is then :math:`LQ \ge L_0`, without the count test.
 
     Returns
     -------
@@ -130,7 +136,11 @@ def find_concentrations(
         if "lq_unreliable" in results
         else pd.Series(True, index=results.index)
     )
-    specialised = (tests["lq_test_p_fdr"] <= settings.significance) & reliable
+    if values_are_counts:
+        specialised = (tests["lq_test_p_fdr"] <= settings.significance) & reliable
+    else:
+        tests.loc[:, :] = np.nan
+        specialised = (results["lq"] >= settings.min_lq) & reliable
     study_employment = results.groupby("industry_code", observed=True)["employment"].sum()
     chosen = results.assign(**tests).loc[specialised & ~taken.reindex(results.index).fillna(False)]
     for code in columns:

@@ -260,6 +260,7 @@ def build_findings(
     traded: Mapping[str, bool],
     reference_total: float,
     confidence_level: float = 0.95,
+    values_are_counts: bool = True,
 ) -> Findings:
     """Clusters and concentrations of every industry, described, scored and drawn.
 
@@ -286,6 +287,9 @@ def build_findings(
         Employment of the LQ's reference economy, :math:`E`.
     confidence_level
         Level of the findings' LQ intervals.
+    values_are_counts
+        False when the values are not counts of people (GVA): concentrations are then
+        places with an LQ of at least ``min_lq``, without the count-based test.
 
     Returns
     -------
@@ -316,6 +320,7 @@ def build_findings(
         columns,
         taken=taken,
         reference_total=reference_total,
+        values_are_counts=values_are_counts,
     )
     study_employment = results.groupby("industry_code", observed=True)["employment"].sum()
     groups = clusters.groups + concentrations.groups

@@ -128,6 +128,9 @@ class Framing:
         The year the maps and single-year results describe, for a table with years.
     employment_year, boundaries_year
         The year of the employment data and of the authority boundaries, when known.
+    values_are_gva
+        True when the values are GVA in £ million (ONS's unit) rather than counts of people:
+        the outputs then speak of £m of GVA, not of jobs and people.
     """
 
     run_name: str
@@ -141,6 +144,16 @@ class Framing:
     year: int | None = None
     employment_year: str | None = None
     boundaries_year: str | None = None
+    values_are_gva: bool = False
+
+    def amount(self, value: float) -> str:
+        """A finding's size in the run's unit: "2,213 jobs" or "£2,213m of GVA"."""
+        return f"£{value:,.0f}m of GVA" if self.values_are_gva else f"{value:,.0f} jobs"
+
+    @property
+    def quantity(self) -> str:
+        """What the values count, as a noun: "jobs" or "GVA"."""
+        return "GVA" if self.values_are_gva else "jobs"
 
     @property
     def source_line(self) -> str:

@@ -99,15 +99,15 @@ def _share(value: float) -> str:
     return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
 
 
-def _finding_sentence(rank: int, row: pd.Series) -> str:
+def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
     stars = int(row.get("stars", 0) or 0)
     kind = "concentration" if row.get("kind", "cluster") == "concentration" else "cluster"
     starred = f", {'★' * stars}" if stars else ""
     return (
         f"**No. {rank} on the maps, {row['name']}** ({kind}{starred}): "
-        f"{row['employment']:,.0f} jobs, "
-        f"{_share(float(row['employment_share']))} of the industry's jobs in the study area, "
-        f"LQ {row['lq']:.2f}."
+        f"{framing.amount(float(row['employment']))}, "
+        f"{_share(float(row['employment_share']))} of the industry's {framing.quantity} in "
+        f"the study area, LQ {row['lq']:.2f}."
     )
 
 
@@ -136,6 +136,7 @@ def key_findings(
     sites: pd.DataFrame | None,
     global_statistics: pd.DataFrame | None,
     n_industries: int,
+    framing: Framing,
 ) -> tuple[str, ...]:
     """The run's findings in a handful of plain sentences, most important first.
 
@@ -151,6 +152,8 @@ def key_findings(
         Global Moran's I per industry (``pattern``), or None.
     n_industries
         How many industries or cluster definitions were analysed.
+    framing
+        The run's data, for the unit findings are measured in (jobs or £m of GVA).
     """
     items: list[str] = []
     if global_statistics is not None and not global_statistics.empty:
@@ -169,7 +172,7 @@ def key_findings(
             f"{n_industries:,} analysed; the strongest three follow."
         )
         for rank, (_, row) in enumerate(_ranked(findings).head(_NAMED).iterrows(), start=1):
-            items.append(_finding_sentence(rank, row))
+            items.append(_finding_sentence(rank, row, framing))
     if global_statistics is not None and "pattern" in global_statistics:
         clustered = global_statistics.loc[global_statistics["pattern"].astype(str) == "clustered"]
         if len(clustered):
@@ -181,13 +184,15 @@ def key_findings(
                 + (" and others." if len(clustered) > 6 else ".")
             )
     if not findings.empty:
-        items += _governance_sentences(findings, links)
+        items += _governance_sentences(findings, links, framing)
     if sites is not None and not sites.empty:
         items += _site_sentences(sites, findings)
     return tuple(items)
 
 
-def _governance_sentences(findings: pd.DataFrame, links: pd.DataFrame) -> list[str]:
+def _governance_sentences(
+    findings: pd.DataFrame, links: pd.DataFrame, framing: Framing
+) -> list[str]:
     """What straddles which authorities, the governance gaps and the combined authorities."""
     items: list[str] = []
     straddling = _ranked(findings.loc[_flag(findings, "straddles_districts")])
@@ -213,7 +218,7 @@ def _governance_sentences(findings: pd.DataFrame, links: pd.DataFrame) -> list[s
     if len(gaps):
         items.append(
             f"{plural(len(gaps), 'finding')} {_verb(len(gaps), 'has', 'have')} no "
-            "authority holding a majority of its jobs (a governance gap): "
+            f"authority holding a majority of its {framing.quantity} (a governance gap): "
             + ", ".join(gaps["name"].astype(str).head(_NAMED))
             + ("…" if len(gaps) > _NAMED else ".")
         )
@@ -259,7 +264,6 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
         if framing.boundaries_year
         else "authority boundaries are as supplied"
     )
-    basis = framing.employment_basis
     return (
         f"**Vintage.** {employment}; {boundaries}. Industries and places have moved since: a "
         "cluster here is a pattern in the data's year, and boundaries of another year can "
@@ -267,20 +271,45 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
         "**Industry detail.** Industries are broad groups (sections or the run's cluster "
         "definitions): a cluster of 'manufacturing' may be several unrelated trades side by "
         "side, and a specialised niche inside a broad group can be invisible.",
-        f"**Where jobs are counted.** Employment is {basis}-based"
-        + (
-            ": people are counted where they work, so a cluster is where the jobs are, not "
-            "where the workers live."
-            if basis == "workplace"
-            else ": people are counted where they live, which only approximates where "
-            "industries are."
-        ),
-        "**Disclosure control.** Published small-area counts are rounded or perturbed to "
-        "protect individuals; small LQs rest on few people and are flagged unreliable.",
+        _counting_limitation(framing),
+        _disclosure_limitation(framing),
         "**Areas shape results (MAUP).** Statistics depend on the areas used: different "
         "boundaries or a grid can move, merge or split clusters (compare the grid map where "
         "the run has one). Areas at the study area's edge have fewer neighbours inside it.",
         "**Significance.** p-values are corrected for testing many areas, and permutations "
         f"use a fixed seed ({method.seed}) so a rerun gives the same findings; but a finding "
         "just over a threshold is not different in kind from one just under it.",
+    )
+
+
+def _counting_limitation(framing: Framing) -> str:
+    """Where the values are counted: people at work or at home, or output where produced."""
+    if framing.values_are_gva:
+        return (
+            "**Where output is counted.** GVA is workplace-based: ONS counts output where it "
+            "is produced, sharing a firm's output among its sites by their employment, so a "
+            "district's GVA is modelled, not measured, and a head office's profits can sit "
+            "where few of its people work."
+        )
+    basis = framing.employment_basis
+    return f"**Where jobs are counted.** Employment is {basis}-based" + (
+        ": people are counted where they work, so a cluster is where the jobs are, not "
+        "where the workers live."
+        if basis == "workplace"
+        else ": people are counted where they live, which only approximates where industries are."
+    )
+
+
+def _disclosure_limitation(framing: Framing) -> str:
+    """What the publisher did to small cells."""
+    if framing.values_are_gva:
+        return (
+            "**Disclosure control.** ONS suppresses district GVA cells that would disclose a "
+            "firm; those are missing here, and small industries' district figures are the "
+            "least reliable. GVA is not a count of people, so LQs carry no confidence "
+            "interval and a concentration is an LQ at or above its threshold, not a test."
+        )
+    return (
+        "**Disclosure control.** Published small-area counts are rounded or perturbed to "
+        "protect individuals; small LQs rest on few people and are flagged unreliable."
     )

@@ -146,32 +146,29 @@ def report_blocks(
                 sites=sites,
                 global_statistics=global_statistics,
                 n_industries=n_industries,
+                framing=framing,
             ),
         ),
     ]
-    basis = framing.employment_basis
     source = framing.employment_source
     blocks += [
         Block("h2", "Data and method"),
         Block(
             "p",
-            f"Data: {source}, for {plural(n_areas, 'small area')} and "
+            f"Data: {source}, for {plural(n_areas, 'area')} and "
             f"{plural(n_industries, 'industry', 'industries')} and cluster definitions."
-            f"{framing.data_note} "
-            f"Employment is {basis}-based"
-            + (
-                ": it counts people where they work, which is what clusters are about."
-                if basis == "workplace"
-                else ": it counts people where they live, which only approximates where "
-                "industries are."
-            ),
+            f"{framing.data_note} " + _basis_words(framing),
         ),
         Block(
             "p",
-            "A location quotient (LQ) compares an industry's share of an area's jobs with its "
-            f"share in {framing.lq_reference}: above 1, the area is more specialised than that "
-            "reference. "
-            "LQs resting on too few workers are flagged as unreliable.",
+            f"A location quotient (LQ) compares an industry's share of an area's "
+            f"{framing.quantity} with its share in {framing.lq_reference}: above 1, the area "
+            "is more specialised than that reference. "
+            + (
+                "GVA is not a count of people, so LQs carry no confidence interval."
+                if framing.values_are_gva
+                else "LQs resting on too few workers are flagged as unreliable."
+            ),
         ),
         Block(
             "p",
@@ -191,12 +188,12 @@ def report_blocks(
             f"A **cluster** is a group of neighbouring hot spots (corrected p ≤ "
             f"{rules.significance:g}: the hot-spot classes "
             f"{', '.join(rules.hot_spot_classes) or 'used'}). Its **core** is the "
-            f"hot spots whose own LQ is at least {rules.min_lq:g}, employing at least "
-            f"{rules.min_employment:,.0f} people in the industry; its **extent** adds the "
+            f"hot spots whose own LQ is at least {rules.min_lq:g}, with at least "
+            f"{framing.amount(rules.min_employment)} in the industry; its **extent** adds the "
             "hot spots around and between them that are not specialised themselves, so a "
             "span that crosses a boundary through them is kept whole.",
         ),
-        Block("p", _concentration_words(rules)),
+        Block("p", _concentration_words(rules, framing)),
         Block(
             "p",
             "Each finding is placed in its districts, counties or unitary authorities, "
@@ -242,16 +239,33 @@ def report_blocks(
     return blocks
 
 
-def _concentration_words(rules: ClusterRule) -> str:
+def _basis_words(framing: Framing) -> str:
+    """Where the values are counted, in one sentence."""
+    if framing.values_are_gva:
+        return "GVA is workplace-based: output is counted where it is produced."
+    return f"Employment is {framing.employment_basis}-based" + (
+        ": it counts people where they work, which is what clusters are about."
+        if framing.employment_basis == "workplace"
+        else ": it counts people where they live, which only approximates where industries are."
+    )
+
+
+def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
     settings = rules.concentrations
     if not settings.get("enabled", False):
         return "Concentrations (single specialised places) were not looked for in this run."
+    specialised = (
+        f"is at least {settings['min_lq']:g} (GVA is not a count, so there is no test)"
+        if framing.values_are_gva
+        else f"is significantly above {settings['min_lq']:g} (one-sided test, false discovery "
+        f"rate {settings['significance']:g})"
+    )
     return (
-        "A **concentration** is a place, or a few neighbouring places, whose own LQ is "
-        f"significantly above {settings['min_lq']:g} (one-sided test, false discovery rate "
-        f"{settings['significance']:g}) and which employs at least "
-        f"{settings['min_employment']:,.0f} people in the industry and "
-        f"{settings['min_employment_share']:.1%} of the industry's jobs in the study area. "
+        "A **concentration** is a place, or a few neighbouring places, whose own LQ "
+        f"{specialised} and which has at least "
+        f"{framing.amount(settings['min_employment'])} in the industry and "
+        f"{settings['min_employment_share']:.1%} of the industry's {framing.quantity} in the "
+        "study area. "
         "A concentration is not a cluster: a large plant among residential areas makes one "
         "place specialised, but its neighbourhood is not, so Gi*, which sums each area "
         "with its neighbours, does not see it; nothing around it shares the industry."

@@ -73,6 +73,7 @@ def run(config: RunConfig) -> None:
         traded=traded,
         reference_total=intermediates.read_lq_reference(paths).total,
         confidence_level=config.concentration.confidence_level,
+        values_are_counts=intermediates.read_inputs_record(paths).counts_people,
     )
     clusters = with_centroid_lon_lat(found.findings)
     for code, counts in found.report["per_industry"].items():

@@ -351,6 +351,7 @@ def _framing(
         boundaries_year=str(authorities.year)
         if authorities is not None and authorities.year is not None
         else None,
+        values_are_gva=not inputs.counts_people,
     )
 
 

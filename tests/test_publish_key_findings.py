@@ -1,0 +1,77 @@
+"""The key findings and limitations speak in the run's unit: jobs, or £m of GVA."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.publish.key_findings import key_findings, limitations
+
+
+def _framing(*, gva: bool) -> Framing:
+    return Framing(
+        run_name="test",
+        description="",
+        synthetic=False,
+        employment_basis="workplace",
+        employment_source="a table",
+        lq_reference="the table",
+        measure="GVA at current prices" if gva else None,
+        values_are_gva=gva,
+    )
+
+
+def _findings() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cluster_id": ["C-1"],
+            "kind": ["concentration"],
+            "label": ["Manufacturing"],
+            "name": ["Manufacturing: Stratford-on-Avon"],
+            "employment": [2213.0],
+            "employment_share": [0.01],
+            "lq": [3.82],
+            "strength": [73.0],
+            "governance_gap": [True],
+        }
+    )
+
+
+def _items(*, gva: bool) -> tuple[str, ...]:
+    return key_findings(
+        findings=_findings(),
+        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
+        sites=None,
+        global_statistics=None,
+        n_industries=5,
+        framing=_framing(gva=gva),
+    )
+
+
+def test_gva_findings_are_sized_in_pounds_not_jobs() -> None:
+    text = " ".join(_items(gva=True))
+    assert "£2,213m of GVA, 1.0% of the industry's GVA in the study area, LQ 3.82" in text
+    assert "majority of its GVA (a governance gap)" in text
+    assert "jobs" not in text
+
+
+def test_employment_findings_are_sized_in_jobs() -> None:
+    text = " ".join(_items(gva=False))
+    assert "2,213 jobs, 1.0% of the industry's jobs in the study area" in text
+    assert "majority of its jobs" in text
+
+
+def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
+    method = HotspotMethod(
+        variable="lq",
+        weights="queen contiguity",
+        gi_star_inference="analytic",
+        permutations=0,
+        correction="fdr_bh",
+        seed=1,
+    )
+    gva = " ".join(limitations(_framing(gva=True), method, ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)))
+    assert "Where output is counted" in gva and "no confidence interval" in gva
+    assert "people are counted" not in gva
+    jobs = " ".join(limitations(_framing(gva=False), method, ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)))
+    assert "people are counted where they work" in jobs
