@@ -190,21 +190,17 @@ def test_a_year_for_a_one_vintage_file_is_refused(
 ) -> None:
     path = tmp_path / "msoa.geojson"
     bng_squares.to_file(path)
-    with pytest.raises(InputDataError, match="no 'start' or 'end' attribute.*Remove 'year'"):
+    with pytest.raises(InputDataError, match=r"no 'start' or 'end' attribute.*Remove 'year'"):
         read_boundaries(path, code_column="MSOA11CD", year=2023)
 
 
-def test_a_year_no_feature_is_valid_in_is_refused() -> None:
-    frame = gpd.GeoDataFrame(
-        {"areacd": ["E07000999"], "start": [2024]},
-        geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000)],
-        crs=BNG,
-    )
+def test_a_year_no_feature_is_valid_in_is_refused(
+    tmp_path: Path, bng_squares: gpd.GeoDataFrame
+) -> None:
+    path = tmp_path / "future.geojson"
+    bng_squares.assign(start=2024).to_file(path)
     with pytest.raises(InputDataError, match="no feature is valid in 2023"):
-        from clustergeo.ingest.boundaries import _valid_in_year
-        from clustergeo._validate import Problems
-
-        _valid_in_year(frame, 2023, Problems("x.geojson", "Areas file"))
+        read_boundaries(path, code_column="MSOA11CD", year=2023)
 
 
 def test_topojson_layers() -> None:

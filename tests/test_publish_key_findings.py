@@ -70,8 +70,60 @@ def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
         correction="fdr_bh",
         seed=1,
     )
-    gva = " ".join(limitations(_framing(gva=True), method, ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)))
-    assert "Where output is counted" in gva and "no confidence interval" in gva
+    gva = " ".join(
+        limitations(
+            _framing(gva=True),
+            method,
+            ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0),
+        )
+    )
+    assert "Where output is counted" in gva
+    assert "no confidence interval" in gva
     assert "people are counted" not in gva
-    jobs = " ".join(limitations(_framing(gva=False), method, ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)))
+    jobs = " ".join(
+        limitations(
+            _framing(gva=False),
+            method,
+            ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0),
+        )
+    )
     assert "people are counted where they work" in jobs
+
+
+def test_emerging_clusters_across_boundaries_name_their_places() -> None:
+    from clustergeo.publish.emerging import emerging_blocks
+
+    emerging = pd.DataFrame(
+        {
+            "area_code": ["a", "b", "c"],
+            "industry_code": ["J"] * 3,
+            "kind": ["industry"] * 3,
+            "label": ["Information and communication"] * 3,
+            "category": ["intensifying_hot_spot", "new_hot_spot", "no_pattern"],
+        }
+    )
+    clusters = pd.DataFrame(
+        {
+            "emerging_id": ["J-1"],
+            "industry_code": ["J"],
+            "n_areas": [2],
+            "n_district": [2],
+            "crosses_district": [True],
+            "n_county": [2],
+            "crosses_county": [True],
+        }
+    )
+    members = pd.DataFrame({"emerging_id": ["J-1", "J-1"], "area_code": ["b", "a"]})
+    blocks = emerging_blocks(
+        emerging,
+        clusters,
+        period="1998–2023",
+        names={"J": "Information and communication"},
+        members=members,
+        area_names={"a": "Camden", "b": "Westminster"},
+    )
+    items = next(b for b in blocks if b.kind == "list").items
+    assert items == (
+        "Information and communication (J-1): 2 areas in 2 districts, 2 counties: "
+        "Camden, Westminster",
+    )

@@ -98,7 +98,13 @@ class AreasConfig(_Strict):
         default=None, description="Layer name, for GeoPackage or TopoJSON files with several."
     )
     code_column: str = Field(description="Column holding the area code, e.g. MSOA11CD.")
-    name_column: str | None = Field(default=None, description="Column holding the area name.")
+    name_column: str | None = Field(
+        default=None,
+        description=(
+            "Column holding the area name. Without it, areas take the employment table's "
+            "names (when it has them), else their codes."
+        ),
+    )
     crs: str | None = Field(
         default=None,
         description=(
@@ -213,7 +219,8 @@ class EmploymentConfig(_Strict):
         description=(
             "What the values are: 'employment' (employees and working owners, BRES), "
             "'employees', 'full_time_employees', 'part_time_employees', 'gva_current_prices' "
-            "or 'gva_chained_volume' (£). Counts must be whole and not negative; GVA may be "
+            "or 'gva_chained_volume' (in £ million, ONS's unit for GVA). Counts must be whole "
+            "and not negative; GVA may be "
             "fractional or negative. Stated in the ingest report; a Nomis file with one "
             "EMPLOYMENT_STATUS_NAME states it itself."
         ),

@@ -94,8 +94,8 @@ MEASURE_LABELS: dict[str, str] = {
     "employees": "employees",
     "full_time_employees": "full-time employees",
     "part_time_employees": "part-time employees",
-    "gva_current_prices": "GVA at current prices",
-    "gva_chained_volume": "GVA in chained volume measures (constant prices)",
+    "gva_current_prices": "GVA at current prices (£ million)",
+    "gva_chained_volume": "GVA in chained volume measures (constant prices, £ million)",
 }
 #: Above the whole UK workforce (about 33 million in 2024): no area x industry cell employs more.
 MAX_COUNT = 40_000_000

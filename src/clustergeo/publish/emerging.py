@@ -113,9 +113,19 @@ def draw_emerging_maps(
 
 
 def emerging_blocks(
-    emerging: pd.DataFrame, clusters: pd.DataFrame, *, period: str, names: Mapping[str, str]
+    emerging: pd.DataFrame,
+    clusters: pd.DataFrame,
+    *,
+    period: str,
+    names: Mapping[str, str],
+    members: pd.DataFrame | None = None,
+    area_names: Mapping[str, str] | None = None,
 ) -> list[Block]:
-    """The report's section: rising hot spots per industry, and the emerging clusters."""
+    """The report's section: rising hot spots per industry, and the emerging clusters.
+
+    ``members`` (``emerging_id``, ``area_code``) and ``area_names`` name the places of each
+    emerging cluster that crosses a boundary.
+    """
     shown = {code for code, _label in mapped_columns(emerging)}
     rows = []
     for code, label in mapped_columns(emerging):
@@ -151,12 +161,33 @@ def emerging_blocks(
     ]
     if not straddling.empty:
         items = []
-        for row in straddling.head(10).itertuples(index=False):
-            tiers = [c.removeprefix("crosses_") for c in crossing if getattr(row, c)]
-            spans = ", ".join(
-                f"{int(getattr(row, f'n_{tier}'))} {tier.replace('_', ' ')}s" for tier in tiers
+        for row in straddling.head(10).to_dict("records"):
+            tiers = [c.removeprefix("crosses_") for c in crossing if row[c]]
+            spans = ", ".join(plural(int(row[f"n_{tier}"]), *_TIER_WORDS[tier]) for tier in tiers)
+            industry = names.get(str(row["industry_code"]), str(row["industry_code"]))
+            places = _places(str(row["emerging_id"]), members, area_names or {})
+            items.append(
+                f"{industry} ({row['emerging_id']}): {plural(int(row['n_areas']), 'area')} "
+                f"in {spans}" + (f": {places}" if places else "")
             )
-            industry = names.get(str(row.industry_code), str(row.industry_code))
-            items.append(f"{industry} ({row.emerging_id}): {row.n_areas} areas in {spans}")
         blocks.append(Block("list", items=tuple(items)))
     return blocks
+
+
+#: Each tier's noun, singular and plural.
+_TIER_WORDS: dict[str, tuple[str, str]] = {
+    "district": ("district", "districts"),
+    "county": ("county", "counties"),
+    "combined_authority": ("combined authority", "combined authorities"),
+    "region": ("region", "regions"),
+}
+
+
+def _places(emerging_id: str, members: pd.DataFrame | None, area_names: Mapping[str, str]) -> str:
+    """The names of an emerging cluster's areas (the first six, then how many more)."""
+    if members is None or members.empty:
+        return ""
+    codes = members.loc[members["emerging_id"].astype(str) == emerging_id, "area_code"]
+    named = sorted(area_names.get(str(code), str(code)) for code in codes)
+    shown = ", ".join(named[:6])
+    return shown + (f" and {len(named) - 6} more" if len(named) > 6 else "")

@@ -213,7 +213,7 @@ def figure_jobs(
                 subtitle=(
                     "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
                     f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
-                    f"employing at least {rule.min_employment:,.0f}; concentrations: single "
+                    f"with at least {framing.amount(rule.min_employment)}; concentrations: single "
                     "specialised places. Numbered by strength."
                     f"{framing.data_note}"
                 ),

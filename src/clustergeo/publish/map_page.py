@@ -293,8 +293,9 @@ function show(f, shape) {
   const rows = [
     ["Industry", names[f.industry] || f.industry],
     ["Kind", f.kind + (f.stars ? " " + "★".repeat(f.stars) : "")],
-    ["Employment", f.employment === null ? "–" : f.employment.toLocaleString("en-GB")],
-    ["Share of the industry's jobs", percent(f.share)],
+    [data.quantity === "GVA" ? "GVA (£m)" : "Employment",
+     f.employment === null ? "–" : f.employment.toLocaleString("en-GB")],
+    ["Share of the industry's " + (data.quantity || "jobs"), percent(f.share)],
     ["Location quotient", f.lq === null ? "–" : f.lq.toFixed(2)],
     ["Small areas", f.areas],
   ];
@@ -360,8 +361,12 @@ def map_page_for_layers(
     title: str,
     source: str,
     attribution: str,
+    quantity: str = "jobs",
 ) -> str:
-    """The page for a run's layers (:func:`~clustergeo.publish.layers.build_layers`)."""
+    """The page for a run's layers (:func:`~clustergeo.publish.layers.build_layers`).
+
+    ``quantity`` is what the values count ("jobs", or "GVA" in £m), for the pop-ups.
+    """
     findings = layers["clusters"]
     assert isinstance(findings, gpd.GeoDataFrame)
     labels = industry_labels(
@@ -387,6 +392,7 @@ def map_page_for_layers(
         labels=labels,
         bounds=areas.total_bounds,
     )
+    data = {**data, "quantity": quantity}
     return map_page(data, title=title, source=source, attribution=attribution)
 
 

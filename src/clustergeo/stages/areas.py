@@ -111,6 +111,12 @@ def run(config: RunConfig) -> None:
     notes.extend(areas_read.notes)
     check_distinct_areas(areas_read.frame, inputs["areas"])
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
+    table_names = intermediates.read_area_names(paths) if spec.name_column is None else {}
+    if table_names:
+        # The table's own names are those of its year (the boundary file may carry later
+        # renames); without a name column they are the only names there are.
+        named = areas["area_code"].astype(str).map(table_names).astype("string")
+        areas["area_name"] = named.fillna(areas["area_name"].astype("string")).astype(str)
 
     employment_codes = intermediates.read_employment(paths, columns=["area_code"])["area_code"]
     notes.extend(

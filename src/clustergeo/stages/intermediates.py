@@ -529,6 +529,7 @@ class GrowthTables:
     record: dict[str, Any]
     emerging: pd.DataFrame | None = None
     emerging_clusters: pd.DataFrame | None = None
+    emerging_members: pd.DataFrame | None = None
 
 
 def read_growth(paths: RunPaths) -> GrowthTables | None:
@@ -547,6 +548,11 @@ def read_growth(paths: RunPaths) -> GrowthTables | None:
         emerging_clusters=(
             pd.read_csv(paths[r.EMERGING_CLUSTERS], dtype={"industry_code": str})
             if paths[r.EMERGING_CLUSTERS].exists()
+            else None
+        ),
+        emerging_members=(
+            pd.read_csv(paths[r.EMERGING_MEMBERS], dtype=str)
+            if paths[r.EMERGING_MEMBERS].exists()
             else None
         ),
     )

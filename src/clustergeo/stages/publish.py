@@ -145,6 +145,7 @@ def run(config: RunConfig) -> None:
             title=framing.title,
             source=framing.source_line,
             attribution=framing.attribution,
+            quantity=framing.quantity,
         ),
         paths[r.MAP_PAGE],
     )
@@ -266,9 +267,12 @@ def _change_over_time(
                 for p in drawn
                 if p.suffix == ".png"
             ]
+            area_names = layers["emerging_areas"]
             change_over_time += emerging_blocks(
                 growth.emerging,
                 growth.emerging_clusters,
+                members=growth.emerging_members,
+                area_names=dict(zip(area_names["area_code"], area_names["area_name"], strict=True)),
                 period=period,
                 names=dict(
                     zip(growth.growth["industry_code"], growth.growth["label"], strict=True)

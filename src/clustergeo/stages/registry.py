@@ -371,7 +371,7 @@ AREAS_STAGE = Stage(
     name="areas",
     summary="Read the boundaries, authority tiers and study area; check they join the table.",
     inputs=("areas", "authorities", "lookup_*"),
-    reads=(EMPLOYMENT, INGEST_REPORT),
+    reads=(EMPLOYMENT, INGEST_REPORT, AREA_NAMES),
     writes=(AREAS, *AUTHORITY_POLYGONS.values(), AREAS_REPORT),
     settings=("data_dir", "areas", "study_area", "hierarchy", "authorities"),
     code=(
@@ -643,6 +643,7 @@ PUBLISH = Stage(
         FINDING_GROWTH,
         EMERGING,
         EMERGING_CLUSTERS,
+        EMERGING_MEMBERS,
         GROWTH_REPORT,
         CIRCULAR_STREAMS,
         CIRCULAR_FINDINGS,
