@@ -33,7 +33,10 @@ _MAX_SENTENCES = 3
 
 
 def authority_summaries(
-    links: pd.DataFrame, clusters: pd.DataFrame, parents: pd.DataFrame
+    links: pd.DataFrame,
+    clusters: pd.DataFrame,
+    parents: pd.DataFrame,
+    quantity: str = "employment",
 ) -> pd.DataFrame:
     """Summarise, for each authority, the clusters it is part of.
 
@@ -46,6 +49,8 @@ def authority_summaries(
         ``cluster_id``, ``label`` and ``name`` of every cluster.
     parents
         ``district_code`` → ``upper_tier_name`` (to name a partner district's county).
+    quantity
+        What the values are, in the summaries' words: "employment", or "GVA".
 
     Returns
     -------
@@ -86,7 +91,15 @@ def authority_summaries(
                     "partners": "; ".join(partner_text),
                     "employment_in_clusters": float(own["employment"].sum()),
                     "summary": _paragraph(
-                        str(code), str(name), tier, own, others, partners, clusters, county_of
+                        str(code),
+                        str(name),
+                        tier,
+                        own,
+                        others,
+                        partners,
+                        clusters,
+                        county_of,
+                        quantity=quantity,
                     ),
                 }
             )
@@ -130,6 +143,8 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     partners: pd.DataFrame,
     clusters: pd.DataFrame,
     county_of: pd.Series,
+    *,
+    quantity: str,
 ) -> str:
     where = TIER_LABELS[tier]
     if tier == "district":
@@ -177,7 +192,7 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
             none_of = f"no {TIER_LABELS[tier]}"
             beyond = f", in {none_of}" if elsewhere < 0.005 else f" ({nowhere:.0%} in {none_of})"
         text += (
-            f" {share_outside:.0%} of the employment of the {cluster['label']} cluster "
+            f" {share_outside:.0%} of the {quantity} of the {cluster['label']} cluster "
             f"({places}) lies outside {name}{beyond}."
         )
     return text

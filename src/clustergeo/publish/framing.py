@@ -151,6 +151,11 @@ class Framing:
         return f"£{value:,.0f}m of GVA" if self.values_are_gva else f"{value:,.0f} jobs"
 
     @property
+    def size_heading(self) -> str:
+        """A table column of findings' sizes: "Employment" or "GVA (£m)"."""
+        return "GVA (£m)" if self.values_are_gva else "Employment"
+
+    @property
     def quantity(self) -> str:
         """What the values count, as a noun: "jobs" or "GVA"."""
         return "GVA" if self.values_are_gva else "jobs"

@@ -220,7 +220,7 @@ def report_blocks(
         )
     if global_statistics is not None and not global_statistics.empty:
         blocks += _global_blocks(global_statistics)
-    blocks += _cluster_blocks(clusters, links)
+    blocks += _cluster_blocks(clusters, links, framing.size_heading)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
     if authority_summaries is not None and not authority_summaries.empty:
@@ -304,7 +304,8 @@ def _p_value_words(method: HotspotMethod) -> str:
     return f"p-values from {method.permutations:,} conditional permutations"
 
 
-def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
+def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, size: str) -> list[Block]:
+    """The strongest findings and those straddling boundaries; ``size`` heads their size."""
     blocks = [Block("h2", "The strongest findings")]
     if clusters.empty:
         return [*blocks, Block("p", "No cluster or concentration met the rules in this run.")]
@@ -321,7 +322,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
             "Strength": top.get("strength", pd.Series(float("nan"), index=top.index)).map(
                 "{:.0f}".format
             ),
-            "Employment": top["employment"].map("{:,.0f}".format),
+            size: top["employment"].map("{:,.0f}".format),
             "Share of industry": top["employment_share"].map(
                 lambda v: f"{v:.1%}" if v < 0.1 else f"{v:.0%}"
             ),
@@ -345,7 +346,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
         Block("table", table=table),
         Block("h2", "Findings that straddle boundaries"),
     ]
-    straddling = straddling_clusters(clusters, links)
+    straddling = straddling_clusters(clusters, links).rename(columns={"Employment": size})
     counties = int(_flags(clusters, "straddles_counties").sum())
     if straddling.empty:
         blocks.append(Block("p", "No finding crosses a district boundary."))

@@ -72,6 +72,7 @@ def run(config: RunConfig) -> None:
         areas[["district_code", "upper_tier_name"]]
         if {"district_code", "upper_tier_name"} <= set(areas)
         else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
+        quantity="employment" if intermediates.read_inputs_record(paths).counts_people else "GVA",
     )
     title = f"Clusters by authority: {config.name}{synthetic_suffix(config.synthetic)}"
 

@@ -427,7 +427,7 @@ CLUSTERS_STAGE = Stage(
     name="clusters",
     summary="Join neighbouring hot spots of each industry into clusters.",
     inputs=(),
-    reads=(AREAS, LQ, INDUSTRIES, CONCENTRATION_REPORT, HOTSPOTS, WEIGHTS),
+    reads=(AREAS, LQ, INDUSTRIES, CONCENTRATION_REPORT, HOTSPOTS, WEIGHTS, INGEST_REPORT),
     writes=(CLUSTERS, CLUSTERS_CSV, CLUSTER_EXTENTS, CLUSTER_MEMBERS, CLUSTERS_REPORT),
     # Concentrations' LQ intervals are at the concentration stage's confidence level.
     settings=("clusters", "concentration.confidence_level"),
@@ -447,7 +447,7 @@ GOVERNANCE = Stage(
     name="governance",
     summary="Flag the authorities each cluster and anchor site straddles; summarise them.",
     inputs=("sites",),
-    reads=(AREAS, LQ, INDUSTRIES, CLUSTERS, CLUSTER_MEMBERS),
+    reads=(AREAS, LQ, INDUSTRIES, CLUSTERS, CLUSTER_MEMBERS, INGEST_REPORT),
     writes=(
         GOVERNED_CLUSTERS,
         GOVERNED_CLUSTERS_CSV,
