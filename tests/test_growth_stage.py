@@ -204,6 +204,38 @@ def test_the_shipped_nuts2_pipeline_on_the_real_bres(shared_data: Path, tmp_path
     assert len(pd.read_parquet(paths[r.LQ_BY_YEAR])["year"].unique()) == 4
 
 
+def test_the_shipped_district_gva_pipeline_finds_emerging_hot_spots(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """``pipelines/uk-lad-gva.yaml``: ONS GVA on the 2023 districts, 1998-2023, as shipped.
+
+    Every district x section gets an emerging-hot-spot category; Stoke-on-Trent's information
+    and communication share of 2023 GVA is the 12.25% the table gives (£860m of £7,020m).
+    """
+    config = load_config(REPO / "pipelines" / "uk-lad-gva.yaml")
+    config = config.model_copy(update={"output_dir": tmp_path / "out"})
+    run_stages(config, ["growth"])
+    paths = RunPaths.for_config(config)
+    areas = pd.read_parquet(paths[r.AREAS], columns=["area_code", "area_name"])
+    assert len(areas) == 361
+    # The table's 2023 codes for Glasgow City and North Lanarkshire meet the TopoJSON's.
+    assert {"S12000044", "S12000046"} <= set(areas["area_code"])
+    assert areas.set_index("area_code").loc["E06000021", "area_name"] == "Stoke-on-Trent"
+    emerging = pd.read_parquet(paths[r.EMERGING])
+    sections = emerging.loc[emerging["kind"] == "industry"]
+    assert sections.groupby("industry_code")["area_code"].nunique().eq(361).all()
+    assert sections["years_tested"].max() == 26
+    assert {"persistent_hot_spot", "intensifying_hot_spot"} <= set(sections["category"])
+    source = shared_data / "ons_rgva_lad_by_industry"
+    table = pd.read_csv(source / "rgva_lad_currentprices_gbp_m_release2025_1998_2023.csv")
+    stoke = table.loc[table["LAD_code"] == "E06000021"].set_index("SIC07_code")["2023"]
+    assert (stoke["J (58-63)"], stoke["Total"]) == (860.0, 7020.0)
+    uk = table.groupby("SIC07_code")["2023"].sum()
+    lq = pd.read_parquet(paths[r.LQ]).set_index(["area_code", "industry_code"])["lq"]
+    expected = (860.0 / 7020.0) / (uk["J (58-63)"] / uk["Total"])
+    assert lq.loc[("E06000021", "J")] == pytest.approx(expected, rel=1e-9)
+
+
 # --- the growth stage's declaration, which the demo (one year) cannot check -----------------
 
 
