@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -192,3 +197,96 @@ def test_emerging_needs_three_distinct_years(workload: Path, tmp_path: Path) -> 
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     with pytest.raises(ConfigError, match="'years' repeats 2017"):
         load_panel_config(path)
+
+
+class _ReadLog:
+    """Stands in for pyarrow.parquet in the emerging module and records every read."""
+
+    def __init__(self) -> None:
+        #: (file, columns, batch size, largest batch) of each streamed read.
+        self.streamed: list[tuple[Path, tuple[str, ...], int, int]] = []
+        #: (file, columns) of each whole-file read.
+        self.whole: list[tuple[Path, tuple[str, ...]]] = []
+
+    def module(self) -> SimpleNamespace:
+        log = self
+
+        class RecordingFile(pq.ParquetFile):
+            def __init__(self, path: Path) -> None:
+                super().__init__(path)
+                self.recorded_path = Path(path)
+
+            def iter_batches(  # type: ignore[override]
+                self, batch_size: int, columns: list[str]
+            ) -> Iterator[pa.RecordBatch]:
+                largest = 0
+                for batch in super().iter_batches(batch_size=batch_size, columns=columns):
+                    largest = max(largest, batch.num_rows)
+                    yield batch
+                log.streamed.append((self.recorded_path, tuple(columns), batch_size, largest))
+
+        def read_table(path: Path, columns: list[str]) -> pa.Table:
+            log.whole.append((Path(path), tuple(columns)))
+            return pq.read_table(path, columns=columns)
+
+        return SimpleNamespace(
+            ParquetFile=RecordingFile, ParquetWriter=pq.ParquetWriter, read_table=read_table
+        )
+
+
+def _year_and_block(path: Path) -> tuple[int, int]:
+    found = re.search(r"year=(\d+)/part-(\d+)\.parquet$", path.as_posix())
+    assert found is not None, path
+    return int(found[1]), int(found[2])
+
+
+def test_each_emerging_task_reads_only_its_block(
+    workload: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The yearly hot spots first; the emerging run then does its own work only.
+    run_panel(_config(workload, tmp_path, emerging=None))
+    batch_rows = 97
+    monkeypatch.setattr(panel_emerging, "BATCH_ROWS", batch_rows)
+    reads = _ReadLog()
+    monkeypatch.setattr(panel_emerging, "pq", reads.module())
+    run = run_panel(_config(workload, tmp_path, emerging={"time_lag": True}))
+    assert run.report["years_computed"] == []
+    assert run.report["emerging"]["computed"] is True
+    blocks = 3  # 5 industries, 2 a task
+    gi_star = ("area_code", "industry_code", "gi_star_z", "gi_star_p_fdr")
+
+    # Time-lagged Gi*: a task per block and year reads two years of its own block, the
+    # values only: two blocks x areas numbers, whatever the number of years.
+    for path, columns in reads.whole:
+        assert columns == ("area_code", "industry_code", "value")
+        assert path.parent.parent == tmp_path / "hotspots"
+    assert len(reads.whole) == 2 * blocks * (len(YEARS) - 1)
+    tasks = [
+        sorted(_year_and_block(path) for path, _ in reads.whole[i : i + 2])
+        for i in range(0, len(reads.whole), 2)
+    ]
+    for (earlier, block), (later, same_block) in tasks:
+        assert block == same_block
+        assert YEARS.index(later) == YEARS.index(earlier) + 1
+    assert len({tuple(task) for task in tasks}) == len(tasks)
+
+    # Categories: a task per block streams its own part of every year in lockstep, a batch of
+    # BATCH_ROWS rows at a time, the codes and Gi* columns only (the final year's class too).
+    by_block: dict[int, list[tuple[Path, tuple[str, ...]]]] = {}
+    for path, columns, size, largest in reads.streamed:
+        assert size == batch_rows
+        assert 0 < largest <= batch_rows
+        by_block.setdefault(_year_and_block(path)[1], []).append((path, columns))
+    assert sorted(by_block) == list(range(blocks))
+    for block, files in by_block.items():
+        assert [_year_and_block(path) for path, _ in files] == [(y, block) for y in YEARS]
+        # The first year is the spatial Gi* of the panel; later years the time-lagged one.
+        first = tmp_path / "hotspots" / f"year={YEARS[0]}" / f"part-{block:05d}.parquet"
+        assert files[0][0] == first
+        assert all("emerging/lagged" in path.as_posix() for path, _ in files[1:])
+        assert [columns for _, columns in files] == [gi_star] * (len(YEARS) - 1) + [
+            (*gi_star, "gi_star_class")
+        ]
+    # The streamed parts were read through, not just opened: every row of every part.
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path, *_ in reads.streamed)
+    assert rows == 300 * INDUSTRIES * len(YEARS)
