@@ -216,7 +216,7 @@ class _ReadLog:
                 super().__init__(path)
                 self.recorded_path = Path(path)
 
-            def iter_batches(  # type: ignore[override]
+            def iter_batches(
                 self, batch_size: int, columns: list[str]
             ) -> Iterator[pa.RecordBatch]:
                 largest = 0
