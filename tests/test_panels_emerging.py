@@ -141,6 +141,24 @@ def test_panel_emerging_on_dask_equals_in_process(
             pd.read_parquet(local.output_dir / "emerging" / name),
             check_exact=True,
         )
+    # Resumed on Dask: a finished block's counts come from its part, the missing one is redone.
+    (dask.output_dir / "emerging" / "_SUCCESS.json").unlink()
+    (dask.output_dir / "emerging" / "part-00001.parquet").unlink()
+    kept = dask.output_dir / "emerging" / "part-00000.parquet"
+    written = kept.stat().st_mtime_ns
+    resumed = run_panel(
+        _config(
+            workload,
+            tmp_path / "dask",
+            emerging=lagged,
+            compute=ComputeConfig(backend=dask_cluster, industries_per_task=2),
+        )
+    )
+    assert kept.stat().st_mtime_ns == written
+    pd.testing.assert_frame_equal(resumed.emerging, local.emerging)
+    pd.testing.assert_frame_equal(
+        read_panel_emerging(dask.output_dir), read_panel_emerging(local.output_dir)
+    )
 
 
 def test_panel_emerging_resumes_and_redoes_only_what_changed(
@@ -164,6 +182,37 @@ def test_panel_emerging_resumes_and_redoes_only_what_changed(
     plain = run_panel(_config(workload, tmp_path, emerging=None))
     assert "emerging" not in plain.report
     assert plain.emerging is None
+
+
+@pytest.mark.parametrize("time_lag", [False, True])
+def test_an_interrupted_emerging_run_keeps_its_finished_parts(
+    workload: Path, tmp_path: Path, time_lag: bool
+) -> None:
+    settings = {"time_lag": time_lag}
+    first = run_panel(_config(workload, tmp_path, emerging=settings))
+    table = read_panel_emerging(tmp_path)
+    folder = tmp_path / "emerging"
+    # As if stopped after blocks 0 and 1 (and, with a time lag, block 2's first lagged
+    # year): block 2's categories, its later lagged years and the run's mark never written.
+    (folder / "_SUCCESS.json").unlink()
+    (folder / "part-00002.parquet").unlink()
+    redone = [folder / "part-00002.parquet"]
+    if time_lag:
+        for year in YEARS[2:]:
+            (folder / "lagged" / f"year={year}" / "part-00002.parquet").unlink()
+            redone.append(folder / "lagged" / f"year={year}" / "part-00002.parquet")
+    kept = {path: path.stat().st_mtime_ns for path in folder.rglob("part-*.parquet")}
+    again = run_panel(_config(workload, tmp_path, emerging=settings))
+    assert again.report["emerging"]["computed"] is True
+    assert {path: path.stat().st_mtime_ns for path in kept} == kept
+    assert all(path.exists() for path in redone)
+    pd.testing.assert_frame_equal(read_panel_emerging(tmp_path), table, check_exact=True)
+    # The counts of the kept blocks are read back from their parts: the same summary.
+    pd.testing.assert_frame_equal(again.emerging, first.emerging)
+    # Other settings are another digest: nothing of the interrupted run is kept.
+    (folder / "_SUCCESS.json").unlink()
+    run_panel(_config(workload, tmp_path, emerging={**settings, "alpha": 0.01}))
+    assert all(path.stat().st_mtime_ns != kept[path] for path in kept)
 
 
 def test_a_part_out_of_step_is_named(workload: Path, tmp_path: Path) -> None:
@@ -216,9 +265,7 @@ class _ReadLog:
                 super().__init__(path)
                 self.recorded_path = Path(path)
 
-            def iter_batches(
-                self, batch_size: int, columns: list[str]
-            ) -> Iterator[pa.RecordBatch]:
+            def iter_batches(self, batch_size: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
                 largest = 0
                 for batch in super().iter_batches(batch_size=batch_size, columns=columns):
                     largest = max(largest, batch.num_rows)
