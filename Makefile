@@ -13,7 +13,7 @@ DEMO_INPUTS := $(addprefix $(DEMO_DIR)/,areas.gpkg authorities.gpkg lookup.csv \
 	employment_wp605ew.csv truth.csv truth_summary.csv truth_concentrations.csv truth_circular.csv README.txt)
 export MPLBACKEND := Agg
 
-.PHONY: help setup demo all midlands circular national test test-fast lint format bench bench-scale clean distclean
+.PHONY: help setup demo all midlands circular national national-emerging test test-fast lint format bench bench-scale clean distclean
 
 help: ## List the targets
 	@echo "clustergeo make targets:"
@@ -56,6 +56,15 @@ $(NATIONAL_DIR)/README.txt: src/clustergeo/demo/national.py | $(VENV)/.installed
 national: $(VENV)/.installed $(NATIONAL_DIR)/README.txt ## Every LSOA x 730 synthetic industries on a local Dask cluster (needs ../shared/data)
 	$(CG) panel pipelines/panels/national-synthetic.yaml
 
+NATIONAL_YEARS_DIR := data/raw/national-synthetic-years
+
+$(NATIONAL_YEARS_DIR)/README.txt: src/clustergeo/demo/national.py | $(VENV)/.installed
+	$(CG) national-data $(NATIONAL_YEARS_DIR) --boundaries $(LSOA_BOUNDARIES) --industries 730 \
+		--years 2015,2016,2017,2018,2019,2020,2021,2022,2023
+
+national-emerging: $(VENV)/.installed $(NATIONAL_YEARS_DIR)/README.txt ## Emerging hot spots of every LSOA x 730 synthetic industries over 9 years, on Dask (needs ../shared/data)
+	$(CG) panel pipelines/panels/national-synthetic-emerging.yaml
+
 test: $(VENV)/.installed ## Run the whole test suite (unit and end-to-end)
 	$(BIN)/python -m pytest
 
@@ -84,4 +93,4 @@ clean: ## Remove every run's outputs in data/processed
 	find data/processed -mindepth 1 -not -name .gitkeep -delete
 
 distclean: clean ## Also remove the generated demo inputs and the virtual environment
-	rm -rf $(DEMO_DIR) $(NATIONAL_DIR) $(VENV)
+	rm -rf $(DEMO_DIR) $(NATIONAL_DIR) $(NATIONAL_YEARS_DIR) $(VENV)

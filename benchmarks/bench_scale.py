@@ -26,7 +26,19 @@ Measured
     workers), sampled every 0.1 s. Then the Dask results are compared with the in-process
     ones, part file by part file, every row of every year of the largest runs.
 
-``--readme`` replaces the table between the ``bench-scale`` markers of the README.
+Emerging hot spots
+    On K = 88 industries x 9 years (2015-2023) of the same workload, for the first 3, 6 and 9
+    years, in process and on ``dask-local`` with 2 workers: first ``clustergeo panel`` without
+    an ``emerging`` section (the hot spots of each year), then the same command with
+    ``emerging: {time_lag: true}`` in the same folder, which finds the years up to date and
+    runs only the emerging step (time-lagged Gi* of each year after the first, the
+    Mann-Kendall trend and the category, a block of industries per task). Each step's wall
+    time and peak memory are measured as above, and the Dask run's emerging parts are compared
+    with the in-process ones, file by file, for 9 years. ``--emerging-only`` runs these rows
+    alone.
+
+``--readme`` replaces the tables between the ``bench-scale`` (and ``bench-scale-emerging``)
+markers of the README.
 """
 
 from __future__ import annotations
@@ -61,6 +73,13 @@ PERMUTATIONS = 999
 BACKENDS = (("in-process", "local", None), ("dask-local, 1 worker", "dask-local", 1))
 BACKENDS += (("dask-local, 2 workers", "dask-local", 2),)
 START, END = "<!-- bench-scale:start -->", "<!-- bench-scale:end -->"
+EMERGING_START = "<!-- bench-scale-emerging:start -->"
+EMERGING_END = "<!-- bench-scale-emerging:end -->"
+EMERGING_INDUSTRIES = 88
+EMERGING_YEARS = tuple(range(2015, 2024))
+EMERGING_YEAR_COUNTS = (3, 6, 9)
+EMERGING_BACKENDS = (BACKENDS[0], BACKENDS[2])
+AREAS = 34_753
 GIB = 1024**3
 
 
@@ -68,9 +87,11 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _workload(industries: int) -> Path:
-    """The synthetic national workload for ``industries``, generated once."""
+def _workload(industries: int, years: tuple[int, ...] = YEARS) -> Path:
+    """The synthetic national workload for ``industries`` and ``years``, generated once."""
     folder = WORK / f"workload-k{industries}"
+    if years != YEARS:
+        folder = WORK / f"workload-k{industries}-y{len(years)}"
     if (folder / "README.txt").exists():
         return folder
     _log(f"generating the workload for K = {industries}")
@@ -87,7 +108,7 @@ def _workload(industries: int) -> Path:
             "--industries",
             str(industries),
             "--years",
-            ",".join(map(str, YEARS)),
+            ",".join(map(str, years)),
         ],
         check=True,
     )
@@ -120,22 +141,13 @@ class Run:
     output: Path
 
 
-def _panel(workload: Path, out: Path, years: int, backend: str, workers: int | None) -> Run:
-    config = {
-        "name": f"bench-{out.name}",
-        "synthetic": True,
-        "data_dir": str(workload),
-        "output_dir": str(out),
-        "areas": {"path": "areas.geojson.gz", "code_column": "LSOA11CD"},
-        "employment": "employment",
-        "years": list(YEARS[:years]),
-        "hotspots": {"permutations": PERMUTATIONS},
-        "compute": {"backend": backend, "workers": workers, "industries_per_task": 64},
-    }
+def _timed(config: dict[str, object], out: Path, fresh: bool = True) -> tuple[float, int]:
+    """Wall seconds and peak tree memory of ``clustergeo panel`` on ``config`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.rglob("*"):
-        if stale.is_file():
-            stale.unlink()
+    if fresh:
+        for stale in out.rglob("*"):
+            if stale.is_file():
+                stale.unlink()
     path = out / "panel.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     started = time.perf_counter()
@@ -149,7 +161,124 @@ def _panel(workload: Path, out: Path, years: int, backend: str, workers: int | N
     sampler.join()
     if code != 0:
         raise SystemExit(f"clustergeo panel failed ({code}) for {path}")
-    return Run(0, years, backend, seconds, peak[0], out)
+    return seconds, peak[0]
+
+
+def _panel_config(
+    workload: Path, out: Path, years: list[int], backend: str, workers: int | None
+) -> dict[str, object]:
+    return {
+        "name": f"bench-{out.name}",
+        "synthetic": True,
+        "data_dir": str(workload),
+        "output_dir": str(out),
+        "areas": {"path": "areas.geojson.gz", "code_column": "LSOA11CD"},
+        "employment": "employment",
+        "years": years,
+        "hotspots": {"permutations": PERMUTATIONS},
+        "compute": {"backend": backend, "workers": workers, "industries_per_task": 64},
+    }
+
+
+def _panel(workload: Path, out: Path, years: int, backend: str, workers: int | None) -> Run:
+    config = _panel_config(workload, out, list(YEARS[:years]), backend, workers)
+    seconds, peak = _timed(config, out)
+    return Run(0, years, backend, seconds, peak, out)
+
+
+@dataclass
+class EmergingRun:
+    """The two timed steps of a panel with emerging hot spots, for one number of years."""
+
+    years: int
+    backend: str
+    yearly: tuple[float, int]
+    emerging: tuple[float, int]
+    output: Path
+
+
+def _emerging_panel(
+    workload: Path, out: Path, years: int, label: str, backend: tuple[str, int | None]
+) -> EmergingRun:
+    """The yearly hot spots, then (same folder, years up to date) the emerging step alone."""
+    config = _panel_config(workload, out, list(EMERGING_YEARS[:years]), *backend)
+    yearly = _timed(config, out)
+    config["emerging"] = {"time_lag": True, "alpha": 0.05}
+    emerging = _timed(config, out, fresh=False)
+    report = json.loads((out / "panel_report.json").read_text(encoding="utf-8"))
+    if report["years_computed"] or not report["emerging"]["computed"]:
+        raise SystemExit(f"{out}: the emerging run redid the yearly hot spots or skipped itself")
+    return EmergingRun(years, label, yearly, emerging, out)
+
+
+def _same_emerging(local: Path, dask: Path) -> tuple[bool, int]:
+    """Every emerging part (categories and time-lagged Gi*) of Dask equals the in-process one."""
+    rows = 0
+    expected = sorted(p.relative_to(local) for p in (local / "emerging").rglob("part-*.parquet"))
+    got = sorted(p.relative_to(dask) for p in (dask / "emerging").rglob("part-*.parquet"))
+    if expected != got:
+        _log(f"DIFFERENT emerging parts: {len(expected)} against {len(got)}")
+        return False, rows
+    for name in expected:
+        frame = pd.read_parquet(dask / name)
+        try:
+            pd.testing.assert_frame_equal(frame, pd.read_parquet(local / name), check_exact=True)
+        except AssertionError as error:
+            _log(f"DIFFERENT: {dask / name}: {error}")
+            return False, rows
+        rows += len(frame)
+    return True, rows
+
+
+def _emerging_table(runs: list[EmergingRun]) -> str:
+    lines = [
+        "| K industries | years | backend | step | wall | ms per industry-year | peak memory |",
+        "|---:|---:|---|---|---:|---:|---:|",
+    ]
+    steps = (("hot spots of each year", "yearly"), ("emerging hot spots", "emerging"))
+    for run in runs:
+        for name, attribute in steps:
+            seconds, peak = getattr(run, attribute)
+            per = seconds / (EMERGING_INDUSTRIES * run.years) * 1000
+            lines.append(
+                f"| {EMERGING_INDUSTRIES} | {run.years} | {run.backend} | {name} | "
+                f"{seconds:.1f} s | {per:.0f} | {peak / GIB:.2f} GiB |"
+            )
+    return "\n".join(lines)
+
+
+def _emerging_rows(quick: bool) -> tuple[list[EmergingRun], list[str]]:
+    """The emerging-hot-spot rows and their Dask-equals-in-process checks."""
+    workload = _workload(EMERGING_INDUSTRIES, EMERGING_YEARS)
+    runs: list[EmergingRun] = []
+    checks = []
+    for years in EMERGING_YEAR_COUNTS[:1] if quick else EMERGING_YEAR_COUNTS:
+        local_out = None
+        for label, backend, workers in EMERGING_BACKENDS:
+            out = WORK / f"emerging-y{years}-{backend}-{workers or 0}"
+            run = _emerging_panel(workload, out, years, label, (backend, workers))
+            runs.append(run)
+            _log(
+                f"emerging, years={years} {label}: yearly {run.yearly[0]:.1f} s "
+                f"{run.yearly[1] / GIB:.2f} GiB, emerging {run.emerging[0]:.1f} s "
+                f"{run.emerging[1] / GIB:.2f} GiB"
+            )
+            if backend == "local":
+                local_out = out
+            elif local_out is not None and years == max(EMERGING_YEAR_COUNTS[: 1 if quick else 3]):
+                same, rows = _same_emerging(local_out, out)
+                checks.append(f"emerging, {years} years, {label}: {rows:,} rows, equal={same}")
+                if not same:
+                    raise SystemExit("Dask emerging results differ from in-process results")
+    return runs, checks
+
+
+def _replace_between(text: str, start: str, end: str, block: str, where: Path) -> str:
+    if start not in text or end not in text:
+        raise SystemExit(f"{where} has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}\n\n_{_machine()}; `make bench-scale`._\n{end}{tail}"
 
 
 def _equal(local: Path, dask: Path, years: int) -> tuple[bool, int]:
@@ -197,21 +326,11 @@ def _table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    """Run the benchmark and write its table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="K = 88 only, 1 year")
-    parser.add_argument("--out", type=Path, default=WORK.parent / "scale.md")
-    parser.add_argument("--readme", type=Path, default=None)
-    args = parser.parse_args()
-    if not BOUNDARIES.exists():
-        raise SystemExit(f"The LSOA boundaries are needed: {BOUNDARIES} does not exist.")
-    sizes = (88,) if args.quick else (88, 300, 730)
-    year_counts = (1,) if args.quick else (1, 3)
+def _panel_rows(quick: bool) -> tuple[list[Run], list[str]]:
+    """The panel rows (hot spots of 1 and 3 years) and their Dask-equals-in-process checks."""
+    sizes = (88,) if quick else (88, 300, 730)
+    year_counts = (1,) if quick else (1, 3)
     workloads = {k: _workload(k) for k in sizes}
-    _log("warming numba's cache (untimed)")
-    _panel(workloads[sizes[0]], WORK / "warm-up", 1, "local", None)
-
     runs: list[Run] = []
     checks = []
     for k in sizes:
@@ -228,62 +347,104 @@ def main() -> None:
                 )
                 if backend == "local":
                     local_out = out
-                elif local_out is not None and (k == max(sizes) or args.quick):
+                elif local_out is not None and (k == max(sizes) or quick):
                     same, rows = _equal(local_out, out, years)
                     checks.append(f"K={k}, {years} year(s), {label}: {rows:,} rows, equal={same}")
                     if not same:
                         raise SystemExit("Dask results differ from in-process results")
+    return runs, checks
 
-    table = _table(runs)
-    per_task = [
-        r.seconds / (r.industries * r.years) * 1000 for r in runs if r.backend == "in-process"
-    ]
-    report = "\n".join(
+
+def _raw(runs: list[Run], emerging: list[EmergingRun]) -> str:
+    return json.dumps(
         [
-            "# Scale benchmark",
-            "",
-            f"Machine: {_machine()}. {PERMUTATIONS} permutations, tolerant queen contiguity, "
-            "per-industry FDR; 34,753 LSOAs (England and Wales, 2011).",
-            "Peak memory is the sum over the command and its Dask processes.",
-            "",
-            table,
-            "",
-            "Dask results equal the in-process results, row for row:",
-            *[f"- {line}" for line in checks],
+            {
+                "industries": r.industries,
+                "years": r.years,
+                "backend": r.backend,
+                "seconds": round(r.seconds, 2),
+                "peak_gib": round(r.peak_bytes / GIB, 3),
+            }
+            for r in runs
+        ]
+        + [
+            {
+                "industries": EMERGING_INDUSTRIES,
+                "years": r.years,
+                "backend": r.backend,
+                "step": step,
+                "seconds": round(getattr(r, step)[0], 2),
+                "peak_gib": round(getattr(r, step)[1] / GIB, 3),
+            }
+            for r in emerging
+            for step in ("yearly", "emerging")
+        ],
+        indent=1,
+    )
+
+
+def main() -> None:
+    """Run the benchmark and write its tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="K = 88 only, 1 year (3 emerging)")
+    parser.add_argument(
+        "--emerging-only", action="store_true", help="only the emerging-hot-spot rows"
+    )
+    parser.add_argument("--out", type=Path, default=WORK.parent / "scale.md")
+    parser.add_argument("--readme", type=Path, default=None)
+    args = parser.parse_args()
+    if not BOUNDARIES.exists():
+        raise SystemExit(f"The LSOA boundaries are needed: {BOUNDARIES} does not exist.")
+    _log("warming numba's cache (untimed)")
+    _panel(_workload(88), WORK / "warm-up", 1, "local", None)
+
+    runs, checks = ([], []) if args.emerging_only else _panel_rows(args.quick)
+    emerging, emerging_checks = _emerging_rows(args.quick)
+    sections = [
+        "# Scale benchmark",
+        "",
+        f"Machine: {_machine()}. {PERMUTATIONS} permutations, tolerant queen contiguity, "
+        f"per-industry FDR; {AREAS:,} LSOAs (England and Wales, 2011).",
+        "Peak memory is the sum over the command and its Dask processes.",
+        "",
+    ]
+    if runs:
+        per_task = [
+            r.seconds / (r.industries * r.years) * 1000 for r in runs if r.backend == "in-process"
+        ]
+        sections += [
+            _table(runs),
             "",
             f"In-process cost per industry-year: {min(per_task):.0f}-{max(per_task):.0f} ms "
             "(whole command, fixed costs included).",
             "",
-            "Raw runs:",
-            "```json",
-            json.dumps(
-                [
-                    {
-                        "industries": r.industries,
-                        "years": r.years,
-                        "backend": r.backend,
-                        "seconds": round(r.seconds, 2),
-                        "peak_gib": round(r.peak_bytes / GIB, 3),
-                    }
-                    for r in runs
-                ],
-                indent=1,
-            ),
-            "```",
         ]
-    )
+    sections += [
+        "## Emerging hot spots (time-lagged Gi*, Mann-Kendall, 17 categories)",
+        "",
+        _emerging_table(emerging),
+        "",
+        "Dask results equal the in-process results, row for row:",
+        *[f"- {line}" for line in [*checks, *emerging_checks]],
+        "",
+        "Raw runs:",
+        "```json",
+        _raw(runs, emerging),
+        "```",
+    ]
+    report = "\n".join(sections)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n", encoding="utf-8")
     _log(f"wrote {args.out}")
     if args.readme is not None:
         text = args.readme.read_text(encoding="utf-8")
-        if START not in text or END not in text:
-            raise SystemExit(f"{args.readme} has no {START} ... {END} markers")
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        block = f"{START}\n{table}\n\n_{_machine()}; `make bench-scale`._\n{END}"
-        args.readme.write_text(head + block + tail, encoding="utf-8")
-        _log(f"updated the table in {args.readme}")
+        if runs:
+            text = _replace_between(text, START, END, _table(runs), args.readme)
+        text = _replace_between(
+            text, EMERGING_START, EMERGING_END, _emerging_table(emerging), args.readme
+        )
+        args.readme.write_text(text, encoding="utf-8")
+        _log(f"updated the tables in {args.readme}")
     print(report)
 
 

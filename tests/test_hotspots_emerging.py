@@ -447,6 +447,9 @@ def test_space_time_weights_link_this_year_to_last() -> None:
     np.testing.assert_array_equal(matrix[9:, 9:], spatial)
     assert not matrix[9:, :9].any()
     assert space_time.ids[9] == f"{weights.ids[0]} (previous year)"
+    # Codes as fixed-width text: numpy's isin (the engine's pick of the reported areas)
+    # compares object arrays pair by pair, quadratic in the areas.
+    assert space_time.ids.dtype.kind == "U"
     assert space_time.binary
     # General weights: an area's own previous year gets Gi*'s self-weight, the row's largest.
     kernel = build_weights(square_grid(3, 3), method="kernel", k=4)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -136,6 +141,24 @@ def test_panel_emerging_on_dask_equals_in_process(
             pd.read_parquet(local.output_dir / "emerging" / name),
             check_exact=True,
         )
+    # Resumed on Dask: a finished block's counts come from its part, the missing one is redone.
+    (dask.output_dir / "emerging" / "_SUCCESS.json").unlink()
+    (dask.output_dir / "emerging" / "part-00001.parquet").unlink()
+    kept = dask.output_dir / "emerging" / "part-00000.parquet"
+    written = kept.stat().st_mtime_ns
+    resumed = run_panel(
+        _config(
+            workload,
+            tmp_path / "dask",
+            emerging=lagged,
+            compute=ComputeConfig(backend=dask_cluster, industries_per_task=2),
+        )
+    )
+    assert kept.stat().st_mtime_ns == written
+    pd.testing.assert_frame_equal(resumed.emerging, local.emerging)
+    pd.testing.assert_frame_equal(
+        read_panel_emerging(dask.output_dir), read_panel_emerging(local.output_dir)
+    )
 
 
 def test_panel_emerging_resumes_and_redoes_only_what_changed(
@@ -159,6 +182,37 @@ def test_panel_emerging_resumes_and_redoes_only_what_changed(
     plain = run_panel(_config(workload, tmp_path, emerging=None))
     assert "emerging" not in plain.report
     assert plain.emerging is None
+
+
+@pytest.mark.parametrize("time_lag", [False, True])
+def test_an_interrupted_emerging_run_keeps_its_finished_parts(
+    workload: Path, tmp_path: Path, time_lag: bool
+) -> None:
+    settings = {"time_lag": time_lag}
+    first = run_panel(_config(workload, tmp_path, emerging=settings))
+    table = read_panel_emerging(tmp_path)
+    folder = tmp_path / "emerging"
+    # As if stopped after blocks 0 and 1 (and, with a time lag, block 2's first lagged
+    # year): block 2's categories, its later lagged years and the run's mark never written.
+    (folder / "_SUCCESS.json").unlink()
+    (folder / "part-00002.parquet").unlink()
+    redone = [folder / "part-00002.parquet"]
+    if time_lag:
+        for year in YEARS[2:]:
+            (folder / "lagged" / f"year={year}" / "part-00002.parquet").unlink()
+            redone.append(folder / "lagged" / f"year={year}" / "part-00002.parquet")
+    kept = {path: path.stat().st_mtime_ns for path in folder.rglob("part-*.parquet")}
+    again = run_panel(_config(workload, tmp_path, emerging=settings))
+    assert again.report["emerging"]["computed"] is True
+    assert {path: path.stat().st_mtime_ns for path in kept} == kept
+    assert all(path.exists() for path in redone)
+    pd.testing.assert_frame_equal(read_panel_emerging(tmp_path), table, check_exact=True)
+    # The counts of the kept blocks are read back from their parts: the same summary.
+    pd.testing.assert_frame_equal(again.emerging, first.emerging)
+    # Other settings are another digest: nothing of the interrupted run is kept.
+    (folder / "_SUCCESS.json").unlink()
+    run_panel(_config(workload, tmp_path, emerging={**settings, "alpha": 0.01}))
+    assert all(path.stat().st_mtime_ns != kept[path] for path in kept)
 
 
 def test_a_part_out_of_step_is_named(workload: Path, tmp_path: Path) -> None:
@@ -192,3 +246,94 @@ def test_emerging_needs_three_distinct_years(workload: Path, tmp_path: Path) -> 
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     with pytest.raises(ConfigError, match="'years' repeats 2017"):
         load_panel_config(path)
+
+
+class _ReadLog:
+    """Stands in for pyarrow.parquet in the emerging module and records every read."""
+
+    def __init__(self) -> None:
+        #: (file, columns, batch size, largest batch) of each streamed read.
+        self.streamed: list[tuple[Path, tuple[str, ...], int, int]] = []
+        #: (file, columns) of each whole-file read.
+        self.whole: list[tuple[Path, tuple[str, ...]]] = []
+
+    def module(self) -> SimpleNamespace:
+        log = self
+
+        class RecordingFile(pq.ParquetFile):
+            def __init__(self, path: Path) -> None:
+                super().__init__(path)
+                self.recorded_path = Path(path)
+
+            def iter_batches(self, batch_size: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+                largest = 0
+                for batch in super().iter_batches(batch_size=batch_size, columns=columns):
+                    largest = max(largest, batch.num_rows)
+                    yield batch
+                log.streamed.append((self.recorded_path, tuple(columns), batch_size, largest))
+
+        def read_table(path: Path, columns: list[str]) -> pa.Table:
+            log.whole.append((Path(path), tuple(columns)))
+            return pq.read_table(path, columns=columns)
+
+        return SimpleNamespace(
+            ParquetFile=RecordingFile, ParquetWriter=pq.ParquetWriter, read_table=read_table
+        )
+
+
+def _year_and_block(path: Path) -> tuple[int, int]:
+    found = re.search(r"year=(\d+)/part-(\d+)\.parquet$", path.as_posix())
+    assert found is not None, path
+    return int(found[1]), int(found[2])
+
+
+def test_each_emerging_task_reads_only_its_block(
+    workload: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The yearly hot spots first; the emerging run then does its own work only.
+    run_panel(_config(workload, tmp_path, emerging=None))
+    batch_rows = 97
+    monkeypatch.setattr(panel_emerging, "BATCH_ROWS", batch_rows)
+    reads = _ReadLog()
+    monkeypatch.setattr(panel_emerging, "pq", reads.module())
+    run = run_panel(_config(workload, tmp_path, emerging={"time_lag": True}))
+    assert run.report["years_computed"] == []
+    assert run.report["emerging"]["computed"] is True
+    blocks = 3  # 5 industries, 2 a task
+    gi_star = ("area_code", "industry_code", "gi_star_z", "gi_star_p_fdr")
+
+    # Time-lagged Gi*: a task per block and year reads two years of its own block, the
+    # values only: two blocks x areas numbers, whatever the number of years.
+    for path, columns in reads.whole:
+        assert columns == ("area_code", "industry_code", "value")
+        assert path.parent.parent == tmp_path / "hotspots"
+    assert len(reads.whole) == 2 * blocks * (len(YEARS) - 1)
+    tasks = [
+        sorted(_year_and_block(path) for path, _ in reads.whole[i : i + 2])
+        for i in range(0, len(reads.whole), 2)
+    ]
+    for (earlier, block), (later, same_block) in tasks:
+        assert block == same_block
+        assert YEARS.index(later) == YEARS.index(earlier) + 1
+    assert len({tuple(task) for task in tasks}) == len(tasks)
+
+    # Categories: a task per block streams its own part of every year in lockstep, a batch of
+    # BATCH_ROWS rows at a time, the codes and Gi* columns only (the final year's class too).
+    by_block: dict[int, list[tuple[Path, tuple[str, ...]]]] = {}
+    for path, columns, size, largest in reads.streamed:
+        assert size == batch_rows
+        assert 0 < largest <= batch_rows
+        by_block.setdefault(_year_and_block(path)[1], []).append((path, columns))
+    assert sorted(by_block) == list(range(blocks))
+    for block, files in by_block.items():
+        assert [_year_and_block(path) for path, _ in files] == [(y, block) for y in YEARS]
+        # The first year is the spatial Gi* of the panel; later years the time-lagged one.
+        first = tmp_path / "hotspots" / f"year={YEARS[0]}" / f"part-{block:05d}.parquet"
+        assert files[0][0] == first
+        assert all("emerging/lagged" in path.as_posix() for path, _ in files[1:])
+        assert [columns for _, columns in files] == [gi_star] * (len(YEARS) - 1) + [
+            (*gi_star, "gi_star_class")
+        ]
+    # The streamed parts were read through, not just opened: every row of every part.
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path, *_ in reads.streamed)
+    assert rows == 300 * INDUSTRIES * len(YEARS)

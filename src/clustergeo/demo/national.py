@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from scipy.spatial import cKDTree
 
 from clustergeo.io import atomic_path, write_csv
 
-__all__ = ["NationalWorkload", "synthetic_counts", "write_national_workload"]
+__all__ = ["NationalWorkload", "synthetic_counts", "synthetic_years", "write_national_workload"]
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ def industry_codes(industries: int) -> list[str]:
     return [f"IND{j + 1:0{digits}d}" for j in range(industries)]
 
 
-def synthetic_counts(
+def synthetic_years(
     points_km: np.ndarray, industries: int, seed: int, years: int = 1
-) -> NationalWorkload:
-    """Negative-binomial employment counts with planted clusters, for each year.
+) -> tuple[list[str], pd.DataFrame, Iterator[np.ndarray]]:
+    """Negative-binomial employment counts with planted clusters, drawn a year at a time.
 
     Parameters
     ----------
@@ -71,6 +71,13 @@ def synthetic_counts(
         Seed of everything drawn; the first year does not depend on ``years``.
     years
         Number of years; later years drift from the first.
+
+    Returns
+    -------
+    tuple
+        The industry codes, the planted clusters (``truth``), and an iterator over the years'
+        ``n x industries`` int32 counts. Each year is drawn when the iterator reaches it, so
+        a writer holds one year at a time, however many years there are.
     """
     rng = np.random.default_rng(seed)
     n = len(points_km)
@@ -89,26 +96,40 @@ def synthetic_counts(
             intensity[near, j] += amplitude * np.exp(-distance2 / (2.0 * sigma_km**2))
             planted.append((j, centre[0] * 1000.0, centre[1] * 1000.0, sigma_km, amplitude))
     codes = industry_codes(industries)
-    counts = []
-    for year in range(years):
-        if year:
-            # Drift: area totals grow or shrink a few per cent, clusters strengthen or fade.
-            totals = totals * rng.lognormal(0.0, 0.05, size=n)
-            intensity = 1.0 + (intensity - 1.0) * rng.lognormal(0.0, 0.1, size=industries)
-        mean = totals[:, None] * shares[None, :] * intensity
-        mean *= totals[:, None] / mean.sum(axis=1, keepdims=True)
-        dispersion = 1.5
-        year_counts = rng.negative_binomial(dispersion, dispersion / (dispersion + mean))
-        year_counts = year_counts.astype(np.int32)
-        empty = year_counts.sum(axis=1) == 0
-        year_counts[empty, int(np.argmax(shares))] = 1
-        counts.append(year_counts)
-        del mean
     truth = pd.DataFrame(
         planted, columns=["industry_index", "centre_x", "centre_y", "sigma_km", "amplitude"]
     )
     truth.insert(0, "industry_code", [codes[j] for j in truth.pop("industry_index")])
-    return NationalWorkload(counts=counts, industries=codes, truth=truth)
+
+    def drawn() -> Iterator[np.ndarray]:
+        # The same generator after the clusters: the draws do not depend on who iterates.
+        year_totals, year_intensity = totals, intensity
+        for year in range(years):
+            if year:
+                # Drift: area totals grow or shrink a few per cent, clusters strengthen or fade.
+                year_totals = year_totals * rng.lognormal(0.0, 0.05, size=n)
+                year_intensity = 1.0 + (year_intensity - 1.0) * rng.lognormal(
+                    0.0, 0.1, size=industries
+                )
+            mean = year_totals[:, None] * shares[None, :] * year_intensity
+            mean *= year_totals[:, None] / mean.sum(axis=1, keepdims=True)
+            dispersion = 1.5
+            year_counts = rng.negative_binomial(dispersion, dispersion / (dispersion + mean))
+            del mean
+            year_counts = year_counts.astype(np.int32)
+            empty = year_counts.sum(axis=1) == 0
+            year_counts[empty, int(np.argmax(shares))] = 1
+            yield year_counts
+
+    return codes, truth, drawn()
+
+
+def synthetic_counts(
+    points_km: np.ndarray, industries: int, seed: int, years: int = 1
+) -> NationalWorkload:
+    """Every year of :func:`synthetic_years` at once (small workloads and tests)."""
+    codes, truth, drawn = synthetic_years(points_km, industries, seed, years)
+    return NationalWorkload(counts=list(drawn), industries=codes, truth=truth)
 
 
 def _long_table(counts: np.ndarray, areas: pa.Array, industries: pa.Array) -> pa.Table:
@@ -145,11 +166,11 @@ def write_national_workload(
     frame = read_boundaries(boundaries, code_column=code_column).frame
     points = shapely.get_coordinates(frame.geometry.representative_point().to_numpy()) / 1000.0
     log.info("Synthesising %d areas x %d industries x %d years", len(frame), industries, len(years))
-    workload = synthetic_counts(points, industries, seed, years=len(years))
+    codes, truth, drawn = synthetic_years(points, industries, seed, years=len(years))
     area_codes = pa.array(frame["code"].astype(str).to_numpy())
-    industry_codes_ = pa.array(workload.industries)
+    industry_codes_ = pa.array(codes)
     out.mkdir(parents=True, exist_ok=True)
-    for year, counts in zip(years, workload.counts, strict=True):
+    for year, counts in zip(years, drawn, strict=True):
         target = out / "employment" / f"year={year}" / "part-0.parquet"
         with atomic_path(target) as tmp:
             pq.write_table(
@@ -161,7 +182,7 @@ def write_national_workload(
         log.info("Wrote %s (%d rows)", target, counts.size)
     with atomic_path(out / f"areas{''.join(boundaries.suffixes)}") as tmp:
         shutil.copyfile(boundaries, tmp)
-    write_csv(workload.truth, out / "truth.csv")
+    write_csv(truth, out / "truth.csv")
     (out / "README.txt").write_text(
         "Synthetic national employment (clustergeo national-data): "
         f"{len(frame)} areas of {boundaries.name} x {industries} industries x years "

@@ -25,6 +25,11 @@ years of one block, like a yearly hot-spot task. On Dask the lagged Gi* of every
 block run as parallel tasks and each block's categories wait for their own block only.
 ``emerging/_summary.csv`` (and ``emerging_summary.csv`` beside the panel's ``summary.csv``)
 counts the areas of each category per industry.
+
+Every part is written atomically. A run that stops part-way leaves whole parts and
+``emerging/_STARTED.json`` (the digest of the years and settings); a re-run with the same
+digest keeps those parts, counts a finished block's categories from its part, and computes only
+the blocks and lagged years that are missing. Another digest starts the folder afresh.
 """
 
 from __future__ import annotations
@@ -100,6 +105,14 @@ class EmergingWork:
             if self.emerging.time_lag and year != first
             else self.hotspot_part(year, block)
             for year in self.years
+        ]
+
+    def lagged_todo(self, block: int) -> list[tuple[int, int]]:
+        """The (previous, year) pairs whose lagged Gi* of ``block`` is not written yet."""
+        return [
+            (previous, year)
+            for previous, year in zip(self.years, self.years[1:], strict=False)
+            if not self.lagged_part(year, block).exists()
         ]
 
     def part(self, block: int) -> Path:
@@ -245,9 +258,30 @@ def _categories_part(  # noqa: PLR0917 -- a Dask task's arguments are positional
             if writer is not None:
                 writer.close()
     log.info("Wrote %s (%d rows)", target, int(counts.sum()))
+    return _counts_frame(counts, list(industry_dtype.categories))
+
+
+def _counts_frame(counts: np.ndarray, industries: list[str]) -> pd.DataFrame:
+    """Industries (sorted) x categories counts as the summary's rows."""
     summary = pd.DataFrame(counts, columns=list(EMERGING_CLASSES))
-    summary.insert(0, "industry_code", list(industry_dtype.categories))
+    summary.insert(0, "industry_code", industries)
     return summary
+
+
+def _finished_part_summary(path: Path, industries: list[str]) -> pd.DataFrame:
+    """The counts of a part an earlier, interrupted run of the same digest finished.
+
+    Reads its two code columns only; parts are written atomically, so one that exists is whole.
+    """
+    sorted_industries = sorted(industries)
+    table = pq.read_table(path, columns=["industry_code", "category"])
+    industry = code_positions(table.column("industry_code"), pa.array(sorted_industries))
+    category = code_positions(table.column("category"), pa.array(list(EMERGING_CLASSES)))
+    if (industry < 0).any() or (category < 0).any():
+        raise _out_of_step(path)
+    width = len(EMERGING_CLASSES)
+    counts = np.bincount(industry * width + category, minlength=len(industries) * width)
+    return _counts_frame(counts.reshape(len(industries), width), sorted_industries)
 
 
 def _submit_dask(work: EmergingWork, client: Client) -> list[Future]:
@@ -261,6 +295,16 @@ def _submit_dask(work: EmergingWork, client: Client) -> list[Future]:
     )
     futures = []
     for block in range(len(work.blocks)):
+        if work.part(block).exists():
+            futures.append(
+                client.submit(
+                    _finished_part_summary,
+                    work.part(block),
+                    work.block_industries(block),
+                    pure=False,
+                )
+            )
+            continue
         lagged = [
             client.submit(
                 _lagged_part,
@@ -273,7 +317,7 @@ def _submit_dask(work: EmergingWork, client: Client) -> list[Future]:
                 threads,
                 pure=False,
             )
-            for previous, year in zip(work.years, work.years[1:], strict=False)
+            for previous, year in work.lagged_todo(block)
             if space_time is not None
         ]
         futures.append(
@@ -302,8 +346,13 @@ def run_emerging(work: EmergingWork, client: Client | None) -> pd.DataFrame:
         space_time = space_time_weights(work.weights) if work.emerging.time_lag else None
         area_ids = np.asarray(work.weights.ids).astype(str)
         for block in range(len(work.blocks)):
+            if work.part(block).exists():
+                summaries.append(
+                    _finished_part_summary(work.part(block), work.block_industries(block))
+                )
+                continue
             if space_time is not None:
-                for previous, year in zip(work.years, work.years[1:], strict=False):
+                for previous, year in work.lagged_todo(block):
                     _lagged_part(
                         work.hotspot_part(year, block),
                         work.hotspot_part(previous, block),

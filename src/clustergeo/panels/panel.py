@@ -20,7 +20,8 @@ depend only on the areas and the seed. Read them with ``pandas.read_parquet(<out
 or any Parquet reader; ``summary.csv`` counts hot and cold spots per year and industry.
 
 A finished year leaves ``_SUCCESS.json`` beside its parts, with a digest of the inputs and
-settings; a re-run skips years whose digest still matches and redoes the others.
+settings; a re-run skips years whose digest still matches and redoes the others. The emerging
+hot spots resume block by block (:mod:`clustergeo.panels.emerging`).
 
 With an ``emerging:`` section the panel then classifies every area x industry's trend over
 its years (new, intensifying, persistent, ... hot and cold spots) from those parts, a block at
@@ -177,6 +178,16 @@ def _clear(folder: Path) -> None:
 def _clear_tree(folder: Path) -> None:
     if folder.exists():
         shutil.rmtree(folder)
+
+
+def _start_emerging(folder: Path, digest: str) -> None:
+    """Keep the whole parts of an interrupted run with ``digest``; else start afresh."""
+    marker = folder / "_STARTED.json"
+    if marker.exists() and json.loads(marker.read_text(encoding="utf-8")).get("digest") == digest:
+        log.info("Emerging hot spots: resuming, finished blocks are kept")
+        return
+    _clear_tree(folder)
+    write_json({"digest": digest}, marker)
 
 
 def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
@@ -378,7 +389,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
         for year in todo:
             _clear(folders[year])
         if emerging_todo:
-            _clear_tree(emerging_folder)
+            _start_emerging(emerging_folder, emerging_digest)
         # Connect first: a scheduler that does not answer should not wait for the weights.
         with dask_client(config.compute) as client:
             weights = configured_weights(_read_areas(config), config.hotspots.weights)
