@@ -121,7 +121,11 @@ def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths)
     root = ET.parse(demo_run[r.QGIS_PROJECT]).getroot()
     sources = [e.text or "" for e in root.iter("datasource")]
     assert sources
-    assert all(s.startswith("./clustergeo.gpkg|layername=") for s in sources)
+    # Every layer of the GeoPackage, and the employment surface's bands beside it.
+    assert all(
+        s.startswith("./clustergeo.gpkg|layername=") or s == f"./{r.SURFACE_TIF.path}"
+        for s in sources
+    )
     assert root.find("properties/Paths/Absolute").text == "false"  # type: ignore[union-attr]
     groups = [g.get("name") for g in root.find("layer-tree-group")]  # type: ignore[union-attr]
     assert groups == [*PROJECT_GROUPS, "Tables"]
@@ -411,6 +415,8 @@ def test_qgis_project_still_opens_when_the_run_folder_is_moved(
     moved.mkdir()
     for path in (demo_run[r.GEOPACKAGE], demo_run[r.QGIS_PROJECT]):
         shutil.copy2(path, moved / path.name)
+    (moved / "surface").mkdir()
+    shutil.copy2(demo_run[r.SURFACE_TIF], moved / r.SURFACE_TIF.path)
     report = _open_in_qgis(qgis_python, moved, tmp_path / "moved.png")
     assert report["project_read"]
     sources = [layer["source"] for layer in report["project_layers"].values()]

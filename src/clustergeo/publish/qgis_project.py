@@ -550,24 +550,24 @@ def _pages(
         for label in labels.values()
         for suffix, _statistic, heading in INDUSTRY_VIEWS
     }
-    pages = []
-    for theme in themes:
-        if theme.name == OVERVIEW_THEME:
-            heading = "Clusters and concentrations of every industry"
-        else:
-            heading = headings[theme.name]
-        pages.append(
-            PrintLayout(
-                theme=theme.name,
-                title=framing.heading(heading),
-                subtitle=(
-                    f"{framing.run_name}: {measure}{year}. Findings numbered by rank, as in "
-                    "the report: cores filled, concentrations hatched, extents dashed."
-                ),
-                source=source,
-            )
+    overview = "their cores filled in their industry's colour"
+    industry = "cores filled, concentrations hatched, extents dashed"
+    return [
+        PrintLayout(
+            theme=theme.name,
+            title=framing.heading(
+                "Clusters and concentrations of every industry"
+                if theme.name == OVERVIEW_THEME
+                else headings[theme.name]
+            ),
+            subtitle=(
+                f"{framing.run_name}: {measure}{year}. Findings numbered by rank, as in the "
+                f"report: {overview if theme.name == OVERVIEW_THEME else industry}."
+            ),
+            source=source,
         )
-    return pages
+        for theme in themes
+    ]
 
 
 def project_for_layers(

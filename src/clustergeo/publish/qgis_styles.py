@@ -410,14 +410,25 @@ def cluster_style(
     layer: str = "clusters",
     label_findings: bool = True,
 ) -> LayerStyle:
-    """Finding outlines coloured by industry (``industry_code``).
+    """Findings coloured by industry (``industry_code``).
 
-    The findings layer is labelled by rank (a short number, the same as on the maps and in
-    the report; the full name is in the attribute form), larger findings winning collisions;
-    extents and grid findings are left unlabelled, their core already carries the number.
+    The findings layer's cores are filled with the industry's colour at the maps' opacity and
+    labelled by rank (a short number, the same as on the maps and in the report; the full
+    name is in the attribute form), larger findings winning collisions; extents and grid
+    findings are outlines, left unlabelled, their core already carries the number.
     """
     categories = [
-        (code, labels.get(code, code), fill_symbol(str(i), None, outline=colour, width_mm=0.8))
+        (
+            code,
+            labels.get(code, code),
+            fill_symbol(
+                str(i),
+                colour if label_findings else None,
+                outline=colour,
+                width_mm=0.7 if label_findings else 0.8,
+                fill_alpha=FILL_ALPHA,
+            ),
+        )
         for i, (code, colour) in enumerate(colours.items())
     ]
     return LayerStyle(
@@ -428,8 +439,11 @@ def cluster_style(
             _labeling(FINDING_LABEL) if label_findings else "",
         ),
         default=True,
-        description="Finding outlines by industry"
-        + (", labelled by their rank on the maps and in the report" if label_findings else ""),
+        description=(
+            "Finding cores filled by industry, labelled by their rank on the maps and in the report"
+            if label_findings
+            else "Finding outlines by industry"
+        ),
         renderer="categorizedSymbol",
         classes=len(categories),
     )
@@ -515,10 +529,20 @@ def base_style(layer: str) -> LayerStyle:
     return LayerStyle(
         layer=layer,
         name="Study area",
-        qml=_document(_single(fill_symbol("0", BASE_FILL, outline="#ffffff", width_mm=0.1))),
+        qml=_document(
+            _rule_based(
+                [
+                    (
+                        "",
+                        "Small areas of the study area",
+                        fill_symbol("0", BASE_FILL, outline="#ffffff", width_mm=0.1),
+                    )
+                ]
+            )
+        ),
         default=False,
         description="The study area's small areas in the maps' neutral base colour",
-        renderer="singleSymbol",
+        renderer="RuleRenderer",
         classes=1,
     )
 
