@@ -1,9 +1,16 @@
 """A QGIS project (``.qgs``) that opens the run's GeoPackage, grouped, ordered and styled.
 
-The project sits beside ``clustergeo.gpkg`` and names it by a relative path, so the run's
-folder can be moved or shared as a whole; double-clicking the project opens every layer in
-its default style (the same QML as the GeoPackage's ``layer_styles``), in British National
-Grid, zoomed to the study area.
+The project sits beside ``clustergeo.gpkg`` and names it (and the employment surface) by
+relative paths, so the run's folder can be moved or shared as a whole. Double-clicking it
+opens, in British National Grid and zoomed to the study area:
+
+- every layer with its named styles (the GeoPackage's ``layer_styles``), on the overview;
+- map themes: the overview, and per cluster definition an LQ, a hot-spot and a Local Moran
+  view that switch the findings and the statistic to that industry together;
+- the employment GeoTIFF as one pseudocolour layer per band, off;
+- relations from findings, sites, zones and authorities to their rows in the tables;
+- an abstract per layer (what it holds, measure and year, source);
+- an A4 landscape print layout per theme (:mod:`clustergeo.publish.qgis_layouts`).
 """
 
 from __future__ import annotations
