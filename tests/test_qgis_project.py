@@ -119,7 +119,7 @@ def test_themes_record_only_the_layers_they_show_each_in_its_industry_style() ->
     # The overview is the project as it opens: the layers switched on, in their current style.
     tree = {
         node.get("name"): node.get("checked") == "Qt::Checked"
-        for node in root.iter("layer-tree-layer")
+        for node in root.find("layer-tree-group").iter("layer-tree-layer")  # type: ignore[union-attr]
     }
     assert set(themes[OVERVIEW_THEME]) == {name for name, on in tree.items() if on}
     assert themes[OVERVIEW_THEME]["Location quotients, small areas"] == ("1", "Study area")
@@ -210,6 +210,14 @@ def test_one_layout_per_theme_follows_it() -> None:
         map_item = next(i for i in layout.iter("LayoutItem") if i.get("type") == "65639")
         assert map_item.get("followPresetName") == layout.get("name")
         assert map_item.get("followPreset") == "true"
+        # The legend lists the theme's layers, in its order, and no other.
+        legend = next(i for i in layout.iter("LayoutItem") if i.get("type") == "65642")
+        theme = next(
+            p for p in root.iter("visibility-preset") if p.get("name") == layout.get("name")
+        )
+        assert [n.get("id") for n in legend.iter("layer-tree-layer")] == [
+            layer.get("id") for layer in theme.iter("layer")
+        ]
 
 
 def test_layout_extent_keeps_the_study_area_whole_in_the_frames_proportions() -> None:

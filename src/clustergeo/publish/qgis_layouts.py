@@ -46,6 +46,8 @@ class PrintLayout:
     title: str
     subtitle: str
     source: str
+    #: The legend's layers, top first, as (layer id, title): those the theme shows.
+    legend: tuple[tuple[str, str], ...] = ()
 
 
 def _uuid(*parts: str) -> str:
@@ -121,7 +123,20 @@ def _label(uuid: str, box: tuple[float, float, float, float], text: str, font: s
     )
 
 
-def _legend(uuid: str, map_uuid: str) -> str:
+def _legend_tree(layers: Sequence[tuple[str, str]]) -> str:
+    """The legend's own layer tree: the theme's layers, not the whole project's."""
+    return (
+        "<layer-tree-group><customproperties/>"
+        + "".join(
+            f'<layer-tree-layer id="{layer_id}" name={quoteattr(title)} checked="Qt::Checked" '
+            'expanded="1"><customproperties/></layer-tree-layer>'
+            for layer_id, title in layers
+        )
+        + "</layer-tree-group>"
+    )
+
+
+def _legend(uuid: str, map_uuid: str, layers: Sequence[tuple[str, str]]) -> str:
     x, y, width = _SIDE
     height = _MAP[1] + _MAP[3] - _SOURCE_HEIGHT - 4 - y
     styles = "".join(
@@ -147,7 +162,7 @@ def _legend(uuid: str, map_uuid: str) -> str:
         'columnSpace="2" titleAlignment="1" frame="false" background="true" '
         'fontColor="#1e1e1e" rasterBorder="1" rasterBorderWidth="0" '
         'rasterBorderColor="0,0,0,255"',
-        body=f"<styles>{styles}</styles>",
+        body=f"<styles>{styles}</styles>{_legend_tree(layers)}",
     )
 
 
@@ -208,7 +223,7 @@ def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
         + _map_item(page, ids["map"], extent)
         + _label(ids["title"], (_MAP[0], 6, width - 20, 9), page.title, _font(15, bold=True))
         + _label(ids["subtitle"], (_MAP[0], 15.5, width - 20, 6), page.subtitle, _font(9))
-        + _legend(ids["legend"], ids["map"])
+        + _legend(ids["legend"], ids["map"], page.legend)
         + _label(
             ids["source"], (side_x, source_y, side_width, _SOURCE_HEIGHT), page.source, _font(7)
         )

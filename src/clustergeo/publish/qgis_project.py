@@ -547,8 +547,13 @@ def _themes(
 
 
 def _pages(
-    themes: Sequence[MapTheme], framing: Framing, labels: Mapping[str, str]
+    themes: Sequence[MapTheme],
+    framing: Framing,
+    labels: Mapping[str, str],
+    layers: Sequence[ProjectLayer],
 ) -> list[PrintLayout]:
+    ids = {layer.key: layer.layer_id for layer in layers}
+    titles = {layer.key: layer.title for layer in layers}
     source = _data_line(framing)
     measure = framing.measure or f"{framing.employment_basis}-based employment"
     year = f", {framing.year}" if framing.year else ""
@@ -572,6 +577,7 @@ def _pages(
                 f"report: {overview if theme.name == OVERVIEW_THEME else industry}."
             ),
             source=source,
+            legend=tuple((ids[key], titles[key]) for key in theme.layers if key in ids),
         )
         for theme in themes
     ]
@@ -637,7 +643,9 @@ def project_for_layers(
         extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad),
         themes=themes,
         relations=RELATIONS,
-        layouts=layouts_xml(_pages(themes, framing, labels), (xmin, ymin, xmax, ymax)),
+        layouts=layouts_xml(
+            _pages(themes, framing, labels, project_layers), (xmin, ymin, xmax, ymax)
+        ),
     )
 
 
