@@ -128,7 +128,7 @@ def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths)
     )
     assert root.find("properties/Paths/Absolute").text == "false"  # type: ignore[union-attr]
     groups = [g.get("name") for g in root.find("layer-tree-group")]  # type: ignore[union-attr]
-    assert groups == [*PROJECT_GROUPS, "Tables"]
+    assert groups == [*PROJECT_GROUPS, "Employment surface", "Tables"]
     assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:27700"  # type: ignore[union-attr]
     extent = root.find("ProjectViewSettings/DefaultViewExtent")
     assert extent is not None
