@@ -70,7 +70,7 @@ def test_every_map_layer_has_one_default_style(demo_run: RunPaths) -> None:
         "LQ: Information and communication",
     ]
     assert [s["useAsDefault"] for s in lq] == [1] + [0] * (len(lq) - 1)
-    assert len(lq) == 6
+    assert len(lq) == 7  # one LQ style per definition, and the plain study-area base
 
 
 def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
@@ -121,10 +121,14 @@ def test_project_refers_to_the_geopackage_by_a_relative_path(demo_run: RunPaths)
     root = ET.parse(demo_run[r.QGIS_PROJECT]).getroot()
     sources = [e.text or "" for e in root.iter("datasource")]
     assert sources
-    assert all(s.startswith("./clustergeo.gpkg|layername=") for s in sources)
+    # Every layer of the GeoPackage, and the employment surface's bands beside it.
+    assert all(
+        s.startswith("./clustergeo.gpkg|layername=") or s == f"./{r.SURFACE_TIF.path}"
+        for s in sources
+    )
     assert root.find("properties/Paths/Absolute").text == "false"  # type: ignore[union-attr]
     groups = [g.get("name") for g in root.find("layer-tree-group")]  # type: ignore[union-attr]
-    assert groups == [*PROJECT_GROUPS, "Tables"]
+    assert groups == [*PROJECT_GROUPS, "Employment surface", "Tables"]
     assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:27700"  # type: ignore[union-attr]
     extent = root.find("ProjectViewSettings/DefaultViewExtent")
     assert extent is not None
@@ -230,7 +234,7 @@ def test_qgis_opens_every_layer_styled(
     assert report["project_crs"] == "EPSG:27700"
     assert report["project_title"] == "clustergeo: demo (synthetic demo data)"
     assert not report["project_absolute_paths"]
-    assert report["groups"] == [*PROJECT_GROUPS, "Tables"]
+    assert report["groups"] == [*PROJECT_GROUPS, "Employment surface", "Tables"]
     assert all(layer["valid"] for layer in report["project_layers"].values())
     assert (
         report["project_layers"]["Clusters and concentrations (cores)"]["renderer"]
@@ -256,6 +260,153 @@ def test_qgis_opens_every_layer_styled(
     assert names[0] == "manufacturing"
 
 
+def _definition_labels(run: RunPaths) -> list[str]:
+    """The run's cluster definitions' labels, in their order (the themes' order)."""
+    from clustergeo.stages import intermediates
+
+    return [d.label for d in intermediates.read_industries(run).definitions]
+
+
+@pytest.fixture(scope="module")
+def demo_project(
+    demo_run: RunPaths, qgis_python: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], Path]:
+    """What real QGIS reports about the demo's project, and the folder of its renders."""
+    folder = tmp_path_factory.mktemp("qgis_project")
+    return _open_in_qgis(qgis_python, demo_run.root, folder / "project.png"), folder
+
+
+@pytest.mark.qgis
+def test_qgis_themes_open_on_the_overview_and_switch_an_industry_together(
+    demo_run: RunPaths, demo_project: tuple[dict[str, Any], Path]
+) -> None:
+    report, _folder = demo_project
+    labels = _definition_labels(demo_run)
+    layers = report["project_layers"]
+    views = ("", ": hot spots", ": Local Moran")
+    expected = ["Overview: every industry", *(f"{label}{v}" for label in labels for v in views)]
+    assert sorted(report["themes"]) == sorted(expected)
+    # The project opens on the overview: its layers are exactly those switched on.
+    overview = report["themes"]["Overview: every industry"]
+    opened = [name for name, layer in layers.items() if layer["visible"]]
+    assert overview["visible"] == opened
+    assert {entry["style"] for entry in overview["layers"].values()} >= {
+        "Study area",
+        "Clusters by industry",
+    }
+    # An industry's theme shows its LQ, findings and extents in its own styles, nothing else
+    # of another industry; its hot-spot and Local Moran views switch the same findings.
+    manufacturing = report["themes"]["Manufacturing"]["layers"]
+    assert manufacturing["Location quotients, small areas"]["style"] == "LQ: Manufacturing"
+    assert (
+        manufacturing["Clusters and concentrations (cores)"]["style"] == "Findings: Manufacturing"
+    )
+    assert manufacturing["Cluster extents"]["style"] == "Findings: Manufacturing"
+    assert "Hot spots (Getis-Ord Gi*)" not in manufacturing
+    hot = report["themes"]["Manufacturing: hot spots"]["layers"]
+    assert hot["Hot spots (Getis-Ord Gi*)"]["style"] == "Hot spots: Manufacturing"
+    assert hot["Clusters and concentrations (cores)"]["style"] == "Findings: Manufacturing"
+    assert "Location quotients, small areas" not in hot
+    lisa = report["themes"]["Manufacturing: Local Moran"]["layers"]
+    assert lisa["Local Moran clusters and outliers (LISA)"]["style"] == "Local Moran: Manufacturing"
+    for theme in report["themes"].values():
+        assert all(layer["visible"] for layer in theme["layers"].values())
+    # Choosing the theme in QGIS switches the layer tree to it.
+    applied = report["applied_theme"]
+    assert applied["theme"] == "Manufacturing"
+    shown = {name for name, layer in applied["layers"].items() if layer["visible"]}
+    assert shown == set(report["themes"]["Manufacturing"]["visible"])
+    assert applied["layers"]["Location quotients, small areas"]["style"] == "LQ: Manufacturing"
+    # The theme renders only manufacturing's findings: their numbers, none overlapping.
+    clusters = pyogrio.read_dataframe(demo_run[r.GEOPACKAGE], layer="clusters", read_geometry=False)
+    ranks = {
+        str(rank) for rank in clusters.loc[clusters["industry_code"] == "manufacturing", "rank"]
+    }
+    others = {str(rank) for rank in clusters["rank"]} - ranks
+    drawn = set(report["theme_render"]["labels_drawn"])
+    assert ranks & drawn
+    assert not others & drawn
+    assert report["theme_render"]["label_overlaps"] == []
+    assert report["theme_render"]["painted_share"] > 0.3
+
+
+@pytest.mark.qgis
+def test_qgis_shows_each_band_of_the_employment_surface_styled(
+    demo_run: RunPaths, demo_project: tuple[dict[str, Any], Path]
+) -> None:
+    report, _folder = demo_project
+    labels = _definition_labels(demo_run)
+    layers = report["project_layers"]
+    # The employment surface: one pseudocolour layer per band, named, off, nodata transparent.
+    surface = {n: x for n, x in layers.items() if x["group"] == "Employment surface"}
+    assert list(surface) == labels
+    for band, (name, layer) in enumerate(surface.items(), start=1):
+        assert layer["valid"], name
+        assert layer["kind"] == "raster"
+        assert not layer["visible"]
+        assert (layer["renderer"], layer["band"], layer["classes"]) == (
+            "singlebandpseudocolor",
+            band,
+            6,
+        )
+        assert layer["transparent_first_class"]
+        assert layer["uses_source_nodata"]
+
+
+@pytest.mark.qgis
+def test_qgis_relations_and_abstracts(demo_project: tuple[dict[str, Any], Path]) -> None:
+    report, _folder = demo_project
+    layers = report["project_layers"]
+    # Relations from findings, sites and authorities to their tables, valid in QGIS.
+    relations = {(x["referenced"], x["referencing"]): x for x in report["relations"]}
+    assert all(x["valid"] for x in report["relations"])
+    assert relations[("Clusters and concentrations (cores)", "Cluster authorities")]["fields"] == [
+        ["cluster_id", "cluster_id"]
+    ]
+    assert ("Anchor sites", "Site authorities") in relations
+    assert ("Site footprints", "Site authorities") in relations
+    assert ("Districts", "Authority summaries") in relations
+
+    # Every layer says what it holds and where it comes from.
+    for name, layer in layers.items():
+        assert layer["abstract"].strip(), name
+        assert layer["metadata_abstract"] == layer["abstract"], name
+        assert "Source: synthetic demo data" in layer["abstract"], name
+
+
+@pytest.mark.qgis
+def test_qgis_has_an_a4_layout_per_theme_that_exports(
+    demo_run: RunPaths, demo_project: tuple[dict[str, Any], Path]
+) -> None:
+    from PIL import Image
+
+    report, folder = demo_project
+    labels = _definition_labels(demo_run)
+    views = ("", ": hot spots", ": Local Moran")
+    expected = ["Overview: every industry", *(f"{label}{v}" for label in labels for v in views)]
+    # One A4 landscape layout per theme, its map following the theme; one exported to PNG.
+    layouts = report["layouts"]
+    assert layouts["names"] == expected
+    for name, layout in layouts["items"].items():
+        assert layout["page_mm"] == [297.0, 210.0], name
+        assert layout["map_theme"] == name
+        assert {
+            "QgsLayoutItemMap",
+            "QgsLayoutItemLegend",
+            "QgsLayoutItemScaleBar",
+            "QgsLayoutItemPicture",
+            "QgsLayoutItemLabel",
+        } <= set(layout["types"]), name
+    assert layouts["exported"] == "Manufacturing"
+    assert layouts["export_ok"]
+    assert layouts["export_size"] == [1169, 826]
+    assert layouts["export_painted_share"] > 0.25
+    with Image.open(folder / "project_layout.png") as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None
+        assert len(colours) > 50
+
+
 @pytest.mark.qgis
 def test_qgis_project_still_opens_when_the_run_folder_is_moved(
     demo_run: RunPaths, qgis_python: str, tmp_path: Path
@@ -264,6 +415,8 @@ def test_qgis_project_still_opens_when_the_run_folder_is_moved(
     moved.mkdir()
     for path in (demo_run[r.GEOPACKAGE], demo_run[r.QGIS_PROJECT]):
         shutil.copy2(path, moved / path.name)
+    (moved / "surface").mkdir()
+    shutil.copy2(demo_run[r.SURFACE_TIF], moved / r.SURFACE_TIF.path)
     report = _open_in_qgis(qgis_python, moved, tmp_path / "moved.png")
     assert report["project_read"]
     sources = [layer["source"] for layer in report["project_layers"].values()]

@@ -23,8 +23,10 @@ from clustergeo.publish.circular import circular_styles
 from clustergeo.publish.palette import industry_colours, industry_labels
 from clustergeo.publish.qgis_styles import (
     LayerStyle,
+    base_style,
     boundary_style,
     cluster_style,
+    findings_style,
     footprint_style,
     hotspot_style,
     lisa_style,
@@ -53,6 +55,8 @@ def layer_styles(
                 lq_style(layer, key, label, default=i == 0)
                 for i, (key, label) in enumerate(definitions)
             ]
+    if "areas_lq" in layers:
+        styles.append(base_style("areas_lq"))
     if "hotspots_areas" in layers:
         styles += [
             hotspot_style("hotspots_areas", key, label, default=i == 0)
@@ -73,14 +77,24 @@ def layer_styles(
         ),
     )
     colours = industry_colours(labels)
-    if "clusters" in layers:
-        styles.append(cluster_style(colours, labels))
-        if "cluster_extents" in layers:
-            styles.append(
-                cluster_style(colours, labels, layer="cluster_extents", label_findings=False)
+    # Each finding layer: every industry by default, and one style per definition that its
+    # map theme in the QGIS project switches to.
+    finding_layers = {"clusters": True, "cluster_extents": False, "grid_clusters": False}
+    for layer, labelled in finding_layers.items():
+        if layer not in layers or (layer == "cluster_extents" and "clusters" not in layers):
+            continue
+        styles.append(cluster_style(colours, labels, layer=layer, label_findings=labelled))
+        styles += [
+            findings_style(
+                layer,
+                key,
+                label,
+                colours[key],
+                labelled=labelled,
+                extent=layer == "cluster_extents",
             )
-    if "grid_clusters" in layers:
-        styles.append(cluster_style(colours, labels, layer="grid_clusters", label_findings=False))
+            for key, label in definitions
+        ]
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
     styles += circular_styles(layers)

@@ -27,6 +27,7 @@ from xml.sax.saxutils import quoteattr
 
 from matplotlib.colors import to_rgba
 
+from clustergeo.publish.palette import BASE_FILL, FILL_ALPHA
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     HOTSPOT_CLASS_COLOURS,
@@ -44,14 +45,17 @@ from clustergeo.publish.plotting import (
 
 __all__ = [
     "LayerStyle",
+    "base_style",
     "boundary_style",
     "category_style",
     "cluster_style",
+    "findings_style",
     "footprint_style",
     "hotspot_style",
     "lisa_style",
     "lq_style",
     "site_style",
+    "surface_band_renderer",
 ]
 
 QGIS_VERSION = "3.22.0-Białowieża"
@@ -102,15 +106,20 @@ def fill_symbol(
     outline: str = "#ffffff",
     width_mm: float = 0.1,
     dash: bool = False,
+    fill_alpha: float = 1.0,
+    pattern: str = "solid",
 ) -> str:
-    """A SimpleFill symbol; ``fill=None`` draws the outline only."""
+    """A SimpleFill symbol; ``fill=None`` draws the outline only.
+
+    ``pattern`` is QGIS's brush name (``solid``, or a hatch such as ``f_diagonal``).
+    """
     return _symbol(
         name,
         "fill",
         "SimpleFill",
         {
-            "color": _rgba(fill) if fill else "0,0,0,0",
-            "style": "solid" if fill else "no",
+            "color": _rgba(fill, fill_alpha) if fill else "0,0,0,0",
+            "style": pattern if fill else "no",
             "outline_color": _rgba(outline),
             "outline_width": f"{width_mm:g}",
             "outline_width_unit": "MM",
@@ -401,14 +410,25 @@ def cluster_style(
     layer: str = "clusters",
     label_findings: bool = True,
 ) -> LayerStyle:
-    """Finding outlines coloured by industry (``industry_code``).
+    """Findings coloured by industry (``industry_code``).
 
-    The findings layer is labelled by rank (a short number, the same as on the maps and in
-    the report; the full name is in the attribute form), larger findings winning collisions;
-    extents and grid findings are left unlabelled, their core already carries the number.
+    The findings layer's cores are filled with the industry's colour at the maps' opacity and
+    labelled by rank (a short number, the same as on the maps and in the report; the full
+    name is in the attribute form), larger findings winning collisions; extents and grid
+    findings are outlines, left unlabelled, their core already carries the number.
     """
     categories = [
-        (code, labels.get(code, code), fill_symbol(str(i), None, outline=colour, width_mm=0.8))
+        (
+            code,
+            labels.get(code, code),
+            fill_symbol(
+                str(i),
+                colour if label_findings else None,
+                outline=colour,
+                width_mm=0.7 if label_findings else 0.8,
+                fill_alpha=FILL_ALPHA,
+            ),
+        )
         for i, (code, colour) in enumerate(colours.items())
     ]
     return LayerStyle(
@@ -419,10 +439,147 @@ def cluster_style(
             _labeling(FINDING_LABEL) if label_findings else "",
         ),
         default=True,
-        description="Finding outlines by industry"
-        + (", labelled by their rank on the maps and in the report" if label_findings else ""),
+        description=(
+            "Finding cores filled by industry, labelled by their rank on the maps and in the report"
+            if label_findings
+            else "Finding outlines by industry"
+        ),
         renderer="categorizedSymbol",
         classes=len(categories),
+    )
+
+
+def _rule_based(rules: Sequence[tuple[str, str, str]]) -> str:
+    """A rule-based renderer: each (filter expression, legend label, symbol) in order."""
+    rows = "".join(
+        f'<rule key="rule_{i}" filter={quoteattr(expression)} label={quoteattr(label)} '
+        f'symbol="{i}"/>'
+        for i, (expression, label, _symbol) in enumerate(rules)
+    )
+    symbols = "".join(symbol for *_rest, symbol in rules)
+    return (
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
+        f'<rules key="rules_root">{rows}</rules><symbols>{symbols}</symbols></renderer-v2>'
+    )
+
+
+def findings_style(
+    layer: str, key: str, label: str, colour: str, *, labelled: bool, extent: bool = False
+) -> LayerStyle:
+    """One industry's findings only, as on its cluster map; other industries are not drawn.
+
+    Cores of clusters are filled with the industry's colour at the figures' opacity,
+    concentrations hatched, extents (``extent=True``) a dashed outline; the legend names each
+    kind present. The layer holds every industry, so an industry's map theme switches to this
+    style rather than filtering the layer (QGIS's themes store styles, not filters). Labels
+    are the findings' ranks, for this industry's findings only.
+    """
+    industry = f'"industry_code" = {_quoted(key)}'
+    if extent:
+        rules = [
+            (
+                industry,
+                f"{label}: extent",
+                fill_symbol("0", None, outline=colour, width_mm=0.4, dash=True),
+            )
+        ]
+    else:
+        rules = [
+            (
+                f"{industry} AND \"kind\" = 'cluster'",
+                f"{label}: cluster",
+                fill_symbol("0", colour, outline=colour, width_mm=0.7, fill_alpha=FILL_ALPHA),
+            ),
+            (
+                f"{industry} AND \"kind\" = 'concentration'",
+                f"{label}: concentration",
+                fill_symbol("1", colour, outline=colour, width_mm=0.5, pattern="f_diagonal"),
+            ),
+        ]
+    labeling = ""
+    if labelled:
+        rule = FINDING_LABEL
+        labeling = _labeling(
+            LabelRule(
+                f'CASE WHEN {industry} THEN "rank" END',
+                size_pt=rule.size_pt,
+                placement=rule.placement,
+                priority=rule.priority,
+            )
+        )
+    return LayerStyle(
+        layer=layer,
+        name=f"Findings: {label}",
+        qml=_document(_rule_based(rules), labeling),
+        default=False,
+        description=f"{label} findings only"
+        + (", labelled by their rank on the maps and in the report" if labelled else ""),
+        renderer="RuleRenderer",
+        classes=len(rules),
+    )
+
+
+def _quoted(value: str) -> str:
+    """A QGIS expression string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def base_style(layer: str) -> LayerStyle:
+    """The small areas as the cluster maps' neutral base: a pale fill, faint white edges."""
+    return LayerStyle(
+        layer=layer,
+        name="Study area",
+        qml=_document(
+            _rule_based(
+                [
+                    (
+                        "",
+                        "Small areas of the study area",
+                        fill_symbol("0", BASE_FILL, outline="#ffffff", width_mm=0.1),
+                    )
+                ]
+            )
+        ),
+        default=False,
+        description="The study area's small areas in the maps' neutral base colour",
+        renderer="RuleRenderer",
+        classes=1,
+    )
+
+
+#: Classes of the employment surface, in jobs per grid cell: below the first nothing is drawn,
+#: so a sparse surface does not hide the layers under it. Fixed (as the LQ breaks are) so a
+#: colour means the same number in every industry's layer.
+SURFACE_BREAKS: Final = (1.0, 10.0, 50.0, 250.0, 1000.0)
+#: Sequential colours of the classes above, from ColorBrewer's YlGnBu (colour-blind safe).
+SURFACE_COLOURS: Final = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
+
+
+def surface_band_renderer(band: int) -> str:
+    """QGIS's single-band pseudocolour renderer of one band of the employment surface.
+
+    Notes
+    -----
+    A discrete colour ramp gives each cell the colour of the first item whose value it does
+    not exceed, so the items are the upper bounds of :data:`SURFACE_BREAKS`'s classes: below
+    1 job transparent, then one colour per class, the last open-ended (``inf``). Nodata cells
+    (the GeoTIFF's nodata value) are transparent through the provider's own nodata.
+    """
+    bounds = [*SURFACE_BREAKS[1:], math.inf]
+    items = ['<item label="fewer than 1" value="1" color="#ffffff" alpha="0"/>']
+    for lower, upper, colour in zip(SURFACE_BREAKS, bounds, SURFACE_COLOURS, strict=True):
+        text = f"{lower:,.0f} or more" if math.isinf(upper) else f"{lower:,.0f}–{upper:,.0f}"
+        value = "inf" if math.isinf(upper) else f"{upper:g}"
+        items.append(f'<item label="{text}" value="{value}" color="{colour}" alpha="255"/>')
+    return (
+        f'<rasterrenderer type="singlebandpseudocolor" band="{band}" opacity="1" '
+        f'alphaBand="-1" nodataColor="" classificationMin="0" '
+        f'classificationMax="{SURFACE_BREAKS[-1]:g}">'
+        "<rasterTransparency/><minMaxOrigin><limits>None</limits><extent>WholeRaster</extent>"
+        "<statAccuracy>Estimated</statAccuracy></minMaxOrigin>"
+        '<rastershader><colorrampshader colorRampType="DISCRETE" classificationMode="1" '
+        f'clip="0" minimumValue="0" maximumValue="{SURFACE_BREAKS[-1]:g}">'
+        f"{''.join(items)}</colorrampshader></rastershader></rasterrenderer>"
     )
 
 

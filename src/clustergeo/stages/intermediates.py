@@ -516,6 +516,27 @@ def read_grid_clusters(paths: RunPaths) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
     return gpd.read_parquet(paths[r.GRID_CLUSTERS]), pd.read_parquet(_existing(paths, r.MAUP, None))
 
 
+@dataclass(frozen=True)
+class SurfaceGrid:
+    """The employment GeoTIFF's band names (one per cluster definition) and cell size."""
+
+    bands: tuple[str, ...]
+    cell_m: float
+
+
+def read_surface_grid(paths: RunPaths) -> SurfaceGrid | None:
+    """The employment surface's bands and cell size, or None when the run built no grid."""
+    import rasterio
+
+    if not paths[r.SURFACE_TIF].exists():
+        return None
+    with rasterio.open(paths[r.SURFACE_TIF]) as dataset:
+        names = tuple(
+            name or f"band {band}" for band, name in enumerate(dataset.descriptions, start=1)
+        )
+        return SurfaceGrid(bands=names, cell_m=float(dataset.res[0]))
+
+
 # --- growth --------------------------------------------------------------------------------------
 
 

@@ -48,7 +48,7 @@ from clustergeo.publish.growth import (
 )
 from clustergeo.publish.layers import RunTables, build_layers
 from clustergeo.publish.map_page import map_page_for_layers
-from clustergeo.publish.qgis_project import geometry_types, project_for_layers
+from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, project_for_layers
 from clustergeo.publish.report import (
     Block,
     report_blocks,
@@ -119,13 +119,22 @@ def run(config: RunConfig) -> None:
     write_geopackage(
         layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
     )
+    grid = intermediates.read_surface_grid(paths)
     write_text(
         project_for_layers(
-            title=framing.title,
+            framing=framing,
             geopackage_name=paths[r.GEOPACKAGE].name,
             layers=geometry_types(layers),
             styles=styles,
             extent=tables.areas.total_bounds,
+            definitions=definitions,
+            surface=SurfaceBands(
+                path=_relative(paths[r.SURFACE_TIF], paths.root).replace(os.sep, "/"),
+                bands=grid.bands,
+                cell_m=grid.cell_m,
+            )
+            if grid is not None
+            else None,
         ),
         paths[r.QGIS_PROJECT],
     )

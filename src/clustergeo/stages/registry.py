@@ -638,6 +638,7 @@ PUBLISH = Stage(
         GOVERNANCE_REPORT,
         GRID_CLUSTERS,
         MAUP,
+        SURFACE_TIF,
         GROWTH,
         SHIFT_SHARE,
         FINDING_GROWTH,

@@ -1,0 +1,248 @@
+"""QGIS print layouts: one A4 landscape page per map theme, ready for a board paper.
+
+Each layout holds a map that follows its theme (so it shows that theme's layers in that
+theme's styles, whatever the map canvas shows), a legend of what the map shows, a scale bar
+in kilometres, a north arrow, a title and subtitle, and the data source and attribution.
+They are written as the subset of QGIS's ``<Layout>`` XML that QGIS needs; QGIS fills in
+every other property with its defaults.
+
+Page plan (millimetres, A4 landscape 297 x 210)::
+
+    +-----------------------------------------------------------+
+    | title / subtitle                                          |
+    | +-------------------------------------+ +---------------+ |
+    | | map                        north ^  | | legend        | |
+    | |                                     | |               | |
+    | | scale bar                           | | source, credit| |
+    | +-------------------------------------+ +---------------+ |
+    +-----------------------------------------------------------+
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+from xml.sax.saxutils import quoteattr
+
+__all__ = ["PAGE_MM", "PrintLayout", "layout_extent", "layouts_xml", "scale_bar_km"]
+
+PAGE_MM: Final = (297.0, 210.0)
+_MAP = (10.0, 24.0, 192.0, 176.0)  # x, y, width, height
+_SIDE = (208.0, 24.0, 79.0)  # x, y, width of the legend and source column
+_SOURCE_HEIGHT = 46.0
+_FONT = "DejaVu Sans"
+_NORTH_ARROW = ":/images/north_arrows/layout_default_north_arrow.svg"
+#: Scale-bar segment lengths to choose from, in kilometres.
+_NICE_KM = (0.5, 1, 2, 5, 10, 20, 25, 50, 100, 200)
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """One page: its name (also the theme its map follows) and its texts."""
+
+    theme: str
+    title: str
+    subtitle: str
+    source: str
+    #: The legend's layers, top first, as (layer id, title): those the theme shows.
+    legend: tuple[tuple[str, str], ...] = ()
+
+
+def _uuid(*parts: str) -> str:
+    """A stable ``{8-4-4-4-12}`` id, so rewriting the project does not change it needlessly."""
+    digest = hashlib.sha1("/".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return f"{{{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}}}"
+
+
+def _font(size_pt: float, *, bold: bool = False) -> str:
+    """A Qt font description: family, size, -1, style hint, weight (75 bold, 50 normal)."""
+    return f"{_FONT},{size_pt:g},-1,5,{75 if bold else 50},0,0,0,0,0"
+
+
+def _item(
+    kind: int, uuid: str, box: tuple[float, float, float, float], *, z: int, attrs: str, body: str
+) -> str:
+    x, y, width, height = box
+    return (
+        f'<LayoutItem type="{kind}" uuid="{uuid}" templateUuid="{uuid}" id="" '
+        f'position="{x:g},{y:g},mm" positionOnPage="{x:g},{y:g},mm" size="{width:g},{height:g},mm" '
+        f'zValue="{z}" visibility="1" referencePoint="0" itemRotation="0" positionLock="false" '
+        f'opacity="1" blendMode="0" excludeFromExports="0" groupUuid="" {attrs}>'
+        '<FrameColor red="60" green="60" blue="60" alpha="255"/>'
+        '<BackgroundColor red="255" green="255" blue="255" alpha="255"/>'
+        f"{body}</LayoutItem>"
+    )
+
+
+def layout_extent(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    """The study area's bounds widened to the map frame's proportions, centred."""
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    aspect = _MAP[2] / _MAP[3]
+    width, height = xmax - xmin, ymax - ymin
+    if width / height < aspect:
+        width = height * aspect
+    else:
+        height = width / aspect
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def scale_bar_km(extent_width_m: float) -> float:
+    """A round segment length: two segments span about a fifth of the map's width."""
+    target = extent_width_m / 1000 / 10
+    return max((k for k in _NICE_KM if k <= target), default=_NICE_KM[0])
+
+
+def _map_item(page: PrintLayout, uuid: str, extent: Sequence[float]) -> str:
+    xmin, ymin, xmax, ymax = extent
+    return _item(
+        65639,
+        uuid,
+        _MAP,
+        z=1,
+        attrs=f'frame="true" background="true" outlineWidthM="0.3,mm" frameJoinStyle="miter" '
+        f'followPreset="true" followPresetName={quoteattr(page.theme)} keepLayerSet="false" '
+        'drawCanvasItems="false" mapRotation="0" mapFlags="0" labelMargin="0,mm" isTemporal="0"',
+        body=f'<Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
+        '<LayerSet/><AtlasMap atlasDriven="0" scalingMode="2" margin="0.1"/>',
+    )
+
+
+def _label(uuid: str, box: tuple[float, float, float, float], text: str, font: str) -> str:
+    return _item(
+        65641,
+        uuid,
+        box,
+        z=3,
+        attrs=f'frame="false" background="false" labelText={quoteattr(text)} htmlState="0" '
+        'marginX="0" marginY="0" halign="1" valign="32"',
+        body=f'<LabelFont style="" description="{font}"/>'
+        '<FontColor red="30" green="30" blue="30" alpha="255"/>',
+    )
+
+
+def _legend_tree(layers: Sequence[tuple[str, str]]) -> str:
+    """The legend's own layer tree: the theme's layers, not the whole project's."""
+    return (
+        "<layer-tree-group><customproperties/>"
+        + "".join(
+            f'<layer-tree-layer id="{layer_id}" name={quoteattr(title)} checked="Qt::Checked" '
+            'expanded="1"><customproperties/></layer-tree-layer>'
+            for layer_id, title in layers
+        )
+        + "</layer-tree-group>"
+    )
+
+
+def _legend(uuid: str, map_uuid: str, layers: Sequence[tuple[str, str]]) -> str:
+    x, y, width = _SIDE
+    height = _MAP[1] + _MAP[3] - _SOURCE_HEIGHT - 4 - y
+    styles = "".join(
+        f'<style name="{name}" alignment="1" indent="0" marginTop="{top:g}" marginLeft="{left:g}">'
+        f'<styleFont style="" description="{_font(size, bold=bold)}"/></style>'
+        for name, size, bold, top, left in (
+            ("title", 11, True, 0, 0),
+            ("group", 9, True, 2.5, 0),
+            ("subgroup", 8.5, True, 2, 0),
+            ("symbol", 8, False, 1.5, 0),
+            ("symbolLabel", 8, False, 1.5, 2),
+        )
+    )
+    # Filtered by the map's content, the legend lists only the classes the page shows.
+    return _item(
+        65642,
+        uuid,
+        (x, y, width, height),
+        z=4,
+        attrs=f'map_uuid="{map_uuid}" title="Legend" legendFilterByMap="1" legendFilterByAtlas="0" '
+        'resizeToContents="0" columnCount="1" splitLayer="0" equalColumnWidth="0" '
+        'symbolWidth="6" symbolHeight="3.5" wrapChar="" lineSpacing="1" boxSpace="1" '
+        'columnSpace="2" titleAlignment="1" frame="false" background="true" '
+        'fontColor="#1e1e1e" rasterBorder="1" rasterBorderWidth="0" '
+        'rasterBorderColor="0,0,0,255"',
+        body=f"<styles>{styles}</styles>{_legend_tree(layers)}",
+    )
+
+
+def _scale_bar(uuid: str, map_uuid: str, extent: Sequence[float]) -> str:
+    km = scale_bar_km(extent[2] - extent[0])
+    mm_per_km = _MAP[2] / ((extent[2] - extent[0]) / 1000)
+    box = (_MAP[0] + 4, _MAP[1] + _MAP[3] - 14, 2 * km * mm_per_km + 16, 11)
+    return _item(
+        65646,
+        uuid,
+        box,
+        z=5,
+        attrs=f'mapUuid="{map_uuid}" style="Single Box" unitType="kilometers" unitLabel="km" '
+        f'numMapUnitsPerScaleBarUnit="1000" numUnitsPerSegment="{km * 1000:g}" numSegments="2" '
+        'numSegmentsLeft="0" numSubdivisions="1" segmentSizeMode="0" height="2" '
+        'labelBarSpace="1.5" boxContentSpace="1" alignment="0" outlineWidth="0.3" '
+        'frame="false" background="true"',
+        body=f'<text-style fontFamily="{_FONT}" fontSize="7.5" fontSizeUnit="Point" '
+        'textColor="30,30,30,255" fontWeight="50" namedStyle="Regular"/>'
+        '<fillColor red="40" green="40" blue="40" alpha="255"/>'
+        '<fillColor2 red="255" green="255" blue="255" alpha="255"/>'
+        '<strokeColor red="40" green="40" blue="40" alpha="255"/>',
+    )
+
+
+def _north_arrow(uuid: str, map_uuid: str) -> str:
+    box = (_MAP[0] + _MAP[2] - 14, _MAP[1] + 3, 10, 14)
+    return _item(
+        65640,
+        uuid,
+        box,
+        z=6,
+        attrs=f'mapUuid="{map_uuid}" file="{_NORTH_ARROW}" mode="2" resizeMode="0" '
+        'northMode="0" northOffset="0" anchorPoint="0" pictureRotation="0" '
+        'svgFillColor="30,30,30,255" svgBorderColor="30,30,30,255" svgBorderWidth="0.2" '
+        'frame="false" background="false"',
+        body="",
+    )
+
+
+def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
+    ids = {part: _uuid(page.theme, part) for part in ("page", "map", "legend", "bar", "north")}
+    ids |= {part: _uuid(page.theme, part) for part in ("title", "subtitle", "source")}
+    width, height = PAGE_MM
+    page_item = _item(
+        65638,
+        ids["page"],
+        (0, 0, width, height),
+        z=0,
+        attrs='frame="false" background="true"',
+        body="",
+    )
+    side_x, _side_y, side_width = _SIDE
+    source_y = _MAP[1] + _MAP[3] - _SOURCE_HEIGHT
+    return (
+        f'<Layout name={quoteattr(page.theme)} units="mm" printResolution="300" worldFileMap="">'
+        f"<PageCollection>{page_item}</PageCollection>"
+        + _map_item(page, ids["map"], extent)
+        + _label(ids["title"], (_MAP[0], 6, width - 20, 9), page.title, _font(15, bold=True))
+        + _label(ids["subtitle"], (_MAP[0], 15.5, width - 20, 6), page.subtitle, _font(9))
+        + _legend(ids["legend"], ids["map"], page.legend)
+        + _label(
+            ids["source"], (side_x, source_y, side_width, _SOURCE_HEIGHT), page.source, _font(7)
+        )
+        + _scale_bar(ids["bar"], ids["map"], extent)
+        + _north_arrow(ids["north"], ids["map"])
+        + "</Layout>"
+    )
+
+
+def layouts_xml(pages: Sequence[PrintLayout], bounds: Sequence[float]) -> str:
+    """The project's ``<Layouts>`` element: one A4 landscape page per theme.
+
+    Parameters
+    ----------
+    pages
+        One per map theme, in the order the layout manager lists them.
+    bounds
+        The study area's ``(xmin, ymin, xmax, ymax)`` in British National Grid metres; every
+        map shows it whole, widened to the frame's proportions.
+    """
+    extent = layout_extent(bounds)
+    return "<Layouts>" + "".join(_layout(page, extent) for page in pages) + "</Layouts>"

@@ -1,0 +1,237 @@
+"""The QGIS project writer on hand-built inputs: themes, surface bands, relations, layouts.
+
+Real QGIS reading the demo's project is tested in ``test_publish.py``; these check the
+document's structure without QGIS.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from clustergeo.publish.framing import Framing
+from clustergeo.publish.qgis_layouts import layout_extent, scale_bar_km
+from clustergeo.publish.qgis_project import OVERVIEW_THEME, SurfaceBands, project_for_layers
+from clustergeo.publish.qgis_styles import (
+    base_style,
+    boundary_style,
+    cluster_style,
+    findings_style,
+    hotspot_style,
+    lisa_style,
+    lq_style,
+)
+
+DEFINITIONS = [("manufacturing", "Manufacturing"), ("logistics", "Transport and storage")]
+COLOURS = {"manufacturing": "#332288", "logistics": "#AA4499"}
+FRAMING = Framing(
+    run_name="test",
+    description="",
+    synthetic=True,
+    employment_basis="workplace",
+    employment_source="a test table",
+    lq_reference="the study area",
+    year=2021,
+)
+
+
+def _project(*, with_sites: bool = False, surface: SurfaceBands | None = None) -> ET.Element:
+    layers: dict[str, str | None] = {
+        "clusters": "Polygon",
+        "cluster_extents": "Polygon",
+        "areas_lq": "Polygon",
+        "hotspots_areas": "Polygon",
+        "district": "Polygon",
+        "cluster_authorities": None,
+        "authority_summaries": None,
+    }
+    if with_sites:
+        layers |= {"anchor_sites": "Point", "site_authorities": None}
+    labels = dict(DEFINITIONS)
+    styles = [
+        *(lq_style("areas_lq", k, v, default=i == 0) for i, (k, v) in enumerate(DEFINITIONS)),
+        base_style("areas_lq"),
+        *(
+            hotspot_style("hotspots_areas", k, v, default=i == 0)
+            for i, (k, v) in enumerate(DEFINITIONS)
+        ),
+        *(lisa_style("hotspots_areas", k, v) for k, v in DEFINITIONS),
+        cluster_style(COLOURS, labels),
+        cluster_style(COLOURS, labels, layer="cluster_extents", label_findings=False),
+        *(findings_style("clusters", k, v, COLOURS[k], labelled=True) for k, v in DEFINITIONS),
+        *(
+            findings_style("cluster_extents", k, v, COLOURS[k], labelled=False, extent=True)
+            for k, v in DEFINITIONS
+        ),
+        boundary_style("district"),
+    ]
+    xml = project_for_layers(
+        framing=FRAMING,
+        geopackage_name="clustergeo.gpkg",
+        layers=layers,
+        styles=styles,
+        extent=(400_000, 250_000, 460_000, 340_000),
+        definitions=DEFINITIONS,
+        surface=surface,
+    )
+    return ET.fromstring(xml.split("\n", 1)[1])
+
+
+def _names(root: ET.Element) -> dict[str, str]:
+    return {
+        str(layer.findtext("id")): str(layer.findtext("layername"))
+        for layer in root.iter("maplayer")
+    }
+
+
+def test_themes_record_only_the_layers_they_show_each_in_its_industry_style() -> None:
+    root = _project()
+    names = _names(root)
+    themes = {
+        preset.get("name"): {
+            names[str(layer.get("id"))]: (layer.get("visible"), layer.get("style"))
+            for layer in preset.iter("layer")
+        }
+        for preset in root.iter("visibility-preset")
+    }
+    assert list(themes) == [
+        OVERVIEW_THEME,
+        "Manufacturing",
+        "Manufacturing: hot spots",
+        "Manufacturing: Local Moran",
+        "Transport and storage",
+        "Transport and storage: hot spots",
+        "Transport and storage: Local Moran",
+    ]
+    assert all(visible == "1" for theme in themes.values() for visible, _ in theme.values())
+    assert themes["Transport and storage"] == {
+        "Clusters and concentrations (cores)": ("1", "Findings: Transport and storage"),
+        "Cluster extents": ("1", "Findings: Transport and storage"),
+        "Districts": ("1", "District boundaries"),
+        "Location quotients, small areas": ("1", "LQ: Transport and storage"),
+    }
+    hot = themes["Manufacturing: hot spots"]
+    assert hot["Hot spots (Getis-Ord Gi*)"] == ("1", "Hot spots: Manufacturing")
+    assert "Location quotients, small areas" not in hot
+    lisa = themes["Manufacturing: Local Moran"]
+    assert lisa["Local Moran clusters and outliers (LISA)"] == ("1", "Local Moran: Manufacturing")
+    # The overview is the project as it opens: the layers switched on, in their current style.
+    tree = {
+        node.get("name"): node.get("checked") == "Qt::Checked"
+        for node in root.find("layer-tree-group").iter("layer-tree-layer")  # type: ignore[union-attr]
+    }
+    assert set(themes[OVERVIEW_THEME]) == {name for name, on in tree.items() if on}
+    assert themes[OVERVIEW_THEME]["Location quotients, small areas"] == ("1", "Study area")
+
+
+def test_a_layer_offers_its_styles_and_opens_on_the_overview_style() -> None:
+    root = _project()
+    layers = {layer.findtext("layername"): layer for layer in root.iter("maplayer")}
+    manager = layers["Location quotients, small areas"].find("map-layer-style-manager")
+    assert manager is not None
+    assert manager.get("current") == "Study area"
+    assert [s.get("name") for s in manager.iter("map-layer-style")] == [
+        "Study area",
+        "LQ: Manufacturing",
+        "LQ: Transport and storage",
+    ]
+    # The Gi* layer and the Local Moran layer show one GeoPackage layer, each its own styles.
+    hot = layers["Hot spots (Getis-Ord Gi*)"].find("map-layer-style-manager")
+    lisa = layers["Local Moran clusters and outliers (LISA)"].find("map-layer-style-manager")
+    assert hot is not None
+    assert lisa is not None
+    assert {s.get("name", "")[:9] for s in hot.iter("map-layer-style")} == {"Hot spots"}
+    assert {s.get("name", "")[:11] for s in lisa.iter("map-layer-style")} == {"Local Moran"}
+
+
+def test_surface_bands_are_layers_off_by_default_in_their_group() -> None:
+    root = _project(
+        surface=SurfaceBands("surface/employment.tif", ("manufacturing", "logistics"), 250.0)
+    )
+    rasters = [layer for layer in root.iter("maplayer") if layer.get("type") == "raster"]
+    assert [r.findtext("layername") for r in rasters] == ["Manufacturing", "Transport and storage"]
+    for band, raster in enumerate(rasters, start=1):
+        assert raster.findtext("datasource") == "./surface/employment.tif"
+        renderer = raster.find("pipe/rasterrenderer")
+        assert renderer is not None
+        assert (renderer.get("type"), renderer.get("band")) == ("singlebandpseudocolor", str(band))
+        items = renderer.findall(".//item")
+        assert [i.get("value") for i in items] == ["1", "10", "50", "250", "1000", "inf"]
+        assert items[0].get("alpha") == "0"
+        assert "per 250 m grid cell" in str(raster.findtext("abstract"))
+    group = next(g for g in root.iter("layer-tree-group") if g.get("name") == "Employment surface")
+    assert group.get("checked") == "Qt::Unchecked"
+    assert {n.get("checked") for n in group.iter("layer-tree-layer")} == {"Qt::Unchecked"}
+
+
+def test_relations_join_layers_present_and_skip_the_rest() -> None:
+    without_sites = _project()
+    pairs = {
+        (rel.get("name"), rel.get("referencedLayer", "").split("_")[0])
+        for rel in without_sites.iter("relation")
+    }
+    assert ("Authorities of this finding", "clusters") in pairs
+    assert ("Clusters of this authority", "district") in pairs
+    assert not any("site" in name for name, _ in pairs if name)
+    with_sites = _project(with_sites=True)
+    names = {rel.get("name") for rel in with_sites.iter("relation")}
+    assert "Authorities of this site" in names
+    for rel in with_sites.iter("relation"):
+        field = rel.find("fieldRef")
+        assert field is not None
+        assert field.get("referencedField")
+        assert field.get("referencingField")
+
+
+def test_every_layer_has_an_abstract_with_the_measure_year_and_source() -> None:
+    root = _project()
+    for layer in root.iter("maplayer"):
+        abstract = str(layer.findtext("abstract"))
+        assert "workplace-based employment, 2021" in abstract, layer.findtext("layername")
+        assert "Source: synthetic demo data" in abstract
+        assert layer.findtext("resourceMetadata/abstract") == abstract
+
+
+def test_one_layout_per_theme_follows_it() -> None:
+    root = _project()
+    themes = [p.get("name") for p in root.iter("visibility-preset")]
+    layouts = root.findall("Layouts/Layout")
+    assert [layout.get("name") for layout in layouts] == themes
+    for layout in layouts:
+        types = [item.get("type") for item in layout.iter("LayoutItem")]
+        # Page, map, title, subtitle, legend, source, scale bar, north arrow.
+        assert sorted(types) == sorted(
+            ["65638", "65639", "65641", "65641", "65642", "65641", "65646", "65640"]
+        )
+        page = layout.find("PageCollection/LayoutItem")
+        assert page is not None
+        assert page.get("size") == "297,210,mm"
+        map_item = next(i for i in layout.iter("LayoutItem") if i.get("type") == "65639")
+        assert map_item.get("followPresetName") == layout.get("name")
+        assert map_item.get("followPreset") == "true"
+        # The legend lists the theme's layers, in its order, and no other.
+        legend = next(i for i in layout.iter("LayoutItem") if i.get("type") == "65642")
+        theme = next(
+            p for p in root.iter("visibility-preset") if p.get("name") == layout.get("name")
+        )
+        assert [n.get("id") for n in legend.iter("layer-tree-layer")] == [
+            layer.get("id") for layer in theme.iter("layer")
+        ]
+
+
+def test_layout_extent_keeps_the_study_area_whole_in_the_frames_proportions() -> None:
+    xmin, ymin, xmax, ymax = layout_extent((0, 0, 100_000, 200_000))
+    assert (xmax - xmin) / (ymax - ymin) == pytest.approx(192 / 176)
+    assert xmin <= 0
+    assert ymin <= 0
+    assert xmax >= 100_000
+    assert ymax >= 200_000
+    assert (xmin + xmax) / 2 == pytest.approx(50_000)
+
+
+@pytest.mark.parametrize(
+    ("width_m", "segment_km"), [(4_000, 0.5), (60_000, 5), (120_000, 10), (900_000, 50)]
+)
+def test_scale_bar_segments_are_round_kilometres(width_m: float, segment_km: float) -> None:
+    assert scale_bar_km(width_m) == segment_km
