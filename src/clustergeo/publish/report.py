@@ -20,7 +20,12 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.summaries import markdown_table, plural, straddling_clusters
+from clustergeo.governance.summaries import (
+    district_straddles_sentence,
+    markdown_table,
+    plural,
+    straddling_clusters,
+)
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.key_findings import glossary_items, key_findings, limitations
 from clustergeo.vocab import CA_STATUS_WORDS
@@ -336,13 +341,14 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame) -> list[Block]:
     straddling = straddling_clusters(clusters, links)
     counties = int(_flags(clusters, "straddles_counties").sum())
     if straddling.empty:
-        blocks.append(Block("p", "No finding crosses a district boundary."))
+        blocks.append(Block("p", f"{district_straddles_sentence(clusters)}."))
     else:
         blocks += [
             Block(
                 "p",
-                f"{plural(len(straddling), 'finding')} cross district boundaries by their "
-                f"core or their extent; {counties} cores cross county or unitary boundaries. "
+                f"{district_straddles_sentence(clusters)}; {plural(counties, 'finding')} "
+                f"{'crosses' if counties == 1 else 'cross'} county or unitary boundaries by "
+                "the core itself. "
                 "Shares are of the employment in the industry.",
             ),
             Block("table", table=straddling),
