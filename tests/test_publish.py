@@ -299,13 +299,16 @@ def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
     """Redraw every map of a run and measure its rendered text and marker boxes."""
     import matplotlib.pyplot as plt
 
-    from clustergeo.publish.figures import figure_jobs, map_data
+    from clustergeo.publish.circular import circular_layers, stream_map_jobs
+    from clustergeo.publish.figures import figure_jobs, map_boundaries, map_data
     from clustergeo.publish.layers import build_layers
     from clustergeo.publish.plotting import layout_problems
     from clustergeo.stages import intermediates
 
     definitions = [(d.key, d.label) for d in intermediates.read_industries(run).definitions]
-    data = map_data(build_layers(publish._read_tables(run)), definitions)
+    tables = publish._read_tables(run)
+    layers = build_layers(tables)
+    data = map_data(layers, definitions)
     reference = intermediates.read_lq_reference(run)
     framing = publish._framing(
         config, reference.label, intermediates.read_inputs_record(run), reference.year
@@ -318,8 +321,26 @@ def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
         cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(run), config),
         grid_cell_m=config.surface.cell_m if config.surface else None,
     )
-    # The run's other maps (circular streams, growth) are drawn by their own modules.
-    assert {job.name for job in jobs} <= {p.stem for p in run[r.FIGURES].glob("*.png")}
+    circular = intermediates.read_circular(run)
+    if circular is not None and config.circular is not None:
+        streams = circular_layers(
+            circular.streams,
+            circular.findings,
+            circular.zones,
+            circular.zone_authorities,
+            circular.colocation,
+        )
+        jobs += stream_map_jobs(
+            streams,
+            areas=tables.areas,
+            boundaries=map_boundaries(layers),
+            framing=framing,
+            distance_km=config.circular.distance_km,
+        )
+    # Every map the run drew is measured but the change-over-time maps (runs with years).
+    drawn = {p.stem for p in run[r.FIGURES].glob("*.png")}
+    over_time = ("growth_", "emerging_")
+    assert {job.name for job in jobs} == {n for n in drawn if not n.startswith(over_time)}
     problems = {}
     for job in jobs:
         fig = job.draw()

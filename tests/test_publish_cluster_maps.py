@@ -118,7 +118,7 @@ def test_findings_without_kind_or_stars_are_drawn(areas, crowded):
     labels = _labels()
     plain = crowded.drop(columns=["kind", "stars"]).head(3)
     fig, _ax = plot_cluster_map(
-        areas, plain, colours=industry_colours(labels), labels=labels, title="Plain"
+        areas, plain, colours=industry_colours(labels), labels=labels, title="Plain", source=SOURCE
     )
     fig.canvas.draw()
     assert layout_problems(fig) == []
@@ -133,4 +133,24 @@ def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):
     # Tick labels outside the page are never drawn when the axes are off.
     ax.set_position((0.9, -0.5, 0.5, 0.5))
     fig.draw_without_rendering()
-    assert layout_problems(fig) == []
+    assert layout_problems(fig, require_source=False) == []
+
+
+def test_layout_problems_reports_a_map_without_a_source_line(areas, crowded):
+    labels = _labels()
+    fig, _ax = plot_cluster_map(
+        areas, crowded.head(2), colours=industry_colours(labels), labels=labels, title="No source"
+    )
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == ["the map has no 'Source:' line under it"]
+
+
+def test_layout_problems_reports_a_legend_over_the_caption(areas):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_axis_off()
+    ax.plot([0, 1], [0, 1], label="a line")
+    ax.legend(loc="lower right")
+    # The caption sits where the legend is, inside the axes' lower-right corner.
+    ax.text(0.98, 0.05, "Source: here", ha="right", transform=ax.transAxes, gid="footer")
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == ["the legend covers the caption 'Source: here'"]
