@@ -18,7 +18,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -255,7 +255,7 @@ def plot_stream_map(
 
 #: How zones, gaps and scattered producers are outlined, in legend order: kind, legend words,
 #: colour, width, dash and z-order (zones and gaps over the scattered producers).
-_ZONE_LINES: tuple[tuple[str, str, str, float, str, int], ...] = (
+_ZONE_LINES: tuple[tuple[str, str, str, float, Literal["-", "--", ":"], int], ...] = (
     ("zone", "Symbiosis zone", _ZONE_COLOUR, 1.4, "-", 8),
     ("gap", "Gap: few users near", _GAP_COLOUR, 1.4, "--", 8),
     ("scattered", "Producers with users near, scattered", _SCATTERED_COLOUR, 0.9, ":", 7),

@@ -201,8 +201,12 @@ def _governance_sentences(findings: pd.DataFrame, links: pd.DataFrame) -> list[s
         items.append(f"{sentence}.")
     else:
         named = "; ".join(
-            f"{row['name']} ({_straddled_districts(row, core=bool(flags.loc[index, 'core']))})"
-            for index, row in straddling.head(_NAMED).iterrows()
+            f"{row['name']} ({_straddled_districts(row, core=bool(core))})"
+            for (_, row), core in zip(
+                straddling.head(_NAMED).iterrows(),
+                flags["core"].reindex(straddling.index).head(_NAMED),
+                strict=True,
+            )
         )
         items.append(f"{sentence}, so support needs authorities to work together: {named}.")
     counties = int(_flag(findings, "straddles_counties").sum())
