@@ -296,10 +296,11 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
 
 
 def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
-    """Redraw every map of a run and measure its rendered text and marker boxes."""
+    """Redraw every map of a run and measure its text, markers and numbered findings."""
     import matplotlib.pyplot as plt
 
     from clustergeo.publish.circular import circular_layers, stream_map_jobs
+    from clustergeo.publish.cluster_maps import MAX_NUMBERED, drawn_footprints_pt
     from clustergeo.publish.figures import figure_jobs, map_boundaries, map_data
     from clustergeo.publish.layers import build_layers
     from clustergeo.publish.plotting import layout_problems
@@ -346,10 +347,26 @@ def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
         fig = job.draw()
         # Text and marker boxes are measured without rasterising the map.
         fig.draw_without_rendering()
-        if found := layout_problems(fig):
+        found = layout_problems(fig)
+        if job.name == "clusters":
+            # Every numbered finding can be found on the map: drawn, or ringed, a few
+            # points across at least.
+            numbered = data.findings.head(MAX_NUMBERED)
+            found += [
+                f"finding {rank} is drawn {size:.1f} pt across"
+                for rank, size in zip(
+                    numbered["rank"], drawn_footprints_pt(fig.axes[0], numbered), strict=True
+                )
+                if size < _VISIBLE_PT
+            ]
+        if found:
             problems[job.name] = found
         plt.close(fig)
     return problems
+
+
+#: The least size, in points, at which a numbered finding counts as visible on the printed map.
+_VISIBLE_PT = 6.0
 
 
 def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(

@@ -9,7 +9,14 @@ import pytest
 from matplotlib.text import Text
 from shapely.geometry import box
 
-from clustergeo.publish.cluster_maps import Panel, plot_cluster_map, plot_small_multiples
+from clustergeo.publish.cluster_maps import (
+    MIN_VISIBLE_PT,
+    RING_DIAMETER_PT,
+    Panel,
+    drawn_footprints_pt,
+    plot_cluster_map,
+    plot_small_multiples,
+)
 from clustergeo.publish.palette import industry_colours
 from clustergeo.publish.plotting import layout_problems
 
@@ -154,3 +161,53 @@ def test_layout_problems_reports_a_legend_over_the_caption(areas):
     ax.text(0.98, 0.05, "Source: here", ha="right", transform=ax.transAxes, gid="footer")
     fig.draw_without_rendering()
     assert layout_problems(fig) == ["the legend covers the caption 'Source: here'"]
+
+
+def test_a_finding_too_small_to_see_is_ringed_and_its_marker_moved_off_the_ring(areas, crowded):
+    labels = _labels()
+    findings = crowded.head(2).copy()
+    # Finding 2 is a 40 m square: a fraction of a point on a 12 km map.
+    x, y = findings.geometry.iloc[1].centroid.coords[0]
+    findings.loc[findings.index[1], "geometry"] = box(x, y, x + 40, y + 40)
+    fig, ax = plot_cluster_map(
+        areas,
+        findings,
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Tiny",
+        source=SOURCE,
+    )
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == []
+    rings = {line.get_gid() for line in ax.get_lines() if line.get_gid()}
+    assert rings == {"finding-ring-2"}
+    footprints = drawn_footprints_pt(ax, findings)
+    assert footprints[0] >= MIN_VISIBLE_PT
+    assert footprints[1] == pytest.approx(RING_DIAMETER_PT, abs=2.0)
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert "Finding too small to see at this scale, ringed" in legend
+    # The number sits off the ring, so the ring (and the finding in it) stays visible.
+    scale = fig.dpi / 72
+    ring = next(line for line in ax.get_lines() if line.get_gid() == "finding-ring-2")
+    centre = ax.transData.transform(np.column_stack(ring.get_data()))[0]
+    number = next(
+        t for t in fig.findobj(Text) if t.get_gid() == "marker-number" and t.get_text() == "2"
+    )
+    spot = number.get_window_extent().get_points().mean(axis=0)
+    assert np.hypot(*(spot - centre)) >= (RING_DIAMETER_PT + 12) / 2 * scale
+
+
+def test_findings_large_enough_to_see_get_no_ring(areas, crowded):
+    labels = _labels()
+    fig, ax = plot_cluster_map(
+        areas,
+        crowded.head(3),
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Large enough",
+        source=SOURCE,
+    )
+    fig.draw_without_rendering()
+    assert not [line for line in ax.get_lines() if str(line.get_gid()).startswith("finding-ring")]
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert not any("ringed" in text for text in legend)
