@@ -543,9 +543,10 @@ figcaption { font-size: 0.85rem; color: #555; }
 #: pages with the report's title at their foot.
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 15mm 18mm;
-        @bottom-left { content: string(report-title); font-size: 7.5pt; color: #666; }
+        @bottom-left { content: string(report-title); font: 7.5pt "DejaVu Sans", Arial, sans-serif;
+                       color: #666; }
         @bottom-right { content: "Page " counter(page) " of " counter(pages);
-                        font-size: 7.5pt; color: #666; } }
+                        font: 7.5pt "DejaVu Sans", Arial, sans-serif; color: #666; } }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   h1 { string-set: report-title content(); }
