@@ -203,7 +203,10 @@ def plot_stream_map(
         frame_map(ax, geometry.bounds)
         set_title(ax, title, subtitle)
         ax.legend(
-            handles=[*_stream_handles(producers_label, users_label), *boundary_handles(tiers)],
+            handles=[
+                *_stream_handles(producers_label, users_label, set(zones["kind"].astype(str))),
+                *boundary_handles(tiers),
+            ],
             title="Material stream",
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
@@ -264,8 +267,10 @@ _ZONE_LINES: tuple[tuple[str, str, str, float, Literal["-", "--", ":"], int], ..
 _LEGEND_WIDTH_PT = 120
 
 
-def _stream_handles(producers_label: str, users_label: str) -> list[Patch | Line2D]:
-    """The legend's entries: the two sides, then each kind of outline."""
+def _stream_handles(
+    producers_label: str, users_label: str, kinds: set[str]
+) -> list[Patch | Line2D]:
+    """The legend's entries: the two sides (which name the stream), then the outlines drawn."""
     handles: list[Patch | Line2D] = [
         Patch(
             facecolor=SIDE_COLOURS["producers"],
@@ -276,7 +281,8 @@ def _stream_handles(producers_label: str, users_label: str) -> list[Patch | Line
     ]
     handles += [
         Line2D([], [], color=colour, linewidth=width, linestyle=dash, label=_wrap(words))
-        for _kind, words, colour, width, dash, _zorder in _ZONE_LINES
+        for kind, words, colour, width, dash, _zorder in _ZONE_LINES
+        if kind in kinds
     ]
     return handles
 
