@@ -130,6 +130,8 @@ def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -
     assert "This run has no boundaries" in report
     assert "Change over time, 2019–2021" in report
     assert "growth/shift_share.csv" in report
+    # The report of a run without maps is printed to PDF too.
+    assert paths[r.REPORT_PDF].read_bytes().startswith(b"%PDF-")
 
 
 def test_adding_boundaries_later_does_not_read_the_table_again(tmp_path: Path) -> None:

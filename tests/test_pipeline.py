@@ -388,7 +388,9 @@ def test_straddling_command_lists_cross_boundary_clusters(demo_run: RunPaths) ->
     result = CliRunner().invoke(main, ["-q", "straddling", str(config_path)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "2 findings straddle district boundaries by their core or extent."
+    assert lines[0] == (
+        "2 findings straddle district boundaries by core or extent (2 by the core itself)."
+    )
     assert lines[1].startswith("| Finding | Kind | Employment | LQ | Districts |")
     assert "Manufacturing: " in result.output
     assert "outside any" in result.output

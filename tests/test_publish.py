@@ -449,16 +449,20 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
 
 
 def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
-    """Redraw every map of a run and measure its rendered text and marker boxes."""
+    """Redraw every map of a run and measure its text, markers and numbered findings."""
     import matplotlib.pyplot as plt
 
-    from clustergeo.publish.figures import figure_jobs, map_data
+    from clustergeo.publish.circular import circular_layers, stream_map_jobs
+    from clustergeo.publish.cluster_maps import MAX_NUMBERED, drawn_footprints_pt
+    from clustergeo.publish.figures import figure_jobs, map_boundaries, map_data
     from clustergeo.publish.layers import build_layers
     from clustergeo.publish.plotting import layout_problems
     from clustergeo.stages import intermediates
 
     definitions = [(d.key, d.label) for d in intermediates.read_industries(run).definitions]
-    data = map_data(build_layers(publish._read_tables(run)), definitions)
+    tables = publish._read_tables(run)
+    layers = build_layers(tables)
+    data = map_data(layers, definitions)
     reference = intermediates.read_lq_reference(run)
     framing = publish._framing(
         config, reference.label, intermediates.read_inputs_record(run), reference.year
@@ -471,17 +475,51 @@ def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
         cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(run), config),
         grid_cell_m=config.surface.cell_m if config.surface else None,
     )
-    # The run's other maps (circular streams, growth) are drawn by their own modules.
-    assert {job.name for job in jobs} <= {p.stem for p in run[r.FIGURES].glob("*.png")}
+    circular = intermediates.read_circular(run)
+    if circular is not None and config.circular is not None:
+        streams = circular_layers(
+            circular.streams,
+            circular.findings,
+            circular.zones,
+            circular.zone_authorities,
+            circular.colocation,
+        )
+        jobs += stream_map_jobs(
+            streams,
+            areas=tables.areas,
+            boundaries=map_boundaries(layers),
+            framing=framing,
+            distance_km=config.circular.distance_km,
+        )
+    # Every map the run drew is measured but the change-over-time maps (runs with years).
+    drawn = {p.stem for p in run[r.FIGURES].glob("*.png")}
+    over_time = ("growth_", "emerging_")
+    assert {job.name for job in jobs} == {n for n in drawn if not n.startswith(over_time)}
     problems = {}
     for job in jobs:
         fig = job.draw()
         # Text and marker boxes are measured without rasterising the map.
         fig.draw_without_rendering()
-        if found := layout_problems(fig):
+        found = layout_problems(fig)
+        if job.name == "clusters":
+            # Every numbered finding can be found on the map: drawn, or ringed, a few
+            # points across at least.
+            numbered = data.findings.head(MAX_NUMBERED)
+            found += [
+                f"finding {rank} is drawn {size:.1f} pt across"
+                for rank, size in zip(
+                    numbered["rank"], drawn_footprints_pt(fig.axes[0], numbered), strict=True
+                )
+                if size < _VISIBLE_PT
+            ]
+        if found:
             problems[job.name] = found
         plt.close(fig)
     return problems
+
+
+#: The least size, in points, at which a numbered finding counts as visible on the printed map.
+_VISIBLE_PT = 6.0
 
 
 def test_every_demo_figure_keeps_its_text_on_the_page_and_markers_apart(

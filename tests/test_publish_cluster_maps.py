@@ -9,7 +9,14 @@ import pytest
 from matplotlib.text import Text
 from shapely.geometry import box
 
-from clustergeo.publish.cluster_maps import Panel, plot_cluster_map, plot_small_multiples
+from clustergeo.publish.cluster_maps import (
+    MIN_VISIBLE_PT,
+    RING_DIAMETER_PT,
+    Panel,
+    drawn_footprints_pt,
+    plot_cluster_map,
+    plot_small_multiples,
+)
 from clustergeo.publish.palette import industry_colours
 from clustergeo.publish.plotting import layout_problems
 
@@ -118,7 +125,7 @@ def test_findings_without_kind_or_stars_are_drawn(areas, crowded):
     labels = _labels()
     plain = crowded.drop(columns=["kind", "stars"]).head(3)
     fig, _ax = plot_cluster_map(
-        areas, plain, colours=industry_colours(labels), labels=labels, title="Plain"
+        areas, plain, colours=industry_colours(labels), labels=labels, title="Plain", source=SOURCE
     )
     fig.canvas.draw()
     assert layout_problems(fig) == []
@@ -133,4 +140,74 @@ def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):
     # Tick labels outside the page are never drawn when the axes are off.
     ax.set_position((0.9, -0.5, 0.5, 0.5))
     fig.draw_without_rendering()
+    assert layout_problems(fig, require_source=False) == []
+
+
+def test_layout_problems_reports_a_map_without_a_source_line(areas, crowded):
+    labels = _labels()
+    fig, _ax = plot_cluster_map(
+        areas, crowded.head(2), colours=industry_colours(labels), labels=labels, title="No source"
+    )
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == ["the map has no 'Source:' line under it"]
+
+
+def test_layout_problems_reports_a_legend_over_the_caption(areas):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_axis_off()
+    ax.plot([0, 1], [0, 1], label="a line")
+    ax.legend(loc="lower right")
+    # The caption sits where the legend is, inside the axes' lower-right corner.
+    ax.text(0.98, 0.05, "Source: here", ha="right", transform=ax.transAxes, gid="footer")
+    fig.draw_without_rendering()
+    assert layout_problems(fig) == ["the legend covers the caption 'Source: here'"]
+
+
+def test_a_finding_too_small_to_see_is_ringed_and_its_marker_moved_off_the_ring(areas, crowded):
+    labels = _labels()
+    findings = crowded.head(2).copy()
+    # Finding 2 is a 40 m square: a fraction of a point on a 12 km map.
+    x, y = findings.geometry.iloc[1].centroid.coords[0]
+    findings.loc[findings.index[1], "geometry"] = box(x, y, x + 40, y + 40)
+    fig, ax = plot_cluster_map(
+        areas,
+        findings,
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Tiny",
+        source=SOURCE,
+    )
+    fig.draw_without_rendering()
     assert layout_problems(fig) == []
+    rings = {line.get_gid() for line in ax.get_lines() if line.get_gid()}
+    assert rings == {"finding-ring-2"}
+    footprints = drawn_footprints_pt(ax, findings)
+    assert footprints[0] >= MIN_VISIBLE_PT
+    assert footprints[1] == pytest.approx(RING_DIAMETER_PT, abs=2.0)
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert "Finding too small to see at this scale, ringed" in legend
+    # The number sits off the ring, so the ring (and the finding in it) stays visible.
+    scale = fig.dpi / 72
+    ring = next(line for line in ax.get_lines() if line.get_gid() == "finding-ring-2")
+    centre = ax.transData.transform(np.column_stack(ring.get_data()))[0]
+    number = next(
+        t for t in fig.findobj(Text) if t.get_gid() == "marker-number" and t.get_text() == "2"
+    )
+    spot = number.get_window_extent().get_points().mean(axis=0)
+    assert np.hypot(*(spot - centre)) >= (RING_DIAMETER_PT + 12) / 2 * scale
+
+
+def test_findings_large_enough_to_see_get_no_ring(areas, crowded):
+    labels = _labels()
+    fig, ax = plot_cluster_map(
+        areas,
+        crowded.head(3),
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Large enough",
+        source=SOURCE,
+    )
+    fig.draw_without_rendering()
+    assert not [line for line in ax.get_lines() if str(line.get_gid()).startswith("finding-ring")]
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert not any("ringed" in text for text in legend)

@@ -187,14 +187,18 @@ def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
     """Print the findings of CONFIG's run that straddle districts, as a Markdown table."""
 
     def action() -> None:
-        from clustergeo.governance.summaries import markdown_table, straddling_clusters
+        from clustergeo.governance.summaries import (
+            district_straddles_sentence,
+            markdown_table,
+            straddling_clusters,
+        )
         from clustergeo.stages import intermediates
         from clustergeo.stages.paths import RunPaths
 
         paths = RunPaths.for_config(_load(config_path))
         governed, links = intermediates.read_governance(paths, config_path)
         table = straddling_clusters(governed, links)
-        click.echo(f"{len(table)} findings straddle district boundaries by their core or extent.")
+        click.echo(f"{district_straddles_sentence(governed)}.")
         if not table.empty:
             click.echo(markdown_table(table.head(limit)))
 

@@ -18,6 +18,8 @@ from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
     "authority_summaries",
+    "district_straddles",
+    "district_straddles_sentence",
     "markdown_table",
     "plural",
     "straddling_clusters",
@@ -229,6 +231,45 @@ def _short_ca_status(status: object) -> str:
     return words.removesuffix(" combined authorities").removesuffix(" combined authority")
 
 
+def district_straddles(governed: pd.DataFrame) -> pd.DataFrame:
+    """Whether each finding straddles districts: by its ``core``, and by ``core_or_extent``.
+
+    A finding straddles districts when more than the straddle share of its employment lies
+    outside its lead district (the governance stage's ``straddles_districts`` flag for the
+    core, ``extent_straddles_districts`` for the extent). The report, its key findings and
+    ``clustergeo straddling`` all count straddling findings with this one rule: the core or
+    the extent straddles, and of those, how many by the core itself. A run without a district
+    tier has no such flags, and nothing straddles.
+    """
+
+    def flag(column: str) -> pd.Series:
+        if column not in governed:
+            return pd.Series(False, index=governed.index)
+        return governed[column].fillna(False).astype(bool)
+
+    core = flag("straddles_districts")
+    return pd.DataFrame(
+        {"core": core, "core_or_extent": core | flag("extent_straddles_districts")},
+        index=governed.index,
+    )
+
+
+def district_straddles_sentence(governed: pd.DataFrame) -> str:
+    """'12 findings straddle district boundaries by core or extent (11 by the core itself)'.
+
+    Counted by :func:`district_straddles`; no full stop, so callers can go on.
+    """
+    flags = district_straddles(governed)
+    either, core = int(flags["core_or_extent"].sum()), int(flags["core"].sum())
+    if either == 0:
+        return "No finding straddles a district boundary by its core or its extent"
+    verb = "straddles" if either == 1 else "straddle"
+    return (
+        f"{plural(either, 'finding')} {verb} district boundaries by core or extent "
+        f"({core or 'none'} by the core itself)"
+    )
+
+
 def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
     """Findings whose core or extent straddles districts, with each authority's share.
 
@@ -240,12 +281,7 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     share are left to the ``touches`` column of the findings. Without a district tier the
     findings have no district flags and the table is empty.
     """
-    # A run without a district tier has no district flags: nothing straddles districts.
-    straddles = pd.Series(False, index=governed.index)
-    for column in ("straddles_districts", "extent_straddles_districts"):
-        if column in governed:
-            straddles |= governed[column].fillna(False).astype(bool)
-    straddling = governed.loc[straddles]
+    straddling = governed.loc[district_straddles(governed)["core_or_extent"]]
     order = ["strength", "cluster_id"] if "strength" in straddling else ["employment", "cluster_id"]
     straddling = straddling.sort_values(order, ascending=[False, True])
     if "part" not in links:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -28,7 +29,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from clustergeo.governance.summaries import plural
+from clustergeo.publish.figures import FigureJob, run_jobs
 from clustergeo.publish.framing import Framing
+from clustergeo.publish.map_geometry import (
+    MapGeometry,
+    geometry_paths,
+    path_collection,
+    prepare_map_geometry,
+)
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     FONT_SIZES,
@@ -37,10 +45,13 @@ from clustergeo.publish.plotting import (
     boundary_handles,
     crs_note,
     default_figsize,
+    draw_outlines,
+    fit_height_to_map,
     frame_map,
+    freeze_layout,
     house_style,
-    save_figure,
     set_title,
+    wrap_text,
 )
 from clustergeo.publish.qgis_styles import (
     LabelRule,
@@ -59,6 +70,7 @@ __all__ = [
     "circular_report_blocks",
     "circular_styles",
     "plot_stream_map",
+    "stream_map_jobs",
 ]
 
 #: Producers warm, users green: the same in the maps and in QGIS.
@@ -172,88 +184,29 @@ def plot_stream_map(
     users_label: str,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str,
+    source: str | None = None,
+    geometry: MapGeometry | None = None,
 ) -> tuple[Figure, Axes]:
     """One stream: its producers, its users, its symbiosis zones and its gaps.
 
     ``findings`` are the stream's producer and user findings (``side``); ``zones`` its zones,
     gaps and scattered producer findings (``kind``); zones and gaps are labelled by their
-    lead district.
+    lead district. Laid out as every map is (title, legend, furniture, then the source,
+    attribution and projection under it), frozen, and only then are the areas drawn.
     """
+    overlays = dict(boundaries or {})
+    tiers = [t for t in BOUNDARY_STYLES if t in overlays and len(overlays[t])]
+    if geometry is None:
+        geometry = prepare_map_geometry(areas, {t: overlays[t] for t in tiers})
     with house_style():
-        width, height = default_figsize(areas)
-        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
-        areas.plot(ax=ax, color=_BASE_FILL, edgecolor="#ffffff", linewidth=0.2)
-        tiers = [t for t in BOUNDARY_STYLES if t in (boundaries or {})]
-        for zorder, tier in enumerate(tiers, start=3):
-            style = dict(BOUNDARY_STYLES[tier])
-            style.pop("label")
-            (boundaries or {})[tier].boundary.plot(ax=ax, zorder=zorder, **style)
-        for side, colour in SIDE_COLOURS.items():
-            part = findings.loc[findings["side"] == side]
-            if not part.empty:
-                part.plot(ax=ax, color=colour, alpha=0.6, edgecolor=colour, linewidth=0.6, zorder=6)
-        scattered = zones.loc[zones["kind"] == "scattered"]
-        if not scattered.empty:
-            scattered.buffer(400).boundary.plot(
-                ax=ax, color=_SCATTERED_COLOUR, linewidth=0.9, linestyle=":", zorder=7
-            )
-        for kind, colour, dash in (("zone", _ZONE_COLOUR, "-"), ("gap", _GAP_COLOUR, "--")):
-            part = zones.loc[zones["kind"] == kind]
-            if not part.empty:
-                part.buffer(400).boundary.plot(
-                    ax=ax, color=colour, linewidth=1.4, linestyle=dash, zorder=8
-                )
-                # One label per district: three gaps in one city would print its name thrice.
-                labelled = part.sort_values("producer_employment", ascending=False)
-                if "lead_district" in labelled:
-                    labelled = labelled.drop_duplicates("lead_district")
-                for row in labelled.itertuples():
-                    point = row.geometry.representative_point()
-                    ax.annotate(
-                        textwrap.fill(str(getattr(row, "lead_district", "") or ""), 18),
-                        (point.x, point.y),
-                        xytext=(8, 8),
-                        textcoords="offset points",
-                        fontsize=FONT_SIZES["annotation"],
-                        color=colour,
-                        zorder=9,
-                        bbox={
-                            "boxstyle": "round,pad=0.15",
-                            "fc": "white",
-                            "ec": "none",
-                            "alpha": 0.8,
-                        },
-                    )
-        frame_map(ax, areas.total_bounds)
+        fig, ax = plt.subplots(figsize=default_figsize(areas), layout="constrained")
+        frame_map(ax, geometry.bounds)
         set_title(ax, title, subtitle)
-        handles: list[Patch | Line2D] = [
-            Patch(
-                facecolor=SIDE_COLOURS["producers"],
-                alpha=0.6,
-                label=_wrap(f"Producers: {producers_label}"),
-            ),
-            Patch(facecolor=SIDE_COLOURS["users"], alpha=0.6, label=_wrap(f"Users: {users_label}")),
-            Line2D([], [], color=_ZONE_COLOUR, linewidth=1.4, label="Symbiosis zone"),
-            Line2D(
-                [],
-                [],
-                color=_GAP_COLOUR,
-                linewidth=1.4,
-                linestyle="--",
-                label="Gap: few users near",
-            ),
-            Line2D(
-                [],
-                [],
-                color=_SCATTERED_COLOUR,
-                linewidth=0.9,
-                linestyle=":",
-                label=_wrap("Producers with users near, scattered"),
-            ),
-            *boundary_handles(tiers),
-        ]
         ax.legend(
-            handles=handles,
+            handles=[
+                *_stream_handles(producers_label, users_label, set(zones["kind"].astype(str))),
+                *boundary_handles(tiers),
+            ],
             title="Material stream",
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
@@ -262,12 +215,144 @@ def plot_stream_map(
             title_fontproperties={"weight": "bold", "size": FONT_SIZES["legend_title"]},
         )
         add_map_furniture(ax, areas)
-        add_attribution(ax, attribution, crs_note=crs_note(areas))
+        add_attribution(ax, attribution, crs_note=crs_note(areas), source=source)
+        fit_height_to_map(fig, ax)
+        freeze_layout(fig)
+        ax.add_collection(
+            path_collection(
+                geometry.areas, facecolors=_BASE_FILL, edgecolors="#ffffff", linewidths=0.2
+            ),
+            autolim=False,
+        )
+        draw_outlines(ax, geometry, tiers)
+        for side, colour in SIDE_COLOURS.items():
+            part = findings.loc[findings["side"] == side]
+            ax.add_collection(
+                path_collection(
+                    geometry_paths(part.geometry),
+                    facecolors=colour,
+                    edgecolors=colour,
+                    alpha=0.6,
+                    linewidths=0.6,
+                    zorder=6,
+                ),
+                autolim=False,
+            )
+        for kind, _words, colour, width, dash, zorder in _ZONE_LINES:
+            part = zones.loc[zones["kind"] == kind]
+            ax.add_collection(
+                path_collection(
+                    geometry_paths(part.buffer(400).boundary),
+                    facecolors="none",
+                    edgecolors=colour,
+                    linewidths=width,
+                    linestyles=[dash],
+                    zorder=zorder,
+                ),
+                autolim=False,
+            )
+            if kind != "scattered":
+                _label_zones(ax, part, colour)
     return fig, ax
 
 
+#: How zones, gaps and scattered producers are outlined, in legend order: kind, legend words,
+#: colour, width, dash and z-order (zones and gaps over the scattered producers).
+_ZONE_LINES: tuple[tuple[str, str, str, float, Literal["-", "--", ":"], int], ...] = (
+    ("zone", "Symbiosis zone", _ZONE_COLOUR, 1.4, "-", 8),
+    ("gap", "Gap: few users near", _GAP_COLOUR, 1.4, "--", 8),
+    ("scattered", "Producers with users near, scattered", _SCATTERED_COLOUR, 0.9, ":", 7),
+)
+#: The legend's text column, in points: as wide as the other maps' legends.
+_LEGEND_WIDTH_PT = 120
+
+
+def _stream_handles(
+    producers_label: str, users_label: str, kinds: set[str]
+) -> list[Patch | Line2D]:
+    """The legend's entries: the two sides (which name the stream), then the outlines drawn."""
+    handles: list[Patch | Line2D] = [
+        Patch(
+            facecolor=SIDE_COLOURS["producers"],
+            alpha=0.6,
+            label=_wrap(f"Producers: {producers_label}"),
+        ),
+        Patch(facecolor=SIDE_COLOURS["users"], alpha=0.6, label=_wrap(f"Users: {users_label}")),
+    ]
+    handles += [
+        Line2D([], [], color=colour, linewidth=width, linestyle=dash, label=_wrap(words))
+        for kind, words, colour, width, dash, _zorder in _ZONE_LINES
+        if kind in kinds
+    ]
+    return handles
+
+
+def _label_zones(ax: Axes, zones: gpd.GeoDataFrame, colour: str) -> None:
+    """Name each zone (or gap) by its lead district, once per district."""
+    # One label per district: three gaps in one city would print its name thrice.
+    labelled = zones.sort_values("producer_employment", ascending=False)
+    if "lead_district" in labelled:
+        labelled = labelled.drop_duplicates("lead_district")
+    for row in labelled.itertuples():
+        point = row.geometry.representative_point()
+        ax.annotate(
+            textwrap.fill(str(getattr(row, "lead_district", "") or ""), 18),
+            (point.x, point.y),
+            xytext=(8, 8),
+            textcoords="offset points",
+            fontsize=FONT_SIZES["annotation"],
+            color=colour,
+            zorder=9,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
+
+
 def _wrap(text: str) -> str:
-    return textwrap.fill(text, 22)
+    return wrap_text(text, FONT_SIZES["legend"], _LEGEND_WIDTH_PT)
+
+
+def stream_map_jobs(
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    *,
+    areas: gpd.GeoDataFrame,
+    boundaries: Mapping[str, gpd.GeoDataFrame],
+    framing: Framing,
+    distance_km: float,
+) -> list[FigureJob]:
+    """One map per stream that ran (``circular_<stream>``), as jobs to draw."""
+    streams = layers["circular_streams"]
+    findings = layers["circular_findings"]
+    zones = layers["circular_zones"]
+    assert isinstance(findings, gpd.GeoDataFrame)
+    assert isinstance(zones, gpd.GeoDataFrame)
+    tiers = [t for t in BOUNDARY_STYLES if t in boundaries and len(boundaries[t])]
+    # Simplified once for every stream's map.
+    geometry = prepare_map_geometry(areas, {t: boundaries[t] for t in tiers})
+    subtitle = (
+        f"Producers and users concentrated (clusters and single places). A zone joins "
+        f"producers and users within {distance_km:g} km or side by side; a gap is "
+        "producers with clearly fewer users within reach than the economy's average."
+    )
+
+    def job(row: Any) -> FigureJob:
+        return FigureJob(
+            f"circular_{row.stream!s}",
+            lambda: plot_stream_map(
+                areas,
+                findings.loc[findings["stream"] == row.stream],
+                zones.loc[zones["stream"] == row.stream],
+                title=framing.heading(f"{row.label!s}: producers and users"),
+                subtitle=subtitle,
+                producers_label=str(row.producers),
+                users_label=str(row.users),
+                boundaries=boundaries,
+                attribution=framing.attribution,
+                source=framing.source_line,
+                geometry=geometry,
+            )[0],
+        )
+
+    return [job(row) for row in streams.loc[streams["status"] == "run"].itertuples()]
 
 
 def circular_figures(
@@ -279,31 +364,11 @@ def circular_figures(
     distance_km: float,
     folder: Path,
 ) -> list[Path]:
-    """One map per stream that ran (``figures/circular_<stream>``); the files written."""
-    streams = layers["circular_streams"]
-    findings = layers["circular_findings"]
-    zones = layers["circular_zones"]
-    assert isinstance(findings, gpd.GeoDataFrame)
-    assert isinstance(zones, gpd.GeoDataFrame)
-    written: list[Path] = []
-    for row in streams.loc[streams["status"] == "run"].itertuples():
-        fig, _ax = plot_stream_map(
-            areas,
-            findings.loc[findings["stream"] == row.stream],
-            zones.loc[zones["stream"] == row.stream],
-            title=framing.heading(f"{row.label!s}: producers and users"),
-            subtitle=(
-                f"Producers and users concentrated (clusters and single places). A zone joins "
-                f"producers and users within {distance_km:g} km or side by side; a gap is "
-                "producers with clearly fewer users within reach than the economy's average."
-            ),
-            producers_label=str(row.producers),
-            users_label=str(row.users),
-            boundaries=boundaries,
-            attribution=framing.attribution,
-        )
-        written.extend(save_figure(fig, folder / f"circular_{row.stream!s}"))
-    return written
+    """Draw and save one map per stream that ran (``figures/circular_<stream>``); the files."""
+    jobs = stream_map_jobs(
+        layers, areas=areas, boundaries=boundaries, framing=framing, distance_km=distance_km
+    )
+    return run_jobs(jobs, folder)
 
 
 def circular_report_blocks(

@@ -70,7 +70,10 @@ from clustergeo.vocab import ORDNANCE_SURVEY_ATTRIBUTION
 
 __all__ = [
     "MAX_NUMBERED",
+    "MIN_VISIBLE_PT",
+    "RING_DIAMETER_PT",
     "Panel",
+    "drawn_footprints_pt",
     "plot_cluster_map",
     "plot_site_inset",
     "plot_small_multiples",
@@ -82,6 +85,11 @@ _SITE_COLOUR = "#222222"
 MAX_NUMBERED = 20
 _MARKER_PT = MARKER_DIAMETER_PT
 _CONCENTRATION_HATCH = "////"
+#: A numbered finding drawn smaller than this across (points, its larger side) is ringed.
+MIN_VISIBLE_PT = 8.0
+#: Diameter of the ring drawn round a finding too small to see, in points.
+RING_DIAMETER_PT = 11.0
+_RING_WIDTH_PT = 1.6
 
 
 def _legend(ax: Axes, handles: list[Patch | Line2D], title: str) -> None:
@@ -217,6 +225,91 @@ def _draw_findings(
         ax.add_collection(hatched, autolim=False)
 
 
+def _ring_handle() -> Line2D:
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        markersize=RING_DIAMETER_PT,
+        markerfacecolor="none",
+        markeredgecolor="#555555",
+        markeredgewidth=_RING_WIDTH_PT,
+        linestyle="none",
+        label=_wrap("Finding too small to see at this scale, ringed"),
+    )
+
+
+def _polygon_extent_pt(ax: Axes, findings: gpd.GeoDataFrame) -> np.ndarray:
+    """The larger side of each finding's bounding box as the map draws it, in points."""
+    if findings.empty:
+        return np.zeros(0)
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    bounds = shapely.bounds(findings.geometry.to_numpy())
+    low = ax.transData.transform(bounds[:, :2])
+    high = ax.transData.transform(bounds[:, 2:])
+    return np.asarray(np.abs(high - low).max(axis=1) / (fig.dpi / 72))
+
+
+def _too_small(ax: Axes, findings: gpd.GeoDataFrame) -> np.ndarray:
+    """Which findings the map draws less than :data:`MIN_VISIBLE_PT` across, either way."""
+    return np.asarray(_polygon_extent_pt(ax, findings) < MIN_VISIBLE_PT)
+
+
+def drawn_footprints_pt(ax: Axes, findings: gpd.GeoDataFrame) -> list[float]:
+    """How large a drawn cluster map shows each numbered finding, in points.
+
+    The larger side of the finding's polygon as drawn, or of its ring (the artist with gid
+    ``finding-ring-<rank>``) where it has one: what a reader has to find it by.
+    """
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
+    rings = {
+        str(line.get_gid()): line.get_window_extent(renderer)
+        for line in ax.get_lines()
+        if str(line.get_gid()).startswith("finding-ring-")
+    }
+    sizes = []
+    for rank, extent in zip(findings["rank"], _polygon_extent_pt(ax, findings), strict=True):
+        ring = rings.get(f"finding-ring-{int(rank)}")
+        ring_pt = max(ring.width, ring.height) / scale if ring is not None else 0.0
+        sizes.append(float(max(extent, ring_pt)))
+    return sizes
+
+
+def _draw_rings(
+    ax: Axes,
+    centres: Sequence[tuple[float, float]],
+    colours: Sequence[str],
+    ranks: Sequence[int],
+) -> None:
+    """A ring in the industry's colour, edged dark, round each finding too small to see.
+
+    The rings are drawn in points, so they keep their size whatever the map's scale; each is
+    an artist of its own with gid ``finding-ring-<rank>``, so its drawn size can be measured.
+    """
+    for (x, y), colour, rank in zip(centres, colours, ranks, strict=True):
+        for edge, width, zorder in (
+            # A thin dark edge either side keeps a pale industry colour visible on the base.
+            ("#444444", _RING_WIDTH_PT + 1.0, 8.0),
+            (colour, _RING_WIDTH_PT, 8.1),
+        ):
+            (ring,) = ax.plot(
+                [x],
+                [y],
+                marker="o",
+                markersize=RING_DIAMETER_PT,
+                markerfacecolor="none",
+                markeredgecolor=edge,
+                markeredgewidth=width,
+                linestyle="none",
+                zorder=zorder,
+            )
+        ring.set_gid(f"finding-ring-{rank}")
+
+
 def _furniture_boxes(ax: Axes, renderer: RendererBase) -> list[Box]:
     boxes = []
     for artist in ax.artists:
@@ -236,11 +329,14 @@ def _number_markers(
     numbers: Sequence[int],
     *,
     avoid: Sequence[tuple[float, float]] = (),
+    ringed: Sequence[bool] = (),
 ) -> None:
     """Numbered markers beside their findings, never overlapping one another or the furniture.
 
     ``anchors`` are data coordinates, in priority order; ``avoid`` are points (the anchor
-    sites' stars) that the markers must leave visible.
+    sites' stars) that the markers must leave visible; ``ringed`` says which anchors carry a
+    ring (:func:`_draw_rings`), which the markers leave visible too, their leader lines
+    starting at its edge.
     """
     if not anchors:
         return
@@ -251,10 +347,18 @@ def _number_markers(
     diameter = _MARKER_PT * scale
     to_display = ax.transData.transform
     star = 6 * scale
-    obstacles = _furniture_boxes(ax, renderer) + [
-        Box.around(x, y, star, star) for x, y in to_display(np.asarray(avoid).reshape(-1, 2))
-    ]
+    ring = RING_DIAMETER_PT / 2 * scale
+    ringed = list(ringed) or [False] * len(anchors)
     display_anchors = [tuple(p) for p in to_display(np.asarray(anchors))]
+    obstacles = [
+        *_furniture_boxes(ax, renderer),
+        *(Box.around(x, y, star, star) for x, y in to_display(np.asarray(avoid).reshape(-1, 2))),
+        *(
+            Box.around(x, y, ring, ring)
+            for (x, y), has_ring in zip(display_anchors, ringed, strict=True)
+            if has_ring
+        ),
+    ]
     spots = place_boxes(
         display_anchors,
         [(diameter, diameter)] * len(anchors),
@@ -264,14 +368,25 @@ def _number_markers(
         step=diameter * 0.75,
     )
     to_data = ax.transData.inverted().transform
-    placed = [(n, a, s) for n, a, s in zip(numbers, display_anchors, spots, strict=True) if s]
+    placed = [
+        (n, a, s, r)
+        for n, a, s, r in zip(numbers, display_anchors, spots, ringed, strict=True)
+        if s
+    ]
     if not placed:
         return
-    centres = to_data(np.array([s for _n, _a, s in placed]))
-    for (number, anchor, spot), (x, y) in zip(placed, centres, strict=True):
-        if math.dist(anchor, spot) > diameter / 2:
-            # A short leader line ties a marker moved off its finding back to it.
-            (ax_x, ax_y) = to_data(np.array([anchor]))[0]
+    centres = to_data(np.array([s for _n, _a, s, _r in placed]))
+    for (number, anchor, spot, has_ring), (x, y) in zip(placed, centres, strict=True):
+        distance = math.dist(anchor, spot)
+        if distance > diameter / 2:
+            # A short leader line ties a marker moved off its finding back to it (from the
+            # edge of its ring, which stays clear).
+            start = ring / distance if has_ring else 0.0
+            begin = (
+                anchor[0] + (spot[0] - anchor[0]) * start,
+                anchor[1] + (spot[1] - anchor[1]) * start,
+            )
+            (ax_x, ax_y) = to_data(np.array([begin]))[0]
             ax.plot([ax_x, x], [ax_y, y], color="#333333", lw=0.5, zorder=9, solid_capstyle="round")
         ax.text(
             x,
@@ -392,11 +507,12 @@ def plot_cluster_map(
         handles += _kind_handles(
             set(findings.get("kind", pd.Series(dtype=str))), extents is not None
         )
-        handles += boundary_handles(tiers)
-        handles.append(Line2D([], [], color=STUDY_OUTLINE_COLOUR, lw=0.8, label="Study area"))
-        if sites is not None and len(sites):
-            handles += _site_handles()
-        _legend(ax, handles, "Findings by industry")
+        boundary_and_site_handles = [
+            *boundary_handles(tiers),
+            Line2D([], [], color=STUDY_OUTLINE_COLOUR, lw=0.8, label="Study area"),
+            *(_site_handles() if sites is not None and len(sites) else []),
+        ]
+        _legend(ax, handles + boundary_and_site_handles, "Findings by industry")
         # The key spans the page (the legend ends above it): columns in figure units across,
         # in the key's own units down.
         across = blended_transform_factory(fig.transFigure, key_ax.transAxes)
@@ -424,6 +540,14 @@ def plot_cluster_map(
         add_map_furniture(ax, areas)
         add_attribution(ax, attribution, crs_note=crs_note(areas), source=source)
         freeze_layout(fig)
+        # Which findings are too small to see is known only at the map's final scale; the
+        # ring's legend entry is added then, and the layout frozen again around it.
+        ringed = _too_small(ax, numbered)
+        if ringed.any():
+            _legend(
+                ax, [*handles, _ring_handle(), *boundary_and_site_handles], "Findings by industry"
+            )
+            freeze_layout(fig)
         ax.add_collection(
             path_collection(
                 geometry.areas, facecolors=BASE_FILL, edgecolors=_BASE_EDGE, linewidths=0.2
@@ -432,11 +556,19 @@ def plot_cluster_map(
         )
         draw_outlines(ax, geometry, tiers, study_outline=True)
         _draw_findings(ax, findings, colours, extents)
-        stars = _draw_sites(ax, sites)
         anchors = [
             (point.x, point.y) for point in shapely.point_on_surface(numbered.geometry.to_numpy())
         ]
-        _number_markers(ax, anchors, numbered["rank"].astype(int).tolist(), avoid=stars)
+        _draw_rings(
+            ax,
+            [a for a, r in zip(anchors, ringed, strict=True) if r],
+            [colours[str(c)] for c in numbered["industry_code"].loc[ringed]],
+            numbered["rank"].astype(int).loc[ringed].tolist(),
+        )
+        stars = _draw_sites(ax, sites)
+        _number_markers(
+            ax, anchors, numbered["rank"].astype(int).tolist(), avoid=stars, ringed=ringed.tolist()
+        )
     return fig, ax
 
 

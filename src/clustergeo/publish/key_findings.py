@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clustergeo.governance.summaries import plural
+from clustergeo.governance.summaries import (
+    district_straddles,
+    district_straddles_sentence,
+    plural,
+)
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.vocab import CA_STATUS_WORDS
 
@@ -195,19 +199,21 @@ def _governance_sentences(
 ) -> list[str]:
     """What straddles which authorities, the governance gaps and the combined authorities."""
     items: list[str] = []
-    straddling = _ranked(findings.loc[_flag(findings, "straddles_districts")])
+    flags = district_straddles(findings)
+    straddling = _ranked(findings.loc[flags["core_or_extent"]])
+    sentence = district_straddles_sentence(findings)
     if straddling.empty:
-        items.append("No finding's core straddles a district boundary.")
+        items.append(f"{sentence}.")
     else:
         named = "; ".join(
-            f"{row['name']} ({str(row.get('districts', '')).replace('; ', ', ')})"
-            for _, row in straddling.head(_NAMED).iterrows()
+            f"{row['name']} ({_straddled_districts(row, core=bool(core))})"
+            for (_, row), core in zip(
+                straddling.head(_NAMED).iterrows(),
+                flags["core"].reindex(straddling.index).head(_NAMED),
+                strict=True,
+            )
         )
-        items.append(
-            f"{plural(len(straddling), 'finding')} "
-            f"{_verb(len(straddling), 'straddles', 'straddle')} district boundaries, so "
-            f"support needs authorities to work together: {named}."
-        )
+        items.append(f"{sentence}, so support needs authorities to work together: {named}.")
     counties = int(_flag(findings, "straddles_counties").sum())
     if counties:
         items.append(
@@ -225,6 +231,12 @@ def _governance_sentences(
     if (ca := _combined_authorities(findings, links)) is not None:
         items.append(ca)
     return items
+
+
+def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
+    """The districts a straddling finding spans: its core's, or its extent's if only that does."""
+    column = "districts" if core else "extent_districts"
+    return str(finding.get(column) or finding.get("districts") or "").replace("; ", ", ")
 
 
 def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:

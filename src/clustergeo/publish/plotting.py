@@ -927,15 +927,21 @@ def figure_renderer(fig: Figure) -> RendererBase:
 
 #: Text ids (gid) of placed labels and key blocks, which must not overlap one another.
 _PLACED_TEXT: Final = frozenset({"map-key", "map-label"})
+#: How every map's data-source line begins (:func:`add_attribution`, ``Framing.source_line``).
+_SOURCE_MARK: Final = "Source:"
 
 
-def layout_problems(fig: Figure, tolerance_pt: float = 0.5) -> list[str]:
+def layout_problems(
+    fig: Figure, tolerance_pt: float = 0.5, *, require_source: bool = True
+) -> list[str]:
     """What a reader would see as broken in a drawn figure: cut-off text, covered markers.
 
     Measures every visible text in display units and reports, in words, each one that runs
     off the page, each pair of map labels or key blocks (gid ``"map-label"``, ``"map-key"``)
-    that overlap, and each pair of numbered markers (texts with gid ``"marker-number"``)
-    whose discs overlap. An empty list means the figure is print-ready in these respects.
+    that overlap, each pair of numbered markers (texts with gid ``"marker-number"``) whose
+    discs overlap, and a caption under the map (gid ``"footer"``) that a legend covers. With
+    ``require_source`` (every map of a run), a figure without a visible "Source:" line is a
+    problem too. An empty list means the figure is print-ready in these respects.
     """
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
@@ -969,6 +975,18 @@ def layout_problems(fig: Figure, tolerance_pt: float = 0.5) -> list[str]:
                 problems.append(
                     f"texts {blocks[i].get_text()[:30]!r} and {blocks[j].get_text()[:30]!r} overlap"
                 )
+    footers = [t for t in fig.findobj(Text) if t.get_gid() == "footer" and t.get_visible()]
+    if require_source and not any(_SOURCE_MARK in t.get_text() for t in footers):
+        problems.append(f"the map has no {_SOURCE_MARK!r} line under it")
+    for legend in (ax.get_legend() for ax in fig.axes):
+        if legend is None or not legend.get_visible():
+            continue
+        frame = legend.get_window_extent(renderer)
+        problems += [
+            f"the legend covers the caption {footer.get_text()[:30]!r}"
+            for footer in footers
+            if frame.overlaps(footer.get_window_extent(renderer))
+        ]
     markers = [
         t.get_window_extent(renderer).get_points().mean(axis=0)
         for t in fig.findobj(Text)

@@ -4,8 +4,9 @@ After the key findings come the data and method, the findings and who governs th
 a glossary, the limitations and the provenance. Written as Markdown (``report.md``) and HTML
 (``report.html``) beside the GeoPackage, from one list of blocks, so the two always say the
 same thing. The Markdown links its figures by paths
-relative to the run folder; the HTML page carries them inside itself, so it can be e-mailed or
-printed to PDF from a browser as one file.
+relative to the run folder; the HTML page carries them inside itself, so it can be e-mailed as
+one file, and its print rules (:data:`PRINT_CSS`) lay it out on A4 for a browser's print and for
+``report.pdf`` (:mod:`clustergeo.publish.report_pdf`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.summaries import markdown_table, plural, straddling_clusters
+from clustergeo.governance.summaries import (
+    district_straddles_sentence,
+    markdown_table,
+    plural,
+    straddling_clusters,
+)
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.key_findings import glossary_items, key_findings, limitations
 from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
+    "PRINT_CSS",
     "Block",
     "provenance_blocks",
     "report_blocks",
@@ -349,13 +356,14 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, size: str) -> l
     straddling = straddling_clusters(clusters, links).rename(columns={"Employment": size})
     counties = int(_flags(clusters, "straddles_counties").sum())
     if straddling.empty:
-        blocks.append(Block("p", "No finding crosses a district boundary."))
+        blocks.append(Block("p", f"{district_straddles_sentence(clusters)}."))
     else:
         blocks += [
             Block(
                 "p",
-                f"{plural(len(straddling), 'finding')} cross district boundaries by their "
-                f"core or their extent; {counties} cores cross county or unitary boundaries. "
+                f"{district_straddles_sentence(clusters)}; {plural(counties, 'finding')} "
+                f"{'crosses' if counties == 1 else 'cross'} county or unitary boundaries by "
+                "the core itself. "
                 "Shares are of the employment in the industry.",
             ),
             Block("table", table=straddling),
@@ -542,8 +550,28 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left
 th { background: #f3f1ec; }
 figure { margin: 1rem 0 2rem; break-inside: avoid; } img { max-width: 100%; }
 h2 { break-after: avoid; }
-@media print { body { max-width: none; margin: 0; } @page { size: A4; margin: 15mm; } }
 figcaption { font-size: 0.85rem; color: #555; }
+"""
+
+#: How the page prints (from a browser, and as ``report.pdf``): A4, each section from a new
+#: page but the key findings under the title, figures and table rows never split, numbered
+#: pages with the report's title at their foot.
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 15mm 18mm;
+        @bottom-left { content: string(report-title); font: 7.5pt "DejaVu Sans", Arial, sans-serif;
+                       color: #666; }
+        @bottom-right { content: "Page " counter(page) " of " counter(pages);
+                        font: 7.5pt "DejaVu Sans", Arial, sans-serif; color: #666; } }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  h1 { string-set: report-title content(); }
+  h2 { break-before: page; }
+  h1 + h2, h1 + p + h2 { break-before: auto; }
+  h2, h3 { break-after: avoid; }
+  figure { break-inside: avoid; margin: 0.5rem 0 1rem; }
+  figure img { max-height: 225mm; object-fit: contain; }
+  thead { display: table-header-group; } tr { break-inside: avoid; }
+}
 """
 
 
@@ -584,7 +612,7 @@ def to_html(blocks: Sequence[Block], title: str, root: Path) -> str:
             )
     return (
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        f"<title>{html.escape(title)}</title><style>{_CSS}{PRINT_CSS}</style></head><body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
     )

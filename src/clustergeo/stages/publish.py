@@ -56,6 +56,7 @@ from clustergeo.publish.report import (
     to_html,
     to_markdown,
 )
+from clustergeo.publish.report_pdf import write_report_pdf
 from clustergeo.publish.table_report import table_report_blocks
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -224,8 +225,15 @@ def run(config: RunConfig) -> None:
             distance_km=config.circular.distance_km,
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
         )
+    _write_report(blocks, framing, paths)
+
+
+def _write_report(blocks: list[Block], framing: Framing, paths: RunPaths) -> None:
+    """The report as Markdown, as one self-contained HTML page, and that page printed to PDF."""
     write_text(to_markdown(blocks), paths[r.REPORT_MD])
-    write_text(to_html(blocks, f"{framing.title}: report", paths.root), paths[r.REPORT_HTML])
+    page = to_html(blocks, f"{framing.title}: report", paths.root)
+    write_text(page, paths[r.REPORT_HTML])
+    write_report_pdf(page, paths[r.REPORT_PDF])
 
 
 def _change_over_time(
@@ -453,8 +461,7 @@ def _publish_without_boundaries(
         outputs=[(a.path, what) for a, what in _TABLES if paths[a].exists()],
         change_over_time=change_over_time,
     )
-    write_text(to_markdown(blocks), paths[r.REPORT_MD])
-    write_text(to_html(blocks, f"{framing.title}: report", paths.root), paths[r.REPORT_HTML])
+    _write_report(blocks, framing, paths)
 
 
 def _hotspot_method(record: intermediates.HotspotRecord) -> HotspotMethod:

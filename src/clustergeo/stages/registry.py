@@ -350,6 +350,7 @@ QGIS_PROJECT = Artefact(
 FIGURES = Artefact("figures/", "The static map figures (PNG and SVG).")
 REPORT_MD = Artefact("report.md", "The run report in Markdown.")
 REPORT_HTML = Artefact("report.html", "The same report as a standalone HTML page.")
+REPORT_PDF = Artefact("report.pdf", "The same report as an A4 PDF, printed from report.html.")
 MAP_PAGE = Artefact("map.html", "An interactive map of the findings that works offline.")
 PROVENANCE = Artefact("provenance.json", "Inputs with checksums, config, versions, seed.")
 
@@ -652,7 +653,16 @@ PUBLISH = Stage(
         CIRCULAR_ZONES,
         CIRCULAR_ZONE_AUTHORITIES,
     ),
-    writes=(GEOPACKAGE, QGIS_PROJECT, FIGURES, PROVENANCE, REPORT_MD, REPORT_HTML, MAP_PAGE),
+    writes=(
+        GEOPACKAGE,
+        QGIS_PROJECT,
+        FIGURES,
+        PROVENANCE,
+        REPORT_MD,
+        REPORT_HTML,
+        REPORT_PDF,
+        MAP_PAGE,
+    ),
     # The provenance carries the whole config, so every setting is publish's, but the output
     # folder: the record names its files relative to it.
     settings=("*",),

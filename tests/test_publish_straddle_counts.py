@@ -1,0 +1,96 @@
+"""The key findings count straddling findings by the rule the report's section uses."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from clustergeo.governance.summaries import (
+    district_straddles,
+    district_straddles_sentence,
+    straddling_clusters,
+)
+from clustergeo.publish.framing import Framing
+from clustergeo.publish.key_findings import key_findings
+from clustergeo.publish.report import _cluster_blocks
+
+
+@pytest.fixture
+def findings() -> pd.DataFrame:
+    """Three findings: one straddling by its core, one only by its extent, one inside."""
+    return pd.DataFrame(
+        {
+            "cluster_id": ["a", "b", "c"],
+            "name": ["Widgets: Northtown", "Gadgets: Southby", "Bolts: Westham"],
+            "label": ["Widgets", "Gadgets", "Bolts"],
+            "kind": ["cluster"] * 3,
+            "strength": [90.0, 60.0, 30.0],
+            "employment": [900.0, 600.0, 300.0],
+            "employment_share": [0.2, 0.1, 0.05],
+            "lq": [2.0, 1.8, 1.5],
+            "n_units": [4, 3, 2],
+            "straddles_districts": [True, False, False],
+            # A missing flag (a finding the extent rule did not assess) counts as "no".
+            "extent_straddles_districts": [True, True, None],
+            "districts": ["North; East", "South", "West"],
+            "extent_districts": ["North; East", "South; East", "West"],
+        }
+    )
+
+
+@pytest.fixture
+def links() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cluster_id": ["a", "a", "b", "b", "b", "c"],
+            "tier": ["district"] * 6,
+            "part": ["core", "core", "core", "extent", "extent", "core"],
+            "relation": ["lead", "shares", "lead", "lead", "shares", "lead"],
+            "authority_name": ["North", "East", "South", "South", "East", "West"],
+            "employment_share": [0.6, 0.4, 1.0, 0.7, 0.3, 1.0],
+        }
+    )
+
+
+def test_straddles_by_core_and_by_core_or_extent(findings: pd.DataFrame) -> None:
+    flags = district_straddles(findings)
+    assert flags["core"].tolist() == [True, False, False]
+    assert flags["core_or_extent"].tolist() == [True, True, False]
+    assert district_straddles_sentence(findings) == (
+        "2 findings straddle district boundaries by core or extent (1 by the core itself)"
+    )
+
+
+def test_a_run_without_districts_has_no_straddles(findings: pd.DataFrame) -> None:
+    bare = findings.drop(columns=["straddles_districts", "extent_straddles_districts"])
+    assert not district_straddles(bare).to_numpy().any()
+    assert district_straddles_sentence(bare) == (
+        "No finding straddles a district boundary by its core or its extent"
+    )
+
+
+def test_key_findings_and_the_straddle_section_give_the_same_counts(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    items = key_findings(
+        findings=findings,
+        links=links,
+        sites=None,
+        global_statistics=None,
+        n_industries=3,
+        framing=Framing(
+            run_name="test",
+            description="",
+            synthetic=False,
+            employment_basis="workplace",
+            employment_source="a table",
+            lq_reference="the table",
+        ),
+    )
+    sentence = district_straddles_sentence(findings)
+    # Every straddler is named, with the districts that make it one (the extent's for b).
+    assert f"{sentence}, so support needs authorities to work together: " in "\n".join(items)
+    assert "Widgets: Northtown (North, East); Gadgets: Southby (South, East)." in "\n".join(items)
+    section = [b.text for b in _cluster_blocks(findings, links, "Employment") if b.kind == "p"]
+    assert any(text.startswith(f"{sentence};") for text in section)
+    assert len(straddling_clusters(findings, links)) == 2
