@@ -34,7 +34,7 @@ industries on a Dask worker gets the draws of the whole run.
     long vectorised loop over the block's draws x industries. For non-negative values and
     weights (location quotients, counts, densities, kernel weights) this first pass runs in
     single precision, twice the numbers per vector: it only sorts the draws into certainly
-    below, certainly above, and "too close to call", and the last are recounted in double
+    below, certainly above, and "too close to call", and the last are decided in double
     precision and exactly (below).
 
 **Ties are exact.** A simulated lag counts as at least (at most) the observed one when it is
@@ -48,17 +48,17 @@ window the comparison is made exactly (:mod:`clustergeo.hotspots.exact`). For no
 values and weights a sum is zero exactly when every term is, so zero lags tie without an
 exact check. Earlier versions compared within a relative tolerance (:math:`10^{-9}`, and
 :math:`10^{-5}` in single precision for general weights), which counted near-ties as ties.
-With general weights the first pass decides a draw only where the
-rounding bound of its own precision allows: in single precision a sum of :math:`k`
-non-negative products of rounded inputs is within a relative :math:`(k + 3)\,u_s`
-(:math:`u_s = 2^{-24}`) of the exact sum, so the double-precision window is widened by the
-relative :math:`(2k + 12)\,u_s` (which also covers rounding the widened bounds to single
-precision), and values and weights are kept where single precision neither underflows nor
-overflows (non-zero magnitudes within :math:`2^{\pm 60}`, at most 63 neighbours); otherwise the
-first pass runs in double precision with the window itself. Any area x industry with a draw
-inside its window is recounted from scratch, every draw decided in double precision or,
-inside the window, exactly; so the counts do not depend on how the first pass rounds or
-orders its sums (it may fuse multiplies and adds).
+With general weights the first pass decides a draw only where the rounding bound of its own
+precision allows: in single precision a sum of :math:`k` non-negative products of rounded
+inputs is within a relative :math:`(k + 3)\,u_s` (:math:`u_s = 2^{-24}`) of the exact sum, so
+the double-precision window is widened by the relative :math:`(2k + 12)\,u_s` (which also
+covers rounding the widened bounds to single precision), and values and weights are kept
+where single precision neither underflows nor overflows (non-zero magnitudes within
+:math:`2^{\pm 60}`, at most 63 neighbours); otherwise the first pass runs in double precision
+with the window itself. Each draw the first pass cannot decide is noted, counted both ways,
+and decided afterwards in double precision or, inside the window, exactly (only those draws,
+so the work grows with the permutations, not with their square); the counts therefore do not
+depend on how the first pass rounds or orders its sums (it may fuse multiplies and adds).
 esda compiles its comparison with ``fastmath`` and counts only simulations strictly below
 the observed value on the low side, so its ``p_sim`` differs from the exact count where
 ties occur (common with integer counts and zero values).
@@ -87,6 +87,8 @@ _UNIT = 2.0**-53
 _TABLE_BUDGET = 64 * 1024**2
 #: Areas per block of the counting kernels: a block's rows stay in cache across industries.
 _BLOCK_AREAS = 128
+#: Draws too close to call noted before the general-weights kernel decides them.
+_NOTES = 256
 #: Draws per block of the general-weights kernel (their gathered rows stay in cache).
 _BLOCK_DRAWS = 16
 #: Neighbour counts held by at least this many areas get their sums sorted; areas of rarer
@@ -521,8 +523,6 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
 @numba.njit(cache=True, parallel=True)
 def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
-    lags: np.ndarray,
-    lags_abs: np.ndarray,
     sorted_groups: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -557,14 +557,28 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
         ge = np.empty((n_columns, size), dtype=count_ge.dtype)
         le = np.empty((n_columns, size), dtype=count_le.dtype)
         scratch = np.empty(2 * k + 2)
+        # The observed lags, summed here from the neighbours' rows (in any order: ties are
+        # decided exactly), rather than by a sparse product over every area beforehand.
+        lag = np.empty(n_columns)
+        lag_abs = np.empty(n_columns)
         for u in range(size):
             i = units[first + u]
+            lag[:] = 0.0
+            for slot in range(indptr[i], indptr[i + 1]):
+                j = indices[slot]
+                for c in range(n_columns):
+                    lag[c] += rows[j, c]
             for c in range(n_columns):
-                observed[c, u] = lags[i, c]
+                observed[c, u] = lag[c]
             # Sums of absolute values bound the rounding of sums with negative terms only.
             if signed:
+                lag_abs[:] = 0.0
+                for slot in range(indptr[i], indptr[i + 1]):
+                    j = indices[slot]
+                    for c in range(n_columns):
+                        lag_abs[c] += abs(rows[j, c])
                 for c in range(n_columns):
-                    observed_abs[c, u] = lags_abs[i, c]
+                    observed_abs[c, u] = lag_abs[c]
         if not sorted_groups[g]:
             # Few areas have this count: compare each with every draw instead of sorting.
             _count_directly(
@@ -701,10 +715,6 @@ def _count_equal(  # noqa: PLR0917
     columns = np.ascontiguousarray(rows.T)
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int64)
-    # Observed sums of the neighbours' values, in any order (ties are decided exactly).
-    pattern = sparse.csr_array((np.ones(len(indices)), indices, indptr), shape=matrix.shape)
-    lags = np.ascontiguousarray(pattern @ rows)
-    lags_abs = lags if non_negative.all() else np.ascontiguousarray(pattern @ np.abs(rows))
     areas_with = np.bincount(cardinalities, minlength=size + 1)
     for first in range(0, len(sizes), wave):
         wave_sizes = sizes[first : first + wave]
@@ -736,8 +746,6 @@ def _count_equal(  # noqa: PLR0917
         units = units[np.argsort(cardinalities[units], kind="stable")].astype(np.int64)
         _count_equal_weights(
             rows,
-            lags,
-            lags_abs,
             sorted_groups,
             indptr,
             indices,
@@ -807,6 +815,43 @@ def _weighted_draw(  # noqa: PLR0917 -- numba kernels take no keyword-only argum
     return total
 
 
+@numba.njit(cache=True)
+def _decide_noted(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    samples: np.ndarray,
+    first: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    notes: np.ndarray,
+    noted: int,
+    ge: np.ndarray,
+    le: np.ndarray,
+) -> None:
+    """Decide the noted draws (area in the block, column, draw), counted both ways so far.
+
+    In double precision outside the window, exactly inside it.
+    """
+    scratch = np.empty(4 * (samples.shape[1] + 1))
+    for r in range(noted):
+        u, c, p = notes[r, 0], notes[r, 1], notes[r, 2]
+        i = first + u
+        start, stop = indptr[i], indptr[i + 1]
+        simulated_lag = _weighted_draw(rows, data[start:stop], samples, p, c, i)
+        if simulated_lag < low[u, c]:
+            ge[u, c] -= 1
+        elif simulated_lag > high[u, c]:
+            le[u, c] -= 1
+        else:
+            sign = _exact_weighted_sign(
+                rows, data[start:stop], indices[start:stop], samples, p, c, i, scratch
+            )
+            ge[u, c] -= sign < 0
+            le[u, c] -= sign > 0
+
+
 @numba.njit(cache=True, parallel=True, fastmath={"contract"})
 def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
@@ -824,10 +869,10 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     count_ge: np.ndarray,
     count_le: np.ndarray,
 ) -> None:
-    """Counts with general weights: a first pass, then exact recounts of close calls.
+    """Counts with general weights: a first pass, then exact decisions of its close calls.
 
-    The first pass runs in the precision of ``filter_rows``; every area x industry with a
-    draw too close to call in it is recounted in double precision and exactly.
+    The first pass runs in the precision of ``filter_rows``; each draw too close to call in
+    it is noted and decided in double precision, exactly inside the window.
 
     ``filter_rows`` and ``filter_data`` are the values and weights in that precision and
     ``filter_unit`` its unit roundoff (0 when it is double precision: the window itself).
@@ -843,9 +888,14 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
         # The window in the precision of the first pass, widened by its rounding error.
         filter_low = np.empty((width, n_columns), dtype=filter_rows.dtype)
         filter_high = np.empty((width, n_columns), dtype=filter_rows.dtype)
-        exact_zero = np.zeros((width, n_columns), dtype=np.bool_)
+        # A window of zero width is an exact tie (both sums are exactly zero); in the others
+        # a first-pass sum is too close to call.
+        is_open = np.zeros((width, n_columns), dtype=np.bool_)
         ge = np.zeros((width, n_columns), dtype=count_ge.dtype)
         le = np.zeros((width, n_columns), dtype=count_le.dtype)
+        # The draws too close to call (area in the block, column, draw), decided in batches.
+        notes = np.empty((_NOTES, 3), dtype=np.int64)
+        noted = 0
         simulated = np.empty(_BLOCK_DRAWS * n_columns, dtype=filter_rows.dtype)
         gathered = np.empty((size, _BLOCK_DRAWS * n_columns), dtype=filter_rows.dtype)
         cursor = np.empty(width, dtype=np.int64)
@@ -867,7 +917,6 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 low[u, c], high[u, c] = _window(
                     total, total_abs, weight_abs * largest_abs[c], k, non_negative[c]
                 )
-                exact_zero[u, c] = non_negative[c] and total == 0.0
             # Zero with a double-precision first pass; for the single-precision one (values
             # and weights non-negative, so the window is too) the relative rounding bound
             # 2 (k + 3) u of the sum in single precision, plus the conversion of the bound.
@@ -875,6 +924,7 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
             for c in range(n_columns):
                 filter_low[u, c] = low[u, c] * (1.0 - margin)
                 filter_high[u, c] = high[u, c] * (1.0 + margin)
+                is_open[u, c] = filter_low[u, c] < filter_high[u, c]
         if most == 0:
             continue
         for draw_block in range(0, permutations, _BLOCK_DRAWS):
@@ -934,36 +984,36 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                             row = gathered[k if m == own else m]
                             for c in range(n_columns):
                                 simulated[base + c] += weight * row[base + c]
+                open_u = is_open[u]
                 for b in range(block_draws):
                     base = b * n_columns
+                    close = 0
                     for c in range(n_columns):
-                        ge_u[c] += simulated[base + c] >= low_u[c]
-                        le_u[c] += simulated[base + c] <= high_u[c]
-        # A draw too close to call: recount that area x industry, every draw in double
-        # precision, the close ones exactly (rare).
-        scratch = np.empty(4 * most + 4)
-        for u in range(width):
-            i = first + u
-            start, stop = indptr[i], indptr[i + 1]
-            for c in range(n_columns):
-                if ge[u, c] + le[u, c] <= permutations or exact_zero[u, c]:
-                    continue
-                at_least = 0
-                at_most = 0
-                for p in range(permutations):
-                    simulated_lag = _weighted_draw(rows, data[start:stop], samples, p, c, i)
-                    if simulated_lag < low[u, c]:
-                        at_most += 1
-                    elif simulated_lag > high[u, c]:
-                        at_least += 1
-                    else:
-                        sign = _exact_weighted_sign(
-                            rows, data[start:stop], indices[start:stop], samples, p, c, i, scratch
-                        )
-                        at_least += sign >= 0
-                        at_most += sign <= 0
-                ge[u, c] = at_least
-                le[u, c] = at_most
+                        at_least = simulated[base + c] >= low_u[c]
+                        at_most = simulated[base + c] <= high_u[c]
+                        ge_u[c] += at_least
+                        le_u[c] += at_most
+                        close += at_least & at_most & open_u[c]
+                    if close == 0:
+                        continue
+                    # Counted both ways for now; note the draw to decide it below.
+                    for c in range(n_columns):
+                        if (
+                            open_u[c]
+                            and simulated[base + c] >= low_u[c]
+                            and simulated[base + c] <= high_u[c]
+                        ):
+                            notes[noted, 0], notes[noted, 1] = u, c
+                            notes[noted, 2] = draw_block + b
+                            noted += 1
+                            if noted == _NOTES:
+                                _decide_noted(
+                                    rows, indptr, indices, data, samples, first, low, high,
+                                    notes, noted, ge, le,
+                                )  # fmt: skip
+                                noted = 0
+        # The last draws too close to call in the first pass (rare).
+        _decide_noted(rows, indptr, indices, data, samples, first, low, high, notes, noted, ge, le)
         for u in range(width):
             for c in range(n_columns):
                 count_ge[first + u, c] = ge[u, c]
