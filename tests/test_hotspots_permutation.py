@@ -13,7 +13,11 @@ from scipy import sparse
 
 from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
-from clustergeo.hotspots.permutation import permutation_counts, shared_draws
+from clustergeo.hotspots.permutation import (
+    _single_precision_filter,
+    permutation_counts,
+    shared_draws,
+)
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from conftest import square_grid
 
@@ -21,7 +25,7 @@ from conftest import square_grid
 # cardinalities are k = 4, 1, 1, 1, 2, 2, 1.
 N_TINY = 7
 EDGES = [(0, 1), (0, 2), (0, 3), (0, 4), (4, 5), (5, 6)]
-# Unequal weights, exact in binary floating point (the general kernel sums in float32).
+# Unequal weights, exact in binary floating point.
 EDGE_WEIGHTS = [0.5, 1.0, 2.0, 1.5, 0.5, 3.0]
 # Integer values with many ties, two industries.
 VALUES = np.array([[2, 1, 3, 1, 3, 2, 5], [0, 0, 1, 0, 2, 1, 0]], dtype="float64").T
@@ -277,6 +281,22 @@ def test_kernel_p_values_equal_a_brute_force_exact_recount() -> None:
     expected = (np.minimum(count_ge, count_le) + 1.0) / 61.0
     np.testing.assert_array_equal(table["gi_star_p_sim"].to_numpy().reshape(-1, 2), expected)
     assert (count_ge + count_le > 60).any()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_single_precision_first_pass_keeps_near_ties_exact(seed: int) -> None:
+    """Non-negative values closer than single precision resolves still count exactly."""
+    _binary, weighted, values = _tie_heavy_problem(seed)
+    values = np.abs(values)
+    rng = np.random.default_rng(seed)
+    # Values 1 + j * 2**-30: equal in single precision, distinct (and tied in sums) in double.
+    values[:, 0] = 1.0 + rng.integers(0, 4, len(values)) * 2.0**-30
+    assert _single_precision_filter(values, weighted.data, 4)
+    counts = permutation_counts(values, weighted, permutations=80, seed=seed, equal_weights=False)
+    count_ge, count_le = _exact_recount(values, weighted, 80, seed, equal=False)
+    np.testing.assert_array_equal(counts.count_ge, count_ge)
+    np.testing.assert_array_equal(counts.count_le, count_le)
+    assert (count_ge[:, 0] + count_le[:, 0] > 80).sum() > 5  # exact ties among near-equals
 
 
 def test_near_ties_are_not_ties() -> None:

@@ -29,8 +29,13 @@ industries on a Dask worker gets the draws of the whole run.
 ``general weights`` (kernels, inverse distance)
     Each area's simulated lag :math:`\sum_m w_{im} x_{d_m}` is formed for every draw and
     industry, :math:`O(nPkK)`. The draws are shared by all areas, so the kernel gathers the
-    rows of a block of draws once and runs every area of a block of areas over them while
-    they are in cache.
+    rows of a block of draws once, member by member with the draws side by side, and runs
+    every area of a block of areas over them while they are in cache: each product is one
+    long vectorised loop over the block's draws x industries. For non-negative values and
+    weights (location quotients, counts, densities, kernel weights) this first pass runs in
+    single precision, twice the numbers per vector: it only sorts the draws into certainly
+    below, certainly above, and "too close to call", and the last are decided in double
+    precision and exactly (below).
 
 **Ties are exact.** A simulated lag counts as at least (at most) the observed one when it is
 so as an exact sum of the double-precision inputs, whatever order they are added in. The
@@ -43,6 +48,17 @@ window the comparison is made exactly (:mod:`clustergeo.hotspots.exact`). For no
 values and weights a sum is zero exactly when every term is, so zero lags tie without an
 exact check. Earlier versions compared within a relative tolerance (:math:`10^{-9}`, and
 :math:`10^{-5}` in single precision for general weights), which counted near-ties as ties.
+With general weights the first pass decides a draw only where the rounding bound of its own
+precision allows: in single precision a sum of :math:`k` non-negative products of rounded
+inputs is within a relative :math:`(k + 3)\,u_s` (:math:`u_s = 2^{-24}`) of the exact sum, so
+the double-precision window is widened by the relative :math:`(2k + 12)\,u_s` (which also
+covers rounding the widened bounds to single precision), and values and weights are kept
+where single precision neither underflows nor overflows (non-zero magnitudes within
+:math:`2^{\pm 60}`, at most 63 neighbours); otherwise the first pass runs in double precision
+with the window itself. Each draw the first pass cannot decide is noted, counted both ways,
+and decided afterwards in double precision or, inside the window, exactly (only those draws,
+so the work grows with the permutations, not with their square); the counts therefore do not
+depend on how the first pass rounds or orders its sums (it may fuse multiplies and adds).
 esda compiles its comparison with ``fastmath`` and counts only simulations strictly below
 the observed value on the low side, so its ``p_sim`` differs from the exact count where
 ties occur (common with integer counts and zero values).
@@ -71,8 +87,10 @@ _UNIT = 2.0**-53
 _TABLE_BUDGET = 64 * 1024**2
 #: Areas per block of the counting kernels: a block's rows stay in cache across industries.
 _BLOCK_AREAS = 128
+#: Draws too close to call noted before the general-weights kernel decides them.
+_NOTES = 256
 #: Draws per block of the general-weights kernel (their gathered rows stay in cache).
-_BLOCK_DRAWS = 32
+_BLOCK_DRAWS = 16
 #: Neighbour counts held by at least this many areas get their sums sorted; areas of rarer
 #: counts are compared with every draw (2P comparisons beat sorting P sums for a few areas).
 _SORT_FROM_AREAS = 192
@@ -505,8 +523,6 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
 @numba.njit(cache=True, parallel=True)
 def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
-    lags: np.ndarray,
-    lags_abs: np.ndarray,
     sorted_groups: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -541,14 +557,28 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
         ge = np.empty((n_columns, size), dtype=count_ge.dtype)
         le = np.empty((n_columns, size), dtype=count_le.dtype)
         scratch = np.empty(2 * k + 2)
+        # The observed lags, summed here from the neighbours' rows (in any order: ties are
+        # decided exactly), rather than by a sparse product over every area beforehand.
+        lag = np.empty(n_columns)
+        lag_abs = np.empty(n_columns)
         for u in range(size):
             i = units[first + u]
+            lag[:] = 0.0
+            for slot in range(indptr[i], indptr[i + 1]):
+                j = indices[slot]
+                for c in range(n_columns):
+                    lag[c] += rows[j, c]
             for c in range(n_columns):
-                observed[c, u] = lags[i, c]
+                observed[c, u] = lag[c]
             # Sums of absolute values bound the rounding of sums with negative terms only.
             if signed:
+                lag_abs[:] = 0.0
+                for slot in range(indptr[i], indptr[i + 1]):
+                    j = indices[slot]
+                    for c in range(n_columns):
+                        lag_abs[c] += abs(rows[j, c])
                 for c in range(n_columns):
-                    observed_abs[c, u] = lags_abs[i, c]
+                    observed_abs[c, u] = lag_abs[c]
         if not sorted_groups[g]:
             # Few areas have this count: compare each with every draw instead of sorting.
             _count_directly(
@@ -685,10 +715,6 @@ def _count_equal(  # noqa: PLR0917
     columns = np.ascontiguousarray(rows.T)
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int64)
-    # Observed sums of the neighbours' values, in any order (ties are decided exactly).
-    pattern = sparse.csr_array((np.ones(len(indices)), indices, indptr), shape=matrix.shape)
-    lags = np.ascontiguousarray(pattern @ rows)
-    lags_abs = lags if non_negative.all() else np.ascontiguousarray(pattern @ np.abs(rows))
     areas_with = np.bincount(cardinalities, minlength=size + 1)
     for first in range(0, len(sizes), wave):
         wave_sizes = sizes[first : first + wave]
@@ -720,8 +746,6 @@ def _count_equal(  # noqa: PLR0917
         units = units[np.argsort(cardinalities[units], kind="stable")].astype(np.int64)
         _count_equal_weights(
             rows,
-            lags,
-            lags_abs,
             sorted_groups,
             indptr,
             indices,
@@ -780,7 +804,7 @@ def _exact_weighted_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only
 def _weighted_draw(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     rows: np.ndarray, weights: np.ndarray, samples: np.ndarray, p: int, c: int, area: int
 ) -> float:
-    """The simulated lag of draw ``p`` for ``area`` and column ``c``, as the kernel sums it."""
+    """The simulated lag of draw ``p`` for ``area`` and column ``c``, in double precision."""
     k = len(weights)
     total = 0.0
     for m in range(k):
@@ -791,12 +815,52 @@ def _weighted_draw(  # noqa: PLR0917 -- numba kernels take no keyword-only argum
     return total
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
+def _decide_noted(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    rows: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    samples: np.ndarray,
+    first: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    notes: np.ndarray,
+    noted: int,
+    ge: np.ndarray,
+    le: np.ndarray,
+) -> None:
+    """Decide the noted draws (area in the block, column, draw), counted both ways so far.
+
+    In double precision outside the window, exactly inside it.
+    """
+    scratch = np.empty(4 * (samples.shape[1] + 1))
+    for r in range(noted):
+        u, c, p = notes[r, 0], notes[r, 1], notes[r, 2]
+        i = first + u
+        start, stop = indptr[i], indptr[i + 1]
+        simulated_lag = _weighted_draw(rows, data[start:stop], samples, p, c, i)
+        if simulated_lag < low[u, c]:
+            ge[u, c] -= 1
+        elif simulated_lag > high[u, c]:
+            le[u, c] -= 1
+        else:
+            sign = _exact_weighted_sign(
+                rows, data[start:stop], indices[start:stop], samples, p, c, i, scratch
+            )
+            ge[u, c] -= sign < 0
+            le[u, c] -= sign > 0
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"contract"})
 def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     rows: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
+    filter_rows: np.ndarray,
+    filter_data: np.ndarray,
+    filter_unit: float,
     samples: np.ndarray,
     member_pointer: np.ndarray,
     member_draws: np.ndarray,
@@ -805,6 +869,14 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     count_ge: np.ndarray,
     count_le: np.ndarray,
 ) -> None:
+    """Counts with general weights: a first pass, then exact decisions of its close calls.
+
+    The first pass runs in the precision of ``filter_rows``; each draw too close to call in
+    it is noted and decided in double precision, exactly inside the window.
+
+    ``filter_rows`` and ``filter_data`` are the values and weights in that precision and
+    ``filter_unit`` its unit roundoff (0 when it is double precision: the window itself).
+    """
     n, n_columns = rows.shape
     permutations, size = samples.shape
     n_blocks = (n + _BLOCK_AREAS - 1) // _BLOCK_AREAS
@@ -813,11 +885,19 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
         width = last - first
         low = np.empty((width, n_columns))
         high = np.empty((width, n_columns))
-        exact_zero = np.zeros((width, n_columns), dtype=np.bool_)
+        # The window in the precision of the first pass, widened by its rounding error.
+        filter_low = np.empty((width, n_columns), dtype=filter_rows.dtype)
+        filter_high = np.empty((width, n_columns), dtype=filter_rows.dtype)
+        # A window of zero width is an exact tie (both sums are exactly zero); in the others
+        # a first-pass sum is too close to call.
+        is_open = np.zeros((width, n_columns), dtype=np.bool_)
         ge = np.zeros((width, n_columns), dtype=count_ge.dtype)
         le = np.zeros((width, n_columns), dtype=count_le.dtype)
-        simulated = np.empty(n_columns)
-        gathered = np.empty((_BLOCK_DRAWS, size, n_columns))
+        # The draws too close to call (area in the block, column, draw), decided in batches.
+        notes = np.empty((_NOTES, 3), dtype=np.int64)
+        noted = 0
+        simulated = np.empty(_BLOCK_DRAWS * n_columns, dtype=filter_rows.dtype)
+        gathered = np.empty((size, _BLOCK_DRAWS * n_columns), dtype=filter_rows.dtype)
         cursor = np.empty(width, dtype=np.int64)
         most = 0
         for u in range(width):
@@ -837,62 +917,132 @@ def _count_general_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 low[u, c], high[u, c] = _window(
                     total, total_abs, weight_abs * largest_abs[c], k, non_negative[c]
                 )
-                exact_zero[u, c] = non_negative[c] and total == 0.0
+            # Zero with a double-precision first pass; for the single-precision one (values
+            # and weights non-negative, so the window is too) the relative rounding bound
+            # 2 (k + 3) u of the sum in single precision, plus the conversion of the bound.
+            margin = (2.0 * k + 12.0) * filter_unit
+            for c in range(n_columns):
+                filter_low[u, c] = low[u, c] * (1.0 - margin)
+                filter_high[u, c] = high[u, c] * (1.0 + margin)
+                is_open[u, c] = filter_low[u, c] < filter_high[u, c]
         if most == 0:
             continue
         for draw_block in range(0, permutations, _BLOCK_DRAWS):
             block_draws = min(_BLOCK_DRAWS, permutations - draw_block)
-            # The rows of this block's draws, once for every area of the block.
-            for b in range(block_draws):
-                for m in range(min(most + 1, size)):
+            # The rows of this block's draws, once for every area of the block: member m of
+            # every draw of the block side by side, so each product runs over one long row.
+            for m in range(min(most + 1, size)):
+                for b in range(block_draws):
                     member = samples[draw_block + b, m]
                     for c in range(n_columns):
-                        gathered[b, m, c] = rows[member, c]
+                        gathered[m, b * n_columns + c] = filter_rows[member, c]
+            span = block_draws * n_columns
             for u in range(width):
                 i = first + u
                 start = indptr[i]
                 k = indptr[i + 1] - start
                 if k == 0:
                     continue
-                for b in range(block_draws):
-                    p = draw_block + b
-                    # A draw containing the area itself takes its spare member instead.
-                    own = -1
-                    if cursor[u] < member_pointer[i + 1] and member_draws[cursor[u]] == p:
-                        own = _member_slot(samples, p, k, i)
+                ge_u, le_u, low_u, high_u = ge[u], le[u], filter_low[u], filter_high[u]
+                # A draw containing the area itself takes its spare member instead (rare).
+                own_draws = (
+                    cursor[u] < member_pointer[i + 1]
+                    and member_draws[cursor[u]] < draw_block + block_draws
+                )
+                # Two products per pass over the block: fewer loads and stores of the sums.
+                weight = filter_data[start]
+                row = gathered[0]
+                if k % 2:
+                    for j in range(span):
+                        simulated[j] = weight * row[j]
+                else:
+                    second_weight = filter_data[start + 1]
+                    second_row = gathered[1]
+                    for j in range(span):
+                        simulated[j] = weight * row[j] + second_weight * second_row[j]
+                for m in range(2 - k % 2, k, 2):
+                    weight = filter_data[start + m]
+                    row = gathered[m]
+                    second_weight = filter_data[start + m + 1]
+                    second_row = gathered[m + 1]
+                    for j in range(span):
+                        simulated[j] += weight * row[j] + second_weight * second_row[j]
+                if own_draws:
+                    while (
+                        cursor[u] < member_pointer[i + 1]
+                        and member_draws[cursor[u]] < draw_block + block_draws
+                    ):
+                        p = member_draws[cursor[u]]
                         cursor[u] += 1
-                    slot_row = k if own == 0 else 0
-                    weight = data[start]
-                    for c in range(n_columns):
-                        simulated[c] = weight * gathered[b, slot_row, c]
-                    for m in range(1, k):
-                        slot_row = k if own == m else m
-                        weight = data[start + m]
+                        b = p - draw_block
+                        own = _member_slot(samples, p, k, i)
+                        base = b * n_columns
                         for c in range(n_columns):
-                            simulated[c] += weight * gathered[b, slot_row, c]
+                            simulated[base + c] = 0.0
+                        for m in range(k):
+                            weight = filter_data[start + m]
+                            row = gathered[k if m == own else m]
+                            for c in range(n_columns):
+                                simulated[base + c] += weight * row[base + c]
+                open_u = is_open[u]
+                for b in range(block_draws):
+                    base = b * n_columns
+                    close = 0
                     for c in range(n_columns):
-                        ge[u, c] += simulated[c] >= low[u, c]
-                        le[u, c] += simulated[c] <= high[u, c]
-        # Lags in the window of an observed lag: compare those exactly (rare).
-        scratch = np.empty(4 * most + 4)
-        for u in range(width):
-            i = first + u
-            start, stop = indptr[i], indptr[i + 1]
-            for c in range(n_columns):
-                if ge[u, c] + le[u, c] <= permutations or exact_zero[u, c]:
-                    continue
-                for p in range(permutations):
-                    simulated_lag = _weighted_draw(rows, data[start:stop], samples, p, c, i)
-                    if low[u, c] <= simulated_lag <= high[u, c]:
-                        sign = _exact_weighted_sign(
-                            rows, data[start:stop], indices[start:stop], samples, p, c, i, scratch
-                        )
-                        ge[u, c] -= sign < 0
-                        le[u, c] -= sign > 0
+                        at_least = simulated[base + c] >= low_u[c]
+                        at_most = simulated[base + c] <= high_u[c]
+                        ge_u[c] += at_least
+                        le_u[c] += at_most
+                        close += at_least & at_most & open_u[c]
+                    if close == 0:
+                        continue
+                    # Counted both ways for now; note the draw to decide it below.
+                    for c in range(n_columns):
+                        if (
+                            open_u[c]
+                            and simulated[base + c] >= low_u[c]
+                            and simulated[base + c] <= high_u[c]
+                        ):
+                            notes[noted, 0], notes[noted, 1] = u, c
+                            notes[noted, 2] = draw_block + b
+                            noted += 1
+                            if noted == _NOTES:
+                                _decide_noted(
+                                    rows, indptr, indices, data, samples, first, low, high,
+                                    notes, noted, ge, le,
+                                )  # fmt: skip
+                                noted = 0
+        # The last draws too close to call in the first pass (rare).
+        _decide_noted(rows, indptr, indices, data, samples, first, low, high, notes, noted, ge, le)
         for u in range(width):
             for c in range(n_columns):
                 count_ge[first + u, c] = ge[u, c]
                 count_le[first + u, c] = le[u, c]
+
+
+#: Unit roundoff of single precision.
+_SINGLE_UNIT = 2.0**-24
+#: Non-zero values and weights between these magnitudes keep every single-precision product
+#: and sum of the first pass a normal number (no underflow to zero, no overflow).
+_SINGLE_SMALLEST, _SINGLE_LARGEST = 2.0**-60, 2.0**60
+
+
+def _single_precision_filter(values: np.ndarray, weights: np.ndarray, largest_count: int) -> bool:
+    """Whether the general-weights kernel may sift the draws in single precision first.
+
+    Only for non-negative values and weights (the rounding bound of the sums is then
+    relative to the sum itself, so few draws fall in the widened window) whose non-zero
+    magnitudes keep single-precision arithmetic free of underflow and overflow.
+    """
+    if (values < 0).any() or (weights < 0).any():
+        return False
+    for array in (values, weights):
+        magnitude = array[array != 0]
+        if magnitude.size and (
+            magnitude.min() < _SINGLE_SMALLEST or magnitude.max() > _SINGLE_LARGEST
+        ):
+            return False
+    return largest_count < 2**6
 
 
 def _check_magnitudes(values: np.ndarray, weights: np.ndarray) -> None:
@@ -964,11 +1114,15 @@ def permutation_counts(
     data = matrix.data.astype(np.float64)
     _check_magnitudes(values, data)
     largest_abs = np.abs(values).max(axis=0)
+    single = _single_precision_filter(values, data, int(cardinalities.max()))
     _count_general_weights(
         values,
         matrix.indptr.astype(np.int64),
         matrix.indices.astype(np.int64),
         data,
+        values.astype(np.float32) if single else values,
+        data.astype(np.float32) if single else data,
+        _SINGLE_UNIT if single else 0.0,
         samples,
         memberships[0],
         memberships[1],

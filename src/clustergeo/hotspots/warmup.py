@@ -134,6 +134,7 @@ def _run_on(
     from clustergeo.config import HotspotsConfig
     from clustergeo.hotspots.emerging import emerging_cells, year_states
     from clustergeo.hotspots.engine import correct_pooled, local_hotspots
+    from clustergeo.hotspots.permutation import permutation_counts
     from clustergeo.hotspots.weights import SpatialWeights
 
     equal = SpatialWeights(ids=ids, matrix=binary, method="warm-up", binary=True)
@@ -144,6 +145,10 @@ def _run_on(
         (weighted, HotspotsConfig(permutations=19, weights={"transform": "row"})),
     ):
         result = local_hotspots(values, weights, settings, report_for=list(ids[2:]))
+    # General weights on signed values: the first pass of the counts in double precision
+    # (non-negative values, as above, take the single-precision one).
+    signed = np.nan_to_num(values.to_numpy(dtype=np.float64)) - 1.5
+    permutation_counts(signed, general, permutations=19, seed=0, equal_weights=False)
     # The pooled correction of results computed in parts (the Dask backend).
     correct_pooled(result.table, HotspotsConfig(permutations=19, correction_scope="all"))
     # Emerging hot spots: the trend test and the categories of a few years of z.
