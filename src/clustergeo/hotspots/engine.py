@@ -409,8 +409,12 @@ def local_hotspots(
     missing = np.isnan(raw)
     filled, constant = _fill_missing(raw, missing)
     no_neighbours = weights.cardinalities == 0
+    # A hash lookup: numpy's isin compares arrays of Python strings pair by pair (35 s for
+    # England's LSOAs against themselves).
     reported = (
-        np.ones(n, dtype=bool) if report_for is None else np.isin(weights.ids, list(report_for))
+        np.ones(n, dtype=bool)
+        if report_for is None
+        else pd.Index(weights.ids).isin(list(report_for))
     )
     untested = missing | constant[None, :] | no_neighbours[:, None] | ~reported[:, None]
     n_reported = int(reported.sum())
