@@ -18,6 +18,7 @@ from clustergeo.publish.qgis_styles import (
     boundary_style,
     cluster_style,
     findings_style,
+    hotspot_outline_style,
     hotspot_style,
     lisa_style,
     lq_style,
@@ -57,6 +58,7 @@ def _project(*, with_sites: bool = False, surface: SurfaceBands | None = None) -
             for i, (k, v) in enumerate(DEFINITIONS)
         ),
         *(lisa_style("hotspots_areas", k, v) for k, v in DEFINITIONS),
+        *(hotspot_outline_style("hotspots_areas", k, v) for k, v in DEFINITIONS),
         cluster_style(COLOURS, labels),
         cluster_style(COLOURS, labels, layer="cluster_extents", label_findings=False),
         *(findings_style("clusters", k, v, COLOURS[k], labelled=True) for k, v in DEFINITIONS),
@@ -110,6 +112,8 @@ def test_themes_record_only_the_layers_they_show_each_in_its_industry_style() ->
         "Cluster extents": ("1", "Findings: Transport and storage"),
         "Districts": ("1", "District boundaries"),
         "Location quotients, small areas": ("1", "LQ: Transport and storage"),
+        # One click: the industry's LQs, its hot spots outlined over them, its findings.
+        "Hot spots over the LQs (outlines)": ("1", "Hot spot outlines: Transport and storage"),
     }
     hot = themes["Manufacturing: hot spots"]
     assert hot["Hot spots (Getis-Ord Gi*)"] == ("1", "Hot spots: Manufacturing")
@@ -235,3 +239,13 @@ def test_layout_extent_keeps_the_study_area_whole_in_the_frames_proportions() ->
 )
 def test_scale_bar_segments_are_round_kilometres(width_m: float, segment_km: float) -> None:
     assert scale_bar_km(width_m) == segment_km
+
+
+def test_a_long_title_is_set_smaller_to_stay_on_its_line() -> None:
+    from clustergeo.publish.qgis_layouts import _title_font
+
+    assert _title_font("Manufacturing: location quotients").split(",")[1] == "15"
+    long = "Professional, scientific and technical: location quotients, hot spots and findings"
+    size = float(_title_font(long + " (synthetic demo data)").split(",")[1])
+    assert 9 <= size < 15
+    assert size * len(long + " (synthetic demo data)") <= 15 * 80 + 15

@@ -28,6 +28,7 @@ from clustergeo.publish.qgis_styles import (
     cluster_style,
     findings_style,
     footprint_style,
+    hotspot_outline_style,
     hotspot_style,
     lisa_style,
     lq_style,
@@ -61,6 +62,10 @@ def layer_styles(
         styles += [
             hotspot_style("hotspots_areas", key, label, default=i == 0)
             for i, (key, label) in enumerate(definitions)
+        ]
+        # The same classes as outlines, for the industry's map theme to lay over its LQs.
+        styles += [
+            hotspot_outline_style("hotspots_areas", key, label) for key, label in definitions
         ]
         # Local Moran classes sit beside the hot spots: one more style per definition.
         styles += [

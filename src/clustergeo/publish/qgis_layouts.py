@@ -110,6 +110,19 @@ def _map_item(page: PrintLayout, uuid: str, extent: Sequence[float]) -> str:
     )
 
 
+#: The most characters of a title set at full size on one line of the page's width.
+_TITLE_CHARACTERS = 80
+
+
+def _title_font(title: str) -> str:
+    """The title's font: 15 pt, smaller for a long title so it stays on its one line.
+
+    QGIS wraps a label's text inside its box and clips what does not fit, so a long industry
+    name ("Professional, scientific and technical: ...") would lose its end under the subtitle.
+    """
+    return _font(max(9.0, round(15 * min(1.0, _TITLE_CHARACTERS / len(title)), 1)), bold=True)
+
+
 def _label(uuid: str, box: tuple[float, float, float, float], text: str, font: str) -> str:
     return _item(
         65641,
@@ -221,7 +234,7 @@ def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
         f'<Layout name={quoteattr(page.theme)} units="mm" printResolution="300" worldFileMap="">'
         f"<PageCollection>{page_item}</PageCollection>"
         + _map_item(page, ids["map"], extent)
-        + _label(ids["title"], (_MAP[0], 6, width - 20, 9), page.title, _font(15, bold=True))
+        + _label(ids["title"], (_MAP[0], 6, width - 20, 9), page.title, _title_font(page.title))
         + _label(ids["subtitle"], (_MAP[0], 15.5, width - 20, 6), page.subtitle, _font(9))
         + _legend(ids["legend"], ids["map"], page.legend)
         + _label(

@@ -5,8 +5,9 @@ relative paths, so the run's folder can be moved or shared as a whole. Double-cl
 opens, in British National Grid and zoomed to the study area:
 
 - every layer with its named styles (the GeoPackage's ``layer_styles``), on the overview;
-- map themes: the overview, and per cluster definition an LQ, a hot-spot and a Local Moran
-  view that switch the findings and the statistic to that industry together;
+- map themes: the overview, and per cluster definition its own theme (its LQs with its hot
+  spots outlined over them, and its clusters and concentrations: one click switches them all
+  to the industry), a hot-spot and a Local Moran view;
 - the employment GeoTIFF as one pseudocolour layer per band, off;
 - relations from findings, sites, zones and authorities to their rows in the tables;
 - an abstract per layer (what it holds, measure and year, source);
@@ -354,6 +355,10 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
     _Entry("emerging_areas", "Emerging hot spots", "Change over time", False,
            family="Emerging hot spots: ",
            what="Emerging hot-spot categories (new, intensifying, ...) per area."),
+    _Entry("hotspots_areas", "Hot spots over the LQs (outlines)", "Hot spots", False,
+           family="Hot spot outlines: ", offers="Hot spot outlines: ", key="hotspot_outlines",
+           what="Getis-Ord Gi* hot and cold spots of each cluster definition, outlined, for "
+           "the industry's theme to show over its location quotients."),
     _Entry("hotspots_areas", "Hot spots (Getis-Ord Gi*)", "Hot spots", False,
            family="Hot spots: ", offers="Hot spots: ",
            what="Getis-Ord Gi* hot and cold spots of each cluster definition, per small area, "
@@ -496,12 +501,18 @@ def _surface_layers(
     ]
 
 
-#: The views of an industry: the theme name's suffix, the layer (key) showing the statistic,
-#: and the layout's heading after the industry's name.
+#: The views of an industry: the theme name's suffix, the layers (keys) showing its statistics
+#: (the first is the view's own), and the layout's heading after the industry's name. The
+#: industry's own theme shows its LQs with its hot spots outlined over them and its findings:
+#: one click switches all of them to the industry.
 INDUSTRY_VIEWS: Final = (
-    ("", "areas_lq", "location quotients, clusters and concentrations"),
-    (": hot spots", "hotspots_areas", "Getis-Ord Gi* hot and cold spots, with the findings"),
-    (": Local Moran", "lisa_areas", "Local Moran clusters and outliers, with the findings"),
+    (
+        "",
+        ("areas_lq", "hotspot_outlines"),
+        "location quotients, hot spots and findings",
+    ),
+    (": hot spots", ("hotspots_areas",), "Getis-Ord Gi* hot and cold spots, with the findings"),
+    (": Local Moran", ("lisa_areas",), "Local Moran clusters and outliers, with the findings"),
 )
 
 
@@ -529,11 +540,11 @@ def _themes(
         )
     ]
     for label in labels.values():
-        for suffix, statistic, _heading in INDUSTRY_VIEWS:
+        for suffix, statistics, _heading in INDUSTRY_VIEWS:
             state: dict[str, tuple[bool, str | None]] = {}
             for layer in layers:
                 entry = entries.get(layer.key)
-                if entry is None or not (entry.industry or layer.key == statistic):
+                if entry is None or not (entry.industry or layer.key in statistics):
                     continue
                 names = [s.name for s in layer.styles]
                 wanted: str | None = (
@@ -541,7 +552,7 @@ def _themes(
                 )
                 if wanted in names or (not names and entry.family is None):
                     state[layer.key] = (True, wanted)
-            if statistic in state:
+            if statistics[0] in state:
                 themes.append(MapTheme(f"{label}{suffix}", state))
     return themes
 
@@ -560,7 +571,7 @@ def _pages(
     headings = {
         f"{label}{suffix}": f"{label}: {heading}"
         for label in labels.values()
-        for suffix, _statistic, heading in INDUSTRY_VIEWS
+        for suffix, _statistics, heading in INDUSTRY_VIEWS
     }
     overview = "their cores filled in their industry's colour"
     industry = "cores filled, concentrations hatched, extents dashed"

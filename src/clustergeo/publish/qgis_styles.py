@@ -383,6 +383,31 @@ def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerSt
     )
 
 
+def hotspot_outline_style(layer: str, key: str, label: str) -> LayerStyle:
+    """Hot and cold spots of ``key`` as outlines only, to lie over the LQ map of ``key``.
+
+    Areas that are not significant (or not tested) have no category, so QGIS draws nothing
+    for them: one map then shows the LQs, where they cluster, and the findings.
+    """
+    categories = [
+        (
+            cls,
+            HOTSPOT_CLASS_LABELS[cls],
+            fill_symbol(str(i), None, outline=HOTSPOT_CLASS_COLOURS[cls], width_mm=0.6),
+        )
+        for i, cls in enumerate(c for c in HOTSPOT_CLASSES if c != "not_significant")
+    ]
+    return LayerStyle(
+        layer=layer,
+        name=f"Hot spot outlines: {label}",
+        qml=_document(_categorized(f"{key}_hotspot", categories)),
+        default=False,
+        description=f"Getis-Ord Gi* hot and cold spots of {label}, outlined over its LQ map",
+        renderer="categorizedSymbol",
+        classes=len(categories),
+    )
+
+
 def lisa_style(layer: str, key: str, label: str) -> LayerStyle:
     """Local Moran clusters and outliers of ``key`` (HH, HL, LH, LL) in the maps' colours."""
     categories = [
