@@ -22,6 +22,7 @@ from clustergeo.cli import main
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
+from clustergeo.publish.framing import Framing
 from clustergeo.stages.paths import RunPaths
 
 matplotlib.use("Agg")
@@ -42,6 +43,19 @@ def shared_data() -> Path:
 
 #: A corner of the tiny test grids, in British National Grid metres.
 GRID_X0, GRID_Y0, GRID_SIDE = 440_000.0, 330_000.0, 100.0
+
+
+def plain_framing(**changes: object) -> Framing:
+    """A real run's framing with placeholder words, for tests of what outputs say."""
+    fields: dict[str, object] = {
+        "run_name": "test",
+        "description": "",
+        "synthetic": False,
+        "employment_basis": "workplace",
+        "employment_source": "a table",
+        "lq_reference": "the table",
+    }
+    return Framing(**(fields | changes))
 
 
 def square_grid(

@@ -6,19 +6,11 @@ import pandas as pd
 
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.key_findings import key_findings, limitations
+from conftest import plain_framing
 
 
 def _framing(*, gva: bool) -> Framing:
-    return Framing(
-        run_name="test",
-        description="",
-        synthetic=False,
-        employment_basis="workplace",
-        employment_source="a table",
-        lq_reference="the table",
-        measure="GVA at current prices" if gva else None,
-        values_are_gva=gva,
-    )
+    return plain_framing(measure="GVA at current prices" if gva else None, values_are_gva=gva)
 
 
 def _findings() -> pd.DataFrame:

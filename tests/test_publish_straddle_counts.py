@@ -10,9 +10,9 @@ from clustergeo.governance.summaries import (
     district_straddles_sentence,
     straddling_clusters,
 )
-from clustergeo.publish.framing import Framing
 from clustergeo.publish.key_findings import key_findings
 from clustergeo.publish.report import _cluster_blocks
+from conftest import plain_framing
 
 
 @pytest.fixture
@@ -78,14 +78,7 @@ def test_key_findings_and_the_straddle_section_give_the_same_counts(
         sites=None,
         global_statistics=None,
         n_industries=3,
-        framing=Framing(
-            run_name="test",
-            description="",
-            synthetic=False,
-            employment_basis="workplace",
-            employment_source="a table",
-            lq_reference="the table",
-        ),
+        framing=plain_framing(),
     )
     sentence = district_straddles_sentence(findings)
     # Every straddler is named, with the districts that make it one (the extent's for b).
