@@ -245,5 +245,7 @@ def ensure_warm() -> None:
 def main() -> int:
     """``python -m clustergeo.hotspots``: compile or load the kernels and say which."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(warm_up().describe())
+    report = warm_up()
+    if report.from_cache:  # a compile is already logged, at info level
+        print(report.describe())
     return 0
