@@ -361,25 +361,19 @@ def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
 
 def hotspot_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
     """Hot and cold spots of ``key`` in the fixed palette, plus 'not tested' in grey."""
-    categories = [
-        (cls, HOTSPOT_CLASS_LABELS[cls], fill_symbol(str(i), HOTSPOT_CLASS_COLOURS[cls]))
-        for i, cls in enumerate(HOTSPOT_CLASSES)
-    ]
-    categories.append(
-        (
-            "not_tested",
-            "Not tested",
-            fill_symbol(str(len(categories)), _NOT_TESTED_COLOUR),
-        )
-    )
-    return LayerStyle(
-        layer=layer,
+    return category_style(
+        layer,
+        f"{key}_hotspot",
+        [
+            *(
+                (cls, HOTSPOT_CLASS_LABELS[cls], HOTSPOT_CLASS_COLOURS[cls])
+                for cls in HOTSPOT_CLASSES
+            ),
+            ("not_tested", "Not tested", _NOT_TESTED_COLOUR),
+        ],
         name=f"Hot spots: {label}",
-        qml=_document(_categorized(f"{key}_hotspot", categories)),
-        default=default,
         description=f"Getis-Ord Gi* hot and cold spots of {label}",
-        renderer="categorizedSymbol",
-        classes=len(categories),
+        default=default,
     )
 
 
@@ -389,22 +383,18 @@ def hotspot_outline_style(layer: str, key: str, label: str) -> LayerStyle:
     Areas that are not significant (or not tested) have no category, so QGIS draws nothing
     for them: one map then shows the LQs, where they cluster, and the findings.
     """
-    categories = [
-        (
-            cls,
-            HOTSPOT_CLASS_LABELS[cls],
-            fill_symbol(str(i), None, outline=HOTSPOT_CLASS_COLOURS[cls], width_mm=0.6),
-        )
-        for i, cls in enumerate(c for c in HOTSPOT_CLASSES if c != "not_significant")
-    ]
-    return LayerStyle(
-        layer=layer,
+    return category_style(
+        layer,
+        f"{key}_hotspot",
+        [
+            (cls, HOTSPOT_CLASS_LABELS[cls], HOTSPOT_CLASS_COLOURS[cls])
+            for cls in HOTSPOT_CLASSES
+            if cls != "not_significant"
+        ],
         name=f"Hot spot outlines: {label}",
-        qml=_document(_categorized(f"{key}_hotspot", categories)),
-        default=False,
         description=f"Getis-Ord Gi* hot and cold spots of {label}, outlined over its LQ map",
-        renderer="categorizedSymbol",
-        classes=len(categories),
+        default=False,
+        outlined=True,
     )
 
 
@@ -661,10 +651,21 @@ def category_style(
     name: str,
     description: str,
     default: bool,
+    outlined: bool = False,
 ) -> LayerStyle:
-    """Polygons categorised on ``attr``: each (value, label, colour), the figures' colours."""
+    """Polygons categorised on ``attr``: each (value, label, colour), the figures' colours.
+
+    ``outlined`` draws each category as a thick outline in its colour and no fill, to lie over
+    another layer; values with no category are not drawn.
+    """
     rows = [
-        (value, label, fill_symbol(str(i), colour, outline="#ffffff", width_mm=0.1))
+        (
+            value,
+            label,
+            fill_symbol(str(i), None, outline=colour, width_mm=0.6)
+            if outlined
+            else fill_symbol(str(i), colour, outline="#ffffff", width_mm=0.1),
+        )
         for i, (value, label, colour) in enumerate(categories)
     ]
     return LayerStyle(
