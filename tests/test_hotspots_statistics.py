@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse, stats
 
+from clustergeo.hotspots import statistics
 from clustergeo.hotspots.statistics import (
     StatisticsOutput,
-    _column_sums,
+    column_sums,
     gi,
     gi_star,
     local_moran,
@@ -20,7 +23,6 @@ from clustergeo.hotspots.statistics import (
     moran_quadrant_codes,
     moran_quadrants,
     normal_p_values,
-    normal_p_values_into,
     permutation_p_values,
     permutation_p_values_into,
 )
@@ -337,6 +339,8 @@ def test_local_statistics_gives_the_reference_bits(
         moran_i=np.empty(shape),
         moran_z=np.empty(shape),
         quadrant=np.empty(shape, dtype=np.int8),
+        gi_star_p_norm=np.empty(shape),
+        moran_p_norm=np.empty(shape),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         local_statistics(
@@ -348,6 +352,7 @@ def test_local_statistics_gives_the_reference_bits(
             untested=untested,
             rows=rows,
             out=out,
+            alternative="two-sided",
         )
         g_star, z_star = gi_star(values, matrix, binary=binary, row_standardise=row_standardise)
         _g, z_gi = gi(values, matrix, row_standardise=row_standardise)
@@ -366,18 +371,30 @@ def test_local_statistics_gives_the_reference_bits(
     _same_bits(out.moran_i, blank(moran_i))
     _same_bits(out.moran_z, blank(moran_z))
     _same_bits(out.quadrant, quadrant[reported])
+    # The normal p-values written in the same pass: scipy's, NaN where the z is.
+    _same_bits(out.gi_star_p_norm, normal_p_values(out.gi_star_z, "two-sided"))
+    _same_bits(out.moran_p_norm, normal_p_values(out.moran_z, "two-sided"))
     # The test means something: finite statistics where tested, except the constant column.
     assert np.isfinite(out.gi_star_z[~untested[reported]]).mean() > 0.9
 
 
+@numba.njit
+def _compiled_normal_p(z: np.ndarray, alternative: int, ndtr: Any) -> np.ndarray:
+    out = np.empty_like(z)
+    for i in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            out[i, c] = statistics._normal_p(z[i, c], alternative, ndtr)
+    return out
+
+
+@pytest.mark.skipif(statistics._NDTR is None, reason="scipy's ndtr is not callable here")
 @pytest.mark.parametrize("alternative", ["two-sided", "greater", "less", "folded"])
-def test_normal_p_values_into_gives_scipys_bits(alternative: str) -> None:
+def test_the_statistics_kernels_normal_p_values_are_scipys_bits(alternative: str) -> None:
     rng = np.random.default_rng(1)
     z = rng.standard_normal((300, 7)) * 4
     z[0, :] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 40.0, -40.0]
     z[1, :] = [1e-300, -1e-300, 0.7071067811865476, -0.7071067811865476, 8.3, -8.3, 37.5]
-    out = np.empty_like(z)
-    normal_p_values_into(z, alternative, out)  # type: ignore[arg-type]
+    out = _compiled_normal_p(z, statistics._ALTERNATIVE_CODES[alternative], statistics._NDTR)
     _same_bits(out, normal_p_values(z, alternative))  # type: ignore[arg-type]
 
 
@@ -433,8 +450,16 @@ def test_permutation_p_values_into_gives_the_reference_bits(alternative: str) ->
 
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_column_sums_give_numpys_bits_in_either_layout(order: str) -> None:
-    values = np.asarray(np.random.default_rng(5).lognormal(size=(20_001, 3)), order=order)
-    total, mean, std, squares, moran = _column_sums(values)
+    # Enough columns and rows to be summed on several threads.
+    values = np.asarray(np.random.default_rng(5).lognormal(size=(20_001, 40)), order=order)
+    sums = column_sums(values)
+    total, mean, std, squares, moran = (
+        sums.total,
+        sums.mean,
+        sums.std,
+        sums.squares,
+        sums.moran_squares,
+    )
     _same_bits(total, values.sum(axis=0))
     _same_bits(mean, values.mean(axis=0))
     _same_bits(std, values.std(axis=0))

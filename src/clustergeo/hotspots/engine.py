@@ -48,9 +48,10 @@ from clustergeo.hotspots.multiple_testing import (
 )
 from clustergeo.hotspots.permutation import permutation_counts
 from clustergeo.hotspots.statistics import (
+    ColumnSums,
     StatisticsOutput,
+    column_sums,
     local_statistics,
-    normal_p_values_into,
     permutation_p_values_into,
     row_major,
 )
@@ -260,26 +261,30 @@ def _result_table(
     return table
 
 
-def _fill_missing(raw: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Missing values replaced by their column's mean, and which columns are constant."""
-    known = (~missing).sum(axis=0)
-    # With nothing missing or infinite, the general expressions reduce to these (same values,
-    # same summation order), without three passes over the whole array.
-    complete = bool(np.isfinite(raw).all())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Column means and deviations over the known values; all-missing columns give NaN.
-        if complete:
-            column_mean = raw.sum(axis=0) / known
-            column_std = np.sqrt(((raw - column_mean) ** 2).sum(axis=0) / known)
-        else:
+def _fill_missing(
+    raw: np.ndarray, missing: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, ColumnSums]:
+    """Missing values filled with their column's mean; constant columns; the column sums."""
+    # With nothing missing or infinite, the filled values are the values: their column sums
+    # give the mean and deviation over the known values (the same numbers, without passes
+    # of their own over the whole array).
+    if bool(np.isfinite(raw).all()):
+        sums = column_sums(raw)
+        column_mean, column_std, filled = sums.mean, sums.std, raw
+    else:
+        known = (~missing).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # Column means and deviations over the known values; all-missing columns give NaN.
             column_mean = np.where(missing, 0.0, raw).sum(axis=0) / known
             column_std = np.sqrt(
                 np.where(missing, 0.0, (raw - column_mean) ** 2).sum(axis=0) / known
             )
-    filled = raw if complete else np.nan_to_num(np.where(missing, column_mean, raw))
+        filled = np.asfortranarray(np.nan_to_num(np.where(missing, column_mean, raw)))
+        sums = column_sums(filled)
     # "Constant" allows for rounding: values all equal to 0.1 can give a deviation of 1e-17.
-    constant = ~(column_std > 1e-12 * np.abs(column_mean))
-    return filled, constant
+    with np.errstate(invalid="ignore"):
+        constant = ~(column_std > 1e-12 * np.abs(column_mean))
+    return filled, constant, sums
 
 
 def _pseudo_p_values(
@@ -291,6 +296,7 @@ def _pseudo_p_values(
     untested: np.ndarray,
     rows: np.ndarray,
     out: dict[str, np.ndarray],
+    sums: ColumnSums,
 ) -> dict[str, _Corrected]:
     """Permutation p-values into ``out``; the corrections of the discrete ones as tables."""
     n_reported, n_columns = out["gi_star_p_sim"].shape
@@ -312,6 +318,8 @@ def _pseudo_p_values(
         permutations=settings.permutations,
         seed=settings.seed,
         equal_weights=weights.binary,
+        # The values industry by industry: the Fortran-ordered table seen transposed.
+        columns=filled.T,
     )
     levels = permutation_p_values_into(
         counts.count_ge,
@@ -326,6 +334,7 @@ def _pseudo_p_values(
         moran_out=out["moran_p_sim"],
         gi_star_keys=keys.get("gi_star"),
         moran_keys=keys.get("moran"),
+        sums=sums,
     )
     return {
         statistic: _Corrected(
@@ -407,7 +416,7 @@ def local_hotspots(
         raw = np.array(raw, order="F")
     n, n_columns = raw.shape
     missing = np.isnan(raw)
-    filled, constant = _fill_missing(raw, missing)
+    filled, constant, sums = _fill_missing(raw, missing)
     no_neighbours = weights.cardinalities == 0
     # A hash lookup: numpy's isin compares arrays of Python strings pair by pair (35 s for
     # England's LSOAs against themselves).
@@ -416,7 +425,10 @@ def local_hotspots(
         if report_for is None
         else pd.Index(weights.ids).isin(list(report_for))
     )
-    untested = missing | constant[None, :] | no_neighbours[:, None] | ~reported[:, None]
+    # Row-major, as every kernel reads it.
+    untested = np.empty((n, n_columns), dtype=bool)
+    np.logical_or(missing, constant[None, :], out=untested)
+    untested |= no_neighbours[:, None] | ~reported[:, None]
     n_reported = int(reported.sum())
     # Each area's row in the results (-1: not reported).
     rows = np.full(n, -1, dtype=np.int64)
@@ -450,14 +462,16 @@ def local_hotspots(
             moran_i=out["moran_i"],
             moran_z=out["moran_z"],
             quadrant=quadrant,
+            # From the blanked z, so untested cells get NaN.
+            gi_star_p_norm=out["gi_star_p_norm"],
+            moran_p_norm=out["moran_p_norm"],
         ),
+        sums=sums,
+        alternative=settings.alternative,
     )
-    # From the blanked z, so untested cells get NaN.
-    normal_p_values_into(out["gi_star_z"], settings.alternative, out["gi_star_p_norm"])
-    normal_p_values_into(out["moran_z"], settings.alternative, out["moran_p_norm"])
 
     discrete = _pseudo_p_values(
-        filled, filled_rows, weights, settings, untested=untested, rows=rows, out=out
+        filled, filled_rows, weights, settings, untested=untested, rows=rows, out=out, sums=sums
     )
     sources = _corrections(settings, out, discrete)
 

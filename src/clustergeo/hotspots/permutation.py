@@ -307,9 +307,12 @@ def _rank_window(  # noqa: PLR0917 -- numba kernels take no keyword-only argumen
     """
     buckets = len(start) - 1
     bucket = _bucket(low, low_sum, scale, buckets)
-    below = _index_below(sorted_sums, start[bucket], start[bucket + 1], low)
-    bucket = _bucket(high, low_sum, scale, buckets)
-    at_most = _index_above(sorted_sums, start[bucket], start[bucket + 1], high)
+    first, last = start[bucket], start[bucket + 1]
+    below = _index_below(sorted_sums, first, last, low)
+    high_bucket = _bucket(high, low_sum, scale, buckets)
+    if high_bucket != bucket:  # rare: the window is a few units in the last place wide
+        first, last = start[high_bucket], start[high_bucket + 1]
+    at_most = _index_above(sorted_sums, max(first, below), last, high)
     return below, at_most
 
 
@@ -684,6 +687,15 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 count_le[i, c] = le[c, u]
 
 
+@numba.njit(cache=True, parallel=True)
+def _non_negative_rows(columns: np.ndarray) -> np.ndarray:
+    """Whether each row of ``columns`` (an industry's values) has no negative value."""
+    result = np.empty(columns.shape[0], dtype=np.bool_)
+    for c in numba.prange(columns.shape[0]):
+        result[c] = columns[c].min() >= 0.0 if columns.shape[1] else True
+    return result
+
+
 def _blocks_by_count(units: np.ndarray, cardinalities: np.ndarray) -> np.ndarray:
     """Boundaries of blocks of at most ``_BLOCK_AREAS`` consecutive units of one count."""
     counts = cardinalities[units]
@@ -697,6 +709,7 @@ def _blocks_by_count(units: np.ndarray, cardinalities: np.ndarray) -> np.ndarray
 
 def _count_equal(  # noqa: PLR0917
     rows: np.ndarray,
+    columns: np.ndarray,
     matrix: sparse.csr_array,
     samples: np.ndarray,
     memberships: tuple[np.ndarray, np.ndarray],
@@ -712,7 +725,6 @@ def _count_equal(  # noqa: PLR0917
     buckets = _BUCKETS_PER_DRAW * permutations
     per_size = n_columns * (permutations * 12 + (buckets + 1) * 4)
     wave = max(1, _TABLE_BUDGET // max(per_size, 1))
-    columns = np.ascontiguousarray(rows.T)
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int64)
     areas_with = np.bincount(cardinalities, minlength=size + 1)
@@ -1066,6 +1078,7 @@ def permutation_counts(
     permutations: int,
     seed: int,
     equal_weights: bool,
+    columns: np.ndarray | None = None,
 ) -> PermutationCounts:
     """Count simulated neighbour lags at least / at most the observed lag, exactly.
 
@@ -1082,6 +1095,9 @@ def permutation_counts(
     equal_weights
         Whether every row's non-zero weights are equal (binary or row-standardised), which
         enables the shared-sums kernel.
+    columns
+        ``values.T`` as a C-contiguous float64 array (``K x n``), if the caller has it (a
+        Fortran-ordered ``values`` gives it without a copy).
 
     Returns
     -------
@@ -1107,10 +1123,20 @@ def permutation_counts(
         return PermutationCounts(count_ge, count_le, permutations)
     samples = shared_draws(cardinalities, permutations, seed)
     memberships = draw_memberships(samples, cardinalities)
-    non_negative = np.ascontiguousarray(values.min(axis=0) >= 0.0)
     if equal_weights:
-        _count_equal(values, matrix, samples, memberships, non_negative, count_ge, count_le)
+        if columns is None or columns.shape != values.shape[::-1]:
+            columns = values.T
+        if not (columns.dtype == np.float64 and columns.flags.c_contiguous):
+            columns = np.ascontiguousarray(columns, dtype=np.float64)
+        # Always read-only (pandas hands out read-only arrays): numba compiles one version.
+        columns = columns.view()
+        columns.flags.writeable = False
+        non_negative = _non_negative_rows(columns)
+        _count_equal(
+            values, columns, matrix, samples, memberships, non_negative, count_ge, count_le
+        )
         return PermutationCounts(count_ge, count_le, permutations)
+    non_negative = np.ascontiguousarray(values.min(axis=0) >= 0.0)
     data = matrix.data.astype(np.float64)
     _check_magnitudes(values, data)
     largest_abs = np.abs(values).max(axis=0)

@@ -162,14 +162,16 @@ def _probes() -> list[Callable[[], object]]:
     from clustergeo.hotspots.engine import _class_kernel, _Corrected
     from clustergeo.hotspots.multiple_testing import discrete_table
     from clustergeo.hotspots.permutation import shared_draws
-    from clustergeo.hotspots.statistics import normal_p_values_into
+    from clustergeo.hotspots.statistics import _insert_self_weights
 
     one = np.zeros((1, 1))
     code = np.zeros((1, 1), dtype=np.int8)
     return [
         lambda: shared_draws(np.array([1, 1], dtype=np.int64), 1, 0),
         lambda: discrete_table(np.zeros((1, 1), dtype=np.int32), np.array([1.0])),
-        lambda: normal_p_values_into(one, "two-sided", np.empty((1, 1))),
+        lambda: _insert_self_weights(
+            np.zeros(2, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0), True, 1
+        ),
         lambda: mann_kendall(np.zeros((3, 1))),
         lambda: _class_kernel(
             one,
