@@ -186,6 +186,28 @@ def test_area_without_neighbours_gets_zero_counts(equal_weights: bool) -> None:
     assert (counts.count_ge[:-1] + counts.count_le[:-1] >= 99).all()
 
 
+@pytest.mark.parametrize("sort_from", [0, 10**9], ids=["sorted", "direct"])
+@pytest.mark.parametrize("equal_weights", [True, False])
+def test_cells_not_counted_leave_the_other_counts_unchanged(
+    equal_weights: bool, sort_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", sort_from)
+    binary, weighted, values = _tie_heavy_problem(seed=2)
+    matrix = binary if equal_weights else weighted
+    cells = np.random.default_rng(7).random(values.shape) < 0.7
+    cells[3] = False  # an area with nothing to count: only drawn from
+    every = permutation_counts(values, matrix, permutations=99, seed=5, equal_weights=equal_weights)
+    some = permutation_counts(
+        values, matrix, permutations=99, seed=5, equal_weights=equal_weights, cells=cells
+    )
+    np.testing.assert_array_equal(some.count_ge[cells], every.count_ge[cells])
+    np.testing.assert_array_equal(some.count_le[cells], every.count_le[cells])
+    np.testing.assert_array_equal(some.count_ge[3], 0)
+    if equal_weights:  # the shared-sums kernel skips single cells too
+        np.testing.assert_array_equal(some.count_ge[~cells], 0)
+        np.testing.assert_array_equal(some.count_le[~cells], 0)
+
+
 # --- the kernels against a brute-force exact recount on the same draws ----------------------
 
 

@@ -320,6 +320,10 @@ def _pseudo_p_values(
         equal_weights=weights.binary,
         # The values industry by industry: the Fortran-ordered table seen transposed.
         columns=filled.T,
+        # Cells not tested (outside the study area, value missing) are only drawn from: on
+        # an employment grid that is often half the cells, and a missing value (the column
+        # mean) ties with every draw of missing values.
+        cells=~untested,
     )
     levels = permutation_p_values_into(
         counts.count_ge,

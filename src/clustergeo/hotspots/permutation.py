@@ -493,16 +493,24 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
     k: int,
+    skipped: np.ndarray,
     ge: np.ndarray,
     le: np.ndarray,
 ) -> None:
-    """Counts of a few areas against the unsorted sums of their count (``K x P``)."""
+    """Counts of a few areas against the unsorted sums of their count (``K x P``).
+
+    Cells ``skipped`` (``K x areas``) get zero counts.
+    """
     n_columns = sums.shape[0]
     permutations = samples.shape[0]
     scratch = np.empty(2 * k + 2)
     for c in range(n_columns):
         draws = sums[c]
         for u in range(len(units)):
+            if skipped[c, u]:
+                ge[c, u] = 0
+                le[c, u] = 0
+                continue
             obs = observed[c, u]
             low, high = _window(obs, observed_abs[c, u], largest_abs[c], k, non_negative[c])
             at_least = 0
@@ -542,18 +550,29 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     scales: np.ndarray,
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
+    skip: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
 ) -> None:
-    """Counts for the areas listed in ``units``, in blocks of one neighbour count each."""
+    """Counts for the areas listed in ``units``, in blocks of one neighbour count each.
+
+    Cells ``skip`` marks (``n x K``, or ``0 x 0`` for none) get zero counts: their results
+    are not wanted, and cells whose value is missing tie with many draws.
+    """
     n_columns = rows.shape[1]
     permutations = samples.shape[0]
     signed = not non_negative.all()
+    any_skipped = skip.shape[0] > 0
     for block in numba.prange(len(blocks) - 1):
         first, last = blocks[block], blocks[block + 1]
         size = last - first
         k = indptr[units[first] + 1] - indptr[units[first]]
         g = group_of_size[k]
+        skipped = np.zeros((n_columns, size), dtype=np.bool_)
+        if any_skipped:
+            for u in range(size):
+                for c in range(n_columns):
+                    skipped[c, u] = skip[units[first + u], c]
         # Industry-major, so the loop over the block's areas for one industry is contiguous.
         observed = np.empty((n_columns, size))
         observed_abs = observed if not signed else np.empty((n_columns, size))
@@ -596,6 +615,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 largest_abs[g],
                 non_negative,
                 k,
+                skipped,
                 ge,
                 le,
             )
@@ -608,6 +628,10 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
             # Non-negative sums: the zeros come first, and a zero ties exactly with a zero.
             zeros = _index_above(column, 0, permutations, 0.0) if positive else 0
             for u in range(size):
+                if skipped[c, u]:
+                    ge[c, u] = 0
+                    le[c, u] = 0
+                    continue
                 obs = observed[c, u]
                 if positive and obs == 0.0:
                     ge[c, u] = permutations
@@ -645,6 +669,8 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         before_sums[c] += rows[member, c]
                         after_sums[c] += rows[swapped, c]
                 for c in range(n_columns):
+                    if skipped[c, u]:
+                        continue
                     obs = observed[c, u]
                     low, high = _window(
                         obs, observed_abs[c, u], largest_abs[g, c], k, non_negative[c]
@@ -696,6 +722,18 @@ def _non_negative_rows(columns: np.ndarray) -> np.ndarray:
     return result
 
 
+def _without_rows(matrix: sparse.csr_array, dropped: np.ndarray) -> sparse.csr_array:
+    """``matrix`` with the rows ``dropped`` (boolean per row) emptied."""
+    lengths = np.where(dropped, 0, np.diff(matrix.indptr))
+    keep = np.repeat(~dropped, np.diff(matrix.indptr))
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    emptied = sparse.csr_array(
+        (matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape
+    )
+    emptied.has_sorted_indices = matrix.has_sorted_indices
+    return emptied
+
+
 def _blocks_by_count(units: np.ndarray, cardinalities: np.ndarray) -> np.ndarray:
     """Boundaries of blocks of at most ``_BLOCK_AREAS`` consecutive units of one count."""
     counts = cardinalities[units]
@@ -714,6 +752,7 @@ def _count_equal(  # noqa: PLR0917
     samples: np.ndarray,
     memberships: tuple[np.ndarray, np.ndarray],
     non_negative: np.ndarray,
+    skip: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
 ) -> None:
@@ -774,6 +813,7 @@ def _count_equal(  # noqa: PLR0917
             scales,
             largest_abs,
             non_negative,
+            skip,
             count_ge,
             count_le,
         )
@@ -1079,6 +1119,7 @@ def permutation_counts(
     seed: int,
     equal_weights: bool,
     columns: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
 ) -> PermutationCounts:
     """Count simulated neighbour lags at least / at most the observed lag, exactly.
 
@@ -1098,11 +1139,15 @@ def permutation_counts(
     columns
         ``values.T`` as a C-contiguous float64 array (``K x n``), if the caller has it (a
         Fortran-ordered ``values`` gives it without a copy).
+    cells
+        Which cells to count (``n x K`` boolean), or None for all. Areas with no cell to
+        count get zero counts (they still serve as draws, so the other counts are the
+        same); with equal weights so do the other cells not counted.
 
     Returns
     -------
     PermutationCounts
-        Counts are zero for areas without neighbours.
+        Counts are zero for areas without neighbours and areas not counted.
 
     Notes
     -----
@@ -1123,6 +1168,16 @@ def permutation_counts(
         return PermutationCounts(count_ge, count_le, permutations)
     samples = shared_draws(cardinalities, permutations, seed)
     memberships = draw_memberships(samples, cardinalities)
+    skip = np.zeros((0, 0), dtype=np.bool_)
+    if cells is not None:
+        skipped = np.ascontiguousarray(~np.asarray(cells, dtype=bool))
+        if skipped.any():
+            skip = skipped
+        areas = np.asarray(~skipped.all(axis=1))
+        if not areas.all():
+            # Areas not counted keep their place in the draws (drawn from the whole region,
+            # as above) but lose their neighbours here, so the kernels pass over them.
+            matrix = _without_rows(matrix, ~areas)
     if equal_weights:
         if columns is None or columns.shape != values.shape[::-1]:
             columns = values.T
@@ -1133,7 +1188,7 @@ def permutation_counts(
         columns.flags.writeable = False
         non_negative = _non_negative_rows(columns)
         _count_equal(
-            values, columns, matrix, samples, memberships, non_negative, count_ge, count_le
+            values, columns, matrix, samples, memberships, non_negative, skip, count_ge, count_le
         )
         return PermutationCounts(count_ge, count_le, permutations)
     non_negative = np.ascontiguousarray(values.min(axis=0) >= 0.0)
