@@ -28,16 +28,32 @@ def test_every_manifest_is_made_by_one_run_of_every_stage() -> None:
     assert lines[-1] == f"all: {' '.join(manifests)}"
 
 
-def test_each_manifest_depends_on_its_config_and_code_but_on_no_other_manifest() -> None:
+def _upstream(stage: r.Stage) -> set[str]:
+    """The names of the stages whose artefacts ``stage`` reads, directly or not."""
+    names: set[str] = set()
+    for artefact in stage.reads:
+        producer = r.producer_of(artefact)
+        names |= {producer.name, *_upstream(producer)}
+    return names
+
+
+def test_each_manifest_depends_on_the_code_before_it_but_on_no_other_manifest() -> None:
     # The manifests are made together, so a manifest among another's prerequisites would be
-    # a cycle inside the group (make drops such edges and runs the recipe twice).
+    # a cycle inside the group (make drops such edges and runs the recipe twice). A stage
+    # inherits its upstream stages' prerequisites instead, so a change to one reaches it.
     lines, manifests, config_file = _rules()
     for stage, manifest in zip(r.STAGES, manifests, strict=True):
         rule = next(line for line in lines if line.startswith(f"{manifest}: "))
         prerequisites = rule.removeprefix(f"{manifest}: ").split(" ")
         assert prerequisites[0] == config_file
-        assert any(p.endswith(f"stages/{stage.name}.py") for p in prerequisites)
+        files = [p for p in prerequisites if p != "$(wildcard"]
+        assert len(files) == len(set(files)), stage.name
         assert not set(prerequisites) & set(manifests), stage.name
+        modules = {p.rsplit("/", 1)[-1] for p in prerequisites if "/stages/" in p}
+        expected = {f"{name}.py" for name in {stage.name, *_upstream(stage)}}
+        assert expected <= modules, stage.name
+        others = {f"{s.name}.py" for s in r.STAGES} - expected
+        assert not modules & others, stage.name
 
 
 def test_each_stage_has_a_target_running_its_own_command() -> None:
