@@ -570,8 +570,6 @@ def test_osm_site_outline_is_fetched_once_and_cached(
     """An ``osm`` site asks osmnx for its outline once; later runs read the cached GeoJSON."""
     from shapely.geometry import box as shapely_box
 
-    import clustergeo.governance.sites as sites_module
-
     calls: list[tuple[str, bool]] = []
 
     def geocode(query: str, by_osmid: bool = False) -> gpd.GeoDataFrame:
@@ -581,7 +579,7 @@ def test_osm_site_outline_is_fetched_once_and_cached(
         )
         return outline.to_crs(4326)
 
-    monkeypatch.setattr(sites_module.ox, "geocode_to_gdf", geocode)
+    monkeypatch.setattr("osmnx.geocode_to_gdf", geocode)
     path = _registry(
         tmp_path,
         "sites:\n  mira:\n    name: MIRA\n    osm: way/123456\n    buffer_km: 0.5\n"
@@ -601,12 +599,10 @@ def test_osm_site_outline_is_fetched_once_and_cached(
 def test_osm_site_that_cannot_be_fetched_says_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import clustergeo.governance.sites as sites_module
-
     def offline(query: str, by_osmid: bool = False) -> gpd.GeoDataFrame:
         raise ConnectionError("no network")
 
-    monkeypatch.setattr(sites_module.ox, "geocode_to_gdf", offline)
+    monkeypatch.setattr("osmnx.geocode_to_gdf", offline)
     path = _registry(
         tmp_path,
         "sites:\n  park:\n    name: A park\n    osm: Oakham Enterprise Park, Rutland\n"

@@ -7,7 +7,8 @@
 * editing a setting re-runs the stages that read it and, after them, only stages whose inputs
   changed; renaming the demo and switching ``synthetic`` off leaves no output saying
   "synthetic demo data";
-* ``make`` drives the stages from the generated rules, and a finished run is a no-op.
+* ``make`` drives the stages from the generated rules in one process, a stage's own target
+  runs that stage, and a finished run is a no-op.
 """
 
 from __future__ import annotations
@@ -323,9 +324,22 @@ def test_make_runs_the_generated_rules_and_a_finished_run_is_a_no_op(
     ]
     first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     assert "publish" in first.stdout + first.stderr
+    # Every stage is brought up to date by one process, not one process per stage.
+    launched = [line for line in first.stdout.splitlines() if "-m clustergeo " in line]
+    assert launched == [f"{sys.executable} -m clustergeo run {config.config_path}"]
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     assert "Nothing to be done for 'all'" in again.stdout
     rules = (RunPaths.for_config(config).root / "manifests" / "rules.mk").read_text()
     for stage in r.STAGES:
         assert f"manifests/{stage.name}.json:" in rules
         assert f" {stage.name} {config.config_path}" in rules
+    # A stage's own target runs that stage's command, which finds it current.
+    one = subprocess.run(
+        [*command[:-3], "hotspots", *command[-2:]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"-m clustergeo hotspots {config.config_path}" in one.stdout
+    assert "Stage hotspots: up to date, skipped" in one.stdout + one.stderr

@@ -270,7 +270,7 @@ def test_online_fetch_is_cached(
         calls.append(polygon)
         return offline
 
-    monkeypatch.setattr(surface_osm.ox, "features_from_polygon", fake_features_from_polygon)
+    monkeypatch.setattr("osmnx.features_from_polygon", fake_features_from_polygon)
     cache = tmp_path / "land.parquet"
     study = box(486_000, 311_000, 490_000, 314_000)
     first = fetch_employment_land_online(study, cache)

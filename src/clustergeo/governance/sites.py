@@ -29,11 +29,9 @@ from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import pyogrio
 import shapely
-from osmnx._errors import InsufficientResponseError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from clustergeo._errors import InputDataError
@@ -260,6 +258,10 @@ def _osm_outline(reference: str, key: str, cache_dir: Path) -> shapely.Geometry:
     """A site's outline from OpenStreetMap (osmnx), cached as GeoJSON after the first fetch."""
     cache = Path(cache_dir) / f"site_{key}.geojson"
     if not cache.exists():
+        # osmnx (and the scikit-learn it loads) costs seconds to import: only a fetch needs it.
+        import osmnx as ox
+        from osmnx._errors import InsufficientResponseError
+
         element = _OSM_ELEMENT.match(reference.strip())
         query = f"{element.group(1)[0].upper()}{element.group(2)}" if element else reference
         try:

@@ -3,10 +3,20 @@
 ``clustergeo paths CONFIG make-rules`` prints them; ``pipeline.mk`` includes them (regenerating
 them when the config or the registry changes), so ``make all CONFIG=...`` has one file target per
 stage: the stage's manifest, the last file it writes. Each target depends on the config, on the
-raw input files the stage reads, on the source files it runs and on the manifests of the stages
-whose artefacts it reads. Make decides what might be stale from modification times; the stage
-command then checks its manifest and does only what really is (a stage found current just
-touches its manifest), so a config edit re-runs exactly the stages that read the edited setting.
+raw input files and the source files of the stage and of every stage before it whose artefacts
+it reads, directly or not. Make decides what might be stale from modification times; the run
+then checks each stage's manifest and does only what really is (a stage found current just
+touches its manifest), so a config edit re-runs exactly the stages that read the edited setting
+and those whose inputs it changes.
+
+The manifests are one grouped target (``&:``) made by one ``clustergeo run``: when anything
+might be stale, a single process brings every stage up to date, so the libraries the stages
+share are imported once rather than once per stage. The manifests of the stages a stage reads
+cannot be its prerequisites (they are made by the same recipe, and make would drop those edges
+as circular), so it inherits their prerequisites instead: a change to an earlier stage's input,
+even one a stage command already brought up to date outside make, still reaches every stage
+after it. A phony target per stage (``make -f pipeline.mk hotspots``) runs that stage's
+command, which brings the stage and the stages it reads up to date and nothing after them.
 """
 
 from __future__ import annotations
@@ -52,16 +62,25 @@ def make_rules(config: RunConfig, command: str = "$(CG)") -> str:
         "# registry (src/clustergeo/stages/registry.py): do not edit.",
         "",
     ]
-    for stage in STAGES:
-        upstream = sorted({_escape(paths.manifest(producer_of(a))) for a in stage.reads}, key=str)
+    manifests = [_escape(paths.manifest(stage)) for stage in STAGES]
+    # STAGES is in run order, so a stage's producers have their prerequisites by its turn.
+    inherited: dict[str, list[str]] = {}
+    for stage, target in zip(STAGES, manifests, strict=True):
         inputs = [_escape(p) for p in stage_inputs(config, stage).values()]
-        prerequisites = [config_file, *upstream, *inputs, *_code_prerequisites(stage)]
-        target = _escape(paths.manifest(stage))
-        lines.append(f"{target}: {' '.join(p for p in prerequisites if p)}")
+        own = [config_file, *inputs, *_code_prerequisites(stage)]
+        upstream = [p for a in stage.reads for p in inherited[producer_of(a).name]]
+        prerequisites = list(dict.fromkeys(p for p in (*own, *upstream) if p))
+        inherited[stage.name] = prerequisites
+        lines.append(f"{target}: {' '.join(prerequisites)}")
+        lines.append("")
+    lines.append("# One process makes every manifest: it runs the stale stages and skips the rest.")
+    lines.append(f"{' '.join(manifests)} &:")
+    lines.append(f"\t{command} run {config_file}")
+    lines.append("")
+    for stage in STAGES:
+        lines.append(f".PHONY: {stage.name}")
+        lines.append(f"{stage.name}:")
         lines.append(f"\t{command} {stage.name} {config_file}")
         lines.append("")
-        lines.append(f".PHONY: {stage.name}")
-        lines.append(f"{stage.name}: {target}")
-        lines.append("")
-    lines.append(f"all: {_escape(paths.manifest(STAGES[-1]))}")
+    lines.append(f"all: {' '.join(manifests)}")
     return "\n".join(lines) + "\n"

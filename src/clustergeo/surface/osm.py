@@ -29,11 +29,9 @@ from xml.sax import SAXException
 import geopandas as gpd
 import numpy as np
 import osmium
-import osmnx as ox
 import pandas as pd
 import shapely
 from osmium.filter import KeyFilter
-from osmnx._errors import InsufficientResponseError
 from shapely.geometry import MultiPolygon, Polygon
 
 from clustergeo._errors import InputDataError
@@ -235,6 +233,10 @@ def read_employment_land(
             f"OpenStreetMap file {xml} does not exist: export the area as OSM XML or download "
             "a .osm.pbf extract, or correct the path."
         )
+    # osmnx (and the scikit-learn it loads) costs seconds to import: only an extract needs it.
+    import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
+
     try:
         features = ox.features_from_xml(xml, polygon=area, tags=dict(EMPLOYMENT_TAGS))
     except InsufficientResponseError:
@@ -370,6 +372,9 @@ def fetch_employment_land_online(
     area = _area_filter(polygon, None, crs)
     if area is None:  # pragma: no cover - _area_filter returns a polygon when given one
         raise InputDataError("An area is needed to query OpenStreetMap land online.")
+    import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
+
     try:
         features = ox.features_from_polygon(area, tags=dict(EMPLOYMENT_TAGS))
     except InsufficientResponseError:
