@@ -42,6 +42,7 @@ from clustergeo.publish.cluster_maps import (
     plot_small_multiples,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.publish.house_fonts import use_house_fonts
 from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
 from clustergeo.publish.palette import BASE_FILL, industry_colours, industry_labels
 from clustergeo.publish.plotting import (
@@ -513,6 +514,8 @@ def run_jobs(jobs: Sequence[FigureJob], folder: Path) -> list[Path]:
             p for job in progress(jobs, "Maps") for p in save_figure(job.draw(), folder / job.name)
         ]
     _PENDING = list(jobs)
+    # Made once here, so every forked worker inherits the house fonts instead of cutting them.
+    use_house_fonts()
     results: dict[int, list[Path]] = {}
     try:
         context = multiprocessing.get_context("fork")
