@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from clustergeo.governance.summaries import plural
-from clustergeo.publish.figures import FigureJob, run_jobs
+from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import (
     MapGeometry,
@@ -65,7 +65,6 @@ from clustergeo.publish.report import Block
 
 __all__ = [
     "SIDE_COLOURS",
-    "circular_figures",
     "circular_layers",
     "circular_report_blocks",
     "circular_styles",
@@ -353,22 +352,6 @@ def stream_map_jobs(
         )
 
     return [job(row) for row in streams.loc[streams["status"] == "run"].itertuples()]
-
-
-def circular_figures(
-    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
-    *,
-    areas: gpd.GeoDataFrame,
-    boundaries: Mapping[str, gpd.GeoDataFrame],
-    framing: Framing,
-    distance_km: float,
-    folder: Path,
-) -> list[Path]:
-    """Draw and save one map per stream that ran (``figures/circular_<stream>``); the files."""
-    jobs = stream_map_jobs(
-        layers, areas=areas, boundaries=boundaries, framing=framing, distance_km=distance_km
-    )
-    return run_jobs(jobs, folder)
 
 
 def circular_report_blocks(

@@ -9,15 +9,16 @@ Nothing here reads the config: the publish stage passes the growth stage's table
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from matplotlib.figure import Figure
 
 from clustergeo.governance.summaries import plural
+from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.growth import mapped_columns, stub
-from clustergeo.publish.plotting import plot_category_map, save_figure
+from clustergeo.publish.plotting import plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
 from clustergeo.vocab import (
@@ -27,7 +28,7 @@ from clustergeo.vocab import (
     EMERGING_HOT_CATEGORIES,
 )
 
-__all__ = ["draw_emerging_maps", "emerging_blocks", "emerging_layers", "emerging_styles"]
+__all__ = ["emerging_blocks", "emerging_layers", "emerging_map_jobs", "emerging_styles"]
 
 _LAYER = "emerging_areas"
 _RISING = EMERGING_HOT_CATEGORIES[:3]
@@ -82,34 +83,36 @@ def emerging_styles(emerging: pd.DataFrame) -> list[LayerStyle]:
     ]
 
 
-def draw_emerging_maps(
+def emerging_map_jobs(
     layer: gpd.GeoDataFrame,
     emerging: pd.DataFrame,
     *,
     period: str,
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
-    folder: Path,
-) -> list[Path]:
-    """One map per mapped column (``figures/emerging_<key>``); the files written."""
-    written: list[Path] = []
-    for code, label in mapped_columns(emerging):
-        fig, _ax = plot_category_map(
-            layer,
-            f"{stub(code)}_emerging",
-            _categories(),
-            legend_title=f"Trend in hot spots {period}",
-            title=framing.heading(f"{label}: emerging hot spots {period}"),
-            subtitle=(
-                "Gi* of every year, a Mann-Kendall trend in each area's z-scores and the "
-                "17 categories of Emerging Hot Spot Analysis (ArcGIS Pro)."
-            ),
-            boundaries=boundaries,
-            attribution=framing.attribution,
-            source=framing.source_line,
-        )
-        written.extend(save_figure(fig, folder / f"emerging_{stub(code)}"))
-    return written
+) -> list[FigureJob]:
+    """One map per mapped column (``figures/emerging_<key>``), as jobs to draw."""
+
+    def job(code: str, label: str) -> FigureJob:
+        def draw() -> Figure:
+            return plot_category_map(
+                layer,
+                f"{stub(code)}_emerging",
+                _categories(),
+                legend_title=f"Trend in hot spots {period}",
+                title=framing.heading(f"{label}: emerging hot spots {period}"),
+                subtitle=(
+                    "Gi* of every year, a Mann-Kendall trend in each area's z-scores and the "
+                    "17 categories of Emerging Hot Spot Analysis (ArcGIS Pro)."
+                ),
+                boundaries=boundaries,
+                attribution=framing.attribution,
+                source=framing.source_line,
+            )[0]
+
+        return FigureJob(f"emerging_{stub(code)}", draw)
+
+    return [job(code, label) for code, label in mapped_columns(emerging)]
 
 
 def emerging_blocks(

@@ -15,12 +15,13 @@ forked rather than receiving a copy.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -42,6 +43,7 @@ from clustergeo.publish.cluster_maps import (
     plot_small_multiples,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.publish.house_fonts import use_house_fonts
 from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
 from clustergeo.publish.palette import BASE_FILL, industry_colours, industry_labels
 from clustergeo.publish.plotting import (
@@ -67,11 +69,13 @@ from clustergeo.publish.plotting import (
 from clustergeo.vocab import CA_STATUS_WORDS, TIERS
 
 __all__ = [
+    "DrawingFigures",
     "FigureJob",
     "MapData",
-    "draw_figures",
+    "drawing",
     "figure_jobs",
     "map_boundaries",
+    "map_data",
     "site_flags_text",
 ]
 
@@ -501,52 +505,68 @@ def _worker_count(jobs: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), jobs))
 
 
-def run_jobs(jobs: Sequence[FigureJob], folder: Path) -> list[Path]:
-    """Draw and save every job, in parallel processes where the platform allows; the files.
+class DrawingFigures:
+    """Figures being drawn by worker processes while the caller gets on with other work.
 
-    Files are returned in the order of ``jobs``, whichever worker finished first.
+    Made by :func:`drawing`; :meth:`files` waits for them.
     """
-    global _PENDING  # noqa: PLW0603 (handed to forked workers, see above)
-    workers = _worker_count(len(jobs))
-    if workers == 1:
-        return [
-            p for job in progress(jobs, "Maps") for p in save_figure(job.draw(), folder / job.name)
-        ]
-    _PENDING = list(jobs)
-    results: dict[int, list[Path]] = {}
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(_draw_and_save, i, folder): i for i in range(len(jobs))}
-            for future in progress(as_completed(futures), "Maps", total=len(futures)):
-                results[futures[future]] = future.result()
-                note_written(results[futures[future]])
-    finally:
+
+    def __init__(self, jobs: Sequence[FigureJob], folder: Path) -> None:
+        self._jobs = list(jobs)
+        self._folder = folder
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[Future[list[Path]], int] = {}
+
+    def _start(self) -> None:
+        global _PENDING  # noqa: PLW0603 (handed to forked workers, see above)
+        workers = _worker_count(len(self._jobs))
+        if workers == 1:
+            return
+        _PENDING = self._jobs
+        # Made once here, so every forked worker inherits the house fonts instead of cutting them.
+        use_house_fonts()
+        # A fork-context pool starts all its workers at the first submission, so they are
+        # forked now, with the jobs, before the caller goes on.
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+        )
+        self._futures = {
+            self._pool.submit(_draw_and_save, i, self._folder): i for i in range(len(self._jobs))
+        }
+
+    def files(self) -> dict[str, list[Path]]:
+        """Wait for every figure; the files written, by job name, in the order of the jobs."""
+        results: dict[int, list[Path]] = {}
+        if self._pool is None:
+            for i, job in enumerate(progress(self._jobs, "Maps")):
+                results[i] = save_figure(job.draw(), self._folder / job.name)
+        else:
+            futures = as_completed(self._futures)
+            for future in progress(futures, "Maps", total=len(self._futures)):
+                results[self._futures[future]] = future.result()
+                note_written(results[self._futures[future]])
+        return {job.name: results[i] for i, job in enumerate(self._jobs)}
+
+    def _stop(self) -> None:
+        global _PENDING  # noqa: PLW0603 (see above)
         _PENDING = []
-    return [p for i in range(len(jobs)) for p in results[i]]
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def draw_figures(
-    layers: Layers,
-    *,
-    definitions: Sequence[tuple[str, str]],
-    framing: Framing,
-    hotspot_method: HotspotMethod,
-    cluster_rule: ClusterRule,
-    grid_cell_m: float | None,
-    folder: Path,
-) -> list[Path]:
-    """Draw and save every map of the run; return the files written.
+@contextlib.contextmanager
+def drawing(jobs: Sequence[FigureJob], folder: Path) -> Iterator[DrawingFigures]:
+    """Start drawing and saving ``jobs`` in parallel processes; wait with ``files()``.
 
-    ``definitions`` are the cluster definitions' ``(key, label)``, in the order to draw them.
+    The work done inside the ``with`` block (writing the GeoPackage, the QGIS project) runs
+    in this process while the workers draw; on leaving the block the workers are stopped,
+    unstarted figures cancelled if the block failed. Jobs are drawn in the order given, so
+    give the costliest first: the last figure started decides when the pool is done.
+    Where forking is unsafe (or there is one job) the figures are drawn in ``files()``.
     """
-    data = map_data(layers, definitions)
-    jobs = figure_jobs(
-        data,
-        definitions=definitions,
-        framing=framing,
-        hotspot_method=hotspot_method,
-        cluster_rule=cluster_rule,
-        grid_cell_m=grid_cell_m,
-    )
-    return run_jobs(jobs, folder)
+    figures = DrawingFigures(jobs, folder)
+    figures._start()
+    try:
+        yield figures
+    finally:
+        figures._stop()

@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from clustergeo.governance.summaries import plural
+from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.plotting import plot_category_map, save_figure
+from clustergeo.publish.plotting import plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
 
@@ -28,9 +29,9 @@ __all__ = [
     "GROWTH_CLASSES",
     "GrowthSummary",
     "classify_growth",
-    "draw_growth_maps",
     "growth_blocks",
     "growth_layers",
+    "growth_map_jobs",
     "growth_styles",
     "mapped_columns",
     "stub",
@@ -161,34 +162,36 @@ def growth_styles(growth: pd.DataFrame) -> list[LayerStyle]:
     ]
 
 
-def draw_growth_maps(
+def growth_map_jobs(
     layer: gpd.GeoDataFrame,
     growth: pd.DataFrame,
     *,
     summary: GrowthSummary,
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
-    folder: Path,
-) -> list[Path]:
-    """One growth map per mapped column (``figures/growth_<key>``); the files written."""
-    written: list[Path] = []
-    for code, label in mapped_columns(growth):
-        fig, _ax = plot_category_map(
-            layer,
-            f"{stub(code)}_growth",
-            _categories(),
-            legend_title=f"Growth {summary.period}",
-            title=framing.heading(f"{label}: growth {summary.period}"),
-            subtitle=(
-                f"Compound annual growth of {summary.measure_label}, {summary.period}. "
-                f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
-            ),
-            boundaries=boundaries,
-            attribution=framing.attribution,
-            source=framing.source_line,
-        )
-        written.extend(save_figure(fig, folder / f"growth_{stub(code)}"))
-    return written
+) -> list[FigureJob]:
+    """One growth map per mapped column (``figures/growth_<key>``), as jobs to draw."""
+
+    def job(code: str, label: str) -> FigureJob:
+        def draw() -> Figure:
+            return plot_category_map(
+                layer,
+                f"{stub(code)}_growth",
+                _categories(),
+                legend_title=f"Growth {summary.period}",
+                title=framing.heading(f"{label}: growth {summary.period}"),
+                subtitle=(
+                    f"Compound annual growth of {summary.measure_label}, {summary.period}. "
+                    f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
+                ),
+                boundaries=boundaries,
+                attribution=framing.attribution,
+                source=framing.source_line,
+            )[0]
+
+        return FigureJob(f"growth_{stub(code)}", draw)
+
+    return [job(code, label) for code, label in mapped_columns(growth)]
 
 
 def _pct(value: float) -> str:

@@ -17,6 +17,8 @@ import importlib.metadata
 import json
 import os
 import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,29 +28,36 @@ import pyogrio
 from clustergeo.config import RunConfig
 from clustergeo.io import file_sha256, write_json, write_text
 from clustergeo.publish.circular import (
-    circular_figures,
     circular_layers,
     circular_report_blocks,
+    stream_map_jobs,
 )
 from clustergeo.publish.emerging import (
-    draw_emerging_maps,
     emerging_blocks,
     emerging_layers,
+    emerging_map_jobs,
     emerging_styles,
 )
-from clustergeo.publish.figures import draw_figures, map_boundaries
+from clustergeo.publish.figures import (
+    FigureJob,
+    drawing,
+    figure_jobs,
+    map_boundaries,
+    map_data,
+)
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.geopackage import layer_styles, write_geopackage
 from clustergeo.publish.growth import (
     GrowthSummary,
-    draw_growth_maps,
     growth_blocks,
     growth_layers,
+    growth_map_jobs,
     growth_styles,
 )
 from clustergeo.publish.layers import RunTables, build_layers
 from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, project_for_layers
+from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
     Block,
     report_blocks,
@@ -117,63 +126,35 @@ def run(config: RunConfig) -> None:
     if growth is not None and growth.emerging is not None and growth.emerging_clusters is not None:
         layers |= emerging_layers(tables.areas, growth.emerging, growth.emerging_clusters)
         styles += emerging_styles(growth.emerging)
-    write_geopackage(
-        layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
-    )
-    grid = intermediates.read_surface_grid(paths)
-    write_text(
-        project_for_layers(
-            framing=framing,
-            geopackage_name=paths[r.GEOPACKAGE].name,
-            layers=geometry_types(layers),
-            styles=styles,
-            extent=tables.areas.total_bounds,
-            definitions=definitions,
-            surface=SurfaceBands(
-                path=_relative(paths[r.SURFACE_TIF], paths.root).replace(os.sep, "/"),
-                bands=grid.bands,
-                cell_m=grid.cell_m,
-            )
-            if grid is not None
-            else None,
-        ),
-        paths[r.QGIS_PROJECT],
-    )
-    figures = draw_figures(
-        layers,
+    boundaries = map_boundaries(layers)
+    maps = figure_jobs(
+        map_data(layers, definitions),
         definitions=definitions,
         framing=framing,
         hotspot_method=method,
         cluster_rule=rule,
         grid_cell_m=config.surface.cell_m if config.surface else None,
-        folder=paths[r.FIGURES],
     )
-    write_text(
-        map_page_for_layers(
-            layers,
-            definitions,
-            title=framing.title,
-            source=framing.source_line,
-            attribution=framing.attribution,
-            quantity=framing.quantity,
-        ),
-        paths[r.MAP_PAGE],
-    )
-    circular_drawn: list[Path] = []
+    stream_maps: list[FigureJob] = []
     if circular is not None and config.circular is not None:
-        circular_drawn = circular_figures(
+        stream_maps = stream_map_jobs(
             layers,
             areas=tables.areas,
-            boundaries=map_boundaries(layers),
+            boundaries=boundaries,
             framing=framing,
             distance_km=config.circular.distance_km,
-            folder=paths[r.FIGURES],
         )
-        figures += circular_drawn
-    drawn, extra_figures, change_over_time = _change_over_time(
-        growth, summary, layers=layers, tables=tables, framing=framing, paths=paths
-    )
-    figures += drawn
+    over_time = _change_over_time(growth, summary, layers=layers, tables=tables, framing=framing)
+    # Every map of the run is drawn by one pool of workers, the costliest (the run's own maps,
+    # small multiples first) first, while this process writes the GeoPackage, the QGIS project
+    # and the web map.
+    with drawing([*maps, *stream_maps, *over_time.maps], paths[r.FIGURES]) as drawing_maps:
+        _write_map_files(
+            config, paths, layers, styles, framing=framing, tables=tables, definitions=definitions
+        )
+        drawn = drawing_maps.files()
+    figures = [p for job in [*maps, *stream_maps, *over_time.maps] for p in drawn[job.name]]
+    circular_drawn = [p for job in stream_maps for p in drawn[job.name]]
     provenance = _provenance(
         config,
         paths,
@@ -202,11 +183,14 @@ def run(config: RunConfig) -> None:
         clusters=tables.clusters,
         links=tables.cluster_authorities,
         sites=sites if tables.sites is not None else None,
-        figures=[*report_figures(paths.root, figures, tables.sites), *extra_figures],
+        figures=[
+            *report_figures(paths.root, figures, tables.sites),
+            *over_time.report_figures(drawn, paths.root),
+        ],
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
         global_statistics=tables.global_statistics,
-        change_over_time=change_over_time,
+        change_over_time=over_time.blocks,
         authority_summaries=tables.authority_summaries,
     )
     if circular is not None and config.circular is not None:
@@ -236,6 +220,24 @@ def _write_report(blocks: list[Block], framing: Framing, paths: RunPaths) -> Non
     write_report_pdf(page, paths[r.REPORT_PDF])
 
 
+@dataclass(frozen=True)
+class _OverTime:
+    """The change-over-time maps to draw, their report captions by map, and their sections."""
+
+    maps: list[FigureJob] = field(default_factory=list)
+    captions: dict[str, str] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+    def report_figures(self, drawn: Mapping[str, list[Path]], root: Path) -> list[tuple[str, str]]:
+        """The drawn maps' PNGs, relative to the run folder, with their captions."""
+        return [
+            (_relative(p, root), self.captions[job.name])
+            for job in self.maps
+            for p in drawn[job.name]
+            if p.suffix == ".png"
+        ]
+
+
 def _change_over_time(
     growth: intermediates.GrowthTables | None,
     summary: GrowthSummary | None,
@@ -243,49 +245,44 @@ def _change_over_time(
     layers: dict[str, Any],
     tables: RunTables,
     framing: Framing,
-    paths: RunPaths,
-) -> tuple[list[Path], list[tuple[str, str]], list[Block]]:
-    """The growth and emerging-hot-spot maps drawn, their report captions, and their sections."""
-    change_over_time: list[Block] = []
-    figures: list[Path] = []
-    extra_figures: list[tuple[str, str]] = []
-    if growth is not None and summary is not None:
-        drawn = draw_growth_maps(
-            layers["growth_areas"],
-            growth.growth,
-            summary=summary,
-            framing=framing,
-            boundaries=map_boundaries(layers),
-            folder=paths[r.FIGURES],
-        )
-        figures += drawn
-        extra_figures += [
-            (_relative(p, paths.root), f"Growth {summary.period}: {p.stem.removeprefix('growth_')}")
-            for p in drawn
-            if p.suffix == ".png"
-        ]
-        names = tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
-        change_over_time += growth_blocks(
+) -> _OverTime:
+    """The growth and emerging-hot-spot maps to draw, their captions, and their sections."""
+    over_time = _OverTime()
+    if growth is None or summary is None:
+        return over_time
+    maps = growth_map_jobs(
+        layers["growth_areas"],
+        growth.growth,
+        summary=summary,
+        framing=framing,
+        boundaries=map_boundaries(layers),
+    )
+    over_time.maps.extend(maps)
+    over_time.captions.update(
+        {job.name: f"Growth {summary.period}: {job.name.removeprefix('growth_')}" for job in maps}
+    )
+    names = tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
+    over_time.blocks.extend(
+        growth_blocks(
             growth.growth, growth.shift_share, growth.findings, summary, finding_names=names
         )
-        if growth.emerging is not None and growth.emerging_clusters is not None:
-            period = f"{min(growth.record['years'])}–{max(growth.record['years'])}"
-            drawn = draw_emerging_maps(
-                layers["emerging_areas"],
-                growth.emerging,
-                period=period,
-                framing=framing,
-                boundaries=map_boundaries(layers),
-                folder=paths[r.FIGURES],
-            )
-            figures += drawn
-            extra_figures += [
-                (_relative(p, paths.root), f"Emerging hot spots {period}: {p.stem}")
-                for p in drawn
-                if p.suffix == ".png"
-            ]
-            area_names = layers["emerging_areas"]
-            change_over_time += emerging_blocks(
+    )
+    if growth.emerging is not None and growth.emerging_clusters is not None:
+        period = f"{min(growth.record['years'])}–{max(growth.record['years'])}"
+        maps = emerging_map_jobs(
+            layers["emerging_areas"],
+            growth.emerging,
+            period=period,
+            framing=framing,
+            boundaries=map_boundaries(layers),
+        )
+        over_time.maps.extend(maps)
+        over_time.captions.update(
+            {job.name: f"Emerging hot spots {period}: {job.name}" for job in maps}
+        )
+        area_names = layers["emerging_areas"]
+        over_time.blocks.extend(
+            emerging_blocks(
                 growth.emerging,
                 growth.emerging_clusters,
                 members=growth.emerging_members,
@@ -295,7 +292,54 @@ def _change_over_time(
                     zip(growth.growth["industry_code"], growth.growth["label"], strict=True)
                 ),
             )
-    return figures, extra_figures, change_over_time
+        )
+    return over_time
+
+
+def _write_map_files(
+    config: RunConfig,
+    paths: RunPaths,
+    layers: dict[str, Any],
+    styles: list[LayerStyle],
+    *,
+    framing: Framing,
+    tables: RunTables,
+    definitions: list[tuple[str, str]],
+) -> None:
+    """The GeoPackage with its styles, the QGIS project that opens it, and the web map."""
+    write_geopackage(
+        layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
+    )
+    grid = intermediates.read_surface_grid(paths)
+    write_text(
+        project_for_layers(
+            framing=framing,
+            geopackage_name=paths[r.GEOPACKAGE].name,
+            layers=geometry_types(layers),
+            styles=styles,
+            extent=tables.areas.total_bounds,
+            definitions=definitions,
+            surface=SurfaceBands(
+                path=_relative(paths[r.SURFACE_TIF], paths.root).replace(os.sep, "/"),
+                bands=grid.bands,
+                cell_m=grid.cell_m,
+            )
+            if grid is not None
+            else None,
+        ),
+        paths[r.QGIS_PROJECT],
+    )
+    write_text(
+        map_page_for_layers(
+            layers,
+            definitions,
+            title=framing.title,
+            source=framing.source_line,
+            attribution=framing.attribution,
+            quantity=framing.quantity,
+        ),
+        paths[r.MAP_PAGE],
+    )
 
 
 def _read_tables(paths: RunPaths) -> RunTables:

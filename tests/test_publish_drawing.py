@@ -1,0 +1,61 @@
+"""Figures drawn by a pool of workers while the caller writes other files."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+
+from clustergeo.publish import figures
+from clustergeo.publish.figures import FigureJob, drawing
+from clustergeo.publish.plotting import FIGURE_FORMATS, house_style
+
+
+def _tiny(label: str) -> FigureJob:
+    def draw() -> Figure:
+        with house_style():
+            fig = plt.figure(figsize=(1, 1), dpi=72)
+            fig.text(0.1, 0.5, label)
+        return fig
+
+    return FigureJob(label, draw)
+
+
+JOBS = [_tiny(name) for name in ("costliest", "middle", "last")]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_files_come_back_by_job_in_job_order(
+    workers: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if workers > 1 and not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked on Linux only")
+    monkeypatch.setattr(figures, "_worker_count", lambda jobs: workers)
+    with drawing(JOBS, tmp_path) as drawn:
+        # The caller's own work, done while the workers draw.
+        (tmp_path / "meanwhile.txt").write_text("written while drawing")
+        files = drawn.files()
+    assert list(files) == ["costliest", "middle", "last"]
+    for name, paths in files.items():
+        assert paths == [tmp_path / f"{name}.{fmt}" for fmt in FIGURE_FORMATS]
+        assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_a_failure_while_drawing_stops_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked on Linux only")
+    monkeypatch.setattr(figures, "_worker_count", lambda jobs: 2)
+    with (
+        pytest.raises(RuntimeError, match="the GeoPackage could not be written"),
+        drawing(JOBS, tmp_path),
+    ):
+        raise RuntimeError("the GeoPackage could not be written")
+    # The jobs handed to the workers are let go, and nothing is left running.
+    assert figures._PENDING == []
+    assert multiprocessing.active_children() == []

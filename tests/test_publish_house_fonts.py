@@ -1,0 +1,132 @@
+"""The house fonts cut to the characters maps print: same maps, same names, made once."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+
+from clustergeo.publish import house_fonts
+from clustergeo.publish.house_fonts import HOUSE_CHARACTERS, slim_font, use_house_fonts
+from clustergeo.publish.plotting import HOUSE_RC_PARAMS, house_style
+
+#: Kerned pairs (AV, Wa, To), the symbols the maps and legends print, Welsh and Polish letters.
+SAMPLE = "AVAWaToTy Hot spots – £1,250 ≥ 0.8 → ↔ × ★ ⟲ − ∞ ± ² © ° … Ŵŷẁ łż"
+
+
+def _full_font(weight: str) -> Path:
+    """The font matplotlib ships, whatever the house fonts are."""
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name == "DejaVu Sans" and entry.weight == (700 if weight == "bold" else 400):
+            path = Path(entry.fname)
+            if "mpl-data" in path.parts and entry.style == "normal":
+                return path
+    raise AssertionError(f"matplotlib's DejaVu Sans {weight} not found")
+
+
+@pytest.fixture
+def full_fonts_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """matplotlib as it starts (no house fonts yet), with a fresh font cache; restored after."""
+    manager = font_manager.fontManager
+    shipped = [e for e in manager.ttflist if "clustergeo" not in Path(e.fname).parts]
+    monkeypatch.setattr(manager, "ttflist", shipped)
+    monkeypatch.setattr(house_fonts, "_installed", False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    manager._findfont_cached.cache_clear()
+    yield tmp_path
+    manager._findfont_cached.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def cut_fonts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("fonts")
+    return {weight: slim_font(_full_font(weight), folder) for weight in ("normal", "bold")}
+
+
+def _cmap(path: Path) -> dict[int, str]:
+    return dict(TTFont(path).getBestCmap())
+
+
+def test_cut_fonts_keep_every_house_character_the_full_font_has(
+    cut_fonts: dict[str, Path],
+) -> None:
+    for weight, cut in cut_fonts.items():
+        full = _cmap(_full_font(weight))
+        wanted = {c for low, high in HOUSE_CHARACTERS for c in range(low, high + 1) if c in full}
+        kept = _cmap(cut)
+        assert wanted <= set(kept)
+        assert set(kept) <= wanted
+        assert {ord(c) for c in SAMPLE} <= set(kept)
+        # Well under half the size: that is the point of the copy.
+        assert cut.stat().st_size < _full_font(weight).stat().st_size / 2
+
+
+def test_cut_fonts_keep_the_family_name_and_kerning(cut_fonts: dict[str, Path]) -> None:
+    for weight, cut in cut_fonts.items():
+        font = TTFont(cut)
+        assert font["name"].getDebugName(1) == "DejaVu Sans"
+        assert font["name"].getDebugName(6) == TTFont(_full_font(weight))["name"].getDebugName(6)
+        assert "kern" in font or "GPOS" in font
+
+
+def test_cut_fonts_are_made_once(cut_fonts: dict[str, Path]) -> None:
+    folder = cut_fonts["normal"].parent
+    before = cut_fonts["normal"].stat().st_mtime_ns
+    assert slim_font(_full_font("normal"), folder) == cut_fonts["normal"]
+    assert cut_fonts["normal"].stat().st_mtime_ns == before
+
+
+def _render(text: str) -> np.ndarray:
+    fig = plt.figure(figsize=(4, 1), dpi=300)
+    fig.text(0.01, 0.6, text, fontsize=7)
+    fig.text(0.01, 0.2, text, fontsize=9, fontweight="bold")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return np.asarray(plt.imread(io.BytesIO(buffer.getvalue())))
+
+
+def test_maps_drawn_with_the_house_fonts_are_pixel_identical(full_fonts_first: Path) -> None:
+    tmp_path = full_fonts_first
+    with mpl.rc_context(dict(HOUSE_RC_PARAMS)):
+        full = _render(SAMPLE)
+    assert "mpl-data" in font_manager.findfont("DejaVu Sans")
+    with house_style():
+        cut = _render(SAMPLE)
+        assert Path(font_manager.findfont("DejaVu Sans")).is_relative_to(tmp_path)
+        bold = font_manager.FontProperties(family="DejaVu Sans", weight="bold")
+        assert Path(font_manager.findfont(bold)).is_relative_to(tmp_path)
+    np.testing.assert_array_equal(cut, full)
+
+
+def test_pdf_and_svg_name_the_house_font(full_fonts_first: Path) -> None:
+    with house_style():
+        assert Path(font_manager.findfont("DejaVu Sans")).is_relative_to(full_fonts_first)
+        fig = plt.figure(figsize=(3, 1))
+        fig.text(0.1, 0.5, SAMPLE)
+        pdf, svg = io.BytesIO(), io.BytesIO()
+        fig.savefig(pdf, format="pdf")
+        fig.savefig(svg, format="svg")
+        plt.close(fig)
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+DejaVuSans\s", pdf.getvalue())
+    assert b"/FontFile2" in pdf.getvalue()  # embedded as TrueType
+    assert "font-family: 'DejaVu Sans'" in svg.getvalue().decode()
+    assert "<text" in svg.getvalue().decode()
+
+
+def test_an_unwritable_cache_keeps_the_full_fonts(
+    monkeypatch: pytest.MonkeyPatch, full_fonts_first: Path
+) -> None:
+    blocker = full_fonts_first / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    use_house_fonts()
+    assert "mpl-data" in font_manager.findfont("DejaVu Sans")
