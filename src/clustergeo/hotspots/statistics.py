@@ -27,10 +27,8 @@ exactly zero counts as low, as in esda.
 from __future__ import annotations
 
 import ctypes
-import itertools
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -462,31 +460,19 @@ class ColumnSums:
     moran_squares: np.ndarray
 
 
-def _sum_columns(values: np.ndarray, sums: np.ndarray, first: int, last: int) -> None:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for c in range(first, last):
-            column = values[:, c]
-            sums[0, c] = column.sum()
-            sums[1, c] = column.mean()
-            sums[2, c] = column.std()
-            sums[3, c] = (column**2).sum()
-            sums[4, c] = (((column - sums[1, c]) * (1.0 / sums[2, c])) ** 2).sum()
-
-
 def column_sums(values: np.ndarray) -> ColumnSums:
     """The per-column constants of ``values``, with the bits of numpy's whole-array reductions.
 
     numpy's summation order depends on the memory layout. For a Fortran-ordered array (what
     pandas gives) each column is contiguous and reducing it alone gives the same bits as
     reducing the whole array along axis 0, without ``n x K`` temporaries: the column stays in
-    cache. Columns are independent, so threads share them out (numpy's reductions release the
-    interpreter lock).
+    cache.
     """
-    if values.ndim != 2 or values.flags.c_contiguous or not values.flags.f_contiguous:
-        total = values.sum(axis=0)
-        mean = values.mean(axis=0)
-        std = values.std(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if values.ndim != 2 or values.flags.c_contiguous or not values.flags.f_contiguous:
+            total = values.sum(axis=0)
+            mean = values.mean(axis=0)
+            std = values.std(axis=0)
             return ColumnSums(
                 total,
                 mean,
@@ -494,24 +480,15 @@ def column_sums(values: np.ndarray) -> ColumnSums:
                 (values**2).sum(axis=0),
                 (((values - mean) * (1.0 / std)) ** 2).sum(axis=0),
             )
-    n_columns = values.shape[1]
-    sums = np.full((5, n_columns), np.nan)
-    workers = min(numba.get_num_threads(), n_columns)
-    if workers <= 1 or values.size < _THREADED_FROM:
-        _sum_columns(values, sums, 0, n_columns)
-    else:
-        edges = np.linspace(0, n_columns, workers + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for done in [
-                pool.submit(_sum_columns, values, sums, int(a), int(b))
-                for a, b in itertools.pairwise(edges)
-            ]:
-                done.result()
+        sums = np.full((5, values.shape[1]), np.nan)
+        for c in range(values.shape[1]):
+            column = values[:, c]
+            sums[0, c] = column.sum()
+            sums[1, c] = column.mean()
+            sums[2, c] = column.std()
+            sums[3, c] = (column**2).sum()
+            sums[4, c] = (((column - sums[1, c]) * (1.0 / sums[2, c])) ** 2).sum()
     return ColumnSums(sums[0], sums[1], sums[2], sums[3], sums[4])
-
-
-#: Arrays smaller than this are summed on one thread (starting threads would cost more).
-_THREADED_FROM = 1 << 18
 
 
 def row_major(values: np.ndarray, contiguous: np.ndarray | None = None) -> np.ndarray:
