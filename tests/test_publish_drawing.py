@@ -51,6 +51,8 @@ def test_a_failure_while_drawing_stops_the_workers(
     if not sys.platform.startswith("linux"):
         pytest.skip("workers are forked on Linux only")
     monkeypatch.setattr(figures, "_worker_count", lambda jobs: 2)
+    # Other tests' processes (a Dask cluster kept for the session) may be running already.
+    running = set(multiprocessing.active_children())
     with (
         pytest.raises(RuntimeError, match="the GeoPackage could not be written"),
         drawing(JOBS, tmp_path),
@@ -58,4 +60,4 @@ def test_a_failure_while_drawing_stops_the_workers(
         raise RuntimeError("the GeoPackage could not be written")
     # The jobs handed to the workers are let go, and nothing is left running.
     assert figures._PENDING == []
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) <= running
