@@ -75,7 +75,7 @@ bench: $(VENV)/.installed ## Benchmark hot spots and co-location against esda, t
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
 	$(BIN)/python benchmarks/bench_surface.py --out data/processed/bench/surface.md
 	$(BIN)/python benchmarks/bench_circular.py --out data/processed/bench/circular.md
-	$(BIN)/python benchmarks/bench_stages.py --out data/processed/bench/stages.md
+	$(BIN)/python benchmarks/bench_stages.py --out data/processed/bench/stages.md --readme README.md
 
 bench-scale: $(VENV)/.installed ## National panels in process vs Dask: writes the README's scale table (needs ../shared/data, ~15 min)
 	$(BIN)/python benchmarks/bench_scale.py --out data/processed/bench/scale.md --readme README.md
