@@ -12,13 +12,11 @@ from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
-from matplotlib.figure import Figure
 
 from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.growth import mapped_columns, stub
-from clustergeo.publish.plotting import plot_category_map
+from clustergeo.publish.growth import change_map_jobs, mapped_columns, stub
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
 from clustergeo.vocab import (
@@ -92,27 +90,20 @@ def emerging_map_jobs(
     boundaries: Mapping[str, gpd.GeoDataFrame],
 ) -> list[FigureJob]:
     """One map per mapped column (``figures/emerging_<key>``), as jobs to draw."""
-
-    def job(code: str, label: str) -> FigureJob:
-        def draw() -> Figure:
-            return plot_category_map(
-                layer,
-                f"{stub(code)}_emerging",
-                _categories(),
-                legend_title=f"Trend in hot spots {period}",
-                title=framing.heading(f"{label}: emerging hot spots {period}"),
-                subtitle=(
-                    "Gi* of every year, a Mann-Kendall trend in each area's z-scores and the "
-                    "17 categories of Emerging Hot Spot Analysis (ArcGIS Pro)."
-                ),
-                boundaries=boundaries,
-                attribution=framing.attribution,
-                source=framing.source_line,
-            )[0]
-
-        return FigureJob(f"emerging_{stub(code)}", draw)
-
-    return [job(code, label) for code, label in mapped_columns(emerging)]
+    return change_map_jobs(
+        layer,
+        emerging,
+        kind="emerging",
+        categories=_categories(),
+        legend_title=f"Trend in hot spots {period}",
+        heading=f"emerging hot spots {period}",
+        subtitle=(
+            "Gi* of every year, a Mann-Kendall trend in each area's z-scores and the "
+            "17 categories of Emerging Hot Spot Analysis (ArcGIS Pro)."
+        ),
+        framing=framing,
+        boundaries=boundaries,
+    )
 
 
 def emerging_blocks(

@@ -28,6 +28,7 @@ from clustergeo.publish.report import Block
 __all__ = [
     "GROWTH_CLASSES",
     "GrowthSummary",
+    "change_map_jobs",
     "classify_growth",
     "growth_blocks",
     "growth_layers",
@@ -162,6 +163,42 @@ def growth_styles(growth: pd.DataFrame) -> list[LayerStyle]:
     ]
 
 
+def change_map_jobs(
+    layer: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    *,
+    kind: str,
+    categories: dict[str, tuple[str, str]],
+    legend_title: str,
+    heading: str,
+    subtitle: str,
+    framing: Framing,
+    boundaries: Mapping[str, gpd.GeoDataFrame],
+) -> list[FigureJob]:
+    """One category map of column ``<key>_<kind>`` per mapped column (``figures/<kind>_<key>``).
+
+    Each is titled "<industry>: <heading>", as jobs to draw.
+    """
+
+    def job(code: str, label: str) -> FigureJob:
+        def draw() -> Figure:
+            return plot_category_map(
+                layer,
+                f"{stub(code)}_{kind}",
+                categories,
+                legend_title=legend_title,
+                title=framing.heading(f"{label}: {heading}"),
+                subtitle=subtitle,
+                boundaries=boundaries,
+                attribution=framing.attribution,
+                source=framing.source_line,
+            )[0]
+
+        return FigureJob(f"{kind}_{stub(code)}", draw)
+
+    return [job(code, label) for code, label in mapped_columns(table)]
+
+
 def growth_map_jobs(
     layer: gpd.GeoDataFrame,
     growth: pd.DataFrame,
@@ -171,27 +208,20 @@ def growth_map_jobs(
     boundaries: Mapping[str, gpd.GeoDataFrame],
 ) -> list[FigureJob]:
     """One growth map per mapped column (``figures/growth_<key>``), as jobs to draw."""
-
-    def job(code: str, label: str) -> FigureJob:
-        def draw() -> Figure:
-            return plot_category_map(
-                layer,
-                f"{stub(code)}_growth",
-                _categories(),
-                legend_title=f"Growth {summary.period}",
-                title=framing.heading(f"{label}: growth {summary.period}"),
-                subtitle=(
-                    f"Compound annual growth of {summary.measure_label}, {summary.period}. "
-                    f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
-                ),
-                boundaries=boundaries,
-                attribution=framing.attribution,
-                source=framing.source_line,
-            )[0]
-
-        return FigureJob(f"growth_{stub(code)}", draw)
-
-    return [job(code, label) for code, label in mapped_columns(growth)]
+    return change_map_jobs(
+        layer,
+        growth,
+        kind="growth",
+        categories=_categories(),
+        legend_title=f"Growth {summary.period}",
+        heading=f"growth {summary.period}",
+        subtitle=(
+            f"Compound annual growth of {summary.measure_label}, {summary.period}. "
+            f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
+        ),
+        framing=framing,
+        boundaries=boundaries,
+    )
 
 
 def _pct(value: float) -> str:
