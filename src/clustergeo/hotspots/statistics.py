@@ -73,15 +73,10 @@ def _row_standardise(matrix: sparse.csr_array) -> sparse.csr_array:
     each row's entries in reverse: the lags then add up in the order of the weights.
     """
     matrix = sparse.csr_array(matrix)
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    scale = np.divide(1.0, sums, out=np.zeros_like(sums, dtype="float64"), where=sums > 0)
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    scaled = sparse.csr_array(
-        (scale[rows] * matrix.data, matrix.indices.copy(), matrix.indptr.copy()),
-        shape=matrix.shape,
+    indptr, indices, data = _standardised(
+        matrix.indptr, matrix.indices, matrix.data.astype(np.float64)
     )
-    scaled.eliminate_zeros()
-    return scaled
+    return sparse.csr_array((data, indices.copy(), indptr.copy()), shape=matrix.shape)
 
 
 @numba.njit(cache=True)
@@ -157,6 +152,17 @@ def _without_zeros(
     return kept[indptr], indices[keep], data[keep]
 
 
+def _standardised(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR arrays with each row divided by its sum; rows summing to zero become empty."""
+    sums = _row_sums(indptr, data)
+    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+    return _without_zeros(
+        indptr, indices, scale[np.repeat(np.arange(len(sums)), np.diff(indptr))] * data
+    )
+
+
 @dataclass(frozen=True)
 class _RowWeights:
     """One weights matrix as the statistics kernel reads it: CSR arrays, sums, sums of squares."""
@@ -180,11 +186,7 @@ def _row_weights(
     in the same order.
     """
     if row_standardise:
-        sums = _row_sums(indptr, data)
-        scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-        indptr, indices, data = _without_zeros(
-            indptr, indices, scale[np.repeat(np.arange(len(sums)), np.diff(indptr))] * data
-        )
+        indptr, indices, data = _standardised(indptr, indices, data)
     square_indptr, _, squares = _without_zeros(indptr, indices, data * data)
     return _RowWeights(
         indptr, indices, data, _row_sums(indptr, data), _row_sums(square_indptr, squares)
