@@ -307,12 +307,9 @@ def _rank_window(  # noqa: PLR0917 -- numba kernels take no keyword-only argumen
     """
     buckets = len(start) - 1
     bucket = _bucket(low, low_sum, scale, buckets)
-    first, last = start[bucket], start[bucket + 1]
-    below = _index_below(sorted_sums, first, last, low)
-    high_bucket = _bucket(high, low_sum, scale, buckets)
-    if high_bucket != bucket:  # rare: the window is a few units in the last place wide
-        first, last = start[high_bucket], start[high_bucket + 1]
-    at_most = _index_above(sorted_sums, max(first, below), last, high)
+    below = _index_below(sorted_sums, start[bucket], start[bucket + 1], low)
+    bucket = _bucket(high, low_sum, scale, buckets)
+    at_most = _index_above(sorted_sums, start[bucket], start[bucket + 1], high)
     return below, at_most
 
 
