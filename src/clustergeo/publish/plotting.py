@@ -892,6 +892,10 @@ def boundary_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
     return [Line2D([], [], **dict(BOUNDARY_STYLES[tier])) for tier in tiers]
 
 
+#: The tallest a report-width map figure is made (inches).
+_MAX_MAP_HEIGHT_IN: Final = 9.5
+
+
 def default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
     """Figure size (inches) of a report-width map of ``areas`` with a legend on its right."""
     width = REPORT_WIDTH_CM / 2.54
@@ -899,32 +903,44 @@ def default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
     aspect = (y_max - y_min) / max(x_max - x_min, 1.0)
     # About 2 inches go to the legend and 1 inch to the title and attribution.
     height = (width - 2.0) * aspect + 1.0
-    return width, float(np.clip(height, 3.0, 9.5))
+    return width, float(np.clip(height, 3.0, _MAX_MAP_HEIGHT_IN))
 
 
 def fit_height_to_map(fig: Figure, ax: Axes) -> None:
     """Shrink or grow a figure's height so an equal-aspect map fills its width.
 
     Constrained layout gives the map a box, then equal aspect shrinks the map inside it; the
-    difference would be empty paper above and below the map in the report. The layout is run
-    once more at the end, so the axes' positions are those of the final size.
+    difference would be empty paper above and below the map in the report. While the height
+    is fitted the map's limits stretch to fill its box instead (``adjustable="datalim"``), so
+    the box, and the legend anchored to its edge, stay where they are once the map fills it:
+    the height the box lacks is then read off one layout, and a second layout checks it. The
+    layout at the final size is left to :func:`freeze_layout`.
     """
-    for _ in range(3):
-        fig.draw_without_rendering()
-        allotted = ax.get_position(original=True)
-        drawn = ax.get_position(original=False)
-        width, height = fig.get_size_inches()
-        slack_height = (allotted.height - drawn.height) * height
-        slack_width = (allotted.width - drawn.width) * width
-        if slack_height > 0.02:
-            fig.set_size_inches(width, height - slack_height, forward=False)
-        elif slack_width > 0.02 and drawn.width > 0 and height < 9.5:
-            # The map is limited by height: grow the figure so it can fill the width.
-            grow = slack_width * drawn.height * height / (drawn.width * width)
-            fig.set_size_inches(width, min(height + grow, 9.5), forward=False)
-        else:
-            return
-    fig.draw_without_rendering()
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    # Height over width of the map on paper: equal aspect draws a metre the same both ways.
+    map_ratio = float(ax.get_aspect()) * abs(ylim[1] - ylim[0]) / abs(xlim[1] - xlim[0])
+    adjustable = ax.get_adjustable()
+    ax.set_adjustable("datalim")
+    # matplotlib logs a warning each time it stretches limits that were set by hand; here the
+    # stretch is the point, and the limits are put back afterwards.
+    axes_log = logging.getLogger("matplotlib.axes._base")
+    level = axes_log.level
+    axes_log.setLevel(logging.ERROR)
+    try:
+        for _ in range(3):
+            fig.draw_without_rendering()
+            box = ax.get_position(original=True)
+            width, height = fig.get_size_inches()
+            lacking = map_ratio * box.width * width - box.height * height
+            target = min(height + lacking, _MAX_MAP_HEIGHT_IN)
+            if abs(target - height) < 0.02:
+                return
+            fig.set_size_inches(width, target, forward=False)
+    finally:
+        axes_log.setLevel(level)
+        ax.set_adjustable(adjustable)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
 
 
 def figure_renderer(fig: Figure) -> RendererBase:
@@ -1016,7 +1032,9 @@ def freeze_layout(fig: Figure) -> None:
     fig.draw_without_rendering()
     for ax in fig.axes:
         ax.set_position(ax.get_position(original=False))
-    fig.set_layout_engine("none")
+    # No engine at all: a placeholder engine would make every savefig lay out (and so draw)
+    # the whole figure once more before drawing it for real.
+    fig.set_layout_engine(None)
     _pull_inside(fig)
 
 
