@@ -11,7 +11,12 @@ import pytest
 from matplotlib.path import Path
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
 
-from clustergeo.publish.map_geometry import geometry_paths, path_collection, simplify_to_scale
+from clustergeo.publish.map_geometry import (
+    coverage_collection,
+    geometry_paths,
+    path_collection,
+    simplify_to_scale,
+)
 from clustergeo.publish.placement import Box, candidate_offsets, place_boxes
 
 FRAME = Box(0.0, 0.0, 100.0, 100.0)
@@ -19,14 +24,19 @@ FRAME = Box(0.0, 0.0, 100.0, 100.0)
 
 def _render(path: Path) -> np.ndarray:
     """``path`` filled black on a 100 × 100 pixel white canvas spanning 0–10 on both axes."""
+    return _draw(path_collection([path], facecolors="black", edgecolors="none"))[:, :, 0]
+
+
+def _draw(collection) -> np.ndarray:
+    """The RGBA pixels of ``collection`` on a 100 × 100 pixel canvas spanning 0–10 both ways."""
     fig, ax = plt.subplots(figsize=(1, 1), dpi=100)
     fig.subplots_adjust(0, 0, 1, 1)
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 10)
     ax.set_axis_off()
-    ax.add_collection(path_collection([path], facecolors="black", edgecolors="none"))
+    ax.add_collection(collection)
     fig.canvas.draw()
-    pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, 0].copy()  # type: ignore[attr-defined]
+    pixels = np.asarray(fig.canvas.buffer_rgba()).copy()  # type: ignore[attr-defined]
     plt.close(fig)
     return pixels
 
@@ -118,3 +128,44 @@ def test_simplify_to_scale_drops_detail_under_half_a_pixel_only():
     assert len(simplified.iloc[0].exterior.coords) == 5
     assert len(simplified.iloc[1].exterior.coords) == 6
     assert simplified.crs == frame.crs
+
+
+def _squares() -> list[Path]:
+    """Four 2 × 2 squares with gaps between them, one with a hole."""
+    shapes = [box(1, 1, 3, 3), box(4, 1, 6, 3), box(1, 5, 3, 7), box(4, 5, 6, 7)]
+    shapes[3] = shapes[3].difference(box(4.5, 5.5, 5.5, 6.5))
+    return geometry_paths(gpd.GeoSeries(shapes))
+
+
+def test_coverage_collection_draws_one_path_per_style_with_the_same_pixels():
+    paths = _squares()
+    style = {
+        "facecolors": ["#d7301f", "#2c7fb8", "#d7301f", "#2c7fb8"],
+        "edgecolors": ["#333333", "#333333", "#333333", "#ffffff"],
+        "linewidths": [0.5, 0.5, 0.5, 1.0],
+    }
+    joined = coverage_collection(paths, **style)
+    # Squares 0 and 2 share every style; 1 and 3 differ in their edges.
+    assert len(joined.get_paths()) == 3
+    sizes = sorted(len(p.vertices) for p in joined.get_paths())
+    assert sizes == sorted(
+        [len(paths[0].vertices) * 2, len(paths[1].vertices), len(paths[3].vertices)]
+    )
+    # Apart from the grouping, it is the collection drawn one path per area.
+    np.testing.assert_array_equal(_draw(joined), _draw(path_collection(paths, **style)))
+
+
+def test_coverage_collection_keeps_holes_and_takes_single_styles():
+    # Pixel (row, column) of map point (x, y) on the 0-10 canvas: (100 - 10 y, 10 x).
+    joined = coverage_collection(_squares(), facecolors="black")
+    assert len(joined.get_paths()) == 1
+    # Nothing is stroked when no edge is asked for.
+    assert len(joined.get_edgecolors()) == 0
+    pixels = _draw(joined)[:, :, 0]
+    assert pixels[80, 20] == 0  # inside square 0
+    assert pixels[48, 42] == 0  # inside square 3, beside its hole
+    assert pixels[40, 50] == 255  # the hole
+    assert pixels[80, 35] == 255  # the gap between squares 0 and 1
+    outlines = coverage_collection(_squares(), facecolors="none", edgecolors="black")
+    assert len(outlines.get_facecolors()) == 0
+    assert _draw(outlines)[80, 20, 0] == 255  # square 0 is outlined, not filled

@@ -84,6 +84,21 @@ def legend_labels(ax: plt.Axes) -> list[str]:
     return [text.get_text().replace("\n", " ") for text in legend.get_texts()]
 
 
+def area_fills(ax: plt.Axes, areas: gpd.GeoDataFrame) -> list[tuple[float, ...]]:
+    """The fill each area is drawn in: that of the one area path its inner point falls in.
+
+    Areas of one class are drawn as one compound path, so the fill is found by place.
+    """
+    collection = ax.collections[0]
+    paths, fills = collection.get_paths(), collection.get_facecolors()
+    found = []
+    for point in areas.geometry.representative_point():
+        hits = [i for i, path in enumerate(paths) if path.contains_point((point.x, point.y))]
+        assert len(hits) == 1, f"{point} lies in {len(hits)} area paths"
+        found.append(tuple(fills[hits[0]]))
+    return found
+
+
 # --- Constants -------------------------------------------------------------------------------
 
 
@@ -253,15 +268,15 @@ def test_hotspot_and_lisa_legends_list_the_classes_present(grid):
         "Low-low (cluster)",
         "Not significant",
     ]
-    fills = ax.collections[0].get_facecolors()
-    assert tuple(fills[0]) == mpl.colors.to_rgba(plotting.MORAN_CLASS_COLOURS["HH"])
+    assert area_fills(ax, grid)[0] == mpl.colors.to_rgba(plotting.MORAN_CLASS_COLOURS["HH"])
 
 
 def test_areas_are_filled_with_their_class_colour(grid):
     _, ax = plot_lq_choropleth(grid, title="Colours", unreliable_column=None)
-    fills = ax.collections[0].get_facecolors()
     expected = [LQ_CLASS_COLOURS[label] for label in classify_lq(grid["lq"])]
-    np.testing.assert_allclose(fills, [mpl.colors.to_rgba(c) for c in expected])
+    np.testing.assert_allclose(area_fills(ax, grid), [mpl.colors.to_rgba(c) for c in expected])
+    # One path per class drawn, not one per area.
+    assert len(ax.collections[0].get_paths()) == len(set(expected))
 
 
 def test_plot_draws_into_a_given_axes(grid):

@@ -33,6 +33,7 @@ from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import (
     MapGeometry,
+    coverage_collection,
     geometry_paths,
     path_collection,
     prepare_map_geometry,
@@ -218,7 +219,7 @@ def plot_stream_map(
         fit_height_to_map(fig, ax)
         freeze_layout(fig)
         ax.add_collection(
-            path_collection(
+            coverage_collection(
                 geometry.areas, facecolors=_BASE_FILL, edgecolors="#ffffff", linewidths=0.2
             ),
             autolim=False,

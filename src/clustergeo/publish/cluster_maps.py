@@ -39,6 +39,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from clustergeo.publish.map_geometry import (
     MapGeometry,
+    coverage_collection,
     geometry_paths,
     path_collection,
     prepare_map_geometry,
@@ -549,7 +550,7 @@ def plot_cluster_map(
             )
             freeze_layout(fig)
         ax.add_collection(
-            path_collection(
+            coverage_collection(
                 geometry.areas, facecolors=BASE_FILL, edgecolors=_BASE_EDGE, linewidths=0.2
             ),
             autolim=False,
@@ -670,7 +671,7 @@ def plot_site_inset(
         )
         freeze_layout(fig)
         ax.add_collection(
-            path_collection(
+            coverage_collection(
                 geometry.areas, facecolors=BASE_FILL, edgecolors="#d6d2c8", linewidths=0.3
             ),
             autolim=False,

@@ -44,7 +44,12 @@ from clustergeo.publish.cluster_maps import (
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.house_fonts import use_house_fonts
-from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
+from clustergeo.publish.map_geometry import (
+    MapGeometry,
+    coverage_collection,
+    path_collection,
+    prepare_map_geometry,
+)
 from clustergeo.publish.palette import BASE_FILL, industry_colours, industry_labels
 from clustergeo.publish.plotting import (
     HOTSPOT_CLASS_COLOURS,
@@ -432,11 +437,13 @@ def _maup_job(
                 ax: Axes, mine: gpd.GeoDataFrame = mine, theirs: gpd.GeoDataFrame = theirs
             ) -> None:
                 ax.add_collection(
-                    path_collection(data.geometry.areas, facecolors=BASE_FILL, edgecolors="none"),
+                    coverage_collection(
+                        data.geometry.areas, facecolors=BASE_FILL, edgecolors="none"
+                    ),
                     autolim=False,
                 )
                 ax.add_collection(
-                    path_collection(
+                    coverage_collection(
                         geometry_paths(theirs.geometry),
                         facecolors=_GRID_FILL,
                         edgecolors="none",

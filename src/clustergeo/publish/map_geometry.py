@@ -19,11 +19,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba_array
 from matplotlib.path import Path
 
 __all__ = [
     "PRINT_PIXELS",
     "MapGeometry",
+    "coverage_collection",
     "geometry_paths",
     "path_collection",
     "prepare_map_geometry",
@@ -107,6 +109,60 @@ def path_collection(paths: Sequence[Path], **style: Any) -> PathCollection:
     collection = PathCollection(list(paths), **style)
     collection.set_in_layout(False)
     return collection
+
+
+def coverage_collection(
+    paths: Sequence[Path],
+    *,
+    facecolors: Any,
+    edgecolors: Any = "none",
+    linewidths: Any = 0.0,
+    **style: Any,
+) -> PathCollection:
+    """A coverage (features that do not overlap) drawn as one compound path per style.
+
+    The paths sharing a fill colour, edge colour and edge width are joined into one path, so
+    a map of 35,000 areas in seven classes is seven paths to draw and to write as PDF or SVG
+    instead of 35,000 (saving them cost about a tenth of a millisecond of Python per path).
+    What is printed is the same, better where fills meet: neighbours of one class leave no
+    anti-aliasing seam between them. The areas must not overlap: overlapping areas of one
+    style would be filled once, not twice (which matters under ``alpha``); styles may be one
+    value or one per path, as for :class:`~matplotlib.collections.PathCollection`. The
+    result is left out of layout computations, as :func:`path_collection`'s.
+    """
+    n = len(paths)
+    fills = _per_path_colours(facecolors, n)
+    edges = _per_path_colours(edgecolors, n)
+    widths = np.broadcast_to(np.asarray(linewidths, dtype=float).reshape(-1), (n,))
+    keys = np.column_stack([fills, edges, widths])
+    styles, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    order = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[order], np.arange(len(styles) + 1))
+    joined = [
+        Path.make_compound_path(*(paths[i] for i in order[starts[k] : starts[k + 1]]))
+        for k in range(len(styles))
+    ]
+    return path_collection(
+        joined,
+        facecolors=_colours_or_none(styles[:, :4]),
+        edgecolors=_colours_or_none(styles[:, 4:8]),
+        linewidths=styles[:, 8],
+        **style,
+    )
+
+
+def _per_path_colours(colours: Any, n: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """``colours`` (one, or one per path; ``"none"`` is transparent) as ``n`` RGBA rows."""
+    rgba = to_rgba_array(colours)
+    if len(rgba) == 0:
+        rgba = np.zeros((1, 4))
+    return np.broadcast_to(rgba, (n, 4)) if len(rgba) == 1 else rgba
+
+
+def _colours_or_none(rgba: np.ndarray[Any, np.dtype[np.float64]]) -> Any:
+    """``"none"`` where every colour is transparent, so nothing is filled or stroked at all."""
+    return "none" if not rgba[:, 3].any() else rgba
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,11 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path
 from clustergeo.publish.house_fonts import use_house_fonts
-from clustergeo.publish.map_geometry import MapGeometry, path_collection, prepare_map_geometry
+from clustergeo.publish.map_geometry import (
+    MapGeometry,
+    coverage_collection,
+    prepare_map_geometry,
+)
 from clustergeo.vocab import (
     GI_STAR_CLASSES,
     ORDNANCE_SURVEY_ATTRIBUTION,
@@ -1234,12 +1238,12 @@ def draw_areas(
 ) -> None:
     """Fill each area's path in its colour; outline no-data areas, hatch flagged ones."""
     ax.add_collection(
-        path_collection(paths, facecolors=colours, edgecolors=edgecolor, linewidths=linewidth),
+        coverage_collection(paths, facecolors=colours, edgecolors=edgecolor, linewidths=linewidth),
         autolim=False,
     )
     if no_data is not None and no_data.any():
         ax.add_collection(
-            path_collection(
+            coverage_collection(
                 [p for p, flag in zip(paths, no_data, strict=True) if flag],
                 facecolors="none",
                 edgecolors=_NO_DATA_EDGE_COLOUR,
@@ -1249,7 +1253,7 @@ def draw_areas(
         )
     if hatched is not None and hatched.any():
         # Hatch lines take the edge colour; a zero edge width keeps the outline itself hidden.
-        collection = path_collection(
+        collection = coverage_collection(
             [p for p, flag in zip(paths, hatched, strict=True) if flag],
             facecolors="none",
             edgecolors=LQ_UNRELIABLE_HATCH_COLOUR,
@@ -1267,7 +1271,7 @@ def draw_outlines(
         style = dict(BOUNDARY_STYLES[tier])
         style.pop("label")
         ax.add_collection(
-            path_collection(
+            coverage_collection(
                 geometry.outlines.get(tier, []),
                 facecolors="none",
                 edgecolors=style["color"],
@@ -1279,7 +1283,7 @@ def draw_outlines(
         )
     if study_outline:
         ax.add_collection(
-            path_collection(
+            coverage_collection(
                 geometry.study_outline,
                 facecolors="none",
                 edgecolors=STUDY_OUTLINE_COLOUR,
