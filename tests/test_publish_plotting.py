@@ -403,6 +403,23 @@ def test_save_figure_records_300_dpi(grid, tmp_path):
         assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
 
 
+def test_save_figure_png_is_opaque_rgb_with_savefigs_pixels(grid, tmp_path):
+    from PIL import Image
+
+    fig, _ = plot_lq_choropleth(grid, title="Pixels")
+    reference = tmp_path / "reference.png"
+    with plotting.house_style():
+        fig.savefig(reference, dpi=300)
+    (png,) = save_figure(fig, tmp_path / "lq", formats=("png",))
+    with Image.open(png) as image, Image.open(reference) as drawn:
+        assert image.mode == "RGB"
+        assert drawn.mode == "RGBA"
+        assert image.info["Software"].startswith("Matplotlib")
+        rgba = np.asarray(drawn)
+        assert (rgba[..., 3] == 255).all()
+        np.testing.assert_array_equal(np.asarray(image), rgba[..., :3])
+
+
 def test_save_figure_is_reproducible(grid, tmp_path):
     first = save_figure(plot_lq_choropleth(grid, title="Same")[0], tmp_path / "a", ("svg",))
     second = save_figure(plot_lq_choropleth(grid, title="Same")[0], tmp_path / "b", ("svg",))
