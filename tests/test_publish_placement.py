@@ -15,6 +15,8 @@ from clustergeo.publish.map_geometry import (
     coverage_collection,
     geometry_paths,
     path_collection,
+    prepare_map_geometries,
+    prepare_map_geometry,
     simplify_to_scale,
 )
 from clustergeo.publish.placement import Box, candidate_offsets, place_boxes
@@ -169,3 +171,38 @@ def test_coverage_collection_keeps_holes_and_takes_single_styles():
     outlines = coverage_collection(_squares(), facecolors="none", edgecolors="black")
     assert len(outlines.get_facecolors()) == 0
     assert _draw(outlines)[80, 20, 0] == 255  # square 0 is outlined, not filled
+
+
+def test_map_geometry_for_a_panel_has_fewer_vertices_and_the_same_frame():
+    # A wiggly coverage: 3 x 3 squares 10 km across whose edges zig-zag 20 m every 100 m.
+    def wiggly(x0: float, y0: float) -> Polygon:
+        size, step = 10_000.0, 100.0
+        ticks = np.arange(0.0, size, step)
+        wiggle = np.where(np.arange(len(ticks)) % 2 == 0, 0.0, 20.0)
+        bottom = np.column_stack([x0 + ticks, y0 + wiggle])
+        right = np.column_stack([x0 + size + wiggle, y0 + ticks])
+        top = np.column_stack([x0 + size - ticks, y0 + size + wiggle])
+        left = np.column_stack([x0 + wiggle, y0 + size - ticks])
+        return Polygon(np.concatenate([bottom, right, top, left]))
+
+    areas = gpd.GeoDataFrame(
+        geometry=[wiggly(x * 10_000.0, y * 10_000.0) for x in range(3) for y in range(3)],
+        crs="EPSG:27700",
+    )
+    counties = gpd.GeoDataFrame(geometry=[areas.union_all()], crs="EPSG:27700")
+    page, panel = prepare_map_geometries(areas, {"county": counties}, [2000, 666])
+    alone = prepare_map_geometry(areas, {"county": counties})
+
+    def vertices(paths: list[Path]) -> int:
+        return sum(len(p.vertices) for p in paths)
+
+    # The full-width geometry is the one prepare_map_geometry makes on its own.
+    assert vertices(page.areas) == vertices(alone.areas)
+    assert vertices(page.study_outline) == vertices(alone.study_outline)
+    assert page.bounds == panel.bounds == alone.bounds
+    # Zig-zags of 20 m are under half a pixel of a 30 km map 666 pixels wide (22.5 m), not of
+    # one 2,000 pixels wide (7.5 m): the panel keeps fewer vertices.
+    assert vertices(panel.areas) < vertices(page.areas)
+    assert vertices(panel.outlines["county"]) < vertices(page.outlines["county"])
+    assert vertices(panel.study_outline) < vertices(page.study_outline)
+    assert len(panel.areas) == len(page.areas) == len(areas)

@@ -78,6 +78,7 @@ __all__ = [
     "plot_cluster_map",
     "plot_site_inset",
     "plot_small_multiples",
+    "small_multiple_columns",
 ]
 
 _BASE_EDGE = "#ffffff"
@@ -783,6 +784,11 @@ class Panel:
     draw: Callable[[Axes], None]
 
 
+def small_multiple_columns(panels: int) -> int:
+    """How many panels a row of small multiples holds: three, or two for up to four panels."""
+    return 3 if panels > 4 else 2 if panels > 1 else 1
+
+
 def plot_small_multiples(
     areas: gpd.GeoDataFrame,
     panels: Sequence[Panel],
@@ -807,7 +813,7 @@ def plot_small_multiples(
     if geometry is None:
         geometry = prepare_map_geometry(areas, overlays)
     n = len(panels)
-    ncols = 3 if n > 4 else 2 if n > 1 else 1
+    ncols = small_multiple_columns(n)
     nrows = math.ceil(n / ncols)
     x0, y0, x1, y1 = geometry.bounds
     aspect = (y1 - y0) / max(x1 - x0, 1.0)

@@ -7,8 +7,9 @@ the findings on the areas against those on the grid. Each is written as PNG, PDF
 carries the run's title, data source and year, attribution and projection from its
 :class:`~clustergeo.publish.framing.Framing`.
 
-The study area's geometry is simplified to the printed scale and turned into paths once
-(:func:`~clustergeo.publish.map_geometry.prepare_map_geometry`); the maps are then drawn by a
+The study area's geometry is simplified to the printed scale, that of a full-width map and that
+of a small-multiples panel, and turned into paths once
+(:func:`~clustergeo.publish.map_geometry.prepare_map_geometries`); the maps are then drawn by a
 pool of worker processes, one per core, which inherit the prepared geometry when they are
 forked rather than receiving a copy.
 """
@@ -41,14 +42,16 @@ from clustergeo.publish.cluster_maps import (
     plot_cluster_map,
     plot_site_inset,
     plot_small_multiples,
+    small_multiple_columns,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.house_fonts import use_house_fonts
 from clustergeo.publish.map_geometry import (
+    PRINT_PIXELS,
     MapGeometry,
     coverage_collection,
     path_collection,
-    prepare_map_geometry,
+    prepare_map_geometries,
 )
 from clustergeo.publish.palette import BASE_FILL, industry_colours, industry_labels
 from clustergeo.publish.plotting import (
@@ -126,6 +129,8 @@ class MapData:
         definition, in the order of ``geometry.areas``.
     geometry
         The areas' and authority outlines' paths, simplified to the printed scale.
+    panel_geometry
+        The same simplified to the scale of a panel of the small multiples.
     boundaries
         Authority polygons drawn on the maps, by tier.
     findings
@@ -136,6 +141,7 @@ class MapData:
 
     areas: gpd.GeoDataFrame
     geometry: MapGeometry
+    panel_geometry: MapGeometry
     boundaries: dict[str, gpd.GeoDataFrame]
     findings: gpd.GeoDataFrame
     extents: gpd.GeoDataFrame | None
@@ -179,9 +185,14 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
     )
     extents = layers.get("cluster_extents")
     grid = layers.get("grid_clusters")
+    panel_pixels = PRINT_PIXELS // small_multiple_columns(len(definitions))
+    geometry, panel_geometry = prepare_map_geometries(
+        areas, boundaries, [PRINT_PIXELS, panel_pixels]
+    )
     return MapData(
         areas=areas,
-        geometry=prepare_map_geometry(areas, boundaries),
+        geometry=geometry,
+        panel_geometry=panel_geometry,
         boundaries=boundaries,
         findings=findings,
         extents=extents if isinstance(extents, gpd.GeoDataFrame) else None,
@@ -312,8 +323,8 @@ def _small_multiple_jobs(
     method: HotspotMethod,
     grid_cell_m: float | None,
 ) -> list[FigureJob]:
-    areas, paths = data.areas, data.geometry.areas
-    common = _framed(data, framing)
+    areas, paths = data.areas, data.panel_geometry.areas
+    common = _framed(data, framing) | {"geometry": data.panel_geometry}
 
     def fill(
         colours: Sequence[str],
@@ -438,7 +449,7 @@ def _maup_job(
             ) -> None:
                 ax.add_collection(
                     coverage_collection(
-                        data.geometry.areas, facecolors=BASE_FILL, edgecolors="none"
+                        data.panel_geometry.areas, facecolors=BASE_FILL, edgecolors="none"
                     ),
                     autolim=False,
                 )

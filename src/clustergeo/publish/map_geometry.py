@@ -28,6 +28,7 @@ __all__ = [
     "coverage_collection",
     "geometry_paths",
     "path_collection",
+    "prepare_map_geometries",
     "prepare_map_geometry",
     "simplify_to_scale",
 ]
@@ -188,27 +189,53 @@ class MapGeometry:
 
 
 def prepare_map_geometry(
-    areas: gpd.GeoDataFrame, boundaries: Mapping[str, gpd.GeoDataFrame] | None = None
+    areas: gpd.GeoDataFrame,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    *,
+    pixels: int = PRINT_PIXELS,
 ) -> MapGeometry:
-    """Simplify the areas and authority outlines to the printed scale and make their paths.
+    """Simplify the areas and authority outlines to a map ``pixels`` wide and make their paths.
 
     The study outline is the union of the simplified areas, snapped so that the slivers real
     boundary files leave between neighbours do not show as lines inside it.
     """
+    return prepare_map_geometries(areas, boundaries, [pixels])[0]
+
+
+def prepare_map_geometries(
+    areas: gpd.GeoDataFrame,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None,
+    pixels: Sequence[int],
+) -> list[MapGeometry]:
+    """:func:`prepare_map_geometry` for maps of several widths, one per entry of ``pixels``.
+
+    The union that makes the study outline (the costly step) is made once, at the finest
+    scale, and simplified for the others. A map a third of the page wide (a panel of small
+    multiples) then draws and writes a third of the vertices of a full-width one.
+    """
     x_min, y_min, x_max, y_max = (float(v) for v in areas.total_bounds)
     extent = max(x_max - x_min, y_max - y_min, 1.0)
-    simplified = simplify_to_scale(areas.geometry, extent)
-    tolerance = extent / PRINT_PIXELS
-    outline = shapely.union_all(shapely.buffer(simplified.to_numpy(), tolerance, quad_segs=1))
-    outline = shapely.simplify(shapely.buffer(outline, -tolerance, quad_segs=1), tolerance)
-    outlines = {
-        tier: geometry_paths(simplify_to_scale(frame.geometry, extent).boundary)
-        for tier, frame in (boundaries or {}).items()
-        if len(frame)
-    }
-    return MapGeometry(
-        bounds=(x_min, y_min, x_max, y_max),
-        areas=geometry_paths(simplified),
-        outlines=outlines,
-        study_outline=geometry_paths([shapely.boundary(outline)]),
+    simplified = {width: simplify_to_scale(areas.geometry, extent, width) for width in set(pixels)}
+    finest = extent / max(pixels)
+    outline = shapely.union_all(
+        shapely.buffer(simplified[max(pixels)].to_numpy(), finest, quad_segs=1)
     )
+    outline = shapely.buffer(outline, -finest, quad_segs=1)
+    prepared = []
+    for width in pixels:
+        outlines = {
+            tier: geometry_paths(simplify_to_scale(frame.geometry, extent, width).boundary)
+            for tier, frame in (boundaries or {}).items()
+            if len(frame)
+        }
+        prepared.append(
+            MapGeometry(
+                bounds=(x_min, y_min, x_max, y_max),
+                areas=geometry_paths(simplified[width]),
+                outlines=outlines,
+                study_outline=geometry_paths(
+                    [shapely.boundary(shapely.simplify(outline, extent / width))]
+                ),
+            )
+        )
+    return prepared
