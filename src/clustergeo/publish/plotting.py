@@ -783,12 +783,20 @@ def _measuring_renderer() -> RendererAgg:
     return RendererAgg(1, 1, 72)  # type: ignore[no-untyped-call]
 
 
-def text_width(text: str, size: float, weight: str = "normal") -> float:
-    """The width in points of one line of ``text`` in the house font."""
+@functools.cache
+def _house_font(size: float, weight: str) -> FontProperties:
     with house_style():
-        properties = FontProperties(size=size, weight=weight)
+        return FontProperties(size=size, weight=weight)
+
+
+@functools.lru_cache(maxsize=8192)
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """The width in points of one line of ``text`` in the house font.
+
+    Remembered: every map of a run wraps the same subtitle and caption.
+    """
     width, _height, _descent = _measuring_renderer().get_text_width_height_descent(  # type: ignore[no-untyped-call]
-        text, properties, ismath=False
+        text, _house_font(size, weight), ismath=False
     )
     return float(width)
 
