@@ -36,7 +36,6 @@ from clustergeo.publish.map_geometry import (
     coverage_collection,
     geometry_paths,
     path_collection,
-    prepare_map_geometry,
 )
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
@@ -51,6 +50,7 @@ from clustergeo.publish.plotting import (
     frame_map,
     freeze_layout,
     house_style,
+    map_geometry,
     set_title,
     wrap_text,
 )
@@ -197,7 +197,7 @@ def plot_stream_map(
     overlays = dict(boundaries or {})
     tiers = [t for t in BOUNDARY_STYLES if t in overlays and len(overlays[t])]
     if geometry is None:
-        geometry = prepare_map_geometry(areas, {t: overlays[t] for t in tiers})
+        geometry = map_geometry(areas, overlays)
     with house_style():
         fig, ax = plt.subplots(figsize=default_figsize(areas), layout="constrained")
         frame_map(ax, geometry.bounds)
@@ -318,16 +318,21 @@ def stream_map_jobs(
     boundaries: Mapping[str, gpd.GeoDataFrame],
     framing: Framing,
     distance_km: float,
+    geometry: MapGeometry | None = None,
 ) -> list[FigureJob]:
-    """One map per stream that ran (``circular_<stream>``), as jobs to draw."""
+    """One map per stream that ran (``circular_<stream>``), as jobs to draw.
+
+    ``geometry`` is the study area's prepared for the run's other maps, if made already
+    (:func:`~clustergeo.publish.plotting.map_geometry` of ``areas`` and ``boundaries``).
+    """
     streams = layers["circular_streams"]
     findings = layers["circular_findings"]
     zones = layers["circular_zones"]
     assert isinstance(findings, gpd.GeoDataFrame)
     assert isinstance(zones, gpd.GeoDataFrame)
-    tiers = [t for t in BOUNDARY_STYLES if t in boundaries and len(boundaries[t])]
-    # Simplified once for every stream's map.
-    geometry = prepare_map_geometry(areas, {t: boundaries[t] for t in tiers})
+    if geometry is None:
+        # Simplified once for every stream's map.
+        geometry = map_geometry(areas, boundaries)
     subtitle = (
         f"Producers and users concentrated (clusters and single places). A zone joins "
         f"producers and users within {distance_km:g} km or side by side; a gap is "

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.plotting import plot_category_map
+from clustergeo.publish.plotting import map_geometry, plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
 
@@ -177,8 +177,10 @@ def change_map_jobs(
 ) -> list[FigureJob]:
     """One category map of column ``<key>_<kind>`` per mapped column (``figures/<kind>_<key>``).
 
-    Each is titled "<industry>: <heading>", as jobs to draw.
+    Each is titled "<industry>: <heading>", as jobs to draw. The areas' geometry is prepared
+    here, once for every map, rather than by each map.
     """
+    geometry = map_geometry(layer, boundaries)
 
     def job(code: str, label: str) -> FigureJob:
         def draw() -> Figure:
@@ -192,6 +194,7 @@ def change_map_jobs(
                 boundaries=boundaries,
                 attribution=framing.attribution,
                 source=framing.source_line,
+                geometry=geometry,
             )[0]
 
         return FigureJob(f"{kind}_{stub(code)}", draw)

@@ -109,6 +109,7 @@ __all__ = [
     "house_style",
     "layout_problems",
     "lq_class_handles",
+    "map_geometry",
     "plot_category_map",
     "plot_hotspot_map",
     "plot_lisa_map",
@@ -1206,7 +1207,7 @@ def _class_map(
     # An empty overlay draws nothing, so it gets no legend entry either.
     tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
     if geometry is None:
-        geometry = prepare_map_geometry(areas, {tier: overlays[tier] for tier in tiers})
+        geometry = map_geometry(areas, overlays)
     with house_style():
         own_figure = ax is None
         if ax is None:
@@ -1234,6 +1235,21 @@ def _class_map(
         draw_areas(ax, geometry.areas, colours, no_data=no_data, hatched=hatched)
         draw_outlines(ax, geometry, tiers)
     return fig, ax
+
+
+def map_geometry(
+    areas: gpd.GeoDataFrame, boundaries: Mapping[str, gpd.GeoDataFrame] | None = None
+) -> MapGeometry:
+    """The geometry a map of ``areas`` with ``boundaries`` draws, prepared once to share.
+
+    The areas and the outlines of the authority tiers the map draws (those with a line style
+    and at least one authority), simplified to the printed scale
+    (:func:`~clustergeo.publish.map_geometry.prepare_map_geometry`): what a map given no
+    ``geometry`` prepares for itself, so maps of the same areas can be given it instead.
+    """
+    overlays = dict(boundaries or {})
+    tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
+    return prepare_map_geometry(areas, {tier: overlays[tier] for tier in tiers})
 
 
 def draw_areas(
@@ -1608,6 +1624,7 @@ def plot_category_map(
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
     source: str | None = None,
+    geometry: MapGeometry | None = None,
     ax: Axes | None = None,
 ) -> tuple[Figure, Axes]:
     """Map a class column in fixed colours: each value of ``categories`` its own colour.
@@ -1621,7 +1638,7 @@ def plot_category_map(
     categories
         Class value → (legend label, fill colour), in legend order. Values not listed (or
         missing) are drawn as no data.
-    legend_title, title, subtitle, boundaries, attribution, source, ax
+    legend_title, title, subtitle, boundaries, attribution, source, geometry, ax
         As for :func:`plot_lq_choropleth`.
 
     Returns
@@ -1647,6 +1664,6 @@ def plot_category_map(
         boundaries=boundaries,
         attribution=attribution,
         source=source,
-        geometry=None,
+        geometry=geometry,
         ax=ax,
     )

@@ -127,8 +127,9 @@ def run(config: RunConfig) -> None:
         layers |= emerging_layers(tables.areas, growth.emerging, growth.emerging_clusters)
         styles += emerging_styles(growth.emerging)
     boundaries = map_boundaries(layers)
+    data = map_data(layers, definitions)
     maps = figure_jobs(
-        map_data(layers, definitions),
+        data,
         definitions=definitions,
         framing=framing,
         hotspot_method=method,
@@ -143,6 +144,7 @@ def run(config: RunConfig) -> None:
             boundaries=boundaries,
             framing=framing,
             distance_km=config.circular.distance_km,
+            geometry=data.geometry,
         )
     over_time = _change_over_time(growth, summary, layers=layers, tables=tables, framing=framing)
     # Every map of the run is drawn by one pool of workers, the costliest (the run's own maps,
