@@ -206,3 +206,17 @@ def test_map_geometry_for_a_panel_has_fewer_vertices_and_the_same_frame():
     assert vertices(panel.outlines["county"]) < vertices(page.outlines["county"])
     assert vertices(panel.study_outline) < vertices(page.study_outline)
     assert len(panel.areas) == len(page.areas) == len(areas)
+
+
+def test_coverage_collection_refuses_other_styles_per_path_and_takes_empty_input():
+    paths = _squares()
+    with pytest.raises(ValueError, match="alpha cannot be given per path"):
+        coverage_collection(paths, facecolors="black", alpha=[0.5, 0.6, 0.7, 0.8])
+    # One dash pattern (a tuple) or one value in a list is a style for every path.
+    dashed = coverage_collection(
+        paths, facecolors="none", edgecolors="black", linewidths=1.0, linestyles=[(0, (3, 2))]
+    )
+    assert len(dashed.get_paths()) == 1
+    assert len(coverage_collection([], facecolors=[]).get_paths()) == 0
+    mixed = coverage_collection(paths, facecolors=["none", "black", "none", "black"])
+    assert len(mixed.get_paths()) == 2

@@ -126,11 +126,32 @@ def coverage_collection(
     a map of 35,000 areas in seven classes is seven paths to draw and to write as PDF or SVG
     instead of 35,000 (saving them cost about a tenth of a millisecond of Python per path).
     What is printed is the same, better where fills meet: neighbours of one class leave no
-    anti-aliasing seam between them. The areas must not overlap: overlapping areas of one
-    style would be filled once, not twice (which matters under ``alpha``); styles may be one
-    value or one per path, as for :class:`~matplotlib.collections.PathCollection`. The
-    result is left out of layout computations, as :func:`path_collection`'s.
+    anti-aliasing seam between them. Two differences: filled shapes of one style that
+    overlap are filled once, not twice (which shows under ``alpha``; outlines, drawn without
+    fill, may share borders), and matplotlib snaps only small paths made of horizontal and
+    vertical edges to whole pixels (under 1,024 vertices), so square grid cells are
+    anti-aliased at their true place rather than snapped. ``facecolors``, ``edgecolors``
+    and ``linewidths`` may be one value or one per path, as for
+    :class:`~matplotlib.collections.PathCollection`; every other style applies to all paths
+    and must be a single value. The result is left out of layout computations, as
+    :func:`path_collection`'s.
+
+    Raises
+    ------
+    ValueError
+        If another style is given per path, which joined paths cannot keep.
     """
+    # A list or array of several values is one per path (a tuple may be one dash pattern).
+    per_path = [
+        key
+        for key, value in style.items()
+        if isinstance(value, (list, np.ndarray)) and len(value) > 1
+    ]
+    if per_path:
+        raise ValueError(
+            f"coverage_collection draws one style per group of paths: {', '.join(per_path)} "
+            "cannot be given per path (use path_collection)."
+        )
     n = len(paths)
     fills = _per_path_colours(facecolors, n)
     edges = _per_path_colours(edgecolors, n)
