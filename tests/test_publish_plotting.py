@@ -420,6 +420,49 @@ def test_save_figure_png_is_opaque_rgb_with_savefigs_pixels(grid, tmp_path):
         np.testing.assert_array_equal(np.asarray(image), rgba[..., :3])
 
 
+def test_save_figure_png_of_a_plain_figure_at_another_dpi(tmp_path):
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    # A figure made without pyplot has no Agg canvas of its own.
+    fig = Figure(figsize=(2.0, 1.5))
+    fig.add_subplot().plot([0, 1], [1, 0], color="#d7301f")
+    reference = tmp_path / "reference.png"
+    with plotting.house_style():
+        fig.savefig(reference, dpi=150)
+    (png,) = save_figure(fig, tmp_path / "plain", formats=("png",), dpi=150)
+    with Image.open(png) as image, Image.open(reference) as drawn:
+        assert image.size == drawn.size == (300, 225)
+        # PNG stores whole pixels per metre.
+        assert image.info["dpi"] == pytest.approx((150, 150), abs=0.05)
+        np.testing.assert_array_equal(np.asarray(image), np.asarray(drawn)[..., :3])
+
+
+def test_fit_height_to_map_fills_the_width_and_restores_the_limits(grid):
+    wide = grid.assign(geometry=grid.geometry.scale(3.0, 1.0, origin=(400_000, 280_000)))
+    fig, ax = plt.subplots(figsize=(6.7, 6.0), layout="constrained")
+    plotting.frame_map(ax, tuple(wide.total_bounds))
+    ax.set_title("A wide map")
+    limits = ax.get_xlim(), ax.get_ylim()
+    plotting.fit_height_to_map(fig, ax)
+    assert (ax.get_xlim(), ax.get_ylim()) == limits
+    assert ax.get_adjustable() == "box"
+    plotting.freeze_layout(fig)
+    # The map now fills the box the layout gave it: no empty paper above or below.
+    allotted, drawn = ax.get_position(original=True), ax.get_position(original=False)
+    assert abs(allotted.height - drawn.height) * fig.get_figheight() < 0.03
+    assert fig.get_figheight() < 6.0
+    assert fig.get_layout_engine() is None
+
+
+def test_fit_height_to_map_stops_at_the_tallest_page(grid):
+    tall = grid.assign(geometry=grid.geometry.scale(1.0, 8.0, origin=(400_000, 280_000)))
+    fig, ax = plt.subplots(figsize=(6.7, 4.0), layout="constrained")
+    plotting.frame_map(ax, tuple(tall.total_bounds))
+    plotting.fit_height_to_map(fig, ax)
+    assert fig.get_figheight() == pytest.approx(9.5)
+
+
 def test_save_figure_is_reproducible(grid, tmp_path):
     first = save_figure(plot_lq_choropleth(grid, title="Same")[0], tmp_path / "a", ("svg",))
     second = save_figure(plot_lq_choropleth(grid, title="Same")[0], tmp_path / "b", ("svg",))

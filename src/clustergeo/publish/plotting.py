@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import math
 import textwrap
@@ -29,7 +30,7 @@ import pandas as pd
 import shapely
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -48,7 +49,7 @@ from matplotlib.transforms import blended_transform_factory
 from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
 
-from clustergeo._errors import InputDataError
+from clustergeo._errors import InputDataError, OutputError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path
 from clustergeo.publish.house_fonts import use_house_fonts
@@ -166,6 +167,12 @@ HOUSE_RC_PARAMS: Final[Mapping[RcKeyType, Any]] = MappingProxyType(
         "figure.facecolor": "white",
         "savefig.facecolor": "white",
         "savefig.dpi": 300,
+        # The page as laid out, whatever a user's matplotlibrc says: maps are laid out to
+        # their page, and a PNG's size is known before it is drawn.
+        "savefig.bbox": "standard",
+        # No layout engine unless a map asks for one, so a frozen map stays frozen.
+        "figure.autolayout": False,
+        "figure.constrained_layout.use": False,
         # Laid out at the resolution it is saved at: text measured at screen resolution is
         # hinted a few points narrower, enough to push an outside legend off the page.
         "figure.dpi": 300,
@@ -1047,9 +1054,10 @@ def freeze_layout(fig: Figure) -> None:
     fig.draw_without_rendering()
     for ax in fig.axes:
         ax.set_position(ax.get_position(original=False))
-    # No engine at all: a placeholder engine would make every savefig lay out (and so draw)
-    # the whole figure once more before drawing it for real.
-    fig.set_layout_engine(None)
+    # No engine at all (the house style turns automatic engines off): a placeholder engine
+    # would make every savefig lay out (and so draw) the whole figure once more.
+    with house_style():
+        fig.set_layout_engine(None)
     _pull_inside(fig)
 
 
@@ -1590,23 +1598,25 @@ def save_figure(
 
 
 def _write_opaque_png(fig: Figure, target: Path, dpi: int) -> None:
-    """Save ``fig`` as an RGB PNG at ``dpi``: the page composited on white, no alpha channel.
+    """Save ``fig`` as an RGB PNG at ``dpi``: the pixels ``savefig`` draws, on white, no alpha.
 
     A map's page is white, so the alpha channel matplotlib writes is 255 everywhere: it only
     costs a quarter more data to filter and compress, and every reader that prints the PNG
-    (WeasyPrint, for ``report.pdf``) splits it off again into a mask. Pixels are the ones
-    ``savefig`` draws.
+    (WeasyPrint, for ``report.pdf``) splits it off again into a mask. The figure is drawn by
+    ``savefig`` as raw RGBA (so its face colour, canvas and the saving flags are as for any
+    other format) and composited on white where anything is transparent.
     """
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    original_dpi = fig.dpi
-    fig.dpi = dpi
-    try:
-        canvas.draw()
-        rgba = np.asarray(canvas.buffer_rgba())
-    finally:
-        fig.dpi = original_dpi
-    image = PILImage.fromarray(rgba)
-    if int(rgba[..., 3].min()) < 255:
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi)
+    width, height = (int(v) for v in fig.get_size_inches() * dpi)
+    pixels = raw.getbuffer()
+    if len(pixels) != width * height * 4:
+        raise OutputError(
+            f"Cannot write {target}: the figure drew {len(pixels)} bytes of pixels, not the "
+            f"{width} x {height} its size of {fig.get_size_inches()} in at {dpi} dpi holds."
+        )
+    image = PILImage.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    if image.getextrema()[3][0] < 255:
         image = PILImage.alpha_composite(PILImage.new("RGBA", image.size, "white"), image)
     info = PngInfo()
     info.add_text("Software", f"Matplotlib version{mpl.__version__}, https://matplotlib.org/")
