@@ -38,7 +38,6 @@ from clustergeo.publish.map_geometry import (
     path_collection,
 )
 from clustergeo.publish.plotting import (
-    BOUNDARY_STYLES,
     FONT_SIZES,
     add_attribution,
     add_map_furniture,
@@ -46,11 +45,12 @@ from clustergeo.publish.plotting import (
     crs_note,
     default_figsize,
     draw_outlines,
+    drawn_tiers,
     fit_height_to_map,
     frame_map,
     freeze_layout,
+    geometry_for_map,
     house_style,
-    map_geometry,
     set_title,
     wrap_text,
 )
@@ -195,9 +195,9 @@ def plot_stream_map(
     attribution and projection under it), frozen, and only then are the areas drawn.
     """
     overlays = dict(boundaries or {})
-    tiers = [t for t in BOUNDARY_STYLES if t in overlays and len(overlays[t])]
+    tiers = drawn_tiers(overlays)
     if geometry is None:
-        geometry = map_geometry(areas, overlays)
+        geometry = geometry_for_map(areas, overlays)
     with house_style():
         fig, ax = plt.subplots(figsize=default_figsize(areas), layout="constrained")
         frame_map(ax, geometry.bounds)
@@ -323,7 +323,7 @@ def stream_map_jobs(
     """One map per stream that ran (``circular_<stream>``), as jobs to draw.
 
     ``geometry`` is the study area's prepared for the run's other maps, if made already
-    (:func:`~clustergeo.publish.plotting.map_geometry` of ``areas`` and ``boundaries``).
+    (:func:`~clustergeo.publish.plotting.geometry_for_map` of ``areas`` and ``boundaries``).
     """
     streams = layers["circular_streams"]
     findings = layers["circular_findings"]
@@ -332,7 +332,7 @@ def stream_map_jobs(
     assert isinstance(zones, gpd.GeoDataFrame)
     if geometry is None:
         # Simplified once for every stream's map.
-        geometry = map_geometry(areas, boundaries)
+        geometry = geometry_for_map(areas, boundaries)
     subtitle = (
         f"Producers and users concentrated (clusters and single places). A zone joins "
         f"producers and users within {distance_km:g} km or side by side; a gap is "

@@ -60,6 +60,7 @@ from clustergeo.publish.plotting import (
     crs_note,
     default_figsize,
     draw_outlines,
+    drawn_tiers,
     figure_renderer,
     frame_map,
     freeze_layout,
@@ -481,7 +482,7 @@ def plot_cluster_map(
         Anchor-site footprints with their point in ``x``, ``y``, or None.
     """
     overlays = dict(boundaries or {})
-    tiers = [t for t in BOUNDARY_STYLES if t in overlays and len(overlays[t])]
+    tiers = drawn_tiers(overlays)
     if geometry is None:
         geometry = prepare_map_geometry(areas, {t: overlays[t] for t in tiers})
     numbered = findings.head(MAX_NUMBERED)
@@ -643,7 +644,7 @@ def plot_site_inset(
     in_view = areas.cx[xmin:xmax, ymin:ymax]
     near = findings.cx[xmin:xmax, ymin:ymax] if not findings.empty else findings
     clipped = {tier: frame.cx[xmin:xmax, ymin:ymax] for tier, frame in (boundaries or {}).items()}
-    tiers = [t for t in BOUNDARY_STYLES if t in clipped and len(clipped[t])]
+    tiers = drawn_tiers(clipped)
     # The close-up is about an eighth of the full map's extent: simplify to its own scale.
     geometry = prepare_map_geometry(in_view, {t: clipped[t] for t in tiers})
     with house_style():

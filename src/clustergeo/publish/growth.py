@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.plotting import map_geometry, plot_category_map
+from clustergeo.publish.plotting import geometry_for_map, plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
 
@@ -180,7 +180,10 @@ def change_map_jobs(
     Each is titled "<industry>: <heading>", as jobs to draw. The areas' geometry is prepared
     here, once for every map, rather than by each map.
     """
-    geometry = map_geometry(layer, boundaries)
+    columns = mapped_columns(table)
+    if not columns:
+        return []
+    geometry = geometry_for_map(layer, boundaries)
 
     def job(code: str, label: str) -> FigureJob:
         def draw() -> Figure:
@@ -199,7 +202,7 @@ def change_map_jobs(
 
         return FigureJob(f"{kind}_{stub(code)}", draw)
 
-    return [job(code, label) for code, label in mapped_columns(table)]
+    return [job(code, label) for code, label in columns]
 
 
 def growth_map_jobs(

@@ -103,14 +103,15 @@ __all__ = [
     "default_figsize",
     "draw_areas",
     "draw_outlines",
+    "drawn_tiers",
     "figure_renderer",
     "fit_height_to_map",
     "frame_map",
     "freeze_layout",
+    "geometry_for_map",
     "house_style",
     "layout_problems",
     "lq_class_handles",
-    "map_geometry",
     "plot_category_map",
     "plot_hotspot_map",
     "plot_lisa_map",
@@ -1212,10 +1213,9 @@ def _class_map(
     never measured by the layout.
     """
     overlays = dict(boundaries or {})
-    # An empty overlay draws nothing, so it gets no legend entry either.
-    tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
+    tiers = drawn_tiers(overlays)
     if geometry is None:
-        geometry = map_geometry(areas, overlays)
+        geometry = geometry_for_map(areas, overlays)
     with house_style():
         own_figure = ax is None
         if ax is None:
@@ -1245,19 +1245,26 @@ def _class_map(
     return fig, ax
 
 
-def map_geometry(
+def drawn_tiers(boundaries: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
+    """The authority tiers of ``boundaries`` a map draws, lowest first.
+
+    Those with a line style and at least one authority: an empty overlay draws nothing, so it
+    gets no legend entry either.
+    """
+    return [tier for tier in BOUNDARY_STYLES if tier in boundaries and len(boundaries[tier])]
+
+
+def geometry_for_map(
     areas: gpd.GeoDataFrame, boundaries: Mapping[str, gpd.GeoDataFrame] | None = None
 ) -> MapGeometry:
     """The geometry a map of ``areas`` with ``boundaries`` draws, prepared once to share.
 
-    The areas and the outlines of the authority tiers the map draws (those with a line style
-    and at least one authority), simplified to the printed scale
+    The areas and the outlines of the :func:`drawn_tiers`, simplified to the printed scale
     (:func:`~clustergeo.publish.map_geometry.prepare_map_geometry`): what a map given no
     ``geometry`` prepares for itself, so maps of the same areas can be given it instead.
     """
     overlays = dict(boundaries or {})
-    tiers = [tier for tier in BOUNDARY_STYLES if tier in overlays and len(overlays[tier])]
-    return prepare_map_geometry(areas, {tier: overlays[tier] for tier in tiers})
+    return prepare_map_geometry(areas, {tier: overlays[tier] for tier in drawn_tiers(overlays)})
 
 
 def draw_areas(

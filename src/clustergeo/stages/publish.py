@@ -144,7 +144,9 @@ def run(config: RunConfig) -> None:
             boundaries=boundaries,
             framing=framing,
             distance_km=config.circular.distance_km,
-            geometry=data.geometry,
+            # The run's map geometry, where it is of the same areas (an area without LQs
+            # is left off the other maps, not off these).
+            geometry=data.geometry if _same_areas(data.areas, tables.areas) else None,
         )
     over_time = _change_over_time(growth, summary, layers=layers, tables=tables, framing=framing)
     # Every map of the run is drawn by one pool of workers, the costliest (the run's own maps,
@@ -342,6 +344,11 @@ def _write_map_files(
         ),
         paths[r.MAP_PAGE],
     )
+
+
+def _same_areas(first: Any, second: Any) -> bool:
+    """Whether two frames hold the same areas (by `area_code`), in any order."""
+    return set(first["area_code"]) == set(second["area_code"])
 
 
 def _read_tables(paths: RunPaths) -> RunTables:
