@@ -1616,14 +1616,14 @@ def _write_opaque_png(fig: Figure, target: Path, dpi: int) -> None:
     raw = io.BytesIO()
     fig.savefig(raw, format="rgba", dpi=dpi)
     width, height = (int(v) for v in fig.get_size_inches() * dpi)
-    pixels = raw.getbuffer()
+    pixels = raw.getvalue()
     if len(pixels) != width * height * 4:
         raise OutputError(
             f"Cannot write {target}: the figure drew {len(pixels)} bytes of pixels, not the "
             f"{width} x {height} its size of {fig.get_size_inches()} in at {dpi} dpi holds."
         )
     image = PILImage.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
-    if image.getextrema()[3][0] < 255:
+    if int(np.frombuffer(pixels, dtype=np.uint8)[3::4].min()) < 255:
         image = PILImage.alpha_composite(PILImage.new("RGBA", image.size, "white"), image)
     info = PngInfo()
     info.add_text("Software", f"Matplotlib version{mpl.__version__}, https://matplotlib.org/")
