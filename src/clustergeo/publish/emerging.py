@@ -17,6 +17,7 @@ from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.growth import change_map_jobs, mapped_columns, stub
+from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
 from clustergeo.vocab import (
@@ -88,6 +89,7 @@ def emerging_map_jobs(
     period: str,
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
+    geometry: MapGeometry | None = None,
 ) -> list[FigureJob]:
     """One map per mapped column (``figures/emerging_<key>``), as jobs to draw."""
     return change_map_jobs(
@@ -103,6 +105,7 @@ def emerging_map_jobs(
         ),
         framing=framing,
         boundaries=boundaries,
+        geometry=geometry,
     )
 
 

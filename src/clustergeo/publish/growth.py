@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
+from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.plotting import geometry_for_map, plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
@@ -174,16 +175,19 @@ def change_map_jobs(
     subtitle: str,
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
+    geometry: MapGeometry | None = None,
 ) -> list[FigureJob]:
     """One category map of column ``<key>_<kind>`` per mapped column (``figures/<kind>_<key>``).
 
-    Each is titled "<industry>: <heading>", as jobs to draw. The areas' geometry is prepared
-    here, once for every map, rather than by each map.
+    Each is titled "<industry>: <heading>", as jobs to draw. ``geometry`` is the areas' as the
+    run's other maps draw them, where it is of the same areas; else it is prepared here, once
+    for every map, rather than by each map.
     """
     columns = mapped_columns(table)
     if not columns:
         return []
-    geometry = geometry_for_map(layer, boundaries)
+    if geometry is None:
+        geometry = geometry_for_map(layer, boundaries)
 
     def job(code: str, label: str) -> FigureJob:
         def draw() -> Figure:
@@ -212,6 +216,7 @@ def growth_map_jobs(
     summary: GrowthSummary,
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
+    geometry: MapGeometry | None = None,
 ) -> list[FigureJob]:
     """One growth map per mapped column (``figures/growth_<key>``), as jobs to draw."""
     return change_map_jobs(
@@ -227,6 +232,7 @@ def growth_map_jobs(
         ),
         framing=framing,
         boundaries=boundaries,
+        geometry=geometry,
     )
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyogrio
 
 from clustergeo.config import RunConfig
@@ -40,6 +41,7 @@ from clustergeo.publish.emerging import (
 )
 from clustergeo.publish.figures import (
     FigureJob,
+    MapData,
     drawing,
     figure_jobs,
     map_boundaries,
@@ -55,6 +57,7 @@ from clustergeo.publish.growth import (
     growth_styles,
 )
 from clustergeo.publish.layers import RunTables, build_layers
+from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, project_for_layers
 from clustergeo.publish.qgis_styles import LayerStyle
@@ -144,11 +147,11 @@ def run(config: RunConfig) -> None:
             boundaries=boundaries,
             framing=framing,
             distance_km=config.circular.distance_km,
-            # The run's map geometry, where it is of the same areas (an area without LQs
-            # is left off the other maps, not off these).
-            geometry=data.geometry if _same_areas(data.areas, tables.areas) else None,
+            geometry=_shared_geometry(data, tables.areas),
         )
-    over_time = _change_over_time(growth, summary, layers=layers, tables=tables, framing=framing)
+    over_time = _change_over_time(
+        growth, summary, layers=layers, tables=tables, framing=framing, data=data
+    )
     # Every map of the run is drawn by one pool of workers, the costliest (the run's own maps,
     # small multiples first) first, while this process writes the GeoPackage, the QGIS project
     # and the web map.
@@ -249,6 +252,7 @@ def _change_over_time(
     layers: dict[str, Any],
     tables: RunTables,
     framing: Framing,
+    data: MapData,
 ) -> _OverTime:
     """The growth and emerging-hot-spot maps to draw, their captions, and their sections."""
     over_time = _OverTime()
@@ -260,6 +264,7 @@ def _change_over_time(
         summary=summary,
         framing=framing,
         boundaries=map_boundaries(layers),
+        geometry=_shared_geometry(data, layers["growth_areas"]),
     )
     over_time.maps.extend(maps)
     over_time.captions.update(
@@ -279,6 +284,7 @@ def _change_over_time(
             period=period,
             framing=framing,
             boundaries=map_boundaries(layers),
+            geometry=_shared_geometry(data, layers["emerging_areas"]),
         )
         over_time.maps.extend(maps)
         over_time.captions.update(
@@ -346,9 +352,12 @@ def _write_map_files(
     )
 
 
-def _same_areas(first: Any, second: Any) -> bool:
-    """Whether two frames hold the same areas (by `area_code`), in any order."""
-    return set(first["area_code"]) == set(second["area_code"])
+def _shared_geometry(data: MapData, areas: pd.DataFrame) -> MapGeometry | None:
+    """The run's map geometry for other maps of ``areas``, if they are the same areas.
+
+    The run's maps leave out an area without LQs; maps of every area prepare their own.
+    """
+    return data.geometry if set(data.areas["area_code"]) == set(areas["area_code"]) else None
 
 
 def _read_tables(paths: RunPaths) -> RunTables:
