@@ -64,6 +64,7 @@ from clustergeo.publish.plotting import (
     figure_renderer,
     frame_map,
     freeze_layout,
+    geometry_for_map,
     house_style,
     set_title,
     wrap_text,
@@ -484,7 +485,7 @@ def plot_cluster_map(
     overlays = dict(boundaries or {})
     tiers = drawn_tiers(overlays)
     if geometry is None:
-        geometry = prepare_map_geometry(areas, {t: overlays[t] for t in tiers})
+        geometry = geometry_for_map(areas, overlays)
     numbered = findings.head(MAX_NUMBERED)
     key = _key_columns(_key_lines(numbered))
     key_lines = (
@@ -646,7 +647,7 @@ def plot_site_inset(
     clipped = {tier: frame.cx[xmin:xmax, ymin:ymax] for tier, frame in (boundaries or {}).items()}
     tiers = drawn_tiers(clipped)
     # The close-up is about an eighth of the full map's extent: simplify to its own scale.
-    geometry = prepare_map_geometry(in_view, {t: clipped[t] for t in tiers})
+    geometry = geometry_for_map(in_view, clipped)
     with house_style():
         size = REPORT_WIDTH_CM / 2.54 * 0.62
         fig, ax = plt.subplots(figsize=(size + 2.8, size + 0.9), layout="constrained")
