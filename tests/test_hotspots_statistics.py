@@ -465,3 +465,36 @@ def test_column_sums_give_numpys_bits_in_either_layout(order: str) -> None:
     _same_bits(squares, (values**2).sum(axis=0))
     standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
     _same_bits(moran, (standard * standard).sum(axis=0))
+
+
+def test_column_sums_give_numpys_bits_for_every_length_and_kind_of_column() -> None:
+    # Lengths around numpy's pairwise blocks (8 sums of up to 128 terms, halves a multiple
+    # of 8), signed and tiny values, signed zeros, a constant column (no deviation).
+    rng = np.random.default_rng(11)
+    lengths = [*range(1, 300), 1023, 1024, 1025, 4096, 8191, 8193, 34_753, 100_003]
+    for n in lengths:
+        values = np.asfortranarray(
+            np.column_stack(
+                [
+                    rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 8, n),
+                    rng.integers(0, 4, n) / 7.0,
+                    np.full(n, -0.0),
+                    np.full(n, 0.3),
+                ]
+            )
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sums = column_sums(values)
+            standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
+            expected = (
+                values.sum(axis=0),
+                values.mean(axis=0),
+                values.std(axis=0),
+                (values**2).sum(axis=0),
+                (standard * standard).sum(axis=0),
+            )
+        got = (sums.total, sums.mean, sums.std, sums.squares, sums.moran_squares)
+        names = ("total", "mean", "std", "squares", "moran")
+        for name, actual, wanted in zip(names, got, expected, strict=True):
+            assert np.array_equal(actual, wanted, equal_nan=True), (n, name)
+            assert np.array_equal(np.signbit(actual), np.signbit(wanted)), (n, name)

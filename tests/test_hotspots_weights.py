@@ -333,3 +333,32 @@ def test_real_msoas_tolerant_contiguity_recovers_the_adjacency(
     dense = weights.matrix.toarray()
     np.testing.assert_array_equal(dense, dense.T)
     np.testing.assert_array_equal(np.diag(dense), 0)
+
+
+def test_derived_values_are_built_once_and_not_carried_into_copies_or_pickles() -> None:
+    import dataclasses
+    import pickle
+
+    from scipy import sparse
+
+    weights = SpatialWeights(
+        ids=np.array(["a", "b"]),
+        matrix=sparse.csr_array(np.array([[0.0, 1.0], [1.0, 0.0]])),
+        method="test",
+        binary=True,
+    )
+    calls: list[int] = []
+
+    def build() -> list[int]:
+        calls.append(1)
+        return [len(calls)]
+
+    first = weights.derived("key", build)
+    assert weights.derived("key", build) is first
+    assert calls == [1]
+    # A copy with other codes, or one sent to another process, builds its own.
+    assert dataclasses.replace(weights, ids=np.array(["c", "d"])).derived("key", build) == [2]
+    restored = pickle.loads(pickle.dumps(weights))
+    assert restored.derived("key", build) == [3]
+    np.testing.assert_array_equal(restored.ids, weights.ids)
+    assert (restored.matrix != weights.matrix).nnz == 0

@@ -32,7 +32,7 @@ them from numba's cache (:mod:`~clustergeo.hotspots.warmup`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,7 @@ from clustergeo.hotspots.statistics import (
     local_statistics,
     permutation_p_values_into,
     row_major,
+    statistics_weights,
 )
 from clustergeo.hotspots.warmup import ensure_warm
 from clustergeo.hotspots.weights import SpatialWeights
@@ -197,11 +198,19 @@ def _code_dtype(categories: int) -> type[np.signedinteger[Any]]:
     return np.int64
 
 
-def _categorical(codes: np.ndarray, categories: Sequence[str] | np.ndarray) -> pd.Categorical[Any]:
-    dtype = pd.CategoricalDtype(list(categories))
+def _categorical(
+    codes: np.ndarray, categories: Sequence[str] | np.ndarray | pd.CategoricalDtype
+) -> pd.Categorical[Any]:
+    dtype = (
+        categories
+        if isinstance(categories, pd.CategoricalDtype)
+        else pd.CategoricalDtype(list(categories))
+    )
     # The codes are in range by construction: skip pandas' check (a pass over 3 million).
     return pd.Categorical.from_codes(
-        codes.ravel().astype(_code_dtype(len(categories)), copy=False), dtype=dtype, validate=False
+        codes.ravel().astype(_code_dtype(len(dtype.categories)), copy=False),
+        dtype=dtype,
+        validate=False,
     )
 
 
@@ -242,7 +251,7 @@ _COLUMN_ORDER = (
 
 
 def _result_table(
-    block: np.ndarray, codes: dict[str, tuple[np.ndarray, np.ndarray]]
+    block: np.ndarray, codes: Mapping[str, tuple[np.ndarray, np.ndarray | pd.CategoricalDtype]]
 ) -> pd.DataFrame:
     """The long result table around the float block the results were written into.
 
@@ -314,7 +323,9 @@ def _pseudo_p_values(
         return {}
     counts = permutation_counts(
         filled_rows,
-        weights.transformed(settings.weights.transform),
+        # With equal weights only who neighbours whom counts (the lag is a sum of neighbours'
+        # values, scaled or not): no row-standardised copy of the matrix to build.
+        weights.matrix if weights.binary else weights.transformed(settings.weights.transform),
         permutations=settings.permutations,
         seed=settings.seed,
         equal_weights=weights.binary,
@@ -449,13 +460,14 @@ def local_hotspots(
     # The compiled kernels read areas' rows: one row-major copy serves them all. The numpy
     # reductions still see ``filled`` as the reference computes them.
     filled_rows = row_major(filled)
+    row_standardise = settings.weights.transform == "row"
     local_statistics(
         raw,
         filled,
         weights.matrix,
         contiguous=filled_rows,
         binary=weights.binary,
-        row_standardise=settings.weights.transform == "row",
+        row_standardise=row_standardise,
         untested=untested,
         rows=rows,
         out=StatisticsOutput(
@@ -472,6 +484,12 @@ def local_hotspots(
         ),
         sums=sums,
         alternative=settings.alternative,
+        prepared=weights.derived(
+            ("statistics weights", weights.binary, row_standardise),
+            lambda: statistics_weights(
+                weights.matrix, binary=weights.binary, row_standardise=row_standardise
+            ),
+        ),
     )
 
     discrete = _pseudo_p_values(
@@ -496,10 +514,13 @@ def local_hotspots(
 
     columns = aligned.columns.to_numpy()
     industries = np.unique(columns.astype(str))
-    codes = {
+    codes: dict[str, tuple[np.ndarray, np.ndarray | pd.CategoricalDtype]] = {
         "area_code": (
             np.repeat(np.flatnonzero(reported).astype(_code_dtype(n)), n_columns),
-            np.asarray(weights.ids),
+            # Building the type checks 35,000 codes are unique: once per weights.
+            weights.derived(
+                "area codes", lambda: pd.CategoricalDtype(list(np.asarray(weights.ids)))
+            ),
         ),
         # Sorted categories, so the result does not depend on the input's column order.
         "industry_code": (
@@ -518,7 +539,12 @@ def local_hotspots(
     table = _result_table(block, codes)
     # Gi* of an area neighbouring every other area is the same sum under any permutation.
     everywhere = weights.cardinalities >= max(n - 1, 1)
-    class_counts = np.bincount(gi_star_class.ravel(), minlength=len(GI_STAR_CLASSES))
+    # Class codes: hot below _NOT_SIGNIFICANT, cold between it and _NOT_TESTED (counted
+    # without bincount, which would widen 3 million int8 codes to 64 bits first).
+    hot_spots = int(np.count_nonzero(gi_star_class < _NOT_SIGNIFICANT))
+    cold_spots = int(np.count_nonzero(gi_star_class > _NOT_SIGNIFICANT)) - int(
+        np.count_nonzero(gi_star_class == _NOT_TESTED)
+    )
     report: dict[str, object] = {
         "variable": settings.variable,
         "transform": settings.weights.transform,
@@ -536,8 +562,8 @@ def local_hotspots(
         "areas_whose_neighbourhood_is_every_area": int((everywhere & reported).sum()),
         "areas_reported": int(reported.sum()),
         "edge_buffer_areas": int((~reported).sum()),
-        "hot_spots": int(class_counts[:_NOT_SIGNIFICANT].sum()),
-        "cold_spots": int(class_counts[_NOT_SIGNIFICANT + 1 : _NOT_TESTED].sum()),
+        "hot_spots": hot_spots,
+        "cold_spots": cold_spots,
     }
     log_policies(
         int((missing & reported[:, None]).sum()),

@@ -40,6 +40,7 @@ __all__ = [
     "Alternative",
     "ColumnSums",
     "StatisticsOutput",
+    "StatisticsWeights",
     "column_sums",
     "gi",
     "gi_star",
@@ -52,6 +53,7 @@ __all__ = [
     "permutation_p_values",
     "permutation_p_values_into",
     "row_major",
+    "statistics_weights",
 ]
 
 Alternative = Literal["two-sided", "greater", "less", "folded"]
@@ -204,20 +206,34 @@ def _scipy_row_weights(matrix: sparse.csr_array) -> _RowWeights:
     )
 
 
-def _statistics_weights(
-    matrix: sparse.csr_array, binary: bool, row_standardise: bool
-) -> tuple[_RowWeights, _RowWeights]:
+@dataclass(frozen=True)
+class StatisticsWeights:
+    """The weights as :func:`local_statistics` reads them: Gi*'s (with self-weights), and plain."""
+
+    star: _RowWeights
+    plain: _RowWeights
+
+
+def statistics_weights(
+    matrix: sparse.csr_array, *, binary: bool, row_standardise: bool
+) -> StatisticsWeights:
     """The Gi* (self-weights added) and the plain weights, as the reference functions use them.
+
+    They depend on the weights alone, so a caller running the statistics again on the same
+    weights can prepare them once and pass them to :func:`local_statistics`.
 
     For rows in index order (every matrix clustergeo builds), straight from the CSR arrays;
     otherwise through scipy, whose sums and products then follow orders of their own.
     """
+    matrix = sparse.csr_array(matrix)
     if not matrix.has_sorted_indices:
         star = _with_self_weights(matrix, binary)
         if row_standardise:
             star = _row_standardise(star)
         plain = _row_standardise(matrix) if row_standardise else matrix
-        return _scipy_row_weights(star), _scipy_row_weights(sparse.csr_array(plain))
+        return StatisticsWeights(
+            _scipy_row_weights(star), _scipy_row_weights(sparse.csr_array(plain))
+        )
     arrays = (
         matrix.indptr.astype(np.int64),
         matrix.indices.astype(np.int64),
@@ -227,7 +243,7 @@ def _statistics_weights(
     star = _row_weights(
         *_without_zeros(*_insert_self_weights(*arrays, binary, matrix.shape[1])), row_standardise
     )
-    return star, _row_weights(*arrays, row_standardise)
+    return StatisticsWeights(star, _row_weights(*arrays, row_standardise))
 
 
 def _spread(sum_squares: np.ndarray, total_weight: np.ndarray, n: int) -> np.ndarray:
@@ -462,13 +478,131 @@ class ColumnSums:
     moran_squares: np.ndarray
 
 
+@numba.njit(cache=True, inline="always")
+def _summand(x: float, mode: int, shift: float, scale: float) -> float:
+    """Term ``mode`` of a column sum: x, x², (x - shift)², or ((x - shift) * scale)²."""
+    if mode == 0:
+        return x
+    if mode == 1:
+        return x * x
+    deviation = x - shift
+    if mode == 2:
+        return deviation * deviation
+    deviation = deviation * scale
+    return deviation * deviation
+
+
+@numba.njit(cache=True, inline="always")
+def _block_sum(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    column: np.ndarray, first: int, n: int, mode: int, shift: float, scale: float
+) -> float:
+    """A run of at most 128 terms summed as numpy does: in turn below 8, else 8 running sums."""
+    if n < 8:
+        total = -0.0
+        for i in range(first, first + n):
+            total += _summand(column[i], mode, shift, scale)
+        return total
+    r0 = _summand(column[first], mode, shift, scale)
+    r1 = _summand(column[first + 1], mode, shift, scale)
+    r2 = _summand(column[first + 2], mode, shift, scale)
+    r3 = _summand(column[first + 3], mode, shift, scale)
+    r4 = _summand(column[first + 4], mode, shift, scale)
+    r5 = _summand(column[first + 5], mode, shift, scale)
+    r6 = _summand(column[first + 6], mode, shift, scale)
+    r7 = _summand(column[first + 7], mode, shift, scale)
+    i = first + 8
+    stop = first + n - n % 8
+    while i < stop:
+        r0 += _summand(column[i], mode, shift, scale)
+        r1 += _summand(column[i + 1], mode, shift, scale)
+        r2 += _summand(column[i + 2], mode, shift, scale)
+        r3 += _summand(column[i + 3], mode, shift, scale)
+        r4 += _summand(column[i + 4], mode, shift, scale)
+        r5 += _summand(column[i + 5], mode, shift, scale)
+        r6 += _summand(column[i + 6], mode, shift, scale)
+        r7 += _summand(column[i + 7], mode, shift, scale)
+        i += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < first + n:
+        total += _summand(column[i], mode, shift, scale)
+        i += 1
+    return total
+
+
+#: numpy's pairwise summation sums runs of at most this many terms directly.
+_PAIRWISE_BLOCK = 128
+
+
+@numba.njit(cache=True)
+def _pairwise_sum(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    column: np.ndarray, first: int, n: int, mode: int, shift: float, scale: float
+) -> float:
+    """A contiguous float64 run summed term by term in the order of numpy's pairwise summation.
+
+    The order of numpy's ``pairwise_sum`` (``numpy/_core/src/umath/loops_utils.h.src``):
+    a run of at most 128 terms by :func:`_block_sum`; a longer one split in two halves (the
+    first a multiple of 8 terms), each summed the same way, then added. Walked with a stack
+    of halves rather than by recursion, which numba's cache does not reload reliably.
+    """
+    if n <= _PAIRWISE_BLOCK:
+        return _block_sum(column, first, n, mode, shift, scale)
+    # Per level of halving: the run, the sum of its first half, whether that is known.
+    start = np.empty(64, dtype=np.int64)
+    length = np.empty(64, dtype=np.int64)
+    left = np.empty(64)
+    left_done = np.zeros(64, dtype=np.bool_)
+    depth = 0
+    start[0], length[0] = first, n
+    while True:
+        while length[depth] > _PAIRWISE_BLOCK:  # down the first halves
+            half = length[depth] // 2
+            half -= half % 8
+            start[depth + 1], length[depth + 1] = start[depth], half
+            left_done[depth + 1] = False
+            depth += 1
+        value = _block_sum(column, start[depth], length[depth], mode, shift, scale)
+        while True:  # up, until a second half is still to sum
+            depth -= 1
+            if depth < 0:
+                return value
+            if not left_done[depth]:
+                left[depth] = value
+                left_done[depth] = True
+                half = length[depth] // 2
+                half -= half % 8
+                start[depth + 1] = start[depth] + half
+                length[depth + 1] = length[depth] - half
+                left_done[depth + 1] = False
+                depth += 1
+                break
+            value = left[depth] + value
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _column_sums_kernel(columns: np.ndarray, out: np.ndarray) -> None:
+    """:class:`ColumnSums` of each row of ``columns`` (``K x n``) into ``out`` (``5 x K``)."""
+    n_columns, n = columns.shape
+    for c in numba.prange(n_columns):
+        column = columns[c]
+        # As numpy reduces: the identity 0 plus the pairwise sum (so -0.0 terms give 0.0).
+        total = 0.0 + _pairwise_sum(column, 0, n, 0, 0.0, 1.0)
+        mean = total / n
+        std = np.sqrt((0.0 + _pairwise_sum(column, 0, n, 2, mean, 1.0)) / n)
+        out[0, c] = total
+        out[1, c] = mean
+        out[2, c] = std
+        out[3, c] = 0.0 + _pairwise_sum(column, 0, n, 1, 0.0, 1.0)
+        out[4, c] = 0.0 + _pairwise_sum(column, 0, n, 3, mean, 1.0 / std)
+
+
 def column_sums(values: np.ndarray) -> ColumnSums:
     """The per-column constants of ``values``, with the bits of numpy's whole-array reductions.
 
     numpy's summation order depends on the memory layout. For a Fortran-ordered array (what
-    pandas gives) each column is contiguous and reducing it alone gives the same bits as
-    reducing the whole array along axis 0, without ``n x K`` temporaries: the column stays in
-    cache.
+    pandas gives) each column is contiguous, and numpy's reduction along axis 0 sums each
+    column pairwise on its own: a compiled kernel repeats those sums term by term, columns in
+    parallel and without ``n x K`` temporaries (the mean and deviation as numpy's ``mean`` and
+    ``std`` form them from the same sums). The tests compare the bits with numpy's.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         if values.ndim != 2 or values.flags.c_contiguous or not values.flags.f_contiguous:
@@ -482,14 +616,12 @@ def column_sums(values: np.ndarray) -> ColumnSums:
                 (values**2).sum(axis=0),
                 (((values - mean) * (1.0 / std)) ** 2).sum(axis=0),
             )
-        sums = np.full((5, values.shape[1]), np.nan)
-        for c in range(values.shape[1]):
-            column = values[:, c]
-            sums[0, c] = column.sum()
-            sums[1, c] = column.mean()
-            sums[2, c] = column.std()
-            sums[3, c] = (column**2).sum()
-            sums[4, c] = (((column - sums[1, c]) * (1.0 / sums[2, c])) ** 2).sum()
+    # Read-only and float64 whatever the caller holds, so numba compiles one version.
+    columns = np.asarray(values, dtype=np.float64).T.view()
+    columns.flags.writeable = False
+    sums = np.full((5, values.shape[1]), np.nan)
+    if values.shape[0]:
+        _column_sums_kernel(columns, sums)
     return ColumnSums(sums[0], sums[1], sums[2], sums[3], sums[4])
 
 
@@ -650,6 +782,7 @@ def local_statistics(
     contiguous: np.ndarray | None = None,
     sums: ColumnSums | None = None,
     alternative: Alternative | None = None,
+    prepared: StatisticsWeights | None = None,
 ) -> None:
     """Gi*, Gi and Local Moran's I with their analytic z for every cell, in one pass.
 
@@ -679,6 +812,9 @@ def local_statistics(
     alternative
         With ``out.gi_star_p_norm`` and ``out.moran_p_norm``: also write the normal p-values
         of the z (:func:`normal_p_values`) for this alternative, in the same pass.
+    prepared
+        :func:`statistics_weights` of ``matrix`` with the same ``binary`` and
+        ``row_standardise``, if the caller has them already.
     """
     n = values.shape[0]
     # Per-industry constants, by the same numpy expressions (and so the same summation
@@ -704,7 +840,9 @@ def local_statistics(
             )
         )
 
-    star, weights = _statistics_weights(sparse.csr_array(matrix), binary, row_standardise)
+    if prepared is None:
+        prepared = statistics_weights(matrix, binary=binary, row_standardise=row_standardise)
+    star, weights = prepared.star, prepared.plain
     star_weight, star_squares = star.sums, star.squares
     weight_sum, weight_squares = weights.sums, weights.squares
     with np.errstate(divide="ignore", invalid="ignore"):

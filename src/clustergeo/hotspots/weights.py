@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +42,8 @@ __all__ = [
     "kernel_weights",
     "tolerant_contiguity",
 ]
+
+T = TypeVar("T")
 
 WeightsMethod = Literal["contiguity", "queen", "rook", "knn", "distance_band", "kernel"]
 IslandPolicy = Literal["exclude", "nearest"]
@@ -75,6 +77,32 @@ class SpatialWeights:
     islands: tuple[str, ...] = ()
     attached: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # What was computed from the weights (never changed once built), by :meth:`derived`.
+    _derived: dict[object, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def derived(self, key: object, build: Callable[[], T]) -> T:
+        """``build()`` the first time ``key`` is asked for, the same object afterwards.
+
+        For what the statistics compute from the weights alone (their row sums, the area codes
+        as a categorical type): a run calls the engine several times on the same weights.
+        Not pickled (a Dask worker rebuilds what it needs); a copy made with
+        ``dataclasses.replace`` starts empty.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]  # type: ignore[return-value]
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_derived"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_derived", {})
 
     @property
     def n(self) -> int:
