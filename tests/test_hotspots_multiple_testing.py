@@ -8,7 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from clustergeo.hotspots.multiple_testing import adjust_discrete_p_values, adjust_p_values
+from clustergeo.hotspots.multiple_testing import (
+    adjust_discrete_p_values,
+    adjust_families_into,
+    adjust_p_values,
+)
 from clustergeo.hotspots.statistics import permutation_levels
 
 
@@ -57,6 +61,16 @@ def test_bh_gives_the_plain_numpy_bits(shape: tuple[int, int], scope: str) -> No
     # Any memory layout.
     fortran = np.asfortranarray(p)
     _same_bits(adjust_p_values(fortran, "fdr_bh", scope), _plain_bh(p, scope))  # type: ignore[arg-type]
+
+
+def test_bh_by_family_gives_the_same_bits_in_place() -> None:
+    p = _p_values(np.random.default_rng(3), (20_000, 5), permutations=99)
+    by_family = np.ascontiguousarray(p.T)
+    separate = np.empty_like(by_family)
+    adjust_families_into(by_family, separate)
+    _same_bits(separate.T, _plain_bh(p, "industry"))
+    adjust_families_into(by_family, by_family)
+    _same_bits(by_family, separate)
 
 
 def _keys(rng: np.random.Generator, shape: tuple[int, int], levels: int) -> np.ndarray:

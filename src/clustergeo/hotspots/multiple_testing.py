@@ -168,7 +168,9 @@ def adjust_families_into(p_by_family: np.ndarray, out: np.ndarray) -> None:
     """Benjamini-Hochberg within each row of a ``K x n`` array: one family per row.
 
     The bits of ``adjust_p_values(p_by_family.T, "fdr_bh").T``, without transposing: for
-    callers that already hold each family's p-values contiguously.
+    callers that already hold each family's p-values contiguously. ``out`` may be
+    ``p_by_family`` itself: a family's p-values are all read (into its sorted copy) before
+    any adjusted value is written.
     """
     _bh_rows(p_by_family, out, _bucket_exponent(p_by_family.shape[1]))
 
