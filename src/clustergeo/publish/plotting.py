@@ -1604,6 +1604,12 @@ def save_figure(
     return written
 
 
+#: zlib level of the map PNGs. Flat-coloured maps compress nearly as well at 2 as at zlib's
+#: default 6 (the demo's 30 maps: 18.7 MB against 17.2 MB) in two thirds of the time
+#: (2.4 s against 3.7 s of encoding); the pixels are the same.
+_PNG_COMPRESSION = 2
+
+
 def _write_opaque_png(fig: Figure, target: Path, dpi: int) -> None:
     """Save ``fig`` as an RGB PNG at ``dpi``: the pixels ``savefig`` draws, on white, no alpha.
 
@@ -1627,7 +1633,9 @@ def _write_opaque_png(fig: Figure, target: Path, dpi: int) -> None:
         image = PILImage.alpha_composite(PILImage.new("RGBA", image.size, "white"), image)
     info = PngInfo()
     info.add_text("Software", f"Matplotlib version{mpl.__version__}, https://matplotlib.org/")
-    image.convert("RGB").save(target, format="png", dpi=(dpi, dpi), pnginfo=info)
+    image.convert("RGB").save(
+        target, format="png", dpi=(dpi, dpi), pnginfo=info, compress_level=_PNG_COMPRESSION
+    )
 
 
 def plot_category_map(
