@@ -73,6 +73,22 @@ def test_every_map_layer_has_one_default_style(demo_run: RunPaths) -> None:
     assert len(lq) == 7  # one LQ style per definition, and the plain study-area base
 
 
+def test_the_district_layer_added_later_takes_its_place_among_the_layers(
+    demo_run: RunPaths,
+) -> None:
+    from clustergeo.publish.layers import build_layers, with_district_layer
+
+    tables = publish._read_tables(demo_run)
+    whole = build_layers(tables)
+    later = with_district_layer(build_layers(tables, districts=False), tables)
+    assert list(later) == list(whole)
+    assert list(whole)[:2] == ["areas_lq", "district_lq"]
+    pd.testing.assert_frame_equal(later["district_lq"], whole["district_lq"])
+    # The GeoPackage lists them in that order.
+    written = [str(name) for name, _ in pyogrio.list_layers(demo_run[r.GEOPACKAGE])]
+    assert [name for name in written if name in whole][:2] == ["areas_lq", "district_lq"]
+
+
 def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     styles = {
         (s["f_table_name"], s["styleName"]): s["styleQML"] for s in _styles(demo_run[r.GEOPACKAGE])

@@ -63,6 +63,7 @@ __all__ = [
     "touching",
     "wide_hotspot_columns",
     "wide_lq_columns",
+    "with_district_layer",
 ]
 
 MAX_INDUSTRY_COLUMNS = 30
@@ -156,6 +157,39 @@ def ranked_findings(findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return ranked
 
 
+def _district_layer(tables: RunTables) -> Layers:
+    """``district_lq``: the areas dissolved by district, with the districts' LQ columns."""
+    areas = tables.areas
+    if tables.district_lq is None or "district_code" not in areas:
+        return {}
+    dissolved = areas.dissolve(by="district_code", as_index=False)[
+        ["district_code", "district_name", "geometry"]
+    ]
+    return {
+        "district_lq": dissolved.merge(
+            wide_lq_columns(tables.district_lq, key_column="district_code"),
+            left_on="district_code",
+            right_index=True,
+        )
+    }
+
+
+def with_district_layer(layers: Layers, tables: RunTables) -> Layers:
+    """``layers`` (from ``build_layers(tables, districts=False)``) with ``district_lq`` added.
+
+    In its place after ``areas_lq``, so the GeoPackage lists the layers in the same order.
+    """
+    district = _district_layer(tables)
+    if not district or "district_lq" in layers:
+        return dict(layers)
+    ordered: Layers = {}
+    for name, layer in layers.items():
+        ordered[name] = layer
+        if name == "areas_lq":
+            ordered |= district
+    return ordered if "district_lq" in ordered else {**district, **ordered}
+
+
 def touching(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The rows of ``frame`` (authorities) whose polygons touch any of ``areas``.
 
@@ -166,21 +200,18 @@ def touching(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFra
     return frame.loc[np.sort(joined.index.unique())].reset_index(drop=True)
 
 
-def build_layers(tables: RunTables) -> Layers:
-    """Every GeoPackage layer of the run, in the order they are written."""
+def build_layers(tables: RunTables, *, districts: bool = True) -> Layers:
+    """Every GeoPackage layer of the run, in the order they are written.
+
+    ``districts=False`` leaves out ``district_lq`` (see :func:`with_district_layer`): nothing
+    but the GeoPackage uses it, and dissolving the areas into districts takes a second.
+    """
     areas = tables.areas
     layers: Layers = {
         "areas_lq": areas.merge(wide_lq_columns(tables.lq), left_on="area_code", right_index=True)
     }
-    if tables.district_lq is not None and "district_code" in areas:
-        dissolved = areas.dissolve(by="district_code", as_index=False)[
-            ["district_code", "district_name", "geometry"]
-        ]
-        layers["district_lq"] = dissolved.merge(
-            wide_lq_columns(tables.district_lq, key_column="district_code"),
-            left_on="district_code",
-            right_index=True,
-        )
+    if districts:
+        layers |= _district_layer(tables)
     layers["lq"] = tables.lq
     keep = [c for c in ("area_code", "area_name", "district_name", "geometry") if c in areas]
     layers["hotspots_areas"] = areas[keep].merge(

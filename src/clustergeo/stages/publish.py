@@ -56,7 +56,7 @@ from clustergeo.publish.growth import (
     growth_map_jobs,
     growth_styles,
 )
-from clustergeo.publish.layers import RunTables, build_layers
+from clustergeo.publish.layers import RunTables, build_layers, with_district_layer
 from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, project_for_layers
@@ -111,7 +111,8 @@ def run(config: RunConfig) -> None:
     method = _hotspot_method(hotspot_record)
     rule = _cluster_rule(intermediates.read_cluster_record(paths), config)
 
-    layers = build_layers(tables)
+    # The district layer is dissolved while the maps are drawn: no map needs it.
+    layers = build_layers(tables, districts=False)
     circular = intermediates.read_circular(paths)
     if circular is not None:
         layers |= circular_layers(
@@ -121,14 +122,11 @@ def run(config: RunConfig) -> None:
             circular.zone_authorities,
             circular.colocation,
         )
-    styles = layer_styles(layers, definitions)
     summary = _growth_summary(growth)
     if growth is not None:
         layers |= growth_layers(tables.areas, growth.growth, growth.shift_share, growth.findings)
-        styles += growth_styles(growth.growth)
     if growth is not None and growth.emerging is not None and growth.emerging_clusters is not None:
         layers |= emerging_layers(tables.areas, growth.emerging, growth.emerging_clusters)
-        styles += emerging_styles(growth.emerging)
     boundaries = map_boundaries(layers)
     data = map_data(layers, definitions)
     maps = figure_jobs(
@@ -156,8 +154,15 @@ def run(config: RunConfig) -> None:
     # small multiples first) first, while this process writes the GeoPackage, the QGIS project
     # and the web map.
     with drawing([*maps, *stream_maps, *over_time.maps], paths[r.FIGURES]) as drawing_maps:
+        layers = with_district_layer(layers, tables)
         _write_map_files(
-            config, paths, layers, styles, framing=framing, tables=tables, definitions=definitions
+            config,
+            paths,
+            layers,
+            _styles(layers, definitions, growth),
+            framing=framing,
+            tables=tables,
+            definitions=definitions,
         )
         drawn = drawing_maps.files()
     figures = [p for job in [*maps, *stream_maps, *over_time.maps] for p in drawn[job.name]]
@@ -217,6 +222,20 @@ def run(config: RunConfig) -> None:
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
         )
     _write_report(blocks, framing, paths)
+
+
+def _styles(
+    layers: Mapping[str, Any],
+    definitions: list[tuple[str, str]],
+    growth: intermediates.GrowthTables | None,
+) -> list[LayerStyle]:
+    """The QGIS styles of every layer written: the run's, then growth's and emerging's."""
+    styles = layer_styles(layers, definitions)
+    if growth is not None:
+        styles += growth_styles(growth.growth)
+        if growth.emerging is not None and growth.emerging_clusters is not None:
+            styles += emerging_styles(growth.emerging)
+    return styles
 
 
 def _write_report(blocks: list[Block], framing: Framing, paths: RunPaths) -> None:
