@@ -478,7 +478,7 @@ class ColumnSums:
     moran_squares: np.ndarray
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _summand(x: float, mode: int, shift: float, scale: float) -> float:
     """Term ``mode`` of a column sum: x, x², (x - shift)², or ((x - shift) * scale)²."""
     if mode == 0:
@@ -492,7 +492,7 @@ def _summand(x: float, mode: int, shift: float, scale: float) -> float:
     return deviation * deviation
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _block_sum(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     column: np.ndarray, first: int, n: int, mode: int, shift: float, scale: float
 ) -> float:

@@ -86,7 +86,8 @@ class SpatialWeights:
         """``build()`` the first time ``key`` is asked for, the same object afterwards.
 
         For what the statistics compute from the weights alone (their row sums, the area codes
-        as a categorical type): a run calls the engine several times on the same weights.
+        as a categorical type), so that calling the engine again on the same weights (once
+        per year for emerging hot spots, or per variable from Python) does not redo it.
         Not pickled (a Dask worker rebuilds what it needs); a copy made with
         ``dataclasses.replace`` starts empty.
         """
