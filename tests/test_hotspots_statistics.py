@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -483,18 +484,26 @@ def test_column_sums_give_numpys_bits_for_every_length_and_kind_of_column() -> N
                 ]
             )
         )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sums = column_sums(values)
-            standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
-            expected = (
-                values.sum(axis=0),
-                values.mean(axis=0),
-                values.std(axis=0),
-                (values**2).sum(axis=0),
-                (standard * standard).sum(axis=0),
-            )
-        got = (sums.total, sums.mean, sums.std, sums.squares, sums.moran_squares)
-        names = ("total", "mean", "std", "squares", "moran")
-        for name, actual, wanted in zip(names, got, expected, strict=True):
-            assert np.array_equal(actual, wanted, equal_nan=True), (n, name)
-            assert np.array_equal(np.signbit(actual), np.signbit(wanted)), (n, name)
+        _assert_numpys_sums(values)
+    # No areas, and single precision (summed by numpy itself).
+    _assert_numpys_sums(np.zeros((0, 3), order="F"))
+    _assert_numpys_sums(np.asfortranarray(rng.random((50, 2)), dtype=np.float32))
+
+
+def _assert_numpys_sums(values: np.ndarray) -> None:
+    # numpy warns of the mean of no values (and column_sums with it): NaN, as numpy gives.
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sums = column_sums(values)
+        standard = (values - values.mean(axis=0)) * (1.0 / values.std(axis=0))
+        expected = {
+            "total": values.sum(axis=0),
+            "mean": values.mean(axis=0),
+            "std": values.std(axis=0),
+            "squares": (values**2).sum(axis=0),
+            "moran_squares": (standard * standard).sum(axis=0),
+        }
+    for name, wanted in expected.items():
+        actual = getattr(sums, name)
+        assert np.array_equal(actual, wanted, equal_nan=True), (len(values), name)
+        assert np.array_equal(np.signbit(actual), np.signbit(wanted)), (len(values), name)

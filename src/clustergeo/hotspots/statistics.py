@@ -605,7 +605,13 @@ def column_sums(values: np.ndarray) -> ColumnSums:
     ``std`` form them from the same sums). The tests compare the bits with numpy's.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        if values.ndim != 2 or values.flags.c_contiguous or not values.flags.f_contiguous:
+        if (
+            values.ndim != 2
+            or values.dtype != np.float64
+            or not values.shape[0]
+            or values.flags.c_contiguous
+            or not values.flags.f_contiguous
+        ):
             total = values.sum(axis=0)
             mean = values.mean(axis=0)
             std = values.std(axis=0)
@@ -616,12 +622,11 @@ def column_sums(values: np.ndarray) -> ColumnSums:
                 (values**2).sum(axis=0),
                 (((values - mean) * (1.0 / std)) ** 2).sum(axis=0),
             )
-    # Read-only and float64 whatever the caller holds, so numba compiles one version.
-    columns = np.asarray(values, dtype=np.float64).T.view()
+    # Read-only whatever the caller holds, so numba compiles one version.
+    columns = values.T.view()
     columns.flags.writeable = False
-    sums = np.full((5, values.shape[1]), np.nan)
-    if values.shape[0]:
-        _column_sums_kernel(columns, sums)
+    sums = np.empty((5, values.shape[1]))
+    _column_sums_kernel(columns, sums)
     return ColumnSums(sums[0], sums[1], sums[2], sums[3], sums[4])
 
 
