@@ -500,3 +500,22 @@ def test_planted_clusters_are_found_in_the_synthetic_demo() -> None:
         assert precise >= 0.8, (
             f"{name}: {precise:.0%} of hot areas in {section} are planted or adjacent"
         )
+
+
+@pytest.mark.parametrize("columns", [("C",), ("C", "J")])
+def test_correcting_keeps_the_uncorrected_p_values_whatever_the_number_of_industries(
+    columns: tuple[str, ...],
+) -> None:
+    # The analytic p-values are corrected in a copy: with one industry the transposed column
+    # is contiguous already, and correcting "it" in place would overwrite gi_star_p_norm.
+    weights = build_weights(_grid(7, 7), method="queen")
+    table = local_hotspots(_values(weights, seed=4, columns=columns), weights, SMALL).table
+    for industry in columns:
+        rows = _rows(table, industry)
+        np.testing.assert_array_equal(
+            rows["gi_star_p_norm"], normal_p_values(rows["gi_star_z"].to_numpy(), "two-sided")
+        )
+        np.testing.assert_array_equal(
+            rows["gi_star_p_fdr"],
+            adjust_p_values(rows[["gi_star_p_norm"]].to_numpy(), "fdr_bh").ravel(),
+        )

@@ -375,8 +375,10 @@ def _corrections(
         if settings.correction == "fdr_bh" and settings.correction_scope == "industry":
             # Each industry's p-values contiguous for the correction: numpy's blocked
             # transposes cost less than reading them across 88 memory pages per area.
-            by_family = np.ascontiguousarray(p.T)
-            adjust_families_into(by_family, by_family)  # in place: no second 24 MB copy
+            # A copy always (with one industry p.T is contiguous already, and would be p):
+            # corrected in place, so there is no second copy.
+            by_family = np.array(p.T, order="C")
+            adjust_families_into(by_family, by_family)
             target[...] = by_family.T
         else:
             target[...] = adjust_p_values(p, settings.correction, settings.correction_scope)
