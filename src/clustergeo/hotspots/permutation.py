@@ -1155,7 +1155,10 @@ def permutation_counts(
         # One layout for the compiled kernels (numba types read-only arrays separately).
         values = np.array(values, dtype=np.float64, order="C")
     matrix = sparse.csr_array(matrix)
-    matrix.sort_indices()
+    if not matrix.has_sorted_indices:
+        # Sorted in a copy: the caller's matrix (whose arrays csr_array shares) stays as given.
+        matrix = matrix.copy()
+        matrix.sort_indices()
     n, n_columns = values.shape
     cardinalities = np.diff(matrix.indptr).astype(np.int64)
     count_type = np.int32 if permutations < np.iinfo(np.int32).max else np.int64

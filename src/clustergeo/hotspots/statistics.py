@@ -602,7 +602,9 @@ def column_sums(values: np.ndarray) -> ColumnSums:
     pandas gives) each column is contiguous, and numpy's reduction along axis 0 sums each
     column pairwise on its own: a compiled kernel repeats those sums term by term, columns in
     parallel and without ``n x K`` temporaries (the mean and deviation as numpy's ``mean`` and
-    ``std`` form them from the same sums). The tests compare the bits with numpy's.
+    ``std`` form them from the same sums). The tests compare the bits with numpy's. (numpy
+    before 2.3 summed a long column in buffers of 8,192 values, one after another; hence the
+    project's lower bound.)
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         if (
@@ -822,8 +824,8 @@ def local_statistics(
         ``row_standardise``, if the caller has them already.
     """
     n = values.shape[0]
-    # Per-industry constants, by the same numpy expressions (and so the same summation
-    # order) as the reference functions above.
+    # Per-industry constants, with the bits of the numpy expressions of the reference
+    # functions above (:func:`column_sums`).
     sums = column_sums(values) if sums is None else sums
     total, mean, std = sums.total, sums.mean, sums.std
     total_squares, moran_squares = sums.squares, sums.moran_squares
