@@ -177,17 +177,10 @@ def _district_layer(tables: RunTables) -> Layers:
 def with_district_layer(layers: Layers, tables: RunTables) -> Layers:
     """``layers`` (from ``build_layers(tables, districts=False)``) with ``district_lq`` added.
 
-    In its place after ``areas_lq``, so the GeoPackage lists the layers in the same order.
+    In its place after ``areas_lq`` (always the first layer), so the GeoPackage lists the
+    layers in the same order.
     """
-    district = _district_layer(tables)
-    if not district or "district_lq" in layers:
-        return dict(layers)
-    ordered: Layers = {}
-    for name, layer in layers.items():
-        ordered[name] = layer
-        if name == "areas_lq":
-            ordered |= district
-    return ordered if "district_lq" in ordered else {**district, **ordered}
+    return {"areas_lq": layers["areas_lq"], **_district_layer(tables), **layers}
 
 
 def touching(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
