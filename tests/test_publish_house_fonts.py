@@ -22,14 +22,17 @@ from clustergeo.publish.plotting import HOUSE_RC_PARAMS, house_style
 SAMPLE = "AVAWaToTy Hot spots – £1,250 ≥ 0.8 → ↔ × ★ ⟲ − ∞ ± ² © ° … Ŵŷẁ łż"
 
 
-def _full_font(weight: str) -> Path:
-    """The font matplotlib ships, whatever the house fonts are."""
+def _full_font(face: str) -> Path:
+    """The font matplotlib ships for a face ("normal", "bold", "oblique"), whatever the house
+    fonts are."""
+    weight = 700 if face == "bold" else 400
+    style = "oblique" if face == "oblique" else "normal"
     for entry in font_manager.fontManager.ttflist:
-        if entry.name == "DejaVu Sans" and entry.weight == (700 if weight == "bold" else 400):
+        if entry.name == "DejaVu Sans" and entry.weight == weight:
             path = Path(entry.fname)
-            if "mpl-data" in path.parts and entry.style == "normal":
+            if "mpl-data" in path.parts and entry.style == style:
                 return path
-    raise AssertionError(f"matplotlib's DejaVu Sans {weight} not found")
+    raise AssertionError(f"matplotlib's DejaVu Sans {face} not found")
 
 
 @pytest.fixture
@@ -48,7 +51,7 @@ def full_fonts_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
 @pytest.fixture(scope="module")
 def cut_fonts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("fonts")
-    return {weight: slim_font(_full_font(weight), folder) for weight in ("normal", "bold")}
+    return {face: slim_font(_full_font(face), folder) for face in ("normal", "bold", "oblique")}
 
 
 def _cmap(path: Path) -> dict[int, str]:
@@ -58,22 +61,22 @@ def _cmap(path: Path) -> dict[int, str]:
 def test_cut_fonts_keep_every_house_character_the_full_font_has(
     cut_fonts: dict[str, Path],
 ) -> None:
-    for weight, cut in cut_fonts.items():
-        full = _cmap(_full_font(weight))
+    for face, cut in cut_fonts.items():
+        full = _cmap(_full_font(face))
         wanted = {c for low, high in HOUSE_CHARACTERS for c in range(low, high + 1) if c in full}
         kept = _cmap(cut)
         assert wanted <= set(kept)
         assert set(kept) <= wanted
         assert {ord(c) for c in SAMPLE} <= set(kept)
         # Well under half the size: that is the point of the copy.
-        assert cut.stat().st_size < _full_font(weight).stat().st_size / 2
+        assert cut.stat().st_size < _full_font(face).stat().st_size / 2
 
 
 def test_cut_fonts_keep_the_family_name_and_kerning(cut_fonts: dict[str, Path]) -> None:
-    for weight, cut in cut_fonts.items():
+    for face, cut in cut_fonts.items():
         font = TTFont(cut)
         assert font["name"].getDebugName(1) == "DejaVu Sans"
-        assert font["name"].getDebugName(6) == TTFont(_full_font(weight))["name"].getDebugName(6)
+        assert font["name"].getDebugName(6) == TTFont(_full_font(face))["name"].getDebugName(6)
         assert "kern" in font or "GPOS" in font
 
 
@@ -87,7 +90,8 @@ def test_cut_fonts_are_made_once(cut_fonts: dict[str, Path]) -> None:
 def _render(text: str) -> np.ndarray:
     fig = plt.figure(figsize=(4, 1), dpi=300)
     fig.text(0.01, 0.6, text, fontsize=7)
-    fig.text(0.01, 0.2, text, fontsize=9, fontweight="bold")
+    fig.text(0.01, 0.35, text, fontsize=9, fontweight="bold")
+    fig.text(0.01, 0.1, text, fontsize=7, fontstyle="italic")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
@@ -104,6 +108,10 @@ def test_maps_drawn_with_the_house_fonts_are_pixel_identical(full_fonts_first: P
         assert Path(font_manager.findfont("DejaVu Sans")).is_relative_to(tmp_path)
         bold = font_manager.FontProperties(family="DejaVu Sans", weight="bold")
         assert Path(font_manager.findfont(bold)).is_relative_to(tmp_path)
+        # The site maps name their districts in italic: DejaVu Sans Oblique, cut too.
+        italic = font_manager.FontProperties(family="DejaVu Sans", style="italic")
+        assert Path(font_manager.findfont(italic)).is_relative_to(tmp_path)
+        assert "Oblique" in Path(font_manager.findfont(italic)).name
     np.testing.assert_array_equal(cut, full)
 
 
