@@ -45,6 +45,24 @@ def test_files_come_back_by_job_in_job_order(
         assert all(p.stat().st_size > 0 for p in paths)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_some_figures_first_then_the_rest(
+    workers: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if workers > 1 and not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked on Linux only")
+    monkeypatch.setattr(figures, "_worker_count", lambda jobs: workers)
+    with drawing(JOBS, tmp_path) as drawn:
+        first = drawn.files({"last", "costliest"})
+        # The report is written from these while the others are drawn.
+        assert list(first) == ["costliest", "last"]
+        assert all(p.is_file() for paths in first.values() for p in paths)
+        everything = drawn.files()
+    assert list(everything) == ["costliest", "middle", "last"]
+    assert everything["costliest"] == first["costliest"]
+    assert everything["middle"] == [tmp_path / f"middle.{fmt}" for fmt in FIGURE_FORMATS]
+
+
 def test_a_failure_while_drawing_stops_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

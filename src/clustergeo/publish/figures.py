@@ -21,7 +21,7 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -526,14 +526,15 @@ def _worker_count(jobs: int) -> int:
 class DrawingFigures:
     """Figures being drawn by worker processes while the caller gets on with other work.
 
-    Made by :func:`drawing`; :meth:`files` waits for them.
+    Made by :func:`drawing`; :meth:`files` waits for them, all or some.
     """
 
     def __init__(self, jobs: Sequence[FigureJob], folder: Path) -> None:
         self._jobs = list(jobs)
         self._folder = folder
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: dict[Future[list[Path]], int] = {}
+        self._futures: dict[int, Future[list[Path]]] = {}
+        self._results: dict[int, list[Path]] = {}
 
     def _start(self) -> None:
         global _PENDING  # noqa: PLW0603 (handed to forked workers, see above)
@@ -549,21 +550,27 @@ class DrawingFigures:
             max_workers=workers, mp_context=multiprocessing.get_context("fork")
         )
         self._futures = {
-            self._pool.submit(_draw_and_save, i, self._folder): i for i in range(len(self._jobs))
+            i: self._pool.submit(_draw_and_save, i, self._folder) for i in range(len(self._jobs))
         }
 
-    def files(self) -> dict[str, list[Path]]:
-        """Wait for every figure; the files written, by job name, in the order of the jobs."""
-        results: dict[int, list[Path]] = {}
+    def files(self, names: Collection[str] | None = None) -> dict[str, list[Path]]:
+        """Wait for the figures ``names`` (every figure by default): their files, by job name.
+
+        The names come in the order of the jobs. Figures not asked for go on being drawn; a
+        later call waits for them.
+        """
+        wanted = [i for i, job in enumerate(self._jobs) if names is None or job.name in names]
+        waiting = [i for i in wanted if i not in self._results]
         if self._pool is None:
-            for i, job in enumerate(progress(self._jobs, "Maps")):
-                results[i] = save_figure(job.draw(), self._folder / job.name)
-        else:
-            futures = as_completed(self._futures)
-            for future in progress(futures, "Maps", total=len(self._futures)):
-                results[self._futures[future]] = future.result()
-                note_written(results[self._futures[future]])
-        return {job.name: results[i] for i, job in enumerate(self._jobs)}
+            for i in progress(waiting, "Maps"):
+                job = self._jobs[i]
+                self._results[i] = save_figure(job.draw(), self._folder / job.name)
+        elif waiting:
+            futures = {self._futures[i]: i for i in waiting}
+            for future in progress(as_completed(futures), "Maps", total=len(futures)):
+                self._results[futures[future]] = future.result()
+                note_written(self._results[futures[future]])
+        return {self._jobs[i].name: self._results[i] for i in wanted}
 
     def _stop(self) -> None:
         global _PENDING  # noqa: PLW0603 (see above)
@@ -576,10 +583,11 @@ class DrawingFigures:
 def drawing(jobs: Sequence[FigureJob], folder: Path) -> Iterator[DrawingFigures]:
     """Start drawing and saving ``jobs`` in parallel processes; wait with ``files()``.
 
-    The work done inside the ``with`` block (writing the GeoPackage, the QGIS project) runs
-    in this process while the workers draw; on leaving the block the workers are stopped,
-    unstarted figures cancelled if the block failed. Jobs are drawn in the order given, so
-    give the costliest first: the last figure started decides when the pool is done.
+    The work done inside the ``with`` block (writing the GeoPackage, the QGIS project, the
+    report once its figures are drawn) runs in this process while the workers draw; on
+    leaving the block the workers are stopped, unstarted figures cancelled if the block
+    failed. Jobs are drawn in the order given: give first those waited for first, and the
+    costliest before the cheap, since the last figure started decides when the pool is done.
     Where forking is unsafe (or there is one job) the figures are drawn in ``files()``.
     """
     figures = DrawingFigures(jobs, folder)

@@ -150,10 +150,16 @@ def run(config: RunConfig) -> None:
     over_time = _change_over_time(
         growth, summary, layers=layers, tables=tables, framing=framing, data=data
     )
-    # Every map of the run is drawn by one pool of workers, the costliest (the run's own maps,
-    # small multiples first) first, while this process writes the GeoPackage, the QGIS project
-    # and the web map.
-    with drawing([*maps, *stream_maps, *over_time.maps], paths[r.FIGURES]) as drawing_maps:
+    jobs = [*maps, *stream_maps, *over_time.maps]
+    pngs = [paths[r.FIGURES] / f"{job.name}.png" for job in jobs]
+    overview = {Path(p).stem for p, _caption in report_figures(paths.root, pngs, tables.sites)}
+    in_report = overview | {job.name for job in [*stream_maps, *over_time.maps]}
+    # Every map of the run is drawn by one pool of workers, the report's first (the costliest,
+    # small multiples, first among them), while this process writes the GeoPackage, the QGIS
+    # project and the web map, then the report as soon as its maps are drawn.
+    report_first = [job for job in jobs if job.name in in_report]
+    report_first += [job for job in jobs if job.name not in in_report]
+    with drawing(report_first, paths[r.FIGURES]) as drawing_maps:
         layers = with_district_layer(layers, tables)
         _write_map_files(
             config,
@@ -164,28 +170,68 @@ def run(config: RunConfig) -> None:
             tables=tables,
             definitions=definitions,
         )
-        drawn = drawing_maps.files()
-    figures = [p for job in [*maps, *stream_maps, *over_time.maps] for p in drawn[job.name]]
-    circular_drawn = [p for job in stream_maps for p in drawn[job.name]]
-    provenance = _provenance(
-        config,
-        paths,
-        notes,
-        hotspots=hotspot_record.report,
-        clusters=intermediates.read_cluster_record(paths),
-        governance=intermediates.read_governance_record(paths),
-        **({"growth": growth.record} if growth is not None else {}),
-        outputs={
-            "geopackage": {
-                "path": _relative(paths[r.GEOPACKAGE], paths.root),
-                "sha256": file_sha256(paths[r.GEOPACKAGE]),
+        drawn = drawing_maps.files(in_report)
+        provenance = _provenance(
+            config,
+            paths,
+            notes,
+            hotspots=hotspot_record.report,
+            clusters=intermediates.read_cluster_record(paths),
+            governance=intermediates.read_governance_record(paths),
+            **({"growth": growth.record} if growth is not None else {}),
+            outputs={
+                "geopackage": {
+                    "path": _relative(paths[r.GEOPACKAGE], paths.root),
+                    "sha256": file_sha256(paths[r.GEOPACKAGE]),
+                },
+                "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
+                "map_page": _relative(paths[r.MAP_PAGE], paths.root),
             },
-            "qgis_project": _relative(paths[r.QGIS_PROJECT], paths.root),
-            "map_page": _relative(paths[r.MAP_PAGE], paths.root),
-            "figures": [_relative(p, paths.root) for p in figures],
-        },
-    )
+        )
+        report_drawn = [p for job in jobs if job.name in drawn for p in drawn[job.name]]
+        _write_report(
+            _run_report_blocks(
+                config,
+                paths,
+                framing=framing,
+                method=method,
+                rule=rule,
+                provenance=provenance,
+                tables=tables,
+                layers=layers,
+                figures=[
+                    *report_figures(paths.root, report_drawn, tables.sites),
+                    *over_time.report_figures(drawn, paths.root),
+                ],
+                circular=circular,
+                circular_drawn=[p for job in stream_maps for p in drawn[job.name]],
+                change_over_time=over_time.blocks,
+            ),
+            framing,
+            paths,
+        )
+        drawn = drawing_maps.files()
+    figures = [p for job in jobs for p in drawn[job.name]]
+    provenance["outputs"]["figures"] = [_relative(p, paths.root) for p in figures]
     write_json(provenance, paths[r.PROVENANCE])
+
+
+def _run_report_blocks(
+    config: RunConfig,
+    paths: RunPaths,
+    *,
+    framing: Framing,
+    method: HotspotMethod,
+    rule: ClusterRule,
+    provenance: dict[str, Any],
+    tables: RunTables,
+    layers: dict[str, Any],
+    figures: list[tuple[str, str]],
+    circular: intermediates.CircularTables | None,
+    circular_drawn: list[Path],
+    change_over_time: list[Block],
+) -> list[Block]:
+    """The report of a run with boundaries: its sections, the circular economy's included."""
     sites = layers.get("site_footprints")
     blocks = report_blocks(
         framing=framing,
@@ -195,14 +241,11 @@ def run(config: RunConfig) -> None:
         clusters=tables.clusters,
         links=tables.cluster_authorities,
         sites=sites if tables.sites is not None else None,
-        figures=[
-            *report_figures(paths.root, figures, tables.sites),
-            *over_time.report_figures(drawn, paths.root),
-        ],
+        figures=figures,
         n_areas=len(layers["areas_lq"]),
         n_industries=int(tables.lq["industry_code"].nunique()),
         global_statistics=tables.global_statistics,
-        change_over_time=over_time.blocks,
+        change_over_time=change_over_time,
         authority_summaries=tables.authority_summaries,
     )
     if circular is not None and config.circular is not None:
@@ -221,7 +264,7 @@ def run(config: RunConfig) -> None:
             distance_km=config.circular.distance_km,
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
         )
-    _write_report(blocks, framing, paths)
+    return blocks
 
 
 def _styles(
