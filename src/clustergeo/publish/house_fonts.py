@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from matplotlib import font_manager
 
@@ -53,7 +53,11 @@ HOUSE_CHARACTERS: Final[tuple[tuple[int, int], ...]] = (
 
 #: The house faces cut down, by matplotlib weight and style.
 _HOUSE_FAMILY: Final = "DejaVu Sans"
-_FACES: Final = (("normal", "normal"), ("bold", "normal"), ("normal", "italic"))
+_FACES: Final[tuple[tuple[str, Literal["normal", "italic"]], ...]] = (
+    ("normal", "normal"),
+    ("bold", "normal"),
+    ("normal", "italic"),
+)
 
 #: Bumped when the way the copies are cut changes, so stale copies are not reused.
 _CUT_VERSION: Final = "1"
