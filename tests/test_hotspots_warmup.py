@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,8 @@ def test_an_empty_cache_compiles_with_a_message_and_a_full_one_loads(tmp_path: P
     command = [sys.executable, "-m", "clustergeo.hotspots"]
     cold = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert warmup.COMPILING_MESSAGE in cold.stderr
+    # A compile of tens of seconds says how far it has got every ten seconds.
+    assert "still compiling the hot-spot kernels: " in cold.stderr
     # The compile is logged (stderr) once, and not printed again.
     assert "compiled " in cold.stderr
     assert cold.stdout == ""
@@ -64,3 +67,24 @@ def test_an_empty_cache_compiles_with_a_message_and_a_full_one_loads(tmp_path: P
     warm = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert warmup.COMPILING_MESSAGE not in warm.stderr
     assert warm.stdout.startswith("hot-spot kernels loaded from numba's cache")
+
+
+def test_a_long_compile_reports_its_progress_until_it_ends(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = iter([(3, 0), (7, 0)])
+    monkeypatch.setattr(warmup, "_counts", lambda: next(counts, (7, 0)))
+    caplog.set_level("INFO", logger="clustergeo.hotspots.warmup")
+    with warmup._progress(0.01, compiled_before=1):
+        # The compile: until two progress lines have been logged.
+        for _ in range(500):
+            if sum("still compiling" in r.getMessage() for r in caplog.records) >= 2:
+                break
+            threading.Event().wait(0.01)
+    lines = [r.getMessage() for r in caplog.records if "still compiling" in r.getMessage()]
+    assert lines[0].startswith("still compiling the hot-spot kernels: 2 signatures compiled in ")
+    assert lines[1].startswith("still compiling the hot-spot kernels: 6 signatures compiled in ")
+    # Once the block has ended, nothing more is logged.
+    after = len(caplog.records)
+    threading.Event().wait(0.05)
+    assert len(caplog.records) == after

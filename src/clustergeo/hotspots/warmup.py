@@ -13,7 +13,9 @@ Run ``python -m clustergeo.hotspots`` to compile (or check) the cache from a she
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: What a run logs before it compiles the kernels.
 COMPILING_MESSAGE = "compiling the hot-spot kernels once (cached for later runs)"
+#: Seconds between the progress lines of a compile.
+PROGRESS_EVERY_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,38 @@ def _counts() -> tuple[int, int]:
         compiled += sum(stats.cache_misses.values())
         loaded += sum(stats.cache_hits.values())
     return compiled, loaded
+
+
+@contextlib.contextmanager
+def _progress(every: float, compiled_before: int) -> Iterator[None]:
+    """Log, every ``every`` seconds until the block ends, how far the compile has got.
+
+    A compile of a fresh install takes about a minute; the lines show it is moving. The
+    counts are read from another thread while numba compiles: a read that meets a count
+    being added is skipped until the next line.
+    """
+    done = threading.Event()
+    started = time.perf_counter()
+
+    def beat() -> None:
+        while not done.wait(every):
+            try:
+                compiled = _counts()[0] - compiled_before
+            except RuntimeError:  # a count was added while it was read
+                continue
+            log.info(
+                "still compiling the hot-spot kernels: %d signatures compiled in %.0f s",
+                compiled,
+                time.perf_counter() - started,
+            )
+
+    thread = threading.Thread(target=beat, name="compile-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _tiny_region() -> tuple[pd.DataFrame, np.ndarray, sparse.csr_array, sparse.csr_array]:
@@ -197,7 +233,8 @@ def warm_up(*, announce: bool = True) -> WarmUp:
     Parameters
     ----------
     announce
-        Log :data:`COMPILING_MESSAGE` (INFO) before compiling when the cache is cold.
+        Log :data:`COMPILING_MESSAGE` (INFO) before compiling when the cache is cold, and a
+        line of progress every :data:`PROGRESS_EVERY_S` seconds while it compiles.
 
     Returns
     -------
@@ -214,14 +251,20 @@ def warm_up(*, announce: bool = True) -> WarmUp:
     _state["warming"] = True
     try:
         # One cheap kernel per module first: a miss among them (the module changed, or the
-        # cache is empty) is announced before the long compile, not after it.
+        # cache is empty) is announced before the long compile, not after it, and the
+        # compile then reports its progress.
+        compiling = False
         for probe in _probes():
             probe()
             if _counts()[0] > compiled_before:
-                if announce:
-                    log.info(COMPILING_MESSAGE)
+                compiling = announce
                 break
-        _run_every_kernel()
+        if compiling:
+            log.info(COMPILING_MESSAGE)
+            with _progress(PROGRESS_EVERY_S, compiled_before):
+                _run_every_kernel()
+        else:
+            _run_every_kernel()
     finally:
         _state["warming"] = False
     _state["warm"] = True
