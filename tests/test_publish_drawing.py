@@ -28,13 +28,18 @@ def _tiny(label: str) -> FigureJob:
 JOBS = [_tiny(name) for name in ("costliest", "middle", "last")]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_files_come_back_by_job_in_job_order(
-    workers: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if workers > 1 and not sys.platform.startswith("linux"):
+@pytest.fixture(params=[1, 2], ids=["in-process", "two-workers"])
+def workers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Figures drawn in this process, or by two forked workers (Linux only)."""
+    count: int = request.param
+    if count > 1 and not sys.platform.startswith("linux"):
         pytest.skip("workers are forked on Linux only")
-    monkeypatch.setattr(figures, "_worker_count", lambda jobs: workers)
+    monkeypatch.setattr(figures, "_worker_count", lambda jobs: count)
+    return count
+
+
+@pytest.mark.usefixtures("workers")
+def test_files_come_back_by_job_in_job_order(tmp_path: Path) -> None:
     with drawing(JOBS, tmp_path) as drawn:
         # The caller's own work, done while the workers draw.
         (tmp_path / "meanwhile.txt").write_text("written while drawing")
@@ -45,13 +50,8 @@ def test_files_come_back_by_job_in_job_order(
         assert all(p.stat().st_size > 0 for p in paths)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_some_figures_first_then_the_rest(
-    workers: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if workers > 1 and not sys.platform.startswith("linux"):
-        pytest.skip("workers are forked on Linux only")
-    monkeypatch.setattr(figures, "_worker_count", lambda jobs: workers)
+@pytest.mark.usefixtures("workers")
+def test_some_figures_first_then_the_rest(tmp_path: Path) -> None:
     with drawing(JOBS, tmp_path) as drawn:
         first = drawn.files({"last", "costliest"})
         # The report is written from these while the others are drawn.
