@@ -151,9 +151,12 @@ def run(config: RunConfig) -> None:
         growth, summary, layers=layers, tables=tables, framing=framing, data=data
     )
     jobs = [*maps, *stream_maps, *over_time.maps]
-    pngs = [paths[r.FIGURES] / f"{job.name}.png" for job in jobs]
-    overview = {Path(p).stem for p, _caption in report_figures(paths.root, pngs, tables.sites)}
-    in_report = overview | {job.name for job in [*stream_maps, *over_time.maps]}
+    # The overview maps the report shows, with their captions (every job's map is drawn).
+    overview = report_figures(
+        paths.root, [paths[r.FIGURES] / f"{job.name}.png" for job in jobs], tables.sites
+    )
+    in_report = {Path(p).stem for p, _caption in overview}
+    in_report |= {job.name for job in [*stream_maps, *over_time.maps]}
     # Every map of the run is drawn by one pool of workers, the report's first (the costliest,
     # small multiples, first among them), while this process writes the GeoPackage, the QGIS
     # project and the web map, then the report as soon as its maps are drawn.
@@ -188,7 +191,6 @@ def run(config: RunConfig) -> None:
                 "map_page": _relative(paths[r.MAP_PAGE], paths.root),
             },
         )
-        report_drawn = [p for job in jobs if job.name in drawn for p in drawn[job.name]]
         _write_report(
             _run_report_blocks(
                 config,
@@ -200,7 +202,7 @@ def run(config: RunConfig) -> None:
                 tables=tables,
                 layers=layers,
                 figures=[
-                    *report_figures(paths.root, report_drawn, tables.sites),
+                    *overview,
                     *over_time.report_figures(drawn, paths.root),
                 ],
                 circular=circular,
