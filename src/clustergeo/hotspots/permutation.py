@@ -46,8 +46,12 @@ rounding-error window, :math:`|\tilde s - \tilde o| > (4k+8)\,u\,(\sum|w x|_{sim
 Algorithms*, §3.1, for each sum), is decided by the floating-point comparison. Inside the
 window the comparison is made exactly (:mod:`clustergeo.hotspots.exact`). For non-negative
 values and weights a sum is zero exactly when every term is, so zero lags tie without an
-exact check. Earlier versions compared within a relative tolerance (:math:`10^{-9}`, and
-:math:`10^{-5}` in single precision for general weights), which counted near-ties as ties.
+exact check; and with equal weights, an industry whose values are all integers (employment
+counts) small enough that no sum of them reaches :math:`2^{53}` has every sum exact, so its
+floating-point comparisons are the exact ones and its windows hold ties only, counted as
+such without an exact check (counts rounded to five tie with many draws). Earlier versions
+compared within a relative tolerance (:math:`10^{-9}`, and :math:`10^{-5}` in single
+precision for general weights), which counted near-ties as ties.
 With general weights the first pass decides a draw only where the rounding bound of its own
 precision allows: in single precision a sum of :math:`k` non-negative products of rounded
 inputs is within a relative :math:`(k + 3)\,u_s` (:math:`u_s = 2^{-24}`) of the exact sum, so
@@ -205,15 +209,23 @@ def _member_slot(samples: np.ndarray, p: int, k: int, area: int) -> int:
 
 
 @numba.njit(cache=True, inline="always")
-def _window(
-    observed: float, observed_abs: float, simulated_abs: float, k: int, non_negative: bool
+def _window(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    observed: float,
+    observed_abs: float,
+    simulated_abs: float,
+    k: int,
+    non_negative: bool,
+    exact_sums: bool = False,
 ) -> tuple[float, float]:
     """The interval of computed simulated lags that must be compared with the observed exactly.
 
     Outside ``[low, high]`` the floating-point comparison gives the exact answer. For
     non-negative terms the bound is relative (and zero-width at zero, where both sums are
-    exact); otherwise absolute, from the sums of absolute terms.
+    exact); otherwise absolute, from the sums of absolute terms. Where every sum is exact
+    (``exact_sums``) the window is the observed value alone, and a sum in it ties exactly.
     """
+    if exact_sums:
+        return observed, observed
     factor = (4.0 * k + 8.0) * _UNIT
     if non_negative:
         return observed * (1.0 - factor), observed * (1.0 + factor)
@@ -457,7 +469,7 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     simulated: float,
     low: float,
     high: float,
-    exact_zero: bool,
+    in_window_tie: bool,
     rows: np.ndarray,
     samples: np.ndarray,
     p: int,
@@ -467,12 +479,16 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     neighbours: np.ndarray,
     scratch: np.ndarray,
 ) -> int:
-    """Sign of (simulated - observed), exact: by floating point outside the window."""
+    """Sign of (simulated - observed), exact: by floating point outside the window.
+
+    Inside it, a tie when ``in_window_tie`` says the sums there are exact, else decided on the
+    exact sums.
+    """
     if simulated < low:
         return -1
     if simulated > high:
         return 1
-    if exact_zero:
+    if in_window_tie:
         return 0
     return _exact_equal_sign(rows, samples, p, k, c, replaced, neighbours, scratch)
 
@@ -489,6 +505,7 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
     sums: np.ndarray,
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
+    exact_sums: np.ndarray,
     k: int,
     skipped: np.ndarray,
     ge: np.ndarray,
@@ -509,7 +526,9 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
                 le[c, u] = 0
                 continue
             obs = observed[c, u]
-            low, high = _window(obs, observed_abs[c, u], largest_abs[c], k, non_negative[c])
+            low, high = _window(
+                obs, observed_abs[c, u], largest_abs[c], k, non_negative[c], exact_sums[c]
+            )
             at_least = 0
             at_most = 0
             for p in range(permutations):
@@ -517,8 +536,12 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
                 at_most += draws[p] <= high
             ge[c, u] = at_least
             le[c, u] = at_most
-            if at_least + at_most == permutations or (non_negative[c] and obs == 0.0):
-                continue  # nothing in the window, or zeros: as exact as the observed zero
+            if (
+                at_least + at_most == permutations
+                or exact_sums[c]
+                or (non_negative[c] and obs == 0.0)
+            ):
+                continue  # nothing in the window, exact sums, or zeros: exact already
             i = units[u]
             neighbours = indices[indptr[i] : indptr[i + 1]]
             for p in range(permutations):
@@ -547,6 +570,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     scales: np.ndarray,
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
+    exact_sums: np.ndarray,
     skip: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
@@ -554,7 +578,8 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     """Counts for the areas listed in ``units``, in blocks of one neighbour count each.
 
     Cells ``skip`` marks (``n x K``, or ``0 x 0`` for none) get zero counts: their results
-    are not wanted, and cells whose value is missing tie with many draws.
+    are not wanted, and cells whose value is missing tie with many draws. In columns whose
+    sums are all exact (``exact_sums``) a sum equal to the observed one is a tie as it is.
     """
     n_columns = rows.shape[1]
     permutations = samples.shape[0]
@@ -611,6 +636,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 sorted_sums[g],
                 largest_abs[g],
                 non_negative,
+                exact_sums,
                 k,
                 skipped,
                 ge,
@@ -621,6 +647,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
             start = starts[g, c]
             low_sum, scale = lows[g, c], scales[g, c]
             positive = non_negative[c]
+            exact = exact_sums[c]
             largest = largest_abs[g, c]
             # Non-negative sums: the zeros come first, and a zero ties exactly with a zero.
             zeros = _index_above(column, 0, permutations, 0.0) if positive else 0
@@ -634,10 +661,14 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     ge[c, u] = permutations
                     le[c, u] = zeros
                     continue
-                low, high = _window(obs, observed_abs[c, u], largest, k, positive)
+                low, high = _window(obs, observed_abs[c, u], largest, k, positive, exact)
                 below, above = _rank_window(column, start, low_sum, scale, low, high)
                 ge[c, u] = permutations - above
                 le[c, u] = below
+                if exact:  # the sums in the window equal the observed one: ties
+                    ge[c, u] += above - below
+                    le[c, u] += above - below
+                    continue
                 if above == below:
                     continue
                 # Sums in the window: compare them exactly (rare).
@@ -670,14 +701,20 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         continue
                     obs = observed[c, u]
                     low, high = _window(
-                        obs, observed_abs[c, u], largest_abs[g, c], k, non_negative[c]
+                        obs,
+                        observed_abs[c, u],
+                        largest_abs[g, c],
+                        k,
+                        non_negative[c],
+                        exact_sums[c],
                     )
-                    exact_zero = non_negative[c] and obs == 0.0
+                    # In the window and exact: zero lags of non-negative values, or exact sums.
+                    in_window_tie = exact_sums[c] or (non_negative[c] and obs == 0.0)
                     before = _decide(
                         before_sums[c],
                         low,
                         high,
-                        exact_zero,
+                        in_window_tie,
                         rows,
                         samples,
                         p,
@@ -691,7 +728,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         after_sums[c],
                         low,
                         high,
-                        exact_zero,
+                        in_window_tie,
                         rows,
                         samples,
                         p,
@@ -716,6 +753,26 @@ def _non_negative_rows(columns: np.ndarray) -> np.ndarray:
     result = np.empty(columns.shape[0], dtype=np.bool_)
     for c in numba.prange(columns.shape[0]):
         result[c] = columns[c].min() >= 0.0 if columns.shape[1] else True
+    return result
+
+
+@numba.njit(cache=True, parallel=True)
+def _exact_sum_rows(columns: np.ndarray, terms: int) -> np.ndarray:
+    """Whether every sum of ``terms`` values of each row of ``columns`` is exact.
+
+    True for a row of integers (employment counts) no larger than 2**53 / ``terms`` in
+    magnitude: every partial sum is then an integer below 2**53, which double precision holds
+    exactly, so a floating-point comparison of two such sums is the exact comparison.
+    """
+    limit = 2.0**53 / max(terms, 1)
+    result = np.empty(columns.shape[0], dtype=np.bool_)
+    for c in numba.prange(columns.shape[0]):
+        exact = True
+        for value in columns[c]:
+            if not (abs(value) <= limit and value == np.floor(value)):
+                exact = False
+                break
+        result[c] = exact
     return result
 
 
@@ -755,6 +812,8 @@ def _count_equal(  # noqa: PLR0917
 ) -> None:
     n_columns = rows.shape[1]
     permutations, size = samples.shape
+    # A sum runs over at most ``size`` members (a draw's first k and its spare).
+    exact_sums = _exact_sum_rows(columns, size)
     cardinalities = np.diff(matrix.indptr)
     # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
     sizes = np.unique(cardinalities[cardinalities > 0])
@@ -810,6 +869,7 @@ def _count_equal(  # noqa: PLR0917
             scales,
             largest_abs,
             non_negative,
+            exact_sums,
             skip,
             count_ge,
             count_le,
