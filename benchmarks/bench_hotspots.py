@@ -40,7 +40,8 @@ Also measured
     once per weights) against a kernel that moves the same bytes (its memory floor); how
     time grows with N
     (5k, 10k, 35k and 70k areas) and with K (10, 88, 300 industries), with the fitted power;
-    and a first run on an empty numba cache (compile) and on a full one (load). Before
+    a variable that ties with many draws (the employment counts rounded to five, against the
+    LQs); and a first run on an empty numba cache (compile) and on a full one (load). Before
     anything is timed, clustergeo's analytic Gi* z and Local Moran's I are checked against
     esda's on one industry, and esda's published ``p_sim`` is compared with an exact-tie
     recount of esda's own simulations.
@@ -233,30 +234,42 @@ def _load_areas() -> Any:
     return frame.rename(columns={"code": "area_code"}).reset_index(drop=True)
 
 
-def synthetic_lq(areas: Any, industries: int, seed: int) -> pd.DataFrame:
-    """Location quotients of synthetic counts with planted clusters (areas x industries)."""
+def synthetic_employment(areas: Any, industries: int, seed: int) -> pd.DataFrame:
+    """Synthetic employment counts with planted clusters (areas x industries)."""
     import shapely
 
-    from clustergeo.concentration import location_quotients
     from clustergeo.demo.national import synthetic_counts
 
     points = shapely.get_coordinates(areas.geometry.representative_point().to_numpy()) / 1000.0
     workload = synthetic_counts(points, industries, seed)
-    counts = workload.counts[0].astype(float)
     codes = areas["area_code"].astype(str).to_numpy()
-    frame = pd.DataFrame(
-        counts, index=pd.Index(codes, name="area_code"), columns=workload.industries
+    return pd.DataFrame(
+        workload.counts[0].astype(float),
+        index=pd.Index(codes, name="area_code"),
+        columns=workload.industries,
     )
+
+
+def synthetic_lq(areas: Any, industries: int, seed: int) -> pd.DataFrame:
+    """Location quotients of :func:`synthetic_employment` (areas x industries)."""
+    return lq_of(synthetic_employment(areas, industries, seed))
+
+
+def lq_of(employment: pd.DataFrame) -> pd.DataFrame:
+    """Location quotients of an areas x industries employment table (reference: its totals)."""
+    from clustergeo.concentration import location_quotients
+
+    counts = employment.to_numpy()
     long = location_quotients(
-        frame,
-        area_totals=frame.sum(axis=1),
-        reference_industry=frame.sum(axis=0),
+        employment,
+        area_totals=employment.sum(axis=1),
+        reference_industry=employment.sum(axis=0),
         reference_total=float(counts.sum()),
     )
-    lq = long["lq"].to_numpy().reshape(len(codes), industries)
+    lq = long["lq"].to_numpy().reshape(counts.shape)
     if not np.isfinite(lq).all():
         raise RuntimeError("synthetic LQs are not all finite")
-    return pd.DataFrame(lq, index=frame.index, columns=workload.industries)
+    return pd.DataFrame(lq, index=employment.index, columns=employment.columns)
 
 
 def _doubled(areas: Any) -> Any:
@@ -483,6 +496,7 @@ def _peak_memory(data: Path, config: Config) -> int:
 
 def _first_runs() -> dict[str, float | str]:
     """``python -m clustergeo.hotspots`` on an empty numba cache, then on the full one."""
+    _log("first runs on an empty and a full numba cache")
     out: dict[str, float | str] = {}
     with tempfile.TemporaryDirectory(prefix="numba_cache_") as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -573,6 +587,35 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
         "floor": floor.wall_min,
         "gigabytes": moved / 1e9,
         "bandwidth": moved / 1e9 / floor.wall_min,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# A variable that ties with most draws
+# --------------------------------------------------------------------------------------------
+
+
+def _tie_heavy(
+    employment: pd.DataFrame, lq: pd.DataFrame, weights: Any, repeats: int
+) -> dict[str, float]:
+    """The engine on employment counts rounded to five and on the LQs, interleaved.
+
+    Counts rounded to five (as Nomis publishes BRES) make a neighbour sum equal to many
+    simulated sums; every one of those ties is counted exactly.
+    """
+    from clustergeo.hotspots.engine import local_hotspots
+
+    settings = _settings(next(c for c in CONFIGS if c.key == "contiguity-binary"))
+    rounded = (employment / 5.0).round() * 5.0
+    on_lq, on_counts = Timings(), Timings()
+    for _ in range(repeats):
+        on_lq.add(lambda: local_hotspots(lq, weights, settings))
+        on_counts.add(lambda: local_hotspots(rounded, weights, settings))
+    return {
+        "lq_min": on_lq.wall_min,
+        "lq_median": on_lq.wall_median,
+        "counts_min": on_counts.wall_min,
+        "counts_median": on_counts.wall_median,
     }
 
 
@@ -711,6 +754,7 @@ def _readme_block(context: dict[str, Any]) -> str:
     machine = context["machine"]
     first = context["first_runs"]
     analytic = context["analytic"]
+    ties = context["ties"]
     lines = [
         *_main_table(context["rows"], context["peaks"], context["industries"]),
         "",
@@ -724,6 +768,10 @@ def _readme_block(context: dict[str, Any]) -> str:
         f"{analytic['gigabytes']:.2f} GB: {analytic['floor'] * 1e3:.1f} ms "
         f"({analytic['bandwidth']:.1f} GB/s): {analytic['analytic'] / analytic['floor']:.1f}× "
         "its memory floor.",
+        "- Employment counts rounded to five instead of LQs (binary contiguity, 999 "
+        "permutations; a neighbour sum ties with many draws, each tie counted exactly): "
+        f"{_seconds(ties['counts_min'])} / {_seconds(ties['counts_median'])} s (min / median) "
+        f"against {_seconds(ties['lq_min'])} / {_seconds(ties['lq_median'])} s on the LQs.",
         f"- First run on an empty numba cache: {first['cold']:.0f} s ({first['cold_log']}; "
         f"{first['cold_said']}). With the cache filled: {first['cached']:.1f} s "
         f"({first['cached_said']}).",
@@ -817,12 +865,12 @@ def main(argv: list[str] | None = None) -> int:
     machine = _machine()
     _log(f"machine: {machine}")
 
-    _log("first runs on an empty and a full numba cache")
     first_runs = _first_runs()
     warm_up()
 
     areas = _load_areas()
-    frame = synthetic_lq(areas, INDUSTRIES, DATA_SEED)
+    employment = synthetic_employment(areas, INDUSTRIES, DATA_SEED)
+    frame = lq_of(employment)
     contiguity = build_weights(areas, method="contiguity")
     kernel = build_weights(areas, method="kernel", k=KERNEL_K)
     weights = {"contiguity": contiguity, "kernel": kernel}
@@ -861,7 +909,8 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     analytic = _analytic_pass(frame, contiguity, repeats * 2)
-    _log(f"analytic pass {analytic}")
+    ties = _tie_heavy(employment, frame, contiguity, repeats)
+    _log(f"analytic pass {analytic}; tie-heavy variable {ties}")
     with tempfile.TemporaryDirectory(prefix="bench_hotspots_") as temporary:
         data = Path(temporary)
         np.save(data / "values.npy", frame.to_numpy())
@@ -885,6 +934,7 @@ def main(argv: list[str] | None = None) -> int:
         "esda_warm_up": esda_warm_up,
         "first_runs": first_runs,
         "analytic": analytic,
+        "ties": ties,
         "scaling": scaling,
         "contiguity": contiguity.method + f" ({contiguity.matrix.nnz:,} links)",
         "kernel": kernel.method + f" ({kernel.matrix.nnz:,} links)",
