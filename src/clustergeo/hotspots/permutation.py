@@ -892,8 +892,22 @@ def _exact_weighted_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only
     area: int,
     scratch: np.ndarray,
 ) -> int:
-    """Sign of sum_m w_m x[draw_m] - sum_m w_m x[neighbour_m], exactly, for column ``c``."""
+    """Sign of sum_m w_m x[draw_m] - sum_m w_m x[neighbour_m], exactly, for column ``c``.
+
+    A draw with the neighbours' value in every slot (zeros, a few common counts) ties: found
+    before any exact arithmetic.
+    """
     k = len(weights)
+    same = True
+    for m in range(k):
+        member = samples[p, m]
+        if member == area:
+            member = samples[p, k]
+        if rows[member, c] != rows[neighbours[m], c]:
+            same = False
+            break
+    if same:
+        return 0
     length = 0
     for m in range(k):
         member = samples[p, m]
