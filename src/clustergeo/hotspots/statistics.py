@@ -964,7 +964,7 @@ def permutation_levels(permutations: int, alternative: Alternative) -> np.ndarra
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _permutation_p_kernel(  # noqa: PLR0912, PLR0917 -- a numba kernel, one pass
+def _permutation_p_kernel(  # noqa: PLR0917 -- a numba kernel, one pass
     count_ge: np.ndarray,
     count_le: np.ndarray,
     levels: np.ndarray,
@@ -987,36 +987,25 @@ def _permutation_p_kernel(  # noqa: PLR0912, PLR0917 -- a numba kernel, one pass
         row = rows[i]
         if row < 0:
             continue
+        # Selects rather than branches, so the loop over industries runs on vector registers.
         for c in range(n_columns):
-            if untested[i, c]:
-                gi_star_out[row, c] = np.nan
-                moran_out[row, c] = np.nan
-                if with_gi_star_keys:
-                    gi_star_keys[row, c] = -1
-                if with_moran_keys:
-                    moran_keys[row, c] = -1
-                continue
             ge = count_ge[i, c]
             le = count_le[i, c]
-            if alternative == 0:
-                key = ge
-            elif alternative == 1:
-                key = le
-            else:
-                key = min(ge, le)
-            gi_star_out[row, c] = levels[key]
-            if with_gi_star_keys:
-                gi_star_keys[row, c] = key
+            smaller = min(ge, le)
+            key = ge if alternative == 0 else (le if alternative == 1 else smaller)
             # Local Moran's I decreases with the lag where the area is below the mean, and
             # does not depend on it where the area is at the mean.
             standard = (values[i, c] - mean[c]) / std[c]
-            if standard < 0 and alternative < 2:
-                key = le if alternative == 0 else ge
-            elif standard == 0:
-                key = flat
-            moran_out[row, c] = levels[key]
+            reversed_key = le if alternative == 0 else ge
+            moran_key = reversed_key if standard < 0 and alternative < 2 else key
+            moran_key = flat if standard == 0 else moran_key
+            skip = untested[i, c]
+            gi_star_out[row, c] = np.nan if skip else levels[key]
+            moran_out[row, c] = np.nan if skip else levels[moran_key]
+            if with_gi_star_keys:
+                gi_star_keys[row, c] = -1 if skip else key
             if with_moran_keys:
-                moran_keys[row, c] = key
+                moran_keys[row, c] = -1 if skip else moran_key
 
 
 def permutation_p_values_into(

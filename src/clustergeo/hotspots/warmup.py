@@ -220,6 +220,7 @@ def _probes() -> list[Callable[[], object]]:
             code,
             code.copy(),
             code.copy(),
+            1,
         ),
     ]
 
