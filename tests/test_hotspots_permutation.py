@@ -14,7 +14,7 @@ from scipy import sparse
 from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation import (
-    _exact_sum_rows,
+    _exact_sums,
     _single_precision_filter,
     permutation_counts,
     shared_draws,
@@ -281,41 +281,55 @@ def test_counts_equal_a_brute_force_exact_recount(
     assert (count_ge + count_le > 80).sum() > 20  # exact ties were met, many of them
 
 
-def test_integer_columns_are_flagged_as_summing_exactly() -> None:
-    """Integers whose sums of ``terms`` values stay within 2**53; anything else is not."""
+def test_exact_sums_are_recognised_with_their_scale() -> None:
+    """Sums exact in double precision, exact in 64-bit integers at a scale, or neither."""
     terms = 4
     limit = 2.0**53 / terms
     columns = np.array(
         [
             [0.0, 5.0, 10.0, -0.0, 35.0],  # counts rounded to five
             [-3.0, 2.0, 0.0, 7.0, -1.0],  # signed integers
-            [limit, -limit, 0.0, 1.0, 2.0],  # at the bound
-            [limit + 1.0, 0.0, 1.0, 2.0, 3.0],  # beyond it
-            [0.0, 0.5, 1.0, 2.0, 3.0],  # a half
+            [limit, -limit, 0.0, 1.0, 2.0],  # at the bound of double precision
+            [limit + 1.0, 0.0, 1.0, 2.0, 3.0],  # beyond it, within 64 bits
+            [0.0, 0.5, 1.0, 2.0, 3.0],  # halves: exact as well
+            [0.0, 100.25, 1.0, 2.0, 1e-18],  # a fraction of quantum 2**-112: no scale fits
+            [0.0, 5.0, 10.0, 7.3125, 35.0],  # counts and one imputed mean, 2**-4 apart
             [0.0, np.nan, 1.0, 2.0, 3.0],
             [0.0, np.inf, 1.0, 2.0, 3.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, -0.25, 2.0, 0.0, 3.0],  # x + 1 could round for -1 < x < 0
+            [1.0, -1.25, 2.0, 0.0, 3.0],
         ]
     )
-    flags = _exact_sum_rows(columns, terms)
-    assert flags.tolist() == [True, True, True, False, False, False, False]
+    float_exact, fixed_scale = _exact_sums(columns, terms)
+    expected_float = [True, True, True, False, True, False, True, False, False, True, True, True]
+    assert float_exact.tolist() == expected_float
+    expected_scale = [1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
+    assert fixed_scale.tolist() == expected_scale
 
 
 @pytest.mark.parametrize("sort_from", [0, 10**9], ids=["sorted", "direct"])
 def test_integer_counts_tie_exactly_without_windows(
     sort_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counts rounded to five, signed integers, and integers too large to sum exactly.
+    """Counts rounded to five, signed integers, integers too large to sum exactly, and counts
+    with a few cells imputed with a mean that does not add up exactly in binary.
 
-    The first two columns take the exact-sum path (a floating-point tie is a tie); the third
-    has sums beyond 2**53, so its near-ties are still decided on the exact sums.
+    The first two columns take the exact-sum path (a floating-point tie is a tie); the last
+    two have sums that round, so their near-ties are decided on the exact sums (in 64-bit
+    integers at the column's scale).
     """
     monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", sort_from)
-    binary, _weighted, values = _random_problem(n=45, k=4, columns=3, seed=5)
+    binary, _weighted, values = _random_problem(n=45, k=4, columns=4, seed=5)
     rng = np.random.default_rng(5)
     values[:, 0] = 5.0 * rng.integers(0, 3, 45)
     values[:, 1] = rng.integers(-2, 3, 45).astype(float)
     values[:, 2] = 2.0**52 + rng.integers(0, 3, 45)  # odd sums above 2**53 round
-    assert _exact_sum_rows(np.ascontiguousarray(values.T), 10).tolist() == [True, True, False]
+    values[:, 3] = 5.0 * rng.integers(0, 3, 45)
+    values[rng.random(45) < 0.15, 3] = 1.0 / 3.0  # imputed: 53 bits below the counts
+    float_exact, fixed_scale = _exact_sums(np.ascontiguousarray(values.T), 10)
+    assert float_exact.tolist() == [True, True, False, False]
+    assert (fixed_scale > 0).tolist() == [True, True, True, True]
     counts = permutation_counts(values, binary, permutations=80, seed=5, equal_weights=True)
     count_ge, count_le = _exact_recount(values, binary, 80, 5, equal=True)
     np.testing.assert_array_equal(counts.count_ge, count_ge)
@@ -323,6 +337,7 @@ def test_integer_counts_tie_exactly_without_windows(
     ties = count_ge + count_le - 80
     assert (ties[:, 0] > 10).sum() > 10  # most draws tie in places
     assert (ties[:, 2] > 0).sum() > 5  # ties among sums that do not add up exactly
+    assert (ties[:, 3] > 0).sum() > 5
 
 
 def test_kernel_p_values_equal_a_brute_force_exact_recount() -> None:

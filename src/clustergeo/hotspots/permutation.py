@@ -70,6 +70,7 @@ ties occur (common with integer counts and zero values).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba
@@ -451,8 +452,36 @@ def _exact_equal_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only ar
     replaced: int,
     neighbours: np.ndarray,
     scratch: np.ndarray,
+    fixed_scale: float,
 ) -> int:
-    """Sign of (draw ``p``'s exact sum) - (the neighbours' exact sum), for column ``c``."""
+    """Sign of (draw ``p``'s exact sum) - (the neighbours' exact sum), for column ``c``.
+
+    With a ``fixed_scale`` (see :func:`_exact_sums`) each value splits exactly into its
+    integer part and its fraction, and the fraction times the scale is an integer: both
+    differences of sums are formed exactly in 64-bit integers. Else the sums are formed as
+    expansions of floating-point numbers.
+    """
+    if fixed_scale > 0.0:
+        whole = np.int64(0)
+        part = np.int64(0)
+        for m in range(k):
+            member = samples[p, m]
+            if member == replaced:
+                member = samples[p, k]
+            value = rows[member, c]
+            floor = np.floor(value)
+            whole += np.int64(floor)
+            part += np.int64((value - floor) * fixed_scale)
+        for j in neighbours:
+            value = rows[j, c]
+            floor = np.floor(value)
+            whole -= np.int64(floor)
+            part -= np.int64((value - floor) * fixed_scale)
+        # The fractions differ by less than k in all: a larger whole difference decides.
+        if whole > k or whole < -k:
+            return 1 if whole > 0 else -1
+        total = whole * np.int64(fixed_scale) + part
+        return (total > 0) - (total < 0)
     length = 0
     for m in range(k):
         member = samples[p, m]
@@ -478,6 +507,7 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     replaced: int,
     neighbours: np.ndarray,
     scratch: np.ndarray,
+    fixed_scale: float,
 ) -> int:
     """Sign of (simulated - observed), exact: by floating point outside the window.
 
@@ -490,7 +520,7 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
         return 1
     if in_window_tie:
         return 0
-    return _exact_equal_sign(rows, samples, p, k, c, replaced, neighbours, scratch)
+    return _exact_equal_sign(rows, samples, p, k, c, replaced, neighbours, scratch, fixed_scale)
 
 
 @numba.njit(cache=True)
@@ -506,6 +536,7 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
     exact_sums: np.ndarray,
+    fixed_scales: np.ndarray,
     k: int,
     skipped: np.ndarray,
     ge: np.ndarray,
@@ -546,7 +577,9 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
             neighbours = indices[indptr[i] : indptr[i + 1]]
             for p in range(permutations):
                 if low <= draws[p] <= high:
-                    sign = _exact_equal_sign(rows, samples, p, k, c, -1, neighbours, scratch)
+                    sign = _exact_equal_sign(
+                        rows, samples, p, k, c, -1, neighbours, scratch, fixed_scales[c]
+                    )
                     ge[c, u] -= sign < 0
                     le[c, u] -= sign > 0
 
@@ -571,6 +604,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
     exact_sums: np.ndarray,
+    fixed_scales: np.ndarray,
     skip: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
@@ -637,6 +671,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 largest_abs[g],
                 non_negative,
                 exact_sums,
+                fixed_scales,
                 k,
                 skipped,
                 ge,
@@ -676,7 +711,9 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 neighbours = indices[indptr[i] : indptr[i + 1]]
                 for t in range(below, above):
                     p = sorted_draws[g, c, t]
-                    sign = _exact_equal_sign(rows, samples, p, k, c, -1, neighbours, scratch)
+                    sign = _exact_equal_sign(
+                        rows, samples, p, k, c, -1, neighbours, scratch, fixed_scales[c]
+                    )
                     ge[c, u] += sign >= 0
                     le[c, u] += sign <= 0
         # Draws that contain the area itself: swap it for the spare member. Both sums are
@@ -723,6 +760,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         -1,
                         neighbours,
                         scratch,
+                        fixed_scales[c],
                     )
                     after = _decide(
                         after_sums[c],
@@ -737,6 +775,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         i,
                         neighbours,
                         scratch,
+                        fixed_scales[c],
                     )
                     ge[c, u] += (after >= 0) - (before >= 0)
                     le[c, u] += (after <= 0) - (before <= 0)
@@ -756,24 +795,65 @@ def _non_negative_rows(columns: np.ndarray) -> np.ndarray:
     return result
 
 
-@numba.njit(cache=True, parallel=True)
-def _exact_sum_rows(columns: np.ndarray, terms: int) -> np.ndarray:
-    """Whether every sum of ``terms`` values of each row of ``columns`` is exact.
+@numba.njit(cache=True, inline="always")
+def _quantum_exponent(value: float) -> int:
+    """The exponent of the value of the lowest set mantissa bit of a finite, non-zero value."""
+    fraction, exponent = math.frexp(abs(value))
+    mantissa = np.int64(fraction * 9007199254740992.0)  # times 2**53: an integer
+    return int(exponent - 53 + math.frexp(float(mantissa & -mantissa))[1] - 1)
 
-    True for a row of integers (employment counts) no larger than 2**53 / ``terms`` in
-    magnitude: every partial sum is then an integer below 2**53, which double precision holds
-    exactly, so a floating-point comparison of two such sums is the exact comparison.
+
+@numba.njit(cache=True, parallel=True)
+def _exact_sums(columns: np.ndarray, terms: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""For each row of ``columns``: are sums of ``terms`` of its values exact, and how.
+
+    Every finite value is an integer multiple of a power of two, its quantum (the value of its
+    lowest set mantissa bit). ``float_exact``: the largest magnitude times ``terms`` is at
+    most :math:`2^{53}` times the row's smallest quantum, so every partial sum is a multiple
+    of that quantum which double precision holds exactly (integer counts, for one).
+
+    ``fixed_scale`` (else 0): each value is its integer part (exact) plus its fraction (also
+    exact, :math:`x - \lfloor x \rfloor`, unless :math:`-1 < x < 0`); with :math:`2^q` the
+    smallest quantum of the fractions, the fractions times :math:`2^{-q}` are integers.
+    When the integer parts' sums and :math:`2^{-q}` times ``terms`` stay within 64 bits,
+    :func:`_exact_equal_sign` forms the differences of sums exactly in integers: counts with
+    cells imputed with the mean, for one, whose sums double precision rounds.
     """
-    limit = 2.0**53 / max(terms, 1)
-    result = np.empty(columns.shape[0], dtype=np.bool_)
-    for c in numba.prange(columns.shape[0]):
-        exact = True
+    n_columns = columns.shape[0]
+    float_exact = np.zeros(n_columns, dtype=np.bool_)
+    fixed_scale = np.zeros(n_columns)
+    for c in numba.prange(n_columns):
+        lowest = 2000
+        lowest_fraction = 2000
+        largest = 0.0
+        finite = True
+        splits = True
         for value in columns[c]:
-            if not (abs(value) <= limit and value == np.floor(value)):
-                exact = False
+            if value == 0.0:
+                continue
+            if not np.isfinite(value):
+                finite = False
                 break
-        result[c] = exact
-    return result
+            lowest = min(lowest, _quantum_exponent(value))
+            largest = max(largest, abs(value))
+            if -1.0 < value < 0.0:
+                # Its fraction, value + 1, can round (Sterbenz's lemma covers the others).
+                splits = False
+            fraction = value - np.floor(value)
+            if fraction != 0.0:
+                lowest_fraction = min(lowest_fraction, _quantum_exponent(fraction))
+        if not finite:
+            continue
+        if largest == 0.0:
+            float_exact[c] = True
+            fixed_scale[c] = 1.0
+            continue
+        # In units of the quantum; an exponent out of range gives inf, and no exactness.
+        float_exact[c] = math.ldexp(largest, -lowest) * terms <= 2.0**53
+        scale = 1.0 if lowest_fraction == 2000 else math.ldexp(1.0, -lowest_fraction)
+        if splits and (largest + 1.0) * terms <= 2.0**61 and scale * terms <= 2.0**61:
+            fixed_scale[c] = scale
+    return float_exact, fixed_scale
 
 
 def _without_rows(matrix: sparse.csr_array, dropped: np.ndarray) -> sparse.csr_array:
@@ -813,7 +893,7 @@ def _count_equal(  # noqa: PLR0917
     n_columns = rows.shape[1]
     permutations, size = samples.shape
     # A sum runs over at most ``size`` members (a draw's first k and its spare).
-    exact_sums = _exact_sum_rows(columns, size)
+    exact_sums, fixed_scales = _exact_sums(columns, size)
     cardinalities = np.diff(matrix.indptr)
     # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
     sizes = np.unique(cardinalities[cardinalities > 0])
@@ -870,6 +950,7 @@ def _count_equal(  # noqa: PLR0917
             largest_abs,
             non_negative,
             exact_sums,
+            fixed_scales,
             skip,
             count_ge,
             count_le,
