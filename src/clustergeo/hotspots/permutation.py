@@ -481,7 +481,7 @@ def _exact_equal_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only ar
         if whole > k or whole < -k:
             return 1 if whole > 0 else -1
         total = whole * np.int64(fixed_scale) + part
-        return (total > 0) - (total < 0)
+        return int(total > 0) - int(total < 0)
     length = 0
     for m in range(k):
         member = samples[p, m]
