@@ -15,6 +15,7 @@ from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation import (
     _exact_sums,
+    _off_grid,
     _single_precision_filter,
     permutation_counts,
     shared_draws,
@@ -213,19 +214,26 @@ def test_cells_not_counted_leave_the_other_counts_unchanged(
 
 
 def _exact_recount(
-    values: np.ndarray, matrix: sparse.csr_array, permutations: int, seed: int, *, equal: bool
+    values: np.ndarray,
+    matrix: sparse.csr_array,
+    permutations: int,
+    seed: int,
+    *,
+    equal: bool,
+    number: type = Fraction,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts by brute force in exact rational arithmetic, on the kernels' shared draws.
 
     Area i takes the first k_i members of each draw, its own place (if it is among them)
-    taken by member k_i; each lag is the exact sum of weight x value over the slots.
+    taken by member k_i; each lag is the exact sum of weight x value over the slots. With
+    ``number=float`` the sums are rounded instead (the naive count, for comparison).
     """
     matrix = sparse.csr_array(matrix)
     matrix.sort_indices()
     n, n_columns = values.shape
     cardinalities = np.diff(matrix.indptr)
     samples = shared_draws(cardinalities, permutations, seed)
-    exact = [[Fraction(float(v)) for v in row] for row in values]
+    exact = [[number(float(v)) for v in row] for row in values]
     count_ge = np.zeros((n, n_columns), dtype=np.int64)
     count_le = np.zeros((n, n_columns), dtype=np.int64)
     for i in range(n):
@@ -234,7 +242,7 @@ def _exact_recount(
             continue
         neighbours = matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]
         weights = matrix.data[matrix.indptr[i] : matrix.indptr[i + 1]]
-        slot_weights = [Fraction(1) if equal else Fraction(float(w)) for w in weights]
+        slot_weights = [number(1) if equal else number(float(w)) for w in weights]
         draws = [
             [samples[p, k] if a == i else a for a in samples[p, :k]] for p in range(permutations)
         ]
@@ -301,7 +309,7 @@ def test_exact_sums_are_recognised_with_their_scale() -> None:
             [1.0, -1.25, 2.0, 0.0, 3.0],
         ]
     )
-    float_exact, fixed_scale = _exact_sums(columns, terms)
+    float_exact, fixed_scale, _grid, _partly = _exact_sums(columns, terms)
     expected_float = [True, True, True, False, True, False, True, False, False, True, True, True]
     assert float_exact.tolist() == expected_float
     expected_scale = [1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
@@ -327,7 +335,7 @@ def test_integer_counts_tie_exactly_without_windows(
     values[:, 2] = 2.0**52 + rng.integers(0, 3, 45)  # odd sums above 2**53 round
     values[:, 3] = 5.0 * rng.integers(0, 3, 45)
     values[rng.random(45) < 0.15, 3] = 1.0 / 3.0  # imputed: 53 bits below the counts
-    float_exact, fixed_scale = _exact_sums(np.ascontiguousarray(values.T), 10)
+    float_exact, fixed_scale, _grid, _partly = _exact_sums(np.ascontiguousarray(values.T), 10)
     assert float_exact.tolist() == [True, True, False, False]
     assert (fixed_scale > 0).tolist() == [True, True, True, True]
     counts = permutation_counts(values, binary, permutations=80, seed=5, equal_weights=True)
@@ -338,6 +346,62 @@ def test_integer_counts_tie_exactly_without_windows(
     assert (ties[:, 0] > 10).sum() > 10  # most draws tie in places
     assert (ties[:, 2] > 0).sum() > 5  # ties among sums that do not add up exactly
     assert (ties[:, 3] > 0).sum() > 5
+
+
+def test_partly_exact_columns_are_recognised() -> None:
+    """A column is partly exact when at most an eighth of its non-zero values are off the grid."""
+    counts = np.arange(1.0, 17.0)
+    imputed_once = counts.copy()
+    imputed_once[3] = 1.0 / 3.0
+    imputed_twice = imputed_once.copy()
+    imputed_twice[9] = 2.0 / 3.0  # 2 of 16: partly exact (16 // 8)
+    imputed_thrice = imputed_twice.copy()
+    imputed_thrice[12] = 0.1  # 3 of 16: too many
+    sparse_decimals = np.zeros(16)
+    sparse_decimals[[2, 7]] = [0.1, 0.7]  # every non-zero value off the grid
+    columns = np.vstack([counts, imputed_once, imputed_twice, imputed_thrice, sparse_decimals])
+    float_exact, _scale, grid, partly = _exact_sums(columns, 4)
+    assert float_exact.tolist() == [True, False, False, False, False]
+    assert partly.tolist() == [False, True, True, False, False]
+    # 4 x 16 = 64 = 2**(53 + q): the grid of the counts is 2**-47.
+    assert grid[0] == -47
+    marks = _off_grid(np.ascontiguousarray(columns.T), grid, partly)
+    assert marks.sum(axis=0).tolist() == [0, 1, 2, 0, 0]
+    assert marks[[3, 3, 9], [1, 2, 2]].all()
+
+
+@pytest.mark.parametrize("sort_from", [0, 10**9], ids=["sorted", "direct"])
+def test_partly_exact_counts_equal_a_brute_force_exact_recount(
+    sort_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small counts with a few cells imputed (1/3 and 2/3 do not add up to 1 in binary).
+
+    Sums of counts alone are exact and tie as they are; sums with an imputed value may round
+    onto an integer sum (1/3 + 2/3 + 2 is 3.0 in floating point but not exactly), and must be
+    decided on the exact sums.
+    """
+    monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", sort_from)
+    binary, _weighted, values = _random_problem(n=48, k=4, columns=2, seed=8)
+    rng = np.random.default_rng(8)
+    values[:, 0] = rng.integers(1, 4, 48)
+    values[:, 1] = rng.integers(1, 4, 48)
+    imputed = rng.choice(48, size=6, replace=False)
+    values[imputed[:3], 0] = 1.0 / 3.0
+    values[imputed[3:], 0] = 2.0 / 3.0
+    values[imputed[:2], 1] = 1.0 / 3.0
+    _float_exact, _scale, _grid, partly = _exact_sums(np.ascontiguousarray(values.T), 10)
+    assert partly.tolist() == [True, True]
+    permutations = 400
+    counts = permutation_counts(
+        values, binary, permutations=permutations, seed=8, equal_weights=True
+    )
+    count_ge, count_le = _exact_recount(values, binary, permutations, 8, equal=True)
+    np.testing.assert_array_equal(counts.count_ge, count_ge)
+    np.testing.assert_array_equal(counts.count_le, count_le)
+    assert (count_ge + count_le - permutations > 20).sum() > 20  # many exact ties
+    # Rounded sums would have counted differently somewhere: the near-ties were met.
+    naive_ge, naive_le = _exact_recount(values, binary, permutations, 8, equal=True, number=float)
+    assert not (np.array_equal(naive_ge, count_ge) and np.array_equal(naive_le, count_le))
 
 
 def test_kernel_p_values_equal_a_brute_force_exact_recount() -> None:

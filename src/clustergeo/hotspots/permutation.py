@@ -46,12 +46,17 @@ rounding-error window, :math:`|\tilde s - \tilde o| > (4k+8)\,u\,(\sum|w x|_{sim
 Algorithms*, §3.1, for each sum), is decided by the floating-point comparison. Inside the
 window the comparison is made exactly (:mod:`clustergeo.hotspots.exact`). For non-negative
 values and weights a sum is zero exactly when every term is, so zero lags tie without an
-exact check; and with equal weights, an industry whose values are all integers (employment
-counts) small enough that no sum of them reaches :math:`2^{53}` has every sum exact, so its
-floating-point comparisons are the exact ones and its windows hold ties only, counted as
-such without an exact check (counts rounded to five tie with many draws). Earlier versions
-compared within a relative tolerance (:math:`10^{-9}`, and :math:`10^{-5}` in single
-precision for general weights), which counted near-ties as ties.
+exact check. With equal weights, an industry whose values are all integers (employment
+counts) small enough that no sum of them reaches :math:`2^{53}` has every sum exact (more
+generally: values on a grid of multiples of a power of two, see :func:`_exact_sums`), so its
+floating-point comparisons are the exact ones and its windows hold ties only, counted as such
+without an exact check (counts rounded to five tie with many draws). Where a few values are
+off the grid (counts with suppressed cells imputed with the mean), sums of the others are
+still exact: the tables list, per neighbour count, the sums that hold an off-grid value, and
+an observed sum of on-grid values is compared exactly only with the listed sums in its window
+(the rest are counted from their ranks). Earlier versions compared within a relative
+tolerance (:math:`10^{-9}`, and :math:`10^{-5}` in single precision for general weights),
+which counted near-ties as ties.
 With general weights the first pass decides a draw only where the rounding bound of its own
 precision allows: in single precision a sum of :math:`k` non-negative products of rounded
 inputs is within a relative :math:`(k + 3)\,u_s` (:math:`u_s = 2^{-24}`) of the exact sum, so
@@ -388,6 +393,22 @@ def _sort_into_buckets(  # noqa: PLR0917 -- numba kernels take no keyword-only a
     return low, scale
 
 
+@numba.njit(cache=True, inline="always")
+def _list_off_grid_sums(
+    sorted_draws: np.ndarray, first_off: np.ndarray, k: int, positions: np.ndarray
+) -> int:
+    """Write the sorted positions of the sums of ``k`` members that hold one off the grid.
+
+    ``first_off`` is each draw's first member off the grid; returns how many were written.
+    """
+    listed = 0
+    for t in range(len(sorted_draws)):
+        if first_off[sorted_draws[t]] < k:
+            positions[listed] = t
+            listed += 1
+    return listed
+
+
 @numba.njit(cache=True, parallel=True)
 def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     columns: np.ndarray,
@@ -401,6 +422,10 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
     lows: np.ndarray,
     scales: np.ndarray,
     largest_abs: np.ndarray,
+    off_grid: np.ndarray,
+    list_of_column: np.ndarray,
+    listed_positions: np.ndarray,
+    listed_counts: np.ndarray,
 ) -> None:
     """Per industry and neighbour count: the sorted simulated sums and their bucket index.
 
@@ -408,22 +433,37 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
 
     ``columns`` is the values industry-major (K x n). Sums run over each draw's members in
     order, so the sum of the first k members is a prefix of the sum of the first k + 1.
+
+    For a partly exact column (``list_of_column`` >= 0, see :func:`_exact_sums`) the sorted
+    positions of the sums that hold a value off the grid (``off_grid``, ``n x K``), and so may
+    be rounded, are listed in order in ``listed_positions[g, list_of_column[c]]``, their number in
+    ``listed_counts``; every other sum of the column is exact.
     """
     n_columns = columns.shape[0]
     permutations, size = samples.shape
+    size_of_group = np.empty(groups, dtype=np.int64)
+    for m in range(size + 1):
+        if group_of_size[m] >= 0:
+            size_of_group[group_of_size[m]] = m
     for c in numba.prange(n_columns):
         column = columns[c]
+        column_list = list_of_column[c]
         sums = np.empty((groups, permutations))
         counts = np.empty(starts.shape[2], dtype=np.int64)
         bucket_of = np.empty(permutations, dtype=np.int64)
+        # The first member off the grid in each draw (size: none).
+        first_off = np.full(permutations if column_list >= 0 else 0, size, dtype=np.int64)
         largest = np.zeros(groups)
         for p in range(permutations):
             total = 0.0
             total_abs = 0.0
             for m in range(size):
-                value = column[samples[p, m]]
+                member = samples[p, m]
+                value = column[member]
                 total += value
                 total_abs += abs(value)
+                if column_list >= 0 and first_off[p] == size and off_grid[member, c]:
+                    first_off[p] = m
                 if m + 1 < size and group_of_size[m + 1] >= 0:
                     sums[group_of_size[m + 1], p] = total
                 # An area of count m may swap itself for member m: bound its draws by m + 1.
@@ -440,6 +480,13 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
             )
             lows[g, c] = low
             scales[g, c] = scale
+            if column_list >= 0:
+                listed_counts[g, column_list] = _list_off_grid_sums(
+                    sorted_draws[g, c],
+                    first_off,
+                    size_of_group[g],
+                    listed_positions[g, column_list],
+                )
 
 
 @numba.njit(cache=True)
@@ -605,6 +652,10 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     non_negative: np.ndarray,
     exact_sums: np.ndarray,
     fixed_scales: np.ndarray,
+    off_grid: np.ndarray,
+    list_of_column: np.ndarray,
+    listed_positions: np.ndarray,
+    listed_counts: np.ndarray,
     skip: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
@@ -613,12 +664,16 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
 
     Cells ``skip`` marks (``n x K``, or ``0 x 0`` for none) get zero counts: their results
     are not wanted, and cells whose value is missing tie with many draws. In columns whose
-    sums are all exact (``exact_sums``) a sum equal to the observed one is a tie as it is.
+    sums are all exact (``exact_sums``) a sum equal to the observed one is a tie as it is. In
+    partly exact columns (``list_of_column`` >= 0) an observed sum of values on the grid is
+    exact, and so is its floating-point comparison with every sum not listed in
+    ``listed_positions``: only the listed sums in its window are compared exactly.
     """
     n_columns = rows.shape[1]
     permutations = samples.shape[0]
     signed = not non_negative.all()
     any_skipped = skip.shape[0] > 0
+    any_partly = listed_positions.shape[1] > 0
     for block in numba.prange(len(blocks) - 1):
         first, last = blocks[block], blocks[block + 1]
         size = last - first
@@ -639,6 +694,8 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
         # decided exactly), rather than by a sparse product over every area beforehand.
         lag = np.empty(n_columns)
         lag_abs = np.empty(n_columns)
+        # Whether each observed lag of a partly exact column sums values on the grid only.
+        on_grid = np.ones((n_columns, size if any_partly else 0), dtype=np.bool_)
         for u in range(size):
             i = units[first + u]
             lag[:] = 0.0
@@ -657,6 +714,11 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         lag_abs[c] += abs(rows[j, c])
                 for c in range(n_columns):
                     observed_abs[c, u] = lag_abs[c]
+            if any_partly:
+                for slot in range(indptr[i], indptr[i + 1]):
+                    j = indices[slot]
+                    for c in range(n_columns):
+                        on_grid[c, u] &= not off_grid[j, c]
         if not sorted_groups[g]:
             # Few areas have this count: compare each with every draw instead of sorting.
             _count_directly(
@@ -684,6 +746,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
             positive = non_negative[c]
             exact = exact_sums[c]
             largest = largest_abs[g, c]
+            column_list = list_of_column[c]
             # Non-negative sums: the zeros come first, and a zero ties exactly with a zero.
             zeros = _index_above(column, 0, permutations, 0.0) if positive else 0
             for u in range(size):
@@ -706,9 +769,43 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     continue
                 if above == below:
                     continue
-                # Sums in the window: compare them exactly (rare).
                 i = units[first + u]
                 neighbours = indices[indptr[i] : indptr[i + 1]]
+                if column_list >= 0 and on_grid[c, u]:
+                    # The observed sum is exact: so are its comparisons with the exact sums
+                    # in the window, counted from their ranks; the listed others are decided
+                    # on their exact sums.
+                    under, at_most = _rank_window(column, start, low_sum, scale, obs, obs)
+                    ge[c, u] = permutations - under
+                    le[c, u] = at_most
+                    listed = listed_positions[g, column_list, : listed_counts[g, column_list]]
+                    lo, hi = 0, len(listed)
+                    while lo < hi:  # the first listed sum in the window
+                        middle = (lo + hi) >> 1
+                        if listed[middle] < below:
+                            lo = middle + 1
+                        else:
+                            hi = middle
+                    for index in range(lo, len(listed)):
+                        t = listed[index]
+                        if t >= above:
+                            break
+                        simulated = column[t]
+                        sign = _exact_equal_sign(
+                            rows,
+                            samples,
+                            sorted_draws[g, c, t],
+                            k,
+                            c,
+                            -1,
+                            neighbours,
+                            scratch,
+                            fixed_scales[c],
+                        )
+                        ge[c, u] += (sign >= 0) - (simulated >= obs)
+                        le[c, u] += (sign <= 0) - (simulated <= obs)
+                    continue
+                # Sums in the window: compare them exactly (rare).
                 for t in range(below, above):
                     p = sorted_draws[g, c, t]
                     sign = _exact_equal_sign(
@@ -803,57 +900,107 @@ def _quantum_exponent(value: float) -> int:
     return int(exponent - 53 + math.frexp(float(mantissa & -mantissa))[1] - 1)
 
 
+@numba.njit(cache=True, inline="always")
+def _grid_exponent(largest: float, terms: int) -> int:
+    """The least ``q`` with ``terms`` times ``largest`` (finite, > 0) at most :math:`2^{53+q}`.
+
+    Formed from the exact integer product of ``largest``'s mantissa and ``terms``, so no
+    rounding can make the bound too small (for more than 1,023 terms, from the power of two
+    above each, which may give one more than the least).
+    """
+    fraction, exponent = math.frexp(largest)
+    bits = 0
+    if terms > 1023:
+        while (np.int64(1) << bits) < terms:
+            bits += 1
+        return int(exponent - 53 + bits)
+    product = np.int64(fraction * 9007199254740992.0) * np.int64(terms)  # < 2**63
+    while (np.int64(1) << bits) < product:
+        bits += 1
+    return int(exponent - 53 - 53 + bits)
+
+
 @numba.njit(cache=True, parallel=True)
-def _exact_sums(columns: np.ndarray, terms: int) -> tuple[np.ndarray, np.ndarray]:
+def _exact_sums(
+    columns: np.ndarray, terms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""For each row of ``columns``: are sums of ``terms`` of its values exact, and how.
 
     Every finite value is an integer multiple of a power of two, its quantum (the value of its
-    lowest set mantissa bit). ``float_exact``: the largest magnitude times ``terms`` is at
-    most :math:`2^{53}` times the row's smallest quantum, so every partial sum is a multiple
-    of that quantum which double precision holds exactly (integer counts, for one).
+    lowest set mantissa bit). With :math:`2^q` the row's grid (``grid_exponent``: the least
+    :math:`q` with ``terms`` times the largest magnitude at most :math:`2^{53+q}`), a value
+    is on the grid when its quantum is at least :math:`2^q`: any sum of ``terms`` values on
+    the grid, in any order, is a multiple of :math:`2^q` that double precision holds, so it
+    is computed exactly. ``float_exact``: every value is on the grid (integer counts, for
+    one). ``partly_exact``: some are not, but at most an eighth of the non-zero values
+    (counts with a few cells imputed with the mean): sums of values on the grid are still
+    exact, and :func:`_off_grid` marks the others.
 
     ``fixed_scale`` (else 0): each value is its integer part (exact) plus its fraction (also
-    exact, :math:`x - \lfloor x \rfloor`, unless :math:`-1 < x < 0`); with :math:`2^q` the
-    smallest quantum of the fractions, the fractions times :math:`2^{-q}` are integers.
-    When the integer parts' sums and :math:`2^{-q}` times ``terms`` stay within 64 bits,
+    exact, :math:`x - \lfloor x \rfloor`, unless :math:`-1 < x < 0`); with :math:`2^f` the
+    smallest quantum of the fractions, the fractions times :math:`2^{-f}` are integers.
+    When the integer parts' sums and :math:`2^{-f}` times ``terms`` stay within 64 bits,
     :func:`_exact_equal_sign` forms the differences of sums exactly in integers: counts with
     cells imputed with the mean, for one, whose sums double precision rounds.
     """
     n_columns = columns.shape[0]
     float_exact = np.zeros(n_columns, dtype=np.bool_)
+    partly_exact = np.zeros(n_columns, dtype=np.bool_)
     fixed_scale = np.zeros(n_columns)
+    grid_exponent = np.zeros(n_columns, dtype=np.int64)
     for c in numba.prange(n_columns):
-        lowest = 2000
-        lowest_fraction = 2000
         largest = 0.0
         finite = True
-        splits = True
         for value in columns[c]:
-            if value == 0.0:
-                continue
             if not np.isfinite(value):
                 finite = False
                 break
-            lowest = min(lowest, _quantum_exponent(value))
             largest = max(largest, abs(value))
-            if -1.0 < value < 0.0:
-                # Its fraction, value + 1, can round (Sterbenz's lemma covers the others).
-                splits = False
-            fraction = value - np.floor(value)
-            if fraction != 0.0:
-                lowest_fraction = min(lowest_fraction, _quantum_exponent(fraction))
         if not finite:
             continue
         if largest == 0.0:
             float_exact[c] = True
             fixed_scale[c] = 1.0
             continue
-        # In units of the quantum; an exponent out of range gives inf, and no exactness.
-        float_exact[c] = math.ldexp(largest, -lowest) * terms <= 2.0**53
+        grid = _grid_exponent(largest, terms)
+        grid_exponent[c] = grid
+        lowest_fraction = 2000
+        splits = True
+        non_zero = 0
+        off_grid_count = 0
+        for value in columns[c]:
+            if value == 0.0:
+                continue
+            non_zero += 1
+            off_grid_count += _quantum_exponent(value) < grid
+            if -1.0 < value < 0.0:
+                # Its fraction, value + 1, can round (Sterbenz's lemma covers the others).
+                splits = False
+            fraction = value - np.floor(value)
+            if fraction != 0.0:
+                lowest_fraction = min(lowest_fraction, _quantum_exponent(fraction))
+        float_exact[c] = off_grid_count == 0
+        partly_exact[c] = 0 < off_grid_count <= non_zero // 8
         scale = 1.0 if lowest_fraction == 2000 else math.ldexp(1.0, -lowest_fraction)
         if splits and (largest + 1.0) * terms <= 2.0**61 and scale * terms <= 2.0**61:
             fixed_scale[c] = scale
-    return float_exact, fixed_scale
+    return float_exact, fixed_scale, grid_exponent, partly_exact
+
+
+@numba.njit(cache=True, parallel=True)
+def _off_grid(rows: np.ndarray, grid_exponent: np.ndarray, partly_exact: np.ndarray) -> np.ndarray:
+    """``n x K``: which values of the ``partly_exact`` columns are off their grid.
+
+    See :func:`_exact_sums`; the other columns are marked on it.
+    """
+    n, n_columns = rows.shape
+    marks = np.zeros((n, n_columns), dtype=np.bool_)
+    for i in numba.prange(n):
+        for c in range(n_columns):
+            value = rows[i, c]
+            if partly_exact[c] and value != 0.0:
+                marks[i, c] = _quantum_exponent(value) < grid_exponent[c]
+    return marks
 
 
 def _without_rows(matrix: sparse.csr_array, dropped: np.ndarray) -> sparse.csr_array:
@@ -893,12 +1040,21 @@ def _count_equal(  # noqa: PLR0917
     n_columns = rows.shape[1]
     permutations, size = samples.shape
     # A sum runs over at most ``size`` members (a draw's first k and its spare).
-    exact_sums, fixed_scales = _exact_sums(columns, size)
+    exact_sums, fixed_scales, grid_exponents, partly_exact = _exact_sums(columns, size)
+    # Partly exact columns: which values are off their grid, and a list of sums each.
+    partly = int(partly_exact.sum())
+    list_of_column = np.full(n_columns, -1, dtype=np.int64)
+    list_of_column[partly_exact] = np.arange(partly)
+    off_grid = (
+        _off_grid(rows, grid_exponents, partly_exact)
+        if partly
+        else np.zeros((0, 0), dtype=np.bool_)
+    )
     cardinalities = np.diff(matrix.indptr)
     # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
     sizes = np.unique(cardinalities[cardinalities > 0])
     buckets = _BUCKETS_PER_DRAW * permutations
-    per_size = n_columns * (permutations * 12 + (buckets + 1) * 4)
+    per_size = n_columns * (permutations * 12 + (buckets + 1) * 4) + partly * permutations * 4
     wave = max(1, _TABLE_BUDGET // max(per_size, 1))
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int64)
@@ -916,6 +1072,8 @@ def _count_equal(  # noqa: PLR0917
         lows = np.empty((groups, n_columns))
         scales = np.empty((groups, n_columns))
         largest_abs = np.empty((groups, n_columns))
+        listed_positions = np.empty((groups, partly, permutations), dtype=np.int32)
+        listed_counts = np.zeros((groups, partly), dtype=np.int64)
         _equal_weight_tables(
             columns,
             samples,
@@ -928,6 +1086,10 @@ def _count_equal(  # noqa: PLR0917
             lows,
             scales,
             largest_abs,
+            off_grid,
+            list_of_column,
+            listed_positions,
+            listed_counts,
         )
         units = np.flatnonzero(np.isin(cardinalities, wave_sizes))
         units = units[np.argsort(cardinalities[units], kind="stable")].astype(np.int64)
@@ -951,6 +1113,10 @@ def _count_equal(  # noqa: PLR0917
             non_negative,
             exact_sums,
             fixed_scales,
+            off_grid,
+            list_of_column,
+            listed_positions,
+            listed_counts,
             skip,
             count_ge,
             count_le,
