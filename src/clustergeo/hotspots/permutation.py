@@ -570,6 +570,50 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     return _exact_equal_sign(rows, samples, p, k, c, replaced, neighbours, scratch, fixed_scale)
 
 
+@numba.njit(cache=True, inline="always")
+def _decide_listed(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    column: np.ndarray,
+    listed: np.ndarray,
+    sorted_draws: np.ndarray,
+    low: float,
+    high: float,
+    observed: float,
+    rows: np.ndarray,
+    samples: np.ndarray,
+    k: int,
+    c: int,
+    neighbours: np.ndarray,
+    scratch: np.ndarray,
+    fixed_scale: float,
+) -> tuple[int, int]:
+    """Corrections to counts made by floating-point comparison with an exact ``observed``.
+
+    ``listed`` are the sorted positions of the sums that may be rounded (in order, so their
+    sums are too); those within ``[low, high]`` are decided on the exact sums instead.
+    Returns the changes to the counts at least and at most the observed sum.
+    """
+    first, last = 0, len(listed)
+    while first < last:  # the first listed sum in the window
+        middle = (first + last) >> 1
+        if column[listed[middle]] < low:
+            first = middle + 1
+        else:
+            last = middle
+    more = 0
+    fewer = 0
+    for index in range(first, len(listed)):
+        t = listed[index]
+        simulated = column[t]
+        if simulated > high:
+            break
+        sign = _exact_equal_sign(
+            rows, samples, sorted_draws[t], k, c, -1, neighbours, scratch, fixed_scale
+        )
+        more += (sign >= 0) - (simulated >= observed)
+        fewer += (sign <= 0) - (simulated <= observed)
+    return more, fewer
+
+
 @numba.njit(cache=True)
 def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     rows: np.ndarray,
@@ -759,6 +803,35 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     ge[c, u] = permutations
                     le[c, u] = zeros
                     continue
+                if column_list >= 0 and on_grid[c, u]:
+                    # The observed sum is exact, and so are its comparisons with the exact
+                    # sums: all are counted from its ranks, then the listed sums in its window
+                    # are decided on their exact sums.
+                    under, at_most = _rank_window(column, start, low_sum, scale, obs, obs)
+                    ge[c, u] = permutations - under
+                    le[c, u] = at_most
+                    listed = listed_positions[g, column_list, : listed_counts[g, column_list]]
+                    if len(listed):
+                        low, high = _window(obs, observed_abs[c, u], largest, k, positive)
+                        i = units[first + u]
+                        more, fewer = _decide_listed(
+                            column,
+                            listed,
+                            sorted_draws[g, c],
+                            low,
+                            high,
+                            obs,
+                            rows,
+                            samples,
+                            k,
+                            c,
+                            indices[indptr[i] : indptr[i + 1]],
+                            scratch,
+                            fixed_scales[c],
+                        )
+                        ge[c, u] += more
+                        le[c, u] += fewer
+                    continue
                 low, high = _window(obs, observed_abs[c, u], largest, k, positive, exact)
                 below, above = _rank_window(column, start, low_sum, scale, low, high)
                 ge[c, u] = permutations - above
@@ -771,40 +844,6 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     continue
                 i = units[first + u]
                 neighbours = indices[indptr[i] : indptr[i + 1]]
-                if column_list >= 0 and on_grid[c, u]:
-                    # The observed sum is exact: so are its comparisons with the exact sums
-                    # in the window, counted from their ranks; the listed others are decided
-                    # on their exact sums.
-                    under, at_most = _rank_window(column, start, low_sum, scale, obs, obs)
-                    ge[c, u] = permutations - under
-                    le[c, u] = at_most
-                    listed = listed_positions[g, column_list, : listed_counts[g, column_list]]
-                    lo, hi = 0, len(listed)
-                    while lo < hi:  # the first listed sum in the window
-                        middle = (lo + hi) >> 1
-                        if listed[middle] < below:
-                            lo = middle + 1
-                        else:
-                            hi = middle
-                    for index in range(lo, len(listed)):
-                        t = listed[index]
-                        if t >= above:
-                            break
-                        simulated = column[t]
-                        sign = _exact_equal_sign(
-                            rows,
-                            samples,
-                            sorted_draws[g, c, t],
-                            k,
-                            c,
-                            -1,
-                            neighbours,
-                            scratch,
-                            fixed_scales[c],
-                        )
-                        ge[c, u] += (sign >= 0) - (simulated >= obs)
-                        le[c, u] += (sign <= 0) - (simulated <= obs)
-                    continue
                 # Sums in the window: compare them exactly (rare).
                 for t in range(below, above):
                     p = sorted_draws[g, c, t]
