@@ -842,9 +842,9 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     continue
                 if above == below:
                     continue
+                # Sums in the window: compare them exactly (rare).
                 i = units[first + u]
                 neighbours = indices[indptr[i] : indptr[i + 1]]
-                # Sums in the window: compare them exactly (rare).
                 for t in range(below, above):
                     p = sorted_draws[g, c, t]
                     sign = _exact_equal_sign(
@@ -940,6 +940,12 @@ def _quantum_exponent(value: float) -> int:
 
 
 @numba.njit(cache=True, inline="always")
+def _off_the_grid(value: float, grid_exponent: int) -> bool:
+    """Whether a finite ``value`` is not a multiple of :math:`2^q`, ``q = grid_exponent``."""
+    return value != 0.0 and _quantum_exponent(value) < grid_exponent
+
+
+@numba.njit(cache=True, inline="always")
 def _grid_exponent(largest: float, terms: int) -> int:
     """The least ``q`` with ``terms`` times ``largest`` (finite, > 0) at most :math:`2^{53+q}`.
 
@@ -1011,7 +1017,7 @@ def _exact_sums(
             if value == 0.0:
                 continue
             non_zero += 1
-            off_grid_count += _quantum_exponent(value) < grid
+            off_grid_count += _off_the_grid(value, grid)
             if -1.0 < value < 0.0:
                 # Its fraction, value + 1, can round (Sterbenz's lemma covers the others).
                 splits = False
@@ -1036,9 +1042,8 @@ def _off_grid(rows: np.ndarray, grid_exponent: np.ndarray, partly_exact: np.ndar
     marks = np.zeros((n, n_columns), dtype=np.bool_)
     for i in numba.prange(n):
         for c in range(n_columns):
-            value = rows[i, c]
-            if partly_exact[c] and value != 0.0:
-                marks[i, c] = _quantum_exponent(value) < grid_exponent[c]
+            if partly_exact[c]:
+                marks[i, c] = _off_the_grid(rows[i, c], grid_exponent[c])
     return marks
 
 
