@@ -15,6 +15,7 @@ from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation import (
     _exact_sums,
+    _fixed_scales,
     _off_grid,
     _single_precision_filter,
     permutation_counts,
@@ -300,7 +301,7 @@ def test_exact_sums_are_recognised_with_their_scale() -> None:
             [limit, -limit, 0.0, 1.0, 2.0],  # at the bound of double precision
             [limit + 1.0, 0.0, 1.0, 2.0, 3.0],  # beyond it, within 64 bits
             [0.0, 0.5, 1.0, 2.0, 3.0],  # halves: exact as well
-            [0.0, 100.25, 1.0, 2.0, 1e-18],  # a fraction of quantum 2**-112: no scale fits
+            [0.0, 100.25, 1.0, 2.0, 1e-18],  # a fraction of quantum 2**-110: no scale fits
             [0.0, 5.0, 10.0, 7.3125, 35.0],  # counts and one imputed mean, 2**-4 apart
             [0.0, np.nan, 1.0, 2.0, 3.0],
             [0.0, np.inf, 1.0, 2.0, 3.0],
@@ -309,11 +310,17 @@ def test_exact_sums_are_recognised_with_their_scale() -> None:
             [1.0, -1.25, 2.0, 0.0, 3.0],
         ]
     )
-    float_exact, fixed_scale, _grid, _partly = _exact_sums(columns, terms)
+    float_exact, fixed_scale, split_terms, _grid, _partly = _exact_sums(columns, terms)
     expected_float = [True, True, True, False, True, False, True, False, False, True, True, True]
     assert float_exact.tolist() == expected_float
-    expected_scale = [1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
-    assert fixed_scale.tolist() == expected_scale
+    expected_scale = [1.0, 1.0, 1.0, 1.0, 2.0, 2.0**110, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
+    assert fixed_scale.tolist() == expected_scale  # 1e-18's lowest bit is worth 2**-110
+    # The scale serves sums of as many terms as keep them within 2**61: about 1,024 of
+    # values near 2**51, none at a scale of 2**110.
+    assert split_terms[[2, 3, 5]].tolist() == [1023, 1023, 0]
+    usable = _fixed_scales(fixed_scale, split_terms, np.array([terms - 1, 2**20]))
+    assert usable[0].tolist() == [1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
+    assert usable[1].tolist() == [1.0, 1.0, 0.0, 0.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
 
 
 @pytest.mark.parametrize("sort_from", [0, 10**9], ids=["sorted", "direct"])
@@ -335,9 +342,12 @@ def test_integer_counts_tie_exactly_without_windows(
     values[:, 2] = 2.0**52 + rng.integers(0, 3, 45)  # odd sums above 2**53 round
     values[:, 3] = 5.0 * rng.integers(0, 3, 45)
     values[rng.random(45) < 0.15, 3] = 1.0 / 3.0  # imputed: 53 bits below the counts
-    float_exact, fixed_scale, _grid, _partly = _exact_sums(np.ascontiguousarray(values.T), 10)
+    float_exact, fixed_scale, split_terms, _grid, _partly = _exact_sums(
+        np.ascontiguousarray(values.T), 10
+    )
     assert float_exact.tolist() == [True, True, False, False]
     assert (fixed_scale > 0).tolist() == [True, True, True, True]
+    assert (split_terms >= 10).all()
     counts = permutation_counts(values, binary, permutations=80, seed=5, equal_weights=True)
     count_ge, count_le = _exact_recount(values, binary, 80, 5, equal=True)
     np.testing.assert_array_equal(counts.count_ge, count_ge)
@@ -349,7 +359,9 @@ def test_integer_counts_tie_exactly_without_windows(
 
 
 def test_partly_exact_columns_are_recognised() -> None:
-    """A column is partly exact when at most an eighth of its non-zero values are off the grid."""
+    """A column is partly exact when at most an eighth of its values are off the grid, and
+    at most an eighth of its non-zero values or a few distinct ones beside non-zero values
+    on the grid."""
     counts = np.arange(1.0, 17.0)
     imputed_once = counts.copy()
     imputed_once[3] = 1.0 / 3.0
@@ -359,38 +371,63 @@ def test_partly_exact_columns_are_recognised() -> None:
     imputed_thrice[12] = 0.1  # 3 of 16: too many
     sparse_decimals = np.zeros(16)
     sparse_decimals[[2, 7]] = [0.1, 0.7]  # every non-zero value off the grid
-    columns = np.vstack([counts, imputed_once, imputed_twice, imputed_thrice, sparse_decimals])
-    float_exact, _scale, grid, partly = _exact_sums(columns, 4)
-    assert float_exact.tolist() == [True, False, False, False, False]
-    assert partly.tolist() == [False, True, True, False, False]
+    sparse_counts = np.zeros(16)
+    sparse_counts[[2, 7, 11]] = [5.0, 10.0, 1.0 / 3.0]  # mostly zeros, one imputed
+    columns = np.vstack(
+        [counts, imputed_once, imputed_twice, imputed_thrice, sparse_decimals, sparse_counts]
+    )
+    float_exact, _scale, _terms, grid, partly = _exact_sums(columns, 4)
+    assert float_exact.tolist() == [True, False, False, False, False, False]
+    assert partly.tolist() == [False, True, True, False, False, True]
     # 4 x 16 = 64 = 2**(53 + q): the grid of the counts is 2**-47.
     assert grid[0] == -47
     marks = _off_grid(np.ascontiguousarray(columns.T), grid, partly)
-    assert marks.sum(axis=0).tolist() == [0, 1, 2, 0, 0]
+    assert marks.sum(axis=0).tolist() == [0, 1, 2, 0, 0, 1]
     assert marks[[3, 3, 9], [1, 2, 2]].all()
+    # Among zeros, off-grid values make a column partly exact when they are a few distinct
+    # ones (imputed means), not when they are many (LQs), whatever the on-grid values.
+    sparse = np.zeros((2, 40))
+    sparse[:, :6] = [1.0, 0.1, 0.3, 0.7, 1.1, 1.3]  # five decimals
+    sparse[0, 5] = 0.1  # four distinct
+    _float_exact, _scale, _terms, _grid, partly = _exact_sums(sparse, 4)
+    assert partly.tolist() == [True, False]
 
 
 @pytest.mark.parametrize("sort_from", [0, 10**9], ids=["sorted", "direct"])
+@pytest.mark.parametrize(
+    ("third", "ring"),
+    [(1.0 / 3.0, 4), (1.0 / 48.0, 6)],
+    ids=["thirds", "forty-eighths-some-counts-unsplit"],
+)
 def test_partly_exact_counts_equal_a_brute_force_exact_recount(
-    sort_from: int, monkeypatch: pytest.MonkeyPatch
+    sort_from: int, third: float, ring: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small counts with a few cells imputed (1/3 and 2/3 do not add up to 1 in binary).
 
     Sums of counts alone are exact and tie as they are; sums with an imputed value may round
     onto an integer sum (1/3 + 2/3 + 2 is 3.0 in floating point but not exactly), and must be
-    decided on the exact sums.
+    decided on the exact sums. Forty-eighths have fractions of 58 bits: split in 64-bit
+    integers for sums of up to 8 terms only, so areas with 8 neighbours or more are decided
+    on floating-point expansions, the others on the splits the tables keep.
     """
     monkeypatch.setattr("clustergeo.hotspots.permutation._SORT_FROM_AREAS", sort_from)
-    binary, _weighted, values = _random_problem(n=48, k=4, columns=2, seed=8)
+    binary, _weighted, values = _random_problem(n=48, k=ring, columns=2, seed=8)
     rng = np.random.default_rng(8)
     values[:, 0] = rng.integers(1, 4, 48)
     values[:, 1] = rng.integers(1, 4, 48)
     imputed = rng.choice(48, size=6, replace=False)
-    values[imputed[:3], 0] = 1.0 / 3.0
-    values[imputed[3:], 0] = 2.0 / 3.0
-    values[imputed[:2], 1] = 1.0 / 3.0
-    _float_exact, _scale, _grid, partly = _exact_sums(np.ascontiguousarray(values.T), 10)
+    values[imputed[:3], 0] = third
+    values[imputed[3:], 0] = 2.0 * third
+    values[imputed[:2], 1] = third
+    _float_exact, scale, terms, _grid, partly = _exact_sums(np.ascontiguousarray(values.T), 10)
     assert partly.tolist() == [True, True]
+    counts_of_areas = np.unique(np.diff(binary.indptr))
+    usable = _fixed_scales(scale, terms, counts_of_areas)[:, 0] > 0
+    if ring == 6:
+        assert usable.any()
+        assert not usable.all()
+    else:
+        assert usable.all()
     permutations = 400
     counts = permutation_counts(
         values, binary, permutations=permutations, seed=8, equal_weights=True

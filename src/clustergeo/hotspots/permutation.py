@@ -426,10 +426,13 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
     list_of_column: np.ndarray,
     listed_positions: np.ndarray,
     listed_counts: np.ndarray,
+    fixed_scales: np.ndarray,
+    sorted_splits: np.ndarray,
 ) -> None:
     """Per industry and neighbour count: the sorted simulated sums and their bucket index.
 
-    Counts held by few areas (``sorted_groups`` false) keep their sums unsorted.
+    Counts held by few areas (``sorted_groups`` false) keep their sums unsorted (in draw
+    order, which their ``sorted_draws`` say), without a bucket index.
 
     ``columns`` is the values industry-major (K x n). Sums run over each draw's members in
     order, so the sum of the first k members is a prefix of the sum of the first k + 1.
@@ -437,7 +440,10 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
     For a partly exact column (``list_of_column`` >= 0, see :func:`_exact_sums`) the sorted
     positions of the sums that hold a value off the grid (``off_grid``, ``n x K``), and so may
     be rounded, are listed in order in ``listed_positions[g, list_of_column[c]]``, their number in
-    ``listed_counts``; every other sum of the column is exact.
+    ``listed_counts``; every other sum of the column is exact. Where the column also has a
+    fixed scale (see :func:`_exact_sums`), every sorted sum's exact value is kept, split as
+    :func:`_split` splits a value, in ``sorted_splits[g, list_of_column[c], :, t]`` (integer
+    parts, then fractions), so that comparing it exactly takes no pass over its members.
     """
     n_columns = columns.shape[0]
     permutations, size = samples.shape
@@ -453,7 +459,11 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
         bucket_of = np.empty(permutations, dtype=np.int64)
         # The first member off the grid in each draw (size: none).
         first_off = np.full(permutations if column_list >= 0 else 0, size, dtype=np.int64)
+        fixed_scale, split_size = _split_extent(fixed_scales[:, c], size_of_group, column_list)
+        splits = np.empty((groups, 2, permutations if fixed_scale > 0.0 else 0), dtype=np.int64)
         largest = np.zeros(groups)
+        if split_size:
+            _split_sums(column, samples, group_of_size, split_size, fixed_scale, splits)
         for p in range(permutations):
             total = 0.0
             total_abs = 0.0
@@ -472,21 +482,143 @@ def _equal_weight_tables(  # noqa: PLR0917 -- numba kernels take no keyword-only
                     largest[g] = max(largest[g], total_abs)
         for g in range(groups):
             largest_abs[g, c] = largest[g]
-            if not sorted_groups[g]:
-                sorted_sums[g, c, :permutations] = sums[g]
-                continue
-            low, scale = _sort_into_buckets(
-                sums[g], sorted_sums[g, c], sorted_draws[g, c], starts[g, c], counts, bucket_of
+            lows[g, c], scales[g, c] = _order_sums(
+                sums[g],
+                sorted_groups[g],
+                sorted_sums[g, c],
+                sorted_draws[g, c],
+                starts[g, c],
+                counts,
+                bucket_of,
             )
-            lows[g, c] = low
-            scales[g, c] = scale
-            if column_list >= 0:
+            if column_list >= 0:  # partly exact
                 listed_counts[g, column_list] = _list_off_grid_sums(
                     sorted_draws[g, c],
                     first_off,
                     size_of_group[g],
                     listed_positions[g, column_list],
                 )
+                _keep_splits(
+                    splits[g],
+                    sorted_draws[g, c],
+                    split_size >= size_of_group[g],
+                    sorted_splits[g],
+                    column_list,
+                )
+
+
+@numba.njit(cache=True, inline="always")
+def _split_sums(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    column: np.ndarray,
+    samples: np.ndarray,
+    group_of_size: np.ndarray,
+    split_size: int,
+    fixed_scale: float,
+    splits: np.ndarray,
+) -> None:
+    """Each draw's exact sums of its first members, split as :func:`_split` splits a value.
+
+    For the neighbour counts up to ``split_size``: ``splits[group, :, p]`` (integer part,
+    fraction times ``fixed_scale``), as prefixes like the sums themselves.
+    """
+    for p in range(samples.shape[0]):
+        whole, part = np.int64(0), np.int64(0)
+        for m in range(split_size):
+            value_whole, value_part = _split(column[samples[p, m]], fixed_scale)
+            whole += value_whole
+            part += value_part
+            g = group_of_size[m + 1]
+            if g >= 0:
+                splits[g, 0, p] = whole
+                splits[g, 1, p] = part
+
+
+@numba.njit(cache=True, inline="always")
+def _order_sums(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    sums: np.ndarray,
+    sort: bool,
+    sorted_sums: np.ndarray,
+    sorted_draws: np.ndarray,
+    start: np.ndarray,
+    counts: np.ndarray,
+    bucket_of: np.ndarray,
+) -> tuple[float, float]:
+    """One neighbour count's sums of one column, sorted into the bucket index if ``sort``.
+
+    Else they stay in draw order (``sorted_draws`` the identity). Returns the bucket index's
+    low sum and scale (zeros when not sorted).
+    """
+    if sort:
+        return _sort_into_buckets(sums, sorted_sums, sorted_draws, start, counts, bucket_of)
+    sorted_sums[: len(sums)] = sums
+    for t in range(len(sums)):
+        sorted_draws[t] = t
+    return 0.0, 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _keep_splits(
+    splits: np.ndarray, order: np.ndarray, formed: bool, kept: np.ndarray, column_list: int
+) -> None:
+    """Keep a partly exact column's ``splits`` of a group's sums in their sorted ``order``.
+
+    ``splits`` is ``2 x P``, in draw order; kept as ``kept[column_list]`` if ``formed``.
+    """
+    if formed:
+        kept[column_list, 0] = splits[0][order]
+        kept[column_list, 1] = splits[1][order]
+
+
+@numba.njit(cache=True, inline="always")
+def _split_extent(
+    fixed_scales: np.ndarray, size_of_group: np.ndarray, column_list: int
+) -> tuple[float, int]:
+    """A partly exact column's fixed scale, and the most members of a sum it splits exactly.
+
+    ``fixed_scales`` are the column's, by neighbour count (0 where none fits); ``(0.0, 0)``
+    for a column that is not partly exact, or has no fixed scale.
+    """
+    fixed_scale = 0.0
+    split_size = 0
+    for g in range(len(fixed_scales) if column_list >= 0 else 0):
+        if fixed_scales[g] > 0.0:
+            fixed_scale = fixed_scales[g]
+            split_size = max(split_size, size_of_group[g])
+    return fixed_scale, split_size
+
+
+@numba.njit(cache=True, inline="always")
+def _split(value: float, fixed_scale: float) -> tuple[np.int64, np.int64]:
+    """``value`` as its integer part and its fraction times ``fixed_scale``, both exact.
+
+    Exact for the values :func:`_exact_sums` gives a ``fixed_scale`` to, and for their exact
+    sums, unless :math:`-1 < x < 0` (see there).
+    """
+    floor = np.floor(value)
+    return np.int64(floor), np.int64((value - floor) * fixed_scale)
+
+
+@numba.njit(cache=True, inline="always")
+def _split_sign(whole: np.int64, part: np.int64, k: int, fixed_scale: float) -> int:
+    """Sign of ``whole + part / fixed_scale``: a difference of two split sums of ``k`` terms."""
+    # The fractions differ by less than k in all: a larger whole difference decides.
+    if whole > k or whole < -k:
+        return 1 if whole > 0 else -1
+    total = whole * np.int64(fixed_scale) + part
+    return int(total > 0) - int(total < 0)
+
+
+@numba.njit(cache=True, inline="always")
+def _split_neighbours(
+    rows: np.ndarray, neighbours: np.ndarray, c: int, fixed_scale: float
+) -> tuple[np.int64, np.int64]:
+    """The neighbours' exact sum of column ``c``, split as :func:`_split` splits one value."""
+    whole, part = np.int64(0), np.int64(0)
+    for j in neighbours:
+        value_whole, value_part = _split(rows[j, c], fixed_scale)
+        whole += value_whole
+        part += value_part
+    return whole, part
 
 
 @numba.njit(cache=True)
@@ -509,26 +641,16 @@ def _exact_equal_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only ar
     expansions of floating-point numbers.
     """
     if fixed_scale > 0.0:
-        whole = np.int64(0)
-        part = np.int64(0)
+        whole, part = np.int64(0), np.int64(0)
         for m in range(k):
             member = samples[p, m]
             if member == replaced:
                 member = samples[p, k]
-            value = rows[member, c]
-            floor = np.floor(value)
-            whole += np.int64(floor)
-            part += np.int64((value - floor) * fixed_scale)
-        for j in neighbours:
-            value = rows[j, c]
-            floor = np.floor(value)
-            whole -= np.int64(floor)
-            part -= np.int64((value - floor) * fixed_scale)
-        # The fractions differ by less than k in all: a larger whole difference decides.
-        if whole > k or whole < -k:
-            return 1 if whole > 0 else -1
-        total = whole * np.int64(fixed_scale) + part
-        return int(total > 0) - int(total < 0)
+            value_whole, value_part = _split(rows[member, c], fixed_scale)
+            whole += value_whole
+            part += value_part
+        neighbour_whole, neighbour_part = _split_neighbours(rows, neighbours, c, fixed_scale)
+        return _split_sign(whole - neighbour_whole, part - neighbour_part, k, fixed_scale)
     length = 0
     for m in range(k):
         member = samples[p, m]
@@ -571,29 +693,70 @@ def _decide(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
 
 
 @numba.njit(cache=True, inline="always")
-def _decide_listed(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
-    column: np.ndarray,
-    listed: np.ndarray,
-    sorted_draws: np.ndarray,
-    low: float,
-    high: float,
-    observed: float,
+def _sorted_sign(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    t: int,
+    splits: np.ndarray,
+    observed_split: tuple[np.int64, np.int64],
     rows: np.ndarray,
     samples: np.ndarray,
+    sorted_draws: np.ndarray,
     k: int,
     c: int,
     neighbours: np.ndarray,
     scratch: np.ndarray,
     fixed_scale: float,
+) -> int:
+    """Sign of (the sum at sorted position ``t``) - (the neighbours' sum), exact.
+
+    From the sum's kept split (``splits``, ``2 x P``, against ``observed_split``, the
+    neighbours' sum split alike) where the tables kept one, else from its members.
+    """
+    if splits.shape[1]:
+        whole, part = observed_split
+        return _split_sign(splits[0, t] - whole, splits[1, t] - part, k, fixed_scale)
+    return _exact_equal_sign(
+        rows, samples, sorted_draws[t], k, c, -1, neighbours, scratch, fixed_scale
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _observed_split(
+    splits: np.ndarray, rows: np.ndarray, neighbours: np.ndarray, c: int, fixed_scale: float
+) -> tuple[np.int64, np.int64]:
+    """The neighbours' sum split as the kept ``splits`` are (zeros where none are kept)."""
+    if splits.shape[1]:
+        return _split_neighbours(rows, neighbours, c, fixed_scale)
+    return np.int64(0), np.int64(0)
+
+
+@numba.njit(cache=True, inline="always")
+def _decide_listed(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    column: np.ndarray,
+    listed: np.ndarray,
+    splits: np.ndarray,
+    low: float,
+    high: float,
+    observed: float,
+    rows: np.ndarray,
+    samples: np.ndarray,
+    sorted_draws: np.ndarray,
+    k: int,
+    c: int,
+    neighbours: np.ndarray,
+    scratch: np.ndarray,
+    fixed_scale: float,
+    sorted_column: bool = True,
 ) -> tuple[int, int]:
     """Corrections to counts made by floating-point comparison with an exact ``observed``.
 
-    ``listed`` are the sorted positions of the sums that may be rounded (in order, so their
-    sums are too); those within ``[low, high]`` are decided on the exact sums instead.
-    Returns the changes to the counts at least and at most the observed sum.
+    ``listed`` are the positions in ``column`` of the sums that may be rounded, in order;
+    those within ``[low, high]`` are decided on the exact sums instead (see
+    :func:`_sorted_sign`). In a ``sorted_column`` their sums are in order too, and the first
+    in the window is found by bisection. Returns the changes to the counts at least and at
+    most the observed sum.
     """
     first, last = 0, len(listed)
-    while first < last:  # the first listed sum in the window
+    while sorted_column and first < last:  # the first listed sum in the window
         middle = (first + last) >> 1
         if column[listed[middle]] < low:
             first = middle + 1
@@ -601,13 +764,28 @@ def _decide_listed(  # noqa: PLR0917 -- numba kernels take no keyword-only argum
             last = middle
     more = 0
     fewer = 0
+    if sorted_column and (first == len(listed) or column[listed[first]] > high):
+        return more, fewer
+    observed_split = _observed_split(splits, rows, neighbours, c, fixed_scale)
     for index in range(first, len(listed)):
         t = listed[index]
         simulated = column[t]
-        if simulated > high:
-            break
-        sign = _exact_equal_sign(
-            rows, samples, sorted_draws[t], k, c, -1, neighbours, scratch, fixed_scale
+        if not low <= simulated <= high:
+            if sorted_column and simulated > high:
+                break
+            continue
+        sign = _sorted_sign(
+            t,
+            splits,
+            observed_split,
+            rows,
+            samples,
+            sorted_draws,
+            k,
+            c,
+            neighbours,
+            scratch,
+            fixed_scale,
         )
         more += (sign >= 0) - (simulated >= observed)
         fewer += (sign <= 0) - (simulated <= observed)
@@ -619,15 +797,21 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
     rows: np.ndarray,
     observed: np.ndarray,
     observed_abs: np.ndarray,
+    on_grid: np.ndarray,
     units: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
     samples: np.ndarray,
     sums: np.ndarray,
+    draws_of: np.ndarray,
     largest_abs: np.ndarray,
     non_negative: np.ndarray,
     exact_sums: np.ndarray,
     fixed_scales: np.ndarray,
+    list_of_column: np.ndarray,
+    listed_positions: np.ndarray,
+    listed_counts: np.ndarray,
+    sorted_splits: np.ndarray,
     k: int,
     skipped: np.ndarray,
     ge: np.ndarray,
@@ -635,21 +819,42 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
 ) -> None:
     """Counts of a few areas against the unsorted sums of their count (``K x P``).
 
-    Cells ``skipped`` (``K x areas``) get zero counts.
+    Cells ``skipped`` (``K x areas``) get zero counts. In a partly exact column an observed
+    sum of values on the grid (``on_grid``) is counted as in an exact column, then the sums
+    listed as holding a value off the grid that fall in its window are decided exactly.
+    Other sums in a window are decided exactly too; both from their kept splits where the
+    tables kept them (see :func:`_sorted_sign`).
     """
     n_columns = sums.shape[0]
     permutations = samples.shape[0]
     scratch = np.empty(2 * k + 2)
+    no_splits = np.empty((2, 0), dtype=np.int64)
+    no_listed = np.empty(0, dtype=listed_positions.dtype)
     for c in range(n_columns):
         draws = sums[c]
+        draw_of = draws_of[c]
+        column_list = list_of_column[c]
+        fixed_scale = fixed_scales[c]
+        splits = sorted_splits[column_list] if column_list >= 0 and fixed_scale > 0.0 else no_splits
+        listed = (
+            listed_positions[column_list, : listed_counts[column_list]]
+            if column_list >= 0
+            else no_listed
+        )
         for u in range(len(units)):
             if skipped[c, u]:
                 ge[c, u] = 0
                 le[c, u] = 0
                 continue
             obs = observed[c, u]
+            exact_observed = column_list >= 0 and on_grid[c, u]
             low, high = _window(
-                obs, observed_abs[c, u], largest_abs[c], k, non_negative[c], exact_sums[c]
+                obs,
+                observed_abs[c, u],
+                largest_abs[c],
+                k,
+                non_negative[c],
+                exact_sums[c] or exact_observed,
             )
             at_least = 0
             at_most = 0
@@ -658,21 +863,54 @@ def _count_directly(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
                 at_most += draws[p] <= high
             ge[c, u] = at_least
             le[c, u] = at_most
-            if (
-                at_least + at_most == permutations
-                or exact_sums[c]
-                or (non_negative[c] and obs == 0.0)
-            ):
-                continue  # nothing in the window, exact sums, or zeros: exact already
+            if exact_sums[c] or (non_negative[c] and obs == 0.0):
+                continue  # exact sums, or zeros: exact already
+            if not exact_observed and at_least + at_most == permutations:
+                continue  # nothing in the window
             i = units[u]
             neighbours = indices[indptr[i] : indptr[i + 1]]
-            for p in range(permutations):
-                if low <= draws[p] <= high:
-                    sign = _exact_equal_sign(
-                        rows, samples, p, k, c, -1, neighbours, scratch, fixed_scales[c]
+            if exact_observed:
+                if len(listed):
+                    low, high = _window(obs, observed_abs[c, u], largest_abs[c], k, non_negative[c])
+                    more, fewer = _decide_listed(
+                        draws,
+                        listed,
+                        splits,
+                        low,
+                        high,
+                        obs,
+                        rows,
+                        samples,
+                        draw_of,
+                        k,
+                        c,
+                        neighbours,
+                        scratch,
+                        fixed_scale,
+                        False,
                     )
-                    ge[c, u] -= sign < 0
-                    le[c, u] -= sign > 0
+                    ge[c, u] += more
+                    le[c, u] += fewer
+                continue
+            observed_split = _observed_split(splits, rows, neighbours, c, fixed_scale)
+            for p in range(permutations):
+                if not low <= draws[p] <= high:
+                    continue
+                sign = _sorted_sign(
+                    p,
+                    splits,
+                    observed_split,
+                    rows,
+                    samples,
+                    draw_of,
+                    k,
+                    c,
+                    neighbours,
+                    scratch,
+                    fixed_scale,
+                )
+                ge[c, u] -= sign < 0
+                le[c, u] -= sign > 0
 
 
 @numba.njit(cache=True, parallel=True)
@@ -700,6 +938,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     list_of_column: np.ndarray,
     listed_positions: np.ndarray,
     listed_counts: np.ndarray,
+    sorted_splits: np.ndarray,
     skip: np.ndarray,
     count_ge: np.ndarray,
     count_le: np.ndarray,
@@ -711,7 +950,9 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     sums are all exact (``exact_sums``) a sum equal to the observed one is a tie as it is. In
     partly exact columns (``list_of_column`` >= 0) an observed sum of values on the grid is
     exact, and so is its floating-point comparison with every sum not listed in
-    ``listed_positions``: only the listed sums in its window are compared exactly.
+    ``listed_positions``: only the listed sums in its window are compared exactly. Sums in
+    the window of an observed sum that holds a value off the grid are compared exactly, from
+    their ``sorted_splits`` where the tables kept them.
     """
     n_columns = rows.shape[1]
     permutations = samples.shape[0]
@@ -719,6 +960,9 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     any_skipped = skip.shape[0] > 0
     any_partly = listed_positions.shape[1] > 0
     for block in numba.prange(len(blocks) - 1):
+        # Each thread its own (sharing them would make every use an atomic count on one array).
+        no_splits = np.empty((2, 0), dtype=np.int64)
+        no_listed = np.empty(0, dtype=listed_positions.dtype)
         first, last = blocks[block], blocks[block + 1]
         size = last - first
         k = indptr[units[first] + 1] - indptr[units[first]]
@@ -739,7 +983,8 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
         lag = np.empty(n_columns)
         lag_abs = np.empty(n_columns)
         # Whether each observed lag of a partly exact column sums values on the grid only.
-        on_grid = np.ones((n_columns, size if any_partly else 0), dtype=np.bool_)
+        on_grid = np.empty((n_columns, size if any_partly else 0), dtype=np.bool_)
+        lag_on_grid = np.empty(n_columns, dtype=np.bool_)
         for u in range(size):
             i = units[first + u]
             lag[:] = 0.0
@@ -759,25 +1004,34 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 for c in range(n_columns):
                     observed_abs[c, u] = lag_abs[c]
             if any_partly:
+                lag_on_grid[:] = True
                 for slot in range(indptr[i], indptr[i + 1]):
                     j = indices[slot]
                     for c in range(n_columns):
-                        on_grid[c, u] &= not off_grid[j, c]
+                        lag_on_grid[c] &= not off_grid[j, c]
+                for c in range(n_columns):
+                    on_grid[c, u] = lag_on_grid[c]
         if not sorted_groups[g]:
             # Few areas have this count: compare each with every draw instead of sorting.
             _count_directly(
                 rows,
                 observed,
                 observed_abs,
+                on_grid,
                 units[first:last],
                 indptr,
                 indices,
                 samples,
                 sorted_sums[g],
+                sorted_draws[g],
                 largest_abs[g],
                 non_negative,
                 exact_sums,
-                fixed_scales,
+                fixed_scales[g],
+                list_of_column,
+                listed_positions[g],
+                listed_counts[g],
+                sorted_splits[g],
                 k,
                 skipped,
                 ge,
@@ -791,6 +1045,19 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
             exact = exact_sums[c]
             largest = largest_abs[g, c]
             column_list = list_of_column[c]
+            fixed_scale = fixed_scales[g, c]
+            splits = (
+                sorted_splits[g, column_list]
+                if column_list >= 0 and fixed_scale > 0.0
+                else no_splits
+            )
+            # Sliced once per column: a slice per cell costs two atomic reference counts on an
+            # array every thread shares.
+            listed = (
+                listed_positions[g, column_list, : listed_counts[g, column_list]]
+                if column_list >= 0
+                else no_listed
+            )
             # Non-negative sums: the zeros come first, and a zero ties exactly with a zero.
             zeros = _index_above(column, 0, permutations, 0.0) if positive else 0
             for u in range(size):
@@ -810,24 +1077,24 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     under, at_most = _rank_window(column, start, low_sum, scale, obs, obs)
                     ge[c, u] = permutations - under
                     le[c, u] = at_most
-                    listed = listed_positions[g, column_list, : listed_counts[g, column_list]]
                     if len(listed):
                         low, high = _window(obs, observed_abs[c, u], largest, k, positive)
                         i = units[first + u]
                         more, fewer = _decide_listed(
                             column,
                             listed,
-                            sorted_draws[g, c],
+                            splits,
                             low,
                             high,
                             obs,
                             rows,
                             samples,
+                            sorted_draws[g, c],
                             k,
                             c,
                             indices[indptr[i] : indptr[i + 1]],
                             scratch,
-                            fixed_scales[c],
+                            fixed_scale,
                         )
                         ge[c, u] += more
                         le[c, u] += fewer
@@ -842,13 +1109,24 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                     continue
                 if above == below:
                     continue
-                # Sums in the window: compare them exactly (rare).
+                # Sums in the window: compare them exactly (rare but for sums that hold a
+                # value off the grid, which the kept splits make cheap).
                 i = units[first + u]
                 neighbours = indices[indptr[i] : indptr[i + 1]]
+                observed_split = _observed_split(splits, rows, neighbours, c, fixed_scale)
                 for t in range(below, above):
-                    p = sorted_draws[g, c, t]
-                    sign = _exact_equal_sign(
-                        rows, samples, p, k, c, -1, neighbours, scratch, fixed_scales[c]
+                    sign = _sorted_sign(
+                        t,
+                        splits,
+                        observed_split,
+                        rows,
+                        samples,
+                        sorted_draws[g, c],
+                        k,
+                        c,
+                        neighbours,
+                        scratch,
+                        fixed_scale,
                     )
                     ge[c, u] += sign >= 0
                     le[c, u] += sign <= 0
@@ -896,7 +1174,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         -1,
                         neighbours,
                         scratch,
-                        fixed_scales[c],
+                        fixed_scales[g, c],
                     )
                     after = _decide(
                         after_sums[c],
@@ -911,7 +1189,7 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                         i,
                         neighbours,
                         scratch,
-                        fixed_scales[c],
+                        fixed_scales[g, c],
                     )
                     ge[c, u] += (after >= 0) - (before >= 0)
                     le[c, u] += (after <= 0) - (before <= 0)
@@ -965,10 +1243,31 @@ def _grid_exponent(largest: float, terms: int) -> int:
     return int(exponent - 53 - 53 + bits)
 
 
+#: Distinct values off the grid that still make a column partly exact when they are many
+#: among its non-zero values: the imputed values of a sparse count (the mean, one value).
+_FEW_IMPUTED = 4
+
+
+@numba.njit(cache=True, inline="always")
+def _count_distinct(seen: np.ndarray, distinct: int, value: float) -> int:
+    """How many distinct values with ``value``: ``seen[:distinct]`` holds those seen so far.
+
+    Counting stops at one more than ``len(seen)``.
+    """
+    if distinct > len(seen):
+        return distinct
+    for index in range(distinct):
+        if seen[index] == value:
+            return distinct
+    if distinct < len(seen):
+        seen[distinct] = value
+    return distinct + 1
+
+
 @numba.njit(cache=True, parallel=True)
 def _exact_sums(
     columns: np.ndarray, terms: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""For each row of ``columns``: are sums of ``terms`` of its values exact, and how.
 
     Every finite value is an integer multiple of a power of two, its quantum (the value of its
@@ -977,21 +1276,25 @@ def _exact_sums(
     is on the grid when its quantum is at least :math:`2^q`: any sum of ``terms`` values on
     the grid, in any order, is a multiple of :math:`2^q` that double precision holds, so it
     is computed exactly. ``float_exact``: every value is on the grid (integer counts, for
-    one). ``partly_exact``: some are not, but at most an eighth of the non-zero values
-    (counts with a few cells imputed with the mean): sums of values on the grid are still
-    exact, and :func:`_off_grid` marks the others.
+    one). ``partly_exact``: some are not, but at most an eighth of the values, and either at
+    most an eighth of the non-zero values or a few distinct values beside some non-zero ones
+    on the grid (counts with cells imputed with the mean, sparse or not; not LQs among
+    zeros): sums of values on the grid are still exact, and :func:`_off_grid` marks the
+    others.
 
     ``fixed_scale`` (else 0): each value is its integer part (exact) plus its fraction (also
     exact, :math:`x - \lfloor x \rfloor`, unless :math:`-1 < x < 0`); with :math:`2^f` the
     smallest quantum of the fractions, the fractions times :math:`2^{-f}` are integers.
-    When the integer parts' sums and :math:`2^{-f}` times ``terms`` stay within 64 bits,
-    :func:`_exact_equal_sign` forms the differences of sums exactly in integers: counts with
-    cells imputed with the mean, for one, whose sums double precision rounds.
+    ``split_terms``: the most terms whose integer parts' sums and :math:`2^{-f}` times the
+    number of terms stay within :math:`2^{61}`. For sums of that many terms at most,
+    :func:`_exact_equal_sign` forms the differences of sums exactly in 64-bit integers:
+    counts with cells imputed with the mean, for one, whose sums double precision rounds.
     """
     n_columns = columns.shape[0]
     float_exact = np.zeros(n_columns, dtype=np.bool_)
     partly_exact = np.zeros(n_columns, dtype=np.bool_)
     fixed_scale = np.zeros(n_columns)
+    split_terms = np.zeros(n_columns, dtype=np.int64)
     grid_exponent = np.zeros(n_columns, dtype=np.int64)
     for c in numba.prange(n_columns):
         largest = 0.0
@@ -1006,6 +1309,7 @@ def _exact_sums(
         if largest == 0.0:
             float_exact[c] = True
             fixed_scale[c] = 1.0
+            split_terms[c] = _MOST_TERMS
             continue
         grid = _grid_exponent(largest, terms)
         grid_exponent[c] = grid
@@ -1013,11 +1317,15 @@ def _exact_sums(
         splits = True
         non_zero = 0
         off_grid_count = 0
+        distinct_off = np.empty(_FEW_IMPUTED)
+        distinct = 0  # off-grid values told apart, up to one more than _FEW_IMPUTED
         for value in columns[c]:
             if value == 0.0:
                 continue
             non_zero += 1
-            off_grid_count += _off_the_grid(value, grid)
+            if _off_the_grid(value, grid):
+                off_grid_count += 1
+                distinct = _count_distinct(distinct_off, distinct, value)
             if -1.0 < value < 0.0:
                 # Its fraction, value + 1, can round (Sterbenz's lemma covers the others).
                 splits = False
@@ -1025,11 +1333,30 @@ def _exact_sums(
             if fraction != 0.0:
                 lowest_fraction = min(lowest_fraction, _quantum_exponent(fraction))
         float_exact[c] = off_grid_count == 0
-        partly_exact[c] = 0 < off_grid_count <= non_zero // 8
+        partly_exact[c] = 0 < off_grid_count <= len(columns[c]) // 8 and (
+            off_grid_count <= non_zero // 8
+            or (distinct <= _FEW_IMPUTED and off_grid_count < non_zero)
+        )
         scale = 1.0 if lowest_fraction == 2000 else math.ldexp(1.0, -lowest_fraction)
-        if splits and (largest + 1.0) * terms <= 2.0**61 and scale * terms <= 2.0**61:
+        if splits:
             fixed_scale[c] = scale
-    return float_exact, fixed_scale, grid_exponent, partly_exact
+            most = np.floor(2.0**61 / max(largest + 1.0, scale))
+            split_terms[c] = _MOST_TERMS if most >= _MOST_TERMS else int(most)
+    return float_exact, fixed_scale, split_terms, grid_exponent, partly_exact
+
+
+#: More terms than any sum has (a bound on :func:`_exact_sums`' ``split_terms``).
+_MOST_TERMS = 2**40
+
+
+def _fixed_scales(
+    fixed_scale: np.ndarray, split_terms: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """``len(sizes) x K``: each column's fixed scale where it splits sums of ``size + 1`` terms.
+
+    A draw's members and its spare; 0 where the column has no fixed scale for them.
+    """
+    return np.where(split_terms[None, :] >= sizes[:, None] + 1, fixed_scale[None, :], 0.0)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -1084,7 +1411,7 @@ def _count_equal(  # noqa: PLR0917
     n_columns = rows.shape[1]
     permutations, size = samples.shape
     # A sum runs over at most ``size`` members (a draw's first k and its spare).
-    exact_sums, fixed_scales, grid_exponents, partly_exact = _exact_sums(columns, size)
+    exact_sums, fixed_scale, split_terms, grid_exponents, partly_exact = _exact_sums(columns, size)
     # Partly exact columns: which values are off their grid, and a list of sums each.
     partly = int(partly_exact.sum())
     list_of_column = np.full(n_columns, -1, dtype=np.int64)
@@ -1098,7 +1425,13 @@ def _count_equal(  # noqa: PLR0917
     # Every count is below the samples' size (k_max + 1, or n when some area neighbours all).
     sizes = np.unique(cardinalities[cardinalities > 0])
     buckets = _BUCKETS_PER_DRAW * permutations
-    per_size = n_columns * (permutations * 12 + (buckets + 1) * 4) + partly * permutations * 4
+    # Kept splits, by list: wanted when a partly exact column has a fixed scale.
+    kept = partly if (partly_exact & (split_terms > 0)).any() else 0
+    per_size = (
+        n_columns * (permutations * 12 + (buckets + 1) * 4)
+        + partly * permutations * 4
+        + kept * permutations * 16
+    )
     wave = max(1, _TABLE_BUDGET // max(per_size, 1))
     indptr = matrix.indptr.astype(np.int64)
     indices = matrix.indices.astype(np.int64)
@@ -1108,6 +1441,7 @@ def _count_equal(  # noqa: PLR0917
         group_of_size = np.full(size + 1, -1, dtype=np.int64)
         group_of_size[wave_sizes] = np.arange(len(wave_sizes))
         groups = len(wave_sizes)
+        fixed_scales = _fixed_scales(fixed_scale, split_terms, wave_sizes)
         # Sorting P sums pays off when many areas look them up.
         sorted_groups = areas_with[wave_sizes] >= _SORT_FROM_AREAS
         sorted_sums = np.empty((groups, n_columns, permutations + _SCAN))
@@ -1118,6 +1452,7 @@ def _count_equal(  # noqa: PLR0917
         largest_abs = np.empty((groups, n_columns))
         listed_positions = np.empty((groups, partly, permutations), dtype=np.int32)
         listed_counts = np.zeros((groups, partly), dtype=np.int64)
+        sorted_splits = np.empty((groups, kept, 2, permutations), dtype=np.int64)
         _equal_weight_tables(
             columns,
             samples,
@@ -1134,6 +1469,8 @@ def _count_equal(  # noqa: PLR0917
             list_of_column,
             listed_positions,
             listed_counts,
+            fixed_scales,
+            sorted_splits,
         )
         units = np.flatnonzero(np.isin(cardinalities, wave_sizes))
         units = units[np.argsort(cardinalities[units], kind="stable")].astype(np.int64)
@@ -1161,6 +1498,7 @@ def _count_equal(  # noqa: PLR0917
             list_of_column,
             listed_positions,
             listed_counts,
+            sorted_splits,
             skip,
             count_ge,
             count_le,
