@@ -313,10 +313,10 @@ def test_exact_sums_are_recognised_with_their_scale() -> None:
     float_exact, fixed_scale, split_terms, _grid, _partly = _exact_sums(columns, terms)
     expected_float = [True, True, True, False, True, False, True, False, False, True, True, True]
     assert float_exact.tolist() == expected_float
-    expected_scale = [1.0, 1.0, 1.0, 1.0, 2.0, 2.0**110, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
-    assert fixed_scale.tolist() == expected_scale  # 1e-18's lowest bit is worth 2**-110
+    expected_scale = [1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]
+    assert fixed_scale.tolist() == expected_scale
     # The scale serves sums of as many terms as keep them within 2**61: about 1,024 of
-    # values near 2**51, none at a scale of 2**110.
+    # values near 2**51, none at a scale of 2**110 (1e-18's lowest bit is worth 2**-110).
     assert split_terms[[2, 3, 5]].tolist() == [1023, 1023, 0]
     usable = _fixed_scales(fixed_scale, split_terms, np.array([terms - 1, 2**20]))
     assert usable[0].tolist() == [1.0, 1.0, 1.0, 1.0, 2.0, 0.0, 16.0, 0.0, 0.0, 1.0, 0.0, 4.0]

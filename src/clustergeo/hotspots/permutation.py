@@ -591,8 +591,7 @@ def _split_extent(
 def _split(value: float, fixed_scale: float) -> tuple[np.int64, np.int64]:
     """``value`` as its integer part and its fraction times ``fixed_scale``, both exact.
 
-    Exact for the values :func:`_exact_sums` gives a ``fixed_scale`` to, and for their exact
-    sums, unless :math:`-1 < x < 0` (see there).
+    Exact for the values of a column :func:`_exact_sums` gives a ``fixed_scale`` to.
     """
     floor = np.floor(value)
     return np.int64(floor), np.int64((value - floor) * fixed_scale)
@@ -960,7 +959,6 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
     any_skipped = skip.shape[0] > 0
     any_partly = listed_positions.shape[1] > 0
     for block in numba.prange(len(blocks) - 1):
-        # Each thread its own (sharing them would make every use an atomic count on one array).
         no_splits = np.empty((2, 0), dtype=np.int64)
         no_listed = np.empty(0, dtype=listed_positions.dtype)
         first, last = blocks[block], blocks[block + 1]
@@ -1051,8 +1049,6 @@ def _count_equal_weights(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass
                 if column_list >= 0 and fixed_scale > 0.0
                 else no_splits
             )
-            # Sliced once per column: a slice per cell costs two atomic reference counts on an
-            # array every thread shares.
             listed = (
                 listed_positions[g, column_list, : listed_counts[g, column_list]]
                 if column_list >= 0
@@ -1286,7 +1282,8 @@ def _exact_sums(
     exact, :math:`x - \lfloor x \rfloor`, unless :math:`-1 < x < 0`); with :math:`2^f` the
     smallest quantum of the fractions, the fractions times :math:`2^{-f}` are integers.
     ``split_terms``: the most terms whose integer parts' sums and :math:`2^{-f}` times the
-    number of terms stay within :math:`2^{61}`. For sums of that many terms at most,
+    number of terms stay within :math:`2^{61}` (no scale where not even one). For sums of
+    that many terms at most,
     :func:`_exact_equal_sign` forms the differences of sums exactly in 64-bit integers:
     counts with cells imputed with the mean, for one, whose sums double precision rounds.
     """
@@ -1338,9 +1335,9 @@ def _exact_sums(
             or (distinct <= _FEW_IMPUTED and off_grid_count < non_zero)
         )
         scale = 1.0 if lowest_fraction == 2000 else math.ldexp(1.0, -lowest_fraction)
-        if splits:
+        most = np.floor(2.0**61 / max(largest + 1.0, scale))
+        if splits and most >= 1.0:
             fixed_scale[c] = scale
-            most = np.floor(2.0**61 / max(largest + 1.0, scale))
             split_terms[c] = _MOST_TERMS if most >= _MOST_TERMS else int(most)
     return float_exact, fixed_scale, split_terms, grid_exponent, partly_exact
 
