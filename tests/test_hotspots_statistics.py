@@ -315,8 +315,9 @@ def _random_weights(n: int, *, binary: bool, seed: int) -> sparse.csr_array:
 @pytest.mark.parametrize("binary", [True, False])
 @pytest.mark.parametrize("row_standardise", [False, True])
 @pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("imputed", [True, False])
 def test_local_statistics_gives_the_reference_bits(
-    binary: bool, row_standardise: bool, order: str
+    binary: bool, row_standardise: bool, order: str, imputed: bool
 ) -> None:
     n, k = 80, 5
     rng = np.random.default_rng(3)
@@ -324,8 +325,10 @@ def test_local_statistics_gives_the_reference_bits(
     values = np.asarray(rng.gamma(2.0, 1.0, size=(n, k)), order=order)
     values[:, 2] = np.round(values[:, 2])  # ties, zeros in the standardised values
     values[:, 3] = 1.5  # constant: NaN and infinities everywhere
-    raw = values.copy(order=order)
-    raw[5, 1] = np.nan
+    # Imputed: a value missing from the raw values; otherwise the values are the raw ones.
+    raw = values.copy(order=order) if imputed else values
+    if imputed:
+        raw[5, 1] = np.nan
     untested = rng.random((n, k)) < 0.1
     untested[:, 3] = True
     reported = rng.random(n) < 0.8
@@ -377,6 +380,35 @@ def test_local_statistics_gives_the_reference_bits(
     _same_bits(out.moran_p_norm, normal_p_values(out.moran_z, "two-sided"))
     # The test means something: finite statistics where tested, except the constant column.
     assert np.isfinite(out.gi_star_z[~untested[reported]]).mean() > 0.9
+
+
+@pytest.mark.parametrize("imputed", [True, False])
+def test_local_statistics_copies_values_that_are_not_finite(imputed: bool) -> None:
+    # Infinite values never come from the pipeline's variables, but a caller's may have them:
+    # the value column gives them as given, NaN where a value is missing.
+    n, k = 30, 3
+    values = np.asfortranarray(np.random.default_rng(8).gamma(2.0, 1.0, size=(n, k)))
+    values[4, 0] = np.inf
+    values[7, 2] = -np.inf
+    raw = values.copy(order="F") if imputed else values
+    if imputed:
+        raw[9, 1] = np.nan
+    out = StatisticsOutput(
+        *(np.empty((n, k)) for _ in range(6)), quadrant=np.empty((n, k), dtype=np.int8)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local_statistics(
+            raw,
+            values,
+            _random_weights(n, binary=True, seed=2),
+            binary=True,
+            row_standardise=False,
+            untested=np.zeros((n, k), dtype=bool),
+            rows=np.arange(n),
+            out=out,
+        )
+    _same_bits(out.value, np.ascontiguousarray(raw))
+    assert np.isnan(out.value[9, 1]) == imputed
 
 
 @numba.njit

@@ -208,10 +208,37 @@ def _scipy_row_weights(matrix: sparse.csr_array) -> _RowWeights:
 
 @dataclass(frozen=True)
 class StatisticsWeights:
-    """The weights as :func:`local_statistics` reads them: Gi*'s (with self-weights), and plain."""
+    """The weights as :func:`local_statistics` reads them: Gi*'s (with self-weights), and plain.
+
+    ``per_area`` holds what the statistics need of each area's weights, ``7 x n``: Gi*'s
+    total weight, the reciprocal of its spread and whether that spread is zero; the same for
+    Gi; Moran's variance factor (:func:`_per_area_constants`).
+    """
 
     star: _RowWeights
     plain: _RowWeights
+    per_area: np.ndarray
+
+
+def _per_area_constants(star: _RowWeights, plain: _RowWeights) -> np.ndarray:
+    """:class:`StatisticsWeights`' ``per_area`` rows, as the reference functions form them."""
+    n = len(star.sums)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        star_spread = _spread(star.squares, star.sums, n)
+        spread = _spread(plain.squares, plain.sums, n - 1)
+        return np.ascontiguousarray(
+            np.stack(
+                [
+                    star.sums,
+                    1.0 / star_spread,
+                    np.isclose(star_spread, 0.0, atol=1e-12),
+                    plain.sums,
+                    spread,
+                    np.isclose(spread, 0.0, atol=1e-12),
+                    _moran_factor(plain.squares, plain.sums, n),
+                ]
+            ).astype(np.float64)
+        )
 
 
 def statistics_weights(
@@ -231,8 +258,10 @@ def statistics_weights(
         if row_standardise:
             star = _row_standardise(star)
         plain = _row_standardise(matrix) if row_standardise else matrix
+        star_weights = _scipy_row_weights(star)
+        plain_weights = _scipy_row_weights(sparse.csr_array(plain))
         return StatisticsWeights(
-            _scipy_row_weights(star), _scipy_row_weights(sparse.csr_array(plain))
+            star_weights, plain_weights, _per_area_constants(star_weights, plain_weights)
         )
     arrays = (
         matrix.indptr.astype(np.int64),
@@ -243,7 +272,8 @@ def statistics_weights(
     star = _row_weights(
         *_without_zeros(*_insert_self_weights(*arrays, binary, matrix.shape[1])), row_standardise
     )
-    return StatisticsWeights(star, _row_weights(*arrays, row_standardise))
+    plain = _row_weights(*arrays, row_standardise)
+    return StatisticsWeights(star, plain, _per_area_constants(star, plain))
 
 
 def _spread(sum_squares: np.ndarray, total_weight: np.ndarray, n: int) -> np.ndarray:
@@ -666,7 +696,7 @@ def _normal_p(value: float, alternative: int, ndtr: Callable[[float, int], float
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
+def _statistics_kernel(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass, every statistic
     values: np.ndarray,
     untested: np.ndarray,
     missing: np.ndarray,
@@ -677,7 +707,7 @@ def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
-    row_vectors: np.ndarray,
+    per_area: np.ndarray,
     column_vectors: np.ndarray,
     scalars: np.ndarray,
     n_blocks: int,
@@ -696,6 +726,7 @@ def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
     """
     gi_star_p_out, moran_p_out = p_out
     with_p = gi_star_p_out.shape[0] > 0
+    with_missing = missing.shape[0] > 0
     n, n_columns = values.shape
     value_out, gi_star_out, gi_star_z_out, gi_z_out, moran_i_out, moran_z_out = out
     others, per_other, nn2 = scalars[0], scalars[1], scalars[2]
@@ -732,17 +763,17 @@ def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
                     lag_standard[c] += weight * ((values[j, c] - mean[c]) * per_std[c])
             # Per area: Gi* total weight, reciprocal spread and whether it is zero; the same
             # for Gi; Moran's variance factor.
-            star_weight = row_vectors[0, i]
-            per_star_spread = row_vectors[1, i]
-            star_flat = row_vectors[2, i] != 0.0
-            weight_sum = row_vectors[3, i]
-            spread = row_vectors[4, i]
-            flat = row_vectors[5, i] != 0.0
-            moran_factor = row_vectors[6, i]
+            star_weight = per_area[0, i]
+            per_star_spread = per_area[1, i]
+            star_flat = per_area[2, i] != 0.0
+            weight_sum = per_area[3, i]
+            spread = per_area[4, i]
+            flat = per_area[5, i] != 0.0
+            moran_factor = per_area[6, i]
             for c in range(n_columns):
                 x = values[i, c]
                 skip = untested[i, c]
-                value_out[row, c] = np.nan if missing[i, c] else x
+                value_out[row, c] = x
                 g_star = lag_star[c] * per_total[c]
                 gi_star_out[row, c] = np.nan if skip else g_star
                 z_star = (lag_star[c] - mean[c] * star_weight) * per_std[c] * per_star_spread
@@ -770,6 +801,10 @@ def _statistics_kernel(  # noqa: PLR0915, PLR0917 -- one pass, every statistic
                 high_lag = np.int8(lagged > 0)
                 code = high * (3 - 3 * high_lag) + (1 - high) * (2 - high_lag)
                 quadrant_out[row, c] = 4 if skip else code
+            if with_missing:
+                for c in range(n_columns):
+                    if missing[i, c]:
+                        value_out[row, c] = np.nan
             if with_p:
                 for c in range(n_columns):
                     gi_star_p_out[row, c] = _normal_p(gi_star_z_out[row, c], alternative, ndtr)
@@ -850,25 +885,6 @@ def local_statistics(
     if prepared is None:
         prepared = statistics_weights(matrix, binary=binary, row_standardise=row_standardise)
     star, weights = prepared.star, prepared.plain
-    star_weight, star_squares = star.sums, star.squares
-    weight_sum, weight_squares = weights.sums, weights.squares
-    with np.errstate(divide="ignore", invalid="ignore"):
-        star_spread = _spread(star_squares, star_weight, n)
-        spread = _spread(weight_squares, weight_sum, n - 1)
-        moran_factor = _moran_factor(weight_squares, weight_sum, n)
-        row_vectors = np.ascontiguousarray(
-            np.stack(
-                [
-                    star_weight,
-                    1.0 / star_spread,
-                    np.isclose(star_spread, 0.0, atol=1e-12),
-                    weight_sum,
-                    spread,
-                    np.isclose(spread, 0.0, atol=1e-12),
-                    moran_factor,
-                ]
-            ).astype(np.float64)
-        )
     p_out = (
         (out.gi_star_p_norm, out.moran_p_norm)
         if alternative is not None
@@ -877,13 +893,15 @@ def local_statistics(
         else None
     )
     ndtr: Callable[[float, int], float] = _NO_NDTR if _NDTR is None or p_out is None else _NDTR
-    # The kernel copies the values as given, NaN where missing; infinite values (never from
-    # the pipeline's variables) are copied by numpy afterwards.
-    not_finite = ~np.isfinite(raw)
+    # The kernel copies the values, then NaN where missing; infinite values (never from the
+    # pipeline's variables) are copied by numpy afterwards. Raw values that are the values
+    # (nothing imputed) need neither.
+    as_given = raw is values
+    not_finite = _NONE_MISSING if as_given else _not_finite_rows(raw)
     _statistics_kernel(
         row_major(values, contiguous),
         np.ascontiguousarray(untested),
-        np.ascontiguousarray(not_finite),
+        not_finite,
         np.ascontiguousarray(rows, dtype=np.int64),
         star.indptr,
         star.indices,
@@ -891,7 +909,7 @@ def local_statistics(
         weights.indptr,
         weights.indices,
         weights.data,
-        row_vectors,
+        prepared.per_area,
         column_vectors,
         _area_scalars(n),
         # Blocks of areas share a thread's scratch space; many, to balance the threads.
@@ -902,12 +920,19 @@ def local_statistics(
         ndtr,
         p_out if p_out is not None and _NDTR is not None else (_NO_P, _NO_P),
     )
-    if np.isinf(raw[not_finite]).any():
+    if not as_given and np.isinf(raw[not_finite]).any():
         reported = np.asarray(rows) >= 0
         out.value[...] = raw if reported.all() else raw[reported]
     if p_out is not None and alternative is not None and _NDTR is None:
         p_out[0][...] = normal_p_values(out.gi_star_z, alternative)
         p_out[1][...] = normal_p_values(out.moran_z, alternative)
+
+
+def _not_finite_rows(raw: np.ndarray) -> np.ndarray:
+    """Where ``raw`` is NaN or infinite, row-major (as the kernels read it) whatever its layout."""
+    out = np.empty(raw.shape, dtype=np.bool_)
+    np.isfinite(raw, out=out)
+    return np.logical_not(out, out=out)
 
 
 _ALTERNATIVE_CODES = {"greater": 0, "less": 1, "two-sided": 2, "folded": 3}
@@ -948,6 +973,8 @@ _NO_NDTR: Callable[[float, int], float] = ctypes.CFUNCTYPE(
     ctypes.c_double, ctypes.c_double, ctypes.c_int
 )(lambda _value, _skip: math.nan)
 _NO_P = np.empty((0, 0))
+#: Stands in for the mask of values that are not finite when there are none.
+_NONE_MISSING = np.empty((0, 0), dtype=np.bool_)
 
 
 def permutation_levels(permutations: int, alternative: Alternative) -> np.ndarray:
