@@ -26,6 +26,7 @@ from clustergeo.hotspots.statistics import (
     normal_p_values,
     permutation_p_values,
     permutation_p_values_into,
+    statistics_weights,
 )
 from clustergeo.hotspots.weights import SpatialWeights
 
@@ -294,8 +295,13 @@ def _same_bits(actual: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_array_equal(actual.view(np.uint8), expected.view(np.uint8))
 
 
-def _random_weights(n: int, *, binary: bool, seed: int) -> sparse.csr_array:
-    """Symmetric random weights with an island and rows of many sizes, indices unsorted."""
+def _random_weights(
+    n: int, *, binary: bool, seed: int, sorted_rows: bool = False
+) -> sparse.csr_array:
+    """Symmetric random weights with an island and rows of many sizes, indices unsorted.
+
+    With ``sorted_rows``, each row's indices in order, as clustergeo's weights are.
+    """
     rng = np.random.default_rng(seed)
     dense = np.triu(rng.random((n, n)) < 0.08, 1)
     dense = dense | dense.T
@@ -303,6 +309,8 @@ def _random_weights(n: int, *, binary: bool, seed: int) -> sparse.csr_array:
     values = dense * (1.0 if binary else rng.uniform(0.1, 3.0, size=(n, n)))
     values = np.triu(values) + np.triu(values, 1).T
     matrix = sparse.csr_array(values)
+    if sorted_rows:
+        return matrix
     # Reverse each row's indices: the kernels must follow the stored order, as scipy does.
     for i in range(n):
         row = slice(matrix.indptr[i], matrix.indptr[i + 1])
@@ -316,12 +324,13 @@ def _random_weights(n: int, *, binary: bool, seed: int) -> sparse.csr_array:
 @pytest.mark.parametrize("row_standardise", [False, True])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("imputed", [True, False])
+@pytest.mark.parametrize("sorted_rows", [False, True])
 def test_local_statistics_gives_the_reference_bits(
-    binary: bool, row_standardise: bool, order: str, imputed: bool
+    binary: bool, row_standardise: bool, order: str, imputed: bool, sorted_rows: bool
 ) -> None:
     n, k = 80, 5
     rng = np.random.default_rng(3)
-    matrix = _random_weights(n, binary=binary, seed=4)
+    matrix = _random_weights(n, binary=binary, seed=4, sorted_rows=sorted_rows)
     values = np.asarray(rng.gamma(2.0, 1.0, size=(n, k)), order=order)
     values[:, 2] = np.round(values[:, 2])  # ties, zeros in the standardised values
     values[:, 3] = 1.5  # constant: NaN and infinities everywhere
@@ -380,6 +389,27 @@ def test_local_statistics_gives_the_reference_bits(
     _same_bits(out.moran_p_norm, normal_p_values(out.moran_z, "two-sided"))
     # The test means something: finite statistics where tested, except the constant column.
     assert np.isfinite(out.gi_star_z[~untested[reported]]).mean() > 0.9
+
+
+@pytest.mark.parametrize("sorted_rows", [False, True])
+def test_lag_slots_hold_each_matrix_in_its_own_order(sorted_rows: bool) -> None:
+    matrix = _random_weights(40, binary=False, seed=6, sorted_rows=sorted_rows)
+    prepared = statistics_weights(matrix, binary=False, row_standardise=True)
+    slots = prepared.slots
+    for bit, weights, column in ((1, prepared.star, 0), (2, prepared.plain, 1)):
+        held = (slots.kinds & bit) != 0
+        # Row by row, the slots holding this matrix give its indices and weights in order.
+        np.testing.assert_array_equal(slots.indices[held], weights.indices)
+        _same_bits(slots.weights[held, column], weights.data)
+        row_of_slot = np.repeat(np.arange(40), np.diff(slots.indptr))
+        row_of_entry = np.repeat(np.arange(40), np.diff(weights.indptr))
+        np.testing.assert_array_equal(row_of_slot[held], row_of_entry)
+    assert np.isin(slots.kinds, [1, 2, 3]).all()
+    if sorted_rows:
+        # A neighbour in both matrices takes one slot; each area's own slot is Gi*'s alone.
+        assert (slots.kinds == 3).sum() == matrix.nnz
+        assert (slots.kinds == 1).sum() == 40
+        assert len(slots.indices) == matrix.nnz + 40
 
 
 @pytest.mark.parametrize("imputed", [True, False])
