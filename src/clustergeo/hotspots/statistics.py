@@ -36,7 +36,7 @@ import numba
 import numpy as np
 from scipy import sparse, special
 
-from clustergeo.hotspots.prefetch import prefetch
+from clustergeo.hotspots.intrinsics import lane_sums, prefetch
 
 __all__ = [
     "Alternative",
@@ -594,45 +594,31 @@ def _summand(x: float, mode: int, shift: float, scale: float) -> float:
     return deviation * deviation
 
 
+#: numpy's pairwise summation keeps this many running sums in a run ...
+_LANE_COUNT = 8
+#: ... and sums runs of at most this many terms directly.
+_PAIRWISE_BLOCK = 128
+
+
 @numba.njit(cache=True)
 def _block_sum(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     column: np.ndarray, first: int, n: int, mode: int, shift: float, scale: float
 ) -> float:
-    """A run of at most 128 terms summed as numpy does: in turn below 8, else 8 running sums."""
-    if n < 8:
+    """A run of at most 128 terms summed as numpy does: in turn below 8, else 8 running sums.
+
+    The running sums take the terms in groups of eight (:func:`lane_sums`, on vector
+    registers); the terms after the last whole group are added to their total in turn.
+    """
+    if n < _LANE_COUNT:
         total = -0.0
         for i in range(first, first + n):
             total += _summand(column[i], mode, shift, scale)
         return total
-    r0 = _summand(column[first], mode, shift, scale)
-    r1 = _summand(column[first + 1], mode, shift, scale)
-    r2 = _summand(column[first + 2], mode, shift, scale)
-    r3 = _summand(column[first + 3], mode, shift, scale)
-    r4 = _summand(column[first + 4], mode, shift, scale)
-    r5 = _summand(column[first + 5], mode, shift, scale)
-    r6 = _summand(column[first + 6], mode, shift, scale)
-    r7 = _summand(column[first + 7], mode, shift, scale)
-    i = first + 8
-    stop = first + n - n % 8
-    while i < stop:
-        r0 += _summand(column[i], mode, shift, scale)
-        r1 += _summand(column[i + 1], mode, shift, scale)
-        r2 += _summand(column[i + 2], mode, shift, scale)
-        r3 += _summand(column[i + 3], mode, shift, scale)
-        r4 += _summand(column[i + 4], mode, shift, scale)
-        r5 += _summand(column[i + 5], mode, shift, scale)
-        r6 += _summand(column[i + 6], mode, shift, scale)
-        r7 += _summand(column[i + 7], mode, shift, scale)
-        i += 8
-    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < first + n:
+    whole = n - n % _LANE_COUNT
+    total = lane_sums(column, first, whole // _LANE_COUNT, mode, shift, scale)
+    for i in range(first + whole, first + n):
         total += _summand(column[i], mode, shift, scale)
-        i += 1
     return total
-
-
-#: numpy's pairwise summation sums runs of at most this many terms directly.
-_PAIRWISE_BLOCK = 128
 
 
 @numba.njit(cache=True)
