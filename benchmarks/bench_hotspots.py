@@ -36,8 +36,9 @@ esda "used well"
 
 Also measured
     Peak resident memory of a fresh process running each configuration; the analytic pass
-    as the engine runs it (the column sums and the kernel; the weights' row sums are prepared
-    once per weights) against a kernel that moves the same bytes (its memory floor); how
+    as the engine runs it (the column sums and the kernel; what depends on the weights alone,
+    their row sums, per-area constants and merged neighbour lists, is prepared once per
+    weights) against a kernel that moves the same bytes (its memory floor); how
     time grows with N (5k, 10k, 35k and 70k areas) and with K (10, 88, 300 industries), with
     the fitted power; a variable that ties with many draws (the employment counts rounded to
     five, whole and with 1% of cells suppressed, against the LQs); and a first run on an
@@ -550,7 +551,7 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
     )
 
     # As the engine calls it: the values column by column (pandas' layout) and a row-major copy,
-    # the weights' row sums prepared once per weights (the engine keeps them with the weights),
+    # what depends on the weights alone prepared once (the engine keeps it with the weights),
     # the column sums formed in the pass (the engine forms them while filling missing values).
     values = np.ascontiguousarray(frame.to_numpy())
     columns = np.asfortranarray(values)
