@@ -213,9 +213,10 @@ class _LagSlots:
     """The Gi* and plain weights' entries merged row by row, in one CSR-like structure.
 
     Slot ``s`` of row ``i`` (``indptr[i] <= s < indptr[i + 1]``) is neighbour ``indices[s]``
-    with ``weights[s, 0]`` in the Gi* matrix if ``kinds[s]`` has bit 1, and ``weights[s, 1]``
-    in the plain one if it has bit 2. Each matrix's entries keep their order, so every lag
-    adds the same terms in the same order as a product with that matrix alone.
+    with weight ``weights[s, 0]`` in the Gi* matrix if ``kinds[s] & _IN_STAR``, and
+    ``weights[s, 1]`` in the plain one if ``kinds[s] & _IN_PLAIN``. Each matrix's entries keep
+    their order, so every lag adds the same terms in the same order as a product with that
+    matrix alone.
     """
 
     indptr: np.ndarray
