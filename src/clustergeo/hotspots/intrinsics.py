@@ -26,14 +26,15 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["lane_sums", "prefetch"]
+__all__ = ["LANES", "lane_sums", "prefetch"]
 
 #: ``llvm.prefetch`` arguments: a read, kept in every cache level, of data (not code).
 _READ, _ALL_LEVELS, _DATA = 0, 3, 1
-#: numpy's pairwise summation keeps eight running sums.
-_LANES = 8
-#: The terms :func:`lane_sums` adds, by mode (a literal integer).
-_TERMS = ("x", "x * x", "(x - shift)**2", "((x - shift) * scale)**2")
+#: numpy's pairwise summation keeps eight running sums; :func:`lane_sums` adds them as lanes.
+LANES = 8
+#: :func:`lane_sums`' modes (a literal integer): the terms x, x * x, (x - shift)**2 and
+#: ((x - shift) * scale)**2.
+_MODES = range(4)
 
 
 def _element_pointer(
@@ -90,7 +91,7 @@ def _lane_sums(  # noqa: PLR0917 -- numba's intrinsic signature
     shift: types.Float,
     scale: types.Float,
 ) -> tuple[Any, Any] | None:
-    if not isinstance(mode, types.IntegerLiteral) or mode.literal_value not in range(len(_TERMS)):
+    if not isinstance(mode, types.IntegerLiteral) or mode.literal_value not in _MODES:
         return None  # numba then reports that no signature matches
     mode_value = mode.literal_value
     signature = types.float64(column, first, runs, mode, shift, scale)
@@ -98,13 +99,13 @@ def _lane_sums(  # noqa: PLR0917 -- numba's intrinsic signature
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         column_value, first_value, runs_value, _mode, shift_value, scale_value = args
         start = _element_pointer(context, builder, sig.args[0], column_value, [first_value])
-        vector = ir.VectorType(ir.DoubleType(), _LANES)
+        vector = ir.VectorType(ir.DoubleType(), LANES)
         index = ir.IntType(64)
         lane = ir.IntType(32)
 
         def splat(value: Any) -> Any:
             out = ir.Constant(vector, ir.Undefined)
-            for position in range(_LANES):
+            for position in range(LANES):
                 out = builder.insert_element(out, value, lane(position))
             return out
 
@@ -121,7 +122,7 @@ def _lane_sums(  # noqa: PLR0917 -- numba's intrinsic signature
             return builder.fmul(deviation, deviation)
 
         def run_terms(run: Any) -> Any:
-            pointer = builder.gep(start, [builder.mul(run, index(_LANES))])
+            pointer = builder.gep(start, [builder.mul(run, index(LANES))])
             return term(builder.load(builder.bitcast(pointer, vector.as_pointer()), align=8))
 
         count = runs_value if runs_value.type == index else builder.sext(runs_value, index)
@@ -129,8 +130,7 @@ def _lane_sums(  # noqa: PLR0917 -- numba's intrinsic signature
         with cgutils.for_range_slice(builder, index(1), count, index(1), intp=index) as (run, _):
             builder.store(builder.fadd(builder.load(sums), run_terms(run)), sums)
         r = [
-            builder.extract_element(builder.load(sums), lane(position))
-            for position in range(_LANES)
+            builder.extract_element(builder.load(sums), lane(position)) for position in range(LANES)
         ]
         # numpy's closing order: ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
         return builder.fadd(

@@ -36,7 +36,7 @@ import numba
 import numpy as np
 from scipy import sparse, special
 
-from clustergeo.hotspots.intrinsics import lane_sums, prefetch
+from clustergeo.hotspots.intrinsics import LANES, lane_sums, prefetch
 
 __all__ = [
     "Alternative",
@@ -595,9 +595,8 @@ def _summand(x: float, mode: int, shift: float, scale: float) -> float:
     return deviation * deviation
 
 
-#: numpy's pairwise summation keeps this many running sums in a run ...
-_LANE_COUNT = 8
-#: ... and sums runs of at most this many terms directly.
+#: numpy's pairwise summation sums runs of at most this many terms directly (in
+#: :data:`~clustergeo.hotspots.intrinsics.LANES` running sums).
 _PAIRWISE_BLOCK = 128
 
 
@@ -610,13 +609,13 @@ def _block_sum(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
     The running sums take the terms in groups of eight (:func:`lane_sums`, on vector
     registers); the terms after the last whole group are added to their total in turn.
     """
-    if n < _LANE_COUNT:
+    if n < LANES:
         total = -0.0
         for i in range(first, first + n):
             total += _summand(column[i], mode, shift, scale)
         return total
-    whole = n - n % _LANE_COUNT
-    total = lane_sums(column, first, whole // _LANE_COUNT, mode, shift, scale)
+    whole = n - n % LANES
+    total = lane_sums(column, first, whole // LANES, mode, shift, scale)
     for i in range(first + whole, first + n):
         total += _summand(column[i], mode, shift, scale)
     return total
