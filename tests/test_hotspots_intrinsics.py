@@ -1,4 +1,4 @@
-"""The LLVM IR helpers: the prefetch hint and the eight-lane running sums."""
+"""The LLVM IR helpers: the prefetch hint, the eight-lane running sums and the bit readers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from clustergeo.hotspots.intrinsics import lane_sums, prefetch
+from clustergeo.hotspots.intrinsics import float_bits, lane_sums, prefetch, trailing_zeros
 
 X86_64 = platform.machine() in {"x86_64", "AMD64"}
 
@@ -84,3 +84,23 @@ def test_lane_sums_run_on_vector_registers() -> None:
     _four_sums(np.ones(16), 0, 2, 0.0, 1.0)
     (assembly,) = _four_sums.inspect_asm().values()
     assert "vaddpd" in assembly or "addpd" in assembly
+
+
+@numba.njit(cache=False)
+def _bits_and_zeros(values: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    bits = np.empty(len(values), dtype=np.int64)
+    zeros = np.empty(len(words), dtype=np.int64)
+    for i in range(len(values)):
+        bits[i] = float_bits(values[i])
+    for i in range(len(words)):
+        zeros[i] = trailing_zeros(words[i])
+    return bits, zeros
+
+
+def test_float_bits_and_trailing_zeros_read_the_machine_words() -> None:
+    values = np.array([0.0, -0.0, 1.0, -2.5, 5e-324, np.inf, np.nan, np.finfo(float).max])
+    words = np.array([1, 2, 12, -(2**63), 0, 2**52, -1, 3 << 40], dtype=np.int64)
+    bits, zeros = _bits_and_zeros(values, words)
+    np.testing.assert_array_equal(bits, values.view(np.int64))
+    expected = [64 if w == 0 else (int(w) & -int(w)).bit_length() - 1 for w in words]
+    np.testing.assert_array_equal(zeros, expected)

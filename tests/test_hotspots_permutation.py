@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +18,7 @@ from clustergeo.hotspots.permutation import (
     _exact_sums,
     _fixed_scales,
     _off_grid,
+    _quantum_exponent,
     _single_precision_filter,
     permutation_counts,
     shared_draws,
@@ -288,6 +290,42 @@ def test_counts_equal_a_brute_force_exact_recount(
     np.testing.assert_array_equal(counts.count_ge, count_ge)
     np.testing.assert_array_equal(counts.count_le, count_le)
     assert (count_ge + count_le > 80).sum() > 20  # exact ties were met, many of them
+
+
+def test_quantum_exponent_is_the_lowest_set_bit_of_the_exact_value() -> None:
+    """Read from the bits, it equals the definition in exact rational arithmetic."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            rng.standard_normal(2000) * 10.0 ** rng.integers(-300, 300, 2000),
+            np.ldexp(1.0, np.arange(-1074, 1024)),  # every power of two, subnormals too
+            [5e-324, -5e-324, 1e-310, -3e-320, 2.2250738585072014e-308, np.finfo(float).max],
+            [0.1, -100.25, 1e-18, 3.0, 6.0, 2.0**53 - 1.0, -(2.0**60) * 3.0],
+        ]
+    )
+
+    def definition(value: float) -> int:
+        exact = Fraction(value)  # numerator / 2**k, or an integer
+        exponent = 0
+        while exact.denominator > 1:
+            exact *= 2
+            exponent -= 1
+        numerator = abs(exact.numerator)
+        while numerator % 2 == 0:
+            numerator //= 2
+            exponent += 1
+        return exponent
+
+    compiled = _quantum_exponents(values)
+    np.testing.assert_array_equal(compiled, [definition(float(v)) for v in values])
+
+
+@numba.njit(cache=False)
+def _quantum_exponents(values: np.ndarray) -> np.ndarray:
+    out = np.empty(len(values), dtype=np.int64)
+    for i in range(len(values)):
+        out[i] = _quantum_exponent(values[i])
+    return out
 
 
 def test_exact_sums_are_recognised_with_their_scale() -> None:

@@ -1,4 +1,4 @@
-"""Two pieces of machine code numba's compiler does not write by itself, written in LLVM IR.
+"""Pieces of machine code numba's compiler does not write by itself, written in LLVM IR.
 
 :func:`prefetch`
     A cache prefetch hint. Kernels that gather the rows of an area's neighbours wait on
@@ -14,6 +14,12 @@
     of its running sum, in the same order, so the result has numpy's bits.
 
 Both use IEEE arithmetic as written: no fast-math flags, so no reassociation or contraction.
+
+:func:`float_bits` and :func:`trailing_zeros`
+    A double's IEEE 754 bit pattern as a 64-bit integer, and the number of trailing zero
+    bits of an integer (LLVM's ``cttz``: one or two instructions on x86-64 and ARM): what
+    the exactness checks of the permutation counts read a value's exponent and lowest set
+    mantissa bit from, without two library calls to ``frexp`` per value.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["LANES", "lane_sums", "prefetch"]
+__all__ = ["LANES", "float_bits", "lane_sums", "prefetch", "trailing_zeros"]
 
 #: ``llvm.prefetch`` arguments: a read, kept in every cache level, of data (not code).
 _READ, _ALL_LEVELS, _DATA = 0, 3, 1
@@ -151,3 +157,43 @@ prefetch = cast(Callable[[np.ndarray, int, int], None], _prefetch)
 #: the eight sums added pairwise. ``mode`` is a literal integer choosing the term: ``x``,
 #: ``x * x``, ``(x - shift)**2`` or ``((x - shift) * scale)**2``.
 lane_sums = cast(Callable[[np.ndarray, int, int, int, float, float], float], _lane_sums)
+
+
+@intrinsic
+def _float_bits(typingctx: Any, value: types.Float) -> tuple[Any, Any] | None:
+    if value != types.float64:
+        return None
+    signature = types.int64(value)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return signature, codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx: Any, value: types.Integer) -> tuple[Any, Any] | None:
+    if value != types.int64:
+        return None
+    signature = types.int64(value)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        word = ir.IntType(64)
+        function = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module,
+            ir.FunctionType(word, [word, ir.IntType(1)]),
+            "llvm.cttz.i64",
+        )
+        # Defined for zero (64), so no input is undefined behaviour.
+        return builder.call(function, [args[0], ir.IntType(1)(0)])
+
+    return signature, codegen
+
+
+#: ``float_bits(value)`` in compiled code: the bits of a float64 as an int64 (sign, 11
+#: exponent bits, 52 mantissa bits), unchanged.
+float_bits = cast(Callable[[float], int], _float_bits)
+
+#: ``trailing_zeros(value)`` in compiled code: how many low bits of an int64 are zero (64 for
+#: zero).
+trailing_zeros = cast(Callable[[int], int], _trailing_zeros)

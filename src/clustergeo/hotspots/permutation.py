@@ -88,6 +88,7 @@ from clustergeo.hotspots.exact import (
     grow_expansion,
     two_product,
 )
+from clustergeo.hotspots.intrinsics import float_bits, trailing_zeros
 
 __all__ = ["PermutationCounts", "draw_memberships", "permutation_counts", "shared_draws"]
 
@@ -1207,10 +1208,17 @@ def _non_negative_rows(columns: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, inline="always")
 def _quantum_exponent(value: float) -> int:
-    """The exponent of the value of the lowest set mantissa bit of a finite, non-zero value."""
-    fraction, exponent = math.frexp(abs(value))
-    mantissa = np.int64(fraction * 9007199254740992.0)  # times 2**53: an integer
-    return int(exponent - 53 + math.frexp(float(mantissa & -mantissa))[1] - 1)
+    """The exponent of the value of the lowest set mantissa bit of a finite, non-zero value.
+
+    Read from the IEEE 754 bits: a normal value is ``(2**52 + mantissa) * 2**(biased - 1075)``,
+    a subnormal one (biased exponent 0) ``mantissa * 2**-1074``.
+    """
+    bits = float_bits(value)
+    biased = (bits >> 52) & 0x7FF
+    mantissa = bits & 0xF_FFFF_FFFF_FFFF
+    if biased == 0:
+        return int(trailing_zeros(mantissa) - 1074)
+    return int(trailing_zeros(mantissa | 0x10_0000_0000_0000) + biased - 1075)
 
 
 @numba.njit(cache=True, inline="always")
