@@ -55,8 +55,8 @@ def test_rows_are_unfiltered(tmp_path: Path) -> None:
 
 
 def test_a_view_of_rgba_pixels_is_written_as_its_rgb(tmp_path: Path) -> None:
-    rgba = np.zeros((3, 4, 4), dtype=np.uint8)
-    rgba[..., 0], rgba[..., 3] = 200, 255
+    rgba = np.random.default_rng(5).integers(0, 256, size=(3, 4, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
     target = tmp_path / "view.png"
     write_rgb_png(rgba[..., :3], target, dpi=150, software="test")
     with Image.open(target) as image:
