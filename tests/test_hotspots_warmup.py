@@ -88,3 +88,66 @@ def test_a_long_compile_reports_its_progress_until_it_ends(
     after = len(caplog.records)
     threading.Event().wait(0.05)
     assert len(caplog.records) == after
+
+
+_HELPER = """
+from numba import njit
+
+
+@njit
+def piece(x):
+    return x + {step}
+"""
+_KERNEL = """
+from numba import njit
+
+from helper import piece
+
+
+@njit(cache=True)
+def kernel(x):
+    return piece(x)
+"""
+_RUN = """
+import sys
+from pathlib import Path
+
+import kernels
+from clustergeo.hotspots.warmup import refresh_stale_cache
+
+here = Path(kernels.__file__).parent
+if sys.argv[1] == "refresh":
+    emptied = refresh_stale_cache([kernels.kernel], [here / "helper.py", here / "kernels.py"])
+    print("emptied" if emptied else "kept")
+print(kernels.kernel(1.0), sum(kernels.kernel.stats.cache_hits.values()))
+"""
+
+
+def test_a_change_to_a_file_a_kernel_inlines_empties_the_stale_cache(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text(_HELPER.format(step=1.0))
+    (tmp_path / "kernels.py").write_text(_KERNEL)
+    (tmp_path / "run.py").write_text(_RUN)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run(mode: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "run.py", mode],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.split()
+
+    # First run: nothing cached, nothing to empty; compiled (no cache hit) and cached.
+    assert run("refresh") == ["kept", "2.0", "0"]
+    assert run("refresh") == ["kept", "2.0", "1"]  # loaded from the cache
+    (tmp_path / "helper.py").write_text(_HELPER.format(step=2.0))
+    # numba alone keys the cached code to kernels.py only: it loads the old machine code.
+    assert run("plain") == ["2.0", "1"]
+    # The refresh sees the helper changed: the cache is emptied and the kernel compiled anew,
+    assert run("refresh") == ["emptied", "3.0", "0"]
+    # and cached again.
+    assert run("refresh") == ["kept", "3.0", "1"]
+    assert run("plain") == ["3.0", "1"]

@@ -8,27 +8,39 @@ a tiny made-up region, so the compiling happens at a moment of our choosing (``m
 or just before a run's first hot-spot statistics, with a log line) and says how long it took
 and whether it compiled or loaded the kernels.
 
+numba keys each kernel's cached code to its own source file only; code a kernel inlines from
+another file (the LLVM pieces of :mod:`~clustergeo.hotspots.intrinsics`, the exact arithmetic
+of :mod:`~clustergeo.hotspots.exact`) does not enter the key, so after an update that changed
+only such a file numba would load the old machine code. :func:`refresh_stale_cache` keeps a
+fingerprint of every file the kernels are compiled from beside numba's cache, and empties the
+cache when they no longer match, before anything is loaded from it.
+
 Run ``python -m clustergeo.hotspots`` to compile (or check) the cache from a shell.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
+import numba
 import numpy as np
 import pandas as pd
 from numba.core.registry import CPUDispatcher
 from scipy import sparse
 
+from clustergeo._errors import OutputError
+from clustergeo.io import atomic_path
 from clustergeo.vocab import MORAN_LEVEL
 
-__all__ = ["WarmUp", "compiled_kernels", "ensure_warm", "warm_up"]
+__all__ = ["WarmUp", "compiled_kernels", "ensure_warm", "refresh_stale_cache", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +48,8 @@ log = logging.getLogger(__name__)
 COMPILING_MESSAGE = "compiling the hot-spot kernels once (cached for later runs)"
 #: Seconds between the progress lines of a compile.
 PROGRESS_EVERY_S = 10.0
+#: The file, in each of numba's cache folders, naming the sources its kernels were compiled from.
+SOURCES_STAMP = "kernel-sources.sha256"
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,62 @@ def _kernel_modules() -> list[ModuleType]:
     )
 
     return [emerging, engine, exact, multiple_testing, permutation, statistics]
+
+
+def _kernel_sources() -> list[Path]:
+    """Every file the kernels are compiled from: their modules and what they inline."""
+    from clustergeo.hotspots import intrinsics
+
+    return sorted({Path(str(module.__file__)) for module in [*_kernel_modules(), intrinsics]})
+
+
+def _fingerprint(sources: Iterable[Path]) -> str:
+    """SHA-256 of numba's version and each source file's name and bytes."""
+    digest = hashlib.sha256(f"numba {numba.__version__}\n".encode())
+    for source in sorted(sources):
+        digest.update(f"{source.name}\n".encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def refresh_stale_cache(kernels: Iterable[CPUDispatcher], sources: Iterable[Path]) -> bool:
+    """Empty numba's cache of ``kernels`` unless it was compiled from ``sources`` as they are.
+
+    Call it before the kernels run in this process. The fingerprint of the sources is kept
+    in :data:`SOURCES_STAMP` in each cache folder; where it is missing or differs, every
+    kernel cached there is emptied (each compiles afresh, and is cached again, when next
+    called) and the new fingerprint written, in that order, so a run stopped in between
+    only empties the cache again.
+
+    Returns
+    -------
+    bool
+        Whether cached code was emptied (not on a first run, when there is none).
+    """
+    fingerprint = _fingerprint(sources)
+    by_folder: dict[Path, list[CPUDispatcher]] = {}
+    for kernel in kernels:
+        cache = getattr(kernel, "_cache", None)
+        folder = getattr(cache, "cache_path", None)
+        if folder is not None:  # numba's null cache (``cache=False``) has no folder
+            by_folder.setdefault(Path(folder), []).append(kernel)
+    emptied = False
+    for folder, cached in by_folder.items():
+        stamp = folder / SOURCES_STAMP
+        with contextlib.suppress(OSError):
+            if stamp.read_text().strip() == fingerprint:
+                continue
+        emptied = emptied or any(folder.glob("*.nbi"))  # numba's index files
+        for kernel in cached:
+            # Recompiles the signatures this process holds (none before a run's first call)
+            # after writing an empty index over the cached ones.
+            kernel.recompile()
+        try:
+            with atomic_path(stamp) as tmp:
+                tmp.write_text(fingerprint + "\n")
+        except OutputError as exc:  # numba could not cache there either
+            log.debug("Cannot record the kernels' sources: %s", exc)
+    return emptied
 
 
 def compiled_kernels() -> Iterator[CPUDispatcher]:
@@ -248,6 +318,8 @@ def warm_up(*, announce: bool = True) -> WarmUp:
     signature it compiled (a cache miss) or loaded (a hit).
     """
     started = time.perf_counter()
+    if refresh_stale_cache(compiled_kernels(), _kernel_sources()) and announce:
+        log.info("the hot-spot kernels' sources differ from those of numba's cache: emptied it")
     compiled_before, loaded_before = _counts()
     _state["warming"] = True
     try:
