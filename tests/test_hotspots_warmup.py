@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import CodeType, ModuleType
 
 import numpy as np
 import pandas as pd
@@ -151,3 +154,59 @@ def test_a_change_to_a_file_a_kernel_inlines_empties_the_stale_cache(tmp_path: P
     # and cached again.
     assert run("refresh") == ["kept", "3.0", "1"]
     assert run("plain") == ["3.0", "1"]
+
+
+def _module_origins(module: ModuleType) -> dict[str, set[str]]:
+    """Per top-level name of ``module``, the clustergeo modules its value comes from.
+
+    ``from clustergeo.x import NAME`` gives ``clustergeo.x``; ``NAME = <expression>`` the
+    modules of the imported names the expression reads.
+    """
+    tree = ast.parse(Path(str(module.__file__)).read_text())
+    imported: dict[str, str] = {}
+    origins: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("clustergeo"):
+            for alias in node.names:
+                imported[alias.asname or alias.name] = str(node.module)
+                origins[alias.asname or alias.name] = {str(node.module)}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    origins[target.id] = {imported[name] for name in read if name in imported}
+    return origins
+
+
+def _names_read(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            names |= _names_read(constant)
+    return names
+
+
+def test_the_fingerprint_covers_every_file_a_kernel_takes_code_or_constants_from() -> None:
+    sources = {path.resolve() for path in warmup.kernel_sources()}
+    for module in warmup._kernel_modules():
+        assert Path(str(module.__file__)).resolve() in sources
+        origins = _module_origins(module)
+        for kernel in warmup.compiled_kernels():
+            if kernel.__module__ != module.__name__:
+                continue
+            for name in _names_read(kernel.py_func.__code__) & set(origins):
+                for origin in origins[name]:
+                    path = Path(str(importlib.import_module(origin).__file__)).resolve()
+                    # Weights and config reach the kernels as arguments, never as code.
+                    if origin not in {"clustergeo.config", "clustergeo.hotspots.weights"}:
+                        assert path in sources, f"{kernel.__name__} reads {name} from {origin}"
+
+
+def test_each_kernel_module_checked_its_cache_when_imported() -> None:
+    fingerprint = warmup._fingerprint(warmup.kernel_sources())
+    for module in warmup._kernel_modules():
+        kernels = [k for k in warmup.compiled_kernels() if k.__module__ == module.__name__]
+        folder = Path(kernels[0]._cache.cache_path)
+        stamp = folder / f"kernel-sources.{module.__name__}.sha256"
+        assert stamp.read_text().strip() == fingerprint

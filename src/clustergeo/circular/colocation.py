@@ -66,6 +66,7 @@ from clustergeo.hotspots.statistics import (
     moran_quadrant_codes,
     permutation_p_values,
 )
+from clustergeo.hotspots.warmup import ensure_warm
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import MORAN_CLASSES, MORAN_LEVEL, MORAN_QUADRANTS
 
@@ -170,6 +171,8 @@ def local_colocation(
     streams = [str(c) for c in producers.columns]
     if list(map(str, users.columns)) != streams:
         raise ValueError("producers and users must have the same streams, in the same order")
+    # The permutation and FDR kernels loaded (or compiled, saying so) before they are needed.
+    ensure_warm()
     ids = np.asarray(weights.ids)
     n = len(ids)
     values = {"producers": _filled(producers, ids), "users": _filled(users, ids)}

@@ -43,6 +43,7 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots.engine import HotspotResult, local_hotspots
+from clustergeo.hotspots.warmup import refresh_module_cache
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import (
     EMERGING_CLASSES,
@@ -810,3 +811,7 @@ def _log_counts(table: pd.DataFrame) -> None:
     counts = table["category"].value_counts()
     found = [f"{counts[c]} {c}" for c in EMERGING_CLASSES if counts.get(c, 0)]
     log.info("Emerging hot spots: %s", ", ".join(found) or "no areas")
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

@@ -56,7 +56,7 @@ from clustergeo.hotspots.statistics import (
     row_major,
     statistics_weights,
 )
-from clustergeo.hotspots.warmup import ensure_warm
+from clustergeo.hotspots.warmup import ensure_warm, refresh_module_cache
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import (
     GI_STAR_CLASSES,
@@ -640,3 +640,7 @@ def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
     )
     table["gi_star_class"] = _categorical(gi_star_class, GI_STAR_CLASSES)
     table["moran_class"] = _categorical(moran_class, MORAN_CLASSES)
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

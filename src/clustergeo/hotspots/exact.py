@@ -25,6 +25,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from clustergeo.hotspots.warmup import refresh_module_cache
+
 __all__ = ["SAFE_MAGNITUDE", "expansion_sign", "grow_expansion", "two_product", "two_sum"]
 
 #: Non-zero magnitudes within [1 / SAFE_MAGNITUDE, SAFE_MAGNITUDE] keep TwoProduct exact.
@@ -81,3 +83,7 @@ def expansion_sign(expansion: np.ndarray, length: int) -> int:
     if length == 0:
         return 0
     return 1 if expansion[length - 1] > 0.0 else -1
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

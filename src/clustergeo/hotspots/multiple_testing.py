@@ -25,6 +25,8 @@ from typing import Literal
 import numba
 import numpy as np
 
+from clustergeo.hotspots.warmup import refresh_module_cache
+
 __all__ = [
     "Correction",
     "adjust_discrete_p_values",
@@ -333,3 +335,7 @@ def adjust_discrete_p_values(
         out = np.empty(keys.shape)
     _take_levels(keys, table, pooled, out)
     return out
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

@@ -89,6 +89,7 @@ from clustergeo.hotspots.exact import (
     two_product,
 )
 from clustergeo.hotspots.intrinsics import float_bits, trailing_zeros
+from clustergeo.hotspots.warmup import refresh_module_cache
 
 __all__ = ["PermutationCounts", "draw_memberships", "permutation_counts", "shared_draws"]
 
@@ -1921,3 +1922,7 @@ def permutation_counts(
         count_le,
     )
     return PermutationCounts(count_ge, count_le, permutations)
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

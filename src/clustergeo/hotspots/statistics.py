@@ -37,6 +37,7 @@ import numpy as np
 from scipy import sparse, special
 
 from clustergeo.hotspots.intrinsics import LANES, lane_sums, prefetch
+from clustergeo.hotspots.warmup import refresh_module_cache
 
 __all__ = [
     "Alternative",
@@ -1157,3 +1158,7 @@ def permutation_p_values_into(
         no_keys if moran_keys is None else moran_keys,
     )
     return levels
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

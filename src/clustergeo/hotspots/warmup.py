@@ -10,10 +10,12 @@ and whether it compiled or loaded the kernels.
 
 numba keys each kernel's cached code to its own source file only; code a kernel inlines from
 another file (the LLVM pieces of :mod:`~clustergeo.hotspots.intrinsics`, the exact arithmetic
-of :mod:`~clustergeo.hotspots.exact`) does not enter the key, so after an update that changed
-only such a file numba would load the old machine code. :func:`refresh_stale_cache` keeps a
-fingerprint of every file the kernels are compiled from beside numba's cache, and empties the
-cache when they no longer match, before anything is loaded from it.
+of :mod:`~clustergeo.hotspots.exact`) and constants it compiles in (the class codes of
+:mod:`clustergeo.vocab`) do not enter the key, so after an update that changed only such a
+file numba would load the old machine code. Each kernel module therefore ends with
+:func:`refresh_module_cache`, which keeps a fingerprint of every file the kernels are
+compiled from beside numba's cache and empties the module's cache when they no longer
+match: on import, before any of its kernels can run, in every process.
 
 Run ``python -m clustergeo.hotspots`` to compile (or check) the cache from a shell.
 """
@@ -29,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numba
 import numpy as np
@@ -36,6 +39,7 @@ import pandas as pd
 from numba.core.registry import CPUDispatcher
 from scipy import sparse
 
+from clustergeo import vocab
 from clustergeo._errors import OutputError
 from clustergeo.io import atomic_path
 from clustergeo.vocab import MORAN_LEVEL
@@ -50,6 +54,18 @@ COMPILING_MESSAGE = "compiling the hot-spot kernels once (cached for later runs)
 PROGRESS_EVERY_S = 10.0
 #: The file, in each of numba's cache folders, naming the sources its kernels were compiled from.
 SOURCES_STAMP = "kernel-sources.sha256"
+#: The files of this package the kernels are compiled from: their modules and what they inline.
+_KERNEL_FILES = (
+    "emerging.py",
+    "engine.py",
+    "exact.py",
+    "intrinsics.py",
+    "multiple_testing.py",
+    "permutation.py",
+    "statistics.py",
+)
+#: Kernel modules whose cached code :func:`refresh_module_cache` threw away in this process.
+_discarded: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -90,11 +106,14 @@ def _kernel_modules() -> list[ModuleType]:
     return [emerging, engine, exact, multiple_testing, permutation, statistics]
 
 
-def _kernel_sources() -> list[Path]:
-    """Every file the kernels are compiled from: their modules and what they inline."""
-    from clustergeo.hotspots import intrinsics
+def kernel_sources() -> list[Path]:
+    """Every file the kernels are compiled from.
 
-    return sorted({Path(str(module.__file__)) for module in [*_kernel_modules(), intrinsics]})
+    Their modules, what they inline, and the vocabulary whose constants (class codes) numba
+    compiles into them. Found without importing them: kernel modules ask while importing.
+    """
+    package = Path(__file__).parent
+    return sorted([package / name for name in _KERNEL_FILES] + [Path(str(vocab.__file__))])
 
 
 def _fingerprint(sources: Iterable[Path]) -> str:
@@ -106,44 +125,77 @@ def _fingerprint(sources: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def refresh_stale_cache(kernels: Iterable[CPUDispatcher], sources: Iterable[Path]) -> bool:
+def refresh_stale_cache(
+    kernels: Iterable[CPUDispatcher], sources: Iterable[Path], stamp_name: str = SOURCES_STAMP
+) -> bool:
     """Empty numba's cache of ``kernels`` unless it was compiled from ``sources`` as they are.
 
     Call it before the kernels run in this process. The fingerprint of the sources is kept
-    in :data:`SOURCES_STAMP` in each cache folder; where it is missing or differs, every
+    in ``stamp_name`` in each cache folder; where it is missing or differs, every
     kernel cached there is emptied (each compiles afresh, and is cached again, when next
-    called) and the new fingerprint written, in that order, so a run stopped in between
-    only empties the cache again.
+    called) and then the new fingerprint is written, so a run stopped in between only empties
+    the cache again. Kernels this process already holds are compiled again once every cache
+    is emptied (there are none when it runs as a module is imported). A cache that cannot be
+    written is left as it is, without a fingerprint, and tried again by the next run.
 
     Returns
     -------
     bool
-        Whether cached code was emptied (not on a first run, when there is none).
+        Whether compiled code was thrown away: a cache from other sources, or from before
+        fingerprints were kept (not an empty cache).
     """
     fingerprint = _fingerprint(sources)
-    by_folder: dict[Path, list[CPUDispatcher]] = {}
+    # Each kernel's on-disk cache: numba keeps it on the dispatcher, with its folder.
+    by_folder: dict[Path, list[tuple[CPUDispatcher, Any]]] = {}
     for kernel in kernels:
         cache = getattr(kernel, "_cache", None)
         folder = getattr(cache, "cache_path", None)
         if folder is not None:  # numba's null cache (``cache=False``) has no folder
-            by_folder.setdefault(Path(folder), []).append(kernel)
-    emptied = False
+            by_folder.setdefault(Path(folder), []).append((kernel, cache))
+    stale: list[CPUDispatcher] = []
+    discarded = False
     for folder, cached in by_folder.items():
-        stamp = folder / SOURCES_STAMP
-        with contextlib.suppress(OSError):
-            if stamp.read_text().strip() == fingerprint:
-                continue
-        emptied = emptied or any(folder.glob("*.nbi"))  # numba's index files
-        for kernel in cached:
-            # Recompiles the signatures this process holds (none before a run's first call)
-            # after writing an empty index over the cached ones.
-            kernel.recompile()
+        stamp = folder / stamp_name
+        try:
+            recorded: str | None = stamp.read_text().strip()
+        except OSError:
+            recorded = None
+        if recorded == fingerprint:
+            continue
+        # numba's data files hold the machine code (an emptied index leaves them behind).
+        discarded = discarded or recorded is not None or any(folder.glob("*.nbc"))
+        try:
+            for _kernel, cache in cached:
+                cache.flush()  # an empty index: every signature compiles afresh
+        except OSError as exc:  # numba could not cache there either
+            log.debug("Cannot empty the kernel cache in %s: %s", folder, exc)
+            continue
+        stale += [kernel for kernel, _cache in cached]
         try:
             with atomic_path(stamp) as tmp:
                 tmp.write_text(fingerprint + "\n")
-        except OutputError as exc:  # numba could not cache there either
+        except OutputError as exc:
             log.debug("Cannot record the kernels' sources: %s", exc)
-    return emptied
+    for kernel in stale:
+        if kernel.signatures:
+            kernel.recompile()
+    return discarded
+
+
+def refresh_module_cache(namespace: dict[str, Any]) -> None:
+    """:func:`refresh_stale_cache` for the kernels of a module, called as its last line.
+
+    ``namespace`` is the module's ``globals()``; each module keeps its own fingerprint
+    (``kernel-sources.<module>.sha256``), as it is imported on its own.
+    """
+    module = str(namespace["__name__"])
+    kernels = [
+        value
+        for value in namespace.values()
+        if isinstance(value, CPUDispatcher) and value.__module__ == module
+    ]
+    if refresh_stale_cache(kernels, kernel_sources(), f"kernel-sources.{module}.sha256"):
+        _discarded.add(module)
 
 
 def compiled_kernels() -> Iterator[CPUDispatcher]:
@@ -318,9 +370,9 @@ def warm_up(*, announce: bool = True) -> WarmUp:
     signature it compiled (a cache miss) or loaded (a hit).
     """
     started = time.perf_counter()
-    if refresh_stale_cache(compiled_kernels(), _kernel_sources()) and announce:
-        log.info("the hot-spot kernels' sources differ from those of numba's cache: emptied it")
-    compiled_before, loaded_before = _counts()
+    compiled_before, loaded_before = _counts()  # imports every kernel module
+    if _discarded and announce:
+        log.info("the hot-spot kernels changed since numba cached them: compiling them afresh")
     _state["warming"] = True
     try:
         # One cheap kernel per module first: a miss among them (the module changed, or the
