@@ -438,6 +438,8 @@ CLUSTERS_STAGE = Stage(
         "hotspots/weights.py",
         "hotspots/weights_formats.py",
         "hotspots/multiple_testing.py",
+        # Checks the kernels' cache on import (the BH kernel's).
+        "hotspots/warmup.py",
         "industries.py",
         "data/sic2007.yaml",
     ),
