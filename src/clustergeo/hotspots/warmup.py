@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import logging
 import threading
 import time
@@ -54,16 +55,10 @@ COMPILING_MESSAGE = "compiling the hot-spot kernels once (cached for later runs)
 PROGRESS_EVERY_S = 10.0
 #: The file, in each of numba's cache folders, naming the sources its kernels were compiled from.
 SOURCES_STAMP = "kernel-sources.sha256"
-#: The files of this package the kernels are compiled from: their modules and what they inline.
-_KERNEL_FILES = (
-    "emerging.py",
-    "engine.py",
-    "exact.py",
-    "intrinsics.py",
-    "multiple_testing.py",
-    "permutation.py",
-    "statistics.py",
-)
+#: The modules of this package that define kernels.
+_KERNEL_MODULES = ("emerging", "engine", "exact", "multiple_testing", "permutation", "statistics")
+#: The modules of this package whose code the kernels inline without defining kernels.
+_INLINED_MODULES = ("intrinsics",)
 #: Kernel modules whose cached code :func:`refresh_module_cache` threw away in this process.
 _discarded: set[str] = set()
 
@@ -94,16 +89,7 @@ class WarmUp:
 
 
 def _kernel_modules() -> list[ModuleType]:
-    from clustergeo.hotspots import (
-        emerging,
-        engine,
-        exact,
-        multiple_testing,
-        permutation,
-        statistics,
-    )
-
-    return [emerging, engine, exact, multiple_testing, permutation, statistics]
+    return [importlib.import_module(f"{__package__}.{name}") for name in _KERNEL_MODULES]
 
 
 def kernel_sources() -> list[Path]:
@@ -113,7 +99,8 @@ def kernel_sources() -> list[Path]:
     compiles into them. Found without importing them: kernel modules ask while importing.
     """
     package = Path(__file__).parent
-    return sorted([package / name for name in _KERNEL_FILES] + [Path(str(vocab.__file__))])
+    files = [package / f"{name}.py" for name in (*_KERNEL_MODULES, *_INLINED_MODULES)]
+    return sorted([*files, Path(str(vocab.__file__))])
 
 
 def _fingerprint(sources: Iterable[Path]) -> str:
