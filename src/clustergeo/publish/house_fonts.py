@@ -34,6 +34,7 @@ from matplotlib import font_manager
 
 from clustergeo._errors import OutputError
 from clustergeo.io import atomic_path
+from clustergeo.publish.pdf_fonts import embed_from_twins, embedding_twins
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
@@ -153,8 +154,10 @@ def use_house_fonts() -> None:
     """Have matplotlib find the cut copies of the house faces of DejaVu Sans, in this process.
 
     The copies are made in :func:`font_cache_dir` the first time (about a second each) and
-    reused after. Where the cache cannot be written the full fonts stay in use: the maps are
-    the same, only slower to save as PDF. Calling it again does nothing.
+    reused after, each with the twin PDFs embed it from
+    (:func:`~clustergeo.publish.pdf_fonts.embed_from_twins`). Where the cache cannot be
+    written the full fonts stay in use: the maps are the same, only slower to save as PDF.
+    Calling it again does nothing.
 
     Notes
     -----
@@ -166,6 +169,7 @@ def use_house_fonts() -> None:
         return
     _installed = True
     manager = font_manager.fontManager
+    copies: list[Path] = []
     try:
         for weight, style in _FACES:
             source = Path(
@@ -179,5 +183,11 @@ def use_house_fonts() -> None:
             # the next look-up.
             manager.addfont(copy)
             manager.ttflist.insert(0, manager.ttflist.pop())
+            copies.append(copy)
     except (OSError, OutputError, ValueError) as exc:
         log.debug("Keeping the full house fonts: %s", exc)
+        return
+    try:
+        embed_from_twins(embedding_twins(copies))
+    except (OSError, OutputError, ValueError) as exc:
+        log.debug("PDFs embed the house fonts as matplotlib subsets them: %s", exc)

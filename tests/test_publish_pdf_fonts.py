@@ -1,0 +1,159 @@
+"""PDF maps embed the house fonts from layout-free twins, each subset made once per process."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from matplotlib.backends import _backend_pdf_ps
+from pypdf import PdfReader
+
+from clustergeo.publish import pdf_fonts
+from clustergeo.publish.house_fonts import use_house_fonts
+from clustergeo.publish.pdf_fonts import LAYOUT_TABLES, embed_from_twins, layout_free_twin
+from clustergeo.publish.plotting import house_style
+
+# Kerned pairs, ligatures (a second subset of the face in every file), signs beyond Latin-1,
+# an accent typed as a combining mark, three faces.
+TEXT = "AVAWaToTy fi ffl fl – ≥ £1,250 → ★ q\u0301 Ŵŷẁ"
+
+
+@pytest.fixture
+def matplotlib_subsetting() -> Iterator[Callable[..., Any]]:
+    """matplotlib's own subsetting, whatever the house fonts have installed; restored after."""
+    use_house_fonts()
+    installed = _backend_pdf_ps.get_glyphs_subset
+    original = pdf_fonts._matplotlib_subset or installed
+    yield original
+    _backend_pdf_ps.get_glyphs_subset = installed
+
+
+def _map_pdf() -> bytes:
+    with house_style():
+        fig = plt.figure(figsize=(4, 2))
+        fig.text(0.05, 0.7, TEXT, fontsize=9)
+        fig.text(0.05, 0.45, TEXT, fontsize=11, fontweight="bold")
+        fig.text(0.05, 0.2, TEXT, fontsize=8, fontstyle="italic")
+        fig.text(0.05, 0.05, "Monospace: fi ≥ 1", family="DejaVu Sans Mono", fontsize=8)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="pdf", metadata={"CreationDate": None})
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _fonts(pdf: bytes) -> dict[str, dict[str, Any]]:
+    """Per font of the page (by base name without the subset tag): what the page reads of it."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    fonts = {}
+    for entry in page["/Resources"]["/Font"].values():
+        font = entry.get_object()
+        cid = font["/DescendantFonts"][0].get_object()
+        descriptor = cid["/FontDescriptor"].get_object()
+        name = f"{font['/BaseFont'][7:]}:{len(cid['/W'])}:{cid['/W'][0]}"
+        fonts[name] = {
+            "widths": list(cid["/W"]),
+            "cid_to_gid": cid["/CIDToGIDMap"].get_object().get_data(),
+            "to_unicode": font["/ToUnicode"].get_object().get_data(),
+            "font": TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data())),
+        }
+    return fonts
+
+
+def test_the_replacement_is_in_place_with_the_installed_matplotlib() -> None:
+    use_house_fonts()
+    # Fails when a matplotlib upgrade changes the function: PDFs are then still right, but
+    # slow to save again, and this module needs a look.
+    assert _backend_pdf_ps.get_glyphs_subset is pdf_fonts._glyphs_subset
+
+
+def test_pdfs_read_the_same_with_fonts_from_the_twins(
+    matplotlib_subsetting: Callable[..., Any],
+) -> None:
+    with_twins = _map_pdf()
+    _backend_pdf_ps.get_glyphs_subset = matplotlib_subsetting
+    as_matplotlib = _map_pdf()
+
+    pages = [PdfReader(io.BytesIO(pdf)).pages[0] for pdf in (with_twins, as_matplotlib)]
+    assert pages[0].get_contents().get_data() == pages[1].get_contents().get_data()
+    assert pages[0].extract_text() == pages[1].extract_text()
+    ours, theirs = _fonts(with_twins), _fonts(as_matplotlib)
+    assert sorted(ours) == sorted(theirs)
+    # Regular, bold and oblique with a second subset each for the ligatures and signs, and the
+    # monospace face, which is not a house face.
+    assert len(ours) >= 7
+    for name, font in ours.items():
+        other = theirs[name]
+        for part in ("widths", "to_unicode"):
+            assert font[part] == other[part], (name, part)
+        # Each character the page sets is drawn with the same outline and advance (a subset's
+        # glyph numbers may differ: matplotlib's also holds glyphs the substitutions reach).
+        assert len(font["cid_to_gid"]) == len(other["cid_to_gid"]), name
+        for cid in range(len(font["cid_to_gid"]) // 2):
+            glyphs = [
+                f["font"].getGlyphName(int.from_bytes(f["cid_to_gid"][2 * cid : 2 * cid + 2]))
+                for f in (font, other)
+            ]
+            assert font["font"]["glyf"][glyphs[0]] == other["font"]["glyf"][glyphs[1]], name
+            assert font["font"]["hmtx"][glyphs[0]] == other["font"]["hmtx"][glyphs[1]], name
+        if "Mono" in name:
+            assert "GSUB" in font["font"], "a font other than the house faces is matplotlib's"
+        else:
+            assert not set(LAYOUT_TABLES) & set(font["font"].keys()), name
+            assert "GSUB" in other["font"], name
+
+
+def test_twins_keep_every_glyph_and_drop_only_layout_tables(tmp_path: Path) -> None:
+    use_house_fonts()
+    for cut in (Path(p) for p in pdf_fonts._twins):
+        twin = layout_free_twin(cut)
+        full, lean = TTFont(cut), TTFont(twin)
+        assert lean.getGlyphOrder() == full.getGlyphOrder()
+        assert set(lean.keys()) == set(full.keys()) - set(LAYOUT_TABLES)
+        for glyph in ("A", "V", "fi", "uni2605"):
+            assert lean["glyf"][glyph] == full["glyf"][glyph]
+            assert lean["hmtx"][glyph] == full["hmtx"][glyph]
+        assert lean["name"].getDebugName(1) == full["name"].getDebugName(1)
+
+
+def test_each_subset_is_made_once_and_handed_out_fresh(
+    monkeypatch: pytest.MonkeyPatch, matplotlib_subsetting: Callable[..., Any]
+) -> None:
+    made: list[frozenset[int]] = []
+
+    def counting(fontfile: Any, glyphs: Any) -> Any:
+        made.append(frozenset(glyphs))
+        return matplotlib_subsetting(fontfile, glyphs)
+
+    monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", counting)
+    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+    cut = next(iter(pdf_fonts._twins))
+    fontfile = font_manager.FontPath(cut, 0)
+    glyphs = {36, 57, 68}
+    data = []
+    for _ in range(3):
+        with pdf_fonts._glyphs_subset(fontfile, glyphs) as subset:
+            data.append(_backend_pdf_ps.font_as_file(subset.font).getvalue())
+            assert set(subset.glyph_index_map) >= glyphs
+    assert made == [frozenset(glyphs)]
+    assert data[0] == data[1] == data[2]
+    with pdf_fonts._glyphs_subset(fontfile, glyphs | {69}):
+        pass
+    assert len(made) == 2
+
+
+def test_a_matplotlib_of_another_form_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def older(fontfile: str, characters: str) -> Any:  # matplotlib 3.10's form
+        raise AssertionError("not called")
+
+    monkeypatch.setattr(_backend_pdf_ps, "get_glyphs_subset", older)
+    monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", None)
+    assert not embed_from_twins({})
+    assert _backend_pdf_ps.get_glyphs_subset is older
