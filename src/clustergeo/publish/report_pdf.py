@@ -4,7 +4,8 @@
 rules of the page's own style sheet (:data:`clustergeo.publish.report.PRINT_CSS`): each section
 starts on a new page, a figure is never split across pages, tables repeat their header row and
 every page is numbered. The PDF is therefore the page a reader would print from a browser, with
-the same words and the same embedded maps, but made by the pipeline on any machine.
+the same words and the same embedded maps, but made by the pipeline on any machine. The maps go
+into it as the PNG files hold them (:mod:`clustergeo.publish.report_images`).
 
 WeasyPrint is a Python package (pinned in ``pyproject.toml``) that draws text through the Pango
 system library (Debian: ``libpango-1.0-0`` and ``libpangoft2-1.0-0``); where Pango is missing
@@ -22,6 +23,7 @@ from typing import Any
 
 from clustergeo._errors import OutputError
 from clustergeo.io import atomic_path
+from clustergeo.publish.report_images import pass_pngs_through
 
 __all__ = ["PDF_SYSTEM_PACKAGES", "write_report_pdf"]
 
@@ -63,6 +65,7 @@ def write_report_pdf(page: str, target: Path) -> Path:
             f"({exc}). Install them with `pip install -e .` and, on Debian or Ubuntu, "
             f"`apt-get install {' '.join(PDF_SYSTEM_PACKAGES)}`, then re-run the publish stage."
         ) from None
+    pass_pngs_through()
     # The page's figures are set aside before it is parsed and handed back from memory:
     # WeasyPrint's HTML parser reads a data: URI character by character, which took a
     # quarter of the demo report's time. Only these figures can be fetched (nothing from the
