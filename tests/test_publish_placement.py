@@ -55,7 +55,7 @@ def test_box_overlap_and_inside_by_hand():
 
 
 def test_candidates_start_at_the_anchor_then_up_right_in_rings():
-    offsets = candidate_offsets(step=10.0, rings=2)
+    offsets = list(candidate_offsets(step=10.0, rings=2))
     # 1 + 8 + 16 candidates.
     assert len(offsets) == 25
     assert offsets[0] == (0.0, 0.0)

@@ -13,7 +13,7 @@ frame has room for it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Box", "candidate_offsets", "place_boxes"]
@@ -52,20 +52,21 @@ class Box:
         )
 
 
-def candidate_offsets(step: float, rings: int) -> list[tuple[float, float]]:
+def candidate_offsets(step: float, rings: int) -> Iterator[tuple[float, float]]:
     """Offsets from an anchor: the anchor itself, then rings ``step`` apart, more points out.
 
     The first ring has 8 directions (up-right first, the cartographic convention for point
     labels); ring ``k`` has ``8k``, so candidates stay about ``step`` apart however far out.
+    Made as they are asked for: most boxes take one of the first, and the rings out to a
+    frame's diagonal hold tens of thousands.
     """
-    offsets = [(0.0, 0.0)]
+    yield (0.0, 0.0)
     for ring in range(1, rings + 1):
         count = 8 * ring
         radius = ring * step
         for i in range(count):
             angle = math.pi / 4 + 2 * math.pi * i / count
-            offsets.append((radius * math.cos(angle), radius * math.sin(angle)))
-    return offsets
+            yield (radius * math.cos(angle), radius * math.sin(angle))
 
 
 def place_boxes(
