@@ -1,0 +1,101 @@
+"""The published GeoPackage: layers as given, typed columns, the styles table, the metadata."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import box
+
+from clustergeo._errors import OutputError
+from clustergeo.publish.geopackage import write_geopackage
+from clustergeo.publish.qgis_styles import LayerStyle
+
+
+def _layers() -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    areas = gpd.GeoDataFrame(
+        {
+            "area_code": ["E01000001", "E01000002", "E01000003"],
+            "lq": [1.5, np.nan, 0.25],
+            "jobs": np.array([120, 0, 75], dtype=np.int64),
+            # A flag with a missing value, as a merge of two tables leaves it.
+            "straddles_counties": pd.Series([True, None, False], dtype=object),
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2)],
+        crs="EPSG:27700",
+    )
+    long_table = pd.DataFrame(
+        {
+            "area_code": np.repeat(["E01000001", "E01000002"], 3),
+            "industry_code": ["C", "H", "M"] * 2,
+            "gi_star_z": np.linspace(-2.5, 3.5, 6),
+            "significant": [True, False, True, False, False, True],
+        }
+    )
+    return {"areas_lq": areas, "hotspots": long_table}
+
+
+def _style() -> LayerStyle:
+    return LayerStyle(
+        layer="areas_lq",
+        name="LQ",
+        qml="<qgis/>",
+        default=True,
+        description="Location quotients",
+        renderer="graduatedSymbol",
+        classes=5,
+    )
+
+
+def test_layers_read_back_as_written_with_typed_columns(tmp_path: Path) -> None:
+    layers = _layers()
+    path = write_geopackage(
+        layers, tmp_path / "out.gpkg", metadata={"TITLE": "Test"}, styles=[_style()]
+    )
+    names = [name for name, _ in pyogrio.list_layers(path)]
+    assert names == ["areas_lq", "hotspots", "layer_styles"]
+
+    areas = pyogrio.read_dataframe(path, layer="areas_lq", use_arrow=True)
+    assert areas.crs.to_epsg() == 27700
+    assert areas.geometry.equals(layers["areas_lq"].geometry)
+    np.testing.assert_array_equal(areas["lq"], layers["areas_lq"]["lq"])
+    assert areas["jobs"].tolist() == [120, 0, 75]
+    hotspots = pyogrio.read_dataframe(path, layer="hotspots", read_geometry=False)
+    pd.testing.assert_frame_equal(hotspots, layers["hotspots"], check_dtype=False)
+
+    with sqlite3.connect(path) as db:
+        columns = {row[1]: row[2] for row in db.execute("pragma table_info('areas_lq')")}
+        flags = db.execute("select straddles_counties from areas_lq order by fid").fetchall()
+        styles = db.execute("select id, f_table_name, useAsDefault from layer_styles").fetchall()
+    # A flag is a boolean column, its missing value NULL (not the text "None" or "False").
+    assert columns["straddles_counties"] == "BOOLEAN"
+    assert flags == [(1,), (None,), (0,)]
+    assert columns["jobs"] == "INTEGER"
+    assert styles == [(1, "areas_lq", 1)]
+    assert pyogrio.read_info(path, layer="areas_lq")["dataset_metadata"]["TITLE"] == "Test"
+
+
+def test_a_failed_write_leaves_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_geopackage(_layers(), tmp_path / "out.gpkg", metadata={}, styles=[])
+    before = path.read_bytes()
+    write = pyogrio.write_dataframe
+
+    def fails_on_the_second_layer(frame: pd.DataFrame, target: Path, **options: Any) -> None:
+        if options["layer"] == "hotspots":
+            raise OSError("disk full")
+        write(frame, target, **options)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", fails_on_the_second_layer)
+    # Said as the stage says it: the file it could not write, and why.
+    with pytest.raises(OutputError, match=r"out\.gpkg: disk full"):
+        write_geopackage(_layers(), path, metadata={}, styles=[_style()])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
