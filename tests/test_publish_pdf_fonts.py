@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pytest
 from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables import _h_e_a_d as head_table
 from matplotlib import font_manager
 from matplotlib.backends import _backend_pdf_ps
 from pypdf import PdfReader
@@ -108,17 +110,57 @@ def test_pdfs_read_the_same_with_fonts_from_the_twins(
             assert "GSUB" in other["font"], name
 
 
-def test_twins_keep_every_glyph_and_drop_only_layout_tables(tmp_path: Path) -> None:
+def _house_faces() -> list[Path]:
+    """The font files matplotlib draws the house faces with (the cut copies)."""
     use_house_fonts()
-    for cut in (Path(p) for p in pdf_fonts._twins):
-        twin = layout_free_twin(cut)
+    faces = [
+        font_manager.FontProperties(family="DejaVu Sans", weight=weight, style=style)
+        for weight, style in (("normal", "normal"), ("bold", "normal"), ("normal", "italic"))
+    ]
+    return [Path(font_manager.findfont(face)) for face in faces]
+
+
+def test_twins_keep_every_glyph_and_drop_only_layout_tables() -> None:
+    for cut in _house_faces():
+        assert os.path.realpath(cut) in pdf_fonts._twins, cut
+        twin = Path(pdf_fonts._twins[os.path.realpath(cut)])
+        assert twin == layout_free_twin(cut)
         full, lean = TTFont(cut), TTFont(twin)
         assert lean.getGlyphOrder() == full.getGlyphOrder()
         assert set(lean.keys()) == set(full.keys()) - set(LAYOUT_TABLES)
-        for glyph in ("A", "V", "fi", "uni2605"):
-            assert lean["glyf"][glyph] == full["glyf"][glyph]
-            assert lean["hmtx"][glyph] == full["hmtx"][glyph]
-        assert lean["name"].getDebugName(1) == full["name"].getDebugName(1)
+        # Every table kept is the cut copy's, byte for byte (the head table's checksum of the
+        # whole file aside).
+        for tag in set(lean.reader.keys()) - {"head"}:
+            assert lean.reader[tag] == full.reader[tag], (cut.name, tag)
+        assert lean["head"].modified == full["head"].modified
+
+
+def test_twins_are_found_under_the_real_path_of_their_font(tmp_path: Path) -> None:
+    cut = _house_faces()[0]
+    linked = tmp_path / "linked-fonts"
+    linked.symlink_to(cut.parent, target_is_directory=True)
+    assert embed_from_twins([linked / cut.name])
+    twin = pdf_fonts._twins[os.path.realpath(linked / cut.name)]
+    assert os.path.realpath(twin) == os.path.realpath(layout_free_twin(cut))
+
+
+def test_a_pdf_saved_again_is_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _map_pdf()
+    # fontTools stamps a font it saves with the time unless told not to.
+    later = head_table.timestampNow() + 3600
+    monkeypatch.setattr(head_table, "timestampNow", lambda: later)
+    assert _map_pdf() == first
+
+
+def test_a_twin_gone_during_a_run_leaves_the_subset_to_matplotlib(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cut = _house_faces()[0]
+    monkeypatch.setitem(pdf_fonts._twins, os.path.realpath(cut), str(tmp_path / "gone.ttf"))
+    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+    with pdf_fonts._glyphs_subset(font_manager.FontPath(str(cut), 0), {36, 57}) as subset:
+        assert "GSUB" in subset.font  # matplotlib's own subset of the cut copy
+    assert not pdf_fonts._subsets
 
 
 def test_each_subset_is_made_once_and_handed_out_fresh(
@@ -132,8 +174,7 @@ def test_each_subset_is_made_once_and_handed_out_fresh(
 
     monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", counting)
     monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
-    cut = next(iter(pdf_fonts._twins))
-    fontfile = font_manager.FontPath(cut, 0)
+    fontfile = font_manager.FontPath(str(_house_faces()[0]), 0)
     glyphs = {36, 57, 68}
     data = []
     for _ in range(3):
@@ -155,5 +196,5 @@ def test_a_matplotlib_of_another_form_is_left_alone(
 
     monkeypatch.setattr(_backend_pdf_ps, "get_glyphs_subset", older)
     monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", None)
-    assert not embed_from_twins({})
+    assert not embed_from_twins([])
     assert _backend_pdf_ps.get_glyphs_subset is older

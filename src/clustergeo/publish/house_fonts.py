@@ -34,7 +34,7 @@ from matplotlib import font_manager
 
 from clustergeo._errors import OutputError
 from clustergeo.io import atomic_path
-from clustergeo.publish.pdf_fonts import embed_from_twins, embedding_twins
+from clustergeo.publish.pdf_fonts import embed_from_twins
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
@@ -187,7 +187,4 @@ def use_house_fonts() -> None:
     except (OSError, OutputError, ValueError) as exc:
         log.debug("Keeping the full house fonts: %s", exc)
         return
-    try:
-        embed_from_twins(embedding_twins(copies))
-    except (OSError, OutputError, ValueError) as exc:
-        log.debug("PDFs embed the house fonts as matplotlib subsets them: %s", exc)
+    embed_from_twins(copies)

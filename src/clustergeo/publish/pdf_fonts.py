@@ -4,47 +4,59 @@ matplotlib embeds a TrueType font in a PDF (``pdf.fonttype: 42``) by subsetting 
 drew with, with fontTools, for every face of every file it saves: it parses the file, including
 its glyph substitution and positioning tables (``GSUB``, ``GPOS``, ``GDEF``, ``MATH``), subsets
 them and writes them into the PDF. A PDF reader never reads them: the page places every glyph
-itself, by glyph number and advance, as matplotlib shaped it. Those tables are most of the time
-a subset takes (about 60 of 67 ms per face on the demo machine, measured on the house regular
-face with a map's characters), and the maps ask for the same small subsets again and again
-(ligatures and signs beyond Latin-1 go in a second subset of a face in every file: 37 of the
-demo's 93 subsets repeat one already made).
+itself, by glyph number and advance, as matplotlib shaped it. Those tables take about two
+thirds of the time of a subset (the house regular face with a map's characters: 57-67 ms, and
+20-22 ms from a copy without them, on the demo machine at a time it ran at about half its
+usual speed), and the maps ask for the same small subsets again and again (ligatures and signs
+beyond Latin-1 go in a second subset of a face in every file: 37 of the demo's 93 subsets
+repeated one already made).
 
 :func:`embed_from_twins` has matplotlib subset, for each house face, a twin of the face's cut
 copy that holds the same glyphs in the same order with the same outlines, hinting and metrics
 but no layout tables (:func:`layout_free_twin`), and keeps each subset it makes, by face and
 glyphs, for the life of the process. The maps are drawn (shaped, kerned, ligatures formed) with
-the full cut copy as before; only the font data written into the PDF changes, and each file's
-pages, glyph widths and text (its ``ToUnicode`` map) stay byte for byte what they were.
+the full cut copy as before; only the font data written into the PDF changes: each file's pages,
+glyph widths and text (its ``ToUnicode`` map) stay byte for byte what they were, and a file
+saved again is the same bytes.
 
 This replaces a function of matplotlib's PDF and PostScript backends
 (``matplotlib.backends._backend_pdf_ps.get_glyphs_subset``, matplotlib 3.11), which is not public
 API: it is replaced only where it has the form this module knows, and fonts other than the house
-faces go to matplotlib's own function unchanged. The tests check that the replacement is in
-place with the matplotlib installed, so an upgrade that changes the function shows there.
+faces go to matplotlib's own function unchanged, as does a house face whose twin cannot be read.
+The tests check that the replacement is in place with the matplotlib installed, so an upgrade
+that changes the function shows there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import logging
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+from clustergeo._errors import OutputError
 from clustergeo.io import atomic_path
 
-__all__ = ["LAYOUT_TABLES", "embed_from_twins", "embedding_twins", "layout_free_twin"]
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
+
+__all__ = ["LAYOUT_TABLES", "embed_from_twins", "layout_free_twin"]
 
 log = logging.getLogger(__name__)
 
 #: Tables that shape text (substitution, positioning, glyph classes, maths layout, legacy
 #: kerning) and that a PDF reader never reads from an embedded font.
 LAYOUT_TABLES: Final[tuple[str, ...]] = ("GSUB", "GPOS", "GDEF", "MATH", "BASE", "JSTF", "kern")
+
+#: Bumped when the way twins are made changes, so stale twins are not reused.
+_TWIN_VERSION: Final = "1"
 
 #: Subsets kept per process; a map asks for a few per face, a run for a few hundred in all.
 _KEPT_SUBSETS: Final = 512
@@ -55,19 +67,27 @@ _lock = threading.Lock()
 _matplotlib_subset: Callable[..., AbstractContextManager[Any]] | None = None
 
 
+class _Subset(NamedTuple):
+    """What matplotlib reads of a subset: the font, and old glyph numbers to new."""
+
+    font: TTFont
+    glyph_index_map: dict[int, int]
+
+
 def layout_free_twin(cut: Path) -> Path:
     """A copy of the font file ``cut`` without :data:`LAYOUT_TABLES`, made once beside it.
 
-    Only tables are dropped, so every glyph keeps its number, outline, hinting and advance, and
-    the font its names. Written atomically; an existing twin is reused (the cut copy's name
-    already changes with its source and with the way it is cut).
+    Only tables are dropped (the ``head`` table's time stamps included are kept), so every
+    glyph keeps its number, outline, hinting and advance, and the font its names. Written
+    atomically; an existing twin is reused (the cut copy's name already changes with its source
+    and with the way it is cut, the twin's with the way twins are made).
     """
     from fontTools.ttLib import TTFont
 
-    target = cut.with_name(f"{cut.stem}-embed{cut.suffix}")
+    target = cut.with_name(f"{cut.stem}-embed{_TWIN_VERSION}{cut.suffix}")
     if target.is_file():
         return target
-    font = TTFont(cut)
+    font = TTFont(cut, recalcTimestamp=False)
     for tag in LAYOUT_TABLES:
         if tag in font:
             del font[tag]
@@ -76,17 +96,15 @@ def layout_free_twin(cut: Path) -> Path:
     return target
 
 
-def embedding_twins(cuts: Iterable[Path]) -> dict[Path, Path]:
-    """Each cut house face with its :func:`layout_free_twin`."""
-    return {cut: layout_free_twin(cut) for cut in cuts}
-
-
 def _is_known_form(function: Callable[..., Any]) -> bool:
     """Whether ``function`` is matplotlib 3.11's ``get_glyphs_subset(fontfile, glyphs)``."""
     from matplotlib import font_manager
     from matplotlib.backends import _backend_pdf_ps
 
-    if not hasattr(_backend_pdf_ps, "SubsetResults") or not hasattr(font_manager, "FontPath"):
+    results = getattr(_backend_pdf_ps, "SubsetResults", None)
+    if function is _glyphs_subset or not hasattr(font_manager, "FontPath"):
+        return False
+    if getattr(results, "_fields", None) != ("font", "glyph_index_map"):
         return False
     try:
         parameters = list(inspect.signature(function).parameters)
@@ -95,29 +113,38 @@ def _is_known_form(function: Callable[..., Any]) -> bool:
     return parameters == ["fontfile", "glyphs"]
 
 
-def embed_from_twins(twins: Mapping[Path, Path]) -> bool:
-    """Have matplotlib embed each font in ``twins`` from its twin, each subset made once.
+def embed_from_twins(cuts: Iterable[Path]) -> bool:
+    """Have matplotlib embed each font file of ``cuts`` from its twin, each subset made once.
 
     Parameters
     ----------
-    twins
-        The font files maps are drawn with, each with its :func:`layout_free_twin`.
+    cuts
+        The font files maps are drawn with (the cut house faces); their twins are made
+        (:func:`layout_free_twin`) the first time.
 
     Returns
     -------
     bool
-        Whether matplotlib's subsetting is now this module's (False with a matplotlib whose
-        subsetting has another form: the fonts are then embedded as matplotlib does).
+        Whether matplotlib's subsetting is now this module's: False with a matplotlib whose
+        subsetting has another form, or where a twin cannot be made (the fonts are then
+        embedded as matplotlib does).
     """
     global _matplotlib_subset  # noqa: PLW0603 (once per process)
+    from fontTools.ttLib import TTLibError
     from matplotlib.backends import _backend_pdf_ps
 
     with _lock:
-        _twins.update({str(cut): str(twin) for cut, twin in twins.items()})
+        if _matplotlib_subset is None and not _is_known_form(_backend_pdf_ps.get_glyphs_subset):
+            log.debug("matplotlib's font subsetting has a new form: left as it is")
+            return False
+        try:
+            twins = {os.path.realpath(cut): str(layout_free_twin(cut)) for cut in cuts}
+        except (OSError, OutputError, TTLibError) as exc:
+            log.debug("PDFs embed the house fonts as matplotlib subsets them: %s", exc)
+            return False
+        # matplotlib names a font by its real path, whatever path it was added under.
+        _twins.update(twins)
         if _matplotlib_subset is None:
-            if not _is_known_form(_backend_pdf_ps.get_glyphs_subset):
-                log.debug("matplotlib's font subsetting has a new form: left as it is")
-                return False
             _matplotlib_subset = _backend_pdf_ps.get_glyphs_subset
             _backend_pdf_ps.get_glyphs_subset = _glyphs_subset
     return True
@@ -125,12 +152,8 @@ def embed_from_twins(twins: Mapping[Path, Path]) -> bool:
 
 def _glyphs_subset(fontfile: Any, glyphs: Iterable[int]) -> AbstractContextManager[Any]:
     """The subset matplotlib asks for, made from the twin of a house face and kept."""
-    from fontTools.ttLib import TTFont
-    from matplotlib.backends import _backend_pdf_ps
-    from matplotlib.font_manager import FontPath
-
     assert _matplotlib_subset is not None
-    twin = _twins.get(str(fontfile))
+    twin = _twins.get(os.path.realpath(fontfile))
     if twin is None:
         return _matplotlib_subset(fontfile, glyphs)
     face_index = int(getattr(fontfile, "face_index", 0))
@@ -140,14 +163,38 @@ def _glyphs_subset(fontfile: Any, glyphs: Iterable[int]) -> AbstractContextManag
         if kept is not None:
             _subsets.move_to_end(key)
     if kept is None:
-        with _matplotlib_subset(FontPath(twin, face_index), key[2]) as made:
-            saved = io.BytesIO()
-            made.font.save(saved, reorderTables=False)  # as matplotlib saves a subset
-            kept = (saved.getvalue(), dict(made.glyph_index_map))
+        try:
+            kept = _made_subset(twin, face_index, key[2])
+        except OSError as exc:  # the twin went (a cache emptied during the run)
+            log.debug("Subsetting %s itself: %s", fontfile, exc)
+            return _matplotlib_subset(fontfile, glyphs)
         with _lock:
             _subsets[key] = kept
             while len(_subsets) > _KEPT_SUBSETS:
                 _subsets.popitem(last=False)
-    data, glyph_index_map = kept
-    font = TTFont(io.BytesIO(data))
-    return _backend_pdf_ps.SubsetResults(font, dict(glyph_index_map))._as_cm()
+    return _opened(*kept)
+
+
+def _made_subset(
+    twin: str, face_index: int, glyphs: frozenset[int]
+) -> tuple[bytes, dict[int, int]]:
+    """The subset of ``glyphs`` of the twin matplotlib makes, as the bytes it would write."""
+    from matplotlib.font_manager import FontPath
+
+    assert _matplotlib_subset is not None
+    with _matplotlib_subset(FontPath(twin, face_index), glyphs) as made:
+        saved = io.BytesIO()
+        made.font.save(saved, reorderTables=False)  # as matplotlib saves a subset
+        return saved.getvalue(), dict(made.glyph_index_map)
+
+
+@contextlib.contextmanager
+def _opened(data: bytes, glyph_index_map: dict[int, int]) -> Iterator[_Subset]:
+    """A kept subset as a font of its own, closed after use; saved again it is the same bytes."""
+    from fontTools.ttLib import TTFont
+
+    # Without recalculation a font saved again keeps its time stamps and bounding boxes, so a
+    # PDF saved twice is the same bytes.
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False)
+    with font:
+        yield _Subset(font, dict(glyph_index_map))
