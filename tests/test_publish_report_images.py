@@ -96,11 +96,23 @@ def _sixteen_bit_png() -> bytes:
     return buffer.getvalue()
 
 
+def _sixteen_bit_rgb_png() -> bytes:
+    """A 16-bit RGB PNG, which Pillow opens as 8-bit "RGB": only its header tells."""
+    chunks = _chunks(_png(_pixels(20, 30, 3, seed=10)))
+    kind, header = chunks[0]
+    rows = np.frombuffer(zlib.decompress(chunks[1][1]), dtype=np.uint8).reshape(20, 1 + 90)
+    wide = np.zeros((20, 1 + 180), dtype=np.uint8)
+    wide[:, 1::2] = rows[:, 1:]  # filter type 0, each sample's high byte
+    chunks = [(kind, header[:8] + b"\x10" + header[9:]), (b"IDAT", zlib.compress(wide.tobytes()))]
+    return _rebuilt([*chunks, (b"IEND", b"")])
+
+
 @pytest.mark.parametrize(
     ("make", "why"),
     [
         (lambda: _png(_pixels(20, 30, 4, seed=3)), "alpha"),
         (_sixteen_bit_png, "16-bit"),
+        (_sixteen_bit_rgb_png, "16-bit RGB"),
         (_palette_png, "palette"),
         (_interlaced_header, "interlaced"),
         (lambda: _png(_pixels(20, 30, 3, seed=7))[:-30], "truncated"),

@@ -18,9 +18,10 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["write_rgb_png"]
+__all__ = ["PNG_SIGNATURE", "write_rgb_png"]
 
-_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+#: The eight bytes every PNG file starts with.
+PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 #: zlib level of the map PNGs: at 2, flat-coloured maps compress nearly as well as at zlib's
 #: default 6 in about half the time; the pixels are the same at any level.
 _COMPRESSION: Final = 2
@@ -69,7 +70,7 @@ def write_rgb_png(pixels: np.ndarray, target: Path, *, dpi: float, software: str
             body[:, :, channel] = pixels[:, :, channel]
     per_metre = round(dpi / _METRES_PER_INCH)
     with Path(target).open("wb") as out:
-        out.write(_SIGNATURE)
+        out.write(PNG_SIGNATURE)
         # Width, height, bit depth 8, colour type 2 (RGB), deflate, adaptive filtering, no
         # interlace.
         out.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
