@@ -14,6 +14,7 @@ import pytest
 from shapely.geometry import box
 
 from clustergeo._errors import OutputError
+from clustergeo.publish import geopackage
 from clustergeo.publish.geopackage import write_geopackage
 from clustergeo.publish.qgis_styles import LayerStyle
 
@@ -53,7 +54,11 @@ def _style() -> LayerStyle:
     )
 
 
-def test_layers_read_back_as_written_with_typed_columns(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arrow", [True, False], ids=["through Arrow", "feature by feature"])
+def test_layers_read_back_as_written_with_typed_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
+) -> None:
+    monkeypatch.setattr(geopackage, "_GDAL_TAKES_ARROW", arrow)
     layers = _layers()
     path = write_geopackage(
         layers, tmp_path / "out.gpkg", metadata={"TITLE": "Test"}, styles=[_style()]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -111,6 +112,25 @@ def layer_styles(
 _GDAL_TAKES_ARROW: Final = pyogrio.__gdal_version__ >= (3, 8, 0)
 
 
+def _typed_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each column of True, False and missing values as pandas' ``boolean``.
+
+    A merge leaves such a flag as Python objects, which GDAL would write as the text "True"
+    and "False" (or, through Arrow, as booleans); typed, it is a GeoPackage boolean with NULL
+    whatever GDAL's version.
+    """
+    flags = [
+        column
+        for column in frame.columns
+        if frame[column].dtype == object
+        and frame[column].notna().any()
+        and frame[column].dropna().map(type).isin([bool, np.bool_]).all()
+    ]
+    if not flags:
+        return frame
+    return frame.astype(dict.fromkeys(flags, "boolean"))
+
+
 def _styles_table(styles: Sequence[LayerStyle]) -> pd.DataFrame:
     """Styles as rows of QGIS's ``layer_styles`` table (its own column names)."""
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -142,13 +162,15 @@ def write_geopackage(
     """Write every layer, the styles table and the dataset metadata to ``path``, atomically.
 
     Layers go to GDAL as Arrow tables where GDAL takes them (3.8 and later): the long tables
-    (hot spots and LQs, one row per area and industry) are written three times as fast as
-    feature by feature, and flag columns that hold missing values are GeoPackage booleans
-    (with NULL) rather than the text "True" and "False".
+    (hot spots and LQs, one row per area and industry) are written in about a third of the
+    time they take feature by feature (0.64 -> 0.18 s and 0.51 -> 0.14 s on the demo). Flag
+    columns that hold missing values are GeoPackage booleans with NULL either way
+    (:func:`_typed_flags`).
     """
     arrow = _GDAL_TAKES_ARROW
     with atomic_path(path) as tmp:
-        for index, (name, frame) in enumerate(layers.items()):
+        for index, (name, layer) in enumerate(layers.items()):
+            frame = _typed_flags(layer)
             options: dict[str, Any] = {"VERSION": GEOPACKAGE_VERSION} if index == 0 else {}
             kwargs: dict[str, Any] = {"dataset_metadata": dict(metadata)} if index == 0 else {}
             # Tables without geometry (the long LQ table) become GeoPackage attribute tables.
