@@ -167,7 +167,6 @@ def write_geopackage(
     columns that hold missing values are GeoPackage booleans with NULL either way
     (:func:`_typed_flags`).
     """
-    arrow = _GDAL_TAKES_ARROW
     with atomic_path(path) as tmp:
         for index, (name, layer) in enumerate(layers.items()):
             frame = _typed_flags(layer)
@@ -181,7 +180,7 @@ def write_geopackage(
                 driver="GPKG",
                 append=index > 0,
                 dataset_options=options or None,
-                use_arrow=arrow,
+                use_arrow=_GDAL_TAKES_ARROW,
                 **kwargs,
             )
         if styles:
@@ -193,7 +192,7 @@ def write_geopackage(
                 driver="GPKG",
                 append=True,
                 layer_options={"FID": "id"},
-                use_arrow=arrow,
+                use_arrow=_GDAL_TAKES_ARROW,
             )
     log.info("Wrote %s (layers: %s; %d QGIS styles)", path, ", ".join(layers), len(styles))
     return path

@@ -77,8 +77,9 @@ class _Subset(NamedTuple):
 def layout_free_twin(cut: Path) -> Path:
     """A copy of the font file ``cut`` without :data:`LAYOUT_TABLES`, made once beside it.
 
-    Only tables are dropped (the ``head`` table's time stamps included are kept), so every
-    glyph keeps its number, outline, hinting and advance, and the font its names. Written
+    Only tables are dropped, and the others are kept as they are (the ``head`` table's time
+    stamps too), so every glyph keeps its number, outline, hinting and advance, and the font
+    its names. Written
     atomically; an existing twin is reused (the cut copy's name already changes with its source
     and with the way it is cut, the twin's with the way twins are made).
     """
