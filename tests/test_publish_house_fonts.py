@@ -38,11 +38,18 @@ def _full_font(face: str) -> Path:
     raise AssertionError(f"matplotlib's DejaVu Sans {face} not found")
 
 
+#: The last two parts of the folder the cut copies are made in (:func:`font_cache_dir`).
+_CUT_FOLDER = ("clustergeo", "fonts")
+
+
 @pytest.fixture
 def full_fonts_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """matplotlib as it starts (no house fonts yet), with a fresh font cache; restored after."""
     manager = font_manager.fontManager
-    shipped = [e for e in manager.ttflist if "clustergeo" not in Path(e.fname).parts]
+    # The cut copies live in a "clustergeo/fonts" cache folder (this run's or another test's);
+    # matching that, not any "clustergeo" in the path, keeps matplotlib's own fonts in a
+    # checkout or environment that is itself under a folder of that name.
+    shipped = [e for e in manager.ttflist if Path(e.fname).parent.parts[-2:] != _CUT_FOLDER]
     monkeypatch.setattr(manager, "ttflist", shipped)
     monkeypatch.setattr(house_fonts, "_installed", False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
