@@ -1,0 +1,156 @@
+"""Text measured, shaped and rasterised once per process: matplotlib's own numbers and pixels."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import matplotlib.pyplot as plt
+import matplotlib.text as mtext
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.font_manager import FontProperties
+
+from clustergeo.publish import text_reuse
+from clustergeo.publish.plotting import house_style
+from clustergeo.publish.text_reuse import reuse_text_work
+
+# Kerned pairs, ligatures, signs beyond Latin-1, a combining accent, a line of digits.
+STRINGS = ("AVAWaToTy", "fi ffl fl", "– ≥ £1,250 → ★", "q\u0301 Ŵŷẁ", "0123456789", "", "lp")
+FACES = (
+    FontProperties(family="DejaVu Sans", size=9),
+    FontProperties(family="DejaVu Sans", size=11, weight="bold"),
+    FontProperties(family="DejaVu Sans", size=6.5, style="italic"),
+    FontProperties(family="DejaVu Sans Mono", size=8),
+)
+
+
+@pytest.fixture
+def originals() -> Iterator[dict[str, Any]]:
+    """matplotlib's own functions, with the replacements in place during the test."""
+    with house_style():
+        assert reuse_text_work()
+        yield dict(text_reuse._originals)
+
+
+def _renderers() -> list[Any]:
+    fig = plt.figure(figsize=(3, 2), dpi=300)
+    pdf = RendererPdf(PdfFile(io.BytesIO()), 72, 144, 216)
+    svg = RendererSVG(216, 144, io.StringIO())
+    renderers = [
+        RendererAgg(900, 600, 300),
+        RendererAgg(216, 144, 72),
+        pdf,
+        svg,
+        MixedModeRenderer(fig, 3, 2, 72, pdf),
+    ]
+    plt.close(fig)
+    return renderers
+
+
+def test_the_replacements_are_in_place_with_the_installed_matplotlib(
+    originals: dict[str, Any],
+) -> None:
+    assert mtext._get_text_metrics_with_cache is text_reuse._text_metrics
+    assert RendererAgg.draw_text is text_reuse._draw_text
+    assert RendererAgg._draw_text_glyphs_and_boxes is text_reuse._draw_glyphs
+    assert reuse_text_work()  # again: nothing changes
+    assert text_reuse._originals == originals
+
+
+def test_sizes_are_matplotlibs_for_every_renderer(originals: dict[str, Any]) -> None:
+    with house_style():
+        for renderer in _renderers():
+            for prop in FACES:
+                for text in STRINGS:
+                    own = originals["metrics"](renderer, text, prop, False, 300)
+                    for _ in range(2):  # made, then kept
+                        assert text_reuse._text_metrics(renderer, text, prop, False, 300) == own
+    # Another size, resolution or face is measured afresh, not taken from the memo.
+    agg = RendererAgg(900, 600, 300)
+    small, large = FontProperties(size=8), FontProperties(size=16)
+    assert text_reuse._text_metrics(agg, "Hinckley", small, False, 300) != (
+        text_reuse._text_metrics(agg, "Hinckley", large, False, 300)
+    )
+    assert text_reuse._text_metrics(agg, "Hinckley", small, False, 300) != (
+        text_reuse._text_metrics(RendererAgg(216, 144, 72), "Hinckley", small, False, 72)
+    )
+
+
+def test_mathematical_text_is_measured_by_matplotlib(
+    originals: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[3])
+        return originals["metrics"](*args)
+
+    monkeypatch.setitem(text_reuse._originals, "metrics", counted)
+    agg = RendererAgg(900, 600, 300)
+    for _ in range(2):
+        text_reuse._text_metrics(agg, r"$\alpha^2$", FontProperties(size=9), True, 300)
+    assert calls == [True, True]
+
+
+def _figure_pixels() -> np.ndarray:
+    """A figure of text at many fractions of a pixel, turned, slanted, mathematical, aliased."""
+    with house_style():
+        fig = plt.figure(figsize=(4, 3), dpi=300)
+        for row in range(12):
+            x = 0.02 + row * 0.00137
+            y = 0.95 - row * 0.0731
+            fig.text(x, y, STRINGS[row % len(STRINGS)] + " Nuneaton", fontsize=6 + row % 4)
+        fig.text(0.7, 0.1, "Hinckley and Bosworth", rotation=90, fontsize=7)
+        fig.text(0.5, 0.4, "Warwickshire", rotation=33.3, fontsize=8, fontweight="bold")
+        fig.text(0.5, 0.7, r"LQ $\geq 1.25$, $x^2_i$", fontsize=8)
+        fig.text(0.5, 0.85, "aliased text", fontsize=7, antialiased=False)
+        fig.text(0.5, 0.55, "Leicestershire", fontsize=7, fontstyle="italic")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="rgba", dpi=300)
+        size = fig.canvas.get_width_height(physical=True)
+        plt.close(fig)
+    return np.frombuffer(buffer.getvalue(), dtype=np.uint8).reshape(size[1], size[0], 4)
+
+
+def test_pixels_are_matplotlibs(originals: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _figure_pixels()
+    again = _figure_pixels()  # every string and glyph image now from the memos
+    with monkeypatch.context() as own:
+        own.setattr(RendererAgg, "draw_text", originals["draw_text"])
+        own.setattr(RendererAgg, "_draw_text_glyphs_and_boxes", originals["glyphs"])
+        own.setattr(mtext, "_get_text_metrics_with_cache", originals["metrics"])
+        matplotlibs = _figure_pixels()
+    assert (matplotlibs[..., :3] < 128).any()  # the text is there
+    np.testing.assert_array_equal(first, matplotlibs)
+    np.testing.assert_array_equal(again, matplotlibs)
+
+
+def test_a_full_memo_is_emptied_and_the_pixels_stay(
+    originals: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _figure_pixels()
+    monkeypatch.setattr(text_reuse, "_KEPT", 5)
+    for memo in ("_glyph_images", "_shapes", "_metrics"):
+        monkeypatch.setattr(text_reuse, memo, {})
+    np.testing.assert_array_equal(_figure_pixels(), expected)
+    assert len(text_reuse._glyph_images) <= 5
+    assert len(text_reuse._shapes) <= 5
+    assert len(text_reuse._metrics) <= 5
+
+
+def test_a_matplotlib_of_another_form_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    def measure(renderer: Any, text: str, fontprop: Any, ismath: Any) -> None:
+        raise AssertionError("not to be called")
+
+    monkeypatch.setattr(text_reuse, "_originals", {})
+    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", measure)
+    draw_text = RendererAgg.draw_text
+    assert not reuse_text_work()
+    assert mtext._get_text_metrics_with_cache is measure
+    assert RendererAgg.draw_text is draw_text
