@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import matplotlib.text as mtext
 import numpy as np
@@ -14,7 +15,8 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_pdf import PdfFile, RendererPdf
 from matplotlib.backends.backend_svg import RendererSVG
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.ft2font import FT2Font
 
 from clustergeo.publish import text_reuse
 from clustergeo.publish.plotting import house_style
@@ -59,6 +61,7 @@ def test_the_replacements_are_in_place_with_the_installed_matplotlib(
     assert mtext._get_text_metrics_with_cache is text_reuse._text_metrics
     assert RendererAgg.draw_text is text_reuse._draw_text
     assert RendererAgg._draw_text_glyphs_and_boxes is text_reuse._draw_glyphs
+    assert FT2Font.get_sfnt_table is text_reuse._sfnt_table
     assert reuse_text_work()  # again: nothing changes
     assert text_reuse._originals == originals
 
@@ -80,6 +83,36 @@ def test_sizes_are_matplotlibs_for_every_renderer(originals: dict[str, Any]) -> 
     assert text_reuse._text_metrics(agg, "Hinckley", small, False, 300) != (
         text_reuse._text_metrics(RendererAgg(216, 144, 72), "Hinckley", small, False, 72)
     )
+
+
+def test_a_change_of_settings_measures_afresh(originals: dict[str, Any]) -> None:
+    agg = RendererAgg(900, 600, 300)
+    generic = FontProperties(family="sans-serif", size=9)  # the font the settings choose
+    for settings in (
+        {"font.sans-serif": ["DejaVu Sans"]},
+        {"font.sans-serif": ["DejaVu Sans Mono"]},
+        {"font.sans-serif": ["DejaVu Sans"], "text.hinting": "no_hinting"},
+    ):
+        with mpl.rc_context(settings):
+            own = RendererAgg(900, 600, 300).get_text_width_height_descent(
+                "Hinckley", generic, False
+            )
+            assert text_reuse._text_metrics(agg, "Hinckley", generic, False, 300) == own
+    with mpl.rc_context({"font.sans-serif": ["DejaVu Sans Mono"]}):
+        monospace = text_reuse._text_metrics(agg, "Hinckley", generic, False, 300)
+    with mpl.rc_context({"font.sans-serif": ["DejaVu Sans"]}):
+        assert monospace != text_reuse._text_metrics(agg, "Hinckley", generic, False, 300)
+
+
+def test_font_tables_are_matplotlibs_and_fresh(originals: dict[str, Any]) -> None:
+    font = get_font(fontManager._find_fonts_by_props(FACES[0]))
+    for name in ("head", "maxp", "OS/2", "hhea", "post", "pclt"):
+        own = originals["tables"](font, name)
+        kept = font.get_sfnt_table(name)
+        assert kept == own
+        if kept is not None:
+            kept.clear()  # a caller changing its copy changes no one else's
+            assert font.get_sfnt_table(name) == own
 
 
 def test_mathematical_text_is_measured_by_matplotlib(

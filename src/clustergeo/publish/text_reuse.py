@@ -9,14 +9,14 @@ the string with HarfBuzz and loading its glyphs) and 543 times with this module'
 strings for its PNGs where 178 were different, and rasterised 17,293 glyphs of which 6,541
 differed in face, size and position within a pixel.
 
-:func:`reuse_text_work` replaces three of matplotlib's functions in this process (none public
+:func:`reuse_text_work` replaces four of matplotlib's functions in this process (none public
 API, so each only where it has the form this module knows):
 
 - ``matplotlib.text._get_text_metrics_with_cache``: the width, height and descent of a plain
   (not mathematical) string kept for every Agg, PDF and SVG renderer alike, by what they depend
-  on: the renderer's kind (and resolution, for Agg), the string, the font object matplotlib
-  draws it with (which stands for the font files and the hinting and kerning factors), the
-  size, and the hinting and core-font settings.
+  on: the renderer's kind (and resolution, for Agg), the string, the font properties, the
+  settings that choose and load the font and measure with it (:data:`_FONT_SETTINGS`), and the
+  fonts matplotlib knows.
 - ``RendererAgg.draw_text``: the glyphs and positions HarfBuzz shapes a string into, kept by
   font, size, resolution, hinting flags, font features and language.
 - ``RendererAgg._draw_text_glyphs_and_boxes``: each glyph's rasterised image kept by font, size,
@@ -24,11 +24,13 @@ API, so each only where it has the form this module knows):
   of a pixel (FreeType places glyphs to 1/64 pixel). A glyph drawn whole pixels away from a kept
   one is the same image moved by those pixels: the outline is moved by whole pixels after
   hinting, and coverage is computed on the same pixel grid.
+- ``FT2Font.get_sfnt_table``: a font's table (read twice for every layout of a text) kept by
+  font and table, and handed out as a fresh dict each time.
 
 So every figure is drawn with the same numbers and pixels as matplotlib's own functions give
 (the tests compare them, and every PNG, PDF and SVG of the demo is byte for byte the same), and
 each memo is emptied when it holds :data:`_KEPT` entries. The demo's publish stage took
-18.9-19.8 s with them and 21.5-22.4 s without (three runs each, alternated, on a machine running
+18.5-20.5 s with them and 21.6-21.9 s without (three runs each, alternated, on a machine running
 at about half its usual speed).
 """
 
@@ -39,16 +41,15 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import matplotlib as mpl
 import matplotlib.text as mtext
 import numpy as np
-from matplotlib import ft2font
+from matplotlib import font_manager, ft2font
 from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_mixed import MixedModeRenderer
-from matplotlib.font_manager import fontManager, get_font
 
 __all__ = ["reuse_text_work"]
 
@@ -63,6 +64,32 @@ _originals: dict[str, Callable[..., Any]] = {}
 _metrics: dict[tuple[Any, ...], tuple[float, float, float]] = {}
 _shapes: dict[tuple[Any, ...], tuple[tuple[Any, int, float, float], ...]] = {}
 _glyph_images: dict[tuple[Any, ...], tuple[np.ndarray, int, int]] = {}
+_tables: dict[tuple[Any, str], dict[str, Any] | None] = {}
+#: The settings that choose a text's font files (matplotlib's ``findfont``), make its font
+#: object (``get_font``: hinting and kerning factors) and measure it (hinting, core fonts).
+_FONT_SETTINGS: Final = (
+    *(
+        f"font.{key}"
+        for key in (
+            "family",
+            "style",
+            "variant",
+            "weight",
+            "stretch",
+            "size",
+            "serif",
+            "sans-serif",
+            "cursive",
+            "fantasy",
+            "monospace",
+        )
+    ),
+    "text.hinting",
+    "text.hinting_factor",
+    "text.kerning_factor",
+    "pdf.use14corefonts",
+)
+_NOT_KEPT: Final = object()
 #: The renderers whose text sizes are kept: Agg, PDF and SVG (set when installed).
 _measured_kinds: tuple[type, ...] = ()
 #: matplotlib's hinting flags for the Agg backend's settings (a function it has not typed).
@@ -109,8 +136,14 @@ def reuse_text_work() -> bool:
             if not _has_parameters(function, _KNOWN_PARAMETERS[name]):
                 log.debug("matplotlib's %s has another form: text drawn as matplotlib does", name)
                 return False
+        tables = ft2font.FT2Font.get_sfnt_table
+        if not (tables.__doc__ or "").startswith("get_sfnt_table(self: matplotlib.ft2font.FT2Font"):
+            log.debug("matplotlib's font tables have another form: text drawn as matplotlib does")
+            return False
         _originals.update(originals)  # type: ignore[arg-type]
+        _originals["tables"] = tables
         _measured_kinds = (RendererAgg, RendererPdf, RendererSVG)
+        ft2font.FT2Font.get_sfnt_table = _sfnt_table  # type: ignore[method-assign,assignment]
         setattr(mtext, "_get_text_metrics_with_cache", _text_metrics)  # noqa: B010 (untyped)
         RendererAgg.draw_text = _draw_text  # type: ignore[method-assign]
         RendererAgg._draw_text_glyphs_and_boxes = _draw_glyphs  # type: ignore[method-assign]
@@ -141,20 +174,46 @@ def _text_metrics(renderer: Any, text: str, fontprop: Any, ismath: Any, dpi: flo
     kind = type(measuring)
     if ismath is not False or kind not in _measured_kinds:
         return _originals["metrics"](renderer, text, fontprop, ismath, dpi)
-    rc = mpl.rcParams
-    key = (
-        kind,
-        measuring.dpi if kind is RendererAgg else None,
-        text,
-        get_font(fontManager._find_fonts_by_props(fontprop)),
-        fontprop.get_size_in_points(),
-        rc["text.hinting"],
-        rc["pdf.use14corefonts"],
-    )
+    key = (kind, measuring.dpi if kind is RendererAgg else None, text, *_font_key(fontprop))
     kept = _metrics.get(key)
     if kept is None:
-        kept = _kept(_metrics, key, _originals["metrics"](renderer, text, fontprop, ismath, dpi))
+        # Measured by the renderer itself: matplotlib's own cache for it would hand out what
+        # it measured before a change of settings.
+        kept = _kept(_metrics, key, renderer.get_text_width_height_descent(text, fontprop, False))
     return kept
+
+
+def _font_key(fontprop: Any) -> tuple[Any, ...]:
+    """What the font and size of a text with ``fontprop`` depend on, as a key.
+
+    The properties, the settings of :data:`_FONT_SETTINGS` (read as the dictionary matplotlib's
+    settings are, without its checks per key) and the fonts matplotlib knows.
+    """
+    manager = font_manager.fontManager
+    rc = cast(dict[str, Any], mpl.rcParams)  # a dict subclass
+    settings = tuple(dict.get(rc, key) for key in _FONT_SETTINGS)
+    return (
+        tuple(fontprop.get_family()),
+        fontprop.get_style(),
+        fontprop.get_variant(),
+        fontprop.get_weight(),
+        fontprop.get_stretch(),
+        fontprop.get_size_in_points(),
+        fontprop.get_file(),
+        tuple(tuple(value) if isinstance(value, list) else value for value in settings),
+        id(manager),
+        len(manager.ttflist),
+        len(manager.afmlist),
+    )
+
+
+def _sfnt_table(self: Any, name: str) -> dict[str, Any] | None:
+    """``FT2Font.get_sfnt_table``: a font's table read once, handed out as a fresh dict."""
+    key = (self, name)
+    kept = _tables.get(key, _NOT_KEPT)
+    if kept is _NOT_KEPT:
+        kept = _kept(_tables, key, _originals["tables"](self, name))
+    return None if kept is None else dict(kept)  # type: ignore[call-overload]
 
 
 def _hashable(value: Any) -> Any:
