@@ -15,8 +15,8 @@ API, so each only where it has the form this module knows):
 - ``matplotlib.text._get_text_metrics_with_cache``: the width, height and descent of a plain
   (not mathematical) string kept for every Agg, PDF and SVG renderer alike, by what they depend
   on: the renderer's kind (and resolution, for Agg), the string, the font properties, the
-  settings that choose and load the font and measure with it (:data:`_FONT_SETTINGS`), and the
-  fonts matplotlib knows.
+  settings that choose, load and measure with the font, and the fonts matplotlib knows
+  (:func:`_font_key`).
 - ``RendererAgg.draw_text``: the glyphs and positions HarfBuzz shapes a string into, kept by
   font, size, resolution, hinting flags, font features and language.
 - ``RendererAgg._draw_text_glyphs_and_boxes``: each glyph's rasterised image kept by font, size,
@@ -65,25 +65,20 @@ _metrics: dict[tuple[Any, ...], tuple[float, float, float]] = {}
 _shapes: dict[tuple[Any, ...], tuple[tuple[Any, int, float, float], ...]] = {}
 _glyph_images: dict[tuple[Any, ...], tuple[np.ndarray, int, int]] = {}
 _tables: dict[tuple[Any, str], dict[str, Any] | None] = {}
-#: The settings that choose a text's font files (matplotlib's ``findfont``), make its font
-#: object (``get_font``: hinting and kerning factors) and measure it (hinting, core fonts).
-_FONT_SETTINGS: Final = (
-    *(
-        f"font.{key}"
-        for key in (
-            "family",
-            "style",
-            "variant",
-            "weight",
-            "stretch",
-            "size",
-            "serif",
-            "sans-serif",
-            "cursive",
-            "fantasy",
-            "monospace",
-        )
-    ),
+#: The settings that list the fonts of each generic family (matplotlib's ``findfont`` reads
+#: them for a family named by one of these aliases, in lower case).
+_FAMILY_SETTINGS: Final = {
+    "serif": "font.serif",
+    "sans-serif": "font.sans-serif",
+    "sans serif": "font.sans-serif",
+    "sans": "font.sans-serif",
+    "cursive": "font.cursive",
+    "fantasy": "font.fantasy",
+    "monospace": "font.monospace",
+}
+#: The settings that make a font object (``get_font``: hinting and kerning factors) and
+#: measure with it (hinting, the PDF core fonts).
+_MEASURING_SETTINGS: Final = (
     "text.hinting",
     "text.hinting_factor",
     "text.kerning_factor",
@@ -186,21 +181,29 @@ def _text_metrics(renderer: Any, text: str, fontprop: Any, ismath: Any, dpi: flo
 def _font_key(fontprop: Any) -> tuple[Any, ...]:
     """What the font and size of a text with ``fontprop`` depend on, as a key.
 
-    The properties, the settings of :data:`_FONT_SETTINGS` (read as the dictionary matplotlib's
-    settings are, without its checks per key) and the fonts matplotlib knows.
+    The properties; for a generic family (``sans-serif``...) the fonts the settings list for
+    it; the settings that make and measure with the font (:data:`_MEASURING_SETTINGS`); and the
+    fonts matplotlib knows. Settings are read as the dictionary matplotlib's settings are,
+    without its checks per key.
     """
-    manager = font_manager.fontManager
     rc = cast(dict[str, Any], mpl.rcParams)  # a dict subclass
-    settings = tuple(dict.get(rc, key) for key in _FONT_SETTINGS)
+    families = tuple(fontprop.get_family())
+    listed = tuple(
+        tuple(dict.get(rc, _FAMILY_SETTINGS[family.lower()], ()))
+        for family in families
+        if family.lower() in _FAMILY_SETTINGS
+    )
+    manager = font_manager.fontManager
     return (
-        tuple(fontprop.get_family()),
+        families,
         fontprop.get_style(),
         fontprop.get_variant(),
         fontprop.get_weight(),
         fontprop.get_stretch(),
         fontprop.get_size_in_points(),
         fontprop.get_file(),
-        tuple(tuple(value) if isinstance(value, list) else value for value in settings),
+        listed,
+        tuple(dict.get(rc, key) for key in _MEASURING_SETTINGS),
         id(manager),
         len(manager.ttflist),
         len(manager.afmlist),
