@@ -9,8 +9,10 @@ the string with HarfBuzz and loading its glyphs) and 543 times with this module'
 strings for its PNGs where 178 were different, and rasterised 17,293 glyphs of which 6,541
 differed in face, size and position within a pixel.
 
-:func:`reuse_text_work` replaces four of matplotlib's functions in this process (none public
-API, so each only where it has the form this module knows):
+:func:`reuse_text_work` replaces four of matplotlib's functions in this process. None is
+public API, so they are replaced only under matplotlib 3.11 and where each has the form this
+module knows; the tests check that they are in place with the matplotlib installed, so an
+upgrade shows there.
 
 - ``matplotlib.text._get_text_metrics_with_cache``: the width, height and descent of a plain
   (not mathematical) string kept for every Agg, PDF and SVG renderer alike, by what they depend
@@ -25,11 +27,13 @@ API, so each only where it has the form this module knows):
   one is the same image moved by those pixels: the outline is moved by whole pixels after
   hinting, and coverage is computed on the same pixel grid.
 - ``FT2Font.get_sfnt_table``: a font's table (read twice for every layout of a text) kept by
-  font and table, and handed out as a fresh dict each time.
+  font file, face and table, and handed out as a fresh dict each time.
 
 So every figure is drawn with the same numbers and pixels as matplotlib's own functions give
-(the tests compare them, and every PNG, PDF and SVG of the demo is byte for byte the same), and
-each memo is emptied when it holds :data:`_KEPT` entries. The demo's publish stage took
+(the tests compare them key by key, and every PNG, PDF and SVG of the demo and the Midlands
+run is byte for byte the same), and each memo is emptied when it holds :data:`_KEPT` entries.
+One difference: a warning about a glyph missing from the fonts is given once per string and
+process, not each time the string is drawn. The demo's publish stage took
 18.5-20.5 s with them and 21.6-21.9 s without (three runs each, alternated, on a machine running
 at about half its usual speed).
 """
@@ -56,7 +60,8 @@ __all__ = ["reuse_text_work"]
 log = logging.getLogger(__name__)
 
 #: Entries kept per memo before it is emptied: a run of maps needs a few thousand glyph
-#: images (each a few hundred bytes at 300 dpi) and a few hundred strings.
+#: images (about a kilobyte each at 300 dpi, so a full memo holds some 50 MB) and a few
+#: hundred strings.
 _KEPT: Final = 50_000
 
 _lock = threading.Lock()
@@ -64,7 +69,7 @@ _originals: dict[str, Callable[..., Any]] = {}
 _metrics: dict[tuple[Any, ...], tuple[float, float, float]] = {}
 _shapes: dict[tuple[Any, ...], tuple[tuple[Any, int, float, float], ...]] = {}
 _glyph_images: dict[tuple[Any, ...], tuple[np.ndarray, int, int]] = {}
-_tables: dict[tuple[Any, str], dict[str, Any] | None] = {}
+_tables: dict[tuple[str, int, str], dict[str, Any] | None] = {}
 #: The settings that list the fonts of each generic family (matplotlib's ``findfont`` reads
 #: them for a family named by one of these aliases, in lower case).
 _FAMILY_SETTINGS: Final = {
@@ -76,9 +81,12 @@ _FAMILY_SETTINGS: Final = {
     "fantasy": "font.fantasy",
     "monospace": "font.monospace",
 }
-#: The settings that make a font object (``get_font``: hinting and kerning factors) and
-#: measure with it (hinting, the PDF core fonts).
+#: The settings that make a font object (``get_font``: the last-resort fallback font, the
+#: kerning factor and the hinting factor, which matplotlib 3.11 no longer uses) and measure
+#: with it (hinting, the PDF core fonts). Read with ``dict.get``, so a setting matplotlib
+#: drops reads as None.
 _MEASURING_SETTINGS: Final = (
+    "font.enable_last_resort",
     "text.hinting",
     "text.hinting_factor",
     "text.kerning_factor",
@@ -90,6 +98,9 @@ _measured_kinds: tuple[type, ...] = ()
 #: matplotlib's hinting flags for the Agg backend's settings (a function it has not typed).
 _hinting_flag: Callable[[], Any] = backend_agg.get_hinting_flag
 
+#: The matplotlib series whose functions the replacements repeat (two of them re-implement
+#: matplotlib's drawing of text, which a later series may change under the same signature).
+_MATPLOTLIB_SERIES: Final = "3.11."
 #: The parameters of each replaced function in matplotlib 3.11.
 _KNOWN_PARAMETERS: Final = {
     "metrics": ["renderer", "text", "fontprop", "ismath", "dpi"],
@@ -116,6 +127,9 @@ def reuse_text_work() -> bool:
     with _lock:
         if _originals:
             return True
+        if not mpl.__version__.startswith(_MATPLOTLIB_SERIES):
+            log.debug("matplotlib %s: text drawn as matplotlib does", mpl.__version__)
+            return False
         originals = {
             "metrics": mtext.__dict__.get("_get_text_metrics_with_cache"),
             "draw_text": RendererAgg.__dict__.get("draw_text"),
@@ -154,7 +168,7 @@ def _has_parameters(function: Any, parameters: list[str]) -> bool:
         return False
 
 
-def _kept(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
     if len(memo) >= _KEPT:
         memo.clear()
     memo[key] = value
@@ -174,7 +188,9 @@ def _text_metrics(renderer: Any, text: str, fontprop: Any, ismath: Any, dpi: flo
     if kept is None:
         # Measured by the renderer itself: matplotlib's own cache for it would hand out what
         # it measured before a change of settings.
-        kept = _kept(_metrics, key, renderer.get_text_width_height_descent(text, fontprop, False))
+        kept = _remember(
+            _metrics, key, renderer.get_text_width_height_descent(text, fontprop, False)
+        )
     return kept
 
 
@@ -211,17 +227,20 @@ def _font_key(fontprop: Any) -> tuple[Any, ...]:
 
 
 def _sfnt_table(self: Any, name: str) -> dict[str, Any] | None:
-    """``FT2Font.get_sfnt_table``: a font's table read once, handed out as a fresh dict."""
-    key = (self, name)
+    """``FT2Font.get_sfnt_table``: a font file's table read once, handed out as a fresh dict."""
+    path = getattr(self, "fname", None)
+    if not isinstance(path, str):  # a font read from a file object
+        return _originals["tables"](self, name)  # type: ignore[no-any-return]
+    key = (path, int(getattr(self, "face_index", 0)), name)
     kept = _tables.get(key, _NOT_KEPT)
     if kept is _NOT_KEPT:
-        kept = _kept(_tables, key, _originals["tables"](self, name))
+        kept = _remember(_tables, key, _originals["tables"](self, name))
     return None if kept is None else dict(kept)  # type: ignore[call-overload]
 
 
 def _hashable(value: Any) -> Any:
     """``value`` (a font feature list or a language) as a key, or raises TypeError."""
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, (str, int, float)):
         return value
     out = tuple(_hashable(item) for item in value)
     hash(out)
@@ -266,7 +285,7 @@ def _draw_text(  # noqa: PLR0917 -- matplotlib's signature
             for item in font._layout(s, flags=flags, features=features, language=language)
         )
         if key is not None:
-            _kept(_shapes, key, glyphs)
+            _remember(_shapes, key, glyphs)
     self._draw_text_glyphs_and_boxes(
         gc, x, y, angle, ((face, size, index, 0, 1, dx, dy) for face, index, dx, dy in glyphs), []
     )
@@ -283,7 +302,8 @@ def _draw_glyphs(  # noqa: PLR0917 -- matplotlib's signature
     boxes: Any,
 ) -> None:
     """``RendererAgg._draw_text_glyphs_and_boxes``, each glyph's image kept (no boxes)."""
-    if len(boxes):
+    boxes = list(boxes)  # TeX hands a generator
+    if boxes:
         _originals["glyphs"](self, gc, x, y, angle, glyphs, boxes)
         return
     # As matplotlib: y runs downwards, FreeType's upwards; the pen position in 1/64 pixel.
@@ -305,8 +325,8 @@ def _draw_glyphs(  # noqa: PLR0917 -- matplotlib's signature
             matrix = matrices[(slant, extend)] = (fixed, tuple(fixed.ravel().tolist()))
         pen_x = round(0x40 * (x + dx * cos - dy * sin))
         pen_y = round(0x40 * (height - y + dx * sin + dy * cos))
-        fraction = (pen_x & 0x3F, pen_y & 0x3F)
-        key = (font, size, self.dpi, glyph_index, load_flags, antialiased, matrix[1], fraction)
+        subpixel = (pen_x & 0x3F, pen_y & 0x3F)  # in 1/64 pixel
+        key = (font, size, self.dpi, glyph_index, load_flags, antialiased, matrix[1], subpixel)
         kept = _glyph_images.get(key)
         if kept is None:
             font.set_size(size, self.dpi)
@@ -316,7 +336,7 @@ def _draw_glyphs(  # noqa: PLR0917 -- matplotlib's signature
             if not antialiased:
                 buffer *= 0xFF
             # The image's corner relative to the pen's whole pixel.
-            kept = _kept(
+            kept = _remember(
                 _glyph_images, key, (buffer, bitmap.left - (pen_x >> 6), bitmap.top - (pen_y >> 6))
             )
         buffer, left, top = kept
