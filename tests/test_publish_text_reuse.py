@@ -139,6 +139,8 @@ def test_a_font_added_to_matplotlib_measures_afresh(
     originals: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A font matplotlib learns of (as the house faces are added) may now be the one chosen."""
+    # Sizes measured with the changed list stay out of the process's memo.
+    monkeypatch.setattr(text_reuse, "_metrics", {})
     prop = FontProperties(family="DejaVu Sans", size=9)
     before = text_reuse._text_metrics(RendererAgg(900, 600, 300), "Hinckley", prop, False, 300)
     mono = next(entry for entry in fontManager.ttflist if entry.name == "DejaVu Sans Mono")
