@@ -54,6 +54,7 @@ from scipy.sparse.csgraph import connected_components
 from clustergeo.circular.matrix import Stream, side_key
 from clustergeo.clusters.delineate import join_neighbours
 from clustergeo.concentration import LqSettings, location_quotients
+from clustergeo.coverage import AreaCoverage
 from clustergeo.hotspots.weights import SpatialWeights
 
 __all__ = ["ZONE_COLUMNS", "Reference", "Zones", "find_zones"]
@@ -227,8 +228,10 @@ def find_zones(
     for stream in streams:
         for row, zone_members in _stream_zones(context, stream):
             _collect(row, zone_members, area_shape, rows, member_rows)
-    cores = [row.pop("_core") for row in rows]
-    extents = [row.pop("_extent") for row in rows]
+    # The gaps between a zone's areas that its polygons enclose are filled (clustergeo.coverage).
+    coverage = AreaCoverage(area_shape)
+    cores = list(coverage.without_gaps([row.pop("_core") for row in rows]))
+    extents = list(coverage.without_gaps([row.pop("_extent") for row in rows]))
     return _assemble(rows, member_rows, cores, extents, areas.crs)
 
 

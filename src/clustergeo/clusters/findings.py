@@ -51,6 +51,7 @@ from clustergeo.clusters.delineate import Group, delineate_clusters, hot_classes
 from clustergeo.clusters.strength import strength_scores
 from clustergeo.concentration import lq_log_variance
 from clustergeo.config import ClustersConfig
+from clustergeo.coverage import AreaCoverage
 from clustergeo.hotspots.weights import SpatialWeights
 
 __all__ = [
@@ -219,7 +220,9 @@ def _members(groups: list[Group], ids: list[str]) -> pd.DataFrame:
     )
 
 
-def _dissolved(members: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
+def _dissolved(
+    members: pd.DataFrame, areas: gpd.GeoDataFrame, coverage: AreaCoverage
+) -> gpd.GeoSeries:
     geometry = areas.set_index("area_code").geometry
     pieces = gpd.GeoDataFrame(
         members[["cluster_id"]],
@@ -227,8 +230,10 @@ def _dissolved(members: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
         crs=areas.crs,
     )
     # make_valid: dissolving areas that meet within the contiguity tolerance but not exactly
-    # can leave slivers; a finding's polygon must always be valid for QGIS and overlays.
-    return pieces.dissolve(by="cluster_id").geometry.make_valid()
+    # can leave slivers; a finding's polygon must always be valid for QGIS and overlays. The
+    # gaps between its areas that it encloses are filled (see clustergeo.coverage).
+    dissolved = pieces.dissolve(by="cluster_id").geometry.make_valid()
+    return gpd.GeoSeries(coverage.without_gaps(dissolved), index=dissolved.index, crs=dissolved.crs)
 
 
 def _empty_findings(crs: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -366,8 +371,9 @@ def build_findings(
         return Findings(findings, extents, members, report)
     table = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     table = pd.concat([table, strength_scores(table, settings.star_share)], axis=1)
-    core = _dissolved(members.loc[members["part"] == "core"], areas)
-    extent = _dissolved(members, areas)
+    coverage = AreaCoverage(areas.geometry)
+    core = _dissolved(members.loc[members["part"] == "core"], areas, coverage)
+    extent = _dissolved(members, areas, coverage)
     findings = gpd.GeoDataFrame(
         table, geometry=core.reindex(table["cluster_id"]).to_numpy(), crs=areas.crs
     )

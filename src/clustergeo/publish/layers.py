@@ -53,6 +53,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from clustergeo.coverage import AreaCoverage
 from clustergeo.vocab import Tier
 
 __all__ = [
@@ -165,6 +166,8 @@ def _district_layer(tables: RunTables) -> Layers:
     dissolved = areas.dissolve(by="district_code", as_index=False)[
         ["district_code", "district_name", "geometry"]
     ]
+    # Without the gaps between its areas that a district encloses (clustergeo.coverage).
+    dissolved["geometry"] = AreaCoverage(areas.geometry).without_gaps(dissolved.geometry)
     return {
         "district_lq": dissolved.merge(
             wide_lq_columns(tables.district_lq, key_column="district_code"),

@@ -435,6 +435,7 @@ CLUSTERS_STAGE = Stage(
     code=(
         "clusters/",
         "concentration.py",
+        "coverage.py",
         "hotspots/weights.py",
         "hotspots/weights_formats.py",
         "hotspots/multiple_testing.py",
@@ -605,6 +606,7 @@ CIRCULAR = Stage(
         "hotspots/",
         "clusters/",
         "concentration.py",
+        "coverage.py",
         "governance/overlay.py",
         "industries.py",
         "data/sic2007.yaml",
@@ -668,7 +670,7 @@ PUBLISH = Stage(
     # The provenance carries the whole config, so every setting is publish's, but the output
     # folder: the record names its files relative to it.
     settings=("*",),
-    code=("publish/", "governance/overlay.py", "governance/summaries.py"),
+    code=("publish/", "coverage.py", "governance/overlay.py", "governance/summaries.py"),
     # Without polygons it writes the report and provenance, and no GeoPackage or maps.
 )
 
