@@ -354,6 +354,35 @@ def test_invalid_polygon_repaired_and_counted(
     assert read.frame["code"].tolist() == CODES
 
 
+def test_polygon_made_invalid_by_reprojection_repaired_and_counted(tmp_path: Path) -> None:
+    # Longitude/latitude with a notch whose tip is 0.1 m inside a 2-degree edge along the 52nd
+    # parallel. On the National Grid that parallel bows south of the straight edge between its
+    # ends, so the tip ends up outside it: valid as given, self-intersecting once reprojected.
+    notched = Polygon(
+        [(-3, 52), (-1, 52), (-1, 53), (-1.99, 53), (-2.0, 52.000001), (-2.01, 53), (-3, 53)]
+    )
+    assert notched.is_valid
+    assert not gpd.GeoSeries([notched], crs="EPSG:4326").to_crs(BNG).is_valid.any()
+    frame = gpd.GeoDataFrame(
+        {"code": ["E12000005", "E12000004"], "name": ["West Midlands", "East Midlands"]},
+        geometry=[notched, box(-1, 52, 0, 53)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "regions.geojson"
+    frame.to_file(path, engine="pyogrio")
+
+    read = read_boundaries(path, code_column="code", name_column="name")
+
+    assert read.frame.crs == BNG
+    assert read.frame.is_valid.all()
+    assert read.n_repaired == 1
+    assert read.notes == [f"1 invalid geometries repaired in {path}"]
+    assert read.frame["code"].tolist() == ["E12000005", "E12000004"]
+    # The repair keeps the polygon, less the sliver the tip crossed.
+    expected = gpd.GeoSeries([notched], crs="EPSG:4326").to_crs(BNG).buffer(0).area[0]
+    assert read.frame.area[0] == pytest.approx(expected, rel=1e-6)
+
+
 def test_empty_geometry_dropped_and_counted(tmp_path: Path, bng_squares: gpd.GeoDataFrame) -> None:
     frame = bng_squares.copy()
     frame.loc[1, "geometry"] = None

@@ -6,7 +6,8 @@ its ``.dbf`` or ``.shx``, missing code or name columns, duplicate codes, no CRS,
 that cannot be in the declared CRS or lie outside Great Britain (:mod:`.places`), points or
 lines where polygons are expected. Invalid geometries are repaired (``shapely.make_valid``,
 keeping the polygonal parts) and counted, because ONS generalised boundaries routinely contain
-self-touching rings that are harmless once repaired. Empty geometries, and polygons with no
+self-touching rings that are harmless once repaired; so are those that reprojecting to the
+National Grid makes invalid. Empty geometries, and polygons with no
 area once repaired (every corner on one line), are dropped and counted.
 """
 
@@ -165,6 +166,7 @@ def read_boundaries(
             f"{format_examples(dropped)}"
         )
     geometry, repaired = _repaired(frame.geometry[~null_or_empty])
+    repaired_labels = set(repaired.index[repaired])
     # A degenerate polygon (every corner on one line) has no polygonal part once repaired: it
     # has no place, so it is dropped like an empty geometry rather than analysed as one.
     no_area = geometry.is_empty
@@ -175,9 +177,6 @@ def read_boundaries(
             f"corner on one line, or a ring folded onto itself) and were dropped from {source}: "
             f"{format_examples(codes[no_area.index[no_area]])}"
         )
-    result.n_repaired = repaired - result.n_degenerate_dropped
-    if result.n_repaired:
-        result.notes.append(f"{result.n_repaired} invalid geometries repaired in {source}")
     keep = no_area.index[~no_area]
     geometry = geometry[~no_area]
 
@@ -197,6 +196,10 @@ def read_boundaries(
     if misplaced:
         problems.add(misplaced)
         problems.raise_if_any()
+    out, repaired_again = _repaired_again(out, keep)
+    result.n_repaired = len(repaired_labels | repaired_again) - result.n_degenerate_dropped
+    if result.n_repaired:
+        result.notes.append(f"{result.n_repaired} invalid geometries repaired in {source}")
     result.frame = out.reset_index(drop=True)
     log.info("Read %s: %d features", source, len(out))
     return result
@@ -334,15 +337,31 @@ def _check_polygons(geometry: gpd.GeoSeries, codes: pd.Series, problems: Problem
         )
 
 
-def _repaired(geometry: gpd.GeoSeries) -> tuple[gpd.GeoSeries, int]:
-    """Repair invalid polygons, keeping their polygonal parts; return them and the count."""
+def _repaired(geometry: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
+    """Repair invalid polygons, keeping their polygonal parts; return them and which they were."""
     invalid = ~geometry.is_valid
     if not invalid.any():
-        return geometry, 0
+        return geometry, invalid
     fixed = [_polygonal_part(g) for g in shapely.make_valid(geometry[invalid].to_numpy())]
     geometry = geometry.copy()
     geometry.loc[invalid] = fixed
-    return geometry, int(invalid.sum())
+    return geometry, invalid
+
+
+def _repaired_again(
+    frame: gpd.GeoDataFrame, labels: pd.Index
+) -> tuple[gpd.GeoDataFrame, set[object]]:
+    """Reprojected ``frame`` with the polygons made invalid repaired, and their ``labels``.
+
+    Reprojecting can make a valid polygon invalid: an edge is a straight line in either CRS,
+    so it takes a slightly different course after reprojection, and a vertex centimetres from
+    a long edge can end up on its other side.
+    """
+    geometry, invalid = _repaired(gpd.GeoSeries(frame.geometry.to_numpy(), index=labels))
+    if not invalid.any():
+        return frame, set()
+    repaired = frame.set_geometry(geometry.to_numpy(), crs=frame.crs)
+    return repaired, set(labels[invalid.to_numpy()])
 
 
 def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
