@@ -525,15 +525,41 @@ def _first_runs() -> dict[str, float | str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _largest_cache_bytes() -> int:
-    """The size of the processor's largest cache (Linux's sysfs), or 64 MiB if it does not say."""
+def _last_level_cache_bytes() -> int:
+    """Bytes of every distinct last-level cache of this process's CPUs (sysfs), else 64 MiB.
+
+    A processor may have several last-level caches (one per core complex, or per socket);
+    each is counted once, by the CPUs that share it.
+    """
     units = {"K": 1024, "M": 1024**2, "G": 1024**3}
-    sizes = []
-    for entry in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            text = entry.read_text().strip()
-            sizes.append(int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text))
-    return max(sizes, default=64 * 1024**2)
+    caches: dict[tuple[int, str], int] = {}
+    for cpu in sorted(os.sched_getaffinity(0)):
+        for index in Path(f"/sys/devices/system/cpu/cpu{cpu}/cache").glob("index*"):
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                if (index / "type").read_text().strip() == "Instruction":
+                    continue
+                text = (index / "size").read_text().strip()
+                size = int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+                shared = (index / "shared_cpu_list").read_text().strip()
+                caches[int((index / "level").read_text()), shared] = size
+    if not caches:
+        return 64 * 1024**2
+    top = max(level for level, _ in caches)
+    return sum(size for (level, _), size in caches.items() if level == top)
+
+
+def _read_through_kernel() -> Callable[[np.ndarray], float]:
+    """A kernel reading an array on every thread (each thread through its own caches)."""
+    import numba
+
+    @numba.njit(parallel=True, cache=False)
+    def read_through(buffer):  # type: ignore[no-untyped-def]
+        total = 0.0
+        for i in numba.prange(buffer.shape[0]):
+            total += buffer[i]
+        return total
+
+    return read_through  # type: ignore[no-any-return]
 
 
 def _memory_floor_kernel() -> Callable[..., None]:
@@ -560,9 +586,10 @@ def _memory_floor_kernel() -> Callable[..., None]:
 def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str, float]:
     """The engine's analytic pass and a kernel moving the same bytes, interleaved.
 
-    Each is timed in two states of the caches. From memory: before the call, a buffer twice
-    the size of the largest cache is read through, so the call's inputs and outputs come from
-    and go to main memory (the memory floor is about bytes moved to and from memory). From
+    Each is timed in two states of the caches. From memory: before the call, every thread
+    reads through a buffer twice the size of the last-level caches, so the call's inputs and
+    outputs come from and go to main memory (the memory floor is about bytes moved to and
+    from memory). From
     cache: the same call made again and again, its arrays where the previous call left them
     (on a machine whose last-level cache holds them, a floor of cache bandwidth, not memory's).
     """
@@ -589,7 +616,8 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
     stream = _memory_floor_kernel()
     blocks = min(shape[0], 64 * numba.get_num_threads())
     stream(values, *outputs, codes, blocks)
-    flush = np.ones(max(2 * _largest_cache_bytes(), 256 * 1024**2) // 8)
+    flush = np.ones(max(2 * _last_level_cache_bytes(), 256 * 1024**2) // 8)
+    read_through = _read_through_kernel()
 
     def analytic() -> None:
         local_statistics(
@@ -614,7 +642,7 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
     for _ in range(repeats):
         for name, function in functions.items():
             gc.collect()
-            flush.sum()
+            read_through(flush)
             timings[name, "m"].add(function, collect=False)
     # From cache: once the caches have settled on the arrays of calls made one after another
     # (a processor's cache keeps little of a call's data just after a larger stream).
