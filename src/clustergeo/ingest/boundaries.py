@@ -7,8 +7,8 @@ that cannot be in the declared CRS or lie outside Great Britain (:mod:`.places`)
 lines where polygons are expected. Invalid geometries are repaired (``shapely.make_valid``,
 keeping the polygonal parts) and counted, because ONS generalised boundaries routinely contain
 self-touching rings that are harmless once repaired; so are those that reprojecting to the
-National Grid makes invalid. Empty geometries, and polygons with no
-area once repaired (every corner on one line), are dropped and counted.
+National Grid makes invalid. Empty geometries, and polygons with no area once repaired (every
+corner on one line), are dropped and counted.
 """
 
 from __future__ import annotations
