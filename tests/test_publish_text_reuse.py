@@ -143,7 +143,15 @@ def test_a_font_added_to_matplotlib_measures_afresh(
     monkeypatch.setattr(text_reuse, "_metrics", {})
     prop = FontProperties(family="DejaVu Sans", size=9)
     before = text_reuse._text_metrics(RendererAgg(900, 600, 300), "Hinckley", prop, False, 300)
-    mono = next(entry for entry in fontManager.ttflist if entry.name == "DejaVu Sans Mono")
+    # The regular face (the list's order is the font directory's, which differs by machine):
+    # renamed, it matches the properties as well as DejaVu Sans does, and comes first.
+    mono = next(
+        entry
+        for entry in fontManager.ttflist
+        if entry.name == "DejaVu Sans Mono"
+        and (entry.style, entry.variant, entry.stretch) == ("normal", "normal", "normal")
+        and entry.weight in (400, "normal", "regular")
+    )
     fontManager._findfont_cached.cache_clear()
     monkeypatch.setattr(
         fontManager,
