@@ -589,9 +589,9 @@ def _analytic_pass(frame: pd.DataFrame, weights: Any, repeats: int) -> dict[str,
     Each is timed in two states of the caches. From memory: before the call, every thread
     reads through a buffer twice the size of the last-level caches, so the call's inputs and
     outputs come from and go to main memory (the memory floor is about bytes moved to and
-    from memory). From
-    cache: the same call made again and again, its arrays where the previous call left them
-    (on a machine whose last-level cache holds them, a floor of cache bandwidth, not memory's).
+    from memory). From cache: the same call made again and again, its arrays where the
+    previous call left them (on a machine whose last-level cache holds them, a floor of
+    cache bandwidth, not memory's).
     """
     import numba
 
