@@ -1,4 +1,4 @@
-"""PDF maps embed the house fonts from layout-free twins, each subset made once per process."""
+"""PDF maps embed the house fonts from layout-free twins, each subset made once and kept on disk."""
 
 from __future__ import annotations
 
@@ -34,6 +34,38 @@ def matplotlib_subsetting() -> Iterator[Callable[..., Any]]:
     original = pdf_fonts._matplotlib_subset or installed
     yield original
     _backend_pdf_ps.get_glyphs_subset = installed
+
+
+@pytest.fixture
+def kept_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Subsets kept on disk in a folder of the test's own, none kept in memory to begin with."""
+    folder = tmp_path / "subsets"
+    named = pdf_fonts.subset_file
+    monkeypatch.setattr(
+        pdf_fonts, "subset_file", lambda twin, face, glyphs: folder / named(twin, face, glyphs).name
+    )
+    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+    return folder
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch, matplotlib_subsetting: Callable[..., Any]) -> list[Any]:
+    """The glyph sets matplotlib is asked to subset from now on."""
+    asked: list[frozenset[int]] = []
+
+    def counting(fontfile: Any, glyphs: Any) -> Any:
+        asked.append(frozenset(glyphs))
+        return matplotlib_subsetting(fontfile, glyphs)
+
+    monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", counting)
+    return asked
+
+
+def _subset_bytes(glyphs: set[int]) -> bytes:
+    fontfile = font_manager.FontPath(str(_house_faces()[0]), 0)
+    with pdf_fonts._glyphs_subset(fontfile, glyphs) as subset:
+        assert set(subset.glyph_index_map) >= glyphs
+        return bytes(_backend_pdf_ps.font_as_file(subset.font).getvalue())
 
 
 def _map_pdf() -> bytes:
@@ -163,29 +195,76 @@ def test_a_twin_gone_during_a_run_leaves_the_subset_to_matplotlib(
     assert not pdf_fonts._subsets
 
 
-def test_each_subset_is_made_once_and_handed_out_fresh(
-    monkeypatch: pytest.MonkeyPatch, matplotlib_subsetting: Callable[..., Any]
-) -> None:
-    made: list[frozenset[int]] = []
-
-    def counting(fontfile: Any, glyphs: Any) -> Any:
-        made.append(frozenset(glyphs))
-        return matplotlib_subsetting(fontfile, glyphs)
-
-    monkeypatch.setattr(pdf_fonts, "_matplotlib_subset", counting)
-    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
-    fontfile = font_manager.FontPath(str(_house_faces()[0]), 0)
+def test_each_subset_is_made_once_and_handed_out_fresh(kept_in: Path, made: list[Any]) -> None:
     glyphs = {36, 57, 68}
-    data = []
-    for _ in range(3):
-        with pdf_fonts._glyphs_subset(fontfile, glyphs) as subset:
-            data.append(_backend_pdf_ps.font_as_file(subset.font).getvalue())
-            assert set(subset.glyph_index_map) >= glyphs
+    data = [_subset_bytes(glyphs) for _ in range(3)]
     assert made == [frozenset(glyphs)]
     assert data[0] == data[1] == data[2]
-    with pdf_fonts._glyphs_subset(fontfile, glyphs | {69}):
-        pass
+    _subset_bytes(glyphs | {69})
     assert len(made) == 2
+
+
+def test_a_subset_kept_on_disk_serves_later_processes(
+    kept_in: Path, made: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _map_pdf()
+    # Three house faces with a second subset each; the monospace face is not a house face, so
+    # its subsets are matplotlib's, made every time.
+    kept = len(list(kept_in.glob("*.subset")))
+    assert kept == 6
+    made_first = len(made)
+    # A later run (or the other worker drawing maps): nothing in memory, the house faces on disk.
+    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+    assert _map_pdf() == first
+    assert len(made) - made_first == made_first - kept
+
+
+def test_a_damaged_kept_subset_is_made_again_and_replaced(
+    kept_in: Path, made: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    glyphs = {36, 57, 68}
+    fresh = _subset_bytes(glyphs)
+    (kept,) = kept_in.glob("*.subset")
+    whole = kept.read_bytes()
+    for damaged in (whole[:-10], whole[:-1] + bytes([whole[-1] ^ 1]), b"{}\n" + whole, b""):
+        kept.write_bytes(damaged)
+        monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+        made.clear()
+        assert _subset_bytes(glyphs) == fresh
+        assert made == [frozenset(glyphs)]
+        assert kept.read_bytes() == whole
+
+
+def test_kept_subsets_are_trimmed_to_the_most_recently_used(
+    kept_in: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf_fonts, "_KEPT_ON_DISK", 4)
+    twin = pdf_fonts._twins[os.path.realpath(_house_faces()[0])]
+    sets = [frozenset({36, 57, 68 + i}) for i in range(4)]
+    for age, glyphs in enumerate(sets):
+        _subset_bytes(set(glyphs))
+        os.utime(pdf_fonts.subset_file(twin, 0, glyphs), (1_000 + age, 1_000 + age))
+    # The first set, used again from disk, becomes the most recently used; a fifth set goes
+    # beyond the limit, and the folder is trimmed to three quarters of it.
+    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+    _subset_bytes(set(sets[0]))
+    fifth = frozenset({36, 57, 90})
+    _subset_bytes(set(fifth))
+    left = {p.name for p in kept_in.glob("*.subset")}
+    assert left == {pdf_fonts.subset_file(twin, 0, g).name for g in (sets[0], sets[3], fifth)}
+
+
+def test_an_unwritable_folder_still_gives_the_subset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[Any]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(
+        pdf_fonts, "subset_file", lambda twin, face, glyphs: blocker / "subsets" / "x.subset"
+    )
+    monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
+    assert _subset_bytes({36, 57, 68})
+    assert made == [frozenset({36, 57, 68})]
 
 
 def test_a_matplotlib_of_another_form_is_left_alone(
