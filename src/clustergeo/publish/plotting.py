@@ -821,20 +821,49 @@ def wrap_text(text: str, size: float, width_pt: float, weight: str = "normal") -
     """``text`` broken between words into lines no wider than ``width_pt`` points, as drawn.
 
     Lines are measured in the house font rather than counted in characters, so a caption
-    wraps where it would otherwise run off the figure. Existing line breaks are kept.
+    wraps where it would otherwise run off the figure. Existing line breaks are kept. Each
+    line takes as many words as fit (at least one, however wide).
+
+    A line's width only grows as words are added to it (each adds a space and its glyphs'
+    advances, far more than kerning across the space takes back), so the words that fit are
+    a run from the line's first: its end is found by halving, a few measurements a line
+    rather than one for every word.
     """
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if line and text_width(candidate, size, weight) > width_pt:
-                lines.append(line)
-                line = word
-            else:
-                line = candidate
-        lines.append(line)
+        words = paragraph.split(" ")
+        start = 0
+        while True:
+            end = _line_end(words, start, size, width_pt, weight)
+            lines.append(_joined(words[start:end]))
+            if end == len(words):
+                break
+            start = end
     return "\n".join(lines)
+
+
+def _joined(words: Sequence[str]) -> str:
+    """Words joined by single spaces, empty words before the first other dropped."""
+    first = next((i for i, word in enumerate(words) if word), len(words))
+    return " ".join(words[first:])
+
+
+def _line_end(words: Sequence[str], start: int, size: float, width_pt: float, weight: str) -> int:
+    """One past the last word of the line that starts at ``words[start]``."""
+
+    def fits(end: int) -> bool:
+        first = next((i for i in range(start, end) if words[i]), end)
+        # A line's first word (empty words before it aside) is never broken off.
+        return end - first <= 1 or text_width(" ".join(words[first:end]), size, weight) <= width_pt
+
+    fitting, too_wide = start + 1, len(words) + 1
+    while too_wide - fitting > 1:
+        middle = (fitting + too_wide) // 2
+        if fits(middle):
+            fitting = middle
+        else:
+            too_wide = middle
+    return fitting
 
 
 def set_title(ax: Axes, title: str, subtitle: str | None, *, width_pt: float | None = None) -> None:
