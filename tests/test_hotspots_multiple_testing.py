@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from clustergeo.hotspots.multiple_testing import (
+    adjust_columns_into,
     adjust_discrete_p_values,
-    adjust_families_into,
     adjust_p_values,
 )
 from clustergeo.hotspots.statistics import permutation_levels
@@ -63,14 +63,18 @@ def test_bh_gives_the_plain_numpy_bits(shape: tuple[int, int], scope: str) -> No
     _same_bits(adjust_p_values(fortran, "fdr_bh", scope), _plain_bh(p, scope))  # type: ignore[arg-type]
 
 
-def test_bh_by_family_gives_the_same_bits_in_place() -> None:
-    p = _p_values(np.random.default_rng(3), (20_000, 5), permutations=99)
-    by_family = np.ascontiguousarray(p.T)
-    separate = np.empty_like(by_family)
-    adjust_families_into(by_family, separate)
-    _same_bits(separate.T, _plain_bh(p, "industry"))
-    adjust_families_into(by_family, by_family)
-    _same_bits(by_family, separate)
+@pytest.mark.parametrize("shape", [(1, 1), (63, 2), (64, 3), (65, 1), (20_000, 5), (2_000, 90)])
+def test_bh_into_a_columns_array_gives_the_same_bits(shape: tuple[int, int]) -> None:
+    # Row counts either side of the transposing kernels' blocks, and more columns than a line.
+    p = _p_values(np.random.default_rng(shape[0]), shape, permutations=99)
+    out = np.full(shape, -1.0)
+    adjust_columns_into(p, out)
+    _same_bits(out, _plain_bh(p, "industry"))
+    # Into a column of a table's block, as the engine writes it.
+    block = np.full((shape[0] * shape[1], 3), -1.0, order="F")
+    adjust_columns_into(p, block[:, 1].reshape(shape))
+    _same_bits(block[:, 1].reshape(shape), out)
+    assert (block[:, [0, 2]] == -1.0).all()
 
 
 def _keys(rng: np.random.Generator, shape: tuple[int, int], levels: int) -> np.ndarray:

@@ -42,7 +42,7 @@ import pandas as pd
 
 from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots.multiple_testing import (
-    adjust_families_into,
+    adjust_columns_into,
     adjust_p_values,
     discrete_table,
 )
@@ -379,13 +379,7 @@ def _corrections(
         p = out[_classifying_column(settings, statistic)]
         target = out[f"{statistic}_p_fdr"]
         if settings.correction == "fdr_bh" and settings.correction_scope == "industry":
-            # Each industry's p-values contiguous for the correction: numpy's blocked
-            # transposes cost less than reading them across 88 memory pages per area.
-            # A copy always (with one industry p.T is contiguous already, and would be p):
-            # corrected in place, so there is no second copy.
-            by_family = np.array(p.T, order="C")
-            adjust_families_into(by_family, by_family)
-            target[...] = by_family.T
+            adjust_columns_into(p, target)
         else:
             target[...] = adjust_p_values(p, settings.correction, settings.correction_scope)
         sources[statistic] = _Corrected()

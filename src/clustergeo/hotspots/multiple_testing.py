@@ -12,7 +12,8 @@ matters. Two implementations give the same bits:
 * :func:`adjust_p_values`, for any p-values, sorts each family by buckets (a counting sort
   on the value, about one p-value per bucket, then the few in a bucket by insertion):
   :math:`O(n)` per family instead of a comparison sort's :math:`O(n \log n)`, families in
-  parallel, eight at a time so the ``n x K`` array is read and written once.
+  parallel. The families of an ``n x K`` array (its columns) are made contiguous, and the
+  results put back, by transposing blocks of rows, each read and written as runs of memory.
 * :func:`adjust_discrete_p_values`, for p-values that take few distinct values (permutation
   p-values take at most :math:`P + 2`), counts how many tests fall on each value instead of
   sorting: :math:`O(n + L)` per family for *L* distinct values.
@@ -29,8 +30,8 @@ from clustergeo.hotspots.warmup import refresh_module_cache
 
 __all__ = [
     "Correction",
+    "adjust_columns_into",
     "adjust_discrete_p_values",
-    "adjust_families_into",
     "adjust_p_values",
     "discrete_table",
 ]
@@ -122,32 +123,38 @@ def _bucket_exponent(size: int) -> int:
     return int(min(24, max(10, np.floor(np.log2(max(size, 1))))))
 
 
-@numba.njit(cache=True, parallel=True)
-def _bh_columns(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
-    """Benjamini-Hochberg within each column of a C-contiguous ``n x K`` array.
+#: Rows of an ``n x K`` array per block of the transposing kernels: a block's rows are one run
+#: of memory, and each column's part of them (64 values, 512 bytes) one run of the transpose.
+_TRANSPOSE_ROWS = 64
 
-    Columns are handled eight at a time (one cache line of a row): a tile is copied to
-    contiguous columns, corrected, and written back, so every line is read and written once.
+
+@numba.njit(cache=True, parallel=True)
+def _family_major(p: np.ndarray, out: np.ndarray) -> None:
+    """``out[c, i] = p[i, c]``: the columns of an ``n x K`` array as the rows of ``out``.
+
+    By blocks of rows, in parallel: numpy's transposing copy reads the array down its columns,
+    one value a row apart (35,000 x 88 p-values, two threads: 7.1 ms against 2.5 ms, and
+    6.1 ms against 1.8 ms back).
     """
     n, n_columns = p.shape
-    tiles = (n_columns + 7) // 8
-    buckets = ((1023 - exponent) << 2) + (1 << exponent) + 1
-    for tile in numba.prange(tiles):
-        first = tile * 8
-        width = min(8, n_columns - first)
-        columns = np.empty((width, n))
-        adjusted = np.empty((width, n))
-        counts = np.empty(buckets, dtype=np.int32)
-        sorted_p = np.empty(n)
-        order = np.empty(n, dtype=np.int64)
-        for i in range(n):
-            for t in range(width):
-                columns[t, i] = p[i, first + t]
-        for t in range(width):
-            _bh_family(columns[t], adjusted[t], exponent, counts, sorted_p, order)
-        for i in range(n):
-            for t in range(width):
-                out[i, first + t] = adjusted[t, i]
+    for block in numba.prange((n + _TRANSPOSE_ROWS - 1) // _TRANSPOSE_ROWS):
+        first = block * _TRANSPOSE_ROWS
+        last = min(n, first + _TRANSPOSE_ROWS)
+        for c in range(n_columns):
+            for i in range(first, last):
+                out[c, i] = p[i, c]
+
+
+@numba.njit(cache=True, parallel=True)
+def _area_major(by_family: np.ndarray, out: np.ndarray) -> None:
+    """``out[i, c] = by_family[c, i]``: :func:`_family_major` undone, by the same blocks."""
+    n_columns, n = by_family.shape
+    for block in numba.prange((n + _TRANSPOSE_ROWS - 1) // _TRANSPOSE_ROWS):
+        first = block * _TRANSPOSE_ROWS
+        last = min(n, first + _TRANSPOSE_ROWS)
+        for i in range(first, last):
+            for c in range(n_columns):
+                out[i, c] = by_family[c, i]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -166,15 +173,18 @@ def _bh_rows(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
         )
 
 
-def adjust_families_into(p_by_family: np.ndarray, out: np.ndarray) -> None:
-    """Benjamini-Hochberg within each row of a ``K x n`` array: one family per row.
+def adjust_columns_into(p: np.ndarray, out: np.ndarray) -> None:
+    """Benjamini-Hochberg within each column of a C-contiguous ``n x K`` array, into ``out``.
 
-    The bits of ``adjust_p_values(p_by_family.T, "fdr_bh").T``, without transposing: for
-    callers that already hold each family's p-values contiguously. ``out`` may be
-    ``p_by_family`` itself: a family's p-values are all read (into its sorted copy) before
-    any adjusted value is written.
+    The bits of ``adjust_p_values(p, "fdr_bh", "industry")``, written into a C-contiguous
+    ``n x K`` array (a column of the caller's table, say) instead of a new one.
     """
-    _bh_rows(p_by_family, out, _bucket_exponent(p_by_family.shape[1]))
+    by_family = np.empty((p.shape[1], p.shape[0]))
+    _family_major(p, by_family)
+    # In place: a family's p-values are all read (into its sorted copy) before any adjusted
+    # value is written.
+    _bh_rows(by_family, by_family, _bucket_exponent(p.shape[0]))
+    _area_major(by_family, out)
 
 
 def _bh(p: np.ndarray, scope: Literal["industry", "all"]) -> np.ndarray:
@@ -196,7 +206,7 @@ def _bh(p: np.ndarray, scope: Literal["industry", "all"]) -> np.ndarray:
             np.empty(flat.size, dtype=np.int64),
         )
     else:
-        _bh_columns(p, adjusted, _bucket_exponent(p.shape[0]))
+        adjust_columns_into(p, adjusted)
     return adjusted
 
 
