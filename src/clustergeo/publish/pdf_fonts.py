@@ -272,8 +272,13 @@ def _keep(path: Path, kept: tuple[bytes, dict[int, int]]) -> None:
 
 
 def _trim(folder: Path) -> None:
-    """Remove the least recently used kept subsets beyond :data:`_KEPT_ON_DISK`."""
-    entries = [e for e in os.scandir(folder) if e.name.endswith(".subset")]
+    """Remove the least recently used kept subsets beyond :data:`_KEPT_ON_DISK`.
+
+    Files being written (hidden, under :func:`~clustergeo.io.atomic_path`) are left alone.
+    """
+    entries = [
+        e for e in os.scandir(folder) if e.name.endswith(".subset") and not e.name.startswith(".")
+    ]
     if len(entries) <= _KEPT_ON_DISK:
         return
     entries.sort(key=lambda e: e.stat().st_mtime)

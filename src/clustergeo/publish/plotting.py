@@ -835,26 +835,30 @@ def wrap_text(text: str, size: float, width_pt: float, weight: str = "normal") -
         start = 0
         while True:
             end = _line_end(words, start, size, width_pt, weight)
-            lines.append(_joined(words[start:end]))
+            lines.append(_line_text(words[start:end])[0])
             if end == len(words):
                 break
             start = end
     return "\n".join(lines)
 
 
-def _joined(words: Sequence[str]) -> str:
-    """Words joined by single spaces, empty words before the first other dropped."""
+def _line_text(words: Sequence[str]) -> tuple[str, int]:
+    """``words`` as a line shows them, and how many words that is.
+
+    Joined by single spaces, with the empty words (from repeated spaces) before the first
+    non-empty one dropped.
+    """
     first = next((i for i, word in enumerate(words) if word), len(words))
-    return " ".join(words[first:])
+    return " ".join(words[first:]), len(words) - first
 
 
 def _line_end(words: Sequence[str], start: int, size: float, width_pt: float, weight: str) -> int:
     """One past the last word of the line that starts at ``words[start]``."""
 
     def fits(end: int) -> bool:
-        first = next((i for i in range(start, end) if words[i]), end)
-        # A line's first word (empty words before it aside) is never broken off.
-        return end - first <= 1 or text_width(" ".join(words[first:end]), size, weight) <= width_pt
+        line, count = _line_text(words[start:end])
+        # A line's first word is never broken off.
+        return count <= 1 or text_width(line, size, weight) <= width_pt
 
     fitting, too_wide = start + 1, len(words) + 1
     while too_wide - fitting > 1:
