@@ -50,7 +50,7 @@ def _texts() -> list[str]:
     return [CAPTION, *odd, *shuffled]
 
 
-@pytest.mark.parametrize("width_pt", [1.0, 40.0, 95.5, 180.0, 333.0, 5_000.0])
+@pytest.mark.parametrize("width_pt", [1.0, 40.0, 95.5, 180.0, 333.0, 5_000.0, float("nan")])
 @pytest.mark.parametrize("size", [7.0, 9.5])
 def test_lines_break_where_adding_word_by_word_breaks_them(size: float, width_pt: float) -> None:
     for text in _texts():
@@ -70,17 +70,31 @@ def test_every_line_of_several_words_fits_and_takes_all_the_words_that_fit() -> 
             assert text_width(f"{line} {following.split(' ')[0]}", 8.0, "normal") > width
 
 
-def test_a_line_is_found_with_a_few_measurements(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_line_is_found_with_a_few_measurements_of_text_about_its_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     measured: list[str] = []
+    measure = plotting.text_width
 
     def counting(text: str, size: float, weight: str = "normal") -> float:
         measured.append(text)
-        return text_width(text, size, weight)
+        return measure(text, size, weight)
 
-    monkeypatch.setattr(plotting, "text_width", counting)
-    wrapped = wrap_text(CAPTION, 8.0, 250.0)
-    words = len(CAPTION.split())
-    lines = wrapped.count("\n") + 1
-    # Halving: about log2(words) a line, where word by word measures every word once.
-    assert len(measured) <= lines * 7
-    assert len(measured) < words / 2
+    long_paragraph = " ".join([CAPTION.replace("\n", " ")] * 6)
+    for width in (90.0, 250.0, 480.0):
+        measured.clear()
+        monkeypatch.setattr(__import__(__name__), "text_width", counting)
+        _word_by_word(long_paragraph, 8.0, width)
+        one_by_one = list(measured)
+        measured.clear()
+        monkeypatch.setattr(plotting, "text_width", counting)
+        lines = wrap_text(long_paragraph, 8.0, width).split("\n")
+        monkeypatch.undo()
+        # Doubling then halving: about 2 log2(words on a line) a line, where word by word
+        # measures every word but a line's first once; never a text much longer than a line,
+        # so no more text measured in all than word by word, where lines are short.
+        longest_line = max(len(line.split()) for line in lines)
+        assert max(len(text.split()) for text in measured) <= 2 * longest_line + 1
+        assert sum(map(len, measured)) <= 1.5 * sum(map(len, one_by_one))
+        if longest_line >= 8:
+            assert len(measured) < len(one_by_one) / 2

@@ -17,7 +17,7 @@ import io
 import logging
 import math
 import textwrap
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
@@ -826,19 +826,23 @@ def wrap_text(text: str, size: float, width_pt: float, weight: str = "normal") -
 
     A line's width only grows as words are added to it (each adds a space and its glyphs'
     advances, far more than kerning across the space takes back), so the words that fit are
-    a run from the line's first: its end is found by halving, a few measurements a line
-    rather than one for every word.
+    a run from the line's first. Its end is searched for from the previous line's number of
+    words, outwards by one word, two, four..., then by halving: two or three measurements a
+    line where its length changes little, rather than one for every word, and never of a
+    text much longer than the line.
     """
+    fits = functools.partial(_fits, size=size, width_pt=width_pt, weight=weight)
     lines: list[str] = []
+    guess = 1
     for paragraph in text.split("\n"):
         words = paragraph.split(" ")
         start = 0
         while True:
-            end = _line_end(words, start, size, width_pt, weight)
+            end = _line_end(words, start, guess, fits)
             lines.append(_line_text(words[start:end])[0])
             if end == len(words):
                 break
-            start = end
+            guess, start = end - start, end
     return "\n".join(lines)
 
 
@@ -852,18 +856,43 @@ def _line_text(words: Sequence[str]) -> tuple[str, int]:
     return " ".join(words[first:]), len(words) - first
 
 
-def _line_end(words: Sequence[str], start: int, size: float, width_pt: float, weight: str) -> int:
-    """One past the last word of the line that starts at ``words[start]``."""
+def _fits(words: Sequence[str], size: float, width_pt: float, weight: str) -> bool:
+    """Whether ``words`` fit on one line (a line's first word always does)."""
+    line, count = _line_text(words)
+    # Nor is a line broken by a width that is no number.
+    return count <= 1 or not text_width(line, size, weight) > width_pt
 
-    def fits(end: int) -> bool:
-        line, count = _line_text(words[start:end])
-        # A line's first word is never broken off.
-        return count <= 1 or text_width(line, size, weight) <= width_pt
 
-    fitting, too_wide = start + 1, len(words) + 1
+def _line_end(
+    words: Sequence[str], start: int, guess: int, fits: Callable[[Sequence[str]], bool]
+) -> int:
+    """One past the last word of the line that starts at ``words[start]``.
+
+    ``fits(words[start:end])`` must hold for every ``end`` up to the answer and for none
+    beyond it; the search starts from ``guess`` words.
+    """
+    last = len(words)
+    fitting, too_wide = start + 1, last + 1
+    probe = min(start + max(guess, 1), last)
+    if fits(words[start:probe]):
+        fitting, step = probe, 1
+        while fitting < last:
+            probe = min(fitting + step, last)
+            if not fits(words[start:probe]):
+                too_wide = probe
+                break
+            fitting, step = probe, 2 * step
+    else:
+        too_wide, step = probe, 1
+        while too_wide - step > fitting:
+            probe = too_wide - step
+            if fits(words[start:probe]):
+                fitting = probe
+                break
+            too_wide, step = probe, 2 * step
     while too_wide - fitting > 1:
         middle = (fitting + too_wide) // 2
-        if fits(middle):
+        if fits(words[start:middle]):
             fitting = middle
         else:
             too_wide = middle
