@@ -70,11 +70,21 @@ def test_bh_into_a_columns_array_gives_the_same_bits(shape: tuple[int, int]) -> 
     out = np.full(shape, -1.0)
     adjust_columns_into(p, out)
     _same_bits(out, _plain_bh(p, "industry"))
-    # Into a column of a table's block, as the engine writes it.
-    block = np.full((shape[0] * shape[1], 3), -1.0, order="F")
-    adjust_columns_into(p, block[:, 1].reshape(shape))
-    _same_bits(block[:, 1].reshape(shape), out)
-    assert (block[:, [0, 2]] == -1.0).all()
+    # Into a column of a table's block, as the engine writes it (contiguous), and into a
+    # strided view.
+    for order in ("F", "C"):
+        block = np.full((shape[0] * shape[1], 3), -1.0, order=order)
+        adjust_columns_into(p, block[:, 1].reshape(shape))
+        _same_bits(block[:, 1].reshape(shape), out)
+        assert (block[:, [0, 2]] == -1.0).all()
+
+
+def test_bh_into_an_array_of_another_shape_is_refused() -> None:
+    p = np.full((100, 3), 0.5)
+    larger = np.full((100, 3), -1.0)
+    with pytest.raises(ValueError, match="shape"):
+        adjust_columns_into(p, larger[:2])
+    assert (larger == -1.0).all()
 
 
 def _keys(rng: np.random.Generator, shape: tuple[int, int], levels: int) -> np.ndarray:

@@ -174,11 +174,14 @@ def _bh_rows(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
 
 
 def adjust_columns_into(p: np.ndarray, out: np.ndarray) -> None:
-    """Benjamini-Hochberg within each column of a C-contiguous ``n x K`` array, into ``out``.
+    """Benjamini-Hochberg within each column of an ``n x K`` float64 array, into ``out``.
 
-    The bits of ``adjust_p_values(p, "fdr_bh", "industry")``, written into a C-contiguous
-    ``n x K`` array (a column of the caller's table, say) instead of a new one.
+    The bits of ``adjust_p_values(p, "fdr_bh", "industry")``, written into an ``n x K``
+    array (a column of the caller's table, say) instead of a new one. Any memory layout; the
+    engine's, C-contiguous, is the one the warm-up compiles for.
     """
+    if out.shape != p.shape:
+        raise ValueError(f"out has shape {out.shape}, the p-values {p.shape}")
     by_family = np.empty((p.shape[1], p.shape[0]))
     _family_major(p, by_family)
     # In place: a family's p-values are all read (into its sorted copy) before any adjusted
