@@ -244,10 +244,13 @@ def test_kept_subsets_are_trimmed_to_the_most_recently_used(
     for age, glyphs in enumerate(sets):
         _subset_bytes(set(glyphs))
         os.utime(pdf_fonts.subset_file(twin, 0, glyphs), (1_000 + age, 1_000 + age))
-    # Another process's file being written is no kept subset, however old.
-    writing = kept_in / ".another.subset.partial.subset"
+    # Another process's file being written is no kept subset; one left for an hour and more
+    # was left by a process that was killed.
+    writing = kept_in / ".another.subset.clustergeo-partial.subset"
     writing.write_bytes(b"")
-    os.utime(writing, (1, 1))
+    abandoned = kept_in / ".a-killed.subset.clustergeo-partial.subset"
+    abandoned.write_bytes(b"")
+    os.utime(abandoned, (1, 1))
     # The first set, used again from disk, becomes the most recently used; a fifth set goes
     # beyond the limit, and the folder is trimmed to three quarters of it.
     monkeypatch.setattr(pdf_fonts, "_subsets", type(pdf_fonts._subsets)())
@@ -257,6 +260,7 @@ def test_kept_subsets_are_trimmed_to_the_most_recently_used(
     left = {p.name for p in kept_in.glob("*.subset") if not p.name.startswith(".")}
     assert left == {pdf_fonts.subset_file(twin, 0, g).name for g in (sets[0], sets[3], fifth)}
     assert writing.exists()
+    assert not abandoned.exists()
 
 
 def test_an_unwritable_folder_still_gives_the_subset(

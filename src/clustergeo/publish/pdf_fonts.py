@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -65,8 +66,11 @@ _TWIN_VERSION: Final = "1"
 
 #: Subsets kept per process; a map asks for a few per face, a run for a few hundred in all.
 _KEPT_SUBSETS: Final = 512
-#: Subsets kept on disk (a few kilobytes each); beyond this the least recently used go.
+#: Subsets kept on disk (a few kilobytes each); beyond this the least recently used go, down
+#: to three quarters of it.
 _KEPT_ON_DISK: Final = 2048
+#: Seconds after which a hidden file being written is taken for one a killed process left.
+_ABANDONED_AFTER_S: Final = 3600.0
 
 _twins: dict[str, str] = {}
 _subsets: OrderedDict[tuple[str, int, frozenset[int]], tuple[bytes, dict[int, int]]] = OrderedDict()
@@ -274,17 +278,27 @@ def _keep(path: Path, kept: tuple[bytes, dict[int, int]]) -> None:
 def _trim(folder: Path) -> None:
     """Remove the least recently used kept subsets beyond :data:`_KEPT_ON_DISK`.
 
-    Files being written (hidden, under :func:`~clustergeo.io.atomic_path`) are left alone.
+    Files being written (hidden, under :func:`~clustergeo.io.atomic_path`) are left alone,
+    unless older than :data:`_ABANDONED_AFTER_S`. Files another process removes meanwhile
+    are passed over.
     """
-    entries = [
-        e for e in os.scandir(folder) if e.name.endswith(".subset") and not e.name.startswith(".")
-    ]
-    if len(entries) <= _KEPT_ON_DISK:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime)
-    for entry in entries[: len(entries) - _KEPT_ON_DISK * 3 // 4]:
+    kept: list[tuple[float, str]] = []
+    now = time.time()
+    for entry in os.scandir(folder):
+        if not entry.name.endswith(".subset"):
+            continue
         with contextlib.suppress(OSError):
-            Path(entry.path).unlink()
+            used = entry.stat().st_mtime
+            if not entry.name.startswith("."):
+                kept.append((used, entry.path))
+            elif now - used > _ABANDONED_AFTER_S:
+                Path(entry.path).unlink()
+    if len(kept) <= _KEPT_ON_DISK:
+        return
+    kept.sort()
+    for _used, path in kept[: len(kept) - _KEPT_ON_DISK * 3 // 4]:
+        with contextlib.suppress(OSError):
+            Path(path).unlink()
 
 
 @contextlib.contextmanager
