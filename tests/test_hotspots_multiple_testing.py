@@ -79,6 +79,14 @@ def test_bh_into_a_columns_array_gives_the_same_bits(shape: tuple[int, int]) -> 
         assert (block[:, [0, 2]] == -1.0).all()
 
 
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (5, 0), (0, 0)])
+@pytest.mark.parametrize("method", ["fdr_bh", "bonferroni", "none"])
+@pytest.mark.parametrize("scope", ["industry", "all"])
+def test_no_tests_adjust_to_no_p_values(shape: tuple[int, ...], method: str, scope: str) -> None:
+    adjusted = adjust_p_values(np.empty(shape), method, scope)  # type: ignore[arg-type]
+    assert adjusted.shape == shape
+
+
 def test_bh_into_an_array_of_another_shape_is_refused() -> None:
     p = np.full((100, 3), 0.5)
     larger = np.full((100, 3), -1.0)

@@ -236,7 +236,9 @@ def adjust_p_values(
     p = np.asarray(p, dtype=float)
     if method == "none":
         return p.copy()
-    family = p.reshape(-1, 1) if scope == "all" else p.reshape(p.shape[0], -1)
+    # Every cell one family, or one family per column (an array of no rows has columns too).
+    columns = int(np.prod(p.shape[1:], dtype=np.int64))
+    family = p.reshape(-1, 1) if scope == "all" else p.reshape(p.shape[0], columns)
     if method == "bonferroni":
         m = (~np.isnan(family)).sum(axis=0)
         adjusted = np.minimum(family * m[None, :], 1.0)
