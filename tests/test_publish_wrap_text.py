@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import sys
 
 import pytest
 
@@ -83,16 +84,16 @@ def test_a_line_is_found_with_a_few_measurements_of_text_about_its_length(
     long_paragraph = " ".join([CAPTION.replace("\n", " ")] * 6)
     for width in (90.0, 250.0, 480.0):
         measured.clear()
-        monkeypatch.setattr(__import__(__name__), "text_width", counting)
+        monkeypatch.setattr(sys.modules[__name__], "text_width", counting)
         _word_by_word(long_paragraph, 8.0, width)
         one_by_one = list(measured)
         measured.clear()
         monkeypatch.setattr(plotting, "text_width", counting)
         lines = wrap_text(long_paragraph, 8.0, width).split("\n")
         monkeypatch.undo()
-        # Doubling then halving: about 2 log2(words on a line) a line, where word by word
-        # measures every word but a line's first once; never a text much longer than a line,
-        # so no more text measured in all than word by word, where lines are short.
+        # From the previous line's length: a few measurements a line, where word by word
+        # measures every word but a line's first; never a text much longer than a line, so
+        # not much more text measured in all than word by word where lines are short.
         longest_line = max(len(line.split()) for line in lines)
         assert max(len(text.split()) for text in measured) <= 2 * longest_line + 1
         assert sum(map(len, measured)) <= 1.5 * sum(map(len, one_by_one))
