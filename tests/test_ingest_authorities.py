@@ -7,6 +7,7 @@ only touches a combined authority with a 5% sliver.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import geopandas as gpd
@@ -450,6 +451,60 @@ def test_read_authorities_from_topojson() -> None:
     assert current["county"]["name"].tolist() == ["Leicestershire"]
     assert list(current["district"].columns) == ["code", "name", "geometry"]
     assert current["district"].crs.to_epsg() == 27700
+    assert notes == []
+
+
+def test_named_layers_are_read_without_listing_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GDAL parses a whole TopoJSON file to list its layers: a layer named in the config is
+    # read straight away, once.
+    def refuse(path: Path) -> list[str]:
+        raise AssertionError(f"{path} was listed")
+
+    monkeypatch.setattr("clustergeo.ingest.boundaries.list_layers", refuse)
+    opened: list[str] = []
+    read_file = gpd.read_file
+
+    def counted(*args: object, **kwargs: object) -> gpd.GeoDataFrame:
+        opened.append(str(kwargs.get("layer")))
+        return read_file(*args, **kwargs)
+
+    monkeypatch.setattr("clustergeo.ingest.boundaries.gpd.read_file", counted)
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {
+            "path": path,
+            "crs": "EPSG:4326",
+            "year": 2021,
+            "layers": {"district": {"layer": "ltla"}, "county": {"layer": "cty"}},
+        }
+    )
+    current, _every, _notes = read_authorities(config, path)
+    assert opened == ["ltla", "cty"]
+    assert current["district"]["code"].tolist() == ["E07000132", "E07000134"]
+
+
+def test_gzipped_authorities_file_is_filtered_by_year(tmp_path: Path) -> None:
+    # An old district and its successor over the same ground, told apart by start and end.
+    frame = gpd.GeoDataFrame(
+        {
+            "areacd": ["E07000151", HINCKLEY],
+            "areanm": ["Old district", "Hinckley and Bosworth"],
+            "start": [2000, 2021],
+            "end": [2020, None],
+        },
+        geometry=[box(0, 0, 100, 100), box(0, 0, 100, 100)],
+        crs="EPSG:27700",
+    )
+    plain = tmp_path / "ltla.geojson"
+    frame.to_file(plain, driver="GeoJSON", engine="pyogrio")
+    path = tmp_path / "ltla.geojson.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    config = AuthoritiesConfig.model_validate(
+        {"path": path, "year": 2022, "layers": {"district": {"layer": "ltla"}}}
+    )
+    current, every, notes = read_authorities(config, path)
+    assert current["district"]["code"].tolist() == [HINCKLEY]
+    assert every["district"]["code"].tolist() == ["E07000151", HINCKLEY]
     assert notes == []
 
 

@@ -31,7 +31,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from clustergeo._errors import InputDataError
@@ -66,15 +65,14 @@ def read_authorities(
     every: dict[str, gpd.GeoDataFrame] = {}
     notes: list[str] = []
     for tier, spec in config.layers.items():
-        fields = _layer_fields(path, spec.layer)
-        period = tuple(c for c in ("start", "end") if c in fields)
         read = read_boundaries(
             path,
             code_column=config.code_column,
             name_column=config.name_column,
             layer=spec.layer,
             assume_crs=config.crs,
-            keep_columns=period,
+            # ONS's multi-year files give each feature the years it is valid in.
+            optional_columns=("start", "end"),
             what=f"Authorities file ({tier} layer)",
         )
         notes.extend(read.notes)
@@ -139,13 +137,6 @@ def _check_overlaps(
         f"{slivers} pairs of {tier.replace('_', ' ')} polygons in layer {layer} "
         "overlap by slivers (generalised boundaries); areas are assigned by majority"
     ]
-
-
-def _layer_fields(path: Path, layer: str) -> list[str]:
-    try:
-        return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
-        return []
 
 
 def _overlay_codes(

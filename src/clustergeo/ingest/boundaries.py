@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 class BoundaryRead:
     """Polygons read from a boundary file, with what was repaired on the way.
 
-    ``frame`` has columns ``code``, ``name`` and ``geometry`` (EPSG:27700) plus any columns
-    asked for in ``keep_columns``.
+    ``frame`` has columns ``code``, ``name`` and ``geometry`` (EPSG:27700) plus the columns
+    asked for in ``keep_columns`` and those of ``optional_columns`` the file has.
     """
 
     frame: gpd.GeoDataFrame
@@ -92,6 +92,7 @@ def read_boundaries(
     layer: str | None = None,
     assume_crs: str | None = None,
     keep_columns: tuple[str, ...] = (),
+    optional_columns: tuple[str, ...] = (),
     what: str = "Boundary file",
     year: int | None = None,
 ) -> BoundaryRead:
@@ -113,6 +114,8 @@ def read_boundaries(
         ``assume_crs`` is of the other kind: then ``assume_crs`` is used.
     keep_columns
         Other attribute columns to keep (they must exist).
+    optional_columns
+        Attribute columns to keep where the file has them.
     what
         How to name the file in messages ("Areas file", "Authorities file"...).
     year
@@ -185,7 +188,11 @@ def read_boundaries(
         {
             "code": codes[keep].astype(str).to_numpy(),
             "name": names.astype(str).to_numpy(),
-            **{c: frame.loc[keep, c].to_numpy() for c in keep_columns},
+            **{
+                c: frame.loc[keep, c].to_numpy()
+                for c in dict.fromkeys([*keep_columns, *optional_columns])
+                if c in frame.columns
+            },
         },
         geometry=geometry.to_numpy(),
         crs=frame.crs,
@@ -222,19 +229,26 @@ def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     incomplete = shapefile_parts_problem(path)
     if incomplete:
         raise InputDataError(f"{what} {path} {incomplete}")
-    layers = list_layers(path)
-    if layer is None and len(layers) > 1:
-        raise InputDataError(
-            f"{what} {path} has {len(layers)} layers ({format_examples(layers)}); choose one "
-            "with 'layer' in the config."
-        )
-    if layer is not None and layer not in layers:
-        raise InputDataError(
-            f"{what} {path} has no layer '{layer}'; its layers are {format_examples(layers)}."
-        )
+    # GDAL reads a whole GeoJSON or TopoJSON file to list its layers, as it does to read one:
+    # a layer that is named is read straight away, and the layers are listed only to explain
+    # a failure.
+    if layer is None:
+        layers = list_layers(path)
+        if len(layers) > 1:
+            raise InputDataError(
+                f"{what} {path} has {len(layers)} layers ({format_examples(layers)}); choose "
+                "one with 'layer' in the config."
+            )
     try:
         return gpd.read_file(_gdal_path(path), layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        if layer is not None:
+            layers = list_layers(path)
+            if layer not in layers:
+                raise InputDataError(
+                    f"{what} {path} has no layer '{layer}'; its layers are "
+                    f"{format_examples(layers)}."
+                ) from None
         raise InputDataError(f"Cannot read {what.lower()} {path}: {exc}") from None
 
 
