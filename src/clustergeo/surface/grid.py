@@ -6,10 +6,11 @@ overlap. A piece :math:`p` with employment :math:`E_{pj}` gives cell :math:`c`
 
 .. math:: X_{cj} = \sum_p E_{pj} \, \frac{|p \cap c|}{\sum_{c'} |p \cap c'|}
 
-computed from exact polygon intersections (shapely), so each piece's shares sum to one and
-the grid total of every band equals the pieces' total to float rounding (areal weighting,
-Goodchild & Lam 1980, *GeoProcessing* 1). The grid is snapped to multiples of the cell size,
-so grids of one cell size from different runs line up cell for cell.
+computed from exact polygon intersections (each piece clipped to each cell's rectangle), so
+each piece's shares sum to one and the grid total of every band equals the pieces' total to
+float rounding (areal weighting, Goodchild & Lam 1980, *GeoProcessing* 1). The grid is snapped
+to multiples of the cell size, so grids of one cell size from different runs line up cell for
+cell.
 """
 
 from __future__ import annotations
@@ -189,11 +190,56 @@ def _overlaps(
             offsets = np.arange(len(index)) - np.repeat(np.cumsum(n) - n, n)
             rows = row0[index] + offsets // ncols[index]
             cols = col0[index] + offsets % ncols[index]
-            cells = spec.cell_boxes(rows, cols)
-            area = shapely.area(shapely.intersection(geoms[index], cells))
+            area = _cell_overlaps(geoms, chunk, index, rows, cols, spec)
             keep = area > 0
             yield index[keep], (rows * spec.width + cols)[keep], area[keep]
         start = stop
+
+
+#: How far a geometry's overlaps with the cells may sum from its area, as a share of its area
+#: and of a cell's, before they are recomputed by a general overlay (rounding leaves them
+#: within about 1e-15 of the area on real boundaries).
+_CONSERVED = 1e-9
+
+
+def _cell_overlaps(  # noqa: PLR0917 -- the pairs as _overlaps lays them out
+    geoms: np.ndarray,
+    chunk: np.ndarray,
+    index: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    spec: GridSpec,
+) -> np.ndarray:
+    """The area of ``geoms[index]`` inside the cell at ``rows``, ``cols``, pair by pair.
+
+    A cell is a rectangle, so each geometry is clipped to it (GEOS's rectangle intersection, one
+    pass over the geometry's edges) rather than intersected with it by a general overlay, which
+    nodes the two first and took nine times as long on the Midlands' 1 km grid (3.6 s against
+    0.4 s for 71,486 pairs; the same pairs overlap, 81% of the areas are the same bits and the
+    rest within 3e-10 of themselves, all slivers under a square metre). Rectangle clipping can
+    fail where a geometry's edges pass exactly through a cell's corner: it may return the wrong
+    side of the cut. So the overlaps of each geometry in ``chunk`` (those ``index`` lists, each
+    with every cell its bounds reach) must add up to its area, and a geometry's whose do not
+    are made again by overlay.
+    """
+    left = (spec.left + cols * spec.cell_m).tolist()
+    top = (spec.top - rows * spec.cell_m).tolist()
+    size = spec.cell_m
+    # shapely takes one rectangle per call.
+    clipped = [
+        shapely.clip_by_rect(geom, x0, y1 - size, x0 + size, y1)
+        for geom, x0, y1 in zip(geoms[index], left, top, strict=True)
+    ]
+    area = shapely.area(np.asarray(clipped, dtype=object))
+    whole = shapely.area(geoms[chunk])
+    summed = np.bincount(index - chunk[0], weights=area, minlength=len(chunk))
+    unconserved = np.abs(summed - whole) > _CONSERVED * (whole + spec.cell_area)
+    if unconserved.any():
+        again = unconserved[index - chunk[0]]
+        area[again] = shapely.area(
+            shapely.intersection(geoms[index[again]], spec.cell_boxes(rows[again], cols[again]))
+        )
+    return area
 
 
 def rasterise(pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec) -> np.ndarray:
