@@ -263,6 +263,24 @@ def test_overlay_majority_rule(
     assert notes == ["2 areas are in no combined authority (outside all)"]
 
 
+def test_overlay_shares_inside_across_and_touching(areas: gpd.GeoDataFrame) -> None:
+    from clustergeo.ingest.authorities import _overlay_codes
+
+    authorities = layer(
+        [
+            ("A", "Around area 0", (-10, -10, 110, 110)),  # area 0 inside, area 1 a tenth
+            ("B", "Half of area 1", (110, 0, 160, 100)),
+            ("C", "The rest of area 1", (160, 0, 200, 100)),
+            ("D", "Beside area 3", (400, 0, 500, 100)),  # touches area 3 along an edge only
+        ]
+    )
+    codes, share, covered = _overlay_codes(areas, authorities)
+    assert codes.to_dict() == {AREAS[0]: "A", AREAS[1]: "B"}
+    assert share[AREAS[0]] == 1.0
+    assert share[AREAS[1]] == pytest.approx(0.5, rel=1e-12)
+    assert covered.to_dict() == pytest.approx({AREAS[0]: 1.0, AREAS[1]: 1.0}, rel=1e-12)
+
+
 def test_overlay_needs_more_than_half(areas: gpd.GeoDataFrame) -> None:
     # Exactly half is not "more than half".
     halves = layer([(CA, "Half", (0, 0, 50, 100))])

