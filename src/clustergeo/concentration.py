@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
@@ -191,7 +191,7 @@ def lq_above_test(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (np.log(lq) - np.log(threshold)) / np.sqrt(variance)
     z = np.where(lq == 0, -np.inf, z)
-    p = stats.norm.sf(z)
+    p = special.ndtr(-z)  # the normal upper tail, as scipy.stats.norm.sf computes it
     undefined = np.isnan(lq)
     return np.where(undefined, np.nan, z), np.where(undefined, np.nan, p)
 
@@ -241,11 +241,12 @@ def location_quotients(
     # A fractional count (a grid cell's share of an area) can make the interval unbounded.
     lq = lq_matrix(e_ij, e_i, share)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        z = stats.norm.ppf(0.5 + settings.confidence_level / 2)
+        z = special.ndtri(0.5 + settings.confidence_level / 2)  # scipy.stats.norm.ppf
         half_width = z * np.sqrt(lq_log_variance(e_ij, e_i, big_e_j, big_e))
         lower = lq * np.exp(-half_width)
         upper = lq * np.exp(half_width)
-        zero_upper = stats.chi2.ppf(0.5 + settings.confidence_level / 2, 2) / 2
+        # scipy.stats.chi2.ppf(q, 2) / 2: scipy computes chi2.ppf as 2 * gammaincinv(df / 2, q).
+        zero_upper = special.gammaincinv(1.0, 0.5 + settings.confidence_level / 2)
         zero = e_ij == 0
         lower = np.where(zero, 0.0, lower)
         upper = np.where(zero, (zero_upper / e_i) / share, upper)

@@ -44,7 +44,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from clustergeo.clusters.concentrations import find_concentrations
 from clustergeo.clusters.delineate import Group, delineate_clusters, hot_classes
@@ -129,7 +129,7 @@ def _lq_and_interval(
     variance = float(
         lq_log_variance(employment, area_total, reference_share * reference_total, reference_total)
     )
-    half_width = float(stats.norm.ppf(0.5 + confidence_level / 2)) * np.sqrt(variance)
+    half_width = float(special.ndtri(0.5 + confidence_level / 2)) * np.sqrt(variance)
     z = np.log(lq) / np.sqrt(variance) if variance > 0 else np.inf
     return lq, lq * np.exp(-half_width), lq * np.exp(half_width), float(z)
 
