@@ -1099,9 +1099,8 @@ def _check_census_totals(
     problems: Problems,
 ) -> None:
     """The published total must equal the sum of the industries where no cell is suppressed."""
-    by_area = tidy.groupby("area_code", sort=False)["employment"]
-    summed = by_area.sum(min_count=1)
-    complete = by_area.apply(lambda s: bool(s.notna().all()))
+    summed = tidy.groupby("area_code", sort=False)["employment"].sum(min_count=1)
+    complete = tidy["employment"].notna().groupby(tidy["area_code"], sort=False).all()
     published = totals.set_index("area_code")["total"]
     compare = pd.DataFrame({"summed": summed, "complete": complete}).reindex(published.index)
     mismatch = (
