@@ -212,33 +212,43 @@ def _cell_overlaps(  # noqa: PLR0917 -- the pairs as _overlaps lays them out
 ) -> np.ndarray:
     """The area of ``geoms[index]`` inside the cell at ``rows``, ``cols``, pair by pair.
 
-    A cell is a rectangle, so each geometry is clipped to it (GEOS's rectangle intersection, one
-    pass over the geometry's edges) rather than intersected with it by a general overlay, which
-    nodes the two first and took nine times as long on the Midlands' 1 km grid (3.6 s against
-    0.4 s for 71,486 pairs; the same pairs overlap, 81% of the areas are the same bits and the
-    rest within 3e-10 of themselves, all slivers under a square metre). Rectangle clipping can
-    fail where a geometry's edges pass exactly through a cell's corner: it may return the wrong
-    side of the cut. So the overlaps of each geometry in ``chunk`` (those ``index`` lists, each
-    with every cell its bounds reach) must add up to its area, and a geometry's whose do not
-    are made again by overlay.
+    A cell inside its geometry (a prepared containment test tells) is covered whole, and one
+    outside it not at all. A cell the geometry's boundary crosses is cut by clipping the
+    geometry to the cell's rectangle (GEOS's rectangle intersection, one pass over the
+    geometry's edges) rather than by a general overlay, which nodes the two first. On the
+    Midlands' 1 km grid (71,486 pairs) the overlay took 3.6 s against 0.4 s clipped; the same
+    pairs overlap, 70% of the areas are the same bits and the rest within 3e-10 of themselves,
+    all slivers under a square metre. Rectangle clipping can fail where a geometry's edge
+    passes exactly through a cell's corner: it may return the wrong side of the cut. So the
+    overlaps of each geometry in ``chunk`` (those ``index`` lists, each with every cell its
+    bounds reach) must add up to its area, and a geometry's whose do not are made again by
+    overlay.
     """
-    left = (spec.left + cols * spec.cell_m).tolist()
-    top = (spec.top - rows * spec.cell_m).tolist()
+    cells = spec.cell_boxes(rows, cols)
+    mine = geoms[index]
+    shapely.prepare(geoms[chunk])
+    try:
+        inside = shapely.contains_properly(mine, cells)
+        crossing = ~inside & shapely.intersects(mine, cells)
+    finally:
+        shapely.destroy_prepared(geoms[chunk])
+    area = np.where(inside, spec.cell_area, 0.0)
+    crossed = np.flatnonzero(crossing)
+    left = (spec.left + cols[crossed] * spec.cell_m).tolist()
+    top = (spec.top - rows[crossed] * spec.cell_m).tolist()
     size = spec.cell_m
     # shapely takes one rectangle per call.
     clipped = [
         shapely.clip_by_rect(geom, x0, y1 - size, x0 + size, y1)
-        for geom, x0, y1 in zip(geoms[index], left, top, strict=True)
+        for geom, x0, y1 in zip(mine[crossed], left, top, strict=True)
     ]
-    area = shapely.area(np.asarray(clipped, dtype=object))
+    area[crossed] = shapely.area(np.asarray(clipped, dtype=object)) if clipped else 0.0
     whole = shapely.area(geoms[chunk])
     summed = np.bincount(index - chunk[0], weights=area, minlength=len(chunk))
     unconserved = np.abs(summed - whole) > _CONSERVED * (whole + spec.cell_area)
     if unconserved.any():
         again = unconserved[index - chunk[0]]
-        area[again] = shapely.area(
-            shapely.intersection(geoms[index[again]], spec.cell_boxes(rows[again], cols[again]))
-        )
+        area[again] = shapely.area(shapely.intersection(mine[again], cells[again]))
     return area
 
 
