@@ -216,13 +216,13 @@ def _cell_overlaps(  # noqa: PLR0917 -- the pairs as _overlaps lays them out
     outside it not at all. A cell the geometry's boundary crosses is cut by clipping the
     geometry to the cell's rectangle (GEOS's rectangle intersection, one pass over the
     geometry's edges) rather than by a general overlay, which nodes the two first. On the
-    Midlands' 1 km grid (71,486 pairs) the overlay took 3.6 s against 0.4 s clipped; the same
-    pairs overlap, 70% of the areas are the same bits and the rest within 3e-10 of themselves,
-    all slivers under a square metre. Rectangle clipping can fail where a geometry's edge
-    passes exactly through a cell's corner: it may return the wrong side of the cut. So the
-    overlaps of each geometry in ``chunk`` (those ``index`` lists, each with every cell its
-    bounds reach) must add up to its area, and a geometry's whose do not are made again by
-    overlay.
+    Midlands' 1 km grid (71,486 pairs) this took 0.45 s against 2.2-2.4 s for an overlay of
+    every pair; the same pairs overlap, 70% of the areas are the same bits and the rest within
+    3e-10 of themselves, all slivers under a square metre. Rectangle clipping can fail where a
+    geometry's edge passes exactly through a cell's corner: it may return the wrong side of
+    the cut. So the overlaps of each geometry in ``chunk`` (those ``index`` lists, each with
+    every cell its bounds reach) must add up to its area, and a geometry's whose do not are
+    made again by overlay.
     """
     cells = spec.cell_boxes(rows, cols)
     mine = geoms[index]
