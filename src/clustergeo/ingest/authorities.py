@@ -150,11 +150,10 @@ def _overlay_pieces(areas: gpd.GeoDataFrame, authorities: gpd.GeoDataFrame) -> p
     left = np.asarray(areas.geometry.to_numpy())
     right = np.asarray(authorities.geometry.to_numpy())
     area_index, authority_index = shapely.STRtree(right).query(left, predicate="intersects")
-    shapely.prepare(right)
-    try:
-        inside = shapely.contains_properly(right[authority_index], left[area_index])
-    finally:
-        shapely.destroy_prepared(right)
+    # Copies are prepared: GEOS's prepared geometries are not safe to share between threads.
+    prepared = shapely.from_wkb(shapely.to_wkb(right))
+    shapely.prepare(prepared)
+    inside = shapely.contains_properly(prepared[authority_index], left[area_index])
     piece_area = shapely.area(left[area_index])
     crossing = ~inside
     piece_area[crossing] = shapely.area(
