@@ -453,9 +453,10 @@ def test_lookup_names_survive_padded_codes(
 # -- reading the authority layers ------------------------------------------------------------
 
 
-def test_read_authorities_from_topojson() -> None:
+def _fixture_districts_and_counties() -> tuple[Path, AuthoritiesConfig]:
+    """The TopoJSON fixture's districts and counties of 2021."""
     path = FIXTURES / "authorities.topojson"
-    config = AuthoritiesConfig.model_validate(
+    return path, AuthoritiesConfig.model_validate(
         {
             "path": path,
             "crs": "EPSG:4326",
@@ -463,6 +464,10 @@ def test_read_authorities_from_topojson() -> None:
             "layers": {"district": {"layer": "ltla"}, "county": {"layer": "cty"}},
         }
     )
+
+
+def test_read_authorities_from_topojson() -> None:
+    path, config = _fixture_districts_and_counties()
     current, every, notes = read_authorities(config, path)
     assert current["district"]["code"].tolist() == ["E07000132", "E07000134"]
     assert every["district"]["code"].tolist() == ["E07000132", "E07000134", "E07000999"]
@@ -487,15 +492,7 @@ def test_named_layers_are_read_without_listing_the_file(monkeypatch: pytest.Monk
         return read_file(*args, **kwargs)
 
     monkeypatch.setattr("clustergeo.ingest.boundaries.gpd.read_file", counted)
-    path = FIXTURES / "authorities.topojson"
-    config = AuthoritiesConfig.model_validate(
-        {
-            "path": path,
-            "crs": "EPSG:4326",
-            "year": 2021,
-            "layers": {"district": {"layer": "ltla"}, "county": {"layer": "cty"}},
-        }
-    )
+    path, config = _fixture_districts_and_counties()
     current, _every, _notes = read_authorities(config, path)
     assert opened == ["ltla", "cty"]
     assert current["district"]["code"].tolist() == ["E07000132", "E07000134"]

@@ -265,7 +265,7 @@ def _clipped_area(geom: shapely.Geometry, *rectangle: float) -> float:
 
 def _area_in_grid(geoms: np.ndarray, spec: GridSpec) -> np.ndarray:
     """The area of each of ``geoms`` inside the grid's bounds."""
-    area = shapely.area(geoms)
+    area = np.asarray(shapely.area(geoms), dtype=np.float64)
     left, bottom, right, top = spec.bounds
     bounds = shapely.bounds(geoms)
     beyond = (
