@@ -45,25 +45,20 @@ print(json.dumps({"seconds": elapsed, "peak_bytes": peak}))
 """
 
 
-def _from_config_folder(value: str) -> str:
-    """A file the config names relative to its folder, as an absolute path.
-
-    A set shipped with clustergeo is named, not a path (``sections``: no folder, no
-    ``.yaml``), and is returned as it is, as the config reads it.
-    """
-    if "/" in value or value.endswith((".yaml", ".yml")):
-        return str((CONFIG.parent / value).resolve())
-    return value
-
-
 def _config(folder: Path, cell_m: float) -> Path:
+    from clustergeo.config import load_config
+
     data = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     data["data_dir"] = str((CONFIG.parent / data["data_dir"]).resolve())
     data["output_dir"] = str(folder / "run")
-    # Files the config names relative to its own folder, which the copy is not in.
-    for section, key in (("industries", "cluster_definitions"), ("circular", "matrix")):
-        if key in data.get(section, {}):
-            data[section][key] = _from_config_folder(data[section][key])
+    # The user's own files, which the config names relative to its folder (the copy is not
+    # there), as the config itself resolves them; shipped sets are names, kept as they are.
+    config = load_config(CONFIG)
+    if not config.industries.shipped:
+        definitions = config.local_path(config.industries.cluster_definitions)
+        data["industries"]["cluster_definitions"] = str(definitions)
+    if config.circular is not None and not config.circular.shipped:
+        data["circular"]["matrix"] = str(config.local_path(config.circular.matrix))
     data["surface"] = {"cell_m": cell_m}
     path = folder / f"midlands-{cell_m:g}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
