@@ -20,6 +20,7 @@ from clustergeo._errors import InputDataError
 from clustergeo.surface.dasymetric import allocate
 from clustergeo.surface.grid import (
     GridSpec,
+    cell_overlaps,
     coverage,
     grid_spec,
     kernel_density,
@@ -312,6 +313,46 @@ def test_allocation_then_grid_conserves_the_employment() -> None:
     covered = coverage(areas, spec)
     assert covered.sum() * spec.cell_area == pytest.approx(areas.area.sum(), rel=1e-12)
     assert (grid[:, covered == 0] == 0).all()
+
+
+def test_known_overlaps_give_the_same_grid_and_coverage() -> None:
+    # Without land data every piece is a whole area: the grid reuses the areas' overlaps (found
+    # once for the study area's mask) instead of cutting each area again, with the same bits.
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["A", "B", "C", "D"]},
+        geometry=[
+            shapely.Point(X0 + 40, Y0 + 35).buffer(50.0),
+            box(X0 + 90, Y0, X0 + 210, Y0 + 95),
+            Polygon([(X0, Y0 + 100), (X0 + 200, Y0 + 110), (X0 + 90, Y0 + 230)]),
+            box(X0 + 150, Y0 + 140, X0 + 260, Y0 + 260),
+        ],
+        crs=CRS,
+    )
+    land = gpd.GeoDataFrame(
+        {"kind": ["industrial", "retail"]},
+        geometry=[
+            box(X0 + 20, Y0 + 15, X0 + 60, Y0 + 55),
+            box(X0 + 200, Y0 + 200, X0 + 250, Y0 + 250),
+        ],
+        crs=CRS,
+    )
+    employment = pd.DataFrame(
+        {"C": [10.0, 0.0, 7.5, 3.0], "G": [1.0, 0.0, 2.0, np.nan]}, index=list("ABCD")
+    )
+    spec = grid_spec(areas.total_bounds, 20.0)
+    known = cell_overlaps(areas, spec)
+    np.testing.assert_array_equal(known.coverage(), coverage(areas, spec))
+    for with_land in (land.iloc[:0], land):
+        pieces = allocate(areas, employment, with_land)
+        reused = known.positions(pieces.geometry.to_numpy()) >= 0
+        # Every area is a piece whole (B carries nothing), but A's and D's pieces are their
+        # land when there is land: cut afresh, between pieces that are not.
+        assert reused.tolist() == [with_land.empty, True, True, with_land.empty]
+        np.testing.assert_array_equal(
+            rasterise(pieces, ["C", "G"], spec, known=known), rasterise(pieces, ["C", "G"], spec)
+        )
+    with pytest.raises(ValueError, match="on the grid"):
+        rasterise(pieces, ["C"], grid_spec(areas.total_bounds, 10.0), known=known)
 
 
 def test_coverage_by_hand() -> None:

@@ -51,8 +51,9 @@ from clustergeo.stages.manifest import stage_inputs
 from clustergeo.stages.paths import RunPaths
 from clustergeo.surface.dasymetric import allocate
 from clustergeo.surface.grid import (
+    CellOverlaps,
     GridSpec,
-    coverage,
+    cell_overlaps,
     grid_spec,
     kernel_density,
     rasterise,
@@ -90,6 +91,9 @@ def run(config: RunConfig) -> None:
 
     land = _land(config, settings, study)
     spec = grid_spec(np.asarray(study.total_bounds), settings.cell_m)
+    # The areas' overlaps with the cells: the study area's mask, and the shares of the areas
+    # that are pieces whole (every area, without land data).
+    study_overlaps = cell_overlaps(study, spec)
     with dask_client(config.compute) as client:
         pieces, stacked = _allocate_and_rasterise(
             study[["area_code", "geometry"]],
@@ -99,9 +103,10 @@ def run(config: RunConfig) -> None:
             columns=[*columns, _TOTAL],
             spec=spec,
             client=client,
+            known=study_overlaps,
         )
         array, cell_total = stacked[:-1], stacked[-1]
-        mask = coverage(study, spec) > 0
+        mask = study_overlaps.coverage() > 0
         array[:, ~mask] = np.nan
         write_geotiff(paths[r.SURFACE_TIF], array, spec, columns)
         reference_total = intermediates.read_lq_reference(paths).total
@@ -183,11 +188,15 @@ def _allocate_and_rasterise(
     columns: list[str],
     spec: GridSpec,
     client: Client | None,
+    known: CellOverlaps,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """The dasymetric pieces and their grid, in this process or on Dask (the same numbers)."""
+    """The dasymetric pieces and their grid, in this process or on Dask (the same numbers).
+
+    In this process, pieces that are whole areas take their overlaps from ``known``.
+    """
     if client is None:
         pieces = allocate(areas, employment, land, settings.kind_weights)
-        return pieces, rasterise(pieces, columns, spec)
+        return pieces, rasterise(pieces, columns, spec, known=known)
     return partitioned_surface(
         areas, employment, land, settings.kind_weights, client, columns=columns, spec=spec
     )

@@ -37,7 +37,9 @@ from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
     "OVERVIEW_FACTORS",
+    "CellOverlaps",
     "GridSpec",
+    "cell_overlaps",
     "coverage",
     "grid_spec",
     "kernel_density",
@@ -283,7 +285,13 @@ def _area_in_grid(geoms: np.ndarray, spec: GridSpec) -> np.ndarray:
     return area
 
 
-def rasterise(pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec) -> np.ndarray:
+def rasterise(
+    pieces: gpd.GeoDataFrame,
+    columns: Sequence[str],
+    spec: GridSpec,
+    *,
+    known: CellOverlaps | None = None,
+) -> np.ndarray:
     """Spread each piece's values over the cells it overlaps, by exact area of overlap.
 
     Parameters
@@ -296,6 +304,11 @@ def rasterise(pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec) 
         The value columns, one band each.
     spec
         The grid; it must contain every piece with a non-zero value (see :func:`grid_spec`).
+    known
+        Overlaps already found on this grid (:func:`cell_overlaps`): a piece whose geometry is
+        one of ``known.geometries`` (the same object, as a whole area passed through by
+        :func:`~clustergeo.surface.dasymetric.allocate` is) takes its overlaps from there
+        instead of cutting it again. The grid is the same to the last bit either way.
 
     Returns
     -------
@@ -308,15 +321,47 @@ def rasterise(pieces: gpd.GeoDataFrame, columns: Sequence[str], spec: GridSpec) 
     InputDataError
         If a column is missing or not numeric, the CRS differs from the grid's, or a piece
         with a value has no area or reaches outside the grid (its employment would be lost).
+    ValueError
+        If ``known`` was found on another grid.
     """
     values, carries = _checked_values(pieces, columns, spec)
     geoms = np.asarray(pieces.geometry.to_numpy())
     carrying = np.flatnonzero(carries)
-    chunks = [
-        (carrying[index], cells, overlap)
-        for index, cells, overlap in _overlaps(geoms[carries], spec)
-    ]
-    return _spread(*_concatenated(chunks), values, spec)
+    if known is None:
+        known = CellOverlaps.none(spec)
+    elif known.spec != spec:
+        raise ValueError(f"the known overlaps are on the grid {known.spec}, not on {spec}")
+    position = known.positions(geoms[carrying])
+    reused = position >= 0
+    fresh = _overlaps_of(geoms[carrying[~reused]], spec)
+    index, cells, overlap = _in_piece_order(known, position[reused], fresh, reused)
+    return _spread(carrying[index], cells, overlap, values, spec)
+
+
+def _in_piece_order(
+    known: CellOverlaps, known_rows: np.ndarray, fresh: CellOverlaps, reused: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(piece, cell, overlap) of pieces ``0..len(reused)-1``, piece by piece, in order.
+
+    Piece ``p`` takes the overlaps of ``known``'s polygon ``known_rows[...]`` where
+    ``reused[p]`` (in turn), else those of ``fresh``'s next polygon: each piece's cells as
+    :func:`_overlaps` lists them, so :func:`_spread` adds in the same order either way.
+    """
+    known_start, known_count = known.segments()
+    fresh_start, fresh_count = fresh.segments()
+    start = np.empty(len(reused), dtype=np.int64)
+    count = np.empty(len(reused), dtype=np.int64)
+    start[reused] = known_start[known_rows]
+    count[reused] = known_count[known_rows]
+    start[~reused] = fresh_start + len(known.index)
+    count[~reused] = fresh_count
+    first = np.cumsum(count) - count
+    take = np.repeat(start - first, count) + np.arange(int(count.sum()))
+    return (
+        np.repeat(np.arange(len(reused)), count),
+        np.concatenate([known.cells, fresh.cells])[take],
+        np.concatenate([known.area, fresh.area])[take],
+    )
 
 
 def _checked_values(
@@ -390,6 +435,69 @@ def _spread(
     return out.reshape(bands, spec.height, spec.width)
 
 
+@dataclass(frozen=True)
+class CellOverlaps:
+    """Where polygons overlap a grid's cells: every overlap of more than zero area.
+
+    Attributes
+    ----------
+    geometries
+        The polygons, in order (kept so that :func:`rasterise` can tell its pieces that are
+        these very objects).
+    index, cells, area
+        Per overlap: the polygon's position in ``geometries``, the cell's flat index
+        (``row * width + col``) and the area of overlap; polygon by polygon in order, each
+        polygon's cells as :func:`_overlaps` lists them.
+    spec
+        The grid.
+    """
+
+    geometries: np.ndarray
+    index: np.ndarray
+    cells: np.ndarray
+    area: np.ndarray
+    spec: GridSpec
+
+    @classmethod
+    def none(cls, spec: GridSpec) -> CellOverlaps:
+        """No polygons, no overlaps."""
+        no_index = np.empty(0, dtype=np.int64)
+        return cls(np.empty(0, dtype=object), no_index, no_index, np.empty(0), spec)
+
+    def positions(self, geoms: np.ndarray) -> np.ndarray:
+        """Each of ``geoms``'s position in :attr:`geometries` (the same object), else -1."""
+        position = {id(geom): i for i, geom in enumerate(self.geometries) if geom is not None}
+        return np.array(
+            [-1 if geom is None else position.get(id(geom), -1) for geom in geoms], dtype=np.int64
+        )
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each polygon's overlaps start in the arrays, and how many it has."""
+        start = np.searchsorted(self.index, np.arange(len(self.geometries) + 1))
+        return start[:-1], np.diff(start)
+
+    def coverage(self) -> np.ndarray:
+        """Fraction of each cell the polygons cover (:func:`coverage`), ``(rows, cols)``."""
+        size = self.spec.width * self.spec.height
+        covered = np.bincount(self.cells, weights=self.area, minlength=size)
+        return np.clip(covered / self.spec.cell_area, 0.0, 1.0).reshape(self.spec.shape)
+
+
+def cell_overlaps(frame: gpd.GeoDataFrame, spec: GridSpec) -> CellOverlaps:
+    """Every overlap of ``frame``'s polygons with ``spec``'s cells, by exact area.
+
+    Found once, they give both the study area's mask (:meth:`CellOverlaps.coverage`) and, for
+    pieces that are whole areas, their share of each cell (``rasterise(..., known=...)``).
+    """
+    _check_crs(frame, spec, "polygons")
+    return _overlaps_of(np.asarray(frame.geometry.to_numpy()), spec)
+
+
+def _overlaps_of(geoms: np.ndarray, spec: GridSpec) -> CellOverlaps:
+    """:func:`cell_overlaps` of an array of geometries."""
+    return CellOverlaps(geoms, *_concatenated(list(_overlaps(geoms, spec))), spec)
+
+
 def coverage(frame: gpd.GeoDataFrame, spec: GridSpec) -> np.ndarray:
     """Fraction of each cell covered by the (non-overlapping) polygons of ``frame``.
 
@@ -401,12 +509,7 @@ def coverage(frame: gpd.GeoDataFrame, spec: GridSpec) -> np.ndarray:
     numpy.ndarray
         ``(rows, cols)`` float64 in [0, 1].
     """
-    _check_crs(frame, spec, "polygons")
-    geoms = np.asarray(frame.geometry.to_numpy())
-    covered = np.zeros(spec.width * spec.height, dtype="float64")
-    for _index, cells, overlap in _overlaps(geoms, spec):
-        covered += np.bincount(cells, weights=overlap, minlength=covered.size)
-    return np.clip(covered / spec.cell_area, 0.0, 1.0).reshape(spec.shape)
+    return cell_overlaps(frame, spec).coverage()
 
 
 def kernel_density(
