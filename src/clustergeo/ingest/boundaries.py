@@ -4,10 +4,13 @@ GeoJSON, GeoPackage, Shapefile and TopoJSON are read through GDAL (pyogrio). Eve
 user can fix is collected and reported at once: a missing file or layer, a Shapefile without
 its ``.dbf`` or ``.shx``, missing code or name columns, duplicate codes, no CRS, coordinates
 that cannot be in the declared CRS or lie outside Great Britain (:mod:`.places`), points or
-lines where polygons are expected. Invalid geometries are repaired (``shapely.make_valid``,
-keeping the polygonal parts) and counted, because ONS generalised boundaries routinely contain
-self-touching rings that are harmless once repaired; so are those that reprojecting to the
-National Grid makes invalid. Empty geometries, and polygons with no area once repaired (every
+lines where polygons are expected. Invalid geometries are repaired and counted, because ONS
+generalised boundaries routinely contain self-touching rings that are harmless once repaired;
+so are those that reprojecting to the National Grid makes invalid. The repair
+(``shapely.make_valid`` by structure: the union of the outer rings less the holes) reads each
+ring as the boundary file means it, and takes about half the time of GEOS's default, which
+rebuilds every polygon from its lines (0.8 s against 1.5 s for the UK tiers of a Midlands run,
+mostly coasts far from it). Empty geometries, and polygons with no area once repaired (every
 corner on one line), are dropped and counted.
 """
 
@@ -356,7 +359,10 @@ def _repaired(geometry: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
     invalid = ~geometry.is_valid
     if not invalid.any():
         return geometry, invalid
-    fixed = [_polygonal_part(g) for g in shapely.make_valid(geometry[invalid].to_numpy())]
+    repaired = shapely.make_valid(
+        geometry[invalid].to_numpy(), method="structure", keep_collapsed=False
+    )
+    fixed = [_polygonal_part(g) for g in repaired]
     geometry = geometry.copy()
     geometry.loc[invalid] = fixed
     return geometry, invalid
