@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from clustergeo.hotspots.global_statistics import general_g, global_statistics, moran_i
+from clustergeo.hotspots.global_statistics import (
+    general_g,
+    global_statistics,
+    moran_i,
+    permutation_order,
+    permuted_cross_products,
+)
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from conftest import square_grid
 
@@ -149,3 +155,70 @@ def test_missing_values_study_area_and_untestable_columns(
     assert table.loc["constant", "pattern"] == "not_tested"
     assert table.loc["negative", "pattern"] == "not_tested"
     assert np.isnan(table.loc["constant", "moran_i"])
+
+
+def _restricted_grid(transform: str) -> tuple[np.ndarray, sparse.csr_array]:
+    grid = square_grid(6, 5)
+    matrix = sparse.csr_array(build_weights(grid).matrix, dtype=float)
+    if transform == "row":
+        matrix = sparse.csr_array(sparse.diags_array(1.0 / matrix.sum(axis=1)) @ matrix)
+    rng = np.random.default_rng(11)
+    return rng.gamma(2.0, 1.0, size=(30, 3)), matrix
+
+
+@pytest.mark.parametrize("transform", ["binary", "row"])
+def test_permuted_cross_products_equal_a_recount_of_each_permutation(transform: str) -> None:
+    # Row 0 is the observed arrangement, row p the values moved by permutation_order(p): each
+    # recomputed here with numpy, per column, from the same orders.
+    values, w = _restricted_grid(transform)
+    crosses = permuted_cross_products(values, w, permutations=50, seed=4)
+    assert crosses.shape == (51, 2, 3)
+    orders = [permutation_order(30, p, np.uint64(4)) for p in range(51)]
+    np.testing.assert_array_equal(orders[0], np.arange(30))
+    assert all(sorted(order) == list(range(30)) for order in orders)
+    assert len({tuple(order) for order in orders}) == 51
+    for p, order in enumerate(orders):
+        for c in range(3):
+            x = values[order, c]
+            z = x - values[:, c].mean()
+            assert crosses[p, 0, c] == pytest.approx(float(z @ (w @ z)), rel=1e-12, abs=1e-12)
+            assert crosses[p, 1, c] == pytest.approx(float(x @ (w @ x)), rel=1e-12)
+
+
+def test_p_values_count_the_permutations_at_least_as_extreme() -> None:
+    values, w = _restricted_grid("binary")
+    ids = np.array([f"A{i:02d}" for i in range(30)])
+    weights = SpatialWeights(ids=ids, matrix=w, method="grid", binary=True)
+    frame = pd.DataFrame(values, index=ids, columns=["a", "b", "c"])
+    table = global_statistics(
+        frame, weights, transform="binary", permutations=99, seed=8, alternative="greater"
+    )
+    crosses = permuted_cross_products(values, w, permutations=99, seed=8)
+    for c, row in table.iterrows():
+        at_least = (crosses[1:, :, c] >= crosses[0, :, c]).sum(axis=0)
+        assert row["moran_p_sim"] == (at_least[0] + 1) / 100
+        assert row["general_g_p_sim"] == (at_least[1] + 1) / 100
+
+
+def test_permutations_do_not_depend_on_threads_or_on_the_other_industries(
+    grid_values: tuple[SpatialWeights, pd.DataFrame],
+) -> None:
+    import numba
+
+    weights, values = grid_values
+    kwargs = {"transform": "row", "permutations": 199, "seed": 2, "alternative": "two-sided"}
+    both = global_statistics(values, weights, **kwargs)  # type: ignore[arg-type]
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        one_thread = global_statistics(values, weights, **kwargs)  # type: ignore[arg-type]
+    finally:
+        numba.set_num_threads(threads)
+    pd.testing.assert_frame_equal(both, one_thread)
+    # An industry alone, and one with a missing value (its own areas, its own weights).
+    alone = global_statistics(values[["noise"]], weights, **kwargs)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(alone, both.iloc[[1]].reset_index(drop=True))
+    gappy = values.assign(gappy=values["noise"].where(values.index != values.index[5]))
+    mixed = global_statistics(gappy, weights, **kwargs).set_index("industry_code")  # type: ignore[arg-type]
+    assert mixed.loc["gappy", "n_areas"] == 41
+    pd.testing.assert_frame_equal(mixed.iloc[:2].reset_index(), both)

@@ -30,7 +30,15 @@ high G means high values sit beside high values; Moran's I also counts low besid
 **Inference.** z-scores from the moments above, and pseudo p-values from ``permutations``
 random permutations of the values over the areas (seeded), :math:`(c + 1)/(P + 1)` with *c*
 the permutations at least as extreme, for the run's ``alternative`` (as the local
-statistics). The verdict ``pattern`` is ``clustered`` when Moran's permutation p-value is at
+statistics). Both statistics are monotone in their cross-product :math:`\sum_{ij} w_{ij}
+v_i v_j` of the permuted values (:math:`v = z` or :math:`x`; the denominators do not change
+under permutation), so the permutations compare those. The industries observed on the same
+areas share each permutation: one parallel pass per permutation moves every industry's
+value of an area together (a row of the values), one Fisher-Yates shuffle per permutation
+drawn from its own seeded stream, so the p-values do not depend on the number of threads.
+On England and Wales' 34,753 LSOAs with contiguity weights and 999 permutations, a
+permutation of each industry's values in turn, through scipy's sparse products, took 1.5 s
+per industry. The verdict ``pattern`` is ``clustered`` when Moran's permutation p-value is at
 most 0.05 and I exceeds E[I], ``dispersed`` when it is at most 0.05 and I is below, else
 ``random``. esda's ``Moran`` and ``G`` give the same statistics, moments and z-scores (tested);
 esda's ``G`` always uses binary weights, this module the run's.
@@ -41,22 +49,37 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Literal
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from clustergeo.hotspots.statistics import normal_p_values, permutation_p_values
+from clustergeo.hotspots.permutation import _below, _splitmix64
+from clustergeo.hotspots.statistics import Alternative, normal_p_values, permutation_p_values
+from clustergeo.hotspots.warmup import refresh_module_cache
 from clustergeo.hotspots.weights import SpatialWeights
 
-__all__ = ["PATTERN_LEVEL", "general_g", "global_statistics", "moran_i", "permutation_orders"]
+__all__ = [
+    "PATTERN_LEVEL",
+    "general_g",
+    "global_statistics",
+    "moran_i",
+    "permutation_order",
+    "permutation_orders",
+    "permuted_cross_products",
+]
 
-Alternative = Literal["two-sided", "greater", "less", "folded"]
 #: Largest permutation p-value of Moran's I called a pattern.
 PATTERN_LEVEL = 0.05
+#: Permutations per chunk of :func:`permutation_orders`.
 _CHUNK = 256
+#: Odd constant spreading the permutation numbers over splitmix64's states (2**64 / phi).
+_GOLDEN = 0x9E3779B97F4A7C15
+
+Sums = tuple[float, float, float]
 
 
-def _sums(w: sparse.csr_array) -> tuple[float, float, float]:
+def _sums(w: sparse.csr_array) -> Sums:
     s0 = float(w.sum())
     symmetric = w + w.T
     s1 = 0.5 * float(symmetric.multiply(symmetric).sum())
@@ -69,14 +92,15 @@ def _z(difference: float, variance: float) -> float:
     return difference / np.sqrt(variance) if variance > 0 else float("nan")
 
 
-def moran_i(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
+def moran_i(x: np.ndarray, w: sparse.csr_array, sums: Sums | None = None) -> dict[str, float]:
     """Moran's I with its expectation, randomisation variance and z-score.
 
-    ``w`` is ``n x n`` with a zero diagonal, as used (already transformed).
+    ``w`` is ``n x n`` with a zero diagonal, as used (already transformed); ``sums`` its
+    :math:`S_0, S_1, S_2`, if the caller has them already.
     """
     n = len(x)
     z = x - x.mean()
-    s0, s1, s2 = _sums(w)
+    s0, s1, s2 = _sums(w) if sums is None else sums
     sum_squares = float((z**2).sum())
     i = n / s0 * float(z @ (w @ z)) / sum_squares
     expected = -1.0 / (n - 1)
@@ -92,10 +116,13 @@ def moran_i(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
     }
 
 
-def general_g(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
-    """Getis-Ord General G with its expectation, variance and z-score (non-negative ``x``)."""
+def general_g(x: np.ndarray, w: sparse.csr_array, sums: Sums | None = None) -> dict[str, float]:
+    """Getis-Ord General G with its expectation, variance and z-score (non-negative ``x``).
+
+    ``sums`` as for :func:`moran_i`.
+    """
     n = len(x)
-    s0, s1, s2 = _sums(w)
+    s0, s1, s2 = _sums(w) if sums is None else sums
     m1, m2, m3, m4 = (float((x**r).sum()) for r in (1, 2, 3, 4))
     g = float(x @ (w @ x)) / (m1**2 - m2)
     expected = s0 / (n * (n - 1))
@@ -116,42 +143,127 @@ def general_g(x: np.ndarray, w: sparse.csr_array) -> dict[str, float]:
     }
 
 
-def _permutation_counts(
-    x: np.ndarray,
-    w: sparse.csr_array,
-    observed: tuple[float, float],
-    permutations: int,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""How many permutations give an I (a G) at least / at most the observed one.
+@numba.njit(cache=True, inline="always")
+def _cross_products(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    values: np.ndarray,
+    mean: np.ndarray,
+    order: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    row_sums: np.ndarray,
+    lag: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    r"""Both cross-products of every column, area i holding row ``order[i]`` of ``values``.
 
-    Both statistics are monotone in their cross-product :math:`x^\top W x` of the permuted
-    values (the denominators do not change under permutation), so the counts compare those.
+    ``out[0]`` is :math:`\sum_{ij} w_{ij} z_i z_j`, ``out[1]`` the same of x. With
+    :math:`\ell_i = \sum_j w_{ij} x_j`, :math:`\sum_j w_{ij} z_j = \ell_i - \bar x\,
+    r_i` (:math:`r_i` the row sum), so one lag serves both.
     """
-    z = x - x.mean()
-    ge = np.zeros(2, dtype=np.int64)
-    le = np.zeros(2, dtype=np.int64)
-    for order in permutation_orders(len(x), permutations, rng):
-        for column, values in enumerate((z, x)):
-            shuffled = values[order]
-            cross = (shuffled * (w @ shuffled)).sum(axis=0)
-            ge[column] += int((cross >= observed[column]).sum())
-            le[column] += int((cross <= observed[column]).sum())
-    return ge, le
+    n_columns = values.shape[1]
+    out[:, :] = 0.0
+    for i in range(len(order)):
+        lag[:] = 0.0
+        for slot in range(indptr[i], indptr[i + 1]):
+            row = order[indices[slot]]
+            weight = data[slot]
+            for c in range(n_columns):
+                lag[c] += weight * values[row, c]
+        own = order[i]
+        for c in range(n_columns):
+            x = values[own, c]
+            out[0, c] += (x - mean[c]) * (lag[c] - mean[c] * row_sums[i])
+            out[1, c] += x * lag[c]
+
+
+@numba.njit(cache=True)
+def permutation_order(n: int, p: int, seed: np.uint64) -> np.ndarray:
+    """Where each area's values go in permutation ``p`` (0: nowhere, the identity).
+
+    Permutation p has its own stream, its number spread over splitmix64's states, and is a
+    Fisher-Yates shuffle of ``range(n)`` from it.
+    """
+    order = np.arange(n)
+    if p > 0:
+        state = seed ^ (np.uint64(p) * np.uint64(_GOLDEN))
+        state, _ = _splitmix64(state)
+        for a in range(n - 1, 0, -1):
+            state, b = _below(state, a + 1)
+            order[a], order[b] = order[b], order[a]
+    return order
+
+
+@numba.njit(cache=True, parallel=True)
+def _permuted_cross_products_kernel(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    values: np.ndarray,
+    mean: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    row_sums: np.ndarray,
+    seed: np.uint64,
+    out: np.ndarray,
+) -> None:
+    """:func:`_cross_products` for the identity (``out[0]``) and permutations 1..P."""
+    n, n_columns = values.shape
+    for p in numba.prange(out.shape[0]):
+        order = permutation_order(n, p, seed)
+        lag = np.empty(n_columns)
+        _cross_products(values, mean, order, indptr, indices, data, row_sums, lag, out[p])
 
 
 def permutation_orders(n: int, permutations: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Random permutations of ``range(n)``, as ``n x chunk`` index arrays, chunk by chunk.
 
     Each column is one permutation; a chunk holds at most 256 of them, so the permuted
-    values of every chunk fit in memory at national scale. The global statistics of one run
-    draw their permutations from one seeded generator in this order.
+    values of every chunk fit in memory at national scale.
     """
     done = 0
     while done < permutations:
         size = min(_CHUNK, permutations - done)
         yield rng.permuted(np.tile(np.arange(n), (size, 1)), axis=1).T
         done += size
+
+
+def permuted_cross_products(
+    values: np.ndarray, w: sparse.csr_array, permutations: int, seed: int
+) -> np.ndarray:
+    r"""Moran's and Getis-Ord's cross-products of every column, observed and permuted.
+
+    Parameters
+    ----------
+    values
+        ``n x K`` values (no missing ones) of areas in the order of ``w``'s rows.
+    w
+        ``n x n`` weights as used (transformed, zero diagonal).
+    permutations, seed
+        How many random permutations of the areas' rows, and the seed of their streams.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(permutations + 1) x 2 x K``: for the observed values (row 0) and each
+        permutation, :math:`\sum_{ij} w_{ij} z_i z_j` (``[:, 0]``, :math:`z = x - \bar x`
+        per column) and :math:`\sum_{ij} w_{ij} x_i x_j` (``[:, 1]``), computed alike, so
+        that a permutation equal to the observed arrangement ties with it.
+    """
+    contiguous = np.ascontiguousarray(values, dtype=np.float64)
+    csr = sparse.csr_array(w)
+    csr.sort_indices()
+    row_sums = np.asarray(csr.sum(axis=1), dtype=np.float64).ravel()
+    out = np.empty((permutations + 1, 2, contiguous.shape[1]))
+    _permuted_cross_products_kernel(
+        contiguous,
+        contiguous.mean(axis=0),
+        csr.indptr.astype(np.int64),
+        csr.indices.astype(np.int64),
+        csr.data.astype(np.float64),
+        row_sums,
+        np.uint64(seed % 2**64),
+        out,
+    )
+    return out
 
 
 def global_statistics(
@@ -176,7 +288,8 @@ def global_statistics(
         The weights' transform (``binary`` or ``row``), applied after restricting them to the
         areas used.
     permutations, seed
-        Random permutations of each industry's values, from one seeded generator.
+        Random permutations of the areas (:func:`permuted_cross_products`), shared by the
+        industries with values in the same areas.
     alternative
         What a p-value means (as :func:`~clustergeo.hotspots.statistics.normal_p_values`).
     report_for
@@ -191,45 +304,60 @@ def global_statistics(
         and ``pattern``. Columns with fewer than 4 areas or no variation are not tested
         (missing values, pattern ``not_tested``).
     """
-    rng = np.random.default_rng(seed)
     position = pd.Series(np.arange(weights.n), index=weights.ids)
-    rows = []
-    for code in values.columns:
-        column = values[code]
-        if report_for is not None:
-            column = column.loc[column.index.isin(set(report_for))]
-        column = column.dropna()
-        column = column.loc[column.index.isin(position.index)]
-        row: dict[str, object] = {"industry_code": str(code), "n_areas": len(column)}
-        x = column.to_numpy(dtype="float64")
-        index = position.loc[column.index].to_numpy()
-        w = sparse.csr_array(weights.matrix[index][:, index])
-        if transform == "row":
-            sums = np.asarray(w.sum(axis=1)).ravel()
-            scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-            w = sparse.csr_array(sparse.diags_array(scale) @ w)
-        if len(x) < 4 or np.ptp(x) == 0 or w.sum() == 0 or (x < 0).any():
-            rows.append({**row, "pattern": "not_tested"})
-            continue
-        moran = moran_i(x, w)
-        g = general_g(x, w)
-        row |= moran | g
-        z = x - x.mean()
-        observed = (float(z @ (w @ z)), float(x @ (w @ x)))
-        row["moran_p_norm"] = float(normal_p_values(np.array(moran["moran_z"]), alternative))
-        row["general_g_p_norm"] = float(normal_p_values(np.array(g["general_g_z"]), alternative))
-        if permutations:
-            ge, le = _permutation_counts(x, w, observed, permutations, rng)
-            p_sim = permutation_p_values(ge, le, permutations, alternative)
-            row["moran_p_sim"], row["general_g_p_sim"] = float(p_sim[0]), float(p_sim[1])
-        decisive = row.get("moran_p_sim", row["moran_p_norm"])
-        above = moran["moran_i"] > moran["moran_expected"]
-        row["pattern"] = (
-            ("clustered" if above else "dispersed")
-            if float(decisive) <= PATTERN_LEVEL  # type: ignore[arg-type]
-            else "random"
-        )
-        rows.append(row)
+    used = values.index.isin(position.index)
+    if report_for is not None:
+        used &= values.index.isin(set(report_for))
+    frame = values.loc[used]
+    present = frame.notna().to_numpy()
+    # Industries with values in the same areas share the weights and the permutations.
+    groups: dict[bytes, list[int]] = {}
+    for c in range(frame.shape[1]):
+        groups.setdefault(np.packbits(present[:, c]).tobytes(), []).append(c)
+    rows: dict[int, dict[str, object]] = {}
+    for members in groups.values():
+        areas = present[:, members[0]]
+        index = position.loc[frame.index[areas]].to_numpy()
+        w = _restricted(weights.matrix, index, transform)
+        sums = _sums(w)
+        block = frame.iloc[areas, members].to_numpy(dtype="float64")
+        tested = []
+        for k, c in enumerate(members):
+            x = block[:, k]
+            row: dict[str, object] = {"industry_code": str(frame.columns[c]), "n_areas": len(x)}
+            rows[c] = row
+            if len(x) < 4 or np.ptp(x) == 0 or sums[0] == 0 or (x < 0).any():
+                row["pattern"] = "not_tested"
+                continue
+            moran = moran_i(x, w, sums)
+            g = general_g(x, w, sums)
+            row |= moran | g
+            row["moran_p_norm"] = float(normal_p_values(np.array(moran["moran_z"]), alternative))
+            row["general_g_p_norm"] = float(
+                normal_p_values(np.array(g["general_g_z"]), alternative)
+            )
+            tested.append(k)
+        if permutations and tested:
+            crosses = permuted_cross_products(block[:, tested], w, permutations, seed)
+            observed, simulated = crosses[0], crosses[1:]
+            p_sim = permutation_p_values(
+                (simulated >= observed).sum(axis=0),
+                (simulated <= observed).sum(axis=0),
+                permutations,
+                alternative,
+            )
+            for t, k in enumerate(tested):
+                row = rows[members[k]]
+                row["moran_p_sim"], row["general_g_p_sim"] = float(p_sim[0, t]), float(p_sim[1, t])
+        for k in tested:
+            row = rows[members[k]]
+            decisive = row.get("moran_p_sim", row["moran_p_norm"])
+            above = row["moran_i"] > row["moran_expected"]  # type: ignore[operator]
+            row["pattern"] = (
+                ("clustered" if above else "dispersed")
+                if float(decisive) <= PATTERN_LEVEL  # type: ignore[arg-type]
+                else "random"
+            )
     columns = [
         "industry_code",
         "n_areas",
@@ -245,4 +373,20 @@ def global_statistics(
         "general_g_p_sim",
         "pattern",
     ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    return pd.DataFrame([rows[c] for c in range(frame.shape[1])]).reindex(columns=columns)
+
+
+def _restricted(
+    matrix: sparse.csr_array, index: np.ndarray, transform: Literal["binary", "row"]
+) -> sparse.csr_array:
+    """The weights among the areas ``index`` (in that order), transformed."""
+    w = sparse.csr_array(matrix[index][:, index])
+    if transform == "row":
+        sums = np.asarray(w.sum(axis=1)).ravel()
+        scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+        w = sparse.csr_array(sparse.diags_array(scale) @ w)
+    return w
+
+
+# numba's cache of this module's kernels, checked against the sources they are built from.
+refresh_module_cache(globals())

@@ -56,7 +56,15 @@ PROGRESS_EVERY_S = 10.0
 #: The file, in each of numba's cache folders, naming the sources its kernels were compiled from.
 SOURCES_STAMP = "kernel-sources.sha256"
 #: The modules of this package that define kernels.
-_KERNEL_MODULES = ("emerging", "engine", "exact", "multiple_testing", "permutation", "statistics")
+_KERNEL_MODULES = (
+    "emerging",
+    "engine",
+    "exact",
+    "global_statistics",
+    "multiple_testing",
+    "permutation",
+    "statistics",
+)
 #: The modules of this package whose code the kernels inline without defining kernels.
 _INLINED_MODULES = ("intrinsics",)
 #: Kernel modules whose cached code :func:`refresh_module_cache` threw away in this process.
@@ -279,6 +287,7 @@ def _run_on(
     from clustergeo.config import HotspotsConfig
     from clustergeo.hotspots.emerging import emerging_cells, year_states
     from clustergeo.hotspots.engine import correct_pooled, local_hotspots
+    from clustergeo.hotspots.global_statistics import global_statistics
     from clustergeo.hotspots.permutation import permutation_counts
     from clustergeo.hotspots.weights import SpatialWeights
 
@@ -294,6 +303,10 @@ def _run_on(
     # (non-negative values, as above, take the single-precision one).
     signed = np.nan_to_num(values.to_numpy(dtype=np.float64)) - 1.5
     permutation_counts(signed, general, permutations=19, seed=0, equal_weights=False)
+    # Global Moran's I and General G, with their permutations.
+    global_statistics(
+        values, equal, transform="binary", permutations=19, seed=0, alternative="two-sided"
+    )
     # The pooled correction of results computed in parts (the Dask backend).
     correct_pooled(result.table, HotspotsConfig(permutations=19, correction_scope="all"))
     # Emerging hot spots: the trend test and the categories of a few years of z.
@@ -305,6 +318,7 @@ def _probes() -> list[Callable[[], object]]:
     """The cheapest kernel of each module that the engine uses, on one-cell inputs."""
     from clustergeo.hotspots.emerging import mann_kendall
     from clustergeo.hotspots.engine import _class_kernel, _Corrected
+    from clustergeo.hotspots.global_statistics import permuted_cross_products
     from clustergeo.hotspots.multiple_testing import discrete_table
     from clustergeo.hotspots.permutation import shared_draws
     from clustergeo.hotspots.statistics import _insert_self_weights
@@ -318,6 +332,7 @@ def _probes() -> list[Callable[[], object]]:
             np.zeros(2, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0), True, 1
         ),
         lambda: mann_kendall(np.zeros((3, 1))),
+        lambda: permuted_cross_products(np.zeros((2, 1)), sparse.csr_array((2, 2)), 1, 0),
         lambda: _class_kernel(
             one,
             one.copy(),
