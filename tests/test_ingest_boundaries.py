@@ -354,6 +354,28 @@ def test_invalid_polygon_repaired_and_counted(
     assert read.frame["code"].tolist() == CODES
 
 
+def test_repairs_keep_what_each_ring_means(tmp_path: Path, bng_squares: gpd.GeoDataFrame) -> None:
+    # Repaired by structure (outer rings less holes): a part wound over itself twice counts
+    # once, a hole is taken out even where it touches the outer ring; an outer ring repeated
+    # as its own hole, which structure would empty, is rebuilt from its lines and kept whole.
+    left = X0 + 1000
+    square = [(left, Y0), (left + 1000, Y0), (left + 1000, Y0 + 1000), (left, Y0 + 1000)]
+    frame = bng_squares.copy()
+    frame.loc[0, "geometry"] = Polygon(
+        [(X0, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 1000), (X0, Y0 + 1000)],
+        [[(X0 + 500, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 1000), (X0 + 500, Y0 + 1000)]],
+    )
+    frame.loc[1, "geometry"] = Polygon(square, [square[::-1]])
+    assert not frame.is_valid[:2].any()
+    path = tmp_path / "msoa.gpkg"
+    frame.to_file(path, engine="pyogrio")
+    read = read_boundaries(path, code_column="MSOA11CD", name_column="MSOA11NM")
+    assert read.n_repaired == 2
+    assert read.frame.is_valid.all()
+    assert read.frame.area.tolist() == pytest.approx([5e5, 1e6, 1e6])
+    assert read.frame["code"].tolist() == CODES
+
+
 def test_polygon_made_invalid_by_reprojection_repaired_and_counted(tmp_path: Path) -> None:
     # Longitude/latitude with a notch whose tip is 0.1 m inside a 2-degree edge along the 52nd
     # parallel. On the National Grid that parallel bows south of the straight edge between its

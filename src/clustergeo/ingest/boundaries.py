@@ -10,7 +10,8 @@ so are those that reprojecting to the National Grid makes invalid. The repair
 (``shapely.make_valid`` by structure: the union of the outer rings less the holes) reads each
 ring as the boundary file means it, and takes about half the time of GEOS's default, which
 rebuilds every polygon from its lines (0.8 s against 1.5 s for the UK tiers of a Midlands run,
-mostly coasts far from it). Empty geometries, and polygons with no area once repaired (every
+mostly coasts far from it). A polygon that structure would leave empty (an outer ring repeated
+as its hole) is rebuilt from its lines instead. Empty geometries, and polygons with no area once repaired (every
 corner on one line), are dropped and counted.
 """
 
@@ -359,9 +360,12 @@ def _repaired(geometry: gpd.GeoSeries) -> tuple[gpd.GeoSeries, pd.Series]:
     invalid = ~geometry.is_valid
     if not invalid.any():
         return geometry, invalid
-    repaired = shapely.make_valid(
-        geometry[invalid].to_numpy(), method="structure", keep_collapsed=False
-    )
+    broken = geometry[invalid].to_numpy()
+    repaired = shapely.make_valid(broken, method="structure", keep_collapsed=False)
+    # An outer ring repeated as its own hole leaves nothing by structure: rebuilt from its
+    # lines instead, the feature keeps its area.
+    emptied = shapely.is_empty(repaired)
+    repaired[emptied] = shapely.make_valid(broken[emptied])
     fixed = [_polygonal_part(g) for g in repaired]
     geometry = geometry.copy()
     geometry.loc[invalid] = fixed
