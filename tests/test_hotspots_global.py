@@ -222,3 +222,61 @@ def test_permutations_do_not_depend_on_threads_or_on_the_other_industries(
     mixed = global_statistics(gappy, weights, **kwargs).set_index("industry_code")  # type: ignore[arg-type]
     assert mixed.loc["gappy", "n_areas"] == 41
     pd.testing.assert_frame_equal(mixed.iloc[:2].reset_index(), both)
+
+
+def test_each_permutation_has_its_own_stream() -> None:
+    # Streams that start a whole number of splitmix64 steps apart run along each other: with
+    # seed 0, permutation p + 1 would be permutation p moved on by a draw.
+    for seed in (0, 2, 2**62, 20111):
+        orders = [permutation_order(30, p, np.uint64(seed)) for p in range(1, 401)]
+        shifted = np.mean([b[-1] == a[-2] for a, b in itertools.pairwise(orders)])
+        assert shifted < 0.1  # 1 in 30 by chance
+        assert len({tuple(order) for order in orders}) == 400
+
+
+def test_exact_ties_count_both_ways() -> None:
+    # Two areas with a count of 1 on a 10 x 10 lattice: most arrangements tie with the
+    # observed one exactly (n^2 z'Wz and x'Wx are whole numbers) but not after rounding.
+    side = 10
+    n = side * side
+    links = [(r * side + c, r * side + c + 1) for r in range(side) for c in range(side - 1)]
+    links += [(r * side + c, (r + 1) * side + c) for r in range(side - 1) for c in range(side)]
+    left, right = np.array(links).T
+    w = sparse.csr_array(
+        (np.ones(2 * len(links)), (np.r_[left, right], np.r_[right, left])), shape=(n, n)
+    )
+    dense = w.toarray().astype(np.int64)
+    row_sums = dense.sum(axis=1)
+    x = np.zeros(n, dtype=np.int64)
+    x[[22, 55]] = 1
+
+    def exact(values: np.ndarray) -> tuple[int, int]:
+        total = int(values.sum())
+        cross = int(values @ dense @ values)
+        scaled_z = n * n * cross - 2 * n * total * int(row_sums @ values) + total**2 * dense.sum()
+        return scaled_z, cross
+
+    ids = np.array([f"A{i:03d}" for i in range(n)])
+    weights = SpatialWeights(ids=ids, matrix=w, method="grid", binary=True)
+    frame = pd.DataFrame({"x": x.astype(float)}, index=ids)
+    observed = exact(x)
+    simulated = [exact(x[permutation_order(n, p, np.uint64(6))]) for p in range(1, 500)]
+    for alternative, at_least in (("greater", np.greater_equal), ("less", np.less_equal)):
+        table = global_statistics(
+            frame, weights, transform="binary", permutations=499, seed=6, alternative=alternative
+        )
+        counts = [sum(bool(at_least(s[k], observed[k])) for s in simulated) for k in (0, 1)]
+        assert table.loc[0, "moran_p_sim"] == (counts[0] + 1) / 500
+        assert table.loc[0, "general_g_p_sim"] == (counts[1] + 1) / 500
+    assert sum(s[0] == observed[0] for s in simulated) > 100
+
+
+def test_general_g_needs_two_areas_with_a_value() -> None:
+    weights = SpatialWeights(ids=np.array(list("abcd")), matrix=PATH, method="path", binary=True)
+    values = pd.DataFrame({"one": [0.0, 0.0, 2.5, 0.0], "two": X}, index=list("abcd"))
+    table = global_statistics(
+        values, weights, transform="binary", permutations=99, seed=1, alternative="two-sided"
+    ).set_index("industry_code")
+    assert np.isnan(table.loc["one", ["general_g", "general_g_z", "general_g_p_sim"]]).all()
+    assert np.isfinite(table.loc["one", ["moran_i", "moran_z", "moran_p_sim"]].astype(float)).all()
+    assert np.isfinite(table.loc["two", "general_g_p_sim"])

@@ -73,8 +73,6 @@ __all__ = [
 PATTERN_LEVEL = 0.05
 #: Permutations per chunk of :func:`permutation_orders`.
 _CHUNK = 256
-#: Odd constant spreading the permutation numbers over splitmix64's states (2**64 / phi).
-_GOLDEN = 0x9E3779B97F4A7C15
 
 Sums = tuple[float, float, float]
 
@@ -119,11 +117,20 @@ def moran_i(x: np.ndarray, w: sparse.csr_array, sums: Sums | None = None) -> dic
 def general_g(x: np.ndarray, w: sparse.csr_array, sums: Sums | None = None) -> dict[str, float]:
     """Getis-Ord General G with its expectation, variance and z-score (non-negative ``x``).
 
-    ``sums`` as for :func:`moran_i`.
+    ``sums`` as for :func:`moran_i`. G is undefined (NaN, with its variance and z) when fewer
+    than two areas have a value: its denominator, the sum of :math:`x_i x_j` over pairs, is 0.
     """
     n = len(x)
     s0, s1, s2 = _sums(w) if sums is None else sums
     m1, m2, m3, m4 = (float((x**r).sum()) for r in (1, 2, 3, 4))
+    if m1**2 - m2 == 0:  # sum over i != j of x_i x_j: no two areas with a value
+        nan = float("nan")
+        return {
+            "general_g": nan,
+            "general_g_expected": s0 / (n * (n - 1)),
+            "general_g_variance": nan,
+            "general_g_z": nan,
+        }
     g = float(x @ (w @ x)) / (m1**2 - m2)
     expected = s0 / (n * (n - 1))
     b0 = (n**2 - 3 * n + 3) * s1 - n * s2 + 3 * s0**2
@@ -181,13 +188,14 @@ def _cross_products(  # noqa: PLR0917 -- numba kernels take no keyword-only argu
 def permutation_order(n: int, p: int, seed: np.uint64) -> np.ndarray:
     """Where each area's values go in permutation ``p`` (0: nowhere, the identity).
 
-    Permutation p has its own stream, its number spread over splitmix64's states, and is a
-    Fisher-Yates shuffle of ``range(n)`` from it.
+    Permutation p is a Fisher-Yates shuffle of ``range(n)`` from its own stream of
+    splitmix64, which starts at a hash of the seed and p: streams that started at states a
+    multiple of splitmix64's step apart would run along each other, a draw apart.
     """
     order = np.arange(n)
     if p > 0:
-        state = seed ^ (np.uint64(p) * np.uint64(_GOLDEN))
-        state, _ = _splitmix64(state)
+        _, hashed_seed = _splitmix64(seed)
+        _, state = _splitmix64(hashed_seed + np.uint64(p))
         for a in range(n - 1, 0, -1):
             state, b = _below(state, a + 1)
             order[a], order[b] = order[b], order[a]
@@ -339,16 +347,22 @@ def global_statistics(
             tested.append(k)
         if permutations and tested:
             crosses = permuted_cross_products(block[:, tested], w, permutations, seed)
-            observed, simulated = crosses[0], crosses[1:]
+            # Arrangements whose cross-product equals the observed one exactly (common where
+            # most areas share a value) differ from it by rounding only: they are ties, and
+            # count both ways.
+            beyond = crosses[1:] - crosses[0]
+            bound = _rounding_bound(block[:, tested], w)
             p_sim = permutation_p_values(
-                (simulated >= observed).sum(axis=0),
-                (simulated <= observed).sum(axis=0),
+                (beyond >= -bound).sum(axis=0),
+                (beyond <= bound).sum(axis=0),
                 permutations,
                 alternative,
             )
             for t, k in enumerate(tested):
                 row = rows[members[k]]
-                row["moran_p_sim"], row["general_g_p_sim"] = float(p_sim[0, t]), float(p_sim[1, t])
+                row["moran_p_sim"] = float(p_sim[0, t])
+                defined = not np.isnan(float(row["general_g"]))  # type: ignore[arg-type]
+                row["general_g_p_sim"] = float(p_sim[1, t]) if defined else float("nan")
         for k in tested:
             row = rows[members[k]]
             decisive = row.get("moran_p_sim", row["moran_p_norm"])
@@ -374,6 +388,29 @@ def global_statistics(
         "pattern",
     ]
     return pd.DataFrame([rows[c] for c in range(frame.shape[1])]).reindex(columns=columns)
+
+
+def _rounding_bound(values: np.ndarray, w: sparse.csr_array) -> np.ndarray:
+    r"""How far rounding can move :func:`permuted_cross_products`' sums, ``2 x K``.
+
+    Each cross-product sums, over at most ``n`` areas, a value times a lag of at most ``k``
+    terms, so rounding moves it by at most :math:`(n + k + 2)\,u` times the sum of the
+    terms' sizes (Higham 2002, *Accuracy and Stability of Numerical Algorithms*, 4.2), u the
+    unit roundoff. For any arrangement of the values that sum is at most :math:`L\,\lVert
+    a \rVert \lVert b \rVert` (Cauchy-Schwarz, with :math:`\lVert W \rVert_2 \le L`, the
+    largest absolute row or column sum of the weights): :math:`a = b = x` for General G;
+    for Moran's I the lag of x less :math:`\bar x` times the row sum, so
+    :math:`\lVert z \rVert (\lVert x \rVert + |\bar x| \sqrt n) \le 2 \lVert z \rVert
+    \lVert x \rVert`. Twice that, in units of machine epsilon (2u), is the bound.
+    """
+    n = values.shape[0]
+    absolute = abs(w)
+    line = max(float(absolute.sum(axis=1).max()), float(absolute.sum(axis=0).max()))
+    terms = n + int(np.diff(w.indptr).max()) + 2
+    x_norm = np.sqrt((values**2).sum(axis=0))
+    z_norm = np.sqrt(((values - values.mean(axis=0)) ** 2).sum(axis=0))
+    scale = terms * np.finfo(np.float64).eps * line
+    return np.stack([2 * scale * z_norm * x_norm, scale * x_norm * x_norm])
 
 
 def _restricted(
