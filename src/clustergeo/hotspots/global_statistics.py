@@ -36,9 +36,9 @@ under permutation), so the permutations compare those. The industries observed o
 areas share each permutation: one parallel pass per permutation moves every industry's
 value of an area together (a row of the values), one Fisher-Yates shuffle per permutation
 drawn from its own seeded stream, so the p-values do not depend on the number of threads.
-On England and Wales' 34,753 LSOAs with contiguity weights and 999 permutations, a
-permutation of each industry's values in turn, through scipy's sparse products, took 1.5 s
-per industry. The verdict ``pattern`` is ``clustered`` when Moran's permutation p-value is at
+On England and Wales' 34,753 LSOAs with contiguity weights and 999 permutations, 88
+industries take 3.1 s; a permutation of each industry's values in turn, through scipy's
+sparse products, took 1.5 s per industry. The verdict ``pattern`` is ``clustered`` when Moran's permutation p-value is at
 most 0.05 and I exceeds E[I], ``dispersed`` when it is at most 0.05 and I is below, else
 ``random``. esda's ``Moran`` and ``G`` give the same statistics, moments and z-scores (tested);
 esda's ``G`` always uses binary weights, this module the run's.
