@@ -38,10 +38,11 @@ value of an area together (a row of the values), one Fisher-Yates shuffle per pe
 drawn from its own seeded stream, so the p-values do not depend on the number of threads.
 On England and Wales' 34,753 LSOAs with contiguity weights and 999 permutations, 88
 industries take 3.1 s; a permutation of each industry's values in turn, through scipy's
-sparse products, took 1.5 s per industry. The verdict ``pattern`` is ``clustered`` when Moran's permutation p-value is at
-most 0.05 and I exceeds E[I], ``dispersed`` when it is at most 0.05 and I is below, else
-``random``. esda's ``Moran`` and ``G`` give the same statistics, moments and z-scores (tested);
-esda's ``G`` always uses binary weights, this module the run's.
+sparse products, took 1.5 s per industry. The verdict ``pattern`` is ``clustered`` when
+Moran's permutation p-value is at most 0.05 and I exceeds E[I], ``dispersed`` when it is at
+most 0.05 and I is below, else ``random``. esda's ``Moran`` and ``G`` give the same
+statistics, moments and z-scores (tested); esda's ``G`` always uses binary weights, this
+module the run's.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ so are those that reprojecting to the National Grid makes invalid. The repair
 ring as the boundary file means it, and takes about half the time of GEOS's default, which
 rebuilds every polygon from its lines (0.8 s against 1.5 s for the UK tiers of a Midlands run,
 mostly coasts far from it). A polygon that structure would leave empty (an outer ring repeated
-as its hole) is rebuilt from its lines instead. Empty geometries, and polygons with no area once repaired (every
-corner on one line), are dropped and counted.
+as its hole) is rebuilt from its lines instead. Empty geometries, and polygons with no area
+once repaired (every corner on one line), are dropped and counted.
 """
 
 from __future__ import annotations
