@@ -50,7 +50,7 @@ tables without boundaries (regions, ITL2) and needs no weights; it has no test h
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,7 +58,6 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from clustergeo.hotspots.global_statistics import permutation_orders
 from clustergeo.hotspots.multiple_testing import Correction, adjust_p_values
 from clustergeo.hotspots.permutation import permutation_counts
 from clustergeo.hotspots.statistics import (
@@ -84,6 +83,25 @@ __all__ = [
 DIRECTIONS = (("pu", "producers", "users"), ("up", "users", "producers"))
 _NOT_SIGNIFICANT = MORAN_CLASSES.index("not_significant")
 _NOT_TESTED = MORAN_CLASSES.index("not_tested")
+
+
+#: Permutations per chunk of :func:`_permutation_orders`.
+_CHUNK = 256
+
+
+def _permutation_orders(
+    n: int, permutations: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Random permutations of ``range(n)``, as ``n x chunk`` index arrays, chunk by chunk.
+
+    Each column is one permutation; a chunk holds at most :data:`_CHUNK` of them, so the permuted
+    values of every chunk fit in memory at national scale.
+    """
+    done = 0
+    while done < permutations:
+        size = min(_CHUNK, permutations - done)
+        yield rng.permuted(np.tile(np.arange(n), (size, 1)), axis=1).T
+        done += size
 
 
 @dataclass(frozen=True)
@@ -336,7 +354,7 @@ def global_colocation(
             zx, zy = _standardise(x), _standardise(y)
             observed = float(zx @ (w @ zy))
             ge = le = 0
-            for order in permutation_orders(len(y), permutations, rng):
+            for order in _permutation_orders(len(y), permutations, rng):
                 cross = zx @ (w @ zy[order])
                 ge += int((cross >= observed).sum())
                 le += int((cross <= observed).sum())

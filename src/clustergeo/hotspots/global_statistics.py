@@ -47,7 +47,7 @@ module the run's.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from typing import Literal
 
 import numba
@@ -66,14 +66,11 @@ __all__ = [
     "global_statistics",
     "moran_i",
     "permutation_order",
-    "permutation_orders",
     "permuted_cross_products",
 ]
 
 #: Largest permutation p-value of Moran's I called a pattern.
 PATTERN_LEVEL = 0.05
-#: Permutations per chunk of :func:`permutation_orders`.
-_CHUNK = 256
 
 Sums = tuple[float, float, float]
 
@@ -220,19 +217,6 @@ def _permuted_cross_products_kernel(  # noqa: PLR0917 -- numba kernels take no k
         order = permutation_order(n, p, seed)
         lag = np.empty(n_columns)
         _cross_products(values, mean, order, indptr, indices, data, row_sums, lag, out[p])
-
-
-def permutation_orders(n: int, permutations: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Random permutations of ``range(n)``, as ``n x chunk`` index arrays, chunk by chunk.
-
-    Each column is one permutation; a chunk holds at most 256 of them, so the permuted
-    values of every chunk fit in memory at national scale.
-    """
-    done = 0
-    while done < permutations:
-        size = min(_CHUNK, permutations - done)
-        yield rng.permuted(np.tile(np.arange(n), (size, 1)), axis=1).T
-        done += size
 
 
 def permuted_cross_products(
