@@ -11,6 +11,7 @@ from scipy import sparse
 
 from clustergeo.circular.colocation import (
     Inference,
+    _permutation_orders,
     bivariate_local_moran,
     bivariate_moran,
     coagglomeration,
@@ -18,6 +19,7 @@ from clustergeo.circular.colocation import (
     local_colocation,
 )
 from clustergeo.hotspots.permutation import shared_draws
+from clustergeo.hotspots.statistics import permutation_p_values
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from conftest import square_grid
 
@@ -212,6 +214,50 @@ def test_global_bivariate_moran_equals_esda(grid: SpatialWeights) -> None:
         esda.Moran(producers["s1"].to_numpy(), graph, transformation="r", permutations=0).I,
         abs=1e-12,
     )
+
+
+@pytest.mark.parametrize("transform", ["binary", "row"])
+def test_global_bivariate_ties_are_counted_exactly(transform: str) -> None:
+    # Producers and users each in two areas of a 10 x 10 lattice: most arrangements of the
+    # users' values give a cross-product equal to the observed one in exact arithmetic, and
+    # rounding used to put them either side. Recounted in integers: n z scaled by the standard
+    # deviation is the integer n v - sum v, and row-standardised weights times 840 (a multiple
+    # of every neighbour count) are integers, so the sign of each comparison is exact.
+    weights = build_weights(square_grid(10, 10, digits=2))
+    n, permutations, seed = weights.n, 499, 3
+    x, y = np.zeros(n), np.zeros(n)
+    x[[11, 57]] = 1.0
+    y[[12, 80]] = 1.0
+    matrix = weights.matrix.toarray()
+    if transform == "row":
+        matrix = 840 * matrix / matrix.sum(axis=1, keepdims=True)
+    lag = np.rint(matrix).astype(np.int64).T @ (n * x - x.sum()).astype(np.int64)
+    y_scaled = (n * y - y.sum()).astype(np.int64)
+    observed = lag @ y_scaled
+    simulated = np.concatenate(
+        [
+            lag @ y_scaled[order]
+            for order in _permutation_orders(n, permutations, np.random.default_rng(seed))
+        ]
+    )
+    assert (simulated == observed).sum() >= 5  # the case is about ties
+    frames = [pd.DataFrame({"s": v}, index=weights.ids) for v in (x, y)]
+    for alternative in ("greater", "less", "two-sided", "folded"):
+        got = global_colocation(
+            *frames,
+            weights,
+            transform=transform,  # type: ignore[arg-type]
+            permutations=permutations,
+            seed=seed,
+            alternative=alternative,  # type: ignore[arg-type]
+        )
+        expected = permutation_p_values(
+            np.array((simulated >= observed).sum()),
+            np.array((simulated <= observed).sum()),
+            permutations,
+            alternative,  # type: ignore[arg-type]
+        )
+        assert got["moran_bv_p_sim"].iloc[0] == float(expected), alternative
 
 
 def test_coagglomeration_by_hand() -> None:

@@ -62,11 +62,13 @@ from clustergeo.hotspots.weights import SpatialWeights
 
 __all__ = [
     "PATTERN_LEVEL",
+    "cross_product_rounding",
     "general_g",
     "global_statistics",
     "moran_i",
     "permutation_order",
     "permuted_cross_products",
+    "restricted_weights",
 ]
 
 #: Largest permutation p-value of Moran's I called a pattern.
@@ -311,7 +313,7 @@ def global_statistics(
     for members in groups.values():
         areas = present[:, members[0]]
         index = position.loc[frame.index[areas]].to_numpy()
-        w = _restricted(weights.matrix, index, transform)
+        w = restricted_weights(weights.matrix, index, transform)
         sums = _sums(w)
         block = frame.iloc[areas, members].to_numpy(dtype="float64")
         tested = []
@@ -375,30 +377,40 @@ def global_statistics(
     return pd.DataFrame([rows[c] for c in range(frame.shape[1])]).reindex(columns=columns)
 
 
+def cross_product_rounding(w: sparse.csr_array) -> float:
+    r"""How far rounding can move a cross-product of two arrangements, per norm of each side.
+
+    For a cross-product :math:`a^\top W b`, per unit of :math:`\lVert a \rVert \lVert b
+    \rVert`. Each cross-product sums, over at most ``n`` areas, a value times a lag of at most ``k``
+    terms, so rounding moves it by at most :math:`(n + k + 2)\,u` times the sum of the
+    terms' sizes (Higham 2002, *Accuracy and Stability of Numerical Algorithms*, 4.2), u the
+    unit roundoff, whatever the order of the additions. For any arrangement of the values that
+    sum is at most :math:`L\,\lVert a \rVert \lVert b \rVert` (Cauchy-Schwarz, with
+    :math:`\lVert W \rVert_2 \le L`, the largest absolute row or column sum of the weights).
+    Two sums that are equal in exact arithmetic can so differ by twice that: returned as
+    :math:`(n + k + 2)\,\epsilon\,L`, with :math:`\epsilon = 2u` machine epsilon.
+    """
+    absolute = abs(w)
+    line = max(float(absolute.sum(axis=1).max()), float(absolute.sum(axis=0).max()))
+    terms = w.shape[0] + int(np.diff(w.indptr).max(initial=0)) + 2
+    return float(terms * np.finfo(np.float64).eps * line)
+
+
 def _rounding_bound(values: np.ndarray, w: sparse.csr_array) -> np.ndarray:
     r"""How far rounding can move :func:`permuted_cross_products`' sums, ``2 x K``.
 
-    Each cross-product sums, over at most ``n`` areas, a value times a lag of at most ``k``
-    terms, so rounding moves it by at most :math:`(n + k + 2)\,u` times the sum of the
-    terms' sizes (Higham 2002, *Accuracy and Stability of Numerical Algorithms*, 4.2), u the
-    unit roundoff. For any arrangement of the values that sum is at most :math:`L\,\lVert
-    a \rVert \lVert b \rVert` (Cauchy-Schwarz, with :math:`\lVert W \rVert_2 \le L`, the
-    largest absolute row or column sum of the weights): :math:`a = b = x` for General G;
-    for Moran's I the lag of x less :math:`\bar x` times the row sum, so
+    :func:`cross_product_rounding` with :math:`a = b = x` for General G; for Moran's I,
+    :math:`a = z` and :math:`b` the lag of x less :math:`\bar x` times the row sum, so
     :math:`\lVert z \rVert (\lVert x \rVert + |\bar x| \sqrt n) \le 2 \lVert z \rVert
-    \lVert x \rVert`. Twice that, in units of machine epsilon (2u), is the bound.
+    \lVert x \rVert`.
     """
-    n = values.shape[0]
-    absolute = abs(w)
-    line = max(float(absolute.sum(axis=1).max()), float(absolute.sum(axis=0).max()))
-    terms = n + int(np.diff(w.indptr).max()) + 2
     x_norm = np.sqrt((values**2).sum(axis=0))
     z_norm = np.sqrt(((values - values.mean(axis=0)) ** 2).sum(axis=0))
-    scale = terms * np.finfo(np.float64).eps * line
+    scale = cross_product_rounding(w)
     return np.stack([2 * scale * z_norm * x_norm, scale * x_norm * x_norm])
 
 
-def _restricted(
+def restricted_weights(
     matrix: sparse.csr_array, index: np.ndarray, transform: Literal["binary", "row"]
 ) -> sparse.csr_array:
     """The weights among the areas ``index`` (in that order), transformed."""
