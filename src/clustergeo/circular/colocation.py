@@ -36,8 +36,8 @@ a constant column, an area without neighbours).
 For row-standardised weights (:math:`S_0 = n`) this is esda's ``Moran_BV``; for binary
 weights esda leaves out :math:`n / S_0`. Its pseudo p-value permutes :math:`y` over the areas
 (``global_permutations`` times, seeded), as esda does; an arrangement whose cross-product
-equals the observed one in exact arithmetic counts as a tie, both ways, where esda's
-comparison leaves it to rounding.
+is within rounding of the observed one counts as a tie, both ways, where esda's comparison
+leaves an exact tie to rounding.
 
 **Coagglomeration** (Ellison, Glaeser & Kerr 2010, *American Economic Review* 100(3),
 eq. 2; the pairwise form of Ellison & Glaeser 1997), needing no map at all:
@@ -328,8 +328,9 @@ def _permuted_p_value(  # noqa: PLR0917 -- the test's parts, in the order they a
     The cross-product is :math:`(W^\top z_x)^\top z_y`: the lag is formed once and each
     permutation is a dot product. Arrangements whose cross-product equals the observed one in
     exact arithmetic (common where most areas share a value: a stream's users in a few areas)
-    differ from it by rounding only; a simulated value within the rounding bound of
+    differ from it by rounding only, and a simulated value within the rounding bound of
     :func:`~clustergeo.hotspots.global_statistics.cross_product_rounding` counts both ways.
+    Values that differ by less than that bound are taken as ties too.
     """
     lag = w.T @ zx
     observed = float(lag @ zy)
@@ -355,7 +356,7 @@ def global_colocation(
 ) -> pd.DataFrame:
     """Global bivariate Moran's I of every stream, producers with the users around them.
 
-    Over the study area's areas with both values, with the run's weights restricted to them
+    Over the study area's areas with both values (finite), with the run's weights restricted to them
     and transformed as configured. Returns ``stream``, ``n_areas``, ``moran_bv_i`` and
     ``moran_bv_p_sim`` (``y`` permuted over the areas, one seeded generator for all streams);
     fewer than 4 areas or a constant side give NaN.
@@ -364,7 +365,9 @@ def global_colocation(
     position = pd.Series(np.arange(weights.n), index=weights.ids)
     rows = []
     for stream in producers.columns:
-        pair = pd.concat([producers[stream], users[stream]], axis=1, keys=["x", "y"]).dropna()
+        pair = pd.concat([producers[stream], users[stream]], axis=1, keys=["x", "y"])
+        # Missing or infinite values leave the area out, as the local statistics treat them.
+        pair = pair.loc[np.isfinite(pair.to_numpy(dtype="float64")).all(axis=1)]
         if report_for is not None:
             pair = pair.loc[pair.index.isin(set(report_for))]
         pair = pair.loc[pair.index.isin(position.index)]

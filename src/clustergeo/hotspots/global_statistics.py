@@ -381,28 +381,35 @@ def cross_product_rounding(w: sparse.csr_array) -> float:
     r"""How far rounding can move a cross-product of two arrangements, per norm of each side.
 
     For a cross-product :math:`a^\top W b`, per unit of :math:`\lVert a \rVert \lVert b
-    \rVert`. Each cross-product sums, over at most ``n`` areas, a value times a lag of at most ``k``
-    terms, so rounding moves it by at most :math:`(n + k + 2)\,u` times the sum of the
+    \rVert`, formed either way: the lag :math:`W b` then its products with :math:`a`, or
+    :math:`W^\top a` then its products with :math:`b`. Either sums, over ``n`` areas, a value
+    times a lag of at most ``k`` terms (``k`` the most entries in a row or a column of the
+    weights), so rounding moves it by at most :math:`(n + k + 2)\,u` times the sum of the
     terms' sizes (Higham 2002, *Accuracy and Stability of Numerical Algorithms*, 4.2), u the
     unit roundoff, whatever the order of the additions. For any arrangement of the values that
-    sum is at most :math:`L\,\lVert a \rVert \lVert b \rVert` (Cauchy-Schwarz, with
-    :math:`\lVert W \rVert_2 \le L`, the largest absolute row or column sum of the weights).
-    Two sums that are equal in exact arithmetic can so differ by twice that: returned as
+    sum, :math:`|a|^\top |W|\,|b|`, is at most :math:`L\,\lVert a \rVert \lVert b \rVert`
+    (Cauchy-Schwarz, with :math:`\lVert |W| \rVert_2 \le L`, the largest absolute row or
+    column sum of the weights). Two computed sums whose exact values, from the same computed
+    vectors and weights, are equal can so differ by twice that: returned as
     :math:`(n + k + 2)\,\epsilon\,L`, with :math:`\epsilon = 2u` machine epsilon.
     """
     absolute = abs(w)
-    line = max(float(absolute.sum(axis=1).max()), float(absolute.sum(axis=0).max()))
-    terms = w.shape[0] + int(np.diff(w.indptr).max(initial=0)) + 2
+    line = max(
+        float(absolute.sum(axis=1).max(initial=0.0)), float(absolute.sum(axis=0).max(initial=0.0))
+    )
+    in_rows = int(np.diff(w.indptr).max(initial=0))
+    in_columns = int(np.bincount(w.indices, minlength=w.shape[1]).max(initial=0))
+    terms = w.shape[0] + max(in_rows, in_columns) + 2
     return float(terms * np.finfo(np.float64).eps * line)
 
 
 def _rounding_bound(values: np.ndarray, w: sparse.csr_array) -> np.ndarray:
     r"""How far rounding can move :func:`permuted_cross_products`' sums, ``2 x K``.
 
-    :func:`cross_product_rounding` with :math:`a = b = x` for General G; for Moran's I,
-    :math:`a = z` and :math:`b` the lag of x less :math:`\bar x` times the row sum, so
-    :math:`\lVert z \rVert (\lVert x \rVert + |\bar x| \sqrt n) \le 2 \lVert z \rVert
-    \lVert x \rVert`.
+    :func:`cross_product_rounding` with :math:`a = b = x` for General G. Moran's I sums
+    :math:`z_i` times the lag of x less :math:`\bar x` times the row sum, terms whose sizes
+    add up to at most :math:`L\,\lVert z \rVert (\lVert x \rVert + |\bar x| \sqrt n)
+    \le 2 L \lVert z \rVert \lVert x \rVert`.
     """
     x_norm = np.sqrt((values**2).sum(axis=0))
     z_norm = np.sqrt(((values - values.mean(axis=0)) ** 2).sum(axis=0))
