@@ -356,8 +356,8 @@ def global_colocation(
 ) -> pd.DataFrame:
     """Global bivariate Moran's I of every stream, producers with the users around them.
 
-    Over the study area's areas with both values (finite), with the run's weights restricted to them
-    and transformed as configured. Returns ``stream``, ``n_areas``, ``moran_bv_i`` and
+    Over the study area's areas where both values are finite, with the run's weights restricted
+    to them and transformed as configured. Returns ``stream``, ``n_areas``, ``moran_bv_i`` and
     ``moran_bv_p_sim`` (``y`` permuted over the areas, one seeded generator for all streams);
     fewer than 4 areas or a constant side give NaN.
     """
