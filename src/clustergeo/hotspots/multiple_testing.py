@@ -12,8 +12,11 @@ matters. Two implementations give the same bits:
 * :func:`adjust_p_values`, for any p-values, sorts each family by buckets (a counting sort
   on the value, about one p-value per bucket, then the few in a bucket by insertion):
   :math:`O(n)` per family instead of a comparison sort's :math:`O(n \log n)`, families in
-  parallel. The families of an ``n x K`` array (its columns) are made contiguous, and the
-  results put back, by transposing blocks of rows, each read and written as runs of memory.
+  parallel. Only the p-values that can lower the running minimum are sorted: a group of
+  buckets whose smallest possible ratio is above a bound on the minimum it enters with is
+  adjusted to that minimum as a whole. The families of an ``n x K`` array (its columns) are
+  made contiguous, and the results put back, by transposing blocks of rows, each read and
+  written as runs of memory.
 * :func:`adjust_discrete_p_values`, for p-values that take few distinct values (permutation
   p-values take at most :math:`P + 2`), counts how many tests fall on each value instead of
   sorting: :math:`O(n + L)` per family for *L* distinct values.
@@ -21,6 +24,7 @@ matters. Two implementations give the same bits:
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numba
@@ -56,66 +60,157 @@ def _bucket_of(
 
 
 @numba.njit(cache=True)
-def _bh_family(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+def _bucket_count(exponent: int) -> int:
+    """Buckets of :func:`_bucket_of`: four per binary order below ``2**-exponent``, then linear."""
+    return ((1023 - exponent) << 2) + (1 << exponent) + 1
+
+
+@functools.lru_cache(maxsize=8)
+def _bucket_bounds(exponent: int) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest p-value each bucket of :func:`_bucket_of` can hold.
+
+    A bound, not the values held: below ``linear_from`` a bucket is a run of bit patterns
+    (``lower`` is its first double, ``upper`` the next run's first), above it a run of
+    ``1 / scale`` (``upper`` is the next bucket's first value). The first bucket also holds
+    negative numbers and the last everything from 1 up, so they are unbounded there.
+    """
+    scale = 2.0**exponent
+    offset = (1023 - exponent) << 2
+    bucket = np.arange(_bucket_count(exponent), dtype=np.int64)
+    by_bits = np.minimum(bucket, offset - 1)
+    lower = np.where(bucket >= offset, (bucket - offset) / scale, (by_bits << 50).view(np.float64))
+    upper = np.where(
+        bucket >= offset, (bucket - offset + 1) / scale, ((by_bits + 1) << 50).view(np.float64)
+    )
+    lower[0] = -np.inf
+    upper[-1] = np.inf
+    lower.flags.writeable = upper.flags.writeable = False
+    return lower, upper
+
+
+#: Buckets per group (as a shift) that :func:`_bh_family` decides, as a whole, need no sorting.
+_GROUP_SHIFT = 3
+
+
+@numba.njit(cache=True)
+def _bh_family(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass over a family
     p: np.ndarray,
     out: np.ndarray,
     exponent: int,
-    counts: np.ndarray,
-    sorted_p: np.ndarray,
-    order: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    scratch: tuple[np.ndarray, ...],
 ) -> None:
-    """Benjamini-Hochberg for one family (NaN: not a test), by bucket sort, into ``out``."""
+    """Benjamini-Hochberg for one family (NaN: not a test), into ``out`` (may be ``p``).
+
+    The tests are counted into buckets by p-value (:func:`_bucket_of`), and the buckets into
+    groups of ``2**_GROUP_SHIFT``. From the largest p-value down, the running minimum of the
+    ratios ``p * m / rank`` is at most the ratio of a group's last test, which is at most
+    ``upper * m / rank_end`` (``upper`` bounds the group's p-values, ``rank_end`` is the rank
+    of its last test); and every ratio in a group is at least ``lower * m / rank_end``. These
+    are the same rounded operations as the ratios themselves, and rounding is monotonic, so
+    a group whose lower ratio is at least the bound of the groups above it cannot lower the
+    running minimum: each of its tests is adjusted to the minimum it enters with. Only the
+    other groups' tests are sorted (by bucket, then by insertion: about one p-value per
+    bucket) and run through the minimum one by one. On hot-spot p-values that is about one
+    test in eight.
+    """
+    counts, group_counts, group_end, entering, live, sorted_p, order, bucket_of = scratch
     size = len(p)
     bits = p.view(np.int64)
     scale = np.float64(2.0**exponent)
     linear_from = 1.0 / scale
     offset = np.int64(1023 - exponent) << np.int64(2)
-    buckets = offset + np.int64(scale) + 1
+    buckets = _bucket_count(exponent)
+    groups = ((buckets - 1) >> _GROUP_SHIFT) + 1
     counts[:buckets] = 0
+    group_counts[:groups] = 0
     tested = 0
     for i in range(size):
-        if not np.isnan(p[i]):
-            counts[_bucket_of(p[i], bits[i], linear_from, scale, offset)] += 1
-            tested += 1
-    total = 0
-    for b in range(buckets):
-        here = counts[b]
-        counts[b] = total
-        total += here
-    for i in range(size):
         if np.isnan(p[i]):
-            out[i] = np.nan
+            bucket_of[i] = -1
             continue
-        bucket = _bucket_of(p[i], bits[i], linear_from, scale, offset)
-        sorted_p[counts[bucket]] = p[i]
-        order[counts[bucket]] = i
-        counts[bucket] += 1
-    # ``counts[b]`` is now where bucket b ends: sort each bucket (about one p-value each).
+        home = _bucket_of(p[i], bits[i], linear_from, scale, offset)
+        bucket_of[i] = home
+        counts[home] += 1
+        group_counts[home >> _GROUP_SHIFT] += 1
+        tested += 1
+    m = np.float64(tested)
+    # Which groups can lower the running minimum.
+    bound = np.inf
+    rank_end = tested
+    for g in range(groups - 1, -1, -1):
+        group_end[g] = rank_end
+        live[g] = False
+        if group_counts[g] == 0:
+            continue
+        first_bucket = g << _GROUP_SHIFT
+        last_bucket = min(buckets, (g + 1) << _GROUP_SHIFT) - 1
+        live[g] = lower[first_bucket] * m / np.float64(rank_end) < bound
+        bound = min(bound, upper[last_bucket] * m / np.float64(rank_end))
+        rank_end -= group_counts[g]
+    # Bucket sort of the live groups' tests: where each bucket starts, then place them.
+    placed = 0
+    for g in range(groups):
+        if live[g]:
+            for bucket in range(g << _GROUP_SHIFT, min(buckets, (g + 1) << _GROUP_SHIFT)):
+                here = counts[bucket]
+                counts[bucket] = placed
+                placed += here
+    for i in range(size):
+        bucket = bucket_of[i]
+        if bucket >= 0 and live[bucket >> _GROUP_SHIFT]:
+            slot = counts[bucket]
+            sorted_p[slot] = p[i]
+            order[slot] = i
+            counts[bucket] = slot + 1
+    # ``counts`` now holds where each live bucket ends: a crowded bucket (ties, say) is sorted
+    # on its own, then one insertion pass puts every bucket in order (each test moves within
+    # its bucket only).
     first = 0
-    for b in range(buckets):
-        last = counts[b]
-        if last - first > 24:
-            within = np.argsort(sorted_p[first:last])
-            sorted_p[first:last] = sorted_p[first:last][within]
-            order[first:last] = order[first:last][within]
-        else:
-            for a in range(first + 1, last):
-                value = sorted_p[a]
-                index = order[a]
-                j = a - 1
-                while j >= first and sorted_p[j] > value:
-                    sorted_p[j + 1] = sorted_p[j]
-                    order[j + 1] = order[j]
-                    j -= 1
-                sorted_p[j + 1] = value
-                order[j + 1] = index
-        first = last
+    for g in range(groups):
+        if live[g]:
+            for bucket in range(g << _GROUP_SHIFT, min(buckets, (g + 1) << _GROUP_SHIFT)):
+                last = counts[bucket]
+                if last - first > 24:
+                    within = np.argsort(sorted_p[first:last])
+                    sorted_p[first:last] = sorted_p[first:last][within]
+                    order[first:last] = order[first:last][within]
+                first = last
+    for a in range(1, placed):
+        value = sorted_p[a]
+        if sorted_p[a - 1] > value:
+            index = order[a]
+            j = a - 1
+            while j >= 0 and sorted_p[j] > value:
+                sorted_p[j + 1] = sorted_p[j]
+                order[j + 1] = order[j]
+                j -= 1
+            sorted_p[j + 1] = value
+            order[j + 1] = index
+    # The running minimum from the largest p-value down: the same operations, in the same
+    # order, as written with numpy (p * m / rank, the minimum from the end, capped at 1).
     running = np.inf
-    for rank in range(tested, 0, -1):
-        # The same operations, in the same order, as the running minimum written with numpy:
-        # p * m / rank, then the minimum from the end, then capped at 1.
-        running = min(running, sorted_p[rank - 1] * np.float64(tested) / np.float64(rank))
-        out[order[rank - 1]] = min(running, 1.0)
+    slot = placed - 1
+    for g in range(groups - 1, -1, -1):
+        if not live[g]:
+            entering[g] = running
+            continue
+        rank = group_end[g]
+        for _ in range(group_counts[g]):
+            running = min(running, sorted_p[slot] * m / np.float64(rank))
+            sorted_p[slot] = min(running, 1.0)
+            rank -= 1
+            slot -= 1
+    # Written last, as ``out`` may be ``p``: every p-value has been read.
+    for i in range(size):
+        bucket = bucket_of[i]
+        if bucket < 0:
+            out[i] = np.nan
+        elif not live[bucket >> _GROUP_SHIFT]:
+            out[i] = min(entering[bucket >> _GROUP_SHIFT], 1.0)
+    for slot in range(placed):
+        out[order[slot]] = sorted_p[slot]
 
 
 def _bucket_exponent(size: int) -> int:
@@ -157,20 +252,58 @@ def _area_major(by_family: np.ndarray, out: np.ndarray) -> None:
                 out[i, c] = by_family[c, i]
 
 
+@numba.njit(cache=True)
+def _scratch(copies: int, size: int, exponent: int) -> tuple[np.ndarray, ...]:
+    """Working arrays of :func:`_bh_family` for a family of ``size``, ``copies`` of each."""
+    buckets = _bucket_count(exponent)
+    groups = ((buckets - 1) >> _GROUP_SHIFT) + 1
+    return (
+        np.empty((copies, buckets), dtype=np.int32),  # tests per bucket, then where it starts
+        np.empty((copies, groups), dtype=np.int64),  # tests per group
+        np.empty((copies, groups), dtype=np.int64),  # rank of each group's last test
+        np.empty((copies, groups)),  # the running minimum a group enters with
+        np.empty((copies, groups), dtype=np.bool_),  # whether the group can lower it
+        np.empty((copies, size)),  # the live tests' p-values, sorted
+        np.empty((copies, size), dtype=np.int64),  # and where each came from
+        np.empty((copies, size), dtype=np.int32),  # every test's bucket
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _copy_of(scratch: tuple[np.ndarray, ...], copy: int) -> tuple[np.ndarray, ...]:
+    counts, group_counts, group_end, entering, live, sorted_p, order, bucket_of = scratch
+    return (
+        counts[copy],
+        group_counts[copy],
+        group_end[copy],
+        entering[copy],
+        live[copy],
+        sorted_p[copy],
+        order[copy],
+        bucket_of[copy],
+    )
+
+
 @numba.njit(cache=True, parallel=True)
-def _bh_rows(p: np.ndarray, out: np.ndarray, exponent: int) -> None:
-    """Benjamini-Hochberg within each row (family) of a C-contiguous ``K x n`` array."""
+def _bh_rows(  # noqa: PLR0917 -- numba kernels take no keyword-only arguments
+    p: np.ndarray,
+    out: np.ndarray,
+    exponent: int,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    threads: int,
+) -> None:
+    """Benjamini-Hochberg within each row (family) of a C-contiguous ``K x n`` array.
+
+    Each of ``threads`` tasks takes every ``threads``-th family, with one set of working
+    arrays (allocated once, not per family).
+    """
     families, n = p.shape
-    buckets = ((1023 - exponent) << 2) + (1 << exponent) + 1
-    for family in numba.prange(families):
-        _bh_family(
-            p[family],
-            out[family],
-            exponent,
-            np.empty(buckets, dtype=np.int32),
-            np.empty(n),
-            np.empty(n, dtype=np.int64),
-        )
+    scratch = _scratch(threads, n, exponent)
+    for thread in numba.prange(threads):
+        mine = _copy_of(scratch, thread)
+        for family in range(thread, families, threads):
+            _bh_family(p[family], out[family], exponent, lower, upper, mine)
 
 
 def adjust_columns_into(p: np.ndarray, out: np.ndarray) -> None:
@@ -186,7 +319,9 @@ def adjust_columns_into(p: np.ndarray, out: np.ndarray) -> None:
     _family_major(p, by_family)
     # In place: a family's p-values are all read (into its sorted copy) before any adjusted
     # value is written.
-    _bh_rows(by_family, by_family, _bucket_exponent(p.shape[0]))
+    exponent = _bucket_exponent(p.shape[0])
+    threads = max(1, min(numba.get_num_threads(), p.shape[1]))
+    _bh_rows(by_family, by_family, exponent, *_bucket_bounds(exponent), threads)
     _area_major(by_family, out)
 
 
@@ -199,14 +334,12 @@ def _bh(p: np.ndarray, scope: Literal["industry", "all"]) -> np.ndarray:
     if scope == "all":
         flat = p.reshape(-1)
         exponent = _bucket_exponent(flat.size)
-        buckets = ((1023 - exponent) << 2) + (1 << exponent) + 1
         _bh_family(
             flat,
             adjusted.reshape(-1),
             exponent,
-            np.empty(buckets, dtype=np.int32),
-            np.empty(flat.size),
-            np.empty(flat.size, dtype=np.int64),
+            *_bucket_bounds(exponent),
+            _copy_of(_scratch(1, flat.size, exponent), 0),
         )
     else:
         adjust_columns_into(p, adjusted)
