@@ -328,8 +328,12 @@ def _rank_window(  # noqa: PLR0917 -- numba kernels take no keyword-only argumen
     buckets = len(start) - 1
     bucket = _bucket(low, low_sum, scale, buckets)
     below = _index_below(sorted_sums, start[bucket], start[bucket + 1], low)
-    bucket = _bucket(high, low_sum, scale, buckets)
-    at_most = _index_above(sorted_sums, start[bucket], start[bucket + 1], high)
+    top = _bucket(high, low_sum, scale, buckets)
+    if top == bucket:
+        # Every sum before ``below`` is below ``low``, so at most ``high``: search on from it.
+        at_most = _index_above(sorted_sums, below, start[bucket + 1], high)
+    else:
+        at_most = _index_above(sorted_sums, start[top], start[top + 1], high)
     return below, at_most
 
 
@@ -358,22 +362,24 @@ def _sort_into_buckets(  # noqa: PLR0917 -- numba kernels take no keyword-only a
         bucket_of[p] = _bucket(sums[p], low, scale, buckets)
         counts[bucket_of[p]] += 1
     total = 0
+    crowded = 0
     for b in range(buckets):
+        here = counts[b]
         start[b] = total
-        total += counts[b]
+        counts[b] = total
+        total += here
+        crowded += here > 24
     start[buckets] = total
-    for b in range(buckets):
-        counts[b] = start[b]
     for p in range(permutations):
         b = bucket_of[p]
         sorted_out[counts[b]] = sums[p]
         draws_out[counts[b]] = p
         counts[b] += 1
     sorted_out[permutations:] = np.inf
-    for b in range(buckets):
+    # A crowded bucket is sorted on its own; then one insertion pass orders every bucket (a
+    # sum never moves out of its bucket: the buckets are in order of value).
+    for b in range(buckets if crowded else 0):
         first, last = start[b], start[b + 1]
-        if last - first < 2:
-            continue
         if last - first > 24:
             block = sorted_out[first:last]
             if block.min() == block.max():  # equal sums (often zeros): already in order
@@ -381,12 +387,12 @@ def _sort_into_buckets(  # noqa: PLR0917 -- numba kernels take no keyword-only a
             order = np.argsort(block)
             sorted_out[first:last] = block[order]
             draws_out[first:last] = draws_out[first:last][order]
-            continue
-        for a in range(first + 1, last):
-            value = sorted_out[a]
+    for a in range(1, permutations):
+        value = sorted_out[a]
+        if sorted_out[a - 1] > value:
             draw = draws_out[a]
             j = a - 1
-            while j >= first and sorted_out[j] > value:
+            while j >= 0 and sorted_out[j] > value:
                 sorted_out[j + 1] = sorted_out[j]
                 draws_out[j + 1] = draws_out[j]
                 j -= 1
