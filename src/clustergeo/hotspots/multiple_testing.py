@@ -30,6 +30,7 @@ from typing import Literal
 import numba
 import numpy as np
 
+from clustergeo.hotspots.ordering import finish_sort
 from clustergeo.hotspots.warmup import refresh_module_cache
 
 __all__ = [
@@ -177,17 +178,7 @@ def _bh_family(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass over a family
                     sorted_p[first:last] = sorted_p[first:last][within]
                     order[first:last] = order[first:last][within]
                 first = last
-    for a in range(1, placed):
-        value = sorted_p[a]
-        if sorted_p[a - 1] > value:
-            index = order[a]
-            j = a - 1
-            while j >= 0 and sorted_p[j] > value:
-                sorted_p[j + 1] = sorted_p[j]
-                order[j + 1] = order[j]
-                j -= 1
-            sorted_p[j + 1] = value
-            order[j + 1] = index
+    finish_sort(sorted_p, order, placed)
     # The running minimum from the largest p-value down: the same operations, in the same
     # order, as written with numpy (p * m / rank, the minimum from the end, capped at 1).
     running = np.inf

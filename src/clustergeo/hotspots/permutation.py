@@ -89,6 +89,7 @@ from clustergeo.hotspots.exact import (
     two_product,
 )
 from clustergeo.hotspots.intrinsics import float_bits, trailing_zeros
+from clustergeo.hotspots.ordering import finish_sort
 from clustergeo.hotspots.warmup import refresh_module_cache
 
 __all__ = ["PermutationCounts", "draw_memberships", "permutation_counts", "shared_draws"]
@@ -387,17 +388,7 @@ def _sort_into_buckets(  # noqa: PLR0917 -- numba kernels take no keyword-only a
             order = np.argsort(block)
             sorted_out[first:last] = block[order]
             draws_out[first:last] = draws_out[first:last][order]
-    for a in range(1, permutations):
-        value = sorted_out[a]
-        if sorted_out[a - 1] > value:
-            draw = draws_out[a]
-            j = a - 1
-            while j >= 0 and sorted_out[j] > value:
-                sorted_out[j + 1] = sorted_out[j]
-                draws_out[j + 1] = draws_out[j]
-                j -= 1
-            sorted_out[j + 1] = value
-            draws_out[j + 1] = draw
+    finish_sort(sorted_out, draws_out, permutations)
     return low, scale
 
 

@@ -66,7 +66,7 @@ _KERNEL_MODULES = (
     "statistics",
 )
 #: The modules of this package whose code the kernels inline without defining kernels.
-_INLINED_MODULES = ("intrinsics",)
+_INLINED_MODULES = ("intrinsics", "ordering")
 #: Kernel modules whose cached code :func:`refresh_module_cache` threw away in this process.
 _discarded: set[str] = set()
 

@@ -439,6 +439,7 @@ CLUSTERS_STAGE = Stage(
         "hotspots/weights.py",
         "hotspots/weights_formats.py",
         "hotspots/multiple_testing.py",
+        "hotspots/ordering.py",
         # Checks the kernels' cache on import (the BH kernel's).
         "hotspots/warmup.py",
         "industries.py",
