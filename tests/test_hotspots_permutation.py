@@ -15,11 +15,15 @@ from scipy import sparse
 from clustergeo.config import HotspotsConfig, WeightsConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation import (
+    _BUCKETS_PER_DRAW,
+    _SCAN,
     _exact_sums,
     _fixed_scales,
     _off_grid,
     _quantum_exponent,
+    _rank_window,
     _single_precision_filter,
+    _sort_into_buckets,
     permutation_counts,
     shared_draws,
 )
@@ -554,6 +558,49 @@ def test_equal_weights_buckets_survive_extreme_scales(
     values = shift + scale * values
     counts = permutation_counts(values, binary, permutations=40, seed=3, equal_weights=True)
     count_ge, count_le = _exact_recount(values, binary, 40, 3, equal=True)
+    np.testing.assert_array_equal(counts.count_ge, count_ge)
+    np.testing.assert_array_equal(counts.count_le, count_le)
+
+
+def test_a_window_open_to_infinity_counts_no_padding() -> None:
+    # The upper end of an observed sum's window is observed * (1 + a few ulps): next to the
+    # largest double it overflows to +inf, and every sum is at most it, none of the padding.
+    sums = np.array([0.0, 0.97, 0.98, 0.99, 1.0])
+    buckets = _BUCKETS_PER_DRAW * len(sums)
+    sorted_sums = np.empty(len(sums) + _SCAN)
+    start = np.empty(buckets + 1, dtype=np.int32)
+    low, scale = _sort_into_buckets(
+        sums,
+        sorted_sums,
+        np.empty(len(sums), dtype=np.int32),
+        start,
+        np.empty(buckets, dtype=np.int64),
+        np.empty(len(sums), dtype=np.int64),
+    )
+    assert _rank_window(sorted_sums, start, low, scale, 0.995, np.inf) == (4, 5)
+    assert _rank_window(sorted_sums, start, low, scale, 0.995, 1.0) == (4, 5)
+    assert _rank_window(sorted_sums, start, low, scale, 0.975, 0.985) == (2, 3)
+
+
+def test_counts_of_sums_that_reach_the_largest_double() -> None:
+    # Four values of a quarter of the largest double sum to it exactly; the rest just below.
+    rows, columns = np.divmod(np.arange(400), 20)
+    pairs = [
+        (i, j)
+        for i in range(400)
+        for j in range(400)
+        if abs(rows[i] - rows[j]) + abs(columns[i] - columns[j]) == 1
+    ]
+    rook = sparse.csr_array(
+        (np.ones(len(pairs)), ([i for i, _ in pairs], [j for _, j in pairs])), shape=(400, 400)
+    )
+    quarter = np.finfo(np.float64).max / 4
+    rng = np.random.default_rng(5)
+    values = np.full((400, 1), quarter)
+    below = rng.random(400) < 0.6
+    values[below, 0] = quarter * (1 - 10.0 ** rng.uniform(-7, -2, int(below.sum())))
+    counts = permutation_counts(values, rook, permutations=19, seed=5, equal_weights=True)
+    count_ge, count_le = _exact_recount(values, rook, 19, 5, equal=True)
     np.testing.assert_array_equal(counts.count_ge, count_ge)
     np.testing.assert_array_equal(counts.count_le, count_le)
 

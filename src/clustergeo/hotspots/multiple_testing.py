@@ -68,9 +68,9 @@ def _bucket_count(exponent: int) -> int:
 
 @functools.lru_cache(maxsize=8)
 def _bucket_bounds(exponent: int) -> tuple[np.ndarray, np.ndarray]:
-    """The smallest and largest p-value each bucket of :func:`_bucket_of` can hold.
+    """Bounds on the p-values each bucket of :func:`_bucket_of` holds: ``lower <= p < upper``.
 
-    A bound, not the values held: below ``linear_from`` a bucket is a run of bit patterns
+    Bounds, not the values held: below ``linear_from`` a bucket is a run of bit patterns
     (``lower`` is its first double, ``upper`` the next run's first), above it a run of
     ``1 / scale`` (``upper`` is the next bucket's first value). The first bucket also holds
     negative numbers and the last everything from 1 up, so they are unbounded there.
@@ -108,13 +108,15 @@ def _bh_family(  # noqa: PLR0912, PLR0915, PLR0917 -- one pass over a family
     groups of ``2**_GROUP_SHIFT``. From the largest p-value down, the running minimum of the
     ratios ``p * m / rank`` is at most the ratio of a group's last test, which is at most
     ``upper * m / rank_end`` (``upper`` bounds the group's p-values, ``rank_end`` is the rank
-    of its last test); and every ratio in a group is at least ``lower * m / rank_end``. These
-    are the same rounded operations as the ratios themselves, and rounding is monotonic, so
-    a group whose lower ratio is at least the bound of the groups above it cannot lower the
-    running minimum: each of its tests is adjusted to the minimum it enters with. Only the
-    other groups' tests are sorted (by bucket, then by insertion: about one p-value per
-    bucket) and run through the minimum one by one. On hot-spot p-values that is about one
-    test in eight.
+    of its last test); and every ratio in a group is at least ``lower * m / rank_end`` (a
+    non-negative p over a smaller rank is no smaller; negative values fall in the first
+    bucket, whose ``lower`` is -inf). These are the same rounded operations as the ratios
+    themselves, and rounding is monotonic, so a group whose lower ratio is at least the
+    bound of the groups above it cannot lower the running minimum: each of its tests is
+    adjusted to the minimum it enters with. Only the other groups' tests are sorted (by
+    bucket, then by insertion: about one p-value per bucket) and run through the minimum one
+    by one. On the benchmark's Gi* p-values (35,000 areas, 88 industries) that is about one
+    test in eight; a family with many small p-values keeps more of its groups.
     """
     counts, group_counts, group_end, entering, live, sorted_p, order, bucket_of = scratch
     size = len(p)
@@ -308,8 +310,8 @@ def adjust_columns_into(p: np.ndarray, out: np.ndarray) -> None:
         raise ValueError(f"out has shape {out.shape}, the p-values {p.shape}")
     by_family = np.empty((p.shape[1], p.shape[0]))
     _family_major(p, by_family)
-    # In place: a family's p-values are all read (into its sorted copy) before any adjusted
-    # value is written.
+    # In place: a family's p-values are all read (into its buckets, and the tests that can
+    # lower the minimum into a sorted copy) before any adjusted value is written.
     exponent = _bucket_exponent(p.shape[0])
     threads = max(1, min(numba.get_num_threads(), p.shape[1]))
     _bh_rows(by_family, by_family, exponent, *_bucket_bounds(exponent), threads)

@@ -298,7 +298,8 @@ def _index_above(sorted_sums: np.ndarray, first: int, last: int, value: float) -
         count = first
         for t in range(first, first + _SCAN):
             count += sorted_sums[t] <= value
-        return count
+        # A window's upper end that overflowed to +inf counts the +inf padding too.
+        return min(count, last)
     if last - first <= 16:
         while first < last and sorted_sums[first] <= value:
             first += 1
