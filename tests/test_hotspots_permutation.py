@@ -583,17 +583,9 @@ def test_a_window_open_to_infinity_counts_no_padding() -> None:
 
 
 def test_counts_of_sums_that_reach_the_largest_double() -> None:
-    # Four values of a quarter of the largest double sum to it exactly; the rest just below.
-    rows, columns = np.divmod(np.arange(400), 20)
-    pairs = [
-        (i, j)
-        for i in range(400)
-        for j in range(400)
-        if abs(rows[i] - rows[j]) + abs(columns[i] - columns[j]) == 1
-    ]
-    rook = sparse.csr_array(
-        (np.ones(len(pairs)), ([i for i, _ in pairs], [j for _, j in pairs])), shape=(400, 400)
-    )
+    # Four values of a quarter of the largest double sum to it exactly (rook neighbours: four
+    # at most, so no sum overflows); the rest just below.
+    rook = sparse.csr_array(build_weights(square_grid(20, 20, digits=2), method="rook").matrix)
     quarter = np.finfo(np.float64).max / 4
     rng = np.random.default_rng(5)
     values = np.full((400, 1), quarter)
