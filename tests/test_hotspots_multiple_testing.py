@@ -169,7 +169,8 @@ def _analytic_p_values(rng: np.random.Generator, shape: tuple[int, int]) -> np.n
 
 @pytest.mark.parametrize("shape", [(30, 2), (5_000, 4), (40_000, 3)])
 def test_bh_of_analytic_p_values_gives_the_plain_numpy_bits(shape: tuple[int, int]) -> None:
-    # Most groups of buckets cannot lower the running minimum and are adjusted as a whole.
+    # Groups of buckets that cannot lower the running minimum are adjusted as a whole, the
+    # rest sorted: both paths run on every family here.
     p = _analytic_p_values(np.random.default_rng(shape[0]), shape)
     out = np.empty(shape)
     adjust_columns_into(p, out)
