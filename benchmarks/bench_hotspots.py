@@ -347,6 +347,11 @@ def _esda_well(  # noqa: PLR0917 -- the one call shape every esda timing uses
     )
 
 
+def _esda_permutations(statistic: str, permutations: int) -> int:
+    """The permutations esda runs for ``statistic``: none where clustergeo reports no p_sim."""
+    return 0 if statistic in ANALYTIC_ONLY else permutations
+
+
 def _esda_warm_up(graph: Any) -> float:
     """Compile esda's numba code here and in joblib's workers (not timed later)."""
     from libpysal.graph import Graph
@@ -357,7 +362,9 @@ def _esda_warm_up(graph: Any) -> float:
     for statistic, _label in ESDA_CALLS:
         for n_jobs in (1, -1):
             for transform in ("binary", "row"):
-                _esda_well(statistic, y, small, transform, n_jobs, 99)
+                _esda_well(
+                    statistic, y, small, transform, n_jobs, _esda_permutations(statistic, 99)
+                )
     return time.perf_counter() - start
 
 
@@ -438,10 +445,6 @@ def _interleaved(
     row = Row(config)
     row.load.append(_load())
     values = frame.to_numpy()
-    permutations = {
-        statistic: 0 if statistic in ANALYTIC_ONLY else config.permutations
-        for statistic, _label in ESDA_CALLS
-    }
     for statistic, _label in ESDA_CALLS:
         row.esda[statistic] = Timings()
         if statistic in ANALYTIC_ONLY:  # no permutations: n_jobs does not apply
@@ -472,7 +475,7 @@ def _interleaved(
                         graph,
                         config.transform,
                         row.n_jobs[statistic],
-                        permutations[statistic],
+                        _esda_permutations(statistic, config.permutations),
                     )
                 )
         row.load.append(_load())
