@@ -82,6 +82,68 @@ def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
     assert "people are counted where they work" in jobs
 
 
+def _limitations_with_floor(industries: list[dict[str, str]]) -> str:
+    method = HotspotMethod(
+        variable="lq",
+        weights="queen contiguity",
+        gi_star_inference="analytic",
+        permutations=9999,
+        correction="fdr_bh",
+        seed=1,
+        floor_limits=(
+            {
+                "statistic": "moran",
+                "statistic_words": "Local Moran's I",
+                "industries": industries,
+                "areas": 37,
+                "smallest_p": 0.0002,
+                "level": 0.05,
+                "tests": 1308,
+                "permutations_needed": 99999,
+            },
+        ),
+    )
+    rule = ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)
+    return " ".join(limitations(_framing(gva=False), method, rule))
+
+
+def test_too_few_permutations_name_the_mapped_industries_and_the_fix() -> None:
+    text = _limitations_with_floor(
+        [
+            {"code": "H", "label": "H Transport and storage", "kind": "industry"},
+            {"code": "logistics", "label": "Transport and storage", "kind": "cluster"},
+            {"code": "C", "label": "C Manufacturing", "kind": "industry"},
+            {"code": "manufacturing", "label": "Manufacturing", "kind": "cluster"},
+        ]
+    )
+    assert "**Too few permutations for Local Moran's I.** With 9,999 permutations" in text
+    assert "below 0.0002" in text
+    assert "over 1,308 tests" in text
+    # The cluster definitions (the maps) by name, the sections counted.
+    assert "of Transport and storage and Manufacturing (and of 2 other industries)" in text
+    assert "H Transport" not in text
+    assert "`hotspots.permutations: 99999`" in text
+
+
+def test_too_few_permutations_without_cluster_definitions_name_the_industries() -> None:
+    text = _limitations_with_floor([{"code": "C", "label": "C Manufacturing", "kind": "industry"}])
+    assert "areas of C Manufacturing lie beyond every permutation" in text
+    assert "other industries" not in text
+
+
+def test_no_floor_limit_no_bullet() -> None:
+    method = HotspotMethod(
+        variable="lq",
+        weights="queen contiguity",
+        gi_star_inference="analytic",
+        permutations=9999,
+        correction="fdr_bh",
+        seed=1,
+    )
+    rule = ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)
+    assert "Too few permutations" not in " ".join(limitations(_framing(gva=False), method, rule))
+
+
 def test_emerging_clusters_across_boundaries_name_their_places() -> None:
     from clustergeo.publish.emerging import emerging_blocks
 

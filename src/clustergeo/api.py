@@ -471,7 +471,7 @@ def find_hotspots(
         smaller one-sided p, as esda's ``p_sim`` and ``p_norm``).
     permutations
         Conditional permutations per area (0: none, and no ``p_sim``). The smallest pseudo
-        p-value is :math:`1/(P + 1)`.
+        p-value is :math:`1/(P + 1)`, or :math:`2/(P + 1)` two-sided.
     seed
         Seed of the permutation draws; the same seed gives the same p-values.
     gi_star_inference, moran_inference

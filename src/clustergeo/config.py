@@ -541,7 +541,7 @@ class HotspotsConfig(_Strict):
         default=9999,
         description=(
             "Conditional permutations per area (0 = none). The smallest pseudo p-value is "
-            "1/(permutations + 1)."
+            "1/(permutations + 1), or 2/(permutations + 1) two-sided."
         ),
     )
     seed: Annotated[StrictInt, Field(ge=0, lt=2**63)] = Field(

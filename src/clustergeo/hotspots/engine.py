@@ -47,6 +47,7 @@ from clustergeo.hotspots.multiple_testing import (
     discrete_table,
 )
 from clustergeo.hotspots.permutation import permutation_counts
+from clustergeo.hotspots.permutation_floor import smallest_pseudo_p
 from clustergeo.hotspots.statistics import (
     ColumnSums,
     StatisticsOutput,
@@ -552,7 +553,7 @@ def local_hotspots(
         "transform": settings.weights.transform,
         "alternative": settings.alternative,
         "permutations": settings.permutations,
-        "smallest_pseudo_p": 1 / (settings.permutations + 1) if settings.permutations else None,
+        "smallest_pseudo_p": smallest_pseudo_p(settings.permutations, settings.alternative),
         "seed": settings.seed,
         "gi_star_inference": settings.gi_star_inference,
         "moran_inference": settings.moran_inference,

@@ -498,7 +498,8 @@ def permutation_p_values(
 
     Notes
     -----
-    With :math:`P` permutations the smallest attainable p-value is :math:`1/(P+1)`.
+    With :math:`P` permutations the smallest attainable p-value is :math:`1/(P+1)`, or
+    :math:`2/(P+1)` two-sided.
     """
     scale = permutations + 1.0
     greater = (count_ge + 1.0) / scale

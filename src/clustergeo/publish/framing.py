@@ -35,7 +35,13 @@ _CORRECTION_WORDS = {
 
 @dataclass(frozen=True)
 class HotspotMethod:
-    """How hot spots were found, as the hot-spot stage recorded it."""
+    """How hot spots were found, as the hot-spot stage recorded it.
+
+    ``floor_limits`` are the stage's records of statistics whose permutations were too few for
+    the correction (:mod:`clustergeo.hotspots.permutation_floor`): each names the statistic
+    (``statistic_words``), the ``industries`` (``code`` and ``label``), how many ``areas`` sat
+    at the ``smallest_p`` and were not significant, and the ``permutations_needed``.
+    """
 
     variable: str
     weights: str
@@ -43,6 +49,7 @@ class HotspotMethod:
     permutations: int
     correction: str
     seed: int
+    floor_limits: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def inference_words(self) -> str:

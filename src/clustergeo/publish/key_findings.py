@@ -9,6 +9,9 @@ tables; nothing is estimated here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from clustergeo.governance.summaries import (
@@ -291,6 +294,30 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
         "**Significance.** p-values are corrected for testing many areas, and permutations "
         f"use a fixed seed ({method.seed}) so a rerun gives the same findings; but a finding "
         "just over a threshold is not different in kind from one just under it.",
+        *(_floor_limitation(limit, method.permutations) for limit in method.floor_limits),
+    )
+
+
+def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
+    """Which industries' maps may understate a statistic because it had too few permutations.
+
+    Names the cluster definitions (the maps show them) where the run has any, and counts the
+    other industries.
+    """
+    industries = list(limit["industries"])
+    mapped = [i for i in industries if i.get("kind") == "cluster"] or industries
+    names = [str(i["label"]) for i in mapped]
+    named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    others = len(industries) - len(mapped)
+    besides = f" (and of {others} other industries)" if others else ""
+    return (
+        f"**Too few permutations for {limit['statistic_words']}.** With {permutations:,} "
+        f"permutations no p-value can be below {limit['smallest_p']:.2g}, and after the "
+        f"correction over {int(limit['tests']):,} tests that floor can be too high: some areas "
+        f"of {named}{besides} lie beyond every permutation yet are not significant at "
+        f"{limit['level']:g}, so the maps of these industries may show less than is there. "
+        f"With `hotspots.permutations: {int(limit['permutations_needed'])}` one such area can "
+        "pass on its own."
     )
 
 

@@ -15,6 +15,7 @@ from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
 from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
+from clustergeo.hotspots.permutation_floor import FloorLimit, floor_limits
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -72,6 +73,10 @@ def run(config: RunConfig) -> None:
         settings.permutations,
     )
 
+    limits = floor_limits(table, settings)
+    for limit in limits:
+        _log_floor_limit(limit, settings.permutations)
+
     write_parquet(table, paths[r.HOTSPOTS])
     write_csv(table, paths[r.HOTSPOTS_CSV])
     write_parquet(overall, paths[r.GLOBAL_STATISTICS])
@@ -83,8 +88,28 @@ def run(config: RunConfig) -> None:
             "stage": "hotspots",
             "weights": weights.summary(),
             "statistics": result.report,
+            "permutation_floor": [limit.to_record() for limit in limits],
             "backend": config.compute.backend,
             "seconds": round(elapsed, 3),
         },
         paths[r.HOTSPOTS_REPORT],
+    )
+
+
+def _log_floor_limit(limit: FloorLimit, permutations: int) -> None:
+    """Warn that the permutations, not the data, left areas of these industries unclassified."""
+    codes = [code for code, _label, _kind in limit.industries]
+    shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+    log.warning(
+        "%s: in %d industries (%s) %d areas lie beyond all %s permutations (p = %.2g, the "
+        "smallest they can give) yet are not significant after the correction over %s tests; "
+        "set hotspots.permutations to %s or more so that such an area can pass",
+        limit.statistic_words,
+        len(codes),
+        shown,
+        limit.areas,
+        f"{permutations:,}",
+        limit.smallest_p,
+        f"{limit.tests:,}",
+        f"{limit.permutations_needed:,}",
     )

@@ -599,6 +599,7 @@ def _hotspot_method(record: intermediates.HotspotRecord) -> HotspotMethod:
         permutations=int(statistics["permutations"]),
         correction=str(statistics["correction"]),
         seed=int(statistics["seed"]),
+        floor_limits=tuple(record.report.get("permutation_floor", ())),
     )
 
 

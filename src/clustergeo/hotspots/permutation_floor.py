@@ -1,0 +1,182 @@
+r"""Where the number of permutations, not the data, decides that an area is not significant.
+
+With :math:`P` conditional permutations a pseudo p-value is never below
+:math:`1/(P+1)`, or :math:`2/(P+1)` for a two-sided test (twice the smaller one-sided value).
+An area whose observed statistic lies beyond every simulated one gets exactly this floor,
+however extreme it is. Benjamini–Hochberg over :math:`m` tests passes the :math:`r` smallest
+p-values only where :math:`p_{(r)} \le q\,r/m` (Benjamini & Hochberg 1995), so if fewer than
+:math:`f\,m/q` areas sit at the floor :math:`f` the correction cannot pass any of them.
+Bonferroni needs :math:`f\,m \le q` for every area. Two-sided, with 9,999 permutations over
+1,308 areas, that is at least six areas at 0.0002 before any passes at :math:`q = 0.05`.
+An empty Local Moran map can then mean "too few permutations", not "no cluster".
+
+:func:`floor_limits` finds, for each statistic classified by permutation p-values, the
+industries with an area at the floor that the correction left not significant.
+:func:`permutations_needed` gives the permutations with which a single area at the floor passes
+the correction on its own: :math:`c\,m/(P+1) \le q` (:math:`c` = 2 two-sided, else 1), the
+bound Bonferroni and the first rank of Benjamini–Hochberg share, rounded up to a round count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from clustergeo.config import HotspotsConfig
+from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
+
+__all__ = ["FloorLimit", "floor_limits", "permutations_needed", "smallest_pseudo_p"]
+
+Alternative = Literal["two-sided", "greater", "less", "folded"]
+
+#: The statistics a run can classify by permutation p-values, with the words for each.
+_STATISTICS = {"gi_star": "Gi*", "moran": "Local Moran's I"}
+#: The least strict level each statistic is classified at: an area not significant there is
+#: not significant at all.
+_LEVELS = {
+    "gi_star": max(level for level, _label in SIGNIFICANCE_LEVELS),
+    "moran": MORAN_LEVEL,
+}
+
+
+def smallest_pseudo_p(permutations: int, alternative: Alternative) -> float | None:
+    """The smallest pseudo p-value ``permutations`` can give: 1/(P+1), or 2/(P+1) two-sided.
+
+    None without permutations.
+    """
+    if permutations <= 0:
+        return None
+    sides = 2 if alternative == "two-sided" else 1
+    return sides / (permutations + 1)
+
+
+def permutations_needed(tests: int, level: float, alternative: Alternative) -> int:
+    r"""Permutations with which one area at the floor passes a correction over ``tests`` tests.
+
+    The smallest :math:`P` with :math:`c\,m/(P+1) \le q` (``tests`` :math:`= m`, ``level``
+    :math:`= q`, :math:`c` = 2 two-sided, else 1), rounded up to the next of 9, 19, 49, 99,
+    199, 499, 999, ... (counts of the form :math:`d \cdot 10^k - 1`, :math:`d \in \{1, 2,
+    5\}`) so that :math:`P + 1` is a round number, as the usual 999 and 9,999 are.
+    """
+    if tests < 1 or not 0 < level <= 1:
+        raise ValueError(f"need at least one test and a level in (0, 1], got {tests}, {level}")
+    sides = 2 if alternative == "two-sided" else 1
+    # Rounded before the ceiling, so 2 x 1308 / 0.05 (52,320.000000000004 in binary) is 52,320.
+    draws = math.ceil(round(sides * tests / level, 6))
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * scale >= max(draws, 2):
+                return step * scale - 1
+        scale *= 10
+
+
+@dataclass(frozen=True)
+class FloorLimit:
+    """The industries whose areas at the permutation floor a correction left not significant.
+
+    ``industries`` holds each industry's code, label and kind (``industry`` or ``cluster``
+    for a cluster definition), in the table's order; ``areas`` counts those areas over all the
+    industries; ``tests`` is the largest number of tests one correction counted (an
+    industry's areas, or every area x industry for one family of all);
+    ``permutations_needed`` the permutations with which one area at the floor would pass it.
+    """
+
+    statistic: str
+    statistic_words: str
+    industries: tuple[tuple[str, str, str], ...]
+    areas: int
+    smallest_p: float
+    level: float
+    tests: int
+    permutations_needed: int
+
+    def to_record(self) -> dict[str, Any]:
+        """As JSON-ready values, for the stage's report."""
+        return {
+            "statistic": self.statistic,
+            "statistic_words": self.statistic_words,
+            "industries": [
+                {"code": code, "label": label, "kind": kind}
+                for code, label, kind in self.industries
+            ],
+            "areas": self.areas,
+            "smallest_p": self.smallest_p,
+            "level": self.level,
+            "tests": self.tests,
+            "permutations_needed": self.permutations_needed,
+        }
+
+
+def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLimit]:
+    """Per statistic classified by permutation p-values, where its floor withheld significance.
+
+    Parameters
+    ----------
+    table
+        The hot-spot results (:func:`~clustergeo.hotspots.engine.local_hotspots`): one row per
+        area x industry with ``industry_code`` and, for each statistic, ``<statistic>_p_sim``
+        and ``<statistic>_class``; ``label`` and ``kind`` describe the industries where
+        present (else the code, and ``industry``).
+    settings
+        The run's hot-spot settings (inference, permutations, alternative, correction).
+
+    Returns
+    -------
+    list of FloorLimit
+        One per statistic with at least one such area, in the order Gi*, Local Moran.
+    """
+    floor = smallest_pseudo_p(settings.permutations, settings.alternative)
+    if floor is None or table.empty:
+        return []
+    inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
+    codes = table["industry_code"].astype(str).to_numpy()
+    labels = table["label"].astype(str).to_numpy() if "label" in table else codes
+    kinds = (
+        table["kind"].astype(str).to_numpy() if "kind" in table else np.full(len(codes), "industry")
+    )
+    limits = []
+    for statistic, words in _STATISTICS.items():
+        if inference[statistic] != "permutation":
+            continue
+        p = table[f"{statistic}_p_sim"].to_numpy(dtype=float)
+        tested = ~np.isnan(p)
+        # Pseudo p-values are multiples of 1/(P+1): the next above the floor is twice it, so
+        # a relative margin only absorbs the rounding of the division.
+        at_floor = tested & (p <= floor * (1 + 1e-9))
+        classes = table[f"{statistic}_class"].astype(str).to_numpy()
+        withheld = at_floor & (classes == "not_significant")
+        if not withheld.any():
+            continue
+        industries = pd.unique(codes[withheld])
+        described = {
+            code: (label, kind)
+            for code, label, kind in zip(
+                codes[withheld], labels[withheld], kinds[withheld], strict=True
+            )
+        }
+        if settings.correction == "none":
+            tests = 1
+        elif settings.correction_scope == "all":
+            tests = int(tested.sum())
+        else:
+            per_industry = pd.Series(tested).groupby(codes).sum()
+            tests = int(per_industry.loc[industries].max())
+        level = _LEVELS[statistic]
+        limits.append(
+            FloorLimit(
+                statistic=statistic,
+                statistic_words=words,
+                industries=tuple((str(code), *described[code]) for code in industries),
+                areas=int(withheld.sum()),
+                smallest_p=floor,
+                level=level,
+                tests=tests,
+                permutations_needed=permutations_needed(tests, level, settings.alternative),
+            )
+        )
+    return limits

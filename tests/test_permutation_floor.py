@@ -1,0 +1,155 @@
+"""Finding where too few permutations, not the data, left areas not significant."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustergeo.config import HotspotsConfig
+from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.permutation_floor import (
+    floor_limits,
+    permutations_needed,
+    smallest_pseudo_p,
+)
+from clustergeo.hotspots.weights import build_weights
+from conftest import square_grid
+
+
+def test_smallest_pseudo_p_is_twice_as_large_two_sided() -> None:
+    assert smallest_pseudo_p(9999, "two-sided") == pytest.approx(2e-4, rel=1e-15)
+    assert smallest_pseudo_p(999, "greater") == pytest.approx(1e-3, rel=1e-15)
+    assert smallest_pseudo_p(999, "folded") == pytest.approx(1e-3, rel=1e-15)
+    assert smallest_pseudo_p(0, "two-sided") is None
+
+
+@pytest.mark.parametrize(
+    ("tests", "alternative", "needed", "expected"),
+    [
+        # 2 x 1,308 / 0.05 = 52,320 draws: P = 52,319, rounded up to 99,999.
+        (1308, "two-sided", 52_320, 99_999),
+        # 1,308 / 0.05 = 26,160 draws: 49,999.
+        (1308, "greater", 26_160, 49_999),
+        # Without a correction (one test): 2 / 0.05 = 40 draws, 49 permutations.
+        (1, "two-sided", 40, 49),
+        # 144 areas: 5,760 draws, 9,999.
+        (144, "two-sided", 5_760, 9_999),
+        # Exactly a round count: 50 / 0.05 = 1,000 draws, P = 999.
+        (50, "less", 1_000, 999),
+    ],
+)
+def test_permutations_needed_by_hand(
+    tests: int, alternative: str, needed: int, expected: int
+) -> None:
+    got = permutations_needed(tests, 0.05, alternative)  # type: ignore[arg-type]
+    assert got == expected
+    # An area at the floor passes on its own with that many, but not with P + 1 < needed.
+    sides = 2 if alternative == "two-sided" else 1
+    assert sides * tests / (got + 1) <= 0.05 + 1e-15
+    assert sides * tests / (needed - 1) > 0.05
+
+
+def test_permutations_needed_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="at least one test"):
+        permutations_needed(0, 0.05, "two-sided")
+    with pytest.raises(ValueError, match="level"):
+        permutations_needed(10, 0.0, "two-sided")
+
+
+def _table(classes: dict[str, list[str]], p: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for industry, column in p.items():
+        for i, (value, moran_class) in enumerate(zip(column, classes[industry], strict=True)):
+            rows.append(
+                {
+                    "area_code": f"A{i}",
+                    "industry_code": industry,
+                    "kind": "cluster" if industry == "auto" else "industry",
+                    "label": industry.upper(),
+                    "moran_p_sim": value,
+                    "moran_class": moran_class,
+                    "gi_star_p_sim": value,
+                    "gi_star_class": "not_significant",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_floor_limits_by_hand() -> None:
+    # 99 permutations, two-sided: floor 0.02. Ten areas per industry.
+    settings = HotspotsConfig(permutations=99)
+    ns = "not_significant"
+    table = _table(
+        classes={
+            # At the floor and not significant (BH: 0.02 x 10 / 1 = 0.2): limited.
+            "auto": [ns] * 10,
+            # At the floor but significant: not limited.
+            "c": ["HH"] + [ns] * 9,
+            # Nothing at the floor: not limited.
+            "j": [ns] * 10,
+            # At the floor but not tested (NaN): not counted.
+            "k": ["not_tested"] + [ns] * 9,
+        },
+        p={
+            "auto": [0.02, 0.02, 0.5, 0.04] + [1.0] * 6,
+            "c": [0.02] + [1.0] * 9,
+            "j": [0.04] * 10,
+            "k": [np.nan] + [1.0] * 9,
+        },
+    )
+    [limit] = floor_limits(table, settings)
+    assert limit.statistic == "moran"
+    assert limit.industries == (("auto", "AUTO", "cluster"),)
+    assert limit.areas == 2
+    assert limit.smallest_p == pytest.approx(0.02)
+    assert limit.tests == 10
+    # 2 x 10 / 0.05 = 400 draws: 499.
+    assert limit.permutations_needed == 499
+    record = limit.to_record()
+    assert record["industries"] == [{"code": "auto", "label": "AUTO", "kind": "cluster"}]
+    # Gi* is classified by analytic p-values by default: its p_sim has no say.
+    assert [limit.statistic for limit in floor_limits(table, settings)] == ["moran"]
+    pooled = floor_limits(table, HotspotsConfig(permutations=99, correction_scope="all"))
+    # One family of every tested cell: 39 tests.
+    assert pooled[0].tests == 39
+    uncorrected = floor_limits(table, HotspotsConfig(permutations=99, correction="none"))
+    assert uncorrected[0].tests == 1
+    assert floor_limits(table, HotspotsConfig(permutations=99, moran_inference="analytic")) == []
+
+
+def test_gi_star_by_permutation_is_checked_too() -> None:
+    settings = HotspotsConfig(permutations=99, gi_star_inference="permutation")
+    table = _table(classes={"c": ["HH"] * 10}, p={"c": [0.02] * 10})
+    [limit] = floor_limits(table, settings)
+    assert limit.statistic == "gi_star"
+    assert limit.statistic_words == "Gi*"
+    assert limit.areas == 10
+
+
+def test_a_planted_cluster_hidden_by_too_few_permutations_is_found_with_the_advised_number() -> (
+    None
+):
+    # A block of high values on a 12 x 12 grid: its interior is a Local Moran high-high
+    # cluster, but with 199 permutations the smallest two-sided p-value (0.01) cannot pass
+    # Benjamini-Hochberg over 144 areas unless 29 areas reach it.
+    weights = build_weights(square_grid(12, 12, digits=2))
+    rng = np.random.default_rng(1)
+    field = rng.normal(1.0, 0.1, size=(12, 12))
+    field[4:8, 4:8] += 2.0
+    values = pd.DataFrame({"C": field.ravel()}, index=weights.ids)
+    interior = [f"A{r:02d}{c:02d}" for r in range(5, 7) for c in range(5, 7)]
+
+    few = HotspotsConfig(permutations=199)
+    table = local_hotspots(values, weights, few).table
+    rows = table.set_index("area_code")
+    assert (rows.loc[interior, "moran_class"] == "not_significant").all()
+    [limit] = floor_limits(table, few)
+    assert limit.statistic == "moran"
+    assert limit.industries[0][0] == "C"
+    assert limit.tests == 144
+    assert limit.permutations_needed == 9_999
+
+    enough = HotspotsConfig(permutations=limit.permutations_needed)
+    rows = local_hotspots(values, weights, enough).table.set_index("area_code")
+    assert (rows.loc[interior, "moran_class"] == "HH").all()
