@@ -131,6 +131,28 @@ def test_too_few_permutations_without_cluster_definitions_name_the_industries() 
     assert "other industries" not in text
 
 
+def test_maps_of_limited_industries_say_so_and_name_them_among_several() -> None:
+    method = HotspotMethod(
+        variable="lq",
+        weights="queen contiguity",
+        gi_star_inference="analytic",
+        permutations=9999,
+        correction="fdr_bh",
+        seed=1,
+        floor_limits=(
+            {
+                "statistic": "moran",
+                "industries": [{"code": "energy", "label": "Energy", "kind": "cluster"}],
+            },
+        ),
+    )
+    assert method.floor_note("moran", {"energy": "Energy"}).startswith(" Too few permutations:")
+    assert method.floor_note("moran", {"digital": "Digital"}) == ""
+    assert method.floor_note("gi_star", {"energy": "Energy"}) == ""
+    several = method.floor_note("moran", {"digital": "Digital", "energy": "Energy"})
+    assert several.startswith(" Too few permutations for Energy:")
+
+
 def test_no_floor_limit_no_bullet() -> None:
     method = HotspotMethod(
         variable="lq",

@@ -261,7 +261,9 @@ def figure_jobs(
                     plot_hotspot_map,
                     areas,
                     f"{key}_hotspot",
-                    subtitle=hotspot_method.subtitle + framing.data_note,
+                    subtitle=hotspot_method.subtitle
+                    + hotspot_method.floor_note("gi_star", {key: label})
+                    + framing.data_note,
                     title=framing.heading(f"{label}: hot and cold spots"),
                     **common,
                 ),
@@ -272,7 +274,8 @@ def figure_jobs(
                     plot_lisa_map,
                     areas,
                     f"{key}_moran",
-                    subtitle=hotspot_method.lisa_subtitle,
+                    subtitle=hotspot_method.lisa_subtitle
+                    + hotspot_method.floor_note("moran", {key: label}),
                     title=framing.heading(f"{label}: Local Moran clusters and outliers"),
                     **common,
                 ),
@@ -403,7 +406,9 @@ def _small_multiple_jobs(
                 colours=HOTSPOT_CLASS_COLOURS,
                 labels=HOTSPOT_CLASS_LABELS,
                 title="Hot spots across industries",
-                subtitle=method.subtitle + framing.data_note,
+                subtitle=method.subtitle
+                + method.floor_note("gi_star", dict(definitions))
+                + framing.data_note,
             ),
         ),
         FigureJob(
@@ -414,7 +419,7 @@ def _small_multiple_jobs(
                 colours=MORAN_CLASS_COLOURS,
                 labels=MORAN_CLASS_LABELS,
                 title="Local Moran clusters and outliers across industries",
-                subtitle=method.lisa_subtitle,
+                subtitle=method.lisa_subtitle + method.floor_note("moran", dict(definitions)),
             ),
         ),
     ]

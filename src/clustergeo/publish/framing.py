@@ -71,6 +71,29 @@ class HotspotMethod:
             f"{self.inference_words}, {self.correction_words}."
         )
 
+    def floor_note(self, statistic: str, industries: Mapping[str, str]) -> str:
+        """A sentence for the maps of ``industries`` whose ``statistic`` had too few permutations.
+
+        ``industries`` maps each industry the map shows to its label; the sentence names the
+        limited ones when the map shows several. Empty unless the hot-spot stage found areas
+        of one of them at the permutation floor left not significant (``floor_limits``);
+        ``statistic`` is ``gi_star`` or ``moran``.
+        """
+        codes = {
+            str(industry["code"])
+            for limit in self.floor_limits
+            if limit["statistic"] == statistic
+            for industry in limit["industries"]
+        }
+        limited = [label for key, label in industries.items() if key in codes]
+        if not limited:
+            return ""
+        which = "" if len(industries) == 1 else " for " + ", ".join(limited)
+        return (
+            f" Too few permutations{which}: some areas more extreme than every permutation are "
+            "not significant (see the report's limitations)."
+        )
+
     @property
     def lisa_subtitle(self) -> str:
         """The Local Moran maps' subtitle: the statistic, its weights and significance."""
