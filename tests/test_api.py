@@ -867,7 +867,11 @@ def test_api_on_the_demo_gives_the_runs_outputs(demo_run: RunPaths) -> None:
         for field in api.LQ_FIELDS:
             np.testing.assert_array_equal(lq[f"{name}_{field}"], expected[field], err_msg=name)
 
-    spots = cg.find_hotspots(lq, {name: f"{name}_lq" for name in definitions})
+    # With the run's permutations (the demo's config sets more than the default).
+    permutations = int(intermediates.read_hotspot_record(demo_run).statistics["permutations"])
+    spots = cg.find_hotspots(
+        lq, {name: f"{name}_lq" for name in definitions}, permutations=permutations
+    )
     run_spots = pd.read_parquet(demo_run[r.HOTSPOTS]).astype({"area_code": str})
     run_spots = run_spots.astype({"industry_code": str}).set_index(["industry_code", "area_code"])
     for name in definitions:

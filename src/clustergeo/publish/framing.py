@@ -38,9 +38,11 @@ class HotspotMethod:
     """How hot spots were found, as the hot-spot stage recorded it.
 
     ``floor_limits`` are the stage's records of statistics whose permutations were too few for
-    the correction (:mod:`clustergeo.hotspots.permutation_floor`): each names the statistic
-    (``statistic_words``), the ``industries`` (``code`` and ``label``), how many ``areas`` sat
-    at the ``smallest_p`` and were not significant, and the ``permutations_needed``.
+    the correction (:meth:`clustergeo.hotspots.permutation_floor.FloorLimit.to_record`): each
+    names the statistic (``statistic`` and ``statistic_words``), the ``industries`` (``code``,
+    ``label`` and ``kind``), how many ``areas`` sat at the ``smallest_p`` and were not
+    significant at ``level`` after a correction over ``tests`` tests, and the
+    ``permutations_needed``.
     """
 
     variable: str
