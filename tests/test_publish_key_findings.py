@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
@@ -53,58 +55,47 @@ def test_employment_findings_are_sized_in_jobs() -> None:
     assert "majority of its jobs" in text
 
 
-def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
-    method = HotspotMethod(
+_RULE = ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)
+
+
+def _method(*floor_limits: dict[str, Any], permutations: int = 9999) -> HotspotMethod:
+    return HotspotMethod(
         variable="lq",
         weights="queen contiguity",
         gi_star_inference="analytic",
-        permutations=0,
+        permutations=permutations,
         correction="fdr_bh",
         seed=1,
+        floor_limits=floor_limits,
     )
-    gva = " ".join(
-        limitations(
-            _framing(gva=True),
-            method,
-            ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0),
-        )
-    )
+
+
+def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
+    method = _method(permutations=0)
+    gva = " ".join(limitations(_framing(gva=True), method, _RULE))
     assert "Where output is counted" in gva
     assert "no confidence interval" in gva
     assert "people are counted" not in gva
-    jobs = " ".join(
-        limitations(
-            _framing(gva=False),
-            method,
-            ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0),
-        )
-    )
+    jobs = " ".join(limitations(_framing(gva=False), method, _RULE))
     assert "people are counted where they work" in jobs
 
 
+def _floor_limit(industries: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "statistic": "moran",
+        "statistic_words": "Local Moran's I",
+        "industries": industries,
+        "areas": 37,
+        "smallest_p": 0.0002,
+        "level": 0.05,
+        "tests": 1308,
+        "permutations_needed": 99999,
+    }
+
+
 def _limitations_with_floor(industries: list[dict[str, str]]) -> str:
-    method = HotspotMethod(
-        variable="lq",
-        weights="queen contiguity",
-        gi_star_inference="analytic",
-        permutations=9999,
-        correction="fdr_bh",
-        seed=1,
-        floor_limits=(
-            {
-                "statistic": "moran",
-                "statistic_words": "Local Moran's I",
-                "industries": industries,
-                "areas": 37,
-                "smallest_p": 0.0002,
-                "level": 0.05,
-                "tests": 1308,
-                "permutations_needed": 99999,
-            },
-        ),
-    )
-    rule = ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)
-    return " ".join(limitations(_framing(gva=False), method, rule))
+    method = _method(_floor_limit(industries))
+    return " ".join(limitations(_framing(gva=False), method, _RULE))
 
 
 def test_too_few_permutations_name_the_mapped_industries_and_the_fix() -> None:
@@ -132,20 +123,7 @@ def test_too_few_permutations_without_cluster_definitions_name_the_industries() 
 
 
 def test_maps_of_limited_industries_say_so_and_name_them_among_several() -> None:
-    method = HotspotMethod(
-        variable="lq",
-        weights="queen contiguity",
-        gi_star_inference="analytic",
-        permutations=9999,
-        correction="fdr_bh",
-        seed=1,
-        floor_limits=(
-            {
-                "statistic": "moran",
-                "industries": [{"code": "energy", "label": "Energy", "kind": "cluster"}],
-            },
-        ),
-    )
+    method = _method(_floor_limit([{"code": "energy", "label": "Energy", "kind": "cluster"}]))
     assert method.floor_note("moran", {"energy": "Energy"}).startswith(" Too few permutations:")
     assert method.floor_note("moran", {"digital": "Digital"}) == ""
     assert method.floor_note("gi_star", {"energy": "Energy"}) == ""
@@ -154,16 +132,8 @@ def test_maps_of_limited_industries_say_so_and_name_them_among_several() -> None
 
 
 def test_no_floor_limit_no_bullet() -> None:
-    method = HotspotMethod(
-        variable="lq",
-        weights="queen contiguity",
-        gi_star_inference="analytic",
-        permutations=9999,
-        correction="fdr_bh",
-        seed=1,
-    )
-    rule = ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)
-    assert "Too few permutations" not in " ".join(limitations(_framing(gva=False), method, rule))
+    text = " ".join(limitations(_framing(gva=False), _method(), _RULE))
+    assert "Too few permutations" not in text
 
 
 def test_emerging_clusters_across_boundaries_name_their_places() -> None:
