@@ -8,7 +8,7 @@ Workload
     ``pipelines/midlands-census2011.yaml`` (1,308 real MSOAs, Census 2011 workplace counts by
     section, six cluster definitions). The stages before the surface run once into a
     temporary folder; then the surface stage (allocation, rasterisation, GeoTIFF, cell LQs,
-    Gi* with the run's 9,999 permutations and FDR, grid clusters, governance overlay, the
+    Gi* with the run's 99,999 permutations and FDR, grid clusters, governance overlay, the
     comparison with the area clusters) runs in a fresh process per cell size, so that its
     wall time and peak resident memory are its own. No OSM extract covers the Midlands
     offline, so employment is spread over whole areas (the allocation step is then light).

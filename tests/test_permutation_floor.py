@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from clustergeo.config import HotspotsConfig
+from clustergeo.config import HotspotsConfig, load_config
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import (
     floor_limits,
     permutations_needed,
     smallest_pseudo_p,
 )
+from clustergeo.hotspots.statistics import permutation_levels
 from clustergeo.hotspots.weights import build_weights
+from clustergeo.stages import registry as r
+from clustergeo.stages.intermediates import HotspotRecord
+from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.publish import _hotspot_method
+from clustergeo.stages.runner import run_stages
 from conftest import square_grid
 
 
@@ -22,6 +33,17 @@ def test_smallest_pseudo_p_is_twice_as_large_two_sided() -> None:
     assert smallest_pseudo_p(999, "greater") == pytest.approx(1e-3, rel=1e-15)
     assert smallest_pseudo_p(999, "folded") == pytest.approx(1e-3, rel=1e-15)
     assert smallest_pseudo_p(0, "two-sided") is None
+
+
+@pytest.mark.parametrize("permutations", [19, 999, 1000, 12_345])
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less", "folded"])
+def test_smallest_pseudo_p_is_the_engines_smallest_level(
+    permutations: int, alternative: str
+) -> None:
+    assert (
+        smallest_pseudo_p(permutations, alternative)  # type: ignore[arg-type]
+        == permutation_levels(permutations, alternative)[0]  # type: ignore[arg-type]
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,6 +138,21 @@ def test_floor_limits_by_hand() -> None:
     uncorrected = floor_limits(table, HotspotsConfig(permutations=99, correction="none"))
     assert uncorrected[0].tests == 1
     assert floor_limits(table, HotspotsConfig(permutations=99, moran_inference="analytic")) == []
+    # One permutation, two-sided: the floor is 1, every p-value; nothing lies beyond.
+    assert floor_limits(table, HotspotsConfig(permutations=1)) == []
+
+
+def test_the_largest_correction_of_the_flagged_industries_sets_the_advice() -> None:
+    ns = "not_significant"
+    # "big" has ten tests, "small" five (the rest of its areas untested): both flagged.
+    table = _table(
+        classes={"small": [ns] * 10, "big": [ns] * 10},
+        p={"small": [0.02] + [1.0] * 4 + [np.nan] * 5, "big": [0.02] + [1.0] * 9},
+    )
+    [limit] = floor_limits(table, HotspotsConfig(permutations=99))
+    assert [code for code, _label, _kind in limit.industries] == ["small", "big"]
+    assert limit.tests == 10
+    assert limit.areas == 2
 
 
 def test_gi_star_by_permutation_is_checked_too() -> None:
@@ -131,8 +168,8 @@ def test_a_planted_cluster_hidden_by_too_few_permutations_is_found_with_the_advi
     None
 ):
     # A block of high values on a 12 x 12 grid: its interior is a Local Moran high-high
-    # cluster, but with 199 permutations the smallest two-sided p-value (0.01) cannot pass
-    # Benjamini-Hochberg over 144 areas unless 29 areas reach it.
+    # cluster, but with 199 permutations no two-sided p-value is below 0.01, and
+    # Benjamini-Hochberg over 144 areas passes none unless 29 pass at once.
     weights = build_weights(square_grid(12, 12, digits=2))
     rng = np.random.default_rng(1)
     field = rng.normal(1.0, 0.1, size=(12, 12))
@@ -153,3 +190,48 @@ def test_a_planted_cluster_hidden_by_too_few_permutations_is_found_with_the_advi
     enough = HotspotsConfig(permutations=limit.permutations_needed)
     rows = local_hotspots(values, weights, enough).table.set_index("area_code")
     assert (rows.loc[interior, "moran_class"] == "HH").all()
+
+
+def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
+    demo_run: RunPaths, tmp_path: Path
+) -> None:
+    raw = demo_run.root.parent / "raw"
+    data = {
+        "extends": "demo",
+        "data_dir": str(raw),
+        "output_dir": str(tmp_path / "processed"),
+        "hotspots": {"permutations": 99},
+    }
+    config_path = tmp_path / "demo.yaml"
+    config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = load_config(config_path)
+    run_stages(config)
+    paths = RunPaths.for_config(config)
+
+    record = json.loads(paths[r.HOTSPOTS_REPORT].read_text(encoding="utf-8"))
+    [limit] = record["permutation_floor"]
+    assert limit["statistic"] == "moran"
+    assert limit["smallest_p"] == pytest.approx(0.02)
+    assert limit["permutations_needed"] == 99_999
+    report = (paths.root / "report.md").read_text(encoding="utf-8")
+    assert "**Too few permutations for Local Moran's I.** With 99 permutations" in report
+    mapped = [i["code"] for i in limit["industries"] if i["kind"] == "cluster"]
+    assert mapped
+    svg = (paths[r.FIGURES] / f"lisa_{mapped[0]}.svg").read_text(encoding="utf-8")
+    words = " ".join(re.sub(r"<[^>]+>", " ", svg).split())
+    assert "Even the most extreme areas could not be significant with this many" in words
+
+
+def test_a_hot_spot_record_from_before_the_floor_check_still_publishes() -> None:
+    record = HotspotRecord(
+        weights={"method": "queen contiguity"},
+        statistics={
+            "variable": "lq",
+            "gi_star_inference": "analytic",
+            "permutations": 9999,
+            "correction": "fdr_bh",
+            "seed": 1,
+        },
+        report={"stage": "hotspots"},
+    )
+    assert _hotspot_method(record).floor_limits == ()

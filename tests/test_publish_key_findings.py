@@ -108,27 +108,47 @@ def test_too_few_permutations_name_the_mapped_industries_and_the_fix() -> None:
         ]
     )
     assert "**Too few permutations for Local Moran's I.** With 9,999 permutations" in text
-    assert "below 0.0002" in text
-    assert "over 1,308 tests" in text
+    assert "no p-value can be below 0.0002, and after the correction over 1,308 tests" in text
     # The cluster definitions (the maps) by name, the sections counted.
-    assert "of Transport and storage and Manufacturing (and of 2 other industries)" in text
+    assert "no area of Transport and storage and Manufacturing (or of 2 other industries)" in text
+    assert "is significant at 0.05, not even the most extreme" in text
+    assert "The maps of these industries may therefore show no cluster where there is" in text
     assert "H Transport" not in text
     assert "`hotspots.permutations: 99999`" in text
 
 
 def test_too_few_permutations_without_cluster_definitions_name_the_industries() -> None:
-    text = _limitations_with_floor([{"code": "C", "label": "C Manufacturing", "kind": "industry"}])
-    assert "areas of C Manufacturing lie beyond every permutation" in text
-    assert "other industries" not in text
+    text = _limitations_with_floor(
+        [
+            {"code": "C", "label": "C Manufacturing", "kind": "industry"},
+            {"code": "H", "label": "H Transport and storage", "kind": "industry"},
+        ]
+    )
+    assert "no area of C Manufacturing and H Transport and storage is significant" in text
+    assert "other industr" not in text
+    # No map shows them: the tables do.
+    assert "Their results (hotspots.csv) may therefore show no cluster" in text
+
+
+def test_too_few_permutations_in_one_industry_without_a_correction_read_in_the_singular() -> None:
+    limit = _floor_limit([{"code": "auto", "label": "Automotive", "kind": "cluster"}])
+    limit |= {"tests": 1, "areas": 1, "smallest_p": 2 / 5001, "permutations_needed": 49}
+    method = _method(limit, permutations=5000)
+    text = " ".join(limitations(_framing(gva=False), method, _RULE))
+    assert "no p-value can be below 0.00039992, and even without a correction" in text
+    assert "no area of Automotive is significant" in text
+    assert "1 tests" not in text
 
 
 def test_maps_of_limited_industries_say_so_and_name_them_among_several() -> None:
     method = _method(_floor_limit([{"code": "energy", "label": "Energy", "kind": "cluster"}]))
-    assert method.floor_note("moran", {"energy": "Energy"}).startswith(" Too few permutations:")
+    alone = method.floor_note("moran", {"energy": "Energy"})
+    assert alone.startswith(" Even the most extreme areas could not be significant with this")
+    assert "an empty map may mean too few permutations, not no cluster" in alone
     assert method.floor_note("moran", {"digital": "Digital"}) == ""
     assert method.floor_note("gi_star", {"energy": "Energy"}) == ""
     several = method.floor_note("moran", {"digital": "Digital", "energy": "Energy"})
-    assert several.startswith(" Too few permutations for Energy:")
+    assert several.startswith(" Even the most extreme areas of Energy could not be significant")
 
 
 def test_no_floor_limit_no_bullet() -> None:

@@ -17,6 +17,7 @@ from clustergeo.governance.overlay import GOVERNING_TIERS, TIER_LABELS
 from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
+    "and_list",
     "authority_summaries",
     "district_straddles",
     "district_straddles_sentence",
@@ -170,7 +171,7 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
             + _partner_label(p.authority_code, p.authority_name, tier, county_of, code)
             for p in partners.itertuples()
         ]
-        text += " It shares " + _join(shares) + "."
+        text += " It shares " + and_list(shares) + "."
     outside = own.assign(outside=1.0 - own["employment_share"]).sort_values(
         ["outside", "cluster_id"], ascending=[False, True]
     )
@@ -200,7 +201,8 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     return text
 
 
-def _join(items: list[str]) -> str:
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]

@@ -2,13 +2,15 @@ r"""Where the number of permutations, not the data, decides that an area is not 
 
 With :math:`P` conditional permutations a pseudo p-value is never below
 :math:`1/(P+1)`, or :math:`2/(P+1)` for a two-sided test (twice the smaller one-sided value).
-An area whose observed statistic lies beyond every simulated one gets exactly this floor,
-however extreme it is. Benjamini–Hochberg over :math:`m` tests passes the :math:`r` smallest
-p-values only where :math:`p_{(r)} \le q\,r/m` (Benjamini & Hochberg 1995), so if fewer than
-:math:`f\,m/q` areas sit at the floor :math:`f` the correction cannot pass any of them.
+An area whose observed statistic lies beyond every simulated one gets exactly this floor
+:math:`f`, however extreme it is. Benjamini–Hochberg over :math:`m` tests passes the
+:math:`r` smallest p-values only where :math:`p_{(r)} \le q\,r/m` (Benjamini & Hochberg 1995);
+no p-value being below :math:`f`, it passes none unless at least :math:`f\,m/q` pass together.
 Bonferroni needs :math:`f\,m \le q` for every area. Two-sided, with 9,999 permutations over
-1,308 areas, that is at least six areas at 0.0002 before any passes at :math:`q = 0.05`.
-An empty Local Moran map can then mean "too few permutations", not "no cluster".
+1,308 areas at :math:`q = 0.05`, six areas at or near 0.0002 must pass at once before any
+does. Both corrections are monotone (a larger p-value never passes where a smaller one
+failed), so an area at the floor left not significant means that no test of its correction
+passed: an empty Local Moran map can then mean "too few permutations", not "no cluster".
 
 :func:`floor_limits` finds, for each statistic classified by permutation p-values, the
 industries with an area at the floor that the correction left not significant.
@@ -65,8 +67,7 @@ def permutations_needed(tests: int, level: float, alternative: Alternative) -> i
     if tests < 1 or not 0 < level <= 1:
         raise ValueError(f"need at least one test and a level in (0, 1], got {tests}, {level}")
     sides = 2 if alternative == "two-sided" else 1
-    # Rounded before the ceiling, so 2 x 1308 / 0.05 (52,320.000000000004 in binary) is 52,320.
-    draws = math.ceil(round(sides * tests / level, 6))
+    draws = math.ceil(sides * tests / level)
     scale = 1
     while True:
         for step in (1, 2, 5):
@@ -131,7 +132,8 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
         One per statistic with at least one such area, in the order Gi*, Local Moran.
     """
     floor = smallest_pseudo_p(settings.permutations, settings.alternative)
-    if floor is None or table.empty:
+    if floor is None or floor >= 1 or table.empty:
+        # A floor of 1 (one permutation, two-sided) is every p-value: nothing lies beyond.
         return []
     inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
     codes = table["industry_code"].astype(str).to_numpy()
@@ -152,7 +154,9 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
         withheld = at_floor & (classes == "not_significant")
         if not withheld.any():
             continue
-        industries = pd.unique(codes[withheld])
+        # In the table's order of industries (its first rows hold one area's every industry).
+        flagged = set(codes[withheld])
+        industries = [code for code in pd.unique(codes) if code in flagged]
         described = {
             code: (label, kind)
             for code, label, kind in zip(

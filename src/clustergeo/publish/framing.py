@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustergeo.governance.summaries import and_list
 from clustergeo.vocab import (
     MORAN_LEVEL,
     OPENSTREETMAP_ATTRIBUTION,
@@ -90,10 +91,11 @@ class HotspotMethod:
         limited = [label for key, label in industries.items() if key in codes]
         if not limited:
             return ""
-        which = "" if len(industries) == 1 else " for " + ", ".join(limited)
+        which = "" if len(industries) == 1 else " of " + and_list(limited)
         return (
-            f" Too few permutations{which}: some areas more extreme than every permutation are "
-            "not significant (see the report's limitations)."
+            f" Even the most extreme areas{which} could not be significant with this many "
+            "permutations: an empty map may mean too few permutations, not no cluster (see the "
+            "report's limitations)."
         )
 
     @property

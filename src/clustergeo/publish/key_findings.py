@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from clustergeo.governance.summaries import (
+    and_list,
     district_straddles,
     district_straddles_sentence,
     plural,
@@ -299,25 +300,35 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
 
 
 def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
-    """Which industries' maps may understate a statistic because it had too few permutations.
+    """Which industries found nothing because a statistic had too few permutations.
 
-    Names the cluster definitions (the maps show them) where the run has any, and counts the
-    other industries.
+    Names the cluster definitions (the maps show them) where any is concerned, and counts the
+    other industries; else names the industries, whose results are in the tables only.
     """
     industries = list(limit["industries"])
-    mapped = [i for i in industries if i.get("kind") == "cluster"] or industries
-    names = [str(i["label"]) for i in mapped]
-    named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
-    others = len(industries) - len(mapped)
-    besides = f" (and of {others} other industries)" if others else ""
+    mapped = [i for i in industries if i.get("kind") == "cluster"]
+    named = and_list([str(i["label"]) for i in mapped or industries])
+    others = len(industries) - len(mapped) if mapped else 0
+    besides = f" (or of {plural(others, 'other industry', 'other industries')})" if others else ""
+    tests = int(limit["tests"])
+    correction = (
+        f"after the correction over {plural(tests, 'test')}"
+        if tests > 1
+        else "even without a correction"
+    )
+    consequence = (
+        "The maps of these industries may therefore show no cluster where there is one"
+        if mapped
+        else "Their results (hotspots.csv) may therefore show no cluster where there is one"
+    )
+    smallest = f"{float(limit['smallest_p']):.10f}".rstrip("0")
     return (
         f"**Too few permutations for {limit['statistic_words']}.** With {permutations:,} "
-        f"permutations no p-value can be below {limit['smallest_p']:.2g}, and after the "
-        f"correction over {int(limit['tests']):,} tests that floor can be too high: some areas "
-        f"of {named}{besides} lie beyond every permutation yet are not significant at "
-        f"{limit['level']:g}, so the maps of these industries may show less than is there. "
-        f"With `hotspots.permutations: {int(limit['permutations_needed'])}` one such area can "
-        "pass on its own."
+        f"permutations no p-value can be below {smallest}, and {correction} no area of "
+        f"{named}{besides} is significant at {float(limit['level']):g}, not even the most "
+        f"extreme, which lie beyond every permutation. {consequence}. With "
+        f"`hotspots.permutations: {int(limit['permutations_needed'])}` one such area can pass "
+        "on its own."
     )
 
 

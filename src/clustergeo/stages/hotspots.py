@@ -13,6 +13,7 @@ import time
 
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
+from clustergeo.governance.summaries import plural
 from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.permutation_floor import FloorLimit, floor_limits
@@ -97,19 +98,24 @@ def run(config: RunConfig) -> None:
 
 
 def _log_floor_limit(limit: FloorLimit, permutations: int) -> None:
-    """Warn that the permutations, not the data, left areas of these industries unclassified."""
+    """Warn that the permutations, not the data, left these industries without a finding."""
     codes = [code for code, _label, _kind in limit.industries]
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+    correction = (
+        f"after the correction over {plural(limit.tests, 'test')}"
+        if limit.tests > 1
+        else "even without a correction"
+    )
     log.warning(
-        "%s: in %d industries (%s) %d areas lie beyond all %s permutations (p = %.2g, the "
-        "smallest they can give) yet are not significant after the correction over %s tests; "
-        "set hotspots.permutations to %s or more so that such an area can pass",
+        "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
+        "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
+        "that such an area can pass",
         limit.statistic_words,
-        len(codes),
+        plural(len(codes), "industry", "industries"),
         shown,
-        limit.areas,
+        correction,
+        "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
         f"{permutations:,}",
-        limit.smallest_p,
-        f"{limit.tests:,}",
+        f"{limit.smallest_p:.10f}".rstrip("0"),
         f"{limit.permutations_needed:,}",
     )
