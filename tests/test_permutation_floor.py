@@ -235,3 +235,17 @@ def test_a_hot_spot_record_from_before_the_floor_check_still_publishes() -> None
         report={"stage": "hotspots"},
     )
     assert _hotspot_method(record).floor_limits == ()
+
+
+def test_the_python_api_warns_too(caplog: pytest.LogCaptureFixture) -> None:
+    import clustergeo as cg
+
+    grid = square_grid(12, 12, digits=2).set_index("area_code")
+    field = np.random.default_rng(1).normal(1.0, 0.1, size=(12, 12))
+    field[4:8, 4:8] += 2.0
+    grid["C"] = field.ravel()
+    with caplog.at_level("WARNING", logger="clustergeo.hotspots.permutation_floor"):
+        cg.find_hotspots(grid, ["C"], permutations=199)
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith("Local Moran's I: no area of 1 industry (C) is significant after")
+    assert "set hotspots.permutations to 9,999 or more" in message

@@ -58,6 +58,7 @@ from clustergeo.config import (
 from clustergeo.governance.findings import govern_findings
 from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.permutation_floor import warn_floor_limits
 from clustergeo.hotspots.statistics import Alternative
 from clustergeo.hotspots.weights import IslandPolicy, SpatialWeights, WeightsMethod
 from clustergeo.hotspots.weights import configured_weights as _configured_weights
@@ -471,7 +472,9 @@ def find_hotspots(
         smaller one-sided p, as esda's ``p_sim`` and ``p_norm``).
     permutations
         Conditional permutations per area (0: none, and no ``p_sim``). The smallest pseudo
-        p-value is :math:`1/(P + 1)`, or :math:`2/(P + 1)` two-sided.
+        p-value is :math:`1/(P + 1)`, or :math:`2/(P + 1)` two-sided; where that is too high
+        for the correction to pass any area of a column, a warning is logged with the number
+        of permutations that lets one pass.
     seed
         Seed of the permutation draws; the same seed gives the same p-values.
     gi_star_inference, moran_inference
@@ -577,6 +580,8 @@ def find_hotspots(
         columns=list(named),
     )
     table = local_hotspots(values, aligned, settings).table
+    # As the pipeline's hot-spot stage: a warning where too few permutations hid every finding.
+    warn_floor_limits(table, settings)
     # Every result of the engine's table, in its order; the codes and the values are the input.
     fields = [c for c in table.columns if c not in ("area_code", "industry_code", "value")]
     n_columns = len(named)

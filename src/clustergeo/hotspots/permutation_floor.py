@@ -13,7 +13,8 @@ failed), so an area at the floor left not significant means that no test of its 
 passed: an empty Local Moran map can then mean "too few permutations", not "no cluster".
 
 :func:`floor_limits` finds, for each statistic classified by permutation p-values, the
-industries with an area at the floor that the correction left not significant.
+industries with an area at the floor that the correction left not significant;
+:func:`warn_floor_limits` also logs a warning for each, with the fix.
 :func:`permutations_needed` gives the permutations with which a single area at the floor passes
 the correction on its own: :math:`c\,m/(P+1) \le q` (:math:`c` = 2 two-sided, else 1), the
 bound Bonferroni and the first rank of Benjamini–Hochberg share, rounded up to a round count.
@@ -21,6 +22,7 @@ bound Bonferroni and the first rank of Benjamini–Hochberg share, rounded up to
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,9 +31,18 @@ import numpy as np
 import pandas as pd
 
 from clustergeo.config import HotspotsConfig
+from clustergeo.governance.summaries import plural
 from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
 
-__all__ = ["FloorLimit", "floor_limits", "permutations_needed", "smallest_pseudo_p"]
+__all__ = [
+    "FloorLimit",
+    "floor_limits",
+    "permutations_needed",
+    "smallest_pseudo_p",
+    "warn_floor_limits",
+]
+
+log = logging.getLogger(__name__)
 
 Alternative = Literal["two-sided", "greater", "less", "folded"]
 
@@ -182,5 +193,32 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
                 tests=tests,
                 permutations_needed=permutations_needed(tests, level, settings.alternative),
             )
+        )
+    return limits
+
+
+def warn_floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLimit]:
+    """:func:`floor_limits`, each logged as a warning that names the industries and the fix."""
+    limits = floor_limits(table, settings)
+    for limit in limits:
+        codes = [code for code, _label, _kind in limit.industries]
+        shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+        correction = (
+            f"after the correction over {plural(limit.tests, 'test')}"
+            if limit.tests > 1
+            else "even without a correction"
+        )
+        log.warning(
+            "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
+            "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
+            "that such an area can pass",
+            limit.statistic_words,
+            plural(len(codes), "industry", "industries"),
+            shown,
+            correction,
+            "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
+            f"{settings.permutations:,}",
+            f"{limit.smallest_p:.10f}".rstrip("0"),
+            f"{limit.permutations_needed:,}",
         )
     return limits

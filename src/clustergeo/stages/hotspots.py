@@ -13,10 +13,9 @@ import time
 
 from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
-from clustergeo.governance.summaries import plural
 from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
-from clustergeo.hotspots.permutation_floor import FloorLimit, floor_limits
+from clustergeo.hotspots.permutation_floor import warn_floor_limits
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -74,9 +73,7 @@ def run(config: RunConfig) -> None:
         settings.permutations,
     )
 
-    limits = floor_limits(table, settings)
-    for limit in limits:
-        _log_floor_limit(limit, settings.permutations)
+    limits = warn_floor_limits(table, settings)
 
     write_parquet(table, paths[r.HOTSPOTS])
     write_csv(table, paths[r.HOTSPOTS_CSV])
@@ -94,28 +91,4 @@ def run(config: RunConfig) -> None:
             "seconds": round(elapsed, 3),
         },
         paths[r.HOTSPOTS_REPORT],
-    )
-
-
-def _log_floor_limit(limit: FloorLimit, permutations: int) -> None:
-    """Warn that the permutations, not the data, left these industries without a finding."""
-    codes = [code for code, _label, _kind in limit.industries]
-    shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
-    correction = (
-        f"after the correction over {plural(limit.tests, 'test')}"
-        if limit.tests > 1
-        else "even without a correction"
-    )
-    log.warning(
-        "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
-        "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
-        "that such an area can pass",
-        limit.statistic_words,
-        plural(len(codes), "industry", "industries"),
-        shown,
-        correction,
-        "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
-        f"{permutations:,}",
-        f"{limit.smallest_p:.10f}".rstrip("0"),
-        f"{limit.permutations_needed:,}",
     )
