@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from clustergeo.config import HotspotsConfig
-from clustergeo.governance.summaries import plural
 from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
 
 __all__ = [
@@ -204,7 +203,7 @@ def warn_floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[Flo
         codes = [code for code, _label, _kind in limit.industries]
         shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
         correction = (
-            f"after the correction over {plural(limit.tests, 'test')}"
+            f"after the correction over {limit.tests:,} tests"
             if limit.tests > 1
             else "even without a correction"
         )
@@ -213,7 +212,7 @@ def warn_floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[Flo
             "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
             "that such an area can pass",
             limit.statistic_words,
-            plural(len(codes), "industry", "industries"),
+            "1 industry" if len(codes) == 1 else f"{len(codes):,} industries",
             shown,
             correction,
             "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
