@@ -146,11 +146,13 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
         # A floor of 1 (one permutation, two-sided) is every p-value: nothing lies beyond.
         return []
     inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
-    codes = table["industry_code"].astype(str).to_numpy()
-    labels = table["label"].astype(str).to_numpy() if "label" in table else codes
-    kinds = (
-        table["kind"].astype(str).to_numpy() if "kind" in table else np.full(len(codes), "industry")
-    )
+    # Industries as small integers (the engine's column is categorical): the table has a row
+    # per area x industry, millions on a national run, so no string is made per row.
+    industry = table["industry_code"]
+    if isinstance(industry.dtype, pd.CategoricalDtype):
+        number, names = industry.cat.codes.to_numpy(), industry.cat.categories
+    else:
+        number, names = pd.factorize(industry)
     limits = []
     for statistic, words in _STATISTICS.items():
         if inference[statistic] != "permutation":
@@ -159,33 +161,40 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
         tested = ~np.isnan(p)
         # Pseudo p-values are multiples of 1/(P+1): the next above the floor is twice it, so
         # a relative margin only absorbs the rounding of the division.
-        at_floor = tested & (p <= floor * (1 + 1e-9))
-        classes = table[f"{statistic}_class"].astype(str).to_numpy()
-        withheld = at_floor & (classes == "not_significant")
+        withheld = tested & (p <= floor * (1 + 1e-9))
+        if withheld.any():
+            withheld &= (table[f"{statistic}_class"] == "not_significant").to_numpy()
         if not withheld.any():
             continue
-        # In the table's order of industries (its first rows hold one area's every industry).
-        flagged = set(codes[withheld])
-        industries = [code for code in pd.unique(codes) if code in flagged]
-        described = {
-            code: (label, kind)
-            for code, label, kind in zip(
-                codes[withheld], labels[withheld], kinds[withheld], strict=True
-            )
-        }
+        rows = np.flatnonzero(withheld)
+        flagged, first_withheld = np.unique(number[rows], return_index=True)
+        # In the table's order of industries: the order in which they first appear.
+        rank = np.empty(len(names), dtype=np.int64)
+        appearance = pd.unique(number)
+        rank[appearance] = np.arange(len(appearance))
+        order = np.argsort(rank[flagged])
+        flagged = flagged[order]
+        # Each flagged industry described from its first withheld row.
+        described = table.iloc[rows[first_withheld[order]]]
         if settings.correction == "none":
             tests = 1
         elif settings.correction_scope == "all":
             tests = int(tested.sum())
         else:
-            per_industry = pd.Series(tested).groupby(codes).sum()
-            tests = int(per_industry.loc[industries].max())
+            tests = int(np.bincount(number[tested], minlength=len(names))[flagged].max())
         level = _LEVELS[statistic]
         limits.append(
             FloorLimit(
                 statistic=statistic,
                 statistic_words=words,
-                industries=tuple((str(code), *described[code]) for code in industries),
+                industries=tuple(
+                    (
+                        str(names[f]),
+                        str(row["label"]) if "label" in described else str(names[f]),
+                        str(row["kind"]) if "kind" in described else "industry",
+                    )
+                    for f, (_, row) in zip(flagged, described.iterrows(), strict=True)
+                ),
                 areas=int(withheld.sum()),
                 smallest_p=floor,
                 level=level,
