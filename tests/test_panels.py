@@ -19,6 +19,7 @@ from clustergeo.cli import main
 from clustergeo.concentration import location_quotients
 from clustergeo.config import ComputeConfig, PanelConfig, load_panel_config
 from clustergeo.demo.national import synthetic_counts, write_national_workload
+from clustergeo.hotspots.permutation_floor import permutations_needed
 from clustergeo.panels.employment import open_panel
 from clustergeo.panels.panel import read_panel_hotspots, run_panel, year_lq
 from conftest import square_grid
@@ -211,6 +212,37 @@ def test_panel_on_dask_equals_in_process(workload: Path, tmp_path: Path, dask_cl
             check_exact=True,
         )
     assert dask.report["backend"].startswith(dask_cluster)
+    # Blocks finish in any order on Dask: the floor check is merged in the industries' order.
+    assert dask.report["permutation_floor"] == local.report["permutation_floor"]
+
+
+def test_panel_warns_where_too_few_permutations_hid_findings(
+    workload: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 19 permutations, two-sided: no p-value is below 0.1, so no area can be significant at
+    # 0.05, and areas beyond every permutation are certain in 7 industries x 2 years.
+    config = _config(
+        workload,
+        tmp_path,
+        hotspots={"permutations": 19},
+        compute=ComputeConfig(industries_per_task=3),
+    )
+    with caplog.at_level("WARNING", logger="clustergeo.hotspots.permutation_floor"):
+        run = run_panel(config)
+    [limit] = run.report["permutation_floor"]
+    assert limit["statistic"] == "moran"
+    assert limit["smallest_p"] == pytest.approx(0.1)
+    assert limit["areas"] > 0
+    codes = [industry["code"] for industry in limit["industries"]]
+    assert codes == [
+        c for c in map(str, open_panel(workload / "employment").industries) if c in codes
+    ]
+    assert limit["permutations_needed"] == permutations_needed(limit["tests"], 0.05, "two-sided")
+    assert 0 < limit["tests"] <= 300
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith("Local Moran's I: no area of")
+    on_disk = json.loads((tmp_path / "panel_report.json").read_text(encoding="utf-8"))
+    assert on_disk["permutation_floor"] == run.report["permutation_floor"]
 
 
 def test_panel_resumes_finished_years_and_redoes_changed_ones(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +37,8 @@ from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
 __all__ = [
     "FloorLimit",
     "floor_limits",
+    "log_floor_limit",
+    "merged_floor_limits",
     "permutations_needed",
     "smallest_pseudo_p",
     "warn_floor_limits",
@@ -205,28 +208,70 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
     return limits
 
 
+def merged_floor_limits(
+    limits: Sequence[FloorLimit], order: Sequence[str], alternative: Alternative
+) -> list[FloorLimit]:
+    """Limits found block by block (of industries, or of years), one per statistic.
+
+    Each industry's correction lies within its block, so the union is exact: the industries
+    of every block (in ``order``, the codes' order), their areas added up, the largest
+    correction and the permutations it needs.
+    """
+    position = {str(code): i for i, code in enumerate(order)}
+    merged = []
+    for statistic in _STATISTICS:
+        mine = [limit for limit in limits if limit.statistic == statistic]
+        if not mine:
+            continue
+        industries = {
+            code: (code, label, kind) for limit in mine for code, label, kind in limit.industries
+        }
+        tests = max(limit.tests for limit in mine)
+        merged.append(
+            FloorLimit(
+                statistic=statistic,
+                statistic_words=mine[0].statistic_words,
+                industries=tuple(
+                    industries[code]
+                    for code in sorted(industries, key=lambda c: position.get(c, len(position)))
+                ),
+                areas=sum(limit.areas for limit in mine),
+                smallest_p=mine[0].smallest_p,
+                level=mine[0].level,
+                tests=tests,
+                permutations_needed=permutations_needed(tests, mine[0].level, alternative),
+            )
+        )
+    return merged
+
+
+def log_floor_limit(limit: FloorLimit, permutations: int) -> None:
+    """Warn that the permutations, not the data, left these industries without a finding."""
+    codes = [code for code, _label, _kind in limit.industries]
+    shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+    correction = (
+        f"after the correction over {limit.tests:,} tests"
+        if limit.tests > 1
+        else "even without a correction"
+    )
+    log.warning(
+        "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
+        "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
+        "that such an area can pass",
+        limit.statistic_words,
+        "1 industry" if len(codes) == 1 else f"{len(codes):,} industries",
+        shown,
+        correction,
+        "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
+        f"{permutations:,}",
+        f"{limit.smallest_p:.10f}".rstrip("0"),
+        f"{limit.permutations_needed:,}",
+    )
+
+
 def warn_floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLimit]:
     """:func:`floor_limits`, each logged as a warning that names the industries and the fix."""
     limits = floor_limits(table, settings)
     for limit in limits:
-        codes = [code for code, _label, _kind in limit.industries]
-        shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
-        correction = (
-            f"after the correction over {limit.tests:,} tests"
-            if limit.tests > 1
-            else "even without a correction"
-        )
-        log.warning(
-            "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
-            "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
-            "that such an area can pass",
-            limit.statistic_words,
-            "1 industry" if len(codes) == 1 else f"{len(codes):,} industries",
-            shown,
-            correction,
-            "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
-            f"{settings.permutations:,}",
-            f"{limit.smallest_p:.10f}".rstrip("0"),
-            f"{limit.permutations_needed:,}",
-        )
+        log_floor_limit(limit, settings.permutations)
     return limits

@@ -38,8 +38,8 @@ import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +52,12 @@ from clustergeo.concentration import lq_matrix
 from clustergeo.config import EmergingConfig, HotspotsConfig, PanelConfig
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
+from clustergeo.hotspots.permutation_floor import (
+    FloorLimit,
+    floor_limits,
+    log_floor_limit,
+    merged_floor_limits,
+)
 from clustergeo.hotspots.weights import SpatialWeights, configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.panels.emerging import EmergingWork, run_emerging
@@ -117,13 +123,17 @@ def _hotspot_part(
     settings: HotspotsConfig,
     target: Path,
     threads: dict[str, int] | None = None,
-) -> pd.DataFrame:
-    """Hot spots of a block of industries, written to ``target``; returns its summary."""
+) -> tuple[pd.DataFrame, list[FloorLimit]]:
+    """Hot spots of a block of industries, written to ``target``.
+
+    Returns its summary and where too few permutations hid its findings (each industry is
+    corrected within its block, so the block's check is exact).
+    """
     if threads is not None:
         set_kernel_threads(threads)
     result = local_hotspots(values, weights, settings)
     write_parquet(result.table, target)
-    return _summary(result.table)
+    return _summary(result.table), floor_limits(result.table, settings)
 
 
 def _columns(values: pd.DataFrame, where: slice) -> pd.DataFrame:
@@ -237,6 +247,8 @@ class _PanelWork:
     blocks: list[slice]
     #: Called with a year and its summary once all its parts are written.
     finish: Callable[[int, pd.DataFrame], None]
+    #: Where too few permutations hid findings, as each block reports it.
+    floor_limits: list[FloorLimit] = field(default_factory=list)
 
     def part(self, year: int, block: int) -> Path:
         """Where a block's results go."""
@@ -249,10 +261,13 @@ def _run_local(work: _PanelWork) -> None:
     for year in work.years:
         started = time.perf_counter()
         values = year_lq(work.panel, year, area_codes)
-        summaries = [
-            _hotspot_part(values.iloc[:, where], work.weights, work.settings, work.part(year, i))
-            for i, where in enumerate(work.blocks)
-        ]
+        summaries = []
+        for i, where in enumerate(work.blocks):
+            summary, limits = _hotspot_part(
+                values.iloc[:, where], work.weights, work.settings, work.part(year, i)
+            )
+            summaries.append(summary)
+            work.floor_limits.extend(limits)
         work.finish(year, pd.concat(summaries, ignore_index=True))
         log.info(
             "%d: %d industries in %.1f s", year, values.shape[1], time.perf_counter() - started
@@ -285,7 +300,9 @@ def _run_dask(work: _PanelWork, client: Client) -> None:
     remaining = Counter(tasks.values())
     for done, future in enumerate(as_completed(tasks), start=1):
         year = tasks[future]
-        parts[year].append(future.result())
+        summary, limits = future.result()
+        parts[year].append(summary)
+        work.floor_limits.extend(limits)
         future.release()
         remaining[year] -= 1
         if remaining[year] == 0:
@@ -293,6 +310,25 @@ def _run_dask(work: _PanelWork, client: Client) -> None:
             work.finish(year, summary)
         if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
             log.info("Hot spots on Dask: %d of %d tasks done", done, len(tasks))
+
+
+def _run_hotspots(
+    work: _PanelWork, client: Client | None, industries: Sequence[object]
+) -> list[FloorLimit]:
+    """Every year's blocks, here or on Dask; then warn where too few permutations hid findings.
+
+    Returns those limits, one per statistic over every block and year computed.
+    """
+    if client is None:
+        _run_local(work)
+    else:
+        _run_dask(work, client)
+    merged = merged_floor_limits(
+        work.floor_limits, [str(code) for code in industries], work.settings.alternative
+    )
+    for limit in merged:
+        log_floor_limit(limit, work.settings.permutations)
+    return merged
 
 
 def _run_emerging_phase(  # noqa: PLR0917 -- the panel's state, passed on as it is
@@ -379,6 +415,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
         log.info("Emerging hot spots are up to date, skipped")
     backend = "local"
     emerging_seconds = None
+    floor: list[FloorLimit] = []
 
     def finish(year: int, summary: pd.DataFrame) -> None:
         # Marked done as soon as its last part is written: an interrupted run keeps it.
@@ -406,10 +443,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
                     blocks=blocks,
                     finish=finish,
                 )
-                if client is None:
-                    _run_local(work)
-                else:
-                    _run_dask(work, client)
+                floor = _run_hotspots(work, client, panel.industries)
             if emerging_todo:
                 emerging_seconds = _run_emerging_phase(
                     config, panel, years, folders, weights, blocks, client, emerging_digest
@@ -424,6 +458,8 @@ def run_panel(config: PanelConfig) -> PanelRun:
         "industries": len(panel.industries),
         "backend": backend,
         "permutations": config.hotspots.permutations,
+        # Of the years computed in this run (a skipped year's check ran when it was computed).
+        "permutation_floor": [limit.to_record() for limit in floor],
     }
     emerging_summary = None
     if config.emerging is not None:
