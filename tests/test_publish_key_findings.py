@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from clustergeo.hotspots.permutation_floor import FloorLimit
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.key_findings import key_findings, limitations
 from conftest import plain_framing
@@ -80,17 +81,19 @@ def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
     assert "people are counted where they work" in jobs
 
 
-def _floor_limit(industries: list[dict[str, str]]) -> dict[str, Any]:
-    return {
+def _floor_limit(industries: list[dict[str, str]], **changes: Any) -> dict[str, Any]:
+    """The hot-spot stage's record of a floor limit (its words included)."""
+    settings = {
         "statistic": "moran",
         "statistic_words": "Local Moran's I",
-        "industries": industries,
+        "industries": tuple((i["code"], i["label"], i["kind"]) for i in industries),
         "areas": 37,
         "smallest_p": 0.0002,
         "level": 0.05,
         "tests": 1308,
         "permutations_needed": 99999,
     }
+    return FloorLimit(**(settings | changes)).to_record()
 
 
 def _limitations_with_floor(industries: list[dict[str, str]]) -> str:
@@ -131,8 +134,13 @@ def test_too_few_permutations_without_cluster_definitions_name_the_industries() 
 
 
 def test_too_few_permutations_in_one_industry_without_a_correction_read_in_the_singular() -> None:
-    limit = _floor_limit([{"code": "auto", "label": "Automotive", "kind": "cluster"}])
-    limit |= {"tests": 1, "areas": 1, "smallest_p": 2 / 5001, "permutations_needed": 49}
+    limit = _floor_limit(
+        [{"code": "auto", "label": "Automotive", "kind": "cluster"}],
+        tests=1,
+        areas=1,
+        smallest_p=2 / 5001,
+        permutations_needed=49,
+    )
     method = _method(limit, permutations=5000)
     text = " ".join(limitations(_framing(gva=False), method, _RULE))
     assert "no p-value can be below 0.00039992, and even without a correction" in text

@@ -109,11 +109,25 @@ class FloorLimit:
     tests: int
     permutations_needed: int
 
+    @property
+    def correction_words(self) -> str:
+        """``after the correction over 1,308 tests``, or ``even without a correction``."""
+        if self.tests > 1:
+            return f"after the correction over {self.tests:,} tests"
+        return "even without a correction"
+
+    @property
+    def smallest_p_text(self) -> str:
+        """The floor as a plain decimal (``0.0002``, ``0.00039992``), never in e-notation."""
+        return f"{self.smallest_p:.10f}".rstrip("0")
+
     def to_record(self) -> dict[str, Any]:
-        """As JSON-ready values, for the stage's report."""
+        """As JSON-ready values, for the stage's report, with the words the report uses."""
         return {
             "statistic": self.statistic,
             "statistic_words": self.statistic_words,
+            "correction_words": self.correction_words,
+            "smallest_p_text": self.smallest_p_text,
             "industries": [
                 {"code": code, "label": label, "kind": kind}
                 for code, label, kind in self.industries
@@ -249,11 +263,6 @@ def log_floor_limit(limit: FloorLimit, permutations: int) -> None:
     """Warn that the permutations, not the data, left these industries without a finding."""
     codes = [code for code, _label, _kind in limit.industries]
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
-    correction = (
-        f"after the correction over {limit.tests:,} tests"
-        if limit.tests > 1
-        else "even without a correction"
-    )
     log.warning(
         "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
         "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
@@ -261,10 +270,10 @@ def log_floor_limit(limit: FloorLimit, permutations: int) -> None:
         limit.statistic_words,
         "1 industry" if len(codes) == 1 else f"{len(codes):,} industries",
         shown,
-        correction,
+        limit.correction_words,
         "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
         f"{permutations:,}",
-        f"{limit.smallest_p:.10f}".rstrip("0"),
+        limit.smallest_p_text,
         f"{limit.permutations_needed:,}",
     )
 

@@ -41,9 +41,9 @@ class HotspotMethod:
     ``floor_limits`` are the stage's records of statistics whose permutations were too few for
     the correction (:meth:`clustergeo.hotspots.permutation_floor.FloorLimit.to_record`): each
     names the statistic (``statistic`` and ``statistic_words``), the ``industries`` (``code``,
-    ``label`` and ``kind``), how many ``areas`` sat at the ``smallest_p`` and were not
-    significant at ``level`` after a correction over ``tests`` tests, and the
-    ``permutations_needed``.
+    ``label`` and ``kind``), how many ``areas`` sat at the ``smallest_p`` (in words,
+    ``smallest_p_text``) and were not significant at ``level`` after a correction over
+    ``tests`` tests (``correction_words``), and the ``permutations_needed``.
     """
 
     variable: str

@@ -310,21 +310,15 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
     named = and_list([str(i["label"]) for i in mapped or industries])
     others = len(industries) - len(mapped) if mapped else 0
     besides = f" (or of {plural(others, 'other industry', 'other industries')})" if others else ""
-    tests = int(limit["tests"])
-    correction = (
-        f"after the correction over {plural(tests, 'test')}"
-        if tests > 1
-        else "even without a correction"
-    )
     consequence = (
         "The maps of these industries may therefore show no cluster where there is one"
         if mapped
         else "Their results (hotspots.csv) may therefore show no cluster where there is one"
     )
-    smallest = f"{float(limit['smallest_p']):.10f}".rstrip("0")
     return (
         f"**Too few permutations for {limit['statistic_words']}.** With {permutations:,} "
-        f"permutations no p-value can be below {smallest}, and {correction} no area of "
+        f"permutations no p-value can be below {limit['smallest_p_text']}, and "
+        f"{limit['correction_words']} no area of "
         f"{named}{besides} is significant at {float(limit['level']):g}, not even the most "
         f"extreme, which lie beyond every permutation. {consequence}. With "
         f"`hotspots.permutations: {int(limit['permutations_needed'])}` one such area can pass "
