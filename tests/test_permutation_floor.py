@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from clustergeo.circular.colocation import Inference, colocation_floor_limits
 from clustergeo.config import HotspotsConfig, load_config
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import (
@@ -20,10 +21,11 @@ from clustergeo.hotspots.permutation_floor import (
 )
 from clustergeo.hotspots.statistics import permutation_levels
 from clustergeo.hotspots.weights import build_weights
+from clustergeo.publish.framing import HotspotMethod
+from clustergeo.publish.key_findings import _floor_limitation
 from clustergeo.stages import registry as r
-from clustergeo.stages.intermediates import HotspotRecord
+from clustergeo.stages.intermediates import read_floor_limits
 from clustergeo.stages.paths import RunPaths
-from clustergeo.stages.publish import _hotspot_method
 from clustergeo.stages.runner import run_stages
 from conftest import square_grid
 
@@ -221,20 +223,87 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
     words = " ".join(re.sub(r"<[^>]+>", " ", svg).split())
     assert "Even the most extreme areas could not be significant with this many" in words
 
-
-def test_a_hot_spot_record_from_before_the_floor_check_still_publishes() -> None:
-    record = HotspotRecord(
-        weights={"method": "queen contiguity"},
-        statistics={
-            "variable": "lq",
-            "gi_star_inference": "analytic",
-            "permutations": 9999,
-            "correction": "fdr_bh",
-            "seed": 1,
-        },
-        report={"stage": "hotspots"},
+    # The surface stage's grid and the circular stage's co-location share the setting, and
+    # their floors are checked and reported as well.
+    surface = json.loads(paths[r.SURFACE_REPORT].read_text(encoding="utf-8"))
+    [grid] = surface["permutation_floor"]
+    assert (grid["statistic"], grid["unit"]) == ("moran", "grid cell")
+    assert grid["tests"] > 1_500  # the grid's cells, more than the run's areas
+    circular = json.loads(paths[r.CIRCULAR_REPORT].read_text(encoding="utf-8"))
+    streams = circular["permutation_floor"]
+    assert [limit["statistic"] for limit in streams] == ["pu", "up"]
+    assert {i["kind"] for limit in streams for i in limit["industries"]} == {"stream"}
+    assert "**Too few permutations for Local Moran's I on the grid.**" in report
+    assert "no grid cell of" in report
+    assert "**Too few permutations for co-location (producers at the area, users around it).**" in (
+        report
     )
-    assert _hotspot_method(record).floor_limits == ()
+    assert "The co-location classes of these streams (circular/colocation.csv)" in report
+    # Neither puts a note on the areas' maps: only the hot-spot stage's limits concern them.
+    assert (
+        HotspotMethod(
+            variable="lq",
+            weights="w",
+            gi_star_inference="analytic",
+            permutations=99,
+            correction="fdr_bh",
+            seed=1,
+            floor_limits=(grid, *streams),
+        ).floor_note("moran", {code: code for code in mapped})
+        == ""
+    )
+
+
+def test_records_from_before_the_floor_check_still_publish(tmp_path: Path) -> None:
+    paths = RunPaths(tmp_path)
+    for artefact in (r.HOTSPOTS_REPORT, r.CIRCULAR_REPORT):
+        paths[artefact].parent.mkdir(parents=True, exist_ok=True)
+        paths[artefact].write_text(json.dumps({"stage": artefact.path}), encoding="utf-8")
+    # No permutation_floor in either report, and no surface report at all.
+    assert read_floor_limits(paths) == ()
+
+
+def test_co_location_held_back_by_the_floor_is_named_by_stream(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ns = "not_significant"
+    local = pd.DataFrame(
+        {
+            "area_code": [f"A{i}" for i in range(10)] * 2,
+            "stream": ["packaging"] * 10 + ["food"] * 10,
+            # Producers at the area: packaging at the floor and not significant (limited).
+            "pu_p_sim": [0.02, 0.02] + [1.0] * 8 + [0.04] * 10,
+            "pu_class": [ns] * 20,
+            # Users at the area: at the floor, but significant.
+            "up_p_sim": [0.02] * 20,
+            "up_class": ["HH"] * 20,
+        }
+    )
+    inference = Inference(transform="binary", permutations=99, seed=1, alternative="two-sided")
+    labels = {"packaging": "Commercial packaging", "food": "Food waste"}
+    with caplog.at_level("WARNING", logger="clustergeo.hotspots.permutation_floor"):
+        [limit] = colocation_floor_limits(local, inference, labels)
+    assert limit.statistic == "pu"
+    assert limit.statistic_words == "co-location (producers at the area, users around it)"
+    assert limit.industries == (("packaging", "Commercial packaging", "stream"),)
+    assert (limit.areas, limit.tests, limit.permutations_needed) == (2, 10, 499)
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith(
+        "Co-location (producers at the area, users around it): no area of 1 stream (packaging)"
+    )
+    text = _floor_limitation(limit.to_record(), 99)
+    assert "no area is significant for Commercial packaging at 0.05" in text
+
+
+def test_grid_cells_are_named_as_such() -> None:
+    table = _table(classes={"c": ["not_significant"] * 10}, p={"c": [0.02] * 10})
+    [limit] = floor_limits(table, HotspotsConfig(permutations=99), unit="grid cell")
+    record = limit.to_record()
+    assert record["unit"] == "grid cell"
+    text = _floor_limitation(record, 99)
+    assert "**Too few permutations for Local Moran's I on the grid.**" in text
+    assert "no grid cell of C is significant" in text
+    assert "one such grid cell can pass on its own" in text
 
 
 def test_the_python_api_warns_too(caplog: pytest.LogCaptureFixture) -> None:

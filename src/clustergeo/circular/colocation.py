@@ -63,6 +63,7 @@ from scipy import sparse
 from clustergeo.hotspots.global_statistics import cross_product_rounding, restricted_weights
 from clustergeo.hotspots.multiple_testing import Correction, adjust_p_values
 from clustergeo.hotspots.permutation import permutation_counts
+from clustergeo.hotspots.permutation_floor import FloorLimit, limits_at_floor, log_floor_limit
 from clustergeo.hotspots.statistics import (
     Alternative,
     moran_quadrant_codes,
@@ -78,12 +79,18 @@ __all__ = [
     "bivariate_local_moran",
     "bivariate_moran",
     "coagglomeration",
+    "colocation_floor_limits",
     "global_colocation",
     "local_colocation",
 ]
 
 #: The two directions of the local statistic: (prefix, variable at the area, variable around).
 DIRECTIONS = (("pu", "producers", "users"), ("up", "users", "producers"))
+#: Each direction in words, as the warnings and the report name it.
+_DIRECTION_WORDS = {
+    prefix: f"co-location ({here} at the area, {around} around it)"
+    for prefix, here, around in DIRECTIONS
+}
 _NOT_SIGNIFICANT = MORAN_CLASSES.index("not_significant")
 _NOT_TESTED = MORAN_CLASSES.index("not_tested")
 
@@ -247,6 +254,33 @@ def local_colocation(
         table[f"{prefix}_class"] = np.asarray(MORAN_CLASSES, dtype=object)[classes.ravel()]
     table["colocated"] = (table["pu_class"] == "HH") | (table["up_class"] == "HH")
     return table
+
+
+def colocation_floor_limits(
+    local: pd.DataFrame, inference: Inference, labels: Mapping[str, str]
+) -> list[FloorLimit]:
+    """The streams whose co-location too few permutations withheld, each logged as a warning.
+
+    Where an area's bivariate Local Moran lies beyond every permutation yet its corrected
+    p-value stays above 0.05, the floor of the pseudo p-values, not the data, left it
+    ``not_significant`` (:mod:`clustergeo.hotspots.permutation_floor`): co-location may be
+    missed where there is some. ``local`` is :func:`local_colocation`'s table, ``labels``
+    each stream's label by key.
+    """
+    limits = limits_at_floor(
+        local,
+        {prefix: (words, MORAN_LEVEL) for prefix, words in _DIRECTION_WORDS.items()},
+        group_column="stream",
+        permutations=inference.permutations,
+        alternative=inference.alternative,
+        correction=inference.correction,
+        correction_scope=inference.correction_scope,
+        labels=labels,
+        kind="stream",
+    )
+    for limit in limits:
+        log_floor_limit(limit, inference.permutations)
+    return limits
 
 
 def _counts_by_column(

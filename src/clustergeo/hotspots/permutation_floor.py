@@ -14,7 +14,9 @@ passed: an empty Local Moran map can then mean "too few permutations", not "no c
 
 :func:`floor_limits` finds, for each statistic classified by permutation p-values, the
 industries with an area at the floor that the correction left not significant;
-:func:`warn_floor_limits` also logs a warning for each, with the fix.
+:func:`warn_floor_limits` also logs a warning for each, with the fix. :func:`limits_at_floor`
+finds them in any table of permutation p-values and their classes (the circular stage's
+co-location of the producers and users of a material).
 :func:`permutations_needed` gives the permutations with which a single area at the floor passes
 the correction on its own: :math:`c\,m/(P+1) \le q` (:math:`c` = 2 two-sided, else 1), the
 bound Bonferroni and the first rank of Benjamini–Hochberg share, rounded up to a round count.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +39,7 @@ from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
 __all__ = [
     "FloorLimit",
     "floor_limits",
+    "limits_at_floor",
     "log_floor_limit",
     "merged_floor_limits",
     "permutations_needed",
@@ -97,7 +100,9 @@ class FloorLimit:
     for a cluster definition), in the table's order; ``areas`` counts those areas over all the
     industries; ``tests`` is the largest number of tests one correction counted (an
     industry's areas, or every area x industry for one family of all);
-    ``permutations_needed`` the permutations with which one area at the floor would pass it.
+    ``permutations_needed`` the permutations with which one area at the floor would pass it;
+    ``unit`` what the table's rows are (``area``, ``grid cell``). Industries of kind
+    ``stream`` are material streams (the circular stage's co-location).
     """
 
     statistic: str
@@ -108,6 +113,15 @@ class FloorLimit:
     level: float
     tests: int
     permutations_needed: int
+    unit: str = "area"
+
+    @property
+    def groups_words(self) -> str:
+        """``1 industry``, ``13 industries``, ``2 streams``: what the limit concerns."""
+        count = len(self.industries)
+        if all(kind == "stream" for _code, _label, kind in self.industries):
+            return "1 stream" if count == 1 else f"{count:,} streams"
+        return "1 industry" if count == 1 else f"{count:,} industries"
 
     @property
     def correction_words(self) -> str:
@@ -137,10 +151,13 @@ class FloorLimit:
             "level": self.level,
             "tests": self.tests,
             "permutations_needed": self.permutations_needed,
+            "unit": self.unit,
         }
 
 
-def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLimit]:
+def floor_limits(
+    table: pd.DataFrame, settings: HotspotsConfig, *, unit: str = "area"
+) -> list[FloorLimit]:
     """Per statistic classified by permutation p-values, where its floor withheld significance.
 
     Parameters
@@ -152,28 +169,67 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
         present (else the code, and ``industry``).
     settings
         The run's hot-spot settings (inference, permutations, alternative, correction).
+    unit
+        What a row's area is: ``area``, or ``grid cell`` on the surface stage's grid.
 
     Returns
     -------
     list of FloorLimit
         One per statistic with at least one such area, in the order Gi*, Local Moran.
     """
-    floor = smallest_pseudo_p(settings.permutations, settings.alternative)
+    inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
+    return limits_at_floor(
+        table,
+        {
+            statistic: (words, _LEVELS[statistic])
+            for statistic, words in _STATISTICS.items()
+            if inference[statistic] == "permutation"
+        },
+        group_column="industry_code",
+        permutations=settings.permutations,
+        alternative=settings.alternative,
+        correction=settings.correction,
+        correction_scope=settings.correction_scope,
+        unit=unit,
+    )
+
+
+def limits_at_floor(
+    table: pd.DataFrame,
+    statistics: Mapping[str, tuple[str, float]],
+    *,
+    group_column: str,
+    permutations: int,
+    alternative: Alternative,
+    correction: str,
+    correction_scope: str,
+    labels: Mapping[str, str] | None = None,
+    kind: str = "industry",
+    unit: str = "area",
+) -> list[FloorLimit]:
+    """:func:`floor_limits` of any table of permutation p-values and their classes.
+
+    ``statistics`` maps each statistic's column prefix (``<prefix>_p_sim``,
+    ``<prefix>_class``, a class ``not_significant`` where its correction left it so) to its
+    words and the least strict level it is classified at. Rows are grouped by
+    ``group_column`` (an industry, a stream), each group its own family where
+    ``correction_scope`` is ``industry``; ``labels`` name the groups where the table has no
+    ``label`` column, and ``kind`` says what they are where it has no ``kind`` column.
+    ``unit`` is what a row is (``area``, ``grid cell``).
+    """
+    floor = smallest_pseudo_p(permutations, alternative)
     if floor is None or floor >= 1 or table.empty:
         # A floor of 1 (one permutation, two-sided) is every p-value: nothing lies beyond.
         return []
-    inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
-    # Industries as small integers (the engine's column is categorical): the table has a row
-    # per area x industry, millions on a national run, so no string is made per row.
-    industry = table["industry_code"]
-    if isinstance(industry.dtype, pd.CategoricalDtype):
-        number, names = industry.cat.codes.to_numpy(), industry.cat.categories
+    # Groups as small integers (the engine's column is categorical): the table has a row per
+    # area x industry, millions on a national run, so no string is made per row.
+    group = table[group_column]
+    if isinstance(group.dtype, pd.CategoricalDtype):
+        number, names = group.cat.codes.to_numpy(), group.cat.categories
     else:
-        number, names = pd.factorize(industry)
+        number, names = pd.factorize(group)
     limits = []
-    for statistic, words in _STATISTICS.items():
-        if inference[statistic] != "permutation":
-            continue
+    for statistic, (words, level) in statistics.items():
         p = table[f"{statistic}_p_sim"].to_numpy(dtype=float)
         tested = ~np.isnan(p)
         # Pseudo p-values are multiples of 1/(P+1): the next above the floor is twice it, so
@@ -185,21 +241,20 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
             continue
         rows = np.flatnonzero(withheld)
         flagged, first_withheld = np.unique(number[rows], return_index=True)
-        # In the table's order of industries: the order in which they first appear.
+        # In the table's order of groups: the order in which they first appear.
         rank = np.empty(len(names), dtype=np.int64)
         appearance = pd.unique(number)
         rank[appearance] = np.arange(len(appearance))
         order = np.argsort(rank[flagged])
         flagged = flagged[order]
-        # Each flagged industry described from its first withheld row.
+        # Each flagged group described from its first withheld row.
         described = table.iloc[rows[first_withheld[order]]]
-        if settings.correction == "none":
+        if correction == "none":
             tests = 1
-        elif settings.correction_scope == "all":
+        elif correction_scope == "all":
             tests = int(tested.sum())
         else:
             tests = int(np.bincount(number[tested], minlength=len(names))[flagged].max())
-        level = _LEVELS[statistic]
         limits.append(
             FloorLimit(
                 statistic=statistic,
@@ -207,8 +262,8 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
                 industries=tuple(
                     (
                         str(names[f]),
-                        str(row["label"]) if "label" in described else str(names[f]),
-                        str(row["kind"]) if "kind" in described else "industry",
+                        _label(row, str(names[f]), labels),
+                        str(row["kind"]) if "kind" in described else kind,
                     )
                     for f, (_, row) in zip(flagged, described.iterrows(), strict=True)
                 ),
@@ -216,10 +271,17 @@ def floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLim
                 smallest_p=floor,
                 level=level,
                 tests=tests,
-                permutations_needed=permutations_needed(tests, level, settings.alternative),
+                permutations_needed=permutations_needed(tests, level, alternative),
+                unit=unit,
             )
         )
     return limits
+
+
+def _label(row: pd.Series, code: str, labels: Mapping[str, str] | None) -> str:
+    if "label" in row.index:
+        return str(row["label"])
+    return str(labels.get(code, code)) if labels is not None else code
 
 
 def merged_floor_limits(
@@ -254,6 +316,7 @@ def merged_floor_limits(
                 level=mine[0].level,
                 tests=tests,
                 permutations_needed=permutations_needed(tests, mine[0].level, alternative),
+                unit=mine[0].unit,
             )
         )
     return merged
@@ -264,23 +327,28 @@ def log_floor_limit(limit: FloorLimit, permutations: int) -> None:
     codes = [code for code, _label, _kind in limit.industries]
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
     log.warning(
-        "%s: no area of %s (%s) is significant %s, though %s beyond all %s permutations "
+        "%s: no %s of %s (%s) is significant %s, though %s beyond all %s permutations "
         "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
-        "that such an area can pass",
-        limit.statistic_words,
-        "1 industry" if len(codes) == 1 else f"{len(codes):,} industries",
+        "that such %s %s can pass",
+        limit.statistic_words[:1].upper() + limit.statistic_words[1:],
+        limit.unit,
+        limit.groups_words,
         shown,
         limit.correction_words,
-        "1 area lies" if limit.areas == 1 else f"{limit.areas:,} areas lie",
+        f"1 {limit.unit} lies" if limit.areas == 1 else f"{limit.areas:,} {limit.unit}s lie",
         f"{permutations:,}",
         limit.smallest_p_text,
         f"{limit.permutations_needed:,}",
+        "an" if limit.unit[0] in "aeiou" else "a",
+        limit.unit,
     )
 
 
-def warn_floor_limits(table: pd.DataFrame, settings: HotspotsConfig) -> list[FloorLimit]:
+def warn_floor_limits(
+    table: pd.DataFrame, settings: HotspotsConfig, *, unit: str = "area"
+) -> list[FloorLimit]:
     """:func:`floor_limits`, each logged as a warning that names the industries and the fix."""
-    limits = floor_limits(table, settings)
+    limits = floor_limits(table, settings, unit=unit)
     for limit in limits:
         log_floor_limit(limit, settings.permutations)
     return limits

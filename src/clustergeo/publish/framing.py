@@ -38,10 +38,12 @@ _CORRECTION_WORDS = {
 class HotspotMethod:
     """How hot spots were found, as the hot-spot stage recorded it.
 
-    ``floor_limits`` are the stage's records of statistics whose permutations were too few for
-    the correction (:meth:`clustergeo.hotspots.permutation_floor.FloorLimit.to_record`): each
-    names the statistic (``statistic`` and ``statistic_words``), the ``industries`` (``code``,
-    ``label`` and ``kind``), how many ``areas`` sat at the ``smallest_p`` (in words,
+    ``floor_limits`` are the run's records of statistics whose permutations were too few for
+    the correction (:meth:`clustergeo.hotspots.permutation_floor.FloorLimit.to_record`), the
+    hot-spot stage's first, then the surface stage's grid cells and the circular stage's
+    co-location: each names the statistic (``statistic`` and ``statistic_words``), the
+    ``industries`` (``code``, ``label`` and ``kind``, ``stream`` for a material stream), how
+    many ``areas`` (``unit``: ``area`` or ``grid cell``) sat at the ``smallest_p`` (in words,
     ``smallest_p_text``) and were not significant at ``level`` after a correction over
     ``tests`` tests (``correction_words``), and the ``permutations_needed``.
     """
@@ -85,7 +87,7 @@ class HotspotMethod:
         codes = {
             str(industry["code"])
             for limit in self.floor_limits
-            if limit["statistic"] == statistic
+            if limit["statistic"] == statistic and limit.get("unit", "area") == "area"
             for industry in limit["industries"]
         }
         limited = [label for key, label in industries.items() if key in codes]

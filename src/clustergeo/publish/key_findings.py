@@ -300,29 +300,51 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
 
 
 def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
-    """Which industries found nothing because a statistic had too few permutations.
+    """Which industries (or streams) found nothing because a statistic had too few permutations.
 
     Names the cluster definitions (the maps show them) where any is concerned, and counts the
-    other industries; else names the industries, whose results are in the tables only.
+    other industries; else names the industries, whose results are in the tables only. A
+    limit of the surface stage's grid (``unit`` ``grid cell``) or of the circular stage's
+    co-location (industries of kind ``stream``) says which of its tables it concerns.
     """
     industries = list(limit["industries"])
-    mapped = [i for i in industries if i.get("kind") == "cluster"]
+    unit = str(limit.get("unit", "area"))
+    streams = all(i.get("kind") == "stream" for i in industries)
+    mapped = [i for i in industries if i.get("kind") == "cluster"] if unit == "area" else []
     named = and_list([str(i["label"]) for i in mapped or industries])
     others = len(industries) - len(mapped) if mapped else 0
     besides = f" (or of {plural(others, 'other industry', 'other industries')})" if others else ""
-    consequence = (
-        "The maps of these industries may therefore show no cluster where there is one"
-        if mapped
-        else "Their results (hotspots.csv) may therefore show no cluster where there is one"
+    if streams:
+        what = str(limit["statistic_words"])
+        consequence = (
+            "The co-location classes of these streams (circular/colocation.csv) may therefore "
+            "show no co-location where there is some"
+        )
+    elif unit != "area":
+        what = f"{limit['statistic_words']} on the grid"
+        consequence = (
+            "Their grid classes (surface/grid_hotspots.parquet) may therefore show no cluster "
+            "where there is one"
+        )
+    else:
+        what = str(limit["statistic_words"])
+        consequence = (
+            "The maps of these industries may therefore show no cluster where there is one"
+            if mapped
+            else "Their results (hotspots.csv) may therefore show no cluster where there is one"
+        )
+    nothing = (
+        f"no {unit} is significant for {named}"
+        if streams
+        else f"no {unit} of {named}{besides} is significant"
     )
     return (
-        f"**Too few permutations for {limit['statistic_words']}.** With {permutations:,} "
+        f"**Too few permutations for {what}.** With {permutations:,} "
         f"permutations no p-value can be below {limit['smallest_p_text']}, and "
-        f"{limit['correction_words']} no area of "
-        f"{named}{besides} is significant at {float(limit['level']):g}, not even the most "
-        f"extreme, which lie beyond every permutation. {consequence}. With "
-        f"`hotspots.permutations: {int(limit['permutations_needed'])}` one such area can pass "
-        "on its own."
+        f"{limit['correction_words']} {nothing} at {float(limit['level']):g}, not even the "
+        f"most extreme, which lie beyond every permutation. {consequence}. With "
+        f"`hotspots.permutations: {int(limit['permutations_needed'])}` one such {unit} can "
+        "pass on its own."
     )
 
 

@@ -30,6 +30,7 @@ from clustergeo._errors import ConfigError
 from clustergeo.circular.colocation import (
     Inference,
     coagglomeration,
+    colocation_floor_limits,
     global_colocation,
     local_colocation,
 )
@@ -46,6 +47,7 @@ from clustergeo.concentration import (
 from clustergeo.config import RunConfig
 from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
+from clustergeo.hotspots.permutation_floor import FloorLimit
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -222,7 +224,13 @@ def run(config: RunConfig) -> None:
     write_parquet(links, paths[r.CIRCULAR_ZONE_AUTHORITIES])
     write_csv(links, paths[r.CIRCULAR_ZONE_AUTHORITIES_CSV])
     report = _report(
-        config, source, runnable, unresolved=resolution.unresolved, zones=governed, local=local
+        config,
+        source,
+        runnable,
+        unresolved=resolution.unresolved,
+        zones=governed,
+        local=local,
+        floor=colocation_floor_limits(local, inference, {s.key: s.label for s in runnable}),
     )
     write_json({"stage": "circular", **report}, paths[r.CIRCULAR_REPORT])
     log.info(
@@ -360,6 +368,7 @@ def _report(
     unresolved: dict[str, str],
     zones: pd.DataFrame,
     local: pd.DataFrame,
+    floor: list[FloorLimit],
 ) -> dict[str, Any]:
     assert config.circular is not None
     is_zone = zones["kind"] == "zone" if not zones.empty else pd.Series(dtype=bool)
@@ -383,4 +392,5 @@ def _report(
         "colocated_areas": {
             str(k): int(v) for k, v in local.groupby("stream")["colocated"].sum().items()
         },
+        "permutation_floor": [limit.to_record() for limit in floor],
     }

@@ -420,6 +420,20 @@ def read_hotspot_record(paths: RunPaths) -> HotspotRecord:
     return HotspotRecord(weights=data["weights"], statistics=data["statistics"], report=data)
 
 
+def read_floor_limits(paths: RunPaths) -> tuple[dict[str, Any], ...]:
+    """Every stage's records of findings withheld by too few permutations, in stage order.
+
+    The hot-spot stage's, then the surface stage's (grid cells) and the circular stage's
+    (co-location of streams) where the run has them
+    (:meth:`clustergeo.hotspots.permutation_floor.FloorLimit.to_record`).
+    """
+    records: list[dict[str, Any]] = []
+    for artefact in (r.HOTSPOTS_REPORT, r.SURFACE_REPORT, r.CIRCULAR_REPORT):
+        if artefact is r.HOTSPOTS_REPORT or paths[artefact].exists():
+            records.extend(_json(paths, artefact).get("permutation_floor", ()))
+    return tuple(records)
+
+
 # --- clusters and governance ---------------------------------------------------------------------
 
 

@@ -108,7 +108,7 @@ def run(config: RunConfig) -> None:
     industries = intermediates.read_industries(paths)
     definitions = [(d.key, d.label) for d in industries.definitions]
     hotspot_record = intermediates.read_hotspot_record(paths)
-    method = _hotspot_method(hotspot_record)
+    method = _hotspot_method(hotspot_record, intermediates.read_floor_limits(paths))
     rule = _cluster_rule(intermediates.read_cluster_record(paths), config)
 
     # The district layer is dissolved while the maps are drawn: no map needs it.
@@ -590,7 +590,9 @@ def _publish_without_boundaries(
     _write_report(blocks, framing, paths)
 
 
-def _hotspot_method(record: intermediates.HotspotRecord) -> HotspotMethod:
+def _hotspot_method(
+    record: intermediates.HotspotRecord, floor_limits: tuple[dict[str, Any], ...]
+) -> HotspotMethod:
     statistics = record.statistics
     return HotspotMethod(
         variable=str(statistics["variable"]),
@@ -599,7 +601,7 @@ def _hotspot_method(record: intermediates.HotspotRecord) -> HotspotMethod:
         permutations=int(statistics["permutations"]),
         correction=str(statistics["correction"]),
         seed=int(statistics["seed"]),
-        floor_limits=tuple(record.report.get("permutation_floor", ())),
+        floor_limits=floor_limits,
     )
 
 

@@ -645,6 +645,7 @@ PUBLISH = Stage(
         GRID_CLUSTERS,
         MAUP,
         SURFACE_TIF,
+        SURFACE_REPORT,
         GROWTH,
         SHIFT_SHARE,
         FINDING_GROWTH,
@@ -657,6 +658,7 @@ PUBLISH = Stage(
         CIRCULAR_COLOCATION,
         CIRCULAR_ZONES,
         CIRCULAR_ZONE_AUTHORITIES,
+        CIRCULAR_REPORT,
     ),
     writes=(
         GEOPACKAGE,

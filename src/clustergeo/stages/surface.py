@@ -44,6 +44,7 @@ from clustergeo.config import RunConfig, SurfaceConfig
 from clustergeo.governance.overlay import add_upper_tier, governance_flags
 from clustergeo.governance.sites import footprint_pieces
 from clustergeo.hotspots.partitioned import hotspots_on
+from clustergeo.hotspots.permutation_floor import warn_floor_limits
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -135,6 +136,7 @@ def run(config: RunConfig) -> None:
             industries_per_task=config.compute.industries_per_task,
         )
     table = result.table
+    limits = warn_floor_limits(table, config.hotspots, unit="grid cell")
     grid_clusters = _grid_clusters(
         config, table, array=array, lq_cells=lq_cells, lower=lower, spec=spec, columns=columns
     )
@@ -164,6 +166,7 @@ def run(config: RunConfig) -> None:
         "cell_m": settings.cell_m,
         "grid": {"rows": spec.height, "cols": spec.width, "cells_in_study_area": int(mask.sum())},
         "grid_hot_spots": result.report,
+        "permutation_floor": [limit.to_record() for limit in limits],
         "grid_clusters": len(grid_clusters),
         "maup": comparison["stability"].value_counts().to_dict(),
         "seconds": round(elapsed, 3),
