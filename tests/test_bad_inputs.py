@@ -174,7 +174,7 @@ class TinyRun:
                 "region": {"source": "attribute", "column": "region"},
             },
             "industries": {"cluster_definitions": "clusters.yaml"},
-            "hotspots": {"permutations": 99},
+            "hotspots": {"permutations": 99, "max_permutations": 0},
             "governance": {"sites": "none"},
         }
         self.configure()

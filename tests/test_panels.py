@@ -47,7 +47,7 @@ def _config(workload: Path, out: Path, **updates: object) -> PanelConfig:
         "output_dir": out,
         "areas": {"path": "areas.geojson", "code_column": "CODE"},
         "employment": "employment",
-        "hotspots": {"permutations": 199},
+        "hotspots": {"permutations": 199, "max_permutations": 0},
         **updates,
     }
     return PanelConfig.model_validate(settings)
@@ -224,7 +224,7 @@ def test_panel_warns_where_too_few_permutations_hid_findings(
     config = _config(
         workload,
         tmp_path,
-        hotspots={"permutations": 19},
+        hotspots={"permutations": 19, "max_permutations": 0},
         compute=ComputeConfig(industries_per_task=3),
     )
     with caplog.at_level("WARNING", logger="clustergeo.hotspots.permutation_floor"):
@@ -255,7 +255,9 @@ def test_panel_resumes_finished_years_and_redoes_changed_ones(
     again = run_panel(_config(workload, tmp_path))
     assert again.report["years_computed"] == [2020]
     assert marker.stat().st_mtime_ns == written
-    changed = run_panel(_config(workload, tmp_path, hotspots={"permutations": 99}))
+    changed = run_panel(
+        _config(workload, tmp_path, hotspots={"permutations": 99, "max_permutations": 0})
+    )
     assert changed.report["years_computed"] == list(YEARS)
     report = json.loads((tmp_path / "panel_report.json").read_text(encoding="utf-8"))
     assert report["permutations"] == 99
@@ -318,7 +320,7 @@ def test_cli_national_data_and_panel(workload: Path, tmp_path: Path) -> None:
                 "output_dir": str(tmp_path / "out"),
                 "areas": {"path": "areas.geojson", "code_column": "CODE"},
                 "employment": "employment",
-                "hotspots": {"permutations": 99},
+                "hotspots": {"permutations": 99, "max_permutations": 0},
             }
         ),
         encoding="utf-8",

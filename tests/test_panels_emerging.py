@@ -51,7 +51,7 @@ def _config(workload: Path, out: Path, **updates: object) -> PanelConfig:
         "output_dir": out,
         "areas": {"path": "areas.geojson", "code_column": "CODE"},
         "employment": "employment",
-        "hotspots": {"permutations": 99},
+        "hotspots": {"permutations": 99, "max_permutations": 0},
         "emerging": {},
         "compute": {"industries_per_task": 2},
         **updates,

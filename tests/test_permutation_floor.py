@@ -15,6 +15,8 @@ from clustergeo.circular.colocation import Inference, colocation_floor_limits
 from clustergeo.config import HotspotsConfig, load_config
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import (
+    correction_tests,
+    enough_permutations,
     floor_limits,
     permutations_needed,
     smallest_pseudo_p,
@@ -79,6 +81,66 @@ def test_permutations_needed_rejects_nonsense() -> None:
         permutations_needed(0, 0.05, "two-sided")
     with pytest.raises(ValueError, match="level"):
         permutations_needed(10, 0.0, "two-sided")
+
+
+def test_permutations_are_raised_to_what_the_correction_needs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    default = HotspotsConfig()
+    with caplog.at_level("INFO", logger="clustergeo.hotspots.permutation_floor"):
+        # The Midlands' 1,308 MSOAs, two-sided: 2 x 1,308 / 0.05 = 52,320 draws.
+        assert enough_permutations(default, 1308).permutations == 99_999
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message.startswith("Permutations raised from 9,999 to 99,999, so that an area")
+    # One-sided, a single area needs 1,308 / 0.05 = 26,160.
+    assert enough_permutations(HotspotsConfig(alternative="greater"), 1308).permutations == 49_999
+    # Enough already: 2 x 200 / 0.05 = 8,000.
+    assert enough_permutations(default, 200) is default
+    # More than the cap allows (England's LSOAs), no cap, nothing classified by permutations,
+    # or no permutations at all: as configured.
+    assert enough_permutations(default, 33_000) is default
+    assert enough_permutations(HotspotsConfig(max_permutations=0), 1308).permutations == 9_999
+    analytic = HotspotsConfig(moran_inference="analytic")
+    assert enough_permutations(analytic, 1308) is analytic
+    none = HotspotsConfig(permutations=0, moran_inference="analytic")
+    assert enough_permutations(none, 1308) is none
+    # Gi* by permutation is classified at 0.05 at the least strict.
+    gi = HotspotsConfig(gi_star_inference="permutation", moran_inference="analytic")
+    assert enough_permutations(gi, 1308).permutations == 99_999
+    # More than asked for is never lowered.
+    assert enough_permutations(HotspotsConfig(permutations=199_999), 1308).permutations == 199_999
+
+
+def test_the_tests_counted_follow_the_correction() -> None:
+    assert correction_tests(HotspotsConfig(), 1308, 26) == 1308
+    assert correction_tests(HotspotsConfig(correction_scope="all"), 1308, 26) == 1308 * 26
+    assert correction_tests(HotspotsConfig(correction="none"), 1308, 26) == 1
+    assert correction_tests(HotspotsConfig(correction="bonferroni"), 1308, 26) == 1308
+
+
+def test_a_run_left_at_the_default_raises_its_permutations_and_says_so(
+    demo_run: RunPaths, tmp_path: Path
+) -> None:
+    data = {
+        "extends": "demo",
+        "data_dir": str(demo_run.root.parent / "raw"),
+        "output_dir": str(tmp_path / "processed"),
+        "hotspots": {"permutations": 999},
+    }
+    config_path = tmp_path / "demo.yaml"
+    config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = load_config(config_path)
+    run_stages(config, ["hotspots"])
+    paths = RunPaths.for_config(config)
+    record = json.loads(paths[r.HOTSPOTS_REPORT].read_text(encoding="utf-8"))
+    # The demo's 1,500 areas need 2 x 1,500 / 0.05 = 60,000 draws for one area to pass.
+    assert record["permutations_configured"] == 999
+    assert record["statistics"]["permutations"] == 99_999
+    assert record["statistics"]["smallest_pseudo_p"] == pytest.approx(2 / 100_000)
+    assert record["permutation_floor"] == []
+    table = pd.read_parquet(paths[r.HOTSPOTS])
+    p = table["moran_p_sim"].dropna().to_numpy()
+    assert p.min() == pytest.approx(2 / 100_000)
 
 
 def _table(classes: dict[str, list[str]], p: dict[str, list[float]]) -> pd.DataFrame:
@@ -202,7 +264,7 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
         "extends": "demo",
         "data_dir": str(raw),
         "output_dir": str(tmp_path / "processed"),
-        "hotspots": {"permutations": 99},
+        "hotspots": {"permutations": 99, "max_permutations": 0},
     }
     config_path = tmp_path / "demo.yaml"
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -349,7 +349,7 @@ def test_study_area_with_edge_buffer(shared_data: Path, tmp_path: Path) -> None:
     data["data_dir"] = str(shared_data)
     data["industries"]["cluster_definitions"] = "sections"
     data["study_area"] = {"tier": "county", "codes": ["E10000018", "E10000031"], "buffer_km": 10}
-    data["hotspots"] = {"permutations": 99}
+    data["hotspots"] = {"permutations": 99, "max_permutations": 0}
     config_path = tmp_path / "counties.yaml"
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     config = load_config(config_path)

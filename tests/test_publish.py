@@ -487,7 +487,9 @@ def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
         data,
         definitions=definitions,
         framing=framing,
-        hotspot_method=publish._hotspot_method(intermediates.read_hotspot_record(run)),
+        hotspot_method=publish._hotspot_method(
+            intermediates.read_hotspot_record(run), intermediates.read_floor_limits(run)
+        ),
         cluster_rule=publish._cluster_rule(intermediates.read_cluster_record(run), config),
         grid_cell_m=config.surface.cell_m if config.surface else None,
     )

@@ -65,7 +65,7 @@ def _settings(region: Path, folder: str, **changes: Any) -> dict[str, Any]:
         "data_dir": str(region / "raw"),
         "output_dir": str(region / folder),
         "industries": {"cluster_definitions": str(region / "clusters.yaml")},
-        "hotspots": {"permutations": 99},
+        "hotspots": {"permutations": 99, "max_permutations": 0},
     }
     for path, value in changes.items():
         node = data

@@ -66,7 +66,7 @@ def _config(region: Path, name: str) -> Path:
         "data_dir": str(region / "raw"),
         "output_dir": str(region / name),
         "industries": {"cluster_definitions": str(region / "clusters.yaml")},
-        "hotspots": {"permutations": 999},
+        "hotspots": {"permutations": 999, "max_permutations": 0},
     }
     path = region / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

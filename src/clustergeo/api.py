@@ -474,7 +474,8 @@ def find_hotspots(
         Conditional permutations per area (0: none, and no ``p_sim``). The smallest pseudo
         p-value is :math:`1/(P + 1)`, or :math:`2/(P + 1)` two-sided; where that is too high
         for the correction to pass any area of a column, a warning is logged with the number
-        of permutations that lets one pass.
+        of permutations that lets one pass. Exactly this many: the pipeline's stages, unlike
+        this function, raise theirs to that number (``hotspots.max_permutations``).
     seed
         Seed of the permutation draws; the same seed gives the same p-values.
     gi_star_inference, moran_inference

@@ -540,8 +540,19 @@ class HotspotsConfig(_Strict):
     permutations: Annotated[StrictInt, Field(ge=0)] = Field(
         default=9999,
         description=(
-            "Conditional permutations per area (0 = none). The smallest pseudo p-value is "
-            "1/(permutations + 1), or 2/(permutations + 1) two-sided."
+            "Conditional permutations per area (0 = none), at least. The smallest pseudo "
+            "p-value is 1/(permutations + 1), or 2/(permutations + 1) two-sided; where the "
+            "correction over the run's areas needs more for one area beyond every permutation "
+            "to pass it, the run raises them, up to max_permutations."
+        ),
+    )
+    max_permutations: Annotated[StrictInt, Field(ge=0)] = Field(
+        default=99_999,
+        description=(
+            "The most permutations a run raises 'permutations' to so that an area beyond "
+            "every permutation can pass the correction (2 x areas / 0.05 two-sided, rounded "
+            "up to 19,999, 49,999, 99,999, ...). Runs needing more keep 'permutations' and "
+            "warn; set it to 0 to run exactly 'permutations'."
         ),
     )
     seed: Annotated[StrictInt, Field(ge=0, lt=2**63)] = Field(

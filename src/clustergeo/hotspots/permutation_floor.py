@@ -19,7 +19,10 @@ finds them in any table of permutation p-values and their classes (the circular 
 co-location of the producers and users of a material).
 :func:`permutations_needed` gives the permutations with which a single area at the floor passes
 the correction on its own: :math:`c\,m/(P+1) \le q` (:math:`c` = 2 two-sided, else 1), the
-bound Bonferroni and the first rank of Benjamini–Hochberg share, rounded up to a round count.
+bound Bonferroni and the first rank of Benjamini–Hochberg share, rounded up to a round count;
+:func:`enough_permutations` raises a run's permutations to it before the run, up to
+``hotspots.max_permutations``, so the floor is checked after the run only where even those
+are too few. The number comes from the design (the tests and the level), not the results.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
 
 __all__ = [
     "FloorLimit",
+    "correction_tests",
+    "enough_permutations",
     "floor_limits",
     "limits_at_floor",
     "log_floor_limit",
@@ -90,6 +95,46 @@ def permutations_needed(tests: int, level: float, alternative: Alternative) -> i
             if step * scale >= max(draws, 2):
                 return step * scale - 1
         scale *= 10
+
+
+def correction_tests(settings: HotspotsConfig, areas: int, columns: int) -> int:
+    """The tests one correction counts: an industry's ``areas``, or every area x column."""
+    if settings.correction == "none":
+        return 1
+    return areas * columns if settings.correction_scope == "all" else areas
+
+
+def enough_permutations(
+    settings: HotspotsConfig, tests: int, *, unit: str = "area"
+) -> HotspotsConfig:
+    """``settings`` with the permutations one area at the floor needs to pass the correction.
+
+    Raised (and logged) from ``permutations`` to :func:`permutations_needed` for ``tests``
+    tests at the least strict level a permutation-classified statistic is classified at,
+    where that is more than ``permutations`` and at most ``max_permutations``. Otherwise
+    ``settings`` as they are: no statistic classified by permutation p-values, enough
+    already, or more needed than ``max_permutations`` allows (the floor check then warns).
+    The number depends only on the run's design (its areas, correction and level), never on
+    its results.
+    """
+    inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
+    levels = [_LEVELS[s] for s, how in inference.items() if how == "permutation"]
+    if not levels or settings.permutations == 0 or tests < 1:
+        return settings
+    needed = permutations_needed(tests, max(levels), settings.alternative)
+    if needed <= settings.permutations or needed > settings.max_permutations:
+        return settings
+    log.info(
+        "Permutations raised from %s to %s, so that %s %s beyond every permutation can pass "
+        "the correction over %s tests (hotspots.max_permutations, %s, caps this)",
+        f"{settings.permutations:,}",
+        f"{needed:,}",
+        "an" if unit[0] in "aeiou" else "a",
+        unit,
+        f"{tests:,}",
+        f"{settings.max_permutations:,}",
+    )
+    return settings.model_copy(update={"permutations": needed})
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
 from clustergeo.hotspots.permutation_floor import (
     FloorLimit,
+    correction_tests,
+    enough_permutations,
     floor_limits,
     log_floor_limit,
     merged_floor_limits,
@@ -434,11 +436,15 @@ def run_panel(config: PanelConfig) -> PanelRun:
             if client is not None:
                 backend = f"{config.compute.backend}: {describe_client(client)}"
             if todo:
+                settings = enough_permutations(
+                    config.hotspots,
+                    correction_tests(config.hotspots, len(weights.ids), len(panel.industries)),
+                )
                 work = _PanelWork(
                     panel=panel,
                     years=todo,
                     weights=weights,
-                    settings=config.hotspots,
+                    settings=settings,
                     folders=folders,
                     blocks=blocks,
                     finish=finish,
@@ -457,7 +463,8 @@ def run_panel(config: PanelConfig) -> PanelRun:
         "years_computed": todo,
         "industries": len(panel.industries),
         "backend": backend,
-        "permutations": config.hotspots.permutations,
+        # As run, where raised (the years computed), else as configured.
+        "permutations": (work.settings if todo else config.hotspots).permutations,
         # Of the years computed in this run (a skipped year's check ran when it was computed).
         "permutation_floor": [limit.to_record() for limit in floor],
     }

@@ -44,10 +44,14 @@ from clustergeo.concentration import (
     employment_matrix,
     location_quotients,
 )
-from clustergeo.config import RunConfig
+from clustergeo.config import HotspotsConfig, RunConfig
 from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
-from clustergeo.hotspots.permutation_floor import FloorLimit
+from clustergeo.hotspots.permutation_floor import (
+    FloorLimit,
+    correction_tests,
+    enough_permutations,
+)
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -114,7 +118,6 @@ def run(config: RunConfig) -> None:
     assert config.circular is not None  # needs_section: the runner skips the stage without it
     paths = RunPaths.for_config(config)
     settings = config.circular
-    hotspot_settings = config.hotspots
     areas = add_upper_tier(intermediates.read_areas(paths))
     study = areas.loc[areas["in_study_area"]].reset_index(drop=True)
     study_codes = set(study["area_code"].astype(str))
@@ -129,6 +132,10 @@ def run(config: RunConfig) -> None:
     for key, reason in resolution.unresolved.items():
         log.warning("Stream '%s' cannot run on this data: %s", key, reason)
     runnable = resolution.resolved
+    # Raised as the hot-spot stage raises them: co-location is corrected over the same areas.
+    hotspot_settings = enough_permutations(
+        config.hotspots, correction_tests(config.hotspots, len(study_codes), len(runnable))
+    )
 
     counts, side_lq = _side_tables(
         lq, runnable, LqSettings.from_config(config.concentration), reference.total
@@ -137,6 +144,7 @@ def run(config: RunConfig) -> None:
     side_keys = [side_key(s.key, side) for s in runnable for side in SIDES]
     findings, members, per_side = _side_findings(
         config,
+        hotspot_settings,
         side_lq,
         values,
         weights=weights,
@@ -260,6 +268,7 @@ def _coagglomeration(
 
 def _side_findings(
     config: RunConfig,
+    hotspot_settings: HotspotsConfig,
     side_lq: pd.DataFrame,
     values: pd.DataFrame,
     *,
@@ -270,7 +279,7 @@ def _side_findings(
     reference_total: float,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, dict[str, int]]]:
     """Hot spots and findings of every stream side, by the run's own rules."""
-    hot = local_hotspots(values, weights, config.hotspots, report_for=study_codes).table
+    hot = local_hotspots(values, weights, hotspot_settings, report_for=study_codes).table
     hot = hot.astype({"area_code": str, "industry_code": str})
     results = side_lq.loc[side_lq["area_code"].astype(str).isin(study_codes)].merge(
         hot[

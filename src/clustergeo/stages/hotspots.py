@@ -15,7 +15,11 @@ from clustergeo.compute import dask_client
 from clustergeo.config import RunConfig
 from clustergeo.hotspots.global_statistics import global_statistics
 from clustergeo.hotspots.partitioned import hotspots_on
-from clustergeo.hotspots.permutation_floor import warn_floor_limits
+from clustergeo.hotspots.permutation_floor import (
+    correction_tests,
+    enough_permutations,
+    warn_floor_limits,
+)
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -31,14 +35,17 @@ log = logging.getLogger(__name__)
 def run(config: RunConfig) -> None:
     """Build the weights, compute every local statistic and write the results."""
     paths = RunPaths.for_config(config)
-    settings = config.hotspots
     areas = intermediates.read_areas(paths)
     lq = intermediates.read_lq(paths)
-    values = analysed_values(lq, areas, settings.variable)
+    values = analysed_values(lq, areas, config.hotspots.variable)
 
     started = time.perf_counter()
-    weights = configured_weights(areas, settings.weights)
+    weights = configured_weights(areas, config.hotspots.weights)
     study = areas.loc[areas["in_study_area"], "area_code"] if "in_study_area" in areas else None
+    reported = len(study) if study is not None else len(areas)
+    settings = enough_permutations(
+        config.hotspots, correction_tests(config.hotspots, reported, values.shape[1])
+    )
     with dask_client(config.compute) as client:
         result = hotspots_on(
             client,
@@ -87,6 +94,7 @@ def run(config: RunConfig) -> None:
             "weights": weights.summary(),
             "statistics": result.report,
             "permutation_floor": [limit.to_record() for limit in limits],
+            "permutations_configured": config.hotspots.permutations,
             "backend": config.compute.backend,
             "seconds": round(elapsed, 3),
         },

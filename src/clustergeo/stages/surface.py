@@ -44,7 +44,11 @@ from clustergeo.config import RunConfig, SurfaceConfig
 from clustergeo.governance.overlay import add_upper_tier, governance_flags
 from clustergeo.governance.sites import footprint_pieces
 from clustergeo.hotspots.partitioned import hotspots_on
-from clustergeo.hotspots.permutation_floor import warn_floor_limits
+from clustergeo.hotspots.permutation_floor import (
+    correction_tests,
+    enough_permutations,
+    warn_floor_limits,
+)
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -128,15 +132,20 @@ def run(config: RunConfig) -> None:
 
         values = cells_table(lq_cells, mask, columns)
         weights = grid_weights(mask, queen=True)
+        hotspot_settings = enough_permutations(
+            config.hotspots,
+            correction_tests(config.hotspots, int(mask.sum()), len(columns)),
+            unit="grid cell",
+        )
         result = hotspots_on(
             client,
             values,
             weights,
-            config.hotspots,
+            hotspot_settings,
             industries_per_task=config.compute.industries_per_task,
         )
     table = result.table
-    limits = warn_floor_limits(table, config.hotspots, unit="grid cell")
+    limits = warn_floor_limits(table, hotspot_settings, unit="grid cell")
     grid_clusters = _grid_clusters(
         config, table, array=array, lq_cells=lq_cells, lower=lower, spec=spec, columns=columns
     )
