@@ -531,7 +531,7 @@ def write_demo_inputs(out_dir: Path, seed: int = 2011, n_areas: int = 1500) -> d
     write_geopackage_layers({"areas": region.areas}, paths["areas"])
     write_geopackage_layers(region.authorities, paths["authorities"])
     write_csv(region.lookup, paths["lookup"])
-    write_csv(_wp605ew_table(region), paths["employment"])
+    write_csv(_wp605ew_table(region), paths["employment"], quote_text=False)
     write_csv(region.truth, paths["truth"])
     write_csv(region.truth_summary, paths["truth_summary"])
     write_csv(region.concentrations, paths["truth_concentrations"])
