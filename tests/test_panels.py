@@ -263,6 +263,25 @@ def test_panel_resumes_finished_years_and_redoes_changed_ones(
     assert report["permutations"] == 99
 
 
+def test_panel_raises_its_permutations_for_its_areas_and_reports_them_when_resumed(
+    workload: Path, tmp_path: Path
+) -> None:
+    # 300 areas, two-sided: 2 x 300 / 0.05 = 12,000 draws for one area to pass alone.
+    config = _config(workload, tmp_path, years=[2019], hotspots={"permutations": 99})
+    first = run_panel(config)
+    assert first.report["years_computed"] == [2019]
+    assert first.report["permutations"] == 19_999
+    p = pd.read_parquet(tmp_path / "hotspots" / "year=2019")["moran_p_sim"].dropna().to_numpy()
+    # Pseudo p-values on the grid of 20,000 draws (two-sided: even multiples of 1/20,000),
+    # which 100 draws could not give.
+    draws = p * 20_000
+    np.testing.assert_allclose(draws, np.round(draws), atol=1e-6)
+    assert not np.allclose(p * 100, np.round(p * 100))
+    again = run_panel(config)
+    assert again.report["years_computed"] == []
+    assert again.report["permutations"] == 19_999
+
+
 def test_panel_inputs_that_do_not_exist_are_listed(workload: Path, tmp_path: Path) -> None:
     config = _config(workload, tmp_path, employment="employmnet")
     with pytest.raises(ConfigError, match=r"(?s)1 input file.*employment: .*employmnet.*data_dir"):

@@ -26,6 +26,7 @@ from clustergeo.hotspots.weights import build_weights
 from clustergeo.publish.framing import HotspotMethod
 from clustergeo.publish.key_findings import _floor_limitation
 from clustergeo.stages import registry as r
+from clustergeo.stages.circular import _colocation_inference
 from clustergeo.stages.intermediates import read_floor_limits
 from clustergeo.stages.paths import RunPaths
 from clustergeo.stages.runner import run_stages
@@ -112,13 +113,43 @@ def test_permutations_are_raised_to_what_the_correction_needs(
 
 
 def test_the_tests_counted_follow_the_correction() -> None:
-    assert correction_tests(HotspotsConfig(), 1308, 26) == 1308
-    assert correction_tests(HotspotsConfig(correction_scope="all"), 1308, 26) == 1308 * 26
-    assert correction_tests(HotspotsConfig(correction="none"), 1308, 26) == 1
-    assert correction_tests(HotspotsConfig(correction="bonferroni"), 1308, 26) == 1308
+    # Tested cells per column (missing values are not tested): 1,308 areas, one industry
+    # with 8 missing.
+    tested = np.array([1308] * 25 + [1300])
+    assert correction_tests(HotspotsConfig(), tested) == 1308
+    assert correction_tests(HotspotsConfig(correction_scope="all"), tested) == 1308 * 25 + 1300
+    assert correction_tests(HotspotsConfig(correction="none"), tested) == 1
+    assert correction_tests(HotspotsConfig(correction="bonferroni"), tested) == 1308
+    assert correction_tests(HotspotsConfig(), np.array([], dtype=int)) == 0
 
 
-def test_a_run_left_at_the_default_raises_its_permutations_and_says_so(
+def test_co_location_is_raised_even_where_the_hot_spots_are_analytic() -> None:
+    codes = [f"A{i:04d}" for i in range(1400)]
+    producers = pd.DataFrame({"s": np.arange(1400.0)}, index=codes)
+    users = producers.copy()
+    users.iloc[:50, 0] = np.nan  # not tested where a side is missing
+    analytic = HotspotsConfig(moran_inference="analytic")
+    study = set(codes[:1358])  # 1,308 tested: 1,358 in the study area less 50 missing
+    inference = _colocation_inference(analytic, producers, users, study)
+    assert inference.permutations == 99_999
+    assert _colocation_inference(analytic, producers, users, set(codes[:250])).permutations == (
+        9_999
+    )
+
+
+def test_a_cap_too_low_is_said_and_the_settings_kept(caplog: pytest.LogCaptureFixture) -> None:
+    default = HotspotsConfig()
+    with caplog.at_level("INFO", logger="clustergeo.hotspots.permutation_floor"):
+        assert enough_permutations(default, 33_000, of="for co-location") is default
+    [message] = [record.getMessage() for record in caplog.records]
+    assert message == (
+        "Permutations for co-location kept at 9,999: for an area beyond every permutation to "
+        "pass the correction over 33,000 tests 1,999,999 are needed, more than "
+        "hotspots.max_permutations (99,999)"
+    )
+
+
+def test_a_run_with_too_few_permutations_for_its_areas_raises_them_and_says_so(
     demo_run: RunPaths, tmp_path: Path
 ) -> None:
     data = {
@@ -353,19 +384,32 @@ def test_co_location_held_back_by_the_floor_is_named_by_stream(
     assert message.startswith(
         "Co-location (producers at the area, users around it): no area of 1 stream (packaging)"
     )
-    text = _floor_limitation(limit.to_record(), 99)
+    assert "set hotspots.max_permutations to 499 or more" in message
+    # The bullet gives the permutations the co-location ran, whatever the hot spots ran.
+    text = _floor_limitation(limit.to_record(), 99_999)
+    assert "With 99 permutations no p-value can be below 0.02" in text
     assert "no area is significant for Commercial packaging at 0.05" in text
+    assert "The co-location classes of this stream (circular/colocation.csv)" in text
 
 
 def test_grid_cells_are_named_as_such() -> None:
     table = _table(classes={"c": ["not_significant"] * 10}, p={"c": [0.02] * 10})
-    [limit] = floor_limits(table, HotspotsConfig(permutations=99), unit="grid cell")
+    [limit] = floor_limits(
+        table, HotspotsConfig(permutations=99), unit="grid cell", labels={"C": "Manufacturing"}
+    )
     record = limit.to_record()
-    assert record["unit"] == "grid cell"
+    assert (record["unit"], record["permutations"]) == ("grid cell", 99)
     text = _floor_limitation(record, 99)
     assert "**Too few permutations for Local Moran's I on the grid.**" in text
+    # The table's own label column comes first; labels name the codes where it has none.
     assert "no grid cell of C is significant" in text
+    assert "Its grid classes (surface/grid_hotspots.parquet)" in text
     assert "one such grid cell can pass on its own" in text
+    unlabelled = table.drop(columns=["label", "kind"])
+    [named] = floor_limits(
+        unlabelled, HotspotsConfig(permutations=99), labels={"c": "Manufacturing"}
+    )
+    assert named.industries == (("c", "Manufacturing", "industry"),)
 
 
 def test_the_python_api_warns_too(caplog: pytest.LogCaptureFixture) -> None:
@@ -379,4 +423,5 @@ def test_the_python_api_warns_too(caplog: pytest.LogCaptureFixture) -> None:
         cg.find_hotspots(grid, ["C"], permutations=199)
     [message] = [r.getMessage() for r in caplog.records]
     assert message.startswith("Local Moran's I: no area of 1 industry (C) is significant after")
-    assert "set hotspots.permutations to 9,999 or more" in message
+    # The function runs exactly the permutations it is given: its own argument is the fix.
+    assert "call with permutations=9,999 or more so that such an area can pass" in message

@@ -117,7 +117,7 @@ def test_too_few_permutations_name_the_mapped_industries_and_the_fix() -> None:
     assert "is significant at 0.05, not even the most extreme" in text
     assert "The maps of these industries may therefore show no cluster where there is" in text
     assert "H Transport" not in text
-    assert "`hotspots.permutations: 99999`" in text
+    assert "`hotspots.max_permutations: 99999` the run raises its permutations" in text
 
 
 def test_too_few_permutations_without_cluster_definitions_name_the_industries() -> None:

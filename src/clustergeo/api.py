@@ -475,7 +475,7 @@ def find_hotspots(
         p-value is :math:`1/(P + 1)`, or :math:`2/(P + 1)` two-sided; where that is too high
         for the correction to pass any area of a column, a warning is logged with the number
         of permutations that lets one pass. Exactly this many: the pipeline's stages, unlike
-        this function, raise theirs to that number (``hotspots.max_permutations``).
+        this function, raise theirs to that number, up to ``hotspots.max_permutations``.
     seed
         Seed of the permutation draws; the same seed gives the same p-values.
     gi_star_inference, moran_inference
@@ -582,7 +582,7 @@ def find_hotspots(
     )
     table = local_hotspots(values, aligned, settings).table
     # As the pipeline's hot-spot stage: a warning where too few permutations hid every finding.
-    warn_floor_limits(table, settings)
+    warn_floor_limits(table, settings, fix="call with permutations={needed} or more")
     # Every result of the engine's table, in its order; the codes and the values are the input.
     fields = [c for c in table.columns if c not in ("area_code", "industry_code", "value")]
     n_columns = len(named)

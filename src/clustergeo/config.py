@@ -550,9 +550,11 @@ class HotspotsConfig(_Strict):
         default=99_999,
         description=(
             "The most permutations a run raises 'permutations' to so that an area beyond "
-            "every permutation can pass the correction (2 x areas / 0.05 two-sided, rounded "
-            "up to 19,999, 49,999, 99,999, ...). Runs needing more keep 'permutations' and "
-            "warn; set it to 0 to run exactly 'permutations'."
+            "every permutation can pass the correction: c x tests / 0.05 (c = 2 two-sided, "
+            "else 1; tests = an industry's tested areas, or every tested area x industry with "
+            "correction_scope 'all'), rounded up to 19,999, 49,999, 99,999, .... A run "
+            "needing more keeps 'permutations' and logs it (and warns where an area is held "
+            "back); 0 runs exactly 'permutations'."
         ),
     )
     seed: Annotated[StrictInt, Field(ge=0, lt=2**63)] = Field(

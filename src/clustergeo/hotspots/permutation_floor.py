@@ -40,6 +40,7 @@ from clustergeo.config import HotspotsConfig
 from clustergeo.vocab import MORAN_LEVEL, SIGNIFICANCE_LEVELS
 
 __all__ = [
+    "RAISE_THE_CAP",
     "FloorLimit",
     "correction_tests",
     "enough_permutations",
@@ -97,39 +98,66 @@ def permutations_needed(tests: int, level: float, alternative: Alternative) -> i
         scale *= 10
 
 
-def correction_tests(settings: HotspotsConfig, areas: int, columns: int) -> int:
-    """The tests one correction counts: an industry's ``areas``, or every area x column."""
+def correction_tests(settings: HotspotsConfig, tested: pd.Series | np.ndarray) -> int:
+    """The most tests one correction of ``settings`` counts, from each column's tested cells.
+
+    ``tested`` counts the values a run tests in each column (industry, stream side, ...):
+    ``values.notna().sum()``, as the engine tests no missing value. An industry's tested
+    cells with ``correction_scope`` ``industry``, every tested cell with ``all``, 1
+    uncorrected.
+    """
     if settings.correction == "none":
         return 1
-    return areas * columns if settings.correction_scope == "all" else areas
+    per_column = np.asarray(tested, dtype=np.int64)
+    if per_column.size == 0:
+        return 0
+    return int(per_column.sum() if settings.correction_scope == "all" else per_column.max())
 
 
 def enough_permutations(
-    settings: HotspotsConfig, tests: int, *, unit: str = "area"
+    settings: HotspotsConfig, tests: int, *, unit: str = "area", of: str = ""
 ) -> HotspotsConfig:
     """``settings`` with the permutations one area at the floor needs to pass the correction.
 
     Raised (and logged) from ``permutations`` to :func:`permutations_needed` for ``tests``
-    tests at the least strict level a permutation-classified statistic is classified at,
-    where that is more than ``permutations`` and at most ``max_permutations``. Otherwise
-    ``settings`` as they are: no statistic classified by permutation p-values, enough
-    already, or more needed than ``max_permutations`` allows (the floor check then warns).
-    The number depends only on the run's design (its areas, correction and level), never on
-    its results.
+    tests at the level every permutation-classified statistic is classified at (the least
+    strict level of each; the strictest of these), where that is more than ``permutations``
+    and at most ``max_permutations``. Otherwise ``settings`` as they are: no statistic
+    classified by permutation p-values, enough already, or more needed than
+    ``max_permutations`` allows (logged; the floor check warns where it matters). The number
+    depends only on the run's design (its tests, correction, level and alternative), never
+    on its results. ``of`` names what the permutations are for in the log (``for
+    co-location``).
     """
     inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
     levels = [_LEVELS[s] for s, how in inference.items() if how == "permutation"]
     if not levels or settings.permutations == 0 or tests < 1:
         return settings
-    needed = permutations_needed(tests, max(levels), settings.alternative)
-    if needed <= settings.permutations or needed > settings.max_permutations:
+    needed = permutations_needed(tests, min(levels), settings.alternative)
+    if needed <= settings.permutations:
+        return settings
+    what = f"Permutations{' ' + of if of else ''}"
+    article = "an" if unit[0] in "aeiou" else "a"
+    if needed > settings.max_permutations:
+        log.info(
+            "%s kept at %s: for %s %s beyond every permutation to pass the correction over %s "
+            "tests %s are needed, more than hotspots.max_permutations (%s)",
+            what,
+            f"{settings.permutations:,}",
+            article,
+            unit,
+            f"{tests:,}",
+            f"{needed:,}",
+            f"{settings.max_permutations:,}",
+        )
         return settings
     log.info(
-        "Permutations raised from %s to %s, so that %s %s beyond every permutation can pass "
-        "the correction over %s tests (hotspots.max_permutations, %s, caps this)",
+        "%s raised from %s to %s, so that %s %s beyond every permutation can pass the "
+        "correction over %s tests (hotspots.max_permutations, %s, caps this)",
+        what,
         f"{settings.permutations:,}",
         f"{needed:,}",
-        "an" if unit[0] in "aeiou" else "a",
+        article,
         unit,
         f"{tests:,}",
         f"{settings.max_permutations:,}",
@@ -146,8 +174,9 @@ class FloorLimit:
     industries; ``tests`` is the largest number of tests one correction counted (an
     industry's areas, or every area x industry for one family of all);
     ``permutations_needed`` the permutations with which one area at the floor would pass it;
-    ``unit`` what the table's rows are (``area``, ``grid cell``). Industries of kind
-    ``stream`` are material streams (the circular stage's co-location).
+    ``unit`` what the table's rows are (``area``, ``grid cell``); ``permutations`` how many
+    the statistic ran (0 where not known). Industries of kind ``stream`` are material
+    streams (the circular stage's co-location).
     """
 
     statistic: str
@@ -159,6 +188,7 @@ class FloorLimit:
     tests: int
     permutations_needed: int
     unit: str = "area"
+    permutations: int = 0
 
     @property
     def groups_words(self) -> str:
@@ -197,11 +227,16 @@ class FloorLimit:
             "tests": self.tests,
             "permutations_needed": self.permutations_needed,
             "unit": self.unit,
+            "permutations": self.permutations,
         }
 
 
 def floor_limits(
-    table: pd.DataFrame, settings: HotspotsConfig, *, unit: str = "area"
+    table: pd.DataFrame,
+    settings: HotspotsConfig,
+    *,
+    unit: str = "area",
+    labels: Mapping[str, str] | None = None,
 ) -> list[FloorLimit]:
     """Per statistic classified by permutation p-values, where its floor withheld significance.
 
@@ -216,6 +251,8 @@ def floor_limits(
         The run's hot-spot settings (inference, permutations, alternative, correction).
     unit
         What a row's area is: ``area``, or ``grid cell`` on the surface stage's grid.
+    labels
+        Each industry's label by code, where ``table`` has no ``label`` column.
 
     Returns
     -------
@@ -235,6 +272,7 @@ def floor_limits(
         alternative=settings.alternative,
         correction=settings.correction,
         correction_scope=settings.correction_scope,
+        labels=labels,
         unit=unit,
     )
 
@@ -318,6 +356,7 @@ def limits_at_floor(
                 tests=tests,
                 permutations_needed=permutations_needed(tests, level, alternative),
                 unit=unit,
+                permutations=permutations,
             )
         )
     return limits
@@ -362,19 +401,27 @@ def merged_floor_limits(
                 tests=tests,
                 permutations_needed=permutations_needed(tests, mine[0].level, alternative),
                 unit=mine[0].unit,
+                permutations=mine[0].permutations,
             )
         )
     return merged
 
 
-def log_floor_limit(limit: FloorLimit, permutations: int) -> None:
-    """Warn that the permutations, not the data, left these industries without a finding."""
+#: What a pipeline's user sets to let an area at the floor pass (``{needed}`` the number).
+RAISE_THE_CAP = "set hotspots.max_permutations to {needed} or more"
+
+
+def log_floor_limit(limit: FloorLimit, permutations: int, fix: str = RAISE_THE_CAP) -> None:
+    """Warn that the permutations, not the data, left these industries without a finding.
+
+    ``fix`` says what to change, with ``{needed}`` for the permutations needed: by default the
+    config's cap, up to which each stage raises its permutations by itself.
+    """
     codes = [code for code, _label, _kind in limit.industries]
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
     log.warning(
         "%s: no %s of %s (%s) is significant %s, though %s beyond all %s permutations "
-        "(p = %s, the smallest they can give); set hotspots.permutations to %s or more so "
-        "that such %s %s can pass",
+        "(p = %s, the smallest they can give); %s so that such %s %s can pass",
         limit.statistic_words[:1].upper() + limit.statistic_words[1:],
         limit.unit,
         limit.groups_words,
@@ -383,17 +430,22 @@ def log_floor_limit(limit: FloorLimit, permutations: int) -> None:
         f"1 {limit.unit} lies" if limit.areas == 1 else f"{limit.areas:,} {limit.unit}s lie",
         f"{permutations:,}",
         limit.smallest_p_text,
-        f"{limit.permutations_needed:,}",
+        fix.format(needed=f"{limit.permutations_needed:,}"),
         "an" if limit.unit[0] in "aeiou" else "a",
         limit.unit,
     )
 
 
 def warn_floor_limits(
-    table: pd.DataFrame, settings: HotspotsConfig, *, unit: str = "area"
+    table: pd.DataFrame,
+    settings: HotspotsConfig,
+    *,
+    unit: str = "area",
+    labels: Mapping[str, str] | None = None,
+    fix: str = RAISE_THE_CAP,
 ) -> list[FloorLimit]:
-    """:func:`floor_limits`, each logged as a warning that names the industries and the fix."""
-    limits = floor_limits(table, settings, unit=unit)
+    """:func:`floor_limits`, each logged as a warning that names the industries and ``fix``."""
+    limits = floor_limits(table, settings, unit=unit, labels=labels)
     for limit in limits:
-        log_floor_limit(limit, settings.permutations)
+        log_floor_limit(limit, settings.permutations, fix)
     return limits

@@ -38,7 +38,7 @@ import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,6 +179,16 @@ def _done(folder: Path, digest: str) -> bool:
     if not marker.exists():
         return False
     return bool(json.loads(marker.read_text(encoding="utf-8")).get("digest") == digest)
+
+
+def _permutations_run(folders: Mapping[int, Path], configured: int) -> int:
+    """The permutations the years were computed with (one digest, one setting, for all)."""
+    for folder in folders.values():
+        marker = folder / "_SUCCESS.json"
+        if marker.exists():
+            record = json.loads(marker.read_text(encoding="utf-8"))
+            return int(record.get("permutations", configured))
+    return configured
 
 
 def _clear(folder: Path) -> None:
@@ -335,6 +345,7 @@ def _run_hotspots(
 
 def _run_emerging_phase(  # noqa: PLR0917 -- the panel's state, passed on as it is
     config: PanelConfig,
+    settings: HotspotsConfig,
     panel: EmploymentPanel,
     years: list[int],
     folders: dict[int, Path],
@@ -356,7 +367,7 @@ def _run_emerging_phase(  # noqa: PLR0917 -- the panel's state, passed on as it 
             industries=panel.industries,
             blocks=blocks,
             weights=weights,
-            settings=config.hotspots,
+            settings=settings,
             emerging=config.emerging,
         ),
         client,
@@ -419,10 +430,15 @@ def run_panel(config: PanelConfig) -> PanelRun:
     emerging_seconds = None
     floor: list[FloorLimit] = []
 
+    run_with = config.hotspots
+
     def finish(year: int, summary: pd.DataFrame) -> None:
         # Marked done as soon as its last part is written: an interrupted run keeps it.
         write_csv(summary, folders[year] / "_summary.csv")
-        write_json({"digest": digests[year], "year": year}, folders[year] / "_SUCCESS.json")
+        write_json(
+            {"digest": digests[year], "year": year, "permutations": run_with.permutations},
+            folders[year] / "_SUCCESS.json",
+        )
 
     if todo or emerging_todo:
         for year in todo:
@@ -435,16 +451,17 @@ def run_panel(config: PanelConfig) -> PanelRun:
             blocks = column_blocks(panel.industries, config.compute.industries_per_task)
             if client is not None:
                 backend = f"{config.compute.backend}: {describe_client(client)}"
+            # Every area is tested in every industry: the design decides, not the data.
+            run_with = enough_permutations(
+                config.hotspots,
+                correction_tests(config.hotspots, np.full(len(panel.industries), len(weights.ids))),
+            )
             if todo:
-                settings = enough_permutations(
-                    config.hotspots,
-                    correction_tests(config.hotspots, len(weights.ids), len(panel.industries)),
-                )
                 work = _PanelWork(
                     panel=panel,
                     years=todo,
                     weights=weights,
-                    settings=settings,
+                    settings=run_with,
                     folders=folders,
                     blocks=blocks,
                     finish=finish,
@@ -452,7 +469,15 @@ def run_panel(config: PanelConfig) -> PanelRun:
                 floor = _run_hotspots(work, client, panel.industries)
             if emerging_todo:
                 emerging_seconds = _run_emerging_phase(
-                    config, panel, years, folders, weights, blocks, client, emerging_digest
+                    config,
+                    run_with,
+                    panel,
+                    years,
+                    folders,
+                    weights,
+                    blocks,
+                    client,
+                    emerging_digest,
                 )
     summary = _yearly_summary(folders)
     write_csv(summary, out / "summary.csv")
@@ -463,8 +488,8 @@ def run_panel(config: PanelConfig) -> PanelRun:
         "years_computed": todo,
         "industries": len(panel.industries),
         "backend": backend,
-        # As run, where raised (the years computed), else as configured.
-        "permutations": (work.settings if todo else config.hotspots).permutations,
+        # As the years were run (raised where the areas needed more): each year's record.
+        "permutations": _permutations_run(folders, config.hotspots.permutations),
         # Of the years computed in this run (a skipped year's check ran when it was computed).
         "permutation_floor": [limit.to_record() for limit in floor],
     }

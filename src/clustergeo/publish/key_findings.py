@@ -305,33 +305,40 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
     Names the cluster definitions (the maps show them) where any is concerned, and counts the
     other industries; else names the industries, whose results are in the tables only. A
     limit of the surface stage's grid (``unit`` ``grid cell``) or of the circular stage's
-    co-location (industries of kind ``stream``) says which of its tables it concerns.
+    co-location (industries of kind ``stream``) says which of its tables it concerns. The
+    permutations are the limit's own (``permutations``, as its stage ran them), else
+    ``permutations``.
     """
     industries = list(limit["industries"])
+    ran = int(limit.get("permutations") or permutations)
     unit = str(limit.get("unit", "area"))
+    one = len(industries) == 1
     streams = all(i.get("kind") == "stream" for i in industries)
     mapped = [i for i in industries if i.get("kind") == "cluster"] if unit == "area" else []
     named = and_list([str(i["label"]) for i in mapped or industries])
     others = len(industries) - len(mapped) if mapped else 0
     besides = f" (or of {plural(others, 'other industry', 'other industries')})" if others else ""
+    its = "Its" if one else "Their"
     if streams:
         what = str(limit["statistic_words"])
+        whose = "this stream" if one else "these streams"
         consequence = (
-            "The co-location classes of these streams (circular/colocation.csv) may therefore "
-            "show no co-location where there is some"
+            f"The co-location classes of {whose} (circular/colocation.csv) may therefore show "
+            "no co-location where there is some"
         )
     elif unit != "area":
         what = f"{limit['statistic_words']} on the grid"
         consequence = (
-            "Their grid classes (surface/grid_hotspots.parquet) may therefore show no cluster "
-            "where there is one"
+            f"{its} grid classes (surface/grid_hotspots.parquet) may therefore show no "
+            "cluster where there is one"
         )
     else:
         what = str(limit["statistic_words"])
         consequence = (
-            "The maps of these industries may therefore show no cluster where there is one"
+            f"The {'map of this industry' if len(mapped) == 1 else 'maps of these industries'}"
+            " may therefore show no cluster where there is one"
             if mapped
-            else "Their results (hotspots.csv) may therefore show no cluster where there is one"
+            else f"{its} results (hotspots.csv) may therefore show no cluster where there is one"
         )
     nothing = (
         f"no {unit} is significant for {named}"
@@ -339,12 +346,12 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
         else f"no {unit} of {named}{besides} is significant"
     )
     return (
-        f"**Too few permutations for {what}.** With {permutations:,} "
+        f"**Too few permutations for {what}.** With {ran:,} "
         f"permutations no p-value can be below {limit['smallest_p_text']}, and "
         f"{limit['correction_words']} {nothing} at {float(limit['level']):g}, not even the "
         f"most extreme, which lie beyond every permutation. {consequence}. With "
-        f"`hotspots.permutations: {int(limit['permutations_needed'])}` one such {unit} can "
-        "pass on its own."
+        f"`hotspots.max_permutations: {int(limit['permutations_needed'])}` the run raises its "
+        f"permutations so that one such {unit} can pass on its own."
     )
 
 

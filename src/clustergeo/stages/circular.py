@@ -132,15 +132,17 @@ def run(config: RunConfig) -> None:
     for key, reason in resolution.unresolved.items():
         log.warning("Stream '%s' cannot run on this data: %s", key, reason)
     runnable = resolution.resolved
-    # Raised as the hot-spot stage raises them: co-location is corrected over the same areas.
-    hotspot_settings = enough_permutations(
-        config.hotspots, correction_tests(config.hotspots, len(study_codes), len(runnable))
-    )
 
     counts, side_lq = _side_tables(
         lq, runnable, LqSettings.from_config(config.concentration), reference.total
     )
-    values = analysed_values(side_lq, areas, hotspot_settings.variable)
+    values = analysed_values(side_lq, areas, config.hotspots.variable)
+    # Raised as the hot-spot stage raises them, over the study area's values of every side.
+    hotspot_settings = enough_permutations(
+        config.hotspots,
+        correction_tests(config.hotspots, values.loc[values.index.isin(study_codes)].notna().sum()),
+        of="for the stream sides' hot spots",
+    )
     side_keys = [side_key(s.key, side) for s in runnable for side in SIDES]
     findings, members, per_side = _side_findings(
         config,
@@ -157,14 +159,7 @@ def run(config: RunConfig) -> None:
     producers = values[[side_key(s.key, "producers") for s in runnable]]
     users = values[[side_key(s.key, "users") for s in runnable]]
     producers.columns = users.columns = pd.Index([s.key for s in runnable])
-    inference = Inference(
-        transform=hotspot_settings.weights.transform,
-        permutations=hotspot_settings.permutations,
-        seed=hotspot_settings.seed,
-        alternative=hotspot_settings.alternative,
-        correction=hotspot_settings.correction,
-        correction_scope=hotspot_settings.correction_scope,
-    )
+    inference = _colocation_inference(config.hotspots, producers, users, study_codes)
     local = local_colocation(producers, users, weights, inference, report_for=study_codes)
     overall = global_colocation(
         producers,
@@ -239,6 +234,7 @@ def run(config: RunConfig) -> None:
         zones=governed,
         local=local,
         floor=colocation_floor_limits(local, inference, {s.key: s.label for s in runnable}),
+        permutations=inference.permutations,
     )
     write_json({"stage": "circular", **report}, paths[r.CIRCULAR_REPORT])
     log.info(
@@ -250,6 +246,31 @@ def run(config: RunConfig) -> None:
         report["zones_needing_cooperation"],
         report["gaps"],
         report["scattered"],
+    )
+
+
+def _colocation_inference(
+    settings: HotspotsConfig, producers: pd.DataFrame, users: pd.DataFrame, study: set[str]
+) -> Inference:
+    """The run's inference for co-location, its permutations raised for its own tests.
+
+    Co-location is always classified by permutation p-values, whatever classifies the hot
+    spots, over the study area's areas where both sides of a stream are known.
+    """
+    in_study = producers.index.isin(study)
+    tested = producers.loc[in_study].where(users.loc[in_study].notna())
+    raised = enough_permutations(
+        settings.model_copy(update={"moran_inference": "permutation"}),
+        correction_tests(settings, tested.notna().sum()),
+        of="for co-location",
+    )
+    return Inference(
+        transform=settings.weights.transform,
+        permutations=raised.permutations,
+        seed=settings.seed,
+        alternative=settings.alternative,
+        correction=settings.correction,
+        correction_scope=settings.correction_scope,
     )
 
 
@@ -378,6 +399,7 @@ def _report(
     zones: pd.DataFrame,
     local: pd.DataFrame,
     floor: list[FloorLimit],
+    permutations: int,
 ) -> dict[str, Any]:
     assert config.circular is not None
     is_zone = zones["kind"] == "zone" if not zones.empty else pd.Series(dtype=bool)
@@ -401,5 +423,6 @@ def _report(
         "colocated_areas": {
             str(k): int(v) for k, v in local.groupby("stream")["colocated"].sum().items()
         },
+        "colocation_permutations": permutations,
         "permutation_floor": [limit.to_record() for limit in floor],
     }

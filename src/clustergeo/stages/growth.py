@@ -41,7 +41,8 @@ from clustergeo.growth.shift_share import (
     reference_growth,
     shift_share,
 )
-from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_hot_spots
+from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_hot_spots, gi_star_settings
+from clustergeo.hotspots.permutation_floor import correction_tests, enough_permutations
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.ingest.national_totals import read_national_totals_by_year
 from clustergeo.ingest.years import year_ranges
@@ -350,9 +351,14 @@ def _emerging(
         for year in years
     }
     weights = intermediates.read_weights(paths, ids)
-    table = emerging_hot_spots(
-        values, weights, config.hotspots, time_lag=spec.time_lag, alpha=spec.alpha
+    # Gi* of every year is corrected over every area given (the edge buffer too); only a Gi*
+    # classified by permutation p-values has permutations to raise.
+    settings = enough_permutations(
+        gi_star_settings(config.hotspots),
+        correction_tests(config.hotspots, values[years[-1]].notna().sum()),
+        of="for emerging hot spots",
     )
+    table = emerging_hot_spots(values, weights, settings, time_lag=spec.time_lag, alpha=spec.alpha)
     # Reported for the study area, like the hot spots; the edge buffer only lent neighbours.
     study = set(areas.loc[areas["in_study_area"], "area_code"].astype(str))
     table = table.loc[table["area_code"].astype(str).isin(study)].reset_index(drop=True)

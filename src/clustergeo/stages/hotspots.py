@@ -42,9 +42,9 @@ def run(config: RunConfig) -> None:
     started = time.perf_counter()
     weights = configured_weights(areas, config.hotspots.weights)
     study = areas.loc[areas["in_study_area"], "area_code"] if "in_study_area" in areas else None
-    reported = len(study) if study is not None else len(areas)
+    reported = values if study is None else values.loc[values.index.isin(study)]
     settings = enough_permutations(
-        config.hotspots, correction_tests(config.hotspots, reported, values.shape[1])
+        config.hotspots, correction_tests(config.hotspots, reported.notna().sum())
     )
     with dask_client(config.compute) as client:
         result = hotspots_on(

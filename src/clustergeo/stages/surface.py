@@ -134,7 +134,7 @@ def run(config: RunConfig) -> None:
         weights = grid_weights(mask, queen=True)
         hotspot_settings = enough_permutations(
             config.hotspots,
-            correction_tests(config.hotspots, int(mask.sum()), len(columns)),
+            correction_tests(config.hotspots, values.notna().sum()),
             unit="grid cell",
         )
         result = hotspots_on(
@@ -145,7 +145,7 @@ def run(config: RunConfig) -> None:
             industries_per_task=config.compute.industries_per_task,
         )
     table = result.table
-    limits = warn_floor_limits(table, hotspot_settings, unit="grid cell")
+    limits = warn_floor_limits(table, hotspot_settings, unit="grid cell", labels=dict(labels))
     grid_clusters = _grid_clusters(
         config, table, array=array, lq_cells=lq_cells, lower=lower, spec=spec, columns=columns
     )
