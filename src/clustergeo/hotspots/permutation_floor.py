@@ -137,32 +137,34 @@ def enough_permutations(
     if needed <= settings.permutations:
         return settings
     what = f"Permutations{' ' + of if of else ''}"
-    article = "an" if unit[0] in "aeiou" else "a"
     if needed > settings.max_permutations:
         log.info(
-            "%s kept at %s: for %s %s beyond every permutation to pass the correction over %s "
+            "%s kept at %s: for %s beyond every permutation to pass the correction over %s "
             "tests %s are needed, more than hotspots.max_permutations (%s)",
             what,
             f"{settings.permutations:,}",
-            article,
-            unit,
+            _one(unit),
             f"{tests:,}",
             f"{needed:,}",
             f"{settings.max_permutations:,}",
         )
         return settings
     log.info(
-        "%s raised from %s to %s, so that %s %s beyond every permutation can pass the "
+        "%s raised from %s to %s, so that %s beyond every permutation can pass the "
         "correction over %s tests (hotspots.max_permutations, %s, caps this)",
         what,
         f"{settings.permutations:,}",
         f"{needed:,}",
-        article,
-        unit,
+        _one(unit),
         f"{tests:,}",
         f"{settings.max_permutations:,}",
     )
     return settings.model_copy(update={"permutations": needed})
+
+
+def _one(unit: str) -> str:
+    """``an area``, ``a grid cell``."""
+    return f"{'an' if unit[:1] in tuple('aeiou') else 'a'} {unit}"
 
 
 @dataclass(frozen=True)
@@ -421,7 +423,7 @@ def log_floor_limit(limit: FloorLimit, permutations: int, fix: str = RAISE_THE_C
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
     log.warning(
         "%s: no %s of %s (%s) is significant %s, though %s beyond all %s permutations "
-        "(p = %s, the smallest they can give); %s so that such %s %s can pass",
+        "(p = %s, the smallest they can give); %s so that such %s can pass",
         limit.statistic_words[:1].upper() + limit.statistic_words[1:],
         limit.unit,
         limit.groups_words,
@@ -431,8 +433,7 @@ def log_floor_limit(limit: FloorLimit, permutations: int, fix: str = RAISE_THE_C
         f"{permutations:,}",
         limit.smallest_p_text,
         fix.format(needed=f"{limit.permutations_needed:,}"),
-        "an" if limit.unit[0] in "aeiou" else "a",
-        limit.unit,
+        _one(limit.unit),
     )
 
 
