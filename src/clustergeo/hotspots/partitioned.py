@@ -8,7 +8,10 @@ order. A correction over all area x industry tests (``correction_scope: all``) n
 p-value at once: the tasks then leave their p-values uncorrected and the client corrects and
 classifies the whole table (:func:`~clustergeo.hotspots.engine.correct_pooled`).
 
-The weights are scattered to every worker once (``broadcast``), not sent with each task.
+The weights are scattered to every worker once (``broadcast``), not sent with each task, under
+a key of their own each call (``hash=False``): a content key scattered again just after the
+previous call released it can be lost on the way (dask/distributed#8576), failing a task with
+"lost dependencies". Every scatter of the package does the same.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def partitioned_hotspots(
     task_settings = settings.model_copy(update={"correction": "none"}) if pooled else settings
     blocks = column_blocks(list(values.columns), industries_per_task)
     threads = kernel_threads(client)
-    shared_weights = client.scatter(weights, broadcast=True)
+    shared_weights = client.scatter(weights, broadcast=True, hash=False)
     study = None if report_for is None else sorted(map(str, report_for))
     futures = {
         client.submit(

@@ -287,9 +287,9 @@ def _finished_part_summary(path: Path, industries: list[str]) -> pd.DataFrame:
 def _submit_dask(work: EmergingWork, client: Client) -> list[Future]:
     """Every lagged Gi* and categories task of the panel, as Dask futures (one per block)."""
     threads = kernel_threads(client)
-    area_ids = client.scatter(np.asarray(work.weights.ids).astype(str), broadcast=True)
+    area_ids = client.scatter(np.asarray(work.weights.ids).astype(str), broadcast=True, hash=False)
     space_time = (
-        client.scatter(space_time_weights(work.weights), broadcast=True)
+        client.scatter(space_time_weights(work.weights), broadcast=True, hash=False)
         if work.emerging.time_lag
         else None
     )

@@ -291,7 +291,7 @@ def _run_dask(work: _PanelWork, client: Client) -> None:
     from distributed import as_completed
 
     threads = kernel_threads(client)
-    shared_weights = client.scatter(work.weights, broadcast=True)
+    shared_weights = client.scatter(work.weights, broadcast=True, hash=False)
     area_codes = pd.Index(work.weights.ids)
     tasks = {}
     for year in work.years:

@@ -250,8 +250,8 @@ def partitioned_surface(
     threads = sum(int(info["nthreads"]) for info in workers.values())
     count = npartitions or partition_count(len(areas), threads)
     frame = areas[[code_column, "geometry"]].assign(**{_POSITION: np.arange(len(areas))})
-    shared_land = client.scatter(_exclusive_parts(land), broadcast=True)
-    shared_counts = client.scatter(counts, broadcast=True)
+    shared_land = client.scatter(_exclusive_parts(land), broadcast=True, hash=False)
+    shared_counts = client.scatter(counts, broadcast=True, hash=False)
     # Held in ``chunks`` until the results are in: Dask may drop data no client holds.
     chunks = client.scatter(
         [frame.iloc[rows] for rows in np.array_split(np.arange(len(frame)), count)], hash=False
