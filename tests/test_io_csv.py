@@ -50,3 +50,9 @@ def test_a_column_arrow_cannot_type_is_written_by_pandas(tmp_path: Path) -> None
         "3.5,[]",
     ]
     assert not [p for p in tmp_path.iterdir() if p.name != "t.csv"]  # no temporary left
+
+
+def test_duplicate_column_names_are_written_as_they_are(tmp_path: Path) -> None:
+    frame = pd.DataFrame([[1.5, 2.5]], columns=["x", "x"])
+    path = write_csv(frame, tmp_path / "t.csv")
+    assert path.read_text(encoding="utf-8").splitlines() == ["x,x", "1.5,2.5"]

@@ -18,6 +18,7 @@ from clustergeo.hotspots.permutation_floor import (
     correction_tests,
     enough_permutations,
     floor_limits,
+    permutations_for,
     permutations_needed,
     smallest_pseudo_p,
 )
@@ -130,11 +131,38 @@ def test_co_location_is_raised_even_where_the_hot_spots_are_analytic() -> None:
     users.iloc[:50, 0] = np.nan  # not tested where a side is missing
     analytic = HotspotsConfig(moran_inference="analytic")
     study = set(codes[:1358])  # 1,308 tested: 1,358 in the study area less 50 missing
-    inference = _colocation_inference(analytic, producers, users, study)
-    assert inference.permutations == 99_999
-    assert _colocation_inference(analytic, producers, users, set(codes[:250])).permutations == (
-        9_999
+    inference, needed = _colocation_inference(analytic, producers, users, study)
+    assert (inference.permutations, needed) == (99_999, 99_999)
+    few, needed = _colocation_inference(analytic, producers, users, set(codes[:250]))
+    assert (few.permutations, needed) == (9_999, 9_999)  # 8,000 draws: enough already
+
+
+def test_the_advice_is_what_the_raise_needs_so_following_it_changes_the_run() -> None:
+    # "small" is limited over 10 tests (499 would do for it alone), but the run's raise
+    # counts its largest industry: a cap of 499 would change nothing. The advice says 9,999.
+    ns = "not_significant"
+    table = _table(classes={"small": [ns] * 10}, p={"small": [0.02] + [1.0] * 9})
+    settings = HotspotsConfig(permutations=99, max_permutations=499)
+    largest = permutations_for(settings, 144)
+    assert largest == 9_999
+    assert enough_permutations(settings, 144) is settings
+    [limit] = floor_limits(table, settings, at_least=largest)
+    assert (limit.tests, limit.permutations_needed) == (10, 9_999)
+    raised = enough_permutations(
+        settings.model_copy(update={"max_permutations": limit.permutations_needed}), 144
     )
+    assert raised.permutations == 9_999
+
+
+def test_emerging_hot_spots_are_raised_for_their_own_alpha() -> None:
+    gi = HotspotsConfig(gi_star_inference="permutation", moran_inference="analytic")
+    # 361 districts, two-sided: 2 x 361 / 0.05 = 14,440, but 2 x 361 / 0.01 = 72,200.
+    assert permutations_for(gi, 361) == 19_999
+    assert permutations_for(gi, 361, level=0.01) == 99_999
+    assert enough_permutations(gi, 361, level=0.01).permutations == 99_999
+    # A laxer alpha never lowers what the classes need.
+    assert permutations_for(gi, 361, level=0.1) == 19_999
+    assert permutations_for(HotspotsConfig(moran_inference="analytic"), 361, level=0.01) == 0
 
 
 def test_a_cap_too_low_is_said_and_the_settings_kept(caplog: pytest.LogCaptureFixture) -> None:
@@ -424,4 +452,4 @@ def test_the_python_api_warns_too(caplog: pytest.LogCaptureFixture) -> None:
     [message] = [r.getMessage() for r in caplog.records]
     assert message.startswith("Local Moran's I: no area of 1 industry (C) is significant after")
     # The function runs exactly the permutations it is given: its own argument is the fix.
-    assert "call with permutations=9,999 or more so that such an area can pass" in message
+    assert "call with permutations=9999 or more so that such an area can pass" in message

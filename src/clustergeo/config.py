@@ -551,8 +551,8 @@ class HotspotsConfig(_Strict):
         description=(
             "The most permutations a run raises 'permutations' to so that an area beyond "
             "every permutation can pass the correction: c x tests / 0.05 (c = 2 two-sided, "
-            "else 1; tests = an industry's tested areas, or every tested area x industry with "
-            "correction_scope 'all'), rounded up to 19,999, 49,999, 99,999, .... A run "
+            "else 1; tests = an industry's areas with a value, or every such area x industry "
+            "with correction_scope 'all'), rounded up to 19,999, 49,999, 99,999, .... A run "
             "needing more keeps 'permutations' and logs it (and warns where an area is held "
             "back); 0 runs exactly 'permutations'."
         ),

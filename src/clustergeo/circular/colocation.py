@@ -257,7 +257,7 @@ def local_colocation(
 
 
 def colocation_floor_limits(
-    local: pd.DataFrame, inference: Inference, labels: Mapping[str, str]
+    local: pd.DataFrame, inference: Inference, labels: Mapping[str, str], *, at_least: int = 0
 ) -> list[FloorLimit]:
     """The streams whose co-location too few permutations withheld, each logged as a warning.
 
@@ -265,7 +265,8 @@ def colocation_floor_limits(
     p-value stays above 0.05, the floor of the pseudo p-values, not the data, left it
     ``not_significant`` (:mod:`clustergeo.hotspots.permutation_floor`): co-location may be
     missed where there is some. ``local`` is :func:`local_colocation`'s table, ``labels``
-    each stream's label by key.
+    each stream's label by key, ``at_least`` the permutations the run's raise needs (the
+    advice is never below it).
     """
     limits = limits_at_floor(
         local,
@@ -277,6 +278,7 @@ def colocation_floor_limits(
         correction_scope=inference.correction_scope,
         labels=labels,
         kind="stream",
+        at_least=at_least,
     )
     for limit in limits:
         log_floor_limit(limit, inference.permutations)

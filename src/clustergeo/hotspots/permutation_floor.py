@@ -48,6 +48,7 @@ __all__ = [
     "limits_at_floor",
     "log_floor_limit",
     "merged_floor_limits",
+    "permutations_for",
     "permutations_needed",
     "smallest_pseudo_p",
     "warn_floor_limits",
@@ -114,27 +115,44 @@ def correction_tests(settings: HotspotsConfig, tested: pd.Series | np.ndarray) -
     return int(per_column.sum() if settings.correction_scope == "all" else per_column.max())
 
 
-def enough_permutations(
-    settings: HotspotsConfig, tests: int, *, unit: str = "area", of: str = ""
-) -> HotspotsConfig:
-    """``settings`` with the permutations one area at the floor needs to pass the correction.
+def permutations_for(settings: HotspotsConfig, tests: int, *, level: float | None = None) -> int:
+    """The permutations with which one area at the floor passes the correction of ``settings``.
 
-    Raised (and logged) from ``permutations`` to :func:`permutations_needed` for ``tests``
-    tests at the level every permutation-classified statistic is classified at (the least
-    strict level of each; the strictest of these), where that is more than ``permutations``
-    and at most ``max_permutations``. Otherwise ``settings`` as they are: no statistic
-    classified by permutation p-values, enough already, or more needed than
-    ``max_permutations`` allows (logged; the floor check warns where it matters). The number
-    depends only on the run's design (its tests, correction, level and alternative), never
-    on its results. ``of`` names what the permutations are for in the log (``for
-    co-location``).
+    :func:`permutations_needed` for ``tests`` tests at the level every permutation-classified
+    statistic is classified at (the least strict level of each; the strictest of these), or
+    at ``level`` where that is stricter (emerging hot spots at their own alpha); 0 where no
+    statistic is classified by permutation p-values, or nothing is tested.
     """
     inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
     levels = [_LEVELS[s] for s, how in inference.items() if how == "permutation"]
-    if not levels or settings.permutations == 0 or tests < 1:
-        return settings
-    needed = permutations_needed(tests, min(levels), settings.alternative)
-    if needed <= settings.permutations:
+    if not levels or tests < 1:
+        return 0
+    if level is not None:
+        levels.append(level)
+    return permutations_needed(tests, min(levels), settings.alternative)
+
+
+def enough_permutations(
+    settings: HotspotsConfig,
+    tests: int,
+    *,
+    unit: str = "area",
+    of: str = "",
+    level: float | None = None,
+) -> HotspotsConfig:
+    """``settings`` with the permutations one area at the floor needs to pass the correction.
+
+    Raised (and logged) from ``permutations`` to :func:`permutations_for` ``tests`` (at
+    ``level`` where given and stricter), where that is more than ``permutations`` and at
+    most ``max_permutations``. Otherwise ``settings`` as they are: no statistic classified
+    by permutation p-values, no permutations, enough already, or more needed than
+    ``max_permutations`` allows (logged; the floor check warns where it matters, advising
+    at least this number). The number depends only on the run's design (its tests,
+    correction, level and alternative), never on its results. ``of`` names what the
+    permutations are for in the log (``for co-location``).
+    """
+    needed = permutations_for(settings, tests, level=level)
+    if settings.permutations == 0 or needed <= settings.permutations:
         return settings
     what = f"Permutations{' ' + of if of else ''}"
     if needed > settings.max_permutations:
@@ -239,6 +257,7 @@ def floor_limits(
     *,
     unit: str = "area",
     labels: Mapping[str, str] | None = None,
+    at_least: int = 0,
 ) -> list[FloorLimit]:
     """Per statistic classified by permutation p-values, where its floor withheld significance.
 
@@ -255,6 +274,9 @@ def floor_limits(
         What a row's area is: ``area``, or ``grid cell`` on the surface stage's grid.
     labels
         Each industry's label by code, where ``table`` has no ``label`` column.
+    at_least
+        The permutations the run's raise needs (:func:`permutations_for` of every column's
+        tests): the advice is never below it, or following it would change nothing.
 
     Returns
     -------
@@ -276,6 +298,7 @@ def floor_limits(
         correction_scope=settings.correction_scope,
         labels=labels,
         unit=unit,
+        at_least=at_least,
     )
 
 
@@ -291,6 +314,7 @@ def limits_at_floor(
     labels: Mapping[str, str] | None = None,
     kind: str = "industry",
     unit: str = "area",
+    at_least: int = 0,
 ) -> list[FloorLimit]:
     """:func:`floor_limits` of any table of permutation p-values and their classes.
 
@@ -300,7 +324,8 @@ def limits_at_floor(
     ``group_column`` (an industry, a stream), each group its own family where
     ``correction_scope`` is ``industry``; ``labels`` name the groups where the table has no
     ``label`` column, and ``kind`` says what they are where it has no ``kind`` column.
-    ``unit`` is what a row is (``area``, ``grid cell``).
+    ``unit`` is what a row is (``area``, ``grid cell``); ``at_least`` as for
+    :func:`floor_limits`.
     """
     floor = smallest_pseudo_p(permutations, alternative)
     if floor is None or floor >= 1 or table.empty:
@@ -356,7 +381,7 @@ def limits_at_floor(
                 smallest_p=floor,
                 level=level,
                 tests=tests,
-                permutations_needed=permutations_needed(tests, level, alternative),
+                permutations_needed=max(permutations_needed(tests, level, alternative), at_least),
                 unit=unit,
                 permutations=permutations,
             )
@@ -371,7 +396,11 @@ def _label(row: pd.Series, code: str, labels: Mapping[str, str] | None) -> str:
 
 
 def merged_floor_limits(
-    limits: Sequence[FloorLimit], order: Sequence[str], alternative: Alternative
+    limits: Sequence[FloorLimit],
+    order: Sequence[str],
+    alternative: Alternative,
+    *,
+    at_least: int = 0,
 ) -> list[FloorLimit]:
     """Limits found block by block (of industries, or of years), one per statistic.
 
@@ -401,7 +430,11 @@ def merged_floor_limits(
                 smallest_p=mine[0].smallest_p,
                 level=mine[0].level,
                 tests=tests,
-                permutations_needed=permutations_needed(tests, mine[0].level, alternative),
+                permutations_needed=max(
+                    permutations_needed(tests, mine[0].level, alternative),
+                    *(limit.permutations_needed for limit in mine),
+                    at_least,
+                ),
                 unit=mine[0].unit,
                 permutations=mine[0].permutations,
             )
@@ -432,7 +465,8 @@ def log_floor_limit(limit: FloorLimit, permutations: int, fix: str = RAISE_THE_C
         f"1 {limit.unit} lies" if limit.areas == 1 else f"{limit.areas:,} {limit.unit}s lie",
         f"{permutations:,}",
         limit.smallest_p_text,
-        fix.format(needed=f"{limit.permutations_needed:,}"),
+        # Without thousands separators: the number is pasted into YAML as it is.
+        fix.format(needed=limit.permutations_needed),
         _one(limit.unit),
     )
 
@@ -444,9 +478,10 @@ def warn_floor_limits(
     unit: str = "area",
     labels: Mapping[str, str] | None = None,
     fix: str = RAISE_THE_CAP,
+    at_least: int = 0,
 ) -> list[FloorLimit]:
     """:func:`floor_limits`, each logged as a warning that names the industries and ``fix``."""
-    limits = floor_limits(table, settings, unit=unit, labels=labels)
+    limits = floor_limits(table, settings, unit=unit, labels=labels, at_least=at_least)
     for limit in limits:
         log_floor_limit(limit, settings.permutations, fix)
     return limits

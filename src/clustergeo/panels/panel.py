@@ -59,6 +59,7 @@ from clustergeo.hotspots.permutation_floor import (
     floor_limits,
     log_floor_limit,
     merged_floor_limits,
+    permutations_for,
 )
 from clustergeo.hotspots.weights import SpatialWeights, configured_weights
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -181,6 +182,26 @@ def _done(folder: Path, digest: str) -> bool:
     return bool(json.loads(marker.read_text(encoding="utf-8")).get("digest") == digest)
 
 
+def _raised(config: PanelConfig, areas: int, industries: int) -> tuple[HotspotsConfig, int]:
+    """The hot-spot settings with the permutations raised, and the permutations needed.
+
+    Every area is tested in every industry: the design decides, not the data. The emerging
+    phase reads the yearly Gi*, so where it is classified by permutation, the emerging
+    alpha counts too.
+    """
+    settings = config.hotspots
+    level = (
+        config.emerging.alpha
+        if config.emerging is not None and settings.gi_star_inference == "permutation"
+        else None
+    )
+    tests = correction_tests(settings, np.full(industries, areas))
+    return (
+        enough_permutations(settings, tests, level=level),
+        permutations_for(settings, tests, level=level),
+    )
+
+
 def _permutations_run(folders: Mapping[int, Path], configured: int) -> int:
     """The permutations the years were computed with (one digest, one setting, for all)."""
     for folder in folders.values():
@@ -261,6 +282,8 @@ class _PanelWork:
     finish: Callable[[int, pd.DataFrame], None]
     #: Where too few permutations hid findings, as each block reports it.
     floor_limits: list[FloorLimit] = field(default_factory=list)
+    #: The permutations the raise needed (:func:`permutations_for`): the least advised.
+    needed: int = 0
 
     def part(self, year: int, block: int) -> Path:
         """Where a block's results go."""
@@ -336,7 +359,10 @@ def _run_hotspots(
     else:
         _run_dask(work, client)
     merged = merged_floor_limits(
-        work.floor_limits, [str(code) for code in industries], work.settings.alternative
+        work.floor_limits,
+        [str(code) for code in industries],
+        work.settings.alternative,
+        at_least=work.needed,
     )
     for limit in merged:
         log_floor_limit(limit, work.settings.permutations)
@@ -451,11 +477,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
             blocks = column_blocks(panel.industries, config.compute.industries_per_task)
             if client is not None:
                 backend = f"{config.compute.backend}: {describe_client(client)}"
-            # Every area is tested in every industry: the design decides, not the data.
-            run_with = enough_permutations(
-                config.hotspots,
-                correction_tests(config.hotspots, np.full(len(panel.industries), len(weights.ids))),
-            )
+            run_with, needed = _raised(config, len(weights.ids), len(panel.industries))
             if todo:
                 work = _PanelWork(
                     panel=panel,
@@ -465,6 +487,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
                     folders=folders,
                     blocks=blocks,
                     finish=finish,
+                    needed=needed,
                 )
                 floor = _run_hotspots(work, client, panel.industries)
             if emerging_todo:

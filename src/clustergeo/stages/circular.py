@@ -51,6 +51,7 @@ from clustergeo.hotspots.permutation_floor import (
     FloorLimit,
     correction_tests,
     enough_permutations,
+    permutations_for,
 )
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import SpatialWeights
@@ -159,7 +160,7 @@ def run(config: RunConfig) -> None:
     producers = values[[side_key(s.key, "producers") for s in runnable]]
     users = values[[side_key(s.key, "users") for s in runnable]]
     producers.columns = users.columns = pd.Index([s.key for s in runnable])
-    inference = _colocation_inference(config.hotspots, producers, users, study_codes)
+    inference, needed = _colocation_inference(config.hotspots, producers, users, study_codes)
     local = local_colocation(producers, users, weights, inference, report_for=study_codes)
     overall = global_colocation(
         producers,
@@ -233,7 +234,9 @@ def run(config: RunConfig) -> None:
         unresolved=resolution.unresolved,
         zones=governed,
         local=local,
-        floor=colocation_floor_limits(local, inference, {s.key: s.label for s in runnable}),
+        floor=colocation_floor_limits(
+            local, inference, {s.key: s.label for s in runnable}, at_least=needed
+        ),
         permutations=inference.permutations,
     )
     write_json({"stage": "circular", **report}, paths[r.CIRCULAR_REPORT])
@@ -251,20 +254,19 @@ def run(config: RunConfig) -> None:
 
 def _colocation_inference(
     settings: HotspotsConfig, producers: pd.DataFrame, users: pd.DataFrame, study: set[str]
-) -> Inference:
+) -> tuple[Inference, int]:
     """The run's inference for co-location, its permutations raised for its own tests.
 
     Co-location is always classified by permutation p-values, whatever classifies the hot
-    spots, over the study area's areas where both sides of a stream are known.
+    spots, over the study area's areas where both sides of a stream are known. Also returns
+    the permutations its tests need (:func:`permutations_for`).
     """
     in_study = producers.index.isin(study)
     tested = producers.loc[in_study].where(users.loc[in_study].notna())
-    raised = enough_permutations(
-        settings.model_copy(update={"moran_inference": "permutation"}),
-        correction_tests(settings, tested.notna().sum()),
-        of="for co-location",
-    )
-    return Inference(
+    by_permutation = settings.model_copy(update={"moran_inference": "permutation"})
+    tests = correction_tests(settings, tested.notna().sum())
+    raised = enough_permutations(by_permutation, tests, of="for co-location")
+    inference = Inference(
         transform=settings.weights.transform,
         permutations=raised.permutations,
         seed=settings.seed,
@@ -272,6 +274,7 @@ def _colocation_inference(
         correction=settings.correction,
         correction_scope=settings.correction_scope,
     )
+    return inference, permutations_for(by_permutation, tests)
 
 
 def _coagglomeration(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from clustergeo._errors import InputDataError
@@ -351,12 +352,15 @@ def _emerging(
         for year in years
     }
     weights = intermediates.read_weights(paths, ids)
-    # Gi* of every year is corrected over every area given (the edge buffer too); only a Gi*
+    # Gi* of every year is corrected over every area given (the edge buffer too), the most
+    # tested of any year counting, and classified at the trend's alpha; only a Gi*
     # classified by permutation p-values has permutations to raise.
+    tested = np.max([values[year].notna().sum().to_numpy() for year in years], axis=0)
     settings = enough_permutations(
         gi_star_settings(config.hotspots),
-        correction_tests(config.hotspots, values[years[-1]].notna().sum()),
+        correction_tests(config.hotspots, tested),
         of="for emerging hot spots",
+        level=spec.alpha,
     )
     table = emerging_hot_spots(values, weights, settings, time_lag=spec.time_lag, alpha=spec.alpha)
     # Reported for the study area, like the hot spots; the edge buffer only lent neighbours.

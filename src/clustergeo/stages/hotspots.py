@@ -18,6 +18,7 @@ from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.permutation_floor import (
     correction_tests,
     enough_permutations,
+    permutations_for,
     warn_floor_limits,
 )
 from clustergeo.hotspots.variables import analysed_values
@@ -43,9 +44,8 @@ def run(config: RunConfig) -> None:
     weights = configured_weights(areas, config.hotspots.weights)
     study = areas.loc[areas["in_study_area"], "area_code"] if "in_study_area" in areas else None
     reported = values if study is None else values.loc[values.index.isin(study)]
-    settings = enough_permutations(
-        config.hotspots, correction_tests(config.hotspots, reported.notna().sum())
-    )
+    tests = correction_tests(config.hotspots, reported.notna().sum())
+    settings = enough_permutations(config.hotspots, tests)
     with dask_client(config.compute) as client:
         result = hotspots_on(
             client,
@@ -80,7 +80,7 @@ def run(config: RunConfig) -> None:
         settings.permutations,
     )
 
-    limits = warn_floor_limits(table, settings)
+    limits = warn_floor_limits(table, settings, at_least=permutations_for(settings, tests))
 
     write_parquet(table, paths[r.HOTSPOTS])
     write_csv(table, paths[r.HOTSPOTS_CSV])

@@ -47,6 +47,7 @@ from clustergeo.hotspots.partitioned import hotspots_on
 from clustergeo.hotspots.permutation_floor import (
     correction_tests,
     enough_permutations,
+    permutations_for,
     warn_floor_limits,
 )
 from clustergeo.io import write_csv, write_json, write_parquet
@@ -132,11 +133,8 @@ def run(config: RunConfig) -> None:
 
         values = cells_table(lq_cells, mask, columns)
         weights = grid_weights(mask, queen=True)
-        hotspot_settings = enough_permutations(
-            config.hotspots,
-            correction_tests(config.hotspots, values.notna().sum()),
-            unit="grid cell",
-        )
+        tests = correction_tests(config.hotspots, values.notna().sum())
+        hotspot_settings = enough_permutations(config.hotspots, tests, unit="grid cell")
         result = hotspots_on(
             client,
             values,
@@ -145,7 +143,13 @@ def run(config: RunConfig) -> None:
             industries_per_task=config.compute.industries_per_task,
         )
     table = result.table
-    limits = warn_floor_limits(table, hotspot_settings, unit="grid cell", labels=dict(labels))
+    limits = warn_floor_limits(
+        table,
+        hotspot_settings,
+        unit="grid cell",
+        labels=dict(labels),
+        at_least=permutations_for(hotspot_settings, tests),
+    )
     grid_clusters = _grid_clusters(
         config, table, array=array, lq_cells=lq_cells, lower=lower, spec=spec, columns=columns
     )
