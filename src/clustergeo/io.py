@@ -335,8 +335,9 @@ def _arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
 
     try:
         csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), path)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
-        # ValueError: duplicate column names, which pandas writes as they are.
+    except (pa.ArrowException, ValueError):
+        # Any type Arrow cannot write (mixed kinds, nested values), and duplicate column
+        # names (a ValueError), which pandas writes as they are.
         return False
     return True
 
