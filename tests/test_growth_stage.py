@@ -358,6 +358,8 @@ def test_emerging_hot_spots_on_the_runs_weights(tmp_path: Path) -> None:
     assert "G11" in set(members.loc[members["emerging_id"] == ours["emerging_id"], "area_code"])
     report = json.loads(paths[r.GROWTH_REPORT].read_text(encoding="utf-8"))
     assert any("across an authority boundary" in note for note in report["notes"])
+    # Analytic Gi*: no permutations run, so no floor to check.
+    assert (report["emerging_permutations"], report["permutation_floor"]) == (0, [])
 
     # Published: a map per industry, a layer with a style per industry, a report section.
     run_stages(config, ["publish"])

@@ -13,6 +13,7 @@ import yaml
 
 from clustergeo.circular.colocation import Inference, colocation_floor_limits
 from clustergeo.config import HotspotsConfig, load_config
+from clustergeo.hotspots.emerging import emerging_analysis
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import (
     correction_tests,
@@ -351,9 +352,19 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
     assert (grid["statistic"], grid["unit"]) == ("moran", "grid cell")
     assert grid["tests"] > 1_500  # the grid's cells, more than the run's areas
     circular = json.loads(paths[r.CIRCULAR_REPORT].read_text(encoding="utf-8"))
-    streams = circular["permutation_floor"]
+    assert (circular["side_permutations"], circular["colocation_permutations"]) == (99, 99)
+    # The streams' producers' and users' own hot spots first, then their co-location.
+    [sides, *streams] = circular["permutation_floor"]
+    assert sides["statistic"] == "moran"
+    assert {i["kind"] for i in sides["industries"]} == {"stream side"}
+    assert sides["industries"][0]["label"].endswith(("(producers)", "(users)"))
     assert [limit["statistic"] for limit in streams] == ["pu", "up"]
     assert {i["kind"] for limit in streams for i in limit["industries"]} == {"stream"}
+    assert (
+        "**Too few permutations for Local Moran's I of the material streams' producers and "
+        "users.**" in report
+    )
+    assert "of which the symbiosis zones (circular/zones.csv) are made" in report
     assert "**Too few permutations for Local Moran's I on the grid.**" in report
     assert "no grid cell of" in report
     assert "**Too few permutations for co-location (producers at the area, users around it).**" in (
@@ -369,7 +380,7 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
             permutations=99,
             correction="fdr_bh",
             seed=1,
-            floor_limits=(grid, *streams),
+            floor_limits=(grid, sides, *streams),
         ).floor_note("moran", {code: code for code in mapped})
         == ""
     )
@@ -453,3 +464,46 @@ def test_the_python_api_warns_too(caplog: pytest.LogCaptureFixture) -> None:
     assert message.startswith("Local Moran's I: no area of 1 industry (C) is significant after")
     # The function runs exactly the permutations it is given: its own argument is the fix.
     assert "call with permutations=9999 or more so that such an area can pass" in message
+
+
+def test_emerging_hot_spots_say_where_a_years_floor_withheld_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A block of rising values on a 12 x 12 grid: each year's Gi* is a hot spot there, but
+    # with 99 permutations (two-sided floor 0.02) Benjamini-Hochberg over 144 areas at 0.05
+    # passes none unless 58 pass at once.
+    weights = build_weights(square_grid(12, 12, digits=2))
+    rng = np.random.default_rng(2)
+    years = {}
+    for step, year in enumerate(range(2017, 2021)):
+        field = rng.normal(1.0, 0.1, size=(12, 12))
+        field[4:8, 4:8] += 1.0 + step
+        years[year] = pd.DataFrame({"C": field.ravel()}, index=weights.ids)
+    few = HotspotsConfig(permutations=99, gi_star_inference="permutation")
+    with caplog.at_level("WARNING", logger="clustergeo.hotspots.permutation_floor"):
+        analysis = emerging_analysis(years, weights, few, labels={"C": "Manufacturing"})
+    [limit] = analysis.floor
+    assert (limit.statistic, limit.level, limit.tests) == ("emerging", 0.05, 144)
+    assert limit.industries == (("C", "Manufacturing", "industry"),)
+    assert limit.permutations_needed == permutations_for(few, 144) == 9_999
+    # The block's Gi* lay beyond all its permutations in several years: area-years add up.
+    assert limit.areas > 16
+    assert (analysis.table["years_hot"] == 0).all()
+    [message] = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "clustergeo.hotspots.permutation_floor"
+    ]
+    assert message.startswith("Emerging hot spots' Gi*: no area of 1 industry (C) is significant")
+    words = _floor_limitation(limit.to_record(), 99)
+    assert words.startswith("**Too few permutations for emerging hot spots' Gi*.**")
+    assert "in at least one year no area of Manufacturing is significant at 0.05" in words
+    assert "emerging hot-spot categories (growth/emerging.csv)" in words
+
+    # With the permutations advised the block's hot spots are found, and nothing is withheld.
+    enough = few.model_copy(update={"permutations": limit.permutations_needed})
+    found = emerging_analysis(years, weights, enough)
+    assert found.floor == []
+    interior = [f"A{r:02d}{c:02d}" for r in range(5, 7) for c in range(5, 7)]
+    rows = found.table.astype({"area_code": str}).set_index("area_code")
+    assert (rows.loc[interior, "years_hot"] == 4).all()

@@ -43,6 +43,12 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots.engine import HotspotResult, local_hotspots
+from clustergeo.hotspots.permutation_floor import (
+    FloorLimit,
+    limits_at_floor,
+    log_floor_limit,
+    merged_floor_limits,
+)
 from clustergeo.hotspots.warmup import refresh_module_cache
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import (
@@ -56,9 +62,11 @@ from clustergeo.vocab import (
 
 __all__ = [
     "EMERGING_COLUMNS",
+    "EmergingAnalysis",
     "EmergingCells",
     "MannKendall",
     "classify",
+    "emerging_analysis",
     "emerging_cells",
     "emerging_frame",
     "emerging_hot_spots",
@@ -778,6 +786,42 @@ def emerging_hot_spots(
     The module docstring and :func:`classify` state the method and every rule. An area x
     industry without a Gi* result in some year (a missing value, an island, an industry
     with one value everywhere that year) is ``not_tested``; its trend uses the years it has.
+    :func:`emerging_analysis` also says where too few permutations withheld a year's hot or
+    cold spots.
+    """
+    return emerging_analysis(
+        values_by_year, weights, settings, time_lag=time_lag, alpha=alpha
+    ).table
+
+
+@dataclass(frozen=True)
+class EmergingAnalysis:
+    """Emerging hot spots (:func:`emerging_hot_spots`) and where their permutations fell short."""
+
+    table: pd.DataFrame
+    #: The industries with, in some year, an area at the permutation floor that the
+    #: correction left not significant at ``alpha``: at most one limit, for Gi*.
+    floor: list[FloorLimit]
+
+
+def emerging_analysis(
+    values_by_year: Mapping[int, pd.DataFrame],
+    weights: SpatialWeights,
+    settings: HotspotsConfig,
+    *,
+    time_lag: bool = False,
+    alpha: float = 0.05,
+    labels: Mapping[str, str] | None = None,
+    at_least: int = 0,
+) -> EmergingAnalysis:
+    """:func:`emerging_hot_spots`, with each year's Gi* checked at its permutation floor.
+
+    A year's Gi* classified by permutation p-values can miss a hot spot for want of
+    permutations, not of data (:mod:`clustergeo.hotspots.permutation_floor`): an area beyond
+    every permutation whose corrected p-value stays above ``alpha``. The years' limits are
+    merged into one (the industries of any year, their area-years added up) and logged as a
+    warning; ``labels`` name the industries by code, ``at_least`` is the least the advice
+    gives (the permutations the run's raise needed).
     """
     years = _check_years(values_by_year, MIN_TREND_YEARS)
     columns = values_by_year[years[0]].columns
@@ -786,11 +830,20 @@ def emerging_hot_spots(
     z = np.empty((len(years), n_cells))
     states = np.empty((len(years), n_cells), dtype=np.int8)
     table = pd.DataFrame()
-    yearly = yearly_hotspots(values_by_year, weights, gi_star_settings(settings), time_lag=time_lag)
+    gi_star = gi_star_settings(settings)
+    limits: list[FloorLimit] = []
+    yearly = yearly_hotspots(values_by_year, weights, gi_star, time_lag=time_lag)
     for index, (_year, result) in enumerate(yearly):
         table = result.table
         z[index] = table["gi_star_z"].to_numpy()
         states[index] = year_states(z[index], table["gi_star_p_fdr"].to_numpy(), alpha=alpha)
+        if gi_star.gi_star_inference == "permutation":
+            limits += _year_floor_limits(table, states[index], gi_star, alpha, labels, at_least)
+    floor = merged_floor_limits(
+        limits, [str(c) for c in columns], gi_star.alternative, at_least=at_least
+    )
+    for limit in floor:
+        log_floor_limit(limit, gi_star.permutations)
     cells = emerging_cells(z, states, alpha=alpha)
     area_code = pd.Categorical.from_codes(
         np.repeat(np.arange(weights.n), len(columns)),
@@ -804,7 +857,40 @@ def emerging_hot_spots(
     final_class = pd.Categorical(table["gi_star_class"], categories=list(GI_STAR_CLASSES))
     result_table = emerging_frame(area_code, industry_code, cells, final_class, years)
     _log_counts(result_table)
-    return result_table
+    return EmergingAnalysis(result_table, floor)
+
+
+def _year_floor_limits(  # noqa: PLR0917 -- one year's table and how it was classified
+    table: pd.DataFrame,
+    states: np.ndarray,
+    settings: HotspotsConfig,
+    alpha: float,
+    labels: Mapping[str, str] | None,
+    at_least: int,
+) -> list[FloorLimit]:
+    """One year's Gi* limits at ``alpha``, where a year's hot or cold spot is judged."""
+    judged = pd.DataFrame(
+        {
+            "industry_code": table["industry_code"],
+            "emerging_p_sim": table["gi_star_p_sim"],
+            # Categorical: no string per row (millions of rows on a national run).
+            "emerging_class": pd.Categorical.from_codes(
+                (states == NOT_SIGNIFICANT).astype(np.int8),
+                categories=pd.Index(["significant_or_untested", "not_significant"]),
+            ),
+        }
+    )
+    return limits_at_floor(
+        judged,
+        {"emerging": ("emerging hot spots' Gi*", alpha)},
+        group_column="industry_code",
+        permutations=settings.permutations,
+        alternative=settings.alternative,
+        correction=settings.correction,
+        correction_scope=settings.correction_scope,
+        labels=labels,
+        at_least=at_least,
+    )
 
 
 def _log_counts(table: pd.DataFrame) -> None:

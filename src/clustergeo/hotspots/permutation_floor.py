@@ -196,7 +196,8 @@ class FloorLimit:
     ``permutations_needed`` the permutations with which one area at the floor would pass it;
     ``unit`` what the table's rows are (``area``, ``grid cell``); ``permutations`` how many
     the statistic ran (0 where not known). Industries of kind ``stream`` are material
-    streams (the circular stage's co-location).
+    streams (the circular stage's co-location), of kind ``stream side`` a stream's producers
+    or users (its hot spots).
     """
 
     statistic: str
@@ -214,8 +215,10 @@ class FloorLimit:
     def groups_words(self) -> str:
         """``1 industry``, ``13 industries``, ``2 streams``: what the limit concerns."""
         count = len(self.industries)
-        if all(kind == "stream" for _code, _label, kind in self.industries):
-            return "1 stream" if count == 1 else f"{count:,} streams"
+        kinds = {kind for _code, _label, kind in self.industries}
+        if kinds in ({"stream"}, {"stream side"}):
+            (kind,) = kinds
+            return f"1 {kind}" if count == 1 else f"{count:,} {kind}s"
         return "1 industry" if count == 1 else f"{count:,} industries"
 
     @property
@@ -257,6 +260,7 @@ def floor_limits(
     *,
     unit: str = "area",
     labels: Mapping[str, str] | None = None,
+    kind: str = "industry",
     at_least: int = 0,
 ) -> list[FloorLimit]:
     """Per statistic classified by permutation p-values, where its floor withheld significance.
@@ -274,6 +278,9 @@ def floor_limits(
         What a row's area is: ``area``, or ``grid cell`` on the surface stage's grid.
     labels
         Each industry's label by code, where ``table`` has no ``label`` column.
+    kind
+        What the columns are where ``table`` has no ``kind`` column: ``industry``, or
+        ``stream side`` for the circular stage's producers and users of a material.
     at_least
         The permutations the run's raise needs (:func:`permutations_for` of every column's
         tests): the advice is never below it, or following it would change nothing.
@@ -297,6 +304,7 @@ def floor_limits(
         correction=settings.correction,
         correction_scope=settings.correction_scope,
         labels=labels,
+        kind=kind,
         unit=unit,
         at_least=at_least,
     )
@@ -410,7 +418,9 @@ def merged_floor_limits(
     """
     position = {str(code): i for i, code in enumerate(order)}
     merged = []
-    for statistic in _STATISTICS:
+    # Gi*, then Local Moran, then any other (emerging hot spots' Gi*), as they first come.
+    statistics = dict.fromkeys([*_STATISTICS, *(limit.statistic for limit in limits)])
+    for statistic in statistics:
         mine = [limit for limit in limits if limit.statistic == statistic]
         if not mine:
             continue
@@ -477,11 +487,12 @@ def warn_floor_limits(
     *,
     unit: str = "area",
     labels: Mapping[str, str] | None = None,
+    kind: str = "industry",
     fix: str = RAISE_THE_CAP,
     at_least: int = 0,
 ) -> list[FloorLimit]:
     """:func:`floor_limits`, each logged as a warning that names the industries and ``fix``."""
-    limits = floor_limits(table, settings, unit=unit, labels=labels, at_least=at_least)
+    limits = floor_limits(table, settings, unit=unit, labels=labels, kind=kind, at_least=at_least)
     for limit in limits:
         log_floor_limit(limit, settings.permutations, fix)
     return limits

@@ -89,6 +89,8 @@ class HotspotMethod:
             for limit in self.floor_limits
             if limit["statistic"] == statistic and limit.get("unit", "area") == "area"
             for industry in limit["industries"]
+            # Material streams and their sides have no hot-spot maps of their own.
+            if industry.get("kind") not in {"stream", "stream side"}
         }
         limited = [label for key, label in industries.items() if key in codes]
         if not limited:

@@ -304,8 +304,10 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
 
     Names the cluster definitions (the maps show them) where any is concerned, and counts the
     other industries; else names the industries, whose results are in the tables only. A
-    limit of the surface stage's grid (``unit`` ``grid cell``) or of the circular stage's
-    co-location (industries of kind ``stream``) says which of its tables it concerns. The
+    limit of the surface stage's grid (``unit`` ``grid cell``), of the circular stage's
+    co-location (industries of kind ``stream``), of its producers' and users' hot spots
+    (kind ``stream side``) or of the growth stage's emerging hot spots (statistic
+    ``emerging``) says which of its tables it concerns. The
     permutations are the limit's own (``permutations``, as its stage ran them), else
     ``permutations``.
     """
@@ -314,6 +316,7 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
     unit = str(limit.get("unit", "area"))
     one = len(industries) == 1
     streams = all(i.get("kind") == "stream" for i in industries)
+    sides = all(i.get("kind") == "stream side" for i in industries)
     mapped = [i for i in industries if i.get("kind") == "cluster"] if unit == "area" else []
     named = and_list([str(i["label"]) for i in mapped or industries])
     others = len(industries) - len(mapped) if mapped else 0
@@ -325,6 +328,18 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
         consequence = (
             f"The co-location classes of {whose} (circular/colocation.csv) may therefore show "
             "no co-location where there is some"
+        )
+    elif sides:
+        what = f"{limit['statistic_words']} of the material streams' producers and users"
+        consequence = (
+            f"{its} hot spots, of which the symbiosis zones (circular/zones.csv) are made, may "
+            "therefore be missing where there are some"
+        )
+    elif limit["statistic"] == "emerging":
+        what = str(limit["statistic_words"])
+        consequence = (
+            f"{its} emerging hot-spot categories (growth/emerging.csv) may therefore miss a new "
+            "or intensifying hot spot where there is one"
         )
     elif unit != "area":
         what = f"{limit['statistic_words']} on the grid"
@@ -345,6 +360,8 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
         if streams
         else f"no {unit} of {named}{besides} is significant"
     )
+    if limit["statistic"] == "emerging":  # each year's Gi* is corrected on its own
+        nothing = f"in at least one year {nothing}"
     return (
         f"**Too few permutations for {what}.** With {ran:,} "
         f"permutations no p-value can be below {limit['smallest_p_text']}, and "

@@ -19,6 +19,7 @@ Writes them all (:data:`~clustergeo.stages.registry.CIRCULAR`) and a report.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from clustergeo.hotspots.permutation_floor import (
     correction_tests,
     enough_permutations,
     permutations_for,
+    warn_floor_limits,
 )
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.hotspots.weights import SpatialWeights
@@ -138,24 +140,18 @@ def run(config: RunConfig) -> None:
         lq, runnable, LqSettings.from_config(config.concentration), reference.total
     )
     values = analysed_values(side_lq, areas, config.hotspots.variable)
-    # Raised as the hot-spot stage raises them, over the study area's values of every side.
-    hotspot_settings = enough_permutations(
-        config.hotspots,
-        correction_tests(config.hotspots, values.loc[values.index.isin(study_codes)].notna().sum()),
-        of="for the stream sides' hot spots",
-    )
-    side_keys = [side_key(s.key, side) for s in runnable for side in SIDES]
-    findings, members, per_side = _side_findings(
+    sides = _side_findings(
         config,
-        hotspot_settings,
         side_lq,
         values,
         weights=weights,
         study=study,
         study_codes=study_codes,
-        side_keys=side_keys,
+        streams=runnable,
         reference_total=reference.total,
     )
+    hotspot_settings = sides.settings
+    findings, members = sides.findings, sides.members
 
     producers = values[[side_key(s.key, "producers") for s in runnable]]
     users = values[[side_key(s.key, "users") for s in runnable]]
@@ -175,7 +171,11 @@ def run(config: RunConfig) -> None:
     totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
     gamma = _coagglomeration(counts, totals, runnable, study_codes)
 
-    side_employment = {key: counts[key].fillna(0.0) for key in side_keys}
+    side_employment = {
+        side_key(s.key, side): counts[side_key(s.key, side)].fillna(0.0)
+        for s in runnable
+        for side in SIDES
+    }
     zones = find_zones(
         findings,
         members,
@@ -212,7 +212,7 @@ def run(config: RunConfig) -> None:
         streams,
         overall=overall,
         gamma=gamma,
-        per_side=per_side,
+        per_side=sides.per_side,
         zones=governed,
     )
 
@@ -234,10 +234,14 @@ def run(config: RunConfig) -> None:
         unresolved=resolution.unresolved,
         zones=governed,
         local=local,
-        floor=colocation_floor_limits(
-            local, inference, {s.key: s.label for s in runnable}, at_least=needed
-        ),
+        floor=[
+            *sides.floor,
+            *colocation_floor_limits(
+                local, inference, {s.key: s.label for s in runnable}, at_least=needed
+            ),
+        ],
         permutations=inference.permutations,
+        side_permutations=hotspot_settings.permutations,
     )
     write_json({"stage": "circular", **report}, paths[r.CIRCULAR_REPORT])
     log.info(
@@ -290,20 +294,50 @@ def _coagglomeration(
     return coagglomeration(sides["producers"], sides["users"], totals.reindex(study).fillna(0.0))
 
 
+@dataclass(frozen=True)
+class _SideFindings:
+    """What the stream sides' hot spots found (see :func:`_side_findings`)."""
+
+    findings: gpd.GeoDataFrame
+    members: pd.DataFrame
+    #: Each side's findings and hot areas, by side key.
+    per_side: dict[str, dict[str, int]]
+    #: The sides whose hot spots the permutation floor withheld.
+    floor: list[FloorLimit]
+    #: The hot-spot settings they ran with, permutations raised for their tests.
+    settings: HotspotsConfig
+
+
 def _side_findings(
     config: RunConfig,
-    hotspot_settings: HotspotsConfig,
     side_lq: pd.DataFrame,
     values: pd.DataFrame,
     *,
     weights: SpatialWeights,
     study: gpd.GeoDataFrame,
     study_codes: set[str],
-    side_keys: list[str],
+    streams: list[Stream],
     reference_total: float,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, dict[str, int]]]:
-    """Hot spots and findings of every stream side, by the run's own rules."""
-    hot = local_hotspots(values, weights, hotspot_settings, report_for=study_codes).table
+) -> _SideFindings:
+    """Hot spots and findings of every stream side, by the run's own rules.
+
+    The permutations are raised as the hot-spot stage raises them, over the study area's
+    values of every side, and the floor checked after.
+    """
+    tests = correction_tests(
+        config.hotspots, values.loc[values.index.isin(study_codes)].notna().sum()
+    )
+    settings = enough_permutations(config.hotspots, tests, of="for the stream sides' hot spots")
+    labels = {side_key(s.key, side): f"{s.label} ({side})" for s in streams for side in SIDES}
+    side_keys = list(labels)
+    hot = local_hotspots(values, weights, settings, report_for=study_codes).table
+    floor = warn_floor_limits(
+        hot,
+        settings,
+        labels=labels,
+        kind="stream side",
+        at_least=permutations_for(settings, tests),
+    )
     hot = hot.astype({"area_code": str, "industry_code": str})
     results = side_lq.loc[side_lq["area_code"].astype(str).isin(study_codes)].merge(
         hot[
@@ -341,7 +375,7 @@ def _side_findings(
         }
         for key, counts in found.report["per_industry"].items()
     }
-    return found.findings, found.members, per_side
+    return _SideFindings(found.findings, found.members, per_side, floor, settings)
 
 
 def _streams_table(
@@ -403,6 +437,7 @@ def _report(
     local: pd.DataFrame,
     floor: list[FloorLimit],
     permutations: int,
+    side_permutations: int,
 ) -> dict[str, Any]:
     assert config.circular is not None
     is_zone = zones["kind"] == "zone" if not zones.empty else pd.Series(dtype=bool)
@@ -426,6 +461,7 @@ def _report(
         "colocated_areas": {
             str(k): int(v) for k, v in local.groupby("stream")["colocated"].sum().items()
         },
+        "side_permutations": side_permutations,
         "colocation_permutations": permutations,
         "permutation_floor": [limit.to_record() for limit in floor],
     }

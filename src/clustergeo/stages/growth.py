@@ -26,6 +26,7 @@ with, and says nothing of places that were a cluster once and no longer are.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,8 +43,13 @@ from clustergeo.growth.shift_share import (
     reference_growth,
     shift_share,
 )
-from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_hot_spots, gi_star_settings
-from clustergeo.hotspots.permutation_floor import correction_tests, enough_permutations
+from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_analysis, gi_star_settings
+from clustergeo.hotspots.permutation_floor import (
+    FloorLimit,
+    correction_tests,
+    enough_permutations,
+    permutations_for,
+)
 from clustergeo.hotspots.variables import analysed_values
 from clustergeo.ingest.national_totals import read_national_totals_by_year
 from clustergeo.ingest.years import year_ranges
@@ -209,7 +215,8 @@ def run(config: RunConfig) -> None:
         write_parquet(findings, paths[r.FINDING_GROWTH])
         write_csv(findings, paths[r.FINDING_GROWTH_CSV])
     emerging, emerging_note = _emerging(config, paths, labels)
-    _write_emerging(paths, emerging)
+    if emerging is not None:
+        emerging.write(paths)
     undefined = growth_out.loc[growth_out["growth_note"] != "", "growth_note"].value_counts()
     notes = [
         f"growth from {base} to {end} ({end - base} years); CAGR undefined for "
@@ -238,14 +245,22 @@ def run(config: RunConfig) -> None:
                 {
                     "emerging": {
                         str(k): int(v)
-                        for k, v in emerging[0]["category"].value_counts(sort=False).items()
+                        for k, v in emerging.categories["category"].value_counts(sort=False).items()
                     },
-                    "emerging_clusters": len(emerging[1]),
+                    "emerging_clusters": len(emerging.clusters),
                 }
                 if emerging is not None
                 else {}
             ),
         },
+        **(
+            {
+                "emerging_permutations": emerging.permutations,
+                "permutation_floor": [limit.to_record() for limit in emerging.floor],
+            }
+            if emerging is not None
+            else {}
+        ),
         "notes": notes,
     }
     write_json(report, paths[r.GROWTH_REPORT])
@@ -311,21 +326,28 @@ def _finding_growth(
     return out.join(by_year).reset_index()
 
 
-def _write_emerging(
-    paths: RunPaths, emerging: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None
-) -> None:
-    if emerging is None:
-        return
-    categories, clusters, members = emerging
-    write_parquet(categories, paths[r.EMERGING])
-    write_csv(categories, paths[r.EMERGING_CSV])
-    write_csv(clusters, paths[r.EMERGING_CLUSTERS])
-    write_csv(members, paths[r.EMERGING_MEMBERS])
+@dataclass(frozen=True)
+class _Emerging:
+    """The emerging hot spots of a run, their clusters, and how their Gi* was run."""
+
+    categories: pd.DataFrame
+    clusters: pd.DataFrame
+    members: pd.DataFrame
+    #: The permutations each year's Gi* ran (raised for the trend's alpha).
+    permutations: int
+    #: The industries whose hot or cold spots of some year the permutation floor withheld.
+    floor: list[FloorLimit]
+
+    def write(self, paths: RunPaths) -> None:
+        write_parquet(self.categories, paths[r.EMERGING])
+        write_csv(self.categories, paths[r.EMERGING_CSV])
+        write_csv(self.clusters, paths[r.EMERGING_CLUSTERS])
+        write_csv(self.members, paths[r.EMERGING_MEMBERS])
 
 
 def _emerging(
     config: RunConfig, paths: RunPaths, labels: dict[str, str]
-) -> tuple[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None, str]:
+) -> tuple[_Emerging | None, str]:
     """Emerging hot spots and clusters when asked for and possible; else None and why not."""
     assert config.growth is not None
     spec = config.growth.emerging
@@ -356,13 +378,20 @@ def _emerging(
     # tested of any year counting, and classified at the trend's alpha; only a Gi*
     # classified by permutation p-values has permutations to raise.
     tested = np.max([values[year].notna().sum().to_numpy() for year in years], axis=0)
+    tests = correction_tests(config.hotspots, tested)
     settings = enough_permutations(
-        gi_star_settings(config.hotspots),
-        correction_tests(config.hotspots, tested),
-        of="for emerging hot spots",
-        level=spec.alpha,
+        gi_star_settings(config.hotspots), tests, of="for emerging hot spots", level=spec.alpha
     )
-    table = emerging_hot_spots(values, weights, settings, time_lag=spec.time_lag, alpha=spec.alpha)
+    analysis = emerging_analysis(
+        values,
+        weights,
+        settings,
+        time_lag=spec.time_lag,
+        alpha=spec.alpha,
+        labels=labels,
+        at_least=permutations_for(settings, tests, level=spec.alpha),
+    )
+    table = analysis.table
     # Reported for the study area, like the hot spots; the edge buffer only lent neighbours.
     study = set(areas.loc[areas["in_study_area"], "area_code"].astype(str))
     table = table.loc[table["area_code"].astype(str).isin(study)].reset_index(drop=True)
@@ -380,4 +409,5 @@ def _emerging(
         f"{len(clusters)} emerging clusters of new, consecutive or intensifying hot spots, "
         f"{straddling} of them across an authority boundary"
     )
-    return (table, clusters, members), note
+    emerging = _Emerging(table, clusters, members, settings.permutations, analysis.floor)
+    return emerging, note

@@ -423,12 +423,13 @@ def read_hotspot_record(paths: RunPaths) -> HotspotRecord:
 def read_floor_limits(paths: RunPaths) -> tuple[dict[str, Any], ...]:
     """Every stage's records of findings withheld by too few permutations, in stage order.
 
-    The hot-spot stage's, then the surface stage's (grid cells) and the circular stage's
-    (co-location of streams) where the run has them
+    The hot-spot stage's, then the surface stage's (grid cells), the growth stage's (each
+    year's Gi* of the emerging hot spots) and the circular stage's (its streams' producers
+    and users, and their co-location) where the run has them
     (:meth:`clustergeo.hotspots.permutation_floor.FloorLimit.to_record`).
     """
     records: list[dict[str, Any]] = []
-    for artefact in (r.HOTSPOTS_REPORT, r.SURFACE_REPORT, r.CIRCULAR_REPORT):
+    for artefact in (r.HOTSPOTS_REPORT, r.SURFACE_REPORT, r.GROWTH_REPORT, r.CIRCULAR_REPORT):
         if artefact is r.HOTSPOTS_REPORT or paths[artefact].exists():
             records.extend(_json(paths, artefact).get("permutation_floor", ()))
     return tuple(records)
