@@ -486,7 +486,9 @@ def test_emerging_hot_spots_say_where_a_years_floor_withheld_them(
     assert (limit.statistic, limit.level, limit.tests) == ("emerging", 0.05, 144)
     assert limit.industries == (("C", "Manufacturing", "industry"),)
     assert limit.permutations_needed == permutations_for(few, 144) == 9_999
-    # The block's Gi* lay beyond all its permutations in several years: area-years add up.
+    # The block's Gi* lay beyond all its permutations in several years: area-years add up,
+    # and the limit says that it gathers years, each corrected on its own.
+    assert limit.over_years
     assert limit.areas > 16
     assert (analysis.table["years_hot"] == 0).all()
     [message] = [
@@ -494,7 +496,10 @@ def test_emerging_hot_spots_say_where_a_years_floor_withheld_them(
         for record in caplog.records
         if record.name == "clustergeo.hotspots.permutation_floor"
     ]
-    assert message.startswith("Emerging hot spots' Gi*: no area of 1 industry (C) is significant")
+    assert message.startswith(
+        "Emerging hot spots' Gi*: in at least one year no area of 1 industry (C) is significant"
+    )
+    assert f"though {limit.areas} area-years lie beyond all 99 permutations" in message
     words = _floor_limitation(limit.to_record(), 99)
     assert words.startswith("**Too few permutations for emerging hot spots' Gi*.**")
     assert "in at least one year no area of Manufacturing is significant at 0.05" in words

@@ -840,7 +840,11 @@ def emerging_analysis(
         if gi_star.gi_star_inference == "permutation":
             limits += _year_floor_limits(table, states[index], gi_star, alpha, labels, at_least)
     floor = merged_floor_limits(
-        limits, [str(c) for c in columns], gi_star.alternative, at_least=at_least
+        limits,
+        [str(c) for c in columns],
+        gi_star.alternative,
+        at_least=at_least,
+        over_years=len(years) > 1,
     )
     for limit in floor:
         log_floor_limit(limit, gi_star.permutations)

@@ -195,9 +195,10 @@ class FloorLimit:
     industry's areas, or every area x industry for one family of all);
     ``permutations_needed`` the permutations with which one area at the floor would pass it;
     ``unit`` what the table's rows are (``area``, ``grid cell``); ``permutations`` how many
-    the statistic ran (0 where not known). Industries of kind ``stream`` are material
-    streams (the circular stage's co-location), of kind ``stream side`` a stream's producers
-    or users (its hot spots).
+    the statistic ran (0 where not known); ``over_years`` that the limit gathers several
+    years, each corrected on its own (``areas`` then counts area-years). Industries of kind
+    ``stream`` are material streams (the circular stage's co-location), of kind ``stream
+    side`` a stream's producers or users (its hot spots).
     """
 
     statistic: str
@@ -210,6 +211,7 @@ class FloorLimit:
     permutations_needed: int
     unit: str = "area"
     permutations: int = 0
+    over_years: bool = False
 
     @property
     def groups_words(self) -> str:
@@ -251,6 +253,7 @@ class FloorLimit:
             "permutations_needed": self.permutations_needed,
             "unit": self.unit,
             "permutations": self.permutations,
+            "over_years": self.over_years,
         }
 
 
@@ -409,12 +412,15 @@ def merged_floor_limits(
     alternative: Alternative,
     *,
     at_least: int = 0,
+    over_years: bool = False,
 ) -> list[FloorLimit]:
     """Limits found block by block (of industries, or of years), one per statistic.
 
     Each industry's correction lies within its block, so the union is exact: the industries
     of every block (in ``order``, the codes' order), their areas added up, the largest
-    correction and the permutations it needs.
+    correction and the permutations it needs. With ``over_years`` the blocks include
+    several years of the same areas: the areas added up are area-years, and the limit says
+    so (:attr:`FloorLimit.over_years`).
     """
     position = {str(code): i for i, code in enumerate(order)}
     merged = []
@@ -447,6 +453,7 @@ def merged_floor_limits(
                 ),
                 unit=mine[0].unit,
                 permutations=mine[0].permutations,
+                over_years=over_years or any(limit.over_years for limit in mine),
             )
         )
     return merged
@@ -464,15 +471,17 @@ def log_floor_limit(limit: FloorLimit, permutations: int, fix: str = RAISE_THE_C
     """
     codes = [code for code, _label, _kind in limit.industries]
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
+    counted = f"{limit.unit}-year" if limit.over_years else limit.unit
     log.warning(
-        "%s: no %s of %s (%s) is significant %s, though %s beyond all %s permutations "
+        "%s: %sno %s of %s (%s) is significant %s, though %s beyond all %s permutations "
         "(p = %s, the smallest they can give); %s so that such %s can pass",
         limit.statistic_words[:1].upper() + limit.statistic_words[1:],
+        "in at least one year " if limit.over_years else "",
         limit.unit,
         limit.groups_words,
         shown,
         limit.correction_words,
-        f"1 {limit.unit} lies" if limit.areas == 1 else f"{limit.areas:,} {limit.unit}s lie",
+        f"1 {counted} lies" if limit.areas == 1 else f"{limit.areas:,} {counted}s lie",
         f"{permutations:,}",
         limit.smallest_p_text,
         # Without thousands separators: the number is pasted into YAML as it is.

@@ -363,6 +363,7 @@ def _run_hotspots(
         [str(code) for code in industries],
         work.settings.alternative,
         at_least=work.needed,
+        over_years=len(work.years) > 1,
     )
     for limit in merged:
         log_floor_limit(limit, work.settings.permutations)

@@ -360,7 +360,7 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
         if streams
         else f"no {unit} of {named}{besides} is significant"
     )
-    if limit["statistic"] == "emerging":  # each year's Gi* is corrected on its own
+    if limit.get("over_years"):  # each year is corrected on its own
         nothing = f"in at least one year {nothing}"
     return (
         f"**Too few permutations for {what}.** With {ran:,} "
