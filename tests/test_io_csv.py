@@ -56,3 +56,33 @@ def test_duplicate_column_names_are_written_as_they_are(tmp_path: Path) -> None:
     frame = pd.DataFrame([[1.5, 2.5]], columns=["x", "x"])
     path = write_csv(frame, tmp_path / "t.csv")
     assert path.read_text(encoding="utf-8").splitlines() == ["x,x", "1.5,2.5"]
+
+
+def test_a_single_column_keeps_its_missing_values(tmp_path: Path) -> None:
+    # Arrow would write the missing value as a blank line, which readers skip.
+    frame = pd.DataFrame({"p": [1.5, np.nan, 0.25]})
+    back = pd.read_csv(write_csv(frame, tmp_path / "t.csv"))
+    np.testing.assert_array_equal(back["p"].to_numpy(), frame["p"].to_numpy())
+
+
+def test_dates_durations_and_two_header_rows_are_written_as_pandas_writes_them(
+    tmp_path: Path,
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "year": [2020, 2021],
+            "day": pd.to_datetime(["2020-01-01", "2021-06-30"]),
+            "at": pd.to_datetime(["2020-01-01 12:00", "2021-06-30 00:30"]).tz_localize("UTC"),
+            "took": pd.to_timedelta([1, 2], unit="D"),
+            "period": pd.period_range("2020", periods=2, freq="Y"),
+        }
+    )
+    lines = write_csv(frame, tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "year,day,at,took,period",
+        "2020,2020-01-01,2020-01-01 12:00:00+00:00,1 days,2020",
+        "2021,2021-06-30,2021-06-30 00:30:00+00:00,2 days,2021",
+    ]
+    wide = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")]))
+    lines = write_csv(wide, tmp_path / "w.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == ["a,a", "x,y", "1,2"]

@@ -316,10 +316,12 @@ def write_csv(frame: pd.DataFrame, path: Path, *, quote_text: bool = True) -> Pa
     Through Arrow's CSV writer, about ten times as fast as pandas' on tables of numbers (0.05
     s against 0.46 s for the Midlands' 34,008 hot-spot rows): every number is written in the
     fewest digits that read back to the same double, text is quoted (as R's ``write.csv``
-    quotes it), missing values are empty, and booleans are ``true``/``false``. A table Arrow
-    cannot type (a column of mixed kinds) is written by pandas instead, as is a table that
-    must quote only the text that needs it (``quote_text=False``: a file that copies a
-    published layout, such as Nomis' tables).
+    quotes it), missing values are empty, and booleans are ``true``/``false``. pandas writes
+    instead a table Arrow cannot type (a column of mixed kinds), one whose values Arrow would
+    write otherwise than pandas reads them back (dates and durations, two header rows), one
+    of a single column (whose missing values Arrow writes as blank lines, which readers skip)
+    and a table that must quote only the text that needs it (``quote_text=False``: a file
+    that copies a published layout, such as Nomis' tables).
     """
     with atomic_path(path) as tmp:
         if not (quote_text and _arrow_csv(frame, tmp)):
@@ -329,10 +331,18 @@ def write_csv(frame: pd.DataFrame, path: Path, *, quote_text: bool = True) -> Pa
 
 
 def _arrow_csv(frame: pd.DataFrame, path: Path) -> bool:
-    """Write ``frame`` with Arrow's CSV writer; False where Arrow cannot type a column."""
+    """Write ``frame`` with Arrow's CSV writer; False where pandas should (see write_csv)."""
+    import pandas as pd
     import pyarrow as pa
     from pyarrow import csv
 
+    if frame.shape[1] < 2 or isinstance(frame.columns, pd.MultiIndex):
+        return False
+    kinds = frame.dtypes.map(lambda dtype: getattr(dtype, "kind", "O"))
+    if kinds.isin(["M", "m"]).any() or any(
+        isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype) for dtype in frame.dtypes
+    ):
+        return False
     try:
         csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), path)
     except (pa.ArrowException, ValueError):
