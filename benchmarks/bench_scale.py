@@ -70,8 +70,12 @@ BOUNDARIES = (
 WORK = REPO / "data" / "processed" / "bench" / "scale"
 YEARS = (2021, 2022, 2023)
 PERMUTATIONS = 999
-BACKENDS = (("in-process", "local", None), ("dask-local, 1 worker", "dask-local", 1))
-BACKENDS += (("dask-local, 2 workers", "dask-local", 2),)
+#: Each backend's name in the tables, its ``compute.backend`` and its Dask workers.
+BACKENDS: tuple[tuple[str, str, int | None], ...] = (
+    ("in-process", "local", None),
+    ("dask-local, 1 worker", "dask-local", 1),
+    ("dask-local, 2 workers", "dask-local", 2),
+)
 START, END = "<!-- bench-scale:start -->", "<!-- bench-scale:end -->"
 EMERGING_START = "<!-- bench-scale-emerging:start -->"
 EMERGING_END = "<!-- bench-scale-emerging:end -->"
