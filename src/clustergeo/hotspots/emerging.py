@@ -45,7 +45,7 @@ from clustergeo.config import HotspotsConfig
 from clustergeo.hotspots.engine import HotspotResult, local_hotspots
 from clustergeo.hotspots.permutation_floor import (
     FloorLimit,
-    limits_at_floor,
+    floor_limits,
     log_floor_limit,
     merged_floor_limits,
 )
@@ -884,16 +884,12 @@ def _year_floor_limits(  # noqa: PLR0917 -- one year's table and how it was clas
             ),
         }
     )
-    return limits_at_floor(
+    return floor_limits(
         judged,
-        {"emerging": ("emerging hot spots' Gi*", alpha)},
-        group_column="industry_code",
-        permutations=settings.permutations,
-        alternative=settings.alternative,
-        correction=settings.correction,
-        correction_scope=settings.correction_scope,
+        settings,
         labels=labels,
         at_least=at_least,
+        statistics={"emerging": ("emerging hot spots' Gi*", alpha)},
     )
 
 

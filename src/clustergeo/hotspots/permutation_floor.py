@@ -265,6 +265,7 @@ def floor_limits(
     labels: Mapping[str, str] | None = None,
     kind: str = "industry",
     at_least: int = 0,
+    statistics: Mapping[str, tuple[str, float]] | None = None,
 ) -> list[FloorLimit]:
     """Per statistic classified by permutation p-values, where its floor withheld significance.
 
@@ -287,20 +288,27 @@ def floor_limits(
     at_least
         The permutations the run's raise needs (:func:`permutations_for` of every column's
         tests): the advice is never below it, or following it would change nothing.
+    statistics
+        The statistics to check, as for :func:`limits_at_floor` (column prefix: words and
+        level); by default Gi* and Local Moran, where ``settings`` classify them by
+        permutation p-values, each at the least strict level it is classified at.
 
     Returns
     -------
     list of FloorLimit
-        One per statistic with at least one such area, in the order Gi*, Local Moran.
+        One per statistic with at least one such area, in the order of ``statistics`` (Gi*,
+        Local Moran).
     """
-    inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
-    return limits_at_floor(
-        table,
-        {
+    if statistics is None:
+        inference = {"gi_star": settings.gi_star_inference, "moran": settings.moran_inference}
+        statistics = {
             statistic: (words, _LEVELS[statistic])
             for statistic, words in _STATISTICS.items()
             if inference[statistic] == "permutation"
-        },
+        }
+    return limits_at_floor(
+        table,
+        statistics,
         group_column="industry_code",
         permutations=settings.permutations,
         alternative=settings.alternative,
