@@ -619,16 +619,16 @@ def correct_pooled(table: pd.DataFrame, settings: HotspotsConfig) -> None:
     gi_star_class = np.empty((rows, 1), dtype=np.int8)
     moran_class = np.empty((rows, 1), dtype=np.int8)
     _class_kernel(
-        table["gi_star_z"].to_numpy(dtype=np.float64).reshape(rows, 1),
+        # Writable copies, as the in-process run passes: a read-only array is another
+        # signature of the kernel, compiled on a fresh install for this path alone.
+        np.array(table["gi_star_z"].to_numpy(dtype=np.float64).reshape(rows, 1)),
         np.array(table["gi_star_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1)),
         _Corrected().arguments(),
         np.array([threshold for threshold, _label in SIGNIFICANCE_LEVELS]),
         np.array(table["moran_p_fdr"].to_numpy(dtype=np.float64).reshape(rows, 1)),
         _Corrected().arguments(),
         MORAN_LEVEL,
-        np.ascontiguousarray(table["moran_quadrant"].cat.codes.to_numpy(), dtype=np.int8).reshape(
-            rows, 1
-        ),
+        np.array(table["moran_quadrant"].cat.codes.to_numpy(), dtype=np.int8).reshape(rows, 1),
         gi_star_class,
         moran_class,
         _class_blocks(),
