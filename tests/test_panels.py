@@ -242,7 +242,11 @@ def test_panel_warns_where_too_few_permutations_hid_findings(
     [message] = [r.getMessage() for r in caplog.records]
     # Each year is its own correction: the limit gathers years, its areas are area-years.
     assert limit["over_years"] is (len(run.report["years"]) > 1)
-    first = "in at least one year no area of" if limit["over_years"] else "no area of"
+    several = len(limit["industries"]) > 1
+    if not limit["over_years"]:
+        first = "no area of"
+    else:  # each industry limited in years of its own
+        first = "for each of" if several else "in at least one year, no area of"
     assert message.startswith(f"Local Moran's I: {first}")
     on_disk = json.loads((tmp_path / "panel_report.json").read_text(encoding="utf-8"))
     assert on_disk["permutation_floor"] == run.report["permutation_floor"]

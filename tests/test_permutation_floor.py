@@ -13,9 +13,10 @@ import yaml
 
 from clustergeo.circular.colocation import Inference, colocation_floor_limits
 from clustergeo.config import HotspotsConfig, load_config
-from clustergeo.hotspots.emerging import emerging_analysis
+from clustergeo.hotspots.emerging import FloorCheck, emerging_analysis
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import (
+    RAISE_THE_CAP,
     correction_tests,
     enough_permutations,
     floor_limits,
@@ -481,10 +482,10 @@ def test_emerging_hot_spots_say_where_a_years_floor_withheld_them(
         years[year] = pd.DataFrame({"C": field.ravel()}, index=weights.ids)
     few = HotspotsConfig(permutations=99, gi_star_inference="permutation")
     with caplog.at_level("WARNING", logger="clustergeo.hotspots.permutation_floor"):
-        analysis = emerging_analysis(years, weights, few, labels={"C": "Manufacturing"})
+        analysis = emerging_analysis(years, weights, few)
     [limit] = analysis.floor
     assert (limit.statistic, limit.level, limit.tests) == ("emerging", 0.05, 144)
-    assert limit.industries == (("C", "Manufacturing", "industry"),)
+    assert limit.industries == (("C", "C", "industry"),)
     assert limit.permutations_needed == permutations_for(few, 144) == 9_999
     # The block's Gi* lay beyond all its permutations in several years: area-years add up,
     # and the limit says that it gathers years, each corrected on its own.
@@ -497,13 +498,52 @@ def test_emerging_hot_spots_say_where_a_years_floor_withheld_them(
         if record.name == "clustergeo.hotspots.permutation_floor"
     ]
     assert message.startswith(
-        "Emerging hot spots' Gi*: in at least one year no area of 1 industry (C) is significant"
+        "Emerging hot spots' Gi*: in at least one year, no area of 1 industry (C) is significant "
+        "after the correction over 144 tests"
     )
     assert f"though {limit.areas} area-years lie beyond all 99 permutations" in message
-    words = _floor_limitation(limit.to_record(), 99)
+    # Called directly, nothing raises the permutations: the advice is the call's own.
+    assert "call with permutations=9999 or more" in message
+
+    # As the growth stage checks it: the industry named and of its kind, only the study
+    # area's areas counted as withheld (the rest count in the correction only), and the
+    # config's cap advised.
+    west = [code for code in weights.ids if int(code[-2:]) < 6]
+    staged = emerging_analysis(
+        years,
+        weights,
+        few,
+        check=FloorCheck(
+            labels={"C": "Automotive"},
+            kinds={"C": "cluster"},
+            report_for=west,
+            at_least=19_999,
+            fix=RAISE_THE_CAP,
+        ),
+    )
+    [mine] = staged.floor
+    assert mine.industries == (("C", "Automotive", "cluster"),)
+    assert (mine.tests, mine.permutations_needed) == (144, 19_999)
+    assert 0 < mine.areas < limit.areas
+    words = _floor_limitation(mine.to_record(), 99)
     assert words.startswith("**Too few permutations for emerging hot spots' Gi*.**")
-    assert "in at least one year no area of Manufacturing is significant at 0.05" in words
+    assert (
+        "and in at least one year, after the correction over 144 tests, no area of Automotive "
+        "is significant at 0.05, not even the most extreme" in words
+    )
     assert "emerging hot-spot categories (growth/emerging.csv)" in words
+    # Several industries, each limited in years of its own.
+    two = dict(
+        mine.to_record(),
+        industries=[
+            {"code": "C", "label": "Automotive", "kind": "cluster"},
+            {"code": "H", "label": "Logistics", "kind": "cluster"},
+        ],
+    )
+    assert (
+        "and for each of Automotive and Logistics, in at least one year, after the correction "
+        "over 144 tests, no area is significant at 0.05" in _floor_limitation(two, 99)
+    )
 
     # With the permutations advised the block's hot spots are found, and nothing is withheld.
     enough = few.model_copy(update={"permutations": limit.permutations_needed})

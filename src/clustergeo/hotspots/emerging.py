@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,7 @@ __all__ = [
     "EMERGING_COLUMNS",
     "EmergingAnalysis",
     "EmergingCells",
+    "FloorCheck",
     "MannKendall",
     "classify",
     "emerging_analysis",
@@ -811,8 +812,7 @@ def emerging_analysis(
     *,
     time_lag: bool = False,
     alpha: float = 0.05,
-    labels: Mapping[str, str] | None = None,
-    at_least: int = 0,
+    check: FloorCheck | None = None,
 ) -> EmergingAnalysis:
     """:func:`emerging_hot_spots`, with each year's Gi* checked at its permutation floor.
 
@@ -820,9 +820,10 @@ def emerging_analysis(
     permutations, not of data (:mod:`clustergeo.hotspots.permutation_floor`): an area beyond
     every permutation whose corrected p-value stays above ``alpha``. The years' limits are
     merged into one (the industries of any year, their area-years added up) and logged as a
-    warning; ``labels`` name the industries by code, ``at_least`` is the least the advice
-    gives (the permutations the run's raise needed).
+    warning, as ``check`` says (by default: every area, industries named by code, the
+    advice to call with more permutations).
     """
+    check = check or FloorCheck()
     years = _check_years(values_by_year, MIN_TREND_YEARS)
     columns = values_by_year[years[0]].columns
     log_what_years_allow(years, alpha, time_lag)
@@ -838,16 +839,16 @@ def emerging_analysis(
         z[index] = table["gi_star_z"].to_numpy()
         states[index] = year_states(z[index], table["gi_star_p_fdr"].to_numpy(), alpha=alpha)
         if gi_star.gi_star_inference == "permutation":
-            limits += _year_floor_limits(table, states[index], gi_star, alpha, labels, at_least)
+            limits += _year_floor_limits(table, states[index], gi_star, alpha, check)
     floor = merged_floor_limits(
         limits,
         [str(c) for c in columns],
         gi_star.alternative,
-        at_least=at_least,
+        at_least=check.at_least,
         over_years=len(years) > 1,
     )
     for limit in floor:
-        log_floor_limit(limit, gi_star.permutations)
+        log_floor_limit(limit, gi_star.permutations, check.fix)
     cells = emerging_cells(z, states, alpha=alpha)
     area_code = pd.Categorical.from_codes(
         np.repeat(np.arange(weights.n), len(columns)),
@@ -864,31 +865,57 @@ def emerging_analysis(
     return EmergingAnalysis(result_table, floor)
 
 
-def _year_floor_limits(  # noqa: PLR0917 -- one year's table and how it was classified
+@dataclass(frozen=True)
+class FloorCheck:
+    """How :func:`emerging_analysis` checks and reports each year's permutation floor."""
+
+    #: Each industry's label and kind (``industry``, ``cluster``) by code; the code, and
+    #: ``industry``, where missing.
+    labels: Mapping[str, str] | None = None
+    kinds: Mapping[str, str] | None = None
+    #: The areas the categories are reported for (the others, an edge buffer, only lend
+    #: neighbours and count in the correction); None for every area.
+    report_for: Collection[str] | None = None
+    #: The least permutations the advice gives (what the caller's raise needed).
+    at_least: int = 0
+    #: What the warning advises, with ``{needed}`` for the permutations needed.
+    fix: str = "call with permutations={needed} or more"
+
+
+def _year_floor_limits(
     table: pd.DataFrame,
     states: np.ndarray,
     settings: HotspotsConfig,
     alpha: float,
-    labels: Mapping[str, str] | None,
-    at_least: int,
+    check: FloorCheck,
 ) -> list[FloorLimit]:
-    """One year's Gi* limits at ``alpha``, where a year's hot or cold spot is judged."""
+    """One year's Gi* limits at ``alpha``, where a year's hot or cold spot is judged.
+
+    Every tested area counts in the correction's tests; only the reported ones are counted
+    as withheld.
+    """
+    withheld = states == NOT_SIGNIFICANT
+    if check.report_for is not None:
+        withheld &= table["area_code"].astype(str).isin(list(check.report_for)).to_numpy()
+    codes = table["industry_code"]
     judged = pd.DataFrame(
         {
-            "industry_code": table["industry_code"],
+            "industry_code": codes,
             "emerging_p_sim": table["gi_star_p_sim"],
             # Categorical: no string per row (millions of rows on a national run).
             "emerging_class": pd.Categorical.from_codes(
-                (states == NOT_SIGNIFICANT).astype(np.int8),
-                categories=pd.Index(["significant_or_untested", "not_significant"]),
+                withheld.astype(np.int8),
+                categories=pd.Index(["significant_or_unreported", "not_significant"]),
             ),
         }
     )
+    if check.kinds is not None:
+        judged["kind"] = codes.astype(str).map(dict(check.kinds)).fillna("industry")
     return floor_limits(
         judged,
         settings,
-        labels=labels,
-        at_least=at_least,
+        labels=check.labels,
+        at_least=check.at_least,
         statistics={"emerging": ("emerging hot spots' Gi*", alpha)},
     )
 

@@ -480,14 +480,23 @@ def log_floor_limit(limit: FloorLimit, permutations: int, fix: str = RAISE_THE_C
     codes = [code for code, _label, _kind in limit.industries]
     shown = ", ".join(codes[:8]) + (f" and {len(codes) - 8} more" if len(codes) > 8 else "")
     counted = f"{limit.unit}-year" if limit.over_years else limit.unit
+    if not limit.over_years:
+        nothing = f"no {limit.unit} of {limit.groups_words} ({shown}) is significant"
+    elif len(codes) == 1:  # each year is corrected on its own
+        nothing = (
+            f"in at least one year, no {limit.unit} of {limit.groups_words} ({shown}) is "
+            "significant"
+        )
+    else:
+        nothing = (
+            f"for each of {limit.groups_words} ({shown}), in at least one year, no "
+            f"{limit.unit} is significant"
+        )
     log.warning(
-        "%s: %sno %s of %s (%s) is significant %s, though %s beyond all %s permutations "
+        "%s: %s %s, though %s beyond all %s permutations "
         "(p = %s, the smallest they can give); %s so that such %s can pass",
         limit.statistic_words[:1].upper() + limit.statistic_words[1:],
-        "in at least one year " if limit.over_years else "",
-        limit.unit,
-        limit.groups_words,
-        shown,
+        nothing,
         limit.correction_words,
         f"1 {counted} lies" if limit.areas == 1 else f"{limit.areas:,} {counted}s lie",
         f"{permutations:,}",

@@ -355,17 +355,23 @@ def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
             if mapped
             else f"{its} results (hotspots.csv) may therefore show no cluster where there is one"
         )
-    nothing = (
-        f"no {unit} is significant for {named}"
-        if streams
-        else f"no {unit} of {named}{besides} is significant"
-    )
-    if limit.get("over_years"):  # each year is corrected on its own
-        nothing = f"in at least one year {nothing}"
+    correction = str(limit["correction_words"])
+    if limit.get("over_years"):  # each year is corrected on its own, each industry limited
+        # in years of its own
+        clause = (
+            f"in at least one year, {correction}, no {unit} of {named}{besides} is significant"
+            if one
+            else f"for each of {named}{besides}, in at least one year, {correction}, no "
+            f"{unit} is significant"
+        )
+    elif streams:
+        clause = f"{correction} no {unit} is significant for {named}"
+    else:
+        clause = f"{correction} no {unit} of {named}{besides} is significant"
     return (
         f"**Too few permutations for {what}.** With {ran:,} "
         f"permutations no p-value can be below {limit['smallest_p_text']}, and "
-        f"{limit['correction_words']} {nothing} at {float(limit['level']):g}, not even the "
+        f"{clause} at {float(limit['level']):g}, not even the "
         f"most extreme, which lie beyond every permutation. {consequence}. With "
         f"`hotspots.max_permutations: {int(limit['permutations_needed'])}` the run raises its "
         f"permutations so that one such {unit} can pass on its own."

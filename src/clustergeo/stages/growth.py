@@ -43,8 +43,14 @@ from clustergeo.growth.shift_share import (
     reference_growth,
     shift_share,
 )
-from clustergeo.hotspots.emerging import MIN_TREND_YEARS, emerging_analysis, gi_star_settings
+from clustergeo.hotspots.emerging import (
+    MIN_TREND_YEARS,
+    FloorCheck,
+    emerging_analysis,
+    gi_star_settings,
+)
 from clustergeo.hotspots.permutation_floor import (
+    RAISE_THE_CAP,
     FloorLimit,
     correction_tests,
     enough_permutations,
@@ -382,20 +388,25 @@ def _emerging(
     settings = enough_permutations(
         gi_star_settings(config.hotspots), tests, of="for emerging hot spots", level=spec.alpha
     )
+    # Reported for the study area, like the hot spots; the edge buffer only lent neighbours.
+    study = set(areas.loc[areas["in_study_area"], "area_code"].astype(str))
+    kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     analysis = emerging_analysis(
         values,
         weights,
         settings,
         time_lag=spec.time_lag,
         alpha=spec.alpha,
-        labels=labels,
-        at_least=permutations_for(settings, tests, level=spec.alpha),
+        check=FloorCheck(
+            labels=labels,
+            kinds={str(code): str(kind) for code, kind in kinds.items()},
+            report_for=study,
+            at_least=permutations_for(settings, tests, level=spec.alpha),
+            fix=RAISE_THE_CAP,
+        ),
     )
     table = analysis.table
-    # Reported for the study area, like the hot spots; the edge buffer only lent neighbours.
-    study = set(areas.loc[areas["in_study_area"], "area_code"].astype(str))
     table = table.loc[table["area_code"].astype(str).isin(study)].reset_index(drop=True)
-    kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     table.insert(2, "kind", table["industry_code"].astype(str).map(kinds))
     table.insert(3, "label", table["industry_code"].astype(str).map(labels))
     tiers = areas[[c for c in areas.columns if c == "area_code" or c.endswith("_code")]]
