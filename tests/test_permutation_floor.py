@@ -223,6 +223,16 @@ def _table(classes: dict[str, list[str]], p: dict[str, list[float]]) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def test_only_the_statistics_asked_for_are_checked() -> None:
+    # Both statistics by permutation, both at the floor and not significant for "auto".
+    settings = HotspotsConfig(permutations=99, gi_star_inference="permutation")
+    table = _table(classes={"auto": ["not_significant"] * 10}, p={"auto": [0.02] + [1.0] * 9})
+    assert [limit.statistic for limit in floor_limits(table, settings)] == ["gi_star", "moran"]
+    [gi_star] = floor_limits(table, settings, only=("gi_star",))
+    assert gi_star.statistic == "gi_star"
+    assert floor_limits(table, settings, only=()) == []
+
+
 def test_floor_limits_by_hand() -> None:
     # 99 permutations, two-sided: floor 0.02. Ten areas per industry.
     settings = HotspotsConfig(permutations=99)
@@ -326,6 +336,10 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
         "data_dir": str(raw),
         "output_dir": str(tmp_path / "processed"),
         "hotspots": {"permutations": 99, "max_permutations": 0},
+        # Findings made of Local Moran high-high areas: the floor of the stream sides' Local
+        # Moran then decides their findings, and is checked (with Gi* membership, the
+        # default, only an analytic Gi* would decide them, which has no floor).
+        "clusters": {"membership": "moran_hh"},
     }
     config_path = tmp_path / "demo.yaml"
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -266,6 +266,7 @@ def floor_limits(
     kind: str = "industry",
     at_least: int = 0,
     statistics: Mapping[str, tuple[str, float]] | None = None,
+    only: Collection[str] | None = None,
 ) -> list[FloorLimit]:
     """Per statistic classified by permutation p-values, where its floor withheld significance.
 
@@ -292,6 +293,9 @@ def floor_limits(
         The statistics to check, as for :func:`limits_at_floor` (column prefix: words and
         level); by default Gi* and Local Moran, where ``settings`` classify them by
         permutation p-values, each at the least strict level it is classified at.
+    only
+        Check only these of the default statistics (``gi_star``, ``moran``): those whose
+        classes the caller's results depend on.
 
     Returns
     -------
@@ -304,7 +308,7 @@ def floor_limits(
         statistics = {
             statistic: (words, _LEVELS[statistic])
             for statistic, words in _STATISTICS.items()
-            if inference[statistic] == "permutation"
+            if inference[statistic] == "permutation" and (only is None or statistic in only)
         }
     return limits_at_floor(
         table,
@@ -516,9 +520,12 @@ def warn_floor_limits(
     kind: str = "industry",
     fix: str = RAISE_THE_CAP,
     at_least: int = 0,
+    only: Collection[str] | None = None,
 ) -> list[FloorLimit]:
     """:func:`floor_limits`, each logged as a warning that names the industries and ``fix``."""
-    limits = floor_limits(table, settings, unit=unit, labels=labels, kind=kind, at_least=at_least)
+    limits = floor_limits(
+        table, settings, unit=unit, labels=labels, kind=kind, at_least=at_least, only=only
+    )
     for limit in limits:
         log_floor_limit(limit, settings.permutations, fix)
     return limits

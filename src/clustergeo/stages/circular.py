@@ -294,6 +294,11 @@ def _coagglomeration(
     return coagglomeration(sides["producers"], sides["users"], totals.reindex(study).fillna(0.0))
 
 
+#: The statistic whose classes decide a finding's areas, by ``clusters.membership`` (an LQ
+#: above 1 needs no permutations).
+_MEMBERSHIP_STATISTIC = {"gi_star": ("gi_star",), "moran_hh": ("moran",)}
+
+
 @dataclass(frozen=True)
 class _SideFindings:
     """What the stream sides' hot spots found (see :func:`_side_findings`)."""
@@ -322,7 +327,8 @@ def _side_findings(
     """Hot spots and findings of every stream side, by the run's own rules.
 
     The permutations are raised as the hot-spot stage raises them, over the study area's
-    values of every side, and the floor checked after.
+    values of every side, and the floor is checked after for the statistic that makes the
+    findings (``clusters.membership``), of which the zones are made.
     """
     tests = correction_tests(
         config.hotspots, values.loc[values.index.isin(study_codes)].notna().sum()
@@ -337,6 +343,7 @@ def _side_findings(
         labels=labels,
         kind="stream side",
         at_least=permutations_for(settings, tests),
+        only=_MEMBERSHIP_STATISTIC.get(config.clusters.membership, ()),
     )
     hot = hot.astype({"area_code": str, "industry_code": str})
     results = side_lq.loc[side_lq["area_code"].astype(str).isin(study_codes)].merge(
