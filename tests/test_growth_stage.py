@@ -22,6 +22,7 @@ import yaml
 from clustergeo._errors import ClusterGeoError
 from clustergeo.config import load_config
 from clustergeo.stages import registry as r
+from clustergeo.stages.intermediates import read_floor_limits
 from clustergeo.stages.paths import RunPaths
 from clustergeo.stages.runner import run_stages
 from conftest import square_grid
@@ -299,6 +300,35 @@ def _grid_table() -> pd.DataFrame:
                     },
                 ]
     return pd.DataFrame(rows)
+
+
+def test_emerging_hot_spots_with_too_few_permutations_say_so_in_the_growth_record(
+    tmp_path: Path,
+) -> None:
+    grid = square_grid(SIDE, SIDE, prefix="G")
+    (tmp_path / "raw").mkdir()
+    grid.to_file(tmp_path / "raw" / "areas.gpkg", layer="areas", engine="pyogrio")
+    path = _write_run(
+        tmp_path,
+        _grid_table(),
+        areas={"path": "areas.gpkg", "code_column": "area_code"},
+        # 19 permutations, two-sided: no pseudo p-value is below 0.1, so no year's hot spot
+        # can pass at the trend's alpha of 0.05; the cap keeps them at 19.
+        hotspots={"gi_star_inference": "permutation", "permutations": 19, "max_permutations": 0},
+        growth={"emerging": {"alpha": 0.05}},
+    )
+    config = load_config(path)
+    run_stages(config, ["growth"])
+    paths = RunPaths.for_config(config)
+    report = json.loads(paths[r.GROWTH_REPORT].read_text(encoding="utf-8"))
+    assert report["emerging_permutations"] == 19
+    [limit] = report["permutation_floor"]
+    assert (limit["statistic"], limit["level"], limit["over_years"]) == ("emerging", 0.05, True)
+    assert limit["smallest_p"] == pytest.approx(0.1)
+    # The growing block's industry is among those named, with its kind.
+    assert "C" in {industry["code"] for industry in limit["industries"]}
+    assert {industry["kind"] for industry in limit["industries"]} <= {"industry", "cluster"}
+    assert read_floor_limits(paths)[-1] == limit
 
 
 def test_emerging_hot_spots_on_the_runs_weights(tmp_path: Path) -> None:

@@ -406,8 +406,61 @@ def test_records_from_before_the_floor_check_still_publish(tmp_path: Path) -> No
     for artefact in (r.HOTSPOTS_REPORT, r.CIRCULAR_REPORT):
         paths[artefact].parent.mkdir(parents=True, exist_ok=True)
         paths[artefact].write_text(json.dumps({"stage": artefact.path}), encoding="utf-8")
-    # No permutation_floor in either report, and no surface report at all.
+    # No permutation_floor in either report, and no surface or growth report at all.
     assert read_floor_limits(paths) == ()
+
+
+def test_the_growth_stages_records_are_read_and_old_records_still_read_well(
+    tmp_path: Path,
+) -> None:
+    paths = RunPaths(tmp_path)
+    old = {  # as the hot-spot stage wrote it before units, counts run and years were kept
+        "statistic": "moran",
+        "statistic_words": "Local Moran's I",
+        "correction_words": "after the correction over 1,308 tests",
+        "smallest_p_text": "0.0002",
+        "industries": [{"code": "C", "label": "Manufacturing", "kind": "cluster"}],
+        "areas": 3,
+        "smallest_p": 0.0002,
+        "level": 0.05,
+        "tests": 1308,
+        "permutations_needed": 99_999,
+    }
+    emerging = dict(
+        old,
+        statistic="emerging",
+        statistic_words="emerging hot spots' Gi*",
+        industries=[{"code": "C", "label": "Manufacturing", "kind": "cluster"}],
+        unit="area",
+        permutations=9_999,
+        over_years=True,
+    )
+    records = {r.HOTSPOTS_REPORT: [old], r.GROWTH_REPORT: [emerging]}
+    for artefact, floor in records.items():
+        paths[artefact].parent.mkdir(parents=True, exist_ok=True)
+        paths[artefact].write_text(json.dumps({"permutation_floor": floor}), encoding="utf-8")
+    assert read_floor_limits(paths) == (old, emerging)
+    words = _floor_limitation(old, 9_999)
+    assert words.startswith(
+        "**Too few permutations for Local Moran's I.** With 9,999 permutations no p-value can "
+        "be below 0.0002, and after the correction over 1,308 tests no area of Manufacturing "
+        "is significant at 0.05"
+    )
+    assert "in at least one year, after the correction over 1,308 tests, no area of" in (
+        _floor_limitation(emerging, 9_999)
+    )
+    # Only the hot-spot stage's own limit puts a note on the maps.
+    method = HotspotMethod(
+        variable="lq",
+        weights="w",
+        gi_star_inference="analytic",
+        permutations=9_999,
+        correction="fdr_bh",
+        seed=1,
+        floor_limits=(old, emerging),
+    )
+    assert method.floor_note("moran", {"C": "Manufacturing"})
+    assert method.floor_note("gi_star", {"C": "Manufacturing"}) == ""
 
 
 def test_co_location_held_back_by_the_floor_is_named_by_stream(
@@ -558,6 +611,12 @@ def test_emerging_hot_spots_say_where_a_years_floor_withheld_them(
         "and for each of Automotive and Logistics, in at least one year, after the correction "
         "over 144 tests, no area is significant at 0.05" in _floor_limitation(two, 99)
     )
+
+    # With last year's neighbours too (a space-time Gi*), each year still corrects over its
+    # own 144 tests.
+    [lagged] = emerging_analysis(years, weights, few, time_lag=True).floor
+    assert (lagged.tests, lagged.over_years, lagged.permutations_needed) == (144, True, 9_999)
+    assert lagged.areas > 16
 
     # With the permutations advised the block's hot spots are found, and nothing is withheld.
     enough = few.model_copy(update={"permutations": limit.permutations_needed})
