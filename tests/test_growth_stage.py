@@ -302,16 +302,24 @@ def _grid_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_emerging_hot_spots_with_too_few_permutations_say_so_in_the_growth_record(
-    tmp_path: Path,
-) -> None:
-    grid = square_grid(SIDE, SIDE, prefix="G")
+def _grid_run(tmp_path: Path, grid: gpd.GeoDataFrame, **overrides: Any) -> Path:
+    """A run of the growing grid's employment on ``grid``'s areas, with ``overrides``."""
     (tmp_path / "raw").mkdir()
     grid.to_file(tmp_path / "raw" / "areas.gpkg", layer="areas", engine="pyogrio")
-    path = _write_run(
+    return _write_run(
         tmp_path,
         _grid_table(),
         areas={"path": "areas.gpkg", "code_column": "area_code"},
+        **overrides,
+    )
+
+
+def test_emerging_hot_spots_with_too_few_permutations_say_so_in_the_growth_record(
+    tmp_path: Path,
+) -> None:
+    path = _grid_run(
+        tmp_path,
+        square_grid(SIDE, SIDE, prefix="G"),
         # 19 permutations, two-sided: no pseudo p-value is below 0.1, so no year's hot spot
         # can pass at the trend's alpha of 0.05; the cap keeps them at 19.
         hotspots={"gi_star_inference": "permutation", "permutations": 19, "max_permutations": 0},
@@ -338,12 +346,9 @@ def test_emerging_hot_spots_on_the_runs_weights(tmp_path: Path) -> None:
     grid = square_grid(SIDE, SIDE, prefix="G")
     # Two districts split down the middle of the growing block.
     grid["district"] = ["D1" if code[2] in "01" else "D2" for code in grid["area_code"]]
-    (tmp_path / "raw").mkdir()
-    grid.to_file(tmp_path / "raw" / "areas.gpkg", layer="areas", engine="pyogrio")
-    path = _write_run(
+    path = _grid_run(
         tmp_path,
-        _grid_table(),
-        areas={"path": "areas.gpkg", "code_column": "area_code"},
+        grid,
         hierarchy={"district": {"source": "attribute", "column": "district"}},
         hotspots={
             "gi_star_inference": "analytic",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -387,17 +388,19 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
     )
     assert "The co-location classes of these streams (circular/colocation.csv)" in report
     # Neither puts a note on the areas' maps: only the hot-spot stage's limits concern them.
-    assert (
-        HotspotMethod(
-            variable="lq",
-            weights="w",
-            gi_star_inference="analytic",
-            permutations=99,
-            correction="fdr_bh",
-            seed=1,
-            floor_limits=(grid, sides, *streams),
-        ).floor_note("moran", {code: code for code in mapped})
-        == ""
+    assert _method(99, (grid, sides, *streams)).floor_note("moran", {c: c for c in mapped}) == ""
+
+
+def _method(permutations: int, floor_limits: tuple[dict[str, Any], ...]) -> HotspotMethod:
+    """A run's hot-spot method with these floor records, for its map notes."""
+    return HotspotMethod(
+        variable="lq",
+        weights="w",
+        gi_star_inference="analytic",
+        permutations=permutations,
+        correction="fdr_bh",
+        seed=1,
+        floor_limits=floor_limits,
     )
 
 
@@ -450,15 +453,7 @@ def test_the_growth_stages_records_are_read_and_old_records_still_read_well(
         _floor_limitation(emerging, 9_999)
     )
     # Only the hot-spot stage's own limit puts a note on the maps.
-    method = HotspotMethod(
-        variable="lq",
-        weights="w",
-        gi_star_inference="analytic",
-        permutations=9_999,
-        correction="fdr_bh",
-        seed=1,
-        floor_limits=(old, emerging),
-    )
+    method = _method(9_999, (old, emerging))
     assert method.floor_note("moran", {"C": "Manufacturing"})
     assert method.floor_note("gi_star", {"C": "Manufacturing"}) == ""
 
