@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -896,7 +896,7 @@ def _year_floor_limits(
     """
     withheld = states == NOT_SIGNIFICANT
     if check.report_for is not None:
-        withheld &= table["area_code"].astype(str).isin(list(check.report_for)).to_numpy()
+        withheld &= _by_category(table["area_code"], set(map(str, check.report_for)).__contains__)
     codes = table["industry_code"]
     judged = pd.DataFrame(
         {
@@ -910,7 +910,8 @@ def _year_floor_limits(
         }
     )
     if check.kinds is not None:
-        judged["kind"] = codes.astype(str).map(dict(check.kinds)).fillna("industry")
+        kinds = check.kinds
+        judged["kind"] = _by_category(codes, lambda code: kinds.get(code, "industry"))
     return floor_limits(
         judged,
         settings,
@@ -918,6 +919,16 @@ def _year_floor_limits(
         at_least=check.at_least,
         statistics={"emerging": ("emerging hot spots' Gi*", alpha)},
     )
+
+
+def _by_category(column: pd.Series, value: Callable[[str], Any]) -> np.ndarray:
+    """``value`` of each row's code, worked out once per category of the engine's column.
+
+    The result table's codes are categorical, millions of rows on a national run: no string
+    is made per row.
+    """
+    per_category = np.array([value(str(code)) for code in column.cat.categories])
+    return per_category[column.cat.codes.to_numpy()]
 
 
 def _log_counts(table: pd.DataFrame) -> None:
