@@ -21,7 +21,8 @@ from clustergeo.config import ComputeConfig, PanelConfig, load_panel_config
 from clustergeo.demo.national import synthetic_counts, write_national_workload
 from clustergeo.hotspots.permutation_floor import permutations_needed
 from clustergeo.panels.employment import open_panel
-from clustergeo.panels.panel import read_panel_hotspots, run_panel, year_lq
+from clustergeo.panels.panel import _summary, read_panel_hotspots, run_panel, year_lq
+from clustergeo.vocab import GI_STAR_CLASSES, MORAN_CLASSES
 from conftest import square_grid
 
 INDUSTRIES = 7
@@ -386,3 +387,43 @@ def test_national_lsoa_panel_on_dask_equals_in_process(
     assert len(expected) == 34753 * 4
     pd.testing.assert_frame_equal(got, expected, check_exact=True, check_categorical=False)
     assert (expected["gi_star_class"].astype(str).str.startswith("hot")).sum() > 1000
+
+
+def test_summary_counts_each_industry_as_a_group_by_on_text() -> None:
+    """Counted on categorical codes, the summary is the group-by of the classes as text."""
+    rng = np.random.default_rng(8)
+    rows = 3_000
+    gi_star = np.array(GI_STAR_CLASSES)[rng.integers(0, len(GI_STAR_CLASSES), rows)]
+    moran = np.array(MORAN_CLASSES)[rng.integers(0, len(MORAN_CLASSES), rows)]
+    industry = np.array(["IND10", "IND02", "IND07"])[rng.integers(0, 3, rows)]
+    p_fdr = np.where(gi_star == "not_tested", np.nan, rng.random(rows))
+    text = pd.DataFrame(
+        {
+            "industry_code": industry,
+            "gi_star_class": gi_star,
+            "moran_class": moran,
+            "gi_star_p_fdr": p_fdr,
+        }
+    )
+    expected = (
+        pd.DataFrame(
+            {
+                "industry_code": industry,
+                "hot_spots": np.isin(gi_star, ["hot_99", "hot_95"]),
+                "cold_spots": np.isin(gi_star, ["cold_95", "cold_99"]),
+                "moran_hh": moran == "HH",
+                "tested": ~np.isnan(p_fdr),
+            }
+        )
+        .groupby("industry_code", sort=True)
+        .sum()
+        .reset_index()
+    )
+    engine_like = text.assign(
+        # As the engine's table: categorical, with a category no row has.
+        industry_code=pd.Categorical(industry, categories=["IND02", "IND07", "IND10", "IND99"]),
+        gi_star_class=pd.Categorical(gi_star, categories=list(GI_STAR_CLASSES)),
+        moran_class=pd.Categorical(moran, categories=list(MORAN_CLASSES)),
+    )
+    for table in (engine_like, text):
+        pd.testing.assert_frame_equal(_summary(table), expected, check_dtype=False)

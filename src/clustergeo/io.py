@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -302,10 +302,29 @@ def _binary_message(path: Path, offset: int) -> str:
     )
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame (GeoParquet if it is a GeoDataFrame) atomically."""
+def write_parquet(
+    frame: pd.DataFrame, path: Path, *, dictionary_floats: Collection[str] | None = None
+) -> Path:
+    """Write a DataFrame (GeoParquet if it is a GeoDataFrame) atomically.
+
+    Parquet writers dictionary-encode every column by default: Arrow builds a column's
+    dictionary until it grows too large, then falls back to plain values. On millions of
+    continuous floats (z-scores, p-values) the attempt saves nothing and was a third of the
+    time of writing a national panel's part (2.2 million hot-spot rows: 0.79-0.87 s, 0.52-0.54
+    s without it, 157.0 MB and 158.2 MB). With ``dictionary_floats`` given, a floating-point
+    column is dictionary-encoded only if it is named there (pseudo p-values, which take at
+    most P + 2 values); every other column (codes, classes, text) still is.
+    """
+    options: dict[str, Any] = {}
+    if dictionary_floats is not None:
+        named = set(dictionary_floats)
+        options["use_dictionary"] = [
+            str(column)
+            for column, dtype in frame.dtypes.items()
+            if getattr(dtype, "kind", "O") != "f" or column in named
+        ]
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=False, **options)
     log.info("Wrote %s (%d rows)", path, len(frame))
     return path
 

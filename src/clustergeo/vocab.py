@@ -28,6 +28,7 @@ __all__ = [
     "MORAN_QUADRANTS",
     "OPENSTREETMAP_ATTRIBUTION",
     "ORDNANCE_SURVEY_ATTRIBUTION",
+    "PSEUDO_P_COLUMNS",
     "SIGNIFICANCE_LEVELS",
     "SYNTHETIC_LABEL",
     "TIERS",
@@ -84,6 +85,9 @@ MORAN_LEVEL: Final = 0.05
 #: Local Moran quadrants ('' where not tested) and cluster classes, in fixed orders.
 MORAN_QUADRANTS: Final = ("HH", "LH", "LL", "HL", "")
 MORAN_CLASSES: Final = ("HH", "LH", "LL", "HL", "not_significant", "not_tested")
+#: The hot-spot table's pseudo p-values: floats of at most P + 2 values each (P permutations),
+#: which a Parquet dictionary stores in a fraction of their plain size.
+PSEUDO_P_COLUMNS: Final = ("gi_star_p_sim", "moran_p_sim")
 
 # --- Emerging hot-spot categories -----------------------------------------------------------
 
