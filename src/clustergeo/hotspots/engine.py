@@ -435,12 +435,13 @@ def local_hotspots(
     missing = np.isnan(raw)
     filled, constant, sums = _fill_missing(raw, missing)
     no_neighbours = weights.cardinalities == 0
-    # A hash lookup: numpy's isin compares arrays of Python strings pair by pair (35 s for
-    # England's LSOAs against themselves).
+    # A hash lookup of Python objects: numpy's isin compares arrays of Python strings pair by
+    # pair (35 s for England's LSOAs against themselves), and an index of pandas' Arrow
+    # strings makes an Arrow scalar of each code looked up (78 ms for half of them, 2 ms so).
     reported = (
         np.ones(n, dtype=bool)
         if report_for is None
-        else pd.Index(weights.ids).isin(list(report_for))
+        else pd.Index(np.asarray(weights.ids), dtype=object).isin(list(report_for))
     )
     # Row-major, as every kernel reads it.
     untested = np.empty((n, n_columns), dtype=bool)
