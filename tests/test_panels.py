@@ -427,3 +427,19 @@ def test_summary_counts_each_industry_as_a_group_by_on_text() -> None:
     )
     for table in (engine_like, text):
         pd.testing.assert_frame_equal(_summary(table), expected, check_dtype=False)
+
+
+def test_a_pair_repeated_in_another_file_is_named(tmp_path: Path) -> None:
+    """A pair whose rows come in two batches (two files) is found as one within a batch is."""
+    folder = tmp_path / "employment"
+    folder.mkdir()
+    _write(folder / "a.parquet", [("A", "X", 2021, 5.0), ("B", "X", 2021, 1.0)])
+    _write(folder / "b.parquet", [("A", "Y", 2021, 2.0), ("A", "X", 2021, 6.0)])
+    with pytest.raises(
+        InputDataError,
+        match=r"1 area x industry pairs appear more than once in 2021, e\.g\. A x X;",
+    ):
+        open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))
+    _write(folder / "b.parquet", [("A", "Y", 2021, 2.0), ("B", "Y", 2021, None)])
+    matrix = open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))
+    np.testing.assert_array_equal(matrix.to_numpy(), [[5.0, 2.0], [1.0, np.nan]])

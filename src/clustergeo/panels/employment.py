@@ -14,6 +14,7 @@ negative counts. Null counts are suppressed cells (NaN); pairs absent from the t
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,10 +77,58 @@ class EmploymentPanel:
         """
         n, k = len(area_codes), len(self.industries)
         matrix = np.zeros((n, k))
-        seen = np.zeros((n, k), dtype=np.uint8)
+        # Which pairs have a row: set, not counted (numpy's add.at counted 3 million pairs in
+        # 0.18 s); more rows than pairs set means some pair came twice, found by a recount.
+        seen = np.zeros(n * k, dtype=np.bool_)
+        rows_read = 0
+        unknown: set[str] = set()
+        for rows, cols, counts in self._year_rows(year, area_codes, unknown):
+            matrix[rows, cols] = counts
+            seen[rows * k + cols] = True
+            rows_read += len(rows)
+        pairs = int(np.count_nonzero(seen))
+        if rows_read > pairs:
+            repeated = np.zeros(n * k, dtype=np.int32)
+            for rows, cols, _counts in self._year_rows(year, area_codes, set()):
+                np.add.at(repeated, rows * k + cols, 1)
+            where = np.flatnonzero(repeated > 1)
+            examples = [f"{area_codes[i // k]} x {self.industries[i % k]}" for i in where[:5]]
+            raise InputDataError(
+                f"{self.path}: {len(where)} area x industry pairs appear more than "
+                f"once in {year}, e.g. {', '.join(examples)}; keep one row per area, industry "
+                "and year."
+            )
+        if unknown:
+            log.warning(
+                "%s: %d area codes of %d are not in the boundaries and are left out: %s",
+                self.path,
+                len(unknown),
+                year,
+                format_examples(sorted(unknown)),
+            )
+        absent = n * k - pairs
+        if absent:
+            log.info(
+                "%d area x industry pairs are not in the %d table: zero employment", absent, year
+            )
+        return pd.DataFrame(
+            matrix, index=pd.Index(area_codes, name="area_code"), columns=self.industries
+        )
+
+    def _year_rows(
+        self, year: int, area_codes: pd.Index, unknown: set[str]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``year``'s rows a batch at a time: area and industry positions, and the counts.
+
+        Rows of areas not in ``area_codes`` are left out, their codes added to ``unknown``.
+
+        Raises
+        ------
+        InputDataError
+            If a count is negative.
+        """
         areas = pa.array(area_codes.astype(str).to_numpy())
         industries = pa.array(self.industries)
-        unknown: set[str] = set()
         scanner = self.dataset.scanner(columns=list(_COLUMNS), filter=self._year_filter(year))
         for batch in scanner.to_batches():
             if batch.num_rows == 0:
@@ -98,33 +147,7 @@ class EmploymentPanel:
                     f"(e.g. areas {format_examples(area_codes[rows[negative]])}); counts must be "
                     "zero or more (null for a suppressed cell)."
                 )
-            np.add.at(seen, (rows, cols), 1)
-            matrix[rows, cols] = counts
-        duplicated = seen > 1
-        if duplicated.any():
-            where = np.argwhere(duplicated)
-            pairs = [f"{area_codes[i]} x {self.industries[j]}" for i, j in where[:5]]
-            raise InputDataError(
-                f"{self.path}: {int(duplicated.sum())} area x industry pairs appear more than "
-                f"once in {year}, e.g. {', '.join(pairs)}; keep one row per area, industry and "
-                "year."
-            )
-        if unknown:
-            log.warning(
-                "%s: %d area codes of %d are not in the boundaries and are left out: %s",
-                self.path,
-                len(unknown),
-                year,
-                format_examples(sorted(unknown)),
-            )
-        absent = int((seen == 0).sum())
-        if absent:
-            log.info(
-                "%d area x industry pairs are not in the %d table: zero employment", absent, year
-            )
-        return pd.DataFrame(
-            matrix, index=pd.Index(area_codes, name="area_code"), columns=self.industries
-        )
+            yield rows, cols, counts
 
 
 def _dataset(path: Path) -> ds.Dataset:
