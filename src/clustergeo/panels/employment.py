@@ -51,7 +51,12 @@ def code_positions(column: pa.ChunkedArray | pa.Array, lookup: pa.Array) -> np.n
 
 
 def _distinct(column: pa.ChunkedArray | pa.Array) -> set[str]:
-    return {str(v) for v in pc.unique(column.cast(pa.string())).to_pylist()}
+    """The column's distinct values as text.
+
+    Only the distinct values are cast: a dictionary column's codes are compared, not its
+    millions of strings (opening 730 industries' table, 0.6 s against 1.6 s).
+    """
+    return {str(v) for v in pc.unique(column).cast(pa.string()).to_pylist()}
 
 
 @dataclass(frozen=True)
