@@ -443,3 +443,33 @@ def test_a_pair_repeated_in_another_file_is_named(tmp_path: Path) -> None:
     _write(folder / "b.parquet", [("A", "Y", 2021, 2.0), ("B", "Y", 2021, None)])
     matrix = open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))
     np.testing.assert_array_equal(matrix.to_numpy(), [[5.0, 2.0], [1.0, np.nan]])
+
+
+def test_a_part_that_cannot_be_written_stops_the_run_and_leaves_its_year_to_redo(
+    workload: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts are written by a second thread; its failure still stops the run, and the year."""
+    from clustergeo.panels import panel as panel_module
+
+    write = panel_module._write_part
+
+    def full_disk(table: pd.DataFrame, target: Path) -> None:
+        if target.name == "part-00001.parquet":
+            raise OSError(28, "No space left on device", str(target))
+        write(table, target)
+
+    config = _config(workload, tmp_path, years=[2019], compute={"industries_per_task": 3})
+    monkeypatch.setattr(panel_module, "_write_part", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        run_panel(config)
+    year = tmp_path / "hotspots" / "year=2019"
+    assert (year / "part-00000.parquet").exists()
+    assert not (year / "_SUCCESS.json").exists()
+    monkeypatch.setattr(panel_module, "_write_part", write)
+    again = run_panel(config)
+    assert again.report["years_computed"] == [2019]
+    assert sorted(p.name for p in year.glob("part-*.parquet")) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
