@@ -427,6 +427,14 @@ def test_summary_counts_each_industry_as_a_group_by_on_text() -> None:
     )
     for table in (engine_like, text):
         pd.testing.assert_frame_equal(_summary(table), expected, check_dtype=False)
+    # A row without an industry code is left out, as the group-by leaves it.
+    uncoded = text.astype({"industry_code": object})
+    uncoded.loc[0, "industry_code"] = None
+    pd.testing.assert_frame_equal(
+        _summary(uncoded),
+        _summary(text.iloc[1:]),
+        check_dtype=False,
+    )
 
 
 def test_a_pair_repeated_in_another_file_is_named(tmp_path: Path) -> None:
@@ -473,3 +481,12 @@ def test_a_part_that_cannot_be_written_stops_the_run_and_leaves_its_year_to_redo
         "part-00001.parquet",
         "part-00002.parquet",
     ]
+
+
+def test_rows_without_an_industry_code_are_named(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "uncoded.parquet",
+        [("A", "X", 2021, 5.0), ("B", None, 2021, 2.0), ("B", "X", 2021, 3.0)],
+    )
+    with pytest.raises(InputDataError, match=r"uncoded\.parquet: 1 rows have no industry_code"):
+        open_panel(path)

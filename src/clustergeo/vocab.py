@@ -28,7 +28,7 @@ __all__ = [
     "MORAN_QUADRANTS",
     "OPENSTREETMAP_ATTRIBUTION",
     "ORDNANCE_SURVEY_ATTRIBUTION",
-    "PSEUDO_P_COLUMNS",
+    "REPEATING_P_COLUMNS",
     "SIGNIFICANCE_LEVELS",
     "SYNTHETIC_LABEL",
     "TIERS",
@@ -85,9 +85,11 @@ MORAN_LEVEL: Final = 0.05
 #: Local Moran quadrants ('' where not tested) and cluster classes, in fixed orders.
 MORAN_QUADRANTS: Final = ("HH", "LH", "LL", "HL", "")
 MORAN_CLASSES: Final = ("HH", "LH", "LL", "HL", "not_significant", "not_tested")
-#: The hot-spot table's pseudo p-values: floats of at most P + 2 values each (P permutations),
-#: which a Parquet dictionary stores in a fraction of their plain size.
-PSEUDO_P_COLUMNS: Final = ("gi_star_p_sim", "moran_p_sim")
+#: The hot-spot table's p-values whose values repeat, which a Parquet dictionary stores in a
+#: fraction of their plain size: the pseudo p-values (at most P + 2 values each, for P
+#: permutations) and the corrected p-values (tied p-values stay tied, and Benjamini-Hochberg's
+#: step-up gives runs of equal values).
+REPEATING_P_COLUMNS: Final = ("gi_star_p_sim", "gi_star_p_fdr", "moran_p_sim", "moran_p_fdr")
 
 # --- Emerging hot-spot categories -----------------------------------------------------------
 

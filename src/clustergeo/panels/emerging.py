@@ -174,8 +174,7 @@ def _lagged_part(  # noqa: PLR0917 -- a Dask task's arguments are positional
     )
     lagged = table[_LAGGED[1:]].copy()
     lagged.insert(0, "area_code", pd.Series(area_code, copy=False))
-    # Continuous floats but for the codes and classes: no dictionary tried on them.
-    write_parquet(lagged, target, dictionary_floats=())
+    write_parquet(lagged, target, dictionary_floats=["gi_star_p_fdr"])
 
 
 def _lockstep(

@@ -13,7 +13,8 @@ pipeline, year by year and industry block by industry block:
    Parquet part: ``hotspots/year=<year>/part-<block>.parquet``.
 
 With ``compute.backend: local`` the blocks run one after the other in this process (numba
-uses every core within a block), so memory holds a year's LQs and one block's results. On
+uses every core within a block) while a second thread writes the block before, so memory
+holds a year's LQs and two blocks' results. On
 Dask, a year's LQ matrix is built on one worker and each block is a task. Either way the part
 files hold the same numbers to the bit: the same engine on the same columns, with draws that
 depend only on the areas and the seed. Read them with ``pandas.read_parquet(<output>/hotspots)``
@@ -67,7 +68,7 @@ from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.panels.emerging import EmergingWork, run_emerging
 from clustergeo.panels.employment import EmploymentPanel, open_panel
 from clustergeo.stages.manifest import code_digest
-from clustergeo.vocab import GI_STAR_CLASSES, GI_STAR_HOT_CLASSES, PSEUDO_P_COLUMNS
+from clustergeo.vocab import GI_STAR_CLASSES, GI_STAR_HOT_CLASSES, REPEATING_P_COLUMNS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -120,13 +121,14 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     def per_industry(mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes[mask], minlength=groups)
 
-    rows = per_industry(codes >= 0)
-    present = rows > 0
+    # Rows without an industry code (-1) are left out, as a group-by leaves them.
+    coded = codes >= 0
+    present = per_industry(coded) > 0
     counts = {
-        "hot_spots": table["gi_star_class"].isin(_HOT).to_numpy(),
-        "cold_spots": table["gi_star_class"].isin(_COLD).to_numpy(),
-        "moran_hh": (table["moran_class"] == "HH").to_numpy(),
-        "tested": table["gi_star_p_fdr"].notna().to_numpy(),
+        "hot_spots": table["gi_star_class"].isin(_HOT).to_numpy() & coded,
+        "cold_spots": table["gi_star_class"].isin(_COLD).to_numpy() & coded,
+        "moran_hh": (table["moran_class"] == "HH").to_numpy() & coded,
+        "tested": table["gi_star_p_fdr"].notna().to_numpy() & coded,
     }
     frame = pd.DataFrame(
         {
@@ -149,7 +151,7 @@ def _hotspot_block(
 
 
 def _write_part(table: pd.DataFrame, target: Path) -> None:
-    write_parquet(table, target, dictionary_floats=PSEUDO_P_COLUMNS)
+    write_parquet(table, target, dictionary_floats=REPEATING_P_COLUMNS)
 
 
 def _hotspot_part(

@@ -27,7 +27,7 @@ from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
-from clustergeo.vocab import PSEUDO_P_COLUMNS
+from clustergeo.vocab import REPEATING_P_COLUMNS
 
 __all__ = ["run"]
 
@@ -83,7 +83,7 @@ def run(config: RunConfig) -> None:
 
     limits = warn_floor_limits(table, settings, at_least=permutations_for(settings, tests))
 
-    write_parquet(table, paths[r.HOTSPOTS], dictionary_floats=PSEUDO_P_COLUMNS)
+    write_parquet(table, paths[r.HOTSPOTS], dictionary_floats=REPEATING_P_COLUMNS)
     write_csv(table, paths[r.HOTSPOTS_CSV])
     write_parquet(overall, paths[r.GLOBAL_STATISTICS])
     write_csv(overall, paths[r.GLOBAL_STATISTICS_CSV])
