@@ -65,11 +65,16 @@ $(NATIONAL_YEARS_DIR)/README.txt: src/clustergeo/demo/national.py | $(VENV)/.ins
 national-emerging: $(VENV)/.installed $(NATIONAL_YEARS_DIR)/README.txt ## Emerging hot spots of every LSOA x 730 synthetic industries over 9 years, on Dask (needs ../shared/data)
 	$(CG) panel pipelines/panels/national-synthetic-emerging.yaml
 
+# matplotlib caches its font list per user and version, not per environment: a list another
+# environment made (or one since removed) names fonts that are not this one's. The tests check
+# this environment's fonts, so they keep a list of their own.
+TEST_ENV := MPLCONFIGDIR=$(abspath $(VENV))/matplotlib
+
 test: $(VENV)/.installed ## Run the whole test suite (unit and end-to-end)
-	$(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed ## Run the unit tests only (no end-to-end or slow tests), in about a minute
-	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e and not slow"
+	$(TEST_ENV) HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -m "not e2e and not slow"
 
 bench: $(VENV)/.installed ## Benchmark hot spots and co-location against esda, the employment grid and every stage (needs ../shared/data, ~30 min)
 	$(BIN)/python benchmarks/bench_hotspots.py --out data/processed/bench/hotspots.md
