@@ -22,7 +22,7 @@ from clustergeo.cli import main
 from clustergeo.hotspots.weights import SpatialWeights, build_weights
 from clustergeo.ingest.boundaries import read_boundaries
 from clustergeo.ingest.employment import read_employment
-from clustergeo.publish.framing import Framing
+from clustergeo.publish.framing import Framing, HotspotMethod
 from clustergeo.stages.paths import RunPaths
 
 matplotlib.use("Agg")
@@ -56,6 +56,19 @@ def plain_framing(**changes: object) -> Framing:
         "lq_reference": "the table",
     }
     return Framing(**(fields | changes))
+
+
+def plain_method(*floor_limits: dict[str, object], permutations: int = 9999) -> HotspotMethod:
+    """A run's hot-spot method with these permutation-floor records, for its map notes."""
+    return HotspotMethod(
+        variable="lq",
+        weights="queen contiguity",
+        gi_star_inference="analytic",
+        permutations=permutations,
+        correction="fdr_bh",
+        seed=1,
+        floor_limits=floor_limits,
+    )
 
 
 def square_grid(

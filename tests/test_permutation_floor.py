@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,14 +26,13 @@ from clustergeo.hotspots.permutation_floor import (
 )
 from clustergeo.hotspots.statistics import permutation_levels
 from clustergeo.hotspots.weights import build_weights
-from clustergeo.publish.framing import HotspotMethod
 from clustergeo.publish.key_findings import _floor_limitation
 from clustergeo.stages import registry as r
 from clustergeo.stages.circular import _colocation_inference
 from clustergeo.stages.intermediates import read_floor_limits
 from clustergeo.stages.paths import RunPaths
 from clustergeo.stages.runner import run_stages
-from conftest import square_grid
+from conftest import plain_method, square_grid
 
 
 def test_smallest_pseudo_p_is_twice_as_large_two_sided() -> None:
@@ -388,19 +386,11 @@ def test_a_run_with_too_few_permutations_says_so_in_its_record_report_and_maps(
     )
     assert "The co-location classes of these streams (circular/colocation.csv)" in report
     # Neither puts a note on the areas' maps: only the hot-spot stage's limits concern them.
-    assert _method(99, (grid, sides, *streams)).floor_note("moran", {c: c for c in mapped}) == ""
-
-
-def _method(permutations: int, floor_limits: tuple[dict[str, Any], ...]) -> HotspotMethod:
-    """A run's hot-spot method with these floor records, for its map notes."""
-    return HotspotMethod(
-        variable="lq",
-        weights="w",
-        gi_star_inference="analytic",
-        permutations=permutations,
-        correction="fdr_bh",
-        seed=1,
-        floor_limits=floor_limits,
+    assert (
+        plain_method(grid, sides, *streams, permutations=99).floor_note(
+            "moran", {c: c for c in mapped}
+        )
+        == ""
     )
 
 
@@ -453,7 +443,7 @@ def test_the_growth_stages_records_are_read_and_old_records_still_read_well(
         _floor_limitation(emerging, 9_999)
     )
     # Only the hot-spot stage's own limit puts a note on the maps.
-    method = _method(9_999, (old, emerging))
+    method = plain_method(old, emerging, permutations=9_999)
     assert method.floor_note("moran", {"C": "Manufacturing"})
     assert method.floor_note("gi_star", {"C": "Manufacturing"}) == ""
 

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 
 from clustergeo.hotspots.permutation_floor import FloorLimit
-from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.publish.framing import ClusterRule, Framing
 from clustergeo.publish.key_findings import key_findings, limitations
-from conftest import plain_framing
+from conftest import plain_framing, plain_method
 
 
 def _framing(*, gva: bool) -> Framing:
@@ -59,20 +59,8 @@ def test_employment_findings_are_sized_in_jobs() -> None:
 _RULE = ClusterRule(significance=0.05, min_lq=1.25, min_employment=100.0)
 
 
-def _method(*floor_limits: dict[str, Any], permutations: int = 9999) -> HotspotMethod:
-    return HotspotMethod(
-        variable="lq",
-        weights="queen contiguity",
-        gi_star_inference="analytic",
-        permutations=permutations,
-        correction="fdr_bh",
-        seed=1,
-        floor_limits=floor_limits,
-    )
-
-
 def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
-    method = _method(permutations=0)
+    method = plain_method(permutations=0)
     gva = " ".join(limitations(_framing(gva=True), method, _RULE))
     assert "Where output is counted" in gva
     assert "no confidence interval" in gva
@@ -97,7 +85,7 @@ def _floor_limit(industries: list[dict[str, str]], **changes: Any) -> dict[str, 
 
 
 def _limitations_with_floor(industries: list[dict[str, str]]) -> str:
-    method = _method(_floor_limit(industries))
+    method = plain_method(_floor_limit(industries))
     return " ".join(limitations(_framing(gva=False), method, _RULE))
 
 
@@ -141,7 +129,7 @@ def test_too_few_permutations_in_one_industry_without_a_correction_read_in_the_s
         smallest_p=2 / 5001,
         permutations_needed=49,
     )
-    method = _method(limit, permutations=5000)
+    method = plain_method(limit, permutations=5000)
     text = " ".join(limitations(_framing(gva=False), method, _RULE))
     assert "no p-value can be below 0.00039992, and even without a correction" in text
     assert "no area of Automotive is significant" in text
@@ -149,7 +137,7 @@ def test_too_few_permutations_in_one_industry_without_a_correction_read_in_the_s
 
 
 def test_maps_of_limited_industries_say_so_and_name_them_among_several() -> None:
-    method = _method(_floor_limit([{"code": "energy", "label": "Energy", "kind": "cluster"}]))
+    method = plain_method(_floor_limit([{"code": "energy", "label": "Energy", "kind": "cluster"}]))
     alone = method.floor_note("moran", {"energy": "Energy"})
     assert alone.startswith(" Even the most extreme areas could not be significant with this")
     assert "an empty map may mean too few permutations, not no cluster" in alone
@@ -160,7 +148,7 @@ def test_maps_of_limited_industries_say_so_and_name_them_among_several() -> None
 
 
 def test_no_floor_limit_no_bullet() -> None:
-    text = " ".join(limitations(_framing(gva=False), _method(), _RULE))
+    text = " ".join(limitations(_framing(gva=False), plain_method(), _RULE))
     assert "Too few permutations" not in text
 
 
