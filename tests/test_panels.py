@@ -20,7 +20,7 @@ from clustergeo.concentration import location_quotients
 from clustergeo.config import ComputeConfig, PanelConfig, load_panel_config
 from clustergeo.demo.national import synthetic_counts, write_national_workload
 from clustergeo.hotspots.permutation_floor import permutations_needed
-from clustergeo.panels.employment import open_panel
+from clustergeo.panels.employment import CodePositions, open_panel
 from clustergeo.panels.panel import _summary, read_panel_hotspots, run_panel, year_lq
 from clustergeo.vocab import GI_STAR_CLASSES, MORAN_CLASSES
 from conftest import square_grid
@@ -435,6 +435,32 @@ def test_summary_counts_each_industry_as_a_group_by_on_text() -> None:
         _summary(text.iloc[1:]),
         check_dtype=False,
     )
+
+
+def test_code_positions_follow_each_batch_dictionary() -> None:
+    """A dictionary kept from the batch before is reused only while batches repeat it."""
+    lookup = pa.array(["A", "B", "C"])
+    batches = [
+        pa.DictionaryArray.from_arrays(pa.array([0, 1, 1]), pa.array(["A", "B"])),
+        pa.DictionaryArray.from_arrays(pa.array([1, 0]), pa.array(["A", "B"])),
+        # Same length, another order: not the dictionary kept.
+        pa.DictionaryArray.from_arrays(pa.array([0, 1]), pa.array(["B", "A"])),
+        pa.DictionaryArray.from_arrays(pa.array([2, 0, 1]), pa.array(["C", "Z", "A"])),
+        pa.array(["C", "Z", "B"]),
+        pa.chunked_array(
+            [
+                pa.DictionaryArray.from_arrays(pa.array([0]), pa.array(["B", "C"])),
+                pa.DictionaryArray.from_arrays(pa.array([1]), pa.array(["B", "C"])),
+            ]
+        ),
+    ]
+    where = {"A": 0, "B": 1, "C": 2}
+    positions = CodePositions(lookup)
+    for batch in batches:
+        values = batch.combine_chunks() if isinstance(batch, pa.ChunkedArray) else batch
+        text = values.cast(pa.string()).to_pylist()
+        expected = [where.get(code, -1) for code in text]
+        np.testing.assert_array_equal(positions(batch), expected)
 
 
 def test_a_pair_repeated_in_another_file_is_named(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ from clustergeo.hotspots.emerging import (
 )
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.io import atomic_path, write_parquet
-from clustergeo.panels.employment import code_positions
+from clustergeo.panels.employment import CodePositions, code_positions
 from clustergeo.vocab import EMERGING_CLASSES, GI_STAR_CLASSES
 
 if TYPE_CHECKING:
@@ -207,9 +207,9 @@ def _categories_part(  # noqa: PLR0917 -- a Dask task's arguments are positional
     """
     area_dtype = pd.CategoricalDtype(pd.Index(np.asarray(area_ids).astype(str)))
     industry_dtype = pd.CategoricalDtype(sorted(industries))
-    area_lookup = pa.array(np.asarray(area_ids).astype(str))
-    industry_lookup = pa.array(list(industry_dtype.categories))
-    classes = pa.array(list(GI_STAR_CLASSES))
+    area_positions = CodePositions(pa.array(np.asarray(area_ids).astype(str)))
+    industry_positions = CodePositions(pa.array(list(industry_dtype.categories)))
+    class_positions = CodePositions(pa.array(list(GI_STAR_CLASSES)))
     files = [pq.ParquetFile(path) for path in sources]
     if len({file.metadata.num_rows for file in files}) != 1:
         raise _out_of_step(sources[-1])
@@ -234,9 +234,9 @@ def _categories_part(  # noqa: PLR0917 -- a Dask task's arguments are positional
                     [b.column("gi_star_p_fdr").to_numpy(zero_copy_only=False) for b in batches]
                 )
                 cells = emerging_cells(z, year_states(z, p, alpha=alpha), alpha=alpha)
-                area = code_positions(first.column("area_code"), area_lookup)
-                industry = code_positions(first.column("industry_code"), industry_lookup)
-                final = code_positions(batches[-1].column("gi_star_class"), classes)
+                area = area_positions(first.column("area_code"))
+                industry = industry_positions(first.column("industry_code"))
+                final = class_positions(batches[-1].column("gi_star_class"))
                 frame = emerging_frame(
                     pd.Categorical.from_codes(area, dtype=area_dtype, validate=False),
                     pd.Categorical.from_codes(industry, dtype=industry_dtype, validate=False),

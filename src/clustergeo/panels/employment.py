@@ -28,26 +28,49 @@ import pyarrow.dataset as ds
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 
-__all__ = ["EmploymentPanel", "code_positions", "open_panel"]
+__all__ = ["CodePositions", "EmploymentPanel", "code_positions", "open_panel"]
 
 log = logging.getLogger(__name__)
 
 _COLUMNS = ("area_code", "industry_code", "employment")
 
 
+class CodePositions:
+    """Each code's position in ``lookup`` (-1 if absent), for one batch after another.
+
+    A dictionary-encoded column is looked up through its dictionary, and the positions of a
+    dictionary are kept for the next batch: the batches of a Parquet row group, and usually
+    of a whole file, repeat one dictionary (every area code of a national table, 35,000
+    strings, in each of a year's 200 batches), so it is cast and looked up once rather than
+    once a batch. A repeated dictionary is recognised by comparing it with the one kept.
+    """
+
+    def __init__(self, lookup: pa.Array) -> None:
+        self._lookup = lookup
+        self._dictionary: pa.Array | None = None
+        self._positions = np.empty(0, dtype=np.int64)
+
+    def __call__(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """The positions of ``column``'s values, one per row."""
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        parts = [self._chunk_positions(chunk) for chunk in chunks]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def _chunk_positions(self, chunk: pa.Array) -> np.ndarray:
+        if not pa.types.is_dictionary(chunk.type):
+            found = pc.index_in(chunk.cast(pa.string()), value_set=self._lookup)
+            return found.fill_null(-1).to_numpy(zero_copy_only=False)
+        dictionary = chunk.dictionary
+        if self._dictionary is None or not dictionary.equals(self._dictionary):
+            in_lookup = pc.index_in(dictionary.cast(pa.string()), value_set=self._lookup)
+            self._positions = in_lookup.fill_null(-1).to_numpy(zero_copy_only=False)
+            self._dictionary = dictionary
+        return self._positions[chunk.indices.to_numpy(zero_copy_only=False)]
+
+
 def code_positions(column: pa.ChunkedArray | pa.Array, lookup: pa.Array) -> np.ndarray:
     """Each value's position in ``lookup`` (-1 if absent), via the dictionary when encoded."""
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    parts = []
-    for chunk in chunks:
-        if pa.types.is_dictionary(chunk.type):
-            in_dictionary = pc.index_in(chunk.dictionary.cast(pa.string()), value_set=lookup)
-            table = in_dictionary.fill_null(-1).to_numpy(zero_copy_only=False)
-            parts.append(table[chunk.indices.to_numpy(zero_copy_only=False)])
-        else:
-            found = pc.index_in(chunk.cast(pa.string()), value_set=lookup)
-            parts.append(found.fill_null(-1).to_numpy(zero_copy_only=False))
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    return CodePositions(lookup)(column)
 
 
 def _distinct(column: pa.ChunkedArray | pa.Array) -> set[str]:
@@ -132,14 +155,14 @@ class EmploymentPanel:
         InputDataError
             If a count is negative.
         """
-        areas = pa.array(area_codes.astype(str).to_numpy())
-        industries = pa.array(self.industries)
+        area_positions = CodePositions(pa.array(area_codes.astype(str).to_numpy()))
+        industry_positions = CodePositions(pa.array(self.industries))
         scanner = self.dataset.scanner(columns=list(_COLUMNS), filter=self._year_filter(year))
         for batch in scanner.to_batches():
             if batch.num_rows == 0:
                 continue
-            rows = code_positions(batch.column("area_code"), areas)
-            cols = code_positions(batch.column("industry_code"), industries)
+            rows = area_positions(batch.column("area_code"))
+            cols = industry_positions(batch.column("industry_code"))
             counts = batch.column("employment").cast(pa.float64()).to_numpy(zero_copy_only=False)
             if (rows < 0).any():
                 unknown.update(_distinct(batch.column("area_code").filter(pa.array(rows < 0))))
