@@ -480,7 +480,10 @@ def test_a_pair_repeated_in_another_file_is_named(tmp_path: Path) -> None:
 
 
 def test_a_part_that_cannot_be_written_stops_the_run_and_leaves_its_year_to_redo(
-    workload: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workload: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Parts are written by a second thread; its failure still stops the run, and the year."""
     from clustergeo.panels import panel as panel_module
@@ -496,6 +499,7 @@ def test_a_part_that_cannot_be_written_stops_the_run_and_leaves_its_year_to_redo
     monkeypatch.setattr(panel_module, "_write_part", full_disk)
     with pytest.raises(OSError, match="No space left"):
         run_panel(config)
+    assert "failed as well" not in caplog.text
     year = tmp_path / "hotspots" / "year=2019"
     assert (year / "part-00000.parquet").exists()
     assert not (year / "_SUCCESS.json").exists()
@@ -507,6 +511,35 @@ def test_a_part_that_cannot_be_written_stops_the_run_and_leaves_its_year_to_redo
         "part-00001.parquet",
         "part-00002.parquet",
     ]
+
+
+def test_a_write_that_fails_while_the_next_block_fails_is_told_too(
+    workload: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The run stops on the block's error, and the part's failed write is not lost."""
+    from clustergeo.panels import panel as panel_module
+
+    block = panel_module._hotspot_block
+    blocks_done = []
+
+    def full_disk(table: pd.DataFrame, target: Path) -> None:
+        raise OSError(28, "No space left on device", str(target))
+
+    def second_block_fails(*args: object) -> object:
+        if blocks_done:
+            raise MemoryError("out of memory in the second block")
+        blocks_done.append(True)
+        return block(*args)
+
+    config = _config(workload, tmp_path, years=[2019], compute={"industries_per_task": 3})
+    monkeypatch.setattr(panel_module, "_write_part", full_disk)
+    monkeypatch.setattr(panel_module, "_hotspot_block", second_block_fails)
+    with pytest.raises(MemoryError, match="second block"):
+        run_panel(config)
+    assert "Writing a part failed as well: [Errno 28] No space left on device" in caplog.text
 
 
 def test_rows_without_an_industry_code_are_named(tmp_path: Path) -> None:

@@ -334,27 +334,37 @@ def _run_local(work: _PanelWork) -> None:
     area_codes = pd.Index(work.weights.ids)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-writer") as writer:
         pending: Future[None] | None = None
-        for year in work.years:
-            started = time.perf_counter()
-            values = year_lq(work.panel, year, area_codes)
-            summaries = []
-            for i, where in enumerate(work.blocks):
-                table, summary, limits = _hotspot_block(
-                    values.iloc[:, where], work.weights, work.settings
-                )
+        try:
+            for year in work.years:
+                started = time.perf_counter()
+                values = year_lq(work.panel, year, area_codes)
+                summaries = []
+                for i, where in enumerate(work.blocks):
+                    table, summary, limits = _hotspot_block(
+                        values.iloc[:, where], work.weights, work.settings
+                    )
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(_write_part, table, work.part(year, i))
+                    del table
+                    summaries.append(summary)
+                    work.floor_limits.extend(limits)
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(_write_part, table, work.part(year, i))
-                del table
-                summaries.append(summary)
-                work.floor_limits.extend(limits)
-            if pending is not None:
-                pending.result()
-                pending = None
-            work.finish(year, pd.concat(summaries, ignore_index=True))
-            log.info(
-                "%d: %d industries in %.1f s", year, values.shape[1], time.perf_counter() - started
-            )
+                    pending = None
+                work.finish(year, pd.concat(summaries, ignore_index=True))
+                log.info(
+                    "%d: %d industries in %.1f s",
+                    year,
+                    values.shape[1],
+                    time.perf_counter() - started,
+                )
+        except BaseException as error:
+            # The part being written when the run stopped: a failure of its own is told too.
+            failed = pending.exception() if pending is not None else None
+            if failed is not None and failed is not error:
+                log.error("Writing a part failed as well: %s", failed)
+            raise
 
 
 def _run_dask(work: _PanelWork, client: Client) -> None:
