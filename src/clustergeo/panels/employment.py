@@ -59,13 +59,15 @@ class CodePositions:
     def _chunk_positions(self, chunk: pa.Array) -> np.ndarray:
         if not pa.types.is_dictionary(chunk.type):
             found = pc.index_in(chunk.cast(pa.string()), value_set=self._lookup)
-            return found.fill_null(-1).to_numpy(zero_copy_only=False)
+            plain: np.ndarray = found.fill_null(-1).to_numpy(zero_copy_only=False)
+            return plain
         dictionary = chunk.dictionary
         if self._dictionary is None or not dictionary.equals(self._dictionary):
             in_lookup = pc.index_in(dictionary.cast(pa.string()), value_set=self._lookup)
             self._positions = in_lookup.fill_null(-1).to_numpy(zero_copy_only=False)
             self._dictionary = dictionary
-        return self._positions[chunk.indices.to_numpy(zero_copy_only=False)]
+        positions: np.ndarray = self._positions[chunk.indices.to_numpy(zero_copy_only=False)]
+        return positions
 
 
 def code_positions(column: pa.ChunkedArray | pa.Array, lookup: pa.Array) -> np.ndarray:
