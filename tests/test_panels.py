@@ -549,3 +549,23 @@ def test_rows_without_an_industry_code_are_named(tmp_path: Path) -> None:
     )
     with pytest.raises(InputDataError, match=r"uncoded\.parquet: 1 rows have no industry_code"):
         open_panel(path)
+
+
+@pytest.mark.parametrize("encoded", [False, True])
+def test_rows_without_an_area_code_are_named(tmp_path: Path, encoded: bool) -> None:
+    """Plain or dictionary-encoded, a missing area code is named, not dropped or a crash."""
+    codes = pa.array(["A", None, "B", None])
+    table = pa.table(
+        {
+            "area_code": codes.dictionary_encode() if encoded else codes,
+            "industry_code": ["X", "X", "X", "Y"],
+            "year": [2021] * 4,
+            "employment": [5.0, 2.0, 3.0, 1.0],
+        }
+    )
+    path = tmp_path / "uncoded.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(
+        InputDataError, match=r"uncoded\.parquet: 2 rows of 2021 have no area_code; give every"
+    ):
+        open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))

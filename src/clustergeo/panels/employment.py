@@ -155,13 +155,15 @@ class EmploymentPanel:
         Raises
         ------
         InputDataError
-            If a count is negative.
+            If a count is negative, or rows have no area code (counted over the year).
         """
         area_positions = CodePositions(pa.array(area_codes.astype(str).to_numpy()))
         industry_positions = CodePositions(pa.array(self.industries))
         scanner = self.dataset.scanner(columns=list(_COLUMNS), filter=self._year_filter(year))
+        uncoded = 0
         for batch in scanner.to_batches():
-            if batch.num_rows == 0:
+            uncoded += batch.column("area_code").null_count
+            if batch.num_rows == 0 or uncoded:
                 continue
             rows = area_positions(batch.column("area_code"))
             cols = industry_positions(batch.column("industry_code"))
@@ -178,6 +180,11 @@ class EmploymentPanel:
                     "zero or more (null for a suppressed cell)."
                 )
             yield rows, cols, counts
+        if uncoded:
+            raise InputDataError(
+                f"{self.path}: {uncoded:,} rows of {year} have no area_code; give every row the "
+                "code of its area (a suppressed count is a null employment, not a missing code)."
+            )
 
 
 def _dataset(path: Path) -> ds.Dataset:
