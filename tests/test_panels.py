@@ -551,6 +551,33 @@ def test_rows_without_an_industry_code_are_named(tmp_path: Path) -> None:
         open_panel(path)
 
 
+@pytest.mark.parametrize(
+    ("years", "message"),
+    [
+        (pa.array([2021, None, 2021]), r"years\.parquet: 1 rows have no year; give every row"),
+        (pa.array([2021.0, 2021.5, 2022.0]), r"years must be whole numbers, not 2021\.5\."),
+        (pa.array(["2021", "2021", "2022"]), r"the year column holds string values such as"),
+        (pa.array(["2021", "2021", "2022"]).dictionary_encode(), r"holds string values"),
+    ],
+    ids=["missing", "fraction", "text", "dictionary-text"],
+)
+def test_years_that_are_not_whole_numbers_are_named(
+    tmp_path: Path, years: pa.Array, message: str
+) -> None:
+    """Each used to end in a traceback, or a fraction of a year dropped its rows unsaid."""
+    table = pa.table(
+        {
+            "area_code": ["A", "B", "A"],
+            "industry_code": ["X", "X", "Y"],
+            "year": years,
+            "employment": [1.0, 2.0, 3.0],
+        }
+    )
+    pq.write_table(table, tmp_path / "years.parquet")
+    with pytest.raises(InputDataError, match=message):
+        open_panel(tmp_path / "years.parquet")
+
+
 @pytest.mark.parametrize("encoded", [False, True])
 def test_rows_without_an_area_code_are_named(tmp_path: Path, encoded: bool) -> None:
     """Plain or dictionary-encoded, a missing area code is named, not dropped or a crash."""

@@ -187,6 +187,29 @@ class EmploymentPanel:
             )
 
 
+def _year_values(column: pa.Array, path: Path) -> tuple[set[int], set[float]]:
+    """A batch's distinct years, and any that are not whole (a year column of floats).
+
+    Raises
+    ------
+    InputDataError
+        If the column holds neither integers nor floating-point numbers (text, dates).
+    """
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    values = pc.unique(column).drop_null().to_pylist()
+    if pa.types.is_integer(column.type):
+        return {int(v) for v in values}, set()
+    if pa.types.is_floating(column.type):
+        whole = {float(v) for v in values if float(v).is_integer()}
+        return {int(v) for v in whole}, {float(v) for v in values} - whole
+    raise InputDataError(
+        f"{path}: the year column holds {column.type} values such as "
+        f"{format_examples([str(v) for v in values[:5]])}, not numbers; write the years as "
+        "integers (or as year=<year> folders)."
+    )
+
+
 def _dataset(path: Path) -> ds.Dataset:
     return ds.dataset(path, format="parquet", partitioning="hive")
 
@@ -221,12 +244,22 @@ def open_panel(path: Path) -> EmploymentPanel:
         )
     # One streaming pass over two columns: never the whole column in memory.
     years: set[int] = set()
+    not_whole: set[float] = set()
     industries: set[str] = set()
-    uncoded = 0
+    uncoded = undated = 0
     for batch in dataset.scanner(columns=["year", "industry_code"]).to_batches():
-        years.update(int(y) for y in pc.unique(batch.column("year")).to_pylist())
+        undated += batch.column("year").null_count
+        whole, fractions = _year_values(batch.column("year"), path)
+        years |= whole
+        not_whole |= fractions
         industries.update(_distinct(batch.column("industry_code")))
         uncoded += batch.column("industry_code").null_count
+    if undated:
+        raise InputDataError(f"{path}: {undated:,} rows have no year; give every row its year.")
+    if not_whole:
+        raise InputDataError(
+            f"{path}: years must be whole numbers, not {format_examples(sorted(not_whole))}."
+        )
     if uncoded:
         raise InputDataError(
             f"{path}: {uncoded:,} rows have no industry_code; give every row the code of its "
