@@ -171,6 +171,50 @@ def test_negative_counts_are_named(tmp_path: Path) -> None:
         open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
 
 
+@pytest.mark.parametrize(
+    ("employment", "message"),
+    [
+        (
+            pa.array([1.0, float("inf"), 3.0]),
+            r"1 infinite employment counts in 2021 \(e\.g\. areas B\)",
+        ),
+        (pa.array(["1", "lots", "3"]), r"employment in 2021 that is not a number \(.*'lots'"),
+        (pa.array([1, 2, 3], pa.date32()), r"the employment column holds date32\[day\] values"),
+        (pa.array([True, False, True]), r"the employment column holds bool values, not numbers"),
+    ],
+    ids=["infinite", "text", "dates", "booleans"],
+)
+def test_counts_that_are_not_numbers_are_named(
+    tmp_path: Path, employment: pa.Array, message: str
+) -> None:
+    table = pa.table(
+        {
+            "area_code": ["A", "B", "A"],
+            "industry_code": ["X", "X", "Y"],
+            "year": [2021] * 3,
+            "employment": employment,
+        }
+    )
+    pq.write_table(table, tmp_path / "counts.parquet")
+    with pytest.raises(InputDataError, match=message):
+        open_panel(tmp_path / "counts.parquet").year_matrix(2021, pd.Index(["A", "B"]))
+
+
+def test_counts_written_as_numbers_in_text_are_read(tmp_path: Path) -> None:
+    """Text that parses as numbers is taken as the numbers, as a CSV's would be."""
+    table = pa.table(
+        {
+            "area_code": ["A", "B", "A"],
+            "industry_code": ["X", "X", "Y"],
+            "year": [2021] * 3,
+            "employment": pa.array(["1", None, "3.5"]),
+        }
+    )
+    pq.write_table(table, tmp_path / "text.parquet")
+    matrix = open_panel(tmp_path / "text.parquet").year_matrix(2021, pd.Index(["A", "B"]))
+    np.testing.assert_array_equal(matrix.to_numpy(), [[1.0, 3.5], [np.nan, 0.0]])
+
+
 def test_missing_columns_and_non_parquet_are_named(tmp_path: Path) -> None:
     pq.write_table(pa.table({"area_code": ["A"], "employment": [1.0]}), tmp_path / "t.parquet")
     with pytest.raises(InputDataError, match=r"t\.parquet has no columns industry_code, year"):

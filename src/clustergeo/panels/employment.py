@@ -155,7 +155,8 @@ class EmploymentPanel:
         Raises
         ------
         InputDataError
-            If a count is negative, or rows have no area code (counted over the year).
+            If a count is not a number, negative or infinite, or rows have no area code
+            (counted over the year).
         """
         area_positions = CodePositions(pa.array(area_codes.astype(str).to_numpy()))
         industry_positions = CodePositions(pa.array(self.industries))
@@ -167,18 +168,25 @@ class EmploymentPanel:
                 continue
             rows = area_positions(batch.column("area_code"))
             cols = industry_positions(batch.column("industry_code"))
-            counts = batch.column("employment").cast(pa.float64()).to_numpy(zero_copy_only=False)
+            try:
+                employment = batch.column("employment").cast(pa.float64())
+            except pa.ArrowInvalid as error:
+                raise InputDataError(
+                    f"{self.path}: employment in {year} that is not a number ({error}); counts "
+                    "must be numbers (null for a suppressed cell)."
+                ) from None
+            counts = employment.to_numpy(zero_copy_only=False)
             if (rows < 0).any():
                 unknown.update(_distinct(batch.column("area_code").filter(pa.array(rows < 0))))
                 keep = rows >= 0
                 rows, cols, counts = rows[keep], cols[keep], counts[keep]
-            negative = counts < 0
-            if negative.any():
-                raise InputDataError(
-                    f"{self.path}: {int(negative.sum())} negative employment counts in {year} "
-                    f"(e.g. areas {format_examples(area_codes[rows[negative]])}); counts must be "
-                    "zero or more (null for a suppressed cell)."
-                )
+            for wrong, what in ((counts < 0, "negative"), (np.isinf(counts), "infinite")):
+                if wrong.any():
+                    raise InputDataError(
+                        f"{self.path}: {int(wrong.sum())} {what} employment counts in {year} "
+                        f"(e.g. areas {format_examples(area_codes[rows[wrong]])}); counts must "
+                        "be finite and zero or more (null for a suppressed cell)."
+                    )
             yield rows, cols, counts
         if uncoded:
             raise InputDataError(
@@ -241,6 +249,22 @@ def open_panel(path: Path) -> EmploymentPanel:
             f"{path} has no column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; a "
             "panel needs area_code, industry_code, year (a column or year=<year> folders) and "
             "employment."
+        )
+    counts_type = dataset.schema.field("employment").type
+    if not any(
+        check(counts_type)
+        for check in (
+            pa.types.is_integer,
+            pa.types.is_floating,
+            pa.types.is_decimal,
+            pa.types.is_string,
+            pa.types.is_large_string,
+            pa.types.is_null,
+        )
+    ):
+        raise InputDataError(
+            f"{path}: the employment column holds {counts_type} values, not numbers; write "
+            "the counts as integers or floats (null for a suppressed cell)."
         )
     # One streaming pass over two columns: never the whole column in memory.
     years: set[int] = set()
