@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -640,3 +641,66 @@ def test_rows_without_an_area_code_are_named(tmp_path: Path, encoded: bool) -> N
         InputDataError, match=r"uncoded\.parquet: 2 rows of 2021 have no area_code; give every"
     ):
         open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
+
+
+def test_a_failed_rerun_leaves_no_summary_of_the_years_it_was_redoing(
+    workload: Path, tmp_path: Path
+) -> None:
+    run_panel(_config(workload, tmp_path))
+    assert (tmp_path / "summary.csv").exists()
+    folder = tmp_path / "employment"
+    shutil.copytree(workload / "employment", folder)
+    for path in folder.rglob("*.parquet"):
+        table = pq.read_table(path)
+        column = table.schema.get_field_index("employment")
+        nulls = pa.nulls(len(table), table.schema.field(column).type)
+        pq.write_table(table.set_column(column, "employment", nulls), path)
+    with pytest.raises(InputDataError, match=r"no employment at all"):
+        run_panel(_config(workload, tmp_path, employment=str(folder)))
+    assert not (tmp_path / "summary.csv").exists()
+    assert not (tmp_path / "panel_report.json").exists()
+
+
+def test_panel_paths_and_settings_that_cannot_work_are_refused(
+    workload: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"is inside the employment folder"):
+        run_panel(_config(workload, workload / "employment" / "out"))
+    with pytest.raises(ValueError, match=r"hotspots\.variable 'employment' does not apply"):
+        _config(workload, tmp_path, hotspots={"variable": "employment"})
+    with pytest.raises(ValueError, match=r"'years' is empty"):
+        _config(workload, tmp_path, years=[])
+    with pytest.raises(ValueError, match=r"memory_limit 'lots' is not an amount of memory"):
+        ComputeConfig(memory_limit="lots")
+    assert ComputeConfig(memory_limit="8GiB").memory_limit == "8GiB"
+
+
+def test_a_table_without_rows_or_with_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    empty = _write(tmp_path / "empty.parquet", [])
+    grid = tmp_path / "grid.geojson"
+    square_grid(3, 3, digits=1).to_file(grid)
+    with pytest.raises(InputDataError, match=r"empty\.parquet has no rows: there is no year"):
+        run_panel(
+            PanelConfig.model_validate(
+                {
+                    "name": "empty",
+                    "output_dir": tmp_path / "out",
+                    "areas": {"path": str(grid), "code_column": "area_code"},
+                    "employment": str(empty),
+                }
+            )
+        )
+    folder = tmp_path / "employment"
+    folder.mkdir()
+    # The first file sets the column types: industry codes as integers.
+    pq.write_table(
+        pa.table({"area_code": ["A"], "industry_code": [7], "year": [2021], "employment": [5.0]}),
+        folder / "a.parquet",
+    )
+    (folder / "notes.csv").write_text("not parquet\n")
+    with pytest.raises(InputDataError, match=r"cannot read the employment table .*notes\.csv"):
+        open_panel(folder)
+    (folder / "notes.csv").unlink()
+    _write(folder / "b.parquet", [("B", "X", 2021, 1.0)])
+    with pytest.raises(InputDataError, match=r"same columns of the same types"):
+        open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))

@@ -337,3 +337,43 @@ def test_each_emerging_task_reads_only_its_block(
     # The streamed parts were read through, not just opened: every row of every part.
     rows = sum(pq.ParquetFile(path).metadata.num_rows for path, *_ in reads.streamed)
     assert rows == 300 * INDUSTRIES * len(YEARS)
+
+
+def test_years_written_out_of_order_run_forward_in_time(workload: Path, tmp_path: Path) -> None:
+    """A trend read backwards would turn an emerging hot spot into a diminishing one."""
+    forward = run_panel(_config(workload, tmp_path / "forward", years=list(YEARS[:4])))
+    shuffled = _config(workload, tmp_path / "shuffled", years=[2019, 2017, 2016, 2018])
+    assert shuffled.years == list(YEARS[:4])
+    backward = run_panel(shuffled)
+    assert backward.years == forward.years
+    pd.testing.assert_frame_equal(
+        read_panel_emerging(tmp_path / "shuffled"), read_panel_emerging(tmp_path / "forward")
+    )
+
+
+def test_a_new_block_size_redoes_the_years_the_emerging_step_reads(
+    workload: Path, tmp_path: Path
+) -> None:
+    """The parts are blocks of industries: read with another block size they would not match."""
+    run_panel(_config(workload, tmp_path, emerging=None, compute={"industries_per_task": 1}))
+    again = run_panel(_config(workload, tmp_path, compute={"industries_per_task": 3}))
+    assert again.report["years_computed"] == list(YEARS)
+    assert again.emerging is not None
+    assert (again.emerging[list(EMERGING_CLASSES)].sum(axis=1) == 300).all()
+
+
+def test_a_part_deleted_or_cut_short_since_the_run_is_computed_again(
+    workload: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = _config(workload, tmp_path, years=list(YEARS[:3]))
+    first = run_panel(config)
+    expected = read_panel_emerging(tmp_path)
+    (tmp_path / "hotspots" / "year=2017" / "part-00001.parquet").unlink()
+    cut = tmp_path / "emerging" / "part-00002.parquet"
+    cut.write_bytes(cut.read_bytes()[:100])
+    again = run_panel(config)
+    assert again.report["years_computed"] == [2017]
+    assert "part-00001.parquet missing or not whole" in caplog.text
+    assert "part-00002.parquet missing or not whole" in caplog.text
+    pd.testing.assert_frame_equal(read_panel_emerging(tmp_path), expected)
+    pd.testing.assert_frame_equal(again.summary, first.summary)

@@ -894,6 +894,22 @@ class ComputeConfig(_Strict):
         ),
     )
 
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_in_bytes(cls, value: str) -> str:
+        if value == "auto":
+            return value
+        from dask.utils import parse_bytes
+
+        try:
+            parse_bytes(value)
+        except ValueError:
+            raise ValueError(
+                f"memory_limit {value!r} is not an amount of memory: give one such as '8GiB' "
+                "or '4 GB', or 'auto'"
+            ) from None
+        return value
+
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
@@ -1373,10 +1389,18 @@ class PanelConfig(_Located, _Strict):
 
     folder_roles: ClassVar[tuple[str, ...]] = ("employment",)
 
+    @field_validator("years")
+    @classmethod
+    def _in_time_order(cls, years: list[int] | None) -> list[int] | None:
+        # A trend runs forward in time whatever order the years are written in.
+        return sorted(years) if years is not None else None
+
     @model_validator(mode="after")
     def _check_years(self) -> PanelConfig:
         if self.years is None:
             return self
+        if not self.years:
+            raise ValueError("'years' is empty; list the years to analyse, or leave it out")
         repeated = sorted({year for year in self.years if self.years.count(year) > 1})
         if repeated:
             raise ValueError(f"'years' repeats {', '.join(map(str, repeated))}; list each once")
@@ -1384,6 +1408,15 @@ class PanelConfig(_Located, _Strict):
             raise ValueError(
                 f"emerging hot spots need at least 3 years for a trend; 'years' lists "
                 f"{len(self.years)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _on_location_quotients(self) -> PanelConfig:
+        if "variable" in self.hotspots.model_fields_set and self.hotspots.variable != "lq":
+            raise ValueError(
+                f"hotspots.variable {self.hotspots.variable!r} does not apply to a panel: its hot "
+                "spots are always of the location quotients; leave the key out"
             )
         return self
 

@@ -42,6 +42,7 @@ __all__ = [
     "file_sha256",
     "is_temporary",
     "note_written",
+    "parquet_rows",
     "read_text",
     "recording_writes",
     "write_csv",
@@ -329,6 +330,20 @@ def write_parquet(
         frame.to_parquet(tmp, index=False, **options)
     log.info("Wrote %s (%d rows)", path, len(frame))
     return path
+
+
+def parquet_rows(path: Path) -> int | None:
+    """The rows of a Parquet file as its footer gives them; None if missing or unreadable.
+
+    Reads the footer only: a cheap check that a part written earlier is still whole.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.read_metadata(path).num_rows)
+    except (OSError, pa.ArrowException):
+        return None
 
 
 def write_csv(frame: pd.DataFrame, path: Path, *, quote_text: bool = True) -> Path:

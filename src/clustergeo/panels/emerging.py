@@ -57,7 +57,7 @@ from clustergeo.hotspots.emerging import (
     year_states,
 )
 from clustergeo.hotspots.weights import SpatialWeights
-from clustergeo.io import atomic_path, write_parquet
+from clustergeo.io import atomic_path, parquet_rows, write_parquet
 from clustergeo.panels.employment import CodePositions, code_positions
 from clustergeo.vocab import EMERGING_CLASSES, GI_STAR_CLASSES
 
@@ -112,12 +112,16 @@ class EmergingWork:
         return [
             (previous, year)
             for previous, year in zip(self.years, self.years[1:], strict=False)
-            if not self.lagged_part(year, block).exists()
+            if parquet_rows(self.lagged_part(year, block)) is None
         ]
 
     def part(self, block: int) -> Path:
         """Where a block's categories go."""
         return self.folder / f"part-{block:05d}.parquet"
+
+    def finished(self, block: int) -> bool:
+        """Whether a block's categories are written and whole (their footer reads)."""
+        return parquet_rows(self.part(block)) is not None
 
     def block_industries(self, block: int) -> list[str]:
         """The industries of a block, in the panel's order."""
@@ -295,7 +299,7 @@ def _submit_dask(work: EmergingWork, client: Client) -> list[Future]:
     )
     futures = []
     for block in range(len(work.blocks)):
-        if work.part(block).exists():
+        if work.finished(block):
             futures.append(
                 client.submit(
                     _finished_part_summary,
@@ -346,7 +350,7 @@ def run_emerging(work: EmergingWork, client: Client | None) -> pd.DataFrame:
         space_time = space_time_weights(work.weights) if work.emerging.time_lag else None
         area_ids = np.asarray(work.weights.ids).astype(str)
         for block in range(len(work.blocks)):
-            if work.part(block).exists():
+            if work.finished(block):
                 summaries.append(
                     _finished_part_summary(work.part(block), work.block_industries(block))
                 )

@@ -162,7 +162,7 @@ class EmploymentPanel:
         industry_positions = CodePositions(pa.array(self.industries))
         scanner = self.dataset.scanner(columns=list(_COLUMNS), filter=self._year_filter(year))
         uncoded = 0
-        for batch in scanner.to_batches():
+        for batch in _batches(scanner, self.path):
             uncoded += batch.column("area_code").null_count
             if batch.num_rows == 0 or uncoded:
                 continue
@@ -218,6 +218,27 @@ def _year_values(column: pa.Array, path: Path) -> tuple[set[int], set[float]]:
     )
 
 
+def _batches(scanner: ds.Scanner, path: Path) -> Iterator[pa.RecordBatch]:
+    """The scanner's batches; a file Arrow cannot read, or read as the others, is named.
+
+    A folder's files are read with the first file's column types: a later file that is not
+    Parquet, or whose codes or counts do not convert to those types, stops the scan.
+    """
+    batches = iter(scanner.to_batches())
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as error:
+            raise InputDataError(
+                f"{path}: cannot read the employment table ({error}). Every file in it must be "
+                "Parquet with the same columns of the same types (area_code, industry_code, "
+                "year, employment); move other files out of the folder."
+            ) from None
+        yield batch
+
+
 def _dataset(path: Path) -> ds.Dataset:
     return ds.dataset(path, format="parquet", partitioning="hive")
 
@@ -238,7 +259,7 @@ def open_panel(path: Path) -> EmploymentPanel:
         raise InputDataError(f"The employment table {path} does not exist.")
     try:
         dataset = _dataset(path)
-    except (pa.ArrowInvalid, OSError) as error:
+    except (pa.ArrowException, OSError) as error:
         raise InputDataError(
             f"{path} is not a Parquet employment table ({error}); write it with columns "
             "area_code, industry_code, year and employment."
@@ -271,7 +292,7 @@ def open_panel(path: Path) -> EmploymentPanel:
     not_whole: set[float] = set()
     industries: set[str] = set()
     uncoded = undated = 0
-    for batch in dataset.scanner(columns=["year", "industry_code"]).to_batches():
+    for batch in _batches(dataset.scanner(columns=["year", "industry_code"]), path):
         undated += batch.column("year").null_count
         whole, fractions = _year_values(batch.column("year"), path)
         years |= whole

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from clustergeo._errors import InputDataError
+from clustergeo._errors import ConfigError, InputDataError
 from clustergeo.compute import dask_client, describe_client, kernel_threads, set_kernel_threads
 from clustergeo.concentration import lq_matrix
 from clustergeo.config import EmergingConfig, HotspotsConfig, PanelConfig
@@ -64,7 +64,7 @@ from clustergeo.hotspots.permutation_floor import (
     permutations_for,
 )
 from clustergeo.hotspots.weights import SpatialWeights, configured_weights
-from clustergeo.io import write_csv, write_json, write_parquet
+from clustergeo.io import parquet_rows, write_csv, write_json, write_parquet
 from clustergeo.panels.emerging import EmergingWork, run_emerging
 from clustergeo.panels.employment import EmploymentPanel, open_panel
 from clustergeo.stages.manifest import code_digest
@@ -191,6 +191,8 @@ def _digest(config: PanelConfig, panel: EmploymentPanel, year: int) -> str:
             "areas": [str(config.areas.model_dump(mode="json")), areas.st_size, areas.st_mtime_ns],
             "employment": files,
             "year": year,
+            # The parts each hold a block of this many industries, named by block.
+            "industries_per_task": config.compute.industries_per_task,
             "code": code_digest("panels/", "hotspots/", "concentration.py", "compute.py"),
         },
         sort_keys=True,
@@ -209,10 +211,31 @@ def _emerging_digest(config: PanelConfig, digests: dict[int, str]) -> str:
 
 
 def _done(folder: Path, digest: str) -> bool:
+    """Whether ``folder`` holds finished results of ``digest``, every part of them whole."""
     marker = folder / "_SUCCESS.json"
     if not marker.exists():
         return False
-    return bool(json.loads(marker.read_text(encoding="utf-8")).get("digest") == digest)
+    record = json.loads(marker.read_text(encoding="utf-8"))
+    if record.get("digest") != digest:
+        return False
+    parts = record.get("parts")
+    if not isinstance(parts, dict):
+        return False
+    broken = [name for name, rows in parts.items() if parquet_rows(folder / name) != rows]
+    if broken:
+        log.warning(
+            "%s: %s missing or not whole since the run that wrote %s; computing again",
+            folder,
+            ", ".join(sorted(broken)),
+            "it" if len(broken) == 1 else "them",
+        )
+        return False
+    return True
+
+
+def parts_record(folder: Path) -> dict[str, int | None]:
+    """Each part in ``folder`` (``part-*.parquet``) and its rows, for its ``_SUCCESS.json``."""
+    return {path.name: parquet_rows(path) for path in sorted(folder.glob("part-*.parquet"))}
 
 
 def _raised(config: PanelConfig, areas: int, industries: int) -> tuple[HotspotsConfig, int]:
@@ -280,7 +303,36 @@ def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
     return frame.rename(columns={"code": "area_code"}).reset_index(drop=True)
 
 
+def _start_over(out: Path, year_folders: list[Path]) -> None:
+    """Empty the folders of the years to redo, and remove the run's summaries.
+
+    The summaries are written again at the end of the run: one that fails on the way leaves
+    none that describe the years it was redoing.
+    """
+    for name in ("summary.csv", "emerging_summary.csv", "panel_report.json"):
+        (out / name).unlink(missing_ok=True)
+    for folder in year_folders:
+        _clear(folder)
+
+
+def _check_paths(config: PanelConfig) -> None:
+    """Check the inputs exist, and refuse an output folder inside the employment folder.
+
+    Inside it, the outputs would become files of the employment table on the next run.
+    """
+    config.check_inputs_exist()
+    employment = config.data_path(config.employment).resolve()
+    out = config.resolved_output_dir.resolve()
+    if employment.is_dir() and out.is_relative_to(employment):
+        raise ConfigError(
+            f"output_dir {out} is inside the employment folder {employment}: the next run "
+            "would read the panel's own outputs as employment. Choose an output_dir outside it."
+        )
+
+
 def _years(config: PanelConfig, panel: EmploymentPanel) -> list[int]:
+    if not panel.years:
+        raise InputDataError(f"{panel.path} has no rows: there is no year to analyse.")
     if config.years is None:
         return panel.years
     absent = sorted(set(config.years) - set(panel.years))
@@ -458,7 +510,10 @@ def _run_emerging_phase(  # noqa: PLR0917 -- the panel's state, passed on as it 
         client,
     )
     write_csv(summary, folder / "_summary.csv")
-    write_json({"digest": digest, "years": years}, folder / "_SUCCESS.json")
+    write_json(
+        {"digest": digest, "years": years, "parts": parts_record(folder)},
+        folder / "_SUCCESS.json",
+    )
     seconds = round(time.perf_counter() - started, 3)
     log.info("Emerging hot spots in %.1f s", seconds)
     return seconds
@@ -490,7 +545,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
     """Run a panel: LQs and hot spots for every year, industry and area; see the module doc."""
     started = time.perf_counter()
     out = config.resolved_output_dir
-    config.check_inputs_exist()
+    _check_paths(config)
     panel = open_panel(config.data_path(config.employment))
     years = _years(config, panel)
     _check_emerging_years(config, panel, years)
@@ -521,13 +576,17 @@ def run_panel(config: PanelConfig) -> PanelRun:
         # Marked done as soon as its last part is written: an interrupted run keeps it.
         write_csv(summary, folders[year] / "_summary.csv")
         write_json(
-            {"digest": digests[year], "year": year, "permutations": run_with.permutations},
+            {
+                "digest": digests[year],
+                "year": year,
+                "permutations": run_with.permutations,
+                "parts": parts_record(folders[year]),
+            },
             folders[year] / "_SUCCESS.json",
         )
 
     if todo or emerging_todo:
-        for year in todo:
-            _clear(folders[year])
+        _start_over(out, [folders[year] for year in todo])
         if emerging_todo:
             _start_emerging(emerging_folder, emerging_digest)
         # Connect first: a scheduler that does not answer should not wait for the weights.
