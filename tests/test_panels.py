@@ -698,9 +698,45 @@ def test_a_table_without_rows_or_with_an_unreadable_file_is_named(tmp_path: Path
         folder / "a.parquet",
     )
     (folder / "notes.csv").write_text("not parquet\n")
-    with pytest.raises(InputDataError, match=r"cannot read the employment table .*notes\.csv"):
+    with pytest.raises(InputDataError, match=r"notes\.csv is not a Parquet file"):
         open_panel(folder)
     (folder / "notes.csv").unlink()
     _write(folder / "b.parquet", [("B", "X", 2021, 1.0)])
-    with pytest.raises(InputDataError, match=r"same columns of the same types"):
-        open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))
+    with pytest.raises(InputDataError, match=r"b\.parquet holds industry_code as string, the"):
+        open_panel(folder)
+
+
+def test_files_of_a_table_must_agree_and_counts_may_mix_integers_and_floats(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "employment"
+    folder.mkdir()
+
+    def write(name: str, **columns: object) -> None:
+        pq.write_table(pa.table(columns), folder / name)
+
+    write("a.parquet", area_code=["A"], industry_code=["X"], year=[2021], employment=[5])
+    write("b.parquet", area_code=["B"], industry_code=["X"], year=[2021], employment=[26.5])
+    matrix = open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))
+    np.testing.assert_array_equal(matrix.to_numpy(), [[5.0], [26.5]])
+    # A file without counts would read as suppressed cells.
+    write("c.parquet", area_code=["A"], industry_code=["Y"], year=[2021])
+    with pytest.raises(InputDataError, match=r"its files do not agree: c\.parquet has no employ"):
+        open_panel(folder)
+    (folder / "c.parquet").unlink()
+    # Codes as numbers in one file and text in another would merge 01 with 1.
+    write("c.parquet", area_code=["A"], industry_code=[1], year=[2021], employment=[1])
+    with pytest.raises(InputDataError, match=r"c\.parquet holds industry_code as int64, the fir"):
+        open_panel(folder)
+
+
+def test_a_damaged_file_is_named_when_its_year_is_read(tmp_path: Path) -> None:
+    """A footer that reads over pages that do not: found only as the year is read."""
+    codes = [f"A{i}" for i in range(2000)]
+    path = _write(tmp_path / "damaged.parquet", [(c, "X", 2021, 1.0) for c in codes])
+    data = bytearray(path.read_bytes())
+    data[200:2000] = b"\xff" * 1800
+    path.write_bytes(bytes(data))
+    panel = open_panel(path)
+    with pytest.raises(InputDataError, match=r"damaged\.parquet: cannot read the employment"):
+        panel.year_matrix(2021, pd.Index(codes))

@@ -218,6 +218,63 @@ def _year_values(column: pa.Array, path: Path) -> tuple[set[int], set[float]]:
     )
 
 
+def _kind(data_type: pa.DataType) -> str:
+    """``text``, ``number`` or the type's own name: what must agree between files."""
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+        return "text"
+    if pa.types.is_integer(data_type) or pa.types.is_floating(data_type):
+        return "number"
+    return str(data_type)
+
+
+def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
+    """``dataset``, once every file is found to hold the columns, of one kind in all files.
+
+    Arrow reads a folder with its first file's types: a file without the employment column
+    would read as suppressed counts, integer codes in one file and text in another would
+    merge ``01`` with ``1``. Each file's footer is read to find these before anything else.
+    Counts that are integers in one file and floats in another are read as floats.
+
+    Raises
+    ------
+    InputDataError
+        Naming the files that lack a column or hold it as another kind.
+    """
+    problems: list[str] = []
+    floats = False
+    for fragment in dataset.get_fragments():
+        name = Path(fragment.path).name
+        try:
+            schema = fragment.physical_schema
+        except (pa.ArrowException, OSError):
+            problems.append(f"{name} is not a Parquet file (move it out of the folder)")
+            continue
+        lacking = [c for c in _COLUMNS if c not in schema.names]
+        if lacking:
+            problems.append(f"{name} has no {', '.join(lacking)}")
+        for column in (*_COLUMNS, "year"):
+            if column not in schema.names:
+                continue
+            given, first = schema.field(column).type, dataset.schema.field(column).type
+            if _kind(given) != _kind(first):
+                problems.append(f"{name} holds {column} as {given}, the first file as {first}")
+        if "employment" in schema.names:
+            floats |= pa.types.is_floating(schema.field("employment").type)
+    if problems:
+        raise InputDataError(
+            f"{path}: its files do not agree: {format_examples(problems)}. Write every file "
+            "with the columns area_code, industry_code, year and employment, each of one kind "
+            "(codes as text, years and counts as numbers)."
+        )
+    counts = dataset.schema.get_field_index("employment")
+    if floats and not pa.types.is_floating(dataset.schema.field(counts).type):
+        unified = dataset.schema.set(counts, pa.field("employment", pa.float64()))
+        return ds.dataset(path, schema=unified, format="parquet", partitioning="hive")
+    return dataset
+
+
 def _batches(scanner: ds.Scanner, path: Path) -> Iterator[pa.RecordBatch]:
     """The scanner's batches; a file Arrow cannot read, or read as the others, is named.
 
@@ -233,8 +290,8 @@ def _batches(scanner: ds.Scanner, path: Path) -> Iterator[pa.RecordBatch]:
         except (pa.ArrowException, OSError) as error:
             raise InputDataError(
                 f"{path}: cannot read the employment table ({error}). Every file in it must be "
-                "Parquet with the same columns of the same types (area_code, industry_code, "
-                "year, employment); move other files out of the folder."
+                "whole Parquet with the same columns of the same types (area_code, "
+                "industry_code, year, employment): write a damaged file again."
             ) from None
         yield batch
 
@@ -287,6 +344,7 @@ def open_panel(path: Path) -> EmploymentPanel:
             f"{path}: the employment column holds {counts_type} values, not numbers; write "
             "the counts as integers or floats (null for a suppressed cell)."
         )
+    dataset = _files_agreeing(dataset, path)
     # One streaming pass over two columns: never the whole column in memory.
     years: set[int] = set()
     not_whole: set[float] = set()
