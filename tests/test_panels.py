@@ -18,7 +18,13 @@ from click.testing import CliRunner
 from clustergeo._errors import ConfigError, InputDataError
 from clustergeo.cli import main
 from clustergeo.concentration import location_quotients
-from clustergeo.config import ComputeConfig, PanelConfig, load_panel_config
+from clustergeo.config import (
+    ComputeConfig,
+    EmergingConfig,
+    HotspotsConfig,
+    PanelConfig,
+    load_panel_config,
+)
 from clustergeo.demo.national import synthetic_counts, write_national_workload
 from clustergeo.hotspots.permutation_floor import permutations_needed
 from clustergeo.panels.employment import CodePositions, open_panel
@@ -740,3 +746,17 @@ def test_a_damaged_file_is_named_when_its_year_is_read(tmp_path: Path) -> None:
     panel = open_panel(path)
     with pytest.raises(InputDataError, match=r"damaged\.parquet: cannot read the employment"):
         panel.year_matrix(2021, pd.Index(codes))
+
+
+def test_codes_that_match_no_area_and_permutations_beyond_memory_are_named(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path / "codes.parquet", [("A ", "X", 2021, 5.0), ("B ", "X", 2021, 1.0)])
+    with pytest.raises(InputDataError, match=r"none of the area codes of 2021 is in the bound"):
+        open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
+    with pytest.raises(ValueError, match=r"less than or equal to 9999999"):
+        HotspotsConfig(permutations=3_000_000_000)
+    with pytest.raises(ValueError, match=r"time_lag"):
+        EmergingConfig.model_validate({"time_lag": 1})
+    with pytest.raises(ValueError, match=r"alpha"):
+        EmergingConfig.model_validate({"alpha": "0.1"})

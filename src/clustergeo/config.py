@@ -23,7 +23,7 @@ import glob
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -507,6 +507,11 @@ class WeightsConfig(_Strict):
         return self
 
 
+#: The most permutations a config may ask for: each is a draw of up to the largest
+#: neighbourhood's areas, kept in memory (ten million draws of 20 areas take 1.6 GB).
+MOST_PERMUTATIONS: Final = 9_999_999
+
+
 class HotspotsConfig(_Strict):
     """Getis-Ord Gi* and Local Moran's I for every industry and cluster definition."""
 
@@ -537,7 +542,7 @@ class HotspotsConfig(_Strict):
         default="permutation",
         description="Which Local Moran p-value classifies clusters (permutation by default).",
     )
-    permutations: Annotated[StrictInt, Field(ge=0)] = Field(
+    permutations: Annotated[StrictInt, Field(ge=0, le=MOST_PERMUTATIONS)] = Field(
         default=9999,
         description=(
             "Conditional permutations per area (0 = none), at least. The smallest pseudo "
@@ -546,7 +551,7 @@ class HotspotsConfig(_Strict):
             "to pass it, the run raises them, up to max_permutations."
         ),
     )
-    max_permutations: Annotated[StrictInt, Field(ge=0)] = Field(
+    max_permutations: Annotated[StrictInt, Field(ge=0, le=MOST_PERMUTATIONS)] = Field(
         default=99_999,
         description=(
             "The most permutations a run raises 'permutations' to so that an area beyond "
@@ -597,7 +602,7 @@ class EmergingConfig(_Strict):
     See :mod:`clustergeo.hotspots.emerging` for the method and the rule of each category.
     """
 
-    time_lag: bool = Field(
+    time_lag: StrictBool = Field(
         default=False,
         description=(
             "Count each area's neighbours (and the area itself) in the previous year as "
@@ -605,7 +610,7 @@ class EmergingConfig(_Strict):
             "cube with a neighbourhood time step of 1."
         ),
     )
-    alpha: Annotated[float, Field(gt=0, lt=1)] = Field(
+    alpha: Annotated[StrictFloat, Field(gt=0, lt=1)] = Field(
         default=0.05,
         description=(
             "Significance of a year's hot or cold spot (on the corrected Gi* p-value) and of "
@@ -916,8 +921,7 @@ class ComputeConfig(_Strict):
         if value in ("local", "dask-local") or value.startswith(SCHEDULER_SCHEMES):
             return value
         raise ValueError(
-            "must be 'local', 'dask-local' or a Dask scheduler address such as "
-            f"'tcp://host:8786' (got {value!r})"
+            "must be 'local', 'dask-local' or a Dask scheduler address such as 'tcp://host:8786'"
         )
 
     @property

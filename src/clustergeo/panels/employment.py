@@ -116,6 +116,12 @@ class EmploymentPanel:
             matrix[rows, cols] = counts
             seen[rows.astype(np.int64) * k + cols] = True
             rows_read += len(rows)
+        if rows_read == 0 and unknown:
+            raise InputDataError(
+                f"{self.path}: none of the area codes of {year} is in the boundaries (e.g. "
+                f"{format_examples(sorted(unknown))}); the table and the boundaries' "
+                "areas.code_column must use the same codes."
+            )
         pairs = int(np.count_nonzero(seen))
         if rows_read > pairs:
             repeated = np.zeros(n * k, dtype=np.int32)
