@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -760,3 +762,21 @@ def test_codes_that_match_no_area_and_permutations_beyond_memory_are_named(
         EmergingConfig.model_validate({"time_lag": 1})
     with pytest.raises(ValueError, match=r"alpha"):
         EmergingConfig.model_validate({"alpha": "0.1"})
+
+
+def test_areas_dropped_from_the_boundaries_are_said(
+    workload: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    areas = gpd.read_file(workload / "areas.geojson")
+    areas.loc[areas["CODE"] == areas["CODE"].iloc[5], "geometry"] = None
+    areas.to_file(tmp_path / "areas.geojson")
+    config = _config(
+        workload,
+        tmp_path / "out",
+        years=[2019],
+        areas={"path": str(tmp_path / "areas.geojson"), "code_column": "CODE"},
+    )
+    run_panel(config)
+    code = areas["CODE"].iloc[5]
+    said = rf"1 features with empty geometry dropped from \S*areas\.geojson: {code}"
+    assert re.search(said, caplog.text)

@@ -293,12 +293,16 @@ def _read_areas(config: PanelConfig) -> gpd.GeoDataFrame:
     from clustergeo.ingest.boundaries import check_distinct_areas, read_boundaries
 
     path = config.data_path(config.areas.path)
-    frame = read_boundaries(
+    read = read_boundaries(
         path,
         code_column=config.areas.code_column,
         layer=config.areas.layer,
         assume_crs=config.areas.crs,
-    ).frame
+    )
+    # Areas dropped (no geometry, no area) or repaired: said, as the pipeline's report does.
+    for note in read.notes:
+        log.warning("%s", note)
+    frame = read.frame
     check_distinct_areas(frame, path)
     return frame.rename(columns={"code": "area_code"}).reset_index(drop=True)
 
