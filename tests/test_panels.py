@@ -780,3 +780,24 @@ def test_areas_dropped_from_the_boundaries_are_said(
     code = areas["CODE"].iloc[5]
     said = rf"1 features with empty geometry dropped from \S*areas\.geojson: {code}"
     assert re.search(said, caplog.text)
+
+
+def test_a_file_whose_year_column_contradicts_its_folder_is_named(tmp_path: Path) -> None:
+    """Arrow would read it as of its folder's year, its own year lost unsaid."""
+    folder = tmp_path / "employment" / "year=2019"
+    folder.mkdir(parents=True)
+    table = pa.table(
+        {
+            "area_code": ["A", "B"],
+            "industry_code": ["X", "X"],
+            "year": pa.array([2019, 2020], pa.int32()),
+            "employment": [1.0, 2.0],
+        }
+    )
+    pq.write_table(table, folder / "part.parquet")
+    with pytest.raises(
+        InputDataError, match=r"part\.parquet in the folder year=2019 holds year 2020"
+    ):
+        open_panel(tmp_path / "employment")
+    pq.write_table(table.filter(pa.array([True, False])), folder / "part.parquet")
+    assert open_panel(tmp_path / "employment").years == [2019]

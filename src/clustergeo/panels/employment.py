@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
@@ -268,6 +269,7 @@ def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
                 problems.append(f"{name} holds {column} as {given}, the first file as {first}")
         if "employment" in schema.names:
             floats |= pa.types.is_floating(schema.field("employment").type)
+        problems += _folder_year_contradicted(fragment, schema, name)
     if problems:
         raise InputDataError(
             f"{path}: its files do not agree: {format_examples(problems)}. Write every file "
@@ -279,6 +281,28 @@ def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
         unified = dataset.schema.set(counts, pa.field("employment", pa.float64()))
         return ds.dataset(path, schema=unified, format="parquet", partitioning="hive")
     return dataset
+
+
+def _folder_year_contradicted(fragment: ds.Fragment, schema: pa.Schema, name: str) -> list[str]:
+    """A file in a ``year=<year>`` folder whose own year column says another year.
+
+    Arrow reads such a file as of its folder's year: its own years would be lost unsaid. The
+    years are read from the file's footer statistics, or from the column where it has none.
+    """
+    folder_year = ds.get_partition_keys(fragment.partition_expression).get("year")
+    if folder_year is None or "year" not in schema.names:
+        return []
+    index = schema.get_field_index("year")
+    footer = fragment.metadata
+    bounds = [footer.row_group(i).column(index).statistics for i in range(footer.num_row_groups)]
+    if all(stats is not None and stats.has_min_max for stats in bounds):
+        years = {stats.min for stats in bounds} | {stats.max for stats in bounds}
+    else:
+        years = set(pq.read_table(fragment.path, columns=["year"]).column(0).to_pylist())
+    others = sorted(str(year) for year in years - {folder_year, None})
+    if not others:
+        return []
+    return [f"{name} in the folder year={folder_year} holds year {', '.join(others)}"]
 
 
 def _batches(scanner: ds.Scanner, path: Path) -> Iterator[pa.RecordBatch]:
