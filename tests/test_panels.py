@@ -678,8 +678,9 @@ def test_panel_paths_and_settings_that_cannot_work_are_refused(
         _config(workload, tmp_path, hotspots={"variable": "employment"})
     with pytest.raises(ValueError, match=r"'years' is empty"):
         _config(workload, tmp_path, years=[])
-    with pytest.raises(ValueError, match=r"memory_limit 'lots' is not an amount of memory"):
-        ComputeConfig(memory_limit="lots")
+    for wrong in ("lots", "", "-1GB"):
+        with pytest.raises(ValueError, match=r"is not an amount of memory"):
+            ComputeConfig(memory_limit=wrong)
     assert ComputeConfig(memory_limit="8GiB").memory_limit == "8GiB"
 
 
@@ -710,7 +711,8 @@ def test_a_table_without_rows_or_with_an_unreadable_file_is_named(tmp_path: Path
         open_panel(folder)
     (folder / "notes.csv").unlink()
     _write(folder / "b.parquet", [("B", "X", 2021, 1.0)])
-    with pytest.raises(InputDataError, match=r"b\.parquet holds industry_code as string, the"):
+    disagree = r"b\.parquet holds industry_code as string, a\.parquet as int64"
+    with pytest.raises(InputDataError, match=disagree):
         open_panel(folder)
 
 
@@ -734,11 +736,11 @@ def test_files_of_a_table_must_agree_and_counts_may_mix_integers_and_floats(
     (folder / "c.parquet").unlink()
     # Codes as numbers in one file and text in another would merge 01 with 1.
     write("c.parquet", area_code=["A"], industry_code=[1], year=[2021], employment=[1])
-    with pytest.raises(InputDataError, match=r"c\.parquet holds industry_code as int64, the fir"):
+    with pytest.raises(InputDataError, match=r"c\.parquet holds industry_code as int64, a\.parq"):
         open_panel(folder)
 
 
-def test_a_damaged_file_is_named_when_its_year_is_read(tmp_path: Path) -> None:
+def test_a_damaged_file_is_named_when_its_rows_are_read(tmp_path: Path) -> None:
     """A footer that reads over pages that do not: found only as the year is read."""
     codes = [f"A{i}" for i in range(2000)]
     path = _write(tmp_path / "damaged.parquet", [(c, "X", 2021, 1.0) for c in codes])
@@ -746,7 +748,7 @@ def test_a_damaged_file_is_named_when_its_year_is_read(tmp_path: Path) -> None:
     data[200:2000] = b"\xff" * 1800
     path.write_bytes(bytes(data))
     panel = open_panel(path)
-    with pytest.raises(InputDataError, match=r"damaged\.parquet: cannot read the employment"):
+    with pytest.raises(InputDataError, match=r"damaged\.parquet: cannot read damaged\.parquet"):
         panel.year_matrix(2021, pd.Index(codes))
 
 
@@ -801,3 +803,53 @@ def test_a_file_whose_year_column_contradicts_its_folder_is_named(tmp_path: Path
         open_panel(tmp_path / "employment")
     pq.write_table(table.filter(pa.array([True, False])), folder / "part.parquet")
     assert open_panel(tmp_path / "employment").years == [2019]
+
+
+def test_files_that_mix_numbers_are_read_alike_in_process_and_on_dask(tmp_path: Path) -> None:
+    """Counts and years read as floats where any file has them, on Dask's copy as well."""
+    import pickle
+
+    folder = tmp_path / "employment"
+    folder.mkdir()
+
+    def write(name: str, **columns: object) -> None:
+        pq.write_table(pa.table(columns), folder / name)
+
+    write("a.parquet", area_code=["A"], industry_code=["X"], year=[2021], employment=[1])
+    write("b.parquet", area_code=["B"], industry_code=["X"], year=[2021], employment=[1.5])
+    write(
+        "c.parquet",
+        area_code=["B"],
+        industry_code=["Y"],
+        year=[2021],
+        employment=pa.nulls(1, pa.null()),
+    )
+    panel = open_panel(folder)
+    for copy in (panel, pickle.loads(pickle.dumps(panel))):
+        matrix = copy.year_matrix(2021, pd.Index(["A", "B"]))
+        np.testing.assert_array_equal(matrix.to_numpy(), [[1.0, 0.0], [1.5, np.nan]])
+    write("d.parquet", area_code=["A"], industry_code=["Y"], year=[2021.5], employment=[1])
+    with pytest.raises(InputDataError, match=r"years must be whole numbers, not 2021\.5"):
+        open_panel(folder)
+
+
+def test_a_year_column_kept_in_year_folders_is_read_and_checked(tmp_path: Path) -> None:
+    """pandas keeps an int64 year column in files it writes into year=<year> folders."""
+    for year in (2020, 2021):
+        folder = tmp_path / "employment" / f"year={year}"
+        folder.mkdir(parents=True)
+        table = pa.table(
+            {
+                "meta": pa.array([{"a": 1, "b": 1}]),
+                "area_code": ["A"],
+                "industry_code": ["X"],
+                "year": pa.array([year], pa.int64()),
+                "employment": [2.0],
+            }
+        )
+        pq.write_table(table, folder / "part.parquet")
+    assert open_panel(tmp_path / "employment").years == [2020, 2021]
+    table = table.set_column(3, "year", pa.array([2022], pa.int64()))
+    pq.write_table(table, tmp_path / "employment" / "year=2021" / "part.parquet")
+    with pytest.raises(InputDataError, match=r"in the folder year=2021 holds year 2022"):
+        open_panel(tmp_path / "employment")

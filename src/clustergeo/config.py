@@ -907,12 +907,14 @@ class ComputeConfig(_Strict):
         from dask.utils import parse_bytes
 
         try:
-            parse_bytes(value)
+            amount = parse_bytes(value) if value.strip() else 0
         except ValueError:
+            amount = 0
+        if amount <= 0:
             raise ValueError(
                 f"memory_limit {value!r} is not an amount of memory: give one such as '8GiB' "
                 "or '4 GB', or 'auto'"
-            ) from None
+            )
         return value
 
     @field_validator("backend")

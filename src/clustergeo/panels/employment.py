@@ -167,9 +167,8 @@ class EmploymentPanel:
         """
         area_positions = CodePositions(pa.array(area_codes.astype(str).to_numpy()))
         industry_positions = CodePositions(pa.array(self.industries))
-        scanner = self.dataset.scanner(columns=list(_COLUMNS), filter=self._year_filter(year))
         uncoded = 0
-        for batch in _batches(scanner, self.path):
+        for batch in _batches(self.dataset, list(_COLUMNS), self.path, self._year_filter(year)):
             uncoded += batch.column("area_code").null_count
             if batch.num_rows == 0 or uncoded:
                 continue
@@ -226,14 +225,34 @@ def _year_values(column: pa.Array, path: Path) -> tuple[set[int], set[float]]:
 
 
 def _kind(data_type: pa.DataType) -> str:
-    """``text``, ``number`` or the type's own name: what must agree between files."""
+    """``text``, ``number``, ``any`` (a column of nulls) or the type's name: what must agree."""
     if pa.types.is_dictionary(data_type):
         data_type = data_type.value_type
+    if pa.types.is_null(data_type):
+        return "any"
     if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
         return "text"
-    if pa.types.is_integer(data_type) or pa.types.is_floating(data_type):
+    if any(
+        check(data_type)
+        for check in (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
+    ):
         return "number"
     return str(data_type)
+
+
+def _read_as_floats(first: pa.DataType, types: list[pa.DataType]) -> bool:
+    """Whether a numeric column must be read as floats, not as its first file's type.
+
+    Arrow reads every file with the first file's type: integers would truncate (or refuse)
+    another file's fractions, and a first file of nulls only would read every count as null.
+    """
+    if pa.types.is_floating(first):
+        return False
+    return (
+        pa.types.is_null(first)
+        or pa.types.is_decimal(first)
+        or any(pa.types.is_floating(t) or pa.types.is_decimal(t) for t in types)
+    )
 
 
 def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
@@ -250,8 +269,10 @@ def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
         Naming the files that lack a column or hold it as another kind.
     """
     problems: list[str] = []
-    floats = False
-    for fragment in dataset.get_fragments():
+    numeric: dict[str, list[pa.DataType]] = {"year": [], "employment": []}
+    fragments = list(dataset.get_fragments())
+    first_file = Path(fragments[0].path).name if fragments else ""
+    for fragment in fragments:
         name = Path(fragment.path).name
         try:
             schema = fragment.physical_schema
@@ -265,10 +286,10 @@ def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
             if column not in schema.names:
                 continue
             given, first = schema.field(column).type, dataset.schema.field(column).type
-            if _kind(given) != _kind(first):
-                problems.append(f"{name} holds {column} as {given}, the first file as {first}")
-        if "employment" in schema.names:
-            floats |= pa.types.is_floating(schema.field("employment").type)
+            if "any" not in (_kind(given), _kind(first)) and _kind(given) != _kind(first):
+                problems.append(f"{name} holds {column} as {given}, {first_file} as {first}")
+            if column in numeric:
+                numeric[column].append(given)
         problems += _folder_year_contradicted(fragment, schema, name)
     if problems:
         raise InputDataError(
@@ -276,11 +297,14 @@ def _files_agreeing(dataset: ds.Dataset, path: Path) -> ds.Dataset:
             "with the columns area_code, industry_code, year and employment, each of one kind "
             "(codes as text, years and counts as numbers)."
         )
-    counts = dataset.schema.get_field_index("employment")
-    if floats and not pa.types.is_floating(dataset.schema.field(counts).type):
-        unified = dataset.schema.set(counts, pa.field("employment", pa.float64()))
-        return ds.dataset(path, schema=unified, format="parquet", partitioning="hive")
-    return dataset
+    schema = dataset.schema
+    for column, types in numeric.items():
+        index = schema.get_field_index(column)
+        if types and _read_as_floats(schema.field(index).type, types):
+            schema = schema.set(index, pa.field(column, pa.float64()))
+    if schema.equals(dataset.schema):
+        return dataset
+    return ds.dataset(path, schema=schema, format="parquet", partitioning=dataset.partitioning)
 
 
 def _folder_year_contradicted(fragment: ds.Fragment, schema: pa.Schema, name: str) -> list[str]:
@@ -292,9 +316,15 @@ def _folder_year_contradicted(fragment: ds.Fragment, schema: pa.Schema, name: st
     folder_year = ds.get_partition_keys(fragment.partition_expression).get("year")
     if folder_year is None or "year" not in schema.names:
         return []
-    index = schema.get_field_index("year")
     footer = fragment.metadata
-    bounds = [footer.row_group(i).column(index).statistics for i in range(footer.num_row_groups)]
+    leaves = footer.row_group(0).num_columns if footer.num_row_groups else 0
+    # The Parquet column of ``year`` (nested columns before it have several leaves).
+    leaf = next(
+        (j for j in range(leaves) if footer.row_group(0).column(j).path_in_schema == "year"), None
+    )
+    if leaf is None:
+        return []
+    bounds = [footer.row_group(i).column(leaf).statistics for i in range(footer.num_row_groups)]
     if all(stats is not None and stats.has_min_max for stats in bounds):
         years = {stats.min for stats in bounds} | {stats.max for stats in bounds}
     else:
@@ -305,33 +335,62 @@ def _folder_year_contradicted(fragment: ds.Fragment, schema: pa.Schema, name: st
     return [f"{name} in the folder year={folder_year} holds year {', '.join(others)}"]
 
 
-def _batches(scanner: ds.Scanner, path: Path) -> Iterator[pa.RecordBatch]:
-    """The scanner's batches; a file Arrow cannot read, or read as the others, is named.
+def _batches(
+    dataset: ds.Dataset, columns: list[str], path: Path, where: ds.Expression | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The batches of ``columns`` (rows ``where`` holds); a file Arrow cannot read is named.
 
-    A folder's files are read with the first file's column types: a later file that is not
-    Parquet, or whose codes or counts do not convert to those types, stops the scan.
+    A folder's files are read with the first file's column types: a damaged file, or one
+    whose codes or years do not convert to those types, stops the scan. The file is then
+    found by reading each in turn (on the way to the error only).
     """
-    batches = iter(scanner.to_batches())
+    batches = iter(dataset.scanner(columns=columns, filter=where).to_batches())
     while True:
         try:
             batch = next(batches)
         except StopIteration:
             return
         except (pa.ArrowException, OSError) as error:
+            culprit = _unreadable_file(dataset, columns)
             raise InputDataError(
-                f"{path}: cannot read the employment table ({error}). Every file in it must be "
-                "whole Parquet with the same columns of the same types (area_code, "
-                "industry_code, year, employment): write a damaged file again."
+                f"{path}: cannot read {culprit or 'the employment table'} ({error}). Every "
+                "file must be whole Parquet with the same columns of the same types "
+                "(area_code, industry_code, year, employment): write that file again."
             ) from None
         yield batch
 
 
+def _unreadable_file(dataset: ds.Dataset, columns: list[str]) -> str | None:
+    """The name of the first file of ``dataset`` whose ``columns`` do not read."""
+    for fragment in dataset.get_fragments():
+        try:
+            fragment.to_table(schema=dataset.schema, columns=columns)
+        except (pa.ArrowException, OSError):
+            return Path(fragment.path).name
+    return None
+
+
 def _dataset(path: Path) -> ds.Dataset:
-    return ds.dataset(path, format="parquet", partitioning="hive")
+    """The table as an Arrow dataset, ``year=<year>`` folders read as a year column.
+
+    Arrow types a folder's year as int32; files that keep their own year column, as pandas
+    writes it (int64), need the folders' year typed as theirs.
+    """
+    try:
+        return ds.dataset(path, format="parquet", partitioning="hive")
+    except pa.ArrowException:
+        as_int64 = ds.partitioning(pa.schema([("year", pa.int64())]), flavor="hive")
+        try:
+            return ds.dataset(path, format="parquet", partitioning=as_int64)
+        except pa.ArrowException:
+            pass
+        raise
 
 
 def _reopen(path: Path, years: list[int], industries: list[str]) -> EmploymentPanel:
-    return EmploymentPanel(path=path, dataset=_dataset(path), years=years, industries=industries)
+    # As open_panel read it: a Dask worker must read the counts with the same types.
+    dataset = _files_agreeing(_dataset(path), path)
+    return EmploymentPanel(path=path, dataset=dataset, years=years, industries=industries)
 
 
 def open_panel(path: Path) -> EmploymentPanel:
@@ -380,7 +439,7 @@ def open_panel(path: Path) -> EmploymentPanel:
     not_whole: set[float] = set()
     industries: set[str] = set()
     uncoded = undated = 0
-    for batch in _batches(dataset.scanner(columns=["year", "industry_code"]), path):
+    for batch in _batches(dataset, ["year", "industry_code"], path):
         undated += batch.column("year").null_count
         whole, fractions = _year_values(batch.column("year"), path)
         years |= whole
