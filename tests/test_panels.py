@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -145,6 +146,24 @@ def _write(path: Path, rows: list[tuple[str, str, int, float | None]]) -> Path:
     return path
 
 
+def _columns(path: Path, **columns: object) -> Path:
+    """A Parquet file of ``columns`` (each a list or an Arrow array)."""
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def _three_rows(path: Path, **columns: object) -> Path:
+    """Areas A, B, A; industries X, X, Y; 2021; counts 1, 2, 3: with ``columns`` replaced."""
+    rows = {
+        "area_code": ["A", "B", "A"],
+        "industry_code": ["X", "X", "Y"],
+        "year": [2021] * 3,
+        "employment": [1.0, 2.0, 3.0],
+    }
+    pq.write_table(pa.table({**rows, **columns}), path)
+    return path
+
+
 def test_plain_parquet_with_nulls_absent_pairs_and_unknown_areas(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -196,17 +215,9 @@ def test_negative_counts_are_named(tmp_path: Path) -> None:
 def test_counts_that_are_not_numbers_are_named(
     tmp_path: Path, employment: pa.Array, message: str
 ) -> None:
-    table = pa.table(
-        {
-            "area_code": ["A", "B", "A"],
-            "industry_code": ["X", "X", "Y"],
-            "year": [2021] * 3,
-            "employment": employment,
-        }
-    )
-    pq.write_table(table, tmp_path / "counts.parquet")
+    path = _three_rows(tmp_path / "counts.parquet", employment=employment)
     with pytest.raises(InputDataError, match=message):
-        open_panel(tmp_path / "counts.parquet").year_matrix(2021, pd.Index(["A", "B"]))
+        open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
 
 
 def test_counts_written_as_numbers_in_text_are_read(tmp_path: Path) -> None:
@@ -618,17 +629,8 @@ def test_years_that_are_not_whole_numbers_are_named(
     tmp_path: Path, years: pa.Array, message: str
 ) -> None:
     """Each used to end in a traceback, or a fraction of a year dropped its rows unsaid."""
-    table = pa.table(
-        {
-            "area_code": ["A", "B", "A"],
-            "industry_code": ["X", "X", "Y"],
-            "year": years,
-            "employment": [1.0, 2.0, 3.0],
-        }
-    )
-    pq.write_table(table, tmp_path / "years.parquet")
     with pytest.raises(InputDataError, match=message):
-        open_panel(tmp_path / "years.parquet")
+        open_panel(_three_rows(tmp_path / "years.parquet", year=years))
 
 
 @pytest.mark.parametrize("encoded", [False, True])
@@ -722,20 +724,21 @@ def test_files_of_a_table_must_agree_and_counts_may_mix_integers_and_floats(
     folder = tmp_path / "employment"
     folder.mkdir()
 
-    def write(name: str, **columns: object) -> None:
-        pq.write_table(pa.table(columns), folder / name)
-
-    write("a.parquet", area_code=["A"], industry_code=["X"], year=[2021], employment=[5])
-    write("b.parquet", area_code=["B"], industry_code=["X"], year=[2021], employment=[26.5])
+    _columns(
+        folder / "a.parquet", area_code=["A"], industry_code=["X"], year=[2021], employment=[5]
+    )
+    _columns(
+        folder / "b.parquet", area_code=["B"], industry_code=["X"], year=[2021], employment=[26.5]
+    )
     matrix = open_panel(folder).year_matrix(2021, pd.Index(["A", "B"]))
     np.testing.assert_array_equal(matrix.to_numpy(), [[5.0], [26.5]])
     # A file without counts would read as suppressed cells.
-    write("c.parquet", area_code=["A"], industry_code=["Y"], year=[2021])
+    _columns(folder / "c.parquet", area_code=["A"], industry_code=["Y"], year=[2021])
     with pytest.raises(InputDataError, match=r"its files do not agree: c\.parquet has no employ"):
         open_panel(folder)
     (folder / "c.parquet").unlink()
     # Codes as numbers in one file and text in another would merge 01 with 1.
-    write("c.parquet", area_code=["A"], industry_code=[1], year=[2021], employment=[1])
+    _columns(folder / "c.parquet", area_code=["A"], industry_code=[1], year=[2021], employment=[1])
     with pytest.raises(InputDataError, match=r"c\.parquet holds industry_code as int64, a\.parq"):
         open_panel(folder)
 
@@ -807,18 +810,17 @@ def test_a_file_whose_year_column_contradicts_its_folder_is_named(tmp_path: Path
 
 def test_files_that_mix_numbers_are_read_alike_in_process_and_on_dask(tmp_path: Path) -> None:
     """Counts and years read as floats where any file has them, on Dask's copy as well."""
-    import pickle
-
     folder = tmp_path / "employment"
     folder.mkdir()
 
-    def write(name: str, **columns: object) -> None:
-        pq.write_table(pa.table(columns), folder / name)
-
-    write("a.parquet", area_code=["A"], industry_code=["X"], year=[2021], employment=[1])
-    write("b.parquet", area_code=["B"], industry_code=["X"], year=[2021], employment=[1.5])
-    write(
-        "c.parquet",
+    _columns(
+        folder / "a.parquet", area_code=["A"], industry_code=["X"], year=[2021], employment=[1]
+    )
+    _columns(
+        folder / "b.parquet", area_code=["B"], industry_code=["X"], year=[2021], employment=[1.5]
+    )
+    _columns(
+        folder / "c.parquet",
         area_code=["B"],
         industry_code=["Y"],
         year=[2021],
@@ -828,7 +830,9 @@ def test_files_that_mix_numbers_are_read_alike_in_process_and_on_dask(tmp_path: 
     for copy in (panel, pickle.loads(pickle.dumps(panel))):
         matrix = copy.year_matrix(2021, pd.Index(["A", "B"]))
         np.testing.assert_array_equal(matrix.to_numpy(), [[1.0, 0.0], [1.5, np.nan]])
-    write("d.parquet", area_code=["A"], industry_code=["Y"], year=[2021.5], employment=[1])
+    _columns(
+        folder / "d.parquet", area_code=["A"], industry_code=["Y"], year=[2021.5], employment=[1]
+    )
     with pytest.raises(InputDataError, match=r"years must be whole numbers, not 2021\.5"):
         open_panel(folder)
 
