@@ -176,7 +176,7 @@ class EmploymentPanel:
             cols = industry_positions(batch.column("industry_code"))
             try:
                 employment = batch.column("employment").cast(pa.float64())
-            except pa.ArrowInvalid as error:
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
                 raise InputDataError(
                     f"{self.path}: employment in {year} that is not a number ({error}); counts "
                     "must be numbers (null for a suppressed cell)."
@@ -418,17 +418,7 @@ def open_panel(path: Path) -> EmploymentPanel:
             "employment."
         )
     counts_type = dataset.schema.field("employment").type
-    if not any(
-        check(counts_type)
-        for check in (
-            pa.types.is_integer,
-            pa.types.is_floating,
-            pa.types.is_decimal,
-            pa.types.is_string,
-            pa.types.is_large_string,
-            pa.types.is_null,
-        )
-    ):
+    if _kind(counts_type) not in {"number", "text", "any"}:
         raise InputDataError(
             f"{path}: the employment column holds {counts_type} values, not numbers; write "
             "the counts as integers or floats (null for a suppressed cell)."

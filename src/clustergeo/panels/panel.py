@@ -233,7 +233,7 @@ def _done(folder: Path, digest: str) -> bool:
     return True
 
 
-def parts_record(folder: Path) -> dict[str, int | None]:
+def _parts_record(folder: Path) -> dict[str, int | None]:
     """Each part in ``folder`` (``part-*.parquet``) and its rows, for its ``_SUCCESS.json``."""
     return {path.name: parquet_rows(path) for path in sorted(folder.glob("part-*.parquet"))}
 
@@ -515,7 +515,7 @@ def _run_emerging_phase(  # noqa: PLR0917 -- the panel's state, passed on as it 
     )
     write_csv(summary, folder / "_summary.csv")
     write_json(
-        {"digest": digest, "years": years, "parts": parts_record(folder)},
+        {"digest": digest, "years": years, "parts": _parts_record(folder)},
         folder / "_SUCCESS.json",
     )
     seconds = round(time.perf_counter() - started, 3)
@@ -584,7 +584,7 @@ def run_panel(config: PanelConfig) -> PanelRun:
                 "digest": digests[year],
                 "year": year,
                 "permutations": run_with.permutations,
-                "parts": parts_record(folders[year]),
+                "parts": _parts_record(folders[year]),
             },
             folders[year] / "_SUCCESS.json",
         )
