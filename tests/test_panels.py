@@ -193,6 +193,27 @@ def test_duplicate_rows_are_named(tmp_path: Path) -> None:
         open_panel(path).year_matrix(2021, pd.Index(["A"]))
 
 
+@pytest.mark.parametrize("encoded", [False, True], ids=["plain", "dictionary"])
+def test_codes_padded_with_spaces_are_the_codes(tmp_path: Path, encoded: bool) -> None:
+    """``"Y "`` is industry Y and ``" B"`` area B, as when a CSV is ingested; not new codes."""
+    areas, industries = pa.array(["A", " B", "A"]), pa.array(["X", "X", "Y "])
+    path = _three_rows(
+        tmp_path / "padded.parquet",
+        area_code=areas.dictionary_encode() if encoded else areas,
+        industry_code=industries.dictionary_encode() if encoded else industries,
+    )
+    panel = open_panel(path)
+    assert panel.industries == ["X", "Y"]
+    matrix = panel.year_matrix(2021, pd.Index(["A", "B"]))
+    np.testing.assert_array_equal(matrix.to_numpy(), [[1.0, 3.0], [2.0, 0.0]])
+
+
+def test_a_code_written_with_and_without_spaces_is_one_pair_given_twice(tmp_path: Path) -> None:
+    path = _three_rows(tmp_path / "twice.parquet", industry_code=["X", "X", "X "])
+    with pytest.raises(InputDataError, match=r"1 area x industry pairs appear more .*A x X"):
+        open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
+
+
 def test_negative_counts_are_named(tmp_path: Path) -> None:
     path = _write(tmp_path / "neg.parquet", [("A", "X", 2021, -5.0), ("B", "X", 2021, 1.0)])
     with pytest.raises(InputDataError, match=r"neg\.parquet: 1 negative employment counts in 2021"):
@@ -747,7 +768,7 @@ def test_a_damaged_file_is_named_when_its_rows_are_read(tmp_path: Path) -> None:
 def test_codes_that_match_no_area_and_permutations_beyond_memory_are_named(
     tmp_path: Path,
 ) -> None:
-    path = _write(tmp_path / "codes.parquet", [("A ", "X", 2021, 5.0), ("B ", "X", 2021, 1.0)])
+    path = _write(tmp_path / "codes.parquet", [("Q", "X", 2021, 5.0), ("R", "X", 2021, 1.0)])
     with pytest.raises(InputDataError, match=r"none of the area codes of 2021 is in the bound"):
         open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
     with pytest.raises(ValueError, match=r"less than or equal to 9999999"):
