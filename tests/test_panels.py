@@ -735,6 +735,22 @@ def test_a_table_without_rows_or_with_an_unreadable_file_is_named(tmp_path: Path
         open_panel(folder)
 
 
+def test_a_year_folder_without_rows_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "employment"
+    for year, rows in ((2020, 1), (2021, 0), (2022, 1)):
+        (folder / f"year={year}").mkdir(parents=True)
+        _columns(
+            folder / f"year={year}" / "part.parquet",
+            area_code=pa.array(["A"][:rows], pa.string()),
+            industry_code=pa.array(["X"][:rows], pa.string()),
+            employment=pa.array([5.0][:rows], pa.float64()),
+        )
+    assert open_panel(folder).years == [2020, 2022]
+    assert "the folder year=2021 has no rows, so the panel has no 2021" in caplog.text
+
+
 def test_files_of_a_table_that_disagree_are_named(tmp_path: Path) -> None:
     """Counts that mix integers and floats agree (see the test of reading them alike)."""
     folder = tmp_path / "employment"

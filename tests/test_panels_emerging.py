@@ -248,6 +248,16 @@ def test_emerging_needs_three_distinct_years(workload: Path, tmp_path: Path) -> 
         load_panel_config(path)
 
 
+def test_years_unevenly_spaced_are_said(
+    workload: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As in the pipeline's emerging step: the lag reaches back over the gap unless told."""
+    config = _config(workload, tmp_path, years=[2016, 2017, 2019], emerging={"time_lag": True})
+    run_panel(config)
+    assert "The years 2016, 2017, 2019 are not evenly spaced" in caplog.text
+    assert "time-lagged neighbours are in the year before it in the list" in caplog.text
+
+
 class _ReadLog:
     """Stands in for pyarrow.parquet in the emerging module and records every read."""
 

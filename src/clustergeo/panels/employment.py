@@ -463,6 +463,27 @@ def open_panel(path: Path) -> EmploymentPanel:
             f"{path}: {uncoded:,} rows have no industry_code; give every row the code of its "
             "industry (a suppressed count is a null employment, not a missing code)."
         )
+    _say_empty_year_folders(dataset, path, years)
     return EmploymentPanel(
         path=path, dataset=dataset, years=sorted(years), industries=sorted(industries)
     )
+
+
+def _say_empty_year_folders(dataset: ds.Dataset, path: Path, years: set[int]) -> None:
+    """Warn of ``year=<year>`` folders without a row: the year is not in the panel."""
+    folders = {
+        ds.get_partition_keys(fragment.partition_expression).get("year")
+        for fragment in dataset.get_fragments()
+    }
+    empty = sorted(int(year) for year in folders - years - {None})
+    if empty:
+        log.warning(
+            "%s: the folder%s %s %s no rows, so the panel has no %s; write the year's "
+            "rows there, or remove the folder%s",
+            path,
+            "s" if len(empty) > 1 else "",
+            ", ".join(f"year={year}" for year in empty),
+            "have" if len(empty) > 1 else "has",
+            ", ".join(map(str, empty)),
+            "s" if len(empty) > 1 else "",
+        )

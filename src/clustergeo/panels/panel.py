@@ -52,6 +52,7 @@ from clustergeo._errors import ConfigError, InputDataError
 from clustergeo.compute import dask_client, describe_client, kernel_threads, set_kernel_threads
 from clustergeo.concentration import lq_matrix
 from clustergeo.config import EmergingConfig, HotspotsConfig, PanelConfig
+from clustergeo.hotspots.emerging import log_what_years_allow
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.partitioned import column_blocks
 from clustergeo.hotspots.permutation_floor import (
@@ -349,12 +350,15 @@ def _years(config: PanelConfig, panel: EmploymentPanel) -> list[int]:
 
 
 def _check_emerging_years(config: PanelConfig, panel: EmploymentPanel, years: list[int]) -> None:
+    """Refuse fewer than 3 years; say what the years rule out (uneven spacing, too few)."""
     if config.emerging is not None and len(years) < 3:
         raise InputDataError(
             f"Emerging hot spots need at least 3 years for a trend; {panel.path} has "
             f"{', '.join(map(str, years))}. Add years to the table, or remove 'emerging' from "
             "the panel config."
         )
+    if config.emerging is not None:
+        log_what_years_allow(years, config.emerging.alpha, config.emerging.time_lag)
 
 
 @dataclass(frozen=True)
