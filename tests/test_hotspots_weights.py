@@ -11,10 +11,12 @@ import pytest
 from shapely.geometry import box
 
 from clustergeo._errors import InputDataError
+from clustergeo.config import WeightsConfig
 from clustergeo.hotspots.weights import (
     ADAPTIVE_WIDENING,
     SpatialWeights,
     build_weights,
+    configured_weights,
     kernel_weights,
 )
 from conftest import GRID_SIDE as SIDE
@@ -203,6 +205,15 @@ def test_islands_nearest_attaches_symmetrically_to_the_nearest_area() -> None:
     assert not audit.drop(index="far")["attached_to_nearest"].any()
     assert weights.summary()["islands_attached"] == 1
     assert weights.summary()["components"] == 1
+
+
+def test_the_weights_log_counts_attached_islands_as_islands(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Attaching an island does not make it not one: the log says both."""
+    caplog.set_level("INFO", logger="clustergeo.hotspots.weights")
+    configured_weights(_grid_and_far_square(), WeightsConfig(islands="nearest"))
+    assert "1 islands (1 attached to their nearest), 1 components" in caplog.text
 
 
 def test_islands_nearest_with_two_neighbours() -> None:

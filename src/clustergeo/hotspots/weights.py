@@ -469,12 +469,14 @@ def configured_weights(areas: gpd.GeoDataFrame, spec: WeightsConfig) -> SpatialW
         island_neighbours=spec.island_neighbours,
     )
     summary = weights.summary()
+    attached = f" ({len(weights.attached)} attached to their nearest)" if weights.attached else ""
     log.info(
-        "Weights: %s; %d areas, mean %.1f neighbours, %d islands, %d components",
+        "Weights: %s; %d areas, mean %.1f neighbours, %d islands%s, %d components",
         summary["method"],
         summary["areas"],
         summary["mean_neighbours"],
-        summary["islands"],
+        len(weights.islands) + len(weights.attached),
+        attached,
         summary["components"],
     )
     return weights
