@@ -720,6 +720,8 @@ def test_a_table_without_rows_or_with_an_unreadable_file_is_named(tmp_path: Path
         )
     folder = tmp_path / "employment"
     folder.mkdir()
+    with pytest.raises(InputDataError, match=r"employment holds no Parquet files"):
+        open_panel(folder)
     # The first file sets the column types: industry codes as integers.
     pq.write_table(
         pa.table({"area_code": ["A"], "industry_code": [7], "year": [2021], "employment": [5.0]}),

@@ -426,6 +426,11 @@ def open_panel(path: Path) -> EmploymentPanel:
             f"{path} is not a Parquet employment table ({error}); write it with columns "
             "area_code, industry_code, year and employment."
         ) from None
+    if path.is_dir() and not dataset.files:
+        raise InputDataError(
+            f"The employment folder {path} holds no Parquet files; put the table there (one "
+            "or more .parquet files, or year=<year> folders of them)."
+        )
     missing = [c for c in (*_COLUMNS, "year") if c not in dataset.schema.names]
     if missing:
         raise InputDataError(
