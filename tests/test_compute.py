@@ -14,7 +14,7 @@ import pytest
 from distributed import Client
 
 from clustergeo import load_config
-from clustergeo._errors import ConfigError
+from clustergeo._errors import ConfigError, InputDataError
 from clustergeo.compute import LOOPBACK, dask_client, describe_client, kernel_threads
 from clustergeo.config import ComputeConfig, HotspotsConfig
 from clustergeo.hotspots.engine import local_hotspots
@@ -172,3 +172,25 @@ def test_dask_local_listens_on_this_machine_only() -> None:
         assert scheduler.address.startswith(f"tcp://{LOOPBACK}:")
         dashboard = {sock.getsockname()[0] for sock in scheduler.http_server._sockets.values()}
         assert dashboard == {LOOPBACK}
+
+
+def _stop(error: Exception) -> None:
+    raise error
+
+
+@pytest.mark.e2e
+def test_dask_local_workers_leave_out_the_errors_the_run_prints(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Bad input stops a task with a message the command prints: the worker does not repeat
+    it with a traceback. A task failing on anything else is still logged by its worker."""
+    with dask_client(ComputeConfig(backend="dask-local", workers=1)) as client:
+        assert client is not None
+        with pytest.raises(InputDataError, match="bad counts"):
+            client.submit(_stop, InputDataError("bad counts"), pure=False).result()
+        with pytest.raises(ZeroDivisionError):
+            client.submit(_stop, ZeroDivisionError("a defect"), pure=False).result()
+    err = capfd.readouterr().err
+    assert "bad counts" not in err
+    assert err.count("Compute Failed") == 1
+    assert "ZeroDivisionError('a defect')" in err

@@ -59,7 +59,11 @@ def _local_cluster(config: ComputeConfig) -> Client:
         dashboard_address=f"{LOOPBACK}:0",
         silence_logs=logging.WARNING,
     )
-    return Client(cluster)
+    client = Client(cluster)
+    from clustergeo._dask_workers import QuietUserErrors
+
+    client.register_plugin(QuietUserErrors())
+    return client
 
 
 def _remote_client(address: str) -> Client:
