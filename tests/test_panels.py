@@ -187,6 +187,16 @@ def test_plain_parquet_with_nulls_absent_pairs_and_unknown_areas(
     assert "Z" in caplog.text
 
 
+def test_areas_without_a_row_in_a_year_are_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Zero employment in every industry is unlikely for a real area, likely for a code mismatch."""
+    path = _three_rows(tmp_path / "employment.parquet")
+    matrix = open_panel(path).year_matrix(2021, pd.Index(["A", "B", "C"]))
+    assert matrix.loc["C"].tolist() == [0.0, 0.0]
+    assert "1 of the 3 areas have no row in 2021 (e.g. C)" in caplog.text
+
+
 def test_duplicate_rows_are_named(tmp_path: Path) -> None:
     path = _write(tmp_path / "dup.parquet", [("A", "X", 2021, 5.0), ("A", "X", 2021, 6.0)])
     with pytest.raises(InputDataError, match=r"dup\.parquet.*1 area x industry pairs.*A x X"):

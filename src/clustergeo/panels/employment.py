@@ -159,6 +159,17 @@ class EmploymentPanel:
                 year,
                 format_examples(sorted(unknown)),
             )
+        without_rows = np.flatnonzero(~seen.reshape(n, k).any(axis=1))
+        if len(without_rows):
+            log.warning(
+                "%s: %d of the %d areas have no row in %d (e.g. %s): their employment is "
+                "taken as zero; check that the table and the boundaries use the same codes",
+                self.path,
+                len(without_rows),
+                n,
+                year,
+                format_examples(area_codes[without_rows[:5]]),
+            )
         absent = n * k - pairs
         if absent:
             log.info(
