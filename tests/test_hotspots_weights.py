@@ -207,13 +207,11 @@ def test_islands_nearest_attaches_symmetrically_to_the_nearest_area() -> None:
     assert weights.summary()["components"] == 1
 
 
-def test_the_weights_log_counts_attached_islands_as_islands(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Attaching an island does not make it not one: the log says both."""
+def test_the_weights_log_says_the_islands_attached(caplog: pytest.LogCaptureFixture) -> None:
+    """Not only the islands left: "0 islands" alone read as if there had been none."""
     caplog.set_level("INFO", logger="clustergeo.hotspots.weights")
     configured_weights(_grid_and_far_square(), WeightsConfig(islands="nearest"))
-    assert "1 islands (1 attached to their nearest), 1 components" in caplog.text
+    assert "0 islands left (attached to the nearest: 1), 1 components" in caplog.text
 
 
 def test_islands_nearest_with_two_neighbours() -> None:

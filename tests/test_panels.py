@@ -194,7 +194,7 @@ def test_areas_without_a_row_in_a_year_are_named(
     path = _three_rows(tmp_path / "employment.parquet")
     matrix = open_panel(path).year_matrix(2021, pd.Index(["A", "B", "C"]))
     assert matrix.loc["C"].tolist() == [0.0, 0.0]
-    assert "1 of the 3 areas have no row in 2021 (e.g. C)" in caplog.text
+    assert "areas without a row in 2021: 1 of 3 (e.g. C)" in caplog.text
 
 
 def test_duplicate_rows_are_named(tmp_path: Path) -> None:
@@ -216,6 +216,15 @@ def test_codes_padded_with_spaces_are_the_codes(tmp_path: Path, encoded: bool) -
     assert panel.industries == ["X", "Y"]
     matrix = panel.year_matrix(2021, pd.Index(["A", "B"]))
     np.testing.assert_array_equal(matrix.to_numpy(), [[1.0, 3.0], [2.0, 0.0]])
+
+
+def test_codes_of_spaces_only_are_rows_without_a_code(tmp_path: Path) -> None:
+    blank_area = _three_rows(tmp_path / "area.parquet", area_code=["A", "  ", "A"])
+    with pytest.raises(InputDataError, match=r"1 rows of 2021 have no area_code"):
+        open_panel(blank_area).year_matrix(2021, pd.Index(["A", "B"]))
+    blank_industry = _three_rows(tmp_path / "industry.parquet", industry_code=["X", "", " "])
+    with pytest.raises(InputDataError, match=r"2 rows have no industry_code"):
+        open_panel(blank_industry)
 
 
 def test_a_code_written_with_and_without_spaces_is_one_pair_given_twice(tmp_path: Path) -> None:
@@ -760,7 +769,11 @@ def test_a_year_folder_without_rows_is_said(
             employment=pa.array([5.0][:rows], pa.float64()),
         )
     assert open_panel(folder).years == [2020, 2022]
-    assert "the folder year=2021 has no rows, so the panel has no 2021" in caplog.text
+    assert "no rows in year=2021, so the panel has no 2021; put the rows of that" in caplog.text
+    caplog.clear()
+    (folder / "year=2019").mkdir()  # no file at all
+    assert open_panel(folder).years == [2020, 2022]
+    assert "no rows in year=2019, year=2021, so the panel has no 2019, 2021" in caplog.text
 
 
 def test_files_of_a_table_that_disagree_are_named(tmp_path: Path) -> None:

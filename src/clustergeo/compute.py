@@ -59,10 +59,15 @@ def _local_cluster(config: ComputeConfig) -> Client:
         dashboard_address=f"{LOOPBACK}:0",
         silence_logs=logging.WARNING,
     )
-    client = Client(cluster)
     from clustergeo._dask_workers import QuietUserErrors
 
-    client.register_plugin(QuietUserErrors())
+    client = Client(cluster)
+    try:
+        client.register_plugin(QuietUserErrors())
+    except BaseException:
+        client.close()
+        cluster.close()
+        raise
     return client
 
 

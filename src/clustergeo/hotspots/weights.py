@@ -469,13 +469,15 @@ def configured_weights(areas: gpd.GeoDataFrame, spec: WeightsConfig) -> SpatialW
         island_neighbours=spec.island_neighbours,
     )
     summary = weights.summary()
-    attached = f" ({len(weights.attached)} attached to their nearest)" if weights.attached else ""
+    # Islands are the areas left without neighbours; those attached are said beside them.
+    count = len(weights.attached)
+    attached = f" left (attached to the nearest: {count})" if count else ""
     log.info(
         "Weights: %s; %d areas, mean %.1f neighbours, %d islands%s, %d components",
         summary["method"],
         summary["areas"],
         summary["mean_neighbours"],
-        len(weights.islands) + len(weights.attached),
+        summary["islands"],
         attached,
         summary["components"],
     )

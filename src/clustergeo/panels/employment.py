@@ -101,6 +101,12 @@ def _distinct(column: pa.ChunkedArray | pa.Array) -> set[str]:
     return set(pc.utf8_trim_whitespace(distinct).to_pylist())
 
 
+def _blank(column: pa.ChunkedArray | pa.Array) -> int:
+    """How many of the column's codes are empty or spaces only: a row without its code."""
+    blank = pc.equal(pc.utf8_trim_whitespace(column.cast(pa.string())), "")
+    return int(pc.sum(blank).as_py() or 0)
+
+
 @dataclass(frozen=True)
 class EmploymentPanel:
     """A long employment table on disk: its years and industries, read a year at a time."""
@@ -162,12 +168,12 @@ class EmploymentPanel:
         without_rows = np.flatnonzero(~seen.reshape(n, k).any(axis=1))
         if len(without_rows):
             log.warning(
-                "%s: %d of the %d areas have no row in %d (e.g. %s): their employment is "
-                "taken as zero; check that the table and the boundaries use the same codes",
+                "%s: areas without a row in %d: %d of %d (e.g. %s); their employment is taken "
+                "as zero: check that the table and the boundaries use the same codes",
                 self.path,
+                year,
                 len(without_rows),
                 n,
-                year,
                 format_examples(area_codes[without_rows[:5]]),
             )
         absent = n * k - pairs
@@ -210,7 +216,9 @@ class EmploymentPanel:
                 ) from None
             counts = employment.to_numpy(zero_copy_only=False)
             if (rows < 0).any():
-                unknown.update(_distinct(batch.column("area_code").filter(pa.array(rows < 0))))
+                strays = batch.column("area_code").filter(pa.array(rows < 0))
+                uncoded += _blank(strays)
+                unknown.update(_distinct(strays) - {""})
                 keep = rows >= 0
                 rows, cols, counts = rows[keep], cols[keep], counts[keep]
             for wrong, what in ((counts < 0, "negative"), (np.isinf(counts), "infinite")):
@@ -466,8 +474,11 @@ def open_panel(path: Path) -> EmploymentPanel:
         whole, fractions = _year_values(batch.column("year"), path)
         years |= whole
         not_whole |= fractions
-        industries.update(_distinct(batch.column("industry_code")))
+        codes = _distinct(batch.column("industry_code"))
+        industries.update(codes - {""})
         uncoded += batch.column("industry_code").null_count
+        if "" in codes:
+            uncoded += _blank(batch.column("industry_code"))
     if undated:
         raise InputDataError(f"{path}: {undated:,} rows have no year; give every row its year.")
     if not_whole:
@@ -486,20 +497,31 @@ def open_panel(path: Path) -> EmploymentPanel:
 
 
 def _say_empty_year_folders(dataset: ds.Dataset, path: Path, years: set[int]) -> None:
-    """Warn of ``year=<year>`` folders without a row: the year is not in the panel."""
+    """Warn of ``year=<year>`` folders without a row (no file, or files of no rows).
+
+    Arrow knows a folder only by its files: an empty one is found by listing the table's own.
+    """
     folders = {
         ds.get_partition_keys(fragment.partition_expression).get("year")
         for fragment in dataset.get_fragments()
     }
+    if path.is_dir():
+        folders |= {
+            int(child.name[len("year=") :])
+            for child in path.iterdir()
+            if child.is_dir()
+            and child.name.startswith("year=")
+            and child.name[len("year=") :].isdigit()
+        }
     empty = sorted(int(year) for year in folders - years - {None})
-    if empty:
-        log.warning(
-            "%s: the folder%s %s %s no rows, so the panel has no %s; write the year's "
-            "rows there, or remove the folder%s",
-            path,
-            "s" if len(empty) > 1 else "",
-            ", ".join(f"year={year}" for year in empty),
-            "have" if len(empty) > 1 else "has",
-            ", ".join(map(str, empty)),
-            "s" if len(empty) > 1 else "",
-        )
+    if not empty:
+        return
+    names = ", ".join(f"year={year}" for year in empty)
+    log.warning(
+        "%s: no rows in %s, so the panel has no %s; put the rows of %s there, or remove %s",
+        path,
+        names,
+        ", ".join(map(str, empty)),
+        "that year" if len(empty) == 1 else "each year in its folder",
+        "the folder" if len(empty) == 1 else "the empty folders",
+    )
