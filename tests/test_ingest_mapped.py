@@ -138,6 +138,58 @@ def test_wide_by_year_with_ons_groupings_and_a_total_row(tmp_path: Path) -> None
     assert table.industry_names["J"] == "Information and communication"
 
 
+_GVA_HEADER = "LAD_code,LAD_name,SIC07_code,SIC07_description"
+_GVA_COLUMNS = ColumnsConfig(area="LAD_code", industry="SIC07_code")
+
+
+def _gva(path: Path, years: str, *rows: str, measure: str = "gva_current_prices") -> Any:
+    path.write_text(f"{_GVA_HEADER},{years}\n" + "".join(f"{row}\n" for row in rows))
+    return read_mapped_table(
+        path, layout="wide_years", columns=_GVA_COLUMNS, options=ReadOptions(measure=measure)
+    )
+
+
+@pytest.mark.parametrize("header", ["2023 (p)", "2023p", "2023 [p]", "2023 (r)"])
+def test_a_provisional_or_revised_year_is_the_year(tmp_path: Path, header: str) -> None:
+    """ONS marks a year's figures "[p]", written "(p)" or "p" in re-saved copies too."""
+    table = _gva(tmp_path / "gva.csv", f"2022,{header}", "E06000021,Stoke,J (58-63),Info,70,77")
+    assert sorted(table.data["year"].unique()) == [2022, 2023]
+
+
+def test_a_year_heading_two_columns_is_refused(tmp_path: Path) -> None:
+    """The second column would be dropped unsaid (pandas names it 2022.1)."""
+    with pytest.raises(InputDataError, match=r"2022 heads columns 5, 6\. Each year must head one"):
+        _gva(tmp_path / "gva.csv", "2022,2022", "E06000021,Stoke,J (58-63),Info,70,77")
+    with pytest.raises(InputDataError, match=r"2022 heads columns 5, 6"):
+        _gva(tmp_path / "gva.csv", "2022,2022 [p]", "E06000021,Stoke,J (58-63),Info,70,77")
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_is_not_a_thousands_separator(
+    tmp_path: Path,
+) -> None:
+    """Removing the comma would read 1487,5 as 14,875; thousands come in groups of three."""
+    row = 'E06000021,Stoke,J (58-63),Info,"1,487","1487,5"'
+    with pytest.raises(InputDataError, match=r"not a number on line 2 \(values 1487,5\)"):
+        _gva(tmp_path / "gva.csv", "2022,2023", row)
+    table = _gva(tmp_path / "gva.csv", "2022,2023", 'E06000021,Stoke,J (58-63),Info,"1,487",1487')
+    assert table.data["employment"].tolist() == [1487.0, 1487.0]
+
+
+def test_industries_adding_up_to_more_than_the_published_total_are_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As chained-volume GVA does; a download of some industries adds up to less, unwarned."""
+    total = "E06000021,Stoke,Total,All,100,100"
+    some = ["E06000021,Stoke,C (10-33),Manufacturing,30,30", "E06000021,Stoke,J (58-63),Info,40,40"]
+    _gva(tmp_path / "partial.csv", "2022,2023", total, *some)
+    assert "add up to" not in caplog.text
+    too_much = "E06000021,Stoke,J (58-63),Info,40,90"
+    _gva(tmp_path / "cvm.csv", "2022,2023", total, some[0], too_much)
+    assert "in 1 of 2 area-years the industries add up to more than the published" in caplog.text
+    assert "E06000021 2023: 120 against 100" in caplog.text
+    assert "chained-volume GVA and index numbers do not" in caplog.text
+
+
 def test_stacked_measures_need_a_filter(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {

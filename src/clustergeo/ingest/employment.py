@@ -453,7 +453,63 @@ def build_table(
         lines, suppressed = lines.loc[tidy.index], suppressed.loc[tidy.index]
     _check_rows(tidy, lines, problems)
     _value_checks(tidy, lines, options.measure, problems, notes)
+    if totals is not None and not problems:
+        _check_published_totals(tidy, totals, source=source, notes=notes)
     return tidy.reset_index(drop=True), totals, int(suppressed.sum())
+
+
+#: Sections whose rows a table of every industry has (T, households as employers, and U,
+#: extraterritorial bodies, are often left out).
+_ECONOMY = frozenset("ABCDEFGHIJKLMNOPQRS")
+
+
+def _check_published_totals(
+    tidy: pd.DataFrame, totals: pd.DataFrame, *, source: object, notes: list[str]
+) -> None:
+    """Warn where an area-year's industries do not add up to its published all-industry row.
+
+    Compared where the area-year has a known value for every industry of the table. They may
+    add up to less (a download of some industries), never to more, and to the total itself
+    where the rows are whole sections covering the economy, beyond rounding: 2% of the total
+    plus 2.5 a row (BRES rounds each cell to 5). More than the total (or, for a whole
+    economy, another total) is what chained-volume GVA and index numbers give, which do not
+    add up across industries and so make no location quotients, or a mistyped total.
+    """
+    keys = ["area_code", "year"]
+    grouped = tidy.groupby(keys, dropna=False)["employment"]
+    compared = pd.DataFrame(
+        {"summed": grouped.sum(min_count=1), "rows": grouped.size(), "known": grouped.count()}
+    ).join(totals.set_index(keys)["total"], how="inner")
+    codes = tidy["industry_code"].unique()
+    # Only where every industry row is there and known: a suppressed cell lowers the sum.
+    compared = compared[(compared["known"] == len(codes)) & compared["total"].notna()]
+    if compared.empty:
+        return
+    hierarchy = sic_hierarchy()
+    sections = {section for c in codes for section in hierarchy.section_of(c).split(",")}
+    whole_economy = all(c.replace(",", "").isalpha() for c in codes) and sections >= _ECONOMY
+    gap = compared["summed"] - compared["total"]
+    rounding = 0.02 * compared["total"].abs() + 2.5 * compared["rows"]
+    wrong = (gap.abs() if whole_economy else gap) > rounding
+    if not wrong.any():
+        return
+    relative = gap.abs() / compared["total"].abs().clip(lower=1)
+    worst = compared[wrong].loc[relative[wrong].sort_values(ascending=False).index[:3]]
+    examples = [
+        f"{area} {year}: {summed:,.0f} against {total:,.0f}"
+        for (area, year), summed, total in zip(
+            worst.index, worst["summed"], worst["total"], strict=True
+        )
+    ]
+    message = (
+        f"Employment file {source}: in {int(wrong.sum()):,} of {len(compared):,} area-years the "
+        f"industries add up to {'other than' if whole_economy else 'more than'} the published "
+        f"all-industry total beyond rounding ({'; '.join(examples)}). Counts and GVA at current "
+        "prices add up; chained-volume GVA and index numbers do not, and make no location "
+        "quotients: use current prices or counts. A mistyped total row: correct or remove it"
+    )
+    log.warning("%s", message)
+    notes.append(message)
 
 
 def _check_rows(tidy: pd.DataFrame, lines: pd.Series, problems: Problems) -> None:

@@ -61,7 +61,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_YEAR_HEADER = re.compile(r"^\s*(\d{4})\s*(?:\[.*\])?\s*$")
+#: A year column's header: the year, perhaps with a note such as ONS's ``[p]`` (provisional)
+#: or ``[r]`` (revised), also written ``(p)`` or ``p``.
+_YEAR_HEADER = re.compile(r"^\s*(\d{4})\s*(?:\[[^\]]*\]|\([^)]*\)|[pPrR])?\s*$")
+#: A header pandas made unique (``2022.1`` for a second ``2022``).
+_REPEATED_HEADER = re.compile(r"^(.*)\.(\d+)$")
 
 
 def read_options(config: EmploymentConfig) -> ReadOptions:
@@ -231,6 +235,7 @@ def read_mapped_table(
                 f"its columns are {format_examples(frame.columns, 16)}. Use format: long for a "
                 "table with a year column."
             )
+        _refuse_repeated_years(path, list(frame.columns), year_columns)
         ignored = [c for c in frame.columns if c not in year_columns and c not in roles.values()]
         if ignored:
             notes.append(f"columns not used: {format_examples(ignored, 6)}")
@@ -287,6 +292,28 @@ def read_mapped_table(
             "reported as missing"
         )
     return table
+
+
+def _refuse_repeated_years(path: Path, headers: list[str], year_columns: dict[str, int]) -> None:
+    """Stop where two columns head the same year: one of them would be dropped unsaid."""
+    columns_of: dict[int, list[str]] = {}
+    for header in headers:
+        year = year_columns.get(header)
+        repeated = _REPEATED_HEADER.match(header)
+        if year is None and repeated and repeated[1] in year_columns:
+            year = year_columns[repeated[1]]
+        if year is not None:
+            columns_of.setdefault(year, []).append(header)
+    twice = {year: names for year, names in columns_of.items() if len(names) > 1}
+    if twice:
+        where = [
+            f"{year} heads columns {', '.join(str(headers.index(n) + 1) for n in names)}"
+            for year, names in sorted(twice.items())
+        ]
+        raise InputDataError(
+            f"Employment file {path}: {'; '.join(where)}. Each year must head one column: "
+            "correct the header of the column that holds another year, or remove the copy."
+        )
 
 
 def read_configured_employment(config: EmploymentConfig, paths: list[Path]) -> EmploymentTable:

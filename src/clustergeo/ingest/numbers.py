@@ -98,15 +98,25 @@ def decide_number_format(
     )
 
 
+# A number with thousands separators in each notation: groups of exactly three digits.
+_UK_GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_EUROPEAN_GROUPED = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d*)?$")
+
+
 def parse_numbers(cells: pd.Series, convention: Literal["uk", "european"]) -> pd.Series:
     """Parse text cells in a notation; empty or non-numeric text and infinities become NaN.
 
-    Thousands separators are allowed. Infinity is not a count, so it is treated as text.
+    Thousands separators are allowed between groups of three digits only: in UK notation
+    ``1487,5`` is not a number (a decimal comma, which removing the comma would read as
+    14,875), nor is ``1.487,5,0``. Infinity is not a count, so it is treated as text.
     """
     text = cells.astype(str).str.strip()
-    if convention == "european":
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        text = text.str.replace(",", "", regex=False)
+    european = convention == "european"
+    separator, grouped = (".", _EUROPEAN_GROUPED) if european else (",", _UK_GROUPED)
+    misplaced = text.str.contains(separator, regex=False) & ~text.str.match(grouped)
+    text = text.str.replace(separator, "", regex=False)
+    if european:
+        text = text.str.replace(",", ".", regex=False)
+    text = text.where(~misplaced, "not a number")
     numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
     return numbers.where(~np.isinf(numbers))
