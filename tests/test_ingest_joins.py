@@ -105,3 +105,14 @@ def test_missing_areas_are_listed_with_a_count_of_the_rest() -> None:
 )
 def test_describe_codes(codes: list[str], description: str) -> None:
     assert describe_codes(codes).startswith(description)
+
+
+def test_rows_for_regions_or_districts_beside_their_areas_are_refused() -> None:
+    """A region's row is the sum of its districts: in the reference it counts them twice."""
+    districts = ["E08000025", "E08000026"]
+    with pytest.raises(InputDataError, match=r"rows for regions as well as for the areas \(E12"):
+        check(districts, [*districts, "E12000005"])
+    with pytest.raises(InputDataError, match=r"unitary authorities.*E06000016"):
+        check(MSOA_2011, [*MSOA_2011, "E06000016"])
+    # Areas of the same kind outside the boundaries are the reference economy's own.
+    assert len(check(districts[:1], districts)) == 1

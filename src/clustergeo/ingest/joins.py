@@ -47,8 +47,31 @@ LAST_2011_CODE = {
 }
 
 
+#: How large a GSS geography is, by code prefix: each level is made of areas of the levels
+#: below it (output areas, LSOAs, MSOAs, districts, then counties, combined authorities,
+#: regions and countries, all sums of districts).
+_LEVEL = {
+    **dict.fromkeys(("E00", "W00"), 0),
+    **dict.fromkeys(("E01", "W01"), 1),
+    **dict.fromkeys(("E02", "W02"), 2),
+    **dict.fromkeys(("E06", "E07", "E08", "E09", "W06", "S12", "N09"), 3),
+    **dict.fromkeys(("E10", "E11", "E13", "E47"), 4),
+    **dict.fromkeys(("E12", "E15"), 5),
+    **dict.fromkeys(("E92", "W92", "S92", "N92", "K02", "K03", "K04"), 6),
+}
+_LEVEL_NAMES = {4: "counties or combined authorities", 5: "regions", 6: "countries"}
+
+
 def _prefix(code: str) -> str:
     return code[:3]
+
+
+def _aggregates(boundary: Iterable[str], outside: Iterable[str]) -> list[str]:
+    """Codes of ``outside`` for geographies made of areas of the boundaries' kind (sums)."""
+    levels = [_LEVEL[p] for p in {_prefix(c) for c in boundary} if p in _LEVEL]
+    if not levels:
+        return []
+    return sorted(c for c in outside if _LEVEL.get(_prefix(c), -1) > max(levels))
 
 
 def describe_codes(codes: Iterable[str]) -> str:
@@ -95,6 +118,17 @@ def check_area_join(
     matched = boundary & employment
     no_employment = sorted(boundary - employment)
     outside = sorted(employment - boundary)
+    aggregates = _aggregates(boundary, outside)
+    if aggregates:
+        kinds = sorted(
+            {_LEVEL_NAMES.get(_LEVEL[_prefix(c)], describe_codes([c])) for c in aggregates}
+        )
+        raise InputDataError(
+            f"Employment file {employment_source} has rows for {', '.join(kinds)} as well as "
+            f"for the areas ({format_examples(aggregates)}): they are sums of the areas, and "
+            "counted beside them they would count the same jobs twice in the reference "
+            "economy. Remove those rows, or download the table for one kind of area."
+        )
     notes = []
     if outside:
         notes.append(
