@@ -416,7 +416,7 @@ def test_duplicate_area_industry_rows(tiny: TinyRun) -> None:
         tiny.cli("ingest"),
         str(path),
         "1 area x industry pairs appear more than once (E02005377/C) on lines 2, 38",
-        "employment.date or a filtered download",
+        "keep one row for each area, industry and year: remove a repeated row",
     )
 
 

@@ -164,6 +164,13 @@ def test_a_year_heading_two_columns_is_refused(tmp_path: Path) -> None:
         _gva(tmp_path / "gva.csv", "2022,2022 [p]", "E06000021,Stoke,J (58-63),Info,70,77")
 
 
+def test_a_row_repeated_in_a_wide_table_is_named_once_by_its_lines(tmp_path: Path) -> None:
+    row = "E06000021,Stoke,J (58-63),Info,70,77"
+    repeated = r"\(E06000021/J/2022, E06000021/J/2023\) on lines 2, 3;"
+    with pytest.raises(InputDataError, match=repeated):
+        _gva(tmp_path / "gva.csv", "2022,2023", row, row)
+
+
 def test_a_decimal_comma_in_a_comma_separated_file_is_not_a_thousands_separator(
     tmp_path: Path,
 ) -> None:

@@ -527,8 +527,10 @@ def _check_rows(tidy: pd.DataFrame, lines: pd.Series, problems: Problems) -> Non
         ]
         problems.add(
             f"{len(pairs)} area x industry pairs appear more than once "
-            f"({format_examples(examples)}) on {rows_label(lines[duplicated].tolist())}; "
-            "a file with several years or measures needs employment.date or a filtered download"
+            f"({format_examples(examples)}) on {rows_label(sorted(set(lines[duplicated])))}; "
+            "keep one row for each area, industry and year: remove a repeated row, or, where "
+            "the file stacks several measures or dates, choose one with employment.filter or "
+            "employment.date"
         )
 
 
