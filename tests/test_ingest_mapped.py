@@ -164,6 +164,15 @@ def test_a_year_heading_two_columns_is_refused(tmp_path: Path) -> None:
         _gva(tmp_path / "gva.csv", "2022,2022 [p]", "E06000021,Stoke,J (58-63),Info,70,77")
 
 
+def test_negative_gva_is_kept_and_noted_with_its_year(tmp_path: Path) -> None:
+    """GVA can be negative (Southampton's agriculture and mining, 2022: -1)."""
+    table = _gva(tmp_path / "gva.csv", "2021,2022", "E06000045,Southampton,AB (1-9),Farm,2,-1")
+    assert table.data["employment"].tolist() == [2.0, -1.0]
+    assert any(
+        "1 negative values kept as published (E06000045/A,B in 2022)" in n for n in table.notes
+    )
+
+
 def test_a_row_repeated_in_a_wide_table_is_named_once_by_its_lines(tmp_path: Path) -> None:
     row = "E06000021,Stoke,J (58-63),Info,70,77"
     repeated = r"\(E06000021/J/2022, E06000021/J/2023\) on lines 2, 3;"

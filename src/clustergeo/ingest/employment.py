@@ -338,7 +338,10 @@ def _value_checks(
                 "be below zero — check the column is a count, not a change"
             )
         else:
-            cells = tidy.loc[negative, "area_code"] + "/" + tidy.loc[negative, "industry_code"]
+            where = tidy.loc[negative]
+            cells = where["area_code"] + "/" + where["industry_code"]
+            if where["year"].notna().all():
+                cells = cells + " in " + where["year"].astype(str)
             notes.append(
                 f"{int(negative.sum())} negative values kept as published "
                 f"({format_examples(cells, 4)}): "
