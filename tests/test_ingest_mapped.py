@@ -164,6 +164,15 @@ def test_a_year_heading_two_columns_is_refused(tmp_path: Path) -> None:
         _gva(tmp_path / "gva.csv", "2022,2022 [p]", "E06000021,Stoke,J (58-63),Info,70,77")
 
 
+def test_excels_empty_rows_are_left_out_and_notes_below_the_table_named(tmp_path: Path) -> None:
+    row = "E06000021,Stoke,J (58-63),Info,70,77"
+    table = _gva(tmp_path / "gva.csv", "2022,2023", row, ",,,,,", ",,,,,")
+    assert table.data["employment"].tolist() == [70.0, 77.0]
+    assert "empty rows left out: lines 3, 4" in table.notes
+    with pytest.raises(InputDataError, match=r"empty industry code on line 3 \(notes below"):
+        _gva(tmp_path / "gva.csv", "2022,2023", row, "Source: ONS,,,,,")
+
+
 def test_negative_gva_is_kept_and_noted_with_its_year(tmp_path: Path) -> None:
     """GVA can be negative (Southampton's agriculture and mining, 2022: -1)."""
     table = _gva(tmp_path / "gva.csv", "2021,2022", "E06000045,Southampton,AB (1-9),Farm,2,-1")

@@ -391,6 +391,7 @@ def build_table(
         ``area_code, industry_code, year, employment``; published totals per area and year;
         how many cells were suppressed.
     """
+    cells = _without_empty_rows(cells, notes)
     lines = cells["line"]
     codes = _pad_codes(cells["industry_code"].astype(str).str.strip(), options.sic_digits)
     if parse_codes:
@@ -445,10 +446,18 @@ def build_table(
     if lost:
         problems.add(lost)
     elif len(unknown):
-        problems.add(
-            f"industry codes that are not UK SIC 2007: {format_examples(sorted(unknown))}; "
-            "use section letters or 2- to 5-digit SIC 2007 codes"
-        )
+        empty = tidy["industry_code"].str.strip() == ""
+        if empty.any():
+            problems.add(
+                f"empty industry code on {rows_label(sorted(set(lines[empty])))} (notes below "
+                "the table? remove them)"
+            )
+        named = unknown[unknown.str.strip() != ""]
+        if len(named):
+            problems.add(
+                f"industry codes that are not UK SIC 2007: {format_examples(sorted(named))}; "
+                "use section letters or 2- to 5-digit SIC 2007 codes"
+            )
     else:
         # Levels can only be compared between valid codes.
         tidy, level_notes = choose_industry_level(tidy, options.mixed_levels, source=source)
@@ -513,6 +522,18 @@ def _check_published_totals(
     )
     log.warning("%s", message)
     notes.append(message)
+
+
+def _without_empty_rows(cells: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """``cells`` without the lines that hold nothing at all (Excel's ``,,,,`` rows), noted."""
+    empty = pd.Series(True, index=cells.index)
+    for column in ("area_code", "industry_code", "value"):
+        empty &= cells[column].isna() | (cells[column].astype(str).str.strip() == "")
+    empty_lines = set(cells.loc[empty, "line"]) - set(cells.loc[~empty, "line"])
+    if not empty_lines:
+        return cells
+    notes.append(f"empty rows left out: {rows_label(sorted(empty_lines))}")
+    return cells.loc[~cells["line"].isin(empty_lines)]
 
 
 def _check_rows(tidy: pd.DataFrame, lines: pd.Series, problems: Problems) -> None:
