@@ -173,6 +173,20 @@ def test_excels_empty_rows_are_left_out_and_notes_below_the_table_named(tmp_path
         _gva(tmp_path / "gva.csv", "2022,2023", row, "Source: ONS,,,,,")
 
 
+def test_a_title_above_the_header_is_told_to_set_header_row(tmp_path: Path) -> None:
+    path = tmp_path / "gva.csv"
+    path.write_text(
+        "Regional GVA, current prices\n"
+        f"{_GVA_HEADER},2022,2023\n"
+        "E06000021,Stoke,J (58-63),Info,70,77\n"
+        "E06000021,Stoke,C (10-33),Manufacturing,30,33\n"
+    )
+    with pytest.raises(InputDataError, match=r"the header \(line 1\) has 2 fields and most"):
+        read_mapped_table(path, layout="wide_years", columns=_GVA_COLUMNS)
+    table = read_mapped_table(path, layout="wide_years", columns=_GVA_COLUMNS, header_row=2)
+    assert len(table.data) == 4
+
+
 def test_negative_gva_is_kept_and_noted_with_its_year(tmp_path: Path) -> None:
     """GVA can be negative (Southampton's agriculture and mining, 2022: -1)."""
     table = _gva(tmp_path / "gva.csv", "2021,2022", "E06000045,Southampton,AB (1-9),Farm,2,-1")

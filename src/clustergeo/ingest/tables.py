@@ -235,7 +235,14 @@ def _report_bad_rows(
             f"{next(a for line, a, _ in short_rows if line == cut[0])} of {expected} fields): "
             "the download was interrupted. Download the file again"
         )
-    if long_rows:
+    if long_rows and len(long_rows) > (len(raw.frame) + len(bad_rows)) / 2:
+        problems.append(
+            f"the header (line {raw.first_line - 1}) has {expected} field"
+            f"{'s' if expected > 1 else ''} and most lines more: is a title or a note above "
+            "the table's header (set employment.header_row to the line of the header), or do "
+            "fields hold the separator unquoted?"
+        )
+    elif long_rows:
         problems.append(
             f"{rows_label(long_rows)} {_have(long_rows)} more fields than the header's "
             f"{expected}: a field holds an unquoted separator, or the file is damaged"
