@@ -19,6 +19,7 @@ from clustergeo._errors import InputDataError
 from clustergeo.config import ColumnsConfig, EmploymentConfig
 from clustergeo.ingest.employment import ReadOptions, select_year
 from clustergeo.ingest.mapped import read_configured_employment, read_mapped_table
+from clustergeo.ingest.years import check_years
 
 NESTA_COLUMNS = {
     "area": "geo_cd",
@@ -185,6 +186,23 @@ def test_a_title_above_the_header_is_told_to_set_header_row(tmp_path: Path) -> N
         read_mapped_table(path, layout="wide_years", columns=_GVA_COLUMNS)
     table = read_mapped_table(path, layout="wide_years", columns=_GVA_COLUMNS, header_row=2)
     assert len(table.data) == 4
+
+
+def test_an_area_empty_in_every_industry_for_some_years_is_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a suppressed cell or two: the area's whole year is missing."""
+    path = tmp_path / "gva.csv"
+    table = _gva(
+        path,
+        "2021,2022,2023",
+        "E06000021,Stoke,J (58-63),Info,,70,77",
+        "E06000021,Stoke,C (10-33),Manufacturing,,30,33",
+        "E06000015,Derby,J (58-63),Info,5,,6",
+        "E06000015,Derby,C (10-33),Manufacturing,50,51,52",
+    )
+    check_years(table.data, source=path)
+    assert "1 area has no value in any industry for some years: E06000021 (2021)" in caplog.text
 
 
 def test_negative_gva_is_kept_and_noted_with_its_year(tmp_path: Path) -> None:

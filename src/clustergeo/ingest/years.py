@@ -17,6 +17,7 @@ A table read by :mod:`clustergeo.ingest.employment` keeps every year it holds. T
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -25,6 +26,8 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 
 __all__ = ["analysis_year", "check_years", "year_ranges"]
+
+log = logging.getLogger(__name__)
 
 
 def year_ranges(years: Iterable[int]) -> str:
@@ -158,10 +161,37 @@ def check_years(data: pd.DataFrame, *, source: object) -> list[str]:
             f"Employment file {source} holds {year_ranges(years)}, but its years are not "
             f"comparable:\n{listed}"
         )
+    notes = _areas_without_values(data, years)
     gaps = sorted(set(range(years[0], years[-1] + 1)) - every)
     if gaps:
-        return [
+        notes.append(
             f"the table has no rows for {year_ranges(gaps)} within {years[0]}–{years[-1]}: "
             "growth rates use the years' real distance; index series have gaps"
-        ]
-    return []
+        )
+    return notes
+
+
+def _areas_without_values(data: pd.DataFrame, years: list[int]) -> list[str]:
+    """Warn of areas whose rows of a year are all empty: a year missing, not cells suppressed.
+
+    Every cell is then missing, so the area's LQs and growth over those years are missing
+    too; a table usually suppresses some industries of an area, not all of them.
+    """
+    if "employment" not in data:
+        return []
+    known = data["employment"].notna().groupby([data["area_code"], data["year"]]).any()
+    empty = known[~known]
+    if empty.empty:
+        return []
+    by_area: dict[str, list[int]] = {}
+    for area, year in empty.index:
+        by_area.setdefault(str(area), []).append(int(year))
+    examples = [f"{area} ({year_ranges(found)})" for area, found in sorted(by_area.items())]
+    message = (
+        f"{len(by_area)} area{'s have' if len(by_area) > 1 else ' has'} no value in any "
+        f"industry for some years: {format_examples(examples, 6)}. Those years are missing "
+        "for them (every cell taken as suppressed), so are their LQs and growth from or to "
+        "those years; if the area did not exist then, set growth.base_year after them"
+    )
+    log.warning("%s", message)
+    return [message]
