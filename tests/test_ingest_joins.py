@@ -59,6 +59,8 @@ def test_vintage_mismatch_with_some_codes_shared() -> None:
     assert "E02005380" in message
     assert "boundary-vintage mismatch" in message
     assert "2 of them created in 2021" in message
+    assert "the table's codes not in the boundaries include E02006935, E02006936" in message
+    assert "employment.vintage" in message
 
 
 def test_lsoa_table_with_msoa_boundaries() -> None:

@@ -166,8 +166,10 @@ def _hint(no_employment: list[str], outside: list[str], matched: set[str]) -> st
     if same_type:
         return (
             f"Some codes differ between the files (boundaries: {boundary_kind}; employment: "
-            f"{employment_kind}). If the two come from different years this is a "
-            "boundary-vintage mismatch (2011 vs 2021 areas): use the same vintage for both."
+            f"{employment_kind}); the table's codes not in the boundaries include "
+            f"{format_examples(outside, 6)}. If the two come from different years this is a "
+            "boundary-vintage mismatch (codes changed between them): use the same vintage for "
+            "both, or give employment.vintage an ONS lookup of the changes to convert the table."
         )
     return (
         f"The files use different kinds of areas: the boundaries are {boundary_kind}, the "
