@@ -181,3 +181,24 @@ def test_census_2011_msoas_onto_2021_east_midlands_boundaries(shared_data: Path)
         rtol=1e-12,
     )
     assert "4 split between several areas" in notes[0]
+
+
+def test_a_lookup_splitting_a_district_is_warned(
+    tmp_path: Path, lookup_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ONS merges districts and never splits one: such a row is a mistake in the lookup."""
+    path = tmp_path / "changes.csv"
+    path.write_text("old,new\nS12000050,S12000044\nS12000050,S12000046\n", encoding="utf-8")
+    spec = VintageConfig(lookup=path, from_column="old", to_column="new")
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["S12000044", "S12000046"]},
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+        crs="EPSG:27700",
+    )
+    convert_to_boundary_vintage(table_2011({"S12000050": 10}), spec, path, areas)
+    assert "changes.csv maps S12000050 to S12000044, S12000046: districts are merged" in caplog.text
+    caplog.clear()
+    # MSOAs are split by ONS: shared by area without a warning.
+    table = table_2011({"E02000001": 10, "E02000002": 20, "E02000003": 30, "E02000004": 400})
+    convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
+    assert "districts are merged" not in caplog.text

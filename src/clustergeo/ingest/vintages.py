@@ -27,6 +27,7 @@ whose retired codes the table uses is its vintage; the boundaries say the other.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,8 @@ __all__ = [
     "vintage_of",
     "vintage_weights",
 ]
+
+log = logging.getLogger(__name__)
 
 Side = Literal["older", "newer", "unchanged", "mixed"]
 
@@ -371,5 +374,28 @@ def convert_to_boundary_vintage(
             else ""
         )
     )
+    _warn_districts_split(weights, table_codes, lookup.source.name)
     converted = replace(table, data=data, year_totals=year_totals, notes=[*table.notes, note])
     return converted, [note]
+
+
+#: GSS prefixes of districts and larger areas: ONS merges them, it never splits one.
+_NEVER_SPLIT = ("E06", "E07", "E08", "E09", "W06", "S12", "N09", "E10", "E47", "E12")
+
+
+def _warn_districts_split(weights: VintageWeights, table_codes: set[str], lookup: str) -> None:
+    """Warn where the lookup splits a district: its counts are shared out by land area."""
+    split = [c for c in weights.split_sources if c in table_codes and c.startswith(_NEVER_SPLIT)]
+    if not split:
+        return
+    pieces = weights.weights.loc[weights.weights["source"].isin(split)]
+    mapped = [
+        f"{source} to {', '.join(sorted(group['target']))}"
+        for source, group in pieces.groupby("source")
+    ]
+    log.warning(
+        "%s maps %s: districts are merged, never split, so a row of the lookup is probably "
+        "wrong; their values are shared out by land area meanwhile",
+        lookup,
+        format_examples(mapped, 4),
+    )
