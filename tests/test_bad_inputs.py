@@ -1188,7 +1188,8 @@ def test_config_with_an_unknown_key(tiny: TinyRun) -> None:
     assert_stops(
         tiny.cli("ingest"),
         f"Config {config} has 1 problem",
-        f"unknown key 'hotspots.permutation' (line {line}): remove it or check its spelling",
+        f"unknown key 'hotspots.permutation' (line {line}): remove it or check its spelling "
+        "(did you mean 'permutations'?)",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,31 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
         load_config(_write(tmp_path, data))
     message = str(excinfo.value)
     assert "unknown key 'areas.code_colum'" in message
-    assert "unknown key 'colour'" in message
+    assert "check its spelling (did you mean 'code_column'?)" in message
+    # Nothing close to suggest: no guess.
+    assert message.endswith("unknown key 'colour' (line 5): remove it or check its spelling")
     assert "2 problems" in message
+
+
+def test_unknown_keys_in_nested_sections_get_the_nearest_key_of_their_own_section(
+    tmp_path: Path,
+) -> None:
+    data = {
+        **MINIMAL,
+        "growth": {"start_year": 2015, "shift_share": {"methd": "classic"}},
+        "hierarchy": {"district": {"sorce": "overlay"}},
+    }
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(_write(tmp_path, data))
+    message = str(excinfo.value)
+    for key, meant in (
+        ("growth.start_year", "base_year"),
+        ("growth.shift_share.methd", "method"),
+        ("hierarchy.district.sorce", "source"),
+    ):
+        assert re.search(
+            rf"'{re.escape(key)}' \(line \d+\): .* \(did you mean '{meant}'\?\)", message
+        )
 
 
 def test_wrong_type_and_missing_key_are_named(tmp_path: Path) -> None:

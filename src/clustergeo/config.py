@@ -19,8 +19,10 @@ Unknown keys are rejected with their name, so a typo never silently falls back t
 
 from __future__ import annotations
 
+import difflib
 import glob
 import os
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, TypeVar
@@ -1448,14 +1450,46 @@ class PanelConfig(_Located, _Strict):
 _KeyLines = dict[KeyPath, tuple[Path, int]]
 
 
-def _format_validation_error(error: ValidationError, source: Path, where: _KeyLines) -> str:
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config model a field holds (itself, optional, or the values of a list or mapping)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _spelling_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    """``" (did you mean 'base_year'?)"`` for an unknown key close to a key of its section."""
+    section: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if section is None:
+            return ""
+        # A list's index or a mapping's key stays in the model of its values.
+        if isinstance(part, str) and part in section.model_fields:
+            section = _model_in(section.model_fields[part].annotation)
+    if section is None or not loc:
+        return ""
+    keys = [key for key in section.model_fields if key != "config_path"]
+    close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _format_validation_error(
+    error: ValidationError, source: Path, where: _KeyLines, model: type[BaseModel]
+) -> str:
     """One line per problem, each naming the key and the line it is written on."""
     lines = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"]) or "(top level)"
         at = _line_words(item["loc"], source, where)
         if item["type"] == "extra_forbidden":
-            lines.append(f"  - unknown key '{location}'{at}: remove it or check its spelling")
+            hint = _spelling_hint(model, tuple(item["loc"]))
+            lines.append(
+                f"  - unknown key '{location}'{at}: remove it or check its spelling{hint}"
+            )
         elif item["type"] == "missing":
             lines.append(f"  - missing required key '{location}'")
         else:
@@ -1603,5 +1637,5 @@ def _load(path: Path | str, model: type[_Model]) -> _Model:
     try:
         config = model.model_validate({**raw, "config_path": path.resolve()})
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, path, where)) from None
+        raise ConfigError(_format_validation_error(exc, path, where, model)) from None
     return config
