@@ -550,6 +550,7 @@ def test_absent_area_industry_rows_are_counted(tiny: TinyRun) -> None:
     assert lq_rows(tiny, "J").loc["E02005388", "lq"] == 0
     notes = tiny.report("ingest")["notes"] + [str(tiny.report("concentration"))]
     assert any("2" in note and "E02005388" in note for note in notes), notes
+    assert any("(e.g. E02005388 x F, E02005388 x J)" in note for note in notes), notes
 
 
 # -- concentration ---------------------------------------------------------------------------

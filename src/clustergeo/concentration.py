@@ -104,22 +104,31 @@ def employment_matrix(employment: pd.DataFrame) -> pd.DataFrame:
 
 
 def absent_pairs_notes(employment: pd.DataFrame, matrix: pd.DataFrame) -> list[str]:
-    """Say how many area x industry pairs the table leaves out (they count as zero), and where.
+    """Say how many area x industry pairs the table leaves out (they count as zero), and which.
 
-    Tables that omit zero rows are normal; a download cut short looks the same, so the count
-    and the first areas are reported for the user to judge.
+    Tables that omit zero rows are normal; a download cut short, or a row deleted, looks the
+    same, so the count, the first areas and pairs are reported for the user to judge (the
+    caller logs it).
     """
     present = employment.groupby("area_code")["industry_code"].nunique()
     absent = (matrix.shape[1] - present.reindex(matrix.index, fill_value=0)).astype(int)
     absent = absent.loc[absent > 0]
     if absent.empty:
         return []
+    industries = set(matrix.columns)
+    pairs = [
+        f"{area} x {industry}"
+        for area in absent.index[:3]
+        for industry in sorted(
+            industries - set(employment.loc[employment["area_code"] == area, "industry_code"])
+        )[:2]
+    ]
     note = (
         f"{int(absent.sum())} area x industry pairs are not in the employment table and count "
-        f"as zero employment, in {len(absent)} areas: {format_examples(absent.index)}. Tables "
-        "that leave out zero rows are fine; a download cut short is not."
+        f"as zero employment, in {len(absent)} areas: {format_examples(absent.index)} (e.g. "
+        f"{', '.join(pairs)}). Tables that leave out zero rows are fine; a download cut short, "
+        "or a row deleted, is not."
     )
-    log.warning(note)
     return [note]
 
 

@@ -1487,9 +1487,7 @@ def _format_validation_error(
         at = _line_words(item["loc"], source, where)
         if item["type"] == "extra_forbidden":
             hint = _spelling_hint(model, tuple(item["loc"]))
-            lines.append(
-                f"  - unknown key '{location}'{at}: remove it or check its spelling{hint}"
-            )
+            lines.append(f"  - unknown key '{location}'{at}: remove it or check its spelling{hint}")
         elif item["type"] == "missing":
             lines.append(f"  - missing required key '{location}'")
         else:

@@ -200,6 +200,17 @@ def run(config: RunConfig) -> None:  # noqa: PLR0915 (one stage, read top to bot
     }
     analysed = by_year[year]
     notes.extend(analysed.notes)
+    # Said once, for the analysed year: each year's matrix would repeat it.
+    others = [
+        each
+        for each, result in by_year.items()
+        if each is not None and each != year and result.notes
+    ]
+    for note in analysed.notes:
+        also = f" The table leaves out pairs in {year_ranges(others)} too." if others else ""
+        log.warning("%s%s", note, also)
+    if others and not analysed.notes:
+        log.warning("In %s: %s", year_ranges(others), by_year[others[0]].notes[0])
     measure = record.measure
     lq = analysed.lq
     lq.insert(2, "label", lq["industry_code"].map(labels))
