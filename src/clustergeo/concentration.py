@@ -33,7 +33,6 @@ than ``min_area_employment`` people in total or the cell holds fewer than
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -57,8 +56,6 @@ __all__ = [
     "lq_matrix",
     "specialisation_indices",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
