@@ -16,7 +16,7 @@ from pathlib import Path
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 
-__all__ = ["check_area_join", "describe_codes"]
+__all__ = ["DISTRICT_LEVEL", "check_area_join", "describe_codes", "gss_level"]
 
 GEOGRAPHY_TYPES = {
     "E00": "output areas (England)",
@@ -54,7 +54,7 @@ _LEVEL = {
     **dict.fromkeys(("E00", "W00"), 0),
     **dict.fromkeys(("E01", "W01"), 1),
     **dict.fromkeys(("E02", "W02"), 2),
-    **dict.fromkeys(("E06", "E07", "E08", "E09", "W06", "S12", "N09"), 3),
+    **dict.fromkeys(("E06", "E07", "E08", "E09", "W06", "S12", "N09"), 3),  # districts
     **dict.fromkeys(("E10", "E11", "E13", "E47"), 4),
     **dict.fromkeys(("E12", "E15"), 5),
     **dict.fromkeys(("E92", "W92", "S92", "N92", "K02", "K03", "K04"), 6),
@@ -66,12 +66,22 @@ def _prefix(code: str) -> str:
     return code[:3]
 
 
+#: The level of districts in :data:`_LEVEL`: they and the levels above are merged by ONS,
+#: never split.
+DISTRICT_LEVEL = 3
+
+
+def gss_level(code: str) -> int | None:
+    """How large a GSS code's geography is (0 output areas ... 6 countries), None if unknown."""
+    return _LEVEL.get(_prefix(code))
+
+
 def _aggregates(boundary: Iterable[str], outside: Iterable[str]) -> list[str]:
     """Codes of ``outside`` for geographies made of areas of the boundaries' kind (sums)."""
-    levels = [_LEVEL[p] for p in {_prefix(c) for c in boundary} if p in _LEVEL]
+    levels = [level for level in map(gss_level, boundary) if level is not None]
     if not levels:
         return []
-    return sorted(c for c in outside if _LEVEL.get(_prefix(c), -1) > max(levels))
+    return sorted(c for c in outside if (gss_level(c) or -1) > max(levels))
 
 
 def describe_codes(codes: Iterable[str]) -> str:
@@ -121,7 +131,7 @@ def check_area_join(
     aggregates = _aggregates(boundary, outside)
     if aggregates:
         kinds = sorted(
-            {_LEVEL_NAMES.get(_LEVEL[_prefix(c)], describe_codes([c])) for c in aggregates}
+            {_LEVEL_NAMES.get(gss_level(c) or 0, describe_codes([c])) for c in aggregates}
         )
         raise InputDataError(
             f"Employment file {employment_source} has rows for {', '.join(kinds)} as well as "

@@ -40,6 +40,7 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.config import VintageConfig
 from clustergeo.ingest.employment import EmploymentTable
+from clustergeo.ingest.joins import DISTRICT_LEVEL, gss_level
 from clustergeo.io import read_text
 
 __all__ = [
@@ -379,13 +380,16 @@ def convert_to_boundary_vintage(
     return converted, [note]
 
 
-#: GSS prefixes of districts and larger areas: ONS merges them, it never splits one.
-_NEVER_SPLIT = ("E06", "E07", "E08", "E09", "W06", "S12", "N09", "E10", "E47", "E12")
-
-
 def _warn_districts_split(weights: VintageWeights, table_codes: set[str], lookup: str) -> None:
-    """Warn where the lookup splits a district: its counts are shared out by land area."""
-    split = [c for c in weights.split_sources if c in table_codes and c.startswith(_NEVER_SPLIT)]
+    """Warn where the lookup splits a district: its counts are shared out by land area.
+
+    ONS merges districts (and the areas made of them) but never splits one.
+    """
+    split = [
+        c
+        for c in weights.split_sources
+        if c in table_codes and (gss_level(c) or 0) >= DISTRICT_LEVEL
+    ]
     if not split:
         return
     pieces = weights.weights.loc[weights.weights["source"].isin(split)]
