@@ -1754,6 +1754,39 @@ def test_ambiguous_european_numbers_are_refused(tiny: TinyRun) -> None:
     )
 
 
+def test_thousands_point_in_a_comma_file_is_refused(tiny: TinyRun) -> None:
+    """(a) ``1.487`` among whole numbers in a comma-separated file could be 1.487 or 1,487 typed
+    with a European thousands point: the run stops and asks which, rather than read 1.487."""
+    rows = [[a, i, v] for a, i, v in tidy_rows()]
+    rows[0][2] = "1.487"
+    path = tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path}",
+        "numbers such as 1.487 among whole numbers could be decimals (1.487) or thousands "
+        "written with a point (1487)",
+        "employment.number_format",
+    )
+
+
+def test_decimal_points_in_a_comma_file_are_decimals(tiny: TinyRun) -> None:
+    """(b) Policy: a point only a decimal point explains (``12.25``) says the column uses
+    decimals, so ``1.487`` beside it is 1.487; ``number_format: european`` reads it as 1,487."""
+    rows = [[a, i, v] for a, i, v in tidy_rows()]
+    rows[0][2] = "1.487"
+    rows[1][2] = "12.25"
+    tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    run_through(tiny, "ingest")
+    employment = pd.read_parquet(tiny.paths[r.EMPLOYMENT]).set_index(["area_code", "industry_code"])
+    assert employment.loc[(MSOA_2011[0], "C"), "employment"] == 1.487
+    rows[1][2] = "12"
+    tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    tiny.configure(employment={"number_format": "european"})
+    run_through(tiny, "ingest")
+    employment = pd.read_parquet(tiny.paths[r.EMPLOYMENT]).set_index(["area_code", "industry_code"])
+    assert employment.loc[(MSOA_2011[0], "C"), "employment"] == 1487
+
+
 def test_european_numbers_are_read_right(tiny: TinyRun) -> None:
     """(b) Policy: a ``;`` file with decimal commas (``100,5``) is read in European notation,
     so ``5.400`` is 5,400; that is noted."""

@@ -5,7 +5,9 @@ Europe writes ``1.250,5`` and separates fields with ``;``. Read with the wrong c
 ``5.400`` (five thousand four hundred) becomes 5.4 and ``100,5`` becomes 1005: silent wrong
 numbers. So the convention is decided once per column, from the values themselves:
 
-* a comma-separated file is in UK notation (a European file cannot use the comma for both);
+* a comma-separated file is in UK notation (a European file cannot use the comma for both),
+  unless its only points are each followed by exactly three digits (``1.487`` among whole
+  numbers): a thousands point typed into a UK file reads as a decimal, so that stops too;
 * in a ``;``, tab or ``|`` separated file, a value that only one convention can read decides:
   ``100,5`` or ``1.234.567`` (European), ``1,234.5`` or ``5.25`` (UK). Values that both read,
   differently (``5.400``, ``1,250``), with no deciding value, stop the run: the user says which
@@ -39,6 +41,8 @@ _UK_ONLY = re.compile(
 )
 # Both read these, differently: one separator followed by exactly three digits.
 _AMBIGUOUS = re.compile(r"^[-+]?\d{1,3}[.,]\d{3}$")
+# In a comma-separated file: a point that could be a thousands point (no leading zero group).
+_THOUSANDS_POINT = re.compile(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,16 @@ def decide_number_format(
     """
     if configured != "auto":
         return configured, None
-    if delimiter in (None, ","):
+    if delimiter is None:
         return "uk", None
     text = pd.Series(cells.unique()).astype(str).str.strip()
+    if delimiter == ",":
+        return "uk", _thousands_points_problem(text)
+    return _notation_of(text)
+
+
+def _notation_of(text: pd.Series) -> tuple[Literal["uk", "european"], str | None]:
+    """The notation the values of a ``;``, tab or ``|`` separated column decide, if any."""
     european = text[text.str.match(_EUROPEAN_ONLY)]
     uk = text[text.str.match(_UK_ONLY)]
     ambiguous = text[text.str.match(_AMBIGUOUS)]
@@ -95,6 +106,26 @@ def decide_number_format(
         f"numbers such as {format_examples(ambiguous, 3)} read differently in UK notation "
         "(5.400 = 5.4) and European notation (5.400 = 5400) and nothing in the file says "
         "which it uses; set employment.number_format to 'uk' or 'european'"
+    )
+
+
+def _thousands_points_problem(text: pd.Series) -> str | None:
+    """A message when a comma-separated column's only points may be thousands points.
+
+    ``1.487`` among whole numbers is 1.487 to a UK reader and 1,487 to one who typed a
+    European thousands point; a point that only a decimal point explains (``0.5``, ``12.25``,
+    ``1487.5``) says the column uses decimals.
+    """
+    dotted = text[text.str.contains(".", regex=False)]
+    suspect = dotted[dotted.str.match(_THOUSANDS_POINT)]
+    if suspect.empty or len(suspect) < len(dotted):
+        return None
+    return (
+        f"numbers such as {format_examples(suspect, 3)} among whole numbers could be decimals "
+        f"({suspect.iloc[0]}) or thousands written with a point "
+        f"({suspect.iloc[0].replace('.', '')}), and nothing in the file says which; write them "
+        "without the point, or set employment.number_format to 'uk' (decimals) or 'european' "
+        "(thousands)"
     )
 
 
