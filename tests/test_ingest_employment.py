@@ -20,6 +20,7 @@ import pytest
 from clustergeo._errors import InputDataError
 from clustergeo.ingest.employment import (
     EmploymentTable,
+    ReadOptions,
     detect_employment_format,
     read_employment,
     read_nomis_bres,
@@ -629,6 +630,23 @@ def test_negative_counts_name_lines(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="negative employment on lines 3, 4") as excinfo:
         read_tidy_employment(path)
     assert str(path) in str(excinfo.value)
+
+
+def test_negative_values_without_a_measure_suggest_one(tmp_path: Path) -> None:
+    """A negative value with no measure stated may be GVA read as jobs: the message says how to
+    say so; with a count measure stated it does not."""
+    path = write(
+        tmp_path,
+        "tidy.csv",
+        "area_code,industry_code,employment\nE02005377,C,459\nE02005377,G,-5\n",
+    )
+    with pytest.raises(InputDataError, match="negative employment on line 3;") as excinfo:
+        read_tidy_employment(path)
+    assert "employment.measure is not set" in str(excinfo.value)
+    assert "gva_current_prices" in str(excinfo.value)
+    with pytest.raises(InputDataError, match="negative employment on line 3;") as excinfo:
+        read_tidy_employment(path, options=ReadOptions(measure="employees"))
+    assert "employment.measure" not in str(excinfo.value)
 
 
 def test_negative_counts_in_nomis_file(tmp_path: Path) -> None:

@@ -336,6 +336,13 @@ def _value_checks(
             problems.add(
                 f"negative employment on {rows_label(lines[negative].tolist())}; counts cannot "
                 "be below zero — check the column is a count, not a change"
+                + (
+                    ""
+                    if measure
+                    else " (employment.measure is not set, so the values are read as jobs: if "
+                    "they are output, which can be negative, set it to gva_current_prices or "
+                    "gva_chained_volume)"
+                )
             )
         else:
             where = tidy.loc[negative]
