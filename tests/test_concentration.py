@@ -102,6 +102,20 @@ def test_floors_flag_but_keep_the_lq() -> None:
     assert small_cell["lq_note"] == "small count"
 
 
+def test_negative_output_is_noted_as_negative() -> None:
+    """GVA can be negative: such a cell's LQ is kept, flagged, and noted as negative rather than
+    as a small count; so is every cell of an area whose total is negative."""
+    counts = pd.DataFrame(
+        {"B": [-40.0, 300.0, 20.0], "C": [900.0, 700.0, -50.0]}, index=["mine", "mill", "loss"]
+    )
+    lq = _study_lq(counts, min_area_employment=100, min_cell_employment=5)
+    assert lq.loc[("mine", "B"), "lq_note"] == "negative"
+    assert lq.loc[("mine", "B"), "lq_unreliable"]
+    assert lq.loc[("mine", "C"), "lq_note"] == ""
+    assert lq.loc[("loss", "B"), "lq_note"] == "negative"
+    assert lq.loc[("loss", "C"), "lq_note"] == "negative"
+
+
 def test_zero_reference_total_is_an_error() -> None:
     zero = pd.DataFrame({"C": [0.0]}, index=["a"])
     with pytest.raises(Exception, match="no employment"):

@@ -230,7 +230,7 @@ def location_quotients(
         Long table, one row per area x column, in the order of ``counts``: ``area_code``,
         ``industry_code``, ``employment``, ``area_total``, ``reference_share``
         (:math:`E_j/E`), ``lq``, ``lq_lower``, ``lq_upper``, ``lq_unreliable`` and
-        ``lq_note`` ('suppressed', 'small area', 'small count' or '').
+        ``lq_note`` ('suppressed', 'negative', 'small area', 'small count' or '').
 
     Notes
     -----
@@ -261,10 +261,14 @@ def location_quotients(
     upper = np.where(undefined, np.nan, upper)
 
     suppressed = np.isnan(e_ij)
+    # Output (GVA) can be negative: a share of a negative total is no concentration.
+    negative = (e_ij < 0) | np.broadcast_to(e_i < 0, e_ij.shape)
     small_area = np.broadcast_to(e_i < settings.min_area_employment, e_ij.shape)
     small_count = ~suppressed & (e_ij < settings.min_cell_employment)
     note = np.select(
-        [suppressed, small_area, small_count], ["suppressed", "small area", "small count"], ""
+        [suppressed, negative, small_area, small_count],
+        ["suppressed", "negative", "small area", "small count"],
+        "",
     )
     n_areas, n_columns = e_ij.shape
     return pd.DataFrame(

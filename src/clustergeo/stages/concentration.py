@@ -285,6 +285,7 @@ def run(config: RunConfig) -> None:  # noqa: PLR0915 (one stage, read top to bot
             "area_industry_rows": len(check),
             "unreliable": int(check["lq_unreliable"].sum()),
             "suppressed": int((check["lq_note"] == "suppressed").sum()),
+            "negative": int((check["lq_note"] == "negative").sum()),
             "cluster_definitions": sorted(definitions),
         },
         "notes": notes,
