@@ -496,6 +496,38 @@ def test_bad_years_are_named() -> None:
         emerging_hot_spots(unknown, weights, SETTINGS)
 
 
+def test_policies_are_logged_once_for_all_years(caplog: pytest.LogCaptureFixture) -> None:
+    """Missing values and constant columns are said once, naming the years, not once a year."""
+    weights, _, _ = _grid()
+    by_year = {year: frame.copy() for year, frame in _planted().items()}
+    years = list(by_year)
+    for frame in by_year.values():
+        frame.iloc[0, 0] = np.nan
+        frame["FLAT"] = 1.0
+    by_year[years[1]].iloc[1, 0] = np.nan
+    with caplog.at_level("INFO", logger="clustergeo.hotspots"):
+        emerging_hot_spots(by_year, weights, SETTINGS)
+    missing = [r.getMessage() for r in caplog.records if "values are missing" in r.getMessage()]
+    assert missing == [
+        f"Area x industry values are missing in all {len(years)} years "
+        f"({years[0]}–{years[-1]}): 1 in {years[0]}, 2 in {years[1]}, "
+        + ", ".join(f"1 in {year}" for year in years[2:8])
+        + ", … and 2 more: no result for them, mean value as a neighbour"
+    ]
+    flat = [r.getMessage() for r in caplog.records if "same value in every area" in r.getMessage()]
+    assert flat == ["Not tested (same value in every area): FLAT"]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="clustergeo.hotspots"):
+        emerging_hot_spots(
+            {y: by_year[y].drop(columns="FLAT") for y in years[::2]}, weights, SETTINGS
+        )
+    missing = [r.getMessage() for r in caplog.records if "values are missing" in r.getMessage()]
+    assert missing == [
+        f"1 area x industry values are missing in each of the {len(years[::2])} years "
+        f"({years[0]}–{years[::2][-1]}): no result for them, mean value as a neighbour"
+    ]
+
+
 def test_what_the_years_rule_out_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     weights, _, _ = _grid()
     by_year = _planted()

@@ -602,13 +602,16 @@ def space_time_hotspots(
     previous: pd.DataFrame,
     space_time: SpatialWeights,
     settings: HotspotsConfig,
+    *,
+    say_policies: bool = True,
 ) -> HotspotResult:
     """Gi* of this year's ``current`` values with last year's ``previous`` as neighbours.
 
     ``space_time`` is :func:`space_time_weights` of the areas. The mean and variance Gi*
     compares against are over both years' values (ArcGIS's "neighborhood time step" global
     window); the correction counts this year's tests only. The result has one row per area
-    (this year) x industry, as :func:`~clustergeo.hotspots.engine.local_hotspots` gives.
+    (this year) x industry, as :func:`~clustergeo.hotspots.engine.local_hotspots` gives;
+    ``say_policies`` as there.
     """
     n = space_time.n // 2
     ids = space_time.ids[:n]
@@ -619,7 +622,7 @@ def space_time_hotspots(
         ]
     )
     values = pd.DataFrame(stacked, index=space_time.ids, columns=current.columns)
-    return local_hotspots(values, space_time, settings, report_for=ids)
+    return local_hotspots(values, space_time, settings, report_for=ids, say_policies=say_policies)
 
 
 # --- The whole analysis --------------------------------------------------------------------
@@ -722,6 +725,8 @@ def yearly_hotspots(
         Each year (in order) and its :func:`~clustergeo.hotspots.engine.local_hotspots`
         result (rows: areas in the weights' order x industries in the first year's column
         order). With ``time_lag`` a year after the first is :func:`space_time_hotspots`.
+        The policies the years applied (missing values, untestable areas and columns) are
+        logged once, after the last year, not once a year.
     """
     years = _check_years(values_by_year, 1)
     columns = values_by_year[years[0]].columns
@@ -732,13 +737,61 @@ def yearly_hotspots(
             f"{format_examples(unknown)}. Build the weights from the same boundaries."
         )
     space_time = space_time_weights(weights) if time_lag else None
+    reports: dict[int, dict[str, Any]] = {}
     for index, year in enumerate(years):
         values = values_by_year[year][columns]
         if space_time is not None and index > 0:
             previous = values_by_year[years[index - 1]]
-            yield year, space_time_hotspots(values, previous, space_time, settings)
+            result = space_time_hotspots(values, previous, space_time, settings, say_policies=False)
         else:
-            yield year, local_hotspots(values, weights, settings)
+            result = local_hotspots(values, weights, settings, say_policies=False)
+        reports[year] = result.report
+        yield year, result
+    _say_yearly_policies(reports)
+
+
+def _say_yearly_policies(reports: Mapping[int, Mapping[str, Any]]) -> None:
+    """Log once the policies the years' hot spots applied, naming the years they differ in."""
+    years = list(reports)
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+
+    def by_year(key: str) -> dict[int, int]:
+        return {year: int(report[key]) for year, report in reports.items() if report[key]}
+
+    missing = by_year("missing_values")
+    if missing:
+        counts = set(missing.values())
+        if len(missing) == len(years) and len(counts) == 1:
+            what = (
+                f"{counts.pop()} area x industry values are missing in each of the "
+                f"{len(years)} years ({span})"
+            )
+        else:
+            which = "all" if len(missing) == len(years) else f"{len(missing)} of the"
+            what = (
+                f"Area x industry values are missing in {which} {len(years)} years ({span}): "
+                + format_examples(f"{count} in {year}" for year, count in missing.items())
+            )
+        log.info("%s: no result for them, mean value as a neighbour", what)
+    everywhere = by_year("areas_whose_neighbourhood_is_every_area")
+    if everywhere:
+        log.warning(
+            "%d areas have every other area as a neighbour, so their Gi* cannot be tested "
+            "(not_tested); use shorter distances or contiguity weights",
+            max(everywhere.values()),
+        )
+    constant: dict[str, list[int]] = {}
+    for year, report in reports.items():
+        for column in report["zero_variance_columns"]:
+            constant.setdefault(column, []).append(year)
+    if constant:
+        log.warning(
+            "Not tested (same value in every area): %s",
+            ", ".join(
+                column if len(when) == len(years) else f"{column} ({format_examples(when)})"
+                for column, when in constant.items()
+            ),
+        )
 
 
 def emerging_hot_spots(

@@ -393,6 +393,7 @@ def local_hotspots(
     settings: HotspotsConfig,
     *,
     report_for: Collection[str] | None = None,
+    say_policies: bool = True,
 ) -> HotspotResult:
     """Gi*, Gi and Local Moran's I for every column of ``values``, with inference.
 
@@ -410,6 +411,9 @@ def local_hotspots(
         Codes of the study area's areas. The others (an edge buffer) serve as neighbours only:
         they get no rows in the result and do not count in the multiple-testing correction.
         None reports every area.
+    say_policies
+        Log the policies applied (missing values, untestable areas and columns); a caller
+        running many calls (one per year) says them once itself, from the reports.
 
     Returns
     -------
@@ -569,11 +573,12 @@ def local_hotspots(
         "hot_spots": hot_spots,
         "cold_spots": cold_spots,
     }
-    log_policies(
-        int((missing & reported[:, None]).sum()),
-        int((everywhere & reported).sum()),
-        [str(c) for c in columns[constant]],
-    )
+    if say_policies:
+        log_policies(
+            int((missing & reported[:, None]).sum()),
+            int((everywhere & reported).sum()),
+            [str(c) for c in columns[constant]],
+        )
     return HotspotResult(table=table, report=report)
 
 
