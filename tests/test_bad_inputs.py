@@ -470,7 +470,8 @@ def test_non_numeric_counts(tiny: TinyRun) -> None:
         tiny.cli("ingest"),
         str(path),
         "non-numeric employment on lines 3, 6 (values twelve, 1O0)",
-        "counts must be numbers, or empty / '*' / 'x' for suppressed cells",
+        "values must be numbers, or empty or one of '*', 'x', 'X', '..', ':', '-', '!', '[c]', "
+        "'[u]', '[x]' for suppressed cells",
     )
 
 
@@ -483,7 +484,8 @@ def test_nan_written_as_a_count(tiny: TinyRun) -> None:
         tiny.cli("ingest"),
         str(path),
         "non-numeric employment on line 2 (values NaN)",
-        "counts must be numbers, or empty / '*' / 'x' for suppressed cells",
+        "values must be numbers, or empty or one of '*', 'x', 'X', '..', ':', '-', '!', '[c]', "
+        "'[u]', '[x]' for suppressed cells",
     )
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -103,7 +104,7 @@ MAX_COUNT = 40_000_000
 MAX_VALUE = 1e13
 
 SUPPRESSION_STATUSES = frozenset({"Q", "X", "!", "*", "-", "."})
-TIDY_SUPPRESSION_MARKERS = frozenset({"", "*", "x", "X", "..", ":", "-", "!", "[c]", "[u]", "[x]"})
+TIDY_SUPPRESSION_MARKERS = ("", "*", "x", "X", "..", ":", "-", "!", "[c]", "[u]", "[x]")
 _CONFIDENTIAL = frozenset({"T", "TRUE", "1", "Y", "YES", "CONFIDENTIAL"})
 _AREA_LABEL = re.compile(r"^\s*([A-Z][A-Z0-9]{2,})\s+:\s+(.*\S)\s*$")
 _YEAR = re.compile(r"^\s*(\d{4})(?:$|[-/]\d{1,2}(?:[-/]\d{1,2})?(?:[ T].*)?$|\.0$)")
@@ -366,6 +367,12 @@ def _value_checks(
             )
 
 
+def suppression_hint(markers: Sequence[str]) -> str:
+    """What a value cell may hold: a number, or one of the layout's suppression markers."""
+    shown = ", ".join(f"'{marker}'" for marker in markers if marker)
+    return f"values must be numbers, or empty or one of {shown} for suppressed cells"
+
+
 def build_table(
     cells: pd.DataFrame,
     *,
@@ -375,7 +382,7 @@ def build_table(
     delimiter: str | None,
     notes: list[str],
     problems: Problems,
-    non_numeric_hint: str = "counts must be numbers, or empty / '*' / 'x' for suppressed cells",
+    non_numeric_hint: str | None = None,
     non_numeric_lead: str = "non-numeric employment",
     parse_codes: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
@@ -391,6 +398,11 @@ def build_table(
         The file, its layout, the config's reading options and the text separator.
     notes, problems
         Collected for the report and the error message.
+    non_numeric_hint, non_numeric_lead
+        How a value that is not a number is reported: the words before its lines, and the
+        advice after them (by default, the tidy layouts' suppression markers).
+    parse_codes
+        Parse the industry labels into SIC codes (False when they are canonical already).
 
     Returns
     -------
@@ -421,7 +433,8 @@ def build_table(
     if non_numeric.any() and not number_problem:
         problems.add(
             f"{non_numeric_lead} on {rows_label(lines[non_numeric].tolist())} "
-            f"(values {format_examples(raw[non_numeric].unique())}); {non_numeric_hint}"
+            f"(values {format_examples(raw[non_numeric].unique())}); "
+            f"{non_numeric_hint or suppression_hint(TIDY_SUPPRESSION_MARKERS)}"
         )
     tidy = pd.DataFrame(
         {
@@ -1001,7 +1014,7 @@ def _choose_one(
 
 # -- Nomis census wide -----------------------------------------------------------------------
 
-_CENSUS_SUPPRESSION_MARKERS = frozenset({"", "*", "x", "X", "..", ":", "-"})
+_CENSUS_SUPPRESSION_MARKERS = ("", "*", "x", "X", "..", ":", "-")
 
 
 def read_nomis_census_wide(
@@ -1075,7 +1088,7 @@ def read_nomis_census_wide(
         delimiter=raw.delimiter,
         notes=notes,
         problems=problems,
-        non_numeric_hint="counts must be numbers, or empty / '*' for suppressed cells",
+        non_numeric_hint=suppression_hint(_CENSUS_SUPPRESSION_MARKERS),
         non_numeric_lead="non-numeric counts",
         parse_codes=False,
     )
