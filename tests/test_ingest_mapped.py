@@ -18,7 +18,7 @@ import pytest
 from clustergeo._errors import InputDataError
 from clustergeo.config import ColumnsConfig, EmploymentConfig
 from clustergeo.ingest.employment import ReadOptions, select_year
-from clustergeo.ingest.mapped import read_configured_employment, read_mapped_table
+from clustergeo.ingest.mapped import _example_value, read_configured_employment, read_mapped_table
 from clustergeo.ingest.years import check_years
 
 NESTA_COLUMNS = {
@@ -247,6 +247,17 @@ def test_industries_adding_up_to_more_than_the_published_total_are_warned(
     assert "chained-volume GVA and index numbers do not" in caplog.text
 
 
+def test_stacked_hint_suggests_an_amount_of_the_measure() -> None:
+    """The filter suggested names the configured measure, else an amount: never an index or a
+    deflator, which do not add up over industries."""
+    ons = ["CVM Index", "GVA Constant Prices £m", "GVA Current Prices £m", "Implied deflator"]
+    assert _example_value(ons, "gva_current_prices") == "GVA Current Prices £m"
+    assert _example_value(ons, "gva_chained_volume") == "GVA Constant Prices £m"
+    assert _example_value(ons, None) == "GVA Constant Prices £m"
+    assert _example_value(["Growth rate", "Index"], None) == "Growth rate"
+    assert _example_value(["Corporate GVA", "Share (%)"], "employment") == "Corporate GVA"
+
+
 def test_stacked_measures_need_a_filter(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
@@ -274,6 +285,8 @@ def test_stacked_measures_need_a_filter(tmp_path: Path) -> None:
     ) as excinfo:
         read_configured_employment(employment_config(**settings), [path])
     assert "employment.filter" in str(excinfo.value)
+    # The example kept is the configured measure, not the first value in the column.
+    assert "filter: {variable.name: 'GVA Current Prices £m'}" in str(excinfo.value)
     config = employment_config(**settings, filter={"variable.name": "GVA Current Prices £m"})
     table = read_configured_employment(config, [path])
     assert table.years == [2022]

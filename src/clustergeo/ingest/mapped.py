@@ -120,8 +120,36 @@ def _apply_filters(raw: RawTable, filters: dict[str, list[str]], notes: list[str
     return frame
 
 
-def _stacked_hint(frame: pd.DataFrame, keys: list[str], mapped: set[str]) -> str | None:
-    """When rows repeat, name the unmapped columns that tell them apart (e.g. the measure)."""
+# Words that name each measure in a stacked table's measure column (ONS: "GVA Current Prices
+# £m", "GVA Constant Prices £m", "CVM Index", "Implied deflator").
+_MEASURE_WORDS = {
+    "gva_current_prices": ("current",),
+    "gva_chained_volume": ("chained", "constant"),
+    "employment": ("employment",),
+    "employees": ("employees",),
+    "full_time_employees": ("full",),
+    "part_time_employees": ("part",),
+}
+# Values that are not amounts: they do not add up over industries, so no LQ can use them.
+_NOT_AN_AMOUNT = re.compile(r"\b(index|deflator|rate|per ?cent)\b|%", re.IGNORECASE)
+
+
+def _example_value(values: list[str], measure: str | None) -> str:
+    """The value the hint suggests keeping: one naming the configured measure, else an amount."""
+    amounts = [value for value in values if not _NOT_AN_AMOUNT.search(str(value))]
+    words = _MEASURE_WORDS.get(measure or "", ())
+    named = [value for value in amounts if any(word in str(value).lower() for word in words)]
+    return (named or amounts or values)[0]
+
+
+def _stacked_hint(
+    frame: pd.DataFrame, keys: list[str], mapped: set[str], measure: str | None
+) -> str | None:
+    """When rows repeat, name the unmapped columns that tell them apart (e.g. the measure).
+
+    The example kept is the value that names ``employment.measure`` when one does, else the
+    first that is an amount (not an index or a deflator, which no LQ can use).
+    """
     repeated = frame.duplicated(keys, keep=False)
     if not repeated.any():
         return None
@@ -137,7 +165,7 @@ def _stacked_hint(frame: pd.DataFrame, keys: list[str], mapped: set[str]) -> str
     return (
         f"rows repeat for the same area, industry and year, told apart by the column "
         f"'{column}' ({format_examples(values, 4)}): keep one with employment.filter, e.g. "
-        f"filter: {{{column}: {values[0]!r}}}"
+        f"filter: {{{column}: {_example_value(values, measure)!r}}}"
     )
 
 
@@ -213,6 +241,7 @@ def read_mapped_table(
             pd.concat([keyed, frame], axis=1),
             ["area", "industry", "year"],
             {c for c in roles.values() if c},
+            options.measure,
         )
         if hint:
             problems.add(hint)
