@@ -128,8 +128,38 @@ def test_split_without_boundaries_is_refused(lookup_path: Path) -> None:
 
 def test_a_table_mixing_vintages_is_refused(lookup_path: Path) -> None:
     table = table_2011({"E02000004": 4, "E02007001": 5})
-    with pytest.raises(InputDataError, match="mixes codes of both vintages"):
+    with pytest.raises(InputDataError, match="mixes codes of both vintages") as error:
         convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
+    assert "Download the table for one vintage" in str(error.value)
+
+
+def test_a_table_between_a_lookups_changes_is_told_so(tmp_path: Path) -> None:
+    """A changes list of several dates (and district to combined-authority memberships) makes a
+    table of one vintage look mixed: the message names the dates and the memberships, and
+    points to ``where``, rather than ask for a table of one vintage."""
+    path = tmp_path / "changes.csv"
+    path.write_text(
+        "oldcd,oldnm,newcd,newnm,type,start\n"
+        "E06000057,Northumberland,E47000011,North of Tyne,new_geo,2018\n"
+        "E07000004,Aylesbury Vale,E06000060,Buckinghamshire,merger,2020\n"
+        "E07000005,Chiltern,E06000060,Buckinghamshire,merger,2020\n"
+        "E07000163,Craven,E06000065,North Yorkshire,merger,2023\n"
+        "E08000016,Barnsley,E08000038,Barnsley,new_code,2025\n"
+        "S12000015,Fife,S12000047,Fife,new_code,2018\n",
+        encoding="utf-8",
+    )
+    spec = VintageConfig(lookup=path, from_column="oldcd", to_column="newcd")
+    codes = ["E06000057", "E06000060", "E06000065", "E08000016", "S12000047"]
+    table = table_2011(dict.fromkeys(codes, 1.0))
+    with pytest.raises(InputDataError, match="mixes codes of both vintages") as error:
+        convert_to_boundary_vintage(table, spec, path, None)
+    message = str(error.value)
+    assert "1 rows map a code to another geography (E06000057 → E47000011)" in message
+    assert (
+        "the changes that retire the table's codes date from start 2025 and those that create "
+        "its codes from 2018, 2020, 2023, so the table is of one vintage between them" in message
+    )
+    assert "employment.vintage.where" in message
 
 
 def test_lad_changes_list_follows_chains(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -64,6 +65,8 @@ class VintageLookup:
     pairs: pd.DataFrame
     """``older``, ``newer``: one row per pair (many-to-many allowed)."""
     source: Path
+    rows: pd.DataFrame | None = None
+    """The lookup's rows as read (after ``where``), every column as text."""
 
     @property
     def retired(self) -> set[str]:
@@ -110,7 +113,56 @@ def read_vintage_lookup(path: Path, spec: VintageConfig) -> VintageLookup:
             + (f" with {spec.where}" if spec.where else "")
             + "; check employment.vintage."
         )
-    return VintageLookup(pairs=_follow_chains(pairs), source=Path(path))
+    return VintageLookup(pairs=_follow_chains(pairs), source=Path(path), rows=frame)
+
+
+# A year or an ISO date (2023, 2023-04-01) in a lookup's column of when each change took effect.
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _between_changes(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> str | None:
+    """Why a table seems to mix a lookup's vintages, when the lookup's rows say more.
+
+    Rows mapping a code to another geography (a district to its combined authority) are
+    memberships, not new codes; and when the changes that retire the table's codes and those
+    that create them differ in another column (their dates), the table is of one vintage
+    between them. Either way ``where`` keeps the changes that matter.
+    """
+    rows = lookup.rows
+    if rows is None:
+        return None
+    older = rows[spec.from_column].str.strip()
+    newer = rows[spec.to_column].str.strip()
+    older_level, newer_level = older.map(gss_level), newer.map(gss_level)
+    across = older_level.notna() & newer_level.notna() & (older_level != newer_level)
+    advice = []
+    if across.any():
+        examples = (older[across] + " → " + newer[across]).tolist()
+        advice.append(
+            f"{int(across.sum())} rows map a code to another geography "
+            f"({format_examples(examples, 2)}): memberships, not new codes"
+        )
+    retiring = rows.loc[~across & older.isin(codes)]
+    creating = rows.loc[~across & newer.isin(codes)]
+    for column in rows.columns.drop([spec.from_column, spec.to_column]):
+        later, earlier = set(retiring[column]), set(creating[column])
+        dated = all(map(_DATE.match, later | earlier))
+        # ISO years and dates order as text.
+        if not later or not earlier or not dated or max(earlier) >= min(later):
+            continue
+        advice.append(
+            f"the changes that retire the table's codes date from {column} "
+            f"{format_examples(sorted(later), 4)} and those that create its codes from "
+            f"{format_examples(sorted(earlier), 4)}, so the table is of one vintage between them"
+        )
+        break
+    if not advice:
+        return None
+    return (
+        f"In {lookup.source.name}, " + "; ".join(advice) + ". Keep only the changes between the "
+        "table's vintage and the boundaries' with employment.vintage.where (rows by the values "
+        "of a column)."
+    )
 
 
 def _follow_chains(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -307,8 +359,8 @@ def convert_to_boundary_vintage(
         raise InputDataError(
             f"Employment file {table.source} mixes codes of both vintages of {lookup.source.name}: "
             f"{format_examples(sorted(table_codes & lookup.retired), 3)} were retired and "
-            f"{format_examples(sorted(table_codes & lookup.created), 3)} created. Download the "
-            "table for one vintage."
+            f"{format_examples(sorted(table_codes & lookup.created), 3)} created. "
+            + (_between_changes(table_codes, lookup, spec) or "Download the table for one vintage.")
         )
     boundary_side: Side = "newer"
     if areas is not None:
