@@ -120,13 +120,14 @@ def read_vintage_lookup(path: Path, spec: VintageConfig) -> VintageLookup:
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
-def _between_changes(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> str | None:
+def _why_mixed(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> str | None:
     """Why a table seems to mix a lookup's vintages, when the lookup's rows say more.
 
-    Rows mapping a code to another geography (a district to its combined authority) are
-    memberships, not new codes; and when the changes that retire the table's codes and those
-    that create them differ in another column (their dates), the table is of one vintage
-    between them. Either way ``where`` keeps the changes that matter.
+    A table holding both codes of one row (an area and the one that replaced it) says that
+    row is not a change of the table's vintage. Rows mapping a code to another geography (a
+    district to its combined authority) are memberships, not new codes. And when the changes
+    that create the table's codes are all dated before those that retire them, the table is of
+    one vintage between them. Each way, ``where`` keeps the changes that matter.
     """
     rows = lookup.rows
     if rows is None:
@@ -136,6 +137,14 @@ def _between_changes(codes: set[str], lookup: VintageLookup, spec: VintageConfig
     older_level, newer_level = older.map(gss_level), newer.map(gss_level)
     across = older_level.notna() & newer_level.notna() & (older_level != newer_level)
     advice = []
+    both = older.isin(codes) & newer.isin(codes) & ~across
+    if both.any():
+        pairs = (older[both] + " → " + newer[both]).drop_duplicates().tolist()
+        advice.append(
+            f"the table has both codes of {format_examples(pairs, 3)}: if the old area still "
+            f"exists in the table's vintage, that row of {lookup.source.name} does not apply "
+            "to it"
+        )
     if across.any():
         examples = (older[across] + " → " + newer[across]).tolist()
         advice.append(
@@ -360,7 +369,7 @@ def convert_to_boundary_vintage(
             f"Employment file {table.source} mixes codes of both vintages of {lookup.source.name}: "
             f"{format_examples(sorted(table_codes & lookup.retired), 3)} were retired and "
             f"{format_examples(sorted(table_codes & lookup.created), 3)} created. "
-            + (_between_changes(table_codes, lookup, spec) or "Download the table for one vintage.")
+            + (_why_mixed(table_codes, lookup, spec) or "Download the table for one vintage.")
         )
     boundary_side: Side = "newer"
     if areas is not None:
