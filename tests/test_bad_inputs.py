@@ -1702,6 +1702,26 @@ def test_row_short_of_fields_in_the_middle_is_damage(tiny: TinyRun) -> None:
     )
 
 
+def test_notes_below_the_table_after_an_empty_line_are_named_by_their_lines(
+    tiny: TinyRun,
+) -> None:
+    """(a) Empty lines hold no row, yet lines after them are named as an editor numbers them:
+    a bad value after an empty line, and notes below the table after another."""
+    lines = csv_text(TIDY_HEADER, tidy_rows()).splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0] + ",lots"
+    text = "\n".join([*lines[:2], "", *lines[2:], "", "Source: ONS", "[c] confidential"])
+    path = tiny.write_employment(text + "\n")
+    n = len(lines) + 1
+    assert_stops(
+        tiny.cli("ingest"),
+        f"Employment file {path}",
+        f"lines {n + 2}, {n + 3} below the table have fewer fields than the header's 3: notes "
+        "below the table (remove them)",
+    )
+    path.write_text("\n".join([*lines[:2], "", *lines[2:]]) + "\n", encoding="utf-8")
+    assert_stops(tiny.cli("ingest"), "non-numeric employment on line 4 (values lots)")
+
+
 def mixed_level_rows() -> list[list[str]]:
     """Tidy rows with section C and its divisions 10-33 (the section's count split across them)."""
     rows = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,9 @@ class RawTable:
         name lines as a user sees them; for Parquet, 1 is the first row.
     notes
         What was learnt while reading (encoding fallbacks...).
+    row_lines
+        The file line of each row of ``frame`` when rows do not follow one per line from
+        ``first_line`` (a text file with empty lines, which hold no row); None otherwise.
     """
 
     frame: pd.DataFrame
@@ -74,9 +78,12 @@ class RawTable:
     delimiter: str | None = None
     first_line: int = 2
     notes: list[str] = field(default_factory=list)
+    row_lines: np.ndarray | None = None
 
     def lines(self) -> pd.Series:
         """The file line (spreadsheet row, Parquet row) of every row of ``frame``."""
+        if self.row_lines is not None:
+            return pd.Series(self.row_lines, index=self.frame.index)
         return pd.Series(np.arange(len(self.frame)) + self.first_line, index=self.frame.index)
 
 
@@ -175,7 +182,7 @@ def parse_delimited(
     bad_rows: list[tuple[int, int, str]] = []
 
     def on_bad_row(row: pa_csv.InvalidRow) -> str:
-        bad_rows.append((int(row.number or 0) + skip, int(row.actual_columns), str(row.text)))
+        bad_rows.append((int(row.number or 0), int(row.actual_columns), str(row.text)))
         return "skip"
 
     try:
@@ -200,7 +207,19 @@ def parse_delimited(
             "saved as CSV."
         ) from None
     frame = table.to_pandas().astype(str)
-    raw = RawTable(frame=frame, source=path, kind="text", delimiter=delimiter, first_line=skip + 2)
+    # Arrow numbers records (the header 1), skipping empty lines: the file's line of each.
+    record_lines = _record_lines(body, records=len(frame) + len(bad_rows) + 1) + skip
+    bad_rows = [(int(record_lines[n - 1]) if n else skip, a, row) for n, a, row in bad_rows]
+    bad_lines = {line for line, _, _ in bad_rows}
+    row_lines = np.array([line for line in record_lines[1:] if line not in bad_lines])
+    raw = RawTable(
+        frame=frame,
+        source=path,
+        kind="text",
+        delimiter=delimiter,
+        first_line=skip + 2,
+        row_lines=row_lines,
+    )
     if bad_rows:
         _report_bad_rows(
             raw,
@@ -211,6 +230,23 @@ def parse_delimited(
             stop_at_short_rows=stop_at_short_rows,
         )
     return raw
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _record_lines(body: str, *, records: int) -> np.ndarray:
+    """The line of ``body`` (1 the first) each of Arrow's ``records`` starts on.
+
+    Arrow skips empty lines without numbering them. A quoted value spanning lines also makes
+    records and lines differ; then (the count of non-empty lines not matching ``records``)
+    records are numbered as lines, as Arrow numbers them.
+    """
+    numbered = np.arange(1, records + 1)
+    if not any(gap in body for gap in ("\n\n", "\r\r", "\n\r\n")):
+        return numbered
+    lines = np.flatnonzero([bool(line) for line in _LINE_BREAK.split(body)]) + 1
+    return lines[:records] if len(lines) in (records, records + 1) else numbered
 
 
 def _report_bad_rows(
@@ -248,7 +284,14 @@ def _report_bad_rows(
             f"{expected}: a field holds an unquoted separator, or the file is damaged"
         )
     other_short = [line for line, _, _ in short_rows if line not in cut]
-    if other_short and stop_at_short_rows:
+    below = len(raw.frame) and min(other_short, default=0) > raw.lines().max()
+    if other_short and stop_at_short_rows and below:
+        problems.append(
+            f"{rows_label(other_short)} below the table {_have(other_short)} fewer fields than "
+            f"the header's {expected}: notes below the table (remove them), or a file cut "
+            "short (download it again)"
+        )
+    elif other_short and stop_at_short_rows:
         problems.append(
             f"{rows_label(other_short)} {_have(other_short)} fewer fields than the header's "
             f"{expected}: the file is damaged or cut short (an empty field must still be "
@@ -261,18 +304,19 @@ def _report_bad_rows(
             f"{what} {raw.source} has {count} problem{'s' if count > 1 else ''}:\n{body}"
         )
     # Footnote rows: give them back padded, for the caller to recognise.
-    padded = [
+    fields = [
         next(csv.reader([row], delimiter=raw.delimiter or ","), []) for _, _, row in short_rows
     ]
     columns = list(raw.frame.columns)
     extra = pd.DataFrame(
-        [[*fields, *[""] * (len(columns) - len(fields))] for fields in padded], columns=columns
+        [[*cells, *[""] * (len(columns) - len(cells))] for cells in fields], columns=columns
     )
-    positions = [line - raw.first_line for line, _, _ in short_rows]
-    kept = sorted(set(range(len(raw.frame) + len(positions))) - set(positions))
-    combined = pd.concat([raw.frame.set_axis(kept), extra.set_axis(positions)], axis=0)
-    raw.frame = combined.sort_index(kind="stable").reset_index(drop=True)
-    raw.frame.attrs["padded_rows"] = set(positions)
+    lines = np.concatenate([raw.lines().to_numpy(), [line for line, _, _ in short_rows]])
+    order = np.argsort(lines, kind="stable")
+    raw.frame = pd.concat([raw.frame, extra], ignore_index=True).iloc[order]
+    raw.frame = raw.frame.reset_index(drop=True)
+    raw.row_lines = lines[order]
+    raw.frame.attrs["padded_rows"] = set(np.flatnonzero(order >= len(lines) - len(extra)).tolist())
 
 
 def _have(rows: list[int]) -> str:
