@@ -36,6 +36,21 @@ def test_extra_employment_areas_are_noted() -> None:
     assert "employment_file" in notes[0]
 
 
+def test_a_stray_area_beside_a_covered_map_is_warned(caplog: pytest.LogCaptureFixture) -> None:
+    """A table that covers every boundary area and one code more has a code the boundaries
+    should have had: warned, naming it. A regional map of a national table is only noted."""
+    districts = [f"E07{n:06d}" for n in range(100, 300)]
+    with caplog.at_level("WARNING", logger="clustergeo.ingest.joins"):
+        notes = check(districts, [*districts, "E07999999"])
+    assert "(E07999999)" in notes[0]
+    assert "1 of the 201 areas in wp605ew.csv are not in the boundary file" in caplog.text
+    assert "E07999999. A code the boundaries lack" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="clustergeo.ingest.joins"):
+        check(districts[:20], districts)
+    assert caplog.text == ""
+
+
 def test_vintage_mismatch_2011_boundaries_2021_table() -> None:
     with pytest.raises(InputDataError, match="boundary-vintage mismatch") as excinfo:
         check(MSOA_2011, MSOA_2021_NEW)

@@ -9,6 +9,7 @@ areas follow on after the last 2011 code, so the code itself says which vintage 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,8 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 
 __all__ = ["DISTRICT_LEVEL", "check_area_join", "describe_codes", "gss_level"]
+
+log = logging.getLogger(__name__)
 
 GEOGRAPHY_TYPES = {
     "E00": "output areas (England)",
@@ -143,8 +146,22 @@ def check_area_join(
     if outside:
         notes.append(
             f"{len(outside)} areas in {employment_source.name} are not in the boundary file "
-            f"{boundary_source.name}; they count only towards reference totals when "
-            "concentration.reference is 'employment_file'"
+            f"{boundary_source.name} ({format_examples(outside, 3)}); they count only towards "
+            "reference totals when concentration.reference is 'employment_file'"
+        )
+    # A regional map of a national table leaves most of the table outside; a table that
+    # covers the map and a stray code or two more has codes the boundaries should have had.
+    if outside and matched and len(outside) <= max(1, len(employment) // 100):
+        log.warning(
+            "%d of the %d areas in %s are not in the boundary file %s: %s. A code the "
+            "boundaries lack (a typo, or another vintage: see employment.vintage) still counts "
+            "towards the reference totals when concentration.reference is 'employment_file'; "
+            "remove its rows if it is not an area of the table's geography",
+            len(outside),
+            len(employment),
+            employment_source.name,
+            boundary_source.name,
+            format_examples(outside, 3),
         )
     if not no_employment:
         return notes
