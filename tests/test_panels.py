@@ -271,6 +271,17 @@ def test_counts_written_as_numbers_in_text_are_read(tmp_path: Path, encoded: boo
     np.testing.assert_array_equal(matrix.to_numpy(), [[1.0, 3.5], [np.nan, 0.0]])
 
 
+@pytest.mark.parametrize("encoded", [False, True], ids=["plain", "dictionary"])
+def test_the_word_nan_is_not_a_suppressed_count(tmp_path: Path, encoded: bool) -> None:
+    """Text "nan" would cast to NaN, a suppressed cell: it stops instead, as a CSV's would."""
+    counts = pa.array(["1", "nan", "3.5"])
+    path = _three_rows(
+        tmp_path / "text.parquet", employment=counts.dictionary_encode() if encoded else counts
+    )
+    with pytest.raises(InputDataError, match=r"1 employment counts in 2021 are the text nan"):
+        open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
+
+
 def test_missing_columns_and_non_parquet_are_named(tmp_path: Path) -> None:
     pq.write_table(pa.table({"area_code": ["A"], "employment": [1.0]}), tmp_path / "t.parquet")
     with pytest.raises(InputDataError, match=r"t\.parquet has no columns industry_code, year"):

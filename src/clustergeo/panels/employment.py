@@ -215,6 +215,17 @@ class EmploymentPanel:
                     "must be numbers (null for a suppressed cell)."
                 ) from None
             counts = employment.to_numpy(zero_copy_only=False)
+            written = batch.column("employment")
+            if _kind(written.type) == "text":
+                # Text "nan" casts to NaN: a suppressed cell is null, not the word.
+                words = np.isnan(counts) & written.is_valid().to_numpy(zero_copy_only=False)
+                if words.any():
+                    examples = format_examples(_distinct(written.filter(pa.array(words))))
+                    raise InputDataError(
+                        f"{self.path}: {int(words.sum())} employment counts in {year} are the "
+                        f"text {examples}, not numbers; a suppressed count is null (an empty "
+                        "cell), not text."
+                    )
             if (rows < 0).any():
                 strays = batch.column("area_code").filter(pa.array(rows < 0))
                 uncoded += _blank(strays)
