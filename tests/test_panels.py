@@ -282,6 +282,23 @@ def test_the_word_nan_is_not_a_suppressed_count(tmp_path: Path, encoded: bool) -
         open_panel(path).year_matrix(2021, pd.Index(["A", "B"]))
 
 
+def test_parquet_files_arrow_leaves_out_are_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Files named from '_' or '.' are not read (Arrow's and Spark's rule): said, not silent."""
+    folder = tmp_path / "employment"
+    (folder / "year=2021").mkdir(parents=True)
+    table = pa.table({"area_code": ["A"], "industry_code": ["C"], "employment": [5.0]})
+    pq.write_table(table, folder / "year=2021" / "_part.parquet")
+    with pytest.raises(InputDataError, match=r"holds no Parquet files but ones left out"):
+        open_panel(folder)
+    pq.write_table(table, folder / "year=2021" / "part.parquet")
+    with caplog.at_level("WARNING", logger="clustergeo.panels.employment"):
+        open_panel(folder)
+    assert "left out of the table" in caplog.text
+    assert "_part.parquet" in caplog.text
+
+
 def test_missing_columns_and_non_parquet_are_named(tmp_path: Path) -> None:
     pq.write_table(pa.table({"area_code": ["A"], "employment": [1.0]}), tmp_path / "t.parquet")
     with pytest.raises(InputDataError, match=r"t\.parquet has no columns industry_code, year"):

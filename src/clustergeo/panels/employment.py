@@ -433,6 +433,18 @@ def _dataset(path: Path) -> ds.Dataset:
         raise
 
 
+def _hidden_parquet_files(folder: Path) -> list[str]:
+    """Parquet files under ``folder`` that Arrow's dataset skips.
+
+    Those with a file or folder name on the way starting with ``_`` or ``.``.
+    """
+    return sorted(
+        str(file.relative_to(folder))
+        for file in folder.rglob("*.parquet")
+        if any(part.startswith(("_", ".")) for part in file.relative_to(folder).parts)
+    )
+
+
 def _reopen(path: Path, years: list[int], industries: list[str]) -> EmploymentPanel:
     # As open_panel read it: a Dask worker must read the counts with the same types.
     dataset = _files_agreeing(_dataset(path), path)
@@ -456,10 +468,19 @@ def open_panel(path: Path) -> EmploymentPanel:
             f"{path} is not a Parquet employment table ({error}); write it with columns "
             "area_code, industry_code, year and employment."
         ) from None
+    hidden = _hidden_parquet_files(path) if path.is_dir() else []
+    if hidden:
+        log.warning(
+            "%s: Parquet files whose name or folder starts with '_' or '.' are left out of "
+            "the table, as Arrow and Spark leave them (%s); rename them if they hold counts",
+            path,
+            format_examples(hidden, 3),
+        )
     if path.is_dir() and not dataset.files:
+        only = f" but ones left out ({format_examples(hidden, 3)})" if hidden else ""
         raise InputDataError(
-            f"The employment folder {path} holds no Parquet files; put the table there (one "
-            "or more .parquet files, or year=<year> folders of them)."
+            f"The employment folder {path} holds no Parquet files{only}; put the table there "
+            "(one or more .parquet files, or year=<year> folders of them)."
         )
     missing = [c for c in (*_COLUMNS, "year") if c not in dataset.schema.names]
     if missing:
