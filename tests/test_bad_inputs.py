@@ -1720,6 +1720,14 @@ def test_notes_below_the_table_after_an_empty_line_are_named_by_their_lines(
     )
     path.write_text("\n".join([*lines[:2], "", *lines[2:]]) + "\n", encoding="utf-8")
     assert_stops(tiny.cli("ingest"), "non-numeric employment on line 4 (values lots)")
+    # A last data row whose empty last cell lost its separator (as Excel writes it) is no note.
+    lines[-1] = lines[-1].rsplit(",", 1)[0]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_stops(
+        tiny.cli("ingest"),
+        f"line {len(lines)} has fewer fields than the header's 3",
+        "an empty field must still be written, as ',,'",
+    )
 
 
 def mixed_level_rows() -> list[list[str]]:
@@ -1785,8 +1793,8 @@ def test_thousands_point_in_a_comma_file_is_refused(tiny: TinyRun) -> None:
     assert_stops(
         tiny.cli("ingest"),
         f"Employment file {path}",
-        "numbers such as 1.487 among whole numbers could be decimals (1.487) or thousands "
-        "written with a point (1487)",
+        "numbers such as 1.487 among whole numbers such as ",
+        "could be decimals (1.487) or thousands written with a point (1487)",
         "employment.number_format",
     )
 
@@ -1801,6 +1809,10 @@ def test_decimal_points_in_a_comma_file_are_decimals(tiny: TinyRun) -> None:
     run_through(tiny, "ingest")
     employment = pd.read_parquet(tiny.paths[r.EMPLOYMENT]).set_index(["area_code", "industry_code"])
     assert employment.loc[(MSOA_2011[0], "C"), "employment"] == 1.487
+    # A thousands comma also says UK notation.
+    rows[1][2] = "1,234"
+    tiny.write_employment(csv_text(TIDY_HEADER, rows))
+    run_through(tiny, "ingest")
     rows[1][2] = "12"
     tiny.write_employment(csv_text(TIDY_HEADER, rows))
     tiny.configure(employment={"number_format": "european"})

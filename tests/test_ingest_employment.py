@@ -27,6 +27,7 @@ from clustergeo.ingest.employment import (
     read_nomis_census_wide,
     read_tidy_employment,
 )
+from clustergeo.ingest.tables import parse_delimited
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BRES_API = FIXTURES / "nomis_bres_api.csv"
@@ -747,3 +748,16 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     message = str(excinfo.value)
     for part in ("non-numeric", "negative", "more than once", "not UK SIC 2007"):
         assert part in message
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_lines_are_numbered_as_an_editor_numbers_them(newline: str) -> None:
+    """Arrow skips empty lines and reads a quoted value across lines as one record: each row's
+    line is still the line it starts on in the file."""
+    rows = ["a,b,c", '1,"x', 'y",3', "4,5,6", "", "7,8,9"]
+    raw = parse_delimited(newline.join(rows) + newline, Path("t.csv"))
+    assert raw.lines().tolist() == [2, 4, 6]
+    with pytest.raises(InputDataError, match="line 6 has fewer fields"):
+        parse_delimited(newline.join([*rows[:-1], "7,8", "9,9,9"]) + newline, Path("t.csv"))
+    preamble = parse_delimited(newline.join(["title", *rows]) + newline, Path("t.csv"), skip=1)
+    assert preamble.lines().tolist() == [3, 5, 7]

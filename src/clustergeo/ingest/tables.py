@@ -208,10 +208,15 @@ def parse_delimited(
         ) from None
     frame = table.to_pandas().astype(str)
     # Arrow numbers records (the header 1), skipping empty lines: the file's line of each.
-    record_lines = _record_lines(body, records=len(frame) + len(bad_rows) + 1) + skip
-    bad_rows = [(int(record_lines[n - 1]) if n else skip, a, row) for n, a, row in bad_rows]
-    bad_lines = {line for line, _, _ in bad_rows}
-    row_lines = np.array([line for line in record_lines[1:] if line not in bad_lines])
+    record_lines = _record_lines(body, records=len(frame) + len(bad_rows) + 1, delimiter=delimiter)
+    row_lines = None
+    if record_lines is not None:
+        record_lines += skip
+        bad_rows = [(int(record_lines[n - 1]) if n else skip, a, row) for n, a, row in bad_rows]
+        data_lines = record_lines[1:]
+        row_lines = data_lines[~np.isin(data_lines, [line for line, _, _ in bad_rows])]
+    else:
+        bad_rows = [(n + skip, actual, row) for n, actual, row in bad_rows]
     raw = RawTable(
         frame=frame,
         source=path,
@@ -235,18 +240,25 @@ def parse_delimited(
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _record_lines(body: str, *, records: int) -> np.ndarray:
+def _record_lines(body: str, *, records: int, delimiter: str) -> np.ndarray | None:
     """The line of ``body`` (1 the first) each of Arrow's ``records`` starts on.
 
-    Arrow skips empty lines without numbering them. A quoted value spanning lines also makes
-    records and lines differ; then (the count of non-empty lines not matching ``records``)
-    records are numbered as lines, as Arrow numbers them.
+    Arrow skips empty lines without numbering them. None when ``body`` has none: records are
+    then lines, unless a quoted value spans lines, as Arrow numbers them. With empty lines,
+    a quoted value spanning lines is followed through with Python's CSV reader.
     """
-    numbered = np.arange(1, records + 1)
     if not any(gap in body for gap in ("\n\n", "\r\r", "\n\r\n")):
-        return numbered
+        return None
     lines = np.flatnonzero([bool(line) for line in _LINE_BREAK.split(body)]) + 1
-    return lines[:records] if len(lines) in (records, records + 1) else numbered
+    if len(lines) != records:
+        reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+        starts, end = [], 0
+        for row in reader:
+            if row:
+                starts.append(end + 1)
+            end = reader.line_num
+        lines = np.array(starts)
+    return lines.astype(np.int64) if len(lines) == records else None
 
 
 def _report_bad_rows(
@@ -284,7 +296,17 @@ def _report_bad_rows(
             f"{expected}: a field holds an unquoted separator, or the file is damaged"
         )
     other_short = [line for line, _, _ in short_rows if line not in cut]
-    below = len(raw.frame) and min(other_short, default=0) > raw.lines().max()
+    # Short rows below the table after an empty line, or of one field: notes, not data rows
+    # (Excel drops a row's trailing separators when its last cells are empty).
+    last_row = int(raw.lines().max()) if len(raw.frame) else 0
+    below = (
+        bool(other_short)
+        and min(other_short) > last_row
+        and (
+            min(other_short) > last_row + 1
+            or all(a == 1 for line, a, _ in short_rows if line in other_short)
+        )
+    )
     if other_short and stop_at_short_rows and below:
         problems.append(
             f"{rows_label(other_short)} below the table {_have(other_short)} fewer fields than "
@@ -311,7 +333,9 @@ def _report_bad_rows(
     extra = pd.DataFrame(
         [[*cells, *[""] * (len(columns) - len(cells))] for cells in fields], columns=columns
     )
-    lines = np.concatenate([raw.lines().to_numpy(), [line for line, _, _ in short_rows]])
+    lines = np.concatenate(
+        [raw.lines().to_numpy(), np.array([line for line, _, _ in short_rows], dtype=np.int64)]
+    )
     order = np.argsort(lines, kind="stable")
     raw.frame = pd.concat([raw.frame, extra], ignore_index=True).iloc[order]
     raw.frame = raw.frame.reset_index(drop=True)
