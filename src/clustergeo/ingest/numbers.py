@@ -113,19 +113,22 @@ def _thousands_points_problem(text: pd.Series) -> str | None:
     """A message when a comma-separated column's only points may be thousands points.
 
     ``1.487`` among whole numbers is 1.487 to a UK reader and 1,487 to one who typed a
-    European thousands point; a point that only a decimal point explains (``0.5``, ``12.25``,
-    ``1487.5``) says the column uses decimals.
+    European thousands point. A point that only a decimal point explains (``0.5``, ``12.25``,
+    ``1487.5``) or a thousands comma (``1,234``) says the column is in UK notation; without a
+    whole number beside them, three decimals throughout are taken as decimals too.
     """
     dotted = text[text.str.contains(".", regex=False)]
     suspect = dotted[dotted.str.match(_THOUSANDS_POINT)]
-    if suspect.empty or len(suspect) < len(dotted):
+    whole = text[text.str.fullmatch(r"[-+]?\d+")]
+    uk_grouped = text.str.match(_UK_GROUPED) & text.str.contains(",", regex=False)
+    if suspect.empty or len(suspect) < len(dotted) or whole.empty or uk_grouped.any():
         return None
     return (
-        f"numbers such as {format_examples(suspect, 3)} among whole numbers could be decimals "
-        f"({suspect.iloc[0]}) or thousands written with a point "
-        f"({suspect.iloc[0].replace('.', '')}), and nothing in the file says which; write them "
-        "without the point, or set employment.number_format to 'uk' (decimals) or 'european' "
-        "(thousands)"
+        f"numbers such as {format_examples(suspect, 3)} among whole numbers such as "
+        f"{format_examples(whole, 2)} could be decimals ({suspect.iloc[0]}) or thousands "
+        f"written with a point ({suspect.iloc[0].replace('.', '')}), and nothing in the file "
+        "says which; write them without the point, or set employment.number_format to 'uk' "
+        "(decimals) or 'european' (thousands)"
     )
 
 
