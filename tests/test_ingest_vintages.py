@@ -136,11 +136,13 @@ def test_a_table_mixing_vintages_is_refused(lookup_path: Path) -> None:
 def test_a_table_with_both_codes_of_a_change_is_told_so(lookup_path: Path) -> None:
     """A table holding an area and the one the lookup says replaced it points at the lookup's
     row, not only at the table."""
-    table = table_2011({"E02000002": 4, "E02007001": 5})
+    table = table_2011({"E02000001": 3, "E02000002": 4, "E02007001": 5})
     with pytest.raises(InputDataError, match="mixes codes of both vintages") as error:
         convert_to_boundary_vintage(table, SPEC, lookup_path, areas_2021())
     assert "the table has both codes of E02000002 → E02007001" in str(error.value)
     assert "that row of lookup.csv does not apply" in str(error.value)
+    # An unchanged area maps to itself: not a row that fails to apply.
+    assert "E02000001 → E02000001" not in str(error.value)
 
 
 def test_a_table_between_a_lookups_changes_is_told_so(tmp_path: Path) -> None:

@@ -116,8 +116,9 @@ def read_vintage_lookup(path: Path, spec: VintageConfig) -> VintageLookup:
     return VintageLookup(pairs=_follow_chains(pairs), source=Path(path), rows=frame)
 
 
-# A year or an ISO date (2023, 2023-04-01) in a lookup's column of when each change took effect.
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# A year or an ISO date (2023, 2023-04-01) in a lookup's column of when each change took effect:
+# GSS codes began in 2009, so earlier "years" are identifiers.
+_DATE = re.compile(r"^(19[5-9]\d|20\d\d)(-\d{2}(-\d{2})?)?$")
 
 
 def _why_mixed(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> str | None:
@@ -137,7 +138,7 @@ def _why_mixed(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> s
     older_level, newer_level = older.map(gss_level), newer.map(gss_level)
     across = older_level.notna() & newer_level.notna() & (older_level != newer_level)
     advice = []
-    both = older.isin(codes) & newer.isin(codes) & ~across
+    both = older.isin(codes) & newer.isin(codes) & (older != newer) & ~across
     if both.any():
         pairs = (older[both] + " → " + newer[both]).drop_duplicates().tolist()
         advice.append(
