@@ -48,6 +48,9 @@ def test_a_stray_area_beside_a_covered_map_is_warned(caplog: pytest.LogCaptureFi
     caplog.clear()
     with caplog.at_level("WARNING", logger="clustergeo.ingest.joins"):
         check(districts[:20], districts)
+        # Not before an error: a boundary area without rows is the problem then.
+        with pytest.raises(InputDataError, match="have no rows"):
+            check([*districts, "E07999998"], [*districts, "E07999999"])
     assert caplog.text == ""
 
 

@@ -151,7 +151,7 @@ def check_area_join(
         )
     # A regional map of a national table leaves most of the table outside; a table that
     # covers the map and a stray code or two more has codes the boundaries should have had.
-    if outside and matched and len(outside) <= max(1, len(employment) // 100):
+    if outside and matched and not no_employment and len(outside) <= max(1, len(employment) // 100):
         log.warning(
             "%d of the %d areas in %s are not in the boundary file %s: %s. A code the "
             "boundaries lack (a typo, or another vintage: see employment.vintage) still counts "
