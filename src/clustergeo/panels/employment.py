@@ -223,8 +223,8 @@ class EmploymentPanel:
                     examples = format_examples(_distinct(written.filter(pa.array(words))))
                     raise InputDataError(
                         f"{self.path}: {int(words.sum())} employment counts in {year} are the "
-                        f"text {examples}, not numbers; a suppressed count is null (an empty "
-                        "cell), not text."
+                        f"text {examples}, not numbers; write a suppressed count as null, not "
+                        "as text."
                     )
             if (rows < 0).any():
                 strays = batch.column("area_code").filter(pa.array(rows < 0))
@@ -434,15 +434,19 @@ def _dataset(path: Path) -> ds.Dataset:
 
 
 def _hidden_parquet_files(folder: Path) -> list[str]:
-    """Parquet files under ``folder`` that Arrow's dataset skips.
+    """Parquet files under ``folder`` that Arrow's dataset skips for a ``_`` name.
 
-    Those with a file or folder name on the way starting with ``_`` or ``.``.
+    A file or folder name on the way starting with ``_`` (``_part.parquet``). Hidden files
+    and folders (``.ipynb_checkpoints``, macOS's ``._`` copies) and Delta Lake's
+    ``_delta_log`` are not counts, so they are not named.
     """
-    return sorted(
-        str(file.relative_to(folder))
-        for file in folder.rglob("*.parquet")
-        if any(part.startswith(("_", ".")) for part in file.relative_to(folder).parts)
-    )
+    found = []
+    for file in folder.rglob("*.parquet"):
+        parts = file.relative_to(folder).parts
+        hidden = any(part.startswith(".") for part in parts) or "_delta_log" in parts
+        if not hidden and any(part.startswith("_") for part in parts):
+            found.append(str(file.relative_to(folder)))
+    return sorted(found)
 
 
 def _reopen(path: Path, years: list[int], industries: list[str]) -> EmploymentPanel:
@@ -471,8 +475,8 @@ def open_panel(path: Path) -> EmploymentPanel:
     hidden = _hidden_parquet_files(path) if path.is_dir() else []
     if hidden:
         log.warning(
-            "%s: Parquet files whose name or folder starts with '_' or '.' are left out of "
-            "the table, as Arrow and Spark leave them (%s); rename them if they hold counts",
+            "%s: Parquet files whose name or folder starts with '_' are left out of the "
+            "table, as Arrow and Spark leave them (%s); rename them if they are part of it",
             path,
             format_examples(hidden, 3),
         )
