@@ -114,6 +114,10 @@ def test_negative_output_is_noted_as_negative() -> None:
     assert lq.loc[("mine", "C"), "lq_note"] == ""
     assert lq.loc[("loss", "B"), "lq_note"] == "negative"
     assert lq.loc[("loss", "C"), "lq_note"] == "negative"
+    # An industry whose reference output is negative: every area's LQ of it is noted.
+    counts = pd.DataFrame({"B": [-40.0, 10.0], "C": [900.0, 700.0]}, index=["mine", "mill"])
+    lq = _study_lq(counts, min_area_employment=100, min_cell_employment=5)
+    assert (lq.xs("B", level="industry_code")["lq_note"] == "negative").all()
 
 
 def test_zero_reference_total_is_an_error() -> None:

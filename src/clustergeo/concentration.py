@@ -261,8 +261,8 @@ def location_quotients(
     upper = np.where(undefined, np.nan, upper)
 
     suppressed = np.isnan(e_ij)
-    # Output (GVA) can be negative: a share of a negative total is no concentration.
-    negative = (e_ij < 0) | np.broadcast_to(e_i < 0, e_ij.shape)
+    # Output (GVA) can be negative: a share of or in a negative total is no concentration.
+    negative = (e_ij < 0) | np.broadcast_to((e_i < 0) | (share < 0), e_ij.shape)
     small_area = np.broadcast_to(e_i < settings.min_area_employment, e_ij.shape)
     small_count = ~suppressed & (e_ij < settings.min_cell_employment)
     note = np.select(
