@@ -226,7 +226,7 @@ def test_a_decimal_comma_in_a_comma_separated_file_is_not_a_thousands_separator(
 ) -> None:
     """Removing the comma would read 1487,5 as 14,875; thousands come in groups of three."""
     row = 'E06000021,Stoke,J (58-63),Info,"1,487","1487,5"'
-    with pytest.raises(InputDataError, match=r"not a number on line 2 \(values 1487,5\)"):
+    with pytest.raises(InputDataError, match=r"not a number on line 2 \(values '1487,5'\)"):
         _gva(tmp_path / "gva.csv", "2022,2023", row)
     table = _gva(tmp_path / "gva.csv", "2022,2023", 'E06000021,Stoke,J (58-63),Info,"1,487",1487')
     assert table.data["employment"].tolist() == [1487.0, 1487.0]

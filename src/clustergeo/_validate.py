@@ -108,8 +108,12 @@ def shapefile_parts_problem(path: Path) -> str:
 
 
 def rows_label(rows: Sequence[int]) -> str:
-    """Describe data rows as a user sees them in a spreadsheet (header is line 1)."""
-    return "line" + ("s " if len(rows) > 1 else " ") + format_examples(rows)
+    """Describe data rows as a user sees them in a spreadsheet (header is line 1).
+
+    Each line once, in order: a wide table's row can hold several bad cells.
+    """
+    lines = sorted(set(rows))
+    return "line" + ("s " if len(lines) > 1 else " ") + format_examples(lines)
 
 
 class Problems:

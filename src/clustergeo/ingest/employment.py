@@ -41,7 +41,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -367,6 +367,11 @@ def _value_checks(
             )
 
 
+def _quoted_if_listy(values: Iterable[str]) -> list[str]:
+    """Values holding a comma quoted, so a list of them reads as one value each."""
+    return [f"'{value}'" if "," in value else value for value in values]
+
+
 def suppression_hint(markers: Sequence[str]) -> str:
     """What a value cell may hold: a number, or one of the layout's suppression markers."""
     shown = ", ".join(f"'{marker}'" for marker in markers if marker)
@@ -433,7 +438,7 @@ def build_table(
     if non_numeric.any() and not number_problem:
         problems.add(
             f"{non_numeric_lead} on {rows_label(lines[non_numeric].tolist())} "
-            f"(values {format_examples(raw[non_numeric].unique())}); "
+            f"(values {format_examples(_quoted_if_listy(raw[non_numeric].unique()))}); "
             f"{non_numeric_hint or suppression_hint(TIDY_SUPPRESSION_MARKERS)}"
         )
     tidy = pd.DataFrame(

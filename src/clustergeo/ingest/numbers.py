@@ -125,7 +125,7 @@ def _thousands_points_problem(text: pd.Series) -> str | None:
         return None
     return (
         f"numbers such as {format_examples(suspect, 3)} among whole numbers such as "
-        f"{format_examples(whole, 2)} could be decimals ({suspect.iloc[0]}) or thousands "
+        f"{', '.join(whole.iloc[:2])} could be decimals ({suspect.iloc[0]}) or thousands "
         f"written with a point ({suspect.iloc[0].replace('.', '')}), and nothing in the file "
         "says which; write them without the point, or set employment.number_format to 'uk' "
         "(decimals) or 'european' (thousands)"
