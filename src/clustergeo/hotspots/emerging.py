@@ -42,7 +42,7 @@ from scipy import sparse
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.config import HotspotsConfig
-from clustergeo.hotspots.engine import HotspotResult, local_hotspots
+from clustergeo.hotspots.engine import HotspotResult, local_hotspots, log_policies
 from clustergeo.hotspots.permutation_floor import (
     FloorLimit,
     floor_limits,
@@ -751,7 +751,11 @@ def yearly_hotspots(
 
 
 def _say_yearly_policies(reports: Mapping[int, Mapping[str, Any]]) -> None:
-    """Log once the policies the years' hot spots applied, naming the years they differ in."""
+    """Log once the policies the years' hot spots applied, naming the years they differ in.
+
+    Missing values are counted per year here; untestable areas and constant columns are said
+    as :func:`~clustergeo.hotspots.engine.log_policies` says them for one call.
+    """
     years = list(reports)
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
 
@@ -773,25 +777,18 @@ def _say_yearly_policies(reports: Mapping[int, Mapping[str, Any]]) -> None:
                 + format_examples(f"{count} in {year}" for year, count in missing.items())
             )
         log.info("%s: no result for them, mean value as a neighbour", what)
-    everywhere = by_year("areas_whose_neighbourhood_is_every_area")
-    if everywhere:
-        log.warning(
-            "%d areas have every other area as a neighbour, so their Gi* cannot be tested "
-            "(not_tested); use shorter distances or contiguity weights",
-            max(everywhere.values()),
-        )
     constant: dict[str, list[int]] = {}
     for year, report in reports.items():
         for column in report["zero_variance_columns"]:
             constant.setdefault(column, []).append(year)
-    if constant:
-        log.warning(
-            "Not tested (same value in every area): %s",
-            ", ".join(
-                column if len(when) == len(years) else f"{column} ({format_examples(when)})"
-                for column, when in constant.items()
-            ),
-        )
+    log_policies(
+        0,
+        max(by_year("areas_whose_neighbourhood_is_every_area").values(), default=0),
+        [
+            column if len(when) == len(years) else f"{column} ({format_examples(when)})"
+            for column, when in constant.items()
+        ],
+    )
 
 
 def emerging_hot_spots(
