@@ -761,3 +761,18 @@ def test_lines_are_numbered_as_an_editor_numbers_them(newline: str) -> None:
         parse_delimited(newline.join([*rows[:-1], "7,8", "9,9,9"]) + newline, Path("t.csv"))
     preamble = parse_delimited(newline.join(["title", *rows]) + newline, Path("t.csv"), skip=1)
     assert preamble.lines().tolist() == [3, 5, 7]
+
+
+def test_footnote_rows_come_back_in_place_with_their_lines() -> None:
+    """A reader that takes short rows back (a Nomis census web download's footnotes) gets them
+    where they stand in the file, padded, with their own lines."""
+    text = "title\na,b,c\n1,2,3\nnote\n\n4,5,6\nfoot\n"
+    raw = parse_delimited(text, Path("t.csv"), skip=1, stop_at_short_rows=False)
+    assert raw.frame.to_numpy().tolist() == [
+        ["1", "2", "3"],
+        ["note", "", ""],
+        ["4", "5", "6"],
+        ["foot", "", ""],
+    ]
+    assert raw.lines().tolist() == [3, 4, 6, 7]
+    assert raw.frame.attrs["padded_rows"] == {1, 3}

@@ -208,15 +208,17 @@ def parse_delimited(
         ) from None
     frame = table.to_pandas().astype(str)
     # Arrow numbers records (the header 1), skipping empty lines: the file's line of each.
-    record_lines = _record_lines(body, records=len(frame) + len(bad_rows) + 1, delimiter=delimiter)
+    records = len(frame) + len(bad_rows) + 1
+    record_lines = _record_lines(body, records=records, delimiter=delimiter)
+    if record_lines is None and bad_rows:
+        record_lines = np.arange(1, records + 1)
     row_lines = None
     if record_lines is not None:
         record_lines += skip
         bad_rows = [(int(record_lines[n - 1]) if n else skip, a, row) for n, a, row in bad_rows]
         data_lines = record_lines[1:]
+        # The frame holds the records Arrow did not skip as bad.
         row_lines = data_lines[~np.isin(data_lines, [line for line, _, _ in bad_rows])]
-    else:
-        bad_rows = [(n + skip, actual, row) for n, actual, row in bad_rows]
     raw = RawTable(
         frame=frame,
         source=path,
