@@ -116,8 +116,8 @@ def read_vintage_lookup(path: Path, spec: VintageConfig) -> VintageLookup:
     return VintageLookup(pairs=_follow_chains(pairs), source=Path(path), rows=frame)
 
 
-# A year or an ISO date (2023, 2023-04-01) in a lookup's column of when each change took effect:
-# GSS codes began in 2009, so earlier "years" are identifiers.
+# A year or an ISO date (2023, 2023-04-01) in a lookup's column of when each change took effect;
+# four digits outside 1950-2099 (an identifier such as 5000) are not a year.
 _DATE = re.compile(r"^(19[5-9]\d|20\d\d)(-\d{2}(-\d{2})?)?$")
 
 
