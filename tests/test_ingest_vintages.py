@@ -145,20 +145,28 @@ def test_a_table_with_both_codes_of_a_change_is_told_so(lookup_path: Path) -> No
     assert "E02000001 → E02000001" not in str(error.value)
 
 
-def test_a_table_between_a_lookups_changes_is_told_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "written", ["{year}", "01/04/{year} 00:00:00"], ids=["years", "ons-code-history-dates"]
+)
+def test_a_table_between_a_lookups_changes_is_told_so(tmp_path: Path, written: str) -> None:
     """A changes list of several dates (and district to combined-authority memberships) makes a
     table of one vintage look mixed: the message names the dates and the memberships, and
-    points to ``where``, rather than ask for a table of one vintage."""
+    points to ``where``, rather than ask for a table of one vintage. Years and the UK dates
+    of the ONS code history are both read as dates."""
     path = tmp_path / "changes.csv"
+    rows = [
+        "E06000057,Northumberland,E47000011,North of Tyne,new_geo,2018",
+        "E07000004,Aylesbury Vale,E06000060,Buckinghamshire,merger,2020",
+        "E07000005,Chiltern,E06000060,Buckinghamshire,merger,2020",
+        "E07000163,Craven,E06000065,North Yorkshire,merger,2023",
+        "E08000016,Barnsley,E08000038,Barnsley,new_code,2025",
+        "S12000015,Fife,S12000047,Fife,new_code,2018",
+    ]
+    dated = [
+        row.rsplit(",", 1)[0] + "," + written.format(year=row.rsplit(",", 1)[1]) for row in rows
+    ]
     path.write_text(
-        "oldcd,oldnm,newcd,newnm,type,start\n"
-        "E06000057,Northumberland,E47000011,North of Tyne,new_geo,2018\n"
-        "E07000004,Aylesbury Vale,E06000060,Buckinghamshire,merger,2020\n"
-        "E07000005,Chiltern,E06000060,Buckinghamshire,merger,2020\n"
-        "E07000163,Craven,E06000065,North Yorkshire,merger,2023\n"
-        "E08000016,Barnsley,E08000038,Barnsley,new_code,2025\n"
-        "S12000015,Fife,S12000047,Fife,new_code,2018\n",
-        encoding="utf-8",
+        "\n".join(["oldcd,oldnm,newcd,newnm,type,start", *dated]) + "\n", encoding="utf-8"
     )
     spec = VintageConfig(lookup=path, from_column="oldcd", to_column="newcd")
     codes = ["E06000057", "E06000060", "E06000065", "E08000016", "S12000047"]
@@ -167,10 +175,12 @@ def test_a_table_between_a_lookups_changes_is_told_so(tmp_path: Path) -> None:
         convert_to_boundary_vintage(table, spec, path, None)
     message = str(error.value)
     assert "1 rows map a code to another geography (E06000057 → E47000011)" in message
+    retiring = written.format(year=2025)
+    creating = ", ".join(written.format(year=year) for year in (2018, 2020, 2023))
     assert (
-        "the changes that retire the table's codes date from start 2025 and those that create "
-        "its codes from 2018, 2020, 2023, so the table is of one vintage between them" in message
-    )
+        f"the changes that retire the table's codes date from start {retiring} and those that "
+        f"create its codes from {creating}, so the table is of one vintage between them"
+    ) in message
     assert "employment.vintage.where" in message
 
 

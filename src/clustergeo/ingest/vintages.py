@@ -116,9 +116,22 @@ def read_vintage_lookup(path: Path, spec: VintageConfig) -> VintageLookup:
     return VintageLookup(pairs=_follow_chains(pairs), source=Path(path), rows=frame)
 
 
-# A year or an ISO date (2023, 2023-04-01) in a lookup's column of when each change took effect;
-# four digits outside 1950-2099 (an identifier such as 5000) are not a year.
-_DATE = re.compile(r"^(19[5-9]\d|20\d\d)(-\d{2}(-\d{2})?)?$")
+# When a change took effect, as a lookup's column may give it: a year (2023), an ISO date
+# (2023-04-01) or a UK one (01/04/2023, as the ONS code history writes it), with or without a
+# time; four digits outside 1950-2099 (an identifier such as 5000) are not a year.
+_YEAR = r"(19[5-9]\d|20\d\d)"
+_ISO_DATE = re.compile(rf"^{_YEAR}(-\d{{2}}-\d{{2}})?([ T][\d:.]+)?$")
+_UK_DATE = re.compile(rf"^(\d{{2}})/(\d{{2}})/{_YEAR}([ T][\d:.]+)?$")
+
+
+def _as_iso_date(value: str) -> str | None:
+    """``value`` as an ISO year or date, which order as text; None if it is not one."""
+    value = value.strip()
+    if match := _ISO_DATE.match(value):
+        return value[: len(match.group(1)) + len(match.group(2) or "")]
+    if match := _UK_DATE.match(value):
+        return f"{match.group(3)}-{match.group(2)}-{match.group(1)}"
+    return None
 
 
 def _why_mixed(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> str | None:
@@ -156,14 +169,17 @@ def _why_mixed(codes: set[str], lookup: VintageLookup, spec: VintageConfig) -> s
     creating = rows.loc[~across & newer.isin(codes)]
     for column in rows.columns.drop([spec.from_column, spec.to_column]):
         later, earlier = set(retiring[column]), set(creating[column])
-        dated = all(map(_DATE.match, later | earlier))
-        # ISO years and dates order as text.
-        if not later or not earlier or not dated or max(earlier) >= min(later):
+        read = {value: _as_iso_date(value) for value in later | earlier}
+        dates = {value: date for value, date in read.items() if date is not None}
+        if not later or not earlier or len(dates) < len(read):
+            continue
+        if max(map(dates.__getitem__, earlier)) >= min(map(dates.__getitem__, later)):
             continue
         advice.append(
             f"the changes that retire the table's codes date from {column} "
-            f"{format_examples(sorted(later), 4)} and those that create its codes from "
-            f"{format_examples(sorted(earlier), 4)}, so the table is of one vintage between them"
+            f"{format_examples(sorted(later, key=dates.__getitem__), 4)} and those that create "
+            f"its codes from {format_examples(sorted(earlier, key=dates.__getitem__), 4)}, so "
+            "the table is of one vintage between them"
         )
         break
     if not advice:
