@@ -299,6 +299,31 @@ def test_parquet_files_arrow_leaves_out_are_named(
     assert "_part.parquet" in caplog.text
 
 
+def test_hot_spot_policies_are_said_once_a_year(
+    workload: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Blocks of industries each apply the missing-value policy: the run says it once per
+    year, naming the year, with the year's count over every block."""
+    data = tmp_path / "data"
+    shutil.copytree(workload, data)
+    first = data / "employment" / f"year={YEARS[0]}" / "part-0.parquet"
+    table = pq.read_table(first)
+    counts = table.column("employment").to_pylist()
+    # Three suppressed counts, in industries of different blocks.
+    rows = [0, 1, 2 * INDUSTRIES + 5]
+    for row in rows:
+        counts[row] = None
+    pq.write_table(table.set_column(2, "employment", pa.array(counts, pa.float64())), first)
+    config = _config(data, tmp_path / "out", compute={"industries_per_task": 3})
+    with caplog.at_level("INFO"):
+        run_panel(config)
+    said = [r.getMessage() for r in caplog.records if "values are missing" in r.getMessage()]
+    assert said == [
+        f"{YEARS[0]}: 3 area x industry values are missing: no result for them, mean value as "
+        "a neighbour"
+    ]
+
+
 def test_missing_columns_and_non_parquet_are_named(tmp_path: Path) -> None:
     pq.write_table(pa.table({"area_code": ["A"], "employment": [1.0]}), tmp_path / "t.parquet")
     with pytest.raises(InputDataError, match=r"t\.parquet has no columns industry_code, year"):

@@ -582,21 +582,28 @@ def local_hotspots(
     return HotspotResult(table=table, report=report)
 
 
-def log_policies(missing: int, everywhere: int, constant: Sequence[str]) -> None:
-    """Say which policies a hot-spot run applied: missing values, untestable areas and columns."""
+def log_policies(missing: int, everywhere: int, constant: Sequence[str], *, when: str = "") -> None:
+    """Say which policies a hot-spot run applied: missing values, untestable areas and columns.
+
+    ``when`` (a year, say) begins each line of a run that says them once per part of it.
+    """
+    lead = f"{when}: " if when else ""
     if missing:
         log.info(
-            "%d area x industry values are missing: no result for them, mean value as a neighbour",
+            "%s%d area x industry values are missing: no result for them, mean value as a "
+            "neighbour",
+            lead,
             missing,
         )
     if everywhere:
         log.warning(
-            "%d areas have every other area as a neighbour, so their Gi* cannot be tested "
+            "%s%d areas have every other area as a neighbour, so their Gi* cannot be tested "
             "(not_tested); use shorter distances or contiguity weights",
+            lead,
             everywhere,
         )
     if constant:
-        log.warning("Not tested (same value in every area): %s", ", ".join(constant))
+        log.warning("%sNot tested (same value in every area): %s", lead, ", ".join(constant))
 
 
 def _inference(settings: HotspotsConfig, statistic: str) -> str:

@@ -169,6 +169,8 @@ def _lagged_part(  # noqa: PLR0917 -- a Dask task's arguments are positional
         _block_values(previous, areas, industries),
         space_time,
         gi_star_settings(settings),
+        # The year's own hot spots said them already.
+        say_policies=False,
     ).table
     # Reported rows are this year's areas, the first n of the space-time weights.
     area_code = pd.Categorical.from_codes(
