@@ -42,7 +42,7 @@ from scipy import sparse
 from clustergeo._errors import InputDataError
 from clustergeo._validate import format_examples
 from clustergeo.config import HotspotsConfig
-from clustergeo.hotspots.engine import HotspotResult, local_hotspots, log_policies
+from clustergeo.hotspots.engine import HotspotResult, local_hotspots, log_policies, policies_of
 from clustergeo.hotspots.permutation_floor import (
     FloorLimit,
     floor_limits,
@@ -781,13 +781,16 @@ def _say_yearly_policies(reports: Mapping[int, Mapping[str, Any]]) -> None:
     for year, report in reports.items():
         for column in report["zero_variance_columns"]:
             constant.setdefault(column, []).append(year)
+    merged = policies_of(list(reports.values()))
     log_policies(
-        0,
-        max(by_year("areas_whose_neighbourhood_is_every_area").values(), default=0),
-        [
-            column if len(when) == len(years) else f"{column} ({format_examples(when)})"
-            for column, when in constant.items()
-        ],
+        {
+            **merged,
+            "missing_values": 0,  # said above, year by year
+            "zero_variance_columns": [
+                column if len(when) == len(years) else f"{column} ({format_examples(when)})"
+                for column, when in constant.items()
+            ],
+        }
     )
 
 

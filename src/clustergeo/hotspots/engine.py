@@ -73,6 +73,7 @@ __all__ = [
     "correct_pooled",
     "local_hotspots",
     "log_policies",
+    "policies_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -574,19 +575,34 @@ def local_hotspots(
         "cold_spots": cold_spots,
     }
     if say_policies:
-        log_policies(
-            int((missing & reported[:, None]).sum()),
-            int((everywhere & reported).sum()),
-            [str(c) for c in columns[constant]],
-        )
+        log_policies(report)
     return HotspotResult(table=table, report=report)
 
 
-def log_policies(missing: int, everywhere: int, constant: Sequence[str], *, when: str = "") -> None:
+def policies_of(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The policies of calls over parts of one table, as one call's report gives them.
+
+    The parts are blocks of its industries: missing values add up, constant columns are
+    listed together, and the untestable areas (the same in every part) count once.
+    """
+    return {
+        "missing_values": sum(int(r["missing_values"]) for r in reports),
+        "areas_whose_neighbourhood_is_every_area": max(
+            (int(r["areas_whose_neighbourhood_is_every_area"]) for r in reports), default=0
+        ),
+        "zero_variance_columns": [str(c) for r in reports for c in r["zero_variance_columns"]],
+    }
+
+
+def log_policies(report: Mapping[str, Any], *, when: str = "") -> None:
     """Say which policies a hot-spot run applied: missing values, untestable areas and columns.
 
-    ``when`` (a year, say) begins each line of a run that says them once per part of it.
+    ``report`` is a :func:`local_hotspots` report (or :func:`policies_of` several); ``when``
+    (a year, say) begins each line of a run that says them once per part of it.
     """
+    missing = int(report["missing_values"])
+    everywhere = int(report["areas_whose_neighbourhood_is_every_area"])
+    constant = list(report["zero_variance_columns"])
     lead = f"{when}: " if when else ""
     if missing:
         log.info(

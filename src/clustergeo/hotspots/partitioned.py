@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from clustergeo.hotspots.engine import (
     correct_pooled,
     local_hotspots,
     log_policies,
+    policies_of,
 )
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import GI_STAR_CLASSES
@@ -102,8 +103,7 @@ def _merged_report(
 ) -> dict[str, object]:
     report = dict(reports[0])
     report["correction"] = settings.correction
-    report["missing_values"] = sum(int(r["missing_values"]) for r in reports)
-    report["zero_variance_columns"] = [c for r in reports for c in r["zero_variance_columns"]]
+    report.update(policies_of(reports))
     counts = np.bincount(table["gi_star_class"].cat.codes, minlength=len(GI_STAR_CLASSES))
     hot = [c.startswith("hot") for c in GI_STAR_CLASSES]
     cold = [c.startswith("cold") for c in GI_STAR_CLASSES]
@@ -158,11 +158,7 @@ def partitioned_hotspots(
     if pooled:
         correct_pooled(table, settings)
     report = _merged_report([r.report for r in finished], settings, table)
-    log_policies(
-        cast(int, report["missing_values"]),
-        cast(int, report["areas_whose_neighbourhood_is_every_area"]),
-        cast(list[str], report["zero_variance_columns"]),
-    )
+    log_policies(report)
     return HotspotResult(table=table, report=report)
 
 

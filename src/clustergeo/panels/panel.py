@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ from clustergeo.compute import dask_client, describe_client, kernel_threads, set
 from clustergeo.concentration import lq_matrix
 from clustergeo.config import EmergingConfig, HotspotsConfig, PanelConfig
 from clustergeo.hotspots.emerging import log_what_years_allow
-from clustergeo.hotspots.engine import local_hotspots, log_policies
+from clustergeo.hotspots.engine import local_hotspots, log_policies, policies_of
 from clustergeo.hotspots.partitioned import column_blocks
 from clustergeo.hotspots.permutation_floor import (
     FloorLimit,
@@ -140,45 +140,17 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("industry_code", ignore_index=True)
 
 
-@dataclass
-class _Policies:
-    """What the hot spots of a year's blocks applied, said once for the year."""
-
-    missing: int = 0
-    everywhere: int = 0
-    constant: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, report: dict[str, object]) -> _Policies:
-        """A block's, from its hot-spot report."""
-        return cls(
-            cast(int, report["missing_values"]),
-            cast(int, report["areas_whose_neighbourhood_is_every_area"]),
-            list(cast(list[str], report["zero_variance_columns"])),
-        )
-
-    def add(self, block: _Policies) -> None:
-        """Count another block of the same year in."""
-        self.missing += block.missing
-        self.everywhere = max(self.everywhere, block.everywhere)  # the same areas each block
-        self.constant += block.constant
-
-    def say(self, year: int) -> None:
-        """Log them for ``year``, as one hot-spot call would."""
-        log_policies(self.missing, self.everywhere, self.constant, when=str(year))
-
-
 def _hotspot_block(
     values: pd.DataFrame, weights: SpatialWeights, settings: HotspotsConfig
-) -> tuple[pd.DataFrame, pd.DataFrame, list[FloorLimit], _Policies]:
-    """Hot spots of a block of industries: table, summary, floor limits, policies applied.
+) -> tuple[pd.DataFrame, pd.DataFrame, list[FloorLimit], dict[str, Any]]:
+    """Hot spots of a block of industries: table, summary, floor limits and report.
 
     Each industry is corrected within its block, so the block's floor check is exact. The
-    policies are said once per year by the caller, not once per block.
+    policies in the report are said once per year by the caller, not once per block.
     """
     result = local_hotspots(values, weights, settings, say_policies=False)
     limits = floor_limits(result.table, settings)
-    return result.table, _summary(result.table), limits, _Policies.of(result.report)
+    return result.table, _summary(result.table), limits, result.report
 
 
 def _write_part(table: pd.DataFrame, target: Path) -> None:
@@ -191,16 +163,16 @@ def _hotspot_part(
     settings: HotspotsConfig,
     target: Path,
     threads: dict[str, int] | None = None,
-) -> tuple[pd.DataFrame, list[FloorLimit], _Policies]:
+) -> tuple[pd.DataFrame, list[FloorLimit], dict[str, Any]]:
     """Hot spots of a block of industries, written to ``target`` (a Dask task).
 
-    Returns its summary, where too few permutations hid its findings and its policies.
+    Returns its summary, where too few permutations hid its findings and its report.
     """
     if threads is not None:
         set_kernel_threads(threads)
-    table, summary, limits, policies = _hotspot_block(values, weights, settings)
+    table, summary, limits, report = _hotspot_block(values, weights, settings)
     _write_part(table, target)
-    return summary, limits, policies
+    return summary, limits, report
 
 
 def _columns(values: pd.DataFrame, where: slice) -> pd.DataFrame:
@@ -429,12 +401,12 @@ def _run_local(work: _PanelWork) -> None:
                 started = time.perf_counter()
                 values = year_lq(work.panel, year, area_codes)
                 summaries = []
-                policies = _Policies()
+                reports = []
                 for i, where in enumerate(work.blocks):
-                    table, summary, limits, applied = _hotspot_block(
+                    table, summary, limits, report = _hotspot_block(
                         values.iloc[:, where], work.weights, work.settings
                     )
-                    policies.add(applied)
+                    reports.append(report)
                     if pending is not None:
                         pending.result()
                     pending = writer.submit(_write_part, table, work.part(year, i))
@@ -445,7 +417,7 @@ def _run_local(work: _PanelWork) -> None:
                     pending.result()
                     pending = None
                 work.finish(year, pd.concat(summaries, ignore_index=True))
-                policies.say(year)
+                log_policies(policies_of(reports), when=str(year))
                 log.info(
                     "%d: %d industries in %.1f s",
                     year,
@@ -483,20 +455,20 @@ def _run_dask(work: _PanelWork, client: Client) -> None:
             )
             tasks[future] = year
     parts: dict[int, list[pd.DataFrame]] = {year: [] for year in work.years}
-    policies = {year: _Policies() for year in work.years}
+    reports: dict[int, list[dict[str, Any]]] = {year: [] for year in work.years}
     remaining = Counter(tasks.values())
     for done, future in enumerate(as_completed(tasks), start=1):
         year = tasks[future]
-        summary, limits, applied = future.result()
+        summary, limits, report = future.result()
         parts[year].append(summary)
-        policies[year].add(applied)
+        reports[year].append(report)
         work.floor_limits.extend(limits)
         future.release()
         remaining[year] -= 1
         if remaining[year] == 0:
             summary = pd.concat(parts.pop(year)).sort_values("industry_code", ignore_index=True)
             work.finish(year, summary)
-            policies.pop(year).say(year)
+            log_policies(policies_of(reports.pop(year)), when=str(year))
         if done % max(1, len(tasks) // 20) == 0 or done == len(tasks):
             log.info("Hot spots on Dask: %d of %d tasks done", done, len(tasks))
 
