@@ -29,6 +29,48 @@ def test_names_lead_with_the_lead_district_then_the_others_alphabetically() -> N
     }
 
 
+def test_findings_that_would_share_a_name_are_told_apart_by_direction_then_area() -> None:
+    # District "Town", 4 km x 4 km of 1 km squares centred on (2000, 2000). Three findings of
+    # one industry in it: cores at the north-west corner, the east edge and the centre, and a
+    # fourth, of the same industry, on the square beside the east one (same direction).
+    cells = [(x, y) for x in range(4) for y in range(4)]
+    areas = gpd.GeoDataFrame(
+        {
+            "area_code": [f"a{x}{y}" for x, y in cells],
+            "area_name": [f"Town {x}{y}" for x, y in cells],
+            "district_name": ["Town"] * len(cells),
+        },
+        geometry=[box(x * SIDE, y * SIDE, (x + 1) * SIDE, (y + 1) * SIDE) for x, y in cells],
+        crs="EPSG:27700",
+    )
+    cores = {
+        "a03": box(0, 3 * SIDE, SIDE, 4 * SIDE),  # centre (500, 3500): north-west
+        "a31": box(3 * SIDE, SIDE, 4 * SIDE, 2 * SIDE),  # (3500, 1500): east
+        "a32": box(3 * SIDE, 2 * SIDE, 4 * SIDE, 3 * SIDE),  # (3500, 2500): east as well
+        "mid": box(1800, 1800, 2200, 2200),  # at the centre
+        "b00": box(0, 0, SIDE, SIDE),  # another industry: its name is its own
+    }
+    governed = gpd.GeoDataFrame(
+        {
+            "label": ["Making"] * 4 + ["Moving"],
+            "districts": ["Town"] * 5,
+            "lead_district": ["Town"] * 5,
+            "anchor_area_code": ["a03", "a31", "a32", "a11", "a00"],
+        },
+        geometry=list(cores.values()),
+        crs="EPSG:27700",
+    )
+    assert finding_names(governed, areas).tolist() == [
+        "Making: Town, north-west",
+        "Making: Town, east (Town 31)",
+        "Making: Town, east (Town 32)",
+        "Making: Town, central",
+        "Moving: Town",
+    ]
+    # Without the areas (or polygons), the names are as before.
+    assert finding_names(governed).tolist() == ["Making: Town"] * 4 + ["Moving: Town"]
+
+
 @pytest.fixture
 def row() -> gpd.GeoDataFrame:
     """Four 1 km squares west to east: districts D1, D1, D2, D3; counties K1, K1, K2, K2."""

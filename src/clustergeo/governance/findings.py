@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from clustergeo.governance.overlay import (
@@ -41,13 +42,21 @@ class GovernedFindings:
     links: pd.DataFrame
 
 
-def finding_names(governed: pd.DataFrame) -> pd.Series:
+def finding_names(governed: pd.DataFrame, areas: gpd.GeoDataFrame | None = None) -> pd.Series:
     """'Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth' (up to two districts).
 
     The finding's ``label``, then its lead district and the other districts it straddles,
     alphabetically, as ``districts`` and ``lead_district`` of
     :func:`~clustergeo.governance.overlay.governance_flags` give them; the label alone when
     no district is known.
+
+    With ``governed`` a GeoDataFrame of the findings' cores and ``areas`` the run's areas
+    (``area_code``, ``area_name``, ``district_name`` and polygons), findings that would share
+    a name are told apart, since a report that names three findings 'Manufacturing:
+    Leicester' leaves its reader to guess which is meant: each gets the compass point of its
+    core from the centre of its lead district ('Manufacturing: Leicester, north'; 'central'
+    within a quarter of the district's radius), and where that is shared too, the name of the
+    area it is anchored on as well ('Manufacturing: Leicester, north (Leicester 012)').
     """
     names = []
     for row in governed.itertuples():
@@ -59,7 +68,68 @@ def finding_names(governed: pd.DataFrame) -> pd.Series:
             parts = [lead, *sorted(p for p in parts if p != lead)]
         place = " / ".join(parts[:2]) + (" and others" if len(parts) > 2 else "")
         names.append(f"{row.label}: {place}" if place else str(row.label))
-    return pd.Series(names, index=governed.index)
+    named = pd.Series(names, index=governed.index)
+    if areas is None or not isinstance(governed, gpd.GeoDataFrame):
+        return named
+    return _told_apart(named, governed, areas)
+
+
+#: Compass points counter-clockwise from east, 45 degrees each, as bearings are measured.
+_COMPASS = (
+    "east",
+    "north-east",
+    "north",
+    "north-west",
+    "west",
+    "south-west",
+    "south",
+    "south-east",
+)
+#: A core this close to its district's centre, as a share of the radius of a circle of the
+#: district's area, is 'central' rather than in a direction.
+_CENTRAL_SHARE = 0.25
+
+
+def _told_apart(names: pd.Series, governed: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """``names`` with the shared ones told apart by direction, then by anchor area (above)."""
+    shared = names.duplicated(keep=False)
+    if not shared.any():
+        return names
+    names = names.copy()
+    repeated = governed.loc[shared]
+    directions = pd.Series("", index=repeated.index)
+    if "district_name" in areas and "lead_district" in repeated:
+        districts = areas.loc[areas["district_name"].isin(repeated["lead_district"])]
+        district_area = districts.geometry.area.groupby(districts["district_name"]).sum()
+        centres = districts.geometry.centroid
+        weights = districts.geometry.area
+        centre_x = (centres.x * weights).groupby(districts["district_name"]).sum() / district_area
+        centre_y = (centres.y * weights).groupby(districts["district_name"]).sum() / district_area
+        cores = repeated.geometry.centroid
+        for index, lead in repeated["lead_district"].items():
+            if not isinstance(lead, str) or lead not in district_area.index:
+                continue
+            dx = cores[index].x - centre_x[lead]
+            dy = cores[index].y - centre_y[lead]
+            radius = np.sqrt(district_area[lead] / np.pi)
+            if np.hypot(dx, dy) < _CENTRAL_SHARE * radius:
+                directions[index] = "central"
+            else:
+                directions[index] = _COMPASS[round(np.degrees(np.arctan2(dy, dx)) / 45) % 8]
+    names[repeated.index] = [
+        f"{names[i]}, {directions[i]}" if directions[i] else names[i] for i in repeated.index
+    ]
+    still_shared = names.duplicated(keep=False)
+    if still_shared.any() and "anchor_area_code" in governed:
+        area_names = (
+            dict(zip(areas["area_code"].astype(str), areas["area_name"].astype(str), strict=True))
+            if "area_name" in areas
+            else {}
+        )
+        anchors = governed.loc[still_shared, "anchor_area_code"].astype(str)
+        for index, code in anchors.items():
+            names[index] = f"{names[index]} ({area_names.get(code, code)})"
+    return names
 
 
 def _pieces(members: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +212,7 @@ def govern_findings(
     )
     governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
     governed["edge"] = governed["near_authorities"] != ""
-    governed["name"] = finding_names(governed)
+    governed["name"] = finding_names(governed, areas)
     governed = governed[
         ["cluster_id", "name", *[c for c in governed if c not in ("cluster_id", "name")]]
     ]
