@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clustergeo.governance.summaries import authority_summaries, summaries_markdown
+from clustergeo.governance.summaries import authority_summaries, percent, summaries_markdown
 
 NUNEATON = ("E07000219", "Nuneaton and Bedworth")
 HINCKLEY = ("E07000132", "Hinckley and Bosworth")
@@ -298,3 +298,36 @@ def test_combined_authority_sharing_a_cluster_and_leaving_part_in_no_ca() -> Non
         "Manufacturing cluster (Hinckley and Bosworth / Nuneaton and Bedworth) lies outside "
         "West Midlands (20% in no combined authority)."
     )
+
+
+def test_a_sliver_of_a_cluster_is_not_called_all_or_none_of_it() -> None:
+    # Coventry touches C-A with 4 of its 1,000 workers: 99.6% lies outside, which would
+    # round to "100%" beside "is part of"; Nuneaton holds the rest.
+    links = _links(
+        [
+            ("C-A", "district", NUNEATON, 996.0, 0.996),
+            ("C-A", "district", COVENTRY, 4.0, 0.004),
+        ]
+    )
+    summaries = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
+    assert (
+        "Over 99% of the employment of the Manufacturing cluster"
+        in (summaries.loc[COVENTRY[0], "summary"])
+    )
+    assert "100%" not in summaries.loc[COVENTRY[0], "summary"]
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [
+        (1.0, "100%"),
+        (0.9951, "over 99%"),
+        (0.994, "99%"),
+        (0.5, "50%"),
+        (0.0051, "1%"),
+        (0.0049, "under 1%"),
+        (0.0, "0%"),
+    ],
+)
+def test_percent_keeps_a_part_from_rounding_to_all_or_none(share: float, text: str) -> None:
+    assert percent(share) == text

@@ -22,6 +22,7 @@ __all__ = [
     "district_straddles",
     "district_straddles_sentence",
     "markdown_table",
+    "percent",
     "plural",
     "straddling_clusters",
     "summaries_markdown",
@@ -132,6 +133,20 @@ def _partner_label(code: Any, name: Any, tier: str, county_of: pd.Series, own_co
     return f"{label} ({partner_county})"
 
 
+def percent(share: float) -> str:
+    """A share as a whole percentage that never rounds a part to all or to none.
+
+    '92%'; 'over 99%' for a share short of the whole that would round to 100%, 'under 1%'
+    for one above nothing that would round to 0%: 'part of a cluster' beside '100% of it
+    lies outside' reads as a contradiction.
+    """
+    if 0.995 <= share < 1.0:
+        return "over 99%"
+    if 0.0 < share < 0.005:
+        return "under 1%"
+    return f"{share:.0%}"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """'1 cluster', '2 clusters', '3 industries' (with ``many``)."""
     return f"{count:,} {word if count == 1 else many or word + 's'}"
@@ -193,10 +208,12 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
         beyond = ""
         if nowhere >= 0.005:
             none_of = f"no {TIER_LABELS[tier]}"
-            beyond = f", in {none_of}" if elsewhere < 0.005 else f" ({nowhere:.0%} in {none_of})"
+            beyond = (
+                f", in {none_of}" if elsewhere < 0.005 else f" ({percent(nowhere)} in {none_of})"
+            )
         text += (
-            f" {share_outside:.0%} of the {quantity} of the {cluster['label']} cluster "
-            f"({places}) lies outside {name}{beyond}."
+            f" {percent(share_outside).capitalize()} of the {quantity} of the "
+            f"{cluster['label']} cluster ({places}) lies outside {name}{beyond}."
         )
     return text
 
@@ -297,7 +314,10 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
             & (listed["part"] == part)
         ]
         return ", ".join(
-            f"{row.authority_name} {row.employment_share:.0%}" for row in mine.itertuples()
+            f"{name} {percent(share)}"
+            for name, share in zip(
+                mine["authority_name"], mine["employment_share"].to_numpy(float), strict=True
+            )
         )
 
     rows = []
