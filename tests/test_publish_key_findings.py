@@ -189,3 +189,42 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
         "Information and communication (J-1): 2 areas in 2 districts, 2 counties: "
         "Camden, Westminster",
     )
+
+
+def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_commas() -> None:
+    findings = pd.DataFrame(
+        {
+            "cluster_id": ["E-1", "E-2"],
+            "kind": ["concentration", "concentration"],
+            "label": ["Energy, water and waste"] * 2,
+            "name": [
+                "Energy, water and waste: Coventry, south-east",
+                "Energy, water and waste: Coventry, south-west",
+            ],
+            "employment": [1640.0, 1395.0],
+            "employment_share": [0.02, 0.02],
+            "lq": [4.6, 12.1],
+            "strength": [44.0, 67.0],
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "name": ["Airport park"],
+            "status": ["assessed"],
+            "sector_clusters_in": ["E-1;E-2"],
+            "sector_clusters_near": [""],
+            "districts": ["Coventry; Warwick"],
+        }
+    )
+    items = key_findings(
+        findings=findings,
+        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
+        sites=sites,
+        global_statistics=None,
+        n_industries=5,
+        framing=_framing(gva=False),
+    )
+    assert (
+        "Anchor site **Airport park** sits in Energy, water and waste: Coventry, south-east; "
+        "Energy, water and waste: Coventry, south-west. Its footprint spans Coventry, Warwick."
+    ) in items

@@ -229,7 +229,7 @@ def _governance_sentences(
         items.append(
             f"{plural(len(gaps), 'finding')} {_verb(len(gaps), 'has', 'have')} no "
             f"authority holding a majority of its {framing.quantity} (a governance gap): "
-            + ", ".join(gaps["name"].astype(str).head(_NAMED))
+            + "; ".join(gaps["name"].astype(str).head(_NAMED))
             + ("…" if len(gaps) > _NAMED else ".")
         )
     if (ca := _combined_authorities(findings, links)) is not None:
@@ -253,16 +253,18 @@ def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
     for _, site in sites.loc[sites["status"] != "outside_study_area"].iterrows():
         inside = named(site.get("sector_clusters_in"))
         near = named(site.get("sector_clusters_near"))
+        # Finding names hold commas ('Energy, water and waste: Coventry, south-east'), so
+        # several are set apart by semicolons.
         if inside:
-            where = f"sits in {', '.join(inside)}"
+            where = f"sits in {'; '.join(inside)}"
         elif near:
-            where = f"has {', '.join(near)} nearby"
+            where = f"has {'; '.join(near)} nearby"
         else:
             where = "has no finding of its sector in or near its footprint"
         districts = str(site.get("districts") or "").replace("; ", ", ")
         sentences.append(
             f"Anchor site **{site['name']}** {where}"
-            + (f"; its footprint spans {districts}." if districts else ".")
+            + (f". Its footprint spans {districts}." if districts else ".")
         )
     return sentences
 

@@ -447,7 +447,8 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
     def named(ids: object) -> str:
-        return ", ".join(str(names.get(i, i)) for i in str(ids or "").split(";") if i)
+        # Finding names hold commas, so several are set apart by semicolons.
+        return "; ".join(str(names.get(i, i)) for i in str(ids or "").split(";") if i)
 
     blocks = [Block("h2", "Anchor sites")]
     if assessed.empty:
