@@ -442,6 +442,8 @@ def test_census_negative_counts(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="negative employment on line 12;") as excinfo:
         read_nomis_census_wide(path)
     assert str(path) in str(excinfo.value)
+    # A census table counts people: no advice to read it as GVA, measure or no measure.
+    assert "gva" not in str(excinfo.value)
 
 
 def _census_with_non_numeric_cell(tmp_path: Path) -> Path:
@@ -655,6 +657,7 @@ def test_negative_counts_in_nomis_file(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="negative employment on line 6") as excinfo:
         read_nomis_bres(path)
     assert str(path) in str(excinfo.value)
+    assert "gva" not in str(excinfo.value)
 
 
 def test_non_numeric_counts(tmp_path: Path) -> None:

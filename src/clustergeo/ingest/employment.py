@@ -314,8 +314,18 @@ def _lost_zeros_problem(codes: pd.Series) -> str | None:
     )
 
 
-def _value_checks(
-    tidy: pd.DataFrame, lines: pd.Series, measure: str | None, problems: Problems, notes: list[str]
+#: Layouts whose values count people whatever ``employment.measure`` says: Nomis's census
+#: and BRES tables never hold output.
+_PEOPLE_LAYOUTS: frozenset[str] = frozenset({"nomis_census_wide", "nomis_bres"})
+
+
+def _value_checks(  # noqa: PLR0917 (one call site, every argument named by position)
+    tidy: pd.DataFrame,
+    lines: pd.Series,
+    measure: str | None,
+    problems: Problems,
+    notes: list[str],
+    layout: str,
 ) -> None:
     """Negative, implausibly large and fractional values, by the measure's policy."""
     values = tidy["employment"]
@@ -339,7 +349,7 @@ def _value_checks(
                 "be below zero — check the column is a count, not a change"
                 + (
                     ""
-                    if measure
+                    if measure or layout in _PEOPLE_LAYOUTS
                     else " (employment.measure is not set, so the values are read as jobs: if "
                     "they are output, which can be negative, set it to gva_current_prices or "
                     "gva_chained_volume)"
@@ -489,7 +499,7 @@ def build_table(
         notes.extend(level_notes)
         lines, suppressed = lines.loc[tidy.index], suppressed.loc[tidy.index]
     _check_rows(tidy, lines, problems)
-    _value_checks(tidy, lines, options.measure, problems, notes)
+    _value_checks(tidy, lines, options.measure, problems, notes, format)
     if totals is not None and not problems:
         _check_published_totals(tidy, totals, source=source, notes=notes)
     return tidy.reset_index(drop=True), totals, int(suppressed.sum())
