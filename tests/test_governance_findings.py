@@ -29,7 +29,7 @@ def test_names_lead_with_the_lead_district_then_the_others_alphabetically() -> N
     }
 
 
-def test_findings_that_would_share_a_name_are_told_apart_by_direction_then_area() -> None:
+def test_findings_that_would_share_a_name_are_told_apart_by_direction_else_area() -> None:
     # District "Town", 4 km x 4 km of 1 km squares centred on (2000, 2000). Three findings of
     # one industry in it: cores at the north-west corner, the east edge and the centre, and a
     # fourth, of the same industry, on the square beside the east one (same direction).
@@ -62,13 +62,28 @@ def test_findings_that_would_share_a_name_are_told_apart_by_direction_then_area(
     )
     assert finding_names(governed, areas).tolist() == [
         "Making: Town, north-west",
-        "Making: Town, east (Town 31)",
-        "Making: Town, east (Town 32)",
+        "Making: Town 31",
+        "Making: Town 32",
         "Making: Town, central",
         "Moving: Town",
     ]
     # Without the areas (or polygons), the names are as before.
     assert finding_names(governed).tolist() == ["Making: Town"] * 4 + ["Moving: Town"]
+    # Two findings spanning Town and another district, both east: the area's name follows.
+    spanning = gpd.GeoDataFrame(
+        {
+            "label": ["Storing"] * 2,
+            "districts": ["Else; Town"] * 2,
+            "lead_district": ["Town"] * 2,
+            "anchor_area_code": ["a31", "a32"],
+        },
+        geometry=[cores["a31"], cores["a32"]],
+        crs="EPSG:27700",
+    )
+    assert finding_names(spanning, areas).tolist() == [
+        "Storing: Town / Else, Town 31",
+        "Storing: Town / Else, Town 32",
+    ]
 
 
 @pytest.fixture

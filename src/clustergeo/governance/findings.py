@@ -56,7 +56,8 @@ def finding_names(governed: pd.DataFrame, areas: gpd.GeoDataFrame | None = None)
     Leicester' leaves its reader to guess which is meant: each gets the compass point of its
     core from the centre of its lead district ('Manufacturing: Leicester, north'; 'central'
     within a quarter of the district's radius), and where that is shared too, the name of the
-    area it is anchored on as well ('Manufacturing: Leicester, north (Leicester 012)').
+    area it is anchored on instead: 'Manufacturing: Telford and Wrekin 023', as ONS names
+    areas after their district, else 'Manufacturing: Dudley / Sandwell, <area name>'.
     """
     names = []
     for row in governed.itertuples():
@@ -91,11 +92,11 @@ _CENTRAL_SHARE = 0.25
 
 
 def _told_apart(names: pd.Series, governed: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
-    """``names`` with the shared ones told apart by direction, then by anchor area (above)."""
+    """``names`` with the shared ones told apart by direction, else by anchor area (above)."""
     shared = names.duplicated(keep=False)
     if not shared.any():
         return names
-    names = names.copy()
+    base, names = names, names.copy()
     repeated = governed.loc[shared]
     directions = pd.Series("", index=repeated.index)
     if "district_name" in areas and "lead_district" in repeated:
@@ -126,9 +127,17 @@ def _told_apart(names: pd.Series, governed: gpd.GeoDataFrame, areas: gpd.GeoData
             if "area_name" in areas
             else {}
         )
-        anchors = governed.loc[still_shared, "anchor_area_code"].astype(str)
-        for index, code in anchors.items():
-            names[index] = f"{names[index]} ({area_names.get(code, code)})"
+        leads = governed.get("lead_district", pd.Series(None, index=governed.index))
+        for index in names.index[still_shared]:
+            code = str(governed.loc[index, "anchor_area_code"])
+            area = area_names.get(code, code)
+            label, lead = governed.loc[index, "label"], leads[index]
+            # ONS names an area after its district ('Telford and Wrekin 023'): such a name
+            # stands in for the district's, rather than repeating it.
+            alone = isinstance(lead, str) and base[index] == f"{label}: {lead}"
+            names[index] = (
+                f"{label}: {area}" if alone and area.startswith(lead) else f"{base[index]}, {area}"
+            )
     return names
 
 
