@@ -331,3 +331,25 @@ def test_a_sliver_of_a_cluster_is_not_called_all_or_none_of_it() -> None:
 )
 def test_percent_keeps_a_part_from_rounding_to_all_or_none(share: float, text: str) -> None:
     assert percent(share) == text
+
+
+def test_concentrations_are_counted_and_named_as_concentrations_not_clusters() -> None:
+    # Coventry holds a manufacturing cluster (C-B) and a finance concentration (K-C); C-A, a
+    # concentration, lies 59% in Nuneaton and Bedworth and 41% in Hinckley and Bosworth.
+    kinds = CLUSTERS.assign(kind=["concentration", "cluster", "concentration"])
+    links = _links(
+        [
+            ("C-A", "district", NUNEATON, 590.0, 0.59),
+            ("C-A", "district", HINCKLEY, 410.0, 0.41),
+            ("C-B", "district", COVENTRY, 300.0, 1.0),
+            ("K-C", "district", COVENTRY, 200.0, 1.0),
+        ]
+    )
+    summaries = authority_summaries(links, kinds, PARENTS).set_index("authority_code")
+    assert summaries.loc[COVENTRY[0], "summary"].startswith(
+        "Coventry (metropolitan or unitary district) is part of 2 findings (1 cluster and "
+        "1 concentration): Finance; Manufacturing."
+    )
+    hinckley = summaries.loc[HINCKLEY[0], "summary"]
+    assert "is part of 1 concentration: Manufacturing." in hinckley
+    assert "59% of the employment of the Manufacturing concentration (Hinckley" in hinckley

@@ -50,7 +50,9 @@ def authority_summaries(
         Cluster-authority links (``cluster_id``, ``tier``, ``authority_code``,
         ``authority_name``, ``employment``, ``employment_share``).
     clusters
-        ``cluster_id``, ``label`` and ``name`` of every cluster.
+        ``cluster_id``, ``label`` and ``name`` of every finding, and its ``kind``
+        (``cluster`` or ``concentration``) if known: the summaries count and name each kind
+        as such (a cluster when not given).
     parents
         ``district_code`` → ``upper_tier_name`` (to name a partner district's county).
     quantity
@@ -175,11 +177,16 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
         else:
             where = f"district, {county}"
     n = own["cluster_id"].nunique()
-    labels = clusters.set_index("cluster_id")["label"].reindex(own["cluster_id"]).value_counts()
+    described = clusters.set_index("cluster_id")
+    kinds = _kinds(described)
+    labels = described["label"].reindex(own["cluster_id"]).value_counts()
     listed = "; ".join(
         f"{label}" + (f" ({count})" if count > 1 else "") for label, count in sorted(labels.items())
     )
-    text = f"{name} ({where}) is part of {plural(n, 'cluster')}: {listed}."
+    text = (
+        f"{name} ({where}) is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "
+        f"{listed}."
+    )
     if not partners.empty:
         shares = [
             f"{p.shared} with "
@@ -193,7 +200,6 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     outside = outside.loc[outside["outside"] >= 0.005]
     if outside.empty:
         return text + f" {'It lies' if n == 1 else 'All of them lie'} within {name}."
-    described = clusters.set_index("cluster_id")
     top = outside.head(_MAX_SENTENCES)
     for cluster_id, share_outside in zip(
         top["cluster_id"].astype(str), top["outside"].to_numpy(dtype=float), strict=True
@@ -213,9 +219,28 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
             )
         text += (
             f" {percent(share_outside).capitalize()} of the {quantity} of the "
-            f"{cluster['label']} cluster ({places}) lies outside {name}{beyond}."
+            f"{cluster['label']} {kinds[cluster_id]} ({places}) lies outside {name}{beyond}."
         )
     return text
+
+
+def _kinds(described: pd.DataFrame) -> pd.Series:
+    """Each finding's kind, 'cluster' or 'concentration' (a cluster when not given)."""
+    if "kind" not in described:
+        return pd.Series("cluster", index=described.index)
+    return described["kind"].fillna("cluster").astype(str)
+
+
+def _counted(kinds: pd.Series) -> str:
+    """'2 clusters', '1 concentration', or '3 findings (1 cluster and 2 concentrations)'.
+
+    The report defines a concentration as not a cluster, so a count of both says which.
+    """
+    counts = kinds.value_counts()
+    if len(counts) == 1:
+        return plural(int(counts.iloc[0]), str(counts.index[0]))
+    parts = and_list([plural(int(counts[kind]), kind) for kind in sorted(counts.index)])
+    return f"{plural(len(kinds), 'finding')} ({parts})"
 
 
 def and_list(items: list[str]) -> str:
