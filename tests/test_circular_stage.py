@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from clustergeo.publish.circular import _where
 from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 
@@ -141,3 +142,35 @@ def test_circular_layers_styles_maps_and_report(demo_run: RunPaths) -> None:
     assert "figures/circular_construction_demolition.png" in report
     assert "What finer industry detail would add" in report
     assert report.index("Resource efficiency") < report.index("## Provenance")
+
+
+def test_zones_are_named_uniquely_after_their_material_and_districts(demo_run: RunPaths) -> None:
+    zones = gpd.read_parquet(demo_run[r.CIRCULAR_ZONES])
+    assert zones.columns[1] == "name"
+    assert zones["name"].is_unique
+    assert all(
+        name.startswith(f"{label}: ")
+        for name, label in zip(zones["name"], zones["label"], strict=True)
+    )
+
+
+def test_report_rows_sharing_their_districts_say_what_tells_them_apart() -> None:
+    rows = pd.DataFrame(
+        {
+            "label": ["Residues"] * 4,
+            "districts": ["Leicester", "Leicester", "Telford", "Blaby; Leicester"],
+            "lead_district": ["Leicester", "Leicester", "Telford", "Leicester"],
+            "name": [
+                "Residues: Leicester, north-west",
+                "Residues: Leicester, north",
+                "Residues: Telford 023",
+                "Residues: Leicester / Blaby",
+            ],
+        }
+    )
+    assert _where(rows).tolist() == [
+        "Leicester (north-west)",
+        "Leicester (north)",
+        "Telford 023",
+        "Blaby, Leicester",
+    ]

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from clustergeo.governance.findings import finding_names
 from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
@@ -500,7 +501,7 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
                 table=pd.DataFrame(
                     {
                         "Material": ranked["label"],
-                        "Where": ranked["districts"].fillna("").str.replace("; ", ", "),
+                        "Where": _where(ranked),
                         "Producer jobs": ranked["producer_employment"].map("{:,.0f}".format),
                         "User jobs": ranked["user_employment"].map("{:,.0f}".format),
                         "Co-operation": ranked["cooperation"].map(
@@ -541,13 +542,33 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
     return blocks
 
 
+def _where(rows: pd.DataFrame) -> pd.Series:
+    """The districts each row lies in, with what tells apart rows of a material that share them.
+
+    That is what the row's ``name`` adds to the name its districts alone give (see
+    :func:`~clustergeo.governance.findings.finding_names`): a compass point, in brackets since
+    the districts are a comma-separated list ('Leicester (north-west)'), or the anchor area's
+    name standing in for its district ('Telford and Wrekin 023').
+    """
+    where = rows["districts"].fillna("").astype(str).str.replace("; ", ", ")
+    if "name" not in rows:
+        return where
+    shown = []
+    for districts, name, plain in zip(
+        where, rows["name"].astype(str), finding_names(rows), strict=True
+    ):
+        added = name.removeprefix(plain) if name.startswith(plain) else ""
+        shown.append(districts + (f" ({added[2:]})" if added.startswith(", ") else added))
+    return pd.Series(shown, index=rows.index)
+
+
 def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
     """Gaps or scattered producer places, largest first (at most 15)."""
     ranked = rows.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
     return pd.DataFrame(
         {
             "Material": ranked["label"],
-            "Where": ranked["districts"].fillna("").str.replace("; ", ", "),
+            "Where": _where(ranked),
             "Producer jobs": ranked["producer_employment"].map("{:,.0f}".format),
             "Nearest user place": ranked["nearest_user_km"].map(
                 lambda v: "none in the study area" if pd.isna(v) else f"{v:.0f} km"

@@ -37,7 +37,7 @@ from clustergeo.circular.colocation import (
 )
 from clustergeo.circular.cooperation import zone_governance
 from clustergeo.circular.matrix import SIDES, Stream, read_streams, resolve_streams, side_key
-from clustergeo.circular.zones import Reference, find_zones
+from clustergeo.circular.zones import Reference, Zones, find_zones
 from clustergeo.clusters.findings import build_findings
 from clustergeo.concentration import (
     LqSettings,
@@ -46,6 +46,7 @@ from clustergeo.concentration import (
     location_quotients,
 )
 from clustergeo.config import HotspotsConfig, RunConfig
+from clustergeo.governance.findings import finding_names
 from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import (
@@ -196,16 +197,9 @@ def run(config: RunConfig) -> None:
         ),
         distance_km=settings.distance_km,
     )
-    tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
-    flags, links = zone_governance(
-        zones.zones,
-        zones.members,
-        areas[tier_columns],
-        side_employment,
-        straddle_share=config.governance.straddle_share,
+    governed, links = _governed_zones(
+        zones, areas, side_employment, straddle_share=config.governance.straddle_share
     )
-    governed = zones.zones.merge(flags, on="zone_id", how="left")
-    governed = governed[[c for c in governed.columns if c != "geometry"] + ["geometry"]]
     table = _streams_table(
         runnable,
         resolution.unresolved,
@@ -254,6 +248,30 @@ def run(config: RunConfig) -> None:
         report["gaps"],
         report["scattered"],
     )
+
+
+def _governed_zones(
+    zones: Zones,
+    areas: gpd.GeoDataFrame,
+    side_employment: dict[str, pd.Series],
+    *,
+    straddle_share: float,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The zones with their governance flags and names (geometry last), and their links."""
+    tier_columns = [c for c in areas.columns if c.endswith(("_code", "_name"))]
+    flags, links = zone_governance(
+        zones.zones,
+        zones.members,
+        areas[tier_columns],
+        side_employment,
+        straddle_share=straddle_share,
+    )
+    governed = zones.zones.merge(flags, on="zone_id", how="left")
+    governed = governed[[c for c in governed.columns if c != "geometry"] + ["geometry"]]
+    # Named as findings are: a material and its districts, told apart where they repeat (a
+    # material's three gaps in one city).
+    governed.insert(1, "name", finding_names(governed, areas))
+    return governed, links
 
 
 def _colocation_inference(
