@@ -558,6 +558,21 @@ def test_every_real_figure_keeps_its_text_on_the_page_and_markers_apart(
         assert "Source: Census 2011" in svg.read_text(encoding="utf-8"), svg.name
 
 
+@pytest.mark.realdata
+def test_a_study_area_of_five_areas_is_not_said_to_be_evenly_spread(
+    rutland_run: RunPaths,
+) -> None:
+    # Rutland is 5 MSOAs: whole-area tests over so few areas can rarely show a pattern.
+    markdown = rutland_run[r.REPORT_MD].read_text(encoding="utf-8")
+    assert "With 5 areas tested in each industry" in markdown
+    assert "over the study area's 5 areas. With fewer than 30 areas" in markdown
+    section = markdown.split("## Is each industry clustered at all?")[1].split("\n## ")[0]
+    assert "| not shown |" in section
+    assert "random" not in section.split("|", 1)[1]
+    # No local-serving industry had a finding to leave out, so none is said to be.
+    assert "so their findings are left out" not in markdown
+
+
 def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     from html.parser import HTMLParser
 

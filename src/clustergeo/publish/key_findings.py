@@ -51,7 +51,7 @@ GLOSSARY: dict[str, str] = {
         "side at all (Moran's I) and whether high values sit beside high ones (General G)"
     ),
     "p-value, FDR": (
-        "the chance of a pattern this strong arising at random; with thousands of areas "
+        "the chance of a pattern this strong arising at random; with many areas "
         "tested, the false discovery rate (Benjamini-Hochberg) keeps the share of false "
         "alarms among the findings at the stated level"
     ),

@@ -181,8 +181,8 @@ def report_blocks(
             "p",
             "Hot spots are areas whose neighbourhood (the area and its neighbours, "
             f"{method.weights}) has a higher LQ than chance would give: the Getis-Ord Gi* "
-            f"statistic, with {_p_value_words(method)}. With thousands of areas tested, "
-            "some would look significant by chance, so the false discovery rate is "
+            f"statistic, with {_p_value_words(method)}. With {n_areas:,} areas tested in "
+            "each industry, some would look significant by chance, so the false discovery rate is "
             "controlled (Benjamini-Hochberg)"
             + (
                 "."
@@ -214,7 +214,8 @@ def report_blocks(
             "Cluster Observatory.",
         ),
     ]
-    left_out = rules.non_traded_left_out
+    # Industries left out with no finding to leave out are not worth a word.
+    left_out = {code: n for code, n in rules.non_traded_left_out.items() if n}
     if left_out:
         blocks.append(
             Block(
@@ -279,9 +280,16 @@ def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
     )
 
 
+#: Fewer areas than this and a whole-area test can rarely show a pattern (the usual rule of
+#: thumb for global Moran's I), so its 'random' says 'not shown', not 'absent'.
+_FEW_AREAS = 30
+
+
 def _global_blocks(table: pd.DataFrame) -> list[Block]:
     """The industries analysed, each with whether it is clustered at all."""
     shown = table.loc[table["kind"] == "cluster"] if (table["kind"] == "cluster").any() else table
+    n_areas = int(shown["n_areas"].max()) if "n_areas" in shown else 0
+    few = 0 < n_areas < _FEW_AREAS
     p_column = "moran_p_sim" if shown["moran_p_sim"].notna().any() else "moran_p_norm"
     frame = pd.DataFrame(
         {
@@ -289,17 +297,26 @@ def _global_blocks(table: pd.DataFrame) -> list[Block]:
             "Moran's I": shown["moran_i"].map("{:.3f}".format),
             "p": shown[p_column].map(lambda v: f"{v:.3g}"),
             "General G z": shown["general_g_z"].map("{:.1f}".format),
-            "Pattern": shown["pattern"],
+            "Pattern": shown["pattern"].replace({"random": "not shown"})
+            if few
+            else shown["pattern"],
         }
     )
+    over = f"the study area's {n_areas:,} areas" if n_areas else "the areas"
     return [
         Block("h2", "Is each industry clustered at all?"),
         Block(
             "p",
             "Before where: whether. Global Moran's I is above its expectation when similar "
             "values sit side by side; Getis-Ord General G's z is positive when high values "
-            "sit beside high ones. p-values from random permutations of the values over the "
-            "areas.",
+            "sit beside high ones. p-values from random permutations of the values over "
+            f"{over}."
+            + (
+                f" With fewer than {_FEW_AREAS} areas these tests can rarely show a pattern "
+                "at all, so an industry without one is 'not shown', not evenly spread."
+                if few
+                else ""
+            ),
         ),
         Block("table", table=frame),
     ]
