@@ -29,6 +29,24 @@ def test_names_lead_with_the_lead_district_then_the_others_alphabetically() -> N
     }
 
 
+def test_the_second_name_is_the_district_holding_most_after_the_lead() -> None:
+    governed = pd.DataFrame(
+        {
+            "cluster_id": ["M-1"],
+            "label": ["Making"],
+            "districts": ["Alpha; Beta; Gamma"],
+            "lead_district": ["Gamma"],
+        }
+    )
+    shares = pd.Series(
+        [0.11, 0.19, 0.70],
+        index=pd.MultiIndex.from_tuples([("M-1", "Alpha"), ("M-1", "Beta"), ("M-1", "Gamma")]),
+    )
+    assert finding_names(governed, shares=shares).tolist() == ["Making: Gamma / Beta and others"]
+    # Without shares, alphabetically.
+    assert finding_names(governed).tolist() == ["Making: Gamma / Alpha and others"]
+
+
 def test_findings_that_would_share_a_name_are_told_apart_by_direction_else_area() -> None:
     # District "Town", 4 km x 4 km of 1 km squares centred on (2000, 2000). Three findings of
     # one industry in it: cores at the north-west corner, the east edge and the centre, and a

@@ -42,13 +42,19 @@ class GovernedFindings:
     links: pd.DataFrame
 
 
-def finding_names(governed: pd.DataFrame, areas: gpd.GeoDataFrame | None = None) -> pd.Series:
+def finding_names(
+    governed: pd.DataFrame,
+    areas: gpd.GeoDataFrame | None = None,
+    shares: pd.Series | None = None,
+) -> pd.Series:
     """'Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth' (up to two districts).
 
-    The finding's ``label``, then its lead district and the other districts it straddles,
-    alphabetically, as ``districts`` and ``lead_district`` of
-    :func:`~clustergeo.governance.overlay.governance_flags` give them; the label alone when
-    no district is known.
+    The finding's ``label``, then its lead district and the other districts it straddles, as
+    ``districts`` and ``lead_district`` of
+    :func:`~clustergeo.governance.overlay.governance_flags` give them: the others largest
+    first by ``shares`` (each finding's share in each district, indexed by ``cluster_id`` and
+    district name), so the second name is the district that holds most after the lead, else
+    alphabetically; the label alone when no district is known.
 
     With ``governed`` a GeoDataFrame of the findings' cores and ``areas`` the run's areas
     (``area_code``, ``area_name``, ``district_name`` and polygons), findings that would share
@@ -59,14 +65,19 @@ def finding_names(governed: pd.DataFrame, areas: gpd.GeoDataFrame | None = None)
     area it is anchored on instead: 'Manufacturing: Telford and Wrekin 023', as ONS names
     areas after their district, else 'Manufacturing: Dudley / Sandwell, <area name>'.
     """
+    share_of = {} if shares is None else shares.to_dict()
     names = []
     for row in governed.itertuples():
         districts = getattr(row, "districts", "")
         # A finding whose areas have no district has a missing value here, not a name.
         parts = [d for d in districts.split("; ") if d] if isinstance(districts, str) else []
         lead = getattr(row, "lead_district", None)
+        finding = getattr(row, "cluster_id", None)
+        others = sorted(
+            (p for p in parts if p != lead), key=lambda p: (-share_of.get((finding, p), 0.0), p)
+        )
         if isinstance(lead, str) and lead in parts:
-            parts = [lead, *sorted(p for p in parts if p != lead)]
+            parts = [lead, *others]
         place = " / ".join(parts[:2]) + (" and others" if len(parts) > 2 else "")
         names.append(f"{row.label}: {place}" if place else str(row.label))
     named = pd.Series(names, index=governed.index)
@@ -221,7 +232,12 @@ def govern_findings(
     )
     governed["near_authorities"] = governed["cluster_id"].map(near).astype(object).fillna("")
     governed["edge"] = governed["near_authorities"] != ""
-    governed["name"] = finding_names(governed, areas)
+    district_links = core_links.loc[core_links["tier"] == "district"]
+    governed["name"] = finding_names(
+        governed,
+        areas,
+        district_links.set_index(["cluster_id", "authority_name"])["employment_share"],
+    )
     governed = governed[
         ["cluster_id", "name", *[c for c in governed if c not in ("cluster_id", "name")]]
     ]
