@@ -130,6 +130,8 @@ class ClusterRule:
         top share of findings that earns a star.
     non_traded_left_out
         Local-serving industries whose findings were left out, with how many.
+    analysed
+        The industry columns findings were sought in (``clusters.of``); empty when unknown.
     """
 
     significance: float
@@ -140,6 +142,7 @@ class ClusterRule:
     straddle_share: float = 0.05
     star_share: float = 0.1
     non_traded_left_out: Mapping[str, int] = field(default_factory=dict)
+    analysed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

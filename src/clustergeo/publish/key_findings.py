@@ -92,7 +92,11 @@ def _verb(count: int, one: str, many: str) -> str:
 
 
 def _definitions(global_statistics: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the run's cluster definitions (not the finer industries) when it has any."""
+    """The rows of the run's cluster definitions (not the finer industries) when it has any.
+
+    The report passes only the industries findings were sought in, so with ``clusters.of:
+    industries`` there are no definitions' rows and every industry's is kept.
+    """
     if "kind" in global_statistics and (global_statistics["kind"] == "cluster").any():
         return global_statistics.loc[global_statistics["kind"] == "cluster"]
     return global_statistics

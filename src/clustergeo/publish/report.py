@@ -134,6 +134,12 @@ def report_blocks(
         ``summary``), or None.
     """
     method, rules = hotspot_method, cluster_rule
+    if global_statistics is not None and rules.analysed:
+        # Whether each industry is clustered at all, for the industries findings were sought
+        # in (the cluster definitions, or every industry with ``clusters.of: industries``).
+        global_statistics = global_statistics.loc[
+            global_statistics["industry_code"].astype(str).isin(rules.analysed)
+        ]
     blocks = [Block("h1", f"{framing.title}: report")]
     if framing.synthetic:
         blocks.append(

@@ -472,6 +472,7 @@ def _cluster_rule(record: dict[str, Any], config: RunConfig) -> ClusterRule:
         straddle_share=config.governance.straddle_share,
         star_share=float(record.get("star_share", 0.1)),
         non_traded_left_out=dict(record.get("non_traded_left_out") or {}),
+        analysed=tuple(str(c) for c in record.get("columns") or ()),
     )
 
 
