@@ -239,6 +239,30 @@ def test_the_shipped_district_gva_pipeline_finds_emerging_hot_spots(
     assert lq.loc[("E06000021", "J")] == pytest.approx(expected, rel=1e-9)
 
 
+def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The whole ``uk-lad-gva`` run seeks findings in every section: finance is not left out.
+
+    The City of London (with its neighbours) and Edinburgh are the UK's financial centres;
+    the report counts the 18 sections findings were sought in, not the six definitions.
+    """
+    config = load_config(REPO / "pipelines" / "uk-lad-gva.yaml")
+    config = config.model_copy(update={"output_dir": tmp_path / "out"})
+    run_stages(config, ["publish"])
+    paths = RunPaths.for_config(config)
+    findings = gpd.read_parquet(paths[r.GOVERNED_CLUSTERS])
+    finance = findings.loc[findings["industry_code"] == "K", "name"].tolist()
+    assert any(
+        name.startswith("Financial and insurance activities: City of London") for name in finance
+    )
+    assert "Financial and insurance activities: City of Edinburgh" in finance
+    assert findings["name"].is_unique
+    report = paths[r.REPORT_MD].read_text(encoding="utf-8")
+    assert " of the 18 analysed; the strongest three follow." in report
+    assert "| Financial and insurance activities |" in report.split("## Is each industry")[1]
+
+
 # --- the growth stage's declaration, which the demo (one year) cannot check -----------------
 
 
