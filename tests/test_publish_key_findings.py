@@ -8,7 +8,7 @@ import pandas as pd
 
 from clustergeo.hotspots.permutation_floor import FloorLimit
 from clustergeo.publish.framing import ClusterRule, Framing
-from clustergeo.publish.key_findings import key_findings, limitations
+from clustergeo.publish.key_findings import glossary_items, key_findings, limitations
 from conftest import plain_framing, plain_method
 
 
@@ -228,3 +228,17 @@ def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_com
         "Anchor site **Airport park** sits in Energy, water and waste: Coventry, south-east; "
         "Energy, water and waste: Coventry, south-west. Its footprint spans Coventry, Warwick."
     ) in items
+
+
+def test_the_glossary_of_a_gva_run_speaks_of_output_and_thresholds() -> None:
+    jobs_items, gva_items = glossary_items(), glossary_items(values_are_gva=True)
+    jobs, gva = " ".join(jobs_items), " ".join(gva_items)
+    assert "share of jobs" in jobs
+    assert "significantly specialised" in jobs
+    assert "share of output (GVA)" in gva
+    for word in ("jobs", "workers", "employment", "significantly"):
+        assert word not in gva, word
+    # The same terms, in the same order.
+    assert [line.split("**")[1] for line in jobs_items] == [
+        line.split("**")[1] for line in gva_items
+    ]

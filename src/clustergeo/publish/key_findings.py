@@ -76,9 +76,30 @@ GLOSSARY: dict[str, str] = {
 }
 
 
-def glossary_items() -> tuple[str, ...]:
-    """The glossary as '**term**: meaning.' lines."""
-    return tuple(f"**{term}**: {meaning}." for term, meaning in GLOSSARY.items())
+#: The terms whose meaning differs when the values are GVA, not counts of people: output,
+#: not jobs, and a concentration passes thresholds rather than a test.
+_GVA_GLOSSARY: dict[str, str] = {
+    "Location quotient (LQ)": (
+        "an area's share of output (GVA) in an industry divided by that industry's share in "
+        "the reference area; 1 is average, 2 is twice as specialised"
+    ),
+    "Unreliable LQ": "an LQ of a value withheld or too small to mean much; greyed on the maps",
+    "Concentration": (
+        "one or a few neighbouring places specialised on their own beyond the run's "
+        "thresholds (an LQ and an amount of GVA: GVA allows no test) without specialised "
+        "neighbours, such as a single large plant"
+    ),
+    "Straddles": (
+        "more than the stated share of a finding's GVA lies outside its lead authority of that tier"
+    ),
+    "Governance gap": "no single authority holds a majority of the finding's GVA",
+}
+
+
+def glossary_items(*, values_are_gva: bool = False) -> tuple[str, ...]:
+    """The glossary as '**term**: meaning.' lines, in words for GVA when the values are GVA."""
+    meanings = GLOSSARY | (_GVA_GLOSSARY if values_are_gva else {})
+    return tuple(f"**{term}**: {meaning}." for term, meaning in meanings.items())
 
 
 def _flag(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -234,7 +234,7 @@ def report_blocks(
         )
     if global_statistics is not None and not global_statistics.empty:
         blocks += _global_blocks(global_statistics)
-    blocks += _cluster_blocks(clusters, links, framing.size_heading)
+    blocks += _cluster_blocks(clusters, links, framing)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
     if authority_summaries is not None and not authority_summaries.empty:
@@ -245,7 +245,7 @@ def report_blocks(
         blocks += [Block("img", caption, path=path) for path, caption in figures]
     blocks += [
         Block("h2", "Glossary"),
-        Block("list", items=glossary_items()),
+        Block("list", items=glossary_items(values_are_gva=framing.values_are_gva)),
         Block("h2", "Limitations"),
         Block("list", items=limitations(framing, method, rules)),
     ]
@@ -334,8 +334,9 @@ def _p_value_words(method: HotspotMethod) -> str:
     return f"p-values from {method.permutations:,} conditional permutations"
 
 
-def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, size: str) -> list[Block]:
-    """The strongest findings and those straddling boundaries; ``size`` heads their size."""
+def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framing) -> list[Block]:
+    """The strongest findings and those straddling boundaries, sized in the run's unit."""
+    size = framing.size_heading
     blocks = [Block("h2", "The strongest findings")]
     if clusters.empty:
         return [*blocks, Block("p", "No cluster or concentration met the rules in this run.")]
@@ -387,7 +388,8 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, size: str) -> l
                 f"{district_straddles_sentence(clusters)}; {plural(counties, 'finding')} "
                 f"{'crosses' if counties == 1 else 'cross'} county or unitary boundaries by "
                 "the core itself. "
-                "Shares are of the employment in the industry.",
+                f"Shares are of the {'GVA' if framing.values_are_gva else 'employment'} in "
+                "the industry.",
             ),
             Block("table", table=straddling),
         ]
