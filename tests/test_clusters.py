@@ -426,6 +426,8 @@ def test_gva_concentrations_are_lqs_at_the_threshold_without_the_count_test(
     )
     assert found.findings["cluster_id"].tolist() == ["C-A22"]
     assert found.findings["lq"].iloc[0] == pytest.approx(3.1)
+    # Nor does a count's interval or z describe £m: they are missing, not unit-dependent.
+    assert found.findings[["lq_lower", "lq_upper", "lq_z"]].isna().all().all()
 
 
 def test_neighbouring_specialised_areas_are_one_concentration_and_the_floor_counts_the_group(

@@ -64,3 +64,10 @@ def test_no_findings_give_an_empty_table() -> None:
         "stars",
         "strength",
     ]
+
+
+def test_a_dimension_no_finding_has_is_left_out_of_the_strength() -> None:
+    # GVA findings carry no lq_z: the strength is the mean of the other three ranks.
+    scores = strength_scores(FINDINGS.assign(lq_z=float("nan")))
+    # a: 1, 1/3, 0 -> 44.4; b: 2/3, 1, 1 -> 88.9; c: 1/3, 2/3, 0.5 -> 50.0; d: 0, 0, 0.5 -> 16.7
+    assert scores["strength"].tolist() == pytest.approx([44.4, 88.9, 50.0, 16.7])

@@ -294,7 +294,9 @@ def build_findings(
         Level of the findings' LQ intervals.
     values_are_counts
         False when the values are not counts of people (GVA): concentrations are then
-        places with an LQ of at least ``min_lq``, without the count-based test.
+        places with an LQ of at least ``min_lq``, without the count-based test, and the
+        findings' ``lq_lower``, ``lq_upper`` and ``lq_z`` are missing (their strength ranks
+        size, specialisation and focus alone).
 
     Returns
     -------
@@ -346,6 +348,10 @@ def build_findings(
     ]
     for row in rows:
         row["traded"] = bool(traded.get(row["industry_code"], True))
+        if not values_are_counts:
+            # The interval and z treat the values as counts of people: of GVA they would
+            # change with the unit (£m or £bn), so they are not given, nor ranked on.
+            row.update(lq_lower=np.nan, lq_upper=np.nan, lq_z=np.nan)
     members = _members(groups, [row["cluster_id"] for row in rows])
     report: dict[str, Any] = {
         "membership": settings.membership,

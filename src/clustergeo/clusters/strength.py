@@ -26,7 +26,8 @@ The **strength** score adds the evidence: ``significance``, the number of standa
 which the finding's log LQ exceeds 0 (:math:`z = \ln LQ_f / \sqrt{\operatorname{Var}(\ln
 LQ_f)}`, Moineddin, Beyene & Boyle 2003), the same statistic for clusters and
 concentrations. It is the mean of the four percentile ranks among the run's findings,
-:math:`(r - 1) / (N - 1)` with average ranks for ties (1 for a lone finding), times 100.
+:math:`(r - 1) / (N - 1)` with average ranks for ties (1 for a lone finding), times 100. Of
+GVA, which is not a count, there is no such z, and the strength is the mean of the other three.
 Growth joins the dimensions once findings have a time dimension.
 """
 
@@ -65,7 +66,8 @@ def strength_scores(findings: pd.DataFrame, star_share: float = 0.1) -> pd.DataF
     -------
     pandas.DataFrame
         ``star_size``, ``star_specialisation``, ``star_focus`` (bool), ``stars`` (0-3) and
-        ``strength`` (0-100). A missing value ranks lowest and earns no star.
+        ``strength`` (0-100). A missing value ranks lowest and earns no star; a dimension
+        missing for every finding is left out of the strength.
     """
     n = len(findings)
     out = pd.DataFrame(index=findings.index)
@@ -82,9 +84,11 @@ def strength_scores(findings: pd.DataFrame, star_share: float = 0.1) -> pd.DataF
         rank = values.rank(method="min", ascending=False)
         out[f"star_{name}"] = (rank <= top) & values.notna()
     out["stars"] = out[[f"star_{name}" for name in STAR_DIMENSIONS]].sum(axis=1).astype("int64")
+    # A dimension no finding has (significance, of GVA) is left out rather than tied.
     ranks = [
         _percentile_rank(findings[column].astype(float).fillna(-np.inf))
         for column in STRENGTH_DIMENSIONS.values()
+        if findings[column].notna().any()
     ]
     out["strength"] = (100 * pd.concat(ranks, axis=1).mean(axis=1)).round(1)
     return out

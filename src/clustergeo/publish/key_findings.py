@@ -89,6 +89,10 @@ _GVA_GLOSSARY: dict[str, str] = {
         "thresholds (an LQ and an amount of GVA: GVA allows no test) without specialised "
         "neighbours, such as a single large plant"
     ),
+    "Strength and stars": (
+        "a score combining size, specialisation and focus that ranks the findings; a star "
+        "for each of them in the top share of the run's findings"
+    ),
     "Straddles": (
         "more than the stated share of a finding's GVA lies outside its lead authority of that tier"
     ),

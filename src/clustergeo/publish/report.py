@@ -212,9 +212,15 @@ def report_blocks(
             "Each finding is placed in its districts, counties or unitary authorities, "
             "combined authorities and regions through its areas, core and extent apart. It "
             f"straddles a tier only when more than {rules.straddle_share:.0%} of its "
-            "employment lies outside its lead authority of that tier; smaller spills are "
-            "listed as touches. Findings are ranked by a strength score (size, "
-            "specialisation, focus and significance) and get up to three stars, one for "
+            f"{'GVA' if framing.values_are_gva else 'employment'} lies outside its lead "
+            "authority of that tier; smaller spills are listed as touches. Findings are "
+            "ranked by a strength score ("
+            + (
+                "size, specialisation and focus: GVA allows no significance"
+                if framing.values_are_gva
+                else "size, specialisation, focus and significance"
+            )
+            + ") and get up to three stars, one for "
             "each of size, specialisation and focus on which they are in the top "
             f"{rules.star_share:.0%} of the run's findings, after the European "
             "Cluster Observatory.",
