@@ -629,7 +629,13 @@ def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) 
     kinds = pd.read_parquet(demo_run[r.GOVERNED_CLUSTERS])["kind"].value_counts()
     assert f"{kinds['cluster']} clusters and {kinds['concentration']} concentrations" in findings
     assert "No. 1 on the maps, Information and communication: Oakhurst Fold" in findings
-    assert "Central Mercia Combined Authority leads 2 findings" in findings
+    # Each finding counted once: the combined authorities' counts add up to the findings.
+    assert (
+        "Combined authorities: 2 findings lie within one (Central Mercia Combined Authority 2); "
+        "1 finding lies partly outside any combined authority; 4 findings lie outside any "
+        "combined authority." in findings
+    )
+    assert kinds.sum() == 2 + 1 + 4
     assert "Anchor site **Demo park (mira like)** sits in Manufacturing" in findings
     # Nothing of the machine that ran: no absolute path, no link to a local file.
     for text in (markdown, page):

@@ -242,3 +242,42 @@ def test_the_glossary_of_a_gva_run_speaks_of_output_and_thresholds() -> None:
     assert [line.split("**")[1] for line in jobs_items] == [
         line.split("**")[1] for line in gva_items
     ]
+
+
+def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() -> None:
+    # F-1 lies 74% outside any combined authority, 26% in C&P; F-2 wholly in C&P.
+    findings = pd.DataFrame(
+        {
+            "cluster_id": ["F-1", "F-2"],
+            "kind": ["cluster", "concentration"],
+            "label": ["Making", "Making"],
+            "name": ["Making: Here", "Making: There"],
+            "employment": [100.0, 50.0],
+            "employment_share": [0.2, 0.1],
+            "lq": [2.0, 4.0],
+            "strength": [60.0, 50.0],
+            "ca_status": ["partly_outside_ca", "within_one_ca"],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "cluster_id": ["F-1", "F-2"],
+            "tier": ["combined_authority"] * 2,
+            "authority_name": ["Cambridgeshire and Peterborough"] * 2,
+            "employment_share": [0.26, 1.0],
+            "relation": ["lead", "lead"],
+            "part": ["core", "core"],
+        }
+    )
+    items = key_findings(
+        findings=findings,
+        links=links,
+        sites=None,
+        global_statistics=None,
+        n_industries=1,
+        framing=_framing(gva=False),
+    )
+    assert (
+        "Combined authorities: 1 finding lies within one (Cambridgeshire and Peterborough 1); "
+        "1 finding lies partly outside any combined authority."
+    ) in items

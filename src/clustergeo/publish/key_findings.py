@@ -149,7 +149,12 @@ def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
 
 
 def _combined_authorities(findings: pd.DataFrame, links: pd.DataFrame) -> str | None:
-    """Which combined authorities lead how many findings, and how many lie outside any."""
+    """How the findings lie across combined authorities, each finding counted once.
+
+    Those within one combined authority are counted by it; those split across several, partly
+    outside any or outside any, as such. A combined authority holding a quarter of a finding
+    that lies mostly outside any does not 'lead' it, so the counts add up to the findings.
+    """
     if "tier" not in links or not (links["tier"] == "combined_authority").any():
         return None
     part = links["part"] if "part" in links else pd.Series("core", index=links.index)
@@ -157,12 +162,33 @@ def _combined_authorities(findings: pd.DataFrame, links: pd.DataFrame) -> str | 
     led = links.loc[
         (links["tier"] == "combined_authority") & (part == "core") & (relation == "lead")
     ]
-    counts = led.groupby("authority_name")["cluster_id"].nunique().sort_values(ascending=False)
-    parts = [f"{name} leads {plural(int(n), 'finding')}" for name, n in counts.items()]
-    status = findings.get("ca_status", pd.Series(dtype=str)).astype(str)
-    for code in ("split_across_cas", "partly_outside_ca", "outside_any_ca"):
+    lead_of: pd.Series = (
+        (led.sort_values("employment_share", ascending=False) if "employment_share" in led else led)
+        .drop_duplicates("cluster_id")
+        .set_index("cluster_id")["authority_name"]
+    )
+    status = findings.get("ca_status", pd.Series("", index=findings.index)).astype(str)
+    within = (
+        findings.loc[status == "within_one_ca", "cluster_id"]
+        .map(lead_of)
+        .value_counts()
+        .sort_index()
+        .sort_values(ascending=False, kind="stable")
+    )
+    parts = []
+    if n := int(within.sum()):
+        by_authority = ", ".join(f"{name} {int(count)}" for name, count in within.items())
+        parts.append(
+            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one ({by_authority})"
+        )
+    for code, verb in (
+        ("split_across_cas", ("is split", "are split")),
+        ("partly_outside_ca", ("lies", "lie")),
+        ("outside_any_ca", ("lies", "lie")),
+    ):
         if n := int((status == code).sum()):
-            parts.append(f"{plural(n, 'finding')} {CA_STATUS_WORDS[code]}")
+            words = CA_STATUS_WORDS[code].removeprefix("split ")
+            parts.append(f"{plural(n, 'finding')} {_verb(n, *verb)} {words}")
     return "Combined authorities: " + "; ".join(parts) + "." if parts else None
 
 
