@@ -11,7 +11,7 @@ built), ``permutations`` and ``seed`` as arguments, and results aligned to the i
 * :func:`find_hotspots` computes Getis-Ord Gi*, Gi and Local Moran's I for many columns at once,
   with analytic and permutation p-values, false-discovery control and classes.
 * :func:`find_clusters` finds both kinds of finding: clusters (neighbouring hot spots, with a
-  core of specialised areas and an extent) and concentrations (single specialised places that
+  core of specialised areas and an extent) and concentrations (one or a few specialised places
   Gi* cannot see), with their strength and stars.
 * :func:`govern` says which authorities each finding's core and extent fall in, with shares,
   flags and the authorities it only touches.

@@ -147,7 +147,7 @@ def _kind_handles(kinds: set[str], has_extents: bool) -> list[Patch | Line2D]:
                 edgecolor="#555555",
                 hatch=_CONCENTRATION_HATCH,
                 lw=1.0,
-                label=_wrap("Concentration (one specialised place)"),
+                label=_wrap("Concentration (one or a few specialised places)"),
             )
         )
     return handles

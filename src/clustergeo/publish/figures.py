@@ -233,8 +233,8 @@ def figure_jobs(
                 subtitle=(
                     "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
                     f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
-                    f"with at least {framing.amount(rule.min_employment)}; concentrations: single "
-                    "specialised places. Numbered by strength."
+                    f"with at least {framing.amount(rule.min_employment)}; concentrations: "
+                    "one or a few specialised places. Numbered by strength."
                     f"{framing.data_note}"
                 ),
                 **common,

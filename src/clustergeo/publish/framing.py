@@ -241,8 +241,10 @@ class Framing:
 
     @property
     def lq_subtitle(self) -> str:
-        """The LQ maps' subtitle: the data, its basis, its measure and year, the reference."""
-        return (
-            f"{self.employment_source} ({self.employment_basis}-based).{self.data_note} "
-            f"LQ against {self.lq_reference}."
-        )
+        """The LQ maps' subtitle: the reference, the data's basis, its measure and year.
+
+        The data's name is left to the :attr:`source_line` under every map, which the small
+        multiples set right below this line.
+        """
+        parts = [f"{self.employment_basis}-based", self.measure, self.year]
+        return f"LQ against {self.lq_reference}; " + ", ".join(str(p) for p in parts if p) + "."

@@ -273,7 +273,7 @@ def _basis_words(framing: Framing) -> str:
 def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
     settings = rules.concentrations
     if not settings.get("enabled", False):
-        return "Concentrations (single specialised places) were not looked for in this run."
+        return "Concentrations (one or a few specialised places) were not looked for in this run."
     specialised = (
         f"is at least {settings['min_lq']:g} (GVA is not a count, so there is no test)"
         if framing.values_are_gva

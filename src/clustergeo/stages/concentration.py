@@ -72,7 +72,7 @@ def _reference(
         return series, float(series.reindex(matrix.columns).sum()), f"national totals ({path.name})"
     rows = matrix.index if reference == "employment_file" or whole_table else study_codes
     label = (
-        f"all {len(rows):,} areas of the input table"
+        f"all {len(rows):,} areas in the data"
         if reference == "employment_file" or whole_table
         else f"the {len(rows):,} areas of the study area"
     )
