@@ -437,6 +437,10 @@ def test_emerging_hot_spots_on_the_runs_weights(tmp_path: Path) -> None:
     text = paths[r.REPORT_MD].read_text(encoding="utf-8")
     assert "## Emerging hot spots, 2017–2021" in text
     assert "figures/emerging_manufacturing.png" in text
+    # Captions name the industry as the maps' titles do, not by its file key.
+    assert "*Emerging hot spots 2017–2021: Manufacturing*" in text
+    assert "*Growth 2017–2021: Manufacturing*" in text
+    assert ": manufacturing*" not in text
 
 
 def test_emerging_hot_spots_without_boundaries_say_why(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import importlib.metadata
 import json
 import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,8 @@ from clustergeo.publish.growth import (
     growth_layers,
     growth_map_jobs,
     growth_styles,
+    mapped_columns,
+    stub,
 )
 from clustergeo.publish.layers import RunTables, build_layers, with_district_layer
 from clustergeo.publish.map_geometry import MapGeometry
@@ -331,9 +333,7 @@ def _change_over_time(
         geometry=_shared_geometry(data, layers["growth_areas"]),
     )
     over_time.maps.extend(maps)
-    over_time.captions.update(
-        {job.name: f"Growth {summary.period}: {job.name.removeprefix('growth_')}" for job in maps}
-    )
+    over_time.captions.update(_captions(maps, "growth", f"Growth {summary.period}", growth.growth))
     names = tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
     over_time.blocks.extend(
         growth_blocks(
@@ -352,7 +352,7 @@ def _change_over_time(
         )
         over_time.maps.extend(maps)
         over_time.captions.update(
-            {job.name: f"Emerging hot spots {period}: {job.name}" for job in maps}
+            _captions(maps, "emerging", f"Emerging hot spots {period}", growth.emerging)
         )
         area_names = layers["emerging_areas"]
         over_time.blocks.extend(
@@ -550,6 +550,14 @@ _TABLES = (
     (r.GROWTH_INDEX_CSV, "every year as an index, base year = 100"),
     (r.SHIFT_SHARE_CSV, "shift-share components of every change"),
 )
+
+
+def _captions(
+    maps: Sequence[FigureJob], kind: str, heading: str, table: pd.DataFrame
+) -> dict[str, str]:
+    """Each change map's caption, naming its industry by its label (as its title does)."""
+    labels = {f"{kind}_{stub(code)}": label for code, label in mapped_columns(table)}
+    return {job.name: f"{heading}: {labels.get(job.name, job.name)}" for job in maps}
 
 
 def _publish_without_boundaries(
