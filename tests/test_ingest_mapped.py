@@ -210,7 +210,7 @@ def test_negative_gva_is_kept_and_noted_with_its_year(tmp_path: Path) -> None:
     table = _gva(tmp_path / "gva.csv", "2021,2022", "E06000045,Southampton,AB (1-9),Farm,2,-1")
     assert table.data["employment"].tolist() == [2.0, -1.0]
     assert any(
-        "1 negative values kept as published (E06000045/A,B in 2022)" in n for n in table.notes
+        "1 negative value kept as published (E06000045/A,B in 2022)" in n for n in table.notes
     )
 
 

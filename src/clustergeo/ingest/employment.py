@@ -360,8 +360,9 @@ def _value_checks(  # noqa: PLR0917 (one call site, every argument named by posi
             cells = where["area_code"] + "/" + where["industry_code"]
             if where["year"].notna().all():
                 cells = cells + " in " + where["year"].astype(str)
+            n = int(negative.sum())
             notes.append(
-                f"{int(negative.sum())} negative values kept as published "
+                f"{n} negative value{'' if n == 1 else 's'} kept as published "
                 f"({format_examples(cells, 4)}): "
                 "GVA can be negative; concentration measures of those cells are not meaningful"
             )

@@ -227,7 +227,7 @@ def run(config: RunConfig) -> None:
     notes = [
         f"growth from {base} to {end} ({end - base} years); CAGR undefined for "
         f"{int(undefined.sum())} of {len(growth_out)} series "
-        f"({', '.join(f'{n} {why}' for why, n in undefined.items()) or 'none'})",
+        f"({'; '.join(f'{why}: {n}' for why, n in undefined.items()) or 'none'})",
         f"shift-share ({settings.shift_share.method.replace('_', '-')}) against "
         f"{reference.label}, which grew {reference.total_growth:+.1%}",
         *([emerging_note] if emerging_note else []),
