@@ -93,6 +93,41 @@ def test_a_suppressed_cell_stays_missing_where_it_lands(lookup_path: Path) -> No
     assert result["E02007002"] == 1
 
 
+def test_a_renamed_area_keeps_its_name_and_a_merged_one_takes_the_boundaries(
+    tmp_path: Path,
+) -> None:
+    # Glasgow City and North Lanarkshire changed codes in 2019 (S12000046 -> S12000049):
+    # converted, the table's name must follow the code, or the area is named by its code.
+    path = tmp_path / "lookup.csv"
+    path.write_text(
+        "MSOA11CD,CHGIND,MSOA21CD\n"
+        "E02000001,U,E02000001\n"
+        "E02000005,X,E02007005\n"
+        "E02000002,M,E02007001\n"
+        "E02000003,M,E02007001\n",
+        encoding="utf-8",
+    )
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["E02000001", "E02007005", "E02007001"]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs="EPSG:27700",
+    )
+    table = table_2011({"E02000001": 1, "E02000005": 2, "E02000002": 3, "E02000003": 4})
+    named = EmploymentTable(
+        data=table.data,
+        source=table.source,
+        format="tidy",
+        area_names={
+            "E02000001": "A 001",
+            "E02000005": "A 005",
+            "E02000002": "A 002",
+            "E02000003": "A 003",
+        },
+    )
+    converted, _ = convert_to_boundary_vintage(named, SPEC, path, areas)
+    assert converted.area_names == {"E02000001": "A 001", "E02007005": "A 005"}
+
+
 def test_newer_table_onto_older_boundaries_splits_merged_areas(lookup_path: Path) -> None:
     areas_2011 = gpd.GeoDataFrame(
         {"area_code": ["E02000001", "E02000002", "E02000003", "E02000004"]},

@@ -454,8 +454,33 @@ def convert_to_boundary_vintage(
         )
     )
     _warn_districts_split(weights, table_codes, lookup.source.name)
-    converted = replace(table, data=data, year_totals=year_totals, notes=[*table.notes, note])
+    converted = replace(
+        table,
+        data=data,
+        year_totals=year_totals,
+        notes=[*table.notes, note],
+        area_names=_renamed_names(table.area_names, weights),
+    )
     return converted, [note]
+
+
+def _renamed_names(names: dict[str, str], weights: VintageWeights) -> dict[str, str]:
+    """The table's area names under the codes its areas now have.
+
+    A renamed code keeps its area's name. A merged or split area is a different area from
+    any the table named, so it takes the boundary file's name: none is given for it here.
+    """
+    if not names:
+        return names
+    kinds = weights.sources_by_kind()
+    renamed = weights.weights.loc[weights.weights["source"].isin(kinds["renamed"])]
+    moved = {
+        str(target): names[str(source)]
+        for source, target in zip(renamed["source"], renamed["target"], strict=True)
+        if str(source) in names
+    }
+    gone = (kinds["renamed"] | kinds["merged"] | kinds["split"]) - set(weights.kept_sources)
+    return {code: name for code, name in names.items() if code not in gone} | moved
 
 
 def _warn_districts_split(weights: VintageWeights, table_codes: set[str], lookup: str) -> None:
