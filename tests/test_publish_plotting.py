@@ -363,6 +363,19 @@ def test_scale_bar_has_a_round_length(grid):
     assert labels == ["0", "2.5", "5", "km"]
 
 
+def test_a_scale_bar_too_short_for_three_numbers_shows_its_ends():
+    # A small multiple of the whole UK: 1,000 km across a 1.2-inch panel makes a 100 km bar
+    # 0.12 in long, with no room for "50" between "0" and "100".
+    fig, ax = plt.subplots(figsize=(1.5, 2))
+    ax.set_position((0.1, 0.1, 0.8, 0.8))
+    ax.set_xlim(0, 1_000_000)
+    ax.set_ylim(0, 1_200_000)
+    scale_bar = add_scale_bar(ax, length_m=100_000)
+    labels = [c.get_text() for c in scale_bar.get_child().get_children() if isinstance(c, Text)]
+    assert labels == ["0", "100", "km"]
+    plt.close(fig)
+
+
 # --- save_figure ------------------------------------------------------------------------------
 
 

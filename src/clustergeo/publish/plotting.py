@@ -524,6 +524,10 @@ def _format_distance(metres: float, unit: str) -> str:
     return f"{value:g}"
 
 
+#: The least printed distance, in inches, between two numbers of a scale bar.
+_MIN_TICK_GAP_IN: Final = 0.3
+
+
 def _scale_bar_box(
     ax: Axes, length_m: float | None, fraction: float, segments: int
 ) -> AuxTransformBox:
@@ -552,7 +556,11 @@ def _scale_bar_box(
                 linewidth=0.5,
             )
         )
-    ticks = [0.0, length_m] if segments % 2 else [0.0, length_m / 2, length_m]
+    # The middle number only where it has room beside the others (on a small multiple of a
+    # whole country a 100 km bar is a few millimetres long: "0 50100").
+    printed_in = length_m * ax.bbox.width / fig.dpi / max(abs(x_max - x_min), 1e-9)
+    middle = segments % 2 == 0 and printed_in / 2 >= _MIN_TICK_GAP_IN
+    ticks = [0.0, length_m / 2, length_m] if middle else [0.0, length_m]
     for tick in ticks:
         box.add_artist(
             Text(
