@@ -133,6 +133,22 @@ def test_findings_without_kind_or_stars_are_drawn(areas, crowded):
     assert sorted(numbers) == ["1", "2", "3"]
 
 
+def test_a_map_without_findings_says_why_it_is_empty(areas, crowded):
+    labels = _labels()
+    fig, _ax = plot_cluster_map(
+        areas,
+        crowded.head(0),
+        colours=industry_colours(labels),
+        labels=labels,
+        title="None",
+        source=SOURCE,
+    )
+    fig.canvas.draw()
+    assert layout_problems(fig) == []
+    key = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "map-key"]
+    assert any(text.startswith("No cluster or concentration met the run's rules") for text in key)
+
+
 def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.set_axis_off()

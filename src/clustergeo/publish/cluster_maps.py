@@ -521,6 +521,8 @@ def plot_cluster_map(
         # in the key's own units down.
         across = blended_transform_factory(fig.transFigure, key_ax.transAxes)
         for column, entries in enumerate(key):
+            if not entries:
+                continue
             key_ax.text(
                 0.01 + 0.5 * column,
                 1.0,
@@ -533,6 +535,20 @@ def plot_cluster_map(
                 linespacing=1.25,
                 gid="map-key",
             ).set_in_layout(False)  # sized by key_height above; the layout would misread it
+        if findings.empty:
+            # An empty map says why it is empty rather than leave the reader to wonder.
+            key_ax.text(
+                0.01,
+                1.0,
+                "No cluster or concentration met the run's rules in this study area; the "
+                "report says what was looked for.",
+                transform=across,
+                ha="left",
+                va="top",
+                fontsize=FONT_SIZES["annotation"],
+                color="#222222",
+                gid="map-key",
+            ).set_in_layout(False)
         if len(findings) > len(numbered):
             key_ax.set_title(
                 f"The {len(numbered)} strongest of {len(findings)} findings are numbered; "
