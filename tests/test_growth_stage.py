@@ -129,6 +129,9 @@ def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -
 
     report = paths[r.REPORT_MD].read_text(encoding="utf-8")
     assert "This run has no boundaries" in report
+    # Said once: the stages that need boundaries are listed without the reason again.
+    assert "Stages not applicable: areas, hotspots, clusters, governance, surface" in report
+    assert report.count("no 'areas' section") + report.count("no `areas` section") == 1
     assert "Change over time, 2019–2021" in report
     assert "growth/shift_share.csv" in report
     # The report of a run without maps is printed to PDF too.

@@ -76,7 +76,8 @@ def table_report_blocks(
     years
         Every year of the table.
     not_applicable
-        (stage, reason) of each stage that did not apply.
+        (stage, reason) of each stage that did not apply; an empty reason is the missing
+        boundaries the paragraph already names.
     outputs
         (path relative to the run folder, what it holds) of each table to list.
     change_over_time
@@ -109,7 +110,7 @@ def table_report_blocks(
             "**This run has no boundaries** (no `areas` section in its config), so hot spots, "
             "clusters, governance and maps were not computed. Stages not applicable: "
             + "; ".join(
-                f"{', '.join(names)}, because {reason}"
+                ", ".join(names) + (f", because {reason}" if reason else "")
                 for reason, names in _by_reason(not_applicable)
             )
             + ". Add the areas' boundaries to the config to run them: the employment is not "

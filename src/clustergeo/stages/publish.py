@@ -570,7 +570,7 @@ def _publish_without_boundaries(
     growth: intermediates.GrowthTables | None,
 ) -> None:
     """The report and provenance of a run whose areas have no polygons (no GeoPackage, no maps)."""
-    from clustergeo.stages.runner import not_applicable_reasons
+    from clustergeo.stages.runner import NO_BOUNDARIES, not_applicable_reasons
 
     summary = _growth_summary(growth)
     provenance = _provenance(
@@ -592,7 +592,11 @@ def _publish_without_boundaries(
         lq=intermediates.read_lq(paths, study_only=True),
         area_names=intermediates.read_area_names(paths),
         years=inputs.years,
-        not_applicable=not_applicable_reasons(config),
+        # The report says once that the run has no boundaries, then lists the other reasons.
+        not_applicable=[
+            (name, "" if reason == NO_BOUNDARIES else reason)
+            for name, reason in not_applicable_reasons(config)
+        ],
         outputs=[(a.path, what) for a, what in _TABLES if paths[a].exists()],
         change_over_time=change_over_time,
     )

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from clustergeo.config import RunConfig
 
 __all__ = [
+    "NO_BOUNDARIES",
     "StageOutcome",
     "not_applicable_reasons",
     "owned_output_folder",
@@ -149,10 +150,14 @@ def run_stage(
     return StageOutcome(current.name, "ran", reason, seconds)
 
 
+#: Why a stage that draws on polygons does not run without them.
+NO_BOUNDARIES = "the run's areas have no boundaries (no 'areas' section in the config)"
+
+
 def _not_applicable(config: RunConfig, current: Stage) -> str:
     """Why the stage does not apply to this config, or nothing."""
     if current.needs_polygons and config.areas is None:
-        return "the run's areas have no boundaries (no 'areas' section in the config)"
+        return NO_BOUNDARIES
     section = current.needs_section
     if section is not None and getattr(config, section) is None:
         return f"the config has no '{section}' section"
