@@ -68,6 +68,7 @@ __all__ = [
     "build_table",
     "combine_tables",
     "detect_employment_format",
+    "note_suppressed",
     "read_employment",
     "read_nomis_bres",
     "read_nomis_census_wide",
@@ -602,14 +603,31 @@ def _check_rows(tidy: pd.DataFrame, lines: pd.Series, problems: Problems) -> Non
 _SUPPRESSED_NOTE = "suppressed cells kept as missing (not zero)"
 
 
-def _note_suppressed(table: EmploymentTable, count: int) -> None:
+def note_suppressed(table: EmploymentTable, count: int) -> None:
+    """Record how many cells were suppressed, with a note naming some and what they cost.
+
+    Their LQs are missing; and where the table publishes no totals, each area's total is the
+    sum of its published cells, so it leaves them out and that area's LQs of that year lean
+    high: the note says so, so that a reader does not take the lean for a finding.
+    """
     table.n_suppressed = count
     table.notes = [n for n in table.notes if _SUPPRESSED_NOTE not in n]
-    if count:
-        table.notes.append(
-            f"{count} suppressed cells kept as missing (not zero); their LQs are reported as "
-            "missing"
-        )
+    if not count:
+        return
+    missing = table.data.loc[table.data["employment"].isna()]
+    cells = missing["area_code"].astype(str) + "/" + missing["industry_code"].astype(str)
+    if missing["year"].notna().all() and len(set(table.data["year"].dropna())) > 1:
+        cells = cells + " in " + missing["year"].astype(str)
+    where = f", e.g. {format_examples(cells, 3)}" if len(cells) else ""
+    totals = (
+        ""
+        if table.year_totals is not None
+        else "; the table gives no area totals, so each area's total is the sum of its "
+        "published cells and leaves them out: those areas' other LQs of those years lean high"
+    )
+    table.notes.append(
+        f"{count} {_SUPPRESSED_NOTE}{where}: their LQs are reported as missing{totals}"
+    )
 
 
 def _labels(codes: pd.Series, names: pd.Series) -> dict[str, str]:
@@ -665,7 +683,7 @@ def select_year(table: EmploymentTable, date: str | int | None) -> EmploymentTab
         year_totals=totals,
         notes=[*table.notes, f"kept {label} = {chosen} of {len(years)} values in the file ({how})"],
     )
-    _note_suppressed(selected, int(kept["employment"].isna().sum()))
+    note_suppressed(selected, int(kept["employment"].isna().sum()))
     return selected
 
 
@@ -795,7 +813,7 @@ def read_tidy_employment(
         notes=notes,
         measure=options.measure,
     )
-    _note_suppressed(table, n_suppressed)
+    note_suppressed(table, n_suppressed)
     return table if all_years else select_year(table, None)
 
 
@@ -919,7 +937,7 @@ def read_nomis_bres(
         table.industry_names = _labels(industry_code, frame["INDUSTRY_NAME"])
     if "GEOGRAPHY_NAME" in frame.columns:
         table.area_names = _labels(frame["GEOGRAPHY_CODE"].str.strip(), frame["GEOGRAPHY_NAME"])
-    _note_suppressed(table, n_suppressed)
+    note_suppressed(table, n_suppressed)
     return table if all_years else select_year(table, date)
 
 
@@ -1140,7 +1158,7 @@ def read_nomis_census_wide(
         notes=notes,
         measure=options.measure,
     )
-    _note_suppressed(table, n_suppressed)
+    note_suppressed(table, n_suppressed)
     return table if all_years else select_year(table, None)
 
 

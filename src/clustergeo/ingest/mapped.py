@@ -43,6 +43,7 @@ from clustergeo.ingest.employment import (
     ReadOptions,
     build_table,
     combine_tables,
+    note_suppressed,
     parse_years,
     read_employment,
 )
@@ -314,12 +315,7 @@ def read_mapped_table(
         names = frame[[columns.industry, columns.industry_name]].drop_duplicates(columns.industry)
         codes = names[columns.industry].str.strip().map(parse_industry_code)
         table.industry_names = dict(zip(codes, names[columns.industry_name], strict=True))
-    table.n_suppressed = n_suppressed
-    if n_suppressed:
-        table.notes.append(
-            f"{n_suppressed} suppressed cells kept as missing (not zero); their LQs are "
-            "reported as missing"
-        )
+    note_suppressed(table, n_suppressed)
     return table
 
 
