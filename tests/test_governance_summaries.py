@@ -139,7 +139,7 @@ def test_district_whose_clusters_all_lie_within_it(summaries: pd.DataFrame) -> N
     assert row["employment_in_clusters"] == 500.0
     # Coventry is its own upper tier.
     assert row["summary"] == (
-        "Coventry (metropolitan or unitary district) is part of 2 clusters: "
+        "Coventry (metropolitan district) is part of 2 clusters: "
         "Finance; Manufacturing. All of them lie within Coventry."
     )
 
@@ -148,7 +148,7 @@ def test_one_cluster_within_the_district_lies_within_it() -> None:
     links = _links([("C-B", "district", COVENTRY, 300.0, 1.0)])
     summaries = authority_summaries(links, CLUSTERS, PARENTS)
     assert summaries["summary"].tolist() == [
-        "Coventry (metropolitan or unitary district) is part of 1 cluster: Manufacturing. "
+        "Coventry (metropolitan district) is part of 1 cluster: Manufacturing. "
         "It lies within Coventry."
     ]
 
@@ -347,9 +347,26 @@ def test_concentrations_are_counted_and_named_as_concentrations_not_clusters() -
     )
     summaries = authority_summaries(links, kinds, PARENTS).set_index("authority_code")
     assert summaries.loc[COVENTRY[0], "summary"].startswith(
-        "Coventry (metropolitan or unitary district) is part of 2 findings (1 cluster and "
+        "Coventry (metropolitan district) is part of 2 findings (1 cluster and "
         "1 concentration): Finance; Manufacturing."
     )
     hinckley = summaries.loc[HINCKLEY[0], "summary"]
     assert "is part of 1 concentration: Manufacturing." in hinckley
     assert "59% of the employment of the Manufacturing concentration (Hinckley" in hinckley
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "kind"),
+    [
+        ("S12000036", "City of Edinburgh", "Scottish council area"),
+        ("W06000015", "Cardiff", "Welsh unitary authority"),
+        ("E06000015", "Derby", "unitary authority"),
+        ("E09000001", "City of London", "London borough"),
+        ("N09000003", "Belfast", "Northern Ireland district"),
+    ],
+)
+def test_a_district_without_a_county_is_called_what_it_is(code: str, name: str, kind: str) -> None:
+    links = _links([("C-B", "district", (code, name), 300.0, 1.0)])
+    parents = pd.DataFrame({"district_code": [code], "upper_tier_name": [name]})
+    (summary,) = authority_summaries(links, CLUSTERS, parents)["summary"]
+    assert summary.startswith(f"{name} ({kind}) is part of 1 cluster")

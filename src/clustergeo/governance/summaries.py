@@ -34,6 +34,17 @@ _HEADINGS = {
     "combined_authority": "Combined authorities",
 }
 _MAX_SENTENCES = 3
+#: What a district without a county is, by its GSS code's prefix (ONS Register of Geographic
+#: Codes): a Scottish council is no 'metropolitan or unitary district'.
+_DISTRICT_KINDS = {
+    "E06": "unitary authority",
+    "E07": "district",
+    "E08": "metropolitan district",
+    "E09": "London borough",
+    "W06": "Welsh unitary authority",
+    "S12": "Scottish council area",
+    "N09": "Northern Ireland district",
+}
 
 
 def authority_summaries(
@@ -168,14 +179,18 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
 ) -> str:
     where = TIER_LABELS[tier]
     if tier == "district":
-        # Without counties in the run, which districts are unitary is unknown.
         county = county_of.get(code)
-        if county is None or pd.isna(county):
-            where = "district"
-        elif county == name:
-            where = "metropolitan or unitary district"
-        else:
+        in_county = county is not None and not pd.isna(county) and county != name
+        kind = _DISTRICT_KINDS.get(code[:3])
+        if in_county:
             where = f"district, {county}"
+        elif kind is not None:
+            where = kind
+        elif county is None or pd.isna(county):
+            # Without counties in the run, which districts are unitary is unknown.
+            where = "district"
+        else:
+            where = "metropolitan or unitary district"
     n = own["cluster_id"].nunique()
     described = clusters.set_index("cluster_id")
     kinds = _kinds(described)
