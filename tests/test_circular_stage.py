@@ -157,14 +157,21 @@ def test_zones_are_named_uniquely_after_their_material_and_districts(demo_run: R
 def test_report_rows_sharing_their_districts_say_what_tells_them_apart() -> None:
     rows = pd.DataFrame(
         {
-            "label": ["Residues"] * 4,
-            "districts": ["Leicester", "Leicester", "Telford", "Blaby; Leicester"],
-            "lead_district": ["Leicester", "Leicester", "Telford", "Leicester"],
+            "label": ["Residues"] * 5,
+            "districts": [
+                "Leicester",
+                "Leicester",
+                "Telford",
+                "Blaby; Leicester",
+                "Blaby; Leicester",
+            ],
+            "lead_district": ["Leicester", "Leicester", "Telford", "Leicester", "Leicester"],
             "name": [
                 "Residues: Leicester, north-west",
                 "Residues: Leicester, north",
                 "Residues: Telford 023",
                 "Residues: Leicester / Blaby",
+                "Residues: Leicester / Blaby, south",
             ],
         }
     )
@@ -173,4 +180,6 @@ def test_report_rows_sharing_their_districts_say_what_tells_them_apart() -> None
         "Leicester (north)",
         "Telford 023",
         "Blaby, Leicester",
+        # The compass point is from the lead district's centre: it stands beside that name.
+        "Blaby, Leicester (south)",
     ]

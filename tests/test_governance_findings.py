@@ -104,6 +104,36 @@ def test_findings_that_would_share_a_name_are_told_apart_by_direction_else_area(
     ]
 
 
+def test_names_stay_unique_whatever_is_missing() -> None:
+    # The lead district is not among the areas, and one finding has no anchor: the direction
+    # and the area cannot tell them apart, so the ID does.
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["a1"], "area_name": ["Town 1"], "district_name": ["Town"]},
+        geometry=[box(0, 0, SIDE, SIDE)],
+        crs="EPSG:27700",
+    )
+    governed = gpd.GeoDataFrame(
+        {
+            "cluster_id": ["M-x", "M-y", "E-1", "E-2"],
+            "label": ["Making", "Making", "Energy, water", "Energy, water"],
+            "districts": ["Else", "Else", None, None],
+            "lead_district": ["Else", "Else", None, None],
+            "anchor_area_code": [None, None, "a1", "b7"],
+        },
+        geometry=[box(0, 0, 1, 1), None, box(0, 0, 1, 1), box(5, 5, 6, 6)],
+        crs="EPSG:27700",
+    )
+    names = finding_names(governed, areas)
+    assert names.is_unique
+    assert names.tolist() == [
+        "Making: Else (M-x)",
+        "Making: Else (M-y)",
+        # Placed in no district: named by the area, after a colon as every name is.
+        "Energy, water: Town 1",
+        "Energy, water: b7",
+    ]
+
+
 @pytest.fixture
 def row() -> gpd.GeoDataFrame:
     """Four 1 km squares west to east: districts D1, D1, D2, D3; counties K1, K1, K2, K2."""

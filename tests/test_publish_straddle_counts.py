@@ -84,6 +84,6 @@ def test_key_findings_and_the_straddle_section_give_the_same_counts(
     # Every straddler is named, with the districts that make it one (the extent's for b).
     assert f"{sentence}, so support needs authorities to work together: " in "\n".join(items)
     assert "Widgets: Northtown (North, East); Gadgets: Southby (South, East)." in "\n".join(items)
-    section = [b.text for b in _cluster_blocks(findings, links, "Employment") if b.kind == "p"]
+    section = [b.text for b in _cluster_blocks(findings, links, plain_framing()) if b.kind == "p"]
     assert any(text.startswith(f"{sentence};") for text in section)
     assert len(straddling_clusters(findings, links)) == 2

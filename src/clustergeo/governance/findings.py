@@ -108,48 +108,77 @@ def _told_apart(names: pd.Series, governed: gpd.GeoDataFrame, areas: gpd.GeoData
     if not shared.any():
         return names
     base, names = names, names.copy()
-    repeated = governed.loc[shared]
-    directions = pd.Series("", index=repeated.index)
-    if "district_name" in areas and "lead_district" in repeated:
-        districts = areas.loc[areas["district_name"].isin(repeated["lead_district"])]
-        district_area = districts.geometry.area.groupby(districts["district_name"]).sum()
-        centres = districts.geometry.centroid
-        weights = districts.geometry.area
-        centre_x = (centres.x * weights).groupby(districts["district_name"]).sum() / district_area
-        centre_y = (centres.y * weights).groupby(districts["district_name"]).sum() / district_area
-        cores = repeated.geometry.centroid
-        for index, lead in repeated["lead_district"].items():
-            if not isinstance(lead, str) or lead not in district_area.index:
-                continue
-            dx = cores[index].x - centre_x[lead]
-            dy = cores[index].y - centre_y[lead]
-            radius = np.sqrt(district_area[lead] / np.pi)
-            if np.hypot(dx, dy) < _CENTRAL_SHARE * radius:
-                directions[index] = "central"
-            else:
-                directions[index] = _COMPASS[round(np.degrees(np.arctan2(dy, dx)) / 45) % 8]
-    names[repeated.index] = [
-        f"{names[i]}, {directions[i]}" if directions[i] else names[i] for i in repeated.index
+    directions = _directions(governed.loc[shared], areas)
+    names[shared] = [
+        f"{names[i]}, {directions[i]}" if directions[i] else names[i] for i in names.index[shared]
     ]
     still_shared = names.duplicated(keep=False)
     if still_shared.any() and "anchor_area_code" in governed:
-        area_names = (
-            dict(zip(areas["area_code"].astype(str), areas["area_name"].astype(str), strict=True))
-            if "area_name" in areas
-            else {}
-        )
-        leads = governed.get("lead_district", pd.Series(None, index=governed.index))
-        for index in names.index[still_shared]:
-            code = str(governed.loc[index, "anchor_area_code"])
-            area = area_names.get(code, code)
-            label, lead = governed.loc[index, "label"], leads[index]
-            # ONS names an area after its district ('Telford and Wrekin 023'): such a name
-            # stands in for the district's, rather than repeating it.
-            alone = isinstance(lead, str) and base[index] == f"{label}: {lead}"
-            names[index] = (
-                f"{label}: {area}" if alone and area.startswith(lead) else f"{base[index]}, {area}"
-            )
+        names[still_shared] = _by_anchor_area(base[still_shared], governed.loc[still_shared], areas)
+    # Whatever the data, no two findings of a run share a name: the last resort is the ID.
+    if "cluster_id" in governed:
+        last = names.duplicated(keep=False)
+        names[last] = names[last] + " (" + governed.loc[last, "cluster_id"].astype(str) + ")"
     return names
+
+
+def _directions(repeated: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """The compass point of each finding's core from its lead district's centre, or ''."""
+    directions = pd.Series("", index=repeated.index)
+    if "district_name" not in areas or "lead_district" not in repeated:
+        return directions
+    districts = areas.loc[areas["district_name"].isin(repeated["lead_district"])]
+    district_area = districts.geometry.area.groupby(districts["district_name"]).sum()
+    centres = districts.geometry.centroid
+    weights = districts.geometry.area
+    centre_x = (centres.x * weights).groupby(districts["district_name"]).sum() / district_area
+    centre_y = (centres.y * weights).groupby(districts["district_name"]).sum() / district_area
+    cores = repeated.geometry.centroid
+    for index, lead in repeated["lead_district"].items():
+        core = cores[index]
+        if not isinstance(lead, str) or lead not in district_area.index or core is None:
+            continue
+        if core.is_empty:
+            continue
+        dx, dy = core.x - centre_x[lead], core.y - centre_y[lead]
+        radius = np.sqrt(district_area[lead] / np.pi)
+        if np.hypot(dx, dy) < _CENTRAL_SHARE * radius:
+            directions[index] = "central"
+        else:
+            directions[index] = _COMPASS[round(np.degrees(np.arctan2(dy, dx)) / 45) % 8]
+    return directions
+
+
+def _by_anchor_area(
+    base: pd.Series, shared: gpd.GeoDataFrame, areas: gpd.GeoDataFrame
+) -> list[str]:
+    """Each name with its anchor area's name: in place of its district's, or after it."""
+    area_names = (
+        {
+            str(code): str(name)
+            for code, name in zip(areas["area_code"], areas["area_name"], strict=True)
+            if isinstance(name, str) and name
+        }
+        if "area_name" in areas
+        else {}
+    )
+    leads = shared.get("lead_district", pd.Series(None, index=shared.index))
+    named = []
+    for index, code in shared["anchor_area_code"].items():
+        if not isinstance(code, str) or not code:
+            named.append(base[index])
+            continue
+        area = area_names.get(code, code)
+        label, lead = str(shared.loc[index, "label"]), leads[index]
+        # ONS names an area after its district ('Telford and Wrekin 023'): such a name stands
+        # in for the district's, rather than repeating it; a finding placed in no district is
+        # named by its area alone.
+        alone = isinstance(lead, str) and base[index] == f"{label}: {lead}"
+        if base[index] == label or (alone and area.startswith(lead)):
+            named.append(f"{label}: {area}")
+        else:
+            named.append(f"{base[index]}, {area}")
+    return named
 
 
 def _pieces(members: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:

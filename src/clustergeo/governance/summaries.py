@@ -153,9 +153,10 @@ def percent(share: float) -> str:
     for one above nothing that would round to 0%: 'part of a cluster' beside '100% of it
     lies outside' reads as a contradiction.
     """
-    if 0.995 <= share < 1.0:
+    # Shares summed from parts are whole to within rounding (as the summaries' 1e-9).
+    if 0.995 <= share < 1.0 - 1e-9:
         return "over 99%"
-    if 0.0 < share < 0.005:
+    if 1e-9 < share < 0.005:
         return "under 1%"
     return f"{share:.0%}"
 

@@ -553,12 +553,20 @@ def _where(rows: pd.DataFrame) -> pd.Series:
     where = rows["districts"].fillna("").astype(str).str.replace("; ", ", ")
     if "name" not in rows:
         return where
+    leads = rows.get("lead_district", pd.Series("", index=rows.index)).fillna("").astype(str)
     shown = []
-    for districts, name, plain in zip(
-        where, rows["name"].astype(str), finding_names(rows), strict=True
+    for districts, lead, name, plain in zip(
+        where, leads, rows["name"].astype(str), finding_names(rows), strict=True
     ):
         added = name.removeprefix(plain) if name.startswith(plain) else ""
-        shown.append(districts + (f" ({added[2:]})" if added.startswith(", ") else added))
+        if added.startswith(", "):
+            # The compass point is from the lead district's centre: it goes beside that name.
+            parts = districts.split(", ")
+            at = parts.index(lead) if lead in parts else len(parts) - 1
+            parts[at] = f"{parts[at]} ({added[2:]})"
+            shown.append(", ".join(parts))
+        else:
+            shown.append(districts + added)
     return pd.Series(shown, index=rows.index)
 
 

@@ -176,7 +176,7 @@ def _combined_authorities(findings: pd.DataFrame, links: pd.DataFrame) -> str | 
         .sort_values(ascending=False, kind="stable")
     )
     parts = []
-    if n := int(within.sum()):
+    if n := int((status == "within_one_ca").sum()):
         by_authority = ", ".join(f"{name} {int(count)}" for name, count in within.items())
         parts.append(
             f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one ({by_authority})"
@@ -214,14 +214,13 @@ def key_findings(
     global_statistics
         Global Moran's I per industry (``pattern``), or None.
     n_industries
-        How many industries or cluster definitions were analysed.
+        How many industries or cluster definitions findings were sought in.
     framing
         The run's data, for the unit findings are measured in (jobs or £m of GVA).
     """
     items: list[str] = []
     if global_statistics is not None and not global_statistics.empty:
         global_statistics = _definitions(global_statistics)
-        n_industries = len(global_statistics)
     kinds = findings.get("kind", pd.Series("cluster", index=findings.index)).value_counts()
     n_clusters, n_concentrations = int(kinds.get("cluster", 0)), int(kinds.get("concentration", 0))
     industries = findings["label"].nunique() if "label" in findings else 0

@@ -134,6 +134,8 @@ def report_blocks(
         ``summary``), or None.
     """
     method, rules = hotspot_method, cluster_rule
+    if rules.analysed:
+        n_industries = len(rules.analysed)
     if global_statistics is not None and rules.analysed:
         # Whether each industry is clustered at all, for the industries findings were sought
         # in (the cluster definitions, or every industry with ``clusters.of: industries``).
@@ -409,7 +411,8 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
                 "p",
                 "No finding is a governance gap: for each, core and extent, one district, "
                 "county or unitary, or combined authority holds more than half of its "
-                "employment and could lead support for it.",
+                f"{'GVA' if framing.values_are_gva else 'employment'} and could lead support "
+                "for it.",
             )
         )
     else:

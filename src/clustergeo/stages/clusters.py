@@ -14,7 +14,6 @@ import pandas as pd
 from clustergeo.clusters.delineate import select_columns
 from clustergeo.clusters.findings import build_findings, with_centroid_lon_lat
 from clustergeo.config import RunConfig
-from clustergeo.governance.summaries import plural
 from clustergeo.industries import is_traded
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
@@ -91,7 +90,9 @@ def run(config: RunConfig) -> None:
     if left_out:
         log.info(
             "Left out as local-serving (set clusters.include_non_traded to list them): %s",
-            "; ".join(f"{code} ({plural(n, 'finding')})" for code, n in left_out.items()),
+            "; ".join(
+                f"{code} ({n} finding{'' if n == 1 else 's'})" for code, n in left_out.items()
+            ),
         )
     write_parquet(clusters, paths[r.CLUSTERS])
     write_csv(pd.DataFrame(clusters.drop(columns="geometry")), paths[r.CLUSTERS_CSV])

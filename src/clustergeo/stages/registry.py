@@ -608,6 +608,7 @@ CIRCULAR = Stage(
         "clusters/",
         "concentration.py",
         "coverage.py",
+        "governance/findings.py",
         "governance/overlay.py",
         "industries.py",
         "data/sic2007.yaml",
@@ -673,7 +674,13 @@ PUBLISH = Stage(
     # The provenance carries the whole config, so every setting is publish's, but the output
     # folder: the record names its files relative to it.
     settings=("*",),
-    code=("publish/", "coverage.py", "governance/overlay.py", "governance/summaries.py"),
+    code=(
+        "publish/",
+        "coverage.py",
+        "governance/findings.py",
+        "governance/overlay.py",
+        "governance/summaries.py",
+    ),
     # Without polygons it writes the report and provenance, and no GeoPackage or maps.
 )
 
