@@ -571,6 +571,13 @@ def test_a_study_area_of_five_areas_is_not_said_to_be_evenly_spread(
     assert "random" not in section.split("|", 1)[1]
     # No local-serving industry had a finding to leave out, so none is said to be.
     assert "so their findings are left out" not in markdown
+    # Rutland has findings on the employment grid only: the MAUP map's key lists only those,
+    # and the empty findings map says why it is empty.
+    maup = (rutland_run[r.FIGURES] / "maup.svg").read_text(encoding="utf-8")
+    assert "Finding on the employment grid" in maup
+    assert "Finding on the areas" not in maup
+    clusters = (rutland_run[r.FIGURES] / "clusters.svg").read_text(encoding="utf-8")
+    assert "No cluster or concentration met the run" in clusters
 
 
 def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:

@@ -480,10 +480,21 @@ def _maup_job(
                 )
 
             panels.append(Panel(label, panel))
-        handles: list[Patch | Line2D] = [
-            Patch(facecolor=_GRID_FILL, alpha=0.75, label="Finding on the employment grid"),
-            Line2D([], [], color=_AREA_OUTLINE, linewidth=0.9, label="Finding on the areas"),
-        ]
+        shown = {code for code, _label in definitions}
+        # The key lists only what the panels show, and says so when that is nothing.
+        handles: list[Patch | Line2D] = []
+        if grid["industry_code"].astype(str).isin(shown).any():
+            handles.append(
+                Patch(facecolor=_GRID_FILL, alpha=0.75, label="Finding on the employment grid")
+            )
+        if data.findings["industry_code"].astype(str).isin(shown).any():
+            handles.append(
+                Line2D([], [], color=_AREA_OUTLINE, linewidth=0.9, label="Finding on the areas")
+            )
+        if not handles:
+            handles.append(
+                Patch(facecolor="none", edgecolor="none", label="No finding on the areas or grid")
+            )
         return plot_small_multiples(
             data.areas,
             panels,
