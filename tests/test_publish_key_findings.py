@@ -189,6 +189,23 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
         "Information and communication (J-1): 2 areas in 2 districts, 2 counties: "
         "Camden, Westminster",
     )
+    # Were J local-serving, its emerging cluster would be counted in the table but neither
+    # listed nor counted as crossing a boundary, as its findings are left out.
+    local = emerging_blocks(
+        emerging,
+        clusters,
+        period="1998–2023",
+        names={"J": "Information and communication"},
+        members=members,
+        area_names={"a": "Camden", "b": "Westminster"},
+        local_serving=("J",),
+    )
+    assert not [b for b in local if b.kind == "list"]
+    text = " ".join(b.text for b in local if b.kind == "p")
+    assert "0 emerging clusters of the mapped industries cross an authority boundary" in text
+    assert "(local-serving industries left out, as from the findings: " in text
+    table = next(b for b in local if b.kind == "table").table
+    assert table["Emerging clusters"].tolist() == [1]
 
 
 def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_commas() -> None:

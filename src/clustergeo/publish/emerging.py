@@ -8,7 +8,7 @@ Nothing here reads the config: the publish stage passes the growth stage's table
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -117,13 +117,18 @@ def emerging_blocks(
     names: Mapping[str, str],
     members: pd.DataFrame | None = None,
     area_names: Mapping[str, str] | None = None,
+    local_serving: Collection[str] = (),
 ) -> list[Block]:
     """The report's section: rising hot spots per industry, and the emerging clusters.
 
     ``members`` (``emerging_id``, ``area_code``) and ``area_names`` name the places of each
-    emerging cluster that crosses a boundary.
+    emerging cluster that crosses a boundary. Emerging clusters of ``local_serving``
+    industries are counted in the table but not listed or counted as crossing boundaries, as
+    their findings are left out of the report.
     """
-    shown = {code for code, _label in mapped_columns(emerging)}
+    mapped = {code for code, _label in mapped_columns(emerging)}
+    shown = mapped - set(local_serving)
+    left_out = sorted(names.get(code, code) for code in mapped & set(local_serving))
     rows = []
     for code, label in mapped_columns(emerging):
         of = emerging.loc[emerging["industry_code"] == code, "category"].astype(str)
@@ -152,7 +157,13 @@ def emerging_blocks(
             "spots, and no pattern). New, consecutive and intensifying hot spots that touch "
             "form an emerging cluster; "
             f"{plural(len(straddling), 'emerging cluster')} of the mapped industries "
-            f"{'crosses' if len(straddling) == 1 else 'cross'} an authority boundary.",
+            f"{'crosses' if len(straddling) == 1 else 'cross'} an authority boundary"
+            + (
+                f" (local-serving industries left out, as from the findings: "
+                f"{', '.join(left_out)})."
+                if left_out
+                else "."
+            ),
         ),
         Block("table", table=pd.DataFrame(rows)),
     ]

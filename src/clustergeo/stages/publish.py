@@ -27,6 +27,7 @@ import pandas as pd
 import pyogrio
 
 from clustergeo.config import RunConfig
+from clustergeo.industries import is_traded
 from clustergeo.io import file_sha256, write_json, write_text
 from clustergeo.publish.circular import (
     circular_layers,
@@ -150,7 +151,13 @@ def run(config: RunConfig) -> None:
             geometry=_shared_geometry(data, tables.areas),
         )
     over_time = _change_over_time(
-        growth, summary, layers=layers, tables=tables, framing=framing, data=data
+        growth,
+        summary,
+        layers=layers,
+        tables=tables,
+        framing=framing,
+        data=data,
+        local_serving=() if config.clusters.include_non_traded else _local_serving(industries),
     )
     jobs = [*maps, *stream_maps, *over_time.maps]
     # The overview maps the report shows, with their captions (every job's map is drawn).
@@ -319,6 +326,7 @@ def _change_over_time(
     tables: RunTables,
     framing: Framing,
     data: MapData,
+    local_serving: tuple[str, ...] = (),
 ) -> _OverTime:
     """The growth and emerging-hot-spot maps to draw, their captions, and their sections."""
     over_time = _OverTime()
@@ -365,6 +373,7 @@ def _change_over_time(
                 names=dict(
                     zip(growth.growth["industry_code"], growth.growth["label"], strict=True)
                 ),
+                local_serving=local_serving,
             )
         )
     return over_time
@@ -550,6 +559,17 @@ _TABLES = (
     (r.GROWTH_INDEX_CSV, "every year as an index, base year = 100"),
     (r.SHIFT_SHARE_CSV, "shift-share components of every change"),
 )
+
+
+def _local_serving(industries: intermediates.Industries) -> tuple[str, ...]:
+    """The codes of the run's local-serving definitions and industries (as the clusters stage)."""
+    codes = [d.key for d in industries.definitions if not d.traded]
+    codes += [
+        str(i["industry_code"])
+        for i in industries.industries
+        if not is_traded([str(i["industry_code"])])
+    ]
+    return tuple(codes)
 
 
 def _captions(

@@ -677,6 +677,8 @@ PUBLISH = Stage(
     code=(
         "publish/",
         "coverage.py",
+        "industries.py",
+        "data/sic2007.yaml",
         "governance/findings.py",
         "governance/overlay.py",
         "governance/summaries.py",
