@@ -176,30 +176,26 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
         }
     )
     members = pd.DataFrame({"emerging_id": ["J-1", "J-1"], "area_code": ["b", "a"]})
-    blocks = emerging_blocks(
-        emerging,
-        clusters,
-        period="1998–2023",
-        names={"J": "Information and communication"},
-        members=members,
-        area_names={"a": "Camden", "b": "Westminster"},
-    )
-    items = next(b for b in blocks if b.kind == "list").items
+
+    def blocks_of(local_serving: tuple[str, ...] = ()) -> list[Any]:
+        return emerging_blocks(
+            emerging,
+            clusters,
+            period="1998–2023",
+            names={"J": "Information and communication"},
+            members=members,
+            area_names={"a": "Camden", "b": "Westminster"},
+            local_serving=local_serving,
+        )
+
+    items = next(b for b in blocks_of() if b.kind == "list").items
     assert items == (
         "Information and communication (J-1): 2 areas in 2 districts, 2 counties: "
         "Camden, Westminster",
     )
     # Were J local-serving, its emerging cluster would be counted in the table but neither
     # listed nor counted as crossing a boundary, as its findings are left out.
-    local = emerging_blocks(
-        emerging,
-        clusters,
-        period="1998–2023",
-        names={"J": "Information and communication"},
-        members=members,
-        area_names={"a": "Camden", "b": "Westminster"},
-        local_serving=("J",),
-    )
+    local = blocks_of(local_serving=("J",))
     assert not [b for b in local if b.kind == "list"]
     text = " ".join(b.text for b in local if b.kind == "p")
     assert "0 emerging clusters of the mapped industries cross an authority boundary" in text
