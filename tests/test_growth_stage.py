@@ -133,6 +133,12 @@ def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -
     assert "Stages not applicable: areas, hotspots, clusters, governance, surface" in report
     assert report.count("no 'areas' section") + report.count("no `areas` section") == 1
     assert "Change over time, 2019–2021" in report
+    # Construction (F) is local-serving: its changes are left out of the tables, and said so.
+    tables = report.split("The largest gains among the cluster definitions")[1].split("## ")[0]
+    assert tables.startswith(
+        " (local-serving industries left out, as from the findings: Construction):"
+    )
+    assert "| Construction |" not in tables
     assert "growth/shift_share.csv" in report
     # The report of a run without maps is printed to PDF too.
     assert paths[r.REPORT_PDF].read_bytes().startswith(b"%PDF-")

@@ -10,7 +10,7 @@ config: the publish stage passes the tables and a :class:`GrowthSummary`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -280,11 +280,13 @@ def growth_blocks(
     *,
     finding_names: Mapping[str, str] | None = None,
     top: int = 10,
+    local_serving: Collection[str] = (),
 ) -> list[Block]:
     """The report's section on change over time.
 
-    How the reference grew, the largest gains and losses with their shift-share components,
-    and each finding's growth.
+    How the reference grew, the largest gains and losses with their shift-share components
+    (of traded industries: ``local_serving`` ones are left out, as their findings are), and
+    each finding's growth.
     """
     merged = growth.merge(
         shift_share[
@@ -304,6 +306,9 @@ def growth_blocks(
     what = "cluster definitions"
     if shown.empty:
         shown, what = merged.loc[merged["kind"] == "industry"], "industries"
+    local = shown["industry_code"].astype(str).isin(set(local_serving))
+    left_out = sorted(set(shown.loc[local, "label"].fillna(shown.loc[local, "industry_code"])))
+    shown = shown.loc[~local]
     names = shown["area_name"] if "area_name" in shown else pd.Series(dtype=str)
     method = (
         "the Esteban-Marquillas variant (Esteban-Marquillas 1972), which splits the "
@@ -331,8 +336,13 @@ def growth_blocks(
         ranked = shown.dropna(subset=["change"]).sort_values(
             ["change", "area_code"], ascending=[False, True]
         )
+        leaving = (
+            f" (local-serving industries left out, as from the findings: {', '.join(left_out)})"
+            if left_out
+            else ""
+        )
         blocks += [
-            Block("p", f"The largest gains among the {what}:"),
+            Block("p", f"The largest gains among the {what}{leaving}:"),
             Block("table", table=_changes_table(ranked.head(top), names)),
             Block("p", f"The largest losses among the {what}:"),
             Block(

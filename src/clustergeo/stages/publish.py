@@ -345,7 +345,12 @@ def _change_over_time(
     names = tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
     over_time.blocks.extend(
         growth_blocks(
-            growth.growth, growth.shift_share, growth.findings, summary, finding_names=names
+            growth.growth,
+            growth.shift_share,
+            growth.findings,
+            summary,
+            finding_names=names,
+            local_serving=local_serving,
         )
     )
     if growth.emerging is not None and growth.emerging_clusters is not None:
@@ -602,7 +607,15 @@ def _publish_without_boundaries(
     )
     write_json(provenance, paths[r.PROVENANCE])
     change_over_time = (
-        growth_blocks(growth.growth, growth.shift_share, None, summary)
+        growth_blocks(
+            growth.growth,
+            growth.shift_share,
+            None,
+            summary,
+            local_serving=()
+            if config.clusters.include_non_traded
+            else _local_serving(intermediates.read_industries(paths)),
+        )
         if growth is not None and summary is not None
         else []
     )
