@@ -643,6 +643,9 @@ def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) 
         "combined authority." in findings
     )
     assert kinds.sum() == 2 + 1 + 4
+    # The governance section says the same, in the same words.
+    governance = markdown.split("## Governance gaps")[1].split("## ")[0]
+    assert "Combined authorities: 2 findings lie within one (Central Mercia" in governance
     assert "Anchor site **Demo park (mira like)** sits in Manufacturing" in findings
     # Nothing of the machine that ran: no absolute path, no link to a local file.
     for text in (markdown, page):

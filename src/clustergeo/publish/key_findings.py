@@ -23,7 +23,13 @@ from clustergeo.governance.summaries import (
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.vocab import CA_STATUS_WORDS
 
-__all__ = ["GLOSSARY", "glossary_items", "key_findings", "limitations"]
+__all__ = [
+    "GLOSSARY",
+    "combined_authorities_sentence",
+    "glossary_items",
+    "key_findings",
+    "limitations",
+]
 
 #: How many findings the summary names.
 _NAMED = 3
@@ -148,7 +154,7 @@ def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
     )
 
 
-def _combined_authorities(findings: pd.DataFrame, links: pd.DataFrame) -> str | None:
+def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -> str | None:
     """How the findings lie across combined authorities, each finding counted once.
 
     Those within one combined authority are counted by it; those split across several, partly
@@ -286,7 +292,7 @@ def _governance_sentences(
             + "; ".join(gaps["name"].astype(str).head(_NAMED))
             + ("…" if len(gaps) > _NAMED else ".")
         )
-    if (ca := _combined_authorities(findings, links)) is not None:
+    if (ca := combined_authorities_sentence(findings, links)) is not None:
         items.append(ca)
     return items
 

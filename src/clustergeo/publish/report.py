@@ -27,7 +27,12 @@ from clustergeo.governance.summaries import (
     straddling_clusters,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
-from clustergeo.publish.key_findings import glossary_items, key_findings, limitations
+from clustergeo.publish.key_findings import (
+    combined_authorities_sentence,
+    glossary_items,
+    key_findings,
+    limitations,
+)
 from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
@@ -425,19 +430,9 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
                 ),
             )
         )
-    if "ca_status" in clusters:
-        counts = clusters["ca_status"].value_counts()
-        blocks.append(
-            Block(
-                "p",
-                "Combined authorities: "
-                + "; ".join(
-                    f"{plural(int(n), 'finding')} {CA_STATUS_WORDS.get(str(status), status)}"
-                    for status, n in counts.items()
-                )
-                + ".",
-            )
-        )
+    # The same sentence as the key findings', each finding counted once.
+    if (ca := combined_authorities_sentence(clusters, links)) is not None:
+        blocks.append(Block("p", ca))
     return blocks
 
 
