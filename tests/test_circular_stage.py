@@ -157,21 +157,23 @@ def test_zones_are_named_uniquely_after_their_material_and_districts(demo_run: R
 def test_report_rows_sharing_their_districts_say_what_tells_them_apart() -> None:
     rows = pd.DataFrame(
         {
-            "label": ["Residues"] * 5,
+            "label": ["Residues"] * 6,
             "districts": [
                 "Leicester",
                 "Leicester",
                 "Telford",
                 "Blaby; Leicester",
                 "Blaby; Leicester",
+                None,
             ],
-            "lead_district": ["Leicester", "Leicester", "Telford", "Leicester", "Leicester"],
+            "lead_district": ["Leicester", "Leicester", "Telford", "Leicester", "Leicester", None],
             "name": [
                 "Residues: Leicester, north-west",
                 "Residues: Leicester, north",
                 "Residues: Telford 023",
                 "Residues: Leicester / Blaby",
                 "Residues: Leicester / Blaby, south",
+                "Residues: Town 1",
             ],
         }
     )
@@ -182,4 +184,6 @@ def test_report_rows_sharing_their_districts_say_what_tells_them_apart() -> None
         "Blaby, Leicester",
         # The compass point is from the lead district's centre: it stands beside that name.
         "Blaby, Leicester (south)",
+        # In no district: the area its name gives.
+        "Town 1",
     ]

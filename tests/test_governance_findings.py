@@ -132,6 +132,9 @@ def test_names_stay_unique_whatever_is_missing() -> None:
         "Energy, water: Town 1",
         "Energy, water: b7",
     ]
+    # Circular zones are named the same way, with their zone_id as the last resort.
+    zones = governed.drop(columns="cluster_id").assign(zone_id=["z1", "z2", "z3", "z4"])
+    assert finding_names(zones, areas).tolist()[:2] == ["Making: Else (z1)", "Making: Else (z2)"]
 
 
 @pytest.fixture

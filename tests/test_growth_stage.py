@@ -136,7 +136,7 @@ def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -
     # Construction (F) is local-serving: its changes are left out of the tables, and said so.
     tables = report.split("The largest gains among the cluster definitions")[1].split("## ")[0]
     assert tables.startswith(
-        " (local-serving industries left out, as from the findings: Construction):"
+        " (local-serving industries, which follow where people live, left out: Construction):"
     )
     assert "| Construction |" not in tables
     assert "growth/shift_share.csv" in report

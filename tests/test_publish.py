@@ -565,6 +565,8 @@ def test_a_study_area_of_five_areas_is_not_said_to_be_evenly_spread(
     # Rutland is 5 MSOAs: whole-area tests over so few areas can rarely show a pattern.
     markdown = rutland_run[r.REPORT_MD].read_text(encoding="utf-8")
     assert "With 5 areas tested in each industry" in markdown
+    # The data's size is the table's, not the six definitions findings were sought in.
+    assert "for 5 areas and 26 industries and cluster definitions" in markdown
     assert "over the study area's 5 areas. With fewer than 30 areas" in markdown
     section = markdown.split("## Is each industry clustered at all?")[1].split("\n## ")[0]
     assert "| not shown |" in section

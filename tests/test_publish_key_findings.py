@@ -199,9 +199,11 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
     assert not [b for b in local if b.kind == "list"]
     text = " ".join(b.text for b in local if b.kind == "p")
     assert "0 emerging clusters of the mapped industries cross an authority boundary" in text
-    assert "(local-serving industries left out, as from the findings: " in text
+    assert "(local-serving industries, which follow where people live, left out: " in text
     table = next(b for b in local if b.kind == "table").table
     assert table["Emerging clusters"].tolist() == [1]
+    # Not listed, so not counted as crossing either: the table agrees with the sentence.
+    assert table["Across a boundary"].tolist() == [0]
 
 
 def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_commas() -> None:
@@ -294,3 +296,16 @@ def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() 
         "Combined authorities: 1 finding lies within one (Cambridgeshire and Peterborough 1); "
         "1 finding lies partly outside any combined authority."
     ) in items
+    # A finding within one whose lead link is missing is still counted, without empty brackets.
+    unlinked = key_findings(
+        findings=findings,
+        links=links.iloc[:1],
+        sites=None,
+        global_statistics=None,
+        n_industries=1,
+        framing=_framing(gva=False),
+    )
+    assert (
+        "Combined authorities: 1 finding lies within one; 1 finding lies partly outside any "
+        "combined authority."
+    ) in unlinked

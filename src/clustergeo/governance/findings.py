@@ -63,7 +63,9 @@ def finding_names(
     core from the centre of its lead district ('Manufacturing: Leicester, north'; 'central'
     within a quarter of the district's radius), and where that is shared too, the name of the
     area it is anchored on instead: 'Manufacturing: Telford and Wrekin 023', as ONS names
-    areas after their district, else 'Manufacturing: Dudley / Sandwell, <area name>'.
+    areas after their district, else 'Manufacturing: Dudley / Sandwell, <area name>' (a
+    finding in no district: 'Manufacturing: <area name>'). Should names still repeat, each
+    takes its ID in brackets, so no two findings of a run share one.
     """
     share_of = {} if shares is None else shares.to_dict()
     names = []
@@ -115,10 +117,12 @@ def _told_apart(names: pd.Series, governed: gpd.GeoDataFrame, areas: gpd.GeoData
     still_shared = names.duplicated(keep=False)
     if still_shared.any() and "anchor_area_code" in governed:
         names[still_shared] = _by_anchor_area(base[still_shared], governed.loc[still_shared], areas)
-    # Whatever the data, no two findings of a run share a name: the last resort is the ID.
-    if "cluster_id" in governed:
+    # Whatever the data, no two findings (or zones) of a run share a name: the last resort is
+    # the ID.
+    ids = next((c for c in ("cluster_id", "zone_id") if c in governed), None)
+    if ids is not None:
         last = names.duplicated(keep=False)
-        names[last] = names[last] + " (" + governed.loc[last, "cluster_id"].astype(str) + ")"
+        names[last] = names[last] + " (" + governed.loc[last, ids].astype(str) + ")"
     return names
 
 

@@ -546,9 +546,10 @@ def _where(rows: pd.DataFrame) -> pd.Series:
     """The districts each row lies in, with what tells apart rows of a material that share them.
 
     That is what the row's ``name`` adds to the name its districts alone give (see
-    :func:`~clustergeo.governance.findings.finding_names`): a compass point, in brackets since
-    the districts are a comma-separated list ('Leicester (north-west)'), or the anchor area's
-    name standing in for its district ('Telford and Wrekin 023').
+    :func:`~clustergeo.governance.findings.finding_names`): a compass point, in brackets beside
+    the lead district since the districts are a comma-separated list ('Leicester (north-west)'),
+    the anchor area's name standing in for its district ('Telford and Wrekin 023') or after
+    the list, or the ID in brackets. A row in no district shows its name's place.
     """
     where = rows["districts"].fillna("").astype(str).str.replace("; ", ", ")
     if "name" not in rows:
@@ -558,6 +559,10 @@ def _where(rows: pd.DataFrame) -> pd.Series:
     for districts, lead, name, plain in zip(
         where, leads, rows["name"].astype(str), finding_names(rows), strict=True
     ):
+        if not districts:
+            # Placed in no district: its name's place (an area, or nothing) is all there is.
+            shown.append(name.split(": ", 1)[1] if ": " in name else "")
+            continue
         added = name.removeprefix(plain) if name.startswith(plain) else ""
         if added.startswith(", "):
             # The compass point is from the lead district's centre: it goes beside that name.

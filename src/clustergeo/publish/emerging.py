@@ -128,7 +128,9 @@ def emerging_blocks(
     """
     mapped = {code for code, _label in mapped_columns(emerging)}
     shown = mapped - set(local_serving)
-    left_out = sorted(names.get(code, code) for code in mapped & set(local_serving))
+    # Named only where there was an emerging cluster to leave out.
+    with_clusters = set(clusters["industry_code"].astype(str))
+    left_out = sorted(names.get(code, code) for code in mapped & set(local_serving) & with_clusters)
     rows = []
     for code, label in mapped_columns(emerging):
         of = emerging.loc[emerging["industry_code"] == code, "category"].astype(str)
@@ -139,7 +141,10 @@ def emerging_blocks(
                 "Industry": label,
                 **{EMERGING_CATEGORY_LABELS[c]: int((of == c).sum()) for c in _RISING},
                 "Emerging clusters": len(mine),
-                "Across a boundary": int(mine[crossing].any(axis=1).sum()) if crossing else 0,
+                # A local-serving industry's are not listed, so none is counted as crossing.
+                "Across a boundary": int(mine[crossing].any(axis=1).sum())
+                if crossing and code in shown
+                else 0,
             }
         )
     straddling = clusters.loc[clusters["industry_code"].isin(shown)]
@@ -159,7 +164,7 @@ def emerging_blocks(
             f"{plural(len(straddling), 'emerging cluster')} of the mapped industries "
             f"{'crosses' if len(straddling) == 1 else 'cross'} an authority boundary"
             + (
-                f" (local-serving industries left out, as from the findings: "
+                f" (local-serving industries, which follow where people live, left out: "
                 f"{', '.join(left_out)})."
                 if left_out
                 else "."

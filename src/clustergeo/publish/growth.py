@@ -302,13 +302,14 @@ def growth_blocks(
         on=["area_code", "industry_code", "kind"],
         how="left",
     )
+    traded = ~merged["industry_code"].astype(str).isin(set(local_serving))
     shown = merged.loc[merged["kind"] == "cluster"]
     what = "cluster definitions"
-    if shown.empty:
+    if not (traded & (merged["kind"] == "cluster")).any():
         shown, what = merged.loc[merged["kind"] == "industry"], "industries"
-    local = shown["industry_code"].astype(str).isin(set(local_serving))
-    left_out = sorted(set(shown.loc[local, "label"].fillna(shown.loc[local, "industry_code"])))
-    shown = shown.loc[~local]
+    local = shown.loc[~traded.reindex(shown.index)]
+    left_out = sorted(set(local["label"].fillna(local["industry_code"])))
+    shown = shown.loc[traded.reindex(shown.index)]
     names = shown["area_name"] if "area_name" in shown else pd.Series(dtype=str)
     method = (
         "the Esteban-Marquillas variant (Esteban-Marquillas 1972), which splits the "
@@ -337,7 +338,8 @@ def growth_blocks(
             ["change", "area_code"], ascending=[False, True]
         )
         leaving = (
-            f" (local-serving industries left out, as from the findings: {', '.join(left_out)})"
+            f" (local-serving industries, which follow where people live, left out: "
+            f"{', '.join(left_out)})"
             if left_out
             else ""
         )

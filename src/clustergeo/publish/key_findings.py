@@ -185,7 +185,8 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
     if n := int((status == "within_one_ca").sum()):
         by_authority = ", ".join(f"{name} {int(count)}" for name, count in within.items())
         parts.append(
-            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one ({by_authority})"
+            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one"
+            + (f" ({by_authority})" if by_authority else "")
         )
     for code, verb in (
         ("split_across_cas", ("is split", "are split")),

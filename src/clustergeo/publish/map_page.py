@@ -286,6 +286,7 @@ function percent(v) {
   if (v === null) return "–";
   // A part is never shown as the whole (as in the report): 99.7% is "over 99%".
   if (v >= 0.995 && v < 1 - 1e-9) return "over 99%";
+  if (v > 1e-9 && v < 0.0005) return "under 0.1%";
   return (v < 0.1 ? (v * 100).toFixed(1) : Math.round(v * 100)) + "%";
 }
 let selected = null;

@@ -139,8 +139,8 @@ def report_blocks(
         ``summary``), or None.
     """
     method, rules = hotspot_method, cluster_rule
-    if rules.analysed:
-        n_industries = len(rules.analysed)
+    # The key findings count the industries findings were sought in; the data's size stays.
+    sought_in = len(rules.analysed) if rules.analysed else n_industries
     if global_statistics is not None and rules.analysed:
         # Whether each industry is clustered at all, for the industries findings were sought
         # in (the cluster definitions, or every industry with ``clusters.of: industries``).
@@ -165,7 +165,7 @@ def report_blocks(
                 links=links,
                 sites=sites,
                 global_statistics=global_statistics,
-                n_industries=n_industries,
+                n_industries=sought_in,
                 framing=framing,
             ),
         ),
