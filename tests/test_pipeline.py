@@ -298,6 +298,17 @@ def test_real_midlands_census_run(shared_data: Path, tmp_path: Path) -> None:
         mine = shares.loc[(shares["tier"] == "district") & (shares["part"] == part)]
         assert mine.groupby("cluster_id")["employment_share"].sum().to_numpy() == pytest.approx(1.0)
     _check_midlands_findings(governed, sites, pd.read_parquet(paths[r.GLOBAL_STATISTICS]))
+    _check_midlands_names(governed, paths[r.REPORT_MD].read_text(encoding="utf-8"))
+
+
+def _check_midlands_names(governed: gpd.GeoDataFrame, report: str) -> None:
+    """Every finding has a name of its own, and the report names industries as its tables do."""
+    # Leicester's three manufacturing findings are told apart by where they lie in the city.
+    assert governed["name"].is_unique
+    leicester = governed.loc[governed["name"].str.startswith("Manufacturing: Leicester"), "name"]
+    assert len(leicester) == 3
+    assert all(", " in name for name in leicester)
+    assert "so their findings are left out: Construction (2 findings)." in report
 
 
 def _check_midlands_findings(

@@ -236,12 +236,27 @@ def report_blocks(
     # Industries left out with no finding to leave out are not worth a word.
     left_out = {code: n for code, n in rules.non_traded_left_out.items() if n}
     if left_out:
+        # Named as the tables name them ('Construction', not 'construction' or 'F').
+        labels = (
+            dict(
+                zip(
+                    global_statistics["industry_code"].astype(str),
+                    global_statistics["label"],
+                    strict=True,
+                )
+            )
+            if global_statistics is not None and "label" in global_statistics
+            else {}
+        )
         blocks.append(
             Block(
                 "p",
                 "Local-serving industries follow where people live and are not industrial "
                 "clusters, so their findings are left out: "
-                + "; ".join(f"{code} ({plural(n, 'finding')})" for code, n in left_out.items())
+                + "; ".join(
+                    f"{labels.get(code) or code} ({plural(n, 'finding')})"
+                    for code, n in left_out.items()
+                )
                 + ". Set `clusters.include_non_traded: true` to list them.",
             )
         )
