@@ -14,7 +14,6 @@ import pandas as pd
 from clustergeo.clusters.delineate import select_columns
 from clustergeo.clusters.findings import build_findings, with_centroid_lon_lat
 from clustergeo.config import RunConfig
-from clustergeo.industries import is_traded
 from clustergeo.io import write_csv, write_json, write_parquet
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -61,8 +60,7 @@ def run(config: RunConfig) -> None:
     weights = intermediates.read_weights(paths, areas["area_code"].to_numpy())
     kinds = lq.drop_duplicates("industry_code").set_index("industry_code")["kind"]
     columns = select_columns(kinds, settings.of)
-    traded = {str(code): is_traded([str(code)]) for code in kinds.index[kinds == "industry"]}
-    traded |= {d.key: d.traded for d in intermediates.read_industries(paths).definitions}
+    traded = intermediates.read_industries(paths).traded
 
     found = build_findings(
         results,

@@ -139,6 +139,19 @@ class Industries:
         return names | {d.key: d.label for d in self.definitions}
 
     @property
+    def traded(self) -> dict[str, bool]:
+        """Whether each industry code and cluster-definition key is traded (not local-serving).
+
+        An industry by :func:`clustergeo.industries.is_traded`; a definition as it says.
+        """
+        from clustergeo.industries import is_traded
+
+        codes = {
+            str(i["industry_code"]): is_traded([str(i["industry_code"])]) for i in self.industries
+        }
+        return codes | {d.key: d.traded for d in self.definitions}
+
+    @property
     def definition_codes(self) -> dict[str, tuple[str, ...]]:
         """The data industry codes making up each cluster definition."""
         return {d.key: d.industry_codes for d in self.definitions}

@@ -27,7 +27,6 @@ import pandas as pd
 import pyogrio
 
 from clustergeo.config import RunConfig
-from clustergeo.industries import is_traded
 from clustergeo.io import file_sha256, write_json, write_text
 from clustergeo.publish.circular import (
     circular_layers,
@@ -568,13 +567,7 @@ _TABLES = (
 
 def _local_serving(industries: intermediates.Industries) -> tuple[str, ...]:
     """The codes of the run's local-serving definitions and industries (as the clusters stage)."""
-    codes = [d.key for d in industries.definitions if not d.traded]
-    codes += [
-        str(i["industry_code"])
-        for i in industries.industries
-        if not is_traded([str(i["industry_code"])])
-    ]
-    return tuple(codes)
+    return tuple(code for code, traded in industries.traded.items() if not traded)
 
 
 def _captions(
