@@ -32,11 +32,19 @@ def _findings() -> pd.DataFrame:
     )
 
 
-def _items(*, gva: bool) -> tuple[str, ...]:
+def _items(
+    *,
+    gva: bool = False,
+    findings: pd.DataFrame | None = None,
+    links: pd.DataFrame | None = None,
+    sites: pd.DataFrame | None = None,
+) -> tuple[str, ...]:
     return key_findings(
-        findings=_findings(),
-        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
-        sites=None,
+        findings=_findings() if findings is None else findings,
+        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"])
+        if links is None
+        else links,
+        sites=sites,
         global_statistics=None,
         n_industries=5,
         framing=_framing(gva=gva),
@@ -231,14 +239,7 @@ def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_com
             "districts": ["Coventry; Warwick"],
         }
     )
-    items = key_findings(
-        findings=findings,
-        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
-        sites=sites,
-        global_statistics=None,
-        n_industries=5,
-        framing=_framing(gva=False),
-    )
+    items = _items(findings=findings, sites=sites)
     assert (
         "Anchor site **Airport park** sits in Energy, water and waste: Coventry, south-east; "
         "Energy, water and waste: Coventry, south-west. Its footprint spans Coventry, Warwick."
@@ -284,27 +285,13 @@ def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() 
             "part": ["core", "core"],
         }
     )
-    items = key_findings(
-        findings=findings,
-        links=links,
-        sites=None,
-        global_statistics=None,
-        n_industries=1,
-        framing=_framing(gva=False),
-    )
+    items = _items(findings=findings, links=links)
     assert (
         "Combined authorities: 1 finding lies within one (Cambridgeshire and Peterborough 1); "
         "1 finding lies partly outside any combined authority."
     ) in items
     # A finding within one whose lead link is missing is still counted, without empty brackets.
-    unlinked = key_findings(
-        findings=findings,
-        links=links.iloc[:1],
-        sites=None,
-        global_statistics=None,
-        n_industries=1,
-        framing=_framing(gva=False),
-    )
+    unlinked = _items(findings=findings, links=links.iloc[:1])
     assert (
         "Combined authorities: 1 finding lies within one; 1 finding lies partly outside any "
         "combined authority."
