@@ -16,6 +16,7 @@ from clustergeo._errors import InputDataError
 from clustergeo.governance.sites import (
     SiteRegistry,
     footprint_pieces,
+    footprint_share_weight,
     read_sites,
     site_footprints,
     site_status,
@@ -614,3 +615,95 @@ def test_osm_site_that_cannot_be_fetched_says_what_to_do(
     assert "Anchor site 'park'" in message
     assert "Oakham Enterprise Park, Rutland" in message
     assert "give a polygon file or lat/lon" in message
+
+
+def _two_piece_footprint(area_codes: list[str], district_codes: list[str]) -> pd.DataFrame:
+    # One footprint, 6 km2 in a dense area and 4 km2 in a large sparse one.
+    return pd.DataFrame(
+        {
+            "site_key": ["park", "park"],
+            "area_code": area_codes,
+            "district_code": district_codes,
+            "area_km2": [6.0, 4.0],
+        }
+    )
+
+
+def test_shares_over_small_areas_are_of_the_jobs_spread_evenly_over_each_area() -> None:
+    pieces = _two_piece_footprint(["A1", "B1"], ["DA", "DB"])
+    # A1: 10 km2 with 1,000 jobs (6 km2 covered: 600); B1: 400 km2 with 4,000 (4 km2: 40).
+    weighted = footprint_share_weight(
+        pieces,
+        pd.Series({"A1": 10.0, "B1": 400.0}),
+        pd.Series({"A1": 1000.0, "B1": 4000.0}),
+    )
+    assert weighted["employment"].tolist() == pytest.approx([600.0, 40.0])
+    assert weighted["share_weight"].tolist() == pytest.approx([600.0, 40.0])
+    assert set(weighted["share_basis"]) == {"employment"}
+
+
+def test_shares_over_whole_districts_are_of_land() -> None:
+    # The same footprint on district-level data: the areas are the districts themselves, and a
+    # district's average density says nothing about where in it the footprint's jobs are.
+    pieces = _two_piece_footprint(["DA", "DB"], ["DA", "DB"])
+    weighted = footprint_share_weight(
+        pieces,
+        pd.Series({"DA": 10.0, "DB": 400.0}),
+        pd.Series({"DA": 1000.0, "DB": 4000.0}),
+    )
+    assert weighted["employment"].tolist() == pytest.approx([600.0, 40.0])
+    assert weighted["share_weight"].tolist() == pytest.approx([6.0, 4.0])
+    assert set(weighted["share_basis"]) == {"area"}
+
+
+def test_one_whole_district_puts_the_whole_footprint_on_land_only_for_its_owner() -> None:
+    pieces = pd.concat(
+        [
+            _two_piece_footprint(["A1", "DB"], ["DA", "DB"]),
+            _two_piece_footprint(["A1", "A2"], ["DA", "DA"]).assign(site_key="other"),
+        ],
+        ignore_index=True,
+    )
+    weighted = footprint_share_weight(
+        pieces,
+        pd.Series({"A1": 10.0, "A2": 10.0, "DB": 400.0}),
+        pd.Series({"A1": 1000.0, "A2": 500.0, "DB": 4000.0}),
+    )
+    basis = weighted.groupby("site_key")["share_basis"].agg(set)
+    assert basis.to_dict() == {"other": {"employment"}, "park": {"area"}}
+    assert weighted["share_weight"].tolist() == pytest.approx([6.0, 4.0, 600.0, 200.0])
+
+
+def test_footprint_on_areas_without_employment_is_shared_by_land() -> None:
+    pieces = _two_piece_footprint(["A1", "B1"], ["DA", "DB"])
+    weighted = footprint_share_weight(
+        pieces, pd.Series({"A1": 10.0, "B1": 400.0}), pd.Series(dtype="float64")
+    )
+    assert weighted["share_weight"].tolist() == pytest.approx([6.0, 4.0])
+    assert set(weighted["share_basis"]) == {"area"}
+
+
+def test_each_site_shares_its_authorities_on_its_own_basis() -> None:
+    from clustergeo.stages.governance import _site_links
+
+    # Both sites: 70% of the land and 95% of the jobs in N, the rest in S.
+    pieces = pd.DataFrame(
+        {
+            "site_key": ["jobs", "jobs", "land", "land"],
+            "district_code": ["N", "S", "N", "S"],
+            "district_name": ["North", "South", "North", "South"],
+            "employment": [950.0, 50.0, 950.0, 50.0],
+            "area_km2": [7.0, 3.0, 7.0, 3.0],
+            "share_basis": ["employment", "employment", "area", "area"],
+        }
+    )
+    links = _site_links(pieces, straddle_share=0.1)
+    relation = links.set_index(["site_key", "authority_name"])["relation"]
+    assert relation.to_dict() == {
+        ("jobs", "North"): "lead",
+        ("jobs", "South"): "touches",
+        ("land", "North"): "lead",
+        ("land", "South"): "shares",
+    }
+    assert list(links["site_key"]) == ["jobs", "jobs", "land", "land"]
+    assert _site_links(pieces.iloc[:0], straddle_share=0.1).empty

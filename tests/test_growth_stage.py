@@ -270,6 +270,14 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     report = paths[r.REPORT_MD].read_text(encoding="utf-8")
     assert " of the 18 analysed; the strongest three follow." in report
     assert "| Financial and insurance activities |" in report.split("## Is each industry")[1]
+    # On district-level data an anchor site's shares are of its land: i54's 2 km footprint,
+    # 39% of it in South Staffordshire, straddles the West Midlands Combined Authority's edge
+    # (by the districts' average employment it read as 96% Wolverhampton).
+    i54 = gpd.read_parquet(paths[r.SITES]).set_index("site_key").loc["i54_south_staffordshire"]
+    assert i54["share_basis"] == "area"
+    assert i54["districts"] == "Wolverhampton; South Staffordshire"
+    assert i54["ca_status"] == "partly_outside_ca"
+    assert "A site's share of each authority is of its footprint's land" in report
 
 
 # --- the growth stage's declaration, which the demo (one year) cannot check -----------------

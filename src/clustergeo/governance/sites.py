@@ -348,17 +348,30 @@ def footprint_share_weight(
     Each piece gets its area's workplace employment in proportion to the share of the area
     it covers (areal weighting: jobs spread evenly over each area; Goodchild & Lam 1980,
     "Areal interpolation: a variant of the traditional spatial problem", *Geo-Processing*
-    1: 297–312). ``share_weight`` is that employment, or the piece's area for a footprint
-    whose pieces hold no employment (areas without employment data), and ``share_basis``
-    says which (``employment`` or ``area``). A large rural area holding a plant spreads the
-    plant's jobs over its fields, so a footprint reaching into a denser neighbour can show
-    more of its jobs there than on the ground; the link table keeps both shares.
+    1: 297–312). ``share_weight`` is that employment, or the piece's land (``area_km2``)
+    where employment cannot say where in a district the footprint's jobs are, and
+    ``share_basis`` says which (``employment`` or ``area``). Land is used for a footprint
+
+    * whose pieces hold no employment (areas without employment data), or
+    * that reaches into an area which is a whole district (``area_code`` equal to its
+      ``district_code``: a run on district-level data). Spread evenly over a whole district,
+      a business park's jobs would be a district average, so the park's share of a rural
+      district would count for far less than its share of a dense neighbour: i54, 39% of
+      whose 2 km footprint is in South Staffordshire, would read as 96% Wolverhampton.
+
+    Over smaller areas a large rural area holding a plant still spreads the plant's jobs over
+    its fields, so a footprint reaching into a denser neighbour can show more of its jobs
+    there than on the ground; the link table keeps both shares.
     """
     whole = pd.to_numeric(pieces["area_code"].map(area_km2), errors="coerce")
     jobs = pd.to_numeric(pieces["area_code"].map(area_employment), errors="coerce")
     fraction = (pieces["area_km2"] / whole).clip(upper=1.0)
     employment = (jobs * fraction).fillna(0.0)
-    has_jobs = employment.groupby(pieces[owner]).transform("sum") > 0
+    by_owner = pieces[owner]
+    has_jobs = employment.groupby(by_owner).transform("sum") > 0
+    if "district_code" in pieces:
+        whole_district = pieces["area_code"].astype(str) == pieces["district_code"].astype(str)
+        has_jobs &= ~whole_district.groupby(by_owner).transform("any")
     return pieces.assign(
         employment=employment,
         share_weight=employment.where(has_jobs, pieces["area_km2"]),

@@ -520,11 +520,41 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
     )
     outside = sites.loc[sites["status"] == "outside_study_area", "name"]
     blocks.append(Block("table", table=table))
+    basis = _share_basis_sentence(assessed)
+    if basis:
+        blocks.append(Block("p", basis))
     if not outside.empty:
         blocks.append(
             Block("p", "Outside the study area, not assessed: " + ", ".join(outside) + ".")
         )
     return blocks
+
+
+#: What a site's shares of its authorities are of, by its ``share_basis``.
+_SHARE_BASES = {
+    "employment": "the jobs in its footprint (each area's workplace employment spread evenly "
+    "over the area)",
+    "area": "its footprint's land (its areas are whole districts or hold no employment, "
+    "which cannot place its jobs within them)",
+}
+
+
+def _share_basis_sentence(sites: pd.DataFrame) -> str:
+    """What the sites' shares of their authorities are of, naming the sites where they differ."""
+    if "share_basis" not in sites:
+        return ""
+    bases = sites["share_basis"].where(sites["share_basis"].isin(_SHARE_BASES.keys()))
+    present = set(bases.dropna())
+    if not present:
+        return ""
+    if len(present) == 1:
+        return f"A site's share of each authority is of {_SHARE_BASES[present.pop()]}."
+    parts = [
+        f"of {_SHARE_BASES[basis]} for {', '.join(sites.loc[bases == basis, 'name'])}"
+        for basis in _SHARE_BASES
+        if (bases == basis).any()
+    ]
+    return "A site's share of each authority is " + "; ".join(parts) + "."
 
 
 def provenance_blocks(provenance: dict[str, Any], method: HotspotMethod | None) -> list[Block]:

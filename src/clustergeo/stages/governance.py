@@ -115,6 +115,31 @@ def _sites_path(config: RunConfig) -> Path | str | None:
     return "default" if sites == "default" else stage_inputs(config, r.GOVERNANCE)["sites"]
 
 
+def _site_links(pieces: pd.DataFrame, straddle_share: float) -> pd.DataFrame:
+    """Each site's authorities, whether each shares the site judged on the site's own basis.
+
+    A site whose shares are of its land (``share_basis``, see
+    :func:`~clustergeo.governance.sites.footprint_share_weight`) shares an authority by its
+    land in it, as its flags do; the others by their jobs.
+    """
+    by_basis = [
+        authority_links(
+            pieces.loc[pieces["share_basis"] == basis],
+            "site_key",
+            ["employment", "area_km2"],
+            straddle_share=straddle_share,
+            relation_weight=weight,
+        )
+        for basis, weight in (("employment", "employment"), ("area", "area_km2"))
+        # With no pieces at all, one (empty) table of the employment basis.
+        if (pieces["share_basis"] == basis).any() or (pieces.empty and basis == "employment")
+    ]
+    if len(by_basis) == 1:
+        return by_basis[0]
+    links = pd.concat(by_basis, ignore_index=True)
+    return links.sort_values("site_key", kind="stable").reset_index(drop=True)
+
+
 def _assess_sites(
     config: RunConfig,
     areas: gpd.GeoDataFrame,
@@ -133,12 +158,7 @@ def _assess_sites(
     pieces = footprint_share_weight(
         pieces, areas.set_index("area_code")["area_km2"], area_employment
     )
-    links = authority_links(
-        pieces,
-        "site_key",
-        ["employment", "area_km2"],
-        straddle_share=settings.straddle_share,
-    )
+    links = _site_links(pieces, settings.straddle_share)
     flags = governance_flags(
         pieces, "site_key", "share_weight", straddle_share=settings.straddle_share
     )
