@@ -3,8 +3,10 @@
 Growth is mapped in fixed classes of the compound annual growth rate (CAGR), the same in every
 map and in QGIS: a diverging ColorBrewer PuOr ramp (colour-blind safe, and monotone in
 greyscale), orange for decline and purple for growth, with a neutral "stable" class and grey
-where a series has no rate (it starts at zero, or a value is suppressed). Nothing here reads the
-config: the publish stage passes the tables and a :class:`GrowthSummary`.
+where a series has no rate (it starts at zero, or a value is suppressed). Values in current
+prices (GVA) are classed against the industry's own growth in the reference instead: prices
+rose over any long period, so by its cash growth almost every area would be "growing". Nothing
+here reads the config: the publish stage passes the tables and a :class:`GrowthSummary`.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from clustergeo.publish.report import Block
 __all__ = [
     "GROWTH_CLASSES",
     "GrowthSummary",
+    "against_industry",
     "change_map_jobs",
     "classify_growth",
     "growth_blocks",
     "growth_layers",
     "growth_map_jobs",
     "growth_styles",
+    "industry_cagr",
     "mapped_columns",
     "stub",
 ]
@@ -48,6 +52,14 @@ GROWTH_CLASSES: tuple[tuple[str, str, str, float], ...] = (
     ("growth_fast", "growing 3% a year or more", "#5e3c99", 0.03),
 )
 NO_RATE = ("no_rate", "no rate (starts at zero, or a value is missing)", "#bdbdbd")
+#: The classes' legend labels when growth is classed against the industry's in the reference.
+_AGAINST_INDUSTRY_LABELS = {
+    "decline_fast": "3% a year or more slower",
+    "decline": "1–3% a year slower",
+    "stable": "within 1% a year",
+    "growth": "1–3% a year faster",
+    "growth_fast": "3% a year or more faster",
+}
 _LAYER = "growth_areas"
 
 
@@ -61,6 +73,9 @@ class GrowthSummary:
     reference: str
     reference_growth: float
     method: str
+    #: Class growth against the industry's own growth in the reference (values in current
+    #: prices, whose cash growth is mostly inflation), rather than around zero.
+    against_industry: bool = False
 
     @property
     def years(self) -> int:
@@ -78,6 +93,28 @@ class GrowthSummary:
         return f"{self.base_year}–{self.end_year}"
 
 
+def industry_cagr(shift_share: pd.DataFrame) -> pd.Series:
+    """Each industry's compound annual growth in the reference, by industry code.
+
+    From the shift-share table's ``industry_growth`` (the reference's growth of the industry
+    over the period, the same on every area's row).
+    """
+    first = shift_share.drop_duplicates("industry_code").set_index("industry_code")
+    years = (first["end_year"] - first["start_year"]).astype("float64")
+    growth = first["industry_growth"].astype("float64")
+    with np.errstate(invalid="ignore"):
+        return (1.0 + growth) ** (1.0 / years) - 1.0
+
+
+def against_industry(cagr: pd.Series, industry: float) -> pd.Series:
+    """Growth relative to an industry growing at ``industry`` a year: ``(1 + g) / (1 + G) - 1``.
+
+    Zero for an area that kept pace with the industry; missing where either rate is.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (1.0 + cagr.astype("float64")) / (1.0 + industry) - 1.0
+
+
 def classify_growth(cagr: pd.Series) -> pd.Series:
     """Each CAGR's class value (:data:`GROWTH_CLASSES`), ``no_rate`` where it is missing."""
     values = cagr.astype("float64").to_numpy()
@@ -88,8 +125,11 @@ def classify_growth(cagr: pd.Series) -> pd.Series:
     return pd.Series(np.where(np.isnan(values), NO_RATE[0], classes), index=cagr.index)
 
 
-def _categories() -> dict[str, tuple[str, str]]:
-    items = {value: (label, colour) for value, label, colour, _lower in reversed(GROWTH_CLASSES)}
+def _categories(against_industry: bool = False) -> dict[str, tuple[str, str]]:
+    items = {
+        value: (_AGAINST_INDUSTRY_LABELS[value] if against_industry else label, colour)
+        for value, label, colour, _lower in reversed(GROWTH_CLASSES)
+    }
     return items | {NO_RATE[0]: (NO_RATE[1], NO_RATE[2])}
 
 
@@ -115,26 +155,32 @@ def growth_layers(
     growth: pd.DataFrame,
     shift_share: pd.DataFrame,
     findings: pd.DataFrame | None,
+    *,
+    against: bool = False,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """GeoPackage layers: areas with each mapped column's growth, and the long tables.
 
     ``growth_areas`` has, per mapped definition (or industry) ``<key>``: ``<key>_cagr``,
-    ``<key>_change``, ``<key>_lq_change`` and ``<key>_growth`` (the map class).
+    ``<key>_change``, ``<key>_lq_change`` and ``<key>_growth`` (the map class). With
+    ``against`` (:attr:`GrowthSummary.against_industry`) it also has
+    ``<key>_cagr_against_industry`` (:func:`against_industry`), which the class is of.
     """
     frames = []
+    rates = industry_cagr(shift_share) if against else pd.Series(dtype="float64")
     for code, _label in mapped_columns(growth):
         rows = growth.loc[growth["industry_code"] == code].set_index("area_code")
         key = stub(code)
-        frames.append(
-            pd.DataFrame(
-                {
-                    f"{key}_cagr": rows["cagr"],
-                    f"{key}_change": rows["change"],
-                    f"{key}_lq_change": rows["lq_change"],
-                    f"{key}_growth": classify_growth(rows["cagr"]),
-                }
-            )
-        )
+        columns = {
+            f"{key}_cagr": rows["cagr"],
+            f"{key}_change": rows["change"],
+            f"{key}_lq_change": rows["lq_change"],
+        }
+        classed = rows["cagr"]
+        if against:
+            classed = against_industry(rows["cagr"], float(rates.get(code, np.nan)))
+            columns[f"{key}_cagr_against_industry"] = classed
+        columns[f"{key}_growth"] = classify_growth(classed)
+        frames.append(pd.DataFrame(columns))
     keep = [c for c in ("area_code", "area_name", "district_name", "geometry") if c in areas]
     layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
     if frames:
@@ -148,16 +194,17 @@ def growth_layers(
     return layers
 
 
-def growth_styles(growth: pd.DataFrame) -> list[LayerStyle]:
+def growth_styles(growth: pd.DataFrame, *, against: bool = False) -> list[LayerStyle]:
     """One QGIS style per mapped column on ``growth_areas``, in the maps' classes and colours."""
-    categories = [(value, label, colour) for value, (label, colour) in _categories().items()]
+    categories = [(value, label, colour) for value, (label, colour) in _categories(against).items()]
+    relative = " against the industry's growth in the reference" if against else ""
     return [
         category_style(
             _LAYER,
             f"{stub(code)}_growth",
             categories,
             name=f"Growth: {label}",
-            description=f"Compound annual growth of {label}, fixed classes",
+            description=f"Compound annual growth of {label}{relative}, fixed classes",
             default=i == 0,
         )
         for i, (code, label) in enumerate(mapped_columns(growth))
@@ -172,16 +219,17 @@ def change_map_jobs(
     categories: dict[str, tuple[str, str]],
     legend_title: str,
     heading: str,
-    subtitle: str,
+    subtitle: str | Mapping[str, str],
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
     geometry: MapGeometry | None = None,
 ) -> list[FigureJob]:
     """One category map of column ``<key>_<kind>`` per mapped column (``figures/<kind>_<key>``).
 
-    Each is titled "<industry>: <heading>", as jobs to draw. ``geometry`` is the areas' as the
-    run's other maps draw them, where it is of the same areas; else it is prepared here, once
-    for every map, rather than by each map.
+    Each is titled "<industry>: <heading>", as jobs to draw; ``subtitle`` is every map's, or
+    each one's by its code. ``geometry`` is the areas' as the run's other maps draw them, where
+    it is of the same areas; else it is prepared here, once for every map, rather than by each
+    map.
     """
     columns = mapped_columns(table)
     if not columns:
@@ -197,7 +245,7 @@ def change_map_jobs(
                 categories,
                 legend_title=legend_title,
                 title=framing.heading(f"{label}: {heading}"),
-                subtitle=subtitle,
+                subtitle=subtitle if isinstance(subtitle, str) else subtitle[code],
                 boundaries=boundaries,
                 attribution=framing.attribution,
                 source=framing.source_line,
@@ -216,20 +264,39 @@ def growth_map_jobs(
     summary: GrowthSummary,
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
+    shift_share: pd.DataFrame | None = None,
     geometry: MapGeometry | None = None,
 ) -> list[FigureJob]:
-    """One growth map per mapped column (``figures/growth_<key>``), as jobs to draw."""
+    """One growth map per mapped column (``figures/growth_<key>``), as jobs to draw.
+
+    Classed against the industry's growth in the reference (from ``shift_share``) where
+    ``summary.against_industry``, else around zero.
+    """
+    subtitle: str | dict[str, str] = (
+        f"Compound annual growth of {summary.measure_label}, {summary.period}. "
+        f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
+    )
+    legend_title = f"Growth {summary.period}"
+    if summary.against_industry and shift_share is not None:
+        rates = industry_cagr(shift_share)
+        subtitle = {
+            code: (
+                f"Compound annual growth of {summary.measure_label}, {summary.period}, against "
+                f"{label} in {summary.reference} "
+                f"({_pct(float(rates.get(code, np.nan)))} a year), as cash growth alone "
+                "would mostly show inflation."
+            )
+            for code, label in mapped_columns(growth)
+        }
+        legend_title = "Against the industry's growth"
     return change_map_jobs(
         layer,
         growth,
         kind="growth",
-        categories=_categories(),
-        legend_title=f"Growth {summary.period}",
+        categories=_categories(summary.against_industry and shift_share is not None),
+        legend_title=legend_title,
         heading=f"growth {summary.period}",
-        subtitle=(
-            f"Compound annual growth of {summary.measure_label}, {summary.period}. "
-            f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
-        ),
+        subtitle=subtitle,
         framing=framing,
         boundaries=boundaries,
         geometry=geometry,
@@ -330,7 +397,14 @@ def growth_blocks(
             "the growth the area would have had at the reference's rate (national share), the "
             "effect of its industry growing faster or slower than the economy (industry mix) "
             f"and what is the area's own (competitive share), by {method}. The three add up to "
-            "the change.",
+            "the change."
+            + (
+                " Values are in current prices, so the growth maps class each area against its "
+                "industry's growth in the reference: by cash growth alone, inflation would show "
+                "nearly every area growing."
+                if summary.against_industry
+                else ""
+            ),
         ),
     ]
     if not shown.empty:

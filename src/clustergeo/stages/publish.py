@@ -124,9 +124,15 @@ def run(config: RunConfig) -> None:
             circular.zone_authorities,
             circular.colocation,
         )
-    summary = _growth_summary(growth)
+    summary = _growth_summary(growth, current_prices=not inputs.counts_people)
     if growth is not None:
-        layers |= growth_layers(tables.areas, growth.growth, growth.shift_share, growth.findings)
+        layers |= growth_layers(
+            tables.areas,
+            growth.growth,
+            growth.shift_share,
+            growth.findings,
+            against=summary is not None and summary.against_industry,
+        )
     if growth is not None and growth.emerging is not None and growth.emerging_clusters is not None:
         layers |= emerging_layers(tables.areas, growth.emerging, growth.emerging_clusters)
     boundaries = map_boundaries(layers)
@@ -176,7 +182,7 @@ def run(config: RunConfig) -> None:
             config,
             paths,
             layers,
-            _styles(layers, definitions, growth),
+            _styles(layers, definitions, growth, summary),
             framing=framing,
             tables=tables,
             definitions=definitions,
@@ -281,11 +287,14 @@ def _styles(
     layers: Mapping[str, Any],
     definitions: list[tuple[str, str]],
     growth: intermediates.GrowthTables | None,
+    summary: GrowthSummary | None,
 ) -> list[LayerStyle]:
     """The QGIS styles of every layer written: the run's, then growth's and emerging's."""
     styles = layer_styles(layers, definitions)
     if growth is not None:
-        styles += growth_styles(growth.growth)
+        styles += growth_styles(
+            growth.growth, against=summary is not None and summary.against_industry
+        )
         if growth.emerging is not None and growth.emerging_clusters is not None:
             styles += emerging_styles(growth.emerging)
     return styles
@@ -337,6 +346,7 @@ def _change_over_time(
         summary=summary,
         framing=framing,
         boundaries=map_boundaries(layers),
+        shift_share=growth.shift_share,
         geometry=_shared_geometry(data, layers["growth_areas"]),
     )
     over_time.maps.extend(maps)
@@ -516,7 +526,10 @@ def _framing(
     )
 
 
-def _growth_summary(growth: intermediates.GrowthTables | None) -> GrowthSummary | None:
+def _growth_summary(
+    growth: intermediates.GrowthTables | None, *, current_prices: bool
+) -> GrowthSummary | None:
+    """What the growth stage compared; ``current_prices`` where the values are GVA."""
     if growth is None:
         return None
     record = growth.record
@@ -527,6 +540,7 @@ def _growth_summary(growth: intermediates.GrowthTables | None) -> GrowthSummary 
         reference=str(record["reference"]),
         reference_growth=float(record["reference_growth"]),
         method=str(record["method"]),
+        against_industry=current_prices,
     )
 
 
@@ -590,7 +604,7 @@ def _publish_without_boundaries(
     """The report and provenance of a run whose areas have no polygons (no GeoPackage, no maps)."""
     from clustergeo.stages.runner import NO_BOUNDARIES, not_applicable_reasons
 
-    summary = _growth_summary(growth)
+    summary = _growth_summary(growth, current_prices=not inputs.counts_people)
     provenance = _provenance(
         config,
         paths,

@@ -1,0 +1,78 @@
+"""Growth maps: classes around zero, or against the industry's own growth for GVA."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from clustergeo.publish.growth import (
+    against_industry,
+    classify_growth,
+    growth_layers,
+    growth_styles,
+    industry_cagr,
+)
+
+
+def _growth() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Manufacturing in three areas over 25 years; the reference's manufacturing doubled."""
+    start = np.array([100.0, 100.0, 100.0])
+    end = np.array([100.0, 200.0, 800.0])
+    cagr = (end / start) ** (1 / 25) - 1
+    common = {
+        "area_code": ["A", "B", "C"],
+        "industry_code": ["manufacturing"] * 3,
+        "label": ["Manufacturing"] * 3,
+        "kind": ["cluster"] * 3,
+        "start_year": [1998] * 3,
+        "end_year": [2023] * 3,
+        "start_value": start,
+        "end_value": end,
+        "change": end - start,
+    }
+    growth = pd.DataFrame(common | {"cagr": cagr, "lq_change": [0.0] * 3})
+    shift_share = pd.DataFrame(common | {"industry_growth": [1.0] * 3})
+    return growth, shift_share
+
+
+def test_the_industrys_rate_comes_from_its_growth_over_the_period() -> None:
+    _growth_table, shift_share = _growth()
+    rate = industry_cagr(shift_share)["manufacturing"]
+    assert (1 + rate) ** 25 == pytest.approx(2.0)
+
+
+def test_growth_against_the_industry_is_the_ratio_of_the_rates() -> None:
+    # By hand: 5% a year against an industry growing 2% a year is 1.05 / 1.02 - 1 = 2.94%.
+    assert against_industry(pd.Series([0.05]), 0.02).iloc[0] == pytest.approx(1.05 / 1.02 - 1)
+    assert against_industry(pd.Series([0.02]), 0.02).iloc[0] == 0.0
+    assert np.isnan(against_industry(pd.Series([np.nan]), 0.02).iloc[0])
+    assert np.isnan(against_industry(pd.Series([0.02]), np.nan).iloc[0])
+
+
+def test_gva_is_classed_against_the_industry_and_employment_around_zero() -> None:
+    growth, shift_share = _growth()
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["A", "B", "C"]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(3)],
+        crs="EPSG:27700",
+    )
+    # A kept its value while the industry doubled: slower; B kept pace; C grew faster.
+    layer = growth_layers(areas, growth, shift_share, None, against=True)["growth_areas"]
+    assert list(layer["manufacturing_growth"]) == ["decline", "stable", "growth_fast"]
+    assert layer["manufacturing_cagr_against_industry"].iloc[1] == pytest.approx(0.0, abs=1e-12)
+    plain = growth_layers(areas, growth, shift_share, None)["growth_areas"]
+    assert list(plain["manufacturing_growth"]) == list(classify_growth(growth["cagr"]))
+    assert list(plain["manufacturing_growth"]) == ["stable", "growth", "growth_fast"]
+    assert "manufacturing_cagr_against_industry" not in plain
+
+
+def test_the_qgis_style_labels_say_against_what() -> None:
+    growth, _shift_share = _growth()
+    (style,) = growth_styles(growth, against=True)
+    assert "1–3% a year slower" in style.qml
+    assert "against the industry's growth" in style.description
+    (plain,) = growth_styles(growth)
+    assert "falling 1–3% a year" in plain.qml
