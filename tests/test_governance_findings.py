@@ -45,6 +45,9 @@ def test_the_second_name_is_the_district_holding_most_after_the_lead() -> None:
     assert finding_names(governed, shares=shares).tolist() == ["Making: Gamma / Beta and others"]
     # Without shares, alphabetically.
     assert finding_names(governed).tolist() == ["Making: Gamma / Alpha and others"]
+    # A symbiosis zone is named the same way, its shares indexed by its zone_id.
+    zone = governed.rename(columns={"cluster_id": "zone_id"}).assign(label="Residues")
+    assert finding_names(zone, shares=shares).tolist() == ["Residues: Gamma / Beta and others"]
 
 
 def test_findings_that_would_share_a_name_are_told_apart_by_direction_else_area() -> None:

@@ -42,6 +42,11 @@ class GovernedFindings:
     links: pd.DataFrame
 
 
+def _id_column(governed: pd.DataFrame) -> str | None:
+    """The findings' ID column: ``cluster_id``, or a symbiosis zone's ``zone_id``."""
+    return next((c for c in ("cluster_id", "zone_id") if c in governed), None)
+
+
 def finding_names(
     governed: pd.DataFrame,
     areas: gpd.GeoDataFrame | None = None,
@@ -52,9 +57,10 @@ def finding_names(
     The finding's ``label``, then its lead district and the other districts it straddles, as
     ``districts`` and ``lead_district`` of
     :func:`~clustergeo.governance.overlay.governance_flags` give them: the others largest
-    first by ``shares`` (each finding's share in each district, indexed by ``cluster_id`` and
-    district name), so the second name is the district that holds most after the lead, else
-    alphabetically; the label alone when no district is known.
+    first by ``shares`` (each finding's share in each district, indexed by its ID,
+    ``cluster_id`` or a symbiosis zone's ``zone_id``, and district name), so the second name
+    is the district that holds most after the lead, else alphabetically; the label alone when
+    no district is known.
 
     With ``governed`` a GeoDataFrame of the findings' cores and ``areas`` the run's areas
     (``area_code``, ``area_name``, ``district_name`` and polygons), findings that would share
@@ -68,13 +74,14 @@ def finding_names(
     takes its ID in brackets, so no two findings of a run share one.
     """
     share_of = {} if shares is None else shares.to_dict()
+    ids = _id_column(governed)
     names = []
     for row in governed.itertuples():
         districts = getattr(row, "districts", "")
         # A finding whose areas have no district has a missing value here, not a name.
         parts = [d for d in districts.split("; ") if d] if isinstance(districts, str) else []
         lead = getattr(row, "lead_district", None)
-        finding = getattr(row, "cluster_id", None)
+        finding = getattr(row, ids, None) if ids else None
         others = sorted(
             (p for p in parts if p != lead), key=lambda p: (-share_of.get((finding, p), 0.0), p)
         )
@@ -119,7 +126,7 @@ def _told_apart(names: pd.Series, governed: gpd.GeoDataFrame, areas: gpd.GeoData
         names[still_shared] = _by_anchor_area(base[still_shared], governed.loc[still_shared], areas)
     # Whatever the data, no two findings (or zones) of a run share a name: the last resort is
     # the ID.
-    ids = next((c for c in ("cluster_id", "zone_id") if c in governed), None)
+    ids = _id_column(governed)
     if ids is not None:
         last = names.duplicated(keep=False)
         names[last] = names[last] + " (" + governed.loc[last, ids].astype(str) + ")"

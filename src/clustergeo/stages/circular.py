@@ -270,7 +270,12 @@ def _governed_zones(
     governed = governed[[c for c in governed.columns if c != "geometry"] + ["geometry"]]
     # Named as findings are: a material and its districts, told apart where they repeat (a
     # material's three gaps in one city).
-    governed.insert(1, "name", finding_names(governed, areas))
+    # The second district named is the one holding most of the zone's jobs after the lead.
+    shares = None
+    if {"tier", "side"} <= set(links.columns):
+        districts = links.loc[(links["tier"] == "district") & (links["side"] == "zone")]
+        shares = districts.set_index(["zone_id", "authority_name"])["employment_share"]
+    governed.insert(1, "name", finding_names(governed, areas, shares))
     return governed, links
 
 
