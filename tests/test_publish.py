@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -237,7 +238,7 @@ def test_qgis_opens_every_layer_styled(
         if name in defaults:
             assert seen["crs"] == "EPSG:27700", name
             assert (seen["renderer"], seen["classes"]) == defaults[name], name
-    assert layers["areas_lq"]["attribute"].startswith('CASE WHEN "manufacturing_lq" IS NULL')
+    assert layers["areas_lq"]["attribute"].startswith('CASE WHEN "manufacturing_unreliable"')
     assert layers["hotspots_areas"]["renderer"] == "categorizedSymbol"
     assert layers["clusters"]["labels"]
     assert layers["anchor_sites"]["labels"]
@@ -274,6 +275,59 @@ def test_qgis_opens_every_layer_styled(
     names = [name.split(": ", 1)[1] for name in raster["band_names"]]
     assert set(definitions) <= set(names)
     assert names[0] == "manufacturing"
+
+
+_EVALUATE_LQ_EXPRESSION = """
+import json, sys
+from qgis.core import (QgsApplication, QgsExpression, QgsExpressionContext, QgsFeature,
+                       QgsField, QgsFields)
+from qgis.PyQt.QtCore import QVariant
+app = QgsApplication([], False)
+app.initQgis()
+fields = QgsFields()
+fields.append(QgsField("m_lq", QVariant.Double))
+fields.append(QgsField("m_unreliable", QVariant.Bool))
+values = []
+for lq, flag in json.loads(sys.argv[2]):
+    feature = QgsFeature(fields)
+    feature.setAttribute("m_lq", lq)
+    feature.setAttribute("m_unreliable", flag)
+    context = QgsExpressionContext()
+    context.setFeature(feature)
+    values.append(QgsExpression(sys.argv[1]).evaluate(context))
+print(json.dumps(values))
+"""
+
+
+@pytest.mark.qgis
+def test_qgis_classes_an_lq_as_the_figures_do(qgis_python: str, tmp_path: Path) -> None:
+    """The LQ style's expression, evaluated by QGIS, gives each case the figures' class."""
+    from clustergeo.publish.plotting import LQ_NO_DATA_LABEL, LQ_UNRELIABLE_LABEL, classify_lq
+    from clustergeo.publish.qgis_styles import lq_expression
+
+    # A suppressed cell (flagged, no LQ), a missing LQ, a flagged LQ, a sound one, no flag.
+    cases = [(None, True), (None, False), (2.5, True), (2.5, False), (2.5, None)]
+    result = subprocess.run(
+        [qgis_python, "-c", _EVALUATE_LQ_EXPRESSION, lq_expression("m"), json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [-1, -2, -1, 2.5, 2.5]
+    figures = classify_lq(
+        pd.Series([np.nan if lq is None else lq for lq, _flag in cases]),
+        pd.Series([flag for _lq, flag in cases], dtype="boolean"),
+    )
+    assert list(figures) == [
+        LQ_UNRELIABLE_LABEL,
+        LQ_NO_DATA_LABEL,
+        LQ_UNRELIABLE_LABEL,
+        "2–4",
+        "2–4",
+    ]
 
 
 def _definition_labels(run: RunPaths) -> list[str]:

@@ -236,7 +236,9 @@ LQ_VALUE_LABELS: Final = (
     "2–4",
     "≥ 4",
 )
-LQ_UNRELIABLE_LABEL: Final = "unreliable (below employment floor)"
+#: Flagged LQs: a count (or value) under the run's floor, an area whose total is, or a cell the
+#: source suppressed (which it does to small numbers).
+LQ_UNRELIABLE_LABEL: Final = "unreliable (small numbers or suppressed)"
 LQ_NO_DATA_LABEL: Final = "no data"
 
 #: Every category :func:`classify_lq` can return, in this fixed order.
@@ -1208,8 +1210,8 @@ def plot_lq_choropleth(
     subtitle
         Optional smaller line under the title (industry, year, reference area).
     unreliable_column
-        Name of a True/False column flagging LQs below the employment floor; those areas are
-        hatched grey whatever their LQ. ``None`` maps without the flag.
+        Name of a True/False column flagging LQs resting on small numbers (or suppressed);
+        those areas are hatched grey whatever their LQ. ``None`` maps without the flag.
     boundaries
         Authority outlines to draw over the map, keyed by tier: ``"district"`` (thin grey),
         ``"county"`` (darker, thicker) and ``"combined_authority"`` (dashed purple). Each must

@@ -310,12 +310,14 @@ _LQ_UNRELIABLE_VALUE = -1.0
 def lq_expression(key: str) -> str:
     """The QGIS expression the LQ style classifies: the LQ, or a stand-in for the flags.
 
-    No data (a missing LQ) gives -2 and an unreliable LQ -1, so both get their own class, as
-    on the figures, instead of an unreliable LQ showing in full colour.
+    An unreliable LQ gives -1 and no data (a missing LQ not flagged) -2, so both get their own
+    class, as on the figures, instead of an unreliable LQ showing in full colour. The flag
+    comes first, as on the figures: a suppressed cell is flagged (suppression hides small
+    numbers) and has no LQ.
     """
     return (
-        f'CASE WHEN "{key}_lq" IS NULL THEN {_LQ_NO_DATA_VALUE:g} '
-        f'WHEN "{key}_unreliable" THEN {_LQ_UNRELIABLE_VALUE:g} ELSE "{key}_lq" END'
+        f'CASE WHEN "{key}_unreliable" THEN {_LQ_UNRELIABLE_VALUE:g} '
+        f'WHEN "{key}_lq" IS NULL THEN {_LQ_NO_DATA_VALUE:g} ELSE "{key}_lq" END'
     )
 
 
