@@ -187,3 +187,20 @@ def test_report_rows_sharing_their_districts_say_what_tells_them_apart() -> None
         # In no district: the area its name gives.
         "Town 1",
     ]
+
+
+def test_report_rows_named_by_their_second_districts_share_keep_what_tells_them_apart() -> None:
+    # In three districts, each named after the one holding most after the lead (Gamma), which
+    # is not the first alphabetically.
+    rows = pd.DataFrame(
+        {
+            "label": ["Residues"] * 2,
+            "districts": ["Alpha; Beta; Gamma"] * 2,
+            "lead_district": ["Gamma"] * 2,
+            "name": [
+                "Residues: Gamma / Beta and others, north",
+                "Residues: Gamma / Beta and others, south",
+            ],
+        }
+    )
+    assert _where(rows).tolist() == ["Alpha, Beta, Gamma (north)", "Alpha, Beta, Gamma (south)"]

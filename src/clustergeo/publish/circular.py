@@ -556,14 +556,17 @@ def _where(rows: pd.DataFrame) -> pd.Series:
         return where
     leads = rows.get("lead_district", pd.Series("", index=rows.index)).fillna("").astype(str)
     shown = []
-    for districts, lead, name, plain in zip(
-        where, leads, rows["name"].astype(str), finding_names(rows), strict=True
+    for districts, lead, name, plains in zip(
+        where, leads, rows["name"].astype(str), _plain_names(rows, leads), strict=True
     ):
         if not districts:
             # Placed in no district: its name's place (an area, or nothing) is all there is.
             shown.append(name.split(": ", 1)[1] if ": " in name else "")
             continue
-        added = name.removeprefix(plain) if name.startswith(plain) else ""
+        # The longest name its districts alone could give (the second district is the one
+        # holding most after the lead, which the shares in the name decided).
+        plain = max((p for p in plains if name.startswith(p)), key=len, default=name)
+        added = name.removeprefix(plain)
         if added.startswith(", "):
             # The compass point is from the lead district's centre: it goes beside that name.
             parts = districts.split(", ")
@@ -573,6 +576,18 @@ def _where(rows: pd.DataFrame) -> pd.Series:
         else:
             shown.append(districts + added)
     return pd.Series(shown, index=rows.index)
+
+
+def _plain_names(rows: pd.DataFrame, leads: pd.Series) -> list[list[str]]:
+    """Per row, every name its label and districts alone can give, whichever is second."""
+    alphabetical = finding_names(rows)
+    names = []
+    for (_, row), lead, first in zip(rows.iterrows(), leads, alphabetical, strict=True):
+        parts = [d for d in str(row["districts"] or "").split("; ") if d]
+        others = [d for d in parts if d != lead] if lead in parts else []
+        more = " and others" if len(parts) > 2 else ""
+        names.append([first, *(f"{row['label']}: {lead} / {other}{more}" for other in others)])
+    return names
 
 
 def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
