@@ -759,8 +759,9 @@ class GovernanceConfig(_Strict):
         default=0.05,
         description=(
             "A cluster or footprint straddles a tier only when more than this share of its "
-            "employment (of its area, for a footprint over areas without employment) lies "
-            "outside its lead authority of that tier; smaller spills are listed as touches."
+            "employment (of its land, for a footprint over areas without employment or over "
+            "whole districts) lies outside its lead authority of that tier; smaller spills are "
+            "listed as touches."
         ),
     )
 

@@ -179,9 +179,9 @@ def governance_flags(
     """Straddle flags, touches, combined-authority status, lead district and governance gap.
 
     ``weight`` is the column shares are measured in (employment for clusters; employment,
-    or area when there is none, for sites); pieces with zero weight still count as touching
-    (a member area with no employment in the industry is still part of the cluster). See
-    the module docstring for the rules.
+    or land where employment cannot place a site's jobs, for sites); pieces with zero weight
+    still count as touching (a member area with no employment in the industry is still part
+    of the cluster). See the module docstring for the rules.
     """
     tiers = _tiers(pieces)
     out = pd.DataFrame(index=pd.Index(pieces[owner].unique(), name=owner))

@@ -236,9 +236,9 @@ LQ_VALUE_LABELS: Final = (
     "2–4",
     "≥ 4",
 )
-#: Flagged LQs: a count (or value) under the run's floor, an area whose total is, or a cell the
-#: source suppressed (which it does to small numbers).
-LQ_UNRELIABLE_LABEL: Final = "unreliable (small numbers or suppressed)"
+#: Flagged LQs: a count (or value) under the run's floor, an area whose total is, a negative
+#: value (GVA), or a cell the source suppressed (which it does to small numbers).
+LQ_UNRELIABLE_LABEL: Final = "unreliable (small, negative or suppressed)"
 LQ_NO_DATA_LABEL: Final = "no data"
 
 #: Every category :func:`classify_lq` can return, in this fixed order.
@@ -370,7 +370,8 @@ def classify_lq(values: pd.Series, unreliable: pd.Series | None = None) -> pd.Ca
         Location quotients (non-negative; missing values allowed).
     unreliable
         Optional True/False flag, aligned to ``values`` by index, marking areas whose LQ rests
-        on too little employment to be trusted. A missing flag counts as not flagged.
+        on too little employment to be trusted (or whose cell is negative, or suppressed). A
+        missing flag counts as not flagged.
 
     Returns
     -------
@@ -1210,8 +1211,9 @@ def plot_lq_choropleth(
     subtitle
         Optional smaller line under the title (industry, year, reference area).
     unreliable_column
-        Name of a True/False column flagging LQs resting on small numbers (or suppressed);
-        those areas are hatched grey whatever their LQ. ``None`` maps without the flag.
+        Name of a True/False column flagging LQs resting on small numbers (or negative, or
+        suppressed); those areas are hatched grey whatever their LQ. ``None`` maps without the
+        flag.
     boundaries
         Authority outlines to draw over the map, keyed by tier: ``"district"`` (thin grey),
         ``"county"`` (darker, thicker) and ``"combined_authority"`` (dashed purple). Each must

@@ -354,7 +354,7 @@ def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
         default=default,
         description=(
             f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4; unreliable LQs "
-            "grey, missing ones white"
+            "(small, negative or suppressed) grey, missing ones white"
         ),
         renderer="graduatedSymbol",
         classes=len(ranges),
