@@ -277,7 +277,10 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     assert i54["share_basis"] == "area"
     assert i54["districts"] == "Wolverhampton; South Staffordshire"
     assert i54["ca_status"] == "partly_outside_ca"
-    assert "A site's share of each authority is of its footprint's land" in report
+    assert "combined authority are judged on its footprint's land" in report
+    assert (
+        "| i54 South Staffordshire | 2 km | Wolverhampton 61%, South Staffordshire 39% |" in report
+    )
     # GVA in current prices is mapped against each industry's own growth in the UK.
     assert "the growth maps class each area against its industry's growth" in report
     layer = gpd.read_file(paths[r.GEOPACKAGE], layer="growth_areas", engine="pyogrio")

@@ -659,7 +659,7 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
     # Why a concentration is not a cluster, and the demo's planted plant among the findings.
     assert "A concentration is not a cluster" in markdown
     assert "| concentration |" in markdown
-    assert "A site's share of each authority is of the jobs in its footprint" in markdown
+    assert "county line and combined authority are judged on the employment" in markdown
 
     class Links(HTMLParser):
         def __init__(self) -> None:

@@ -6,15 +6,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 from shapely.geometry import box
 
 from clustergeo.publish.growth import (
+    GrowthSummary,
     against_industry,
     classify_growth,
     growth_layers,
+    growth_map_jobs,
     growth_styles,
     industry_cagr,
 )
+from conftest import plain_framing
 
 
 def _growth() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -76,3 +80,82 @@ def test_the_qgis_style_labels_say_against_what() -> None:
     assert "against the industry's growth" in style.description
     (plain,) = growth_styles(growth)
     assert "falling 1–3% a year" in plain.qml
+
+
+def test_an_industry_gone_from_the_reference_gives_no_rate_to_class_against() -> None:
+    _growth_table, shift_share = _growth()
+    gone = shift_share.assign(industry_growth=-1.0)
+    assert np.isnan(industry_cagr(gone)["manufacturing"])
+    assert against_industry(pd.Series([0.02, np.nan]), -1.0).isna().all()
+    assert classify_growth(against_industry(pd.Series([0.02]), -1.0)).tolist() == ["no_rate"]
+
+
+def _summary(*, against: bool) -> GrowthSummary:
+    return GrowthSummary(
+        base_year=1998,
+        end_year=2023,
+        measure_label="GVA at current prices (£ million)",
+        reference="the UK",
+        reference_growth=1.74,
+        method="classic",
+        against_industry=against,
+    )
+
+
+def test_growth_maps_against_the_industry_say_so_in_subtitle_and_key() -> None:
+    growth, shift_share = _growth()
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["A", "B", "C"]},
+        geometry=[box(i * 1000, 0, i * 1000 + 1000, 1000) for i in range(3)],
+        crs="EPSG:27700",
+    )
+    layer = growth_layers(areas, growth, shift_share, None, against=True)["growth_areas"]
+    framing = plain_framing()
+    (job,) = growth_map_jobs(
+        layer,
+        growth,
+        summary=_summary(against=True),
+        framing=framing,
+        boundaries={},
+        shift_share=shift_share,
+    )
+    figure = job.draw()
+    texts = [t.get_text().replace("\n", " ") for t in figure.findobj(Text)]
+    assert any("against Manufacturing in the UK, which grew +2.8% a year" in t for t in texts)
+    assert "Against the industry's growth" in texts
+    assert "3% a year or more faster" in texts
+    with pytest.raises(ValueError, match="shift-share"):
+        growth_map_jobs(
+            layer, growth, summary=_summary(against=True), framing=framing, boundaries={}
+        )
+
+
+@pytest.mark.parametrize(
+    ("measure", "maps", "against"),
+    [
+        ("gva_current_prices", True, True),
+        # Real terms: growth is not inflation, so classed around zero.
+        ("gva_chained_volume", True, False),
+        ("employees", True, False),
+        # No maps (a run without boundaries): nothing to class, nor to say about it.
+        ("gva_current_prices", False, False),
+    ],
+)
+def test_only_maps_of_gva_in_current_prices_are_classed_against_the_industry(
+    measure: str, maps: bool, against: bool
+) -> None:
+    from types import SimpleNamespace
+
+    from clustergeo.stages.publish import _growth_summary
+
+    record = {
+        "base_year": 1998,
+        "end_year": 2023,
+        "measure": measure,
+        "reference": "the UK",
+        "reference_growth": 1.0,
+        "method": "classic",
+    }
+    summary = _growth_summary(SimpleNamespace(record=record), maps=maps)  # type: ignore[arg-type]
+    assert summary is not None
+    assert summary.against_industry is against

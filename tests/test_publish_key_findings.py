@@ -237,13 +237,17 @@ def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_com
             "sector_clusters_in": ["E-1;E-2"],
             "sector_clusters_near": [""],
             "districts": ["Coventry; Warwick"],
+            "lead_district": ["Warwick"],
         }
     )
     items = _items(findings=findings, sites=sites)
+    # The districts its footprint spans, the lead first.
     assert (
         "Anchor site **Airport park** sits in Energy, water and waste: Coventry, south-east; "
-        "Energy, water and waste: Coventry, south-west. Its footprint spans Coventry, Warwick."
+        "Energy, water and waste: Coventry, south-west. Its footprint spans Warwick and Coventry."
     ) in items
+    one = sites.assign(districts="Warwick", sector_clusters_in="")
+    assert any(item.endswith("Its footprint lies in Warwick.") for item in _items(sites=one))
 
 
 def test_the_glossary_of_a_gva_run_speaks_of_output_and_thresholds() -> None:

@@ -1,4 +1,4 @@
-"""The report says what a site's shares of its authorities are of."""
+"""The anchor-site table: each site's districts with their shares, and what they are of."""
 
 from __future__ import annotations
 
@@ -25,31 +25,66 @@ def _sites(bases: list[str]) -> pd.DataFrame:
     )
 
 
-def _paragraphs(sites: pd.DataFrame) -> list[str]:
-    blocks = _site_blocks(sites, pd.Series(dtype=object))
-    return [b.text for b in blocks if b.kind == "p"]
+def _links(sites: pd.DataFrame) -> pd.DataFrame:
+    """Each site: 30% of its jobs but 70% of its land in North, the rest in South, and a touch."""
+    rows = []
+    for key in sites["site_key"]:
+        rows += [
+            (key, "district", "North", 0.30, 0.70, "shares"),
+            (key, "district", "South", 0.68, 0.28, "lead"),
+            (key, "district", "West", 0.02, 0.02, "touches"),
+            (key, "upper_tier", "Shire", 1.0, 1.0, "lead"),
+        ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "site_key",
+            "tier",
+            "authority_name",
+            "employment_share",
+            "area_km2_share",
+            "relation",
+        ],
+    )
+
+
+def _blocks(sites: pd.DataFrame, links: pd.DataFrame | None = None) -> tuple[list[str], list]:
+    blocks = _site_blocks(sites, pd.Series(dtype=object), links)
+    tables = [b.table for b in blocks if b.kind == "table"]
+    return [b.text for b in blocks if b.kind == "p"], tables
 
 
 def test_one_basis_is_said_once() -> None:
-    assert _paragraphs(_sites(["employment", "employment"])) == [
-        "A site's share of each authority is of the jobs in its footprint (each area's "
-        "workplace employment spread evenly over the area)."
-    ]
-    (land,) = _paragraphs(_sites(["area"]))
-    assert land.startswith("A site's share of each authority is of its footprint's land")
+    (sentence,), _ = _blocks(_sites(["employment", "employment"]))
+    assert sentence == (
+        "A site's districts, county line and combined authority are judged on the employment "
+        "in its footprint (each area's spread evenly over the area)."
+    )
+    (land,), _ = _blocks(_sites(["area"]))
+    assert "judged on its footprint's land" in land
     assert "whole districts" in land
 
 
 def test_mixed_bases_name_their_sites() -> None:
-    (sentence,) = _paragraphs(_sites(["employment", "area", "employment"]))
-    assert "the jobs in its footprint" in sentence
-    assert "for Park 0, Park 2;" in sentence
+    (sentence,), _ = _blocks(_sites(["employment", "area", "employment"]))
+    assert "the employment in its footprint" in sentence
+    assert "for Park 0; Park 2, and on its footprint's land" in sentence
     assert sentence.endswith("for Park 1.")
+
+
+def test_districts_show_their_shares_on_the_sites_basis_largest_first() -> None:
+    sites = _sites(["employment", "area"])
+    _, (table,) = _blocks(sites, _links(sites))
+    # By jobs South leads; by land North does. A district only touched is not listed.
+    assert table["Districts"].tolist() == ["South 68%, North 30%", "North 70%, South 28%"]
+    # Without the links, the districts by name.
+    _, (plain,) = _blocks(sites)
+    assert plain["Districts"].tolist() == ["North, South", "North, South"]
 
 
 def test_sites_outside_the_study_area_do_not_count() -> None:
     sites = _sites(["employment", "area"])
     sites.loc[1, "status"] = "outside_study_area"
-    paragraphs = _paragraphs(sites)
+    paragraphs, _ = _blocks(sites)
     assert paragraphs[0].endswith("spread evenly over the area).")
     assert paragraphs[1] == "Outside the study area, not assessed: Park 1."

@@ -102,17 +102,21 @@ def industry_cagr(shift_share: pd.DataFrame) -> pd.Series:
     first = shift_share.drop_duplicates("industry_code").set_index("industry_code")
     years = (first["end_year"] - first["start_year"]).astype("float64")
     growth = first["industry_growth"].astype("float64")
-    with np.errstate(invalid="ignore"):
-        return (1.0 + growth) ** (1.0 / years) - 1.0
+    # An industry gone from the reference (growth -100%) has no rate to compare with.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = (1.0 + growth) ** (1.0 / years) - 1.0
+    return rate.where((growth > -1.0) & (years > 0))
 
 
 def against_industry(cagr: pd.Series, industry: float) -> pd.Series:
     """Growth relative to an industry growing at ``industry`` a year: ``(1 + g) / (1 + G) - 1``.
 
-    Zero for an area that kept pace with the industry; missing where either rate is.
+    Zero for an area that kept pace with the industry; missing where either rate is, or where
+    the industry vanished (``G`` = -100%).
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (1.0 + cagr.astype("float64")) / (1.0 + industry) - 1.0
+    if not 1.0 + industry > 0.0:
+        return pd.Series(np.nan, index=cagr.index)
+    return (1.0 + cagr.astype("float64")) / (1.0 + industry) - 1.0
 
 
 def classify_growth(cagr: pd.Series) -> pd.Series:
@@ -277,14 +281,16 @@ def growth_map_jobs(
         f"{summary.reference.capitalize()}: {summary.reference_cagr:+.1%} a year."
     )
     legend_title = f"Growth {summary.period}"
-    if summary.against_industry and shift_share is not None:
+    if summary.against_industry:
+        if shift_share is None:
+            raise ValueError("growth maps against the industry need the shift-share table")
         rates = industry_cagr(shift_share)
         subtitle = {
             code: (
                 f"Compound annual growth of {summary.measure_label}, {summary.period}, against "
-                f"{label} in {summary.reference} "
-                f"({_pct(float(rates.get(code, np.nan)))} a year), as cash growth alone "
-                "would mostly show inflation."
+                f"{label} in {summary.reference}, which grew "
+                f"{_pct(float(rates.get(code, np.nan)))} a year: cash growth alone would "
+                "mostly show inflation."
             )
             for code, label in mapped_columns(growth)
         }
@@ -293,7 +299,7 @@ def growth_map_jobs(
         layer,
         growth,
         kind="growth",
-        categories=_categories(summary.against_industry and shift_share is not None),
+        categories=_categories(summary.against_industry),
         legend_title=legend_title,
         heading=f"growth {summary.period}",
         subtitle=subtitle,

@@ -41,7 +41,8 @@ GLOSSARY: dict[str, str] = {
         "reference area; 1 is average, 2 is twice as specialised"
     ),
     "Unreliable LQ": (
-        "an LQ resting on too few workers in the area to mean much; greyed on the maps"
+        "an LQ resting on too few workers in the area to mean much, or a cell the source "
+        "suppressed (it does so to small numbers); greyed on the maps"
     ),
     "Getis-Ord Gi*": (
         "a z-score of how much higher (hot spot) or lower (cold spot) the LQs of an area and "
@@ -322,11 +323,7 @@ def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
             where = f"has {'; '.join(near)} nearby"
         else:
             where = "has no finding of its sector in or near its footprint"
-        districts = str(site.get("districts") or "").replace("; ", ", ")
-        sentences.append(
-            f"Anchor site **{site['name']}** {where}"
-            + (f". Its footprint spans {districts}." if districts else ".")
-        )
+        sentences.append(f"Anchor site **{site['name']}** {where}" + _footprint_districts(site))
     return sentences
 
 
@@ -360,6 +357,19 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
         "just over a threshold is not different in kind from one just under it.",
         *(_floor_limitation(limit, method.permutations) for limit in method.floor_limits),
     )
+
+
+def _footprint_districts(site: pd.Series) -> str:
+    """'. Its footprint spans Wolverhampton and South Staffordshire.' (the lead first)."""
+    parts = [d for d in str(site.get("districts") or "").split("; ") if d]
+    lead = site.get("lead_district")
+    if lead in parts:
+        parts = [lead, *(d for d in parts if d != lead)]
+    if not parts:
+        return "."
+    if len(parts) == 1:
+        return f". Its footprint lies in {parts[0]}."
+    return f". Its footprint spans {', '.join(parts[:-1])} and {parts[-1]}."
 
 
 def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:

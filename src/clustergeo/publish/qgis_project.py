@@ -351,7 +351,9 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
     _Entry("region", "Regions", "Authorities", False,
            what="Regions that touch the study area."),
     _Entry("growth_areas", "Growth", "Change over time", False, family="Growth: ",
-           what="Growth of each cluster definition between the base and end years, per area."),
+           what="Growth of each cluster definition between the base and end years, per area "
+                "(for GVA in current prices, classed against the industry's own growth: "
+                "decline and growth then mean slower and faster than the industry)."),
     _Entry("emerging_areas", "Emerging hot spots", "Change over time", False,
            family="Emerging hot spots: ",
            what="Emerging hot-spot categories (new, intensifying, ...) per area."),

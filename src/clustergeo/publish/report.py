@@ -23,6 +23,7 @@ import pandas as pd
 from clustergeo.governance.summaries import (
     district_straddles_sentence,
     markdown_table,
+    percent,
     plural,
     straddling_clusters,
 )
@@ -108,6 +109,7 @@ def report_blocks(
     global_statistics: pd.DataFrame | None = None,
     change_over_time: Sequence[Block] = (),
     authority_summaries: pd.DataFrame | None = None,
+    site_links: pd.DataFrame | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -137,6 +139,9 @@ def report_blocks(
     authority_summaries
         One plain-language paragraph per authority touched by a finding (``tier``,
         ``summary``), or None.
+    site_links
+        Site-authority links (:func:`~clustergeo.governance.overlay.authority_links`), to give
+        each site's districts their shares; None lists them by name.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -264,7 +269,7 @@ def report_blocks(
         blocks += _global_blocks(global_statistics)
     blocks += _cluster_blocks(clusters, links, framing)
     if sites is not None and not sites.empty:
-        blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"])
+        blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"], site_links)
     if authority_summaries is not None and not authority_summaries.empty:
         blocks += _authority_blocks(authority_summaries)
     blocks += change_over_time
@@ -487,7 +492,31 @@ def _flags(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].fillna(False).astype(bool)
 
 
-def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
+def _site_district_shares(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
+    """Each site's districts with their shares, largest first: 'Upton Fields 87%, Tamewood 13%'.
+
+    The districts it straddles (a district it only touches is left out, as in ``districts``),
+    their shares on the site's own basis (``share_basis``: employment, else land).
+    """
+    districts = links.loc[(links["tier"] == "district") & (links["relation"] != "touches")]
+    basis = sites.set_index("site_key")["share_basis"] if "share_basis" in sites else None
+    shown = {}
+    for key, own in districts.groupby("site_key", sort=False):
+        on_land = basis is not None and basis.get(key) == "area"
+        share = own["area_km2_share" if on_land else "employment_share"]
+        ranked = own.assign(share=share).sort_values(
+            ["share", "authority_name"], ascending=[False, True]
+        )
+        shown[key] = ", ".join(
+            f"{name} {percent(float(s))}"
+            for name, s in zip(ranked["authority_name"], ranked["share"], strict=True)
+        )
+    return sites["site_key"].map(shown)
+
+
+def _site_blocks(
+    sites: pd.DataFrame, names: pd.Series, links: pd.DataFrame | None = None
+) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
     def named(ids: object) -> str:
@@ -501,9 +530,7 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
         {
             "Site": assessed["name"],
             "Footprint": assessed["buffer_km"].map("{:g} km".format),
-            "Districts": assessed.get("districts", pd.Series("", index=assessed.index))
-            .fillna("")
-            .str.replace("; ", ", "),
+            "Districts": _districts_column(assessed, links),
             "Straddles counties": _flags(assessed, "straddles_counties").map(
                 {True: "yes", False: "no"}
             ),
@@ -530,10 +557,19 @@ def _site_blocks(sites: pd.DataFrame, names: pd.Series) -> list[Block]:
     return blocks
 
 
-#: What a site's shares of its authorities are of, by its ``share_basis``.
+def _districts_column(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
+    """The site table's districts: with their shares where the links give them."""
+    named = (
+        sites.get("districts", pd.Series("", index=sites.index)).fillna("").str.replace("; ", ", ")
+    )
+    if links is None or links.empty or "site_key" not in sites:
+        return named
+    return _site_district_shares(sites, links).fillna(named)
+
+
+#: What a site's authorities are judged on, by its ``share_basis``.
 _SHARE_BASES = {
-    "employment": "the jobs in its footprint (each area's workplace employment spread evenly "
-    "over the area)",
+    "employment": "the employment in its footprint (each area's spread evenly over the area)",
     "area": "its footprint's land (its areas are whole districts or hold no employment, "
     "which cannot place its jobs within them)",
 }
@@ -548,13 +584,20 @@ def _share_basis_sentence(sites: pd.DataFrame) -> str:
     if not present:
         return ""
     if len(present) == 1:
-        return f"A site's share of each authority is of {_SHARE_BASES[present.pop()]}."
+        return (
+            "A site's districts, county line and combined authority are judged on "
+            f"{_SHARE_BASES[present.pop()]}."
+        )
     parts = [
-        f"of {_SHARE_BASES[basis]} for {', '.join(sites.loc[bases == basis, 'name'])}"
+        f"{_SHARE_BASES[basis]} for {'; '.join(sites.loc[bases == basis, 'name'])}"
         for basis in _SHARE_BASES
         if (bases == basis).any()
     ]
-    return "A site's share of each authority is " + "; ".join(parts) + "."
+    return (
+        "A site's districts, county line and combined authority are judged on "
+        + ", and on ".join(parts)
+        + "."
+    )
 
 
 def provenance_blocks(provenance: dict[str, Any], method: HotspotMethod | None) -> list[Block]:

@@ -124,7 +124,7 @@ def run(config: RunConfig) -> None:
             circular.zone_authorities,
             circular.colocation,
         )
-    summary = _growth_summary(growth, current_prices=not inputs.counts_people)
+    summary = _growth_summary(growth, maps=True)
     if growth is not None:
         layers |= growth_layers(
             tables.areas,
@@ -263,6 +263,7 @@ def _run_report_blocks(
         global_statistics=tables.global_statistics,
         change_over_time=change_over_time,
         authority_summaries=tables.authority_summaries,
+        site_links=tables.site_authorities,
     )
     if circular is not None and config.circular is not None:
         # The circular section goes before the maps and the provenance, which close the report.
@@ -350,7 +351,10 @@ def _change_over_time(
         geometry=_shared_geometry(data, layers["growth_areas"]),
     )
     over_time.maps.extend(maps)
-    over_time.captions.update(_captions(maps, "growth", f"Growth {summary.period}", growth.growth))
+    against = " against the industry's" if summary.against_industry else ""
+    over_time.captions.update(
+        _captions(maps, "growth", f"Growth {summary.period}{against}", growth.growth)
+    )
     names = tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
     over_time.blocks.extend(
         growth_blocks(
@@ -527,9 +531,13 @@ def _framing(
 
 
 def _growth_summary(
-    growth: intermediates.GrowthTables | None, *, current_prices: bool
+    growth: intermediates.GrowthTables | None, *, maps: bool
 ) -> GrowthSummary | None:
-    """What the growth stage compared; ``current_prices`` where the values are GVA."""
+    """What the growth stage compared, in the words of the report and the maps.
+
+    Where there are growth ``maps`` and the values are GVA in current prices, the maps are
+    classed against each industry's own growth (:attr:`GrowthSummary.against_industry`).
+    """
     if growth is None:
         return None
     record = growth.record
@@ -540,7 +548,7 @@ def _growth_summary(
         reference=str(record["reference"]),
         reference_growth=float(record["reference_growth"]),
         method=str(record["method"]),
-        against_industry=current_prices,
+        against_industry=maps and record.get("measure") == "gva_current_prices",
     )
 
 
@@ -604,7 +612,7 @@ def _publish_without_boundaries(
     """The report and provenance of a run whose areas have no polygons (no GeoPackage, no maps)."""
     from clustergeo.stages.runner import NO_BOUNDARIES, not_applicable_reasons
 
-    summary = _growth_summary(growth, current_prices=not inputs.counts_people)
+    summary = _growth_summary(growth, maps=False)
     provenance = _provenance(
         config,
         paths,
