@@ -88,6 +88,7 @@ def test_summary_columns_and_rows(summaries: pd.DataFrame) -> None:
         "authority_code",
         "authority_name",
         "n_clusters",
+        "n_touched",
         "n_shared",
         "cluster_ids",
         "partners",
@@ -301,8 +302,7 @@ def test_combined_authority_sharing_a_cluster_and_leaving_part_in_no_ca() -> Non
 
 
 def test_a_sliver_of_a_cluster_is_not_called_all_or_none_of_it() -> None:
-    # Coventry touches C-A with 4 of its 1,000 workers: 99.6% lies outside, which would
-    # round to "100%" beside "is part of"; Nuneaton holds the rest.
+    # Coventry touches C-A with 4 of its 1,000 workers, which would round to "0%".
     links = _links(
         [
             ("C-A", "district", NUNEATON, 996.0, 0.996),
@@ -310,11 +310,43 @@ def test_a_sliver_of_a_cluster_is_not_called_all_or_none_of_it() -> None:
         ]
     )
     summaries = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
-    assert (
-        "Over 99% of the employment of the Manufacturing cluster"
-        in (summaries.loc[COVENTRY[0], "summary"])
+    assert "under 1% of its employment lies in Coventry" in summaries.loc[COVENTRY[0], "summary"]
+    assert "0%" not in summaries.loc[COVENTRY[0], "summary"]
+
+
+def test_an_authority_holding_a_spill_only_touches_the_finding_and_shares_nothing() -> None:
+    # C-A: 97% in Nuneaton and Bedworth, a spill of 3% (under the 5% straddle share) into
+    # Hinckley and Bosworth; C-B lies in Coventry, bar 40% in Nuneaton and Bedworth.
+    links = _links(
+        [
+            ("C-A", "district", NUNEATON, 970.0, 0.97),
+            ("C-A", "district", HINCKLEY, 30.0, 0.03),
+            ("C-B", "district", COVENTRY, 180.0, 0.6),
+            ("C-B", "district", NUNEATON, 120.0, 0.4),
+        ]
     )
-    assert "100%" not in summaries.loc[COVENTRY[0], "summary"]
+    table = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
+    assert table.loc[HINCKLEY[0], "summary"] == (
+        "Hinckley and Bosworth (district, Leicestershire) only touches 1 cluster (3% of its "
+        "employment lies in Hinckley and Bosworth): Manufacturing."
+    )
+    assert (table.loc[HINCKLEY[0], "n_clusters"], table.loc[HINCKLEY[0], "n_touched"]) == (0, 1)
+    nuneaton = table.loc[NUNEATON[0]]
+    assert (nuneaton["n_clusters"], nuneaton["n_touched"], nuneaton["n_shared"]) == (2, 0, 2)
+    # It shares C-B with Coventry, but not C-A with Hinckley and Bosworth, which only touches
+    # it; that spill still counts as lying outside Nuneaton and Bedworth.
+    assert "It shares 1 with Coventry." in nuneaton["summary"]
+    assert "Hinckley" not in nuneaton["partners"]
+    assert "3% of the employment of the Manufacturing cluster (Hinckley" in nuneaton["summary"]
+    # A larger share makes it a partner: 6% is over the straddle share.
+    wider = links.assign(
+        employment_share=[0.94, 0.06, 0.6, 0.4], employment=[940.0, 60.0, 180.0, 120.0]
+    )
+    table = authority_summaries(wider, CLUSTERS, PARENTS).set_index("authority_code")
+    assert "Hinckley and Bosworth" in table.loc[NUNEATON[0], "partners"]
+    assert table.loc[HINCKLEY[0], "summary"].startswith(
+        "Hinckley and Bosworth (district, Leicestershire) is part of 1 cluster"
+    )
 
 
 @pytest.mark.parametrize(
@@ -372,3 +404,19 @@ def test_a_district_without_a_county_is_called_what_it_is(code: str, name: str, 
     parents = pd.DataFrame({"district_code": [code], "upper_tier_name": [name]})
     (summary,) = authority_summaries(links, CLUSTERS, parents)["summary"]
     assert summary.startswith(f"{name} ({kind}) is part of 1 cluster")
+
+
+def test_what_lies_within_an_authority_that_also_touches_a_finding_is_said_of_its_own() -> None:
+    links = _links(
+        [
+            ("C-B", "district", COVENTRY, 300.0, 1.0),
+            ("C-A", "district", NUNEATON, 980.0, 0.98),
+            ("C-A", "district", COVENTRY, 20.0, 0.02),
+        ]
+    )
+    table = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
+    assert table.loc[COVENTRY[0], "summary"] == (
+        "Coventry (metropolitan district) is part of 1 cluster: Manufacturing. It also only "
+        "touches 1 cluster (2% of its employment lies in Coventry): Manufacturing. The one it "
+        "is part of lies within Coventry."
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.overlay import GOVERNING_TIERS, TIER_LABELS
+from clustergeo.governance.overlay import GOVERNING_TIERS, STRADDLE_SHARE, TIER_LABELS
 from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
@@ -52,8 +52,9 @@ def authority_summaries(
     clusters: pd.DataFrame,
     parents: pd.DataFrame,
     quantity: str = "employment",
+    straddle_share: float = STRADDLE_SHARE,
 ) -> pd.DataFrame:
-    """Summarise, for each authority, the clusters it is part of.
+    """Summarise, for each authority, the clusters it is part of, and those it only touches.
 
     Parameters
     ----------
@@ -68,12 +69,18 @@ def authority_summaries(
         ``district_code`` → ``upper_tier_name`` (to name a partner district's county).
     quantity
         What the values are, in the summaries' words: "employment", or "GVA".
+    straddle_share
+        The share of a finding an authority must hold to be part of it, by the flags' rule
+        (:func:`~clustergeo.governance.overlay.governance_flags`): an authority holding less
+        only touches the finding, is not counted as sharing it, and its paragraph says so.
 
     Returns
     -------
     pandas.DataFrame
-        ``tier, authority_code, authority_name, n_clusters, n_shared, cluster_ids,
-        partners, employment_in_clusters, summary``.
+        ``tier, authority_code, authority_name, n_clusters, n_touched, n_shared,
+        cluster_ids, partners, employment_in_clusters, summary``: ``n_clusters`` and
+        ``n_shared`` count the findings the authority is part of, ``n_touched`` those it only
+        touches; ``cluster_ids`` and ``employment_in_clusters`` cover both.
     """
     county_of = parents.drop_duplicates("district_code").set_index("district_code")[
         "upper_tier_name"
@@ -81,13 +88,18 @@ def authority_summaries(
     rows = []
     for tier in GOVERNING_TIERS:
         mine = links.loc[links["tier"] == tier]
+        part_of = mine["employment_share"] > straddle_share
         for (code, name), own in mine.groupby(["authority_code", "authority_name"], sort=True):
+            own_part = own.loc[part_of.reindex(own.index)]
+            # The other authorities of the findings this one is part of; its partners are
+            # those that are part of them too.
             others = mine.loc[
-                mine["cluster_id"].isin(own["cluster_id"]) & (mine["authority_code"] != code)
+                mine["cluster_id"].isin(own_part["cluster_id"]) & (mine["authority_code"] != code)
             ]
-            shared = own.loc[own["employment_share"] < 1.0 - 1e-9]
+            shared = own_part.loc[own_part["employment_share"] < 1.0 - 1e-9]
             partners = (
-                others.groupby(["authority_code", "authority_name"])["cluster_id"]
+                others.loc[part_of.reindex(others.index)]
+                .groupby(["authority_code", "authority_name"])["cluster_id"]
                 .nunique()
                 .sort_values(ascending=False, kind="stable")
                 .reset_index(name="shared")
@@ -102,7 +114,8 @@ def authority_summaries(
                     "tier": tier,
                     "authority_code": code,
                     "authority_name": name,
-                    "n_clusters": own["cluster_id"].nunique(),
+                    "n_clusters": own_part["cluster_id"].nunique(),
+                    "n_touched": own["cluster_id"].nunique() - own_part["cluster_id"].nunique(),
                     "n_shared": shared["cluster_id"].nunique(),
                     "cluster_ids": ";".join(sorted(own["cluster_id"])),
                     "partners": "; ".join(partner_text),
@@ -111,7 +124,8 @@ def authority_summaries(
                         str(code),
                         str(name),
                         tier,
-                        own,
+                        own_part,
+                        own.loc[~part_of.reindex(own.index)],
                         others,
                         partners,
                         clusters,
@@ -125,6 +139,7 @@ def authority_summaries(
         "authority_code",
         "authority_name",
         "n_clusters",
+        "n_touched",
         "n_shared",
         "cluster_ids",
         "partners",
@@ -161,6 +176,14 @@ def percent(share: float) -> str:
     return f"{share:.0%}"
 
 
+def _labels(described: pd.DataFrame, links: pd.DataFrame) -> str:
+    """The findings' labels, each once with its count: 'Finance; Manufacturing (2)'."""
+    labels = described["label"].reindex(links["cluster_id"].unique()).value_counts()
+    return "; ".join(
+        f"{label}" + (f" ({count})" if count > 1 else "") for label, count in sorted(labels.items())
+    )
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """'1 cluster', '2 clusters', '3 industries' (with ``many``)."""
     return f"{count:,} {word if count == 1 else many or word + 's'}"
@@ -171,6 +194,7 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     name: str,
     tier: str,
     own: pd.DataFrame,
+    touched: pd.DataFrame,
     others: pd.DataFrame,
     partners: pd.DataFrame,
     clusters: pd.DataFrame,
@@ -195,14 +219,26 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     n = own["cluster_id"].nunique()
     described = clusters.set_index("cluster_id")
     kinds = _kinds(described)
-    labels = described["label"].reindex(own["cluster_id"]).value_counts()
-    listed = "; ".join(
-        f"{label}" + (f" ({count})" if count > 1 else "") for label, count in sorted(labels.items())
-    )
-    text = (
-        f"{name} ({where}) is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "
-        f"{listed}."
-    )
+    text = f"{name} ({where})"
+    if n:
+        text += (
+            f" is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "
+            f"{_labels(described, own)}."
+        )
+    if not touched.empty:
+        largest = percent(float(touched["employment_share"].max()))
+        held = (
+            f"{largest} of its {quantity} lies in {name}"
+            if len(set(touched["cluster_id"])) == 1
+            else f"at most {largest} of each one's {quantity} lies in {name}"
+        )
+        text += (
+            f"{' It also' if n else ''} only touches "
+            f"{_counted(kinds.reindex(touched['cluster_id'].unique()))} ({held}): "
+            f"{_labels(described, touched)}."
+        )
+    if not n:
+        return text
     if not partners.empty:
         shares = [
             f"{p.shared} with "
@@ -215,7 +251,11 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     )
     outside = outside.loc[outside["outside"] >= 0.005]
     if outside.empty:
-        return text + f" {'It lies' if n == 1 else 'All of them lie'} within {name}."
+        if touched.empty:
+            subject = "It lies" if n == 1 else "All of them lie"
+        else:
+            subject = "The one it is part of lies" if n == 1 else f"The {n} it is part of lie"
+        return text + f" {subject} within {name}."
     top = outside.head(_MAX_SENTENCES)
     for cluster_id, share_outside in zip(
         top["cluster_id"].astype(str), top["outside"].to_numpy(dtype=float), strict=True

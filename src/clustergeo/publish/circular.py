@@ -225,7 +225,6 @@ def plot_stream_map(
             ),
             autolim=False,
         )
-        draw_outlines(ax, geometry, tiers)
         for side, colour in SIDE_COLOURS.items():
             part = findings.loc[findings["side"] == side]
             ax.add_collection(
@@ -239,6 +238,8 @@ def plot_stream_map(
                 ),
                 autolim=False,
             )
+        # Over the producers and users: the lines between their authorities are the point.
+        draw_outlines(ax, geometry, tiers, above=6)
         for kind, _words, colour, width, dash, zorder in _ZONE_LINES:
             part = zones.loc[zones["kind"] == kind]
             ax.add_collection(

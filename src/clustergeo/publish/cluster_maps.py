@@ -112,13 +112,19 @@ def _wrap(label: str) -> str:
     return wrap_text(label, FONT_SIZES["legend"], 120)
 
 
+#: Anchor sites are diamonds: stars are the findings' ratings (after the European Cluster
+#: Observatory), and a map listing "★ Manufacturing: Solihull" beside a ★ for a site would read
+#: as one thing. The QGIS style and the web map draw the same.
+SITE_MARKER = "D"
+
+
 def _site_handles() -> list[Patch | Line2D]:
     return [
         Line2D(
             [],
             [],
-            marker="*",
-            markersize=9,
+            marker=SITE_MARKER,
+            markersize=6,
             color=_SITE_COLOUR,
             markeredgecolor="white",
             linestyle="none",
@@ -171,14 +177,20 @@ def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None) -> list[tuple[float, f
     ax.scatter(
         sites["x"],
         sites["y"],
-        marker="*",
-        s=90,
+        marker=SITE_MARKER,
+        s=36,
         color=_SITE_COLOUR,
         edgecolors="white",
         linewidths=0.5,
         zorder=8,
     )
     return list(zip(sites["x"].astype(float), sites["y"].astype(float), strict=True))
+
+
+#: The z-orders of the findings' fills and outlines. Authority outlines go just over both: a
+#: boundary running through a finding, or along its edge, is what the maps are about.
+_FINDING_FILL_Z = 5.0
+_FINDING_LINE_Z = 6.0
 
 
 def _draw_findings(
@@ -207,11 +219,15 @@ def _draw_findings(
     edge = [colours[str(c)] for c in findings["industry_code"]]
     paths = geometry_paths(findings.geometry)
     ax.add_collection(
-        path_collection(paths, facecolors=edge, edgecolors="none", alpha=FILL_ALPHA, zorder=5),
+        path_collection(
+            paths, facecolors=edge, edgecolors="none", alpha=FILL_ALPHA, zorder=_FINDING_FILL_Z
+        ),
         autolim=False,
     )
     ax.add_collection(
-        path_collection(paths, facecolors="none", edgecolors=edge, linewidths=1.1, zorder=6),
+        path_collection(
+            paths, facecolors="none", edgecolors=edge, linewidths=1.1, zorder=_FINDING_LINE_Z
+        ),
         autolim=False,
     )
     concentrations = (
@@ -350,13 +366,16 @@ def _number_markers(
     scale = fig.dpi / 72
     diameter = _MARKER_PT * scale
     to_display = ax.transData.transform
-    star = 6 * scale
+    site_mark = 6 * scale
     ring = RING_DIAMETER_PT / 2 * scale
     ringed = list(ringed) or [False] * len(anchors)
     display_anchors = [tuple(p) for p in to_display(np.asarray(anchors))]
     obstacles = [
         *_furniture_boxes(ax, renderer),
-        *(Box.around(x, y, star, star) for x, y in to_display(np.asarray(avoid).reshape(-1, 2))),
+        *(
+            Box.around(x, y, site_mark, site_mark)
+            for x, y in to_display(np.asarray(avoid).reshape(-1, 2))
+        ),
         *(
             Box.around(x, y, ring, ring)
             for (x, y), has_ring in zip(display_anchors, ringed, strict=True)
@@ -574,8 +593,8 @@ def plot_cluster_map(
             ),
             autolim=False,
         )
-        draw_outlines(ax, geometry, tiers, study_outline=True)
         _draw_findings(ax, findings, colours, extents)
+        draw_outlines(ax, geometry, tiers, study_outline=True, above=_FINDING_LINE_Z)
         anchors = [
             (point.x, point.y) for point in shapely.point_on_surface(numbered.geometry.to_numpy())
         ]
@@ -696,7 +715,7 @@ def plot_site_inset(
             autolim=False,
         )
         _draw_findings(ax, near, colours, None)
-        draw_outlines(ax, geometry, tiers)
+        draw_outlines(ax, geometry, tiers, above=_FINDING_LINE_Z)
         frame = gpd.GeoDataFrame([site], geometry="geometry", crs=areas.crs)
         _draw_sites(ax, frame)
         _label_site_and_districts(ax, site, in_view, view)
@@ -706,14 +725,14 @@ def plot_site_inset(
 def _label_site_and_districts(
     ax: Axes, site: pd.Series, areas: gpd.GeoDataFrame, view: Sequence[float]
 ) -> None:
-    """The site's name beside its star, then each district's name inside its part of the view.
+    """The site's name beside its marker, then each district's name inside its part of the view.
 
     Districts are named largest part first; a name that fits nowhere clear of the others, the
     site and the furniture is left off (the subtitle lists the districts the site touches).
     """
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
-    star = 7.0
+    marker = 7.0
     site_text = ax.text(
         float(site["x"]),
         float(site["y"]),
@@ -746,16 +765,18 @@ def _label_site_and_districts(
                     fontsize=FONT_SIZES["annotation"],
                     fontstyle="italic",
                     color="#444444",
-                    zorder=4,
+                    # Over the findings' fills, on a light backing, so it reads over them.
+                    zorder=6.5,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
                     gid="map-label",
                 )
             )
             anchors.append((point.x, point.y))
-    # The star itself is an obstacle: the site's name goes beside it, not over it.
+    # The marker itself is an obstacle: the site's name goes beside it, not over it.
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
     sx, sy = ax.transData.transform(np.array([[site["x"], site["y"]]]))[0]
-    star_box = Box.around(sx, sy, star * scale, star * scale)
+    marker_box = Box.around(sx, sy, marker * scale, marker * scale)
     width, height = _measure(ax, renderer, site_text)
     frame = _frame(ax, renderer)
     furniture = _furniture_boxes(ax, renderer)
@@ -763,11 +784,11 @@ def _label_site_and_districts(
         [(sx, sy)],
         [(width, height)],
         frame=frame,
-        obstacles=[*furniture, star_box],
+        obstacles=[*furniture, marker_box],
         gap=2 * scale,
         step=4 * scale,
     )
-    taken = [*furniture, star_box]
+    taken = [*furniture, marker_box]
     to_data = ax.transData.inverted().transform
     if spot is None:
         site_text.remove()

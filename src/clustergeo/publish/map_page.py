@@ -256,9 +256,9 @@ for (const f of data.findings) {
   (byIndustry[f.industry] = byIndustry[f.industry] || []).push(...parts);
 }
 for (const s of data.sites) {
-  const star = make("text", {x: s.x, y: s.y, "text-anchor": "middle", class: "site"}, layers.sites);
-  star.textContent = "★";
-  make("title", {}, star).textContent = s.name + (s.districts ? " (" + s.districts + ")" : "");
+  const mark = make("text", {x: s.x, y: s.y, "text-anchor": "middle", class: "site"}, layers.sites);
+  mark.textContent = "◆";
+  make("title", {}, mark).textContent = s.name + (s.districts ? " (" + s.districts + ")" : "");
 }
 function fontSize() {
   const size = view[2] / svg.clientWidth * 13;

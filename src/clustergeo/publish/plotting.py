@@ -1386,10 +1386,23 @@ def draw_areas(
 
 
 def draw_outlines(
-    ax: Axes, geometry: MapGeometry, tiers: Sequence[str], *, study_outline: bool = False
+    ax: Axes,
+    geometry: MapGeometry,
+    tiers: Sequence[str],
+    *,
+    study_outline: bool = False,
+    above: float | None = None,
 ) -> None:
-    """Draw the authority outlines of ``tiers`` (lowest tier first), and the study outline."""
-    for zorder, tier in enumerate(tiers, start=3):
+    """Draw the authority outlines of ``tiers`` (lowest tier first), and the study outline.
+
+    They go under whatever is drawn from z-order 5, or, with ``above``, just over that
+    z-order: over the findings drawn up to it, so a boundary that runs through or along one
+    shows (the governance the map is about).
+    """
+    levels = [3.0 + i for i in range(len(tiers))]
+    if above is not None:
+        levels = [above + 0.1 * (i + 1) for i in range(len(tiers))]
+    for zorder, tier in zip(levels, tiers, strict=True):
         style = dict(BOUNDARY_STYLES[tier])
         style.pop("label")
         ax.add_collection(
@@ -1410,7 +1423,7 @@ def draw_outlines(
                 facecolors="none",
                 edgecolors=STUDY_OUTLINE_COLOUR,
                 linewidths=0.8,
-                zorder=3,
+                zorder=3 if above is None else above + 0.05,
             ),
             autolim=False,
         )

@@ -10,7 +10,7 @@ Styles
     hot-spot layers: categorised on ``<key>_hotspot`` with the fixed hot/cold palette; both
     with one style per cluster definition (the first is the default, the others are in the
     layer's Styles menu). Clusters: outlines coloured by industry and labelled by name.
-    Anchor sites: a star labelled by name, their footprints a dashed outline. Authority tiers:
+    Anchor sites: a diamond labelled by name, their footprints a dashed outline. Authority tiers:
     outlines by tier, as on the maps.
 
 QML is written as the small subset of the format QGIS needs (renderer, symbols, labels);
@@ -130,13 +130,13 @@ def fill_symbol(
 
 
 def marker_symbol(name: str, colour: str, *, size_mm: float = 4.0) -> str:
-    """A star marker with a white outline, for point sites."""
+    """A diamond marker with a white outline, for point sites (as on the figures)."""
     return _symbol(
         name,
         "marker",
         "SimpleMarker",
         {
-            "name": "star",
+            "name": "diamond",
             "color": _rgba(colour),
             "outline_color": "255,255,255,255",
             "outline_width": "0.3",
@@ -601,7 +601,7 @@ def surface_band_renderer(band: int) -> str:
 
 
 def site_style() -> LayerStyle:
-    """Anchor sites: a dark star labelled by the site's name."""
+    """Anchor sites: a dark diamond labelled by the site's name."""
     return LayerStyle(
         layer="anchor_sites",
         name="Anchor sites",

@@ -271,7 +271,7 @@ def report_blocks(
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"], site_links)
     if authority_summaries is not None and not authority_summaries.empty:
-        blocks += _authority_blocks(authority_summaries)
+        blocks += _authority_blocks(authority_summaries, rules.straddle_share)
     blocks += change_over_time
     if figures:
         blocks.append(Block("h2", "Maps"))
@@ -464,14 +464,17 @@ def _largest_district(finding: Any) -> str:
     return f" (largest district share {share:.0%}, {name})"
 
 
-def _authority_blocks(summaries: pd.DataFrame) -> list[Block]:
+def _authority_blocks(summaries: pd.DataFrame, straddle_share: float) -> list[Block]:
     """Each authority's findings in a paragraph, tier by tier (districts first)."""
     blocks = [
         Block("h2", "Findings by authority"),
         Block(
             "p",
-            "For each authority a finding touches: which findings, which it shares and with "
-            "whom, and how much of each lies outside it.",
+            "For each authority a finding touches: the findings it is part of (holding more "
+            f"than {straddle_share:.0%} of one) and those it only touches, which it shares and "
+            "with whom, and how much of each lies outside it. Shares here are of each "
+            "finding's whole extent (its core and the hot spots around it), so they can differ "
+            "a little from the straddle table's, which are of the core.",
         ),
     ]
     for tier, heading in _TIER_HEADINGS.items():

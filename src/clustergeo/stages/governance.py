@@ -73,6 +73,7 @@ def run(config: RunConfig) -> None:
         if {"district_code", "upper_tier_name"} <= set(areas)
         else pd.DataFrame({"district_code": [], "upper_tier_name": []}),
         quantity="employment" if intermediates.read_inputs_record(paths).counts_people else "GVA",
+        straddle_share=settings.straddle_share,
     )
     title = f"Clusters by authority: {config.name}{synthetic_suffix(config.synthetic)}"
 
