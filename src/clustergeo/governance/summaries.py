@@ -176,6 +176,45 @@ def percent(share: float) -> str:
     return f"{share:.0%}"
 
 
+def _authority_kind(code: str, name: str, tier: str, county_of: pd.Series) -> str:
+    """What the authority is: 'district, Warwickshire', 'metropolitan district', 'county...'."""
+    if tier != "district":
+        return TIER_LABELS[tier]
+    county = county_of.get(code)
+    kind = _DISTRICT_KINDS.get(code[:3])
+    if county is not None and not pd.isna(county) and county != name:
+        return f"district, {county}"
+    if kind is not None:
+        return kind
+    if county is None or pd.isna(county):
+        # Without counties in the run, which districts are unitary is unknown.
+        return "district"
+    return "metropolitan or unitary district"
+
+
+def _touches(
+    name: str,
+    touched: pd.DataFrame,
+    described: pd.DataFrame,
+    kinds: pd.Series,
+    *,
+    also: bool,
+    quantity: str,
+) -> str:
+    """The findings an authority only touches: ' It also only touches 1 cluster (...): X'."""
+    largest = percent(float(touched["employment_share"].max()))
+    held = (
+        f"{largest} of its {quantity} lies in {name}"
+        if len(set(touched["cluster_id"])) == 1
+        else f"at most {largest} of each one's {quantity} lies in {name}"
+    )
+    return (
+        f"{' It also' if also else ''} only touches "
+        f"{_counted(kinds.reindex(touched['cluster_id'].unique()))} ({held}): "
+        f"{_labels(described, touched)}."
+    )
+
+
 def _labels(described: pd.DataFrame, links: pd.DataFrame) -> str:
     """The findings' labels, each once with its count: 'Finance; Manufacturing (2)'."""
     labels = described["label"].reindex(links["cluster_id"].unique()).value_counts()
@@ -202,41 +241,17 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     *,
     quantity: str,
 ) -> str:
-    where = TIER_LABELS[tier]
-    if tier == "district":
-        county = county_of.get(code)
-        in_county = county is not None and not pd.isna(county) and county != name
-        kind = _DISTRICT_KINDS.get(code[:3])
-        if in_county:
-            where = f"district, {county}"
-        elif kind is not None:
-            where = kind
-        elif county is None or pd.isna(county):
-            # Without counties in the run, which districts are unitary is unknown.
-            where = "district"
-        else:
-            where = "metropolitan or unitary district"
     n = own["cluster_id"].nunique()
     described = clusters.set_index("cluster_id")
     kinds = _kinds(described)
-    text = f"{name} ({where})"
+    text = f"{name} ({_authority_kind(code, name, tier, county_of)})"
     if n:
         text += (
             f" is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "
             f"{_labels(described, own)}."
         )
     if not touched.empty:
-        largest = percent(float(touched["employment_share"].max()))
-        held = (
-            f"{largest} of its {quantity} lies in {name}"
-            if len(set(touched["cluster_id"])) == 1
-            else f"at most {largest} of each one's {quantity} lies in {name}"
-        )
-        text += (
-            f"{' It also' if n else ''} only touches "
-            f"{_counted(kinds.reindex(touched['cluster_id'].unique()))} ({held}): "
-            f"{_labels(described, touched)}."
-        )
+        text += _touches(name, touched, described, kinds, also=bool(n), quantity=quantity)
     if not n:
         return text
     if not partners.empty:
