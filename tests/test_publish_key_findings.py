@@ -291,7 +291,7 @@ def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() 
     )
     items = _items(findings=findings, links=links)
     assert (
-        "Combined authorities: 1 finding lies within one (Cambridgeshire and Peterborough 1); "
+        "Combined authorities: 1 finding lies within one (in Cambridgeshire and Peterborough); "
         "1 finding lies partly outside any combined authority."
     ) in items
     # A finding within one whose lead link is missing is still counted, without empty brackets.
@@ -300,3 +300,33 @@ def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() 
         "Combined authorities: 1 finding lies within one; 1 finding lies partly outside any "
         "combined authority."
     ) in unlinked
+
+
+def test_findings_within_several_combined_authorities_are_counted_in_each() -> None:
+    findings = pd.DataFrame(
+        {
+            "cluster_id": ["F-1", "F-2", "F-3"],
+            "kind": ["cluster"] * 3,
+            "label": ["Manufacturing"] * 3,
+            "name": ["Manufacturing: A", "Manufacturing: B", "Manufacturing: C"],
+            "employment": [900.0, 600.0, 300.0],
+            "employment_share": [0.1] * 3,
+            "lq": [2.0] * 3,
+            "strength": [90.0, 60.0, 30.0],
+            "ca_status": ["within_one_ca"] * 3,
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "cluster_id": ["F-1", "F-2", "F-3"],
+            "tier": ["combined_authority"] * 3,
+            "authority_name": ["West Midlands", "East Midlands", "West Midlands"],
+            "employment_share": [1.0] * 3,
+            "relation": ["lead"] * 3,
+            "part": ["core"] * 3,
+        }
+    )
+    assert (
+        "Combined authorities: 3 findings lie within one (2 in West Midlands and 1 in East "
+        "Midlands)."
+    ) in _items(findings=findings, links=links)

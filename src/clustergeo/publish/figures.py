@@ -232,8 +232,9 @@ def figure_jobs(
                 title=framing.heading("Industrial clusters and concentrations"),
                 subtitle=(
                     "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
-                    f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g}, "
-                    f"with at least {framing.amount(rule.min_employment)}; concentrations: "
+                    f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g} "
+                    f"holding at least {framing.amount(rule.min_employment)} together; "
+                    "concentrations: "
                     "one or a few specialised places. Numbered by strength."
                     f"{framing.data_note}"
                 ),

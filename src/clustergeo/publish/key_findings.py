@@ -184,10 +184,13 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
     )
     parts = []
     if n := int((status == "within_one_ca").sum()):
-        by_authority = ", ".join(f"{name} {int(count)}" for name, count in within.items())
+        if len(within) == 1:
+            by_authority = f"{'in' if n == 1 else 'all in'} {within.index[0]}"
+        else:
+            by_authority = and_list([f"{int(count)} in {name}" for name, count in within.items()])
         parts.append(
             f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one"
-            + (f" ({by_authority})" if by_authority else "")
+            + (f" ({by_authority})" if len(within) else "")
         )
     for code, verb in (
         ("split_across_cas", ("is split", "are split")),

@@ -213,8 +213,9 @@ def report_blocks(
             f"A **cluster** is a group of neighbouring hot spots (corrected p ≤ "
             f"{rules.significance:g}: the hot-spot classes "
             f"{', '.join(rules.hot_spot_classes) or 'used'}). Its **core** is the "
-            f"hot spots whose own LQ is at least {rules.min_lq:g}, with at least "
-            f"{framing.amount(rules.min_employment)} in the industry; its **extent** adds the "
+            f"hot spots whose own LQ is at least {rules.min_lq:g}, which must hold at least "
+            f"{framing.amount(rules.min_employment)} in the industry between them; its "
+            "**extent** adds the "
             "hot spots around and between them that are not specialised themselves, so a "
             "span that crosses a boundary through them is kept whole.",
         ),
