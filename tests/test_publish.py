@@ -620,8 +620,12 @@ def test_a_study_area_of_five_areas_is_not_said_to_be_evenly_spread(
     markdown = rutland_run[r.REPORT_MD].read_text(encoding="utf-8")
     assert "With 5 areas tested in each industry" in markdown
     # The data's size is the table's, not the six definitions findings were sought in.
-    assert "for 5 areas and 26 industries and cluster definitions" in markdown
-    assert "over the study area's 5 areas. With fewer than 30 areas" in markdown
+    assert "for 5 areas and 20 industries, with 6 cluster definitions made of them" in markdown
+    # The permutations of the global tests, which set the smallest p the table can show.
+    assert "p-values from 999 random permutations of the values over the study area's 5 " in (
+        markdown
+    )
+    assert "two-sided). With fewer than 30 areas" in markdown
     section = markdown.split("## Is each industry clustered at all?")[1].split("\n## ")[0]
     assert "| not shown |" in section
     assert "random" not in section.split("|", 1)[1]

@@ -205,7 +205,12 @@ def plot_stream_map(
         set_title(ax, title, subtitle)
         ax.legend(
             handles=[
-                *_stream_handles(producers_label, users_label, set(zones["kind"].astype(str))),
+                *_stream_handles(
+                    producers_label,
+                    users_label,
+                    set(zones["kind"].astype(str)),
+                    set(findings["side"].astype(str)) if "side" in findings else set(),
+                ),
                 *boundary_handles(tiers),
             ],
             title="Material stream",
@@ -270,16 +275,21 @@ _LEGEND_WIDTH_PT = 120
 
 
 def _stream_handles(
-    producers_label: str, users_label: str, kinds: set[str]
+    producers_label: str, users_label: str, kinds: set[str], sides: set[str]
 ) -> list[Patch | Line2D]:
-    """The legend's entries: the two sides (which name the stream), then the outlines drawn."""
+    """The legend's entries: the two sides (which name the stream), then the outlines drawn.
+
+    A side with no place on the map (of ``sides``, those drawn) still names the stream, and
+    says that none was found.
+    """
+
+    def side(key: str, words: str, label: str) -> Patch:
+        none = "" if key in sides else " (none found)"
+        return Patch(facecolor=SIDE_COLOURS[key], alpha=0.6, label=_wrap(f"{words}: {label}{none}"))
+
     handles: list[Patch | Line2D] = [
-        Patch(
-            facecolor=SIDE_COLOURS["producers"],
-            alpha=0.6,
-            label=_wrap(f"Producers: {producers_label}"),
-        ),
-        Patch(facecolor=SIDE_COLOURS["users"], alpha=0.6, label=_wrap(f"Users: {users_label}")),
+        side("producers", "Producers", producers_label),
+        side("users", "Users", users_label),
     ]
     handles += [
         Line2D([], [], color=colour, linewidth=width, linestyle=dash, label=_wrap(words))

@@ -55,6 +55,8 @@ class HotspotMethod:
     correction: str
     seed: int
     floor_limits: tuple[Mapping[str, Any], ...] = ()
+    #: Permutations of the global Moran's I and General G (0: not recorded).
+    global_permutations: int = 0
 
     @property
     def inference_words(self) -> str:

@@ -343,10 +343,14 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
         if framing.boundaries_year
         else "authority boundaries are as supplied"
     )
+    vintage = (
+        "Nothing here describes a real place or year: the demo's data were generated."
+        if framing.synthetic
+        else "Industries and places have moved since: a cluster here is a pattern in the "
+        "data's year, and boundaries of another year can place it in other authorities."
+    )
     return (
-        f"**Vintage.** {employment}; {boundaries}. Industries and places have moved since: a "
-        "cluster here is a pattern in the data's year, and boundaries of another year can "
-        "place it in other authorities.",
+        f"**Vintage.** {employment}; {boundaries}. {vintage}",
         "**Industry detail.** Industries are broad groups (sections or the run's cluster "
         "definitions): a cluster of 'manufacturing' may be several unrelated trades side by "
         "side, and a specialised niche inside a broad group can be invisible.",
@@ -474,6 +478,12 @@ def _counting_limitation(framing: Framing) -> str:
 
 def _disclosure_limitation(framing: Framing) -> str:
     """What the publisher did to small cells."""
+    if framing.synthetic:
+        return (
+            "**Disclosure control.** The demo's counts were generated, not published, so "
+            "nothing was rounded or withheld; small LQs still rest on few people and are "
+            "flagged unreliable, as they would be in real data."
+        )
     if framing.values_are_gva:
         return (
             "**Disclosure control.** ONS suppresses district GVA cells that would disclose a "

@@ -107,6 +107,7 @@ def report_blocks(
     n_areas: int,
     n_industries: int,
     global_statistics: pd.DataFrame | None = None,
+    n_definitions: int = 0,
     change_over_time: Sequence[Block] = (),
     authority_summaries: pd.DataFrame | None = None,
     site_links: pd.DataFrame | None = None,
@@ -131,7 +132,8 @@ def report_blocks(
     figures
         (relative path, caption) of the figures to show, in order.
     n_areas, n_industries
-        Size of the study area's table.
+        Size of the study area's table: its industries, and with ``n_definitions`` its
+        cluster definitions (groups of its industries); 0 counts them among the industries.
     global_statistics
         Global Moran's I and General G per industry, or None.
     change_over_time
@@ -145,7 +147,7 @@ def report_blocks(
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
-    sought_in = len(rules.analysed) if rules.analysed else n_industries
+    sought_in = len(rules.analysed) if rules.analysed else n_industries + n_definitions
     if global_statistics is not None and rules.analysed:
         # Whether each industry is clustered at all, for the industries findings were sought
         # in (the cluster definitions, or every industry with ``clusters.of: industries``).
@@ -181,8 +183,14 @@ def report_blocks(
         Block(
             "p",
             f"Data: {source}, for {plural(n_areas, 'area')} and "
-            f"{plural(n_industries, 'industry', 'industries')} and cluster definitions."
-            f"{framing.data_note} " + _basis_words(framing),
+            + (
+                f"{plural(n_industries, 'industry', 'industries')}, with "
+                f"{plural(n_definitions, 'cluster definition')} made of them."
+                if n_definitions
+                else f"{plural(n_industries, 'industry', 'industries')} and cluster definitions."
+            )
+            + f"{framing.data_note} "
+            + _basis_words(framing),
         ),
         Block(
             "p",
@@ -267,7 +275,7 @@ def report_blocks(
             )
         )
     if global_statistics is not None and not global_statistics.empty:
-        blocks += _global_blocks(global_statistics)
+        blocks += _global_blocks(global_statistics, method.global_permutations)
     blocks += _cluster_blocks(clusters, links, framing)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"], site_links)
@@ -325,7 +333,7 @@ def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
 _FEW_AREAS = 30
 
 
-def _global_blocks(table: pd.DataFrame) -> list[Block]:
+def _global_blocks(table: pd.DataFrame, permutations: int = 0) -> list[Block]:
     """The industries analysed, each with whether it is clustered at all."""
     shown = table.loc[table["kind"] == "cluster"] if (table["kind"] == "cluster").any() else table
     n_areas = int(shown["n_areas"].max()) if "n_areas" in shown else 0
@@ -349,8 +357,21 @@ def _global_blocks(table: pd.DataFrame) -> list[Block]:
             "p",
             "Before where: whether. Global Moran's I is above its expectation when similar "
             "values sit side by side; Getis-Ord General G's z is positive when high values "
-            "sit beside high ones. p-values from random permutations of the values over "
-            f"{over}."
+            "sit beside high ones. "
+            + (
+                f"p-values from the normal approximation, over {over}."
+                if p_column == "moran_p_norm"
+                else "p-values from "
+                + (f"{permutations:,} " if permutations else "")
+                + f"random permutations of the values over {over}"
+                + (
+                    f" (so none is below {1 / (permutations + 1):.2g} one-sided, "
+                    f"{2 / (permutations + 1):.2g} two-sided)"
+                    if permutations
+                    else ""
+                )
+                + "."
+            )
             + (
                 f" With fewer than {_FEW_AREAS} areas these tests can rarely show a pattern "
                 "at all, so an industry without one is 'not shown', not evenly spread."

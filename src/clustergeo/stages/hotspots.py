@@ -96,6 +96,7 @@ def run(config: RunConfig) -> None:
             "statistics": result.report,
             "permutation_floor": [limit.to_record() for limit in limits],
             "permutations_configured": config.hotspots.permutations,
+            "global_permutations": settings.global_permutations,
             "backend": config.compute.backend,
             "seconds": round(elapsed, 3),
         },

@@ -249,6 +249,7 @@ def _run_report_blocks(
 ) -> list[Block]:
     """The report of a run with boundaries: its sections, the circular economy's included."""
     sites = layers.get("site_footprints")
+    kinds = tables.lq.drop_duplicates("industry_code")["kind"].astype(str)
     blocks = report_blocks(
         framing=framing,
         hotspot_method=method,
@@ -259,7 +260,8 @@ def _run_report_blocks(
         sites=sites if tables.sites is not None else None,
         figures=figures,
         n_areas=len(layers["areas_lq"]),
-        n_industries=int(tables.lq["industry_code"].nunique()),
+        n_industries=int((kinds != "cluster").sum()),
+        n_definitions=int((kinds == "cluster").sum()),
         global_statistics=tables.global_statistics,
         change_over_time=change_over_time,
         authority_summaries=tables.authority_summaries,
@@ -663,6 +665,7 @@ def _hotspot_method(
         correction=str(statistics["correction"]),
         seed=int(statistics["seed"]),
         floor_limits=floor_limits,
+        global_permutations=int(record.report.get("global_permutations", 0)),
     )
 
 
