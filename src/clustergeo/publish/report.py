@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from clustergeo.vocab import CA_STATUS_WORDS
 __all__ = [
     "PRINT_CSS",
     "Block",
+    "maup_blocks",
     "provenance_blocks",
     "report_blocks",
     "report_figures",
@@ -88,7 +89,7 @@ def report_figures(
             "figures/lisa_all.png",
             "Local Moran clusters and outliers (LISA), industry by industry",
         ),
-        ("figures/maup.png", "Clusters on the areas and on the employment grid"),
+        ("figures/maup.png", "Findings on the areas and on the employment grid"),
     ]
     drawn_here = {p.resolve() for p in drawn}
     return [(path, caption) for path, caption in figures if (root / path).resolve() in drawn_here]
@@ -293,6 +294,55 @@ def report_blocks(
     ]
     blocks += _provenance_blocks(provenance, method)
     return blocks
+
+
+def maup_blocks(
+    maup: pd.DataFrame, *, cell_m: float | None, local_serving: Mapping[str, str] | None = None
+) -> list[Block]:
+    """How far the clusters depend on the areas: the area-versus-grid comparison in words.
+
+    ``maup`` is :func:`clustergeo.surface.maup.compare_clusters`' table; industries in
+    ``local_serving`` (code → label) are left out, as their findings on the areas are.
+    """
+    left_out = dict(local_serving or {})
+    traded = maup.loc[~maup["industry_code"].astype(str).isin(set(left_out))]
+    if traded.empty:
+        return []
+    counts = traded["stability"].value_counts()
+    on_areas = int(counts.drop("grid-only", errors="ignore").sum())
+    grid_only = traded.loc[traded["stability"] == "grid-only"]
+    grid = f"a grid of {cell_m:,g} m cells" if cell_m else "the employment grid"
+    text = (
+        f"The employment is also spread onto {grid} and its hot spots joined into clusters as "
+        "on the areas, to show how much a finding's shape depends on the areas (the "
+        "modifiable areal unit problem). "
+    )
+    if on_areas:
+        stable = int(counts.get("stable", 0))
+        text += (
+            f"Of the {plural(on_areas, 'cluster')} on the areas, {stable} "
+            f"{'reappears' if stable == 1 else 'reappear'} in much the same place (stable: "
+            "overlapping a grid cluster by at least half), "
+            f"{int(counts.get('shifted', 0))} in another shape (shifted) and "
+            f"{int(counts.get('area-only', 0))} not at all (area-only: perhaps an artefact of "
+            "the areas). "
+        )
+    if not grid_only.empty:
+        size = float(grid_only["grid_km2"].median())
+        text += (
+            f"The grid finds {plural(len(grid_only), 'cluster')} the areas do not (grid-only; "
+            f"half of them {size:,.0f} km² or less): often a few cells of jobs inside a larger "
+            "area, which the area's average hides."
+        )
+    shown_out = sorted(
+        label for code, label in left_out.items() if code in set(maup["industry_code"].astype(str))
+    )
+    if shown_out:
+        text += f" Local-serving industries are left out here too: {', '.join(shown_out)}."
+    return [
+        Block("h2", "Areas or a grid: how much the findings depend on the areas"),
+        Block("p", text.strip()),
+    ]
 
 
 def _basis_words(framing: Framing) -> str:

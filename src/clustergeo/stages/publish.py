@@ -65,6 +65,7 @@ from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, projec
 from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
     Block,
+    maup_blocks,
     report_blocks,
     report_figures,
     to_html,
@@ -222,6 +223,7 @@ def run(config: RunConfig) -> None:
                 circular=circular,
                 circular_drawn=[p for job in stream_maps for p in drawn[job.name]],
                 change_over_time=over_time.blocks,
+                industries=industries,
             ),
             framing,
             paths,
@@ -246,10 +248,24 @@ def _run_report_blocks(
     circular: intermediates.CircularTables | None,
     circular_drawn: list[Path],
     change_over_time: list[Block],
+    industries: intermediates.Industries,
 ) -> list[Block]:
-    """The report of a run with boundaries: its sections, the circular economy's included."""
+    """The report of a run with boundaries: its sections, the circular economy's included.
+
+    Before the maps: the area-versus-grid comparison, where the run has a grid, then the
+    change over time.
+    """
     sites = layers.get("site_footprints")
     kinds = tables.lq.drop_duplicates("industry_code")["kind"].astype(str)
+    geography: list[Block] = []
+    if tables.maup is not None:
+        labels = tables.lq.drop_duplicates("industry_code").set_index("industry_code")["label"]
+        local = () if config.clusters.include_non_traded else _local_serving(industries)
+        geography = maup_blocks(
+            tables.maup,
+            cell_m=config.surface.cell_m if config.surface else None,
+            local_serving={code: str(labels.get(code, code)) for code in local},
+        )
     blocks = report_blocks(
         framing=framing,
         hotspot_method=method,
@@ -263,7 +279,7 @@ def _run_report_blocks(
         n_industries=int((kinds != "cluster").sum()),
         n_definitions=int((kinds == "cluster").sum()),
         global_statistics=tables.global_statistics,
-        change_over_time=change_over_time,
+        change_over_time=[*geography, *change_over_time],
         authority_summaries=tables.authority_summaries,
         site_links=tables.site_authorities,
     )

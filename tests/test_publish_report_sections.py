@@ -1,4 +1,4 @@
-"""The anchor-site table: each site's districts with their shares, and what they are of."""
+"""Report sections: anchor sites with their district shares, and the area-versus-grid comparison."""
 
 from __future__ import annotations
 
@@ -88,3 +88,33 @@ def test_sites_outside_the_study_area_do_not_count() -> None:
     paragraphs, _ = _blocks(sites)
     assert paragraphs[0].endswith("spread evenly over the area).")
     assert paragraphs[1] == "Outside the study area, not assessed: Park 1."
+
+
+def test_the_grid_comparison_is_counted_for_traded_industries() -> None:
+    from clustergeo.publish.report import maup_blocks
+
+    maup = pd.DataFrame(
+        {
+            "industry_code": ["m", "m", "m", "m", "m", "c", "c"],
+            "stability": [
+                "stable",
+                "shifted",
+                "area-only",
+                "grid-only",
+                "grid-only",
+                "grid-only",
+                "stable",
+            ],
+            "grid_km2": [10.0, 8.0, None, 4.0, 6.0, 50.0, 20.0],
+        }
+    )
+    heading, paragraph = maup_blocks(maup, cell_m=1000, local_serving={"c": "Construction"})
+    assert heading.text == "Areas or a grid: how much the findings depend on the areas"
+    text = paragraph.text
+    assert "onto a grid of 1,000 m cells" in text
+    assert "Of the 3 clusters on the areas, 1 reappears" in text
+    assert "1 in another shape (shifted) and 1 not at all (area-only" in text
+    # The local-serving industry's grid clusters are not counted: its area findings are not.
+    assert "The grid finds 2 clusters the areas do not (grid-only; half of them 5 km²" in text
+    assert text.endswith("Local-serving industries are left out here too: Construction.")
+    assert maup_blocks(maup.iloc[5:], cell_m=1000, local_serving={"c": "Construction"}) == []
