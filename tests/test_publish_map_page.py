@@ -41,17 +41,18 @@ def run_layers() -> dict[str, object]:
             "employment_share": [0.25, 0.05],
             "lq": [2.5, 4.0],
             "n_units": [3, 1],
+            "ca_status": ["outside_any_ca", "within_one_ca"],
         },
         geometry=[box(0, 0, 2000, 2000), box(6000, 6000, 7000, 7000)],
         crs=crs,
     )
     links = pd.DataFrame(
         {
-            "cluster_id": ["manufacturing-A", "manufacturing-A", "logistics-B"],
-            "tier": ["district", "district", "district"],
-            "authority_name": ["Westshire", "Eastshire", "Eastshire"],
-            "employment_share": [0.6, 0.4, 1.0],
-            "part": ["core", "core", "core"],
+            "cluster_id": ["manufacturing-A", "manufacturing-A", "logistics-B", "logistics-B"],
+            "tier": ["district", "district", "combined_authority", "district"],
+            "authority_name": ["Westshire", "Eastshire", "Middle CA", "Eastshire"],
+            "employment_share": [0.6, 0.4, 1.0, 1.0],
+            "part": ["core", "core", "core", "core"],
         }
     )
     districts = gpd.GeoDataFrame(
@@ -90,6 +91,16 @@ def test_page_is_self_contained_and_carries_the_findings(run_layers):
     assert json.loads(payload.group(1)) == json.loads(json.dumps(data))
     first = data["findings"][0]
     assert first["authorities"] == [["district", "Westshire", 0.6], ["district", "Eastshire", 0.4]]
+    # Districts before combined authorities, and whether it lies in one at all.
+    second = data["findings"][1]
+    assert second["authorities"] == [
+        ["district", "Eastshire", 1.0],
+        ["combined_authority", "Middle CA", 1.0],
+    ]
+    assert (first["ca_status"], second["ca_status"]) == (
+        "outside any combined authority",
+        "within one combined authority",
+    )
     assert (first["employment"], first["share"], first["lq"]) == (1234.0, 0.25, 2.5)
     assert [i["code"] for i in data["industries"]] == ["manufacturing", "logistics"]
     assert SOURCE in page
@@ -135,5 +146,6 @@ def test_page_draws_switches_industries_and_explains_a_finding_in_chromium(
     assert "Manufacturing: Alpha" in text
     assert "1,234" in text
     assert "Westshire 60%" in text
+    assert "Combined authoritiesoutside any combined authority" in text
     assert "2.50" in text
     assert attributes["hidden"] == "none"

@@ -27,6 +27,7 @@ import shapely
 
 from clustergeo.publish.palette import industry_colours, industry_labels
 from clustergeo.publish.plotting import BOUNDARY_STYLES
+from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = ["map_page", "map_page_for_layers", "page_data", "svg_path"]
 
@@ -66,13 +67,18 @@ def _simplified(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoSeries:
 
 
 def _shares(links: pd.DataFrame) -> dict[str, list[list[Any]]]:
-    """Per finding, its core's authorities as ``[tier, name, share]``, largest share first."""
+    """Per finding, its core's authorities as ``[tier, name, share]``.
+
+    Districts, then counties or unitaries, then combined authorities; each tier largest share
+    first.
+    """
     if links.empty:
         return {}
     core = links.loc[links.get("part", pd.Series("core", index=links.index)) == "core"]
-    core = core.loc[core["tier"].isin(["district", "upper_tier", "combined_authority"])]
-    core = core.sort_values(
-        ["cluster_id", "tier", "employment_share"], ascending=[True, True, False]
+    order = {"district": 0, "upper_tier": 1, "combined_authority": 2}
+    core = core.loc[core["tier"].isin(order.keys())]
+    core = core.assign(tier_order=core["tier"].map(order)).sort_values(
+        ["cluster_id", "tier_order", "employment_share"], ascending=[True, True, False]
     )
     return {
         str(cluster_id): [
@@ -128,6 +134,7 @@ def page_data(
                 "lq": _number(row.get("lq"), 2),
                 "areas": int(row.get("n_units", 0) or 0),
                 "authorities": shares.get(cluster_id, []),
+                "ca_status": CA_STATUS_WORDS.get(str(row.get("ca_status")), ""),
                 "d": svg_path(geometry, x_min, y_max),
                 "extent": extent_paths.get(cluster_id, ""),
                 "x": round(point.x - x_min),
@@ -305,6 +312,8 @@ function show(f, shape) {
   for (const [tier, name, share] of f.authorities) {
     rows.push([tiers[tier] || tier, name + " " + percent(share)]);
   }
+  // Whether the finding lies in a combined authority at all: the question it is mapped for.
+  if (f.ca_status) rows.push(["Combined authorities", f.ca_status]);
   panel.innerHTML = '<button type="button" aria-label="Close">×</button><strong></strong>';
   panel.querySelector("strong").append((f.rank ? f.rank + ". " : "") + f.name);
   const table = document.createElement("table");
