@@ -204,3 +204,23 @@ def test_report_rows_named_by_their_second_districts_share_keep_what_tells_them_
         }
     )
     assert _where(rows).tolist() == ["Alpha, Beta, Gamma (north)", "Alpha, Beta, Gamma (south)"]
+
+
+def test_a_gap_across_districts_names_every_district_that_can_act_lead_first() -> None:
+    from clustergeo.publish.circular import _unlinked_table
+
+    rows = pd.DataFrame(
+        {
+            "zone_id": ["g1", "g2"],
+            "label": ["Residues"] * 2,
+            "districts": ["Tamewood; Upton Fields", "Pellbury"],
+            "lead_district": ["Upton Fields", "Pellbury"],
+            "name": ["Residues: Upton Fields / Tamewood", "Residues: Pellbury"],
+            "producer_employment": [500.0, 300.0],
+            "nearest_user_km": [12.0, None],
+            "users_nearby_employment": [40.0, 0.0],
+            "users_nearby_lq": [0.3, None],
+        }
+    )
+    table = _unlinked_table(rows, "Who could act")
+    assert table["Who could act"].tolist() == ["Upton Fields and Tamewood", "Pellbury"]

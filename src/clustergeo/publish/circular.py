@@ -601,6 +601,14 @@ def _plain_names(rows: pd.DataFrame, leads: pd.Series) -> list[list[str]]:
     return names
 
 
+def _lead_first(districts: object, lead: object) -> list[str]:
+    """The districts of '; '-joined ``districts``, ``lead`` first (or the lead alone)."""
+    parts = [d for d in str(districts).split("; ") if d] if isinstance(districts, str) else []
+    if not isinstance(lead, str) or not lead:
+        return parts
+    return [lead, *(d for d in parts if d != lead)]
+
+
 def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
     """Gaps or scattered producer places, largest first (at most 15)."""
     ranked = rows.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
@@ -616,6 +624,12 @@ def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
             "Users for the jobs there (1 = average)": ranked["users_nearby_lq"].map(
                 lambda v: "" if pd.isna(v) else f"{v:.2f}"
             ),
-            actor: ranked["lead_district"].fillna(""),
+            # Every district the place straddles can act on it, the lead first.
+            actor: [
+                " and ".join(_lead_first(districts, lead))
+                for districts, lead in zip(
+                    ranked["districts"], ranked["lead_district"], strict=True
+                )
+            ],
         }
     ).head(15)
