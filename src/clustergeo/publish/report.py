@@ -43,6 +43,7 @@ __all__ = [
     "provenance_blocks",
     "report_blocks",
     "report_figures",
+    "table_size",
     "to_html",
     "to_markdown",
 ]
@@ -183,15 +184,8 @@ def report_blocks(
         Block("h2", "Data and method"),
         Block(
             "p",
-            f"Data: {source}, for {plural(n_areas, 'area')} and "
-            + (
-                f"{plural(n_industries, 'industry', 'industries')}, with "
-                f"{plural(n_definitions, 'cluster definition')} made of them."
-                if n_definitions
-                else f"{plural(n_industries, 'industry', 'industries')} and cluster definitions."
-            )
-            + f"{framing.data_note} "
-            + _basis_words(framing),
+            f"Data: {source}, for {table_size(n_areas, n_industries, n_definitions)}."
+            f"{framing.data_note} " + _basis_words(framing),
         ),
         Block(
             "p",
@@ -343,6 +337,20 @@ def maup_blocks(
         Block("h2", "Areas or a grid: how much the findings depend on the areas"),
         Block("p", text.strip()),
     ]
+
+
+def table_size(n_areas: int, n_industries: int, n_definitions: int = 0) -> str:
+    """'1,308 areas and 20 industries, with 6 cluster definitions made of them'.
+
+    With ``n_definitions`` 0 the industries count the definitions too, and say so.
+    """
+    industries = plural(n_industries, "industry", "industries")
+    if not n_definitions:
+        return f"{plural(n_areas, 'area')} and {industries} and cluster definitions"
+    return (
+        f"{plural(n_areas, 'area')} and {industries}, with "
+        f"{plural(n_definitions, 'cluster definition')} made of them"
+    )
 
 
 def _basis_words(framing: Framing) -> str:

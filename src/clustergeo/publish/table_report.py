@@ -14,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from clustergeo.governance.summaries import plural
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.report import Block, provenance_blocks
+from clustergeo.publish.report import Block, provenance_blocks, table_size
 
 __all__ = ["table_report_blocks"]
 
@@ -86,7 +85,12 @@ def table_report_blocks(
         Areas shown per cluster definition or industry.
     """
     n_areas = int(lq["area_code"].nunique())
-    n_columns = int(lq["industry_code"].nunique())
+    columns = lq.drop_duplicates("industry_code")
+    kinds = (
+        columns["kind"].astype(str)
+        if "kind" in columns
+        else pd.Series("industry", index=columns.index)
+    )
     blocks = [Block("h1", f"{framing.title}: report")]
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else ""
     blocks += [
@@ -94,8 +98,13 @@ def table_report_blocks(
         Block(
             "p",
             f"Data: {framing.employment_source} ({framing.employment_basis}-based), for "
-            f"{plural(n_areas, 'area')} and {plural(n_columns, 'industry', 'industries')} and "
-            f"cluster definitions" + (f", {span}" if span else "") + f".{framing.data_note}",
+            + table_size(
+                n_areas,
+                int((kinds != "cluster").sum()),
+                int((kinds == "cluster").sum()),
+            )
+            + (f", {span}" if span else "")
+            + f".{framing.data_note}",
         ),
         Block(
             "p",
