@@ -250,17 +250,17 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
             f" is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "
             f"{_labels(described, own)}."
         )
-    if not touched.empty:
-        text += _touches(name, touched, described, kinds, also=bool(n), quantity=quantity)
-    if not n:
-        return text
-    if not partners.empty:
+    if n and not partners.empty:
         shares = [
             f"{p.shared} with "
             + _partner_label(p.authority_code, p.authority_name, tier, county_of, code)
             for p in partners.itertuples()
         ]
         text += " It shares " + and_list(shares) + "."
+    if not touched.empty:
+        text += _touches(name, touched, described, kinds, also=bool(n), quantity=quantity)
+    if not n:
+        return text
     outside = own.assign(outside=1.0 - own["employment_share"]).sort_values(
         ["outside", "cluster_id"], ascending=[False, True]
     )
