@@ -118,3 +118,10 @@ def test_the_grid_comparison_is_counted_for_traded_industries() -> None:
     assert "The grid finds 2 clusters the areas do not (grid-only; half of them 5 km²" in text
     assert text.endswith("Local-serving industries are left out here too: Construction.")
     assert maup_blocks(maup.iloc[5:], cell_m=1000, local_serving={"c": "Construction"}) == []
+
+
+def test_sites_of_a_run_without_district_links_keep_their_names() -> None:
+    sites = _sites(["employment"])
+    links = _links(sites).query("tier != 'district'")
+    _, (table,) = _blocks(sites, links)
+    assert table["Districts"].tolist() == ["North, South"]

@@ -594,7 +594,7 @@ def _site_district_shares(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series
             f"{name} {percent(float(s))}"
             for name, s in zip(ranked["authority_name"], ranked["share"], strict=True)
         )
-    return sites["site_key"].map(shown)
+    return sites["site_key"].map(shown).astype(object)
 
 
 def _site_blocks(
@@ -647,7 +647,8 @@ def _districts_column(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Ser
     )
     if links is None or links.empty or "site_key" not in sites:
         return named
-    return _site_district_shares(sites, links).fillna(named)
+    shares = _site_district_shares(sites, links)
+    return shares.where(shares.notna(), named)
 
 
 #: What a site's authorities are judged on, by its ``share_basis``.
