@@ -99,7 +99,8 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     bounds = [float(v) for v in re.findall(r'lower="(-?[\d.e+]+)"', lq)]
     # No data (-2) and unreliable (-1) stand-ins first, then the figures' breaks.
     assert bounds == [-2.5, -1.5, 0.0, 0.5, 0.8, 1.25, 2.0, 4.0]
-    assert 'WHEN "manufacturing_unreliable" THEN -1 ELSE "manufacturing_lq"' in lq
+    # The flag first (a suppressed cell is flagged and has no LQ), as on the figures.
+    assert 'CASE WHEN "manufacturing_unreliable" THEN -1 WHEN "manufacturing_lq" IS NULL' in lq
     # The figures' grey for an unreliable LQ (#b4b4b4), not a value colour.
     assert 'value="180,180,180,255"' in lq
     # RdBu's darkest red for LQ >= 4, as on the maps (#b2182b).
