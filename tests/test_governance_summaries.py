@@ -310,7 +310,10 @@ def test_a_sliver_of_a_cluster_is_not_called_all_or_none_of_it() -> None:
         ]
     )
     summaries = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
-    assert "under 1% of its employment lies in Coventry" in summaries.loc[COVENTRY[0], "summary"]
+    assert (
+        "under 1% of the finding's employment lies in Coventry"
+        in summaries.loc[COVENTRY[0], "summary"]
+    )
     assert "0%" not in summaries.loc[COVENTRY[0], "summary"]
 
 
@@ -327,8 +330,8 @@ def test_an_authority_holding_a_spill_only_touches_the_finding_and_shares_nothin
     )
     table = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
     assert table.loc[HINCKLEY[0], "summary"] == (
-        "Hinckley and Bosworth (district, Leicestershire) only touches 1 cluster (3% of its "
-        "employment lies in Hinckley and Bosworth): Manufacturing."
+        "Hinckley and Bosworth (district, Leicestershire) only touches 1 cluster (3% of the "
+        "finding's employment lies in Hinckley and Bosworth): Manufacturing."
     )
     assert (table.loc[HINCKLEY[0], "n_clusters"], table.loc[HINCKLEY[0], "n_touched"]) == (0, 1)
     nuneaton = table.loc[NUNEATON[0]]
@@ -417,6 +420,6 @@ def test_what_lies_within_an_authority_that_also_touches_a_finding_is_said_of_it
     table = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
     assert table.loc[COVENTRY[0], "summary"] == (
         "Coventry (metropolitan district) is part of 1 cluster: Manufacturing. It also only "
-        "touches 1 cluster (2% of its employment lies in Coventry): Manufacturing. The one it "
-        "is part of lies within Coventry."
+        "touches 1 cluster (2% of the finding's employment lies in Coventry): Manufacturing. "
+        "The one it is part of lies within Coventry."
     )

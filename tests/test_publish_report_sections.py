@@ -55,18 +55,21 @@ def _blocks(sites: pd.DataFrame, links: pd.DataFrame | None = None) -> tuple[lis
 
 
 def test_one_basis_is_said_once() -> None:
-    (sentence,), _ = _blocks(_sites(["employment", "employment"]))
+    (sentence, matching), _ = _blocks(_sites(["employment", "employment"]))
     assert sentence == (
         "A site's districts, county line and combined authority are judged on the employment "
         "in its footprint (each area's spread evenly over the area)."
     )
-    (land,), _ = _blocks(_sites(["area"]))
+    # How sites meet findings, and that the data's year bounds what they can show.
+    assert matching.startswith("A site is matched with findings of its sector")
+    assert matching.endswith("a site built or grown since cannot show its own activity in them.")
+    (land, _matching), _ = _blocks(_sites(["area"]))
     assert "judged on its footprint's land" in land
     assert "whole districts" in land
 
 
 def test_mixed_bases_name_their_sites() -> None:
-    (sentence,), _ = _blocks(_sites(["employment", "area", "employment"]))
+    (sentence, _matching), _ = _blocks(_sites(["employment", "area", "employment"]))
     assert "the employment in its footprint" in sentence
     assert "for Park 0; Park 2, and on its footprint's land" in sentence
     assert sentence.endswith("for Park 1.")
@@ -75,8 +78,12 @@ def test_mixed_bases_name_their_sites() -> None:
 def test_districts_show_their_shares_on_the_sites_basis_largest_first() -> None:
     sites = _sites(["employment", "area"])
     _, (table,) = _blocks(sites, _links(sites))
-    # By jobs South leads; by land North does. A district only touched is not listed.
-    assert table["Districts"].tolist() == ["South 68%, North 30%", "North 70%, South 28%"]
+    # By jobs South leads, its land share beside; by land North does. A district only
+    # touched is not listed.
+    assert table["Districts"].tolist() == [
+        "South 68% (land 28%), North 30% (land 70%)",
+        "North 70%, South 28%",
+    ]
     # Without the links, the districts by name.
     _, (plain,) = _blocks(sites)
     assert plain["Districts"].tolist() == ["North, South", "North, South"]
@@ -87,7 +94,7 @@ def test_sites_outside_the_study_area_do_not_count() -> None:
     sites.loc[1, "status"] = "outside_study_area"
     paragraphs, _ = _blocks(sites)
     assert paragraphs[0].endswith("spread evenly over the area).")
-    assert paragraphs[1] == "Outside the study area, not assessed: Park 1."
+    assert paragraphs[-1] == "Outside the study area, not assessed: Park 1."
 
 
 def test_the_grid_comparison_is_counted_for_traded_industries() -> None:
@@ -113,9 +120,16 @@ def test_the_grid_comparison_is_counted_for_traded_industries() -> None:
     text = paragraph.text
     assert "onto a grid of 1,000 m cells" in text
     assert "Of the 3 clusters on the areas, 1 reappears" in text
-    assert "1 in another shape (shifted) and 1 not at all (area-only" in text
+    assert "1 in another shape (shifted) and 1 not at all (area-only)." in text
     # The local-serving industry's grid clusters are not counted: its area findings are not.
     assert "The grid finds 2 clusters the areas do not (grid-only; half of them 5 km²" in text
+    assert "a few cells of jobs inside a larger area" in text
+    # Without land-use data the grid has no detail within an area, and the text says so.
+    (_heading, even) = maup_blocks(
+        maup, cell_m=1000, local_serving={"c": "Construction"}, evenly_spread=1.0
+    )
+    assert "each area's jobs are spread evenly over its cells" in even.text
+    assert "a few cells of jobs inside a larger area" not in even.text
     assert text.endswith("Local-serving industries are left out here too: Construction.")
     assert maup_blocks(maup.iloc[5:], cell_m=1000, local_serving={"c": "Construction"}) == []
 

@@ -204,9 +204,9 @@ def _touches(
     """The findings an authority only touches: ' It also only touches 1 cluster (...): X'."""
     largest = percent(float(touched["employment_share"].max()))
     held = (
-        f"{largest} of its {quantity} lies in {name}"
+        f"{largest} of the finding's {quantity} lies in {name}"
         if len(set(touched["cluster_id"])) == 1
-        else f"at most {largest} of each one's {quantity} lies in {name}"
+        else f"at most {largest} of each finding's {quantity} lies in {name}"
     )
     return (
         f"{' It also' if also else ''} only touches "

@@ -211,13 +211,20 @@ def figure_jobs(
     hotspot_method: HotspotMethod,
     cluster_rule: ClusterRule,
     grid_cell_m: float | None,
+    local_serving: Collection[str] = (),
 ) -> list[FigureJob]:
-    """Every figure of the run, as jobs to draw (the costliest first, to balance the workers)."""
+    """Every figure of the run, as jobs to draw (the costliest first, to balance the workers).
+
+    The area-versus-grid map leaves out the ``local_serving`` definitions, whose findings on
+    the areas are left out: their panels would show the grid's alone.
+    """
     common = _framed(data, framing)
     areas = data.areas
     jobs: list[FigureJob] = []
     if definitions:
-        jobs += _small_multiple_jobs(data, definitions, framing, hotspot_method, grid_cell_m)
+        jobs += _small_multiple_jobs(
+            data, definitions, framing, hotspot_method, grid_cell_m, local_serving=local_serving
+        )
     rule = cluster_rule
     jobs.append(
         FigureJob(
@@ -326,6 +333,8 @@ def _small_multiple_jobs(
     framing: Framing,
     method: HotspotMethod,
     grid_cell_m: float | None,
+    *,
+    local_serving: Collection[str] = (),
 ) -> list[FigureJob]:
     areas, paths = data.areas, data.panel_geometry.areas
     common = _framed(data, framing) | {"geometry": data.panel_geometry}
@@ -425,7 +434,8 @@ def _small_multiple_jobs(
         ),
     ]
     if data.grid_findings is not None:
-        jobs.append(FigureJob("maup", _maup_job(data, definitions, framing, grid_cell_m, common)))
+        traded = [(code, label) for code, label in definitions if code not in set(local_serving)]
+        jobs.append(FigureJob("maup", _maup_job(data, traded, framing, grid_cell_m, common)))
     return jobs
 
 

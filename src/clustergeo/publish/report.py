@@ -273,7 +273,12 @@ def report_blocks(
         blocks += _global_blocks(global_statistics, method.global_permutations)
     blocks += _cluster_blocks(clusters, links, framing)
     if sites is not None and not sites.empty:
-        blocks += _site_blocks(sites, clusters.set_index("cluster_id")["name"], site_links)
+        blocks += _site_blocks(
+            sites,
+            clusters.set_index("cluster_id")["name"],
+            site_links,
+            year=framing.employment_year,
+        )
     if authority_summaries is not None and not authority_summaries.empty:
         blocks += _authority_blocks(authority_summaries, rules.straddle_share)
     blocks += change_over_time
@@ -291,12 +296,19 @@ def report_blocks(
 
 
 def maup_blocks(
-    maup: pd.DataFrame, *, cell_m: float | None, local_serving: Mapping[str, str] | None = None
+    maup: pd.DataFrame,
+    *,
+    cell_m: float | None,
+    local_serving: Mapping[str, str] | None = None,
+    evenly_spread: float | None = None,
 ) -> list[Block]:
     """How far the clusters depend on the areas: the area-versus-grid comparison in words.
 
     ``maup`` is :func:`clustergeo.surface.maup.compare_clusters`' table; industries in
     ``local_serving`` (code → label) are left out, as their findings on the areas are.
+    ``evenly_spread`` is the share of the areas whose jobs the grid spread evenly over their
+    cells, for want of land-use data: over those the grid differs from the areas in who
+    neighbours whom, not in detail within an area, and says so.
     """
     left_out = dict(local_serving or {})
     traded = maup.loc[~maup["industry_code"].astype(str).isin(set(left_out))]
@@ -311,6 +323,14 @@ def maup_blocks(
         "on the areas, to show how much a finding's shape depends on the areas (the "
         "modifiable areal unit problem). "
     )
+    even = evenly_spread is not None and evenly_spread >= 0.5
+    if even:
+        text += (
+            "Without land-use data for most areas, each area's jobs are spread evenly over its "
+            "cells: the grid differs from the areas in which places neighbour which, not in "
+            "detail within an area, and a large rural area's jobs are thinned over many cells, "
+            "so a cluster there can fade. "
+        )
     if on_areas:
         stable = int(counts.get("stable", 0))
         text += (
@@ -318,15 +338,19 @@ def maup_blocks(
             f"{'reappears' if stable == 1 else 'reappear'} in much the same place (stable: "
             "overlapping a grid cluster by at least half), "
             f"{int(counts.get('shifted', 0))} in another shape (shifted) and "
-            f"{int(counts.get('area-only', 0))} not at all (area-only: perhaps an artefact of "
-            "the areas). "
+            f"{int(counts.get('area-only', 0))} not at all (area-only). "
         )
     if not grid_only.empty:
         size = float(grid_only["grid_km2"].median())
         text += (
             f"The grid finds {plural(len(grid_only), 'cluster')} the areas do not (grid-only; "
-            f"half of them {size:,.0f} km² or less): often a few cells of jobs inside a larger "
-            "area, which the area's average hides."
+            f"half of them {size:,.0f} km² or less)"
+            + (
+                "."
+                if even
+                else ": often a few cells of jobs inside a larger area, which the area's "
+                "average hides."
+            )
         )
     shown_out = sorted(
         label for code, label in left_out.items() if code in set(maup["industry_code"].astype(str))
@@ -554,11 +578,15 @@ def _authority_blocks(summaries: pd.DataFrame, straddle_share: float) -> list[Bl
             f"than {straddle_share:.0%} of one) and those it only touches, which it shares and "
             "with whom, and how much of each lies outside it. Shares here are of each "
             "finding's whole extent (its core and the hot spots around it), so they can differ "
-            "a little from the straddle table's, which are of the core.",
+            "from the straddle table's, which are of the core. A unitary or metropolitan "
+            "district, its own upper tier, is listed once, among the districts.",
         ),
     ]
+    districts = set(summaries.loc[summaries["tier"] == "district", "authority_code"])
     for tier, heading in _TIER_HEADINGS.items():
         rows = summaries.loc[summaries["tier"] == tier]
+        if tier == "upper_tier":
+            rows = rows.loc[~rows["authority_code"].isin(districts)]
         if rows.empty:
             continue
         blocks += [
@@ -576,10 +604,12 @@ def _flags(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _site_district_shares(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
-    """Each site's districts with their shares, largest first: 'Upton Fields 87%, Tamewood 13%'.
+    """Each site's districts with their shares, largest first: 'Upton Fields 87% (land 60%), …'.
 
     The districts it straddles (a district it only touches is left out, as in ``districts``),
-    their shares on the site's own basis (``share_basis``: employment, else land).
+    their shares on the site's own basis (``share_basis``: employment, else land); shares of
+    employment give the land's beside them, since spreading an area's jobs evenly over it can
+    put a site's jobs in a denser neighbour (an airport on a city's edge).
     """
     districts = links.loc[(links["tier"] == "district") & (links["relation"] != "touches")]
     basis = sites.set_index("site_key")["share_basis"] if "share_basis" in sites else None
@@ -590,15 +620,23 @@ def _site_district_shares(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series
         ranked = own.assign(share=share).sort_values(
             ["share", "authority_name"], ascending=[False, True]
         )
+        land = ranked.get("area_km2_share")
         shown[key] = ", ".join(
             f"{name} {percent(float(s))}"
-            for name, s in zip(ranked["authority_name"], ranked["share"], strict=True)
+            + ("" if on_land or land is None else f" (land {percent(float(land.loc[i]))})")
+            for i, name, s in zip(
+                ranked.index, ranked["authority_name"], ranked["share"], strict=True
+            )
         )
     return sites["site_key"].map(shown).astype(object)
 
 
 def _site_blocks(
-    sites: pd.DataFrame, names: pd.Series, links: pd.DataFrame | None = None
+    sites: pd.DataFrame,
+    names: pd.Series,
+    links: pd.DataFrame | None = None,
+    *,
+    year: str | int | None = None,
 ) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
@@ -633,6 +671,15 @@ def _site_blocks(
     basis = _share_basis_sentence(assessed)
     if basis:
         blocks.append(Block("p", basis))
+    blocks.append(
+        Block(
+            "p",
+            "A site is matched with findings of its sector through the industries the data "
+            "give (a food park matches any manufacturing where the data are by section), and "
+            + (f"on the data's year, {year}" if year else "on the data's year")
+            + ": a site built or grown since cannot show its own activity in them.",
+        )
+    )
     if not outside.empty:
         blocks.append(
             Block("p", "Outside the study area, not assessed: " + ", ".join(outside) + ".")

@@ -544,6 +544,19 @@ def read_grid_clusters(paths: RunPaths) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
     return gpd.read_parquet(paths[r.GRID_CLUSTERS]), pd.read_parquet(_existing(paths, r.MAUP, None))
 
 
+def read_evenly_spread_share(paths: RunPaths) -> float | None:
+    """The share of the areas whose jobs the grid spread evenly over their cells.
+
+    Those are the areas without land-use data (the surface stage's ``fallback_areas``); None
+    when the run built no grid.
+    """
+    if not paths[r.SURFACE_REPORT].exists():
+        return None
+    allocation = _json(paths, r.SURFACE_REPORT).get("allocation", {})
+    areas = int(allocation.get("areas") or 0)
+    return len(allocation.get("fallback_areas", ())) / areas if areas else None
+
+
 @dataclass(frozen=True)
 class SurfaceGrid:
     """The employment GeoTIFF's band names (one per cluster definition) and cell size."""

@@ -145,6 +145,7 @@ def run(config: RunConfig) -> None:
         hotspot_method=method,
         cluster_rule=rule,
         grid_cell_m=config.surface.cell_m if config.surface else None,
+        local_serving=() if config.clusters.include_non_traded else _local_serving(industries),
     )
     stream_maps: list[FigureJob] = []
     if circular is not None and config.circular is not None:
@@ -265,6 +266,7 @@ def _run_report_blocks(
             tables.maup,
             cell_m=config.surface.cell_m if config.surface else None,
             local_serving={code: str(labels.get(code, code)) for code in local},
+            evenly_spread=intermediates.read_evenly_spread_share(paths),
         )
     blocks = report_blocks(
         framing=framing,
