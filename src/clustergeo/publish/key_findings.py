@@ -73,7 +73,7 @@ GLOSSARY: dict[str, str] = {
     "Strength and stars": (
         "a score combining size, specialisation, focus and significance that ranks the "
         "findings; a star for each of size, specialisation and focus in the top share of "
-        "the run's findings"
+        "the run's findings (the method section gives the share)"
     ),
     "Straddles": (
         "more than the stated share of a finding's employment lies outside its lead "

@@ -237,7 +237,9 @@ def report_blocks(
                 else "size, specialisation, focus and significance"
             )
             + ") and get up to three stars, one for "
-            "each of size, specialisation and focus on which they are in the top "
+            "each of size (the finding's share of the industry in the study area, so a "
+            "small industry's findings can earn it), specialisation (its LQ) and focus (the "
+            "industry's share of the finding's own total) on which they are in the top "
             f"{rules.star_share:.0%} of the run's findings, after the European "
             "Cluster Observatory.",
         ),
