@@ -224,3 +224,30 @@ def test_a_gap_across_districts_names_every_district_that_can_act_lead_first() -
     )
     table = _unlinked_table(rows, "Who could act")
     assert table["Who could act"].tolist() == ["Upton Fields and Tamewood", "Pellbury"]
+
+
+def test_a_table_cut_to_its_largest_rows_says_so() -> None:
+    from clustergeo.publish.circular import _zone_blocks
+
+    n = 16
+    scattered = pd.DataFrame(
+        {
+            "zone_id": [f"s{i}" for i in range(n)],
+            "kind": ["scattered"] * n,
+            "label": ["Residues"] * n,
+            "districts": [f"D{i}" for i in range(n)],
+            "lead_district": [f"D{i}" for i in range(n)],
+            "name": [f"Residues: D{i}" for i in range(n)],
+            "producer_employment": [1000.0 + i for i in range(n)],
+            "nearest_user_km": [None] * n,
+            "users_nearby_employment": [100.0] * n,
+            "users_nearby_lq": [0.9] * n,
+        }
+    )
+    blocks = _zone_blocks(scattered, distance_km=10)
+    (table,) = [b.table for b in blocks if b.kind == "table"]
+    assert len(table) == 15
+    assert blocks[-1].text.startswith("The 15 largest of 16 scattered producer places")
+    # Fifteen fit whole: nothing to say.
+    fewer = _zone_blocks(scattered.iloc[:15], distance_km=10)
+    assert not any("largest of" in b.text for b in fewer)

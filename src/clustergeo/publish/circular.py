@@ -521,9 +521,10 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
                         "Between": ranked["agreement"].fillna(""),
                         "Broker": ranked["broker"].fillna(""),
                     }
-                ).head(15),
+                ).head(_TABLE_ROWS),
             )
         )
+        blocks += _shown(len(found), "zones")
     blocks.append(Block("h2", "Gaps: producers with few users near"))
     if gaps.empty:
         blocks.append(Block("p", "No producer place lacks users within reach."))
@@ -538,6 +539,7 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
             )
         )
         blocks.append(Block("table", table=_unlinked_table(gaps, "Who could act")))
+        blocks += _shown(len(gaps), "gaps")
     scattered = zones.loc[zones["kind"] == "scattered"]
     if not scattered.empty:
         blocks.append(Block("h2", "Producers with users near but scattered"))
@@ -550,6 +552,7 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
             )
         )
         blocks.append(Block("table", table=_unlinked_table(scattered, "Who could broker")))
+        blocks += _shown(len(scattered), "scattered producer places")
     return blocks
 
 
@@ -601,6 +604,23 @@ def _plain_names(rows: pd.DataFrame, leads: pd.Series) -> list[list[str]]:
     return names
 
 
+#: Rows a zone, gap or scattered table shows; the rest are in the CSVs.
+_TABLE_ROWS = 15
+
+
+def _shown(count: int, what: str) -> list[Block]:
+    """A line saying a table shows only the largest rows, where it does."""
+    if count <= _TABLE_ROWS:
+        return []
+    return [
+        Block(
+            "p",
+            f"The {_TABLE_ROWS} largest of {count:,} {what} by producer jobs; every one is in "
+            "`circular/zones.csv`.",
+        )
+    ]
+
+
 def _lead_first(districts: object, lead: object) -> list[str]:
     """The districts of '; '-joined ``districts``, ``lead`` first (or the lead alone)."""
     parts = [d for d in str(districts).split("; ") if d] if isinstance(districts, str) else []
@@ -632,4 +652,4 @@ def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
                 )
             ],
         }
-    ).head(15)
+    ).head(_TABLE_ROWS)
