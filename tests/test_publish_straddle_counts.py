@@ -87,3 +87,13 @@ def test_key_findings_and_the_straddle_section_give_the_same_counts(
     section = [b.text for b in _cluster_blocks(findings, links, plain_framing()) if b.kind == "p"]
     assert any(text.startswith(f"{sentence};") for text in section)
     assert len(straddling_clusters(findings, links)) == 2
+
+
+def test_a_straddling_finding_lists_its_lead_district_first(findings: pd.DataFrame) -> None:
+    from clustergeo.publish.key_findings import _straddled_districts
+
+    row = findings.iloc[0].copy()
+    row["lead_district"] = "North"
+    assert _straddled_districts(row, core=True) == "North, East"
+    row["lead_district"] = "East"
+    assert _straddled_districts(row, core=True) == "East, North"

@@ -303,9 +303,16 @@ def _governance_sentences(
 
 
 def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
-    """The districts a straddling finding spans: its core's, or its extent's if only that does."""
+    """The districts a straddling finding spans: its core's, or its extent's if only that does.
+
+    The lead district first (the finding's name leads with it), then the others.
+    """
     column = "districts" if core else "extent_districts"
-    return str(finding.get(column) or finding.get("districts") or "").replace("; ", ", ")
+    parts = [d for d in str(finding.get(column) or finding.get("districts") or "").split("; ") if d]
+    lead = finding.get("lead_district" if core else "extent_lead_district")
+    if isinstance(lead, str) and lead in parts:
+        parts = [lead, *(d for d in parts if d != lead)]
+    return ", ".join(parts)
 
 
 def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
