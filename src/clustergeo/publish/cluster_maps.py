@@ -57,6 +57,7 @@ from clustergeo.publish.plotting import (
     add_north_arrow,
     add_scale_bar,
     boundary_handles,
+    corner_coverage,
     crs_note,
     default_figsize,
     draw_outlines,
@@ -918,8 +919,16 @@ def plot_small_multiples(
             gid="footer",
             linespacing=1.3,
         )
-        add_scale_bar(axes[n - 1], loc="lower left")
-        add_north_arrow(axes[0], loc="upper right")
+        # In the emptiest corner of their panel (the last's for the bar, the first's for the
+        # arrow), lower for the bar and upper for the arrow where corners are alike.
+        scale = corner_coverage(axes[n - 1], areas)
+        add_scale_bar(
+            axes[n - 1], loc=min(scale, key=lambda c: (scale[c], not c.startswith("lower")))
+        )
+        arrow = corner_coverage(axes[0], areas)
+        add_north_arrow(
+            axes[0], loc=min(arrow, key=lambda c: (arrow[c], not c.startswith("upper")))
+        )
         freeze_layout(fig)
         for ax, panel in zip(axes, panels, strict=False):
             panel.draw(ax)
