@@ -223,7 +223,7 @@ def test_a_gap_across_districts_names_every_district_that_can_act_lead_first() -
         }
     )
     table = _unlinked_table(rows, "Who could act")
-    assert table["Who could act"].tolist() == ["Upton Fields and Tamewood", "Pellbury"]
+    assert table["Who could act"].tolist() == ["Upton Fields, Tamewood", "Pellbury"]
 
 
 def test_a_table_cut_to_its_largest_rows_says_so() -> None:

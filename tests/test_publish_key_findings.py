@@ -244,7 +244,8 @@ def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_com
     # The districts its footprint spans, the lead first.
     assert (
         "Anchor site **Airport park** sits in Energy, water and waste: Coventry, south-east; "
-        "Energy, water and waste: Coventry, south-west. Its footprint spans Warwick and Coventry."
+        "Energy, water and waste: Coventry, south-west. Its footprint spans 2 districts: Warwick, "
+        "Coventry."
     ) in items
     one = sites.assign(districts="Warwick", sector_clusters_in="")
     assert any(item.endswith("Its footprint lies in Warwick.") for item in _items(sites=one))

@@ -646,7 +646,7 @@ def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
             ),
             # Every district the place straddles can act on it, the lead first.
             actor: [
-                " and ".join(_lead_first(districts, lead))
+                ", ".join(_lead_first(districts, lead))
                 for districts, lead in zip(
                     ranked["districts"], ranked["lead_district"], strict=True
                 )

@@ -374,7 +374,11 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
 
 
 def _footprint_districts(site: pd.Series) -> str:
-    """'. Its footprint spans Wolverhampton and South Staffordshire.' (the lead first)."""
+    """'. Its footprint spans 2 districts: Wolverhampton, South Staffordshire.' (lead first).
+
+    Counted, then listed by commas: names such as 'Hinckley and Bosworth' would make 'and'
+    between them ambiguous.
+    """
     parts = [d for d in str(site.get("districts") or "").split("; ") if d]
     lead = site.get("lead_district")
     if lead in parts:
@@ -383,7 +387,7 @@ def _footprint_districts(site: pd.Series) -> str:
         return "."
     if len(parts) == 1:
         return f". Its footprint lies in {parts[0]}."
-    return f". Its footprint spans {', '.join(parts[:-1])} and {parts[-1]}."
+    return f". Its footprint spans {len(parts)} districts: {', '.join(parts)}."
 
 
 def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:
