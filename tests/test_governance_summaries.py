@@ -158,7 +158,7 @@ def test_counties_share_clusters_without_a_county_suffix(summaries: pd.DataFrame
     row = summaries.loc[("upper_tier", WARKS[0])]
     assert row["partners"] == "Leicestershire (1)"
     assert row["summary"] == (
-        "Warwickshire (county or unitary authority) is part of 1 cluster: Manufacturing. "
+        "Warwickshire (county) is part of 1 cluster: Manufacturing. "
         "It shares 1 with Leicestershire. 41% of the employment of the Manufacturing cluster "
         "(Hinckley and Bosworth / Nuneaton and Bedworth) lies outside Warwickshire."
     )

@@ -178,6 +178,8 @@ def percent(share: float) -> str:
 
 def _authority_kind(code: str, name: str, tier: str, county_of: pd.Series) -> str:
     """What the authority is: 'district, Warwickshire', 'metropolitan district', 'county...'."""
+    if tier == "upper_tier" and code.startswith("E10"):
+        return "county"
     if tier != "district":
         return TIER_LABELS[tier]
     county = county_of.get(code)

@@ -371,7 +371,7 @@ def _change_over_time(
         geometry=_shared_geometry(data, layers["growth_areas"]),
     )
     over_time.maps.extend(maps)
-    against = " against the industry's" if summary.against_industry else ""
+    against = " against the industry" if summary.against_industry else ""
     over_time.captions.update(
         _captions(maps, "growth", f"Growth {summary.period}{against}", growth.growth)
     )
