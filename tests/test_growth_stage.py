@@ -275,7 +275,7 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     # (by the districts' average employment it read as 96% Wolverhampton).
     i54 = gpd.read_parquet(paths[r.SITES]).set_index("site_key").loc["i54_south_staffordshire"]
     assert i54["share_basis"] == "area"
-    assert i54["districts"] == "Wolverhampton; South Staffordshire"
+    assert i54["districts"] == "South Staffordshire; Wolverhampton"
     assert i54["ca_status"] == "partly_outside_ca"
     assert "combined authority are judged on its footprint's land" in report
     assert (
