@@ -139,3 +139,21 @@ def test_sites_of_a_run_without_district_links_keep_their_names() -> None:
     links = _links(sites).query("tier != 'district'")
     _, (table,) = _blocks(sites, links)
     assert table["Districts"].tolist() == ["North, South"]
+
+
+def test_the_grid_comparison_makes_a_key_finding() -> None:
+    from clustergeo.publish.report import maup_key_finding
+
+    maup = pd.DataFrame(
+        {
+            "industry_code": ["m", "m", "m", "m", "c"],
+            "stability": ["stable", "shifted", "area-only", "grid-only", "stable"],
+        }
+    )
+    assert maup_key_finding(maup, cell_m=1000, local_serving={"c": "Construction"}) == (
+        "On a 1 km grid, 1 of the 3 clusters on the areas reappears in much the same place, 1 "
+        "in another shape and 1 not at all: how much each depends on the areas is in the "
+        "section on areas or a grid."
+    )
+    # No cluster on the areas of a traded industry: nothing to say.
+    assert maup_key_finding(maup.iloc[3:], cell_m=1000, local_serving={"c": "Construction"}) is None

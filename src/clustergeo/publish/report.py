@@ -40,6 +40,7 @@ __all__ = [
     "PRINT_CSS",
     "Block",
     "maup_blocks",
+    "maup_key_finding",
     "provenance_blocks",
     "report_blocks",
     "report_figures",
@@ -113,6 +114,7 @@ def report_blocks(
     change_over_time: Sequence[Block] = (),
     authority_summaries: pd.DataFrame | None = None,
     site_links: pd.DataFrame | None = None,
+    grid_finding: str | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -146,6 +148,9 @@ def report_blocks(
     site_links
         Site-authority links (:func:`~clustergeo.governance.overlay.authority_links`), to give
         each site's districts their shares; None lists them by name.
+    grid_finding
+        The key finding of the area-versus-grid comparison (:func:`maup_key_finding`), last
+        among the key findings; None leaves it out.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -169,13 +174,16 @@ def report_blocks(
         Block("h2", "Key findings"),
         Block(
             "list",
-            items=key_findings(
-                findings=clusters,
-                links=links,
-                sites=sites,
-                global_statistics=global_statistics,
-                n_industries=sought_in,
-                framing=framing,
+            items=(
+                *key_findings(
+                    findings=clusters,
+                    links=links,
+                    sites=sites,
+                    global_statistics=global_statistics,
+                    n_industries=sought_in,
+                    framing=framing,
+                ),
+                *((grid_finding,) if grid_finding else ()),
             ),
         ),
     ]
@@ -313,11 +321,9 @@ def maup_blocks(
     neighbours whom, not in detail within an area, and says so.
     """
     left_out = dict(local_serving or {})
-    traded = maup.loc[~maup["industry_code"].astype(str).isin(set(left_out))]
+    traded, counts, on_areas = _maup_counts(maup, left_out)
     if traded.empty:
         return []
-    counts = traded["stability"].value_counts()
-    on_areas = int(counts.drop("grid-only", errors="ignore").sum())
     grid_only = traded.loc[traded["stability"] == "grid-only"]
     grid = f"a grid of {cell_m:,g} m cells" if cell_m else "the employment grid"
     text = (
@@ -363,6 +369,40 @@ def maup_blocks(
         Block("h2", "Areas or a grid: how much the findings depend on the areas"),
         Block("p", text.strip()),
     ]
+
+
+def _maup_counts(
+    maup: pd.DataFrame, local_serving: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """The comparison's rows of traded industries, their counts by stability, and the areas'.
+
+    The last is how many of the rows are clusters on the areas (every label but grid-only).
+    """
+    traded = maup.loc[~maup["industry_code"].astype(str).isin(set(local_serving))]
+    counts = traded["stability"].value_counts()
+    return traded, counts, int(counts.drop("grid-only", errors="ignore").sum())
+
+
+def maup_key_finding(
+    maup: pd.DataFrame, *, cell_m: float | None, local_serving: Mapping[str, str] | None = None
+) -> str | None:
+    """How many of the clusters on the areas hold on the grid, in a key finding's words.
+
+    Counted as :func:`maup_blocks` counts them (local-serving industries left out); None
+    where no cluster on the areas was compared.
+    """
+    _traded, counts, on_areas = _maup_counts(maup, dict(local_serving or {}))
+    if not on_areas:
+        return None
+    grid = f"a {cell_m / 1000:g} km grid" if cell_m else "the employment grid"
+    stable = int(counts.get("stable", 0))
+    return (
+        f"On {grid}, {stable} of the {plural(on_areas, 'cluster')} on the areas "
+        f"{'reappears' if stable == 1 else 'reappear'} in much the same place, "
+        f"{int(counts.get('shifted', 0))} in another shape and "
+        f"{int(counts.get('area-only', 0))} not at all: how much each depends on the areas is "
+        "in the section on areas or a grid."
+    )
 
 
 def table_size(n_areas: int, n_industries: int, n_definitions: int = 0) -> str:

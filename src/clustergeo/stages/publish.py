@@ -66,6 +66,7 @@ from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
     Block,
     maup_blocks,
+    maup_key_finding,
     report_blocks,
     report_figures,
     to_html,
@@ -259,15 +260,19 @@ def _run_report_blocks(
     sites = layers.get("site_footprints")
     kinds = tables.lq.drop_duplicates("industry_code")["kind"].astype(str)
     geography: list[Block] = []
+    grid_finding = None
     if tables.maup is not None:
         labels = tables.lq.drop_duplicates("industry_code").set_index("industry_code")["label"]
         local = () if config.clusters.include_non_traded else _local_serving(industries)
+        local_serving = {code: str(labels.get(code, code)) for code in local}
+        cell_m = config.surface.cell_m if config.surface else None
         geography = maup_blocks(
             tables.maup,
-            cell_m=config.surface.cell_m if config.surface else None,
-            local_serving={code: str(labels.get(code, code)) for code in local},
+            cell_m=cell_m,
+            local_serving=local_serving,
             evenly_spread=intermediates.read_evenly_spread_share(paths),
         )
+        grid_finding = maup_key_finding(tables.maup, cell_m=cell_m, local_serving=local_serving)
     blocks = report_blocks(
         framing=framing,
         hotspot_method=method,
@@ -284,6 +289,7 @@ def _run_report_blocks(
         change_over_time=[*geography, *change_over_time],
         authority_summaries=tables.authority_summaries,
         site_links=tables.site_authorities,
+        grid_finding=grid_finding,
     )
     if circular is not None and config.circular is not None:
         # The circular section goes before the maps and the provenance, which close the report.
