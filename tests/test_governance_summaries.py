@@ -423,3 +423,20 @@ def test_what_lies_within_an_authority_that_also_touches_a_finding_is_said_of_it
         "touches 1 cluster (2% of the finding's employment lies in Coventry): Manufacturing. "
         "The one it is part of lies within Coventry."
     )
+
+
+@pytest.mark.parametrize(
+    ("districts", "lead", "expected"),
+    [
+        ("Alpha; Beta; Gamma", "Gamma", ["Gamma", "Alpha", "Beta"]),
+        ("Alpha; Beta", None, ["Alpha", "Beta"]),
+        (None, "Gamma", ["Gamma"]),
+        (float("nan"), float("nan"), []),
+    ],
+)
+def test_lead_first_puts_the_lead_district_first(
+    districts: object, lead: object, expected: list[str]
+) -> None:
+    from clustergeo.governance.summaries import lead_first
+
+    assert lead_first(districts, lead) == expected

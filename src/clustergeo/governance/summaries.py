@@ -21,6 +21,7 @@ __all__ = [
     "authority_summaries",
     "district_straddles",
     "district_straddles_sentence",
+    "lead_first",
     "markdown_table",
     "percent",
     "plural",
@@ -314,6 +315,18 @@ def _counted(kinds: pd.Series) -> str:
         return plural(int(counts.iloc[0]), str(counts.index[0]))
     parts = and_list([plural(int(counts[kind]), kind) for kind in sorted(counts.index)])
     return f"{plural(len(kinds), 'finding')} ({parts})"
+
+
+def lead_first(districts: object, lead: object) -> list[str]:
+    """The districts of a '; '-joined ``districts`` field, ``lead`` first.
+
+    The flags list districts alphabetically; names and sentences lead with the lead district.
+    A missing field gives the lead alone, a missing lead the districts as listed.
+    """
+    parts = [d for d in districts.split("; ") if d] if isinstance(districts, str) else []
+    if not isinstance(lead, str) or not lead:
+        return parts
+    return [lead, *(d for d in parts if d != lead)]
 
 
 def and_list(items: list[str]) -> str:

@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from clustergeo.governance.findings import finding_names
-from clustergeo.governance.summaries import plural
+from clustergeo.governance.summaries import lead_first, plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import (
@@ -621,14 +621,6 @@ def _shown(count: int, what: str) -> list[Block]:
     ]
 
 
-def _lead_first(districts: object, lead: object) -> list[str]:
-    """The districts of '; '-joined ``districts``, ``lead`` first (or the lead alone)."""
-    parts = [d for d in str(districts).split("; ") if d] if isinstance(districts, str) else []
-    if not isinstance(lead, str) or not lead:
-        return parts
-    return [lead, *(d for d in parts if d != lead)]
-
-
 def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
     """Gaps or scattered producer places, largest first (at most 15)."""
     ranked = rows.sort_values(["producer_employment", "zone_id"], ascending=[False, True])
@@ -646,7 +638,7 @@ def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
             ),
             # Every district the place straddles can act on it, the lead first.
             actor: [
-                ", ".join(_lead_first(districts, lead))
+                ", ".join(lead_first(districts, lead))
                 for districts, lead in zip(
                     ranked["districts"], ranked["lead_district"], strict=True
                 )

@@ -18,6 +18,7 @@ from clustergeo.governance.summaries import (
     and_list,
     district_straddles,
     district_straddles_sentence,
+    lead_first,
     plural,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
@@ -308,11 +309,8 @@ def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
     The lead district first (the finding's name leads with it), then the others.
     """
     column = "districts" if core else "extent_districts"
-    parts = [d for d in str(finding.get(column) or finding.get("districts") or "").split("; ") if d]
     lead = finding.get("lead_district" if core else "extent_lead_district")
-    if isinstance(lead, str) and lead in parts:
-        parts = [lead, *(d for d in parts if d != lead)]
-    return ", ".join(parts)
+    return ", ".join(lead_first(finding.get(column) or finding.get("districts"), lead))
 
 
 def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
@@ -379,10 +377,7 @@ def _footprint_districts(site: pd.Series) -> str:
     Counted, then listed by commas: names such as 'Hinckley and Bosworth' would make 'and'
     between them ambiguous.
     """
-    parts = [d for d in str(site.get("districts") or "").split("; ") if d]
-    lead = site.get("lead_district")
-    if lead in parts:
-        parts = [lead, *(d for d in parts if d != lead)]
+    parts = lead_first(site.get("districts"), site.get("lead_district"))
     if not parts:
         return "."
     if len(parts) == 1:
