@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from clustergeo.config import load_config
 from clustergeo.stages import registry as r
-from clustergeo.stages.make_rules import make_rules
+from clustergeo.stages.make_rules import MISSING_OUTPUT, make_rules, output_rules
 from clustergeo.stages.paths import RunPaths
 from conftest import REPO
 
@@ -62,3 +65,37 @@ def test_each_stage_has_a_target_running_its_own_command() -> None:
         at = lines.index(f"{stage.name}:")
         assert lines[at - 1] == f".PHONY: {stage.name}"
         assert lines[at + 1] == f"\t$(CG) {stage.name} {config_file}"
+
+
+def test_the_rules_include_each_stages_output_rules() -> None:
+    lines, manifests, _config_file = _rules()
+    folder = manifests[0].rsplit("/", 1)[0]
+    include = lines.index(f"-include $(wildcard {folder}/*.outputs.mk)")
+    assert lines[include - 2 : include] == [f".PHONY: {MISSING_OUTPUT}", f"{MISSING_OUTPUT}:"]
+
+
+def test_a_missing_output_makes_its_manifest_stale(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifests" / "publish.json"
+    kept, gone = tmp_path / "report.md", tmp_path / "figures" / "a map.png"
+    for path in (kept, gone, manifest):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("made\n", encoding="utf-8")
+    rules = tmp_path / "publish.outputs.mk"
+    rules.write_text(output_rules(manifest, [kept, gone]), encoding="utf-8")
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(
+        f".PHONY: {MISSING_OUTPUT}\n{MISSING_OUTPUT}:\ninclude {rules}\n{manifest}:\n\t@echo run\n",
+        encoding="utf-8",
+    )
+
+    def up_to_date() -> bool:
+        question = ["make", "-q", "-f", str(makefile), str(manifest)]
+        return subprocess.run(question, cwd=tmp_path, check=False).returncode == 0
+
+    assert up_to_date()
+    gone.unlink()  # a name with a space, escaped for make
+    assert not up_to_date()
+    kept.touch()  # a newer output alone is the run's to judge, not make's
+    gone.write_text("made again\n", encoding="utf-8")
+    assert up_to_date()
+    assert output_rules(manifest, []).count("\n") == 2  # the comment only: nothing to miss

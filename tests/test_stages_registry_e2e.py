@@ -329,6 +329,15 @@ def test_make_runs_the_generated_rules_and_a_finished_run_is_a_no_op(
     assert launched == [f"{sys.executable} -m clustergeo run {config.config_path}"]
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     assert "Nothing to be done for 'all'" in again.stdout
+    # An output deleted since is noticed by make too: the run redoes the stage that wrote it.
+    figure = RunPaths.for_config(config)[r.FIGURES] / "clusters.svg"
+    figure.unlink()
+    redo = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    assert "Stage publish: runs because figures/clusters.svg is missing" in redo.stderr
+    assert "Stage hotspots: up to date, skipped" in redo.stderr
+    assert figure.is_file()
+    after = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    assert "Nothing to be done for 'all'" in after.stdout
     rules = (RunPaths.for_config(config).root / "manifests" / "rules.mk").read_text()
     for stage in r.STAGES:
         assert f"manifests/{stage.name}.json:" in rules

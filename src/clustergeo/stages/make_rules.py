@@ -17,6 +17,12 @@ as circular), so it inherits their prerequisites instead: a change to an earlier
 even one a stage command already brought up to date outside make, still reaches every stage
 after it. A phony target per stage (``make -f pipeline.mk hotspots``) runs that stage's
 command, which brings the stage and the stages it reads up to date and nothing after them.
+
+Make cannot know a stage's outputs before it has run (a figure per industry, per anchor site),
+so each stage's manifest is written with a small rules file beside it
+(:func:`output_rules`, ``manifests/<stage>.outputs.mk``) listing the files it records; the
+run's rules include them. An output deleted since (a figure, the GeoPackage) makes ``make``
+start the run, which redoes that stage, instead of finding nothing to do.
 """
 
 from __future__ import annotations
@@ -24,13 +30,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.paths import OUTPUT_RULES_SUFFIX, RunPaths
 from clustergeo.stages.registry import CORE_CODE, STAGES, Stage, producer_of
 
 if TYPE_CHECKING:
     from clustergeo.config import RunConfig
 
-__all__ = ["make_rules"]
+__all__ = ["make_rules", "output_rules"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -49,6 +55,34 @@ def _code_prerequisites(stage: Stage) -> list[str]:
 
 def _escape(path: Path | str) -> str:
     return str(path).replace(" ", "\\ ").replace("$", "$$")
+
+
+#: The phony prerequisite that a stage's manifest gets while one of its outputs is missing.
+MISSING_OUTPUT = "clustergeo-missing-output"
+
+
+def output_rules(manifest: Path, outputs: list[Path]) -> str:
+    """Rules that make ``manifest`` out of date while any of its ``outputs`` is missing.
+
+    The outputs are looked for as ``make`` reads the rules; where one is gone, the manifest
+    gets the phony prerequisite :data:`MISSING_OUTPUT`, so the run is started and finds the
+    file missing. Their times are not compared with the manifest's: the manifests are one
+    grouped target, whose members ``make`` compares with the prerequisites of them all, so
+    the figures written after the first stages' manifests would make every run look stale.
+    An output edited in place is found by the run itself (``clustergeo run``), not by make.
+    """
+    lines = [
+        f"# Written with {manifest.name} by clustergeo: do not edit. While one of the stage's",
+        "# outputs is missing, make runs the stages again.",
+    ]
+    for output in outputs:
+        # One test per file: make's list functions split a path at its spaces.
+        lines += [
+            f'ifeq "$(wildcard {_escape(output)})" ""',
+            f"{_escape(manifest)}: {MISSING_OUTPUT}",
+            "endif",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def make_rules(config: RunConfig, command: str = "$(CG)") -> str:
@@ -82,5 +116,11 @@ def make_rules(config: RunConfig, command: str = "$(CG)") -> str:
         lines.append(f"{stage.name}:")
         lines.append(f"\t{command} {stage.name} {config_file}")
         lines.append("")
+    lines.append("# Each stage's outputs, as its last run recorded them (see output_rules).")
+    lines.append(f".PHONY: {MISSING_OUTPUT}")
+    lines.append(f"{MISSING_OUTPUT}:")
+    folder = _escape(paths.manifest(STAGES[0]).parent)
+    lines.append(f"-include $(wildcard {folder}/*{OUTPUT_RULES_SUFFIX})")
+    lines.append("")
     lines.append(f"all: {' '.join(manifests)}")
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clustergeo.stages.make_rules import output_rules
 from clustergeo.stages.paths import RunPaths
 from clustergeo.stages.registry import CORE_CODE, Artefact, Stage, producer_of
 
@@ -270,11 +271,22 @@ def record(config: RunConfig, stage: Stage, *, skipped: str | None = None) -> Pa
             for p in paths.outputs(stage)
         },
     }
+    _write_output_rules(paths.output_rules(stage), output_rules(path, paths.outputs(stage)))
     text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
     if path.exists() and path.read_text(encoding="utf-8") == text:
         touch(config, stage)
         return path
     return write_text(text, path)
+
+
+def _write_output_rules(path: Path, text: str) -> None:
+    """Write a stage's output rules for ``make`` (atomically) where they changed."""
+    from clustergeo.io import atomic_path
+
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def record_skipped(config: RunConfig, stage: Stage, reason: str) -> Path:
@@ -283,8 +295,15 @@ def record_skipped(config: RunConfig, stage: Stage, reason: str) -> Path:
 
 
 def touch(config: RunConfig, stage: Stage) -> None:
-    """Mark a current stage's manifest as newer than the config, so ``make`` leaves it be."""
-    os.utime(RunPaths.for_config(config).manifest(stage))
+    """Mark a current stage's manifest as newer than the config, so ``make`` leaves it be.
+
+    Its output rules are written too, if a manifest from before them has none.
+    """
+    paths = RunPaths.for_config(config)
+    _write_output_rules(
+        paths.output_rules(stage), output_rules(paths.manifest(stage), paths.outputs(stage))
+    )
+    os.utime(paths.manifest(stage))
 
 
 def check(config: RunConfig, stage: Stage) -> Verdict:

@@ -11,7 +11,10 @@ from clustergeo.stages.registry import Artefact, Stage
 if TYPE_CHECKING:
     from clustergeo.config import RunConfig
 
-__all__ = ["RunPaths"]
+__all__ = ["OUTPUT_RULES_SUFFIX", "RunPaths"]
+
+#: The ending of the files beside the manifests that tell ``make`` each stage's outputs.
+OUTPUT_RULES_SUFFIX = ".outputs.mk"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class RunPaths:
     def manifest(self, stage: Stage) -> Path:
         """The record a stage writes when it has succeeded."""
         return self[stage.manifest]
+
+    def output_rules(self, stage: Stage) -> Path:
+        """The Makefile rules, written with the manifest, that make it depend on the outputs."""
+        return self.manifest(stage).with_name(f"{stage.name}{OUTPUT_RULES_SUFFIX}")
 
     def outputs(self, stage: Stage) -> list[Path]:
         """The files a stage wrote, as they are on disk now, temporary files excluded."""

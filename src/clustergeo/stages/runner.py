@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from clustergeo._errors import ConfigError, OutputError
 from clustergeo.stages import manifest
-from clustergeo.stages.paths import RunPaths
+from clustergeo.stages.paths import OUTPUT_RULES_SUFFIX, RunPaths
 from clustergeo.stages.registry import STAGES, Stage, stage
 
 if TYPE_CHECKING:
@@ -244,7 +244,8 @@ def _is_ours(root: Path) -> bool:
     """A folder marked by a run, or one holding only clustergeo's records (manifests, rules).
 
     Earlier versions of clustergeo wrote no marker but always wrote manifests; ``make`` writes
-    the run's Makefile rules (``manifests/rules.mk``) before the first stage runs.
+    the run's Makefile rules (``manifests/rules.mk``) before the first stage runs, and each
+    manifest comes with its stage's output rules.
     """
     if (root / MARKER).is_file():
         return True
@@ -252,6 +253,7 @@ def _is_ours(root: Path) -> bool:
     if not manifests.is_dir():
         return False
     ours = {f"{s.name}.json" for s in STAGES} | {RULES_FILE}
+    ours |= {f"{s.name}{OUTPUT_RULES_SUFFIX}" for s in STAGES}
     names = {p.name for p in manifests.iterdir()}
     return bool(names) and names <= ours
 
