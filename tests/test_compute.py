@@ -178,6 +178,29 @@ def test_dask_local_listens_on_this_machine_only() -> None:
 
 
 @pytest.mark.e2e
+def test_dask_local_compiles_the_kernels_before_its_workers_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers then load the kernels from numba's cache instead of each compiling them."""
+    from clustergeo import compute
+    from clustergeo.hotspots import warmup
+
+    calls: list[str] = []
+    monkeypatch.setattr(warmup, "ensure_warm", lambda: calls.append("warm"))
+    start = compute._local_cluster
+    monkeypatch.setattr(
+        compute, "_local_cluster", lambda config: calls.append("workers") or start(config)
+    )
+    with dask_client(ComputeConfig(backend="dask-local", workers=1)) as client:
+        assert client is not None
+    assert calls == ["warm", "workers"]
+    calls.clear()
+    with dask_client(ComputeConfig()):
+        pass
+    assert calls == []  # in-process runs warm up when they first compute, as before
+
+
+@pytest.mark.e2e
 def test_dask_local_workers_leave_out_the_errors_the_run_prints(
     capfd: pytest.CaptureFixture[str],
 ) -> None:

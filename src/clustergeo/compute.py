@@ -104,6 +104,11 @@ def dask_client(config: ComputeConfig) -> Iterator[Client | None]:
         return
     _quiet_dask()
     if config.backend == "dask-local":
+        # Compiled (or loaded) here, where a compile is announced with its progress: workers
+        # started on a cold or stale cache would each compile them again, silently.
+        from clustergeo.hotspots.warmup import ensure_warm
+
+        ensure_warm()
         client = _local_cluster(config)
     else:
         client = _remote_client(config.backend)
