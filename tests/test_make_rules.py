@@ -7,7 +7,8 @@ from pathlib import Path
 
 from clustergeo.config import load_config
 from clustergeo.stages import registry as r
-from clustergeo.stages.make_rules import MISSING_OUTPUT, make_rules, output_rules
+from clustergeo.stages.make_rules import make_rules
+from clustergeo.stages.manifest import MISSING_OUTPUT, output_rules
 from clustergeo.stages.paths import RunPaths
 from conftest import REPO
 

@@ -17,6 +17,9 @@ recorded and its outputs are still on disk as written. So a changed setting re-r
 stages that read it; a stage that re-runs and writes the same bytes leaves the stages after it
 current; an edited or deleted output is rebuilt. Every output is written atomically, so a run
 killed mid-stage leaves the previous outputs whole and no new manifest: that stage runs again.
+
+Beside each manifest, ``<stage>.outputs.mk`` (:func:`output_rules`) tells ``make`` which files
+the stage wrote, so that a deleted output makes ``make`` start the run too.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clustergeo.stages.make_rules import output_rules
 from clustergeo.stages.paths import RunPaths
 from clustergeo.stages.registry import CORE_CODE, Artefact, Stage, producer_of
 
@@ -37,10 +39,13 @@ if TYPE_CHECKING:
     from clustergeo.config import RunConfig
 
 __all__ = [
+    "MISSING_OUTPUT",
     "Verdict",
     "check",
     "code_digest",
     "code_files",
+    "make_escape",
+    "output_rules",
     "record",
     "record_skipped",
     "settings_of",
@@ -236,6 +241,42 @@ def _artefact_checksums(artefact: Artefact, manifest: dict[str, Any]) -> dict[st
     return {artefact.path: None if entry is None else str(entry["sha256"])}
 
 
+# --- Rules for make -----------------------------------------------------------------------------
+
+
+def make_escape(path: Path | str) -> str:
+    """``path`` as a Makefile names a file: spaces escaped, ``$`` doubled."""
+    return str(path).replace(" ", "\\ ").replace("$", "$$")
+
+
+#: The phony prerequisite that a stage's manifest gets while one of its outputs is missing.
+MISSING_OUTPUT = "clustergeo-missing-output"
+
+
+def output_rules(manifest: Path, outputs: list[Path]) -> str:
+    """Rules that make ``manifest`` out of date while any of its ``outputs`` is missing.
+
+    The outputs are looked for as ``make`` reads the rules; where one is gone, the manifest
+    gets the phony prerequisite :data:`MISSING_OUTPUT`, so the run is started and finds the
+    file missing. Their times are not compared with the manifest's: the manifests are one
+    grouped target, whose members ``make`` compares with the prerequisites of them all, so
+    the figures written after the first stages' manifests would make every run look stale.
+    An output edited in place is found by the run itself (``clustergeo run``), not by make.
+    """
+    lines = [
+        f"# Written with {manifest.name} by clustergeo: do not edit. While one of the stage's",
+        "# outputs is missing, make runs the stages again.",
+    ]
+    for output in outputs:
+        # One test per file: make's list functions split a path at its spaces.
+        lines += [
+            f'ifeq "$(wildcard {make_escape(output)})" ""',
+            f"{make_escape(manifest)}: {MISSING_OUTPUT}",
+            "endif",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 # --- Records ------------------------------------------------------------------------------------
 
 
@@ -249,6 +290,7 @@ def record(config: RunConfig, stage: Stage, *, skipped: str | None = None) -> Pa
 
     paths = RunPaths.for_config(config)
     path = paths.manifest(stage)
+    outputs = paths.outputs(stage)
     previous = _current_manifest(path) or {}
     known_outputs: dict[str, Any] = previous.get("outputs", {})
     known_inputs: dict[str, Any] = previous.get("inputs", {})
@@ -268,21 +310,23 @@ def record(config: RunConfig, stage: Stage, *, skipped: str | None = None) -> Pa
             str(p.relative_to(paths.root)): _file_record(
                 p, known_outputs.get(str(p.relative_to(paths.root)))
             )
-            for p in paths.outputs(stage)
+            for p in outputs
         },
     }
-    _write_output_rules(paths.output_rules(stage), output_rules(path, paths.outputs(stage)))
+    _write_output_rules(paths, stage, outputs)
     text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
     if path.exists() and path.read_text(encoding="utf-8") == text:
-        touch(config, stage)
+        os.utime(path)  # current: newer than the config, so make leaves it be
         return path
     return write_text(text, path)
 
 
-def _write_output_rules(path: Path, text: str) -> None:
-    """Write a stage's output rules for ``make`` (atomically) where they changed."""
+def _write_output_rules(paths: RunPaths, stage: Stage, outputs: list[Path]) -> None:
+    """Write a stage's :func:`output_rules` (atomically) where they changed."""
     from clustergeo.io import atomic_path
 
+    path = paths.output_rules(stage)
+    text = output_rules(paths.manifest(stage), outputs)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return
     with atomic_path(path) as tmp:
@@ -300,9 +344,7 @@ def touch(config: RunConfig, stage: Stage) -> None:
     Its output rules are written too, if a manifest from before them has none.
     """
     paths = RunPaths.for_config(config)
-    _write_output_rules(
-        paths.output_rules(stage), output_rules(paths.manifest(stage), paths.outputs(stage))
-    )
+    _write_output_rules(paths, stage, paths.outputs(stage))
     os.utime(paths.manifest(stage))
 
 
