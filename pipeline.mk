@@ -2,7 +2,7 @@
 # The rules are generated from the stage registry (src/clustergeo/stages/registry.py) by
 # `clustergeo paths CONFIG make-rules`: one target per stage, its manifest, depending on the
 # config, the stage's input files, its code and the stages it reads. They are regenerated
-# whenever the config or the registry changes.
+# whenever the config, the registry or the code that writes them changes.
 CONFIG ?= pipelines/demo.yaml
 CG ?= .venv/bin/clustergeo
 OUT := $(shell $(CG) -q paths $(CONFIG) output_dir)
@@ -14,7 +14,7 @@ RULES := $(OUT)/manifests/rules.mk
 .PHONY: all
 all:
 
-$(RULES): $(CONFIG) src/clustergeo/stages/registry.py src/clustergeo/stages/make_rules.py
+$(RULES): $(CONFIG) $(addprefix src/clustergeo/stages/,registry.py make_rules.py manifest.py paths.py)
 	@mkdir -p $(dir $@)
 	@$(CG) -q paths $(CONFIG) make-rules > $@.tmp && mv $@.tmp $@
 

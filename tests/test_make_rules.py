@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
-from clustergeo.config import load_config
+from clustergeo.config import RunConfig, load_config
 from clustergeo.stages import registry as r
 from clustergeo.stages.make_rules import make_rules
-from clustergeo.stages.manifest import MISSING_OUTPUT, output_rules
+from clustergeo.stages.manifest import MISSING_OUTPUTS_VARIABLE, make_escape, output_rules
 from clustergeo.stages.paths import RunPaths
 from conftest import REPO
 
@@ -68,35 +69,73 @@ def test_each_stage_has_a_target_running_its_own_command() -> None:
         assert lines[at + 1] == f"\t$(CG) {stage.name} {config_file}"
 
 
-def test_the_rules_include_each_stages_output_rules() -> None:
-    lines, manifests, _config_file = _rules()
-    folder = manifests[0].rsplit("/", 1)[0]
-    include = lines.index(f"-include $(wildcard {folder}/*.outputs.mk)")
-    assert lines[include - 2 : include] == [f".PHONY: {MISSING_OUTPUT}", f"{MISSING_OUTPUT}:"]
+def _config_in(folder: Path) -> RunConfig:
+    """The demo's config with its outputs in ``folder``."""
+    config_file = folder.parent / f"{folder.name}.yaml"
+    config_file.write_text(f'extends: demo\noutput_dir: "{folder}"\n', encoding="utf-8")
+    return load_config(config_file)
 
 
-def test_a_missing_output_makes_its_manifest_stale(tmp_path: Path) -> None:
-    manifest = tmp_path / "manifests" / "publish.json"
-    kept, gone = tmp_path / "report.md", tmp_path / "figures" / "a map.png"
-    for path in (kept, gone, manifest):
+def _outputs_section(config: RunConfig) -> str:
+    """The lines of the run's rules that read the stages' output rules, with a recipe."""
+    rules = make_rules(config)
+    section = rules[rules.index("# Each stage's outputs") : rules.index("\nall: ")]
+    manifests = " ".join(make_escape(RunPaths.for_config(config).manifest(s)) for s in r.STAGES)
+    return f"{section}\n{manifests} &:\n\t@echo run\n"
+
+
+def _write_run(config: RunConfig, outputs: list[str]) -> list[Path]:
+    """Every manifest of a run, made after the publish ``outputs`` and their rules."""
+    paths = RunPaths.for_config(config)
+    files = [paths.root / name for name in outputs]
+    for path in files:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("made\n", encoding="utf-8")
-    rules = tmp_path / "publish.outputs.mk"
-    rules.write_text(output_rules(manifest, [kept, gone]), encoding="utf-8")
-    makefile = tmp_path / "Makefile"
-    makefile.write_text(
-        f".PHONY: {MISSING_OUTPUT}\n{MISSING_OUTPUT}:\ninclude {rules}\n{manifest}:\n\t@echo run\n",
-        encoding="utf-8",
+    publish = r.stage("publish")
+    paths.manifest(publish).parent.mkdir(parents=True, exist_ok=True)
+    paths.output_rules(publish).write_text(
+        output_rules(publish, paths.root, files), encoding="utf-8"
     )
+    for stage in r.STAGES:
+        paths.manifest(stage).write_text("{}\n", encoding="utf-8")
+    return files
 
-    def up_to_date() -> bool:
-        question = ["make", "-q", "-f", str(makefile), str(manifest)]
-        return subprocess.run(question, cwd=tmp_path, check=False).returncode == 0
 
-    assert up_to_date()
-    gone.unlink()  # a name with a space, escaped for make
-    assert not up_to_date()
+def _up_to_date(config: RunConfig, makefile: Path) -> bool:
+    manifest = make_escape(RunPaths.for_config(config).manifest(r.stage("ingest")))
+    question = ["make", "-q", "-f", str(makefile), manifest.replace("\\ ", " ")]
+    return subprocess.run(question, cwd=makefile.parent, check=False).returncode == 0
+
+
+def test_a_missing_output_makes_every_manifest_stale(tmp_path: Path) -> None:
+    # A folder name make must escape: a space and brackets (which its wildcard would expand).
+    config = _config_in(tmp_path / "run folder [1]")
+    kept, gone = _write_run(config, ["report.md", "figures/clusters.png"])
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(_outputs_section(config), encoding="utf-8")
+    assert _up_to_date(config, makefile)
+    gone.unlink()
+    # Any stage's missing output stales the whole group, which is one run.
+    assert not _up_to_date(config, makefile)
     kept.touch()  # a newer output alone is the run's to judge, not make's
     gone.write_text("made again\n", encoding="utf-8")
-    assert up_to_date()
-    assert output_rules(manifest, []).count("\n") == 2  # the comment only: nothing to miss
+    assert _up_to_date(config, makefile)
+
+
+def test_a_copied_run_checks_its_own_outputs(tmp_path: Path) -> None:
+    original = _config_in(tmp_path / "first")
+    _write_run(original, ["report.md", "figures/clusters.png"])
+    copy = _config_in(tmp_path / "second")
+    shutil.copytree(tmp_path / "first", tmp_path / "second")
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(_outputs_section(copy), encoding="utf-8")
+    assert _up_to_date(copy, makefile)
+    (tmp_path / "first" / "figures" / "clusters.png").unlink()
+    assert _up_to_date(copy, makefile)
+    (tmp_path / "second" / "figures" / "clusters.png").unlink()
+    assert not _up_to_date(copy, makefile)
+
+
+def test_a_stage_with_no_outputs_has_nothing_to_miss(tmp_path: Path) -> None:
+    rules = output_rules(r.stage("growth"), tmp_path, [])
+    assert MISSING_OUTPUTS_VARIABLE not in rules

@@ -313,6 +313,10 @@ def test_make_runs_the_generated_rules_and_a_finished_run_is_a_no_op(
     finished: Path, region: Path
 ) -> None:
     config = _copy_run(finished, region, "make")
+    # The copy's output rules name its files relative to the folder, not the original's.
+    copied = (RunPaths.for_config(config).root / "manifests" / "publish.outputs.mk").read_text()
+    assert "figures/clusters.svg" in copied
+    assert str(finished) not in copied
     command = [
         "make",
         "--no-print-directory",

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from clustergeo.cli import main
 from clustergeo.demo.region import write_demo_inputs
+from clustergeo.io import is_temporary
 from clustergeo.stages.registry import stage_names
 
 CLUSTERGEO = [sys.executable, "-m", "clustergeo"]
@@ -136,7 +137,7 @@ def _assert_same_outputs(run: Path, reference: Path) -> None:
         assert ours.geometry.geom_equals_exact(theirs.geometry, tolerance=0).all()
     figures = sorted(p.name for p in (reference / "figures").iterdir())
     assert sorted(p.name for p in (run / "figures").iterdir()) == figures
-    assert not list(run.rglob(".*.partial*"))
+    assert not [p for p in run.rglob("*") if is_temporary(p)]
 
 
 #: Stages that do not apply to the demo (one year, no growth section): never killed in.

@@ -1,13 +1,13 @@
 """Makefile rules for one run, derived from the stage registry.
 
-``clustergeo paths CONFIG make-rules`` prints them; ``pipeline.mk`` includes them (regenerating
-them when the config or the registry changes), so ``make all CONFIG=...`` has one file target per
-stage: the stage's manifest, the last file it writes. Each target depends on the config, on the
-raw input files and the source files of the stage and of every stage before it whose artefacts
-it reads, directly or not. Make decides what might be stale from modification times; the run
-then checks each stage's manifest and does only what really is (a stage found current just
-touches its manifest), so a config edit re-runs exactly the stages that read the edited setting
-and those whose inputs it changes.
+``clustergeo paths CONFIG make-rules`` prints them; ``pipeline.mk`` includes them
+(regenerating them when the config, the registry or the code writing them changes), so ``make
+all CONFIG=...`` has one file target per stage: the stage's manifest, the last file it writes.
+Each target depends on the config, on the raw input files and the source files of the stage and
+of every stage before it whose artefacts it reads, directly or not. Make decides what might be
+stale from modification times; the run then checks each stage's manifest and does only what
+really is (a stage found current just touches its manifest), so a config edit re-runs exactly
+the stages that read the edited setting and those whose inputs it changes.
 
 The manifests are one grouped target (``&:``) made by one ``clustergeo run``: when anything
 might be stale, a single process brings every stage up to date, so the libraries the stages
@@ -20,9 +20,10 @@ command, which brings the stage and the stages it reads up to date and nothing a
 
 Make cannot know a stage's outputs before it has run (a figure per industry, per anchor site),
 so each stage's manifest is written with a small rules file beside it listing the files it
-records (:func:`~clustergeo.stages.manifest.output_rules`, ``manifests/<stage>.outputs.mk``);
-the run's rules include them. An output deleted since (a figure, the GeoPackage) makes ``make``
-start the run, which redoes that stage, instead of finding nothing to do.
+records (:func:`~clustergeo.stages.manifest.output_rules`, ``manifests/<stage>.outputs.mk``),
+relative to the run's folder; the run's rules include them. An output deleted since (a figure,
+the GeoPackage) makes every manifest stale, so ``make`` starts the run, which redoes that
+stage, instead of finding nothing to do.
 """
 
 from __future__ import annotations
@@ -30,8 +31,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clustergeo.stages.manifest import MISSING_OUTPUT, make_escape, stage_inputs
-from clustergeo.stages.paths import OUTPUT_RULES_SUFFIX, RunPaths
+from clustergeo.stages.manifest import (
+    MISSING_OUTPUTS_VARIABLE,
+    RUN_FOLDER_VARIABLE,
+    make_escape,
+    make_pattern_escape,
+    stage_inputs,
+)
+from clustergeo.stages.paths import RunPaths
 from clustergeo.stages.registry import CORE_CODE, STAGES, Stage, producer_of
 
 if TYPE_CHECKING:
@@ -40,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["make_rules"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
+#: The phony prerequisite every manifest gets while a stage's output is missing.
+_MISSING_OUTPUT = "clustergeo-missing-output"
 
 
 def _code_prerequisites(stage: Stage) -> list[str]:
@@ -83,11 +92,16 @@ def make_rules(config: RunConfig, command: str = "$(CG)") -> str:
         lines.append(f"{stage.name}:")
         lines.append(f"\t{command} {stage.name} {config_file}")
         lines.append("")
-    lines.append("# Each stage's outputs, as its last run recorded them (manifest.output_rules).")
-    lines.append(f".PHONY: {MISSING_OUTPUT}")
-    lines.append(f"{MISSING_OUTPUT}:")
-    folder = make_escape(paths.manifest(STAGES[0]).parent)
-    lines.append(f"-include $(wildcard {folder}/*{OUTPUT_RULES_SUFFIX})")
+    lines.append("# Each stage's outputs, as its last run recorded them (manifest.output_rules):")
+    lines.append("# while one is missing, every manifest is stale and the run is started.")
+    lines.append(f"{RUN_FOLDER_VARIABLE} := {make_pattern_escape(paths.root)}")
+    lines.append(f"{MISSING_OUTPUTS_VARIABLE} :=")
+    lines += [f"-include {make_pattern_escape(paths.output_rules(stage))}" for stage in STAGES]
+    lines.append(f"ifneq ($({MISSING_OUTPUTS_VARIABLE}),)")
+    lines.append(f"{' '.join(manifests)}: {_MISSING_OUTPUT}")
+    lines.append("endif")
+    lines.append(f".PHONY: {_MISSING_OUTPUT}")
+    lines.append(f"{_MISSING_OUTPUT}:")
     lines.append("")
     lines.append(f"all: {' '.join(manifests)}")
     return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,12 +40,14 @@ if TYPE_CHECKING:
     from clustergeo.config import RunConfig
 
 __all__ = [
-    "MISSING_OUTPUT",
+    "MISSING_OUTPUTS_VARIABLE",
+    "RUN_FOLDER_VARIABLE",
     "Verdict",
     "check",
     "code_digest",
     "code_files",
     "make_escape",
+    "make_pattern_escape",
     "output_rules",
     "record",
     "record_skipped",
@@ -249,29 +252,39 @@ def make_escape(path: Path | str) -> str:
     return str(path).replace(" ", "\\ ").replace("$", "$$")
 
 
-#: The phony prerequisite that a stage's manifest gets while one of its outputs is missing.
-MISSING_OUTPUT = "clustergeo-missing-output"
+def make_pattern_escape(path: Path | str) -> str:
+    """``path`` for make's ``wildcard`` and ``include``, which would expand ``[``, ``*``, ``?``."""
+    return re.sub(r"([][*?])", r"\\\1", make_escape(path))
 
 
-def output_rules(manifest: Path, outputs: list[Path]) -> str:
-    """Rules that make ``manifest`` out of date while any of its ``outputs`` is missing.
+#: The make variable the run's rules set to the run's folder, as :func:`output_rules` use it.
+RUN_FOLDER_VARIABLE = "clustergeo_run"
+#: The make variable the output rules add a stage's name to while one of its outputs is missing.
+MISSING_OUTPUTS_VARIABLE = "clustergeo_missing_outputs"
 
-    The outputs are looked for as ``make`` reads the rules; where one is gone, the manifest
-    gets the phony prerequisite :data:`MISSING_OUTPUT`, so the run is started and finds the
-    file missing. Their times are not compared with the manifest's: the manifests are one
-    grouped target, whose members ``make`` compares with the prerequisites of them all, so
-    the figures written after the first stages' manifests would make every run look stale.
-    An output edited in place is found by the run itself (``clustergeo run``), not by make.
+
+def output_rules(stage: Stage, root: Path, outputs: list[Path]) -> str:
+    """Makefile lines naming ``stage`` in :data:`MISSING_OUTPUTS_VARIABLE` while an output is gone.
+
+    The outputs are looked for as ``make`` reads the rules, relative to the run's folder
+    (:data:`RUN_FOLDER_VARIABLE`), so a run folder copied or moved elsewhere checks its own
+    files. The run's rules (:func:`~clustergeo.stages.make_rules.make_rules`) make the
+    manifests stale while the variable names any stage, so the run is started and finds the
+    file missing. Times are not compared: the manifests are one grouped target, which ``make``
+    compares with the prerequisites of all its members, so figures written after the first
+    stages' manifests would make every run look stale. An output edited in place is found by
+    the run itself (``clustergeo run`` compares checksums), not by make.
     """
     lines = [
-        f"# Written with {manifest.name} by clustergeo: do not edit. While one of the stage's",
+        f"# Written with {stage.name}.json by clustergeo: do not edit. While one of the stage's",
         "# outputs is missing, make runs the stages again.",
     ]
     for output in outputs:
-        # One test per file: make's list functions split a path at its spaces.
+        # One test per file: make's list functions split a name at its spaces.
         lines += [
-            f'ifeq "$(wildcard {make_escape(output)})" ""',
-            f"{make_escape(manifest)}: {MISSING_OUTPUT}",
+            f'ifeq "$(wildcard $({RUN_FOLDER_VARIABLE})/'
+            f'{make_pattern_escape(output.relative_to(root))})" ""',
+            f"{MISSING_OUTPUTS_VARIABLE} += {stage.name}",
             "endif",
         ]
     return "\n".join(lines) + "\n"
@@ -326,7 +339,7 @@ def _write_output_rules(paths: RunPaths, stage: Stage, outputs: list[Path]) -> N
     from clustergeo.io import atomic_path
 
     path = paths.output_rules(stage)
-    text = output_rules(paths.manifest(stage), outputs)
+    text = output_rules(stage, paths.root, outputs)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return
     with atomic_path(path) as tmp:
@@ -341,10 +354,12 @@ def record_skipped(config: RunConfig, stage: Stage, reason: str) -> Path:
 def touch(config: RunConfig, stage: Stage) -> None:
     """Mark a current stage's manifest as newer than the config, so ``make`` leaves it be.
 
-    Its output rules are written too, if a manifest from before them has none.
+    Its output rules are rewritten from the outputs it records, where they differ (a run
+    folder from before them, or one an older clustergeo wrote them in).
     """
     paths = RunPaths.for_config(config)
-    _write_output_rules(paths, stage, paths.outputs(stage))
+    recorded = (_read_manifest(paths.manifest(stage)) or {}).get("outputs", {})
+    _write_output_rules(paths, stage, [paths.root / name for name in recorded])
     os.utime(paths.manifest(stage))
 
 

@@ -303,11 +303,14 @@ def _refuse_dangerous_folder(config: RunConfig, root: Path) -> None:
 
 
 def _remove_temporary_files(root: Path) -> None:
-    """Delete temporary files a killed run left in the stages' output folders (ours only)."""
+    """Delete temporary files a killed run left in the stages' output folders (ours only).
+
+    The manifests' folder too: manifests and their output rules are written atomically.
+    """
     from clustergeo.io import is_temporary
 
     paths = RunPaths(root=root)
-    folders = {root} | {
+    folders = {root, paths.manifest(STAGES[0]).parent} | {
         (paths[a].parent if not a.is_folder else paths[a]) for s in STAGES for a in s.writes
     }
     leftovers = [
