@@ -251,6 +251,19 @@ def test_editing_a_setting_reruns_exactly_the_stages_that_read_it(
     assert [o.status for o in again] == ["skipped"] * len(r.STAGES)
 
 
+@pytest.mark.parametrize("name", ["hotspots", "surface"])
+def test_a_stage_run_again_to_the_same_bytes_leaves_the_stages_after_it_current(
+    finished: Path, region: Path, name: str
+) -> None:
+    # Its report used to record how long it took, so every run of it looked like news.
+    config = _copy_run(finished, region, f"again_{name}")
+    assert {o.status for o in run_stages(config)} <= {"skipped", "not_applicable"}
+    forced = run_stages(config, [name], force=True)
+    assert [o.name for o in forced if o.status == "ran"] == [name]
+    again = run_stages(config)
+    assert [o.name for o in again if o.status == "ran"] == []
+
+
 def _texts(root: Path) -> dict[str, str]:
     suffixes = {".md", ".html", ".json", ".csv", ".qgs", ".yaml"}
     return {

@@ -98,7 +98,6 @@ def run(config: RunConfig) -> None:
             "permutations_configured": config.hotspots.permutations,
             "global_permutations": settings.global_permutations,
             "backend": config.compute.backend,
-            "seconds": round(elapsed, 3),
         },
         paths[r.HOTSPOTS_REPORT],
     )

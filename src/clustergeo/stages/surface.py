@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -89,7 +88,6 @@ def run(config: RunConfig) -> None:
     settings = config.surface
     if settings is None:
         raise ValueError("the surface stage needs a 'surface' section (the registry skips it)")
-    started = time.perf_counter()
     areas = add_upper_tier(intermediates.read_areas(paths))
     study = areas.loc[areas["in_study_area"]].reset_index(drop=True)
     employment, reference_share, labels = _area_employment(paths, study, config.clusters.of)
@@ -163,7 +161,6 @@ def run(config: RunConfig) -> None:
     comparison = compare_clusters(area_clusters, grid_clusters, stable_iou=settings.stable_iou)
 
     table = _with_centres(table, mask, spec)
-    elapsed = time.perf_counter() - started
     write_parquet(table, paths[r.GRID_HOTSPOTS])
     write_parquet(grid_clusters, paths[r.GRID_CLUSTERS])
     write_csv(pd.DataFrame(grid_clusters.drop(columns="geometry")), paths[r.GRID_CLUSTERS_CSV])
@@ -182,7 +179,6 @@ def run(config: RunConfig) -> None:
         "permutation_floor": [limit.to_record() for limit in limits],
         "grid_clusters": len(grid_clusters),
         "maup": comparison["stability"].value_counts().to_dict(),
-        "seconds": round(elapsed, 3),
     }
     write_json(json.loads(json.dumps(report, default=str)), paths[r.SURFACE_REPORT])
     log.info(
