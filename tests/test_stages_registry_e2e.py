@@ -251,7 +251,8 @@ def test_editing_a_setting_reruns_exactly_the_stages_that_read_it(
     assert [o.status for o in again] == ["skipped"] * len(r.STAGES)
 
 
-@pytest.mark.parametrize("name", ["hotspots", "surface"])
+# Not growth, which the demo cannot run, nor publish, which no stage reads.
+@pytest.mark.parametrize("name", [s.name for s in r.STAGES if s.name not in {"growth", "publish"}])
 def test_a_stage_run_again_to_the_same_bytes_leaves_the_stages_after_it_current(
     finished: Path, region: Path, name: str
 ) -> None:
