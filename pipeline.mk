@@ -9,13 +9,16 @@ OUT := $(shell $(CG) -q paths $(CONFIG) output_dir)
 ifeq ($(OUT),)
 $(error cannot read $(CONFIG): run `$(CG) check $(CONFIG)` to see why)
 endif
-RULES := $(OUT)/manifests/rules.mk
+# The rules' file as make names it: with its spaces escaped (a checkout in "My Projects").
+empty :=
+space := $(empty) $(empty)
+RULES := $(subst $(space),\$(space),$(OUT))/manifests/rules.mk
 
 .PHONY: all
 all:
 
 $(RULES): $(CONFIG) $(addprefix src/clustergeo/stages/,registry.py make_rules.py manifest.py paths.py)
-	@mkdir -p $(dir $@)
-	@$(CG) -q paths $(CONFIG) make-rules > $@.tmp && mv $@.tmp $@
+	@mkdir -p "$$(dirname "$@")"
+	@$(CG) -q paths $(CONFIG) make-rules > "$@.tmp" && mv "$@.tmp" "$@"
 
 include $(RULES)

@@ -6,7 +6,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from clustergeo.config import RunConfig, load_config
+from clustergeo.stages import make_rules as make_rules_module
 from clustergeo.stages import registry as r
 from clustergeo.stages.make_rules import make_rules
 from clustergeo.stages.manifest import MISSING_OUTPUTS_VARIABLE, make_escape, output_rules
@@ -139,3 +142,20 @@ def test_a_copied_run_checks_its_own_outputs(tmp_path: Path) -> None:
 def test_a_stage_with_no_outputs_has_nothing_to_miss(tmp_path: Path) -> None:
     rules = output_rules(r.stage("growth"), tmp_path, [])
     assert MISSING_OUTPUTS_VARIABLE not in rules
+
+
+def test_a_packages_files_are_listed_where_its_path_has_a_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make's wildcard would hand "My Projects/..." back as two names.
+    package = tmp_path / "My Projects" / "clustergeo"
+    for name in ("hotspots/engine.py", "hotspots/sub/kernels.py", "hotspots/rules.yaml"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text("", encoding="utf-8")
+    monkeypatch.setattr(make_rules_module, "_PACKAGE", package)
+    prerequisites = make_rules_module._code_prerequisites(r.stage("hotspots"))
+    assert not any("$(wildcard" in p for p in prerequisites)
+    escaped = str(package).replace(" ", "\\ ")
+    for name in ("hotspots/engine.py", "hotspots/sub/kernels.py", "hotspots/rules.yaml"):
+        assert f"{escaped}/{name}" in prerequisites
+    assert f"{escaped}/stages/hotspots.py" in prerequisites

@@ -92,7 +92,8 @@ def finished(region: Path) -> Path:
 
 def _copy_run(finished: Path, region: Path, folder: str, **changes: Any) -> RunConfig:
     shutil.copytree(finished, region / folder)
-    return load_config(_write(region, folder, _settings(region, folder, **changes)))
+    name = folder.replace(" ", "_")  # the config's own file name: make reads it unquoted
+    return load_config(_write(region, name, _settings(region, folder, **changes)))
 
 
 # --- every config field a stage reads is declared
@@ -323,10 +324,13 @@ def test_outputs_the_config_no_longer_produces_are_removed(finished: Path, regio
 # --- make drives the stages
 
 
+# A checkout in a folder such as "My Projects" puts a space in every path make is given.
+@pytest.mark.parametrize("folder", ["make", "make with spaces"])
 def test_make_runs_the_generated_rules_and_a_finished_run_is_a_no_op(
-    finished: Path, region: Path
+    finished: Path, region: Path, folder: str
 ) -> None:
-    config = _copy_run(finished, region, "make")
+    config = _copy_run(finished, region, folder)
+    around = sorted(region.iterdir())
     # The copy's output rules name its files relative to the folder, not the original's.
     copied = (RunPaths.for_config(config).root / "manifests" / "publish.outputs.mk").read_text()
     assert "figures/clusters.svg" in copied
@@ -356,6 +360,10 @@ def test_make_runs_the_generated_rules_and_a_finished_run_is_a_no_op(
     assert figure.is_file()
     after = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     assert "Nothing to be done for 'all'" in after.stdout
+    assert "warning" not in after.stderr
+    # Nothing written beside the run, or in the checkout, under a name cut at a space.
+    assert sorted(region.iterdir()) == around
+    assert not (REPO / "with").exists()
     rules = (RunPaths.for_config(config).root / "manifests" / "rules.mk").read_text()
     for stage in r.STAGES:
         assert f"manifests/{stage.name}.json:" in rules

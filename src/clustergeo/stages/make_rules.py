@@ -47,19 +47,28 @@ if TYPE_CHECKING:
 __all__ = ["make_rules"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
+#: The files of a package a stage runs, as make wildcards relative to the package.
+_PACKAGE_FILES = ("*.py", "*/*.py", "*.yaml")
 #: The phony prerequisite every manifest gets while a stage's output is missing.
 _MISSING_OUTPUT = "clustergeo-missing-output"
 
 
 def _code_prerequisites(stage: Stage) -> list[str]:
-    """Source files as make wildcards, so files added to a package count without regenerating."""
+    """Source files as make wildcards, so files added to a package count without regenerating.
+
+    Make's ``wildcard`` hands back a name with a space unescaped, as two names; in a checkout
+    whose path has a space a package's files are listed as they are instead.
+    """
     items = []
     for name in (f"stages/{stage.name}.py", *CORE_CODE, *stage.code):
         path = _PACKAGE / name
-        if name.endswith("/"):
-            items.append(f"$(wildcard {path}/*.py {path}/*/*.py {path}/*.yaml)")
+        if not name.endswith("/"):
+            items.append(make_escape(path))
+        elif " " in str(path):
+            files = sorted(f for pattern in _PACKAGE_FILES for f in path.glob(pattern))
+            items.extend(make_escape(f) for f in files)
         else:
-            items.append(str(path))
+            items.append(f"$(wildcard {' '.join(f'{path}/{p}' for p in _PACKAGE_FILES)})")
     return items
 
 
