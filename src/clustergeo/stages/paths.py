@@ -40,7 +40,7 @@ class RunPaths:
         return self[stage.manifest]
 
     def output_rules(self, stage: Stage) -> Path:
-        """The Makefile rules, written with the manifest, that make it depend on the outputs."""
+        """The Makefile lines, written with the manifest, that tell make its stage's outputs."""
         return self.manifest(stage).with_name(f"{stage.name}{OUTPUT_RULES_SUFFIX}")
 
     def outputs(self, stage: Stage) -> list[Path]:
