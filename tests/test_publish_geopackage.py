@@ -104,3 +104,27 @@ def test_a_failed_write_leaves_the_previous_file(
         write_geopackage(_layers(), path, metadata={}, styles=[_style()])
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
+
+
+def test_lq_styles_name_the_reasons_their_layer_flags_lqs_for() -> None:
+    areas = gpd.GeoDataFrame(
+        {
+            "m_lq": [0.5, 2.0, np.nan],
+            "m_unreliable": [False, True, False],
+            "m_lq_note": ["", "small count", ""],
+            "s_lq": [1.0, 1.0, 1.0],
+            "s_unreliable": [False, False, False],
+            "s_lq_note": ["", "", ""],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs="EPSG:27700",
+    )
+    styles = geopackage.layer_styles(
+        {"areas_lq": areas}, [("m", "Manufacturing"), ("s", "Services")]
+    )
+    by_name = {style.name: style for style in styles}
+    census = by_name["LQ: Manufacturing"]
+    assert 'label="unreliable (small count)"' in census.qml
+    assert "unreliable (small count) LQs grey" in census.description
+    # A layer with nothing flagged keeps the label naming every reason.
+    assert 'label="unreliable (small, negative or suppressed)"' in by_name["LQ: Services"].qml

@@ -32,11 +32,14 @@ from clustergeo.publish.plotting import (
     LQ_NO_DATA_LABEL,
     LQ_UNRELIABLE_LABEL,
     LQ_VALUE_LABELS,
+    STUDY_OUTLINE_STYLE,
     MapInputError,
     add_scale_bar,
     classify_lq,
     plot_lq_choropleth,
     save_figure,
+    study_outline_handle,
+    unreliable_label,
 )
 from clustergeo.vocab import GI_STAR_CLASSES
 
@@ -254,6 +257,41 @@ def test_legend_lists_only_the_classes_on_the_map_in_their_fixed_order(grid):
     only_average = grid.assign(lq=1.0, lq_unreliable=False)
     _, ax_one = plot_lq_choropleth(only_average, title="One class")
     assert legend_labels(ax_one) == [NEAR_AVERAGE]
+
+
+def test_unreliable_label_names_the_reasons_given_in_a_fixed_order():
+    assert unreliable_label(None) == LQ_UNRELIABLE_LABEL
+    assert unreliable_label(["small count", None, np.nan]) == "unreliable (small count)"
+    assert unreliable_label(["suppressed", "small count", "small count"]) == (
+        "unreliable (small count or suppressed)"
+    )
+    assert unreliable_label(["negative", "suppressed", "small area", "small count"]) == (
+        "unreliable (small count, small area total, negative or suppressed)"
+    )
+    # Nothing to name (no flagged area drawn, or an unknown note): every reason.
+    assert unreliable_label([]) == LQ_UNRELIABLE_LABEL
+    assert unreliable_label(["withheld"]) == LQ_UNRELIABLE_LABEL
+
+
+def test_lq_legend_names_only_the_reasons_of_the_flagged_areas_drawn(grid):
+    # Area 9 is flagged for a small count; area 0's note is not drawn as flagged.
+    notes = [""] * 12
+    notes[9], notes[0] = "small count", "suppressed"
+    noted = grid.assign(lq_note=notes)
+    _, ax = plot_lq_choropleth(noted, title="Census", note_column="lq_note")
+    labels = legend_labels(ax)
+    assert "unreliable (small count)" in labels
+    assert LQ_UNRELIABLE_LABEL not in labels
+    with pytest.raises(MapInputError, match="no column 'why'"):
+        plot_lq_choropleth(noted, title="Census", note_column="why")
+
+
+def test_study_outline_key_is_drawn_as_the_outline_is():
+    handle = study_outline_handle()
+    assert handle.get_label() == "Study area"
+    assert handle.get_linewidth() == STUDY_OUTLINE_STYLE["linewidth"]
+    # Wider than every authority line, so it reads apart from the county boundary it follows.
+    assert handle.get_linewidth() > max(style["linewidth"] for style in BOUNDARY_STYLES.values())
 
 
 def test_hotspot_and_lisa_legends_list_the_classes_present(grid):

@@ -51,7 +51,6 @@ from clustergeo.publish.plotting import (
     FONT_SIZES,
     MARKER_DIAMETER_PT,
     REPORT_WIDTH_CM,
-    STUDY_OUTLINE_COLOUR,
     add_attribution,
     add_map_furniture,
     add_north_arrow,
@@ -68,6 +67,7 @@ from clustergeo.publish.plotting import (
     geometry_for_map,
     house_style,
     set_title,
+    study_outline_handle,
     wrap_text,
 )
 from clustergeo.vocab import ORDNANCE_SURVEY_ATTRIBUTION
@@ -533,7 +533,7 @@ def plot_cluster_map(
         )
         boundary_and_site_handles = [
             *boundary_handles(tiers),
-            Line2D([], [], color=STUDY_OUTLINE_COLOUR, lw=0.8, label="Study area"),
+            study_outline_handle(),
             *(_site_handles() if sites is not None and len(sites) else []),
         ]
         _legend(ax, handles + boundary_and_site_handles, "Findings by industry")
@@ -899,7 +899,7 @@ def plot_small_multiples(
             fontsize=FONT_SIZES["title"],
             fontweight="bold",
         )
-        outline = Line2D([], [], color=STUDY_OUTLINE_COLOUR, lw=0.8, label="Study area")
+        outline = study_outline_handle()
         legend_ax.legend(
             handles=[*handles, *boundary_handles(tiers), outline],
             loc="upper center",

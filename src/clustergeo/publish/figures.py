@@ -73,6 +73,7 @@ from clustergeo.publish.plotting import (
     plot_lisa_map,
     plot_lq_choropleth,
     save_figure,
+    unreliable_label,
 )
 from clustergeo.vocab import CA_STATUS_WORDS, TIERS
 
@@ -259,6 +260,7 @@ def figure_jobs(
                     f"{key}_lq",
                     subtitle=framing.lq_subtitle,
                     unreliable_column=f"{key}_unreliable",
+                    note_column=f"{key}_lq_note",
                     title=framing.heading(f"{label}: location quotient"),
                     **common,
                 ),
@@ -352,25 +354,27 @@ def _small_multiple_jobs(
         return draw
 
     def lq_panels() -> Figure:
-        panels, present = [], set()
+        panels, present, notes = [], set(), []
         for key, label in definitions:
             classes = classify_lq(areas[f"{key}_lq"], areas[f"{key}_unreliable"])
             codes = np.asarray(classes.codes)
             present |= {LQ_CLASSES[c] for c in np.unique(codes)}
+            hatched = codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL)
+            notes += areas[f"{key}_lq_note"].to_numpy()[hatched].tolist()
             panels.append(
                 Panel(
                     label,
                     fill(
                         [LQ_CLASS_COLOURS[LQ_CLASSES[c]] for c in codes],
                         codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL),
-                        codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL),
+                        hatched,
                     ),
                 )
             )
         return plot_small_multiples(
             areas,
             panels,
-            handles=lq_class_handles(present),
+            handles=lq_class_handles(present, unreliable_label(notes)),
             title=framing.heading("Location quotients across industries"),
             subtitle=framing.lq_subtitle,
             **common,

@@ -22,6 +22,7 @@ import pyogrio
 from clustergeo.io import GEOPACKAGE_VERSION, atomic_path
 from clustergeo.publish.circular import circular_styles
 from clustergeo.publish.palette import industry_colours, industry_labels
+from clustergeo.publish.plotting import unreliable_label
 from clustergeo.publish.qgis_styles import (
     LayerStyle,
     base_style,
@@ -42,6 +43,14 @@ __all__ = ["layer_styles", "write_geopackage"]
 log = logging.getLogger(__name__)
 
 
+def _unreliable(frame: pd.DataFrame, key: str) -> str:
+    """The label of ``key``'s unreliable LQs on ``frame``: the reasons it has, as on the maps."""
+    flagged, notes = f"{key}_unreliable", f"{key}_lq_note"
+    if flagged not in frame or notes not in frame:
+        return unreliable_label(None)
+    return unreliable_label(frame.loc[frame[flagged].fillna(False).astype(bool), notes])
+
+
 def layer_styles(
     layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], definitions: Sequence[tuple[str, str]]
 ) -> list[LayerStyle]:
@@ -53,8 +62,9 @@ def layer_styles(
     styles: list[LayerStyle] = []
     for layer in ("areas_lq", "district_lq"):
         if layer in layers:
+            frame = layers[layer]
             styles += [
-                lq_style(layer, key, label, default=i == 0)
+                lq_style(layer, key, label, default=i == 0, unreliable=_unreliable(frame, key))
                 for i, (key, label) in enumerate(definitions)
             ]
     if "areas_lq" in layers:

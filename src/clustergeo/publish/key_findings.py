@@ -43,7 +43,7 @@ GLOSSARY: dict[str, str] = {
     ),
     "Unreliable LQ": (
         "an LQ resting on too few workers in the area to mean much, or a cell the source "
-        "suppressed (it does so to small numbers); greyed on the maps"
+        "suppressed (it does so to small numbers); hatched grey on the maps"
     ),
     "Getis-Ord Gi*": (
         "a z-score of how much higher (hot spot) or lower (cold spot) the LQs of an area and "
@@ -91,7 +91,9 @@ _GVA_GLOSSARY: dict[str, str] = {
         "an area's share of output (GVA) in an industry divided by that industry's share in "
         "the reference area; 1 is average, 2 is twice as specialised"
     ),
-    "Unreliable LQ": "an LQ of a value withheld or too small to mean much; greyed on the maps",
+    "Unreliable LQ": (
+        "an LQ of a value withheld or too small to mean much; hatched grey on the maps"
+    ),
     "Concentration": (
         "one or a few neighbouring places specialised on their own beyond the run's "
         "thresholds (an LQ and an amount of GVA: GVA allows no test) without specialised "

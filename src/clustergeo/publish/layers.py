@@ -103,14 +103,15 @@ def _column_stub(code: str) -> str:
 def wide_lq_columns(lq: pd.DataFrame, key_column: str = "area_code") -> pd.DataFrame:
     """Reshape the long LQ table to one row per area (or district).
 
-    Per cluster definition: employment, LQ, interval and flag columns; per industry, the LQ,
+    Per cluster definition: employment, LQ, interval and flag columns, and why an LQ is flagged
+    (``lq_note``, empty when it is not); per industry, the LQ,
     when there are at most 30 industries (more would make the layer unwieldy in QGIS).
     """
     clusters = lq.loc[lq["kind"] == "cluster"]
     frames = []
     for key, group in clusters.groupby("industry_code", sort=False):
         part = group.set_index(key_column)[
-            ["employment", "lq", "lq_lower", "lq_upper", "lq_unreliable"]
+            ["employment", "lq", "lq_lower", "lq_upper", "lq_unreliable", "lq_note"]
         ]
         part.columns = [
             f"{key}_employment",
@@ -118,6 +119,7 @@ def wide_lq_columns(lq: pd.DataFrame, key_column: str = "area_code") -> pd.DataF
             f"{key}_lq_lower",
             f"{key}_lq_upper",
             f"{key}_unreliable",
+            f"{key}_lq_note",
         ]
         frames.append(part)
     industries = lq.loc[lq["kind"] == "industry"]

@@ -17,7 +17,7 @@ import io
 import logging
 import math
 import textwrap
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
@@ -80,6 +80,7 @@ __all__ = [
     "LQ_CLASSES",
     "LQ_CLASS_COLOURS",
     "LQ_DTYPE",
+    "LQ_NOTE_WORDS",
     "LQ_NO_DATA_LABEL",
     "LQ_UNRELIABLE_HATCH",
     "LQ_UNRELIABLE_HATCH_COLOUR",
@@ -90,7 +91,7 @@ __all__ = [
     "MORAN_CLASS_LABELS",
     "MORAN_MAP_CLASSES",
     "REPORT_WIDTH_CM",
-    "STUDY_OUTLINE_COLOUR",
+    "STUDY_OUTLINE_STYLE",
     "MapInputError",
     "add_attribution",
     "add_map_furniture",
@@ -119,7 +120,9 @@ __all__ = [
     "plot_lq_choropleth",
     "save_figure",
     "set_title",
+    "study_outline_handle",
     "text_width",
+    "unreliable_label",
     "wrap_text",
 ]
 
@@ -239,6 +242,16 @@ LQ_VALUE_LABELS: Final = (
 #: Flagged LQs: a count (or value) under the run's floor, an area whose total is, a negative
 #: value (GVA), or a cell the source suppressed (which it does to small numbers).
 LQ_UNRELIABLE_LABEL: Final = "unreliable (small, negative or suppressed)"
+#: The legend's word for each reason an LQ is flagged (the ``lq_note`` values of
+#: :func:`clustergeo.concentration.location_quotients`), in the order it lists them.
+LQ_NOTE_WORDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "small count": "small count",
+        "small area": "small area total",
+        "negative": "negative",
+        "suppressed": "suppressed",
+    }
+)
 LQ_NO_DATA_LABEL: Final = "no data"
 
 #: Every category :func:`classify_lq` can return, in this fixed order.
@@ -327,8 +340,12 @@ MORAN_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-#: The study area's outline on the maps that draw no district boundaries.
-STUDY_OUTLINE_COLOUR: Final = "#4d4d4d"
+#: The study area's outline on the maps that draw no district boundaries: a pale band under
+#: the authority lines, so that where it runs along a county boundary it reads as a second
+#: line (a halo) rather than as the same one, and alone where the two part.
+STUDY_OUTLINE_STYLE: Final[Mapping[str, Any]] = MappingProxyType(
+    {"label": "Study area", "color": "#a8a8a8", "linewidth": 2.6, "alpha": 0.6}
+)
 
 # --- Boundary overlays -----------------------------------------------------------------------
 
@@ -656,8 +673,9 @@ def add_scale_bar(
         bbox_to_anchor=bbox_to_anchor,
         bbox_transform=ax.transAxes,
     )
-    # A light backing keeps the numbers legible where the bar has to sit over data.
-    anchored.patch.set(facecolor="white", edgecolor="none", alpha=0.75)
+    # A white backing keeps the numbers legible where the bar has to sit over data or over an
+    # authority line running out of the study area (the corner is chosen for having little).
+    anchored.patch.set(facecolor="white", edgecolor="none")
     ax.add_artist(anchored)
     return anchored
 
@@ -946,19 +964,44 @@ def _legend_label(label: str) -> str:
     return textwrap.fill(label, _LEGEND_WRAP_CHARS)
 
 
-def lq_class_handles(present: Collection[str] | None = None) -> list[Patch | Line2D]:
-    """Legend entries of the LQ classes, those ``present`` only, highest class first."""
+def unreliable_label(notes: Iterable[object] | None) -> str:
+    """The legend's words for flagged LQs, naming the reasons among ``notes`` only.
+
+    ``notes`` are the ``lq_note`` values of the flagged areas a map shows (missing values and
+    notes of unflagged areas may be among them and are ignored); ``None`` gives every reason
+    (:data:`LQ_UNRELIABLE_LABEL`). A census map flags small counts only, and its legend says
+    so instead of naming negative and suppressed values the data cannot have.
+    """
+    if notes is None:
+        return LQ_UNRELIABLE_LABEL
+    given = {note for note in notes if isinstance(note, str)}
+    words = [word for note, word in LQ_NOTE_WORDS.items() if note in given]
+    if not words:
+        return LQ_UNRELIABLE_LABEL
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return f"unreliable ({listed})"
+
+
+def lq_class_handles(
+    present: Collection[str] | None = None, unreliable: str = LQ_UNRELIABLE_LABEL
+) -> list[Patch | Line2D]:
+    """Legend entries of the LQ classes, those ``present`` only, highest class first.
+
+    ``unreliable`` is the flagged class's label (:func:`unreliable_label`).
+    """
     handles: list[Patch | Line2D] = []
     # Highest class first: readers look for concentrations at the top of the key.
     for label in (*reversed(LQ_VALUE_LABELS), LQ_UNRELIABLE_LABEL, LQ_NO_DATA_LABEL):
         if present is not None and label not in present:
             continue
         style: dict[str, Any] = {"facecolor": LQ_CLASS_COLOURS[label], "edgecolor": "none"}
+        shown = label
         if label == LQ_UNRELIABLE_LABEL:
             style.update(hatch=LQ_UNRELIABLE_HATCH, edgecolor=LQ_UNRELIABLE_HATCH_COLOUR, lw=0)
+            shown = unreliable
         elif label == LQ_NO_DATA_LABEL:
             style.update(edgecolor=_NO_DATA_EDGE_COLOUR, linewidth=0.5)
-        handles.append(Patch(label=_legend_label(label), **style))
+        handles.append(Patch(label=_legend_label(shown), **style))
     return handles
 
 
@@ -993,6 +1036,11 @@ def class_handles(
 def boundary_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
     """Legend entries for the authority outlines of ``tiers``, in their map line styles."""
     return [Line2D([], [], **dict(BOUNDARY_STYLES[tier])) for tier in tiers]
+
+
+def study_outline_handle() -> Line2D:
+    """The legend entry of the study area's outline, as :func:`draw_outlines` draws it."""
+    return Line2D([], [], **dict(STUDY_OUTLINE_STYLE))
 
 
 #: The tallest a report-width map figure is made (inches).
@@ -1191,6 +1239,7 @@ def plot_lq_choropleth(
     title: str,
     subtitle: str | None = None,
     unreliable_column: str | None = "lq_unreliable",
+    note_column: str | None = None,
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
     source: str | None = None,
@@ -1214,6 +1263,10 @@ def plot_lq_choropleth(
         Name of a True/False column flagging LQs resting on small numbers (or negative, or
         suppressed); those areas are hatched grey whatever their LQ. ``None`` maps without the
         flag.
+    note_column
+        Name of a text column saying why an area's LQ is flagged (``lq_note``: "small count",
+        "small area", "negative" or "suppressed"); the legend then names only the reasons
+        among the flagged areas drawn. ``None`` names every reason.
     boundaries
         Authority outlines to draw over the map, keyed by tier: ``"district"`` (thin grey),
         ``"county"`` (darker, thicker) and ``"combined_authority"`` (dashed purple). Each must
@@ -1249,17 +1302,24 @@ def plot_lq_choropleth(
     every map; the legend lists the classes this map shows, in that fixed order.
     """
     _validate_choropleth_inputs(areas, column, unreliable_column, boundaries)
+    if note_column is not None and note_column not in areas.columns:
+        raise MapInputError(
+            f"areas has no column {note_column!r} saying why LQs are flagged; pass "
+            "note_column= its name, or note_column=None to name every reason in the legend."
+        )
     classes = classify_lq(
         areas[column], None if unreliable_column is None else areas[unreliable_column]
     )
     codes = np.asarray(classes.codes)
     present = {LQ_CLASSES[code] for code in np.unique(codes)}
+    hatched = codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL)
+    notes = None if note_column is None else areas[note_column].to_numpy()[hatched]
     return _class_map(
         areas,
         colours=[LQ_CLASS_COLOURS[LQ_CLASSES[code]] for code in codes],
         no_data=codes == LQ_CLASSES.index(LQ_NO_DATA_LABEL),
-        hatched=codes == LQ_CLASSES.index(LQ_UNRELIABLE_LABEL),
-        handles=lq_class_handles(present),
+        hatched=hatched,
+        handles=lq_class_handles(present, unreliable_label(notes)),
         legend_title="Location quotient",
         title=title,
         subtitle=subtitle,
@@ -1399,9 +1459,9 @@ def draw_outlines(
     z-order: over the findings drawn up to it, so a boundary that runs through or along one
     shows (the governance the map is about).
     """
-    levels = [3.0 + i for i in range(len(tiers))]
-    if above is not None:
-        levels = [above + 0.1 * (i + 1) for i in range(len(tiers))]
+    first = 3.0 if above is None else above + 0.1
+    step = 1.0 if above is None else 0.1
+    levels = [first + step * i for i in range(len(tiers))]
     for zorder, tier in zip(levels, tiers, strict=True):
         style = dict(BOUNDARY_STYLES[tier])
         style.pop("label")
@@ -1417,13 +1477,15 @@ def draw_outlines(
             autolim=False,
         )
     if study_outline:
+        # Under the authority lines (drawn from ``first``), over whatever they are over.
         ax.add_collection(
             coverage_collection(
                 geometry.study_outline,
                 facecolors="none",
-                edgecolors=STUDY_OUTLINE_COLOUR,
-                linewidths=0.8,
-                zorder=3 if above is None else above + 0.05,
+                edgecolors=STUDY_OUTLINE_STYLE["color"],
+                linewidths=STUDY_OUTLINE_STYLE["linewidth"],
+                alpha=STUDY_OUTLINE_STYLE["alpha"],
+                zorder=first - 0.05,
             ),
             autolim=False,
         )

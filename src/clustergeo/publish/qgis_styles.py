@@ -321,10 +321,14 @@ def lq_expression(key: str) -> str:
     )
 
 
-def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
+def lq_style(
+    layer: str, key: str, label: str, *, default: bool, unreliable: str = LQ_UNRELIABLE_LABEL
+) -> LayerStyle:
     """Graduated LQ of cluster definition ``key``, with the figures' fixed breaks and colours.
 
-    The unreliable and no-data classes come first, in the figures' grey and white.
+    The unreliable and no-data classes come first, in the figures' grey and white; the
+    unreliable class is labelled ``unreliable`` (the reasons the layer has, as on the figures:
+    :func:`~clustergeo.publish.plotting.unreliable_label`).
     """
     ranges = [
         (
@@ -336,7 +340,7 @@ def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
         (
             _LQ_UNRELIABLE_VALUE - 0.5,
             _LQ_UNRELIABLE_VALUE + 0.5,
-            LQ_UNRELIABLE_LABEL,
+            unreliable,
             fill_symbol("1", LQ_CLASS_COLOURS[LQ_UNRELIABLE_LABEL], outline="#ffffff"),
         ),
     ]
@@ -353,8 +357,8 @@ def lq_style(layer: str, key: str, label: str, *, default: bool) -> LayerStyle:
         qml=_document(_graduated(lq_expression(key), ranges)),
         default=default,
         description=(
-            f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4; unreliable LQs "
-            "(small, negative or suppressed) grey, missing ones white"
+            f"Location quotient of {label}, fixed breaks 0.5, 0.8, 1.25, 2, 4; {unreliable} "
+            "LQs grey, missing ones white"
         ),
         renderer="graduatedSymbol",
         classes=len(ranges),
