@@ -268,7 +268,7 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     assert "Financial and insurance activities: City of Edinburgh" in finance
     assert findings["name"].is_unique
     report = paths[r.REPORT_MD].read_text(encoding="utf-8")
-    assert " of the 18 analysed; the strongest three follow." in report
+    assert " of the 18 analysed (2023 data); the strongest three follow." in report
     assert "| Financial and insurance activities |" in report.split("## Is each industry")[1]
     # On district-level data an anchor site's shares are of its land: i54's 2 km footprint,
     # 39% of it in South Staffordshire, straddles the West Midlands Combined Authority's edge

@@ -331,3 +331,24 @@ def test_findings_within_several_combined_authorities_are_counted_in_each() -> N
         "Combined authorities: 3 findings lie within one (2 in West Midlands and 1 in East "
         "Midlands)."
     ) in _items(findings=findings, links=links)
+
+
+def test_the_first_finding_says_when_the_findings_hold() -> None:
+    def first(**changes: Any) -> str:
+        return key_findings(
+            findings=_findings(),
+            links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
+            sites=None,
+            global_statistics=None,
+            n_industries=5,
+            framing=plain_framing(**changes),
+        )[0]
+
+    census = first(employment_year="2011", boundaries_year="2025")
+    assert census.endswith(
+        " of the 5 analysed (2011 data, authorities of 2025); the strongest three follow."
+    )
+    # A single year of a table with years is the year the findings describe.
+    assert "(2023 data)" in first(year=2023, employment_year="1998-2023", boundaries_year="2023")
+    assert first().endswith(" of the 5 analysed; the strongest three follow.")
+    assert "data" not in first(synthetic=True, employment_year="2021", boundaries_year="2025")

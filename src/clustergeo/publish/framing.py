@@ -242,6 +242,21 @@ class Framing:
         return f" {', '.join(parts)[:1].upper()}{', '.join(parts)[1:]}." if parts else ""
 
     @property
+    def data_when(self) -> str:
+        """When the findings hold, for a summary: " (2011 data, authorities of 2025)".
+
+        A reader of a summary takes a finding for today's unless told; nothing is said when
+        the years are not known, or for the synthetic demo.
+        """
+        if self.synthetic:
+            return ""
+        data = str(self.year) if self.year is not None else self.employment_year
+        parts = [f"{data} data"] if data else []
+        if self.boundaries_year and self.boundaries_year != data:
+            parts.append(f"authorities of {self.boundaries_year}")
+        return f" ({', '.join(parts)})" if parts else ""
+
+    @property
     def lq_subtitle(self) -> str:
         """The LQ maps' subtitle: the reference, the data's basis, its measure and year.
 

@@ -245,7 +245,7 @@ def key_findings(
         items.append(
             f"{plural(n_clusters, 'cluster')} and {plural(n_concentrations, 'concentration')} "
             f"in {plural(industries, 'industry', 'industries')} of the "
-            f"{n_industries:,} analysed; the strongest three follow."
+            f"{n_industries:,} analysed{framing.data_when}; the strongest three follow."
         )
         for rank, (_, row) in enumerate(_ranked(findings).head(_NAMED).iterrows(), start=1):
             items.append(_finding_sentence(rank, row, framing))
