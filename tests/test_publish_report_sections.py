@@ -134,6 +134,50 @@ def test_the_grid_comparison_is_counted_for_traded_industries() -> None:
     assert maup_blocks(maup.iloc[5:], cell_m=1000, local_serving={"c": "Construction"}) == []
 
 
+def test_the_grid_comparison_names_the_largest_clusters_only_the_grid_finds() -> None:
+    from clustergeo.publish.report import maup_blocks
+
+    maup = pd.DataFrame(
+        {
+            "industry_code": ["m", "m", "m", "c"],
+            "grid_cluster_id": ["g1", "g2", "g3", "g4"],
+            "stability": ["grid-only", "grid-only", "stable", "grid-only"],
+            "grid_km2": [228.0, 8.0, 40.0, 90.0],
+        }
+    )
+    belt = "; ".join(
+        ["Amber Valley", "Ashfield", "Bolsover", "Broxtowe", "Derby", "Erewash", "Gedling"]
+    )
+    grid_clusters = pd.DataFrame(
+        {
+            "cluster_id": ["g1", "g2", "g3", "g4"],
+            "label": ["Manufacturing", "Manufacturing", "Manufacturing", "Construction"],
+            "employment": [36356.9, 6212.5, 90000.0, 14779.2],
+            "districts": [belt, "Solihull", "Coventry; Warwick", "Birmingham; Walsall"],
+        }
+    )
+    (_heading, paragraph) = maup_blocks(
+        maup,
+        cell_m=1000,
+        local_serving={"c": "Construction"},
+        evenly_spread=1.0,
+        grid_clusters=grid_clusters,
+    )
+    text = paragraph.text
+    # Largest first; a stable cluster and a local-serving industry's are not grid-only ones.
+    assert (
+        "The largest: Manufacturing across Amber Valley, Ashfield, Bolsover, Broxtowe, Derby "
+        "and 2 other districts (36,357 jobs); Manufacturing in Solihull (6,212 jobs)."
+    ) in text
+    assert "Coventry" not in text
+    assert "Birmingham" not in text
+    # No area had land-use data, and the text says so.
+    assert "Without land-use data for any area" in text
+    (_heading, some) = maup_blocks(maup, cell_m=1000, evenly_spread=0.6)
+    assert "Without land-use data for most areas" in some.text
+    assert "The largest" not in some.text
+
+
 def test_sites_of_a_run_without_district_links_keep_their_names() -> None:
     sites = _sites(["employment"])
     links = _links(sites).query("tier != 'district'")

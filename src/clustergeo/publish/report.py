@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from clustergeo.governance.summaries import (
+    and_list,
     district_straddles_sentence,
+    lead_first,
     markdown_table,
     percent,
     plural,
@@ -311,6 +313,8 @@ def maup_blocks(
     cell_m: float | None,
     local_serving: Mapping[str, str] | None = None,
     evenly_spread: float | None = None,
+    grid_clusters: pd.DataFrame | None = None,
+    amount: Callable[[float], str] = "{:,.0f} jobs".format,
 ) -> list[Block]:
     """How far the clusters depend on the areas: the area-versus-grid comparison in words.
 
@@ -318,7 +322,10 @@ def maup_blocks(
     ``local_serving`` (code → label) are left out, as their findings on the areas are.
     ``evenly_spread`` is the share of the areas whose jobs the grid spread evenly over their
     cells, for want of land-use data: over those the grid differs from the areas in who
-    neighbours whom, not in detail within an area, and says so.
+    neighbours whom, not in detail within an area, and says so. With ``grid_clusters`` (the
+    grid's clusters: ``cluster_id``, ``label``, ``employment``, ``districts``) the largest
+    clusters found on the grid alone are named, with their size in ``amount``'s words: a
+    median size says nothing of the one large belt the areas split.
     """
     left_out = dict(local_serving or {})
     traded, counts, on_areas = _maup_counts(maup, left_out)
@@ -333,8 +340,9 @@ def maup_blocks(
     )
     even = evenly_spread is not None and evenly_spread >= 0.5
     if even:
+        which = "any area" if evenly_spread is not None and evenly_spread >= 1.0 else "most areas"
         text += (
-            "Without land-use data for most areas, each area's jobs are spread evenly over its "
+            f"Without land-use data for {which}, each area's jobs are spread evenly over its "
             "cells: the grid differs from the areas in which places neighbour which, not in "
             "detail within an area, and a large rural area's jobs are thinned over many cells, "
             "so a cluster there can fade. "
@@ -360,6 +368,9 @@ def maup_blocks(
                 "average hides."
             )
         )
+        largest = _largest_grid_only(grid_only, grid_clusters, amount)
+        if largest:
+            text += f" The largest: {largest}."
     shown_out = sorted(
         label for code, label in left_out.items() if code in set(maup["industry_code"].astype(str))
     )
@@ -369,6 +380,35 @@ def maup_blocks(
         Block("h2", "Areas or a grid: how much the findings depend on the areas"),
         Block("p", text.strip()),
     ]
+
+
+#: How many grid-only clusters the section names, and how many districts each names.
+_NAMED_GRID_ONLY = 3
+_NAMED_DISTRICTS = 6
+
+
+def _largest_grid_only(
+    grid_only: pd.DataFrame,
+    grid_clusters: pd.DataFrame | None,
+    amount: Callable[[float], str],
+) -> str:
+    """The largest grid-only clusters, "<industry> across <districts> (<size>)", joined by ';'."""
+    needed = {"cluster_id", "label", "employment", "districts"}
+    if grid_clusters is None or not needed <= set(grid_clusters.columns):
+        return ""
+    sized = grid_clusters.loc[
+        grid_clusters["cluster_id"].isin(set(grid_only["grid_cluster_id"])), list(needed)
+    ].sort_values(["employment", "cluster_id"], ascending=[False, True])
+    named = []
+    for _, row in sized.head(_NAMED_GRID_ONLY).iterrows():
+        districts = lead_first(row["districts"], None)
+        if len(districts) > _NAMED_DISTRICTS:
+            others = len(districts) - (_NAMED_DISTRICTS - 1)
+            districts = [*districts[: _NAMED_DISTRICTS - 1], f"{others} other districts"]
+        where = "across" if len(districts) > 1 else "in"
+        size = amount(float(row["employment"]))
+        named.append(f"{row['label']} {where} {and_list(districts)} ({size})")
+    return "; ".join(named)
 
 
 def _maup_counts(

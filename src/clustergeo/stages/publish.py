@@ -271,6 +271,8 @@ def _run_report_blocks(
             cell_m=cell_m,
             local_serving=local_serving,
             evenly_spread=intermediates.read_evenly_spread_share(paths),
+            grid_clusters=tables.grid_clusters,
+            amount=framing.amount,
         )
         grid_finding = maup_key_finding(tables.maup, cell_m=cell_m, local_serving=local_serving)
     blocks = report_blocks(
