@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from clustergeo.publish.report import _site_blocks
+from conftest import plain_method
 
 
 def _sites(bases: list[str]) -> pd.DataFrame:
@@ -201,3 +202,20 @@ def test_the_grid_comparison_makes_a_key_finding() -> None:
     )
     # No cluster on the areas of a traded industry: nothing to say.
     assert maup_key_finding(maup.iloc[3:], cell_m=1000, local_serving={"c": "Construction"}) is None
+
+
+def test_provenance_gives_the_global_tests_permutations_apart_from_the_local() -> None:
+    from dataclasses import replace
+
+    from clustergeo.publish.report import _permutations_line
+
+    method = plain_method(permutations=99_999)
+    assert _permutations_line(method) == "Permutation seed 1, 99,999 permutations"
+    both = replace(method, global_permutations=999)
+    assert _permutations_line(both) == (
+        "Permutation seed 1, 99,999 permutations for the local statistics, 999 for global "
+        "Moran's I and General G"
+    )
+    assert _permutations_line(replace(method, global_permutations=99_999)) == (
+        "Permutation seed 1, 99,999 permutations"
+    )

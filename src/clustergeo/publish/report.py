@@ -307,6 +307,17 @@ def report_blocks(
     return blocks
 
 
+def _permutations_line(method: HotspotMethod) -> str:
+    """The provenance's permutations: the seed and how many, the global tests' apart."""
+    line = f"Permutation seed {method.seed}, {method.permutations:,} permutations"
+    if method.global_permutations and method.global_permutations != method.permutations:
+        line += (
+            f" for the local statistics, {method.global_permutations:,} for global Moran's I "
+            "and General G"
+        )
+    return line
+
+
 def maup_blocks(
     maup: pd.DataFrame,
     *,
@@ -833,11 +844,7 @@ def _provenance_blocks(provenance: dict[str, Any], method: HotspotMethod | None)
                     f"{role}: {Path(v['path']).name} (sha256 {v['sha256'][:16]}…)"
                     for role, v in inputs.items()
                 ),
-                *(
-                    [f"Permutation seed {method.seed}, {method.permutations:,} permutations"]
-                    if method is not None
-                    else []
-                ),
+                *([_permutations_line(method)] if method is not None else []),
                 "Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
                 "Full record: provenance.json"
                 + (
