@@ -251,3 +251,14 @@ def test_a_table_cut_to_its_largest_rows_says_so() -> None:
     # Fifteen fit whole: nothing to say.
     fewer = _zone_blocks(scattered.iloc[:15], distance_km=10)
     assert not any("largest of" in b.text for b in fewer)
+
+
+def test_a_stream_map_without_one_side_says_why_it_has_no_zone_or_gap() -> None:
+    from clustergeo.publish.circular import _stream_subtitle
+
+    both = _stream_subtitle({"producers", "users"}, 10)
+    assert "A zone joins producers and users within 10 km" in both
+    no_producers = _stream_subtitle({"users"}, 10)
+    assert no_producers.endswith("No producer place was found, so the map has no zone and no gap.")
+    assert "A zone joins" not in no_producers
+    assert "No producer place or user place was found" in _stream_subtitle(set(), 10)

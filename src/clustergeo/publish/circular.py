@@ -323,6 +323,19 @@ def _wrap(text: str) -> str:
     return wrap_text(text, FONT_SIZES["legend"], _LEGEND_WIDTH_PT)
 
 
+def _stream_subtitle(sides: set[str], distance_km: float) -> str:
+    """What a stream's map shows: zones and gaps, or why it can show neither."""
+    text = "Producers and users concentrated (clusters and single places). "
+    missing = [side for side in ("producers", "users") if side not in sides]
+    if missing:
+        places = " or ".join(f"{side[:-1]} place" for side in missing)
+        return text + f"No {places} was found, so the map has no zone and no gap."
+    return text + (
+        f"A zone joins producers and users within {distance_km:g} km or side by side; a gap "
+        "is producers with clearly fewer users within reach than the economy's average."
+    )
+
+
 def stream_map_jobs(
     layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
     *,
@@ -345,21 +358,18 @@ def stream_map_jobs(
     if geometry is None:
         # Simplified once for every stream's map.
         geometry = geometry_for_map(areas, boundaries)
-    subtitle = (
-        f"Producers and users concentrated (clusters and single places). A zone joins "
-        f"producers and users within {distance_km:g} km or side by side; a gap is "
-        "producers with clearly fewer users within reach than the economy's average."
-    )
 
     def job(row: Any) -> FigureJob:
+        mine = findings.loc[findings["stream"] == row.stream]
+        sides = set(mine["side"].astype(str)) if "side" in mine else set()
         return FigureJob(
             f"circular_{row.stream!s}",
             lambda: plot_stream_map(
                 areas,
-                findings.loc[findings["stream"] == row.stream],
+                mine,
                 zones.loc[zones["stream"] == row.stream],
                 title=framing.heading(f"{row.label!s}: producers and users"),
-                subtitle=subtitle,
+                subtitle=_stream_subtitle(sides, distance_km),
                 producers_label=str(row.producers),
                 users_label=str(row.users),
                 boundaries=boundaries,
