@@ -97,3 +97,35 @@ def test_a_straddling_finding_lists_its_lead_district_first(findings: pd.DataFra
     assert _straddled_districts(row, core=True) == "North, East"
     row["lead_district"] = "East"
     assert _straddled_districts(row, core=True) == "East, North"
+
+
+def test_a_finding_listed_for_its_extent_gives_the_extents_counties_and_authority(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    governed = findings.assign(
+        ca_status=["within_one_ca", "within_one_ca", "within_one_ca"],
+        extent_ca_status=["within_one_ca", "partly_outside_ca", "within_one_ca"],
+    )
+    counties = pd.DataFrame(
+        {
+            "cluster_id": ["a", "a", "a", "a", "b", "b", "b"],
+            "tier": ["upper_tier"] * 7,
+            "part": ["core", "core", "extent", "extent", "core", "extent", "extent"],
+            "relation": ["lead", "shares", "lead", "shares", "lead", "lead", "shares"],
+            "authority_name": ["Northshire", "Eastshire"] * 2 + ["Northshire"] * 2 + ["Eastshire"],
+            "employment_share": [0.9, 0.1, 0.8, 0.2, 1.0, 0.6, 0.4],
+        }
+    )
+    table = straddling_clusters(governed, pd.concat([links, counties])).set_index("Finding")
+    # An extent in the core's counties, in other shares, leaves the core's cell as it is.
+    assert table.loc["Widgets: Northtown", "Counties or unitaries"] == (
+        "Northshire 90%, Eastshire 10%"
+    )
+    assert table.loc["Widgets: Northtown", "Combined authority"] == "within one"
+    # Listed for its extent: the extent's counties and authority follow the core's.
+    gadgets = table.loc["Gadgets: Southby"]
+    assert gadgets["Counties or unitaries"] == (
+        "Northshire 100% (extent: Northshire 60%, Eastshire 40%)"
+    )
+    assert gadgets["Combined authority"] == "within one (extent: partly outside any)"
+    assert gadgets["Extent districts"] == "South 70%, East 30%"

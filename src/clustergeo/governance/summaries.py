@@ -407,9 +407,11 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     strength score): ``Finding``, ``Kind``, ``Employment``, ``LQ``, ``Districts`` and
     ``Counties or unitaries`` (each ``Name 58%`` by share of the core's employment, in the
     industry), ``Extent districts`` (the same for the extent, when it reaches further than
-    the core), ``Combined authority`` and ``Governance gap``. Spills of at most the straddle
-    share are left to the ``touches`` column of the findings. Without a district tier the
-    findings have no district flags and the table is empty.
+    the core), ``Combined authority`` and ``Governance gap``. Where the extent's counties or
+    combined-authority status differ from the core's, their cells add the extent's, so a row
+    listed for its extent does not read as lying within one county or authority. Spills of
+    at most the straddle share are left to the ``touches`` column of the findings. Without
+    a district tier the findings have no district flags and the table is empty.
     """
     straddling = governed.loc[district_straddles(governed)["core_or_extent"]]
     order = ["strength", "cluster_id"] if "strength" in straddling else ["employment", "cluster_id"]
@@ -418,18 +420,37 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
         links = links.assign(part="core")
     listed = links.loc[links.get("relation", pd.Series("lead", index=links.index)) != "touches"]
 
-    def shares(cluster_id: str, tier: str, part: str) -> str:
-        mine = listed.loc[
+    def listed_in(cluster_id: str, tier: str, part: str) -> pd.DataFrame:
+        return listed.loc[
             (listed["cluster_id"] == cluster_id)
             & (listed["tier"] == tier)
             & (listed["part"] == part)
         ]
+
+    def shares(cluster_id: str, tier: str, part: str) -> str:
+        mine = listed_in(cluster_id, tier, part)
         return ", ".join(
             f"{name} {percent(share)}"
             for name, share in zip(
                 mine["authority_name"], mine["employment_share"].to_numpy(float), strict=True
             )
         )
+
+    def counties(cluster_id: str) -> str:
+        # The extent's only where it reaches other counties, not where it shifts the shares
+        # a little (the extent's districts have a column of their own).
+        core, extent = (listed_in(cluster_id, "upper_tier", part) for part in ("core", "extent"))
+        text = shares(cluster_id, "upper_tier", "core")
+        if extent.empty or set(extent["authority_name"]) == set(core["authority_name"]):
+            return text
+        return f"{text} (extent: {shares(cluster_id, 'upper_tier', 'extent')})"
+
+    def combined_authority(row: Any) -> str:
+        core, extent = (
+            _short_ca_status(getattr(row, column, ""))
+            for column in ("ca_status", "extent_ca_status")
+        )
+        return core if not extent or extent == core else f"{core} (extent: {extent})"
 
     rows = []
     for row in straddling.itertuples():
@@ -442,9 +463,9 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
                 "Employment": f"{row.employment:,.0f}",
                 "LQ": f"{row.lq:.2f}",
                 "Districts": core,
-                "Counties or unitaries": shares(cluster_id, "upper_tier", "core"),
+                "Counties or unitaries": counties(cluster_id),
                 "Extent districts": extent if extent != core else "as the core",
-                "Combined authority": _short_ca_status(getattr(row, "ca_status", "")),
+                "Combined authority": combined_authority(row),
                 "Governance gap": "yes" if getattr(row, "governance_gap", False) else "no",
             }
         )
