@@ -352,3 +352,16 @@ def test_the_first_finding_says_when_the_findings_hold() -> None:
     assert "(2023 data)" in first(year=2023, employment_year="1998-2023", boundaries_year="2023")
     assert first().endswith(" of the 5 analysed; the strongest three follow.")
     assert "data" not in first(synthetic=True, employment_year="2021", boundaries_year="2025")
+
+
+def test_findings_across_a_regional_boundary_are_named() -> None:
+    findings = pd.concat([_findings()] * 2, ignore_index=True)
+    findings["cluster_id"] = ["C-1", "C-2"]
+    findings["name"] = ["Transport and storage: West Northamptonshire / Rugby", "Other"]
+    findings["straddles_regions"] = [True, None]
+    text = "\n".join(_items(findings=findings))
+    assert (
+        "1 finding crosses a regional boundary: Transport and storage: West Northamptonshire / "
+        "Rugby." in text
+    )
+    assert "regional boundary" not in "\n".join(_items())

@@ -292,6 +292,15 @@ def _governance_sentences(
             f"{plural(counties, 'finding')} {_verb(counties, 'crosses', 'cross')} "
             "county or unitary lines as well."
         )
+    # A region's line is where two sets of regional bodies (and, in England, often two
+    # combined authorities) meet: name the findings across one.
+    regions = _ranked(findings.loc[_flag(findings, "straddles_regions")])
+    if len(regions):
+        items.append(
+            f"{plural(len(regions), 'finding')} {_verb(len(regions), 'crosses', 'cross')} a "
+            f"regional boundary: {'; '.join(regions['name'].astype(str).head(_NAMED))}"
+            + (" and others." if len(regions) > _NAMED else ".")
+        )
     gaps = findings.loc[_flag(findings, "governance_gap")]
     if len(gaps):
         items.append(
