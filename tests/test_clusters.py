@@ -182,6 +182,7 @@ def test_cluster_attributes_are_the_hand_computed_values(
     assert one["industry_kind"] == "industry"
     assert one["label"] == "Manufacturing"
     assert one["anchor_area_code"] == "A00"  # 300 workers, the most
+    assert one["anchor_share"] == pytest.approx(300.0 / 1100.0)
     assert one["n_units"] == 5
     assert one["employment"] == 1100.0
     assert one["employment_share"] == pytest.approx(1100.0 / C_TOTAL)

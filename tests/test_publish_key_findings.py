@@ -365,3 +365,15 @@ def test_findings_across_a_regional_boundary_are_named() -> None:
         "Rugby." in text
     )
     assert "regional boundary" not in "\n".join(_items())
+
+
+def test_a_cluster_mostly_in_one_area_is_said_to_be() -> None:
+    def sentence(**columns: Any) -> str:
+        findings = _findings().assign(kind="cluster", **columns)
+        return _items(findings=findings)[1]
+
+    assert sentence(n_units=5, anchor_share=0.86).endswith("LQ 3.82; 86% of it in one area.")
+    assert sentence(n_units=5, anchor_share=0.5).endswith("LQ 3.82.")
+    # A one-area cluster is one place by definition, and old runs have no share.
+    assert sentence(n_units=1, anchor_share=1.0).endswith("LQ 3.82.")
+    assert sentence(n_units=5).endswith("LQ 3.82.")

@@ -704,7 +704,7 @@ def find_clusters(
     FoundClusters
         ``clusters``: one row per finding, indexed by ``cluster_id``, strongest first, with
         its core polygon: ``kind`` (``cluster`` or ``concentration``), ``industry_code``,
-        ``label``, ``traded``, ``anchor_area_code``; of the core ``n_units``,
+        ``label``, ``traded``, ``anchor_area_code``, ``anchor_share``; of the core ``n_units``,
         ``member_codes``, ``employment``, ``employment_share``, ``area_total``, ``lq``,
         ``lq_lower``, ``lq_upper``, ``lq_z``, ``focus``, ``peak_gi_star_z``,
         ``mean_gi_star_z``, ``moran_outlier``; of the extent ``extent_n_units``,

@@ -21,6 +21,9 @@ Attributes of a finding *f* of industry *j* describe its core, with member areas
   at the run's confidence level and ``lq_z``, :math:`\ln LQ_f / \sqrt{\operatorname{Var}}`,
   by the delta method of Moineddin, Beyene & Boyle (2003);
 * ``focus``, the industry's share of the core's jobs, :math:`e_f / \sum_f e_i`;
+* ``anchor_share``, the share of :math:`e_f` in the anchor area (the member employing the
+  most in the industry): near 1, a cluster is one place with neighbours that are hot for
+  its sake, close to a concentration;
 * ``peak_gi_star_z`` and ``mean_gi_star_z`` over the core; ``moran_outlier``, whether a core
   area is a significant Local Moran high-low outlier;
 * ``extent_n_units``, ``extent_member_codes``, ``extent_employment`` and ``extent_lq``, the
@@ -71,6 +74,7 @@ FINDING_COLUMNS = (
     "label",
     "traded",
     "anchor_area_code",
+    "anchor_share",
     "n_units",
     "member_codes",
     "employment",
@@ -90,6 +94,7 @@ FINDING_COLUMNS = (
     "extent_lq",
 )
 _FLOATS = {
+    "anchor_share",
     "employment",
     "employment_share",
     "area_total",
@@ -134,11 +139,13 @@ def _lq_and_interval(
     return lq, lq * np.exp(-half_width), lq * np.exp(half_width), float(z)
 
 
-def _anchor(core: pd.DataFrame) -> str:
+def _anchor(core: pd.DataFrame) -> tuple[str, float]:
+    """The anchor area's code and its employment in the industry."""
     codes = core["area_code"].astype(str).to_numpy()
     employment = core["employment"].to_numpy(dtype=float)
     # Most employment, ties to the smaller code: lexsort sorts by the last key first.
-    return str(codes[np.lexsort((codes, -np.nan_to_num(employment, nan=-np.inf)))[0]])
+    first = np.lexsort((codes, -np.nan_to_num(employment, nan=-np.inf)))[0]
+    return str(codes[first]), float(employment[first])
 
 
 def describe_group(
@@ -162,7 +169,7 @@ def describe_group(
     gi_z = core["gi_star_z"].to_numpy(dtype=float) if "gi_star_z" in core else np.array([])
     known = np.isfinite(gi_z)
     moran = core["moran_class"].astype(str) if "moran_class" in core else pd.Series(dtype=str)
-    anchor = _anchor(core)
+    anchor, anchor_employment = _anchor(core)
     return {
         "cluster_id": f"{group.industry_code}-{anchor}",
         "kind": group.kind,
@@ -171,6 +178,7 @@ def describe_group(
         "label": str(first.get("label", group.industry_code)),
         "traded": True,
         "anchor_area_code": anchor,
+        "anchor_share": anchor_employment / employment if employment > 0 else np.nan,
         "n_units": len(core),
         "member_codes": ";".join(sorted(core["area_code"].astype(str))),
         "employment": employment,

@@ -146,16 +146,31 @@ def _share(value: float) -> str:
     return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
 
 
+#: A cluster holding at least this share of its core's employment in its anchor area is,
+#: in its summary, said to be mostly one place.
+ONE_PLACE_SHARE = 0.75
+
+
 def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
     stars = int(row.get("stars", 0) or 0)
     kind = "concentration" if row.get("kind", "cluster") == "concentration" else "cluster"
     starred = f", {'★' * stars}" if stars else ""
-    return (
+    sentence = (
         f"**No. {rank} on the maps, {row['name']}** ({kind}{starred}): "
         f"{framing.amount(float(row['employment']))}, "
         f"{_share(float(row['employment_share']))} of the industry's {framing.quantity} in "
-        f"the study area, LQ {row['lq']:.2f}."
+        f"the study area, LQ {row['lq']:.2f}"
     )
+    # A cluster that is mostly one place is hot around that place's own figure (Gi* counts
+    # the area in its neighbourhood): the reader should know before reading it as a district.
+    anchor_share = pd.to_numeric(row.get("anchor_share"), errors="coerce")
+    if (
+        kind == "cluster"
+        and int(row.get("n_units", 1) or 1) > 1
+        and anchor_share >= ONE_PLACE_SHARE
+    ):
+        sentence += f"; {_share(float(anchor_share))} of it in one area"
+    return sentence + "."
 
 
 def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -> str | None:
