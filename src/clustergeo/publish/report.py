@@ -498,8 +498,9 @@ def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
         f"{settings['min_employment_share']:.1%} of the industry's {framing.quantity} in the "
         "study area. "
         "A concentration is not a cluster: a large plant among residential areas makes one "
-        "place specialised, but its neighbourhood is not, so Gi*, which sums each area "
-        "with its neighbours, does not see it; nothing around it shares the industry."
+        "place (or a few side by side) specialised, but the neighbourhood around them is "
+        "not, so Gi*, which sums each area with its neighbours, does not see it; beyond its "
+        "own places, nothing around it shares the industry."
     )
 
 
