@@ -174,6 +174,17 @@ def test_the_grid_comparison_names_the_largest_clusters_only_the_grid_finds() ->
     assert "Birmingham" not in text
     # No area had land-use data, and the text says so.
     assert "Without land-use data for any area" in text
+    # Grid clusters on concentrations are neither counted as the areas' clusters nor as
+    # grid-only: they are said to lie on places the areas find.
+    on_places = pd.concat(
+        [maup, maup.iloc[:1].assign(grid_cluster_id="g5", stability="concentration")]
+    )
+    (_heading, with_places) = maup_blocks(on_places, cell_m=1000, grid_clusters=grid_clusters)
+    assert "Of the 1 cluster on the areas" in with_places.text
+    assert "The grid finds 3 clusters the areas do not" in with_places.text
+    assert "1 more grid cluster lies on places the areas find as concentrations" in (
+        with_places.text
+    )
     (_heading, some) = maup_blocks(maup, cell_m=1000, evenly_spread=0.6)
     assert "Without land-use data for most areas" in some.text
     assert "The largest" not in some.text

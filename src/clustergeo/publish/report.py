@@ -382,6 +382,13 @@ def maup_blocks(
         largest = _largest_grid_only(grid_only, grid_clusters, amount)
         if largest:
             text += f" The largest: {largest}."
+    on_places = int(counts.get("concentration", 0))
+    if on_places:
+        text += (
+            f" {plural(on_places, 'more grid cluster')} {'lies' if on_places == 1 else 'lie'} "
+            "on places the areas find as concentrations (single places, not compared as "
+            "clusters)."
+        )
     shown_out = sorted(
         label for code, label in left_out.items() if code in set(maup["industry_code"].astype(str))
     )
@@ -427,11 +434,16 @@ def _maup_counts(
 ) -> tuple[pd.DataFrame, pd.Series, int]:
     """The comparison's rows of traded industries, their counts by stability, and the areas'.
 
-    The last is how many of the rows are clusters on the areas (every label but grid-only).
+    The last is how many of the rows are clusters on the areas (every label but grid-only and
+    concentration, which are rows of grid clusters).
     """
     traded = maup.loc[~maup["industry_code"].astype(str).isin(set(local_serving))]
     counts = traded["stability"].value_counts()
-    return traded, counts, int(counts.drop("grid-only", errors="ignore").sum())
+    return (
+        traded,
+        counts,
+        int(counts.drop(["grid-only", "concentration"], errors="ignore").sum()),
+    )
 
 
 def maup_key_finding(

@@ -153,12 +153,16 @@ def run(config: RunConfig) -> None:
     )
     grid_clusters = _govern(grid_clusters, areas)
     grid_clusters.insert(2, "label", grid_clusters["industry_code"].map(labels))
-    area_clusters = intermediates.read_governed_clusters(paths)
-    # Concentrations are single places, not spatial clusters: only clusters are compared.
-    area_clusters = area_clusters.loc[
-        area_clusters["industry_code"].isin(columns) & (area_clusters["kind"] == "cluster")
-    ]
-    comparison = compare_clusters(area_clusters, grid_clusters, stable_iou=settings.stable_iou)
+    findings = intermediates.read_governed_clusters(paths)
+    findings = findings.loc[findings["industry_code"].isin(columns)]
+    # Concentrations are single places, not spatial clusters: only clusters are compared, and
+    # a grid cluster on a concentration is said to be one.
+    comparison = compare_clusters(
+        findings.loc[findings["kind"] == "cluster"],
+        grid_clusters,
+        stable_iou=settings.stable_iou,
+        concentrations=findings.loc[findings["kind"] == "concentration"],
+    )
 
     table = _with_centres(table, mask, spec)
     write_parquet(table, paths[r.GRID_HOTSPOTS])

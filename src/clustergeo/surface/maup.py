@@ -18,16 +18,30 @@ that overlaps it most. Labels:
 ``area-only``
     no grid cluster overlaps it: it may be an artefact of the areas;
 ``grid-only``
-    (one row per grid cluster no area cluster overlaps) the grid sees a cluster the areas miss.
+    (one row per grid cluster no area cluster overlaps) the grid sees a cluster the areas miss;
+``concentration``
+    (likewise, with ``concentrations`` given) a grid cluster no area cluster overlaps, at
+    least ``PLACE_SHARE`` of whose jobs lie in area concentrations of its industry: the areas
+    see the place, as a specialised place rather than a cluster (``area_cluster_id`` is the
+    concentration holding most of them). A concentration's jobs in the grid cluster are
+    estimated by the share of its area the cluster covers (exact where the grid spread the
+    area's jobs evenly). A grid cluster around a concentration that holds less, such as a
+    belt joining two plants and the places between, stays grid-only: the grid sees more
+    than the places.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare_clusters"]
+__all__ = ["PLACE_SHARE", "compare_clusters"]
+
+#: Share of a grid cluster's jobs in area concentrations that makes it one of them.
+PLACE_SHARE = 0.75
 
 _COLUMNS = [
     "industry_code",
@@ -43,12 +57,17 @@ _COLUMNS = [
 
 
 def compare_clusters(
-    area_clusters: gpd.GeoDataFrame, grid_clusters: gpd.GeoDataFrame, *, stable_iou: float
+    area_clusters: gpd.GeoDataFrame,
+    grid_clusters: gpd.GeoDataFrame,
+    *,
+    stable_iou: float,
+    concentrations: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per area cluster (with its best grid match) and per unmatched grid cluster.
 
     Both frames need ``cluster_id``, ``industry_code``, a polygon ``geometry`` in one CRS,
-    and may carry ``straddles_counties``.
+    and may carry ``straddles_counties``; so do ``concentrations``, the area findings that
+    are single places, which label the unmatched grid clusters on them.
     """
     rows: list[dict[str, object]] = []
     matched: set[str] = set()
@@ -89,13 +108,14 @@ def compare_clusters(
         same = area_clusters.loc[area_clusters["industry_code"] == grid.industry_code]
         if same.intersects(grid.geometry).any():
             continue
+        place = _most_overlapped(concentrations, grid)
         rows.append(
             {
                 "industry_code": grid.industry_code,
-                "area_cluster_id": None,
+                "area_cluster_id": place,
                 "grid_cluster_id": grid.cluster_id,
                 "iou": 0.0,
-                "stability": "grid-only",
+                "stability": "grid-only" if place is None else "concentration",
                 "area_km2": np.nan,
                 "grid_km2": grid.geometry.area / 1e6,
                 "area_straddles_counties": None,
@@ -103,3 +123,22 @@ def compare_clusters(
             }
         )
     return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _most_overlapped(concentrations: gpd.GeoDataFrame | None, grid: Any) -> str | None:
+    """The concentration holding most of ``grid``'s jobs, if they hold ``PLACE_SHARE``.
+
+    Ties go to the smaller ID; without an ``employment`` column on both, nothing is matched.
+    """
+    if concentrations is None or concentrations.empty:
+        return None
+    mine = concentrations.loc[concentrations["industry_code"] == grid.industry_code]
+    jobs = float(getattr(grid, "employment", np.nan))
+    if mine.empty or "employment" not in mine or not jobs > 0:
+        return None
+    covered = mine.geometry.intersection(grid.geometry).area / mine.geometry.area
+    inside = (mine["employment"].astype(float) * covered.fillna(0.0)).loc[covered > 0]
+    if inside.empty or inside.sum() < PLACE_SHARE * jobs:
+        return None
+    best = pd.DataFrame({"id": mine.loc[inside.index, "cluster_id"].astype(str), "jobs": inside})
+    return str(best.sort_values(["jobs", "id"], ascending=[False, True])["id"].iloc[0])

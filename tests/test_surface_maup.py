@@ -1,0 +1,94 @@
+"""The area-versus-grid comparison: overlaps, labels, and grid clusters on concentrations."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from clustergeo.surface.maup import compare_clusters
+
+Row = tuple[str, str, tuple[float, float, float, float], float]
+
+
+def _frame(rows: list[Row]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "cluster_id": [r[0] for r in rows],
+            "industry_code": [r[1] for r in rows],
+            "employment": [r[3] for r in rows],
+        },
+        geometry=[box(*r[2]) for r in rows],
+        crs="EPSG:27700",
+    )
+
+
+@pytest.fixture
+def areas() -> gpd.GeoDataFrame:
+    return _frame(
+        [
+            ("m-a", "m", (0, 0, 2000, 2000), 500),  # the grid's g1 covers 3/4 of it: stable
+            ("m-b", "m", (5000, 0, 6000, 1000), 500),  # g2 overlaps a quarter: shifted
+            ("m-c", "m", (9000, 0, 10000, 1000), 500),  # nothing on the grid: area-only
+        ]
+    )
+
+
+@pytest.fixture
+def grid() -> gpd.GeoDataFrame:
+    return _frame(
+        [
+            ("g1", "m", (0, 0, 2000, 1500), 400),
+            ("g2", "m", (5500, 500, 6500, 1500), 400),
+            ("g3", "m", (20000, 0, 21000, 1000), 400),  # nothing on the areas: grid-only
+            ("g4", "m", (30000, 0, 31000, 1000), 1000),  # on concentrations
+            ("g5", "x", (0, 0, 2000, 2000), 400),  # another industry's: never matched to m's
+            ("g6", "m", (40000, 0, 50000, 1000), 5000),  # a belt round a concentration
+        ]
+    )
+
+
+@pytest.fixture
+def places() -> gpd.GeoDataFrame:
+    return _frame(
+        [
+            ("m-p", "m", (30500, 0, 30600, 100), 60),
+            ("m-q", "m", (30000, 0, 30900, 900), 800),  # holds most of g4's jobs
+            ("x-p", "x", (20000, 0, 21000, 1000), 400),  # another industry's, under g3
+            ("m-r", "m", (44000, 0, 46000, 2000), 4000),  # half of it (2,000 jobs) in g6
+        ]
+    )
+
+
+def test_each_area_cluster_gets_its_best_grid_match_and_each_unmatched_grid_cluster_a_row(
+    areas: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, places: gpd.GeoDataFrame
+) -> None:
+    table = compare_clusters(areas, grid, stable_iou=0.5, concentrations=places)
+    by_area = table.set_index("area_cluster_id")
+    assert by_area.loc[["m-a", "m-b", "m-c"], "stability"].tolist() == [
+        "stable",
+        "shifted",
+        "area-only",
+    ]
+    by_grid = table.set_index("grid_cluster_id")
+    assert by_grid.loc["g1", "iou"] == pytest.approx(0.75)
+    assert by_grid.loc["g3", "stability"] == "grid-only"
+    assert pd.isna(by_grid.loc["g3", "area_cluster_id"])
+    assert by_grid.loc["g5", "stability"] == "grid-only"
+
+
+def test_a_grid_cluster_whose_jobs_are_mostly_a_concentrations_is_said_to_be_one(
+    areas: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, places: gpd.GeoDataFrame
+) -> None:
+    by_grid = compare_clusters(areas, grid, stable_iou=0.5, concentrations=places).set_index(
+        "grid_cluster_id"
+    )
+    # 860 of g4's 1,000 jobs are in m-p and m-q; m-q holds most of them.
+    assert by_grid.loc["g4", "stability"] == "concentration"
+    assert by_grid.loc["g4", "area_cluster_id"] == "m-q"
+    # m-r's jobs in g6 (2,000 of 5,000) are too few: the grid sees more than the place.
+    assert by_grid.loc["g6", "stability"] == "grid-only"
+    # Without the concentrations, every unmatched grid cluster is grid-only, as before.
+    plain = compare_clusters(areas, grid, stable_iou=0.5).set_index("grid_cluster_id")
+    assert plain.loc["g4", "stability"] == "grid-only"
