@@ -163,10 +163,11 @@ def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
     )
     # A cluster that is mostly one place is hot around that place's own figure (Gi* counts
     # the area in its neighbourhood): the reader should know before reading it as a district.
-    anchor_share = pd.to_numeric(row.get("anchor_share"), errors="coerce")
+    anchor_share = row.get("anchor_share")
     if (
         kind == "cluster"
         and int(row.get("n_units", 1) or 1) > 1
+        and isinstance(anchor_share, float | int)
         and anchor_share >= ONE_PLACE_SHARE
     ):
         sentence += f"; {_share(float(anchor_share))} of it in one area"
