@@ -377,3 +377,13 @@ def test_a_cluster_mostly_in_one_area_is_said_to_be() -> None:
     # A one-area cluster is one place by definition, and old runs have no share.
     assert sentence(n_units=1, anchor_share=1.0).endswith("LQ 3.82.")
     assert sentence(n_units=5).endswith("LQ 3.82.")
+
+
+def test_a_run_classing_gi_star_by_its_normal_approximation_says_what_it_cannot_tell() -> None:
+    from dataclasses import replace
+
+    analytic = " ".join(limitations(_framing(gva=False), plain_method(), _RULE))
+    assert "**One extreme area.**" in analytic
+    assert "`gi_star_p_sim`" in analytic
+    permuted = replace(plain_method(), gi_star_inference="permutation")
+    assert "One extreme area" not in " ".join(limitations(_framing(gva=False), permuted, _RULE))

@@ -394,8 +394,20 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
         "**Significance.** p-values are corrected for testing many areas, and permutations "
         f"use a fixed seed ({method.seed}) so a rerun gives the same findings; but a finding "
         "just over a threshold is not different in kind from one just under it.",
+        *([_NORMAL_APPROXIMATION] if method.gi_star_inference == "analytic" else []),
         *(_floor_limitation(limit, method.permutations) for limit in method.floor_limits),
     )
+
+
+#: What the normal approximation of Gi* cannot tell, for a run that classes hot spots by it.
+_NORMAL_APPROXIMATION = (
+    "**One extreme area.** Gi* counts an area in its own neighbourhood, and its normal "
+    "approximation takes one very high value for a hot neighbourhood: a cluster mostly in "
+    "one area (the key findings say so of the strongest) may be that area and its "
+    "unremarkable neighbours. The permutation p-value of each area (`gi_star_p_sim` in "
+    "hotspots.csv), which holds the area's own value fixed, asks about the neighbours "
+    "alone; `hotspots.gi_star_inference: permutation` classes hot spots by it."
+)
 
 
 def _footprint_districts(site: pd.Series) -> str:
