@@ -261,4 +261,7 @@ def test_a_stream_map_without_one_side_says_why_it_has_no_zone_or_gap() -> None:
     no_producers = _stream_subtitle({"users"}, 10)
     assert no_producers.endswith("No producer place was found, so the map has no zone and no gap.")
     assert "A zone joins" not in no_producers
-    assert "No producer place or user place was found" in _stream_subtitle(set(), 10)
+    assert "No producer place was found" in _stream_subtitle(set(), 10)
+    # Producers without users can still be gaps: the map says what one is.
+    no_users = _stream_subtitle({"producers"}, 10)
+    assert "No user place was found, so the map has no zone; a gap is producers" in no_users

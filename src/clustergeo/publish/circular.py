@@ -324,15 +324,20 @@ def _wrap(text: str) -> str:
 
 
 def _stream_subtitle(sides: set[str], distance_km: float) -> str:
-    """What a stream's map shows: zones and gaps, or why it can show neither."""
+    """What a stream's map shows: zones and gaps, or why it can show neither.
+
+    Without producer places there is nothing to join or to lack users; without user places
+    there is no zone, but producers can still be gaps (few users within reach, counted
+    area by area).
+    """
     text = "Producers and users concentrated (clusters and single places). "
-    missing = [side for side in ("producers", "users") if side not in sides]
-    if missing:
-        places = " or ".join(f"{side[:-1]} place" for side in missing)
-        return text + f"No {places} was found, so the map has no zone and no gap."
+    gap = "a gap is producers with clearly fewer users within reach than the economy's average."
+    if "producers" not in sides:
+        return text + "No producer place was found, so the map has no zone and no gap."
+    if "users" not in sides:
+        return text + f"No user place was found, so the map has no zone; {gap}"
     return text + (
-        f"A zone joins producers and users within {distance_km:g} km or side by side; a gap "
-        "is producers with clearly fewer users within reach than the economy's average."
+        f"A zone joins producers and users within {distance_km:g} km or side by side; {gap}"
     )
 
 
