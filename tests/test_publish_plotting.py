@@ -32,7 +32,6 @@ from clustergeo.publish.plotting import (
     LQ_NO_DATA_LABEL,
     LQ_UNRELIABLE_LABEL,
     LQ_VALUE_LABELS,
-    STUDY_OUTLINE_STYLE,
     MapInputError,
     add_scale_bar,
     classify_lq,
@@ -286,12 +285,21 @@ def test_lq_legend_names_only_the_reasons_of_the_flagged_areas_drawn(grid):
         plot_lq_choropleth(noted, title="Census", note_column="why")
 
 
-def test_study_outline_key_is_drawn_as_the_outline_is():
+def test_study_outline_is_drawn_under_the_county_line_as_its_key_shows(grid, districts):
+    geometry = plotting.geometry_for_map(grid, {"county": districts.dissolve()})
+    fig, ax = plt.subplots()
+    plotting.draw_outlines(ax, geometry, ["county"], study_outline=True)
+    county, outline = sorted(ax.collections, key=lambda c: c.get_linewidth()[0])
     handle = study_outline_handle()
     assert handle.get_label() == "Study area"
-    assert handle.get_linewidth() == STUDY_OUTLINE_STYLE["linewidth"]
-    # Wider than every authority line, so it reads apart from the county boundary it follows.
+    assert outline.get_linewidth()[0] == handle.get_linewidth()
+    assert outline.get_alpha() == handle.get_alpha()
+    assert mpl.colors.same_color(outline.get_edgecolor()[0][:3], handle.get_color())
+    # A wider, paler band under the county line, so the two read apart where they coincide.
+    assert outline.get_linewidth()[0] > county.get_linewidth()[0]
+    assert outline.get_zorder() < county.get_zorder()
     assert handle.get_linewidth() > max(style["linewidth"] for style in BOUNDARY_STYLES.values())
+    plt.close(fig)
 
 
 def test_hotspot_and_lisa_legends_list_the_classes_present(grid):

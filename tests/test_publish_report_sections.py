@@ -188,6 +188,19 @@ def test_the_grid_comparison_names_the_largest_clusters_only_the_grid_finds() ->
     (_heading, some) = maup_blocks(maup, cell_m=1000, evenly_spread=0.6)
     assert "Without land-use data for most areas" in some.text
     assert "The largest" not in some.text
+    # A list cut short keeps the lead district; a cluster without districts is named alone;
+    # a single grid-only cluster is "it".
+    led = grid_clusters.assign(lead_district=["Gedling", None, None, None])
+    (_heading, cut) = maup_blocks(maup, cell_m=1000, local_serving={"c": "C"}, grid_clusters=led)
+    assert "Manufacturing across Gedling, Amber Valley, Ashfield, Bolsover, Broxtowe and " in (
+        cut.text
+    )
+    one = maup.loc[maup["grid_cluster_id"] != "g1"]
+    nowhere = grid_clusters.assign(districts=[belt, None, None, None])
+    (_heading, alone) = maup_blocks(
+        one, cell_m=1000, local_serving={"c": "C"}, grid_clusters=nowhere
+    )
+    assert "It is: Manufacturing (6,212 jobs)." in alone.text
 
 
 def test_sites_of_a_run_without_district_links_keep_their_names() -> None:

@@ -42,7 +42,7 @@ def grid() -> gpd.GeoDataFrame:
             ("g1", "m", (0, 0, 2000, 1500), 400),
             ("g2", "m", (5500, 500, 6500, 1500), 400),
             ("g3", "m", (20000, 0, 21000, 1000), 400),  # nothing on the areas: grid-only
-            ("g4", "m", (30000, 0, 31000, 1000), 1000),  # on concentrations
+            ("g4", "m", (30000, 0, 32000, 1000), 1000),  # on a concentration
             ("g5", "x", (0, 0, 2000, 2000), 400),  # another industry's: never matched to m's
             ("g6", "m", (40000, 0, 50000, 1000), 5000),  # a belt round a concentration
         ]
@@ -51,10 +51,13 @@ def grid() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def places() -> gpd.GeoDataFrame:
+    """Member areas of the area concentrations, one row each, with their jobs."""
     return _frame(
         [
-            ("m-p", "m", (30500, 0, 30600, 100), 60),
-            ("m-q", "m", (30000, 0, 30900, 900), 800),  # holds most of g4's jobs
+            # m-q: two areas; g4 covers all of the first and a tenth of the second.
+            ("m-q", "m", (30000, 0, 31000, 1000), 800),
+            ("m-q", "m", (31000, 0, 41000, 1000), 500),
+            ("m-p", "m", (29000, 0, 30000, 1000), 70),  # beside g4, outside it
             ("x-p", "x", (20000, 0, 21000, 1000), 400),  # another industry's, under g3
             ("m-r", "m", (44000, 0, 46000, 2000), 4000),  # half of it (2,000 jobs) in g6
         ]
@@ -64,7 +67,7 @@ def places() -> gpd.GeoDataFrame:
 def test_each_area_cluster_gets_its_best_grid_match_and_each_unmatched_grid_cluster_a_row(
     areas: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, places: gpd.GeoDataFrame
 ) -> None:
-    table = compare_clusters(areas, grid, stable_iou=0.5, concentrations=places)
+    table = compare_clusters(areas, grid, stable_iou=0.5, concentration_areas=places)
     by_area = table.set_index("area_cluster_id")
     assert by_area.loc[["m-a", "m-b", "m-c"], "stability"].tolist() == [
         "stable",
@@ -81,10 +84,11 @@ def test_each_area_cluster_gets_its_best_grid_match_and_each_unmatched_grid_clus
 def test_a_grid_cluster_whose_jobs_are_mostly_a_concentrations_is_said_to_be_one(
     areas: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, places: gpd.GeoDataFrame
 ) -> None:
-    by_grid = compare_clusters(areas, grid, stable_iou=0.5, concentrations=places).set_index(
+    by_grid = compare_clusters(areas, grid, stable_iou=0.5, concentration_areas=places).set_index(
         "grid_cluster_id"
     )
-    # 860 of g4's 1,000 jobs are in m-p and m-q; m-q holds most of them.
+    # g4 (1,000 jobs) holds m-q's first area whole (800 jobs) and a tenth of its second (50):
+    # 850, counted area by area; spread over m-q's whole outline, 2/11 of 1,300 would be 236.
     assert by_grid.loc["g4", "stability"] == "concentration"
     assert by_grid.loc["g4", "area_cluster_id"] == "m-q"
     # m-r's jobs in g6 (2,000 of 5,000) are too few: the grid sees more than the place.

@@ -4,8 +4,9 @@ Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.2
 
 ``areas_lq``
     Small areas with their authorities and, per cluster definition ``<key>``, the columns
-    ``<key>_employment``, ``<key>_lq``, ``<key>_lq_lower``, ``<key>_lq_upper`` and
-    ``<key>_unreliable``; with up to 30 industries, ``lq_<code>`` for each industry too.
+    ``<key>_employment``, ``<key>_lq``, ``<key>_lq_lower``, ``<key>_lq_upper``,
+    ``<key>_unreliable`` and ``<key>_lq_note`` (why it is flagged); with up to 30
+    industries, ``lq_<code>`` for each industry too.
 ``district_lq``
     Districts (dissolved from the small areas) with the same cluster-definition columns.
 ``lq``
@@ -38,7 +39,8 @@ Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.2
     plain-language summary.
 ``grid_clusters``, ``maup``
     With an employment grid: clusters found on the grid, with their flags, and each area
-    cluster's overlap with them (stable, shifted, area-only, grid-only).
+    cluster's overlap with them (stable, shifted, area-only, grid-only, or concentration
+    for a grid cluster on the areas' concentrations).
 ``district``, ``county``, ``combined_authority``, ``region``
     Authority polygons of the run's year that touch the study area.
 """

@@ -340,7 +340,7 @@ MORAN_CLASS_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-#: The study area's outline on the maps that draw no district boundaries: a pale band under
+#: The study area's outline on the small multiples and the cluster maps: a pale band under
 #: the authority lines, so that where it runs along a county boundary it reads as a second
 #: line (a halo) rather than as the same one, and alone where the two part.
 STUDY_OUTLINE_STYLE: Final[Mapping[str, Any]] = MappingProxyType(

@@ -381,7 +381,7 @@ def maup_blocks(
         )
         largest = _largest_grid_only(grid_only, grid_clusters, amount)
         if largest:
-            text += f" The largest: {largest}."
+            text += f" {'It is' if len(grid_only) == 1 else 'The largest'}: {largest}."
     on_places = int(counts.get("concentration", 0))
     if on_places:
         text += (
@@ -415,17 +415,18 @@ def _largest_grid_only(
     if grid_clusters is None or not needed <= set(grid_clusters.columns):
         return ""
     sized = grid_clusters.loc[
-        grid_clusters["cluster_id"].isin(set(grid_only["grid_cluster_id"])), list(needed)
+        grid_clusters["cluster_id"].isin(set(grid_only["grid_cluster_id"]))
     ].sort_values(["employment", "cluster_id"], ascending=[False, True])
     named = []
     for _, row in sized.head(_NAMED_GRID_ONLY).iterrows():
-        districts = lead_first(row["districts"], None)
+        # The lead district first, so a list cut short keeps it.
+        districts = lead_first(row["districts"], row.get("lead_district"))
         if len(districts) > _NAMED_DISTRICTS:
             others = len(districts) - (_NAMED_DISTRICTS - 1)
             districts = [*districts[: _NAMED_DISTRICTS - 1], f"{others} other districts"]
-        where = "across" if len(districts) > 1 else "in"
+        where = f" {'across' if len(districts) > 1 else 'in'} {and_list(districts)}"
         size = amount(float(row["employment"]))
-        named.append(f"{row['label']} {where} {and_list(districts)} ({size})")
+        named.append(f"{row['label']}{where if districts else ''} ({size})")
     return "; ".join(named)
 
 

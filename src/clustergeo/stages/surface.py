@@ -161,7 +161,9 @@ def run(config: RunConfig) -> None:
         findings.loc[findings["kind"] == "cluster"],
         grid_clusters,
         stable_iou=settings.stable_iou,
-        concentrations=findings.loc[findings["kind"] == "concentration"],
+        concentration_areas=_member_areas(
+            findings.loc[findings["kind"] == "concentration"], study, employment
+        ),
     )
 
     table = _with_centres(table, mask, spec)
@@ -245,6 +247,27 @@ def _area_employment(
     totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
     employment[_TOTAL] = totals.reindex(employment.index).to_numpy()
     return employment, by_code["reference_share"], by_code["label"]
+
+
+def _member_areas(
+    findings: gpd.GeoDataFrame, study: gpd.GeoDataFrame, employment: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """One row per finding and core member area: its polygon and its jobs in the industry."""
+    members = (
+        pd.DataFrame(findings[["cluster_id", "industry_code", "member_codes"]])
+        .assign(area_code=lambda f: f["member_codes"].astype(str).str.split(";"))
+        .explode("area_code")
+        .drop(columns="member_codes")
+    )
+    members = members.loc[members["area_code"].isin(set(study["area_code"]))]
+    jobs = employment.stack()
+    members["employment"] = jobs.reindex(
+        pd.MultiIndex.from_arrays([members["area_code"], members["industry_code"]])
+    ).to_numpy()
+    geometry = study.set_index("area_code").geometry.reindex(members["area_code"])
+    return gpd.GeoDataFrame(
+        members.reset_index(drop=True), geometry=geometry.to_numpy(), crs=study.crs
+    )
 
 
 def _with_centres(table: pd.DataFrame, mask: np.ndarray, spec: GridSpec) -> pd.DataFrame:

@@ -20,14 +20,15 @@ that overlaps it most. Labels:
 ``grid-only``
     (one row per grid cluster no area cluster overlaps) the grid sees a cluster the areas miss;
 ``concentration``
-    (likewise, with ``concentrations`` given) a grid cluster no area cluster overlaps, at
+    (likewise, with ``concentration_areas`` given) a grid cluster no area cluster overlaps, at
     least ``PLACE_SHARE`` of whose jobs lie in area concentrations of its industry: the areas
-    see the place, as a specialised place rather than a cluster (``area_cluster_id`` is the
-    concentration holding most of them). A concentration's jobs in the grid cluster are
-    estimated by the share of its area the cluster covers (exact where the grid spread the
-    area's jobs evenly). A grid cluster around a concentration that holds less, such as a
-    belt joining two plants and the places between, stays grid-only: the grid sees more
-    than the places.
+    see the place, as a specialised place rather than a cluster. ``area_cluster_id`` is then
+    the concentration holding most of them (a concentration is a single place, so it is
+    otherwise not compared). A concentration's jobs in the grid cluster are counted area by
+    area: each member area's jobs times the share of the area the cluster covers (exact
+    where the grid spread the area's jobs evenly over it, as without land-use data). A grid
+    cluster around a concentration holding less, such as a belt joining two plants and the
+    places between, stays grid-only: the grid sees more than the places.
 """
 
 from __future__ import annotations
@@ -61,13 +62,14 @@ def compare_clusters(
     grid_clusters: gpd.GeoDataFrame,
     *,
     stable_iou: float,
-    concentrations: gpd.GeoDataFrame | None = None,
+    concentration_areas: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per area cluster (with its best grid match) and per unmatched grid cluster.
 
     Both frames need ``cluster_id``, ``industry_code``, a polygon ``geometry`` in one CRS,
-    and may carry ``straddles_counties``; so do ``concentrations``, the area findings that
-    are single places, which label the unmatched grid clusters on them.
+    and may carry ``straddles_counties``; the grid clusters' ``employment`` weighs them
+    against ``concentration_areas``, one row per member area of each area concentration
+    (``cluster_id``, ``industry_code``, the area's ``employment`` in it, its ``geometry``).
     """
     rows: list[dict[str, object]] = []
     matched: set[str] = set()
@@ -108,7 +110,7 @@ def compare_clusters(
         same = area_clusters.loc[area_clusters["industry_code"] == grid.industry_code]
         if same.intersects(grid.geometry).any():
             continue
-        place = _most_overlapped(concentrations, grid)
+        place = _concentration_holding(concentration_areas, grid)
         rows.append(
             {
                 "industry_code": grid.industry_code,
@@ -125,20 +127,19 @@ def compare_clusters(
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-def _most_overlapped(concentrations: gpd.GeoDataFrame | None, grid: Any) -> str | None:
-    """The concentration holding most of ``grid``'s jobs, if they hold ``PLACE_SHARE``.
+def _concentration_holding(areas: gpd.GeoDataFrame | None, grid: Any) -> str | None:
+    """The concentration holding most of ``grid``'s jobs, if together they hold ``PLACE_SHARE``.
 
-    Ties go to the smaller ID; without an ``employment`` column on both, nothing is matched.
+    ``areas`` are the concentrations' member areas; ties go to the smaller ID.
     """
-    if concentrations is None or concentrations.empty:
-        return None
-    mine = concentrations.loc[concentrations["industry_code"] == grid.industry_code]
     jobs = float(getattr(grid, "employment", np.nan))
-    if mine.empty or "employment" not in mine or not jobs > 0:
+    if areas is None or areas.empty or not jobs > 0:
         return None
+    mine = areas.loc[areas["industry_code"] == grid.industry_code]
     covered = mine.geometry.intersection(grid.geometry).area / mine.geometry.area
-    inside = (mine["employment"].astype(float) * covered.fillna(0.0)).loc[covered > 0]
-    if inside.empty or inside.sum() < PLACE_SHARE * jobs:
+    inside = mine["employment"].astype(float).fillna(0.0) * covered.fillna(0.0)
+    held = inside.groupby(mine["cluster_id"].astype(str)).sum()
+    held = held[held > 0]
+    if held.empty or held.sum() < PLACE_SHARE * jobs:
         return None
-    best = pd.DataFrame({"id": mine.loc[inside.index, "cluster_id"].astype(str), "jobs": inside})
-    return str(best.sort_values(["jobs", "id"], ascending=[False, True])["id"].iloc[0])
+    return str(held.sort_index().idxmax())
