@@ -673,9 +673,9 @@ def add_scale_bar(
         bbox_to_anchor=bbox_to_anchor,
         bbox_transform=ax.transAxes,
     )
-    # A white backing keeps the numbers legible where the bar has to sit over data or over an
-    # authority line running out of the study area (the corner is chosen for having little).
-    anchored.patch.set(facecolor="white", edgecolor="none")
+    # A light backing keeps the numbers legible where the bar has to sit over data or over an
+    # authority line running out of the study area, and lets the data show through faintly.
+    anchored.patch.set(facecolor="white", edgecolor="none", alpha=0.75)
     ax.add_artist(anchored)
     return anchored
 
