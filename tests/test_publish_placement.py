@@ -220,3 +220,49 @@ def test_coverage_collection_refuses_other_styles_per_path_and_takes_empty_input
     assert len(coverage_collection([], facecolors=[]).get_paths()) == 0
     mixed = coverage_collection(paths, facecolors=["none", "black", "none", "black"])
     assert len(mixed.get_paths()) == 2
+
+
+def test_crossed_leader_lines_are_swapped_where_both_boxes_fit():
+    from clustergeo.publish.placement import _segments_cross, _uncrossed
+
+    anchors = [(20.0, 50.0), (80.0, 50.0)]
+    crossed = [(80.0, 70.0), (20.0, 70.0)]
+    assert _segments_cross(anchors[0], crossed[0], anchors[1], crossed[1])
+    spots = _uncrossed(anchors, [(10.0, 10.0)] * 2, list(crossed), FRAME, [], 1.0)
+    assert spots == [(20.0, 70.0), (80.0, 70.0)]
+    # A box that would not fit at the other's spot (here: out of the frame) stays put.
+    wide = [(10.0, 10.0), (50.0, 10.0)]
+    assert _uncrossed(anchors, wide, list(crossed), FRAME, [], 1.0) == crossed
+    # Nor does a swap onto an obstacle happen.
+    blocked = _uncrossed(
+        anchors, [(10.0, 10.0)] * 2, list(crossed), FRAME, [Box(75, 65, 85, 75)], 1.0
+    )
+    assert blocked == crossed
+    # A box at its anchor has no leader line, and lines that only touch do not cross.
+    assert not _segments_cross((0, 0), (0, 0), (-1, -1), (1, 1))
+    assert not _segments_cross((0, 0), (2, 0), (2, 0), (2, 2))
+
+
+def test_placed_leader_lines_do_not_cross_where_a_swap_fits(monkeypatch):
+    from clustergeo.publish import placement
+
+    rng = np.random.default_rng(7)
+    anchors = [tuple(p) for p in rng.uniform(40, 60, size=(12, 2))]
+    sizes = [(6.0, 6.0)] * len(anchors)
+
+    def crossings(spots):
+        return [
+            (i, j)
+            for i in range(len(spots))
+            for j in range(i + 1, len(spots))
+            if placement._segments_cross(anchors[i], spots[i], anchors[j], spots[j])
+        ]
+
+    spots = place_boxes(anchors, sizes, frame=FRAME, gap=1.0, step=4.0)
+    assert all(s is not None for s in spots)
+    boxes = [Box.around(s[0], s[1], 3, 3) for s in spots if s is not None]
+    assert not any(a.overlaps(b, 1.0) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert crossings(spots) == []
+    # The greedy placement alone crosses a pair here.
+    monkeypatch.setattr(placement, "_uncrossed", lambda _a, _s, placed, *_rest: placed)
+    assert crossings(place_boxes(anchors, sizes, frame=FRAME, gap=1.0, step=4.0))

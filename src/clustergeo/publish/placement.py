@@ -7,7 +7,10 @@ furniture (scale bar, north arrow) and clear of every item placed before it. Ite
 in priority order (the strongest finding first), so an important finding keeps its spot and a
 lesser one moves out on a leader line. A label that finds no spot within its reach is left
 off (the map's key and the GeoPackage still name it); a marker always gets a spot when the
-frame has room for it.
+frame has room for it. Two leader lines that cross are then uncrossed by swapping their
+boxes where both still fit: a reader follows each line to the nearer box, so crossed lines
+send the eye to the other's. Each swap shortens the lines' total length (the two sides of a
+crossing are longer than the two sides it is swapped for), so the swapping ends.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Box", "candidate_offsets", "place_boxes"]
+
+#: A point in display units.
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -114,4 +120,61 @@ def place_boxes(
                 taken.append(box)
                 break
         placed.append(spot)
-    return placed
+    return _uncrossed(list(anchors), list(sizes), placed, frame, list(obstacles), gap)
+
+
+def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
+    anchors: list[Point],
+    sizes: list[Point],
+    placed: list[Point | None],
+    frame: Box,
+    obstacles: list[Box],
+    gap: float,
+) -> list[Point | None]:
+    """``placed`` with every pair of crossing leader lines swapped where both boxes fit."""
+    spots = list(placed)
+
+    def box(i: int, spot: Point) -> Box:
+        return Box.around(spot[0], spot[1], sizes[i][0] / 2, sizes[i][1] / 2)
+
+    def fits_swapped(i: int, j: int, a: Point, b: Point) -> bool:
+        """Whether box i fits at j's spot ``b`` and box j at i's spot ``a``."""
+        first, second = box(i, b), box(j, a)
+        others = [
+            box(k, spot) for k, spot in enumerate(spots) if spot is not None and k not in (i, j)
+        ]
+        return (
+            first.inside(frame, gap)
+            and second.inside(frame, gap)
+            and not first.overlaps(second, gap)
+            and not any(t.overlaps(first, gap) or t.overlaps(second, gap) for t in obstacles)
+            and not any(t.overlaps(first, gap) or t.overlaps(second, gap) for t in others)
+        )
+
+    # Each swap shortens the total, so this ends; the bound only guards against rounding.
+    for _ in range(len(spots) ** 2 + 1):
+        swapped = False
+        for i in range(len(spots)):
+            for j in range(i + 1, len(spots)):
+                a, b = spots[i], spots[j]
+                if a is None or b is None:
+                    continue
+                if _segments_cross(anchors[i], a, anchors[j], b) and fits_swapped(i, j, a, b):
+                    spots[i], spots[j] = b, a
+                    swapped = True
+        if not swapped:
+            break
+    return spots
+
+
+def _segments_cross(p1: Point, p2: Point, q1: Point, q2: Point) -> bool:
+    """Whether segments p1-p2 and q1-q2 cross at a point inside both (not merely touch)."""
+
+    def side(a: Point, b: Point, c: Point) -> float:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    if p1 == p2 or q1 == q2:  # a box at its anchor has no leader line
+        return False
+    d1, d2 = side(q1, q2, p1), side(q1, q2, p2)
+    d3, d4 = side(p1, p2, q1), side(p1, p2, q2)
+    return d1 * d2 < 0 and d3 * d4 < 0
