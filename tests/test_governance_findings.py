@@ -29,6 +29,20 @@ def test_names_lead_with_the_lead_district_then_the_others_alphabetically() -> N
     }
 
 
+def test_names_use_place_names_for_authorities_ons_names_inverted() -> None:
+    governed = pd.DataFrame(
+        {
+            "label": ["Making", "Making"],
+            "districts": ["Herefordshire, County of", "Bristol, City of; South Gloucestershire"],
+            "lead_district": ["Herefordshire, County of", "Bristol, City of"],
+        }
+    )
+    assert finding_names(governed).tolist() == [
+        "Making: Herefordshire",
+        "Making: Bristol / South Gloucestershire",
+    ]
+
+
 def test_the_second_name_is_the_district_holding_most_after_the_lead() -> None:
     governed = pd.DataFrame(
         {

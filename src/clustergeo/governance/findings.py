@@ -54,7 +54,8 @@ def finding_names(
 ) -> pd.Series:
     """'Manufacturing: Hinckley and Bosworth / Nuneaton and Bedworth' (up to two districts).
 
-    The finding's ``label``, then its lead district and the other districts it straddles, as
+    The finding's ``label``, then its lead district and the other districts it straddles (by
+    their place names: 'Herefordshire' for ONS's 'Herefordshire, County of'), as
     ``districts`` and ``lead_district`` of
     :func:`~clustergeo.governance.overlay.governance_flags` give them: the others largest
     first by ``shares`` (each finding's share in each district, indexed by its ID,
@@ -87,12 +88,27 @@ def finding_names(
         )
         if isinstance(lead, str) and lead in parts:
             parts = [lead, *others]
-        place = " / ".join(parts[:2]) + (" and others" if len(parts) > 2 else "")
+        place = " / ".join(_plain_name(p) for p in parts[:2]) + (
+            " and others" if len(parts) > 2 else ""
+        )
         names.append(f"{row.label}: {place}" if place else str(row.label))
     named = pd.Series(names, index=governed.index)
     if areas is None or not isinstance(governed, gpd.GeoDataFrame):
         return named
     return _told_apart(named, governed, areas)
+
+
+#: The inverted forms ONS gives some authorities ("Herefordshire, County of", "Bristol, City
+#: of"), which read as odd place names in a finding's name.
+_INVERTED_SUFFIXES = (", County of", ", City of")
+
+
+def _plain_name(district: str) -> str:
+    """A district's name as a place name: 'Herefordshire', not 'Herefordshire, County of'."""
+    for suffix in _INVERTED_SUFFIXES:
+        if district.endswith(suffix):
+            return district.removesuffix(suffix)
+    return district
 
 
 #: Compass points counter-clockwise from east, 45 degrees each, as bearings are measured.
