@@ -238,6 +238,12 @@ def test_crossed_leader_lines_are_swapped_where_both_boxes_fit():
         anchors, [(10.0, 10.0)] * 2, list(crossed), FRAME, [Box(75, 65, 85, 75)], 1.0
     )
     assert blocked == crossed
+    # Nor one that would take a box out of its reach of its anchor: here B's would go from 2
+    # to 45 from its anchor (the total shrinks, A's falls from 90 to 44).
+    near, far = [(5.0, 10.0), (50.0, 9.0)], [(95.0, 11.0), (49.0, 11.0)]
+    small = [(2.0, 2.0)] * 2
+    assert _uncrossed(near, small, list(far), FRAME, [], 0.5) == [far[1], far[0]]
+    assert _uncrossed(near, small, list(far), FRAME, [], 0.5, [100.0, 10.0]) == far
     # A box at its anchor has no leader line, and lines that only touch do not cross.
     assert not _segments_cross((0, 0), (0, 0), (-1, -1), (1, 1))
     assert not _segments_cross((0, 0), (2, 0), (2, 0), (2, 2))

@@ -107,11 +107,14 @@ def place_boxes(
     """
     taken = list(obstacles)
     placed: list[tuple[float, float] | None] = []
+    reaches: list[float] = []
     diagonal = math.hypot(frame.x1 - frame.x0, frame.y1 - frame.y0)
     for (x, y), (width, height) in zip(anchors, sizes, strict=True):
         ring_step = step or max(width, height)
         reach = diagonal if max_distance is None else max_distance
         rings = max(1, math.ceil(reach / ring_step))
+        # The farthest candidate tried, which a swap below may not exceed either.
+        reaches.append(rings * ring_step)
         spot = None
         for dx, dy in candidate_offsets(ring_step, rings):
             box = Box.around(x + dx, y + dy, width / 2, height / 2)
@@ -120,7 +123,7 @@ def place_boxes(
                 taken.append(box)
                 break
         placed.append(spot)
-    return _uncrossed(list(anchors), list(sizes), placed, frame, list(obstacles), gap)
+    return _uncrossed(list(anchors), list(sizes), placed, frame, list(obstacles), gap, reaches)
 
 
 def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
@@ -130,9 +133,19 @@ def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
     frame: Box,
     obstacles: list[Box],
     gap: float,
+    reaches: list[float] | None = None,
 ) -> list[Point | None]:
-    """``placed`` with every pair of crossing leader lines swapped where both boxes fit."""
+    """``placed`` with every pair of crossing leader lines swapped where both boxes fit.
+
+    A box fits at the other's spot inside the frame, clear of the obstacles and of every
+    other box, and within its own reach of its anchor (``reaches``, none by default).
+    """
     spots = list(placed)
+
+    def within_reach(i: int, spot: Point) -> bool:
+        if reaches is None:
+            return True
+        return math.hypot(spot[0] - anchors[i][0], spot[1] - anchors[i][1]) <= reaches[i]
 
     def box(i: int, spot: Point) -> Box:
         return Box.around(spot[0], spot[1], sizes[i][0] / 2, sizes[i][1] / 2)
@@ -144,7 +157,9 @@ def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
             box(k, spot) for k, spot in enumerate(spots) if spot is not None and k not in (i, j)
         ]
         return (
-            first.inside(frame, gap)
+            within_reach(i, b)
+            and within_reach(j, a)
+            and first.inside(frame, gap)
             and second.inside(frame, gap)
             and not first.overlaps(second, gap)
             and not any(t.overlaps(first, gap) or t.overlaps(second, gap) for t in obstacles)
