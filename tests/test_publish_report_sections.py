@@ -243,3 +243,13 @@ def test_provenance_gives_the_global_tests_permutations_apart_from_the_local() -
     assert _permutations_line(replace(method, global_permutations=99_999)) == (
         "Permutation seed 1, 99,999 permutations"
     )
+
+
+def test_report_html_shows_code_and_bold_and_escapes_the_rest() -> None:
+    from clustergeo.publish.report import _inline
+
+    assert _inline("Set `clusters.include_non_traded: true` **now** <b>") == (
+        "Set <code>clusters.include_non_traded: true</code> <strong>now</strong> &lt;b&gt;"
+    )
+    # A lone backtick is a character.
+    assert _inline("it`s **so**") == "it`s <strong>so</strong>"

@@ -903,6 +903,8 @@ th { background: #f3f1ec; }
 figure { margin: 1rem 0 2rem; break-inside: avoid; } img { max-width: 100%; }
 h2 { break-after: avoid; }
 figcaption { font-size: 0.85rem; color: #555; }
+code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.9em; background: #f3f1ec;
+       padding: 0 0.15em; }
 """
 
 #: How the page prints (from a browser, and as ``report.pdf``): A4, each section from a new
@@ -928,9 +930,16 @@ PRINT_CSS = """
 
 
 def _inline(text: str) -> str:
-    """Escape text for HTML, keeping **bold**."""
-    parts = html.escape(text).split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    """Escape text for HTML, keeping **bold** and `code` (a setting or column name)."""
+
+    def bold(part: str) -> str:
+        pieces = part.split("**")
+        return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(pieces))
+
+    parts = html.escape(text).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick is a character, not code
+        return bold(html.escape(text))
+    return "".join(f"<code>{p}</code>" if i % 2 else bold(p) for i, p in enumerate(parts))
 
 
 def _embedded(root: Path, path: str) -> str:
