@@ -132,7 +132,12 @@ def _site_handles() -> list[Patch | Line2D]:
             label="Anchor site",
         ),
         Line2D(
-            [], [], color=_SITE_COLOUR, linewidth=0.8, linestyle=(0, (3, 2)), label="Its footprint"
+            [],
+            [],
+            color=_SITE_COLOUR,
+            linewidth=0.8,
+            linestyle=(0, (3, 2)),
+            label="Its footprint (dashed)",
         ),
     ]
 
@@ -145,7 +150,16 @@ def _kind_handles(kinds: set[str], has_extents: bool) -> list[Patch | Line2D]:
         )
         if has_extents:
             handles.append(
-                Line2D([], [], color="#555555", lw=0.9, linestyle=(0, (2, 1.5)), label="Its extent")
+                # Drawn in each finding's colour; the key says so, or it reads as the
+                # anchor sites' dashed footprints further down.
+                Line2D(
+                    [],
+                    [],
+                    color="#555555",
+                    lw=0.9,
+                    linestyle=(0, (2, 1.5)),
+                    label=_wrap("Its extent (dotted, in its industry's colour)"),
+                )
             )
     if "concentration" in kinds:
         handles.append(
