@@ -79,3 +79,14 @@ def test_a_failure_while_drawing_stops_the_workers(
     # The jobs handed to the workers are let go, and nothing is left running.
     assert figures._PENDING == []
     assert set(multiprocessing.active_children()) <= running
+
+
+def test_a_small_multiple_with_nothing_significant_says_so_in_its_title() -> None:
+    from clustergeo.publish.figures import class_panel_title
+
+    assert class_panel_title("Manufacturing", {"not_significant"}) == (
+        "Manufacturing (none significant)"
+    )
+    assert class_panel_title("Manufacturing", set()) == "Manufacturing (none significant)"
+    assert class_panel_title("Manufacturing", {"not_significant", "HH"}) == "Manufacturing"
+    assert class_panel_title("Manufacturing", {"cold_95"}) == "Manufacturing"

@@ -81,6 +81,7 @@ __all__ = [
     "DrawingFigures",
     "FigureJob",
     "MapData",
+    "class_panel_title",
     "drawing",
     "figure_jobs",
     "map_boundaries",
@@ -394,10 +395,14 @@ def _small_multiple_jobs(
             for key, label in definitions:
                 values = areas[f"{key}_{suffix}"].astype("string").fillna("")
                 known = values.isin(classes).to_numpy()
-                present |= set(values[known])
+                shown = set(values[known])
+                present |= shown
                 missing |= bool((~known).any())
                 panels.append(
-                    Panel(label, fill([colours.get(v, "#ffffff") for v in values], ~known))
+                    Panel(
+                        class_panel_title(label, shown),
+                        fill([colours.get(v, "#ffffff") for v in values], ~known),
+                    )
                 )
             return plot_small_multiples(
                 areas,
@@ -520,6 +525,14 @@ def _maup_job(
         )[0]
 
     return draw
+
+
+def class_panel_title(label: str, shown: Collection[str]) -> str:
+    """A hot-spot or Local Moran panel's title, saying so when none of its areas is significant.
+
+    An all-neutral panel otherwise reads as one left undrawn.
+    """
+    return label if set(shown) - {"not_significant"} else f"{label} (none significant)"
 
 
 def site_flags_text(site: pd.Series) -> str:
