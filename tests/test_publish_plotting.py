@@ -451,7 +451,9 @@ def test_save_figure_writes_png_pdf_and_svg_atomically(grid, tmp_path, caplog):
     assert "Source: a test grid, 2024." in svg
     assert not plt.fignum_exists(fig.number)
     written = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-    assert written == [f"Wrote {path}" for path in paths]
+    # Written SVG first (its bytes are those of the figure's first drawing, as when checking
+    # whether a figure is unchanged), returned in the order of the formats.
+    assert written == [f"Wrote {path}" for path in (paths[2], paths[0], paths[1])]
 
 
 def test_save_figure_records_300_dpi(grid, tmp_path):
@@ -555,3 +557,35 @@ def test_real_boundaries_map_and_save(tmp_path, shared_data):
     assert set(LQ_VALUE_LABELS) <= set(legend_labels(ax))
     paths = save_figure(fig, tmp_path / "real", formats=("png",))
     assert paths[0].exists()
+
+
+def test_a_figure_drawn_the_same_keeps_its_files_and_a_changed_one_is_written(tmp_path):
+    import hashlib
+
+    def figure(colour):
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot([0, 1], [0, 1], color=colour)
+        ax.set_title("Kept?")
+        return fig
+
+    stem = tmp_path / "map"
+    first = save_figure(figure("red"), stem)
+    recorded = {p.suffix[1:]: hashlib.sha256(p.read_bytes()).hexdigest() for p in first}
+    stamps = {p: p.stat().st_mtime_ns for p in first}
+    # The same figure: every file kept as it is, in the order of the formats.
+    kept = save_figure(figure("red"), stem, unchanged=recorded)
+    assert kept == first
+    assert {p: p.stat().st_mtime_ns for p in kept} == stamps
+    # Another figure under the same record: drawn and written.
+    changed = save_figure(figure("blue"), stem, unchanged=recorded)
+    assert [p.suffix for p in changed] == [".png", ".pdf", ".svg"]
+    assert hashlib.sha256(stem.with_suffix(".svg").read_bytes()).hexdigest() != recorded["svg"]
+    # A file no longer as recorded, or a record without every format: written again.
+    save_figure(figure("red"), stem)
+    stem.with_suffix(".pdf").write_bytes(b"edited")
+    rewritten = save_figure(figure("red"), stem, unchanged=recorded)
+    assert hashlib.sha256(rewritten[1].read_bytes()).hexdigest() == recorded["pdf"]
+    partial = {k: v for k, v in recorded.items() if k != "png"}
+    before = stem.with_suffix(".png").stat().st_mtime_ns
+    save_figure(figure("red"), stem, unchanged=partial)
+    assert stem.with_suffix(".png").stat().st_mtime_ns != before

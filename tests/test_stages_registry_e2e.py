@@ -266,6 +266,39 @@ def test_a_stage_run_again_to_the_same_bytes_leaves_the_stages_after_it_current(
     assert [o.name for o in again if o.status == "ran"] == []
 
 
+def test_publish_keeps_the_maps_it_draws_the_same_and_redraws_the_rest(
+    finished: Path, region: Path
+) -> None:
+    config = _copy_run(finished, region, "kept_maps")
+    figures = config.resolved_output_dir / "figures"
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in figures.iterdir()}
+    # One map's PNG spoilt since the last run: that map is drawn again, the others kept.
+    (figures / "lq_all.png").write_bytes(b"not the map")
+    forced = run_stages(config, ["publish"], force=True)
+    assert [o.name for o in forced if o.status == "ran"] == ["publish"]
+    after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in figures.iterdir()}
+    assert set(after) == set(before)
+    redrawn = {name for name in after if after[name][0] != before[name][0]}
+    assert redrawn == {"lq_all.png", "lq_all.pdf", "lq_all.svg"}
+    # Drawn again, to the same bytes; kept, untouched.
+    assert all(after[name][1] == before[name][1] for name in after)
+    # The run's record still lists every map, so nothing counts as stale or missing.
+    assert {o.status for o in run_stages(config)} <= {"skipped", "not_applicable"}
+
+
+def test_maps_written_by_other_code_are_never_kept(finished: Path, region: Path) -> None:
+    from clustergeo.stages.manifest import recorded_outputs
+
+    config = _copy_run(finished, region, "other_code")
+    kept = recorded_outputs(config, r.PUBLISH)
+    assert "figures/lq_all.svg" in kept
+    record = RunPaths.for_config(config).manifest(r.PUBLISH)
+    manifest = json.loads(record.read_text(encoding="utf-8"))
+    manifest["code"]["publish/plotting.py"] = "0" * 64
+    record.write_text(json.dumps(manifest), encoding="utf-8")
+    assert recorded_outputs(config, r.PUBLISH) == {}
+
+
 def _texts(root: Path) -> dict[str, str]:
     suffixes = {".md", ".html", ".json", ".csv", ".qgs", ".yaml"}
     return {

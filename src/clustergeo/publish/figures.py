@@ -551,13 +551,15 @@ def site_flags_text(site: pd.Series) -> str:
 # --- Drawing in parallel -------------------------------------------------------------------------
 
 # The jobs of the current draw_figures call: forked workers inherit them (with the prepared
-# geometry their closures hold) instead of having them pickled.
+# geometry their closures hold) instead of having them pickled, and the checksums of each
+# job's files as the same code last wrote them (save_figure keeps an unchanged figure's).
 _PENDING: list[FigureJob] = []
+_UNCHANGED: Mapping[str, Mapping[str, str]] = {}
 
 
 def _draw_and_save(index: int, folder: Path) -> list[Path]:
     job = _PENDING[index]
-    return save_figure(job.draw(), folder / job.name)
+    return save_figure(job.draw(), folder / job.name, unchanged=_UNCHANGED.get(job.name))
 
 
 def _worker_count(jobs: int) -> int:
@@ -573,19 +575,26 @@ class DrawingFigures:
     Made by :func:`drawing`; :meth:`files` waits for them, all or some.
     """
 
-    def __init__(self, jobs: Sequence[FigureJob], folder: Path) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[FigureJob],
+        folder: Path,
+        unchanged: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         self._jobs = list(jobs)
         self._folder = folder
+        self._unchanged = dict(unchanged or {})
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[int, Future[list[Path]]] = {}
         self._results: dict[int, list[Path]] = {}
 
     def _start(self) -> None:
-        global _PENDING  # noqa: PLW0603 (handed to forked workers, see above)
+        global _PENDING, _UNCHANGED  # noqa: PLW0603 (handed to forked workers, see above)
         workers = _worker_count(len(self._jobs))
         if workers == 1:
             return
         _PENDING = self._jobs
+        _UNCHANGED = self._unchanged
         # Made once here, so every forked worker inherits the house fonts instead of cutting them.
         use_house_fonts()
         # A fork-context pool starts all its workers at the first submission, so they are
@@ -608,7 +617,9 @@ class DrawingFigures:
         if self._pool is None:
             for i in progress(waiting, "Maps"):
                 job = self._jobs[i]
-                self._results[i] = save_figure(job.draw(), self._folder / job.name)
+                self._results[i] = save_figure(
+                    job.draw(), self._folder / job.name, unchanged=self._unchanged.get(job.name)
+                )
         elif waiting:
             futures = {self._futures[i]: i for i in waiting}
             for future in progress(as_completed(futures), "Maps", total=len(futures)):
@@ -617,15 +628,23 @@ class DrawingFigures:
         return {self._jobs[i].name: self._results[i] for i in wanted}
 
     def _stop(self) -> None:
-        global _PENDING  # noqa: PLW0603 (see above)
+        global _PENDING, _UNCHANGED  # noqa: PLW0603 (see above)
         _PENDING = []
+        _UNCHANGED = {}
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
-def drawing(jobs: Sequence[FigureJob], folder: Path) -> Iterator[DrawingFigures]:
+def drawing(
+    jobs: Sequence[FigureJob],
+    folder: Path,
+    unchanged: Mapping[str, Mapping[str, str]] | None = None,
+) -> Iterator[DrawingFigures]:
     """Start drawing and saving ``jobs`` in parallel processes; wait with ``files()``.
+
+    ``unchanged`` holds, by job name, the checksums by format of the files the same code last
+    wrote for it: a figure that comes out the same keeps them (:func:`save_figure`).
 
     The work done inside the ``with`` block (writing the GeoPackage, the QGIS project, the
     report once its figures are drawn) runs in this process while the workers draw; on
@@ -634,7 +653,7 @@ def drawing(jobs: Sequence[FigureJob], folder: Path) -> Iterator[DrawingFigures]
     costliest before the cheap, since the last figure started decides when the pool is done.
     Where forking is unsafe (or there is one job) the figures are drawn in ``files()``.
     """
-    figures = DrawingFigures(jobs, folder)
+    figures = DrawingFigures(jobs, folder, unchanged)
     figures._start()
     try:
         yield figures

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import logging
 import math
@@ -50,7 +51,7 @@ from PIL import Image as PILImage
 
 from clustergeo._errors import InputDataError, OutputError
 from clustergeo._validate import format_examples
-from clustergeo.io import atomic_path
+from clustergeo.io import atomic_path, file_sha256, note_written
 from clustergeo.publish.house_fonts import use_house_fonts
 from clustergeo.publish.map_geometry import (
     MapGeometry,
@@ -1689,6 +1690,7 @@ def save_figure(
     path_stem: Path,
     formats: Sequence[str] = FIGURE_FORMATS,
     dpi: int = 300,
+    unchanged: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write a figure in several formats, each atomically, then close it.
 
@@ -1702,6 +1704,13 @@ def save_figure(
         File formats to write (any matplotlib supports: png, svg, pdf...); one name is enough.
     dpi
         Resolution of raster formats; 300 is print quality.
+    unchanged
+        The checksums (sha256) of this figure's files as the same code last wrote them, by
+        format. Where the figure's SVG comes out the same as that SVG and every format's
+        file is still the one recorded, the files are kept as they are instead of being
+        drawn again: the SVG holds every shape, colour and word of the figure (its text as
+        text, with the matplotlib version), so the same SVG from the same code is the same
+        PNG and PDF.
 
     Returns
     -------
@@ -1743,7 +1752,14 @@ def save_figure(
     written: list[Path] = []
     try:
         with house_style():
-            for fmt in formats:
+            kept = _kept_files(fig, path_stem, formats, dpi, unchanged or {})
+            if kept:
+                note_written(kept)
+                log.info("Kept %s.{%s}: the figure is unchanged", path_stem, ",".join(formats))
+                return kept
+            # The SVG first, as the check for an unchanged figure draws it: its bytes are then
+            # those of the figure's first drawing either way.
+            for fmt in sorted(formats, key=lambda f: f != "svg"):
                 target = path_stem.with_name(f"{path_stem.name}.{fmt}")
                 metadata = {"Date": None} if fmt == "svg" else None
                 if fmt == "pdf":
@@ -1757,7 +1773,26 @@ def save_figure(
                 written.append(target)
     finally:
         plt.close(fig)
-    return written
+    return sorted(written, key=lambda t: list(formats).index(t.suffix[1:]))
+
+
+def _kept_files(
+    fig: Figure, path_stem: Path, formats: Sequence[str], dpi: int, unchanged: Mapping[str, str]
+) -> list[Path]:
+    """The figure's files, if they can be kept as they are (see :func:`save_figure`), else []."""
+    targets = [path_stem.with_name(f"{path_stem.name}.{fmt}") for fmt in formats]
+    if "svg" not in formats or not set(formats) <= set(unchanged):
+        return []
+    if not all(
+        t.is_file() and file_sha256(t) == unchanged[f]
+        for t, f in zip(targets, formats, strict=True)
+    ):
+        return []
+    svg = io.BytesIO()
+    fig.savefig(svg, format="svg", dpi=dpi, metadata={"Date": None})
+    if hashlib.sha256(svg.getvalue()).hexdigest() != unchanged["svg"]:
+        return []
+    return targets
 
 
 def _write_opaque_png(fig: Figure, target: Path, dpi: int) -> None:

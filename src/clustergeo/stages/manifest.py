@@ -51,6 +51,7 @@ __all__ = [
     "output_rules",
     "record",
     "record_skipped",
+    "recorded_outputs",
     "settings_of",
     "stage_inputs",
     "touch",
@@ -214,6 +215,28 @@ def _current_manifest(path: Path) -> dict[str, Any] | None:
     if manifest is None or manifest.get("manifest_version") != MANIFEST_VERSION:
         return None
     return manifest
+
+
+def recorded_outputs(config: RunConfig, stage: Stage) -> dict[str, str]:
+    """The checksums of ``stage``'s outputs, by path in the run, as its last run recorded them.
+
+    Only where that run used the code of this one (every checksum the same): a stage may keep
+    an output its code would write the same (publish keeps an unchanged map's files), never
+    one older code wrote. Empty where there is no such record.
+    """
+    paths = RunPaths.for_config(config)
+    previous = _current_manifest(paths.manifest(stage))
+    if (
+        previous is None
+        or previous.get("skipped")
+        or previous.get("code") != _code_checksums(stage)
+    ):
+        return {}
+    return {
+        name: str(entry["sha256"])
+        for name, entry in previous.get("outputs", {}).items()
+        if isinstance(entry, dict) and entry.get("sha256")
+    }
 
 
 def _upstream(paths: RunPaths, stage: Stage) -> tuple[dict[str, str | None], str]:

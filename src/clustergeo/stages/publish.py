@@ -20,7 +20,7 @@ import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -74,7 +74,7 @@ from clustergeo.publish.report import (
 )
 from clustergeo.publish.report_pdf import write_report_pdf
 from clustergeo.publish.table_report import table_report_blocks
-from clustergeo.stages import intermediates
+from clustergeo.stages import intermediates, manifest
 from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
 from clustergeo.vocab import SYNTHETIC_LABEL
@@ -179,7 +179,7 @@ def run(config: RunConfig) -> None:
     # project and the web map, then the report as soon as its maps are drawn.
     report_first = [job for job in jobs if job.name in in_report]
     report_first += [job for job in jobs if job.name not in in_report]
-    with drawing(report_first, paths[r.FIGURES]) as drawing_maps:
+    with drawing(report_first, paths[r.FIGURES], _unchanged_figures(config, paths)) as drawing_maps:
         layers = with_district_layer(layers, tables)
         _write_map_files(
             config,
@@ -529,6 +529,21 @@ def _cluster_rule(record: dict[str, Any], config: RunConfig) -> ClusterRule:
         non_traded_left_out=dict(record.get("non_traded_left_out") or {}),
         analysed=tuple(str(c) for c in record.get("columns") or ()),
     )
+
+
+def _unchanged_figures(config: RunConfig, paths: RunPaths) -> dict[str, dict[str, str]]:
+    """Each map's files as the last run with this code recorded them: name -> format -> sha256.
+
+    The maps this run draws the same are kept, not drawn again (:func:`save_figure`): a run
+    after a change to the clusters redraws the cluster maps, not every industry's LQs.
+    """
+    folder = paths[r.FIGURES].relative_to(paths.root).as_posix()
+    maps: dict[str, dict[str, str]] = {}
+    for name, sha256 in manifest.recorded_outputs(config, r.PUBLISH).items():
+        path = PurePosixPath(name)
+        if path.parent.as_posix() == folder:
+            maps.setdefault(path.stem, {})[path.suffix[1:]] = sha256
+    return maps
 
 
 def _framing(
