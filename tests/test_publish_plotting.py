@@ -589,3 +589,8 @@ def test_a_figure_drawn_the_same_keeps_its_files_and_a_changed_one_is_written(tm
     before = stem.with_suffix(".png").stat().st_mtime_ns
     save_figure(figure("red"), stem, unchanged=partial)
     assert stem.with_suffix(".png").stat().st_mtime_ns != before
+    # A setting that changes the PNG and not the shapes (a matplotlibrc turning anti-aliasing
+    # off) makes another SVG too: its files are written, not kept.
+    with mpl.rc_context({"lines.antialiased": False}):
+        redrawn = save_figure(figure("red"), stem, unchanged=recorded)
+    assert hashlib.sha256(redrawn[0].read_bytes()).hexdigest() != recorded["png"]

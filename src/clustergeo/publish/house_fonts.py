@@ -39,7 +39,7 @@ from clustergeo.publish.pdf_fonts import embed_from_twins
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
-__all__ = ["HOUSE_CHARACTERS", "font_cache_dir", "slim_font", "use_house_fonts"]
+__all__ = ["HOUSE_CHARACTERS", "font_cache_dir", "house_font_files", "slim_font", "use_house_fonts"]
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,11 @@ _FACES: Final[tuple[tuple[str, Literal["normal", "italic"]], ...]] = (
 )
 
 #: Bumped when the way the copies are cut changes, so stale copies are not reused.
-_CUT_VERSION: Final = "3"
+_CUT_VERSION: Final = "4"
 
 _installed = False
+#: The names of the cut copies in use in this process (empty: the full fonts).
+_copies: tuple[str, ...] = ()
 
 
 def font_cache_dir() -> Path:
@@ -118,7 +120,9 @@ def slim_font(source: Path, folder: Path) -> Path:
     target = folder / f"{source.stem}-{digest}-ft{version}-cut{_CUT_VERSION}{source.suffix}"
     if target.is_file():
         return target
-    font = TTFont(source)
+    # The source's own time stamp, not the time of cutting: the same copy (and every PDF
+    # that embeds it) wherever and whenever it is cut.
+    font = TTFont(source, recalcTimestamp=False)
     options = subset.Options(
         layout_features=sorted(_layout_features(font) - {"kern"}),
         name_IDs=["*"],
@@ -188,3 +192,13 @@ def use_house_fonts() -> None:
         log.debug("Keeping the full house fonts: %s", exc)
         return
     embed_from_twins(copies)
+    global _copies  # noqa: PLW0603 (once per process, as above)
+    _copies = tuple(copy.name for copy in copies)
+
+
+def house_font_files() -> tuple[str, ...]:
+    """The file names of the cut copies this process draws with (none: the full fonts).
+
+    Each name holds its source's checksum, the fontTools version and the way it was cut.
+    """
+    return _copies

@@ -15,9 +15,11 @@ import contextlib
 import functools
 import hashlib
 import io
+import json
 import logging
 import math
 import textwrap
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +30,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import PIL
 import shapely
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
@@ -52,7 +55,7 @@ from PIL import Image as PILImage
 from clustergeo._errors import InputDataError, OutputError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path, file_sha256, note_written
-from clustergeo.publish.house_fonts import use_house_fonts
+from clustergeo.publish.house_fonts import house_font_files, use_house_fonts
 from clustergeo.publish.map_geometry import (
     MapGeometry,
     coverage_collection,
@@ -1709,8 +1712,9 @@ def save_figure(
         format. Where the figure's SVG comes out the same as that SVG and every format's
         file is still the one recorded, the files are kept as they are instead of being
         drawn again: the SVG holds every shape, colour and word of the figure (its text as
-        text, with the matplotlib version), so the same SVG from the same code is the same
-        PNG and PDF.
+        text) and, in its metadata, a checksum of what else decides the PNG and the PDF
+        (:func:`_drawing_fingerprint`: the matplotlib settings, the rendering libraries'
+        versions, the fonts), so the same SVG from the same code is the same PNG and PDF.
 
     Returns
     -------
@@ -1761,7 +1765,7 @@ def save_figure(
             # those of the figure's first drawing either way.
             for fmt in sorted(formats, key=lambda f: f != "svg"):
                 target = path_stem.with_name(f"{path_stem.name}.{fmt}")
-                metadata = {"Date": None} if fmt == "svg" else None
+                metadata = _svg_metadata() if fmt == "svg" else None
                 if fmt == "pdf":
                     metadata = {"CreationDate": None}
                 with atomic_path(target) as tmp:
@@ -1774,6 +1778,54 @@ def save_figure(
     finally:
         plt.close(fig)
     return sorted(written, key=lambda t: list(formats).index(t.suffix[1:]))
+
+
+#: matplotlib settings that do not change a saved figure (key bindings, the GUI, where a save
+#: dialog opens), left out of :func:`_drawing_fingerprint`.
+_NOT_DRAWING: Final = (
+    "keymap.",
+    "webagg.",
+    "backend",
+    "interactive",
+    "toolbar",
+    "savefig.directory",
+)
+
+
+def _drawing_fingerprint() -> str:
+    """A checksum of everything besides the figure that decides its PNG and PDF bytes.
+
+    The effective matplotlib settings (the house style over whatever a ``matplotlibrc`` sets:
+    anti-aliasing, PDF core fonts... change a PNG or a PDF and not the SVG), the versions of
+    the libraries that rasterise, compress and embed fonts, and the cut house fonts in use.
+    Written into every SVG (its ``Identifier``), so an SVG the same as the last is a PNG and a
+    PDF the same as the last.
+    """
+    from fontTools import version as fonttools_version
+    from matplotlib import ft2font
+
+    settings = sorted(
+        (key, repr(value))
+        for key, value in mpl.rcParams.items()
+        if not key.startswith(_NOT_DRAWING)
+    )
+    state = {
+        "settings": settings,
+        "versions": [
+            mpl.__version__,
+            getattr(ft2font, "__freetype_version__", ""),
+            fonttools_version,
+            PIL.__version__,
+            zlib.ZLIB_RUNTIME_VERSION,
+        ],
+        "fonts": house_font_files(),
+    }
+    text = json.dumps(state, sort_keys=True)
+    return "clustergeo-drawing:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _svg_metadata() -> dict[str, str | None]:
+    return {"Date": None, "Identifier": _drawing_fingerprint()}
 
 
 def _kept_files(
@@ -1789,7 +1841,7 @@ def _kept_files(
     ):
         return []
     svg = io.BytesIO()
-    fig.savefig(svg, format="svg", dpi=dpi, metadata={"Date": None})
+    fig.savefig(svg, format="svg", dpi=dpi, metadata=_svg_metadata())
     if hashlib.sha256(svg.getvalue()).hexdigest() != unchanged["svg"]:
         return []
     return targets

@@ -24,11 +24,14 @@ the stage wrote, so that a deleted output makes ``make`` start the run too.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +49,7 @@ __all__ = [
     "check",
     "code_digest",
     "code_files",
+    "forcing",
     "make_escape",
     "make_pattern_escape",
     "output_rules",
@@ -217,13 +221,30 @@ def _current_manifest(path: Path) -> dict[str, Any] | None:
     return manifest
 
 
+#: Whether the stage running now was asked for with ``--force`` (set by the runner).
+_FORCED: contextvars.ContextVar[bool] = contextvars.ContextVar("forced", default=False)
+
+
+@contextlib.contextmanager
+def forcing(forced: bool) -> Iterator[None]:
+    """Run the block as a stage asked for with ``--force`` (or not)."""
+    token = _FORCED.set(forced)
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
 def recorded_outputs(config: RunConfig, stage: Stage) -> dict[str, str]:
     """The checksums of ``stage``'s outputs, by path in the run, as its last run recorded them.
 
     Only where that run used the code of this one (every checksum the same): a stage may keep
     an output its code would write the same (publish keeps an unchanged map's files), never
-    one older code wrote. Empty where there is no such record.
+    one older code wrote. Empty where there is no such record, and for a stage asked for with
+    ``--force``, which writes everything anew.
     """
+    if _FORCED.get():
+        return {}
     paths = RunPaths.for_config(config)
     previous = _current_manifest(paths.manifest(stage))
     if (

@@ -141,7 +141,7 @@ def run_stage(
     log.info("Stage %s: starting", current.name)
     started = time.perf_counter()
     runner = importlib.import_module(current.module)
-    with recording_writes() as written:
+    with recording_writes() as written, manifest.forcing(force):
         runner.run(config)
     _remove_unwritten(config, current, written)
     manifest.record(config, current)
