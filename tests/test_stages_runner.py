@@ -113,3 +113,25 @@ def test_only_clustergeos_own_temporary_files_are_cleaned_up(tmp_path: Path) -> 
     assert not ours.exists()
     assert (folder / "lq.parquet").read_text(encoding="utf-8") == "finished"
     assert all(path.exists() for path in theirs)
+
+
+def test_a_replaced_file_loses_the_sidecar_gdal_kept_for_the_old_one(tmp_path: Path) -> None:
+    target = tmp_path / "clustergeo.gpkg"
+    target.write_text("old", encoding="utf-8")
+    sidecar = tmp_path / "clustergeo.gpkg.aux.xml"
+    sidecar.write_text("<PAMDataset/>", encoding="utf-8")
+
+    # A failed write keeps both: the sidecar still describes the file beside it.
+    def interrupted_write() -> None:
+        with atomic_path(target) as tmp:
+            tmp.write_text("half", encoding="utf-8")
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        interrupted_write()
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sidecar.exists()
+    with atomic_path(target) as tmp:
+        tmp.write_text("new", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert not sidecar.exists()

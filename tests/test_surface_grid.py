@@ -392,6 +392,21 @@ def test_geotiff_round_trip(tmp_path: Path) -> None:
     )
 
 
+def test_geotiff_rewritten_loses_the_statistics_kept_beside_the_old_one(tmp_path: Path) -> None:
+    # QGIS writes the statistics it computes for a raster to <name>.aux.xml; GDAL would read
+    # them back for the next raster written at that path.
+    spec = GridSpec(left=X0, top=Y0 + 30, cell_m=10.0, width=4, height=3)
+    path = write_geotiff(tmp_path / "surface.tif", np.ones((3, 4)), spec, ["C"])
+    with rasterio.Env(GDAL_PAM_ENABLED="YES"), rasterio.open(path) as src:
+        src.stats(approx=False)
+    sidecar = tmp_path / "surface.tif.aux.xml"
+    assert "STATISTICS_MAXIMUM" in sidecar.read_text()
+    write_geotiff(path, np.full((3, 4), 7.0), spec, ["C"])
+    assert not sidecar.exists()
+    with rasterio.open(path) as src:
+        assert src.stats(approx=False)[0].max == 7.0
+
+
 def test_geotiff_checks_its_inputs(tmp_path: Path) -> None:
     spec = GridSpec(left=X0, top=Y0, cell_m=10.0, width=4, height=3)
     with pytest.raises(InputDataError, match="2 band names for 1 bands"):

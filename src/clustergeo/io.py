@@ -105,7 +105,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     ------
     Path
         A path in the same folder (so the rename is atomic) with the same suffix, so that
-        drivers choosing a format by extension still work.
+        drivers choosing a format by extension still work. On success, a sidecar that QGIS
+        or GDAL left beside the old ``target`` (``<target>.aux.xml``) is deleted.
 
     Raises
     ------
@@ -126,6 +127,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp.unlink()
     try:
         yield tmp
+        # QGIS and GDAL keep what they learn of a file (a raster's statistics and histograms, a
+        # GeoPackage's metadata) beside it, in ``<name>.aux.xml``, and read it back without
+        # checking it against the file: left beside the new file it would describe the old one
+        # (stretching a new raster's colours to the old values). It goes first, so a failed
+        # rename leaves the old file with no sidecar, never the new one with the old sidecar.
+        target.with_name(f"{target.name}.aux.xml").unlink(missing_ok=True)
         tmp.replace(target)
     except OSError as exc:
         raise OutputError(_explain_os_error(exc, target)) from None
