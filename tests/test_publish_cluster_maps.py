@@ -227,3 +227,43 @@ def test_findings_large_enough_to_see_get_no_ring(areas, crowded):
     assert not [line for line in ax.get_lines() if str(line.get_gid()).startswith("finding-ring")]
     legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
     assert not any("ringed" in text for text in legend)
+
+
+def test_labels_go_beside_their_features_tied_back_by_leader_lines():
+    from clustergeo.publish.cluster_maps import place_labels
+    from clustergeo.publish.plotting import freeze_layout
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    freeze_layout(fig)
+    # Three small features side by side near the middle, and one whose box fills the map.
+    features = [(40, 48, 44, 52), (46, 48, 50, 52), (52, 48, 56, 52)]
+    anchors = [((x0 + x1) / 2, (y0 + y1) / 2) for x0, y0, x1, y1 in features]
+    texts = [
+        ax.text(x, y, f"Place {i}", ha="center", va="center") for i, (x, y) in enumerate(anchors)
+    ]
+    place_labels(ax, texts, anchors, reach_pt=60, avoid=features, leader_colour="#555555")
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    feature_boxes = [ax.transData.transform([(x0, y0), (x1, y1)]) for x0, y0, x1, y1 in features]
+    for i, label in enumerate(boxes):
+        # Clear of every feature and of the other names.
+        for (fx0, fy0), (fx1, fy1) in feature_boxes:
+            assert label.x1 <= fx0 or label.x0 >= fx1 or label.y1 <= fy0 or label.y0 >= fy1
+        assert not any(label.overlaps(other) for other in boxes[i + 1 :])
+    # Each name moved off its feature has a line from the feature to the edge of its box.
+    leaders = [line for line in ax.get_lines() if line.get_gid() == "leader-line"]
+    assert len(leaders) == 3
+    for line, anchor, label in zip(leaders, anchors, boxes, strict=True):
+        (x0, y0), (x1, y1) = line.get_xydata()
+        assert (x0, y0) == pytest.approx(anchor)
+        ex, ey = ax.transData.transform((x1, y1))
+        on_edge = min(
+            abs(ex - label.x0), abs(ex - label.x1), abs(ey - label.y0), abs(ey - label.y1)
+        )
+        assert on_edge < 1.5
+    # A name with no free spot within reach is left off rather than laid over the map.
+    crowded = ax.text(10, 10, "Crowded out", ha="center", va="center")
+    place_labels(ax, [crowded], [(10, 10)], reach_pt=60, avoid=[(0, 0, 100, 100)])
+    assert crowded.axes is None

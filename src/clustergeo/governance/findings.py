@@ -28,7 +28,7 @@ from clustergeo.governance.overlay import (
     nearby_authorities,
 )
 
-__all__ = ["GovernedFindings", "finding_names", "govern_findings"]
+__all__ = ["GovernedFindings", "finding_names", "govern_findings", "plain_name"]
 
 #: The parts a finding is placed by, in the order their links are listed.
 PARTS = ("core", "extent")
@@ -88,7 +88,7 @@ def finding_names(
         )
         if isinstance(lead, str) and lead in parts:
             parts = [lead, *others]
-        place = " / ".join(_plain_name(p) for p in parts[:2]) + (
+        place = " / ".join(plain_name(p) for p in parts[:2]) + (
             " and others" if len(parts) > 2 else ""
         )
         names.append(f"{row.label}: {place}" if place else str(row.label))
@@ -103,7 +103,7 @@ def finding_names(
 _INVERTED_SUFFIXES = (", County of", ", City of")
 
 
-def _plain_name(district: str) -> str:
+def plain_name(district: str) -> str:
     """A district's name as a place name: 'Herefordshire', not 'Herefordshire, County of'."""
     for suffix in _INVERTED_SUFFIXES:
         if district.endswith(suffix):

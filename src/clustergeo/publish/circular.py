@@ -18,7 +18,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -28,8 +28,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from clustergeo.governance.findings import finding_names
+from clustergeo.governance.findings import finding_names, plain_name
 from clustergeo.governance.summaries import lead_first, plural
+from clustergeo.publish.cluster_maps import place_labels
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import (
@@ -249,7 +250,7 @@ def plot_stream_map(
             part = zones.loc[zones["kind"] == kind]
             ax.add_collection(
                 path_collection(
-                    geometry_paths(part.buffer(400).boundary),
+                    geometry_paths(part.buffer(_OUTLINE_BUFFER_M).boundary),
                     facecolors="none",
                     edgecolors=colour,
                     linewidths=width,
@@ -258,8 +259,7 @@ def plot_stream_map(
                 ),
                 autolim=False,
             )
-            if kind != "scattered":
-                _label_zones(ax, part, colour)
+        _label_zones(ax, zones.loc[zones["kind"].isin(list(_LABELLED))])
     return fig, ax
 
 
@@ -272,6 +272,8 @@ _ZONE_LINES: tuple[tuple[str, str, str, float, Literal["-", "--", ":"], int], ..
 )
 #: The legend's text column, in points: as wide as the other maps' legends.
 _LEGEND_WIDTH_PT = 120
+#: How far outside its places a zone's outline runs, in metres, so it reads around the fills.
+_OUTLINE_BUFFER_M = 400
 
 
 def _stream_handles(
@@ -299,24 +301,59 @@ def _stream_handles(
     return handles
 
 
-def _label_zones(ax: Axes, zones: gpd.GeoDataFrame, colour: str) -> None:
-    """Name each zone (or gap) by its lead district, once per district."""
-    # One label per district: three gaps in one city would print its name thrice.
-    labelled = zones.sort_values("producer_employment", ascending=False)
-    if "lead_district" in labelled:
-        labelled = labelled.drop_duplicates("lead_district")
-    for row in labelled.itertuples():
+#: The kinds of place named on a stream's map, in the order their names are placed, with the
+#: colour of the name (that of the outline): scattered producers are many and unnamed.
+_LABELLED: Final = {"zone": _ZONE_COLOUR, "gap": _GAP_COLOUR}
+#: How far a name may go from its zone or gap, in points, on a leader line.
+_LABEL_REACH_PT: Final = 90.0
+
+
+def _label_zones(ax: Axes, zones: gpd.GeoDataFrame) -> None:
+    """Name each zone and gap by its lead district, once per district and kind, beside it.
+
+    Zones are named first, then gaps, the larger producer employment first in each. A name
+    goes beside its place, clear of every zone and gap, of the other names and the furniture,
+    tied back by a leader line where it sits away from it; one that fits nowhere within reach
+    is left off (the report's tables list every zone and gap).
+    """
+    if zones.empty or "lead_district" not in zones:
+        return
+    order = {kind: i for i, kind in enumerate(_LABELLED)}
+    named = zones.assign(_order=zones["kind"].map(order))
+    named = named.sort_values(["_order", "producer_employment"], ascending=[True, False])
+    # One name per district and kind: three gaps in one city would print its name thrice.
+    named = named.drop_duplicates(["kind", "lead_district"])
+    outlines = zones.buffer(_OUTLINE_BUFFER_M)
+    texts, anchors = [], []
+    for row in named.itertuples():
+        district = getattr(row, "lead_district", None)
+        if not isinstance(district, str) or not district:
+            continue
         point = row.geometry.representative_point()
-        ax.annotate(
-            textwrap.fill(str(getattr(row, "lead_district", "") or ""), 18),
-            (point.x, point.y),
-            xytext=(8, 8),
-            textcoords="offset points",
-            fontsize=FONT_SIZES["annotation"],
-            color=colour,
-            zorder=9,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+        colour = _LABELLED[str(row.kind)]
+        texts.append(
+            ax.text(
+                point.x,
+                point.y,
+                textwrap.fill(plain_name(district), 18),
+                ha="center",
+                va="center",
+                fontsize=FONT_SIZES["annotation"],
+                color=colour,
+                zorder=9,
+                gid="map-label",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
         )
+        anchors.append((point.x, point.y))
+    place_labels(
+        ax,
+        texts,
+        anchors,
+        reach_pt=_LABEL_REACH_PT,
+        avoid=[tuple(b) for b in outlines.bounds.to_numpy()],
+        leader_colour="#555555",
+    )
 
 
 def _wrap(text: str) -> str:

@@ -78,6 +78,7 @@ __all__ = [
     "RING_DIAMETER_PT",
     "Panel",
     "drawn_footprints_pt",
+    "place_labels",
     "plot_cluster_map",
     "plot_site_inset",
     "plot_small_multiples",
@@ -631,31 +632,70 @@ def _measure(ax: Axes, renderer: RendererBase, text: Text) -> tuple[float, float
     return extent.width, extent.height
 
 
-def _place_texts(
-    ax: Axes, texts: list[Text], anchors: Sequence[tuple[float, float]], *, reach_pt: float
+def place_labels(
+    ax: Axes,
+    texts: Sequence[Text],
+    anchors: Sequence[tuple[float, float]],
+    *,
+    reach_pt: float,
+    avoid: Sequence[tuple[float, float, float, float]] = (),
+    leader_colour: str | None = None,
 ) -> None:
-    """Move each text (in priority order) to a free spot near its anchor, or drop it."""
+    """Move each text (in priority order) to a free spot near its anchor, or drop it.
+
+    ``anchors`` are data coordinates; ``avoid`` are bounds, in data coordinates, of what the
+    labels must leave visible (the features they name), as well as the map's furniture and
+    one another. A text placed more than its own height from its anchor is tied back to it by
+    a thin leader line in ``leader_colour`` (none where it is None), from the anchor to the
+    edge of the text's box: beside a crowd of features, a name away from its feature
+    otherwise reads as the name of whatever it sits next to. Call it once the layout is
+    frozen (:func:`~clustergeo.publish.plotting.freeze_layout`), so the boxes stay put.
+    """
+    if not texts:
+        return
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
     sizes = [_measure(ax, renderer, t) for t in texts]
     display = [tuple(p) for p in ax.transData.transform(np.asarray(anchors).reshape(-1, 2))]
+    features = []
+    for xmin, ymin, xmax, ymax in avoid:
+        (x0, y0), (x1, y1) = ax.transData.transform(np.array([[xmin, ymin], [xmax, ymax]]))
+        features.append(Box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
     spots = place_boxes(
         display,
         sizes,
         frame=_frame(ax, renderer),
-        obstacles=_furniture_boxes(ax, renderer),
+        obstacles=[*_furniture_boxes(ax, renderer), *features],
         gap=2 * scale,
         step=6 * scale,
         max_distance=reach_pt * scale,
     )
     to_data = ax.transData.inverted().transform
-    for text, spot in zip(texts, spots, strict=True):
+    for text, anchor, (width, height), spot in zip(texts, display, sizes, spots, strict=True):
         if spot is None:
             text.remove()
             continue
         text.set_position(tuple(to_data(np.array([spot]))[0]))
+        dx, dy = anchor[0] - spot[0], anchor[1] - spot[1]
+        if leader_colour is None or math.hypot(dx, dy) <= height:
+            continue
+        # Where the line from the box's centre to the anchor leaves the box.
+        edge = min(
+            width / 2 / abs(dx) if dx else math.inf, height / 2 / abs(dy) if dy else math.inf
+        )
+        start = (spot[0] + dx * edge, spot[1] + dy * edge)
+        (x0, y0), (x1, y1) = to_data(np.array([anchor, start]))
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color=leader_colour,
+            lw=0.6,
+            zorder=text.get_zorder() - 0.1,
+            solid_capstyle="round",
+            gid="leader-line",
+        )
 
 
 def plot_site_inset(
