@@ -292,13 +292,14 @@ def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() 
     )
     items = _items(findings=findings, links=links)
     assert (
-        "Combined authorities: 1 finding lies within one (in Cambridgeshire and Peterborough); "
+        "Combined authorities (CA): 1 finding lies within one (in Cambridgeshire and "
+        "Peterborough CA); "
         "1 finding lies partly outside any combined authority."
     ) in items
     # A finding within one whose lead link is missing is still counted, without empty brackets.
     unlinked = _items(findings=findings, links=links.iloc[:1])
     assert (
-        "Combined authorities: 1 finding lies within one; 1 finding lies partly outside any "
+        "Combined authorities (CA): 1 finding lies within one; 1 finding lies partly outside any "
         "combined authority."
     ) in unlinked
 
@@ -328,8 +329,8 @@ def test_findings_within_several_combined_authorities_are_counted_in_each() -> N
         }
     )
     assert (
-        "Combined authorities: 3 findings lie within one (2 in West Midlands and 1 in East "
-        "Midlands)."
+        "Combined authorities (CA): 3 findings lie within one (2 in West Midlands CA and 1 in "
+        "East Midlands CA)."
     ) in _items(findings=findings, links=links)
 
 

@@ -9,6 +9,7 @@ tables; nothing is estimated here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -201,6 +202,9 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
         .sort_index()
         .sort_values(ascending=False, kind="stable")
     )
+    # ONS names a combined authority by its area ("West Midlands"), which in a report on
+    # regions reads as the region of that name.
+    within.index = within.index.map(_as_combined_authority)
     parts = []
     if n := int((status == "within_one_ca").sum()):
         if len(within) == 1:
@@ -219,7 +223,14 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
         if n := int((status == code).sum()):
             words = CA_STATUS_WORDS[code].removeprefix("split ")
             parts.append(f"{plural(n, 'finding')} {_verb(n, *verb)} {words}")
-    return "Combined authorities: " + "; ".join(parts) + "." if parts else None
+    return "Combined authorities (CA): " + "; ".join(parts) + "." if parts else None
+
+
+def _as_combined_authority(name: str) -> str:
+    """'West Midlands CA' for ONS's 'West Midlands'; a name saying what it is stays as it is."""
+    if re.search(r"combined|authority|\bC?CA\b", name, flags=re.IGNORECASE):
+        return name
+    return f"{name} CA"
 
 
 def key_findings(
@@ -306,7 +317,8 @@ def _governance_sentences(
     if counties:
         items.append(
             f"{plural(counties, 'finding')} {_verb(counties, 'crosses', 'cross')} "
-            "county or unitary lines as well."
+            "upper-tier lines as well (between counties, unitary authorities or metropolitan "
+            "boroughs)."
         )
     # A region's line is where two sets of regional bodies (and, in England, often two
     # combined authorities) meet: name the findings across one.

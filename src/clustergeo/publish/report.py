@@ -630,8 +630,8 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
             Block(
                 "p",
                 f"{district_straddles_sentence(clusters)}; {plural(counties, 'finding')} "
-                f"{'crosses' if counties == 1 else 'cross'} county or unitary boundaries by "
-                "the core itself. "
+                f"{'crosses' if counties == 1 else 'cross'} upper-tier boundaries (between "
+                "counties, unitary authorities or metropolitan boroughs) by the core itself. "
                 f"Shares are of the {'GVA' if framing.values_are_gva else 'employment'} in "
                 "the industry.",
             ),
