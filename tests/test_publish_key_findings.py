@@ -249,6 +249,12 @@ def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_com
     ) in items
     one = sites.assign(districts="Warwick", sector_clusters_in="")
     assert any(item.endswith("Its footprint lies in Warwick.") for item in _items(sites=one))
+    # The lines it crosses, beyond the districts' own.
+    across = sites.assign(straddles_counties=[True], straddles_regions=[True])
+    assert any(
+        item.endswith("Warwick, Coventry. It crosses a county line and a regional boundary.")
+        for item in _items(findings=findings, sites=across)
+    )
 
 
 def test_the_glossary_of_a_gva_run_speaks_of_output_and_thresholds() -> None:

@@ -34,6 +34,7 @@ def _links(sites: pd.DataFrame) -> pd.DataFrame:
             (key, "district", "North", 0.30, 0.70, "shares"),
             (key, "district", "South", 0.68, 0.28, "lead"),
             (key, "district", "West", 0.02, 0.02, "touches"),
+            (key, "district", "East", 0.001, 0.004, "touches"),
             (key, "upper_tier", "Shire", 1.0, 1.0, "lead"),
         ]
     return pd.DataFrame(
@@ -80,11 +81,12 @@ def test_districts_show_their_shares_on_the_sites_basis_largest_first() -> None:
     sites = _sites(["employment", "area"])
     _, (table,) = _blocks(sites, _links(sites))
     # By jobs South leads, its land share beside; by land North does. A district only
-    # touched is not listed.
+    # touched follows, named where it holds 1% of the jobs or the land; a sliver is not.
     assert table["Districts"].tolist() == [
-        "South 68% (land 28%), North 30% (land 70%)",
-        "North 70%, South 28%",
+        "South 68% (land 28%), North 30% (land 70%); touches West 2% (land 2%)",
+        "North 70%, South 28%; touches West 2%",
     ]
+    assert table["Straddles"].tolist() == ["counties", "counties"]
     # Without the links, the districts by name.
     _, (plain,) = _blocks(sites)
     assert plain["Districts"].tolist() == ["North, South", "North, South"]
@@ -253,3 +255,35 @@ def test_report_html_shows_code_and_bold_and_escapes_the_rest() -> None:
     )
     # A lone backtick is a character.
     assert _inline("it`s **so**") == "it`s <strong>so</strong>"
+
+
+def test_a_district_touched_for_its_land_is_named_and_the_lines_crossed_are_said() -> None:
+    sites = _sites(["employment"] * 3)
+    sites["straddles_counties"] = [True, False, False]
+    sites["straddles_regions"] = [True, True, False]
+    links = _links(sites)
+    # An airport on a city's edge: few of its jobs, but a quarter of its land, in West.
+    links.loc[links["authority_name"] == "West", "area_km2_share"] = 0.25
+    _, (table,) = _blocks(sites, links)
+    assert table["Districts"].iloc[0].endswith("; touches West 2% (land 25%)")
+    assert table["Straddles"].tolist() == ["counties and regions", "regions", "no"]
+
+
+def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
+    from clustergeo.publish.figures import site_flags_text
+
+    site = pd.Series(
+        {
+            "districts": "Hinckley and Bosworth; Nuneaton and Bedworth",
+            "straddles_counties": True,
+            "straddles_regions": True,
+            "ca_status": "outside_any_ca",
+        }
+    )
+    assert site_flags_text(site) == (
+        "Districts: Hinckley and Bosworth, Nuneaton and Bedworth. Straddles counties and "
+        "regions. Outside any combined authority."
+    )
+    within = site.copy()
+    within["straddles_counties"] = within["straddles_regions"] = False
+    assert "Straddles" not in site_flags_text(within)

@@ -540,8 +540,13 @@ def site_flags_text(site: pd.Series) -> str:
     parts = []
     if isinstance(site.get("districts"), str) and site["districts"]:
         parts.append(f"Districts: {site['districts'].replace('; ', ', ')}.")
-    if site.get("straddles_counties") is True or site.get("straddles_counties") == 1:
-        parts.append("Straddles counties.")
+    crossed = [
+        words
+        for column, words in (("straddles_counties", "counties"), ("straddles_regions", "regions"))
+        if site.get(column) is True or site.get(column) == 1
+    ]
+    if crossed:
+        parts.append(f"Straddles {' and '.join(crossed)}.")
     status = CA_STATUS_WORDS.get(str(site.get("ca_status")), "")
     if status:
         parts.append(f"{status.capitalize()}.")

@@ -426,14 +426,23 @@ def _footprint_districts(site: pd.Series) -> str:
     """'. Its footprint spans 2 districts: Wolverhampton, South Staffordshire.' (lead first).
 
     Counted, then listed by commas: names such as 'Hinckley and Bosworth' would make 'and'
-    between them ambiguous.
+    between them ambiguous. A county line or a regional boundary it crosses is said after.
     """
     parts = lead_first(site.get("districts"), site.get("lead_district"))
     if not parts:
         return "."
     if len(parts) == 1:
         return f". Its footprint lies in {parts[0]}."
-    return f". Its footprint spans {len(parts)} districts: {', '.join(parts)}."
+    lines = [
+        words
+        for column, words in (
+            ("straddles_counties", "a county line"),
+            ("straddles_regions", "a regional boundary"),
+        )
+        if site.get(column) is True or site.get(column) == 1
+    ]
+    crossing = f" It crosses {' and '.join(lines)}." if lines else ""
+    return f". Its footprint spans {len(parts)} districts: {', '.join(parts)}.{crossing}"
 
 
 def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:

@@ -710,15 +710,22 @@ def _flags(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].fillna(False).astype(bool)
 
 
+#: The least share (of its jobs or of its land) of a site's footprint that a district it only
+#: touches must hold to be named in the site table: a sliver across a line is left out.
+_TOUCH_NAMED = 0.01
+
+
 def _site_district_shares(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
     """Each site's districts with their shares, largest first: 'Upton Fields 87% (land 60%), …'.
 
-    The districts it straddles (a district it only touches is left out, as in ``districts``),
-    their shares on the site's own basis (``share_basis``: employment, else land); shares of
-    employment give the land's beside them, since spreading an area's jobs evenly over it can
-    put a site's jobs in a denser neighbour (an airport on a city's edge).
+    The districts it straddles, their shares on the site's own basis (``share_basis``:
+    employment, else land); shares of employment give the land's beside them, since spreading
+    an area's jobs evenly over it can put a site's jobs in a denser neighbour (an airport on
+    a city's edge). Then, after 'touches', the districts it only touches (``touches`` in the
+    links) that hold at least 1% of its jobs or of its land: a rural district can hold a
+    quarter of a site's land and a sliver of its jobs.
     """
-    districts = links.loc[(links["tier"] == "district") & (links["relation"] != "touches")]
+    districts = links.loc[links["tier"] == "district"]
     basis = sites.set_index("site_key")["share_basis"] if "share_basis" in sites else None
     shown = {}
     for key, own in districts.groupby("site_key", sort=False):
@@ -727,15 +734,36 @@ def _site_district_shares(sites: pd.DataFrame, links: pd.DataFrame) -> pd.Series
         ranked = own.assign(share=share).sort_values(
             ["share", "authority_name"], ascending=[False, True]
         )
-        land = ranked.get("area_km2_share")
-        shown[key] = ", ".join(
-            f"{name} {percent(float(s))}"
-            + ("" if on_land or land is None else f" (land {percent(float(land.loc[i]))})")
-            for i, name, s in zip(
-                ranked.index, ranked["authority_name"], ranked["share"], strict=True
-            )
+        land = None if on_land else ranked.get("area_km2_share")
+        touching = ranked["relation"] == "touches"
+        held = ranked["share"] if land is None else ranked["share"].combine(land.fillna(0), max)
+        touched = ranked.loc[touching & (held >= _TOUCH_NAMED)]
+        shown[key] = _with_shares(ranked.loc[~touching], land) + (
+            f"; touches {_with_shares(touched, land)}" if not touched.empty else ""
         )
     return sites["site_key"].map(shown).astype(object)
+
+
+def _with_shares(districts: pd.DataFrame, land: pd.Series | None) -> str:
+    """'Coventry 87% (land 33%), Warwick 12% (land 53%)': each district's ``share``, and land's."""
+    return ", ".join(
+        f"{name} {percent(float(share))}"
+        + ("" if land is None else f" (land {percent(float(land.loc[i]))})")
+        for i, name, share in zip(
+            districts.index, districts["authority_name"], districts["share"], strict=True
+        )
+    )
+
+
+def _site_straddles(sites: pd.DataFrame) -> pd.Series:
+    """'counties and regions', 'counties' or 'no' per site: the lines its footprint crosses."""
+    counties = _flags(sites, "straddles_counties")
+    regions = _flags(sites, "straddles_regions")
+    words = pd.Series("no", index=sites.index, dtype=object)
+    words[counties] = "counties"
+    words[regions] = "regions"
+    words[counties & regions] = "counties and regions"
+    return words
 
 
 def _site_blocks(
@@ -759,9 +787,7 @@ def _site_blocks(
             "Site": assessed["name"],
             "Footprint": assessed["buffer_km"].map("{:g} km".format),
             "Districts": _districts_column(assessed, links),
-            "Straddles counties": _flags(assessed, "straddles_counties").map(
-                {True: "yes", False: "no"}
-            ),
+            "Straddles": _site_straddles(assessed),
             "Combined authority": assessed.get("ca_status", pd.Series("", index=assessed.index))
             .astype(str)
             .map(lambda v: CA_STATUS_WORDS.get(v, "")),
