@@ -205,6 +205,42 @@ def test_the_grid_comparison_names_the_largest_clusters_only_the_grid_finds() ->
     assert "It is: Manufacturing (6,212 jobs)." in alone.text
 
 
+def test_a_grid_only_belt_says_how_much_of_it_the_areas_concentrations_hold() -> None:
+    from clustergeo.publish.report import maup_blocks
+
+    maup = pd.DataFrame(
+        {
+            "industry_code": ["m", "m", "m"],
+            "grid_cluster_id": ["g1", "g2", "g3"],
+            "stability": ["grid-only"] * 3,
+            "grid_km2": [228.0, 8.0, 6.0],
+            "concentration_ids": ["m-derby;m-amber", "m-tiny", ""],
+            "concentration_share": [0.55, 0.01, 0.0],
+        }
+    )
+    grid_clusters = pd.DataFrame(
+        {
+            "cluster_id": ["g1", "g2", "g3"],
+            "label": ["Manufacturing"] * 3,
+            "employment": [36356.9, 6212.5, 5000.0],
+            "districts": ["Amber Valley; Derby", "Solihull", "Walsall"],
+        }
+    )
+    names = {
+        "m-derby": "Manufacturing: Derby",
+        "m-amber": "Manufacturing: Amber Valley / Bolsover and others",
+    }
+    (_heading, paragraph) = maup_blocks(
+        maup, cell_m=1000, grid_clusters=grid_clusters, finding_names=names
+    )
+    # The belt holds two places the areas find; a sliver of one (1%) is not worth saying.
+    assert (
+        "The largest: Manufacturing across Amber Valley and Derby (36,357 jobs, 55% of them "
+        "in the areas' concentrations at Derby and at Amber Valley / Bolsover and others); "
+        "Manufacturing in Solihull (6,212 jobs); Manufacturing in Walsall (5,000 jobs)."
+    ) in paragraph.text
+
+
 def test_sites_of_a_run_without_district_links_keep_their_names() -> None:
     sites = _sites(["employment"])
     links = _links(sites).query("tier != 'district'")

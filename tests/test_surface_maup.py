@@ -91,8 +91,18 @@ def test_a_grid_cluster_whose_jobs_are_mostly_a_concentrations_is_said_to_be_one
     # 850, counted area by area; spread over m-q's whole outline, 2/11 of 1,300 would be 236.
     assert by_grid.loc["g4", "stability"] == "concentration"
     assert by_grid.loc["g4", "area_cluster_id"] == "m-q"
-    # m-r's jobs in g6 (2,000 of 5,000) are too few: the grid sees more than the place.
+    assert by_grid.loc["g4", "concentration_ids"] == "m-q"
+    assert by_grid.loc["g4", "concentration_share"] == pytest.approx(0.85)
+    # m-r's jobs in g6 (2,000 of 5,000) are too few: the grid sees more than the place. It
+    # says how much of it the places are: m-r's, and m-q's 50 jobs in the tenth of its second
+    # area that g6 covers, the most first.
     assert by_grid.loc["g6", "stability"] == "grid-only"
+    assert by_grid.loc["g6", "concentration_ids"] == "m-r;m-q"
+    assert by_grid.loc["g6", "concentration_share"] == pytest.approx(0.41)
+    # Another industry's place under g3 is not counted; nor are the area clusters' rows.
+    assert by_grid.loc["g3", "concentration_share"] == 0
+    assert by_grid.loc["g1", "concentration_ids"] == ""
     # Without the concentrations, every unmatched grid cluster is grid-only, as before.
     plain = compare_clusters(areas, grid, stable_iou=0.5).set_index("grid_cluster_id")
     assert plain.loc["g4", "stability"] == "grid-only"
+    assert pd.isna(plain.loc["g4", "concentration_share"])

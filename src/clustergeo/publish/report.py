@@ -326,6 +326,7 @@ def maup_blocks(
     evenly_spread: float | None = None,
     grid_clusters: pd.DataFrame | None = None,
     amount: Callable[[float], str] = "{:,.0f} jobs".format,
+    finding_names: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """How far the clusters depend on the areas: the area-versus-grid comparison in words.
 
@@ -336,7 +337,9 @@ def maup_blocks(
     neighbours whom, not in detail within an area, and says so. With ``grid_clusters`` (the
     grid's clusters: ``cluster_id``, ``label``, ``employment``, ``districts``) the largest
     clusters found on the grid alone are named, with their size in ``amount``'s words: a
-    median size says nothing of the one large belt the areas split.
+    median size says nothing of the one large belt the areas split. Each says how much of it
+    lies in concentrations found on the areas (``concentration_share``), named by
+    ``finding_names`` (ID → name): the areas may see such a belt as places, not as nothing.
     """
     left_out = dict(local_serving or {})
     traded, counts, on_areas = _maup_counts(maup, left_out)
@@ -379,7 +382,7 @@ def maup_blocks(
                 "average hides."
             )
         )
-        largest = _largest_grid_only(grid_only, grid_clusters, amount)
+        largest = _largest_grid_only(grid_only, grid_clusters, amount, finding_names or {})
         if largest:
             text += f" {'It is' if len(grid_only) == 1 else 'The largest'}: {largest}."
     on_places = int(counts.get("concentration", 0))
@@ -405,18 +408,29 @@ _NAMED_GRID_ONLY = 3
 _NAMED_DISTRICTS = 6
 
 
+#: The least share of a grid-only cluster's jobs in the areas' concentrations that is said.
+_PLACES_SAID = 0.05
+
+
 def _largest_grid_only(
     grid_only: pd.DataFrame,
     grid_clusters: pd.DataFrame | None,
     amount: Callable[[float], str],
+    finding_names: Mapping[str, str],
 ) -> str:
-    """The largest grid-only clusters, "<industry> across <districts> (<size>)", joined by ';'."""
+    """The largest grid-only clusters, "<industry> across <districts> (<size>)", joined by ';'.
+
+    The size says how much of the cluster the areas' concentrations hold, where they hold
+    5% or more: "(36,357 jobs, 55% of them in the areas' concentrations at Derby and at
+    Amber Valley / Bolsover and others)".
+    """
     needed = {"cluster_id", "label", "employment", "districts"}
     if grid_clusters is None or not needed <= set(grid_clusters.columns):
         return ""
     sized = grid_clusters.loc[
         grid_clusters["cluster_id"].isin(set(grid_only["grid_cluster_id"]))
     ].sort_values(["employment", "cluster_id"], ascending=[False, True])
+    places = grid_only.set_index("grid_cluster_id")
     named = []
     for _, row in sized.head(_NAMED_GRID_ONLY).iterrows():
         # The lead district first, so a list cut short keeps it.
@@ -426,8 +440,25 @@ def _largest_grid_only(
             districts = [*districts[: _NAMED_DISTRICTS - 1], f"{others} other districts"]
         where = f" {'across' if len(districts) > 1 else 'in'} {and_list(districts)}"
         size = amount(float(row["employment"]))
-        named.append(f"{row['label']}{where if districts else ''} ({size})")
+        held = _held_by_places(places, str(row["cluster_id"]), finding_names)
+        named.append(f"{row['label']}{where if districts else ''} ({size}{held})")
     return "; ".join(named)
+
+
+def _held_by_places(places: pd.DataFrame, grid_id: str, finding_names: Mapping[str, str]) -> str:
+    """', 55% of them in the areas' concentrations at Derby and at …', or nothing."""
+    if "concentration_share" not in places or grid_id not in places.index:
+        return ""
+    row = places.loc[grid_id]
+    share = float(row["concentration_share"])
+    held = row["concentration_ids"]
+    ids = [i for i in held.split(";") if i] if isinstance(held, str) else []
+    if not (share >= _PLACES_SAID and ids):
+        return ""
+    # A finding's name is its industry, then its place: the industry is the cluster's own.
+    at = [f"at {str(finding_names.get(i, i)).split(': ', 1)[-1]}" for i in ids]
+    kind = "concentration" if len(ids) == 1 else "concentrations"
+    return f", {percent(share)} of them in the areas' {kind} {and_list(at)}"
 
 
 def _maup_counts(

@@ -273,6 +273,9 @@ def _run_report_blocks(
             evenly_spread=intermediates.read_evenly_spread_share(paths),
             grid_clusters=tables.grid_clusters,
             amount=framing.amount,
+            finding_names=tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
+            if {"cluster_id", "name"} <= set(tables.clusters.columns)
+            else None,
         )
         grid_finding = maup_key_finding(tables.maup, cell_m=cell_m, local_serving=local_serving)
     blocks = report_blocks(

@@ -29,6 +29,11 @@ that overlaps it most. Labels:
     where the grid spread the area's jobs evenly over it, as without land-use data). A grid
     cluster around a concentration holding less, such as a belt joining two plants and the
     places between, stays grid-only: the grid sees more than the places.
+
+A grid cluster's row also gives the concentrations holding any of its jobs
+(``concentration_ids``, most jobs first) and the share of its jobs they hold together
+(``concentration_share``), so a grid-only belt is told apart from one the areas see as two
+places with nothing between them.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ _COLUMNS = [
     "grid_km2",
     "area_straddles_counties",
     "grid_straddles_counties",
+    "concentration_ids",
+    "concentration_share",
 ]
 
 
@@ -101,6 +108,8 @@ def compare_clusters(
                 "grid_straddles_counties": grid_row["straddles_counties"].iloc[0]
                 if best_id and "straddles_counties" in grid_row
                 else None,
+                "concentration_ids": "",
+                "concentration_share": np.nan,
             }
         )
     # Grid clusters no area cluster overlaps at all.
@@ -110,7 +119,13 @@ def compare_clusters(
         same = area_clusters.loc[area_clusters["industry_code"] == grid.industry_code]
         if same.intersects(grid.geometry).any():
             continue
-        place = _concentration_holding(concentration_areas, grid)
+        held = _concentration_jobs(concentration_areas, grid)
+        if concentration_areas is None:
+            share = np.nan
+        else:
+            share = float(held.sum()) / float(grid.employment) if not held.empty else 0.0
+        # Ties go to the smaller ID.
+        place = str(held.sort_index().idxmax()) if share >= PLACE_SHARE else None
         rows.append(
             {
                 "industry_code": grid.industry_code,
@@ -122,24 +137,26 @@ def compare_clusters(
                 "grid_km2": grid.geometry.area / 1e6,
                 "area_straddles_counties": None,
                 "grid_straddles_counties": getattr(grid, "straddles_counties", None),
+                "concentration_ids": ";".join(
+                    held.sort_index().sort_values(ascending=False, kind="stable").index
+                ),
+                "concentration_share": round(share, 4),
             }
         )
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-def _concentration_holding(areas: gpd.GeoDataFrame | None, grid: Any) -> str | None:
-    """The concentration holding most of ``grid``'s jobs, if together they hold ``PLACE_SHARE``.
+def _concentration_jobs(areas: gpd.GeoDataFrame | None, grid: Any) -> pd.Series:
+    """The jobs of ``grid`` each area concentration of its industry holds, by cluster ID.
 
-    ``areas`` are the concentrations' member areas; ties go to the smaller ID.
+    ``areas`` are the concentrations' member areas; only concentrations holding some are
+    given. Empty where there are none or the grid cluster has no jobs.
     """
     jobs = float(getattr(grid, "employment", np.nan))
     if areas is None or areas.empty or not jobs > 0:
-        return None
+        return pd.Series(dtype=float)
     mine = areas.loc[areas["industry_code"] == grid.industry_code]
     covered = mine.geometry.intersection(grid.geometry).area / mine.geometry.area
     inside = mine["employment"].astype(float).fillna(0.0) * covered.fillna(0.0)
     held = inside.groupby(mine["cluster_id"].astype(str)).sum()
-    held = held[held > 0]
-    if held.empty or held.sum() < PLACE_SHARE * jobs:
-        return None
-    return str(held.sort_index().idxmax())
+    return held[held > 0]
