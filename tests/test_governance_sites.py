@@ -707,3 +707,73 @@ def test_each_site_shares_its_authorities_on_its_own_basis() -> None:
     }
     assert list(links["site_key"]) == ["jobs", "jobs", "land", "land"]
     assert _site_links(pieces.iloc[:0], straddle_share=0.1).empty
+
+
+def test_a_sites_sector_is_every_industry_sharing_a_code_with_it() -> None:
+    from clustergeo.governance.sites import sector_industries
+
+    codes = {
+        "C": ["C"],
+        "M": ["M"],
+        "G": ["G"],
+        "automotive": ["29.10", "29.20"],
+        "research": ["72"],
+    }
+    # A vehicle-research park: manufacturing (broader than 29.10), the automotive definition,
+    # and research (72.19 lies in division 72); not trade.
+    assert sector_industries(["29.10", "72.19"], codes) == {"C", "automotive", "research", "M"}
+    assert sector_industries(["47.11"], codes) == {"G"}
+
+
+def _peak_evidence() -> pd.DataFrame:
+    rows = [
+        # area, industry, kind, employment, LQ, unreliable, z, corrected p, class
+        ("A1", "M", "industry", 566, 2.96, False, 2.04, 0.285, "not_significant"),
+        ("A1", "research", "cluster", 566, 2.96, False, 2.04, 0.285, "not_significant"),
+        ("A2", "C", "industry", 90, 2.0, False, 1.1, 0.9, "not_significant"),
+        ("A2", "M", "industry", 3, 9.0, True, 0.5, 0.99, "not_significant"),  # too few to say
+        ("A3", "C", "industry", 900, 5.0, False, 3.9, 0.001, "hot_99"),  # outside the footprint
+        ("A1", "G", "industry", 4000, 8.0, False, 4.0, 0.001, "hot_99"),  # not its sector
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "area_code",
+            "industry_code",
+            "kind",
+            "employment",
+            "lq",
+            "lq_unreliable",
+            "gi_star_z",
+            "gi_star_p_fdr",
+            "gi_star_class",
+        ],
+    )
+    return frame.assign(label=frame["industry_code"].map({"M": "Professional", "C": "Making"}))
+
+
+def test_a_sites_sector_peak_is_its_highest_reliable_lq_in_its_footprint() -> None:
+    from clustergeo.governance.sites import sector_peaks
+
+    pieces = pd.DataFrame(
+        {
+            "site_key": ["park", "park", "park", "edge", "away"],
+            "area_code": ["A1", "A2", "A3", "A2", "A9"],
+            "area_name": ["One", "Two", "Three", "Two", "Nine"],
+            "in_study_area": [True, True, False, True, True],
+        }
+    )
+    sectors = {"park": {"M", "C", "research"}, "edge": {"C"}, "away": {"C"}}
+    peaks = sector_peaks(pieces, sectors, _peak_evidence())
+    park = peaks.loc["park"]
+    # A3 lies outside the study area and G is not the park's sector; A2's M rests on three
+    # workers. M and the research definition tie: the definition, as the maps show it.
+    assert park["sector_peak_area_code"] == "A1"
+    assert park["sector_peak_area_name"] == "One"
+    assert park["sector_peak_industry_code"] == "research"
+    assert park["sector_peak_lq"] == pytest.approx(2.96)
+    assert park["sector_peak_gi_star_p_fdr"] == pytest.approx(0.285)
+    assert peaks.loc["edge", "sector_peak_industry_code"] == "C"
+    # An area with no evidence of the sector gives no row.
+    assert "away" not in peaks.index
+    assert sector_peaks(pieces.iloc[:0], sectors, _peak_evidence()).empty

@@ -394,3 +394,47 @@ def test_a_run_classing_gi_star_by_its_normal_approximation_says_what_it_cannot_
     assert "`gi_star_p_sim`" in analytic
     permuted = replace(plain_method(), gi_star_inference="permutation")
     assert "One extreme area" not in " ".join(limitations(_framing(gva=False), permuted, _RULE))
+
+
+def test_a_site_without_a_finding_says_what_its_sector_shows_there() -> None:
+    from clustergeo.publish.key_findings import sector_peak_words
+
+    site = pd.Series(
+        {
+            "name": "Proving ground",
+            "status": "inside_study_area",
+            "sector_clusters_in": "",
+            "sector_clusters_near": "",
+            "districts": "Hinckley and Bosworth",
+            "lead_district": "Hinckley and Bosworth",
+            "sector_peak_area_code": "E02005384",
+            "sector_peak_area_name": "Hinckley and Bosworth 008",
+            "sector_peak_industry_code": "professional_scientific",
+            "sector_peak_label": "Professional, scientific and technical",
+            "sector_peak_employment": 566.0,
+            "sector_peak_lq": 2.957,
+            "sector_peak_gi_star_z": 2.0378,
+            "sector_peak_gi_star_p_fdr": 0.28503,
+            "sector_peak_gi_star_class": "not_significant",
+        }
+    )
+    (item,) = [i for i in _items(sites=site.to_frame().T) if "Proving ground" in i]
+    assert item == (
+        "Anchor site **Proving ground** has no finding of its sector in or near its footprint; "
+        "its sector's highest LQ there is 2.96 (Professional, scientific and technical, 566 "
+        "jobs in Hinckley and Bosworth 008), not a hot spot (Gi* z 2.04, p 0.285 after the "
+        "false discovery rate correction). Its footprint lies in Hinckley and Bosworth."
+    )
+    jobs = "{:,.0f} jobs".format
+    hot = site.copy()
+    hot["sector_peak_gi_star_class"] = "hot_95"
+    assert sector_peak_words(hot, jobs).endswith(
+        ", a hot spot, but short of the rules for a finding"
+    )
+    cold = site.copy()
+    cold["sector_peak_gi_star_z"] = -0.48
+    assert sector_peak_words(cold, jobs).endswith(", not a hot spot (Gi* z -0.48)")
+    unspecialised = site.copy()
+    unspecialised["sector_peak_lq"] = 0.8
+    assert sector_peak_words(unspecialised, jobs).endswith(": the sector is not specialised there")
+    assert sector_peak_words(site.drop(labels=["sector_peak_lq"]), jobs) is None

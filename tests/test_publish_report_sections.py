@@ -323,3 +323,21 @@ def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
     within = site.copy()
     within["straddles_counties"] = within["straddles_regions"] = False
     assert "Straddles" not in site_flags_text(within)
+
+
+def test_the_site_table_says_what_a_site_without_a_finding_has_instead() -> None:
+    sites = _sites(["employment", "employment"])
+    sites["sector_clusters_in"] = ["", "c-1"]
+    sites["sector_peak_lq"] = [2.5, 4.0]
+    sites["sector_peak_label"] = ["Making"] * 2
+    sites["sector_peak_employment"] = [600.0] * 2
+    sites["sector_peak_area_name"] = ["North 001"] * 2
+    sites["sector_peak_gi_star_z"] = [0.3] * 2
+    sites["sector_peak_gi_star_p_fdr"] = [0.9] * 2
+    blocks = _site_blocks(sites, pd.Series({"c-1": "Making: North"}), _links(sites))
+    (table,) = [b.table for b in blocks if b.kind == "table"]
+    assert table["Clusters of its sector in or near"].tolist() == [
+        "none; its sector's highest LQ there is 2.50 (Making, 600 jobs in North 001), not a "
+        "hot spot (Gi* z 0.30, p 0.9 after the false discovery rate correction)",
+        "Making: North",
+    ]

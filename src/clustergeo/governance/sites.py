@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -47,10 +48,13 @@ from clustergeo.io import atomic_path
 from clustergeo.vocab import WORKING_CRS
 
 __all__ = [
+    "SECTOR_PEAK_COLUMNS",
     "AnchorSite",
     "footprint_pieces",
     "footprint_share_weight",
     "read_sites",
+    "sector_industries",
+    "sector_peaks",
     "site_footprints",
 ]
 
@@ -387,3 +391,85 @@ def site_status(pieces: pd.DataFrame, coverage: pd.Series) -> pd.Series:
     status[(coverage >= _FULL_COVERAGE) & whole.fillna(False).astype(bool)] = "inside_study_area"
     status[~in_study.fillna(False).astype(bool)] = "outside_study_area"
     return status
+
+
+def sector_industries(
+    site_sic: Sequence[str], industry_codes: Mapping[str, Sequence[str]]
+) -> set[str]:
+    """The industries and cluster definitions of a site's sector: those sharing any SIC code.
+
+    ``industry_codes`` gives the data codes each industry or definition is made of (an
+    industry missing from it is its own code). A code may be broader than the site's (a food
+    park matches manufacturing where the data are by section) or narrower.
+    """
+    hierarchy = sic_hierarchy()
+    return {
+        industry
+        for industry, codes in industry_codes.items()
+        if any(hierarchy.overlaps(site, data) for site in site_sic for data in codes or [industry])
+    }
+
+
+#: The columns :func:`sector_peaks` gives each site, after ``sector_peak_``.
+SECTOR_PEAK_COLUMNS: Final = (
+    "area_code",
+    "area_name",
+    "industry_code",
+    "label",
+    "employment",
+    "lq",
+    "gi_star_z",
+    "gi_star_p_fdr",
+    "gi_star_class",
+)
+
+
+def sector_peaks(
+    pieces: pd.DataFrame,
+    sectors: Mapping[str, set[str]],
+    evidence: pd.DataFrame,
+) -> pd.DataFrame:
+    """Each site's strongest sign of its sector in its footprint: the highest reliable LQ.
+
+    A site with no finding of its sector in or near it may still sit on a specialised area
+    that falls short of a finding (too few jobs, or a hot spot only before the false discovery
+    rate is controlled): MIRA Technology Park's own area, in the Census 2011 Midlands run.
+    This gives, per site (index ``site_key``), the area of its footprint in the study area
+    and the industry of its sector (``sectors``: site key to industry codes) with the highest
+    LQ not flagged unreliable, with that cell's jobs, LQ and Gi* result, as
+    ``sector_peak_<column>`` for :data:`SECTOR_PEAK_COLUMNS`. Ties go to a cluster definition
+    (the maps show them), then to the smaller code. ``pieces`` are the footprints' areas
+    (``site_key``, ``area_code``, ``area_name``, ``in_study_area``); ``evidence`` the LQ table
+    joined with the hot-spot table (``area_code``, ``industry_code``, ``kind``, ``label``,
+    ``employment``, ``lq``, ``lq_unreliable``, ``gi_star_z``, ``gi_star_p_fdr``,
+    ``gi_star_class``). A site without such a cell gets no row.
+    """
+    names = [f"sector_peak_{c}" for c in SECTOR_PEAK_COLUMNS]
+    inside = pieces.loc[pieces["in_study_area"].astype(bool), ["site_key", "area_code"]]
+    inside = inside.drop_duplicates()
+    wanted = pd.DataFrame(
+        [(site, industry) for site, industries in sectors.items() for industry in industries],
+        columns=["site_key", "industry_code"],
+    )
+    if inside.empty or wanted.empty:
+        return pd.DataFrame(columns=names, index=pd.Index([], name="site_key"))
+    reliable = evidence.loc[
+        ~evidence["lq_unreliable"].fillna(True).astype(bool)
+        & (evidence["employment"] > 0)
+        & evidence["lq"].notna()
+    ].astype({"industry_code": str})
+    cells = inside.merge(wanted, on="site_key").merge(reliable, on=["area_code", "industry_code"])
+    if cells.empty:
+        return pd.DataFrame(columns=names, index=pd.Index([], name="site_key"))
+    names_of = pieces.drop_duplicates("area_code").set_index("area_code").get("area_name")
+    cells["area_name"] = cells["area_code"].map(names_of) if names_of is not None else np.nan
+    cells["_definition_last"] = cells["kind"].astype(str) != "cluster"
+    peaks = (
+        cells.sort_values(
+            ["site_key", "lq", "_definition_last", "industry_code", "area_code"],
+            ascending=[True, False, True, True, True],
+        )
+        .drop_duplicates("site_key")
+        .set_index("site_key")
+    )
+    return peaks[list(SECTOR_PEAK_COLUMNS)].add_prefix("sector_peak_")

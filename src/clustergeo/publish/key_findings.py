@@ -10,7 +10,7 @@ tables; nothing is estimated here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -23,7 +23,7 @@ from clustergeo.governance.summaries import (
     plural,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
-from clustergeo.vocab import CA_STATUS_WORDS
+from clustergeo.vocab import CA_STATUS_WORDS, GI_STAR_HOT_CLASSES
 
 __all__ = [
     "GLOSSARY",
@@ -289,7 +289,7 @@ def key_findings(
     if not findings.empty:
         items += _governance_sentences(findings, links, framing)
     if sites is not None and not sites.empty:
-        items += _site_sentences(sites, findings)
+        items += _site_sentences(sites, findings, framing.amount)
     return tuple(items)
 
 
@@ -352,7 +352,9 @@ def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
     return ", ".join(lead_first(finding.get(column) or finding.get("districts"), lead))
 
 
-def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
+def _site_sentences(
+    sites: pd.DataFrame, findings: pd.DataFrame, amount: Callable[[float], str]
+) -> list[str]:
     names = findings.set_index("cluster_id")["name"] if not findings.empty else pd.Series()
 
     def named(ids: object) -> list[str]:
@@ -370,8 +372,42 @@ def _site_sentences(sites: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
             where = f"has {'; '.join(near)} nearby"
         else:
             where = "has no finding of its sector in or near its footprint"
+            peak = sector_peak_words(site, amount)
+            if peak:
+                where += f"; its sector's highest LQ there is {peak}"
         sentences.append(f"Anchor site **{site['name']}** {where}" + _footprint_districts(site))
     return sentences
+
+
+def sector_peak_words(site: pd.Series, amount: Callable[[float], str]) -> str | None:
+    """The strongest sign of a site's sector in its footprint, in words; None without one.
+
+    What the sector shows where no finding of it is in or near, from the governance stage's
+    ``sector_peak_*`` columns: '2.96 (Professional, scientific and technical, 566 jobs in
+    Hinckley and Bosworth 008), not a hot spot (Gi* z 2.04, p 0.285 after the false discovery
+    rate correction)'.
+    """
+    lq = site.get("sector_peak_lq")
+    if lq is None or pd.isna(lq):
+        return None
+    label = str(site.get("sector_peak_label") or site.get("sector_peak_industry_code"))
+    place = site.get("sector_peak_area_name")
+    if not isinstance(place, str) or not place:
+        place = str(site.get("sector_peak_area_code"))
+    text = f"{lq:.2f} ({label}, {amount(float(site['sector_peak_employment']))} in {place})"
+    if float(lq) <= 1:
+        return text + ": the sector is not specialised there"
+    z, p = site.get("sector_peak_gi_star_z"), site.get("sector_peak_gi_star_p_fdr")
+    if str(site.get("sector_peak_gi_star_class")) in GI_STAR_HOT_CLASSES:
+        return text + ", a hot spot, but short of the rules for a finding"
+    if z is None or pd.isna(z):
+        return text + ", not tested for hot spots"
+    if float(z) <= 0 or p is None or pd.isna(p):
+        return text + f", not a hot spot (Gi* z {float(z):.2f})"
+    return (
+        text + f", not a hot spot (Gi* z {float(z):.2f}, p {float(p):.3g} after the false "
+        "discovery rate correction)"
+    )
 
 
 def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> tuple[str, ...]:

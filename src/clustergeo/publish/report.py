@@ -35,6 +35,7 @@ from clustergeo.publish.key_findings import (
     glossary_items,
     key_findings,
     limitations,
+    sector_peak_words,
 )
 from clustergeo.vocab import CA_STATUS_WORDS
 
@@ -290,6 +291,7 @@ def report_blocks(
             clusters.set_index("cluster_id")["name"],
             site_links,
             year=framing.employment_year,
+            amount=framing.amount,
         )
     if authority_summaries is not None and not authority_summaries.empty:
         blocks += _authority_blocks(authority_summaries, rules.straddle_share)
@@ -447,13 +449,12 @@ def _largest_grid_only(
 
 def _held_by_places(places: pd.DataFrame, grid_id: str, finding_names: Mapping[str, str]) -> str:
     """', 55% of them in the areas' concentrations at Derby and at …', or nothing."""
-    if "concentration_share" not in places or grid_id not in places.index:
+    if not {"concentration_share", "concentration_ids"} <= set(places.columns):
         return ""
-    row = places.loc[grid_id]
-    share = float(row["concentration_share"])
-    held = row["concentration_ids"]
+    share = places["concentration_share"].get(grid_id)
+    held = places["concentration_ids"].get(grid_id)
     ids = [i for i in held.split(";") if i] if isinstance(held, str) else []
-    if not (share >= _PLACES_SAID and ids):
+    if not (ids and share is not None and float(share) >= _PLACES_SAID):
         return ""
     # A finding's name is its industry, then its place: the industry is the cluster's own.
     at = [f"at {str(finding_names.get(i, i)).split(': ', 1)[-1]}" for i in ids]
@@ -803,6 +804,7 @@ def _site_blocks(
     links: pd.DataFrame | None = None,
     *,
     year: str | int | None = None,
+    amount: Callable[[float], str] = "{:,.0f} jobs".format,
 ) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
@@ -827,6 +829,9 @@ def _site_blocks(
                 + assessed["sector_clusters_near"]
                 .fillna("")
                 .map(lambda v: f" (near: {named(v)})" if v else "")
+            ).where(
+                lambda found: found != "",
+                [_no_sector_cluster(site, amount) for _, site in assessed.iterrows()],
             ),
         }
     )
@@ -849,6 +854,12 @@ def _site_blocks(
             Block("p", "Outside the study area, not assessed: " + ", ".join(outside) + ".")
         )
     return blocks
+
+
+def _no_sector_cluster(site: pd.Series, amount: Callable[[float], str]) -> str:
+    """The site table's word for a site without a finding of its sector: what it has instead."""
+    peak = sector_peak_words(site, amount)
+    return f"none; its sector's highest LQ there is {peak}" if peak else "none"
 
 
 def _districts_column(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:

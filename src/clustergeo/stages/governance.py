@@ -12,6 +12,7 @@ Reads the clusters, their members and the areas with their authority codes; writ
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,11 +31,13 @@ from clustergeo.governance.sites import (
     footprint_pieces,
     footprint_share_weight,
     read_sites,
+    sector_industries,
+    sector_peaks,
     site_footprints,
     site_status,
 )
 from clustergeo.governance.summaries import authority_summaries, summaries_markdown
-from clustergeo.industries import normalise_sic_code, sic_hierarchy
+from clustergeo.industries import normalise_sic_code
 from clustergeo.io import write_csv, write_json, write_parquet, write_text
 from clustergeo.stages import intermediates
 from clustergeo.stages import registry as r
@@ -167,7 +170,13 @@ def _assess_sites(
     near = nearby_authorities(
         footprints, "site_key", areas, links, settings.edge_distance_km * 1000
     )
-    nearby = _site_clusters(footprints, clusters, settings.site_near_km * 1000, paths)
+    industry_codes = _industry_codes(paths)
+    sectors = {
+        key: sector_industries(codes.split(";"), industry_codes)
+        for key, codes in footprints.set_index("site_key")["sic"].items()
+    }
+    nearby = _site_clusters(footprints, clusters, settings.site_near_km * 1000, sectors)
+    peaks = sector_peaks(pieces, sectors, _site_evidence(paths, set(pieces["area_code"])))
 
     sites = footprints.merge(flags, on="site_key", how="left")
     sites["status"] = sites["site_key"].map(status)
@@ -182,6 +191,7 @@ def _assess_sites(
             .astype(object)
             .fillna("")
         )
+    sites = sites.join(peaks, on="site_key")
     outside = sites.loc[sites["status"] == "outside_study_area", "name"]
     if not outside.empty:
         log.info(
@@ -208,9 +218,12 @@ def _site_clusters(
     footprints: gpd.GeoDataFrame,
     clusters: gpd.GeoDataFrame,
     near_m: float,
-    paths: RunPaths,
+    sectors: Mapping[str, set[str]],
 ) -> pd.DataFrame:
-    """Clusters each footprint overlaps ('in') or comes within ``near_m`` of ('near')."""
+    """Clusters each footprint overlaps ('in') or comes within ``near_m`` of ('near').
+
+    ``sector_match`` says whether the cluster's industry is one of the site's ``sectors``.
+    """
     columns = [
         "site_key",
         "cluster_id",
@@ -244,15 +257,8 @@ def _site_clusters(
     hits = pd.DataFrame(hits.drop(columns=["geometry", "index_right"]))
     hits["distance_km"] = (distance / 1000).round(3)
     hits["relation"] = np.where(distance == 0, "in", "near")
-    codes = _cluster_industry_codes(paths)
-    site_sic = footprints.set_index("site_key")["sic"].str.split(";")
-    hierarchy = sic_hierarchy()
     hits["sector_match"] = [
-        any(
-            hierarchy.overlaps(site_code, data_code)
-            for site_code in site_sic[key]
-            for data_code in codes.get(industry, [industry])
-        )
+        str(industry) in sectors.get(key, set())
         for key, industry in zip(hits["site_key"], hits["industry_code"], strict=True)
     ]
     return (
@@ -260,12 +266,29 @@ def _site_clusters(
     )
 
 
-def _cluster_industry_codes(paths: RunPaths) -> dict[str, list[str]]:
-    """Data industry codes making up each cluster definition (an industry is its own code)."""
-    return {
+def _industry_codes(paths: RunPaths) -> dict[str, list[str]]:
+    """The data industry codes of every industry (its own) and cluster definition (its parts)."""
+    industries = intermediates.read_industries(paths)
+    own = {str(i["industry_code"]): [str(i["industry_code"])] for i in industries.industries}
+    return own | {
         key: [normalise_sic_code(c) for c in codes]
-        for key, codes in intermediates.read_industries(paths).definition_codes.items()
+        for key, codes in industries.definition_codes.items()
     }
+
+
+def _site_evidence(paths: RunPaths, area_codes: set[str]) -> pd.DataFrame:
+    """LQ and Gi* of every industry in the given areas: what a site's sector shows there."""
+    lq = intermediates.read_lq(
+        paths,
+        ["area_code", "industry_code", "kind", "label", "employment", "lq", "lq_unreliable"],
+        study_only=True,
+    )
+    lq = lq.loc[lq["area_code"].isin(area_codes)].astype({"industry_code": str})
+    spots = intermediates.read_hotspots(
+        paths, ["area_code", "industry_code", "gi_star_z", "gi_star_p_fdr", "gi_star_class"]
+    )
+    spots = spots.loc[spots["area_code"].isin(area_codes)].astype({"industry_code": str})
+    return lq.merge(spots, on=["area_code", "industry_code"], how="left")
 
 
 def _report(governed: pd.DataFrame, sites: dict[str, pd.DataFrame] | None) -> dict[str, object]:

@@ -452,7 +452,8 @@ GOVERNANCE = Stage(
     name="governance",
     summary="Flag the authorities each cluster and anchor site straddles; summarise them.",
     inputs=("sites",),
-    reads=(AREAS, LQ, INDUSTRIES, CLUSTERS, CLUSTER_MEMBERS, INGEST_REPORT),
+    # The hot spots give an anchor site's sector its strongest sign in the site's footprint.
+    reads=(AREAS, LQ, HOTSPOTS, INDUSTRIES, CLUSTERS, CLUSTER_MEMBERS, INGEST_REPORT),
     writes=(
         GOVERNED_CLUSTERS,
         GOVERNED_CLUSTERS_CSV,
