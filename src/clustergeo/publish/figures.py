@@ -448,8 +448,12 @@ def _small_multiple_jobs(
     return jobs
 
 
-_GRID_FILL = "#f28e2b"
-_AREA_OUTLINE = "#1f3a5f"
+#: The grid's findings filled in a darker orange than the study area's grey band, and the areas'
+#: outlined in a clear blue (Okabe and Ito's), told apart from the black county lines in
+#: colour and, printed in grey, by weight and shade.
+_GRID_FILL = "#e66101"
+_AREA_OUTLINE = "#0072b2"
+_AREA_OUTLINE_WIDTH = 1.2
 
 
 def _maup_job(
@@ -493,7 +497,7 @@ def _maup_job(
                         geometry_paths(mine.geometry.boundary),
                         facecolors="none",
                         edgecolors=_AREA_OUTLINE,
-                        linewidths=0.9,
+                        linewidths=_AREA_OUTLINE_WIDTH,
                         zorder=6,
                     ),
                     autolim=False,
@@ -509,7 +513,13 @@ def _maup_job(
             )
         if data.findings["industry_code"].astype(str).isin(shown).any():
             handles.append(
-                Line2D([], [], color=_AREA_OUTLINE, linewidth=0.9, label="Finding on the areas")
+                Line2D(
+                    [],
+                    [],
+                    color=_AREA_OUTLINE,
+                    linewidth=_AREA_OUTLINE_WIDTH,
+                    label="Finding on the areas",
+                )
             )
         if not handles:
             handles.append(
@@ -520,7 +530,7 @@ def _maup_job(
             panels,
             handles=handles,
             title=framing.heading("Findings on the areas and on the employment grid"),
-            subtitle=f"Grid of {grid_cell_m:g} m cells." if grid_cell_m else None,
+            subtitle=f"Grid of {grid_cell_m:,g} m cells." if grid_cell_m else None,
             **common,
         )[0]
 
