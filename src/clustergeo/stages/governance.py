@@ -278,16 +278,15 @@ def _industry_codes(paths: RunPaths) -> dict[str, list[str]]:
 
 def _site_evidence(paths: RunPaths, area_codes: set[str]) -> pd.DataFrame:
     """LQ and Gi* of every industry in the given areas: what a site's sector shows there."""
+    lq_columns = ["area_code", "industry_code", "kind", "label", "employment", "lq"]
+    spot_columns = ["area_code", "industry_code", "gi_star_z", "gi_star_p_fdr", "gi_star_class"]
+    if not area_codes:
+        return pd.DataFrame(columns=[*lq_columns, "lq_unreliable", *spot_columns[2:]])
     lq = intermediates.read_lq(
-        paths,
-        ["area_code", "industry_code", "kind", "label", "employment", "lq", "lq_unreliable"],
-        study_only=True,
-    )
-    lq = lq.loc[lq["area_code"].isin(area_codes)].astype({"industry_code": str})
-    spots = intermediates.read_hotspots(
-        paths, ["area_code", "industry_code", "gi_star_z", "gi_star_p_fdr", "gi_star_class"]
-    )
-    spots = spots.loc[spots["area_code"].isin(area_codes)].astype({"industry_code": str})
+        paths, [*lq_columns, "lq_unreliable"], study_only=True, areas=area_codes
+    ).astype({"area_code": str, "industry_code": str})
+    spots = intermediates.read_hotspots(paths, spot_columns, areas=area_codes)
+    spots = spots.astype({"area_code": str, "industry_code": str})
     return lq.merge(spots, on=["area_code", "industry_code"], how="left")
 
 

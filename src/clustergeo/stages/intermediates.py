@@ -8,6 +8,7 @@ once, with a type. Each reader names the stage to run when its file is missing.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,13 +290,21 @@ def read_areas_record(paths: RunPaths) -> AreasRecord | None:
 
 
 def read_lq(
-    paths: RunPaths, columns: list[str] | None = None, *, study_only: bool = False
+    paths: RunPaths,
+    columns: list[str] | None = None,
+    *,
+    study_only: bool = False,
+    areas: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """The long LQ table; ``study_only`` keeps the study area's rows (drops its column)."""
+    """The long LQ table; ``study_only`` keeps the study area's rows (drops its column).
+
+    ``areas`` keeps those areas' rows only, read as such (a national table holds millions).
+    """
     import pandas as pd
 
     wanted = None if columns is None else list(dict.fromkeys([*columns, "in_study_area"]))
-    lq = pd.read_parquet(_existing(paths, r.LQ, None), columns=wanted)
+    filters = None if areas is None else [("area_code", "in", sorted(areas))]
+    lq = pd.read_parquet(_existing(paths, r.LQ, None), columns=wanted, filters=filters)
     if study_only:
         lq = lq.loc[lq["in_study_area"]].reset_index(drop=True)
     if columns is not None and "in_study_area" not in columns:
@@ -342,11 +351,17 @@ def read_lq_reference(paths: RunPaths) -> LqReference:
 # --- hotspots ------------------------------------------------------------------------------------
 
 
-def read_hotspots(paths: RunPaths, columns: list[str] | None = None) -> pd.DataFrame:
-    """The hot-spot table: every area x industry's statistics and classes."""
+def read_hotspots(
+    paths: RunPaths, columns: list[str] | None = None, *, areas: Collection[str] | None = None
+) -> pd.DataFrame:
+    """The hot-spot table: every area x industry's statistics and classes.
+
+    ``areas`` keeps those areas' rows only, read as such (a national table holds millions).
+    """
     import pandas as pd
 
-    return pd.read_parquet(_existing(paths, r.HOTSPOTS, None), columns=columns)
+    filters = None if areas is None else [("area_code", "in", sorted(areas))]
+    return pd.read_parquet(_existing(paths, r.HOTSPOTS, None), columns=columns, filters=filters)
 
 
 def read_global_statistics(paths: RunPaths) -> pd.DataFrame:
