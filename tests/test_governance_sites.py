@@ -712,17 +712,18 @@ def test_each_site_shares_its_authorities_on_its_own_basis() -> None:
 def test_a_sites_sector_is_every_industry_sharing_a_code_with_it() -> None:
     from clustergeo.governance.sites import sector_industries
 
+    # Codes as the pipeline passes them: normalised, without dots.
     codes = {
         "C": ["C"],
         "M": ["M"],
         "G": ["G"],
-        "automotive": ["29.10", "29.20"],
+        "automotive": ["2910", "2920"],
         "research": ["72"],
     }
     # A vehicle-research park: manufacturing (broader than 29.10), the automotive definition,
     # and research (72.19 lies in division 72); not trade.
-    assert sector_industries(["29.10", "72.19"], codes) == {"C", "automotive", "research", "M"}
-    assert sector_industries(["47.11"], codes) == {"G"}
+    assert sector_industries(["2910", "7219"], codes) == {"C", "automotive", "research", "M"}
+    assert sector_industries(["4711"], codes) == {"G"}
 
 
 def _peak_evidence() -> pd.DataFrame:
@@ -777,3 +778,32 @@ def test_a_sites_sector_peak_is_its_highest_reliable_lq_in_its_footprint() -> No
     # An area with no evidence of the sector gives no row.
     assert "away" not in peaks.index
     assert sector_peaks(pieces.iloc[:0], sectors, _peak_evidence()).empty
+
+
+def test_the_lq_and_hot_spot_tables_are_read_for_the_areas_asked_only(tmp_path: Path) -> None:
+    from clustergeo.stages import intermediates
+    from clustergeo.stages import registry as r
+    from clustergeo.stages.paths import RunPaths
+
+    paths = RunPaths(tmp_path)
+    codes = pd.Categorical(["A1", "A2", "A3"] * 2)
+    lq = pd.DataFrame(
+        {
+            "area_code": codes,
+            "industry_code": ["C"] * 3 + ["M"] * 3,
+            "lq": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "in_study_area": [True, True, False] * 2,
+        }
+    )
+    spots = lq[["area_code", "industry_code"]].assign(gi_star_z=lq["lq"] / 2)
+    for artefact, frame in ((r.LQ, lq), (r.HOTSPOTS, spots)):
+        paths[artefact].parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(paths[artefact])
+    # Area codes stored as a dictionary, as the pipeline writes them, are filtered all the same.
+    read = intermediates.read_lq(paths, ["area_code", "lq"], areas={"A2", "A3"})
+    assert sorted(read["lq"]) == [2.0, 3.0, 5.0, 6.0]
+    study = intermediates.read_lq(paths, ["area_code", "lq"], study_only=True, areas={"A2", "A3"})
+    assert sorted(study["lq"]) == [2.0, 5.0]
+    hot = intermediates.read_hotspots(paths, ["area_code", "gi_star_z"], areas={"A1"})
+    assert sorted(hot["gi_star_z"]) == [0.5, 2.0]
+    assert len(intermediates.read_hotspots(paths)) == 6

@@ -252,7 +252,7 @@ def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_com
     # The lines it crosses, beyond the districts' own.
     across = sites.assign(straddles_counties=[True], straddles_regions=[True])
     assert any(
-        item.endswith("Warwick, Coventry. It crosses a county line and a regional boundary.")
+        item.endswith("Warwick, Coventry. It straddles upper-tier authorities and regions.")
         for item in _items(findings=findings, sites=across)
     )
 
@@ -298,15 +298,15 @@ def test_a_combined_authority_holding_a_quarter_of_a_finding_does_not_lead_it() 
     )
     items = _items(findings=findings, links=links)
     assert (
-        "Combined authorities (CA): 1 finding lies within one (in Cambridgeshire and "
-        "Peterborough CA); "
+        "Combined authorities: 1 finding lies within one combined authority (Cambridgeshire "
+        "and Peterborough); "
         "1 finding lies partly outside any combined authority."
     ) in items
     # A finding within one whose lead link is missing is still counted, without empty brackets.
     unlinked = _items(findings=findings, links=links.iloc[:1])
     assert (
-        "Combined authorities (CA): 1 finding lies within one; 1 finding lies partly outside any "
-        "combined authority."
+        "Combined authorities: 1 finding lies within one combined authority; 1 finding lies "
+        "partly outside any combined authority."
     ) in unlinked
 
 
@@ -335,8 +335,8 @@ def test_findings_within_several_combined_authorities_are_counted_in_each() -> N
         }
     )
     assert (
-        "Combined authorities (CA): 3 findings lie within one (2 in West Midlands CA and 1 in "
-        "East Midlands CA)."
+        "Combined authorities: 3 findings lie within one combined authority (West Midlands 2 "
+        "and East Midlands 1)."
     ) in _items(findings=findings, links=links)
 
 
@@ -434,6 +434,11 @@ def test_a_site_without_a_finding_says_what_its_sector_shows_there() -> None:
     cold = site.copy()
     cold["sector_peak_gi_star_z"] = -0.48
     assert sector_peak_words(cold, jobs).endswith(", not a hot spot (Gi* z -0.48)")
+    # The run's correction is the one named.
+    assert sector_peak_words(site, jobs, "bonferroni").endswith(
+        "(Gi* z 2.04, p 0.285 after the Bonferroni correction)"
+    )
+    assert sector_peak_words(site, jobs, "none").endswith("(Gi* z 2.04, p 0.285)")
     unspecialised = site.copy()
     unspecialised["sector_peak_lq"] = 0.8
     assert sector_peak_words(unspecialised, jobs).endswith(": the sector is not specialised there")

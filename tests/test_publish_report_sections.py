@@ -86,7 +86,7 @@ def test_districts_show_their_shares_on_the_sites_basis_largest_first() -> None:
         "South 68% (land 28%), North 30% (land 70%); touches West 2% (land 2%)",
         "North 70%, South 28%; touches West 2%",
     ]
-    assert table["Straddles"].tolist() == ["counties", "counties"]
+    assert table["Straddles"].tolist() == ["upper-tier authorities"] * 2
     # Without the links, the districts by name.
     _, (plain,) = _blocks(sites)
     assert plain["Districts"].tolist() == ["North, South", "North, South"]
@@ -302,7 +302,7 @@ def test_a_district_touched_for_its_land_is_named_and_the_lines_crossed_are_said
     links.loc[links["authority_name"] == "West", "area_km2_share"] = 0.25
     _, (table,) = _blocks(sites, links)
     assert table["Districts"].iloc[0].endswith("; touches West 2% (land 25%)")
-    assert table["Straddles"].tolist() == ["counties and regions", "regions", "no"]
+    assert table["Straddles"].tolist() == ["upper-tier authorities and regions", "regions", "no"]
 
 
 def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
@@ -317,8 +317,8 @@ def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
         }
     )
     assert site_flags_text(site) == (
-        "Districts: Hinckley and Bosworth, Nuneaton and Bedworth. Straddles counties and "
-        "regions. Outside any combined authority."
+        "Districts: Hinckley and Bosworth, Nuneaton and Bedworth. Straddles upper-tier "
+        "authorities and regions. Outside any combined authority."
     )
     within = site.copy()
     within["straddles_counties"] = within["straddles_regions"] = False

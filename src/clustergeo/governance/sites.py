@@ -398,15 +398,15 @@ def sector_industries(
 ) -> set[str]:
     """The industries and cluster definitions of a site's sector: those sharing any SIC code.
 
-    ``industry_codes`` gives the data codes each industry or definition is made of (an
-    industry missing from it is its own code). A code may be broader than the site's (a food
-    park matches manufacturing where the data are by section) or narrower.
+    ``industry_codes`` gives the data codes each industry (its own) or definition (its parts)
+    is made of; only those are matched. A code may be broader than the site's (a food park
+    matches manufacturing where the data are by section) or narrower.
     """
     hierarchy = sic_hierarchy()
     return {
         industry
         for industry, codes in industry_codes.items()
-        if any(hierarchy.overlaps(site, data) for site in site_sic for data in codes or [industry])
+        if any(hierarchy.overlaps(site, data) for site in site_sic for data in codes)
     }
 
 

@@ -312,9 +312,9 @@ def _label_zones(ax: Axes, zones: gpd.GeoDataFrame) -> None:
     """Name each zone and gap by its lead district, once per district and kind, beside it.
 
     Zones are named first, then gaps, the larger producer employment first in each. A name
-    goes beside its place, clear of every zone and gap, of the other names and the furniture,
-    tied back by a leader line where it sits away from it; one that fits nowhere within reach
-    is left off (the report's tables list every zone and gap).
+    goes beside its place, clear of the box around each part of every zone and gap, of the
+    other names and the furniture, tied back by a leader line where it sits away from it; one
+    that fits nowhere within reach is left off (the report's tables list every zone and gap).
     """
     if zones.empty or "lead_district" not in zones:
         return
@@ -323,7 +323,9 @@ def _label_zones(ax: Axes, zones: gpd.GeoDataFrame) -> None:
     named = named.sort_values(["_order", "producer_employment"], ascending=[True, False])
     # One name per district and kind: three gaps in one city would print its name thrice.
     named = named.drop_duplicates(["kind", "lead_district"])
-    outlines = zones.buffer(_OUTLINE_BUFFER_M)
+    # Each part's box, not the whole zone's: a zone of two places far apart would otherwise
+    # keep every name out of the country between them.
+    outlines = zones.buffer(_OUTLINE_BUFFER_M).explode(index_parts=False)
     texts, anchors = [], []
     for row in named.itertuples():
         district = getattr(row, "lead_district", None)

@@ -46,6 +46,7 @@ from clustergeo.publish.cluster_maps import (
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.house_fonts import use_house_fonts
+from clustergeo.publish.key_findings import straddled_tiers
 from clustergeo.publish.map_geometry import (
     PRINT_PIXELS,
     MapGeometry,
@@ -550,13 +551,9 @@ def site_flags_text(site: pd.Series) -> str:
     parts = []
     if isinstance(site.get("districts"), str) and site["districts"]:
         parts.append(f"Districts: {site['districts'].replace('; ', ', ')}.")
-    crossed = [
-        words
-        for column, words in (("straddles_counties", "counties"), ("straddles_regions", "regions"))
-        if site.get(column) is True or site.get(column) == 1
-    ]
-    if crossed:
-        parts.append(f"Straddles {' and '.join(crossed)}.")
+    straddled = straddled_tiers(site)
+    if straddled:
+        parts.append(f"Straddles {straddled}.")
     status = CA_STATUS_WORDS.get(str(site.get("ca_status")), "")
     if status:
         parts.append(f"{status.capitalize()}.")

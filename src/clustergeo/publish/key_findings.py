@@ -9,7 +9,6 @@ tables; nothing is estimated here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +30,8 @@ __all__ = [
     "glossary_items",
     "key_findings",
     "limitations",
+    "sector_peak_words",
+    "straddled_tiers",
 ]
 
 #: How many findings the summary names.
@@ -202,17 +203,16 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
         .sort_index()
         .sort_values(ascending=False, kind="stable")
     )
-    # ONS names a combined authority by its area ("West Midlands"), which in a report on
-    # regions reads as the region of that name.
-    within.index = within.index.map(_as_combined_authority)
     parts = []
     if n := int((status == "within_one_ca").sum()):
+        # ONS names a combined authority by its area ("West Midlands"), which in a report on
+        # regions reads as the region of that name: the names follow the words.
         if len(within) == 1:
-            by_authority = f"{'in' if n == 1 else 'all in'} {within.index[0]}"
+            by_authority = f"{'' if n == 1 else 'all '}{within.index[0]}"
         else:
-            by_authority = and_list([f"{int(count)} in {name}" for name, count in within.items()])
+            by_authority = and_list([f"{name} {int(count)}" for name, count in within.items()])
         parts.append(
-            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one"
+            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one combined authority"
             + (f" ({by_authority})" if len(within) else "")
         )
     for code, verb in (
@@ -223,14 +223,7 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
         if n := int((status == code).sum()):
             words = CA_STATUS_WORDS[code].removeprefix("split ")
             parts.append(f"{plural(n, 'finding')} {_verb(n, *verb)} {words}")
-    return "Combined authorities (CA): " + "; ".join(parts) + "." if parts else None
-
-
-def _as_combined_authority(name: str) -> str:
-    """'West Midlands CA' for ONS's 'West Midlands'; a name saying what it is stays as it is."""
-    if re.search(r"combined|authority|\bC?CA\b", name, flags=re.IGNORECASE):
-        return name
-    return f"{name} CA"
+    return "Combined authorities: " + "; ".join(parts) + "." if parts else None
 
 
 def key_findings(
@@ -241,6 +234,7 @@ def key_findings(
     global_statistics: pd.DataFrame | None,
     n_industries: int,
     framing: Framing,
+    correction: str = "fdr_bh",
 ) -> tuple[str, ...]:
     """The run's findings in a handful of plain sentences, most important first.
 
@@ -258,6 +252,9 @@ def key_findings(
         How many industries or cluster definitions findings were sought in.
     framing
         The run's data, for the unit findings are measured in (jobs or £m of GVA).
+    correction
+        The hot spots' multiple-testing correction (``hotspots.correction``), named where a
+        corrected p-value is given.
     """
     items: list[str] = []
     if global_statistics is not None and not global_statistics.empty:
@@ -289,7 +286,7 @@ def key_findings(
     if not findings.empty:
         items += _governance_sentences(findings, links, framing)
     if sites is not None and not sites.empty:
-        items += _site_sentences(sites, findings, framing.amount)
+        items += _site_sentences(sites, findings, framing.amount, correction)
     return tuple(items)
 
 
@@ -353,7 +350,7 @@ def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
 
 
 def _site_sentences(
-    sites: pd.DataFrame, findings: pd.DataFrame, amount: Callable[[float], str]
+    sites: pd.DataFrame, findings: pd.DataFrame, amount: Callable[[float], str], correction: str
 ) -> list[str]:
     names = findings.set_index("cluster_id")["name"] if not findings.empty else pd.Series()
 
@@ -372,20 +369,30 @@ def _site_sentences(
             where = f"has {'; '.join(near)} nearby"
         else:
             where = "has no finding of its sector in or near its footprint"
-            peak = sector_peak_words(site, amount)
+            peak = sector_peak_words(site, amount, correction)
             if peak:
                 where += f"; its sector's highest LQ there is {peak}"
         sentences.append(f"Anchor site **{site['name']}** {where}" + _footprint_districts(site))
     return sentences
 
 
-def sector_peak_words(site: pd.Series, amount: Callable[[float], str]) -> str | None:
+#: How a hot spot's p-value was corrected, as words after it (the run's ``hotspots.correction``).
+_AFTER_CORRECTION = {
+    "fdr_bh": " after the false discovery rate correction",
+    "bonferroni": " after the Bonferroni correction",
+    "none": "",
+}
+
+
+def sector_peak_words(
+    site: pd.Series, amount: Callable[[float], str], correction: str = "fdr_bh"
+) -> str | None:
     """The strongest sign of a site's sector in its footprint, in words; None without one.
 
     What the sector shows where no finding of it is in or near, from the governance stage's
     ``sector_peak_*`` columns: '2.96 (Professional, scientific and technical, 566 jobs in
     Hinckley and Bosworth 008), not a hot spot (Gi* z 2.04, p 0.285 after the false discovery
-    rate correction)'.
+    rate correction)', naming the run's ``correction``.
     """
     lq = site.get("sector_peak_lq")
     if lq is None or pd.isna(lq):
@@ -404,10 +411,8 @@ def sector_peak_words(site: pd.Series, amount: Callable[[float], str]) -> str | 
         return text + ", not tested for hot spots"
     if float(z) <= 0 or p is None or pd.isna(p):
         return text + f", not a hot spot (Gi* z {float(z):.2f})"
-    return (
-        text + f", not a hot spot (Gi* z {float(z):.2f}, p {float(p):.3g} after the false "
-        "discovery rate correction)"
-    )
+    after = _AFTER_CORRECTION.get(correction, " after correction")
+    return text + f", not a hot spot (Gi* z {float(z):.2f}, p {float(p):.3g}{after})"
 
 
 def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> tuple[str, ...]:
@@ -462,23 +467,33 @@ def _footprint_districts(site: pd.Series) -> str:
     """'. Its footprint spans 2 districts: Wolverhampton, South Staffordshire.' (lead first).
 
     Counted, then listed by commas: names such as 'Hinckley and Bosworth' would make 'and'
-    between them ambiguous. A county line or a regional boundary it crosses is said after.
+    between them ambiguous. The upper tiers or regions it straddles are said after.
     """
     parts = lead_first(site.get("districts"), site.get("lead_district"))
     if not parts:
         return "."
     if len(parts) == 1:
         return f". Its footprint lies in {parts[0]}."
-    lines = [
+    straddled = straddled_tiers(site)
+    crossing = f" It straddles {straddled}." if straddled else ""
+    return f". Its footprint spans {len(parts)} districts: {', '.join(parts)}.{crossing}"
+
+
+def straddled_tiers(site: pd.Series) -> str:
+    """'upper-tier authorities and regions': the tiers above the districts a site straddles.
+
+    The upper tier is a county, a unitary authority or a metropolitan borough (two boroughs
+    of one metropolitan county straddle it too); empty where it straddles neither.
+    """
+    tiers = [
         words
         for column, words in (
-            ("straddles_counties", "a county line"),
-            ("straddles_regions", "a regional boundary"),
+            ("straddles_counties", "upper-tier authorities"),
+            ("straddles_regions", "regions"),
         )
         if site.get(column) is True or site.get(column) == 1
     ]
-    crossing = f" It crosses {' and '.join(lines)}." if lines else ""
-    return f". Its footprint spans {len(parts)} districts: {', '.join(parts)}.{crossing}"
+    return " and ".join(tiers)
 
 
 def _floor_limitation(limit: Mapping[str, Any], permutations: int) -> str:

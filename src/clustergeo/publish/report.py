@@ -36,6 +36,7 @@ from clustergeo.publish.key_findings import (
     key_findings,
     limitations,
     sector_peak_words,
+    straddled_tiers,
 )
 from clustergeo.vocab import CA_STATUS_WORDS
 
@@ -185,6 +186,7 @@ def report_blocks(
                     global_statistics=global_statistics,
                     n_industries=sought_in,
                     framing=framing,
+                    correction=hotspot_method.correction,
                 ),
                 *((grid_finding,) if grid_finding else ()),
             ),
@@ -292,6 +294,7 @@ def report_blocks(
             site_links,
             year=framing.employment_year,
             amount=framing.amount,
+            correction=hotspot_method.correction,
         )
     if authority_summaries is not None and not authority_summaries.empty:
         blocks += _authority_blocks(authority_summaries, rules.straddle_share)
@@ -788,14 +791,12 @@ def _with_shares(districts: pd.DataFrame, land: pd.Series | None) -> str:
 
 
 def _site_straddles(sites: pd.DataFrame) -> pd.Series:
-    """'counties and regions', 'counties' or 'no' per site: the lines its footprint crosses."""
-    counties = _flags(sites, "straddles_counties")
-    regions = _flags(sites, "straddles_regions")
-    words = pd.Series("no", index=sites.index, dtype=object)
-    words[counties] = "counties"
-    words[regions] = "regions"
-    words[counties & regions] = "counties and regions"
-    return words
+    """The tiers above the districts each site straddles, or 'no' (:func:`straddled_tiers`)."""
+    return pd.Series(
+        [straddled_tiers(site) or "no" for _, site in sites.iterrows()],
+        index=sites.index,
+        dtype=object,
+    )
 
 
 def _site_blocks(
@@ -805,6 +806,7 @@ def _site_blocks(
     *,
     year: str | int | None = None,
     amount: Callable[[float], str] = "{:,.0f} jobs".format,
+    correction: str = "fdr_bh",
 ) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
@@ -831,7 +833,7 @@ def _site_blocks(
                 .map(lambda v: f" (near: {named(v)})" if v else "")
             ).where(
                 lambda found: found != "",
-                [_no_sector_cluster(site, amount) for _, site in assessed.iterrows()],
+                [_no_sector_cluster(site, amount, correction) for _, site in assessed.iterrows()],
             ),
         }
     )
@@ -856,9 +858,9 @@ def _site_blocks(
     return blocks
 
 
-def _no_sector_cluster(site: pd.Series, amount: Callable[[float], str]) -> str:
+def _no_sector_cluster(site: pd.Series, amount: Callable[[float], str], correction: str) -> str:
     """The site table's word for a site without a finding of its sector: what it has instead."""
-    peak = sector_peak_words(site, amount)
+    peak = sector_peak_words(site, amount, correction)
     return f"none; its sector's highest LQ there is {peak}" if peak else "none"
 
 

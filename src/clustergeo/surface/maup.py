@@ -30,10 +30,11 @@ that overlaps it most. Labels:
     cluster around a concentration holding less, such as a belt joining two plants and the
     places between, stays grid-only: the grid sees more than the places.
 
-A grid cluster's row also gives the concentrations holding any of its jobs
-(``concentration_ids``, most jobs first) and the share of its jobs they hold together
-(``concentration_share``), so a grid-only belt is told apart from one the areas see as two
-places with nothing between them.
+The row of a grid cluster no area cluster overlaps (``grid-only`` or ``concentration``) also
+gives the concentrations holding any of its jobs (``concentration_ids``, most jobs first) and
+the share of its jobs they hold together (``concentration_share``), so a grid-only belt is
+told apart from one the areas see as two places with nothing between them. The rows of area
+clusters leave both empty.
 """
 
 from __future__ import annotations
