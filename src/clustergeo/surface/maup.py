@@ -159,5 +159,5 @@ def _concentration_jobs(areas: gpd.GeoDataFrame | None, grid: Any) -> pd.Series:
     mine = areas.loc[areas["industry_code"] == grid.industry_code]
     covered = mine.geometry.intersection(grid.geometry).area / mine.geometry.area
     inside = mine["employment"].astype(float).fillna(0.0) * covered.fillna(0.0)
-    held = inside.groupby(mine["cluster_id"].astype(str)).sum()
-    return held[held > 0]
+    held: pd.Series = inside.groupby(mine["cluster_id"].astype(str)).sum()
+    return held.loc[held > 0]
