@@ -30,7 +30,7 @@ from matplotlib.patches import Patch
 
 from clustergeo.governance.findings import finding_names, plain_name
 from clustergeo.governance.summaries import lead_first, plural
-from clustergeo.publish.cluster_maps import place_labels
+from clustergeo.publish.cluster_maps import map_label, place_labels
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import (
@@ -332,21 +332,8 @@ def _label_zones(ax: Axes, zones: gpd.GeoDataFrame) -> None:
         if not isinstance(district, str) or not district:
             continue
         point = row.geometry.representative_point()
-        colour = _LABELLED[str(row.kind)]
-        texts.append(
-            ax.text(
-                point.x,
-                point.y,
-                textwrap.fill(plain_name(district), 18),
-                ha="center",
-                va="center",
-                fontsize=FONT_SIZES["annotation"],
-                color=colour,
-                zorder=9,
-                gid="map-label",
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
-        )
+        name = textwrap.fill(plain_name(district), 18)
+        texts.append(map_label(ax, (point.x, point.y), name, _LABELLED[str(row.kind)]))
         anchors.append((point.x, point.y))
     place_labels(
         ax,

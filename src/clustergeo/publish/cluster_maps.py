@@ -78,6 +78,7 @@ __all__ = [
     "RING_DIAMETER_PT",
     "Panel",
     "drawn_footprints_pt",
+    "map_label",
     "place_labels",
     "plot_cluster_map",
     "plot_site_inset",
@@ -632,6 +633,25 @@ def _measure(ax: Axes, renderer: RendererBase, text: Text) -> tuple[float, float
     return extent.width, extent.height
 
 
+def map_label(ax: Axes, point: tuple[float, float], text: str, colour: str) -> Text:
+    """A place's name centred on ``point`` (data coordinates), in ``colour`` on a white backing.
+
+    Over the map's fills and lines, for :func:`place_labels` to move beside its place.
+    """
+    return ax.text(
+        point[0],
+        point[1],
+        text,
+        ha="center",
+        va="center",
+        fontsize=FONT_SIZES["annotation"],
+        color=colour,
+        zorder=9,
+        gid="map-label",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+    )
+
+
 def place_labels(
     ax: Axes,
     texts: Sequence[Text],
@@ -788,17 +808,11 @@ def _label_site_and_districts(
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
     marker = 7.0
-    site_text = ax.text(
-        float(site["x"]),
-        float(site["y"]),
+    site_text = map_label(
+        ax,
+        (float(site["x"]), float(site["y"])),
         wrap_text(str(site["name"]), FONT_SIZES["annotation"], 110),
-        ha="center",
-        va="center",
-        fontsize=FONT_SIZES["annotation"],
-        color=_SITE_COLOUR,
-        zorder=9,
-        gid="map-label",
-        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        _SITE_COLOUR,
     )
     texts = [site_text]
     anchors = [(float(site["x"]), float(site["y"]))]
