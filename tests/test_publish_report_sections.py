@@ -311,6 +311,7 @@ def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
     site = pd.Series(
         {
             "districts": "Hinckley and Bosworth; Nuneaton and Bedworth",
+            "lead_district": "Hinckley and Bosworth",
             "straddles_counties": True,
             "straddles_regions": True,
             "ca_status": "outside_any_ca",
@@ -323,6 +324,10 @@ def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
     within = site.copy()
     within["straddles_counties"] = within["straddles_regions"] = False
     assert "Straddles" not in site_flags_text(within)
+    # The districts come as the flags list them, alphabetically: the lead goes first.
+    i54 = site.copy()
+    i54["districts"], i54["lead_district"] = "South Staffordshire; Wolverhampton", "Wolverhampton"
+    assert site_flags_text(i54).startswith("Districts: Wolverhampton, South Staffordshire.")
 
 
 def test_the_site_table_says_what_a_site_without_a_finding_has_instead() -> None:

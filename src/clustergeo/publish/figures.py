@@ -36,6 +36,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from clustergeo._console import progress
+from clustergeo.governance.summaries import lead_first
 from clustergeo.io import note_written
 from clustergeo.publish.cluster_maps import (
     Panel,
@@ -547,10 +548,11 @@ def class_panel_title(label: str, shown: Collection[str]) -> str:
 
 
 def site_flags_text(site: pd.Series) -> str:
-    """The site's governance in a line: districts, counties, combined-authority status."""
+    """The site's governance in a line: its districts, lead first; tiers; combined authority."""
     parts = []
-    if isinstance(site.get("districts"), str) and site["districts"]:
-        parts.append(f"Districts: {site['districts'].replace('; ', ', ')}.")
+    districts = lead_first(site.get("districts"), site.get("lead_district"))
+    if districts:
+        parts.append(f"Districts: {', '.join(districts)}.")
     straddled = straddled_tiers(site)
     if straddled:
         parts.append(f"Straddles {straddled}.")
