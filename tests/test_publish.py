@@ -700,7 +700,7 @@ def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) 
     assert "No. 1 on the maps, Information and communication: Oakhurst Fold" in findings
     # Each finding counted once: the combined authorities' counts add up to the findings.
     assert (
-        "Combined authorities: 2 findings lie within one combined authority (all Central "
+        "Combined authorities: 2 findings lie within one combined authority (all in Central "
         "Mercia Combined Authority); "
         "1 finding lies partly outside any combined authority; 4 findings lie outside any "
         "combined authority." in findings
@@ -709,8 +709,8 @@ def test_report_leads_with_findings_and_names_no_local_path(demo_run: RunPaths) 
     # The governance section says the same, in the same words.
     governance = markdown.split("## Governance gaps")[1].split("## ")[0]
     assert (
-        "Combined authorities: 2 findings lie within one combined authority (all Central Mercia"
-        in governance
+        "Combined authorities: 2 findings lie within one combined authority (all in Central "
+        "Mercia" in governance
     )
     assert "Anchor site **Demo park (mira like)** sits in Manufacturing" in findings
     # Nothing of the machine that ran: no absolute path, no link to a local file.

@@ -208,7 +208,7 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
         # ONS names a combined authority by its area ("West Midlands"), which in a report on
         # regions reads as the region of that name: the names follow the words.
         if len(within) == 1:
-            by_authority = f"{'' if n == 1 else 'all '}{within.index[0]}"
+            by_authority = f"{'' if n == 1 else 'all in '}{within.index[0]}"
         else:
             by_authority = and_list([f"{name} {int(count)}" for name, count in within.items()])
         parts.append(
