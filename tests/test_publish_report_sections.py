@@ -1,10 +1,10 @@
-"""Report sections: anchor sites with their district shares, and the area-versus-grid comparison."""
+"""Report sections: anchor sites, the area-versus-grid comparison, the global and local tests."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from clustergeo.publish.report import _site_blocks
+from clustergeo.publish.report import _global_blocks, _site_blocks, local_finding_counts
 from conftest import plain_method
 
 
@@ -346,3 +346,67 @@ def test_the_site_table_says_what_a_site_without_a_finding_has_instead() -> None
         "hot spot (Gi* z 0.30, p 0.9 after the false discovery rate correction)",
         "Making: North",
     ]
+
+
+def _global_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "industry_code": ["making", "moving", "minding"],
+            "label": ["Making", "Moving", "Minding"],
+            "kind": ["cluster"] * 3,
+            "n_areas": [40] * 3,
+            "moran_i": [0.2, 0.1, 0.05],
+            "moran_p_sim": [0.001, 0.002, 0.3],
+            "general_g_z": [4.0, 3.0, 0.5],
+            "pattern": ["clustered", "clustered", "random"],
+        }
+    )
+
+
+def _hotspots() -> pd.DataFrame:
+    """Making: 3 hot spots, 1 high-high; Moving: 2 hot spots, none high-high; Minding: none."""
+    rows = [
+        ("making", "hot_99", "HH"),
+        ("making", "hot_95", "not_significant"),
+        ("making", "hot_95", "HL"),
+        ("making", "cold_95", "LL"),
+        ("moving", "hot_99", "not_significant"),
+        ("moving", "hot_95", "LH"),
+        ("moving", "not_significant", "LL"),
+        ("minding", "not_tested", "not_tested"),
+    ]
+    return pd.DataFrame(rows, columns=["industry_code", "gi_star_class", "moran_class"]).astype(
+        "category"
+    )
+
+
+def test_local_counts_are_hot_spot_and_high_high_areas_per_industry() -> None:
+    counts = local_finding_counts(_hotspots())
+    assert counts.loc["making"].tolist() == [3, 1]
+    assert counts.loc["moving"].tolist() == [2, 0]
+    assert counts.loc["minding"].tolist() == [0, 0]
+
+
+def test_the_global_table_gives_each_industrys_local_findings_and_says_why_they_differ() -> None:
+    blocks = _global_blocks(_global_table(), 999, local_counts=local_finding_counts(_hotspots()))
+    table = next(b.table for b in blocks if b.kind == "table")
+    assert table["Gi* hot-spot areas"].tolist() == ["3", "2", "0"]
+    assert table["Local Moran high-high areas"].tolist() == ["1", "0", "0"]
+    words = " ".join(b.text for b in blocks if b.kind == "p")
+    assert "The last two columns count the areas each local statistic finds" in words
+    # Only Moving has hot spots and no high-high area: it alone is named, with the reason.
+    assert "In Moving, Gi* finds hot spots and Local Moran no high-high area" in words
+    assert "Making," not in words
+    assert "adds each area's own LQ to its neighbours'" in words
+
+
+def test_gi_star_by_permutation_or_no_counts_leave_the_reason_out() -> None:
+    counts = local_finding_counts(_hotspots())
+    by_permutation = _global_blocks(
+        _global_table(), 999, local_counts=counts, gi_star_analytic=False
+    )
+    assert not any("ask different questions" in b.text for b in by_permutation)
+    without = _global_blocks(_global_table(), 999)
+    table = next(b.table for b in without if b.kind == "table")
+    assert "Gi* hot-spot areas" not in table
+    assert not any("last two columns" in b.text for b in without)

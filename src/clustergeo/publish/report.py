@@ -43,6 +43,7 @@ from clustergeo.vocab import CA_STATUS_WORDS
 __all__ = [
     "PRINT_CSS",
     "Block",
+    "local_finding_counts",
     "maup_blocks",
     "maup_key_finding",
     "provenance_blocks",
@@ -119,6 +120,7 @@ def report_blocks(
     authority_summaries: pd.DataFrame | None = None,
     site_links: pd.DataFrame | None = None,
     grid_finding: str | None = None,
+    local_counts: pd.DataFrame | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -155,6 +157,9 @@ def report_blocks(
     grid_finding
         The key finding of the area-versus-grid comparison (:func:`maup_key_finding`), last
         among the key findings; None leaves it out.
+    local_counts
+        :func:`local_finding_counts` of the run's hot spots, shown beside the global tests;
+        None leaves them out.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -285,7 +290,12 @@ def report_blocks(
             )
         )
     if global_statistics is not None and not global_statistics.empty:
-        blocks += _global_blocks(global_statistics, method.global_permutations)
+        blocks += _global_blocks(
+            global_statistics,
+            method.global_permutations,
+            local_counts=local_counts,
+            gi_star_analytic=method.gi_star_inference == "analytic",
+        )
     blocks += _cluster_blocks(clusters, links, framing)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(
@@ -557,15 +567,43 @@ def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
 _FEW_AREAS = 30
 
 
-def _global_blocks(table: pd.DataFrame, permutations: int = 0) -> list[Block]:
-    """The industries analysed, each with whether it is clustered at all."""
+def local_finding_counts(hotspots: pd.DataFrame) -> pd.DataFrame:
+    """Per industry (the index), its areas found by each local statistic after correction.
+
+    ``gi_star_hot``: areas whose Gi* class is a hot spot (``hot_95`` or ``hot_99``: the level
+    clusters are built from). ``moran_high_high``: areas in a Local Moran high-high cluster.
+    """
+    codes = hotspots["industry_code"].astype(str).to_numpy()
+    found = pd.DataFrame(
+        {
+            "gi_star_hot": hotspots["gi_star_class"].astype(str).str.startswith("hot").to_numpy(),
+            "moran_high_high": (hotspots["moran_class"].astype(str) == "HH").to_numpy(),
+        }
+    )
+    return found.groupby(codes, sort=False).sum()
+
+
+def _global_blocks(
+    table: pd.DataFrame,
+    permutations: int = 0,
+    *,
+    local_counts: pd.DataFrame | None = None,
+    gi_star_analytic: bool = True,
+) -> list[Block]:
+    """The industries analysed, each with whether it is clustered at all.
+
+    With ``local_counts``, each industry's hot-spot and high-high areas stand beside its
+    global tests, and industries Gi* finds hot spots in but Local Moran no high-high cluster
+    are named with the reason.
+    """
     shown = table.loc[table["kind"] == "cluster"] if (table["kind"] == "cluster").any() else table
     n_areas = int(shown["n_areas"].max()) if "n_areas" in shown else 0
     few = 0 < n_areas < _FEW_AREAS
     p_column = "moran_p_sim" if shown["moran_p_sim"].notna().any() else "moran_p_norm"
+    labels = shown["label"].fillna(shown["industry_code"])
     frame = pd.DataFrame(
         {
-            "Industry": shown["label"].fillna(shown["industry_code"]),
+            "Industry": labels,
             "Moran's I": shown["moran_i"].map("{:.3f}".format),
             "p": shown[p_column].map(lambda v: f"{v:.3g}"),
             "General G z": shown["general_g_z"].map("{:.1f}".format),
@@ -574,6 +612,17 @@ def _global_blocks(table: pd.DataFrame, permutations: int = 0) -> list[Block]:
             else shown["pattern"],
         }
     )
+    local_words: list[Block] = []
+    if local_counts is not None:
+        counts = local_counts.reindex(shown["industry_code"].astype(str)).fillna(0).astype(int)
+        hot = pd.Series(counts["gi_star_hot"].to_numpy(), index=shown.index)
+        high_high = pd.Series(counts["moran_high_high"].to_numpy(), index=shown.index)
+        frame["Gi* hot-spot areas"] = hot.map("{:,}".format)
+        frame["Local Moran high-high areas"] = high_high.map("{:,}".format)
+        local_words = _local_statistics_words(
+            labels.loc[(hot > 0) & (high_high == 0)].astype(str).tolist(),
+            gi_star_analytic=gi_star_analytic,
+        )
     over = f"the study area's {n_areas:,} areas" if n_areas else "the areas"
     return [
         Block("h2", "Is each industry clustered at all?"),
@@ -601,9 +650,40 @@ def _global_blocks(table: pd.DataFrame, permutations: int = 0) -> list[Block]:
                 "at all, so an industry without one is 'not shown', not evenly spread."
                 if few
                 else ""
+            )
+            + (
+                " The last two columns count the areas each local statistic finds, after "
+                "the correction for testing many areas: Gi* hot spots (which clusters are "
+                "made of) and Local Moran's high-high areas."
+                if local_counts is not None
+                else ""
             ),
         ),
         Block("table", table=frame),
+        *local_words,
+    ]
+
+
+def _local_statistics_words(industries: list[str], *, gi_star_analytic: bool) -> list[Block]:
+    """Why Local Moran finds no high-high cluster where Gi* finds hot spots, if it happens.
+
+    Said where Gi* is classified by its analytic z, which counts an area's own value; by
+    permutation, Gi* holds it as Local Moran does, and the two test the same neighbour sums.
+    """
+    if not industries or not gi_star_analytic:
+        return []
+    return [
+        Block(
+            "p",
+            "The two local statistics ask different questions. Gi*'s z (its analytic "
+            "p-values) adds each area's own LQ to its neighbours', so a specialised place "
+            "among ordinary neighbours can be a hot spot. Local Moran's permutation test "
+            "holds each area's own value and asks whether its neighbours are more like it "
+            "than random areas would be, so it finds a high-high cluster only where "
+            f"specialised areas sit side by side. In {and_list(industries)}, Gi* finds hot "
+            "spots and Local Moran no high-high area: their specialised areas' neighbours "
+            "do not stand out enough from random ones.",
+        )
     ]
 
 

@@ -65,6 +65,7 @@ from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, projec
 from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
     Block,
+    local_finding_counts,
     maup_blocks,
     maup_key_finding,
     report_blocks,
@@ -295,6 +296,7 @@ def _run_report_blocks(
         authority_summaries=tables.authority_summaries,
         site_links=tables.site_authorities,
         grid_finding=grid_finding,
+        local_counts=local_finding_counts(tables.hotspots),
     )
     if circular is not None and config.circular is not None:
         # The circular section goes before the maps and the provenance, which close the report.
