@@ -265,3 +265,26 @@ def test_a_stream_map_without_one_side_says_why_it_has_no_zone_or_gap() -> None:
     # Producers without users can still be gaps: the map says what one is.
     no_users = _stream_subtitle({"producers"}, 10)
     assert "No user place was found, so the map has no zone; a gap is producers" in no_users
+
+
+def test_districts_with_inverted_ons_names_read_as_places_in_the_tables() -> None:
+    from clustergeo.publish.circular import _unlinked_table
+
+    rows = pd.DataFrame(
+        {
+            "zone_id": ["g1", "g2"],
+            "label": ["Residues"] * 2,
+            "districts": ["Herefordshire, County of", "Bristol, City of; South Gloucestershire"],
+            "lead_district": ["Herefordshire, County of", "Bristol, City of"],
+            # As finding_names names them: each district as a place.
+            "name": ["Residues: Herefordshire", "Residues: Bristol / South Gloucestershire, north"],
+            "producer_employment": [500.0, 300.0],
+            "nearest_user_km": [75.0, 12.0],
+            "users_nearby_employment": [40.0, 10.0],
+            "users_nearby_lq": [0.7, 0.4],
+        }
+    )
+    table = _unlinked_table(rows, "Who could act")
+    # The compass point still goes beside the lead district, now named as a place.
+    assert table["Where"].tolist() == ["Herefordshire", "Bristol (north), South Gloucestershire"]
+    assert table["Who could act"].tolist() == ["Herefordshire", "Bristol, South Gloucestershire"]

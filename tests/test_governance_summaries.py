@@ -154,6 +154,36 @@ def test_one_cluster_within_the_district_lies_within_it() -> None:
     ]
 
 
+def test_an_authority_with_an_inverted_ons_name_is_named_as_a_place() -> None:
+    hereford = ("E06000019", "Herefordshire, County of")
+    bristol = ("E06000023", "Bristol, City of")
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": ["C-H"],
+            "label": ["Manufacturing"],
+            "name": ["Manufacturing: Herefordshire / Bristol"],
+        }
+    )
+    parents = pd.DataFrame(
+        {
+            "district_code": [hereford[0], bristol[0]],
+            "upper_tier_name": ["Herefordshire, County of", "Bristol, City of"],
+        }
+    )
+    links = _links(
+        [
+            ("C-H", "district", hereford, 800.0, 0.8),
+            ("C-H", "district", bristol, 200.0, 0.2),
+        ]
+    )
+    summaries = authority_summaries(links, clusters, parents).set_index("authority_code")
+    assert summaries.loc[hereford[0], "summary"] == (
+        "Herefordshire (unitary authority) is part of 1 cluster: Manufacturing. It shares 1 "
+        "with Bristol. 20% of the employment of the Manufacturing cluster "
+        "(Herefordshire / Bristol) lies outside Herefordshire."
+    )
+
+
 def test_counties_share_clusters_without_a_county_suffix(summaries: pd.DataFrame) -> None:
     row = summaries.loc[("upper_tier", WARKS[0])]
     assert row["partners"] == "Leicestershire (1)"

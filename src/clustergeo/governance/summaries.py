@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from clustergeo.governance.findings import plain_name
 from clustergeo.governance.overlay import GOVERNING_TIERS, STRADDLE_SHARE, TIER_LABELS
 from clustergeo.vocab import CA_STATUS_WORDS
 
@@ -154,12 +155,12 @@ def _partner_label(code: Any, name: Any, tier: str, county_of: pd.Series, own_co
     """A partner district with its county when that differs from the authority's own."""
     label = str(name)
     if tier != "district":
-        return label
+        return plain_name(label)
     partner_county = county_of.get(str(code))
     own_county = county_of.get(own_code)
     if partner_county is None or pd.isna(partner_county) or partner_county in (own_county, label):
-        return label
-    return f"{label} ({partner_county})"
+        return plain_name(label)
+    return f"{plain_name(label)} ({plain_name(str(partner_county))})"
 
 
 def percent(share: float) -> str:
@@ -247,7 +248,10 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     n = own["cluster_id"].nunique()
     described = clusters.set_index("cluster_id")
     kinds = _kinds(described)
-    text = f"{name} ({_authority_kind(code, name, tier, county_of)})"
+    kind = _authority_kind(code, name, tier, county_of)
+    # Named as a place in the prose ('Herefordshire', not ONS's 'Herefordshire, County of').
+    name = plain_name(name)
+    text = f"{name} ({kind})"
     if n:
         text += (
             f" is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "

@@ -606,15 +606,20 @@ def _where(rows: pd.DataFrame) -> pd.Series:
     the anchor area's name standing in for its district ('Telford and Wrekin 023') or after
     the list, or the ID in brackets. A row in no district shows its name's place.
     """
-    where = rows["districts"].fillna("").astype(str).str.replace("; ", ", ")
+    listed = [
+        [d for d in districts.split("; ") if d]
+        for districts in rows["districts"].fillna("").astype(str)
+    ]
+    # Districts read as places ('Herefordshire'), as the names do.
+    where = [", ".join(plain_name(d) for d in parts) for parts in listed]
     if "name" not in rows:
-        return where
+        return pd.Series(where, index=rows.index)
     leads = rows.get("lead_district", pd.Series("", index=rows.index)).fillna("").astype(str)
     shown = []
-    for districts, lead, name, plains in zip(
-        where, leads, rows["name"].astype(str), _plain_names(rows, leads), strict=True
+    for parts, districts, lead, name, plains in zip(
+        listed, where, leads, rows["name"].astype(str), _plain_names(rows, leads), strict=True
     ):
-        if not districts:
+        if not parts:
             # Placed in no district: its name's place (an area, or nothing) is all there is.
             shown.append(name.split(": ", 1)[1] if ": " in name else "")
             continue
@@ -624,10 +629,10 @@ def _where(rows: pd.DataFrame) -> pd.Series:
         added = name.removeprefix(plain)
         if added.startswith(", "):
             # The compass point is from the lead district's centre: it goes beside that name.
-            parts = districts.split(", ")
             at = parts.index(lead) if lead in parts else len(parts) - 1
-            parts[at] = f"{parts[at]} ({added[2:]})"
-            shown.append(", ".join(parts))
+            places = [plain_name(d) for d in parts]
+            places[at] = f"{places[at]} ({added[2:]})"
+            shown.append(", ".join(places))
         else:
             shown.append(districts + added)
     return pd.Series(shown, index=rows.index)
@@ -641,7 +646,15 @@ def _plain_names(rows: pd.DataFrame, leads: pd.Series) -> list[list[str]]:
         parts = [d for d in str(row["districts"] or "").split("; ") if d]
         others = [d for d in parts if d != lead] if lead in parts else []
         more = " and others" if len(parts) > 2 else ""
-        names.append([first, *(f"{row['label']}: {lead} / {other}{more}" for other in others)])
+        names.append(
+            [
+                first,
+                *(
+                    f"{row['label']}: {plain_name(lead)} / {plain_name(other)}{more}"
+                    for other in others
+                ),
+            ]
+        )
     return names
 
 
@@ -679,7 +692,7 @@ def _unlinked_table(rows: pd.DataFrame, actor: str) -> pd.DataFrame:
             ),
             # Every district the place straddles can act on it, the lead first.
             actor: [
-                ", ".join(lead_first(districts, lead))
+                ", ".join(plain_name(d) for d in lead_first(districts, lead))
                 for districts, lead in zip(
                     ranked["districts"], ranked["lead_district"], strict=True
                 )
