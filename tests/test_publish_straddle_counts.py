@@ -129,3 +129,37 @@ def test_a_finding_listed_for_its_extent_gives_the_extents_counties_and_authorit
     )
     assert gadgets["Combined authority"] == "within one (extent: partly outside any)"
     assert gadgets["Extent districts"] == "South 70%, East 30%"
+
+
+def test_upper_tier_and_regional_lines_are_counted_on_the_districts_basis(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    # a crosses a county line by its core; b only by its extent; c does not.
+    governed = findings.assign(
+        straddles_counties=[True, False, False],
+        extent_straddles_counties=[True, True, False],
+        straddles_regions=[True, False, False],
+        extent_straddles_regions=[True, False, None],
+    )
+    text = "\n".join(
+        key_findings(
+            findings=governed,
+            links=links,
+            sites=None,
+            global_statistics=None,
+            n_industries=3,
+            framing=plain_framing(),
+        )
+    )
+    assert (
+        "2 findings cross upper-tier lines as well (between counties, unitary authorities or "
+        "metropolitan boroughs) by core or extent (1 by the core itself)." in text
+    )
+    # Both bases agree for the regions: no qualifier.
+    assert "1 finding crosses a regional boundary: Widgets: Northtown." in text
+    section = [b.text for b in _cluster_blocks(governed, links, plain_framing()) if b.kind == "p"]
+    assert any(
+        "2 findings cross upper-tier boundaries (between counties, unitary authorities or "
+        "metropolitan boroughs) by core or extent (1 by the core itself)." in t
+        for t in section
+    )

@@ -20,6 +20,7 @@ from clustergeo.vocab import CA_STATUS_WORDS
 __all__ = [
     "and_list",
     "authority_summaries",
+    "by_core_or_extent",
     "district_straddles",
     "district_straddles_sentence",
     "lead_first",
@@ -28,6 +29,7 @@ __all__ = [
     "plural",
     "straddling_clusters",
     "summaries_markdown",
+    "tier_straddles",
 ]
 
 _HEADINGS = {
@@ -375,17 +377,36 @@ def district_straddles(governed: pd.DataFrame) -> pd.DataFrame:
     the extent straddles, and of those, how many by the core itself. A run without a district
     tier has no such flags, and nothing straddles.
     """
+    return tier_straddles(governed, "districts")
+
+
+def tier_straddles(governed: pd.DataFrame, tier: str) -> pd.DataFrame:
+    """:func:`district_straddles` for any tier: ``districts``, ``counties`` or ``regions``.
+
+    The tier as the flags name it (``straddles_counties`` is the upper tier's).
+    """
 
     def flag(column: str) -> pd.Series:
         if column not in governed:
             return pd.Series(False, index=governed.index)
         return governed[column].fillna(False).astype(bool)
 
-    core = flag("straddles_districts")
+    core = flag(f"straddles_{tier}")
     return pd.DataFrame(
-        {"core": core, "core_or_extent": core | flag("extent_straddles_districts")},
+        {"core": core, "core_or_extent": core | flag(f"extent_straddles_{tier}")},
         index=governed.index,
     )
+
+
+def by_core_or_extent(flags: pd.DataFrame, *, always: bool = False) -> str:
+    """' by core or extent (10 by the core itself)', of :func:`tier_straddles`' flags.
+
+    Empty where the two counts agree, unless ``always``. Starts with a space.
+    """
+    either, core = int(flags["core_or_extent"].sum()), int(flags["core"].sum())
+    if core == either and not always:
+        return ""
+    return f" by core or extent ({core or 'none'} by the core itself)"
 
 
 def district_straddles_sentence(governed: pd.DataFrame) -> str:
@@ -394,13 +415,12 @@ def district_straddles_sentence(governed: pd.DataFrame) -> str:
     Counted by :func:`district_straddles`; no full stop, so callers can go on.
     """
     flags = district_straddles(governed)
-    either, core = int(flags["core_or_extent"].sum()), int(flags["core"].sum())
+    either = int(flags["core_or_extent"].sum())
     if either == 0:
         return "No finding straddles a district boundary by its core or its extent"
     verb = "straddles" if either == 1 else "straddle"
-    return (
-        f"{plural(either, 'finding')} {verb} district boundaries by core or extent "
-        f"({core or 'none'} by the core itself)"
+    return f"{plural(either, 'finding')} {verb} district boundaries" + by_core_or_extent(
+        flags, always=True
     )
 
 

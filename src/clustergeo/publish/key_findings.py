@@ -16,10 +16,12 @@ import pandas as pd
 
 from clustergeo.governance.summaries import (
     and_list,
+    by_core_or_extent,
     district_straddles,
     district_straddles_sentence,
     lead_first,
     plural,
+    tier_straddles,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.vocab import CA_STATUS_WORDS, GI_STAR_HOT_CLASSES
@@ -310,20 +312,24 @@ def _governance_sentences(
             )
         )
         items.append(f"{sentence}, so support needs authorities to work together: {named}.")
-    counties = int(_flag(findings, "straddles_counties").sum())
+    # Counted as the districts are: by core or extent, and of those by the core itself.
+    upper_tier = tier_straddles(findings, "counties")
+    counties = int(upper_tier["core_or_extent"].sum())
     if counties:
         items.append(
             f"{plural(counties, 'finding')} {_verb(counties, 'crosses', 'cross')} "
             "upper-tier lines as well (between counties, unitary authorities or metropolitan "
-            "boroughs)."
+            f"boroughs){by_core_or_extent(upper_tier)}."
         )
     # A region's line is where two sets of regional bodies (and, in England, often two
     # combined authorities) meet: name the findings across one.
-    regions = _ranked(findings.loc[_flag(findings, "straddles_regions")])
+    region_flags = tier_straddles(findings, "regions")
+    regions = _ranked(findings.loc[region_flags["core_or_extent"]])
     if len(regions):
         items.append(
             f"{plural(len(regions), 'finding')} {_verb(len(regions), 'crosses', 'cross')} a "
-            f"regional boundary: {'; '.join(regions['name'].astype(str).head(_NAMED))}"
+            f"regional boundary{by_core_or_extent(region_flags)}: "
+            f"{'; '.join(regions['name'].astype(str).head(_NAMED))}"
             + (" and others." if len(regions) > _NAMED else ".")
         )
     gaps = findings.loc[_flag(findings, "governance_gap")]

@@ -22,12 +22,14 @@ import pandas as pd
 
 from clustergeo.governance.summaries import (
     and_list,
+    by_core_or_extent,
     district_straddles_sentence,
     lead_first,
     markdown_table,
     percent,
     plural,
     straddling_clusters,
+    tier_straddles,
 )
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.key_findings import (
@@ -737,7 +739,8 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
         Block("h2", "Findings that straddle boundaries"),
     ]
     straddling = straddling_clusters(clusters, links).rename(columns={"Employment": size})
-    counties = int(_flags(clusters, "straddles_counties").sum())
+    upper_tier = tier_straddles(clusters, "counties")
+    counties = int(upper_tier["core_or_extent"].sum())
     if straddling.empty:
         blocks.append(Block("p", f"{district_straddles_sentence(clusters)}."))
     else:
@@ -746,7 +749,9 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
                 "p",
                 f"{district_straddles_sentence(clusters)}; {plural(counties, 'finding')} "
                 f"{'crosses' if counties == 1 else 'cross'} upper-tier boundaries (between "
-                "counties, unitary authorities or metropolitan boroughs) by the core itself. "
+                "counties, unitary authorities or metropolitan boroughs)"
+                + (by_core_or_extent(upper_tier) or " by the core itself")
+                + ". "
                 f"Shares are of the {'GVA' if framing.values_are_gva else 'employment'} in "
                 "the industry.",
             ),
