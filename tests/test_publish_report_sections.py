@@ -410,3 +410,15 @@ def test_gi_star_by_permutation_or_no_counts_leave_the_reason_out() -> None:
     table = next(b.table for b in without if b.kind == "table")
     assert "Gi* hot-spot areas" not in table
     assert not any("last two columns" in b.text for b in without)
+
+
+def test_the_hot_spot_classes_are_said_in_words_with_their_codes() -> None:
+    from clustergeo.publish.report import _hot_classes_words
+
+    assert _hot_classes_words(("hot_99", "hot_95")) == (
+        ": hot spots at 95% or 99% confidence, `hot_95` and `hot_99` in the outputs"
+    )
+    assert (
+        _hot_classes_words(("hot_99",)) == ": hot spots at 99% confidence, `hot_99` in the outputs"
+    )
+    assert _hot_classes_words(()) == ""

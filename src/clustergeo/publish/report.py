@@ -234,8 +234,8 @@ def report_blocks(
         Block(
             "p",
             f"A **cluster** is a group of neighbouring hot spots (corrected p ≤ "
-            f"{rules.significance:g}: the hot-spot classes "
-            f"{', '.join(rules.hot_spot_classes) or 'used'}). Its **core** is the "
+            f"{rules.significance:g}{_hot_classes_words(rules.hot_spot_classes)}). Its "
+            "**core** is the "
             f"hot spots whose own LQ is at least {rules.min_lq:g}, which must hold at least "
             f"{framing.amount(rules.min_employment)} in the industry between them; its "
             "**extent** adds the "
@@ -687,6 +687,18 @@ def _local_statistics_words(industries: list[str], *, gi_star_analytic: bool) ->
             "do not stand out enough from random ones.",
         )
     ]
+
+
+def _hot_classes_words(classes: Sequence[str]) -> str:
+    """': hot spots at 95% or 99% confidence, `hot_95` and `hot_99` in the outputs'."""
+    if not classes:
+        return ""
+    ordered = sorted(classes)
+    levels = [c.removeprefix("hot_") + "%" for c in ordered]
+    return (
+        f": hot spots at {' or '.join(levels)} confidence, "
+        f"{and_list([f'`{c}`' for c in ordered])} in the outputs"
+    )
 
 
 def _p_value_words(method: HotspotMethod) -> str:
