@@ -142,6 +142,12 @@ def test_circular_layers_styles_maps_and_report(demo_run: RunPaths) -> None:
     assert "figures/circular_construction_demolition.png" in report
     assert "What finer industry detail would add" in report
     assert report.index("Resource efficiency") < report.index("## Provenance")
+    # The global co-location test's permutations (the run's global tests'), which set the
+    # smallest p its column can show.
+    assert (
+        "(the bivariate Moran's I, with a p-value from 999 random permutations, so none is "
+        "below 0.001 one-sided, 0.002 two-sided)" in report
+    )
 
 
 def test_zones_are_named_uniquely_after_their_material_and_districts(demo_run: RunPaths) -> None:

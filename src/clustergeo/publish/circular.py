@@ -419,11 +419,13 @@ def circular_report_blocks(
     *,
     distance_km: float,
     figures: Sequence[str],
+    global_permutations: int = 0,
 ) -> list[Block]:
     """The report's circular-economy section, in plain words for firms and programme officers.
 
     ``figures`` are the stream maps' paths relative to the report
-    (``figures/circular_<stream>.png``).
+    (``figures/circular_<stream>.png``); ``global_permutations`` those of the global
+    bivariate Moran's I (0: not said).
     """
     ran = streams.loc[streams["status"] == "run"]
     blocks = [
@@ -466,9 +468,16 @@ def circular_report_blocks(
             "p",
             '"Found together?" asks whether, across the whole study area, places with more '
             "producers are surrounded by places with more users than chance would give (the "
-            "bivariate Moran's I, with a p-value from random permutations). A place counts as "
-            "a producer or user place when the run's cluster rules find a cluster or a single "
-            "large concentration of that side there.",
+            "bivariate Moran's I, with a p-value from "
+            + (
+                f"{global_permutations:,} random permutations, so none is below "
+                f"{1 / (global_permutations + 1):.2g} one-sided, "
+                f"{2 / (global_permutations + 1):.2g} two-sided"
+                if global_permutations
+                else "random permutations"
+            )
+            + "). A place counts as a producer or user place when the run's cluster rules "
+            "find a cluster or a single large concentration of that side there.",
         )
     )
     not_run = streams.loc[streams["status"] != "run"]

@@ -313,6 +313,7 @@ def _run_report_blocks(
             circular.zones,
             distance_km=config.circular.distance_km,
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
+            global_permutations=config.hotspots.global_permutations,
         )
     return blocks
 
