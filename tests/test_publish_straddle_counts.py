@@ -163,3 +163,35 @@ def test_upper_tier_and_regional_lines_are_counted_on_the_districts_basis(
         "metropolitan boroughs) by core or extent (1 by the core itself)." in t
         for t in section
     )
+
+
+def test_a_finding_partly_outside_any_combined_authority_says_how_much_lies_where(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    governed = findings.assign(
+        ca_status=["partly_outside_ca", "within_one_ca", "within_one_ca"],
+        extent_ca_status=["partly_outside_ca", "partly_outside_ca", "within_one_ca"],
+    )
+    authorities = pd.DataFrame(
+        {
+            "cluster_id": ["a", "a", "b"],
+            "tier": ["combined_authority"] * 3,
+            "part": ["core", "extent", "extent"],
+            # a: 8% of its core in the East Midlands, a touch of 3% in the West Midlands.
+            "relation": ["lead", "lead", "lead"],
+            "authority_name": ["East Midlands", "East Midlands", "West Midlands"],
+            "employment_share": [0.08, 0.1, 0.6],
+        }
+    )
+    touch = authorities.iloc[[0]].assign(
+        relation="touches", authority_name="West Midlands", employment_share=0.03
+    )
+    table = straddling_clusters(governed, pd.concat([links, authorities, touch])).set_index(
+        "Finding"
+    )
+    assert table.loc["Widgets: Northtown", "Combined authority"] == (
+        "partly outside any: East Midlands 8%, West Midlands 3%, none 89%"
+    )
+    assert table.loc["Gadgets: Southby", "Combined authority"] == (
+        "within one (extent: partly outside any: West Midlands 60%, none 40%)"
+    )
