@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -135,3 +142,102 @@ def test_a_replaced_file_loses_the_sidecar_gdal_kept_for_the_old_one(tmp_path: P
         tmp.write_text("new", encoding="utf-8")
     assert target.read_text(encoding="utf-8") == "new"
     assert not sidecar.exists()
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is alive (a zombie waiting to be reaped has ended)."""
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "\nState:\tZ" not in status.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+_KILLED_WITH_A_CHILD = """
+import json, os, signal, sys, time
+from clustergeo.config import RunConfig
+from clustergeo.stages.runner import owned_output_folder
+
+with owned_output_folder(RunConfig.model_validate(json.loads(sys.argv[1]))):
+    child = os.fork()
+    if child == 0:
+        # Off the pipes the test reads, which would otherwise wait for it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        os.dup2(1, 2)
+        time.sleep(60)
+        os._exit(0)
+    print(child, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_killed_run_leaves_its_folder_free_though_a_forked_worker_lives_on(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, tmp_path / "out")
+    settings = config.model_dump(mode="json", exclude={"config_path"}) | {
+        "config_path": str(config.config_path)
+    }
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WITH_A_CHILD, json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    child = int(killed.stdout.split()[0])
+    try:
+        assert _running(child)
+        # The run is gone; its child no longer holds the folder's lock.
+        with owned_output_folder(config):
+            pass
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+
+
+_WORKER_OF_A_KILLED_RUN = """
+import os, signal, time
+from clustergeo.publish.figures import _end_with_parent
+
+run = os.fork()
+if run == 0:
+    worker = os.fork()
+    if worker == 0:
+        _end_with_parent(os.getppid())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        os.dup2(1, 2)
+        time.sleep(60)
+        os._exit(0)
+    print(worker, flush=True)
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGKILL)
+os.waitpid(run, 0)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_a_drawing_worker_ends_with_the_run_that_forked_it() -> None:
+    script = subprocess.run(
+        [sys.executable, "-c", _WORKER_OF_A_KILLED_RUN],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    worker = int(script.stdout.split()[0])
+    try:
+        assert _wait_until(lambda: not _running(worker))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)

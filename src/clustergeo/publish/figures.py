@@ -17,9 +17,11 @@ forked rather than receiving a copy.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -614,7 +616,10 @@ class DrawingFigures:
         # A fork-context pool starts all its workers at the first submission, so they are
         # forked now, with the jobs, before the caller goes on.
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_end_with_parent,
+            initargs=(os.getpid(),),
         )
         self._futures = {
             i: self._pool.submit(_draw_and_save, i, self._folder) for i in range(len(self._jobs))
@@ -647,6 +652,23 @@ class DrawingFigures:
         _UNCHANGED = {}
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Linux's ``prctl`` option asking for a signal when the parent process ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """A drawing worker ends when the run that forked it ends, even killed (on Linux).
+
+    Killed runs otherwise left their workers waiting for jobs for ever, each holding a copy of
+    the run's memory.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    # The parent may have ended before the request took effect.
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 @contextlib.contextmanager

@@ -191,6 +191,30 @@ def _remove_unwritten(config: RunConfig, current: Stage, written: set[Path]) -> 
 # --- The output folder ---------------------------------------------------------------------------
 
 
+#: The descriptors of the output-folder locks this process holds (see :func:`_let_go_in_child`).
+_HELD_LOCKS: list[int] = []
+
+
+def _let_go_in_child() -> None:
+    """In a forked child: no longer share the parent's output-folder locks.
+
+    A ``flock`` belongs to the open file, which a fork shares, so a worker that outlived a
+    killed run (publish's map drawers) kept the folder locked and the re-run waiting for a run
+    that had ended. The child's copies now point at the null device; the parent's lock is
+    untouched.
+    """
+    if not _HELD_LOCKS:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for descriptor in _HELD_LOCKS:
+        os.dup2(null, descriptor)
+    os.close(null)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_let_go_in_child)
+
+
 @contextlib.contextmanager
 def owned_output_folder(config: RunConfig) -> Iterator[Path]:
     """Claim the run's output folder: check it is clustergeo's, lock it, clean its leftovers."""
@@ -221,11 +245,13 @@ def owned_output_folder(config: RunConfig) -> Iterator[Path]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         handle.flush()
-        _mark(root)
-        _remove_temporary_files(root)
+        _HELD_LOCKS.append(handle.fileno())
         try:
+            _mark(root)
+            _remove_temporary_files(root)
             yield root
         finally:
+            _HELD_LOCKS.remove(handle.fileno())
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
