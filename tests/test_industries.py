@@ -226,6 +226,30 @@ def test_bad_definitions_give_one_error_listing_every_problem(tmp_path: Path) ->
     assert "'typo' has no 'sic' list" in message
 
 
+def test_unquoted_codes_are_refused_before_they_name_other_industries(tmp_path: Path) -> None:
+    path = tmp_path / "clusters.yaml"
+    # YAML reads 01.1 as 1.1 (read back as division 11, beverages) and 0111 as octal 73.
+    path.write_text(
+        "clusters:\n"
+        "  crops: {label: Crops, sic: [01.1, '29']}\n"
+        "  growing: {label: Growing, sic: [0111]}\n"
+        "  cars: {label: Cars, sic: 29}\n"
+        "  odd: {label: Odd, sic: {a: 1}}\n"
+        "  one: {label: One, sic: '29.10'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputDataError, match="4 problems") as excinfo:
+        read_cluster_definitions(path)
+    message = str(excinfo.value)
+    assert "'crops': write every SIC code in quotes: 1.1 was read as a number" in message
+    assert "'growing': write every SIC code in quotes: 73 was read as a number" in message
+    assert "'cars': write every SIC code in quotes: 29 was read as a number" in message
+    assert "'odd': 'sic' must be a list of codes" in message
+    # One code written alone, as text, is one code.
+    path.write_text("clusters:\n  one: {label: One, sic: '29.10'}\n", encoding="utf-8")
+    assert read_cluster_definitions(path)[0].sic_codes == ("2910",)
+
+
 def test_definitions_with_unknown_field_and_combined_code(tmp_path: Path) -> None:
     path = tmp_path / "clusters.yaml"
     path.write_text(

@@ -488,7 +488,11 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
         unknown_fields = sorted(set(entry) - {"label", "description", "sic", "traded", "sources"})
         if unknown_fields:
             problems.add(f"'{key}' has unknown fields {', '.join(unknown_fields)}")
-        codes = tuple(dict.fromkeys(normalise_sic_code(c) for c in entry["sic"]))
+        listed, problem = _written_codes(entry["sic"])
+        if problem:
+            problems.add(f"'{key}': {problem}")
+            continue
+        codes = tuple(dict.fromkeys(normalise_sic_code(c) for c in listed))
         invalid = [c for c in codes if not hierarchy.is_valid(c) or "," in c]
         if invalid:
             problems.add(
@@ -514,6 +518,27 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
         )
     problems.raise_if_any()
     return definitions
+
+
+def _written_codes(sic: object) -> tuple[list[str], str | None]:
+    """A definition's ``sic`` as the codes written, or why they cannot be read as written.
+
+    One code may stand alone (``sic: "29.10"``). Codes must be text: YAML reads an unquoted
+    ``01.1`` as the number 1.1, ``02.10`` as 2.1 and ``0111`` as 73 (octal), all of them other
+    industries' codes once read back, so no number is taken for a code.
+    """
+    listed = [sic] if isinstance(sic, str | int | float) else sic
+    if not isinstance(listed, list):
+        return [], f'\'sic\' must be a list of codes, such as sic: ["29", "30.30"], not {sic!r}'
+    numbers = [c for c in listed if not isinstance(c, str)]
+    if numbers:
+        read = "was read as a number" if len(numbers) == 1 else "were read as numbers"
+        return [], (
+            f"write every SIC code in quotes: {format_examples([repr(c) for c in numbers])} "
+            f"{read}, and YAML reads 01.1 as 1.1, 02.10 as 2.1 and 0111 as 73, so numbers "
+            'would name other industries. For example sic: ["01.1", "29"]'
+        )
+    return listed, None
 
 
 @dataclass(frozen=True)
