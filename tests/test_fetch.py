@@ -184,9 +184,18 @@ def test_a_killed_download_resumes_from_its_pages(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(read_employment(path).data, read_employment(BRES_API).data)
 
 
-def test_an_offline_machine_gets_one_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Failed to resolve 'www.nomisweb.co.uk'",
+        # As requests words it: the text starts like an HTTP status, and is no answer.
+        "HTTPSConnectionPool(host='www.nomisweb.co.uk', port=443): Max retries exceeded "
+        "(Caused by NameResolutionError(...))",
+    ],
+)
+def test_an_offline_machine_gets_one_clear_error(tmp_path: Path, reason: str) -> None:
     def offline(url: str) -> HttpResponse:
-        raise ConnectionFailedError("Failed to resolve 'www.nomisweb.co.uk'")
+        raise ConnectionFailedError(reason)
 
     transport = Replay(offline)
     with pytest.raises(OfflineError, match="seems to be offline") as excinfo:

@@ -121,11 +121,15 @@ def get_with_retries(
     """
     shown = shown_url or url
     last = ""
+    # Whether the last try got an answer (a busy one) rather than none: a connection error's
+    # text can start with 'HTTP' too ('HTTPSConnectionPool(...)').
+    answered = False
     for attempt in range(1, attempts + 1):
         try:
             response = transport.get(url, timeout=timeout_s)
         except ConnectionFailedError as exc:
             last = str(exc) or "no answer"
+            answered = False
             status = None
         else:
             status = response.status
@@ -140,12 +144,13 @@ def get_with_retries(
                     "download was not saved."
                 )
             last = f"HTTP {status}"
+            answered = True
         if attempt < attempts:
             wait = backoff_s * 2 ** (attempt - 1)
             log.warning("%s: %s for %s; trying again in %.0f s", service, last, shown, wait)
             # Looked up at call time (not bound as a default), so tests can stub it.
             (sleep or time.sleep)(wait)
-    if last.startswith("HTTP"):
+    if answered:
         raise FetchError(
             f"{service} kept answering {last} for {shown} ({attempts} tries): the service is "
             "busy or down. Try again later; pages already downloaded are kept and the next "
