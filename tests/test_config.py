@@ -140,6 +140,39 @@ def test_missing_inputs_listed_together(tmp_path: Path, monkeypatch: pytest.Monk
     assert DATA_DIR_ENV in message
 
 
+def test_a_data_dir_under_home_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = load_config(_write(tmp_path, {**MINIMAL, "data_dir": "~/downloads"}))
+    assert config.input_paths()["areas"] == (tmp_path / "home" / "downloads" / "areas.geojson")
+
+
+def test_missing_inputs_say_where_they_were_looked_for_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A data directory from the environment that does not exist.
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "nowhere"))
+    config = load_config(_write(tmp_path, MINIMAL))
+    with pytest.raises(ConfigError) as excinfo:
+        config.check_inputs_exist()
+    assert (
+        f"start from the data directory {tmp_path / 'nowhere'} (set by the {DATA_DIR_ENV} "
+        "environment variable), which does not exist." in str(excinfo.value)
+    )
+    # One that is a file; and cluster definitions, which start from the config's folder.
+    (tmp_path / "data.txt").write_text("not a folder", encoding="utf-8")
+    monkeypatch.delenv(DATA_DIR_ENV)
+    data = {**MINIMAL, "data_dir": "data.txt", "industries": {"cluster_definitions": "mine.yaml"}}
+    config = load_config(_write(tmp_path / "", data))
+    with pytest.raises(ConfigError) as excinfo:
+        config.check_inputs_exist()
+    message = str(excinfo.value)
+    assert "(set by 'data_dir' in the config), which is a file, not a folder." in message
+    assert f"Project files (cluster_definitions) start from the config's folder {tmp_path}." in (
+        message
+    )
+
+
 def test_config_path_and_negative_seed_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown key 'config_path'"):
         load_config(_write(tmp_path, {**MINIMAL, "config_path": "elsewhere.yaml"}))

@@ -23,7 +23,7 @@ import difflib
 import glob
 import os
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, TypeVar
 
@@ -1069,7 +1069,7 @@ class _Located:
         if env:
             return Path(env).expanduser().resolve()
         if self.data_dir is not None:
-            return (self.base_dir / self.data_dir).resolve()
+            return (self.base_dir / self.data_dir.expanduser()).resolve()
         return self.base_dir.resolve()
 
     def data_path(self, path: Path) -> Path:
@@ -1111,14 +1111,43 @@ class _Located:
             )
         if not missing:
             return
-        where = self.resolved_data_dir
         lines = "\n".join(f"  - {role}: {path}" for role, path in missing.items())
         raise ConfigError(
             f"{len(missing)} input file{'s' if len(missing) > 1 else ''} named in "
             f"{self.config_path or 'the config'} do not exist:\n{lines}\n"
-            f"Relative input paths start from the data directory {where} (set by "
-            f"{DATA_DIR_ENV}, else 'data_dir' in the config). Fix the paths or download the files."
+            + self._where_inputs_start(missing)
+            + "Fix the paths or download the files."
         )
+
+    def _where_inputs_start(self, missing: Mapping[str, Path]) -> str:
+        """Where the missing inputs were looked for: the data directory or the config's folder."""
+        where = self.resolved_data_dir
+        origin = (
+            f"set by the {DATA_DIR_ENV} environment variable"
+            if os.environ.get(DATA_DIR_ENV)
+            else "set by 'data_dir' in the config"
+            if self.data_dir is not None
+            else f"the config's folder, as no 'data_dir' or {DATA_DIR_ENV} is set"
+        )
+        state = (
+            ""
+            if where.is_dir()
+            else ", which is a file, not a folder"
+            if where.exists()
+            else ", which does not exist"
+        )
+        hints = []
+        if any(path.is_relative_to(where) for path in missing.values()):
+            hints.append(
+                f"Relative input paths start from the data directory {where} ({origin}){state}."
+            )
+        project = [role for role, path in missing.items() if not path.is_relative_to(where)]
+        if project and self.config_path is not None:
+            hints.append(
+                f"Project files ({', '.join(project)}) start from the config's folder "
+                f"{self.base_dir}."
+            )
+        return "".join(f"{hint}\n" for hint in hints)
 
 
 class RunConfig(_Located, _Strict):
