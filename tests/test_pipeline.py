@@ -485,3 +485,10 @@ def test_rutland_employment_is_spread_over_osm_land_and_conserved(rutland_run: R
     # Every Rutland MSOA has mapped employment land, so none falls back to its whole area.
     assert report["allocation"]["fallback_areas"] == []
     assert pd.read_parquet(rutland_run[r.MAUP]).shape[0] >= 1
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_straddling_refuses_a_limit_below_one(tmp_path: Path, limit: str) -> None:
+    result = CliRunner().invoke(main, ["straddling", str(_demo_config(tmp_path)), "--limit", limit])
+    assert result.exit_code == 2
+    assert "Invalid value for '--limit'" in result.output

@@ -181,7 +181,13 @@ def _describe_stages(config: RunConfig) -> str:
 
 @main.command()
 @config_argument
-@click.option("--limit", default=10, show_default=True, help="How many clusters to list.")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many clusters to list.",
+)
 @click.pass_context
 def straddling(ctx: click.Context, config_path: Path, limit: int) -> None:
     """Print the findings of CONFIG's run that straddle districts, as a Markdown table."""
