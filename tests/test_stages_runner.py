@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -241,3 +242,23 @@ def test_a_drawing_worker_ends_with_the_run_that_forked_it() -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker, signal.SIGKILL)
+
+
+def test_a_folder_that_cannot_be_written_in_is_said_to_be_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    opened = Path.open
+
+    def read_only(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == LOCK:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return opened(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", read_only)
+    with (
+        pytest.raises(OutputError, match=r"Cannot write in the output folder .*out: Read-only"),
+        owned_output_folder(_config(tmp_path, out)),
+    ):
+        pass

@@ -225,8 +225,9 @@ def owned_output_folder(config: RunConfig) -> Iterator[Path]:
         root.mkdir(parents=True, exist_ok=True)
         handle = (root / LOCK).open("a+", encoding="utf-8")
     except OSError as exc:
+        action = "write in" if root.is_dir() else "create"
         raise OutputError(
-            f"Cannot create the output folder {root}: {exc.strerror or exc}. Choose another "
+            f"Cannot {action} the output folder {root}: {exc.strerror or exc}. Choose another "
             "'output_dir' in the config or fix its permissions."
         ) from None
     with handle:
