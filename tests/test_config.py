@@ -57,6 +57,18 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
     assert "2 problems" in message
 
 
+def test_a_misspelt_extends_comes_first_with_its_spelling(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(_write(tmp_path, {"extend": "demo", "output_dir": "out"}))
+    lines = str(excinfo.value).splitlines()
+    # What the misspelling left missing follows it.
+    assert lines[1] == (
+        "  - unknown key 'extend' (line 1): remove it or check its spelling (did you mean "
+        "'extends'?)"
+    )
+    assert "  - missing required key 'name'" in lines[2:]
+
+
 def test_unknown_keys_in_nested_sections_get_the_nearest_key_of_their_own_section(
     tmp_path: Path,
 ) -> None:

@@ -1503,6 +1503,9 @@ def _spelling_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
     if section is None or not loc:
         return ""
     keys = [key for key in section.model_fields if key != "config_path"]
+    if len(loc) == 1:
+        # Read before validation, so not a field of the model.
+        keys.append("extends")
     close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -1510,9 +1513,13 @@ def _spelling_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
 def _format_validation_error(
     error: ValidationError, source: Path, where: _KeyLines, model: type[BaseModel]
 ) -> str:
-    """One line per problem, each naming the key and the line it is written on."""
+    """One line per problem, each naming the key and the line it is written on.
+
+    Unknown keys come first: a misspelt key ('extend') is often why others are missing.
+    """
     lines = []
-    for item in error.errors():
+    errors = sorted(error.errors(), key=lambda item: item["type"] != "extra_forbidden")
+    for item in errors:
         location = ".".join(str(part) for part in item["loc"]) or "(top level)"
         at = _line_words(item["loc"], source, where)
         if item["type"] == "extra_forbidden":
