@@ -449,6 +449,15 @@ def test_missing_file(tmp_path: Path) -> None:
     assert f"Areas file {path}" in str(excinfo.value)
 
 
+@pytest.mark.parametrize("name", ["areas.gpkg", "msoa.geojson"])
+def test_an_empty_file_is_said_to_be_empty(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(InputDataError, match=r"is empty \(0 bytes\)") as excinfo:
+        read_boundaries(path, code_column="MSOA11CD", what="Areas file")
+    assert f"Areas file {path}" in str(excinfo.value)
+
+
 def test_truncated_file(tmp_path: Path) -> None:
     path = tmp_path / "msoa.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [{"type": "Fea', encoding="utf-8")

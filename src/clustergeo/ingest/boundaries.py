@@ -230,6 +230,11 @@ def check_distinct_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
 def _open_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputDataError(f"{what} {path} does not exist.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputDataError(
+            f"{what} {path} is empty (0 bytes): a download or copy that did not finish. Download "
+            "or copy it again."
+        )
     incomplete = shapefile_parts_problem(path)
     if incomplete:
         raise InputDataError(f"{what} {path} {incomplete}")
