@@ -54,6 +54,21 @@ def test_a_stray_area_beside_a_covered_map_is_warned(caplog: pytest.LogCaptureFi
     assert caplog.text == ""
 
 
+def test_codes_differing_only_in_capitals_or_spaces_are_said_to(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lower = [code.lower() for code in MSOA_2011]
+    with pytest.raises(InputDataError, match="only in capitals or spaces") as excinfo:
+        check(MSOA_2011, lower)
+    assert "'e02005377' for 'E02005377'" in str(excinfo.value)
+    assert "different kinds of areas" not in str(excinfo.value)
+    # One such row beside its twin joins nothing: its jobs would leave the areas unsaid.
+    with caplog.at_level("WARNING", logger="clustergeo.ingest.joins"):
+        check(MSOA_2011, [*MSOA_2011, " e02005378 "])
+    assert "differ from codes in the boundary file msoa_2011_bgc.geojson only in" in caplog.text
+    assert "' e02005378 ' for 'E02005378'" in caplog.text
+
+
 def test_vintage_mismatch_2011_boundaries_2021_table() -> None:
     with pytest.raises(InputDataError, match="boundary-vintage mismatch") as excinfo:
         check(MSOA_2011, MSOA_2021_NEW)

@@ -151,6 +151,18 @@ def check_area_join(
         )
     # A regional map of a national table leaves most of the table outside; a table that
     # covers the map and a stray code or two more has codes the boundaries should have had.
+    # Beside a table that joins: each such row's jobs would be lost to the areas, quietly.
+    misspelt = {} if no_employment else _differ_in_case_or_spaces(outside, boundary)
+    if misspelt:
+        log.warning(
+            "%d codes in %s differ from codes in the boundary file %s only in capitals or "
+            "spaces (%s): they do not join, so their rows are left out of the areas. Write them "
+            "as the boundary file does",
+            len(misspelt),
+            employment_source.name,
+            boundary_source.name,
+            format_examples([f"{code!r} for {fixed!r}" for code, fixed in misspelt.items()], 3),
+        )
     if outside and matched and not no_employment and len(outside) <= max(1, len(employment) // 100):
         log.warning(
             "%d of the %d areas in %s are not in the boundary file %s: %s. A code the "
@@ -173,7 +185,24 @@ def check_area_join(
     )
 
 
+def _differ_in_case_or_spaces(outside: list[str], boundary: set[str]) -> dict[str, str]:
+    """The table's codes that would join a boundary code in capitals without spaces."""
+    return {
+        code: code.strip().upper()
+        for code in outside
+        if code != code.strip().upper() and code.strip().upper() in boundary
+    }
+
+
 def _hint(no_employment: list[str], outside: list[str], matched: set[str]) -> str:
+    misspelt = _differ_in_case_or_spaces(outside, set(no_employment))
+    if misspelt:
+        return (
+            f"{len(misspelt)} of the employment file's codes differ from the boundaries' only "
+            "in capitals or spaces ("
+            + format_examples([f"{code!r} for {fixed!r}" for code, fixed in misspelt.items()], 3)
+            + "): write the codes as the boundary file does (ONS codes are in capitals)."
+        )
     boundary_kind = describe_codes(no_employment)
     if not outside:
         return (
