@@ -443,3 +443,68 @@ def test_a_site_without_a_finding_says_what_its_sector_shows_there() -> None:
     unspecialised["sector_peak_lq"] = 0.8
     assert sector_peak_words(unspecialised, jobs).endswith(": the sector is not specialised there")
     assert sector_peak_words(site.drop(labels=["sector_peak_lq"]), jobs) is None
+
+
+def test_a_sites_sector_peak_says_which_concentration_threshold_it_falls_short_of() -> None:
+    from clustergeo.publish.key_findings import sector_peak_words
+
+    rule = {"enabled": True, "min_lq": 3.0, "min_employment": 1000, "min_employment_share": 0.004}
+    site = pd.Series(
+        {
+            "name": "Engine plant",
+            "status": "inside_study_area",
+            "sector_clusters_in": "",
+            "sector_clusters_near": "",
+            "districts": "Wolverhampton",
+            "lead_district": "Wolverhampton",
+            "sector_peak_area_name": "Wolverhampton 002",
+            "sector_peak_industry_code": "C",
+            "sector_peak_label": "Manufacturing",
+            "sector_peak_employment": 1808.0,
+            "sector_peak_lq": 4.27,
+            "sector_peak_gi_star_z": 2.37,
+            "sector_peak_gi_star_p_fdr": 0.375,
+            "sector_peak_gi_star_class": "not_significant",
+        }
+    )
+    jobs = "{:,.0f} jobs".format
+
+    def words(changes: dict[str, float], total: float | None = 577_770.0) -> str | None:
+        changed = site.copy()
+        for key, value in changes.items():
+            changed[key] = value
+        return sector_peak_words(changed, jobs, concentrations=rule, industry_total=total)
+
+    # 1,808 of 577,770 is 0.31%, under the 0.4% (2,311 jobs) the rule asks for.
+    assert str(words({})).endswith(
+        "p 0.375 after the false discovery rate correction), nor a concentration (1,808 jobs "
+        "is 0.3% of the industry's in the study area, under the 0.4% one needs)"
+    )
+    # The first threshold missed is the one said: the LQ, then the jobs.
+    assert str(words({"sector_peak_lq": 2.96})).endswith(
+        "nor a concentration (an LQ under the 3 one needs)"
+    )
+    assert str(words({"sector_peak_employment": 566.0})).endswith(
+        "nor a concentration (566 jobs, under the 1,000 jobs one needs)"
+    )
+    # Every threshold met as far as the numbers tell: not said to fail one.
+    assert str(words({}, total=100_000.0)).endswith("), nor part of a concentration")
+    # Without the share's total, or without the rule, nothing is claimed about it.
+    assert str(words({}, total=None)).endswith("), nor part of a concentration")
+    assert str(sector_peak_words(site, jobs)).endswith("after the false discovery rate correction)")
+    # The key finding says the data's year, which a site opened since cannot show in.
+    (item,) = key_findings(
+        findings=_findings().iloc[0:0],
+        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
+        sites=site.to_frame().T,
+        global_statistics=None,
+        n_industries=5,
+        framing=plain_framing(employment_year=2011),
+        concentrations=rule,
+        industry_totals={"C": 577_770.0},
+    )[-1:]
+    assert item.startswith(
+        "Anchor site **Engine plant** has no finding of its sector in or near its footprint in "
+        "the 2011 data; its sector's highest LQ there is 4.27"
+    )
+    assert "under the 0.4% one needs)." in item

@@ -33,6 +33,7 @@ __all__ = [
     "key_findings",
     "limitations",
     "sector_peak_words",
+    "sector_total",
     "straddled_tiers",
 ]
 
@@ -237,6 +238,8 @@ def key_findings(
     n_industries: int,
     framing: Framing,
     correction: str = "fdr_bh",
+    concentrations: Mapping[str, Any] | None = None,
+    industry_totals: Mapping[str, float] | None = None,
 ) -> tuple[str, ...]:
     """The run's findings in a handful of plain sentences, most important first.
 
@@ -257,6 +260,10 @@ def key_findings(
     correction
         The hot spots' multiple-testing correction (``hotspots.correction``), named where a
         corrected p-value is given.
+    concentrations, industry_totals
+        The concentration rule's settings (:attr:`ClusterRule.concentrations`) and each
+        industry's total in the study area: with them, a site without a finding of its sector
+        is told which of the rule's thresholds its sector's strongest place falls short of.
     """
     items: list[str] = []
     if global_statistics is not None and not global_statistics.empty:
@@ -288,7 +295,14 @@ def key_findings(
     if not findings.empty:
         items += _governance_sentences(findings, links, framing)
     if sites is not None and not sites.empty:
-        items += _site_sentences(sites, findings, framing.amount, correction)
+        items += _site_sentences(
+            sites,
+            findings,
+            framing,
+            correction,
+            concentrations=concentrations,
+            industry_totals=industry_totals,
+        )
     return tuple(items)
 
 
@@ -356,7 +370,13 @@ def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
 
 
 def _site_sentences(
-    sites: pd.DataFrame, findings: pd.DataFrame, amount: Callable[[float], str], correction: str
+    sites: pd.DataFrame,
+    findings: pd.DataFrame,
+    framing: Framing,
+    correction: str,
+    *,
+    concentrations: Mapping[str, Any] | None = None,
+    industry_totals: Mapping[str, float] | None = None,
 ) -> list[str]:
     names = findings.set_index("cluster_id")["name"] if not findings.empty else pd.Series()
 
@@ -374,8 +394,16 @@ def _site_sentences(
         elif near:
             where = f"has {'; '.join(near)} nearby"
         else:
-            where = "has no finding of its sector in or near its footprint"
-            peak = sector_peak_words(site, amount, correction)
+            # The data's year: a site opened since cannot show in it (i54's engine plant).
+            when = f" in the {framing.employment_year} data" if framing.employment_year else ""
+            where = f"has no finding of its sector in or near its footprint{when}"
+            peak = sector_peak_words(
+                site,
+                framing.amount,
+                correction,
+                concentrations=concentrations,
+                industry_total=sector_total(site, industry_totals),
+            )
             if peak:
                 where += f"; its sector's highest LQ there is {peak}"
         sentences.append(f"Anchor site **{site['name']}** {where}" + _footprint_districts(site))
@@ -390,15 +418,31 @@ _AFTER_CORRECTION = {
 }
 
 
+def sector_total(site: pd.Series, industry_totals: Mapping[str, float] | None) -> float | None:
+    """The study area's total of the industry of a site's sector peak, if known."""
+    if not industry_totals:
+        return None
+    total = industry_totals.get(str(site.get("sector_peak_industry_code")))
+    return None if total is None or pd.isna(total) else float(total)
+
+
 def sector_peak_words(
-    site: pd.Series, amount: Callable[[float], str], correction: str = "fdr_bh"
+    site: pd.Series,
+    amount: Callable[[float], str],
+    correction: str = "fdr_bh",
+    *,
+    concentrations: Mapping[str, Any] | None = None,
+    industry_total: float | None = None,
 ) -> str | None:
     """The strongest sign of a site's sector in its footprint, in words; None without one.
 
     What the sector shows where no finding of it is in or near, from the governance stage's
     ``sector_peak_*`` columns: '2.96 (Professional, scientific and technical, 566 jobs in
     Hinckley and Bosworth 008), not a hot spot (Gi* z 2.04, p 0.285 after the false discovery
-    rate correction)', naming the run's ``correction``.
+    rate correction)', naming the run's ``correction``. With the concentration rule's
+    ``concentrations`` settings (and the ``industry_total`` in the study area, for its share
+    threshold) it goes on with the first threshold the place falls short of: ', nor a
+    concentration (566 jobs, under the 1,000 jobs one needs)'.
     """
     lq = site.get("sector_peak_lq")
     if lq is None or pd.isna(lq):
@@ -415,10 +459,46 @@ def sector_peak_words(
         return text + ", a hot spot, but short of the rules for a finding"
     if z is None or pd.isna(z):
         return text + ", not tested for hot spots"
+    shortfall = _concentration_shortfall(
+        float(lq), float(site["sector_peak_employment"]), amount, concentrations, industry_total
+    )
     if float(z) <= 0 or p is None or pd.isna(p):
-        return text + f", not a hot spot (Gi* z {float(z):.2f})"
+        return text + f", not a hot spot (Gi* z {float(z):.2f})" + shortfall
     after = _AFTER_CORRECTION.get(correction, " after correction")
-    return text + f", not a hot spot (Gi* z {float(z):.2f}, p {float(p):.3g}{after})"
+    return text + f", not a hot spot (Gi* z {float(z):.2f}, p {float(p):.3g}{after})" + shortfall
+
+
+def _concentration_shortfall(
+    lq: float,
+    amount_there: float,
+    amount: Callable[[float], str],
+    settings: Mapping[str, Any] | None,
+    industry_total: float | None,
+) -> str:
+    """', nor a concentration (...)': the first of the rule's thresholds a place falls short of.
+
+    The rule (:mod:`clustergeo.clusters.concentrations`) asks for an LQ (significantly) above
+    ``min_lq``, at least ``min_employment`` and ``min_employment_share`` of the industry in
+    the study area; a place that meets all three as far as these numbers tell is not said to
+    fail any (its LQ may not be significantly above, or it may sit in a group of places).
+    """
+    if not settings or not settings.get("enabled", False):
+        return ""
+    min_lq, least = float(settings["min_lq"]), float(settings["min_employment"])
+    if lq < min_lq:
+        return f", nor a concentration (an LQ under the {min_lq:g} one needs)"
+    if amount_there < least:
+        return (
+            f", nor a concentration ({amount(amount_there)}, under the {amount(least)} one needs)"
+        )
+    share = float(settings["min_employment_share"])
+    if industry_total and amount_there / industry_total < share:
+        return (
+            f", nor a concentration ({amount(amount_there)} is "
+            f"{amount_there / industry_total:.1%} of the industry's in the study area, under "
+            f"the {share:.1%} one needs)"
+        )
+    return ", nor part of a concentration"
 
 
 def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> tuple[str, ...]:

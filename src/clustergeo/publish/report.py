@@ -38,6 +38,7 @@ from clustergeo.publish.key_findings import (
     key_findings,
     limitations,
     sector_peak_words,
+    sector_total,
     straddled_tiers,
 )
 from clustergeo.vocab import CA_STATUS_WORDS
@@ -123,6 +124,7 @@ def report_blocks(
     site_links: pd.DataFrame | None = None,
     grid_finding: str | None = None,
     local_counts: pd.DataFrame | None = None,
+    industry_totals: Mapping[str, float] | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -162,6 +164,9 @@ def report_blocks(
     local_counts
         :func:`local_finding_counts` of the run's hot spots, shown beside the global tests;
         None leaves them out.
+    industry_totals
+        Each industry's total in the study area (by industry code): a site without a
+        finding of its sector is then told which concentration threshold it falls short of.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -194,6 +199,8 @@ def report_blocks(
                     n_industries=sought_in,
                     framing=framing,
                     correction=hotspot_method.correction,
+                    concentrations=rules.concentrations,
+                    industry_totals=industry_totals,
                 ),
                 *((grid_finding,) if grid_finding else ()),
             ),
@@ -307,6 +314,8 @@ def report_blocks(
             year=framing.employment_year,
             amount=framing.amount,
             correction=hotspot_method.correction,
+            concentrations=rules.concentrations,
+            industry_totals=industry_totals,
         )
     if authority_summaries is not None and not authority_summaries.empty:
         blocks += _authority_blocks(authority_summaries, rules.straddle_share)
@@ -904,6 +913,8 @@ def _site_blocks(
     year: str | int | None = None,
     amount: Callable[[float], str] = "{:,.0f} jobs".format,
     correction: str = "fdr_bh",
+    concentrations: Mapping[str, Any] | None = None,
+    industry_totals: Mapping[str, float] | None = None,
 ) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
@@ -930,7 +941,16 @@ def _site_blocks(
                 .map(lambda v: f" (near: {named(v)})" if v else "")
             ).where(
                 lambda found: found != "",
-                [_no_sector_cluster(site, amount, correction) for _, site in assessed.iterrows()],
+                [
+                    _no_sector_cluster(
+                        site,
+                        amount,
+                        correction,
+                        concentrations=concentrations,
+                        industry_total=sector_total(site, industry_totals),
+                    )
+                    for _, site in assessed.iterrows()
+                ],
             ),
         }
     )
@@ -955,9 +975,18 @@ def _site_blocks(
     return blocks
 
 
-def _no_sector_cluster(site: pd.Series, amount: Callable[[float], str], correction: str) -> str:
+def _no_sector_cluster(
+    site: pd.Series,
+    amount: Callable[[float], str],
+    correction: str,
+    *,
+    concentrations: Mapping[str, Any] | None = None,
+    industry_total: float | None = None,
+) -> str:
     """The site table's word for a site without a finding of its sector: what it has instead."""
-    peak = sector_peak_words(site, amount, correction)
+    peak = sector_peak_words(
+        site, amount, correction, concentrations=concentrations, industry_total=industry_total
+    )
     return f"none; its sector's highest LQ there is {peak}" if peak else "none"
 
 

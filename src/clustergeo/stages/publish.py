@@ -237,6 +237,12 @@ def run(config: RunConfig) -> None:
     write_json(provenance, paths[r.PROVENANCE])
 
 
+def _industry_totals(lq: pd.DataFrame) -> dict[str, float]:
+    """Each industry's total in the study area (``lq`` holds the study area's rows)."""
+    totals = lq.groupby(lq["industry_code"].astype(str))["employment"].sum()
+    return {str(code): float(total) for code, total in totals.items()}
+
+
 def _run_report_blocks(
     config: RunConfig,
     paths: RunPaths,
@@ -297,6 +303,7 @@ def _run_report_blocks(
         site_links=tables.site_authorities,
         grid_finding=grid_finding,
         local_counts=local_finding_counts(tables.hotspots),
+        industry_totals=_industry_totals(tables.lq),
     )
     if circular is not None and config.circular is not None:
         # The circular section goes before the maps and the provenance, which close the report.
