@@ -517,6 +517,14 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
             colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
             assert colours is not None
             assert len(colours) > 50, name
+    # The grid comparison's key tells the clusters it compares from the concentrations.
+    maup = (demo_run[r.FIGURES] / "maup.svg").read_text(encoding="utf-8")
+    for entry in (
+        "Cluster on the employment grid",
+        "Cluster on the areas",
+        "Concentration on the areas (not compared)",
+    ):
+        assert entry in maup
 
 
 def _figure_problems(run: RunPaths, config: Any) -> dict[str, list[str]]:
@@ -635,8 +643,9 @@ def test_a_study_area_of_five_areas_is_not_said_to_be_evenly_spread(
     # Rutland has findings on the employment grid only: the MAUP map's key lists only those,
     # and the empty findings map says why it is empty.
     maup = (rutland_run[r.FIGURES] / "maup.svg").read_text(encoding="utf-8")
-    assert "Finding on the employment grid" in maup
-    assert "Finding on the areas" not in maup
+    assert "Cluster on the employment grid" in maup
+    assert "Cluster on the areas" not in maup
+    assert "Concentration on the areas" not in maup
     clusters = (rutland_run[r.FIGURES] / "clusters.svg").read_text(encoding="utf-8")
     assert "No cluster or concentration met the run" in clusters
 

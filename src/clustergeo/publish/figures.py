@@ -496,16 +496,21 @@ def _maup_job(
                     ),
                     autolim=False,
                 )
-                ax.add_collection(
-                    path_collection(
-                        geometry_paths(mine.geometry.boundary),
-                        facecolors="none",
-                        edgecolors=_AREA_OUTLINE,
-                        linewidths=_AREA_OUTLINE_WIDTH,
-                        zorder=6,
-                    ),
-                    autolim=False,
-                )
+                # Clusters solid, as the comparison sets them against the grid's; the
+                # concentrations dashed, as the places grid clusters may lie on.
+                for style, kind in (("solid", False), ("--", True)):
+                    outlined = mine.loc[_is_concentration(mine) == kind]
+                    ax.add_collection(
+                        path_collection(
+                            geometry_paths(outlined.geometry.boundary),
+                            facecolors="none",
+                            edgecolors=_AREA_OUTLINE,
+                            linewidths=_AREA_OUTLINE_WIDTH,
+                            linestyles=style,
+                            zorder=6,
+                        ),
+                        autolim=False,
+                    )
 
             panels.append(Panel(label, panel))
         shown = {code for code, _label in definitions}
@@ -513,18 +518,24 @@ def _maup_job(
         handles: list[Patch | Line2D] = []
         if grid["industry_code"].astype(str).isin(shown).any():
             handles.append(
-                Patch(facecolor=_GRID_FILL, alpha=0.75, label="Finding on the employment grid")
+                Patch(facecolor=_GRID_FILL, alpha=0.75, label="Cluster on the employment grid")
             )
-        if data.findings["industry_code"].astype(str).isin(shown).any():
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=_AREA_OUTLINE,
-                    linewidth=_AREA_OUTLINE_WIDTH,
-                    label="Finding on the areas",
+        on_areas = data.findings.loc[data.findings["industry_code"].astype(str).isin(shown)]
+        for style, kind, words in (
+            ("solid", False, "Cluster on the areas"),
+            ("--", True, "Concentration on the areas (not compared)"),
+        ):
+            if (_is_concentration(on_areas) == kind).any():
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=_AREA_OUTLINE,
+                        linewidth=_AREA_OUTLINE_WIDTH,
+                        linestyle=style,
+                        label=words,
+                    )
                 )
-            )
         if not handles:
             handles.append(
                 Patch(facecolor="none", edgecolor="none", label="No finding on the areas or grid")
@@ -539,6 +550,13 @@ def _maup_job(
         )[0]
 
     return draw
+
+
+def _is_concentration(findings: pd.DataFrame) -> pd.Series:
+    """Which findings are concentrations (a finding without a kind is a cluster)."""
+    if "kind" not in findings:
+        return pd.Series(False, index=findings.index)
+    return findings["kind"].astype(str) == "concentration"
 
 
 def class_panel_title(label: str, shown: Collection[str]) -> str:
