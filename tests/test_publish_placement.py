@@ -272,3 +272,20 @@ def test_placed_leader_lines_do_not_cross_where_a_swap_fits(monkeypatch):
     # The greedy placement alone crosses a pair here.
     monkeypatch.setattr(placement, "_uncrossed", lambda _a, _s, placed, *_rest: placed)
     assert crossings(place_boxes(anchors, sizes, frame=FRAME, gap=1.0, step=4.0))
+
+
+def test_a_box_keeps_clear_of_the_other_boxes_anchors_where_their_lines_end() -> None:
+    # The first box sits on its own anchor, over the second's: the second's leader line
+    # would then end under it.
+    anchors = [(50.0, 50.0), (53.0, 50.0)]
+    sizes = [(10.0, 10.0)] * 2
+    crowded = place_boxes(anchors, sizes, frame=FRAME, gap=1.0, step=5.0)
+    assert crowded[0] == (50.0, 50.0)
+    spots = place_boxes(anchors, sizes, frame=FRAME, gap=1.0, step=5.0, anchor_clearance=2.0)
+    clear = [Box.around(x, y, 2.0, 2.0) for x, y in anchors]
+    for index, spot in enumerate(spots):
+        assert spot is not None
+        placed = Box.around(spot[0], spot[1], 5.0, 5.0)
+        assert not any(placed.overlaps(b) for k, b in enumerate(clear) if k != index)
+    first, second = (Box.around(x, y, 5.0, 5.0) for x, y in spots)  # type: ignore[misc]
+    assert not first.overlaps(second, 1.0)

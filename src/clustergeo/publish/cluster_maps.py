@@ -360,6 +360,10 @@ def _frame(ax: Axes, renderer: RendererBase) -> Box:
     return Box(extent.x0, extent.y0, extent.x1, extent.y1)
 
 
+#: How far a marker keeps from another finding's point, in points.
+_ANCHOR_CLEARANCE_PT = 3.0
+
+
 def _number_markers(
     ax: Axes,
     anchors: Sequence[tuple[float, float]],
@@ -406,6 +410,8 @@ def _number_markers(
         obstacles=obstacles,
         gap=1.5 * scale,
         step=diameter * 0.75,
+        # Each finding's point stays in sight, where its leader line ends.
+        anchor_clearance=_ANCHOR_CLEARANCE_PT * scale,
     )
     to_data = ax.transData.inverted().transform
     placed = [

@@ -16,7 +16,7 @@ crossing are longer than the two sides it is swapped for), so the swapping ends.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Box", "candidate_offsets", "place_boxes"]
@@ -84,6 +84,7 @@ def place_boxes(
     gap: float = 1.0,
     step: float | None = None,
     max_distance: float | None = None,
+    anchor_clearance: float = 0.0,
 ) -> list[tuple[float, float] | None]:
     """The centre of each box, in the order given (highest priority first), or None.
 
@@ -104,12 +105,17 @@ def place_boxes(
     max_distance
         How far from its anchor a box may go; by default the frame's diagonal (a marker then
         always finds room if there is any).
+    anchor_clearance
+        With it, no box comes within this distance of another box's anchor, where that box's
+        leader line ends: a marker sitting on another finding's point hides where its line
+        goes.
     """
     taken = list(obstacles)
     placed: list[tuple[float, float] | None] = []
     reaches: list[float] = []
     diagonal = math.hypot(frame.x1 - frame.x0, frame.y1 - frame.y0)
-    for (x, y), (width, height) in zip(anchors, sizes, strict=True):
+    others = _other_anchors(list(anchors), anchor_clearance)
+    for index, ((x, y), (width, height)) in enumerate(zip(anchors, sizes, strict=True)):
         ring_step = step or max(width, height)
         reach = diagonal if max_distance is None else max_distance
         rings = max(1, math.ceil(reach / ring_step))
@@ -118,12 +124,26 @@ def place_boxes(
         spot = None
         for dx, dy in candidate_offsets(ring_step, rings):
             box = Box.around(x + dx, y + dy, width / 2, height / 2)
-            if box.inside(frame, gap) and not any(box.overlaps(t, gap) for t in taken):
+            if (
+                box.inside(frame, gap)
+                and not any(box.overlaps(t, gap) for t in taken)
+                and not any(box.overlaps(t) for t in others(index))
+            ):
                 spot = (x + dx, y + dy)
                 taken.append(box)
                 break
         placed.append(spot)
-    return _uncrossed(list(anchors), list(sizes), placed, frame, list(obstacles), gap, reaches)
+    return _uncrossed(
+        list(anchors), list(sizes), placed, frame, list(obstacles), gap, reaches, others
+    )
+
+
+def _other_anchors(anchors: list[Point], clearance: float) -> Callable[[int], list[Box]]:
+    """Per box, the boxes of clearance around the other boxes' anchors (none without one)."""
+    if clearance <= 0:
+        return lambda _index: []
+    boxes = [Box.around(x, y, clearance, clearance) for x, y in anchors]
+    return lambda index: [b for k, b in enumerate(boxes) if k != index]
 
 
 def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
@@ -134,12 +154,15 @@ def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
     obstacles: list[Box],
     gap: float,
     reaches: list[float] | None = None,
+    other_anchors: Callable[[int], list[Box]] | None = None,
 ) -> list[Point | None]:
     """``placed`` with every pair of crossing leader lines swapped where both boxes fit.
 
-    A box fits at the other's spot inside the frame, clear of the obstacles and of every
-    other box, and within its own reach of its anchor (``reaches``, none by default).
+    A box fits at the other's spot inside the frame, clear of the obstacles, of every other
+    box and of the other boxes' anchors (``other_anchors``, by box), and within its own reach
+    of its anchor (``reaches``, none by default).
     """
+    anchors_of = other_anchors or (lambda _index: [])
     spots = list(placed)
 
     def within_reach(i: int, spot: Point) -> bool:
@@ -164,6 +187,8 @@ def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
             and not first.overlaps(second, gap)
             and not any(t.overlaps(first, gap) or t.overlaps(second, gap) for t in obstacles)
             and not any(t.overlaps(first, gap) or t.overlaps(second, gap) for t in others)
+            and not any(t.overlaps(first) for t in anchors_of(i))
+            and not any(t.overlaps(second) for t in anchors_of(j))
         )
 
     # Each swap shortens the total, so this ends; the bound only guards against rounding.
