@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -521,10 +521,11 @@ def _maup_job(
                 Patch(facecolor=_GRID_FILL, alpha=0.75, label="Cluster on the employment grid")
             )
         on_areas = data.findings.loc[data.findings["industry_code"].astype(str).isin(shown)]
-        for style, kind, words in (
+        outlines: tuple[tuple[Literal["solid", "--"], bool, str], ...] = (
             ("solid", False, "Cluster on the areas"),
             ("--", True, "Concentration on the areas (not compared)"),
-        ):
+        )
+        for style, kind, words in outlines:
             if (_is_concentration(on_areas) == kind).any():
                 handles.append(
                     Line2D(
