@@ -422,3 +422,50 @@ def test_the_hot_spot_classes_are_said_in_words_with_their_codes() -> None:
         _hot_classes_words(("hot_99",)) == ": hot spots at 99% confidence, `hot_99` in the outputs"
     )
     assert _hot_classes_words(()) == ""
+
+
+def test_the_grid_comparison_says_how_the_grid_changes_the_clusters_it_finds_again() -> None:
+    from clustergeo.publish.report import maup_blocks
+
+    maup = pd.DataFrame(
+        {
+            "industry_code": ["m"] * 5,
+            "area_cluster_id": ["a1", "a2", "a3", "a4", None],
+            "grid_cluster_id": ["g1", "g2", "g3", "g3", "g9"],
+            "stability": ["stable", "shifted", "shifted", "shifted", "grid-only"],
+            "grid_km2": [10.0, 8.0, 30.0, 30.0, 2.0],
+            "area_straddles_counties": [False, True, False, False, None],
+            "grid_straddles_counties": [False, False, True, True, False],
+        }
+    )
+    grid = pd.DataFrame(
+        {
+            "cluster_id": ["g1", "g2", "g3", "g9"],
+            "label": ["Making"] * 4,
+            "employment": [1000.0, 300.0, 9000.0, 50.0],
+            "districts": ["North"] * 4,
+        }
+    )
+    names = {f"a{i}": f"Making: Town {i}" for i in range(1, 5)}
+    sizes = {"a1": 1100.0, "a2": 2000.0, "a3": 1500.0, "a4": 4000.0}
+    blocks = maup_blocks(
+        maup, cell_m=1000, grid_clusters=grid, finding_names=names, finding_sizes=sizes
+    )
+    changes = blocks[-1].text
+    # a3 and a4 lie in one grid cluster of 9,000 jobs (6 and 2.25 times theirs); a2 in one
+    # of 300 jobs (0.15 of its 2,000).
+    assert changes.startswith(
+        "Of the 4 clusters the grid finds again, 2 lie in a grid cluster holding more than "
+        "twice their jobs (most: Making: Town 3, 1,500 jobs on the areas and 9,000 jobs on the "
+        "grid) and 1 in a grid cluster holding under half their jobs (fewest: Making: Town 2, "
+        "2,000 jobs on the areas and 300 jobs on the grid)"
+    )
+    assert changes.endswith(
+        "differs on the grid for 3 of them: 2 cross one on the grid only (Making: Town 3; "
+        "Making: Town 4), 1 on the areas only (Making: Town 2)."
+    )
+    # Without the clusters' sizes, only the county lines are said.
+    (_heading, _first, lines_only) = maup_blocks(
+        maup, cell_m=1000, grid_clusters=grid, finding_names=names
+    )
+    assert lines_only.text.startswith("Whether a cluster crosses a county or unitary line")

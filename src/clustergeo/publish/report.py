@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clustergeo.governance.summaries import (
@@ -353,6 +354,7 @@ def maup_blocks(
     grid_clusters: pd.DataFrame | None = None,
     amount: Callable[[float], str] = "{:,.0f} jobs".format,
     finding_names: Mapping[str, str] | None = None,
+    finding_sizes: Mapping[str, float] | None = None,
 ) -> list[Block]:
     """How far the clusters depend on the areas: the area-versus-grid comparison in words.
 
@@ -366,6 +368,9 @@ def maup_blocks(
     median size says nothing of the one large belt the areas split. Each says how much of it
     lies in concentrations found on the areas (``concentration_share``), named by
     ``finding_names`` (ID → name): the areas may see such a belt as places, not as nothing.
+    With ``finding_sizes`` (ID → the cluster's jobs on the areas, its extent's) a second
+    paragraph says how far the grid changes the clusters it finds again: their size, and
+    whether they cross a county or unitary line.
     """
     left_out = dict(local_serving or {})
     traded, counts, on_areas = _maup_counts(maup, left_out)
@@ -423,10 +428,87 @@ def maup_blocks(
     )
     if shown_out:
         text += f" Local-serving industries are left out here too: {', '.join(shown_out)}."
+    changes = _grid_changes(traded, grid_clusters, finding_sizes, finding_names or {}, amount)
     return [
         Block("h2", "Areas or a grid: how much the findings depend on the areas"),
         Block("p", text.strip()),
+        *([Block("p", changes)] if changes else []),
     ]
+
+
+#: A grid cluster this many times a cluster's jobs, or this share of them, changes its size.
+_GRID_JOINS, _GRID_SPLITS = 2.0, 0.5
+
+
+def _grid_changes(
+    traded: pd.DataFrame,
+    grid_clusters: pd.DataFrame | None,
+    sizes: Mapping[str, float] | None,
+    names: Mapping[str, str],
+    amount: Callable[[float], str],
+) -> str:
+    """How the grid changes the clusters it finds again: their size and their county lines.
+
+    '... in another shape' covers a cluster the grid finds about as large and one it joins to
+    a belt ten times its jobs; and the county lines a cluster crosses decide who governs it.
+    """
+    compared = traded.loc[traded["stability"].isin(["stable", "shifted"])]
+    if compared.empty or not {"area_cluster_id", "grid_cluster_id"} <= set(compared.columns):
+        return ""
+    sentences = []
+    if sizes and grid_clusters is not None and not grid_clusters.empty:
+        grid_jobs = grid_clusters.set_index(grid_clusters["cluster_id"].astype(str))["employment"]
+        ratio = compared["grid_cluster_id"].astype(str).map(grid_jobs) / compared[
+            "area_cluster_id"
+        ].astype(str).map(lambda i: sizes.get(i, float("nan")))
+        parts: list[str] = []
+        for larger, kept in ((True, ratio > _GRID_JOINS), (False, ratio < _GRID_SPLITS)):
+            if not kept.any():
+                continue
+            ratios = ratio.loc[kept].to_numpy(dtype=float)
+            at = int(np.argmax(ratios) if larger else np.argmin(ratios))
+            row = compared.loc[kept].iloc[at]
+            area_id, grid_id = str(row["area_cluster_id"]), str(row["grid_cluster_id"])
+            verb = "lie in" if not parts else "in"
+            most = "most" if larger else "fewest"
+            parts.append(
+                f"{int(kept.sum())} {verb} a grid cluster holding "
+                f"{'more than twice' if larger else 'under half'} their jobs ({most}: "
+                f"{names.get(area_id, area_id)}, {amount(sizes[area_id])} on the areas and "
+                f"{amount(float(grid_jobs[grid_id]))} on the grid)"
+            )
+        if parts:
+            sentences.append(
+                f"Of the {plural(len(compared), 'cluster')} the grid finds again, "
+                + " and ".join(parts)
+                + ": the grid joins some to the jobs around them and thins others that large "
+                "areas spread over their cells."
+            )
+    lines = ["area_straddles_counties", "grid_straddles_counties"]
+    flips = (
+        compared.loc[
+            compared[lines[0]].fillna(False).astype(bool)
+            != compared[lines[1]].fillna(False).astype(bool)
+        ]
+        if set(lines) <= set(compared.columns)
+        else compared.iloc[0:0]
+    )
+    if not flips.empty:
+        across = flips["grid_straddles_counties"].fillna(False).astype(bool)
+        lists: list[str] = []
+        for where, which in (("on the grid only", across), ("on the areas only", ~across)):
+            if which.any():
+                named = [names.get(str(i), str(i)) for i in flips.loc[which, "area_cluster_id"]]
+                more = " and others" if len(named) > _NAMED_GRID_ONLY else ""
+                lists.append(
+                    f"{int(which.sum())} {'cross one ' if not lists else ''}{where} "
+                    f"({'; '.join(named[:_NAMED_GRID_ONLY])}{more})"
+                )
+        sentences.append(
+            f"Whether a cluster crosses a county or unitary line, and so who would govern it, "
+            f"differs on the grid for {len(flips)} of them: {', '.join(lists)}."
+        )
+    return " ".join(sentences)
 
 
 #: How many grid-only clusters the section names, and how many districts each names.

@@ -237,6 +237,16 @@ def run(config: RunConfig) -> None:
     write_json(provenance, paths[r.PROVENANCE])
 
 
+def _extent_sizes(clusters: pd.DataFrame) -> dict[str, float] | None:
+    """Each finding's jobs (its extent's, where it has one), by ID, as the grid compares it."""
+    if not {"cluster_id", "employment"} <= set(clusters.columns):
+        return None
+    sizes = clusters["employment"].astype(float)
+    if "extent_employment" in clusters:
+        sizes = clusters["extent_employment"].astype(float).fillna(sizes)
+    return dict(zip(clusters["cluster_id"].astype(str), sizes.to_numpy(), strict=True))
+
+
 def _industry_totals(lq: pd.DataFrame) -> dict[str, float]:
     """Each industry's total in the study area (``lq`` holds the study area's rows)."""
     totals = lq.groupby(lq["industry_code"].astype(str))["employment"].sum()
@@ -283,6 +293,7 @@ def _run_report_blocks(
             finding_names=tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
             if {"cluster_id", "name"} <= set(tables.clusters.columns)
             else None,
+            finding_sizes=_extent_sizes(tables.clusters),
         )
         grid_finding = maup_key_finding(tables.maup, cell_m=cell_m, local_serving=local_serving)
     blocks = report_blocks(
