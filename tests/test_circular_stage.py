@@ -294,3 +294,17 @@ def test_districts_with_inverted_ons_names_read_as_places_in_the_tables() -> Non
     # The compass point still goes beside the lead district, now named as a place.
     assert table["Where"].tolist() == ["Herefordshire", "Bristol (north), South Gloucestershire"]
     assert table["Who could act"].tolist() == ["Herefordshire", "Bristol, South Gloucestershire"]
+
+
+def test_a_few_user_places_are_named_as_what_every_zone_rests_on() -> None:
+    from clustergeo.publish.circular import _few_user_places
+
+    assert _few_user_places(["Coventry 031", "Walsall 017"]) == (
+        " The users are found at only 2 places in this run, Coventry 031 and Walsall 017: every "
+        "zone, gap and distance to the nearest user place below rests on them, so check them "
+        "first."
+    )
+    assert "1 place in this run, Coventry 031: every" in _few_user_places(["Coventry 031"])
+    # Many places, or none: nothing rests on a few.
+    assert _few_user_places([f"Town {i}" for i in range(6)]) == ""
+    assert _few_user_places([]) == ""

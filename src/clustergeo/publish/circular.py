@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from clustergeo.governance.findings import finding_names, plain_name
-from clustergeo.governance.summaries import lead_first, plural
+from clustergeo.governance.summaries import and_list, lead_first, plural
 from clustergeo.publish.cluster_maps import map_label, place_labels
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
@@ -420,12 +420,15 @@ def circular_report_blocks(
     distance_km: float,
     figures: Sequence[str],
     global_permutations: int = 0,
+    user_places: Sequence[str] = (),
 ) -> list[Block]:
     """The report's circular-economy section, in plain words for firms and programme officers.
 
     ``figures`` are the stream maps' paths relative to the report
     (``figures/circular_<stream>.png``); ``global_permutations`` those of the global
-    bivariate Moran's I (0: not said).
+    bivariate Moran's I (0: not said); ``user_places`` the names of every place found as a
+    user place of some stream, named where they are few (every zone and gap is measured to
+    them).
     """
     ran = streams.loc[streams["status"] == "run"]
     blocks = [
@@ -499,7 +502,8 @@ def circular_report_blocks(
                 "water supply and sewerage, so a user place can be a water company's offices "
                 "or works rather than waste firms, and most producers' jobs make no waste of "
                 "the stream. Check the firms in a zone or gap before acting on it; the last "
-                "part of this section says what finer data would settle.",
+                "part of this section says what finer data would settle."
+                + _few_user_places(user_places),
             )
         )
     blocks += _zone_blocks(zones, distance_km)
@@ -604,6 +608,25 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
         blocks.append(Block("table", table=_unlinked_table(scattered, "Who could broker")))
         blocks += _shown(len(scattered), "scattered producer places")
     return blocks
+
+
+#: At most this many user places in a run are named, with a word on what rests on them.
+_FEW_USER_PLACES = 5
+
+
+def _few_user_places(places: Sequence[str]) -> str:
+    """' The users are found at only 2 places in this run: ...', where they are few."""
+    if not places or len(places) > _FEW_USER_PLACES:
+        return ""
+    where = and_list(list(places))
+    return (
+        f" The users are found at only {plural(len(places), 'place')} in this run, {where}: "
+        "every zone, gap and distance to the nearest user place below rests on "
+        + ("it" if len(places) == 1 else "them")
+        + ", so check "
+        + ("it" if len(places) == 1 else "them")
+        + " first."
+    )
 
 
 def _where(rows: pd.DataFrame) -> pd.Series:

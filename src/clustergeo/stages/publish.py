@@ -237,6 +237,22 @@ def run(config: RunConfig) -> None:
     write_json(provenance, paths[r.PROVENANCE])
 
 
+def _user_places(findings: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
+    """The circular streams' user places, each by its anchor area's name, once each.
+
+    Users of several streams are often one section, found at the same places for each.
+    """
+    # Each side's findings carry its column key, <stream>_users for the users.
+    users = findings.loc[findings["industry_code"].astype(str).str.endswith("_users")]
+    names = (
+        areas.set_index("area_code")["area_name"].astype(str)
+        if "area_name" in areas
+        else pd.Series(dtype=str)
+    )
+    anchors = dict.fromkeys(users["anchor_area_code"].astype(str))
+    return [str(names.get(code, code)) for code in anchors]
+
+
 def _extent_sizes(clusters: pd.DataFrame) -> dict[str, float] | None:
     """Each finding's jobs (its extent's, where it has one), by ID, as the grid compares it."""
     if not {"cluster_id", "employment"} <= set(clusters.columns):
@@ -332,6 +348,7 @@ def _run_report_blocks(
             distance_km=config.circular.distance_km,
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
             global_permutations=config.hotspots.global_permutations,
+            user_places=_user_places(circular.findings, tables.areas),
         )
     return blocks
 
