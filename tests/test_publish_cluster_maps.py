@@ -99,6 +99,8 @@ def test_crowded_markers_never_overlap_and_nothing_runs_off_the_page(areas, crow
     assert "15  Finding number 15" in key
     legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
     assert legend[:5] == [labels[c] for c in industry_colours(labels) if c in labels][:5]
+    # The key says what its stars are.
+    assert "★: a star for each of size, specialisation and focus" in key.replace("\n", " ")
 
 
 def test_layout_problems_reports_cut_off_text_and_overlapping_markers(areas):
@@ -131,6 +133,8 @@ def test_findings_without_kind_or_stars_are_drawn(areas, crowded):
     assert layout_problems(fig) == []
     numbers = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "marker-number"]
     assert sorted(numbers) == ["1", "2", "3"]
+    # No stars, so no word on them.
+    assert not any("★" in t.get_text() for t in fig.findobj(Text))
 
 
 def test_a_map_without_findings_says_why_it_is_empty(areas, crowded):

@@ -591,10 +591,23 @@ def plot_cluster_map(
                 color="#222222",
                 gid="map-key",
             ).set_in_layout(False)
+        heading = []
         if len(findings) > len(numbered):
-            key_ax.set_title(
+            heading.append(
                 f"The {len(numbered)} strongest of {len(findings)} findings are numbered; "
-                "all are in the GeoPackage and the report.",
+                "all are in the GeoPackage and the report."
+            )
+        if "stars" in numbered and numbered["stars"].fillna(0).astype(int).gt(0).any():
+            heading.append(
+                "★: a star for each of size, specialisation and focus on which a finding "
+                "ranks among the run's strongest."
+            )
+        if heading:
+            key_ax.set_title(
+                "\n".join(
+                    wrap_text(line, FONT_SIZES["annotation"], 2 * _KEY_COLUMN_PT)
+                    for line in heading
+                ),
                 fontsize=FONT_SIZES["annotation"],
                 fontweight="normal",
                 loc="left",
