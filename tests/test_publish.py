@@ -517,6 +517,9 @@ def test_cluster_site_and_small_multiple_figures_are_print_quality(demo_run: Run
             colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
             assert colours is not None
             assert len(colours) > 50, name
+    # A hot spot need not be specialised itself: its maps say so.
+    hot = (demo_run[r.FIGURES] / "hotspots_all.svg").read_text(encoding="utf-8")
+    assert "An area is hot when it and its neighbours together stand out" in hot
     # The grid comparison's key tells the clusters it compares from the concentrations.
     maup = (demo_run[r.FIGURES] / "maup.svg").read_text(encoding="utf-8")
     for entry in (

@@ -277,6 +277,7 @@ def figure_jobs(
                     areas,
                     f"{key}_hotspot",
                     subtitle=hotspot_method.subtitle
+                    + hotspot_method.hot_spot_reading
                     + hotspot_method.floor_note("gi_star", {key: label})
                     + framing.data_note,
                     title=framing.heading(f"{label}: hot and cold spots"),
@@ -430,6 +431,7 @@ def _small_multiple_jobs(
                 labels=HOTSPOT_CLASS_LABELS,
                 title="Hot spots across industries",
                 subtitle=method.subtitle
+                + method.hot_spot_reading
                 + method.floor_note("gi_star", dict(definitions))
                 + framing.data_note,
             ),

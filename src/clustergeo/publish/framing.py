@@ -78,6 +78,14 @@ class HotspotMethod:
             f"{self.inference_words}, {self.correction_words}."
         )
 
+    @property
+    def hot_spot_reading(self) -> str:
+        """How to read a hot spot, for its maps: Gi* sums an area with its neighbours."""
+        return (
+            " An area is hot when it and its neighbours together stand out: it need not be "
+            "specialised itself (the cluster map's cores are)."
+        )
+
     def floor_note(self, statistic: str, industries: Mapping[str, str]) -> str:
         """A sentence for the maps of ``industries`` whose ``statistic`` had too few permutations.
 
