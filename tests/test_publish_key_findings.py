@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from clustergeo.hotspots.permutation_floor import FloorLimit
 from clustergeo.publish.framing import ClusterRule, Framing
@@ -508,3 +509,16 @@ def test_a_sites_sector_peak_says_which_concentration_threshold_it_falls_short_o
         "the 2011 data; its sector's highest LQ there is 4.27"
     )
     assert "under the 0.4% one needs)." in item
+
+
+@pytest.mark.parametrize(
+    ("changes", "note"),
+    [
+        ({"year": 2011}, " Data of 2011."),
+        ({"measure": "GVA at current prices", "year": 2023}, " GVA at current prices, 2023."),
+        ({"measure": "jobs"}, " Jobs."),
+        ({}, ""),
+    ],
+)
+def test_the_data_note_is_a_sentence_of_its_own(changes: dict[str, object], note: str) -> None:
+    assert plain_framing(**changes).data_note == note

@@ -245,9 +245,16 @@ class Framing:
 
     @property
     def data_note(self) -> str:
-        """The measure and year, as a sentence ("GVA at current prices, 2023."), or nothing."""
-        parts = [p for p in (self.measure, None if self.year is None else str(self.year)) if p]
-        return f" {', '.join(parts)[:1].upper()}{', '.join(parts)[1:]}." if parts else ""
+        """The measure and year as a sentence, or nothing.
+
+        "GVA at current prices, 2023."; a year alone is "Data of 2011.", not a bare "2011."
+        after the sentence before it.
+        """
+        if not self.measure:
+            return "" if self.year is None else f" Data of {self.year}."
+        parts = [self.measure, *([] if self.year is None else [str(self.year)])]
+        text = ", ".join(parts)
+        return f" {text[:1].upper()}{text[1:]}."
 
     @property
     def data_when(self) -> str:
