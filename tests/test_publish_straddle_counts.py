@@ -195,3 +195,26 @@ def test_a_finding_partly_outside_any_combined_authority_says_how_much_lies_wher
     assert table.loc["Gadgets: Southby", "Combined authority"] == (
         "within one (extent: partly outside any: West Midlands 60%, none 40%)"
     )
+
+
+def test_more_straddlers_than_are_named_are_said_to_be_the_strongest(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    many = pd.concat(
+        [findings.iloc[[0]].assign(cluster_id=f"s{i}", name=f"Widgets: Town {i}") for i in range(4)]
+    ).assign(strength=[90.0, 80.0, 70.0, 60.0])
+    text = "\n".join(
+        key_findings(
+            findings=many,
+            links=links,
+            sites=None,
+            global_statistics=None,
+            n_industries=3,
+            framing=plain_framing(),
+        )
+    )
+    assert (
+        "so support needs authorities to work together. The strongest three: Widgets: Town 0 "
+        in text
+    )
+    assert "Widgets: Town 3" not in text

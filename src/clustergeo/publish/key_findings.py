@@ -39,6 +39,8 @@ __all__ = [
 
 #: How many findings the summary names.
 _NAMED = 3
+#: The number of findings named, as the key findings write it.
+_NAMED_WORDS = {3: "three"}
 
 #: Every statistic and term a report reader meets, in plain words.
 GLOSSARY: dict[str, str] = {
@@ -325,7 +327,13 @@ def _governance_sentences(
                 strict=True,
             )
         )
-        items.append(f"{sentence}, so support needs authorities to work together: {named}.")
+        # More than are named: say the names are the strongest, not the list.
+        lead = (
+            f". The strongest {_NAMED_WORDS.get(_NAMED, str(_NAMED))}: "
+            if len(straddling) > _NAMED
+            else ": "
+        )
+        items.append(f"{sentence}, so support needs authorities to work together{lead}{named}.")
     # Counted as the districts are: by core or extent, and of those by the core itself.
     upper_tier = tier_straddles(findings, "counties")
     counties = int(upper_tier["core_or_extent"].sum())
