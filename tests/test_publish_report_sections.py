@@ -264,6 +264,13 @@ def test_the_grid_comparison_makes_a_key_finding() -> None:
     )
     # No cluster on the areas of a traded industry: nothing to say.
     assert maup_key_finding(maup.iloc[3:], cell_m=1000, local_serving={"c": "Construction"}) is None
+    # A shifted cluster barely overlapping its grid cluster is said to be hardly found again.
+    barely = maup.assign(iou=[0.9, 0.05, None, None, 0.8])
+    found = str(maup_key_finding(barely, cell_m=1000, local_serving={"c": "Construction"}))
+    assert (
+        "1 in another shape (1 of them overlapping their grid cluster by less than a tenth, "
+        "hardly found again) and 1 not at all" in found
+    )
 
 
 def test_provenance_gives_the_global_tests_permutations_apart_from_the_local() -> None:
@@ -434,6 +441,7 @@ def test_the_grid_comparison_says_how_the_grid_changes_the_clusters_it_finds_aga
             "grid_cluster_id": ["g1", "g2", "g3", "g3", "g9"],
             "stability": ["stable", "shifted", "shifted", "shifted", "grid-only"],
             "grid_km2": [10.0, 8.0, 30.0, 30.0, 2.0],
+            "iou": [0.8, 0.3, 0.05, 0.02, None],
             "area_straddles_counties": [False, True, False, False, None],
             "grid_straddles_counties": [False, False, True, True, False],
         }
@@ -451,14 +459,20 @@ def test_the_grid_comparison_says_how_the_grid_changes_the_clusters_it_finds_aga
     blocks = maup_blocks(
         maup, cell_m=1000, grid_clusters=grid, finding_names=names, finding_sizes=sizes
     )
+    # Two of the three shifted barely overlap their grid cluster.
+    assert (
+        "3 in another shape (shifted; 2 of them overlapping their grid cluster by less than a "
+        "tenth, hardly found again)" in blocks[1].text
+    )
     changes = blocks[-1].text
     # a3 and a4 lie in one grid cluster of 9,000 jobs (6 and 2.25 times theirs); a2 in one
     # of 300 jobs (0.15 of its 2,000).
     assert changes.startswith(
         "Of the 4 clusters the grid finds again, 2 lie in a grid cluster holding more than "
-        "twice their jobs (most: Making: Town 3, 1,500 jobs on the areas and 9,000 jobs on the "
-        "grid) and 1 in a grid cluster holding under half their jobs (fewest: Making: Town 2, "
-        "2,000 jobs on the areas and 300 jobs on the grid)"
+        "twice their jobs (most: Making: Town 3, 1,500 jobs in its core and extent on the areas "
+        "and 9,000 jobs on the grid) and 1 in a grid cluster holding under half their jobs "
+        "(fewest: Making: Town 2, 2,000 jobs in its core and extent on the areas and 300 jobs "
+        "on the grid)"
     )
     assert changes.endswith(
         "differs on the grid for 3 of them: 2 cross one on the grid only (Making: Town 3; "
@@ -469,3 +483,26 @@ def test_the_grid_comparison_says_how_the_grid_changes_the_clusters_it_finds_aga
         maup, cell_m=1000, grid_clusters=grid, finding_names=names
     )
     assert lines_only.text.startswith("Whether a cluster crosses a county or unitary line")
+
+
+def test_the_grid_comparison_counts_the_clusters_whose_county_lines_differ_beyond_those_named() -> (
+    None
+):
+    from clustergeo.publish.report import maup_blocks
+
+    maup = pd.DataFrame(
+        {
+            "industry_code": ["m"] * 5,
+            "area_cluster_id": [f"a{i}" for i in range(5)],
+            "grid_cluster_id": [f"g{i}" for i in range(5)],
+            "stability": ["shifted"] * 5,
+            "grid_km2": [1.0] * 5,
+            "area_straddles_counties": [False] * 5,
+            "grid_straddles_counties": [True] * 5,
+        }
+    )
+    names = {f"a{i}": f"Making: Town {i}" for i in range(5)}
+    text = maup_blocks(maup, cell_m=1000, finding_names=names)[-1].text
+    assert text.endswith(
+        "5 cross one on the grid only (Making: Town 0; Making: Town 1; Making: Town 2; and 2 more)."
+    )

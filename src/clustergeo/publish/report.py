@@ -398,8 +398,9 @@ def maup_blocks(
             f"Of the {plural(on_areas, 'cluster')} on the areas, {stable} "
             f"{'reappears' if stable == 1 else 'reappear'} in much the same place (stable: "
             "overlapping a grid cluster by at least half), "
-            f"{int(counts.get('shifted', 0))} in another shape (shifted) and "
-            f"{int(counts.get('area-only', 0))} not at all (area-only). "
+            f"{int(counts.get('shifted', 0))} in another shape (shifted"
+            + _barely_overlapping(traded)
+            + f") and {int(counts.get('area-only', 0))} not at all (area-only). "
         )
     if not grid_only.empty:
         size = float(grid_only["grid_km2"].median())
@@ -434,6 +435,25 @@ def maup_blocks(
         Block("p", text.strip()),
         *([Block("p", changes)] if changes else []),
     ]
+
+
+#: A shifted cluster overlapping its grid cluster by less than this (intersection over union)
+#: is hardly found again, and the text says how many are.
+_BARELY = 0.1
+
+
+def _barely_overlapping(traded: pd.DataFrame) -> str:
+    """'; 7 of them overlapping their grid cluster by less than a tenth ...', or nothing."""
+    if "iou" not in traded:
+        return ""
+    shifted = traded.loc[traded["stability"] == "shifted", "iou"].astype(float)
+    barely = int((shifted < _BARELY).sum())
+    if not barely:
+        return ""
+    return (
+        f"; {barely} of them overlapping their grid cluster by less than a tenth, hardly "
+        "found again"
+    )
 
 
 #: A grid cluster this many times a cluster's jobs, or this share of them, changes its size.
@@ -474,8 +494,8 @@ def _grid_changes(
             parts.append(
                 f"{int(kept.sum())} {verb} a grid cluster holding "
                 f"{'more than twice' if larger else 'under half'} their jobs ({most}: "
-                f"{names.get(area_id, area_id)}, {amount(sizes[area_id])} on the areas and "
-                f"{amount(float(grid_jobs[grid_id]))} on the grid)"
+                f"{names.get(area_id, area_id)}, {amount(sizes[area_id])} in its core and "
+                f"extent on the areas and {amount(float(grid_jobs[grid_id]))} on the grid)"
             )
         if parts:
             sentences.append(
@@ -499,7 +519,8 @@ def _grid_changes(
         for where, which in (("on the grid only", across), ("on the areas only", ~across)):
             if which.any():
                 named = [names.get(str(i), str(i)) for i in flips.loc[which, "area_cluster_id"]]
-                more = " and others" if len(named) > _NAMED_GRID_ONLY else ""
+                rest = len(named) - _NAMED_GRID_ONLY
+                more = f"; and {rest} more" if rest > 0 else ""
                 lists.append(
                     f"{int(which.sum())} {'cross one ' if not lists else ''}{where} "
                     f"({'; '.join(named[:_NAMED_GRID_ONLY])}{more})"
@@ -593,15 +614,18 @@ def maup_key_finding(
     Counted as :func:`maup_blocks` counts them (local-serving industries left out); None
     where no cluster on the areas was compared.
     """
-    _traded, counts, on_areas = _maup_counts(maup, dict(local_serving or {}))
+    traded, counts, on_areas = _maup_counts(maup, dict(local_serving or {}))
     if not on_areas:
         return None
     grid = f"a {cell_m / 1000:g} km grid" if cell_m else "the employment grid"
     stable = int(counts.get("stable", 0))
+    barely = _barely_overlapping(traded)
     return (
         f"On {grid}, {stable} of the {plural(on_areas, 'cluster')} on the areas "
         f"{'reappears' if stable == 1 else 'reappear'} in much the same place, "
-        f"{int(counts.get('shifted', 0))} in another shape and "
+        f"{int(counts.get('shifted', 0))} in another shape"
+        + (f" ({barely.removeprefix('; ')})" if barely else "")
+        + " and "
         f"{int(counts.get('area-only', 0))} not at all: how much each depends on the areas is "
         "in the section on areas or a grid."
     )
