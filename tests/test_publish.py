@@ -671,6 +671,11 @@ def test_report_in_markdown_and_html_says_the_same(demo_run: RunPaths) -> None:
         assert f"## {heading}" in markdown
         assert f"<h2>{heading}</h2>" in page
     assert "Synthetic demo data" in markdown
+    # What each cluster definition is made of, so a combined one reads as what it holds.
+    assert (
+        "Energy, water and waste (D Electricity, gas, steam and air conditioning supply and E"
+        in (markdown)
+    )
     assert "Manufacturing: Tamewood / Upton Fields" in markdown
     assert "Tamewood 53%, Upton Fields 47%" in markdown
     # Why a concentration is not a cluster, and the demo's planted plant among the findings.

@@ -506,3 +506,19 @@ def test_the_grid_comparison_counts_the_clusters_whose_county_lines_differ_beyon
     assert text.endswith(
         "5 cross one on the grid only (Making: Town 0; Making: Town 1; Making: Town 2; and 2 more)."
     )
+
+
+def test_a_cluster_definition_is_said_with_what_makes_it_up() -> None:
+    from clustergeo.publish.report import definition_words
+
+    names = {"C": "C Manufacturing", "D": "D Electricity and gas", "E": "E Water and waste"}
+    assert definition_words("Manufacturing", ("C",), names) == "Manufacturing (C)"
+    assert definition_words("Energy and waste", ("D", "E"), names) == (
+        "Energy and waste (D Electricity and gas and E Water and waste)"
+    )
+    # Codes finer than the data's industries are SIC codes, written with their dots.
+    assert definition_words("Automotive", ("29", "2211", "2720"), names) == (
+        "Automotive (SIC 29, 22.11, 27.20)"
+    )
+    many = tuple(f"{n}" for n in range(10, 23))
+    assert definition_words("Many", many, names).endswith("19 and 3 more)")

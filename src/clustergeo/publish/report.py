@@ -47,6 +47,7 @@ from clustergeo.vocab import CA_STATUS_WORDS
 __all__ = [
     "PRINT_CSS",
     "Block",
+    "definition_words",
     "local_finding_counts",
     "maup_blocks",
     "maup_key_finding",
@@ -126,6 +127,7 @@ def report_blocks(
     grid_finding: str | None = None,
     local_counts: pd.DataFrame | None = None,
     industry_totals: Mapping[str, float] | None = None,
+    definitions: Sequence[str] = (),
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -168,6 +170,9 @@ def report_blocks(
     industry_totals
         Each industry's total in the study area (by industry code): a site without a
         finding of its sector is then told which concentration threshold it falls short of.
+    definitions
+        The cluster definitions findings were sought in, each with what makes it up
+        (:func:`definition_words`), said after the data.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -214,6 +219,17 @@ def report_blocks(
             "p",
             f"Data: {source}, for {table_size(n_areas, n_industries, n_definitions)}."
             f"{framing.data_note} " + _basis_words(framing),
+        ),
+        *(
+            [
+                Block(
+                    "p",
+                    "Findings are sought in these cluster definitions, each made of UK SIC "
+                    f"2007 industries: {'; '.join(definitions)}.",
+                )
+            ]
+            if definitions
+            else []
         ),
         Block(
             "p",
@@ -629,6 +645,32 @@ def maup_key_finding(
         f"{int(counts.get('area-only', 0))} not at all: how much each depends on the areas is "
         "in the section on areas or a grid."
     )
+
+
+#: SIC codes a definition's words list before saying how many more there are.
+_CODES_SAID = 10
+
+
+def definition_words(label: str, sic_codes: Sequence[str], names: Mapping[str, str]) -> str:
+    """A cluster definition and what makes it up, in words.
+
+    'Manufacturing (C)'; with several industries the data name, each by its name ('Energy,
+    water and waste (D Electricity..., and E Water supply...)'); otherwise its SIC codes
+    ('Automotive and mobility (SIC 29, 22.11, 27.20)'), at most :data:`_CODES_SAID` of them.
+    """
+    named = [names[c] for c in sic_codes if c in names]
+    if len(named) == len(sic_codes) and len(named) > 1:
+        return f"{label} ({and_list(named)})"
+    shown = ", ".join(_dotted(c) for c in sic_codes[:_CODES_SAID])
+    more = len(sic_codes) - _CODES_SAID
+    return f"{label} ({'SIC ' if len(named) < len(sic_codes) else ''}{shown}" + (
+        f" and {more} more)" if more > 0 else ")"
+    )
+
+
+def _dotted(code: str) -> str:
+    """A canonical SIC code as it is written: '2910' as '29.10', '261' as '26.1'."""
+    return f"{code[:2]}.{code[2:]}" if code.isdigit() and len(code) > 2 else code
 
 
 def table_size(n_areas: int, n_industries: int, n_definitions: int = 0) -> str:

@@ -65,6 +65,7 @@ from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, projec
 from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
     Block,
+    definition_words,
     local_finding_counts,
     maup_blocks,
     maup_key_finding,
@@ -263,6 +264,16 @@ def _extent_sizes(clusters: pd.DataFrame) -> dict[str, float] | None:
     return dict(zip(clusters["cluster_id"].astype(str), sizes.to_numpy(), strict=True))
 
 
+def _definition_words(industries: intermediates.Industries, rule: ClusterRule) -> list[str]:
+    """The cluster definitions findings were sought in, each with what makes it up."""
+    names = {str(i["industry_code"]): str(i["name"]) for i in industries.industries}
+    return [
+        definition_words(d.label, d.sic_codes, names)
+        for d in industries.definitions
+        if not rule.analysed or d.key in rule.analysed
+    ]
+
+
 def _industry_totals(lq: pd.DataFrame) -> dict[str, float]:
     """Each industry's total in the study area (``lq`` holds the study area's rows)."""
     totals = lq.groupby(lq["industry_code"].astype(str))["employment"].sum()
@@ -331,6 +342,7 @@ def _run_report_blocks(
         grid_finding=grid_finding,
         local_counts=local_finding_counts(tables.hotspots),
         industry_totals=_industry_totals(tables.lq),
+        definitions=_definition_words(industries, rule),
     )
     if circular is not None and config.circular is not None:
         # The circular section goes before the maps and the provenance, which close the report.
