@@ -155,3 +155,25 @@ def test_a_gap_is_placed_on_its_producers_and_needs_no_agreement(
     assert gap["ca_status"] == "outside_any_ca"
     assert gap["producers_district_name"] == "Dunmore"
     assert pd.isna(gap["users_district_name"])
+
+
+def test_a_side_mostly_outside_any_combined_authority_says_how_much_lies_in_one() -> None:
+    areas = add_upper_tier(_AREAS)
+    zones = pd.DataFrame([("split", "zone", "u")], columns=["zone_id", "kind", "stream"])
+    # Producers: 40 jobs in Ashby (North CA), 60 in Dunmore (in none); users in Elmet (West CA).
+    members = pd.DataFrame(
+        [
+            ("split", "a1", "core", "producers"),
+            ("split", "a5", "core", "producers"),
+            ("split", "a6", "core", "users"),
+        ],
+        columns=["zone_id", "area_code", "part", "side"],
+    )
+    employment = {
+        "u_producers": pd.Series({"a1": 40.0, "a5": 60.0}),
+        "u_users": pd.Series({"a6": 10.0}),
+    }
+    flags, _links = zone_governance(zones, members, areas, employment, straddle_share=0.1)
+    row = flags.set_index("zone_id").loc["split"]
+    assert row["cooperation"] == "combined_authority_and_outside"
+    assert row["agreement"] == ("Dunmore (producers, 40% of them in North CA) and West CA (users)")

@@ -43,6 +43,7 @@ from clustergeo.governance.overlay import (
     authority_links,
     governance_flags,
 )
+from clustergeo.governance.summaries import percent
 
 __all__ = ["COOPERATION_LEVELS", "zone_governance"]
 
@@ -89,6 +90,24 @@ def _leads(pieces: pd.DataFrame, share: float) -> pd.DataFrame:
     return out
 
 
+def _party(side: pd.Series, in_ca: str | None, name: str) -> str:
+    """A side as a party: its combined authority, or else its lead county or unitary.
+
+    A side mostly outside any combined authority says how much of it lies in one
+    ("Warwickshire (producers, 46% of them in West Midlands)"): a loop there need not start
+    from nothing.
+    """
+    if in_ca:
+        return f"{in_ca} ({name})"
+    share = side.get("combined_authority_share")
+    part = (
+        f", {percent(float(share))} of them in {side.get('combined_authority_name')}"
+        if share is not None and not pd.isna(share) and float(share) > 0
+        else ""
+    )
+    return f"{side.get('upper_tier_name')} ({name}{part})"
+
+
 def _level(producers: pd.Series, users: pd.Series) -> tuple[str, str, str]:
     """(cooperation level, agreement text, broker) of one zone from its sides' leads."""
 
@@ -109,11 +128,9 @@ def _level(producers: pd.Series, users: pd.Series) -> tuple[str, str, str]:
     if p_ca and u_ca and p_ca != u_ca:
         return "across_combined_authorities", parties("combined_authority"), "none"
     if bool(p_ca) != bool(u_ca):
-        producer_party = p_ca or producers.get("upper_tier_name")
-        user_party = u_ca or users.get("upper_tier_name")
         return (
             "combined_authority_and_outside",
-            f"{producer_party} (producers) and {user_party} (users)",
+            f"{_party(producers, p_ca, 'producers')} and {_party(users, u_ca, 'users')}",
             "none",
         )
     if not same_county:

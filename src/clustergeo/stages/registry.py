@@ -611,6 +611,7 @@ CIRCULAR = Stage(
         "coverage.py",
         "governance/findings.py",
         "governance/overlay.py",
+        "governance/summaries.py",
         "industries.py",
         "data/sic2007.yaml",
         "data/circular/",
