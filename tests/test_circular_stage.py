@@ -105,6 +105,8 @@ def test_the_planted_producers_without_users_are_a_gap(demo_run: RunPaths) -> No
     markdown = demo_run[r.REPORT_MD].read_text(encoding="utf-8")
     gaps_section = markdown.split("## Gaps: producers with few users near", 1)[1]
     assert gap["lead_district"] in gaps_section.split("\n## ", 1)[0]
+    # Users beyond the study area are not counted, and the section says so.
+    assert "leave out those beyond it" in gaps_section.split("\n## ", 1)[0]
 
 
 def test_every_section_stream_runs_with_its_sources_and_counts(demo_run: RunPaths) -> None:

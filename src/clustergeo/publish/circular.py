@@ -589,7 +589,9 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
                 f"Users' jobs within {distance_km:g} km are set against all jobs there: a "
                 "ratio below 1 means fewer users for the size of the local economy than in "
                 "the economy the run compares with; a gap's ratio is below 1 beyond chance "
-                "(its confidence interval lies below 1).",
+                "(its confidence interval lies below 1). Only the run's areas are counted: "
+                "near the edge of the study area the users within reach and the nearest user "
+                "place leave out those beyond it.",
             )
         )
         blocks.append(Block("table", table=_unlinked_table(gaps, "Who could act")))
