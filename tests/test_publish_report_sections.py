@@ -522,3 +522,18 @@ def test_a_cluster_definition_is_said_with_what_makes_it_up() -> None:
     )
     many = tuple(f"{n}" for n in range(10, 23))
     assert definition_words("Many", many, names).endswith("19 and 3 more)")
+
+
+def test_the_strongest_findings_say_what_earned_their_stars() -> None:
+    from clustergeo.publish.report import _star_words
+
+    findings = pd.DataFrame(
+        {
+            "stars": [2, 1, 0, 1],
+            "star_size": [True, False, False, None],
+            "star_specialisation": [False, False, False, None],
+            "star_focus": [True, True, False, None],
+        }
+    )
+    # A star without its measure recorded (an older table) is shown bare.
+    assert _star_words(findings).tolist() == ["★★ size, focus", "★ focus", "–", "★"]

@@ -877,9 +877,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
         {
             "Finding": top["name"],
             "Kind": top.get("kind", pd.Series("cluster", index=top.index)),
-            "Stars": top.get("stars", pd.Series(0, index=top.index)).map(
-                lambda n: "★" * int(n) or "–"
-            ),
+            "Stars": _star_words(top),
             "Strength": top.get("strength", pd.Series(float("nan"), index=top.index)).map(
                 "{:.0f}".format
             ),
@@ -954,6 +952,31 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
     if (ca := combined_authorities_sentence(clusters, links)) is not None:
         blocks.append(Block("p", ca))
     return blocks
+
+
+#: The star columns and the measure each is for.
+_STAR_MEASURES = {
+    "star_size": "size",
+    "star_specialisation": "specialisation",
+    "star_focus": "focus",
+}
+
+
+def _star_words(findings: pd.DataFrame) -> pd.Series:
+    """Each finding's stars and what earned them ('★★ size, focus'), or '–' without one."""
+
+    def words(row: pd.Series) -> str:
+        stars = int(row.get("stars", 0) or 0)
+        if not stars:
+            return "–"
+        earned = [
+            measure
+            for column, measure in _STAR_MEASURES.items()
+            if not pd.isna(row.get(column)) and bool(row.get(column))
+        ]
+        return "★" * stars + (f" {', '.join(earned)}" if earned else "")
+
+    return findings.apply(words, axis=1) if len(findings) else pd.Series(dtype=object)
 
 
 def _largest_district(finding: Any) -> str:
