@@ -218,3 +218,21 @@ def test_more_straddlers_than_are_named_are_said_to_be_the_strongest(
         in text
     )
     assert "Widgets: Town 3" not in text
+
+
+def test_a_straddling_findings_touches_follow_its_shares(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    touches = pd.DataFrame(
+        {
+            "cluster_id": ["a", "a"],
+            "tier": ["district"] * 2,
+            "part": ["core"] * 2,
+            "relation": ["touches"] * 2,
+            "authority_name": ["West", "Far"],
+            # West's 4% is named; Far's half a percent is not.
+            "employment_share": [0.04, 0.005],
+        }
+    )
+    table = straddling_clusters(findings, pd.concat([links, touches])).set_index("Finding")
+    assert table.loc["Widgets: Northtown", "Districts"] == "North 60%, East 40%; touches West 4%"

@@ -434,7 +434,8 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     the core), ``Combined authority`` and ``Governance gap``. Where the extent's counties or
     combined-authority status differ from the core's, their cells add the extent's, so a row
     listed for its extent does not read as lying within one county or authority. Spills of
-    at most the straddle share are left to the ``touches`` column of the findings. Without
+    at most the straddle share follow the shares as touches where they hold 1% or more
+    ('Warwick 50%, Solihull 17%; touches West Northamptonshire 4%'). Without
     a district tier the findings have no district flags and the table is empty.
     """
     straddling = governed.loc[district_straddles(governed)["core_or_extent"]]
@@ -442,23 +443,31 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     straddling = straddling.sort_values(order, ascending=[False, True])
     if "part" not in links:
         links = links.assign(part="core")
-    listed = links.loc[links.get("relation", pd.Series("lead", index=links.index)) != "touches"]
+    touching = links.get("relation", pd.Series("lead", index=links.index)) == "touches"
+    listed, touches = links.loc[~touching], links.loc[touching]
 
-    def listed_in(cluster_id: str, tier: str, part: str) -> pd.DataFrame:
-        return listed.loc[
-            (listed["cluster_id"] == cluster_id)
-            & (listed["tier"] == tier)
-            & (listed["part"] == part)
+    def listed_in(
+        cluster_id: str, tier: str, part: str, rows: pd.DataFrame = listed
+    ) -> pd.DataFrame:
+        return rows.loc[
+            (rows["cluster_id"] == cluster_id) & (rows["tier"] == tier) & (rows["part"] == part)
         ]
 
-    def shares(cluster_id: str, tier: str, part: str) -> str:
-        mine = listed_in(cluster_id, tier, part)
+    def named(rows: pd.DataFrame) -> str:
         return ", ".join(
             f"{name} {percent(share)}"
             for name, share in zip(
-                mine["authority_name"], mine["employment_share"].to_numpy(float), strict=True
+                rows["authority_name"], rows["employment_share"].to_numpy(float), strict=True
             )
         )
+
+    def shares(cluster_id: str, tier: str, part: str) -> str:
+        # Touches of 1% or more are named after the shares, so the shares need not add up
+        # to all of it unexplained.
+        touched = listed_in(cluster_id, tier, part, touches)
+        touched = touched.loc[touched["employment_share"] >= _TOUCH_NAMED]
+        text = named(listed_in(cluster_id, tier, part))
+        return text + (f"; touches {named(touched)}" if not touched.empty else "")
 
     def counties(cluster_id: str) -> str:
         # The extent's only where it reaches other counties, not where it shifts the shares
@@ -519,6 +528,10 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
+
+
+#: The least share of a finding a touched authority holds to be named in the straddle table.
+_TOUCH_NAMED = 0.01
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
