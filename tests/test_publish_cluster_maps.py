@@ -205,7 +205,7 @@ def test_a_finding_too_small_to_see_is_ringed_and_its_marker_moved_off_the_ring(
     assert footprints[0] >= MIN_VISIBLE_PT
     assert footprints[1] == pytest.approx(RING_DIAMETER_PT, abs=2.0)
     legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
-    assert "Finding too small to see at this scale, ringed" in legend
+    assert "Numbered finding too small to see at this scale, ringed" in legend
     # The number sits off the ring, so the ring (and the finding in it) stays visible.
     scale = fig.dpi / 72
     ring = next(line for line in ax.get_lines() if line.get_gid() == "finding-ring-2")

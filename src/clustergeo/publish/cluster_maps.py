@@ -272,7 +272,7 @@ def _ring_handle() -> Line2D:
         markeredgecolor="#555555",
         markeredgewidth=_RING_WIDTH_PT,
         linestyle="none",
-        label=_wrap("Finding too small to see at this scale, ringed"),
+        label=_wrap("Numbered finding too small to see at this scale, ringed"),
     )
 
 
