@@ -465,24 +465,47 @@ def test_the_grid_comparison_says_how_the_grid_changes_the_clusters_it_finds_aga
         "tenth, hardly found again)" in blocks[1].text
     )
     changes = blocks[-1].text
-    # a3 and a4 lie in one grid cluster of 9,000 jobs (6 and 2.25 times theirs); a2 in one
-    # of 300 jobs (0.15 of its 2,000).
+    # Cores against the grid's clusters: a3 and a4 lie in one of 9,000 jobs (6 and 2.25 times
+    # theirs); a2 in one of 300 (0.15 of its 2,000).
     assert changes.startswith(
-        "Of the 4 clusters the grid finds again, 2 lie in a grid cluster holding more than "
-        "twice their jobs (most: Making: Town 3, 1,500 jobs in its core and extent on the areas "
-        "and 9,000 jobs on the grid) and 1 in a grid cluster holding under half their jobs "
-        "(fewest: Making: Town 2, 2,000 jobs in its core and extent on the areas and 300 jobs "
-        "on the grid)"
+        "Of the 4 clusters the grid finds again, 2 lie in a grid cluster more than twice the "
+        "size of their core (the most: Making: Town 3, 1,500 jobs in its core on the areas and "
+        "9,000 jobs on the grid) and 1 in one under half (the least: Making: Town 2, 2,000 jobs "
+        "in its core on the areas and 300 jobs on the grid): the grid joins some to what lies "
+        "around them and thins others that large areas spread over their cells."
     )
     assert changes.endswith(
         "differs on the grid for 3 of them: 2 cross one on the grid only (Making: Town 3; "
         "Making: Town 4), 1 on the areas only (Making: Town 2)."
     )
-    # Without the clusters' sizes, only the county lines are said.
+    # Without the clusters' sizes, only the county lines are said, of the clusters found again.
     (_heading, _first, lines_only) = maup_blocks(
         maup, cell_m=1000, grid_clusters=grid, finding_names=names
     )
-    assert lines_only.text.startswith("Whether a cluster crosses a county or unitary line")
+    assert lines_only.text.startswith(
+        "Whether a cluster crosses a county or unitary line, and so who would govern it, "
+        "differs on the grid for 3 of the 4 clusters it finds again: 2 cross one"
+    )
+    # One of each: singular words, and only what happened.
+    one = maup.iloc[[2]].assign(area_straddles_counties=False, grid_straddles_counties=True)
+    (_heading, _first, single) = maup_blocks(
+        one, cell_m=1000, grid_clusters=grid, finding_names=names, finding_sizes=sizes
+    )
+    assert single.text == (
+        "Of the 1 cluster the grid finds again, 1 lies in a grid cluster more than twice the "
+        "size of its core (the most: Making: Town 3, 1,500 jobs in its core on the areas and "
+        "9,000 jobs on the grid): the grid joins some to what lies around them. Whether a "
+        "cluster crosses a county or unitary line, and so who would govern it, differs on the "
+        "grid for 1 of them: 1 crosses one on the grid only (Making: Town 3)."
+    )
+    # An unknown flag is not counted as a change.
+    unknown = maup.assign(grid_straddles_counties=[False, None, None, None, None])
+    assert (
+        "differs on the grid"
+        not in maup_blocks(
+            unknown, cell_m=1000, grid_clusters=grid, finding_names=names, finding_sizes=sizes
+        )[-1].text
+    )
 
 
 def test_the_grid_comparison_counts_the_clusters_whose_county_lines_differ_beyond_those_named() -> (

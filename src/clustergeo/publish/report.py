@@ -472,8 +472,10 @@ def _barely_overlapping(traded: pd.DataFrame) -> str:
     )
 
 
-#: A grid cluster this many times a cluster's jobs, or this share of them, changes its size.
+#: A grid cluster this many times a cluster's core, or this share of it, changes its size.
 _GRID_JOINS, _GRID_SPLITS = 2.0, 0.5
+#: How many clusters each list of changed county lines names.
+_NAMED_LINE_CHANGES = 3
 
 
 def _grid_changes(
@@ -486,66 +488,98 @@ def _grid_changes(
     """How the grid changes the clusters it finds again: their size and their county lines.
 
     '... in another shape' covers a cluster the grid finds about as large and one it joins to
-    a belt ten times its jobs; and the county lines a cluster crosses decide who governs it.
+    a belt ten times its size; and the county lines a cluster crosses decide who governs it.
     """
     compared = traded.loc[traded["stability"].isin(["stable", "shifted"])]
     if compared.empty or not {"area_cluster_id", "grid_cluster_id"} <= set(compared.columns):
         return ""
-    sentences = []
-    if sizes and grid_clusters is not None and not grid_clusters.empty:
-        grid_jobs = grid_clusters.set_index(grid_clusters["cluster_id"].astype(str))["employment"]
-        ratio = compared["grid_cluster_id"].astype(str).map(grid_jobs) / compared[
-            "area_cluster_id"
-        ].astype(str).map(lambda i: sizes.get(i, float("nan")))
-        parts: list[str] = []
-        for larger, kept in ((True, ratio > _GRID_JOINS), (False, ratio < _GRID_SPLITS)):
-            if not kept.any():
-                continue
-            ratios = ratio.loc[kept].to_numpy(dtype=float)
-            at = int(np.argmax(ratios) if larger else np.argmin(ratios))
-            row = compared.loc[kept].iloc[at]
-            area_id, grid_id = str(row["area_cluster_id"]), str(row["grid_cluster_id"])
-            verb = "lie in" if not parts else "in"
-            most = "most" if larger else "fewest"
-            parts.append(
-                f"{int(kept.sum())} {verb} a grid cluster holding "
-                f"{'more than twice' if larger else 'under half'} their jobs ({most}: "
-                f"{names.get(area_id, area_id)}, {amount(sizes[area_id])} in its core and "
-                f"extent on the areas and {amount(float(grid_jobs[grid_id]))} on the grid)"
-            )
-        if parts:
-            sentences.append(
-                f"Of the {plural(len(compared), 'cluster')} the grid finds again, "
-                + " and ".join(parts)
-                + ": the grid joins some to the jobs around them and thins others that large "
-                "areas spread over their cells."
-            )
-    lines = ["area_straddles_counties", "grid_straddles_counties"]
-    flips = (
-        compared.loc[
-            compared[lines[0]].fillna(False).astype(bool)
-            != compared[lines[1]].fillna(False).astype(bool)
-        ]
-        if set(lines) <= set(compared.columns)
-        else compared.iloc[0:0]
+    sizes_said = _grid_sizes(compared, grid_clusters, sizes, names, amount)
+    lines_said = _grid_county_lines(compared, names, after_sizes=bool(sizes_said))
+    return " ".join(part for part in (sizes_said, lines_said) if part)
+
+
+def _grid_sizes(
+    compared: pd.DataFrame,
+    grid_clusters: pd.DataFrame | None,
+    sizes: Mapping[str, float] | None,
+    names: Mapping[str, str],
+    amount: Callable[[float], str],
+) -> str:
+    """How many clusters found again lie in a grid cluster far larger or smaller than their core.
+
+    Both are cores: the grid's clusters are its hot cells specialised themselves, so a
+    cluster's core (``sizes``) is set against them, in ``amount``'s unit.
+    """
+    if not sizes or grid_clusters is None or grid_clusters.empty:
+        return ""
+    grid_size = grid_clusters.set_index(grid_clusters["cluster_id"].astype(str))["employment"]
+    area_ids = compared["area_cluster_id"].astype(str)
+    ratio = compared["grid_cluster_id"].astype(str).map(grid_size) / area_ids.map(
+        lambda i: sizes.get(i, float("nan"))
     )
-    if not flips.empty:
-        across = flips["grid_straddles_counties"].fillna(False).astype(bool)
-        lists: list[str] = []
-        for where, which in (("on the grid only", across), ("on the areas only", ~across)):
-            if which.any():
-                named = [names.get(str(i), str(i)) for i in flips.loc[which, "area_cluster_id"]]
-                rest = len(named) - _NAMED_GRID_ONLY
-                more = f"; and {rest} more" if rest > 0 else ""
-                lists.append(
-                    f"{int(which.sum())} {'cross one ' if not lists else ''}{where} "
-                    f"({'; '.join(named[:_NAMED_GRID_ONLY])}{more})"
-                )
-        sentences.append(
-            f"Whether a cluster crosses a county or unitary line, and so who would govern it, "
-            f"differs on the grid for {len(flips)} of them: {', '.join(lists)}."
+    parts: list[str] = []
+    for larger, kept in ((True, ratio > _GRID_JOINS), (False, ratio < _GRID_SPLITS)):
+        count = int(kept.sum())
+        if not count:
+            continue
+        ratios = ratio.loc[kept].to_numpy(dtype=float)
+        row = compared.loc[kept].iloc[int(np.argmax(ratios) if larger else np.argmin(ratios))]
+        area_id, grid_id = str(row["area_cluster_id"]), str(row["grid_cluster_id"])
+        verb = ("lies in" if count == 1 else "lie in") if not parts else "in"
+        their = "its" if count == 1 else "their"
+        size = "more than twice" if larger else "under half"
+        where = f"a grid cluster {size} the size of {their} core" if not parts else f"one {size}"
+        parts.append(
+            f"{count} {verb} {where} ({'the most' if larger else 'the least'}: "
+            f"{names.get(area_id, area_id)}, {amount(sizes[area_id])} in its core on the areas "
+            f"and {amount(float(grid_size[grid_id]))} on the grid)"
         )
-    return " ".join(sentences)
+    if not parts:
+        return ""
+    joins = bool((ratio > _GRID_JOINS).any())
+    effects = ["joins some to what lies around them"] if joins else []
+    if (ratio < _GRID_SPLITS).any():
+        effects.append(
+            f"thins {'others' if joins else 'some'} that large areas spread over their cells"
+        )
+    return (
+        f"Of the {plural(len(compared), 'cluster')} the grid finds again, "
+        + " and ".join(parts)
+        + f": the grid {' and '.join(effects)}."
+    )
+
+
+def _grid_county_lines(
+    compared: pd.DataFrame, names: Mapping[str, str], *, after_sizes: bool
+) -> str:
+    """For how many clusters found again the grid changes whether they cross a county line.
+
+    Clusters whose flag is unknown on either view are left out of the count.
+    """
+    lines = ["area_straddles_counties", "grid_straddles_counties"]
+    if not set(lines) <= set(compared.columns):
+        return ""
+    known = compared.loc[compared[lines].notna().all(axis=1)]
+    on_areas, on_grid = (known[line].astype(bool) for line in lines)
+    flips = known.loc[on_areas != on_grid]
+    if flips.empty:
+        return ""
+    across = flips["grid_straddles_counties"].astype(bool)
+    lists: list[str] = []
+    for where, which in (("on the grid only", across), ("on the areas only", ~across)):
+        count = int(which.sum())
+        if not count:
+            continue
+        named = [names.get(str(i), str(i)) for i in flips.loc[which, "area_cluster_id"]]
+        rest = count - _NAMED_LINE_CHANGES
+        shown = "; ".join(named[:_NAMED_LINE_CHANGES]) + (f"; and {rest} more" if rest > 0 else "")
+        verb = ("crosses one " if count == 1 else "cross one ") if not lists else ""
+        lists.append(f"{count} {verb}{where} ({shown})")
+    of = "of them" if after_sizes else f"of the {plural(len(compared), 'cluster')} it finds again"
+    return (
+        "Whether a cluster crosses a county or unitary line, and so who would govern it, "
+        f"differs on the grid for {len(flips)} {of}: {', '.join(lists)}."
+    )
 
 
 #: How many grid-only clusters the section names, and how many districts each names.

@@ -254,14 +254,12 @@ def _user_places(findings: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
     return [str(names.get(code, code)) for code in anchors]
 
 
-def _extent_sizes(clusters: pd.DataFrame) -> dict[str, float] | None:
-    """Each finding's jobs (its extent's, where it has one), by ID, as the grid compares it."""
+def _core_sizes(clusters: pd.DataFrame) -> dict[str, float] | None:
+    """Each finding's core (its jobs, or £m of GVA), by ID, as the grid's clusters are cores."""
     if not {"cluster_id", "employment"} <= set(clusters.columns):
         return None
-    sizes = clusters["employment"].astype(float)
-    if "extent_employment" in clusters:
-        sizes = clusters["extent_employment"].astype(float).fillna(sizes)
-    return dict(zip(clusters["cluster_id"].astype(str), sizes.to_numpy(), strict=True))
+    sizes = clusters["employment"].astype(float).to_numpy()
+    return dict(zip(clusters["cluster_id"].astype(str), sizes, strict=True))
 
 
 def _definition_words(industries: intermediates.Industries, rule: ClusterRule) -> list[str]:
@@ -320,7 +318,7 @@ def _run_report_blocks(
             finding_names=tables.clusters.set_index("cluster_id")["name"].astype(str).to_dict()
             if {"cluster_id", "name"} <= set(tables.clusters.columns)
             else None,
-            finding_sizes=_extent_sizes(tables.clusters),
+            finding_sizes=_core_sizes(tables.clusters),
         )
         grid_finding = maup_key_finding(tables.maup, cell_m=cell_m, local_serving=local_serving)
     blocks = report_blocks(
