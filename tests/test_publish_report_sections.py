@@ -395,7 +395,9 @@ def test_local_counts_are_hot_spot_and_high_high_areas_per_industry() -> None:
 
 
 def test_the_global_table_gives_each_industrys_local_findings_and_says_why_they_differ() -> None:
-    blocks = _global_blocks(_global_table(), 999, local_counts=local_finding_counts(_hotspots()))
+    blocks = _global_blocks(
+        _global_table(), 999, local_counts=local_finding_counts(_hotspots()), method=plain_method()
+    )
     table = next(b.table for b in blocks if b.kind == "table")
     assert table["Gi* hot-spot areas"].tolist() == ["3", "2", "0"]
     assert table["Local Moran high-high areas"].tolist() == ["1", "0", "0"]
@@ -404,19 +406,36 @@ def test_the_global_table_gives_each_industrys_local_findings_and_says_why_they_
     # Only Moving has hot spots and no high-high area: it alone is named, with the reason.
     assert "In Moving, Gi* finds hot spots and Local Moran no high-high area" in words
     assert "Making," not in words
-    assert "adds each area's own LQ to its neighbours'" in words
+    assert "adds each area's own value to its neighbours'" in words
+    assert "after the correction for testing many areas" in words
 
 
 def test_gi_star_by_permutation_or_no_counts_leave_the_reason_out() -> None:
+    from dataclasses import replace
+
     counts = local_finding_counts(_hotspots())
-    by_permutation = _global_blocks(
-        _global_table(), 999, local_counts=counts, gi_star_analytic=False
+    for method in (
+        replace(plain_method(), gi_star_inference="permutation"),
+        replace(plain_method(), moran_inference="analytic"),
+        None,
+    ):
+        blocks = _global_blocks(_global_table(), 999, local_counts=counts, method=method)
+        assert not any("ask different questions" in b.text for b in blocks)
+    # Without a correction, none is claimed.
+    uncorrected = _global_blocks(
+        _global_table(), 999, local_counts=counts, method=replace(plain_method(), correction="none")
     )
-    assert not any("ask different questions" in b.text for b in by_permutation)
+    assert not any("after the correction" in b.text for b in uncorrected)
     without = _global_blocks(_global_table(), 999)
     table = next(b.table for b in without if b.kind == "table")
     assert "Gi* hot-spot areas" not in table
     assert not any("last two columns" in b.text for b in without)
+
+
+def test_hot_spot_areas_are_counted_in_the_classes_clusters_are_made_of() -> None:
+    # At the 0.01 level, only hot_99 areas make clusters: Making's hot_95 areas are not counted.
+    counts = local_finding_counts(_hotspots(), ("hot_99",))
+    assert counts.loc["making", "gi_star_hot"] == 1
 
 
 def test_the_hot_spot_classes_are_said_in_words_with_their_codes() -> None:

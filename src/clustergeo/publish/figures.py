@@ -47,7 +47,7 @@ from clustergeo.publish.cluster_maps import (
     plot_small_multiples,
     small_multiple_columns,
 )
-from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
+from clustergeo.publish.framing import HOT_SPOT_READING, ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.house_fonts import use_house_fonts
 from clustergeo.publish.key_findings import straddled_tiers
 from clustergeo.publish.map_geometry import (
@@ -277,7 +277,7 @@ def figure_jobs(
                     areas,
                     f"{key}_hotspot",
                     subtitle=hotspot_method.subtitle
-                    + hotspot_method.hot_spot_reading
+                    + HOT_SPOT_READING
                     + hotspot_method.floor_note("gi_star", {key: label})
                     + framing.data_note,
                     title=framing.heading(f"{label}: hot and cold spots"),
@@ -431,7 +431,7 @@ def _small_multiple_jobs(
                 labels=HOTSPOT_CLASS_LABELS,
                 title="Hot spots across industries",
                 subtitle=method.subtitle
-                + method.hot_spot_reading
+                + HOT_SPOT_READING
                 + method.floor_note("gi_star", dict(definitions))
                 + framing.data_note,
             ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from clustergeo.governance.summaries import and_list
 from clustergeo.vocab import (
@@ -20,8 +20,13 @@ from clustergeo.vocab import (
     synthetic_suffix,
 )
 
-__all__ = ["ClusterRule", "Framing", "HotspotMethod"]
+__all__ = ["HOT_SPOT_READING", "ClusterRule", "Framing", "HotspotMethod"]
 
+#: How to read a hot spot, for its maps: Gi* sums an area with its neighbours.
+HOT_SPOT_READING: Final = (
+    " An area is hot when it and its neighbours together stand out: it need not be "
+    "specialised itself (the cluster map's cores are)."
+)
 _VARIABLE_NAMES = {
     "lq": "the location quotient",
     "employment": "employment",
@@ -57,6 +62,13 @@ class HotspotMethod:
     floor_limits: tuple[Mapping[str, Any], ...] = ()
     #: Permutations of the global Moran's I and General G (0: not recorded).
     global_permutations: int = 0
+    #: How Local Moran's I is classified: ``permutation`` or ``analytic``.
+    moran_inference: str = "permutation"
+
+    @property
+    def variable_words(self) -> str:
+        """What the statistics are of, in words: 'the location quotient'."""
+        return _VARIABLE_NAMES[self.variable]
 
     @property
     def inference_words(self) -> str:
@@ -76,14 +88,6 @@ class HotspotMethod:
         return (
             f"Getis-Ord Gi* of {_VARIABLE_NAMES[self.variable]}; {self.weights}; "
             f"{self.inference_words}, {self.correction_words}."
-        )
-
-    @property
-    def hot_spot_reading(self) -> str:
-        """How to read a hot spot, for its maps: Gi* sums an area with its neighbours."""
-        return (
-            " An area is hot when it and its neighbours together stand out: it need not be "
-            "specialised itself (the cluster map's cores are)."
         )
 
     def floor_note(self, statistic: str, industries: Mapping[str, str]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from clustergeo.publish.key_findings import (
     sector_total,
     straddled_tiers,
 )
-from clustergeo.vocab import CA_STATUS_WORDS
+from clustergeo.vocab import CA_STATUS_WORDS, GI_STAR_HOT_CLASSES
 
 __all__ = [
     "PRINT_CSS",
@@ -317,10 +317,7 @@ def report_blocks(
         )
     if global_statistics is not None and not global_statistics.empty:
         blocks += _global_blocks(
-            global_statistics,
-            method.global_permutations,
-            local_counts=local_counts,
-            gi_star_analytic=method.gi_star_inference == "analytic",
+            global_statistics, method.global_permutations, local_counts=local_counts, method=method
         )
     blocks += _cluster_blocks(clusters, links, framing)
     if sites is not None and not sites.empty:
@@ -760,16 +757,18 @@ def _concentration_words(rules: ClusterRule, framing: Framing) -> str:
 _FEW_AREAS = 30
 
 
-def local_finding_counts(hotspots: pd.DataFrame) -> pd.DataFrame:
+def local_finding_counts(
+    hotspots: pd.DataFrame, hot_classes: Collection[str] = GI_STAR_HOT_CLASSES
+) -> pd.DataFrame:
     """Per industry (the index), its areas found by each local statistic after correction.
 
-    ``gi_star_hot``: areas whose Gi* class is a hot spot (``hot_95`` or ``hot_99``: the level
+    ``gi_star_hot``: areas whose Gi* class is one of ``hot_classes`` (the run's, those
     clusters are built from). ``moran_high_high``: areas in a Local Moran high-high cluster.
     """
     codes = hotspots["industry_code"].astype(str).to_numpy()
     found = pd.DataFrame(
         {
-            "gi_star_hot": hotspots["gi_star_class"].astype(str).str.startswith("hot").to_numpy(),
+            "gi_star_hot": hotspots["gi_star_class"].astype(str).isin(list(hot_classes)).to_numpy(),
             "moran_high_high": (hotspots["moran_class"].astype(str) == "HH").to_numpy(),
         }
     )
@@ -781,7 +780,7 @@ def _global_blocks(
     permutations: int = 0,
     *,
     local_counts: pd.DataFrame | None = None,
-    gi_star_analytic: bool = True,
+    method: HotspotMethod | None = None,
 ) -> list[Block]:
     """The industries analysed, each with whether it is clustered at all.
 
@@ -813,8 +812,7 @@ def _global_blocks(
         frame["Gi* hot-spot areas"] = hot.map("{:,}".format)
         frame["Local Moran high-high areas"] = high_high.map("{:,}".format)
         local_words = _local_statistics_words(
-            labels.loc[(hot > 0) & (high_high == 0)].astype(str).tolist(),
-            gi_star_analytic=gi_star_analytic,
+            labels.loc[(hot > 0) & (high_high == 0)].astype(str).tolist(), method
         )
     over = f"the study area's {n_areas:,} areas" if n_areas else "the areas"
     return [
@@ -845,9 +843,13 @@ def _global_blocks(
                 else ""
             )
             + (
-                " The last two columns count the areas each local statistic finds, after "
-                "the correction for testing many areas: Gi* hot spots (which clusters are "
-                "made of) and Local Moran's high-high areas."
+                " The last two columns count the areas each local statistic finds"
+                + (
+                    ""
+                    if method is not None and method.correction == "none"
+                    else ", after the correction for testing many areas"
+                )
+                + ": Gi* hot spots and Local Moran's high-high areas."
                 if local_counts is not None
                 else ""
             ),
@@ -857,25 +859,31 @@ def _global_blocks(
     ]
 
 
-def _local_statistics_words(industries: list[str], *, gi_star_analytic: bool) -> list[Block]:
+def _local_statistics_words(industries: list[str], method: HotspotMethod | None) -> list[Block]:
     """Why Local Moran finds no high-high cluster where Gi* finds hot spots, if it happens.
 
-    Said where Gi* is classified by its analytic z, which counts an area's own value; by
-    permutation, Gi* holds it as Local Moran does, and the two test the same neighbour sums.
+    Said where Gi* is classified by its analytic z, which counts an area's own value, and
+    Local Moran by permutation, which holds it: by permutation both test the same neighbour
+    sums, and analytically both count the area's own value.
     """
-    if not industries or not gi_star_analytic:
+    if (
+        not industries
+        or method is None
+        or method.gi_star_inference != "analytic"
+        or method.moran_inference != "permutation"
+    ):
         return []
     return [
         Block(
             "p",
             "The two local statistics ask different questions. Gi*'s z (its analytic "
-            "p-values) adds each area's own LQ to its neighbours', so a specialised place "
-            "among ordinary neighbours can be a hot spot. Local Moran's permutation test "
-            "holds each area's own value and asks whether its neighbours are more like it "
-            "than random areas would be, so it finds a high-high cluster only where "
-            f"specialised areas sit side by side. In {and_list(industries)}, Gi* finds hot "
-            "spots and Local Moran no high-high area: their specialised areas' neighbours "
-            "do not stand out enough from random ones.",
+            "p-values) adds each area's own value to its neighbours', so one high value among "
+            "ordinary neighbours can make a hot spot. Local Moran's permutation test holds "
+            "each area's own value and asks whether its neighbours are more like it than "
+            "random areas would be, so it finds a high-high cluster only where high values "
+            f"sit side by side. In {and_list(industries)}, Gi* finds hot spots and Local "
+            "Moran no high-high area: the neighbours of their high areas do not stand out "
+            "enough from random ones.",
         )
     ]
 

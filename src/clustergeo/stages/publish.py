@@ -79,7 +79,7 @@ from clustergeo.publish.table_report import table_report_blocks
 from clustergeo.stages import intermediates, manifest
 from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
-from clustergeo.vocab import SYNTHETIC_LABEL
+from clustergeo.vocab import GI_STAR_HOT_CLASSES, SYNTHETIC_LABEL
 
 __all__ = ["run"]
 
@@ -338,7 +338,9 @@ def _run_report_blocks(
         authority_summaries=tables.authority_summaries,
         site_links=tables.site_authorities,
         grid_finding=grid_finding,
-        local_counts=local_finding_counts(tables.hotspots),
+        local_counts=local_finding_counts(
+            tables.hotspots, rule.hot_spot_classes or GI_STAR_HOT_CLASSES
+        ),
         industry_totals=_industry_totals(tables.lq),
         definitions=_definition_words(industries, rule),
     )
@@ -758,6 +760,7 @@ def _hotspot_method(
         seed=int(statistics["seed"]),
         floor_limits=floor_limits,
         global_permutations=int(record.report.get("global_permutations", 0)),
+        moran_inference=str(statistics.get("moran_inference", "permutation")),
     )
 
 
