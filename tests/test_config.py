@@ -183,6 +183,12 @@ def test_missing_inputs_say_where_they_were_looked_for_and_why(
     assert f"Project files (cluster_definitions) start from the config's folder {tmp_path}." in (
         message
     )
+    # Data named by an absolute path elsewhere is data, not a project file.
+    data = {**MINIMAL, "employment": {"path": str(tmp_path / "elsewhere" / "bres.csv")}}
+    config = load_config(_write(tmp_path, data))
+    with pytest.raises(ConfigError) as excinfo:
+        config.check_inputs_exist()
+    assert "Project files" not in str(excinfo.value)
 
 
 def test_config_path_and_negative_seed_are_rejected(tmp_path: Path) -> None:

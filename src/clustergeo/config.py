@@ -1044,6 +1044,11 @@ class StudyAreaConfig(_Strict):
     )
 
 
+#: Inputs that are the project's own files (:meth:`_Located.local_path`), not downloaded
+#: data: relative paths start from the config's folder.
+_PROJECT_ROLES: Final = frozenset({"cluster_definitions", "circular_matrix"})
+
+
 class _Located:
     """Path resolution for configs with a file, a data directory and an output folder.
 
@@ -1137,11 +1142,11 @@ class _Located:
             else ", which does not exist"
         )
         hints = []
-        if any(path.is_relative_to(where) for path in missing.values()):
+        if any(role not in _PROJECT_ROLES for role in missing):
             hints.append(
                 f"Relative input paths start from the data directory {where} ({origin}){state}."
             )
-        project = [role for role, path in missing.items() if not path.is_relative_to(where)]
+        project = [role for role in missing if role in _PROJECT_ROLES]
         if project and self.config_path is not None:
             hints.append(
                 f"Project files ({', '.join(project)}) start from the config's folder "
