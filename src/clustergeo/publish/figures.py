@@ -685,8 +685,12 @@ def _end_with_parent(parent: int) -> None:
     Killed runs otherwise left their workers waiting for jobs for ever, each holding a copy of
     the run's memory.
     """
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    # The signal ends the worker whatever handler the program that forked it installed.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux") and ctypes.CDLL(None).prctl(
+        _PR_SET_PDEATHSIG, signal.SIGTERM
+    ):
+        log.debug("Could not ask Linux to end this map worker with its run")
     # The parent may have ended before the request took effect.
     if os.getppid() != parent:
         os._exit(1)

@@ -215,6 +215,12 @@ def _let_go_in_child() -> None:
 os.register_at_fork(after_in_child=_let_go_in_child)
 
 
+def _forget_lock(descriptor: int) -> None:
+    """No longer list a lock (a forked child unwinding the run has none listed)."""
+    if descriptor in _HELD_LOCKS:
+        _HELD_LOCKS.remove(descriptor)
+
+
 @contextlib.contextmanager
 def owned_output_folder(config: RunConfig) -> Iterator[Path]:
     """Claim the run's output folder: check it is clustergeo's, lock it, clean its leftovers."""
@@ -231,9 +237,12 @@ def owned_output_folder(config: RunConfig) -> Iterator[Path]:
             "'output_dir' in the config or fix its permissions."
         ) from None
     with handle:
+        # Listed before it is taken, so a child forked meanwhile lets go of it too.
+        _HELD_LOCKS.append(handle.fileno())
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
+            _forget_lock(handle.fileno())
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             handle.seek(0)
@@ -246,13 +255,12 @@ def owned_output_folder(config: RunConfig) -> Iterator[Path]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         handle.flush()
-        _HELD_LOCKS.append(handle.fileno())
         try:
             _mark(root)
             _remove_temporary_files(root)
             yield root
         finally:
-            _HELD_LOCKS.remove(handle.fileno())
+            _forget_lock(handle.fileno())
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
