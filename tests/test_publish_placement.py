@@ -289,3 +289,18 @@ def test_a_box_keeps_clear_of_the_other_boxes_anchors_where_their_lines_end() ->
         assert not any(placed.overlaps(b) for k, b in enumerate(clear) if k != index)
     first, second = (Box.around(x, y, 5.0, 5.0) for x, y in spots)  # type: ignore[misc]
     assert not first.overlaps(second, 1.0)
+
+
+def test_boxes_of_one_anchor_point_do_not_push_each_other_off_it() -> None:
+    # Two findings on one point: the first keeps it, as it would without the clearance.
+    spots = place_boxes(
+        [(50.0, 50.0), (50.0, 50.0)],
+        [(10.0, 10.0)] * 2,
+        frame=FRAME,
+        gap=1.0,
+        step=5.0,
+        anchor_clearance=2.0,
+    )
+    assert spots[0] == (50.0, 50.0)
+    assert spots[1] is not None
+    assert spots[1] != (50.0, 50.0)

@@ -122,12 +122,13 @@ def place_boxes(
         # The farthest candidate tried, which a swap below may not exceed either.
         reaches.append(rings * ring_step)
         spot = None
+        clear_of = others(index)
         for dx, dy in candidate_offsets(ring_step, rings):
             box = Box.around(x + dx, y + dy, width / 2, height / 2)
             if (
                 box.inside(frame, gap)
                 and not any(box.overlaps(t, gap) for t in taken)
-                and not any(box.overlaps(t) for t in others(index))
+                and not any(box.overlaps(t) for t in clear_of)
             ):
                 spot = (x + dx, y + dy)
                 taken.append(box)
@@ -139,11 +140,21 @@ def place_boxes(
 
 
 def _other_anchors(anchors: list[Point], clearance: float) -> Callable[[int], list[Box]]:
-    """Per box, the boxes of clearance around the other boxes' anchors (none without one)."""
+    """Per box, the boxes of clearance around the other boxes' anchors (none without one).
+
+    An anchor within the clearance of the box's own is not one to keep clear of: two findings
+    on one point (an industry and the definition made of it, in one area) would otherwise
+    push each other's markers off it.
+    """
     if clearance <= 0:
         return lambda _index: []
     boxes = [Box.around(x, y, clearance, clearance) for x, y in anchors]
-    return lambda index: [b for k, b in enumerate(boxes) if k != index]
+
+    def apart(k: int, index: int) -> bool:
+        (x, y), (x0, y0) = anchors[k], anchors[index]
+        return abs(x - x0) >= clearance or abs(y - y0) >= clearance
+
+    return lambda index: [b for k, b in enumerate(boxes) if k != index and apart(k, index)]
 
 
 def _uncrossed(  # noqa: PLR0917 -- the placement's own arguments, passed on
