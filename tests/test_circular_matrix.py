@@ -81,7 +81,9 @@ def test_a_bad_matrix_lists_every_problem_with_the_stream(tmp_path: Path) -> Non
         "  bad_code: {producers: {sic: ['99.99']}, users: {sic: [E]}, sources: [x]}\n"
         "  shared: {producers: {sic: ['38']}, users: {sic: ['38.32']}, sources: [x]}\n"
         "  unsourced: {producers: {sic: [F]}, users: {sic: [E]}}\n"
-        "  typo: {producers: {sic: [F]}, users: {sic: [E]}, sources: [x], tonnes: 3}\n",
+        "  typo: {producers: {sic: [F]}, users: {sic: [E]}, sources: [x], tonnes: 3}\n"
+        # YAML reads 02.10 as the number 2.1, which would read back as division 21.
+        "  unquoted: {producers: {sic: [02.10]}, users: {sic: [E]}, sources: [x]}\n",
         encoding="utf-8",
     )
     with pytest.raises(InputDataError) as error:
@@ -95,6 +97,7 @@ def test_a_bad_matrix_lists_every_problem_with_the_stream(tmp_path: Path) -> Non
         "'shared': producers and users share industries (38 / 3832)",
         "'unsourced' has no 'sources'",
         "'typo' has unknown fields tonnes",
+        "'unquoted': producers: write every SIC code in quotes: 2.1 was read as a number",
     ):
         assert expected in message
 

@@ -64,6 +64,7 @@ __all__ = [
     "resolve_cluster_definitions",
     "shipped_definition_sets",
     "sic_hierarchy",
+    "written_sic_codes",
 ]
 
 log = logging.getLogger(__name__)
@@ -488,7 +489,7 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
         unknown_fields = sorted(set(entry) - {"label", "description", "sic", "traded", "sources"})
         if unknown_fields:
             problems.add(f"'{key}' has unknown fields {', '.join(unknown_fields)}")
-        listed, problem = _written_codes(entry["sic"])
+        listed, problem = written_sic_codes(entry["sic"])
         if problem:
             problems.add(f"'{key}': {problem}")
             continue
@@ -520,8 +521,8 @@ def read_cluster_definitions(path: Path | str = "default") -> list[ClusterDefini
     return definitions
 
 
-def _written_codes(sic: object) -> tuple[list[str], str | None]:
-    """A definition's ``sic`` as the codes written, or why they cannot be read as written.
+def written_sic_codes(sic: object) -> tuple[list[str], str | None]:
+    """A ``sic`` entry of a YAML file as the codes written, or why they cannot be read so.
 
     One code may stand alone (``sic: "29.10"``). Codes must be text: YAML reads an unquoted
     ``01.1`` as the number 1.1, ``02.10`` as 2.1 and ``0111`` as 73 (octal), all of them other

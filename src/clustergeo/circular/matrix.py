@@ -31,6 +31,7 @@ from clustergeo.industries import (
     normalise_sic_code,
     resolve_cluster_definitions,
     sic_hierarchy,
+    written_sic_codes,
 )
 
 __all__ = [
@@ -175,7 +176,11 @@ def read_streams(path: Path | str = "default") -> list[Stream]:
             label = _side_label(str(key), side, entry.get(side), problems)
             if label is None:
                 continue
-            codes = tuple(dict.fromkeys(normalise_sic_code(c) for c in entry[side]["sic"]))
+            listed, problem = written_sic_codes(entry[side]["sic"])
+            if problem:
+                problems.add(f"'{key}': {side}: {problem}")
+                continue
+            codes = tuple(dict.fromkeys(normalise_sic_code(c) for c in listed))
             invalid = [c for c in codes if not hierarchy.is_valid(c) or "," in c]
             if invalid:
                 problems.add(
