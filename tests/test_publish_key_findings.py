@@ -490,6 +490,12 @@ def test_a_sites_sector_peak_says_which_concentration_threshold_it_falls_short_o
     )
     # Every threshold met as far as the numbers tell: not said to fail one.
     assert str(words({}, total=100_000.0)).endswith("), nor part of a concentration")
+    # An industry whose findings are not reported (local-serving, or not sought), or a place
+    # without its jobs: nothing is claimed about concentrations.
+    assert str(
+        sector_peak_words(site, jobs, concentrations=rule, industry_total=577_770.0, sought={"M"})
+    ).endswith("after the false discovery rate correction)")
+    assert str(words({"sector_peak_employment": float("nan")})).endswith("correction)")
     # Without the share's total, or without the rule, nothing is claimed about it.
     assert str(words({}, total=None)).endswith("), nor part of a concentration")
     assert str(sector_peak_words(site, jobs)).endswith("after the false discovery rate correction)")

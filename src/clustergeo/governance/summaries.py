@@ -481,15 +481,16 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     def with_shares(status: str, cluster_id: str, part: str) -> str:
         # Partly outside: how much lies in which authority and how much in none, so a
         # finding 92% outside any does not read like one 8% outside.
-        if status != "partly outside any":
-            return status
+        words = _short_ca_status(status)
+        if status != "partly_outside_ca":
+            return words
         mine = links.loc[
             (links["cluster_id"] == cluster_id)
             & (links["tier"] == "combined_authority")
             & (links["part"] == part)
         ].sort_values("employment_share", ascending=False)
         if mine.empty:
-            return status
+            return words
         outside = 1.0 - float(mine["employment_share"].to_numpy(float).sum())
         parts = [
             f"{name} {percent(share)}"
@@ -497,16 +498,15 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
                 mine["authority_name"], mine["employment_share"].to_numpy(float), strict=True
             )
         ]
-        return f"{status}: " + ", ".join([*parts, f"none {percent(outside)}"])
+        return f"{words}: " + ", ".join([*parts, f"none {percent(outside)}"])
 
     def combined_authority(row: Any) -> str:
         cluster_id = str(row.cluster_id)
         core, extent = (
-            _short_ca_status(getattr(row, column, ""))
-            for column in ("ca_status", "extent_ca_status")
+            str(getattr(row, column, "") or "") for column in ("ca_status", "extent_ca_status")
         )
         core_words = with_shares(core, cluster_id, "core")
-        if not extent or extent == core:
+        if not _short_ca_status(extent) or extent == core:
             return core_words
         return f"{core_words} (extent: {with_shares(extent, cluster_id, 'extent')})"
 

@@ -37,6 +37,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 
+from clustergeo.clusters.strength import STAR_DIMENSIONS
+from clustergeo.governance.summaries import and_list
 from clustergeo.publish.map_geometry import (
     MapGeometry,
     coverage_collection,
@@ -599,7 +601,7 @@ def plot_cluster_map(
             )
         if "stars" in numbered and numbered["stars"].fillna(0).astype(int).gt(0).any():
             heading.append(
-                "★: a star for each of size, specialisation and focus on which a finding "
+                f"★: a star for each of {and_list(list(STAR_DIMENSIONS))} on which a finding "
                 "ranks among the run's strongest."
             )
         if heading:

@@ -9,7 +9,7 @@ tables; nothing is estimated here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pandas as pd
@@ -39,8 +39,6 @@ __all__ = [
 
 #: How many findings the summary names.
 _NAMED = 3
-#: The number of findings named, as the key findings write it.
-_NAMED_WORDS = {3: "three"}
 
 #: Every statistic and term a report reader meets, in plain words.
 GLOSSARY: dict[str, str] = {
@@ -242,6 +240,7 @@ def key_findings(
     correction: str = "fdr_bh",
     concentrations: Mapping[str, Any] | None = None,
     industry_totals: Mapping[str, float] | None = None,
+    sought: Collection[str] | None = None,
 ) -> tuple[str, ...]:
     """The run's findings in a handful of plain sentences, most important first.
 
@@ -262,10 +261,11 @@ def key_findings(
     correction
         The hot spots' multiple-testing correction (``hotspots.correction``), named where a
         corrected p-value is given.
-    concentrations, industry_totals
-        The concentration rule's settings (:attr:`ClusterRule.concentrations`) and each
-        industry's total in the study area: with them, a site without a finding of its sector
-        is told which of the rule's thresholds its sector's strongest place falls short of.
+    concentrations, industry_totals, sought
+        The concentration rule's settings (:attr:`ClusterRule.concentrations`), each
+        industry's total in the study area and the industries whose findings are reported:
+        with them, a site without a finding of its sector is told which of the rule's
+        thresholds its sector's strongest place falls short of.
     """
     items: list[str] = []
     if global_statistics is not None and not global_statistics.empty:
@@ -304,6 +304,7 @@ def key_findings(
             correction,
             concentrations=concentrations,
             industry_totals=industry_totals,
+            sought=sought,
         )
     return tuple(items)
 
@@ -328,11 +329,7 @@ def _governance_sentences(
             )
         )
         # More than are named: say the names are the strongest, not the list.
-        lead = (
-            f". The strongest {_NAMED_WORDS.get(_NAMED, str(_NAMED))}: "
-            if len(straddling) > _NAMED
-            else ": "
-        )
+        lead = ". The strongest three: " if len(straddling) > _NAMED else ": "
         items.append(f"{sentence}, so support needs authorities to work together{lead}{named}.")
     # Counted as the districts are: by core or extent, and of those by the core itself.
     upper_tier = tier_straddles(findings, "counties")
@@ -385,6 +382,7 @@ def _site_sentences(
     *,
     concentrations: Mapping[str, Any] | None = None,
     industry_totals: Mapping[str, float] | None = None,
+    sought: Collection[str] | None = None,
 ) -> list[str]:
     names = findings.set_index("cluster_id")["name"] if not findings.empty else pd.Series()
 
@@ -411,6 +409,7 @@ def _site_sentences(
                 correction,
                 concentrations=concentrations,
                 industry_total=sector_total(site, industry_totals),
+                sought=sought,
             )
             if peak:
                 where += f"; its sector's highest LQ there is {peak}"
@@ -441,6 +440,7 @@ def sector_peak_words(
     *,
     concentrations: Mapping[str, Any] | None = None,
     industry_total: float | None = None,
+    sought: Collection[str] | None = None,
 ) -> str | None:
     """The strongest sign of a site's sector in its footprint, in words; None without one.
 
@@ -450,7 +450,8 @@ def sector_peak_words(
     rate correction)', naming the run's ``correction``. With the concentration rule's
     ``concentrations`` settings (and the ``industry_total`` in the study area, for its share
     threshold) it goes on with the first threshold the place falls short of: ', nor a
-    concentration (566 jobs, under the 1,000 jobs one needs)'.
+    concentration (566 jobs, under the 1,000 jobs one needs)'; only for an industry in
+    ``sought`` (those whose concentrations the findings report), when given.
     """
     lq = site.get("sector_peak_lq")
     if lq is None or pd.isna(lq):
@@ -467,8 +468,16 @@ def sector_peak_words(
         return text + ", a hot spot, but short of the rules for a finding"
     if z is None or pd.isna(z):
         return text + ", not tested for hot spots"
-    shortfall = _concentration_shortfall(
-        float(lq), float(site["sector_peak_employment"]), amount, concentrations, industry_total
+    code = str(site.get("sector_peak_industry_code"))
+    amount_there = site.get("sector_peak_employment")
+    shortfall = (
+        ""
+        if (sought is not None and code not in sought)
+        or amount_there is None
+        or pd.isna(amount_there)
+        else _concentration_shortfall(
+            float(lq), float(amount_there), amount, concentrations, industry_total
+        )
     )
     if float(z) <= 0 or p is None or pd.isna(p):
         return text + f", not a hot spot (Gi* z {float(z):.2f})" + shortfall

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clustergeo.clusters.strength import STAR_DIMENSIONS
 from clustergeo.governance.summaries import (
     and_list,
     by_core_or_extent,
@@ -183,6 +184,8 @@ def report_blocks(
         global_statistics = global_statistics.loc[
             global_statistics["industry_code"].astype(str).isin(rules.analysed)
         ]
+    # The industries whose findings are reported: sought, and traded unless asked for.
+    reported = set(rules.analysed) - set(rules.non_traded_left_out) if rules.analysed else None
     blocks = [Block("h1", f"{framing.title}: report")]
     if framing.synthetic:
         blocks.append(
@@ -207,6 +210,7 @@ def report_blocks(
                     correction=hotspot_method.correction,
                     concentrations=rules.concentrations,
                     industry_totals=industry_totals,
+                    sought=reported,
                 ),
                 *((grid_finding,) if grid_finding else ()),
             ),
@@ -330,6 +334,7 @@ def report_blocks(
             correction=hotspot_method.correction,
             concentrations=rules.concentrations,
             industry_totals=industry_totals,
+            sought=reported,
         )
     if authority_summaries is not None and not authority_summaries.empty:
         blocks += _authority_blocks(authority_summaries, rules.straddle_share)
@@ -997,11 +1002,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
 
 
 #: The star columns and the measure each is for.
-_STAR_MEASURES = {
-    "star_size": "size",
-    "star_specialisation": "specialisation",
-    "star_focus": "focus",
-}
+_STAR_MEASURES = {f"star_{measure}": measure for measure in STAR_DIMENSIONS}
 
 
 def _star_words(findings: pd.DataFrame) -> pd.Series:
@@ -1128,6 +1129,7 @@ def _site_blocks(
     correction: str = "fdr_bh",
     concentrations: Mapping[str, Any] | None = None,
     industry_totals: Mapping[str, float] | None = None,
+    sought: Collection[str] | None = None,
 ) -> list[Block]:
     assessed = sites.loc[sites["status"] != "outside_study_area"]
 
@@ -1161,6 +1163,7 @@ def _site_blocks(
                         correction,
                         concentrations=concentrations,
                         industry_total=sector_total(site, industry_totals),
+                        sought=sought,
                     )
                     for _, site in assessed.iterrows()
                 ],
@@ -1195,10 +1198,16 @@ def _no_sector_cluster(
     *,
     concentrations: Mapping[str, Any] | None = None,
     industry_total: float | None = None,
+    sought: Collection[str] | None = None,
 ) -> str:
     """The site table's word for a site without a finding of its sector: what it has instead."""
     peak = sector_peak_words(
-        site, amount, correction, concentrations=concentrations, industry_total=industry_total
+        site,
+        amount,
+        correction,
+        concentrations=concentrations,
+        industry_total=industry_total,
+        sought=sought,
     )
     return f"none; its sector's highest LQ there is {peak}" if peak else "none"
 

@@ -678,6 +678,7 @@ PUBLISH = Stage(
     settings=("*",),
     code=(
         "publish/",
+        "clusters/strength.py",
         "coverage.py",
         "industries.py",
         "data/sic2007.yaml",
