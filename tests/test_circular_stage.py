@@ -301,12 +301,19 @@ def test_districts_with_inverted_ons_names_read_as_places_in_the_tables() -> Non
 def test_a_few_user_places_are_named_as_what_every_zone_rests_on() -> None:
     from clustergeo.publish.circular import _few_user_places
 
-    assert _few_user_places(["Coventry 031", "Walsall 017"]) == (
-        " The users are found at only 2 places in this run, Coventry 031 and Walsall 017: every "
-        "zone, gap and distance to the nearest user place below rests on them, so check them "
-        "first."
+    shared = ["Coventry 031", "Walsall 017"]
+    assert _few_user_places({"Residues": shared, "Food waste": shared}) == (
+        "The users of every stream are found at only 2 places in this run, Coventry 031 and "
+        "Walsall 017: every zone, gap and distance to the nearest user place of each stream "
+        "rests on them, so check them first."
     )
-    assert "1 place in this run, Coventry 031: every" in _few_user_places(["Coventry 031"])
-    # Many places, or none: nothing rests on a few.
-    assert _few_user_places([f"Town {i}" for i in range(6)]) == ""
-    assert _few_user_places([]) == ""
+    # Streams with places of their own, one of them many: only the few are named.
+    assert _few_user_places(
+        {"Residues": ["Coventry 031"], "Food waste": [f"Town {i}" for i in range(6)]}
+    ) == (
+        "The users are found at few places: those of Residues at only 1 place, Coventry 031: "
+        "every zone, gap and distance to the nearest user place of that stream rests on it, so "
+        "check it first."
+    )
+    assert _few_user_places({"Food waste": [f"Town {i}" for i in range(6)]}) == ""
+    assert _few_user_places({}) == ""

@@ -420,15 +420,14 @@ def circular_report_blocks(
     distance_km: float,
     figures: Sequence[str],
     global_permutations: int = 0,
-    user_places: Sequence[str] = (),
+    user_places: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Block]:
     """The report's circular-economy section, in plain words for firms and programme officers.
 
     ``figures`` are the stream maps' paths relative to the report
     (``figures/circular_<stream>.png``); ``global_permutations`` those of the global
-    bivariate Moran's I (0: not said); ``user_places`` the names of every place found as a
-    user place of some stream, named where they are few (every zone and gap is measured to
-    them).
+    bivariate Moran's I (0: not said); ``user_places`` each stream's (by its label) user
+    places by name, named where they are few (its zones and gaps are measured to them).
     """
     ran = streams.loc[streams["status"] == "run"]
     blocks = [
@@ -502,10 +501,12 @@ def circular_report_blocks(
                 "water supply and sewerage, so a user place can be a water company's offices "
                 "or works rather than waste firms, and most producers' jobs make no waste of "
                 "the stream. Check the firms in a zone or gap before acting on it; the last "
-                "part of this section says what finer data would settle."
-                + _few_user_places(user_places),
+                "part of this section says what finer data would settle.",
             )
         )
+    few = _few_user_places(user_places or {})
+    if few:
+        blocks.append(Block("p", few))
     blocks += _zone_blocks(zones, distance_km)
     labels = ran.set_index("stream")["label"]
     if figures:
@@ -616,18 +617,39 @@ def _zone_blocks(zones: pd.DataFrame, distance_km: float) -> list[Block]:
 _FEW_USER_PLACES = 5
 
 
-def _few_user_places(places: Sequence[str]) -> str:
-    """' The users are found at only 2 places in this run: ...', where they are few."""
-    if not places or len(places) > _FEW_USER_PLACES:
+def _few_user_places(places: Mapping[str, Sequence[str]]) -> str:
+    """Which streams' users are found at only a few places, naming them, or nothing.
+
+    'The users of every stream are found at only 2 places in this run, Coventry 031 and
+    Walsall 017: ...' where the streams share them, else one clause per stream with few.
+    """
+    few = {
+        label: list(names) for label, names in places.items() if 0 < len(names) <= _FEW_USER_PLACES
+    }
+    if not few:
         return ""
-    where = and_list(list(places))
+    shared = {tuple(names) for names in few.values()}
+    ending = (
+        ": every zone, gap and distance to the nearest user place of {which} rests on "
+        "{them}, so check {them} first."
+    )
+    if len(shared) == 1 and len(few) == len(places) and len(places) > 1:
+        (names,) = shared
+        them = "it" if len(names) == 1 else "them"
+        return (
+            f"The users of every stream are found at only {plural(len(names), 'place')} in "
+            f"this run, {and_list(list(names))}" + ending.format(which="each stream", them=them)
+        )
+    clauses = [
+        f"those of {label} at only {plural(len(names), 'place')}, {and_list(names)}"
+        for label, names in few.items()
+    ]
+    them = "it" if all(len(n) == 1 for n in few.values()) else "them"
+    which = "that stream" if len(few) == 1 else "those streams"
     return (
-        f" The users are found at only {plural(len(places), 'place')} in this run, {where}: "
-        "every zone, gap and distance to the nearest user place below rests on "
-        + ("it" if len(places) == 1 else "them")
-        + ", so check "
-        + ("it" if len(places) == 1 else "them")
-        + " first."
+        "The users are found at few places: "
+        + "; ".join(clauses)
+        + ending.format(which=which, them=them)
     )
 
 

@@ -238,20 +238,23 @@ def run(config: RunConfig) -> None:
     write_json(provenance, paths[r.PROVENANCE])
 
 
-def _user_places(findings: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
-    """The circular streams' user places, each by its anchor area's name, once each.
-
-    Users of several streams are often one section, found at the same places for each.
-    """
-    # Each side's findings carry its column key, <stream>_users for the users.
-    users = findings.loc[findings["industry_code"].astype(str).str.endswith("_users")]
+def _user_places(
+    streams: pd.DataFrame, findings: pd.DataFrame, areas: pd.DataFrame
+) -> dict[str, list[str]]:
+    """Each stream's user places (by the stream's label), each by its anchor area's name."""
     names = (
         areas.set_index("area_code")["area_name"].astype(str)
         if "area_name" in areas
         else pd.Series(dtype=str)
     )
-    anchors = dict.fromkeys(users["anchor_area_code"].astype(str))
-    return [str(names.get(code, code)) for code in anchors]
+    codes = findings["industry_code"].astype(str)
+    places = {}
+    for stream in streams.loc[streams["status"] == "run"].itertuples():
+        # Each side's findings carry its column key, <stream>_users for the users.
+        users = findings.loc[codes == f"{stream.stream}_users"]
+        anchors = dict.fromkeys(users["anchor_area_code"].astype(str))
+        places[str(stream.label)] = [str(names.get(code, code)) for code in anchors]
+    return places
 
 
 def _core_sizes(clusters: pd.DataFrame) -> dict[str, float] | None:
@@ -360,7 +363,7 @@ def _run_report_blocks(
             distance_km=config.circular.distance_km,
             figures=[_relative(p, paths.root) for p in circular_drawn if p.suffix == ".png"],
             global_permutations=config.hotspots.global_permutations,
-            user_places=_user_places(circular.findings, tables.areas),
+            user_places=_user_places(circular.streams, circular.findings, tables.areas),
         )
     return blocks
 
