@@ -52,6 +52,19 @@ def links() -> pd.DataFrame:
     )
 
 
+def _key_findings_text(findings: pd.DataFrame, links: pd.DataFrame) -> str:
+    return "\n".join(
+        key_findings(
+            findings=findings,
+            links=links,
+            sites=None,
+            global_statistics=None,
+            n_industries=3,
+            framing=plain_framing(),
+        )
+    )
+
+
 def test_straddles_by_core_and_by_core_or_extent(findings: pd.DataFrame) -> None:
     flags = district_straddles(findings)
     assert flags["core"].tolist() == [True, False, False]
@@ -141,16 +154,7 @@ def test_upper_tier_and_regional_lines_are_counted_on_the_districts_basis(
         straddles_regions=[True, False, False],
         extent_straddles_regions=[True, False, None],
     )
-    text = "\n".join(
-        key_findings(
-            findings=governed,
-            links=links,
-            sites=None,
-            global_statistics=None,
-            n_industries=3,
-            framing=plain_framing(),
-        )
-    )
+    text = _key_findings_text(governed, links)
     assert (
         "2 findings cross upper-tier lines as well (between counties, unitary authorities or "
         "metropolitan boroughs) by core or extent (1 by the core itself)." in text
@@ -203,16 +207,7 @@ def test_more_straddlers_than_are_named_are_said_to_be_the_strongest(
     many = pd.concat(
         [findings.iloc[[0]].assign(cluster_id=f"s{i}", name=f"Widgets: Town {i}") for i in range(4)]
     ).assign(strength=[90.0, 80.0, 70.0, 60.0])
-    text = "\n".join(
-        key_findings(
-            findings=many,
-            links=links,
-            sites=None,
-            global_statistics=None,
-            n_industries=3,
-            framing=plain_framing(),
-        )
-    )
+    text = _key_findings_text(many, links)
     assert (
         "so support needs authorities to work together. The strongest three: Widgets: Town 0 "
         in text
