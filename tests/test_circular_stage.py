@@ -150,6 +150,8 @@ def test_circular_layers_styles_maps_and_report(demo_run: RunPaths) -> None:
         "(the bivariate Moran's I, with a p-value from 999 random permutations, so none is "
         "below 0.001 one-sided, 0.002 two-sided)" in report
     )
+    # A test of the whole study area, told apart from the zones, which are places.
+    assert "It is one test of the whole study area, not of any place" in report
 
 
 def test_zones_are_named_uniquely_after_their_material_and_districts(demo_run: RunPaths) -> None:

@@ -478,8 +478,11 @@ def circular_report_blocks(
                 if global_permutations
                 else "random permutations"
             )
-            + "). A place counts as a producer or user place when the run's cluster rules "
-            "find a cluster or a single large concentration of that side there.",
+            + "). It is one test of the whole study area, not of any place: a stream can be "
+            "found together overall yet have few places where both sit side by side; the "
+            "zones below are those places. A place counts as a producer or user place when "
+            "the run's cluster rules find a cluster or a single large concentration of that "
+            "side there.",
         )
     )
     not_run = streams.loc[streams["status"] != "run"]
