@@ -16,6 +16,7 @@ from clustergeo.publish.cluster_maps import (
     drawn_footprints_pt,
     plot_cluster_map,
     plot_small_multiples,
+    site_letters,
 )
 from clustergeo.publish.palette import industry_colours
 from clustergeo.publish.plotting import layout_problems
@@ -151,6 +152,69 @@ def test_a_map_without_findings_says_why_it_is_empty(areas, crowded):
     assert layout_problems(fig) == []
     key = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "map-key"]
     assert any(text.startswith("No cluster or concentration met the run's rules") for text in key)
+
+
+def _sites(areas: gpd.GeoDataFrame, cells: list[int]) -> gpd.GeoDataFrame:
+    """Anchor sites centred on the given squares, each a 600 m footprint."""
+    points = areas.geometry.iloc[cells].centroid
+    return gpd.GeoDataFrame(
+        {
+            "name": [f"Site number {i + 1} park" for i in range(len(cells))],
+            "x": points.x.to_numpy(),
+            "y": points.y.to_numpy(),
+        },
+        geometry=points.buffer(600).to_numpy(),
+        crs="EPSG:27700",
+    )
+
+
+def _centre(text: Text) -> np.ndarray:
+    extent = text.get_window_extent(text.get_figure(root=True).canvas.get_renderer())
+    return np.asarray(extent.get_points().mean(axis=0))
+
+
+@pytest.mark.parametrize("findings", [15, 0])
+def test_anchor_sites_are_lettered_beside_their_diamonds_and_named_in_the_key(
+    areas, crowded, findings
+):
+    labels = _labels()
+    # Two sites among the crowded findings, one in the open.
+    sites = _sites(areas, [94, 70, 12])
+    fig, ax = plot_cluster_map(
+        areas,
+        crowded.head(findings),
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Sites",
+        sites=sites,
+        source=SOURCE,
+    )
+    fig.canvas.draw()
+    assert layout_problems(fig) == []
+    letters = {t.get_text(): t for t in fig.findobj(Text) if t.get_gid() == "site-letter"}
+    assert sorted(letters) == ["A", "B", "C"]
+    scale = fig.dpi / 72
+    markers = [_centre(t) for t in fig.findobj(Text) if t.get_gid() == "marker-number"]
+    for letter, (x, y) in zip("ABC", zip(sites["x"], sites["y"], strict=True), strict=True):
+        centre = _centre(letters[letter])
+        diamond = ax.transData.transform((x, y))
+        # Beside its diamond, not on it, and clear of every numbered marker.
+        assert 4 * scale < np.hypot(*(centre - diamond))
+        assert all(np.hypot(*(centre - m)) > 8 * scale for m in markers)
+        if letter == "C":  # in the open: right beside it
+            assert np.hypot(*(centre - diamond)) < 20 * scale
+    key = "\n".join(t.get_text() for t in fig.findobj(Text) if t.get_gid() == "map-key")
+    assert "A  ◆ Site number 1 park" in key
+    assert "C  ◆ Site number 3 park" in key
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Anchor site, lettered" in legend
+
+
+def test_site_letters_go_on_past_z():
+    assert site_letters(3) == ["A", "B", "C"]
+    letters = site_letters(30)
+    assert letters[25:] == ["Z", "AA", "AB", "AC", "AD"]
+    assert len(set(letters)) == 30
 
 
 def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):

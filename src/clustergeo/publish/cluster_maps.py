@@ -133,7 +133,7 @@ def _site_handles() -> list[Patch | Line2D]:
             color=_SITE_COLOUR,
             markeredgecolor="white",
             linestyle="none",
-            label="Anchor site",
+            label="Anchor site, lettered",
         ),
         Line2D(
             [],
@@ -373,15 +373,18 @@ def _number_markers(
     *,
     avoid: Sequence[tuple[float, float]] = (),
     ringed: Sequence[bool] = (),
+    letters: Sequence[str] = (),
 ) -> None:
     """Numbered markers beside their findings, never overlapping one another or the furniture.
 
     ``anchors`` are data coordinates, in priority order; ``avoid`` are points (the anchor
-    sites' stars) that the markers must leave visible; ``ringed`` says which anchors carry a
-    ring (:func:`_draw_rings`), which the markers leave visible too, their leader lines
-    starting at its edge.
+    sites' diamonds) that the markers must leave visible; ``ringed`` says which anchors carry
+    a ring (:func:`_draw_rings`), which the markers leave visible too, their leader lines
+    starting at its edge. ``letters``, one per ``avoid`` point, are written beside those
+    points once the markers have their places, clear of them (the key names each site by its
+    letter).
     """
-    if not anchors:
+    if not anchors and not letters:
         return
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
@@ -392,7 +395,25 @@ def _number_markers(
     site_mark = 6 * scale
     ring = RING_DIAMETER_PT / 2 * scale
     ringed = list(ringed) or [False] * len(anchors)
-    display_anchors = [tuple(p) for p in to_display(np.asarray(anchors))]
+    display_anchors = [tuple(p) for p in to_display(np.asarray(anchors).reshape(-1, 2))]
+    sites = [tuple(p) for p in to_display(np.asarray(avoid).reshape(-1, 2))]
+    # Each letter is made where its site is, measured, then moved to its place.
+    site_texts = [
+        ax.text(
+            *point,
+            letter,
+            ha="center",
+            va="center_baseline",
+            fontsize=FONT_SIZES["annotation"],
+            fontweight="bold",
+            color=_SITE_COLOUR,
+            zorder=11,
+            gid="site-letter",
+            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+        for point, letter in zip(avoid, letters, strict=False)
+    ]
+    letter_sizes = [_measure(ax, renderer, text) for text in site_texts]
     obstacles = [
         *_furniture_boxes(ax, renderer),
         *(
@@ -405,9 +426,10 @@ def _number_markers(
             if has_ring
         ),
     ]
+    # The letters come after the markers: a finding keeps its place, a site's letter moves.
     spots = place_boxes(
-        display_anchors,
-        [(diameter, diameter)] * len(anchors),
+        [*display_anchors, *sites[: len(site_texts)]],
+        [(diameter, diameter)] * len(anchors) + letter_sizes,
         frame=_frame(ax, renderer),
         obstacles=obstacles,
         gap=1.5 * scale,
@@ -416,6 +438,8 @@ def _number_markers(
         anchor_clearance=_ANCHOR_CLEARANCE_PT * scale,
     )
     to_data = ax.transData.inverted().transform
+    _place_site_letters(ax, site_texts, sites, letter_sizes, spots[len(anchors) :])
+    spots = spots[: len(anchors)]
     placed = [
         (n, a, s, r)
         for n, a, s, r in zip(numbers, display_anchors, spots, ringed, strict=True)
@@ -460,6 +484,31 @@ def _number_markers(
     )
 
 
+def _place_site_letters(
+    ax: Axes,
+    texts: Sequence[Text],
+    sites: Sequence[tuple[float, float]],
+    sizes: Sequence[tuple[float, float]],
+    spots: Sequence[tuple[float, float] | None],
+) -> None:
+    """Move each site's letter to its spot (display units), tied back by a line if it is far."""
+    to_data = ax.transData.inverted().transform
+    for text, site, (width, height), spot in zip(texts, sites, sizes, spots, strict=True):
+        if spot is None:
+            text.remove()
+            continue
+        text.set_position(tuple(to_data(np.array([spot]))[0]))
+        dx, dy = site[0] - spot[0], site[1] - spot[1]
+        if math.hypot(dx, dy) <= 1.5 * max(width, height):
+            continue
+        # From the diamond to where the line meets the letter's box.
+        edge = min(
+            width / 2 / abs(dx) if dx else math.inf, height / 2 / abs(dy) if dy else math.inf
+        )
+        (x0, y0), (x1, y1) = to_data(np.array([site, (spot[0] + dx * edge, spot[1] + dy * edge)]))
+        ax.plot([x0, x1], [y0, y1], color=_SITE_COLOUR, lw=0.5, zorder=9, gid="leader-line")
+
+
 #: Width of one column of the key under the cluster map, in points: half the page less a gutter.
 _KEY_COLUMN_PT = REPORT_WIDTH_CM / 2.54 * 72 / 2 - 18
 
@@ -475,6 +524,49 @@ def _key_lines(findings: pd.DataFrame) -> list[str]:
             wrap_text(entry, FONT_SIZES["annotation"], _KEY_COLUMN_PT).replace("\n", "\n      ")
         )
     return lines
+
+
+def _key_heading(findings: pd.DataFrame, numbered: pd.DataFrame) -> list[str]:
+    """The lines over the key: how many findings are numbered, what the stars mean; wrapped.
+
+    An empty map says why it is empty rather than leave the reader to wonder.
+    """
+    heading = []
+    if findings.empty:
+        heading.append(
+            "No cluster or concentration met the run's rules in this study area; the report "
+            "says what was looked for."
+        )
+    if len(findings) > len(numbered):
+        heading.append(
+            f"The {len(numbered)} strongest of {len(findings)} findings are numbered; "
+            "all are in the GeoPackage and the report."
+        )
+    if "stars" in numbered and numbered["stars"].fillna(0).astype(int).gt(0).any():
+        heading.append(
+            f"★: a star for each of {and_list(list(STAR_DIMENSIONS))} on which a finding "
+            "ranks among the run's strongest."
+        )
+    return [wrap_text(line, FONT_SIZES["annotation"], 2 * _KEY_COLUMN_PT) for line in heading]
+
+
+def site_letters(count: int) -> list[str]:
+    """The letters naming ``count`` anchor sites on the cluster map: A to Z, then AA, AB..."""
+    alphabet = [chr(ord("A") + i) for i in range(26)]
+    return [
+        alphabet[i] if i < len(alphabet) else alphabet[i // 26 - 1] + alphabet[i % 26]
+        for i in range(count)
+    ]
+
+
+def _site_key_lines(letters: Sequence[str], names: Sequence[str]) -> list[str]:
+    """'A  ◆ Name' per anchor site, wrapped like the findings' entries."""
+    return [
+        wrap_text(f"{letter:>2}  ◆ {name}", FONT_SIZES["annotation"], _KEY_COLUMN_PT).replace(
+            "\n", "\n      "
+        )
+        for letter, name in zip(letters, names, strict=True)
+    ]
 
 
 def _key_columns(entries: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -531,9 +623,12 @@ def plot_cluster_map(
     if geometry is None:
         geometry = geometry_for_map(areas, overlays)
     numbered = findings.head(MAX_NUMBERED)
-    key = _key_columns(_key_lines(numbered))
-    key_lines = (
-        max(sum(e.count("\n") + 1 for e in column) for column in key) if len(numbered) else 0
+    letters = site_letters(0 if sites is None else len(sites))
+    site_names = [] if sites is None else sites["name"].astype(str).tolist()
+    key = _key_columns(_key_lines(numbered) + _site_key_lines(letters, site_names))
+    heading = _key_heading(findings, numbered)
+    key_lines = max(sum(e.count("\n") + 1 for e in column) for column in key) + sum(
+        line.count("\n") + 1 for line in heading
     )
     present = [c for c in colours if c in set(findings["industry_code"].astype(str))]
     with house_style():
@@ -579,40 +674,13 @@ def plot_cluster_map(
                 linespacing=1.25,
                 gid="map-key",
             ).set_in_layout(False)  # sized by key_height above; the layout would misread it
-        if findings.empty:
-            # An empty map says why it is empty rather than leave the reader to wonder.
-            key_ax.text(
-                0.01,
-                1.0,
-                "No cluster or concentration met the run's rules in this study area; the "
-                "report says what was looked for.",
-                transform=across,
-                ha="left",
-                va="top",
-                fontsize=FONT_SIZES["annotation"],
-                color="#222222",
-                gid="map-key",
-            ).set_in_layout(False)
-        heading = []
-        if len(findings) > len(numbered):
-            heading.append(
-                f"The {len(numbered)} strongest of {len(findings)} findings are numbered; "
-                "all are in the GeoPackage and the report."
-            )
-        if "stars" in numbered and numbered["stars"].fillna(0).astype(int).gt(0).any():
-            heading.append(
-                f"★: a star for each of {and_list(list(STAR_DIMENSIONS))} on which a finding "
-                "ranks among the run's strongest."
-            )
         if heading:
             key_ax.set_title(
-                "\n".join(
-                    wrap_text(line, FONT_SIZES["annotation"], 2 * _KEY_COLUMN_PT)
-                    for line in heading
-                ),
+                "\n".join(heading),
                 fontsize=FONT_SIZES["annotation"],
                 fontweight="normal",
                 loc="left",
+                gid="map-key",
             )
         add_map_furniture(ax, areas)
         add_attribution(ax, attribution, crs_note=crs_note(areas), source=source)
@@ -644,7 +712,12 @@ def plot_cluster_map(
         )
         stars = _draw_sites(ax, sites)
         _number_markers(
-            ax, anchors, numbered["rank"].astype(int).tolist(), avoid=stars, ringed=ringed.tolist()
+            ax,
+            anchors,
+            numbered["rank"].astype(int).tolist(),
+            avoid=stars,
+            ringed=ringed.tolist(),
+            letters=letters,
         )
     return fig, ax
 

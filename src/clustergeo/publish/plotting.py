@@ -1105,7 +1105,7 @@ def figure_renderer(fig: Figure) -> RendererBase:
 
 
 #: Text ids (gid) of placed labels and key blocks, which must not overlap one another.
-_PLACED_TEXT: Final = frozenset({"map-key", "map-label"})
+_PLACED_TEXT: Final = frozenset({"map-key", "map-label", "site-letter"})
 #: How every map's data-source line begins (:func:`add_attribution`, ``Framing.source_line``).
 _SOURCE_MARK: Final = "Source:"
 
