@@ -15,6 +15,7 @@ from clustergeo.publish.cluster_maps import (
     Panel,
     drawn_footprints_pt,
     plot_cluster_map,
+    plot_site_inset,
     plot_small_multiples,
     site_letters,
 )
@@ -208,6 +209,27 @@ def test_anchor_sites_are_lettered_beside_their_diamonds_and_named_in_the_key(
     assert "C  ◆ Site number 3 park" in key
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Anchor site, lettered" in legend
+
+
+def test_a_site_close_up_names_its_site_without_a_letter(areas, crowded):
+    labels = _labels()
+    site = _sites(areas, [12]).iloc[0]
+    named = areas.assign(district_name="Somewhere")
+    fig, ax = plot_site_inset(
+        site,
+        named,
+        crowded,
+        colours=industry_colours(labels),
+        labels=labels,
+        title=site["name"],
+        source=SOURCE,
+    )
+    fig.canvas.draw()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # Its title names the one site: there is no key of letters to point to.
+    assert "Anchor site" in legend
+    assert "Anchor site, lettered" not in legend
+    assert not [t for t in fig.findobj(Text) if t.get_gid() == "site-letter"]
 
 
 def test_site_letters_go_on_past_z():

@@ -123,7 +123,8 @@ def _wrap(label: str) -> str:
 SITE_MARKER = "D"
 
 
-def _site_handles() -> list[Patch | Line2D]:
+def _site_handles(*, lettered: bool) -> list[Patch | Line2D]:
+    """The legend's anchor site and footprint; ``lettered`` where the key names the sites."""
     return [
         Line2D(
             [],
@@ -133,7 +134,7 @@ def _site_handles() -> list[Patch | Line2D]:
             color=_SITE_COLOUR,
             markeredgecolor="white",
             linestyle="none",
-            label="Anchor site, lettered",
+            label="Anchor site, lettered" if lettered else "Anchor site",
         ),
         Line2D(
             [],
@@ -484,6 +485,15 @@ def _number_markers(
     )
 
 
+def _box_edge(
+    centre: tuple[float, float], size: tuple[float, float], towards: tuple[float, float]
+) -> tuple[float, float]:
+    """Where the line from a box's ``centre`` to the point ``towards`` leaves the box."""
+    dx, dy = towards[0] - centre[0], towards[1] - centre[1]
+    edge = min(size[0] / 2 / abs(dx) if dx else math.inf, size[1] / 2 / abs(dy) if dy else math.inf)
+    return centre[0] + dx * edge, centre[1] + dy * edge
+
+
 def _place_site_letters(
     ax: Axes,
     texts: Sequence[Text],
@@ -498,14 +508,10 @@ def _place_site_letters(
             text.remove()
             continue
         text.set_position(tuple(to_data(np.array([spot]))[0]))
-        dx, dy = site[0] - spot[0], site[1] - spot[1]
-        if math.hypot(dx, dy) <= 1.5 * max(width, height):
+        if math.dist(site, spot) <= 1.5 * max(width, height):
             continue
         # From the diamond to where the line meets the letter's box.
-        edge = min(
-            width / 2 / abs(dx) if dx else math.inf, height / 2 / abs(dy) if dy else math.inf
-        )
-        (x0, y0), (x1, y1) = to_data(np.array([site, (spot[0] + dx * edge, spot[1] + dy * edge)]))
+        (x0, y0), (x1, y1) = to_data(np.array([site, _box_edge(spot, (width, height), site)]))
         ax.plot([x0, x1], [y0, y1], color=_SITE_COLOUR, lw=0.5, zorder=9, gid="leader-line")
 
 
@@ -653,7 +659,7 @@ def plot_cluster_map(
         boundary_and_site_handles = [
             *boundary_handles(tiers),
             study_outline_handle(),
-            *(_site_handles() if sites is not None and len(sites) else []),
+            *(_site_handles(lettered=True) if sites is not None and len(sites) else []),
         ]
         _legend(ax, handles + boundary_and_site_handles, "Findings by industry")
         # The key spans the page (the legend ends above it): columns in figure units across,
@@ -792,15 +798,9 @@ def place_labels(
             text.remove()
             continue
         text.set_position(tuple(to_data(np.array([spot]))[0]))
-        dx, dy = anchor[0] - spot[0], anchor[1] - spot[1]
-        if leader_colour is None or math.hypot(dx, dy) <= height:
+        if leader_colour is None or math.dist(anchor, spot) <= height:
             continue
-        # Where the line from the box's centre to the anchor leaves the box.
-        edge = min(
-            width / 2 / abs(dx) if dx else math.inf, height / 2 / abs(dy) if dy else math.inf
-        )
-        start = (spot[0] + dx * edge, spot[1] + dy * edge)
-        (x0, y0), (x1, y1) = to_data(np.array([anchor, start]))
+        (x0, y0), (x1, y1) = to_data(np.array([anchor, _box_edge(spot, (width, height), anchor)]))
         ax.plot(
             [x0, x1],
             [y0, y1],
@@ -865,7 +865,11 @@ def plot_site_inset(
             for c in present
         ]
         handles += _kind_handles(set(near.get("kind", pd.Series(dtype=str))), False)
-        _legend(ax, [*handles, *boundary_handles(tiers), *_site_handles()], "Around the site")
+        _legend(
+            ax,
+            [*handles, *boundary_handles(tiers), *_site_handles(lettered=False)],
+            "Around the site",
+        )
         add_scale_bar(ax, loc="lower left")
         add_north_arrow(ax, loc="upper right")
         add_attribution(
