@@ -20,7 +20,7 @@ from clustergeo.publish.cluster_maps import (
     site_letters,
 )
 from clustergeo.publish.palette import industry_colours
-from clustergeo.publish.plotting import layout_problems
+from clustergeo.publish.plotting import furniture_corners, layout_problems
 
 SOURCE = "Source: a test grid of 1 km squares, 2024."
 _CROWDED_PREVIEW = __import__("os").environ.get("PREVIEW")
@@ -230,6 +230,35 @@ def test_a_site_close_up_names_its_site_without_a_letter(areas, crowded):
     assert "Anchor site" in legend
     assert "Anchor site, lettered" not in legend
     assert not [t for t in fig.findobj(Text) if t.get_gid() == "site-letter"]
+
+
+def test_a_site_close_up_keeps_its_scale_bar_and_arrow_off_the_findings(areas, crowded):
+    labels = _labels()
+    # A site in the middle of the block; findings fill the whole bottom half of its view.
+    site = _sites(areas, [41]).iloc[0]
+    below = areas.loc[areas.geometry.centroid.y < site["y"]]
+    findings = crowded.head(1).set_geometry([below.union_all()], crs=areas.crs)
+    fig, ax = plot_site_inset(
+        site,
+        areas.assign(district_name="Somewhere"),
+        findings,
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Site",
+        source=SOURCE,
+    )
+    fig.canvas.draw()
+    # AnchoredOffsetbox location codes: 1 upper right, 2 upper left.
+    assert sorted(artist.loc for artist in ax.artists) == [1, 2]
+    assert layout_problems(fig) == []
+
+
+def test_furniture_goes_to_the_least_covered_corners():
+    empty = dict.fromkeys(("lower left", "lower right", "upper left", "upper right"), 0.0)
+    # All alike: the scale bar low, the arrow high, as maps usually have them.
+    assert furniture_corners(empty) == ("lower left", "upper left")
+    covered = {**empty, "lower left": 0.6, "upper left": 0.2, "upper right": 0.1}
+    assert furniture_corners(covered) == ("lower right", "upper right")
 
 
 def test_site_letters_go_on_past_z():

@@ -66,6 +66,7 @@ from clustergeo.publish.plotting import (
     figure_renderer,
     frame_map,
     freeze_layout,
+    furniture_corners,
     geometry_for_map,
     house_style,
     set_title,
@@ -870,8 +871,15 @@ def plot_site_inset(
             [*handles, *boundary_handles(tiers), *_site_handles(lettered=False)],
             "Around the site",
         )
-        add_scale_bar(ax, loc="lower left")
-        add_north_arrow(ax, loc="upper right")
+        # The close-up is all land: the scale bar and the arrow go where the fewest findings
+        # are, so they hide none of what the map is about.
+        scale_corner, arrow_corner = furniture_corners(
+            corner_coverage(ax, near)
+            if not near.empty
+            else dict.fromkeys(("lower left", "lower right", "upper left", "upper right"), 0.0)
+        )
+        add_scale_bar(ax, loc=scale_corner)
+        add_north_arrow(ax, loc=arrow_corner)
         add_attribution(
             ax,
             attribution,

@@ -114,6 +114,7 @@ __all__ = [
     "fit_height_to_map",
     "frame_map",
     "freeze_layout",
+    "furniture_corners",
     "geometry_for_map",
     "house_style",
     "layout_problems",
@@ -721,12 +722,28 @@ def add_north_arrow(
         child=_north_arrow_box(size),
         pad=0.3,
         borderpad=0.6 if bbox_to_anchor is None else 0.0,
-        frameon=False,
+        frameon=True,
         bbox_to_anchor=bbox_to_anchor,
         bbox_transform=ax.transAxes,
     )
+    # The scale bar's light backing: a dark arrow over a dark fill (a close-up of a site is
+    # all land) would otherwise be lost.
+    anchored.patch.set(facecolor="white", edgecolor="none", alpha=0.75)
     ax.add_artist(anchored)
     return anchored
+
+
+def furniture_corners(coverage: Mapping[_Corner, float]) -> tuple[_Corner, _Corner]:
+    """The corners for the scale bar and the north arrow: the two least covered.
+
+    ``coverage`` is each corner's share covered by what the map shows
+    (:func:`corner_coverage`). Between corners covered alike, the scale bar goes low and the
+    arrow high, as maps usually have them.
+    """
+    scale_corner = min(coverage, key=lambda c: (coverage[c], not c.startswith("lower")))
+    rest = [c for c in coverage if c != scale_corner]
+    arrow_corner = min(rest, key=lambda c: (coverage[c], not c.startswith("upper")))
+    return scale_corner, arrow_corner
 
 
 def add_map_furniture(
@@ -743,10 +760,7 @@ def add_map_furniture(
     (:func:`corner_coverage`). Returns the artists added.
     """
     coverage = coverage if coverage is not None else corner_coverage(ax, areas)
-    corners = sorted(coverage, key=lambda c: (coverage[c], not c.startswith("lower")))
-    scale_corner = corners[0]
-    rest = [c for c in corners if c != scale_corner]
-    arrow_corner = min(rest, key=lambda c: (coverage[c], not c.startswith("upper")))
+    scale_corner, arrow_corner = furniture_corners(coverage)
     if coverage[scale_corner] <= _EMPTY_CORNER and coverage[arrow_corner] <= _EMPTY_CORNER:
         return [add_scale_bar(ax, loc=scale_corner), add_north_arrow(ax, loc=arrow_corner)]
     furniture = HPacker(
