@@ -266,6 +266,12 @@ def test_qgis_opens_every_layer_styled(
     assert "Demo park (mira like)" in drawn
     assert report["label_overlaps"] == []
     assert (tmp_path / "project.png").stat().st_size > 10_000
+    # Zoomed in to about 1:100,000, district names show inside the counties around them
+    # (each tier keeps names off its boundary lines, not out of its whole interior).
+    zoomed = report["zoomed_labels"]
+    assert zoomed["scale"] < 400_000
+    assert zoomed["by_layer"].get("Districts")
+    assert zoomed["by_layer"].get("Counties")
     # The employment surface: one band per cluster definition, named, in British National Grid.
     raster = report["rasters"]["employment.tif"]
     definitions = [str(c) for c in pd.read_parquet(demo_run[r.MAUP])["industry_code"].unique()]

@@ -16,7 +16,8 @@ from shapely.geometry import box
 from clustergeo._errors import OutputError
 from clustergeo.publish import geopackage
 from clustergeo.publish.geopackage import write_geopackage
-from clustergeo.publish.qgis_styles import LayerStyle
+from clustergeo.publish.palette import industry_colours, industry_labels
+from clustergeo.publish.qgis_styles import LayerStyle, _rgba
 
 
 def _layers() -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
@@ -128,3 +129,47 @@ def test_lq_styles_name_the_reasons_their_layer_flags_lqs_for() -> None:
     assert "unreliable (small count) LQs grey" in census.description
     # A layer with nothing flagged keeps the label naming every reason.
     assert 'label="unreliable (small, negative or suppressed)"' in by_name["LQ: Services"].qml
+
+
+def test_findings_per_industry_show_in_the_theme_of_the_definition_made_of_them() -> None:
+    # clusters.of: industries: the findings carry the data's industry codes (SIC sections),
+    # while the map themes are the cluster definitions'.
+    findings = gpd.GeoDataFrame(
+        {
+            "cluster_id": ["c1", "c2", "c3"],
+            "industry_code": ["C", "D,E", "K"],
+            "label": ["Manufacturing", "Electricity, water and waste", "Finance"],
+            "kind": ["cluster", "concentration", "cluster"],
+            "rank": [1, 2, 3],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs="EPSG:27700",
+    )
+    definitions = [
+        ("manufacturing", "Manufacturing"),
+        ("energy_waste", "Energy and waste"),
+        ("construction", "Construction"),
+    ]
+    # Construction (section F) has no finding, so no colour of its own among them.
+    codes = {"manufacturing": ("C",), "energy_waste": ("D,E",), "construction": ("F",)}
+    styles = {
+        s.name: s
+        for s in geopackage.layer_styles({"clusters": findings}, definitions, codes)
+        if s.layer == "clusters"
+    }
+    manufacturing = styles["Findings: Manufacturing"].qml
+    assert "&quot;industry_code&quot; IN ('C')" in manufacturing
+    assert "&quot;industry_code&quot; IN ('D,E')" in styles["Findings: Energy and waste"].qml
+    # In the colour the overview and the cluster map give the same findings.
+    labels = industry_labels(
+        definitions, zip(findings["industry_code"], findings["label"], strict=True)
+    )
+    colours = industry_colours(labels)
+    assert "&quot;industry_code&quot; IN ('F')" in styles["Findings: Construction"].qml
+    energy = styles["Findings: Energy and waste"].qml
+    assert colours["D,E"] != colours["energy_waste"]
+    assert f'value="{_rgba(colours["D,E"])}"' in energy
+    assert f'value="{_rgba(colours["energy_waste"])}"' not in energy
+    # A run of the definitions themselves filters on each definition's own key.
+    own = {s.name: s.qml for s in geopackage.layer_styles({"clusters": findings}, definitions)}
+    assert "&quot;industry_code&quot; IN ('manufacturing')" in own["Findings: Manufacturing"]

@@ -36,6 +36,7 @@ from qgis.core import (  # QT_QPA_PLATFORM is set first
     QgsMapSettings,
     QgsProject,
     QgsRasterLayer,
+    QgsRectangle,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QSize
@@ -310,9 +311,36 @@ def inspect(run_dir: str, png: str) -> dict[str, object]:
     report["label_overlaps"] = overlaps(placed)
     report["painted_share"] = painted_share(image)
 
+    report["zoomed_labels"] = zoomed_labels(project, settings, png)
     report |= theme_and_layout(project, settings, png)
     project.clear()
     return report
+
+
+def zoomed_labels(project: QgsProject, settings: QgsMapSettings, png: str) -> dict[str, object]:
+    """The overview zoomed in on the middle of the study area: the labels placed, by layer.
+
+    A 30 km wide window, about 1:95,000 at QGIS's 96 dpi: the scale at which a reader looks
+    for district names.
+    """
+    extent = project.viewSettings().defaultViewExtent()
+    centre = extent.center()
+    zoomed = QgsMapSettings(settings)
+    zoomed.setExtent(
+        QgsRectangle(
+            centre.x() - 15_000, centre.y() - 11_250, centre.x() + 15_000, centre.y() + 11_250
+        )
+    )
+    job = QgsMapRendererParallelJob(zoomed)
+    job.start()
+    job.waitForFinished()
+    job.renderedImage().save(str(Path(png).with_suffix("")) + "_zoomed.png")
+    names = {layer.id(): layer.name() for layer in project.mapLayers().values()}
+    by_layer: dict[str, list[str]] = {}
+    for label in job.takeLabelingResults().allLabels():
+        if not label.isUnplaced:
+            by_layer.setdefault(names.get(label.layerID, label.layerID), []).append(label.labelText)
+    return {"scale": zoomed.scale(), "by_layer": by_layer}
 
 
 def main(run_dir: str, png: str) -> None:

@@ -52,13 +52,18 @@ def _unreliable(frame: pd.DataFrame, key: str) -> str:
 
 
 def layer_styles(
-    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], definitions: Sequence[tuple[str, str]]
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    definitions: Sequence[tuple[str, str]],
+    finding_codes: Mapping[str, Sequence[str]] | None = None,
 ) -> list[LayerStyle]:
     """The QGIS styles of the run's layers: one default per layer, more in its Styles menu.
 
     ``definitions`` are the cluster definitions' ``(key, label)``: the LQ and hot-spot layers
-    get one style per definition, the first being the default.
+    get one style per definition, the first being the default. ``finding_codes`` gives, by
+    definition key, the findings' industry codes its style shows, where findings are not of
+    the definitions themselves (``clusters.of: industries``: the industries making it up).
     """
+    finding_codes = finding_codes or {}
     styles: list[LayerStyle] = []
     for layer in ("areas_lq", "district_lq"):
         if layer in layers:
@@ -105,9 +110,11 @@ def layer_styles(
                 layer,
                 key,
                 label,
-                colours[key],
+                # The colour the findings have on the overview and the cluster map.
+                colours[next((c for c in finding_codes.get(key, ()) if c in colours), key)],
                 labelled=labelled,
                 extent=layer == "cluster_extents",
+                codes=finding_codes.get(key, ()),
             )
             for key, label in definitions
         ]

@@ -168,6 +168,10 @@ class LabelRule:
         1:600,000), or None for every scale.
     obstacle
         Whether the features repel other layers' labels.
+    obstacle_boundary_only
+        Whether they repel them from their boundaries only (QGIS's "polygon boundary"
+        obstacle type) rather than from their whole interior: a tier of authorities that
+        covers the map would otherwise leave no room for the names of the tier below it.
     """
 
     expression: str
@@ -179,6 +183,7 @@ class LabelRule:
     priority: int | str = 5
     min_scale: float | None = None
     obstacle: bool = True
+    obstacle_boundary_only: bool = False
 
 
 def _labeling(rule: LabelRule) -> str:
@@ -219,7 +224,8 @@ def _labeling(rule: LabelRule) -> str:
         '<text-format wrapChar="" autoWrapLength="18" multilineAlign="3"/>'
         f'<placement placement="{rule.placement}" dist="1" distUnits="MM" '
         f'priority="{fixed_priority}" centroidInside="1" fitInPolygonOnly="0"/>'
-        f'<rendering obstacle="{int(rule.obstacle)}" displayAll="0" drawLabels="1" '
+        f'<rendering obstacle="{int(rule.obstacle)}" '
+        f'obstacleType="{int(rule.obstacle_boundary_only)}" displayAll="0" drawLabels="1" '
         f'limitNumLabels="0" {scale} upsidedownLabels="0"/>'
         f"{data_defined}"
         "</settings></labeling>"
@@ -227,12 +233,26 @@ def _labeling(rule: LabelRule) -> str:
 
 
 #: Labels of each authority tier: counties and combined authorities at every scale, district
-#: names once zoomed in to a county, so a region's map is not a carpet of names.
+#: names once zoomed in to a county, so a region's map is not a carpet of names. Each tier
+#: keeps the others' names off its boundary lines only: the tiers nest, so names kept out of
+#: every county's interior would leave none for the districts.
 AUTHORITY_LABELS: dict[str, LabelRule] = {
     "combined_authority": LabelRule(
-        '"name"', size_pt=9.0, colour="106,61,154,255", placement=4, priority=4
+        '"name"',
+        size_pt=9.0,
+        colour="106,61,154,255",
+        placement=4,
+        priority=4,
+        obstacle_boundary_only=True,
     ),
-    "county": LabelRule('"name"', size_pt=8.0, colour="48,48,48,255", placement=4, priority=3),
+    "county": LabelRule(
+        '"name"',
+        size_pt=8.0,
+        colour="48,48,48,255",
+        placement=4,
+        priority=3,
+        obstacle_boundary_only=True,
+    ),
     "district": LabelRule(
         '"name"',
         size_pt=7.0,
@@ -242,17 +262,20 @@ AUTHORITY_LABELS: dict[str, LabelRule] = {
         placement=4,
         priority=1,
         min_scale=400_000,
+        obstacle_boundary_only=True,
     ),
 }
 
-#: Findings carry their rank (the number on every map and in the report), larger first.
+#: Findings carry their rank (the number on every map and in the report), the strongest
+#: placed first when labels collide: ranks 1 to 40 from priority 10 down to 5 (QGIS clamps
+#: ranks beyond), so the numbers the report names are the ones a crowded view keeps. Size
+#: would not do: one very large finding (the City of London's finance, by GVA) squeezes every
+#: other finding to the bottom of a scale of employment.
 FINDING_LABEL: Final = LabelRule(
-    '"rank"',
-    size_pt=8.0,
-    placement=1,
-    priority='scale_linear("employment", minimum("employment"), maximum("employment"), 6, 10)',
+    '"rank"', size_pt=8.0, placement=1, priority='scale_linear("rank", 1, 40, 10, 5)'
 )
-#: Anchor sites are few and what a reader looks for: their names win every collision.
+#: Anchor sites are few and what a reader looks for: their names go first with the strongest
+#: findings' numbers, and have the places all round their point to choose from.
 SITE_LABEL: Final = LabelRule('"name"', size_pt=7.5, placement=0, priority=10)
 
 
@@ -485,7 +508,14 @@ def _rule_based(rules: Sequence[tuple[str, str, str]]) -> str:
 
 
 def findings_style(
-    layer: str, key: str, label: str, colour: str, *, labelled: bool, extent: bool = False
+    layer: str,
+    key: str,
+    label: str,
+    colour: str,
+    *,
+    labelled: bool,
+    extent: bool = False,
+    codes: Sequence[str] = (),
 ) -> LayerStyle:
     """One industry's findings only, as on its cluster map; other industries are not drawn.
 
@@ -494,8 +524,13 @@ def findings_style(
     kind present. The layer holds every industry, so an industry's map theme switches to this
     style rather than filtering the layer (QGIS's themes store styles, not filters). Labels
     are the findings' ranks, for this industry's findings only.
+
+    ``codes`` are the findings' ``industry_code`` values the style shows: by default the
+    cluster definition's ``key``; a run that finds clusters per industry
+    (``clusters.of: industries``) gives the data industries that make up the definition.
     """
-    industry = f'"industry_code" = {_quoted(key)}'
+    shown = list(codes) or [key]
+    industry = f'"industry_code" IN ({", ".join(_quoted(code) for code in shown)})'
     if extent:
         rules = [
             (

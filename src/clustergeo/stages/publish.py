@@ -187,7 +187,7 @@ def run(config: RunConfig) -> None:
             config,
             paths,
             layers,
-            _styles(layers, definitions, growth, summary),
+            _styles(layers, definitions, _finding_codes(config, industries), growth, summary),
             framing=framing,
             tables=tables,
             definitions=definitions,
@@ -368,14 +368,28 @@ def _run_report_blocks(
     return blocks
 
 
+def _finding_codes(
+    config: RunConfig, industries: intermediates.Industries
+) -> dict[str, tuple[str, ...]]:
+    """By cluster definition, the findings' industry codes its map theme shows.
+
+    Empty (each definition shows its own findings) unless the run finds clusters per data
+    industry, when a definition's theme shows those of the industries that make it up.
+    """
+    if config.clusters.of != "industries":
+        return {}
+    return {d.key: d.industry_codes for d in industries.definitions if d.industry_codes}
+
+
 def _styles(
     layers: Mapping[str, Any],
     definitions: list[tuple[str, str]],
+    finding_codes: Mapping[str, Sequence[str]],
     growth: intermediates.GrowthTables | None,
     summary: GrowthSummary | None,
 ) -> list[LayerStyle]:
     """The QGIS styles of every layer written: the run's, then growth's and emerging's."""
-    styles = layer_styles(layers, definitions)
+    styles = layer_styles(layers, definitions, finding_codes)
     if growth is not None:
         styles += growth_styles(
             growth.growth, against=summary is not None and summary.against_industry
