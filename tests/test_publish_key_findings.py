@@ -78,6 +78,18 @@ def test_gva_limitations_say_output_is_modelled_and_has_no_intervals() -> None:
     assert "people are counted where they work" in jobs
 
 
+def test_the_vintage_limitation_gives_the_year_the_data_are_of() -> None:
+    def vintage(**changes: Any) -> str:
+        return " ".join(limitations(plain_framing(**changes), plain_method(), _RULE))
+
+    # A table of years analysed in one of them: that year, not "not given".
+    assert "The data are of 2023; authority boundaries are of 2023." in vintage(
+        year=2023, boundaries_year="2023"
+    )
+    assert "The data are of 2011;" in vintage(employment_year="2011")
+    assert "The data's year is not given in the run's config" in vintage()
+
+
 def _floor_limit(industries: list[dict[str, str]], **changes: Any) -> dict[str, Any]:
     """The hot-spot stage's record of a floor limit (its words included)."""
     settings = {
@@ -180,8 +192,8 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
             "n_areas": [2],
             "n_district": [2],
             "crosses_district": [True],
-            "n_county": [2],
-            "crosses_county": [True],
+            "n_upper_tier": [2],
+            "crosses_upper_tier": [True],
         }
     )
     members = pd.DataFrame({"emerging_id": ["J-1", "J-1"], "area_code": ["b", "a"]})
@@ -199,8 +211,8 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
 
     items = next(b for b in blocks_of() if b.kind == "list").items
     assert items == (
-        "Information and communication (J-1): 2 areas in 2 districts, 2 counties: "
-        "Camden, Westminster",
+        "Information and communication: 2 areas in 2 districts, 2 counties or unitary "
+        "authorities: Camden, Westminster",
     )
     # Were J local-serving, its emerging cluster would be counted in the table but neither
     # listed nor counted as crossing a boundary, as its findings are left out.
@@ -375,6 +387,35 @@ def test_findings_across_a_regional_boundary_are_named() -> None:
     assert "regional boundary" not in "\n".join(_items())
 
 
+def test_long_lists_of_findings_and_industries_say_how_many_more() -> None:
+    findings = pd.concat([_findings()] * 5, ignore_index=True)
+    findings["cluster_id"] = [f"C-{i}" for i in range(5)]
+    findings["name"] = [f"Manufacturing: Place {i} / Other and others" for i in range(5)]
+    findings["straddles_regions"] = True
+    statistics = pd.DataFrame(
+        {
+            "industry_code": list("ABCDEFGH"),
+            "label": [f"Section {c}, with a comma; and a semicolon" for c in "ABCDEFGH"],
+            "pattern": "clustered",
+        }
+    )
+    text = "\n".join(
+        key_findings(
+            findings=findings,
+            links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
+            sites=None,
+            global_statistics=statistics,
+            n_industries=8,
+            framing=_framing(gva=False),
+        )
+    )
+    assert "Manufacturing: Place 2 / Other and others; and 2 more." in text
+    assert "and others and others" not in text
+    assert "majority of its jobs (a governance gap): Manufacturing: Place 0" in text
+    assert "(global Moran's I): *Section A, with a comma; and a semicolon*; *Section B" in text
+    assert "*Section F, with a comma; and a semicolon*; and 2 more." in text
+
+
 def test_a_cluster_mostly_in_one_area_is_said_to_be() -> None:
     def sentence(**columns: Any) -> str:
         findings = _findings().assign(kind="cluster", **columns)
@@ -382,9 +423,11 @@ def test_a_cluster_mostly_in_one_area_is_said_to_be() -> None:
 
     assert sentence(n_units=5, anchor_share=0.86).endswith("LQ 3.82; 86% of it in one area.")
     assert sentence(n_units=5, anchor_share=0.5).endswith("LQ 3.82.")
-    # A one-area cluster is one place by definition, and old runs have no share.
-    assert sentence(n_units=1, anchor_share=1.0).endswith("LQ 3.82.")
+    # A one-area cluster is the extreme case, said so too; old runs have no share.
+    assert sentence(n_units=1, anchor_share=1.0).endswith("LQ 3.82; all of it in one area.")
     assert sentence(n_units=5).endswith("LQ 3.82.")
+    # A concentration is one place or a few by definition.
+    assert _items(findings=_findings().assign(n_units=1))[1].endswith("LQ 3.82.")
 
 
 def test_a_run_classing_gi_star_by_its_normal_approximation_says_what_it_cannot_tell() -> None:

@@ -261,6 +261,11 @@ class Framing:
         return f" {text[:1].upper()}{text[1:]}."
 
     @property
+    def data_year(self) -> str | None:
+        """The year the analysed data are of: the run's year, else the config's date."""
+        return str(self.year) if self.year is not None else self.employment_year
+
+    @property
     def data_when(self) -> str:
         """When the findings hold, for a summary: " (2011 data, authorities of 2025)".
 
@@ -269,7 +274,7 @@ class Framing:
         """
         if self.synthetic:
             return ""
-        data = str(self.year) if self.year is not None else self.employment_year
+        data = self.data_year
         parts = [f"{data} data"] if data else []
         if self.boundaries_year and self.boundaries_year != data:
             parts.append(f"authorities of {self.boundaries_year}")

@@ -168,10 +168,12 @@ def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
     )
     # A cluster that is mostly one place is hot around that place's own figure (Gi* counts
     # the area in its neighbourhood): the reader should know before reading it as a district.
+    # A one-area cluster is the extreme case, said in the same words.
     anchor_share = row.get("anchor_share")
-    if (
+    if kind == "cluster" and int(row.get("n_units", 0) or 0) == 1:
+        sentence += "; all of it in one area"
+    elif (
         kind == "cluster"
-        and int(row.get("n_units", 1) or 1) > 1
         and isinstance(anchor_share, float | int)
         and anchor_share >= ONE_PLACE_SHARE
     ):
@@ -291,8 +293,8 @@ def key_findings(
             items.append(
                 f"{plural(len(clustered), 'industry', 'industries')} "
                 f"{_verb(len(clustered), 'is', 'are')} clustered across the whole study "
-                f"area (global Moran's I): {', '.join(names.head(6))}"
-                + (" and others." if len(clustered) > 6 else ".")
+                # In italics: section names hold commas and semicolons of their own.
+                f"area (global Moran's I): {_first_few([f'*{n}*' for n in names], 6)}."
             )
     if not findings.empty:
         items += _governance_sentences(findings, links, framing)
@@ -348,20 +350,28 @@ def _governance_sentences(
         items.append(
             f"{plural(len(regions), 'finding')} {_verb(len(regions), 'crosses', 'cross')} a "
             f"regional boundary{by_core_or_extent(region_flags)}: "
-            f"{'; '.join(regions['name'].astype(str).head(_NAMED))}"
-            + (" and others." if len(regions) > _NAMED else ".")
+            f"{_first_few(regions['name'].astype(str).tolist(), _NAMED)}."
         )
     gaps = findings.loc[_flag(findings, "governance_gap")]
     if len(gaps):
         items.append(
             f"{plural(len(gaps), 'finding')} {_verb(len(gaps), 'has', 'have')} no "
             f"authority holding a majority of its {framing.quantity} (a governance gap): "
-            + "; ".join(gaps["name"].astype(str).head(_NAMED))
-            + ("…" if len(gaps) > _NAMED else ".")
+            f"{_first_few(gaps['name'].astype(str).tolist(), _NAMED)}."
         )
     if (ca := combined_authorities_sentence(findings, links)) is not None:
         items.append(ca)
     return items
+
+
+def _first_few(names: list[str], shown: int) -> str:
+    """The first ``shown`` names and how many more, apart by semicolons.
+
+    Semicolons, since findings' names hold commas and end in "and others" of their own.
+    """
+    listed = "; ".join(names[:shown])
+    rest = len(names) - shown
+    return f"{listed}; and {rest:,} more" if rest > 0 else listed
 
 
 def _straddled_districts(finding: pd.Series, *, core: bool) -> str:
@@ -522,9 +532,9 @@ def limitations(framing: Framing, method: HotspotMethod, rule: ClusterRule) -> t
     """What the reader must keep in mind, tied to this run's data and settings."""
     del rule  # The rules are stated in the method section; kept for a stable signature.
     employment = (
-        f"Employment is of {framing.employment_year}"
-        if framing.employment_year
-        else "The employment data's year is not given in the run's config"
+        f"The data are of {framing.data_year}"
+        if framing.data_year
+        else "The data's year is not given in the run's config"
     )
     boundaries = (
         f"authority boundaries are of {framing.boundaries_year}"
