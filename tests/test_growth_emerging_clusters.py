@@ -50,14 +50,34 @@ def test_neighbouring_rising_hot_spots_are_one_cluster_that_crosses_a_district(
     assert first["n_areas"] == 2
     assert (first["n_new_hot_spot"], first["n_intensifying_hot_spot"]) == (1, 1)
     assert (first["n_district"], first["crosses_district"]) == (2, True)
-    assert (first["n_county"], first["crosses_county"]) == (1, False)
+    assert (first["n_upper_tier"], first["crosses_upper_tier"]) == (1, False)
     second = clusters.set_index("emerging_id").loc["x-2"]
     assert (second["n_areas"], second["n_consecutive_hot_spot"]) == (1, 1)
     assert not second["crosses_district"]
-    # A missing county code does not make a second county.
-    assert second["n_county"] == 0
+    # A district in no county is a unitary authority: its own upper tier.
+    assert (second["n_upper_tier"], second["crosses_upper_tier"]) == (1, False)
     assert sorted(members.loc[members["emerging_id"] == "x-1", "area_code"]) == ["A000", "A001"]
     assert "combined_authority" not in " ".join(clusters.columns)
+
+
+def test_a_cluster_from_a_county_into_a_unitary_authority_crosses_the_upper_tier(
+    strip: pd.DataFrame,
+) -> None:
+    # Bracknell Forest (unitary) beside Hart (a district of Hampshire): two upper-tier
+    # authorities, though only one county.
+    table = _emerging([("A000", "x", "new_hot_spot"), ("A001", "x", "intensifying_hot_spot")])
+    areas = pd.DataFrame(
+        {
+            "area_code": ["A000", "A001", "A002", "A003"],
+            "district_code": ["E06000036", "E07000089", "E07000089", "E07000089"],
+            "county_code": [None, "E10000014", "E10000014", "E10000014"],
+            "region_code": ["E12000008"] * 4,
+        }
+    )
+    clusters, _members = emerging_clusters(table, build_weights(strip), areas)
+    (row,) = clusters.to_dict("records")
+    assert (row["n_upper_tier"], row["crosses_upper_tier"]) == (2, True)
+    assert (row["n_region"], row["crosses_region"]) == (1, False)
 
 
 def test_no_rising_hot_spots_no_clusters(strip: pd.DataFrame) -> None:

@@ -84,14 +84,27 @@ def add_upper_tier(areas: pd.DataFrame) -> pd.DataFrame:
         return areas
     county = areas["county_code"].astype("string")
     in_county = county.notna() & (county != "")
-    county_name = areas["county_name"].astype("string")
+    # Names where the areas have them (a table of codes alone gets the codes).
+    named = "county_name" in areas
+    county_name = areas["county_name"].astype("string") if named else None
     if "district_code" not in areas:
         return areas.assign(
-            upper_tier_code=county.where(in_county), upper_tier_name=county_name.where(in_county)
+            upper_tier_code=county.where(in_county),
+            **(
+                {"upper_tier_name": county_name.where(in_county)} if county_name is not None else {}
+            ),
         )
     return areas.assign(
         upper_tier_code=county.where(in_county, areas["district_code"].astype("string")),
-        upper_tier_name=county_name.where(in_county, areas["district_name"].astype("string")),
+        **(
+            {
+                "upper_tier_name": county_name.where(
+                    in_county, areas["district_name"].astype("string")
+                )
+            }
+            if county_name is not None and "district_name" in areas
+            else {}
+        ),
     )
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.weights import SpatialWeights
 from clustergeo.vocab import EMERGING_HOT_CATEGORIES
 
@@ -35,7 +36,7 @@ def emerging_clusters(
     emerging: pd.DataFrame,
     weights: SpatialWeights,
     authorities: pd.DataFrame | None,
-    tiers: Sequence[str] = ("district", "county", "combined_authority"),
+    tiers: Sequence[str] = ("district", "upper_tier", "combined_authority", "region"),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Group each industry's rising hot spots into clusters and name the authorities they span.
 
@@ -46,7 +47,9 @@ def emerging_clusters(
     weights
         The run's spatial weights; two areas are neighbours when their weight is non-zero.
     authorities
-        ``area_code`` and ``<tier>_code`` columns (the run's areas), or None.
+        ``area_code`` and ``<tier>_code`` columns (the run's areas), or None. The upper tier
+        (the county, or a unitary or metropolitan district itself) is made from the county
+        and district codes, as the clusters' straddles count it.
     tiers
         The tiers whose boundaries are checked; tiers without a column are skipped.
 
@@ -64,6 +67,7 @@ def emerging_clusters(
     links = sparse.csr_array(weights.matrix != 0)
     tier_codes = {}
     if authorities is not None:
+        authorities = add_upper_tier(authorities)
         indexed = authorities.set_index(authorities["area_code"].astype(str))
         tier_codes = {tier: indexed[f"{tier}_code"] for tier in tiers if f"{tier}_code" in indexed}
     rows: list[dict[str, object]] = []

@@ -180,8 +180,8 @@ def emerging_blocks(
             industry = names.get(str(row["industry_code"]), str(row["industry_code"]))
             places = _places(str(row["emerging_id"]), members, area_names or {})
             items.append(
-                f"{industry} ({row['emerging_id']}): {plural(int(row['n_areas']), 'area')} "
-                f"in {spans}" + (f": {places}" if places else "")
+                f"{industry}: {plural(int(row['n_areas']), 'area')} in {spans}"
+                + (f": {places}" if places else "")
             )
         blocks.append(Block("list", items=tuple(items)))
     return blocks
@@ -190,6 +190,7 @@ def emerging_blocks(
 #: Each tier's noun, singular and plural.
 _TIER_WORDS: dict[str, tuple[str, str]] = {
     "district": ("district", "districts"),
+    "upper_tier": ("county or unitary authority", "counties or unitary authorities"),
     "county": ("county", "counties"),
     "combined_authority": ("combined authority", "combined authorities"),
     "region": ("region", "regions"),

@@ -557,6 +557,7 @@ GROWTH_STAGE = Stage(
     needs_section="growth",
     code=(
         "growth/",
+        "governance/overlay.py",
         "hotspots/",
         "stages/hotspots.py",
         "compute.py",
