@@ -579,3 +579,21 @@ def test_the_strongest_findings_say_what_earned_their_stars() -> None:
     )
     # A star without its measure recorded (an older table) is shown bare.
     assert _star_words(findings).tolist() == ["★★ size, focus", "★ focus", "–", "★"]
+
+
+def test_authorities_are_listed_by_name_within_each_tier() -> None:
+    from clustergeo.publish.report import _authority_blocks
+
+    summaries = pd.DataFrame(
+        {
+            "tier": ["district", "district", "district", "upper_tier"],
+            "authority_code": ["E07000240", "E06000036", "E07000089", "E10000014"],
+            "authority_name": ["St Albans", "Bracknell Forest", "hart", "Hampshire"],
+            "summary": ["St Albans is…", "Bracknell Forest is…", "hart is…", "Hampshire is…"],
+        }
+    )
+    lists = [b.items for b in _authority_blocks(summaries, 0.05) if b.kind == "list"]
+    assert lists == [
+        ("Bracknell Forest is…", "hart is…", "St Albans is…"),
+        ("Hampshire is…",),
+    ]

@@ -1031,7 +1031,7 @@ def _largest_district(finding: Any) -> str:
 
 
 def _authority_blocks(summaries: pd.DataFrame, straddle_share: float) -> list[Block]:
-    """Each authority's findings in a paragraph, tier by tier (districts first)."""
+    """Each authority's findings in a paragraph, tier by tier (districts first), by name."""
     blocks = [
         Block("h2", "Findings by authority"),
         Block(
@@ -1051,6 +1051,10 @@ def _authority_blocks(summaries: pd.DataFrame, straddle_share: float) -> list[Bl
             rows = rows.loc[~rows["authority_code"].isin(districts)]
         if rows.empty:
             continue
+        # By name, for a reader looking a place up (codes would part a county's districts).
+        rows = rows.sort_values(
+            "authority_name", key=lambda names: names.astype(str).str.casefold(), kind="stable"
+        )
         blocks += [
             Block("h3", heading),
             Block("list", items=tuple(str(v) for v in rows["summary"])),
