@@ -319,3 +319,24 @@ def test_industrial_strategy_sectors_resolve_against_bres_subclasses(shared_data
     # electromedical equipment): they are listed, and each sector keeps most of its codes.
     assert resolution.missing_codes["life_sciences"] == ["2660"]
     assert all(share < 0.25 for share in resolution.missing_share.values())
+
+
+@pytest.mark.parametrize(
+    ("codes", "traded"),
+    [
+        (["F"], False),
+        (["47", "56"], False),
+        # Households as employers of domestic staff follow where wealthy households live.
+        (["T"], False),
+        (["97"], False),
+        # Higher education and hotels sell well beyond their area.
+        (["854"], True),
+        (["55"], True),
+        (["S"], True),
+        (["C", "F"], True),
+    ],
+)
+def test_local_serving_industries_are_not_traded(codes: list[str], traded: bool) -> None:
+    from clustergeo.industries import is_traded
+
+    assert is_traded(codes) is traded

@@ -105,9 +105,10 @@ _LEVELS = {1: "section", 2: "division", 3: "group", 4: "class", 5: "subclass"}
 #: Local-serving (non-traded) SIC 2007 codes, after the local industries of Porter (2003) and
 #: Delgado, Porter & Stern (2016): construction (F), retail trade (47), food and beverage
 #: service (56), real estate (68), public administration (84), pre-primary, primary and
-#: secondary education (85.1-85.3), human health and social work (86-88) and personal
-#: services (96). Higher education (85.4), hotels (55), wholesale (46) and the repair trades
-#: are left traded: they sell well beyond their area.
+#: secondary education (85.1-85.3), human health and social work (86-88), personal
+#: services (96) and households as employers of domestic staff (section T, divisions 97-98),
+#: which follow where wealthy households live. Higher education (85.4), hotels (55),
+#: wholesale (46) and the repair trades are left traded: they sell well beyond their area.
 LOCAL_SERVING: tuple[str, ...] = (
     "F",
     "47",
@@ -121,6 +122,7 @@ LOCAL_SERVING: tuple[str, ...] = (
     "87",
     "88",
     "96",
+    "T",
 )
 
 
