@@ -159,3 +159,14 @@ def test_only_maps_of_gva_in_current_prices_are_classed_against_the_industry(
     summary = _growth_summary(SimpleNamespace(record=record), maps=maps)  # type: ignore[arg-type]
     assert summary is not None
     assert summary.against_industry is against
+
+
+def test_the_growth_layer_opens_on_the_industry_the_project_opens_on() -> None:
+    growth, _shift_share = _growth()
+    construction = growth.assign(industry_code="construction", label="Construction")
+    both = pd.concat([construction, growth], ignore_index=True)
+    defaults = {s.name: s.default for s in growth_styles(both, first="manufacturing")}
+    assert defaults == {"Growth: Construction": False, "Growth: Manufacturing": True}
+    # An industry the layer does not map leaves it on its first column.
+    defaults = {s.name: s.default for s in growth_styles(both, first="logistics")}
+    assert defaults == {"Growth: Construction": True, "Growth: Manufacturing": False}

@@ -227,10 +227,11 @@ def test_one_layout_per_theme_follows_it() -> None:
 def test_layout_extent_keeps_the_study_area_whole_in_the_frames_proportions() -> None:
     xmin, ymin, xmax, ymax = layout_extent((0, 0, 100_000, 200_000))
     assert (xmax - xmin) / (ymax - ymin) == pytest.approx(192 / 176)
-    assert xmin <= 0
-    assert ymin <= 0
-    assert xmax >= 100_000
-    assert ymax >= 200_000
+    # A margin of 3% of the longer side on every side: no edge touches the frame.
+    assert ymin == pytest.approx(-6_000)
+    assert ymax == pytest.approx(206_000)
+    assert xmin < -6_000
+    assert xmax > 106_000
     assert (xmin + xmax) / 2 == pytest.approx(50_000)
 
 

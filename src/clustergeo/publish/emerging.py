@@ -16,7 +16,7 @@ import pandas as pd
 from clustergeo.governance.summaries import plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.growth import change_map_jobs, mapped_columns, stub
+from clustergeo.publish.growth import change_map_jobs, default_column, mapped_columns, stub
 from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
@@ -66,9 +66,14 @@ def emerging_layers(
     return layers
 
 
-def emerging_styles(emerging: pd.DataFrame) -> list[LayerStyle]:
-    """One QGIS style per mapped column on ``emerging_areas``, in the maps' colours."""
+def emerging_styles(emerging: pd.DataFrame, *, first: str | None = None) -> list[LayerStyle]:
+    """One QGIS style per mapped column on ``emerging_areas``, in the maps' colours.
+
+    The layer opens on ``first`` where it is one of them, as :func:`growth_styles`.
+    """
     categories = [(value, label, colour) for value, (label, colour) in _categories().items()]
+    columns = mapped_columns(emerging)
+    default = default_column(columns, first)
     return [
         category_style(
             _LAYER,
@@ -76,9 +81,9 @@ def emerging_styles(emerging: pd.DataFrame) -> list[LayerStyle]:
             categories,
             name=f"Emerging hot spots: {label}",
             description=f"Emerging hot-spot category of {label} (17 categories, fixed colours)",
-            default=i == 0,
+            default=code == default,
         )
-        for i, (code, label) in enumerate(mapped_columns(emerging))
+        for code, label in columns
     ]
 
 

@@ -12,7 +12,7 @@ here reads the config: the publish stage passes the tables and a :class:`GrowthS
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -34,6 +34,7 @@ __all__ = [
     "against_industry",
     "change_map_jobs",
     "classify_growth",
+    "default_column",
     "growth_blocks",
     "growth_layers",
     "growth_map_jobs",
@@ -198,10 +199,18 @@ def growth_layers(
     return layers
 
 
-def growth_styles(growth: pd.DataFrame, *, against: bool = False) -> list[LayerStyle]:
-    """One QGIS style per mapped column on ``growth_areas``, in the maps' classes and colours."""
+def growth_styles(
+    growth: pd.DataFrame, *, against: bool = False, first: str | None = None
+) -> list[LayerStyle]:
+    """One QGIS style per mapped column on ``growth_areas``, in the maps' classes and colours.
+
+    The layer opens on ``first`` (the industry the project's other layers open on), else on
+    the first column.
+    """
     categories = [(value, label, colour) for value, (label, colour) in _categories(against).items()]
     relative = " against the industry's growth in the reference" if against else ""
+    columns = mapped_columns(growth)
+    default = default_column(columns, first)
     return [
         category_style(
             _LAYER,
@@ -209,10 +218,16 @@ def growth_styles(growth: pd.DataFrame, *, against: bool = False) -> list[LayerS
             categories,
             name=f"Growth: {label}",
             description=f"Compound annual growth of {label}{relative}, fixed classes",
-            default=i == 0,
+            default=code == default,
         )
-        for i, (code, label) in enumerate(mapped_columns(growth))
+        for code, label in columns
     ]
+
+
+def default_column(columns: Sequence[tuple[str, str]], first: str | None) -> str | None:
+    """The code a layer of ``columns`` opens on: ``first`` if it is one of them, else the first."""
+    codes = [code for code, _label in columns]
+    return first if first in codes else next(iter(codes), None)
 
 
 def change_map_jobs(

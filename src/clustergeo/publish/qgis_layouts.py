@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from typing import Final
 from xml.sax.saxutils import quoteattr
 
-__all__ = ["PAGE_MM", "PrintLayout", "layout_extent", "layouts_xml", "scale_bar_km"]
+__all__ = [
+    "LAYOUT_MARGIN",
+    "PAGE_MM",
+    "PrintLayout",
+    "layout_extent",
+    "layouts_xml",
+    "scale_bar_km",
+]
 
 PAGE_MM: Final = (297.0, 210.0)
 _MAP = (10.0, 24.0, 192.0, 176.0)  # x, y, width, height
@@ -76,9 +83,16 @@ def _item(
     )
 
 
+#: The margin round the study area in a layout's map, as a share of its larger side: as in the
+#: project's view, so no edge of the study area (Shetland's tip) runs into the frame.
+LAYOUT_MARGIN: Final = 0.03
+
+
 def layout_extent(bounds: Sequence[float]) -> tuple[float, float, float, float]:
-    """The study area's bounds widened to the map frame's proportions, centred."""
+    """The study area's bounds with a margin, widened to the map frame's proportions, centred."""
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    pad = LAYOUT_MARGIN * max(xmax - xmin, ymax - ymin)
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
     aspect = _MAP[2] / _MAP[3]
     width, height = xmax - xmin, ymax - ymin
     if width / height < aspect:

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 from pyproj import CRS
 
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.qgis_layouts import PrintLayout, layouts_xml
+from clustergeo.publish.qgis_layouts import LAYOUT_MARGIN, PrintLayout, layouts_xml
 from clustergeo.publish.qgis_styles import QGIS_VERSION, LayerStyle, surface_band_renderer
 from clustergeo.vocab import WORKING_CRS, WORKING_EPSG
 
@@ -433,7 +433,6 @@ RELATIONS: tuple[Relation, ...] = (
     ),
 )  # fmt: skip
 
-_MARGIN = 0.03
 _POINT_LAYERS = frozenset({"anchor_sites"})
 OVERVIEW_THEME: Final = "Overview: every industry"
 SURFACE_GROUP: Final = "Employment surface"
@@ -625,7 +624,7 @@ def project_for_layers(
         The employment GeoTIFF's bands, when the run built one.
     """
     xmin, ymin, xmax, ymax = (float(v) for v in extent)
-    pad = _MARGIN * max(xmax - xmin, ymax - ymin)
+    pad = LAYOUT_MARGIN * max(xmax - xmin, ymax - ymin)
     all_styles = list(styles)
     data = _data_line(framing)
     entries = {(e.key or e.layer): e for e in PROJECT_LAYERS if e.layer in layers}

@@ -391,11 +391,13 @@ def _styles(
     """The QGIS styles of every layer written: the run's, then growth's and emerging's."""
     styles = layer_styles(layers, definitions, finding_codes)
     if growth is not None:
+        # Opening on the industry the LQ and hot-spot layers open on.
+        first = definitions[0][0] if definitions else None
         styles += growth_styles(
-            growth.growth, against=summary is not None and summary.against_industry
+            growth.growth, against=summary is not None and summary.against_industry, first=first
         )
         if growth.emerging is not None and growth.emerging_clusters is not None:
-            styles += emerging_styles(growth.emerging)
+            styles += emerging_styles(growth.emerging, first=first)
     return styles
 
 
