@@ -173,3 +173,24 @@ def test_findings_per_industry_show_in_the_theme_of_the_definition_made_of_them(
     # A run of the definitions themselves filters on each definition's own key.
     own = {s.name: s.qml for s in geopackage.layer_styles({"clusters": findings}, definitions)}
     assert "&quot;industry_code&quot; IN ('manufacturing')" in own["Findings: Manufacturing"]
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["through Arrow", "feature by feature"])
+def test_an_empty_layer_keeps_its_kind_of_geometry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
+) -> None:
+    monkeypatch.setattr(geopackage, "_GDAL_TAKES_ARROW", arrow)
+    empty = gpd.GeoDataFrame(
+        {"cluster_id": pd.Series([], dtype=str)}, geometry=gpd.GeoSeries([], crs="EPSG:27700")
+    )
+    path = write_geopackage(
+        {**_layers(), "clusters": empty, "anchor_sites": empty},
+        tmp_path / "run.gpkg",
+        metadata={},
+        styles=[_style()],
+        geometry_types={"clusters": "Polygon", "anchor_sites": "Point", "hotspots": None},
+    )
+    # A run without findings: QGIS still opens the layers as polygons and points.
+    assert pyogrio.read_info(path, layer="clusters")["geometry_type"] == "MultiPolygon"
+    assert pyogrio.read_info(path, layer="anchor_sites")["geometry_type"] == "Point"
+    assert pyogrio.read_info(path, layer="clusters")["features"] == 0

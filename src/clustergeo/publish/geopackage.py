@@ -175,8 +175,13 @@ def write_geopackage(
     *,
     metadata: Mapping[str, str],
     styles: Sequence[LayerStyle],
+    geometry_types: Mapping[str, str | None] | None = None,
 ) -> Path:
     """Write every layer, the styles table and the dataset metadata to ``path``, atomically.
+
+    ``geometry_types`` names each layer's kind of geometry (``Point`` or ``Polygon``), which
+    an empty layer cannot show: without it GDAL records the generic ``GEOMETRY`` type, and
+    QGIS opens the layer as a table with no geometry and no style (a run without findings).
 
     Layers go to GDAL as Arrow tables where GDAL takes them (3.8 and later): the long tables
     (hot spots and LQs, one row per area and industry) are written in about a third of the
@@ -189,6 +194,10 @@ def write_geopackage(
             frame = _typed_flags(layer)
             options: dict[str, Any] = {"VERSION": GEOPACKAGE_VERSION} if index == 0 else {}
             kwargs: dict[str, Any] = {"dataset_metadata": dict(metadata)} if index == 0 else {}
+            kind = (geometry_types or {}).get(name)
+            if kind and isinstance(frame, gpd.GeoDataFrame) and frame.empty:
+                # Polygon layers are written as MultiPolygon when they have features.
+                kwargs["geometry_type"] = "MultiPolygon" if kind == "Polygon" else kind
             # Tables without geometry (the long LQ table) become GeoPackage attribute tables.
             pyogrio.write_dataframe(
                 frame,

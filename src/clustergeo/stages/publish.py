@@ -509,7 +509,11 @@ def _write_map_files(
 ) -> None:
     """The GeoPackage with its styles, the QGIS project that opens it, and the web map."""
     write_geopackage(
-        layers, paths[r.GEOPACKAGE], metadata=_metadata(config, framing), styles=styles
+        layers,
+        paths[r.GEOPACKAGE],
+        metadata=_metadata(config, framing),
+        styles=styles,
+        geometry_types=geometry_types(layers),
     )
     grid = intermediates.read_surface_grid(paths)
     write_text(
