@@ -102,6 +102,17 @@ def test_floors_flag_but_keep_the_lq() -> None:
     assert small_cell["lq_note"] == "small count"
 
 
+def test_output_under_the_floor_is_a_small_value_not_a_small_count() -> None:
+    # GVA (no intervals: not a count of people) of £3m against a floor of 5.
+    counts = pd.DataFrame({"C": [3.0, 500.0], "J": [997.0, 500.0]}, index=["x", "y"])
+    totals = counts.sum(axis=1)
+    lq = location_quotients(
+        counts, totals, counts.sum(axis=0), float(totals.sum()), LqSettings(intervals=False)
+    ).set_index(["area_code", "industry_code"])
+    assert lq.loc[("x", "C"), "lq_note"] == "small value"
+    assert lq.loc[("x", "C"), "lq_unreliable"]
+
+
 def test_negative_output_is_noted_as_negative() -> None:
     """GVA can be negative: such a cell's LQ is kept, flagged, and noted as negative rather than
     as a small count; so is every cell of an area whose total is negative."""

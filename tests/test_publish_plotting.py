@@ -261,6 +261,7 @@ def test_legend_lists_only_the_classes_on_the_map_in_their_fixed_order(grid):
 def test_unreliable_label_names_the_reasons_given_in_a_fixed_order():
     assert unreliable_label(None) == LQ_UNRELIABLE_LABEL
     assert unreliable_label(["small count", None, np.nan]) == "unreliable (small count)"
+    assert unreliable_label(["small value"]) == "unreliable (small value)"
     assert unreliable_label(["suppressed", "small count", "small count"]) == (
         "unreliable (small count or suppressed)"
     )

@@ -373,8 +373,9 @@ def location_quotients(
         Indexed like ``areas``: ``area_total`` (:math:`e_i`), then per column ``c``:
         ``c_employment`` (:math:`e_{ij}`), ``c_reference_share`` (:math:`E_j / E`), ``c_lq``,
         ``c_lq_lower``, ``c_lq_upper``, ``c_lq_unreliable`` and ``c_lq_note`` (why it is
-        unreliable: ``"suppressed"``, ``"negative"``, ``"small area"``, ``"small count"`` or
-        ``""``); the geometry last, when ``areas`` has one.
+        unreliable: ``"suppressed"``, ``"negative"``, ``"small area"``, ``"small count"``
+        (``"small value"`` for values that are not counts, such as GVA) or ``""``); the
+        geometry last, when ``areas`` has one.
 
     Notes
     -----

@@ -230,7 +230,8 @@ def location_quotients(
         Long table, one row per area x column, in the order of ``counts``: ``area_code``,
         ``industry_code``, ``employment``, ``area_total``, ``reference_share``
         (:math:`E_j/E`), ``lq``, ``lq_lower``, ``lq_upper``, ``lq_unreliable`` and
-        ``lq_note`` ('suppressed', 'negative', 'small area', 'small count' or '').
+        ``lq_note`` ('suppressed', 'negative', 'small area', 'small count', or for values that
+        are not counts (``settings.intervals`` False) 'small value', or '').
 
     Notes
     -----
@@ -267,7 +268,13 @@ def location_quotients(
     small_count = ~suppressed & (e_ij < settings.min_cell_employment)
     note = np.select(
         [suppressed, negative, small_area, small_count],
-        ["suppressed", "negative", "small area", "small count"],
+        # GVA under the floor is a small value, not a count.
+        [
+            "suppressed",
+            "negative",
+            "small area",
+            "small count" if settings.intervals else "small value",
+        ],
         "",
     )
     n_areas, n_columns = e_ij.shape

@@ -252,6 +252,7 @@ LQ_UNRELIABLE_LABEL: Final = "unreliable (small, negative or suppressed)"
 LQ_NOTE_WORDS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "small count": "small count",
+        "small value": "small value",
         "small area": "small area total",
         "negative": "negative",
         "suppressed": "suppressed",
