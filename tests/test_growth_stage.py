@@ -83,6 +83,28 @@ def _write_run(tmp_path: Path, table: pd.DataFrame, **overrides: Any) -> Path:
     return path
 
 
+def _assert_the_parts_add_up(tables: str) -> None:
+    """Every part of the shift-share split is shown, and each row's parts add up to its change."""
+    header, *rows = [line for line in tables.splitlines() if line.startswith("| ")]
+    rows = [row for row in rows if row != header]  # the losses' table has its own header
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert columns[-4:] == [
+        "National share",
+        "Industry mix",
+        "Competitive effect",
+        "Allocation effect",
+    ]
+    added = 0
+    for row in rows:
+        cells = dict(zip(columns, (c.strip() for c in row.strip("|").split("|")), strict=True))
+        if "–" in [cells[c] for c in columns[-4:]]:
+            continue  # growth from nothing has no rate to split by
+        parts = [float(cells[c].replace(",", "")) for c in columns[-4:]]
+        assert sum(parts) == pytest.approx(float(cells["Change"].replace(",", "")), abs=2)
+        added += 1
+    assert added
+
+
 def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -> None:
     config = load_config(_write_run(tmp_path, _table()))
     outcomes = {o.name: o for o in run_stages(config)}
@@ -139,6 +161,7 @@ def test_a_run_without_polygons_writes_lqs_growth_and_a_report(tmp_path: Path) -
         " (local-serving industries, which follow where people live, left out: Construction):"
     )
     assert "| Construction |" not in tables
+    _assert_the_parts_add_up(tables)
     assert "growth/shift_share.csv" in report
     # The report of a run without maps is printed to PDF too.
     assert paths[r.REPORT_PDF].read_bytes().startswith(b"%PDF-")

@@ -170,3 +170,30 @@ def test_the_growth_layer_opens_on_the_industry_the_project_opens_on() -> None:
     # An industry the layer does not map leaves it on its first column.
     defaults = {s.name: s.default for s in growth_styles(both, first="logistics")}
     assert defaults == {"Growth: Construction": True, "Growth: Manufacturing": False}
+
+
+def test_a_findings_growth_is_set_beside_its_industrys() -> None:
+    from clustergeo.publish.growth import _finding_sentence
+
+    # 1,000 -> 2,000 over 10 years; the industry doubled too (national share + mix = 1,000).
+    row = pd.Series(
+        {
+            "cagr": 2**0.1 - 1,
+            "start_value": 1000.0,
+            "end_value": 2000.0,
+            "start_year": 2013,
+            "end_year": 2023,
+            "start_lq": 2.0,
+            "end_lq": 2.0,
+            "national_share": 1500.0,
+            "industry_mix": -500.0,
+            "competitive_share": 0.0,
+        }
+    )
+    sentence = _finding_sentence("Manufacturing: Derby", row, "2013–2023")
+    assert sentence.startswith(
+        "Manufacturing: Derby grew 7.2% a year, 2013–2023, its industry +7.2% a year (1,000 →"
+    )
+    # Without the split (an old table), no industry rate.
+    plain = _finding_sentence("X", row.drop(["national_share", "industry_mix"]), "2013–2023")
+    assert "its industry" not in plain

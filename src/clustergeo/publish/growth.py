@@ -338,7 +338,24 @@ def _lq(start: float, end: float) -> str:
     return f"{start:.2f} → {end:.2f}"
 
 
-def _changes_table(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+def _signed(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:+,.0f}"
+
+
+def _changes_table(rows: pd.DataFrame, names: pd.Series, *, split: bool) -> pd.DataFrame:
+    """The gains or losses with their shift-share parts, which add up to the change.
+
+    ``split`` (the Esteban-Marquillas variant) gives the competitive share as its two
+    effects, the reason to use the variant.
+    """
+    own = (
+        {
+            "Competitive effect": rows["competitive_effect"].map(_signed),
+            "Allocation effect": rows["allocation_effect"].map(_signed),
+        }
+        if split
+        else {"Competitive share": rows["competitive_share"].map(_signed)}
+    )
     return pd.DataFrame(
         {
             # A table without area names shows the codes.
@@ -349,13 +366,12 @@ def _changes_table(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
             "Industry": rows["label"].fillna(rows["industry_code"]),
             "Start": rows["start_value"].map(_number),
             "End": rows["end_value"].map(_number),
-            "Change": rows["change"].map(lambda v: "–" if pd.isna(v) else f"{v:+,.0f}"),
+            "Change": rows["change"].map(_signed),
             "A year": rows["cagr"].map(_pct),
             "LQ": [_lq(a, b) for a, b in zip(rows["start_lq"], rows["end_lq"], strict=True)],
-            "Industry mix": rows["industry_mix"].map(lambda v: "–" if pd.isna(v) else f"{v:+,.0f}"),
-            "Competitive share": rows["competitive_share"].map(
-                lambda v: "–" if pd.isna(v) else f"{v:+,.0f}"
-            ),
+            "National share": rows["national_share"].map(_signed),
+            "Industry mix": rows["industry_mix"].map(_signed),
+            **own,
         }
     )
 
@@ -383,8 +399,10 @@ def growth_blocks(
                 "industry_code",
                 "kind",
                 "industry_growth",
+                "national_share",
                 "industry_mix",
                 "competitive_share",
+                *(c for c in ("competitive_effect", "allocation_effect") if c in shift_share),
             ]
         ],
         on=["area_code", "industry_code", "kind"],
@@ -399,11 +417,21 @@ def growth_blocks(
     left_out = sorted(set(local["label"].fillna(local["industry_code"])))
     shown = shown.loc[traded.reindex(shown.index)]
     names = shown["area_name"] if "area_name" in shown else pd.Series(dtype=str)
+    split = summary.method == "esteban_marquillas" and "allocation_effect" in merged
     method = (
         "the Esteban-Marquillas variant (Esteban-Marquillas 1972), which splits the "
-        "competitive share into a competitive effect and an allocation effect"
+        "competitive share into a competitive effect (the area's own growth in the industry, "
+        "as if it had the reference's mix) and an allocation effect (what its specialisation "
+        "adds: positive where it is specialised in an industry it grows faster in than the "
+        "reference, or under-specialised in one it grows slower in)"
         if summary.method == "esteban_marquillas"
         else "the classic decomposition (Dunn 1960)"
+    )
+    parts = (
+        "The national share, industry mix, competitive effect and allocation effect add up to "
+        "the change."
+        if split
+        else "The three add up to the change."
     )
     blocks = [
         Block("h2", f"Change over time, {summary.period}"),
@@ -417,8 +445,7 @@ def growth_blocks(
             f"period, {summary.reference_cagr:+.1%} a year. Shift-share splits each change into "
             "the growth the area would have had at the reference's rate (national share), the "
             "effect of its industry growing faster or slower than the economy (industry mix) "
-            f"and what is the area's own (competitive share), by {method}. The three add up to "
-            "the change."
+            f"and what is the area's own (competitive share), by {method}. {parts}"
             + (
                 " Values are in current prices, so the growth maps class each area against its "
                 "industry's growth in the reference: by cash growth alone, inflation would show "
@@ -440,12 +467,12 @@ def growth_blocks(
         )
         blocks += [
             Block("p", f"The largest gains among the {what}{leaving}:"),
-            Block("table", table=_changes_table(ranked.head(top), names)),
+            Block("table", table=_changes_table(ranked.head(top), names, split=split)),
             Block("p", f"The largest losses among the {what}:"),
             Block(
                 "table",
                 table=_changes_table(
-                    ranked.iloc[::-1].head(top).loc[lambda f: f["change"] < 0], names
+                    ranked.iloc[::-1].head(top).loc[lambda f: f["change"] < 0], names, split=split
                 ),
             ),
         ]
@@ -460,12 +487,28 @@ def _finding_sentence(name: str, row: pd.Series, period: str) -> str:
     if np.isnan(cagr):
         return f"{name}: no growth rate for {period} (a value is missing or zero)."
     share = float(row["competitive_share"])
+    industry = _industry_rate(row)
     return (
-        f"{name} {'grew' if cagr >= 0 else 'shrank'} {abs(cagr):.1%} a year, {period} "
-        f"({_number(float(row['start_value']))} → {_number(float(row['end_value']))}; LQ "
+        f"{name} {'grew' if cagr >= 0 else 'shrank'} {abs(cagr):.1%} a year, {period}"
+        + ("" if np.isnan(industry) else f", its industry {industry:+.1%} a year")
+        + f" ({_number(float(row['start_value']))} → {_number(float(row['end_value']))}; LQ "
         f"{_lq(float(row['start_lq']), float(row['end_lq']))}); competitive share "
         f"{'–' if np.isnan(share) else f'{share:+,.0f}'}."
     )
+
+
+def _industry_rate(row: pd.Series) -> float:
+    """The yearly growth of a finding's industry in the reference, from its shift-share parts.
+
+    The national share and industry mix together are the finding's start value grown at its
+    industry's rate, so their sum over the start value is the industry's growth.
+    """
+    start = float(row["start_value"])
+    years = int(row["end_year"]) - int(row["start_year"])
+    parts = float(row.get("national_share", np.nan)) + float(row.get("industry_mix", np.nan))
+    if not (start > 0 and years > 0) or np.isnan(parts) or 1 + parts / start <= 0:
+        return float("nan")
+    return float((1 + parts / start) ** (1 / years) - 1)
 
 
 def _finding_blocks(
@@ -484,7 +527,8 @@ def _finding_blocks(
             "p",
             "Each finding's series is the sum of its core areas' values in every year: the "
             "growth of today's footprint. Places that were a cluster once and no longer are do "
-            f"not appear. The reference economy grew {summary.reference_cagr:+.1%} a year.",
+            f"not appear. The reference economy grew {summary.reference_cagr:+.1%} a year; each "
+            "finding is set beside its own industry's growth in the reference.",
         ),
         Block("list", items=sentences),
     ]
