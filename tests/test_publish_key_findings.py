@@ -227,6 +227,37 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
     assert table["Across a boundary"].tolist() == [0]
 
 
+def test_sporadic_hot_spots_rising_significantly_are_named_apart() -> None:
+    from clustergeo.publish.emerging import emerging_blocks
+
+    # The Golden Triangle's logistics: hot on and off, its Gi* rising; Dover's falling.
+    emerging = pd.DataFrame(
+        {
+            "area_code": ["nwl", "hb", "dover", "quiet"],
+            "industry_code": ["H"] * 4,
+            "kind": ["industry"] * 4,
+            "label": ["Transport and storage"] * 4,
+            "category": ["sporadic_hot_spot"] * 3 + ["no_pattern"],
+            "trend_z": [4.1, 2.5, -4.4, 3.0],
+            "trend_p": [0.00004, 0.012, 0.00001, 0.003],
+        }
+    )
+    blocks = emerging_blocks(
+        emerging,
+        pd.DataFrame(columns=["emerging_id", "industry_code", "n_areas"]),
+        period="1998–2023",
+        names={"H": "Transport and storage"},
+        area_names={"nwl": "North West Leicestershire", "hb": "Hinckley and Bosworth"},
+        alpha=0.01,
+    )
+    table = next(b for b in blocks if b.kind == "table").table
+    # Hinckley's trend (p 0.012) is not significant at the run's 0.01.
+    assert table["Sporadic, rising"].tolist() == [1]
+    (listed,) = [b for b in blocks if b.kind == "list"]
+    assert listed.items == ("Transport and storage: 1 area: North West Leicestershire",)
+    assert "significant at 0.01" in " ".join(b.text for b in blocks if b.kind == "p")
+
+
 def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_commas() -> None:
     findings = pd.DataFrame(
         {

@@ -8,7 +8,7 @@ Nothing here reads the config: the publish stage passes the growth stage's table
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -123,6 +123,7 @@ def emerging_blocks(
     members: pd.DataFrame | None = None,
     area_names: Mapping[str, str] | None = None,
     local_serving: Collection[str] = (),
+    alpha: float = 0.05,
 ) -> list[Block]:
     """The report's section: rising hot spots per industry, and the emerging clusters.
 
@@ -130,6 +131,11 @@ def emerging_blocks(
     emerging cluster that crosses a boundary. Emerging clusters of ``local_serving``
     industries are counted in the table but not listed or counted as crossing boundaries, as
     their findings are left out of the report.
+
+    Sporadic hot spots (hot in some years, not in a run up to the last) whose Gi* rises over
+    the period (a Mann-Kendall trend significant at ``alpha``) are counted and named apart:
+    ArcGIS's categories do not call them emerging, yet a place whose clustering grows year
+    on year, on and off, is what a reader asking what is emerging wants to see.
     """
     mapped = {code for code, _label in mapped_columns(emerging)}
     shown = mapped - set(local_serving)
@@ -137,6 +143,7 @@ def emerging_blocks(
     with_clusters = set(clusters["industry_code"].astype(str))
     left_out = sorted(names.get(code, code) for code in mapped & set(local_serving) & with_clusters)
     rows = []
+    rising_sporadic = _rising_sporadic(emerging, alpha)
     for code, label in mapped_columns(emerging):
         of = emerging.loc[emerging["industry_code"] == code, "category"].astype(str)
         mine = clusters.loc[clusters["industry_code"] == code]
@@ -145,6 +152,7 @@ def emerging_blocks(
             {
                 "Industry": label,
                 **{EMERGING_CATEGORY_LABELS[c]: int((of == c).sum()) for c in _RISING},
+                "Sporadic, rising": int((rising_sporadic["industry_code"] == code).sum()),
                 "Emerging clusters": len(mine),
                 # A local-serving industry's are not listed, so none is counted as crossing.
                 "Across a boundary": int(mine[crossing].any(axis=1).sum())
@@ -189,7 +197,37 @@ def emerging_blocks(
                 + (f": {places}" if places else "")
             )
         blocks.append(Block("list", items=tuple(items)))
+    rising = rising_sporadic.loc[rising_sporadic["industry_code"].isin(shown)]
+    if not rising.empty:
+        blocks += [
+            Block(
+                "p",
+                "Sporadic hot spots, hot in some years but not in a run up to the last, are "
+                "not emerging by ArcGIS's rules; those whose Gi* nonetheless rises over the "
+                f"period (a Mann-Kendall trend significant at {alpha:g}) may be clustering "
+                "that is on its way:",
+            ),
+            Block(
+                "list",
+                # In the table's order of industries.
+                items=tuple(
+                    f"{label}: {plural(len(group), 'area')}: "
+                    + _named(group["area_code"], area_names or {})
+                    for code, label in mapped_columns(emerging)
+                    if not (group := rising.loc[rising["industry_code"] == code]).empty
+                ),
+            ),
+        ]
     return blocks
+
+
+def _rising_sporadic(emerging: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The sporadic hot spots whose Gi* trend is upward and significant at ``alpha``."""
+    if "trend_p" not in emerging or "trend_z" not in emerging:
+        return emerging.iloc[0:0]
+    sporadic = emerging["category"].astype(str) == "sporadic_hot_spot"
+    upward = (emerging["trend_p"] <= alpha) & (emerging["trend_z"] > 0)
+    return emerging.loc[sporadic & upward]
 
 
 #: Each tier's noun, singular and plural.
@@ -206,7 +244,13 @@ def _places(emerging_id: str, members: pd.DataFrame | None, area_names: Mapping[
     """The names of an emerging cluster's areas (the first six, then how many more)."""
     if members is None or members.empty:
         return ""
-    codes = members.loc[members["emerging_id"].astype(str) == emerging_id, "area_code"]
+    return _named(
+        members.loc[members["emerging_id"].astype(str) == emerging_id, "area_code"], area_names
+    )
+
+
+def _named(codes: Iterable[object], area_names: Mapping[str, str]) -> str:
+    """The areas' names in order (the first six, then how many more)."""
     named = sorted(area_names.get(str(code), str(code)) for code in codes)
     shown = ", ".join(named[:6])
     return shown + (f" and {len(named) - 6} more" if len(named) > 6 else "")

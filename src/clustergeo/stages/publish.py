@@ -168,6 +168,9 @@ def run(config: RunConfig) -> None:
         framing=framing,
         data=data,
         local_serving=() if config.clusters.include_non_traded else _local_serving(industries),
+        trend_alpha=config.growth.emerging.alpha
+        if config.growth is not None and config.growth.emerging is not None
+        else 0.05,
     )
     jobs = [*maps, *stream_maps, *over_time.maps]
     # The overview maps the report shows, with their captions (every job's map is drawn).
@@ -436,8 +439,12 @@ def _change_over_time(
     framing: Framing,
     data: MapData,
     local_serving: tuple[str, ...] = (),
+    trend_alpha: float = 0.05,
 ) -> _OverTime:
-    """The growth and emerging-hot-spot maps to draw, their captions, and their sections."""
+    """The growth and emerging-hot-spot maps to draw, their captions, and their sections.
+
+    ``trend_alpha`` is the emerging hot spots' significance level, for their trends.
+    """
     over_time = _OverTime()
     if growth is None or summary is None:
         return over_time
@@ -492,6 +499,7 @@ def _change_over_time(
                     zip(growth.growth["industry_code"], growth.growth["label"], strict=True)
                 ),
                 local_serving=local_serving,
+                alpha=trend_alpha,
             )
         )
     return over_time
