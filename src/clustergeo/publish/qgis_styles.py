@@ -91,11 +91,15 @@ def _options(values: dict[str, str]) -> str:
     return f'<Option type="Map">{inner}</Option>'
 
 
-def _symbol(name: str, kind: str, layer_class: str, values: dict[str, str]) -> str:
+def _symbol(name: str, kind: str, layer_class: str, *layers: dict[str, str]) -> str:
+    """A QGIS symbol of one or more symbol layers of ``layer_class``, the first drawn first."""
+    body = "".join(
+        f'<layer class="{layer_class}" enabled="1" locked="0" pass="0">{_options(values)}</layer>'
+        for values in layers
+    )
     return (
         f'<symbol type="{kind}" name={quoteattr(name)} alpha="1" clip_to_extent="1" '
-        f'force_rhr="0"><layer class="{layer_class}" enabled="1" locked="0" pass="0">'
-        f"{_options(values)}</layer></symbol>"
+        f'force_rhr="0">{body}</symbol>'
     )
 
 
@@ -108,25 +112,37 @@ def fill_symbol(
     dash: bool = False,
     fill_alpha: float = 1.0,
     pattern: str = "solid",
+    halo: str | None = None,
 ) -> str:
     """A SimpleFill symbol; ``fill=None`` draws the outline only.
 
-    ``pattern`` is QGIS's brush name (``solid``, or a hatch such as ``f_diagonal``).
+    ``pattern`` is QGIS's brush name (``solid``, or a hatch such as ``f_diagonal``). ``halo``
+    draws a wider outline of that colour under the outline, so it stands out on fills of any
+    colour (an orange line on a red LQ class).
     """
-    return _symbol(
-        name,
-        "fill",
-        "SimpleFill",
-        {
-            "color": _rgba(fill, fill_alpha) if fill else "0,0,0,0",
-            "style": pattern if fill else "no",
-            "outline_color": _rgba(outline),
-            "outline_width": f"{width_mm:g}",
-            "outline_width_unit": "MM",
-            "outline_style": "dash" if dash else "solid",
-            "joinstyle": "round",
-        },
+    layer = {
+        "color": _rgba(fill, fill_alpha) if fill else "0,0,0,0",
+        "style": pattern if fill else "no",
+        "outline_color": _rgba(outline),
+        "outline_width": f"{width_mm:g}",
+        "outline_width_unit": "MM",
+        "outline_style": "dash" if dash else "solid",
+        "joinstyle": "round",
+    }
+    under = (
+        [
+            layer
+            | {
+                "color": "0,0,0,0",
+                "style": "no",
+                "outline_color": _rgba(halo),
+                "outline_width": f"{width_mm + 0.7:g}",
+            }
+        ]
+        if halo
+        else []
     )
+    return _symbol(name, "fill", "SimpleFill", *under, layer)
 
 
 def marker_symbol(name: str, colour: str, *, size_mm: float = 4.0) -> str:
@@ -696,14 +712,14 @@ def category_style(
 ) -> LayerStyle:
     """Polygons categorised on ``attr``: each (value, label, colour), the figures' colours.
 
-    ``outlined`` draws each category as a thick outline in its colour and no fill, to lie over
-    another layer; values with no category are not drawn.
+    ``outlined`` draws each category as a thick outline in its colour on a white halo and no
+    fill, to lie over another layer; values with no category are not drawn.
     """
     rows = [
         (
             value,
             label,
-            fill_symbol(str(i), None, outline=colour, width_mm=0.6)
+            fill_symbol(str(i), None, outline=colour, width_mm=0.6, halo="#ffffff")
             if outlined
             else fill_symbol(str(i), colour, outline="#ffffff", width_mm=0.1),
         )
