@@ -20,6 +20,7 @@ QGIS fills in every other setting with its defaults.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -306,10 +307,20 @@ def _document(renderer: str, labeling: str = "") -> str:
     )
 
 
+#: The longest line of a legend label, in characters: the print layouts' legend is 79 mm wide
+#: and fits about 48 at its 8 pt (SIC section names run to 54).
+_LEGEND_LINE: Final = 44
+
+
+def _legend_label(label: str) -> str:
+    """A class's label broken into lines the layouts' legend fits (QGIS breaks at newlines)."""
+    return "\n".join(textwrap.wrap(label, _LEGEND_LINE)) or label
+
+
 def _graduated(attr: str, ranges: Sequence[tuple[float, float, str, str]]) -> str:
     rows = "".join(
         f'<range lower="{lower:.15g}" upper="{upper:.15g}" symbol="{i}" '
-        f'label={quoteattr(label)} render="true"/>'
+        f'label={quoteattr(_legend_label(label))} render="true"/>'
         for i, (lower, upper, label, _symbol) in enumerate(ranges)
     )
     symbols = "".join(symbol for *_rest, symbol in ranges)
@@ -322,7 +333,8 @@ def _graduated(attr: str, ranges: Sequence[tuple[float, float, str, str]]) -> st
 
 def _categorized(attr: str, categories: Sequence[tuple[str, str, str]]) -> str:
     rows = "".join(
-        f'<category value={quoteattr(value)} symbol="{i}" label={quoteattr(label)} render="true"/>'
+        f'<category value={quoteattr(value)} symbol="{i}" label={quoteattr(_legend_label(label))} '
+        'render="true"/>'
         for i, (value, label, _symbol) in enumerate(categories)
     )
     symbols = "".join(symbol for *_rest, symbol in categories)
@@ -512,8 +524,8 @@ def cluster_style(
 def _rule_based(rules: Sequence[tuple[str, str, str]]) -> str:
     """A rule-based renderer: each (filter expression, legend label, symbol) in order."""
     rows = "".join(
-        f'<rule key="rule_{i}" filter={quoteattr(expression)} label={quoteattr(label)} '
-        f'symbol="{i}"/>'
+        f'<rule key="rule_{i}" filter={quoteattr(expression)} '
+        f'label={quoteattr(_legend_label(label))} symbol="{i}"/>'
         for i, (expression, label, _symbol) in enumerate(rules)
     )
     symbols = "".join(symbol for *_rest, symbol in rules)
