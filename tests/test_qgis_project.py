@@ -250,3 +250,26 @@ def test_a_long_title_is_set_smaller_to_stay_on_its_line() -> None:
     size = float(_title_font(long + " (synthetic demo data)").split(",")[1])
     assert 9 <= size < 15
     assert size * len(long + " (synthetic demo data)") <= 15 * 80 + 15
+
+
+def test_the_layout_legend_sets_the_authority_boundaries_under_a_heading() -> None:
+    from clustergeo.publish.qgis_layouts import _legend_tree
+
+    tree = _legend_tree(
+        [
+            ("sites", "Anchor sites", "Anchor sites"),
+            ("cores", "Clusters and concentrations (cores)", "Clusters"),
+            ("ca", "Combined authorities", "Authorities"),
+            ("county", "Counties", "Authorities"),
+            ("lq", "Location quotients, small areas", "Location quotients"),
+        ]
+    )
+    # The single-line boundary layers would otherwise read as classes of the cores above.
+    heading = '<layer-tree-group name="Authority boundaries"'
+    assert tree.count(heading) == 1
+    inside = tree.split(heading, 1)[1].split("</layer-tree-group>", 1)[0]
+    assert 'id="ca"' in inside
+    assert 'id="county"' in inside
+    assert 'id="cores"' not in inside
+    assert 'id="lq"' not in inside
+    assert tree.index('id="cores"') < tree.index(heading) < tree.index('id="lq"')

@@ -21,6 +21,7 @@ Page plan (millimetres, A4 landscape 297 x 210)::
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -53,8 +54,9 @@ class PrintLayout:
     title: str
     subtitle: str
     source: str
-    #: The legend's layers, top first, as (layer id, title): those the theme shows.
-    legend: tuple[tuple[str, str], ...] = ()
+    #: The legend's layers, top first, as (layer id, title, the project's group of the layer):
+    #: those the theme shows.
+    legend: tuple[tuple[str, str, str], ...] = ()
 
 
 def _uuid(*parts: str) -> str:
@@ -150,20 +152,33 @@ def _label(uuid: str, box: tuple[float, float, float, float], text: str, font: s
     )
 
 
-def _legend_tree(layers: Sequence[tuple[str, str]]) -> str:
-    """The legend's own layer tree: the theme's layers, not the whole project's."""
-    return (
-        "<layer-tree-group><customproperties/>"
-        + "".join(
+#: The project group whose layers the legend sets under a heading of their own: one line and
+#: symbol each, they would otherwise read as classes of the layer listed above them.
+_BOUNDARY_GROUP: Final = "Authorities"
+
+
+def _legend_tree(layers: Sequence[tuple[str, str, str]]) -> str:
+    """The legend's own layer tree: the theme's layers, not the whole project's.
+
+    The authority boundaries, in a run of them, go under an "Authority boundaries" heading.
+    """
+    parts = []
+    for group, run in itertools.groupby(layers, key=lambda layer: layer[2] == _BOUNDARY_GROUP):
+        nodes = "".join(
             f'<layer-tree-layer id="{layer_id}" name={quoteattr(title)} checked="Qt::Checked" '
             'expanded="1"><customproperties/></layer-tree-layer>'
-            for layer_id, title in layers
+            for layer_id, title, _group in run
         )
-        + "</layer-tree-group>"
-    )
+        parts.append(
+            '<layer-tree-group name="Authority boundaries" checked="Qt::Checked" expanded="1">'
+            f"<customproperties/>{nodes}</layer-tree-group>"
+            if group
+            else nodes
+        )
+    return "<layer-tree-group><customproperties/>" + "".join(parts) + "</layer-tree-group>"
 
 
-def _legend(uuid: str, map_uuid: str, layers: Sequence[tuple[str, str]]) -> str:
+def _legend(uuid: str, map_uuid: str, layers: Sequence[tuple[str, str, str]]) -> str:
     x, y, width = _SIDE
     height = _MAP[1] + _MAP[3] - _SOURCE_HEIGHT - 4 - y
     styles = "".join(

@@ -566,6 +566,7 @@ def _pages(
 ) -> list[PrintLayout]:
     ids = {layer.key: layer.layer_id for layer in layers}
     titles = {layer.key: layer.title for layer in layers}
+    groups = {layer.key: layer.group for layer in layers}
     source = _data_line(framing)
     measure = framing.measure or f"{framing.employment_basis}-based employment"
     year = f", {framing.year}" if framing.year else ""
@@ -589,7 +590,9 @@ def _pages(
                 f"report: {overview if theme.name == OVERVIEW_THEME else industry}."
             ),
             source=source,
-            legend=tuple((ids[key], titles[key]) for key in theme.layers if key in ids),
+            legend=tuple(
+                (ids[key], titles[key], groups[key]) for key in theme.layers if key in ids
+            ),
         )
         for theme in themes
     ]
