@@ -197,3 +197,46 @@ def test_a_findings_growth_is_set_beside_its_industrys() -> None:
     # Without the split (an old table), no industry rate.
     plain = _finding_sentence("X", row.drop(["national_share", "industry_mix"]), "2013–2023")
     assert "its industry" not in plain
+
+
+def _series_row(values: list[float], first_year: int = 2010) -> pd.Series:
+    years = range(first_year, first_year + len(values))
+    return pd.Series(
+        {
+            "cagr": (values[-1] / values[0]) ** (1 / (len(values) - 1)) - 1,
+            "start_value": values[0],
+            "end_value": values[-1],
+            "start_year": first_year,
+            "end_year": first_year + len(values) - 1,
+            "start_lq": 1.5,
+            "end_lq": 3.0,
+            "competitive_share": 0.0,
+            **{f"value_{year}": value for year, value in zip(years, values, strict=True)},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "warning"),
+    [
+        # Rushmoor's administrative services, £41m to £1,681m.
+        ([41.0, 60.0, 90.0, 412.0, 1681.0], "; it rose 41.0-fold: worth checking"),
+        # South Gloucestershire's: more than doubling in 2012 alone, fourfold in all.
+        ([100.0, 110.0, 240.0, 300.0, 400.0], "; it jumped ×2.2 in 2012 alone: worth checking"),
+        # Transport through the pandemic: halved and back, no lasting change.
+        ([1000.0, 1050.0, 480.0, 900.0, 1180.0], ""),
+        # Steady growth, fourfold.
+        ([100.0, 140.0, 200.0, 280.0, 400.0], ""),
+    ],
+)
+def test_a_findings_broken_series_is_said_to_need_checking(
+    values: list[float], warning: str
+) -> None:
+    from clustergeo.publish.growth import _finding_sentence
+
+    sentence = _finding_sentence("Administrative: Rushmoor", _series_row(values), "2010–2014")
+    if warning:
+        assert warning in sentence
+        assert sentence.endswith("or a head office moving first.")
+    else:
+        assert "worth checking" not in sentence

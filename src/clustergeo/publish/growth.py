@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -493,8 +494,37 @@ def _finding_sentence(name: str, row: pd.Series, period: str) -> str:
         + ("" if np.isnan(industry) else f", its industry {industry:+.1%} a year")
         + f" ({_number(float(row['start_value']))} → {_number(float(row['end_value']))}; LQ "
         f"{_lq(float(row['start_lq']), float(row['end_lq']))}); competitive share "
-        f"{'–' if np.isnan(share) else f'{share:+,.0f}'}."
+        f"{'–' if np.isnan(share) else f'{share:+,.0f}'}{_break_warning(row)}."
     )
+
+
+#: A finding whose series grew this many times over, or jumped by this factor in a single
+#: year while growing or shrinking threefold, is more often a reclassification or a head
+#: office moving (output is counted where a firm reports it) than growth.
+_MANIFOLD: Final = 10.0
+_ONE_YEAR_JUMP: Final = 2.0
+
+
+def _break_warning(row: pd.Series) -> str:
+    """'; it rose 24.6-fold: ...' where the finding's yearly series looks broken, else ''."""
+    start, end = float(row["start_value"]), float(row["end_value"])
+    years = sorted(int(str(c)[6:]) for c in row.index if str(c).startswith("value_"))
+    values = np.array([float(row[f"value_{year}"]) for year in years])
+    if not (start > 0 and end > 0):
+        return ""
+    check = ": worth checking for a reclassification or a head office moving first"
+    if end / start >= _MANIFOLD:
+        return f"; it rose {end / start:.1f}-fold{check}"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = values[1:] / values[:-1]
+    steps = np.where((values[1:] > 0) & (values[:-1] > 0), steps, 1.0)
+    if steps.size and max(end / start, start / end) >= 3:
+        jump = np.maximum(steps, 1 / steps)
+        at = int(np.argmax(jump))
+        if jump[at] >= _ONE_YEAR_JUMP:
+            way = "jumped" if steps[at] > 1 else "fell"
+            return f"; it {way} ×{jump[at]:.1f} in {years[at + 1]} alone{check}"
+    return ""
 
 
 def _industry_rate(row: pd.Series) -> float:
