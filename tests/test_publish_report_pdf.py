@@ -108,3 +108,34 @@ def test_the_demo_report_pdf_leads_with_the_key_findings_and_carries_every_map(
     maps = page.count('<img src="data:image/png;base64,')
     assert maps >= 4
     assert len(_images(reader)) == maps
+
+
+def test_a_wide_table_fits_the_width_of_the_page(tmp_path: Path) -> None:
+    import pandas as pd
+    from weasyprint import HTML
+
+    # The straddle table's shape: eleven columns, long lists of authorities in some cells.
+    places = "Sandwell 45%, Walsall 21%, Wolverhampton 19%, Dudley 15%; touches Birmingham 3%"
+    table = pd.DataFrame(
+        {f"Column number {i}": [places if i % 3 == 0 else "outside any"] * 6 for i in range(11)}
+    )
+    page = to_html(
+        [Block("h1", "Wide"), Block("h2", "Straddles"), Block("table", table=table)],
+        "Wide",
+        tmp_path,
+    )
+    document = HTML(string=page).render()
+
+    def boxes(box: object) -> list[object]:
+        return [box, *(b for child in getattr(box, "children", []) or [] for b in boxes(child))]
+
+    tables = [
+        (box, printed)
+        for printed in document.pages
+        for box in boxes(printed._page_box)
+        if type(box).__name__ == "TableBox"
+    ]
+    assert tables
+    for box, printed in tables:
+        # Within the page's 15 mm right margin (CSS pixels: 96 to the inch).
+        assert box.position_x + box.margin_width() <= printed.width - 15 / 25.4 * 96 + 1

@@ -1347,6 +1347,10 @@ PRINT_CSS = """
   figure { break-inside: avoid; margin: 0.5rem 0 1rem; }
   figure img { max-height: 225mm; object-fit: contain; }
   thead { display: table-header-group; } tr { break-inside: avoid; }
+  /* The wide tables (straddles, growth, circular zones) fit A4's width: smaller type, and a
+     cell's words break anywhere rather than push the table off the page. */
+  table { font-size: 8pt; }
+  th, td { padding: 0.15rem 0.3rem; overflow-wrap: anywhere; }
 }
 """
 
