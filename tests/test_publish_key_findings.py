@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -443,8 +444,14 @@ def test_long_lists_of_findings_and_industries_say_how_many_more() -> None:
     assert "Manufacturing: Place 2 / Other and others; and 2 more." in text
     assert "and others and others" not in text
     assert "majority of its jobs (a governance gap): Manufacturing: Place 0" in text
-    assert "(global Moran's I): *Section A, with a comma; and a semicolon*; *Section B" in text
-    assert "*Section F, with a comma; and a semicolon*; and 2 more." in text
+    assert "(global Moran's I): ‘Section A, with a comma; and a semicolon’; ‘Section B" in text
+    assert "‘Section F, with a comma; and a semicolon’; and 2 more." in text
+    # The report's HTML shows the quotes as they are (it reads no single-star italics).
+    from clustergeo.publish.report import Block, to_html
+
+    page = to_html([Block("h1", "R"), Block("list", items=(text,))], "R", Path())
+    assert "‘Section A, with a comma; and a semicolon’" in page
+    assert "*Section" not in page
 
 
 def test_a_cluster_mostly_in_one_area_is_said_to_be() -> None:

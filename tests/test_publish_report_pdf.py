@@ -117,7 +117,13 @@ def test_a_wide_table_fits_the_width_of_the_page(tmp_path: Path) -> None:
     # The straddle table's shape: eleven columns, long lists of authorities in some cells.
     places = "Sandwell 45%, Walsall 21%, Wolverhampton 19%, Dudley 15%; touches Birmingham 3%"
     table = pd.DataFrame(
-        {f"Column number {i}": [places if i % 3 == 0 else "outside any"] * 6 for i in range(11)}
+        {
+            f"Column number {i}": [
+                places if i % 3 == 0 else "+11,111" if i % 3 == 1 else "outside any"
+            ]
+            * 6
+            for i in range(11)
+        }
     )
     page = to_html(
         [Block("h1", "Wide"), Block("h2", "Straddles"), Block("table", table=table)],
@@ -139,3 +145,18 @@ def test_a_wide_table_fits_the_width_of_the_page(tmp_path: Path) -> None:
     for box, printed in tables:
         # Within the page's 15 mm right margin (CSS pixels: 96 to the inch).
         assert box.position_x + box.margin_width() <= printed.width - 15 / 25.4 * 96 + 1
+    # No number is broken over two lines: each numeric cell holds one line of text.
+    cells = [
+        box
+        for printed in document.pages
+        for box in boxes(printed._page_box)
+        if type(box).__name__ == "TableCellBox"
+    ]
+    numeric = [
+        cell
+        for cell in cells
+        if "".join(t.text for t in boxes(cell) if type(t).__name__ == "TextBox").startswith("+")
+    ]
+    assert numeric
+    for cell in numeric:
+        assert len([b for b in boxes(cell) if type(b).__name__ == "LineBox"]) == 1

@@ -23,6 +23,7 @@ __all__ = [
     "by_core_or_extent",
     "district_straddles",
     "district_straddles_sentence",
+    "first_few",
     "lead_first",
     "markdown_table",
     "percent",
@@ -333,6 +334,16 @@ def lead_first(districts: object, lead: object) -> list[str]:
     if not isinstance(lead, str) or not lead:
         return parts
     return [lead, *(d for d in parts if d != lead)]
+
+
+def first_few(items: list[str], shown: int) -> str:
+    """The first ``shown`` items and how many more, apart by semicolons: 'a; b; and 3 more'.
+
+    Semicolons, since the items (findings' names, lists of places) hold commas of their own.
+    """
+    listed = "; ".join(items[:shown])
+    rest = len(items) - shown
+    return f"{listed}; and {rest:,} more" if rest > 0 else listed
 
 
 def and_list(items: list[str]) -> str:

@@ -19,6 +19,7 @@ from clustergeo.governance.summaries import (
     by_core_or_extent,
     district_straddles,
     district_straddles_sentence,
+    first_few,
     lead_first,
     plural,
     tier_straddles,
@@ -293,8 +294,8 @@ def key_findings(
             items.append(
                 f"{plural(len(clustered), 'industry', 'industries')} "
                 f"{_verb(len(clustered), 'is', 'are')} clustered across the whole study "
-                # In italics: section names hold commas and semicolons of their own.
-                f"area (global Moran's I): {_first_few([f'*{n}*' for n in names], 6)}."
+                # Quoted: section names hold commas and semicolons of their own.
+                f"area (global Moran's I): {first_few([f'‘{n}’' for n in names], 6)}."
             )
     if not findings.empty:
         items += _governance_sentences(findings, links, framing)
@@ -350,28 +351,18 @@ def _governance_sentences(
         items.append(
             f"{plural(len(regions), 'finding')} {_verb(len(regions), 'crosses', 'cross')} a "
             f"regional boundary{by_core_or_extent(region_flags)}: "
-            f"{_first_few(regions['name'].astype(str).tolist(), _NAMED)}."
+            f"{first_few(regions['name'].astype(str).tolist(), _NAMED)}."
         )
     gaps = findings.loc[_flag(findings, "governance_gap")]
     if len(gaps):
         items.append(
             f"{plural(len(gaps), 'finding')} {_verb(len(gaps), 'has', 'have')} no "
             f"authority holding a majority of its {framing.quantity} (a governance gap): "
-            f"{_first_few(gaps['name'].astype(str).tolist(), _NAMED)}."
+            f"{first_few(gaps['name'].astype(str).tolist(), _NAMED)}."
         )
     if (ca := combined_authorities_sentence(findings, links)) is not None:
         items.append(ca)
     return items
-
-
-def _first_few(names: list[str], shown: int) -> str:
-    """The first ``shown`` names and how many more, apart by semicolons.
-
-    Semicolons, since findings' names hold commas and end in "and others" of their own.
-    """
-    listed = "; ".join(names[:shown])
-    rest = len(names) - shown
-    return f"{listed}; and {rest:,} more" if rest > 0 else listed
 
 
 def _straddled_districts(finding: pd.Series, *, core: bool) -> str:

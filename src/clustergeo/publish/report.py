@@ -26,6 +26,7 @@ from clustergeo.governance.summaries import (
     and_list,
     by_core_or_extent,
     district_straddles_sentence,
+    first_few,
     lead_first,
     markdown_table,
     percent,
@@ -573,8 +574,7 @@ def _grid_county_lines(
         if not count:
             continue
         named = [names.get(str(i), str(i)) for i in flips.loc[which, "area_cluster_id"]]
-        rest = count - _NAMED_LINE_CHANGES
-        shown = "; ".join(named[:_NAMED_LINE_CHANGES]) + (f"; and {rest} more" if rest > 0 else "")
+        shown = first_few(named, _NAMED_LINE_CHANGES)
         verb = ("crosses one " if count == 1 else "cross one ") if not lists else ""
         lists.append(f"{count} {verb}{where} ({shown})")
     of = "of them" if after_sizes else f"of the {plural(len(compared), 'cluster')} it finds again"
@@ -1348,9 +1348,11 @@ PRINT_CSS = """
   figure img { max-height: 225mm; object-fit: contain; }
   thead { display: table-header-group; } tr { break-inside: avoid; }
   /* The wide tables (straddles, growth, circular zones) fit A4's width: smaller type, and a
-     cell's words break anywhere rather than push the table off the page. */
+     cell of words may break within one rather than push the table off the page (a number or
+     a single word never is). */
   table { font-size: 8pt; }
-  th, td { padding: 0.15rem 0.3rem; overflow-wrap: anywhere; }
+  th, td { padding: 0.15rem 0.3rem; }
+  th.text, td.text { overflow-wrap: anywhere; }
 }
 """
 
@@ -1374,6 +1376,16 @@ def _embedded(root: Path, path: str) -> str:
     return f"data:image/png;base64,{data}"
 
 
+def _cell(tag: str, value: object) -> str:
+    """A table cell; one of several words is marked ``text``, which print may break anywhere.
+
+    A number or a single word is never broken: '+11,111' split over two lines misreads.
+    """
+    text = str(value)
+    kind = ' class="text"' if " " in text.strip() else ""
+    return f"<{tag}{kind}>{html.escape(text)}</{tag}>"
+
+
 def to_html(blocks: Sequence[Block], title: str, root: Path) -> str:
     """The report as one self-contained HTML page: figures from ``root`` are embedded."""
     body: list[str] = []
@@ -1385,9 +1397,9 @@ def to_html(blocks: Sequence[Block], title: str, root: Path) -> str:
         elif block.kind == "list":
             body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in block.items) + "</ul>")
         elif block.kind == "table" and block.table is not None:
-            head = "".join(f"<th>{html.escape(str(c))}</th>" for c in block.table.columns)
+            head = "".join(_cell("th", c) for c in block.table.columns)
             rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                "<tr>" + "".join(_cell("td", v) for v in row) + "</tr>"
                 for row in block.table.itertuples(index=False)
             )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
