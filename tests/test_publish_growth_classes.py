@@ -173,30 +173,33 @@ def test_the_growth_layer_opens_on_the_industry_the_project_opens_on() -> None:
 
 
 def test_a_findings_growth_is_set_beside_its_industrys() -> None:
-    from clustergeo.publish.growth import _finding_sentence
+    from clustergeo.publish.growth import GrowthSummary, growth_blocks
 
-    # 1,000 -> 2,000 over 10 years; the industry doubled too (national share + mix = 1,000).
-    row = pd.Series(
+    growth, shift_share = _growth()  # the reference's manufacturing doubled in 25 years
+    growth = growth.assign(start_lq=1.0, end_lq=1.0, area_name=["A", "B", "C"])
+    shift_share = shift_share.assign(national_share=0.0, industry_mix=0.0, competitive_share=0.0)
+    finding = pd.DataFrame(
         {
-            "cagr": 2**0.1 - 1,
-            "start_value": 1000.0,
-            "end_value": 2000.0,
-            "start_year": 2013,
-            "end_year": 2023,
-            "start_lq": 2.0,
-            "end_lq": 2.0,
-            "national_share": 1500.0,
-            "industry_mix": -500.0,
-            "competitive_share": 0.0,
+            "cluster_id": ["C-1"],
+            "industry_code": ["manufacturing"],
+            "cagr": [2 ** (1 / 25) - 1],
+            "start_value": [1000.0],
+            "end_value": [2000.0],
+            "start_year": [1998],
+            "end_year": [2023],
+            "start_lq": [2.0],
+            "end_lq": [2.0],
+            "competitive_share": [0.0],
         }
     )
-    sentence = _finding_sentence("Manufacturing: Derby", row, "2013–2023")
-    assert sentence.startswith(
-        "Manufacturing: Derby grew 7.2% a year, 2013–2023, its industry +7.2% a year (1,000 →"
+    summary = GrowthSummary(1998, 2023, "jobs", "the reference", 1.0, "classic")
+    blocks = growth_blocks(
+        growth, shift_share, finding, summary, finding_names={"C-1": "Manufacturing: Derby"}
     )
-    # Without the split (an old table), no industry rate.
-    plain = _finding_sentence("X", row.drop(["national_share", "industry_mix"]), "2013–2023")
-    assert "its industry" not in plain
+    (sentence,) = blocks[-1].items
+    assert sentence.startswith(
+        "Manufacturing: Derby grew 2.8% a year, 1998–2023, its industry +2.8% a year (1,000 →"
+    )
 
 
 def _series_row(values: list[float], first_year: int = 2010) -> pd.Series:
@@ -227,6 +230,8 @@ def _series_row(values: list[float], first_year: int = 2010) -> pd.Series:
         ([1000.0, 1050.0, 480.0, 900.0, 1180.0], ""),
         # Steady growth, fourfold.
         ([100.0, 140.0, 200.0, 280.0, 400.0], ""),
+        # Doubling every year: eightfold, yet no one year stands out.
+        ([100.0, 200.0, 400.0, 800.0], ""),
     ],
 )
 def test_a_findings_broken_series_is_said_to_need_checking(
@@ -240,3 +245,15 @@ def test_a_findings_broken_series_is_said_to_need_checking(
         assert sentence.endswith("or a head office moving first.")
     else:
         assert "worth checking" not in sentence
+
+
+def test_a_jump_before_the_years_compared_is_not_blamed() -> None:
+    from clustergeo.publish.growth import _finding_sentence
+
+    # 2005 to 2009 lie before the period compared (2010-2014): their jump is not its.
+    row = _series_row([100.0, 300.0, 300.0, 300.0, 300.0, 100.0, 140.0, 200.0, 250.0, 300.0], 2005)
+    row["start_value"], row["start_year"] = 100.0, 2010
+    assert "worth checking" not in _finding_sentence("X", row, "2010–2014")
+    # Compared from 2005, the same jump is the period's break.
+    row["start_year"] = 2005
+    assert "jumped ×3.0 in 2006 alone" in _finding_sentence("X", row, "2005–2014")

@@ -478,17 +478,24 @@ def growth_blocks(
             ),
         ]
     if findings is not None and not findings.empty:
-        blocks += _finding_blocks(findings, summary, finding_names or {})
+        blocks += _finding_blocks(
+            findings, summary, finding_names or {}, industry_cagr(shift_share)
+        )
     return blocks
 
 
-def _finding_sentence(name: str, row: pd.Series, period: str) -> str:
-    """The sentence on one finding's growth: '<finding> grew 3.1% a year, 2015–2021 (…)'."""
+def _finding_sentence(
+    name: str, row: pd.Series, period: str, industry: float = float("nan")
+) -> str:
+    """The sentence on one finding's growth: '<finding> grew 3.1% a year, 2015–2021 (…)'.
+
+    ``industry`` is the yearly growth of the finding's industry in the reference, given
+    beside the finding's own.
+    """
     cagr = float(row["cagr"])
     if np.isnan(cagr):
         return f"{name}: no growth rate for {period} (a value is missing or zero)."
     share = float(row["competitive_share"])
-    industry = _industry_rate(row)
     return (
         f"{name} {'grew' if cagr >= 0 else 'shrank'} {abs(cagr):.1%} a year, {period}"
         + ("" if np.isnan(industry) else f", its industry {industry:+.1%} a year")
@@ -506,48 +513,51 @@ _ONE_YEAR_JUMP: Final = 2.0
 
 
 def _break_warning(row: pd.Series) -> str:
-    """'; it rose 24.6-fold: ...' where the finding's yearly series looks broken, else ''."""
+    """'; it rose 24.6-fold: ...' where the finding's yearly series looks broken, else ''.
+
+    Only the years compared count. A one-year jump counts where it carries at least half of
+    the whole period's change (in logarithms): a series doubling every year has no break.
+    """
     start, end = float(row["start_value"]), float(row["end_value"])
-    years = sorted(int(str(c)[6:]) for c in row.index if str(c).startswith("value_"))
+    first, last = int(row["start_year"]), int(row["end_year"])
+    years = sorted(
+        year
+        for c in row.index
+        if str(c).startswith("value_") and first <= (year := int(str(c)[6:])) <= last
+    )
     values = np.array([float(row[f"value_{year}"]) for year in years])
     if not (start > 0 and end > 0):
         return ""
     check = ": worth checking for a reclassification or a head office moving first"
     if end / start >= _MANIFOLD:
         return f"; it rose {end / start:.1f}-fold{check}"
+    whole = abs(np.log(end / start))
+    if len(values) < 2 or whole < np.log(3):
+        return ""
     with np.errstate(divide="ignore", invalid="ignore"):
-        steps = values[1:] / values[:-1]
-    steps = np.where((values[1:] > 0) & (values[:-1] > 0), steps, 1.0)
-    if steps.size and max(end / start, start / end) >= 3:
-        jump = np.maximum(steps, 1 / steps)
-        at = int(np.argmax(jump))
-        if jump[at] >= _ONE_YEAR_JUMP:
-            way = "jumped" if steps[at] > 1 else "fell"
-            return f"; it {way} ×{jump[at]:.1f} in {years[at + 1]} alone{check}"
+        steps = np.log(values[1:] / values[:-1])
+    steps = np.where((values[1:] > 0) & (values[:-1] > 0), steps, 0.0)
+    at = int(np.argmax(np.abs(steps)))
+    if abs(steps[at]) >= np.log(_ONE_YEAR_JUMP) and abs(steps[at]) >= whole / 2:
+        way = "jumped" if steps[at] > 0 else "fell"
+        return f"; it {way} ×{np.exp(abs(steps[at])):.1f} in {years[at + 1]} alone{check}"
     return ""
 
 
-def _industry_rate(row: pd.Series) -> float:
-    """The yearly growth of a finding's industry in the reference, from its shift-share parts.
-
-    The national share and industry mix together are the finding's start value grown at its
-    industry's rate, so their sum over the start value is the industry's growth.
-    """
-    start = float(row["start_value"])
-    years = int(row["end_year"]) - int(row["start_year"])
-    parts = float(row.get("national_share", np.nan)) + float(row.get("industry_mix", np.nan))
-    if not (start > 0 and years > 0) or np.isnan(parts) or 1 + parts / start <= 0:
-        return float("nan")
-    return float((1 + parts / start) ** (1 / years) - 1)
-
-
 def _finding_blocks(
-    findings: pd.DataFrame, summary: GrowthSummary, names: Mapping[str, str], limit: int = 20
+    findings: pd.DataFrame,
+    summary: GrowthSummary,
+    names: Mapping[str, str],
+    industry_rates: pd.Series,
+    limit: int = 20,
 ) -> list[Block]:
     ranked = findings.sort_values(["end_value", "cluster_id"], ascending=[False, True])
     sentences = tuple(
         _finding_sentence(
-            names.get(str(row["cluster_id"]), str(row["cluster_id"])), row, summary.period
+            names.get(str(row["cluster_id"]), str(row["cluster_id"])),
+            row,
+            summary.period,
+            float(industry_rates.get(row["industry_code"], np.nan)),
         )
         for _index, row in ranked.head(limit).iterrows()
     )
