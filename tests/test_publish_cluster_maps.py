@@ -265,7 +265,9 @@ def test_site_letters_go_on_past_z():
     assert site_letters(3) == ["A", "B", "C"]
     letters = site_letters(30)
     assert letters[25:] == ["Z", "AA", "AB", "AC", "AD"]
-    assert len(set(letters)) == 30
+    many = site_letters(703)
+    assert many[701:] == ["ZZ", "AAA"]
+    assert len(set(many)) == 703
 
 
 def test_layout_problems_ignores_the_hidden_axes_of_a_map(areas):

@@ -16,7 +16,7 @@ from shapely.geometry import box
 from clustergeo._errors import OutputError
 from clustergeo.publish import geopackage
 from clustergeo.publish.geopackage import write_geopackage
-from clustergeo.publish.palette import industry_colours, industry_labels
+from clustergeo.publish.palette import FILL_ALPHA, industry_colours, industry_labels
 from clustergeo.publish.qgis_styles import LayerStyle, _rgba
 
 
@@ -132,47 +132,46 @@ def test_lq_styles_name_the_reasons_their_layer_flags_lqs_for() -> None:
 
 
 def test_findings_per_industry_show_in_the_theme_of_the_definition_made_of_them() -> None:
-    # clusters.of: industries: the findings carry the data's industry codes (SIC sections),
-    # while the map themes are the cluster definitions'.
+    # clusters.of: industries: the findings carry the data's industry codes (SIC divisions
+    # here), while the map themes are the cluster definitions'.
     findings = gpd.GeoDataFrame(
         {
             "cluster_id": ["c1", "c2", "c3"],
-            "industry_code": ["C", "D,E", "K"],
-            "label": ["Manufacturing", "Electricity, water and waste", "Finance"],
+            "industry_code": ["29", "30", "K"],
+            "label": ["Motor vehicles", "Other transport equipment", "Finance"],
             "kind": ["cluster", "concentration", "cluster"],
             "rank": [1, 2, 3],
         },
         geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
         crs="EPSG:27700",
     )
-    definitions = [
-        ("manufacturing", "Manufacturing"),
-        ("energy_waste", "Energy and waste"),
-        ("construction", "Construction"),
-    ]
+    definitions = [("automotive", "Automotive"), ("construction", "Construction")]
     # Construction (section F) has no finding, so no colour of its own among them.
-    codes = {"manufacturing": ("C",), "energy_waste": ("D,E",), "construction": ("F",)}
+    codes = {"automotive": ("29", "30"), "construction": ("F",)}
     styles = {
         s.name: s
         for s in geopackage.layer_styles({"clusters": findings}, definitions, codes)
         if s.layer == "clusters"
     }
-    manufacturing = styles["Findings: Manufacturing"].qml
-    assert "&quot;industry_code&quot; IN ('C')" in manufacturing
-    assert "&quot;industry_code&quot; IN ('D,E')" in styles["Findings: Energy and waste"].qml
-    # In the colour the overview and the cluster map give the same findings.
+    automotive = styles["Findings: Automotive"].qml
+    assert "&quot;industry_code&quot; = '29' AND" in automotive
+    assert "&quot;industry_code&quot; = '30' AND" in automotive
+    assert "IN ('29', '30')" in automotive  # the rank labels of both
+    assert "&quot;industry_code&quot; = 'F'" in styles["Findings: Construction"].qml
+    # Each member in the colour the overview and the cluster map give it, named in the legend.
     labels = industry_labels(
         definitions, zip(findings["industry_code"], findings["label"], strict=True)
     )
     colours = industry_colours(labels)
-    assert "&quot;industry_code&quot; IN ('F')" in styles["Findings: Construction"].qml
-    energy = styles["Findings: Energy and waste"].qml
-    assert colours["D,E"] != colours["energy_waste"]
-    assert f'value="{_rgba(colours["D,E"])}"' in energy
-    assert f'value="{_rgba(colours["energy_waste"])}"' not in energy
+    assert colours["29"] != colours["30"]
+    assert f'value="{_rgba(colours["29"], FILL_ALPHA)}"' in automotive
+    assert f'value="{_rgba(colours["30"])}"' in automotive
+    assert 'label="Motor vehicles: cluster"' in automotive
+    assert 'label="Other transport equipment: concentration"' in automotive
     # A run of the definitions themselves filters on each definition's own key.
     own = {s.name: s.qml for s in geopackage.layer_styles({"clusters": findings}, definitions)}
-    assert "&quot;industry_code&quot; IN ('manufacturing')" in own["Findings: Manufacturing"]
+    assert "&quot;industry_code&quot; = 'automotive' AND" in own["Findings: Automotive"]
+    assert 'label="Automotive: cluster"' in own["Findings: Automotive"]
 
 
 @pytest.mark.parametrize("arrow", [True, False], ids=["through Arrow", "feature by feature"])

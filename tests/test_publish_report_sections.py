@@ -586,14 +586,15 @@ def test_authorities_are_listed_by_name_within_each_tier() -> None:
 
     summaries = pd.DataFrame(
         {
+            # In the order of their codes, as the summaries come: not that of their names.
             "tier": ["district", "district", "district", "upper_tier"],
-            "authority_code": ["E07000240", "E06000036", "E07000089", "E10000014"],
-            "authority_name": ["St Albans", "Bracknell Forest", "hart", "Hampshire"],
-            "summary": ["St Albans is…", "Bracknell Forest is…", "hart is…", "Hampshire is…"],
+            "authority_code": ["E06000036", "E07000089", "E07000240", "E10000014"],
+            "authority_name": ["Bracknell Forest", "st albans", "Hart", "Hampshire"],
+            "summary": ["Bracknell Forest is…", "st albans is…", "Hart is…", "Hampshire is…"],
         }
     )
     lists = [b.items for b in _authority_blocks(summaries, 0.05) if b.kind == "list"]
     assert lists == [
-        ("Bracknell Forest is…", "hart is…", "St Albans is…"),
+        ("Bracknell Forest is…", "Hart is…", "st albans is…"),
         ("Hampshire is…",),
     ]

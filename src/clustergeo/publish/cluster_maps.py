@@ -440,7 +440,9 @@ def _number_markers(
         anchor_clearance=_ANCHOR_CLEARANCE_PT * scale,
     )
     to_data = ax.transData.inverted().transform
-    _place_site_letters(ax, site_texts, sites, letter_sizes, spots[len(anchors) :])
+    _place_site_letters(
+        ax, site_texts, sites[: len(site_texts)], letter_sizes, spots[len(anchors) :]
+    )
     spots = spots[: len(anchors)]
     placed = [
         (n, a, s, r)
@@ -558,12 +560,18 @@ def _key_heading(findings: pd.DataFrame, numbered: pd.DataFrame) -> list[str]:
 
 
 def site_letters(count: int) -> list[str]:
-    """The letters naming ``count`` anchor sites on the cluster map: A to Z, then AA, AB..."""
-    alphabet = [chr(ord("A") + i) for i in range(26)]
-    return [
-        alphabet[i] if i < len(alphabet) else alphabet[i // 26 - 1] + alphabet[i % 26]
-        for i in range(count)
-    ]
+    """The letters naming ``count`` anchor sites on the cluster map: A to Z, then AA, AB...
+
+    As spreadsheet columns are named (bijective base 26), however many sites there are.
+    """
+    letters = []
+    for number in range(1, count + 1):
+        name, rest = "", number
+        while rest:
+            rest, digit = divmod(rest - 1, 26)
+            name = chr(ord("A") + digit) + name
+        letters.append(name)
+    return letters
 
 
 def _site_key_lines(letters: Sequence[str], names: Sequence[str]) -> list[str]:
@@ -623,7 +631,8 @@ def plot_cluster_map(
     title, subtitle, boundaries, attribution, source, geometry
         As for :func:`clustergeo.publish.plotting.plot_lq_choropleth`.
     sites
-        Anchor-site footprints with their point in ``x``, ``y``, or None.
+        Anchor-site footprints with their point in ``x``, ``y`` and their ``name`` (each is
+        lettered on the map and named in the key), or None.
     """
     overlays = dict(boundaries or {})
     tiers = drawn_tiers(overlays)

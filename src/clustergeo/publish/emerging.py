@@ -132,8 +132,9 @@ def emerging_blocks(
     industries are counted in the table but not listed or counted as crossing boundaries, as
     their findings are left out of the report.
 
-    Sporadic hot spots (hot in some years, not in a run up to the last) whose Gi* rises over
-    the period (a Mann-Kendall trend significant at ``alpha``) are counted and named apart:
+    Sporadic hot spots (hot in the final year and on and off before it, never cold) whose Gi*
+    rises over the period (a Mann-Kendall trend significant at ``alpha``) are counted and named
+    apart:
     ArcGIS's categories do not call them emerging, yet a place whose clustering grows year
     on year, on and off, is what a reader asking what is emerging wants to see.
     """
@@ -202,7 +203,7 @@ def emerging_blocks(
         blocks += [
             Block(
                 "p",
-                "Sporadic hot spots, hot in some years but not in a run up to the last, are "
+                "Sporadic hot spots, hot in the final year and on and off before it, are "
                 "not emerging by ArcGIS's rules; those whose Gi* nonetheless rises over the "
                 f"period (a Mann-Kendall trend significant at {alpha:g}) may be clustering "
                 "that is on its way:",

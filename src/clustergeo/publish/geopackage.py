@@ -110,11 +110,14 @@ def layer_styles(
                 layer,
                 key,
                 label,
-                # The colour the findings have on the overview and the cluster map.
-                colours[next((c for c in finding_codes.get(key, ()) if c in colours), key)],
+                colours[key],
                 labelled=labelled,
                 extent=layer == "cluster_extents",
-                codes=finding_codes.get(key, ()),
+                # Each member in the colour the overview and the cluster map give it.
+                members={
+                    code: (labels.get(code, code), colours.get(code, colours[key]))
+                    for code in finding_codes.get(key, ())
+                },
             )
             for key, label in definitions
         ]
@@ -196,7 +199,8 @@ def write_geopackage(
             kwargs: dict[str, Any] = {"dataset_metadata": dict(metadata)} if index == 0 else {}
             kind = (geometry_types or {}).get(name)
             if kind and isinstance(frame, gpd.GeoDataFrame) and frame.empty:
-                # Polygon layers are written as MultiPolygon when they have features.
+                # MultiPolygon, which holds any finding's shape (GDAL records a layer of single
+                # polygons as Polygon, a layer with any multipart one as MultiPolygon).
                 kwargs["geometry_type"] = "MultiPolygon" if kind == "Polygon" else kind
             # Tables without geometry (the long LQ table) become GeoPackage attribute tables.
             pyogrio.write_dataframe(

@@ -152,9 +152,10 @@ def _label(uuid: str, box: tuple[float, float, float, float], text: str, font: s
     )
 
 
-#: The project group whose layers the legend sets under a heading of their own: one line and
-#: symbol each, they would otherwise read as classes of the layer listed above them.
-_BOUNDARY_GROUP: Final = "Authorities"
+#: The project's group of authority boundary layers, which the layouts' legend sets under a
+#: heading of their own: one line and symbol each, they would otherwise read as classes of
+#: the layer listed above them.
+AUTHORITIES_GROUP: Final = "Authorities"
 
 
 def _legend_tree(layers: Sequence[tuple[str, str, str]]) -> str:
@@ -163,7 +164,7 @@ def _legend_tree(layers: Sequence[tuple[str, str, str]]) -> str:
     The authority boundaries, in a run of them, go under an "Authority boundaries" heading.
     """
     parts = []
-    for group, run in itertools.groupby(layers, key=lambda layer: layer[2] == _BOUNDARY_GROUP):
+    for group, run in itertools.groupby(layers, key=lambda layer: layer[2] == AUTHORITIES_GROUP):
         nodes = "".join(
             f'<layer-tree-layer id="{layer_id}" name={quoteattr(title)} checked="Qt::Checked" '
             'expanded="1"><customproperties/></layer-tree-layer>'

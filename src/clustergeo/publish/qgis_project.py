@@ -25,7 +25,12 @@ from xml.sax.saxutils import escape, quoteattr
 from pyproj import CRS
 
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.qgis_layouts import LAYOUT_MARGIN, PrintLayout, layouts_xml
+from clustergeo.publish.qgis_layouts import (
+    AUTHORITIES_GROUP,
+    LAYOUT_MARGIN,
+    PrintLayout,
+    layouts_xml,
+)
 from clustergeo.publish.qgis_styles import QGIS_VERSION, LayerStyle, surface_band_renderer
 from clustergeo.vocab import WORKING_CRS, WORKING_EPSG
 
@@ -342,13 +347,13 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
            what="Where producers and users of a material stream meet, and where they miss."),
     _Entry("circular_findings", "Producers and users of each material", "Circular economy",
            False, what="The findings of each material stream's producing and using industries."),
-    _Entry("combined_authority", "Combined authorities", "Authorities", True, True,
+    _Entry("combined_authority", "Combined authorities", AUTHORITIES_GROUP, True, True,
            what="Combined authorities that touch the study area."),
-    _Entry("county", "Counties", "Authorities", True, True,
+    _Entry("county", "Counties", AUTHORITIES_GROUP, True, True,
            what="Counties and unitary authorities (upper tier) that touch the study area."),
-    _Entry("district", "Districts", "Authorities", True, True,
+    _Entry("district", "Districts", AUTHORITIES_GROUP, True, True,
            what="Districts (lower tier) that touch the study area."),
-    _Entry("region", "Regions", "Authorities", False,
+    _Entry("region", "Regions", AUTHORITIES_GROUP, False,
            what="Regions that touch the study area."),
     _Entry("growth_areas", "Growth", "Change over time", False, family="Growth: ",
            what="Growth of each cluster definition between the base and end years, per area "

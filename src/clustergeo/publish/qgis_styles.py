@@ -179,7 +179,7 @@ class LabelRule:
         around a polygon.
     priority
         QGIS's label priority, 0–10 (10 placed first when labels collide), or a QGIS
-        expression giving it per feature (larger findings first).
+        expression giving it per feature (the strongest findings first).
     min_scale
         The most zoomed-out scale denominator at which labels show (e.g. 600,000 for
         1:600,000), or None for every scale.
@@ -210,7 +210,7 @@ def _labeling(rule: LabelRule) -> str:
     -----
     QGIS's PAL engine places labels in priority order and drops any that would overlap a
     placed label or an obstacle (``displayAll="0"``), so what is drawn never overlaps; a
-    data-defined ``Priority`` property lets the larger finding win. In the XML, ``scaleMax``
+    data-defined ``Priority`` property lets the stronger finding win. In the XML, ``scaleMax``
     is the most zoomed-out scale denominator at which labels show (QGIS reads it into
     ``minimumScale``).
     """
@@ -314,7 +314,7 @@ _LEGEND_LINE: Final = 44
 
 def _legend_label(label: str) -> str:
     """A class's label broken into lines the layouts' legend fits (QGIS breaks at newlines)."""
-    return "\n".join(textwrap.wrap(label, _LEGEND_LINE)) or label
+    return textwrap.fill(label, _LEGEND_LINE)
 
 
 def _graduated(attr: str, ranges: Sequence[tuple[float, float, str, str]]) -> str:
@@ -486,7 +486,7 @@ def cluster_style(
 
     The findings layer's cores are filled with the industry's colour at the maps' opacity and
     labelled by rank (a short number, the same as on the maps and in the report; the full
-    name is in the attribute form), larger findings winning collisions; extents and grid
+    name is in the attribute form), stronger findings winning collisions; extents and grid
     findings are outlines, left unlabelled, their core already carries the number.
     """
     categories = [
@@ -543,7 +543,7 @@ def findings_style(
     *,
     labelled: bool,
     extent: bool = False,
-    codes: Sequence[str] = (),
+    members: Mapping[str, tuple[str, str]] | None = None,
 ) -> LayerStyle:
     """One industry's findings only, as on its cluster map; other industries are not drawn.
 
@@ -553,33 +553,43 @@ def findings_style(
     style rather than filtering the layer (QGIS's themes store styles, not filters). Labels
     are the findings' ranks, for this industry's findings only.
 
-    ``codes`` are the findings' ``industry_code`` values the style shows: by default the
-    cluster definition's ``key``; a run that finds clusters per industry
-    (``clusters.of: industries``) gives the data industries that make up the definition.
+    The style shows the findings whose ``industry_code`` is the cluster definition's ``key``,
+    in ``colour``. A run that finds clusters per data industry (``clusters.of: industries``)
+    gives ``members`` instead: the industries that make up the definition, by code, each with
+    its label and colour, so that each is drawn as the overview and the cluster map draw it.
     """
-    shown = list(codes) or [key]
-    industry = f'"industry_code" IN ({", ".join(_quoted(code) for code in shown)})'
-    if extent:
-        rules = [
-            (
-                industry,
-                f"{label}: extent",
-                fill_symbol("0", None, outline=colour, width_mm=0.4, dash=True),
+    shown = dict(members) if members else {key: (label, colour)}
+    several = len(shown) > 1
+    rules: list[tuple[str, str, str]] = []
+    for code, (name, tint) in shown.items():
+        industry = f'"industry_code" = {_quoted(code)}'
+        named = name if several else label
+        if extent:
+            rules.append(
+                (
+                    industry,
+                    f"{named}: extent",
+                    fill_symbol(str(len(rules)), None, outline=tint, width_mm=0.4, dash=True),
+                )
             )
-        ]
-    else:
-        rules = [
+            continue
+        rules += [
             (
                 f"{industry} AND \"kind\" = 'cluster'",
-                f"{label}: cluster",
-                fill_symbol("0", colour, outline=colour, width_mm=0.7, fill_alpha=FILL_ALPHA),
+                f"{named}: cluster",
+                fill_symbol(
+                    str(len(rules)), tint, outline=tint, width_mm=0.7, fill_alpha=FILL_ALPHA
+                ),
             ),
             (
                 f"{industry} AND \"kind\" = 'concentration'",
-                f"{label}: concentration",
-                fill_symbol("1", colour, outline=colour, width_mm=0.5, pattern="f_diagonal"),
+                f"{named}: concentration",
+                fill_symbol(
+                    str(len(rules) + 1), tint, outline=tint, width_mm=0.5, pattern="f_diagonal"
+                ),
             ),
         ]
+    industry = f'"industry_code" IN ({", ".join(_quoted(code) for code in shown)})'
     labeling = ""
     if labelled:
         rule = FINDING_LABEL

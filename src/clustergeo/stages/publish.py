@@ -379,9 +379,7 @@ def _finding_codes(
     Empty (each definition shows its own findings) unless the run finds clusters per data
     industry, when a definition's theme shows those of the industries that make it up.
     """
-    if config.clusters.of != "industries":
-        return {}
-    return {d.key: d.industry_codes for d in industries.definitions if d.industry_codes}
+    return dict(industries.definition_codes) if config.clusters.of == "industries" else {}
 
 
 def _styles(
