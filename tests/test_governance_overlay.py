@@ -365,6 +365,37 @@ def test_a_sliver_over_a_county_line_touches_and_does_not_straddle(flags: pd.Dat
     )
 
 
+def test_a_piece_as_large_as_a_concentration_shares_however_small_its_share() -> None:
+    # The M4 corridor's ICT: 4% of £62bn in West Berkshire is £2.5bn, no mere touch; a sliver
+    # of £40m beside it is one.
+    pieces = _pieces(
+        {
+            "large": [("E07000219", 59_500.0), ("E07000132", 2_500.0)],
+            "sliver": [("E07000219", 960.0), ("E07000132", 40.0)],
+        }
+    )
+    flags = governance_flags(pieces, "cluster_id", "employment", partner_size=500.0).set_index(
+        "cluster_id"
+    )
+    large = flags.loc["large"]
+    assert large["straddles_districts"]
+    assert large["straddles_counties"]
+    assert large["districts"] == "Hinckley and Bosworth; Nuneaton and Bedworth"
+    assert large["n_districts"] == 2
+    assert "Hinckley and Bosworth" not in large["touches"]
+    sliver = flags.loc["sliver"]
+    assert not sliver["straddles_districts"]
+    assert sliver["touches"].startswith("Hinckley and Bosworth (district) 4.0%")
+    links = authority_links(pieces, "cluster_id", ["employment"], partner_size=500.0).set_index(
+        ["cluster_id", "tier", "authority_code"]
+    )
+    assert links.loc[("large", "district", "E07000132"), "relation"] == "shares"
+    assert links.loc[("sliver", "district", "E07000132"), "relation"] == "touches"
+    # Without a size, shares alone decide: both are touches.
+    alone = governance_flags(pieces, "cluster_id", "employment").set_index("cluster_id")
+    assert not alone.loc["large", "straddles_districts"]
+
+
 def test_more_than_the_straddle_share_outside_the_lead_straddles(flags: pd.DataFrame) -> None:
     row = flags.loc["just_over"]
     assert row["straddles_districts"]

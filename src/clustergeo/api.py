@@ -55,7 +55,7 @@ from clustergeo.config import (
     HotspotsConfig,
     WeightsConfig,
 )
-from clustergeo.governance.findings import govern_findings
+from clustergeo.governance.findings import govern_findings, partner_size
 from clustergeo.governance.overlay import add_upper_tier
 from clustergeo.hotspots.engine import local_hotspots
 from clustergeo.hotspots.permutation_floor import warn_floor_limits
@@ -881,7 +881,10 @@ def govern(
     straddle_share
         A finding straddles a tier only when more than this share of its employment lies
         outside the tier's lead authority; an authority holding this share or less only
-        ``touches`` it (so a sliver over a county line is not a straddle).
+        ``touches`` it (so a sliver over a county line is not a straddle), unless its piece
+        is as large as one place must hold to be a concentration
+        (``concentration_min_employment`` of :func:`find_clusters`, 1,000 jobs by default):
+        that piece shares the finding, and the finding straddles.
 
     Returns
     -------
@@ -975,6 +978,8 @@ def govern(
         gpd.GeoDataFrame(tiers, geometry=areas.geometry.to_numpy(), crs=areas.crs),
         straddle_share=settings.straddle_share,
         edge_distance_m=settings.edge_distance_km * 1000,
+        # As the governance stage: a piece as large as a concentration must be shares it.
+        partner_size=partner_size(found.report),
     )
     return Governance(clusters=placed.findings.set_index("cluster_id"), authorities=placed.links)
 

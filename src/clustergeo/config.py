@@ -761,7 +761,8 @@ class GovernanceConfig(_Strict):
             "A cluster or footprint straddles a tier only when more than this share of its "
             "employment (of its land, for a footprint over areas without employment or over "
             "whole districts) lies outside its lead authority of that tier; smaller spills are "
-            "listed as touches."
+            "listed as touches, unless a finding's piece is as large as one place must hold to "
+            "be a concentration (clusters.concentrations.min_employment)."
         ),
     )
 

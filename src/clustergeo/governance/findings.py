@@ -14,7 +14,9 @@ so a notebook and a run place findings alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +30,13 @@ from clustergeo.governance.overlay import (
     nearby_authorities,
 )
 
-__all__ = ["GovernedFindings", "finding_names", "govern_findings", "plain_name"]
+__all__ = [
+    "GovernedFindings",
+    "finding_names",
+    "govern_findings",
+    "partner_size",
+    "plain_name",
+]
 
 #: The parts a finding is placed by, in the order their links are listed.
 PARTS = ("core", "extent")
@@ -215,6 +223,20 @@ def _pieces(members: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     return pieces
 
 
+def partner_size(cluster_record: Mapping[str, Any]) -> float | None:
+    """How much of a finding an authority must hold to share it, whatever its share.
+
+    As much as one place must hold to be a concentration in its own right
+    (``clusters.concentrations.min_employment``: 1,000 jobs by default): such a piece is
+    never a mere touch, though in a very large finding it is a small share of it (West
+    Berkshire's £2.6bn of the M4 corridor's £62bn information and communication, 4%). None
+    (shares alone) for a record without the rule.
+    """
+    rule = cluster_record.get("concentrations") or {}
+    size = rule.get("min_employment")
+    return None if size is None else float(size)
+
+
 def govern_findings(
     findings: gpd.GeoDataFrame,
     members: pd.DataFrame,
@@ -222,6 +244,7 @@ def govern_findings(
     *,
     straddle_share: float = STRADDLE_SHARE,
     edge_distance_m: float = 1000.0,
+    partner_size: float | None = None,
 ) -> GovernedFindings:
     """Place every finding's core and extent on the authority tiers, with flags and names.
 
@@ -244,6 +267,9 @@ def govern_findings(
     edge_distance_m
         Authorities within this distance of a finding's core that it does not reach are
         named in ``near_authorities`` (and ``edge`` is set).
+    partner_size
+        Employment (or GVA) at or above which an authority's piece of a finding shares it
+        whatever its share (:func:`partner_size`). None judges on shares alone.
 
     Returns
     -------
@@ -266,17 +292,25 @@ def govern_findings(
     links = pd.concat(
         [
             authority_links(
-                pieces, "cluster_id", ["employment", "area_km2"], straddle_share=straddle_share
+                pieces,
+                "cluster_id",
+                ["employment", "area_km2"],
+                straddle_share=straddle_share,
+                partner_size=partner_size,
             ).assign(part=part)
             for part, pieces in by_part.items()
         ],
         ignore_index=True,
     )
-    flags = governance_flags(
-        by_part["core"], "cluster_id", "employment", straddle_share=straddle_share
-    )
-    extent_flags = governance_flags(
-        by_part["extent"], "cluster_id", "employment", straddle_share=straddle_share
+    flags, extent_flags = (
+        governance_flags(
+            by_part[part],
+            "cluster_id",
+            "employment",
+            straddle_share=straddle_share,
+            partner_size=partner_size,
+        )
+        for part in ("core", "extent")
     )
     extent_flags = extent_flags.rename(
         columns={c: f"extent_{c}" for c in extent_flags.columns if c != "cluster_id"}

@@ -21,8 +21,12 @@ Flags (per owner, i.e. per cluster or site), with the straddle share :math:`s`
     a 2 km circle that crosses a county line by a sliver does not straddle counties. An
     authority holding more than :math:`s` ``shares`` the owner; one holding less only
     ``touches`` it, and is listed with its share in ``touches`` (and as ``relation`` in the
-    link table), never as straddled. ``single_district`` is the opposite of
-    ``straddles_districts``; ``districts`` names the lead and sharing districts;
+    link table), never as straddled. For findings, a piece at least as large as one place
+    must hold to be a concentration (``clusters.concentrations.min_employment``) shares it
+    and makes it straddle, whatever its share: in a £62bn cluster a district's £2.6bn is 4%
+    of it, but no touch.
+    ``single_district`` is the opposite of ``straddles_districts``; ``districts`` names the
+    lead and sharing districts;
     ``lead_district`` and ``lead_share`` the lead.
     ``ca_status``: ``outside_any_ca`` when at most :math:`s` lies in any combined authority;
     ``within_one_ca`` when one combined authority holds at least :math:`1 - s`;
@@ -119,6 +123,7 @@ def authority_links(
     *,
     straddle_share: float = STRADDLE_SHARE,
     relation_weight: str | None = None,
+    partner_size: float | None = None,
 ) -> pd.DataFrame:
     """Every authority each owner touches, with its totals and shares of each weight.
 
@@ -136,6 +141,9 @@ def authority_links(
         Share above which an authority shares the owner rather than touching it.
     relation_weight
         The weight column ``relation`` is judged on (default: the first of ``weights``).
+    partner_size
+        An authority holding at least this much of that weight shares the owner whatever its
+        share (see :func:`governance_flags`); None judges on shares alone.
 
     Returns
     -------
@@ -143,7 +151,8 @@ def authority_links(
         ``owner, tier, authority_code, authority_name, n_pieces, <weight>, <weight>_share,
         relation``, sorted by owner, tier (lowest first) and descending share of the first
         weight. ``relation`` is ``lead`` (the largest share of the tier, ties to the
-        smaller code), ``shares`` (more than ``straddle_share``) or ``touches``.
+        smaller code), ``shares`` (more than ``straddle_share``, or at least
+        ``partner_size``) or ``touches``.
     """
     totals = pieces.groupby(owner, sort=False)[list(weights)].sum()
     frames = []
@@ -171,9 +180,10 @@ def authority_links(
         [owner, "tier_order", judged, "authority_code"], ascending=[True, True, False, True]
     )
     lead = ~links.duplicated([owner, "tier"])
-    links["relation"] = np.where(
-        lead, "lead", np.where(links[judged] > straddle_share, "shares", "touches")
+    partner = (links[judged] > straddle_share) | _large(
+        links[relation_weight or weights[0]], partner_size
     )
+    links["relation"] = np.where(lead, "lead", np.where(partner, "shares", "touches"))
     if relation_weight is not None and relation_weight != weights[0]:
         links = links.sort_values(
             [owner, "tier_order", f"{weights[0]}_share", "authority_code"],
@@ -188,6 +198,7 @@ def governance_flags(
     weight: str,
     *,
     straddle_share: float = STRADDLE_SHARE,
+    partner_size: float | None = None,
 ) -> pd.DataFrame:
     """Straddle flags, touches, combined-authority status, lead district and governance gap.
 
@@ -195,6 +206,11 @@ def governance_flags(
     or land where employment cannot place a site's jobs, for sites); pieces with zero weight
     still count as touching (a member area with no employment in the industry is still part
     of the cluster). See the module docstring for the rules.
+
+    ``partner_size``: an authority other than the lead holding at least this much of the
+    weight shares the owner (and makes it straddle the tier) whatever its share. A finding's
+    piece as large as a whole cluster must be is never a mere touch: in a £62bn cluster, a
+    district's £2.6bn is 4% of it. None judges on shares alone.
     """
     tiers = _tiers(pieces)
     out = pd.DataFrame(index=pd.Index(pieces[owner].unique(), name=owner))
@@ -220,10 +236,13 @@ def governance_flags(
     plural = {"district": "districts", "upper_tier": "counties", "region": "regions"}
     for tier in [t for t in plural if t in tiers]:
         frame = shares(tier)
-        straddles = outside_lead(frame) > straddle_share
-        out[f"straddles_{plural[tier]}"] = straddles
+        large = _large(frame["weight"], partner_size)
+        others = frame.duplicated(owner)
+        out[f"straddles_{plural[tier]}"] = straddles = (outside_lead(frame) > straddle_share) | (
+            (others & large).groupby(frame[owner]).any().reindex(out.index, fill_value=False)
+        )
         lead = frame.drop_duplicates(owner)
-        spills = frame.loc[~frame.index.isin(lead.index) & (frame["share"] <= straddle_share)]
+        spills = frame.loc[others & (frame["share"] <= straddle_share) & ~large]
         for row in spills.itertuples():
             key, code = getattr(row, owner), str(getattr(row, f"{tier}_code"))
             # A unitary district is its own upper tier: name it once.
@@ -231,7 +250,7 @@ def governance_flags(
                 listed[key].add(code)
                 touches[key].append(f"{row.name} ({TIER_LABELS[tier]}) {row.share:.1%}")
         if tier == "district":
-            kept = frame.loc[frame.index.isin(lead.index) | (frame["share"] > straddle_share)]
+            kept = frame.loc[~others | (frame["share"] > straddle_share) | large]
             out["n_districts"] = kept.groupby(owner).size().reindex(out.index, fill_value=0)
             out["single_district"] = ~straddles
             out["districts"] = (
@@ -275,6 +294,13 @@ def governance_flags(
     if governing:
         out["governance_gap"] = best_share <= MAJORITY
     return out.reset_index()
+
+
+def _large(weights: pd.Series, partner_size: float | None) -> pd.Series:
+    """Which weights are at least ``partner_size`` (none when it is None)."""
+    if partner_size is None:
+        return pd.Series(False, index=weights.index)
+    return weights.astype("float64") >= partner_size
 
 
 def nearby_authorities(

@@ -65,7 +65,8 @@ def authority_summaries(
     ----------
     links
         Cluster-authority links (``cluster_id``, ``tier``, ``authority_code``,
-        ``authority_name``, ``employment``, ``employment_share``).
+        ``authority_name``, ``employment``, ``employment_share``, and ``relation`` as
+        :func:`~clustergeo.governance.overlay.authority_links` judges it).
     clusters
         ``cluster_id``, ``label`` and ``name`` of every finding, and its ``kind``
         (``cluster`` or ``concentration``) if known: the summaries count and name each kind
@@ -75,9 +76,9 @@ def authority_summaries(
     quantity
         What the values are, in the summaries' words: "employment", or "GVA".
     straddle_share
-        The share of a finding an authority must hold to be part of it, by the flags' rule
-        (:func:`~clustergeo.governance.overlay.governance_flags`): an authority holding less
-        only touches the finding, is not counted as sharing it, and its paragraph says so.
+        Where ``links`` have no ``relation``: the share of a finding an authority must hold
+        to be part of it. An authority that only touches a finding is not counted as sharing
+        it, and its paragraph says so.
 
     Returns
     -------
@@ -93,7 +94,13 @@ def authority_summaries(
     rows = []
     for tier in GOVERNING_TIERS:
         mine = links.loc[links["tier"] == tier]
-        part_of = mine["employment_share"] > straddle_share
+        # Part of a finding as the links judge it (its lead, or sharing it: more than the
+        # straddle share, or a piece as large as a concentration); else it only touches it.
+        part_of = (
+            mine["relation"] != "touches"
+            if "relation" in mine
+            else mine["employment_share"] > straddle_share
+        )
         for (code, name), own in mine.groupby(["authority_code", "authority_name"], sort=True):
             own_part = own.loc[part_of.reindex(own.index)]
             # The other authorities of the findings this one is part of; its partners are

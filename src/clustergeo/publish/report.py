@@ -278,7 +278,9 @@ def report_blocks(
             "combined authorities and regions through its areas, core and extent apart. It "
             f"straddles a tier only when more than {rules.straddle_share:.0%} of its "
             f"{'GVA' if framing.values_are_gva else 'employment'} lies outside its lead "
-            "authority of that tier; smaller spills are listed as touches. Findings are "
+            "authority of that tier; smaller spills are listed as touches"
+            + _partner_words(rules, framing)
+            + ". Findings are "
             "ranked by a strength score ("
             + (
                 "size, specialisation and focus: GVA allows no significance"
@@ -731,6 +733,17 @@ def _basis_words(framing: Framing) -> str:
         ": it counts people where they work, which is what clusters are about."
         if framing.employment_basis == "workplace"
         else ": it counts people where they live, which only approximates where industries are."
+    )
+
+
+def _partner_words(rules: ClusterRule, framing: Framing) -> str:
+    """', but an authority holding 1,000 jobs or more of it ... always shares it'."""
+    size = rules.concentrations.get("min_employment")
+    if size is None:
+        return ""
+    return (
+        f", but an authority holding {framing.amount(float(size))} or more of it, as much as "
+        "one place needs to be a concentration, always shares it"
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from clustergeo.config import RunConfig
-from clustergeo.governance.findings import govern_findings
+from clustergeo.governance.findings import govern_findings, partner_size
 from clustergeo.governance.overlay import (
     add_upper_tier,
     authority_links,
@@ -66,6 +66,8 @@ def run(config: RunConfig) -> None:
         areas,
         straddle_share=settings.straddle_share,
         edge_distance_m=settings.edge_distance_km * 1000,
+        # A piece as large as a concentration must be is never a mere touch.
+        partner_size=partner_size(intermediates.read_cluster_record(paths)),
     )
     governed, links = placed.findings, placed.links
 

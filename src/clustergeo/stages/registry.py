@@ -453,7 +453,16 @@ GOVERNANCE = Stage(
     summary="Flag the authorities each cluster and anchor site straddles; summarise them.",
     inputs=("sites",),
     # The hot spots give an anchor site's sector its strongest sign in the site's footprint.
-    reads=(AREAS, LQ, HOTSPOTS, INDUSTRIES, CLUSTERS, CLUSTER_MEMBERS, INGEST_REPORT),
+    reads=(
+        AREAS,
+        LQ,
+        HOTSPOTS,
+        INDUSTRIES,
+        CLUSTERS,
+        CLUSTER_MEMBERS,
+        CLUSTERS_REPORT,
+        INGEST_REPORT,
+    ),
     writes=(
         GOVERNED_CLUSTERS,
         GOVERNED_CLUSTERS_CSV,
