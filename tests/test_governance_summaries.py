@@ -470,3 +470,21 @@ def test_lead_first_puts_the_lead_district_first(
     from clustergeo.governance.summaries import lead_first
 
     assert lead_first(districts, lead) == expected
+
+
+def test_a_large_piece_shares_the_finding_as_its_links_judge_it() -> None:
+    # 3% of C-A in Hinckley and Bosworth, but judged to share it (a piece as large as a
+    # concentration, in a very large finding): the summary follows the link, not the share.
+    links = _links(
+        [
+            ("C-A", "district", NUNEATON, 97_000.0, 0.97),
+            ("C-A", "district", HINCKLEY, 3_000.0, 0.03),
+        ]
+    ).assign(relation=["lead", "shares"])
+    table = authority_summaries(links, CLUSTERS, PARENTS).set_index("authority_code")
+    hinckley = table.loc[HINCKLEY[0]]
+    assert (hinckley["n_clusters"], hinckley["n_touched"], hinckley["n_shared"]) == (1, 0, 1)
+    assert "only touches" not in hinckley["summary"]
+    assert hinckley["summary"].startswith(
+        "Hinckley and Bosworth (district, Leicestershire) is part of 1 cluster"
+    )
