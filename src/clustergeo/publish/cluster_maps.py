@@ -440,8 +440,15 @@ def _number_markers(
         anchor_clearance=_ANCHOR_CLEARANCE_PT * scale,
     )
     to_data = ax.transData.inverted().transform
-    _place_site_letters(
-        ax, site_texts, sites[: len(site_texts)], letter_sizes, spots[len(anchors) :]
+    # A letter further than twice its height from its diamond is tied back to it.
+    _set_at_spots(
+        ax,
+        site_texts,
+        sites[: len(site_texts)],
+        letter_sizes,
+        spots[len(anchors) :],
+        leader_colour=_SITE_COLOUR,
+        tie_beyond=2.0,
     )
     spots = spots[: len(anchors)]
     placed = [
@@ -497,25 +504,40 @@ def _box_edge(
     return centre[0] + dx * edge, centre[1] + dy * edge
 
 
-def _place_site_letters(
+def _set_at_spots(
     ax: Axes,
     texts: Sequence[Text],
-    sites: Sequence[tuple[float, float]],
+    anchors: Sequence[tuple[float, float]],
     sizes: Sequence[tuple[float, float]],
     spots: Sequence[tuple[float, float] | None],
+    *,
+    leader_colour: str | None,
+    tie_beyond: float = 1.0,
 ) -> None:
-    """Move each site's letter to its spot (display units), tied back by a line if it is far."""
+    """Move each text to its spot (display units), or drop it where it has none.
+
+    A text set more than ``tie_beyond`` times its height from its anchor is tied back to it
+    by a thin line in ``leader_colour`` (none where it is None), from the anchor to the edge
+    of the text's box.
+    """
     to_data = ax.transData.inverted().transform
-    for text, site, (width, height), spot in zip(texts, sites, sizes, spots, strict=True):
+    for text, anchor, (width, height), spot in zip(texts, anchors, sizes, spots, strict=True):
         if spot is None:
             text.remove()
             continue
         text.set_position(tuple(to_data(np.array([spot]))[0]))
-        if math.dist(site, spot) <= 1.5 * max(width, height):
+        if leader_colour is None or math.dist(anchor, spot) <= tie_beyond * height:
             continue
-        # From the diamond to where the line meets the letter's box.
-        (x0, y0), (x1, y1) = to_data(np.array([site, _box_edge(spot, (width, height), site)]))
-        ax.plot([x0, x1], [y0, y1], color=_SITE_COLOUR, lw=0.5, zorder=9, gid="leader-line")
+        (x0, y0), (x1, y1) = to_data(np.array([anchor, _box_edge(spot, (width, height), anchor)]))
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color=leader_colour,
+            lw=0.6,
+            zorder=text.get_zorder() - 0.1,
+            solid_capstyle="round",
+            gid="leader-line",
+        )
 
 
 #: Width of one column of the key under the cluster map, in points: half the page less a gutter.
@@ -802,24 +824,7 @@ def place_labels(
         step=6 * scale,
         max_distance=reach_pt * scale,
     )
-    to_data = ax.transData.inverted().transform
-    for text, anchor, (width, height), spot in zip(texts, display, sizes, spots, strict=True):
-        if spot is None:
-            text.remove()
-            continue
-        text.set_position(tuple(to_data(np.array([spot]))[0]))
-        if leader_colour is None or math.dist(anchor, spot) <= height:
-            continue
-        (x0, y0), (x1, y1) = to_data(np.array([anchor, _box_edge(spot, (width, height), anchor)]))
-        ax.plot(
-            [x0, x1],
-            [y0, y1],
-            color=leader_colour,
-            lw=0.6,
-            zorder=text.get_zorder() - 0.1,
-            solid_capstyle="round",
-            gid="leader-line",
-        )
+    _set_at_spots(ax, texts, display, sizes, spots, leader_colour=leader_colour)
 
 
 def plot_site_inset(
