@@ -340,7 +340,9 @@ def report_blocks(
             sought=reported,
         )
     if authority_summaries is not None and not authority_summaries.empty:
-        blocks += _authority_blocks(authority_summaries, rules.straddle_share)
+        blocks += _authority_blocks(
+            authority_summaries, rules.straddle_share, _partner_size(rules, framing)
+        )
     blocks += change_over_time
     if figures:
         blocks.append(Block("h2", "Maps"))
@@ -736,14 +738,20 @@ def _basis_words(framing: Framing) -> str:
     )
 
 
+def _partner_size(rules: ClusterRule, framing: Framing) -> str | None:
+    """'1,000 jobs': the piece of a finding that shares it whatever its share, or None."""
+    size = rules.concentrations.get("min_employment")
+    return None if size is None else framing.amount(float(size))
+
+
 def _partner_words(rules: ClusterRule, framing: Framing) -> str:
     """', but an authority holding 1,000 jobs or more of it ... always shares it'."""
-    size = rules.concentrations.get("min_employment")
+    size = _partner_size(rules, framing)
     if size is None:
         return ""
     return (
-        f", but an authority holding {framing.amount(float(size))} or more of it, as much as "
-        "one place needs to be a concentration, always shares it"
+        f", but an authority holding {size} or more of it, as much as one place needs to be "
+        "a concentration, always shares it"
     )
 
 
@@ -1043,14 +1051,23 @@ def _largest_district(finding: Any) -> str:
     return f" (largest district share {share:.0%}, {name})"
 
 
-def _authority_blocks(summaries: pd.DataFrame, straddle_share: float) -> list[Block]:
+def _authority_blocks(
+    summaries: pd.DataFrame, straddle_share: float, partner_size: str | None = None
+) -> list[Block]:
     """Each authority's findings in a paragraph, tier by tier (districts first), by name."""
     blocks = [
         Block("h2", "Findings by authority"),
         Block(
             "p",
             "For each authority a finding touches: the findings it is part of (holding more "
-            f"than {straddle_share:.0%} of one) and those it only touches, which it shares and "
+            f"than {straddle_share:.0%} of one"
+            + (
+                f", or {partner_size} or more of it, as much as one place needs to be a "
+                "concentration"
+                if partner_size
+                else ""
+            )
+            + ") and those it only touches, which it shares and "
             "with whom, and how much of each lies outside it. Shares here are of each "
             "finding's whole extent (its core and the hot spots around it), so they can differ "
             "from the straddle table's, which are of the core. A unitary or metropolitan "
@@ -1361,11 +1378,11 @@ PRINT_CSS = """
   figure img { max-height: 225mm; object-fit: contain; }
   thead { display: table-header-group; } tr { break-inside: avoid; }
   /* The wide tables (straddles, growth, circular zones) fit A4's width: smaller type, and a
-     cell of words may break within one rather than push the table off the page (a number or
-     a single word never is). */
+     cell of words may hyphenate one (at a syllable, by the page's language) rather than push
+     the table off the page; a number or a single word never breaks. */
   table { font-size: 8pt; }
   th, td { padding: 0.15rem 0.3rem; }
-  th.text, td.text { overflow-wrap: anywhere; }
+  th.text, td.text { hyphens: auto; }
 }
 """
 
@@ -1390,7 +1407,7 @@ def _embedded(root: Path, path: str) -> str:
 
 
 def _cell(tag: str, value: object) -> str:
-    """A table cell; one of several words is marked ``text``, which print may break anywhere.
+    """A table cell; one of several words is marked ``text``, which print may hyphenate.
 
     A number or a single word is never broken: '+11,111' split over two lines misreads.
     """
