@@ -250,6 +250,9 @@ def test_a_site_close_up_keeps_its_scale_bar_and_arrow_off_the_findings(areas, c
     fig.canvas.draw()
     # AnchoredOffsetbox location codes: 1 upper right, 2 upper left.
     assert sorted(artist.loc for artist in ax.artists) == [1, 2]
+    # Drawn over the findings' fills and hatching where a corner is covered all the same.
+    top = max(c.get_zorder() for c in [*ax.collections, *ax.patches, *ax.lines])
+    assert all(artist.get_zorder() > top for artist in ax.artists)
     assert layout_problems(fig) == []
 
 

@@ -630,6 +630,11 @@ def _north_arrow_box(size: float) -> VPacker:
     return VPacker(children=[letter, arrow], align="center", pad=0, sep=1)
 
 
+#: The scale bar's and north arrow's z-order: over every fill, outline and site of a map
+#: (findings at 5-6, footprints at 7, site markers at 8), under the numbered markers.
+FURNITURE_ZORDER: Final = 8.5
+
+
 def add_scale_bar(
     ax: Axes,
     *,
@@ -682,6 +687,8 @@ def add_scale_bar(
     # A light backing keeps the numbers legible where the bar has to sit over data or over an
     # authority line running out of the study area, and lets the data show through faintly.
     anchored.patch.set(facecolor="white", edgecolor="none", alpha=0.75)
+    # Over the map's fills and lines, whenever they are drawn.
+    anchored.set_zorder(FURNITURE_ZORDER)
     ax.add_artist(anchored)
     return anchored
 
@@ -730,6 +737,7 @@ def add_north_arrow(
     # The scale bar's light backing: a dark arrow over a dark fill (a close-up of a site is
     # all land) would otherwise be lost.
     anchored.patch.set(facecolor="white", edgecolor="none", alpha=0.75)
+    anchored.set_zorder(FURNITURE_ZORDER)
     ax.add_artist(anchored)
     return anchored
 
