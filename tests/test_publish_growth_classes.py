@@ -257,3 +257,26 @@ def test_a_jump_before_the_years_compared_is_not_blamed() -> None:
     # Compared from 2005, the same jump is the period's break.
     row["start_year"] = 2005
     assert "jumped ×3.0 in 2006 alone" in _finding_sentence("X", row, "2005–2014")
+
+
+def test_broken_series_beyond_the_listed_findings_are_named() -> None:
+    from clustergeo.publish.growth import GrowthSummary, _finding_blocks
+
+    def finding(cluster_id: str, values: list[float]) -> dict[str, object]:
+        return {"cluster_id": cluster_id, "industry_code": "x", **_series_row(values).to_dict()}
+
+    findings = pd.DataFrame(
+        [
+            finding("big", [9000.0, 9500.0, 10000.0, 10500.0, 11000.0]),
+            # Small in value, so not among those listed, but its series rose 24-fold.
+            finding("warwick", [88.0, 300.0, 900.0, 1500.0, 2165.0]),
+            finding("steady", [100.0, 110.0, 120.0, 130.0, 140.0]),
+        ]
+    )
+    summary = GrowthSummary(2010, 2014, "GVA", "the UK", 0.2, "classic")
+    blocks = _finding_blocks(
+        findings, summary, {"warwick": "Energy: Warwick"}, pd.Series(dtype=float), limit=1
+    )
+    last = blocks[-1].text
+    assert last.startswith("Of the other findings, 1 series looks broken")
+    assert last.endswith("head office moving first: Energy: Warwick.")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from clustergeo.governance.summaries import plural
+from clustergeo.governance.summaries import first_few, plural
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import MapGeometry
@@ -552,6 +552,13 @@ def _finding_blocks(
     limit: int = 20,
 ) -> list[Block]:
     ranked = findings.sort_values(["end_value", "cluster_id"], ascending=[False, True])
+    # The findings beyond those listed whose series look broken are named all the same: a
+    # strong finding may be small in value (a district's utilities or finance).
+    broken = [
+        names.get(str(row["cluster_id"]), str(row["cluster_id"]))
+        for _index, row in ranked.iloc[limit:].iterrows()
+        if _break_warning(row)
+    ]
     sentences = tuple(
         _finding_sentence(
             names.get(str(row["cluster_id"]), str(row["cluster_id"])),
@@ -571,4 +578,17 @@ def _finding_blocks(
             "finding is set beside its own industry's growth in the reference.",
         ),
         Block("list", items=sentences),
+        *(
+            [
+                Block(
+                    "p",
+                    f"Of the other findings, {plural(len(broken), 'series looks', 'series look')} "
+                    "broken (a tenfold rise, or a twofold jump or fall in one year), worth "
+                    "checking for a reclassification or a head office moving first: "
+                    f"{first_few(broken, 8)}.",
+                )
+            ]
+            if broken
+            else []
+        ),
     ]
