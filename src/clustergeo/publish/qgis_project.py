@@ -333,6 +333,12 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
            what="Anchor sites (named employers or parks) with their governance flags."),
     _Entry("site_footprints", "Site footprints", "Anchor sites", True, True,
            what="The functional footprint (buffer) of each anchor site."),
+    # Over the findings' translucent cores, or their fills would hide the hot spots the
+    # findings are made of (every hot spot is a finding's area on a run of districts).
+    _Entry("hotspots_areas", "Hot spots over the LQs (outlines)", "Clusters", False,
+           family="Hot spot outlines: ", offers="Hot spot outlines: ", key="hotspot_outlines",
+           what="Getis-Ord Gi* hot and cold spots of each cluster definition, outlined, for "
+           "the industry's theme to show over its location quotients and findings."),
     _Entry("clusters", "Clusters and concentrations (cores)", "Clusters", True, True,
            family="Findings: ",
            what="The findings (clusters and concentrations) as the polygons of their cores, "
@@ -362,10 +368,6 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
     _Entry("emerging_areas", "Emerging hot spots", "Change over time", False,
            family="Emerging hot spots: ",
            what="Emerging hot-spot categories (new, intensifying, ...) per area."),
-    _Entry("hotspots_areas", "Hot spots over the LQs (outlines)", "Hot spots", False,
-           family="Hot spot outlines: ", offers="Hot spot outlines: ", key="hotspot_outlines",
-           what="Getis-Ord Gi* hot and cold spots of each cluster definition, outlined, for "
-           "the industry's theme to show over its location quotients."),
     _Entry("hotspots_areas", "Hot spots (Getis-Ord Gi*)", "Hot spots", False,
            family="Hot spots: ", offers="Hot spots: ",
            what="Getis-Ord Gi* hot and cold spots of each cluster definition, per small area, "

@@ -289,11 +289,16 @@ AUTHORITY_LABELS: dict[str, LabelRule] = {
 #: would not do: one very large finding (the City of London's finance, by GVA) squeezes every
 #: other finding to the bottom of a scale of employment.
 FINDING_LABEL: Final = LabelRule(
-    '"rank"', size_pt=8.0, placement=1, priority='scale_linear("rank", 1, 40, 10, 5)'
+    '"rank"',
+    size_pt=8.0,
+    placement=0,
+    priority='scale_linear("rank", 1, 40, 10, 5)',
+    obstacle=False,
 )
-#: Anchor sites are few and what a reader looks for: their names go first with the strongest
-#: findings' numbers, and have the places all round their point to choose from.
-SITE_LABEL: Final = LabelRule('"name"', size_pt=7.5, placement=0, priority=10)
+#: Anchor sites are few and what a reader looks for: their names go just after the strongest
+#: findings' numbers (a crowded national view keeps the numbers the report names, and a site's
+#: name shows once zoomed in), and have the places all round their point to choose from.
+SITE_LABEL: Final = LabelRule('"name"', size_pt=7.5, placement=0, priority=9)
 
 
 def _document(renderer: str, labeling: str = "") -> str:
@@ -599,6 +604,7 @@ def findings_style(
                 size_pt=rule.size_pt,
                 placement=rule.placement,
                 priority=rule.priority,
+                obstacle=rule.obstacle,
             )
         )
     return LayerStyle(
