@@ -131,6 +131,9 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     assert 'displayAll="0"' in clusters
     assert 'name="Priority"' in clusters
     assert 'scale_linear("rank", 1, 40, 10, 5)' in clusters
+    # Each number has the places round its point, and no finding is an obstacle to another's.
+    assert '<placement placement="0"' in clusters
+    assert '<rendering obstacle="0"' in clusters
     assert 'labelsEnabled="1"' in clusters
     district = styles[("district", "District boundaries")]
     assert 'scaleVisibility="1"' in district

@@ -127,6 +127,11 @@ def test_themes_record_only_the_layers_they_show_each_in_its_industry_style() ->
     }
     assert set(themes[OVERVIEW_THEME]) == {name for name, on in tree.items() if on}
     assert themes[OVERVIEW_THEME]["Location quotients, small areas"] == ("1", "Study area")
+    # The hot spots are drawn over the findings' translucent cores, which would hide them.
+    order = list(tree)
+    assert order.index("Hot spots over the LQs (outlines)") < order.index(
+        "Clusters and concentrations (cores)"
+    )
 
 
 def test_a_layer_offers_its_styles_and_opens_on_the_overview_style() -> None:
