@@ -204,6 +204,10 @@ def test_anchor_sites_are_lettered_beside_their_diamonds_and_named_in_the_key(
         assert all(np.hypot(*(centre - m)) > 8 * scale for m in markers)
         if letter == "C":  # in the open: right beside it
             assert np.hypot(*(centre - diamond)) < 20 * scale
+    # Each letter is tied to its diamond by a line, so a letter among close sites is not
+    # read as a neighbour's.
+    leaders = [line for line in ax.get_lines() if line.get_gid() == "leader-line"]
+    assert len(leaders) >= 3
     key = "\n".join(t.get_text() for t in fig.findobj(Text) if t.get_gid() == "map-key")
     assert "A  ◆ Site number 1 park" in key
     assert "C  ◆ Site number 3 park" in key

@@ -440,7 +440,8 @@ def _number_markers(
         anchor_clearance=_ANCHOR_CLEARANCE_PT * scale,
     )
     to_data = ax.transData.inverted().transform
-    # A letter further than twice its height from its diamond is tied back to it.
+    # Every letter moved off its diamond (the first ring of places is about twice its height
+    # out) is tied back to it: among close sites, a letter can sit nearer another's diamond.
     _set_at_spots(
         ax,
         site_texts,
@@ -448,7 +449,7 @@ def _number_markers(
         letter_sizes,
         spots[len(anchors) :],
         leader_colour=_SITE_COLOUR,
-        tie_beyond=2.0,
+        tie_beyond=1.0,
     )
     spots = spots[: len(anchors)]
     placed = [
