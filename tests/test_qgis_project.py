@@ -278,3 +278,38 @@ def test_the_layout_legend_sets_the_authority_boundaries_under_a_heading() -> No
     assert 'id="cores"' not in inside
     assert 'id="lq"' not in inside
     assert tree.index('id="cores"') < tree.index(heading) < tree.index('id="lq"')
+
+
+def _mm(item: ET.Element, attribute: str) -> tuple[float, float]:
+    first, second, _unit = str(item.get(attribute)).split(",")
+    return float(first), float(second)
+
+
+@pytest.mark.parametrize("source_lines", [2, 6, 12])
+def test_the_legend_takes_the_side_column_down_to_the_source_text(source_lines: int) -> None:
+    from clustergeo.publish.qgis_layouts import PrintLayout, layouts_xml, source_height
+
+    # A long source (a GVA run's names its release and boundaries) pushes the legend up; a
+    # short one leaves it the room, instead of a fixed box that clipped a long legend's foot.
+    source = "\n".join(f"Line {i} of the source and its credits." for i in range(source_lines))
+    page = PrintLayout("Overview", "Title", "Subtitle", source, (("a", "A", "Clusters"),))
+    layout = ET.fromstring(layouts_xml([page], (0, 0, 100_000, 100_000))).find("Layout")
+    assert layout is not None
+    items = {i.get("type"): i for i in layout.iter("LayoutItem") if i.get("type") != "65641"}
+    labels = [i for i in layout.iter("LayoutItem") if i.get("type") == "65641"]
+    source_item = next(i for i in labels if i.get("labelText") == source)
+    legend, map_item = items["65642"], items["65639"]
+    assert legend.get("title") == ""
+    legend_top = _mm(legend, "position")[1]
+    legend_foot = legend_top + _mm(legend, "size")[1]
+    source_top = _mm(source_item, "position")[1]
+    map_foot = _mm(map_item, "position")[1] + _mm(map_item, "size")[1]
+    # The source sits at the foot of the column, level with the map's lower edge, tall
+    # enough for its lines (3.2 mm each at 7 pt), and the legend ends just above it.
+    assert source_top + _mm(source_item, "size")[1] == pytest.approx(map_foot)
+    assert source_item.get("valign") == "64"
+    assert _mm(source_item, "size")[1] == pytest.approx(source_height(source))
+    assert source_height(source) >= 3.2 * source_lines
+    assert 0 < source_top - legend_foot <= 3.0 + 1e-9
+    # A wrapped line counts as two: 52 characters fill a line of the 79 mm column.
+    assert source_height("x " * 40) == pytest.approx(source_height("x\nx"))

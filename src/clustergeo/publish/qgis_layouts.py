@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -34,12 +35,19 @@ __all__ = [
     "layout_extent",
     "layouts_xml",
     "scale_bar_km",
+    "source_height",
 ]
 
 PAGE_MM: Final = (297.0, 210.0)
 _MAP = (10.0, 24.0, 192.0, 176.0)  # x, y, width, height
 _SIDE = (208.0, 24.0, 79.0)  # x, y, width of the legend and source column
-_SOURCE_HEIGHT = 46.0
+#: The source and credit text: 7 pt, at most this many characters to a line of the side
+#: column (DejaVu Sans averages about 1.3 mm a character at 7 pt), each line this tall.
+_SOURCE_FONT_PT = 7.0
+_SOURCE_LINE_CHARACTERS = 52
+_SOURCE_LINE_MM = 3.2
+#: The space between the legend's foot and the source text.
+_LEGEND_GAP_MM = 3.0
 _FONT = "DejaVu Sans"
 _NORTH_ARROW = ":/images/north_arrows/layout_default_north_arrow.svg"
 #: Scale-bar segment lengths to choose from, in kilometres.
@@ -139,14 +147,25 @@ def _title_font(title: str) -> str:
     return _font(max(9.0, round(15 * min(1.0, _TITLE_CHARACTERS / len(title)), 1)), bold=True)
 
 
-def _label(uuid: str, box: tuple[float, float, float, float], text: str, font: str) -> str:
+#: Qt's vertical alignments of a label's text in its box.
+_TOP, _BOTTOM = 32, 64
+
+
+def _label(
+    uuid: str,
+    box: tuple[float, float, float, float],
+    text: str,
+    font: str,
+    *,
+    valign: int = _TOP,
+) -> str:
     return _item(
         65641,
         uuid,
         box,
         z=3,
         attrs=f'frame="false" background="false" labelText={quoteattr(text)} htmlState="0" '
-        'marginX="0" marginY="0" halign="1" valign="32"',
+        f'marginX="0" marginY="0" halign="1" valign="{valign}"',
         body=f'<LabelFont style="" description="{font}"/>'
         '<FontColor red="30" green="30" blue="30" alpha="255"/>',
     )
@@ -179,9 +198,24 @@ def _legend_tree(layers: Sequence[tuple[str, str, str]]) -> str:
     return "<layer-tree-group><customproperties/>" + "".join(parts) + "</layer-tree-group>"
 
 
-def _legend(uuid: str, map_uuid: str, layers: Sequence[tuple[str, str, str]]) -> str:
+def source_height(text: str) -> float:
+    """The height (mm) the source text takes in the side column, with a line to spare.
+
+    The text sits at the foot of the column, level with the map's lower edge, and the legend
+    has the rest: a fixed source box left a long legend (the 21 sections of a GVA run) too
+    little room, and QGIS clips a legend at its box.
+    """
+    lines = sum(
+        max(1, len(textwrap.wrap(line, _SOURCE_LINE_CHARACTERS))) for line in text.split("\n")
+    )
+    return (lines + 1) * _SOURCE_LINE_MM
+
+
+def _legend(
+    uuid: str, map_uuid: str, layers: Sequence[tuple[str, str, str]], source_mm: float
+) -> str:
     x, y, width = _SIDE
-    height = _MAP[1] + _MAP[3] - _SOURCE_HEIGHT - 4 - y
+    height = _MAP[1] + _MAP[3] - source_mm - _LEGEND_GAP_MM - y
     styles = "".join(
         f'<style name="{name}" alignment="1" indent="0" marginTop="{top:g}" marginLeft="{left:g}">'
         f'<styleFont style="" description="{_font(size, bold=bold)}"/></style>'
@@ -193,13 +227,14 @@ def _legend(uuid: str, map_uuid: str, layers: Sequence[tuple[str, str, str]]) ->
             ("symbolLabel", 8, False, 1.5, 2),
         )
     )
-    # Filtered by the map's content, the legend lists only the classes the page shows.
+    # Filtered by the map's content, the legend lists only the classes the page shows. No
+    # title: the page's title says what the map is, and "Legend" would take a line from it.
     return _item(
         65642,
         uuid,
         (x, y, width, height),
         z=4,
-        attrs=f'map_uuid="{map_uuid}" title="Legend" legendFilterByMap="1" legendFilterByAtlas="0" '
+        attrs=f'map_uuid="{map_uuid}" title="" legendFilterByMap="1" legendFilterByAtlas="0" '
         'resizeToContents="0" columnCount="1" splitLayer="0" equalColumnWidth="0" '
         'symbolWidth="6" symbolHeight="3.5" wrapChar="" lineSpacing="1" boxSpace="1" '
         'columnSpace="2" titleAlignment="1" frame="false" background="true" '
@@ -259,16 +294,21 @@ def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
         body="",
     )
     side_x, _side_y, side_width = _SIDE
-    source_y = _MAP[1] + _MAP[3] - _SOURCE_HEIGHT
+    source_mm = source_height(page.source)
+    source_y = _MAP[1] + _MAP[3] - source_mm
     return (
         f'<Layout name={quoteattr(page.theme)} units="mm" printResolution="300" worldFileMap="">'
         f"<PageCollection>{page_item}</PageCollection>"
         + _map_item(page, ids["map"], extent)
         + _label(ids["title"], (_MAP[0], 6, width - 20, 9), page.title, _title_font(page.title))
         + _label(ids["subtitle"], (_MAP[0], 15.5, width - 20, 6), page.subtitle, _font(9))
-        + _legend(ids["legend"], ids["map"], page.legend)
+        + _legend(ids["legend"], ids["map"], page.legend, source_mm)
         + _label(
-            ids["source"], (side_x, source_y, side_width, _SOURCE_HEIGHT), page.source, _font(7)
+            ids["source"],
+            (side_x, source_y, side_width, source_mm),
+            page.source,
+            _font(_SOURCE_FONT_PT),
+            valign=_BOTTOM,
         )
         + _scale_bar(ids["bar"], ids["map"], extent)
         + _north_arrow(ids["north"], ids["map"])

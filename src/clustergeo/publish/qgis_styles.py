@@ -634,7 +634,7 @@ def base_style(layer: str) -> LayerStyle:
                 [
                     (
                         "",
-                        "Small areas of the study area",
+                        "Areas analysed",
                         fill_symbol("0", BASE_FILL, outline="#ffffff", width_mm=0.1),
                     )
                 ]
