@@ -280,3 +280,52 @@ def test_broken_series_beyond_the_listed_findings_are_named() -> None:
     last = blocks[-1].text
     assert last.startswith("Of the other findings, 1 series looks broken")
     assert last.endswith("head office moving first: Energy: Warwick.")
+
+
+def test_a_broken_series_is_warned_of_among_the_key_findings() -> None:
+    from clustergeo.publish.growth import series_warnings
+    from clustergeo.publish.key_findings import key_findings
+    from conftest import plain_framing
+
+    def finding(cluster_id: str, values: list[float]) -> dict[str, object]:
+        return {"cluster_id": cluster_id, **_series_row(values).to_dict()}
+
+    growth = pd.DataFrame(
+        [
+            finding("C-2", [88.0, 300.0, 900.0, 1500.0, 2165.0]),
+            finding("C-1", [9000.0, 9500.0, 10000.0, 10500.0, 11000.0]),
+        ]
+    )
+    warnings = series_warnings(growth)
+    assert warnings == {
+        "C-2": "its series over 2010–2014 rose 24.6-fold: worth checking for a "
+        "reclassification or a head office moving first"
+    }
+    findings = pd.DataFrame(
+        {
+            "cluster_id": ["C-1", "C-2"],
+            "kind": "concentration",
+            "label": ["Finance", "Utilities"],
+            "name": ["Finance: City of London", "Utilities: Warwick"],
+            "employment": [11000.0, 2165.0],
+            "employment_share": [0.45, 0.034],
+            "lq": [3.99, 9.82],
+            "strength": [90.0, 80.0],
+        }
+    )
+    items = key_findings(
+        findings=findings,
+        links=pd.DataFrame(columns=["tier", "authority_name", "cluster_id"]),
+        sites=None,
+        global_statistics=None,
+        n_industries=2,
+        framing=plain_framing(measure="GVA at current prices", values_are_gva=True),
+        series_warnings=warnings,
+    )
+    # The strongest are named in rank order; only Warwick's series looks broken.
+    assert items[1].endswith("LQ 3.99.")
+    assert items[2].startswith("**No. 2 on the maps, Utilities: Warwick**")
+    assert items[2].endswith(
+        "LQ 9.82; its series over 2010–2014 rose 24.6-fold: worth checking for a "
+        "reclassification or a head office moving first."
+    )

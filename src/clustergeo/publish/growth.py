@@ -42,6 +42,8 @@ __all__ = [
     "growth_styles",
     "industry_cagr",
     "mapped_columns",
+    "series_break",
+    "series_warnings",
     "stub",
 ]
 
@@ -512,11 +514,22 @@ _MANIFOLD: Final = 10.0
 _ONE_YEAR_JUMP: Final = 2.0
 
 
-def _break_warning(row: pd.Series) -> str:
-    """'; it rose 24.6-fold: ...' where the finding's yearly series looks broken, else ''.
+_CHECK: Final = ": worth checking for a reclassification or a head office moving first"
 
-    Only the years compared count. A one-year jump counts where it carries at least half of
-    the whole period's change (in logarithms): a series doubling every year has no break.
+
+def _break_warning(row: pd.Series) -> str:
+    """'; it rose 24.6-fold: worth checking ...' where the series looks broken, else ''."""
+    phrase = series_break(row)
+    return f"; it {phrase}{_CHECK}" if phrase else ""
+
+
+def series_break(row: pd.Series) -> str:
+    """How a finding's yearly series looks broken ('rose 24.6-fold'), or '' where it does not.
+
+    ``row`` is a row of the growth stage's findings table (``start_value``, ``end_value``,
+    ``start_year``, ``end_year`` and ``value_<year>``). Only the years compared count. A
+    one-year jump counts where it carries at least half of the whole period's change (in
+    logarithms): a series doubling every year has no break.
     """
     start, end = float(row["start_value"]), float(row["end_value"])
     first, last = int(row["start_year"]), int(row["end_year"])
@@ -528,9 +541,8 @@ def _break_warning(row: pd.Series) -> str:
     values = np.array([float(row[f"value_{year}"]) for year in years])
     if not (start > 0 and end > 0):
         return ""
-    check = ": worth checking for a reclassification or a head office moving first"
     if end / start >= _MANIFOLD:
-        return f"; it rose {end / start:.1f}-fold{check}"
+        return f"rose {end / start:.1f}-fold"
     whole = abs(np.log(end / start))
     if len(values) < 2 or whole < np.log(3):
         return ""
@@ -540,8 +552,24 @@ def _break_warning(row: pd.Series) -> str:
     at = int(np.argmax(np.abs(steps)))
     if abs(steps[at]) >= np.log(_ONE_YEAR_JUMP) and abs(steps[at]) >= whole / 2:
         way = "jumped" if steps[at] > 0 else "fell"
-        return f"; it {way} ×{np.exp(abs(steps[at])):.1f} in {years[at + 1]} alone{check}"
+        return f"{way} ×{np.exp(abs(steps[at])):.1f} in {years[at + 1]} alone"
     return ""
+
+
+def series_warnings(findings: pd.DataFrame) -> dict[str, str]:
+    """By finding ID, a clause for its key finding where its series looks broken.
+
+    'its series over 1998–2023 rose 24.6-fold: worth checking ...': a finding that leads the
+    ranking on one firm's books (a utility's head office) should not reach a reader as a
+    cluster unremarked, and the growth section where the series is shown comes much later.
+    """
+    warnings = {}
+    for _index, row in findings.iterrows():
+        phrase = series_break(row)
+        if phrase:
+            period = f"{int(row['start_year'])}–{int(row['end_year'])}"
+            warnings[str(row["cluster_id"])] = f"its series over {period} {phrase}{_CHECK}"
+    return warnings
 
 
 def _finding_blocks(

@@ -157,7 +157,7 @@ def _share(value: float) -> str:
 ONE_PLACE_SHARE = 0.75
 
 
-def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
+def _finding_sentence(rank: int, row: pd.Series, framing: Framing, warning: str = "") -> str:
     stars = int(row.get("stars", 0) or 0)
     kind = "concentration" if row.get("kind", "cluster") == "concentration" else "cluster"
     starred = f", {'★' * stars}" if stars else ""
@@ -179,7 +179,7 @@ def _finding_sentence(rank: int, row: pd.Series, framing: Framing) -> str:
         and anchor_share >= ONE_PLACE_SHARE
     ):
         sentence += f"; {_share(float(anchor_share))} of it in one area"
-    return sentence + "."
+    return sentence + (f"; {warning}" if warning else "") + "."
 
 
 def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -> str | None:
@@ -244,6 +244,7 @@ def key_findings(
     concentrations: Mapping[str, Any] | None = None,
     industry_totals: Mapping[str, float] | None = None,
     sought: Collection[str] | None = None,
+    series_warnings: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
     """The run's findings in a handful of plain sentences, most important first.
 
@@ -269,8 +270,12 @@ def key_findings(
         industry's total in the study area and the industries whose findings are reported:
         with them, a site without a finding of its sector is told which of the rule's
         thresholds its sector's strongest place falls short of.
+    series_warnings
+        By finding ID, a clause said after a named finding whose yearly series looks broken
+        (:func:`~clustergeo.publish.growth.series_warnings`).
     """
     items: list[str] = []
+    warnings = series_warnings or {}
     if global_statistics is not None and not global_statistics.empty:
         global_statistics = _definitions(global_statistics)
     kinds = findings.get("kind", pd.Series("cluster", index=findings.index)).value_counts()
@@ -286,7 +291,8 @@ def key_findings(
             f"{n_industries:,} analysed{framing.data_when}; the strongest three follow."
         )
         for rank, (_, row) in enumerate(_ranked(findings).head(_NAMED).iterrows(), start=1):
-            items.append(_finding_sentence(rank, row, framing))
+            warning = warnings.get(str(row.get("cluster_id", "")), "")
+            items.append(_finding_sentence(rank, row, framing, warning))
     if global_statistics is not None and "pattern" in global_statistics:
         clustered = global_statistics.loc[global_statistics["pattern"].astype(str) == "clustered"]
         if len(clustered):

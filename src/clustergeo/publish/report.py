@@ -130,6 +130,7 @@ def report_blocks(
     local_counts: pd.DataFrame | None = None,
     industry_totals: Mapping[str, float] | None = None,
     definitions: Sequence[str] = (),
+    series_warnings: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -175,6 +176,9 @@ def report_blocks(
     definitions
         The cluster definitions findings were sought in, each with what makes it up
         (:func:`definition_words`), said after the data.
+    series_warnings
+        By finding ID, the warning on a finding whose yearly series looks broken, said with
+        it among the key findings (:func:`~clustergeo.publish.growth.series_warnings`).
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -212,6 +216,7 @@ def report_blocks(
                     concentrations=rules.concentrations,
                     industry_totals=industry_totals,
                     sought=reported,
+                    series_warnings=series_warnings,
                 ),
                 *((grid_finding,) if grid_finding else ()),
             ),

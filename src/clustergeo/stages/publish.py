@@ -56,6 +56,7 @@ from clustergeo.publish.growth import (
     growth_map_jobs,
     growth_styles,
     mapped_columns,
+    series_warnings,
     stub,
 )
 from clustergeo.publish.layers import RunTables, build_layers, with_district_layer
@@ -230,6 +231,7 @@ def run(config: RunConfig) -> None:
                 circular=circular,
                 circular_drawn=[p for job in stream_maps for p in drawn[job.name]],
                 change_over_time=over_time.blocks,
+                finding_growth=growth.findings if growth is not None else None,
                 industries=industries,
             ),
             framing,
@@ -298,6 +300,7 @@ def _run_report_blocks(
     circular: intermediates.CircularTables | None,
     circular_drawn: list[Path],
     change_over_time: list[Block],
+    finding_growth: pd.DataFrame | None,
     industries: intermediates.Industries,
 ) -> list[Block]:
     """The report of a run with boundaries: its sections, the circular economy's included.
@@ -348,6 +351,7 @@ def _run_report_blocks(
             tables.hotspots, rule.hot_spot_classes or GI_STAR_HOT_CLASSES
         ),
         industry_totals=_industry_totals(tables.lq),
+        series_warnings=series_warnings(finding_growth) if finding_growth is not None else None,
         definitions=_definition_words(industries, rule),
     )
     if circular is not None and config.circular is not None:
