@@ -62,6 +62,7 @@ __all__ = [
     "MAX_INDUSTRY_COLUMNS",
     "RunTables",
     "build_layers",
+    "industry_lq_fields",
     "ranked_findings",
     "touching",
     "wide_hotspot_columns",
@@ -100,6 +101,16 @@ class RunTables:
 
 def _column_stub(code: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", code.lower()).strip("_")
+
+
+def industry_lq_fields(lq: pd.DataFrame) -> dict[str, str]:
+    """The areas' per-industry LQ fields (``lq_<code>``), each with its industry's name."""
+    industries = lq.loc[lq["kind"] == "industry"].drop_duplicates("industry_code")
+    names = industries["label"] if "label" in industries else industries["industry_code"]
+    return {
+        f"lq_{_column_stub(str(code))}": str(name)
+        for code, name in zip(industries["industry_code"], names, strict=True)
+    }
 
 
 def wide_lq_columns(lq: pd.DataFrame, key_column: str = "area_code") -> pd.DataFrame:

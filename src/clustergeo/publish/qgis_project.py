@@ -70,6 +70,8 @@ class ProjectLayer:
         Its named styles, the current one (shown on opening) first.
     raster_band
         The band it shows, for one band of a GeoTIFF; None for a vector layer.
+    aliases
+        ``(field, alias)`` of the fields QGIS shows by another name (:mod:`.qgis_aliases`).
     """
 
     key: str
@@ -81,6 +83,7 @@ class ProjectLayer:
     abstract: str = ""
     styles: tuple[LayerStyle, ...] = ()
     raster_band: int | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @property
     def layer_id(self) -> str:
@@ -167,6 +170,20 @@ def _style_manager(layer: ProjectLayer) -> str:
     )
 
 
+def _aliases(layer: ProjectLayer) -> str:
+    """QGIS's ``<aliases>``: the name its attribute table and Identify give each field."""
+    if not layer.aliases:
+        return ""
+    return (
+        "<aliases>"
+        + "".join(
+            f"<alias field={quoteattr(field)} name={quoteattr(alias)}/>"
+            for field, alias in layer.aliases
+        )
+        + "</aliases>"
+    )
+
+
 def _maplayer(layer: ProjectLayer) -> str:
     if layer.raster_band is not None:
         return (
@@ -195,7 +212,7 @@ def _maplayer(layer: ProjectLayer) -> str:
         f"<layername>{escape(layer.title)}</layername>{_metadata(layer)}"
         f"<srs>{_spatialrefsys()}</srs>"
         '<provider encoding="UTF-8">ogr</provider>'
-        f"{_style_manager(layer)}{body}</maplayer>"
+        f"{_aliases(layer)}{_style_manager(layer)}{body}</maplayer>"
     )
 
 
@@ -614,6 +631,7 @@ def project_for_layers(
     extent: Sequence[float],
     definitions: Sequence[tuple[str, str]] = (),
     surface: SurfaceBands | None = None,
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """The project of a run's GeoPackage, opening on the overview theme.
 
@@ -632,8 +650,11 @@ def project_for_layers(
         The cluster definitions' ``(key, label)``: one map theme and layout for each.
     surface
         The employment GeoTIFF's bands, when the run built one.
+    aliases
+        By GeoPackage layer, its fields' aliases (:func:`.qgis_aliases.field_aliases`).
     """
     xmin, ymin, xmax, ymax = (float(v) for v in extent)
+    aliases = aliases or {}
     pad = LAYOUT_MARGIN * max(xmax - xmin, ymax - ymin)
     all_styles = list(styles)
     data = _data_line(framing)
@@ -648,6 +669,7 @@ def project_for_layers(
             visible=entry.overview,
             abstract=f"{entry.what}\n{data}",
             styles=_styles_of(entry, all_styles),
+            aliases=tuple(aliases.get(entry.layer, {}).items()),
         )
         for key, entry in entries.items()
     ]

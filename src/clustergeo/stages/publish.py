@@ -59,9 +59,15 @@ from clustergeo.publish.growth import (
     series_warnings,
     stub,
 )
-from clustergeo.publish.layers import RunTables, build_layers, with_district_layer
+from clustergeo.publish.layers import (
+    RunTables,
+    build_layers,
+    industry_lq_fields,
+    with_district_layer,
+)
 from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.map_page import map_page_for_layers
+from clustergeo.publish.qgis_aliases import field_aliases
 from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, project_for_layers
 from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
@@ -541,6 +547,12 @@ def _write_map_files(
             )
             if grid is not None
             else None,
+            aliases=field_aliases(
+                {name: frame.columns for name, frame in layers.items()},
+                definitions,
+                industry_lq_fields(tables.lq),
+                gva=framing.values_are_gva,
+            ),
         ),
         paths[r.QGIS_PROJECT],
     )

@@ -1,0 +1,118 @@
+"""Field aliases: what QGIS's attribute table and Identify panel call each field.
+
+The GeoPackage's field names are stable identifiers (``manufacturing_employment``), and in
+a GVA run the field named ``employment`` holds £ million of GVA. The aliases say, in the
+run's own unit, what each value is: "Manufacturing: GVA (£m)", "LQ: Manufacturing, lower
+95% bound". Styles and expressions keep using the names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = ["field_aliases"]
+
+
+def _units(gva: bool) -> dict[str, str]:
+    """The words of a value, a share of it and a change in it, in the run's unit."""
+    if gva:
+        return {"amount": "GVA (£m)", "of": "GVA", "change": "change in GVA (£m)"}
+    return {"amount": "jobs", "of": "jobs", "change": "change in jobs"}
+
+
+def _definition_fields(label: str, gva: bool) -> dict[str, str]:
+    """Per cluster definition ``<key>``: the suffix of each of its fields and its alias."""
+    unit = _units(gva)
+    return {
+        # area LQ layers
+        "_employment": f"{label}: {unit['amount']}",
+        "_lq": f"LQ: {label}",
+        "_lq_lower": f"LQ: {label}, lower 95% bound",
+        "_lq_upper": f"LQ: {label}, upper 95% bound",
+        "_unreliable": f"LQ: {label}, unreliable",
+        "_lq_note": f"LQ: {label}, why flagged",
+        # hot spots
+        "_gi_star_z": f"Gi* z: {label}",
+        "_gi_star_p_fdr": f"Gi* p, corrected: {label}",
+        "_hotspot": f"Hot spot: {label}",
+        "_moran": f"Local Moran: {label}",
+        # growth
+        "_cagr": f"{label}: growth a year (CAGR)",
+        "_change": f"{label}: {unit['change']}",
+        "_lq_change": f"LQ: {label}, change",
+        "_cagr_against_industry": f"{label}: growth a year against the industry's",
+        "_growth": f"{label}: growth class",
+        "_emerging": f"Emerging hot spot: {label}",
+    }
+
+
+def _measured_fields(layer: str, gva: bool) -> dict[str, str]:
+    """Fields that hold the run's values, by layer: jobs or £m of GVA, whatever their name."""
+    unit = _units(gva)
+    finding = {
+        "employment": f"Core: {unit['amount']}",
+        "employment_share": f"Core: share of the industry's {unit['of']} in the study area",
+        "area_total": f"Core: {unit['amount']}, all industries",
+        "extent_employment": f"Extent: {unit['amount']}",
+    }
+    by_layer: dict[str, dict[str, str]] = {
+        "clusters": finding,
+        "cluster_extents": finding,
+        "lq": {
+            "employment": unit["amount"].capitalize(),
+            "area_total": f"Area: {unit['amount']}, all industries",
+        },
+        "cluster_authorities": {
+            "employment": unit["amount"].capitalize(),
+            "employment_share": f"Share of the finding's {unit['of']}",
+        },
+        "site_authorities": {
+            "employment": unit["amount"].capitalize(),
+            "employment_share": f"Share of the footprint's {unit['of']}",
+        },
+        "authority_summaries": {
+            "employment_in_clusters": f"In findings: {unit['amount']}",
+        },
+        "anchor_sites": {"sector_peak_employment": f"Sector's peak area: {unit['amount']}"},
+        "site_footprints": {"sector_peak_employment": f"Sector's peak area: {unit['amount']}"},
+    }
+    return by_layer.get(layer, {})
+
+
+def field_aliases(
+    columns: Mapping[str, Iterable[str]],
+    definitions: Sequence[tuple[str, str]],
+    industry_fields: Mapping[str, str] | None = None,
+    *,
+    gva: bool,
+) -> dict[str, dict[str, str]]:
+    """Each layer's field aliases, by layer and field name.
+
+    Parameters
+    ----------
+    columns
+        Each GeoPackage layer's field names.
+    definitions
+        The cluster definitions' ``(key, label)``: the fields named ``<key>_...``.
+    industry_fields
+        The areas' per-industry LQ fields (``lq_<code>``), each with its industry's name.
+    gva
+        True when the values are GVA in £ million rather than jobs.
+    """
+    per_definition = {
+        f"{key}{suffix}": alias
+        for key, label in definitions
+        for suffix, alias in _definition_fields(label, gva).items()
+    }
+    industries = {field: f"LQ: {name}" for field, name in (industry_fields or {}).items()}
+    aliases = {}
+    for layer, fields in columns.items():
+        measured = _measured_fields(layer, gva)
+        own = {
+            field: alias
+            for field in fields
+            if (alias := measured.get(field) or per_definition.get(field) or industries.get(field))
+        }
+        if own:
+            aliases[layer] = own
+    return aliases
