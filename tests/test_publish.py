@@ -477,6 +477,8 @@ def test_qgis_has_an_a4_layout_per_theme_that_exports(
             "QgsLayoutItemPicture",
             "QgsLayoutItemLabel",
         } <= set(layout["types"]), name
+        # What the legend lists fits its box: QGIS would clip the rest.
+        assert 0 < layout["legend"]["content_mm"] <= layout["legend"]["box_mm"], name
     assert layouts["exported"] == "Manufacturing"
     assert layouts["export_ok"]
     assert layouts["export_size"] == [1169, 826]

@@ -31,6 +31,7 @@ from qgis.core import (  # QT_QPA_PLATFORM is set first
     QgsApplication,
     QgsLayerTreeModel,
     QgsLayoutExporter,
+    QgsLayoutItemLegend,
     QgsMapLayer,
     QgsMapRendererParallelJob,
     QgsMapSettings,
@@ -170,6 +171,25 @@ def relations_info(project: QgsProject) -> list[dict[str, object]]:
     ]
 
 
+def legend_fit(layout: object, png: str) -> dict[str, float]:
+    """The legend's box and the height its content needs (mm), as drawn for the page.
+
+    QGIS measures a legend's content only once it has drawn it (it needs the page's DPI), so
+    the page is drawn first, small; then the legend is sized to its content.
+    """
+    settings = QgsLayoutExporter.ImageExportSettings()
+    settings.dpi = 20
+    QgsLayoutExporter(layout).exportToImage(png, settings)
+    legend = next(i for i in layout.items() if isinstance(i, QgsLayoutItemLegend))
+    box = legend.sizeWithUnits()
+    legend.setResizeToContents(True)
+    legend.adjustBoxSize()
+    content = legend.sizeWithUnits().height()
+    legend.setResizeToContents(False)
+    legend.attemptResize(box)
+    return {"box_mm": box.height(), "content_mm": content}
+
+
 def layouts_info(project: QgsProject, industry_theme: str | None, png: str) -> dict[str, object]:
     """Every layout's name and items; the industry theme's layout exported to ``png``."""
     manager = project.layoutManager()
@@ -192,6 +212,7 @@ def layouts_info(project: QgsProject, industry_theme: str | None, png: str) -> d
                 ),
                 None,
             ),
+            "legend": legend_fit(layout, png),
         }
     layout = manager.layoutByName(industry_theme) if industry_theme else None
     if layout is not None:
