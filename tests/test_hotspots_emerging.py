@@ -308,6 +308,28 @@ def test_every_category_has_a_label_and_a_distinct_colour() -> None:
     assert len(set(EMERGING_CATEGORY_COLOURS.values())) == len(EMERGING_CLASSES)
 
 
+def test_the_emerging_categories_are_told_apart_with_colour_vision_deficiency_too() -> None:
+    import itertools
+
+    from clustergeo.publish.colour_vision import DEFICIENCIES, ciede2000, hex_to_lab
+
+    # "Not tested" is drawn as no data, outlined: it is not told apart by its fill.
+    colours = {c: v for c, v in EMERGING_CATEGORY_COLOURS.items() if c != "not_tested"}
+    for vision in ("normal", *DEFICIENCIES):
+        for first, second in itertools.combinations(colours, 2):
+            difference = ciede2000(
+                hex_to_lab(colours[first], vision), hex_to_lab(colours[second], vision)
+            )
+            # 5 apart for every reader; 12 (several times just noticeable) in normal vision.
+            assert difference >= (12 if vision == "normal" else 5), (vision, first, second)
+    # Within each family the most established and current trend is the darkest.
+    for family in ("hot", "cold"):
+        lightness = {
+            c: hex_to_lab(v)[0] for c, v in colours.items() if c.endswith(f"_{family}_spot")
+        }
+        assert min(lightness, key=lightness.__getitem__) == f"intensifying_{family}_spot"
+
+
 # --- The analysis on a grid ------------------------------------------------------------------
 
 YEARS = list(range(2015, 2025))

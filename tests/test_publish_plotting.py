@@ -595,3 +595,18 @@ def test_a_figure_drawn_the_same_keeps_its_files_and_a_changed_one_is_written(tm
     with mpl.rc_context({"lines.antialiased": False}):
         redrawn = save_figure(figure("red"), stem, unchanged=recorded)
     assert hashlib.sha256(redrawn[0].read_bytes()).hexdigest() != recorded["png"]
+
+
+def test_a_near_white_class_and_not_tested_are_outlined_in_the_legend() -> None:
+    from matplotlib.colors import to_hex
+
+    from clustergeo.vocab import EMERGING_CATEGORY_COLOURS, EMERGING_CATEGORY_LABELS
+
+    classes = ["persistent_hot_spot", "no_pattern", "not_tested"]
+    handles = plotting.class_handles(classes, EMERGING_CATEGORY_COLOURS, EMERGING_CATEGORY_LABELS)
+    edges = {h.get_label(): to_hex(h.get_edgecolor(), keep_alpha=True) for h in handles}
+    # A red swatch needs no outline; near-white "no pattern" a light one, so it shows on the
+    # page; "not tested" the outline of no data, which it is drawn as.
+    assert edges["Persistent hot spot"].endswith("00")  # transparent: no outline
+    assert edges["No pattern detected"] == "#bdbdbdff"
+    assert edges["Not tested"] == "#8c8c8cff"

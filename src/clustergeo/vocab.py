@@ -123,30 +123,32 @@ EMERGING_NOT_TESTED: Final = "not_tested"
 #: Every value of an emerging-hot-spot ``category`` column, in a fixed order.
 EMERGING_CLASSES: Final = (*EMERGING_CATEGORIES, EMERGING_NOT_TESTED)
 
-#: Fill colours of the categories, the same on every map and in every QGIS style. Hot trends
-#: are ColorBrewer Reds and cold ones Blues (9-class, colour-blind safe, monotone in greyscale;
-#: the palest step is left out so no trend is mistaken for "no pattern"). Within each, the
-#: darker the colour, the more established and current the hot (cold) spot: intensifying,
-#: persistent, diminishing, consecutive, new, sporadic, oscillating, historical. "No pattern"
-#: is the near-white of the Gi* maps' "not significant"; "not tested" is white, drawn as no
-#: data (with a grey outline), as on the other maps.
+#: Fill colours of the categories, the same on every map and in every QGIS style. The darkest
+#: is the most established and current trend (intensifying), then persistent; beside them the
+#: trends are told apart by hue as much as by lightness, as neighbouring shades of one hue
+#: (intensifying, persistent, diminishing on the same district map) were not: new and
+#: consecutive in magenta and pink (hot) or purple (cold), diminishing in orange (hot) or teal
+#: (cold), historical in tan or grey, sporadic and oscillating in pale tints. Every pair differs
+#: by a CIEDE2000 of at least 5 for readers with protanopia, deuteranopia or tritanopia as well
+#: (tested). "No pattern" is the near-white of the Gi* maps' "not significant"; "not tested" is
+#: white, drawn as no data (with a grey outline), as on the other maps.
 EMERGING_CATEGORY_COLOURS: Final = {
     "intensifying_hot_spot": "#67000d",
-    "persistent_hot_spot": "#a50f15",
-    "diminishing_hot_spot": "#cb181d",
-    "consecutive_hot_spot": "#ef3b2c",
-    "new_hot_spot": "#fb6a4a",
-    "sporadic_hot_spot": "#fc9272",
-    "oscillating_hot_spot": "#fcbba1",
-    "historical_hot_spot": "#fee0d2",
+    "persistent_hot_spot": "#cb181d",
+    "new_hot_spot": "#980043",
+    "consecutive_hot_spot": "#dd3497",
+    "diminishing_hot_spot": "#fe9929",
+    "historical_hot_spot": "#dfc27d",
+    "sporadic_hot_spot": "#fcbba1",
+    "oscillating_hot_spot": "#fa9fb5",
     "intensifying_cold_spot": "#08306b",
-    "persistent_cold_spot": "#08519c",
-    "diminishing_cold_spot": "#2171b5",
-    "consecutive_cold_spot": "#4292c6",
-    "new_cold_spot": "#6baed6",
-    "sporadic_cold_spot": "#9ecae1",
-    "oscillating_cold_spot": "#c6dbef",
-    "historical_cold_spot": "#deebf7",
+    "persistent_cold_spot": "#2171b5",
+    "new_cold_spot": "#54278f",
+    "consecutive_cold_spot": "#807dba",
+    "diminishing_cold_spot": "#7fcdbb",
+    "historical_cold_spot": "#969696",
+    "sporadic_cold_spot": "#6baed6",
+    "oscillating_cold_spot": "#d0d1e6",
     EMERGING_NO_PATTERN: "#f7f7f2",
     EMERGING_NOT_TESTED: "#ffffff",
 }

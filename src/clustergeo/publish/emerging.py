@@ -1,8 +1,9 @@
 """Emerging hot spots in the outputs: a map per industry, QGIS layers and styles, a report section.
 
 The seventeen categories (and "not tested") have fixed colours in
-:data:`clustergeo.vocab.EMERGING_CATEGORY_COLOURS`, ColorBrewer Reds for the hot trends and
-Blues for the cold ones (colour-blind safe), the same on every map and in every QGIS style.
+:data:`clustergeo.vocab.EMERGING_CATEGORY_COLOURS`, warm for the hot trends and cool for the
+cold ones (told apart by readers with colour-vision deficiency too), the same on every map
+and in every QGIS style.
 Nothing here reads the config: the publish stage passes the growth stage's tables.
 """
 

@@ -35,6 +35,7 @@ import shapely
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -1040,12 +1041,20 @@ def class_handles(
     *,
     no_data: bool = False,
 ) -> list[Patch | Line2D]:
-    """Legend entries of fixed map classes, those ``present`` only, with "no data" if any."""
+    """Legend entries of fixed map classes, those ``present`` only, with "no data" if any.
+
+    A near-white class ("not significant", "no pattern") is outlined so its swatch shows on
+    the page; "not tested" is outlined as "no data" is, which it is drawn like.
+    """
     handles: list[Patch | Line2D] = [
         Patch(
             label=_legend_label(labels[name]),
             facecolor=colours[name],
-            edgecolor="#bdbdbd" if name == "not_significant" else "none",
+            edgecolor=_NO_DATA_EDGE_COLOUR
+            if name == "not_tested"
+            else "#bdbdbd"
+            if _pale(colours[name])
+            else "none",
             linewidth=0.5,
         )
         for name in classes
@@ -1058,6 +1067,15 @@ def class_handles(
             )
         )
     return handles
+
+
+def _pale(colour: str) -> bool:
+    """Whether a fill is too near white for its swatch to show without an outline."""
+    return min(to_rgb(colour)) >= _PALE_CHANNEL
+
+
+#: A fill whose every channel is at least this is near-white ("not significant" #f7f7f2).
+_PALE_CHANNEL: Final = 0.94
 
 
 def boundary_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
