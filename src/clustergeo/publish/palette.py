@@ -97,7 +97,10 @@ SHIPPED_SETS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 )
 
 #: The SIC 2007 sections: the muted scheme for the sections of the shipped definitions, then
-#: Okabe & Ito's (2008) colours and five more, all at least 8 CIEDE2000 apart.
+#: Okabe & Ito's (2008) colours and seven more, all at least 8 CIEDE2000 apart, and at least 7
+#: apart as the maps' tints (at FILL_ALPHA over BASE_FILL). Administrative services (N) are
+#: slate and arts (R) brown: as sky and steel blue beside water's cyan (E) the three read as
+#: one light blue on the maps.
 SECTION_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "A": "#009E73",
@@ -113,12 +116,12 @@ SECTION_COLOURS: Final[Mapping[str, str]] = MappingProxyType(
         "K": "#CC6677",
         "L": "#CC79A7",
         "M": _MUTED[7],
-        "N": "#56B4E9",
+        "N": "#7570B3",
         "O": "#0072B2",
         "P": "#F0E442",
         "Q": "#EE99AA",
-        "R,S": "#6699CC",
-        "R": "#6699CC",
+        "R,S": "#8C510A",
+        "R": "#8C510A",
         "S": "#777777",
         "T": "#BBBBBB",
         "U": "#000000",
