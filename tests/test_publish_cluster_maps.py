@@ -6,6 +6,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import shapely
 from matplotlib.text import Text
 from shapely.geometry import box
 
@@ -395,3 +396,111 @@ def test_labels_go_beside_their_features_tied_back_by_leader_lines():
     crowded = ax.text(10, 10, "Crowded out", ha="center", va="center")
     place_labels(ax, [crowded], [(10, 10)], reach_pt=60, avoid=[(0, 0, 100, 100)])
     assert crowded.axes is None
+
+
+def _national(london_side_km: float) -> gpd.GeoDataFrame:
+    """A 100 km square of 10 km areas with a London region of 2 × 2 areas near its middle."""
+    side = 10_000
+    cells, regions = [], []
+    for r in range(10):
+        for c in range(10):
+            cells.append(box(c * side, r * side, (c + 1) * side, (r + 1) * side))
+            regions.append("London" if r in (4, 5) and c in (4, 5) else "South East")
+    frame = gpd.GeoDataFrame(
+        {"area_code": [f"E0{i:03d}" for i in range(100)], "region_name": regions},
+        geometry=cells,
+        crs="EPSG:27700",
+    )
+    # London's extent is its four areas' 20 km; scale the study area round it.
+    return frame.set_geometry(frame.scale(london_side_km / 20, london_side_km / 20, origin=(0, 0)))
+
+
+def test_a_national_run_gets_a_london_close_up_and_a_regional_one_does_not() -> None:
+    from clustergeo.publish.cluster_maps import CLOSE_UP_RATIO, london_view
+
+    view = london_view(_national(20))
+    assert view is not None
+    xmin, ymin, xmax, ymax = view
+    # A square round London's 40-60 km, with a margin.
+    assert xmax - xmin == pytest.approx(ymax - ymin)
+    assert xmin < 40_000
+    assert xmax > 60_000
+    assert xmax - xmin == pytest.approx(22_000)
+    # A study area under five times London's extent needs no close-up (100 km vs 20 km is
+    # exactly five: the rule's edge); nor one without London, or without regions.
+    assert CLOSE_UP_RATIO == 5.0
+    centres = _national(20).geometry.centroid
+    small = _national(20).loc[centres.x.between(20_000, 80_000) & centres.y.between(20_000, 80_000)]
+    assert london_view(small) is None
+    assert london_view(_national(20).assign(region_name="Wales")) is None
+    assert london_view(_national(20).drop(columns="region_name")) is None
+    # The ONS code names London as well as its name.
+    coded = _national(20).assign(
+        region_code=lambda f: np.where(f["region_name"] == "London", "E12000007", "E12000008")
+    )
+    assert london_view(coded.drop(columns="region_name")) == pytest.approx(view)
+
+
+def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
+    from clustergeo.publish.cluster_maps import london_view
+
+    areas = _national(20)
+    cells = areas.geometry.to_numpy()
+    # 25 findings ranked 1-25: the 21st to 25th in London, the rest outside it, and one
+    # (rank 3) reaching from outside into London, anchored in a London area.
+    geometries = [cells[i] for i in (0, 9, 90, 99, 1, 2, 3, 10, 20, 30, 11, 12, 13, 8, 18)]
+    geometries += [cells[i] for i in (28, 38, 48, 58, 68)]
+    geometries += [cells[i] for i in (44, 45, 54, 55, 44)]
+    geometries[2] = shapely.union(cells[90], cells[55]).envelope
+    findings = gpd.GeoDataFrame(
+        {
+            "cluster_id": [f"c{i}" for i in range(25)],
+            "rank": np.arange(1, 26),
+            "kind": "cluster",
+            "industry_code": "C",
+            "name": [f"Finding {i + 1}" for i in range(25)],
+            "stars": 0,
+            "anchor_area_code": ["E0000"] * 2 + ["E0044"] + ["E0000"] * 22,
+        },
+        geometry=geometries,
+        crs="EPSG:27700",
+    )
+    view = london_view(areas)
+    assert view is not None
+    labels = {"C": "Manufacturing"}
+    sites = _sites(areas, [0, 45])
+    fig, ax = plot_cluster_map(
+        areas,
+        findings,
+        colours=industry_colours(labels),
+        labels=labels,
+        title="London",
+        source=SOURCE,
+        sites=sites,
+        view=view,
+    )
+    fig.canvas.draw()
+    assert layout_problems(fig) == []
+    numbers = sorted(int(t.get_text()) for t in fig.findobj(Text) if t.get_gid() == "marker-number")
+    # Findings 21-25 are in view, beyond the whole map's 20, and 3 reaches into it.
+    assert numbers == [3, 21, 22, 23, 24, 25]
+    key = "\n".join(t.get_text() for t in fig.findobj(Text) if t.get_gid() == "map-key")
+    assert "Every finding in this close-up is numbered by its rank on the whole map" in key
+    assert "21  Finding 21" in key
+    assert "Finding 1\n" not in key
+    # The site in view keeps the whole map's letter B; the one outside is left out.
+    letters = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "site-letter"]
+    assert letters == ["B"]
+    assert "B  ◆ Site number 2 park" in key
+    assert "A  ◆" not in key
+    # The close-up shows its view, without the study area's outline.
+    assert ax.get_xlim() == pytest.approx((view[0], view[2]))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Study area" not in legend
+    # Finding 3 is numbered in its anchor area (40-50 km east and north), not on the part of
+    # its shape in view (39-60 km east, 50-61 km north).
+    marker = next(
+        t for t in fig.findobj(Text) if t.get_gid() == "marker-number" and t.get_text() == "3"
+    )
+    x, y = ax.transData.inverted().transform(_centre(marker))
+    assert np.hypot(x - 45_000, y - 45_000) < 4_000

@@ -7,6 +7,8 @@ projection note, in British National Grid:
   dashed) and concentrations (hatched), coloured by industry with the fixed palette, numbered
   by rank on markers that never overlap (a marker pushed off its finding keeps a leader line
   to it), named in a key under the map;
+* the same map of one part of the study area (``view``): London on a national run
+  (:func:`london_view`), where at national scale 33 boroughs are a few millimetres across;
 * :func:`plot_site_inset` — one anchor site's footprint close up: the districts it touches,
   named on the map where the names fit, and the findings around it;
 * :func:`plot_small_multiples` — one panel per industry (LQ, hot spots, Local Moran, or area
@@ -33,7 +35,7 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 
@@ -81,6 +83,7 @@ __all__ = [
     "RING_DIAMETER_PT",
     "Panel",
     "drawn_footprints_pt",
+    "london_view",
     "map_label",
     "place_labels",
     "plot_cluster_map",
@@ -558,13 +561,21 @@ def _key_lines(findings: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _key_heading(findings: pd.DataFrame, numbered: pd.DataFrame) -> list[str]:
+def _key_heading(
+    findings: pd.DataFrame, numbered: pd.DataFrame, *, close_up: bool = False
+) -> list[str]:
     """The lines over the key: how many findings are numbered, what the stars mean; wrapped.
 
     An empty map says why it is empty rather than leave the reader to wonder.
     """
     heading = []
-    if findings.empty:
+    if close_up:
+        heading.append(
+            "Every finding in this close-up is numbered by its rank on the whole map, which "
+            "numbers the strongest "
+            f"{MAX_NUMBERED}."
+        )
+    elif findings.empty:
         heading.append(
             "No cluster or concentration met the run's rules in this study area; the report "
             "says what was looked for."
@@ -622,6 +633,88 @@ def _key_columns(entries: Sequence[str]) -> tuple[list[str], list[str]]:
     return left, list(entries[split:])
 
 
+#: A study area this many times London's extent or more (a national run) gets a close-up
+#: of London beside its findings map.
+CLOSE_UP_RATIO = 5.0
+#: The ONS code of the London region, and its name.
+_LONDON = ("E12000007", "london")
+
+
+def london_view(areas: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    """The extent of a London close-up of the findings map, or None where none is needed.
+
+    London's areas are those of region E12000007 (``region_code``) or named London
+    (``region_name``). A close-up is drawn when the study area is at least
+    :data:`CLOSE_UP_RATIO` times London's extent: a square round London with a margin.
+    """
+    code = areas["region_code"].astype(str) if "region_code" in areas else None
+    name = areas["region_name"].astype(str).str.casefold() if "region_name" in areas else None
+    if code is None and name is None:
+        return None
+    london = np.zeros(len(areas), dtype=bool)
+    if code is not None:
+        london |= (code == _LONDON[0]).to_numpy()
+    if name is not None:
+        london |= (name == _LONDON[1]).to_numpy()
+    if not london.any():
+        return None
+    xmin, ymin, xmax, ymax = areas.loc[london].total_bounds
+    fxmin, fymin, fxmax, fymax = areas.total_bounds
+    side = max(xmax - xmin, ymax - ymin)
+    if max(fxmax - fxmin, fymax - fymin) < CLOSE_UP_RATIO * side:
+        return None
+    half = side * 1.1 / 2
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    return (cx - half, cy - half, cx + half, cy + half)
+
+
+@dataclass(frozen=True)
+class _MapContent:
+    """What a findings map draws: the whole study area's, or a close-up's share of it."""
+
+    areas: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    extents: gpd.GeoDataFrame | None
+    boundaries: dict[str, gpd.GeoDataFrame]
+    sites: gpd.GeoDataFrame | None
+    letters: list[str]
+    numbered: gpd.GeoDataFrame
+
+
+def _map_content(
+    areas: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+    *,
+    extents: gpd.GeoDataFrame | None,
+    boundaries: dict[str, gpd.GeoDataFrame],
+    sites: gpd.GeoDataFrame | None,
+    view: Sequence[float] | None,
+) -> _MapContent:
+    """The map's content; in a close-up, what lies in ``view``, every finding numbered.
+
+    Sites keep the letters of the whole map, so the close-up's A is the whole map's A.
+    """
+    letters = site_letters(0 if sites is None else len(sites))
+    if view is None:
+        numbered = findings.head(MAX_NUMBERED)
+        return _MapContent(areas, findings, extents, boundaries, sites, letters, numbered)
+    xmin, ymin, xmax, ymax = view
+    near = findings.cx[xmin:xmax, ymin:ymax]
+    if sites is not None:
+        inside = sites.geometry.intersects(shapely.box(xmin, ymin, xmax, ymax)).to_numpy()
+        letters = [letter for letter, keep in zip(letters, inside, strict=True) if keep]
+        sites = sites.loc[inside]
+    return _MapContent(
+        areas=areas.cx[xmin:xmax, ymin:ymax],
+        findings=near,
+        extents=extents.cx[xmin:xmax, ymin:ymax] if extents is not None else None,
+        boundaries={tier: f.cx[xmin:xmax, ymin:ymax] for tier, f in boundaries.items()},
+        sites=sites,
+        letters=letters,
+        numbered=near,
+    )
+
+
 def plot_cluster_map(
     areas: gpd.GeoDataFrame,
     findings: gpd.GeoDataFrame,
@@ -636,6 +729,8 @@ def plot_cluster_map(
     attribution: str = ORDNANCE_SURVEY_ATTRIBUTION,
     source: str | None = None,
     geometry: MapGeometry | None = None,
+    view: Sequence[float] | None = None,
+    close_up: tuple[str, Sequence[float]] | None = None,
 ) -> tuple[Figure, Axes]:
     """Every finding over the study area, coloured by industry and numbered by rank.
 
@@ -656,16 +751,37 @@ def plot_cluster_map(
     sites
         Anchor-site footprints with their point in ``x``, ``y`` and their ``name`` (each is
         lettered on the map and named in the key), or None.
+    view
+        ``(xmin, ymin, xmax, ymax)`` of a close-up (:func:`london_view`): only what lies in it
+        is drawn, and every finding in it is numbered by its rank on the whole map (which
+        numbers the strongest :data:`MAX_NUMBERED`); sites keep their letters. ``geometry``
+        is then ignored: the close-up prepares its own, at its own scale.
+    close_up
+        ``(place, (xmin, ymin, xmax, ymax))`` of a close-up drawn as its own map: its extent
+        is outlined here, and named in the legend.
     """
-    overlays = dict(boundaries or {})
+    content = _map_content(
+        areas,
+        findings,
+        extents=extents,
+        boundaries=dict(boundaries or {}),
+        sites=sites,
+        view=view if view else None,
+    )
+    areas, findings, extents, sites = (
+        content.areas,
+        content.findings,
+        content.extents,
+        content.sites,
+    )
+    overlays = content.boundaries
     tiers = drawn_tiers(overlays)
-    if geometry is None:
+    if geometry is None or view:
         geometry = geometry_for_map(areas, overlays)
-    numbered = findings.head(MAX_NUMBERED)
-    letters = site_letters(0 if sites is None else len(sites))
+    numbered, letters = content.numbered, content.letters
     site_names = [] if sites is None else sites["name"].astype(str).tolist()
     key = _key_columns(_key_lines(numbered) + _site_key_lines(letters, site_names))
-    heading = _key_heading(findings, numbered)
+    heading = _key_heading(findings, numbered, close_up=bool(view))
     key_lines = max(sum(e.count("\n") + 1 for e in column) for column in key) + sum(
         line.count("\n") + 1 for line in heading
     )
@@ -678,7 +794,7 @@ def plot_cluster_map(
         ax = fig.add_subplot(grid[0])
         key_ax = fig.add_subplot(grid[1])
         key_ax.set_axis_off()
-        frame_map(ax, geometry.bounds)
+        frame_map(ax, view if view else geometry.bounds, margin=0.0 if view else 0.03)
         set_title(ax, title, subtitle)
         handles: list[Patch | Line2D] = [
             Patch(
@@ -689,39 +805,21 @@ def plot_cluster_map(
         handles += _kind_handles(
             set(findings.get("kind", pd.Series(dtype=str))), extents is not None
         )
+        # A close-up's edge is the view's, not the study area's: no study outline.
         boundary_and_site_handles = [
             *boundary_handles(tiers),
-            study_outline_handle(),
+            *([] if view else [study_outline_handle()]),
+            *([_close_up_handle(close_up[0])] if close_up else []),
             *(_site_handles(lettered=True) if sites is not None and len(sites) else []),
         ]
         _legend(ax, handles + boundary_and_site_handles, "Findings by industry")
-        # The key spans the page (the legend ends above it): columns in figure units across,
-        # in the key's own units down.
-        across = blended_transform_factory(fig.transFigure, key_ax.transAxes)
-        for column, entries in enumerate(key):
-            if not entries:
-                continue
-            key_ax.text(
-                0.01 + 0.5 * column,
-                1.0,
-                "\n".join(entries),
-                transform=across,
-                ha="left",
-                va="top",
-                fontsize=FONT_SIZES["annotation"],
-                color="#222222",
-                linespacing=1.25,
-                gid="map-key",
-            ).set_in_layout(False)  # sized by key_height above; the layout would misread it
-        if heading:
-            key_ax.set_title(
-                "\n".join(heading),
-                fontsize=FONT_SIZES["annotation"],
-                fontweight="normal",
-                loc="left",
-                gid="map-key",
-            )
-        add_map_furniture(ax, areas)
+        _write_key(fig, key_ax, key, heading)
+        if view:
+            # A close-up is all land: the scale bar and the arrow go inside, in the corners
+            # the fewest findings cover (under the map they would meet the attribution).
+            _close_up_furniture(ax, findings)
+        else:
+            add_map_furniture(ax, areas)
         add_attribution(ax, attribution, crs_note=crs_note(areas), source=source)
         freeze_layout(fig)
         # Which findings are too small to see is known only at the map's final scale; the
@@ -739,10 +837,10 @@ def plot_cluster_map(
             autolim=False,
         )
         _draw_findings(ax, findings, colours, extents)
-        draw_outlines(ax, geometry, tiers, study_outline=True, above=_FINDING_LINE_Z)
-        anchors = [
-            (point.x, point.y) for point in shapely.point_on_surface(numbered.geometry.to_numpy())
-        ]
+        draw_outlines(ax, geometry, tiers, study_outline=not view, above=_FINDING_LINE_Z)
+        if close_up:
+            _outline_close_up(ax, close_up[1])
+        anchors = _anchors(numbered, areas, view)
         _draw_rings(
             ax,
             [a for a, r in zip(anchors, ringed, strict=True) if r],
@@ -759,6 +857,112 @@ def plot_cluster_map(
             letters=letters,
         )
     return fig, ax
+
+
+def _anchors(
+    numbered: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, view: Sequence[float] | None
+) -> list[tuple[float, float]]:
+    """Where each numbered finding's marker points: a point inside it.
+
+    In a close-up, a finding reaching beyond the view (the ICT cluster running from the City
+    to Basingstoke) is numbered at its anchor area, where that is in view, else on its part
+    in view; any point of its whole shape could lie at the edge of the close-up.
+    """
+    shapes = numbered.geometry.to_numpy()
+    if not view:
+        return [(p.x, p.y) for p in shapely.point_on_surface(shapes)]
+    box = shapely.box(*view)
+    shapes = shapely.intersection(shapes, box)
+    if "anchor_area_code" in numbered and "area_code" in areas:
+        shape_of = dict(zip(areas["area_code"].astype(str), areas.geometry, strict=True))
+        anchored = [
+            shapely.intersection(shape_of[code], box) if code in shape_of else None
+            for code in numbered["anchor_area_code"].astype(str)
+        ]
+        shapes = np.array(
+            [
+                a if a is not None and not a.is_empty else s
+                for a, s in zip(anchored, shapes, strict=True)
+            ],
+            dtype=object,
+        )
+    return [(p.x, p.y) for p in shapely.point_on_surface(shapes)]
+
+
+def _write_key(
+    fig: Figure, key_ax: Axes, key: Sequence[Sequence[str]], heading: Sequence[str]
+) -> None:
+    """The key under the map: its heading, then its entries in two columns."""
+    # The key spans the page (the legend ends above it): columns in figure units across, in
+    # the key's own units down.
+    across = blended_transform_factory(fig.transFigure, key_ax.transAxes)
+    for column, entries in enumerate(key):
+        if not entries:
+            continue
+        key_ax.text(
+            0.01 + 0.5 * column,
+            1.0,
+            "\n".join(entries),
+            transform=across,
+            ha="left",
+            va="top",
+            fontsize=FONT_SIZES["annotation"],
+            color="#222222",
+            linespacing=1.25,
+            gid="map-key",
+        ).set_in_layout(False)  # sized by the key's height; the layout would misread it
+    if heading:
+        key_ax.set_title(
+            "\n".join(heading),
+            fontsize=FONT_SIZES["annotation"],
+            fontweight="normal",
+            loc="left",
+            gid="map-key",
+        )
+
+
+_CLOSE_UP_COLOUR = "#222222"
+_CLOSE_UP_WIDTH = 1.0
+_CLOSE_UP_DASHES = (0.0, (4.0, 1.5))
+
+
+def _close_up_handle(place: str) -> Patch:
+    return Patch(
+        facecolor="none",
+        edgecolor=_CLOSE_UP_COLOUR,
+        linewidth=_CLOSE_UP_WIDTH,
+        linestyle=_CLOSE_UP_DASHES,
+        label=f"{place}: close-up on its own map",
+    )
+
+
+def _outline_close_up(ax: Axes, view: Sequence[float]) -> None:
+    """The extent of a close-up drawn as its own map, over the findings and outlines."""
+    xmin, ymin, xmax, ymax = view
+    ax.add_patch(
+        Rectangle(
+            (xmin, ymin),
+            xmax - xmin,
+            ymax - ymin,
+            facecolor="none",
+            edgecolor=_CLOSE_UP_COLOUR,
+            linewidth=_CLOSE_UP_WIDTH,
+            linestyle=_CLOSE_UP_DASHES,
+            zorder=_FINDING_LINE_Z + 0.4,
+            gid="close-up-extent",
+        )
+    )
+
+
+def _close_up_furniture(ax: Axes, findings: gpd.GeoDataFrame) -> None:
+    """The scale bar and north arrow inside the map, where the fewest findings are."""
+    scale_corner, arrow_corner = furniture_corners(
+        corner_coverage(ax, findings)
+        if not findings.empty
+        else dict.fromkeys(("lower left", "lower right", "upper left", "upper right"), 0.0)
+    )
+    add_scale_bar(ax, loc=scale_corner)
+    add_north_arrow(ax, loc=arrow_corner)
 
 
 def _measure(ax: Axes, renderer: RendererBase, text: Text) -> tuple[float, float]:
@@ -888,13 +1092,7 @@ def plot_site_inset(
         )
         # The close-up is all land: the scale bar and the arrow go where the fewest findings
         # are, so they hide none of what the map is about.
-        scale_corner, arrow_corner = furniture_corners(
-            corner_coverage(ax, near)
-            if not near.empty
-            else dict.fromkeys(("lower left", "lower right", "upper left", "upper right"), 0.0)
-        )
-        add_scale_bar(ax, loc=scale_corner)
-        add_north_arrow(ax, loc=arrow_corner)
+        _close_up_furniture(ax, near)
         add_attribution(
             ax,
             attribution,

@@ -42,6 +42,7 @@ from clustergeo.governance.summaries import lead_first
 from clustergeo.io import note_written
 from clustergeo.publish.cluster_maps import (
     Panel,
+    london_view,
     plot_cluster_map,
     plot_site_inset,
     plot_small_multiples,
@@ -232,29 +233,49 @@ def figure_jobs(
             data, definitions, framing, hotspot_method, grid_cell_m, local_serving=local_serving
         )
     rule = cluster_rule
+    subtitle = (
+        "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
+        f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g} "
+        f"holding at least {framing.amount(rule.min_employment)} together; "
+        "concentrations: one or a few specialised places. Numbered by strength."
+        f"{framing.data_note}"
+    )
+    cluster_map = {
+        "colours": data.colours,
+        "labels": data.labels,
+        "extents": data.extents,
+        "sites": data.sites,
+        "subtitle": subtitle,
+        **common,
+    }
+    london = london_view(areas)
     jobs.append(
         FigureJob(
             "clusters",
-            lambda: plot_cluster_map(
+            _bind(
+                plot_cluster_map,
                 areas,
                 data.findings,
-                colours=data.colours,
-                labels=data.labels,
-                extents=data.extents,
-                sites=data.sites,
                 title=framing.heading("Industrial clusters and concentrations"),
-                subtitle=(
-                    "Clusters: neighbouring Gi* hot spots (FDR-controlled, p ≤ "
-                    f"{rule.significance:g}), cores of own LQ at least {rule.min_lq:g} "
-                    f"holding at least {framing.amount(rule.min_employment)} together; "
-                    "concentrations: "
-                    "one or a few specialised places. Numbered by strength."
-                    f"{framing.data_note}"
-                ),
-                **common,
-            )[0],
+                close_up=("London", london) if london is not None else None,
+                **cluster_map,
+            ),
         )
     )
+    if london is not None:
+        jobs.append(
+            FigureJob(
+                "clusters_london",
+                _bind(
+                    plot_cluster_map,
+                    areas,
+                    data.findings,
+                    title=framing.heading("Industrial clusters and concentrations: London"),
+                    view=london,
+                    **cluster_map,
+                ),
+            )
+        )
     for key, label in definitions:
         jobs += [
             FigureJob(

@@ -86,10 +86,17 @@ def report_figures(
 ) -> list[tuple[str, str]]:
     """The overview figures the report shows, as (path relative to ``root``, caption).
 
-    Only figures this run ``drawn`` are listed: the cluster map, each assessed site's close-up,
+    Only figures this run ``drawn`` are listed: the cluster map (and its London close-up, on a
+    national run), each assessed site's close-up,
     the hot spots side by side and, with an employment grid, the area-versus-grid comparison.
     """
-    figures = [("figures/clusters.png", "Clusters and concentrations, numbered by strength")]
+    figures = [
+        ("figures/clusters.png", "Clusters and concentrations, numbered by strength"),
+        (
+            "figures/clusters_london.png",
+            "London close up: every finding in view numbered by its rank on the map above",
+        ),
+    ]
     if sites is not None:
         figures += [
             (f"figures/site_{row.site_key}.png", f"{row.name}: its footprint and surroundings")
