@@ -226,6 +226,27 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
     assert table["Emerging clusters"].tolist() == [1]
     # Not listed, so not counted as crossing either: the table agrees with the sentence.
     assert table["Across a boundary"].tolist() == [0]
+    # With the areas' LQ changes, those whose own LQ fell are named: Gi* measures the
+    # neighbourhood, so Camden can intensify as a hot spot while its own LQ falls.
+    changes = pd.DataFrame(
+        {
+            "area_code": ["a", "b", "c", "a"],
+            "industry_code": ["J", "J", "J", "K"],
+            "lq_change": [-0.3, 0.4, -0.2, 0.5],
+        }
+    )
+    with_changes = emerging_blocks(
+        emerging,
+        clusters,
+        period="1998–2023",
+        names={"J": "Information and communication"},
+        members=members,
+        area_names={"a": "Camden", "b": "Westminster"},
+        lq_changes=changes,
+    )
+    (listed,) = [b for b in with_changes if b.kind == "list"]
+    assert listed.items[0].endswith("Camden, Westminster; own LQ fell in 1 of them (Camden)")
+    assert "its own LQ falls" in " ".join(b.text for b in with_changes if b.kind == "p")
 
 
 def test_sporadic_hot_spots_rising_significantly_are_named_apart() -> None:

@@ -9,7 +9,7 @@ Nothing here reads the config: the publish stage passes the growth stage's table
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -125,13 +125,17 @@ def emerging_blocks(
     area_names: Mapping[str, str] | None = None,
     local_serving: Collection[str] = (),
     alpha: float = 0.05,
+    lq_changes: pd.DataFrame | None = None,
 ) -> list[Block]:
     """The report's section: rising hot spots per industry, and the emerging clusters.
 
     ``members`` (``emerging_id``, ``area_code``) and ``area_names`` name the places of each
-    emerging cluster that crosses a boundary. Emerging clusters of ``local_serving``
-    industries are counted in the table but not listed or counted as crossing boundaries, as
-    their findings are left out of the report.
+    emerging cluster that crosses a boundary; with ``lq_changes`` (the growth table:
+    ``area_code``, ``industry_code``, ``lq_change``), those whose own LQ fell over the period
+    are named too. Gi* measures a neighbourhood, so an area can be an intensifying hot spot
+    while its own specialisation falls and its neighbours' rises. Emerging clusters of
+    ``local_serving`` industries are counted in the table but not listed or counted as crossing
+    boundaries, as their findings are left out of the report.
 
     Sporadic hot spots (hot in the final year and on and off before it, never cold) whose Gi*
     rises over the period (a Mann-Kendall trend significant at ``alpha``) are counted and named
@@ -183,6 +187,12 @@ def emerging_blocks(
                 f"{', '.join(left_out)})."
                 if left_out
                 else "."
+            )
+            + (
+                " Gi* measures an area with its neighbours: an area can be an intensifying hot "
+                "spot while its own LQ falls, its neighbours gaining; the list below says where."
+                if lq_changes is not None and not straddling.empty
+                else ""
             ),
         ),
         Block("table", table=pd.DataFrame(rows)),
@@ -194,9 +204,15 @@ def emerging_blocks(
             spans = ", ".join(plural(int(row[f"n_{tier}"]), *_TIER_WORDS[tier]) for tier in tiers)
             industry = names.get(str(row["industry_code"]), str(row["industry_code"]))
             places = _places(str(row["emerging_id"]), members, area_names or {})
+            fell = _own_lq_fell(row, members, lq_changes)
             items.append(
                 f"{industry}: {plural(int(row['n_areas']), 'area')} in {spans}"
                 + (f": {places}" if places else "")
+                + (
+                    f"; own LQ fell in {len(fell)} of them ({_named(fell, area_names or {})})"
+                    if fell
+                    else ""
+                )
             )
         blocks.append(Block("list", items=tuple(items)))
     rising = rising_sporadic.loc[rising_sporadic["industry_code"].isin(shown)]
@@ -249,6 +265,26 @@ def _places(emerging_id: str, members: pd.DataFrame | None, area_names: Mapping[
     return _named(
         members.loc[members["emerging_id"].astype(str) == emerging_id, "area_code"], area_names
     )
+
+
+def _own_lq_fell(
+    cluster: Mapping[Hashable, object],
+    members: pd.DataFrame | None,
+    lq_changes: pd.DataFrame | None,
+) -> list[str]:
+    """The areas of an emerging cluster whose own LQ in its industry fell over the period."""
+    if members is None or lq_changes is None or members.empty:
+        return []
+    codes = members.loc[
+        members["emerging_id"].astype(str) == str(cluster["emerging_id"]), "area_code"
+    ].astype(str)
+    of_industry = lq_changes.loc[
+        lq_changes["industry_code"].astype(str) == str(cluster["industry_code"])
+    ]
+    changes = pd.Series(
+        of_industry["lq_change"].to_numpy(), index=of_industry["area_code"].astype(str)
+    ).reindex(codes)
+    return changes.index[changes.to_numpy() < 0].tolist()
 
 
 def _named(codes: Iterable[object], area_names: Mapping[str, str]) -> str:

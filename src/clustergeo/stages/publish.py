@@ -508,6 +508,7 @@ def _change_over_time(
                 ),
                 local_serving=local_serving,
                 alpha=trend_alpha,
+                lq_changes=growth.growth,
             )
         )
     return over_time
