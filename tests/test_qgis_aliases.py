@@ -34,6 +34,20 @@ def test_a_gva_runs_employment_fields_are_called_gva() -> None:
     }
     # In the links table the share is of the finding, not of the industry.
     assert aliases["cluster_authorities"]["employment_share"] == "Share of the finding's GVA"
+    assert aliases["cluster_authorities"]["employment"] == "GVA (£m)"
+
+
+def test_the_growth_tables_values_are_named_in_the_runs_unit() -> None:
+    fields = ["start_value", "change", "competitive_share", "value_1998", "value_note"]
+    gva = field_aliases({"finding_growth": fields}, [], gva=True)["finding_growth"]
+    assert gva == {
+        "start_value": "Start year: GVA (£m)",
+        "change": "Change in GVA (£m)",
+        "competitive_share": "Shift-share, competitive share: GVA (£m)",
+        "value_1998": "1998: GVA (£m)",
+    }
+    jobs = field_aliases({"shift_share": ["change", "end_value"]}, [], gva=False)["shift_share"]
+    assert jobs == {"change": "Change in jobs", "end_value": "End year: jobs"}
 
 
 def test_a_count_runs_fields_are_called_jobs_and_unknown_fields_keep_their_names() -> None:
@@ -73,7 +87,8 @@ def test_industry_lq_fields_are_the_wide_layers_columns() -> None:
         }
     )
     fields = industry_lq_fields(lq)
-    assert fields == {"lq_d_e": "Energy and water", "lq_c": "Manufacturing"}
+    # Named with their code: a definition's LQ ("LQ: Manufacturing") may be the section's.
+    assert fields == {"lq_d_e": "Energy and water (D-E)", "lq_c": "Manufacturing (C)"}
     assert set(fields) == set(wide_lq_columns(lq).columns)
 
 

@@ -104,11 +104,11 @@ def _column_stub(code: str) -> str:
 
 
 def industry_lq_fields(lq: pd.DataFrame) -> dict[str, str]:
-    """The areas' per-industry LQ fields (``lq_<code>``), each with its industry's name."""
+    """The areas' per-industry LQ fields (``lq_<code>``), each as "<name> (<code>)"."""
     industries = lq.loc[lq["kind"] == "industry"].drop_duplicates("industry_code")
     names = industries["label"] if "label" in industries else industries["industry_code"]
     return {
-        f"lq_{_column_stub(str(code))}": str(name)
+        f"lq_{_column_stub(str(code))}": f"{name} ({code})"
         for code, name in zip(industries["industry_code"], names, strict=True)
     }
 

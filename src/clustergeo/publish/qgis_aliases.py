@@ -14,10 +14,33 @@ __all__ = ["field_aliases"]
 
 
 def _units(gva: bool) -> dict[str, str]:
-    """The words of a value, a share of it and a change in it, in the run's unit."""
+    """The words of a value, a share of it and a change in it, in the run's unit.
+
+    ``Amount`` starts a name; ``amount`` follows a colon ("GVA" keeps its capitals).
+    """
     if gva:
-        return {"amount": "GVA (£m)", "of": "GVA", "change": "change in GVA (£m)"}
-    return {"amount": "jobs", "of": "jobs", "change": "change in jobs"}
+        return {
+            "Amount": "GVA (£m)",
+            "amount": "GVA (£m)",
+            "of": "GVA",
+            "change": "change in GVA (£m)",
+        }
+    return {"Amount": "Jobs", "amount": "jobs", "of": "jobs", "change": "change in jobs"}
+
+
+def _series_fields(unit: Mapping[str, str]) -> dict[str, str]:
+    """The growth tables' values at the start and end of the period, and their change."""
+    return {
+        "start_value": f"Start year: {unit['amount']}",
+        "end_value": f"End year: {unit['amount']}",
+        "change": unit["change"][:1].upper() + unit["change"][1:],
+        "national_share": f"Shift-share, national share: {unit['amount']}",
+        "industry_mix": f"Shift-share, industry mix: {unit['amount']}",
+        "competitive_share": f"Shift-share, competitive share: {unit['amount']}",
+        "competitive_effect": f"Shift-share, competitive effect: {unit['amount']}",
+        "allocation_effect": f"Shift-share, allocation effect: {unit['amount']}",
+        "homothetic_value": f"Homothetic start value: {unit['amount']}",
+    }
 
 
 def _definition_fields(label: str, gva: bool) -> dict[str, str]:
@@ -59,17 +82,20 @@ def _measured_fields(layer: str, gva: bool) -> dict[str, str]:
         "clusters": finding,
         "cluster_extents": finding,
         "lq": {
-            "employment": unit["amount"].capitalize(),
+            "employment": unit["Amount"],
             "area_total": f"Area: {unit['amount']}, all industries",
         },
         "cluster_authorities": {
-            "employment": unit["amount"].capitalize(),
+            "employment": unit["Amount"],
             "employment_share": f"Share of the finding's {unit['of']}",
         },
         "site_authorities": {
-            "employment": unit["amount"].capitalize(),
+            "employment": unit["Amount"],
             "employment_share": f"Share of the footprint's {unit['of']}",
         },
+        "growth": _series_fields(unit),
+        "shift_share": _series_fields(unit),
+        "finding_growth": _series_fields(unit),
         "authority_summaries": {
             "employment_in_clusters": f"In findings: {unit['amount']}",
         },
@@ -77,6 +103,14 @@ def _measured_fields(layer: str, gva: bool) -> dict[str, str]:
         "site_footprints": {"sector_peak_employment": f"Sector's peak area: {unit['amount']}"},
     }
     return by_layer.get(layer, {})
+
+
+def _year_value(field: str, gva: bool) -> str | None:
+    """``value_2019`` (a finding's yearly series) as "2019: GVA (£m)"."""
+    year = field.removeprefix("value_")
+    if field.startswith("value_") and year.isdigit() and len(year) == 4:
+        return f"{year}: {_units(gva)['amount']}"
+    return None
 
 
 def field_aliases(
@@ -95,7 +129,8 @@ def field_aliases(
     definitions
         The cluster definitions' ``(key, label)``: the fields named ``<key>_...``.
     industry_fields
-        The areas' per-industry LQ fields (``lq_<code>``), each with its industry's name.
+        The areas' per-industry LQ fields (``lq_<code>``), each with its industry's name and
+        code (a definition's LQ and its section's may be the same name).
     gva
         True when the values are GVA in £ million rather than jobs.
     """
@@ -111,7 +146,12 @@ def field_aliases(
         own = {
             field: alias
             for field in fields
-            if (alias := measured.get(field) or per_definition.get(field) or industries.get(field))
+            if (
+                alias := measured.get(field)
+                or per_definition.get(field)
+                or industries.get(field)
+                or _year_value(field, gva)
+            )
         }
         if own:
             aliases[layer] = own
