@@ -444,7 +444,7 @@ def test_a_national_run_gets_a_london_close_up_and_a_regional_one_does_not() -> 
 def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
     from clustergeo.publish.cluster_maps import london_view
 
-    areas = _national(20)
+    areas = _national(20).assign(district_name=lambda f: [f"Borough {i}" for i in range(100)])
     cells = areas.geometry.to_numpy()
     # 25 findings ranked 1-25: the 21st to 25th in London, the rest outside it, and one
     # (rank 3) reaching from outside into London, anchored in a London area.
@@ -504,3 +504,16 @@ def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
     )
     x, y = ax.transData.inverted().transform(_centre(marker))
     assert np.hypot(x - 45_000, y - 45_000) < 4_000
+    # The districts are named where a name fits, clear of the numbers; none outside the view.
+    names = [t for t in fig.findobj(Text) if t.get_gid() == "district-name"]
+    assert names
+    assert {t.get_text() for t in names} <= {
+        f"Borough {i}" for i in (33, 34, 35, 36, 43, 44, 45, 46, 53, 54, 55, 56, 63, 64, 65, 66)
+    }
+    renderer = fig.canvas.get_renderer()
+    numbers = [
+        t.get_window_extent(renderer) for t in fig.findobj(Text) if t.get_gid() == "marker-number"
+    ]
+    for name in names:
+        box = name.get_window_extent(renderer)
+        assert not any(box.overlaps(number) for number in numbers), name.get_text()

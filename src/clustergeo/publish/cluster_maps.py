@@ -548,15 +548,29 @@ def _set_at_spots(
 _KEY_COLUMN_PT = REPORT_WIDTH_CM / 2.54 * 72 / 2 - 18
 
 
+#: District names on a close-up, in points: smaller than the numbers they sit among.
+_DISTRICT_NAME_PT = 5.5
+#: A space as wide as a digit: numbers padded with it line up in the key's proportional type.
+_FIGURE_SPACE = "\u2007"
+
+
 def _key_lines(findings: pd.DataFrame) -> list[str]:
-    """'1 ★★ Name (concentration)' per numbered finding, wrapped to half the page."""
+    """'1 ★★ Name (concentration)' per numbered finding, wrapped to half the page.
+
+    Numbers are right-aligned to the widest (a close-up numbers findings past 99), padded
+    with figure spaces; an entry's further lines start under its name.
+    """
+    ranks = [int(str(rank)) for rank in findings["rank"]] if "rank" in findings else []
+    digits = max(2, *(len(str(rank)) for rank in ranks))
+    indent = "\n" + _FIGURE_SPACE * digits + "   "
     lines = []
     for row in findings.itertuples():
         stars = "★" * int(getattr(row, "stars", 0) or 0)
         kind = " (concentration)" if getattr(row, "kind", "cluster") == "concentration" else ""
-        entry = f"{int(str(row.rank)):>2}  {stars + ' ' if stars else ''}{row.name}{kind}"
+        number = str(int(str(row.rank))).rjust(digits, _FIGURE_SPACE)
+        entry = f"{number}  {stars + ' ' if stars else ''}{row.name}{kind}"
         lines.append(
-            wrap_text(entry, FONT_SIZES["annotation"], _KEY_COLUMN_PT).replace("\n", "\n      ")
+            wrap_text(entry, FONT_SIZES["annotation"], _KEY_COLUMN_PT).replace("\n", indent)
         )
     return lines
 
@@ -856,7 +870,74 @@ def plot_cluster_map(
             ringed=ringed.tolist(),
             letters=letters,
         )
+        if view:
+            _name_districts(ax, areas, view)
     return fig, ax
+
+
+def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) -> None:
+    """Each district's name on its part of a close-up, where it fits; else left off.
+
+    A close-up is read by its places as much as by its numbers. Names go on or just beside
+    their district, largest first, clear of the numbered markers, the site letters, the
+    furniture and one another; a name with no room near its district is left off rather
+    than set where it would name a neighbour.
+    """
+    if "district_name" not in areas or areas.empty:
+        return
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    view_box = shapely.box(*view)
+    parts = areas[["district_name", "geometry"]].dissolve(by="district_name")
+    parts = parts.set_geometry(parts.geometry.intersection(view_box))
+    parts = parts.loc[~parts.geometry.is_empty]
+    parts = parts.assign(area=parts.geometry.area).sort_values("area", ascending=False)
+    points = shapely.point_on_surface(parts.geometry.to_numpy())
+    texts = [
+        ax.text(
+            point.x,
+            point.y,
+            wrap_text(str(name), _DISTRICT_NAME_PT, 55),
+            ha="center",
+            va="center",
+            fontsize=_DISTRICT_NAME_PT,
+            fontstyle="italic",
+            color="#3a3a3a",
+            linespacing=1.0,
+            zorder=8.6,
+            bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.55},
+            gid="district-name",
+        )
+        for name, point in zip(parts.index, points, strict=True)
+    ]
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
+    marker = _MARKER_PT * scale / 2
+    taken = [*_furniture_boxes(ax, renderer)]
+    for collection in ax.collections:
+        if collection.get_gid() == "markers":
+            for x, y in ax.transData.transform(collection.get_offsets()):
+                taken.append(Box.around(x, y, marker, marker))
+    for text in ax.texts:
+        if text.get_gid() == "site-letter":
+            extent = text.get_window_extent(renderer)
+            taken.append(Box(extent.x0, extent.y0, extent.x1, extent.y1))
+    display = [tuple(p) for p in ax.transData.transform([(p.x, p.y) for p in points])]
+    spots = place_boxes(
+        display,
+        [_measure(ax, renderer, t) for t in texts],
+        frame=_frame(ax, renderer),
+        obstacles=taken,
+        gap=1 * scale,
+        step=3 * scale,
+        max_distance=9 * scale,
+    )
+    to_data = ax.transData.inverted().transform
+    for text, spot in zip(texts, spots, strict=True):
+        if spot is None:
+            text.remove()
+        else:
+            text.set_position(tuple(to_data(np.array([spot]))[0]))
 
 
 def _anchors(
