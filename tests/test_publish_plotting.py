@@ -610,3 +610,33 @@ def test_a_near_white_class_and_not_tested_are_outlined_in_the_legend() -> None:
     assert edges["Persistent hot spot"].endswith("00")  # transparent: no outline
     assert edges["No pattern detected"] == "#bdbdbdff"
     assert edges["Not tested"] == "#8c8c8cff"
+
+
+def test_not_tested_areas_are_outlined_as_no_data_on_a_category_map() -> None:
+    from matplotlib.colors import to_hex
+
+    from clustergeo.vocab import EMERGING_CATEGORY_COLOURS, EMERGING_CATEGORY_LABELS
+
+    cells = [box(400_000 + i * 1000, 280_000, 401_000 + i * 1000, 281_000) for i in range(3)]
+    areas = gpd.GeoDataFrame(
+        {"trend": ["no_pattern", "not_tested", "persistent_hot_spot"]},
+        geometry=cells,
+        crs="EPSG:27700",
+    )
+    categories = {
+        c: (EMERGING_CATEGORY_LABELS[c], EMERGING_CATEGORY_COLOURS[c])
+        for c in ("persistent_hot_spot", "no_pattern", "not_tested")
+    }
+    _fig, ax = plotting.plot_category_map(
+        areas, "trend", categories, legend_title="Trend", title="T", source="Source: test."
+    )
+    # White "not tested" would pass for near-white "no pattern": it is outlined, alone.
+    outlined = [
+        c
+        for c in ax.collections
+        if len(c.get_paths()) and to_hex(c.get_edgecolor()[0]) == "#8c8c8c"
+    ]
+    assert [len(c.get_paths()) for c in outlined] == [1]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Not tested" in legend
+    assert "no data" not in legend

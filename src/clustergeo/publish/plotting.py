@@ -1656,10 +1656,13 @@ def _categorical_map(
     values = areas[column].astype("string").fillna("")
     known = values.isin(classes).to_numpy()
     present = set(values[known])
+    # "Not tested" is a class of its own in the legend, but drawn as no data is: outlined,
+    # or its white would pass for a near-white class ("no pattern", "not significant").
+    untested = (values == "not_tested").to_numpy()
     return _class_map(
         areas,
         colours=[colours.get(c, "#ffffff") for c in values],
-        no_data=~known,
+        no_data=~known | untested,
         hatched=np.zeros(len(areas), dtype=bool),
         handles=class_handles(classes, colours, labels, present, no_data=bool((~known).any())),
         legend_title=legend_title,
