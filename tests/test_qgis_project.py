@@ -313,3 +313,13 @@ def test_the_legend_takes_the_side_column_down_to_the_source_text(source_lines: 
     assert 0 < source_top - legend_foot <= 3.0 + 1e-9
     # A wrapped line counts as two: 52 characters fill a line of the 79 mm column.
     assert source_height("x " * 40) == pytest.approx(source_height("x\nx"))
+
+
+def test_extents_are_dotted_so_they_are_not_read_as_combined_authorities() -> None:
+    # Both in purples on a manufacturing theme: the combined authorities' line is dashed.
+    extent = findings_style(
+        "cluster_extents", "manufacturing", "Manufacturing", "#332288", labelled=False, extent=True
+    ).qml
+    authority = boundary_style("combined_authority").qml
+    assert 'name="outline_style" value="dot"' in extent
+    assert 'name="outline_style" value="dash"' in authority

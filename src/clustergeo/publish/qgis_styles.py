@@ -111,11 +111,12 @@ def fill_symbol(
     outline: str = "#ffffff",
     width_mm: float = 0.1,
     dash: bool = False,
+    dot: bool = False,
     fill_alpha: float = 1.0,
     pattern: str = "solid",
     halo: str | None = None,
 ) -> str:
-    """A SimpleFill symbol; ``fill=None`` draws the outline only.
+    """A SimpleFill symbol; ``fill=None`` draws the outline only, ``dash`` or ``dot`` it.
 
     ``pattern`` is QGIS's brush name (``solid``, or a hatch such as ``f_diagonal``). ``halo``
     draws a wider outline of that colour under the outline, so it stands out on fills of any
@@ -127,7 +128,7 @@ def fill_symbol(
         "outline_color": _rgba(outline),
         "outline_width": f"{width_mm:g}",
         "outline_width_unit": "MM",
-        "outline_style": "dash" if dash else "solid",
+        "outline_style": "dot" if dot else "dash" if dash else "solid",
         "joinstyle": "round",
     }
     under = (
@@ -553,7 +554,7 @@ def findings_style(
     """One industry's findings only, as on its cluster map; other industries are not drawn.
 
     Cores of clusters are filled with the industry's colour at the figures' opacity,
-    concentrations hatched, extents (``extent=True``) a dashed outline; the legend names each
+    concentrations hatched, extents (``extent=True``) a dotted outline; the legend names each
     kind present. The layer holds every industry, so an industry's map theme switches to this
     style rather than filtering the layer (QGIS's themes store styles, not filters). Labels
     are the findings' ranks, for this industry's findings only.
@@ -574,7 +575,8 @@ def findings_style(
                 (
                     industry,
                     f"{named}: extent",
-                    fill_symbol(str(len(rules)), None, outline=tint, width_mm=0.4, dash=True),
+                    # Dotted, as on the figures: the combined authorities' line is dashed.
+                    fill_symbol(str(len(rules)), None, outline=tint, width_mm=0.45, dot=True),
                 )
             )
             continue
