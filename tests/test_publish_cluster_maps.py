@@ -460,7 +460,7 @@ def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
             "industry_code": "C",
             "name": [f"Finding {i + 1}" for i in range(25)],
             "stars": 0,
-            "anchor_area_code": ["E0000"] * 2 + ["E0044"] + ["E0000"] * 22,
+            "anchor_area_code": ["E0000"] * 2 + ["E0054"] + ["E0000"] * 22,
         },
         geometry=geometries,
         crs="EPSG:27700",
@@ -497,13 +497,13 @@ def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
     assert ax.get_xlim() == pytest.approx((view[0], view[2]))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Study area" not in legend
-    # Finding 3 is numbered in its anchor area (40-50 km east and north), not on the part of
-    # its shape in view (39-60 km east, 50-61 km north).
+    # Finding 3 is numbered in its anchor area (40-50 km east, 50-60 km north), not just
+    # anywhere on the part of its shape in view (39-60 km east, 50-61 km north).
     marker = next(
         t for t in fig.findobj(Text) if t.get_gid() == "marker-number" and t.get_text() == "3"
     )
     x, y = ax.transData.inverted().transform(_centre(marker))
-    assert np.hypot(x - 45_000, y - 45_000) < 4_000
+    assert np.hypot(x - 45_000, y - 55_000) < 2_500
     # The districts are named where a name fits, clear of the numbers; none outside the view.
     names = [t for t in fig.findobj(Text) if t.get_gid() == "district-name"]
     assert names
@@ -517,3 +517,66 @@ def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
     for name in names:
         box = name.get_window_extent(renderer)
         assert not any(box.overlaps(number) for number in numbers), name.get_text()
+
+
+def test_the_whole_map_outlines_the_close_up_and_an_empty_close_up_says_so() -> None:
+    from matplotlib.patches import Rectangle
+
+    from clustergeo.publish.cluster_maps import london_view
+
+    areas = _national(20)
+    cells = areas.geometry.to_numpy()
+    outside = gpd.GeoDataFrame(
+        {
+            "cluster_id": ["c0"],
+            "rank": [1],
+            "kind": ["cluster"],
+            "industry_code": ["C"],
+            "name": ["Finding 1"],
+            "stars": [0],
+        },
+        geometry=[cells[0]],
+        crs="EPSG:27700",
+    )
+    # No finding in London: no close-up to draw.
+    assert london_view(areas) is not None
+    assert london_view(areas, outside) is None
+    view = london_view(areas)
+    assert view is not None
+    labels = {"C": "Manufacturing"}
+    colours = industry_colours(labels)
+    fig, ax = plot_cluster_map(
+        areas,
+        outside,
+        colours=colours,
+        labels=labels,
+        title="Whole",
+        source=SOURCE,
+        close_up=("London", view),
+    )
+    (outline,) = [p for p in ax.patches if p.get_gid() == "close-up-extent"]
+    assert isinstance(outline, Rectangle)
+    assert (outline.get_x(), outline.get_width()) == pytest.approx((view[0], view[2] - view[0]))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "London: close-up on its own map" in legend
+    # Drawn all the same, an empty close-up says why it is empty, not how it is numbered.
+    fig, _ax = plot_cluster_map(
+        areas, outside, colours=colours, labels=labels, title="London", source=SOURCE, view=view
+    )
+    key = "\n".join(t.get_text() for t in fig.findobj(Text) if t.get_gid() == "map-key")
+    assert "No finding lies in this close-up" in key
+    assert "numbered by its rank" not in key
+    # A view holding no area, or not a box, is refused with a message.
+    with pytest.raises(ValueError, match="holds no area"):
+        plot_cluster_map(
+            areas,
+            outside,
+            colours=colours,
+            labels=labels,
+            title="Nowhere",
+            view=(500_000.0, 500_000.0, 510_000.0, 510_000.0),
+        )
+    with pytest.raises(ValueError, match="finite box"):
+        plot_cluster_map(
+            areas, outside, colours=colours, labels=labels, title="NaN", view=(0, 0, np.nan, 1)
+        )

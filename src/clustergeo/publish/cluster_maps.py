@@ -561,7 +561,7 @@ def _key_lines(findings: pd.DataFrame) -> list[str]:
     with figure spaces; an entry's further lines start under its name.
     """
     ranks = [int(str(rank)) for rank in findings["rank"]] if "rank" in findings else []
-    digits = max(2, *(len(str(rank)) for rank in ranks))
+    digits = max([2, *(len(str(rank)) for rank in ranks)])
     indent = "\n" + _FIGURE_SPACE * digits + "   "
     lines = []
     for row in findings.itertuples():
@@ -576,18 +576,22 @@ def _key_lines(findings: pd.DataFrame) -> list[str]:
 
 
 def _key_heading(
-    findings: pd.DataFrame, numbered: pd.DataFrame, *, close_up: bool = False
+    findings: pd.DataFrame, numbered: pd.DataFrame, *, close_up: bool = False, total: int = 0
 ) -> list[str]:
     """The lines over the key: how many findings are numbered, what the stars mean; wrapped.
 
-    An empty map says why it is empty rather than leave the reader to wonder.
+    An empty map says why it is empty rather than leave the reader to wonder. A close-up
+    says its numbers are the whole map's ranks (``total``: the whole map's findings).
     """
     heading = []
-    if close_up:
+    if close_up and findings.empty:
+        heading.append("No finding lies in this close-up; the whole map shows every finding.")
+    elif close_up:
+        beyond = (
+            f", which numbers only the strongest {MAX_NUMBERED}" if total > MAX_NUMBERED else ""
+        )
         heading.append(
-            "Every finding in this close-up is numbered by its rank on the whole map, which "
-            "numbers the strongest "
-            f"{MAX_NUMBERED}."
+            f"Every finding in this close-up is numbered by its rank on the whole map{beyond}."
         )
     elif findings.empty:
         heading.append(
@@ -654,15 +658,22 @@ CLOSE_UP_RATIO = 5.0
 _LONDON = ("E12000007", "london")
 
 
-def london_view(areas: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+def london_view(
+    areas: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | None = None
+) -> tuple[float, float, float, float] | None:
     """The extent of a London close-up of the findings map, or None where none is needed.
 
     London's areas are those of region E12000007 (``region_code``) or named London
     (``region_name``). A close-up is drawn when the study area is at least
-    :data:`CLOSE_UP_RATIO` times London's extent: a square round London with a margin.
+    :data:`CLOSE_UP_RATIO` times London's extent, and (given ``findings``) some finding lies
+    in it: a square round London with a margin.
     """
     code = areas["region_code"].astype(str) if "region_code" in areas else None
-    name = areas["region_name"].astype(str).str.casefold() if "region_name" in areas else None
+    name = (
+        areas["region_name"].astype(str).str.strip().str.casefold()
+        if "region_name" in areas
+        else None
+    )
     if code is None and name is None:
         return None
     london = np.zeros(len(areas), dtype=bool)
@@ -672,14 +683,20 @@ def london_view(areas: gpd.GeoDataFrame) -> tuple[float, float, float, float] | 
         london |= (name == _LONDON[1]).to_numpy()
     if not london.any():
         return None
-    xmin, ymin, xmax, ymax = areas.loc[london].total_bounds
-    fxmin, fymin, fxmax, fymax = areas.total_bounds
+    bounds = areas.loc[london].total_bounds
+    full = areas.total_bounds
+    if not (np.isfinite(bounds).all() and np.isfinite(full).all()):
+        return None
+    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
     side = max(xmax - xmin, ymax - ymin)
-    if max(fxmax - fxmin, fymax - fymin) < CLOSE_UP_RATIO * side:
+    if side <= 0 or max(full[2] - full[0], full[3] - full[1]) < CLOSE_UP_RATIO * side:
         return None
     half = side * 1.1 / 2
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    return (cx - half, cy - half, cx + half, cy + half)
+    view = (cx - half, cy - half, cx + half, cy + half)
+    if findings is not None and not findings.intersects(shapely.box(*view)).any():
+        return None
+    return view
 
 
 @dataclass(frozen=True)
@@ -693,6 +710,8 @@ class _MapContent:
     sites: gpd.GeoDataFrame | None
     letters: list[str]
     numbered: gpd.GeoDataFrame
+    #: How many findings the whole map holds.
+    total: int
 
 
 def _map_content(
@@ -707,25 +726,38 @@ def _map_content(
     """The map's content; in a close-up, what lies in ``view``, every finding numbered.
 
     Sites keep the letters of the whole map, so the close-up's A is the whole map's A.
+
+    Raises
+    ------
+    ValueError
+        If ``view`` is not a finite box holding some area.
     """
     letters = site_letters(0 if sites is None else len(sites))
+    total = len(findings)
     if view is None:
         numbered = findings.head(MAX_NUMBERED)
-        return _MapContent(areas, findings, extents, boundaries, sites, letters, numbered)
-    xmin, ymin, xmax, ymax = view
-    near = findings.cx[xmin:xmax, ymin:ymax]
+        return _MapContent(areas, findings, extents, boundaries, sites, letters, numbered, total)
+    xmin, ymin, xmax, ymax = (float(v) for v in view)
+    if not (np.isfinite([xmin, ymin, xmax, ymax]).all() and xmin < xmax and ymin < ymax):
+        raise ValueError(f"A close-up's view must be a finite box, not {tuple(view)!r}.")
+    view_box = shapely.box(xmin, ymin, xmax, ymax)
+    in_view = areas.loc[areas.intersects(view_box)]
+    if in_view.empty:
+        raise ValueError(f"A close-up's view {tuple(view)!r} holds no area of the study area.")
+    near = findings.loc[findings.intersects(view_box)]
     if sites is not None:
-        inside = sites.geometry.intersects(shapely.box(xmin, ymin, xmax, ymax)).to_numpy()
+        inside = sites.geometry.intersects(view_box).to_numpy()
         letters = [letter for letter, keep in zip(letters, inside, strict=True) if keep]
         sites = sites.loc[inside]
     return _MapContent(
-        areas=areas.cx[xmin:xmax, ymin:ymax],
+        areas=in_view,
         findings=near,
-        extents=extents.cx[xmin:xmax, ymin:ymax] if extents is not None else None,
+        extents=extents.loc[extents.intersects(view_box)] if extents is not None else None,
         boundaries={tier: f.cx[xmin:xmax, ymin:ymax] for tier, f in boundaries.items()},
         sites=sites,
         letters=letters,
         numbered=near,
+        total=total,
     )
 
 
@@ -774,13 +806,14 @@ def plot_cluster_map(
         ``(place, (xmin, ymin, xmax, ymax))`` of a close-up drawn as its own map: its extent
         is outlined here, and named in the legend.
     """
+    close = view is not None
     content = _map_content(
         areas,
         findings,
         extents=extents,
         boundaries=dict(boundaries or {}),
         sites=sites,
-        view=view if view else None,
+        view=view,
     )
     areas, findings, extents, sites = (
         content.areas,
@@ -790,12 +823,12 @@ def plot_cluster_map(
     )
     overlays = content.boundaries
     tiers = drawn_tiers(overlays)
-    if geometry is None or view:
+    if geometry is None or close:
         geometry = geometry_for_map(areas, overlays)
     numbered, letters = content.numbered, content.letters
     site_names = [] if sites is None else sites["name"].astype(str).tolist()
     key = _key_columns(_key_lines(numbered) + _site_key_lines(letters, site_names))
-    heading = _key_heading(findings, numbered, close_up=bool(view))
+    heading = _key_heading(findings, numbered, close_up=close, total=content.total)
     key_lines = max(sum(e.count("\n") + 1 for e in column) for column in key) + sum(
         line.count("\n") + 1 for line in heading
     )
@@ -808,7 +841,7 @@ def plot_cluster_map(
         ax = fig.add_subplot(grid[0])
         key_ax = fig.add_subplot(grid[1])
         key_ax.set_axis_off()
-        frame_map(ax, view if view else geometry.bounds, margin=0.0 if view else 0.03)
+        frame_map(ax, view if view is not None else geometry.bounds, margin=0.0 if close else 0.03)
         set_title(ax, title, subtitle)
         handles: list[Patch | Line2D] = [
             Patch(
@@ -817,18 +850,19 @@ def plot_cluster_map(
             for c in present
         ]
         handles += _kind_handles(
-            set(findings.get("kind", pd.Series(dtype=str))), extents is not None
+            set(findings.get("kind", pd.Series(dtype=str))),
+            extents is not None and not extents.empty,
         )
         # A close-up's edge is the view's, not the study area's: no study outline.
         boundary_and_site_handles = [
             *boundary_handles(tiers),
-            *([] if view else [study_outline_handle()]),
+            *([] if close else [study_outline_handle()]),
             *([_close_up_handle(close_up[0])] if close_up else []),
             *(_site_handles(lettered=True) if sites is not None and len(sites) else []),
         ]
         _legend(ax, handles + boundary_and_site_handles, "Findings by industry")
         _write_key(fig, key_ax, key, heading)
-        if view:
+        if close:
             # A close-up is all land: the scale bar and the arrow go inside, in the corners
             # the fewest findings cover (under the map they would meet the attribution).
             _close_up_furniture(ax, findings)
@@ -851,7 +885,7 @@ def plot_cluster_map(
             autolim=False,
         )
         _draw_findings(ax, findings, colours, extents)
-        draw_outlines(ax, geometry, tiers, study_outline=not view, above=_FINDING_LINE_Z)
+        draw_outlines(ax, geometry, tiers, study_outline=not close, above=_FINDING_LINE_Z)
         if close_up:
             _outline_close_up(ax, close_up[1])
         anchors = _anchors(numbered, areas, view)
@@ -870,7 +904,7 @@ def plot_cluster_map(
             ringed=ringed.tolist(),
             letters=letters,
         )
-        if view:
+        if view is not None:
             _name_districts(ax, areas, view)
     return fig, ax
 
@@ -945,24 +979,24 @@ def _anchors(
 ) -> list[tuple[float, float]]:
     """Where each numbered finding's marker points: a point inside it.
 
-    In a close-up, a finding reaching beyond the view (the ICT cluster running from the City
-    to Basingstoke) is numbered at its anchor area, where that is in view, else on its part
-    in view; any point of its whole shape could lie at the edge of the close-up.
+    In a close-up, the point lies in the part of the finding in view, and in its anchor
+    area where that part of the anchor area is in it: the ICT cluster running from the City
+    to Basingstoke is numbered in Westminster, not wherever its whole shape's point falls.
     """
     shapes = numbered.geometry.to_numpy()
-    if not view:
+    if view is None:
         return [(p.x, p.y) for p in shapely.point_on_surface(shapes)]
-    box = shapely.box(*view)
-    shapes = shapely.intersection(shapes, box)
+    shapes = shapely.intersection(shapes, shapely.box(*view))
     if "anchor_area_code" in numbered and "area_code" in areas:
         shape_of = dict(zip(areas["area_code"].astype(str), areas.geometry, strict=True))
         anchored = [
-            shapely.intersection(shape_of[code], box) if code in shape_of else None
-            for code in numbered["anchor_area_code"].astype(str)
+            shapely.intersection(shape_of[code], shape) if code in shape_of else None
+            for code, shape in zip(numbered["anchor_area_code"].astype(str), shapes, strict=True)
         ]
+        # Only a part with area: an anchor area touching the finding at an edge is no place.
         shapes = np.array(
             [
-                a if a is not None and not a.is_empty else s
+                a if a is not None and a.area > 0 else s
                 for a, s in zip(anchored, shapes, strict=True)
             ],
             dtype=object,

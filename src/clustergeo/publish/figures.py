@@ -248,7 +248,7 @@ def figure_jobs(
         "subtitle": subtitle,
         **common,
     }
-    london = london_view(areas)
+    london = london_view(areas, data.findings)
     jobs.append(
         FigureJob(
             "clusters",
