@@ -329,3 +329,17 @@ def test_a_broken_series_is_warned_of_among_the_key_findings() -> None:
         "LQ 9.82; its series over 2010–2014 rose 24.6-fold: worth checking for a "
         "reclassification or a head office moving first."
     )
+
+
+def test_a_break_across_a_missing_year_is_still_seen() -> None:
+    from clustergeo.publish.growth import series_break
+
+    # 2012 is missing: the jump from 2011 to 2013 is the period's break all the same.
+    assert series_break(_series_row([10.0, 10.0, np.nan, 40.0, 40.0])) == "jumped ×4.0 in 2011–2013"
+    assert series_break(_series_row([10.0, 10.0, 10.0, 40.0, 40.0])) == "jumped ×4.0 in 2013 alone"
+    # A missing first or last year: the first and last known values give the whole change.
+    assert series_break(_series_row([np.nan, 10.0, 60.0, 150.0, 250.0])) == "rose 25.0-fold"
+    assert series_break(_series_row([10.0, 60.0, 150.0, 250.0, np.nan])) == "rose 25.0-fold"
+    # Too little to judge, or no period: nothing said, nothing raised.
+    assert series_break(_series_row([np.nan, np.nan, 5.0, np.nan, np.nan])) == ""
+    assert series_break(_series_row([1.0, 2.0]).drop(["start_year"])) == ""

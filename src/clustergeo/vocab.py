@@ -123,15 +123,17 @@ EMERGING_NOT_TESTED: Final = "not_tested"
 #: Every value of an emerging-hot-spot ``category`` column, in a fixed order.
 EMERGING_CLASSES: Final = (*EMERGING_CATEGORIES, EMERGING_NOT_TESTED)
 
-#: Fill colours of the categories, the same on every map and in every QGIS style. The darkest
-#: is the most established and current trend (intensifying), then persistent; beside them the
-#: trends are told apart by hue as much as by lightness, as neighbouring shades of one hue
-#: (intensifying, persistent, diminishing on the same district map) were not: new and
-#: consecutive in magenta and pink (hot) or purple (cold), diminishing in orange (hot) or teal
-#: (cold), historical in tan or grey, sporadic and oscillating in pale tints. Every pair differs
-#: by a CIEDE2000 of at least 5 for readers with protanopia, deuteranopia or tritanopia as well
-#: (tested). "No pattern" is the near-white of the Gi* maps' "not significant"; "not tested" is
-#: white, drawn as no data (with a grey outline), as on the other maps.
+#: Fill colours of the categories, the same on every map and in every QGIS style. Hot trends
+#: are warm and cold ones cool; within each, the current trends are the darkest (intensifying,
+#: then new, then persistent, CIELAB lightness about 20, 30 and 45) and the fading or irregular
+#: ones the lightest. Beside that the trends differ by hue, as neighbouring shades of one hue
+#: (intensifying, persistent and diminishing side by side on one district map) did not: new and
+#: consecutive in magenta and pink (hot) or purple (cold), diminishing orange or teal,
+#: historical tan or grey, sporadic and oscillating in tints of the family's hue. Every pair
+#: differs by a CIEDE2000 of at least 5 for readers with protanopia, deuteranopia or
+#: tritanopia as well (tested). "No pattern" is the near-white of the Gi* maps' "not
+#: significant"; "not tested" is white, drawn as no data (with a grey outline), as on the
+#: other maps.
 EMERGING_CATEGORY_COLOURS: Final = {
     "intensifying_hot_spot": "#67000d",
     "persistent_hot_spot": "#cb181d",

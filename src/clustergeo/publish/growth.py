@@ -526,33 +526,42 @@ def _break_warning(row: pd.Series) -> str:
 def series_break(row: pd.Series) -> str:
     """How a finding's yearly series looks broken ('rose 24.6-fold'), or '' where it does not.
 
-    ``row`` is a row of the growth stage's findings table (``start_value``, ``end_value``,
-    ``start_year``, ``end_year`` and ``value_<year>``). Only the years compared count. A
+    ``row`` is a row of the growth stage's findings table (``start_year``, ``end_year`` and
+    ``value_<year>``). Only the years compared count, and only those with a value: the first
+    and last such values give the whole change, and each known year is compared with the
+    known year before it, so a jump across a missing year is seen ('in 2001-2003'). A
     one-year jump counts where it carries at least half of the whole period's change (in
     logarithms): a series doubling every year has no break.
     """
-    start, end = float(row["start_value"]), float(row["end_value"])
-    first, last = int(row["start_year"]), int(row["end_year"])
+    try:
+        first, last = int(row["start_year"]), int(row["end_year"])
+    except (KeyError, TypeError, ValueError):
+        return ""
     years = sorted(
         year
         for c in row.index
-        if str(c).startswith("value_") and first <= (year := int(str(c)[6:])) <= last
+        if str(c).startswith("value_")
+        and str(c)[6:].isdigit()
+        and first <= (year := int(str(c)[6:])) <= last
     )
-    values = np.array([float(row[f"value_{year}"]) for year in years])
-    if not (start > 0 and end > 0):
+    known = [(year, float(row[f"value_{year}"])) for year in years]
+    known = [(year, value) for year, value in known if np.isfinite(value) and value > 0]
+    if len(known) < 2:
         return ""
+    start, end = known[0][1], known[-1][1]
     if end / start >= _MANIFOLD:
         return f"rose {end / start:.1f}-fold"
     whole = abs(np.log(end / start))
-    if len(values) < 2 or whole < np.log(3):
+    if whole < np.log(3):
         return ""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        steps = np.log(values[1:] / values[:-1])
-    steps = np.where((values[1:] > 0) & (values[:-1] > 0), steps, 0.0)
+    values = np.array([value for _year, value in known])
+    steps = np.log(values[1:] / values[:-1])
     at = int(np.argmax(np.abs(steps)))
     if abs(steps[at]) >= np.log(_ONE_YEAR_JUMP) and abs(steps[at]) >= whole / 2:
         way = "jumped" if steps[at] > 0 else "fell"
-        return f"{way} ×{np.exp(abs(steps[at])):.1f} in {years[at + 1]} alone"
+        before, year = known[at][0], known[at + 1][0]
+        when = f"in {year} alone" if year == before + 1 else f"in {before}–{year}"
+        return f"{way} ×{np.exp(abs(steps[at])):.1f} {when}"
     return ""
 
 
