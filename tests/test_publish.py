@@ -385,7 +385,8 @@ def test_qgis_themes_open_on_the_overview_and_switch_an_industry_together(
     assert "Hot spots (Getis-Ord Gi*)" not in manufacturing
     hot = report["themes"]["Manufacturing: hot spots"]["layers"]
     assert hot["Hot spots (Getis-Ord Gi*)"]["style"] == "Hot spots: Manufacturing"
-    assert hot["Clusters and concentrations (cores)"]["style"] == "Findings: Manufacturing"
+    # Outlined over the hot spots, which filled cores would hide.
+    assert hot["Clusters and concentrations (cores)"]["style"] == "Findings outlined: Manufacturing"
     assert "Location quotients, small areas" not in hot
     lisa = report["themes"]["Manufacturing: Local Moran"]["layers"]
     assert lisa["Local Moran clusters and outliers (LISA)"]["style"] == "Local Moran: Manufacturing"

@@ -63,6 +63,10 @@ def _project(*, with_sites: bool = False, surface: SurfaceBands | None = None) -
         cluster_style(COLOURS, labels, layer="cluster_extents", label_findings=False),
         *(findings_style("clusters", k, v, COLOURS[k], labelled=True) for k, v in DEFINITIONS),
         *(
+            findings_style("clusters", k, v, COLOURS[k], labelled=True, outlined=True)
+            for k, v in DEFINITIONS
+        ),
+        *(
             findings_style("cluster_extents", k, v, COLOURS[k], labelled=False, extent=True)
             for k, v in DEFINITIONS
         ),
@@ -117,9 +121,12 @@ def test_themes_record_only_the_layers_they_show_each_in_its_industry_style() ->
     }
     hot = themes["Manufacturing: hot spots"]
     assert hot["Hot spots (Getis-Ord Gi*)"] == ("1", "Hot spots: Manufacturing")
+    # Over the hot spots the findings are outlined: filled, they would hide them.
+    assert hot["Clusters and concentrations (cores)"] == ("1", "Findings outlined: Manufacturing")
     assert "Location quotients, small areas" not in hot
     lisa = themes["Manufacturing: Local Moran"]
     assert lisa["Local Moran clusters and outliers (LISA)"] == ("1", "Local Moran: Manufacturing")
+    assert lisa["Clusters and concentrations (cores)"][1] == "Findings outlined: Manufacturing"
     # The overview is the project as it opens: the layers switched on, in their current style.
     tree = {
         node.get("name"): node.get("checked") == "Qt::Checked"
@@ -323,3 +330,14 @@ def test_extents_are_dotted_so_they_are_not_read_as_combined_authorities() -> No
     authority = boundary_style("combined_authority").qml
     assert 'name="outline_style" value="dot"' in extent
     assert 'name="outline_style" value="dash"' in authority
+
+
+def test_outlined_findings_have_no_fill_and_a_halo() -> None:
+    style = findings_style(
+        "clusters", "manufacturing", "Manufacturing", "#332288", labelled=True, outlined=True
+    )
+    assert style.name == "Findings outlined: Manufacturing"
+    assert 'name="style" value="no"' in style.qml
+    assert 'name="style" value="solid"' not in style.qml
+    # A white line under each coloured outline, so it reads over red hot spots.
+    assert 'name="outline_color" value="255,255,255,255"' in style.qml

@@ -223,7 +223,7 @@ def _draw_findings(
     colours: Mapping[str, str],
     extents: gpd.GeoDataFrame | None,
 ) -> None:
-    """Cluster cores filled, their extents dashed, concentrations hatched, by industry colour."""
+    """Cluster cores filled, their extents dotted, concentrations hatched, by industry colour."""
     if findings.empty:
         return
     if extents is not None and not extents.empty:

@@ -105,22 +105,25 @@ def layer_styles(
         if layer not in layers or (layer == "cluster_extents" and "clusters" not in layers):
             continue
         styles.append(cluster_style(colours, labels, layer=layer, label_findings=labelled))
-        styles += [
-            findings_style(
-                layer,
-                key,
-                label,
-                colours[key],
-                labelled=labelled,
-                extent=layer == "cluster_extents",
-                # Each member in the colour the overview and the cluster map give it.
-                members={
-                    code: (labels.get(code, code), colours.get(code, colours[key]))
-                    for code in finding_codes.get(key, ())
-                },
-            )
-            for key, label in definitions
-        ]
+        # The cores also outlined only, for the themes of the statistics they lie over.
+        for outlined in (False, True) if layer == "clusters" else (False,):
+            styles += [
+                findings_style(
+                    layer,
+                    key,
+                    label,
+                    colours[key],
+                    labelled=labelled,
+                    extent=layer == "cluster_extents",
+                    outlined=outlined,
+                    # Each member in the colour the overview and the cluster map give it.
+                    members={
+                        code: (labels.get(code, code), colours.get(code, colours[key]))
+                        for code in finding_codes.get(key, ())
+                    },
+                )
+                for key, label in definitions
+            ]
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
     styles += circular_styles(layers)

@@ -31,7 +31,12 @@ from clustergeo.publish.qgis_layouts import (
     PrintLayout,
     layouts_xml,
 )
-from clustergeo.publish.qgis_styles import QGIS_VERSION, LayerStyle, surface_band_renderer
+from clustergeo.publish.qgis_styles import (
+    OUTLINED_FINDINGS,
+    QGIS_VERSION,
+    LayerStyle,
+    surface_band_renderer,
+)
 from clustergeo.vocab import WORKING_CRS, WORKING_EPSG
 
 __all__ = [
@@ -575,6 +580,11 @@ def _themes(
                 wanted: str | None = (
                     f"{entry.family}{label}" if entry.family else (names[0] if names else None)
                 )
+                # Over hot spots or Local Moran classes, filled cores would hide the areas
+                # they are made of: the findings are outlined there.
+                outlined = f"{OUTLINED_FINDINGS}{label}"
+                if suffix != INDUSTRY_VIEWS[0][0] and outlined in names:
+                    wanted = outlined
                 if wanted in names or (not names and entry.family is None):
                     state[layer.key] = (True, wanted)
             if statistics[0] in state:
@@ -600,7 +610,9 @@ def _pages(
         for suffix, _statistics, heading in INDUSTRY_VIEWS
     }
     overview = "their cores filled in their industry's colour"
-    industry = "cores filled, concentrations hatched, extents dashed"
+    industry = "cores filled, concentrations hatched, extents dotted"
+    # Over a statistic's classes the cores are outlined (:data:`OUTLINED_FINDINGS`).
+    outlined = "cores outlined, extents dotted"
     return [
         PrintLayout(
             theme=theme.name,
@@ -611,7 +623,15 @@ def _pages(
             ),
             subtitle=(
                 f"{framing.run_name}: {measure}{year}. Findings numbered by rank, as in the "
-                f"report: {overview if theme.name == OVERVIEW_THEME else industry}."
+                "report: "
+                + (
+                    overview
+                    if theme.name == OVERVIEW_THEME
+                    else industry
+                    if theme.name in labels.values()
+                    else outlined
+                )
+                + "."
             ),
             source=source,
             legend=tuple(

@@ -45,6 +45,7 @@ from clustergeo.publish.plotting import (
 )
 
 __all__ = [
+    "OUTLINED_FINDINGS",
     "LayerStyle",
     "base_style",
     "boundary_style",
@@ -541,6 +542,10 @@ def _rule_based(rules: Sequence[tuple[str, str, str]]) -> str:
     )
 
 
+#: The name of the findings' outlined styles, before the definition's label.
+OUTLINED_FINDINGS: Final = "Findings outlined: "
+
+
 def findings_style(
     layer: str,
     key: str,
@@ -549,6 +554,7 @@ def findings_style(
     *,
     labelled: bool,
     extent: bool = False,
+    outlined: bool = False,
     members: Mapping[str, tuple[str, str]] | None = None,
 ) -> LayerStyle:
     """One industry's findings only, as on its cluster map; other industries are not drawn.
@@ -563,6 +569,10 @@ def findings_style(
     in ``colour``. A run that finds clusters per data industry (``clusters.of: industries``)
     gives ``members`` instead: the industries that make up the definition, by code, each with
     its label and colour, so that each is drawn as the overview and the cluster map draw it.
+
+    ``outlined`` draws the cores as outlines only (named "Findings outlined: <label>"), for
+    the themes whose statistic the findings lie over: a filled core would hide the hot spots
+    it is made of.
     """
     shown = dict(members) if members else {key: (label, colour)}
     several = len(shown) > 1
@@ -585,14 +595,24 @@ def findings_style(
                 f"{industry} AND \"kind\" = 'cluster'",
                 f"{named}: cluster",
                 fill_symbol(
-                    str(len(rules)), tint, outline=tint, width_mm=0.7, fill_alpha=FILL_ALPHA
+                    str(len(rules)),
+                    None if outlined else tint,
+                    outline=tint,
+                    width_mm=0.9 if outlined else 0.7,
+                    fill_alpha=FILL_ALPHA,
+                    halo="#ffffff" if outlined else None,
                 ),
             ),
             (
                 f"{industry} AND \"kind\" = 'concentration'",
                 f"{named}: concentration",
                 fill_symbol(
-                    str(len(rules) + 1), tint, outline=tint, width_mm=0.5, pattern="f_diagonal"
+                    str(len(rules) + 1),
+                    None if outlined else tint,
+                    outline=tint,
+                    width_mm=0.6 if outlined else 0.5,
+                    pattern="f_diagonal",
+                    halo="#ffffff" if outlined else None,
                 ),
             ),
         ]
@@ -611,10 +631,11 @@ def findings_style(
         )
     return LayerStyle(
         layer=layer,
-        name=f"Findings: {label}",
+        name=f"{OUTLINED_FINDINGS if outlined else 'Findings: '}{label}",
         qml=_document(_rule_based(rules), labeling),
         default=False,
         description=f"{label} findings only"
+        + (", outlined" if outlined else "")
         + (", labelled by their rank on the maps and in the report" if labelled else ""),
         renderer="RuleRenderer",
         classes=len(rules),
