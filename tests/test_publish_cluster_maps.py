@@ -580,3 +580,30 @@ def test_the_whole_map_outlines_the_close_up_and_an_empty_close_up_says_so() -> 
         plot_cluster_map(
             areas, outside, colours=colours, labels=labels, title="NaN", view=(0, 0, np.nan, 1)
         )
+
+
+def test_a_tall_study_areas_map_and_key_fit_a_report_page_together() -> None:
+    from clustergeo.publish.plotting import MAX_MAP_HEIGHT_IN
+
+    # A study area twice as tall as wide (the UK's is about 1.8), 20 findings in the key.
+    areas = _national(20)
+    areas = areas.set_geometry(areas.scale(1.0, 2.0, origin=(0, 0)))
+    cells = areas.geometry.to_numpy()
+    findings = gpd.GeoDataFrame(
+        {
+            "cluster_id": [f"c{i}" for i in range(20)],
+            "rank": np.arange(1, 21),
+            "kind": "cluster",
+            "industry_code": "C",
+            "name": [f"Manufacturing: a place with a long name number {i + 1}" for i in range(20)],
+            "stars": 1,
+        },
+        geometry=[cells[i * 5] for i in range(20)],
+        crs="EPSG:27700",
+    )
+    labels = {"C": "Manufacturing"}
+    fig, _ax = plot_cluster_map(
+        areas, findings, colours=industry_colours(labels), labels=labels, title="Tall"
+    )
+    # The map gives way to the key: the figure prints at full size, its key at 7 pt.
+    assert fig.get_figheight() <= MAX_MAP_HEIGHT_IN + 1e-9

@@ -54,6 +54,7 @@ from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     FONT_SIZES,
     MARKER_DIAMETER_PT,
+    MAX_MAP_HEIGHT_IN,
     REPORT_WIDTH_CM,
     add_attribution,
     add_map_furniture,
@@ -834,8 +835,7 @@ def plot_cluster_map(
     )
     present = [c for c in colours if c in set(findings["industry_code"].astype(str))]
     with house_style():
-        width, height = default_figsize(areas)
-        key_height = key_lines * FONT_SIZES["annotation"] * 1.25 / 72 + 0.35
+        width, height, key_height = _figure_size(areas, key_lines)
         fig = plt.figure(figsize=(width, height + key_height), layout="constrained")
         grid = fig.add_gridspec(2, 1, height_ratios=[height, key_height])
         ax = fig.add_subplot(grid[0])
@@ -972,6 +972,17 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
             text.remove()
         else:
             text.set_position(tuple(to_data(np.array([spot]))[0]))
+
+
+def _figure_size(areas: gpd.GeoDataFrame, key_lines: int) -> tuple[float, float, float]:
+    """The findings map's width, its map's height and its key's height (inches).
+
+    The key under the map counts toward the page: a tall study area's map (the UK's) gives
+    way, rather than the whole figure printing at 70% with its key at 5 pt.
+    """
+    width, height = default_figsize(areas)
+    key_height = key_lines * FONT_SIZES["annotation"] * 1.25 / 72 + 0.35
+    return width, max(3.0, min(height, MAX_MAP_HEIGHT_IN - key_height)), key_height
 
 
 def _anchors(

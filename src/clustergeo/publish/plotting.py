@@ -92,6 +92,7 @@ __all__ = [
     "LQ_UNRELIABLE_LABEL",
     "LQ_VALUE_LABELS",
     "MARKER_DIAMETER_PT",
+    "MAX_MAP_HEIGHT_IN",
     "MORAN_CLASS_COLOURS",
     "MORAN_CLASS_LABELS",
     "MORAN_MAP_CLASSES",
@@ -1088,8 +1089,9 @@ def study_outline_handle() -> Line2D:
     return Line2D([], [], **dict(STUDY_OUTLINE_STYLE))
 
 
-#: The tallest a report-width map figure is made (inches).
-_MAX_MAP_HEIGHT_IN: Final = 9.5
+#: The tallest a report-width map figure is made (inches): with its caption it fits an A4
+#: page of the report at full size (the print style lets a figure take 245 mm).
+MAX_MAP_HEIGHT_IN: Final = 9.5
 
 
 def default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
@@ -1099,7 +1101,7 @@ def default_figsize(areas: gpd.GeoDataFrame) -> tuple[float, float]:
     aspect = (y_max - y_min) / max(x_max - x_min, 1.0)
     # About 2 inches go to the legend and 1 inch to the title and attribution.
     height = (width - 2.0) * aspect + 1.0
-    return width, float(np.clip(height, 3.0, _MAX_MAP_HEIGHT_IN))
+    return width, float(np.clip(height, 3.0, MAX_MAP_HEIGHT_IN))
 
 
 def fit_height_to_map(fig: Figure, ax: Axes) -> None:
@@ -1129,7 +1131,7 @@ def fit_height_to_map(fig: Figure, ax: Axes) -> None:
         box = ax.get_position(original=True)
         width, height = fig.get_size_inches()
         lacking = map_ratio * box.width * width - box.height * height
-        target = min(height + lacking, _MAX_MAP_HEIGHT_IN)
+        target = min(height + lacking, MAX_MAP_HEIGHT_IN)
         if abs(target - height) >= 0.02:
             fig.set_size_inches(width, target, forward=False)
     finally:

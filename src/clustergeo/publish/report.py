@@ -1387,7 +1387,7 @@ PRINT_CSS = """
   h1 + h2, h1 + p + h2 { break-before: auto; }
   h2, h3 { break-after: avoid; }
   figure { break-inside: avoid; margin: 0.5rem 0 1rem; }
-  figure img { max-height: 225mm; object-fit: contain; }
+  figure img { max-height: 245mm; object-fit: contain; }
   thead { display: table-header-group; } tr { break-inside: avoid; }
   /* The wide tables (straddles, growth, circular zones) fit A4's width: smaller type, and a
      cell of words may hyphenate one (at a syllable, by the page's language) rather than push
