@@ -199,7 +199,9 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
     )
     members = pd.DataFrame({"emerging_id": ["J-1", "J-1"], "area_code": ["b", "a"]})
 
-    def blocks_of(local_serving: tuple[str, ...] = ()) -> list[Any]:
+    def blocks_of(
+        local_serving: tuple[str, ...] = (), lq_changes: pd.DataFrame | None = None
+    ) -> list[Any]:
         return emerging_blocks(
             emerging,
             clusters,
@@ -208,6 +210,7 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
             members=members,
             area_names={"a": "Camden", "b": "Westminster"},
             local_serving=local_serving,
+            lq_changes=lq_changes,
         )
 
     items = next(b for b in blocks_of() if b.kind == "list").items
@@ -235,15 +238,7 @@ def test_emerging_clusters_across_boundaries_name_their_places() -> None:
             "lq_change": [-0.3, 0.4, -0.2, 0.5],
         }
     )
-    with_changes = emerging_blocks(
-        emerging,
-        clusters,
-        period="1998–2023",
-        names={"J": "Information and communication"},
-        members=members,
-        area_names={"a": "Camden", "b": "Westminster"},
-        lq_changes=changes,
-    )
+    with_changes = blocks_of(lq_changes=changes)
     (listed,) = [b for b in with_changes if b.kind == "list"]
     assert listed.items[0].endswith("Camden, Westminster; own LQ fell in 1 of them (Camden)")
     assert "its own LQ falls" in " ".join(b.text for b in with_changes if b.kind == "p")

@@ -909,6 +909,48 @@ def plot_cluster_map(
     return fig, ax
 
 
+def _district_names(
+    ax: Axes,
+    areas: gpd.GeoDataFrame,
+    view: Sequence[float],
+    *,
+    size_pt: float,
+    width_pt: float,
+    zorder: float,
+    gid: str,
+) -> tuple[list[Text], list[tuple[float, float]]]:
+    """Each district's name at a point of its part of ``view``, largest part first.
+
+    Italic, grey, on a light backing so it reads over the findings' fills; the caller moves
+    each to a free spot or removes it. Returns the texts and their points (data coordinates).
+    """
+    if "district_name" not in areas or areas.empty:
+        return [], []
+    parts = areas[["district_name", "geometry"]].dissolve(by="district_name")
+    parts = parts.set_geometry(parts.geometry.intersection(shapely.box(*view)))
+    parts = parts.loc[~parts.geometry.is_empty]
+    parts = parts.assign(area=parts.geometry.area).sort_values("area", ascending=False)
+    points = [(p.x, p.y) for p in shapely.point_on_surface(parts.geometry.to_numpy())]
+    texts = [
+        ax.text(
+            x,
+            y,
+            wrap_text(str(name), size_pt, width_pt),
+            ha="center",
+            va="center",
+            fontsize=size_pt,
+            fontstyle="italic",
+            color="#3a3a3a",
+            linespacing=1.0,
+            zorder=zorder,
+            bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.6},
+            gid=gid,
+        )
+        for name, (x, y) in zip(parts.index, points, strict=True)
+    ]
+    return texts, points
+
+
 def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) -> None:
     """Each district's name on its part of a close-up, where it fits; else left off.
 
@@ -917,33 +959,13 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
     furniture and one another; a name with no room near its district is left off rather
     than set where it would name a neighbour.
     """
-    if "district_name" not in areas or areas.empty:
+    texts, points = _district_names(
+        ax, areas, view, size_pt=_DISTRICT_NAME_PT, width_pt=55, zorder=8.6, gid="district-name"
+    )
+    if not texts:
         return
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
-    view_box = shapely.box(*view)
-    parts = areas[["district_name", "geometry"]].dissolve(by="district_name")
-    parts = parts.set_geometry(parts.geometry.intersection(view_box))
-    parts = parts.loc[~parts.geometry.is_empty]
-    parts = parts.assign(area=parts.geometry.area).sort_values("area", ascending=False)
-    points = shapely.point_on_surface(parts.geometry.to_numpy())
-    texts = [
-        ax.text(
-            point.x,
-            point.y,
-            wrap_text(str(name), _DISTRICT_NAME_PT, 55),
-            ha="center",
-            va="center",
-            fontsize=_DISTRICT_NAME_PT,
-            fontstyle="italic",
-            color="#3a3a3a",
-            linespacing=1.0,
-            zorder=8.6,
-            bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.55},
-            gid="district-name",
-        )
-        for name, point in zip(parts.index, points, strict=True)
-    ]
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
     marker = _MARKER_PT * scale / 2
@@ -956,7 +978,7 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
         if text.get_gid() == "site-letter":
             extent = text.get_window_extent(renderer)
             taken.append(Box(extent.x0, extent.y0, extent.x1, extent.y1))
-    display = [tuple(p) for p in ax.transData.transform([(p.x, p.y) for p in points])]
+    display = [tuple(p) for p in ax.transData.transform(np.asarray(points))]
     spots = place_boxes(
         display,
         [_measure(ax, renderer, t) for t in texts],
@@ -1259,33 +1281,11 @@ def _label_site_and_districts(
         wrap_text(str(site["name"]), FONT_SIZES["annotation"], 110),
         _SITE_COLOUR,
     )
-    texts = [site_text]
-    anchors = [(float(site["x"]), float(site["y"]))]
-    if "district_name" in areas and not areas.empty:
-        xmin, ymin, xmax, ymax = view
-        parts = areas[["district_name", "geometry"]].dissolve(by="district_name")
-        parts = parts.clip((xmin, ymin, xmax, ymax))
-        parts = parts.loc[~parts.geometry.is_empty]
-        parts = parts.assign(area=parts.geometry.area).sort_values("area", ascending=False)
-        for name, shape in parts.geometry.items():
-            point = shape.representative_point()
-            texts.append(
-                ax.text(
-                    point.x,
-                    point.y,
-                    wrap_text(str(name), FONT_SIZES["annotation"], 90),
-                    ha="center",
-                    va="center",
-                    fontsize=FONT_SIZES["annotation"],
-                    fontstyle="italic",
-                    color="#444444",
-                    # Over the findings' fills, on a light backing, so it reads over them.
-                    zorder=6.5,
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
-                    gid="map-label",
-                )
-            )
-            anchors.append((point.x, point.y))
+    names, points = _district_names(
+        ax, areas, view, size_pt=FONT_SIZES["annotation"], width_pt=90, zorder=6.5, gid="map-label"
+    )
+    texts = [site_text, *names]
+    anchors = [(float(site["x"]), float(site["y"])), *points]
     # The marker itself is an obstacle: the site's name goes beside it, not over it.
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
