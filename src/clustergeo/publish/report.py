@@ -1388,6 +1388,8 @@ PRINT_CSS = """
   h2, h3 { break-after: avoid; }
   figure { break-inside: avoid; margin: 0.5rem 0 1rem; }
   figure img { max-height: 245mm; object-fit: contain; }
+  /* The first figure under a heading shares its page with it. */
+  h2 + figure img { max-height: 228mm; }
   thead { display: table-header-group; } tr { break-inside: avoid; }
   /* The wide tables (straddles, growth, circular zones) fit A4's width: smaller type, and a
      cell of words may hyphenate one (at a syllable, by the page's language) rather than push
