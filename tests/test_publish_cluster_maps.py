@@ -582,28 +582,52 @@ def test_the_whole_map_outlines_the_close_up_and_an_empty_close_up_says_so() -> 
         )
 
 
-def test_a_tall_study_areas_map_and_key_fit_a_report_page_together() -> None:
+@pytest.mark.parametrize("industries", [1, 15, 21])
+def test_a_tall_study_areas_map_key_and_legend_fit_together(industries: int) -> None:
+    from clustergeo.publish.palette import SECTION_COLOURS
     from clustergeo.publish.plotting import MAX_MAP_HEIGHT_IN
 
-    # A study area twice as tall as wide (the UK's is about 1.8), 20 findings in the key.
+    # A study area twice as tall as wide (the UK's is about 1.8), 20 findings in the key, in
+    # up to 21 industries with names long enough to wrap in the legend.
     areas = _national(20)
     areas = areas.set_geometry(areas.scale(1.0, 2.0, origin=(0, 0)))
     cells = areas.geometry.to_numpy()
+    codes = [c for c in SECTION_COLOURS if "," not in c][:industries]
     findings = gpd.GeoDataFrame(
         {
-            "cluster_id": [f"c{i}" for i in range(20)],
-            "rank": np.arange(1, 21),
+            "cluster_id": [f"c{i}" for i in range(max(20, industries))],
+            "rank": np.arange(1, max(20, industries) + 1),
             "kind": "cluster",
-            "industry_code": "C",
-            "name": [f"Manufacturing: a place with a long name number {i + 1}" for i in range(20)],
+            "industry_code": [codes[i % len(codes)] for i in range(max(20, industries))],
+            "name": [
+                f"Professional, scientific and technical activities: a long place name {i + 1}"
+                for i in range(20)
+            ]
+            + [f"Another {i}" for i in range(max(0, industries - 20))],
             "stars": 1,
         },
-        geometry=[cells[i * 5] for i in range(20)],
+        geometry=[cells[(i * 5) % 100] for i in range(max(20, industries))],
         crs="EPSG:27700",
     )
-    labels = {"C": "Manufacturing"}
-    fig, _ax = plot_cluster_map(
-        areas, findings, colours=industry_colours(labels), labels=labels, title="Tall"
+    labels = {c: f"Section {c}: activities of a name long enough to wrap twice over" for c in codes}
+    fig, ax = plot_cluster_map(
+        areas,
+        findings,
+        colours=industry_colours(labels),
+        labels=labels,
+        title="Tall",
+        subtitle="A subtitle of the length the runs write, which wraps onto a second line. " * 2,
+        source=SOURCE,
     )
-    # The map gives way to the key: the figure prints at full size, its key at 7 pt.
-    assert fig.get_figheight() <= MAX_MAP_HEIGHT_IN + 1e-9
+    fig.canvas.draw()
+    # Nothing runs off the page or overlaps; the legend ends above the key.
+    assert layout_problems(fig) == []
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    key = min(
+        t.get_window_extent(renderer).y1 for t in fig.findobj(Text) if t.get_gid() == "map-key"
+    )
+    assert legend.y0 > key
+    if industries == 1:
+        # The map gives way to the key: the figure prints at full size, its key at 7 pt.
+        assert fig.get_figheight() <= MAX_MAP_HEIGHT_IN + 1e-9

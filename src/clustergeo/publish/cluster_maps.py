@@ -835,14 +835,6 @@ def plot_cluster_map(
     )
     present = [c for c in colours if c in set(findings["industry_code"].astype(str))]
     with house_style():
-        width, height, key_height = _figure_size(areas, key_lines)
-        fig = plt.figure(figsize=(width, height + key_height), layout="constrained")
-        grid = fig.add_gridspec(2, 1, height_ratios=[height, key_height])
-        ax = fig.add_subplot(grid[0])
-        key_ax = fig.add_subplot(grid[1])
-        key_ax.set_axis_off()
-        frame_map(ax, view if view is not None else geometry.bounds, margin=0.0 if close else 0.03)
-        set_title(ax, title, subtitle)
         handles: list[Patch | Line2D] = [
             Patch(
                 facecolor=colours[c], edgecolor=colours[c], alpha=FILL_ALPHA, label=_wrap(labels[c])
@@ -860,6 +852,18 @@ def plot_cluster_map(
             *([_close_up_handle(close_up[0])] if close_up else []),
             *(_site_handles(lettered=True) if sites is not None and len(sites) else []),
         ]
+        # The ring's entry may join the legend once the map's scale is known: counted now.
+        legend_labels = [
+            str(h.get_label()) for h in [*handles, _ring_handle(), *boundary_and_site_handles]
+        ]
+        width, height, key_height = _figure_size(areas, key_lines, legend_labels)
+        fig = plt.figure(figsize=(width, height + key_height), layout="constrained")
+        grid = fig.add_gridspec(2, 1, height_ratios=[height, key_height])
+        ax = fig.add_subplot(grid[0])
+        key_ax = fig.add_subplot(grid[1])
+        key_ax.set_axis_off()
+        frame_map(ax, view if view is not None else geometry.bounds, margin=0.0 if close else 0.03)
+        set_title(ax, title, subtitle)
         _legend(ax, handles + boundary_and_site_handles, "Findings by industry")
         _write_key(fig, key_ax, key, heading)
         if close:
@@ -996,15 +1000,29 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
             text.set_position(tuple(to_data(np.array([spot]))[0]))
 
 
-def _figure_size(areas: gpd.GeoDataFrame, key_lines: int) -> tuple[float, float, float]:
-    """The findings map's width, its map's height and its key's height (inches).
+#: What the map's row holds above the legend beside it: the title, a three-line subtitle and
+#: the gaps between them (inches).
+_TITLE_ROOM_IN = 1.0
+
+
+def _figure_size(
+    areas: gpd.GeoDataFrame, key_lines: int, legend_labels: Sequence[str]
+) -> tuple[float, float, float]:
+    """The findings map's width, its row's height and its key's height (inches).
 
     The key under the map counts toward the page: a tall study area's map (the UK's) gives
-    way, rather than the whole figure printing at 70% with its key at 5 pt.
+    way, rather than the whole figure printing at 70% with its key at 5 pt. It gives way no
+    further than the legend beside it needs (``legend_labels``, its entries' labels), which
+    the row always holds: past that the figure runs over the page's height, and prints a
+    little smaller.
     """
     width, height = default_figsize(areas)
     key_height = key_lines * FONT_SIZES["annotation"] * 1.25 / 72 + 0.35
-    return width, max(3.0, min(height, MAX_MAP_HEIGHT_IN - key_height)), key_height
+    size = FONT_SIZES["legend"]
+    lines = 1 + sum(label.count("\n") + 1 for label in legend_labels)
+    legend = (lines * size * 1.2 + len(legend_labels) * size * 0.45) / 72 + _TITLE_ROOM_IN
+    # Never shorter than the legend, even past the tallest a map is made (21 sections).
+    return width, max(3.0, min(height, MAX_MAP_HEIGHT_IN - key_height), legend), key_height
 
 
 def _anchors(
