@@ -576,10 +576,9 @@ def test_the_whole_map_outlines_the_close_up_and_an_empty_close_up_says_so() -> 
             title="Nowhere",
             view=(500_000.0, 500_000.0, 510_000.0, 510_000.0),
         )
-    with pytest.raises(ValueError, match="finite box"):
-        plot_cluster_map(
-            areas, outside, colours=colours, labels=labels, title="NaN", view=(0, 0, np.nan, 1)
-        )
+    for bad in [(0, 0, np.nan, 1), (), (10, 10, 0, 0)]:
+        with pytest.raises(ValueError, match="finite box"):
+            plot_cluster_map(areas, outside, colours=colours, labels=labels, title="x", view=bad)
 
 
 @pytest.mark.parametrize("industries", [1, 15, 21])

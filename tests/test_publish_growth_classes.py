@@ -338,8 +338,22 @@ def test_a_break_across_a_missing_year_is_still_seen() -> None:
     assert series_break(_series_row([10.0, 10.0, np.nan, 40.0, 40.0])) == "jumped ×4.0 in 2011–2013"
     assert series_break(_series_row([10.0, 10.0, 10.0, 40.0, 40.0])) == "jumped ×4.0 in 2013 alone"
     # A missing first or last year: the first and last known values give the whole change.
-    assert series_break(_series_row([np.nan, 10.0, 60.0, 150.0, 250.0])) == "rose 25.0-fold"
-    assert series_break(_series_row([10.0, 60.0, 150.0, 250.0, np.nan])) == "rose 25.0-fold"
+    assert (
+        series_break(_series_row([np.nan, 10.0, 60.0, 150.0, 250.0]))
+        == "rose 25.0-fold from 2011 to 2014"
+    )
+    assert (
+        series_break(_series_row([10.0, 60.0, 150.0, 250.0, np.nan]))
+        == "rose 25.0-fold from 2010 to 2013"
+    )
+    # The growth section's sentence of a finding without a rate warns all the same.
+    from clustergeo.publish.growth import _finding_sentence
+
+    row = _series_row([np.nan, 10.0, 60.0, 150.0, 250.0])
+    row["cagr"] = np.nan
+    sentence = _finding_sentence("X", row, "2010–2014", np.nan)
+    assert sentence.startswith("X: no growth rate for 2010–2014")
+    assert "; it rose 25.0-fold from 2011 to 2014: worth checking" in sentence
     # Too little to judge, or no period: nothing said, nothing raised.
     assert series_break(_series_row([np.nan, np.nan, 5.0, np.nan, np.nan])) == ""
     assert series_break(_series_row([1.0, 2.0]).drop(["start_year"])) == ""

@@ -225,6 +225,18 @@ def test_one_layout_per_theme_follows_it() -> None:
         assert page.get("size") == "297,210,mm"
         map_item = next(i for i in layout.iter("LayoutItem") if i.get("type") == "65639")
         assert map_item.get("followPresetName") == layout.get("name")
+        # The subtitle says how the findings are drawn: outlined over hot spots and Local
+        # Moran classes, filled over the LQs.
+        subtitle = next(
+            str(i.get("labelText"))
+            for i in layout.iter("LayoutItem")
+            if "Findings numbered by rank" in str(i.get("labelText"))
+        )
+        name = str(layout.get("name"))
+        if name.endswith((": hot spots", ": Local Moran")):
+            assert "cores outlined" in subtitle, name
+        elif name != OVERVIEW_THEME:
+            assert "cores filled" in subtitle, name
         assert map_item.get("followPreset") == "true"
         # The legend lists the theme's layers, in its order, and no other.
         legend = next(i for i in layout.iter("LayoutItem") if i.get("type") == "65642")
@@ -337,7 +349,9 @@ def test_outlined_findings_have_no_fill_and_a_halo() -> None:
         "clusters", "manufacturing", "Manufacturing", "#332288", labelled=True, outlined=True
     )
     assert style.name == "Findings outlined: Manufacturing"
+    # Clusters' cores unfilled; concentrations hatched as ever.
     assert 'name="style" value="no"' in style.qml
     assert 'name="style" value="solid"' not in style.qml
+    assert 'name="style" value="f_diagonal"' in style.qml
     # A white line under each coloured outline, so it reads over red hot spots.
     assert 'name="outline_color" value="255,255,255,255"' in style.qml

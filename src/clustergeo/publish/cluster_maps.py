@@ -4,7 +4,7 @@ Figures for reports, each with title, legend, scale bar, north arrow, source, at
 projection note, in British National Grid:
 
 * :func:`plot_cluster_map` — every finding over the study area: clusters (core filled, extent
-  dashed) and concentrations (hatched), coloured by industry with the fixed palette, numbered
+  dotted) and concentrations (hatched), coloured by industry with the fixed palette, numbered
   by rank on markers that never overlap (a marker pushed off its finding keeps a leader line
   to it), named in a key under the map;
 * the same map of one part of the study area (``view``): London on a national run
@@ -738,8 +738,11 @@ def _map_content(
     if view is None:
         numbered = findings.head(MAX_NUMBERED)
         return _MapContent(areas, findings, extents, boundaries, sites, letters, numbered, total)
-    xmin, ymin, xmax, ymax = (float(v) for v in view)
-    if not (np.isfinite([xmin, ymin, xmax, ymax]).all() and xmin < xmax and ymin < ymax):
+    bounds = np.asarray(view, dtype=float).ravel()
+    if bounds.size != 4 or not np.isfinite(bounds).all():
+        raise ValueError(f"A close-up's view must be a finite box, not {tuple(view)!r}.")
+    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
+    if not (xmin < xmax and ymin < ymax):
         raise ValueError(f"A close-up's view must be a finite box, not {tuple(view)!r}.")
     view_box = shapely.box(xmin, ymin, xmax, ymax)
     in_view = areas.loc[areas.intersects(view_box)]
@@ -792,7 +795,7 @@ def plot_cluster_map(
     colours, labels
         Each industry's fixed colour and its name in the legend, by industry key.
     extents
-        The findings' extent polygons (``cluster_id``, ``kind``), drawn dashed, or None.
+        The findings' extent polygons (``cluster_id``, ``kind``), drawn dotted, or None.
     title, subtitle, boundaries, attribution, source, geometry
         As for :func:`clustergeo.publish.plotting.plot_lq_choropleth`.
     sites

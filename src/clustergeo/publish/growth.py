@@ -496,7 +496,10 @@ def _finding_sentence(
     """
     cagr = float(row["cagr"])
     if np.isnan(cagr):
-        return f"{name}: no growth rate for {period} (a value is missing or zero)."
+        return (
+            f"{name}: no growth rate for {period} (a value is missing or zero)"
+            f"{_break_warning(row)}."
+        )
     share = float(row["competitive_share"])
     return (
         f"{name} {'grew' if cagr >= 0 else 'shrank'} {abs(cagr):.1%} a year, {period}"
@@ -550,7 +553,13 @@ def series_break(row: pd.Series) -> str:
         return ""
     start, end = known[0][1], known[-1][1]
     if end / start >= _MANIFOLD:
-        return f"rose {end / start:.1f}-fold"
+        # From the first and last years with a value, named where they are not the period's.
+        span = (
+            f" from {known[0][0]} to {known[-1][0]}"
+            if (known[0][0], known[-1][0]) != (first, last)
+            else ""
+        )
+        return f"rose {end / start:.1f}-fold{span}"
     whole = abs(np.log(end / start))
     if whole < np.log(3):
         return ""

@@ -612,7 +612,7 @@ def _pages(
     overview = "their cores filled in their industry's colour"
     industry = "cores filled, concentrations hatched, extents dotted"
     # Over a statistic's classes the cores are outlined (:data:`OUTLINED_FINDINGS`).
-    outlined = "cores outlined, extents dotted"
+    outlined = "cores outlined, concentrations hatched, extents dotted"
     return [
         PrintLayout(
             theme=theme.name,
@@ -627,9 +627,11 @@ def _pages(
                 + (
                     overview
                     if theme.name == OVERVIEW_THEME
-                    else industry
-                    if theme.name in labels.values()
                     else outlined
+                    if str(theme.layers.get("clusters", (False, ""))[1] or "").startswith(
+                        OUTLINED_FINDINGS
+                    )
+                    else industry
                 )
                 + "."
             ),

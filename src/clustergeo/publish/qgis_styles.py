@@ -570,9 +570,10 @@ def findings_style(
     gives ``members`` instead: the industries that make up the definition, by code, each with
     its label and colour, so that each is drawn as the overview and the cluster map draw it.
 
-    ``outlined`` draws the cores as outlines only (named "Findings outlined: <label>"), for
-    the themes whose statistic the findings lie over: a filled core would hide the hot spots
-    it is made of.
+    ``outlined`` draws the clusters' cores as outlines only, with a white halo, and the
+    concentrations hatched as ever (named "Findings outlined: <label>"), for the themes
+    whose statistic the findings lie over: a filled core would hide the hot spots it is
+    made of.
     """
     shown = dict(members) if members else {key: (label, colour)}
     several = len(shown) > 1
@@ -606,9 +607,10 @@ def findings_style(
             (
                 f"{industry} AND \"kind\" = 'concentration'",
                 f"{named}: concentration",
+                # Hatched either way: its sparse lines hide little of what lies under them.
                 fill_symbol(
                     str(len(rules) + 1),
-                    None if outlined else tint,
+                    tint,
                     outline=tint,
                     width_mm=0.6 if outlined else 0.5,
                     pattern="f_diagonal",
