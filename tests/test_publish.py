@@ -871,3 +871,14 @@ def test_the_run_writes_an_offline_map_page_of_its_findings(demo_run: RunPaths) 
     assert len(data["findings"]) == n_findings
     assert [f["rank"] for f in data["findings"]] == list(range(1, n_findings + 1))
     assert len(data["sites"]) == 3
+
+
+def test_change_maps_share_the_run_geometry_only_for_its_areas_in_its_order() -> None:
+    """A map colours the shared geometry's paths by its own rows, so the order must agree."""
+    from types import SimpleNamespace
+
+    areas = pd.DataFrame({"area_code": ["E01", "E02", "E03"]})
+    data: Any = SimpleNamespace(areas=areas, geometry="the run's geometry")
+    assert publish._shared_geometry(data, areas.copy()) == "the run's geometry"
+    assert publish._shared_geometry(data, areas.iloc[::-1]) is None
+    assert publish._shared_geometry(data, areas.iloc[:2]) is None

@@ -630,3 +630,88 @@ def test_a_tall_study_areas_map_key_and_legend_fit_together(industries: int) -> 
     if industries == 1:
         # The map gives way to the key: the figure prints at full size, its key at 7 pt.
         assert fig.get_figheight() <= MAX_MAP_HEIGHT_IN + 1e-9
+
+
+def _class_map_with_close_up(
+    areas: gpd.GeoDataFrame, classes: dict[str, tuple[str, str]]
+) -> tuple[plt.Figure, plt.Axes, tuple[float, float, float, float]]:
+    """A category map of ``areas`` (column ``kind``) given the run's London close-up."""
+    from dataclasses import replace
+
+    from clustergeo.publish.cluster_maps import london_view
+    from clustergeo.publish.map_geometry import close_up_geometry
+    from clustergeo.publish.plotting import geometry_for_map, plot_category_map
+
+    view = london_view(areas)
+    assert view is not None
+    geometry = replace(geometry_for_map(areas), close_up=close_up_geometry("London", view, areas))
+    fig, ax = plot_category_map(
+        areas,
+        "kind",
+        classes,
+        legend_title="Class",
+        title="Whole",
+        source=SOURCE,
+        geometry=geometry,
+    )
+    return fig, ax, view
+
+
+def test_every_map_of_a_national_run_shows_london_enlarged_under_its_key() -> None:
+    from matplotlib.colors import to_rgb
+
+    from clustergeo.publish.map_geometry import close_up_geometry
+    from clustergeo.publish.plotting import figure_renderer
+
+    hot, cold = "#cb181d", "#2171b5"
+    areas = _national(20).assign(
+        kind=lambda f: np.where(f["region_name"] == "London", "hot", "cold")
+    )
+    classes = {"hot": ("Persistent hot spot", hot), "cold": ("Persistent cold spot", cold)}
+    fig, ax, view = _class_map_with_close_up(areas, classes)
+    (inset,) = [a for a in fig.axes if a.get_label() == "close-up of London"]
+    assert inset.get_title(loc="left") == "London, enlarged"
+    assert inset.get_xlim() == pytest.approx((view[0], view[2]))
+    assert inset.get_ylim() == pytest.approx((view[1], view[3]))
+    # The inset holds the areas the view touches: London's four and the ring round them.
+    close_up = close_up_geometry("London", view, areas)
+    assert close_up is not None
+    assert sorted(areas.iloc[close_up.members]["region_name"].value_counts()) == [4, 12]
+    # The map outlines the view.
+    (outline,) = [p for p in ax.patches if p.get_gid() == "close-up-extent"]
+    assert (outline.get_x(), outline.get_width()) == pytest.approx((view[0], view[2] - view[0]))
+    # Under the key, beside the map, on the page, and nothing cut off or covered.
+    renderer = figure_renderer(fig)
+    key = ax.get_legend().get_window_extent(renderer)
+    box_ = inset.get_tightbbox(renderer)
+    assert box_.y1 <= key.y0
+    assert box_.x0 >= ax.get_window_extent(renderer).x1
+    assert box_.x1 <= fig.bbox.x1
+    assert layout_problems(fig) == []
+    # Drawn in the map's colours: London hot at the inset's middle, its surroundings cold.
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+    height = pixels.shape[0]
+
+    def colour_at(x: float, y: float) -> np.ndarray:
+        px, py = inset.transData.transform((x, y))
+        return pixels[int(height - py), int(px)]
+
+    middle = ((view[0] + view[2]) / 2 + 2_500, (view[1] + view[3]) / 2 + 2_500)
+    assert colour_at(*middle) == pytest.approx(to_rgb(hot), abs=0.02)
+    assert colour_at(view[0] + 500, view[1] + 500) == pytest.approx(to_rgb(cold), abs=0.02)
+
+
+def test_a_map_without_room_beside_it_draws_no_close_up() -> None:
+    # A strip 100 km by 30 km, its seven classes all present: a short figure whose key of
+    # seven long entries leaves no square of room under it.
+    areas = _national(20)
+    centres = areas.geometry.centroid
+    strip = areas.loc[centres.y.between(30_000, 60_000)].reset_index(drop=True)
+    strip["kind"] = [f"c{i % 7}" for i in range(len(strip))]
+    colours = ["#67000d", "#cb181d", "#fe9929", "#fcbba1", "#2171b5", "#6baed6", "#969696"]
+    classes = {f"c{i}": (f"Trend number {i} of seven", c) for i, c in enumerate(colours)}
+    fig, ax, _view = _class_map_with_close_up(strip, classes)
+    assert fig.get_size_inches()[1] < 3.5
+    assert [a for a in fig.axes if a.get_label() == "close-up of London"] == []
+    assert [p for p in ax.patches if p.get_gid() == "close-up-extent"] == []

@@ -35,7 +35,7 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import blended_transform_factory
 
@@ -52,6 +52,7 @@ from clustergeo.publish.palette import BASE_FILL, FILL_ALPHA
 from clustergeo.publish.placement import Box, place_boxes
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
+    CLOSE_UP_STYLE,
     FONT_SIZES,
     MARKER_DIAMETER_PT,
     MAX_MAP_HEIGHT_IN,
@@ -72,6 +73,7 @@ from clustergeo.publish.plotting import (
     furniture_corners,
     geometry_for_map,
     house_style,
+    outline_close_up,
     set_title,
     study_outline_handle,
     wrap_text,
@@ -894,7 +896,7 @@ def plot_cluster_map(
         _draw_findings(ax, findings, colours, extents)
         draw_outlines(ax, geometry, tiers, study_outline=not close, above=_FINDING_LINE_Z)
         if close_up:
-            _outline_close_up(ax, close_up[1])
+            outline_close_up(ax, close_up[1], zorder=_FINDING_LINE_Z + 0.4)
         anchors = _anchors(numbered, areas, view)
         _draw_rings(
             ax,
@@ -1090,37 +1092,8 @@ def _write_key(
         )
 
 
-_CLOSE_UP_COLOUR = "#222222"
-_CLOSE_UP_WIDTH = 1.0
-_CLOSE_UP_DASHES = (0.0, (4.0, 1.5))
-
-
 def _close_up_handle(place: str) -> Patch:
-    return Patch(
-        facecolor="none",
-        edgecolor=_CLOSE_UP_COLOUR,
-        linewidth=_CLOSE_UP_WIDTH,
-        linestyle=_CLOSE_UP_DASHES,
-        label=f"{place}: close-up on its own map",
-    )
-
-
-def _outline_close_up(ax: Axes, view: Sequence[float]) -> None:
-    """The extent of a close-up drawn as its own map, over the findings and outlines."""
-    xmin, ymin, xmax, ymax = view
-    ax.add_patch(
-        Rectangle(
-            (xmin, ymin),
-            xmax - xmin,
-            ymax - ymin,
-            facecolor="none",
-            edgecolor=_CLOSE_UP_COLOUR,
-            linewidth=_CLOSE_UP_WIDTH,
-            linestyle=_CLOSE_UP_DASHES,
-            zorder=_FINDING_LINE_Z + 0.4,
-            gid="close-up-extent",
-        )
-    )
+    return Patch(facecolor="none", label=f"{place}: close-up on its own map", **CLOSE_UP_STYLE)
 
 
 def _close_up_furniture(ax: Axes, findings: gpd.GeoDataFrame) -> None:

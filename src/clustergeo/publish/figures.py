@@ -25,7 +25,7 @@ import signal
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -54,6 +54,7 @@ from clustergeo.publish.key_findings import straddled_tiers
 from clustergeo.publish.map_geometry import (
     PRINT_PIXELS,
     MapGeometry,
+    close_up_geometry,
     coverage_collection,
     path_collection,
     prepare_map_geometries,
@@ -196,6 +197,12 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
     geometry, panel_geometry = prepare_map_geometries(
         areas, boundaries, [PRINT_PIXELS, panel_pixels]
     )
+    # On a national run every map shows London enlarged beside it.
+    london = london_view(areas)
+    if london is not None:
+        geometry = replace(
+            geometry, close_up=close_up_geometry("London", london, areas, boundaries)
+        )
     return MapData(
         areas=areas,
         geometry=geometry,

@@ -24,8 +24,11 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.path import Path
 
 __all__ = [
+    "INSET_PIXELS",
     "PRINT_PIXELS",
+    "CloseUp",
     "MapGeometry",
+    "close_up_geometry",
     "coverage_collection",
     "geometry_paths",
     "path_collection",
@@ -36,6 +39,8 @@ __all__ = [
 
 #: Pixels across a full-width printed map: 17 cm at 300 dpi.
 PRINT_PIXELS = 2000
+#: Pixels across an inset close-up beside a map (about 5 cm at 300 dpi).
+INSET_PIXELS = 600
 
 
 def simplify_to_scale(
@@ -208,6 +213,65 @@ class MapGeometry:
     areas: list[Path]
     outlines: Mapping[str, list[Path]] = field(default_factory=dict)
     study_outline: list[Path] = field(default_factory=list)
+    close_up: CloseUp | None = None
+
+
+@dataclass(frozen=True)
+class CloseUp:
+    """A part of the study area each map also shows enlarged, in an inset beside it.
+
+    Attributes
+    ----------
+    place
+        What the part is called ("London").
+    view
+        Its ``(xmin, ymin, xmax, ymax)`` in metres.
+    members
+        The positions, in the areas frame, of the areas the view holds (some in part).
+    geometry
+        Those areas (in the order of ``members``) and the authority outlines in the view,
+        simplified to the inset's scale.
+    """
+
+    place: str
+    view: tuple[float, float, float, float]
+    members: np.ndarray
+    geometry: MapGeometry
+
+
+def close_up_geometry(
+    place: str,
+    view: Sequence[float],
+    areas: gpd.GeoDataFrame,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    *,
+    pixels: int = INSET_PIXELS,
+) -> CloseUp | None:
+    """The :class:`CloseUp` of ``view``: its areas and outlines at an inset's scale.
+
+    None where the view holds no area.
+    """
+    xmin, ymin, xmax, ymax = (float(v) for v in view)
+    box = shapely.box(xmin, ymin, xmax, ymax)
+    members = np.flatnonzero(areas.intersects(box).to_numpy())
+    if not len(members):
+        return None
+    extent = max(xmax - xmin, ymax - ymin, 1.0)
+    outlines = {
+        tier: _outline_paths(frame.geometry.loc[frame.intersects(box)], extent, pixels)
+        for tier, frame in (boundaries or {}).items()
+        if len(frame)
+    }
+    return CloseUp(
+        place=place,
+        view=(xmin, ymin, xmax, ymax),
+        members=members,
+        geometry=MapGeometry(
+            bounds=(xmin, ymin, xmax, ymax),
+            areas=_simplified_areas(areas.geometry.iloc[members], extent, pixels)[1],
+            outlines=outlines,
+        ),
+    )
 
 
 def prepare_map_geometry(

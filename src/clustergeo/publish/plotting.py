@@ -58,6 +58,7 @@ from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path, file_sha256, note_written
 from clustergeo.publish.house_fonts import house_font_files, use_house_fonts
 from clustergeo.publish.map_geometry import (
+    CloseUp,
     MapGeometry,
     coverage_collection,
     prepare_map_geometry,
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOUNDARY_STYLES",
+    "CLOSE_UP_STYLE",
     "FIGURE_FORMATS",
     "FONT_SIZES",
     "HOTSPOT_CLASSES",
@@ -100,6 +102,7 @@ __all__ = [
     "STUDY_OUTLINE_STYLE",
     "MapInputError",
     "add_attribution",
+    "add_close_up_inset",
     "add_map_furniture",
     "add_north_arrow",
     "add_scale_bar",
@@ -121,6 +124,7 @@ __all__ = [
     "house_style",
     "layout_problems",
     "lq_class_handles",
+    "outline_close_up",
     "plot_category_map",
     "plot_hotspot_map",
     "plot_lisa_map",
@@ -1430,7 +1434,102 @@ def _class_map(
             freeze_layout(fig)
         draw_areas(ax, geometry.areas, colours, no_data=no_data, hatched=hatched)
         draw_outlines(ax, geometry, tiers)
+        if own_figure and geometry.close_up is not None:
+            inset = add_close_up_inset(ax, geometry.close_up)
+            if inset is not None:
+                members = geometry.close_up.members
+                draw_areas(
+                    inset,
+                    geometry.close_up.geometry.areas,
+                    [colours[i] for i in members],
+                    no_data=no_data[members],
+                    hatched=hatched[members],
+                )
+                draw_outlines(inset, geometry.close_up.geometry, tiers)
     return fig, ax
+
+
+#: How a close-up's extent is outlined on the whole map (and keyed in its legend).
+CLOSE_UP_STYLE: Final[Mapping[str, Any]] = MappingProxyType(
+    {"edgecolor": "#222222", "linewidth": 1.0, "linestyle": (0.0, (4.0, 1.5))}
+)
+#: The smallest side of an inset close-up worth drawing, in inches.
+_MIN_INSET_IN: Final = 1.2
+#: The largest, in inches: beyond it a close-up adds paper, not detail.
+_MAX_INSET_IN: Final = 2.4
+#: Space kept under the legend and round the inset, in points.
+_INSET_GAP_PT: Final = 10.0
+#: Room above the inset for its title and below it for its scale bar, in points.
+_INSET_TITLE_PT: Final = 14.0
+_INSET_SCALE_PT: Final = 26.0
+
+
+def outline_close_up(ax: Axes, view: Sequence[float], *, zorder: float = 6.4) -> None:
+    """Outline on the whole map the extent a close-up shows enlarged."""
+    xmin, ymin, xmax, ymax = view
+    ax.add_patch(
+        Rectangle(
+            (xmin, ymin),
+            xmax - xmin,
+            ymax - ymin,
+            facecolor="none",
+            zorder=zorder,
+            gid="close-up-extent",
+            **CLOSE_UP_STYLE,
+        )
+    )
+
+
+def add_close_up_inset(ax: Axes, close_up: CloseUp) -> Axes | None:
+    """An inset axes under the map's legend showing ``close_up.view`` enlarged, or None.
+
+    Call it once the layout is frozen (:func:`freeze_layout`): the inset takes the free
+    column under the legend, beside the map, from the legend's left edge to the page's,
+    a square of at most :data:`_MAX_INSET_IN` inches, titled with the place's name and with
+    a scale bar under it. The map outlines the view. None (and nothing drawn) where the
+    column has no room for a square of :data:`_MIN_INSET_IN` inches, or the map no legend.
+    The caller fills the inset (its data coordinates are the map's).
+    """
+    legend = ax.get_legend()
+    if legend is None:
+        return None
+    fig = _root_figure(ax)
+    renderer = figure_renderer(fig)
+    to_inches = fig.dpi_scale_trans.inverted()
+    key = legend.get_window_extent(renderer).transformed(to_inches)
+    frame = ax.get_window_extent(renderer).transformed(to_inches)
+    width_in, _height_in = fig.get_size_inches()
+    left = key.x0
+    top = key.y0 - (_INSET_GAP_PT + _INSET_TITLE_PT) / 72
+    bottom = frame.y0 + _INSET_SCALE_PT / 72
+    side = min(width_in - 3 / 72 - left, top - bottom, _MAX_INSET_IN)
+    if side < _MIN_INSET_IN:
+        log.debug("No room beside the map for a close-up of %s", close_up.place)
+        return None
+    inset = fig.add_axes(
+        (
+            left / width_in,
+            (top - side) / fig.get_size_inches()[1],
+            side / width_in,
+            side / fig.get_size_inches()[1],
+        ),
+        label=f"close-up of {close_up.place}",
+    )
+    frame_map(inset, close_up.view, margin=0.0)
+    for spine in inset.spines.values():
+        spine.set(visible=True, edgecolor=CLOSE_UP_STYLE["edgecolor"], linewidth=0.8)
+    inset.set_facecolor("white")
+    inset.set_title(
+        f"{close_up.place}, enlarged",
+        loc="left",
+        pad=3.0,
+        fontsize=FONT_SIZES["legend_title"],
+        fontweight="bold",
+    )
+    # Under the inset, its backing clear of the frame.
+    add_scale_bar(inset, fraction=0.4, loc="upper left", bbox_to_anchor=(0.0, -2 / 72 / side))
+    outline_close_up(ax, close_up.view)
+    return inset
 
 
 def drawn_tiers(boundaries: Mapping[str, gpd.GeoDataFrame]) -> list[str]:

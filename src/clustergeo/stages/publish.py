@@ -573,9 +573,11 @@ def _write_map_files(
 def _shared_geometry(data: MapData, areas: pd.DataFrame) -> MapGeometry | None:
     """The run's map geometry for other maps of ``areas``, if they are the same areas.
 
-    The run's maps leave out an area without LQs; maps of every area prepare their own.
+    The same areas in the same order: a map colours the geometry's paths by its rows. The
+    run's maps leave out an area without LQs; maps of every area prepare their own.
     """
-    return data.geometry if set(data.areas["area_code"]) == set(areas["area_code"]) else None
+    same = data.areas["area_code"].astype(str).tolist() == areas["area_code"].astype(str).tolist()
+    return data.geometry if same else None
 
 
 def _read_tables(paths: RunPaths) -> RunTables:
