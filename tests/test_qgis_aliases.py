@@ -74,6 +74,50 @@ def test_a_count_runs_fields_are_called_jobs_and_unknown_fields_keep_their_names
     assert "global_statistics" not in aliases
 
 
+def test_the_tested_values_are_named_by_the_hot_spot_variable() -> None:
+    layers = {
+        "hotspots": ["area_code", "value", "gi_star_z"],
+        "circular_colocation": ["producers_value", "users_value", "pu_i"],
+    }
+    on_lq = field_aliases(layers, [], gva=False)
+    assert on_lq["hotspots"] == {"value": "Value tested: LQ"}
+    assert on_lq["circular_colocation"] == {
+        "producers_value": "Producers: LQ",
+        "users_value": "Users: LQ",
+    }
+    counts = field_aliases(layers, [], gva=False, variable="employment")
+    assert counts["hotspots"]["value"] == "Value tested: jobs"
+    density = field_aliases(layers, [], gva=True, variable="density")
+    assert density["hotspots"]["value"] == "Value tested: GVA (£m) per km²"
+    assert density["circular_colocation"]["users_value"] == "Users: GVA (£m) per km²"
+
+
+def test_grid_and_circular_values_are_named_in_the_runs_unit() -> None:
+    aliases = field_aliases(
+        {
+            "grid_clusters": ["cluster_id", "employment", "cells"],
+            "circular_findings": ["employment", "employment_share", "stream"],
+            "circular_zones": ["producer_employment", "user_employment", "users_nearby_lq"],
+            "circular_zone_authorities": ["employment", "employment_share"],
+        },
+        [],
+        gva=False,
+    )
+    assert aliases["grid_clusters"] == {"employment": "Grid cluster: jobs"}
+    assert aliases["circular_findings"] == {
+        "employment": "Core: jobs",
+        "employment_share": "Core: share of the industry's jobs in the study area",
+    }
+    assert aliases["circular_zones"] == {
+        "producer_employment": "Producers: jobs",
+        "user_employment": "Users: jobs",
+    }
+    assert aliases["circular_zone_authorities"] == {
+        "employment": "Jobs",
+        "employment_share": "Share of the zone's jobs",
+    }
+
+
 def test_industry_lq_fields_are_the_wide_layers_columns() -> None:
     from clustergeo.publish.layers import wide_lq_columns
 

@@ -69,9 +69,21 @@ def _definition_fields(label: str, gva: bool) -> dict[str, str]:
     }
 
 
-def _measured_fields(layer: str, gva: bool) -> dict[str, str]:
-    """Fields that hold the run's values, by layer: jobs or £m of GVA, whatever their name."""
+def _variable_words(variable: str, gva: bool) -> str:
+    """The hot-spot variable (``hotspots.variable``) as its values are: "LQ", "jobs per km²"."""
+    amount = _units(gva)["amount"]
+    return {"lq": "LQ", "employment": amount, "density": f"{amount} per km²"}.get(
+        variable, variable
+    )
+
+
+def _measured_fields(layer: str, gva: bool, variable: str) -> dict[str, str]:
+    """Fields that hold the run's values, by layer: jobs or £m of GVA, whatever their name.
+
+    ``variable`` is what the hot-spot statistics (and the co-location tests) analysed.
+    """
     unit = _units(gva)
+    tested = _variable_words(variable, gva)
     finding = {
         "employment": f"Core: {unit['amount']}",
         "employment_share": f"Core: share of the industry's {unit['of']} in the study area",
@@ -81,6 +93,22 @@ def _measured_fields(layer: str, gva: bool) -> dict[str, str]:
     by_layer: dict[str, dict[str, str]] = {
         "clusters": finding,
         "cluster_extents": finding,
+        "circular_findings": finding,
+        "hotspots": {"value": f"Value tested: {tested}"},
+        "grid_clusters": {"employment": f"Grid cluster: {unit['amount']}"},
+        "circular_zones": {
+            "producer_employment": f"Producers: {unit['amount']}",
+            "user_employment": f"Users: {unit['amount']}",
+            "users_nearby_employment": f"Users within reach: {unit['amount']}",
+        },
+        "circular_zone_authorities": {
+            "employment": unit["Amount"],
+            "employment_share": f"Share of the zone's {unit['of']}",
+        },
+        "circular_colocation": {
+            "producers_value": f"Producers: {tested}",
+            "users_value": f"Users: {tested}",
+        },
         "lq": {
             "employment": unit["Amount"],
             "area_total": f"Area: {unit['amount']}, all industries",
@@ -119,6 +147,7 @@ def field_aliases(
     industry_fields: Mapping[str, str] | None = None,
     *,
     gva: bool,
+    variable: str = "lq",
 ) -> dict[str, dict[str, str]]:
     """Each layer's field aliases, by layer and field name.
 
@@ -133,6 +162,9 @@ def field_aliases(
         code (a definition's LQ and its section's may be the same name).
     gva
         True when the values are GVA in £ million rather than jobs.
+    variable
+        What the hot-spot statistics analysed (``hotspots.variable``: ``lq``,
+        ``employment`` or ``density``).
     """
     per_definition = {
         f"{key}{suffix}": alias
@@ -142,7 +174,7 @@ def field_aliases(
     industries = {field: f"LQ: {name}" for field, name in (industry_fields or {}).items()}
     aliases = {}
     for layer, fields in columns.items():
-        measured = _measured_fields(layer, gva)
+        measured = _measured_fields(layer, gva, variable)
         own = {
             field: alias
             for field in fields

@@ -553,6 +553,7 @@ def _write_map_files(
                 definitions,
                 industry_lq_fields(tables.lq),
                 gva=framing.values_are_gva,
+                variable=config.hotspots.variable,
             ),
         ),
         paths[r.QGIS_PROJECT],
