@@ -882,3 +882,87 @@ def test_change_maps_share_the_run_geometry_only_for_its_areas_in_its_order() ->
     assert publish._shared_geometry(data, areas.copy()) == "the run's geometry"
     assert publish._shared_geometry(data, areas.iloc[::-1]) is None
     assert publish._shared_geometry(data, areas.iloc[:2]) is None
+
+
+_READ_LAYOUT_MAPS = """
+import json, sys
+from qgis.core import QgsApplication, QgsLayoutItemMap, QgsProject
+app = QgsApplication([], False)
+app.initQgis()
+project = QgsProject.instance()
+read = project.read(sys.argv[1])
+layouts = {}
+for layout in project.layoutManager().printLayouts():
+    maps = [i for i in layout.items() if isinstance(i, QgsLayoutItemMap)]
+    layouts[layout.name()] = [
+        {
+            "uuid": m.uuid(),
+            "extent": [m.extent().xMinimum(), m.extent().yMinimum(),
+                       m.extent().xMaximum(), m.extent().yMaximum()],
+            "theme": m.followVisibilityPresetName(),
+            "overviews": [
+                {"linked": o.linkedMap().uuid() if o.linkedMap() else None,
+                 "enabled": o.enabled(),
+                 "stroke": o.frameSymbol().symbolLayer(o.frameSymbol().symbolLayerCount() - 1)
+                     .strokeStyle()}
+                for o in (m.overviews().overview(i) for i in range(m.overviews().size()))
+            ],
+        }
+        for m in maps
+    ]
+print(json.dumps({"read": read, "layouts": layouts}))
+project.clear()
+app.exitQgis()
+"""
+
+
+@pytest.mark.qgis
+def test_qgis_reads_the_layouts_close_up_and_outlines_it(qgis_python: str, tmp_path: Path) -> None:
+    """Real QGIS links every layout's overview to its close-up map, which follows the theme."""
+    from clustergeo.publish.framing import Framing
+    from clustergeo.publish.qgis_layouts import LayoutCloseUp
+    from clustergeo.publish.qgis_project import project_for_layers
+
+    framing = Framing(
+        run_name="national",
+        description="",
+        synthetic=True,
+        employment_basis="workplace",
+        employment_source="a test table",
+        lq_reference="the study area",
+        year=2021,
+    )
+    view = (500_000.0, 150_000.0, 560_000.0, 210_000.0)
+    project = tmp_path / "clustergeo.qgs"
+    project.write_text(
+        project_for_layers(
+            framing=framing,
+            geopackage_name="clustergeo.gpkg",
+            layers={"clusters": "Polygon", "district": "Polygon"},
+            styles=[],
+            extent=(0, 0, 650_000, 1_200_000),
+            close_up=LayoutCloseUp("London", view, (153, 151, 46, 46)),
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [qgis_python, "-c", _READ_LAYOUT_MAPS, str(project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["read"]
+    assert report["layouts"]
+    for name, maps in report["layouts"].items():
+        # The page's map outlines the close-up (QGIS lists items in no set order).
+        (main,) = [m for m in maps if m["overviews"]]
+        (inset,) = [m for m in maps if m is not main]
+        assert inset["extent"] == pytest.approx(list(view)), name
+        assert inset["theme"] == main["theme"] == name
+        assert inset["overviews"] == []
+        # Outlined dashed (Qt's DashLine, 2) on the main map, linked to the close-up.
+        assert main["overviews"] == [{"linked": inset["uuid"], "enabled": True, "stroke": 2}]

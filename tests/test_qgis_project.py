@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import box
 
 from clustergeo.publish.framing import Framing
-from clustergeo.publish.qgis_layouts import layout_extent, scale_bar_km
-from clustergeo.publish.qgis_project import OVERVIEW_THEME, SurfaceBands, project_for_layers
+from clustergeo.publish.qgis_layouts import (
+    LayoutCloseUp,
+    close_up_places,
+    layout_extent,
+    scale_bar_km,
+)
+from clustergeo.publish.qgis_project import (
+    OVERVIEW_THEME,
+    SurfaceBands,
+    layout_close_up,
+    project_for_layers,
+)
 from clustergeo.publish.qgis_styles import (
     base_style,
     boundary_style,
@@ -37,7 +49,12 @@ FRAMING = Framing(
 )
 
 
-def _project(*, with_sites: bool = False, surface: SurfaceBands | None = None) -> ET.Element:
+def _project(
+    *,
+    with_sites: bool = False,
+    surface: SurfaceBands | None = None,
+    close_up: LayoutCloseUp | None = None,
+) -> ET.Element:
     layers: dict[str, str | None] = {
         "clusters": "Polygon",
         "cluster_extents": "Polygon",
@@ -80,6 +97,7 @@ def _project(*, with_sites: bool = False, surface: SurfaceBands | None = None) -
         extent=(400_000, 250_000, 460_000, 340_000),
         definitions=DEFINITIONS,
         surface=surface,
+        close_up=close_up,
     )
     return ET.fromstring(xml.split("\n", 1)[1])
 
@@ -355,3 +373,90 @@ def test_outlined_findings_have_no_fill_and_a_halo() -> None:
     assert 'name="style" value="f_diagonal"' in style.qml
     # A white line under each coloured outline, so it reads over red hot spots.
     assert 'name="outline_color" value="255,255,255,255"' in style.qml
+
+
+def _grid(columns: int, rows: int, london: set[tuple[int, int]]) -> gpd.GeoDataFrame:
+    """10 km squares, ``columns`` by ``rows``; those in ``london`` (column, row) in London."""
+    cells = [(c, r) for r in range(rows) for c in range(columns)]
+    return gpd.GeoDataFrame(
+        {
+            "area_code": [f"E{i:03d}" for i in range(len(cells))],
+            "region_name": ["London" if cell in london else "Elsewhere" for cell in cells],
+        },
+        geometry=[
+            box(c * 10_000, r * 10_000, (c + 1) * 10_000, (r + 1) * 10_000) for c, r in cells
+        ],
+        crs="EPSG:27700",
+    )
+
+
+def test_close_up_places_are_corners_of_the_map_frame_largest_first() -> None:
+    places = close_up_places((0, 0, 100_000, 200_000))
+    sides = [box_[2] for box_, _covered in places]
+    assert sides == sorted(sides, reverse=True)
+    extent = layout_extent((0, 0, 100_000, 200_000))
+    metres_per_mm = (extent[2] - extent[0]) / 192
+    for (x, y, width, height), covered in places:
+        # Inside the map frame (10, 24, 192 x 176 mm), square.
+        assert width == height
+        assert x >= 10
+        assert y >= 24
+        assert x + width <= 202
+        assert y + height <= 200
+        # What it covers on the map: its box and the title above it, in metres.
+        assert covered[2] - covered[0] == pytest.approx(width * metres_per_mm)
+        assert covered[3] - covered[1] == pytest.approx((height + 5) * metres_per_mm)
+        assert covered[0] == pytest.approx(extent[0] + (x - 10) * metres_per_mm)
+    # The first: the bottom-right corner, 3 mm in from the frame.
+    (x, y, width, _), _covered = places[0]
+    assert (x + width, y + width) == pytest.approx((199, 197))
+
+
+def test_a_national_layout_shows_london_enlarged_where_the_map_is_empty() -> None:
+    # A tall study area 100 by 300 km, London's 2 x 2 squares in its middle: the frame's
+    # proportions leave sea beside it, and the close-up takes a corner of it.
+    tall = _grid(10, 30, {(4, 14), (5, 14), (4, 15), (5, 15)})
+    close_up = layout_close_up(tall)
+    assert close_up is not None
+    assert close_up.place == "London"
+    xmin, ymin, xmax, ymax = close_up.view
+    assert xmin < 40_000
+    assert ymin < 140_000
+    assert xmax > 60_000
+    assert ymax > 160_000
+    covered = dict(close_up_places(tall.total_bounds))[close_up.box]
+    assert not tall.intersects(box(*covered)).any()
+    # A study area filling the frame leaves no corner free; a region without London needs none.
+    wide = _grid(22, 20, {(10, 10), (11, 10), (10, 11), (11, 11)})
+    assert layout_close_up(wide) is None
+    assert layout_close_up(tall.assign(region_name="Elsewhere")) is None
+
+
+def test_every_layout_frames_the_close_up_and_outlines_it_on_its_map() -> None:
+    close_up = LayoutCloseUp("London", (40_000, 140_000, 60_000, 160_000), (153, 151, 46, 46))
+    root = _project(close_up=close_up)
+    for layout in root.findall("Layouts/Layout"):
+        maps = [i for i in layout.iter("LayoutItem") if i.get("type") == "65639"]
+        assert len(maps) == 2
+        main, inset = maps
+        assert inset.get("position") == "153,151,mm"
+        assert inset.get("size") == "46,46,mm"
+        assert inset.get("followPresetName") == layout.get("name")
+        extent = inset.find("Extent")
+        assert extent is not None
+        assert [float(extent.get(k, "nan")) for k in ("xmin", "ymin", "xmax", "ymax")] == [
+            40_000,
+            140_000,
+            60_000,
+            160_000,
+        ]
+        (overview,) = main.iter("ComposerMapOverview")
+        assert overview.get("frameMap") == inset.get("uuid")
+        assert overview.get("show") == "1"
+        titles = [i.get("labelText") for i in layout.iter("LayoutItem") if i.get("type") == "65641"]
+        assert "London, enlarged" in titles
+    # Without a close-up, one map and no overview.
+    plain = _project()
+    for layout in plain.findall("Layouts/Layout"):
+        assert [i.get("type") for i in layout.iter("LayoutItem")].count("65639") == 1
+        assert not list(layout.iter("ComposerMapOverview"))

@@ -13,9 +13,12 @@ Page plan (millimetres, A4 landscape 297 x 210)::
     | +-------------------------------------+ +---------------+ |
     | | map                        north ^  | | legend        | |
     | |                                     | |               | |
-    | | scale bar                           | | source, credit| |
+    | | scale bar                 close-up  | | source, credit| |
     | +-------------------------------------+ +---------------+ |
     +-----------------------------------------------------------+
+
+On a national run each map also shows London enlarged, in a map of its own in a corner of
+the page's map that covers no area (:class:`LayoutCloseUp`), its extent outlined on the map.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from xml.sax.saxutils import quoteattr
 __all__ = [
     "LAYOUT_MARGIN",
     "PAGE_MM",
+    "LayoutCloseUp",
     "PrintLayout",
+    "close_up_places",
     "layout_extent",
     "layouts_xml",
     "scale_bar_km",
@@ -65,6 +70,63 @@ class PrintLayout:
     #: The legend's layers, top first, as (layer id, title, the project's group of the layer):
     #: those the theme shows.
     legend: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LayoutCloseUp:
+    """A part of the study area every layout also shows enlarged, in a map inside its map.
+
+    ``view`` is the part's square extent (metres); ``box`` the inset's ``(x, y, width,
+    height)`` on the page (millimetres), a place over no area (:func:`close_up_places`).
+    """
+
+    place: str
+    view: tuple[float, float, float, float]
+    box: tuple[float, float, float, float]
+
+
+#: The sides a layout's close-up may have, largest first, and its distance from the map
+#: frame's edges (mm).
+_CLOSE_UP_SIDES_MM = (52.0, 46.0, 40.0)
+_CLOSE_UP_INSET_MM = 3.0
+#: The height of the close-up's title, set above it (mm).
+_CLOSE_UP_TITLE_MM = 5.0
+
+
+def close_up_places(
+    bounds: Sequence[float],
+) -> list[tuple[tuple[float, float, float, float], tuple[float, float, float, float]]]:
+    """Where a close-up may go in every layout's map, in order of preference.
+
+    Each place is the inset's box on the page ``(x, y, width, height)`` in millimetres and the
+    extent ``(xmin, ymin, xmax, ymax)`` in metres that the box and its title cover on the
+    main map of a study area of ``bounds``: the caller takes the first that covers no area.
+    The bottom-right and top-left corners of the map frame (the scale bar holds the
+    bottom-left and the north arrow the top-right), each at every size of
+    :data:`_CLOSE_UP_SIDES_MM`, the largest first.
+    """
+    extent = layout_extent(bounds)
+    x0, y0, width, height = _MAP
+    metres_per_mm = (extent[2] - extent[0]) / width
+    gap, title = _CLOSE_UP_INSET_MM, _CLOSE_UP_TITLE_MM
+    boxes = [
+        box
+        for side in _CLOSE_UP_SIDES_MM
+        for box in (
+            (x0 + width - gap - side, y0 + height - gap - side, side, side),
+            (x0 + gap, y0 + gap + title, side, side),
+        )
+    ]
+    places = []
+    for x, y, w, h in boxes:
+        covered = (
+            extent[0] + (x - x0) * metres_per_mm,
+            extent[3] - (y + h - y0) * metres_per_mm,
+            extent[0] + (x + w - x0) * metres_per_mm,
+            extent[3] - (y - title - y0) * metres_per_mm,
+        )
+        places.append(((x, y, w, h), covered))
+    return places
 
 
 def _uuid(*parts: str) -> str:
@@ -119,18 +181,59 @@ def scale_bar_km(extent_width_m: float) -> float:
     return max((k for k in _NICE_KM if k <= target), default=_NICE_KM[0])
 
 
-def _map_item(page: PrintLayout, uuid: str, extent: Sequence[float]) -> str:
+def _map_item(
+    page: PrintLayout,
+    uuid: str,
+    extent: Sequence[float],
+    *,
+    box: tuple[float, float, float, float] = _MAP,
+    z: int = 1,
+    overview_of: str | None = None,
+) -> str:
+    """A map following the page's theme; ``overview_of`` a map whose extent it outlines."""
     xmin, ymin, xmax, ymax = extent
+    overview = _overview(_uuid(uuid, "overview"), overview_of) if overview_of is not None else ""
     return _item(
         65639,
         uuid,
-        _MAP,
-        z=1,
+        box,
+        z=z,
         attrs=f'frame="true" background="true" outlineWidthM="0.3,mm" frameJoinStyle="miter" '
         f'followPreset="true" followPresetName={quoteattr(page.theme)} keepLayerSet="false" '
         'drawCanvasItems="false" mapRotation="0" mapFlags="0" labelMargin="0,mm" isTemporal="0"',
         body=f'<Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
-        '<LayerSet/><AtlasMap atlasDriven="0" scalingMode="2" margin="0.1"/>',
+        f'<LayerSet/>{overview}<AtlasMap atlasDriven="0" scalingMode="2" margin="0.1"/>',
+    )
+
+
+def _overview(uuid: str, frame_map: str) -> str:
+    """The extent of map ``frame_map`` outlined: a dark dashed line on a white one.
+
+    The white keeps the dashes apart from the county lines and dark fills they cross.
+    """
+    strokes = (("255,255,255,255", "solid", "1.3"), ("34,34,34,255", "dash", "0.6"))
+    layers = "".join(
+        '<layer locked="0" enabled="1" pass="0" class="SimpleFill"><Option type="Map">'
+        + "".join(
+            f'<Option name="{name}" type="QString" value="{value}"/>'
+            for name, value in (
+                ("color", "0,0,0,0"),
+                ("style", "no"),
+                ("outline_color", colour),
+                ("outline_style", style),
+                ("outline_width", width),
+                ("outline_width_unit", "MM"),
+                ("joinstyle", "miter"),
+            )
+        )
+        + "</Option></layer>"
+        for colour, style, width in strokes
+    )
+    return (
+        f'<ComposerMapOverview name="Close-up" uuid="{uuid}" frameMap="{frame_map}" '
+        'blendMode="0" position="3" inverted="0" show="1" centered="0">'
+        f'<symbol alpha="1" clip_to_extent="1" name="" force_rhr="0" type="fill">{layers}'
+        "</symbol></ComposerMapOverview>"
     )
 
 
@@ -281,9 +384,21 @@ def _north_arrow(uuid: str, map_uuid: str) -> str:
     )
 
 
-def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
+def _close_up_items(page: PrintLayout, close_up: LayoutCloseUp, uuid: str) -> str:
+    """The close-up's map, framed, and its title above it."""
+    x, y, width, _height = close_up.box
+    return _map_item(page, uuid, close_up.view, box=close_up.box, z=2) + _label(
+        _uuid(page.theme, "close-up title"),
+        (x, y - _CLOSE_UP_TITLE_MM, width, _CLOSE_UP_TITLE_MM),
+        f"{close_up.place}, enlarged",
+        _font(8, bold=True),
+        valign=_BOTTOM,
+    )
+
+
+def _layout(page: PrintLayout, extent: Sequence[float], close_up: LayoutCloseUp | None) -> str:
     ids = {part: _uuid(page.theme, part) for part in ("page", "map", "legend", "bar", "north")}
-    ids |= {part: _uuid(page.theme, part) for part in ("title", "subtitle", "source")}
+    ids |= {part: _uuid(page.theme, part) for part in ("title", "subtitle", "source", "close-up")}
     width, height = PAGE_MM
     page_item = _item(
         65638,
@@ -299,7 +414,13 @@ def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
     return (
         f'<Layout name={quoteattr(page.theme)} units="mm" printResolution="300" worldFileMap="">'
         f"<PageCollection>{page_item}</PageCollection>"
-        + _map_item(page, ids["map"], extent)
+        + _map_item(
+            page,
+            ids["map"],
+            extent,
+            overview_of=ids["close-up"] if close_up is not None else None,
+        )
+        + (_close_up_items(page, close_up, ids["close-up"]) if close_up is not None else "")
         + _label(ids["title"], (_MAP[0], 6, width - 20, 9), page.title, _title_font(page.title))
         + _label(ids["subtitle"], (_MAP[0], 15.5, width - 20, 6), page.subtitle, _font(9))
         + _legend(ids["legend"], ids["map"], page.legend, source_mm)
@@ -316,7 +437,11 @@ def _layout(page: PrintLayout, extent: Sequence[float]) -> str:
     )
 
 
-def layouts_xml(pages: Sequence[PrintLayout], bounds: Sequence[float]) -> str:
+def layouts_xml(
+    pages: Sequence[PrintLayout],
+    bounds: Sequence[float],
+    close_up: LayoutCloseUp | None = None,
+) -> str:
     """The project's ``<Layouts>`` element: one A4 landscape page per theme.
 
     Parameters
@@ -326,6 +451,9 @@ def layouts_xml(pages: Sequence[PrintLayout], bounds: Sequence[float]) -> str:
     bounds
         The study area's ``(xmin, ymin, xmax, ymax)`` in British National Grid metres; every
         map shows it whole, widened to the frame's proportions.
+    close_up
+        A part of the study area every page also shows enlarged (London on a national run),
+        its extent outlined on the page's map.
     """
     extent = layout_extent(bounds)
-    return "<Layouts>" + "".join(_layout(page, extent) for page in pages) + "</Layouts>"
+    return "<Layouts>" + "".join(_layout(page, extent, close_up) for page in pages) + "</Layouts>"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from xml.sax.saxutils import escape, quoteattr
 
 from pyproj import CRS
@@ -28,7 +28,9 @@ from clustergeo.publish.framing import Framing
 from clustergeo.publish.qgis_layouts import (
     AUTHORITIES_GROUP,
     LAYOUT_MARGIN,
+    LayoutCloseUp,
     PrintLayout,
+    close_up_places,
     layouts_xml,
 )
 from clustergeo.publish.qgis_styles import (
@@ -39,6 +41,9 @@ from clustergeo.publish.qgis_styles import (
 )
 from clustergeo.vocab import WORKING_CRS, WORKING_EPSG
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 __all__ = [
     "OVERVIEW_THEME",
     "PROJECT_LAYERS",
@@ -48,6 +53,7 @@ __all__ = [
     "Relation",
     "SurfaceBands",
     "geometry_types",
+    "layout_close_up",
     "project_for_layers",
     "project_xml",
 ]
@@ -654,6 +660,7 @@ def project_for_layers(
     definitions: Sequence[tuple[str, str]] = (),
     surface: SurfaceBands | None = None,
     aliases: Mapping[str, Mapping[str, str]] | None = None,
+    close_up: LayoutCloseUp | None = None,
 ) -> str:
     """The project of a run's GeoPackage, opening on the overview theme.
 
@@ -674,6 +681,8 @@ def project_for_layers(
         The employment GeoTIFF's bands, when the run built one.
     aliases
         By GeoPackage layer, its fields' aliases (:func:`.qgis_aliases.field_aliases`).
+    close_up
+        A part of the study area each layout also shows enlarged (:func:`layout_close_up`).
     """
     xmin, ymin, xmax, ymax = (float(v) for v in extent)
     aliases = aliases or {}
@@ -710,9 +719,29 @@ def project_for_layers(
         themes=themes,
         relations=RELATIONS,
         layouts=layouts_xml(
-            _pages(themes, framing, labels, project_layers), (xmin, ymin, xmax, ymax)
+            _pages(themes, framing, labels, project_layers), (xmin, ymin, xmax, ymax), close_up
         ),
     )
+
+
+def layout_close_up(areas: gpd.GeoDataFrame) -> LayoutCloseUp | None:
+    """London enlarged in every layout of a national run, on a corner of its map over no area.
+
+    None on a regional run (:func:`~clustergeo.publish.cluster_maps.london_view`), or where
+    neither corner the close-up may take (:func:`.qgis_layouts.close_up_places`) is clear of
+    the study area.
+    """
+    import shapely
+
+    from clustergeo.publish.cluster_maps import london_view
+
+    view = london_view(areas)
+    if view is None:
+        return None
+    for box, covered in close_up_places(areas.total_bounds):
+        if not len(areas.sindex.query(shapely.box(*covered), predicate="intersects")):
+            return LayoutCloseUp("London", view, box)
+    return None
 
 
 def geometry_types(layers: Mapping[str, object]) -> dict[str, str | None]:

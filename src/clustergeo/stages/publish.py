@@ -68,7 +68,12 @@ from clustergeo.publish.layers import (
 from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.map_page import map_page_for_layers
 from clustergeo.publish.qgis_aliases import field_aliases
-from clustergeo.publish.qgis_project import SurfaceBands, geometry_types, project_for_layers
+from clustergeo.publish.qgis_project import (
+    SurfaceBands,
+    geometry_types,
+    layout_close_up,
+    project_for_layers,
+)
 from clustergeo.publish.qgis_styles import LayerStyle
 from clustergeo.publish.report import (
     Block,
@@ -540,6 +545,7 @@ def _write_map_files(
             layers=geometry_types(layers),
             styles=styles,
             extent=tables.areas.total_bounds,
+            close_up=layout_close_up(tables.areas),
             definitions=definitions,
             surface=SurfaceBands(
                 path=_relative(paths[r.SURFACE_TIF], paths.root).replace(os.sep, "/"),
