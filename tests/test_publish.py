@@ -27,7 +27,7 @@ from clustergeo.config import load_config
 from clustergeo.stages import publish
 from clustergeo.stages import registry as r
 from clustergeo.stages.paths import RunPaths
-from conftest import REPO
+from conftest import REPO, plain_framing
 
 QGIS_PYTHON = os.environ.get("CLUSTERGEO_QGIS_PYTHON", "/usr/bin/python3")
 CHECK_SCRIPT = REPO / "tests" / "qgis" / "check_outputs.py"
@@ -287,6 +287,20 @@ def test_qgis_opens_every_layer_styled(
     assert names[0] == "manufacturing"
 
 
+def _qgis_script(python: str, script: str, *args: str, scratch: Path) -> Any:
+    """Run ``script`` in QGIS's Python, headless; what its last line prints, as JSON."""
+    result = subprocess.run(
+        [python, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(scratch)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 _EVALUATE_LQ_EXPRESSION = """
 import json, sys
 from qgis.core import (QgsApplication, QgsExpression, QgsExpressionContext, QgsFeature,
@@ -317,16 +331,14 @@ def test_qgis_classes_an_lq_as_the_figures_do(qgis_python: str, tmp_path: Path) 
 
     # A suppressed cell (flagged, no LQ), a missing LQ, a flagged LQ, a sound one, no flag.
     cases = [(None, True), (None, False), (2.5, True), (2.5, False), (2.5, None)]
-    result = subprocess.run(
-        [qgis_python, "-c", _EVALUATE_LQ_EXPRESSION, lq_expression("m"), json.dumps(cases)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)},
-        check=False,
+    classes = _qgis_script(
+        qgis_python,
+        _EVALUATE_LQ_EXPRESSION,
+        lq_expression("m"),
+        json.dumps(cases),
+        scratch=tmp_path,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == [-1, -2, -1, 2.5, 2.5]
+    assert classes == [-1, -2, -1, 2.5, 2.5]
     figures = classify_lq(
         pd.Series([np.nan if lq is None else lq for lq, _flag in cases]),
         pd.Series([flag for _lq, flag in cases], dtype="boolean"),
@@ -919,24 +931,14 @@ app.exitQgis()
 @pytest.mark.qgis
 def test_qgis_reads_the_layouts_close_up_and_outlines_it(qgis_python: str, tmp_path: Path) -> None:
     """Real QGIS links every layout's overview to its close-up map, which follows the theme."""
-    from clustergeo.publish.framing import Framing
     from clustergeo.publish.qgis_layouts import LayoutCloseUp
     from clustergeo.publish.qgis_project import project_for_layers
 
-    framing = Framing(
-        run_name="national",
-        description="",
-        synthetic=True,
-        employment_basis="workplace",
-        employment_source="a test table",
-        lq_reference="the study area",
-        year=2021,
-    )
     view = (500_000.0, 150_000.0, 560_000.0, 210_000.0)
     project = tmp_path / "clustergeo.qgs"
     project.write_text(
         project_for_layers(
-            framing=framing,
+            framing=plain_framing(),
             geopackage_name="clustergeo.gpkg",
             layers={"clusters": "Polygon", "district": "Polygon"},
             styles=[],
@@ -945,16 +947,7 @@ def test_qgis_reads_the_layouts_close_up_and_outlines_it(qgis_python: str, tmp_p
         ),
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [qgis_python, "-c", _READ_LAYOUT_MAPS, str(project)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = _qgis_script(qgis_python, _READ_LAYOUT_MAPS, str(project), scratch=tmp_path)
     assert report["read"]
     assert report["layouts"]
     for name, maps in report["layouts"].items():
