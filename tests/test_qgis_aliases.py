@@ -112,9 +112,10 @@ def test_grid_and_circular_values_are_named_in_the_runs_unit() -> None:
         "producer_employment": "Producers: jobs",
         "user_employment": "Users: jobs",
     }
+    # Each row is one side of a zone (the whole zone, its producers or its users).
     assert aliases["circular_zone_authorities"] == {
-        "employment": "Jobs",
-        "employment_share": "Share of the zone's jobs",
+        "employment": "Jobs of the side",
+        "employment_share": "Share of the side's jobs in the zone",
     }
 
 

@@ -395,7 +395,7 @@ def test_close_up_places_are_corners_of_the_map_frame_largest_first() -> None:
     sides = [box_[2] for box_, _covered in places]
     assert sides == sorted(sides, reverse=True)
     extent = layout_extent((0, 0, 100_000, 200_000))
-    metres_per_mm = (extent[2] - extent[0]) / 192
+    metres = (extent[2] - extent[0]) / 192  # a millimetre of the map frame
     for (x, y, width, height), covered in places:
         # Inside the map frame (10, 24, 192 x 176 mm), square.
         assert width == height
@@ -403,13 +403,21 @@ def test_close_up_places_are_corners_of_the_map_frame_largest_first() -> None:
         assert y >= 24
         assert x + width <= 202
         assert y + height <= 200
-        # What it covers on the map: its box and the title above it, in metres.
-        assert covered[2] - covered[0] == pytest.approx(width * metres_per_mm)
-        assert covered[3] - covered[1] == pytest.approx((height + 5) * metres_per_mm)
-        assert covered[0] == pytest.approx(extent[0] + (x - 10) * metres_per_mm)
-    # The first: the bottom-right corner, 3 mm in from the frame.
-    (x, y, width, _), _covered = places[0]
-    assert (x + width, y + width) == pytest.approx((199, 197))
+        # What it covers on the map: its box, the 5 mm title above it and 4 mm round both.
+        assert covered[2] - covered[0] == pytest.approx((width + 8) * metres)
+        assert covered[3] - covered[1] == pytest.approx((height + 5 + 8) * metres)
+        assert covered[0] == pytest.approx(extent[0] + (x - 4 - 10) * metres)
+    # The first: the bottom-right corner, 3 mm in from the frame, so it covers the map from
+    # 1 mm under its foot (3 mm less the 4 mm kept clear) up to its title and clearance.
+    (x, y, side, _), covered = places[0]
+    assert (x + side, y + side) == pytest.approx((199, 197))
+    assert covered[1] == pytest.approx(extent[1] - 1 * metres)
+    assert covered[3] == pytest.approx(extent[1] + (3 + side + 5 + 4) * metres)
+    # The second: the top-left corner, its title 3 mm under the frame's top.
+    (x, y, side, _), covered = places[1]
+    assert (x, y - 5) == pytest.approx((13, 27))
+    assert covered[3] == pytest.approx(extent[3] + 1 * metres)
+    assert covered[1] == pytest.approx(extent[3] - (3 + 5 + side + 4) * metres)
 
 
 def test_a_national_layout_shows_london_enlarged_where_the_map_is_empty() -> None:
@@ -455,6 +463,14 @@ def test_every_layout_frames_the_close_up_and_outlines_it_on_its_map() -> None:
         assert overview.get("show") == "1"
         titles = [i.get("labelText") for i in layout.iter("LayoutItem") if i.get("type") == "65641"]
         assert "London, enlarged" in titles
+        # Each map its own scale bar: the close-up's is inside its box.
+        bars = {i.get("mapUuid"): i for i in layout.iter("LayoutItem") if i.get("type") == "65646"}
+        assert set(bars) == {main.get("uuid"), inset.get("uuid")}
+        bar_x, bar_y = (
+            float(v) for v in str(bars[inset.get("uuid")].get("position"))[:-3].split(",")
+        )
+        assert 153 < bar_x < 153 + 46
+        assert 151 < bar_y < 151 + 46
     # Without a close-up, one map and no overview.
     plain = _project()
     for layout in plain.findall("Layouts/Layout"):

@@ -101,9 +101,10 @@ def _measured_fields(layer: str, gva: bool, variable: str) -> dict[str, str]:
             "user_employment": f"Users: {unit['amount']}",
             "users_nearby_employment": f"Users within reach: {unit['amount']}",
         },
+        # One row per side (the whole zone, its producers, its users): shares of that side's.
         "circular_zone_authorities": {
-            "employment": unit["Amount"],
-            "employment_share": f"Share of the zone's {unit['of']}",
+            "employment": f"{unit['Amount']} of the side",
+            "employment_share": f"Share of the side's {unit['of']} in the zone",
         },
         "circular_colocation": {
             "producers_value": f"Producers: {tested}",

@@ -17,8 +17,9 @@ Page plan (millimetres, A4 landscape 297 x 210)::
     | +-------------------------------------+ +---------------+ |
     +-----------------------------------------------------------+
 
-On a national run each map also shows London enlarged, in a map of its own in a corner of
-the page's map that covers no area (:class:`LayoutCloseUp`), its extent outlined on the map.
+On a national run each map also shows London enlarged, in a map of its own with its own
+scale bar, in the bottom-right corner of the page's map (as drawn) or else its top-left,
+whichever covers no area (:class:`LayoutCloseUp`); the map outlines its extent.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ _CLOSE_UP_SIDES_MM = (52.0, 46.0, 40.0)
 _CLOSE_UP_INSET_MM = 3.0
 #: The height of the close-up's title, set above it (mm).
 _CLOSE_UP_TITLE_MM = 5.0
+#: How far from every area the close-up and its title keep (mm), so that no label set at a
+#: coast lies under it.
+_CLOSE_UP_CLEARANCE_MM = 4.0
 
 
 def close_up_places(
@@ -100,7 +104,8 @@ def close_up_places(
 
     Each place is the inset's box on the page ``(x, y, width, height)`` in millimetres and the
     extent ``(xmin, ymin, xmax, ymax)`` in metres that the box and its title cover on the
-    main map of a study area of ``bounds``: the caller takes the first that covers no area.
+    main map of a study area of ``bounds``, with :data:`_CLOSE_UP_CLEARANCE_MM` round them:
+    the caller takes the first that covers no area.
     The bottom-right and top-left corners of the map frame (the scale bar holds the
     bottom-left and the north arrow the top-right), each at every size of
     :data:`_CLOSE_UP_SIDES_MM`, the largest first.
@@ -108,7 +113,7 @@ def close_up_places(
     extent = layout_extent(bounds)
     x0, y0, width, height = _MAP
     metres_per_mm = (extent[2] - extent[0]) / width
-    gap, title = _CLOSE_UP_INSET_MM, _CLOSE_UP_TITLE_MM
+    gap, title, clear = _CLOSE_UP_INSET_MM, _CLOSE_UP_TITLE_MM, _CLOSE_UP_CLEARANCE_MM
     boxes = [
         box
         for side in _CLOSE_UP_SIDES_MM
@@ -119,11 +124,12 @@ def close_up_places(
     ]
     places = []
     for x, y, w, h in boxes:
+        # Page millimetres run down from the frame's top, metres up from the extent's foot.
         covered = (
-            extent[0] + (x - x0) * metres_per_mm,
-            extent[3] - (y + h - y0) * metres_per_mm,
-            extent[0] + (x + w - x0) * metres_per_mm,
-            extent[3] - (y - title - y0) * metres_per_mm,
+            extent[0] + (x - clear - x0) * metres_per_mm,
+            extent[3] - (y + h + clear - y0) * metres_per_mm,
+            extent[0] + (x + w + clear - x0) * metres_per_mm,
+            extent[3] - (y - title - clear - y0) * metres_per_mm,
         )
         places.append(((x, y, w, h), covered))
     return places
@@ -347,10 +353,28 @@ def _legend(
     )
 
 
-def _scale_bar(uuid: str, map_uuid: str, extent: Sequence[float]) -> str:
+def _scale_bar(
+    uuid: str,
+    map_uuid: str,
+    extent: Sequence[float],
+    frame: tuple[float, float, float, float] = _MAP,
+    *,
+    compact: bool = False,
+) -> str:
+    """Two segments of a round length, at the lower left inside the map ``frame``.
+
+    ``compact``: in a box no larger than its bar and numbers, at the lower right (a
+    close-up's, which its white box would otherwise hide a corner of).
+    """
     km = scale_bar_km(extent[2] - extent[0])
-    mm_per_km = _MAP[2] / ((extent[2] - extent[0]) / 1000)
-    box = (_MAP[0] + 4, _MAP[1] + _MAP[3] - 14, 2 * km * mm_per_km + 16, 11)
+    mm_per_km = frame[2] / ((extent[2] - extent[0]) / 1000)
+    x, y, width, height = frame
+    if compact:
+        size = 2 * km * mm_per_km + 9
+        box = (x + width - size - 1.5, y + height - 8.5, size, 7.0)
+    else:
+        box = (x + 4, y + height - 14, 2 * km * mm_per_km + 16, 11.0)
+    font_pt, spacing = (6.5, 0.8) if compact else (7.5, 1.0)
     return _item(
         65646,
         uuid,
@@ -359,9 +383,9 @@ def _scale_bar(uuid: str, map_uuid: str, extent: Sequence[float]) -> str:
         attrs=f'mapUuid="{map_uuid}" style="Single Box" unitType="kilometers" unitLabel="km" '
         f'numMapUnitsPerScaleBarUnit="1000" numUnitsPerSegment="{km * 1000:g}" numSegments="2" '
         'numSegmentsLeft="0" numSubdivisions="1" segmentSizeMode="0" height="2" '
-        'labelBarSpace="1.5" boxContentSpace="1" alignment="0" outlineWidth="0.3" '
+        f'labelBarSpace="1.5" boxContentSpace="{spacing:g}" alignment="0" outlineWidth="0.3" '
         'frame="false" background="true"',
-        body=f'<text-style fontFamily="{_FONT}" fontSize="7.5" fontSizeUnit="Point" '
+        body=f'<text-style fontFamily="{_FONT}" fontSize="{font_pt:g}" fontSizeUnit="Point" '
         'textColor="30,30,30,255" fontWeight="50" namedStyle="Regular"/>'
         '<fillColor red="40" green="40" blue="40" alpha="255"/>'
         '<fillColor2 red="255" green="255" blue="255" alpha="255"/>'
@@ -385,14 +409,20 @@ def _north_arrow(uuid: str, map_uuid: str) -> str:
 
 
 def _close_up_items(page: PrintLayout, close_up: LayoutCloseUp, uuid: str) -> str:
-    """The close-up's map, framed, and its title above it."""
+    """The close-up's map, framed, its title above it and its own scale bar in it."""
     x, y, width, _height = close_up.box
-    return _map_item(page, uuid, close_up.view, box=close_up.box, z=2) + _label(
-        _uuid(page.theme, "close-up title"),
-        (x, y - _CLOSE_UP_TITLE_MM, width, _CLOSE_UP_TITLE_MM),
-        f"{close_up.place}, enlarged",
-        _font(8, bold=True),
-        valign=_BOTTOM,
+    return (
+        _map_item(page, uuid, close_up.view, box=close_up.box, z=2)
+        + _label(
+            _uuid(page.theme, "close-up title"),
+            (x, y - _CLOSE_UP_TITLE_MM, width, _CLOSE_UP_TITLE_MM),
+            f"{close_up.place}, enlarged",
+            _font(8, bold=True),
+            valign=_BOTTOM,
+        )
+        + _scale_bar(
+            _uuid(page.theme, "close-up bar"), uuid, close_up.view, close_up.box, compact=True
+        )
     )
 
 
