@@ -416,7 +416,7 @@ def _national(london_side_km: float) -> gpd.GeoDataFrame:
 
 
 def test_a_national_run_gets_a_london_close_up_and_a_regional_one_does_not() -> None:
-    from clustergeo.publish.cluster_maps import CLOSE_UP_RATIO, london_view
+    from clustergeo.publish.map_geometry import CLOSE_UP_RATIO, london_view
 
     view = london_view(_national(20))
     assert view is not None
@@ -442,7 +442,7 @@ def test_a_national_run_gets_a_london_close_up_and_a_regional_one_does_not() -> 
 
 
 def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
-    from clustergeo.publish.cluster_maps import london_view
+    from clustergeo.publish.map_geometry import london_view
 
     areas = _national(20).assign(district_name=lambda f: [f"Borough {i}" for i in range(100)])
     cells = areas.geometry.to_numpy()
@@ -522,7 +522,7 @@ def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
 def test_the_whole_map_outlines_the_close_up_and_an_empty_close_up_says_so() -> None:
     from matplotlib.patches import Rectangle
 
-    from clustergeo.publish.cluster_maps import london_view
+    from clustergeo.publish.map_geometry import london_view
 
     areas = _national(20)
     cells = areas.geometry.to_numpy()
@@ -635,16 +635,15 @@ def test_a_tall_study_areas_map_key_and_legend_fit_together(industries: int) -> 
 def _class_map_with_close_up(
     areas: gpd.GeoDataFrame, classes: dict[str, tuple[str, str]]
 ) -> tuple[plt.Figure, plt.Axes, tuple[float, float, float, float]]:
-    """A category map of ``areas`` (column ``kind``) given the run's London close-up."""
-    from dataclasses import replace
-
-    from clustergeo.publish.cluster_maps import london_view
-    from clustergeo.publish.map_geometry import close_up_geometry
+    """A category map of ``areas`` (column ``kind``), its geometry prepared as a run's are."""
+    from clustergeo.publish.map_geometry import london_view
     from clustergeo.publish.plotting import geometry_for_map, plot_category_map
 
     view = london_view(areas)
     assert view is not None
-    geometry = replace(geometry_for_map(areas), close_up=close_up_geometry("London", view, areas))
+    geometry = geometry_for_map(areas)
+    assert geometry.close_up is not None
+    assert geometry.close_up.view == view
     fig, ax = plot_category_map(
         areas,
         "kind",

@@ -8,7 +8,8 @@ projection note, in British National Grid:
   by rank on markers that never overlap (a marker pushed off its finding keeps a leader line
   to it), named in a key under the map;
 * the same map of one part of the study area (``view``): London on a national run
-  (:func:`london_view`), where at national scale 33 boroughs are a few millimetres across;
+  (:func:`~clustergeo.publish.map_geometry.london_view`), where at national scale 33
+  boroughs are a few millimetres across;
 * :func:`plot_site_inset` — one anchor site's footprint close up: the districts it touches,
   named on the map where the names fit, and the findings around it;
 * :func:`plot_small_multiples` — one panel per industry (LQ, hot spots, Local Moran, or area
@@ -86,7 +87,6 @@ __all__ = [
     "RING_DIAMETER_PT",
     "Panel",
     "drawn_footprints_pt",
-    "london_view",
     "map_label",
     "place_labels",
     "plot_cluster_map",
@@ -654,54 +654,6 @@ def _key_columns(entries: Sequence[str]) -> tuple[list[str], list[str]]:
     return left, list(entries[split:])
 
 
-#: A study area this many times London's extent or more (a national run) gets a close-up
-#: of London beside its findings map.
-CLOSE_UP_RATIO = 5.0
-#: The ONS code of the London region, and its name.
-_LONDON = ("E12000007", "london")
-
-
-def london_view(
-    areas: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | None = None
-) -> tuple[float, float, float, float] | None:
-    """The extent of a London close-up of the findings map, or None where none is needed.
-
-    London's areas are those of region E12000007 (``region_code``) or named London
-    (``region_name``). A close-up is drawn when the study area is at least
-    :data:`CLOSE_UP_RATIO` times London's extent, and (given ``findings``) some finding lies
-    in it: a square round London with a margin.
-    """
-    code = areas["region_code"].astype(str) if "region_code" in areas else None
-    name = (
-        areas["region_name"].astype(str).str.strip().str.casefold()
-        if "region_name" in areas
-        else None
-    )
-    if code is None and name is None:
-        return None
-    london = np.zeros(len(areas), dtype=bool)
-    if code is not None:
-        london |= (code == _LONDON[0]).to_numpy()
-    if name is not None:
-        london |= (name == _LONDON[1]).to_numpy()
-    if not london.any():
-        return None
-    bounds = areas.loc[london].total_bounds
-    full = areas.total_bounds
-    if not (np.isfinite(bounds).all() and np.isfinite(full).all()):
-        return None
-    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
-    side = max(xmax - xmin, ymax - ymin)
-    if side <= 0 or max(full[2] - full[0], full[3] - full[1]) < CLOSE_UP_RATIO * side:
-        return None
-    half = side * 1.1 / 2
-    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    view = (cx - half, cy - half, cx + half, cy + half)
-    if findings is not None and not findings.intersects(shapely.box(*view)).any():
-        return None
-    return view
-
-
 @dataclass(frozen=True)
 class _MapContent:
     """What a findings map draws: the whole study area's, or a close-up's share of it."""
@@ -804,8 +756,9 @@ def plot_cluster_map(
         Anchor-site footprints with their point in ``x``, ``y`` and their ``name`` (each is
         lettered on the map and named in the key), or None.
     view
-        ``(xmin, ymin, xmax, ymax)`` of a close-up (:func:`london_view`): only what lies in it
-        is drawn, and every finding in it is numbered by its rank on the whole map (which
+        ``(xmin, ymin, xmax, ymax)`` of a close-up
+        (:func:`~clustergeo.publish.map_geometry.london_view`): only what lies in it is
+        drawn, and every finding in it is numbered by its rank on the whole map (which
         numbers the strongest :data:`MAX_NUMBERED`); sites keep their letters. ``geometry``
         is then ignored: the close-up prepares its own, at its own scale.
     close_up

@@ -42,7 +42,6 @@ from clustergeo.governance.summaries import lead_first
 from clustergeo.io import note_written
 from clustergeo.publish.cluster_maps import (
     Panel,
-    london_view,
     plot_cluster_map,
     plot_site_inset,
     plot_small_multiples,
@@ -54,8 +53,9 @@ from clustergeo.publish.key_findings import straddled_tiers
 from clustergeo.publish.map_geometry import (
     PRINT_PIXELS,
     MapGeometry,
-    close_up_geometry,
     coverage_collection,
+    london_close_up,
+    london_view,
     path_collection,
     prepare_map_geometries,
 )
@@ -197,12 +197,8 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
     geometry, panel_geometry = prepare_map_geometries(
         areas, boundaries, [PRINT_PIXELS, panel_pixels]
     )
-    # On a national run every map shows London enlarged beside it.
-    london = london_view(areas)
-    if london is not None:
-        geometry = replace(
-            geometry, close_up=close_up_geometry("London", london, areas, boundaries)
-        )
+    # On a national run every map of one industry shows London enlarged beside it.
+    geometry = replace(geometry, close_up=london_close_up(areas, boundaries))
     return MapData(
         areas=areas,
         geometry=geometry,

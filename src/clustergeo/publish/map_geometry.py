@@ -24,6 +24,7 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.path import Path
 
 __all__ = [
+    "CLOSE_UP_RATIO",
     "INSET_PIXELS",
     "PRINT_PIXELS",
     "CloseUp",
@@ -31,6 +32,8 @@ __all__ = [
     "close_up_geometry",
     "coverage_collection",
     "geometry_paths",
+    "london_close_up",
+    "london_view",
     "path_collection",
     "prepare_map_geometries",
     "prepare_map_geometry",
@@ -272,6 +275,62 @@ def close_up_geometry(
             outlines=outlines,
         ),
     )
+
+
+#: A study area this many times London's extent or more (a national run) gets a close-up
+#: of London: beside its findings map, and in an inset of every map of one industry.
+CLOSE_UP_RATIO = 5.0
+#: The ONS code of the London region, and its name.
+_LONDON = ("E12000007", "london")
+
+
+def london_view(
+    areas: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | None = None
+) -> tuple[float, float, float, float] | None:
+    """The extent of a London close-up of a map, or None where none is needed.
+
+    London's areas are those of region E12000007 (``region_code``) or named London
+    (``region_name``). A close-up is drawn when the study area is at least
+    :data:`CLOSE_UP_RATIO` times London's extent, and (given ``findings``) some finding lies
+    in it: a square round London with a margin.
+    """
+    code = areas["region_code"].astype(str) if "region_code" in areas else None
+    name = (
+        areas["region_name"].astype(str).str.strip().str.casefold()
+        if "region_name" in areas
+        else None
+    )
+    if code is None and name is None:
+        return None
+    london = np.zeros(len(areas), dtype=bool)
+    if code is not None:
+        london |= (code == _LONDON[0]).to_numpy()
+    if name is not None:
+        london |= (name == _LONDON[1]).to_numpy()
+    if not london.any():
+        return None
+    bounds = areas.loc[london].total_bounds
+    full = areas.total_bounds
+    if not (np.isfinite(bounds).all() and np.isfinite(full).all()):
+        return None
+    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
+    side = max(xmax - xmin, ymax - ymin)
+    if side <= 0 or max(full[2] - full[0], full[3] - full[1]) < CLOSE_UP_RATIO * side:
+        return None
+    half = side * 1.1 / 2
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    view = (cx - half, cy - half, cx + half, cy + half)
+    if findings is not None and not findings.intersects(shapely.box(*view)).any():
+        return None
+    return view
+
+
+def london_close_up(
+    areas: gpd.GeoDataFrame, boundaries: Mapping[str, gpd.GeoDataFrame] | None = None
+) -> CloseUp | None:
+    """London's :class:`CloseUp` on a national run's maps of ``areas``, else None."""
+    view = london_view(areas)
+    return close_up_geometry("London", view, areas, boundaries) if view is not None else None
 
 
 def prepare_map_geometry(

@@ -21,6 +21,7 @@ import math
 import textwrap
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
@@ -61,6 +62,7 @@ from clustergeo.publish.map_geometry import (
     CloseUp,
     MapGeometry,
     coverage_collection,
+    london_close_up,
     prepare_map_geometry,
 )
 from clustergeo.publish.png import write_rgb_png
@@ -1551,7 +1553,8 @@ def geometry_for_map(
     ``geometry`` prepares for itself, so maps of the same areas can be given it instead.
     """
     overlays = dict(boundaries or {})
-    return prepare_map_geometry(areas, {tier: overlays[tier] for tier in drawn_tiers(overlays)})
+    drawn = {tier: overlays[tier] for tier in drawn_tiers(overlays)}
+    return replace(prepare_map_geometry(areas, drawn), close_up=london_close_up(areas, drawn))
 
 
 def draw_areas(

@@ -727,13 +727,13 @@ def project_for_layers(
 def layout_close_up(areas: gpd.GeoDataFrame) -> LayoutCloseUp | None:
     """London enlarged in every layout of a national run, on a corner of its map over no area.
 
-    None on a regional run (:func:`~clustergeo.publish.cluster_maps.london_view`), or where
+    None on a regional run (:func:`~clustergeo.publish.map_geometry.london_view`), or where
     neither corner the close-up may take (:func:`.qgis_layouts.close_up_places`) is clear of
     the study area.
     """
     import shapely
 
-    from clustergeo.publish.cluster_maps import london_view
+    from clustergeo.publish.map_geometry import london_view
 
     view = london_view(areas)
     if view is None:
