@@ -210,6 +210,8 @@ class MapGeometry:
         Per authority tier, the outline of each authority (drawn as lines).
     study_outline
         The study area's outline.
+    close_up
+        A part of the study area the maps also show enlarged (London on a national run).
     """
 
     bounds: tuple[float, float, float, float]

@@ -1459,7 +1459,7 @@ CLOSE_UP_STYLE: Final[Mapping[str, Any]] = MappingProxyType(
 _MIN_INSET_IN: Final = 1.2
 #: The largest, in inches: beyond it a close-up adds paper, not detail.
 _MAX_INSET_IN: Final = 2.4
-#: Space kept under the legend and round the inset, in points.
+#: Space kept between the legend and the inset's title, in points.
 _INSET_GAP_PT: Final = 10.0
 #: Room above the inset for its title and below it for its scale bar, in points.
 _INSET_TITLE_PT: Final = 14.0
@@ -1500,7 +1500,7 @@ def add_close_up_inset(ax: Axes, close_up: CloseUp) -> Axes | None:
     to_inches = fig.dpi_scale_trans.inverted()
     key = legend.get_window_extent(renderer).transformed(to_inches)
     frame = ax.get_window_extent(renderer).transformed(to_inches)
-    width_in, _height_in = fig.get_size_inches()
+    width_in, height_in = fig.get_size_inches()
     left = key.x0
     top = key.y0 - (_INSET_GAP_PT + _INSET_TITLE_PT) / 72
     bottom = frame.y0 + _INSET_SCALE_PT / 72
@@ -1509,12 +1509,7 @@ def add_close_up_inset(ax: Axes, close_up: CloseUp) -> Axes | None:
         log.debug("No room beside the map for a close-up of %s", close_up.place)
         return None
     inset = fig.add_axes(
-        (
-            left / width_in,
-            (top - side) / fig.get_size_inches()[1],
-            side / width_in,
-            side / fig.get_size_inches()[1],
-        ),
+        (left / width_in, (top - side) / height_in, side / width_in, side / height_in),
         label=f"close-up of {close_up.place}",
     )
     frame_map(inset, close_up.view, margin=0.0)
