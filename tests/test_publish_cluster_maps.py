@@ -676,9 +676,13 @@ def test_every_map_of_a_national_run_shows_london_enlarged_under_its_key() -> No
     close_up = close_up_geometry("London", view, areas)
     assert close_up is not None
     assert sorted(areas.iloc[close_up.members]["region_name"].value_counts()) == [4, 12]
-    # The map outlines the view.
+    # The map outlines the view: dashes on a wider white line under them.
     (outline,) = [p for p in ax.patches if p.get_gid() == "close-up-extent"]
+    (halo,) = [p for p in ax.patches if p.get_gid() == "close-up-extent-halo"]
     assert (outline.get_x(), outline.get_width()) == pytest.approx((view[0], view[2] - view[0]))
+    assert halo.get_bbox().bounds == pytest.approx(outline.get_bbox().bounds)
+    assert halo.get_linewidth() > outline.get_linewidth()
+    assert halo.get_zorder() < outline.get_zorder()
     # Under the key, beside the map, on the page, and nothing cut off or covered.
     renderer = figure_renderer(fig)
     key = ax.get_legend().get_window_extent(renderer)
@@ -713,4 +717,4 @@ def test_a_map_without_room_beside_it_draws_no_close_up() -> None:
     fig, ax, _view = _class_map_with_close_up(strip, classes)
     assert fig.get_size_inches()[1] < 3.5
     assert [a for a in fig.axes if a.get_label() == "close-up of London"] == []
-    assert [p for p in ax.patches if p.get_gid() == "close-up-extent"] == []
+    assert [p for p in ax.patches if str(p.get_gid()).startswith("close-up-extent")] == []

@@ -1467,13 +1467,30 @@ _INSET_SCALE_PT: Final = 26.0
 
 
 def outline_close_up(ax: Axes, view: Sequence[float], *, zorder: float = 6.4) -> None:
-    """Outline on the whole map the extent a close-up shows enlarged."""
+    """Outline on the whole map the extent a close-up shows enlarged.
+
+    The dashes run on a white line, so they stay apart from the county lines and dark fills
+    they cross.
+    """
     xmin, ymin, xmax, ymax = view
+    corner, width, height = (xmin, ymin), xmax - xmin, ymax - ymin
     ax.add_patch(
         Rectangle(
-            (xmin, ymin),
-            xmax - xmin,
-            ymax - ymin,
+            corner,
+            width,
+            height,
+            facecolor="none",
+            edgecolor="white",
+            linewidth=CLOSE_UP_STYLE["linewidth"] + 1.6,
+            zorder=zorder - 0.01,
+            gid="close-up-extent-halo",
+        )
+    )
+    ax.add_patch(
+        Rectangle(
+            corner,
+            width,
+            height,
             facecolor="none",
             zorder=zorder,
             gid="close-up-extent",
