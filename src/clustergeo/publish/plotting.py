@@ -1473,30 +1473,16 @@ def outline_close_up(ax: Axes, view: Sequence[float], *, zorder: float = 6.4) ->
     they cross.
     """
     xmin, ymin, xmax, ymax = view
-    corner, width, height = (xmin, ymin), xmax - xmin, ymax - ymin
-    ax.add_patch(
-        Rectangle(
-            corner,
-            width,
-            height,
-            facecolor="none",
-            edgecolor="white",
-            linewidth=CLOSE_UP_STYLE["linewidth"] + 1.6,
-            zorder=zorder - 0.01,
-            gid="close-up-extent-halo",
+    halo = {"edgecolor": "white", "linewidth": CLOSE_UP_STYLE["linewidth"] + 1.6}
+    for style, z, gid in (
+        (halo, zorder - 0.01, "close-up-extent-halo"),
+        (CLOSE_UP_STYLE, zorder, "close-up-extent"),
+    ):
+        ax.add_patch(
+            Rectangle(
+                (xmin, ymin), xmax - xmin, ymax - ymin, facecolor="none", zorder=z, gid=gid, **style
+            )
         )
-    )
-    ax.add_patch(
-        Rectangle(
-            corner,
-            width,
-            height,
-            facecolor="none",
-            zorder=zorder,
-            gid="close-up-extent",
-            **CLOSE_UP_STYLE,
-        )
-    )
 
 
 def add_close_up_inset(ax: Axes, close_up: CloseUp) -> Axes | None:
