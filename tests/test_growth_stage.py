@@ -293,6 +293,21 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     report = paths[r.REPORT_MD].read_text(encoding="utf-8")
     assert " of the 18 analysed (2023 data); the strongest three follow." in report
     assert "| Financial and insurance activities |" in report.split("## Is each industry")[1]
+    # The districts' lines are clipped to the tidal Thames: 500 m joins Southwark to the City
+    # and Westminster (190 and 338 m apart) but leaves the Mersey (Liverpool-Wirral, 1.1 km).
+    weights = pd.read_parquet(paths[r.WEIGHTS]).index
+    assert ("E09000028", "E09000001") in weights  # Southwark, City of London
+    assert ("E09000028", "E09000033") in weights  # Southwark, Westminster
+    assert ("E08000012", "E08000015") not in weights  # Liverpool, Wirral
+    professional = findings.loc[findings["industry_code"] == "M"].set_index("name")
+    central = professional.loc[
+        "Professional, scientific and technical activities: City of London / Westminster and others"
+    ]
+    assert "Southwark" in central["districts"]
+    # E07000083 is Tewkesbury in the 2023 table, whatever later name the TopoJSON carries.
+    manufacturing = findings.loc[findings["industry_code"] == "C", "name"]
+    assert manufacturing.str.contains("Tewkesbury").any()
+    assert not findings["name"].str.contains("North Gloucestershire").any()
     # On district-level data an anchor site's shares are of its land: i54's 2 km footprint,
     # 39% of it in South Staffordshire, straddles the West Midlands Combined Authority's edge
     # (by the districts' average employment it read as 96% Wolverhampton).

@@ -17,7 +17,7 @@ from shapely.geometry import box
 
 from clustergeo._errors import InputDataError
 from clustergeo.config import AuthoritiesConfig, TierSource
-from clustergeo.ingest.authorities import assign_tiers, read_authorities
+from clustergeo.ingest.authorities import assign_tiers, named_as_the_table, read_authorities
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOURCE = Path("areas/msoa2011.gpkg")
@@ -131,6 +131,27 @@ def test_attribute_source_named_from_authority_layer(
         "North West Leicestershire",
     ]
     assert notes == []
+
+
+def test_an_authority_that_is_one_of_the_tables_areas_takes_the_tables_name() -> None:
+    """A boundary file's later rename gives way to the name of the table's year."""
+    square = box(0, 0, 1000, 1000)
+    districts = gpd.GeoDataFrame(
+        {"code": ["E07000083", "E07000234"], "name": ["North Gloucestershire", "Bromsgrove"]},
+        geometry=[square, square],
+        crs="EPSG:27700",
+    )
+    counties = gpd.GeoDataFrame(
+        {"code": ["E10000013"], "name": ["Gloucestershire"]}, geometry=[square], crs="EPSG:27700"
+    )
+    renamed = named_as_the_table(
+        {"district": districts, "county": counties},
+        {"E07000083": "Tewkesbury", "E07000234": "Bromsgrove"},
+    )
+    assert renamed["district"]["name"].tolist() == ["Tewkesbury", "Bromsgrove"]
+    assert renamed["county"]["name"].tolist() == ["Gloucestershire"]  # not one of the areas
+    assert districts["name"].tolist()[0] == "North Gloucestershire"  # the input is left alone
+    assert renamed["district"].crs == districts.crs
 
 
 def test_lookup_keyed_on_area(areas: gpd.GeoDataFrame) -> None:

@@ -39,7 +39,7 @@ from clustergeo.config import AuthoritiesConfig, TierSource
 from clustergeo.ingest.boundaries import filter_by_year, read_boundaries
 from clustergeo.vocab import TIERS, Tier
 
-__all__ = ["assign_tiers", "read_authorities"]
+__all__ = ["assign_tiers", "named_as_the_table", "read_authorities"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,25 @@ def read_authorities(
         notes.extend(_check_overlaps(current[tier], path, spec.layer, tier, config.year))
         log.info("Authorities %s: %d %s areas", spec.layer, len(current[tier]), tier)
     return current, every, notes
+
+
+def named_as_the_table(
+    frames: Mapping[str, gpd.GeoDataFrame], names: Mapping[str, str]
+) -> dict[str, gpd.GeoDataFrame]:
+    """``frames`` with every authority that is one of the table's areas named as the table does.
+
+    A boundary file of many years can carry an authority's later name: the ONS TopoJSON names
+    Tewkesbury (E07000083) North Gloucestershire in every year. The table's names are those of
+    its own year, which the areas already take, so the authority that is the same district
+    takes them too, and findings, maps and the GeoPackage name it one way.
+    """
+    renamed: dict[str, gpd.GeoDataFrame] = {}
+    for tier, frame in frames.items():
+        table_name = frame["code"].astype(str).map(names)
+        renamed[tier] = frame.assign(
+            name=table_name.where(table_name.notna(), frame["name"]).astype(frame["name"].dtype)
+        )
+    return renamed
 
 
 def _check_overlaps(

@@ -18,7 +18,7 @@ import pandas as pd
 
 from clustergeo._errors import InputDataError
 from clustergeo.config import AreasConfig, RunConfig
-from clustergeo.ingest.authorities import assign_tiers, read_authorities
+from clustergeo.ingest.authorities import assign_tiers, named_as_the_table, read_authorities
 from clustergeo.ingest.boundaries import check_distinct_areas, read_boundaries
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.ingest.tables import read_lookup_table
@@ -135,6 +135,9 @@ def run(config: RunConfig) -> None:
             config.authorities, inputs["authorities"]
         )
         notes.extend(authority_notes)
+        if table_names:
+            authorities = named_as_the_table(authorities, table_names)
+            every = named_as_the_table(every, table_names)
     lookups = {
         tier: _read_lookup_csv(
             inputs[f"lookup_{tier}"],
