@@ -439,6 +439,15 @@ def test_a_district_without_a_county_is_called_what_it_is(code: str, name: str, 
     assert summary.startswith(f"{name} ({kind}) is part of 1 cluster")
 
 
+def test_the_greater_london_authority_is_called_a_strategic_authority() -> None:
+    """It sits on the combined authorities' tier, but is not a combined authority in law."""
+    gla = ("E61000001", "Greater London Authority")
+    links = _links([("C-B", "combined_authority", gla, 300.0, 1.0)])
+    parents = pd.DataFrame({"district_code": ["E09000001"], "upper_tier_name": ["City of London"]})
+    (summary,) = authority_summaries(links, CLUSTERS, parents)["summary"]
+    assert summary.startswith("Greater London Authority (strategic authority) is part of 1")
+
+
 def test_what_lies_within_an_authority_that_also_touches_a_finding_is_said_of_its_own() -> None:
     links = _links(
         [

@@ -304,6 +304,9 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
         "Professional, scientific and technical activities: City of London / Westminster and others"
     ]
     assert "Southwark" in central["districts"]
+    # The Greater London Authority governs it as a whole: no governance gap.
+    assert central["ca_status"] == "within_one_ca"
+    assert not central["governance_gap"]
     # E07000083 is Tewkesbury in the 2023 table, whatever later name the TopoJSON carries.
     manufacturing = findings.loc[findings["industry_code"] == "C", "name"]
     assert manufacturing.str.contains("Tewkesbury").any()

@@ -17,7 +17,12 @@ from shapely.geometry import box
 
 from clustergeo._errors import InputDataError
 from clustergeo.config import AuthoritiesConfig, TierSource
-from clustergeo.ingest.authorities import assign_tiers, named_as_the_table, read_authorities
+from clustergeo.ingest.authorities import (
+    assign_tiers,
+    greater_london_polygon,
+    named_as_the_table,
+    read_authorities,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOURCE = Path("areas/msoa2011.gpkg")
@@ -282,6 +287,55 @@ def test_overlay_majority_rule(
         == ["Leicestershire Combined Authority"] * 2
     )
     assert notes == ["2 areas are in no combined authority (outside all)"]
+
+
+def test_londons_areas_without_a_combined_authority_are_in_the_gla(
+    areas: gpd.GeoDataFrame, combined: gpd.GeoDataFrame
+) -> None:
+    """ONS's combined authorities leave out the GLA, which governs London as a whole.
+
+    Areas 0 and 1 lie in London and in no combined authority; 2 and 3 in the combined
+    authority (as though London's region held it too), which they keep.
+    """
+    regions = layer(
+        [
+            ("E12000007", "London", (0, 0, 200, 100)),
+            (EAST_MIDLANDS, "Elsewhere", (200, 0, 400, 100)),
+        ]
+    )
+    tiers = {"combined_authority": OVERLAY, "region": OVERLAY}
+    polygons = {"combined_authority": combined, "region": regions}
+    table, notes = assign_tiers(
+        areas,
+        tiers,
+        authorities=polygons,
+        authority_names=polygons,
+        read_lookup={},
+        source=SOURCE,
+    )
+    assert table["combined_authority_code"].tolist() == ["E61000001", "E61000001", CA, CA]
+    assert table["combined_authority_name"].tolist()[:2] == ["Greater London Authority"] * 2
+    assert notes == [
+        "2 areas of London are placed in the Greater London Authority on the combined-"
+        "authority tier: it governs London as a whole, though combined-authority files leave "
+        "it out"
+    ]
+    # The maps and the GeoPackage get its polygon, the union of its areas, once.
+    placed = areas.assign(combined_authority_code=table["combined_authority_code"].to_numpy())
+    with_gla = greater_london_polygon(placed, combined)
+    assert with_gla["code"].tolist() == [CA, "E61000001"]
+    assert with_gla.geometry.iloc[1].equals(box(0, 0, 200, 100))
+    assert greater_london_polygon(placed, with_gla) is with_gla
+    # Without the region tier London's areas cannot be known: nothing is placed.
+    table, _notes = assign_tiers(
+        areas,
+        {"combined_authority": OVERLAY},
+        authorities={"combined_authority": combined},
+        authority_names={"combined_authority": combined},
+        read_lookup={},
+        source=SOURCE,
+    )
+    assert table["combined_authority_code"].isna().tolist() == [True, True, False, False]
 
 
 def test_overlay_shares_inside_across_and_touching(areas: gpd.GeoDataFrame) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from clustergeo.governance.findings import plain_name
 from clustergeo.governance.overlay import GOVERNING_TIERS, STRADDLE_SHARE, TIER_LABELS
+from clustergeo.london import GREATER_LONDON_AUTHORITY
 from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = [
@@ -193,7 +194,8 @@ def _authority_kind(code: str, name: str, tier: str, county_of: pd.Series) -> st
     if tier == "upper_tier" and code.startswith("E10"):
         return "county"
     if tier != "district":
-        return TIER_LABELS[tier]
+        # The GLA is placed on the combined authorities' tier without being one.
+        return "strategic authority" if code == GREATER_LONDON_AUTHORITY[0] else TIER_LABELS[tier]
     county = county_of.get(code)
     kind = _DISTRICT_KINDS.get(code[:3])
     if county is not None and not pd.isna(county) and county != name:

@@ -37,9 +37,15 @@ from clustergeo._errors import InputDataError
 from clustergeo._validate import Problems, format_examples
 from clustergeo.config import AuthoritiesConfig, TierSource
 from clustergeo.ingest.boundaries import filter_by_year, read_boundaries
+from clustergeo.london import GREATER_LONDON_AUTHORITY, in_london
 from clustergeo.vocab import TIERS, Tier
 
-__all__ = ["assign_tiers", "named_as_the_table", "read_authorities"]
+__all__ = [
+    "assign_tiers",
+    "greater_london_polygon",
+    "named_as_the_table",
+    "read_authorities",
+]
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +294,7 @@ def assign_tiers(
             )
             break
     problems.raise_if_any()
+    notes.extend(_place_london_in_the_gla(table, found))
 
     for tier in [t for t in TIERS if t in hierarchy]:
         column = table[f"{tier}_code"]
@@ -330,6 +337,51 @@ def assign_tiers(
         problems.add(problem)
     problems.raise_if_any()
     return table, notes
+
+
+def _place_london_in_the_gla(table: pd.DataFrame, found: dict[Tier, _TierCodes]) -> list[str]:
+    """Give London's areas that have no combined authority the Greater London Authority.
+
+    ONS's combined-authority files leave the GLA out (:mod:`clustergeo.london`); a source
+    that names it (mySociety's register does) is kept as it is. Needs the region tier, to
+    know London's areas.
+    """
+    if "combined_authority" not in found or "region" not in found:
+        return []
+    code, name = GREATER_LONDON_AUTHORITY
+    placed = in_london(table) & table["combined_authority_code"].isna().to_numpy()
+    if not placed.any():
+        return []
+    table.loc[placed, "combined_authority_code"] = code
+    found["combined_authority"].names[code] = name
+    return [
+        f"{int(placed.sum())} areas of London are placed in the {name} on the combined-"
+        "authority tier: it governs London as a whole, though combined-authority files leave "
+        "it out"
+    ]
+
+
+def greater_london_polygon(
+    areas: gpd.GeoDataFrame, combined_authorities: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """``combined_authorities`` with the GLA's polygon, its areas dissolved, where it has one.
+
+    For the areas :func:`assign_tiers` placed in the Greater London Authority, so that the
+    maps and the GeoPackage draw it with the combined authorities.
+    """
+    code, name = GREATER_LONDON_AUTHORITY
+    in_gla = (areas["combined_authority_code"].astype("string") == code).fillna(False)
+    if not in_gla.any() or (combined_authorities["code"] == code).any():
+        return combined_authorities
+    outline = shapely.union_all(areas.loc[in_gla].to_crs(combined_authorities.crs).geometry)
+    gla = gpd.GeoDataFrame(
+        {"code": [code], "name": [name]}, geometry=[outline], crs=combined_authorities.crs
+    )
+    return gpd.GeoDataFrame(
+        pd.concat([combined_authorities, gla], ignore_index=True),
+        geometry="geometry",
+        crs=combined_authorities.crs,
+    )
 
 
 def _extent(frame: gpd.GeoDataFrame) -> str:

@@ -23,6 +23,8 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.path import Path
 
+from clustergeo.london import in_london
+
 __all__ = [
     "CLOSE_UP_RATIO",
     "INSET_PIXELS",
@@ -282,8 +284,6 @@ def close_up_geometry(
 #: A study area this many times London's extent or more (a national run) gets a close-up
 #: of London: beside its findings map, and in an inset of every map of one industry.
 CLOSE_UP_RATIO = 5.0
-#: The ONS code of the London region, and its name.
-_LONDON = ("E12000007", "london")
 
 
 def london_view(
@@ -296,19 +296,7 @@ def london_view(
     :data:`CLOSE_UP_RATIO` times London's extent, and (given ``findings``) some finding lies
     in it: a square round London with a margin.
     """
-    code = areas["region_code"].astype(str) if "region_code" in areas else None
-    name = (
-        areas["region_name"].astype(str).str.strip().str.casefold()
-        if "region_name" in areas
-        else None
-    )
-    if code is None and name is None:
-        return None
-    london = np.zeros(len(areas), dtype=bool)
-    if code is not None:
-        london |= (code == _LONDON[0]).to_numpy()
-    if name is not None:
-        london |= (name == _LONDON[1]).to_numpy()
+    london = in_london(areas)
     if not london.any():
         return None
     bounds = areas.loc[london].total_bounds

@@ -18,7 +18,12 @@ import pandas as pd
 
 from clustergeo._errors import InputDataError
 from clustergeo.config import AreasConfig, RunConfig
-from clustergeo.ingest.authorities import assign_tiers, named_as_the_table, read_authorities
+from clustergeo.ingest.authorities import (
+    assign_tiers,
+    greater_london_polygon,
+    named_as_the_table,
+    read_authorities,
+)
 from clustergeo.ingest.boundaries import check_distinct_areas, read_boundaries
 from clustergeo.ingest.joins import check_area_join
 from clustergeo.ingest.tables import read_lookup_table
@@ -159,6 +164,10 @@ def run(config: RunConfig) -> None:
     areas = areas[["area_code", "area_name", "geometry"]].merge(tiers, on="area_code")
     areas["area_km2"] = areas.geometry.area / 1e6
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=areas_read.frame.crs)
+    if "combined_authority" in authorities:
+        authorities["combined_authority"] = greater_london_polygon(
+            areas, authorities["combined_authority"]
+        )
     areas, study_notes = select_study_area(areas, config, inputs["areas"])
     notes.extend(study_notes)
 

@@ -381,6 +381,7 @@ AREAS_STAGE = Stage(
         "ingest/authorities.py",
         "ingest/joins.py",
         "ingest/tables.py",
+        "london.py",
     ),
     needs_polygons=True,
 )
@@ -481,7 +482,13 @@ GOVERNANCE = Stage(
     ),
     # The run's name and whether it is synthetic title the authority summaries.
     settings=("name", "synthetic", "data_dir", "governance"),
-    code=("governance/", "industries.py", "data/sic2007.yaml", "data/anchor_sites.yaml"),
+    code=(
+        "governance/",
+        "industries.py",
+        "london.py",
+        "data/sic2007.yaml",
+        "data/anchor_sites.yaml",
+    ),
     needs_polygons=True,
 )
 
@@ -623,6 +630,7 @@ CIRCULAR = Stage(
         "governance/overlay.py",
         "governance/summaries.py",
         "industries.py",
+        "london.py",
         "data/sic2007.yaml",
         "data/circular/",
     ),
@@ -695,6 +703,7 @@ PUBLISH = Stage(
         "governance/findings.py",
         "governance/overlay.py",
         "governance/summaries.py",
+        "london.py",
     ),
     # Without polygons it writes the report and provenance, and no GeoPackage or maps.
 )
