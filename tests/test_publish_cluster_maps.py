@@ -519,6 +519,39 @@ def test_the_london_close_up_numbers_every_finding_in_it_by_its_rank() -> None:
         assert not any(box.overlaps(number) for number in numbers), name.get_text()
 
 
+def test_a_finding_is_numbered_in_its_anchor_area_on_the_whole_map() -> None:
+    """A finding named after the area with most of the industry is numbered there.
+
+    The finding runs along the bottom row of a 100 km square and up its right-hand column
+    (an L: its shape's own inner point lies along the row); its anchor is the top of the
+    column, 90-100 km east and north.
+    """
+    areas = _national(20)
+    cells = areas.geometry.to_numpy()
+    shape = shapely.union_all([cells[i] for i in [*range(10), 19, 29, 39, 49, 59, 69, 79, 89, 99]])
+    findings = gpd.GeoDataFrame(
+        {
+            "cluster_id": ["c0"],
+            "rank": [1],
+            "kind": "cluster",
+            "industry_code": "C",
+            "name": ["Finding 1"],
+            "stars": 0,
+            "anchor_area_code": ["E0099"],
+        },
+        geometry=[shape],
+        crs="EPSG:27700",
+    )
+    labels = {"C": "Manufacturing"}
+    fig, ax = plot_cluster_map(
+        areas, findings, colours=industry_colours(labels), labels=labels, title="L", source=SOURCE
+    )
+    fig.canvas.draw()
+    marker = next(t for t in fig.findobj(Text) if t.get_gid() == "marker-number")
+    x, y = ax.transData.inverted().transform(_centre(marker))
+    assert np.hypot(x - 95_000, y - 95_000) < 7_500
+
+
 def test_the_whole_map_outlines_the_close_up_and_an_empty_close_up_says_so() -> None:
     from matplotlib.patches import Rectangle
 

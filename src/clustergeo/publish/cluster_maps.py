@@ -986,16 +986,17 @@ def _figure_size(
 def _anchors(
     numbered: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, view: Sequence[float] | None
 ) -> list[tuple[float, float]]:
-    """Where each numbered finding's marker points: a point inside it.
+    """Where each numbered finding's marker points: a point inside it, in its anchor area.
 
-    In a close-up, the point lies in the part of the finding in view, and in its anchor
-    area where that part of the anchor area is in it: the ICT cluster running from the City
-    to Basingstoke is numbered in Westminster, not wherever its whole shape's point falls.
+    The anchor area is the member with the most of the industry, so the number sits where
+    the finding's name says it is: Aberdeen's oil and gas, spread over Highland, is numbered
+    in Aberdeen, and the ICT cluster running from the City to Basingstoke in Westminster,
+    not wherever the whole shape's point falls. In a close-up the point lies in the part of
+    the finding in view (in the anchor area where that part of it is in view).
     """
     shapes = numbered.geometry.to_numpy()
-    if view is None:
-        return [(p.x, p.y) for p in shapely.point_on_surface(shapes)]
-    shapes = shapely.intersection(shapes, shapely.box(*view))
+    if view is not None:
+        shapes = shapely.intersection(shapes, shapely.box(*view))
     if "anchor_area_code" in numbered and "area_code" in areas:
         shape_of = dict(zip(areas["area_code"].astype(str), areas.geometry, strict=True))
         anchored = [
