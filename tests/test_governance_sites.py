@@ -775,6 +775,10 @@ def test_a_sites_sector_peak_is_its_highest_reliable_lq_in_its_footprint() -> No
     assert park["sector_peak_lq"] == pytest.approx(2.96)
     assert park["sector_peak_gi_star_p_fdr"] == pytest.approx(0.285)
     assert peaks.loc["edge", "sector_peak_industry_code"] == "C"
+    # Where findings are sought in the industries, the tie goes to M, whose concentration
+    # rule the report can then hold the place to.
+    sought = sector_peaks(pieces, sectors, _peak_evidence(), sought=["C", "M"])
+    assert sought.loc["park", "sector_peak_industry_code"] == "M"
     # An area with no evidence of the sector gives no row.
     assert "away" not in peaks.index
     assert sector_peaks(pieces.iloc[:0], sectors, _peak_evidence()).empty

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -428,6 +428,7 @@ def sector_peaks(
     pieces: pd.DataFrame,
     sectors: Mapping[str, set[str]],
     evidence: pd.DataFrame,
+    sought: Collection[str] = (),
 ) -> pd.DataFrame:
     """Each site's strongest sign of its sector in its footprint: the highest reliable LQ.
 
@@ -437,8 +438,10 @@ def sector_peaks(
     This gives, per site (index ``site_key``), the area of its footprint in the study area
     and the industry of its sector (``sectors``: site key to industry codes) with the highest
     LQ not flagged unreliable, with that cell's jobs, LQ and Gi* result, as
-    ``sector_peak_<column>`` for :data:`SECTOR_PEAK_COLUMNS`. Ties go to a cluster definition
-    (the maps show them), then to the smaller code. ``pieces`` are the footprints' areas
+    ``sector_peak_<column>`` for :data:`SECTOR_PEAK_COLUMNS`. Ties (a definition made of one
+    industry has that industry's LQ) go to a code in ``sought``, the columns findings are
+    sought in, whose rules the report can then hold the place to; then to a cluster
+    definition (the maps show them); then to the smaller code. ``pieces`` are the footprints' areas
     (``site_key``, ``area_code``, ``area_name``, ``in_study_area``); ``evidence`` the LQ table
     joined with the hot-spot table (``area_code``, ``industry_code``, ``kind``, ``label``,
     ``employment``, ``lq``, ``lq_unreliable``, ``gi_star_z``, ``gi_star_p_fdr``,
@@ -463,11 +466,12 @@ def sector_peaks(
         return pd.DataFrame(columns=names, index=pd.Index([], name="site_key"))
     names_of = pieces.drop_duplicates("area_code").set_index("area_code").get("area_name")
     cells["area_name"] = cells["area_code"].map(names_of) if names_of is not None else np.nan
+    cells["_unsought"] = ~cells["industry_code"].isin(set(sought))
     cells["_definition_last"] = cells["kind"].astype(str) != "cluster"
     peaks = (
         cells.sort_values(
-            ["site_key", "lq", "_definition_last", "industry_code", "area_code"],
-            ascending=[True, False, True, True, True],
+            ["site_key", "lq", "_unsought", "_definition_last", "industry_code", "area_code"],
+            ascending=[True, False, True, True, True, True],
         )
         .drop_duplicates("site_key")
         .set_index("site_key")

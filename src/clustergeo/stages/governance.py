@@ -178,7 +178,12 @@ def _assess_sites(
         for key, codes in footprints.set_index("site_key")["sic"].items()
     }
     nearby = _site_clusters(footprints, clusters, settings.site_near_km * 1000, sectors)
-    peaks = sector_peaks(pieces, sectors, _site_evidence(paths, set(pieces["area_code"])))
+    peaks = sector_peaks(
+        pieces,
+        sectors,
+        _site_evidence(paths, set(pieces["area_code"])),
+        sought=intermediates.read_cluster_record(paths).get("columns", ()),
+    )
 
     sites = footprints.merge(flags, on="site_key", how="left")
     sites["status"] = sites["site_key"].map(status)
