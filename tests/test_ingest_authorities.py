@@ -326,6 +326,14 @@ def test_londons_areas_without_a_combined_authority_are_in_the_gla(
     assert with_gla["code"].tolist() == [CA, "E61000001"]
     assert with_gla.geometry.iloc[1].equals(box(0, 0, 200, 100))
     assert greater_london_polygon(placed, with_gla) is with_gla
+    # A combined-authority tier whose polygons reach no area still takes the GLA.
+    nowhere = layer([(CA, "Far away", (5000, 5000, 6000, 6000))])
+    polygons = {"combined_authority": nowhere, "region": regions}
+    table, _notes = assign_tiers(
+        areas, tiers, authorities=polygons, authority_names=polygons, read_lookup={}, source=SOURCE
+    )
+    assert table["combined_authority_code"].tolist()[:2] == ["E61000001"] * 2
+    assert table["combined_authority_code"].isna().tolist()[2:] == [True, True]
     # Without the region tier London's areas cannot be known: nothing is placed.
     table, _notes = assign_tiers(
         areas,
@@ -610,6 +618,21 @@ def test_read_authorities_code_prefix_and_no_year() -> None:
     current, every, _ = read_authorities(config, path)
     assert current["district"]["code"].tolist() == ["E07000132", "E07000134"]
     assert every["district"]["code"].tolist() == ["E07000132", "E07000134"]
+
+
+def test_a_code_prefix_matching_no_authority_is_named_with_the_prefixes_there() -> None:
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {
+            "path": path,
+            "crs": "EPSG:4326",
+            "layers": {"district": {"layer": "ltla", "code_prefix": "E99"}},
+        }
+    )
+    with pytest.raises(InputDataError, match="code_prefix 'E99'") as excinfo:
+        read_authorities(config, path)
+    assert "its codes start with E07" in str(excinfo.value)
+    assert "authorities.layers.district.code_prefix" in str(excinfo.value)
 
 
 def test_read_authorities_without_crs() -> None:

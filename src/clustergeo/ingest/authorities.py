@@ -84,7 +84,16 @@ def read_authorities(
         notes.extend(read.notes)
         frame = read.frame
         if spec.code_prefix:
-            frame = frame.loc[frame["code"].str.startswith(spec.code_prefix)]
+            kept = frame["code"].str.startswith(spec.code_prefix)
+            if not kept.any():
+                prefixes = sorted({str(code)[:3] for code in frame["code"]})
+                raise InputDataError(
+                    f"Authorities file {path} (layer {spec.layer}): no {tier.replace('_', ' ')} "
+                    f"code starts with code_prefix '{spec.code_prefix}'; its codes start with "
+                    f"{format_examples(prefixes)}. Set authorities.layers.{tier}.code_prefix "
+                    "to one of those, or leave it out."
+                )
+            frame = frame.loc[kept]
         every[tier] = frame[["code", "name", "geometry"]].reset_index(drop=True)
         in_year = frame.loc[filter_by_year(frame, config.year)]
         if in_year["code"].duplicated().any():
@@ -352,7 +361,10 @@ def _place_london_in_the_gla(table: pd.DataFrame, found: dict[Tier, _TierCodes])
     placed = in_london(table) & table["combined_authority_code"].isna().to_numpy()
     if not placed.any():
         return []
-    table.loc[placed, "combined_authority_code"] = code
+    # As objects: a tier whose polygons reached no area holds only missing values (floats).
+    codes = table["combined_authority_code"].astype(object)
+    codes[placed] = code
+    table["combined_authority_code"] = codes
     found["combined_authority"].names[code] = name
     return [
         f"{int(placed.sum())} areas of London are placed in the {name} on the combined-"
