@@ -221,6 +221,16 @@ def test_a_row_repeated_in_a_wide_table_is_named_once_by_its_lines(tmp_path: Pat
         _gva(tmp_path / "gva.csv", "2022,2023", row, row)
 
 
+def test_a_repeated_total_row_is_refused_rather_than_summed_into_the_area_total(
+    tmp_path: Path,
+) -> None:
+    """Summed, it would double the area's total and halve every LQ of the area, unsaid."""
+    total = "E08000021,Newcastle upon Tyne,Total,All industries,4322,12223"
+    row = "E08000021,Newcastle upon Tyne,J (58-63),Info,70,77"
+    with pytest.raises(InputDataError, match=r"E08000021/TOTAL/2022.* on lines 2, 3;"):
+        _gva(tmp_path / "gva.csv", "2022,2023", total, total, row)
+
+
 def test_a_decimal_comma_in_a_comma_separated_file_is_not_a_thousands_separator(
     tmp_path: Path,
 ) -> None:

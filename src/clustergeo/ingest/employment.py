@@ -471,6 +471,8 @@ def build_table(
             f"{int(is_total.sum())} all-industry rows used as published area totals, not as an "
             "industry"
         )
+        # A repeated total row would be summed into the area's total, lowering every LQ.
+        _check_rows(tidy.loc[is_total], lines.loc[is_total], problems)
     keep = ~is_total
     tidy, lines, suppressed = tidy.loc[keep], lines.loc[keep], suppressed.loc[keep]
     if tidy.empty:
