@@ -462,17 +462,7 @@ def build_table(
         }
     )
     is_total = tidy["industry_code"] == TOTAL_CODE
-    totals = None
-    if is_total.any():
-        totals = tidy.loc[is_total, ["area_code", "year", "employment"]].rename(
-            columns={"employment": "total"}
-        )
-        notes.append(
-            f"{int(is_total.sum())} all-industry rows used as published area totals, not as an "
-            "industry"
-        )
-        # A repeated total row would be summed into the area's total, lowering every LQ.
-        _check_rows(tidy.loc[is_total], lines.loc[is_total], problems)
+    totals = _published_totals(tidy, is_total, lines, problems, notes)
     keep = ~is_total
     tidy, lines, suppressed = tidy.loc[keep], lines.loc[keep], suppressed.loc[keep]
     if tidy.empty:
@@ -578,6 +568,29 @@ def _without_empty_rows(cells: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         return cells
     notes.append(f"empty rows left out: {rows_label(sorted(empty_lines))}")
     return cells.loc[~cells["line"].isin(empty_lines)]
+
+
+def _published_totals(
+    tidy: pd.DataFrame,
+    is_total: pd.Series,
+    lines: pd.Series,
+    problems: Problems,
+    notes: list[str],
+) -> pd.DataFrame | None:
+    """The all-industry rows (``is_total``) as the areas' published totals, or None.
+
+    Checked as the industries' rows are: a repeated total row would be summed into its
+    area's total and lower every LQ of the area.
+    """
+    if not is_total.any():
+        return None
+    notes.append(
+        f"{int(is_total.sum())} all-industry rows used as published area totals, not as an industry"
+    )
+    _check_rows(tidy.loc[is_total], lines.loc[is_total], problems)
+    return tidy.loc[is_total, ["area_code", "year", "employment"]].rename(
+        columns={"employment": "total"}
+    )
 
 
 def _check_rows(tidy: pd.DataFrame, lines: pd.Series, problems: Problems) -> None:
