@@ -134,6 +134,9 @@ def test_styles_use_the_figures_breaks_and_palette(demo_run: RunPaths) -> None:
     # Each number has the places round its point, and no finding is an obstacle to another's.
     assert '<placement placement="0"' in clusters
     assert '<rendering obstacle="0"' in clusters
+    # Around the point the maps number it at, not the shape's own centroid.
+    assert """geometryGenerator='if("label_x" IS NULL""" in clusters
+    assert 'geometryGeneratorType="PointGeometry"' in clusters
     assert 'labelsEnabled="1"' in clusters
     district = styles[("district", "District boundaries")]
     assert 'scaleVisibility="1"' in district
@@ -269,6 +272,11 @@ def test_qgis_opens_every_layer_styled(
     assert {"1", "2", "3"} <= set(drawn)
     assert "Demo park (mira like)" in drawn
     assert report["label_overlaps"] == []
+    # Each finding's number lies around the point the maps number it at (its anchor area):
+    # within its 1 mm distance and its own size of that point, at 1,200 pixels across.
+    reach = report["finding_label_reach"]
+    assert reach
+    assert max(reach) < 25
     assert (tmp_path / "project.png").stat().st_size > 10_000
     # Zoomed in to about 1:100,000, district names show inside the counties around them
     # (each tier keeps names off its boundary lines, not out of its whole interior).

@@ -8,8 +8,8 @@ Prints one JSON document: the project's title, CRS, groups and default view; for
 of the GeoPackage opened on its own, its validity, feature count, CRS, default renderer
 (type, attribute, class count) and whether labels are on; for every GeoTIFF of the run's
 employment surface, its validity, CRS, band count, band names and nodata; and the share of
-non-white pixels of the project rendered to OUT.png, with the labels QGIS placed and any
-pair of them that overlap.
+non-white pixels of the project rendered to OUT.png, with the labels QGIS placed, any pair
+of them that overlap, and how far each finding's number lies from its label point.
 
 Of the project it also reports every layer's renderer (a raster band's too) and abstract; the
 map themes, each with its layers' visibility and style, and what applying a theme to the
@@ -21,6 +21,7 @@ OUT_layout.png (each with its share of non-white pixels).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -109,6 +110,35 @@ def render(settings: QgsMapSettings, png: str) -> tuple[object, list[tuple[str, 
         if not label.isUnplaced
     ]
     return image, placed
+
+
+def finding_label_reach(project: QgsProject, settings: QgsMapSettings) -> list[float]:
+    """How far each finding's number QGIS placed lies from the point the maps number it at.
+
+    In pixels of ``settings``, from the centre of the label to the layer's ``label_x``,
+    ``label_y`` (the findings layer's label point).
+    """
+    found = [
+        node.layer()
+        for node in project.layerTreeRoot().findLayers()
+        if node.layer().source().endswith("layername=clusters")
+    ]
+    if not found or found[0].fields().indexOf("label_x") < 0:
+        return []
+    layer = found[0]
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    per_pixel = settings.mapUnitsPerPixel()
+    reach = []
+    for label in job.takeLabelingResults().allLabels():
+        if label.isUnplaced or label.layerID != layer.id():
+            continue
+        feature = layer.getFeature(label.featureId)
+        centre = label.labelRect.center()
+        offset = math.hypot(centre.x() - feature["label_x"], centre.y() - feature["label_y"])
+        reach.append(offset / per_pixel)
+    return reach
 
 
 def overlaps(placed: list[tuple[str, object]]) -> list[list[str]]:
@@ -331,6 +361,7 @@ def inspect(run_dir: str, png: str) -> dict[str, object]:
     report["labels_drawn"] = [text for text, _rect in placed]
     report["label_overlaps"] = overlaps(placed)
     report["painted_share"] = painted_share(image)
+    report["finding_label_reach"] = finding_label_reach(project, settings)
 
     report["zoomed_labels"] = zoomed_labels(project, settings, png)
     report |= theme_and_layout(project, settings, png)

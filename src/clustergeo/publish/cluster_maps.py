@@ -42,6 +42,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from clustergeo.clusters.strength import STAR_DIMENSIONS
 from clustergeo.governance.summaries import and_list
+from clustergeo.publish.layers import finding_points
 from clustergeo.publish.map_geometry import (
     MapGeometry,
     coverage_collection,
@@ -850,7 +851,7 @@ def plot_cluster_map(
         draw_outlines(ax, geometry, tiers, study_outline=not close, above=_FINDING_LINE_Z)
         if close_up:
             outline_close_up(ax, close_up[1], zorder=_FINDING_LINE_Z + 0.4)
-        anchors = _anchors(numbered, areas, view)
+        anchors = finding_points(numbered, areas, view)
         _draw_rings(
             ax,
             [a for a, r in zip(anchors, ringed, strict=True) if r],
@@ -981,37 +982,6 @@ def _figure_size(
     legend = (lines * size * 1.2 + len(legend_labels) * size * 0.45) / 72 + _TITLE_ROOM_IN
     # Never shorter than the legend, even past the tallest a map is made (21 sections).
     return width, max(3.0, min(height, MAX_MAP_HEIGHT_IN - key_height), legend), key_height
-
-
-def _anchors(
-    numbered: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, view: Sequence[float] | None
-) -> list[tuple[float, float]]:
-    """Where each numbered finding's marker points: a point inside it, in its anchor area.
-
-    The anchor area is the member with the most of the industry, so the number sits where
-    the finding's name says it is: Aberdeen's oil and gas, spread over Highland, is numbered
-    in Aberdeen, and the ICT cluster running from the City to Basingstoke in Westminster,
-    not wherever the whole shape's point falls. In a close-up the point lies in the part of
-    the finding in view (in the anchor area where that part of it is in view).
-    """
-    shapes = numbered.geometry.to_numpy()
-    if view is not None:
-        shapes = shapely.intersection(shapes, shapely.box(*view))
-    if "anchor_area_code" in numbered and "area_code" in areas:
-        shape_of = dict(zip(areas["area_code"].astype(str), areas.geometry, strict=True))
-        anchored = [
-            shapely.intersection(shape_of[code], shape) if code in shape_of else None
-            for code, shape in zip(numbered["anchor_area_code"].astype(str), shapes, strict=True)
-        ]
-        # Only a part with area: an anchor area touching the finding at an edge is no place.
-        shapes = np.array(
-            [
-                a if a is not None and a.area > 0 else s
-                for a, s in zip(anchored, shapes, strict=True)
-            ],
-            dtype=object,
-        )
-    return [(p.x, p.y) for p in shapely.point_on_surface(shapes)]
 
 
 def _write_key(

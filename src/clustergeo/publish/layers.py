@@ -48,12 +48,13 @@ Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.2
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from clustergeo.coverage import AreaCoverage
 from clustergeo.vocab import Tier
@@ -62,6 +63,7 @@ __all__ = [
     "MAX_INDUSTRY_COLUMNS",
     "RunTables",
     "build_layers",
+    "finding_points",
     "industry_lq_fields",
     "ranked_findings",
     "touching",
@@ -173,6 +175,42 @@ def ranked_findings(findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return ranked
 
 
+def finding_points(
+    findings: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, view: Sequence[float] | None = None
+) -> list[tuple[float, float]]:
+    """Where each finding's number goes: a point inside it, in its anchor area.
+
+    The anchor area is the member with the most of the industry, so the number sits where
+    the finding's name says it is: Aberdeen's oil and gas, spread over Highland, is numbered
+    in Aberdeen, and the ICT cluster running from the City to Basingstoke in Westminster,
+    not wherever the whole shape's point falls. In a close-up (``view``, its extent) the
+    point lies in the part of the finding in view, in the anchor area where that part of it
+    is in view. The maps and the QGIS labels (``label_x``, ``label_y``) share these points;
+    a finding without a shape gets NaN.
+    """
+    shapes = findings.geometry.to_numpy()
+    if view is not None:
+        shapes = shapely.intersection(shapes, shapely.box(*view))
+    if "anchor_area_code" in findings and "area_code" in areas:
+        shape_of = dict(zip(areas["area_code"].astype(str), areas.geometry, strict=True))
+        anchored = [
+            shapely.intersection(shape_of[code], shape)
+            if code in shape_of and shape is not None
+            else None
+            for code, shape in zip(findings["anchor_area_code"].astype(str), shapes, strict=True)
+        ]
+        # Only a part with area: an anchor area touching the finding at an edge is no place.
+        shapes = np.array(
+            [
+                a if a is not None and a.area > 0 else s
+                for a, s in zip(anchored, shapes, strict=True)
+            ],
+            dtype=object,
+        )
+    points = shapely.point_on_surface(shapes)
+    return list(zip(shapely.get_x(points).tolist(), shapely.get_y(points).tolist(), strict=True))
+
+
 def _district_layer(tables: RunTables) -> Layers:
     """``district_lq``: the areas dissolved by district, with the districts' LQ columns."""
     areas = tables.areas
@@ -233,7 +271,12 @@ def build_layers(tables: RunTables, *, districts: bool = True) -> Layers:
     layers["hotspots"] = hotspots.astype(
         {c: str for c in hotspots.columns if isinstance(hotspots[c].dtype, pd.CategoricalDtype)}
     )
-    layers["clusters"] = ranked_findings(tables.clusters)
+    clusters = ranked_findings(tables.clusters)
+    points = finding_points(clusters, areas)
+    # The QGIS labels put each number where the maps do.
+    clusters["label_x"] = [x for x, _y in points]
+    clusters["label_y"] = [y for _x, y in points]
+    layers["clusters"] = clusters
     layers["cluster_extents"] = tables.cluster_extents
     layers["cluster_authorities"] = tables.cluster_authorities
     layers["global_statistics"] = tables.global_statistics

@@ -120,7 +120,11 @@ def page_data(
         findings.iterrows(), _simplified(findings, tolerance), strict=True
     ):
         cluster_id = str(row["cluster_id"])
-        point = shapely.point_on_surface(row.geometry)
+        # Where the maps number it (the GeoPackage layer's label point), else inside its shape.
+        x, y = row.get("label_x"), row.get("label_y")
+        if x is None or y is None or pd.isna(x) or pd.isna(y):
+            point = shapely.point_on_surface(row.geometry)
+            x, y = point.x, point.y
         records.append(
             {
                 "id": cluster_id,
@@ -137,8 +141,8 @@ def page_data(
                 "ca_status": CA_STATUS_WORDS.get(str(row.get("ca_status")), ""),
                 "d": svg_path(geometry, x_min, y_max),
                 "extent": extent_paths.get(cluster_id, ""),
-                "x": round(point.x - x_min),
-                "y": round(y_max - point.y),
+                "x": round(float(x) - x_min),
+                "y": round(y_max - float(y)),
             }
         )
     outlines = []

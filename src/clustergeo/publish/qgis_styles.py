@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 from xml.sax.saxutils import quoteattr
 
@@ -191,6 +191,9 @@ class LabelRule:
         Whether they repel them from their boundaries only (QGIS's "polygon boundary"
         obstacle type) rather than from their whole interior: a tier of authorities that
         covers the map would otherwise leave no room for the names of the tier below it.
+    point
+        A QGIS expression giving the point to label each feature around (QGIS's label
+        geometry generator), or None for the feature's own geometry.
     """
 
     expression: str
@@ -203,6 +206,7 @@ class LabelRule:
     min_scale: float | None = None
     obstacle: bool = True
     obstacle_boundary_only: bool = False
+    point: str | None = None
 
 
 def _labeling(rule: LabelRule) -> str:
@@ -233,6 +237,12 @@ def _labeling(rule: LabelRule) -> str:
         else 'scaleVisibility="0"'
     )
     weight = ' fontWeight="63" namedStyle="Bold"' if rule.bold else ' fontWeight="50"'
+    generator = (
+        f' geometryGenerator={quoteattr(rule.point)} geometryGeneratorEnabled="1" '
+        'geometryGeneratorType="PointGeometry"'
+        if rule.point
+        else ""
+    )
     return (
         '<labeling type="simple"><settings calloutType="simple">'
         f'<text-style fieldName={quoteattr(rule.expression)} isExpression="1" '
@@ -242,7 +252,7 @@ def _labeling(rule: LabelRule) -> str:
         'bufferColor="255,255,255,255" bufferOpacity="0.85"/></text-style>'
         '<text-format wrapChar="" autoWrapLength="18" multilineAlign="3"/>'
         f'<placement placement="{rule.placement}" dist="1" distUnits="MM" '
-        f'priority="{fixed_priority}" centroidInside="1" fitInPolygonOnly="0"/>'
+        f'priority="{fixed_priority}" centroidInside="1" fitInPolygonOnly="0"{generator}/>'
         f'<rendering obstacle="{int(rule.obstacle)}" '
         f'obstacleType="{int(rule.obstacle_boundary_only)}" displayAll="0" drawLabels="1" '
         f'limitNumLabels="0" {scale} upsidedownLabels="0"/>'
@@ -296,6 +306,8 @@ FINDING_LABEL: Final = LabelRule(
     placement=0,
     priority='scale_linear("rank", 1, 40, 10, 5)',
     obstacle=False,
+    # Around the point the maps number it at (its anchor area), not the shape's centroid.
+    point='if("label_x" IS NULL, point_on_surface($geometry), make_point("label_x", "label_y"))',
 )
 #: Anchor sites are few and what a reader looks for: their names go just after the strongest
 #: findings' numbers (a crowded national view keeps the numbers the report names, and a site's
@@ -622,15 +634,7 @@ def findings_style(
     labeling = ""
     if labelled:
         rule = FINDING_LABEL
-        labeling = _labeling(
-            LabelRule(
-                f'CASE WHEN {industry} THEN "rank" END',
-                size_pt=rule.size_pt,
-                placement=rule.placement,
-                priority=rule.priority,
-                obstacle=rule.obstacle,
-            )
-        )
+        labeling = _labeling(replace(rule, expression=f'CASE WHEN {industry} THEN "rank" END'))
     return LayerStyle(
         layer=layer,
         name=f"{OUTLINED_FINDINGS if outlined else 'Findings: '}{label}",
