@@ -691,12 +691,41 @@ class DrawingFigures:
                 note_written(self._results[futures[future]])
         return {self._jobs[i].name: self._results[i] for i in wanted}
 
-    def _stop(self) -> None:
+    def _stop(self, *, failed: bool = False) -> None:
+        """Stop the workers: once they are done, or at once if the run ``failed``.
+
+        A failed or interrupted run wants no more maps, so its workers are ended rather than
+        waited for: waiting, a second Ctrl-C broke off the pool's shutdown and left the run
+        hanging on workers that never heard they should stop.
+        """
         global _PENDING, _UNCHANGED  # noqa: PLW0603 (see above)
         _PENDING = []
         _UNCHANGED = {}
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is None:
+            return
+        if not failed:
+            try:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            except BaseException:
+                self._end_workers()
+                raise
+            return
+        self._end_workers()
+
+    def _end_workers(self) -> None:
+        assert self._pool is not None
+        # The pool keeps its processes to itself (an end-them method came in Python 3.14).
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        # The pool's manager thread reaps them (two threads waiting on one process would race,
+        # leaving it listed as running once ended); then any it left.
+        manager = getattr(self._pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=10)
+        for process in processes:
+            process.join(timeout=10)
 
 
 #: Linux's ``prctl`` option asking for a signal when the parent process ends.
@@ -711,6 +740,9 @@ def _end_with_parent(parent: int) -> None:
     """
     # The signal ends the worker whatever handler the program that forked it installed.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C reaches every process of the terminal's group: the run handles it and ends
+    # its workers, which would otherwise each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux") and ctypes.CDLL(None).prctl(
         _PR_SET_PDEATHSIG, signal.SIGTERM
     ):
@@ -733,14 +765,17 @@ def drawing(
 
     The work done inside the ``with`` block (writing the GeoPackage, the QGIS project, the
     report once its figures are drawn) runs in this process while the workers draw; on
-    leaving the block the workers are stopped, unstarted figures cancelled if the block
-    failed. Jobs are drawn in the order given: give first those waited for first, and the
-    costliest before the cheap, since the last figure started decides when the pool is done.
+    leaving the block the workers are stopped; if the block failed (or was interrupted) they
+    are ended at once, with the figures they were drawing. Jobs are drawn in the order
+    given: give first those waited for first, and the costliest before the cheap, since the
+    last figure started decides when the pool is done.
     Where forking is unsafe (or there is one job) the figures are drawn in ``files()``.
     """
     figures = DrawingFigures(jobs, folder, unchanged)
     figures._start()
     try:
         yield figures
-    finally:
-        figures._stop()
+    except BaseException:
+        figures._stop(failed=True)
+        raise
+    figures._stop()
