@@ -165,6 +165,18 @@ def test_a_year_heading_two_columns_is_refused(tmp_path: Path) -> None:
         _gva(tmp_path / "gva.csv", "2022,2022 [p]", "E06000021,Stoke,J (58-63),Info,70,77")
 
 
+def test_a_year_header_with_a_letter_for_a_digit_is_refused(tmp_path: Path) -> None:
+    """'201O' would otherwise be a column not used, and 2010 missing from every series."""
+    row = "E06000021,Stoke,J (58-63),Info,70,77,80"
+    with pytest.raises(InputDataError, match=r"'201O' \(column 6\) reads as 2010 with a letter"):
+        _gva(tmp_path / "gva.csv", "2009,201O,2011", row)
+    with pytest.raises(InputDataError, match=r"'2Ol1' \(column 7\) reads as 2011"):
+        _gva(tmp_path / "gva.csv", "2009,2010,2Ol1", row)
+    # A column of other words is only noted.
+    table = _gva(tmp_path / "gva.csv", "2009,2010,Notes", "E06000021,Stoke,J (58-63),Info,70,77,x")
+    assert any(note.startswith("columns not used: ") and "Notes" in note for note in table.notes)
+
+
 def test_excels_empty_rows_are_left_out_and_notes_below_the_table_named(tmp_path: Path) -> None:
     row = "E06000021,Stoke,J (58-63),Info,70,77"
     table = _gva(tmp_path / "gva.csv", "2022,2023", row, ",,,,,", ",,,,,")

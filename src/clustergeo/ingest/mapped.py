@@ -267,6 +267,7 @@ def read_mapped_table(
             )
         _refuse_repeated_years(path, list(frame.columns), year_columns)
         ignored = [c for c in frame.columns if c not in year_columns and c not in roles.values()]
+        _refuse_misspelt_years(path, list(frame.columns), ignored, year_columns)
         if ignored:
             notes.append(f"columns not used: {format_examples(ignored, 6)}")
         melted = frame[list(year_columns)].melt(
@@ -338,6 +339,33 @@ def _refuse_repeated_years(path: Path, headers: list[str], year_columns: dict[st
         raise InputDataError(
             f"Employment file {path}: {'; '.join(where)}. Each year must head one column: "
             "correct the header of the column that holds another year, or remove the copy."
+        )
+
+
+#: Letters typed for the digits they look like: O for 0, l or I for 1.
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1"})
+
+
+def _refuse_misspelt_years(
+    path: Path, headers: list[str], ignored: list[str], year_columns: dict[str, int]
+) -> None:
+    """Stop where a column left out is a year with a letter for a digit ('201O').
+
+    Left out, its year would be missing from every series, with a mere note.
+    """
+    misspelt = []
+    for header in ignored:
+        read = header.translate(_DIGIT_LOOKALIKES)
+        match = _YEAR_HEADER.match(read) if read != header else None
+        if match and int(match[1]) not in year_columns.values():
+            misspelt.append(
+                f"'{header}' (column {headers.index(header) + 1}) reads as {match[1]} with a "
+                "letter for a digit"
+            )
+    if misspelt:
+        raise InputDataError(
+            f"Employment file {path}: {'; '.join(misspelt)}. Correct the header, or remove the "
+            "column: a year column left out would leave that year out of every series."
         )
 
 
