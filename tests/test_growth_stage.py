@@ -186,6 +186,17 @@ def test_growth_of_a_table_of_one_year_stops(tmp_path: Path) -> None:
         run_stages(config, ["growth"])
 
 
+def test_a_year_with_no_values_at_all_is_named_with_the_table(tmp_path: Path) -> None:
+    """Every value of 2020 blank: the message names the year and the file, and the fix."""
+    table = _table().astype({"jobs": "object"})
+    table.loc[table["year"] == 2020, "jobs"] = ""
+    config = load_config(_write_run(tmp_path, table))
+    with pytest.raises(
+        ClusterGeoError, match=r"no employment of 2020 in .*jobs.csv.*Fill in the values of 2020"
+    ):
+        run_stages(config, ["concentration"])
+
+
 def test_a_base_year_not_in_the_table_stops(tmp_path: Path) -> None:
     config = load_config(_write_run(tmp_path, _table(), growth={"base_year": 2015}))
     with pytest.raises(ClusterGeoError, match=r"growth.base_year 2015 not in .* 2019–2021"):

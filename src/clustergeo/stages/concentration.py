@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from clustergeo._errors import InputDataError
 from clustergeo.concentration import (
     LqSettings,
     absent_pairs_notes,
@@ -89,8 +90,12 @@ def _year_lqs(
     settings: LqSettings,
     year: int | None,
     whole_table: bool,
+    source: str,
 ) -> _YearLqs:
-    """The LQs of one year of the table (``year`` None: a table without years)."""
+    """The LQs of one year of the table (``year`` None: a table without years).
+
+    ``source`` names the employment table, for a message.
+    """
     all_codes, study_codes = codes
     matrix = employment_matrix(employment)
     notes = absent_pairs_notes(employment, matrix)
@@ -106,6 +111,17 @@ def _year_lqs(
     reference_industry, reference_total, reference_label = _reference(
         config, matrix, totals, study_codes, year, whole_table=whole_table
     )
+    if not reference_total > 0:
+        of = f"of {year} " if year is not None else ""
+        raise InputDataError(
+            f"The reference economy ({reference_label}) has no employment {of}in "
+            f"{source}: every value {of}is missing or zero there, so no LQ can be computed. "
+            + (
+                f"Fill in the values of {year}, or leave that year out of the table."
+                if year is not None
+                else "Check that the table holds its values."
+            )
+        )
     clusters = aggregate_cluster_definitions(matrix, definitions)
     reference_clusters = pd.Series(
         {key: reference_industry.reindex(list(codes)).sum() for key, codes in definitions.items()},
@@ -195,6 +211,7 @@ def run(config: RunConfig) -> None:  # noqa: PLR0915 (one stage, read top to bot
             settings=settings,
             year=each,
             whole_table=whole_table,
+            source=record.employment_source,
         )
         for each in computed
     }
