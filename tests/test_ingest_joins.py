@@ -96,6 +96,23 @@ def test_vintage_mismatch_with_some_codes_shared() -> None:
     assert "employment.vintage" in message
 
 
+def test_codes_a_vintage_lookup_left_unconverted_point_to_the_lookup() -> None:
+    """The lookup is already given: the message sends the user to its rows, not for one."""
+    lookup = Path("lookups/msoa11_msoa21.csv")
+    with pytest.raises(InputDataError, match="converted to the boundaries' vintage") as excinfo:
+        check_area_join(
+            MSOA_2011,
+            [*MSOA_2011[:3], *MSOA_2021_NEW[:2]],
+            boundary_source=BOUNDARIES,
+            employment_source=EMPLOYMENT,
+            vintage_lookup=lookup,
+        )
+    message = str(excinfo.value)
+    assert "with the lookup lookups/msoa11_msoa21.csv (employment.vintage)" in message
+    assert "include E02006935, E02006936" in message
+    assert "give employment.vintage" not in message
+
+
 def test_lsoa_table_with_msoa_boundaries() -> None:
     with pytest.raises(InputDataError, match="different kinds of areas") as excinfo:
         check(MSOA_2011, LSOA_2011)

@@ -109,8 +109,12 @@ def check_area_join(
     *,
     boundary_source: Path,
     employment_source: Path,
+    vintage_lookup: Path | None = None,
 ) -> list[str]:
     """Check every boundary area has employment; explain mismatches.
+
+    ``vintage_lookup`` is the lookup the table's codes were converted with
+    (``employment.vintage``), if any: the hint then points to it.
 
     Employment rows for areas outside the boundary file are allowed (a national table used
     with regional boundaries); they are reported in the returned notes. Boundary areas with no
@@ -177,7 +181,7 @@ def check_area_join(
         )
     if not no_employment:
         return notes
-    hint = _hint(no_employment, outside, matched)
+    hint = _hint(no_employment, outside, matched, vintage_lookup)
     raise InputDataError(
         f"{len(no_employment)} of the {len(boundary)} areas in boundary file {boundary_source} "
         f"have no rows in employment file {employment_source}: "
@@ -194,7 +198,12 @@ def _differ_in_case_or_spaces(outside: list[str], boundary: set[str]) -> dict[st
     }
 
 
-def _hint(no_employment: list[str], outside: list[str], matched: set[str]) -> str:
+def _hint(
+    no_employment: list[str],
+    outside: list[str],
+    matched: set[str],
+    vintage_lookup: Path | None = None,
+) -> str:
     misspelt = _differ_in_case_or_spaces(outside, set(no_employment))
     if misspelt:
         return (
@@ -212,6 +221,14 @@ def _hint(no_employment: list[str], outside: list[str], matched: set[str]) -> st
         )
     employment_kind = describe_codes(outside)
     same_type = {_prefix(c) for c in no_employment} & {_prefix(c) for c in outside}
+    if same_type and vintage_lookup is not None:
+        return (
+            f"The table's codes were converted to the boundaries' vintage with the lookup "
+            f"{vintage_lookup} (employment.vintage), and these areas still have no rows; the "
+            f"table's codes not in the boundaries include {format_examples(outside, 6)}. Check "
+            "the lookup's rows for those codes (a blank or misspelt code, a pair that leads "
+            "back to a code of the table) and employment.vintage.where."
+        )
     if same_type and not matched:
         return (
             f"Both files use the same kind of codes but none match: the boundaries are "

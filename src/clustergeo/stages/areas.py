@@ -130,6 +130,7 @@ def run(config: RunConfig) -> None:
             employment_codes,
             boundary_source=inputs["areas"],
             employment_source=Path(intermediates.read_inputs_record(paths).employment_source),
+            vintage_lookup=config.employment.vintage.lookup if config.employment.vintage else None,
         )
     )
 

@@ -374,7 +374,8 @@ AREAS_STAGE = Stage(
     inputs=("areas", "authorities", "lookup_*"),
     reads=(EMPLOYMENT, INGEST_REPORT, AREA_NAMES),
     writes=(AREAS, *AUTHORITY_POLYGONS.values(), AREAS_REPORT),
-    settings=("data_dir", "areas", "study_area", "hierarchy", "authorities"),
+    # The vintage lookup is named in a message about areas the table's codes miss.
+    settings=("data_dir", "areas", "study_area", "hierarchy", "authorities", "employment.vintage"),
     code=(
         "ingest/boundaries.py",
         "ingest/places.py",
