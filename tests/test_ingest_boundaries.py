@@ -17,7 +17,12 @@ from pyproj import CRS
 from shapely.geometry import Point, Polygon, box
 
 from clustergeo._errors import InputDataError
-from clustergeo.ingest.boundaries import filter_by_year, list_layers, read_boundaries
+from clustergeo.ingest.boundaries import (
+    check_distinct_areas,
+    filter_by_year,
+    list_layers,
+    read_boundaries,
+)
 from clustergeo.vocab import WORKING_CRS as BNG
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -498,3 +503,21 @@ def test_filter_by_year_on_topojson() -> None:
         "E07000134",
         "E07000999",
     ]
+
+
+def test_areas_of_several_vintages_in_one_file_ask_for_areas_year() -> None:
+    """An area unchanged between two vintages is drawn twice: a dated file needs a year."""
+    square = box(0, 0, 1000, 1000)
+    frame = gpd.GeoDataFrame(
+        {"code": ["E07000150", "E06000061"], "start": [None, 2021], "end": [2020, None]},
+        geometry=[square, square],
+        crs=BNG,
+    )
+    path = Path("uk-topo.json")
+    with pytest.raises(InputDataError, match="E06000061 = E07000150") as excinfo:
+        check_distinct_areas(frame, path)
+    assert "set areas.year to the year of the table's areas" in str(excinfo.value)
+    # Undated, the file is told only to keep one feature per area.
+    with pytest.raises(InputDataError) as excinfo:
+        check_distinct_areas(frame.drop(columns=["start", "end"]), path)
+    assert "areas.year" not in str(excinfo.value)

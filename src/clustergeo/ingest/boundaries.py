@@ -216,14 +216,23 @@ def read_boundaries(
     return result
 
 
-def check_distinct_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
+def check_distinct_areas(frame: gpd.GeoDataFrame, path: Path, *, year: int | None = None) -> None:
     """Refuse small areas drawn twice under different codes (see :func:`.places.identical_areas`).
 
     Only for small areas: an authorities file of several years holds one outline under each
-    code an authority had, and the year filter picks one.
+    code an authority had, and the year filter picks one. Where ``year`` is None and the
+    features carry ONS's ``start``/``end`` years, the file holds several vintages: the
+    message asks for ``areas.year``.
     """
     problems = Problems(path, "Areas file")
-    _add(problems, identical_areas(frame, frame["code"]))
+    repeated = identical_areas(frame, frame["code"])
+    dated = [c for c in ("start", "end") if c in frame.columns and frame[c].notna().any()]
+    if repeated and year is None and dated:
+        repeated += (
+            ". Its features carry the years they are valid in ('start'/'end'): set areas.year "
+            "to the year of the table's areas to keep that year's features only"
+        )
+    _add(problems, repeated)
     problems.raise_if_any()
 
 

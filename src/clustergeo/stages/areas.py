@@ -110,11 +110,13 @@ def run(config: RunConfig) -> None:
         layer=spec.layer,
         assume_crs=spec.crs,
         keep_columns=tuple(dict.fromkeys(attribute_columns)),
+        # ONS's multi-year files give each feature the years it is valid in.
+        optional_columns=("start", "end"),
         what="Areas file",
         year=spec.year,
     )
     notes.extend(areas_read.notes)
-    check_distinct_areas(areas_read.frame, inputs["areas"])
+    check_distinct_areas(areas_read.frame, inputs["areas"], year=spec.year)
     areas = areas_read.frame.rename(columns={"code": "area_code", "name": "area_name"})
     table_names = intermediates.read_area_names(paths) if spec.name_column is None else {}
     if table_names:
