@@ -620,6 +620,24 @@ def test_read_authorities_code_prefix_and_no_year() -> None:
     assert every["district"]["code"].tolist() == ["E07000132", "E07000134"]
 
 
+def test_authorities_names_replace_the_files_for_their_codes() -> None:
+    """A file that keeps an old name under a code (Sheffield City Region) is corrected."""
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {
+            "path": path,
+            "crs": "EPSG:4326",
+            "layers": {"district": {"layer": "ltla", "code_prefix": "E0700013"}},
+            "names": {"E07000134": "North West Leics"},
+        }
+    )
+    current, every, _ = read_authorities(config, path)
+    for frame in (current["district"], every["district"]):
+        names = frame.set_index("code")["name"]
+        assert names["E07000134"] == "North West Leics"
+        assert names["E07000132"] == "Hinckley and Bosworth"
+
+
 def test_a_code_prefix_matching_no_authority_is_named_with_the_prefixes_there() -> None:
     path = FIXTURES / "authorities.topojson"
     config = AuthoritiesConfig.model_validate(

@@ -379,6 +379,14 @@ class AuthoritiesConfig(_Strict):
         ),
     )
     layers: dict[Tier, AuthorityLayer] = Field(description="Layer per tier.")
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Names for authority codes, over the file's: for a file that keeps an authority's "
+            "old name under its code (ONS's TopoJSON names E47000002 'Sheffield City Region', "
+            "South Yorkshire's since 2021)."
+        ),
+    )
 
 
 class IndustriesConfig(_Strict):

@@ -94,6 +94,9 @@ def read_authorities(
                     "to one of those, or leave it out."
                 )
             frame = frame.loc[kept]
+        if config.names:
+            renamed = frame["code"].astype(str).map(config.names)
+            frame = frame.assign(name=renamed.where(renamed.notna(), frame["name"]))
         every[tier] = frame[["code", "name", "geometry"]].reset_index(drop=True)
         in_year = frame.loc[filter_by_year(frame, config.year)]
         if in_year["code"].duplicated().any():
