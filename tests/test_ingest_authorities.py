@@ -325,6 +325,11 @@ def test_londons_areas_without_a_combined_authority_are_in_the_gla(
     with_gla = greater_london_polygon(placed, combined)
     assert with_gla["code"].tolist() == [CA, "E61000001"]
     assert with_gla.geometry.iloc[1].equals(box(0, 0, 200, 100))
+    # A river between its areas (a boundary file clipped to the coast) is no edge of it.
+    banks = areas.assign(geometry=[box(0, 0, 100, 40), box(0, 60, 100, 100), *areas.geometry[2:]])
+    placed_banks = banks.assign(combined_authority_code=["E61000001", "E61000001", None, None])
+    closed = greater_london_polygon(placed_banks, combined).geometry.iloc[1]
+    assert closed.equals(box(0, 0, 100, 100))
     assert greater_london_polygon(placed, with_gla) is with_gla
     # A combined-authority tier whose polygons reach no area still takes the GLA.
     nowhere = layer([(CA, "Far away", (5000, 5000, 6000, 6000))])

@@ -376,6 +376,10 @@ def _place_london_in_the_gla(table: pd.DataFrame, found: dict[Tier, _TierCodes])
     ]
 
 
+#: Half the widest gap between London's areas the GLA's outline closes over (metres).
+_GLA_CLOSING_M = 500.0
+
+
 def greater_london_polygon(
     areas: gpd.GeoDataFrame, combined_authorities: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -389,6 +393,14 @@ def greater_london_polygon(
     if not in_gla.any() or (combined_authorities["code"] == code).any():
         return combined_authorities
     outline = shapely.union_all(areas.loc[in_gla].to_crs(combined_authorities.crs).geometry)
+    if combined_authorities.crs is not None and combined_authorities.crs.is_projected:
+        # Closed over the gaps between its areas narrower than 1 km: boundary files clipped
+        # to the coast leave the tidal Thames out, which would be drawn as an edge of the GLA.
+        outline = shapely.buffer(
+            shapely.buffer(outline, _GLA_CLOSING_M, join_style="mitre"),
+            -_GLA_CLOSING_M,
+            join_style="mitre",
+        )
     gla = gpd.GeoDataFrame(
         {"code": [code], "name": [name]}, geometry=[outline], crs=combined_authorities.crs
     )
