@@ -195,6 +195,13 @@ def test_a_year_with_no_values_at_all_is_named_with_the_table(tmp_path: Path) ->
         ClusterGeoError, match=r"no employment of 2020 in .*jobs.csv.*Fill in the values of 2020"
     ):
         run_stages(config, ["concentration"])
+    # With a published total for each area, the blank industries are caught all the same.
+    totals = table.groupby(["area", "year"], as_index=False)["jobs"].first()
+    totals = totals.assign(sic="Total", jobs=1000)
+    (tmp_path / "totals").mkdir()
+    config = load_config(_write_run(tmp_path / "totals", pd.concat([table, totals])))
+    with pytest.raises(ClusterGeoError, match=r"no employment of 2020 in .*jobs.csv"):
+        run_stages(config, ["concentration"])
 
 
 def test_a_base_year_not_in_the_table_stops(tmp_path: Path) -> None:

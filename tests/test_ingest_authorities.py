@@ -339,6 +339,15 @@ def test_londons_areas_without_a_combined_authority_are_in_the_gla(
     )
     assert table["combined_authority_code"].tolist()[:2] == ["E61000001"] * 2
     assert table["combined_authority_code"].isna().tolist()[2:] == [True, True]
+    # A region tier of other codes knows London by its name (ITL1 TLI, here from polygons).
+    named_regions = layer(
+        [("TLI", "London", (0, 0, 200, 100)), ("TLF", "East Midlands", (200, 0, 400, 100))]
+    )
+    polygons = {"combined_authority": combined, "region": named_regions}
+    table, _notes = assign_tiers(
+        areas, tiers, authorities=polygons, authority_names=polygons, read_lookup={}, source=SOURCE
+    )
+    assert table["combined_authority_code"].tolist() == ["E61000001", "E61000001", CA, CA]
     # Without the region tier London's areas cannot be known: nothing is placed.
     table, _notes = assign_tiers(
         areas,
@@ -641,6 +650,34 @@ def test_authorities_names_replace_the_files_for_their_codes() -> None:
         names = frame.set_index("code")["name"]
         assert names["E07000134"] == "North West Leics"
         assert names["E07000132"] == "Hinckley and Bosworth"
+
+
+def test_authorities_names_for_a_code_no_authority_has_are_refused() -> None:
+    path = FIXTURES / "authorities.topojson"
+    config = AuthoritiesConfig.model_validate(
+        {
+            "path": path,
+            "crs": "EPSG:4326",
+            "layers": {"district": {"layer": "ltla", "code_prefix": "E0700013"}},
+            "names": {"E47000099": "Typo"},
+        }
+    )
+    with pytest.raises(InputDataError, match=r"authorities.names names E47000099, which no"):
+        read_authorities(config, path)
+
+
+def test_a_categorical_name_column_takes_the_tables_names() -> None:
+    square = box(0, 0, 1000, 1000)
+    districts = gpd.GeoDataFrame(
+        {
+            "code": ["E07000083", "E07000234"],
+            "name": pd.Categorical(["North Gloucestershire", "Bromsgrove"]),
+        },
+        geometry=[square, square],
+        crs="EPSG:27700",
+    )
+    renamed = named_as_the_table({"district": districts}, {"E07000083": "Tewkesbury"})
+    assert renamed["district"]["name"].tolist() == ["Tewkesbury", "Bromsgrove"]
 
 
 def test_a_code_prefix_matching_no_authority_is_named_with_the_prefixes_there() -> None:

@@ -243,6 +243,19 @@ def test_a_repeated_total_row_is_refused_rather_than_summed_into_the_area_total(
         _gva(tmp_path / "gva.csv", "2022,2023", total, total, row)
 
 
+def test_a_total_given_in_two_files_is_refused(tmp_path: Path) -> None:
+    """Files split by industry, each repeating the area's total: summed, it would double."""
+    header = f"{_GVA_HEADER},2022\n"
+    total = "E06000021,Stoke,Total,All industries,100\n"
+    (tmp_path / "a.csv").write_text(header + total + "E06000021,Stoke,C (10-33),Making,30\n")
+    (tmp_path / "b.csv").write_text(header + total + "E06000021,Stoke,J (58-63),Info,70\n")
+    config = employment_config(
+        format="wide_years", columns={"area": "LAD_code", "industry": "SIC07_code"}
+    )
+    with pytest.raises(InputDataError, match=r"totals appear in more than one .* E06000021/2022"):
+        read_configured_employment(config, [tmp_path / "a.csv", tmp_path / "b.csv"])
+
+
 def test_a_decimal_comma_in_a_comma_separated_file_is_not_a_thousands_separator(
     tmp_path: Path,
 ) -> None:

@@ -109,6 +109,12 @@ def read_authorities(
         current[tier] = in_year[["code", "name", "geometry"]].reset_index(drop=True)
         notes.extend(_check_overlaps(current[tier], path, spec.layer, tier, config.year))
         log.info("Authorities %s: %d %s areas", spec.layer, len(current[tier]), tier)
+    unknown = sorted(set(config.names) - {c for frame in every.values() for c in frame["code"]})
+    if unknown:
+        raise InputDataError(
+            f"authorities.names names {format_examples(unknown)}, which no authority of "
+            f"{path} has: correct the code, or remove it."
+        )
     return current, every, notes
 
 
@@ -126,7 +132,7 @@ def named_as_the_table(
     for tier, frame in frames.items():
         table_name = frame["code"].astype(str).map(names)
         renamed[tier] = frame.assign(
-            name=table_name.where(table_name.notna(), frame["name"]).astype(frame["name"].dtype)
+            name=table_name.where(table_name.notna(), frame["name"].astype(object))
         )
     return renamed
 
@@ -306,7 +312,7 @@ def assign_tiers(
             )
             break
     problems.raise_if_any()
-    notes.extend(_place_london_in_the_gla(table, found))
+    notes.extend(_place_london_in_the_gla(table, found, authority_names))
 
     for tier in [t for t in TIERS if t in hierarchy]:
         column = table[f"{tier}_code"]
@@ -351,17 +357,32 @@ def assign_tiers(
     return table, notes
 
 
-def _place_london_in_the_gla(table: pd.DataFrame, found: dict[Tier, _TierCodes]) -> list[str]:
+def _place_london_in_the_gla(
+    table: pd.DataFrame,
+    found: dict[Tier, _TierCodes],
+    authority_names: Mapping[str, gpd.GeoDataFrame],
+) -> list[str]:
     """Give London's areas that have no combined authority the Greater London Authority.
 
     ONS's combined-authority files leave the GLA out (:mod:`clustergeo.london`); a source
     that names it (mySociety's register does) is kept as it is. Needs the region tier, to
-    know London's areas.
+    know London's areas: by its code, or its name (from a lookup or the region polygons).
     """
     if "combined_authority" not in found or "region" not in found:
         return []
     code, name = GREATER_LONDON_AUTHORITY
-    placed = in_london(table) & table["combined_authority_code"].isna().to_numpy()
+    region_names = dict(found["region"].names)
+    if "region" in authority_names:
+        frame = authority_names["region"]
+        for region, region_name in zip(frame["code"], frame["name"], strict=True):
+            region_names.setdefault(region, region_name)
+    regions = pd.DataFrame(
+        {
+            "region_code": table["region_code"],
+            "region_name": table["region_code"].map(region_names),
+        }
+    )
+    placed = in_london(regions) & table["combined_authority_code"].isna().to_numpy()
     if not placed.any():
         return []
     # As objects: a tier whose polygons reached no area holds only missing values (floats).

@@ -734,6 +734,19 @@ def combine_tables(tables: list[EmploymentTable]) -> EmploymentTable:
             "employment.year)."
         )
     totals = [t.year_totals for t in tables if t.year_totals is not None]
+    if totals:
+        # Summed, a total given twice would double its area's total and lower every LQ.
+        every_total = pd.concat(totals, ignore_index=True)
+        twice = every_total.loc[every_total.duplicated(["area_code", "year"], keep=False)]
+        if not twice.empty:
+            pairs = sorted(
+                {f"{a}/{y}" for a, y in zip(twice["area_code"], twice["year"], strict=True)}
+            )
+            raise InputDataError(
+                f"{len(pairs)} areas' all-industry totals appear in more than one of the "
+                f"employment files ({', '.join(t.source.name for t in tables)}): "
+                f"{format_examples(pairs)}. Give each area's total for a year in one file."
+            )
     notes = [f"read {len(tables)} files: {format_examples([t.source.name for t in tables], 4)}"]
     for table in tables:
         notes += [f"{table.source.name}: {note}" for note in table.notes]

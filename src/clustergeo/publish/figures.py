@@ -716,12 +716,12 @@ class DrawingFigures:
         assert self._pool is not None
         # The pool keeps its processes to itself (an end-them method came in Python 3.14).
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        # Its manager thread, read before the shutdown lets go of it, reaps the workers: two
+        # threads waiting on one process race, leaving it listed as running once ended.
+        manager = getattr(self._pool, "_executor_manager_thread", None)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
-        # The pool's manager thread reaps them (two threads waiting on one process would race,
-        # leaving it listed as running once ended); then any it left.
-        manager = getattr(self._pool, "_executor_manager_thread", None)
         if manager is not None:
             manager.join(timeout=10)
         for process in processes:

@@ -24,6 +24,7 @@ from clustergeo.governance.summaries import (
     plural,
     tier_straddles,
 )
+from clustergeo.london import GREATER_LONDON_AUTHORITY
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.vocab import CA_STATUS_WORDS, GI_STAR_HOT_CLASSES
 
@@ -217,8 +218,14 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
             by_authority = f"{'' if n == 1 else 'all in '}{within.index[0]}"
         else:
             by_authority = and_list([f"{name} {int(count)}" for name, count in within.items()])
+        # The GLA sits on the tier without being a combined authority (clustergeo.london).
+        tier_words = (
+            "combined authority or the Greater London Authority"
+            if GREATER_LONDON_AUTHORITY[1] in within.index
+            else "combined authority"
+        )
         parts.append(
-            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one combined authority"
+            f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one {tier_words}"
             + (f" ({by_authority})" if len(within) else "")
         )
     for code, verb in (

@@ -143,6 +143,10 @@ def run(config: RunConfig) -> None:
             config.authorities, inputs["authorities"]
         )
         notes.extend(authority_notes)
+        # The config's names (authorities.names) win over the table's.
+        table_names = {
+            code: name for code, name in table_names.items() if code not in config.authorities.names
+        }
         if table_names:
             authorities = named_as_the_table(authorities, table_names)
             every = named_as_the_table(every, table_names)
@@ -167,7 +171,7 @@ def run(config: RunConfig) -> None:
     areas = areas[["area_code", "area_name", "geometry"]].merge(tiers, on="area_code")
     areas["area_km2"] = areas.geometry.area / 1e6
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=areas_read.frame.crs)
-    if "combined_authority" in authorities:
+    if "combined_authority" in authorities and "combined_authority_code" in areas:
         authorities["combined_authority"] = greater_london_polygon(
             areas, authorities["combined_authority"]
         )

@@ -111,7 +111,8 @@ def _year_lqs(
     reference_industry, reference_total, reference_label = _reference(
         config, matrix, totals, study_codes, year, whole_table=whole_table
     )
-    if not reference_total > 0:
+    # A published total beside blank industries would pass the first test alone.
+    if not (reference_total > 0 and reference_industry.sum() > 0):
         of = f"of {year} " if year is not None else ""
         raise InputDataError(
             f"The reference economy ({reference_label}) has no employment {of}in "
