@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clustergeo.governance.summaries import authority_summaries, percent, summaries_markdown
+from clustergeo.governance.summaries import (
+    authority_summaries,
+    ca_status_words,
+    lead_combined_authorities,
+    percent,
+    summaries_markdown,
+)
 
 NUNEATON = ("E07000219", "Nuneaton and Bedworth")
 HINCKLEY = ("E07000132", "Hinckley and Bosworth")
@@ -497,3 +503,62 @@ def test_a_large_piece_shares_the_finding_as_its_links_judge_it() -> None:
     assert hinckley["summary"].startswith(
         "Hinckley and Bosworth (district, Leicestershire) is part of 1 cluster"
     )
+
+
+def _ca_links(rows: list[tuple[str, str, str, float, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["cluster_id", "authority_name", "relation", "employment_share", "part"]
+    ).assign(tier="combined_authority")
+
+
+def test_the_lead_combined_authority_is_the_lead_with_the_largest_share_of_the_part() -> None:
+    links = _ca_links(
+        [
+            ("a", "West Midlands", "lead", 0.3, "core"),
+            ("a", "Greater Manchester", "lead", 0.6, "core"),
+            ("a", "West Yorkshire", "touches", 0.9, "core"),
+            ("a", "South Yorkshire", "lead", 0.9, "extent"),
+            ("b", "Greater London Authority", "lead", 1.0, "core"),
+        ]
+    )
+    assert lead_combined_authorities(links).to_dict() == {
+        "a": "Greater Manchester",
+        "b": "Greater London Authority",
+    }
+    assert lead_combined_authorities(links, part="extent").to_dict() == {"a": "South Yorkshire"}
+    sites = links.drop(columns="part").rename(columns={"cluster_id": "site_key"})
+    assert lead_combined_authorities(sites, key="site_key")["b"] == "Greater London Authority"
+    assert lead_combined_authorities(pd.DataFrame()).empty
+
+
+@pytest.mark.parametrize(
+    ("status", "lead", "short", "words"),
+    [
+        ("within_one_ca", "West Midlands", False, "within one combined authority: West Midlands"),
+        ("within_one_ca", "West Midlands", True, "within West Midlands"),
+        ("within_one_ca", None, False, "within one combined authority"),
+        ("within_one_ca", None, True, "within one"),
+        ("within_one_ca", "Greater London Authority", False, "within the Greater London Authority"),
+        ("within_one_ca", "Greater London Authority", True, "within the Greater London Authority"),
+        (
+            "partly_outside_ca",
+            "Greater London Authority",
+            False,
+            "partly outside the Greater London Authority, in no combined authority",
+        ),
+        (
+            "partly_outside_ca",
+            "Greater London Authority",
+            True,
+            "partly outside the Greater London Authority",
+        ),
+        ("partly_outside_ca", "Tees Valley", True, "partly outside any"),
+        ("outside_any_ca", None, False, "outside any combined authority"),
+        ("split_across_cas", "North East", True, "split across"),
+        ("no_such_status", None, False, ""),
+    ],
+)
+def test_a_place_among_combined_authorities_names_its_lead_and_london_for_what_it_is(
+    status: str, lead: str | None, short: bool, words: str
+) -> None:
+    assert ca_status_words(status, lead, short=short) == words

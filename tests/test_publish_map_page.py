@@ -99,7 +99,7 @@ def test_page_is_self_contained_and_carries_the_findings(run_layers):
     ]
     assert (first["ca_status"], second["ca_status"]) == (
         "outside any combined authority",
-        "within one combined authority",
+        "within one combined authority: Middle CA",
     )
     assert (first["employment"], first["share"], first["lq"]) == (1234.0, 0.25, 2.5)
     assert [i["code"] for i in data["industries"]] == ["manufacturing", "logistics"]

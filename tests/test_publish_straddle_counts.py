@@ -201,6 +201,33 @@ def test_a_finding_partly_outside_any_combined_authority_says_how_much_lies_wher
     )
 
 
+def test_a_finding_within_one_authority_names_it_and_london_reads_as_the_gla(
+    findings: pd.DataFrame, links: pd.DataFrame
+) -> None:
+    governed = findings.assign(
+        ca_status=["within_one_ca", "partly_outside_ca", "within_one_ca"],
+        extent_ca_status=["within_one_ca", "partly_outside_ca", "within_one_ca"],
+    )
+    authorities = pd.DataFrame(
+        {
+            "cluster_id": ["a", "b", "b"],
+            "tier": ["combined_authority"] * 3,
+            "part": ["core", "core", "extent"],
+            "relation": ["lead"] * 3,
+            "authority_name": ["Greater London Authority", "West Midlands", "West Midlands"],
+            "employment_share": [1.0, 0.7, 0.6],
+        }
+    )
+    table = straddling_clusters(governed, pd.concat([links, authorities])).set_index("Finding")
+    # The GLA is on the tier without being a combined authority (clustergeo.london).
+    assert table.loc["Widgets: Northtown", "Combined authority"] == (
+        "within the Greater London Authority"
+    )
+    assert table.loc["Gadgets: Southby", "Combined authority"] == (
+        "partly outside any: West Midlands 70%, none 30%"
+    )
+
+
 def test_more_straddlers_than_are_named_are_said_to_be_the_strongest(
     findings: pd.DataFrame, links: pd.DataFrame
 ) -> None:

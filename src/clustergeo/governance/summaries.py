@@ -22,9 +22,11 @@ __all__ = [
     "and_list",
     "authority_summaries",
     "by_core_or_extent",
+    "ca_status_words",
     "district_straddles",
     "district_straddles_sentence",
     "first_few",
+    "lead_combined_authorities",
     "lead_first",
     "markdown_table",
     "percent",
@@ -381,10 +383,53 @@ def summaries_markdown(summaries: pd.DataFrame, title: str) -> str:
     return "\n".join(lines)
 
 
-def _short_ca_status(status: object) -> str:
-    """'outside any' for the table's 'Combined authority' column."""
-    words = CA_STATUS_WORDS.get(str(status), "")
-    return words.removesuffix(" combined authorities").removesuffix(" combined authority")
+def lead_combined_authorities(
+    links: pd.DataFrame, key: str = "cluster_id", part: str = "core"
+) -> pd.Series:
+    """Each finding's (or site's) lead authority on the combined-authority tier: key -> name.
+
+    ``links`` are the governance stage's authority links of findings (``key`` ``cluster_id``,
+    read for their ``part``, core or extent) or of sites (``site_key``, which have no parts);
+    the lead is the authority the links call ``lead``, the one holding the largest share where
+    there are several. Findings with none are not in the result.
+    """
+    if key not in links or "tier" not in links:
+        return pd.Series(dtype=object)
+    parts = links["part"] if "part" in links else pd.Series(part, index=links.index)
+    relation = links["relation"] if "relation" in links else pd.Series("lead", index=links.index)
+    led = links.loc[
+        (links["tier"] == "combined_authority") & (parts == part) & (relation == "lead")
+    ]
+    if "employment_share" in led:
+        led = led.sort_values("employment_share", ascending=False, kind="stable")
+    return led.drop_duplicates(key).set_index(key)["authority_name"].astype(str)
+
+
+def ca_status_words(status: object, lead: object = None, *, short: bool = False) -> str:
+    """A finding's or site's place among combined authorities, in words, naming its lead.
+
+    ``status`` is its ``ca_status`` code and ``lead`` its lead authority on the tier
+    (:func:`lead_combined_authorities`). The Greater London Authority sits on that tier
+    without being a combined authority (:mod:`clustergeo.london`), so what lies in London
+    reads as within, or partly outside, the Greater London Authority, not a combined
+    authority. ``short`` drops the words a table's "Combined authority" column already says:
+    "within West Midlands", "outside any".
+    """
+    code = str(status)
+    words = CA_STATUS_WORDS.get(code, "")
+    lead_name = str(lead) if isinstance(lead, str) else ""
+    if lead_name == GREATER_LONDON_AUTHORITY[1]:
+        if code == "within_one_ca":
+            return "within the Greater London Authority"
+        if code == "partly_outside_ca":
+            return "partly outside the Greater London Authority" + (
+                "" if short else ", in no combined authority"
+            )
+    if code == "within_one_ca" and lead_name:
+        return f"within {lead_name}" if short else f"{words}: {lead_name}"
+    if short:
+        return words.removesuffix(" combined authorities").removesuffix(" combined authority")
+    return words
 
 
 def district_straddles(governed: pd.DataFrame) -> pd.DataFrame:
@@ -498,10 +543,12 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
             return text
         return f"{text} (extent: {shares(cluster_id, 'upper_tier', 'extent')})"
 
+    leads = {part: lead_combined_authorities(links, part=part) for part in ("core", "extent")}
+
     def with_shares(status: str, cluster_id: str, part: str) -> str:
         # Partly outside: how much lies in which authority and how much in none, so a
         # finding 92% outside any does not read like one 8% outside.
-        words = _short_ca_status(status)
+        words = ca_status_words(status, leads[part].get(cluster_id), short=True)
         if status != "partly_outside_ca":
             return words
         mine = links.loc[
@@ -526,7 +573,7 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
             str(getattr(row, column, "") or "") for column in ("ca_status", "extent_ca_status")
         )
         core_words = with_shares(core, cluster_id, "core")
-        if not _short_ca_status(extent) or extent == core:
+        if extent not in CA_STATUS_WORDS or extent == core:
             return core_words
         return f"{core_words} (extent: {with_shares(extent, cluster_id, 'extent')})"
 

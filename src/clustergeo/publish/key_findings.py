@@ -20,6 +20,7 @@ from clustergeo.governance.summaries import (
     district_straddles,
     district_straddles_sentence,
     first_few,
+    lead_combined_authorities,
     lead_first,
     plural,
     tier_straddles,
@@ -192,16 +193,7 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
     """
     if "tier" not in links or not (links["tier"] == "combined_authority").any():
         return None
-    part = links["part"] if "part" in links else pd.Series("core", index=links.index)
-    relation = links["relation"] if "relation" in links else pd.Series("lead", index=links.index)
-    led = links.loc[
-        (links["tier"] == "combined_authority") & (part == "core") & (relation == "lead")
-    ]
-    lead_of: pd.Series = (
-        (led.sort_values("employment_share", ascending=False) if "employment_share" in led else led)
-        .drop_duplicates("cluster_id")
-        .set_index("cluster_id")["authority_name"]
-    )
+    lead_of = lead_combined_authorities(links)
     status = findings.get("ca_status", pd.Series("", index=findings.index)).astype(str)
     within = (
         findings.loc[status == "within_one_ca", "cluster_id"]

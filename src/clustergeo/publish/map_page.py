@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from clustergeo.governance.summaries import ca_status_words, lead_combined_authorities
 from clustergeo.publish.palette import industry_colours, industry_labels
 from clustergeo.publish.plotting import BOUNDARY_STYLES
-from clustergeo.vocab import CA_STATUS_WORDS
 
 __all__ = ["map_page", "map_page_for_layers", "page_data", "svg_path"]
 
@@ -109,6 +109,7 @@ def page_data(
     x_min, y_min, x_max, y_max = (float(v) for v in bounds)
     tolerance = max(x_max - x_min, y_max - y_min) * _DETAIL
     shares = _shares(links)
+    leads = lead_combined_authorities(links)
     extent_paths: dict[str, str] = {}
     if extents is not None and not extents.empty:
         for cluster_id, geometry in zip(
@@ -138,7 +139,7 @@ def page_data(
                 "lq": _number(row.get("lq"), 2),
                 "areas": int(row.get("n_units", 0) or 0),
                 "authorities": shares.get(cluster_id, []),
-                "ca_status": CA_STATUS_WORDS.get(str(row.get("ca_status")), ""),
+                "ca_status": ca_status_words(row.get("ca_status"), leads.get(cluster_id)),
                 "d": svg_path(geometry, x_min, y_max),
                 "extent": extent_paths.get(cluster_id, ""),
                 "x": round(float(x) - x_min),

@@ -25,8 +25,10 @@ from clustergeo.clusters.strength import STAR_DIMENSIONS
 from clustergeo.governance.summaries import (
     and_list,
     by_core_or_extent,
+    ca_status_words,
     district_straddles_sentence,
     first_few,
+    lead_combined_authorities,
     lead_first,
     markdown_table,
     percent,
@@ -44,7 +46,7 @@ from clustergeo.publish.key_findings import (
     sector_total,
     straddled_tiers,
 )
-from clustergeo.vocab import CA_STATUS_WORDS, GI_STAR_HOT_CLASSES
+from clustergeo.vocab import GI_STAR_HOT_CLASSES
 
 __all__ = [
     "PRINT_CSS",
@@ -1192,9 +1194,7 @@ def _site_blocks(
             "Footprint": assessed["buffer_km"].map("{:g} km".format),
             "Districts": _districts_column(assessed, links),
             "Straddles": _site_straddles(assessed),
-            "Combined authority": assessed.get("ca_status", pd.Series("", index=assessed.index))
-            .astype(str)
-            .map(lambda v: CA_STATUS_WORDS.get(v, "")),
+            "Combined authority": _site_ca_status(assessed, links),
             "Clusters of its sector in or near": (
                 assessed["sector_clusters_in"].fillna("").map(named)
                 + assessed["sector_clusters_near"]
@@ -1256,6 +1256,23 @@ def _no_sector_cluster(
         sought=sought,
     )
     return f"none; its sector's highest LQ there is {peak}" if peak else "none"
+
+
+def _site_ca_status(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
+    """The site table's combined authority: its status in words, naming its lead authority."""
+    leads = (
+        lead_combined_authorities(links, key="site_key")
+        if links is not None and "site_key" in sites
+        else pd.Series(dtype=object)
+    )
+    return pd.Series(
+        [
+            ca_status_words(site.get("ca_status"), leads.get(site.get("site_key")))
+            for _, site in sites.iterrows()
+        ],
+        index=sites.index,
+        dtype=object,
+    )
 
 
 def _districts_column(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
