@@ -211,6 +211,7 @@ def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None) -> list[tuple[float, f
         edgecolors="white",
         linewidths=0.5,
         zorder=8,
+        gid="site-markers",
     )
     return list(zip(sites["x"].astype(float), sites["y"].astype(float), strict=True))
 
@@ -554,6 +555,12 @@ _KEY_COLUMN_PT = REPORT_WIDTH_CM / 2.54 * 72 / 2 - 18
 
 #: District names on a close-up, in points: smaller than the numbers they sit among.
 _DISTRICT_NAME_PT = 5.5
+#: Place names on a map of the whole study area, in points: a little larger, being fewer;
+#: and the diameter of the dot each names.
+_PLACE_NAME_PT = 6.5
+_PLACE_DOT_PT = 3.0
+#: How far a place's name may stand off its point: its nearest edge, in points.
+_PLACE_REACH_PT = 14.0
 #: A space as wide as a digit: numbers padded with it line up in the key's proportional type.
 _FIGURE_SPACE = "\u2007"
 
@@ -736,6 +743,7 @@ def plot_cluster_map(
     geometry: MapGeometry | None = None,
     view: Sequence[float] | None = None,
     close_up: tuple[str, Sequence[float]] | None = None,
+    places: pd.DataFrame | None = None,
 ) -> tuple[Figure, Axes]:
     """Every finding over the study area, coloured by industry and numbered by rank.
 
@@ -765,6 +773,10 @@ def plot_cluster_map(
     close_up
         ``(place, (xmin, ymin, xmax, ymax))`` of a close-up drawn as its own map: its extent
         is outlined here, and named in the legend.
+    places
+        The places to name on a map of the whole study area (``name``, ``x``, ``y``, first to
+        name first: :func:`~clustergeo.publish.places.principal_places`), each where it fits
+        clear of the numbers and sites; a close-up names its districts instead.
     """
     close = view is not None
     content = _map_content(
@@ -867,9 +879,18 @@ def plot_cluster_map(
             ringed=ringed.tolist(),
             letters=letters,
         )
-        if view is not None:
-            _name_districts(ax, areas, view)
+        _name_what_is_in_view(ax, areas, view, places)
     return fig, ax
+
+
+def _name_what_is_in_view(
+    ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float] | None, places: pd.DataFrame | None
+) -> None:
+    """A close-up's districts, or the principal places on a map of the whole study area."""
+    if view is not None:
+        _name_districts(ax, areas, view)
+    elif places is not None:
+        _name_places(ax, places)
 
 
 def _district_names(
@@ -925,31 +946,139 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
     texts, points = _district_names(
         ax, areas, view, size_pt=_DISTRICT_NAME_PT, width_pt=55, zorder=8.6, gid="district-name"
     )
-    if not texts:
-        return
+    _set_clear_or_remove(ax, texts, points, max_distance_pt=9)
+
+
+def _name_places(ax: Axes, places: pd.DataFrame) -> None:
+    """The study area's principal places (:func:`~clustergeo.publish.places.principal_places`).
+
+    Each name goes beside its place's point, on whichever side is clear of the numbered
+    markers, the rings, the sites, the leader lines, the furniture and the names before it,
+    its nearest edge at most :data:`_PLACE_REACH_PT` from the point; where the point itself is
+    clear, a dot marks it, as on a road map. A city is often where its findings' numbers are,
+    so its name goes just off them; one with no room that near is left off: the findings are
+    what the map is for.
+    """
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
-    marker = _MARKER_PT * scale / 2
-    taken = [*_furniture_boxes(ax, renderer)]
+    marks = _drawn_marks(ax, renderer)
+    frame = _frame(ax, renderer)
+    half_dot = _PLACE_DOT_PT / 2 * scale
+    names, points, dots = [], [], []
+    for name, x, y in zip(places["name"], places["x"], places["y"], strict=True):
+        px, py = ax.transData.transform((float(x), float(y)))
+        box = Box.around(float(px), float(py), half_dot, half_dot)
+        if box.inside(frame):
+            names.append(str(name))
+            points.append((float(x), float(y)))
+            dots.append(None if any(box.overlaps(m, scale) for m in marks) else box)
+    texts = [
+        ax.text(
+            x,
+            y,
+            name,
+            ha="center",
+            va="center",
+            fontsize=_PLACE_NAME_PT,
+            fontstyle="italic",
+            color="#2a2a2a",
+            zorder=8.6,
+            bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.7},
+            gid="place-name",
+        )
+        for name, (x, y) in zip(names, points, strict=True)
+    ]
+    if not texts:
+        return
+    placed = _set_clear_or_remove(
+        ax,
+        texts,
+        points,
+        max_gap_pt=_PLACE_REACH_PT,
+        obstacles=[box for box in dots if box is not None],
+    )
+    shown = [
+        point for point, dot, on in zip(points, dots, placed, strict=True) if on and dot is not None
+    ]
+    if shown:
+        ax.scatter(
+            [x for x, _y in shown],
+            [y for _x, y in shown],
+            s=_PLACE_DOT_PT**2,
+            color="#2a2a2a",
+            edgecolors="white",
+            linewidths=0.5,
+            zorder=8.55,
+            gid="place-dots",
+        )
+
+
+def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
+    """Boxes round what a name must not cover: numbered markers, rings, sites, leader lines."""
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    scale = fig.dpi / 72
+    boxes = []
     for collection in ax.collections:
-        if collection.get_gid() == "markers":
+        half = {"markers": _MARKER_PT / 2, "site-markers": 4.0}.get(str(collection.get_gid()))
+        if half is not None:
             for x, y in ax.transData.transform(collection.get_offsets()):
-                taken.append(Box.around(x, y, marker, marker))
+                boxes.append(Box.around(x, y, half * scale, half * scale))
+    for line in ax.lines:
+        gid = str(line.get_gid())
+        points = ax.transData.transform(np.column_stack(line.get_data()).astype(float))
+        if gid.startswith("finding-ring-"):
+            half = (RING_DIAMETER_PT + _RING_WIDTH_PT) / 2 * scale
+            boxes += [Box.around(x, y, half, half) for x, y in points]
+        elif gid == "leader-line" and len(points) == 2:
+            # A line is covered by small boxes along it, a point apart.
+            (x0, y0), (x1, y1) = points
+            steps = max(1, int(np.hypot(x1 - x0, y1 - y0) / scale))
+            boxes += [
+                Box.around(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, scale, scale)
+                for t in np.linspace(0.0, 1.0, steps + 1)
+            ]
     for text in ax.texts:
         if text.get_gid() == "site-letter":
             extent = text.get_window_extent(renderer)
-            taken.append(Box(extent.x0, extent.y0, extent.x1, extent.y1))
-    display = [tuple(p) for p in ax.transData.transform(np.asarray(points))]
+            boxes.append(Box(extent.x0, extent.y0, extent.x1, extent.y1))
+    return boxes
+
+
+def _set_clear_or_remove(
+    ax: Axes,
+    texts: list[Text],
+    points: list[tuple[float, float]],
+    *,
+    max_distance_pt: float | None = None,
+    max_gap_pt: float | None = None,
+    obstacles: Sequence[Box] = (),
+) -> list[bool]:
+    """Move each name (in order) to the first free spot near its point, or remove it.
+
+    Free of the numbered markers and rings, the sites, the leader lines, the map's furniture,
+    ``obstacles`` (display units) and the names placed before it; its centre within
+    ``max_distance_pt`` of its point, or its nearest edge within ``max_gap_pt``
+    (:func:`~clustergeo.publish.placement.place_boxes`). Returns, for each name, whether it
+    was kept.
+    """
+    if not texts:
+        return []
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    renderer = figure_renderer(fig)
+    scale = fig.dpi / 72
     spots = place_boxes(
-        display,
+        [tuple(p) for p in ax.transData.transform(np.asarray(points))],
         [_measure(ax, renderer, t) for t in texts],
         frame=_frame(ax, renderer),
-        obstacles=taken,
+        obstacles=[*_furniture_boxes(ax, renderer), *_drawn_marks(ax, renderer), *obstacles],
         gap=1 * scale,
         step=3 * scale,
-        max_distance=9 * scale,
+        max_distance=None if max_distance_pt is None else max_distance_pt * scale,
+        max_gap=None if max_gap_pt is None else max_gap_pt * scale,
     )
     to_data = ax.transData.inverted().transform
     for text, spot in zip(texts, spots, strict=True):
@@ -957,6 +1086,7 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
             text.remove()
         else:
             text.set_position(tuple(to_data(np.array([spot]))[0]))
+    return [spot is not None for spot in spots]
 
 
 #: What the map's row holds above the legend beside it: the title, a three-line subtitle and

@@ -145,6 +145,9 @@ class MapData:
         Findings (clusters and concentrations) with ``rank``, strongest first.
     colours, labels
         Each industry's fixed colour and name, by industry key.
+    places
+        The study area's principal places, named on the findings map
+        (:func:`~clustergeo.publish.places.principal_places`).
     """
 
     areas: gpd.GeoDataFrame
@@ -157,6 +160,7 @@ class MapData:
     grid_findings: gpd.GeoDataFrame | None
     colours: dict[str, str]
     labels: dict[str, str]
+    places: pd.DataFrame | None = None
 
 
 def map_boundaries(layers: Layers) -> dict[str, gpd.GeoDataFrame]:
@@ -210,7 +214,17 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
         grid_findings=grid if isinstance(grid, gpd.GeoDataFrame) else None,
         colours=industry_colours(labels),
         labels=labels,
+        places=_place_points(layers.get("places")),
     )
+
+
+def _place_points(places: gpd.GeoDataFrame | pd.DataFrame | None) -> pd.DataFrame | None:
+    """The ``places`` layer as the findings map takes it: ``name``, ``x``, ``y``."""
+    if not isinstance(places, gpd.GeoDataFrame) or places.empty:
+        return None
+    return pd.DataFrame(
+        {"name": places["name"], "x": places.geometry.x, "y": places.geometry.y}
+    ).reset_index(drop=True)
 
 
 def figure_jobs(
@@ -261,6 +275,7 @@ def figure_jobs(
                 data.findings,
                 title=framing.heading("Industrial clusters and concentrations"),
                 close_up=("London", london) if london is not None else None,
+                places=data.places,
                 **cluster_map,
             ),
         )

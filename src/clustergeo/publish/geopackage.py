@@ -34,6 +34,7 @@ from clustergeo.publish.qgis_styles import (
     hotspot_style,
     lisa_style,
     lq_style,
+    place_style,
     site_style,
 )
 from clustergeo.vocab import TIERS
@@ -126,6 +127,8 @@ def layer_styles(
             ]
     if "anchor_sites" in layers:
         styles += [site_style(), footprint_style()]
+    if "places" in layers:
+        styles.append(place_style())
     styles += circular_styles(layers)
     styles += [boundary_style(tier) for tier in TIERS if tier in layers]
     return styles

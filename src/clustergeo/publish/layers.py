@@ -41,6 +41,10 @@ Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.2
     With an employment grid: clusters found on the grid, with their flags, and each area
     cluster's overlap with them (stable, shifted, area-only, grid-only, or concentration
     for a grid cluster on the areas' concentrations).
+``places``
+    The study area's principal places as points (``name``, ``total``: the employment or
+    output they hold), named on the findings map
+    (:func:`~clustergeo.publish.places.principal_places`).
 ``district``, ``county``, ``combined_authority``, ``region``
     Authority polygons of the run's year that touch the study area.
 """
@@ -57,6 +61,7 @@ import pandas as pd
 import shapely
 
 from clustergeo.coverage import AreaCoverage
+from clustergeo.publish.places import principal_places
 from clustergeo.vocab import Tier
 
 __all__ = [
@@ -249,6 +254,23 @@ def touching(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFra
     return frame.loc[np.sort(joined.index.unique())].reset_index(drop=True)
 
 
+def places_layer(areas: gpd.GeoDataFrame, lq: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The study area's principal places as points, from its areas and their LQ table's totals.
+
+    Only the areas in the study area count (``in_study_area``, where the table has it).
+    """
+    if "in_study_area" in areas:
+        areas = areas.loc[areas["in_study_area"].fillna(False).astype(bool)]
+    totals = pd.Series(dtype=float)
+    if {"area_code", "area_total"} <= set(lq.columns):
+        totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
+    places = principal_places(areas, totals)
+    return gpd.GeoDataFrame(
+        places[["name", "total"]],
+        geometry=gpd.points_from_xy(places["x"], places["y"], crs=areas.crs),
+    )
+
+
 def build_layers(tables: RunTables, *, districts: bool = True) -> Layers:
     """Every GeoPackage layer of the run, in the order they are written.
 
@@ -291,6 +313,7 @@ def build_layers(tables: RunTables, *, districts: bool = True) -> Layers:
             layers["site_authorities"] = tables.site_authorities
         if tables.site_clusters is not None:
             layers["site_clusters"] = tables.site_clusters
+    layers["places"] = places_layer(areas, tables.lq)
     layers["authority_summaries"] = tables.authority_summaries
     if tables.grid_clusters is not None and tables.maup is not None:
         layers["grid_clusters"] = tables.grid_clusters

@@ -381,6 +381,9 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
            what="Where producers and users of a material stream meet, and where they miss."),
     _Entry("circular_findings", "Producers and users of each material", "Circular economy",
            False, what="The findings of each material stream's producing and using industries."),
+    _Entry("places", "Principal places", AUTHORITIES_GROUP, True, True,
+           what="The study area's largest urban districts (London as one place), named as on "
+           "the findings map, with the employment or output they hold."),
     _Entry("combined_authority", "Combined authorities", AUTHORITIES_GROUP, True, True,
            what="Combined authorities that touch the study area."),
     _Entry("county", "Counties", AUTHORITIES_GROUP, True, True,
@@ -468,7 +471,7 @@ RELATIONS: tuple[Relation, ...] = (
     ),
 )  # fmt: skip
 
-_POINT_LAYERS = frozenset({"anchor_sites"})
+_POINT_LAYERS = frozenset({"anchor_sites", "places"})
 OVERVIEW_THEME: Final = "Overview: every industry"
 SURFACE_GROUP: Final = "Employment surface"
 

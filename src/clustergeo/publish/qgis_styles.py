@@ -148,14 +148,14 @@ def fill_symbol(
     return _symbol(name, "fill", "SimpleFill", *under, layer)
 
 
-def marker_symbol(name: str, colour: str, *, size_mm: float = 4.0) -> str:
-    """A diamond marker with a white outline, for point sites (as on the figures)."""
+def marker_symbol(name: str, colour: str, *, size_mm: float = 4.0, shape: str = "diamond") -> str:
+    """A marker with a white outline: a diamond for point sites (as on the figures)."""
     return _symbol(
         name,
         "marker",
         "SimpleMarker",
         {
-            "name": "diamond",
+            "name": shape,
             "color": _rgba(colour),
             "outline_color": "255,255,255,255",
             "outline_width": "0.3",
@@ -313,6 +313,11 @@ FINDING_LABEL: Final = LabelRule(
 #: findings' numbers (a crowded national view keeps the numbers the report names, and a site's
 #: name shows once zoomed in), and have the places all round their point to choose from.
 SITE_LABEL: Final = LabelRule('"name"', size_pt=7.5, placement=0, priority=9)
+#: The principal places are for finding one's way: named as on the findings map (italic, not
+#: bold), after the findings' numbers and the sites, before the authorities' names.
+PLACE_LABEL: Final = LabelRule(
+    '"name"', size_pt=8.0, bold=False, italic=True, placement=0, priority=6
+)
 
 
 def _document(renderer: str, labeling: str = "") -> str:
@@ -720,6 +725,22 @@ def site_style() -> LayerStyle:
         qml=_document(_single(marker_symbol("0", "#222222")), _labeling(SITE_LABEL)),
         default=True,
         description="Anchor sites labelled by name",
+        renderer="singleSymbol",
+        classes=1,
+    )
+
+
+def place_style() -> LayerStyle:
+    """The principal places: a small dark dot named in italic, as on the findings map."""
+    return LayerStyle(
+        layer="places",
+        name="Principal places",
+        qml=_document(
+            _single(marker_symbol("0", "#2a2a2a", size_mm=1.2, shape="circle")),
+            _labeling(PLACE_LABEL),
+        ),
+        default=True,
+        description="The study area's principal places, named",
         renderer="singleSymbol",
         classes=1,
     )
