@@ -250,6 +250,9 @@ def test_qgis_opens_every_layer_styled(
     assert layers["hotspots_areas"]["renderer"] == "categorizedSymbol"
     assert layers["clusters"]["labels"]
     assert layers["anchor_sites"]["labels"]
+    # The demo's one principal place (its dense centre) is a labelled point, as on its map.
+    assert layers["places"]["labels"]
+    assert layers["places"]["features"] == 1
     # Authorities are named; extents and grid findings leave the number to their core.
     assert layers["county"]["labels"]
     assert layers["district"]["labels"]
