@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from matplotlib.text import Text
@@ -751,3 +752,40 @@ def test_a_map_without_room_beside_it_draws_no_close_up() -> None:
     assert fig.get_size_inches()[1] < 3.5
     assert [a for a in fig.axes if a.get_label() == "close-up of London"] == []
     assert [p for p in ax.patches if str(p.get_gid()).startswith("close-up-extent")] == []
+
+
+def test_the_greater_london_authoritys_outline_is_not_called_a_combined_authoritys(areas):
+    from clustergeo.publish.plotting import boundary_handles
+
+    gla = gpd.GeoDataFrame(
+        {"code": ["E61000001"], "name": ["Greater London Authority"]},
+        geometry=[areas.union_all()],
+        crs=areas.crs,
+    )
+    cas = gla.assign(code="E47000007", name="West Midlands")
+    tiers = ["combined_authority"]
+    assert [h.get_label() for h in boundary_handles(tiers)] == ["Combined authority"]
+    assert [h.get_label() for h in boundary_handles(tiers, {"combined_authority": cas})] == [
+        "Combined authority"
+    ]
+    with_gla = {"combined_authority": pd.concat([cas, gla])}
+    assert [h.get_label() for h in boundary_handles(tiers, with_gla)] == [
+        "Combined authority or GLA"
+    ]
+    labels = _labels()
+    findings = gpd.GeoDataFrame(
+        {"cluster_id": ["a"], "rank": [1], "kind": ["cluster"], "industry_code": ["C"]},
+        geometry=[areas.geometry.iloc[40]],
+        crs=areas.crs,
+    )
+    _fig, ax = plot_cluster_map(
+        areas,
+        findings.assign(name="Widgets: Middle", stars=0),
+        colours=industry_colours(labels),
+        labels=labels,
+        title="London",
+        boundaries=with_gla,
+        source=SOURCE,
+    )
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Combined authority or GLA" in legend

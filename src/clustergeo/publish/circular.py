@@ -212,7 +212,7 @@ def plot_stream_map(
                     set(zones["kind"].astype(str)),
                     set(findings["side"].astype(str)) if "side" in findings else set(),
                 ),
-                *boundary_handles(tiers),
+                *boundary_handles(tiers, overlays),
             ],
             title="Material stream",
             loc="upper left",

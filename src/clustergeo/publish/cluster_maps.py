@@ -818,7 +818,7 @@ def plot_cluster_map(
         )
         # A close-up's edge is the view's, not the study area's: no study outline.
         boundary_and_site_handles = [
-            *boundary_handles(tiers),
+            *boundary_handles(tiers, overlays),
             *([] if close else [study_outline_handle()]),
             *([_close_up_handle(close_up[0])] if close_up else []),
             *(_site_handles(lettered=True) if sites is not None and len(sites) else []),
@@ -1283,7 +1283,7 @@ def plot_site_inset(
         handles += _kind_handles(set(near.get("kind", pd.Series(dtype=str))), False)
         _legend(
             ax,
-            [*handles, *boundary_handles(tiers), *_site_handles(lettered=False)],
+            [*handles, *boundary_handles(tiers, clipped), *_site_handles(lettered=False)],
             "Around the site",
         )
         # The close-up is all land: the scale bar and the arrow go where the fewest findings
@@ -1462,7 +1462,7 @@ def plot_small_multiples(
         )
         outline = study_outline_handle()
         legend_ax.legend(
-            handles=[*handles, *boundary_handles(tiers), outline],
+            handles=[*handles, *boundary_handles(tiers, overlays), outline],
             loc="upper center",
             ncols=3,
             fontsize=FONT_SIZES["annotation"],

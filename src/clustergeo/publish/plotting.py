@@ -57,6 +57,7 @@ from PIL import Image as PILImage
 from clustergeo._errors import InputDataError, OutputError
 from clustergeo._validate import format_examples
 from clustergeo.io import atomic_path, file_sha256, note_written
+from clustergeo.london import GREATER_LONDON_AUTHORITY
 from clustergeo.publish.house_fonts import house_font_files, use_house_fonts
 from clustergeo.publish.map_geometry import (
     CloseUp,
@@ -1085,9 +1086,28 @@ def _pale(colour: str) -> bool:
 _PALE_CHANNEL: Final = 0.94
 
 
-def boundary_handles(tiers: Sequence[str]) -> list[Patch | Line2D]:
-    """Legend entries for the authority outlines of ``tiers``, in their map line styles."""
-    return [Line2D([], [], **dict(BOUNDARY_STYLES[tier])) for tier in tiers]
+def boundary_handles(
+    tiers: Sequence[str], boundaries: Mapping[str, gpd.GeoDataFrame] | None = None
+) -> list[Patch | Line2D]:
+    """Legend entries for the authority outlines of ``tiers``, in their map line styles.
+
+    Where the drawn ``boundaries`` put the Greater London Authority on the combined
+    authorities' tier (:mod:`clustergeo.london`), that entry says so: London's outline is
+    not a combined authority's.
+    """
+    handles: list[Patch | Line2D] = []
+    for tier in tiers:
+        style = dict(BOUNDARY_STYLES[tier])
+        if tier == "combined_authority" and _holds_the_gla((boundaries or {}).get(tier)):
+            style["label"] = "Combined authority or GLA"
+        handles.append(Line2D([], [], **style))
+    return handles
+
+
+def _holds_the_gla(frame: gpd.GeoDataFrame | None) -> bool:
+    if frame is None or "code" not in frame:
+        return False
+    return bool((frame["code"].astype(str) == GREATER_LONDON_AUTHORITY[0]).any())
 
 
 def study_outline_handle() -> Line2D:
@@ -1419,7 +1439,7 @@ def _class_map(
         frame_map(ax, geometry.bounds)
         set_title(ax, title, subtitle)
         ax.legend(
-            handles=[*handles, *boundary_handles(tiers)],
+            handles=[*handles, *boundary_handles(tiers, overlays)],
             title=legend_title,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
