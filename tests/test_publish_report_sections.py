@@ -335,6 +335,11 @@ def test_a_site_maps_subtitle_says_the_lines_its_footprint_crosses() -> None:
     i54 = site.copy()
     i54["districts"], i54["lead_district"] = "South Staffordshire; Wolverhampton", "Wolverhampton"
     assert site_flags_text(i54).startswith("Districts: Wolverhampton, South Staffordshire.")
+    # Its lead combined authority is named, and London's for what it is.
+    within["ca_status"], within["ca_lead"] = "within_one_ca", "West Midlands"
+    assert site_flags_text(within).endswith("Within one combined authority: West Midlands.")
+    within["ca_lead"] = "Greater London Authority"
+    assert site_flags_text(within).endswith("Within the Greater London Authority.")
 
 
 def test_the_site_table_says_what_a_site_without_a_finding_has_instead() -> None:

@@ -38,7 +38,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from clustergeo._console import progress
-from clustergeo.governance.summaries import lead_first
+from clustergeo.governance.summaries import (
+    ca_status_words,
+    lead_combined_authorities,
+    lead_first,
+)
 from clustergeo.io import note_written
 from clustergeo.publish.cluster_maps import (
     Panel,
@@ -81,7 +85,7 @@ from clustergeo.publish.plotting import (
     save_figure,
     unreliable_label,
 )
-from clustergeo.vocab import CA_STATUS_WORDS, TIERS
+from clustergeo.vocab import TIERS
 
 __all__ = [
     "DrawingFigures",
@@ -192,6 +196,11 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
     inside = None
     if isinstance(sites, gpd.GeoDataFrame):
         inside = sites.loc[sites["status"] != "outside_study_area"]
+        site_links = layers.get("site_authorities")
+        if site_links is not None and "site_key" in inside:
+            # Its lead on the combined authorities' tier, for its close-up's flags.
+            leads = lead_combined_authorities(site_links, key="site_key")
+            inside = inside.assign(ca_lead=inside["site_key"].map(leads))
     labels = industry_labels(
         definitions, zip(findings["industry_code"], findings["label"], strict=True)
     )
@@ -618,9 +627,10 @@ def site_flags_text(site: pd.Series) -> str:
     straddled = straddled_tiers(site)
     if straddled:
         parts.append(f"Straddles {straddled}.")
-    status = CA_STATUS_WORDS.get(str(site.get("ca_status")), "")
+    status = ca_status_words(site.get("ca_status"), site.get("ca_lead"))
     if status:
-        parts.append(f"{status.capitalize()}.")
+        # Not capitalize(): it would lower the authority's name.
+        parts.append(f"{status[:1].upper()}{status[1:]}.")
     return " ".join(parts)
 
 
