@@ -94,23 +94,6 @@ def test_obstacles_are_avoided_and_a_label_out_of_reach_is_left_off():
     assert none is None
 
 
-def test_a_box_held_to_a_gap_from_its_point_goes_beside_it_on_any_side_or_nowhere():
-    assert Box(0, 0, 10, 4).distance_to(5, 2) == 0
-    assert Box(0, 0, 10, 4).distance_to(13, 8) == pytest.approx(5.0)
-    frame = Box(0, 0, 200, 200)
-    # A wide box whose own point is taken goes just above it, its edge within the gap ...
-    dot = Box.around(100, 100, 2, 2)
-    (spot,) = place_boxes([(100, 100)], [(60, 8)], frame=frame, obstacles=[dot], step=1, max_gap=6)
-    assert spot is not None
-    placed = Box.around(*spot, 30, 4)
-    assert placed.distance_to(100, 100) <= 6
-    assert not placed.overlaps(dot, 1.0)
-    # ... and with no room for it within the gap, it is left off, not set further out.
-    walls = [Box(0, 0, 200, 97), Box(0, 103, 200, 200)]
-    kept = place_boxes([(100, 100)], [(60, 8)], frame=frame, obstacles=walls, step=1, max_gap=6)
-    assert kept == [None]
-
-
 def test_a_box_larger_than_the_frame_finds_no_spot():
     assert place_boxes([(50, 50)], [(200, 10)], frame=FRAME) == [None]
 

@@ -74,6 +74,7 @@ def test_the_urban_districts_are_named_largest_and_densest_first() -> None:
     first = places.iloc[0]
     assert (first["x"], first["y"]) == pytest.approx((22_000, 22_000))
     assert first["total"] == pytest.approx(400_000)
+    assert first["km2"] == pytest.approx(16)
 
 
 def test_a_place_beside_a_larger_one_is_passed_over_and_at_most_eight_are_named() -> None:
@@ -181,55 +182,57 @@ def _map_with_places(places: pd.DataFrame):
     return fig, ax, findings
 
 
-def test_places_are_named_beside_their_points_clear_of_the_numbers() -> None:
+def _boxes(fig, gid: str) -> list:
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in fig.findobj(Text) if t.get_gid() == gid]
+
+
+def test_a_place_is_a_dot_in_it_and_its_name_beside_clear_of_the_numbers() -> None:
+    # Opentown lies in the open; Numberton under finding 1's marker, in 16 km² of land (a
+    # circle of 2.26 km radius); Tinyton under the same marker in 0.01 km².
     places = pd.DataFrame(
         {
-            "name": ["Opentown", "Numberton"],
-            # Opentown in the open; Numberton under finding 1's marker.
-            "x": [402_500.0, 410_500.0],
-            "y": [284_500.0, 287_500.0],
+            "name": ["Opentown", "Numberton", "Tinyton"],
+            "x": [402_500.0, 410_500.0, 410_500.0],
+            "y": [284_500.0, 287_500.0, 287_500.0],
+            "km2": [4.0, 16.0, 0.01],
         }
     )
     fig, ax, _findings = _map_with_places(places)
     assert layout_problems(fig) == []
     renderer = fig.canvas.get_renderer()
     names = {t.get_text(): t for t in fig.findobj(Text) if t.get_gid() == "place-name"}
+    # Tinyton has nowhere clear in its land: left off rather than named off it.
     assert set(names) == {"Opentown", "Numberton"}
-    scale = fig.dpi / 72
-    markers = [
-        t.get_window_extent(renderer) for t in fig.findobj(Text) if t.get_gid() == "marker-number"
-    ]
-    for name, x, y in zip(places["name"], places["x"], places["y"], strict=True):
-        extent = names[name].get_window_extent(renderer)
-        point = ax.transData.transform((x, y))
-        # Its nearest edge within reach of its point, and over no number.
-        dx = max(extent.x0 - point[0], 0, point[0] - extent.x1)
-        dy = max(extent.y0 - point[1], 0, point[1] - extent.y1)
-        assert np.hypot(dx, dy) <= 14 * scale
-        assert not any(extent.overlaps(m) for m in markers)
-    # A dot marks the place in the open, beside its name; none is set under a marker.
     (dots,) = [c for c in ax.collections if c.get_gid() == "place-dots"]
-    assert np.allclose(dots.get_offsets(), [[402_500.0, 284_500.0]])
-    assert (
-        not names["Opentown"]
-        .get_window_extent(renderer)
-        .contains(*ax.transData.transform((402_500.0, 284_500.0)))
-    )
+    opentown, numberton = dots.get_offsets()
+    assert np.allclose(opentown, [402_500.0, 284_500.0])
+    # Numberton's dot moved off the marker, but stays in its land.
+    assert 0 < np.hypot(*(numberton - [410_500.0, 287_500.0])) <= np.sqrt(16 / np.pi) * 1000
+    scale = fig.dpi / 72
+    markers = _boxes(fig, "marker-number")
+    for name, dot in (("Opentown", opentown), ("Numberton", numberton)):
+        extent = names[name].get_window_extent(renderer)
+        x, y = ax.transData.transform(dot)
+        # Right beside its dot, not on it, and over no number.
+        gap = np.hypot(max(extent.x0 - x, 0, x - extent.x1), max(extent.y0 - y, 0, y - extent.y1))
+        assert 1.5 * scale <= gap <= 4 * scale
+        assert not any(extent.overlaps(m) for m in markers)
 
 
-def test_a_place_with_no_room_near_its_point_is_left_off() -> None:
-    # Twelve places at one point: the names stack beside it while they are within reach of
-    # it; the rest are left off rather than set where they would name somewhere else.
+def test_places_without_room_give_way_to_the_next_and_at_most_eight_are_named() -> None:
+    # Ten places in the open but Place 1, in a sliver of land under finding 2's marker.
     places = pd.DataFrame(
         {
-            "name": [f"A long place name number {i}" for i in range(12)],
-            "x": [406_000.0] * 12,
-            "y": [284_000.0] * 12,
+            "name": [f"Place {i}" for i in range(10)],
+            "x": [401_200.0 + 900 * i for i in range(10)],
+            "y": [281_000.0 + 700 * (i % 3) for i in range(10)],
+            "km2": 1.0,
         }
     )
+    places.loc[1, ["x", "y", "km2"]] = [403_500.0, 281_500.0, 0.001]
     fig, _ax, _findings = _map_with_places(places)
-    names = [t for t in fig.findobj(Text) if t.get_gid() == "place-name"]
-    assert 1 <= len(names) < 12
-    renderer = fig.canvas.get_renderer()
-    extents = [t.get_window_extent(renderer) for t in names]
+    names = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "place-name"]
+    assert names == ["Place 0", *(f"Place {i}" for i in range(2, 9))]
+    extents = _boxes(fig, "place-name")
     assert not any(a.overlaps(b) for i, a in enumerate(extents) for b in extents[i + 1 :])

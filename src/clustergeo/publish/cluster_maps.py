@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -51,7 +52,7 @@ from clustergeo.publish.map_geometry import (
     prepare_map_geometry,
 )
 from clustergeo.publish.palette import BASE_FILL, FILL_ALPHA
-from clustergeo.publish.placement import Box, place_boxes
+from clustergeo.publish.placement import Box, candidate_offsets, place_boxes
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     CLOSE_UP_STYLE,
@@ -559,8 +560,13 @@ _DISTRICT_NAME_PT = 5.5
 #: and the diameter of the dot each names.
 _PLACE_NAME_PT = 6.5
 _PLACE_DOT_PT = 3.0
-#: How far a place's name may stand off its point: its nearest edge, in points.
-_PLACE_REACH_PT = 14.0
+#: How far a place's name stands off its dot, in points.
+_PLACE_GAP_PT = 2.0
+#: How far from a place's point its dot may move to be clear of the findings' numbers, as a
+#: share of the radius of a circle of the place's land: well inside a compact city.
+_PLACE_DOT_REACH = 1.0
+#: At most this many places are named on a map of the whole study area.
+MAP_PLACES: Final = 8
 #: A space as wide as a digit: numbers padded with it line up in the key's proportional type.
 _FIGURE_SPACE = "\u2007"
 
@@ -952,33 +958,40 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
 def _name_places(ax: Axes, places: pd.DataFrame) -> None:
     """The study area's principal places (:func:`~clustergeo.publish.places.principal_places`).
 
-    Each name goes beside its place's point, on whichever side is clear of the numbered
-    markers, the rings, the sites, the leader lines, the furniture and the names before it,
-    its nearest edge at most :data:`_PLACE_REACH_PT` from the point; where the point itself is
-    clear, a dot marks it, as on a road map. A city is often where its findings' numbers are,
-    so its name goes just off them; one with no room that near is left off: the findings are
-    what the map is for.
+    As on a road map: a dot in the place and its name right beside it, :data:`_PLACE_GAP_PT`
+    off, on whichever side is clear of the numbered markers, the rings, the sites, the
+    leader lines, the furniture and the names before it. A city is often where its findings'
+    numbers are, so the dot goes at the place's point or, where that is covered, at the
+    nearest clear point within :data:`_PLACE_DOT_REACH` of the radius of a circle of the
+    place's land (its ``km2``): still in the place, so the name never points elsewhere. A
+    place with no such spot is left off and the next in the list is tried, until
+    :data:`MAP_PLACES` are named.
     """
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
     renderer = figure_renderer(fig)
     scale = fig.dpi / 72
-    marks = _drawn_marks(ax, renderer)
+    taken = [*_furniture_boxes(ax, renderer), *_drawn_marks(ax, renderer)]
     frame = _frame(ax, renderer)
-    half_dot = _PLACE_DOT_PT / 2 * scale
-    names, points, dots = [], [], []
-    for name, x, y in zip(places["name"], places["x"], places["y"], strict=True):
-        px, py = ax.transData.transform((float(x), float(y)))
-        box = Box.around(float(px), float(py), half_dot, half_dot)
-        if box.inside(frame):
-            names.append(str(name))
-            points.append((float(x), float(y)))
-            dots.append(None if any(box.overlaps(m, scale) for m in marks) else box)
-    texts = [
-        ax.text(
+    # Map units (metres) per display unit, the map's aspect being equal.
+    origin, east = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
+    metres_per_display = 1 / float(np.hypot(*(east - origin)))
+    dots: list[tuple[float, float]] = []
+    land = places["km2"] if "km2" in places else pd.Series(np.nan, index=places.index)
+    for name_text, x, y, km2 in zip(
+        places["name"].astype(str),
+        places["x"].to_numpy(float),
+        places["y"].to_numpy(float),
+        land.to_numpy(float),
+        strict=True,
+    ):
+        if len(dots) == MAP_PLACES:
+            break
+        reach = _PLACE_DOT_REACH * math.sqrt(km2 / math.pi) * 1000 if km2 > 0 else 0.0
+        text = ax.text(
             x,
             y,
-            name,
+            name_text,
             ha="center",
             va="center",
             fontsize=_PLACE_NAME_PT,
@@ -988,24 +1001,27 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
             bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.7},
             gid="place-name",
         )
-        for name, (x, y) in zip(names, points, strict=True)
-    ]
-    if not texts:
-        return
-    placed = _set_clear_or_remove(
-        ax,
-        texts,
-        points,
-        max_gap_pt=_PLACE_REACH_PT,
-        obstacles=[box for box in dots if box is not None],
-    )
-    shown = [
-        point for point, dot, on in zip(points, dots, placed, strict=True) if on and dot is not None
-    ]
-    if shown:
+        px, py = (float(v) for v in ax.transData.transform((x, y)))
+        found = _dot_and_name(
+            (px, py),
+            _measure(ax, renderer, text),
+            reach / metres_per_display,
+            taken=taken,
+            frame=frame,
+            scale=scale,
+        )
+        if found is None:
+            text.remove()
+            continue
+        dot, name = found
+        to_data = ax.transData.inverted().transform
+        text.set_position(tuple(to_data(np.array([name.x0 + name.x1, name.y0 + name.y1]) / 2)))
+        taken += [dot, name]
+        dots.append(tuple(to_data(np.array([(dot.x0 + dot.x1) / 2, (dot.y0 + dot.y1) / 2]))))
+    if dots:
         ax.scatter(
-            [x for x, _y in shown],
-            [y for _x, y in shown],
+            [x for x, _y in dots],
+            [y for _x, y in dots],
             s=_PLACE_DOT_PT**2,
             color="#2a2a2a",
             edgecolors="white",
@@ -1013,6 +1029,53 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
             zorder=8.55,
             gid="place-dots",
         )
+
+
+def _dot_and_name(
+    anchor: Sequence[float],
+    size: tuple[float, float],
+    reach: float,
+    *,
+    taken: Sequence[Box],
+    frame: Box,
+    scale: float,
+) -> tuple[Box, Box] | None:
+    """A place's dot and name boxes (display units), or None where there is no room.
+
+    The dot is the one nearest ``anchor`` within ``reach`` that is clear and has its name
+    clear beside it.
+
+    Names go in the cartographer's order of positions round a point: right, above, left,
+    below, then the diagonals.
+    """
+    half_dot = _PLACE_DOT_PT / 2 * scale
+    width, height = size
+    gap = _PLACE_GAP_PT * scale + half_dot
+    sides = (
+        (gap + width / 2, 0.0),
+        (0.0, gap + height / 2),
+        (-gap - width / 2, 0.0),
+        (0.0, -gap - height / 2),
+        (gap / 2 + width / 2, gap / 2 + height / 2),
+        (-gap / 2 - width / 2, gap / 2 + height / 2),
+        (-gap / 2 - width / 2, -gap / 2 - height / 2),
+        (gap / 2 + width / 2, -gap / 2 - height / 2),
+    )
+    step = 2 * scale
+    rings = int(reach // step)
+    x0, y0 = float(anchor[0]), float(anchor[1])
+    for dx, dy in candidate_offsets(step, rings):
+        if math.hypot(dx, dy) > reach + 1e-9:
+            continue
+        x, y = x0 + dx, y0 + dy
+        dot = Box.around(x, y, half_dot, half_dot)
+        if not dot.inside(frame) or any(dot.overlaps(t, 0.5 * scale) for t in taken):
+            continue
+        for sx, sy in sides:
+            name = Box.around(x + sx, y + sy, width / 2, height / 2)
+            if name.inside(frame, scale) and not any(name.overlaps(t, scale) for t in taken):
+                return dot, name
+    return None
 
 
 def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
@@ -1048,24 +1111,15 @@ def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
 
 
 def _set_clear_or_remove(
-    ax: Axes,
-    texts: list[Text],
-    points: list[tuple[float, float]],
-    *,
-    max_distance_pt: float | None = None,
-    max_gap_pt: float | None = None,
-    obstacles: Sequence[Box] = (),
-) -> list[bool]:
+    ax: Axes, texts: list[Text], points: list[tuple[float, float]], *, max_distance_pt: float
+) -> None:
     """Move each name (in order) to the first free spot near its point, or remove it.
 
-    Free of the numbered markers and rings, the sites, the leader lines, the map's furniture,
-    ``obstacles`` (display units) and the names placed before it; its centre within
-    ``max_distance_pt`` of its point, or its nearest edge within ``max_gap_pt``
-    (:func:`~clustergeo.publish.placement.place_boxes`). Returns, for each name, whether it
-    was kept.
+    Free of the numbered markers and rings, the sites, the leader lines, the map's furniture
+    and the names placed before it, its centre within ``max_distance_pt`` of its point.
     """
     if not texts:
-        return []
+        return
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
     renderer = figure_renderer(fig)
@@ -1074,11 +1128,10 @@ def _set_clear_or_remove(
         [tuple(p) for p in ax.transData.transform(np.asarray(points))],
         [_measure(ax, renderer, t) for t in texts],
         frame=_frame(ax, renderer),
-        obstacles=[*_furniture_boxes(ax, renderer), *_drawn_marks(ax, renderer), *obstacles],
+        obstacles=[*_furniture_boxes(ax, renderer), *_drawn_marks(ax, renderer)],
         gap=1 * scale,
         step=3 * scale,
-        max_distance=None if max_distance_pt is None else max_distance_pt * scale,
-        max_gap=None if max_gap_pt is None else max_gap_pt * scale,
+        max_distance=max_distance_pt * scale,
     )
     to_data = ax.transData.inverted().transform
     for text, spot in zip(texts, spots, strict=True):
@@ -1086,7 +1139,6 @@ def _set_clear_or_remove(
             text.remove()
         else:
             text.set_position(tuple(to_data(np.array([spot]))[0]))
-    return [spot is not None for spot in spots]
 
 
 #: What the map's row holds above the legend beside it: the title, a three-line subtitle and

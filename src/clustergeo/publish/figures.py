@@ -228,11 +228,16 @@ def map_data(layers: Layers, definitions: Sequence[tuple[str, str]]) -> MapData:
 
 
 def _place_points(places: gpd.GeoDataFrame | pd.DataFrame | None) -> pd.DataFrame | None:
-    """The ``places`` layer as the findings map takes it: ``name``, ``x``, ``y``."""
+    """The ``places`` layer as the findings map takes it: ``name``, ``x``, ``y``, ``km2``."""
     if not isinstance(places, gpd.GeoDataFrame) or places.empty:
         return None
     return pd.DataFrame(
-        {"name": places["name"], "x": places.geometry.x, "y": places.geometry.y}
+        {
+            "name": places["name"],
+            "x": places.geometry.x,
+            "y": places.geometry.y,
+            "km2": places.get("km2", np.nan),
+        }
     ).reset_index(drop=True)
 
 

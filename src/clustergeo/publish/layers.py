@@ -43,7 +43,7 @@ Layers of ``clustergeo.gpkg`` (British National Grid, GeoPackage 1.2 so QGIS 3.2
     for a grid cluster on the areas' concentrations).
 ``places``
     The study area's principal places as points (``name``, ``total``: the employment or
-    output they hold), named on the findings map
+    output they hold, ``km2``: their land), named on the findings map
     (:func:`~clustergeo.publish.places.principal_places`).
 ``district``, ``county``, ``combined_authority``, ``region``
     Authority polygons of the run's year that touch the study area.
@@ -266,7 +266,7 @@ def places_layer(areas: gpd.GeoDataFrame, lq: pd.DataFrame) -> gpd.GeoDataFrame:
         totals = lq.drop_duplicates("area_code").set_index("area_code")["area_total"]
     places = principal_places(areas, totals)
     return gpd.GeoDataFrame(
-        places[["name", "total"]],
+        places[["name", "total", "km2"]],
         geometry=gpd.points_from_xy(places["x"], places["y"], crs=areas.crs),
     )
 

@@ -48,10 +48,6 @@ class Box:
             or other.y1 + gap <= self.y0
         )
 
-    def distance_to(self, x: float, y: float) -> float:
-        """How far the point ``(x, y)`` lies from the box: 0 inside it."""
-        return math.hypot(max(self.x0 - x, 0.0, x - self.x1), max(self.y0 - y, 0.0, y - self.y1))
-
     def inside(self, frame: Box, margin: float = 0.0) -> bool:
         """Whether the box lies within ``frame``, at least ``margin`` from its edges."""
         return (
@@ -89,7 +85,6 @@ def place_boxes(
     step: float | None = None,
     max_distance: float | None = None,
     anchor_clearance: float = 0.0,
-    max_gap: float | None = None,
 ) -> list[tuple[float, float] | None]:
     """The centre of each box, in the order given (highest priority first), or None.
 
@@ -114,11 +109,6 @@ def place_boxes(
         With it, no box comes within this distance of another box's anchor, where that box's
         leader line ends: a marker sitting on another finding's point hides where its line
         goes.
-    max_gap
-        With it, how far a box's nearest edge may lie from its anchor (a name set beside its
-        point, on whichever side): wide and flat boxes reach as far sideways as up or down.
-        It bounds ``max_distance`` too, to the box's half diagonal and this gap. Such boxes
-        have no leader lines, so none are swapped.
     """
     taken = list(obstacles)
     placed: list[tuple[float, float] | None] = []
@@ -128,8 +118,6 @@ def place_boxes(
     for index, ((x, y), (width, height)) in enumerate(zip(anchors, sizes, strict=True)):
         ring_step = step or max(width, height)
         reach = diagonal if max_distance is None else max_distance
-        if max_gap is not None:
-            reach = min(reach, math.hypot(width, height) / 2 + max_gap)
         rings = max(1, math.ceil(reach / ring_step))
         # The farthest candidate tried, which a swap below may not exceed either.
         reaches.append(rings * ring_step)
@@ -138,8 +126,7 @@ def place_boxes(
         for dx, dy in candidate_offsets(ring_step, rings):
             box = Box.around(x + dx, y + dy, width / 2, height / 2)
             if (
-                (max_gap is None or box.distance_to(x, y) <= max_gap)
-                and box.inside(frame, gap)
+                box.inside(frame, gap)
                 and not any(box.overlaps(t, gap) for t in taken)
                 and not any(box.overlaps(t) for t in clear_of)
             ):
@@ -147,9 +134,6 @@ def place_boxes(
                 taken.append(box)
                 break
         placed.append(spot)
-    if max_gap is not None:
-        # Boxes set beside their points have no leader lines to uncross.
-        return placed
     return _uncrossed(
         list(anchors), list(sizes), placed, frame, list(obstacles), gap, reaches, others
     )

@@ -29,21 +29,24 @@ __all__ = ["MAX_PLACES", "MIN_SEPARATION", "URBAN_DENSITY", "place_name", "princ
 
 #: How many times the study area's own employment per km² a district holds to count as urban.
 URBAN_DENSITY: Final = 5.0
-#: At most this many places are named on a map of the whole study area.
-MAX_PLACES: Final = 8
+#: The places listed: a map names the first of them it has room for (at most eight).
+MAX_PLACES: Final = 12
+_COLUMNS: Final = ("name", "x", "y", "total", "km2")
 #: Places closer than this share of the map's larger side to a larger one are not named.
 MIN_SEPARATION: Final = 0.05
 
 
 def principal_places(areas: gpd.GeoDataFrame, totals: pd.Series) -> pd.DataFrame:
-    """The study area's principal places: ``name``, ``x``, ``y``, ``total``, first to name first.
+    """The study area's principal places, first to name first.
+
+    Columns: ``name``, ``x``, ``y``, ``total`` and ``km2`` (its land).
 
     ``areas`` are the study area's areas with ``area_code`` and ``district_name`` (and, to
     know London's, ``region_code`` or ``region_name``), in a projected CRS in metres;
     ``totals`` is each area's total employment (or output) by area code. Areas without a
     district name or a total are left out; a run without district names has no places.
     """
-    empty = pd.DataFrame({"name": [], "x": [], "y": [], "total": []})
+    empty = pd.DataFrame({column: [] for column in _COLUMNS})
     if "district_name" not in areas or areas.empty:
         return empty
     named = areas["district_name"].astype("string")
@@ -72,16 +75,16 @@ def principal_places(areas: gpd.GeoDataFrame, totals: pd.Series) -> pd.DataFrame
     urban = urban.assign(score=score).sort_values("score", ascending=False, kind="stable")
     x_min, y_min, x_max, y_max = areas.total_bounds
     gap = MIN_SEPARATION * max(x_max - x_min, y_max - y_min)
-    chosen: list[tuple[str, float, float, float]] = []
+    chosen: list[tuple[str, float, float, float, float]] = []
     for name, row in urban.iterrows():
         x, y = row["wx"] / row["total"], row["wy"] / row["total"]
-        if any(np.hypot(x - cx, y - cy) < gap for _n, cx, cy, _t in chosen):
+        if any(np.hypot(x - cx, y - cy) < gap for _n, cx, cy, *_rest in chosen):
             continue
         x, y = _inside(areas.geometry.loc[(place == name).to_numpy()], x, y)
-        chosen.append((place_name(str(name)), x, y, float(row["total"])))
+        chosen.append((place_name(str(name)), x, y, float(row["total"]), float(row["km2"])))
         if len(chosen) == MAX_PLACES:
             break
-    return pd.DataFrame(chosen, columns=["name", "x", "y", "total"]) if chosen else empty
+    return pd.DataFrame(chosen, columns=_COLUMNS) if chosen else empty
 
 
 def place_name(district: str) -> str:

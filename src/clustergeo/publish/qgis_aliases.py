@@ -129,7 +129,11 @@ def _measured_fields(layer: str, gva: bool, variable: str) -> dict[str, str]:
             "employment_in_clusters": f"In findings: {unit['amount']}",
         },
         "anchor_sites": {"sector_peak_employment": f"Sector's peak area: {unit['amount']}"},
-        "places": {"name": "Place", "total": f"{unit['Amount']}, all industries"},
+        "places": {
+            "name": "Place",
+            "total": f"{unit['Amount']}, all industries",
+            "km2": "Land (km²)",
+        },
         "site_footprints": {"sector_peak_employment": f"Sector's peak area: {unit['amount']}"},
     }
     return by_layer.get(layer, {})
