@@ -7,6 +7,7 @@ import pytest
 
 from clustergeo.governance.summaries import (
     authority_summaries,
+    ca_status_with_shares,
     ca_status_words,
     lead_combined_authorities,
     percent,
@@ -452,6 +453,11 @@ def test_the_greater_london_authority_is_called_a_strategic_authority() -> None:
     parents = pd.DataFrame({"district_code": ["E09000001"], "upper_tier_name": ["City of London"]})
     (summary,) = authority_summaries(links, CLUSTERS, parents)["summary"]
     assert summary.startswith("Greater London Authority (strategic authority) is part of 1")
+    assert summary.endswith("It lies within the Greater London Authority.")
+    # Within a sentence it takes its article.
+    partly = _links([("C-B", "combined_authority", gla, 200.0, 0.6)])
+    (summary,) = authority_summaries(partly, CLUSTERS, parents)["summary"]
+    assert "lies outside the Greater London Authority, in no combined authority." in summary
 
 
 def test_what_lies_within_an_authority_that_also_touches_a_finding_is_said_of_its_own() -> None:
@@ -562,3 +568,36 @@ def test_a_place_among_combined_authorities_names_its_lead_and_london_for_what_i
     status: str, lead: str | None, short: bool, words: str
 ) -> None:
     assert ca_status_words(status, lead, short=short) == words
+
+
+def test_a_divided_place_among_combined_authorities_gives_each_share() -> None:
+    links = pd.DataFrame(
+        {"authority_name": ["South Yorkshire", "West Yorkshire"], "employment_share": [0.46, 0.54]}
+    )
+    assert ca_status_with_shares("split_across_cas", links, "West Yorkshire", short=True) == (
+        "split across: West Yorkshire 54%, South Yorkshire 46%"
+    )
+    # What lies in none is said where it is any, and always for a finding partly outside.
+    assert ca_status_with_shares("split_across_cas", links.assign(employment_share=[0.4, 0.5])) == (
+        "split across combined authorities: West Yorkshire 50%, South Yorkshire 40%, none 10%"
+    )
+    one = links.iloc[[1]].assign(employment_share=0.17)
+    assert ca_status_with_shares("partly_outside_ca", one, "West Yorkshire") == (
+        "partly outside any combined authority: West Yorkshire 17%, none 83%"
+    )
+    # Whole, or with no links to divide it by: the words alone.
+    assert ca_status_with_shares("within_one_ca", one, "West Yorkshire", short=True) == (
+        "within West Yorkshire"
+    )
+    assert ca_status_with_shares("partly_outside_ca", one.iloc[0:0]) == (
+        "partly outside any combined authority"
+    )
+
+
+def test_the_gla_is_known_by_its_code_whatever_it_is_called() -> None:
+    links = _ca_links([("a", "Greater London", "lead", 1.0, "core")]).assign(
+        authority_code="E61000001"
+    )
+    (lead,) = lead_combined_authorities(links)
+    assert lead == "Greater London Authority"
+    assert ca_status_words("within_one_ca", lead) == "within the Greater London Authority"

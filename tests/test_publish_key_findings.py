@@ -625,3 +625,41 @@ def test_a_sites_sector_peak_says_which_concentration_threshold_it_falls_short_o
 )
 def test_the_data_note_is_a_sentence_of_its_own(changes: dict[str, object], note: str) -> None:
     assert plain_framing(**changes).data_note == note
+
+
+def test_findings_partly_in_london_are_partly_outside_the_gla_not_a_combined_authority() -> None:
+    from clustergeo.publish.key_findings import combined_authorities_sentence
+
+    findings = pd.DataFrame(
+        {
+            "cluster_id": ["a", "b", "c", "d", "e"],
+            "ca_status": [
+                "within_one_ca",
+                "within_one_ca",
+                "partly_outside_ca",
+                "partly_outside_ca",
+                "outside_any_ca",
+            ],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "cluster_id": ["a", "b", "c", "d"],
+            "tier": "combined_authority",
+            "part": "core",
+            "relation": "lead",
+            "authority_name": [
+                "Greater London Authority",
+                "West Midlands",
+                "Greater London Authority",
+                "West Midlands",
+            ],
+            "employment_share": [1.0, 1.0, 0.7, 0.2],
+        }
+    )
+    assert combined_authorities_sentence(findings, links) == (
+        "Combined authorities: 2 findings lie within one combined authority or the Greater "
+        "London Authority (Greater London Authority 1 and West Midlands 1); 1 finding lies "
+        "partly outside any combined authority; 1 finding lies partly outside the Greater "
+        "London Authority; 1 finding lies outside any combined authority."
+    )

@@ -149,3 +149,25 @@ def test_page_draws_switches_industries_and_explains_a_finding_in_chromium(
     assert "Combined authoritiesoutside any combined authority" in text
     assert "2.50" in text
     assert attributes["hidden"] == "none"
+
+
+def test_the_gla_is_listed_as_a_strategic_authority_not_a_combined_authority() -> None:
+    from clustergeo.publish.map_page import _shares
+
+    links = pd.DataFrame(
+        {
+            "cluster_id": ["a", "a", "b"],
+            "tier": ["district", "combined_authority", "combined_authority"],
+            "authority_code": ["E09000001", "E61000001", "E47000007"],
+            "authority_name": ["City of London", "Greater London Authority", "West Midlands"],
+            "employment_share": [1.0, 1.0, 1.0],
+            "part": "core",
+        }
+    )
+    assert _shares(links) == {
+        "a": [
+            ["district", "City of London", 1.0],
+            ["strategic_authority", "Greater London Authority", 1.0],
+        ],
+        "b": [["combined_authority", "West Midlands", 1.0]],
+    }

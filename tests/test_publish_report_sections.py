@@ -609,3 +609,44 @@ def test_authorities_are_listed_by_name_within_each_tier() -> None:
         ("Bracknell Forest is…", "Hart is…", "st albans is…"),
         ("Hampshire is…",),
     ]
+
+
+def test_the_combined_authorities_heading_names_the_gla_where_it_is_listed() -> None:
+    from clustergeo.publish.report import _authority_blocks
+
+    summaries = pd.DataFrame(
+        {
+            "tier": ["combined_authority", "combined_authority"],
+            "authority_code": ["E47000007", "E61000001"],
+            "authority_name": ["West Midlands", "Greater London Authority"],
+            "summary": ["West Midlands is…", "Greater London Authority is…"],
+        }
+    )
+    headings = [b.text for b in _authority_blocks(summaries, 0.05) if b.kind == "h3"]
+    assert headings == ["Combined authorities and the Greater London Authority"]
+    without = [b.text for b in _authority_blocks(summaries.iloc[:1], 0.05) if b.kind == "h3"]
+    assert without == ["Combined authorities"]
+
+
+def test_a_sites_combined_authority_gives_its_shares_on_the_sites_basis() -> None:
+    sites = _sites(["employment", "area"]).assign(ca_status="partly_outside_ca")
+    links = pd.concat(
+        [
+            _links(sites),
+            pd.DataFrame(
+                {
+                    "site_key": ["s0", "s1"],
+                    "tier": "combined_authority",
+                    "authority_name": "West Midlands",
+                    "employment_share": [0.87, 0.87],
+                    "area_km2_share": [0.33, 0.33],
+                    "relation": "lead",
+                }
+            ),
+        ]
+    )
+    (table,) = _blocks(sites, links)[1]
+    assert table["Combined authority"].tolist() == [
+        "partly outside any combined authority: West Midlands 87%, none 13%",
+        "partly outside any combined authority: West Midlands 33%, none 67%",
+    ]

@@ -22,6 +22,7 @@ __all__ = [
     "and_list",
     "authority_summaries",
     "by_core_or_extent",
+    "ca_status_with_shares",
     "ca_status_words",
     "district_straddles",
     "district_straddles_sentence",
@@ -266,6 +267,8 @@ def _paragraph(  # noqa: PLR0917 (one call site, every argument named by positio
     # Named as a place in the prose ('Herefordshire', not ONS's 'Herefordshire, County of').
     name = plain_name(name)
     text = f"{name} ({kind})"
+    # Within a sentence the GLA takes its article, as a combined authority's place name does not.
+    name = f"the {name}" if code == GREATER_LONDON_AUTHORITY[0] else name
     if n:
         text += (
             f" is part of {_counted(kinds.reindex(own['cluster_id'].unique()))}: "
@@ -391,7 +394,8 @@ def lead_combined_authorities(
     ``links`` are the governance stage's authority links of findings (``key`` ``cluster_id``,
     read for their ``part``, core or extent) or of sites (``site_key``, which have no parts);
     the lead is the authority the links call ``lead``, the one holding the largest share where
-    there are several. Findings with none are not in the result.
+    there are several. Findings with none are not in the result. The Greater London
+    Authority is named as such wherever its code is.
     """
     if key not in links or "tier" not in links:
         return pd.Series(dtype=object)
@@ -402,7 +406,12 @@ def lead_combined_authorities(
     ]
     if "employment_share" in led:
         led = led.sort_values("employment_share", ascending=False, kind="stable")
-    return led.drop_duplicates(key).set_index(key)["authority_name"].astype(str)
+    names = led["authority_name"].astype(str)
+    if "authority_code" in led:
+        # Known by its code, whatever a source or authorities.names calls it.
+        is_gla = led["authority_code"].astype(str) == GREATER_LONDON_AUTHORITY[0]
+        names = names.where(~is_gla, GREATER_LONDON_AUTHORITY[1])
+    return names.set_axis(led[key]).loc[~led[key].duplicated().to_numpy()]
 
 
 def ca_status_words(status: object, lead: object = None, *, short: bool = False) -> str:
@@ -430,6 +439,32 @@ def ca_status_words(status: object, lead: object = None, *, short: bool = False)
     if short:
         return words.removesuffix(" combined authorities").removesuffix(" combined authority")
     return words
+
+
+def ca_status_with_shares(
+    status: object, links: pd.DataFrame, lead: object = None, *, short: bool = False
+) -> str:
+    """:func:`ca_status_words`, with each authority's share where a finding is divided.
+
+    ``links`` are one finding's (or site's) links on the combined-authority tier, with
+    ``authority_name`` and ``employment_share``. Partly outside any, or split across
+    several: how much lies in which authority and how much in none ('partly outside any:
+    West Midlands 17%, none 83%'), so a finding 92% outside any does not read like one 8%
+    outside, and a split names its sides.
+    """
+    words = ca_status_words(status, lead, short=short)
+    if str(status) not in {"partly_outside_ca", "split_across_cas"} or links.empty:
+        return words
+    links = links.sort_values("employment_share", ascending=False, kind="stable")
+    shares = links["employment_share"].to_numpy(float)
+    parts = [
+        f"{name} {percent(share)}"
+        for name, share in zip(links["authority_name"], shares, strict=True)
+    ]
+    outside = 1.0 - float(shares.sum())
+    if str(status) == "partly_outside_ca" or outside >= 0.005:
+        parts.append(f"none {percent(outside)}")
+    return f"{words}: " + ", ".join(parts)
 
 
 def district_straddles(governed: pd.DataFrame) -> pd.DataFrame:
@@ -546,26 +581,12 @@ def straddling_clusters(governed: pd.DataFrame, links: pd.DataFrame) -> pd.DataF
     leads = {part: lead_combined_authorities(links, part=part) for part in ("core", "extent")}
 
     def with_shares(status: str, cluster_id: str, part: str) -> str:
-        # Partly outside: how much lies in which authority and how much in none, so a
-        # finding 92% outside any does not read like one 8% outside.
-        words = ca_status_words(status, leads[part].get(cluster_id), short=True)
-        if status != "partly_outside_ca":
-            return words
         mine = links.loc[
             (links["cluster_id"] == cluster_id)
             & (links["tier"] == "combined_authority")
             & (links["part"] == part)
-        ].sort_values("employment_share", ascending=False)
-        if mine.empty:
-            return words
-        outside = 1.0 - float(mine["employment_share"].to_numpy(float).sum())
-        parts = [
-            f"{name} {percent(share)}"
-            for name, share in zip(
-                mine["authority_name"], mine["employment_share"].to_numpy(float), strict=True
-            )
         ]
-        return f"{words}: " + ", ".join([*parts, f"none {percent(outside)}"])
+        return ca_status_with_shares(status, mine, leads[part].get(cluster_id), short=True)
 
     def combined_authority(row: Any) -> str:
         cluster_id = str(row.cluster_id)

@@ -17,6 +17,7 @@ import pandas as pd
 from clustergeo.governance.summaries import (
     and_list,
     by_core_or_extent,
+    ca_status_words,
     district_straddles,
     district_straddles_sentence,
     first_few,
@@ -220,13 +221,24 @@ def combined_authorities_sentence(findings: pd.DataFrame, links: pd.DataFrame) -
             f"{plural(n, 'finding')} {_verb(n, 'lies', 'lie')} within one {tier_words}"
             + (f" ({by_authority})" if len(within) else "")
         )
-    for code, verb in (
-        ("split_across_cas", ("is split", "are split")),
-        ("partly_outside_ca", ("lies", "lie")),
-        ("outside_any_ca", ("lies", "lie")),
+    # Those partly in London are partly outside the GLA, not a combined authority.
+    in_london = findings["cluster_id"].map(lead_of).eq(GREATER_LONDON_AUTHORITY[1]).to_numpy()
+    partly = status == "partly_outside_ca"
+    for mask, words, verb in (
+        (
+            status == "split_across_cas",
+            CA_STATUS_WORDS["split_across_cas"].removeprefix("split "),
+            ("is split", "are split"),
+        ),
+        (partly & ~in_london, CA_STATUS_WORDS["partly_outside_ca"], ("lies", "lie")),
+        (
+            partly & in_london,
+            ca_status_words("partly_outside_ca", GREATER_LONDON_AUTHORITY[1], short=True),
+            ("lies", "lie"),
+        ),
+        (status == "outside_any_ca", CA_STATUS_WORDS["outside_any_ca"], ("lies", "lie")),
     ):
-        if n := int((status == code).sum()):
-            words = CA_STATUS_WORDS[code].removeprefix("split ")
+        if n := int(mask.sum()):
             parts.append(f"{plural(n, 'finding')} {_verb(n, *verb)} {words}")
     return "Combined authorities: " + "; ".join(parts) + "." if parts else None
 

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from clustergeo.governance.summaries import ca_status_words, lead_combined_authorities
+from clustergeo.london import GREATER_LONDON_AUTHORITY
 from clustergeo.publish.palette import industry_colours, industry_labels
 from clustergeo.publish.plotting import BOUNDARY_STYLES
 
@@ -82,11 +83,18 @@ def _shares(links: pd.DataFrame) -> dict[str, list[list[Any]]]:
     )
     return {
         str(cluster_id): [
-            [str(row.tier), str(row.authority_name), _number(row.employment_share, 3)]
+            [_tier_of(row), str(row.authority_name), _number(row.employment_share, 3)]
             for row in rows.itertuples()
         ]
         for cluster_id, rows in core.groupby("cluster_id", sort=False)
     }
+
+
+def _tier_of(link: Any) -> str:
+    """A link's tier as the page names it: the GLA's is its own (:mod:`clustergeo.london`)."""
+    if getattr(link, "authority_code", None) == GREATER_LONDON_AUTHORITY[0]:
+        return "strategic_authority"
+    return str(link.tier)
 
 
 def _number(value: object, digits: int) -> float | None:
@@ -293,7 +301,7 @@ for (const industry of data.industries) {
 }
 const panel = document.getElementById("panel");
 const tiers = {district: "District", upper_tier: "County or unitary",
-  combined_authority: "Combined authority"};
+  combined_authority: "Combined authority", strategic_authority: "Strategic authority"};
 function percent(v) {
   if (v === null) return "–";
   // A part is never shown as the whole (as in the report): 99.7% is "over 99%".
@@ -312,7 +320,7 @@ function show(f, shape) {
      f.employment === null ? "–" : f.employment.toLocaleString("en-GB")],
     ["Share of the industry's " + (data.quantity || "jobs"), percent(f.share)],
     ["Location quotient", f.lq === null ? "–" : f.lq.toFixed(2)],
-    ["Small areas", f.areas],
+    ["Areas", f.areas],
   ];
   for (const [tier, name, share] of f.authorities) {
     rows.push([tiers[tier] || tier, name + " " + percent(share)]);

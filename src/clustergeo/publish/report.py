@@ -25,7 +25,7 @@ from clustergeo.clusters.strength import STAR_DIMENSIONS
 from clustergeo.governance.summaries import (
     and_list,
     by_core_or_extent,
-    ca_status_words,
+    ca_status_with_shares,
     district_straddles_sentence,
     first_few,
     lead_combined_authorities,
@@ -36,6 +36,7 @@ from clustergeo.governance.summaries import (
     straddling_clusters,
     tier_straddles,
 )
+from clustergeo.london import GREATER_LONDON_AUTHORITY
 from clustergeo.publish.framing import ClusterRule, Framing, HotspotMethod
 from clustergeo.publish.key_findings import (
     combined_authorities_sentence,
@@ -1099,8 +1100,9 @@ def _authority_blocks(
         rows = rows.sort_values(
             "authority_name", key=lambda names: names.astype(str).str.casefold(), kind="stable"
         )
+        gla = (rows["authority_code"].astype(str) == GREATER_LONDON_AUTHORITY[0]).any()
         blocks += [
-            Block("h3", heading),
+            Block("h3", heading + (" and the Greater London Authority" if gla else "")),
             Block("list", items=tuple(str(v) for v in rows["summary"])),
         ]
     return blocks
@@ -1259,20 +1261,26 @@ def _no_sector_cluster(
 
 
 def _site_ca_status(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:
-    """The site table's combined authority: its status in words, naming its lead authority."""
+    """The site table's combined authority: its status in words, its lead and its shares."""
     leads = (
         lead_combined_authorities(links, key="site_key")
         if links is not None and "site_key" in sites
         else pd.Series(dtype=object)
     )
-    return pd.Series(
-        [
-            ca_status_words(site.get("ca_status"), leads.get(site.get("site_key")))
-            for _, site in sites.iterrows()
-        ],
-        index=sites.index,
-        dtype=object,
+    tier = (
+        links.loc[links["tier"] == "combined_authority"]
+        if links is not None and "tier" in links and "site_key" in links
+        else pd.DataFrame(columns=["site_key", "authority_name", "employment_share"])
     )
+
+    def words(site: pd.Series) -> str:
+        own = tier.loc[tier["site_key"] == site.get("site_key")]
+        if site.get("share_basis") == "area" and "area_km2_share" in own:
+            # Shares on the site's own basis, as its districts' (_site_district_shares).
+            own = own.assign(employment_share=own["area_km2_share"])
+        return ca_status_with_shares(site.get("ca_status"), own, leads.get(site.get("site_key")))
+
+    return pd.Series([words(site) for _, site in sites.iterrows()], index=sites.index, dtype=object)
 
 
 def _districts_column(sites: pd.DataFrame, links: pd.DataFrame | None) -> pd.Series:

@@ -112,7 +112,7 @@ def _reference(
     start, end = growth["start_value"], growth["end_value"]
     if spec.reference == "table":
         n = growth.index.get_level_values("area_code").nunique()
-        return reference_growth(start, end, label=f"all {n:,} areas of the employment table")
+        return reference_growth(start, end, label=f"all {n:,} areas of the run's data")
     if spec.reference == "national_totals":
         path = stage_inputs(config, r.GROWTH_STAGE)["growth_totals"]
         industries = pd.Index(
