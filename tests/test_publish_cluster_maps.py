@@ -326,7 +326,7 @@ def test_a_finding_too_small_to_see_is_ringed_and_its_marker_moved_off_the_ring(
     fig.draw_without_rendering()
     assert layout_problems(fig) == []
     rings = {line.get_gid() for line in ax.get_lines() if line.get_gid()}
-    assert rings == {"finding-ring-2"}
+    assert rings == {"finding-ring-2", "marker-leader"}
     footprints = drawn_footprints_pt(ax, findings)
     assert footprints[0] >= MIN_VISIBLE_PT
     assert footprints[1] == pytest.approx(RING_DIAMETER_PT, abs=2.0)
@@ -789,3 +789,65 @@ def test_the_greater_london_authoritys_outline_is_not_called_a_combined_authorit
     )
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Combined authority or GLA" in legend
+
+
+def test_place_names_keep_off_the_numbers_leader_lines_and_rings(areas, crowded):
+    labels = _labels()
+    # Every finding a 40 m square: ringed, its number moved off the ring on a leader line.
+    centres = crowded.geometry.centroid
+    tiny = crowded.set_geometry([box(p.x, p.y, p.x + 40, p.y + 40) for p in centres])
+
+    def draw(places=None):
+        fig, ax = plot_cluster_map(
+            areas,
+            tiny,
+            colours=industry_colours(labels),
+            labels=labels,
+            title="Crowded",
+            source=SOURCE,
+            places=places,
+        )
+        fig.canvas.draw()
+        return fig, ax
+
+    _fig, ax = draw()
+    leaders = [line for line in ax.get_lines() if line.get_gid() == "marker-leader"]
+    assert leaders
+    # A place at the middle of each leader line, with land enough to move its dot.
+    middles = [np.column_stack(line.get_data()).astype(float).mean(axis=0) for line in leaders]
+    places = pd.DataFrame(
+        {
+            "name": [f"Town {i}" for i in range(len(middles))],
+            "x": [x for x, _y in middles],
+            "y": [y for _x, y in middles],
+            "km2": 4.0,
+        }
+    )
+    fig, ax = draw(places)
+    renderer = fig.canvas.get_renderer()
+    names = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "place-name"]
+    assert names
+    lines = [
+        ax.transData.transform(np.column_stack(line.get_data()).astype(float))
+        for line in ax.get_lines()
+        if line.get_gid() == "marker-leader" or str(line.get_gid()).startswith("finding-ring-")
+    ]
+    for extent in names:
+        for points in lines:
+            # A line along its length; a ring, its centre.
+            samples = np.linspace(points[0], points[1], 50) if len(points) == 2 else points
+            assert not any(extent.contains(x, y) for x, y in samples)
+    # What names keep off covers every leader line along its length.
+    from clustergeo.publish.cluster_maps import _drawn_marks
+
+    marks = _drawn_marks(ax, renderer)
+    for points in (p for p in lines if len(p) == 2):
+        for x, y in np.linspace(points[0], points[1], 7):
+            assert any(m.x0 <= x <= m.x1 and m.y0 <= y <= m.y1 for m in marks)
+    # Nor do their dots sit on a line (each place lies on one, so every dot has moved).
+    (dots,) = [c for c in ax.collections if c.get_gid() == "place-dots"]
+    for dot in ax.transData.transform(dots.get_offsets()):
+        for points in (p for p in lines if len(p) == 2):
+            samples = np.linspace(points[0], points[1], 50)
+            assert np.hypot(*(samples - dot).T).min() > 1.5 * fig.dpi / 72
+    assert layout_problems(fig) == []

@@ -236,3 +236,58 @@ def test_places_without_room_give_way_to_the_next_and_at_most_eight_are_named() 
     assert names == ["Place 0", *(f"Place {i}" for i in range(2, 9))]
     extents = _boxes(fig, "place-name")
     assert not any(a.overlaps(b) for i, a in enumerate(extents) for b in extents[i + 1 :])
+
+
+def test_density_decides_between_a_larger_sparser_place_and_a_smaller_denser_one() -> None:
+    # Sprawlton holds more jobs than Compact but in four times the land: Compact comes first.
+    rows = [
+        *_district("Sprawlton", 0, 0, 8, cells=2),
+        *_district("Compact", 100_000, 0, 4, cells=2),
+        *_district("Moor", 0, 100_000, 300),
+    ]
+    areas = _areas(rows)
+    totals = _totals(areas, {"Sprawlton": 120_000.0, "Compact": 100_000.0, "Moor": 90_000.0})
+    assert principal_places(areas, totals)["name"].tolist() == ["Compact", "Sprawlton"]
+
+
+def test_untidy_areas_are_left_out_not_named_or_fatal() -> None:
+    rows = [
+        *_district("Bigtown", 0, 0, 4, cells=2),
+        {"district_name": None, "geometry": box(50_000, 0, 54_000, 4_000)},
+        {"district_name": "  ", "geometry": box(60_000, 0, 64_000, 4_000)},
+        {"district_name": "Flatland", "geometry": box(70_000, 0, 70_000, 4_000)},
+        {"district_name": "Nowhere", "geometry": None},
+        *_district("Moor", 0, 100_000, 300),
+    ]
+    areas = _areas(rows)
+    totals = pd.Series(50_000.0, index=areas["area_code"]).where(
+        areas["district_name"].ne("Moor").to_numpy(), 100_000.0
+    )
+    places = principal_places(areas, totals)
+    assert places["name"].tolist() == ["Bigtown"]
+    # An empty list keeps its types, for the GeoPackage's layer.
+    empty = principal_places(areas.iloc[0:0], totals)
+    assert empty["name"].dtype == object
+    assert empty["total"].dtype == float
+
+
+def test_area_codes_that_are_numbers_find_their_totals() -> None:
+    areas = _areas([*_district("Bigtown", 0, 0, 4, cells=2), *_district("Moor", 0, 100_000, 300)])
+    areas["area_code"] = range(len(areas))
+    totals = pd.Series([100_000.0] * 4 + [1_000.0], index=range(5))
+    assert principal_places(areas, totals)["name"].tolist() == ["Bigtown"]
+
+
+def test_a_map_of_london_or_of_towns_alone_names_its_districts() -> None:
+    # Every district is in London: its boroughs are named, not one place called London.
+    boroughs = [
+        *_district("Westminster", 0, 0, 4, region_name="London"),
+        *_district("Camden", 40_000, 0, 4, region_name="London"),
+    ]
+    areas = _areas(boroughs)
+    totals = _totals(areas, {"Westminster": 300_000.0, "Camden": 100_000.0})
+    assert principal_places(areas, totals)["name"].tolist() == ["Westminster", "Camden"]
+    # None five times the study area's density (all town): the largest and densest still.
+    towns = _areas([*_district("Ashby", 0, 0, 4), *_district("Bexley", 40_000, 0, 4)])
+    totals = _totals(towns, {"Ashby": 1_000.0, "Bexley": 2_000.0})
+    assert principal_places(towns, totals)["name"].tolist() == ["Bexley", "Ashby"]

@@ -99,6 +99,8 @@ __all__ = [
 
 _BASE_EDGE = "#ffffff"
 _SITE_COLOUR = "#222222"
+#: The size of an anchor site's diamond on the findings map, in points.
+_SITE_MARKER_PT = 6.0
 #: How many findings the cluster map numbers (the strongest); the rest are in the GeoPackage.
 MAX_NUMBERED = 20
 _MARKER_PT = MARKER_DIAMETER_PT
@@ -207,7 +209,7 @@ def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame | None) -> list[tuple[float, f
         sites["x"],
         sites["y"],
         marker=SITE_MARKER,
-        s=36,
+        s=_SITE_MARKER_PT**2,
         color=_SITE_COLOUR,
         edgecolors="white",
         linewidths=0.5,
@@ -480,7 +482,15 @@ def _number_markers(
                 anchor[1] + (spot[1] - anchor[1]) * start,
             )
             (ax_x, ax_y) = to_data(np.array([begin]))[0]
-            ax.plot([ax_x, x], [ax_y, y], color="#333333", lw=0.5, zorder=9, solid_capstyle="round")
+            ax.plot(
+                [ax_x, x],
+                [ax_y, y],
+                color="#333333",
+                lw=0.5,
+                zorder=9,
+                solid_capstyle="round",
+                gid="marker-leader",
+            )
         ax.text(
             x,
             y,
@@ -945,9 +955,9 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
     """Each district's name on its part of a close-up, where it fits; else left off.
 
     A close-up is read by its places as much as by its numbers. Names go on or just beside
-    their district, largest first, clear of the numbered markers, the site letters, the
-    furniture and one another; a name with no room near its district is left off rather
-    than set where it would name a neighbour.
+    their district, largest first, clear of the numbered markers and rings, the sites and
+    their letters, the leader lines, the furniture and one another; a name with no room
+    near its district is left off rather than set where it would name a neighbour.
     """
     texts, points = _district_names(
         ax, areas, view, size_pt=_DISTRICT_NAME_PT, width_pt=55, zorder=8.6, gid="district-name"
@@ -1085,7 +1095,9 @@ def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
     scale = fig.dpi / 72
     boxes = []
     for collection in ax.collections:
-        half = {"markers": _MARKER_PT / 2, "site-markers": 4.0}.get(str(collection.get_gid()))
+        half = {"markers": _MARKER_PT / 2, "site-markers": _SITE_MARKER_PT / 2 + 0.5}.get(
+            str(collection.get_gid())
+        )
         if half is not None:
             for x, y in ax.transData.transform(collection.get_offsets()):
                 boxes.append(Box.around(x, y, half * scale, half * scale))
@@ -1093,9 +1105,10 @@ def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
         gid = str(line.get_gid())
         points = ax.transData.transform(np.column_stack(line.get_data()).astype(float))
         if gid.startswith("finding-ring-"):
-            half = (RING_DIAMETER_PT + _RING_WIDTH_PT) / 2 * scale
+            # Its dark edge is a point wider than the coloured ring.
+            half = (RING_DIAMETER_PT + _RING_WIDTH_PT + 1.0) / 2 * scale
             boxes += [Box.around(x, y, half, half) for x, y in points]
-        elif gid == "leader-line" and len(points) == 2:
+        elif gid in {"leader-line", "marker-leader"} and len(points) == 2:
             # A line is covered by small boxes along it, a point apart.
             (x0, y0), (x1, y1) = points
             steps = max(1, int(np.hypot(x1 - x0, y1 - y0) / scale))

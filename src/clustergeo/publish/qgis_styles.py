@@ -314,9 +314,10 @@ FINDING_LABEL: Final = LabelRule(
 #: name shows once zoomed in), and have the places all round their point to choose from.
 SITE_LABEL: Final = LabelRule('"name"', size_pt=7.5, placement=0, priority=9)
 #: The principal places are for finding one's way: named as on the findings map (italic, not
-#: bold), after the findings' numbers and the sites, before the authorities' names.
+#: bold), after every finding's number (ranks 1-40 take priorities 10 down to 5) and the
+#: sites, before the authorities' names.
 PLACE_LABEL: Final = LabelRule(
-    '"name"', size_pt=8.0, bold=False, italic=True, placement=0, priority=6
+    '"name"', size_pt=8.0, bold=False, italic=True, placement=0, priority=5
 )
 
 
