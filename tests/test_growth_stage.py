@@ -309,7 +309,10 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     assert "Financial and insurance activities: City of Edinburgh" in finance
     assert findings["name"].is_unique
     report = paths[r.REPORT_MD].read_text(encoding="utf-8")
-    assert " of the 18 analysed (2023 data); the strongest three follow." in report
+    assert (
+        " of the 18 analysed (2023 data, authorities of 2025); the strongest three follow."
+        in report
+    )
     assert "| Financial and insurance activities |" in report.split("## Is each industry")[1]
     # The districts' lines are clipped to the tidal Thames: 500 m joins Southwark to the City
     # and Westminster (190 and 338 m apart) but leaves the Mersey (Liverpool-Wirral, 1.1 km).
@@ -332,11 +335,17 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     # On district-level data an anchor site's shares are of its land: i54's 2 km footprint,
     # 39% of it in South Staffordshire, straddles the West Midlands Combined Authority's edge
     # (by the districts' average employment it read as 96% Wolverhampton).
-    i54 = gpd.read_parquet(paths[r.SITES]).set_index("site_key").loc["i54_south_staffordshire"]
+    sites = gpd.read_parquet(paths[r.SITES]).set_index("site_key")
+    i54 = sites.loc["i54_south_staffordshire"]
     assert i54["share_basis"] == "area"
     assert i54["districts"] == "South Staffordshire; Wolverhampton"
     assert i54["ca_status"] == "partly_outside_ca"
     assert "combined authority are judged on its footprint's land" in report
+    # Today's combined authorities (authorities.year: 2025): Derby's sites are the East
+    # Midlands', as on the Midlands run.
+    assert sites.loc["smartparc_segro_derby", "ca_status"] == "within_one_ca"
+    assert "| SmartParc SEGRO Derby |" in report
+    assert "within one combined authority: East Midlands" in report
     assert (
         "| i54 South Staffordshire | 2 km | Wolverhampton 61%, South Staffordshire 39% |" in report
     )
