@@ -932,23 +932,49 @@ def _district_names(
     parts = parts.assign(area=parts.geometry.area).sort_values("area", ascending=False)
     points = [(p.x, p.y) for p in shapely.point_on_surface(parts.geometry.to_numpy())]
     texts = [
-        ax.text(
-            x,
-            y,
+        _italic_name(
+            ax,
+            (x, y),
             wrap_text(str(name), size_pt, width_pt),
-            ha="center",
-            va="center",
-            fontsize=size_pt,
-            fontstyle="italic",
-            color="#3a3a3a",
-            linespacing=1.0,
+            size_pt=size_pt,
+            colour="#3a3a3a",
+            backing=0.6,
             zorder=zorder,
-            bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.6},
             gid=gid,
         )
         for name, (x, y) in zip(parts.index, points, strict=True)
     ]
     return texts, points
+
+
+def _italic_name(
+    ax: Axes,
+    point: tuple[float, float],
+    text: str,
+    *,
+    size_pt: float,
+    colour: str,
+    backing: float,
+    zorder: float,
+    gid: str,
+) -> Text:
+    """A place's or district's name at ``point``, for the caller to move or remove.
+
+    Italic, on a light backing of opacity ``backing``, so it reads over the findings' fills.
+    """
+    return ax.text(
+        *point,
+        text,
+        ha="center",
+        va="center",
+        fontsize=size_pt,
+        fontstyle="italic",
+        color=colour,
+        linespacing=1.0,
+        zorder=zorder,
+        bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": backing},
+        gid=gid,
+    )
 
 
 def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) -> None:
@@ -998,17 +1024,14 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
         if len(dots) == MAP_PLACES:
             break
         reach = _PLACE_DOT_REACH * math.sqrt(km2 / math.pi) * 1000 if km2 > 0 else 0.0
-        text = ax.text(
-            x,
-            y,
+        text = _italic_name(
+            ax,
+            (x, y),
             name_text,
-            ha="center",
-            va="center",
-            fontsize=_PLACE_NAME_PT,
-            fontstyle="italic",
-            color="#2a2a2a",
+            size_pt=_PLACE_NAME_PT,
+            colour="#2a2a2a",
+            backing=0.7,
             zorder=8.6,
-            bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.7},
             gid="place-name",
         )
         px, py = (float(v) for v in ax.transData.transform((x, y)))
