@@ -790,9 +790,10 @@ def plot_cluster_map(
         ``(place, (xmin, ymin, xmax, ymax))`` of a close-up drawn as its own map: its extent
         is outlined here, and named in the legend.
     places
-        The places to name on a map of the whole study area (``name``, ``x``, ``y``, first to
-        name first: :func:`~clustergeo.publish.places.principal_places`), each where it fits
-        clear of the numbers and sites; a close-up names its districts instead.
+        The places to name on a map of the whole study area (``name``, ``x``, ``y`` and
+        ``km2``, first to name first: :func:`~clustergeo.publish.places.principal_places`),
+        each where it fits clear of the numbers and sites; a close-up names its districts
+        instead.
     """
     close = view is not None
     content = _map_content(
@@ -999,8 +1000,8 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
     leader lines, the furniture and the names before it. A city is often where its findings'
     numbers are, so the dot goes at the place's point or, where that is covered, at the
     nearest clear point within :data:`_PLACE_DOT_REACH` of the radius of a circle of the
-    place's land (its ``km2``): still in the place, so the name never points elsewhere. A
-    place with no such spot is left off and the next in the list is tried, until
+    place's land (its ``km2``): inside a compact place, so the name does not point at a
+    neighbour. A place with no such spot is left off and the next in the list is tried, until
     :data:`MAP_PLACES` are named.
     """
     fig = ax.get_figure(root=True)

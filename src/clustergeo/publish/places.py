@@ -58,7 +58,7 @@ def principal_places(areas: gpd.GeoDataFrame, totals: pd.Series) -> pd.DataFrame
     # London's boroughs are one place on a map of more than London; a map of London (or of
     # mostly London) names its boroughs.
     land = areas.geometry.area.to_numpy(float)
-    if land[london].sum() < 0.5 * land.sum():
+    if np.nansum(land[london]) < 0.5 * np.nansum(land):
         named = named.where(~london, "London")
     totals = totals.set_axis(totals.index.astype(str))
     geometry = areas.geometry.to_numpy()
