@@ -315,6 +315,14 @@ def test_the_layout_legend_sets_the_authority_boundaries_under_a_heading() -> No
     assert 'id="cores"' not in inside
     assert 'id="lq"' not in inside
     assert tree.index('id="cores"') < tree.index(heading) < tree.index('id="lq"')
+    # With the principal places among them, the heading names them too.
+    with_places = _legend_tree(
+        [
+            ("places", "Principal places", "Authorities"),
+            ("ca", "Combined authorities", "Authorities"),
+        ]
+    )
+    assert '<layer-tree-group name="Places and authority boundaries"' in with_places
 
 
 def _mm(item: ET.Element, attribute: str) -> tuple[float, float]:

@@ -284,22 +284,28 @@ def _label(
 #: heading of their own: one line and symbol each, they would otherwise read as classes of
 #: the layer listed above them.
 AUTHORITIES_GROUP: Final = "Authorities"
+#: The principal places' layer title: in the authorities' group, so a heading names it too.
+PLACES_TITLE: Final = "Principal places"
 
 
 def _legend_tree(layers: Sequence[tuple[str, str, str]]) -> str:
     """The legend's own layer tree: the theme's layers, not the whole project's.
 
-    The authority boundaries, in a run of them, go under an "Authority boundaries" heading.
+    The authority boundaries, in a run of them, go under an "Authority boundaries" heading
+    ("Places and authority boundaries" where the principal places are among them).
     """
     parts = []
     for group, run in itertools.groupby(layers, key=lambda layer: layer[2] == AUTHORITIES_GROUP):
+        members = list(run)
         nodes = "".join(
             f'<layer-tree-layer id="{layer_id}" name={quoteattr(title)} checked="Qt::Checked" '
             'expanded="1"><customproperties/></layer-tree-layer>'
-            for layer_id, title, _group in run
+            for layer_id, title, _group in members
         )
+        places = any(title == PLACES_TITLE for _id, title, _group in members)
+        heading = "Places and authority boundaries" if places else "Authority boundaries"
         parts.append(
-            '<layer-tree-group name="Authority boundaries" checked="Qt::Checked" expanded="1">'
+            f'<layer-tree-group name="{heading}" checked="Qt::Checked" expanded="1">'
             f"<customproperties/>{nodes}</layer-tree-group>"
             if group
             else nodes

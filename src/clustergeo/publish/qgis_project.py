@@ -28,6 +28,7 @@ from clustergeo.publish.framing import Framing
 from clustergeo.publish.qgis_layouts import (
     AUTHORITIES_GROUP,
     LAYOUT_MARGIN,
+    PLACES_TITLE,
     LayoutCloseUp,
     PrintLayout,
     close_up_places,
@@ -381,7 +382,7 @@ PROJECT_LAYERS: tuple[_Entry, ...] = (
            what="Where producers and users of a material stream meet, and where they miss."),
     _Entry("circular_findings", "Producers and users of each material", "Circular economy",
            False, what="The findings of each material stream's producing and using industries."),
-    _Entry("places", "Principal places", AUTHORITIES_GROUP, True, True,
+    _Entry("places", PLACES_TITLE, AUTHORITIES_GROUP, True, True,
            what="The study area's largest urban districts (London as one place), named as on "
            "the findings map, with the employment or output they hold."),
     _Entry("combined_authority", "Combined authorities", AUTHORITIES_GROUP, True, True,
