@@ -270,9 +270,35 @@ def test_sporadic_hot_spots_rising_significantly_are_named_apart() -> None:
     table = next(b for b in blocks if b.kind == "table").table
     # Hinckley's trend (p 0.012) is not significant at the run's 0.01.
     assert table["Sporadic, rising"].tolist() == [1]
+    assert table["Industry"].tolist() == ["Transport and storage"]
     (listed,) = [b for b in blocks if b.kind == "list"]
     assert listed.items == ("Transport and storage: 1 area: North West Leicestershire",)
     assert "significant at 0.01" in " ".join(b.text for b in blocks if b.kind == "p")
+
+
+def test_a_local_serving_industrys_row_says_why_its_clusters_are_not_listed() -> None:
+    from clustergeo.publish.emerging import emerging_blocks
+
+    emerging = pd.DataFrame(
+        {
+            "area_code": ["a", "b"],
+            "industry_code": ["F", "H"],
+            "kind": ["industry"] * 2,
+            "label": ["Construction", "Transport and storage"],
+            "category": ["new_hot_spot"] * 2,
+            "trend_z": [3.0, 3.0],
+            "trend_p": [0.001, 0.001],
+        }
+    )
+    blocks = emerging_blocks(
+        emerging,
+        pd.DataFrame(columns=["emerging_id", "industry_code", "n_areas"]),
+        period="1998–2023",
+        names={"F": "Construction", "H": "Transport and storage"},
+        local_serving=("F",),
+    )
+    table = next(b for b in blocks if b.kind == "table").table
+    assert table["Industry"].tolist() == ["Construction (local-serving)", "Transport and storage"]
 
 
 def test_a_sites_findings_are_set_apart_by_semicolons_since_their_names_hold_commas() -> None:

@@ -156,7 +156,8 @@ def emerging_blocks(
         crossing = [c for c in mine.columns if c.startswith("crosses_")]
         rows.append(
             {
-                "Industry": label,
+                # Counted, but its emerging clusters are not listed (see the paragraph above).
+                "Industry": label + (" (local-serving)" if code in set(local_serving) else ""),
                 **{EMERGING_CATEGORY_LABELS[c]: int((of == c).sum()) for c in _RISING},
                 "Sporadic, rising": int((rising_sporadic["industry_code"] == code).sum()),
                 "Emerging clusters": len(mine),
