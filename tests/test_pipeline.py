@@ -42,6 +42,7 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "site_footprints",
         "site_authorities",
         "site_clusters",
+        "places",
         "authority_summaries",
         "grid_clusters",
         "maup",
@@ -57,6 +58,7 @@ def test_demo_writes_geopackage_version_1_2_with_all_layers(demo_run: RunPaths) 
         "region",
     }
     assert layers["lq"] is None  # an attribute table
+    assert layers["places"] == "Point"  # the principal places named on the findings map
     assert layers["hotspots"] is None
     areas = gpd.read_file(demo_run[r.GEOPACKAGE], layer="areas_lq")
     assert len(areas) == 1500
