@@ -353,6 +353,18 @@ def test_the_shipped_district_gva_pipeline_finds_the_uks_finance_concentrations(
     assert "the growth maps class each area against its industry's growth" in report
     layer = gpd.read_file(paths[r.GEOPACKAGE], layer="growth_areas", engine="pyogrio")
     assert "manufacturing_cagr_against_industry" in layer
+    # Warwick's utilities rose 24.6-fold, more like a head office counted there than growth:
+    # No. 2 of the strongest findings, and marked wherever they are listed.
+    warwick = "Electricity, gas, water; sewerage and waste management: Warwick"
+    assert f"| {warwick} † | concentration |" in report
+    assert f"{warwick} (its series over 1998–2023 rose 24.6-fold)" in report
+    listed = gpd.read_file(paths[r.GEOPACKAGE], layer="clusters", engine="pyogrio")
+    marked = listed.set_index("name")["series_break"]
+    assert marked[warwick] == (
+        "Its series over 1998–2023 rose 24.6-fold: worth checking for a reclassification or a "
+        "head office moving first."
+    )
+    assert marked.isna().sum() > len(listed) / 2
 
 
 # --- the growth stage's declaration, which the demo (one year) cannot check -----------------

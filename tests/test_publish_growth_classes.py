@@ -283,8 +283,8 @@ def test_broken_series_beyond_the_listed_findings_are_named() -> None:
 
 
 def test_a_broken_series_is_warned_of_among_the_key_findings() -> None:
-    from clustergeo.publish.growth import series_warnings
     from clustergeo.publish.key_findings import key_findings
+    from clustergeo.publish.series_breaks import SeriesBreak, series_breaks
     from conftest import plain_framing
 
     def finding(cluster_id: str, values: list[float]) -> dict[str, object]:
@@ -296,7 +296,9 @@ def test_a_broken_series_is_warned_of_among_the_key_findings() -> None:
             finding("C-1", [9000.0, 9500.0, 10000.0, 10500.0, 11000.0]),
         ]
     )
-    warnings = series_warnings(growth)
+    breaks = series_breaks(growth)
+    assert breaks == {"C-2": SeriesBreak(change="rose 24.6-fold", period="2010–2014")}
+    warnings = {cluster_id: b.warning for cluster_id, b in breaks.items()}
     assert warnings == {
         "C-2": "its series over 2010–2014 rose 24.6-fold: worth checking for a "
         "reclassification or a head office moving first"
@@ -332,7 +334,7 @@ def test_a_broken_series_is_warned_of_among_the_key_findings() -> None:
 
 
 def test_a_break_across_a_missing_year_is_still_seen() -> None:
-    from clustergeo.publish.growth import series_break
+    from clustergeo.publish.series_breaks import series_break
 
     # 2012 is missing: the jump from 2011 to 2013 is the period's break all the same.
     assert series_break(_series_row([10.0, 10.0, np.nan, 40.0, 40.0])) == "jumped ×4.0 in 2011–2013"

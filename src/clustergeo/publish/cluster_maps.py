@@ -81,6 +81,7 @@ from clustergeo.publish.plotting import (
     study_outline_handle,
     wrap_text,
 )
+from clustergeo.publish.series_breaks import BREAK_MARK, CHECK
 from clustergeo.vocab import ORDNANCE_SURVEY_ATTRIBUTION
 
 __all__ = [
@@ -591,11 +592,12 @@ def _key_lines(findings: pd.DataFrame) -> list[str]:
     digits = max([2, *(len(str(rank)) for rank in ranks)])
     indent = "\n" + _FIGURE_SPACE * digits + "   "
     lines = []
-    for row in findings.itertuples():
+    for row, broken in zip(findings.itertuples(), _series_broken(findings), strict=True):
         stars = "★" * int(getattr(row, "stars", 0) or 0)
         kind = " (concentration)" if getattr(row, "kind", "cluster") == "concentration" else ""
         number = str(int(str(row.rank))).rjust(digits, _FIGURE_SPACE)
-        entry = f"{number}  {stars + ' ' if stars else ''}{row.name}{kind}"
+        mark = f" {BREAK_MARK}" if broken else ""
+        entry = f"{number}  {stars + ' ' if stars else ''}{row.name}{kind}{mark}"
         lines.append(
             wrap_text(entry, FONT_SIZES["annotation"], _KEY_COLUMN_PT).replace("\n", indent)
         )
@@ -635,7 +637,22 @@ def _key_heading(
             f"★: a star for each of {and_list(list(STAR_DIMENSIONS))} on which a finding "
             "ranks among the run's strongest."
         )
+    if _series_broken(numbered).any():
+        heading.append(
+            f"{BREAK_MARK}: its yearly series looks broken (a tenfold rise, or a twofold jump or "
+            f"fall in one year){CHECK}; the report says how."
+        )
     return [wrap_text(line, FONT_SIZES["annotation"], 2 * _KEY_COLUMN_PT) for line in heading]
+
+
+def _series_broken(findings: pd.DataFrame) -> np.ndarray:
+    """Whether each finding's yearly series looks broken (its ``series_break`` is set)."""
+    if "series_break" not in findings:
+        return np.zeros(len(findings), dtype=bool)
+    return (
+        findings["series_break"].notna().to_numpy()
+        & (findings["series_break"].astype(str).str.len() > 0).to_numpy()
+    )
 
 
 def site_letters(count: int) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +27,7 @@ from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.plotting import geometry_for_map, plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
+from clustergeo.publish.series_breaks import CHECK, series_break
 
 __all__ = [
     "GROWTH_CLASSES",
@@ -42,8 +42,6 @@ __all__ = [
     "growth_styles",
     "industry_cagr",
     "mapped_columns",
-    "series_break",
-    "series_warnings",
     "stub",
 ]
 
@@ -510,84 +508,10 @@ def _finding_sentence(
     )
 
 
-#: A finding whose series grew this many times over, or jumped by this factor in a single
-#: year while growing or shrinking threefold, is more often a reclassification or a head
-#: office moving (output is counted where a firm reports it) than growth.
-_MANIFOLD: Final = 10.0
-_ONE_YEAR_JUMP: Final = 2.0
-
-
-_CHECK: Final = ": worth checking for a reclassification or a head office moving first"
-
-
 def _break_warning(row: pd.Series) -> str:
     """'; it rose 24.6-fold: worth checking ...' where the series looks broken, else ''."""
     phrase = series_break(row)
-    return f"; it {phrase}{_CHECK}" if phrase else ""
-
-
-def series_break(row: pd.Series) -> str:
-    """How a finding's yearly series looks broken ('rose 24.6-fold'), or '' where it does not.
-
-    ``row`` is a row of the growth stage's findings table (``start_year``, ``end_year`` and
-    ``value_<year>``). Only the years compared count, and only those with a value: the first
-    and last such values give the whole change, and each known year is compared with the
-    known year before it, so a jump across a missing year is seen ('in 2001-2003'). A
-    one-year jump counts where it carries at least half of the whole period's change (in
-    logarithms): a series doubling every year has no break.
-    """
-    try:
-        first, last = int(row["start_year"]), int(row["end_year"])
-    except (KeyError, TypeError, ValueError):
-        return ""
-    years = sorted(
-        year
-        for c in row.index
-        if str(c).startswith("value_")
-        and str(c)[6:].isdigit()
-        and first <= (year := int(str(c)[6:])) <= last
-    )
-    known = [(year, float(row[f"value_{year}"])) for year in years]
-    known = [(year, value) for year, value in known if np.isfinite(value) and value > 0]
-    if len(known) < 2:
-        return ""
-    start, end = known[0][1], known[-1][1]
-    if end / start >= _MANIFOLD:
-        # From the first and last years with a value, named where they are not the period's.
-        span = (
-            f" from {known[0][0]} to {known[-1][0]}"
-            if (known[0][0], known[-1][0]) != (first, last)
-            else ""
-        )
-        return f"rose {end / start:.1f}-fold{span}"
-    whole = abs(np.log(end / start))
-    if whole < np.log(3):
-        return ""
-    values = np.array([value for _year, value in known])
-    steps = np.log(values[1:] / values[:-1])
-    at = int(np.argmax(np.abs(steps)))
-    if abs(steps[at]) >= np.log(_ONE_YEAR_JUMP) and abs(steps[at]) >= whole / 2:
-        way = "jumped" if steps[at] > 0 else "fell"
-        before, year = known[at][0], known[at + 1][0]
-        when = f"in {year} alone" if year == before + 1 else f"in {before}–{year}"
-        return f"{way} ×{np.exp(abs(steps[at])):.1f} {when}"
-    return ""
-
-
-def series_warnings(findings: pd.DataFrame) -> dict[str, str]:
-    """By finding ID, a clause for its key finding where its series looks broken.
-
-    'its series over 1998–2023 rose 24.6-fold: worth checking ...': a finding that leads the
-    ranking on one firm's books (a utility's head office) should not reach a reader as a
-    cluster unremarked, and the growth section where the series is shown comes much later.
-    """
-    warnings = {}
-    for _index, row in findings.iterrows():
-        phrase = series_break(row)
-        if phrase:
-            period = f"{int(row['start_year'])}–{int(row['end_year'])}"
-            warnings[str(row["cluster_id"])] = f"its series over {period} {phrase}{_CHECK}"
-    return warnings
+    return f"; it {phrase}{CHECK}" if phrase else ""
 
 
 def _finding_blocks(

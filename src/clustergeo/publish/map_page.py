@@ -148,6 +148,8 @@ def page_data(
                 "areas": int(row.get("n_units", 0) or 0),
                 "authorities": shares.get(cluster_id, []),
                 "ca_status": ca_status_words(row.get("ca_status"), leads.get(cluster_id)),
+                # Where its yearly series looks broken: what to check before reading it.
+                "series": series if isinstance(series := row.get("series_break"), str) else "",
                 "d": svg_path(geometry, x_min, y_max),
                 "extent": extent_paths.get(cluster_id, ""),
                 "x": round(float(x) - x_min),
@@ -327,6 +329,7 @@ function show(f, shape) {
   }
   // Whether the finding lies in a combined authority at all: the question it is mapped for.
   if (f.ca_status) rows.push(["Combined authorities", f.ca_status]);
+  if (f.series) rows.push(["Yearly series", f.series]);
   panel.innerHTML = '<button type="button" aria-label="Close">×</button><strong></strong>';
   panel.querySelector("strong").append((f.rank ? f.rank + ". " : "") + f.name);
   const table = document.createElement("table");

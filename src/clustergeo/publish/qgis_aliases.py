@@ -89,6 +89,7 @@ def _measured_fields(layer: str, gva: bool, variable: str) -> dict[str, str]:
         "employment_share": f"Core: share of the industry's {unit['of']} in the study area",
         "area_total": f"Core: {unit['amount']}, all industries",
         "extent_employment": f"Extent: {unit['amount']}",
+        "series_break": "Yearly series looks broken",
     }
     by_layer: dict[str, dict[str, str]] = {
         "clusters": finding,

@@ -47,6 +47,7 @@ from clustergeo.publish.key_findings import (
     sector_total,
     straddled_tiers,
 )
+from clustergeo.publish.series_breaks import BREAK_MARK, SeriesBreak, marked_names
 from clustergeo.vocab import GI_STAR_HOT_CLASSES
 
 __all__ = [
@@ -140,7 +141,7 @@ def report_blocks(
     local_counts: pd.DataFrame | None = None,
     industry_totals: Mapping[str, float] | None = None,
     definitions: Sequence[str] = (),
-    series_warnings: Mapping[str, str] | None = None,
+    series_breaks: Mapping[str, SeriesBreak] | None = None,
 ) -> list[Block]:
     """The report's content from the run's outputs.
 
@@ -186,9 +187,10 @@ def report_blocks(
     definitions
         The cluster definitions findings were sought in, each with what makes it up
         (:func:`definition_words`), said after the data.
-    series_warnings
-        By finding ID, the warning on a finding whose yearly series looks broken, said with
-        it among the key findings (:func:`~clustergeo.publish.growth.series_warnings`).
+    series_breaks
+        By finding ID, how a finding's yearly series looks broken
+        (:func:`~clustergeo.publish.series_breaks.series_breaks`): said with it among the key
+        findings, and marked in the table of the strongest.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
@@ -226,7 +228,9 @@ def report_blocks(
                     concentrations=rules.concentrations,
                     industry_totals=industry_totals,
                     sought=reported,
-                    series_warnings=series_warnings,
+                    series_warnings={
+                        cluster_id: b.warning for cluster_id, b in (series_breaks or {}).items()
+                    },
                 ),
                 *((grid_finding,) if grid_finding else ()),
             ),
@@ -341,7 +345,7 @@ def report_blocks(
         blocks += _global_blocks(
             global_statistics, method.global_permutations, local_counts=local_counts, method=method
         )
-    blocks += _cluster_blocks(clusters, links, framing)
+    blocks += _cluster_blocks(clusters, links, framing, series_breaks)
     if sites is not None and not sites.empty:
         blocks += _site_blocks(
             sites,
@@ -947,9 +951,19 @@ def _p_value_words(method: HotspotMethod) -> str:
     return f"p-values from {method.permutations:,} conditional permutations"
 
 
-def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framing) -> list[Block]:
-    """The strongest findings and those straddling boundaries, sized in the run's unit."""
+def _cluster_blocks(
+    clusters: pd.DataFrame,
+    links: pd.DataFrame,
+    framing: Framing,
+    series_breaks: Mapping[str, SeriesBreak] | None = None,
+) -> list[Block]:
+    """The strongest findings and those straddling boundaries, sized in the run's unit.
+
+    A finding whose yearly series looks broken is marked in the table, and a note under it
+    says how: it may lead the ranking on one firm's books.
+    """
     size = framing.size_heading
+    breaks = series_breaks or {}
     blocks = [Block("h2", "The strongest findings")]
     if clusters.empty:
         return [*blocks, Block("p", "No cluster or concentration met the rules in this run.")]
@@ -958,7 +972,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
     top = ranked.head(_TOP_CLUSTERS)
     table = pd.DataFrame(
         {
-            "Finding": top["name"],
+            "Finding": marked_names(top["cluster_id"], top["name"], breaks),
             "Kind": top.get("kind", pd.Series("cluster", index=top.index)),
             "Stars": _star_words(top),
             "Strength": top.get("strength", pd.Series(float("nan"), index=top.index)).map(
@@ -986,6 +1000,7 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
             f"{len(top)} strongest:",
         ),
         Block("table", table=table),
+        *_break_notes(top, breaks),
         Block("h2", "Findings that straddle boundaries"),
     ]
     straddling = straddling_clusters(clusters, links).rename(columns={"Employment": size})
@@ -1035,6 +1050,25 @@ def _cluster_blocks(clusters: pd.DataFrame, links: pd.DataFrame, framing: Framin
     if (ca := combined_authorities_sentence(clusters, links)) is not None:
         blocks.append(Block("p", ca))
     return blocks
+
+
+def _break_notes(top: pd.DataFrame, series_breaks: Mapping[str, SeriesBreak]) -> list[Block]:
+    """The note under the strongest findings on those marked: how each one's series broke."""
+    marked = [
+        f"{name} ({series_breaks[str(cluster_id)].clause})"
+        for cluster_id, name in zip(top["cluster_id"], top["name"], strict=True)
+        if str(cluster_id) in series_breaks
+    ]
+    if not marked:
+        return []
+    return [
+        Block(
+            "p",
+            f"{BREAK_MARK} Worth checking for a reclassification or a head office moving "
+            "before it is taken as a finding: its yearly series looks broken (a "
+            f"tenfold rise, or a twofold jump or fall in one year). {'; '.join(marked)}.",
+        )
+    ]
 
 
 #: The star columns and the measure each is for.

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 
@@ -56,10 +57,10 @@ from clustergeo.publish.growth import (
     growth_map_jobs,
     growth_styles,
     mapped_columns,
-    series_warnings,
     stub,
 )
 from clustergeo.publish.layers import (
+    Layers,
     RunTables,
     build_layers,
     industry_lq_fields,
@@ -87,6 +88,7 @@ from clustergeo.publish.report import (
     to_markdown,
 )
 from clustergeo.publish.report_pdf import write_report_pdf
+from clustergeo.publish.series_breaks import SeriesBreak, series_breaks, with_series_breaks
 from clustergeo.publish.table_report import table_report_blocks
 from clustergeo.stages import intermediates, manifest
 from clustergeo.stages import registry as r
@@ -149,6 +151,7 @@ def run(config: RunConfig) -> None:
             growth.findings,
             against=summary is not None and summary.against_industry,
         )
+    breaks = _mark_broken_series(layers, growth)
     if growth is not None and growth.emerging is not None and growth.emerging_clusters is not None:
         layers |= emerging_layers(tables.areas, growth.emerging, growth.emerging_clusters)
     boundaries = map_boundaries(layers)
@@ -242,7 +245,7 @@ def run(config: RunConfig) -> None:
                 circular=circular,
                 circular_drawn=[p for job in stream_maps for p in drawn[job.name]],
                 change_over_time=over_time.blocks,
-                finding_growth=growth.findings if growth is not None else None,
+                breaks=breaks,
                 industries=industries,
             ),
             framing,
@@ -252,6 +255,23 @@ def run(config: RunConfig) -> None:
     figures = [p for job in jobs for p in drawn[job.name]]
     provenance["outputs"]["figures"] = [_relative(p, paths.root) for p in figures]
     write_json(provenance, paths[r.PROVENANCE])
+
+
+def _mark_broken_series(
+    layers: Layers, growth: intermediates.GrowthTables | None
+) -> dict[str, SeriesBreak] | None:
+    """By finding ID, the findings whose yearly series looks broken (None without series).
+
+    They are marked wherever they are named: the findings layer gets ``series_break``, which
+    the maps' key and the web map read, and the report is given the same.
+    """
+    if growth is None or growth.findings is None:
+        return None
+    breaks = series_breaks(growth.findings)
+    findings = layers["clusters"]
+    assert isinstance(findings, gpd.GeoDataFrame)
+    layers["clusters"] = with_series_breaks(findings, breaks)
+    return breaks
 
 
 def _user_places(
@@ -311,7 +331,7 @@ def _run_report_blocks(
     circular: intermediates.CircularTables | None,
     circular_drawn: list[Path],
     change_over_time: list[Block],
-    finding_growth: pd.DataFrame | None,
+    breaks: Mapping[str, SeriesBreak] | None,
     industries: intermediates.Industries,
 ) -> list[Block]:
     """The report of a run with boundaries: its sections, the circular economy's included.
@@ -362,7 +382,7 @@ def _run_report_blocks(
             tables.hotspots, rule.hot_spot_classes or GI_STAR_HOT_CLASSES
         ),
         industry_totals=_industry_totals(tables.lq),
-        series_warnings=series_warnings(finding_growth) if finding_growth is not None else None,
+        series_breaks=breaks,
         definitions=_definition_words(industries, rule),
     )
     if circular is not None and config.circular is not None:
