@@ -851,3 +851,82 @@ def test_place_names_keep_off_the_numbers_leader_lines_and_rings(areas, crowded)
             samples = np.linspace(points[0], points[1], 50)
             assert np.hypot(*(samples - dot).T).min() > 1.5 * fig.dpi / 72
     assert layout_problems(fig) == []
+
+
+def test_a_name_with_no_room_beside_its_dot_hangs_on_a_hairline_clear_of_everything() -> None:
+    from clustergeo.publish.cluster_maps import (
+        _CALLOUT_CLEARANCE_PT,
+        _PLACE_CALLOUT_PT,
+        _dot_and_name,
+    )
+    from clustergeo.publish.placement import Box
+
+    # A dot in a corridor 10 units wide running down between markers, under a band of them:
+    # no name fits beside it, but one fits below the markers, its line down the corridor.
+    taken = [
+        Box(-60.0, 4.0, 60.0, 30.0),
+        Box(-60.0, -12.0, -5.0, 4.0),
+        Box(5.0, -12.0, 60.0, 4.0),
+    ]
+    frame = Box(-100.0, -100.0, 100.0, 100.0)
+    found = _dot_and_name((0.0, 0.0), (40.0, 8.0), 3.0, taken=taken, frame=frame, scale=1.0)
+    assert found is not None
+    dot, name, leader = found
+    assert leader is not None
+    assert np.hypot((dot.x0 + dot.x1) / 2, (dot.y0 + dot.y1) / 2) <= 3.0
+    # Below the markers, clear of them by the callout's clearance, within its reach.
+    assert not any(name.overlaps(t, _CALLOUT_CLEARANCE_PT) for t in taken)
+    (x0, y0), (x1, y1) = leader
+    assert y0 < dot.y0
+    assert name.y1 < y1 < y0
+    assert abs(x0) < 5.0
+    assert abs(x1) < 5.0
+    assert np.hypot(x1 - x0, y1 - y0) <= _PLACE_CALLOUT_PT
+    # With the corridor closed there is nowhere: the place is left off.
+    closed = [*taken, Box(-5.0, -12.0, 5.0, -4.0)]
+    assert _dot_and_name((0.0, 0.0), (40.0, 8.0), 3.0, taken=closed, frame=frame, scale=1.0) is None
+
+
+@pytest.mark.parametrize("gap", [True, False])
+def test_a_town_ringed_by_numbers_is_named_through_the_gap_or_left_off(gap: bool) -> None:
+    from clustergeo.publish.cluster_maps import _MARKER_PT, _name_places
+
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    ax.set_xlim(0, 100_000)
+    ax.set_ylim(0, 100_000)
+    ax.set_aspect("equal")
+    fig.canvas.draw()
+    scale = fig.dpi / 72
+    (x0, _), (x1, _) = ax.transData.transform([(0.0, 0.0), (1000.0, 0.0)])
+    metres_per_pt = 1000 / ((x1 - x0) / scale)
+    # Numbered markers 12 pt round the town, touching, but for one gap to the south.
+    radius = 12 * metres_per_pt
+    angles = [a for a in range(0, 360, 45) if a != 270 or not gap]
+    ax.scatter(
+        [50_000 + radius * np.cos(np.radians(a)) for a in angles],
+        [50_000 + radius * np.sin(np.radians(a)) for a in angles],
+        s=_MARKER_PT**2,
+        gid="markers",
+    )
+    land = np.pi * (3 * metres_per_pt / 1000) ** 2  # a circle of 3 pt
+    _name_places(ax, pd.DataFrame({"name": ["Ringham"], "x": [50e3], "y": [50e3], "km2": [land]}))
+    names = [t for t in ax.texts if t.get_gid() == "place-name"]
+    hairlines = [line for line in ax.get_lines() if line.get_gid() == "place-leader"]
+    if not gap:
+        assert names == []
+        assert hairlines == []
+        return
+    (name,) = names
+    (hairline,) = hairlines
+    renderer = fig.canvas.get_renderer()
+    extent = name.get_window_extent(renderer)
+    (sx, sy), (ex, ey) = ax.transData.transform(np.column_stack(hairline.get_data()))
+    centre = ax.transData.transform((50e3, 50e3))
+    # Down through the gap, from beside the dot to the name, below the ring of markers.
+    assert abs(sx - centre[0]) < 2 * scale
+    assert abs(ex - centre[0]) < 2 * scale
+    assert ey < sy < centre[1]
+    assert extent.y0 - scale <= ey <= extent.y1 + scale
+    markers = ax.transData.transform(ax.collections[0].get_offsets())
+    half = _MARKER_PT / 2 * scale
+    assert extent.y1 < markers[:, 1].min() - half

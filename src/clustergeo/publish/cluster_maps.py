@@ -52,7 +52,7 @@ from clustergeo.publish.map_geometry import (
     prepare_map_geometry,
 )
 from clustergeo.publish.palette import BASE_FILL, FILL_ALPHA
-from clustergeo.publish.placement import Box, candidate_offsets, place_boxes
+from clustergeo.publish.placement import Box, Point, candidate_offsets, place_boxes
 from clustergeo.publish.plotting import (
     BOUNDARY_STYLES,
     CLOSE_UP_STYLE,
@@ -576,6 +576,17 @@ _PLACE_GAP_PT = 2.0
 #: How far from a place's point its dot may move to be clear of the findings' numbers, as a
 #: share of the radius of a circle of the place's land: well inside a compact city.
 _PLACE_DOT_REACH = 1.0
+#: However small a place is at the map's scale, its dot may move this far to be clear (on a
+#: national map a city is a point or two across).
+_PLACE_DOT_MIN_REACH_PT = 4.0
+#: Where no name fits beside a place's dot (a city under its own findings' numbers), the name
+#: may stand up to this far from the dot, tied to it by a hairline.
+_PLACE_CALLOUT_PT = 18.0
+#: Clear dots tried for a name on a hairline, nearest the place's point first.
+_CALLOUT_DOTS = 4
+#: A name on a hairline keeps this far from every other mark, so it is not read as a label
+#: of the number, site or letter beside it.
+_CALLOUT_CLEARANCE_PT = 3.0
 #: At most this many places are named on a map of the whole study area.
 MAP_PLACES: Final = 8
 #: A space as wide as a digit: numbers padded with it line up in the key's proportional type.
@@ -1018,8 +1029,12 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
     numbers are, so the dot goes at the place's point or, where that is covered, at the
     nearest clear point within :data:`_PLACE_DOT_REACH` of the radius of a circle of the
     place's land (its ``km2``): inside a compact place, so the name does not point at a
-    neighbour. A place with no such spot is left off and the next in the list is tried, until
-    :data:`MAP_PLACES` are named.
+    neighbour (on a national map, where a city is a point or two across, within
+    :data:`_PLACE_DOT_MIN_REACH_PT`). Where no name fits beside any such dot, as where a city
+    lies under its own findings' numbers, the name stands clear of them, at most
+    :data:`_PLACE_CALLOUT_PT` off, on a hairline from the dot (as a road atlas names a crowded
+    town). A place with no such spot either is left off and the next in the list is tried,
+    until :data:`MAP_PLACES` are named.
     """
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
@@ -1056,7 +1071,7 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
         found = _dot_and_name(
             (px, py),
             _measure(ax, renderer, text),
-            reach / metres_per_display,
+            max(reach / metres_per_display, _PLACE_DOT_MIN_REACH_PT * scale),
             taken=taken,
             frame=frame,
             scale=scale,
@@ -1064,11 +1079,22 @@ def _name_places(ax: Axes, places: pd.DataFrame) -> None:
         if found is None:
             text.remove()
             continue
-        dot, name = found
+        dot, name, leader = found
         to_data = ax.transData.inverted().transform
         text.set_position(tuple(to_data(np.array([name.x0 + name.x1, name.y0 + name.y1]) / 2)))
-        taken += [dot, name]
+        taken += [dot, name, *_along(leader, scale)]
         dots.append(tuple(to_data(np.array([(dot.x0 + dot.x1) / 2, (dot.y0 + dot.y1) / 2]))))
+        if leader:
+            (x0, y0), (x1, y1) = to_data(np.array(leader))
+            ax.plot(
+                [x0, x1],
+                [y0, y1],
+                color="#2a2a2a",
+                lw=0.5,
+                zorder=8.5,
+                solid_capstyle="butt",
+                gid="place-leader",
+            )
     if dots:
         ax.scatter(
             [x for x, _y in dots],
@@ -1090,14 +1116,15 @@ def _dot_and_name(
     taken: Sequence[Box],
     frame: Box,
     scale: float,
-) -> tuple[Box, Box] | None:
-    """A place's dot and name boxes (display units), or None where there is no room.
+) -> tuple[Box, Box, tuple[Point, Point] | None] | None:
+    """A place's dot and name boxes (display units) and any hairline between them.
 
     The dot is the one nearest ``anchor`` within ``reach`` that is clear and has its name
-    clear beside it.
-
-    Names go in the cartographer's order of positions round a point: right, above, left,
-    below, then the diagonals.
+    clear beside it. Names go in the cartographer's order of positions round a point: right,
+    above, left, below, then the diagonals. Where no clear dot has room beside it, the
+    nearest clear dots (:data:`_CALLOUT_DOTS`) are tried with the name further out, nearest
+    first, on a hairline clear of everything drawn (the third item, from the dot's edge to
+    the name's); None where that fails too.
     """
     half_dot = _PLACE_DOT_PT / 2 * scale
     width, height = size
@@ -1113,20 +1140,75 @@ def _dot_and_name(
         (gap / 2 + width / 2, -gap / 2 - height / 2),
     )
     step = 2 * scale
-    rings = int(reach // step)
     x0, y0 = float(anchor[0]), float(anchor[1])
-    for dx, dy in candidate_offsets(step, rings):
+    # Only what lies within reach of a dot, its name and a hairline can be in the way.
+    around = reach + (_PLACE_CALLOUT_PT * scale + width + height)
+    near = [t for t in taken if t.overlaps(Box(x0 - around, y0 - around, x0 + around, y0 + around))]
+    clear_dots = []
+    for dx, dy in candidate_offsets(step, int(reach // step)):
         if math.hypot(dx, dy) > reach + 1e-9:
             continue
         x, y = x0 + dx, y0 + dy
         dot = Box.around(x, y, half_dot, half_dot)
-        if not dot.inside(frame) or any(dot.overlaps(t, 0.5 * scale) for t in taken):
+        if not dot.inside(frame) or any(dot.overlaps(t, 0.5 * scale) for t in near):
             continue
+        clear_dots.append(dot)
         for sx, sy in sides:
             name = Box.around(x + sx, y + sy, width / 2, height / 2)
-            if name.inside(frame, scale) and not any(name.overlaps(t, scale) for t in taken):
-                return dot, name
+            if name.inside(frame, scale) and not any(name.overlaps(t, scale) for t in near):
+                return dot, name, None
+    for dot in clear_dots[:_CALLOUT_DOTS]:
+        found = _called_out(dot, size, near, frame=frame, scale=scale)
+        if found is not None:
+            return dot, *found
     return None
+
+
+def _called_out(
+    dot: Box, size: tuple[float, float], taken: Sequence[Box], *, frame: Box, scale: float
+) -> tuple[Box, tuple[Point, Point]] | None:
+    """A name clear of ``taken`` up to :data:`_PLACE_CALLOUT_PT` off ``dot``, on a clear line.
+
+    The name's nearest edge is at least twice the gap a name keeps beside its dot from it, so
+    the hairline shows, and :data:`_CALLOUT_CLEARANCE_PT` from anything else; the line runs
+    from the dot's edge to the name's nearest point.
+    """
+    width, height = size
+    cx, cy = (dot.x0 + dot.x1) / 2, (dot.y0 + dot.y1) / 2
+    half_dot = (dot.x1 - dot.x0) / 2
+    shortest = 2 * _PLACE_GAP_PT * scale
+    longest = _PLACE_CALLOUT_PT * scale
+    step = 2 * scale
+    for dx, dy in candidate_offsets(step, int((longest + width / 2) // step)):
+        name = Box.around(cx + dx, cy + dy, width / 2, height / 2)
+        near_x = min(max(cx, name.x0), name.x1)
+        near_y = min(max(cy, name.y0), name.y1)
+        length = math.hypot(near_x - cx, near_y - cy)
+        if not shortest <= length <= longest or not name.inside(frame, scale):
+            continue
+        if any(name.overlaps(t, _CALLOUT_CLEARANCE_PT * scale) for t in taken):
+            continue
+        # From the dot's edge to a point short of the name, so neither is touched.
+        ux, uy = (near_x - cx) / length, (near_y - cy) / length
+        start = (cx + ux * (half_dot + 0.5 * scale), cy + uy * (half_dot + 0.5 * scale))
+        end = (near_x - ux * 0.75 * scale, near_y - uy * 0.75 * scale)
+        if any(b.overlaps(t) for b in _along((start, end), scale) for t in taken):
+            continue
+        return name, (start, end)
+    return None
+
+
+def _along(line: tuple[Point, Point] | None, scale: float) -> list[Box]:
+    """Small boxes a point apart along ``line`` (none for no line): what covers it."""
+    if line is None:
+        return []
+    (x0, y0), (x1, y1) = line
+    steps = max(1, int(math.hypot(x1 - x0, y1 - y0) / scale))
+    half = 0.5 * scale
+    return [
+        Box.around(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, half, half)
+        for t in np.linspace(0.0, 1.0, steps + 1)
+    ]
 
 
 def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
@@ -1149,7 +1231,7 @@ def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
             # Its dark edge is a point wider than the coloured ring.
             half = (RING_DIAMETER_PT + _RING_WIDTH_PT + 1.0) / 2 * scale
             boxes += [Box.around(x, y, half, half) for x, y in points]
-        elif gid in {"leader-line", "marker-leader"} and len(points) == 2:
+        elif gid in {"leader-line", "marker-leader", "place-leader"} and len(points) == 2:
             # A line is covered by small boxes along it, a point apart.
             (x0, y0), (x1, y1) = points
             steps = max(1, int(np.hypot(x1 - x0, y1 - y0) / scale))

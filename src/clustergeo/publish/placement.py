@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Box", "candidate_offsets", "place_boxes"]
+__all__ = ["Box", "Point", "candidate_offsets", "place_boxes"]
 
 #: A point in display units.
 Point = tuple[float, float]
