@@ -38,6 +38,11 @@ def findings() -> gpd.GeoDataFrame:
             "employment_share": [0.38, 0.034, 0.019],
             "lq": [5.19, 9.82, 5.33],
             "n_units": [3, 1, 1],
+            # Only Warwick's straddles districts (the head office's neighbour holds 40%).
+            "straddles_districts": [False, True, False],
+            "extent_straddles_districts": [False, True, False],
+            "districts": ["City", "Warwick; Leamington", "Oxford"],
+            "extent_districts": ["City", "Warwick; Leamington", "Oxford"],
         },
         geometry=[box(0, 0, 1000, 1000), box(2000, 0, 3000, 1000), box(0, 2000, 1000, 3000)],
         crs="EPSG:27700",
@@ -67,22 +72,36 @@ def test_the_series_of_each_finding_is_judged_from_its_years() -> None:
     ]
 
 
-def test_the_strongest_findings_table_marks_a_broken_series_and_says_how(findings) -> None:
-    links = pd.DataFrame(columns=["cluster_id", "tier", "part", "relation", "authority_name"])
+def test_the_findings_tables_mark_a_broken_series_and_say_how(findings) -> None:
+    links = pd.DataFrame(
+        {
+            "cluster_id": ["b", "b"],
+            "tier": ["district", "district"],
+            "part": ["core", "core"],
+            "relation": ["lead", "shares"],
+            "authority_name": ["Warwick", "Leamington"],
+            "employment_share": [0.6, 0.4],
+        }
+    )
     blocks = _cluster_blocks(findings, links, plain_framing(), {"b": WARWICK})
-    (table,) = [b.table for b in blocks if b.kind == "table"][:1]
+    table, straddling = [b.table for b in blocks if b.kind == "table"][:2]
     assert table is not None
+    assert straddling is not None
+    assert straddling["Finding"].tolist() == ["Utilities: Warwick †"]
     assert table["Finding"].tolist() == [
         "Finance: City",
         "Utilities: Warwick †",
         "Education: Oxford",
     ]
+    # A note under each table that marks it.
     notes = [b.text for b in blocks if b.kind == "p" and b.text.startswith("†")]
-    assert notes == [
+    assert notes == 2 * [
         "† Worth checking for a reclassification or a head office moving before it is taken "
         "as a finding: its yearly series looks broken (a tenfold rise, or a twofold jump or "
         "fall in one year). Utilities: Warwick (its series over 1998–2023 rose 24.6-fold)."
     ]
+    kinds = [b.kind for b in blocks]
+    assert kinds[kinds.index("table") + 1] == "p"
     # Without series (a single year's run) nothing is marked.
     plain = _cluster_blocks(findings, links, plain_framing())
     assert not any(b.kind == "p" and b.text.startswith("†") for b in plain)
@@ -97,7 +116,7 @@ def test_the_maps_key_and_the_web_map_mark_it_from_the_findings_layer(findings) 
     assert not any(line.endswith("†") for line in (lines[0], lines[2]))
     heading = " ".join(_key_heading(layer, layer)).replace("\n", " ")
     assert "†: its yearly series looks broken" in heading
-    assert "head office moving first; the report says how." in heading
+    assert "head office moving first; the report gives each one's change." in heading
     # The key of findings without a broken series says nothing of it.
     assert "†" not in " ".join(_key_heading(findings, findings))
     data = page_data(

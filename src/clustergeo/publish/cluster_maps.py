@@ -651,7 +651,7 @@ def _key_heading(
     if _series_broken(numbered).any():
         heading.append(
             f"{BREAK_MARK}: its yearly series looks broken (a tenfold rise, or a twofold jump or "
-            f"fall in one year){CHECK}; the report says how."
+            f"fall in one year){CHECK}; the report gives each one's change."
         )
     return [wrap_text(line, FONT_SIZES["annotation"], 2 * _KEY_COLUMN_PT) for line in heading]
 
@@ -1171,7 +1171,7 @@ def _called_out(
 
     The name's nearest edge is at least twice the gap a name keeps beside its dot from it, so
     the hairline shows, and :data:`_CALLOUT_CLEARANCE_PT` from anything else; the line runs
-    from the dot's edge to the name's nearest point.
+    from the dot's edge to the name's nearest point, half that clearance from anything drawn.
     """
     width, height = size
     cx, cy = (dot.x0 + dot.x1) / 2, (dot.y0 + dot.y1) / 2
@@ -1192,7 +1192,9 @@ def _called_out(
         ux, uy = (near_x - cx) / length, (near_y - cy) / length
         start = (cx + ux * (half_dot + 0.5 * scale), cy + uy * (half_dot + 0.5 * scale))
         end = (near_x - ux * 0.75 * scale, near_y - uy * 0.75 * scale)
-        if any(b.overlaps(t) for b in _along((start, end), scale) for t in taken):
+        hairline = _along((start, end), scale)
+        # Kept off other lines too: a hairline beside a leader is read as its twin.
+        if any(b.overlaps(t, _CALLOUT_CLEARANCE_PT / 2 * scale) for b in hairline for t in taken):
             continue
         return name, (start, end)
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1000,7 +1000,7 @@ def _cluster_blocks(
             f"{len(top)} strongest:",
         ),
         Block("table", table=table),
-        *_break_notes(top, breaks),
+        *_break_notes(top["cluster_id"], top["name"], breaks),
         Block("h2", "Findings that straddle boundaries"),
     ]
     straddling = straddling_clusters(clusters, links).rename(columns={"Employment": size})
@@ -1009,6 +1009,11 @@ def _cluster_blocks(
     if straddling.empty:
         blocks.append(Block("p", f"{district_straddles_sentence(clusters)}."))
     else:
+        # Finding names are unique within a run: the table's rows are found by them.
+        ids = dict(zip(clusters["name"].astype(str), clusters["cluster_id"], strict=True))
+        names = [str(name) for name in straddling["Finding"]]
+        straddling_ids = [ids.get(name, "") for name in names]
+        straddling["Finding"] = marked_names(straddling_ids, names, breaks)
         blocks += [
             Block(
                 "p",
@@ -1021,6 +1026,7 @@ def _cluster_blocks(
                 "the industry.",
             ),
             Block("table", table=straddling),
+            *_break_notes(straddling_ids, names, breaks),
         ]
     gaps = clusters.loc[
         _flags(clusters, "governance_gap") | _flags(clusters, "extent_governance_gap")
@@ -1052,11 +1058,13 @@ def _cluster_blocks(
     return blocks
 
 
-def _break_notes(top: pd.DataFrame, series_breaks: Mapping[str, SeriesBreak]) -> list[Block]:
-    """The note under the strongest findings on those marked: how each one's series broke."""
+def _break_notes(
+    ids: Iterable[object], names: Iterable[object], series_breaks: Mapping[str, SeriesBreak]
+) -> list[Block]:
+    """The note under a table of findings on those marked: how each one's series broke."""
     marked = [
         f"{name} ({series_breaks[str(cluster_id)].clause})"
-        for cluster_id, name in zip(top["cluster_id"], top["name"], strict=True)
+        for cluster_id, name in zip(ids, names, strict=True)
         if str(cluster_id) in series_breaks
     ]
     if not marked:
