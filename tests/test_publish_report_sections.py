@@ -602,8 +602,8 @@ def test_authorities_are_listed_by_name_within_each_tier() -> None:
     # The rule for who is part of a finding is the governance stage's, size included.
     (intro,) = [b.text for b in _authority_blocks(summaries, 0.05, "£500m of GVA") if b.kind == "p"]
     assert (
-        "(holding more than 5% of one, or £500m of GVA or more of it, as much as one place "
-        "needs to be a concentration)" in intro
+        "(holding more than 5% of one, or £500m of GVA or more of it, the least a "
+        "concentration may hold)" in intro
     )
     assert lists == [
         ("Bracknell Forest is…", "Hart is…", "st albans is…"),

@@ -769,8 +769,8 @@ def _partner_words(rules: ClusterRule, framing: Framing) -> str:
     if size is None:
         return ""
     return (
-        f", but an authority holding {size} or more of it, as much as one place needs to be "
-        "a concentration, always shares it"
+        f", but an authority holding {size} or more of it (the least a concentration may "
+        "hold) always shares it"
     )
 
 
@@ -1119,8 +1119,7 @@ def _authority_blocks(
             "For each authority a finding touches: the findings it is part of (holding more "
             f"than {straddle_share:.0%} of one"
             + (
-                f", or {partner_size} or more of it, as much as one place needs to be a "
-                "concentration"
+                f", or {partner_size} or more of it, the least a concentration may hold"
                 if partner_size
                 else ""
             )
