@@ -889,7 +889,7 @@ def test_a_name_with_no_room_beside_its_dot_hangs_on_a_hairline_clear_of_everyth
 
 @pytest.mark.parametrize("gap", [True, False])
 def test_a_town_ringed_by_numbers_is_named_through_the_gap_or_left_off(gap: bool) -> None:
-    from clustergeo.publish.cluster_maps import _MARKER_PT, _name_places
+    from clustergeo.publish.cluster_maps import _MARKER_PT, name_places
 
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
     ax.set_xlim(0, 100_000)
@@ -909,7 +909,7 @@ def test_a_town_ringed_by_numbers_is_named_through_the_gap_or_left_off(gap: bool
         gid="markers",
     )
     land = np.pi * (3 * metres_per_pt / 1000) ** 2  # a circle of 3 pt
-    _name_places(ax, pd.DataFrame({"name": ["Ringham"], "x": [50e3], "y": [50e3], "km2": [land]}))
+    name_places(ax, pd.DataFrame({"name": ["Ringham"], "x": [50e3], "y": [50e3], "km2": [land]}))
     names = [t for t in ax.texts if t.get_gid() == "place-name"]
     hairlines = [line for line in ax.get_lines() if line.get_gid() == "place-leader"]
     if not gap:

@@ -128,6 +128,20 @@ def test_growth_maps_against_the_industry_say_so_in_subtitle_and_key() -> None:
         growth_map_jobs(
             layer, growth, summary=_summary(against=True), framing=framing, boundaries={}
         )
+    # The study area's places are named on it, as on the findings map.
+    places = pd.DataFrame({"name": ["Midtown"], "x": [1500.0], "y": [500.0], "km2": [0.5]})
+    (named,) = growth_map_jobs(
+        layer,
+        growth,
+        summary=_summary(against=True),
+        framing=framing,
+        boundaries={},
+        shift_share=shift_share,
+        places=places,
+    )
+    names = [t.get_text() for t in named.draw().findobj(Text) if t.get_gid() == "place-name"]
+    assert names == ["Midtown"]
+    assert not [t for t in figure.findobj(Text) if t.get_gid() == "place-name"]
 
 
 @pytest.mark.parametrize(

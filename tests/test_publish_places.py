@@ -291,3 +291,44 @@ def test_a_map_of_london_or_of_towns_alone_names_its_districts() -> None:
     towns = _areas([*_district("Ashby", 0, 0, 4), *_district("Bexley", 40_000, 0, 4)])
     totals = _totals(towns, {"Ashby": 1_000.0, "Bexley": 2_000.0})
     assert principal_places(towns, totals)["name"].tolist() == ["Bexley", "Ashby"]
+
+
+def test_the_statistics_maps_name_the_places_clear_of_their_furniture() -> None:
+    """The LQ, hot-spot and Local Moran maps name the places too, as the findings map does."""
+    from clustergeo.publish.figures import _bind_named
+    from clustergeo.publish.plotting import plot_hotspot_map
+
+    x0, y0, side = 400_000, 280_000, 1_000
+    cells = [
+        box(x0 + c * side, y0 + r * side, x0 + (c + 1) * side, y0 + (r + 1) * side)
+        for r in range(8)
+        for c in range(12)
+    ]
+    classes = ["hot_99" if i % 7 == 0 else "not_significant" for i in range(len(cells))]
+    areas = gpd.GeoDataFrame({"spot": classes}, geometry=cells, crs="EPSG:27700")
+    # Westby in the open; Cornerton in a corner, where the scale bar or north arrow may sit.
+    places = pd.DataFrame(
+        {
+            "name": ["Westby", "Cornerton"],
+            "x": [403_500.0, 400_300.0],
+            "y": [283_500.0, 287_700.0],
+            "km2": [4.0, 0.01],
+        }
+    )
+    draw = _bind_named(
+        plot_hotspot_map, places, areas, "spot", title="Hot", source="Source: a test grid."
+    )
+    fig = draw()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    names = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "place-name"]
+    assert "Westby" in names
+    renderer = fig.canvas.get_renderer()
+    furniture = [a.get_window_extent(renderer) for a in ax.artists]
+    assert furniture
+    for extent in _boxes(fig, "place-name"):
+        assert not any(extent.overlaps(f) for f in furniture)
+    assert layout_problems(fig) == []
+    # Without places the map is drawn as it was.
+    plain = _bind_named(plot_hotspot_map, None, areas, "spot", title="Hot", source="Source: x.")
+    assert not [t for t in plain().findobj(Text) if t.get_gid() == "place-name"]

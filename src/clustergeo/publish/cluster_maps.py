@@ -91,6 +91,7 @@ __all__ = [
     "Panel",
     "drawn_footprints_pt",
     "map_label",
+    "name_places",
     "place_labels",
     "plot_cluster_map",
     "plot_site_inset",
@@ -364,11 +365,13 @@ def _draw_rings(
 
 
 def _furniture_boxes(ax: Axes, renderer: RendererBase) -> list[Box]:
-    boxes = []
-    for artist in ax.artists:
-        extent = artist.get_window_extent(renderer)
-        boxes.append(Box(extent.x0, extent.y0, extent.x1, extent.y1))
-    return boxes
+    """What sits on the map besides its content: scale bar, north arrow, close-up inset, legend."""
+    extents = [artist.get_window_extent(renderer) for artist in ax.artists]
+    extents += [inset.get_window_extent(renderer) for inset in ax.child_axes]
+    legend = ax.get_legend()
+    if legend is not None:
+        extents.append(legend.get_window_extent(renderer))
+    return [Box(e.x0, e.y0, e.x1, e.y1) for e in extents]
 
 
 def _frame(ax: Axes, renderer: RendererBase) -> Box:
@@ -935,7 +938,7 @@ def _name_what_is_in_view(
     if view is not None:
         _name_districts(ax, areas, view)
     elif places is not None:
-        _name_places(ax, places)
+        name_places(ax, places)
 
 
 def _district_names(
@@ -1020,7 +1023,7 @@ def _name_districts(ax: Axes, areas: gpd.GeoDataFrame, view: Sequence[float]) ->
     _set_clear_or_remove(ax, texts, points, max_distance_pt=9)
 
 
-def _name_places(ax: Axes, places: pd.DataFrame) -> None:
+def name_places(ax: Axes, places: pd.DataFrame) -> None:
     """The study area's principal places (:func:`~clustergeo.publish.places.principal_places`).
 
     As on a road map: a dot in the place and its name right beside it, :data:`_PLACE_GAP_PT`

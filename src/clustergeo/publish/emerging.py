@@ -96,8 +96,12 @@ def emerging_map_jobs(
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
     geometry: MapGeometry | None = None,
+    places: pd.DataFrame | None = None,
 ) -> list[FigureJob]:
-    """One map per mapped column (``figures/emerging_<key>``), as jobs to draw."""
+    """One map per mapped column (``figures/emerging_<key>``), as jobs to draw.
+
+    ``places`` are named on each, as for :func:`~clustergeo.publish.growth.change_map_jobs`.
+    """
     return change_map_jobs(
         layer,
         emerging,
@@ -112,6 +116,7 @@ def emerging_map_jobs(
         framing=framing,
         boundaries=boundaries,
         geometry=geometry,
+        places=places,
     )
 
 

@@ -46,6 +46,7 @@ from clustergeo.governance.summaries import (
 from clustergeo.io import note_written
 from clustergeo.publish.cluster_maps import (
     Panel,
+    name_places,
     plot_cluster_map,
     plot_site_inset,
     plot_small_multiples,
@@ -312,8 +313,9 @@ def figure_jobs(
         jobs += [
             FigureJob(
                 f"lq_{key}",
-                _bind(
+                _bind_named(
                     plot_lq_choropleth,
+                    data.places,
                     areas,
                     f"{key}_lq",
                     subtitle=framing.lq_subtitle,
@@ -325,8 +327,9 @@ def figure_jobs(
             ),
             FigureJob(
                 f"hotspots_{key}",
-                _bind(
+                _bind_named(
                     plot_hotspot_map,
+                    data.places,
                     areas,
                     f"{key}_hotspot",
                     subtitle=hotspot_method.subtitle
@@ -339,8 +342,9 @@ def figure_jobs(
             ),
             FigureJob(
                 f"lisa_{key}",
-                _bind(
+                _bind_named(
                     plot_lisa_map,
+                    data.places,
                     areas,
                     f"{key}_moran",
                     subtitle=hotspot_method.lisa_subtitle
@@ -366,6 +370,23 @@ def _bind(
 ) -> Callable[[], Figure]:
     def draw() -> Figure:
         return plot(*args, **kwargs)[0]
+
+    return draw
+
+
+def _bind_named(
+    plot: Callable[..., tuple[Figure, Axes]],
+    places: pd.DataFrame | None,
+    *args: object,
+    **kwargs: object,
+) -> Callable[[], Figure]:
+    """As :func:`_bind`, with the study area's principal places named on the map drawn."""
+
+    def draw() -> Figure:
+        fig, ax = plot(*args, **kwargs)
+        if places is not None:
+            name_places(ax, places)
+        return fig
 
     return draw
 

@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from clustergeo.governance.summaries import first_few, plural
+from clustergeo.publish.cluster_maps import name_places
 from clustergeo.publish.figures import FigureJob
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import MapGeometry
@@ -243,13 +244,15 @@ def change_map_jobs(
     framing: Framing,
     boundaries: Mapping[str, gpd.GeoDataFrame],
     geometry: MapGeometry | None = None,
+    places: pd.DataFrame | None = None,
 ) -> list[FigureJob]:
     """One category map of column ``<key>_<kind>`` per mapped column (``figures/<kind>_<key>``).
 
     Each is titled "<industry>: <heading>", as jobs to draw; ``subtitle`` is every map's, or
     each one's by its code. ``geometry`` is the areas' as the run's other maps draw them, where
     it is of the same areas; else it is prepared here, once for every map, rather than by each
-    map.
+    map. ``places`` (``name``, ``x``, ``y``, ``km2``) are named on each map, as on the findings
+    map (:func:`~clustergeo.publish.cluster_maps.name_places`).
     """
     columns = mapped_columns(table)
     if not columns:
@@ -259,7 +262,7 @@ def change_map_jobs(
 
     def job(code: str, label: str) -> FigureJob:
         def draw() -> Figure:
-            return plot_category_map(
+            fig, ax = plot_category_map(
                 layer,
                 f"{stub(code)}_{kind}",
                 categories,
@@ -270,7 +273,10 @@ def change_map_jobs(
                 attribution=framing.attribution,
                 source=framing.source_line,
                 geometry=geometry,
-            )[0]
+            )
+            if places is not None:
+                name_places(ax, places)
+            return fig
 
         return FigureJob(f"{kind}_{stub(code)}", draw)
 
@@ -286,11 +292,13 @@ def growth_map_jobs(
     boundaries: Mapping[str, gpd.GeoDataFrame],
     shift_share: pd.DataFrame | None = None,
     geometry: MapGeometry | None = None,
+    places: pd.DataFrame | None = None,
 ) -> list[FigureJob]:
     """One growth map per mapped column (``figures/growth_<key>``), as jobs to draw.
 
     Classed against the industry's growth in the reference (from ``shift_share``) where
-    ``summary.against_industry``, else around zero.
+    ``summary.against_industry``, else around zero; ``places`` as for
+    :func:`change_map_jobs`.
     """
     subtitle: str | dict[str, str] = (
         f"Compound annual growth of {summary.measure_label}, {summary.period}. "
@@ -322,6 +330,7 @@ def growth_map_jobs(
         framing=framing,
         boundaries=boundaries,
         geometry=geometry,
+        places=places,
     )
 
 

@@ -489,6 +489,7 @@ def _change_over_time(
         boundaries=map_boundaries(layers),
         shift_share=growth.shift_share,
         geometry=_shared_geometry(data, layers["growth_areas"]),
+        places=data.places,
     )
     over_time.maps.extend(maps)
     against = " against the industry" if summary.against_industry else ""
@@ -515,6 +516,7 @@ def _change_over_time(
             framing=framing,
             boundaries=map_boundaries(layers),
             geometry=_shared_geometry(data, layers["emerging_areas"]),
+            places=data.places,
         )
         over_time.maps.extend(maps)
         over_time.captions.update(
