@@ -857,6 +857,8 @@ def test_a_name_with_no_room_beside_its_dot_hangs_on_a_hairline_clear_of_everyth
     from clustergeo.publish.cluster_maps import (
         _CALLOUT_CLEARANCE_PT,
         _PLACE_CALLOUT_PT,
+        _PLACE_GAP_PT,
+        _along,
         _dot_and_name,
     )
     from clustergeo.publish.placement import Box
@@ -882,6 +884,12 @@ def test_a_name_with_no_room_beside_its_dot_hangs_on_a_hairline_clear_of_everyth
     assert abs(x0) < 5.0
     assert abs(x1) < 5.0
     assert np.hypot(x1 - x0, y1 - y0) <= _PLACE_CALLOUT_PT
+    # The hairline keeps half the clearance off every mark, and shows: its name is at least
+    # twice a beside-the-dot gap from the dot's edge.
+    assert not any(
+        b.overlaps(t, _CALLOUT_CLEARANCE_PT / 2) for b in _along(leader, 1.0) for t in taken
+    )
+    assert dot.y0 - name.y1 >= 2 * _PLACE_GAP_PT
     # With the corridor closed there is nowhere: the place is left off.
     closed = [*taken, Box(-5.0, -12.0, 5.0, -4.0)]
     assert _dot_and_name((0.0, 0.0), (40.0, 8.0), 3.0, taken=closed, frame=frame, scale=1.0) is None
@@ -930,3 +938,28 @@ def test_a_town_ringed_by_numbers_is_named_through_the_gap_or_left_off(gap: bool
     markers = ax.transData.transform(ax.collections[0].get_offsets())
     half = _MARKER_PT / 2 * scale
     assert extent.y1 < markers[:, 1].min() - half
+
+
+def test_names_keep_off_a_close_up_inset_and_a_legend_inside_the_map() -> None:
+    from clustergeo.publish.cluster_maps import name_places
+
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    ax.set_xlim(0, 100_000)
+    ax.set_ylim(0, 100_000)
+    ax.set_aspect("equal")
+    ax.inset_axes((0.6, 0.6, 0.38, 0.38))
+    ax.plot([], [], label="A legend entry")
+    ax.legend(loc="lower left")
+    fig.canvas.draw()
+    # Insetham and Legendby lie under the inset and the legend, in too little land to move
+    # out; Openfield lies in the open.
+    places = pd.DataFrame(
+        {
+            "name": ["Insetham", "Legendby", "Openfield"],
+            "x": [80_000.0, 8_000.0, 40_000.0],
+            "y": [80_000.0, 4_000.0, 50_000.0],
+            "km2": [0.01, 0.01, 0.01],
+        }
+    )
+    name_places(ax, places)
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "place-name"] == ["Openfield"]

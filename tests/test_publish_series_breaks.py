@@ -98,14 +98,48 @@ def test_the_findings_tables_mark_a_broken_series_and_say_how(findings) -> None:
     assert notes == 2 * [
         "† Worth checking for a reclassification or a head office moving before it is taken "
         "as a finding: its yearly series looks broken (a tenfold rise, or a twofold jump or "
-        "fall in one year). Utilities: Warwick (its series over 1998–2023 rose 24.6-fold)."
+        "fall in one year that carries at least half of a threefold change). Utilities: "
+        "Warwick (its series over 1998–2023 rose 24.6-fold)."
     ]
+    # Two marked: said of both.
+    both = _cluster_blocks(findings, links, plain_framing(), {"b": WARWICK, "c": WARWICK})
+    (note, *_rest) = [b.text for b in both if b.kind == "p" and b.text.startswith("†")]
+    assert "before they are taken as findings: their yearly series look broken" in note
+    assert note.endswith("Education: Oxford (its series over 1998–2023 rose 24.6-fold).")
     kinds = [b.kind for b in blocks]
     assert kinds[kinds.index("table") + 1] == "p"
     # Without series (a single year's run) nothing is marked.
     plain = _cluster_blocks(findings, links, plain_framing())
     assert not any(b.kind == "p" and b.text.startswith("†") for b in plain)
     assert next(b.table for b in plain if b.kind == "table")["Finding"].str.contains("†").sum() == 0
+
+
+def test_the_findings_layer_holds_text_whether_or_not_a_series_broke(findings, tmp_path) -> None:
+    import pyogrio
+
+    for breaks in ({}, {"b": WARWICK}):
+        path = tmp_path / f"findings{len(breaks)}.gpkg"
+        with_series_breaks(findings, breaks).to_file(path, layer="clusters", engine="pyogrio")
+        info = pyogrio.read_info(path, layer="clusters")
+        types = dict(zip(info["fields"], info["dtypes"], strict=True))
+        assert types["series_break"] == "object"
+
+
+def test_a_value_that_is_no_number_is_a_year_without_a_value() -> None:
+    from clustergeo.publish.series_breaks import series_break
+
+    row = pd.Series(
+        {
+            "start_year": 2010,
+            "end_year": 2012,
+            "value_2010": 10.0,
+            "value_2011": None,
+            "value_2012": "110",
+        },
+        dtype=object,
+    )
+    assert series_break(row) == "rose 11.0-fold"
+    assert series_break(row.replace("110", "n/a")) == ""
 
 
 def test_the_maps_key_and_the_web_map_mark_it_from_the_findings_layer(findings) -> None:
@@ -116,7 +150,7 @@ def test_the_maps_key_and_the_web_map_mark_it_from_the_findings_layer(findings) 
     assert not any(line.endswith("†") for line in (lines[0], lines[2]))
     heading = " ".join(_key_heading(layer, layer)).replace("\n", " ")
     assert "†: its yearly series looks broken" in heading
-    assert "head office moving first; the report gives each one's change." in heading
+    assert "head office moving first; the GeoPackage's findings layer gives each" in heading
     # The key of findings without a broken series says nothing of it.
     assert "†" not in " ".join(_key_heading(findings, findings))
     data = page_data(

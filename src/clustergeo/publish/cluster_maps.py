@@ -81,7 +81,7 @@ from clustergeo.publish.plotting import (
     study_outline_handle,
     wrap_text,
 )
-from clustergeo.publish.series_breaks import BREAK_MARK, CHECK
+from clustergeo.publish.series_breaks import BREAK_MARK, CHECK, RULE_WORDS
 from clustergeo.vocab import ORDNANCE_SURVEY_ATTRIBUTION
 
 __all__ = [
@@ -653,8 +653,8 @@ def _key_heading(
         )
     if _series_broken(numbered).any():
         heading.append(
-            f"{BREAK_MARK}: its yearly series looks broken (a tenfold rise, or a twofold jump or "
-            f"fall in one year){CHECK}; the report gives each one's change."
+            f"{BREAK_MARK}: its yearly series looks broken ({RULE_WORDS}){CHECK}; the "
+            "GeoPackage's findings layer gives each one's change."
         )
     return [wrap_text(line, FONT_SIZES["annotation"], 2 * _KEY_COLUMN_PT) for line in heading]
 
@@ -1033,11 +1033,11 @@ def name_places(ax: Axes, places: pd.DataFrame) -> None:
     nearest clear point within :data:`_PLACE_DOT_REACH` of the radius of a circle of the
     place's land (its ``km2``): inside a compact place, so the name does not point at a
     neighbour (on a national map, where a city is a point or two across, within
-    :data:`_PLACE_DOT_MIN_REACH_PT`). Where no name fits beside any such dot, as where a city
-    lies under its own findings' numbers, the name stands clear of them, at most
-    :data:`_PLACE_CALLOUT_PT` off, on a hairline from the dot (as a road atlas names a crowded
-    town). A place with no such spot either is left off and the next in the list is tried,
-    until :data:`MAP_PLACES` are named.
+    :data:`_PLACE_DOT_MIN_REACH_PT`, which may reach past a small city's edge). Where no
+    name fits beside any such dot, as where a city lies under its own findings' numbers, the
+    name stands clear of them, at most :data:`_PLACE_CALLOUT_PT` off, on a hairline from the
+    dot (as a road atlas names a crowded town). A place with no such spot either is left off
+    and the next in the list is tried, until :data:`MAP_PLACES` are named.
     """
     fig = ax.get_figure(root=True)
     assert isinstance(fig, Figure)
@@ -1172,14 +1172,15 @@ def _called_out(
 ) -> tuple[Box, tuple[Point, Point]] | None:
     """A name clear of ``taken`` up to :data:`_PLACE_CALLOUT_PT` off ``dot``, on a clear line.
 
-    The name's nearest edge is at least twice the gap a name keeps beside its dot from it, so
-    the hairline shows, and :data:`_CALLOUT_CLEARANCE_PT` from anything else; the line runs
-    from the dot's edge to the name's nearest point, half that clearance from anything drawn.
+    The name's nearest edge is at least twice the gap a name keeps beside its dot from the dot's
+    edge, so the hairline shows, and :data:`_CALLOUT_CLEARANCE_PT` from anything else; the
+    line runs from the dot's edge to the name's nearest point, half that clearance from
+    anything drawn.
     """
     width, height = size
     cx, cy = (dot.x0 + dot.x1) / 2, (dot.y0 + dot.y1) / 2
     half_dot = (dot.x1 - dot.x0) / 2
-    shortest = 2 * _PLACE_GAP_PT * scale
+    shortest = half_dot + 2 * _PLACE_GAP_PT * scale
     longest = _PLACE_CALLOUT_PT * scale
     step = 2 * scale
     for dx, dy in candidate_offsets(step, int((longest + width / 2) // step)):
@@ -1203,13 +1204,13 @@ def _called_out(
     return None
 
 
-def _along(line: tuple[Point, Point] | None, scale: float) -> list[Box]:
-    """Small boxes a point apart along ``line`` (none for no line): what covers it."""
+def _along(line: tuple[Point, Point] | None, scale: float, half_pt: float = 0.5) -> list[Box]:
+    """Boxes ``2 * half_pt`` points wide a point apart along ``line`` (none for no line)."""
     if line is None:
         return []
     (x0, y0), (x1, y1) = line
     steps = max(1, int(math.hypot(x1 - x0, y1 - y0) / scale))
-    half = 0.5 * scale
+    half = half_pt * scale
     return [
         Box.around(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, half, half)
         for t in np.linspace(0.0, 1.0, steps + 1)
@@ -1239,11 +1240,7 @@ def _drawn_marks(ax: Axes, renderer: RendererBase) -> list[Box]:
         elif gid in {"leader-line", "marker-leader", "place-leader"} and len(points) == 2:
             # A line is covered by small boxes along it, a point apart.
             (x0, y0), (x1, y1) = points
-            steps = max(1, int(np.hypot(x1 - x0, y1 - y0) / scale))
-            boxes += [
-                Box.around(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, scale, scale)
-                for t in np.linspace(0.0, 1.0, steps + 1)
-            ]
+            boxes += _along(((x0, y0), (x1, y1)), scale, half_pt=1.0)
     for text in ax.texts:
         if text.get_gid() == "site-letter":
             extent = text.get_window_extent(renderer)

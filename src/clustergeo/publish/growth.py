@@ -28,7 +28,7 @@ from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.plotting import geometry_for_map, plot_category_map
 from clustergeo.publish.qgis_styles import LayerStyle, category_style
 from clustergeo.publish.report import Block
-from clustergeo.publish.series_breaks import CHECK, series_break
+from clustergeo.publish.series_breaks import CHECK, RULE_WORDS, series_break
 
 __all__ = [
     "GROWTH_CLASSES",
@@ -562,7 +562,7 @@ def _finding_blocks(
                 Block(
                     "p",
                     f"Of the other findings, {plural(len(broken), 'series looks', 'series look')} "
-                    "broken (a tenfold rise, or a twofold jump or fall in one year), worth "
+                    f"broken ({RULE_WORDS}), worth "
                     "checking for a reclassification or a head office moving first: "
                     f"{first_few(broken, 8)}.",
                 )

@@ -283,7 +283,7 @@ def key_findings(
         thresholds its sector's strongest place falls short of.
     series_warnings
         By finding ID, a clause said after a named finding whose yearly series looks broken
-        (:func:`~clustergeo.publish.growth.series_warnings`).
+        (:attr:`~clustergeo.publish.series_breaks.SeriesBreak.warning`).
     """
     items: list[str] = []
     warnings = series_warnings or {}

@@ -47,7 +47,7 @@ from clustergeo.publish.key_findings import (
     sector_total,
     straddled_tiers,
 )
-from clustergeo.publish.series_breaks import BREAK_MARK, SeriesBreak, marked_names
+from clustergeo.publish.series_breaks import BREAK_MARK, RULE_WORDS, SeriesBreak, marked_names
 from clustergeo.vocab import GI_STAR_HOT_CLASSES
 
 __all__ = [
@@ -1009,8 +1009,11 @@ def _cluster_blocks(
     if straddling.empty:
         blocks.append(Block("p", f"{district_straddles_sentence(clusters)}."))
     else:
-        # Finding names are unique within a run: the table's rows are found by them.
+        # The table's rows are found by their names, unique in a run's findings (if they are
+        # not, none is marked rather than the wrong one).
+        unique = clusters["name"].is_unique
         ids = dict(zip(clusters["name"].astype(str), clusters["cluster_id"], strict=True))
+        ids = ids if unique else {}
         names = [str(name) for name in straddling["Finding"]]
         straddling_ids = [ids.get(name, "") for name in names]
         straddling["Finding"] = marked_names(straddling_ids, names, breaks)
@@ -1073,8 +1076,10 @@ def _break_notes(
         Block(
             "p",
             f"{BREAK_MARK} Worth checking for a reclassification or a head office moving "
-            "before it is taken as a finding: its yearly series looks broken (a "
-            f"tenfold rise, or a twofold jump or fall in one year). {'; '.join(marked)}.",
+            f"before {'it is' if len(marked) == 1 else 'they are'} taken as "
+            f"{'a finding' if len(marked) == 1 else 'findings'}: "
+            f"{'its yearly series looks' if len(marked) == 1 else 'their yearly series look'} "
+            f"broken ({RULE_WORDS}). {'; '.join(marked)}.",
         )
     ]
 

@@ -3,8 +3,8 @@
 Regional accounts count output where a firm reports it, so a head office moving into a
 district, or a firm reclassified between industries, makes its series leap (in ONS's GVA by
 local authority, Warwick's utilities rose 24.6-fold over 1998–2023). Such a finding can lead
-the ranking on one firm's books, so every place that lists the strongest (the report's table,
-the maps' key, the web map, the GeoPackage) marks it, in the same words.
+the ranking on one firm's books, so every place that lists the strongest (the report's tables,
+the maps' key, the web map, the GeoPackage) marks it, and states the rule in the same words.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 __all__ = [
     "BREAK_MARK",
     "CHECK",
+    "RULE_WORDS",
     "SeriesBreak",
     "marked_names",
     "series_break",
@@ -33,6 +34,11 @@ __all__ = [
 _MANIFOLD: Final = 10.0
 _ONE_YEAR_JUMP: Final = 2.0
 
+#: The rule, as every output that marks a broken series states it.
+RULE_WORDS: Final = (
+    "a tenfold rise, or a twofold jump or fall in one year that carries at least half of a "
+    "threefold change"
+)
 #: What a reader should do about a broken series, after the words saying how it broke.
 CHECK: Final = ": worth checking for a reclassification or a head office moving first"
 #: The mark after a finding's name where its series looks broken, explained beside the list.
@@ -85,7 +91,9 @@ def series_break(row: pd.Series) -> str:
         and str(c)[6:].isdigit()
         and first <= (year := int(str(c)[6:])) <= last
     )
-    known = [(year, float(row[f"value_{year}"])) for year in years]
+    # A value that is no number (a blank, a stray string) is a year without a value.
+    numbers = pd.to_numeric(pd.Series([row[f"value_{year}"] for year in years]), errors="coerce")
+    known = [(year, float(value)) for year, value in zip(years, numbers, strict=True)]
     known = [(year, value) for year, value in known if np.isfinite(value) and value > 0]
     if len(known) < 2:
         return ""
@@ -142,4 +150,6 @@ def with_series_breaks(
 ) -> gpd.GeoDataFrame:
     """The findings layer with ``series_break``: :attr:`SeriesBreak.sentence`, else null."""
     sentences = {cluster_id: b.sentence for cluster_id, b in breaks.items()}
-    return findings.assign(series_break=findings["cluster_id"].astype(str).map(sentences))
+    # Text even where no series broke: the GeoPackage field is a string field in every run.
+    marked = findings["cluster_id"].astype(str).map(sentences).astype(object)
+    return findings.assign(series_break=marked.where(marked.notna(), None))
