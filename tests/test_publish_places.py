@@ -295,7 +295,7 @@ def test_a_map_of_london_or_of_towns_alone_names_its_districts() -> None:
 
 def test_the_statistics_maps_name_the_places() -> None:
     """The LQ, hot-spot and Local Moran maps name the places too, as the findings map does."""
-    from clustergeo.publish.figures import _bind_named
+    from clustergeo.publish.figures import bind_named
     from clustergeo.publish.plotting import plot_hotspot_map
 
     x0, y0, side = 400_000, 280_000, 1_000
@@ -307,7 +307,7 @@ def test_the_statistics_maps_name_the_places() -> None:
     classes = ["hot_99" if i % 7 == 0 else "not_significant" for i in range(len(cells))]
     areas = gpd.GeoDataFrame({"spot": classes}, geometry=cells, crs="EPSG:27700")
     places = pd.DataFrame({"name": ["Westby"], "x": [403_500.0], "y": [283_500.0], "km2": [4.0]})
-    draw = _bind_named(
+    draw = bind_named(
         plot_hotspot_map, places, areas, "spot", title="Hot", source="Source: a test grid."
     )
     fig = draw()
@@ -319,5 +319,5 @@ def test_the_statistics_maps_name_the_places() -> None:
     assert np.allclose(dots.get_offsets(), [[403_500.0, 283_500.0]])
     assert layout_problems(fig) == []
     # Without places the map is drawn as it was.
-    plain = _bind_named(plot_hotspot_map, None, areas, "spot", title="Hot", source="Source: x.")
+    plain = bind_named(plot_hotspot_map, None, areas, "spot", title="Hot", source="Source: x.")
     assert not [t for t in plain().findobj(Text) if t.get_gid() == "place-name"]

@@ -92,6 +92,7 @@ __all__ = [
     "DrawingFigures",
     "FigureJob",
     "MapData",
+    "bind_named",
     "class_panel_title",
     "drawing",
     "figure_jobs",
@@ -313,7 +314,7 @@ def figure_jobs(
         jobs += [
             FigureJob(
                 f"lq_{key}",
-                _bind_named(
+                bind_named(
                     plot_lq_choropleth,
                     data.places,
                     areas,
@@ -327,7 +328,7 @@ def figure_jobs(
             ),
             FigureJob(
                 f"hotspots_{key}",
-                _bind_named(
+                bind_named(
                     plot_hotspot_map,
                     data.places,
                     areas,
@@ -342,7 +343,7 @@ def figure_jobs(
             ),
             FigureJob(
                 f"lisa_{key}",
-                _bind_named(
+                bind_named(
                     plot_lisa_map,
                     data.places,
                     areas,
@@ -374,13 +375,17 @@ def _bind(
     return draw
 
 
-def _bind_named(
+def bind_named(
     plot: Callable[..., tuple[Figure, Axes]],
     places: pd.DataFrame | None,
     *args: object,
     **kwargs: object,
 ) -> Callable[[], Figure]:
-    """As :func:`_bind`, with the study area's principal places named on the map drawn."""
+    """A figure job's draw: ``plot(*args, **kwargs)``, then ``places`` named on its map.
+
+    Every single-map figure names the study area's principal places the same way
+    (:func:`~clustergeo.publish.cluster_maps.name_places`); None names none.
+    """
 
     def draw() -> Figure:
         fig, ax = plot(*args, **kwargs)

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from clustergeo.governance.summaries import first_few, plural
-from clustergeo.publish.cluster_maps import name_places
-from clustergeo.publish.figures import FigureJob
+from clustergeo.publish.figures import FigureJob, bind_named
 from clustergeo.publish.framing import Framing
 from clustergeo.publish.map_geometry import MapGeometry
 from clustergeo.publish.plotting import geometry_for_map, plot_category_map
@@ -261,23 +259,20 @@ def change_map_jobs(
         geometry = geometry_for_map(layer, boundaries)
 
     def job(code: str, label: str) -> FigureJob:
-        def draw() -> Figure:
-            fig, ax = plot_category_map(
-                layer,
-                f"{stub(code)}_{kind}",
-                categories,
-                legend_title=legend_title,
-                title=framing.heading(f"{label}: {heading}"),
-                subtitle=subtitle if isinstance(subtitle, str) else subtitle[code],
-                boundaries=boundaries,
-                attribution=framing.attribution,
-                source=framing.source_line,
-                geometry=geometry,
-            )
-            if places is not None:
-                name_places(ax, places)
-            return fig
-
+        draw = bind_named(
+            plot_category_map,
+            places,
+            layer,
+            f"{stub(code)}_{kind}",
+            categories,
+            legend_title=legend_title,
+            title=framing.heading(f"{label}: {heading}"),
+            subtitle=subtitle if isinstance(subtitle, str) else subtitle[code],
+            boundaries=boundaries,
+            attribution=framing.attribution,
+            source=framing.source_line,
+            geometry=geometry,
+        )
         return FigureJob(f"{kind}_{stub(code)}", draw)
 
     return [job(code, label) for code, label in columns]

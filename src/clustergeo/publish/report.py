@@ -190,7 +190,7 @@ def report_blocks(
     series_breaks
         By finding ID, how a finding's yearly series looks broken
         (:func:`~clustergeo.publish.series_breaks.series_breaks`): said with it among the key
-        findings, and marked in the table of the strongest.
+        findings, and marked in the tables of the strongest and of those that straddle.
     """
     method, rules = hotspot_method, cluster_rule
     # The key findings count the industries findings were sought in; the data's size stays.
